@@ -1,0 +1,53 @@
+"""Pure rules of accounts: password hashing, session tokens, profile merging."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from shared.contracts.accounts import ProfileFields
+from shared.errors import AppError
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# Verified against when the email is unknown, so a miss costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("wardmate-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> tuple[str, bytes]:
+    """A random session token and the hash we store (the token itself is never stored)."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def merge_profile(current: dict[str, Any], changes: ProfileFields, role: str) -> dict[str, Any]:
+    """Apply a PATCH to a stored profile; professional fields are refused for students."""
+    updates = changes.model_dump(exclude_unset=True, exclude={"display_name"})
+    if role != "professional":
+        refused = sorted(set(updates) & ProfileFields.PROFESSIONAL_ONLY)
+        if refused:
+            raise AppError(
+                "validation",
+                "these fields are for professionals only",
+                [{"field": f, "message": "professionals only"} for f in refused],
+            )
+    merged = {**current, **updates}
+    return merged

@@ -1,0 +1,127 @@
+"""SQL of the accounts schema. Every function takes a connection (or pool) and $-params."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.db import translate
+from shared.errors import AppError
+
+USER_COLUMNS = "id, email, display_name, role, created_at"
+
+
+async def insert_user(
+    conn: asyncpg.Connection, user_id: uuid.UUID, email: str, password_hash: str,
+    display_name: str, role: str,
+) -> asyncpg.Record:
+    try:
+        row = await conn.fetchrow(
+            f"INSERT INTO users(id, email, password_hash, display_name, role)"
+            f" VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}",
+            user_id, email, password_hash, display_name, role,
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, {"users_email_key": "an account with this email already exists"}) from None
+    await conn.execute("INSERT INTO profiles(user_id) VALUES ($1)", user_id)
+    assert row is not None
+    return row
+
+
+async def user_by_email(conn: asyncpg.Connection, email: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)", email
+    )
+
+
+async def user_by_id(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record:
+    row = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
+    if row is None:
+        raise AppError("not_found", "user not found")
+    return row
+
+
+async def count_failures(conn: asyncpg.Connection, email: str, address: str | None, window_s: int) -> tuple[int, int]:
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE email = $1) AS by_email,"
+        "       count(*) FILTER (WHERE address = $2) AS by_address"
+        " FROM login_failures WHERE at > now() - make_interval(secs => $3)"
+        " AND (email = $1 OR address = $2)",
+        email, address, float(window_s),
+    )
+    assert row is not None
+    return row["by_email"], row["by_address"]
+
+
+async def record_failure(conn: asyncpg.Connection, email: str, address: str | None) -> None:
+    await conn.execute("INSERT INTO login_failures(email, address) VALUES ($1, $2)", email, address)
+
+
+async def clear_failures(conn: asyncpg.Connection, email: str) -> None:
+    await conn.execute("DELETE FROM login_failures WHERE email = $1", email)
+
+
+async def insert_session(conn: asyncpg.Connection, token_hash: bytes, user_id: uuid.UUID, expires_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO sessions(token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        token_hash, user_id, expires_at,
+    )
+
+
+async def resolve_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT s.user_id, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
+        token_hash,
+    )
+
+
+async def revoke_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: bytes) -> bool:
+    result = await conn.execute(
+        "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL",
+        token_hash,
+    )
+    return bool(result.endswith("1"))
+
+
+async def profile(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> dict[str, Any]:
+    data = await conn.fetchval("SELECT data FROM profiles WHERE user_id = $1", user_id)
+    return dict(data or {})
+
+
+async def save_profile(conn: asyncpg.Connection, user_id: uuid.UUID, data: dict[str, Any], display_name: str | None) -> None:
+    await conn.execute(
+        "UPDATE profiles SET data = $2, updated_at = now() WHERE user_id = $1", user_id, data
+    )
+    if display_name is not None:
+        await conn.execute("UPDATE users SET display_name = $2 WHERE id = $1", user_id, display_name)
+
+
+async def verification(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM verifications WHERE user_id = $1", user_id)
+
+
+async def upsert_verification(
+    conn: asyncpg.Connection, user_id: uuid.UUID, kind: str, npi: str | None,
+    license_number: str | None, license_state: str | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO verifications(user_id, kind, npi, license_number, license_state, status)"
+        " VALUES ($1, $2, $3, $4, $5, 'pending')"
+        " ON CONFLICT (user_id) DO UPDATE SET kind = $2, npi = $3, license_number = $4,"
+        " license_state = $5, status = 'pending', submitted_at = now(), verified_at = NULL,"
+        " verified_by = NULL",
+        user_id, kind, npi, license_number, license_state,
+    )
+
+
+async def mark_verified(conn: asyncpg.Connection, user_id: uuid.UUID, admin_id: uuid.UUID) -> bool:
+    result = await conn.execute(
+        "UPDATE verifications SET status = 'verified', verified_at = now(), verified_by = $2"
+        " WHERE user_id = $1 AND status = 'pending'",
+        user_id, admin_id,
+    )
+    return bool(result.endswith("1"))

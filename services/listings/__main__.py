@@ -1,0 +1,16 @@
+"""Run the listings service: ``python -m services.listings``."""
+
+from shared.service import Context, main
+
+from services.listings import consumers  # noqa: F401  (registers the event consumers)
+from services.listings.handlers import app
+from services.listings.hospitals import ensure_directory
+
+
+@app.on_startup
+async def load_directory(ctx: Context) -> None:
+    await ensure_directory(ctx.pool)
+
+
+if __name__ == "__main__":
+    main(app)

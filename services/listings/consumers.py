@@ -1,0 +1,19 @@
+"""Event consumers of listings: the hosts projection (name, verified badge) from accounts."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
+from shared.contracts.base import Event
+
+from services.listings import store
+from services.listings.handlers import app
+
+
+@app.consumer("hosts", UserRegistered.subject, ProfileUpdated.subject, UserVerified.subject)
+async def project_hosts(conn: asyncpg.Connection, event: Event) -> None:
+    if isinstance(event, UserRegistered | ProfileUpdated):
+        await store.upsert_host(conn, event.user_id, display_name=event.display_name)
+    elif isinstance(event, UserVerified):
+        await store.upsert_host(conn, event.user_id, verified=True)

@@ -1,0 +1,97 @@
+"""Pure rules of listings and bookings: prices, visibility, booking transitions."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from shared.contracts.base import Actor
+from shared.errors import AppError
+
+# An approximate location is the exact one moved by up to this distance in a direction
+# fixed per listing, then rounded: close enough to judge the commute, not to find the door.
+APPROX_OFFSET_M = 400.0
+
+
+def nightly_cents(monthly_rent: int) -> int:
+    """A night costs the monthly rent pro rata: rent x 12 / 365, rounded to the cent."""
+    value = Decimal(monthly_rent) * 100 * 12 / 365
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def stay_total_cents(monthly_rent: int, nights: int) -> int:
+    return nightly_cents(monthly_rent) * nights
+
+
+def unavailable_reason(
+    available_from: date, available_to: date, min_stay_nights: int, check_in: date, check_out: date
+) -> str | None:
+    """Why a listing's window and minimum stay refuse a stay, or None when they allow it."""
+    nights = (check_out - check_in).days
+    if check_in < available_from or check_out > available_to:
+        return f"the room is available from {available_from} to {available_to}"
+    if nights < min_stay_nights:
+        return f"the minimum stay is {min_stay_nights} nights"
+    return None
+
+
+def approximate_point(listing_id: uuid.UUID, latitude: float, longitude: float) -> tuple[float, float]:
+    """A stable public position within ~APPROX_OFFSET_M of the exact one."""
+    digest = hashlib.sha256(listing_id.bytes).digest()
+    angle = int.from_bytes(digest[:4], "big") / 2**32 * 2 * math.pi
+    dist = (0.5 + int.from_bytes(digest[4:8], "big") / 2**32 / 2) * APPROX_OFFSET_M
+    dlat = dist * math.cos(angle) / 111_320
+    dlon = dist * math.sin(angle) / (111_320 * max(math.cos(math.radians(latitude)), 0.01))
+    return round(latitude + dlat, 3), round(longitude + dlon, 3)
+
+
+@dataclass(frozen=True)
+class BookingView:
+    """What the transition rules need to know of a booking."""
+
+    guest_id: uuid.UUID
+    host_id: uuid.UUID
+    status: str
+    check_in: date
+    check_out: date
+    expires_at: datetime
+
+
+def party(booking: BookingView, actor: Actor) -> str:
+    """``guest`` or ``host``; anyone else must not learn the booking exists (404)."""
+    if actor.user_id == booking.guest_id:
+        return "guest"
+    if actor.user_id == booking.host_id:
+        return "host"
+    raise AppError("not_found", "booking not found")
+
+
+def check_transition(booking: BookingView, actor: Actor, action: str, now: datetime) -> str:
+    """The status ``action`` leads to, or the error saying why this caller may not do it."""
+    who = party(booking, actor)
+    if action in ("accept", "decline"):
+        if who != "host":
+            raise AppError("forbidden", f"only the host can {action} a booking request")
+        if booking.status != "requested" or booking.expires_at <= now:
+            state = "expired" if booking.status == "requested" else booking.status
+            raise AppError("conflict", f"the booking is {state}, it can no longer be {action}ed")
+        return "accepted" if action == "accept" else "declined"
+    if action == "cancel":
+        if booking.status not in ("requested", "accepted"):
+            raise AppError("conflict", f"the booking is {booking.status}, it cannot be cancelled")
+        if booking.status == "accepted" and booking.check_out <= now.date():
+            raise AppError("conflict", "the stay is over, it cannot be cancelled")
+        return "cancelled"
+    raise AppError("validation", f"unknown action {action}")
+
+
+def review_roles(booking: BookingView, actor: Actor) -> tuple[str, uuid.UUID]:
+    """The author's side and the reviewed user; reviews need a completed stay."""
+    who = party(booking, actor)
+    if booking.status != "completed":
+        raise AppError("conflict", "reviews open once the stay is completed")
+    return who, booking.host_id if who == "guest" else booking.guest_id

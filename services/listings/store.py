@@ -1,0 +1,299 @@
+"""SQL of the listings schema: hospitals, listings, search, bookings, reviews."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from shared.contracts.listings import ListingSearch
+from shared.db import translate
+from shared.errors import AppError
+
+DB = asyncpg.Connection | asyncpg.Pool
+
+LISTING_COLUMNS = """
+    l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
+    l.monthly_rent, l.amenities, l.house_rules, l.available_from, l.available_to,
+    l.min_stay_nights, l.status, l.review_sum, l.review_count, l.created_at, l.updated_at,
+    h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
+"""
+LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
+
+BOOKING_CONFLICTS = {
+    "bookings_no_overlap": "the room is already booked for some of these dates",
+    "bookings_guest_not_host": "you cannot book your own listing",
+}
+
+
+# --- hospitals ------------------------------------------------------------------------
+
+
+async def hospital(db: DB, hospital_id: str) -> asyncpg.Record:
+    row = await db.fetchrow("SELECT * FROM hospitals WHERE id = $1", hospital_id)
+    if row is None:
+        raise AppError("not_found", f"hospital {hospital_id!r} not found")
+    return row
+
+
+async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int, limit: int) -> list[asyncpg.Record]:
+    # Prefix matches first, then by trigram word similarity (typos, partial words).
+    return await db.fetch(
+        """
+        SELECT id, name, city, state, zip, latitude, longitude, beds, teaching
+        FROM hospitals
+        WHERE ($1::text IS NULL OR name ILIKE $1 || '%' OR $1 <% name OR name ILIKE '%' || $1 || '%'
+               OR city ILIKE $1 || '%')
+          AND ($2::text IS NULL OR state = upper($2))
+        ORDER BY CASE WHEN $1::text IS NULL THEN 0 WHEN name ILIKE $1 || '%' THEN 0 ELSE 1 END,
+                 CASE WHEN $1::text IS NULL THEN 0 ELSE word_similarity($1, name) END DESC,
+                 name, id
+        OFFSET $3 LIMIT $4
+        """,
+        q, state, offset, limit,
+    )
+
+
+async def load_hospitals(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Upsert the directory (id, name, city, state, zip, lat, lon, beds, teaching)."""
+    await conn.execute("CREATE TEMP TABLE hosp_in (LIKE hospitals INCLUDING DEFAULTS) ON COMMIT DROP")
+    await conn.execute("ALTER TABLE hosp_in ALTER COLUMN position DROP NOT NULL")
+    await conn.copy_records_to_table(
+        "hosp_in", records=rows,
+        columns=["id", "name", "city", "state", "zip", "latitude", "longitude", "beds", "teaching"],
+    )
+    result = await conn.execute(
+        """
+        INSERT INTO hospitals SELECT id, name, city, state, zip, latitude, longitude, beds, teaching,
+               ll_to_earth(latitude, longitude) FROM hosp_in
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, city = excluded.city,
+            state = excluded.state, zip = excluded.zip, latitude = excluded.latitude,
+            longitude = excluded.longitude, beds = excluded.beds, teaching = excluded.teaching,
+            position = excluded.position
+        """
+    )
+    return int(result.split()[-1])
+
+
+async def hospital_count(db: DB) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM hospitals"))
+
+
+# --- listings -------------------------------------------------------------------------
+
+
+async def insert_listing(conn: asyncpg.Connection, listing_id: uuid.UUID, host_id: uuid.UUID, f: dict[str, Any]) -> None:
+    await conn.execute(
+        """
+        INSERT INTO listings(id, host_id, title, description, room_type, address, latitude,
+            longitude, position, monthly_rent, amenities, house_rules, available_from,
+            available_to, min_stay_nights, status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ll_to_earth($7, $8), $9, $10, $11, $12, $13, $14, $15)
+        """,
+        listing_id, host_id, f["title"], f.get("description") or "", f["room_type"], f["address"],
+        f["latitude"], f["longitude"], f["monthly_rent"], f.get("amenities") or [],
+        f.get("house_rules") or "", f["available_from"], f["available_to"],
+        f["min_stay_nights"], f["status"],
+    )
+    await conn.execute("INSERT INTO hosts(user_id) VALUES ($1) ON CONFLICT DO NOTHING", host_id)
+
+
+UPDATABLE = (
+    "title", "description", "room_type", "address", "latitude", "longitude", "monthly_rent",
+    "amenities", "house_rules", "available_from", "available_to", "min_stay_nights", "status",
+)
+
+
+async def update_listing(conn: asyncpg.Connection, listing_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    cols = [c for c in UPDATABLE if c in changes]
+    if not cols:
+        return
+    sets = [f"{c} = ${i + 2}" for i, c in enumerate(cols)]
+    sets.append("updated_at = now()")
+    await conn.execute(
+        f"UPDATE listings SET {', '.join(sets)} WHERE id = $1", listing_id, *[changes[c] for c in cols]
+    )
+    if "latitude" in changes or "longitude" in changes:
+        await conn.execute(
+            "UPDATE listings SET position = ll_to_earth(latitude, longitude) WHERE id = $1", listing_id
+        )
+
+
+async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF l" if for_update else ""
+    return await db.fetchrow(f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.id = $1{lock}", listing_id)
+
+
+async def has_booking(db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, statuses: tuple[str, ...]) -> bool:
+    return bool(await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND guest_id = $2"
+        " AND status = ANY($3::text[]))",
+        listing_id, guest_id, list(statuses),
+    ))
+
+
+async def host_listings(db: DB, host_id: uuid.UUID, status: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.host_id = $1"
+        " AND ($2::text IS NULL OR l.status = $2)"
+        " AND ($3::timestamptz IS NULL OR (l.created_at, l.id) < ($3, $4))"
+        " ORDER BY l.created_at DESC, l.id DESC LIMIT $5",
+        host_id, status, after[0] if after else None, after[1] if after else None, limit,
+    )
+
+
+def search_query(req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None) -> tuple[str, list[Any]]:
+    """Build the search SQL: the GiST index on ``position`` filters the radius and, under
+    ``ORDER BY position <-> center ... LIMIT``, returns rows nearest first."""
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where = ["l.status = 'active'"]
+    select_extra = ""
+    if center is not None:
+        c = f"ll_to_earth({arg(center[0])}, {arg(center[1])})"
+        radius_m = arg(req.radius_km * 1000.0)
+        where.append(f"earth_box({c}, {radius_m}) @> l.position")
+        where.append(f"earth_distance({c}, l.position) <= {radius_m}")
+        select_extra = f", earth_distance({c}, l.position) AS distance_m, (l.position <-> {c}) AS chord"
+    if req.max_rent is not None:
+        where.append(f"l.monthly_rent <= {arg(req.max_rent)}")
+    if req.room_type is not None:
+        where.append(f"l.room_type = {arg(req.room_type)}")
+    if req.amenities:
+        where.append(f"l.amenities @> {arg(req.amenities)}::text[]")
+    if req.from_ and req.to:
+        f, t = arg(req.from_), arg(req.to)
+        where.append(f"l.available_from <= {f} AND l.available_to >= {t}")
+        where.append(f"l.min_stay_nights <= ({t}::date - {f}::date)")
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id"
+            f" AND b.status IN ('accepted', 'completed') AND b.stay && daterange({f}, {t}))"
+        )
+    if req.sort == "distance":
+        assert center is not None
+        order = f"l.position <-> {c}, l.id"
+        if after:
+            where.append(f"((l.position <-> {c}) > {arg(float(after[0]))}"
+                         f" OR ((l.position <-> {c}) = {arg(float(after[0]))} AND l.id > {arg(uuid.UUID(after[1]))}))")
+    elif req.sort == "price":
+        order = "l.monthly_rent, l.id"
+        if after:
+            where.append(f"(l.monthly_rent, l.id) > ({arg(int(after[0]))}, {arg(uuid.UUID(after[1]))})")
+    else:
+        order = "l.created_at DESC, l.id DESC"
+        if after:
+            where.append(f"(l.created_at, l.id) < ({arg(datetime.fromisoformat(after[0]))}::timestamptz,"
+                         f" {arg(uuid.UUID(after[1]))})")
+    sql = (f"SELECT {LISTING_COLUMNS}{select_extra} FROM {LISTING_FROM}"
+           f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {arg(req.limit + 1)}")
+    return sql, args
+
+
+async def search_listings(db: DB, req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None) -> list[asyncpg.Record]:
+    sql, args = search_query(req, center, after)
+    return await db.fetch(sql, *args)
+
+
+async def upsert_host(conn: asyncpg.Connection, user_id: uuid.UUID, display_name: str | None = None, verified: bool | None = None) -> None:
+    await conn.execute(
+        "INSERT INTO hosts(user_id, display_name, verified) VALUES ($1, $2, coalesce($3, false))"
+        " ON CONFLICT (user_id) DO UPDATE SET display_name = coalesce($2, hosts.display_name),"
+        " verified = coalesce($3, hosts.verified)",
+        user_id, display_name, verified,
+    )
+
+
+# --- bookings -------------------------------------------------------------------------
+
+BOOKING_COLUMNS = """
+    b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
+    lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
+    b.hospital_id, b.created_at, b.expires_at, b.decided_at
+"""
+BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
+
+
+async def insert_booking(
+    conn: asyncpg.Connection, booking_id: uuid.UUID, listing_id: uuid.UUID, guest_id: uuid.UUID,
+    host_id: uuid.UUID, check_in: date, check_out: date, total_cents: int, message: str,
+    hospital_id: str | None, expires_at: datetime,
+) -> None:
+    try:
+        await conn.execute(
+            "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
+            " message, hospital_id, expires_at)"
+            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10)",
+            booking_id, listing_id, guest_id, host_id, check_in, check_out, total_cents, message,
+            hospital_id, expires_at,
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, BOOKING_CONFLICTS) from None
+
+
+async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF b" if for_update else ""
+    return await db.fetchrow(f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.id = $1{lock}", booking_id)
+
+
+async def set_booking_status(conn: asyncpg.Connection, booking_id: uuid.UUID, status: str) -> None:
+    try:
+        await conn.execute(
+            "UPDATE bookings SET status = $2, decided_at = now() WHERE id = $1", booking_id, status
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, BOOKING_CONFLICTS) from None
+
+
+async def user_bookings(db: DB, user_id: uuid.UUID, role: str | None, status: str | None,
+                        after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}"
+        " WHERE ((($2::text IS NULL OR $2 = 'guest') AND b.guest_id = $1)"
+        "     OR (($2::text IS NULL OR $2 = 'host') AND b.host_id = $1))"
+        " AND ($3::text IS NULL OR b.status = $3)"
+        " AND ($4::timestamptz IS NULL OR (b.created_at, b.id) < ($4, $5))"
+        " ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
+        user_id, role, status, after[0] if after else None, after[1] if after else None, limit,
+    )
+
+
+async def due_bookings(conn: asyncpg.Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Requests past their deadline, and accepted stays that have ended (locked, skip-locked)."""
+    expired = await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
+        " AND b.expires_at <= now() ORDER BY b.expires_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED", limit,
+    )
+    ended = await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'accepted'"
+        " AND upper(b.stay) <= current_date LIMIT $1 FOR UPDATE OF b SKIP LOCKED", limit,
+    )
+    return expired, ended
+
+
+# --- reviews --------------------------------------------------------------------------
+
+
+async def insert_review(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    try:
+        row = await conn.fetchrow(
+            "INSERT INTO reviews(id, booking_id, listing_id, author_id, subject_id, author_role,"
+            " rating, text, hospital_name, stay_month)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+            *[values[k] for k in ("id", "booking_id", "listing_id", "author_id", "subject_id",
+                                  "author_role", "rating", "text", "hospital_name", "stay_month")],
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, {"reviews_once_per_side": "you have already reviewed this stay"}) from None
+    if values["author_role"] == "guest":
+        await conn.execute(
+            "UPDATE listings SET review_sum = review_sum + $2, review_count = review_count + 1"
+            " WHERE id = $1", values["listing_id"], values["rating"],
+        )
+    assert row is not None
+    return row

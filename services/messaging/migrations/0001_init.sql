@@ -1,0 +1,2 @@
+-- Skeleton: the messaging issue adds conversations, messages and notifications.
+SELECT 1;

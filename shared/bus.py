@@ -1,0 +1,138 @@
+"""NATS plumbing: a connection that never gives up, and a typed request helper."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any, TypeVar
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER
+from pydantic import BaseModel
+
+from shared.contracts.base import Actor
+from shared.errors import AppError
+from shared.logs import REQUEST_ID_HEADER, request_id_var
+
+log = logging.getLogger(__name__)
+
+USER_HEADER = "Wardmate-User"
+ROLE_HEADER = "Wardmate-Role"
+
+EVENTS_STREAM = "WARDMATE_EVENTS"
+EVENTS_SUBJECTS = ["events.>"]
+
+R = TypeVar("R", bound=BaseModel)
+
+
+async def connect(url: str, name: str) -> NATS:
+    """Connect and keep reconnecting forever with back-off (nats-py stops after ~2 min)."""
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected")
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error: %s", exc)
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        allow_reconnect=True,
+        connect_timeout=5,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+        error_cb=on_error,
+    )
+
+
+async def ensure_stream(nc: NATS, name: str = EVENTS_STREAM, subjects: list[str] | None = None) -> None:
+    """Create or update the events stream: file storage, 2-minute dedupe window."""
+    js = nc.jetstream()
+    config = StreamConfig(
+        name=name,
+        subjects=subjects or EVENTS_SUBJECTS,
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        duplicate_window=120.0,
+    )
+    try:
+        await js.add_stream(config)
+    except Exception:
+        # Already there (another replica won the race, or an older config): update it.
+        await js.update_stream(config)
+
+
+def _headers(actor: Actor | None) -> dict[str, str]:
+    headers = {REQUEST_ID_HEADER: request_id_var.get() or uuid.uuid4().hex}
+    if actor is not None:
+        headers[USER_HEADER] = str(actor.user_id)
+        headers[ROLE_HEADER] = actor.role
+    return headers
+
+
+async def request(
+    nc: NATS,
+    subject: str,
+    payload: BaseModel | dict[str, Any] | None,
+    reply_model: type[R],
+    *,
+    actor: Actor | None = None,
+    timeout: float = 5.0,
+) -> R:
+    """Send a request to a service endpoint and decode its reply as ``reply_model``.
+
+    Raises:
+        AppError: the service's typed error; ``unavailable`` when no service answers or
+            NATS is disconnected; ``timeout`` when it answers too late.
+    """
+    raw = await request_raw(nc, subject, payload, actor=actor, timeout=timeout)
+    return reply_model.model_validate_json(raw)
+
+
+async def request_raw(
+    nc: NATS,
+    subject: str,
+    payload: BaseModel | dict[str, Any] | bytes | None,
+    *,
+    actor: Actor | None = None,
+    timeout: float = 5.0,
+) -> bytes:
+    """Like ``request`` but returns the reply's JSON bytes undecoded (the gateway relays them)."""
+    if not nc.is_connected:
+        # While reconnecting nats-py would buffer the request and wait out the timeout.
+        raise AppError("unavailable", "message bus is unavailable, try again shortly")
+    if isinstance(payload, BaseModel):
+        data = payload.model_dump_json().encode()
+    elif isinstance(payload, bytes):
+        data = payload
+    else:
+        data = json.dumps(payload or {}).encode()
+    try:
+        msg = await nc.request(subject, data, timeout=timeout, headers=_headers(actor))
+    except NoRespondersError:
+        raise AppError("unavailable", "service is unavailable", {"subject": subject}) from None
+    except (NatsTimeoutError, asyncio.TimeoutError):
+        raise AppError("timeout", "service did not answer in time", {"subject": subject}) from None
+    if msg.headers and ERROR_CODE_HEADER in msg.headers:
+        raise error_from_reply(msg.headers, msg.data)
+    return msg.data
+
+
+def error_from_reply(headers: dict[str, str], data: bytes) -> AppError:
+    """Rebuild the service's ``AppError`` from an error reply."""
+    try:
+        body = json.loads(data)["error"]
+        return AppError(body["code"], body["message"], body.get("details"))
+    except (ValueError, KeyError, TypeError):
+        return AppError("internal", headers.get(ERROR_HEADER, "service error"))

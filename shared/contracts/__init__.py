@@ -1,0 +1,1 @@
+"""Pydantic contracts: every request, reply and event that crosses a process boundary."""

@@ -1,0 +1,110 @@
+"""Postgres plumbing: a pool bound to the service's schema, and a small migration runner.
+
+Each service owns one schema. Migrations are ``NNNN_name.sql`` files in the service's
+``migrations`` package, applied in order under an advisory lock, so N replicas that start
+at once apply each file exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from shared.errors import AppError
+
+log = logging.getLogger(__name__)
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(dsn: str, schema: str, *, size: int = 10, app: str = "wardmate") -> Pool:
+    """A pool whose connections see ``schema`` first, then ``public`` (extensions)."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=size,
+        init=_init_connection,
+        server_settings={"search_path": f"{schema},public", "application_name": app},
+    )
+    assert pool is not None
+    return pool
+
+
+def _lock_key(schema: str) -> int:
+    return zlib.crc32(f"wardmate.migrate.{schema}".encode()) & 0x7FFFFFFF
+
+
+def load_migrations(package: str) -> list[tuple[str, str]]:
+    """The ``(version, sql)`` pairs of a migrations package, sorted by file name."""
+    files = [f for f in resources.files(package).iterdir() if f.name.endswith(".sql")]
+    return [(f.name.removesuffix(".sql"), f.read_text()) for f in sorted(files, key=lambda f: f.name)]
+
+
+async def migrate(dsn: str, schema: str, package: str) -> list[str]:
+    """Apply the pending migrations to ``schema``: the shared event tables, then ``package``.
+
+    Returns the versions applied by this call.
+    """
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": f"{schema},public"})
+    applied: list[str] = []
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _lock_key(schema))
+        try:
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            pending = [
+                (f"{pkg}:{version}", sql)
+                for pkg in ("shared.migrations", package)
+                for version, sql in load_migrations(pkg)
+            ]
+            for version, sql in pending:
+                if version in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(sql)
+                    await conn.execute(
+                        "INSERT INTO schema_migrations(version) VALUES ($1)", version
+                    )
+                applied.append(version)
+                log.info("migration applied", extra={"fields": {"version": version}})
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(schema))
+    finally:
+        await conn.close()
+    return applied
+
+
+def translate(exc: asyncpg.PostgresError, messages: dict[str, str] | None = None) -> AppError:
+    """Map a constraint violation to ``conflict``/``validation``; re-raise anything else.
+
+    ``messages`` maps a constraint name to the message the client should read.
+    """
+    messages = messages or {}
+    constraint = getattr(exc, "constraint_name", None) or ""
+    if isinstance(exc, asyncpg.UniqueViolationError | asyncpg.ExclusionViolationError):
+        return AppError("conflict", messages.get(constraint, "conflicts with existing data"))
+    if isinstance(exc, asyncpg.CheckViolationError | asyncpg.ForeignKeyViolationError):
+        return AppError("validation", messages.get(constraint, "violates a constraint"),
+                        {"constraint": constraint})
+    raise exc
+
+
+def record(row: asyncpg.Record | None) -> dict[str, Any] | None:
+    return dict(row) if row is not None else None

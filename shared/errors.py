@@ -1,0 +1,82 @@
+"""The one error type of Wardmate and its codes.
+
+Hierarchy::
+
+    AppError(code, message, details)
+      code is one of:
+        validation    -> HTTP 400   bad input; details lists the fields
+        unauthorized  -> HTTP 401   no or bad credentials
+        forbidden     -> HTTP 403   authenticated, but the wrong party for this action
+        not_found     -> HTTP 404   no such object, or not visible to the caller
+        conflict      -> HTTP 409   the state forbids it (double booking, duplicate email)
+        rate_limited  -> HTTP 429   too many attempts
+        unavailable   -> HTTP 503   a dependency is down (NATS no responders)
+        timeout       -> HTTP 504   a service did not answer in time (gateway only)
+        internal      -> HTTP 500   unexpected; never carries detail to a client
+
+Services raise ``AppError``; the service runner turns it into an error reply, the
+request helper turns the reply back into ``AppError``, and one gateway middleware
+maps it to a status and ``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+ErrorCode = Literal[
+    "validation",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "rate_limited",
+    "unavailable",
+    "timeout",
+    "internal",
+]
+
+HTTP_STATUS: dict[str, int] = {
+    "validation": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "timeout": 504,
+    "internal": 500,
+}
+
+
+class AppError(Exception):
+    """A failure the caller should hear about, with a code from ``ErrorCode``."""
+
+    def __init__(self, code: ErrorCode, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body clients see: ``{"error": {...}}``."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    @property
+    def status(self) -> int:
+        return HTTP_STATUS.get(self.code, 500)
+
+    def __repr__(self) -> str:
+        return f"AppError({self.code!r}, {self.message!r})"
+
+
+def not_found(what: str) -> AppError:
+    return AppError("not_found", f"{what} not found")
+
+
+def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
+    """Reduce pydantic's error list to what a client needs: field path and message."""
+    out = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+        out.append({"field": loc or None, "message": err.get("msg", "invalid")})
+    return out

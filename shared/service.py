@@ -1,0 +1,230 @@
+"""The service runner: one NATS micro service per process, endpoints served concurrently.
+
+nats-py runs a subscription's callback one message at a time, so an endpoint whose
+handler awaits Postgres would serve one request at a time. The runner's callback only
+acquires a slot of a bounded semaphore and spawns a task, so up to
+``handler_concurrency`` requests are in flight per process; when all slots are taken the
+callback waits, which pushes back on the subscription instead of queueing without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from nats.aio.client import Client as NATS
+from nats.micro import add_service
+from nats.micro.request import Request
+from pydantic import BaseModel, ValidationError
+
+from shared.bus import ROLE_HEADER, USER_HEADER, connect, ensure_stream
+from shared.contracts.base import Actor
+from shared.db import create_pool, migrate
+from shared.errors import AppError, validation_details
+from shared.events import Apply, Consumer, OutboxRelay
+from shared.logs import REQUEST_ID_HEADER, request_id_var, setup_logging
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """What a handler gets besides its request: the caller, the pool, the settings, the bus."""
+
+    actor: Actor | None
+    request_id: str
+    pool: asyncpg.Pool
+    settings: Settings
+    nc: NATS
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise AppError("unauthorized", "authentication required")
+        return self.actor
+
+    def require_role(self, *roles: str) -> Actor:
+        actor = self.require_actor()
+        if actor.role not in roles:
+            raise AppError("forbidden", f"this action needs the role {' or '.join(roles)}")
+        return actor
+
+
+Handler = Callable[[Context, Any], Awaitable[BaseModel | None]]
+
+
+@dataclass
+class Endpoint:
+    name: str
+    subject: str
+    model: type[BaseModel]
+    handler: Handler
+
+
+@dataclass
+class ServiceApp:
+    """A service's endpoints, consumers and background tasks, run by ``run``."""
+
+    name: str
+    version: str = "0.1.0"
+    migrations: str | None = None
+    endpoints: list[Endpoint] = field(default_factory=list)
+    consumers: list[tuple[str, list[str], Apply]] = field(default_factory=list)
+    tasks: list[Callable[[Context], Awaitable[None]]] = field(default_factory=list)
+    startup: list[Callable[[Context], Awaitable[None]]] = field(default_factory=list)
+
+    def endpoint(self, subject: str, model: type[BaseModel]) -> Callable[[Handler], Handler]:
+        """Register ``handler`` for ``subject``; its request body is validated as ``model``."""
+
+        def register(handler: Handler) -> Handler:
+            name = subject.rsplit(".", 1)[-1].replace("-", "_")
+            self.endpoints.append(Endpoint(name, subject, model, handler))
+            return handler
+
+        return register
+
+    def consumer(self, name: str, *subjects: str) -> Callable[[Apply], Apply]:
+        """Register ``apply`` as the durable consumer ``name`` of events on ``subjects``."""
+
+        def register(apply: Apply) -> Apply:
+            self.consumers.append((f"{self.name}-{name}", list(subjects), apply))
+            return apply
+
+        return register
+
+    def background(self, task: Callable[[Context], Awaitable[None]]) -> Callable[[Context], Awaitable[None]]:
+        """Run ``task`` for the life of the process (it should loop until cancelled)."""
+        self.tasks.append(task)
+        return task
+
+    def on_startup(self, hook: Callable[[Context], Awaitable[None]]) -> Callable[[Context], Awaitable[None]]:
+        self.startup.append(hook)
+        return hook
+
+    async def run(self, settings: Settings, stop: asyncio.Event | None = None) -> None:
+        """Migrate, connect, serve until ``stop`` is set or SIGTERM/SIGINT arrives."""
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        if self.migrations:
+            await migrate(settings.database_url, self.name, self.migrations)
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await create_pool(
+                settings.database_url, self.name, size=settings.db_pool_size, app=self.name
+            )
+            stack.push_async_callback(pool.close)
+            nc = await connect(settings.nats_url, self.name)
+            stack.push_async_callback(nc.drain)
+            await ensure_stream(nc)
+            base = Context(None, "startup", pool, settings, nc)
+            for hook in self.startup:
+                await hook(base)
+            server = _Server(self, base, settings.handler_concurrency)
+            service = await add_service(
+                nc, name=self.name, version=self.version, queue_group=self.name,
+                description=f"Wardmate {self.name} service",
+            )
+            for ep in self.endpoints:
+                await service.add_endpoint(
+                    name=ep.name, subject=ep.subject, handler=server.callback(ep),
+                    queue_group=self.name,
+                )
+            background = [asyncio.create_task(OutboxRelay(pool, nc).run(), name="outbox-relay")]
+            background += [
+                asyncio.create_task(Consumer(pool, nc, cname, subjects, apply).run(), name=cname)
+                for cname, subjects, apply in self.consumers
+            ]
+            background += [asyncio.create_task(task(base)) for task in self.tasks]
+            log.info("service ready", extra={"fields": {"endpoints": len(self.endpoints)}})
+            try:
+                await stop.wait()
+            finally:
+                log.info("service stopping")
+                await service.stop()
+                await server.drain()
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
+
+
+class _Server:
+    def __init__(self, app: ServiceApp, base: Context, concurrency: int) -> None:
+        self.app = app
+        self.base = base
+        self.slots = asyncio.Semaphore(concurrency)
+        self.inflight: set[asyncio.Task[None]] = set()
+
+    def callback(self, ep: Endpoint) -> Callable[[Request], Awaitable[None]]:
+        async def on_request(req: Request) -> None:
+            await self.slots.acquire()
+            task = asyncio.create_task(self.serve(ep, req))
+            self.inflight.add(task)
+            task.add_done_callback(self._done)
+
+        return on_request
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.inflight.discard(task)
+        self.slots.release()
+
+    async def drain(self) -> None:
+        """Let requests already accepted finish, so a stopping replica drops none."""
+        if self.inflight:
+            await asyncio.wait(self.inflight, timeout=10)
+
+    async def serve(self, ep: Endpoint, req: Request) -> None:
+        headers = req.headers or {}
+        rid = headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            actor = None
+            if USER_HEADER in headers:
+                actor = Actor(user_id=uuid.UUID(headers[USER_HEADER]), role=headers.get(ROLE_HEADER, ""))
+            ctx = Context(actor, rid, self.base.pool, self.base.settings, self.base.nc)
+            try:
+                body = ep.model.model_validate_json(req.data or b"{}")
+            except ValidationError as exc:
+                raise AppError("validation", "invalid request", validation_details(exc.errors())) from None
+            reply = await ep.handler(ctx, body)
+            await req.respond(reply.model_dump_json().encode() if reply is not None else b"{}")
+        except AppError as err:
+            outcome = err.code
+            await self._respond_error(req, err)
+        except Exception:
+            outcome = "internal"
+            log.exception("unhandled error in %s", ep.subject)
+            await self._respond_error(req, AppError("internal", "internal error"))
+        finally:
+            log.info(
+                "request",
+                extra={"fields": {
+                    "subject": ep.subject, "outcome": outcome,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                }},
+            )
+            request_id_var.reset(token)
+
+    @staticmethod
+    async def _respond_error(req: Request, err: AppError) -> None:
+        with contextlib.suppress(Exception):
+            await req.respond_error(str(err.status), err.message, data=json.dumps(err.to_dict()).encode())
+
+
+def main(app: ServiceApp) -> None:
+    """Entry point of ``python -m services.<name>``."""
+    settings = Settings()
+    setup_logging(app.name, settings.log_level)
+    asyncio.run(app.run(settings))

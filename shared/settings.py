@@ -1,0 +1,55 @@
+"""One settings class for every Wardmate process, read from ``WARDMATE_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    """Configuration shared by the services, the gateway and the embedded runner."""
+
+    model_config = SettingsConfigDict(env_prefix="WARDMATE_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/wardmate"
+    nats_url: str = "nats://127.0.0.1:4222"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+    data_dir: Path = Path(".wardmate")
+    log_level: str = "INFO"
+    secret_key: str = PLACEHOLDER_SECRET
+
+    # Request-reply: how long the gateway waits for a service, and how many requests a
+    # service process works on at once (nats-py runs a subscription's callback serially).
+    request_timeout_s: float = Field(5.0, gt=0)
+    handler_concurrency: int = Field(64, ge=1)
+    db_pool_size: int = Field(10, ge=1)
+
+    # Accounts
+    session_ttl_hours: int = Field(24 * 14, ge=1)
+    token_cache_s: float = Field(5.0, ge=0)
+    login_max_failures_per_account: int = Field(5, ge=1)
+    login_max_failures_per_address: int = Field(20, ge=1)
+    login_failure_window_s: int = Field(900, ge=1)
+
+    # Listings
+    booking_request_ttl_hours: float = Field(48.0, gt=0)
+    expiry_sweep_s: float = Field(60.0, gt=0)
+
+    # Gateway
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    cookie_secure: bool = False
+
+    @model_validator(mode="after")
+    def _enforce_real_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError(
+                "WARDMATE_SECRET_KEY is the placeholder; set a real secret in production"
+            )
+        return self

@@ -1,0 +1,34 @@
+"""NATS subject names, defined once. Requests: ``wardmate.<service>.<action>``."""
+
+from __future__ import annotations
+
+# accounts
+SIGNUP = "wardmate.accounts.signup"
+LOGIN = "wardmate.accounts.login"
+LOGOUT = "wardmate.accounts.logout"
+RESOLVE_SESSION = "wardmate.accounts.resolve-session"
+GET_ME = "wardmate.accounts.get-me"
+UPDATE_PROFILE = "wardmate.accounts.update-profile"
+SUBMIT_VERIFICATION = "wardmate.accounts.submit-verification"
+VERIFY_USER = "wardmate.accounts.verify-user"
+GET_USER = "wardmate.accounts.get-user"
+# Core-NATS broadcast (not a request): a session was revoked; gateways drop it from cache.
+SESSION_REVOKED = "wardmate.broadcast.session-revoked"
+
+# listings
+SEARCH_HOSPITALS = "wardmate.listings.search-hospitals"
+CREATE_LISTING = "wardmate.listings.create-listing"
+SEARCH_LISTINGS = "wardmate.listings.search-listings"
+GET_LISTING = "wardmate.listings.get-listing"
+UPDATE_LISTING = "wardmate.listings.update-listing"
+ARCHIVE_LISTING = "wardmate.listings.archive-listing"
+MY_LISTINGS = "wardmate.listings.my-listings"
+REQUEST_BOOKING = "wardmate.listings.request-booking"
+MY_BOOKINGS = "wardmate.listings.my-bookings"
+ACCEPT_BOOKING = "wardmate.listings.accept-booking"
+DECLINE_BOOKING = "wardmate.listings.decline-booking"
+CANCEL_BOOKING = "wardmate.listings.cancel-booking"
+POST_REVIEW = "wardmate.listings.post-review"
+QUOTE_STAY = "wardmate.listings.quote-stay"
+
+SERVICES = ("accounts", "listings", "messaging", "matching")
