@@ -1,0 +1,2 @@
+-- Skeleton: the matching service issue adds rotations, projections and mentorships.
+SELECT 1;
