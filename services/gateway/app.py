@@ -1,0 +1,257 @@
+"""The gateway: REST JSON under /api/v1, relayed to the services over NATS.
+
+Stateless: it keeps no data, only a short cache of resolved sessions, so any number of
+replicas can run behind a load balancer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from nats.aio.client import Client as NATS
+
+from shared import bus, subjects
+from shared.contracts.base import Actor
+from shared.errors import AppError
+from shared.logs import REQUEST_ID_HEADER, request_id_var
+from shared.settings import Settings
+
+from services.gateway import auth
+from services.gateway.openapi import DOCS_HTML, build_openapi
+from services.gateway.routes import ROUTES, Route
+
+log = logging.getLogger("gateway")
+
+SETTINGS = web.AppKey("settings", Settings)
+NC = web.AppKey("nc", NATS)
+SESSIONS = web.AppKey("sessions", auth.SessionCache)
+METRICS = web.AppKey("metrics", dict)
+API = "/api/v1"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline' https://unpkg.com; script-src 'self' 'unsafe-inline' https://unpkg.com",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def error_response(err: AppError) -> web.Response:
+    return web.json_response(err.to_dict(), status=err.status)
+
+
+HTTP_CODES = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+              415: "unsupported_media_type", 429: "rate_limited"}
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place where failures become HTTP statuses with a JSON body."""
+    rid = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+    token = request_id_var.set(rid)
+    started = time.perf_counter()
+    status = 500
+    try:
+        try:
+            response = await handler(request)
+        except AppError as err:
+            response = error_response(err)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = HTTP_CODES.get(exc.status, "error")
+            message = {404: "no such route", 405: f"method {request.method} not allowed here",
+                       413: "request body too large"}.get(exc.status, exc.reason)
+            response = web.json_response(
+                {"error": {"code": code, "message": message, "details": None}},
+                status=exc.status, headers={k: v for k, v in exc.headers.items() if k == "Allow"},
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("unhandled error")
+            response = error_response(AppError("internal", "internal error"))
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = rid
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+    finally:
+        metrics = request.app[METRICS]
+        metrics["requests"] = metrics.get("requests", 0) + 1
+        metrics[f"status_{status // 100}xx"] = metrics.get(f"status_{status // 100}xx", 0) + 1
+        if log.isEnabledFor(logging.INFO):
+            log.info("http", extra={"fields": {
+                "method": request.method, "path": request.path, "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }})
+        request_id_var.reset(token)
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    if not request.body_exists:
+        return {}
+    ctype = request.content_type
+    if ctype not in ("application/json", "application/octet-stream", ""):
+        raise AppError("validation", "send the body as application/json")
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise AppError("validation", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise AppError("validation", "the body must be a JSON object")
+    return body
+
+
+async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None, str | None]:
+    token, from_cookie = auth.credentials(request)
+    if token is None:
+        if route.auth == "user":
+            raise AppError("unauthorized", "log in first: send a bearer token or the session cookie")
+        return None, None
+    try:
+        actor = await request.app[SESSIONS].resolve(token)
+    except AppError as err:
+        if err.code == "unauthorized" and route.auth != "user" and from_cookie:
+            return None, None  # a stale cookie on a public page: browse anonymously
+        raise
+    if from_cookie:
+        auth.check_csrf(request)
+    return actor, token
+
+
+def make_handler(route: Route) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        app = request.app
+        actor, token = await authenticate(request, route)
+        payload: dict[str, Any] = dict(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
+        for name in route.internal_fields:
+            payload.pop(name, None)
+        for segment, field in route.path_params.items():
+            payload[field] = request.match_info[segment]
+        if route.subject == subjects.LOGIN:
+            payload["client_address"] = request.remote
+        if route.subject == subjects.LOGOUT:
+            payload["token"] = token
+        settings = app[SETTINGS]
+        raw = await bus.request_raw(app[NC], route.subject, payload, actor=actor,
+                                    timeout=settings.request_timeout_s)
+        response = web.Response(body=raw, status=route.status, content_type="application/json")
+        if route.subject in (subjects.LOGIN, subjects.SIGNUP):
+            set_session_cookies(response, json.loads(raw), settings)
+        elif route.subject == subjects.LOGOUT and token:
+            app[SESSIONS].evict(auth.token_key(token))
+            response.del_cookie(auth.SESSION_COOKIE, path="/")
+            response.del_cookie(auth.CSRF_COOKIE, path="/")
+        return response
+
+    handle.__name__ = route.subject.rsplit(".", 1)[-1].replace("-", "_")
+    return handle
+
+
+def set_session_cookies(response: web.Response, reply: dict[str, Any], settings: Settings) -> None:
+    max_age = settings.session_ttl_hours * 3600
+    response.set_cookie(auth.SESSION_COOKIE, reply["token"], httponly=True, samesite="Strict",
+                        secure=settings.cookie_secure, max_age=max_age, path="/")
+    # Readable by the page's script, which echoes it in X-CSRF-Token on writes.
+    response.set_cookie(auth.CSRF_COOKIE, secrets.token_urlsafe(24), httponly=False,
+                        samesite="Strict", secure=settings.cookie_secure, max_age=max_age, path="/")
+
+
+async def health(request: web.Request) -> web.Response:
+    """Each service's reachability through NATS micro's $SRV.PING; 503 when one is down."""
+    nc = request.app[NC]
+    report: dict[str, Any] = {"nats": nc.is_connected, "services": {}}
+
+    async def ping(name: str) -> tuple[str, bool]:
+        if not nc.is_connected:
+            return name, False
+        try:
+            await nc.request(f"$SRV.PING.{name}", b"", timeout=1.0)
+            return name, True
+        except Exception:
+            return name, False
+
+    for name, up in await asyncio.gather(*(ping(s) for s in subjects.SERVICES)):
+        report["services"][name] = "up" if up else "down"
+    healthy = report["nats"] and all(v == "up" for v in report["services"].values())
+    report["status"] = "ok" if healthy else "degraded"
+    return web.json_response(report, status=200 if healthy else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    lines = [f"wardmate_gateway_{k}_total {v}" for k, v in sorted(request.app[METRICS].items())]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app["openapi"])
+
+
+async def docs(request: web.Request) -> web.Response:
+    return web.Response(text=DOCS_HTML, content_type="text/html")
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(
+        text="<!doctype html><title>Wardmate</title><h1>Wardmate</h1>"
+        "<p>The API is under <code>/api/v1</code>; read the <a href='/api/docs'>API docs</a>.</p>",
+        content_type="text/html",
+    )
+
+
+async def not_found(request: web.Request) -> web.Response:
+    raise web.HTTPNotFound()
+
+
+def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        conn = nc or await bus.connect(settings.nats_url, "gateway")
+        app[NC] = conn
+        cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s)
+        app[SESSIONS] = cache
+
+        async def on_revoked(msg: Any) -> None:
+            cache.evict(msg.data.decode())
+
+        sub = await conn.subscribe(subjects.SESSION_REVOKED, cb=on_revoked)
+        yield
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+        if nc is None:
+            await conn.drain()
+
+    return ctx
+
+
+def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[METRICS] = {}
+    app["openapi"] = build_openapi(ROUTES, API)
+    app.cleanup_ctx.append(nats_context(settings, nc))
+    for route in ROUTES:
+        app.router.add_route(route.method, API + route.path, make_handler(route))
+    app.router.add_get(API + "/health", health)
+    app.router.add_get(API + "/metrics", metrics)
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_get("/api/docs", docs)
+    app.router.add_get("/", index)
+    return app

@@ -1,0 +1,45 @@
+"""Shared bodies for end-to-end tests."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from tests.api import Api, User
+
+JHH = "the-johns-hopkins-hospital-baltimore-md"
+JHH_POINT = (39.296109, -76.591972)
+
+
+def future(days: int) -> str:
+    return str(date.today() + timedelta(days=days))
+
+
+def listing_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "title": "Quiet room near Johns Hopkins",
+        "description": "Furnished room, 10 minutes' walk to the hospital.",
+        "room_type": "private_room",
+        "address": "1800 E Monument St, Baltimore, MD",
+        "latitude": JHH_POINT[0] + 0.004,
+        "longitude": JHH_POINT[1] - 0.003,
+        "monthly_rent": 1095,
+        "amenities": ["wifi", "desk"],
+        "available_from": future(10),
+        "available_to": future(200),
+        "min_stay_nights": 14,
+    }
+    body.update(overrides)
+    return body
+
+
+async def create_listing(api: Api, host: User, **overrides: Any) -> dict[str, Any]:
+    r = await api.call("POST", "/listings", host, json=listing_body(**overrides))
+    assert r.status == 201, r.body
+    return r.body  # type: ignore[no-any-return]
+
+
+async def request_stay(api: Api, guest: User, listing_id: str, start: int = 30, nights: int = 28) -> Any:
+    return await api.call("POST", f"/listings/{listing_id}/bookings", guest, json={
+        "check_in": future(start), "check_out": future(start + nights),
+        "message": "Rotating in cardiology", "hospital_id": JHH})

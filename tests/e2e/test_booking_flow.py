@@ -1,0 +1,122 @@
+"""The first product slice over HTTP: a host posts a room, a student finds and books it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.api import Api
+from tests.e2e.helpers import JHH, create_listing, future, request_stay
+
+
+async def test_host_posts_student_finds_books_host_accepts(api: Api) -> None:
+    """The whole journey works end to end and reveals the address only after acceptance."""
+    host = await api.signup("professional", "Dr. Host")
+    student = await api.signup("student", "Student")
+    listing = await create_listing(api, host)
+    assert listing["location"]["approximate"] is False  # the host sees the exact address
+
+    # The student searches near the hospital for the rotation's dates.
+    params = {"hospital_id": JHH, "from": future(30), "to": future(58), "radius_km": "5"}
+    found = await api.call("GET", "/listings", student, params=params)
+    assert found.status == 200, found.body
+    hit = next(item for item in found.body["items"] if item["id"] == listing["id"])
+    assert hit["distance_km"] is not None and hit["distance_km"] < 1.0
+    assert hit["location"]["approximate"] is True and hit["location"]["address"] is None
+    # 28 nights at 1095 x 12 / 365 = 36.00 a night.
+    assert hit["nightly_rate"] == 36.0 and hit["stay_total"] == 1008.0
+
+    quote = await api.call("GET", f"/listings/{listing['id']}/quote", student,
+                           params={"check_in": future(30), "check_out": future(58)})
+    assert quote.status == 200 and quote.body["total"] == 1008.0 and quote.body["available"] is True
+
+    booking = await request_stay(api, student, listing["id"])
+    assert booking.status == 201, booking.body
+    assert booking.body["status"] == "requested" and booking.body["address"] is None
+
+    # The host sees the request and accepts it.
+    inbox = await api.call("GET", "/me/bookings", host, params={"role": "host"})
+    assert [b["id"] for b in inbox.body["items"]] == [booking.body["id"]]
+    accepted = await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)
+    assert accepted.status == 200 and accepted.body["status"] == "accepted"
+
+    # Now the guest sees the exact address, on the booking and on the listing.
+    mine = await api.call("GET", "/me/bookings", student)
+    assert mine.body["items"][0]["address"] == "1800 E Monument St, Baltimore, MD"
+    detail = await api.call("GET", f"/listings/{listing['id']}", student)
+    assert detail.body["location"]["approximate"] is False
+
+    # The dates are taken: the listing no longer shows up for an overlapping search.
+    again = await api.call("GET", "/listings", None, params=params)
+    assert listing["id"] not in [i["id"] for i in again.body["items"]]
+
+
+async def test_search_paginates_with_cursor_and_sorts(api: Api) -> None:
+    """Keyset pages cover every result once, in distance order, and honour filters."""
+    host = await api.signup("professional")
+    base = (41.8781, -87.6298)  # a point with no other test's listings
+    ids = []
+    for i in range(7):
+        listing = await create_listing(api, host, latitude=base[0] + 0.002 * (i + 1), longitude=base[1],
+                                       monthly_rent=800 + 100 * i, amenities=["wifi"] if i % 2 else ["wifi", "parking"])
+        ids.append(listing["id"])
+    seen: list[dict] = []
+    cursor = None
+    while True:
+        params = {"near": f"{base[0]},{base[1]}", "radius_km": "3", "limit": "3"}
+        if cursor:
+            params["cursor"] = cursor
+        page = await api.call("GET", "/listings", None, params=params)
+        assert page.status == 200, page.body
+        seen += page.body["items"]
+        cursor = page.body["next_cursor"]
+        if not cursor:
+            break
+    assert [i["id"] for i in seen] == ids  # nearest first, each exactly once
+    distances = [i["distance_km"] for i in seen]
+    assert distances == sorted(distances)
+
+    by_price = await api.call("GET", "/listings", None, params={
+        "near": f"{base[0]},{base[1]}", "radius_km": "3", "sort": "price", "max_rent": "1100",
+        "amenities": "parking"})
+    assert [i["monthly_rent"] for i in by_price.body["items"]] == [800, 1000]
+
+    bad = await api.call("GET", "/listings", None, params={"cursor": "not-a-cursor!"})
+    assert bad.status == 400 and bad.error_code == "validation"
+
+
+async def test_fifty_concurrent_accepts_exactly_one_wins(api: Api) -> None:
+    """Overlapping requests accepted at once: the database lets exactly one through."""
+    host = await api.signup("professional")
+    listing = await create_listing(api, host, min_stay_nights=7)
+    students = await asyncio.gather(*(api.signup("student") for _ in range(50)))
+    requests = await asyncio.gather(*(
+        request_stay(api, s, listing["id"], start=20 + i % 5, nights=10) for i, s in enumerate(students)))
+    assert all(r.status == 201 for r in requests), [r.body for r in requests if r.status != 201]
+    results = await asyncio.gather(*(
+        api.call("POST", f"/bookings/{r.body['id']}/accept", host) for r in requests))
+    statuses = sorted(r.status for r in results)
+    assert statuses.count(200) == 1 and statuses.count(409) == 49, statuses
+    assert all(r.error_code == "conflict" for r in results if r.status == 409)
+    accepted = await api.call("GET", "/me/bookings", host, params={"status": "accepted", "limit": "100"})
+    assert len(accepted.body["items"]) == 1
+
+
+async def test_decline_cancel_and_rebook(api: Api) -> None:
+    """Declined and cancelled stays free the dates; a guest cannot accept their own request."""
+    host = await api.signup("professional")
+    student = await api.signup("student")
+    listing = await create_listing(api, host)
+    first = await request_stay(api, student, listing["id"])
+    wrong = await api.call("POST", f"/bookings/{first.body['id']}/accept", student)
+    assert wrong.status == 403 and wrong.error_code == "forbidden"
+    declined = await api.call("POST", f"/bookings/{first.body['id']}/decline", host)
+    assert declined.body["status"] == "declined"
+    again = await api.call("POST", f"/bookings/{first.body['id']}/accept", host)
+    assert again.status == 409
+    second = await request_stay(api, student, listing["id"])
+    await api.call("POST", f"/bookings/{second.body['id']}/accept", host)
+    cancelled = await api.call("POST", f"/bookings/{second.body['id']}/cancel", student)
+    assert cancelled.status == 200 and cancelled.body["status"] == "cancelled"
+    third = await request_stay(api, student, listing["id"])
+    accepted = await api.call("POST", f"/bookings/{third.body['id']}/accept", host)
+    assert accepted.status == 200
