@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 
 PASSWORD = "correct-horse-battery"
 
@@ -19,7 +20,7 @@ def random_email(prefix: str = "user") -> str:
 class Response:
     status: int
     body: Any
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
 
     @property
     def error_code(self) -> str | None:
@@ -60,7 +61,7 @@ class Api:
                 body = await r.json(content_type=None)
             except ValueError:
                 body = await r.text()
-            return Response(r.status, body, dict(r.headers))
+            return Response(r.status, body, CIMultiDict(r.headers))
 
     async def signup(self, role: str = "student", name: str = "Test User") -> User:
         email = random_email(role)

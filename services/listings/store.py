@@ -39,12 +39,14 @@ async def hospital(db: DB, hospital_id: str) -> asyncpg.Record:
 
 
 async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int, limit: int) -> list[asyncpg.Record]:
-    # Prefix matches first, then by trigram word similarity (typos, partial words).
+    # Prefix matches first, then by trigram word similarity (typos, partial words). The
+    # directory is ~4k rows, so scoring each name costs about a millisecond.
     return await db.fetch(
         """
         SELECT id, name, city, state, zip, latitude, longitude, beds, teaching
         FROM hospitals
-        WHERE ($1::text IS NULL OR name ILIKE $1 || '%' OR $1 <% name OR name ILIKE '%' || $1 || '%'
+        WHERE ($1::text IS NULL OR name ILIKE $1 || '%' OR word_similarity($1, name) >= 0.4
+               OR name ILIKE '%' || $1 || '%'
                OR city ILIKE $1 || '%')
           AND ($2::text IS NULL OR state = upper($2))
         ORDER BY CASE WHEN $1::text IS NULL THEN 0 WHEN name ILIKE $1 || '%' THEN 0 ELSE 1 END,

@@ -1,0 +1,112 @@
+"""Accounts through the gateway: sessions, cookies and CSRF, rate limits, profiles, badges."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from yarl import URL
+
+from services.demo import ADMIN
+from services.accounts.admin import ensure_admin
+from services.runner import Stack
+from tests.api import PASSWORD, Api, User, random_email
+
+
+async def test_emails_are_case_insensitive_and_unique(api: Api) -> None:
+    """Signing up twice with the same email in another case is a 409."""
+    email = random_email()
+    first = await api.call("POST", "/auth/signup", json={
+        "email": email.upper(), "password": PASSWORD, "display_name": "A", "role": "student"})
+    assert first.status == 201 and first.body["user"]["email"] == email
+    again = await api.call("POST", "/auth/signup", json={
+        "email": email, "password": PASSWORD, "display_name": "B", "role": "student"})
+    assert again.status == 409 and again.error_code == "conflict"
+    login = await api.call("POST", "/auth/login", json={"email": email.title(), "password": PASSWORD})
+    assert login.status == 200 and login.body["token"]
+
+
+async def test_login_failures_are_vague_and_rate_limited(api: Api) -> None:
+    """Wrong password and unknown email read the same; repeated failures get 429."""
+    user = await api.signup()
+    wrong = await api.call("POST", "/auth/login", json={"email": user.email, "password": "wrong-password"})
+    unknown = await api.call("POST", "/auth/login", json={"email": random_email(), "password": "wrong-password"})
+    assert wrong.status == unknown.status == 401
+    assert wrong.body["error"]["message"] == unknown.body["error"]["message"]
+    for _ in range(4):
+        await api.call("POST", "/auth/login", json={"email": user.email, "password": "wrong-password"})
+    limited = await api.call("POST", "/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert limited.status == 429 and limited.error_code == "rate_limited"
+
+
+async def test_logout_revokes_at_once(api: Api) -> None:
+    """After logout the same token is refused immediately, despite the gateway's cache."""
+    user = await api.signup()
+    assert (await api.call("GET", "/me", user)).status == 200  # now cached by the gateway
+    out = await api.call("POST", "/auth/logout", user)
+    assert out.status == 200
+    after = await api.call("GET", "/me", user)
+    assert after.status == 401 and after.error_code == "unauthorized"
+
+
+async def test_cookie_session_needs_csrf_header_for_writes(stack: Stack) -> None:
+    """A browser session works by cookie; its writes need the CSRF header echoing the cookie."""
+    # unsafe=True: the jar otherwise ignores cookies set by an IP address like 127.0.0.1.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        email = random_email()
+        async with http.post(f"{stack.url}/api/v1/auth/signup", json={
+                "email": email, "password": PASSWORD, "display_name": "C", "role": "student"}) as r:
+            assert r.status == 201
+            cookie = r.cookies["wardmate_session"]
+            assert cookie["httponly"] and cookie["samesite"] == "Strict"
+        async with http.get(f"{stack.url}/api/v1/me") as r:
+            assert r.status == 200 and (await r.json())["user"]["email"] == email
+        async with http.patch(f"{stack.url}/api/v1/me/profile", json={"bio": "hi"}) as r:
+            assert r.status == 403
+        csrf = http.cookie_jar.filter_cookies(URL(stack.url))["wardmate_csrf"].value
+        async with http.patch(f"{stack.url}/api/v1/me/profile", json={"bio": "hi"},
+                              headers={"X-CSRF-Token": csrf}) as r:
+            assert r.status == 200 and (await r.json())["profile"]["bio"] == "hi"
+
+
+async def test_profile_validation_and_public_profile(api: Api) -> None:
+    """Profile fields are validated; students cannot set professional fields."""
+    student = await api.signup("student", "Chidi")
+    ok = await api.call("PATCH", "/me/profile", student, json={
+        "school_country": "ng", "languages": ["en", "ig"], "specialties": ["Cardiology"],
+        "medical_school": "University of Nigeria", "graduation_year": 2027})
+    assert ok.status == 200, ok.body
+    assert ok.body["profile"]["school_country"] == "NG" and ok.body["profile"]["specialties"] == ["cardiology"]
+    pro_only = await api.call("PATCH", "/me/profile", student, json={"open_to_mentoring": True})
+    assert pro_only.status == 400
+    public = await api.call("GET", f"/users/{student.id}")
+    assert public.status == 200 and "email" not in public.body and public.body["verified"] is False
+
+
+async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: Stack) -> None:
+    """An NPI checked by its digit, verified by an admin, shows as a badge on profile and listings."""
+    from tests.e2e.helpers import create_listing
+
+    host = await api.signup("professional", "Dr. Verified")
+    student = await api.signup("student")
+    assert (await api.call("POST", "/me/verification", student, json={"npi": "1234567893"})).status == 403
+    submitted = await api.call("POST", "/me/verification", host, json={"npi": "1234567893"})
+    assert submitted.status == 201 and submitted.body["status"] == "pending"
+    listing = await create_listing(api, host)
+
+    admin_email = random_email("admin")
+    await ensure_admin(stack.database_url or "", admin_email, ADMIN[1])
+    login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    assert (await api.call("POST", f"/admin/verifications/{host.id}", host)).status == 403
+    verified = await api.call("POST", f"/admin/verifications/{host.id}", admin)
+    assert verified.status == 200 and verified.body["status"] == "verified"
+    assert (await api.call("GET", f"/users/{host.id}")).body["verified"] is True
+
+    # The listings service learns of it through the event stream.
+    for _ in range(50):
+        shown = await api.call("GET", f"/listings/{listing['id']}")
+        if shown.body["host"]["verified"]:
+            break
+        await asyncio.sleep(0.1)
+    assert shown.body["host"] == {"id": host.id, "display_name": "Dr. Verified", "verified": True}

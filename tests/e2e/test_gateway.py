@@ -1,0 +1,80 @@
+"""Gateway behaviour: JSON errors everywhere, limits, headers, OpenAPI, health."""
+
+from __future__ import annotations
+
+import time
+
+from services.gateway.routes import ROUTES
+from services.runner import Stack
+from tests.api import Api
+
+
+async def test_unknown_route_and_wrong_method_are_json(api: Api) -> None:
+    """404 and 405 come as JSON errors, with the security headers set."""
+    r = await api.call("GET", "/no/such/thing")
+    assert r.status == 404 and r.error_code == "not_found"
+    assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers.get("X-Request-Id")
+    r = await api.call("PUT", "/hospitals")
+    assert r.status == 405 and r.body["error"]["code"] == "method_not_allowed"
+
+
+async def test_body_size_limit(api: Api) -> None:
+    """A body over the limit is refused with 413 and a JSON error."""
+    user = await api.signup()
+    r = await api.call("PATCH", "/me/profile", user, data=b'{"bio": "' + b"x" * 300_000 + b'"}',
+                       headers={"Content-Type": "application/json"})
+    assert r.status == 413 and r.body["error"]["code"] == "payload_too_large"
+
+
+async def test_bad_token_is_401(api: Api) -> None:
+    """A made-up or malformed token is a 401, never a 500."""
+    r = await api.call("GET", "/me", headers={"Authorization": "Bearer made-up"})
+    assert r.status == 401
+    r = await api.call("GET", "/me", headers={"Authorization": "Basic abc"})
+    assert r.status == 401
+
+
+async def test_openapi_documents_every_route(api: Api) -> None:
+    """The OpenAPI document lists every route with its parameters and error responses."""
+    r = await api.call("GET", "/api/openapi.json")
+    assert r.status == 200 and r.body["openapi"].startswith("3.")
+    for route in ROUTES:
+        op = r.body["paths"]["/api/v1" + route.path][route.method.lower()]
+        assert {"400", "404", "503"} <= set(op["responses"]), route.path
+        assert str(route.status) in op["responses"]
+        names = {p["name"] for p in op["parameters"]}
+        assert set(route.path_params) <= names
+    search = r.body["paths"]["/api/v1/listings"]["get"]
+    assert {"hospital_id", "near", "radius_km", "from", "to", "sort", "cursor"} <= {p["name"] for p in search["parameters"]}
+    docs = await api.call("GET", "/api/docs")
+    assert docs.status == 200 and "openapi.json" in docs.body
+
+
+async def test_hospital_search_prefix_fuzzy_and_paging(api: Api) -> None:
+    """Hospitals are found by prefix, by a misspelling, by state, and paged."""
+    r = await api.call("GET", "/hospitals", params={"q": "massachusetts general"})
+    assert r.body["items"][0]["id"] == "massachusetts-general-hospital-boston-ma"
+    r = await api.call("GET", "/hospitals", params={"q": "jonhs hopkins", "state": "MD"})
+    assert "the-johns-hopkins-hospital-baltimore-md" in [h["id"] for h in r.body["items"]]
+    page1 = await api.call("GET", "/hospitals", params={"state": "RI", "limit": "5"})
+    page2 = await api.call("GET", "/hospitals", params={"state": "RI", "limit": "5", "cursor": page1.body["next_cursor"]})
+    ids1, ids2 = [h["id"] for h in page1.body["items"]], [h["id"] for h in page2.body["items"]]
+    assert len(ids1) == 5 and ids2 and not set(ids1) & set(ids2)
+    assert all(h["state"] == "RI" for h in page1.body["items"] + page2.body["items"])
+
+
+async def test_health_reports_a_stopped_service(api: Api, stack: Stack) -> None:
+    """Health is 200 when all answer, 503 naming the service that stopped."""
+    assert (await api.call("GET", "/health")).status == 200
+    stack.stop_process("matching")
+    try:
+        r = await api.call("GET", "/health")
+        assert r.status == 503 and r.body["services"]["matching"] == "down"
+        assert r.body["services"]["listings"] == "up"
+    finally:
+        stack.start("matching")
+        deadline = time.monotonic() + 30
+        while (await api.call("GET", "/health")).status != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)

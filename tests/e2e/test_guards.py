@@ -1,0 +1,125 @@
+"""Every object is guarded: a second user sees 404 for what is not theirs, 403 when acting
+as the wrong party; bad input is a 400 with a JSON error and writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.gateway.routes import ROUTES
+from tests.api import Api
+from tests.e2e.helpers import create_listing, future, listing_body, request_stay
+
+
+async def test_second_user_cannot_see_or_change_others_objects(api: Api) -> None:
+    """Another user's booking and draft answer 404; the wrong party gets 403."""
+    host = await api.signup("professional")
+    other_host = await api.signup("professional")
+    student = await api.signup("student")
+    stranger = await api.signup("student")
+    draft = await create_listing(api, host, status="draft")
+    listing = await create_listing(api, host)
+    booking = (await request_stay(api, student, listing["id"])).body
+
+    assert (await api.call("GET", f"/listings/{draft['id']}", stranger)).status == 404
+    assert (await api.call("GET", f"/listings/{draft['id']}", None)).status == 404
+    assert (await api.call("GET", f"/listings/{draft['id']}", host)).status == 200
+    assert (await api.call("PATCH", f"/listings/{draft['id']}", other_host, json={"title": "Mine now"})).status == 404
+    r = await api.call("PATCH", f"/listings/{listing['id']}", other_host, json={"title": "Mine now"})
+    assert r.status == 403 and r.error_code == "forbidden"
+    assert (await api.call("DELETE", f"/listings/{listing['id']}", other_host)).status == 403
+
+    for action in ("accept", "decline", "cancel"):
+        r = await api.call("POST", f"/bookings/{booking['id']}/{action}", stranger)
+        assert r.status == 404 and r.error_code == "not_found", (action, r.body)
+    r = await api.call("POST", f"/bookings/{booking['id']}/accept", student)
+    assert r.status == 403
+    r = await api.call("POST", f"/bookings/{booking['id']}/reviews", stranger, json={"rating": 5, "text": "x"})
+    assert r.status == 404
+    stranger_view = await api.call("GET", "/me/bookings", stranger)
+    assert stranger_view.body["items"] == []
+
+    own = await request_stay(api, host, listing["id"])
+    assert own.status == 403
+    student_post = await api.call("POST", "/listings", student, json=listing_body())
+    assert student_post.status == 403
+    unauth = await api.call("POST", "/listings", None, json=listing_body())
+    assert unauth.status == 401 and unauth.error_code == "unauthorized"
+    # The guest whose request is pending still sees an approximate location only.
+    detail = await api.call("GET", f"/listings/{listing['id']}", student)
+    assert detail.body["location"]["approximate"] is True and detail.body["location"]["address"] is None
+
+
+BAD: dict[tuple[str, str], list[Any]] = {
+    ("POST", "/auth/signup"): [{"email": "nope", "password": "short", "display_name": "", "role": "admin"},
+                               {"email": 5}, [1, 2]],
+    ("POST", "/auth/login"): [{"email": None, "password": 3}],
+    ("PATCH", "/me/profile"): [{"languages": ["xx-not-a-language"]}, {"school_country": "ZZ"},
+                               {"graduation_year": "soon"}, {"unknown_field": 1}],
+    ("POST", "/me/verification"): [{"npi": "1234567890"}, {"license_number": "A123"}, {}],
+    ("POST", "/listings"): [listing_body(monthly_rent=0), listing_body(latitude=91),
+                            listing_body(available_from=future(50), available_to=future(40)),
+                            listing_body(min_stay_nights=0), listing_body(title="x" * 500),
+                            {"title": "missing everything"}],
+    ("PATCH", "/listings/{listing}"): [{"monthly_rent": -5}, {"longitude": 200}, {"status": "archived"},
+                                       {"available_from": future(300)}, {"title": None}],
+    ("DELETE", "/listings/{listing}"): [],
+    ("POST", "/listings/{listing}/bookings"): [
+        {"check_in": future(40), "check_out": future(30)}, {"check_in": "tomorrow", "check_out": future(30)},
+        {"check_in": future(30), "check_out": future(33)},  # shorter than the minimum stay
+        {"check_in": future(1), "check_out": future(30)}],  # before the availability window
+    ("POST", "/bookings/{booking}/accept"): [{"reason": 5}],
+    ("POST", "/bookings/{booking}/decline"): [{"reason": ["x"]}],
+    ("POST", "/bookings/{booking}/cancel"): [{"reason": {"a": 1}}],
+    ("POST", "/bookings/{booking}/reviews"): [{"rating": 6, "text": "great"}, {"rating": 3, "text": ""}],
+    ("POST", "/admin/verifications/{user}"): [],
+    ("POST", "/auth/logout"): [],
+}
+
+
+def test_every_write_route_has_bad_input_cases() -> None:
+    """The bad-input table below covers every write endpoint of the gateway."""
+    writes = {(r.method, r.path) for r in ROUTES if r.method != "GET"}
+    table = {(m, p.replace("{listing}", "{id}").replace("{booking}", "{id}").replace("{user}", "{id}"))
+             for m, p in BAD}
+    assert writes == table
+
+
+async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
+    """Each malformed body gets 400 with a JSON error body, and the state is unchanged."""
+    host = await api.signup("professional")
+    student = await api.signup("student")
+    listing = await create_listing(api, host)
+    booking = (await request_stay(api, student, listing["id"])).body
+
+    async def snapshot() -> Any:
+        mine = await api.call("GET", "/me/listings", host)
+        bookings = await api.call("GET", "/me/bookings", host)
+        me = await api.call("GET", "/me", host)
+        return mine.body, bookings.body, me.body
+
+    before = await snapshot()
+    for (method, path), bodies in BAD.items():
+        url = path.format(listing=listing["id"], booking=booking["id"], user=student.id)
+        caller = student if "bookings" in path and method == "POST" and "{listing}" in path else host
+        for body in bodies:
+            r = await api.call(method, url, caller, json=body)
+            assert r.status == 400, (method, url, body, r.status, r.body)
+            assert r.error_code == "validation" and r.body["error"]["message"], r.body
+        # Malformed JSON and a wrong content type are 400 too.
+        if method != "DELETE":
+            r = await api.call(method, url, caller, data=b"{not json", headers={"Content-Type": "application/json"})
+            assert r.status == 400 and r.error_code == "validation", (url, r.body)
+    assert await snapshot() == before
+    # Path ids that are not UUIDs are a 400, not a 500.
+    r = await api.call("POST", "/bookings/not-a-uuid/accept", host)
+    assert r.status == 400
+
+
+@pytest.mark.parametrize("path", ["/listings/00000000-0000-0000-0000-000000000000",
+                                  "/users/00000000-0000-0000-0000-000000000000"])
+async def test_unknown_objects_are_404(api: Api, path: str) -> None:
+    """An id that does not exist answers 404 with a JSON error."""
+    r = await api.call("GET", path)
+    assert r.status == 404 and r.error_code == "not_found"
