@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -149,6 +150,13 @@ class Consumer:
             except Exception as exc:
                 log.warning("consumer %s not ready: %s", self.name, exc)
                 await asyncio.sleep(1.0)
+        try:
+            await self._consume(sub)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _consume(self, sub: Any) -> None:
         while True:
             try:
                 msgs = await sub.fetch(self.batch, timeout=1.0)

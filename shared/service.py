@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 from nats.aio.client import Client as NATS
 from nats.micro import add_service
+from nats.micro.service import Service
 from nats.micro.request import Request
 from pydantic import BaseModel, ValidationError
 
@@ -153,11 +154,14 @@ class ServiceApp:
                 await stop.wait()
             finally:
                 log.info("service stopping")
-                await service.stop()
+                await server.stop_accepting(service)
                 await server.drain()
                 for task in background:
                     task.cancel()
                 await asyncio.gather(*background, return_exceptions=True)
+                with contextlib.suppress(Exception):
+                    await service.stop()
+                log.info("service stopped")
 
 
 class _Server:
@@ -179,6 +183,19 @@ class _Server:
     def _done(self, task: asyncio.Task[None]) -> None:
         self.inflight.discard(task)
         self.slots.release()
+
+    async def stop_accepting(self, service: Service) -> None:
+        """Unsubscribe the endpoints but hand every message already received to a task.
+
+        A plain unsubscribe would drop requests sitting in nats-py's pending queue; their
+        callers would time out although a replica was there to serve them.
+        """
+        # nats.micro keeps endpoint subscriptions private; drain them where we can see them.
+        for endpoint in getattr(service, "_endpoints", []):
+            sub = getattr(endpoint, "_subscription", None)
+            if sub is not None:
+                with contextlib.suppress(Exception):
+                    await sub.drain()
 
     async def drain(self) -> None:
         """Let requests already accepted finish, so a stopping replica drops none."""

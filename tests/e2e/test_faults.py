@@ -1,0 +1,115 @@
+"""Fault tests: a service restarted under load, and the NATS server restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+
+from shared.embedded import start_nats
+from services.runner import Stack
+from tests.api import Api, User
+from tests.conftest import Infra
+from tests.e2e.helpers import create_listing, listing_body, request_stay
+
+
+async def _wait_healthy(api: Api, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (await api.call("GET", "/health")).status != 200:
+        assert time.monotonic() < deadline, "system did not recover"
+        await asyncio.sleep(0.2)
+
+
+async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api, stack: Stack) -> None:
+    """With two replicas, stopping and restarting one under load drops no request, and
+    every request answered 201 is stored."""
+    stack.start("listings", index=1)
+    await asyncio.sleep(1.5)  # the new replica joins the queue group
+    host = await api.signup("professional")
+    results: list[int] = []
+    created: list[str] = []
+
+    async def worker(n: int) -> None:
+        for i in range(25):
+            r = await api.call("POST", "/listings", host, json=listing_body(title=f"Load {n}-{i}"))
+            results.append(r.status)
+            if r.status == 201:
+                created.append(r.body["id"])
+
+    load = asyncio.gather(*(worker(n) for n in range(8)))
+    await asyncio.sleep(0.5)
+    stack.stop_process("listings", signal.SIGTERM)  # graceful: drains what it received
+    done_at_stop = len(results)
+    stack.start("listings")
+    await load
+    stack.stop_process("listings-1", signal.SIGTERM)
+    await _wait_healthy(api)
+
+    assert 0 < done_at_stop < 200, "the restart did not happen under load"
+    assert results.count(201) == len(results) == 200, sorted(set(results))
+    stored, cursor = set(), None
+    while True:
+        page = await api.call("GET", "/me/listings", host, params={"limit": "100", **({"cursor": cursor} if cursor else {})})
+        stored |= {item["id"] for item in page.body["items"]}
+        cursor = page.body["next_cursor"]
+        if not cursor:
+            break
+    assert stored == set(created)
+
+
+@pytest.fixture
+def own_nats_stack(infra: Infra) -> Iterator[Stack]:
+    """A second system with a NATS server of its own, so restarting it spares the others."""
+    name = f"fault_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(infra.database_url)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    asyncio.run(create())
+    system = Stack(infra.data_dir / name, database_url=infra.database(name),
+                   extra_env={"WARDMATE_LOG_LEVEL": "WARNING"})
+    system.start_infra()
+    system.start_all()
+    try:
+        system.wait_healthy(timeout=90)
+        yield system
+    finally:
+        system.stop()
+
+
+async def test_nats_restart_fails_fast_then_recovers(own_nats_stack: Stack) -> None:
+    """While NATS is down requests fail fast with 503; after it returns, everything works,
+    including events written during the outage."""
+    stack = own_nats_stack
+    async with Api(stack.url) as api:
+        host = await api.signup("professional")
+        student = await api.signup("student")
+        listing = await create_listing(api, host)
+        assert stack.nats is not None
+        port = stack.nats.port
+        stack.nats.stop()
+
+        started = time.monotonic()
+        down = await api.call("GET", "/me", host)
+        assert down.status == 503 and down.error_code == "unavailable", down.body
+        assert time.monotonic() - started < 1.0
+        health = await api.call("GET", "/health")
+        assert health.status == 503
+
+        await asyncio.sleep(3)  # past a few reconnect attempts
+        stack.nats = start_nats(stack.data_dir / "nats", port=port)
+        await _wait_healthy(api)
+
+        booking = await request_stay(api, student, listing["id"])
+        assert booking.status == 201, booking.body
+        accepted = await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)
+        assert accepted.status == 200
+        again: User = await api.signup("student")
+        assert again.token

@@ -1,0 +1,237 @@
+"""The shared plumbing against real Postgres and NATS: concurrency, outbox, inbox,
+migrations, typed errors."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from nats.js.errors import NotFoundError
+
+from shared import bus
+from shared.contracts.base import Contract, Ok
+from shared.db import create_pool, migrate
+from shared.errors import AppError
+from shared.events import Consumer, OutboxRelay
+from shared.service import Context, ServiceApp
+from shared.settings import Settings
+from tests.conftest import Infra
+from tests.integration.events import TEST_STREAM, TEST_SUBJECT, ThingHappened
+
+SCHEMA = "plumbing"
+MIGRATIONS = "tests.integration.plumbing_migrations"
+
+
+@pytest.fixture
+async def nc(infra: Infra) -> AsyncIterator[bus.NATS]:
+    conn = await bus.connect(infra.nats_url, "plumbing-test")
+    js = conn.jetstream()
+    await bus.ensure_stream(conn, TEST_STREAM, [TEST_SUBJECT])
+    yield conn
+    try:
+        await js.delete_stream(TEST_STREAM)
+    except NotFoundError:
+        pass
+    await conn.close()
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(fresh_db, SCHEMA, MIGRATIONS)
+    p = await create_pool(fresh_db, SCHEMA, size=20)
+    yield p
+    await p.close()
+
+
+class Sleep(Contract):
+    seconds: float
+
+
+def slow_app(name: str) -> ServiceApp:
+    app = ServiceApp(name)
+
+    @app.endpoint(f"test.{name}.sleep", Sleep)
+    async def sleep(ctx: Context, req: Sleep) -> Ok:
+        await ctx.pool.execute("SELECT pg_sleep($1)", req.seconds)
+        return Ok()
+
+    @app.endpoint(f"test.{name}.fail", Sleep)
+    async def fail(ctx: Context, req: Sleep) -> Ok:
+        raise RuntimeError("secret internals")
+
+    return app
+
+
+async def _serve(app: ServiceApp, settings: Settings) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.run(settings, stop))
+    nc = await bus.connect(settings.nats_url, "probe")
+    try:
+        for _ in range(100):
+            try:
+                await bus.request_raw(nc, f"$SRV.PING.{app.name}", b"", timeout=0.5)
+                break
+            except AppError:
+                await asyncio.sleep(0.05)
+    finally:
+        await nc.close()
+    return stop, task
+
+
+@pytest.mark.parametrize("concurrency, parallel", [(32, True), (1, False)])
+async def test_slow_requests_are_served_concurrently(infra: Infra, fresh_db: str, nc: bus.NATS,
+                                                     concurrency: int, parallel: bool) -> None:
+    """Ten 0.4 s requests to one endpoint take about 0.4 s, not 4 s (and do take 4 s serially)."""
+    name = f"slow{uuid.uuid4().hex[:6]}"
+    settings = Settings(database_url=fresh_db, nats_url=infra.nats_url, handler_concurrency=concurrency,
+                        db_pool_size=16)
+    stop, task = await _serve(slow_app(name), settings)
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(bus.request(nc, f"test.{name}.sleep", {"seconds": 0.4}, Ok, timeout=10)
+                               for _ in range(10)))
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        await task
+    if parallel:
+        assert elapsed < 1.5, elapsed
+    else:
+        assert elapsed >= 3.9, elapsed
+
+
+async def test_errors_are_typed_and_hide_internals(infra: Infra, fresh_db: str, nc: bus.NATS) -> None:
+    """Validation and crashes come back as typed errors; no responders and timeouts too."""
+    name = f"err{uuid.uuid4().hex[:6]}"
+    settings = Settings(database_url=fresh_db, nats_url=infra.nats_url)
+    stop, task = await _serve(slow_app(name), settings)
+    try:
+        with pytest.raises(AppError) as bad:
+            await bus.request(nc, f"test.{name}.sleep", {"seconds": "long"}, Ok)
+        assert bad.value.code == "validation" and bad.value.details[0]["field"] == "seconds"
+        with pytest.raises(AppError) as crash:
+            await bus.request(nc, f"test.{name}.fail", {"seconds": 0}, Ok)
+        assert crash.value.code == "internal" and "secret" not in crash.value.message
+        with pytest.raises(AppError) as slow:
+            await bus.request(nc, f"test.{name}.sleep", {"seconds": 2}, Ok, timeout=0.3)
+        assert slow.value.code == "timeout"
+    finally:
+        stop.set()
+        await task
+    with pytest.raises(AppError) as gone:
+        await bus.request(nc, f"test.{name}.sleep", {"seconds": 0}, Ok)
+    assert gone.value.code == "unavailable"
+
+
+async def test_migrations_apply_once_under_concurrent_starts(fresh_db: str) -> None:
+    """Five replicas migrating at once apply each file exactly once."""
+    results = await asyncio.gather(*(migrate(fresh_db, SCHEMA, MIGRATIONS) for _ in range(5)))
+    applied = [v for r in results for v in r]
+    assert sorted(applied) == sorted([f"{MIGRATIONS}:0001_things", "shared.migrations:0001_outbox_inbox"])
+
+
+async def _stream_messages(nc: bus.NATS) -> int:
+    info = await nc.jetstream().stream_info(TEST_STREAM)
+    return int(info.state.messages)
+
+
+async def test_outbox_delivers_event_committed_before_kill_9(fresh_db: str, nc: bus.NATS, pool: asyncpg.Pool) -> None:
+    """A process killed right after commit loses nothing: the next relay publishes it once."""
+    event_id = str(uuid.uuid4())
+    child = subprocess.run([sys.executable, "-m", "tests.integration.outbox_writer", fresh_db, event_id],
+                           capture_output=True, text=True, timeout=30)
+    assert child.returncode == -9 and "committed" in child.stdout, child.stderr
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
+    assert await _stream_messages(nc) == 0
+
+    relay = OutboxRelay(pool, nc)
+    assert await relay.relay_once() == 1
+    assert await relay.relay_once() == 0
+    # Even if a relay crashed after publishing but before marking sent, the broker dedupes.
+    await pool.execute("UPDATE outbox SET sent_at = NULL")
+    assert await relay.relay_once() == 1
+    assert await _stream_messages(nc) == 1
+    sub = await nc.jetstream().pull_subscribe(TEST_SUBJECT, stream=TEST_STREAM)
+    msg = (await sub.fetch(1, timeout=2))[0]
+    assert msg.headers and msg.headers["Nats-Msg-Id"] == event_id
+    assert ThingHappened.model_validate_json(msg.data).name == "crash"
+
+
+async def test_relay_wakes_on_commit(nc: bus.NATS, pool: asyncpg.Pool) -> None:
+    """A running relay publishes a committed event at once (NOTIFY), well before its poll."""
+    from shared.events import add
+
+    relay = OutboxRelay(pool, nc, poll_s=30)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.3)
+        async with pool.acquire() as conn, conn.transaction():
+            await add(conn, ThingHappened(name="quick"))
+        deadline = time.monotonic() + 3
+        while await _stream_messages(nc) == 0:
+            assert time.monotonic() < deadline, "relay did not wake on commit"
+            await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_event_delivered_twice_is_applied_once(nc: bus.NATS, pool: asyncpg.Pool) -> None:
+    """The same event published twice (no broker dedupe) has one effect, via the inbox."""
+    event = ThingHappened(name="twice")
+    js = nc.jetstream()
+    for _ in range(2):
+        await js.publish(TEST_SUBJECT, event.model_dump_json().encode())  # no Nats-Msg-Id
+
+    async def apply(conn: asyncpg.Connection, e: object) -> None:
+        assert isinstance(e, ThingHappened)
+        await conn.execute("INSERT INTO things(name) VALUES ($1)", e.name)
+
+    consumer = Consumer(pool, nc, f"test-{uuid.uuid4().hex[:8]}", [TEST_SUBJECT], apply, stream=TEST_STREAM)
+    task = asyncio.create_task(consumer.run())
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            info = await js.consumer_info(TEST_STREAM, consumer.name)
+            if info.num_ack_pending == 0 and info.num_pending == 0 and info.delivered.stream_seq >= 2:
+                break
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await pool.fetchval("SELECT count(*) FROM things WHERE name = 'twice'") == 1
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", event.event_id) == 1
+
+
+async def test_failed_effect_is_retried_not_lost(nc: bus.NATS, pool: asyncpg.Pool) -> None:
+    """An effect that fails rolls back its inbox row, so redelivery applies it later."""
+    event = ThingHappened(name="flaky")
+    await nc.jetstream().publish(TEST_SUBJECT, event.model_dump_json().encode())
+    attempts = 0
+
+    async def apply(conn: asyncpg.Connection, e: object) -> None:
+        nonlocal attempts
+        attempts += 1
+        await conn.execute("INSERT INTO things(name) VALUES ('flaky')")
+        if attempts == 1:
+            raise RuntimeError("database hiccup")
+
+    consumer = Consumer(pool, nc, f"test-{uuid.uuid4().hex[:8]}", [TEST_SUBJECT], apply, stream=TEST_STREAM)
+    task = asyncio.create_task(consumer.run())
+    try:
+        deadline = time.monotonic() + 10
+        while await pool.fetchval("SELECT count(*) FROM inbox") == 0:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert attempts == 2
+    assert await pool.fetchval("SELECT count(*) FROM things WHERE name = 'flaky'") == 1
