@@ -31,7 +31,7 @@ EVENTS_SUBJECTS = ["events.>"]
 R = TypeVar("R", bound=BaseModel)
 
 
-async def connect(url: str, name: str) -> NATS:
+async def connect(url: str | list[str], name: str) -> NATS:
     """Connect and keep reconnecting forever with back-off (nats-py stops after ~2 min)."""
 
     async def on_disconnect() -> None:
@@ -43,8 +43,9 @@ async def connect(url: str, name: str) -> NATS:
     async def on_error(exc: Exception) -> None:
         log.warning("nats error: %s", exc)
 
+    servers = [u.strip() for u in url.split(",")] if isinstance(url, str) else url
     return await nats.connect(
-        url,
+        servers=servers,
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -56,7 +57,9 @@ async def connect(url: str, name: str) -> NATS:
     )
 
 
-async def ensure_stream(nc: NATS, name: str = EVENTS_STREAM, subjects: list[str] | None = None) -> None:
+async def ensure_stream(
+    nc: NATS, name: str = EVENTS_STREAM, subjects: list[str] | None = None, *, replicas: int = 1
+) -> None:
     """Create or update the events stream: file storage, 2-minute dedupe window."""
     js = nc.jetstream()
     config = StreamConfig(
@@ -65,6 +68,7 @@ async def ensure_stream(nc: NATS, name: str = EVENTS_STREAM, subjects: list[str]
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         duplicate_window=120.0,
+        num_replicas=replicas,
     )
     try:
         await js.add_stream(config)

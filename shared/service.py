@@ -125,11 +125,11 @@ class ServiceApp:
                 settings.database_url, self.name, size=settings.db_pool_size, app=self.name
             )
             stack.push_async_callback(pool.close)
-            nc = await connect(settings.nats_url, self.name)
+            nc = await connect(settings.nats_servers, self.name)
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)
-            await ensure_stream(nc)
+            await ensure_stream(nc, replicas=settings.stream_replicas)
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
                 await hook(base)

@@ -23,11 +23,14 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=0, le=65535)
     data_dir: Path = Path(".wardmate")
     log_level: str = "INFO"
+    # Keys the HMAC under which session tokens are stored (changing it ends all sessions).
     secret_key: str = PLACEHOLDER_SECRET
 
     # Request-reply: how long the gateway waits for a service, and how many requests a
     # service process works on at once (nats-py runs a subscription's callback serially).
     request_timeout_s: float = Field(5.0, gt=0)
+    # JetStream replicas of the events stream: 1 on one server, 3 on a NATS cluster.
+    stream_replicas: int = Field(1, ge=1, le=5)
     handler_concurrency: int = Field(64, ge=1)
     db_pool_size: int = Field(10, ge=1)
 
@@ -44,6 +47,7 @@ class Settings(BaseSettings):
 
     # Gateway
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # Secure cookies need HTTPS; on by default in production, off for local http.
     cookie_secure: bool = False
 
     @model_validator(mode="after")
@@ -52,4 +56,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "WARDMATE_SECRET_KEY is the placeholder; set a real secret in production"
             )
+        if self.environment == "production" and "cookie_secure" not in self.model_fields_set:
+            self.cookie_secure = True
         return self
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """``WARDMATE_NATS_URL`` may list several servers of a cluster, comma-separated."""
+        return [u.strip() for u in self.nats_url.split(",") if u.strip()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from typing import Any
 
@@ -32,14 +33,15 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def new_token() -> tuple[str, bytes]:
+def new_token(secret: str) -> tuple[str, bytes]:
     """A random session token and the hash we store (the token itself is never stored)."""
     token = secrets.token_urlsafe(32)
-    return token, token_hash(token)
+    return token, token_hash(token, secret)
 
 
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+def token_hash(token: str, secret: str) -> bytes:
+    """HMAC-SHA256 of the token under the server secret: a leaked table yields nothing usable."""
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).digest()
 
 
 def merge_profile(current: dict[str, Any], changes: ProfileFields, role: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from shared import subjects
 from shared.contracts.accounts import (
     LoginReply, LoginRequest, Me, ProfileFields, ProfileUpdated, PublicProfile, SessionInfo,
     SignupRequest, TokenRequest, User, UserIdRequest, UserRegistered, UserVerified,
-    Verification, VerificationRequest, Profile,
+    Verification, VerificationRequest, Profile, session_fingerprint,
 )
 from shared.contracts.base import Empty, Ok
 from shared.errors import AppError
@@ -25,7 +25,7 @@ BAD_LOGIN = AppError("unauthorized", "email or password is incorrect")
 
 
 async def _issue_session(ctx: Context, conn: object, user: User) -> LoginReply:
-    token, digest = domain.new_token()
+    token, digest = domain.new_token(ctx.settings.secret_key)
     expires = datetime.now(UTC) + timedelta(hours=ctx.settings.session_ttl_hours)
     await store.insert_session(conn, digest, user.id, expires)  # type: ignore[arg-type]
     return LoginReply(token=token, expires_at=expires, user=user)
@@ -64,16 +64,15 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
 
 @app.endpoint(subjects.LOGOUT, TokenRequest)
 async def logout(ctx: Context, req: TokenRequest) -> Ok:
-    digest = domain.token_hash(req.token)
-    await store.revoke_session(ctx.pool, digest)
+    await store.revoke_session(ctx.pool, domain.token_hash(req.token, ctx.settings.secret_key))
     # Gateways cache resolved sessions briefly; tell them all to forget this one now.
-    await ctx.nc.publish(subjects.SESSION_REVOKED, digest.hex().encode())
+    await ctx.nc.publish(subjects.SESSION_REVOKED, session_fingerprint(req.token).encode())
     return Ok()
 
 
 @app.endpoint(subjects.RESOLVE_SESSION, TokenRequest)
 async def resolve_session(ctx: Context, req: TokenRequest) -> SessionInfo:
-    row = await store.resolve_session(ctx.pool, domain.token_hash(req.token))
+    row = await store.resolve_session(ctx.pool, domain.token_hash(req.token, ctx.settings.secret_key))
     if row is None:
         raise AppError("unauthorized", "session is invalid or has expired")
     return SessionInfo.model_validate(dict(row))

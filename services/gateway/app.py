@@ -20,6 +20,7 @@ from aiohttp import web
 from nats.aio.client import Client as NATS
 
 from shared import bus, subjects
+from shared.contracts.accounts import session_fingerprint
 from shared.contracts.base import Actor
 from shared.errors import AppError
 from shared.logs import REQUEST_ID_HEADER, request_id_var
@@ -35,6 +36,7 @@ SETTINGS = web.AppKey("settings", Settings)
 NC = web.AppKey("nc", NATS)
 SESSIONS = web.AppKey("sessions", auth.SessionCache)
 METRICS = web.AppKey("metrics", dict)
+OPENAPI = web.AppKey("openapi", dict)
 API = "/api/v1"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -157,7 +159,7 @@ def make_handler(route: Route) -> Handler:
         if route.subject in (subjects.LOGIN, subjects.SIGNUP):
             set_session_cookies(response, json.loads(raw), settings)
         elif route.subject == subjects.LOGOUT and token:
-            app[SESSIONS].evict(auth.token_key(token))
+            app[SESSIONS].evict(session_fingerprint(token))
             response.del_cookie(auth.SESSION_COOKIE, path="/")
             response.del_cookie(auth.CSRF_COOKIE, path="/")
         return response
@@ -202,7 +204,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app["openapi"])
+    return web.json_response(request.app[OPENAPI])
 
 
 async def docs(request: web.Request) -> web.Response:
@@ -223,7 +225,7 @@ async def not_found(request: web.Request) -> web.Response:
 
 def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        conn = nc or await bus.connect(settings.nats_url, "gateway")
+        conn = nc or await bus.connect(settings.nats_servers, "gateway")
         app[NC] = conn
         cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s)
         app[SESSIONS] = cache
@@ -245,7 +247,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = {}
-    app["openapi"] = build_openapi(ROUTES, API)
+    app[OPENAPI] = build_openapi(ROUTES, API)
     app.cleanup_ctx.append(nats_context(settings, nc))
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from aiohttp import web
 from nats.aio.client import Client as NATS
 
 from shared import bus, subjects
-from shared.contracts.accounts import SessionInfo
+from shared.contracts.accounts import SessionInfo, session_fingerprint
 from shared.contracts.base import Actor
 from shared.errors import AppError
 
@@ -17,10 +16,6 @@ SESSION_COOKIE = "wardmate_session"
 CSRF_COOKIE = "wardmate_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def token_key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SessionCache:
@@ -36,7 +31,7 @@ class SessionCache:
         self._entries.pop(key, None)
 
     async def resolve(self, token: str) -> Actor:
-        key = token_key(token)
+        key = session_fingerprint(token)
         now = time.monotonic()
         hit = self._entries.get(key)
         if hit and hit[0] > now:

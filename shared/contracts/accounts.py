@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import datetime
@@ -63,6 +64,11 @@ StateCode = Annotated[str, AfterValidator(_us_state)]
 Tag = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_tag)]
 Password = Annotated[str, Field(min_length=10, max_length=128)]
 DisplayName = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+def session_fingerprint(token: str) -> str:
+    """How gateways name a session in their cache and in revocation broadcasts."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def npi_is_valid(npi: str) -> bool:

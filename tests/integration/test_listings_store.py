@@ -1,0 +1,120 @@
+"""Listings' store and handlers against a real Postgres: expiry, completion, reviews, and
+the search plan at scale."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from shared.contracts.base import Actor
+from shared.contracts.listings import ListingSearch, ReviewCreate
+from shared.db import create_pool, migrate
+from shared.errors import AppError
+from shared.service import Context
+from shared.settings import Settings
+from services.listings import handlers, store
+from services.listings.hospitals import ensure_directory
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(fresh_db, "listings", "services.listings.migrations")
+    p = await create_pool(fresh_db, "listings", size=5)
+    await ensure_directory(p)
+    yield p
+    await p.close()
+
+
+def ctx(pool: asyncpg.Pool, user: uuid.UUID | None, role: str = "student") -> Context:
+    actor = Actor(user_id=user, role=role) if user else None
+    return Context(actor, "test", pool, Settings(), None)  # type: ignore[arg-type]
+
+
+async def seed_booking(pool: asyncpg.Pool, host: uuid.UUID, guest: uuid.UUID, start: date, end: date,
+                       status: str, expires: datetime) -> uuid.UUID:
+    listing_id, booking_id = uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        await store.insert_listing(conn, listing_id, host, {
+            "title": "Room", "room_type": "private_room", "address": "1 Test St", "latitude": 39.3,
+            "longitude": -76.6, "monthly_rent": 1000, "available_from": start - timedelta(days=30),
+            "available_to": end + timedelta(days=30), "min_stay_nights": 1, "status": "active"})
+        await conn.execute(
+            "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
+            " hospital_id, expires_at) VALUES ($1, $2, $3, $4, daterange($5, $6), 1000, $7, $8, $9)",
+            booking_id, listing_id, guest, host, start, end, status,
+            "the-johns-hopkins-hospital-baltimore-md", expires)
+    return booking_id
+
+
+async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.Pool) -> None:
+    """Requests past their deadline expire; accepted stays that ended complete; both emit events."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    today = date.today()
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    stale = await seed_booking(pool, host, guest, today + timedelta(days=5), today + timedelta(days=20), "requested", past)
+    fresh = await seed_booking(pool, host, guest, today + timedelta(days=5), today + timedelta(days=20), "requested",
+                               datetime.now(UTC) + timedelta(hours=1))
+    ended = await seed_booking(pool, host, guest, today - timedelta(days=20), today, "accepted", past)
+    ongoing = await seed_booking(pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "accepted", past)
+    assert await handlers.sweep_bookings(pool) == 2
+    statuses = {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM bookings")}
+    assert statuses == {stale: "expired", fresh: "requested", ended: "completed", ongoing: "accepted"}
+    subjects = sorted(r["subject"] for r in await pool.fetch("SELECT subject FROM outbox"))
+    assert subjects[-2:] == ["events.listings.booking.completed", "events.listings.booking.expired"]
+    assert await handlers.sweep_bookings(pool) == 0
+
+
+async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) -> None:
+    """Each side reviews once, after completion, naming the hospital and month; others can't."""
+    host, guest, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    today = date.today()
+    start = today - timedelta(days=20)
+    booking = await seed_booking(pool, host, guest, start, today + timedelta(days=3), "accepted",
+                                 datetime.now(UTC))
+    with pytest.raises(AppError) as early:
+        await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=5, text="Great"))
+    assert early.value.code == "conflict"
+    await pool.execute("UPDATE bookings SET status = 'completed' WHERE id = $1", booking)
+
+    review = await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=4, text="Lovely"))
+    assert review.author_role == "guest" and review.subject_id == host
+    assert review.hospital_name == "THE JOHNS HOPKINS HOSPITAL" and review.stay_month == start.strftime("%Y-%m")
+    back = await handlers.post_review(ctx(pool, host, "professional"), ReviewCreate(booking_id=booking, rating=5, text="Tidy guest"))
+    assert back.author_role == "host" and back.subject_id == guest
+    with pytest.raises(AppError) as twice:
+        await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=1, text="again"))
+    assert twice.value.code == "conflict"
+    with pytest.raises(AppError) as other:
+        await handlers.post_review(ctx(pool, stranger), ReviewCreate(booking_id=booking, rating=1, text="hm"))
+    assert other.value.code == "not_found"
+    listing = await pool.fetchrow("SELECT review_sum, review_count FROM listings l JOIN bookings b ON b.listing_id = l.id WHERE b.id = $1", booking)
+    assert (listing["review_sum"], listing["review_count"]) == (4, 1)
+
+
+async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> None:
+    """At 50k listings the search neither scans the table nor sorts all candidates."""
+    await pool.execute(
+        """
+        INSERT INTO listings(id, host_id, title, room_type, address, latitude, longitude, position,
+            monthly_rent, available_from, available_to, min_stay_nights, status)
+        SELECT gen_random_uuid(), gen_random_uuid(), 'Room ' || g, 'private_room', 'x', lat, lon,
+               ll_to_earth(lat, lon), 500 + (g % 2000), current_date, current_date + 365, 7, 'active'
+        FROM (SELECT g, 25 + random() * 23 AS lat, -124 + random() * 57 AS lon
+              FROM generate_series(1, 50000) g) s
+        """
+    )
+    await pool.execute("ANALYZE listings")
+    req = ListingSearch.model_validate({"hospital_id": "x", "from": str(date.today() + timedelta(days=10)),
+                                        "to": str(date.today() + timedelta(days=38)), "radius_km": 25})
+    sql, args = store.search_query(req, (39.296, -76.592), None)
+    plan = "\n".join(r[0] for r in await pool.fetch("EXPLAIN " + sql, *args))
+    assert "listings_position" in plan, plan
+    assert "Seq Scan on listings" not in plan, plan
+    by_price = ListingSearch.model_validate({"sort": "price", "max_rent": 900})
+    sql, args = store.search_query(by_price, None, None)
+    plan = "\n".join(r[0] for r in await pool.fetch("EXPLAIN " + sql, *args))
+    assert "Seq Scan on listings" not in plan, plan
