@@ -247,6 +247,9 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             raise LISTING_NOT_FOUND
         if row["host_id"] == actor.user_id:
             raise AppError("forbidden", "you cannot book your own listing")
+        if req.check_in < datetime.now(UTC).date():
+            raise AppError("validation", "check_in is in the past",
+                           [{"field": "check_in", "message": "must be today or later"}])
         reason = domain.unavailable_reason(row["available_from"], row["available_to"],
                                            row["min_stay_nights"], req.check_in, req.check_out)
         if reason:
