@@ -1,0 +1,100 @@
+"""Shared plumbing that needs no server: settings, errors, cursors, contracts."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.contracts.accounts import ProfileFields, VerificationRequest, npi_is_valid
+from shared.contracts.listings import ListingCreate, ListingSearch
+from shared.errors import HTTP_STATUS, AppError
+from shared.paging import decode_cursor, encode_cursor
+from shared.settings import Settings
+from services.accounts import domain as accounts
+
+
+def test_settings_refuse_placeholder_secret_in_production() -> None:
+    with pytest.raises(ValidationError):
+        Settings(environment="production")
+    prod = Settings(environment="production", secret_key="s3cret-value")
+    assert prod.cookie_secure is True
+    assert Settings().cookie_secure is False
+
+
+def test_settings_read_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARDMATE_HTTP_PORT", "9123")
+    monkeypatch.setenv("WARDMATE_NATS_URL", "nats://a:4222, nats://b:4222")
+    s = Settings()
+    assert s.http_port == 9123 and s.nats_servers == ["nats://a:4222", "nats://b:4222"]
+
+
+def test_every_error_code_has_a_status() -> None:
+    assert HTTP_STATUS["conflict"] == 409 and HTTP_STATUS["unavailable"] == 503
+    err = AppError("not_found", "listing not found")
+    assert err.status == 404 and err.to_dict() == {
+        "error": {"code": "not_found", "message": "listing not found", "details": None}}
+
+
+def test_cursor_round_trip_and_tampering() -> None:
+    cursor = encode_cursor(12.5, "abc")
+    assert decode_cursor(cursor, 2) == [12.5, "abc"]
+    for bad in ("%%%", encode_cursor(1), "bm90IGpzb24"):
+        with pytest.raises(AppError) as err:
+            decode_cursor(bad, 2)
+        assert err.value.code == "validation"
+
+
+@pytest.mark.parametrize("npi, ok", [("1234567893", True), ("1234567890", False), ("123456789", False),
+                                     ("12345678a3", False), ("1245319599", True)])
+def test_npi_check_digit(npi: str, ok: bool) -> None:
+    assert npi_is_valid(npi) is ok
+
+
+def test_verification_needs_npi_or_licence_with_state() -> None:
+    assert VerificationRequest(license_number="MD12345", license_state="md").license_state == "MD"
+    for bad in ({}, {"license_number": "MD12345"}, {"license_number": "MD1", "license_state": "ZZ"},
+                {"npi": "1234567893", "license_number": "X123", "license_state": "MD"}):
+        with pytest.raises(ValidationError):
+            VerificationRequest(**bad)
+
+
+def test_profile_codes_validated_against_iso() -> None:
+    p = ProfileFields(school_country="ng", languages=["EN", "yor", "en"], specialties=["  Internal   Medicine "])
+    assert p.school_country == "NG" and p.languages == ["en", "yor"] and p.specialties == ["internal medicine"]
+    for bad in ({"school_country": "XX"}, {"languages": ["zz"]}, {"graduation_year": 1800}):
+        with pytest.raises(ValidationError):
+            ProfileFields(**bad)
+
+
+def test_student_cannot_set_professional_fields() -> None:
+    with pytest.raises(AppError) as err:
+        accounts.merge_profile({}, ProfileFields(open_to_mentoring=True), "student")
+    assert err.value.code == "validation"
+    merged = accounts.merge_profile({"bio": "a"}, ProfileFields(open_to_mentoring=True), "professional")
+    assert merged == {"bio": "a", "open_to_mentoring": True}
+
+
+def test_passwords_are_argon2id_and_tokens_hmac() -> None:
+    h = accounts.hash_password("correct horse")
+    assert h.startswith("$argon2id$")
+    assert accounts.verify_password(h, "correct horse") and not accounts.verify_password(h, "wrong")
+    assert not accounts.verify_password(None, "anything")
+    token, digest = accounts.new_token("k1")
+    assert accounts.token_hash(token, "k1") == digest != accounts.token_hash(token, "k2")
+
+
+def test_listing_and_search_validation() -> None:
+    base = {"title": "Room", "room_type": "private_room", "address": "1 Main St", "latitude": 1,
+            "longitude": 2, "monthly_rent": 900, "available_from": "2027-01-01", "available_to": "2027-02-01"}
+    assert ListingCreate(**base).min_stay_nights == 7
+    for bad in ({"monthly_rent": 0}, {"latitude": -91}, {"available_to": "2026-12-01"}, {"extra": 1}):
+        with pytest.raises(ValidationError):
+            ListingCreate(**{**base, **bad})
+    s = ListingSearch.model_validate({"near": "39.3,-76.6", "amenities": "WiFi,parking", "from": "2027-01-01",
+                                      "to": "2027-01-20"})
+    assert s.point() == (39.3, -76.6) and s.amenities == ["wifi", "parking"]
+    assert ListingSearch().sort == "newest"  # no location: distance ordering is meaningless
+    for bad in ({"near": "1,2,3"}, {"near": "95,0"}, {"from": "2027-01-01"}, {"hospital_id": "x", "near": "1,2"},
+                {"from": "2027-01-05", "to": "2027-01-01"}):
+        with pytest.raises(ValidationError):
+            ListingSearch.model_validate(bad)
