@@ -10,11 +10,10 @@ import time
 
 from tqdm import tqdm
 
-from shared.settings import Settings
-
 from services.accounts.admin import ensure_admin
 from services.demo import ADMIN, DEMO_STEPS, PASSWORD, load_demo
 from services.runner import PROCESSES, Stack
+from shared.settings import Settings
 
 
 def step(text: str) -> None:

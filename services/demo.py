@@ -35,8 +35,7 @@ STUDENTS = [
     ("Arjun Mehta", "pediatrics", "IN", ["en", "hi"], "Manipal University"),
 ]
 
-ROOM_TITLES = ["Quiet private room", "Sunny room with desk", "Entire studio", "Cozy room",
-               "Room in shared flat"]
+ROOM_TITLES = ["Quiet private room", "Sunny room with desk", "Entire studio", "Cozy room", "Room in shared flat"]
 AMENITIES = ["wifi", "desk", "laundry", "parking", "kitchen", "private_bath", "air_conditioning"]
 
 
@@ -64,15 +63,26 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
         progress(1)
         for i, (name, specialty, country, langs, orgs, school) in enumerate(HOSTS):
             email = email_for(name)
-            host = await call("POST", "/auth/signup", email=email, password=PASSWORD,
-                              display_name=name, role="professional")
+            host = await call(
+                "POST", "/auth/signup", email=email, password=PASSWORD, display_name=name, role="professional"
+            )
             token = host["token"]
             hospital_id, lat, lon, city = HOSPITALS[i % len(HOSPITALS)]
-            await call("PATCH", "/me/profile", token, specialties=[specialty], school_country=country,
-                       languages=langs, organizations=orgs, medical_school=school,
-                       profession="physician" if name.startswith("Dr") else "nurse",
-                       hospital_ids=[hospital_id], open_to_mentoring=True, mentoring_capacity=3,
-                       bio=f"{specialty.title()} at a teaching hospital in {city}. Happy to host rotating students.")
+            await call(
+                "PATCH",
+                "/me/profile",
+                token,
+                specialties=[specialty],
+                school_country=country,
+                languages=langs,
+                organizations=orgs,
+                medical_school=school,
+                profession="physician" if name.startswith("Dr") else "nurse",
+                hospital_ids=[hospital_id],
+                open_to_mentoring=True,
+                mentoring_capacity=3,
+                bio=f"{specialty.title()} at a teaching hospital in {city}. Happy to host rotating students.",
+            )
             await call("POST", "/me/verification", token, npi="1234567893")
             if i != 3:  # leave one host unverified so the badge's absence shows too
                 await call("POST", f"/admin/verifications/{host['user']['id']}", admin["token"])
@@ -80,25 +90,39 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
                 # Within ~3 km of the hospital: the distance a student can walk or bus daily.
                 dlat, dlon = rng.uniform(-0.025, 0.025), rng.uniform(-0.03, 0.03)
                 await call(
-                    "POST", "/listings", token,
+                    "POST",
+                    "/listings",
+                    token,
                     title=f"{rng.choice(ROOM_TITLES)} near {city} hospital",
                     description="Furnished, quiet, ideal for a 2-4 week rotation. Linens included.",
                     room_type=rng.choice(["private_room", "private_room", "entire_place", "shared_room"]),
-                    address=f"{100 + 7 * j} Demo Street, {city}", latitude=round(lat + dlat, 6),
-                    longitude=round(lon + dlon, 6), monthly_rent=rng.randrange(700, 2200, 50),
-                    amenities=rng.sample(AMENITIES, 3), house_rules="No smoking. Quiet after 10pm.",
-                    available_from=str(today), available_to=str(today + timedelta(days=365)),
+                    address=f"{100 + 7 * j} Demo Street, {city}",
+                    latitude=round(lat + dlat, 6),
+                    longitude=round(lon + dlon, 6),
+                    monthly_rent=rng.randrange(700, 2200, 50),
+                    amenities=rng.sample(AMENITIES, 3),
+                    house_rules="No smoking. Quiet after 10pm.",
+                    available_from=str(today),
+                    available_to=str(today + timedelta(days=365)),
                     min_stay_nights=rng.choice([7, 14, 14, 21]),
                 )
             logins.append((email, "host"))
             progress(1)
         for name, specialty, country, langs, school in STUDENTS:
             email = email_for(name)
-            student = await call("POST", "/auth/signup", email=email, password=PASSWORD,
-                                 display_name=name, role="student")
-            await call("PATCH", "/me/profile", student["token"], specialties=[specialty],
-                       school_country=country, languages=langs, medical_school=school,
-                       graduation_year=today.year + 1)
+            student = await call(
+                "POST", "/auth/signup", email=email, password=PASSWORD, display_name=name, role="student"
+            )
+            await call(
+                "PATCH",
+                "/me/profile",
+                student["token"],
+                specialties=[specialty],
+                school_country=country,
+                languages=langs,
+                medical_school=school,
+                graduation_year=today.year + 1,
+            )
             logins.append((email, "student"))
             progress(1)
     return {"password": PASSWORD, "logins": logins, "admin": ADMIN}

@@ -66,9 +66,14 @@ class Stack:
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         key = name if index == 0 else f"{name}-{index}"
-        logf = open(logs / f"{key}.log", "ab")  # noqa: SIM115 - owned by the child
-        proc = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.env,
-                                stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        logf = open(logs / f"{key}.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"],
+            env=self.env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.procs[key] = proc
         return proc
 

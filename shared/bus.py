@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -126,7 +125,7 @@ async def request_raw(
         msg = await nc.request(subject, data, timeout=timeout, headers=_headers(actor))
     except NoRespondersError:
         raise AppError("unavailable", "service is unavailable", {"subject": subject}) from None
-    except (NatsTimeoutError, asyncio.TimeoutError):
+    except (TimeoutError, NatsTimeoutError):
         raise AppError("timeout", "service did not answer in time", {"subject": subject}) from None
     if msg.headers and ERROR_CODE_HEADER in msg.headers:
         raise error_from_reply(msg.headers, msg.data)

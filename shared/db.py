@@ -25,9 +25,7 @@ Connection = asyncpg.Connection
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):
-        await conn.set_type_codec(
-            typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
+        await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def create_pool(dsn: str, schema: str, *, size: int = 10, app: str = "wardmate") -> Pool:
@@ -79,9 +77,7 @@ async def migrate(dsn: str, schema: str, package: str) -> list[str]:
                     continue
                 async with conn.transaction():
                     await conn.execute(sql)
-                    await conn.execute(
-                        "INSERT INTO schema_migrations(version) VALUES ($1)", version
-                    )
+                    await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", version)
                 applied.append(version)
                 log.info("migration applied", extra={"fields": {"version": version}})
         finally:
@@ -101,8 +97,7 @@ def translate(exc: asyncpg.PostgresError, messages: dict[str, str] | None = None
     if isinstance(exc, asyncpg.UniqueViolationError | asyncpg.ExclusionViolationError):
         return AppError("conflict", messages.get(constraint, "conflicts with existing data"))
     if isinstance(exc, asyncpg.CheckViolationError | asyncpg.ForeignKeyViolationError):
-        return AppError("validation", messages.get(constraint, "violates a constraint"),
-                        {"constraint": constraint})
+        return AppError("validation", messages.get(constraint, "violates a constraint"), {"constraint": constraint})
     raise exc
 
 

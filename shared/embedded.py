@@ -108,7 +108,9 @@ def _open_path_for(path: Path, uid: int) -> None:
                 p.chmod(mode | 0o055)
 
 
-def start_postgres(data_dir: Path, port: int | None = None, *, database: str = "wardmate", fsync: bool = True) -> Server:
+def start_postgres(
+    data_dir: Path, port: int | None = None, *, database: str = "wardmate", fsync: bool = True
+) -> Server:
     """Start (initialising if new) a Postgres cluster in ``data_dir``; create ``database``."""
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -120,9 +122,21 @@ def start_postgres(data_dir: Path, port: int | None = None, *, database: str = "
             os.chown(data_dir, uid, gid or -1)
             _open_path_for(data_dir, uid)
         subprocess.run(
-            [str(_pg_bin() / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
-             "--encoding=UTF8", "--no-instructions"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=uid, group=gid,
+            [
+                str(_pg_bin() / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            user=uid,
+            group=gid,
         )
     elif uid is not None:
         _open_path_for(data_dir, uid)
@@ -137,17 +151,27 @@ def start_postgres(data_dir: Path, port: int | None = None, *, database: str = "
     port = port or free_port()
     log = data_dir / "server.log"
     options = [
-        "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data_dir}",
-        "-c", "max_connections=300", "-c", "shared_buffers=256MB",
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        f"unix_socket_directories={data_dir}",
+        "-c",
+        "max_connections=300",
+        "-c",
+        "shared_buffers=256MB",
     ]
     if not fsync:
         options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-    logf = open(log, "ab")  # noqa: SIM115 - handed to the child for its lifetime
+    logf = open(log, "ab")
     if uid is not None:
         os.chown(log, uid, gid or -1)
     proc = subprocess.Popen(
         [str(_pg_bin() / "postgres"), "-D", str(data_dir), "-p", str(port), *options],
-        stdout=logf, stderr=subprocess.STDOUT, user=uid, group=gid, start_new_session=True,
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+        user=uid,
+        group=gid,
+        start_new_session=True,
     )
     _wait_port(port, proc, "postgres", log)
     base = f"postgresql://postgres@127.0.0.1:{port}"
@@ -161,7 +185,8 @@ def _ensure_database(base: str, database: str, proc: subprocess.Popen[bytes], lo
     while True:
         out = subprocess.run(
             [psql, f"{base}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{database}'"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         if out.returncode == 0:
             break
@@ -169,8 +194,9 @@ def _ensure_database(base: str, database: str, proc: subprocess.Popen[bytes], lo
             raise RuntimeError(f"postgres is not accepting connections: {out.stderr}; see {log}")
         time.sleep(0.1)
     if out.stdout.strip() != "1":
-        subprocess.run([psql, f"{base}/postgres", "-qc", f'CREATE DATABASE "{database}"'],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [psql, f"{base}/postgres", "-qc", f'CREATE DATABASE "{database}"'], check=True, capture_output=True
+        )
 
 
 def start_nats(data_dir: Path, port: int | None = None) -> Server:
@@ -188,8 +214,9 @@ def start_nats(data_dir: Path, port: int | None = None) -> Server:
         f'jetstream {{\n  store_dir: "{data_dir / "jetstream"}"\n  sync_interval: always\n}}\n'
     )
     log = data_dir / "server.log"
-    logf = open(log, "ab")  # noqa: SIM115
-    proc = subprocess.Popen([nats_server_bin(), "-c", str(conf)], stdout=logf,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    logf = open(log, "ab")
+    proc = subprocess.Popen(
+        [nats_server_bin(), "-c", str(conf)], stdout=logf, stderr=subprocess.STDOUT, start_new_session=True
+    )
     _wait_port(port, proc, "nats-server", log)
     return Server(proc, port, f"nats://127.0.0.1:{port}")

@@ -23,8 +23,8 @@ from typing import Any
 import asyncpg
 from nats.aio.client import Client as NATS
 from nats.micro import add_service
-from nats.micro.service import Service
 from nats.micro.request import Request
+from nats.micro.service import Service
 from pydantic import BaseModel, ValidationError
 
 from shared.bus import ROLE_HEADER, USER_HEADER, connect, ensure_stream
@@ -121,9 +121,7 @@ class ServiceApp:
         if self.migrations:
             await migrate(settings.database_url, self.name, self.migrations)
         async with contextlib.AsyncExitStack() as stack:
-            pool = await create_pool(
-                settings.database_url, self.name, size=settings.db_pool_size, app=self.name
-            )
+            pool = await create_pool(settings.database_url, self.name, size=settings.db_pool_size, app=self.name)
             stack.push_async_callback(pool.close)
             nc = await connect(settings.nats_servers, self.name)
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
@@ -135,12 +133,17 @@ class ServiceApp:
                 await hook(base)
             server = _Server(self, base, settings.handler_concurrency)
             service = await add_service(
-                nc, name=self.name, version=self.version, queue_group=self.name,
+                nc,
+                name=self.name,
+                version=self.version,
+                queue_group=self.name,
                 description=f"Wardmate {self.name} service",
             )
             for ep in self.endpoints:
                 await service.add_endpoint(
-                    name=ep.name, subject=ep.subject, handler=server.callback(ep),
+                    name=ep.name,
+                    subject=ep.subject,
+                    handler=server.callback(ep),
                     queue_group=self.name,
                 )
             background = [asyncio.create_task(OutboxRelay(pool, nc).run(), name="outbox-relay")]
@@ -229,10 +232,13 @@ class _Server:
         finally:
             log.info(
                 "request",
-                extra={"fields": {
-                    "subject": ep.subject, "outcome": outcome,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                }},
+                extra={
+                    "fields": {
+                        "subject": ep.subject,
+                        "outcome": outcome,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    }
+                },
             )
             request_id_var.reset(token)
 
@@ -251,6 +257,7 @@ async def close_nats(nc: NATS) -> None:
 def main(app: ServiceApp) -> None:
     """Entry point of ``python -m services.<name>``."""
     import faulthandler
+
     faulthandler.register(signal.SIGUSR1)
     settings = Settings()
     setup_logging(app.name, settings.log_level)

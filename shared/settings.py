@@ -53,9 +53,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _enforce_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError(
-                "WARDMATE_SECRET_KEY is the placeholder; set a real secret in production"
-            )
+            raise ValueError("WARDMATE_SECRET_KEY is the placeholder; set a real secret in production")
         if self.environment == "production" and "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = True
         return self

@@ -48,9 +48,17 @@ class Api:
         assert self.http
         await self.http.close()
 
-    async def call(self, method: str, path: str, user: User | None = None, *, json: Any = None,
-                   params: dict[str, Any] | None = None, data: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        user: User | None = None,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         assert self.http
         hdrs = dict(headers or {})
         if user is not None:
@@ -65,7 +73,8 @@ class Api:
 
     async def signup(self, role: str = "student", name: str = "Test User") -> User:
         email = random_email(role)
-        r = await self.call("POST", "/auth/signup", json={
-            "email": email, "password": PASSWORD, "display_name": name, "role": role})
+        r = await self.call(
+            "POST", "/auth/signup", json={"email": email, "password": PASSWORD, "display_name": name, "role": role}
+        )
         assert r.status == 201, r.body
         return User(r.body["user"]["id"], r.body["token"], email, role)

@@ -22,8 +22,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from shared.embedded import start_nats, start_postgres
 from services.runner import Stack
+from shared.embedded import start_nats, start_postgres
 from tests.api import Api
 
 
@@ -41,8 +41,10 @@ def _containers() -> Iterator[tuple[str, str]]:
     from testcontainers.core.container import DockerContainer
     from testcontainers.postgres import PostgresContainer
 
-    with PostgresContainer("postgres:17", driver=None) as pg, \
-            DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as nats:
+    with (
+        PostgresContainer("postgres:17", driver=None) as pg,
+        DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as nats,
+    ):
         nats_url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
         yield pg.get_connection_url(), nats_url
 
@@ -95,8 +97,12 @@ def stack(infra: Infra) -> Iterator[Stack]:
         await conn.close()
 
     asyncio.run(create())
-    system = Stack(infra.data_dir / "stack", database_url=infra.database(name), nats_url=infra.nats_url,
-                   extra_env={"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING"})
+    system = Stack(
+        infra.data_dir / "stack",
+        database_url=infra.database(name),
+        nats_url=infra.nats_url,
+        extra_env={"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING"},
+    )
     system.start_infra()
     system.start_all()
     try:

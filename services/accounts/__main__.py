@@ -1,8 +1,7 @@
 """Run the accounts service: ``python -m services.accounts``."""
 
-from shared.service import main
-
 from services.accounts.handlers import app
+from shared.service import main
 
 if __name__ == "__main__":
     main(app)

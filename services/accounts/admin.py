@@ -11,10 +11,9 @@ import uuid
 
 import asyncpg
 
+from services.accounts import domain
 from shared.db import migrate
 from shared.settings import Settings
-
-from services.accounts import domain
 
 
 async def ensure_admin(dsn: str, email: str, password: str, display_name: str = "Operator") -> uuid.UUID:
@@ -31,7 +30,10 @@ async def ensure_admin(dsn: str, email: str, password: str, display_name: str = 
             await conn.execute(
                 "INSERT INTO users(id, email, password_hash, display_name, role)"
                 " VALUES ($1, lower($2), $3, $4, 'admin')",
-                user_id, email, domain.hash_password(password), display_name,
+                user_id,
+                email,
+                domain.hash_password(password),
+                display_name,
             )
             await conn.execute("INSERT INTO profiles(user_id) VALUES ($1)", user_id)
         return user_id

@@ -6,18 +6,31 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from services.accounts import domain, store
 from shared import subjects
 from shared.contracts.accounts import (
-    LoginReply, LoginRequest, Me, ProfileFields, ProfileUpdated, PublicProfile, SessionInfo,
-    SignupRequest, TokenRequest, User, UserIdRequest, UserRegistered, UserVerified,
-    Verification, VerificationRequest, Profile, session_fingerprint,
+    LoginReply,
+    LoginRequest,
+    Me,
+    Profile,
+    ProfileFields,
+    ProfileUpdated,
+    PublicProfile,
+    SessionInfo,
+    SignupRequest,
+    TokenRequest,
+    User,
+    UserIdRequest,
+    UserRegistered,
+    UserVerified,
+    Verification,
+    VerificationRequest,
+    session_fingerprint,
 )
 from shared.contracts.base import Empty, Ok
 from shared.errors import AppError
 from shared.events import add
 from shared.service import Context, ServiceApp
-
-from services.accounts import domain, store
 
 app = ServiceApp("accounts", migrations="services.accounts.migrations")
 
@@ -48,8 +61,9 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
     async with ctx.pool.acquire() as conn:
         by_email, by_address = await store.count_failures(conn, email, req.client_address, s.login_failure_window_s)
         if by_email >= s.login_max_failures_per_account or by_address >= s.login_max_failures_per_address:
-            raise AppError("rate_limited", "too many failed logins; try again later",
-                           {"retry_after_s": s.login_failure_window_s})
+            raise AppError(
+                "rate_limited", "too many failed logins; try again later", {"retry_after_s": s.login_failure_window_s}
+            )
         row = await store.user_by_email(conn, email)
         ok = await asyncio.to_thread(domain.verify_password, row["password_hash"] if row else None, req.password)
         if not ok:
@@ -82,8 +96,9 @@ async def _verification(conn: object, user_id: uuid.UUID) -> Verification:
     row = await store.verification(conn, user_id)  # type: ignore[arg-type]
     if row is None:
         return Verification()
-    return Verification(status=row["status"], kind=row["kind"],
-                        submitted_at=row["submitted_at"], verified_at=row["verified_at"])
+    return Verification(
+        status=row["status"], kind=row["kind"], submitted_at=row["submitted_at"], verified_at=row["verified_at"]
+    )
 
 
 async def _me(conn: object, user_id: uuid.UUID) -> Me:
@@ -107,8 +122,12 @@ async def update_profile(ctx: Context, req: ProfileFields) -> Me:
         merged = domain.merge_profile(await store.profile(conn, actor.user_id), req, user["role"])
         await store.save_profile(conn, actor.user_id, merged, req.display_name)
         me = await _me(conn, actor.user_id)
-        await add(conn, ProfileUpdated(user_id=actor.user_id, display_name=me.user.display_name,
-                                       role=me.user.role, profile=me.profile))
+        await add(
+            conn,
+            ProfileUpdated(
+                user_id=actor.user_id, display_name=me.user.display_name, role=me.user.role, profile=me.profile
+            ),
+        )
         return me
 
 
@@ -143,7 +162,10 @@ async def get_user(ctx: Context, req: UserIdRequest) -> PublicProfile:
     async with ctx.pool.acquire() as conn:
         me = await _me(conn, req.user_id)
     return PublicProfile(
-        id=me.user.id, display_name=me.user.display_name, role=me.user.role,
-        verified=me.verification.status == "verified", profile=me.profile,
+        id=me.user.id,
+        display_name=me.user.display_name,
+        role=me.user.role,
+        verified=me.verification.status == "verified",
+        profile=me.profile,
         member_since=me.user.created_at,
     )

@@ -15,14 +15,22 @@ USER_COLUMNS = "id, email, display_name, role, created_at"
 
 
 async def insert_user(
-    conn: asyncpg.Connection, user_id: uuid.UUID, email: str, password_hash: str,
-    display_name: str, role: str,
+    conn: asyncpg.Connection,
+    user_id: uuid.UUID,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    role: str,
 ) -> asyncpg.Record:
     try:
         row = await conn.fetchrow(
             f"INSERT INTO users(id, email, password_hash, display_name, role)"
             f" VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}",
-            user_id, email, password_hash, display_name, role,
+            user_id,
+            email,
+            password_hash,
+            display_name,
+            role,
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, {"users_email_key": "an account with this email already exists"}) from None
@@ -32,9 +40,7 @@ async def insert_user(
 
 
 async def user_by_email(conn: asyncpg.Connection, email: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)", email
-    )
+    return await conn.fetchrow(f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)", email)
 
 
 async def user_by_id(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record:
@@ -50,7 +56,9 @@ async def count_failures(conn: asyncpg.Connection, email: str, address: str | No
         "       count(*) FILTER (WHERE address = $2) AS by_address"
         " FROM login_failures WHERE at > now() - make_interval(secs => $3)"
         " AND (email = $1 OR address = $2)",
-        email, address, float(window_s),
+        email,
+        address,
+        float(window_s),
     )
     assert row is not None
     return row["by_email"], row["by_address"]
@@ -67,7 +75,9 @@ async def clear_failures(conn: asyncpg.Connection, email: str) -> None:
 async def insert_session(conn: asyncpg.Connection, token_hash: bytes, user_id: uuid.UUID, expires_at: datetime) -> None:
     await conn.execute(
         "INSERT INTO sessions(token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-        token_hash, user_id, expires_at,
+        token_hash,
+        user_id,
+        expires_at,
     )
 
 
@@ -92,10 +102,10 @@ async def profile(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -
     return dict(data or {})
 
 
-async def save_profile(conn: asyncpg.Connection, user_id: uuid.UUID, data: dict[str, Any], display_name: str | None) -> None:
-    await conn.execute(
-        "UPDATE profiles SET data = $2, updated_at = now() WHERE user_id = $1", user_id, data
-    )
+async def save_profile(
+    conn: asyncpg.Connection, user_id: uuid.UUID, data: dict[str, Any], display_name: str | None
+) -> None:
+    await conn.execute("UPDATE profiles SET data = $2, updated_at = now() WHERE user_id = $1", user_id, data)
     if display_name is not None:
         await conn.execute("UPDATE users SET display_name = $2 WHERE id = $1", user_id, display_name)
 
@@ -105,8 +115,12 @@ async def verification(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UU
 
 
 async def upsert_verification(
-    conn: asyncpg.Connection, user_id: uuid.UUID, kind: str, npi: str | None,
-    license_number: str | None, license_state: str | None,
+    conn: asyncpg.Connection,
+    user_id: uuid.UUID,
+    kind: str,
+    npi: str | None,
+    license_number: str | None,
+    license_state: str | None,
 ) -> None:
     await conn.execute(
         "INSERT INTO verifications(user_id, kind, npi, license_number, license_state, status)"
@@ -114,7 +128,11 @@ async def upsert_verification(
         " ON CONFLICT (user_id) DO UPDATE SET kind = $2, npi = $3, license_number = $4,"
         " license_state = $5, status = 'pending', submitted_at = now(), verified_at = NULL,"
         " verified_by = NULL",
-        user_id, kind, npi, license_number, license_state,
+        user_id,
+        kind,
+        npi,
+        license_number,
+        license_state,
     )
 
 
@@ -122,6 +140,7 @@ async def mark_verified(conn: asyncpg.Connection, user_id: uuid.UUID, admin_id: 
     result = await conn.execute(
         "UPDATE verifications SET status = 'verified', verified_at = now(), verified_by = $2"
         " WHERE user_id = $1 AND status = 'pending'",
-        user_id, admin_id,
+        user_id,
+        admin_id,
     )
     return bool(result.endswith("1"))

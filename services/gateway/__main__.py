@@ -2,17 +2,15 @@
 
 from aiohttp import web
 
+from services.gateway.app import create_app
 from shared.logs import setup_logging
 from shared.settings import Settings
-
-from services.gateway.app import create_app
 
 
 def main() -> None:
     settings = Settings()
     setup_logging("gateway", settings.log_level)
-    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
-                print=None, access_log=None)
+    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -19,16 +19,15 @@ from typing import Any
 from aiohttp import web
 from nats.aio.client import Client as NATS
 
+from services.gateway import auth
+from services.gateway.openapi import DOCS_HTML, build_openapi
+from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
 from shared.contracts.accounts import session_fingerprint
 from shared.contracts.base import Actor
 from shared.errors import AppError
 from shared.logs import REQUEST_ID_HEADER, request_id_var
 from shared.settings import Settings
-
-from services.gateway import auth
-from services.gateway.openapi import DOCS_HTML, build_openapi
-from services.gateway.routes import ROUTES, Route
 
 log = logging.getLogger("gateway")
 
@@ -55,9 +54,17 @@ def error_response(err: AppError) -> web.Response:
     return web.json_response(err.to_dict(), status=err.status)
 
 
-HTTP_CODES = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-              415: "unsupported_media_type", 429: "rate_limited"}
+HTTP_CODES = {
+    400: "validation",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
 
 
 @web.middleware
@@ -76,11 +83,15 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             if exc.status < 400:
                 raise
             code = HTTP_CODES.get(exc.status, "error")
-            message = {404: "no such route", 405: f"method {request.method} not allowed here",
-                       413: "request body too large"}.get(exc.status, exc.reason)
+            message = {
+                404: "no such route",
+                405: f"method {request.method} not allowed here",
+                413: "request body too large",
+            }.get(exc.status, exc.reason)
             response = web.json_response(
                 {"error": {"code": code, "message": message, "details": None}},
-                status=exc.status, headers={k: v for k, v in exc.headers.items() if k == "Allow"},
+                status=exc.status,
+                headers={k: v for k, v in exc.headers.items() if k == "Allow"},
             )
         except asyncio.CancelledError:
             raise
@@ -97,10 +108,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         metrics["requests"] = metrics.get("requests", 0) + 1
         metrics[f"status_{status // 100}xx"] = metrics.get(f"status_{status // 100}xx", 0) + 1
         if log.isEnabledFor(logging.INFO):
-            log.info("http", extra={"fields": {
-                "method": request.method, "path": request.path, "status": status,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
-            }})
+            log.info(
+                "http",
+                extra={
+                    "fields": {
+                        "method": request.method,
+                        "path": request.path,
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    }
+                },
+            )
         request_id_var.reset(token)
 
 
@@ -143,7 +161,9 @@ def make_handler(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
         actor, token = await authenticate(request, route)
-        payload: dict[str, Any] = dict(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
+        payload: dict[str, Any] = (
+            dict(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
+        )
         for name in route.internal_fields:
             payload.pop(name, None)
         for segment, field in route.path_params.items():
@@ -153,8 +173,7 @@ def make_handler(route: Route) -> Handler:
         if route.subject == subjects.LOGOUT:
             payload["token"] = token
         settings = app[SETTINGS]
-        raw = await bus.request_raw(app[NC], route.subject, payload, actor=actor,
-                                    timeout=settings.request_timeout_s)
+        raw = await bus.request_raw(app[NC], route.subject, payload, actor=actor, timeout=settings.request_timeout_s)
         response = web.Response(body=raw, status=route.status, content_type="application/json")
         if route.subject in (subjects.LOGIN, subjects.SIGNUP):
             set_session_cookies(response, json.loads(raw), settings)
@@ -170,11 +189,25 @@ def make_handler(route: Route) -> Handler:
 
 def set_session_cookies(response: web.Response, reply: dict[str, Any], settings: Settings) -> None:
     max_age = settings.session_ttl_hours * 3600
-    response.set_cookie(auth.SESSION_COOKIE, reply["token"], httponly=True, samesite="Strict",
-                        secure=settings.cookie_secure, max_age=max_age, path="/")
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        reply["token"],
+        httponly=True,
+        samesite="Strict",
+        secure=settings.cookie_secure,
+        max_age=max_age,
+        path="/",
+    )
     # Readable by the page's script, which echoes it in X-CSRF-Token on writes.
-    response.set_cookie(auth.CSRF_COOKIE, secrets.token_urlsafe(24), httponly=False,
-                        samesite="Strict", secure=settings.cookie_secure, max_age=max_age, path="/")
+    response.set_cookie(
+        auth.CSRF_COOKIE,
+        secrets.token_urlsafe(24),
+        httponly=False,
+        samesite="Strict",
+        secure=settings.cookie_secure,
+        max_age=max_age,
+        path="/",
+    )
 
 
 async def health(request: web.Request) -> web.Response:

@@ -36,8 +36,7 @@ class SessionCache:
         hit = self._entries.get(key)
         if hit and hit[0] > now:
             return hit[1]
-        info = await bus.request(self.nc, subjects.RESOLVE_SESSION, {"token": token}, SessionInfo,
-                                 timeout=self.timeout)
+        info = await bus.request(self.nc, subjects.RESOLVE_SESSION, {"token": token}, SessionInfo, timeout=self.timeout)
         actor = Actor(user_id=info.user_id, role=info.role)
         if len(self._entries) > 50_000:
             self._entries.clear()

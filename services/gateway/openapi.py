@@ -28,9 +28,20 @@ ERROR_SCHEMA = {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {"type": "string", "enum": [
-                    "validation", "unauthorized", "forbidden", "not_found", "conflict",
-                    "rate_limited", "unavailable", "timeout", "internal"]},
+                "code": {
+                    "type": "string",
+                    "enum": [
+                        "validation",
+                        "unauthorized",
+                        "forbidden",
+                        "not_found",
+                        "conflict",
+                        "rate_limited",
+                        "unavailable",
+                        "timeout",
+                        "internal",
+                    ],
+                },
                 "message": {"type": "string"},
                 "details": {},
             },
@@ -50,8 +61,10 @@ def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
         if r.method not in ("GET", "DELETE"):
             models.add(r.request)
     _, defs = models_json_schema(
-        [(m, "validation" if m in {r.request for r in routes} else "serialization") for m in
-         sorted(models, key=lambda m: m.__name__)],
+        [
+            (m, "validation" if m in {r.request for r in routes} else "serialization")
+            for m in sorted(models, key=lambda m: m.__name__)
+        ],
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
@@ -64,13 +77,17 @@ def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
             "tags": [r.tag],
             "operationId": r.subject.rsplit(".", 1)[-1].replace("-", "_"),
             "parameters": [
-                {"name": seg, "in": "path", "required": True, "schema": {"type": "string"}}
-                for seg in r.path_params
+                {"name": seg, "in": "path", "required": True, "schema": {"type": "string"}} for seg in r.path_params
             ],
             "responses": {
                 str(r.status): {"description": "OK", "content": {"application/json": {"schema": _ref(r.reply)}}},
-                **{code: {"description": text, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in ERRORS.items()},
+                **{
+                    code: {
+                        "description": text,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    }
+                    for code, text in ERRORS.items()
+                },
             },
         }
         if r.auth == "user":
@@ -84,8 +101,7 @@ def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
             schemas.setdefault(name, sub)
         if r.method in ("GET", "DELETE"):
             for name, prop in props.items():
-                op["parameters"].append({"name": name, "in": "query", "required": name in required,
-                                         "schema": prop})
+                op["parameters"].append({"name": name, "in": "query", "required": name in required, "schema": prop})
         elif props:
             body = {"type": "object", "properties": props, "additionalProperties": False}
             if required:
@@ -93,15 +109,27 @@ def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
             op["requestBody"] = {"required": bool(required), "content": {"application/json": {"schema": body}}}
         path = prefix + r.path
         paths.setdefault(path, {})[r.method.lower()] = op
-    paths[f"{prefix}/health"] = {"get": {"summary": "Reachability of every service", "tags": ["operators"],
-                                          "responses": {"200": {"description": "all up"},
-                                                        "503": {"description": "a service is down"}}}}
-    paths[f"{prefix}/metrics"] = {"get": {"summary": "Request counters (Prometheus text)", "tags": ["operators"],
-                                           "responses": {"200": {"description": "counters"}}}}
+    paths[f"{prefix}/health"] = {
+        "get": {
+            "summary": "Reachability of every service",
+            "tags": ["operators"],
+            "responses": {"200": {"description": "all up"}, "503": {"description": "a service is down"}},
+        }
+    }
+    paths[f"{prefix}/metrics"] = {
+        "get": {
+            "summary": "Request counters (Prometheus text)",
+            "tags": ["operators"],
+            "responses": {"200": {"description": "counters"}},
+        }
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Wardmate API", "version": "1.0.0",
-                 "description": "Rooms near hospitals and mentors for medical students on rotations."},
+        "info": {
+            "title": "Wardmate API",
+            "version": "1.0.0",
+            "description": "Rooms near hospitals and mentors for medical students on rotations.",
+        },
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -1,10 +1,9 @@
 """Run the listings service: ``python -m services.listings``."""
 
-from shared.service import Context, main
-
 from services.listings import consumers  # noqa: F401  (registers the event consumers)
 from services.listings.handlers import app
 from services.listings.hospitals import ensure_directory
+from shared.service import Context, main
 
 
 @app.on_startup

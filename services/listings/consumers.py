@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
-from shared.contracts.base import Event
-
 from services.listings import store
 from services.listings.handlers import app
+from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
+from shared.contracts.base import Event
 
 
 @app.consumer("hosts", UserRegistered.subject, ProfileUpdated.subject, UserVerified.subject)

@@ -8,21 +8,44 @@ from typing import Any
 
 import asyncpg
 
+from services.listings import domain, store
 from shared import subjects
 from shared.contracts.base import Actor, Ok
 from shared.contracts.listings import (
-    Booking, BookingAccepted, BookingAction, BookingCancelled, BookingDeclined, BookingId,
-    BookingPage, BookingRequest, BookingRequested, Hospital, HospitalPage, HospitalSearch,
-    Host, Listing, ListingArchived, ListingCreate, ListingId, ListingPage, ListingPublished,
-    ListingSearch, ListingUpdate, ListingUpdated, Location, MyBookings, MyListings, Quote,
-    QuoteRequest, Review, ReviewCreate, ReviewPosted,
+    Booking,
+    BookingAccepted,
+    BookingAction,
+    BookingCancelled,
+    BookingDeclined,
+    BookingPage,
+    BookingRequest,
+    BookingRequested,
+    Hospital,
+    HospitalPage,
+    HospitalSearch,
+    Host,
+    Listing,
+    ListingArchived,
+    ListingCreate,
+    ListingId,
+    ListingPage,
+    ListingPublished,
+    ListingSearch,
+    ListingUpdate,
+    ListingUpdated,
+    Location,
+    MyBookings,
+    MyListings,
+    Quote,
+    QuoteRequest,
+    Review,
+    ReviewCreate,
+    ReviewPosted,
 )
 from shared.errors import AppError
 from shared.events import add
 from shared.paging import decode_cursor, encode_cursor
 from shared.service import Context, ServiceApp
-
-from services.listings import domain, store
 
 app = ServiceApp("listings", migrations="services.listings.migrations")
 
@@ -33,8 +56,9 @@ BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
 def to_listing(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> Listing:
     """The listing as a viewer sees it: exact address only for the host or accepted guest."""
     if exact:
-        location = Location(latitude=row["latitude"], longitude=row["longitude"], approximate=False,
-                            address=row["address"])
+        location = Location(
+            latitude=row["latitude"], longitude=row["longitude"], approximate=False, address=row["address"]
+        )
     else:
         lat, lon = domain.approximate_point(row["id"], row["latitude"], row["longitude"])
         location = Location(latitude=lat, longitude=lon, approximate=True)
@@ -42,14 +66,23 @@ def to_listing(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None
     return Listing(
         id=row["id"],
         host=Host(id=row["host_id"], display_name=row["host_name"], verified=row["host_verified"]),
-        title=row["title"], description=row["description"], room_type=row["room_type"],
-        location=location, monthly_rent=row["monthly_rent"],
+        title=row["title"],
+        description=row["description"],
+        room_type=row["room_type"],
+        location=location,
+        monthly_rent=row["monthly_rent"],
         nightly_rate=domain.nightly_cents(row["monthly_rent"]) / 100,
-        amenities=row["amenities"], house_rules=row["house_rules"],
-        available_from=row["available_from"], available_to=row["available_to"],
-        min_stay_nights=row["min_stay_nights"], status=row["status"],
-        review_average=round(row["review_sum"] / count, 2) if count else None, review_count=count,
-        created_at=row["created_at"], updated_at=row["updated_at"], **(extra or {}),
+        amenities=row["amenities"],
+        house_rules=row["house_rules"],
+        available_from=row["available_from"],
+        available_to=row["available_to"],
+        min_stay_nights=row["min_stay_nights"],
+        status=row["status"],
+        review_average=round(row["review_sum"] / count, 2) if count else None,
+        review_count=count,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        **(extra or {}),
     )
 
 
@@ -60,8 +93,11 @@ async def _visible_listing(ctx: Context, listing_id: uuid.UUID) -> tuple[asyncpg
         raise LISTING_NOT_FOUND
     actor = ctx.actor
     is_host = actor is not None and actor.user_id == row["host_id"]
-    guest = actor is not None and not is_host and await store.has_booking(
-        ctx.pool, listing_id, actor.user_id, ("accepted", "completed"))
+    guest = (
+        actor is not None
+        and not is_host
+        and await store.has_booking(ctx.pool, listing_id, actor.user_id, ("accepted", "completed"))
+    )
     if row["status"] != "active" and not (is_host or guest):
         raise LISTING_NOT_FOUND
     return row, is_host or guest
@@ -122,10 +158,23 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
         start = changes.get("available_from", before["available_from"])
         end = changes.get("available_to", before["available_to"])
         if start > end:
-            raise AppError("validation", "available_from must be on or before available_to",
-                           [{"field": "available_from", "message": "after available_to"}])
-        for field in ("title", "room_type", "address", "latitude", "longitude", "monthly_rent",
-                      "available_from", "available_to", "min_stay_nights", "status"):
+            raise AppError(
+                "validation",
+                "available_from must be on or before available_to",
+                [{"field": "available_from", "message": "after available_to"}],
+            )
+        for field in (
+            "title",
+            "room_type",
+            "address",
+            "latitude",
+            "longitude",
+            "monthly_rent",
+            "available_from",
+            "available_to",
+            "min_stay_nights",
+            "status",
+        ):
             if field in changes and changes[field] is None:
                 raise AppError("validation", f"{field} cannot be null", [{"field": field, "message": "required"}])
         await store.update_listing(conn, req.listing_id, changes)
@@ -188,8 +237,11 @@ async def search_listings(ctx: Context, req: ListingSearch) -> ListingPage:
     nxt = None
     if len(rows) > req.limit:
         last = rows[req.limit - 1]
-        key = {"distance": lambda: last["chord"], "price": lambda: last["monthly_rent"],
-               "newest": lambda: last["created_at"].isoformat()}[req.sort]()
+        key = {
+            "distance": lambda: last["chord"],
+            "price": lambda: last["monthly_rent"],
+            "newest": lambda: last["created_at"].isoformat(),
+        }[req.sort]()
         nxt = encode_cursor(key, last["id"])
     return ListingPage(items=items, next_cursor=nxt)
 
@@ -198,19 +250,27 @@ async def search_listings(ctx: Context, req: ListingSearch) -> ListingPage:
 async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     row, _ = await _visible_listing(ctx, req.listing_id)
     nights = (req.check_out - req.check_in).days
-    reason = domain.unavailable_reason(row["available_from"], row["available_to"],
-                                       row["min_stay_nights"], req.check_in, req.check_out)
+    reason = domain.unavailable_reason(
+        row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
+    )
     if reason is None:
         overlap = await ctx.pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND status IN"
             " ('accepted', 'completed') AND stay && daterange($2, $3))",
-            req.listing_id, req.check_in, req.check_out)
+            req.listing_id,
+            req.check_in,
+            req.check_out,
+        )
         reason = "the room is already booked for some of these dates" if overlap else None
     return Quote(
-        listing_id=req.listing_id, check_in=req.check_in, check_out=req.check_out, nights=nights,
+        listing_id=req.listing_id,
+        check_in=req.check_in,
+        check_out=req.check_out,
+        nights=nights,
         nightly_rate=domain.nightly_cents(row["monthly_rent"]) / 100,
         total=domain.stay_total_cents(row["monthly_rent"], nights) / 100,
-        available=reason is None, reason=reason,
+        available=reason is None,
+        reason=reason,
     )
 
 
@@ -222,19 +282,29 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
     show_address = role == "host" or row["status"] in ("accepted", "completed")
     data = {k: row[k] for k in row.keys() if k not in ("address", "total_cents")}
     return Booking(
-        **data, nights=(row["check_out"] - row["check_in"]).days, total=row["total_cents"] / 100,
-        role=role, address=row["address"] if show_address else None,
+        **data,
+        nights=(row["check_out"] - row["check_in"]).days,
+        total=row["total_cents"] / 100,
+        role=role,
+        address=row["address"] if show_address else None,
     )
 
 
 def _view(row: asyncpg.Record) -> domain.BookingView:
-    return domain.BookingView(row["guest_id"], row["host_id"], row["status"], row["check_in"],
-                              row["check_out"], row["expires_at"])
+    return domain.BookingView(
+        row["guest_id"], row["host_id"], row["status"], row["check_in"], row["check_out"], row["expires_at"]
+    )
 
 
 def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
-    return {"booking_id": row["id"], "listing_id": row["listing_id"], "guest_id": row["guest_id"],
-            "host_id": row["host_id"], "check_in": row["check_in"], "check_out": row["check_out"]}
+    return {
+        "booking_id": row["id"],
+        "listing_id": row["listing_id"],
+        "guest_id": row["guest_id"],
+        "host_id": row["host_id"],
+        "check_in": row["check_in"],
+        "check_out": row["check_out"],
+    }
 
 
 @app.endpoint(subjects.REQUEST_BOOKING, BookingRequest)
@@ -248,21 +318,32 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         if row["host_id"] == actor.user_id:
             raise AppError("forbidden", "you cannot book your own listing")
         if req.check_in < datetime.now(UTC).date():
-            raise AppError("validation", "check_in is in the past",
-                           [{"field": "check_in", "message": "must be today or later"}])
-        reason = domain.unavailable_reason(row["available_from"], row["available_to"],
-                                           row["min_stay_nights"], req.check_in, req.check_out)
+            raise AppError(
+                "validation", "check_in is in the past", [{"field": "check_in", "message": "must be today or later"}]
+            )
+        reason = domain.unavailable_reason(
+            row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
+        )
         if reason:
-            raise AppError("validation", f"these dates do not fit: {reason}",
-                           [{"field": "check_in", "message": reason}])
+            raise AppError(
+                "validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}]
+            )
         if req.hospital_id:
             await store.hospital(conn, req.hospital_id)
         nights = (req.check_out - req.check_in).days
         expires = datetime.now(UTC) + timedelta(hours=ctx.settings.booking_request_ttl_hours)
         await store.insert_booking(
-            conn, booking_id, req.listing_id, actor.user_id, row["host_id"], req.check_in,
-            req.check_out, domain.stay_total_cents(row["monthly_rent"], nights), req.message,
-            req.hospital_id, expires,
+            conn,
+            booking_id,
+            req.listing_id,
+            actor.user_id,
+            row["host_id"],
+            req.check_in,
+            req.check_out,
+            domain.stay_total_cents(row["monthly_rent"], nights),
+            req.message,
+            req.hospital_id,
+            expires,
         )
         created = await store.booking(conn, booking_id)
         assert created is not None
@@ -325,12 +406,21 @@ async def post_review(ctx: Context, req: ReviewCreate) -> Review:
         hospital_name = None
         if row["hospital_id"]:
             hospital_name = (await store.hospital(conn, row["hospital_id"]))["name"]
-        created = await store.insert_review(conn, {
-            "id": uuid.uuid4(), "booking_id": row["id"], "listing_id": row["listing_id"],
-            "author_id": actor.user_id, "subject_id": subject_id, "author_role": author_role,
-            "rating": req.rating, "text": req.text, "hospital_name": hospital_name,
-            "stay_month": row["check_in"].strftime("%Y-%m"),
-        })
+        created = await store.insert_review(
+            conn,
+            {
+                "id": uuid.uuid4(),
+                "booking_id": row["id"],
+                "listing_id": row["listing_id"],
+                "author_id": actor.user_id,
+                "subject_id": subject_id,
+                "author_role": author_role,
+                "rating": req.rating,
+                "text": req.text,
+                "hospital_name": hospital_name,
+                "stay_month": row["check_in"].strftime("%Y-%m"),
+            },
+        )
         review = Review.model_validate(dict(created))
         await add(conn, ReviewPosted(review=review))
     return review

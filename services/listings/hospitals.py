@@ -20,11 +20,19 @@ def read_directory() -> list[tuple[Any, ...]]:
     text = resources.files("services.listings").joinpath("data/hospitals.csv").read_text("utf-8")
     rows = []
     for r in csv.DictReader(io.StringIO(text)):
-        rows.append((
-            r["id"], r["name"], r["city"], r["state"], r["zip"], float(r["latitude"]),
-            float(r["longitude"]), int(r["beds"]) if r["beds"] else None,
-            {"true": True, "false": False}.get(r["teaching"]),
-        ))
+        rows.append(
+            (
+                r["id"],
+                r["name"],
+                r["city"],
+                r["state"],
+                r["zip"],
+                float(r["latitude"]),
+                float(r["longitude"]),
+                int(r["beds"]) if r["beds"] else None,
+                {"true": True, "false": False}.get(r["teaching"]),
+            )
+        )
     return rows
 
 

@@ -54,7 +54,10 @@ async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int
                  name, id
         OFFSET $3 LIMIT $4
         """,
-        q, state, offset, limit,
+        q,
+        state,
+        offset,
+        limit,
     )
 
 
@@ -63,7 +66,8 @@ async def load_hospitals(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) 
     await conn.execute("CREATE TEMP TABLE hosp_in (LIKE hospitals INCLUDING DEFAULTS) ON COMMIT DROP")
     await conn.execute("ALTER TABLE hosp_in ALTER COLUMN position DROP NOT NULL")
     await conn.copy_records_to_table(
-        "hosp_in", records=rows,
+        "hosp_in",
+        records=rows,
         columns=["id", "name", "city", "state", "zip", "latitude", "longitude", "beds", "teaching"],
     )
     result = await conn.execute(
@@ -86,7 +90,9 @@ async def hospital_count(db: DB) -> int:
 # --- listings -------------------------------------------------------------------------
 
 
-async def insert_listing(conn: asyncpg.Connection, listing_id: uuid.UUID, host_id: uuid.UUID, f: dict[str, Any]) -> None:
+async def insert_listing(
+    conn: asyncpg.Connection, listing_id: uuid.UUID, host_id: uuid.UUID, f: dict[str, Any]
+) -> None:
     await conn.execute(
         """
         INSERT INTO listings(id, host_id, title, description, room_type, address, latitude,
@@ -94,17 +100,39 @@ async def insert_listing(conn: asyncpg.Connection, listing_id: uuid.UUID, host_i
             available_to, min_stay_nights, status)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ll_to_earth($7, $8), $9, $10, $11, $12, $13, $14, $15)
         """,
-        listing_id, host_id, f["title"], f.get("description") or "", f["room_type"], f["address"],
-        f["latitude"], f["longitude"], f["monthly_rent"], f.get("amenities") or [],
-        f.get("house_rules") or "", f["available_from"], f["available_to"],
-        f["min_stay_nights"], f["status"],
+        listing_id,
+        host_id,
+        f["title"],
+        f.get("description") or "",
+        f["room_type"],
+        f["address"],
+        f["latitude"],
+        f["longitude"],
+        f["monthly_rent"],
+        f.get("amenities") or [],
+        f.get("house_rules") or "",
+        f["available_from"],
+        f["available_to"],
+        f["min_stay_nights"],
+        f["status"],
     )
     await conn.execute("INSERT INTO hosts(user_id) VALUES ($1) ON CONFLICT DO NOTHING", host_id)
 
 
 UPDATABLE = (
-    "title", "description", "room_type", "address", "latitude", "longitude", "monthly_rent",
-    "amenities", "house_rules", "available_from", "available_to", "min_stay_nights", "status",
+    "title",
+    "description",
+    "room_type",
+    "address",
+    "latitude",
+    "longitude",
+    "monthly_rent",
+    "amenities",
+    "house_rules",
+    "available_from",
+    "available_to",
+    "min_stay_nights",
+    "status",
 )
 
 
@@ -114,13 +142,9 @@ async def update_listing(conn: asyncpg.Connection, listing_id: uuid.UUID, change
         return
     sets = [f"{c} = ${i + 2}" for i, c in enumerate(cols)]
     sets.append("updated_at = now()")
-    await conn.execute(
-        f"UPDATE listings SET {', '.join(sets)} WHERE id = $1", listing_id, *[changes[c] for c in cols]
-    )
+    await conn.execute(f"UPDATE listings SET {', '.join(sets)} WHERE id = $1", listing_id, *[changes[c] for c in cols])
     if "latitude" in changes or "longitude" in changes:
-        await conn.execute(
-            "UPDATE listings SET position = ll_to_earth(latitude, longitude) WHERE id = $1", listing_id
-        )
+        await conn.execute("UPDATE listings SET position = ll_to_earth(latitude, longitude) WHERE id = $1", listing_id)
 
 
 async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
@@ -129,24 +153,36 @@ async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) ->
 
 
 async def has_booking(db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, statuses: tuple[str, ...]) -> bool:
-    return bool(await db.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND guest_id = $2"
-        " AND status = ANY($3::text[]))",
-        listing_id, guest_id, list(statuses),
-    ))
+    return bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND guest_id = $2"
+            " AND status = ANY($3::text[]))",
+            listing_id,
+            guest_id,
+            list(statuses),
+        )
+    )
 
 
-async def host_listings(db: DB, host_id: uuid.UUID, status: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
+async def host_listings(
+    db: DB, host_id: uuid.UUID, status: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
     return await db.fetch(
         f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.host_id = $1"
         " AND ($2::text IS NULL OR l.status = $2)"
         " AND ($3::timestamptz IS NULL OR (l.created_at, l.id) < ($3, $4))"
         " ORDER BY l.created_at DESC, l.id DESC LIMIT $5",
-        host_id, status, after[0] if after else None, after[1] if after else None, limit,
+        host_id,
+        status,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
     )
 
 
-def search_query(req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None) -> tuple[str, list[Any]]:
+def search_query(
+    req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None
+) -> tuple[str, list[Any]]:
     """Build the search SQL: the GiST index on ``position`` filters the radius and, under
     ``ORDER BY position <-> center ... LIMIT``, returns rows nearest first."""
     args: list[Any] = []
@@ -181,8 +217,10 @@ def search_query(req: ListingSearch, center: tuple[float, float] | None, after: 
         assert center is not None
         order = f"l.position <-> {c}, l.id"
         if after:
-            where.append(f"((l.position <-> {c}) > {arg(float(after[0]))}"
-                         f" OR ((l.position <-> {c}) = {arg(float(after[0]))} AND l.id > {arg(uuid.UUID(after[1]))}))")
+            where.append(
+                f"((l.position <-> {c}) > {arg(float(after[0]))}"
+                f" OR ((l.position <-> {c}) = {arg(float(after[0]))} AND l.id > {arg(uuid.UUID(after[1]))}))"
+            )
     elif req.sort == "price":
         order = "l.monthly_rent, l.id"
         if after:
@@ -190,24 +228,34 @@ def search_query(req: ListingSearch, center: tuple[float, float] | None, after: 
     else:
         order = "l.created_at DESC, l.id DESC"
         if after:
-            where.append(f"(l.created_at, l.id) < ({arg(datetime.fromisoformat(after[0]))}::timestamptz,"
-                         f" {arg(uuid.UUID(after[1]))})")
-    sql = (f"SELECT {LISTING_COLUMNS}{select_extra} FROM {LISTING_FROM}"
-           f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {arg(req.limit + 1)}")
+            where.append(
+                f"(l.created_at, l.id) < ({arg(datetime.fromisoformat(after[0]))}::timestamptz,"
+                f" {arg(uuid.UUID(after[1]))})"
+            )
+    sql = (
+        f"SELECT {LISTING_COLUMNS}{select_extra} FROM {LISTING_FROM}"
+        f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {arg(req.limit + 1)}"
+    )
     return sql, args
 
 
-async def search_listings(db: DB, req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None) -> list[asyncpg.Record]:
+async def search_listings(
+    db: DB, req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None
+) -> list[asyncpg.Record]:
     sql, args = search_query(req, center, after)
     return await db.fetch(sql, *args)
 
 
-async def upsert_host(conn: asyncpg.Connection, user_id: uuid.UUID, display_name: str | None = None, verified: bool | None = None) -> None:
+async def upsert_host(
+    conn: asyncpg.Connection, user_id: uuid.UUID, display_name: str | None = None, verified: bool | None = None
+) -> None:
     await conn.execute(
         "INSERT INTO hosts(user_id, display_name, verified) VALUES ($1, $2, coalesce($3, false))"
         " ON CONFLICT (user_id) DO UPDATE SET display_name = coalesce($2, hosts.display_name),"
         " verified = coalesce($3, hosts.verified)",
-        user_id, display_name, verified,
+        user_id,
+        display_name,
+        verified,
     )
 
 
@@ -222,17 +270,33 @@ BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
 
 async def insert_booking(
-    conn: asyncpg.Connection, booking_id: uuid.UUID, listing_id: uuid.UUID, guest_id: uuid.UUID,
-    host_id: uuid.UUID, check_in: date, check_out: date, total_cents: int, message: str,
-    hospital_id: str | None, expires_at: datetime,
+    conn: asyncpg.Connection,
+    booking_id: uuid.UUID,
+    listing_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    host_id: uuid.UUID,
+    check_in: date,
+    check_out: date,
+    total_cents: int,
+    message: str,
+    hospital_id: str | None,
+    expires_at: datetime,
 ) -> None:
     try:
         await conn.execute(
             "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
             " message, hospital_id, expires_at)"
             " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10)",
-            booking_id, listing_id, guest_id, host_id, check_in, check_out, total_cents, message,
-            hospital_id, expires_at,
+            booking_id,
+            listing_id,
+            guest_id,
+            host_id,
+            check_in,
+            check_out,
+            total_cents,
+            message,
+            hospital_id,
+            expires_at,
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
@@ -245,15 +309,19 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
 
 async def set_booking_status(conn: asyncpg.Connection, booking_id: uuid.UUID, status: str) -> None:
     try:
-        await conn.execute(
-            "UPDATE bookings SET status = $2, decided_at = now() WHERE id = $1", booking_id, status
-        )
+        await conn.execute("UPDATE bookings SET status = $2, decided_at = now() WHERE id = $1", booking_id, status)
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
 
 
-async def user_bookings(db: DB, user_id: uuid.UUID, role: str | None, status: str | None,
-                        after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
+async def user_bookings(
+    db: DB,
+    user_id: uuid.UUID,
+    role: str | None,
+    status: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
     return await db.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}"
         " WHERE ((($2::text IS NULL OR $2 = 'guest') AND b.guest_id = $1)"
@@ -261,7 +329,12 @@ async def user_bookings(db: DB, user_id: uuid.UUID, role: str | None, status: st
         " AND ($3::text IS NULL OR b.status = $3)"
         " AND ($4::timestamptz IS NULL OR (b.created_at, b.id) < ($4, $5))"
         " ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
-        user_id, role, status, after[0] if after else None, after[1] if after else None, limit,
+        user_id,
+        role,
+        status,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
     )
 
 
@@ -269,11 +342,13 @@ async def due_bookings(conn: asyncpg.Connection, limit: int = 500) -> tuple[list
     """Requests past their deadline, and accepted stays that have ended (locked, skip-locked)."""
     expired = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
-        " AND b.expires_at <= now() ORDER BY b.expires_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED", limit,
+        " AND b.expires_at <= now() ORDER BY b.expires_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
+        limit,
     )
     ended = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'accepted'"
-        " AND upper(b.stay) <= current_date LIMIT $1 FOR UPDATE OF b SKIP LOCKED", limit,
+        " AND upper(b.stay) <= current_date LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
+        limit,
     )
     return expired, ended
 
@@ -287,15 +362,29 @@ async def insert_review(conn: asyncpg.Connection, values: dict[str, Any]) -> asy
             "INSERT INTO reviews(id, booking_id, listing_id, author_id, subject_id, author_role,"
             " rating, text, hospital_name, stay_month)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
-            *[values[k] for k in ("id", "booking_id", "listing_id", "author_id", "subject_id",
-                                  "author_role", "rating", "text", "hospital_name", "stay_month")],
+            *[
+                values[k]
+                for k in (
+                    "id",
+                    "booking_id",
+                    "listing_id",
+                    "author_id",
+                    "subject_id",
+                    "author_role",
+                    "rating",
+                    "text",
+                    "hospital_name",
+                    "stay_month",
+                )
+            ],
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, {"reviews_once_per_side": "you have already reviewed this stay"}) from None
     if values["author_role"] == "guest":
         await conn.execute(
-            "UPDATE listings SET review_sum = review_sum + $2, review_count = review_count + 1"
-            " WHERE id = $1", values["listing_id"], values["rating"],
+            "UPDATE listings SET review_sum = review_sum + $2, review_count = review_count + 1 WHERE id = $1",
+            values["listing_id"],
+            values["rating"],
         )
     assert row is not None
     return row

@@ -35,9 +35,7 @@ def _country(value: str) -> str:
 
 def _language(value: str) -> str:
     code = value.strip().lower()
-    found = (
-        pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
-    )
+    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
     if found is None:
         raise ValueError(f"unknown ISO 639 language code: {value!r}")
     return code

@@ -40,6 +40,14 @@ async def create_listing(api: Api, host: User, **overrides: Any) -> dict[str, An
 
 
 async def request_stay(api: Api, guest: User, listing_id: str, start: int = 30, nights: int = 28) -> Any:
-    return await api.call("POST", f"/listings/{listing_id}/bookings", guest, json={
-        "check_in": future(start), "check_out": future(start + nights),
-        "message": "Rotating in cardiology", "hospital_id": JHH})
+    return await api.call(
+        "POST",
+        f"/listings/{listing_id}/bookings",
+        guest,
+        json={
+            "check_in": future(start),
+            "check_out": future(start + nights),
+            "message": "Rotating in cardiology",
+            "hospital_id": JHH,
+        },
+    )

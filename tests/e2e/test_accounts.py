@@ -7,8 +7,8 @@ import asyncio
 import aiohttp
 from yarl import URL
 
-from services.demo import ADMIN
 from services.accounts.admin import ensure_admin
+from services.demo import ADMIN
 from services.runner import Stack
 from tests.api import PASSWORD, Api, User, random_email
 
@@ -16,11 +16,15 @@ from tests.api import PASSWORD, Api, User, random_email
 async def test_emails_are_case_insensitive_and_unique(api: Api) -> None:
     """Signing up twice with the same email in another case is a 409."""
     email = random_email()
-    first = await api.call("POST", "/auth/signup", json={
-        "email": email.upper(), "password": PASSWORD, "display_name": "A", "role": "student"})
+    first = await api.call(
+        "POST",
+        "/auth/signup",
+        json={"email": email.upper(), "password": PASSWORD, "display_name": "A", "role": "student"},
+    )
     assert first.status == 201 and first.body["user"]["email"] == email
-    again = await api.call("POST", "/auth/signup", json={
-        "email": email, "password": PASSWORD, "display_name": "B", "role": "student"})
+    again = await api.call(
+        "POST", "/auth/signup", json={"email": email, "password": PASSWORD, "display_name": "B", "role": "student"}
+    )
     assert again.status == 409 and again.error_code == "conflict"
     login = await api.call("POST", "/auth/login", json={"email": email.title(), "password": PASSWORD})
     assert login.status == 200 and login.body["token"]
@@ -54,8 +58,10 @@ async def test_cookie_session_needs_csrf_header_for_writes(stack: Stack) -> None
     # unsafe=True: the jar otherwise ignores cookies set by an IP address like 127.0.0.1.
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         email = random_email()
-        async with http.post(f"{stack.url}/api/v1/auth/signup", json={
-                "email": email, "password": PASSWORD, "display_name": "C", "role": "student"}) as r:
+        async with http.post(
+            f"{stack.url}/api/v1/auth/signup",
+            json={"email": email, "password": PASSWORD, "display_name": "C", "role": "student"},
+        ) as r:
             assert r.status == 201
             cookie = r.cookies["wardmate_session"]
             assert cookie["httponly"] and cookie["samesite"] == "Strict"
@@ -64,17 +70,27 @@ async def test_cookie_session_needs_csrf_header_for_writes(stack: Stack) -> None
         async with http.patch(f"{stack.url}/api/v1/me/profile", json={"bio": "hi"}) as r:
             assert r.status == 403
         csrf = http.cookie_jar.filter_cookies(URL(stack.url))["wardmate_csrf"].value
-        async with http.patch(f"{stack.url}/api/v1/me/profile", json={"bio": "hi"},
-                              headers={"X-CSRF-Token": csrf}) as r:
+        async with http.patch(
+            f"{stack.url}/api/v1/me/profile", json={"bio": "hi"}, headers={"X-CSRF-Token": csrf}
+        ) as r:
             assert r.status == 200 and (await r.json())["profile"]["bio"] == "hi"
 
 
 async def test_profile_validation_and_public_profile(api: Api) -> None:
     """Profile fields are validated; students cannot set professional fields."""
     student = await api.signup("student", "Chidi")
-    ok = await api.call("PATCH", "/me/profile", student, json={
-        "school_country": "ng", "languages": ["en", "ig"], "specialties": ["Cardiology"],
-        "medical_school": "University of Nigeria", "graduation_year": 2027})
+    ok = await api.call(
+        "PATCH",
+        "/me/profile",
+        student,
+        json={
+            "school_country": "ng",
+            "languages": ["en", "ig"],
+            "specialties": ["Cardiology"],
+            "medical_school": "University of Nigeria",
+            "graduation_year": 2027,
+        },
+    )
     assert ok.status == 200, ok.body
     assert ok.body["profile"]["school_country"] == "NG" and ok.body["profile"]["specialties"] == ["cardiology"]
     pro_only = await api.call("PATCH", "/me/profile", student, json={"open_to_mentoring": True})

@@ -25,8 +25,9 @@ async def test_host_posts_student_finds_books_host_accepts(api: Api) -> None:
     # 28 nights at 1095 x 12 / 365 = 36.00 a night.
     assert hit["nightly_rate"] == 36.0 and hit["stay_total"] == 1008.0
 
-    quote = await api.call("GET", f"/listings/{listing['id']}/quote", student,
-                           params={"check_in": future(30), "check_out": future(58)})
+    quote = await api.call(
+        "GET", f"/listings/{listing['id']}/quote", student, params={"check_in": future(30), "check_out": future(58)}
+    )
     assert quote.status == 200 and quote.body["total"] == 1008.0 and quote.body["available"] is True
 
     booking = await request_stay(api, student, listing["id"])
@@ -56,8 +57,14 @@ async def test_search_paginates_with_cursor_and_sorts(api: Api) -> None:
     base = (41.8781, -87.6298)  # a point with no other test's listings
     ids = []
     for i in range(7):
-        listing = await create_listing(api, host, latitude=base[0] + 0.002 * (i + 1), longitude=base[1],
-                                       monthly_rent=800 + 100 * i, amenities=["wifi"] if i % 2 else ["wifi", "parking"])
+        listing = await create_listing(
+            api,
+            host,
+            latitude=base[0] + 0.002 * (i + 1),
+            longitude=base[1],
+            monthly_rent=800 + 100 * i,
+            amenities=["wifi"] if i % 2 else ["wifi", "parking"],
+        )
         ids.append(listing["id"])
     seen: list[dict] = []
     cursor = None
@@ -75,9 +82,18 @@ async def test_search_paginates_with_cursor_and_sorts(api: Api) -> None:
     distances = [i["distance_km"] for i in seen]
     assert distances == sorted(distances)
 
-    by_price = await api.call("GET", "/listings", None, params={
-        "near": f"{base[0]},{base[1]}", "radius_km": "3", "sort": "price", "max_rent": "1100",
-        "amenities": "parking"})
+    by_price = await api.call(
+        "GET",
+        "/listings",
+        None,
+        params={
+            "near": f"{base[0]},{base[1]}",
+            "radius_km": "3",
+            "sort": "price",
+            "max_rent": "1100",
+            "amenities": "parking",
+        },
+    )
     assert [i["monthly_rent"] for i in by_price.body["items"]] == [800, 1000]
 
     bad = await api.call("GET", "/listings", None, params={"cursor": "not-a-cursor!"})
@@ -89,11 +105,11 @@ async def test_fifty_concurrent_accepts_exactly_one_wins(api: Api) -> None:
     host = await api.signup("professional")
     listing = await create_listing(api, host, min_stay_nights=7)
     students = await asyncio.gather(*(api.signup("student") for _ in range(50)))
-    requests = await asyncio.gather(*(
-        request_stay(api, s, listing["id"], start=20 + i % 5, nights=10) for i, s in enumerate(students)))
+    requests = await asyncio.gather(
+        *(request_stay(api, s, listing["id"], start=20 + i % 5, nights=10) for i, s in enumerate(students))
+    )
     assert all(r.status == 201 for r in requests), [r.body for r in requests if r.status != 201]
-    results = await asyncio.gather(*(
-        api.call("POST", f"/bookings/{r.body['id']}/accept", host) for r in requests))
+    results = await asyncio.gather(*(api.call("POST", f"/bookings/{r.body['id']}/accept", host) for r in requests))
     statuses = sorted(r.status for r in results)
     assert statuses.count(200) == 1 and statuses.count(409) == 49, statuses
     assert all(r.error_code == "conflict" for r in results if r.status == 409)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from shared.embedded import start_nats
 from services.runner import Stack
+from shared.embedded import start_nats
 from tests.api import Api, User
 from tests.conftest import Infra
 from tests.e2e.helpers import create_listing, listing_body, request_stay
@@ -54,7 +54,9 @@ async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api,
     assert results.count(201) == len(results) == 200, sorted(set(results))
     stored, cursor = set(), None
     while True:
-        page = await api.call("GET", "/me/listings", host, params={"limit": "100", **({"cursor": cursor} if cursor else {})})
+        page = await api.call(
+            "GET", "/me/listings", host, params={"limit": "100", **({"cursor": cursor} if cursor else {})}
+        )
         stored |= {item["id"] for item in page.body["items"]}
         cursor = page.body["next_cursor"]
         if not cursor:
@@ -73,8 +75,9 @@ def own_nats_stack(infra: Infra) -> Iterator[Stack]:
         await conn.close()
 
     asyncio.run(create())
-    system = Stack(infra.data_dir / name, database_url=infra.database(name),
-                   extra_env={"WARDMATE_LOG_LEVEL": "WARNING"})
+    system = Stack(
+        infra.data_dir / name, database_url=infra.database(name), extra_env={"WARDMATE_LOG_LEVEL": "WARNING"}
+    )
     system.start_infra()
     system.start_all()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from services.gateway.routes import ROUTES
@@ -22,8 +23,13 @@ async def test_unknown_route_and_wrong_method_are_json(api: Api) -> None:
 async def test_body_size_limit(api: Api) -> None:
     """A body over the limit is refused with 413 and a JSON error."""
     user = await api.signup()
-    r = await api.call("PATCH", "/me/profile", user, data=b'{"bio": "' + b"x" * 300_000 + b'"}',
-                       headers={"Content-Type": "application/json"})
+    r = await api.call(
+        "PATCH",
+        "/me/profile",
+        user,
+        data=b'{"bio": "' + b"x" * 300_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status == 413 and r.body["error"]["code"] == "payload_too_large"
 
 
@@ -46,7 +52,9 @@ async def test_openapi_documents_every_route(api: Api) -> None:
         names = {p["name"] for p in op["parameters"]}
         assert set(route.path_params) <= names
     search = r.body["paths"]["/api/v1/listings"]["get"]
-    assert {"hospital_id", "near", "radius_km", "from", "to", "sort", "cursor"} <= {p["name"] for p in search["parameters"]}
+    assert {"hospital_id", "near", "radius_km", "from", "to", "sort", "cursor"} <= {
+        p["name"] for p in search["parameters"]
+    }
     docs = await api.call("GET", "/api/docs")
     assert docs.status == 200 and "openapi.json" in docs.body
 
@@ -58,7 +66,9 @@ async def test_hospital_search_prefix_fuzzy_and_paging(api: Api) -> None:
     r = await api.call("GET", "/hospitals", params={"q": "jonhs hopkins", "state": "MD"})
     assert "the-johns-hopkins-hospital-baltimore-md" in [h["id"] for h in r.body["items"]]
     page1 = await api.call("GET", "/hospitals", params={"state": "RI", "limit": "5"})
-    page2 = await api.call("GET", "/hospitals", params={"state": "RI", "limit": "5", "cursor": page1.body["next_cursor"]})
+    page2 = await api.call(
+        "GET", "/hospitals", params={"state": "RI", "limit": "5", "cursor": page1.body["next_cursor"]}
+    )
     ids1, ids2 = [h["id"] for h in page1.body["items"]], [h["id"] for h in page2.body["items"]]
     assert len(ids1) == 5 and ids2 and not set(ids1) & set(ids2)
     assert all(h["state"] == "RI" for h in page1.body["items"] + page2.body["items"])
@@ -77,4 +87,4 @@ async def test_health_reports_a_stopped_service(api: Api, stack: Stack) -> None:
         deadline = time.monotonic() + 30
         while (await api.call("GET", "/health")).status != 200:
             assert time.monotonic() < deadline
-            time.sleep(0.2)
+            await asyncio.sleep(0.2)

@@ -52,23 +52,41 @@ async def test_second_user_cannot_see_or_change_others_objects(api: Api) -> None
 
 
 BAD: dict[tuple[str, str], list[Any]] = {
-    ("POST", "/auth/signup"): [{"email": "nope", "password": "short", "display_name": "", "role": "admin"},
-                               {"email": 5}, [1, 2]],
+    ("POST", "/auth/signup"): [
+        {"email": "nope", "password": "short", "display_name": "", "role": "admin"},
+        {"email": 5},
+        [1, 2],
+    ],
     ("POST", "/auth/login"): [{"email": None, "password": 3}],
-    ("PATCH", "/me/profile"): [{"languages": ["xx-not-a-language"]}, {"school_country": "ZZ"},
-                               {"graduation_year": "soon"}, {"unknown_field": 1}],
+    ("PATCH", "/me/profile"): [
+        {"languages": ["xx-not-a-language"]},
+        {"school_country": "ZZ"},
+        {"graduation_year": "soon"},
+        {"unknown_field": 1},
+    ],
     ("POST", "/me/verification"): [{"npi": "1234567890"}, {"license_number": "A123"}, {}],
-    ("POST", "/listings"): [listing_body(monthly_rent=0), listing_body(latitude=91),
-                            listing_body(available_from=future(50), available_to=future(40)),
-                            listing_body(min_stay_nights=0), listing_body(title="x" * 500),
-                            {"title": "missing everything"}],
-    ("PATCH", "/listings/{listing}"): [{"monthly_rent": -5}, {"longitude": 200}, {"status": "archived"},
-                                       {"available_from": future(300)}, {"title": None}],
+    ("POST", "/listings"): [
+        listing_body(monthly_rent=0),
+        listing_body(latitude=91),
+        listing_body(available_from=future(50), available_to=future(40)),
+        listing_body(min_stay_nights=0),
+        listing_body(title="x" * 500),
+        {"title": "missing everything"},
+    ],
+    ("PATCH", "/listings/{listing}"): [
+        {"monthly_rent": -5},
+        {"longitude": 200},
+        {"status": "archived"},
+        {"available_from": future(300)},
+        {"title": None},
+    ],
     ("DELETE", "/listings/{listing}"): [],
     ("POST", "/listings/{listing}/bookings"): [
-        {"check_in": future(40), "check_out": future(30)}, {"check_in": "tomorrow", "check_out": future(30)},
+        {"check_in": future(40), "check_out": future(30)},
+        {"check_in": "tomorrow", "check_out": future(30)},
         {"check_in": future(30), "check_out": future(33)},  # shorter than the minimum stay
-        {"check_in": future(1), "check_out": future(30)}],  # before the availability window
+        {"check_in": future(1), "check_out": future(30)},
+    ],  # before the availability window
     ("POST", "/bookings/{booking}/accept"): [{"reason": 5}],
     ("POST", "/bookings/{booking}/decline"): [{"reason": ["x"]}],
     ("POST", "/bookings/{booking}/cancel"): [{"reason": {"a": 1}}],
@@ -81,8 +99,7 @@ BAD: dict[tuple[str, str], list[Any]] = {
 def test_every_write_route_has_bad_input_cases() -> None:
     """The bad-input table below covers every write endpoint of the gateway."""
     writes = {(r.method, r.path) for r in ROUTES if r.method != "GET"}
-    table = {(m, p.replace("{listing}", "{id}").replace("{booking}", "{id}").replace("{user}", "{id}"))
-             for m, p in BAD}
+    table = {(m, p.replace("{listing}", "{id}").replace("{booking}", "{id}").replace("{user}", "{id}")) for m, p in BAD}
     assert writes == table
 
 
@@ -117,8 +134,9 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
     assert r.status == 400
 
 
-@pytest.mark.parametrize("path", ["/listings/00000000-0000-0000-0000-000000000000",
-                                  "/users/00000000-0000-0000-0000-000000000000"])
+@pytest.mark.parametrize(
+    "path", ["/listings/00000000-0000-0000-0000-000000000000", "/users/00000000-0000-0000-0000-000000000000"]
+)
 async def test_unknown_objects_are_404(api: Api, path: str) -> None:
     """An id that does not exist answers 404 with a JSON error."""
     r = await api.call("GET", path)

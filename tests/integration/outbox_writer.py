@@ -17,8 +17,9 @@ from tests.integration.events import ThingHappened
 
 async def main(dsn: str, event_id: str) -> None:
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "plumbing,public"})
-    await conn.set_type_codec("jsonb", encoder=__import__("json").dumps,
-                              decoder=__import__("json").loads, schema="pg_catalog")
+    await conn.set_type_codec(
+        "jsonb", encoder=__import__("json").dumps, decoder=__import__("json").loads, schema="pg_catalog"
+    )
     async with conn.transaction():
         await conn.execute("INSERT INTO things(name) VALUES ('crash')")
         await add(conn, ThingHappened(event_id=uuid.UUID(event_id), name="crash"))

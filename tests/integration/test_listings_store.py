@@ -10,14 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import pytest
 
+from services.listings import handlers, store
+from services.listings.hospitals import ensure_directory
 from shared.contracts.base import Actor
 from shared.contracts.listings import ListingSearch, ReviewCreate
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.service import Context
 from shared.settings import Settings
-from services.listings import handlers, store
-from services.listings.hospitals import ensure_directory
 
 
 @pytest.fixture
@@ -34,19 +34,41 @@ def ctx(pool: asyncpg.Pool, user: uuid.UUID | None, role: str = "student") -> Co
     return Context(actor, "test", pool, Settings(), None)  # type: ignore[arg-type]
 
 
-async def seed_booking(pool: asyncpg.Pool, host: uuid.UUID, guest: uuid.UUID, start: date, end: date,
-                       status: str, expires: datetime) -> uuid.UUID:
+async def seed_booking(
+    pool: asyncpg.Pool, host: uuid.UUID, guest: uuid.UUID, start: date, end: date, status: str, expires: datetime
+) -> uuid.UUID:
     listing_id, booking_id = uuid.uuid4(), uuid.uuid4()
     async with pool.acquire() as conn:
-        await store.insert_listing(conn, listing_id, host, {
-            "title": "Room", "room_type": "private_room", "address": "1 Test St", "latitude": 39.3,
-            "longitude": -76.6, "monthly_rent": 1000, "available_from": start - timedelta(days=30),
-            "available_to": end + timedelta(days=30), "min_stay_nights": 1, "status": "active"})
+        await store.insert_listing(
+            conn,
+            listing_id,
+            host,
+            {
+                "title": "Room",
+                "room_type": "private_room",
+                "address": "1 Test St",
+                "latitude": 39.3,
+                "longitude": -76.6,
+                "monthly_rent": 1000,
+                "available_from": start - timedelta(days=30),
+                "available_to": end + timedelta(days=30),
+                "min_stay_nights": 1,
+                "status": "active",
+            },
+        )
         await conn.execute(
             "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
             " hospital_id, expires_at) VALUES ($1, $2, $3, $4, daterange($5, $6), 1000, $7, $8, $9)",
-            booking_id, listing_id, guest, host, start, end, status,
-            "the-johns-hopkins-hospital-baltimore-md", expires)
+            booking_id,
+            listing_id,
+            guest,
+            host,
+            start,
+            end,
+            status,
+            "the-johns-hopkins-hospital-baltimore-md",
+            expires,
+        )
     return booking_id
 
 
@@ -55,11 +77,22 @@ async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.
     host, guest = uuid.uuid4(), uuid.uuid4()
     today = date.today()
     past = datetime.now(UTC) - timedelta(minutes=1)
-    stale = await seed_booking(pool, host, guest, today + timedelta(days=5), today + timedelta(days=20), "requested", past)
-    fresh = await seed_booking(pool, host, guest, today + timedelta(days=5), today + timedelta(days=20), "requested",
-                               datetime.now(UTC) + timedelta(hours=1))
+    stale = await seed_booking(
+        pool, host, guest, today + timedelta(days=5), today + timedelta(days=20), "requested", past
+    )
+    fresh = await seed_booking(
+        pool,
+        host,
+        guest,
+        today + timedelta(days=5),
+        today + timedelta(days=20),
+        "requested",
+        datetime.now(UTC) + timedelta(hours=1),
+    )
     ended = await seed_booking(pool, host, guest, today - timedelta(days=20), today, "accepted", past)
-    ongoing = await seed_booking(pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "accepted", past)
+    ongoing = await seed_booking(
+        pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "accepted", past
+    )
     assert await handlers.sweep_bookings(pool) == 2
     statuses = {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM bookings")}
     assert statuses == {stale: "expired", fresh: "requested", ended: "completed", ongoing: "accepted"}
@@ -73,8 +106,7 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
     host, guest, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     today = date.today()
     start = today - timedelta(days=20)
-    booking = await seed_booking(pool, host, guest, start, today + timedelta(days=3), "accepted",
-                                 datetime.now(UTC))
+    booking = await seed_booking(pool, host, guest, start, today + timedelta(days=3), "accepted", datetime.now(UTC))
     with pytest.raises(AppError) as early:
         await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=5, text="Great"))
     assert early.value.code == "conflict"
@@ -83,7 +115,9 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
     review = await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=4, text="Lovely"))
     assert review.author_role == "guest" and review.subject_id == host
     assert review.hospital_name == "THE JOHNS HOPKINS HOSPITAL" and review.stay_month == start.strftime("%Y-%m")
-    back = await handlers.post_review(ctx(pool, host, "professional"), ReviewCreate(booking_id=booking, rating=5, text="Tidy guest"))
+    back = await handlers.post_review(
+        ctx(pool, host, "professional"), ReviewCreate(booking_id=booking, rating=5, text="Tidy guest")
+    )
     assert back.author_role == "host" and back.subject_id == guest
     with pytest.raises(AppError) as twice:
         await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=1, text="again"))
@@ -91,7 +125,10 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
     with pytest.raises(AppError) as other:
         await handlers.post_review(ctx(pool, stranger), ReviewCreate(booking_id=booking, rating=1, text="hm"))
     assert other.value.code == "not_found"
-    listing = await pool.fetchrow("SELECT review_sum, review_count FROM listings l JOIN bookings b ON b.listing_id = l.id WHERE b.id = $1", booking)
+    listing = await pool.fetchrow(
+        "SELECT review_sum, review_count FROM listings l JOIN bookings b ON b.listing_id = l.id WHERE b.id = $1",
+        booking,
+    )
     assert (listing["review_sum"], listing["review_count"]) == (4, 1)
 
 
@@ -108,8 +145,14 @@ async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> N
         """
     )
     await pool.execute("ANALYZE listings")
-    req = ListingSearch.model_validate({"hospital_id": "x", "from": str(date.today() + timedelta(days=10)),
-                                        "to": str(date.today() + timedelta(days=38)), "radius_km": 25})
+    req = ListingSearch.model_validate(
+        {
+            "hospital_id": "x",
+            "from": str(date.today() + timedelta(days=10)),
+            "to": str(date.today() + timedelta(days=38)),
+            "radius_km": 25,
+        }
+    )
     sql, args = store.search_query(req, (39.296, -76.592), None)
     plan = "\n".join(r[0] for r in await pool.fetch("EXPLAIN " + sql, *args))
     assert "listings_position" in plan, plan

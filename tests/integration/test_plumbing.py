@@ -4,7 +4,6 @@ migrations, typed errors."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 import uuid
@@ -85,17 +84,20 @@ async def _serve(app: ServiceApp, settings: Settings) -> tuple[asyncio.Event, as
 
 
 @pytest.mark.parametrize("concurrency, parallel", [(32, True), (1, False)])
-async def test_slow_requests_are_served_concurrently(infra: Infra, fresh_db: str, nc: bus.NATS,
-                                                     concurrency: int, parallel: bool) -> None:
+async def test_slow_requests_are_served_concurrently(
+    infra: Infra, fresh_db: str, nc: bus.NATS, concurrency: int, parallel: bool
+) -> None:
     """Ten 0.4 s requests to one endpoint take about 0.4 s, not 4 s (and do take 4 s serially)."""
     name = f"slow{uuid.uuid4().hex[:6]}"
-    settings = Settings(database_url=fresh_db, nats_url=infra.nats_url, handler_concurrency=concurrency,
-                        db_pool_size=16)
+    settings = Settings(
+        database_url=fresh_db, nats_url=infra.nats_url, handler_concurrency=concurrency, db_pool_size=16
+    )
     stop, task = await _serve(slow_app(name), settings)
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(bus.request(nc, f"test.{name}.sleep", {"seconds": 0.4}, Ok, timeout=10)
-                               for _ in range(10)))
+        await asyncio.gather(
+            *(bus.request(nc, f"test.{name}.sleep", {"seconds": 0.4}, Ok, timeout=10) for _ in range(10))
+        )
         elapsed = time.perf_counter() - started
     finally:
         stop.set()
@@ -144,9 +146,17 @@ async def _stream_messages(nc: bus.NATS) -> int:
 async def test_outbox_delivers_event_committed_before_kill_9(fresh_db: str, nc: bus.NATS, pool: asyncpg.Pool) -> None:
     """A process killed right after commit loses nothing: the next relay publishes it once."""
     event_id = str(uuid.uuid4())
-    child = subprocess.run([sys.executable, "-m", "tests.integration.outbox_writer", fresh_db, event_id],
-                           capture_output=True, text=True, timeout=30)
-    assert child.returncode == -9 and "committed" in child.stdout, child.stderr
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.integration.outbox_writer",
+        fresh_db,
+        event_id,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(child.communicate(), 30)
+    assert child.returncode == -9 and b"committed" in stdout, stderr
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
     assert await _stream_messages(nc) == 0
 

@@ -216,9 +216,7 @@ def test_infrastructure_has_healthcheck_and_volume(
     assert named_volume_targets(compose, services[name])
 
 
-def test_postgres_volume_holds_its_data_directory(
-    compose: dict[str, Any], services: dict[str, dict[str, Any]]
-) -> None:
+def test_postgres_volume_holds_its_data_directory(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
     """Postgres keeps its data directory on the named volume and is checked with pg_isready."""
     pg = services["postgres"]
     assert str(pg["image"]).startswith("postgres:17")
@@ -228,9 +226,7 @@ def test_postgres_volume_holds_its_data_directory(
     assert "pg_isready" in healthcheck_text(pg)
 
 
-def test_nats_runs_jetstream_on_its_volume(
-    compose: dict[str, Any], services: dict[str, dict[str, Any]]
-) -> None:
+def test_nats_runs_jetstream_on_its_volume(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
     """NATS runs JetStream (-js) with its store dir (-sd) on a named volume, checked on /healthz."""
     nats = services["nats"]
     args = command(nats)
@@ -265,8 +261,7 @@ def test_dockerfile_installs_the_project() -> None:
     lines = [s for s in map(str.strip, text.splitlines()) if s and not s.startswith("#")]
     assert lines[0] == "FROM python:3.11-slim"
     assert re.search(r"^RUN pip install \.(\s|$)", text, re.M)
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "packages"]["find"]["include"]
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     copied = {ln.split()[1].rstrip("/") for ln in lines if ln.startswith("COPY ")}
     assert "pyproject.toml" in copied
     assert {p.rstrip("*") for p in packages} <= copied
@@ -277,15 +272,17 @@ def test_dockerfile_installs_the_project() -> None:
 
 def test_dockerignore_keeps_local_state_out() -> None:
     """.dockerignore excludes the virtualenv, the embedded runner's data, git and .env secrets."""
-    patterns = {ln.strip().rstrip("/") for ln in DOCKERIGNORE.read_text().splitlines()
-                if ln.strip() and not ln.startswith("#")}
+    patterns = {
+        ln.strip().rstrip("/") for ln in DOCKERIGNORE.read_text().splitlines() if ln.strip() and not ln.startswith("#")
+    }
     assert {".venv", ".wardmate", ".git", ".env"} <= patterns
 
 
 def test_package_data_ships_every_runtime_file() -> None:
     """Every non-Python file under shared/ and services/ is package data that a wheel ships."""
-    package_data: dict[str, list[str]] = tomllib.loads((ROOT / "pyproject.toml").read_text())[
-        "tool"]["setuptools"].get("package-data", {})
+    package_data: dict[str, list[str]] = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"].get(
+        "package-data", {}
+    )
     missing = []
     for top in ("shared", "services"):
         for path in (ROOT / top).rglob("*"):
@@ -294,7 +291,8 @@ def test_package_data_ships_every_runtime_file() -> None:
             rel = path.relative_to(ROOT)
             covered = any(
                 fnmatch(rel.as_posix(), f"{pkg.replace('.', '/')}/{pattern}")
-                for pkg, patterns in package_data.items() for pattern in patterns
+                for pkg, patterns in package_data.items()
+                for pattern in patterns
             )
             if not covered:
                 missing.append(rel.as_posix())

@@ -8,16 +8,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from services.listings import domain
 from shared.contracts.base import Actor
 from shared.errors import AppError
-from services.listings import domain
 
 HOST, GUEST, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
-def booking(status: str = "requested", expires: datetime = NOW + timedelta(hours=1),
-            check_in: date = date(2026, 12, 1), check_out: date = date(2026, 12, 29)) -> domain.BookingView:
+def booking(
+    status: str = "requested",
+    expires: datetime = NOW + timedelta(hours=1),
+    check_in: date = date(2026, 12, 1),
+    check_out: date = date(2026, 12, 29),
+) -> domain.BookingView:
     return domain.BookingView(GUEST, HOST, status, check_in, check_out, expires)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from services.accounts import domain as accounts
 from shared.contracts.accounts import ProfileFields, VerificationRequest, npi_is_valid
 from shared.contracts.listings import ListingCreate, ListingSearch
 from shared.errors import HTTP_STATUS, AppError
 from shared.paging import decode_cursor, encode_cursor
 from shared.settings import Settings
-from services.accounts import domain as accounts
 
 
 def test_settings_refuse_placeholder_secret_in_production() -> None:
@@ -32,7 +32,8 @@ def test_every_error_code_has_a_status() -> None:
     assert HTTP_STATUS["conflict"] == 409 and HTTP_STATUS["unavailable"] == 503
     err = AppError("not_found", "listing not found")
     assert err.status == 404 and err.to_dict() == {
-        "error": {"code": "not_found", "message": "listing not found", "details": None}}
+        "error": {"code": "not_found", "message": "listing not found", "details": None}
+    }
 
 
 def test_cursor_round_trip_and_tampering() -> None:
@@ -44,16 +45,22 @@ def test_cursor_round_trip_and_tampering() -> None:
         assert err.value.code == "validation"
 
 
-@pytest.mark.parametrize("npi, ok", [("1234567893", True), ("1234567890", False), ("123456789", False),
-                                     ("12345678a3", False), ("1245319599", True)])
+@pytest.mark.parametrize(
+    "npi, ok",
+    [("1234567893", True), ("1234567890", False), ("123456789", False), ("12345678a3", False), ("1245319599", True)],
+)
 def test_npi_check_digit(npi: str, ok: bool) -> None:
     assert npi_is_valid(npi) is ok
 
 
 def test_verification_needs_npi_or_licence_with_state() -> None:
     assert VerificationRequest(license_number="MD12345", license_state="md").license_state == "MD"
-    for bad in ({}, {"license_number": "MD12345"}, {"license_number": "MD1", "license_state": "ZZ"},
-                {"npi": "1234567893", "license_number": "X123", "license_state": "MD"}):
+    for bad in (
+        {},
+        {"license_number": "MD12345"},
+        {"license_number": "MD1", "license_state": "ZZ"},
+        {"npi": "1234567893", "license_number": "X123", "license_state": "MD"},
+    ):
         with pytest.raises(ValidationError):
             VerificationRequest(**bad)
 
@@ -84,17 +91,31 @@ def test_passwords_are_argon2id_and_tokens_hmac() -> None:
 
 
 def test_listing_and_search_validation() -> None:
-    base = {"title": "Room", "room_type": "private_room", "address": "1 Main St", "latitude": 1,
-            "longitude": 2, "monthly_rent": 900, "available_from": "2027-01-01", "available_to": "2027-02-01"}
+    base = {
+        "title": "Room",
+        "room_type": "private_room",
+        "address": "1 Main St",
+        "latitude": 1,
+        "longitude": 2,
+        "monthly_rent": 900,
+        "available_from": "2027-01-01",
+        "available_to": "2027-02-01",
+    }
     assert ListingCreate(**base).min_stay_nights == 7
     for bad in ({"monthly_rent": 0}, {"latitude": -91}, {"available_to": "2026-12-01"}, {"extra": 1}):
         with pytest.raises(ValidationError):
             ListingCreate(**{**base, **bad})
-    s = ListingSearch.model_validate({"near": "39.3,-76.6", "amenities": "WiFi,parking", "from": "2027-01-01",
-                                      "to": "2027-01-20"})
+    s = ListingSearch.model_validate(
+        {"near": "39.3,-76.6", "amenities": "WiFi,parking", "from": "2027-01-01", "to": "2027-01-20"}
+    )
     assert s.point() == (39.3, -76.6) and s.amenities == ["wifi", "parking"]
     assert ListingSearch().sort == "newest"  # no location: distance ordering is meaningless
-    for bad in ({"near": "1,2,3"}, {"near": "95,0"}, {"from": "2027-01-01"}, {"hospital_id": "x", "near": "1,2"},
-                {"from": "2027-01-05", "to": "2027-01-01"}):
+    for bad in (
+        {"near": "1,2,3"},
+        {"near": "95,0"},
+        {"from": "2027-01-01"},
+        {"hospital_id": "x", "near": "1,2"},
+        {"from": "2027-01-05", "to": "2027-01-01"},
+    ):
         with pytest.raises(ValidationError):
             ListingSearch.model_validate(bad)
