@@ -208,8 +208,11 @@ async def test_event_delivered_twice_is_applied_once(nc: bus.NATS, pool: asyncpg
     try:
         deadline = time.monotonic() + 10
         while True:
-            info = await js.consumer_info(TEST_STREAM, consumer.name)
-            if info.num_ack_pending == 0 and info.num_pending == 0 and info.delivered.stream_seq >= 2:
+            try:
+                info = await js.consumer_info(TEST_STREAM, consumer.name)
+            except NotFoundError:  # the consumer task has not created it yet
+                info = None
+            if info and info.num_ack_pending == 0 and info.num_pending == 0 and info.delivered.stream_seq >= 2:
                 break
             assert time.monotonic() < deadline
             await asyncio.sleep(0.05)
