@@ -1,5 +1,5 @@
 # One image for every Wardmate process; each compose service picks its module with
-# `command: python -m services.<name>`. See docker-compose.yml and docs/compose.md.
+# `command: python -m services.<name>`. See docker-compose.yml and the README.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
