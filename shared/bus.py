@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any, TypeVar
 
 import nats
@@ -17,7 +16,7 @@ from pydantic import BaseModel
 
 from shared.contracts.base import Actor
 from shared.errors import AppError
-from shared.logs import REQUEST_ID_HEADER, request_id_var
+from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ async def ensure_stream(
 
 
 def _headers(actor: Actor | None) -> dict[str, str]:
-    headers = {REQUEST_ID_HEADER: request_id_var.get() or uuid.uuid4().hex}
+    headers = {REQUEST_ID_HEADER: request_id_var.get() or new_request_id()}
     if actor is not None:
         headers[USER_HEADER] = str(actor.user_id)
         headers[ROLE_HEADER] = actor.role

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -12,6 +13,10 @@ from typing import Any
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def new_request_id() -> str:
+    return os.urandom(12).hex()
 
 
 class JsonFormatter(logging.Formatter):

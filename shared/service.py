@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import json
 import logging
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ from shared.contracts.base import Actor
 from shared.db import create_pool, migrate
 from shared.errors import AppError, validation_details
 from shared.events import Apply, Consumer, OutboxRelay
-from shared.logs import REQUEST_ID_HEADER, request_id_var, setup_logging
+from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ class _Server:
 
     async def serve(self, ep: Endpoint, req: Request) -> None:
         headers = req.headers or {}
-        rid = headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+        rid = headers.get(REQUEST_ID_HEADER) or new_request_id()
         token = request_id_var.set(rid)
         started = time.perf_counter()
         outcome = "ok"
@@ -254,11 +255,20 @@ async def close_nats(nc: NATS) -> None:
     await nc.close()
 
 
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (a faster event loop), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def main(app: ServiceApp) -> None:
     """Entry point of ``python -m services.<name>``."""
-    import faulthandler
-
+    # `kill -USR1 <pid>` prints every thread's stack: a hung replica explains itself.
     faulthandler.register(signal.SIGUSR1)
     settings = Settings()
     setup_logging(app.name, settings.log_level)
-    asyncio.run(app.run(settings))
+    run_loop(app.run(settings))

@@ -33,25 +33,31 @@ async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api,
     host = await api.signup("professional")
     results: list[int] = []
     created: list[str] = []
+    stop = asyncio.Event()
 
     async def worker(n: int) -> None:
-        for i in range(25):
+        i = 0
+        while not stop.is_set():
             r = await api.call("POST", "/listings", host, json=listing_body(title=f"Load {n}-{i}"))
             results.append(r.status)
             if r.status == 201:
                 created.append(r.body["id"])
+            i += 1
 
     load = asyncio.gather(*(worker(n) for n in range(8)))
     await asyncio.sleep(0.5)
     stack.stop_process("listings", signal.SIGTERM)  # graceful: drains what it received
     done_at_stop = len(results)
     stack.start("listings")
-    await load
+    await asyncio.sleep(3)  # the restarted replica serves too
     stack.stop_process("listings-1", signal.SIGTERM)
+    await asyncio.sleep(1)
+    stop.set()
+    await load
     await _wait_healthy(api)
 
-    assert 0 < done_at_stop < 200, "the restart did not happen under load"
-    assert results.count(201) == len(results) == 200, sorted(set(results))
+    assert 0 < done_at_stop < len(results), "the restart did not happen under load"
+    assert results.count(201) == len(results), sorted(set(results))
     stored, cursor = set(), None
     while True:
         page = await api.call(
