@@ -144,9 +144,7 @@ def test_exclusion_rules() -> None:
     never = listing(available_from=date(2025, 5, 1), available_to=date(2025, 6, 1))
     assert room_score(rot, STUDENT, never) is None  # no free night
     # 10 free nights then a booking then 14: longest run 14 < minimum stay 21.
-    split = listing(
-        booked=((START + timedelta(days=10), START + timedelta(days=14)),), min_stay_nights=21
-    )
+    split = listing(booked=((START + timedelta(days=10), START + timedelta(days=14)),), min_stay_nights=21)
     assert room_score(rot, STUDENT, split) is None
     assert room_score(rot, STUDENT, listing(min_stay_nights=14)) is not None
     lat, lon = north_of(JHH, DEFAULT_ROOM_WEIGHTS.max_distance_km + 1)
@@ -249,9 +247,7 @@ def test_specialty_wording_and_partial_credit() -> None:
 
 def test_preferences_part_and_reasons() -> None:
     assert preferences_part(rotation(), listing()) == 1.0  # nothing asked
-    wants = rotation(
-        room_types=frozenset({"entire_place"}), amenities=frozenset({"wifi", "Parking"})
-    )
+    wants = rotation(room_types=frozenset({"entire_place"}), amenities=frozenset({"wifi", "Parking"}))
     assert preferences_part(wants, listing()) == pytest.approx((0.0 + 0.5) / 2)
     match = room_score(wants, STUDENT, listing())
     assert match is not None
@@ -265,18 +261,14 @@ def test_score_is_the_weighted_mean_of_parts_and_weights_change_rankings() -> No
     match = room_score(rotation(), STUDENT, listing())
     assert match is not None
     w = {k: getattr(DEFAULT_ROOM_WEIGHTS, k) for k in match.parts}
-    assert match.score == pytest.approx(
-        sum(w[k] * v for k, v in match.parts.items()) / sum(w.values())
-    )
+    assert match.score == pytest.approx(sum(w[k] * v for k, v in match.parts.items()) / sum(w.values()))
     assert all(0.0 <= v <= 1.0 for v in match.parts.values())
     near_dear = listing(id="near", monthly_rent=2100)
     far_cheap = listing(id="far", monthly_rent=900, lat=north_of(JHH, 8.0)[0])
     ranked = [m.listing_id for m in rank_rooms(rotation(), STUDENT, [near_dear, far_cheap])]
     assert ranked == ["far", "near"]
     by_distance = dataclasses.replace(DEFAULT_ROOM_WEIGHTS, distance=5.0)
-    ranked = [
-        m.listing_id for m in rank_rooms(rotation(), STUDENT, [near_dear, far_cheap], by_distance)
-    ]
+    ranked = [m.listing_id for m in rank_rooms(rotation(), STUDENT, [near_dear, far_cheap], by_distance)]
     assert ranked == ["near", "far"]
 
 
@@ -284,10 +276,7 @@ def test_rank_rooms_drops_excluded_and_breaks_ties_by_id() -> None:
     gone = listing(id="gone", available_from=date(2026, 1, 1), available_to=date(2026, 2, 1))
     found = rank_rooms(rotation(), STUDENT, [listing(id="b"), gone, listing(id="a")], limit=5)
     assert [m.listing_id for m in found] == ["a", "b"]
-    assert (
-        rank_rooms(rotation(), STUDENT, [listing(id="b"), listing(id="a")], limit=1)[0].listing_id
-        == "a"
-    )
+    assert rank_rooms(rotation(), STUDENT, [listing(id="b"), listing(id="a")], limit=1)[0].listing_id == "a"
 
 
 # --- mentors --------------------------------------------------------------------------
@@ -340,10 +329,7 @@ def test_mentor_hospital_part_by_affiliation_or_distance() -> None:
     assert part == pytest.approx(w.hospital_near_max * 0.5 ** (want_km / w.hospital_half_km))
     match = mentor_score(rotation(), STUDENT, elsewhere, hospitals=HOSPITALS)
     assert match is not None
-    assert (
-        f"works at Mercy Medical Center, {wording.distance(want_km)} from Johns Hopkins Hospital"
-        in match.reasons
-    )
+    assert f"works at Mercy Medical Center, {wording.distance(want_km)} from Johns Hopkins Hospital" in match.reasons
     unknown = dataclasses.replace(MENTOR, hospital_ids=frozenset({"nowhere"}))
     assert hospital_part(rotation(), unknown, HOSPITALS) == (0.0, None, None)
     far = HospitalInput("far", "Far General", *north_of(JHH, 100.0))
@@ -353,17 +339,12 @@ def test_mentor_hospital_part_by_affiliation_or_distance() -> None:
 
 
 def test_mentor_exclusions_and_ranking() -> None:
-    assert (
-        mentor_score(rotation(), STUDENT, dataclasses.replace(MENTOR, open_to_mentoring=False))
-        is None
-    )
+    assert mentor_score(rotation(), STUDENT, dataclasses.replace(MENTOR, open_to_mentoring=False)) is None
     assert mentor_score(rotation(), STUDENT, MENTOR, mentees=3) is None
     assert mentor_score(rotation(), MENTOR, MENTOR) is None
     weaker = dataclasses.replace(MENTOR, id="b-weak", specialties=frozenset({"dermatology"}))
     twin = dataclasses.replace(MENTOR, id="a-twin")
-    ranked = rank_mentors(
-        rotation(), STUDENT, [weaker, MENTOR, twin], hospitals=HOSPITALS, mentee_counts={"doc": 3}
-    )
+    ranked = rank_mentors(rotation(), STUDENT, [weaker, MENTOR, twin], hospitals=HOSPITALS, mentee_counts={"doc": 3})
     assert [m.mentor_id for m in ranked] == ["a-twin", "b-weak"]
     assert ranked[0].score > ranked[1].score
 
@@ -384,9 +365,7 @@ def test_wording_helpers() -> None:
     assert wording.practitioner("underwater basket weaving") is None
     assert wording.organization_name("amwa") == "AMWA"
     assert wording.organization_name("rotary club") == "rotary club"
-    assert wording.hospital_name("UNIVERSITY OF MARYLAND MEDICAL CENTER") == (
-        "University of Maryland Medical Center"
-    )
+    assert wording.hospital_name("UNIVERSITY OF MARYLAND MEDICAL CENTER") == "University of Maryland Medical Center"
     assert wording.hospital_name("St. Agnes") == "St. Agnes"
     assert wording.money(1234.4) == "$1,234"
     assert [wording.distance(k) for k in (0.42, 1.234, 12.6)] == ["400 m", "1.2 km", "13 km"]
