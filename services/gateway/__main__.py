@@ -10,7 +10,20 @@ from shared.settings import Settings
 def main() -> None:
     settings = Settings()
     setup_logging("gateway", settings.log_level)
-    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port, print=None, access_log=None)
+    try:
+        import uvloop  # a faster event loop where it is installed
+    except ImportError:
+        loop = None
+    else:
+        loop = uvloop.new_event_loop()
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        print=None,
+        access_log=None,
+        loop=loop,
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import json
 import logging
 import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from shared import bus, subjects
 from shared.contracts.accounts import session_fingerprint
 from shared.contracts.base import Actor
 from shared.errors import AppError
-from shared.logs import REQUEST_ID_HEADER, request_id_var
+from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 from shared.settings import Settings
 
 log = logging.getLogger("gateway")
@@ -70,7 +69,7 @@ HTTP_CODES = {
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The one place where failures become HTTP statuses with a JSON body."""
-    rid = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+    rid = request.headers.get(REQUEST_ID_HEADER) or new_request_id()
     token = request_id_var.set(rid)
     started = time.perf_counter()
     status = 500

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import uuid
@@ -17,6 +18,7 @@ from shared.errors import AppError
 APPROX_OFFSET_M = 400.0
 
 
+@functools.lru_cache(maxsize=4096)
 def nightly_cents(monthly_rent: int) -> int:
     """A night costs the monthly rent pro rata: rent x 12 / 365, rounded to the cent."""
     value = Decimal(monthly_rent) * 100 * 12 / 365
@@ -39,6 +41,7 @@ def unavailable_reason(
     return None
 
 
+@functools.lru_cache(maxsize=65536)
 def approximate_point(listing_id: uuid.UUID, latitude: float, longitude: float) -> tuple[float, float]:
     """A stable public position within ~APPROX_OFFSET_M of the exact one."""
     digest = hashlib.sha256(listing_id.bytes).digest()

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.listings import domain, store
+from services.listings import domain, hospitals, store
 from shared import subjects
 from shared.contracts.base import Actor, Ok
 from shared.contracts.listings import (
@@ -54,18 +54,22 @@ BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
 
 
 def to_listing(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> Listing:
-    """The listing as a viewer sees it: exact address only for the host or accepted guest."""
+    """The listing as a viewer sees it: exact address only for the host or accepted guest.
+
+    Built with ``model_construct``: the row comes from our own constrained tables, and
+    validating 20 listings per search page was a fifth of the service's CPU.
+    """
     if exact:
-        location = Location(
+        location = Location.model_construct(
             latitude=row["latitude"], longitude=row["longitude"], approximate=False, address=row["address"]
         )
     else:
         lat, lon = domain.approximate_point(row["id"], row["latitude"], row["longitude"])
-        location = Location(latitude=lat, longitude=lon, approximate=True)
+        location = Location.model_construct(latitude=lat, longitude=lon, approximate=True, address=None)
     count = row["review_count"]
-    return Listing(
+    return Listing.model_construct(
         id=row["id"],
-        host=Host(id=row["host_id"], display_name=row["host_name"], verified=row["host_verified"]),
+        host=Host.model_construct(id=row["host_id"], display_name=row["host_name"], verified=row["host_verified"]),
         title=row["title"],
         description=row["description"],
         room_type=row["room_type"],
@@ -82,7 +86,7 @@ def to_listing(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None
         review_count=count,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        **(extra or {}),
+        **{"distance_km": None, "stay_total": None, **(extra or {})},
     )
 
 
@@ -216,8 +220,8 @@ async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
 async def search_listings(ctx: Context, req: ListingSearch) -> ListingPage:
     center = req.point()
     if req.hospital_id:
-        h = await store.hospital(ctx.pool, req.hospital_id)
-        center = (h["latitude"], h["longitude"])
+        h = hospitals.lookup(req.hospital_id)
+        center = (h.latitude, h.longitude)
     after = decode_cursor(req.cursor, 2) if req.cursor else None
     try:
         rows = await store.search_listings(ctx.pool, req, center, after)
@@ -329,7 +333,7 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
                 "validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}]
             )
         if req.hospital_id:
-            await store.hospital(conn, req.hospital_id)
+            hospitals.lookup(req.hospital_id)
         nights = (req.check_out - req.check_in).days
         expires = datetime.now(UTC) + timedelta(hours=ctx.settings.booking_request_ttl_hours)
         await store.insert_booking(
@@ -405,7 +409,7 @@ async def post_review(ctx: Context, req: ReviewCreate) -> Review:
         author_role, subject_id = domain.review_roles(_view(row), actor)
         hospital_name = None
         if row["hospital_id"]:
-            hospital_name = (await store.hospital(conn, row["hospital_id"]))["name"]
+            hospital_name = hospitals.lookup(row["hospital_id"]).name
         created = await store.insert_review(
             conn,
             {

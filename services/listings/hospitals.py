@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
 from services.listings import store
+from shared.errors import AppError
 
 log = logging.getLogger(__name__)
+
+
+class HospitalRef(NamedTuple):
+    id: str
+    name: str
+    latitude: float
+    longitude: float
+
+
+@functools.cache
+def _by_id() -> dict[str, HospitalRef]:
+    return {r[0]: HospitalRef(r[0], r[1], r[5], r[6]) for r in read_directory()}
+
+
+def lookup(hospital_id: str) -> HospitalRef:
+    """A hospital of the shipped directory, from memory: the data never changes at run time,
+    and a search would otherwise pay a database round trip for it."""
+    try:
+        return _by_id()[hospital_id]
+    except KeyError:
+        raise AppError("not_found", f"hospital {hospital_id!r} not found") from None
 
 
 def read_directory() -> list[tuple[Any, ...]]:

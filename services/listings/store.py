@@ -10,7 +10,6 @@ import asyncpg
 
 from shared.contracts.listings import ListingSearch
 from shared.db import translate
-from shared.errors import AppError
 
 DB = asyncpg.Connection | asyncpg.Pool
 
@@ -29,13 +28,6 @@ BOOKING_CONFLICTS = {
 
 
 # --- hospitals ------------------------------------------------------------------------
-
-
-async def hospital(db: DB, hospital_id: str) -> asyncpg.Record:
-    row = await db.fetchrow("SELECT * FROM hospitals WHERE id = $1", hospital_id)
-    if row is None:
-        raise AppError("not_found", f"hospital {hospital_id!r} not found")
-    return row
 
 
 async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int, limit: int) -> list[asyncpg.Record]:
@@ -186,6 +178,7 @@ def search_query(
     """Build the search SQL: the GiST index on ``position`` filters the radius and, under
     ``ORDER BY position <-> center ... LIMIT``, returns rows nearest first."""
     args: list[Any] = []
+    lateral = ""
 
     def arg(value: Any) -> str:
         args.append(value)
@@ -209,10 +202,15 @@ def search_query(
         f, t = arg(req.from_), arg(req.to)
         where.append(f"l.available_from <= {f} AND l.available_to >= {t}")
         where.append(f"l.min_stay_nights <= ({t}::date - {f}::date)")
-        where.append(
-            "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id"
-            f" AND b.status IN ('accepted', 'completed') AND b.stay && daterange({f}, {t}))"
+        # A per-listing lookup (LIMIT 1 keeps the planner from turning it into an anti
+        # join that reads every booking of those dates, which a cached generic plan chose
+        # once bookings piled up on popular dates: 41 ms instead of 0.7 ms).
+        lateral = (
+            " LEFT JOIN LATERAL (SELECT 1 AS taken FROM bookings b WHERE b.listing_id = l.id"
+            f" AND b.status IN ('accepted', 'completed') AND b.stay && daterange({f}, {t}) LIMIT 1)"
+            " busy ON true"
         )
+        where.append("busy.taken IS NULL")
     if req.sort == "distance":
         assert center is not None
         order = f"l.position <-> {c}, l.id"
@@ -233,7 +231,7 @@ def search_query(
                 f" {arg(uuid.UUID(after[1]))})"
             )
     sql = (
-        f"SELECT {LISTING_COLUMNS}{select_extra} FROM {LISTING_FROM}"
+        f"SELECT {LISTING_COLUMNS}{select_extra} FROM {LISTING_FROM}{lateral}"
         f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {arg(req.limit + 1)}"
     )
     return sql, args
