@@ -1,0 +1,82 @@
+"""The baseline of ``bench/search.py``: the listing search as one minimal process.
+
+A single aiohttp + asyncpg process that answers ``GET /api/v1/listings?hospital_id=&from=&to=``
+with the very SQL the listings service runs (``services.listings.store.search_query``),
+after the same hospital lookup, and returns the rows as JSON. No NATS, no pydantic models
+on the way out, no middleware: what the search costs when nothing else is in the way.
+
+    .venv/bin/python bench/baseline_search.py PORT        # WARDMATE_DATABASE_URL from the env
+    .venv/bin/python bench/baseline_search.py PORT DSN
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+from aiohttp import web
+
+from services.listings.store import search_query
+from shared.contracts.listings import ListingSearch
+
+POOL = web.AppKey("pool", asyncpg.Pool)
+
+
+async def search(request: web.Request) -> web.Response:
+    q = request.query
+    try:
+        hospital_id = q["hospital_id"]
+        from_, to = date.fromisoformat(q["from"]), date.fromisoformat(q["to"])
+    except (KeyError, ValueError):
+        return web.json_response({"error": "give hospital_id, from and to"}, status=400)
+    pool = request.app[POOL]
+    h = await pool.fetchrow("SELECT latitude, longitude FROM hospitals WHERE id = $1", hospital_id)
+    if h is None:
+        return web.json_response({"error": "hospital not found"}, status=404)
+    # model_construct: no validation, just the fields search_query reads.
+    req = ListingSearch.model_construct(hospital_id=hospital_id, from_=from_, to=to)
+    sql, args = search_query(req, (h["latitude"], h["longitude"]), None)
+    rows = await pool.fetch(sql, *args)
+    body = json.dumps({"items": [dict(r) for r in rows[: req.limit]]}, default=str)
+    return web.Response(text=body, content_type="application/json")
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+def create_app(dsn: str) -> web.Application:
+    app = web.Application()
+
+    async def pool_ctx(app: web.Application):  # type: ignore[no-untyped-def]
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=4,
+            max_size=16,
+            server_settings={"search_path": "listings,public", "application_name": "baseline"},
+        )
+        assert pool is not None
+        app[POOL] = pool
+        yield
+        await pool.close()
+
+    app.cleanup_ctx.append(pool_ctx)
+    app.router.add_get("/api/v1/listings", search)
+    app.router.add_get("/health", health)
+    return app
+
+
+def main() -> None:
+    port = int(sys.argv[1])
+    dsn = sys.argv[2] if len(sys.argv) > 2 else os.environ["WARDMATE_DATABASE_URL"]
+    web.run_app(create_app(dsn), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
