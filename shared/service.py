@@ -61,7 +61,16 @@ class Context:
         return actor
 
 
-Handler = Callable[[Context, Any], Awaitable[BaseModel | None]]
+@dataclass(frozen=True, slots=True)
+class RawJson:
+    """A reply a handler serialized itself, for hot paths where building pydantic models
+    costs more than the query; its shape must still be its endpoint's reply contract
+    (a test checks it against the model)."""
+
+    body: bytes
+
+
+Handler = Callable[[Context, Any], Awaitable[BaseModel | RawJson | None]]
 
 
 @dataclass
@@ -222,7 +231,10 @@ class _Server:
             except ValidationError as exc:
                 raise AppError("validation", "invalid request", validation_details(exc.errors())) from None
             reply = await ep.handler(ctx, body)
-            await req.respond(reply.model_dump_json().encode() if reply is not None else b"{}")
+            if isinstance(reply, RawJson):
+                await req.respond(reply.body)
+            else:
+                await req.respond(reply.model_dump_json().encode() if reply is not None else b"{}")
         except AppError as err:
             outcome = err.code
             await self._respond_error(req, err)

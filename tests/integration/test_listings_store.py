@@ -161,3 +161,24 @@ async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> N
     sql, args = store.search_query(by_price, None, None)
     plan = "\n".join(r[0] for r in await pool.fetch("EXPLAIN " + sql, *args))
     assert "Seq Scan on listings" not in plan, plan
+
+
+async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.Pool) -> None:
+    """The hand-serialized search page parses as ListingPage and equals pydantic's own JSON."""
+    import orjson
+
+    from shared.contracts.listings import ListingPage
+
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    today = date.today()
+    await seed_booking(
+        pool, host, guest, today + timedelta(days=5), today + timedelta(days=9), "accepted", datetime.now(UTC)
+    )
+    req = ListingSearch.model_validate(
+        {"near": "39.3,-76.6", "from": str(today + timedelta(days=20)), "to": str(today + timedelta(days=30))}
+    )
+    raw = await handlers.search_listings(ctx(pool, None), req)
+    page = ListingPage.model_validate_json(raw.body)
+    assert len(page.items) == 1 and page.items[0].distance_km == 0.0 and page.items[0].stay_total == 328.8
+    assert page.items[0].location.approximate and page.items[0].location.address is None
+    assert orjson.loads(raw.body) == orjson.loads(page.model_dump_json())
