@@ -2,8 +2,9 @@
 
 A single aiohttp + asyncpg process that answers ``GET /api/v1/listings?hospital_id=&from=&to=``
 with the very SQL the listings service runs (``services.listings.store.search_query``),
-after the same hospital lookup, and returns the rows as JSON. No NATS, no pydantic models
-on the way out, no middleware: what the search costs when nothing else is in the way.
+the same in-memory hospital lookup, the same pool settings and uvloop, and returns the
+rows as JSON (orjson). No NATS hop, no gateway, no middleware: what the search costs
+when nothing else is in the way, so the ratio measures the architecture's overhead.
 
     .venv/bin/python bench/baseline_search.py PORT        # WARDMATE_DATABASE_URL from the env
     .venv/bin/python bench/baseline_search.py PORT DSN
@@ -11,7 +12,6 @@ on the way out, no middleware: what the search costs when nothing else is in the
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import date
@@ -20,10 +20,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
+import orjson
+import uvloop
 from aiohttp import web
 
+from services.listings.hospitals import lookup
 from services.listings.store import search_query
 from shared.contracts.listings import ListingSearch
+from shared.db import create_pool
+from shared.errors import AppError
 
 POOL = web.AppKey("pool", asyncpg.Pool)
 
@@ -36,15 +41,16 @@ async def search(request: web.Request) -> web.Response:
     except (KeyError, ValueError):
         return web.json_response({"error": "give hospital_id, from and to"}, status=400)
     pool = request.app[POOL]
-    h = await pool.fetchrow("SELECT latitude, longitude FROM hospitals WHERE id = $1", hospital_id)
-    if h is None:
+    try:
+        h = lookup(hospital_id)
+    except AppError:
         return web.json_response({"error": "hospital not found"}, status=404)
     # model_construct: no validation, just the fields search_query reads.
     req = ListingSearch.model_construct(hospital_id=hospital_id, from_=from_, to=to)
-    sql, args = search_query(req, (h["latitude"], h["longitude"]), None)
+    sql, args = search_query(req, (h.latitude, h.longitude), None)
     rows = await pool.fetch(sql, *args)
-    body = json.dumps({"items": [dict(r) for r in rows[: req.limit]]}, default=str)
-    return web.Response(text=body, content_type="application/json")
+    body = orjson.dumps({"items": [dict(r) for r in rows[: req.limit]]}, default=str, option=orjson.OPT_UTC_Z)
+    return web.Response(body=body, content_type="application/json")
 
 
 async def health(request: web.Request) -> web.Response:
@@ -55,13 +61,7 @@ def create_app(dsn: str) -> web.Application:
     app = web.Application()
 
     async def pool_ctx(app: web.Application):  # type: ignore[no-untyped-def]
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=4,
-            max_size=16,
-            server_settings={"search_path": "listings,public", "application_name": "baseline"},
-        )
-        assert pool is not None
+        pool = await create_pool(dsn, "listings", size=10, app="baseline")  # as the service's
         app[POOL] = pool
         yield
         await pool.close()
@@ -75,7 +75,7 @@ def create_app(dsn: str) -> web.Application:
 def main() -> None:
     port = int(sys.argv[1])
     dsn = sys.argv[2] if len(sys.argv) > 2 else os.environ["WARDMATE_DATABASE_URL"]
-    web.run_app(create_app(dsn), host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(create_app(dsn), host="127.0.0.1", port=port, print=None, access_log=None, loop=uvloop.new_event_loop())
 
 
 if __name__ == "__main__":

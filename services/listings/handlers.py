@@ -238,7 +238,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         extra: dict[str, Any] = {}
         if center is not None:
             # One decimal: enough to judge a commute, too coarse to triangulate the door.
-            extra["distance_km"] = round(r["distance_m"] / 1000, 1)
+            extra["distance_km"] = round(domain.great_circle_m(r["chord"]) / 1000, 1)
         if nights:
             extra["stay_total"] = domain.stay_total_cents(r["monthly_rent"], nights) / 100
         exact = ctx.actor is not None and ctx.actor.user_id == r["host_id"]

@@ -90,3 +90,15 @@ def test_review_roles_need_a_completed_stay() -> None:
     with pytest.raises(AppError) as err:
         domain.review_roles(booking("accepted"), actor(GUEST))
     assert err.value.code == "conflict"
+
+
+def test_chord_and_surface_distance_convert_both_ways() -> None:
+    """The search's radius test on chords keeps exactly the rows within the surface radius."""
+    for d in (1.0, 850.0, 25_000.0, 500_000.0):
+        assert domain.great_circle_m(domain.chord_m(d)) == pytest.approx(d, rel=1e-9)
+    assert domain.chord_m(25_000.0) < 25_000.0  # a chord is shorter than its arc
+    # Baltimore to Boston is ~577 km over the surface on earthdistance's sphere.
+    lat1, lon1, lat2, lon2 = map(math.radians, (39.2961, -76.5920, 42.3626, -71.0693))
+    xyz = [(math.cos(a) * math.cos(b), math.cos(a) * math.sin(b), math.sin(a)) for a, b in ((lat1, lon1), (lat2, lon2))]
+    chord = domain.EARTH_RADIUS_M * math.dist(*xyz)
+    assert domain.great_circle_m(chord) == pytest.approx(577_000, rel=0.01)
