@@ -39,7 +39,9 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-async def create_pool(dsn: str, schema: str, *, size: int = 10, app: str = "wardmate") -> Pool:
+async def create_pool(
+    dsn: str, schema: str, *, size: int = 10, app: str = "wardmate", server_settings: dict[str, str] | None = None
+) -> Pool:
     """A pool whose connections see ``schema`` first, then ``public`` (extensions)."""
     pool = await asyncpg.create_pool(
         dsn,
@@ -47,7 +49,7 @@ async def create_pool(dsn: str, schema: str, *, size: int = 10, app: str = "ward
         max_size=size,
         init=_init_connection,
         reset=_keep_session,
-        server_settings={"search_path": f"{schema},public", "application_name": app},
+        server_settings={"search_path": f"{schema},public", "application_name": app, **(server_settings or {})},
     )
     assert pool is not None
     return pool

@@ -88,6 +88,8 @@ class ServiceApp:
     name: str
     version: str = "0.1.0"
     migrations: str | None = None
+    # Session settings of the service's Postgres connections (e.g. plan_cache_mode).
+    pg_settings: dict[str, str] = field(default_factory=dict)
     endpoints: list[Endpoint] = field(default_factory=list)
     consumers: list[tuple[str, list[str], Apply]] = field(default_factory=list)
     tasks: list[Callable[[Context], Awaitable[None]]] = field(default_factory=list)
@@ -131,7 +133,13 @@ class ServiceApp:
         if self.migrations:
             await migrate(settings.database_url, self.name, self.migrations)
         async with contextlib.AsyncExitStack() as stack:
-            pool = await create_pool(settings.database_url, self.name, size=settings.db_pool_size, app=self.name)
+            pool = await create_pool(
+                settings.database_url,
+                self.name,
+                size=settings.db_pool_size,
+                app=self.name,
+                server_settings=self.pg_settings,
+            )
             stack.push_async_callback(pool.close)
             nc = await connect(settings.nats_servers, self.name)
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits

@@ -46,7 +46,14 @@ from shared.events import add
 from shared.paging import decode_cursor, encode_cursor
 from shared.service import Context, RawJson, ServiceApp
 
-app = ServiceApp("listings", migrations="services.listings.migrations")
+# Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
+# reads every listing in the box and sorts them (20-40 ms at 100k listings) instead of
+# walking the GiST index nearest-first and stopping at the page size (under 1 ms, dense or
+# empty). Making a full sort look prohibitive tips it to the index walk; the listings
+# service's other queries sort nothing an index does not already order, or have no other
+# plan. bench/search.py and tests/integration print and check the plan.
+PG_SETTINGS = {"enable_sort": "off"}
+app = ServiceApp("listings", migrations="services.listings.migrations", pg_settings=PG_SETTINGS)
 
 LISTING_NOT_FOUND = AppError("not_found", "listing not found")
 BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
