@@ -24,6 +24,7 @@ import orjson
 import uvloop
 from aiohttp import web
 
+from services.listings.handlers import PG_SETTINGS
 from services.listings.hospitals import lookup
 from services.listings.store import search_query
 from shared.contracts.listings import ListingSearch
@@ -61,7 +62,8 @@ def create_app(dsn: str) -> web.Application:
     app = web.Application()
 
     async def pool_ctx(app: web.Application):  # type: ignore[no-untyped-def]
-        pool = await create_pool(dsn, "listings", size=10, app="baseline")  # as the service's
+        # The service's pool size and session settings: the same query, planned the same way.
+        pool = await create_pool(dsn, "listings", size=10, app="baseline", server_settings=PG_SETTINGS)
         app[POOL] = pool
         yield
         await pool.close()

@@ -246,7 +246,10 @@ def scans_listings_sequentially(plan: str) -> bool:
 
 
 async def explain(dsn: str, window: tuple[date, date]) -> dict:
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": "listings,public"})
+    from services.listings.handlers import PG_SETTINGS
+
+    # The session settings the listings service's connections run with.
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": "listings,public", **PG_SETTINGS})
     try:
         h = await conn.fetchrow("SELECT latitude, longitude FROM hospitals WHERE id = $1", HOSPITAL)
         sql, args = service_query((h["latitude"], h["longitude"]), window)
