@@ -10,6 +10,7 @@ Hierarchy::
         not_found     -> HTTP 404   no such object, or not visible to the caller
         conflict      -> HTTP 409   the state forbids it (double booking, duplicate email)
         rate_limited  -> HTTP 429   too many attempts
+        method_not_allowed, payload_too_large -> 405, 413 (gateway only)
         unavailable   -> HTTP 503   a dependency is down (NATS no responders)
         timeout       -> HTTP 504   a service did not answer in time (gateway only)
         internal      -> HTTP 500   unexpected; never carries detail to a client
@@ -30,6 +31,8 @@ ErrorCode = Literal[
     "not_found",
     "conflict",
     "rate_limited",
+    "method_not_allowed",
+    "payload_too_large",
     "unavailable",
     "timeout",
     "internal",
@@ -42,6 +45,8 @@ HTTP_STATUS: dict[str, int] = {
     "not_found": 404,
     "conflict": 409,
     "rate_limited": 429,
+    "method_not_allowed": 405,
+    "payload_too_large": 413,
     "unavailable": 503,
     "timeout": 504,
     "internal": 500,

@@ -36,6 +36,20 @@ class Infra:
     def database(self, name: str) -> str:
         return self.database_url.rsplit("/", 1)[0] + f"/{name}"
 
+    def create_database(self, prefix: str) -> str:
+        """A new empty database on the session's server (from sync code); its URL."""
+        import asyncio
+
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+        async def create() -> None:
+            conn = await asyncpg.connect(self.database_url)
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.close()
+
+        asyncio.run(create())
+        return self.database(name)
+
 
 def _containers() -> Iterator[tuple[str, str]]:
     from testcontainers.core.container import DockerContainer
@@ -87,19 +101,9 @@ async def fresh_db(infra: Infra) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def stack(infra: Infra) -> Iterator[Stack]:
     """The whole system, each service its own process, sharing the session's servers."""
-    import asyncio
-
-    name = f"e2e_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(infra.database_url)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    asyncio.run(create())
     system = Stack(
         infra.data_dir / "stack",
-        database_url=infra.database(name),
+        database_url=infra.create_database("e2e"),
         nats_url=infra.nats_url,
         extra_env={"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING"},
     )

@@ -24,7 +24,7 @@ from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
 from shared.contracts.accounts import session_fingerprint
 from shared.contracts.base import Actor
-from shared.errors import AppError
+from shared.errors import AppError, ErrorCode
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 from shared.settings import Settings
 
@@ -43,8 +43,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-    "style-src 'self' 'unsafe-inline' https://unpkg.com; script-src 'self' 'unsafe-inline' https://unpkg.com",
+    # The docs page and the placeholder index use inline script and style, nothing remote.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
@@ -53,16 +54,12 @@ def error_response(err: AppError) -> web.Response:
     return web.json_response(err.to_dict(), status=err.status)
 
 
-HTTP_CODES = {
-    400: "validation",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
+# aiohttp's own refusals (no route, wrong method, body too large) in our error vocabulary.
+HTTP_REFUSALS: dict[int, tuple[ErrorCode, str]] = {
+    400: ("validation", "bad request"),
+    404: ("not_found", "no such route"),
+    405: ("method_not_allowed", "method not allowed here"),
+    413: ("payload_too_large", "request body too large"),
 }
 
 
@@ -81,17 +78,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            code = HTTP_CODES.get(exc.status, "error")
-            message = {
-                404: "no such route",
-                405: f"method {request.method} not allowed here",
-                413: "request body too large",
-            }.get(exc.status, exc.reason)
-            response = web.json_response(
-                {"error": {"code": code, "message": message, "details": None}},
-                status=exc.status,
-                headers={k: v for k, v in exc.headers.items() if k == "Allow"},
-            )
+            code, message = HTTP_REFUSALS.get(exc.status, ("validation", exc.reason))
+            response = error_response(AppError(code, message))
+            response.set_status(exc.status)
+            if "Allow" in exc.headers:
+                response.headers["Allow"] = exc.headers["Allow"]
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from services.gateway.routes import Route
+from shared.errors import ErrorCode
 
 ERRORS = {
     "400": "Invalid input (validation)",
@@ -28,20 +29,7 @@ ERROR_SCHEMA = {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {
-                    "type": "string",
-                    "enum": [
-                        "validation",
-                        "unauthorized",
-                        "forbidden",
-                        "not_found",
-                        "conflict",
-                        "rate_limited",
-                        "unavailable",
-                        "timeout",
-                        "internal",
-                    ],
-                },
+                "code": {"type": "string", "enum": list(get_args(ErrorCode))},
                 "message": {"type": "string"},
                 "details": {},
             },

@@ -215,13 +215,21 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     return Ok()
 
 
+def _newest_first_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (created_at, id) key of a newest-first page cursor."""
+    if not cursor:
+        return None
+    ts, oid = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(ts), uuid.UUID(oid)
+    except (TypeError, ValueError):
+        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
+
+
 @app.endpoint(subjects.MY_LISTINGS, MyListings)
 async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
     actor = ctx.require_actor()
-    after = None
-    if req.cursor:
-        ts, lid = decode_cursor(req.cursor, 2)
-        after = (datetime.fromisoformat(ts), uuid.UUID(lid))
+    after = _newest_first_cursor(req.cursor)
     rows = await store.host_listings(ctx.pool, actor.user_id, req.status, after, req.limit + 1)
     items = [to_listing(r, exact=True) for r in rows[: req.limit]]
     nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
@@ -404,10 +412,7 @@ async def cancel_booking(ctx: Context, req: BookingAction) -> Booking:
 @app.endpoint(subjects.MY_BOOKINGS, MyBookings)
 async def my_bookings(ctx: Context, req: MyBookings) -> BookingPage:
     actor = ctx.require_actor()
-    after = None
-    if req.cursor:
-        ts, bid = decode_cursor(req.cursor, 2)
-        after = (datetime.fromisoformat(ts), uuid.UUID(bid))
+    after = _newest_first_cursor(req.cursor)
     rows = await store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
     items = [to_booking(r, actor.user_id) for r in rows[: req.limit]]
     nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 
-import asyncpg
 import pytest
 
 from services.runner import Stack
@@ -73,16 +71,9 @@ async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api,
 @pytest.fixture
 def own_nats_stack(infra: Infra) -> Iterator[Stack]:
     """A second system with a NATS server of its own, so restarting it spares the others."""
-    name = f"fault_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(infra.database_url)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    asyncio.run(create())
+    url = infra.create_database("fault")
     system = Stack(
-        infra.data_dir / name, database_url=infra.database(name), extra_env={"WARDMATE_LOG_LEVEL": "WARNING"}
+        infra.data_dir / url.rsplit("/", 1)[1], database_url=url, extra_env={"WARDMATE_LOG_LEVEL": "WARNING"}
     )
     system.start_infra()
     system.start_all()
