@@ -32,7 +32,9 @@ def main() -> None:
             stopping = True
             raise KeyboardInterrupt
 
+    # Installed for SIGINT too: a shell may start us with SIGINT ignored (a background job).
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         step(f"starting Postgres and NATS (data in {data_dir})")
         stack.start_infra()
