@@ -21,6 +21,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check --quiet .
+	@$(VENV)/bin/mypy
 
 bench-search: $(STAMP)
 	@$(PY) bench/search.py

@@ -14,13 +14,15 @@ from importlib import resources
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from shared.errors import AppError
 
 log = logging.getLogger(__name__)
 
 Pool = asyncpg.Pool
-Connection = asyncpg.Connection
+# What store functions take: a plain connection, or one acquired from a pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -22,16 +22,17 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared.bus import EVENTS_STREAM
 from shared.contracts.base import Event
+from shared.db import Connection
 from shared.logs import REQUEST_ID_HEADER, request_id_var
 
 log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "wardmate_outbox"
 
-Apply = Callable[[asyncpg.Connection, Event], Awaitable[None]]
+Apply = Callable[[Connection, Event], Awaitable[None]]
 
 
-async def add(conn: asyncpg.Connection, event: Event) -> None:
+async def add(conn: Connection, event: Event) -> None:
     """Write ``event`` to the outbox in the caller's transaction; wake the relay at commit."""
     headers = {}
     rid = request_id_var.get()

@@ -92,7 +92,7 @@ class ServiceApp:
     pg_settings: dict[str, str] = field(default_factory=dict)
     endpoints: list[Endpoint] = field(default_factory=list)
     consumers: list[tuple[str, list[str], Apply]] = field(default_factory=list)
-    tasks: list[Callable[[Context], Awaitable[None]]] = field(default_factory=list)
+    tasks: list[Callable[[Context], Coroutine[Any, Any, None]]] = field(default_factory=list)
     startup: list[Callable[[Context], Awaitable[None]]] = field(default_factory=list)
 
     def endpoint(self, subject: str, model: type[BaseModel]) -> Callable[[Handler], Handler]:
@@ -114,7 +114,9 @@ class ServiceApp:
 
         return register
 
-    def background(self, task: Callable[[Context], Awaitable[None]]) -> Callable[[Context], Awaitable[None]]:
+    def background(
+        self, task: Callable[[Context], Coroutine[Any, Any, None]]
+    ) -> Callable[[Context], Coroutine[Any, Any, None]]:
         """Run ``task`` for the life of the process (it should loop until cancelled)."""
         self.tasks.append(task)
         return task

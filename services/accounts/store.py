@@ -8,14 +8,14 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import translate
+from shared.db import Connection, translate
 from shared.errors import AppError
 
 USER_COLUMNS = "id, email, display_name, role, created_at"
 
 
 async def insert_user(
-    conn: asyncpg.Connection,
+    conn: Connection,
     user_id: uuid.UUID,
     email: str,
     password_hash: str,
@@ -39,18 +39,18 @@ async def insert_user(
     return row
 
 
-async def user_by_email(conn: asyncpg.Connection, email: str) -> asyncpg.Record | None:
+async def user_by_email(conn: Connection, email: str) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)", email)
 
 
-async def user_by_id(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record:
+async def user_by_id(conn: Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record:
     row = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
     if row is None:
         raise AppError("not_found", "user not found")
     return row
 
 
-async def count_failures(conn: asyncpg.Connection, email: str, address: str | None, window_s: int) -> tuple[int, int]:
+async def count_failures(conn: Connection, email: str, address: str | None, window_s: int) -> tuple[int, int]:
     row = await conn.fetchrow(
         "SELECT count(*) FILTER (WHERE email = $1) AS by_email,"
         "       count(*) FILTER (WHERE address = $2) AS by_address"
@@ -64,15 +64,15 @@ async def count_failures(conn: asyncpg.Connection, email: str, address: str | No
     return row["by_email"], row["by_address"]
 
 
-async def record_failure(conn: asyncpg.Connection, email: str, address: str | None) -> None:
+async def record_failure(conn: Connection, email: str, address: str | None) -> None:
     await conn.execute("INSERT INTO login_failures(email, address) VALUES ($1, $2)", email, address)
 
 
-async def clear_failures(conn: asyncpg.Connection, email: str) -> None:
+async def clear_failures(conn: Connection, email: str) -> None:
     await conn.execute("DELETE FROM login_failures WHERE email = $1", email)
 
 
-async def insert_session(conn: asyncpg.Connection, token_hash: bytes, user_id: uuid.UUID, expires_at: datetime) -> None:
+async def insert_session(conn: Connection, token_hash: bytes, user_id: uuid.UUID, expires_at: datetime) -> None:
     await conn.execute(
         "INSERT INTO sessions(token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
         token_hash,
@@ -81,7 +81,7 @@ async def insert_session(conn: asyncpg.Connection, token_hash: bytes, user_id: u
     )
 
 
-async def resolve_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
+async def resolve_session(conn: Connection | asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT s.user_id, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id"
         " WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
@@ -89,7 +89,7 @@ async def resolve_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: b
     )
 
 
-async def revoke_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: bytes) -> bool:
+async def revoke_session(conn: Connection | asyncpg.Pool, token_hash: bytes) -> bool:
     result = await conn.execute(
         "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL",
         token_hash,
@@ -97,25 +97,23 @@ async def revoke_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: by
     return bool(result.endswith("1"))
 
 
-async def profile(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> dict[str, Any]:
+async def profile(conn: Connection | asyncpg.Pool, user_id: uuid.UUID) -> dict[str, Any]:
     data = await conn.fetchval("SELECT data FROM profiles WHERE user_id = $1", user_id)
     return dict(data or {})
 
 
-async def save_profile(
-    conn: asyncpg.Connection, user_id: uuid.UUID, data: dict[str, Any], display_name: str | None
-) -> None:
+async def save_profile(conn: Connection, user_id: uuid.UUID, data: dict[str, Any], display_name: str | None) -> None:
     await conn.execute("UPDATE profiles SET data = $2, updated_at = now() WHERE user_id = $1", user_id, data)
     if display_name is not None:
         await conn.execute("UPDATE users SET display_name = $2 WHERE id = $1", user_id, display_name)
 
 
-async def verification(conn: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record | None:
+async def verification(conn: Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM verifications WHERE user_id = $1", user_id)
 
 
 async def upsert_verification(
-    conn: asyncpg.Connection,
+    conn: Connection,
     user_id: uuid.UUID,
     kind: str,
     npi: str | None,
@@ -136,7 +134,7 @@ async def upsert_verification(
     )
 
 
-async def mark_verified(conn: asyncpg.Connection, user_id: uuid.UUID, admin_id: uuid.UUID) -> bool:
+async def mark_verified(conn: Connection, user_id: uuid.UUID, admin_id: uuid.UUID) -> bool:
     result = await conn.execute(
         "UPDATE verifications SET status = 'verified', verified_at = now(), verified_by = $2"
         " WHERE user_id = $1 AND status = 'pending'",

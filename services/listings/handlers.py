@@ -41,6 +41,7 @@ from shared.contracts.listings import (
     ReviewCreate,
     ReviewPosted,
 )
+from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add
 from shared.paging import decode_cursor, encode_cursor
@@ -154,7 +155,7 @@ async def get_listing(ctx: Context, req: ListingId) -> Listing:
     return to_listing(row, exact=exact)
 
 
-async def _owned_listing(conn: asyncpg.Connection, actor: Actor, listing_id: uuid.UUID) -> asyncpg.Record:
+async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) -> asyncpg.Record:
     row = await store.listing(conn, listing_id, for_update=True)
     if row is None or (row["status"] != "active" and row["host_id"] != actor.user_id):
         raise LISTING_NOT_FOUND

@@ -10,9 +10,9 @@ import asyncpg
 
 from services.listings import domain
 from shared.contracts.listings import ListingSearch
-from shared.db import translate
+from shared.db import Connection, translate
 
-DB = asyncpg.Connection | asyncpg.Pool
+DB = Connection | asyncpg.Pool
 
 LISTING_COLUMNS = """
     l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
@@ -54,7 +54,7 @@ async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int
     )
 
 
-async def load_hospitals(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> int:
+async def load_hospitals(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
     """Upsert the directory (id, name, city, state, zip, lat, lon, beds, teaching)."""
     await conn.execute("CREATE TEMP TABLE hosp_in (LIKE hospitals INCLUDING DEFAULTS) ON COMMIT DROP")
     await conn.execute("ALTER TABLE hosp_in ALTER COLUMN position DROP NOT NULL")
@@ -83,9 +83,7 @@ async def hospital_count(db: DB) -> int:
 # --- listings -------------------------------------------------------------------------
 
 
-async def insert_listing(
-    conn: asyncpg.Connection, listing_id: uuid.UUID, host_id: uuid.UUID, f: dict[str, Any]
-) -> None:
+async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.UUID, f: dict[str, Any]) -> None:
     await conn.execute(
         """
         INSERT INTO listings(id, host_id, title, description, room_type, address, latitude,
@@ -129,7 +127,7 @@ UPDATABLE = (
 )
 
 
-async def update_listing(conn: asyncpg.Connection, listing_id: uuid.UUID, changes: dict[str, Any]) -> None:
+async def update_listing(conn: Connection, listing_id: uuid.UUID, changes: dict[str, Any]) -> None:
     cols = [c for c in UPDATABLE if c in changes]
     if not cols:
         return
@@ -250,7 +248,7 @@ async def search_listings(
 
 
 async def upsert_host(
-    conn: asyncpg.Connection, user_id: uuid.UUID, display_name: str | None = None, verified: bool | None = None
+    conn: Connection, user_id: uuid.UUID, display_name: str | None = None, verified: bool | None = None
 ) -> None:
     await conn.execute(
         "INSERT INTO hosts(user_id, display_name, verified) VALUES ($1, $2, coalesce($3, false))"
@@ -273,7 +271,7 @@ BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
 
 async def insert_booking(
-    conn: asyncpg.Connection,
+    conn: Connection,
     booking_id: uuid.UUID,
     listing_id: uuid.UUID,
     guest_id: uuid.UUID,
@@ -310,7 +308,7 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
     return await db.fetchrow(f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.id = $1{lock}", booking_id)
 
 
-async def set_booking_status(conn: asyncpg.Connection, booking_id: uuid.UUID, status: str) -> None:
+async def set_booking_status(conn: Connection, booking_id: uuid.UUID, status: str) -> None:
     try:
         await conn.execute("UPDATE bookings SET status = $2, decided_at = now() WHERE id = $1", booking_id, status)
     except asyncpg.PostgresError as exc:
@@ -341,7 +339,7 @@ async def user_bookings(
     )
 
 
-async def due_bookings(conn: asyncpg.Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
     """Requests past their deadline, and accepted stays that have ended (locked, skip-locked)."""
     expired = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
@@ -359,7 +357,7 @@ async def due_bookings(conn: asyncpg.Connection, limit: int = 500) -> tuple[list
 # --- reviews --------------------------------------------------------------------------
 
 
-async def insert_review(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+async def insert_review(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
     try:
         row = await conn.fetchrow(
             "INSERT INTO reviews(id, booking_id, listing_id, author_id, subject_id, author_role,"

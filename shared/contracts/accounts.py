@@ -43,7 +43,7 @@ def _language(value: str) -> str:
 
 def _us_state(value: str) -> str:
     code = value.strip().upper()
-    if pycountry.subdivisions.get(code=f"US-{code}") is None:
+    if pycountry.subdivisions.get(code=f"US-{code}") is None:  # type: ignore[no-untyped-call]
         raise ValueError(f"unknown US state or territory code: {value!r}")
     return code
 
