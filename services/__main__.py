@@ -41,7 +41,7 @@ def main() -> None:
         assert stack.postgres and stack.nats
         print(f"    postgres on 127.0.0.1:{stack.postgres.port}, nats on 127.0.0.1:{stack.nats.port}")
         step("preparing the operator account")
-        asyncio.run(ensure_admin(stack.database_url or "", *ADMIN))
+        asyncio.run(ensure_admin(stack.service_url("accounts"), *ADMIN))
         for name in PROCESSES:
             step(f"starting {name}")
             stack.start(name)

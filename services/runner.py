@@ -6,6 +6,7 @@ prints the URL. The test session uses ``Stack`` to run the same processes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -15,10 +16,54 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
 
 from shared.embedded import Server, free_port, start_nats, start_postgres
 
 PROCESSES = ("accounts", "listings", "messaging", "matching", "gateway")
+SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching")
+# Database-wide extensions a service's migrations ask for; a service role may not create
+# them, so the superuser does, once.
+EXTENSIONS = ("cube", "earthdistance", "btree_gist", "pg_trgm")
+
+
+async def prepare_roles(admin_url: str) -> None:
+    """One login role per service owning its schema: a service cannot read another's tables.
+
+    Roles are cluster-wide (created once); schemas and extensions are per database.
+    """
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for name in SERVICES_WITH_SCHEMA:
+            # Two stacks starting together on one cluster may race to create a role.
+            with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+                if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name):
+                    await conn.execute(f'CREATE ROLE "{name}" LOGIN')
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}" AUTHORIZATION "{name}"')
+            # Data from before per-service roles: hand the schema and its objects over.
+            await conn.execute(f'ALTER SCHEMA "{name}" OWNER TO "{name}"')
+            for rel in await conn.fetch(
+                "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'p')"
+                " AND pg_get_userbyid(c.relowner) <> $1",
+                name,
+            ):
+                # A table's serial sequences follow it to the new owner.
+                kind = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(rel["relkind"], "TABLE")
+                await conn.execute(f'ALTER {kind} "{name}"."{rel["relname"]}" OWNER TO "{name}"')
+        for ext in EXTENSIONS:
+            await conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext} WITH SCHEMA public")
+    finally:
+        await conn.close()
+
+
+def role_url(admin_url: str, role: str) -> str:
+    """``admin_url`` logged in as ``role`` (the embedded cluster trusts local logins)."""
+    parts = urlsplit(admin_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
 
 
 @dataclass
@@ -31,6 +76,9 @@ class Stack:
     database_url: str | None = None
     nats_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # A role per service where the deployment allows it: a URL without a password (the
+    # embedded cluster trusts local logins). With a password-protected URL, one role.
+    service_roles: bool = True
     postgres: Server | None = None
     nats: Server | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -44,13 +92,26 @@ class Stack:
             self.nats = start_nats(self.data_dir / "nats")
             self.nats_url = self.nats.url
         self.http_port = self.http_port or free_port()
+        if self.roles_enabled:
+            asyncio.run(prepare_roles(self.database_url))
 
     @property
-    def env(self) -> dict[str, str]:
+    def roles_enabled(self) -> bool:
+        assert self.database_url
+        return self.service_roles and urlsplit(self.database_url).password is None
+
+    def service_url(self, name: str) -> str:
+        """The database URL that service ``name`` connects with."""
+        assert self.database_url
+        if self.roles_enabled and name in SERVICES_WITH_SCHEMA:
+            return role_url(self.database_url, name)
+        return self.database_url
+
+    def env(self, name: str) -> dict[str, str]:
         assert self.database_url and self.nats_url
         return {
             **os.environ,
-            "WARDMATE_DATABASE_URL": self.database_url,
+            "WARDMATE_DATABASE_URL": self.service_url(name),
             "WARDMATE_NATS_URL": self.nats_url,
             "WARDMATE_HTTP_PORT": str(self.http_port),
             "WARDMATE_DATA_DIR": str(self.data_dir),
@@ -69,7 +130,7 @@ class Stack:
         logf = open(logs / f"{key}.log", "ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
-            env=self.env,
+            env=self.env(name),
             stdout=logf,
             stderr=subprocess.STDOUT,
             start_new_session=True,

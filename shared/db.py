@@ -77,7 +77,10 @@ async def migrate(dsn: str, schema: str, package: str) -> list[str]:
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _lock_key(schema))
         try:
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            # Created here only when missing: where each service has its own role, an
+            # operator creates the schema for it, and the role may not CREATE in the database.
+            if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+                await conn.execute(f'CREATE SCHEMA "{schema}"')
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"

@@ -111,7 +111,7 @@ async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: 
     listing = await create_listing(api, host)
 
     admin_email = random_email("admin")
-    await ensure_admin(stack.database_url or "", admin_email, ADMIN[1])
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN[1])
     login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
     admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
     assert (await api.call("POST", f"/admin/verifications/{host.id}", host)).status == 403
