@@ -4,7 +4,8 @@ What it does, in one run (``make bench-search``):
 
 1. starts a fresh system (embedded Postgres and NATS, every service, the gateway) in a
    temporary folder, with fsync off (a benchmark measures the read path, not the disk)
-   and the services logging at WARNING (per-request log lines would be measured too);
+   and the services logging at WARNING (per-request log lines would be measured too) and
+   the gateway's per-address rate limit off (the load comes from one address);
 2. seeds 100,000 listings directly in SQL around the shipped hospitals (more around big
    hospitals, an extra cluster around the benchmark's hospital), 25,000 hosts and stays on
    8% of the listings (a third over the searched dates; ``--overlap``), in batches under a
@@ -762,7 +763,8 @@ def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
             "wrk is not available: falling back to an aiohttp load generator in its own process"
             " (it takes more CPU than wrk, so the figures are pessimistic)"
         )
-    stack = Stack(data_dir, fsync=False, extra_env={"WARDMATE_LOG_LEVEL": "WARNING"})
+    # The load comes from one address: the gateway's per-address rate limit is off here.
+    stack = Stack(data_dir, fsync=False, extra_env={"WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"})
     cleanup.append(stack.stop)
     say(f"starting Postgres and NATS in {data_dir} (fsync off: a benchmark, not a store of record)")
     stack.start_infra()

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     # Gateway
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # Per client address and gateway replica; 0 turns the limit off.
+    rate_limit_per_s: float = Field(50.0, ge=0)
+    rate_limit_burst: int = Field(200, ge=1)
     # Secure cookies need HTTPS; on by default in production, off for local http.
     cookie_secure: bool = False
 

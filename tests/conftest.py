@@ -105,7 +105,9 @@ def stack(infra: Infra) -> Iterator[Stack]:
         infra.data_dir / "stack",
         database_url=infra.create_database("e2e"),
         nats_url=infra.nats_url,
-        extra_env={"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING"},
+        # One client address runs every test: no per-address rate limit here (a test of
+        # its own covers it).
+        extra_env={"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"},
     )
     system.start_infra()
     system.start_all()

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +21,7 @@ from nats.aio.client import Client as NATS
 
 from services.gateway import auth
 from services.gateway.openapi import DOCS_HTML, build_openapi
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
 from shared.contracts.accounts import session_fingerprint
@@ -35,6 +37,7 @@ NC = web.AppKey("nc", NATS)
 SESSIONS = web.AppKey("sessions", auth.SessionCache)
 METRICS = web.AppKey("metrics", dict)
 OPENAPI = web.AppKey("openapi", dict)
+LIMITER = web.AppKey("limiter", RateLimiter)
 API = "/api/v1"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -51,7 +54,10 @@ SECURITY_HEADERS = {
 
 
 def error_response(err: AppError) -> web.Response:
-    return web.json_response(err.to_dict(), status=err.status)
+    response = web.json_response(err.to_dict(), status=err.status)
+    if err.code == "rate_limited" and isinstance(err.details, dict) and "retry_after_s" in err.details:
+        response.headers["Retry-After"] = str(math.ceil(err.details["retry_after_s"]))
+    return response
 
 
 # aiohttp's own refusals (no route, wrong method, body too large) in our error vocabulary.
@@ -150,6 +156,7 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
 def make_handler(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
+        app[LIMITER].check(request.remote or "unknown")
         actor, token = await authenticate(request, route)
         payload: dict[str, Any] = (
             dict(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
@@ -271,6 +278,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[METRICS] = {}
     app[OPENAPI] = build_openapi(ROUTES, API)
+    app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.cleanup_ctx.append(nats_context(settings, nc))
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))

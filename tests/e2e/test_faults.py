@@ -73,7 +73,9 @@ def own_nats_stack(infra: Infra) -> Iterator[Stack]:
     """A second system with a NATS server of its own, so restarting it spares the others."""
     url = infra.create_database("fault")
     system = Stack(
-        infra.data_dir / url.rsplit("/", 1)[1], database_url=url, extra_env={"WARDMATE_LOG_LEVEL": "WARNING"}
+        infra.data_dir / url.rsplit("/", 1)[1],
+        database_url=url,
+        extra_env={"WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"},
     )
     system.start_infra()
     system.start_all()
