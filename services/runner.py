@@ -158,16 +158,29 @@ class Stack:
             time.sleep(0.2)
         raise RuntimeError(f"the system did not become healthy in {timeout}s: {last}")
 
-    def stop_process(self, key: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    def stop_process(self, key: str, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        """Signal one process and wait for it; kill it after ``timeout``. Its exit code
+        (negative: the signal that ended it), or None when it was not running."""
         proc = self.procs.pop(key, None)
         if proc is None or proc.poll() is not None:
-            return
+            return None
         proc.send_signal(sig)
         try:
-            proc.wait(timeout)
+            return proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            # Ask a stuck service for its asyncio task stacks (SIGUSR2) before killing it.
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGUSR2)
+            time.sleep(0.5)
             proc.kill()
-            proc.wait()
+            log = self.data_dir / "logs" / f"{key}.log"
+            tail = log.read_text(errors="replace")[-8000:] if log.exists() else ""
+            print(
+                f"!! {key} did not stop within {timeout:.0f}s and was killed; the end of {log}:\n{tail}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return proc.wait()
 
     def stop(self) -> None:
         for key in list(self.procs):

@@ -32,6 +32,19 @@ OUTBOX_CHANNEL = "wardmate_outbox"
 Apply = Callable[[Connection, Event], Awaitable[None]]
 
 
+def stop_if_cancelled() -> None:
+    """Raise CancelledError when the current task has been asked to stop.
+
+    Loops call it on every turn: on Python 3.11 a cancellation that lands while a library
+    awaits ``asyncio.wait_for`` (nats-py's publish and fetch do) can be swallowed, and a
+    loop that relied on the CancelledError would then run forever (seen as a replica
+    hanging on SIGTERM under load).
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def add(conn: Connection, event: Event) -> None:
     """Write ``event`` to the outbox in the caller's transaction; wake the relay at commit."""
     headers = {}
@@ -70,6 +83,7 @@ class OutboxRelay:
         try:
             await listener.add_listener(OUTBOX_CHANNEL, wake)
             while True:
+                stop_if_cancelled()
                 try:
                     sent = await self.relay_once()
                 except asyncio.CancelledError:
@@ -81,7 +95,8 @@ class OutboxRelay:
                 if sent >= self.batch:
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                    async with asyncio.timeout(self.poll_s):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             with contextlib.suppress(Exception):
@@ -159,14 +174,11 @@ class Consumer:
 
     async def _consume(self, sub: Any) -> None:
         while True:
+            stop_if_cancelled()
             try:
                 msgs = await sub.fetch(self.batch, timeout=1.0)
             except (NatsTimeoutError, TimeoutError):
-                # nats-py may turn a cancellation inside fetch into a TimeoutError.
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise asyncio.CancelledError from None
-                continue
+                continue  # nothing new; the loop's stop_if_cancelled sees a cancellation
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

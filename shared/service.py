@@ -132,6 +132,8 @@ class ServiceApp:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)
         if self.migrations:
             await migrate(settings.database_url, self.name, self.migrations)
         async with contextlib.AsyncExitStack() as stack:
@@ -269,6 +271,16 @@ class _Server:
     async def _respond_error(req: Request, err: AppError) -> None:
         with contextlib.suppress(Exception):
             await req.respond_error(str(err.status), err.message, data=json.dumps(err.to_dict()).encode())
+
+
+def _dump_tasks() -> None:
+    """`kill -USR2 <pid>`: log every asyncio task's stack (where a stuck replica waits)."""
+    import io
+
+    for task in asyncio.all_tasks():
+        out = io.StringIO()
+        task.print_stack(limit=8, file=out)
+        log.warning("task %s\n%s", task.get_name(), out.getvalue())
 
 
 async def close_nats(nc: NATS) -> None:

@@ -43,7 +43,7 @@ from shared.contracts.listings import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.events import add
+from shared.events import add, stop_if_cancelled
 from shared.paging import decode_cursor, encode_cursor
 from shared.service import Context, RawJson, ServiceApp
 
@@ -475,6 +475,7 @@ async def expiry_loop(ctx: Context) -> None:
     import logging
 
     while True:
+        stop_if_cancelled()
         try:
             await sweep_bookings(ctx.pool)
         except Exception:

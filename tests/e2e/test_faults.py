@@ -44,11 +44,12 @@ async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api,
 
     load = asyncio.gather(*(worker(n) for n in range(8)))
     await asyncio.sleep(0.5)
-    stack.stop_process("listings", signal.SIGTERM)  # graceful: drains what it received
+    # Graceful: it drains what it received and exits by itself (0), well before a kill.
+    assert stack.stop_process("listings", signal.SIGTERM, timeout=10) == 0
     done_at_stop = len(results)
     stack.start("listings")
     await asyncio.sleep(3)  # the restarted replica serves too
-    stack.stop_process("listings-1", signal.SIGTERM)
+    assert stack.stop_process("listings-1", signal.SIGTERM, timeout=10) == 0
     await asyncio.sleep(1)
     stop.set()
     await load
