@@ -11,7 +11,6 @@ import json
 import logging
 import zlib
 from importlib import resources
-from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -118,7 +117,3 @@ def translate(exc: asyncpg.PostgresError, messages: dict[str, str] | None = None
     if isinstance(exc, asyncpg.CheckViolationError | asyncpg.ForeignKeyViolationError):
         return AppError("validation", messages.get(constraint, "violates a constraint"), {"constraint": constraint})
     raise exc
-
-
-def record(row: asyncpg.Record | None) -> dict[str, Any] | None:
-    return dict(row) if row is not None else None

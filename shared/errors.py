@@ -74,10 +74,6 @@ class AppError(Exception):
         return f"AppError({self.code!r}, {self.message!r})"
 
 
-def not_found(what: str) -> AppError:
-    return AppError("not_found", f"{what} not found")
-
-
 def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
     """Reduce pydantic's error list to what a client needs: field path and message."""
     out = []
