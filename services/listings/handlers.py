@@ -269,7 +269,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         }[req.sort]()
         nxt = encode_cursor(key, last["id"])
     # Serialized straight from dicts: building 20 pydantic models per page was a third of
-    # this service's CPU under load. tests/unit check the bytes against ListingPage.
+    # this service's CPU under load. tests/integration check the bytes against ListingPage.
     # default=str: asyncpg returns its own UUID type, which orjson does not know.
     return RawJson(orjson.dumps({"next_cursor": nxt, "items": items}, default=str, option=orjson.OPT_UTC_Z))
 
@@ -282,14 +282,8 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
     )
     if reason is None:
-        overlap = await ctx.pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND status IN"
-            " ('accepted', 'completed') AND stay && daterange($2, $3))",
-            req.listing_id,
-            req.check_in,
-            req.check_out,
-        )
-        reason = "the room is already booked for some of these dates" if overlap else None
+        if await store.is_booked(ctx.pool, req.listing_id, req.check_in, req.check_out):
+            reason = store.BOOKING_CONFLICTS["bookings_no_overlap"]
     return Quote(
         listing_id=req.listing_id,
         check_in=req.check_in,

@@ -305,6 +305,19 @@ async def insert_booking(
         raise translate(exc, BOOKING_CONFLICTS) from None
 
 
+async def is_booked(db: DB, listing_id: uuid.UUID, check_in: date, check_out: date) -> bool:
+    """Whether an accepted (or completed) stay of the listing overlaps these dates."""
+    return bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND status IN"
+            " ('accepted', 'completed') AND stay && daterange($2, $3))",
+            listing_id,
+            check_in,
+            check_out,
+        )
+    )
+
+
 async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
     lock = " FOR UPDATE OF b" if for_update else ""
     return await db.fetchrow(f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.id = $1{lock}", booking_id)

@@ -46,7 +46,11 @@ async def test_host_posts_student_finds_books_host_accepts(api: Api) -> None:
     detail = await api.call("GET", f"/listings/{listing['id']}", student)
     assert detail.body["location"]["approximate"] is False
 
-    # The dates are taken: the listing no longer shows up for an overlapping search.
+    # The dates are taken: the quote says so, and an overlapping search no longer shows it.
+    requote = await api.call(
+        "GET", f"/listings/{listing['id']}/quote", student, params={"check_in": future(40), "check_out": future(60)}
+    )
+    assert requote.body["available"] is False and "already booked" in requote.body["reason"]
     again = await api.call("GET", "/listings", None, params=params)
     assert listing["id"] not in [i["id"] for i in again.body["items"]]
 
