@@ -133,7 +133,7 @@ ROUTES: list[Route] = [
         "/listings",
         subjects.SEARCH_LISTINGS,
         lst.ListingSearch,
-        lst.ListingPage,
+        lst.SearchPage,
         "optional",
         "Search rooms near a hospital or point, free for your dates",
         L,

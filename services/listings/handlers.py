@@ -60,9 +60,9 @@ LISTING_NOT_FOUND = AppError("not_found", "listing not found")
 BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
 
 
-def listing_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``Listing`` contract's fields as a viewer sees them: the exact address only for
-    the host or an accepted guest, an approximate location for everyone else."""
+def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``ListingSummary`` contract's fields as a viewer sees them: the exact address
+    only for the host or an accepted guest, an approximate location for everyone else."""
     if exact:
         location = {
             "latitude": row["latitude"],
@@ -78,24 +78,31 @@ def listing_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | 
         "id": row["id"],
         "host": {"id": row["host_id"], "display_name": row["host_name"], "verified": row["host_verified"]},
         "title": row["title"],
-        "description": row["description"],
         "room_type": row["room_type"],
         "location": location,
         "monthly_rent": row["monthly_rent"],
         "nightly_rate": domain.nightly_cents(row["monthly_rent"]) / 100,
         "amenities": row["amenities"],
-        "house_rules": row["house_rules"],
         "available_from": row["available_from"],
         "available_to": row["available_to"],
         "min_stay_nights": row["min_stay_nights"],
-        "status": row["status"],
         "review_average": round(row["review_sum"] / count, 2) if count else None,
         "review_count": count,
         "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
         "distance_km": None,
         "stay_total": None,
         **(extra or {}),
+    }
+
+
+def listing_fields(row: asyncpg.Record, *, exact: bool) -> dict[str, Any]:
+    """The full ``Listing``: the summary plus its texts and state."""
+    return {
+        **summary_fields(row, exact=exact),
+        "description": row["description"],
+        "house_rules": row["house_rules"],
+        "status": row["status"],
+        "updated_at": row["updated_at"],
     }
 
 
@@ -258,7 +265,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         if nights:
             extra["stay_total"] = domain.stay_total_cents(r["monthly_rent"], nights) / 100
         exact = ctx.actor is not None and ctx.actor.user_id == r["host_id"]
-        items.append(listing_fields(r, exact=exact, extra=extra))
+        items.append(summary_fields(r, exact=exact, extra=extra))
     nxt = None
     if len(rows) > req.limit:
         last = rows[req.limit - 1]
@@ -269,7 +276,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         }[req.sort]()
         nxt = encode_cursor(key, last["id"])
     # Serialized straight from dicts: building 20 pydantic models per page was a third of
-    # this service's CPU under load. tests/integration check the bytes against ListingPage.
+    # this service's CPU under load. tests/integration check the bytes against SearchPage.
     # default=str: asyncpg returns its own UUID type, which orjson does not know.
     return RawJson(orjson.dumps({"next_cursor": nxt, "items": items}, default=str, option=orjson.OPT_UTC_Z))
 

@@ -21,6 +21,12 @@ LISTING_COLUMNS = """
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
+# What a search result carries (ListingSummary): no long texts.
+SUMMARY_COLUMNS = """
+    l.id, l.host_id, l.title, l.room_type, l.address, l.latitude, l.longitude, l.monthly_rent,
+    l.amenities, l.available_from, l.available_to, l.min_stay_nights, l.review_sum,
+    l.review_count, l.created_at, h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
+"""
 
 BOOKING_CONFLICTS = {
     "bookings_no_overlap": "the room is already booked for some of these dates",
@@ -236,7 +242,7 @@ def search_query(
                 f" {arg(uuid.UUID(after[1]))})"
             )
     sql = (
-        f"SELECT {LISTING_COLUMNS}{select_extra} FROM {LISTING_FROM}{lateral}"
+        f"SELECT {SUMMARY_COLUMNS}{select_extra} FROM {LISTING_FROM}{lateral}"
         f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {arg(req.limit + 1)}"
     )
     return sql, args

@@ -176,27 +176,36 @@ class Location(Reply):
     address: str | None = None
 
 
-class Listing(Reply):
+class ListingSummary(Reply):
+    """A search result: what a result card shows. ``GET /listings/{id}`` has the rest."""
+
     id: uuid.UUID
     host: Host
     title: str
-    description: str
     room_type: RoomType
     location: Location
     monthly_rent: int
     nightly_rate: float
     amenities: list[str]
-    house_rules: str
     available_from: date
     available_to: date
     min_stay_nights: int
-    status: ListingStatus
     review_average: float | None = None
     review_count: int = 0
     created_at: datetime
-    updated_at: datetime
     distance_km: float | None = None
     stay_total: float | None = None
+
+
+class Listing(ListingSummary):
+    description: str
+    house_rules: str
+    status: ListingStatus
+    updated_at: datetime
+
+
+class SearchPage(Page):
+    items: list[ListingSummary]
 
 
 class ListingPage(Page):

@@ -176,10 +176,10 @@ async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> N
 
 
 async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.Pool) -> None:
-    """The hand-serialized search page parses as ListingPage and equals pydantic's own JSON."""
+    """The hand-serialized search page parses as SearchPage and equals pydantic's own JSON."""
     import orjson
 
-    from shared.contracts.listings import ListingPage
+    from shared.contracts.listings import SearchPage
 
     host, guest = uuid.uuid4(), uuid.uuid4()
     today = date.today()
@@ -190,7 +190,7 @@ async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.
         {"near": "39.3,-76.6", "from": str(today + timedelta(days=20)), "to": str(today + timedelta(days=30))}
     )
     raw = await handlers.search_listings(ctx(pool, None), req)
-    page = ListingPage.model_validate_json(raw.body)
+    page = SearchPage.model_validate_json(raw.body)
     assert len(page.items) == 1 and page.items[0].distance_km == 0.0 and page.items[0].stay_total == 328.8
     assert page.items[0].location.approximate and page.items[0].location.address is None
     assert orjson.loads(raw.body) == orjson.loads(page.model_dump_json())
