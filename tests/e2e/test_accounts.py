@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 from yarl import URL
 
 from services.accounts.admin import ensure_admin
@@ -126,3 +127,38 @@ async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: 
             break
         await asyncio.sleep(0.1)
     assert shown.body["host"] == {"id": host.id, "display_name": "Dr. Verified", "verified": True}
+
+
+async def test_login_failures_from_one_address_are_rate_limited(api: Api, stack: Stack) -> None:
+    """Twenty failures from one client address block it, whatever the account; others log in."""
+    from shared import bus, subjects
+    from shared.contracts.accounts import LoginReply
+    from shared.errors import AppError
+
+    user = await api.signup()
+    assert stack.nats_url
+    nc = await bus.connect(stack.nats_url, "throttle-test")
+    try:
+        # The gateway fills client_address from the connection; here we speak to accounts
+        # directly, as a documentation address, so the shared test client stays unblocked.
+        address = "203.0.113.7"
+        for _ in range(20):
+            with pytest.raises(AppError) as failed:
+                await bus.request(
+                    nc,
+                    subjects.LOGIN,
+                    {"email": random_email(), "password": "nope-nope", "client_address": address},
+                    LoginReply,
+                )
+            assert failed.value.code == "unauthorized"
+        with pytest.raises(AppError) as blocked:
+            await bus.request(
+                nc, subjects.LOGIN, {"email": user.email, "password": PASSWORD, "client_address": address}, LoginReply
+            )
+        assert blocked.value.code == "rate_limited"
+        ok = await bus.request(
+            nc, subjects.LOGIN, {"email": user.email, "password": PASSWORD, "client_address": "203.0.113.8"}, LoginReply
+        )
+        assert ok.token
+    finally:
+        await nc.close()
