@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -188,24 +189,24 @@ class Consumer:
             for msg in msgs:
                 await self._handle(msg)
 
-    async def _handle(self, msg: object) -> None:
-        subject: str = msg.subject  # type: ignore[attr-defined]
+    async def _handle(self, msg: Msg) -> None:
+        subject: str = msg.subject
         try:
-            event = Event.parse(subject, msg.data)  # type: ignore[attr-defined]
+            event = Event.parse(subject, msg.data)
         except Exception:
             log.error("dropping undecodable event on %s", subject)
-            await msg.term()  # type: ignore[attr-defined]
+            await msg.term()
             return
-        token = request_id_var.set((msg.headers or {}).get(REQUEST_ID_HEADER))  # type: ignore[attr-defined]
+        token = request_id_var.set((msg.headers or {}).get(REQUEST_ID_HEADER))
         try:
             applied = await self.handle_event(event)
-            await msg.ack()  # type: ignore[attr-defined]
+            await msg.ack()
             if applied:
                 log.info("event applied", extra={"fields": {"subject": subject, "consumer": self.name}})
         except Exception:
             log.exception("event %s failed on %s; will be redelivered", event.event_id, self.name)
             with contextlib.suppress(Exception):
-                await msg.nak(delay=1.0)  # type: ignore[attr-defined]
+                await msg.nak(delay=1.0)
         finally:
             request_id_var.reset(token)
 

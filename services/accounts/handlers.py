@@ -28,6 +28,7 @@ from shared.contracts.accounts import (
     session_fingerprint,
 )
 from shared.contracts.base import Empty, Ok
+from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add
 from shared.service import Context, ServiceApp
@@ -37,10 +38,10 @@ app = ServiceApp("accounts", migrations="services.accounts.migrations")
 BAD_LOGIN = AppError("unauthorized", "email or password is incorrect")
 
 
-async def _issue_session(ctx: Context, conn: object, user: User) -> LoginReply:
+async def _issue_session(ctx: Context, conn: Connection, user: User) -> LoginReply:
     token, digest = domain.new_token(ctx.settings.secret_key)
     expires = datetime.now(UTC) + timedelta(hours=ctx.settings.session_ttl_hours)
-    await store.insert_session(conn, digest, user.id, expires)  # type: ignore[arg-type]
+    await store.insert_session(conn, digest, user.id, expires)
     return LoginReply(token=token, expires_at=expires, user=user)
 
 
@@ -92,8 +93,8 @@ async def resolve_session(ctx: Context, req: TokenRequest) -> SessionInfo:
     return SessionInfo.model_validate(dict(row))
 
 
-async def _verification(conn: object, user_id: uuid.UUID) -> Verification:
-    row = await store.verification(conn, user_id)  # type: ignore[arg-type]
+async def _verification(conn: Connection, user_id: uuid.UUID) -> Verification:
+    row = await store.verification(conn, user_id)
     if row is None:
         return Verification()
     return Verification(
@@ -101,9 +102,9 @@ async def _verification(conn: object, user_id: uuid.UUID) -> Verification:
     )
 
 
-async def _me(conn: object, user_id: uuid.UUID) -> Me:
-    user = User.model_validate(dict(await store.user_by_id(conn, user_id)))  # type: ignore[arg-type]
-    profile = Profile.model_validate(await store.profile(conn, user_id))  # type: ignore[arg-type]
+async def _me(conn: Connection, user_id: uuid.UUID) -> Me:
+    user = User.model_validate(dict(await store.user_by_id(conn, user_id)))
+    profile = Profile.model_validate(await store.profile(conn, user_id))
     return Me(user=user, profile=profile, verification=await _verification(conn, user_id))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +19,9 @@ from shared.contracts.listings import (
     BookingAccepted,
     BookingAction,
     BookingCancelled,
+    BookingCompleted,
     BookingDeclined,
+    BookingExpired,
     BookingPage,
     BookingRequest,
     BookingRequested,
@@ -54,6 +58,7 @@ from shared.service import Context, RawJson, ServiceApp
 # service's other queries sort nothing an index does not already order, or have no other
 # plan. bench/search.py and tests/integration print and check the plan.
 PG_SETTINGS = {"enable_sort": "off"}
+log = logging.getLogger(__name__)
 app = ServiceApp("listings", migrations="services.listings.migrations", pg_settings=PG_SETTINGS)
 
 LISTING_NOT_FOUND = AppError("not_found", "listing not found")
@@ -457,8 +462,6 @@ async def post_review(ctx: Context, req: ReviewCreate) -> Review:
 
 async def sweep_bookings(pool: asyncpg.Pool) -> int:
     """Expire unanswered requests and complete ended stays; return how many changed."""
-    from shared.contracts.listings import BookingCompleted, BookingExpired
-
     async with pool.acquire() as conn, conn.transaction():
         expired, ended = await store.due_bookings(conn)
         for row in expired:
@@ -472,13 +475,10 @@ async def sweep_bookings(pool: asyncpg.Pool) -> int:
 
 @app.background
 async def expiry_loop(ctx: Context) -> None:
-    import asyncio
-    import logging
-
     while True:
         stop_if_cancelled()
         try:
             await sweep_bookings(ctx.pool)
         except Exception:
-            logging.getLogger(__name__).exception("booking sweep failed")
+            log.exception("booking sweep failed")
         await asyncio.sleep(ctx.settings.expiry_sweep_s)

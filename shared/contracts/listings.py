@@ -128,7 +128,10 @@ class ListingSearch(Contract):
 
     model_config = {"populate_by_name": True}
 
-    _csv = field_validator("amenities", mode="before")(classmethod(lambda cls, v: _split_csv(v)))
+    @field_validator("amenities", mode="before")
+    @classmethod
+    def _amenities_csv(cls, value: object) -> object:
+        return _split_csv(value)
 
     @field_validator("near")
     @classmethod
