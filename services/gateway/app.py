@@ -153,6 +153,13 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
     return actor, token
 
 
+# How the gateway fills a route's internal fields: from the connection or the credentials.
+GATEWAY_FIELDS: dict[str, Callable[[web.Request, str | None], Any]] = {
+    "client_address": lambda request, token: request.remote,
+    "token": lambda request, token: token,
+}
+
+
 def make_handler(route: Route) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
@@ -162,19 +169,15 @@ def make_handler(route: Route) -> Handler:
             dict(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
         )
         for name in route.internal_fields:
-            payload.pop(name, None)
+            payload[name] = GATEWAY_FIELDS[name](request, token)
         for segment, field in route.path_params.items():
             payload[field] = request.match_info[segment]
-        if route.subject == subjects.LOGIN:
-            payload["client_address"] = request.remote
-        if route.subject == subjects.LOGOUT:
-            payload["token"] = token
         settings = app[SETTINGS]
         raw = await bus.request_raw(app[NC], route.subject, payload, actor=actor, timeout=settings.request_timeout_s)
         response = web.Response(body=raw, status=route.status, content_type="application/json")
-        if route.subject in (subjects.LOGIN, subjects.SIGNUP):
+        if route.session == "start":
             set_session_cookies(response, json.loads(raw), settings)
-        elif route.subject == subjects.LOGOUT and token:
+        elif route.session == "end" and token:
             app[SESSIONS].evict(session_fingerprint(token))
             response.del_cookie(auth.SESSION_COOKIE, path="/")
             response.del_cookie(auth.CSRF_COOKIE, path="/")

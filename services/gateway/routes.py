@@ -17,6 +17,9 @@ from shared.contracts import listings as lst
 from shared.contracts.base import Empty, Ok
 
 Auth = Literal["public", "optional", "user"]
+# What a route does to the browser session: "start" sets the cookies from the reply's
+# token, "end" revokes the caller's session and clears them.
+Session = Literal["start", "end"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,10 @@ class Route:
     tag: str = ""
     status: int = 200
     path_params: dict[str, str] = field(default_factory=dict)
-    # Request fields the gateway fills in itself; hidden from the documented body.
+    # Request fields the gateway fills in itself (see app.GATEWAY_FIELDS); hidden from
+    # the documented body, and whatever a client sends for them is replaced.
     internal_fields: tuple[str, ...] = ()
+    session: Session | None = None
 
 
 A, L, B, H, ADM = "auth", "listings", "bookings", "hospitals", "operators"
@@ -51,6 +56,7 @@ ROUTES: list[Route] = [
         "Create an account (student or professional) and start a session",
         A,
         201,
+        session="start",
     ),
     Route(
         "POST",
@@ -62,6 +68,7 @@ ROUTES: list[Route] = [
         "Log in: returns a bearer token and sets an HttpOnly session cookie",
         A,
         internal_fields=("client_address",),
+        session="start",
     ),
     Route(
         "POST",
@@ -73,6 +80,7 @@ ROUTES: list[Route] = [
         "Revoke the current session at once",
         A,
         internal_fields=("token",),
+        session="end",
     ),
     Route("GET", "/me", subjects.GET_ME, Empty, acc.Me, "user", "Your account and profile", A),
     Route(
