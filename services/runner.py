@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -141,6 +142,17 @@ class Stack:
     def start_all(self) -> None:
         for name in PROCESSES:
             self.start(name)
+
+    @contextlib.contextmanager
+    def running(self, timeout: float = 90) -> Iterator[Stack]:
+        """Start infrastructure and every process, wait until healthy, stop on exit."""
+        try:
+            self.start_infra()
+            self.start_all()
+            self.wait_healthy(timeout=timeout)
+            yield self
+        finally:
+            self.stop()
 
     def wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

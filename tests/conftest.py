@@ -98,6 +98,11 @@ async def fresh_db(infra: Infra) -> AsyncIterator[str]:
         await admin.close()
 
 
+# Services log warnings only, and one client address runs every test: no per-address
+# rate limit (a test of its own covers it).
+TEST_ENV = {"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"}
+
+
 @pytest.fixture(scope="session")
 def stack(infra: Infra) -> Iterator[Stack]:
     """The whole system, each service its own process, sharing the session's servers."""
@@ -105,17 +110,10 @@ def stack(infra: Infra) -> Iterator[Stack]:
         infra.data_dir / "stack",
         database_url=infra.create_database("e2e"),
         nats_url=infra.nats_url,
-        # One client address runs every test: no per-address rate limit here (a test of
-        # its own covers it).
-        extra_env={"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"},
+        extra_env=TEST_ENV,
     )
-    system.start_infra()
-    system.start_all()
-    try:
-        system.wait_healthy(timeout=90)
+    with system.running():
         yield system
-    finally:
-        system.stop()
 
 
 @pytest.fixture

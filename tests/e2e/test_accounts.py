@@ -11,7 +11,11 @@ from yarl import URL
 from services.accounts.admin import ensure_admin
 from services.demo import ADMIN
 from services.runner import Stack
+from shared import bus, subjects
+from shared.contracts.accounts import LoginReply
+from shared.errors import AppError
 from tests.api import PASSWORD, Api, User, random_email
+from tests.e2e.helpers import create_listing
 
 
 async def test_emails_are_case_insensitive_and_unique(api: Api) -> None:
@@ -102,8 +106,6 @@ async def test_profile_validation_and_public_profile(api: Api) -> None:
 
 async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: Stack) -> None:
     """An NPI checked by its digit, verified by an admin, shows as a badge on profile and listings."""
-    from tests.e2e.helpers import create_listing
-
     host = await api.signup("professional", "Dr. Verified")
     student = await api.signup("student")
     assert (await api.call("POST", "/me/verification", student, json={"npi": "1234567893"})).status == 403
@@ -131,10 +133,6 @@ async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: 
 
 async def test_login_failures_from_one_address_are_rate_limited(api: Api, stack: Stack) -> None:
     """Twenty failures from one client address block it, whatever the account; others log in."""
-    from shared import bus, subjects
-    from shared.contracts.accounts import LoginReply
-    from shared.errors import AppError
-
     user = await api.signup()
     assert stack.nats_url
     nc = await bus.connect(stack.nats_url, "throttle-test")

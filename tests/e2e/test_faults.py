@@ -12,7 +12,7 @@ import pytest
 from services.runner import Stack
 from shared.embedded import start_nats
 from tests.api import Api, User
-from tests.conftest import Infra
+from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, listing_body, request_stay
 
 
@@ -73,18 +73,9 @@ async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api,
 def own_nats_stack(infra: Infra) -> Iterator[Stack]:
     """A second system with a NATS server of its own, so restarting it spares the others."""
     url = infra.create_database("fault")
-    system = Stack(
-        infra.data_dir / url.rsplit("/", 1)[1],
-        database_url=url,
-        extra_env={"WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"},
-    )
-    system.start_infra()
-    system.start_all()
-    try:
-        system.wait_healthy(timeout=90)
+    system = Stack(infra.data_dir / url.rsplit("/", 1)[1], database_url=url, extra_env=TEST_ENV)
+    with system.running():
         yield system
-    finally:
-        system.stop()
 
 
 async def test_nats_restart_fails_fast_then_recovers(own_nats_stack: Stack) -> None:

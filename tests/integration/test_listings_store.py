@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
+import orjson
 import pytest
 
 from services.listings import handlers, store
 from services.listings.hospitals import ensure_directory
 from shared.contracts.base import Actor
-from shared.contracts.listings import ListingSearch, ReviewCreate
+from shared.contracts.listings import ListingSearch, ReviewCreate, SearchPage
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.service import Context
@@ -177,10 +178,6 @@ async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> N
 
 async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.Pool) -> None:
     """The hand-serialized search page parses as SearchPage and equals pydantic's own JSON."""
-    import orjson
-
-    from shared.contracts.listings import SearchPage
-
     host, guest = uuid.uuid4(), uuid.uuid4()
     today = date.today()
     await seed_booking(

@@ -17,7 +17,7 @@ from shared import bus
 from shared.contracts.base import Contract, Ok
 from shared.db import create_pool, migrate
 from shared.errors import AppError
-from shared.events import Consumer, OutboxRelay
+from shared.events import Consumer, OutboxRelay, add
 from shared.service import Context, ServiceApp
 from shared.settings import Settings
 from tests.conftest import Infra
@@ -175,8 +175,6 @@ async def test_outbox_delivers_event_committed_before_kill_9(fresh_db: str, nc: 
 
 async def test_relay_wakes_on_commit(nc: bus.NATS, pool: asyncpg.Pool) -> None:
     """A running relay publishes a committed event at once (NOTIFY), well before its poll."""
-    from shared.events import add
-
     relay = OutboxRelay(pool, nc, poll_s=30)
     task = asyncio.create_task(relay.run())
     try:
