@@ -5,12 +5,17 @@ handler awaits Postgres would serve one request at a time. The runner's callback
 acquires a slot of a bounded semaphore and spawns a task, so up to
 ``handler_concurrency`` requests are in flight per process; when all slots are taken the
 callback waits, which pushes back on the subscription instead of queueing without bound.
+
+For the same reason micro's own statistics time only the spawn, so the runner counts each
+endpoint's requests, error replies, time from receipt to reply and requests in flight
+itself, and ``$SRV.STATS`` reports those (through ``shared.micro_shim``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import faulthandler
 import json
 import logging
@@ -23,9 +28,8 @@ from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
-from nats.micro import add_service
 from nats.micro.request import Request
-from nats.micro.service import Service
+from nats.micro.service import EndpointStats, Service, ServiceConfig
 from pydantic import BaseModel, ValidationError
 
 from shared.bus import ROLE_HEADER, USER_HEADER, connect, ensure_stream
@@ -34,6 +38,7 @@ from shared.db import create_pool, migrate
 from shared.errors import AppError, validation_details
 from shared.events import Apply, Consumer, OutboxRelay
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
+from shared.micro_shim import add_reporting_service, drain_endpoints
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -154,12 +159,15 @@ class ServiceApp:
             for hook in self.startup:
                 await hook(base)
             server = _Server(self, base, settings.handler_concurrency)
-            service = await add_service(
+            service = await add_reporting_service(
                 nc,
-                name=self.name,
-                version=self.version,
-                queue_group=self.name,
-                description=f"Wardmate {self.name} service",
+                ServiceConfig(
+                    name=self.name,
+                    version=self.version,
+                    queue_group=self.name,
+                    description=f"Wardmate {self.name} service",
+                ),
+                server.report,
             )
             for ep in self.endpoints:
                 await service.add_endpoint(
@@ -189,17 +197,62 @@ class ServiceApp:
                 log.info("service stopped")
 
 
+@dataclass
+class _EndpointCounts:
+    """One endpoint's requests as the runner sees them: from receipt to reply."""
+
+    requests: int = 0
+    finished: int = 0
+    errors: int = 0
+    processing_ns: int = 0
+    last_error: str | None = None
+
+    def finish(self, received_ns: int) -> None:
+        self.finished += 1
+        self.processing_ns += time.perf_counter_ns() - received_ns
+
+    def fail(self, err: AppError) -> None:
+        self.errors += 1
+        # Shaped like micro's own last_error for a ServiceError: "code:description".
+        self.last_error = f"{err.status}:{err.message}"
+
+    def report(self, micro: EndpointStats) -> EndpointStats:
+        """``micro``'s entry for this endpoint with the runner's numbers (nanoseconds, like micro)."""
+        return dataclasses.replace(
+            micro,
+            num_requests=self.requests,
+            num_errors=self.errors,
+            processing_time=self.processing_ns,
+            # Over finished requests only: one still running has no time yet.
+            average_processing_time=self.processing_ns // self.finished if self.finished else 0,
+            last_error=self.last_error,
+            data={"in_flight": self.requests - self.finished},
+        )
+
+
 class _Server:
     def __init__(self, app: ServiceApp, base: Context, concurrency: int) -> None:
         self.app = app
         self.base = base
         self.slots = asyncio.Semaphore(concurrency)
         self.inflight: set[asyncio.Task[None]] = set()
+        self.counts: dict[str, _EndpointCounts] = {}
 
     def callback(self, ep: Endpoint) -> Callable[[Request], Awaitable[None]]:
+        counts = self.counts.setdefault(ep.subject, _EndpointCounts())
+
         async def on_request(req: Request) -> None:
-            await self.slots.acquire()
-            task = asyncio.create_task(self.serve(ep, req))
+            # The clock starts before the wait for a slot: the caller waits for it too.
+            received_ns = time.perf_counter_ns()
+            counts.requests += 1
+            try:
+                await self.slots.acquire()
+            except BaseException:
+                # Cancelled with its subscription before a slot freed: never served, and
+                # it must not stay in flight forever.
+                counts.finish(received_ns)
+                raise
+            task = asyncio.create_task(self.serve(ep, req, counts, received_ns))
             self.inflight.add(task)
             task.add_done_callback(self._done)
 
@@ -209,29 +262,28 @@ class _Server:
         self.inflight.discard(task)
         self.slots.release()
 
+    def report(self, micro: EndpointStats) -> EndpointStats:
+        """The runner's statistics for the endpoint micro describes in ``micro``."""
+        counts = self.counts.get(micro.subject)
+        return micro if counts is None else counts.report(micro)
+
     async def stop_accepting(self, service: Service) -> None:
         """Unsubscribe the endpoints but hand every message already received to a task.
 
         A plain unsubscribe would drop requests sitting in nats-py's pending queue; their
         callers would time out although a replica was there to serve them.
         """
-        # nats.micro keeps endpoint subscriptions private; drain them where we can see them.
-        for endpoint in getattr(service, "_endpoints", []):
-            sub = getattr(endpoint, "_subscription", None)
-            if sub is not None:
-                with contextlib.suppress(Exception):
-                    await sub.drain()
+        await drain_endpoints(service)
 
     async def drain(self) -> None:
         """Let requests already accepted finish, so a stopping replica drops none."""
         if self.inflight:
             await asyncio.wait(self.inflight, timeout=10)
 
-    async def serve(self, ep: Endpoint, req: Request) -> None:
+    async def serve(self, ep: Endpoint, req: Request, counts: _EndpointCounts, received_ns: int) -> None:
         headers = req.headers or {}
         rid = headers.get(REQUEST_ID_HEADER) or new_request_id()
         token = request_id_var.set(rid)
-        started = time.perf_counter()
         outcome = "ok"
         try:
             actor = None
@@ -249,19 +301,23 @@ class _Server:
                 await req.respond(reply.model_dump_json().encode() if reply is not None else b"{}")
         except AppError as err:
             outcome = err.code
+            counts.fail(err)
             await self._respond_error(req, err)
         except Exception:
             outcome = "internal"
             log.exception("unhandled error in %s", ep.subject)
-            await self._respond_error(req, AppError("internal", "internal error"))
+            internal = AppError("internal", "internal error")
+            counts.fail(internal)
+            await self._respond_error(req, internal)
         finally:
+            counts.finish(received_ns)
             log.info(
                 "request",
                 extra={
                     "fields": {
                         "subject": ep.subject,
                         "outcome": outcome,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "ms": round((time.perf_counter_ns() - received_ns) / 1e6, 2),
                     }
                 },
             )
