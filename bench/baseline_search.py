@@ -24,7 +24,7 @@ import orjson
 import uvloop
 from aiohttp import web
 
-from services.listings.handlers import PG_SETTINGS
+from services.listings.app import PG_SETTINGS
 from services.listings.hospitals import lookup
 from services.listings.store import search_query
 from shared.contracts.listings import ListingSearch

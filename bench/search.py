@@ -247,7 +247,7 @@ def scans_listings_sequentially(plan: str) -> bool:
 
 
 async def explain(dsn: str, window: tuple[date, date]) -> dict:
-    from services.listings.handlers import PG_SETTINGS
+    from services.listings.app import PG_SETTINGS
 
     # The session settings the listings service's connections run with.
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "listings,public", **PG_SETTINGS})

@@ -7,10 +7,14 @@ at once apply each file exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import zlib
+from collections.abc import Awaitable, Callable
 from importlib import resources
+from typing import TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -18,6 +22,8 @@ from asyncpg.pool import PoolConnectionProxy
 from shared.errors import AppError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Pool = asyncpg.Pool
 # What store functions take: a plain connection, or one acquired from a pool.
@@ -117,3 +123,26 @@ def translate(exc: asyncpg.PostgresError, messages: dict[str, str] | None = None
     if isinstance(exc, asyncpg.CheckViolationError | asyncpg.ForeignKeyViolationError):
         return AppError("validation", messages.get(constraint, "violates a constraint"), {"constraint": constraint})
     raise exc
+
+
+# SQLSTATE class 40: Postgres aborted the transaction to break a deadlock (40P01) or a
+# serialization conflict (40001). Nothing it did is left, so running it again is safe.
+RETRYABLE = asyncpg.TransactionRollbackError
+RETRY_ATTEMPTS = 4
+
+
+async def retry_aborted(work: Callable[[], Awaitable[T]], *, attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run ``work`` (one request: its transactions and its reply) again, with jittered
+    back-off, when Postgres aborted its transaction; then answer ``unavailable`` (503)."""
+    for attempt in range(attempts):
+        try:
+            return await work()
+        except RETRYABLE as exc:
+            log.warning(
+                "transaction aborted, %s",
+                "retrying" if attempt + 1 < attempts else "giving up",
+                extra={"fields": {"sqlstate": exc.sqlstate, "attempt": attempt + 1}},
+            )
+            if attempt + 1 < attempts:
+                await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+    raise AppError("unavailable", "the service is busy; try again", {"retry_after_s": 1})

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.bus import ROLE_HEADER, USER_HEADER, connect, ensure_stream
 from shared.contracts.base import Actor
-from shared.db import create_pool, migrate
+from shared.db import create_pool, migrate, retry_aborted
 from shared.errors import AppError, validation_details
 from shared.events import Apply, Consumer, OutboxRelay
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
@@ -294,7 +294,7 @@ class _Server:
                 body = ep.model.model_validate_json(req.data or b"{}")
             except ValidationError as exc:
                 raise AppError("validation", "invalid request", validation_details(exc.errors())) from None
-            reply = await ep.handler(ctx, body)
+            reply = await retry_aborted(lambda: ep.handler(ctx, body))
             if isinstance(reply, RawJson):
                 await req.respond(reply.body)
             else:

@@ -20,6 +20,7 @@ from shared.contracts.accounts import (
     SignupRequest,
     TokenRequest,
     User,
+    UserData,
     UserIdRequest,
     UserRegistered,
     UserVerified,
@@ -51,7 +52,7 @@ async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await store.insert_user(conn, uuid.uuid4(), req.email, password_hash, req.display_name, req.role)
         user = User.model_validate(dict(row))
-        await add(conn, UserRegistered(user_id=user.id, role=user.role, display_name=user.display_name))
+        await add(conn, UserRegistered(user=await _snapshot(conn, user.id)))
         return await _issue_session(ctx, conn, user)
 
 
@@ -93,6 +94,19 @@ async def resolve_session(ctx: Context, req: TokenRequest) -> SessionInfo:
     return SessionInfo.model_validate(dict(row))
 
 
+async def _snapshot(conn: Connection, user_id: uuid.UUID) -> UserData:
+    row = await store.snapshot(conn, user_id)
+    profile = Profile.model_validate(row["profile"])
+    return UserData(
+        user_id=row["id"],
+        version=row["version"],
+        role=row["role"],
+        display_name=row["display_name"],
+        verified=row["verified"],
+        **profile.model_dump(),
+    )
+
+
 async def _verification(conn: Connection, user_id: uuid.UUID) -> Verification:
     row = await store.verification(conn, user_id)
     if row is None:
@@ -123,12 +137,7 @@ async def update_profile(ctx: Context, req: ProfileFields) -> Me:
         merged = domain.merge_profile(await store.profile(conn, actor.user_id), req, user["role"])
         await store.save_profile(conn, actor.user_id, merged, req.display_name)
         me = await _me(conn, actor.user_id)
-        await add(
-            conn,
-            ProfileUpdated(
-                user_id=actor.user_id, display_name=me.user.display_name, role=me.user.role, profile=me.profile
-            ),
-        )
+        await add(conn, ProfileUpdated(user=await _snapshot(conn, actor.user_id)))
         return me
 
 
@@ -154,7 +163,7 @@ async def verify_user(ctx: Context, req: UserIdRequest) -> Verification:
             if current.status == "verified":
                 raise AppError("conflict", "this user is already verified")
             raise AppError("conflict", "this user has not submitted credentials")
-        await add(conn, UserVerified(user_id=req.user_id))
+        await add(conn, UserVerified(user=await _snapshot(conn, req.user_id)))
         return await _verification(conn, req.user_id)
 
 

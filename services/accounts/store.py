@@ -102,10 +102,32 @@ async def profile(conn: Connection | asyncpg.Pool, user_id: uuid.UUID) -> dict[s
     return dict(data or {})
 
 
+async def touch_user(conn: Connection, user_id: uuid.UUID, display_name: str | None = None) -> None:
+    """Update the aggregate's root row, so the database bumps its version: every change to
+    a profile or a verification goes through here in the change's transaction."""
+    await conn.execute(
+        "UPDATE users SET display_name = coalesce($2, display_name), updated_at = now() WHERE id = $1",
+        user_id,
+        display_name,
+    )
+
+
 async def save_profile(conn: Connection, user_id: uuid.UUID, data: dict[str, Any], display_name: str | None) -> None:
     await conn.execute("UPDATE profiles SET data = $2, updated_at = now() WHERE user_id = $1", user_id, data)
-    if display_name is not None:
-        await conn.execute("UPDATE users SET display_name = $2 WHERE id = $1", user_id, display_name)
+    await touch_user(conn, user_id, display_name)
+
+
+async def snapshot(conn: Connection, user_id: uuid.UUID) -> asyncpg.Record:
+    """What events carry of a user: role, name, badge, version and the profile data."""
+    row = await conn.fetchrow(
+        "SELECT u.id, u.role, u.display_name, u.version, p.data AS profile,"
+        " coalesce(v.status = 'verified', false) AS verified"
+        " FROM users u JOIN profiles p ON p.user_id = u.id LEFT JOIN verifications v ON v.user_id = u.id"
+        " WHERE u.id = $1",
+        user_id,
+    )
+    assert row is not None
+    return row
 
 
 async def verification(conn: Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record | None:
@@ -141,4 +163,7 @@ async def mark_verified(conn: Connection, user_id: uuid.UUID, admin_id: uuid.UUI
         user_id,
         admin_id,
     )
-    return bool(result.endswith("1"))
+    if not result.endswith("1"):
+        return False
+    await touch_user(conn, user_id)
+    return True

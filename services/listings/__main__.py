@@ -1,7 +1,7 @@
 """Run the listings service: ``python -m services.listings``."""
 
-from services.listings import consumers  # noqa: F401  (registers the event consumers)
-from services.listings.handlers import app
+from services.listings import consumers, handlers  # noqa: F401  (register endpoints and consumers)
+from services.listings.app import app
 from services.listings.hospitals import ensure_directory
 from shared.service import Context, main
 

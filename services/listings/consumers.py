@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.listings import store
-from services.listings.handlers import app
+from services.listings.app import app
 from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
 from shared.contracts.base import Event
 from shared.db import Connection
@@ -11,7 +11,7 @@ from shared.db import Connection
 
 @app.consumer("hosts", UserRegistered.subject, ProfileUpdated.subject, UserVerified.subject)
 async def project_hosts(conn: Connection, event: Event) -> None:
-    if isinstance(event, UserRegistered | ProfileUpdated):
-        await store.upsert_host(conn, event.user_id, display_name=event.display_name)
-    elif isinstance(event, UserVerified):
-        await store.upsert_host(conn, event.user_id, verified=True)
+    """Every user event carries the whole user snapshot; an older one changes nothing."""
+    assert isinstance(event, UserRegistered | ProfileUpdated | UserVerified)
+    user = event.user
+    await store.project_host(conn, user.user_id, user.display_name, user.verified, user.version)

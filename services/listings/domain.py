@@ -6,11 +6,26 @@ import functools
 import hashlib
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from shared.contracts.base import Actor
+from shared.contracts.base import Actor, Event
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingData,
+    BookingDeclined,
+    BookingExpired,
+    BookingStatus,
+    ListingArchived,
+    ListingData,
+    ListingPublished,
+    ListingStatus,
+    ListingUpdated,
+)
 from shared.errors import AppError
 
 # An approximate location is the exact one moved by up to this distance in a direction
@@ -88,8 +103,16 @@ def party(booking: BookingView, actor: Actor) -> str:
     raise AppError("not_found", "booking not found")
 
 
-def check_transition(booking: BookingView, actor: Actor, action: str, now: datetime) -> str:
-    """The status ``action`` leads to, or the error saying why this caller may not do it."""
+@dataclass(frozen=True)
+class Transition:
+    """A booking's next status and the event it causes, built from the stored result."""
+
+    status: BookingStatus
+    event: Callable[[BookingData], Event]
+
+
+def decide(booking: BookingView, actor: Actor, action: str, now: datetime) -> Transition:
+    """What ``action`` by ``actor`` does to a booking, or the error saying why they may not."""
     who = party(booking, actor)
     if action in ("accept", "decline"):
         if who != "host":
@@ -97,14 +120,34 @@ def check_transition(booking: BookingView, actor: Actor, action: str, now: datet
         if booking.status != "requested" or booking.expires_at <= now:
             state = "expired" if booking.status == "requested" else booking.status
             raise AppError("conflict", f"the booking is {state}, it can no longer be {action}ed")
-        return "accepted" if action == "accept" else "declined"
+        if action == "accept":
+            return Transition("accepted", lambda b: BookingAccepted(booking=b))
+        return Transition("declined", lambda b: BookingDeclined(booking=b))
     if action == "cancel":
         if booking.status not in ("requested", "accepted"):
             raise AppError("conflict", f"the booking is {booking.status}, it cannot be cancelled")
         if booking.status == "accepted" and booking.check_out <= now.date():
             raise AppError("conflict", "the stay is over, it cannot be cancelled")
-        return "cancelled"
+        return Transition("cancelled", lambda b: BookingCancelled(booking=b, cancelled_by=actor.user_id))
     raise AppError("validation", f"unknown action {action}")
+
+
+# What the sweeper does to a request nobody answered in time, and to a stay that ended.
+EXPIRE = Transition("expired", lambda b: BookingExpired(booking=b))
+COMPLETE = Transition("completed", lambda b: BookingCompleted(booking=b))
+
+
+def listing_event(before: ListingStatus | None, after: ListingData, changed: bool) -> Event | None:
+    """The event a listing's change causes (``before`` is None for a new listing):
+    published when it becomes active (created active, or a draft published), archived,
+    updated while public (including back to draft), or none (a draft nobody has seen)."""
+    if after.status == "active" and before != "active":
+        return ListingPublished(listing=after)
+    if after.status == "archived" and before != "archived":
+        return ListingArchived(listing=after)
+    if before == "active" and changed:
+        return ListingUpdated(listing=after)
+    return None
 
 
 def review_roles(booking: BookingView, actor: Actor) -> tuple[str, uuid.UUID]:

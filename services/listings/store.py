@@ -17,7 +17,7 @@ DB = Connection | asyncpg.Pool
 LISTING_COLUMNS = """
     l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
     l.monthly_rent, l.amenities, l.house_rules, l.available_from, l.available_to,
-    l.min_stay_nights, l.status, l.review_sum, l.review_count, l.created_at, l.updated_at,
+    l.min_stay_nights, l.status, l.review_sum, l.review_count, l.created_at, l.updated_at, l.version,
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
@@ -134,14 +134,23 @@ UPDATABLE = (
 
 
 async def update_listing(conn: Connection, listing_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    """One UPDATE per change, so the database bumps the listing's version once."""
     cols = [c for c in UPDATABLE if c in changes]
     if not cols:
         return
-    sets = [f"{c} = ${i + 2}" for i, c in enumerate(cols)]
+    params = {c: f"${i + 2}" for i, c in enumerate(cols)}
+    sets = [f"{c} = {p}" for c, p in params.items()]
+    if "latitude" in params or "longitude" in params:
+        sets.append(
+            f"position = ll_to_earth({params.get('latitude', 'latitude')}, {params.get('longitude', 'longitude')})"
+        )
     sets.append("updated_at = now()")
     await conn.execute(f"UPDATE listings SET {', '.join(sets)} WHERE id = $1", listing_id, *[changes[c] for c in cols])
-    if "latitude" in changes or "longitude" in changes:
-        await conn.execute("UPDATE listings SET position = ll_to_earth(latitude, longitude) WHERE id = $1", listing_id)
+
+
+async def lock_listing(conn: Connection, listing_id: uuid.UUID) -> None:
+    """Hold the listing's row lock until the transaction ends (see bookings' transitions)."""
+    await conn.execute("SELECT 1 FROM listings WHERE id = $1 FOR UPDATE", listing_id)
 
 
 async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
@@ -255,17 +264,18 @@ async def search_listings(
     return await db.fetch(sql, *args)
 
 
-async def upsert_host(
-    conn: Connection, user_id: uuid.UUID, display_name: str | None = None, verified: bool | None = None
-) -> None:
-    await conn.execute(
-        "INSERT INTO hosts(user_id, display_name, verified) VALUES ($1, $2, coalesce($3, false))"
-        " ON CONFLICT (user_id) DO UPDATE SET display_name = coalesce($2, hosts.display_name),"
-        " verified = coalesce($3, hosts.verified)",
+async def project_host(conn: Connection, user_id: uuid.UUID, display_name: str, verified: bool, version: int) -> bool:
+    """Hold the host's snapshot if it is newer than ours; False when it was not."""
+    result = await conn.execute(
+        "INSERT INTO hosts(user_id, display_name, verified, version) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (user_id) DO UPDATE SET display_name = $2, verified = $3, version = $4"
+        " WHERE hosts.version < $4",
         user_id,
         display_name,
         verified,
+        version,
     )
+    return bool(result.endswith(" 1"))
 
 
 # --- bookings -------------------------------------------------------------------------
@@ -273,7 +283,7 @@ async def upsert_host(
 BOOKING_COLUMNS = """
     b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
-    b.hospital_id, b.created_at, b.expires_at, b.decided_at
+    b.hospital_id, b.created_at, b.expires_at, b.decided_at, b.version
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 

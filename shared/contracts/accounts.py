@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal
 import pycountry
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from shared.contracts.base import Contract, Event, Reply
+from shared.contracts.base import Contract, Event, EventData, Reply
 
 Role = Literal["student", "professional", "admin"]
 SignupRole = Literal["student", "professional"]
@@ -220,21 +220,37 @@ class SessionInfo(Reply):
 # --- events ---------------------------------------------------------------------------
 
 
-class UserRegistered(Event):
-    subject: ClassVar[str] = "events.accounts.user.registered"
+class UserData(EventData):
+    """A user as consumers see them after a change: public profile, role, badge; no email."""
+
     user_id: uuid.UUID
     role: Role
     display_name: str
+    verified: bool = False
+    bio: str | None = None
+    medical_school: str | None = None
+    school_country: str | None = None
+    graduation_year: int | None = None
+    languages: list[str] = []
+    specialties: list[str] = []
+    hobbies: list[str] = []
+    organizations: list[str] = []
+    profession: str | None = None
+    hospital_ids: list[str] = []
+    open_to_mentoring: bool = False
+    mentoring_capacity: int = 0
+
+
+class UserRegistered(Event):
+    subject: ClassVar[str] = "events.accounts.user.registered"
+    user: UserData
 
 
 class ProfileUpdated(Event):
     subject: ClassVar[str] = "events.accounts.profile.updated"
-    user_id: uuid.UUID
-    display_name: str
-    role: Role
-    profile: Profile
+    user: UserData
 
 
 class UserVerified(Event):
     subject: ClassVar[str] = "events.accounts.user.verified"
-    user_id: uuid.UUID
+    user: UserData

@@ -42,6 +42,17 @@ class Page(Reply):
     next_cursor: str | None = None
 
 
+class EventData(BaseModel):
+    """A snapshot of an aggregate carried by its events: what consumers need, never a
+    reply shaped for one viewer. ``version`` is the aggregate's version, incremented by
+    the database on every change, so a projection applies a snapshot only when it is
+    newer than the one it holds (a redelivered or reordered event changes nothing)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: int = Field(ge=1)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

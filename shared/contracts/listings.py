@@ -6,9 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.contracts.base import Contract, Event, Page, Reply
+from shared.contracts.base import Contract, Event, EventData, Page, Reply
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
@@ -320,31 +320,59 @@ class Review(Reply):
 
 
 # --- events ---------------------------------------------------------------------------
+# Consumers (matching's projections, messaging's notifications) get snapshots of the
+# aggregate after the change, with its version: exact positions and ids, nothing shaped
+# for one viewer (the approximate location and the address are REST concerns).
+
+
+class ListingData(EventData):
+    listing_id: uuid.UUID
+    host_id: uuid.UUID
+    title: str
+    room_type: RoomType
+    latitude: float
+    longitude: float
+    monthly_rent: int
+    amenities: list[str]
+    available_from: date
+    available_to: date
+    min_stay_nights: int
+    status: ListingStatus
+    review_average: float | None = None
+    review_count: int = 0
 
 
 class ListingPublished(Event):
+    """A listing became active (created active, or a draft published)."""
+
     subject: ClassVar[str] = "events.listings.listing.published"
-    listing: Listing
+    listing: ListingData
 
 
 class ListingUpdated(Event):
     subject: ClassVar[str] = "events.listings.listing.updated"
-    listing: Listing
+    listing: ListingData
 
 
 class ListingArchived(Event):
     subject: ClassVar[str] = "events.listings.listing.archived"
-    listing_id: uuid.UUID
-    host_id: uuid.UUID
+    listing: ListingData
 
 
-class _BookingEvent(Event):
+class BookingData(EventData):
     booking_id: uuid.UUID
     listing_id: uuid.UUID
     guest_id: uuid.UUID
     host_id: uuid.UUID
     check_in: date
     check_out: date
+    status: BookingStatus
+    total_cents: int
+    hospital_id: str | None = None
+
+
+class _BookingEvent(Event):
+    booking: BookingData
 
 
 class BookingRequested(_BookingEvent):
@@ -373,6 +401,24 @@ class BookingCompleted(_BookingEvent):
     subject: ClassVar[str] = "events.listings.booking.completed"
 
 
+class ReviewData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    review_id: uuid.UUID
+    booking_id: uuid.UUID
+    listing_id: uuid.UUID
+    author_id: uuid.UUID
+    subject_id: uuid.UUID
+    author_role: Literal["guest", "host"]
+    rating: int
+    text: str
+    hospital_name: str | None = None
+    stay_month: str
+
+
 class ReviewPosted(Event):
+    """A review; ``listing`` is the listing after it (a guest's review moves its average)."""
+
     subject: ClassVar[str] = "events.listings.review.posted"
-    review: Review
+    review: ReviewData
+    listing: ListingData

@@ -11,7 +11,9 @@ import asyncpg
 import orjson
 import pytest
 
-from services.listings import handlers, store
+from services.listings import store
+from services.listings.app import PG_SETTINGS
+from services.listings.handlers import bookings, listings, reviews
 from services.listings.hospitals import ensure_directory
 from shared.contracts.base import Actor
 from shared.contracts.listings import ListingSearch, ReviewCreate, SearchPage
@@ -24,7 +26,7 @@ from shared.settings import Settings
 @pytest.fixture
 async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
     await migrate(fresh_db, "listings", "services.listings.migrations")
-    p = await create_pool(fresh_db, "listings", size=5, server_settings=handlers.PG_SETTINGS)
+    p = await create_pool(fresh_db, "listings", size=5, server_settings=PG_SETTINGS)
     await ensure_directory(p)
     yield p
     await p.close()
@@ -94,12 +96,12 @@ async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.
     ongoing = await seed_booking(
         pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "accepted", past
     )
-    assert await handlers.sweep_bookings(pool) == 2
+    assert await bookings.sweep_bookings(pool) == 2
     statuses = {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM bookings")}
     assert statuses == {stale: "expired", fresh: "requested", ended: "completed", ongoing: "accepted"}
     subjects = sorted(r["subject"] for r in await pool.fetch("SELECT subject FROM outbox"))
     assert subjects[-2:] == ["events.listings.booking.completed", "events.listings.booking.expired"]
-    assert await handlers.sweep_bookings(pool) == 0
+    assert await bookings.sweep_bookings(pool) == 0
 
 
 async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) -> None:
@@ -109,22 +111,22 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
     start = today - timedelta(days=20)
     booking = await seed_booking(pool, host, guest, start, today + timedelta(days=3), "accepted", datetime.now(UTC))
     with pytest.raises(AppError) as early:
-        await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=5, text="Great"))
+        await reviews.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=5, text="Great"))
     assert early.value.code == "conflict"
     await pool.execute("UPDATE bookings SET status = 'completed' WHERE id = $1", booking)
 
-    review = await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=4, text="Lovely"))
+    review = await reviews.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=4, text="Lovely"))
     assert review.author_role == "guest" and review.subject_id == host
     assert review.hospital_name == "THE JOHNS HOPKINS HOSPITAL" and review.stay_month == start.strftime("%Y-%m")
-    back = await handlers.post_review(
+    back = await reviews.post_review(
         ctx(pool, host, "professional"), ReviewCreate(booking_id=booking, rating=5, text="Tidy guest")
     )
     assert back.author_role == "host" and back.subject_id == guest
     with pytest.raises(AppError) as twice:
-        await handlers.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=1, text="again"))
+        await reviews.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=1, text="again"))
     assert twice.value.code == "conflict"
     with pytest.raises(AppError) as other:
-        await handlers.post_review(ctx(pool, stranger), ReviewCreate(booking_id=booking, rating=1, text="hm"))
+        await reviews.post_review(ctx(pool, stranger), ReviewCreate(booking_id=booking, rating=1, text="hm"))
     assert other.value.code == "not_found"
     listing = await pool.fetchrow(
         "SELECT review_sum, review_count FROM listings l JOIN bookings b ON b.listing_id = l.id WHERE b.id = $1",
@@ -186,7 +188,7 @@ async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.
     req = ListingSearch.model_validate(
         {"near": "39.3,-76.6", "from": str(today + timedelta(days=20)), "to": str(today + timedelta(days=30))}
     )
-    raw = await handlers.search_listings(ctx(pool, None), req)
+    raw = await listings.search_listings(ctx(pool, None), req)
     page = SearchPage.model_validate_json(raw.body)
     assert len(page.items) == 1 and page.items[0].distance_km == 0.0 and page.items[0].stay_total == 328.8
     assert page.items[0].location.approximate and page.items[0].location.address is None

@@ -10,6 +10,18 @@ import pytest
 
 from services.listings import domain
 from shared.contracts.base import Actor
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingData,
+    BookingDeclined,
+    BookingExpired,
+    ListingArchived,
+    ListingData,
+    ListingPublished,
+    ListingUpdated,
+)
 from shared.errors import AppError
 
 HOST, GUEST, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -54,34 +66,103 @@ def test_approximate_point_is_stable_near_and_not_exact() -> None:
     assert 100 < math.hypot(dx, dy) < domain.APPROX_OFFSET_M + 120  # moved, but not far
 
 
+def status(view: domain.BookingView, who: uuid.UUID, action: str) -> str:
+    return domain.decide(view, actor(who), action, NOW).status
+
+
+def snapshot(status: str, version: int = 2) -> BookingData:
+    return BookingData(
+        booking_id=uuid.uuid4(),
+        version=version,
+        listing_id=uuid.uuid4(),
+        guest_id=GUEST,
+        host_id=HOST,
+        check_in=date(2026, 12, 1),
+        check_out=date(2026, 12, 29),
+        status=status,
+        total_cents=100_800,
+    )
+
+
 def test_only_the_host_accepts_or_declines() -> None:
-    assert domain.check_transition(booking(), actor(HOST), "accept", NOW) == "accepted"
-    assert domain.check_transition(booking(), actor(HOST), "decline", NOW) == "declined"
+    assert status(booking(), HOST, "accept") == "accepted"
+    assert status(booking(), HOST, "decline") == "declined"
     with pytest.raises(AppError) as err:
-        domain.check_transition(booking(), actor(GUEST), "accept", NOW)
+        domain.decide(booking(), actor(GUEST), "accept", NOW)
     assert err.value.code == "forbidden"
     with pytest.raises(AppError) as err:
-        domain.check_transition(booking(), actor(OTHER), "accept", NOW)
+        domain.decide(booking(), actor(OTHER), "accept", NOW)
     assert err.value.code == "not_found"
+
+
+def test_each_transition_causes_its_event() -> None:
+    """The domain decides the event with the status: the handler only stores and adds it."""
+    cases = [
+        ("accept", HOST, booking(), BookingAccepted),
+        ("decline", HOST, booking(), BookingDeclined),
+        ("cancel", GUEST, booking("accepted"), BookingCancelled),
+    ]
+    for action, who, view, event_type in cases:
+        transition = domain.decide(view, actor(who), action, NOW)
+        stored = snapshot(transition.status)
+        event = transition.event(stored)
+        assert type(event) is event_type and event.booking == stored
+    cancelled = domain.decide(booking(), actor(HOST), "cancel", NOW).event(snapshot("cancelled"))
+    assert isinstance(cancelled, BookingCancelled) and cancelled.cancelled_by == HOST
+    assert isinstance(domain.EXPIRE.event(snapshot("expired")), BookingExpired)
+    assert isinstance(domain.COMPLETE.event(snapshot("completed")), BookingCompleted)
+
+
+def listing(status: str) -> ListingData:
+    return ListingData(
+        listing_id=uuid.uuid4(),
+        version=3,
+        host_id=HOST,
+        title="Room",
+        room_type="private_room",
+        latitude=39.3,
+        longitude=-76.6,
+        monthly_rent=1000,
+        amenities=[],
+        available_from=date(2026, 12, 1),
+        available_to=date(2027, 6, 1),
+        min_stay_nights=7,
+        status=status,
+    )
+
+
+def test_listing_changes_cause_the_events_consumers_need() -> None:
+    """Published when a listing becomes public, updated while public, archived once; a
+    draft nobody has seen, or a change that changed nothing, says nothing."""
+    event_of = domain.listing_event
+    assert isinstance(event_of(None, listing("active"), True), ListingPublished)
+    assert event_of(None, listing("draft"), True) is None
+    assert isinstance(event_of("draft", listing("active"), True), ListingPublished)
+    assert event_of("draft", listing("draft"), True) is None
+    assert isinstance(event_of("active", listing("active"), True), ListingUpdated)
+    assert isinstance(event_of("active", listing("draft"), True), ListingUpdated)
+    assert event_of("active", listing("active"), False) is None
+    assert isinstance(event_of("active", listing("archived"), True), ListingArchived)
+    assert isinstance(event_of("draft", listing("archived"), True), ListingArchived)
 
 
 def test_expired_or_decided_requests_cannot_be_accepted() -> None:
     with pytest.raises(AppError) as err:
-        domain.check_transition(booking(expires=NOW - timedelta(seconds=1)), actor(HOST), "accept", NOW)
+        domain.decide(booking(expires=NOW - timedelta(seconds=1)), actor(HOST), "accept", NOW)
     assert err.value.code == "conflict" and "expired" in err.value.message
     with pytest.raises(AppError) as err:
-        domain.check_transition(booking("declined"), actor(HOST), "accept", NOW)
+        domain.decide(booking("declined"), actor(HOST), "accept", NOW)
     assert err.value.code == "conflict"
 
 
 def test_either_side_cancels_until_the_stay_ends() -> None:
-    assert domain.check_transition(booking(), actor(GUEST), "cancel", NOW) == "cancelled"
-    assert domain.check_transition(booking("accepted"), actor(HOST), "cancel", NOW) == "cancelled"
+    assert status(booking(), GUEST, "cancel") == "cancelled"
+    assert status(booking("accepted"), HOST, "cancel") == "cancelled"
     ended = booking("accepted", check_in=date(2026, 10, 1), check_out=date(2026, 10, 20))
     with pytest.raises(AppError):
-        domain.check_transition(ended, actor(GUEST), "cancel", NOW)
+        domain.decide(ended, actor(GUEST), "cancel", NOW)
     with pytest.raises(AppError):
-        domain.check_transition(booking("cancelled"), actor(GUEST), "cancel", NOW)
+        domain.decide(booking("cancelled"), actor(GUEST), "cancel", NOW)
 
 
 def test_review_roles_need_a_completed_stay() -> None:

@@ -1,0 +1,19 @@
+"""The listings service: its ``ServiceApp`` and the session settings of its connections.
+
+Endpoints register on ``app`` in ``handlers/`` (listings and search, bookings, reviews),
+event consumers in ``consumers.py``; ``__main__`` imports both.
+"""
+
+from __future__ import annotations
+
+from shared.service import ServiceApp
+
+# Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
+# reads every listing in the box and sorts them (20-40 ms at 100k listings) instead of
+# walking the GiST index nearest-first and stopping at the page size (under 1 ms, dense or
+# empty). Making a full sort look prohibitive tips it to the index walk; the listings
+# service's other queries sort nothing an index does not already order, or have no other
+# plan. bench/search.py and tests/integration print and check the plan.
+PG_SETTINGS = {"enable_sort": "off"}
+
+app = ServiceApp("listings", migrations="services.listings.migrations", pg_settings=PG_SETTINGS)

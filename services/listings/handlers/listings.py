@@ -1,0 +1,221 @@
+"""Endpoints for hospitals, listings, search and quotes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from services.listings import domain, hospitals, store
+from services.listings.app import app
+from services.listings.views import (
+    LISTING_NOT_FOUND,
+    listing_data,
+    summary_fields,
+    to_listing,
+    visible_listing,
+)
+from shared import subjects
+from shared.contracts.base import Actor, Ok
+from shared.contracts.listings import (
+    Hospital,
+    HospitalPage,
+    HospitalSearch,
+    Listing,
+    ListingCreate,
+    ListingId,
+    ListingPage,
+    ListingSearch,
+    ListingStatus,
+    ListingUpdate,
+    MyListings,
+    Quote,
+    QuoteRequest,
+)
+from shared.db import Connection
+from shared.errors import AppError
+from shared.events import add
+from shared.paging import decode_cursor, encode_cursor
+from shared.service import Context, RawJson
+
+# --- hospitals ------------------------------------------------------------------------
+
+
+@app.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
+async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
+    offset = int(decode_cursor(req.cursor, 1)[0]) if req.cursor else 0
+    rows = await store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
+    items = [Hospital.model_validate(dict(r)) for r in rows[: req.limit]]
+    more = len(rows) > req.limit
+    return HospitalPage(items=items, next_cursor=encode_cursor(offset + req.limit) if more else None)
+
+
+# --- listings -------------------------------------------------------------------------
+
+
+async def _add_listing_event(
+    conn: Connection, before: ListingStatus | None, row: asyncpg.Record, changed: bool
+) -> None:
+    event = domain.listing_event(before, listing_data(row), changed)
+    if event is not None:
+        await add(conn, event)
+
+
+@app.endpoint(subjects.CREATE_LISTING, ListingCreate)
+async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
+    actor = ctx.require_role("professional")
+    listing_id = uuid.uuid4()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await store.insert_listing(conn, listing_id, actor.user_id, req.model_dump())
+        row = await store.listing(conn, listing_id)
+        assert row is not None
+        await _add_listing_event(conn, None, row, changed=True)
+    return to_listing(row, exact=True)
+
+
+@app.endpoint(subjects.GET_LISTING, ListingId)
+async def get_listing(ctx: Context, req: ListingId) -> Listing:
+    row, exact = await visible_listing(ctx, req.listing_id)
+    return to_listing(row, exact=exact)
+
+
+async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) -> asyncpg.Record:
+    row = await store.listing(conn, listing_id, for_update=True)
+    if row is None or (row["status"] != "active" and row["host_id"] != actor.user_id):
+        raise LISTING_NOT_FOUND
+    if row["host_id"] != actor.user_id:
+        raise AppError("forbidden", "only the host can change this listing")
+    return row
+
+
+@app.endpoint(subjects.UPDATE_LISTING, ListingUpdate)
+async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
+    actor = ctx.require_actor()
+    changes = req.model_dump(exclude_unset=True, exclude={"listing_id"})
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        before = await _owned_listing(conn, actor, req.listing_id)
+        if before["status"] == "archived":
+            raise AppError("conflict", "an archived listing cannot be changed")
+        start = changes.get("available_from", before["available_from"])
+        end = changes.get("available_to", before["available_to"])
+        if start > end:
+            raise AppError(
+                "validation",
+                "available_from must be on or before available_to",
+                [{"field": "available_from", "message": "after available_to"}],
+            )
+        for field in (
+            "title",
+            "room_type",
+            "address",
+            "latitude",
+            "longitude",
+            "monthly_rent",
+            "available_from",
+            "available_to",
+            "min_stay_nights",
+            "status",
+        ):
+            if field in changes and changes[field] is None:
+                raise AppError("validation", f"{field} cannot be null", [{"field": field, "message": "required"}])
+        await store.update_listing(conn, req.listing_id, changes)
+        row = await store.listing(conn, req.listing_id)
+        assert row is not None
+        await _add_listing_event(conn, before["status"], row, changed=bool(changes))
+    return to_listing(row, exact=True)
+
+
+@app.endpoint(subjects.ARCHIVE_LISTING, ListingId)
+async def archive_listing(ctx: Context, req: ListingId) -> Ok:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        before = await _owned_listing(conn, actor, req.listing_id)
+        if before["status"] != "archived":
+            await store.update_listing(conn, req.listing_id, {"status": "archived"})
+            row = await store.listing(conn, req.listing_id)
+            assert row is not None
+            await _add_listing_event(conn, before["status"], row, changed=True)
+    return Ok()
+
+
+def newest_first_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (created_at, id) key of a newest-first page cursor."""
+    if not cursor:
+        return None
+    ts, oid = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(ts), uuid.UUID(oid)
+    except (TypeError, ValueError):
+        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
+
+
+@app.endpoint(subjects.MY_LISTINGS, MyListings)
+async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
+    actor = ctx.require_actor()
+    after = newest_first_cursor(req.cursor)
+    rows = await store.host_listings(ctx.pool, actor.user_id, req.status, after, req.limit + 1)
+    items = [to_listing(r, exact=True) for r in rows[: req.limit]]
+    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    return ListingPage(items=items, next_cursor=nxt)
+
+
+@app.endpoint(subjects.SEARCH_LISTINGS, ListingSearch)
+async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
+    center = req.point()
+    if req.hospital_id:
+        h = hospitals.lookup(req.hospital_id)
+        center = (h.latitude, h.longitude)
+    after = decode_cursor(req.cursor, 2) if req.cursor else None
+    try:
+        rows = await store.search_listings(ctx.pool, req, center, after)
+    except (ValueError, TypeError):
+        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
+    nights = (req.to - req.from_).days if req.from_ and req.to else None
+    items = []
+    for r in rows[: req.limit]:
+        extra: dict[str, Any] = {}
+        if center is not None:
+            # One decimal: enough to judge a commute, too coarse to triangulate the door.
+            extra["distance_km"] = round(domain.great_circle_m(r["chord"]) / 1000, 1)
+        if nights:
+            extra["stay_total"] = domain.stay_total_cents(r["monthly_rent"], nights) / 100
+        exact = ctx.actor is not None and ctx.actor.user_id == r["host_id"]
+        items.append(summary_fields(r, exact=exact, extra=extra))
+    nxt = None
+    if len(rows) > req.limit:
+        last = rows[req.limit - 1]
+        key = {
+            "distance": lambda: last["chord"],
+            "price": lambda: last["monthly_rent"],
+            "newest": lambda: last["created_at"].isoformat(),
+        }[req.sort]()
+        nxt = encode_cursor(key, last["id"])
+    # Serialized straight from dicts: building 20 pydantic models per page was a third of
+    # this service's CPU under load. tests/integration check the bytes against SearchPage.
+    # default=str: asyncpg returns its own UUID type, which orjson does not know.
+    return RawJson(orjson.dumps({"next_cursor": nxt, "items": items}, default=str, option=orjson.OPT_UTC_Z))
+
+
+@app.endpoint(subjects.QUOTE_STAY, QuoteRequest)
+async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
+    row, _ = await visible_listing(ctx, req.listing_id)
+    nights = (req.check_out - req.check_in).days
+    reason = domain.unavailable_reason(
+        row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
+    )
+    if reason is None:
+        if await store.is_booked(ctx.pool, req.listing_id, req.check_in, req.check_out):
+            reason = store.BOOKING_CONFLICTS["bookings_no_overlap"]
+    return Quote(
+        listing_id=req.listing_id,
+        check_in=req.check_in,
+        check_out=req.check_out,
+        nights=nights,
+        nightly_rate=domain.nightly_cents(row["monthly_rent"]) / 100,
+        total=domain.stay_total_cents(row["monthly_rent"], nights) / 100,
+        available=reason is None,
+        reason=reason,
+    )

@@ -1,0 +1,50 @@
+"""Endpoint for reviews: each side of a completed stay reviews the other once."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.listings import domain, hospitals, store
+from services.listings.app import app
+from services.listings.views import BOOKING_NOT_FOUND, booking_view, listing_data
+from shared import subjects
+from shared.contracts.listings import Review, ReviewCreate, ReviewData, ReviewPosted
+from shared.events import add
+from shared.service import Context
+
+
+@app.endpoint(subjects.POST_REVIEW, ReviewCreate)
+async def post_review(ctx: Context, req: ReviewCreate) -> Review:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        found = await store.booking(conn, req.booking_id)
+        if found is None:
+            raise BOOKING_NOT_FOUND
+        # A guest's review changes the listing's average: lock the listing first, in the
+        # same order as booking transitions do, so the two never wait on each other.
+        await store.lock_listing(conn, found["listing_id"])
+        row = await store.booking(conn, req.booking_id, for_update=True)
+        assert row is not None
+        author_role, subject_id = domain.review_roles(booking_view(row), actor)
+        hospital_name = hospitals.lookup(row["hospital_id"]).name if row["hospital_id"] else None
+        created = await store.insert_review(
+            conn,
+            {
+                "id": uuid.uuid4(),
+                "booking_id": row["id"],
+                "listing_id": row["listing_id"],
+                "author_id": actor.user_id,
+                "subject_id": subject_id,
+                "author_role": author_role,
+                "rating": req.rating,
+                "text": req.text,
+                "hospital_name": hospital_name,
+                "stay_month": row["check_in"].strftime("%Y-%m"),
+            },
+        )
+        review = Review.model_validate(dict(created))
+        listing = await store.listing(conn, row["listing_id"])
+        assert listing is not None
+        data = ReviewData(review_id=review.id, **review.model_dump(exclude={"id", "created_at"}))
+        await add(conn, ReviewPosted(review=data, listing=listing_data(listing)))
+    return review

@@ -1,0 +1,145 @@
+"""What each viewer sees of a stored listing or booking: the host and an accepted guest
+the exact address, everyone else an approximate location; event consumers a snapshot
+with exact positions and the aggregate's version."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from services.listings import domain, store
+from shared.contracts.listings import Booking, BookingData, Listing, ListingData
+from shared.errors import AppError
+from shared.service import Context
+
+LISTING_NOT_FOUND = AppError("not_found", "listing not found")
+BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
+
+
+def review_average(row: asyncpg.Record) -> float | None:
+    count = row["review_count"]
+    return round(row["review_sum"] / count, 2) if count else None
+
+
+def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``ListingSummary`` contract's fields as a viewer sees them: the exact address
+    only for the host or an accepted guest, an approximate location for everyone else."""
+    if exact:
+        location = {
+            "latitude": row["latitude"],
+            "longitude": row["longitude"],
+            "approximate": False,
+            "address": row["address"],
+        }
+    else:
+        lat, lon = domain.approximate_point(row["id"], row["latitude"], row["longitude"])
+        location = {"latitude": lat, "longitude": lon, "approximate": True, "address": None}
+    return {
+        "id": row["id"],
+        "host": {"id": row["host_id"], "display_name": row["host_name"], "verified": row["host_verified"]},
+        "title": row["title"],
+        "room_type": row["room_type"],
+        "location": location,
+        "monthly_rent": row["monthly_rent"],
+        "nightly_rate": domain.nightly_cents(row["monthly_rent"]) / 100,
+        "amenities": row["amenities"],
+        "available_from": row["available_from"],
+        "available_to": row["available_to"],
+        "min_stay_nights": row["min_stay_nights"],
+        "review_average": review_average(row),
+        "review_count": row["review_count"],
+        "created_at": row["created_at"],
+        "distance_km": None,
+        "stay_total": None,
+        **(extra or {}),
+    }
+
+
+def to_listing(row: asyncpg.Record, *, exact: bool) -> Listing:
+    """The full ``Listing``: the summary plus its texts and state."""
+    return Listing.model_validate(
+        {
+            **summary_fields(row, exact=exact),
+            "description": row["description"],
+            "house_rules": row["house_rules"],
+            "status": row["status"],
+            "updated_at": row["updated_at"],
+        }
+    )
+
+
+def listing_data(row: asyncpg.Record) -> ListingData:
+    """The listing as its events carry it."""
+    return ListingData(
+        listing_id=row["id"],
+        version=row["version"],
+        host_id=row["host_id"],
+        title=row["title"],
+        room_type=row["room_type"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        monthly_rent=row["monthly_rent"],
+        amenities=row["amenities"],
+        available_from=row["available_from"],
+        available_to=row["available_to"],
+        min_stay_nights=row["min_stay_nights"],
+        status=row["status"],
+        review_average=review_average(row),
+        review_count=row["review_count"],
+    )
+
+
+async def visible_listing(ctx: Context, listing_id: uuid.UUID) -> tuple[asyncpg.Record, bool]:
+    """The listing and whether the caller sees its exact address; 404 when hidden from them."""
+    row = await store.listing(ctx.pool, listing_id)
+    if row is None:
+        raise LISTING_NOT_FOUND
+    actor = ctx.actor
+    is_host = actor is not None and actor.user_id == row["host_id"]
+    guest = (
+        actor is not None
+        and not is_host
+        and await store.has_booking(ctx.pool, listing_id, actor.user_id, ("accepted", "completed"))
+    )
+    if row["status"] != "active" and not (is_host or guest):
+        raise LISTING_NOT_FOUND
+    return row, is_host or guest
+
+
+def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
+    """A booking as one of its parties sees it: the address once the stay is accepted."""
+    role = "host" if viewer == row["host_id"] else "guest"
+    show_address = role == "host" or row["status"] in ("accepted", "completed")
+    data = {k: row[k] for k in row.keys() if k not in ("address", "total_cents", "version")}
+    return Booking(
+        **data,
+        nights=(row["check_out"] - row["check_in"]).days,
+        total=row["total_cents"] / 100,
+        role=role,
+        address=row["address"] if show_address else None,
+    )
+
+
+def booking_view(row: asyncpg.Record) -> domain.BookingView:
+    """What the transition rules need of a stored booking."""
+    return domain.BookingView(
+        row["guest_id"], row["host_id"], row["status"], row["check_in"], row["check_out"], row["expires_at"]
+    )
+
+
+def booking_data(row: asyncpg.Record) -> BookingData:
+    """The booking as its events carry it."""
+    return BookingData(
+        booking_id=row["id"],
+        version=row["version"],
+        listing_id=row["listing_id"],
+        guest_id=row["guest_id"],
+        host_id=row["host_id"],
+        check_in=row["check_in"],
+        check_out=row["check_out"],
+        status=row["status"],
+        total_cents=row["total_cents"],
+        hospital_id=row["hospital_id"],
+    )
