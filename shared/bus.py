@@ -25,6 +25,10 @@ ROLE_HEADER = "Wardmate-Role"
 
 EVENTS_STREAM = "WARDMATE_EVENTS"
 EVENTS_SUBJECTS = ["events.>"]
+# Events a consumer gave up on, as ``deadletters.<consumer>.<original subject>``.
+DEAD_LETTERS_STREAM = "WARDMATE_DEAD_LETTERS"
+DEAD_LETTERS_PREFIX = "deadletters"
+DEAD_LETTERS_SUBJECTS = [f"{DEAD_LETTERS_PREFIX}.>"]
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -58,7 +62,7 @@ async def connect(url: str | list[str], name: str) -> NATS:
 async def ensure_stream(
     nc: NATS, name: str = EVENTS_STREAM, subjects: list[str] | None = None, *, replicas: int = 1
 ) -> None:
-    """Create or update the events stream: file storage, 2-minute dedupe window."""
+    """Create or update a stream (the events one by default): file storage, 2-minute dedupe window."""
     js = nc.jetstream()
     config = StreamConfig(
         name=name,

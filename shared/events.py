@@ -4,7 +4,9 @@ One way to publish: a handler calls ``await add(conn, event)`` inside the transa
 its change. The relay publishes unsent rows to JetStream with ``Nats-Msg-Id`` = event id
 (the broker drops a re-publish within its dedupe window) and marks them sent. A consumer
 records ``(consumer, event_id)`` in ``inbox`` in the same transaction as the event's
-effect, so a redelivered event finds its row and has no second effect.
+effect, so a redelivered event finds its row and has no second effect. An event whose
+effect keeps failing, or that cannot be decoded, is moved to the dead-letter stream
+(``shared.deadletters`` lists and replays it) instead of blocking or vanishing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -20,8 +23,9 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import APIError, NotFoundError
 
-from shared.bus import EVENTS_STREAM
+from shared.bus import DEAD_LETTERS_PREFIX, DEAD_LETTERS_STREAM, EVENTS_STREAM
 from shared.contracts.base import Event
 from shared.db import Connection
 from shared.logs import REQUEST_ID_HEADER, request_id_var
@@ -124,8 +128,41 @@ class OutboxRelay:
         return len(rows)
 
 
+# A dead letter's body is the original event's bytes; these headers say whose it was and why.
+DL_CONSUMER = "Wardmate-DL-Consumer"
+DL_SUBJECT = "Wardmate-DL-Subject"
+DL_EVENT_ID = "Wardmate-DL-Event-Id"
+DL_DELIVERIES = "Wardmate-DL-Deliveries"
+DL_ERROR_TYPE = "Wardmate-DL-Error-Type"
+DL_ERROR = "Wardmate-DL-Error"
+
+DEFAULT_MAX_DELIVER = 5
+DEFAULT_BACKOFF_S = (1.0, 5.0, 30.0, 120.0)
+
+_URL_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
+
+
+def dead_letter_subject(consumer: str, subject: str) -> str:
+    return f"{DEAD_LETTERS_PREFIX}.{consumer}.{subject}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """``exc``'s message as a short one-line ASCII header value, URL credentials masked.
+
+    NATS headers are single-line ASCII (nats-py hands back anything else as an
+    ``email.header.Header``), and a driver's message may quote a DSN with its password.
+    """
+    text = " ".join(_URL_CREDENTIALS.sub(r"\1***@", str(exc)).split())
+    return text.encode("ascii", "backslashreplace").decode()[:500]
+
+
 class Consumer:
-    """A durable JetStream consumer whose effects are applied exactly once via ``inbox``."""
+    """A durable JetStream consumer whose effects are applied exactly once via ``inbox``.
+
+    A failing event is retried after ``backoff_s[attempt - 1]`` seconds (the last value
+    repeats), ``max_deliver`` attempts in all; then it moves to the dead-letter stream,
+    and so does an event that cannot be decoded, so the consumer goes on with the next.
+    """
 
     def __init__(
         self,
@@ -137,30 +174,40 @@ class Consumer:
         *,
         stream: str = EVENTS_STREAM,
         batch: int = 50,
+        max_deliver: int = DEFAULT_MAX_DELIVER,
+        backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
     ) -> None:
         self.pool = pool
         self.nc = nc
+        self.js = nc.jetstream()
         self.name = name
         self.subjects = list(subjects)
         self.apply = apply
         self.stream = stream
         self.batch = batch
+        self.max_deliver = max_deliver
+        self.backoff_s = tuple(backoff_s) or (0.0,)
+        # Events this process moved to the dead-letter stream (each also logged at error).
+        self.dead_lettered = 0
 
     async def run(self) -> None:
         """Fetch and apply events until cancelled."""
-        js = self.nc.jetstream()
         config = ConsumerConfig(
             durable_name=self.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             filter_subjects=self.subjects,
             ack_wait=30,
+            # The retry limit is enforced here, not by the server: a server that reaches
+            # max_deliver just stops delivering, so an event whose last attempt died with
+            # its process would end up in neither stream (only in an advisory).
+            max_deliver=-1,
             max_ack_pending=1000,
         )
         while True:
             try:
-                await js.add_consumer(self.stream, config)
-                sub = await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
+                await self._create_or_update(config)
+                sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.stream)
                 break
             except asyncio.CancelledError:
                 raise
@@ -172,6 +219,32 @@ class Consumer:
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _create_or_update(self, config: ConsumerConfig) -> None:
+        try:
+            await self.js.add_consumer(self.stream, config)
+        except APIError as exc:
+            # nats-py 2.16 creates a durable through DURABLE.CREATE, which updates an
+            # existing one in place, but the server refuses the whole request when a field
+            # it cannot update differs (deliver policy, ack policy: err 10012). Keep those
+            # and update the rest, above all max_deliver, which an older config may limit.
+            try:
+                info = await self.js.consumer_info(self.stream, self.name)
+            except NotFoundError:
+                raise exc from None
+            kept = info.config.evolve(
+                filter_subject=None,
+                filter_subjects=config.filter_subjects,
+                ack_wait=config.ack_wait,
+                max_deliver=config.max_deliver,
+                backoff=None,
+                max_ack_pending=config.max_ack_pending,
+            )
+            await self.js.add_consumer(self.stream, kept)
+            log.warning(
+                "consumer kept its existing config where the server refused an update",
+                extra={"fields": {"consumer": self.name, "refused": exc.description}},
+            )
 
     async def _consume(self, sub: Any) -> None:
         while True:
@@ -190,25 +263,96 @@ class Consumer:
                 await self._handle(msg)
 
     async def _handle(self, msg: Msg) -> None:
-        subject: str = msg.subject
-        try:
-            event = Event.parse(subject, msg.data)
-        except Exception:
-            log.error("dropping undecodable event on %s", subject)
-            await msg.term()
-            return
         token = request_id_var.set((msg.headers or {}).get(REQUEST_ID_HEADER))
         try:
-            applied = await self.handle_event(event)
-            await msg.ack()
-            if applied:
-                log.info("event applied", extra={"fields": {"subject": subject, "consumer": self.name}})
-        except Exception:
-            log.exception("event %s failed on %s; will be redelivered", event.event_id, self.name)
-            with contextlib.suppress(Exception):
-                await msg.nak(delay=1.0)
+            await self._attempt(msg)
         finally:
             request_id_var.reset(token)
+
+    async def _attempt(self, msg: Msg) -> None:
+        subject: str = msg.subject
+        deliveries = msg.metadata.num_delivered
+        try:
+            event = Event.parse(subject, msg.data)
+        except Exception as exc:
+            # Decoding fails the same way every time: no retries, but no silent drop either.
+            await self._dead_letter(msg, None, exc)
+            return
+        if deliveries > self.max_deliver:
+            # Its last allowed attempt ended with no outcome: the process died, the ack
+            # timed out, or moving it to dead letters failed. Move it without a new attempt.
+            await self._dead_letter(msg, event, None)
+            return
+        try:
+            applied = await self.handle_event(event)
+        except Exception as exc:
+            if deliveries >= self.max_deliver:
+                await self._dead_letter(msg, event, exc)
+                return
+            delay = self.backoff_s[min(deliveries, len(self.backoff_s)) - 1]
+            log.warning(
+                "event failed, will retry",
+                exc_info=True,
+                extra={"fields": self._fields(msg, str(event.event_id), exc) | {"retry_in_s": delay}},
+            )
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=delay)
+            return
+        try:
+            await msg.ack()
+        except Exception as exc:
+            # Redelivered after ack_wait, where the inbox makes it a no-op.
+            log.warning("ack failed: %s", exc, extra={"fields": {"subject": subject, "consumer": self.name}})
+        if applied:
+            log.info("event applied", extra={"fields": {"subject": subject, "consumer": self.name}})
+
+    async def _dead_letter(self, msg: Msg, event: Event | None, error: Exception | None) -> None:
+        """Publish ``msg`` to the dead-letter stream, and only then terminate it here."""
+        # The relay's Nats-Msg-Id is the event id, for an event too broken to decode.
+        event_id = str(event.event_id) if event else (msg.headers or {}).get("Nats-Msg-Id", "")
+        fields = self._fields(msg, event_id, error)
+        headers = {
+            # A move retried after a lost term is dropped by the broker's dedupe.
+            "Nats-Msg-Id": f"{self.name}:{event_id or msg.metadata.sequence.stream}",
+            DL_CONSUMER: self.name,
+            DL_SUBJECT: msg.subject,
+            DL_EVENT_ID: event_id,
+            DL_DELIVERIES: str(fields["deliveries"]),
+            DL_ERROR_TYPE: fields["error_type"],
+            DL_ERROR: fields["error"],
+        }
+        if rid := request_id_var.get():
+            headers[REQUEST_ID_HEADER] = rid
+        try:
+            await self.js.publish(
+                dead_letter_subject(self.name, msg.subject), msg.data, headers=headers, stream=DEAD_LETTERS_STREAM
+            )
+        except Exception as exc:
+            # Not terminated: it comes back after the delay and the move is tried again.
+            log.error("could not move event to dead letters, will retry: %s", exc, extra={"fields": fields})
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=self.backoff_s[-1])
+            return
+        with contextlib.suppress(Exception):
+            # If this is lost, the redelivery is moved again and deduplicated.
+            await msg.term()
+        self.dead_lettered += 1
+        log.error("event moved to dead letters", extra={"fields": fields | {"dead_lettered": self.dead_lettered}})
+
+    def _fields(self, msg: Msg, event_id: str, error: Exception | None) -> dict[str, Any]:
+        deliveries = msg.metadata.num_delivered
+        if error is None:
+            error_type, text = "NoOutcome", f"no outcome after {deliveries - 1} deliveries"
+        else:
+            error_type, text = type(error).__name__, describe_error(error)
+        return {
+            "consumer": self.name,
+            "subject": msg.subject,
+            "event_id": event_id,
+            "deliveries": deliveries,
+            "error_type": error_type,
+            "error": text,
+        }
 
     async def handle_event(self, event: Event) -> bool:
         """Apply ``event`` once; return False when the inbox shows it was already applied."""

@@ -20,6 +20,7 @@ import faulthandler
 import json
 import logging
 import signal
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -32,9 +33,10 @@ from nats.micro.request import Request
 from nats.micro.service import EndpointStats, Service, ServiceConfig
 from pydantic import BaseModel, ValidationError
 
-from shared.bus import ROLE_HEADER, USER_HEADER, connect, ensure_stream
+from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, ROLE_HEADER, USER_HEADER, connect, ensure_stream
 from shared.contracts.base import Actor
 from shared.db import create_pool, migrate, retry_aborted
+from shared.deadletters import run_cli
 from shared.errors import AppError, validation_details
 from shared.events import Apply, Consumer, OutboxRelay
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
@@ -155,6 +157,7 @@ class ServiceApp:
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)
             await ensure_stream(nc, replicas=settings.stream_replicas)
+            await ensure_stream(nc, DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, replicas=settings.stream_replicas)
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
                 await hook(base)
@@ -178,7 +181,18 @@ class ServiceApp:
                 )
             background = [asyncio.create_task(OutboxRelay(pool, nc).run(), name="outbox-relay")]
             background += [
-                asyncio.create_task(Consumer(pool, nc, cname, subjects, apply).run(), name=cname)
+                asyncio.create_task(
+                    Consumer(
+                        pool,
+                        nc,
+                        cname,
+                        subjects,
+                        apply,
+                        max_deliver=settings.event_max_deliver,
+                        backoff_s=settings.event_retry_backoff_s,
+                    ).run(),
+                    name=cname,
+                )
                 for cname, subjects, apply in self.consumers
             ]
             background += [asyncio.create_task(task(base)) for task in self.tasks]
@@ -356,9 +370,11 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 
 
 def main(app: ServiceApp) -> None:
-    """Entry point of ``python -m services.<name>``."""
+    """Entry point of ``python -m services.<name>`` (and of its ``dead-letters`` commands)."""
     # `kill -USR1 <pid>` prints every thread's stack: a hung replica explains itself.
     faulthandler.register(signal.SIGUSR1)
     settings = Settings()
     setup_logging(app.name, settings.log_level)
+    if sys.argv[1:2] == ["dead-letters"]:
+        sys.exit(run_cli(app, settings, sys.argv[2:]))
     run_loop(app.run(settings))

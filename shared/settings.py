@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.events import DEFAULT_BACKOFF_S, DEFAULT_MAX_DELIVER
+
 PLACEHOLDER_SECRET = "change-me"
 
 
@@ -33,6 +35,10 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(1, ge=1, le=5)
     handler_concurrency: int = Field(64, ge=1)
     db_pool_size: int = Field(10, ge=1)
+    # Event consumers: attempts at a failing event before it goes to the dead-letter
+    # stream, and the seconds to wait after each failed attempt (the last value repeats).
+    event_max_deliver: int = Field(DEFAULT_MAX_DELIVER, ge=1)
+    event_retry_backoff_s: tuple[float, ...] = Field(DEFAULT_BACKOFF_S, min_length=1)
 
     # Accounts
     session_ttl_hours: int = Field(24 * 14, ge=1)
