@@ -150,6 +150,7 @@ async def submit_verification(ctx: Context, req: VerificationRequest) -> Verific
             raise AppError("conflict", "your credentials are already verified")
         kind = "npi" if req.npi else "license"
         await store.upsert_verification(conn, actor.user_id, kind, req.npi, req.license_number, req.license_state)
+        await store.touch_user(conn, actor.user_id)
         return await _verification(conn, actor.user_id)
 
 

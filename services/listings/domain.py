@@ -103,6 +103,9 @@ def party(booking: BookingView, actor: Actor) -> str:
     raise AppError("not_found", "booking not found")
 
 
+DATES_TAKEN = "the room is already booked for some of these dates"
+
+
 @dataclass(frozen=True)
 class Transition:
     """A booking's next status and the event it causes, built from the stored result."""
@@ -111,8 +114,11 @@ class Transition:
     event: Callable[[BookingData], Event]
 
 
-def decide(booking: BookingView, actor: Actor, action: str, now: datetime) -> Transition:
-    """What ``action`` by ``actor`` does to a booking, or the error saying why they may not."""
+def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, dates_taken: bool = False) -> Transition:
+    """What ``action`` by ``actor`` does to a booking, or the error saying why they may not.
+
+    ``dates_taken``: another accepted stay of the listing overlaps this one.
+    """
     who = party(booking, actor)
     if action in ("accept", "decline"):
         if who != "host":
@@ -121,6 +127,8 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime) -> Tr
             state = "expired" if booking.status == "requested" else booking.status
             raise AppError("conflict", f"the booking is {state}, it can no longer be {action}ed")
         if action == "accept":
+            if dates_taken:
+                raise AppError("conflict", DATES_TAKEN)
             return Transition("accepted", lambda b: BookingAccepted(booking=b))
         return Transition("declined", lambda b: BookingDeclined(booking=b))
     if action == "cancel":

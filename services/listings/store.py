@@ -29,7 +29,7 @@ SUMMARY_COLUMNS = """
 """
 
 BOOKING_CONFLICTS = {
-    "bookings_no_overlap": "the room is already booked for some of these dates",
+    "bookings_no_overlap": domain.DATES_TAKEN,
     "bookings_guest_not_host": "you cannot book your own listing",
 }
 

@@ -1,13 +1,13 @@
 """Run the matching service: ``python -m services.matching``.
 
-A skeleton for now: it registers with NATS (so ``$SRV.PING`` and the gateway's health
-check see it), owns its schema and runs the outbox relay; its endpoints come in their
+For now it keeps its projections of listings, bookings and profiles up to date from
+events (``consumers.py``); its endpoints (rotations, matches, mentorships) come in their
 own issue.
 """
 
-from shared.service import ServiceApp, main
-
-app = ServiceApp("matching", migrations="services.matching.migrations")
+from services.matching import consumers  # noqa: F401  (registers the event consumers)
+from services.matching.app import app
+from shared.service import main
 
 if __name__ == "__main__":
     main(app)

@@ -16,7 +16,7 @@ from services.listings.app import PG_SETTINGS
 from services.listings.handlers import bookings, listings, reviews
 from services.listings.hospitals import ensure_directory
 from shared.contracts.base import Actor
-from shared.contracts.listings import ListingSearch, ReviewCreate, SearchPage
+from shared.contracts.listings import ListingSearch, ReviewCreate, ReviewPosted, SearchPage
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.service import Context
@@ -133,6 +133,21 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
         booking,
     )
     assert (listing["review_sum"], listing["review_count"]) == (4, 1)
+    # Each review's event carries the review and the listing after it: the guest's moved
+    # the average (and the version); the host's left the listing as it was.
+    posted = [
+        ReviewPosted.model_validate_json(r["payload"])
+        for r in await pool.fetch(
+            "SELECT payload FROM outbox WHERE subject = $1 ORDER BY created_at", ReviewPosted.subject
+        )
+    ]
+    assert [(p.review.review_id, p.review.author_role, p.review.rating) for p in posted] == [
+        (review.id, "guest", 4),
+        (back.id, "host", 5),
+    ]
+    assert posted[0].review.subject_id == host and posted[0].review.stay_month == review.stay_month
+    assert (posted[0].listing.review_average, posted[0].listing.review_count) == (4.0, 1)
+    assert posted[1].listing == posted[0].listing and posted[0].listing.version == 2
 
 
 async def service_plan(pool: asyncpg.Pool, sql: str, args: list[object]) -> str:

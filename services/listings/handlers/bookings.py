@@ -94,11 +94,15 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         # of overlapping stays then queue here, one after the other, and the exclusion
         # constraint stays a safety net. Without it each accept's constraint check could
         # wait on the other's uncommitted row, and Postgres broke the cycle by aborting
-        # one with a deadlock after deadlock_timeout (seen: 234 of 2,000 racing accepts).
+        # one with a deadlock after deadlock_timeout (measured: 234 deadlocks in 40 rounds
+        # of 50 racing accepts; none with the lock).
         await store.lock_listing(conn, found["listing_id"])
         row = await store.booking(conn, booking_id, for_update=True)
         assert row is not None
-        transition = domain.decide(booking_view(row), actor, action, datetime.now(UTC))
+        # Under the listing's lock no other accept can slip in between this check and the
+        # update; the exclusion constraint still refuses an overlap if one ever did.
+        taken = action == "accept" and await store.is_booked(conn, row["listing_id"], row["check_in"], row["check_out"])
+        transition = domain.decide(booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken)
         updated = await _apply(conn, row, transition)
     return to_booking(updated, actor.user_id)
 

@@ -1,0 +1,54 @@
+"""Event consumers of matching: projections of listings, bookings and profiles.
+
+Every event carries its aggregate's whole snapshot and version, so each consumer only
+upserts the snapshot; the store keeps whichever version is newest.
+"""
+
+from __future__ import annotations
+
+from services.matching import store
+from services.matching.app import app
+from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
+from shared.contracts.base import Event
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingDeclined,
+    BookingExpired,
+    BookingRequested,
+    ListingArchived,
+    ListingPublished,
+    ListingUpdated,
+    ReviewPosted,
+)
+from shared.db import Connection
+
+LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPosted)
+BOOKING_EVENTS = (
+    BookingRequested,
+    BookingAccepted,
+    BookingDeclined,
+    BookingCancelled,
+    BookingExpired,
+    BookingCompleted,
+)
+USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)
+
+
+@app.consumer("listings", *(e.subject for e in LISTING_EVENTS))
+async def project_listings(conn: Connection, event: Event) -> None:
+    assert isinstance(event, LISTING_EVENTS)
+    await store.project_listing(conn, event.listing)
+
+
+@app.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
+async def project_bookings(conn: Connection, event: Event) -> None:
+    assert isinstance(event, BOOKING_EVENTS)
+    await store.project_booking(conn, event.booking)
+
+
+@app.consumer("profiles", *(e.subject for e in USER_EVENTS))
+async def project_profiles(conn: Connection, event: Event) -> None:
+    assert isinstance(event, USER_EVENTS)
+    await store.project_profile(conn, event.user)

@@ -1,0 +1,252 @@
+"""What each write endpoint emits: the events, and their payloads, pinned.
+
+A request sent with its own ``X-Request-Id`` finds the events it caused in the services'
+outboxes (the outbox row keeps the request id), so each test names exactly the events of
+one request: none missing, none extra, and their payloads as consumers will read them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.accounts.admin import ensure_admin
+from services.runner import SERVICES_WITH_SCHEMA, Stack
+from tests.api import Api, Response, User, random_email
+from tests.e2e.helpers import JHH, future, listing_body, request_stay
+
+ADMIN_PASSWORD = "an-admin-password-1"
+CHANGING_FIELDS = {"event_id", "occurred_at"}
+
+
+@pytest.fixture
+async def outbox(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    yield conn
+    await conn.close()
+
+
+class Recorder:
+    """Sends requests with a fresh request id and reads back the events each one caused."""
+
+    def __init__(self, api: Api, conn: asyncpg.Connection) -> None:
+        self.api = api
+        self.conn = conn
+
+    async def call(self, method: str, path: str, user: User | None = None, **kw: Any) -> tuple[Response, list[Any]]:
+        rid = f"pin-{uuid.uuid4().hex}"
+        response = await self.api.call(method, path, user, headers={"X-Request-Id": rid}, **kw)
+        assert response.status < 400, (method, path, response.status, response.body)
+        # Outbox rows commit with the change, before the reply: no waiting needed.
+        union = " UNION ALL ".join(
+            f"SELECT subject, payload, created_at FROM {schema}.outbox WHERE headers->>'X-Request-Id' = $1"
+            for schema in SERVICES_WITH_SCHEMA
+        )
+        rows = await self.conn.fetch(f"SELECT subject, payload FROM ({union}) e ORDER BY created_at", rid)
+        events = []
+        for row in rows:
+            payload = json.loads(bytes(row["payload"]))
+            for name in CHANGING_FIELDS:
+                assert payload.pop(name)
+            events.append((row["subject"], payload))
+        return response, events
+
+
+@pytest.fixture
+def rec(api: Api, outbox: asyncpg.Connection) -> Recorder:
+    return Recorder(api, outbox)
+
+
+def user_data(user_id: str, role: str, name: str, version: int, **profile: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "user_id": user_id,
+        "version": version,
+        "role": role,
+        "display_name": name,
+        "verified": False,
+        "bio": None,
+        "medical_school": None,
+        "school_country": None,
+        "graduation_year": None,
+        "languages": [],
+        "specialties": [],
+        "hobbies": [],
+        "organizations": [],
+        "profession": None,
+        "hospital_ids": [],
+        "open_to_mentoring": False,
+        "mentoring_capacity": 0,
+    }
+    return base | profile
+
+
+async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack) -> None:
+    """Signup, profile change and verification each emit the whole user snapshot with a
+    newer version; login, logout, reads and a submitted credential emit nothing."""
+    email = random_email("pin")
+    signup, events = await rec.call(
+        "POST",
+        "/auth/signup",
+        json={"email": email, "password": "a-long-password", "display_name": "Dr. Pin", "role": "professional"},
+    )
+    uid = signup.body["user"]["id"]
+    user = User(uid, signup.body["token"], email, "professional")
+    assert events == [("events.accounts.user.registered", {"user": user_data(uid, "professional", "Dr. Pin", 1)})]
+
+    _, events = await rec.call("POST", "/auth/login", json={"email": email, "password": "a-long-password"})
+    assert events == []
+    _, events = await rec.call("GET", "/me", user)
+    assert events == []
+
+    profile = {"specialties": ["cardiology"], "languages": ["en", "yo"], "open_to_mentoring": True}
+    _, events = await rec.call("PATCH", "/me/profile", user, json={"display_name": "Dr. Pinned", **profile})
+    expected = user_data(uid, "professional", "Dr. Pinned", 2, **profile)
+    assert events == [("events.accounts.profile.updated", {"user": expected})]
+
+    _, events = await rec.call("POST", "/me/verification", user, json={"npi": "1234567893"})
+    assert events == []  # pending: nothing a consumer shows has changed
+
+    admin_email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN_PASSWORD)
+    login, _ = await rec.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN_PASSWORD})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    _, events = await rec.call("POST", f"/admin/verifications/{uid}", admin)
+    # Version 3 went to the submitted credential (a change, though not one consumers see).
+    verified = expected | {"version": 4, "verified": True}
+    assert events == [("events.accounts.user.verified", {"user": verified})]
+
+    _, events = await rec.call("POST", "/auth/logout", user)
+    assert events == []
+
+
+def listing_data(listing: dict[str, Any], version: int, **changes: Any) -> dict[str, Any]:
+    """The snapshot consumers get: exact position, no address or texts for viewers."""
+    data = {
+        "listing_id": listing["id"],
+        "version": version,
+        "host_id": listing["host"]["id"],
+        "title": listing["title"],
+        "room_type": listing["room_type"],
+        "latitude": listing["location"]["latitude"],
+        "longitude": listing["location"]["longitude"],
+        "monthly_rent": listing["monthly_rent"],
+        "amenities": listing["amenities"],
+        "available_from": listing["available_from"],
+        "available_to": listing["available_to"],
+        "min_stay_nights": listing["min_stay_nights"],
+        "status": listing["status"],
+        "review_average": None,
+        "review_count": 0,
+    }
+    return data | changes
+
+
+async def test_listing_endpoints_emit_listing_snapshots(rec: Recorder, api: Api) -> None:
+    """Publishing, changing and archiving a listing emit its snapshot with the version the
+    database gave it; a draft, an empty change and reads emit nothing."""
+    host = await api.signup("professional", "Dr. Listing")
+    created, events = await rec.call("POST", "/listings", host, json=listing_body())
+    listing = created.body
+    assert listing["location"]["approximate"] is False  # the host's view: exact, like the event
+    assert events == [("events.listings.listing.published", {"listing": listing_data(listing, 1)})]
+
+    _, events = await rec.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 1200})
+    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 2, monthly_rent=1200)})]
+    _, events = await rec.call("PATCH", f"/listings/{listing['id']}", host, json={})
+    assert events == []
+    moved = {"latitude": 39.31, "longitude": -76.6}
+    _, events = await rec.call("PATCH", f"/listings/{listing['id']}", host, json=moved)
+    # One UPDATE per change, so one version step even when the position is recomputed too.
+    expected = listing_data(listing, 3, monthly_rent=1200, **moved)
+    assert events == [("events.listings.listing.updated", {"listing": expected})]
+    _, events = await rec.call("GET", f"/listings/{listing['id']}", None)
+    assert events == []
+    _, events = await rec.call("DELETE", f"/listings/{listing['id']}", host)
+    archived = listing_data(listing, 4, monthly_rent=1200, status="archived", **moved)
+    assert events == [("events.listings.listing.archived", {"listing": archived})]
+
+    draft, events = await rec.call("POST", "/listings", host, json=listing_body(status="draft"))
+    assert events == []
+    _, events = await rec.call("PATCH", f"/listings/{draft.body['id']}", host, json={"title": "Still a draft"})
+    assert events == []
+    _, events = await rec.call("PATCH", f"/listings/{draft.body['id']}", host, json={"status": "active"})
+    published = listing_data(draft.body, 3, title="Still a draft", status="active")
+    assert events == [("events.listings.listing.published", {"listing": published})]
+
+
+def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str, Any]:
+    return {
+        "booking_id": booking["id"],
+        "version": version,
+        "listing_id": booking["listing_id"],
+        "guest_id": booking["guest_id"],
+        "host_id": booking["host_id"],
+        "check_in": booking["check_in"],
+        "check_out": booking["check_out"],
+        "status": status,
+        "total_cents": round(booking["total"] * 100),
+        "hospital_id": booking["hospital_id"],
+    }
+
+
+async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api) -> None:
+    """Requesting, accepting, declining and cancelling a stay each emit the booking's
+    snapshot (listing, guest, host, stay, status, version); a refused action emits nothing."""
+    host = await api.signup("professional")
+    guest = await api.signup("student")
+    created, _ = await rec.call("POST", "/listings", host, json=listing_body())
+    lid = created.body["id"]
+    body = {"check_in": future(30), "check_out": future(58), "message": "Cardiology rotation", "hospital_id": JHH}
+    requested, events = await rec.call("POST", f"/listings/{lid}/bookings", guest, json=body)
+    booking = requested.body
+    assert events == [
+        (
+            "events.listings.booking.requested",
+            {"booking": booking_data(booking, 1, "requested"), "message": "Cardiology rotation"},
+        )
+    ]
+    _, events = await rec.call("POST", f"/bookings/{booking['id']}/accept", host)
+    assert events == [("events.listings.booking.accepted", {"booking": booking_data(booking, 2, "accepted")})]
+    _, events = await rec.call("POST", f"/bookings/{booking['id']}/cancel", guest)
+    cancelled = {"booking": booking_data(booking, 3, "cancelled"), "cancelled_by": guest.id}
+    assert events == [("events.listings.booking.cancelled", cancelled)]
+
+    second = await request_stay(api, guest, lid, start=70)
+    assert second.status == 201
+    _, events = await rec.call("POST", f"/bookings/{second.body['id']}/decline", host)
+    assert events == [("events.listings.booking.declined", {"booking": booking_data(second.body, 2, "declined")})]
+    _, events = await rec.call("GET", "/me/bookings", host)
+    assert events == []
+    refused = await api.call("POST", f"/bookings/{second.body['id']}/accept", host)
+    assert refused.status == 409
+
+
+async def test_events_reach_matching_projections(api: Api, outbox: asyncpg.Connection) -> None:
+    """Through the outbox, JetStream and matching's consumers, the projection converges on
+    the listing's newest version and the booking's newest status."""
+    host = await api.signup("professional")
+    guest = await api.signup("student")
+    listing = (await api.call("POST", "/listings", host, json=listing_body())).body
+    for rent in (1100, 1200, 1300):
+        assert (await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": rent})).status == 200
+    booking = await request_stay(api, guest, listing["id"])
+    assert (await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)).status == 200
+    deadline = time.monotonic() + 15
+    while True:
+        held = await outbox.fetchrow(
+            "SELECT l.version, l.monthly_rent, b.status FROM matching.listings l"
+            " LEFT JOIN matching.bookings b ON b.listing_id = l.listing_id WHERE l.listing_id = $1",
+            uuid.UUID(listing["id"]),
+        )
+        if held is not None and tuple(held) == (4, 1300, "accepted"):
+            break
+        assert time.monotonic() < deadline, f"projection stuck at {held}"
+        await asyncio.sleep(0.1)

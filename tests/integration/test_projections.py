@@ -1,0 +1,147 @@
+"""Version-aware projections: a listing's updates delivered out of order, and twice, leave
+the projection at the newest snapshot; the hosts projection of listings likewise."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+
+import asyncpg
+import pytest
+
+from services.listings import consumers as listings_consumers
+from services.matching import consumers as matching_consumers
+from shared import bus
+from shared.contracts.accounts import ProfileUpdated, UserData, UserRegistered, UserVerified
+from shared.contracts.base import Event
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingData,
+    BookingRequested,
+    ListingArchived,
+    ListingData,
+    ListingPublished,
+    ListingUpdated,
+)
+from shared.db import create_pool, migrate
+from shared.events import Apply, Consumer
+from tests.conftest import Infra
+
+
+@pytest.fixture
+async def nc(infra: Infra) -> AsyncIterator[bus.NATS]:
+    conn = await bus.connect(infra.nats_url, "projection-test")
+    yield conn
+    await conn.close()
+
+
+async def _pool(dsn: str, schema: str, migrations: str) -> asyncpg.Pool:
+    await migrate(dsn, schema, migrations)
+    return await create_pool(dsn, schema, size=3)
+
+
+@pytest.fixture
+async def matching(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await _pool(fresh_db, "matching", "services.matching.migrations")
+    yield pool
+    await pool.close()
+
+
+def consumer(pool: asyncpg.Pool, nc: bus.NATS, apply: Apply) -> Consumer:
+    # Only handle_event is used: the inbox and the effect, as a delivery runs them.
+    return Consumer(pool, nc, f"test-{uuid.uuid4().hex[:6]}", ["events.>"], apply)
+
+
+def listing(version: int, **changes: object) -> ListingData:
+    base = ListingData(
+        listing_id=LISTING,
+        version=1,
+        host_id=HOST,
+        title="Room near the hospital",
+        room_type="private_room",
+        latitude=39.2995,
+        longitude=-76.5950,
+        monthly_rent=1000,
+        amenities=["wifi"],
+        available_from=date(2027, 1, 1),
+        available_to=date(2027, 12, 31),
+        min_stay_nights=14,
+        status="active",
+    )
+    return base.model_copy(update={"version": version, **changes})
+
+
+LISTING, HOST = uuid.uuid4(), uuid.uuid4()
+
+
+async def test_listing_updates_out_of_order_keep_the_newest(matching: asyncpg.Pool, nc: bus.NATS) -> None:
+    """Every order of a listing's four events, each delivered twice, ends at version 4."""
+    history: list[Event] = [
+        ListingPublished(listing=listing(1)),
+        ListingUpdated(listing=listing(2, monthly_rent=1200)),
+        ListingUpdated(listing=listing(3, monthly_rent=1200, title="Renamed", latitude=39.31)),
+        ListingArchived(listing=listing(4, monthly_rent=1200, title="Renamed", latitude=39.31, status="archived")),
+    ]
+    newest = history[-1]
+    assert isinstance(newest, ListingArchived)
+    for order in itertools.permutations(history):
+        await matching.execute("DELETE FROM listings")
+        # A fresh consumer per order: the inbox of the last one would skip every event.
+        project = consumer(matching, nc, matching_consumers.project_listings)
+        applied = [await project.handle_event(event) for event in (*order, *order)]
+        assert applied == [True] * 4 + [False] * 4  # the second delivery is a no-op
+        row = await matching.fetchrow("SELECT * FROM listings WHERE listing_id = $1", LISTING)
+        assert row is not None
+        held = {k: row[k] for k in ListingData.model_fields if k != "listing_id"} | {"listing_id": row["listing_id"]}
+        assert ListingData.model_validate(held) == newest.listing, [type(e).__name__ for e in order]
+    # The indexed position follows the latitude of the newest snapshot.
+    moved = await matching.fetchval(
+        "SELECT earth_distance(position, ll_to_earth(39.31, -76.5950)) FROM listings WHERE listing_id = $1", LISTING
+    )
+    assert moved < 1.0
+
+
+async def test_booking_snapshots_apply_only_when_newer(matching: asyncpg.Pool, nc: bus.NATS) -> None:
+    """An accepted stay cancelled later stays cancelled when the acceptance arrives last."""
+    booking_id = uuid.uuid4()
+
+    def booking(version: int, status: str) -> BookingData:
+        return BookingData(
+            booking_id=booking_id,
+            version=version,
+            listing_id=LISTING,
+            guest_id=uuid.uuid4(),
+            host_id=HOST,
+            check_in=date(2027, 3, 1),
+            check_out=date(2027, 3, 29),
+            status=status,
+            total_cents=100_000,
+        )
+
+    project = consumer(matching, nc, matching_consumers.project_bookings)
+    await project.handle_event(BookingCancelled(booking=booking(3, "cancelled"), cancelled_by=HOST))
+    await project.handle_event(BookingRequested(booking=booking(1, "requested")))
+    await project.handle_event(BookingAccepted(booking=booking(2, "accepted")))
+    row = await matching.fetchrow("SELECT version, status FROM bookings WHERE booking_id = $1", booking_id)
+    assert row is not None and (row["version"], row["status"]) == (3, "cancelled")
+
+
+def user(version: int, name: str, verified: bool = False) -> UserData:
+    return UserData(user_id=HOST, version=version, role="professional", display_name=name, verified=verified)
+
+
+async def test_hosts_projection_keeps_the_newest_user_snapshot(fresh_db: str, nc: bus.NATS) -> None:
+    """Listings' hosts (name, badge): a late registration cannot undo a verification."""
+    pool = await _pool(fresh_db, "listings", "services.listings.migrations")
+    try:
+        project = consumer(pool, nc, listings_consumers.project_hosts)
+        await project.handle_event(UserVerified(user=user(3, "Dr. Renamed", verified=True)))
+        await project.handle_event(ProfileUpdated(user=user(2, "Dr. Renamed")))
+        await project.handle_event(UserRegistered(user=user(1, "Dr. Host")))
+        row = await pool.fetchrow("SELECT display_name, verified, version FROM hosts WHERE user_id = $1", HOST)
+        assert row is not None and tuple(row) == ("Dr. Renamed", True, 3)
+    finally:
+        await pool.close()
