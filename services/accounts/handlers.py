@@ -32,6 +32,7 @@ from shared.contracts.base import Empty, Ok
 from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add
+from shared.push import broadcast
 from shared.service import Context, ServiceApp
 
 app = ServiceApp("accounts", migrations="services.accounts.migrations")
@@ -82,7 +83,7 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
 async def logout(ctx: Context, req: TokenRequest) -> Ok:
     await store.revoke_session(ctx.pool, domain.token_hash(req.token, ctx.settings.secret_key))
     # Gateways cache resolved sessions briefly; tell them all to forget this one now.
-    await ctx.nc.publish(subjects.SESSION_REVOKED, session_fingerprint(req.token).encode())
+    await broadcast(ctx.nc, subjects.SESSION_REVOKED, session_fingerprint(req.token).encode())
     return Ok()
 
 
