@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: run test lint bench-search bench-matching clean
+.PHONY: run test lint bench-search bench-matching dead-letters clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,12 @@ bench-search: $(STAMP)
 
 bench-matching: $(STAMP)
 	@$(PY) bench/matching.py
+
+# Operators: the dead letters of one service of the running `make run` system, e.g.
+# make dead-letters SERVICE=listings ARGS=list   (or ARGS="replay --all")
+dead-letters: $(STAMP)
+	@test -f $(DATA_DIR)/env/$(SERVICE).env || { echo "start the system with make run first (SERVICE=accounts|listings|messaging|matching)"; exit 2; }
+	@env $$(cat $(DATA_DIR)/env/$(SERVICE).env) $(PY) -m services.$(SERVICE) dead-letters $(ARGS)
 
 clean:
 	rm -rf .wardmate

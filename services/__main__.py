@@ -40,6 +40,7 @@ def main() -> None:
         stack.start_infra()
         assert stack.postgres and stack.nats
         print(f"    postgres on 127.0.0.1:{stack.postgres.port}, nats on 127.0.0.1:{stack.nats.port}")
+        stack.write_env_files()
         step("preparing the operator account")
         asyncio.run(ensure_admin(stack.service_url("accounts"), *ADMIN))
         for name in PROCESSES:

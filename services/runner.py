@@ -101,6 +101,18 @@ class Stack:
         assert self.database_url
         return self.service_roles and urlsplit(self.database_url).password is None
 
+    def write_env_files(self) -> Path:
+        """``<data_dir>/env/<service>.env``: where a service's Postgres and NATS are, so an
+        operator command (``dead-letters``) can reach the running system; returns the folder."""
+        assert self.database_url and self.nats_url
+        folder = self.data_dir / "env"
+        folder.mkdir(exist_ok=True)
+        for name in SERVICES_WITH_SCHEMA:
+            path = folder / f"{name}.env"
+            path.write_text(f"WARDMATE_DATABASE_URL={self.service_url(name)}\nWARDMATE_NATS_URL={self.nats_url}\n")
+            path.chmod(0o600)
+        return folder
+
     def service_url(self, name: str) -> str:
         """The database URL that service ``name`` connects with."""
         assert self.database_url

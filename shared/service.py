@@ -374,7 +374,9 @@ def main(app: ServiceApp) -> None:
     # `kill -USR1 <pid>` prints every thread's stack: a hung replica explains itself.
     faulthandler.register(signal.SIGUSR1)
     settings = Settings()
-    setup_logging(app.name, settings.log_level)
     if sys.argv[1:2] == ["dead-letters"]:
+        # An operator's command prints its own report; only real trouble goes to the log.
+        setup_logging(app.name, "ERROR")
         sys.exit(run_cli(app, settings, sys.argv[2:]))
+    setup_logging(app.name, settings.log_level)
     run_loop(app.run(settings))
