@@ -25,11 +25,11 @@ import uvloop
 from aiohttp import web
 
 from services.listings.app import PG_SETTINGS
-from services.listings.hospitals import lookup
 from services.listings.store import search_query
 from shared.contracts.listings import ListingSearch
 from shared.db import create_pool
 from shared.errors import AppError
+from shared.hospitals import lookup
 
 POOL = web.AppKey("pool", asyncpg.Pool)
 

@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from services.matching.deferred_acceptance import deferred_acceptance
-from services.matching.derive import derive_preferences
-from services.matching.models import HospitalInput, ProfileInput, RotationInput
-from services.matching.score_matrix import encode
-from services.matching.stability import check_stability
+from services.matching.engine.deferred_acceptance import deferred_acceptance
+from services.matching.engine.derive import derive_preferences
+from services.matching.engine.models import HospitalInput, ProfileInput, RotationInput
+from services.matching.engine.score_matrix import encode
+from services.matching.engine.stability import check_stability
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,10 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from services.listings.hospitals import read_directory  # noqa: E402
 from services.runner import Stack  # noqa: E402
 from shared.contracts.listings import ListingSearch  # noqa: E402
 from shared.embedded import free_port  # noqa: E402
+from shared.hospitals import directory as hospital_directory  # noqa: E402
 
 HOSPITAL = "the-johns-hopkins-hospital-baltimore-md"
 SPREAD_KM = 15.0
@@ -96,7 +96,7 @@ def synthetic_listings(n: int, hosts: list[uuid.UUID], today: date, seed: int = 
     """``n`` listings around the shipped hospitals: weighted by beds, plus a cluster (3%)
     around the benchmark's hospital. Availability windows cover most dates near today."""
     rng = random.Random(seed)
-    directory = read_directory()  # (id, name, city, state, zip, lat, lon, beds, teaching)
+    directory = [tuple(h) for h in hospital_directory()]  # (id, name, city, state, zip, lat, lon, beds, teaching)
     weights = [float(h[7] or 50) for h in directory]
     target = next(h for h in directory if h[0] == HOSPITAL)
     picks = rng.choices(directory, weights=weights, k=n - n * 3 // 100) + [target] * (n * 3 // 100)

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from shared.contracts.base import Actor, Event
 from shared.contracts.listings import (
@@ -31,32 +30,6 @@ from shared.errors import AppError
 # An approximate location is the exact one moved by up to this distance in a direction
 # fixed per listing, then rounded: close enough to judge the commute, not to find the door.
 APPROX_OFFSET_M = 400.0
-
-
-# The sphere of Postgres' earthdistance (``SELECT earth()``): its cube positions are points
-# on it, and ``<->`` between two is the straight-line chord through the earth.
-EARTH_RADIUS_M = 6378168.0
-
-
-def chord_m(great_circle_m: float) -> float:
-    """The chord between two points this far apart over the surface."""
-    return 2 * EARTH_RADIUS_M * math.sin(min(great_circle_m / (2 * EARTH_RADIUS_M), math.pi / 2))
-
-
-def great_circle_m(chord: float) -> float:
-    """The surface distance of a chord (what earth_distance computes from it)."""
-    return 2 * EARTH_RADIUS_M * math.asin(min(chord / (2 * EARTH_RADIUS_M), 1.0))
-
-
-@functools.lru_cache(maxsize=4096)
-def nightly_cents(monthly_rent: int) -> int:
-    """A night costs the monthly rent pro rata: rent x 12 / 365, rounded to the cent."""
-    value = Decimal(monthly_rent) * 100 * 12 / 365
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def stay_total_cents(monthly_rent: int, nights: int) -> int:
-    return nightly_cents(monthly_rent) * nights
 
 
 def unavailable_reason(

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.listings import domain, store
+from shared import pricing
 from shared.contracts.listings import Booking, BookingData, Listing, ListingData
 from shared.errors import AppError
 from shared.service import Context
@@ -43,7 +44,7 @@ def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | 
         "room_type": row["room_type"],
         "location": location,
         "monthly_rent": row["monthly_rent"],
-        "nightly_rate": domain.nightly_cents(row["monthly_rent"]) / 100,
+        "nightly_rate": pricing.nightly_cents(row["monthly_rent"]) / 100,
         "amenities": row["amenities"],
         "available_from": row["available_from"],
         "available_to": row["available_to"],

@@ -15,6 +15,7 @@ from services.listings import store
 from services.listings.app import PG_SETTINGS
 from services.listings.handlers import bookings, listings, reviews
 from services.listings.hospitals import ensure_directory
+from shared import geo
 from shared.contracts.base import Actor
 from shared.contracts.listings import ListingSearch, ReviewCreate, ReviewPosted, SearchPage
 from shared.db import create_pool, migrate
@@ -208,3 +209,14 @@ async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.
     assert len(page.items) == 1 and page.items[0].distance_km == 0.0 and page.items[0].stay_total == 328.8
     assert page.items[0].location.approximate and page.items[0].location.address is None
     assert orjson.loads(raw.body) == orjson.loads(page.model_dump_json())
+
+
+async def test_python_and_postgres_measure_the_same_distance(pool: asyncpg.Pool) -> None:
+    """One great-circle distance: shared.geo agrees with earthdistance to the centimetre,
+    so a radius filtered in SQL and a distance scored in Python never disagree."""
+    pairs = [((39.2961, -76.5920), (39.3, -76.6)), ((39.2961, -76.5920), (42.3626, -71.0693)), ((0, 0), (0, 179))]
+    for (lat1, lon1), (lat2, lon2) in pairs:
+        sql_m = await pool.fetchval(
+            "SELECT earth_distance(ll_to_earth($1, $2), ll_to_earth($3, $4))", lat1, lon1, lat2, lon2
+        )
+        assert geo.haversine_km(lat1, lon1, lat2, lon2) * 1000 == pytest.approx(sql_m, abs=0.01)

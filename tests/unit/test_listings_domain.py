@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.listings import domain
+from shared import geo, pricing
 from shared.contracts.base import Actor
 from shared.contracts.listings import (
     BookingAccepted,
@@ -42,9 +43,9 @@ def actor(user: uuid.UUID) -> Actor:
 
 
 def test_nightly_rate_is_monthly_rent_pro_rata() -> None:
-    assert domain.nightly_cents(1095) == 3600  # 1095 * 12 / 365 = 36.00
-    assert domain.nightly_cents(1000) == 3288  # 32.876... rounds half up to the cent
-    assert domain.stay_total_cents(1095, 28) == 100_800
+    assert pricing.nightly_cents(1095) == 3600  # 1095 * 12 / 365 = 36.00
+    assert pricing.nightly_cents(1000) == 3288  # 32.876... rounds half up to the cent
+    assert pricing.stay_total_cents(1095, 28) == 100_800
 
 
 def test_unavailable_reason_checks_window_and_minimum_stay() -> None:
@@ -176,10 +177,10 @@ def test_review_roles_need_a_completed_stay() -> None:
 def test_chord_and_surface_distance_convert_both_ways() -> None:
     """The search's radius test on chords keeps exactly the rows within the surface radius."""
     for d in (1.0, 850.0, 25_000.0, 500_000.0):
-        assert domain.great_circle_m(domain.chord_m(d)) == pytest.approx(d, rel=1e-9)
-    assert domain.chord_m(25_000.0) < 25_000.0  # a chord is shorter than its arc
+        assert geo.great_circle_m(geo.chord_m(d)) == pytest.approx(d, rel=1e-9)
+    assert geo.chord_m(25_000.0) < 25_000.0  # a chord is shorter than its arc
     # Baltimore to Boston is ~577 km over the surface on earthdistance's sphere.
     lat1, lon1, lat2, lon2 = map(math.radians, (39.2961, -76.5920, 42.3626, -71.0693))
     xyz = [(math.cos(a) * math.cos(b), math.cos(a) * math.sin(b), math.sin(a)) for a, b in ((lat1, lon1), (lat2, lon2))]
-    chord = domain.EARTH_RADIUS_M * math.dist(*xyz)
-    assert domain.great_circle_m(chord) == pytest.approx(577_000, rel=0.01)
+    chord = geo.EARTH_RADIUS_M * math.dist(*xyz)
+    assert geo.great_circle_m(chord) == pytest.approx(577_000, rel=0.01)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from services.matching import cohort
-from services.matching.cohort_input import CohortInputError, parse_cohort
-from services.matching.cohort_round import run_round
+from services.matching.engine import cohort
+from services.matching.engine.cohort_input import CohortInputError, parse_cohort
+from services.matching.engine.cohort_round import run_round
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -175,7 +175,7 @@ def test_unreadable_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_module_entry_point(tmp_path: Path) -> None:
     source = tmp_path / "in.json"
     source.write_text(json.dumps(NRMP))
-    command = [sys.executable, "-m", "services.matching.cohort"]
+    command = [sys.executable, "-m", "services.matching.engine.cohort"]
     done = subprocess.run([*command, str(source)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["report"]["matched"] == 4

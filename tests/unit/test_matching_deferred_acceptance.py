@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matching import preferences
-from services.matching.deferred_acceptance import deferred_acceptance
-from services.matching.preferences import PrefLists
+from services.matching.engine import preferences
+from services.matching.engine.deferred_acceptance import deferred_acceptance
+from services.matching.engine.preferences import PrefLists
 
 Lists = list[list[int]]
 Instance = tuple[Lists, Lists, list[int]]

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from services.matching import derive, preferences
-from services.matching.cohort_round import cohort_from_profiles, run_round
-from services.matching.derive import QUANTA, derive_preferences
-from services.matching.models import HospitalInput, ProfileInput, RotationInput
-from services.matching.preferences import PrefLists, RankLookup
-from services.matching.score_matrix import MentorTable, StudentTable, encode, score_block
-from services.matching.scoring import mentor_score
-from services.matching.wording import specialty_key
+from services.matching.engine import derive, preferences
+from services.matching.engine.cohort_round import cohort_from_profiles, run_round
+from services.matching.engine.derive import QUANTA, derive_preferences
+from services.matching.engine.models import HospitalInput, ProfileInput, RotationInput
+from services.matching.engine.preferences import PrefLists, RankLookup
+from services.matching.engine.score_matrix import MentorTable, StudentTable, encode, score_block
+from services.matching.engine.scoring import mentor_score
+from services.matching.engine.wording import specialty_key
 
 SPECIALTIES = ["cardiology", "pediatrics", "Internal_Medicine", "internal medicine", "surgery"]
 Population = tuple[list[tuple[RotationInput, ProfileInput]], list[ProfileInput], dict[str, HospitalInput]]

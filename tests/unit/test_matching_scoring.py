@@ -9,10 +9,9 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from services.matching import wording
-from services.matching.geo import EARTH_RADIUS_KM, haversine_km, haversine_km_array
-from services.matching.models import HospitalInput, ListingInput, ProfileInput, RotationInput
-from services.matching.scoring import (
+from services.matching.engine import wording
+from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
+from services.matching.engine.scoring import (
     distance_part,
     free_nights,
     hospital_part,
@@ -23,9 +22,10 @@ from services.matching.scoring import (
     rank_rooms,
     review_part,
     room_score,
-    stay_cost,
 )
-from services.matching.weights import DEFAULT_MENTOR_WEIGHTS, DEFAULT_ROOM_WEIGHTS
+from services.matching.engine.weights import DEFAULT_MENTOR_WEIGHTS, DEFAULT_ROOM_WEIGHTS
+from shared.geo import EARTH_RADIUS_KM, haversine_km, haversine_km_array
+from shared.pricing import stay_total_cents
 
 JHH = HospitalInput("jhh", "JOHNS HOPKINS HOSPITAL", 39.2963, -76.5927)
 MERCY = HospitalInput("mercy", "Mercy Medical Center", 39.2950, -76.6120)
@@ -86,8 +86,9 @@ def listing(**changes: object) -> ListingInput:
 
 
 def test_haversine_matches_a_known_distance() -> None:
-    # Big Ben to the Statue of Liberty: 5,574.8 km on the mean-radius sphere.
-    assert haversine_km(51.5007, -0.1246, 40.6892, -74.0445) == pytest.approx(5574.8, abs=0.5)
+    # Big Ben to the Statue of Liberty: 5,581.1 km on earthdistance's sphere (5,574.8 on
+    # the IUGG mean-radius one; the ellipsoid says ~5,575).
+    assert haversine_km(51.5007, -0.1246, 40.6892, -74.0445) == pytest.approx(5581.1, abs=0.5)
     assert haversine_km(10.0, 20.0, 10.0, 20.0) == 0.0
     assert haversine_km(0, 0, 0, 180) == pytest.approx(math.pi * EARTH_RADIUS_KM)
 
@@ -163,9 +164,10 @@ def test_price_part_and_stay_cost() -> None:
     assert price_part(2250, 1500) == 0.0
     assert price_part(9000, 1500) == 0.0
     assert price_part(2000, None) == 1.0
-    # Per night pro rata: 1825 * 12 / 365 = 60 a night.
-    assert stay_cost(1825, 28) == 1680
-    assert stay_cost(1350, 28) == 1243
+    # The one price rule (shared.pricing, as listings quotes): 1825 * 12 / 365 = 60.00 a
+    # night; 1350 * 12 / 365 = 44.383... -> 44.38 a night, so 28 nights are 1,242.64.
+    assert stay_total_cents(1825, 28) == 168_000
+    assert stay_total_cents(1350, 28) == 124_264
 
 
 @pytest.mark.parametrize(
@@ -211,7 +213,7 @@ def test_room_reasons_in_words() -> None:
         "rated 4.8 from 23 reviews",
     ]
     assert match.distance_km == pytest.approx(1.2)
-    assert match.stay_cost == 1243
+    assert match.stay_total_cents == 124_264
 
 
 def test_affinity_part_counts_each_shared_thing() -> None:

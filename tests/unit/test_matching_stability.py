@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matching import stability
-from services.matching.preferences import PrefLists
-from services.matching.stability import check_stability
+from services.matching.engine import stability
+from services.matching.engine.preferences import PrefLists
+from services.matching.engine.stability import check_stability
 
 Lists = list[list[int]]
 

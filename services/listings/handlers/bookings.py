@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.listings import domain, hospitals, store
+from services.listings import domain, store
 from services.listings.app import app
 from services.listings.handlers.listings import newest_first_cursor
 from services.listings.views import (
@@ -20,7 +20,7 @@ from services.listings.views import (
     booking_view,
     to_booking,
 )
-from shared import subjects
+from shared import hospitals, pricing, subjects
 from shared.contracts.listings import Booking, BookingAction, BookingPage, BookingRequest, BookingRequested, MyBookings
 from shared.db import Connection
 from shared.errors import AppError
@@ -64,7 +64,7 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             row["host_id"],
             req.check_in,
             req.check_out,
-            domain.stay_total_cents(row["monthly_rent"], nights),
+            pricing.stay_total_cents(row["monthly_rent"], nights),
             req.message,
             req.hospital_id,
             expires,

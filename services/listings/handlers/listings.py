@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from services.listings import domain, hospitals, store
+from services.listings import domain, store
 from services.listings.app import app
 from services.listings.views import (
     LISTING_NOT_FOUND,
@@ -18,7 +18,7 @@ from services.listings.views import (
     to_listing,
     visible_listing,
 )
-from shared import subjects
+from shared import geo, hospitals, pricing, subjects
 from shared.contracts.base import Actor, Ok
 from shared.contracts.listings import (
     Hospital,
@@ -179,9 +179,9 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         extra: dict[str, Any] = {}
         if center is not None:
             # One decimal: enough to judge a commute, too coarse to triangulate the door.
-            extra["distance_km"] = round(domain.great_circle_m(r["chord"]) / 1000, 1)
+            extra["distance_km"] = round(geo.great_circle_m(r["chord"]) / 1000, 1)
         if nights:
-            extra["stay_total"] = domain.stay_total_cents(r["monthly_rent"], nights) / 100
+            extra["stay_total"] = pricing.stay_total_cents(r["monthly_rent"], nights) / 100
         exact = ctx.actor is not None and ctx.actor.user_id == r["host_id"]
         items.append(summary_fields(r, exact=exact, extra=extra))
     nxt = None
@@ -214,8 +214,8 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
         check_in=req.check_in,
         check_out=req.check_out,
         nights=nights,
-        nightly_rate=domain.nightly_cents(row["monthly_rent"]) / 100,
-        total=domain.stay_total_cents(row["monthly_rent"], nights) / 100,
+        nightly_rate=pricing.nightly_cents(row["monthly_rent"]) / 100,
+        total=pricing.stay_total_cents(row["monthly_rent"], nights) / 100,
         available=reason is None,
         reason=reason,
     )

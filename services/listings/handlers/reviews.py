@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from services.listings import domain, hospitals, store
+from services.listings import domain, store
 from services.listings.app import app
 from services.listings.views import BOOKING_NOT_FOUND, booking_view, listing_data
-from shared import subjects
+from shared import hospitals, subjects
 from shared.contracts.listings import Review, ReviewCreate, ReviewData, ReviewPosted
 from shared.events import add
 from shared.service import Context

@@ -25,9 +25,9 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.preferences import PrefLists
-from services.matching.score_matrix import MentorTable, StudentTable, score_block
-from services.matching.weights import DEFAULT_MENTOR_WEIGHTS, MentorWeights
+from services.matching.engine.preferences import PrefLists
+from services.matching.engine.score_matrix import MentorTable, StudentTable, score_block
+from services.matching.engine.weights import DEFAULT_MENTOR_WEIGHTS, MentorWeights
 
 QUANTA = 1_000_000  # score units per 1.0
 _BLOCK_CELLS = 1 << 21

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.matching import wording as w
-from services.matching.features import Affinity, affinity, affinity_reasons, weighted_mean
-from services.matching.geo import haversine_km
-from services.matching.mentor_scoring import hospital_part, mentor_score, rank_mentors
-from services.matching.models import ListingInput, ProfileInput, RoomMatch, RotationInput
-from services.matching.weights import DEFAULT_ROOM_WEIGHTS, AffinityWeights, RoomWeights
+from services.matching.engine import wording as w
+from services.matching.engine.features import Affinity, affinity, affinity_reasons, weighted_mean
+from services.matching.engine.mentor_scoring import hospital_part, mentor_score, rank_mentors
+from services.matching.engine.models import ListingInput, ProfileInput, RoomMatch, RotationInput
+from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS, AffinityWeights, RoomWeights
+from shared.geo import haversine_km
+from shared.pricing import stay_total_cents
 
 __all__ = [
     "distance_part",
@@ -43,7 +44,6 @@ __all__ = [
     "rank_rooms",
     "review_part",
     "room_score",
-    "stay_cost",
 ]
 
 _ROOM_TYPES = {
@@ -83,11 +83,6 @@ def price_part(monthly_rent: int, monthly_budget: int | None, weights: RoomWeigh
         return 1.0
     over = (monthly_rent - monthly_budget) / monthly_budget
     return max(0.0, 1.0 - over / weights.over_budget_zero)
-
-
-def stay_cost(monthly_rent: int, nights: int) -> int:
-    """Whole dollars for `nights`, priced per night pro rata: rent * 12 / 365 a night."""
-    return round(monthly_rent * 12 * nights / 365)
 
 
 def review_part(average: float | None, count: int, weights: RoomWeights = DEFAULT_ROOM_WEIGHTS) -> float:
@@ -131,7 +126,7 @@ def host_affinity_part(
 # --- reasons --------------------------------------------------------------------------
 
 
-def _room_reasons(rotation: RotationInput, listing: ListingInput, km: float, free: int, cost: int) -> list[str]:
+def _room_reasons(rotation: RotationInput, listing: ListingInput, km: float, free: int, cost_cents: int) -> list[str]:
     reasons = [f"{w.distance(km)} from {w.hospital_name(rotation.hospital.name)}"]
     if free == rotation.nights:
         reasons.append(f"free for all {w.plural(free, 'night')} of your rotation")
@@ -146,7 +141,7 @@ def _room_reasons(rotation: RotationInput, listing: ListingInput, km: float, fre
             reasons.append("exactly your budget")
         else:
             reasons.append(f"{w.money(-gap)} over your budget")
-    reasons.append(f"{w.money(cost)} for {w.plural(free, 'night')}")
+    reasons.append(f"{w.money(cost_cents / 100)} for {w.plural(free, 'night')}")
     return reasons
 
 
@@ -196,7 +191,7 @@ def room_score(
         "reviews": review_part(listing.review_average, listing.review_count, weights),
         "preferences": preferences_part(rotation, listing),
     }
-    cost = stay_cost(listing.monthly_rent, free)
+    cost = stay_total_cents(listing.monthly_rent, free)
     reasons = _room_reasons(rotation, listing, km, free, cost)
     reasons += affinity_reasons(shared, student, who="host")
     if listing.host.open_to_mentoring:

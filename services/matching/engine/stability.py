@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.preferences import PrefLists
+from services.matching.engine.preferences import PrefLists
 
 _DENSE_CELLS = 1 << 26
 _BLOCK = 1 << 22

@@ -17,9 +17,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from services.matching.bulk import gc_paused
-from services.matching.cohort_round import Cohort
-from services.matching.preferences import PrefLists
+from services.matching.engine.bulk import gc_paused
+from services.matching.engine.cohort_round import Cohort
+from services.matching.engine.preferences import PrefLists
 
 _MAX_SHOWN = 20
 

@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.preferences import PrefLists, RankLookup
+from services.matching.engine.preferences import PrefLists, RankLookup
 
 Proposing = Literal["students", "mentors"]
 # Called after each round with (round number, proposers still free, proposals so far).

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from services.matching import wording as w
-from services.matching.models import ProfileInput
-from services.matching.weights import COMMON_LANGUAGES, INTEREST_SPECIALTY_CREDIT
-from services.matching.wording import specialty_key
+from services.matching.engine import wording as w
+from services.matching.engine.models import ProfileInput
+from services.matching.engine.weights import COMMON_LANGUAGES, INTEREST_SPECIALTY_CREDIT
+from services.matching.engine.wording import specialty_key
 
 
 @lru_cache(maxsize=65536)

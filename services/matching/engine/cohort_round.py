@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.deferred_acceptance import Progress, Proposing, deferred_acceptance
-from services.matching.derive import BuildProgress, derive_preferences
-from services.matching.models import HospitalInput, ProfileInput, RotationInput
-from services.matching.preferences import PrefLists, RankLookup
-from services.matching.score_matrix import encode
-from services.matching.stability import check_stability
-from services.matching.weights import DEFAULT_MENTOR_WEIGHTS, MentorWeights
+from services.matching.engine.deferred_acceptance import Progress, Proposing, deferred_acceptance
+from services.matching.engine.derive import BuildProgress, derive_preferences
+from services.matching.engine.models import HospitalInput, ProfileInput, RotationInput
+from services.matching.engine.preferences import PrefLists, RankLookup
+from services.matching.engine.score_matrix import encode
+from services.matching.engine.stability import check_stability
+from services.matching.engine.weights import DEFAULT_MENTOR_WEIGHTS, MentorWeights
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Run a cohort match round from a file.
 
-    python -m services.matching.cohort INPUT.json [-o OUTPUT.json] [--proposing mentors]
+    python -m services.matching.engine.cohort INPUT.json [-o OUTPUT.json] [--proposing mentors]
 
 INPUT is ``{"students": {"s1": ["m2", "m1"], ...}, "mentors": {"m1": {"capacity": 2,
 "prefs": ["s1", ...]}, ...}}`` ("-" reads standard input). The output (standard output
@@ -20,8 +20,8 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from services.matching.cohort_input import CohortInputError, load_cohort
-from services.matching.cohort_round import run_round
+from services.matching.engine.cohort_input import CohortInputError, load_cohort
+from services.matching.engine.cohort_round import run_round
 
 
 class _Progress:
@@ -42,7 +42,7 @@ class _Progress:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m services.matching.cohort",
+        prog="python -m services.matching.engine.cohort",
         description="Stable cohort match of students to mentors (deferred acceptance).",
     )
     parser.add_argument("input", metavar="INPUT.json", help='the round to run; "-" for stdin')

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.bulk import gc_paused
-from services.matching.features import features
-from services.matching.geo import haversine_km_array
-from services.matching.models import HospitalInput, ProfileInput, RotationInput
-from services.matching.weights import (
+from services.matching.engine.bulk import gc_paused
+from services.matching.engine.features import features
+from services.matching.engine.models import HospitalInput, ProfileInput, RotationInput
+from services.matching.engine.weights import (
     DEFAULT_MENTOR_WEIGHTS,
     INTEREST_SPECIALTY_CREDIT,
     MentorWeights,
 )
-from services.matching.wording import specialty_key
+from services.matching.engine.wording import specialty_key
+from shared.geo import haversine_km_array
 
 F32 = np.float32
 Index = NDArray[np.int64] | slice

@@ -1,8 +1,11 @@
-"""Great-circle distances by the haversine formula, for one pair or whole arrays.
+"""One great-circle distance for every service: haversine on one sphere, for one pair or
+whole arrays, and the chord conversions that Postgres' index distances need.
 
-Distances are in kilometres on a spherical Earth of mean radius 6371.0088 km
-(the IUGG mean radius); the spherical model is off by at most ~0.5 % against the
-ellipsoid, far below what matters for "how far is the room from the hospital".
+The sphere is Postgres earthdistance's (``SELECT earth()``: 6,378,168 m), because the
+services filter and order by distance in SQL (``ll_to_earth``, ``earth_box``, ``<->``)
+and must agree to the metre with what they compute in Python. A sphere is off by at most
+~0.5 % against the ellipsoid, far below what matters for "how far is the room from the
+hospital".
 """
 
 from __future__ import annotations
@@ -12,7 +15,19 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-EARTH_RADIUS_KM = 6371.0088
+EARTH_RADIUS_M = 6378168.0
+EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000
+
+
+def chord_m(great_circle_m: float) -> float:
+    """The straight-line chord between two points this far apart over the surface (what
+    ``<->`` between two ``ll_to_earth`` positions measures)."""
+    return 2 * EARTH_RADIUS_M * math.sin(min(great_circle_m / (2 * EARTH_RADIUS_M), math.pi / 2))
+
+
+def great_circle_m(chord: float) -> float:
+    """The surface distance of a chord (what earth_distance computes from it)."""
+    return 2 * EARTH_RADIUS_M * math.asin(min(chord / (2 * EARTH_RADIUS_M), 1.0))
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

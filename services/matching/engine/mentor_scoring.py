@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from services.matching import wording as w
-from services.matching.features import affinity, affinity_reasons, weighted_mean
-from services.matching.geo import haversine_km
-from services.matching.models import HospitalInput, MentorMatch, ProfileInput, RotationInput
-from services.matching.weights import (
+from services.matching.engine import wording as w
+from services.matching.engine.features import affinity, affinity_reasons, weighted_mean
+from services.matching.engine.models import HospitalInput, MentorMatch, ProfileInput, RotationInput
+from services.matching.engine.weights import (
     DEFAULT_MENTOR_WEIGHTS,
     NEAR_HOSPITAL_REASON_KM,
     MentorWeights,
 )
+from shared.geo import haversine_km
 
 _NO_HOSPITALS: Mapping[str, HospitalInput] = {}
 

@@ -86,7 +86,7 @@ class RoomMatch:
     distance_km: float
     free_nights: int
     nights: int
-    stay_cost: int  # dollars for the free nights, pro rata from the monthly rent
+    stay_total_cents: int  # the free nights at the nightly rate (shared.pricing, as listings quotes)
 
 
 @dataclass(frozen=True, slots=True)
