@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,10 +24,6 @@ from shared.contracts.listings import (
 )
 from shared.errors import AppError
 
-# An approximate location is the exact one moved by up to this distance in a direction
-# fixed per listing, then rounded: close enough to judge the commute, not to find the door.
-APPROX_OFFSET_M = 400.0
-
 
 def unavailable_reason(
     available_from: date, available_to: date, min_stay_nights: int, check_in: date, check_out: date
@@ -42,17 +35,6 @@ def unavailable_reason(
     if nights < min_stay_nights:
         return f"the minimum stay is {min_stay_nights} nights"
     return None
-
-
-@functools.lru_cache(maxsize=65536)
-def approximate_point(listing_id: uuid.UUID, latitude: float, longitude: float) -> tuple[float, float]:
-    """A stable public position within ~APPROX_OFFSET_M of the exact one."""
-    digest = hashlib.sha256(listing_id.bytes).digest()
-    angle = int.from_bytes(digest[:4], "big") / 2**32 * 2 * math.pi
-    dist = (0.5 + int.from_bytes(digest[4:8], "big") / 2**32 / 2) * APPROX_OFFSET_M
-    dlat = dist * math.cos(angle) / 111_320
-    dlon = dist * math.sin(angle) / (111_320 * max(math.cos(math.radians(latitude)), 0.01))
-    return round(latitude + dlat, 3), round(longitude + dlon, 3)
 
 
 @dataclass(frozen=True)

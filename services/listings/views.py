@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.listings import domain, store
-from shared import pricing
+from shared import geo, pricing
 from shared.contracts.listings import Booking, BookingData, Listing, ListingData
 from shared.errors import AppError
 from shared.service import Context
@@ -35,7 +35,7 @@ def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | 
             "address": row["address"],
         }
     else:
-        lat, lon = domain.approximate_point(row["id"], row["latitude"], row["longitude"])
+        lat, lon = geo.approximate_point(row["id"], row["latitude"], row["longitude"])
         location = {"latitude": lat, "longitude": lon, "approximate": True, "address": None}
     return {
         "id": row["id"],
