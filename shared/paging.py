@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 from typing import Any
 
 from shared.errors import AppError
+
+INVALID_CURSOR = AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}])
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A cursor comes back from clients: its keys are bounded before SQL binds them (an offset
+# beyond the directory, or a number past int64, would otherwise fail inside the query).
+MAX_OFFSET = 1_000_000
+MAX_KEY = 2**63
 
 
 def encode_cursor(*key: Any) -> str:
@@ -20,7 +29,30 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
     except (ValueError, TypeError):
-        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
+        raise INVALID_CURSOR from None
     if not isinstance(key, list) or len(key) != size:
-        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}])
+        raise INVALID_CURSOR
     return key
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def decode_offset(cursor: str) -> int:
+    """The row offset of an offset cursor, ``0 <= offset <= MAX_OFFSET``."""
+    (offset,) = decode_cursor(cursor, 1)
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
+        raise INVALID_CURSOR
+    return offset
+
+
+def decode_keyset(cursor: str) -> list[Any]:
+    """A keyset cursor ``[sort key, id]``: the key a string or a finite number within int64,
+    the id a UUID as ``encode_cursor`` writes it."""
+    key, row_id = decode_cursor(cursor, 2)
+    if not (isinstance(key, str) or (_finite_number(key) and abs(key) < MAX_KEY)):
+        raise INVALID_CURSOR
+    if not isinstance(row_id, str) or not _UUID.fullmatch(row_id):
+        raise INVALID_CURSOR
+    return [key, row_id]

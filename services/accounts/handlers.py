@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from pydantic import MISSING
+
 from services.accounts import domain, store
 from shared import subjects
 from shared.contracts.accounts import (
@@ -136,7 +138,8 @@ async def update_profile(ctx: Context, req: ProfileFields) -> Me:
     async with ctx.pool.acquire() as conn, conn.transaction():
         user = await store.user_by_id(conn, actor.user_id)
         merged = domain.merge_profile(await store.profile(conn, actor.user_id), req, user["role"])
-        await store.save_profile(conn, actor.user_id, merged, req.display_name)
+        display_name = None if req.display_name is MISSING else req.display_name
+        await store.save_profile(conn, actor.user_id, merged, display_name)
         me = await _me(conn, actor.user_id)
         await add(conn, ProfileUpdated(user=await _snapshot(conn, actor.user_id)))
         return me
@@ -149,8 +152,11 @@ async def submit_verification(ctx: Context, req: VerificationRequest) -> Verific
         current = await _verification(conn, actor.user_id)
         if current.status == "verified":
             raise AppError("conflict", "your credentials are already verified")
-        kind = "npi" if req.npi else "license"
-        await store.upsert_verification(conn, actor.user_id, kind, req.npi, req.license_number, req.license_state)
+        given = req.model_dump()  # the credential sent: an NPI, or a licence and its state
+        kind = "npi" if "npi" in given else "license"
+        await store.upsert_verification(
+            conn, actor.user_id, kind, given.get("npi"), given.get("license_number"), given.get("license_state")
+        )
         await store.touch_user(conn, actor.user_id)
         return await _verification(conn, actor.user_id)
 

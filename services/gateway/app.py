@@ -11,16 +11,18 @@ import contextlib
 import json
 import logging
 import math
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
 from services.gateway import auth
-from services.gateway.openapi import DOCS_HTML, build_openapi
+from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
@@ -128,15 +130,59 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: a body nested thousands of levels deep.
         raise AppError("validation", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise AppError("validation", "the body must be a JSON object")
     return body
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json takes NaN and Infinity; JSON does not
+
+
+# A query value as JSON would write it, for the parameters typed integer or number. No
+# bound of ours has 100 digits, and Python refuses to parse an integer of 4300.
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,99})(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"-?[0-9]{1,100}")
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "integer": lambda v: int(v) if _INTEGER.fullmatch(v) else v,
+    "number": lambda v: json.loads(v, parse_constant=_refuse_constant) if _JSON_NUMBER.fullmatch(v) else v,
+    "boolean": lambda v: {"true": True, "false": False}.get(v, v),
+}
+
+
+def query_decoder(route: Route) -> Callable[[MultiMapping[str]], dict[str, Any]]:
+    """Turn a route's query string into the JSON its contract validates strictly, by the
+    documented parameter schemas: ``?limit=3`` sends 3, ``?amenities=a,b`` sends
+    ``["a", "b"]``. A value that does not read as its type is passed on as text, so the
+    contract refuses it with its own message."""
+    kinds = {p["name"]: p["schema"] for p in query_parameters(route)}
+
+    def decode(query: MultiMapping[str]) -> dict[str, Any]:
+        payload: dict[str, Any] = {}
+        for name in query:
+            values = query.getall(name)
+            if len(values) > 1:
+                raise AppError("validation", f"give {name} once", [{"field": name, "message": "repeated"}])
+            value = values[0]
+            schema = kinds.get(name, {})
+            if schema.get("type") == "array":
+                convert = _SCALARS.get(schema.get("items", {}).get("type", "string"), str)
+                payload[name] = [convert(v) for v in value.split(",")] if value else []
+            else:
+                payload[name] = _SCALARS.get(schema.get("type", "string"), str)(value)
+        return payload
+
+    return decode
+
+
 async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None, str | None]:
+    if route.auth == "public":
+        # Whatever credentials come along are not looked at, so they cannot fail (no 401).
+        return None, None
     token, from_cookie = auth.credentials(request)
     if token is None:
         if route.auth == "user":
@@ -161,13 +207,21 @@ GATEWAY_FIELDS: dict[str, Callable[[web.Request, str | None], Any]] = {
 
 
 def make_handler(route: Route) -> Handler:
+    decode_query = query_decoder(route)
+    hidden = hidden_fields(route)
+
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
         app[LIMITER].check(request.remote or "unknown")
         actor, token = await authenticate(request, route)
         payload: dict[str, Any] = (
-            dict(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
+            decode_query(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
         )
+        sent = sorted(hidden & set(payload))
+        if sent:
+            raise AppError(
+                "validation", "unknown fields", [{"field": name, "message": "set by the server"} for name in sent]
+            )
         for name in route.internal_fields:
             payload[name] = GATEWAY_FIELDS[name](request, token)
         for segment, field in route.path_params.items():

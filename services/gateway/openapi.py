@@ -1,4 +1,11 @@
-"""The OpenAPI 3 document, generated from the route table and the pydantic contracts."""
+"""The OpenAPI 3.1 document, generated from the route table and the pydantic contracts.
+
+Every constraint a service checks on its own is in its request contract, so it appears
+here: formats (uuid, date), ranges, lengths, patterns, enums, which fields take ``null``
+and which may only be omitted. The gateway decodes query strings by the same parameter
+schemas (``query_parameters``), so what the document says a parameter is, is what the
+service receives.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +14,23 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from services.gateway.auth import SAFE_METHODS
 from services.gateway.routes import Route
-from shared.errors import ErrorCode
+from shared.errors import HTTP_STATUS, ErrorCode
 
-ERRORS = {
-    "400": "Invalid input (validation)",
-    "401": "Not authenticated",
-    "403": "Authenticated but not allowed (wrong party)",
-    "404": "Not found, or not visible to you",
-    "409": "Conflicts with the current state",
-    "429": "Too many attempts",
-    "503": "A service is unavailable",
-    "504": "A service did not answer in time",
+ERROR_TEXT: dict[ErrorCode, str] = {
+    "validation": "Invalid input: the details name the fields",
+    "unauthorized": "Not authenticated, or the token is invalid or expired",
+    "forbidden": "Not allowed: the wrong role or party, or a cookie session's write without the CSRF header",
+    "not_found": "Not found, or not visible to you",
+    "conflict": "Conflicts with the current state",
+    "rate_limited": "Too many requests or attempts; retry later",
+    "payload_too_large": "The request body is too large",
+    "unavailable": "A service is unavailable",
+    "timeout": "A service did not answer in time",
 }
+# Any route can answer these: bad input, the per-address rate limit, a service down or slow.
+COMMON_ERRORS: tuple[ErrorCode, ...] = ("validation", "rate_limited", "unavailable", "timeout")
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -37,87 +48,187 @@ ERROR_SCHEMA = {
     },
 }
 
+HEALTH_SCHEMA = {
+    "type": "object",
+    "required": ["status", "nats", "services"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "nats": {"type": "boolean"},
+        "services": {"type": "object", "additionalProperties": {"type": "string", "enum": ["up", "down"]}},
+    },
+}
+
+API_DESCRIPTION = """Rooms near hospitals and mentors for medical students on rotations.
+
+What a client can rely on: a request is accepted only as this document types it (integers
+are integers, dates are `YYYY-MM-DD`, ids are hyphenated UUIDs, no `NaN`, no U+0000 in a
+string), within the ranges, lengths and patterns given here; query parameters are these
+same types written as text, lists comma-separated. In a PATCH an omitted field is left
+unchanged; `null` is accepted only where a field's schema allows it and then clears the
+value. Every operation lists the error statuses it can answer, each with the JSON body
+`{"error": {"code", "message", "details"}}`; a 500 is a bug."""
+
+
+def _without_titles(schema: Any) -> Any:
+    """Drop pydantic's generated ``title`` keywords (noise for readers and generators)."""
+    if isinstance(schema, dict):
+        return {k: _without_titles(v) for k, v in schema.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(schema, list):
+        return [_without_titles(v) for v in schema]
+    return schema
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query or path parameter's schema: a query string cannot carry ``null``."""
+    options = schema.get("anyOf")
+    if options and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        outer = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+        return {**rest[0], **outer} if len(rest) == 1 else {**outer, "anyOf": rest}
+    return schema
+
+
+def request_schema(route: Route) -> dict[str, Any]:
+    """The request contract's JSON schema (validation mode), ``$defs`` pointing into components."""
+    schema: dict[str, Any] = route.request.model_json_schema(ref_template="#/components/schemas/{model}")
+    return schema
+
+
+def hidden_fields(route: Route) -> set[str]:
+    """Request fields a client does not send: the gateway fills them from the connection,
+    the credentials or the path."""
+    return set(route.internal_fields) | set(route.path_params.values())
+
+
+def has_body(route: Route) -> bool:
+    return route.method not in ("GET", "DELETE")
+
+
+def query_parameters(route: Route) -> list[dict[str, Any]]:
+    """The documented query parameters of a GET or DELETE route (also how the gateway
+    decodes them): lists are comma-separated, ``style: form, explode: false``."""
+    if has_body(route):
+        return []
+    schema = request_schema(route)
+    required = set(schema.get("required", []))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        if name in hidden_fields(route):
+            continue
+        param_schema = _without_titles(_not_null(prop))
+        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": param_schema}
+        if "description" in param_schema:
+            param["description"] = param_schema.pop("description")
+        if param_schema.get("type") == "array":
+            param.update(style="form", explode=False)
+        params.append(param)
+    return params
+
+
+def path_parameters(route: Route) -> list[dict[str, Any]]:
+    properties = request_schema(route).get("properties", {})
+    return [
+        {"name": segment, "in": "path", "required": True, "schema": _without_titles(_not_null(properties[field]))}
+        for segment, field in route.path_params.items()
+    ]
+
+
+def request_body(route: Route) -> dict[str, Any] | None:
+    if not has_body(route):
+        return None
+    schema = request_schema(route)
+    hidden = hidden_fields(route)
+    props = {k: v for k, v in schema.get("properties", {}).items() if k not in hidden}
+    if not props:
+        return None
+    body = {k: v for k, v in schema.items() if k not in ("properties", "required", "$defs", "title")}
+    body["properties"] = props
+    required = [k for k in schema.get("required", []) if k not in hidden]
+    if required:
+        body["required"] = required
+    return {"required": bool(required), "content": {"application/json": {"schema": _without_titles(body)}}}
+
+
+def error_codes(route: Route) -> list[ErrorCode]:
+    """Every error the operation can answer with, in status order."""
+    codes = set(COMMON_ERRORS) | set(route.errors)
+    if route.auth != "public":
+        codes.add("unauthorized")
+        if route.method not in SAFE_METHODS:
+            codes.add("forbidden")  # a cookie session's write without the CSRF header
+    if has_body(route):
+        codes.add("payload_too_large")
+    return sorted(codes, key=lambda code: HTTP_STATUS[code])
+
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def operation(route: Route, defs: dict[str, Any]) -> dict[str, Any]:
+    schema = request_schema(route)
+    for name, sub in schema.get("$defs", {}).items():
+        defs.setdefault(name, _without_titles(sub))
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "tags": [route.tag],
+        "operationId": route.subject.rsplit(".", 1)[-1].replace("-", "_"),
+        "parameters": path_parameters(route) + query_parameters(route),
+        "responses": {
+            str(route.status): _json(_ref(route.reply), "OK"),
+            **{
+                str(HTTP_STATUS[code]): _json({"$ref": "#/components/schemas/Error"}, ERROR_TEXT[code])
+                for code in error_codes(route)
+            },
+        },
+    }
+    if schema.get("description"):
+        op["description"] = schema["description"]
+    body = request_body(route)
+    if body is not None:
+        op["requestBody"] = body
+    if route.auth == "user":
+        op["security"] = [{"bearer": []}, {"cookie": []}]
+    elif route.auth == "optional":
+        op["security"] = [{}, {"bearer": []}, {"cookie": []}]
+    return op
+
+
 def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
-    models: set[type[BaseModel]] = set()
-    for r in routes:
-        models.add(r.reply)
-        if r.method not in ("GET", "DELETE"):
-            models.add(r.request)
-    _, defs = models_json_schema(
-        [
-            (m, "validation" if m in {r.request for r in routes} else "serialization")
-            for m in sorted(models, key=lambda m: m.__name__)
-        ],
-        ref_template="#/components/schemas/{model}",
+    replies = sorted({r.reply for r in routes}, key=lambda m: m.__name__)
+    _, reply_defs = models_json_schema(
+        [(m, "serialization") for m in replies], ref_template="#/components/schemas/{model}"
     )
-    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas: dict[str, Any] = _without_titles(dict(reply_defs.get("$defs", {})))
     schemas["Error"] = ERROR_SCHEMA
     paths: dict[str, Any] = {}
-    for r in routes:
-        hidden = set(r.internal_fields) | set(r.path_params.values())
-        op: dict[str, Any] = {
-            "summary": r.summary,
-            "tags": [r.tag],
-            "operationId": r.subject.rsplit(".", 1)[-1].replace("-", "_"),
-            "parameters": [
-                {"name": seg, "in": "path", "required": True, "schema": {"type": "string"}} for seg in r.path_params
-            ],
-            "responses": {
-                str(r.status): {"description": "OK", "content": {"application/json": {"schema": _ref(r.reply)}}},
-                **{
-                    code: {
-                        "description": text,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    }
-                    for code, text in ERRORS.items()
-                },
-            },
-        }
-        if r.auth == "user":
-            op["security"] = [{"bearer": []}, {"cookie": []}]
-        elif r.auth == "optional":
-            op["security"] = [{}, {"bearer": []}, {"cookie": []}]
-        request_schema = r.request.model_json_schema(ref_template="#/components/schemas/{model}")
-        props = {k: v for k, v in request_schema.get("properties", {}).items() if k not in hidden}
-        required = [k for k in request_schema.get("required", []) if k not in hidden]
-        for name, sub in request_schema.get("$defs", {}).items():
-            schemas.setdefault(name, sub)
-        if r.method in ("GET", "DELETE"):
-            for name, prop in props.items():
-                op["parameters"].append({"name": name, "in": "query", "required": name in required, "schema": prop})
-        elif props:
-            body = {"type": "object", "properties": props, "additionalProperties": False}
-            if required:
-                body["required"] = required
-            op["requestBody"] = {"required": bool(required), "content": {"application/json": {"schema": body}}}
-        path = prefix + r.path
-        paths.setdefault(path, {})[r.method.lower()] = op
+    for route in routes:
+        paths.setdefault(prefix + route.path, {})[route.method.lower()] = operation(route, schemas)
     paths[f"{prefix}/health"] = {
         "get": {
             "summary": "Reachability of every service",
             "tags": ["operators"],
-            "responses": {"200": {"description": "all up"}, "503": {"description": "a service is down"}},
+            "operationId": "health",
+            "responses": {"200": _json(HEALTH_SCHEMA, "all up"), "503": _json(HEALTH_SCHEMA, "a service is down")},
         }
     }
     paths[f"{prefix}/metrics"] = {
         "get": {
             "summary": "Request counters (Prometheus text)",
             "tags": ["operators"],
-            "responses": {"200": {"description": "counters"}},
+            "operationId": "metrics",
+            "responses": {
+                "200": {"description": "counters", "content": {"text/plain": {"schema": {"type": "string"}}}}
+            },
         }
     }
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "Wardmate API",
-            "version": "1.0.0",
-            "description": "Rooms near hospitals and mentors for medical students on rotations.",
-        },
+        "info": {"title": "Wardmate API", "version": "1.0.0", "description": API_DESCRIPTION},
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -95,7 +95,9 @@ def listing_data(row: asyncpg.Record) -> ListingData:
 async def visible_listing(ctx: Context, listing_id: uuid.UUID) -> tuple[asyncpg.Record, bool]:
     """The listing and whether the caller sees its exact address; 404 when hidden from them."""
     row = await store.listing(ctx.pool, listing_id)
-    if row is None:
+    # Archiving is the listing's DELETE: gone for everyone, its host included (who still
+    # finds it under /me/listings), so nothing reads as there after a delete succeeded.
+    if row is None or row["status"] == "archived":
         raise LISTING_NOT_FOUND
     actor = ctx.actor
     is_host = actor is not None and actor.user_id == row["host_id"]

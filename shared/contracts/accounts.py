@@ -6,35 +6,30 @@ import hashlib
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import pycountry
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import MISSING, AfterValidator, Field, field_validator, model_validator
 
-from shared.contracts.base import Contract, Event, EventData, Reply
+from shared.contracts.base import SPACE, Contract, Event, EventData, Id, Reply, Text, Words
+from shared.contracts.listings import HospitalId
 
 Role = Literal["student", "professional", "admin"]
 SignupRole = Literal["student", "professional"]
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-
-
-def _email(value: str) -> str:
-    value = value.strip().lower()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("not a valid email address")
-    return value
+# No spaces, no NUL (refused in every string), one @ and a dot in the domain.
+EMAIL_PATTERN = rf"^[^@\x00{SPACE}]{{1,64}}@[^@\x00{SPACE}]+\.[^@\x00{SPACE}]{{2,}}$"
 
 
 def _country(value: str) -> str:
-    code = value.strip().upper()
+    code = value.upper()
     if pycountry.countries.get(alpha_2=code) is None:
         raise ValueError(f"unknown ISO 3166-1 alpha-2 country code: {value!r}")
     return code
 
 
 def _language(value: str) -> str:
-    code = value.strip().lower()
+    code = value.lower()
     found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
     if found is None:
         raise ValueError(f"unknown ISO 639 language code: {value!r}")
@@ -42,26 +37,39 @@ def _language(value: str) -> str:
 
 
 def _us_state(value: str) -> str:
-    code = value.strip().upper()
+    code = value.upper()
     if pycountry.subdivisions.get(code=f"US-{code}") is None:  # type: ignore[no-untyped-call]
         raise ValueError(f"unknown US state or territory code: {value!r}")
     return code
 
 
 def _tag(value: str) -> str:
-    value = " ".join(value.split()).lower()
-    if not value:
-        raise ValueError("must not be empty")
-    return value
+    return " ".join(value.split()).lower()
 
 
-Email = Annotated[str, AfterValidator(_email)]
-CountryCode = Annotated[str, AfterValidator(_country)]
-LanguageCode = Annotated[str, AfterValidator(_language)]
-StateCode = Annotated[str, AfterValidator(_us_state)]
-Tag = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_tag)]
-Password = Annotated[str, Field(min_length=10, max_length=128)]
-DisplayName = Annotated[str, Field(min_length=1, max_length=80)]
+Email = Annotated[
+    str,
+    Field(max_length=254, pattern=EMAIL_PATTERN, description="compared case-insensitively"),
+    AfterValidator(str.lower),
+]
+CountryCode = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code, any case"),
+    AfterValidator(_country),
+]
+LanguageCode = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z]{2,3}$", description="ISO 639-1 or 639-3 code, any case"),
+    AfterValidator(_language),
+]
+StateCode = Annotated[
+    str, Field(pattern=r"^[A-Za-z]{2}$", description="US state or territory code, any case"), AfterValidator(_us_state)
+]
+Tag = Annotated[
+    Words, Field(min_length=1, max_length=60, description="stored lower-case, spaces collapsed"), AfterValidator(_tag)
+]
+Password = Annotated[Text, Field(min_length=10, max_length=128)]
+DisplayName = Annotated[Words, Field(min_length=1, max_length=80)]
 
 
 def session_fingerprint(token: str) -> str:
@@ -71,7 +79,7 @@ def session_fingerprint(token: str) -> str:
 
 def npi_is_valid(npi: str) -> bool:
     """Check an NPI's check digit: Luhn over the prefix 80840 and the first nine digits."""
-    if not re.fullmatch(r"\d{10}", npi):
+    if not re.fullmatch(r"[0-9]{10}", npi):
         return False
     digits = [int(c) for c in "80840" + npi[:9]]
     total = 0
@@ -97,36 +105,38 @@ class SignupRequest(Contract):
 
 
 class LoginRequest(Contract):
-    email: Annotated[str, Field(min_length=1, max_length=254)]
-    password: Annotated[str, Field(min_length=1, max_length=128)]
-    client_address: str | None = Field(None, description="set by the gateway")
+    email: Annotated[Text, Field(min_length=1, max_length=254)]
+    password: Annotated[Text, Field(min_length=1, max_length=128)]
+    client_address: Text | None = Field(None, description="set by the gateway")
 
 
 class TokenRequest(Contract):
-    token: Annotated[str, Field(min_length=1, max_length=200)]
+    token: Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class UserIdRequest(Contract):
-    user_id: uuid.UUID
+    user_id: Id
 
 
 class ProfileFields(Contract):
-    """Profile fields a user may set; every field optional so PATCH sends only changes."""
+    """A PATCH of the profile: an omitted field is unchanged. null clears the fields the
+    profile shows as optional (bio, school, country, year, profession); lists are cleared
+    with [], and the other fields refuse null."""
 
-    display_name: DisplayName | None = None
-    bio: Annotated[str, Field(max_length=2000)] | None = None
-    medical_school: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    school_country: CountryCode | None = None
-    graduation_year: Annotated[int, Field(ge=1950, le=2100)] | None = None
-    languages: Annotated[list[LanguageCode], Field(max_length=20)] | None = None
-    specialties: Annotated[list[Tag], Field(max_length=10)] | None = None
-    hobbies: Annotated[list[Tag], Field(max_length=20)] | None = None
-    organizations: Annotated[list[Tag], Field(max_length=20)] | None = None
+    display_name: DisplayName | MISSING = MISSING
+    bio: Annotated[Text, Field(max_length=2000)] | MISSING | None = MISSING
+    medical_school: Annotated[Words, Field(min_length=1, max_length=200)] | MISSING | None = MISSING
+    school_country: CountryCode | MISSING | None = MISSING
+    graduation_year: Annotated[int, Field(ge=1950, le=2100)] | MISSING | None = MISSING
+    languages: Annotated[list[LanguageCode], Field(max_length=20)] | MISSING = MISSING
+    specialties: Annotated[list[Tag], Field(max_length=10)] | MISSING = MISSING
+    hobbies: Annotated[list[Tag], Field(max_length=20)] | MISSING = MISSING
+    organizations: Annotated[list[Tag], Field(max_length=20)] | MISSING = MISSING
     # professionals only
-    profession: Annotated[str, Field(min_length=1, max_length=80)] | None = None
-    hospital_ids: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=10)] | None = None
-    open_to_mentoring: bool | None = None
-    mentoring_capacity: Annotated[int, Field(ge=0, le=50)] | None = None
+    profession: Annotated[Words, Field(min_length=1, max_length=80)] | MISSING | None = MISSING
+    hospital_ids: Annotated[list[HospitalId], Field(max_length=10)] | MISSING = MISSING
+    open_to_mentoring: bool | MISSING = MISSING
+    mentoring_capacity: Annotated[int, Field(ge=0, le=50)] | MISSING = MISSING
 
     PROFESSIONAL_ONLY: ClassVar[frozenset[str]] = frozenset(
         {"profession", "hospital_ids", "open_to_mentoring", "mentoring_capacity"}
@@ -134,25 +144,39 @@ class ProfileFields(Contract):
 
     @field_validator("languages", "specialties", "hobbies", "organizations", "hospital_ids")
     @classmethod
-    def _dedupe(cls, value: list[str] | None) -> list[str] | None:
-        return list(dict.fromkeys(value)) if value is not None else None
+    def _dedupe(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+def _one_credential(schema: dict[str, Any]) -> None:
+    """The either/or of a verification request as the document states it (the validator
+    checks it): exactly one of two closed shapes."""
+    props = schema["properties"]
+    schema["oneOf"] = [
+        {"properties": {k: props[k] for k in keys}, "required": list(keys), "additionalProperties": False}
+        for keys in (("npi",), ("license_number", "license_state"))
+    ]
 
 
 class VerificationRequest(Contract):
     """An NPI number, or a licence number with its state."""
 
-    npi: str | None = None
-    license_number: Annotated[str, Field(min_length=3, max_length=40)] | None = None
-    license_state: StateCode | None = None
+    model_config = {"json_schema_extra": _one_credential}
+
+    npi: Annotated[str, Field(pattern=r"^[0-9]{10}$", description="10 digits with a valid check digit")] | MISSING = (
+        MISSING
+    )
+    license_number: Annotated[Words, Field(min_length=3, max_length=40)] | MISSING = MISSING
+    license_state: StateCode | MISSING = MISSING
 
     @model_validator(mode="after")
     def _one_credential(self) -> VerificationRequest:
-        if self.npi is not None:
-            if self.license_number or self.license_state:
+        if self.npi is not MISSING:
+            if self.license_number is not MISSING or self.license_state is not MISSING:
                 raise ValueError("give either an NPI or a licence, not both")
             if not npi_is_valid(self.npi):
                 raise ValueError("NPI must be 10 digits with a valid check digit")
-        elif not (self.license_number and self.license_state):
+        elif self.license_number is MISSING or self.license_state is MISSING:
             raise ValueError("give an NPI, or a licence number and its state")
         return self
 

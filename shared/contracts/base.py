@@ -1,28 +1,83 @@
-"""Base classes of the contracts: strict-enough models and the event envelope."""
+r"""Base classes of the contracts: strict request models, lenient replies, the event envelope.
+
+A request contract accepts exactly what the OpenAPI document (generated from it) says:
+- strict types: no ``"3"`` or ``3.0`` for an integer, no ``1`` for a boolean, no number
+  for a date, no NaN or infinity (the gateway turns query strings into typed values
+  first, by the documented parameter schema);
+- dates only as ``YYYY-MM-DD`` (``Date``), ids only as canonical UUIDs (``Id``): pydantic
+  alone takes ``"0"`` for a date and a UUID without hyphens, which the formats do not;
+- every string refuses U+0000 (Postgres text cannot store it), and text a field needs
+  must hold a character other than a space (``Text`` and ``Words``); nothing is trimmed
+  before the checks, so a length or pattern in the document is the length or pattern
+  checked;
+- patterns mean the same to every regex engine: explicit character classes (``SPACE``,
+  ``[0-9]``) instead of ``\s`` and ``\d``, which Python, Rust and ECMA-262 read
+  differently, and ``$`` only at the end (pydantic's Rust engine, like ECMA-262, does
+  not let it match before a final newline the way Python's does);
+- optional fields of a PATCH are ``X | MISSING``: omitted means unchanged, ``null`` is
+  refused unless the field is documented nullable (then it clears the value).
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+# Every character some engine's \s matches (Python's isspace, Unicode White_Space, ECMA-262).
+SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# No U+0000 anywhere; ``WORDS`` also needs one character that is neither a space nor NUL.
+TEXT_PATTERN = r"^[^\x00]*$"
+WORDS_PATTERN = rf"^[^\x00]*[^\x00{SPACE}][^\x00]*$"
+Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+Words = Annotated[str, Field(pattern=WORDS_PATTERN)]
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _iso_date(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # a date object from Python code; anything else fails the type check
+    if not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date must be written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a calendar date") from None
+
+
+def _canonical_uuid(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # a UUID object from Python code; anything else fails the type check
+    if not _UUID.fullmatch(value):
+        raise ValueError("an id must be a UUID written 8-4-4-4-12 hex digits")
+    return uuid.UUID(value)
+
+
+Date = Annotated[date, BeforeValidator(_iso_date)]
+Id = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid)]
 
 
 class Contract(BaseModel):
-    """A request or reply body. Unknown fields are refused so typos surface as 400s."""
+    """A request body. Unknown fields are refused so typos surface as 400s; see the module
+    docstring for what strict means here."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Reply(BaseModel):
-    """A reply body. Lenient on input so an older reader accepts a newer writer."""
+    """A reply body. Lenient on input so an older reader accepts a newer writer; every
+    field is always sent, so the document marks them all required."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
 
 
 class Empty(Contract):
-    """A request or reply with no fields."""
+    """A request with no fields."""
 
 
 class Ok(Reply):

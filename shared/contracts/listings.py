@@ -6,45 +6,67 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.base import Contract, Event, EventData, Page, Reply
+from shared.contracts.base import Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
 BookingStatus = Literal["requested", "accepted", "declined", "cancelled", "expired", "completed"]
 SortOrder = Literal["distance", "price", "newest"]
 
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
+# Coordinates are kept to 7 decimals (about a centimetre): Postgres' earthdistance
+# underflows on subnormal doubles such as 5e-324, and no address needs more.
+COORDINATE_DECIMALS = 7
+
+
+def _coordinate(value: float) -> float:
+    return round(value, COORDINATE_DECIMALS)
+
+
+Latitude = Annotated[float, Field(ge=-90, le=90, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
 Limit = Annotated[int, Field(ge=1, le=100)]
-Cursor = Annotated[str, Field(max_length=500)]
+# What shared.paging.encode_cursor writes: base64url without padding. Query parameters
+# are given with a value or left out, so none of them is the empty string.
+Cursor = Annotated[
+    str, Field(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9_-]*$", description="next_cursor of the last page")
+]
+# The listings table's bound (and the search's: a larger max_rent would overflow its integer).
+MAX_MONTHLY_RENT = 100_000
+MonthlyRent = Annotated[int, Field(gt=0, le=MAX_MONTHLY_RENT)]
+Title = Annotated[Words, Field(min_length=3, max_length=120)]
+Address = Annotated[Words, Field(min_length=5, max_length=300)]
+Description = Annotated[Text, Field(max_length=5000)]
+HouseRules = Annotated[Text, Field(max_length=2000)]
+MinStay = Annotated[int, Field(ge=1, le=365)]
+PublishStatus = Literal["draft", "active"]
 
 
 def _amenity(value: str) -> str:
-    value = "_".join(value.strip().lower().split())
-    if not value:
-        raise ValueError("must not be empty")
-    return value
+    return "_".join(value.lower().split())
 
 
-Amenity = Annotated[str, Field(max_length=40), AfterValidator(_amenity)]
+# No commas: a search names amenities comma-separated in its query string.
+Amenity = Annotated[
+    str,
+    Field(max_length=40, pattern=r"^[^,\x00]*[^\s,\x00][^,\x00]*$", description="stored lower-case, spaces as _"),
+    AfterValidator(_amenity),
+]
 Amenities = Annotated[list[Amenity], Field(max_length=30)]
 
 
-def _split_csv(value: object) -> object:
-    """Query strings carry lists as ``a,b,c``; bodies as JSON arrays. Accept both."""
-    if isinstance(value, str):
-        return [v for v in value.split(",") if v.strip()]
-    return value
+HospitalId = Annotated[
+    str, Field(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="an id from the hospital directory")
+]
 
 
 # --- hospitals ------------------------------------------------------------------------
 
 
 class HospitalSearch(Contract):
-    q: Annotated[str, Field(max_length=100)] | None = None
-    state: Annotated[str, Field(min_length=2, max_length=2)] | None = None
+    q: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
+    state: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="US state code, any case")] | None = None
     limit: Limit = 20
     cursor: Cursor | None = None
 
@@ -68,84 +90,86 @@ class HospitalPage(Page):
 # --- listings -------------------------------------------------------------------------
 
 
-class ListingFields(Contract):
-    """Fields a host sets; all optional here so an update sends only what changes."""
+def _check_window(available_from: object, available_to: object) -> None:
+    if isinstance(available_from, date) and isinstance(available_to, date) and available_from > available_to:
+        raise ValueError("available_from must be on or before available_to")
 
-    title: Annotated[str, Field(min_length=3, max_length=120)] | None = None
-    description: Annotated[str, Field(max_length=5000)] | None = None
-    room_type: RoomType | None = None
-    address: Annotated[str, Field(min_length=5, max_length=300)] | None = None
-    latitude: Latitude | None = None
-    longitude: Longitude | None = None
-    monthly_rent: Annotated[int, Field(gt=0, le=100_000)] | None = None
-    amenities: Amenities | None = None
-    house_rules: Annotated[str, Field(max_length=2000)] | None = None
-    available_from: date | None = None
-    available_to: date | None = None
-    min_stay_nights: Annotated[int, Field(ge=1, le=365)] | None = None
-    status: Literal["draft", "active"] | None = None
+
+class ListingCreate(Contract):
+    """A new listing; the optional texts default to empty, amenities to none."""
+
+    title: Title
+    description: Description = ""
+    room_type: RoomType
+    address: Address
+    latitude: Latitude
+    longitude: Longitude
+    monthly_rent: MonthlyRent
+    amenities: Amenities = []
+    house_rules: HouseRules = ""
+    available_from: Date
+    available_to: Date
+    min_stay_nights: MinStay = 7
+    status: PublishStatus = "active"
 
     @model_validator(mode="after")
-    def _window(self) -> ListingFields:
-        if self.available_from and self.available_to and self.available_from > self.available_to:
-            raise ValueError("available_from must be on or before available_to")
+    def _window(self) -> ListingCreate:
+        _check_window(self.available_from, self.available_to)
         return self
 
 
-class ListingCreate(ListingFields):
-    title: Annotated[str, Field(min_length=3, max_length=120)]
-    room_type: RoomType
-    address: Annotated[str, Field(min_length=5, max_length=300)]
-    latitude: Latitude
-    longitude: Longitude
-    monthly_rent: Annotated[int, Field(gt=0, le=100_000)]
-    available_from: date
-    available_to: date
-    min_stay_nights: Annotated[int, Field(ge=1, le=365)] = 7
-    status: Literal["draft", "active"] = "active"
+class ListingUpdate(Contract):
+    """A PATCH of a listing: an omitted field is unchanged, and no field takes null
+    (each has a value: texts are cleared with "", amenities with [])."""
 
+    listing_id: Id
+    title: Title | MISSING = MISSING
+    description: Description | MISSING = MISSING
+    room_type: RoomType | MISSING = MISSING
+    address: Address | MISSING = MISSING
+    latitude: Latitude | MISSING = MISSING
+    longitude: Longitude | MISSING = MISSING
+    monthly_rent: MonthlyRent | MISSING = MISSING
+    amenities: Amenities | MISSING = MISSING
+    house_rules: HouseRules | MISSING = MISSING
+    available_from: Date | MISSING = MISSING
+    available_to: Date | MISSING = MISSING
+    min_stay_nights: MinStay | MISSING = MISSING
+    status: PublishStatus | MISSING = MISSING
 
-class ListingUpdate(ListingFields):
-    listing_id: uuid.UUID
+    @model_validator(mode="after")
+    def _window(self) -> ListingUpdate:
+        # Both given here; one against the stored other is the handler's check.
+        _check_window(self.available_from, self.available_to)
+        return self
 
 
 class ListingId(Contract):
-    listing_id: uuid.UUID
+    listing_id: Id
+
+
+# "lat,lon" in decimal degrees, each within its range.
+NEAR_PATTERN = (
+    r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),"
+    r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$"
+)
 
 
 class ListingSearch(Contract):
-    hospital_id: Annotated[str, Field(max_length=200)] | None = None
-    near: Annotated[str, Field(max_length=60, description="lat,lon")] | None = None
-    radius_km: Annotated[float, Field(gt=0, le=500)] = 25.0
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
-    max_rent: Annotated[int, Field(gt=0)] | None = None
+    """A search. Give hospital_id or near (not both), and from with to or neither.
+    Sorting by distance needs a centre: without one, results come newest first."""
+
+    hospital_id: HospitalId | None = None
+    near: Annotated[str, Field(max_length=60, pattern=NEAR_PATTERN, description="lat,lon")] | None = None
+    radius_km: Annotated[float, Field(ge=0.1, le=500)] = 25.0
+    from_: Date | None = Field(None, alias="from", description="check-in; give with to")
+    to: Date | None = Field(None, description="check-out, after from")
+    max_rent: MonthlyRent | None = None
     room_type: RoomType | None = None
-    amenities: Amenities = []
+    amenities: Annotated[list[Amenity], Field(min_length=1, max_length=30, description="all of these")] | None = None
     sort: SortOrder = "distance"
     cursor: Cursor | None = None
     limit: Limit = 20
-
-    model_config = {"populate_by_name": True}
-
-    @field_validator("amenities", mode="before")
-    @classmethod
-    def _amenities_csv(cls, value: object) -> object:
-        return _split_csv(value)
-
-    @field_validator("near")
-    @classmethod
-    def _near(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = value.split(",")
-        try:
-            lat, lon = float(parts[0]), float(parts[1])
-        except (ValueError, IndexError):
-            raise ValueError("near must be 'lat,lon'") from None
-        if len(parts) != 2 or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValueError("near must be 'lat,lon' with latitude in [-90, 90], longitude in [-180, 180]")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> ListingSearch:
@@ -225,8 +249,8 @@ class MyListings(Contract):
 
 
 class StayDates(Contract):
-    check_in: date
-    check_out: date
+    check_in: Date
+    check_out: Date
 
     @model_validator(mode="after")
     def _order(self) -> StayDates:
@@ -238,7 +262,7 @@ class StayDates(Contract):
 
 
 class QuoteRequest(StayDates):
-    listing_id: uuid.UUID
+    listing_id: Id
 
 
 class Quote(Reply):
@@ -255,17 +279,17 @@ class Quote(Reply):
 
 
 class BookingRequest(StayDates):
-    listing_id: uuid.UUID
-    message: Annotated[str, Field(max_length=2000)] = ""
-    hospital_id: Annotated[str, Field(max_length=200)] | None = None
+    listing_id: Id
+    message: Annotated[Text, Field(max_length=2000)] = ""
+    hospital_id: HospitalId | None = None
 
 
 class BookingId(Contract):
-    booking_id: uuid.UUID
+    booking_id: Id
 
 
 class BookingAction(BookingId):
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[Text, Field(max_length=500)] = ""
 
 
 class Booking(Reply):
@@ -302,7 +326,7 @@ class BookingPage(Page):
 
 class ReviewCreate(BookingId):
     rating: Annotated[int, Field(ge=1, le=5)]
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Annotated[Words, Field(min_length=1, max_length=2000)]
 
 
 class Review(Reply):

@@ -106,7 +106,7 @@ def test_listing_and_search_validation() -> None:
         with pytest.raises(ValidationError):
             ListingCreate(**{**base, **bad})
     s = ListingSearch.model_validate(
-        {"near": "39.3,-76.6", "amenities": "WiFi,parking", "from": "2027-01-01", "to": "2027-01-20"}
+        {"near": "39.3,-76.6", "amenities": ["WiFi", "parking"], "from": "2027-01-01", "to": "2027-01-20"}
     )
     assert s.point() == (39.3, -76.6) and s.amenities == ["wifi", "parking"]
     assert ListingSearch().sort == "newest"  # no location: distance ordering is meaningless

@@ -38,7 +38,7 @@ from shared.contracts.listings import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add
-from shared.paging import decode_cursor, encode_cursor
+from shared.paging import decode_keyset, decode_offset, encode_cursor
 from shared.service import Context, RawJson
 
 # --- hospitals ------------------------------------------------------------------------
@@ -46,7 +46,7 @@ from shared.service import Context, RawJson
 
 @app.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
 async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
-    offset = int(decode_cursor(req.cursor, 1)[0]) if req.cursor else 0
+    offset = decode_offset(req.cursor) if req.cursor else 0
     rows = await store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
     items = [Hospital.model_validate(dict(r)) for r in rows[: req.limit]]
     more = len(rows) > req.limit
@@ -107,20 +107,6 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
                 "available_from must be on or before available_to",
                 [{"field": "available_from", "message": "after available_to"}],
             )
-        for field in (
-            "title",
-            "room_type",
-            "address",
-            "latitude",
-            "longitude",
-            "monthly_rent",
-            "available_from",
-            "available_to",
-            "min_stay_nights",
-            "status",
-        ):
-            if field in changes and changes[field] is None:
-                raise AppError("validation", f"{field} cannot be null", [{"field": field, "message": "required"}])
         await store.update_listing(conn, req.listing_id, changes)
         row = await store.listing(conn, req.listing_id)
         assert row is not None
@@ -145,7 +131,7 @@ def newest_first_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None
     """The (created_at, id) key of a newest-first page cursor."""
     if not cursor:
         return None
-    ts, oid = decode_cursor(cursor, 2)
+    ts, oid = decode_keyset(cursor)
     try:
         return datetime.fromisoformat(ts), uuid.UUID(oid)
     except (TypeError, ValueError):
@@ -168,7 +154,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     if req.hospital_id:
         h = hospitals.lookup(req.hospital_id)
         center = (h.latitude, h.longitude)
-    after = decode_cursor(req.cursor, 2) if req.cursor else None
+    after = decode_keyset(req.cursor) if req.cursor else None
     try:
         rows = await store.search_listings(ctx.pool, req, center, after)
     except (ValueError, TypeError):
