@@ -74,10 +74,16 @@ class AppError(Exception):
         return f"AppError({self.code!r}, {self.message!r})"
 
 
-def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
-    """Reduce pydantic's error list to what a client needs: field path and message."""
+def validation_details(errors: list[Any], patterns: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Reduce pydantic's error list to what a client needs: field path and message.
+
+    ``patterns`` words the failure of a known pattern (pydantic quotes the regex itself).
+    """
     out = []
     for err in errors:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
-        out.append({"field": loc or None, "message": err.get("msg", "invalid")})
+        message = err.get("msg", "invalid")
+        if err.get("type") == "string_pattern_mismatch" and patterns:
+            message = patterns.get(err.get("ctx", {}).get("pattern"), message)
+        out.append({"field": loc or None, "message": message})
     return out

@@ -34,7 +34,7 @@ from nats.micro.service import EndpointStats, Service, ServiceConfig
 from pydantic import BaseModel, ValidationError
 
 from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, ROLE_HEADER, USER_HEADER, connect, ensure_stream
-from shared.contracts.base import Actor
+from shared.contracts.base import PATTERN_MESSAGES, Actor
 from shared.db import create_pool, migrate, retry_aborted
 from shared.deadletters import run_cli
 from shared.errors import AppError, validation_details
@@ -307,7 +307,8 @@ class _Server:
             try:
                 body = ep.model.model_validate_json(req.data or b"{}")
             except ValidationError as exc:
-                raise AppError("validation", "invalid request", validation_details(exc.errors())) from None
+                details = validation_details(exc.errors(), PATTERN_MESSAGES)
+                raise AppError("validation", "invalid request", details) from None
             reply = await retry_aborted(lambda: ep.handler(ctx, body))
             if isinstance(reply, RawJson):
                 await req.respond(reply.body)

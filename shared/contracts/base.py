@@ -34,6 +34,11 @@ TEXT_PATTERN = r"^[^\x00]*$"
 WORDS_PATTERN = rf"^[^\x00]*[^\x00{SPACE}][^\x00]*$"
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 Words = Annotated[str, Field(pattern=WORDS_PATTERN)]
+# What a client reads when one of these fails, instead of the regex.
+PATTERN_MESSAGES = {
+    TEXT_PATTERN: "must not contain U+0000",
+    WORDS_PATTERN: "must contain a character other than a space, and no U+0000",
+}
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -141,3 +141,50 @@ async def test_unknown_objects_are_404(api: Api, path: str) -> None:
     """An id that does not exist answers 404 with a JSON error."""
     r = await api.call("GET", path)
     assert r.status == 404 and r.error_code == "not_found"
+
+
+# Inputs that answered 500 (or were taken as nonsense) before the contracts became strict.
+NEVER_500: list[tuple[str, str, dict[str, Any] | None, dict[str, str] | None]] = [
+    ("PATCH", "/me/profile", {"hobbies": None}, None),
+    ("PATCH", "/me/profile", {"bio": "a\u0000b"}, None),
+    ("PATCH", "/listings/{listing}", {"available_to": 0, "title": None}, None),
+    ("PATCH", "/listings/{listing}", {"available_from": None}, None),
+    ("PATCH", "/listings/{listing}", {"description": None}, None),
+    ("GET", "/listings", None, {"near": "39.3,-76.6", "max_rent": "10332591422"}),
+    ("GET", "/listings", None, {"radius_km": "5e-324", "near": "1,2"}),
+    ("POST", "/listings", listing_body(available_from=0), None),
+    ("POST", "/listings", listing_body(monthly_rent=900.0), None),
+    ("GET", "/hospitals", None, {"q": "a\u0000b"}),
+    ("GET", "/hospitals", None, {"cursor": "WyJ4Il0"}),  # ["x"]: not an offset
+    ("GET", "/listings", None, {"sort": "price", "cursor": "WzFlOTk5LCJ4Il0"}),  # [1e999, "x"]
+    ("GET", "/users/12345678123456781234567812345678", None, None),
+    ("POST", "/auth/login", {"email": "a\u0000@b.cc", "password": "x"}, None),
+]
+
+
+async def test_inputs_that_once_crashed_are_refused_with_400(api: Api) -> None:
+    """Nulls, integers as dates, numbers past a column's range, U+0000, forged cursors and
+    ids without hyphens are 400s naming the field, never 500s or silently coerced."""
+    host = await api.signup("professional")
+    listing = await create_listing(api, host)
+    for method, path, body, query in NEVER_500:
+        r = await api.call(method, path.format(listing=listing["id"]), host, json=body, params=query)
+        assert r.status == 400 and r.error_code == "validation", (method, path, body, query, r.status, r.body)
+    deep = b'{"bio": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    for raw in (deep, b'{"graduation_year": NaN}'):
+        r = await api.call("PATCH", "/me/profile", host, data=raw, headers={"Content-Type": "application/json"})
+        assert r.status == 400 and r.error_code == "validation", r.body
+
+
+async def test_query_values_are_typed_and_nulls_clear_only_optional_texts(api: Api) -> None:
+    """?limit=3&radius_km=5&amenities=wifi,desk work as numbers and a list; bio null clears
+    it; a subnormal latitude is stored rounded (earthdistance underflowed on it)."""
+    host = await api.signup("professional")
+    params = {"near": "39.3,-76.6", "radius_km": "5", "limit": "3", "amenities": "wifi,desk", "max_rent": "100000"}
+    r = await api.call("GET", "/listings", params=params)
+    assert r.status == 200, r.body
+    assert (await api.call("PATCH", "/me/profile", host, json={"bio": "hello"})).body["profile"]["bio"] == "hello"
+    r = await api.call("PATCH", "/me/profile", host, json={"bio": None})
+    assert r.status == 200 and r.body["profile"]["bio"] is None
+    created = await create_listing(api, host, latitude=5e-324, longitude=-2.2e-309)
+    assert created["location"]["latitude"] == 0.0 and created["location"]["longitude"] == 0.0
