@@ -25,7 +25,7 @@ test: $(STAMP)
 FUZZ_EXAMPLES ?= 300
 fuzz: $(STAMP)
 	@WARDMATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WARDMATE_FUZZ_SEED=$${WARDMATE_FUZZ_SEED:-random} \
-		$(PY) -m pytest -q -p no:cacheprovider --timeout 3600 tests/e2e/test_fuzz.py $(PYTEST_ARGS)
+		$(PY) -m pytest -q -s -p no:cacheprovider --timeout 3600 tests/e2e/test_fuzz.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .

@@ -143,13 +143,19 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # Python's json takes NaN and Infinity; JSON does not
 
 
-# A query value as JSON would write it, for the parameters typed integer or number. No
-# bound of ours has 100 digits, and Python refuses to parse an integer of 4300.
+# A query value read as JSON would read it, for the parameters typed integer or number
+# (the contract then takes 3 and 3.0 as an integer, not 3.5). No bound of ours has 100
+# digits, and Python refuses to parse an integer of 4300.
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,99})(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-_INTEGER = re.compile(r"-?[0-9]{1,100}")
+
+
+def _json_number(value: str) -> Any:
+    return json.loads(value, parse_constant=_refuse_constant) if _JSON_NUMBER.fullmatch(value) else value
+
+
 _SCALARS: dict[str, Callable[[str], Any]] = {
-    "integer": lambda v: int(v) if _INTEGER.fullmatch(v) else v,
-    "number": lambda v: json.loads(v, parse_constant=_refuse_constant) if _JSON_NUMBER.fullmatch(v) else v,
+    "integer": _json_number,
+    "number": _json_number,
     "boolean": lambda v: {"true": True, "false": False}.get(v, v),
 }
 

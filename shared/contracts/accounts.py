@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import pycountry
 from pydantic import MISSING, AfterValidator, Field, field_validator, model_validator
 
-from shared.contracts.base import SPACE, Contract, Event, EventData, Id, Reply, Text, Words
+from shared.contracts.base import SPACE, WHOLE_NUMBER, Contract, Event, EventData, Id, Reply, Text, Words
 from shared.contracts.listings import HospitalId
 
 Role = Literal["student", "professional", "admin"]
@@ -21,26 +21,31 @@ SignupRole = Literal["student", "professional"]
 EMAIL_PATTERN = rf"^[^@\x00{SPACE}]{{1,64}}@[^@\x00{SPACE}]+\.[^@\x00{SPACE}]{{2,}}$"
 
 
+# Codes are listed in the document as enums, so a client can tell a valid one in advance.
+COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
+US_STATE_CODES = sorted(
+    s.code.removeprefix("US-")
+    for s in pycountry.subdivisions.get(country_code="US")  # type: ignore[no-untyped-call]
+)
+
+
 def _country(value: str) -> str:
-    code = value.upper()
-    if pycountry.countries.get(alpha_2=code) is None:
+    if value not in COUNTRY_CODES:
         raise ValueError(f"unknown ISO 3166-1 alpha-2 country code: {value!r}")
-    return code
+    return value
 
 
 def _language(value: str) -> str:
-    code = value.lower()
-    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    found = pycountry.languages.get(alpha_2=value) if len(value) == 2 else pycountry.languages.get(alpha_3=value)
     if found is None:
         raise ValueError(f"unknown ISO 639 language code: {value!r}")
-    return code
+    return value
 
 
 def _us_state(value: str) -> str:
-    code = value.upper()
-    if pycountry.subdivisions.get(code=f"US-{code}") is None:  # type: ignore[no-untyped-call]
+    if value not in US_STATE_CODES:
         raise ValueError(f"unknown US state or territory code: {value!r}")
-    return code
+    return value
 
 
 def _tag(value: str) -> str:
@@ -54,16 +59,19 @@ Email = Annotated[
 ]
 CountryCode = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code, any case"),
+    Field(description="ISO 3166-1 alpha-2 code", json_schema_extra={"enum": COUNTRY_CODES}),
     AfterValidator(_country),
 ]
 LanguageCode = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z]{2,3}$", description="ISO 639-1 or 639-3 code, any case"),
+    # Too many codes for an enum (ISO 639-3 has about 8000): the pattern, then the list.
+    Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 or 639-3 code"),
     AfterValidator(_language),
 ]
 StateCode = Annotated[
-    str, Field(pattern=r"^[A-Za-z]{2}$", description="US state or territory code, any case"), AfterValidator(_us_state)
+    str,
+    Field(description="US state or territory code", json_schema_extra={"enum": US_STATE_CODES}),
+    AfterValidator(_us_state),
 ]
 Tag = Annotated[
     Words, Field(min_length=1, max_length=60, description="stored lower-case, spaces collapsed"), AfterValidator(_tag)
@@ -127,7 +135,7 @@ class ProfileFields(Contract):
     bio: Annotated[Text, Field(max_length=2000)] | MISSING | None = MISSING
     medical_school: Annotated[Words, Field(min_length=1, max_length=200)] | MISSING | None = MISSING
     school_country: CountryCode | MISSING | None = MISSING
-    graduation_year: Annotated[int, Field(ge=1950, le=2100)] | MISSING | None = MISSING
+    graduation_year: Annotated[int, Field(ge=1950, le=2100), WHOLE_NUMBER] | MISSING | None = MISSING
     languages: Annotated[list[LanguageCode], Field(max_length=20)] | MISSING = MISSING
     specialties: Annotated[list[Tag], Field(max_length=10)] | MISSING = MISSING
     hobbies: Annotated[list[Tag], Field(max_length=20)] | MISSING = MISSING
@@ -136,7 +144,7 @@ class ProfileFields(Contract):
     profession: Annotated[Words, Field(min_length=1, max_length=80)] | MISSING | None = MISSING
     hospital_ids: Annotated[list[HospitalId], Field(max_length=10)] | MISSING = MISSING
     open_to_mentoring: bool | MISSING = MISSING
-    mentoring_capacity: Annotated[int, Field(ge=0, le=50)] | MISSING = MISSING
+    mentoring_capacity: Annotated[int, Field(ge=0, le=50), WHOLE_NUMBER] | MISSING = MISSING
 
     PROFESSIONAL_ONLY: ClassVar[frozenset[str]] = frozenset(
         {"profession", "hospital_ids", "open_to_mentoring", "mentoring_capacity"}

@@ -1,9 +1,10 @@
 r"""Base classes of the contracts: strict request models, lenient replies, the event envelope.
 
 A request contract accepts exactly what the OpenAPI document (generated from it) says:
-- strict types: no ``"3"`` or ``3.0`` for an integer, no ``1`` for a boolean, no number
-  for a date, no NaN or infinity (the gateway turns query strings into typed values
-  first, by the documented parameter schema);
+- strict types: no ``"3"`` or ``3.5`` for an integer (``WHOLE_NUMBER`` takes ``3.0``, an
+  integer to JSON Schema), no ``1`` for a boolean, no number for a date, no NaN or infinity (the
+  gateway turns query strings into typed values first, by the documented parameter
+  schema);
 - dates only as ``YYYY-MM-DD`` (``Date``), ids only as canonical UUIDs (``Id``): pydantic
   alone takes ``"0"`` for a date and a UUID without hyphens, which the formats do not;
 - every string refuses U+0000 (Postgres text cannot store it), and text a field needs
@@ -63,8 +64,19 @@ def _canonical_uuid(value: object) -> object:
     return uuid.UUID(value)
 
 
+def _whole_number(value: object) -> object:
+    # JSON Schema's integer is any number without a fraction, 3.0 included (generated
+    # clients and fuzzers send them); 3.5 and "3" stay what they are and fail the check.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Date = Annotated[date, BeforeValidator(_iso_date)]
 Id = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid)]
+# Last in an int's Annotated metadata, after its Field: in front of the bounds it would
+# hide them from the JSON schema (pydantic then writes "ge" instead of "minimum").
+WHOLE_NUMBER = BeforeValidator(_whole_number)
 
 
 class Contract(BaseModel):

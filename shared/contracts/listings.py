@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.base import Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
+from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
@@ -26,7 +26,7 @@ def _coordinate(value: float) -> float:
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
-Limit = Annotated[int, Field(ge=1, le=100)]
+Limit = Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER]
 # What shared.paging.encode_cursor writes: base64url without padding. Query parameters
 # are given with a value or left out, so none of them is the empty string.
 Cursor = Annotated[
@@ -34,12 +34,12 @@ Cursor = Annotated[
 ]
 # The listings table's bound (and the search's: a larger max_rent would overflow its integer).
 MAX_MONTHLY_RENT = 100_000
-MonthlyRent = Annotated[int, Field(gt=0, le=MAX_MONTHLY_RENT)]
+MonthlyRent = Annotated[int, Field(gt=0, le=MAX_MONTHLY_RENT), WHOLE_NUMBER]
 Title = Annotated[Words, Field(min_length=3, max_length=120)]
 Address = Annotated[Words, Field(min_length=5, max_length=300)]
 Description = Annotated[Text, Field(max_length=5000)]
 HouseRules = Annotated[Text, Field(max_length=2000)]
-MinStay = Annotated[int, Field(ge=1, le=365)]
+MinStay = Annotated[int, Field(ge=1, le=365), WHOLE_NUMBER]
 PublishStatus = Literal["draft", "active"]
 
 
@@ -325,7 +325,7 @@ class BookingPage(Page):
 
 
 class ReviewCreate(BookingId):
-    rating: Annotated[int, Field(ge=1, le=5)]
+    rating: Annotated[int, Field(ge=1, le=5), WHOLE_NUMBER]
     text: Annotated[Words, Field(min_length=1, max_length=2000)]
 
 

@@ -89,7 +89,7 @@ async def test_profile_validation_and_public_profile(api: Api) -> None:
         "/me/profile",
         student,
         json={
-            "school_country": "ng",
+            "school_country": "NG",
             "languages": ["en", "ig"],
             "specialties": ["Cardiology"],
             "medical_school": "University of Nigeria",

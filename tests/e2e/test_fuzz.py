@@ -13,6 +13,7 @@ import asyncio
 import copy
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,3 +191,7 @@ async def test_fuzz_the_api_from_its_openapi_document(api: Api, stack: Stack, tm
     for role, (code, report) in zip(worlds, results, strict=True):
         assert code == 0, f"schemathesis as a {role} failed:\n{report}"
         assert "0 generated" not in report, report
+        # What make fuzz (pytest -s) shows of a passing run: how much it tried, with what seed.
+        counts = re.search(r"Test cases:\s*\n\s*(.+)", report)
+        seed = re.search(r"Seed: (\d+)", report)
+        print(f"\n{role}: {counts.group(1) if counts else '?'}; seed {seed.group(1) if seed else '?'}")

@@ -153,7 +153,7 @@ NEVER_500: list[tuple[str, str, dict[str, Any] | None, dict[str, str] | None]] =
     ("GET", "/listings", None, {"near": "39.3,-76.6", "max_rent": "10332591422"}),
     ("GET", "/listings", None, {"radius_km": "5e-324", "near": "1,2"}),
     ("POST", "/listings", listing_body(available_from=0), None),
-    ("POST", "/listings", listing_body(monthly_rent=900.0), None),
+    ("POST", "/listings", listing_body(monthly_rent=900.5), None),
     ("GET", "/hospitals", None, {"q": "a\u0000b"}),
     ("GET", "/hospitals", None, {"cursor": "WyJ4Il0"}),  # ["x"]: not an offset
     ("GET", "/listings", None, {"sort": "price", "cursor": "WzFlOTk5LCJ4Il0"}),  # [1e999, "x"]

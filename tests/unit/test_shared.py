@@ -54,10 +54,11 @@ def test_npi_check_digit(npi: str, ok: bool) -> None:
 
 
 def test_verification_needs_npi_or_licence_with_state() -> None:
-    assert VerificationRequest(license_number="MD12345", license_state="md").license_state == "MD"
+    assert VerificationRequest(license_number="MD12345", license_state="MD").license_state == "MD"
     for bad in (
         {},
         {"license_number": "MD12345"},
+        {"license_number": "MD12345", "license_state": "md"},  # codes as the standard writes them
         {"license_number": "MD1", "license_state": "ZZ"},
         {"npi": "1234567893", "license_number": "X123", "license_state": "MD"},
     ):
@@ -66,9 +67,10 @@ def test_verification_needs_npi_or_licence_with_state() -> None:
 
 
 def test_profile_codes_validated_against_iso() -> None:
-    p = ProfileFields(school_country="ng", languages=["EN", "yor", "en"], specialties=["  Internal   Medicine "])
+    p = ProfileFields(school_country="NG", languages=["en", "yor", "en"], specialties=["  Internal   Medicine "])
     assert p.school_country == "NG" and p.languages == ["en", "yor"] and p.specialties == ["internal medicine"]
-    for bad in ({"school_country": "XX"}, {"languages": ["zz"]}, {"graduation_year": 1800}):
+    bad_codes = ({"school_country": "XX"}, {"school_country": "ng"}, {"languages": ["zz"]}, {"languages": ["EN"]})
+    for bad in (*bad_codes, {"graduation_year": 1800}):
         with pytest.raises(ValidationError):
             ProfileFields(**bad)
 
