@@ -186,8 +186,8 @@ def operation(route: Route, defs: dict[str, Any]) -> dict[str, Any]:
             },
         },
     }
-    if schema.get("description"):
-        op["description"] = schema["description"]
+    if schema.get("description") and schema.get("properties"):
+        op["description"] = schema["description"]  # the contract's docstring: rules across fields
     body = request_body(route)
     if body is not None:
         op["requestBody"] = body

@@ -106,6 +106,8 @@ def npi_is_valid(npi: str) -> bool:
 
 
 class SignupRequest(Contract):
+    """A new account; one per email, compared case-insensitively (409 when taken)."""
+
     email: Email
     password: Password
     display_name: DisplayName
@@ -129,7 +131,8 @@ class UserIdRequest(Contract):
 class ProfileFields(Contract):
     """A PATCH of the profile: an omitted field is unchanged. null clears the fields the
     profile shows as optional (bio, school, country, year, profession); lists are cleared
-    with [], and the other fields refuse null."""
+    with [], and the other fields refuse null. profession, hospital_ids, open_to_mentoring
+    and mentoring_capacity are for professionals only."""
 
     display_name: DisplayName | MISSING = MISSING
     bio: Annotated[Text, Field(max_length=2000)] | MISSING | None = MISSING
@@ -167,7 +170,8 @@ def _one_credential(schema: dict[str, Any]) -> None:
 
 
 class VerificationRequest(Contract):
-    """An NPI number, or a licence number with its state."""
+    """An NPI number, or a licence number with its state (professionals only). An NPI's
+    last digit is its Luhn check digit over 80840 and its first nine digits."""
 
     model_config = {"json_schema_extra": _one_credential}
 

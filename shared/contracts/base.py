@@ -2,9 +2,9 @@ r"""Base classes of the contracts: strict request models, lenient replies, the e
 
 A request contract accepts exactly what the OpenAPI document (generated from it) says:
 - strict types: no ``"3"`` or ``3.5`` for an integer (``WHOLE_NUMBER`` takes ``3.0``, an
-  integer to JSON Schema), no ``1`` for a boolean, no number for a date, no NaN or infinity (the
-  gateway turns query strings into typed values first, by the documented parameter
-  schema);
+  integer to JSON Schema), no ``1`` for a boolean, no number for a date, no NaN or
+  infinity (the gateway turns query strings into typed values first, by the documented
+  parameter schema);
 - dates only as ``YYYY-MM-DD`` (``Date``), ids only as canonical UUIDs (``Id``): pydantic
   alone takes ``"0"`` for a date and a UUID without hyphens, which the formats do not;
 - every string refuses U+0000 (Postgres text cannot store it), and text a field needs

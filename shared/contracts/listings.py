@@ -96,7 +96,8 @@ def _check_window(available_from: object, available_to: object) -> None:
 
 
 class ListingCreate(Contract):
-    """A new listing; the optional texts default to empty, amenities to none."""
+    """A new listing (professionals only), available_from on or before available_to; the
+    optional texts default to empty, amenities to none."""
 
     title: Title
     description: Description = ""
@@ -120,7 +121,8 @@ class ListingCreate(Contract):
 
 class ListingUpdate(Contract):
     """A PATCH of a listing: an omitted field is unchanged, and no field takes null
-    (each has a value: texts are cleared with "", amenities with [])."""
+    (each has a value: texts are cleared with "", amenities with []). The window that
+    results, sent or stored, keeps available_from on or before available_to."""
 
     listing_id: Id
     title: Title | MISSING = MISSING
@@ -249,6 +251,8 @@ class MyListings(Contract):
 
 
 class StayDates(Contract):
+    """A stay: check_out after check_in, at most 366 nights."""
+
     check_in: Date
     check_out: Date
 
@@ -262,6 +266,8 @@ class StayDates(Contract):
 
 
 class QuoteRequest(StayDates):
+    """The price of a stay: check_out after check_in, at most 366 nights."""
+
     listing_id: Id
 
 
@@ -279,6 +285,9 @@ class Quote(Reply):
 
 
 class BookingRequest(StayDates):
+    """A stay to request: check_out after check_in, at most 366 nights, check_in today or
+    later, inside the listing's availability window and at least its minimum stay."""
+
     listing_id: Id
     message: Annotated[Text, Field(max_length=2000)] = ""
     hospital_id: HospitalId | None = None
@@ -325,6 +334,8 @@ class BookingPage(Page):
 
 
 class ReviewCreate(BookingId):
+    """A review of a completed stay, once per side."""
+
     rating: Annotated[int, Field(ge=1, le=5), WHOLE_NUMBER]
     text: Annotated[Words, Field(min_length=1, max_length=2000)]
 
