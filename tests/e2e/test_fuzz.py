@@ -51,6 +51,7 @@ class World:
     other: User
     listing: str
     doomed_listing: str  # for DELETE, so the others stay
+    bookable_listing: str  # another host's: a host may book rooms too, but not their own
     booking_to_accept: str
     booking_to_decline: str
     booking_to_cancel: str
@@ -63,6 +64,8 @@ async def seed_world(api: Api, stack: Stack, role: str) -> World:
     window = {"available_from": future(1), "available_to": future(360), "min_stay_nights": 7}
     listing = (await create_listing(api, host, **SEED_POINT, **window))["id"]
     doomed = (await create_listing(api, host, **SEED_POINT, **window))["id"]
+    other_host = await api.signup("professional", "Fuzz Other Host")
+    bookable = (await create_listing(api, other_host, **SEED_POINT, **window))["id"]
     bookings = []
     for start in (20, 60, 100, 140):
         r = await request_stay(api, guest, listing, start=start, nights=14)
@@ -83,7 +86,7 @@ async def seed_world(api: Api, stack: Stack, role: str) -> World:
     finally:
         await conn.close()
     caller, other = (guest, host) if role == "student" else (host, guest)
-    return World(caller, other, listing, doomed, *bookings, done)
+    return World(caller, other, listing, doomed, bookable, *bookings, done)
 
 
 def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
@@ -96,7 +99,7 @@ def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
         ("patch", "/listings/{id}"): (world.listing, {"title": "Renamed by the fuzzer", "monthly_rent": 990}),
         ("delete", "/listings/{id}"): (world.doomed_listing, None),
         ("get", "/listings/{id}/quote"): (world.listing, None),
-        ("post", "/listings/{id}/bookings"): (world.listing, {**stay, "message": "Rotation in cardiology"}),
+        ("post", "/listings/{id}/bookings"): (world.bookable_listing, {**stay, "message": "Rotation in cardiology"}),
         ("post", "/bookings/{id}/accept"): (world.booking_to_accept, {}),
         ("post", "/bookings/{id}/decline"): (world.booking_to_decline, {"reason": "dates taken"}),
         ("post", "/bookings/{id}/cancel"): (world.booking_to_cancel, {"reason": "rotation moved"}),
