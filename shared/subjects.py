@@ -32,3 +32,6 @@ POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
 
 SERVICES = ("accounts", "listings", "messaging", "matching")
+
+# messaging
+PUSHES_SINCE = "wardmate.messaging.pushes-since"
