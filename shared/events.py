@@ -34,7 +34,10 @@ log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "wardmate_outbox"
 
-Apply = Callable[[Connection, Event], Awaitable[None]]
+# What a consumer does once its transaction has committed, given the bus: live pushes of
+# what it stored (``shared.push``), which must not go out for an effect rolled back.
+AfterCommit = Callable[[NATS], Awaitable[None]]
+Apply = Callable[[Connection, Event], Awaitable[AfterCommit | None]]
 
 
 def stop_if_cancelled() -> None:
@@ -355,7 +358,8 @@ class Consumer:
         }
 
     async def handle_event(self, event: Event) -> bool:
-        """Apply ``event`` once; return False when the inbox shows it was already applied."""
+        """Apply ``event`` once, then run what the effect left for after commit; return
+        False when the inbox shows it was already applied."""
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await conn.fetchval(
                 "INSERT INTO inbox(consumer, event_id, subject) VALUES ($1, $2, $3)"
@@ -366,5 +370,7 @@ class Consumer:
             )
             if not fresh:
                 return False
-            await self.apply(conn, event)
-            return True
+            after = await self.apply(conn, event)
+        if after is not None:
+            await after(self.nc)
+        return True

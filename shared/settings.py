@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     booking_request_ttl_hours: float = Field(48.0, gt=0)
     expiry_sweep_s: float = Field(60.0, gt=0)
 
+    # Messaging: messages one user may send per minute (counted in the database, so the
+    # limit holds across replicas), and how long stored live pushes are kept for replay.
+    message_rate_per_minute: int = Field(30, ge=1)
+    push_retention_hours: float = Field(24 * 7, gt=0)
+
     # Gateway
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     # Per client address and gateway replica; 0 turns the limit off.

@@ -34,4 +34,20 @@ QUOTE_STAY = "wardmate.listings.quote-stay"
 SERVICES = ("accounts", "listings", "messaging", "matching")
 
 # messaging
+LIST_CONVERSATIONS = "wardmate.messaging.list-conversations"
+START_CONVERSATION = "wardmate.messaging.start-conversation"
+GET_CONVERSATION = "wardmate.messaging.get-conversation"
+LIST_MESSAGES = "wardmate.messaging.list-messages"
+SEND_MESSAGE = "wardmate.messaging.send-message"
+MARK_READ = "wardmate.messaging.mark-read"
+UNREAD_COUNTS = "wardmate.messaging.unread-counts"
+LIST_NOTIFICATIONS = "wardmate.messaging.list-notifications"
+READ_NOTIFICATIONS = "wardmate.messaging.read-notifications"
+BLOCK_USER = "wardmate.messaging.block-user"
+UNBLOCK_USER = "wardmate.messaging.unblock-user"
+REPORT = "wardmate.messaging.report"
+LIST_REPORTS = "wardmate.messaging.list-reports"
+RESOLVE_REPORT = "wardmate.messaging.resolve-report"
+MESSAGING_STATS = "wardmate.messaging.stats"
+# Not a REST route: the gateway's WebSocket asks it for what a socket missed.
 PUSHES_SINCE = "wardmate.messaging.pushes-since"

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from shared import subjects
 from shared.contracts import accounts as acc
 from shared.contracts import listings as lst
+from shared.contracts import messaging as msg
 from shared.contracts.base import Empty, Ok
 from shared.errors import ErrorCode
 
@@ -45,10 +46,12 @@ class Route:
     errors: tuple[ErrorCode, ...] = ()
 
 
-A, L, B, H, ADM = "auth", "listings", "bookings", "hospitals", "operators"
+A, L, B, H, M, ADM = "auth", "listings", "bookings", "hospitals", "messaging", "operators"
 LID = {"id": "listing_id"}
 BID = {"id": "booking_id"}
 UID = {"id": "user_id"}
+CID = {"id": "conversation_id"}
+RID = {"id": "report_id"}
 
 ROUTES: list[Route] = [
     Route(
@@ -292,5 +295,150 @@ ROUTES: list[Route] = [
         tag=ADM,
         path_params=UID,
         errors=("forbidden", "not_found", "conflict"),
+    ),
+    Route(
+        method="GET",
+        path="/conversations",
+        subject=subjects.LIST_CONVERSATIONS,
+        request=msg.ConversationList,
+        reply=msg.ConversationPage,
+        summary="Your conversations, newest activity first, each with its last message, the other"
+        " participant and your unread count; your unread totals",
+        tag=M,
+    ),
+    Route(
+        method="POST",
+        path="/conversations",
+        subject=subjects.START_CONVERSATION,
+        request=msg.ConversationStart,
+        reply=msg.Conversation,
+        summary="Start a direct conversation with a user (or get the one you have), optionally with a first message",
+        tag=M,
+    ),
+    Route(
+        method="GET",
+        path="/conversations/{id}",
+        subject=subjects.GET_CONVERSATION,
+        request=msg.ConversationId,
+        reply=msg.Conversation,
+        summary="One of your conversations",
+        tag=M,
+        path_params=CID,
+    ),
+    Route(
+        method="GET",
+        path="/conversations/{id}/messages",
+        subject=subjects.LIST_MESSAGES,
+        request=msg.MessageHistory,
+        reply=msg.MessagePage,
+        summary="A conversation's messages, newest first; pass next_cursor as before for older ones",
+        tag=M,
+        path_params=CID,
+    ),
+    Route(
+        method="POST",
+        path="/conversations/{id}/messages",
+        subject=subjects.SEND_MESSAGE,
+        request=msg.MessageSend,
+        reply=msg.Message,
+        summary="Send a message (the same client_message_id again returns the stored one)",
+        tag=M,
+        status=201,
+        path_params=CID,
+    ),
+    Route(
+        method="POST",
+        path="/conversations/{id}/read",
+        subject=subjects.MARK_READ,
+        request=msg.ReadUpTo,
+        reply=msg.ReadState,
+        summary="Mark a conversation read up to a message (its newest when none is given)",
+        tag=M,
+        path_params=CID,
+    ),
+    Route(
+        method="GET",
+        path="/me/unread",
+        subject=subjects.UNREAD_COUNTS,
+        request=Empty,
+        reply=msg.UnreadCounts,
+        summary="Your unread messages, conversations and notifications",
+        tag=M,
+    ),
+    Route(
+        method="GET",
+        path="/notifications",
+        subject=subjects.LIST_NOTIFICATIONS,
+        request=msg.NotificationList,
+        reply=msg.NotificationPage,
+        summary="Your notifications, newest first (unread=true for unread ones only)",
+        tag=M,
+    ),
+    Route(
+        method="POST",
+        path="/notifications/read",
+        subject=subjects.READ_NOTIFICATIONS,
+        request=msg.NotificationsRead,
+        reply=msg.UnreadCounts,
+        summary="Mark your notifications read: all, or up to one",
+        tag=M,
+    ),
+    Route(
+        method="POST",
+        path="/users/{id}/block",
+        subject=subjects.BLOCK_USER,
+        request=msg.UserRef,
+        reply=msg.BlockState,
+        summary="Block a user: neither of you can start a conversation with or write to the other",
+        tag=M,
+        path_params=UID,
+    ),
+    Route(
+        method="DELETE",
+        path="/users/{id}/block",
+        subject=subjects.UNBLOCK_USER,
+        request=msg.UserRef,
+        reply=msg.BlockState,
+        summary="Unblock a user",
+        tag=M,
+        path_params=UID,
+    ),
+    Route(
+        method="POST",
+        path="/reports",
+        subject=subjects.REPORT,
+        request=msg.ReportCreate,
+        reply=msg.Report,
+        summary="Report a message or a user to the operators",
+        tag=M,
+        status=201,
+    ),
+    Route(
+        method="GET",
+        path="/admin/reports",
+        subject=subjects.LIST_REPORTS,
+        request=msg.ReportList,
+        reply=msg.ReportPage,
+        summary="The report queue, newest first (admins)",
+        tag=ADM,
+    ),
+    Route(
+        method="POST",
+        path="/admin/reports/{id}/resolve",
+        subject=subjects.RESOLVE_REPORT,
+        request=msg.ReportResolve,
+        reply=msg.Report,
+        summary="Resolve a report (admins)",
+        tag=ADM,
+        path_params=RID,
+    ),
+    Route(
+        method="GET",
+        path="/admin/messaging/stats",
+        subject=subjects.MESSAGING_STATS,
+        request=Empty,
+        reply=msg.MessagingStats,
+        summary="Messages, scam warnings by rule, reports and blocks (admins)",
+        tag=ADM,
     ),
 ]

@@ -1,13 +1,8 @@
-"""Run the messaging service: ``python -m services.messaging``.
+"""Run the messaging service: ``python -m services.messaging``."""
 
-A skeleton for now: it registers with NATS (so ``$SRV.PING`` and the gateway's health
-check see it), owns its schema and runs the outbox relay; its endpoints come in their
-own issue.
-"""
-
-from shared.service import ServiceApp, main
-
-app = ServiceApp("messaging", migrations="services.messaging.migrations")
+from services.messaging import consumers, handlers  # noqa: F401  (register endpoints and consumers)
+from services.messaging.app import app
+from shared.service import main
 
 if __name__ == "__main__":
     main(app)

@@ -1,13 +1,260 @@
-"""Contracts of the messaging service (the live-delivery part; the rest follows)."""
+"""Contracts of the messaging service: conversations, messages, read state, notifications,
+blocks and reports, and the replay of live pushes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from shared.contracts.base import Contract, Reply
+from shared.contracts.accounts import Role
+from shared.contracts.base import Contract, Page, Reply
+from shared.contracts.listings import Cursor, Limit
 from shared.push import Frame
+
+ConversationKind = Literal["direct", "booking", "mentorship"]
+MessageKind = Literal["text", "system"]
+# A message's text: trimmed by the service (so "  hi " is stored as "hi"), then 1-4,000
+# characters of plain text; clients render it as text, never as markup.
+MAX_BODY = 4000
+MessageBody = Annotated[str, Field(min_length=1, max_length=MAX_BODY)]
+# The sender's own id for a message (one per message it composes): sending it again,
+# after a timeout or a reconnect, returns the stored message instead of a second one.
+ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+NotificationKind = Literal[
+    "booking_requested",
+    "booking_accepted",
+    "booking_declined",
+    "booking_cancelled",
+    "booking_expired",
+    "review_invitation",
+    "review_posted",
+    "user_verified",
+    # Reserved for matching's mentorship and match events (not published yet).
+    "mentorship_requested",
+    "mentorship_accepted",
+    "mentorship_declined",
+    "match_suggested",
+]
+ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]
+ReportStatus = Literal["open", "resolved"]
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+class ConversationList(Contract):
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class ConversationStart(Contract):
+    """A direct conversation with ``user_id`` (the existing one if there is one), and
+    optionally a first message."""
+
+    user_id: uuid.UUID
+    body: MessageBody | None = None
+    client_message_id: ClientMessageId | None = None
+
+
+class ConversationId(Contract):
+    conversation_id: uuid.UUID
+
+
+class MessageHistory(Contract):
+    """A page of a conversation's messages, newest first; ``before`` is the previous
+    page's ``next_cursor``."""
+
+    conversation_id: uuid.UUID
+    before: Cursor | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class MessageSend(Contract):
+    conversation_id: uuid.UUID
+    body: MessageBody
+    client_message_id: ClientMessageId | None = None
+
+
+class ReadUpTo(Contract):
+    """Mark a conversation read up to ``message_id`` (its newest message when omitted)."""
+
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID | None = None
+
+
+class NotificationList(Contract):
+    unread: bool | None = None
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class NotificationsRead(Contract):
+    """Mark notifications read: all of them, or those up to ``up_to`` (by creation)."""
+
+    up_to: uuid.UUID | None = None
+
+
+class UserRef(Contract):
+    user_id: uuid.UUID
+
+
+class ReportCreate(Contract):
+    """Report a message (its sender is reported with it) or a user, with a reason."""
+
+    message_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    reason: ReportReason
+    details: Annotated[str, Field(max_length=2000)] = ""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ReportCreate:
+        if (self.message_id is None) == (self.user_id is None):
+            raise ValueError("report either a message_id or a user_id")
+        return self
+
+
+class ReportList(Contract):
+    status: Literal["open", "resolved", "all"] = "open"
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class ReportResolve(Contract):
+    report_id: uuid.UUID
+    resolution: Annotated[str, Field(max_length=2000)] = ""
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+class UserSummary(Reply):
+    """The public face of the other participant: name and verified badge (null name:
+    messaging has not heard of the user yet)."""
+
+    id: uuid.UUID
+    display_name: str | None = None
+    role: Role | None = None
+    verified: bool = False
+
+
+class Message(Reply):
+    """A message as one participant sees it. ``warning`` (recipients only) says in words
+    why the message looks like a scam; ``sender_id`` is null for system messages."""
+
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    sender_id: uuid.UUID | None = None
+    kind: MessageKind
+    body: str
+    client_message_id: str | None = None
+    warning: str | None = None
+    created_at: datetime
+
+
+class About(Reply):
+    """What a booking or mentorship conversation is about."""
+
+    kind: Literal["booking", "mentorship"]
+    id: uuid.UUID
+    status: str | None = None
+    listing_id: uuid.UUID | None = None
+    title: str | None = None
+
+
+class Conversation(Reply):
+    id: uuid.UUID
+    kind: ConversationKind
+    other: UserSummary
+    about: About | None = None
+    last_message: Message | None = None
+    unread_count: int
+    last_read_message_id: uuid.UUID | None = None
+    created_at: datetime
+    last_activity_at: datetime
+
+
+class UnreadCounts(Reply):
+    """Unread messages (from others), conversations holding them, unread notifications."""
+
+    messages: int
+    conversations: int
+    notifications: int
+
+
+class ConversationPage(Page):
+    items: list[Conversation]
+    unread: UnreadCounts
+
+
+class MessagePage(Page):
+    items: list[Message]
+
+
+class ReadState(Reply):
+    conversation_id: uuid.UUID
+    last_read_message_id: uuid.UUID | None = None
+    unread_count: int
+
+
+class Notification(Reply):
+    id: uuid.UUID
+    kind: NotificationKind
+    text: str
+    booking_id: uuid.UUID | None = None
+    listing_id: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = None
+    review_id: uuid.UUID | None = None
+    created_at: datetime
+    read: bool
+
+
+class NotificationPage(Page):
+    items: list[Notification]
+
+
+class BlockState(Reply):
+    user_id: uuid.UUID
+    blocked: bool
+
+
+class Report(Reply):
+    id: uuid.UUID
+    reporter_id: uuid.UUID
+    reported_user_id: uuid.UUID
+    message_id: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = None
+    # The reported message's text when it was reported, for the operator.
+    message_body: str | None = None
+    reason: ReportReason
+    details: str
+    status: ReportStatus
+    created_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: uuid.UUID | None = None
+    resolution: str | None = None
+
+
+class ReportPage(Page):
+    items: list[Report]
+
+
+class MessagingStats(Reply):
+    """For operators: messages stored, those delivered with a scam warning (by rule),
+    reports open and resolved, blocks in force."""
+
+    messages: int
+    flagged_messages: int
+    flagged_last_24h: int
+    flagged_by_rule: dict[str, int]
+    reports_open: int
+    reports_resolved: int
+    blocks: int
+
+
+# --- live pushes ----------------------------------------------------------------------
 
 
 class PushesSince(Contract):
@@ -22,7 +269,7 @@ class PushReplay(Reply):
 
     ``resync`` is true when some of what was missed is no longer kept (or more than
     ``limit`` frames were missed): the client should reload through the REST API and
-    continue from ``last_seq``.
+    continue from ``last_seq`` (``frames`` is then empty: the reload covers them).
     """
 
     frames: list[Frame]

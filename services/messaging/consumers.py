@@ -1,0 +1,114 @@
+"""Event consumers of messaging: projections of users and listing titles, booking
+conversations with their system messages, and notifications.
+
+Each consumer applies an event once through the inbox (``shared.events.Consumer``), in
+one transaction with the pushes it stores; the pushes go out after commit (the function
+it returns). Snapshots carry versions: projections keep the newest, and a booking event
+older than what its conversation holds (delayed by a retry) adds nothing.
+"""
+
+from __future__ import annotations
+
+from services.messaging import delivery, domain, store
+from services.messaging.app import app
+from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
+from shared.contracts.base import Event
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingDeclined,
+    BookingExpired,
+    BookingRequested,
+    ListingArchived,
+    ListingPublished,
+    ListingUpdated,
+    ReviewPosted,
+)
+from shared.db import Connection
+from shared.events import AfterCommit
+
+USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)
+LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPosted)
+BOOKING_EVENTS = (
+    BookingRequested,
+    BookingAccepted,
+    BookingDeclined,
+    BookingCancelled,
+    BookingExpired,
+    BookingCompleted,
+)
+
+
+@app.consumer("users", *(e.subject for e in USER_EVENTS))
+async def project_users(conn: Connection, event: Event) -> None:
+    """Names and badges for conversation lists: every user event carries the whole
+    snapshot; an older one changes nothing."""
+    assert isinstance(event, USER_EVENTS)
+    await store.project_user(conn, event.user)
+
+
+@app.consumer("listings", *(e.subject for e in LISTING_EVENTS))
+async def project_listings(conn: Connection, event: Event) -> None:
+    """Listing titles, for booking conversations and notification texts."""
+    assert isinstance(event, LISTING_EVENTS)
+    await store.project_listing(conn, event.listing.listing_id, event.listing.title, event.listing.version)
+
+
+@app.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
+async def booking_conversations(conn: Connection, event: Event) -> AfterCommit | None:
+    """A booking's conversation between host and guest, opened by its first event: each
+    event posts its system message there and notifies the party it concerns."""
+    assert isinstance(event, BOOKING_EVENTS)
+    booking = event.booking
+    conversation_id = await store.open_about(
+        conn,
+        "booking",
+        booking.booking_id,
+        domain.pair(booking.host_id, booking.guest_id),
+        booking.status,
+        booking.version,
+        booking.listing_id,
+    )
+    if conversation_id is None:
+        # The conversation already holds this booking at a newer version: a request
+        # delivered after its acceptance would announce what is no longer true.
+        return None
+    names = await store.display_names(conn, [booking.host_id, booking.guest_id])
+    update = domain.booking_update(event, names, await store.listing_title(conn, booking.listing_id))
+    conversation = await store.conversation(conn, conversation_id, booking.host_id)
+    assert conversation is not None
+    pushes = delivery.Pushes()
+    await delivery.post_message(conn, pushes, conversation, None, update.system_text, read_by=update.read_by)
+    if update.guest_message:
+        # The guest's own words, as their message: the host can answer it directly (and
+        # it gets the scam check like any other).
+        await delivery.post_message(conn, pushes, conversation, booking.guest_id, update.guest_message)
+    for draft in update.notifications:
+        await delivery.notify(conn, pushes, draft, event.event_id, conversation_id)
+    await pushes.save(conn)
+    return pushes.send
+
+
+@app.consumer("notifications", ReviewPosted.subject, UserVerified.subject)
+async def notify(conn: Connection, event: Event) -> AfterCommit | None:
+    """The reviewed user hears of a review; a verified professional of the badge."""
+    if isinstance(event, ReviewPosted):
+        author = (await store.display_names(conn, [event.review.author_id])).get(event.review.author_id)
+        draft = domain.review_notification(event.review, author)
+    else:
+        assert isinstance(event, UserVerified)
+        draft = domain.verified_notification(event.user)
+    pushes = delivery.Pushes()
+    await delivery.notify(conn, pushes, draft, event.event_id)
+    await pushes.save(conn)
+    return pushes.send
+
+
+# Mentorships: when matching publishes its mentorship events (requested / accepted /
+# declined, and match suggested), register a "mentorships" consumer here shaped like
+# ``booking_conversations``: ``store.open_about(conn, "mentorship", mentorship_id, ...)``
+# with the mentorship's status and version, a system message, and notifications of the
+# kinds already reserved in ``shared.contracts.messaging.NotificationKind``. The
+# conversations table, the scam rules (contact sharing is expected in a mentorship) and
+# the Conversation contract (``about.kind == "mentorship"``) are ready for it.

@@ -1,0 +1,134 @@
+"""Writing what users receive: messages and notifications, each with a stored push per
+recipient, numbered in the same transaction and published only after it commits.
+
+Every push a client must not miss is a row in ``pushes`` with the user's next ``seq``
+(``user_seqs`` is the counter, bumped in the transaction that stores what the push
+announces). After commit the frames go out on the users' NATS subjects
+(``shared.push.push``); one lost in flight is replayed from the table by seq.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from nats.aio.client import Client as NATS
+from pydantic import BaseModel
+
+from services.messaging import domain, scam, store, views
+from shared.db import Connection
+from shared.errors import AppError
+from shared.push import Frame, FrameType, push
+
+
+class Pushes:
+    """Frames for users, stored by ``save`` (in the transaction) and sent by ``send``."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[uuid.UUID, FrameType, dict[str, Any]]] = []
+        self.frames: list[tuple[uuid.UUID, Frame]] = []
+
+    def add(self, user_id: uuid.UUID, frame_type: FrameType, data: BaseModel) -> None:
+        self._pending.append((user_id, frame_type, data.model_dump(mode="json")))
+
+    async def save(self, conn: Connection) -> None:
+        """Give each frame its user's next seq, at the end of the transaction: taking the
+        users' counter rows last, in one order (by user id; a stable sort keeps each user's
+        frames in the order they were added), means two transactions never wait on each
+        other's counters in a cycle, and the rows stay locked only briefly."""
+        for user_id, frame_type, data in sorted(self._pending, key=lambda p: p[0]):
+            seq = await store.add_push(conn, user_id, frame_type, data)
+            self.frames.append((user_id, Frame(type=frame_type, seq=seq, data=data)))
+        self._pending.clear()
+
+    async def send(self, nc: NATS) -> None:
+        """Publish the saved frames; call after commit (``push`` never raises)."""
+        for user_id, frame in self.frames:
+            await push(nc, user_id, frame)
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool, nc: NATS) -> AsyncIterator[tuple[Connection, Pushes]]:
+    """A transaction whose pushes are stored before it commits and sent after."""
+    pushes = Pushes()
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            yield conn, pushes
+            await pushes.save(conn)
+        await pushes.send(nc)
+
+
+async def post_message(
+    conn: Connection,
+    pushes: Pushes,
+    conversation: asyncpg.Record,
+    sender: uuid.UUID | None,
+    body: str,
+    *,
+    client_message_id: str | None = None,
+    rate_per_minute: int | None = None,
+    read_by: frozenset[uuid.UUID] = frozenset(),
+) -> asyncpg.Record:
+    """Store a message in ``conversation`` and its pushes.
+
+    A client id the sender already used here returns the stored message, with no second
+    message and no pushes. ``rate_per_minute`` refuses a sender over the limit (429 with
+    ``retry_after_s``); ``read_by`` (and the sender) have read up to the new message.
+    """
+    conversation_id = conversation["id"]
+    # Locks the conversation: its messages take their seq one at a time.
+    seq = await store.next_seq(conn, conversation_id)
+    warning = None
+    if sender is not None:
+        warning = scam.check(body, contact_ok=domain.contact_ok(conversation["kind"], conversation["subject_status"]))
+        await store.lock_sender(conn, sender)
+    row = await store.insert_message(
+        conn,
+        conversation_id,
+        seq,
+        sender,
+        body,
+        client_message_id,
+        warning.text if warning else None,
+        warning.rules if warning else (),
+    )
+    if row is None:
+        # The unique (conversation, sender, client id) refused a second copy.
+        assert sender is not None and client_message_id is not None
+        existing = await store.message_by_client_id(conn, conversation_id, sender, client_message_id)
+        assert existing is not None
+        return existing
+    if sender is not None and rate_per_minute is not None:
+        # Counted after the insert (under the sender's lock), so a resent client id is
+        # never refused, and the refusal rolls the new message back.
+        recent = await store.recent_sends(conn, sender, domain.RATE_WINDOW, rate_per_minute + 1)
+        wait = domain.retry_after_s(recent, rate_per_minute)
+        if wait is not None:
+            raise AppError(
+                "rate_limited",
+                f"you can send {rate_per_minute} messages a minute; wait a moment",
+                {"retry_after_s": round(wait, 3)},
+            )
+    await store.advance(conn, conversation_id, row)
+    for reader in read_by | ({sender} if sender else set()):
+        await store.mark_read(conn, conversation_id, reader, row["seq"])
+    for user_id in (conversation["user_low"], conversation["user_high"]):
+        # The sender too: their other devices show what they sent.
+        pushes.add(user_id, "message", views.to_message(row, user_id))
+    return row
+
+
+async def notify(
+    conn: Connection,
+    pushes: Pushes,
+    draft: domain.NotificationDraft,
+    event_id: uuid.UUID,
+    conversation_id: uuid.UUID | None = None,
+) -> None:
+    """Store the notification an event gives a user (once per event and user) and its push."""
+    row = await store.insert_notification(conn, draft, event_id, conversation_id)
+    if row is not None:
+        pushes.add(draft.user_id, "notification", views.to_notification(row))

@@ -1,0 +1,228 @@
+"""Pure rules of messaging: message bodies, the send rate, what each booking, review and
+verification event says and to whom, and when a push replay must resync.
+
+No I/O here: ``store`` holds the SQL, ``handlers`` and ``consumers`` run both in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from shared.contracts.accounts import UserData
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingDeclined,
+    BookingExpired,
+    BookingRequested,
+    ReviewData,
+)
+from shared.contracts.messaging import MAX_BODY, NotificationKind
+from shared.errors import AppError
+
+RATE_WINDOW = timedelta(minutes=1)
+CONVERSATION_NOT_FOUND = AppError("not_found", "conversation not found")
+
+
+def clean_body(text: str) -> str:
+    """A message body as stored: trimmed, 1 to MAX_BODY characters, no NUL (Postgres
+    text cannot hold it). Plain text: nothing is escaped here, clients render text."""
+    body = text.strip()
+    problem = None
+    if not body:
+        problem = "must not be empty"
+    elif len(body) > MAX_BODY:
+        problem = f"at most {MAX_BODY} characters"
+    elif "\x00" in body:
+        problem = "must not contain NUL characters"
+    if problem:
+        raise AppError("validation", f"body {problem}", [{"field": "body", "message": problem}])
+    return body
+
+
+def parse_time(value: object) -> datetime:
+    """A timestamp from a page cursor (ValueError or TypeError when it is not one)."""
+    if not isinstance(value, str):
+        raise TypeError("not a timestamp")
+    return datetime.fromisoformat(value)
+
+
+def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+    """Two participants in the order conversations store them (smaller id first)."""
+    if a == b:
+        raise AppError(
+            "validation", "you cannot start a conversation with yourself", [{"field": "user_id", "message": "yourself"}]
+        )
+    return (a, b) if a < b else (b, a)
+
+
+def other_participant(low: uuid.UUID, high: uuid.UUID, me: uuid.UUID) -> uuid.UUID:
+    return high if me == low else low
+
+
+def contact_ok(kind: str, subject_status: str | None) -> bool:
+    """Whether sharing an email or a number is expected here (no off-platform warning):
+    the conversation's booking is accepted or done, or it is a mentorship."""
+    return kind == "mentorship" or (kind == "booking" and subject_status in ("accepted", "completed"))
+
+
+def block_error(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
+    """Why a message cannot go to the other participant, or None: a block either way
+    stops new conversations and messages."""
+    if blocked_by_them:
+        return AppError("forbidden", "this user does not accept messages from you")
+    if blocked_by_me:
+        return AppError("forbidden", "you blocked this user; unblock them to write")
+    return None
+
+
+def retry_after_s(recent: list[datetime], limit: int, window: timedelta = RATE_WINDOW) -> float | None:
+    """Seconds until the sender may send again, or None when within the limit.
+
+    ``recent``: the sender's messages within the window, newest first, including the one
+    being sent (at most ``limit + 1`` needed). Over the limit, that one is refused, and a
+    slot frees when the oldest of the other ``limit`` leaves the window.
+    """
+    if len(recent) <= limit:
+        return None
+    now = recent[0]
+    return max((recent[limit] + window - now).total_seconds(), 0.001)
+
+
+def needs_resync(since: int, last_seq: int, first_seq: int | None, count: int, limit: int) -> bool:
+    """Whether a replay after ``since`` cannot be complete: more than ``limit`` frames were
+    missed, some were pruned (a gap after ``since``), or ``since`` is from another history."""
+    if since > last_seq or count > limit:
+        return True
+    if first_seq is None:
+        return last_seq > since
+    return first_seq > since + 1
+
+
+# --- what events say ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    user_id: uuid.UUID
+    kind: NotificationKind
+    text: str
+    booking_id: uuid.UUID | None = None
+    listing_id: uuid.UUID | None = None
+    review_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class BookingUpdate:
+    """What one booking event does in messaging: a system message in the booking's
+    conversation (unread for all but ``read_by``), the guest's own words when it carries
+    them, and notifications."""
+
+    system_text: str
+    guest_message: str | None = None
+    read_by: frozenset[uuid.UUID] = frozenset()
+    notifications: list[NotificationDraft] = field(default_factory=list)
+
+
+def money(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def stay(check_in: date, check_out: date) -> str:
+    nights = (check_out - check_in).days
+    plural = "" if nights == 1 else "s"
+    return f"{check_in.day} {check_in:%b %Y} to {check_out.day} {check_out:%b %Y} ({nights} night{plural})"
+
+
+def _quoted(title: str | None) -> str:
+    return f"“{title}”" if title else "the room"
+
+
+BookingEvent = (
+    BookingRequested | BookingAccepted | BookingDeclined | BookingCancelled | BookingExpired | BookingCompleted
+)
+
+
+def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], title: str | None) -> BookingUpdate:
+    """The system message and notifications of a booking event; ``names`` are the host's
+    and guest's display names as messaging knows them (None: not yet)."""
+    booking = event.booking
+    host, guest = booking.host_id, booking.guest_id
+    host_name, guest_name = names.get(host) or "The host", names.get(guest) or "A guest"
+    room, dates = _quoted(title), stay(booking.check_in, booking.check_out)
+
+    def note(user: uuid.UUID, kind: NotificationKind, text: str) -> NotificationDraft:
+        return NotificationDraft(user, kind, text, booking_id=booking.booking_id, listing_id=booking.listing_id)
+
+    if isinstance(event, BookingRequested):
+        return BookingUpdate(
+            f"{guest_name} requested {room} from {dates}, {money(booking.total_cents)} in total."
+            " The host can accept or decline the request here.",
+            guest_message=event.message.strip() or None,
+            read_by=frozenset({guest}),
+            notifications=[note(host, "booking_requested", f"{guest_name} requested {room} from {dates}")],
+        )
+    if isinstance(event, BookingAccepted):
+        return BookingUpdate(
+            f"{host_name} accepted the request. The exact address is now on the booking.",
+            read_by=frozenset({host}),
+            notifications=[note(guest, "booking_accepted", f"{host_name} accepted your request for {room}, {dates}")],
+        )
+    if isinstance(event, BookingDeclined):
+        return BookingUpdate(
+            f"{host_name} declined the request.",
+            read_by=frozenset({host}),
+            notifications=[note(guest, "booking_declined", f"{host_name} declined your request for {room}, {dates}")],
+        )
+    if isinstance(event, BookingCancelled):
+        by_host = event.cancelled_by == host
+        actor, other = (host_name, guest) if by_host else (guest_name, host)
+        return BookingUpdate(
+            f"{actor} cancelled the booking.",
+            read_by=frozenset({event.cancelled_by}),
+            notifications=[note(other, "booking_cancelled", f"{actor} cancelled the booking of {room}, {dates}")],
+        )
+    if isinstance(event, BookingExpired):
+        return BookingUpdate(
+            "The request expired without an answer; the dates are free again.",
+            notifications=[note(guest, "booking_expired", f"Your request for {room}, {dates}, expired unanswered")],
+        )
+    if isinstance(event, BookingCompleted):
+        return BookingUpdate(
+            "The stay is over. Each of you can now review the other once.",
+            notifications=[
+                note(host, "review_invitation", f"{guest_name}'s stay at {room} is over: review your guest"),
+                note(guest, "review_invitation", f"Your stay at {room} is over: review {host_name}"),
+            ],
+        )
+    raise AssertionError(f"not a booking event: {event.subject}")
+
+
+def review_notification(review: ReviewData, author_name: str | None) -> NotificationDraft:
+    """The reviewed user hears of a review about them."""
+    who = author_name or ("Your guest" if review.author_role == "guest" else "Your host")
+    return NotificationDraft(
+        review.subject_id,
+        "review_posted",
+        f"{who} reviewed you: {review.rating} out of 5",
+        booking_id=review.booking_id,
+        listing_id=review.listing_id,
+        review_id=review.review_id,
+    )
+
+
+def verified_notification(user: UserData) -> NotificationDraft:
+    return NotificationDraft(
+        user.user_id,
+        "user_verified",
+        "Your credentials are verified: the badge now shows on your profile and listings",
+    )
+
+
+# Mentorships (matching) will open conversations of kind "mentorship" and notify with the
+# reserved kinds "mentorship_requested" / "_accepted" / "_declined" and "match_suggested".
+# Their events are not published yet; consumers.py says where they plug in.

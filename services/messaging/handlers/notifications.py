@@ -1,0 +1,37 @@
+"""Endpoints for notifications: list mine (all or unread), mark them read."""
+
+from __future__ import annotations
+
+from services.messaging import delivery, store, views
+from services.messaging.app import app
+from services.messaging.handlers.conversations import newest_first
+from shared import subjects
+from shared.contracts.messaging import NotificationList, NotificationPage, NotificationsRead, UnreadCounts
+from shared.errors import AppError
+from shared.paging import encode_cursor
+from shared.service import Context
+
+
+@app.endpoint(subjects.LIST_NOTIFICATIONS, NotificationList)
+async def list_notifications(ctx: Context, req: NotificationList) -> NotificationPage:
+    actor = ctx.require_actor()
+    rows = await store.notifications(ctx.pool, actor.user_id, req.unread, newest_first(req.cursor), req.limit + 1)
+    items = [views.to_notification(r) for r in rows[: req.limit]]
+    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    return NotificationPage(items=items, next_cursor=nxt)
+
+
+@app.endpoint(subjects.READ_NOTIFICATIONS, NotificationsRead)
+async def read_notifications(ctx: Context, req: NotificationsRead) -> UnreadCounts:
+    actor = ctx.require_actor()
+    async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
+        up_to = None
+        if req.up_to is not None:
+            up_to = await store.notification_key(conn, actor.user_id, req.up_to)
+            if up_to is None:
+                raise AppError("not_found", "notification not found")
+        changed = await store.read_notifications(conn, actor.user_id, up_to)
+        counts = views.to_unread(await store.unread_counts(conn, actor.user_id))
+        if changed:
+            pushes.add(actor.user_id, "unread", counts)
+    return counts

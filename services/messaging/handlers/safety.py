@@ -1,0 +1,111 @@
+"""Endpoints for trust and safety: block and unblock a user, report a message or a user,
+and the operators' report queue and statistics."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.messaging import store, views
+from services.messaging.app import app
+from services.messaging.handlers.conversations import known_user, newest_first
+from shared import subjects
+from shared.contracts.base import Empty
+from shared.contracts.messaging import (
+    BlockState,
+    MessagingStats,
+    Report,
+    ReportCreate,
+    ReportList,
+    ReportPage,
+    ReportResolve,
+    UserRef,
+)
+from shared.errors import AppError
+from shared.paging import encode_cursor
+from shared.service import Context
+
+
+def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
+    if actor_id == user_id:
+        raise AppError("validation", f"you cannot {action} yourself", [{"field": "user_id", "message": "yourself"}])
+
+
+@app.endpoint(subjects.BLOCK_USER, UserRef)
+async def block_user(ctx: Context, req: UserRef) -> BlockState:
+    """From now on neither can start a conversation with or write to the other."""
+    actor = ctx.require_actor()
+    _not_yourself(actor.user_id, req.user_id, "block")
+    await known_user(ctx, req.user_id)
+    async with ctx.pool.acquire() as conn:
+        await store.block(conn, actor.user_id, req.user_id)
+    return BlockState(user_id=req.user_id, blocked=True)
+
+
+@app.endpoint(subjects.UNBLOCK_USER, UserRef)
+async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn:
+        await store.unblock(conn, actor.user_id, req.user_id)
+    return BlockState(user_id=req.user_id, blocked=False)
+
+
+@app.endpoint(subjects.REPORT, ReportCreate)
+async def report(ctx: Context, req: ReportCreate) -> Report:
+    """A report goes to the operators' queue; a message's text is kept with it, as sent."""
+    actor = ctx.require_actor()
+    values: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "reporter_id": actor.user_id,
+        "reason": req.reason,
+        "details": req.details.strip(),
+    }
+    if req.message_id is not None:
+        message = await store.visible_message(ctx.pool, req.message_id, actor.user_id)
+        if message is None:
+            raise AppError("not_found", "message not found")
+        if message["sender_id"] is None or message["sender_id"] == actor.user_id:
+            problem = [{"field": "message_id", "message": "not reportable"}]
+            raise AppError("validation", "only another user's message can be reported", problem)
+        values |= {
+            "reported_user_id": message["sender_id"],
+            "message_id": message["id"],
+            "conversation_id": message["conversation_id"],
+            "message_body": message["body"],
+        }
+    else:
+        assert req.user_id is not None
+        _not_yourself(actor.user_id, req.user_id, "report")
+        await known_user(ctx, req.user_id)
+        values["reported_user_id"] = req.user_id
+    async with ctx.pool.acquire() as conn:
+        row = await store.insert_report(conn, values)
+    return views.to_report(row)
+
+
+@app.endpoint(subjects.LIST_REPORTS, ReportList)
+async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
+    ctx.require_role("admin")
+    status = None if req.status == "all" else req.status
+    rows = await store.reports(ctx.pool, status, newest_first(req.cursor), req.limit + 1)
+    items = [views.to_report(r) for r in rows[: req.limit]]
+    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    return ReportPage(items=items, next_cursor=nxt)
+
+
+@app.endpoint(subjects.RESOLVE_REPORT, ReportResolve)
+async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
+    admin = ctx.require_role("admin")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        found = await store.report(conn, req.report_id, for_update=True)
+        if found is None:
+            raise AppError("not_found", "report not found")
+        if found["status"] == "resolved":
+            raise AppError("conflict", "the report is already resolved")
+        row = await store.resolve_report(conn, req.report_id, admin.user_id, req.resolution.strip())
+    return views.to_report(row)
+
+
+@app.endpoint(subjects.MESSAGING_STATS, Empty)
+async def messaging_stats(ctx: Context, req: Empty) -> MessagingStats:
+    ctx.require_role("admin")
+    return MessagingStats.model_validate(await store.stats(ctx.pool))

@@ -1,0 +1,224 @@
+"""Scam warnings: the rules that flag a message asking to pay, or to talk, off Wardmate.
+
+What students on rotations lose money to is a "host" who asks for a deposit by wire or
+app transfer and disappears. A message that matches a rule below is stored and delivered
+as usual, with a ``warning`` in words that the recipient's client shows, and counted for
+operators. Nothing is blocked: a warning costs an honest sender nothing.
+
+The rules (each has a code, kept with the message, and words the recipient reads):
+
+- ``wire_transfer``: a money transfer service (Western Union, MoneyGram, Ria, Remitly,
+  WorldRemit) *with payment words nearby*; a bank or wire transfer, a routing number or
+  IBAN; "wire (me) the deposit".
+- ``gift_cards``: gift cards, iTunes / Apple / Google Play / Steam / Amazon cards,
+  prepaid cards *with payment words nearby*.
+- ``payment_app``: Zelle, Venmo, Cash App, PayPal, a $cashtag *with payment words
+  nearby*, or an app used as a verb ("venmo me", "zelle it").
+- ``paypal_friends_family``: PayPal "friends and family" (no buyer protection).
+- ``crypto``: bitcoin, BTC, ethereum, USDT, USDC, crypto, a wallet address, Binance,
+  Coinbase *with payment words nearby*.
+- ``deposit_before_viewing``: a deposit or payment before seeing the room ("pay the
+  deposit before you see it"), "I can't show it until you pay", a deposit "to hold the
+  room".
+- ``off_platform_contact``, only while the conversation has no accepted booking (after
+  acceptance, and in mentorships, sharing contacts is expected): WhatsApp, Telegram,
+  WeChat or Viber with contact words nearby ("add me", "continue on", "my number"); an
+  email address, "email me", "my email is"; a phone number written with separators and
+  contact words nearby ("call", "text", "number").
+
+"Payment words nearby" means in the same sentence as the mention, or in the sentence
+before it when the mention's own sentence is a fragment of at most four words ("Send the
+deposit. Western Union only."): a service's name alone is not a request to pay ("the bus
+stop is next to the Western Union" is not flagged; "send the deposit via Western Union"
+is). Text is compared after Unicode NFKC folding, lower-casing and dropping zero-width
+characters, so full-width letters or a zero-width space inside "Zelle" do not slip through.
+
+The module is pure (no I/O); ``check`` is the one entry point, and
+``tests/unit/test_scam.py`` holds the true and false positives each rule is held to.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# The words that make a payment service's mention a request to pay.
+_PAYMENT_WORDS = re.compile(
+    r"\b(?:pay|pays|paid|paying|payment|payments|send|sending|sent|transfer|transferring|wire|wired|"
+    r"deposit|deposits|rent|fee|fees|money|funds|upfront|up front|in advance|advance|owe|"
+    r"buy|purchase|code|codes|amount|reserve|hold)\b"
+    r"|\$\s?\d|\b\d[\d,.]*\s?(?:usd|dollars|bucks)\b"
+)
+_CONTACT_WORDS = re.compile(
+    r"\b(?:me|my|us|our|contact|message|text|chat|talk|reach|add|continue|move|number|write|call)\b"
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    reason: str
+    pattern: re.Pattern[str]
+    # The mention counts only with payment (or, for contact, contact) words nearby.
+    context: re.Pattern[str] | None = None
+    # Only while the conversation has no accepted booking (sharing contacts after is fine).
+    before_acceptance_only: bool = False
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "wire_transfer",
+        "asks for a wire or money transfer (Western Union, MoneyGram, bank wire), which cannot be called back",
+        re.compile(r"\b(?:western\s*union|money\s*gram|ria\s+money|remitly|world\s*remit)\b"),
+        _PAYMENT_WORDS,
+    ),
+    Rule(
+        "wire_transfer",
+        "asks for a wire or money transfer (Western Union, MoneyGram, bank wire), which cannot be called back",
+        re.compile(
+            r"\b(?:wire\s+transfer|bank\s+transfer|bank\s+wire|by\s+wire|via\s+wire|routing\s+number|iban)\b"
+            r"|\bwire[ds]?\s+(?:me\s+|us\s+)?(?:the\s+|a\s+|your\s+)?"
+            r"(?:money|funds|deposit|payment|rent|amount|cash|\$)"
+        ),
+    ),
+    Rule(
+        "gift_cards",
+        "asks for payment in gift cards, which no real host accepts",
+        re.compile(
+            r"\b(?:gift\s*cards?|(?:itunes|apple|google\s*play|steam|amazon|ebay|vanilla)\s+(?:gift\s+)?cards?"
+            r"|prepaid\s+(?:visa\s+)?cards?)\b"
+        ),
+        _PAYMENT_WORDS,
+    ),
+    Rule(
+        "paypal_friends_family",
+        'asks for PayPal "friends and family", a payment with no buyer protection',
+        re.compile(
+            r"\bpay\s*pal\b.{0,60}?(?:\b(?:friends?|family)\s*(?:and|&|n)\s*(?:friends?|family)\b|\bf\s*&\s*f\b|\bfnf\b)"
+            r"|(?:\b(?:friends?|family)\s*(?:and|&|n)\s*(?:friends?|family)\b|\bf\s*&\s*f\b).{0,60}?\bpay\s*pal\b"
+        ),
+    ),
+    Rule(
+        "payment_app",
+        "asks for payment through an app outside Wardmate (Zelle, Venmo, Cash App, PayPal), which has no protection",
+        re.compile(r"\b(?:zelle|venmo|cash\s*-?\s*app|pay\s*pal)\b|(?<![\w$])\$[a-z][a-z0-9_-]{2,}\b"),
+        _PAYMENT_WORDS,
+    ),
+    Rule(
+        "payment_app",
+        "asks for payment through an app outside Wardmate (Zelle, Venmo, Cash App, PayPal), which has no protection",
+        re.compile(r"\b(?:zelle|venmo|cash\s*-?\s*app|pay\s*pal)\s+(?:me|you|him|her|us|them|it)\b"),
+    ),
+    Rule(
+        "crypto",
+        "asks for payment in cryptocurrency, which cannot be reversed",
+        re.compile(r"\b(?:bitcoin|btc|ethereum|usdt|usdc|crypto(?:currency)?|wallet\s+address|binance|coinbase)\b"),
+        _PAYMENT_WORDS,
+    ),
+    Rule(
+        "deposit_before_viewing",
+        "asks for a deposit or payment before you have seen the room or your booking is accepted",
+        re.compile(
+            # "pay the deposit before you can see the room": "before" then up to three words.
+            r"\b(?:deposit|pay|payment|money|rent)\b[^.!?\n]{0,60}?\bbefore\s+(?:[\w']+\s+){0,3}?"
+            r"(?:view|viewing|see|seeing|visit|visiting|tour|touring|showing|meet|meeting|inspect\w*)\b"
+            # "I can't show it until you send the deposit"
+            r"|\b(?:can'?t|cannot|can\s+not|won'?t|will\s+not|unable\s+to)\s+(?:show|see|view|visit|tour|meet)\b"
+            r"[^.!?\n]{0,60}?\b(?:until|unless|before)\s+(?:[\w']+\s+){0,3}?(?:pay|paid|deposit|payment|send)"
+            # "a deposit to hold the room"
+            r"|\b(?:deposit|pay|payment)\b[^.!?\n]{0,40}?\bto\s+(?:hold|secure|reserve|lock(?:\s+in)?)\s+"
+            r"(?:(?:the|your|this|my)\s+)?(?:room|place|spot|booking|dates|apartment|flat|unit|it)\b"
+        ),
+    ),
+    Rule(
+        "off_platform_contact",
+        "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
+        re.compile(r"\b(?:whats\s*-?\s*app|telegram|wechat|viber|signal\s+app)\b|\bwa\.me/"),
+        _CONTACT_WORDS,
+        before_acceptance_only=True,
+    ),
+    Rule(
+        "off_platform_contact",
+        "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
+        re.compile(
+            r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+            r"|\be-?mail\s+me\b|\bmy\s+(?:e-?mail|gmail|cell|mobile|phone\s+number|whats\s*app)"
+            r"(?:\s+address)?\s+is\b"
+        ),
+        before_acceptance_only=True,
+    ),
+    Rule(
+        "off_platform_contact",
+        "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
+        # Written with separators: ten bare digits are as often an NPI or a reference.
+        re.compile(r"(?<![\d/-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d/-])"),
+        re.compile(r"\b(?:call|text|phone|cell|mobile|number|reach|contact|whats\s*-?\s*app|sms)\b"),
+        before_acceptance_only=True,
+    ),
+)
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|;")
+FRAGMENT_WORDS = 4
+
+
+@dataclass(frozen=True)
+class ScamWarning:
+    """Why a message was flagged: the rule codes, and the text the recipient reads."""
+
+    rules: tuple[str, ...]
+    text: str
+
+
+def normalize(text: str) -> str:
+    """Fold look-alike characters (NFKC), drop zero-width ones, lower-case."""
+    return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).casefold()
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: split after . ! ? followed by space, at newlines
+    and semicolons (so "$1,095.00" stays whole)."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _has_context(text: str, spans: list[tuple[int, int]], start: int, end: int, words: re.Pattern[str]) -> bool:
+    """Whether ``words`` occur near the mention at ``start:end`` (the mention itself blanked)."""
+    index = next(i for i, (a, b) in enumerate(spans) if a <= start <= b)
+    a, b = spans[index]
+    blanked = text[a:start] + " " * (end - start) + text[end:b]
+    if words.search(blanked):
+        return True
+    if index > 0 and len(text[a:b].split()) <= FRAGMENT_WORDS:
+        prev_a, prev_b = spans[index - 1]
+        return bool(words.search(text[prev_a:prev_b]))
+    return False
+
+
+def check(text: str, *, contact_ok: bool = False) -> ScamWarning | None:
+    """The warning for ``text``, or None. ``contact_ok``: the conversation's booking is
+    accepted (or it is a mentorship), so sharing an email or a number is expected."""
+    folded = normalize(text)
+    spans = _sentences(folded)
+    codes: list[str] = []
+    reasons: list[str] = []
+    for rule in RULES:
+        if rule.code in codes or (rule.before_acceptance_only and contact_ok):
+            continue
+        for m in rule.pattern.finditer(folded):
+            if rule.context is None or _has_context(folded, spans, m.start(), m.end(), rule.context):
+                codes.append(rule.code)
+                reasons.append(rule.reason)
+                break
+    if not codes:
+        return None
+    return ScamWarning(
+        tuple(codes),
+        "Possible scam: this message " + "; it also ".join(reasons) + ". Never pay or share contact details"
+        " outside Wardmate before your booking is accepted, and report the message if in doubt.",
+    )

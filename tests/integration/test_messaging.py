@@ -1,0 +1,236 @@
+"""Messaging against real Postgres and NATS: events applied once even when delivered
+twice, version-aware booking conversations, per-user push numbering under concurrency,
+replay and resync, and the send rate held across two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import asyncpg
+import orjson
+import pytest
+
+from services.messaging import consumers, delivery, store
+from services.messaging.handlers import conversations, pushes
+from shared import bus
+from shared.contracts.accounts import ProfileUpdated, UserData, UserVerified
+from shared.contracts.base import Actor
+from shared.contracts.listings import BookingAccepted, BookingData, BookingRequested, ListingData, ListingPublished
+from shared.contracts.messaging import ConversationStart, MessageSend, PushesSince, UnreadCounts
+from shared.db import create_pool, migrate
+from shared.errors import AppError
+from shared.events import Apply, Consumer
+from shared.push import user_subject
+from shared.service import Context
+from shared.settings import Settings
+from tests.conftest import Infra
+
+
+@pytest.fixture
+async def nc(infra: Infra) -> AsyncIterator[bus.NATS]:
+    conn = await bus.connect(infra.nats_url, "messaging-test")
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(fresh_db, "messaging", "services.messaging.migrations")
+    pool = await create_pool(fresh_db, "messaging", size=5)
+    yield pool
+    await pool.close()
+
+
+def consumer(pool: asyncpg.Pool, nc: bus.NATS, apply: Apply) -> Consumer:
+    # Only handle_event is used: the inbox, the effect and its pushes, as a delivery runs them.
+    return Consumer(pool, nc, f"test-{uuid.uuid4().hex[:6]}", ["events.>"], apply)
+
+
+def context(pool: asyncpg.Pool, nc: bus.NATS, user: uuid.UUID, **settings: object) -> Context:
+    return Context(Actor(user_id=user, role="student"), "test", pool, Settings(**settings), nc)
+
+
+def user(user_id: uuid.UUID, version: int, name: str, verified: bool = False) -> UserData:
+    return UserData(user_id=user_id, version=version, role="professional", display_name=name, verified=verified)
+
+
+def booking(host: uuid.UUID, guest: uuid.UUID, version: int, status: str, booking_id: uuid.UUID) -> BookingData:
+    return BookingData(
+        booking_id=booking_id,
+        version=version,
+        listing_id=LISTING,
+        guest_id=guest,
+        host_id=host,
+        check_in=date(2027, 3, 1),
+        check_out=date(2027, 3, 29),
+        status=status,
+        total_cents=100_800,
+    )
+
+
+LISTING = uuid.uuid4()
+
+
+async def frames_of(pool: asyncpg.Pool, user_id: uuid.UUID) -> list[tuple[int, str]]:
+    rows = await pool.fetch("SELECT seq, type FROM pushes WHERE user_id = $1 ORDER BY seq", user_id)
+    return [(r["seq"], r["type"]) for r in rows]
+
+
+async def test_a_booking_request_delivered_twice_has_one_effect(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """The second delivery of a request adds no conversation, message, notification or
+    push; the first pushes the host's frames after commit, numbered 1, 2, 3."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    heard: list[dict[str, object]] = []
+
+    async def hear(msg: object) -> None:
+        heard.append(orjson.loads(msg.data))  # type: ignore[attr-defined]
+
+    sub = await nc.subscribe(user_subject(host), cb=hear)
+    names = consumer(pool, nc, consumers.project_users)
+    await names.handle_event(ProfileUpdated(user=user(host, 2, "Dr. Host")))
+    titles = consumer(pool, nc, consumers.project_listings)
+    listing = ListingData(
+        listing_id=LISTING,
+        version=1,
+        host_id=host,
+        title="Quiet room",
+        room_type="private_room",
+        latitude=39.3,
+        longitude=-76.6,
+        monthly_rent=1095,
+        amenities=[],
+        available_from=date(2027, 1, 1),
+        available_to=date(2027, 12, 31),
+        min_stay_nights=14,
+        status="active",
+    )
+    await titles.handle_event(ListingPublished(listing=listing))
+
+    event = BookingRequested(booking=booking(host, guest, 1, "requested", uuid.uuid4()), message="Cardiology in March")
+    bookings = consumer(pool, nc, consumers.booking_conversations)
+    assert await bookings.handle_event(event) is True
+    assert await bookings.handle_event(event) is False
+
+    assert await pool.fetchval("SELECT count(*) FROM conversations") == 1
+    messages = await pool.fetch("SELECT sender_id, body FROM messages ORDER BY seq")
+    assert [m["sender_id"] for m in messages] == [None, guest]
+    assert "“Quiet room”" in messages[0]["body"] and messages[1]["body"] == "Cardiology in March"
+    notes = await pool.fetch("SELECT user_id, kind, text FROM notifications")
+    assert [(n["user_id"], n["kind"]) for n in notes] == [(host, "booking_requested")]
+    assert await frames_of(pool, host) == [(1, "message"), (2, "message"), (3, "notification")]
+    assert await frames_of(pool, guest) == [(1, "message"), (2, "message")]
+    # The host has both messages unread; the guest wrote (and so read) them.
+    for who, unread in ((host, 2), (guest, 0)):
+        counts = await store.unread_counts(pool, who)
+        assert counts["messages"] == unread
+
+    deadline = asyncio.get_running_loop().time() + 5
+    while len(heard) < 3:
+        assert asyncio.get_running_loop().time() < deadline, heard
+        await asyncio.sleep(0.01)
+    assert [(f["seq"], f["type"]) for f in heard] == [(1, "message"), (2, "message"), (3, "notification")]
+    assert heard[2]["data"]["kind"] == "booking_requested"  # type: ignore[index]
+    await sub.unsubscribe()
+
+
+async def test_a_late_request_after_its_acceptance_adds_nothing(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """Booking events carry versions: a request delivered after its acceptance (a retry
+    delayed it) neither notifies the host nor posts an outdated system message."""
+    host, guest, booking_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    bookings = consumer(pool, nc, consumers.booking_conversations)
+    await bookings.handle_event(BookingAccepted(booking=booking(host, guest, 2, "accepted", booking_id)))
+    await bookings.handle_event(BookingRequested(booking=booking(host, guest, 1, "requested", booking_id)))
+    row = await pool.fetchrow("SELECT subject_status, subject_version, last_seq FROM conversations")
+    assert row is not None and tuple(row) == ("accepted", 2, 1)
+    notes = await pool.fetch("SELECT user_id, kind FROM notifications")
+    assert [(n["user_id"], n["kind"]) for n in notes] == [(guest, "booking_accepted")]
+
+
+async def test_users_projection_keeps_the_newest_and_verification_notifies_once(
+    pool: asyncpg.Pool, nc: bus.NATS
+) -> None:
+    """A late profile update cannot undo a verification; the badge's notification comes
+    once although the event is delivered twice."""
+    someone = uuid.uuid4()
+    names = consumer(pool, nc, consumers.project_users)
+    notify = consumer(pool, nc, consumers.notify)
+    verified = UserVerified(user=user(someone, 3, "Dr. Renamed", verified=True))
+    await names.handle_event(verified)
+    await names.handle_event(ProfileUpdated(user=user(someone, 2, "Dr. Old")))
+    assert [await notify.handle_event(verified) for _ in range(2)] == [True, False]
+    row = await pool.fetchrow("SELECT display_name, verified, version FROM users WHERE user_id = $1", someone)
+    assert row is not None and tuple(row) == ("Dr. Renamed", True, 3)
+    assert await pool.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1", someone) == 1
+
+
+async def test_push_seqs_are_gapless_per_user_under_concurrency(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """Forty transactions at once, each storing a frame for each of two users: every
+    user's seqs are 1..40, each once (the counter row is bumped in each transaction)."""
+    users = [uuid.uuid4(), uuid.uuid4()]
+    counts = UnreadCounts(messages=0, conversations=0, notifications=0)
+
+    async def one(i: int) -> None:
+        async with delivery.transaction(pool, nc) as (_, frames):
+            for who in users[:: 1 if i % 2 else -1]:  # half of them in the other order
+                frames.add(who, "unread", counts)
+
+    await asyncio.gather(*(one(i) for i in range(40)))
+    for who in users:
+        assert [seq for seq, _ in await frames_of(pool, who)] == list(range(1, 41))
+
+
+async def test_replay_returns_what_was_missed_and_resyncs_after_pruning(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """Frames after ``since`` come back oldest first; more than ``limit``, or a pruned
+    gap, asks the client to resync from ``last_seq``."""
+    me = uuid.uuid4()
+    ctx = context(pool, nc, me)
+    async with delivery.transaction(pool, nc) as (_, frames):
+        for n in range(5):
+            frames.add(me, "unread", UnreadCounts(messages=n, conversations=0, notifications=0))
+    replay = await pushes.pushes_since(ctx, PushesSince(since=2))
+    assert [(f.seq, f.data["messages"]) for f in replay.frames] == [(3, 2), (4, 3), (5, 4)]
+    assert replay.last_seq == 5 and not replay.resync
+    assert (await pushes.pushes_since(ctx, PushesSince(since=5))).frames == []
+    too_many = await pushes.pushes_since(ctx, PushesSince(since=0, limit=3))
+    assert too_many.resync and too_many.frames == [] and too_many.last_seq == 5
+
+    await pool.execute("UPDATE pushes SET created_at = now() - interval '8 days' WHERE user_id = $1 AND seq <= 3", me)
+    assert await store.prune_pushes(pool, timedelta(days=7)) == 3
+    pruned = await pushes.pushes_since(ctx, PushesSince(since=1))
+    assert pruned.resync and pruned.last_seq == 5
+    kept = await pushes.pushes_since(ctx, PushesSince(since=3))
+    assert [f.seq for f in kept.frames] == [4, 5] and not kept.resync
+
+
+async def test_the_send_rate_holds_across_two_replicas(pool: asyncpg.Pool, fresh_db: str, nc: bus.NATS) -> None:
+    """Forty messages sent at once through two pools (two replicas) with a limit of 30 a
+    minute: exactly 30 are stored, the rest refused with a retry time."""
+    sender, other = uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        for who in (sender, other):
+            await store.remember_user(conn, who, "Someone", "student", False)
+    second = await create_pool(fresh_db, "messaging", size=5)
+    try:
+        contexts = [context(p, nc, sender, message_rate_per_minute=30) for p in (pool, second)]
+        started = await conversations.start_conversation(contexts[0], ConversationStart(user_id=other))
+
+        async def send(i: int) -> str:
+            try:
+                await conversations.send_message(
+                    contexts[i % 2], MessageSend(conversation_id=started.id, body=f"message {i}")
+                )
+            except AppError as err:
+                assert err.code == "rate_limited" and 0 < err.details["retry_after_s"] <= 60
+                return "refused"
+            return "sent"
+
+        outcomes = await asyncio.gather(*(send(i) for i in range(40)))
+    finally:
+        await second.close()
+    assert outcomes.count("sent") == 30 and outcomes.count("refused") == 10
+    assert await pool.fetchval("SELECT count(*) FROM messages WHERE sender_id = $1", sender) == 30
+    # The stored seqs have no gaps: refused messages rolled back with their numbers.
+    assert await pool.fetchval("SELECT max(seq) FROM messages") == 30

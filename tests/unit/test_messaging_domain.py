@@ -1,0 +1,139 @@
+"""Pure rules of messaging: bodies, the send rate, replay resync, what booking events say."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.messaging import domain
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingData,
+    BookingExpired,
+    BookingRequested,
+    ReviewData,
+)
+from shared.errors import AppError
+
+HOST, GUEST = uuid.uuid4(), uuid.uuid4()
+
+
+def test_bodies_are_trimmed_and_bounded() -> None:
+    """Bodies are stored trimmed, 1 to 4,000 characters, as plain text (never escaped)."""
+    assert domain.clean_body("  <b>hi</b>\n") == "<b>hi</b>"
+    assert domain.clean_body("x" * 4000 + "   ") == "x" * 4000
+    for bad in ("   \n\t", "x" * 4001, "a\x00b"):
+        with pytest.raises(AppError) as err:
+            domain.clean_body(bad)
+        assert err.value.code == "validation"
+
+
+def test_pairs_are_ordered_and_never_with_oneself() -> None:
+    """A direct conversation's pair is the same whoever starts it; not with yourself."""
+    assert domain.pair(HOST, GUEST) == domain.pair(GUEST, HOST)
+    with pytest.raises(AppError):
+        domain.pair(HOST, HOST)
+
+
+def test_send_rate_counts_the_window_and_says_when_to_retry() -> None:
+    """Within the limit: no wait. Over it: wait until the oldest of the last ``limit``
+    messages leaves the minute."""
+    now = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    sent = [now - timedelta(seconds=2 * i) for i in range(3)]  # newest first: now, -2 s, -4 s
+    assert domain.retry_after_s(sent, limit=3) is None
+    over = [*sent, now - timedelta(seconds=50)]
+    assert domain.retry_after_s(over, limit=3) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    ("since", "last_seq", "first_seq", "count", "resync"),
+    [
+        (0, 0, None, 0, False),  # nothing ever pushed
+        (5, 5, None, 0, False),  # up to date
+        (5, 8, 6, 3, False),  # three missed, all kept
+        (5, 8, 7, 2, True),  # seq 6 was pruned
+        (5, 8, None, 0, True),  # everything after 5 was pruned
+        (0, 600, 1, 501, True),  # more than the limit (500) missed
+        (9, 8, None, 0, True),  # a seq from another history (e.g. a restored database)
+    ],
+)
+def test_replay_resyncs_only_when_it_cannot_be_complete(
+    since: int, last_seq: int, first_seq: int | None, count: int, resync: bool
+) -> None:
+    """A replay is complete unless frames were pruned, too many were missed, or the
+    client's seq is ahead of the server's."""
+    assert domain.needs_resync(since, last_seq, first_seq, count, limit=500) is resync
+
+
+def booking(status: str = "requested") -> BookingData:
+    return BookingData(
+        booking_id=uuid.uuid4(),
+        version=1,
+        listing_id=uuid.uuid4(),
+        guest_id=GUEST,
+        host_id=HOST,
+        check_in=date(2027, 3, 1),
+        check_out=date(2027, 3, 29),
+        status=status,
+        total_cents=100_800,
+    )
+
+
+NAMES = {HOST: "Dr. Host", GUEST: "Chidi"}
+
+
+def test_a_request_tells_the_host_and_carries_the_guests_words() -> None:
+    """The request: a system message (read by the guest who sent it), the guest's words,
+    and a notification to the host naming room, dates and total."""
+    update = domain.booking_update(BookingRequested(booking=booking(), message=" Hi! "), NAMES, "Quiet room")
+    assert "Chidi requested “Quiet room” from 1 Mar 2027 to 29 Mar 2027 (28 nights)" in update.system_text
+    assert "$1,008.00" in update.system_text
+    assert update.guest_message == "Hi!" and update.read_by == {GUEST}
+    [note] = update.notifications
+    assert note.user_id == HOST and note.kind == "booking_requested"
+
+
+def test_each_decision_notifies_the_other_party() -> None:
+    """Accepted and expired reach the guest; a cancellation the side that did not cancel;
+    a completed stay invites both to review. Unknown names and titles read naturally."""
+    accepted = domain.booking_update(BookingAccepted(booking=booking("accepted")), NAMES, None)
+    assert [(n.user_id, n.kind) for n in accepted.notifications] == [(GUEST, "booking_accepted")]
+    assert "the room" in accepted.notifications[0].text
+    by_guest = domain.booking_update(BookingCancelled(booking=booking("cancelled"), cancelled_by=GUEST), NAMES, "R")
+    assert [n.user_id for n in by_guest.notifications] == [HOST] and by_guest.read_by == {GUEST}
+    by_host = domain.booking_update(BookingCancelled(booking=booking("cancelled"), cancelled_by=HOST), {}, "R")
+    assert [n.user_id for n in by_host.notifications] == [GUEST]
+    assert by_host.system_text == "The host cancelled the booking."
+    expired = domain.booking_update(BookingExpired(booking=booking("expired")), NAMES, "R")
+    assert [n.user_id for n in expired.notifications] == [GUEST]
+    completed = domain.booking_update(BookingCompleted(booking=booking("completed")), NAMES, "R")
+    assert {(n.user_id, n.kind) for n in completed.notifications} == {
+        (HOST, "review_invitation"),
+        (GUEST, "review_invitation"),
+    }
+
+
+def test_a_review_notifies_the_reviewed() -> None:
+    review = ReviewData(
+        review_id=uuid.uuid4(),
+        booking_id=uuid.uuid4(),
+        listing_id=uuid.uuid4(),
+        author_id=GUEST,
+        subject_id=HOST,
+        author_role="guest",
+        rating=5,
+        text="Great",
+        stay_month="2027-03",
+    )
+    note = domain.review_notification(review, None)
+    assert note.user_id == HOST and note.text == "Your guest reviewed you: 5 out of 5"
+
+
+def test_contact_sharing_is_expected_after_acceptance_and_in_mentorships() -> None:
+    assert not domain.contact_ok("direct", None)
+    assert not domain.contact_ok("booking", "requested")
+    assert domain.contact_ok("booking", "accepted") and domain.contact_ok("mentorship", None)

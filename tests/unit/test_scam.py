@@ -1,0 +1,83 @@
+"""Scam warnings: each rule's true positives, and the false positives it must not raise."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.messaging import scam
+
+FLAGGED = [
+    ("send the deposit via Western Union", "wire_transfer"),
+    ("Please pay the first month through MoneyGram to my cousin.", "wire_transfer"),
+    ("Send the $500 deposit. Western Union only.", "wire_transfer"),
+    ("You can wire the deposit to my account tonight", "wire_transfer"),
+    ("I only accept bank transfer for the rent", "wire_transfer"),
+    ("Here is my IBAN for the booking", "wire_transfer"),
+    ("Buy two Steam cards and send me the codes", "gift_cards"),
+    ("You can pay the deposit with Amazon gift cards", "gift_cards"),
+    ("Zelle me the deposit and the room is yours", "payment_app"),
+    ("Just Venmo me when you can", "payment_app"),
+    ("Rent is $900, Cash App $DrHostRooms", "payment_app"),
+    ("Send the money by PayPal friends and family so there are no fees", "paypal_friends_family"),
+    ("PayPal F&F only please", "paypal_friends_family"),
+    ("I take the deposit in bitcoin or USDT", "crypto"),
+    ("Send 0.02 BTC to my wallet address to confirm", "crypto"),
+    ("You need to pay the deposit before you can see the room", "deposit_before_viewing"),
+    ("I can't show the apartment until you send the deposit", "deposit_before_viewing"),
+    ("A $300 deposit to hold the room is required", "deposit_before_viewing"),
+    ("Let's continue on WhatsApp, add me +44 7700 900123", "off_platform_contact"),
+    ("Please email me at host.rooms@gmail.com for details", "off_platform_contact"),
+    ("Call or text my number 410-555-0100", "off_platform_contact"),
+    ("My email is dr.host@example.org", "off_platform_contact"),
+    # Disguises: full-width letters, a zero-width space, capitals.
+    ("SEND THE DEPOSIT VIA ＷＥＳＴＥＲＮ UNION", "wire_transfer"),
+    ("zel\u200ble me the rent", "payment_app"),
+]
+
+CLEAN = [
+    "the bus stop is next to the Western Union",
+    "There is a MoneyGram office and a pharmacy on the corner.",
+    "I got a gift card for my birthday!",
+    "The apartment is wired for fast internet.",
+    "I use Venmo to split dinners with my roommates",
+    "My brother works in crypto research at Hopkins.",
+    "Can I see the room before I pay anything?",
+    "I will pay rent before the 1st of each month, see you soon",
+    "Is there a WhatsApp group for the students on rotation?",
+    "My NPI number is 1234567893",
+    "The rent is $1,095.00 a month; the quote shows the total.",
+    "Please call me Sam.",
+    "The stay is 28 nights, from 2027-03-01 to 2027-03-29.",
+    "Thanks! Cardiology rotation at Johns Hopkins in March.",
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), FLAGGED)
+def test_scam_messages_are_flagged_with_their_rule(text: str, rule: str) -> None:
+    """Each asking-to-pay-or-talk-elsewhere message raises its rule, with words to show."""
+    warning = scam.check(text)
+    assert warning is not None and rule in warning.rules, (text, warning)
+    assert warning.text.startswith("Possible scam: this message ")
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_ordinary_messages_are_not_flagged(text: str) -> None:
+    """A payment service named without a request to pay, or ordinary talk, is not flagged."""
+    assert scam.check(text) is None
+
+
+def test_contacts_are_fine_once_the_booking_is_accepted() -> None:
+    """Sharing an email or a number is expected after acceptance; asking to pay off the
+    platform is not."""
+    assert scam.check("My email is dr.host@example.org", contact_ok=True) is None
+    assert scam.check("Add me on WhatsApp", contact_ok=True) is None
+    late = scam.check("Zelle me the rent instead", contact_ok=True)
+    assert late is not None and late.rules == ("payment_app",)
+
+
+def test_several_rules_are_named_once_each() -> None:
+    """A message that breaks several rules names each reason once."""
+    warning = scam.check("Send the deposit via Western Union or Zelle me. Western Union is best. Email me.")
+    assert warning is not None
+    assert warning.rules == ("wire_transfer", "payment_app", "off_platform_contact")
+    assert warning.text.count("wire or money transfer") == 1
