@@ -1,5 +1,7 @@
 """Demo data, loaded through the public API like any client would: hosts with rooms
-around real teaching hospitals, verified by an operator, and students with profiles."""
+around real teaching hospitals, verified by an operator, students with profiles, a
+booking request (the host's notification and booking conversation), and conversations
+with unread messages on both sides."""
 
 from __future__ import annotations
 
@@ -35,6 +37,33 @@ STUDENTS = [
     ("Arjun Mehta", "pediatrics", "IN", ["en", "hi"], "Manipal University"),
 ]
 
+# (student, host, messages): each conversation starts with the student's first message and
+# alternates; the last one stays unread for its recipient.
+CONVERSATIONS = [
+    (
+        "Sofia Alvarez",
+        "Dr. Luis Romero",
+        [
+            "Hola Dr. Romero! I start my internal medicine rotation in Boston next month.",
+            "Welcome! Which service are you on? Happy to share what the first week looks like.",
+            "General medicine wards. Is your room still free for the whole four weeks?",
+        ],
+    ),
+    (
+        "Arjun Mehta",
+        "Dr. Priya Raman",
+        [
+            "Hello Dr. Raman, I am rotating in pediatrics at Johns Hopkins and saw your room.",
+            "Hi Arjun! It is ten minutes on foot from the children's center. Request it for your dates.",
+        ],
+    ),
+    (
+        "Chidi Eze",
+        "Nurse Hannah Kim",
+        ["Hi Hannah, is parking included with the room?"],
+    ),
+]
+
 ROOM_TITLES = ["Quiet private room", "Sunny room with desk", "Entire studio", "Cozy room", "Room in shared flat"]
 AMENITIES = ["wifi", "desk", "laundry", "parking", "kitchen", "private_bath", "air_conditioning"]
 
@@ -49,6 +78,9 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
     api = base_url.rstrip("/") + "/api/v1"
     today = date.today()
     logins: list[tuple[str, str]] = []
+    # Display name -> (user id, token), and each host's first listing with its hospital.
+    people: dict[str, tuple[str, str]] = {}
+    first_rooms: dict[str, tuple[str, str]] = {}
     async with aiohttp.ClientSession() as http:
 
         async def call(method: str, path: str, token: str | None = None, **body: Any) -> Any:
@@ -86,10 +118,11 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
             await call("POST", "/me/verification", token, npi="1234567893")
             if i != 3:  # leave one host unverified so the badge's absence shows too
                 await call("POST", f"/admin/verifications/{host['user']['id']}", admin["token"])
+            people[name] = (host["user"]["id"], token)
             for j in range(4):
                 # Within ~3 km of the hospital: the distance a student can walk or bus daily.
                 dlat, dlon = rng.uniform(-0.025, 0.025), rng.uniform(-0.03, 0.03)
-                await call(
+                listing = await call(
                     "POST",
                     "/listings",
                     token,
@@ -106,6 +139,7 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
                     available_to=str(today + timedelta(days=365)),
                     min_stay_nights=rng.choice([7, 14, 14, 21]),
                 )
+                first_rooms.setdefault(name, (listing["id"], hospital_id))
             logins.append((email, "host"))
             progress(1)
         for name, specialty, country, langs, school in STUDENTS:
@@ -123,9 +157,28 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
                 medical_school=school,
                 graduation_year=today.year + 1,
             )
+            people[name] = (student["user"]["id"], student["token"])
             logins.append((email, "student"))
             progress(1)
+        # A pending booking request: Dr. Okafor gets its notification and conversation.
+        listing_id, hospital_id = first_rooms["Dr. Amara Okafor"]
+        await call(
+            "POST",
+            f"/listings/{listing_id}/bookings",
+            people["Chidi Eze"][1],
+            check_in=str(today + timedelta(days=30)),
+            check_out=str(today + timedelta(days=58)),
+            message="Hello Dr. Okafor! I have a cardiology rotation at Johns Hopkins for these four weeks.",
+            hospital_id=hospital_id,
+        )
+        for student_name, host_name, lines in CONVERSATIONS:
+            student_token, (host_id, host_token) = people[student_name][1], people[host_name]
+            started = await call("POST", "/conversations", student_token, user_id=host_id, body=lines[0])
+            for i, line in enumerate(lines[1:], start=1):
+                token = host_token if i % 2 else student_token
+                await call("POST", f"/conversations/{started['id']}/messages", token, body=line)
+        progress(1)
     return {"password": PASSWORD, "logins": logins, "admin": ADMIN}
 
 
-DEMO_STEPS = 1 + len(HOSTS) + len(STUDENTS)
+DEMO_STEPS = 1 + len(HOSTS) + len(STUDENTS) + 1

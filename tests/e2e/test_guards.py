@@ -3,6 +3,8 @@ as the wrong party; bad input is a 400 with a JSON error and writes nothing."""
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import Any
 
 import pytest
@@ -93,13 +95,40 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("POST", "/bookings/{booking}/reviews"): [{"rating": 6, "text": "great"}, {"rating": 3, "text": ""}],
     ("POST", "/admin/verifications/{user}"): [],
     ("POST", "/auth/logout"): [],
+    ("POST", "/conversations"): [
+        {"user_id": "not-a-uuid"},
+        {"body": "hello"},
+        {"user_id": str(uuid.uuid4()), "body": "   "},
+        {"user_id": str(uuid.uuid4()), "body": "x" * 4001},
+        {"user_id": str(uuid.uuid4()), "client_message_id": "has spaces"},
+    ],
+    ("POST", "/conversations/{conversation}/messages"): [
+        {},
+        {"body": ""},
+        {"body": "x" * 4001},
+        {"body": 5},
+        {"body": "hi", "client_message_id": "x" * 65},
+    ],
+    ("POST", "/conversations/{conversation}/read"): [{"message_id": "nope"}, {"message_id": 7}],
+    ("POST", "/notifications/read"): [{"up_to": "nope"}],
+    ("POST", "/users/{user}/block"): [],
+    ("DELETE", "/users/{user}/block"): [],
+    ("POST", "/reports"): [
+        {"reason": "scam"},
+        {"user_id": str(uuid.uuid4()), "reason": "boredom"},
+        {"user_id": str(uuid.uuid4()), "message_id": str(uuid.uuid4()), "reason": "spam"},
+        {"user_id": str(uuid.uuid4()), "reason": "spam", "details": "x" * 2001},
+    ],
+    ("POST", "/admin/reports/{report}/resolve"): [{"resolution": 5}, {"resolution": "x" * 2001}],
 }
+
+PLACEHOLDERS = ("{listing}", "{booking}", "{user}", "{conversation}", "{report}")
 
 
 def test_every_write_route_has_bad_input_cases() -> None:
     """The bad-input table below covers every write endpoint of the gateway."""
     writes = {(r.method, r.path) for r in ROUTES if r.method != "GET"}
-    table = {(m, p.replace("{listing}", "{id}").replace("{booking}", "{id}").replace("{user}", "{id}")) for m, p in BAD}
+    table = {(m, functools.reduce(lambda path, name: path.replace(name, "{id}"), PLACEHOLDERS, p)) for m, p in BAD}
     assert writes == table
 
 
@@ -109,16 +138,25 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
     student = await api.signup("student")
     listing = await create_listing(api, host)
     booking = (await request_stay(api, student, listing["id"])).body
+    conversation = (await api.call("POST", "/conversations", host, json={"user_id": student.id})).body
 
     async def snapshot() -> Any:
         mine = await api.call("GET", "/me/listings", host)
         bookings = await api.call("GET", "/me/bookings", host)
         me = await api.call("GET", "/me", host)
-        return mine.body, bookings.body, me.body
+        talk = await api.call("GET", f"/conversations/{conversation['id']}/messages", host)
+        return mine.body, bookings.body, me.body, talk.body
 
     before = await snapshot()
+    ids = {
+        "listing": listing["id"],
+        "booking": booking["id"],
+        "user": student.id,
+        "conversation": conversation["id"],
+        "report": uuid.uuid4(),
+    }
     for (method, path), bodies in BAD.items():
-        url = path.format(listing=listing["id"], booking=booking["id"], user=student.id)
+        url = path.format(**ids)
         caller = student if "bookings" in path and method == "POST" and "{listing}" in path else host
         for body in bodies:
             r = await api.call(method, url, caller, json=body)
