@@ -98,6 +98,8 @@ def newest_first(cursor: str | None) -> store.Key | None:
         return None
     ts, oid = decode_cursor(cursor, 2)
     try:
+        if not isinstance(oid, str):
+            raise TypeError("not an id")
         return domain.parse_time(ts), uuid.UUID(oid)
     except (TypeError, ValueError):
         raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
