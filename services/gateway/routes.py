@@ -314,6 +314,7 @@ ROUTES: list[Route] = [
         reply=msg.Conversation,
         summary="Start a direct conversation with a user (or get the one you have), optionally with a first message",
         tag=M,
+        errors=("not_found", "forbidden"),
     ),
     Route(
         method="GET",
@@ -324,6 +325,7 @@ ROUTES: list[Route] = [
         summary="One of your conversations",
         tag=M,
         path_params=CID,
+        errors=("not_found",),
     ),
     Route(
         method="GET",
@@ -334,6 +336,7 @@ ROUTES: list[Route] = [
         summary="A conversation's messages, newest first; pass next_cursor as before for older ones",
         tag=M,
         path_params=CID,
+        errors=("not_found",),
     ),
     Route(
         method="POST",
@@ -345,6 +348,7 @@ ROUTES: list[Route] = [
         tag=M,
         status=201,
         path_params=CID,
+        errors=("not_found", "forbidden"),
     ),
     Route(
         method="POST",
@@ -355,6 +359,7 @@ ROUTES: list[Route] = [
         summary="Mark a conversation read up to a message (its newest when none is given)",
         tag=M,
         path_params=CID,
+        errors=("not_found",),
     ),
     Route(
         method="GET",
@@ -382,6 +387,7 @@ ROUTES: list[Route] = [
         reply=msg.UnreadCounts,
         summary="Mark your notifications read: all, or up to one",
         tag=M,
+        errors=("not_found",),
     ),
     Route(
         method="POST",
@@ -392,6 +398,7 @@ ROUTES: list[Route] = [
         summary="Block a user: neither of you can start a conversation with or write to the other",
         tag=M,
         path_params=UID,
+        errors=("not_found",),
     ),
     Route(
         method="DELETE",
@@ -412,6 +419,7 @@ ROUTES: list[Route] = [
         summary="Report a message or a user to the operators",
         tag=M,
         status=201,
+        errors=("not_found",),
     ),
     Route(
         method="GET",
@@ -421,6 +429,7 @@ ROUTES: list[Route] = [
         reply=msg.ReportPage,
         summary="The report queue, newest first (admins)",
         tag=ADM,
+        errors=("forbidden",),
     ),
     Route(
         method="POST",
@@ -431,6 +440,7 @@ ROUTES: list[Route] = [
         summary="Resolve a report (admins)",
         tag=ADM,
         path_params=RID,
+        errors=("forbidden", "not_found", "conflict"),
     ),
     Route(
         method="GET",
@@ -440,5 +450,6 @@ ROUTES: list[Route] = [
         reply=msg.MessagingStats,
         summary="Messages, scam warnings by rule, reports and blocks (admins)",
         tag=ADM,
+        errors=("forbidden",),
     ),
 ]

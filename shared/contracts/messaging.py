@@ -10,19 +10,20 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from shared.contracts.accounts import Role
-from shared.contracts.base import Contract, Page, Reply
+from shared.contracts.base import Contract, Id, Page, Reply, Text, Words
 from shared.contracts.listings import Cursor, Limit
 from shared.push import Frame
 
 ConversationKind = Literal["direct", "booking", "mentorship"]
 MessageKind = Literal["text", "system"]
-# A message's text: trimmed by the service (so "  hi " is stored as "hi"), then 1-4,000
-# characters of plain text; clients render it as text, never as markup.
+# A message's text: at most 4,000 characters with one that is not a space, stored trimmed
+# (so "  hi " is "hi"); plain text, which clients render as text, never as markup.
 MAX_BODY = 4000
-MessageBody = Annotated[str, Field(min_length=1, max_length=MAX_BODY)]
+MessageBody = Annotated[Words, Field(min_length=1, max_length=MAX_BODY)]
 # The sender's own id for a message (one per message it composes): sending it again,
 # after a timeout or a reconnect, returns the stored message instead of a second one.
 ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+Details = Annotated[Text, Field(max_length=2000)]
 NotificationKind = Literal[
     "booking_requested",
     "booking_accepted",
@@ -54,26 +55,26 @@ class ConversationStart(Contract):
     """A direct conversation with ``user_id`` (the existing one if there is one), and
     optionally a first message."""
 
-    user_id: uuid.UUID
+    user_id: Id
     body: MessageBody | None = None
     client_message_id: ClientMessageId | None = None
 
 
 class ConversationId(Contract):
-    conversation_id: uuid.UUID
+    conversation_id: Id
 
 
 class MessageHistory(Contract):
     """A page of a conversation's messages, newest first; ``before`` is the previous
     page's ``next_cursor``."""
 
-    conversation_id: uuid.UUID
+    conversation_id: Id
     before: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
 class MessageSend(Contract):
-    conversation_id: uuid.UUID
+    conversation_id: Id
     body: MessageBody
     client_message_id: ClientMessageId | None = None
 
@@ -81,8 +82,8 @@ class MessageSend(Contract):
 class ReadUpTo(Contract):
     """Mark a conversation read up to ``message_id`` (its newest message when omitted)."""
 
-    conversation_id: uuid.UUID
-    message_id: uuid.UUID | None = None
+    conversation_id: Id
+    message_id: Id | None = None
 
 
 class NotificationList(Contract):
@@ -94,20 +95,20 @@ class NotificationList(Contract):
 class NotificationsRead(Contract):
     """Mark notifications read: all of them, or those up to ``up_to`` (by creation)."""
 
-    up_to: uuid.UUID | None = None
+    up_to: Id | None = None
 
 
 class UserRef(Contract):
-    user_id: uuid.UUID
+    user_id: Id
 
 
 class ReportCreate(Contract):
     """Report a message (its sender is reported with it) or a user, with a reason."""
 
-    message_id: uuid.UUID | None = None
-    user_id: uuid.UUID | None = None
+    message_id: Id | None = None
+    user_id: Id | None = None
     reason: ReportReason
-    details: Annotated[str, Field(max_length=2000)] = ""
+    details: Details = ""
 
     @model_validator(mode="after")
     def _one_target(self) -> ReportCreate:
@@ -123,8 +124,8 @@ class ReportList(Contract):
 
 
 class ReportResolve(Contract):
-    report_id: uuid.UUID
-    resolution: Annotated[str, Field(max_length=2000)] = ""
+    report_id: Id
+    resolution: Details = ""
 
 
 # --- replies --------------------------------------------------------------------------
@@ -260,7 +261,7 @@ class MessagingStats(Reply):
 class PushesSince(Contract):
     """What a reconnecting socket missed: the caller's stored pushes after ``since``."""
 
-    since: Annotated[int, Field(ge=0)]
+    since: Annotated[int, Field(ge=0, le=2**62)]
     limit: Annotated[int, Field(ge=1, le=1000)] = 500
 
 

@@ -61,6 +61,7 @@ class World:
     booking_to_decline: str
     booking_to_cancel: str
     completed_booking: str
+    conversation: str  # a direct conversation of the caller and the other party
 
 
 async def seed_world(api: Api, stack: Stack, role: str) -> World:
@@ -91,7 +92,9 @@ async def seed_world(api: Api, stack: Stack, role: str) -> World:
     finally:
         await conn.close()
     caller, other = (guest, host) if role == "student" else (host, guest)
-    return World(caller, other, listing, doomed, bookable, *bookings, done)
+    talk = await api.call("POST", "/conversations", caller, json={"user_id": other.id, "body": "Hello from the fuzzer"})
+    assert talk.status == 200, talk.body
+    return World(caller, other, listing, doomed, bookable, *bookings, done, talk.body["id"])
 
 
 def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
@@ -110,6 +113,14 @@ def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
         ("post", "/bookings/{id}/cancel"): (world.booking_to_cancel, {"reason": "rotation moved"}),
         ("post", "/bookings/{id}/reviews"): (world.completed_booking, {"rating": 5, "text": "A quiet, clean room."}),
         ("get", "/users/{id}"): (world.other.id, None),
+        ("get", "/conversations/{id}"): (world.conversation, None),
+        ("get", "/conversations/{id}/messages"): (world.conversation, None),
+        ("post", "/conversations/{id}/messages"): (world.conversation, {"body": "See you on the 1st"}),
+        ("post", "/conversations/{id}/read"): (world.conversation, {}),
+        ("post", "/conversations"): (None, {"user_id": world.other.id, "body": "Hello again"}),
+        ("post", "/users/{id}/block"): (world.other.id, None),
+        ("delete", "/users/{id}/block"): (world.other.id, None),
+        ("post", "/reports"): (None, {"user_id": world.other.id, "reason": "spam", "details": "fuzzing"}),
         ("post", "/admin/verifications/{id}"): (world.other.id, None),
         ("post", "/listings"): (
             None,

@@ -26,7 +26,7 @@ from shared.contracts.messaging import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.paging import decode_cursor, encode_cursor
+from shared.paging import INVALID_CURSOR, decode_keyset, encode_cursor
 from shared.service import Context
 
 
@@ -96,13 +96,11 @@ def newest_first(cursor: str | None) -> store.Key | None:
     """The (time, id) key of a newest-first page cursor."""
     if not cursor:
         return None
-    ts, oid = decode_cursor(cursor, 2)
+    ts, oid = decode_keyset(cursor)
     try:
-        if not isinstance(oid, str):
-            raise TypeError("not an id")
         return domain.parse_time(ts), uuid.UUID(oid)
-    except (TypeError, ValueError):
-        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
+    except (TypeError, ValueError, OverflowError):
+        raise INVALID_CURSOR from None
 
 
 @app.endpoint(subjects.LIST_CONVERSATIONS, ConversationList)
@@ -123,8 +121,8 @@ async def list_messages(ctx: Context, req: MessageHistory) -> MessagePage:
     actor = ctx.require_actor()
     before = None
     if req.before:
-        seq, _ = decode_cursor(req.before, 2)
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
+        seq, _ = decode_keyset(req.before)
+        if not isinstance(seq, int) or not 0 < seq < 2**62:
             raise AppError("validation", "invalid cursor", [{"field": "before", "message": "malformed"}])
         before = seq
     async with ctx.pool.acquire() as conn:
