@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from shared.contracts.accounts import Role
-from shared.contracts.base import Contract, Id, Page, Reply, Text, Words
+from shared.contracts.base import WHOLE_NUMBER, Contract, Id, Page, Reply, Text, Words
 from shared.contracts.listings import Cursor, Limit
 from shared.push import Frame
 
@@ -70,7 +70,7 @@ class MessageHistory(Contract):
 
     conversation_id: Id
     before: Cursor | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: Limit = 50
 
 
 class MessageSend(Contract):
@@ -261,8 +261,8 @@ class MessagingStats(Reply):
 class PushesSince(Contract):
     """What a reconnecting socket missed: the caller's stored pushes after ``since``."""
 
-    since: Annotated[int, Field(ge=0, le=2**62)]
-    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+    since: Annotated[int, Field(ge=0, le=2**62), WHOLE_NUMBER]
+    limit: Annotated[int, Field(ge=1, le=1000), WHOLE_NUMBER] = 500
 
 
 class PushReplay(Reply):
