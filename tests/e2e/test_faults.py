@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import signal
 import time
 from collections.abc import Iterator
 
 import pytest
+from nats.errors import TimeoutError as NatsTimeoutError
 
 from services.runner import Stack
+from shared import bus
 from shared.embedded import start_nats
 from tests.api import Api, User
 from tests.conftest import TEST_ENV, Infra
@@ -23,11 +27,37 @@ async def _wait_healthy(api: Api, timeout: float = 30) -> None:
         await asyncio.sleep(0.2)
 
 
+async def replicas(nats_url: str, service: str, want: int, timeout: float = 30) -> None:
+    """Wait until ``want`` replicas of ``service`` answer ``$SRV.PING`` (all of them reply
+    to one ping: count the answers that arrive within a short window)."""
+    nc = await bus.connect(nats_url, "replica-probe")
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            inbox = nc.new_inbox()
+            sub = await nc.subscribe(inbox)
+            await nc.publish(f"$SRV.PING.{service}", b"", reply=inbox)
+            ids = set()
+            with contextlib.suppress(TimeoutError, NatsTimeoutError):
+                while True:
+                    msg = await sub.next_msg(timeout=0.3)
+                    ids.add(json.loads(msg.data)["id"])
+            await sub.unsubscribe()
+            if len(ids) == want:
+                return
+            assert time.monotonic() < deadline, f"{len(ids)} replicas of {service} answer, not {want}"
+    finally:
+        await nc.close()
+
+
 async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api, stack: Stack) -> None:
     """With two replicas, stopping and restarting one under load drops no request, and
     every request answered 201 is stored."""
+    assert stack.nats_url
     stack.start("listings", index=1)
-    await asyncio.sleep(1.5)  # the new replica joins the queue group
+    # Both in the queue group before one stops: under load on 2 cores a replica can take
+    # seconds to start, and with none subscribed a request is answered 503.
+    await replicas(stack.nats_url, "listings", 2)
     host = await api.signup("professional")
     results: list[int] = []
     created: list[str] = []
@@ -48,7 +78,8 @@ async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api,
     assert stack.stop_process("listings", signal.SIGTERM, timeout=10) == 0
     done_at_stop = len(results)
     stack.start("listings")
-    await asyncio.sleep(3)  # the restarted replica serves too
+    await replicas(stack.nats_url, "listings", 2)
+    await asyncio.sleep(1)  # the restarted replica serves some of the load too
     assert stack.stop_process("listings-1", signal.SIGTERM, timeout=10) == 0
     await asyncio.sleep(1)
     stop.set()
