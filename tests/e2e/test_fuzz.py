@@ -167,7 +167,11 @@ async def run_schemathesis(
         f"--checks={','.join(CHECKS)}",
         f"--max-examples={EXAMPLES}",
         f"--phases={phases}",
-        "--workers=2",
+        # One thread: CPython 3.11's ast module is not thread-safe (gh-106905), and
+        # hypothesis parses lambdas' sources while schemathesis generates cases; with two
+        # workers one run in five died with "AST constructor recursion depth mismatch".
+        # The two roles still run side by side, as two processes.
+        "--workers=1",
         "--request-timeout=10",
         # Slow data generation on a loaded machine says nothing about the API.
         "--suppress-health-check=too_slow",
