@@ -138,6 +138,7 @@ def booking_data(row: asyncpg.Record) -> BookingData:
         booking_id=row["id"],
         version=row["version"],
         listing_id=row["listing_id"],
+        listing_title=row["listing_title"],
         guest_id=row["guest_id"],
         host_id=row["host_id"],
         check_in=row["check_in"],

@@ -75,7 +75,9 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
         # delivered after its acceptance would announce what is no longer true.
         return None
     names = await store.display_names(conn, [booking.host_id, booking.guest_id])
-    update = domain.booking_update(event, names, await store.listing_title(conn, booking.listing_id))
+    # Events name the room themselves; the projection serves events from before they did.
+    title = booking.listing_title or await store.listing_title(conn, booking.listing_id)
+    update = domain.booking_update(event, names, title)
     conversation = await store.conversation(conn, conversation_id, booking.host_id)
     assert conversation is not None
     pushes = delivery.Pushes()

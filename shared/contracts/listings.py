@@ -397,6 +397,9 @@ class ListingArchived(Event):
 class BookingData(EventData):
     booking_id: uuid.UUID
     listing_id: uuid.UUID
+    # The room's title when the event happened: what a notification names, so a consumer
+    # need not have seen the listing's own events first.
+    listing_title: str = ""
     guest_id: uuid.UUID
     host_id: uuid.UUID
     check_in: date

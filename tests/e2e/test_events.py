@@ -187,6 +187,7 @@ def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str
         "booking_id": booking["id"],
         "version": version,
         "listing_id": booking["listing_id"],
+        "listing_title": booking["listing_title"],
         "guest_id": booking["guest_id"],
         "host_id": booking["host_id"],
         "check_in": booking["check_in"],
