@@ -28,7 +28,7 @@ from services.gateway.live import (
     encode_frame,
 )
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.replay import admit, fetch_missed
+from services.gateway.replay import Sequencer, fetch_missed
 from shared.contracts.accounts import session_fingerprint
 from shared.contracts.base import Actor
 from shared.errors import AppError
@@ -225,36 +225,59 @@ async def read_frames(sock: LiveSocket, max_bytes: int) -> None:
 
 
 async def write_frames(app: web.Application, sock: LiveSocket, actor: Actor, since: int | None) -> None:
-    """The socket's one writer: catch-up (when ``since`` is given), ``ready``, then live."""
-    ws, metrics = sock.ws, app[METRICS]
-    covered: int | None = None
+    """The socket's one writer: catch-up (when ``since`` is given), ``ready``, then live
+    frames in seq order, asking messaging again for a gap that does not fill by itself."""
+    ws, metrics, loop = sock.ws, app[METRICS], asyncio.get_running_loop()
+    sequencer = Sequencer(since, max_held=sock.queue.maxsize)
+
+    async def catch_up() -> int | None:
+        """Frames replayed (a resync counts none), or None when messaging failed."""
+        assert sequencer.last is not None
+        try:
+            catchup = await fetch_missed(app[NC], actor, sequencer.last, timeout=app[SETTINGS].request_timeout_s)
+        except Exception as exc:
+            log.warning("catch-up of %s from %s failed: %r", sock.user_id, sequencer.last, exc)
+            sock.close_soon(CLOSE_TRY_AGAIN, "catch-up unavailable: reconnect with since")
+            return None
+        frames = sequencer.fill(catchup, loop.time())
+        for frame in frames:
+            await ws.send_str(frame.text)
+        return sum(1 for frame in frames if frame.seq is not None)
+
     try:
-        replayed = 0
+        replayed: int | None = 0
         if since is not None:
-            try:
-                catchup = await fetch_missed(app[NC], actor, since, timeout=app[SETTINGS].request_timeout_s)
-            except Exception as exc:
-                log.warning("catch-up of %s from %s failed: %r", sock.user_id, since, exc)
-                sock.close_soon(CLOSE_TRY_AGAIN, "catch-up unavailable: reconnect with since")
+            replayed = await catch_up()
+            if replayed is None:
                 return
-            if catchup.resync:
-                await ws.send_str(encode_frame("resync", {"last_seq": catchup.last_seq}).text)
-            for frame in catchup.frames:
-                await ws.send_str(frame.text)
-            replayed = len(catchup.frames)
-            covered = catchup.last_seq
-        ready = {"user_id": sock.user_id, "last_seq": covered, "replayed": replayed}
+        ready = {"user_id": sock.user_id, "last_seq": sequencer.last, "replayed": replayed}
         await ws.send_str(encode_frame("ready", ready).text)
         while True:
-            frame = await sock.queue.get()
-            if admit(frame, covered):
-                await ws.send_str(frame.text)
-                metrics["ws_frames_sent"] = metrics.get("ws_frames_sent", 0) + 1
+            frame = await next_or_none(sock.queue, sequencer.deadline())
+            if frame is not None:
+                for out in sequencer.accept(frame, loop.time()):
+                    await ws.send_str(out.text)
+                    metrics["ws_frames_sent"] = metrics.get("ws_frames_sent", 0) + 1
+            if sequencer.needs_catchup(loop.time()):
+                metrics["ws_gap_catchups"] = metrics.get("ws_gap_catchups", 0) + 1
+                if await catch_up() is None:
+                    return
     except ConnectionError:
         return  # the peer is gone; the reader sees it too
     except Exception:
         log.exception("writer of a socket of %s failed", sock.user_id)
         sock.close_soon(CLOSE_INTERNAL, "internal error")
+
+
+async def next_or_none(queue: asyncio.Queue[Outgoing], deadline: float | None) -> Outgoing | None:
+    """The next queued frame, or None at ``deadline`` (loop time)."""
+    if deadline is None:
+        return await queue.get()
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await queue.get()  # a cancelled get() takes nothing off the queue
+    except TimeoutError:
+        return None
 
 
 async def close_sockets(app: web.Application) -> None:

@@ -166,6 +166,26 @@ async def test_catchup_then_live_frames_without_gap_or_duplicate(make_gateway: M
     await nothing_more(ws)
 
 
+async def test_live_frames_in_order_and_a_lost_push_fetched(make_gateway: MakeGateway) -> None:
+    """After a catch-up, frames overtaking each other come out in seq order, and a push
+    lost in flight is fetched from messaging when the next one shows the gap."""
+    gw = await make_gateway()
+    user_id, token = gw.fake.user()
+    stored = gw.fake.stored[user_id] = [Frame(type="message", seq=1, data={})]
+    ws = await gw.connect(token, since=0)
+    before, ready = await until_ready(ws)
+    assert [f["seq"] for f in before] == [1] and ready["data"]["last_seq"] == 1
+    stored += [Frame(type="message", seq=n, data={"n": n}) for n in (2, 3, 4, 5)]
+    for n in (3, 2):  # two replicas publishing at once: 3 overtakes 2
+        await push(gw.nc, user_id, stored[n - 1])
+    assert [(await next_frame(ws))["seq"] for _ in range(2)] == [2, 3]
+    await push(gw.nc, user_id, stored[4])  # 4 never published (lost in flight)
+    got = [await next_frame(ws) for _ in range(2)]
+    assert [(f["seq"], f["data"]["n"]) for f in got] == [(4, 4), (5, 5)]
+    assert gw.metrics["ws_gap_catchups"] == 1 and [r.since for _, r in gw.fake.catchups] == [0, 3]
+    await nothing_more(ws)
+
+
 async def test_resync_when_the_gap_is_too_old_or_too_large(make_gateway: MakeGateway) -> None:
     """A resync reply becomes a resync frame with last_seq; live frames continue after it."""
     gw = await make_gateway()

@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from services.gateway.live import Outgoing, encode_frame, parse_push
-from services.gateway.replay import admit, plan_catchup
+from services.gateway.replay import GAP_WAIT_S, Catchup, Sequencer, plan_catchup
 from services.gateway.ws import answer, parse_since, same_origin
 from shared.contracts.messaging import PushReplay
 from shared.errors import AppError
@@ -43,23 +43,63 @@ def test_catchup_is_ordered_deduplicated_and_after_since() -> None:
     assert [f.seq for f in plan.frames] == [3, 4, 5] and plan.last_seq == 5 and not plan.resync
     assert json.loads(plan.frames[0].text) == {"type": "message", "seq": 3, "data": {"n": 3}}
     assert plan_catchup(replay([], last_seq=9), since=9).last_seq == 9
-    # last_seq never goes below what was replayed or what the client had.
     assert plan_catchup(replay([12], last_seq=10), since=11).last_seq == 12
-    assert plan_catchup(replay([], last_seq=0), since=4).last_seq == 4
 
 
-def test_resync_replays_nothing_and_continues_after_last_seq() -> None:
-    """On resync no frame is replayed (the client reloads), and live frames continue after last_seq."""
+def test_resync_replays_nothing_and_continues_after_messagings_last_seq() -> None:
+    """On resync no frame is replayed (the client reloads), and live frames continue after
+    messaging's last_seq, even when the client claimed to be further."""
     plan = plan_catchup(replay([7, 8], last_seq=950, resync=True), since=3)
     assert plan.frames == [] and plan.resync and plan.last_seq == 950
+    assert plan_catchup(replay([], last_seq=5, resync=True), since=1000).last_seq == 5
 
 
-def test_live_frames_after_a_catchup() -> None:
-    """Only frames the catch-up covered are dropped; frames without seq always pass."""
-    assert not admit(Outgoing(5, ""), covered_up_to=5)
-    assert admit(Outgoing(6, ""), covered_up_to=5)
-    assert admit(Outgoing(None, ""), covered_up_to=5)
-    assert admit(Outgoing(1, ""), covered_up_to=None)  # no catch-up asked
+def out(*seqs: int | None) -> list[Outgoing]:
+    return [Outgoing(seq, f"frame {seq}") for seq in seqs]
+
+
+def seqs(frames: list[Outgoing]) -> list[int | None]:
+    return [f.seq for f in frames]
+
+
+def test_sequencer_puts_frames_in_order_once() -> None:
+    """After since=5: 6 goes at once, 8 waits for 7, a repeat or an old seq is dropped,
+    frames without seq pass."""
+    seq = Sequencer(5, max_held=10)
+    assert seqs(seq.accept(out(6)[0], now=0)) == [6]
+    assert seq.accept(out(8)[0], now=0) == [] and seq.deadline() == GAP_WAIT_S
+    assert seqs(seq.accept(out(None)[0], now=0)) == [None]
+    assert seq.accept(out(5)[0], now=0) == [] and seq.accept(out(8)[0], now=0) == []
+    assert seqs(seq.accept(out(7)[0], now=0.1)) == [7, 8]
+    assert seq.last == 8 and seq.deadline() is None and not seq.needs_catchup(now=10)
+
+
+def test_sequencer_asks_for_a_gap_that_does_not_fill() -> None:
+    """A gap still open after the wait, or with too much held behind it, needs a catch-up;
+    its frames fill the gap and release what was held."""
+    seq = Sequencer(2, max_held=3)
+    seq.accept(out(5)[0], now=1.0)
+    assert not seq.needs_catchup(now=1.0) and seq.needs_catchup(now=1.0 + GAP_WAIT_S)
+    filled = seq.fill(Catchup(out(3, 4, 5), last_seq=5, resync=False), now=1.3)
+    assert seqs(filled) == [3, 4, 5] and seq.last == 5 and seq.held == {}
+    for n in (7, 8, 9, 10):
+        seq.accept(out(n)[0], now=2.0)
+    assert seq.needs_catchup(now=2.0)  # four held, more than max_held
+    filled = seq.fill(Catchup(out(6, 7), last_seq=7, resync=False), now=2.0)
+    assert seqs(filled) == [6, 7, 8, 9, 10] and seq.last == 10
+
+
+def test_sequencer_resync_and_passthrough() -> None:
+    """A resync during a gap becomes a resync frame, then frames after its last_seq;
+    without since, frames pass as they come."""
+    seq = Sequencer(2, max_held=10)
+    seq.accept(out(40)[0], now=0)
+    seq.accept(out(41)[0], now=0)
+    filled = seq.fill(Catchup([], last_seq=40, resync=True), now=1)
+    assert json.loads(filled[0].text) == {"type": "resync", "seq": None, "data": {"last_seq": 40}}
+    assert seqs(filled[1:]) == [41] and seq.last == 41
+    free = Sequencer(None, max_held=10)
+    assert [seqs(free.accept(f, now=0)) for f in out(9, 3, 3)] == [[9], [3], [3]]
 
 
 def test_client_frames_get_a_pong_or_an_error() -> None:
