@@ -87,7 +87,6 @@ class LiveSocket:
         self.fingerprint = fingerprint
         self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=queue_frames)
         self.close_timeout = close_timeout
-        self.close_code: int | None = None
         self._closing: asyncio.Task[None] | None = None
 
     def offer(self, frame: Outgoing) -> None:
@@ -100,14 +99,9 @@ class LiveSocket:
             self.metrics["ws_dropped_slow"] = self.metrics.get("ws_dropped_slow", 0) + 1
             self.close_soon(CLOSE_TRY_AGAIN, "too slow to keep up: reconnect with since")
 
-    @property
-    def closing(self) -> bool:
-        return self._closing is not None
-
     def close_soon(self, code: int, reason: str) -> asyncio.Task[None]:
         """Start closing (once; the first reason wins) from any task or callback."""
         if self._closing is None:
-            self.close_code = code
             self._closing = asyncio.ensure_future(self._close(code, reason))
         return self._closing
 
@@ -129,6 +123,7 @@ class LiveSocket:
             transport.abort()
 
     async def wait_closed(self) -> None:
+        """Wait for a close this socket started, if any, to finish."""
         if self._closing is not None:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._closing)
@@ -170,6 +165,7 @@ class Hub:
         return sum(sock.queue.qsize() for sock in self._all())
 
     def sockets_of(self, user_id: str) -> int:
+        """Sockets of ``user_id`` on this replica."""
         feed = self._users.get(user_id)
         return len(feed.sockets) if feed else 0
 
@@ -270,6 +266,7 @@ class Hub:
         return len(socks)
 
     def close_user(self, user_id: str, code: int, reason: str) -> None:
+        """Close every socket of one user on this replica."""
         feed = self._users.get(user_id)
         for sock in list(feed.sockets) if feed else []:
             sock.close_soon(code, reason)
@@ -286,6 +283,7 @@ class Hub:
         await self.close_all(CLOSE_TRY_AGAIN, "live feed interrupted: reconnect with since")
 
     async def on_nats_error(self, exc: Exception) -> None:
+        """A dropped push (nats-py's slow consumer) drops its user's sockets: they catch up."""
         if isinstance(exc, SlowConsumerError) and exc.subject.startswith(USER_SUBJECT_PREFIX + "."):
             user_id = exc.subject.rsplit(".", 1)[-1]
             self.close_user(user_id, CLOSE_TRY_AGAIN, "live feed overflowed: reconnect with since")

@@ -47,6 +47,7 @@ HARD_LIMIT_FACTOR = 16
 
 
 def error_frame(code: str, message: str, **details: Any) -> Outgoing:
+    """An ``error`` frame in the REST errors' shape: ``{"code", "message", "details"}``."""
     return encode_frame("error", {"code": code, "message": message, "details": details or None})
 
 
@@ -73,6 +74,7 @@ def answer(text: str | bytes, max_bytes: int) -> Outgoing | None:
 
 
 def parse_since(request: web.Request) -> int | None:
+    """The ``since`` query parameter: None, or a whole number (400 otherwise)."""
     raw = request.query.get("since")
     if raw is None or raw == "":
         return None
