@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: run test fuzz lint bench-search bench-matching dead-letters clean
+.PHONY: run test fuzz lint bench-search bench-matching bench-messaging dead-letters clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench-search: $(STAMP)
 
 bench-matching: $(STAMP)
 	@$(PY) bench/matching.py
+
+bench-messaging: $(STAMP)
+	@$(PY) bench/messaging.py
 
 # Operators: the dead letters of one service of the running `make run` system, e.g.
 # make dead-letters SERVICE=listings ARGS=list   (or ARGS="replay --all")

@@ -83,6 +83,9 @@ class Stack:
     postgres: Server | None = None
     nats: Server | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Gateway replicas beyond the first each listen on a port of their own, kept across
+    # restarts: index -> port.
+    gateway_ports: dict[int, int] = field(default_factory=dict)
 
     def start_infra(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -135,15 +138,24 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
+    def gateway_url(self, index: int = 0) -> str:
+        """The URL of gateway replica ``index`` (0 is ``url``)."""
+        if index == 0:
+            return self.url
+        return f"http://127.0.0.1:{self.gateway_ports.setdefault(index, free_port())}"
+
     def start(self, name: str, index: int = 0) -> subprocess.Popen[bytes]:
         """Start one process of ``name`` (replica ``index``); its log goes to logs/."""
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         key = name if index == 0 else f"{name}-{index}"
         logf = open(logs / f"{key}.log", "ab")
+        env = self.env(name)
+        if name == "gateway" and index:
+            env["WARDMATE_HTTP_PORT"] = self.gateway_url(index).rsplit(":", 1)[1]
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
-            env=self.env(name),
+            env=env,
             stdout=logf,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -166,7 +178,8 @@ class Stack:
         finally:
             self.stop()
 
-    def wait_healthy(self, timeout: float = 60) -> None:
+    def wait_healthy(self, timeout: float = 60, gateway: int = 0) -> None:
+        """Wait until gateway replica ``gateway`` reports every service up."""
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
@@ -174,7 +187,7 @@ class Stack:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{key} exited ({proc.returncode}); see {self.data_dir}/logs/{key}.log")
             try:
-                with urllib.request.urlopen(f"{self.url}/api/v1/health", timeout=2) as r:
+                with urllib.request.urlopen(f"{self.gateway_url(gateway)}/api/v1/health", timeout=2) as r:
                     if r.status == 200:
                         return
             except Exception as exc:

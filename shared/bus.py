@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import nats
@@ -33,17 +34,31 @@ DEAD_LETTERS_SUBJECTS = [f"{DEAD_LETTERS_PREFIX}.>"]
 R = TypeVar("R", bound=BaseModel)
 
 
-async def connect(url: str | list[str], name: str) -> NATS:
-    """Connect and keep reconnecting forever with back-off (nats-py stops after ~2 min)."""
+async def connect(
+    url: str | list[str],
+    name: str,
+    *,
+    reconnected: Callable[[], Awaitable[None]] | None = None,
+    errored: Callable[[Exception], Awaitable[None]] | None = None,
+) -> NATS:
+    """Connect and keep reconnecting forever with back-off (nats-py stops after ~2 min).
+
+    ``reconnected`` and ``errored`` are called after the logging, for a process that
+    must react (the gateway's live sockets missed whatever was published meanwhile).
+    """
 
     async def on_disconnect() -> None:
         log.warning("nats disconnected")
 
     async def on_reconnect() -> None:
         log.info("nats reconnected")
+        if reconnected is not None:
+            await reconnected()
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error: %s", exc)
+        if errored is not None:
+            await errored(exc)
 
     servers = [u.strip() for u in url.split(",")] if isinstance(url, str) else url
     return await nats.connect(

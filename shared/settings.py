@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     # Secure cookies need HTTPS; on by default in production, off for local http.
     cookie_secure: bool = False
 
+    # Gateway WebSocket (/api/v1/ws). Frames waiting for one socket before it is dropped
+    # with 1013 (it catches up on reconnect): what bounds a slow client's memory.
+    ws_queue_frames: int = Field(256, ge=1)
+    # Protocol pings; a socket whose pong is later than half of this is closed.
+    ws_heartbeat_s: float = Field(25.0, gt=0)
+    # A client frame over this gets an error frame (the socket stays up); over 16 times
+    # this, the WebSocket layer itself closes with 1009.
+    ws_max_message_bytes: int = Field(64 * 1024, ge=1024)
+    # Sockets without a credential in the handshake must send an auth frame this soon.
+    ws_auth_timeout_s: float = Field(5.0, gt=0)
+    # How long a close waits for the client's close frame before the connection is cut.
+    ws_close_timeout_s: float = Field(2.0, gt=0)
+    ws_max_sockets_per_user: int = Field(16, ge=1)
+
     @model_validator(mode="after")
     def _enforce_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:

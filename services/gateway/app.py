@@ -21,7 +21,9 @@ from aiohttp import web
 from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
-from services.gateway import auth
+from services.gateway import auth, ws
+from services.gateway.keys import HUB, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
+from services.gateway.live import Hub
 from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
@@ -34,12 +36,6 @@ from shared.settings import Settings
 
 log = logging.getLogger("gateway")
 
-SETTINGS = web.AppKey("settings", Settings)
-NC = web.AppKey("nc", NATS)
-SESSIONS = web.AppKey("sessions", auth.SessionCache)
-METRICS = web.AppKey("metrics", dict)
-OPENAPI = web.AppKey("openapi", dict)
-LIMITER = web.AppKey("limiter", RateLimiter)
 API = "/api/v1"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -293,6 +289,15 @@ async def health(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     lines = [f"wardmate_gateway_{k}_total {v}" for k, v in sorted(request.app[METRICS].items())]
+    hub = request.app.get(HUB)
+    if hub is not None:
+        # Gauges of this replica's live delivery: one subscription per connected user,
+        # however many sockets that user has open.
+        lines += [
+            f"wardmate_gateway_ws_sockets {hub.socket_count}",
+            f"wardmate_gateway_ws_user_subscriptions {hub.subscription_count}",
+            f"wardmate_gateway_ws_queued_frames {hub.queued_frames}",
+        ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
 
@@ -318,16 +323,29 @@ async def not_found(request: web.Request) -> web.Response:
 
 def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        conn = nc or await bus.connect(settings.nats_servers, "gateway")
+        # The hub exists only once connected; NATS may call back before that.
+        async def reconnected() -> None:
+            if HUB in app:
+                await app[HUB].on_nats_reconnected()
+
+        async def errored(exc: Exception) -> None:
+            if HUB in app:
+                await app[HUB].on_nats_error(exc)
+
+        conn = nc or await bus.connect(settings.nats_servers, "gateway", reconnected=reconnected, errored=errored)
         app[NC] = conn
         cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s)
         app[SESSIONS] = cache
+        hub = app[HUB] = Hub(conn, app[METRICS])
 
         async def on_revoked(msg: Any) -> None:
-            cache.evict(msg.data.decode())
+            fingerprint = msg.data.decode()
+            cache.evict(fingerprint)
+            hub.revoke(fingerprint)  # that session's open sockets close with 4401
 
         sub = await conn.subscribe(subjects.SESSION_REVOKED, cb=on_revoked)
         yield
+        # Sockets were closed at shutdown (ws.close_sockets), before this cleanup runs.
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
         if nc is None:
@@ -343,8 +361,11 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app[OPENAPI] = build_openapi(ROUTES, API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.cleanup_ctx.append(nats_context(settings, nc))
+    # Open sockets would hold the shutdown up to its timeout: close them first (1001).
+    app.on_shutdown.append(ws.close_sockets)
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))
+    app.router.add_get(API + "/ws", ws.websocket)
     app.router.add_get(API + "/health", health)
     app.router.add_get(API + "/metrics", metrics)
     app.router.add_get("/api/openapi.json", openapi)

@@ -1,0 +1,20 @@
+"""The gateway's typed application state, one ``web.AppKey`` each (shared by its modules)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from nats.aio.client import Client as NATS
+
+from services.gateway import auth
+from services.gateway.live import Hub
+from services.gateway.ratelimit import RateLimiter
+from shared.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+NC = web.AppKey("nc", NATS)
+SESSIONS = web.AppKey("sessions", auth.SessionCache)
+METRICS = web.AppKey("metrics", dict)
+OPENAPI = web.AppKey("openapi", dict)
+LIMITER = web.AppKey("limiter", RateLimiter)
+# This replica's live sockets and its per-user subscriptions (set up with the NATS connection).
+HUB = web.AppKey("hub", Hub)
