@@ -51,3 +51,17 @@ RESOLVE_REPORT = "wardmate.messaging.resolve-report"
 MESSAGING_STATS = "wardmate.messaging.stats"
 # Not a REST route: the gateway's WebSocket asks it for what a socket missed.
 PUSHES_SINCE = "wardmate.messaging.pushes-since"
+
+# matching
+CREATE_ROTATION = "wardmate.matching.create-rotation"
+MY_ROTATIONS = "wardmate.matching.my-rotations"
+GET_ROTATION = "wardmate.matching.get-rotation"
+UPDATE_ROTATION = "wardmate.matching.update-rotation"
+DELETE_ROTATION = "wardmate.matching.delete-rotation"
+ROOM_MATCHES = "wardmate.matching.room-matches"
+MENTOR_MATCHES = "wardmate.matching.mentor-matches"
+REQUEST_MENTORSHIP = "wardmate.matching.request-mentorship"
+ACCEPT_MENTORSHIP = "wardmate.matching.accept-mentorship"
+DECLINE_MENTORSHIP = "wardmate.matching.decline-mentorship"
+END_MENTORSHIP = "wardmate.matching.end-mentorship"
+MY_MENTORSHIPS = "wardmate.matching.my-mentorships"

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from shared import subjects
 from shared.contracts import accounts as acc
 from shared.contracts import listings as lst
+from shared.contracts import matching as mtc
 from shared.contracts import messaging as msg
 from shared.contracts.base import Empty, Ok
 from shared.errors import ErrorCode
@@ -50,6 +51,9 @@ A, L, B, H, M, ADM = "auth", "listings", "bookings", "hospitals", "messaging", "
 LID = {"id": "listing_id"}
 BID = {"id": "booking_id"}
 UID = {"id": "user_id"}
+MT = "matching"
+ROT = {"id": "rotation_id"}
+MSH = {"id": "mentorship_id"}
 CID = {"id": "conversation_id"}
 RID = {"id": "report_id"}
 
@@ -451,5 +455,133 @@ ROUTES: list[Route] = [
         summary="Messages, scam warnings by rule, reports and blocks (admins)",
         tag=ADM,
         errors=("forbidden",),
+    ),
+    Route(
+        method="POST",
+        path="/rotations",
+        subject=subjects.CREATE_ROTATION,
+        request=mtc.RotationCreate,
+        reply=mtc.Rotation,
+        summary="Record a rotation (students): hospital, specialty, dates, budget, wishes",
+        tag=MT,
+        status=201,
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
+        path="/me/rotations",
+        subject=subjects.MY_ROTATIONS,
+        request=mtc.MyRotations,
+        reply=mtc.RotationPage,
+        summary="Your rotations, newest first",
+        tag=MT,
+    ),
+    Route(
+        method="GET",
+        path="/rotations/{id}",
+        subject=subjects.GET_ROTATION,
+        request=mtc.RotationId,
+        reply=mtc.Rotation,
+        summary="One of your rotations",
+        tag=MT,
+        path_params=ROT,
+        errors=("not_found",),
+    ),
+    Route(
+        method="PATCH",
+        path="/rotations/{id}",
+        subject=subjects.UPDATE_ROTATION,
+        request=mtc.RotationUpdate,
+        reply=mtc.Rotation,
+        summary="Change your rotation (send only what changes)",
+        tag=MT,
+        path_params=ROT,
+        errors=("not_found",),
+    ),
+    Route(
+        method="DELETE",
+        path="/rotations/{id}",
+        subject=subjects.DELETE_ROTATION,
+        request=mtc.RotationId,
+        reply=Ok,
+        summary="Delete your rotation",
+        tag=MT,
+        path_params=ROT,
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
+        path="/rotations/{id}/room-matches",
+        subject=subjects.ROOM_MATCHES,
+        request=mtc.MatchesRequest,
+        reply=mtc.RoomMatchPage,
+        summary="Rooms within 50 km for your rotation's dates, best match first, with reasons",
+        tag=MT,
+        path_params=ROT,
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
+        path="/rotations/{id}/mentor-matches",
+        subject=subjects.MENTOR_MATCHES,
+        request=mtc.MatchesRequest,
+        reply=mtc.MentorMatchPage,
+        summary="Professionals open to mentoring with capacity left, best match first, with reasons",
+        tag=MT,
+        path_params=ROT,
+        errors=("not_found",),
+    ),
+    Route(
+        method="POST",
+        path="/mentorships",
+        subject=subjects.REQUEST_MENTORSHIP,
+        request=mtc.MentorshipCreate,
+        reply=mtc.Mentorship,
+        summary="Ask a professional to mentor you (students)",
+        tag=MT,
+        status=201,
+        errors=("forbidden", "not_found", "conflict"),
+    ),
+    Route(
+        method="POST",
+        path="/mentorships/{id}/accept",
+        subject=subjects.ACCEPT_MENTORSHIP,
+        request=mtc.MentorshipId,
+        reply=mtc.Mentorship,
+        summary="Accept a mentorship request (the mentor, within their capacity)",
+        tag=MT,
+        path_params=MSH,
+        errors=("not_found", "forbidden", "conflict"),
+    ),
+    Route(
+        method="POST",
+        path="/mentorships/{id}/decline",
+        subject=subjects.DECLINE_MENTORSHIP,
+        request=mtc.MentorshipId,
+        reply=mtc.Mentorship,
+        summary="Decline a mentorship request (the mentor)",
+        tag=MT,
+        path_params=MSH,
+        errors=("not_found", "forbidden", "conflict"),
+    ),
+    Route(
+        method="POST",
+        path="/mentorships/{id}/end",
+        subject=subjects.END_MENTORSHIP,
+        request=mtc.MentorshipId,
+        reply=mtc.Mentorship,
+        summary="End a mentorship, or withdraw your request",
+        tag=MT,
+        path_params=MSH,
+        errors=("not_found", "conflict"),
+    ),
+    Route(
+        method="GET",
+        path="/me/mentorships",
+        subject=subjects.MY_MENTORSHIPS,
+        request=mtc.MyMentorships,
+        reply=mtc.MentorshipPage,
+        summary="Your mentorships, as student and as mentor",
+        tag=MT,
     ),
 ]

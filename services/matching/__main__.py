@@ -1,11 +1,10 @@
 """Run the matching service: ``python -m services.matching``.
 
-For now it keeps its projections of listings, bookings and profiles up to date from
-events (``consumers.py``); its endpoints (rotations, matches, mentorships) come in their
-own issue.
+Rotations, room and mentor matches, mentorships (``handlers/``), over projections of
+listings, bookings and profiles kept up to date from events (``consumers.py``).
 """
 
-from services.matching import consumers  # noqa: F401  (registers the event consumers)
+from services.matching import consumers, handlers  # noqa: F401  (register consumers and endpoints)
 from services.matching.app import app
 from shared.service import main
 

@@ -1,10 +1,20 @@
-"""SQL of matching's projections: each upsert applies a snapshot only when it is newer."""
+"""SQL of matching: the projections (each upsert applies a snapshot only when it is
+newer), rotations, the candidates of a match, and mentorships."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from shared import geo
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import BookingData, ListingData
-from shared.db import Connection
+from shared.db import Connection, translate
+
+DB = Connection | asyncpg.Pool
 
 
 async def project_listing(conn: Connection, listing: ListingData) -> bool:
@@ -73,3 +83,197 @@ async def project_profile(conn: Connection, user: UserData) -> bool:
         user.model_dump(mode="json", exclude={"user_id", "version"}),
     )
     return result.endswith(" 1")
+
+
+# --- rotations ------------------------------------------------------------------------
+
+ROTATION_FIELDS = ("hospital_id", "specialty", "start_date", "end_date", "monthly_budget", "room_types", "amenities")
+
+
+async def insert_rotation(conn: Connection, rotation_id: uuid.UUID, student_id: uuid.UUID, f: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO rotations(id, student_id, hospital_id, specialty, start_date, end_date, monthly_budget,"
+        " room_types, amenities) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        rotation_id,
+        student_id,
+        *[f[k] for k in ROTATION_FIELDS],
+    )
+
+
+async def rotation(db: DB, rotation_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(f"SELECT * FROM rotations WHERE id = $1{lock}", rotation_id)
+
+
+async def update_rotation(conn: Connection, rotation_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    cols = [c for c in ROTATION_FIELDS if c in changes]
+    if not cols:
+        return
+    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(cols))
+    await conn.execute(
+        f"UPDATE rotations SET {sets}, updated_at = now() WHERE id = $1", rotation_id, *[changes[c] for c in cols]
+    )
+
+
+async def delete_rotation(conn: Connection, rotation_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM rotations WHERE id = $1", rotation_id)
+
+
+async def student_rotations(
+    db: DB, student_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM rotations WHERE student_id = $1"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))"
+        " ORDER BY created_at DESC, id DESC LIMIT $4",
+        student_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+# --- candidates -----------------------------------------------------------------------
+
+
+async def listings_near(
+    db: DB, lat: float, lon: float, radius_km: float, start: date, end: date, student_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """Active listings within the radius (the GiST index on ``position``) whose window
+    overlaps the dates, not the student's own; the engine decides the rest."""
+    radius_m = radius_km * 1000
+    return await db.fetch(
+        """
+        SELECT l.* FROM listings l
+        WHERE l.status = 'active'
+          AND earth_box((SELECT ll_to_earth($1, $2)), $3) @> l.position
+          AND (l.position <-> (SELECT ll_to_earth($1, $2))) <= $4
+          AND l.available_from < $6 AND l.available_to > $5
+          AND l.host_id <> $7
+        """,
+        lat,
+        lon,
+        radius_m,
+        geo.chord_m(radius_m),
+        start,
+        end,
+        student_id,
+    )
+
+
+async def booked_stays(db: DB, listing_ids: list[uuid.UUID], start: date, end: date) -> list[asyncpg.Record]:
+    """Accepted (or completed) stays of these listings that overlap the dates."""
+    return await db.fetch(
+        "SELECT listing_id, lower(stay) AS check_in, upper(stay) AS check_out FROM bookings"
+        " WHERE listing_id = ANY($1::uuid[]) AND status IN ('accepted', 'completed')"
+        " AND stay && daterange($2, $3)",
+        listing_ids,
+        start,
+        end,
+    )
+
+
+async def profiles(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    rows = await db.fetch("SELECT user_id, data FROM profiles WHERE user_id = ANY($1::uuid[])", user_ids)
+    return {r["user_id"]: r["data"] for r in rows}
+
+
+async def profile(db: DB, user_id: uuid.UUID) -> dict[str, Any] | None:
+    data = await db.fetchval("SELECT data FROM profiles WHERE user_id = $1", user_id)
+    return dict(data) if data is not None else None
+
+
+async def open_mentors(db: DB, student_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Professionals open to mentoring with a capacity, and how many mentees they have."""
+    return await db.fetch(
+        """
+        SELECT p.user_id, p.data, coalesce(m.mentees, 0) AS mentees
+        FROM profiles p
+        LEFT JOIN (SELECT mentor_id, count(*) AS mentees FROM mentorships WHERE status = 'accepted'
+                   GROUP BY mentor_id) m ON m.mentor_id = p.user_id
+        WHERE p.data->>'role' = 'professional' AND (p.data->>'open_to_mentoring')::boolean
+          AND (p.data->>'mentoring_capacity')::int > coalesce(m.mentees, 0) AND p.user_id <> $1
+        """,
+        student_id,
+    )
+
+
+# --- mentorships ----------------------------------------------------------------------
+
+MENTORSHIP_MESSAGES = {"mentorships_open_pair": "you already have an open request or mentorship with this mentor"}
+
+
+async def insert_mentorship(
+    conn: Connection,
+    mentorship_id: uuid.UUID,
+    student_id: uuid.UUID,
+    mentor_id: uuid.UUID,
+    rotation_id: uuid.UUID | None,
+    message: str,
+) -> None:
+    try:
+        await conn.execute(
+            "INSERT INTO mentorships(id, student_id, mentor_id, rotation_id, status, message)"
+            " VALUES ($1, $2, $3, $4, 'requested', $5)",
+            mentorship_id,
+            student_id,
+            mentor_id,
+            rotation_id,
+            message,
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, MENTORSHIP_MESSAGES) from None
+
+
+async def mentorship(db: DB, mentorship_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(f"SELECT * FROM mentorships WHERE id = $1{lock}", mentorship_id)
+
+
+async def lock_mentor(conn: Connection, mentor_id: uuid.UUID) -> None:
+    """Hold the mentor's lock row until the transaction ends: accepts of one mentor's
+    requests then run one at a time, so counting them against the capacity cannot race."""
+    await conn.execute("INSERT INTO mentor_locks(mentor_id) VALUES ($1) ON CONFLICT DO NOTHING", mentor_id)
+    await conn.execute("SELECT 1 FROM mentor_locks WHERE mentor_id = $1 FOR UPDATE", mentor_id)
+
+
+async def accepted_mentees(conn: Connection, mentor_id: uuid.UUID) -> int:
+    return int(
+        await conn.fetchval("SELECT count(*) FROM mentorships WHERE mentor_id = $1 AND status = 'accepted'", mentor_id)
+    )
+
+
+async def set_mentorship_status(conn: Connection, mentorship_id: uuid.UUID, status: str) -> asyncpg.Record:
+    stamp = {"ended": "ended_at"}.get(status, "decided_at")
+    try:
+        row = await conn.fetchrow(
+            f"UPDATE mentorships SET status = $2, {stamp} = now() WHERE id = $1 RETURNING *", mentorship_id, status
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, MENTORSHIP_MESSAGES) from None
+    assert row is not None
+    return row
+
+
+async def user_mentorships(
+    db: DB,
+    user_id: uuid.UUID,
+    role: str | None,
+    status: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM mentorships"
+        " WHERE ((($2::text IS NULL OR $2 = 'student') AND student_id = $1)"
+        "     OR (($2::text IS NULL OR $2 = 'mentor') AND mentor_id = $1))"
+        " AND ($3::text IS NULL OR status = $3)"
+        " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
+        " ORDER BY created_at DESC, id DESC LIMIT $6",
+        user_id,
+        role,
+        status,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )

@@ -1,5 +1,5 @@
-"""Event consumers of messaging: projections of users and listing titles, booking
-conversations with their system messages, and notifications.
+"""Event consumers of messaging: projections of users and listing titles, booking and
+mentorship conversations with their system messages, and notifications.
 
 Each consumer applies an event once through the inbox (``shared.events.Consumer``), in
 one transaction with the pushes it stores; the pushes go out after commit (the function
@@ -25,10 +25,12 @@ from shared.contracts.listings import (
     ListingUpdated,
     ReviewPosted,
 )
+from shared.contracts.matching import MentorshipAccepted, MentorshipDeclined, MentorshipEnded, MentorshipRequested
 from shared.db import Connection
 from shared.events import AfterCommit
 
 USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)
+MENTORSHIP_EVENTS = (MentorshipRequested, MentorshipAccepted, MentorshipDeclined, MentorshipEnded)
 LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPosted)
 BOOKING_EVENTS = (
     BookingRequested,
@@ -107,10 +109,26 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     return pushes.send
 
 
-# Mentorships: when matching publishes its mentorship events (requested / accepted /
-# declined, and match suggested), register a "mentorships" consumer here shaped like
-# ``booking_conversations``: ``store.open_about(conn, "mentorship", mentorship_id, ...)``
-# with the mentorship's status and version, a system message, and notifications of the
-# kinds already reserved in ``shared.contracts.messaging.NotificationKind``. The
-# conversations table, the scam rules (contact sharing is expected in a mentorship) and
-# the Conversation contract (``about.kind == "mentorship"``) are ready for it.
+@app.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS))
+async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommit | None:
+    """A mentorship's conversation between student and mentor, opened by its request:
+    each event posts its system message there and notifies the other side."""
+    assert isinstance(event, MENTORSHIP_EVENTS)
+    m = event.mentorship
+    conversation_id = await store.open_about(
+        conn, "mentorship", m.mentorship_id, domain.pair(m.student_id, m.mentor_id), m.status, m.version, None
+    )
+    if conversation_id is None:
+        return None  # the conversation already holds a newer state of this mentorship
+    names = await store.display_names(conn, [m.student_id, m.mentor_id])
+    update = domain.mentorship_update(event, names)
+    conversation = await store.conversation(conn, conversation_id, m.student_id)
+    assert conversation is not None
+    pushes = delivery.Pushes()
+    await delivery.post_message(conn, pushes, conversation, None, update.system_text, read_by=update.read_by)
+    if update.student_message:
+        await delivery.post_message(conn, pushes, conversation, m.student_id, update.student_message)
+    for draft in update.notifications:
+        await delivery.notify(conn, pushes, draft, event.event_id, conversation_id)
+    await pushes.save(conn)
+    return pushes.send

@@ -21,6 +21,7 @@ from shared.contracts.listings import (
     BookingRequested,
     ReviewData,
 )
+from shared.contracts.matching import MentorshipAccepted, MentorshipDeclined, MentorshipEnded, MentorshipRequested
 from shared.contracts.messaging import MAX_BODY, NotificationKind
 from shared.errors import AppError
 
@@ -227,6 +228,60 @@ def verified_notification(user: UserData) -> NotificationDraft:
     )
 
 
-# Mentorships (matching) will open conversations of kind "mentorship" and notify with the
-# reserved kinds "mentorship_requested" / "_accepted" / "_declined" and "match_suggested".
-# Their events are not published yet; consumers.py says where they plug in.
+MentorshipEvent = MentorshipRequested | MentorshipAccepted | MentorshipDeclined | MentorshipEnded
+
+
+@dataclass(frozen=True)
+class MentorshipUpdate:
+    """What one mentorship event does in messaging: a system message in the pair's
+    mentorship conversation, the student's own words when it carries them, notifications."""
+
+    system_text: str
+    student_message: str | None = None
+    read_by: frozenset[uuid.UUID] = frozenset()
+    notifications: list[NotificationDraft] = field(default_factory=list)
+
+
+def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]) -> MentorshipUpdate:
+    """The system message and notifications of a mentorship event (matching's)."""
+    m = event.mentorship
+    student, mentor = m.student_id, m.mentor_id
+    student_name, mentor_name = names.get(student) or "A student", names.get(mentor) or "The mentor"
+    if isinstance(event, MentorshipRequested):
+        return MentorshipUpdate(
+            f"{student_name} asked {mentor_name} to be their mentor. The mentor can accept or decline here.",
+            student_message=m.message.strip() or None,
+            read_by=frozenset({student}),
+            notifications=[
+                NotificationDraft(mentor, "mentorship_requested", f"{student_name} asked you to be their mentor")
+            ],
+        )
+    if isinstance(event, MentorshipAccepted):
+        return MentorshipUpdate(
+            f"{mentor_name} accepted: you are now mentor and mentee.",
+            read_by=frozenset({mentor}),
+            notifications=[
+                NotificationDraft(student, "mentorship_accepted", f"{mentor_name} accepted to be your mentor")
+            ],
+        )
+    if isinstance(event, MentorshipDeclined):
+        return MentorshipUpdate(
+            f"{mentor_name} declined the request.",
+            read_by=frozenset({mentor}),
+            notifications=[
+                NotificationDraft(student, "mentorship_declined", f"{mentor_name} declined your mentorship request")
+            ],
+        )
+    if isinstance(event, MentorshipEnded):
+        by_mentor = event.ended_by == mentor
+        actor, other = (mentor_name, student) if by_mentor else (student_name, mentor)
+        return MentorshipUpdate(
+            f"{actor} ended the mentorship.",
+            read_by=frozenset({event.ended_by}),
+            notifications=[NotificationDraft(other, "mentorship_ended", f"{actor} ended your mentorship")],
+        )
+    raise AssertionError(f"not a mentorship event: {event.subject}")
+
+
+# Match suggestions (matching) will notify with the reserved kind "match_suggested";
+# their event is not published yet.

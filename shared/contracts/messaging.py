@@ -33,10 +33,11 @@ NotificationKind = Literal[
     "review_invitation",
     "review_posted",
     "user_verified",
-    # Reserved for matching's mentorship and match events (not published yet).
     "mentorship_requested",
     "mentorship_accepted",
     "mentorship_declined",
+    "mentorship_ended",
+    # Reserved for matching's match suggestions (not published yet).
     "match_suggested",
 ]
 ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]

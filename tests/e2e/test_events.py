@@ -42,9 +42,14 @@ class Recorder:
         self.conn = conn
 
     async def call(self, method: str, path: str, user: User | None = None, **kw: Any) -> tuple[Response, list[Any]]:
+        response, events = await self.call_any(method, path, user, **kw)
+        assert response.status < 400, (method, path, response.status, response.body)
+        return response, events
+
+    async def call_any(self, method: str, path: str, user: User | None = None, **kw: Any) -> tuple[Response, list[Any]]:
+        """Like ``call``, whatever the status."""
         rid = f"pin-{uuid.uuid4().hex}"
         response = await self.api.call(method, path, user, headers={"X-Request-Id": rid}, **kw)
-        assert response.status < 400, (method, path, response.status, response.body)
         # Outbox rows commit with the change, before the reply: no waiting needed.
         union = " UNION ALL ".join(
             f"SELECT subject, payload, created_at FROM {schema}.outbox WHERE headers->>'X-Request-Id' = $1"
@@ -251,3 +256,38 @@ async def test_events_reach_matching_projections(api: Api, outbox: asyncpg.Conne
             break
         assert time.monotonic() < deadline, f"projection stuck at {held}"
         await asyncio.sleep(0.1)
+
+
+async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api: Api) -> None:
+    """Requesting, accepting and ending a mentorship emit its snapshot; reads emit nothing."""
+    mentor = await api.signup("professional")
+    student = await api.signup("student")
+    await api.call("PATCH", "/me/profile", mentor, json={"open_to_mentoring": True, "mentoring_capacity": 1})
+    deadline = time.monotonic() + 10
+    while True:  # the profile reaches matching's projection through events
+        requested, events = await rec.call_any("POST", "/mentorships", student, json={"mentor_id": mentor.id})
+        if requested.status == 201:
+            break
+        assert requested.status == 404 and time.monotonic() < deadline, requested.body
+        await asyncio.sleep(0.1)
+    mid = requested.body["id"]
+
+    def data(version: int, status: str) -> dict[str, Any]:
+        return {
+            "mentorship_id": mid,
+            "version": version,
+            "student_id": student.id,
+            "mentor_id": mentor.id,
+            "rotation_id": None,
+            "status": status,
+            "message": "",
+        }
+
+    assert events == [("events.matching.mentorship.requested", {"mentorship": data(1, "requested")})]
+    _, events = await rec.call("POST", f"/mentorships/{mid}/accept", mentor)
+    assert events == [("events.matching.mentorship.accepted", {"mentorship": data(2, "accepted")})]
+    _, events = await rec.call("GET", "/me/mentorships", student)
+    assert events == []
+    _, events = await rec.call("POST", f"/mentorships/{mid}/end", student)
+    ended = {"mentorship": data(3, "ended"), "ended_by": student.id}
+    assert events == [("events.matching.mentorship.ended", ended)]

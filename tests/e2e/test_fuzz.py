@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import asyncpg
 
 from services.runner import Stack
 from tests.api import Api, User
-from tests.e2e.helpers import create_listing, future, request_stay
+from tests.e2e.helpers import JHH, create_listing, future, request_stay
 
 CHECKS = (
     "not_a_server_error",
@@ -62,6 +63,10 @@ class World:
     booking_to_cancel: str
     completed_booking: str
     conversation: str  # a direct conversation of the caller and the other party
+    rotation: str  # the student's
+    doomed_rotation: str  # for DELETE
+    mentorship: str  # the student asked the host to mentor them
+    mentorship_to_decline: str  # another student asked the host
 
 
 async def seed_world(api: Api, stack: Stack, role: str) -> World:
@@ -94,7 +99,43 @@ async def seed_world(api: Api, stack: Stack, role: str) -> World:
     caller, other = (guest, host) if role == "student" else (host, guest)
     talk = await api.call("POST", "/conversations", caller, json={"user_id": other.id, "body": "Hello from the fuzzer"})
     assert talk.status == 200, talk.body
-    return World(caller, other, listing, doomed, bookable, *bookings, done, talk.body["id"])
+    rotations = [
+        await api.call("POST", "/rotations", guest, json={"hospital_id": JHH, "specialty": "cardiology", **dates})
+        for dates in ({"start_date": future(30), "end_date": future(58)},) * 2
+    ]
+    assert all(r.status == 201 for r in rotations), [r.body for r in rotations]
+    mentorships = await seed_mentorships(api, host, [guest, await api.signup("student", "Fuzz Mentee")])
+    return World(
+        caller,
+        other,
+        listing,
+        doomed,
+        bookable,
+        *bookings,
+        done,
+        talk.body["id"],
+        rotations[0].body["id"],
+        rotations[1].body["id"],
+        *mentorships,
+    )
+
+
+async def seed_mentorships(api: Api, mentor: User, students: list[User]) -> list[str]:
+    """Each student asks ``mentor``, once matching has heard (through events) that the
+    mentor is open to mentoring."""
+    opened = await api.call("PATCH", "/me/profile", mentor, json={"open_to_mentoring": True, "mentoring_capacity": 5})
+    assert opened.status == 200, opened.body
+    ids = []
+    deadline = time.monotonic() + 15
+    for student in students:
+        while True:
+            r = await api.call("POST", "/mentorships", student, json={"mentor_id": mentor.id, "message": "Hello"})
+            if r.status == 201:
+                ids.append(r.body["id"])
+                break
+            assert r.status == 404 and time.monotonic() < deadline, r.body
+            await asyncio.sleep(0.1)
+    return ids
 
 
 def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
@@ -122,6 +163,19 @@ def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
         ("delete", "/users/{id}/block"): (world.other.id, None),
         ("post", "/reports"): (None, {"user_id": world.other.id, "reason": "spam", "details": "fuzzing"}),
         ("post", "/admin/verifications/{id}"): (world.other.id, None),
+        ("get", "/rotations/{id}"): (world.rotation, None),
+        ("patch", "/rotations/{id}"): (world.rotation, {"specialty": "internal medicine", "monthly_budget": 1400}),
+        ("delete", "/rotations/{id}"): (world.doomed_rotation, None),
+        ("get", "/rotations/{id}/room-matches"): (world.rotation, None),
+        ("get", "/rotations/{id}/mentor-matches"): (world.rotation, None),
+        ("post", "/rotations"): (
+            None,
+            {"hospital_id": JHH, "specialty": "pediatrics", "start_date": future(90), "end_date": future(118)},
+        ),
+        ("post", "/mentorships"): (None, {"mentor_id": world.other.id, "message": "Would you mentor me?"}),
+        ("post", "/mentorships/{id}/accept"): (world.mentorship, None),
+        ("post", "/mentorships/{id}/decline"): (world.mentorship_to_decline, None),
+        ("post", "/mentorships/{id}/end"): (world.mentorship, None),
         ("post", "/listings"): (
             None,
             {

@@ -11,7 +11,7 @@ import pytest
 
 from services.gateway.routes import ROUTES
 from tests.api import Api
-from tests.e2e.helpers import create_listing, future, listing_body, request_stay
+from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
 
 
 async def test_second_user_cannot_see_or_change_others_objects(api: Api) -> None:
@@ -120,9 +120,32 @@ BAD: dict[tuple[str, str], list[Any]] = {
         {"user_id": str(uuid.uuid4()), "reason": "spam", "details": "x" * 2001},
     ],
     ("POST", "/admin/reports/{report}/resolve"): [{"resolution": 5}, {"resolution": "x" * 2001}],
+    ("POST", "/rotations"): [
+        {"hospital_id": JHH, "specialty": "cardiology", "start_date": future(50), "end_date": future(45)},
+        {
+            "hospital_id": JHH,
+            "specialty": "cardiology",
+            "start_date": future(5),
+            "end_date": future(9),
+            "monthly_budget": -5,
+        },
+        {"hospital_id": "Not A Hospital Id", "specialty": "cardiology", "start_date": future(5), "end_date": future(9)},
+        {"specialty": "cardiology"},
+    ],
+    ("PATCH", "/rotations/{rotation}"): [
+        {"monthly_budget": 0},
+        {"specialty": None},
+        {"start_date": future(50), "end_date": future(45)},
+        {"room_types": ["castle"]},
+    ],
+    ("DELETE", "/rotations/{rotation}"): [],
+    ("POST", "/mentorships"): [{}, {"mentor_id": "nope"}, {"mentor_id": str(uuid.uuid4()), "message": "x" * 2001}],
+    ("POST", "/mentorships/{mentorship}/accept"): [{"unexpected": 1}],
+    ("POST", "/mentorships/{mentorship}/decline"): [{"unexpected": 1}],
+    ("POST", "/mentorships/{mentorship}/end"): [{"unexpected": 1}],
 }
 
-PLACEHOLDERS = ("{listing}", "{booking}", "{user}", "{conversation}", "{report}")
+PLACEHOLDERS = ("{listing}", "{booking}", "{user}", "{conversation}", "{report}", "{rotation}", "{mentorship}")
 
 
 def test_every_write_route_has_bad_input_cases() -> None:
@@ -154,6 +177,9 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
         "user": student.id,
         "conversation": conversation["id"],
         "report": uuid.uuid4(),
+        # A body is checked before the id is looked up: any id shows the 400.
+        "rotation": uuid.uuid4(),
+        "mentorship": uuid.uuid4(),
     }
     for (method, path), bodies in BAD.items():
         url = path.format(**ids)

@@ -17,6 +17,13 @@ from shared.contracts.listings import (
     BookingRequested,
     ReviewData,
 )
+from shared.contracts.matching import (
+    MentorshipAccepted,
+    MentorshipData,
+    MentorshipDeclined,
+    MentorshipEnded,
+    MentorshipRequested,
+)
 from shared.errors import AppError
 
 HOST, GUEST = uuid.uuid4(), uuid.uuid4()
@@ -137,3 +144,29 @@ def test_contact_sharing_is_expected_after_acceptance_and_in_mentorships() -> No
     assert not domain.contact_ok("direct", None)
     assert not domain.contact_ok("booking", "requested")
     assert domain.contact_ok("booking", "accepted") and domain.contact_ok("mentorship", None)
+
+
+def test_each_mentorship_event_tells_the_other_side() -> None:
+    """The mentor hears of a request; the student of the answer; whoever did not end it, of the end."""
+    student, mentor = uuid.uuid4(), uuid.uuid4()
+    names = {student: "Ada", mentor: None}
+
+    def data(status: str) -> MentorshipData:
+        return MentorshipData(
+            mentorship_id=uuid.uuid4(), version=1, student_id=student, mentor_id=mentor, status=status, message=" Hi "
+        )
+
+    asked = domain.mentorship_update(MentorshipRequested(mentorship=data("requested")), names)
+    assert asked.student_message == "Hi" and asked.read_by == {student}
+    assert [(n.user_id, n.kind, n.text) for n in asked.notifications] == [
+        (mentor, "mentorship_requested", "Ada asked you to be their mentor")
+    ]
+    yes = domain.mentorship_update(MentorshipAccepted(mentorship=data("accepted")), names)
+    assert [(n.user_id, n.kind) for n in yes.notifications] == [(student, "mentorship_accepted")]
+    assert yes.system_text == "The mentor accepted: you are now mentor and mentee."
+    no = domain.mentorship_update(MentorshipDeclined(mentorship=data("declined")), names)
+    assert [(n.user_id, n.kind) for n in no.notifications] == [(student, "mentorship_declined")]
+    ended = domain.mentorship_update(MentorshipEnded(mentorship=data("ended"), ended_by=student), names)
+    assert [(n.user_id, n.kind, n.text) for n in ended.notifications] == [
+        (mentor, "mentorship_ended", "Ada ended your mentorship")
+    ]

@@ -1,0 +1,195 @@
+"""Pure rules of the matching service: engine inputs from stored rows, what a viewer sees
+of a match, and mentorship transitions with the events they cause. No I/O here; the
+scores themselves are the engine's (``services/matching/engine``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
+from services.matching.engine.models import MentorMatch as EngineMentorMatch
+from services.matching.engine.models import RoomMatch as EngineRoomMatch
+from shared import geo, pricing
+from shared.contracts.base import Actor, Event
+from shared.contracts.matching import (
+    MentorshipAccepted,
+    MentorshipData,
+    MentorshipDeclined,
+    MentorshipEnded,
+    MentorshipStatus,
+)
+from shared.errors import AppError
+from shared.hospitals import Hospital
+
+MENTORSHIP_NOT_FOUND = AppError("not_found", "mentorship not found")
+
+
+class Row(Protocol):
+    """A stored row by column name (an asyncpg record, or a dict in tests)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
+def hospital_input(hospital: Hospital) -> HospitalInput:
+    return HospitalInput(hospital.id, hospital.name, hospital.latitude, hospital.longitude)
+
+
+def rotation_input(row: Row, hospital: Hospital) -> RotationInput:
+    return RotationInput(
+        hospital=hospital_input(hospital),
+        specialty=row["specialty"],
+        start=row["start_date"],
+        end=row["end_date"],
+        monthly_budget=row["monthly_budget"],
+        room_types=frozenset(row["room_types"]),
+        amenities=frozenset(row["amenities"]),
+    )
+
+
+def profile_input(user_id: uuid.UUID, data: Mapping[str, Any] | None) -> ProfileInput:
+    """A profile as the engine reads it; an unknown user (no event seen yet) is a blank one."""
+    data = data or {}
+    return ProfileInput(
+        id=str(user_id),
+        medical_school=data.get("medical_school"),
+        school_country=data.get("school_country"),
+        graduation_year=data.get("graduation_year"),
+        languages=frozenset(data.get("languages") or ()),
+        specialties=frozenset(data.get("specialties") or ()),
+        hobbies=frozenset(data.get("hobbies") or ()),
+        organizations=frozenset(data.get("organizations") or ()),
+        profession=data.get("profession"),
+        hospital_ids=frozenset(data.get("hospital_ids") or ()),
+        open_to_mentoring=bool(data.get("open_to_mentoring")),
+        mentoring_capacity=int(data.get("mentoring_capacity") or 0),
+    )
+
+
+def listing_input(row: Row, host: Mapping[str, Any] | None, booked: list[tuple[date, date]]) -> ListingInput:
+    return ListingInput(
+        id=str(row["listing_id"]),
+        host=profile_input(row["host_id"], host),
+        lat=row["latitude"],
+        lon=row["longitude"],
+        monthly_rent=row["monthly_rent"],
+        room_type=row["room_type"],
+        available_from=row["available_from"],
+        available_to=row["available_to"],
+        min_stay_nights=row["min_stay_nights"],
+        amenities=frozenset(row["amenities"]),
+        booked=tuple(sorted(booked)),
+        review_average=row["review_average"],
+        review_count=row["review_count"],
+    )
+
+
+def room_match_fields(match: EngineRoomMatch, row: Row, host: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A ``RoomMatch`` reply: the engine's score and reasons, and the listing's public
+    summary with the same approximate location listings shows (never the exact one)."""
+    lat, lon = geo.approximate_point(row["listing_id"], row["latitude"], row["longitude"])
+    host = host or {}
+    return {
+        "listing": {
+            "id": row["listing_id"],
+            "host": {
+                "id": row["host_id"],
+                "display_name": host.get("display_name"),
+                "verified": bool(host.get("verified")),
+            },
+            "title": row["title"],
+            "room_type": row["room_type"],
+            "location": {"latitude": lat, "longitude": lon, "approximate": True, "address": None},
+            "monthly_rent": row["monthly_rent"],
+            "nightly_rate": pricing.nightly_cents(row["monthly_rent"]) / 100,
+            "amenities": row["amenities"],
+            "available_from": row["available_from"],
+            "available_to": row["available_to"],
+            "min_stay_nights": row["min_stay_nights"],
+            "review_average": row["review_average"],
+            "review_count": row["review_count"],
+        },
+        "score": round(match.score, 4),
+        "parts": {k: round(v, 4) for k, v in match.parts.items()},
+        "reasons": match.reasons,
+        # One decimal, as search shows it: enough to judge a commute.
+        "distance_km": round(match.distance_km, 1),
+        "free_nights": match.free_nights,
+        "nights": match.nights,
+        "stay_total": match.stay_total_cents / 100,
+    }
+
+
+def mentor_match_fields(match: EngineMentorMatch, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "mentor": {
+            "id": match.mentor_id,
+            "display_name": data.get("display_name") or "",
+            "verified": bool(data.get("verified")),
+            "profession": data.get("profession"),
+            "specialties": data.get("specialties") or [],
+            "hospital_ids": data.get("hospital_ids") or [],
+        },
+        "score": round(match.score, 4),
+        "parts": {k: round(v, 4) for k, v in match.parts.items()},
+        "reasons": match.reasons,
+        "remaining_capacity": match.remaining_capacity,
+        "hospital_km": round(match.hospital_km, 1) if match.hospital_km is not None else None,
+    }
+
+
+# --- mentorships ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MentorshipView:
+    student_id: uuid.UUID
+    mentor_id: uuid.UUID
+    status: MentorshipStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A mentorship's next status and the event it causes, built from the stored result."""
+
+    status: MentorshipStatus
+    event: Callable[[MentorshipData], Event]
+    # Accepting takes a seat: the handler checks the mentor's capacity under their lock.
+    takes_seat: bool = False
+
+
+def side(mentorship: MentorshipView, actor: Actor) -> str:
+    """``student`` or ``mentor``; anyone else must not learn the mentorship exists (404)."""
+    if actor.user_id == mentorship.student_id:
+        return "student"
+    if actor.user_id == mentorship.mentor_id:
+        return "mentor"
+    raise MENTORSHIP_NOT_FOUND
+
+
+def decide(mentorship: MentorshipView, actor: Actor, action: str) -> Transition:
+    """What ``action`` by ``actor`` does to a mentorship, or why they may not."""
+    who = side(mentorship, actor)
+    if action in ("accept", "decline"):
+        if who != "mentor":
+            raise AppError("forbidden", f"only the mentor can {action} a mentorship request")
+        if mentorship.status != "requested":
+            raise AppError("conflict", f"the mentorship is {mentorship.status}, it can no longer be {action}ed")
+        if action == "accept":
+            return Transition("accepted", lambda m: MentorshipAccepted(mentorship=m), takes_seat=True)
+        return Transition("declined", lambda m: MentorshipDeclined(mentorship=m))
+    if action == "end":
+        # A student withdraws a request; either side ends an accepted mentorship.
+        if (mentorship.status == "requested" and who == "student") or mentorship.status == "accepted":
+            return Transition("ended", lambda m: MentorshipEnded(mentorship=m, ended_by=actor.user_id))
+        raise AppError("conflict", f"the mentorship is {mentorship.status}, it cannot be ended by the {who}")
+    raise AppError("validation", f"unknown action {action}")
+
+
+def check_capacity(capacity: int, accepted: int) -> None:
+    """A mentor takes no more mentees than their capacity."""
+    if accepted >= capacity:
+        raise AppError("conflict", f"this mentor has no capacity left ({capacity} mentees)")

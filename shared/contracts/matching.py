@@ -1,0 +1,253 @@
+"""Contracts of the matching service: rotations, room and mentor matches, mentorships."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import MISSING, Field, model_validator
+
+from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
+from shared.contracts.listings import (
+    MAX_MONTHLY_RENT,
+    Amenities,
+    Cursor,
+    HospitalId,
+    Host,
+    Limit,
+    Location,
+    RoomType,
+)
+
+MentorshipStatus = Literal["requested", "accepted", "declined", "ended"]
+Specialty = Annotated[Words, Field(min_length=2, max_length=80, description="e.g. cardiology")]
+MonthlyBudget = Annotated[int, Field(gt=0, le=MAX_MONTHLY_RENT), WHOLE_NUMBER]
+RoomTypes = Annotated[list[RoomType], Field(max_length=3, description="room types you would take; empty: any")]
+# A rotation is weeks long; a year is the most anyone plans at once.
+MAX_ROTATION_NIGHTS = 366
+
+
+def _check_dates(start: object, end: object) -> None:
+    if isinstance(start, date) and isinstance(end, date):
+        if start >= end:
+            raise ValueError("end_date must be after start_date")
+        if (end - start).days > MAX_ROTATION_NIGHTS:
+            raise ValueError(f"a rotation is at most {MAX_ROTATION_NIGHTS} days")
+
+
+# --- rotations ------------------------------------------------------------------------
+
+
+class RotationCreate(Contract):
+    """A student's rotation: where, in what, when, and what they can pay for a room."""
+
+    hospital_id: HospitalId
+    specialty: Specialty
+    start_date: Date
+    end_date: Date = Field(description="the day the rotation ends: the last night is the day before")
+    monthly_budget: MonthlyBudget | None = None
+    room_types: RoomTypes = []
+    amenities: Amenities = []
+
+    @model_validator(mode="after")
+    def _dates(self) -> RotationCreate:
+        _check_dates(self.start_date, self.end_date)
+        return self
+
+
+class RotationUpdate(Contract):
+    """Send only what changes; ``monthly_budget: null`` removes the budget."""
+
+    rotation_id: Id
+    hospital_id: HospitalId | MISSING = MISSING
+    specialty: Specialty | MISSING = MISSING
+    start_date: Date | MISSING = MISSING
+    end_date: Date | MISSING = MISSING
+    monthly_budget: MonthlyBudget | MISSING | None = MISSING
+    room_types: RoomTypes | MISSING = MISSING
+    amenities: Amenities | MISSING = MISSING
+
+    @model_validator(mode="after")
+    def _dates(self) -> RotationUpdate:
+        _check_dates(self.start_date, self.end_date)
+        return self
+
+
+class RotationId(Contract):
+    rotation_id: Id
+
+
+class MyRotations(Contract):
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class HospitalRef(Reply):
+    id: str
+    name: str
+    city: str
+    state: str
+    latitude: float
+    longitude: float
+
+
+class Rotation(Reply):
+    id: uuid.UUID
+    student_id: uuid.UUID
+    hospital: HospitalRef
+    specialty: str
+    start_date: date
+    end_date: date
+    nights: int
+    monthly_budget: int | None
+    room_types: list[RoomType]
+    amenities: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class RotationPage(Page):
+    items: list[Rotation]
+
+
+# --- matches --------------------------------------------------------------------------
+
+
+class MatchesRequest(Contract):
+    rotation_id: Id
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class MatchedListing(Reply):
+    """A listing's public summary as a match shows it: the approximate location only."""
+
+    id: uuid.UUID
+    host: Host
+    title: str
+    room_type: RoomType
+    location: Location
+    monthly_rent: int
+    nightly_rate: float
+    amenities: list[str]
+    available_from: date
+    available_to: date
+    min_stay_nights: int
+    review_average: float | None
+    review_count: int
+
+
+class RoomMatch(Reply):
+    listing: MatchedListing
+    score: float = Field(description="0-1, the weighted mean of the parts")
+    parts: dict[str, float] = Field(description="each part's value in [0, 1]: distance, coverage, price, …")
+    reasons: list[str]
+    distance_km: float
+    free_nights: int
+    nights: int
+    stay_total: float = Field(description="the free nights at the nightly rate, in dollars")
+
+
+class RoomMatchPage(Page):
+    items: list[RoomMatch]
+
+
+class MentorSummary(Reply):
+    id: uuid.UUID
+    display_name: str
+    verified: bool
+    profession: str | None
+    specialties: list[str]
+    hospital_ids: list[str]
+
+
+class MentorMatch(Reply):
+    mentor: MentorSummary
+    score: float
+    parts: dict[str, float]
+    reasons: list[str]
+    remaining_capacity: int
+    hospital_km: float | None = Field(description="from the rotation's hospital to the mentor's nearest")
+
+
+class MentorMatchPage(Page):
+    items: list[MentorMatch]
+
+
+# --- mentorships ----------------------------------------------------------------------
+
+
+class MentorshipCreate(Contract):
+    """A student asks a professional to mentor them, about one of their rotations."""
+
+    mentor_id: Id
+    rotation_id: Id | None = None
+    message: Annotated[Text, Field(max_length=2000)] = ""
+
+
+class MentorshipId(Contract):
+    mentorship_id: Id
+
+
+class MyMentorships(Contract):
+    role: Literal["student", "mentor"] | None = None
+    status: MentorshipStatus | None = None
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class Person(Reply):
+    id: uuid.UUID
+    display_name: str | None
+    verified: bool
+
+
+class Mentorship(Reply):
+    id: uuid.UUID
+    student: Person
+    mentor: Person
+    rotation_id: uuid.UUID | None
+    status: MentorshipStatus
+    message: str
+    role: Literal["student", "mentor"] = Field(description="your side of it")
+    created_at: datetime
+    decided_at: datetime | None
+    ended_at: datetime | None
+
+
+class MentorshipPage(Page):
+    items: list[Mentorship]
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+class MentorshipData(EventData):
+    mentorship_id: uuid.UUID
+    student_id: uuid.UUID
+    mentor_id: uuid.UUID
+    rotation_id: uuid.UUID | None = None
+    status: MentorshipStatus
+    message: str = ""
+
+
+class MentorshipRequested(Event):
+    subject: ClassVar[str] = "events.matching.mentorship.requested"
+    mentorship: MentorshipData
+
+
+class MentorshipAccepted(Event):
+    subject: ClassVar[str] = "events.matching.mentorship.accepted"
+    mentorship: MentorshipData
+
+
+class MentorshipDeclined(Event):
+    subject: ClassVar[str] = "events.matching.mentorship.declined"
+    mentorship: MentorshipData
+
+
+class MentorshipEnded(Event):
+    subject: ClassVar[str] = "events.matching.mentorship.ended"
+    mentorship: MentorshipData
+    ended_by: uuid.UUID

@@ -1,0 +1,222 @@
+"""The matching service over HTTP, every service its own process: rotations guarded by
+owner, room and mentor matches built from events alone, mentorships within capacity."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tests.api import Api, Response, User
+from tests.e2e.helpers import JHH, JHH_POINT, create_listing, future, request_stay
+
+
+async def profile(api: Api, user: User, **fields: Any) -> None:
+    r = await api.call("PATCH", "/me/profile", user, json=fields)
+    assert r.status == 200, r.body
+
+
+async def rotation(api: Api, student: User, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "hospital_id": JHH,
+        "specialty": "cardiology",
+        "start_date": future(40),
+        "end_date": future(68),
+        "monthly_budget": 1500,
+        "room_types": ["private_room"],
+        "amenities": ["wifi"],
+    } | overrides
+    r = await api.call("POST", "/rotations", student, json=body)
+    assert r.status == 201, r.body
+    return r.body  # type: ignore[no-any-return]
+
+
+async def until(check: Callable[[], Awaitable[Response]], ok: Callable[[Response], bool], timeout: float = 10) -> Any:
+    """Poll ``check`` until ``ok`` holds (events reach projections asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = await check()
+        if ok(r):
+            return r.body
+        assert time.monotonic() < deadline, r.body
+        await asyncio.sleep(0.1)
+
+
+async def test_rotations_belong_to_their_student(api: Api) -> None:
+    """Only the owner reads, changes or deletes a rotation (404 for anyone else);
+    professionals do not record rotations; bad input is a 400."""
+    student, other = await api.signup("student"), await api.signup("student")
+    prof = await api.signup("professional")
+    mine = await rotation(api, student)
+    assert mine["nights"] == 28 and mine["hospital"]["id"] == JHH and mine["student_id"] == student.id
+    path = f"/rotations/{mine['id']}"
+    assert (await api.call("GET", path, student)).body == mine
+    for who in (other, prof):
+        for method, body in (("GET", None), ("PATCH", {"specialty": "surgery"}), ("DELETE", None)):
+            r = await api.call(method, path, who, json=body)
+            assert r.status == 404 and r.error_code == "not_found", (method, r.body)
+        assert (await api.call("GET", f"{path}/room-matches", who)).status == 404
+        assert (await api.call("GET", f"{path}/mentor-matches", who)).status == 404
+    listed = await api.call("GET", "/me/rotations", other)
+    assert listed.body["items"] == []
+    assert (await api.call("POST", "/rotations", prof, json={"hospital_id": JHH})).status in (400, 403)
+    forbidden = await api.call(
+        "POST",
+        "/rotations",
+        prof,
+        json={"hospital_id": JHH, "specialty": "cardiology", "start_date": future(1), "end_date": future(9)},
+    )
+    assert forbidden.status == 403
+
+    bad = [
+        {"hospital_id": "no-such-hospital-anywhere"},
+        {"start_date": future(50), "end_date": future(45)},
+        {"monthly_budget": -5},
+        {"monthly_budget": 0},
+    ]
+    for change in bad:
+        body = {"hospital_id": JHH, "specialty": "cardiology", "start_date": future(40), "end_date": future(68)}
+        r = await api.call("POST", "/rotations", student, json=body | change)
+        assert r.status == 400 and r.error_code == "validation", (change, r.body)
+    moved = await api.call("PATCH", path, student, json={"end_date": future(40)})
+    assert moved.status == 400
+    changed = await api.call("PATCH", path, student, json={"end_date": future(54), "monthly_budget": None})
+    assert changed.status == 200 and changed.body["nights"] == 14 and changed.body["monthly_budget"] is None
+    assert (await api.call("DELETE", path, student)).status == 200
+    assert (await api.call("GET", path, student)).status == 404
+
+
+async def test_room_matches_follow_the_events(api: Api) -> None:
+    """A room posted near the rotation's hospital appears in its matches through events
+    alone, with its reasons, the quote's price and an approximate location; once a stay
+    takes all the rotation's nights it is gone."""
+    host = await api.signup("professional", "Dr. Amara")
+    student = await api.signup("student", "Chidi")
+    await profile(api, host, specialties=["cardiology"], school_country="NG", languages=["en", "yo"])
+    await profile(api, student, specialties=["cardiology"], school_country="NG", languages=["en", "yo"])
+    mine = await rotation(api, student)
+    listing = await create_listing(
+        api, host, latitude=JHH_POINT[0] + 0.004, longitude=JHH_POINT[1] - 0.003, monthly_rent=1200
+    )
+    matches = f"/rotations/{mine['id']}/room-matches"
+
+    def has_listing(r: Response) -> bool:
+        return r.status == 200 and any(m["listing"]["id"] == listing["id"] for m in r.body["items"])
+
+    async def search() -> Response:
+        return await api.call("GET", matches, student, params={"limit": "100"})
+
+    body = await until(search, has_listing)
+    match = next(m for m in body["items"] if m["listing"]["id"] == listing["id"])
+    assert 0 < match["score"] <= 1 and set(match["parts"]) >= {"distance", "coverage", "price", "affinity"}
+    reasons = " | ".join(match["reasons"])
+    assert "from The Johns Hopkins Hospital" in reasons or "km from" in reasons, reasons
+    assert "host is a cardiologist — your specialty" in reasons and "you both studied in Nigeria" in reasons
+    assert "free for all 28 nights of your rotation" in reasons
+    quote = await api.call(
+        "GET", f"/listings/{listing['id']}/quote", params={"check_in": future(40), "check_out": future(68)}
+    )
+    assert match["stay_total"] == quote.body["total"] and match["free_nights"] == 28
+    summary = match["listing"]
+    assert summary["location"]["approximate"] is True and summary["location"]["address"] is None
+    public = await api.call("GET", f"/listings/{listing['id']}")
+    assert summary["location"] == public.body["location"]  # the same blur as listings shows
+    assert summary["host"]["display_name"] == "Dr. Amara"
+
+    # Another student takes the whole rotation's dates: the room is no longer a match.
+    guest = await api.signup("student")
+    stay = await request_stay(api, guest, listing["id"], start=38, nights=32)
+    assert stay.status == 201
+    assert (await api.call("POST", f"/bookings/{stay.body['id']}/accept", host)).status == 200
+    await until(search, lambda r: r.status == 200 and not has_listing(r))
+
+
+async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
+    """A professional open to mentoring is suggested with reasons and remaining capacity;
+    with capacity 3 and 20 requests accepted at once, exactly 3 succeed, the rest 409."""
+    mentor = await api.signup("professional", "Dr. Mentor")
+    await profile(
+        api,
+        mentor,
+        specialties=["cardiology"],
+        hospital_ids=[JHH],
+        open_to_mentoring=True,
+        mentoring_capacity=3,
+        languages=["en", "ha"],
+    )
+    students = list(await asyncio.gather(*(api.signup("student") for _ in range(20))))
+    first = students[0]
+    await profile(api, first, specialties=["cardiology"], languages=["en", "ha"])
+    mine = await rotation(api, first)
+
+    async def suggestions() -> Response:
+        return await api.call("GET", f"/rotations/{mine['id']}/mentor-matches", first, params={"limit": "100"})
+
+    body = await until(
+        suggestions, lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"])
+    )
+    match = next(m for m in body["items"] if m["mentor"]["id"] == mentor.id)
+    assert match["remaining_capacity"] == 3 and match["mentor"]["verified"] is False
+    assert any("your rotation's hospital" in reason for reason in match["reasons"]), match["reasons"]
+
+    requests = await asyncio.gather(
+        *(api.call("POST", "/mentorships", s, json={"mentor_id": mentor.id, "message": "Hello"}) for s in students)
+    )
+    assert all(r.status == 201 for r in requests), [r.body for r in requests if r.status != 201]
+    again = await api.call("POST", "/mentorships", first, json={"mentor_id": mentor.id})
+    assert again.status == 409  # one open request per pair
+    wrong = await api.call("POST", f"/mentorships/{requests[0].body['id']}/accept", first)
+    assert wrong.status == 403
+    stranger = await api.signup("student")
+    assert (await api.call("POST", f"/mentorships/{requests[0].body['id']}/accept", stranger)).status == 404
+
+    results = await asyncio.gather(*(api.call("POST", f"/mentorships/{r.body['id']}/accept", mentor) for r in requests))
+    statuses = sorted(r.status for r in results)
+    assert statuses.count(200) == 3 and statuses.count(409) == 17, statuses
+    assert all(r.error_code == "conflict" for r in results if r.status == 409)
+    accepted = await api.call("GET", "/me/mentorships", mentor, params={"status": "accepted", "role": "mentor"})
+    assert len(accepted.body["items"]) == 3
+
+    # Full: no longer suggested. One ends; the seat is free again and the match returns.
+    await until(suggestions, lambda r: r.status == 200 and all(m["mentor"]["id"] != mentor.id for m in r.body["items"]))
+    winner = next(r.body for r in results if r.status == 200)
+    ended = await api.call("POST", f"/mentorships/{winner['id']}/end", mentor)
+    assert ended.status == 200 and ended.body["status"] == "ended" and ended.body["role"] == "mentor"
+    body = await until(
+        suggestions, lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"])
+    )
+    assert next(m for m in body["items"] if m["mentor"]["id"] == mentor.id)["remaining_capacity"] == 1
+
+
+async def test_a_mentorship_opens_its_conversation_and_notifies_each_side(api: Api) -> None:
+    """Through matching's events, messaging opens the pair's mentorship conversation with
+    the student's words, and tells the mentor of the request and the student of the answer."""
+    mentor = await api.signup("professional", "Dr. Guide")
+    student = await api.signup("student", "Ada")
+    await profile(api, mentor, open_to_mentoring=True, mentoring_capacity=2)
+
+    async def ask() -> Response:
+        return await api.call("POST", "/mentorships", student, json={"mentor_id": mentor.id, "message": "Hi!"})
+
+    request = await until(ask, lambda r: r.status == 201)
+
+    async def notifications(user: User) -> Response:
+        return await api.call("GET", "/notifications", user)
+
+    def has(kind: str) -> Callable[[Response], bool]:
+        return lambda r: r.status == 200 and any(n["kind"] == kind for n in r.body["items"])
+
+    got = await until(lambda: notifications(mentor), has("mentorship_requested"))
+    note = next(n for n in got["items"] if n["kind"] == "mentorship_requested")
+    assert note["text"] == "Ada asked you to be their mentor" and note["conversation_id"]
+    talk = await api.call("GET", f"/conversations/{note['conversation_id']}/messages", mentor)
+    bodies = [m["body"] for m in talk.body["items"]]
+    assert "Hi!" in bodies and any("asked Dr. Guide to be their mentor" in b for b in bodies), bodies
+    convo = await api.call("GET", f"/conversations/{note['conversation_id']}", student)
+    assert convo.body["about"]["kind"] == "mentorship" and convo.body["about"]["id"] == request["id"]
+
+    assert (await api.call("POST", f"/mentorships/{request['id']}/accept", mentor)).status == 200
+    await until(lambda: notifications(student), has("mentorship_accepted"))
+    outsider = await api.signup("student")
+    assert (await api.call("GET", f"/conversations/{note['conversation_id']}", outsider)).status == 404

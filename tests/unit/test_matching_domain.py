@@ -1,0 +1,100 @@
+"""Pure rules of the matching service: mentorship transitions, the events they cause,
+capacity, and engine inputs from projection rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from services.matching import domain
+from shared.contracts.base import Actor
+from shared.contracts.matching import MentorshipAccepted, MentorshipData, MentorshipDeclined, MentorshipEnded
+from shared.errors import AppError
+
+STUDENT, MENTOR, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+
+def view(status: str = "requested") -> domain.MentorshipView:
+    return domain.MentorshipView(STUDENT, MENTOR, status)  # type: ignore[arg-type]
+
+
+def actor(user: uuid.UUID) -> Actor:
+    return Actor(user_id=user, role="student" if user == STUDENT else "professional")
+
+
+def stored(status: str) -> MentorshipData:
+    return MentorshipData(
+        mentorship_id=uuid.uuid4(),
+        version=2,
+        student_id=STUDENT,
+        mentor_id=MENTOR,
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+def test_only_the_mentor_accepts_or_declines_and_accepting_takes_a_seat() -> None:
+    accept = domain.decide(view(), actor(MENTOR), "accept")
+    assert accept.status == "accepted" and accept.takes_seat
+    assert isinstance(accept.event(stored("accepted")), MentorshipAccepted)
+    decline = domain.decide(view(), actor(MENTOR), "decline")
+    assert decline.status == "declined" and not decline.takes_seat
+    assert isinstance(decline.event(stored("declined")), MentorshipDeclined)
+    with pytest.raises(AppError) as err:
+        domain.decide(view(), actor(STUDENT), "accept")
+    assert err.value.code == "forbidden"
+    with pytest.raises(AppError) as err:
+        domain.decide(view(), actor(OTHER), "decline")
+    assert err.value.code == "not_found"
+    with pytest.raises(AppError) as err:
+        domain.decide(view("declined"), actor(MENTOR), "accept")
+    assert err.value.code == "conflict"
+
+
+def test_ending_a_request_or_a_mentorship() -> None:
+    """The student withdraws a request; either side ends an accepted mentorship."""
+    withdraw = domain.decide(view(), actor(STUDENT), "end")
+    event = withdraw.event(stored("ended"))
+    assert withdraw.status == "ended" and isinstance(event, MentorshipEnded) and event.ended_by == STUDENT
+    assert domain.decide(view("accepted"), actor(MENTOR), "end").status == "ended"
+    with pytest.raises(AppError) as err:
+        domain.decide(view(), actor(MENTOR), "end")  # the mentor declines instead
+    assert err.value.code == "conflict"
+    with pytest.raises(AppError):
+        domain.decide(view("ended"), actor(STUDENT), "end")
+
+
+def test_capacity() -> None:
+    domain.check_capacity(3, 2)
+    for capacity, accepted in ((3, 3), (0, 0), (1, 5)):
+        with pytest.raises(AppError) as err:
+            domain.check_capacity(capacity, accepted)
+        assert err.value.code == "conflict"
+
+
+def test_engine_inputs_from_projection_rows() -> None:
+    """A profile nobody has described yet is a blank one, never an error."""
+    blank = domain.profile_input(STUDENT, None)
+    assert blank.id == str(STUDENT) and not blank.specialties and blank.mentoring_capacity == 0
+    full = domain.profile_input(
+        MENTOR, {"specialties": ["cardiology"], "open_to_mentoring": True, "mentoring_capacity": 2, "languages": None}
+    )
+    assert full.specialties == {"cardiology"} and full.open_to_mentoring and full.mentoring_capacity == 2
+    row = {
+        "listing_id": uuid.uuid4(),
+        "host_id": MENTOR,
+        "latitude": 39.3,
+        "longitude": -76.6,
+        "monthly_rent": 1000,
+        "room_type": "private_room",
+        "available_from": date(2027, 1, 1),
+        "available_to": date(2027, 6, 1),
+        "min_stay_nights": 7,
+        "amenities": ["wifi"],
+        "review_average": None,
+        "review_count": 0,
+    }
+    stays = [(date(2027, 3, 10), date(2027, 3, 20)), (date(2027, 2, 1), date(2027, 2, 5))]
+    listing = domain.listing_input(row, {"specialties": ["cardiology"]}, stays)
+    assert listing.booked == tuple(sorted(stays)) and listing.host.specialties == {"cardiology"}
