@@ -5,6 +5,7 @@ with unread messages on both sides."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -158,6 +159,21 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
                 graduation_year=today.year + 1,
             )
             people[name] = (student["user"]["id"], student["token"])
+            # A four-week rotation a month from now, at the hospital of the host who
+            # shares the student's specialty: room and mentor matches show at once.
+            hospital_id = HOSPITALS[[h[1] for h in HOSTS].index(specialty) % len(HOSPITALS)][0]
+            await call(
+                "POST",
+                "/rotations",
+                student["token"],
+                hospital_id=hospital_id,
+                specialty=specialty,
+                start_date=str(today + timedelta(days=30)),
+                end_date=str(today + timedelta(days=58)),
+                monthly_budget=1500,
+                room_types=["private_room", "entire_place"],
+                amenities=["wifi", "desk"],
+            )
             logins.append((email, "student"))
             progress(1)
         # A pending booking request: Dr. Okafor gets its notification and conversation.
@@ -171,6 +187,22 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
             message="Hello Dr. Okafor! I have a cardiology rotation at Johns Hopkins for these four weeks.",
             hospital_id=hospital_id,
         )
+        # A mentorship request, once matching has heard (from events) that the mentor mentors.
+        mentor_id, _ = people["Dr. Luis Romero"]
+        for _ in range(100):
+            try:
+                await call(
+                    "POST",
+                    "/mentorships",
+                    people["Sofia Alvarez"][1],
+                    mentor_id=mentor_id,
+                    message="Dr. Romero, would you mentor me during my internal medicine rotation?",
+                )
+                break
+            except RuntimeError as exc:
+                if " 404 " not in str(exc):
+                    raise
+                await asyncio.sleep(0.1)
         for student_name, host_name, lines in CONVERSATIONS:
             student_token, (host_id, host_token) = people[student_name][1], people[host_name]
             started = await call("POST", "/conversations", student_token, user_id=host_id, body=lines[0])
