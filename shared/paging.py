@@ -6,6 +6,8 @@ import base64
 import json
 import math
 import re
+import uuid
+from datetime import datetime
 from typing import Any
 
 from shared.errors import AppError
@@ -56,3 +58,14 @@ def decode_keyset(cursor: str) -> list[Any]:
     if not isinstance(row_id, str) or not _UUID.fullmatch(row_id):
         raise INVALID_CURSOR
     return [key, row_id]
+
+
+def decode_newest_first(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The ``(created_at, id)`` key of a newest-first page's cursor; None for the first page."""
+    if not cursor:
+        return None
+    created_at, row_id = decode_keyset(cursor)
+    try:
+        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
+    except (TypeError, ValueError):
+        raise INVALID_CURSOR from None

@@ -12,7 +12,6 @@ import asyncpg
 
 from services.listings import domain, store
 from services.listings.app import app
-from services.listings.handlers.listings import newest_first_cursor
 from services.listings.views import (
     BOOKING_NOT_FOUND,
     LISTING_NOT_FOUND,
@@ -25,7 +24,7 @@ from shared.contracts.listings import Booking, BookingAction, BookingPage, Booki
 from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add, stop_if_cancelled
-from shared.paging import encode_cursor
+from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ async def cancel_booking(ctx: Context, req: BookingAction) -> Booking:
 @app.endpoint(subjects.MY_BOOKINGS, MyBookings)
 async def my_bookings(ctx: Context, req: MyBookings) -> BookingPage:
     actor = ctx.require_actor()
-    after = newest_first_cursor(req.cursor)
+    after = decode_newest_first(req.cursor)
     rows = await store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
     items = [to_booking(r, actor.user_id) for r in rows[: req.limit]]
     nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None

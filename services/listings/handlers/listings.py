@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -38,7 +37,7 @@ from shared.contracts.listings import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add
-from shared.paging import decode_keyset, decode_offset, encode_cursor
+from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor
 from shared.service import Context, RawJson
 
 # --- hospitals ------------------------------------------------------------------------
@@ -127,21 +126,10 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     return Ok()
 
 
-def newest_first_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """The (created_at, id) key of a newest-first page cursor."""
-    if not cursor:
-        return None
-    ts, oid = decode_keyset(cursor)
-    try:
-        return datetime.fromisoformat(ts), uuid.UUID(oid)
-    except (TypeError, ValueError):
-        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
-
-
 @app.endpoint(subjects.MY_LISTINGS, MyListings)
 async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
     actor = ctx.require_actor()
-    after = newest_first_cursor(req.cursor)
+    after = decode_newest_first(req.cursor)
     rows = await store.host_listings(ctx.pool, actor.user_id, req.status, after, req.limit + 1)
     items = [to_listing(r, exact=True) for r in rows[: req.limit]]
     nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None

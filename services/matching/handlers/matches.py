@@ -16,23 +16,14 @@ from services.matching.handlers.rotations import owned_rotation
 from shared import hospitals, subjects
 from shared.contracts.matching import MatchesRequest, MentorMatchPage, RoomMatchPage
 from shared.errors import AppError
-from shared.paging import decode_cursor, encode_cursor
+from shared.paging import decode_offset, encode_cursor
 from shared.service import Context
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    (offset,) = decode_cursor(cursor, 1)
-    if not isinstance(offset, int) or offset < 0:
-        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}])
-    return offset
 
 
 @app.endpoint(subjects.ROOM_MATCHES, MatchesRequest)
 async def room_matches(ctx: Context, req: MatchesRequest) -> RoomMatchPage:
     actor = ctx.require_actor()
-    offset = _offset(req.cursor)
+    offset = decode_offset(req.cursor) if req.cursor else 0
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
     hospital = hospitals.lookup(rotation["hospital_id"])
     start, end = rotation["start_date"], rotation["end_date"]
@@ -66,7 +57,7 @@ async def room_matches(ctx: Context, req: MatchesRequest) -> RoomMatchPage:
 @app.endpoint(subjects.MENTOR_MATCHES, MatchesRequest)
 async def mentor_matches(ctx: Context, req: MatchesRequest) -> MentorMatchPage:
     actor = ctx.require_actor()
-    offset = _offset(req.cursor)
+    offset = decode_offset(req.cursor) if req.cursor else 0
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
     hospital = hospitals.lookup(rotation["hospital_id"])
     rows = await store.open_mentors(ctx.pool, actor.user_id)

@@ -9,7 +9,7 @@ import asyncpg
 
 from services.matching import domain, store
 from services.matching.app import app
-from services.matching.handlers.rotations import newest_first_cursor, owned_rotation
+from services.matching.handlers.rotations import owned_rotation
 from shared import subjects
 from shared.contracts.base import Actor
 from shared.contracts.matching import (
@@ -24,7 +24,7 @@ from shared.contracts.matching import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add
-from shared.paging import encode_cursor
+from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 
 MENTOR_NOT_FOUND = AppError("not_found", "no professional open to mentoring with this id")
@@ -119,7 +119,7 @@ async def end_mentorship(ctx: Context, req: MentorshipId) -> Mentorship:
 @app.endpoint(subjects.MY_MENTORSHIPS, MyMentorships)
 async def my_mentorships(ctx: Context, req: MyMentorships) -> MentorshipPage:
     actor = ctx.require_actor()
-    after = newest_first_cursor(req.cursor)
+    after = decode_newest_first(req.cursor)
     rows = await store.user_mentorships(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
     items = [await to_mentorship(ctx.pool, r, actor.user_id) for r in rows[: req.limit]]
     nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None

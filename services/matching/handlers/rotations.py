@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -23,7 +22,7 @@ from shared.contracts.matching import (
     RotationUpdate,
 )
 from shared.errors import AppError
-from shared.paging import decode_cursor, encode_cursor
+from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 
 ROTATION_NOT_FOUND = AppError("not_found", "rotation not found")
@@ -118,20 +117,10 @@ async def delete_rotation(ctx: Context, req: RotationId) -> Ok:
     return Ok()
 
 
-def newest_first_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not cursor:
-        return None
-    ts, oid = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(ts), uuid.UUID(oid)
-    except (TypeError, ValueError):
-        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
-
-
 @app.endpoint(subjects.MY_ROTATIONS, MyRotations)
 async def my_rotations(ctx: Context, req: MyRotations) -> RotationPage:
     actor = ctx.require_actor()
-    rows = await store.student_rotations(ctx.pool, actor.user_id, newest_first_cursor(req.cursor), req.limit + 1)
+    rows = await store.student_rotations(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
     items = [to_rotation(r) for r in rows[: req.limit]]
     nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
     return RotationPage(items=items, next_cursor=nxt)
