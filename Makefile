@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: run test fuzz lint bench-search bench-matching bench-messaging dead-letters clean
+.PHONY: run test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench-messaging: $(STAMP)
 dead-letters: $(STAMP)
 	@test -f $(DATA_DIR)/env/$(SERVICE).env || { echo "start the system with make run first (SERVICE=accounts|listings|messaging|matching)"; exit 2; }
 	@env $$(cat $(DATA_DIR)/env/$(SERVICE).env) $(PY) -m services.$(SERVICE) dead-letters $(ARGS)
+
+# Operators: replay the event stream into fresh matching projections (make run running).
+rebuild-matching: $(STAMP)
+	@test -f $(DATA_DIR)/env/matching.env || { echo "start the system with make run first"; exit 2; }
+	@env $$(cat $(DATA_DIR)/env/matching.env) $(PY) -m services.matching rebuild
 
 clean:
 	rm -rf .wardmate

@@ -2,11 +2,20 @@
 
 Rotations, room and mentor matches, mentorships (``handlers/``), over projections of
 listings, bookings and profiles kept up to date from events (``consumers.py``).
+``python -m services.matching rebuild`` replays the stream into fresh projections
+(``rebuild.py``) while the service keeps answering.
 """
 
-from services.matching import consumers, handlers  # noqa: F401  (register consumers and endpoints)
+import sys
+
+from services.matching import consumers, handlers, rebuild  # noqa: F401  (register consumers and endpoints)
 from services.matching.app import app
+from shared.logs import setup_logging
 from shared.service import main
+from shared.settings import Settings
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["rebuild"]:
+        setup_logging(app.name, "ERROR")
+        sys.exit(rebuild.run_cli(Settings(), sys.argv[2:]))
     main(app)

@@ -1,0 +1,101 @@
+"""``python -m services.matching rebuild``: replay the event stream into fresh projections.
+
+The replay writes into temporary tables of the same names on its own connection (Postgres
+searches a session's temporary schema first, so the consumers' own apply functions and
+SQL serve unchanged), while the service keeps answering from the live tables. At the
+end, one transaction locks the live tables against writes only (readers go on), replays
+the events that arrived meanwhile, and replaces the live rows with the rebuilt ones; the
+live consumers, briefly held, then apply nothing older than what the rebuild wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any
+
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from tqdm import tqdm
+
+from services.matching.app import app
+from shared.bus import EVENTS_STREAM, connect
+from shared.contracts.base import Event
+from shared.db import Connection, create_pool
+from shared.settings import Settings
+
+# The projections, in the order they are replaced (each fed by one registered consumer).
+TABLES = ("listings", "bookings", "profiles")
+CONSUMERS = ("matching-listings", "matching-bookings", "matching-profiles")
+
+
+async def _replay(sub: Any, conn: Connection, appliers: dict[str, Any], bar: tqdm[Any]) -> int:
+    """Apply every event the consumer still has pending; return how many."""
+    applied = 0
+    while True:
+        try:
+            msgs = await sub.fetch(500, timeout=1.0)
+        except (NatsTimeoutError, TimeoutError):
+            return applied
+        async with conn.transaction():
+            for msg in msgs:
+                event = Event.parse(msg.subject, msg.data)
+                await appliers[msg.subject](conn, event)
+        applied += len(msgs)
+        bar.update(len(msgs))
+        if msgs[-1].metadata.num_pending == 0:
+            return applied
+
+
+async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: bool = False) -> dict[str, int]:
+    """Rebuild matching's projections from the whole stream; the rows held per table."""
+    appliers = {s: apply for name, subjects, apply in app.consumers if name in CONSUMERS for s in subjects}
+    nc = await connect(settings.nats_servers, "matching-rebuild")
+    # One connection for the whole run, set up as the service's (codecs, search path):
+    # temporary tables live as long as its session.
+    pool = await create_pool(settings.database_url, app.name, size=1, app="matching-rebuild")
+    conn = await pool.acquire()
+    try:
+        for table in TABLES:
+            await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {app.name}.{table} INCLUDING ALL)")
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(
+            "events.>",
+            stream=stream,
+            config=ConsumerConfig(
+                filter_subjects=sorted(appliers),
+                deliver_policy=DeliverPolicy.ALL,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=120.0,
+            ),
+        )
+        info = await sub.consumer_info()
+        started = time.monotonic()
+        with tqdm(total=info.num_pending, unit="event", disable=quiet, file=sys.stderr) as bar:
+            await _replay(sub, conn, appliers, bar)
+            async with conn.transaction():
+                live = ", ".join(f"{app.name}.{t}" for t in TABLES)
+                # Writers (the live consumers) wait; readers (the endpoints) do not.
+                await conn.execute(f"LOCK TABLE {live} IN SHARE ROW EXCLUSIVE MODE")
+                await _replay(sub, conn, appliers, bar)
+                counts = {}
+                for table in TABLES:
+                    await conn.execute(f"DELETE FROM {app.name}.{table}")
+                    result = await conn.execute(f"INSERT INTO {app.name}.{table} SELECT * FROM pg_temp.{table}")
+                    counts[table] = int(result.split()[-1])
+        await sub.unsubscribe()
+        if not quiet:
+            held = ", ".join(f"{n} {t}" for t, n in counts.items())
+            print(f"rebuilt in {time.monotonic() - started:.1f} s: {held}", file=sys.stderr)
+        return counts
+    finally:
+        await pool.release(conn)
+        await pool.close()
+        await nc.close()
+
+
+def run_cli(settings: Settings, argv: list[str]) -> int:
+    """``rebuild [-q]``: the exit status."""
+    asyncio.run(rebuild(settings, quiet="-q" in argv))
+    return 0
