@@ -1,12 +1,14 @@
 """Event consumers of matching: projections of listings, bookings and profiles.
 
 Every event carries its aggregate's whole snapshot and version, so each consumer only
-upserts the snapshot; the store keeps whichever version is newest.
+upserts the snapshot; the store keeps whichever version is newest. A newly published
+listing, or a professional newly open to mentoring, may also be suggested to upcoming
+rotations (``suggestions.py``).
 """
 
 from __future__ import annotations
 
-from services.matching import store
+from services.matching import store, suggestions
 from services.matching.app import app
 from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
 from shared.contracts.base import Event
@@ -39,7 +41,9 @@ USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)
 @app.consumer("listings", *(e.subject for e in LISTING_EVENTS))
 async def project_listings(conn: Connection, event: Event) -> None:
     assert isinstance(event, LISTING_EVENTS)
-    await store.project_listing(conn, event.listing)
+    applied = await store.project_listing(conn, event.listing)
+    if applied and isinstance(event, ListingPublished):
+        await suggestions.for_listing(conn, event.listing)
 
 
 @app.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
@@ -51,4 +55,8 @@ async def project_bookings(conn: Connection, event: Event) -> None:
 @app.consumer("profiles", *(e.subject for e in USER_EVENTS))
 async def project_profiles(conn: Connection, event: Event) -> None:
     assert isinstance(event, USER_EVENTS)
-    await store.project_profile(conn, event.user)
+    user = event.user
+    before = await store.profile(conn, user.user_id) or {}
+    opened = user.open_to_mentoring and user.mentoring_capacity > 0 and not before.get("open_to_mentoring")
+    if await store.project_profile(conn, user) and opened:
+        await suggestions.for_mentor(conn, user, await store.accepted_mentees(conn, user.user_id))

@@ -19,15 +19,36 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from tqdm import tqdm
 
+from services.matching import store
 from services.matching.app import app
+from services.matching.consumers import BOOKING_EVENTS, LISTING_EVENTS, USER_EVENTS
 from shared.bus import EVENTS_STREAM, connect
 from shared.contracts.base import Event
 from shared.db import Connection, create_pool
 from shared.settings import Settings
 
-# The projections, in the order they are replaced (each fed by one registered consumer).
+# The projections, in the order they are replaced.
 TABLES = ("listings", "bookings", "profiles")
-CONSUMERS = ("matching-listings", "matching-bookings", "matching-profiles")
+
+
+async def _listing(conn: Connection, event: Event) -> None:
+    assert isinstance(event, LISTING_EVENTS)
+    await store.project_listing(conn, event.listing)
+
+
+async def _booking(conn: Connection, event: Event) -> None:
+    assert isinstance(event, BOOKING_EVENTS)
+    await store.project_booking(conn, event.booking)
+
+
+async def _profile(conn: Connection, event: Event) -> None:
+    assert isinstance(event, USER_EVENTS)
+    await store.project_profile(conn, event.user)
+
+
+# What the consumers project, without what they do besides (suggestions): a replay of
+# old events must not suggest anything again.
+PROJECTORS = ((LISTING_EVENTS, _listing), (BOOKING_EVENTS, _booking), (USER_EVENTS, _profile))
 
 
 async def _replay(sub: Any, conn: Connection, appliers: dict[str, Any], bar: tqdm[Any]) -> int:
@@ -50,7 +71,7 @@ async def _replay(sub: Any, conn: Connection, appliers: dict[str, Any], bar: tqd
 
 async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: bool = False) -> dict[str, int]:
     """Rebuild matching's projections from the whole stream; the rows held per table."""
-    appliers = {s: apply for name, subjects, apply in app.consumers if name in CONSUMERS for s in subjects}
+    appliers = {s: project for events, project in PROJECTORS for s in (e.subject for e in events)}
     nc = await connect(settings.nats_servers, "matching-rebuild")
     # One connection for the whole run, set up as the service's (codecs, search path):
     # temporary tables live as long as its session.

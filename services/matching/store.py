@@ -277,3 +277,31 @@ async def user_mentorships(
         after[1] if after else None,
         limit,
     )
+
+
+# --- suggestions ----------------------------------------------------------------------
+
+
+async def upcoming_rotations(db: DB) -> list[asyncpg.Record]:
+    """Rotations that have not started yet: the ones a suggestion can still help."""
+    return await db.fetch("SELECT * FROM rotations WHERE start_date >= current_date")
+
+
+async def add_suggestion(
+    conn: Connection, rotation_id: uuid.UUID, kind: str, subject_id: uuid.UUID, score: float
+) -> bool:
+    """Record a suggestion; False when this one was made before (the key says so)."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO suggestions(rotation_id, kind, subject_id, score) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            rotation_id,
+            kind,
+            subject_id,
+            score,
+        )
+    )
+
+
+async def listing_row(db: DB, listing_id: uuid.UUID) -> asyncpg.Record | None:
+    return await db.fetchrow("SELECT * FROM listings WHERE listing_id = $1", listing_id)

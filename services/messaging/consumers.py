@@ -25,7 +25,13 @@ from shared.contracts.listings import (
     ListingUpdated,
     ReviewPosted,
 )
-from shared.contracts.matching import MentorshipAccepted, MentorshipDeclined, MentorshipEnded, MentorshipRequested
+from shared.contracts.matching import (
+    MatchSuggested,
+    MentorshipAccepted,
+    MentorshipDeclined,
+    MentorshipEnded,
+    MentorshipRequested,
+)
 from shared.db import Connection
 from shared.events import AfterCommit
 
@@ -130,5 +136,15 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
         await delivery.post_message(conn, pushes, conversation, m.student_id, update.student_message)
     for draft in update.notifications:
         await delivery.notify(conn, pushes, draft, event.event_id, conversation_id)
+    await pushes.save(conn)
+    return pushes.send
+
+
+@app.consumer("suggestions", MatchSuggested.subject)
+async def notify_suggestion(conn: Connection, event: Event) -> AfterCommit | None:
+    """The student hears of a room or a mentor that matching suggests for a rotation."""
+    assert isinstance(event, MatchSuggested)
+    pushes = delivery.Pushes()
+    await delivery.notify(conn, pushes, domain.suggestion_notification(event), event.event_id)
     await pushes.save(conn)
     return pushes.send

@@ -21,7 +21,13 @@ from shared.contracts.listings import (
     BookingRequested,
     ReviewData,
 )
-from shared.contracts.matching import MentorshipAccepted, MentorshipDeclined, MentorshipEnded, MentorshipRequested
+from shared.contracts.matching import (
+    MatchSuggested,
+    MentorshipAccepted,
+    MentorshipDeclined,
+    MentorshipEnded,
+    MentorshipRequested,
+)
 from shared.contracts.messaging import MAX_BODY, NotificationKind
 from shared.errors import AppError
 
@@ -283,5 +289,10 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
     raise AssertionError(f"not a mentorship event: {event.subject}")
 
 
-# Match suggestions (matching) will notify with the reserved kind "match_suggested";
-# their event is not published yet.
+def suggestion_notification(event: MatchSuggested) -> NotificationDraft:
+    """The student hears of a room or a mentor that fits an upcoming rotation well."""
+    why = f": {event.reasons[0]}" if event.reasons else ""
+    if event.kind == "room":
+        text = f"A room fits your rotation, {_quoted(event.headline)}{why}"
+        return NotificationDraft(event.student_id, "match_suggested", text, listing_id=event.subject_id)
+    return NotificationDraft(event.student_id, "match_suggested", f"{event.headline} could mentor you{why}")

@@ -251,3 +251,17 @@ class MentorshipEnded(Event):
     subject: ClassVar[str] = "events.matching.mentorship.ended"
     mentorship: MentorshipData
     ended_by: uuid.UUID
+
+
+class MatchSuggested(Event):
+    """A room or a mentor scored above the suggestion threshold for a student's upcoming
+    rotation; published once per rotation and room or mentor."""
+
+    subject: ClassVar[str] = "events.matching.match.suggested"
+    student_id: uuid.UUID
+    rotation_id: uuid.UUID
+    kind: Literal["room", "mentor"]
+    subject_id: uuid.UUID = Field(description="the listing or the mentor")
+    headline: str = Field(description="the listing's title, or the mentor's name")
+    score: float
+    reasons: list[str]

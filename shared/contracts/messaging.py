@@ -37,7 +37,6 @@ NotificationKind = Literal[
     "mentorship_accepted",
     "mentorship_declined",
     "mentorship_ended",
-    # Reserved for matching's match suggestions (not published yet).
     "match_suggested",
 ]
 ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]

@@ -277,3 +277,68 @@ async def test_rebuild_restores_the_projections_while_matches_keep_answering(api
     finally:
         await admin.close()
     assert shows(await api.call("GET", matches, student, params={"limit": "100"}))
+
+
+BUTTE = ("st-james-healthcare-butte-mt", 46.008517, -112.545513)
+
+
+async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> None:
+    """A room published near an upcoming rotation that fits it well, and a professional
+    who opens to mentoring there, each reach the student as one notification, even when
+    the listing changes again or the rotation is edited."""
+    hospital_id, lat, lon = BUTTE
+    student = await api.signup("student", "Kemi")
+    await profile(api, student, specialties=["neurology"], school_country="NG", languages=["en", "yo"])
+    mine = await rotation(api, student, hospital_id=hospital_id, specialty="neurology", monthly_budget=2000)
+    host = await api.signup("professional", "Dr. Near")
+    await profile(api, host, specialties=["neurology"], school_country="NG", languages=["en", "yo"])
+    listing = await create_listing(
+        api, host, title="Room by St James", latitude=lat + 0.002, longitude=lon, monthly_rent=1100
+    )
+
+    async def suggested() -> Response:
+        return await api.call("GET", "/notifications", student, params={"limit": "100"})
+
+    def count(r: Response, start: str) -> int:
+        return sum(1 for n in r.body["items"] if n["kind"] == "match_suggested" and n["text"].startswith(start))
+
+    body = await until(suggested, lambda r: r.status == 200 and count(r, "A room fits") == 1)
+    note = next(n for n in body["items"] if n["kind"] == "match_suggested")
+    assert "“Room by St James”" in note["text"] and note["listing_id"] == listing["id"], note
+
+    mentor = await api.signup("professional", "Dr. Guide Two")
+    await profile(
+        api, mentor, specialties=["neurology"], hospital_ids=[hospital_id], open_to_mentoring=True, mentoring_capacity=2
+    )
+    await until(suggested, lambda r: r.status == 200 and count(r, "Dr. Guide Two could mentor you") == 1)
+
+    # Nothing twice: the room changes, the rotation changes, the mentor reopens.
+    assert (await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 1050})).status == 200
+    patched = await api.call("PATCH", f"/rotations/{mine['id']}", student, json={"monthly_budget": 2100})
+    assert patched.status == 200
+    await profile(api, mentor, open_to_mentoring=False)
+    await profile(api, mentor, open_to_mentoring=True)
+    # Wait until matching has applied those events (their versions), then count.
+    assert stack.database_url
+    admin = await asyncpg.connect(stack.database_url)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            seen = await admin.fetchrow(
+                "SELECT (SELECT version FROM matching.listings WHERE listing_id = $1) AS listing,"
+                " (SELECT version FROM matching.profiles WHERE user_id = $2) AS mentor",
+                uuid.UUID(listing["id"]),
+                uuid.UUID(mentor.id),
+            )
+            if seen is not None and (seen["listing"], seen["mentor"]) == (2, 4):
+                break
+            assert time.monotonic() < deadline, seen
+            await asyncio.sleep(0.1)
+        made = await admin.fetch(
+            "SELECT kind FROM matching.suggestions WHERE rotation_id = $1 ORDER BY kind", uuid.UUID(mine["id"])
+        )
+        assert [r["kind"] for r in made] == ["mentor", "room"]
+    finally:
+        await admin.close()
+    final = await suggested()
+    assert count(final, "A room fits") == 1 and count(final, "Dr. Guide Two could mentor you") == 1

@@ -18,6 +18,7 @@ from shared.contracts.listings import (
     ReviewData,
 )
 from shared.contracts.matching import (
+    MatchSuggested,
     MentorshipAccepted,
     MentorshipData,
     MentorshipDeclined,
@@ -170,3 +171,21 @@ def test_each_mentorship_event_tells_the_other_side() -> None:
     assert [(n.user_id, n.kind, n.text) for n in ended.notifications] == [
         (mentor, "mentorship_ended", "Ada ended your mentorship")
     ]
+
+
+def test_a_suggestion_tells_the_student_why() -> None:
+    student, listing = uuid.uuid4(), uuid.uuid4()
+    room = MatchSuggested(
+        student_id=student,
+        rotation_id=uuid.uuid4(),
+        kind="room",
+        subject_id=listing,
+        headline="Room by the park",
+        score=0.8,
+        reasons=["700 m from St James Healthcare", "free for all 28 nights of your rotation"],
+    )
+    note = domain.suggestion_notification(room)
+    assert (note.user_id, note.kind, note.listing_id) == (student, "match_suggested", listing)
+    assert note.text == "A room fits your rotation, “Room by the park”: 700 m from St James Healthcare"
+    mentor = room.model_copy(update={"kind": "mentor", "headline": "Dr. Guide", "reasons": []})
+    assert domain.suggestion_notification(mentor).text == "Dr. Guide could mentor you"

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from services.matching import store
+from services.matching import store, suggestions
 from services.matching.app import app
 from shared import hospitals, subjects
 from shared.contracts.base import Ok
@@ -76,7 +76,8 @@ async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_rotation(conn, rotation_id, actor.user_id, req.model_dump())
         row = await store.rotation(conn, rotation_id)
-    assert row is not None
+        assert row is not None
+        await suggestions.for_rotation(conn, row)
     return to_rotation(row)
 
 
@@ -104,7 +105,9 @@ async def update_rotation(ctx: Context, req: RotationUpdate) -> Rotation:
             )
         await store.update_rotation(conn, req.rotation_id, changes)
         row = await store.rotation(conn, req.rotation_id)
-    assert row is not None
+        assert row is not None
+        if changes:
+            await suggestions.for_rotation(conn, row)
     return to_rotation(row)
 
 

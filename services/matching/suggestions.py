@@ -1,0 +1,124 @@
+"""Match suggestions: tell a student when a room or a mentor fits an upcoming rotation well.
+
+Three things can make a new good match, and each is checked where it happens, in the
+transaction of its change: a rotation recorded or changed (its best rooms and mentors),
+a listing published (the upcoming rotations within reach of it), a professional who
+opens to mentoring (the upcoming rotations). A match suggests itself when its score
+reaches the threshold below; each room or mentor is suggested for a rotation once (the
+``suggestions`` table's key), through a ``MatchSuggested`` event that messaging turns
+into the student's notification.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, Literal
+
+from services.matching import domain, store
+from services.matching.engine.mentor_scoring import mentor_score
+from services.matching.engine.models import MentorMatch as EngineMentorMatch
+from services.matching.engine.models import RoomMatch as EngineRoomMatch
+from services.matching.engine.scoring import room_score
+from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS
+from services.matching.ranking import affiliated_hospitals, rank_mentors_for, rank_rooms_for
+from shared import geo, hospitals
+from shared.contracts.accounts import UserData
+from shared.contracts.listings import ListingData
+from shared.contracts.matching import MatchSuggested
+from shared.db import Connection
+from shared.events import add
+
+# Scores reach 1 only for a perfect fit. A room at 0.70 is near the hospital, free for the
+# whole rotation, within budget and liked on most other counts; a mentor at 0.55 shares
+# the specialty and the hospital, or the specialty and much of the background.
+ROOM_THRESHOLD = 0.70
+MENTOR_THRESHOLD = 0.55
+# A rotation recorded in a busy city could match dozens: suggest only its best few.
+BEST_PER_ROTATION = 3
+
+
+async def _suggest(
+    conn: Connection,
+    rotation: domain.Row,
+    kind: Literal["room", "mentor"],
+    subject_id: uuid.UUID,
+    headline: str,
+    match: EngineRoomMatch | EngineMentorMatch,
+) -> bool:
+    if not await store.add_suggestion(conn, rotation["id"], kind, subject_id, match.score):
+        return False
+    await add(
+        conn,
+        MatchSuggested(
+            student_id=rotation["student_id"],
+            rotation_id=rotation["id"],
+            kind=kind,
+            subject_id=subject_id,
+            headline=headline,
+            score=round(match.score, 4),
+            reasons=match.reasons[:3],
+        ),
+    )
+    return True
+
+
+async def for_rotation(conn: Connection, rotation: domain.Row) -> int:
+    """Suggest a new or changed rotation's best rooms and mentors; how many were new."""
+    if rotation["start_date"] < date.today():
+        return 0
+    made = 0
+    rooms = await rank_rooms_for(conn, rotation)
+    for room in [m for m in rooms.ranked if m.score >= ROOM_THRESHOLD][:BEST_PER_ROTATION]:
+        row = rooms.rows[room.listing_id]
+        made += await _suggest(conn, rotation, "room", row["listing_id"], row["title"], room)
+    mentors = await rank_mentors_for(conn, rotation)
+    for mentor in [m for m in mentors.ranked if m.score >= MENTOR_THRESHOLD][:BEST_PER_ROTATION]:
+        name = mentors.profiles[mentor.mentor_id].get("display_name") or "a professional"
+        made += await _suggest(conn, rotation, "mentor", uuid.UUID(mentor.mentor_id), name, mentor)
+    return made
+
+
+async def for_listing(conn: Connection, listing: ListingData) -> int:
+    """Suggest a newly published listing to the upcoming rotations it fits well."""
+    row = await store.listing_row(conn, listing.listing_id)
+    if row is None or row["status"] != "active":
+        return 0
+    made = 0
+    host = await store.profile(conn, listing.host_id)
+    for rotation in await store.upcoming_rotations(conn):
+        hospital = hospitals.lookup(rotation["hospital_id"])
+        km = geo.haversine_km(hospital.latitude, hospital.longitude, listing.latitude, listing.longitude)
+        if km > DEFAULT_ROOM_WEIGHTS.max_distance_km or rotation["student_id"] == listing.host_id:
+            continue
+        booked = [
+            (s["check_in"], s["check_out"])
+            for s in await store.booked_stays(conn, [listing.listing_id], rotation["start_date"], rotation["end_date"])
+        ]
+        match = room_score(
+            domain.rotation_input(rotation, hospital),
+            domain.profile_input(rotation["student_id"], await store.profile(conn, rotation["student_id"])),
+            domain.listing_input(row, host, booked),
+        )
+        if match is not None and match.score >= ROOM_THRESHOLD:
+            made += await _suggest(conn, rotation, "room", listing.listing_id, listing.title, match)
+    return made
+
+
+async def for_mentor(conn: Connection, user: UserData, mentees: int) -> int:
+    """Suggest a professional who just opened to mentoring to the upcoming rotations."""
+    data: dict[str, Any] = user.model_dump(mode="json")
+    mentor = domain.profile_input(user.user_id, data)
+    made = 0
+    for rotation in await store.upcoming_rotations(conn):
+        hospital = hospitals.lookup(rotation["hospital_id"])
+        match = mentor_score(
+            domain.rotation_input(rotation, hospital),
+            domain.profile_input(rotation["student_id"], await store.profile(conn, rotation["student_id"])),
+            mentor,
+            hospitals=affiliated_hospitals([data]),
+            mentees=mentees,
+        )
+        if match is not None and match.score >= MENTOR_THRESHOLD:
+            made += await _suggest(conn, rotation, "mentor", user.user_id, user.display_name, match)
+    return made
