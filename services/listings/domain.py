@@ -113,6 +113,52 @@ def listing_event(before: ListingStatus | None, after: ListingData, changed: boo
     return None
 
 
+@dataclass(frozen=True)
+class ShiftView:
+    """A booking's pending or declined change of dates, if any."""
+
+    check_in: date | None
+    check_out: date | None
+    status: str | None  # requested / declined / None
+
+
+def check_shift_request(booking: BookingView, actor: Actor, check_in: date, check_out: date, today: date) -> None:
+    """Whether the guest may ask to move this stay to these dates (the listing's window
+    and minimum stay are checked by ``unavailable_reason``)."""
+    if party(booking, actor) != "guest":
+        raise AppError("forbidden", "only the guest can ask to move a stay")
+    if booking.status != "accepted":
+        raise AppError("conflict", f"the booking is {booking.status}: only an accepted stay can be moved")
+    if booking.check_out <= today:
+        raise AppError("conflict", "the stay is over, it cannot be moved")
+    if check_in < today:
+        raise AppError("validation", "check_in is in the past", [{"field": "check_in", "message": "today or later"}])
+    if (check_in, check_out) == (booking.check_in, booking.check_out):
+        raise AppError("validation", "these are the stay's dates already", [{"field": "check_in", "message": "same"}])
+
+
+def decide_shift(booking: BookingView, shift: ShiftView, actor: Actor, action: str, dates_taken: bool) -> str:
+    """The host's answer to a requested shift: the shift status it leads to (``accepted``
+    moves the stay), or why they may not."""
+    if party(booking, actor) != "host":
+        raise AppError("forbidden", "only the host can answer a request to move a stay")
+    if shift.status != "requested" or booking.status != "accepted":
+        raise AppError("conflict", "no request to move this stay is waiting")
+    if action == "accept":
+        if dates_taken:
+            raise AppError("conflict", DATES_TAKEN)
+        return "accepted"
+    return "declined"
+
+
+def end_reason(booking: BookingView, shift: ShiftView, actor: Actor, status: str) -> str | None:
+    """Why a booking ended, when it says more than its status: a guest cancelling after
+    the host declined to move the stay did so without fault."""
+    if status == "cancelled" and shift.status == "declined" and actor.user_id == booking.guest_id:
+        return "shift_declined"
+    return None
+
+
 def review_roles(booking: BookingView, actor: Actor) -> tuple[str, uuid.UUID]:
     """The author's side and the reviewed user; reviews need a completed stay."""
     who = party(booking, actor)

@@ -284,7 +284,8 @@ async def project_host(conn: Connection, user_id: uuid.UUID, display_name: str, 
 BOOKING_COLUMNS = """
     b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
-    b.hospital_id, b.created_at, b.expires_at, b.decided_at, b.version
+    b.hospital_id, b.created_at, b.expires_at, b.decided_at, b.version,
+    lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
@@ -322,17 +323,48 @@ async def insert_booking(
         raise translate(exc, BOOKING_CONFLICTS) from None
 
 
-async def is_booked(db: DB, listing_id: uuid.UUID, check_in: date, check_out: date) -> bool:
-    """Whether an accepted (or completed) stay of the listing overlaps these dates."""
+async def is_booked(
+    db: DB, listing_id: uuid.UUID, check_in: date, check_out: date, *, besides: uuid.UUID | None = None
+) -> bool:
+    """Whether an accepted (or completed) stay of the listing overlaps these dates (other
+    than the booking ``besides``, which a shift moves)."""
     return bool(
         await db.fetchval(
             "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND status IN"
-            " ('accepted', 'completed') AND stay && daterange($2, $3))",
+            " ('accepted', 'completed') AND stay && daterange($2, $3)"
+            " AND ($4::uuid IS NULL OR id <> $4))",
             listing_id,
             check_in,
             check_out,
+            besides,
         )
     )
+
+
+async def request_shift(conn: Connection, booking_id: uuid.UUID, check_in: date, check_out: date) -> None:
+    await conn.execute(
+        "UPDATE bookings SET shift_stay = daterange($2, $3), shift_status = 'requested' WHERE id = $1",
+        booking_id,
+        check_in,
+        check_out,
+    )
+
+
+async def answer_shift(conn: Connection, booking_id: uuid.UUID, accepted: bool, total_cents: int | None) -> None:
+    """Move the stay to the requested dates (the no-overlap constraint still holds), or
+    mark the request declined."""
+    try:
+        if accepted:
+            await conn.execute(
+                "UPDATE bookings SET stay = shift_stay, total_cents = $2, shift_stay = NULL, shift_status = NULL"
+                " WHERE id = $1",
+                booking_id,
+                total_cents,
+            )
+        else:
+            await conn.execute("UPDATE bookings SET shift_status = 'declined' WHERE id = $1", booking_id)
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, BOOKING_CONFLICTS) from None
 
 
 async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
@@ -340,9 +372,19 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
     return await db.fetchrow(f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.id = $1{lock}", booking_id)
 
 
-async def set_booking_status(conn: Connection, booking_id: uuid.UUID, status: str) -> None:
+async def set_booking_status(
+    conn: Connection, booking_id: uuid.UUID, status: str, end_reason: str | None = None
+) -> None:
     try:
-        await conn.execute("UPDATE bookings SET status = $2, decided_at = now() WHERE id = $1", booking_id, status)
+        await conn.execute(
+            "UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
+            " shift_stay = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_stay END,"
+            " shift_status = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_status END"
+            " WHERE id = $1",
+            booking_id,
+            status,
+            end_reason,
+        )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
 

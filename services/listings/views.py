@@ -115,13 +115,18 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
     """A booking as one of its parties sees it: the address once the stay is accepted."""
     role = "host" if viewer == row["host_id"] else "guest"
     show_address = role == "host" or row["status"] in ("accepted", "completed")
-    data = {k: row[k] for k in row.keys() if k not in ("address", "total_cents", "version")}
+    hidden = ("address", "total_cents", "version", "shift_check_in", "shift_check_out", "shift_status")
+    data = {k: row[k] for k in row.keys() if k not in hidden}
+    shift = None
+    if row["shift_status"] is not None:
+        shift = {"check_in": row["shift_check_in"], "check_out": row["shift_check_out"], "status": row["shift_status"]}
     return Booking(
         **data,
         nights=(row["check_out"] - row["check_in"]).days,
         total=row["total_cents"] / 100,
         role=role,
         address=row["address"] if show_address else None,
+        shift=shift,
     )
 
 
@@ -130,6 +135,10 @@ def booking_view(row: asyncpg.Record) -> domain.BookingView:
     return domain.BookingView(
         row["guest_id"], row["host_id"], row["status"], row["check_in"], row["check_out"], row["expires_at"]
     )
+
+
+def shift_view(row: asyncpg.Record) -> domain.ShiftView:
+    return domain.ShiftView(row["shift_check_in"], row["shift_check_out"], row["shift_status"])
 
 
 def booking_data(row: asyncpg.Record) -> BookingData:

@@ -19,6 +19,9 @@ from shared.contracts.listings import (
     BookingDeclined,
     BookingExpired,
     BookingRequested,
+    BookingShiftDeclined,
+    BookingShifted,
+    BookingShiftRequested,
     ListingArchived,
     ListingPublished,
     ListingUpdated,
@@ -34,6 +37,9 @@ BOOKING_EVENTS = (
     BookingCancelled,
     BookingExpired,
     BookingCompleted,
+    BookingShiftRequested,
+    BookingShifted,
+    BookingShiftDeclined,
 )
 USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)
 

@@ -20,6 +20,9 @@ from shared.contracts.listings import (
     BookingDeclined,
     BookingExpired,
     BookingRequested,
+    BookingShiftDeclined,
+    BookingShifted,
+    BookingShiftRequested,
     ListingArchived,
     ListingPublished,
     ListingUpdated,
@@ -45,6 +48,9 @@ BOOKING_EVENTS = (
     BookingCancelled,
     BookingExpired,
     BookingCompleted,
+    BookingShiftRequested,
+    BookingShifted,
+    BookingShiftDeclined,
 )
 
 

@@ -19,6 +19,9 @@ from shared.contracts.listings import (
     BookingDeclined,
     BookingExpired,
     BookingRequested,
+    BookingShiftDeclined,
+    BookingShifted,
+    BookingShiftRequested,
     ReviewData,
 )
 from shared.contracts.matching import (
@@ -154,7 +157,15 @@ def _quoted(title: str | None) -> str:
 
 
 BookingEvent = (
-    BookingRequested | BookingAccepted | BookingDeclined | BookingCancelled | BookingExpired | BookingCompleted
+    BookingRequested
+    | BookingAccepted
+    | BookingDeclined
+    | BookingCancelled
+    | BookingExpired
+    | BookingCompleted
+    | BookingShiftRequested
+    | BookingShifted
+    | BookingShiftDeclined
 )
 
 
@@ -196,6 +207,29 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             f"{actor} cancelled the booking.",
             read_by=frozenset({event.cancelled_by}),
             notifications=[note(other, "booking_cancelled", f"{actor} cancelled the booking of {room}, {dates}")],
+        )
+    if isinstance(event, BookingShiftRequested):
+        moved = stay(event.check_in, event.check_out)
+        return BookingUpdate(
+            f"{guest_name}'s rotation moved: they ask to move the stay to {moved}."
+            " The host can accept or decline here.",
+            read_by=frozenset({guest}),
+            notifications=[note(host, "booking_shift_requested", f"{guest_name} asks to move {room} to {moved}")],
+        )
+    if isinstance(event, BookingShifted):
+        return BookingUpdate(
+            f"{host_name} accepted the new dates: {dates}, {money(booking.total_cents)} in total.",
+            read_by=frozenset({host}),
+            notifications=[note(guest, "booking_shifted", f"{host_name} moved your stay at {room} to {dates}")],
+        )
+    if isinstance(event, BookingShiftDeclined):
+        asked = stay(event.check_in, event.check_out)
+        return BookingUpdate(
+            f"{host_name} cannot move the stay to {asked}. The guest may cancel without fault.",
+            read_by=frozenset({host}),
+            notifications=[
+                note(guest, "booking_shift_declined", f"{host_name} cannot move {room} to {asked}: you may cancel")
+            ],
         )
     if isinstance(event, BookingExpired):
         return BookingUpdate(

@@ -301,6 +301,21 @@ class BookingAction(BookingId):
     reason: Annotated[Text, Field(max_length=500)] = ""
 
 
+class ShiftRequest(StayDates):
+    """New dates for an accepted stay whose rotation moved (the guest asks the host)."""
+
+    booking_id: Id
+
+
+class Shift(Reply):
+    """A change of dates the guest asked for: ``requested`` until the host answers;
+    ``declined`` lets the guest cancel, and the booking then says why it ended."""
+
+    check_in: date
+    check_out: date
+    status: Literal["requested", "declined"]
+
+
 class Booking(Reply):
     id: uuid.UUID
     listing_id: uuid.UUID
@@ -320,6 +335,10 @@ class Booking(Reply):
     decided_at: datetime | None = None
     role: Literal["guest", "host"]
     address: str | None = None
+    shift: Shift | None = None
+    end_reason: Literal["shift_declined"] | None = Field(
+        None, description="why a cancelled booking ended: the host declined moving it"
+    )
 
 
 class MyBookings(Contract):
@@ -429,6 +448,26 @@ class BookingDeclined(_BookingEvent):
 class BookingCancelled(_BookingEvent):
     subject: ClassVar[str] = "events.listings.booking.cancelled"
     cancelled_by: uuid.UUID
+
+
+class BookingShiftRequested(_BookingEvent):
+    """The guest asks to move an accepted stay to new dates (``booking`` still has the old)."""
+
+    subject: ClassVar[str] = "events.listings.booking.shift-requested"
+    check_in: date
+    check_out: date
+
+
+class BookingShifted(_BookingEvent):
+    """The host accepted: ``booking`` has the new dates and total."""
+
+    subject: ClassVar[str] = "events.listings.booking.shifted"
+
+
+class BookingShiftDeclined(_BookingEvent):
+    subject: ClassVar[str] = "events.listings.booking.shift-declined"
+    check_in: date
+    check_out: date
 
 
 class BookingExpired(_BookingEvent):

@@ -121,3 +121,49 @@ async def test_decline_cancel_and_rebook(api: Api) -> None:
     third = await request_stay(api, student, listing["id"])
     accepted = await api.call("POST", f"/bookings/{third.body['id']}/accept", host)
     assert accepted.status == 200
+
+
+async def test_a_moved_rotation_shifts_the_stay_or_frees_the_guest(api: Api) -> None:
+    """The guest asks to move an accepted stay; the host accepts (dates and total move,
+    never onto another guest's dates) or declines (the guest cancels without fault)."""
+    host = await api.signup("professional")
+    guest, other = await api.signup("student"), await api.signup("student")
+    listing = await create_listing(api, host, min_stay_nights=7)
+    stay = (await request_stay(api, guest, listing["id"], start=30, nights=28)).body
+    assert (await api.call("POST", f"/bookings/{stay['id']}/accept", host)).status == 200
+    taken = (await request_stay(api, other, listing["id"], start=80, nights=10)).body
+    assert (await api.call("POST", f"/bookings/{taken['id']}/accept", host)).status == 200
+    shift = f"/bookings/{stay['id']}/shift"
+
+    # Only the guest asks; the host answers; a stranger sees nothing.
+    move = {"check_in": future(37), "check_out": future(65)}
+    assert (await api.call("POST", shift, host, json=move)).status == 403
+    assert (await api.call("POST", shift, other, json=move)).status == 404
+    assert (await api.call("POST", f"{shift}/accept", host)).status == 409  # nothing asked yet
+    asked = await api.call("POST", shift, guest, json=move)
+    assert asked.status == 200 and asked.body["shift"] == {**move, "status": "requested"}
+    assert asked.body["check_in"] == future(30)  # unchanged until the host accepts
+    assert (await api.call("POST", f"{shift}/accept", guest)).status == 403
+    moved = await api.call("POST", f"{shift}/accept", host)
+    assert moved.status == 200, moved.body
+    assert (moved.body["check_in"], moved.body["check_out"], moved.body["shift"]) == (future(37), future(65), None)
+    quote = await api.call(
+        "GET", f"/listings/{listing['id']}/quote", params={"check_in": future(37), "check_out": future(65)}
+    )
+    assert moved.body["total"] == quote.body["total"]
+
+    # Onto the other guest's dates: the host cannot accept it.
+    onto = {"check_in": future(75), "check_out": future(95)}
+    assert (await api.call("POST", shift, guest, json=onto)).status == 200
+    clash = await api.call("POST", f"{shift}/accept", host)
+    assert clash.status == 409 and "already booked" in clash.body["error"]["message"]
+    declined = await api.call("POST", f"{shift}/decline", host)
+    assert declined.status == 200 and declined.body["shift"]["status"] == "declined"
+    assert declined.body["check_in"] == future(37)  # the stay stays where it was
+    cancelled = await api.call("POST", f"/bookings/{stay['id']}/cancel", guest)
+    assert cancelled.body["status"] == "cancelled" and cancelled.body["end_reason"] == "shift_declined"
+
+    # Bad dates are 400s; a cancelled stay cannot move.
+    bad = await api.call("POST", shift, guest, json={"check_in": future(50), "check_out": future(40)})
+    assert bad.status == 400
+    assert (await api.call("POST", shift, guest, json=move)).status == 409

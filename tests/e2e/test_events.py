@@ -248,6 +248,24 @@ async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api)
     refused = await api.call("POST", f"/bookings/{second.body['id']}/accept", host)
     assert refused.status == 409
 
+    # A stay moved: the request names the new dates (the snapshot still has the old);
+    # once accepted, the snapshot has them, with the new total.
+    third = (await request_stay(api, guest, lid, start=120)).body
+    assert (await api.call("POST", f"/bookings/{third['id']}/accept", host)).status == 200
+    new_dates = {"check_in": future(125), "check_out": future(153)}
+    _, events = await rec.call("POST", f"/bookings/{third['id']}/shift", guest, json=new_dates)
+    assert events == [
+        ("events.listings.booking.shift-requested", {"booking": booking_data(third, 3, "accepted"), **new_dates})
+    ]
+    moved, events = await rec.call("POST", f"/bookings/{third['id']}/shift/accept", host)
+    assert events == [("events.listings.booking.shifted", {"booking": booking_data(moved.body, 4, "accepted")})]
+    _, events = await rec.call(
+        "POST", f"/bookings/{third['id']}/shift", guest, json=new_dates | {"check_in": future(126)}
+    )
+    _, events = await rec.call("POST", f"/bookings/{third['id']}/shift/decline", host)
+    declined = {"booking": booking_data(moved.body, 6, "accepted"), "check_in": future(126), "check_out": future(153)}
+    assert events == [("events.listings.booking.shift-declined", declined)]
+
 
 async def test_events_reach_matching_projections(api: Api, outbox: asyncpg.Connection) -> None:
     """Through the outbox, JetStream and matching's consumers, the projection converges on

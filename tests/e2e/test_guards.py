@@ -92,6 +92,13 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("POST", "/bookings/{booking}/accept"): [{"reason": 5}],
     ("POST", "/bookings/{booking}/decline"): [{"reason": ["x"]}],
     ("POST", "/bookings/{booking}/cancel"): [{"reason": {"a": 1}}],
+    ("POST", "/bookings/{booking}/shift"): [
+        {"check_in": future(50), "check_out": future(40)},
+        {"check_in": future(40)},
+        {"check_in": "soon", "check_out": future(40)},
+    ],
+    ("POST", "/bookings/{booking}/shift/accept"): [{"reason": 5}],
+    ("POST", "/bookings/{booking}/shift/decline"): [{"reason": ["x"]}],
     ("POST", "/bookings/{booking}/reviews"): [{"rating": 6, "text": "great"}, {"rating": 3, "text": ""}],
     ("POST", "/admin/verifications/{user}"): [],
     ("POST", "/auth/logout"): [],

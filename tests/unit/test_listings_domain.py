@@ -184,3 +184,40 @@ def test_chord_and_surface_distance_convert_both_ways() -> None:
     xyz = [(math.cos(a) * math.cos(b), math.cos(a) * math.sin(b), math.sin(a)) for a, b in ((lat1, lon1), (lat2, lon2))]
     chord = geo.EARTH_RADIUS_M * math.dist(*xyz)
     assert geo.great_circle_m(chord) == pytest.approx(577_000, rel=0.01)
+
+
+def test_only_the_guest_asks_to_move_an_accepted_stay_that_is_not_over() -> None:
+    today = NOW.date()
+    later = (date(2026, 12, 8), date(2027, 1, 5))
+    domain.check_shift_request(booking("accepted"), actor(GUEST), *later, today)
+    for view, who, code in (
+        (booking("accepted"), HOST, "forbidden"),
+        (booking("accepted"), OTHER, "not_found"),
+        (booking("requested"), GUEST, "conflict"),
+        (booking("accepted", check_in=date(2026, 10, 1), check_out=date(2026, 10, 20)), GUEST, "conflict"),
+    ):
+        with pytest.raises(AppError) as err:
+            domain.check_shift_request(view, actor(who), *later, today)
+        assert err.value.code == code
+    with pytest.raises(AppError) as err:
+        domain.check_shift_request(booking("accepted"), actor(GUEST), date(2026, 11, 1), date(2026, 11, 30), today)
+    assert err.value.code == "validation"  # in the past
+
+
+def test_the_host_answers_a_shift_and_a_declined_one_frees_the_guest() -> None:
+    asked = domain.ShiftView(date(2026, 12, 8), date(2027, 1, 5), "requested")
+    none = domain.ShiftView(None, None, None)
+    assert domain.decide_shift(booking("accepted"), asked, actor(HOST), "accept", False) == "accepted"
+    assert domain.decide_shift(booking("accepted"), asked, actor(HOST), "decline", False) == "declined"
+    for shift, who, taken, code in (
+        (asked, GUEST, False, "forbidden"),
+        (none, HOST, False, "conflict"),
+        (asked, HOST, True, "conflict"),
+    ):
+        with pytest.raises(AppError) as err:
+            domain.decide_shift(booking("accepted"), shift, actor(who), "accept", taken)
+        assert err.value.code == code
+    declined = domain.ShiftView(date(2026, 12, 8), date(2027, 1, 5), "declined")
+    assert domain.end_reason(booking("accepted"), declined, actor(GUEST), "cancelled") == "shift_declined"
+    assert domain.end_reason(booking("accepted"), declined, actor(HOST), "cancelled") is None
+    assert domain.end_reason(booking("accepted"), asked, actor(GUEST), "cancelled") is None

@@ -17,10 +17,22 @@ from services.listings.views import (
     LISTING_NOT_FOUND,
     booking_data,
     booking_view,
+    shift_view,
     to_booking,
 )
 from shared import hospitals, pricing, subjects
-from shared.contracts.listings import Booking, BookingAction, BookingPage, BookingRequest, BookingRequested, MyBookings
+from shared.contracts.listings import (
+    Booking,
+    BookingAction,
+    BookingPage,
+    BookingRequest,
+    BookingRequested,
+    BookingShiftDeclined,
+    BookingShifted,
+    BookingShiftRequested,
+    MyBookings,
+    ShiftRequest,
+)
 from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add, stop_if_cancelled
@@ -74,36 +86,109 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
     return to_booking(created, actor.user_id)
 
 
-async def _apply(conn: Connection, row: asyncpg.Record, transition: domain.Transition) -> asyncpg.Record:
+async def _apply(
+    conn: Connection, row: asyncpg.Record, transition: domain.Transition, end_reason: str | None = None
+) -> asyncpg.Record:
     """Store a transition decided by the domain and add the event it causes."""
-    await store.set_booking_status(conn, row["id"], transition.status)
+    await store.set_booking_status(conn, row["id"], transition.status, end_reason)
     updated = await store.booking(conn, row["id"])
     assert updated is not None
     await add(conn, transition.event(booking_data(updated)))
     return updated
 
 
+async def _locked_booking(conn: Connection, booking_id: uuid.UUID) -> asyncpg.Record:
+    """The booking, locked after its listing.
+
+    Every change of a listing's bookings first locks the listing: concurrent accepts of
+    overlapping stays then queue here, one after the other, and the exclusion constraint
+    stays a safety net. Without it each accept's constraint check could wait on the
+    other's uncommitted row, and Postgres broke the cycle by aborting one with a deadlock
+    after deadlock_timeout (measured: 234 deadlocks in 40 rounds of 50 racing accepts;
+    none with the lock).
+    """
+    found = await store.booking(conn, booking_id)
+    if found is None:
+        raise BOOKING_NOT_FOUND
+    await store.lock_listing(conn, found["listing_id"])
+    row = await store.booking(conn, booking_id, for_update=True)
+    assert row is not None
+    return row
+
+
 async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booking:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        found = await store.booking(conn, booking_id)
-        if found is None:
-            raise BOOKING_NOT_FOUND
-        # Every change of a listing's bookings first locks the listing: concurrent accepts
-        # of overlapping stays then queue here, one after the other, and the exclusion
-        # constraint stays a safety net. Without it each accept's constraint check could
-        # wait on the other's uncommitted row, and Postgres broke the cycle by aborting
-        # one with a deadlock after deadlock_timeout (measured: 234 deadlocks in 40 rounds
-        # of 50 racing accepts; none with the lock).
-        await store.lock_listing(conn, found["listing_id"])
-        row = await store.booking(conn, booking_id, for_update=True)
-        assert row is not None
+        row = await _locked_booking(conn, booking_id)
         # Under the listing's lock no other accept can slip in between this check and the
         # update; the exclusion constraint still refuses an overlap if one ever did.
         taken = action == "accept" and await store.is_booked(conn, row["listing_id"], row["check_in"], row["check_out"])
         transition = domain.decide(booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken)
-        updated = await _apply(conn, row, transition)
+        reason = domain.end_reason(booking_view(row), shift_view(row), actor, transition.status)
+        updated = await _apply(conn, row, transition, reason)
     return to_booking(updated, actor.user_id)
+
+
+@app.endpoint(subjects.SHIFT_BOOKING, ShiftRequest)
+async def shift_booking(ctx: Context, req: ShiftRequest) -> Booking:
+    """The guest asks to move an accepted stay (their rotation moved); the host answers."""
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await _locked_booking(conn, req.booking_id)
+        domain.check_shift_request(booking_view(row), actor, req.check_in, req.check_out, datetime.now(UTC).date())
+        listing = await store.listing(conn, row["listing_id"])
+        assert listing is not None
+        reason = domain.unavailable_reason(
+            listing["available_from"], listing["available_to"], listing["min_stay_nights"], req.check_in, req.check_out
+        )
+        if reason:
+            raise AppError(
+                "validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}]
+            )
+        await store.request_shift(conn, row["id"], req.check_in, req.check_out)
+        updated = await store.booking(conn, row["id"])
+        assert updated is not None
+        event = BookingShiftRequested(booking=booking_data(updated), check_in=req.check_in, check_out=req.check_out)
+        await add(conn, event)
+    return to_booking(updated, actor.user_id)
+
+
+async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Booking:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await _locked_booking(conn, booking_id)
+        shift = shift_view(row)
+        taken = (
+            action == "accept"
+            and shift.check_in is not None
+            and shift.check_out is not None
+            and await store.is_booked(conn, row["listing_id"], shift.check_in, shift.check_out, besides=row["id"])
+        )
+        outcome = domain.decide_shift(booking_view(row), shift, actor, action, taken)
+        total = None
+        if outcome == "accepted" and shift.check_in and shift.check_out:
+            listing = await store.listing(conn, row["listing_id"])
+            assert listing is not None
+            total = pricing.stay_total_cents(listing["monthly_rent"], (shift.check_out - shift.check_in).days)
+        await store.answer_shift(conn, row["id"], outcome == "accepted", total)
+        updated = await store.booking(conn, row["id"])
+        assert updated is not None and shift.check_in and shift.check_out
+        data = booking_data(updated)
+        if outcome == "accepted":
+            await add(conn, BookingShifted(booking=data))
+        else:
+            await add(conn, BookingShiftDeclined(booking=data, check_in=shift.check_in, check_out=shift.check_out))
+    return to_booking(updated, actor.user_id)
+
+
+@app.endpoint(subjects.ACCEPT_SHIFT, BookingAction)
+async def accept_shift(ctx: Context, req: BookingAction) -> Booking:
+    return await _answer_shift(ctx, req.booking_id, "accept")
+
+
+@app.endpoint(subjects.DECLINE_SHIFT, BookingAction)
+async def decline_shift(ctx: Context, req: BookingAction) -> Booking:
+    return await _answer_shift(ctx, req.booking_id, "decline")
 
 
 @app.endpoint(subjects.ACCEPT_BOOKING, BookingAction)
