@@ -91,6 +91,10 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
     names = await store.display_names(conn, [booking.host_id, booking.guest_id])
     # Events name the room themselves; the projection serves events from before they did.
     title = booking.listing_title or await store.listing_title(conn, booking.listing_id)
+    if booking.listing_title:
+        # The conversation shows the room's title from the projection, which the listing's
+        # own events may not have reached yet (another consumer): hold this one meanwhile.
+        await store.project_listing(conn, booking.listing_id, booking.listing_title, 0)
     update = domain.booking_update(event, names, title)
     conversation = await store.conversation(conn, conversation_id, booking.host_id)
     assert conversation is not None
