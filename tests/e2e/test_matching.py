@@ -163,7 +163,17 @@ async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
     mine = await rotation(api, first)
 
     async def suggestions() -> Response:
-        return await api.call("GET", f"/rotations/{mine['id']}/mentor-matches", first, params={"limit": "100"})
+        """Every page of the mentor matches: "no longer suggested" must mean on no page."""
+        path, items, cursor = f"/rotations/{mine['id']}/mentor-matches", [], None
+        while True:
+            params = {"limit": "100", **({"cursor": cursor} if cursor else {})}
+            page = await api.call("GET", path, first, params=params)
+            if page.status != 200:
+                return page
+            items += page.body["items"]
+            cursor = page.body["next_cursor"]
+            if not cursor:
+                return Response(200, {"items": items, "next_cursor": None}, page.headers)
 
     body = await until(
         suggestions, lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"])
