@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from services.listings import store
 from services.listings.app import app
-from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
+from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.db import Connection
 
 
-@app.consumer("hosts", UserRegistered.subject, ProfileUpdated.subject, UserVerified.subject)
+@app.consumer("hosts", *(e.subject for e in USER_EVENTS))
 async def project_hosts(conn: Connection, event: Event) -> None:
     """Every user event carries the whole user snapshot; an older one changes nothing."""
-    assert isinstance(event, UserRegistered | ProfileUpdated | UserVerified)
+    assert isinstance(event, USER_EVENTS)
     user = event.user
     await store.project_host(conn, user.user_id, user.display_name, user.verified, user.version)

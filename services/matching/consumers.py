@@ -10,38 +10,10 @@ from __future__ import annotations
 
 from services.matching import store, suggestions
 from services.matching.app import app
-from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
+from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
-from shared.contracts.listings import (
-    BookingAccepted,
-    BookingCancelled,
-    BookingCompleted,
-    BookingDeclined,
-    BookingExpired,
-    BookingRequested,
-    BookingShiftDeclined,
-    BookingShifted,
-    BookingShiftRequested,
-    ListingArchived,
-    ListingPublished,
-    ListingUpdated,
-    ReviewPosted,
-)
+from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
 from shared.db import Connection
-
-LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPosted)
-BOOKING_EVENTS = (
-    BookingRequested,
-    BookingAccepted,
-    BookingDeclined,
-    BookingCancelled,
-    BookingExpired,
-    BookingCompleted,
-    BookingShiftRequested,
-    BookingShifted,
-    BookingShiftDeclined,
-)
-USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)
 
 
 @app.consumer("listings", *(e.subject for e in LISTING_EVENTS))

@@ -21,9 +21,10 @@ from tqdm import tqdm
 
 from services.matching import store
 from services.matching.app import app
-from services.matching.consumers import BOOKING_EVENTS, LISTING_EVENTS, USER_EVENTS
 from shared.bus import EVENTS_STREAM, connect
+from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
+from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS
 from shared.db import Connection, create_pool
 from shared.settings import Settings
 

@@ -84,22 +84,26 @@ async def for_listing(conn: Connection, listing: ListingData) -> int:
     row = await store.listing_row(conn, listing.listing_id)
     if row is None or row["status"] != "active":
         return 0
-    made = 0
-    host = await store.profile(conn, listing.host_id)
+    nearby = []
     for rotation in await store.upcoming_rotations(conn):
         hospital = hospitals.lookup(rotation["hospital_id"])
         km = geo.haversine_km(hospital.latitude, hospital.longitude, listing.latitude, listing.longitude)
-        if km > DEFAULT_ROOM_WEIGHTS.max_distance_km or rotation["student_id"] == listing.host_id:
-            continue
-        booked = [
-            (s["check_in"], s["check_out"])
-            for s in await store.booked_stays(conn, [listing.listing_id], rotation["start_date"], rotation["end_date"])
-        ]
-        match = room_score(
-            domain.rotation_input(rotation, hospital),
-            domain.profile_input(rotation["student_id"], await store.profile(conn, rotation["student_id"])),
-            domain.listing_input(row, host, booked),
-        )
+        if km <= DEFAULT_ROOM_WEIGHTS.max_distance_km and rotation["student_id"] != listing.host_id:
+            nearby.append((rotation, hospital))
+    if not nearby:
+        return 0
+    # One query each for the stays and the profiles, whatever the number of rotations:
+    # this runs in the consumer's transaction.
+    start = min(r["start_date"] for r, _ in nearby)
+    end = max(r["end_date"] for r, _ in nearby)
+    stays = await store.booked_stays(conn, [listing.listing_id], start, end)
+    booked = [(s["check_in"], s["check_out"]) for s in stays]
+    people = await store.profiles(conn, [listing.host_id, *(r["student_id"] for r, _ in nearby)])
+    offer = domain.listing_input(row, people.get(listing.host_id), booked)
+    made = 0
+    for rotation, hospital in nearby:
+        student = domain.profile_input(rotation["student_id"], people.get(rotation["student_id"]))
+        match = room_score(domain.rotation_input(rotation, hospital), student, offer)
         if match is not None and match.score >= ROOM_THRESHOLD:
             made += await _suggest(conn, rotation, "room", listing.listing_id, listing.title, match)
     return made
@@ -109,14 +113,16 @@ async def for_mentor(conn: Connection, user: UserData, mentees: int) -> int:
     """Suggest a professional who just opened to mentoring to the upcoming rotations."""
     data: dict[str, Any] = user.model_dump(mode="json")
     mentor = domain.profile_input(user.user_id, data)
+    affiliated = affiliated_hospitals([data])
+    rotations = await store.upcoming_rotations(conn)
+    students = await store.profiles(conn, [r["student_id"] for r in rotations])
     made = 0
-    for rotation in await store.upcoming_rotations(conn):
-        hospital = hospitals.lookup(rotation["hospital_id"])
+    for rotation in rotations:
         match = mentor_score(
-            domain.rotation_input(rotation, hospital),
-            domain.profile_input(rotation["student_id"], await store.profile(conn, rotation["student_id"])),
+            domain.rotation_input(rotation, hospitals.lookup(rotation["hospital_id"])),
+            domain.profile_input(rotation["student_id"], students.get(rotation["student_id"])),
             mentor,
-            hospitals=affiliated_hospitals([data]),
+            hospitals=affiliated,
             mentees=mentees,
         )
         if match is not None and match.score >= MENTOR_THRESHOLD:

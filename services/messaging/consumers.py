@@ -9,49 +9,40 @@ older than what its conversation holds (delayed by a retry) adds nothing.
 
 from __future__ import annotations
 
+import uuid
+
 from services.messaging import delivery, domain, store
 from services.messaging.app import app
-from shared.contracts.accounts import ProfileUpdated, UserRegistered, UserVerified
+from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
-from shared.contracts.listings import (
-    BookingAccepted,
-    BookingCancelled,
-    BookingCompleted,
-    BookingDeclined,
-    BookingExpired,
-    BookingRequested,
-    BookingShiftDeclined,
-    BookingShifted,
-    BookingShiftRequested,
-    ListingArchived,
-    ListingPublished,
-    ListingUpdated,
-    ReviewPosted,
-)
-from shared.contracts.matching import (
-    MatchSuggested,
-    MentorshipAccepted,
-    MentorshipDeclined,
-    MentorshipEnded,
-    MentorshipRequested,
-)
+from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
+from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested
 from shared.db import Connection
 from shared.events import AfterCommit
 
-USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)
-MENTORSHIP_EVENTS = (MentorshipRequested, MentorshipAccepted, MentorshipDeclined, MentorshipEnded)
-LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPosted)
-BOOKING_EVENTS = (
-    BookingRequested,
-    BookingAccepted,
-    BookingDeclined,
-    BookingCancelled,
-    BookingExpired,
-    BookingCompleted,
-    BookingShiftRequested,
-    BookingShifted,
-    BookingShiftDeclined,
-)
+
+async def _post_update(
+    conn: Connection,
+    conversation_id: uuid.UUID,
+    participant: uuid.UUID,
+    update: domain.ConversationUpdate,
+    event_id: uuid.UUID,
+) -> AfterCommit:
+    """Post an event's system message (and the requester's own words) in its conversation,
+    store its notifications and their pushes; the pushes go out after commit."""
+    conversation = await store.conversation(conn, conversation_id, participant)
+    assert conversation is not None
+    pushes = delivery.Pushes()
+    await delivery.post_message(conn, pushes, conversation, None, update.system_text, read_by=update.read_by)
+    if update.words:
+        # The requester's own words, as their message: the other side can answer them
+        # directly (and they get the scam check like any other message).
+        sender, text = update.words
+        await delivery.post_message(conn, pushes, conversation, sender, text)
+    for draft in update.notifications:
+        await delivery.notify(conn, pushes, draft, event_id, conversation_id)
+    await pushes.save(conn)
+    return pushes.send
 
 
 @app.consumer("users", *(e.subject for e in USER_EVENTS))
@@ -96,18 +87,7 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
         # own events may not have reached yet (another consumer): hold this one meanwhile.
         await store.project_listing(conn, booking.listing_id, booking.listing_title, 0)
     update = domain.booking_update(event, names, title)
-    conversation = await store.conversation(conn, conversation_id, booking.host_id)
-    assert conversation is not None
-    pushes = delivery.Pushes()
-    await delivery.post_message(conn, pushes, conversation, None, update.system_text, read_by=update.read_by)
-    if update.guest_message:
-        # The guest's own words, as their message: the host can answer it directly (and
-        # it gets the scam check like any other).
-        await delivery.post_message(conn, pushes, conversation, booking.guest_id, update.guest_message)
-    for draft in update.notifications:
-        await delivery.notify(conn, pushes, draft, event.event_id, conversation_id)
-    await pushes.save(conn)
-    return pushes.send
+    return await _post_update(conn, conversation_id, booking.host_id, update, event.event_id)
 
 
 @app.consumer("notifications", ReviewPosted.subject, UserVerified.subject)
@@ -138,16 +118,7 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
         return None  # the conversation already holds a newer state of this mentorship
     names = await store.display_names(conn, [m.student_id, m.mentor_id])
     update = domain.mentorship_update(event, names)
-    conversation = await store.conversation(conn, conversation_id, m.student_id)
-    assert conversation is not None
-    pushes = delivery.Pushes()
-    await delivery.post_message(conn, pushes, conversation, None, update.system_text, read_by=update.read_by)
-    if update.student_message:
-        await delivery.post_message(conn, pushes, conversation, m.student_id, update.student_message)
-    for draft in update.notifications:
-        await delivery.notify(conn, pushes, draft, event.event_id, conversation_id)
-    await pushes.save(conn)
-    return pushes.send
+    return await _post_update(conn, conversation_id, m.student_id, update, event.event_id)
 
 
 @app.consumer("suggestions", MatchSuggested.subject)

@@ -131,13 +131,13 @@ class NotificationDraft:
 
 
 @dataclass(frozen=True)
-class BookingUpdate:
-    """What one booking event does in messaging: a system message in the booking's
-    conversation (unread for all but ``read_by``), the guest's own words when it carries
-    them, and notifications."""
+class ConversationUpdate:
+    """What one booking or mentorship event does in messaging: a system message in its
+    conversation (unread for all but ``read_by``), the requester's own words when the
+    event carries them (sender, text), and notifications."""
 
     system_text: str
-    guest_message: str | None = None
+    words: tuple[uuid.UUID, str] | None = None
     read_by: frozenset[uuid.UUID] = frozenset()
     notifications: list[NotificationDraft] = field(default_factory=list)
 
@@ -169,7 +169,7 @@ BookingEvent = (
 )
 
 
-def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], title: str | None) -> BookingUpdate:
+def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], title: str | None) -> ConversationUpdate:
     """The system message and notifications of a booking event; ``names`` are the host's
     and guest's display names as messaging knows them (None: not yet)."""
     booking = event.booking
@@ -181,21 +181,21 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         return NotificationDraft(user, kind, text, booking_id=booking.booking_id, listing_id=booking.listing_id)
 
     if isinstance(event, BookingRequested):
-        return BookingUpdate(
+        return ConversationUpdate(
             f"{guest_name} requested {room} from {dates}, {money(booking.total_cents)} in total."
             " The host can accept or decline the request here.",
-            guest_message=event.message.strip() or None,
+            words=(guest, event.message.strip()) if event.message.strip() else None,
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_requested", f"{guest_name} requested {room} from {dates}")],
         )
     if isinstance(event, BookingAccepted):
-        return BookingUpdate(
+        return ConversationUpdate(
             f"{host_name} accepted the request. The exact address is now on the booking.",
             read_by=frozenset({host}),
             notifications=[note(guest, "booking_accepted", f"{host_name} accepted your request for {room}, {dates}")],
         )
     if isinstance(event, BookingDeclined):
-        return BookingUpdate(
+        return ConversationUpdate(
             f"{host_name} declined the request.",
             read_by=frozenset({host}),
             notifications=[note(guest, "booking_declined", f"{host_name} declined your request for {room}, {dates}")],
@@ -203,28 +203,28 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
     if isinstance(event, BookingCancelled):
         by_host = event.cancelled_by == host
         actor, other = (host_name, guest) if by_host else (guest_name, host)
-        return BookingUpdate(
+        return ConversationUpdate(
             f"{actor} cancelled the booking.",
             read_by=frozenset({event.cancelled_by}),
             notifications=[note(other, "booking_cancelled", f"{actor} cancelled the booking of {room}, {dates}")],
         )
     if isinstance(event, BookingShiftRequested):
         moved = stay(event.check_in, event.check_out)
-        return BookingUpdate(
+        return ConversationUpdate(
             f"{guest_name}'s rotation moved: they ask to move the stay to {moved}."
             " The host can accept or decline here.",
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_shift_requested", f"{guest_name} asks to move {room} to {moved}")],
         )
     if isinstance(event, BookingShifted):
-        return BookingUpdate(
+        return ConversationUpdate(
             f"{host_name} accepted the new dates: {dates}, {money(booking.total_cents)} in total.",
             read_by=frozenset({host}),
             notifications=[note(guest, "booking_shifted", f"{host_name} moved your stay at {room} to {dates}")],
         )
     if isinstance(event, BookingShiftDeclined):
         asked = stay(event.check_in, event.check_out)
-        return BookingUpdate(
+        return ConversationUpdate(
             f"{host_name} cannot move the stay to {asked}. The guest may cancel without fault.",
             read_by=frozenset({host}),
             notifications=[
@@ -232,12 +232,12 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             ],
         )
     if isinstance(event, BookingExpired):
-        return BookingUpdate(
+        return ConversationUpdate(
             "The request expired without an answer; the dates are free again.",
             notifications=[note(guest, "booking_expired", f"Your request for {room}, {dates}, expired unanswered")],
         )
     if isinstance(event, BookingCompleted):
-        return BookingUpdate(
+        return ConversationUpdate(
             "The stay is over. Each of you can now review the other once.",
             notifications=[
                 note(host, "review_invitation", f"{guest_name}'s stay at {room} is over: review your guest"),
@@ -271,33 +271,22 @@ def verified_notification(user: UserData) -> NotificationDraft:
 MentorshipEvent = MentorshipRequested | MentorshipAccepted | MentorshipDeclined | MentorshipEnded
 
 
-@dataclass(frozen=True)
-class MentorshipUpdate:
-    """What one mentorship event does in messaging: a system message in the pair's
-    mentorship conversation, the student's own words when it carries them, notifications."""
-
-    system_text: str
-    student_message: str | None = None
-    read_by: frozenset[uuid.UUID] = frozenset()
-    notifications: list[NotificationDraft] = field(default_factory=list)
-
-
-def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]) -> MentorshipUpdate:
+def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]) -> ConversationUpdate:
     """The system message and notifications of a mentorship event (matching's)."""
     m = event.mentorship
     student, mentor = m.student_id, m.mentor_id
     student_name, mentor_name = names.get(student) or "A student", names.get(mentor) or "The mentor"
     if isinstance(event, MentorshipRequested):
-        return MentorshipUpdate(
+        return ConversationUpdate(
             f"{student_name} asked {mentor_name} to be their mentor. The mentor can accept or decline here.",
-            student_message=m.message.strip() or None,
+            words=(student, m.message.strip()) if m.message.strip() else None,
             read_by=frozenset({student}),
             notifications=[
                 NotificationDraft(mentor, "mentorship_requested", f"{student_name} asked you to be their mentor")
             ],
         )
     if isinstance(event, MentorshipAccepted):
-        return MentorshipUpdate(
+        return ConversationUpdate(
             f"{mentor_name} accepted: you are now mentor and mentee.",
             read_by=frozenset({mentor}),
             notifications=[
@@ -305,7 +294,7 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
             ],
         )
     if isinstance(event, MentorshipDeclined):
-        return MentorshipUpdate(
+        return ConversationUpdate(
             f"{mentor_name} declined the request.",
             read_by=frozenset({mentor}),
             notifications=[
@@ -315,7 +304,7 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
     if isinstance(event, MentorshipEnded):
         by_mentor = event.ended_by == mentor
         actor, other = (mentor_name, student) if by_mentor else (student_name, mentor)
-        return MentorshipUpdate(
+        return ConversationUpdate(
             f"{actor} ended the mentorship.",
             read_by=frozenset({event.ended_by}),
             notifications=[NotificationDraft(other, "mentorship_ended", f"{actor} ended your mentorship")],

@@ -290,3 +290,7 @@ class ProfileUpdated(Event):
 class UserVerified(Event):
     subject: ClassVar[str] = "events.accounts.user.verified"
     user: UserData
+
+
+# Every event that carries a user's snapshot.
+USER_EVENTS = (UserRegistered, ProfileUpdated, UserVerified)

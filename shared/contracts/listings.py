@@ -499,3 +499,19 @@ class ReviewPosted(Event):
     subject: ClassVar[str] = "events.listings.review.posted"
     review: ReviewData
     listing: ListingData
+
+
+# Every event that carries a listing's snapshot, and every one that carries a booking's:
+# what a projection of either consumes (a new event kind is added here, once).
+LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPosted)
+BOOKING_EVENTS = (
+    BookingRequested,
+    BookingAccepted,
+    BookingDeclined,
+    BookingCancelled,
+    BookingExpired,
+    BookingCompleted,
+    BookingShiftRequested,
+    BookingShifted,
+    BookingShiftDeclined,
+)

@@ -265,3 +265,7 @@ class MatchSuggested(Event):
     headline: str = Field(description="the listing's title, or the mentor's name")
     score: float
     reasons: list[str]
+
+
+# Every event that carries a mentorship's snapshot.
+MENTORSHIP_EVENTS = (MentorshipRequested, MentorshipAccepted, MentorshipDeclined, MentorshipEnded)

@@ -100,7 +100,7 @@ def test_a_request_tells_the_host_and_carries_the_guests_words() -> None:
     update = domain.booking_update(BookingRequested(booking=booking(), message=" Hi! "), NAMES, "Quiet room")
     assert "Chidi requested “Quiet room” from 1 Mar 2027 to 29 Mar 2027 (28 nights)" in update.system_text
     assert "$1,008.00" in update.system_text
-    assert update.guest_message == "Hi!" and update.read_by == {GUEST}
+    assert update.words == (GUEST, "Hi!") and update.read_by == {GUEST}
     [note] = update.notifications
     assert note.user_id == HOST and note.kind == "booking_requested"
 
@@ -158,7 +158,7 @@ def test_each_mentorship_event_tells_the_other_side() -> None:
         )
 
     asked = domain.mentorship_update(MentorshipRequested(mentorship=data("requested")), names)
-    assert asked.student_message == "Hi" and asked.read_by == {student}
+    assert asked.words == (student, "Hi") and asked.read_by == {student}
     assert [(n.user_id, n.kind, n.text) for n in asked.notifications] == [
         (mentor, "mentorship_requested", "Ada asked you to be their mentor")
     ]
