@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from services.runner import Stack  # noqa: E402
 from shared.embedded import free_port  # noqa: E402
@@ -228,8 +229,10 @@ async def measure_system(base: str, args: argparse.Namespace) -> tuple[Run, dict
         run.seconds = time.perf_counter() - started - args.warmup
         async with http.get(f"{base}/api/v1/metrics") as r:
             metrics = {
-                name: float(value)
-                for name, value in (line.split() for line in (await r.text()).splitlines() if "_ws_" in line)
+                sample.name: sample.value
+                for family in text_string_to_metric_families(await r.text())
+                for sample in family.samples
+                if "_ws_" in sample.name and not sample.name.endswith("_created")
             }
         for ws in sockets:
             await ws.close()

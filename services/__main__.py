@@ -63,6 +63,11 @@ def main() -> None:
         for line in marker.read_text().splitlines():
             print(f"    {line}")
         print(f"  operator:  {ADMIN[0]} / {ADMIN[1]}")
+        print("  Prometheus metrics (/metrics on each process's port):")
+        for job, targets in stack.metrics_targets().items():
+            print(f"    {job:<10} " + "  ".join(f"{key} {target}" for key, target in targets.items()))
+        config = stack.write_prometheus_config(data_dir / "prometheus.yml")
+        print(f"  scrape them all: prometheus --config.file={config}")
         print(f"  logs in {data_dir / 'logs'}; press Ctrl-C to stop.", flush=True)
         parent = os.getppid()
         while True:

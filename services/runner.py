@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -86,6 +87,9 @@ class Stack:
     # Gateway replicas beyond the first each listen on a port of their own, kept across
     # restarts: index -> port.
     gateway_ports: dict[int, int] = field(default_factory=dict)
+    # Each process serves Prometheus metrics on a port of its own, kept across restarts
+    # (Prometheus keeps scraping the same target): process key -> port.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
 
     def start_infra(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -153,6 +157,7 @@ class Stack:
         env = self.env(name)
         if name == "gateway" and index:
             env["WARDMATE_HTTP_PORT"] = self.gateway_url(index).rsplit(":", 1)[1]
+        env["WARDMATE_METRICS_PORT"] = str(self.metrics_ports.setdefault(key, free_port()))
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
             env=env,
@@ -162,6 +167,36 @@ class Stack:
         )
         self.procs[key] = proc
         return proc
+
+    def metrics_targets(self) -> dict[str, dict[str, str]]:
+        """Prometheus targets of the running processes by job (the process name):
+        ``{instance key: host:port}``."""
+        jobs: dict[str, dict[str, str]] = {}
+        for key, port in sorted(self.metrics_ports.items()):
+            if key in self.procs:
+                jobs.setdefault(key.split("-")[0], {})[key] = f"127.0.0.1:{port}"
+        return jobs
+
+    def write_prometheus_config(self, path: Path, scrape_interval: str = "5s") -> Path:
+        """A Prometheus configuration scraping every process of this stack; returns ``path``.
+
+        Written as JSON, which is YAML too (Prometheus reads it), so no YAML writer is needed.
+        """
+        config = {
+            "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
+            "scrape_configs": [
+                {
+                    "job_name": job,
+                    "static_configs": [
+                        {"targets": [target], "labels": {"instance": key}} for key, target in targets.items()
+                    ],
+                }
+                for job, targets in self.metrics_targets().items()
+            ],
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(config, indent=2) + "\n")
+        return path
 
     def start_all(self) -> None:
         for name in PROCESSES:

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -29,6 +29,9 @@ from shared.bus import DEAD_LETTERS_PREFIX, DEAD_LETTERS_STREAM, EVENTS_STREAM
 from shared.contracts.base import Event
 from shared.db import Connection
 from shared.logs import REQUEST_ID_HEADER, request_id_var
+
+if TYPE_CHECKING:
+    from shared.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +182,10 @@ class Consumer:
         batch: int = 50,
         max_deliver: int = DEFAULT_MAX_DELIVER,
         backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.pool = pool
+        self.metrics = metrics
         self.nc = nc
         self.js = nc.jetstream()
         self.name = name
@@ -298,9 +303,11 @@ class Consumer:
                 exc_info=True,
                 extra={"fields": self._fields(msg, str(event.event_id), exc) | {"retry_in_s": delay}},
             )
+            self._count("retried")
             with contextlib.suppress(Exception):
                 await msg.nak(delay=delay)
             return
+        self._count("applied" if applied else "duplicate")
         try:
             await msg.ack()
         except Exception as exc:
@@ -340,7 +347,12 @@ class Consumer:
             # If this is lost, the redelivery is moved again and deduplicated.
             await msg.term()
         self.dead_lettered += 1
+        self._count("dead_lettered")
         log.error("event moved to dead letters", extra={"fields": fields | {"dead_lettered": self.dead_lettered}})
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.consumer_events.labels(self.name, outcome).inc()
 
     def _fields(self, msg: Msg, event_id: str, error: Exception | None) -> dict[str, Any]:
         deliveries = msg.metadata.num_delivered

@@ -40,6 +40,7 @@ from shared.deadletters import run_cli
 from shared.errors import AppError, validation_details
 from shared.events import Apply, Consumer, OutboxRelay
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
+from shared.metrics import ServiceMetrics, serve_metrics
 from shared.micro_shim import add_reporting_service, drain_endpoints
 from shared.settings import Settings
 
@@ -161,7 +162,17 @@ class ServiceApp:
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
                 await hook(base)
-            server = _Server(self, base, settings.handler_concurrency)
+            metrics = ServiceMetrics()
+            consumer_names = [cname for cname, _, _ in self.consumers]
+            await stack.enter_async_context(
+                serve_metrics(
+                    metrics.registry,
+                    settings.metrics_host,
+                    settings.metrics_port,
+                    metrics.refresher(pool, nc, consumer_names),
+                )
+            )
+            server = _Server(self, base, settings.handler_concurrency, metrics)
             service = await add_reporting_service(
                 nc,
                 ServiceConfig(
@@ -190,6 +201,7 @@ class ServiceApp:
                         apply,
                         max_deliver=settings.event_max_deliver,
                         backoff_s=settings.event_retry_backoff_s,
+                        metrics=metrics,
                     ).run(),
                     name=cname,
                 )
@@ -213,17 +225,32 @@ class ServiceApp:
 
 @dataclass
 class _EndpointCounts:
-    """One endpoint's requests as the runner sees them: from receipt to reply."""
+    """One endpoint's requests as the runner sees them: from receipt to reply.
 
+    The one measuring point of an endpoint: ``$SRV.STATS`` reads the totals here, and the
+    same events feed the process's Prometheus metrics.
+    """
+
+    subject: str
+    metrics: ServiceMetrics
     requests: int = 0
     finished: int = 0
     errors: int = 0
     processing_ns: int = 0
     last_error: str | None = None
 
-    def finish(self, received_ns: int) -> None:
+    def receive(self) -> None:
+        self.requests += 1
+        self.metrics.in_flight.labels(self.subject).inc()
+
+    def finish(self, received_ns: int, code: str) -> None:
+        """The request is answered (``code``: ok or its error code) or abandoned."""
+        elapsed_ns = time.perf_counter_ns() - received_ns
         self.finished += 1
-        self.processing_ns += time.perf_counter_ns() - received_ns
+        self.processing_ns += elapsed_ns
+        self.metrics.in_flight.labels(self.subject).dec()
+        self.metrics.requests.labels(self.subject, code).inc()
+        self.metrics.latency.labels(self.subject).observe(elapsed_ns / 1e9)
 
     def fail(self, err: AppError) -> None:
         self.errors += 1
@@ -245,26 +272,27 @@ class _EndpointCounts:
 
 
 class _Server:
-    def __init__(self, app: ServiceApp, base: Context, concurrency: int) -> None:
+    def __init__(self, app: ServiceApp, base: Context, concurrency: int, metrics: ServiceMetrics) -> None:
         self.app = app
         self.base = base
+        self.metrics = metrics
         self.slots = asyncio.Semaphore(concurrency)
         self.inflight: set[asyncio.Task[None]] = set()
         self.counts: dict[str, _EndpointCounts] = {}
 
     def callback(self, ep: Endpoint) -> Callable[[Request], Awaitable[None]]:
-        counts = self.counts.setdefault(ep.subject, _EndpointCounts())
+        counts = self.counts.setdefault(ep.subject, _EndpointCounts(ep.subject, self.metrics))
 
         async def on_request(req: Request) -> None:
             # The clock starts before the wait for a slot: the caller waits for it too.
             received_ns = time.perf_counter_ns()
-            counts.requests += 1
+            counts.receive()
             try:
                 await self.slots.acquire()
             except BaseException:
                 # Cancelled with its subscription before a slot freed: never served, and
                 # it must not stay in flight forever.
-                counts.finish(received_ns)
+                counts.finish(received_ns, "cancelled")
                 raise
             task = asyncio.create_task(self.serve(ep, req, counts, received_ns))
             self.inflight.add(task)
@@ -325,7 +353,7 @@ class _Server:
             counts.fail(internal)
             await self._respond_error(req, internal)
         finally:
-            counts.finish(received_ns)
+            counts.finish(received_ns, outcome)
             log.info(
                 "request",
                 extra={

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=0, le=65535)
     data_dir: Path = Path(".wardmate")
     log_level: str = "INFO"
+    # Prometheus: this process serves /metrics on this port (none when unset; `make run`
+    # gives each process a free one and lists them). 0.0.0.0 in containers.
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
     # Keys the HMAC under which session tokens are stored (changing it ends all sessions).
     secret_key: str = PLACEHOLDER_SECRET
 

@@ -24,6 +24,7 @@ from nats.aio.client import Client as NATS
 from services.gateway import auth, ws
 from services.gateway.keys import HUB, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
 from services.gateway.live import Hub
+from services.gateway.metrics import UNMATCHED, GatewayMetrics
 from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
@@ -32,6 +33,7 @@ from shared.contracts.accounts import session_fingerprint
 from shared.contracts.base import Actor
 from shared.errors import AppError, ErrorCode
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
+from shared.metrics import metrics_handler, serve_metrics
 from shared.settings import Settings
 
 log = logging.getLogger("gateway")
@@ -74,6 +76,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     token = request_id_var.set(rid)
     started = time.perf_counter()
     status = 500
+    metrics = request.app[METRICS]
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else UNMATCHED
+    in_flight = metrics.in_flight.labels(route)
+    in_flight.inc()
     try:
         try:
             response = await handler(request)
@@ -98,9 +105,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             response.headers.setdefault(k, v)
         return response
     finally:
-        metrics = request.app[METRICS]
-        metrics["requests"] = metrics.get("requests", 0) + 1
-        metrics[f"status_{status // 100}xx"] = metrics.get(f"status_{status // 100}xx", 0) + 1
+        elapsed = time.perf_counter() - started
+        in_flight.dec()
+        metrics.requests.labels(route, request.method, str(status)).inc()
+        metrics.latency.labels(route, request.method).observe(elapsed)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "http",
@@ -109,7 +117,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
                         "method": request.method,
                         "path": request.path,
                         "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "ms": round(elapsed * 1000, 2),
                     }
                 },
             )
@@ -287,20 +295,6 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(report, status=200 if healthy else 503)
 
 
-async def metrics(request: web.Request) -> web.Response:
-    lines = [f"wardmate_gateway_{k}_total {v}" for k, v in sorted(request.app[METRICS].items())]
-    hub = request.app.get(HUB)
-    if hub is not None:
-        # Gauges of this replica's live delivery: one subscription per connected user,
-        # however many sockets that user has open.
-        lines += [
-            f"wardmate_gateway_ws_sockets {hub.socket_count}",
-            f"wardmate_gateway_ws_user_subscriptions {hub.subscription_count}",
-            f"wardmate_gateway_ws_queued_frames {hub.queued_frames}",
-        ]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
-
-
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
@@ -354,20 +348,29 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
     return ctx
 
 
+async def metrics_port_context(app: web.Application) -> AsyncIterator[None]:
+    """Serve this replica's metrics on ``WARDMATE_METRICS_PORT`` too, as every process does."""
+    settings = app[SETTINGS]
+    async with serve_metrics(app[METRICS].registry, settings.metrics_host, settings.metrics_port):
+        yield
+
+
 def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[METRICS] = {}
+    app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.cleanup_ctx.append(nats_context(settings, nc))
+    app.cleanup_ctx.append(metrics_port_context)
     # Open sockets would hold the shutdown up to its timeout: close them first (1001).
     app.on_shutdown.append(ws.close_sockets)
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))
     app.router.add_get(API + "/ws", ws.websocket)
     app.router.add_get(API + "/health", health)
-    app.router.add_get(API + "/metrics", metrics)
+    # The same registry as the metrics port: one Prometheus endpoint, two addresses.
+    app.router.add_get(API + "/metrics", metrics_handler(app[METRICS].registry))
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/docs", docs)
     app.router.add_get("/", index)

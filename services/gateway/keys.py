@@ -7,13 +7,15 @@ from nats.aio.client import Client as NATS
 
 from services.gateway import auth
 from services.gateway.live import Hub
+from services.gateway.metrics import GatewayMetrics
 from services.gateway.ratelimit import RateLimiter
 from shared.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 NC = web.AppKey("nc", NATS)
 SESSIONS = web.AppKey("sessions", auth.SessionCache)
-METRICS = web.AppKey("metrics", dict)
+# This replica's Prometheus registry and the metrics in it.
+METRICS = web.AppKey("metrics", GatewayMetrics)
 OPENAPI = web.AppKey("openapi", dict)
 LIMITER = web.AppKey("limiter", RateLimiter)
 # This replica's live sockets and its per-user subscriptions (set up with the NATS connection).

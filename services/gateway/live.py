@@ -21,6 +21,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.errors import SlowConsumerError
 
+from services.gateway.metrics import GatewayMetrics
 from shared.push import USER_SUBJECT_PREFIX, user_subject
 
 log = logging.getLogger("gateway.ws")
@@ -78,7 +79,7 @@ class LiveSocket:
         fingerprint: str,
         queue_frames: int,
         close_timeout: float,
-        metrics: dict[str, int],
+        metrics: GatewayMetrics,
     ) -> None:
         self.ws = ws
         self.transport = transport
@@ -96,7 +97,7 @@ class LiveSocket:
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
-            self.metrics["ws_dropped_slow"] = self.metrics.get("ws_dropped_slow", 0) + 1
+            self.metrics.ws_dropped_slow.inc()
             self.close_soon(CLOSE_TRY_AGAIN, "too slow to keep up: reconnect with since")
 
     def close_soon(self, code: int, reason: str) -> asyncio.Task[None]:
@@ -140,9 +141,10 @@ class _UserFeed:
 class Hub:
     """Every live socket on this replica, by user and by session."""
 
-    def __init__(self, nc: NATS, metrics: dict[str, int]) -> None:
+    def __init__(self, nc: NATS, metrics: GatewayMetrics) -> None:
         self.nc = nc
         self.metrics = metrics
+        metrics.watch_hub(lambda: self.socket_count, lambda: self.subscription_count, lambda: self.queued_frames)
         self._users: dict[str, _UserFeed] = {}
         self._sessions: dict[str, set[LiveSocket]] = {}
         # Upgraded sockets still waiting for their auth frame: shutdown closes them too.

@@ -130,7 +130,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws.headers[REQUEST_ID_HEADER] = request_id_var.get() or ""
     await ws.prepare(request)
     metrics = app[METRICS]
-    metrics["ws_connections"] = metrics.get("ws_connections", 0) + 1
+    metrics.ws_connections.inc()
 
     if actor is None or token is None:
         hub.unauthenticated.add(ws)
@@ -141,7 +141,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         if ws.closed:  # shutdown closed it meanwhile
             return ws
         if refusal is not None:
-            metrics["ws_refused"] = metrics.get("ws_refused", 0) + 1
+            metrics.ws_refused.inc()
             await ws.close(code=refusal[0], message=refusal[1].encode())
             return ws
         assert actor is not None and token is not None
@@ -259,9 +259,9 @@ async def write_frames(app: web.Application, sock: LiveSocket, actor: Actor, sin
             if frame is not None:
                 for out in sequencer.accept(frame, loop.time()):
                     await ws.send_str(out.text)
-                    metrics["ws_frames_sent"] = metrics.get("ws_frames_sent", 0) + 1
+                    metrics.ws_frames_sent.inc()
             if sequencer.needs_catchup(loop.time()):
-                metrics["ws_gap_catchups"] = metrics.get("ws_gap_catchups", 0) + 1
+                metrics.ws_gap_catchups.inc()
                 if await catch_up() is None:
                     return
     except ConnectionError:

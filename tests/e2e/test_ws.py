@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from nats.aio.client import Client as NATS
+from prometheus_client.parser import text_string_to_metric_families
 from yarl import URL
 
 from services.runner import Stack
@@ -52,7 +53,7 @@ async def connect(
 
 async def gauges(api: Api, base: str | None = None) -> dict[str, float]:
     r = await api.call("GET", (base or api.base) + "/api/v1/metrics")
-    return {name: float(value) for name, value in (line.split() for line in r.body.splitlines() if line)}
+    return {sample.name: sample.value for family in text_string_to_metric_families(r.body) for sample in family.samples}
 
 
 async def test_every_socket_of_a_user_gets_its_pushes_and_no_one_elses(

@@ -29,6 +29,7 @@ from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER
 
 from services.gateway.app import create_app
 from services.gateway.keys import HUB, METRICS
+from services.gateway.metrics import GatewayMetrics
 from shared import bus, subjects
 from shared.contracts.messaging import PushesSince, PushReplay
 from shared.embedded import start_nats
@@ -112,7 +113,7 @@ class Gateway:
         return self.client.app[HUB] if self.client.app else None
 
     @property
-    def metrics(self) -> dict[str, int]:
+    def metrics(self) -> GatewayMetrics:
         assert self.client.app is not None
         return self.client.app[METRICS]
 
@@ -182,7 +183,9 @@ async def test_live_frames_in_order_and_a_lost_push_fetched(make_gateway: MakeGa
     await push(gw.nc, user_id, stored[4])  # 4 never published (lost in flight)
     got = [await next_frame(ws) for _ in range(2)]
     assert [(f["seq"], f["data"]["n"]) for f in got] == [(4, 4), (5, 5)]
-    assert gw.metrics["ws_gap_catchups"] == 1 and [r.since for _, r in gw.fake.catchups] == [0, 3]
+    assert gw.metrics.value("wardmate_gateway_ws_gap_catchups_total") == 1 and [
+        r.since for _, r in gw.fake.catchups
+    ] == [0, 3]
     await nothing_more(ws)
 
 
@@ -302,9 +305,9 @@ async def test_a_client_that_stops_reading_is_dropped_with_1013(make_gateway: Ma
                         break
                     assert msg.type is aiohttp.WSMsgType.TEXT, (msg.type, msg.data, msg.extra)
                     received += 1
-            if gw.metrics.get("ws_dropped_slow"):
+            if gw.metrics.value("wardmate_gateway_ws_dropped_slow_total"):
                 break
-        assert gw.metrics.get("ws_dropped_slow") == 1, "the stalled client was never dropped"
+        assert gw.metrics.value("wardmate_gateway_ws_dropped_slow_total") == 1, "the stalled client was never dropped"
         assert peak <= 2 * 8  # two sockets, each bounded
         # The stalled client reads again: what was sent, then the close, 1013.
         code, reason = await closed_with(stalled, timeout=10)
