@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from services.accounts.admin import ensure_admin
 from services.demo import ADMIN, DEMO_STEPS, PASSWORD, load_demo
-from services.runner import PROCESSES, Stack
+from services.runner import PROCESSES, InfrastructureDiedError, Stack, Supervisor
 from shared.settings import Settings
 
 
@@ -25,6 +25,7 @@ def main() -> None:
     data_dir = settings.data_dir.resolve()
     stack = Stack(data_dir=data_dir, http_port=settings.http_port)
     stopping = False
+    failed = False
 
     def on_signal(signum: int, frame: object) -> None:
         nonlocal stopping
@@ -39,13 +40,16 @@ def main() -> None:
         step(f"starting Postgres and NATS (data in {data_dir})")
         stack.start_infra()
         assert stack.postgres and stack.nats
-        print(f"    postgres on 127.0.0.1:{stack.postgres.port}, nats on 127.0.0.1:{stack.nats.port}")
+        print(
+            f"    postgres on 127.0.0.1:{stack.postgres.port} (pid {stack.postgres.proc.pid}),"
+            f" nats on 127.0.0.1:{stack.nats.port} (pid {stack.nats.proc.pid})"
+        )
         stack.write_env_files()
         step("preparing the operator account")
         asyncio.run(ensure_admin(stack.service_url("accounts"), *ADMIN))
         for name in PROCESSES:
-            step(f"starting {name}")
-            stack.start(name)
+            proc = stack.start(name)
+            step(f"started {name} (pid {proc.pid})")
         step("waiting for every service to answer")
         stack.wait_healthy(timeout=90)
         marker = data_dir / "demo-loaded"
@@ -70,17 +74,18 @@ def main() -> None:
         print(f"  scrape them all: prometheus --config.file={config}")
         print(f"  logs in {data_dir / 'logs'}; press Ctrl-C to stop.", flush=True)
         parent = os.getppid()
+        supervisor = Supervisor(stack, report=lambda line: print(line, flush=True))
         while True:
-            time.sleep(1)
+            # Often enough that a dead child is reported at once, at no measurable cost.
+            time.sleep(0.2)
             if os.getppid() != parent:
                 break  # whoever started us (make) is gone: stop rather than linger
-            for key, proc in list(stack.procs.items()):
-                if proc.poll() is not None:
-                    print(f"!! {key} exited ({proc.returncode}); restarting it", flush=True)
-                    stack.procs.pop(key)
-                    stack.start(key.split("-")[0])
+            supervisor.check()
     except KeyboardInterrupt:
         pass
+    except InfrastructureDiedError as exc:
+        print(f"!! {exc}", file=sys.stderr, flush=True)
+        failed = True
     except Exception as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -88,7 +93,9 @@ def main() -> None:
         step("stopping")
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
-        print("stopped.")
+        print("stopped.", flush=True)
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -90,6 +90,9 @@ class Stack:
     # Each process serves Prometheus metrics on a port of its own, kept across restarts
     # (Prometheus keeps scraping the same target): process key -> port.
     metrics_ports: dict[str, int] = field(default_factory=dict)
+    # When each process was last started (monotonic): the supervisor's back-off resets
+    # for a process that ran long enough.
+    started_at: dict[str, float] = field(default_factory=dict)
 
     def start_infra(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -166,6 +169,7 @@ class Stack:
             start_new_session=True,
         )
         self.procs[key] = proc
+        self.started_at[key] = time.monotonic()
         return proc
 
     def metrics_targets(self) -> dict[str, dict[str, str]]:
@@ -265,3 +269,70 @@ class Stack:
             if server is not None:
                 with contextlib.suppress(Exception):
                     server.stop()
+
+
+def split_key(key: str) -> tuple[str, int]:
+    """``listings-1`` -> ``("listings", 1)``; ``listings`` -> ``("listings", 0)``."""
+    name, _, index = key.partition("-")
+    return name, int(index or 0)
+
+
+def describe_exit(returncode: int) -> str:
+    """``exit status 1`` or ``killed by SIGKILL``, for a Popen returncode."""
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-returncode).name}"
+        return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+class InfrastructureDiedError(RuntimeError):
+    """Postgres or NATS exited: every service depends on them, so the system stops."""
+
+
+@dataclass
+class Supervisor:
+    """Watches a running ``Stack`` (``make run``): a service or gateway process that exits
+    is reported at once and restarted after a back-off that doubles while it keeps dying
+    (``min_backoff_s`` up to ``max_backoff_s``; it resets once a process ran ``stable_s``);
+    Postgres or NATS exiting raises ``InfrastructureDiedError``, for the caller to stop
+    everything rather than leave services running against a dead server."""
+
+    stack: Stack
+    report: Callable[[str], None]
+    min_backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    stable_s: float = 30.0
+    failures: dict[str, int] = field(default_factory=dict)
+    # Processes waiting for their restart: key -> when (monotonic).
+    pending: dict[str, float] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """One look at every child (call it often: it never waits)."""
+        for what, server in (("postgres", self.stack.postgres), ("nats-server", self.stack.nats)):
+            if server is not None and server.proc.poll() is not None:
+                log = self.stack.data_dir / ("postgres" if what == "postgres" else "nats") / "server.log"
+                raise InfrastructureDiedError(
+                    f"{what} (pid {server.proc.pid}) exited unexpectedly ({describe_exit(server.proc.returncode)}); "
+                    f"every service depends on it, so Wardmate is stopping everything. See {log}, then start "
+                    "again with make run (the data is kept)."
+                )
+        now = time.monotonic()
+        for key, proc in list(self.stack.procs.items()):
+            if proc.poll() is None:
+                continue
+            del self.stack.procs[key]
+            ran = now - self.stack.started_at.get(key, now)
+            failures = 0 if ran >= self.stable_s else self.failures.get(key, 0)
+            delay = min(self.min_backoff_s * 2**failures, self.max_backoff_s)
+            self.failures[key] = failures + 1
+            self.pending[key] = now + delay
+            self.report(
+                f"!! {key} (pid {proc.pid}) exited unexpectedly ({describe_exit(proc.returncode)}) after {ran:.1f} s; "
+                f"restarting it in {delay:g} s (log: {self.stack.data_dir / 'logs' / (key + '.log')})"
+            )
+        for key, due in list(self.pending.items()):
+            if now >= due:
+                del self.pending[key]
+                proc = self.stack.start(*split_key(key))
+                self.report(f"==> restarted {key} (pid {proc.pid})")

@@ -1,0 +1,131 @@
+"""``make run`` supervises its children: a replica killed with -9 is reported at once and
+restarted with back-off; NATS killed stops everything with a clear message."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from shared.embedded import free_port
+
+
+@dataclass
+class MakeRun:
+    proc: subprocess.Popen[bytes]
+    out: Path
+    url: str
+
+    def text(self) -> str:
+        return self.out.read_text(errors="replace")
+
+    def wait_for(self, pattern: str, timeout: float, start: int = 0) -> re.Match[str]:
+        """The first match of ``pattern`` in the output after offset ``start``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.text()[start:])
+            if found:
+                return found
+            assert self.proc.poll() is None or time.monotonic() < deadline, self.text()
+            assert time.monotonic() < deadline, f"no {pattern!r} in:\n{self.text()}"
+            time.sleep(0.05)
+
+    def pid(self, what: str) -> int:
+        return int(self.wait_for(rf"{what} \(pid (\d+)\)", 1).group(1))
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) is gone for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def make_run(tmp_path: Path) -> Iterator[MakeRun]:
+    """``python -m services`` (what ``make run`` runs) on a data folder and port of its own."""
+    port = free_port()
+    out = tmp_path / "out.txt"
+    env = {
+        **os.environ,
+        "WARDMATE_DATA_DIR": str(tmp_path / "data"),
+        "WARDMATE_HTTP_PORT": str(port),
+        "WARDMATE_LOG_LEVEL": "WARNING",
+    }
+    with open(out, "wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services"], env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    run = MakeRun(proc, out, f"http://127.0.0.1:{port}")
+    try:
+        run.wait_for("Wardmate is running", 120)
+        yield run
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_a_killed_replica_is_restarted_with_back_off_and_a_dead_nats_stops_everything(make_run: MakeRun) -> None:
+    """kill -9 of listings is reported within a second and the replica restarted (the
+    system healthy again); killed again at once, it waits twice as long. kill -9 of NATS
+    stops every process with a message naming it, and make run exits 1."""
+    children = [
+        make_run.pid(f"started {name}") for name in ("accounts", "listings", "messaging", "matching", "gateway")
+    ]
+    postgres, nats = make_run.pid("postgres on [^ ]+"), make_run.pid("nats on [^ ]+")
+    listings = children[1]
+
+    mark = len(make_run.text())
+    killed_at = time.monotonic()
+    os.kill(listings, signal.SIGKILL)
+    make_run.wait_for(rf"!! listings \(pid {listings}\) exited unexpectedly \(killed by SIGKILL\)", 5, mark)
+    assert time.monotonic() - killed_at < 1.5, "not reported at once"
+    assert "restarting it in 0.5 s" in make_run.text()[mark:]
+    restarted = int(make_run.wait_for(r"==> restarted listings \(pid (\d+)\)", 5, mark).group(1))
+    assert restarted != listings and alive(restarted)
+
+    # Dying again right away doubles the wait.
+    mark = len(make_run.text())
+    os.kill(restarted, signal.SIGKILL)
+    make_run.wait_for(rf"!! listings \(pid {restarted}\) exited unexpectedly .* restarting it in 1 s", 5, mark)
+    again = int(make_run.wait_for(r"==> restarted listings \(pid (\d+)\)", 5, mark).group(1))
+    deadline = time.monotonic() + 60
+    while not healthy(make_run.url):
+        assert time.monotonic() < deadline, "the restarted replica never served"
+        time.sleep(0.2)
+
+    os.kill(nats, signal.SIGKILL)
+    assert make_run.proc.wait(60) == 1
+    text = make_run.text()
+    assert re.search(rf"!! nats-server \(pid {nats}\) exited unexpectedly \(killed by SIGKILL\); .*stopping", text)
+    assert text.rstrip().endswith("stopped.")
+    left = [pid for pid in [*children[:1], *children[2:], again, postgres] if alive(pid)]
+    assert not left, f"still running: {left}"
