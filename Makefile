@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: run test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching clean
+.PHONY: run test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching backup restore clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ dead-letters: $(STAMP)
 rebuild-matching: $(STAMP)
 	@test -f $(DATA_DIR)/env/matching.env || { echo "start the system with make run first"; exit 2; }
 	@env $$(cat $(DATA_DIR)/env/matching.env) $(PY) -m services.matching rebuild
+
+# Operators: back up every service's schema of the running `make run` system (into
+# $(DATA_DIR)/backups/<UTC time>, or BACKUP=<folder>); restore one with the system stopped.
+backup: $(STAMP)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.backup create $(BACKUP)
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=<folder made by make backup>"; exit 2; }
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.backup restore $(BACKUP)
 
 clean:
 	rm -rf .wardmate
