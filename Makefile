@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: run test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching backup restore clean
+.PHONY: run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching backup restore clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,20 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# RUN_ARGS=--postgres-per-service: an embedded Postgres for each service.
 run: $(STAMP)
-	@$(PY) -m services
+	@$(PY) -m services $(RUN_ARGS)
+
+# Three NATS servers in a cluster (streams replicated 3 times) and two replicas of every
+# service and of the gateway; data under $(DATA_DIR)/cluster.
+run-cluster: $(STAMP)
+	@$(PY) -m services --cluster $(RUN_ARGS)
+
+# The fault run on that cluster (not part of make test; tests/e2e/test_cluster.py runs a
+# short one): load on both gateways, kill -9 of a NATS node and of a replica of every
+# service, restarts; last line RESULT {json}.
+chaos: $(STAMP)
+	@$(PY) bench/chaos.py $(ARGS)
 
 test: $(STAMP)
 	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

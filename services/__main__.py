@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
@@ -12,7 +13,7 @@ from tqdm import tqdm
 
 from services.accounts.admin import ensure_admin
 from services.demo import ADMIN, DEMO_STEPS, PASSWORD, load_demo
-from services.runner import PROCESSES, InfrastructureDiedError, Stack, Supervisor
+from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, InfrastructureDiedError, Stack, Supervisor
 from shared.settings import Settings
 
 
@@ -21,9 +22,27 @@ def step(text: str) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m services", description=__doc__)
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="a 3-server NATS cluster (streams replicated 3 times) and two replicas of every process"
+        " (make run-cluster); its data goes to <data dir>/cluster",
+    )
+    parser.add_argument(
+        "--postgres-per-service",
+        action="store_true",
+        help="an embedded Postgres server for each service (in <data dir>/postgres-<service>) instead of one",
+    )
+    args = parser.parse_args()
     settings = Settings()
     data_dir = settings.data_dir.resolve()
-    stack = Stack(data_dir=data_dir, http_port=settings.http_port)
+    own = SERVICES_WITH_SCHEMA if args.postgres_per_service else ()
+    if args.cluster:
+        data_dir = data_dir / "cluster"
+        stack = Stack(data_dir=data_dir, http_port=settings.http_port, nats_nodes=3, replicas=2, own_postgres=own)
+    else:
+        stack = Stack(data_dir=data_dir, http_port=settings.http_port, own_postgres=own)
     stopping = False
     failed = False
 
@@ -39,19 +58,24 @@ def main() -> None:
     try:
         step(f"starting Postgres and NATS (data in {data_dir})")
         stack.start_infra()
-        assert stack.postgres and stack.nats
-        print(
-            f"    postgres on 127.0.0.1:{stack.postgres.port} (pid {stack.postgres.proc.pid}),"
-            f" nats on 127.0.0.1:{stack.nats.port} (pid {stack.nats.proc.pid})"
-        )
+        assert stack.postgres
+        print(f"    postgres on 127.0.0.1:{stack.postgres.port} (pid {stack.postgres.proc.pid})")
+        for name, server in stack.postgres_of.items():
+            print(f"    postgres of {name} on 127.0.0.1:{server.port} (pid {server.proc.pid})")
+        servers = {"nats": stack.nats} if stack.nats else stack.nats_cluster
+        for key, server in servers.items():
+            assert server is not None
+            print(f"    {key} on 127.0.0.1:{server.port} (pid {server.proc.pid})")
         stack.write_env_files()
         step("preparing the operator account")
         asyncio.run(ensure_admin(stack.service_url("accounts"), *ADMIN))
-        for name in PROCESSES:
-            proc = stack.start(name)
-            step(f"started {name} (pid {proc.pid})")
+        for index in range(stack.replicas):
+            for name in PROCESSES:
+                proc = stack.start(name, index)
+                step(f"started {name if index == 0 else f'{name}-{index}'} (pid {proc.pid})")
         step("waiting for every service to answer")
-        stack.wait_healthy(timeout=90)
+        for index in range(stack.replicas):
+            stack.wait_healthy(timeout=90, gateway=index)
         marker = data_dir / "demo-loaded"
         if marker.exists():
             step("demo data already loaded (kept from the last run)")
@@ -62,6 +86,8 @@ def main() -> None:
             marker.write_text("\n".join(f"{e} ({r})" for e, r in demo["logins"]) + "\n")
         print()
         print(f"Wardmate is running at {stack.url}/")
+        for other in stack.gateway_urls[1:]:
+            print(f"  and at {other}/ (another gateway replica)")
         print(f"  API docs:  {stack.url}/api/docs      health: {stack.url}/api/v1/health")
         print(f"  demo logins (password {PASSWORD}):")
         for line in marker.read_text().splitlines():

@@ -23,6 +23,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,11 +105,11 @@ async def _drop_schema(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-def restore(folder: Path, admin_url: str) -> None:
-    """Replace each service's schema on the server of ``admin_url`` (a superuser) with the
-    backup's; roles, schemas and extensions are created first where missing."""
-    services = read_manifest(folder)
-    asyncio.run(prepare_roles(admin_url))
+def restore(folder: Path, admin_url: str, only: Sequence[str] | None = None) -> None:
+    """Replace each service's schema (``only`` those named) on the server of ``admin_url``
+    (a superuser) with the backup's; roles, schemas and extensions are created first."""
+    services = {name: entry for name, entry in read_manifest(folder).items() if only is None or name in only}
+    asyncio.run(prepare_roles(admin_url, list(services)))
     for name, entry in services.items():
         # The dump creates the schema itself; whatever is there now goes, tables the
         # backup does not know included.
@@ -130,16 +131,23 @@ def restore(folder: Path, admin_url: str) -> None:
 
 
 def restore_embedded(folder: Path, data_dir: Path) -> None:
-    """``restore`` into the embedded Postgres of ``data_dir``, started here for the purpose."""
-    read_manifest(folder)  # refuse a bad backup before touching anything
-    try:
-        server = start_postgres(data_dir / "postgres")
-    except RuntimeError as exc:
-        raise BackupError(f"{exc}: stop make run before restoring") from None
-    try:
-        restore(folder, server.url)
-    finally:
-        server.stop()
+    """``restore`` into the embedded Postgres of ``data_dir``, started here for the purpose:
+    a service with a server of its own (``make run RUN_ARGS=--postgres-per-service``, in
+    ``postgres-<service>``) into that one, the others into the shared ``postgres``."""
+    services = read_manifest(folder)  # refuse a bad backup before touching anything
+    by_server: dict[Path, list[str]] = {}
+    for name in services:
+        own = data_dir / f"postgres-{name}"
+        by_server.setdefault(own if (own / "PG_VERSION").exists() else data_dir / "postgres", []).append(name)
+    for server_dir, names in by_server.items():
+        try:
+            server = start_postgres(server_dir)
+        except RuntimeError as exc:
+            raise BackupError(f"{exc}: stop make run before restoring") from None
+        try:
+            restore(folder, server.url, names)
+        finally:
+            server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

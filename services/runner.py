@@ -15,14 +15,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from shared.embedded import Server, free_port, start_nats, start_postgres
+from shared.embedded import ClusterNode, Server, free_port, start_nats, start_postgres
 
 PROCESSES = ("accounts", "listings", "messaging", "matching", "gateway")
 SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching")
@@ -31,14 +31,16 @@ SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching")
 EXTENSIONS = ("cube", "earthdistance", "btree_gist", "pg_trgm")
 
 
-async def prepare_roles(admin_url: str) -> None:
+async def prepare_roles(admin_url: str, services: Sequence[str] = SERVICES_WITH_SCHEMA) -> None:
     """One login role per service owning its schema: a service cannot read another's tables.
 
     Roles are cluster-wide (created once); schemas and extensions are per database.
+    ``services``: those whose data lives on this server (all of them, unless some have a
+    Postgres of their own).
     """
     conn = await asyncpg.connect(admin_url)
     try:
-        for name in SERVICES_WITH_SCHEMA:
+        for name in services:
             # Two stacks starting together on one cluster may race to create a role.
             with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
                 if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name):
@@ -61,6 +63,25 @@ async def prepare_roles(admin_url: str) -> None:
         await conn.close()
 
 
+async def wait_for_jetstream(nats_url: str, timeout: float) -> None:
+    """Wait until JetStream answers (a cluster has elected its meta leader)."""
+    import nats
+
+    deadline = time.monotonic() + timeout
+    nc = await nats.connect(servers=nats_url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    try:
+        while True:
+            try:
+                await nc.jetstream(timeout=1).account_info()
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the NATS cluster's JetStream did not answer in {timeout}s: {exc!r}") from None
+                await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
+
+
 def role_url(admin_url: str, role: str) -> str:
     """``admin_url`` logged in as ``role`` (the embedded cluster trusts local logins)."""
     parts = urlsplit(admin_url)
@@ -76,13 +97,26 @@ class Stack:
     http_port: int = 0
     fsync: bool = True
     database_url: str | None = None
+    # Services that get an embedded Postgres server of their own instead of sharing
+    # ``database_url``'s (as a deployment may give each service its own database server).
+    own_postgres: tuple[str, ...] = ()
+    # The admin URL of each service's own server (filled by start_infra, or given).
+    service_servers: dict[str, str] = field(default_factory=dict)
+    postgres_of: dict[str, Server] = field(default_factory=dict)
     nats_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     # A role per service where the deployment allows it: a URL without a password (the
     # embedded cluster trusts local logins). With a password-protected URL, one role.
     service_roles: bool = True
+    # A NATS cluster of this many servers on loopback (JetStream on each, the streams
+    # replicated on up to 3) instead of one server; and replicas of every process.
+    nats_nodes: int = 1
+    replicas: int = 1
     postgres: Server | None = None
     nats: Server | None = None
+    # The cluster's servers, by name (with nats_nodes > 1; ``nats`` stays None then).
+    nats_cluster: dict[str, Server] = field(default_factory=dict)
+    cluster_specs: dict[str, tuple[int, ClusterNode]] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Gateway replicas beyond the first each listen on a port of their own, kept across
     # restarts: index -> port.
@@ -99,12 +133,39 @@ class Stack:
         if self.database_url is None:
             self.postgres = start_postgres(self.data_dir / "postgres", fsync=self.fsync)
             self.database_url = self.postgres.url
-        if self.nats_url is None:
+        if self.nats_url is None and self.nats_nodes > 1:
+            self.start_nats_cluster()
+        elif self.nats_url is None:
             self.nats = start_nats(self.data_dir / "nats")
             self.nats_url = self.nats.url
         self.http_port = self.http_port or free_port()
+        for name in self.own_postgres:
+            if name not in self.service_servers:
+                server = self.postgres_of[name] = start_postgres(self.data_dir / f"postgres-{name}", fsync=self.fsync)
+                self.service_servers[name] = server.url
         if self.roles_enabled:
-            asyncio.run(prepare_roles(self.database_url))
+            shared = [name for name in SERVICES_WITH_SCHEMA if name not in self.service_servers]
+            asyncio.run(prepare_roles(self.database_url, shared))
+            for name, url in self.service_servers.items():
+                asyncio.run(prepare_roles(url, [name]))
+
+    def start_nats_cluster(self, timeout: float = 60) -> None:
+        """Start ``nats_nodes`` servers routed to each other; wait until JetStream answers."""
+        ports = [(free_port(), free_port()) for _ in range(self.nats_nodes)]
+        routes = tuple(cluster for _, cluster in ports)
+        for i, (port, cluster) in enumerate(ports, start=1):
+            self.cluster_specs[f"nats-{i}"] = (port, ClusterNode(f"wardmate-n{i}", cluster, routes))
+        for name in self.cluster_specs:
+            self.start_nats_node(name)
+        self.nats_url = ",".join(server.url for server in self.nats_cluster.values())
+        asyncio.run(wait_for_jetstream(self.nats_url, timeout))
+
+    def start_nats_node(self, name: str) -> Server:
+        """Start (or restart) cluster server ``name`` on its ports and store."""
+        port, node = self.cluster_specs[name]
+        server = self.nats_cluster[name] = start_nats(self.data_dir / name, port, node=node)
+        self.started_at[name] = time.monotonic()
+        return server
 
     @property
     def roles_enabled(self) -> bool:
@@ -123,12 +184,16 @@ class Stack:
             path.chmod(0o600)
         return folder
 
+    def admin_url(self, name: str) -> str:
+        """A superuser URL of the server that holds service ``name``'s schema."""
+        assert self.database_url
+        return self.service_servers.get(name, self.database_url)
+
     def service_url(self, name: str) -> str:
         """The database URL that service ``name`` connects with."""
-        assert self.database_url
         if self.roles_enabled and name in SERVICES_WITH_SCHEMA:
-            return role_url(self.database_url, name)
-        return self.database_url
+            return role_url(self.admin_url(name), name)
+        return self.admin_url(name)
 
     def env(self, name: str) -> dict[str, str]:
         assert self.database_url and self.nats_url
@@ -138,12 +203,19 @@ class Stack:
             "WARDMATE_NATS_URL": self.nats_url,
             "WARDMATE_HTTP_PORT": str(self.http_port),
             "WARDMATE_DATA_DIR": str(self.data_dir),
+            # The events and dead-letter streams survive the loss of a cluster node.
+            **({"WARDMATE_STREAM_REPLICAS": str(min(self.nats_nodes, 3))} if self.nats_cluster else {}),
             **self.extra_env,
         }
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        """The URL of every gateway replica."""
+        return [self.gateway_url(i) for i in range(self.replicas)]
 
     def gateway_url(self, index: int = 0) -> str:
         """The URL of gateway replica ``index`` (0 is ``url``)."""
@@ -203,8 +275,9 @@ class Stack:
         return path
 
     def start_all(self) -> None:
-        for name in PROCESSES:
-            self.start(name)
+        for index in range(self.replicas):
+            for name in PROCESSES:
+                self.start(name, index)
 
     @contextlib.contextmanager
     def running(self, timeout: float = 90) -> Iterator[Stack]:
@@ -265,7 +338,7 @@ class Stack:
                 proc.terminate()
         for key in list(self.procs):
             self.stop_process(key)
-        for server in (self.nats, self.postgres):
+        for server in (self.nats, *self.nats_cluster.values(), self.postgres, *self.postgres_of.values()):
             if server is not None:
                 with contextlib.suppress(Exception):
                     server.stop()
@@ -309,9 +382,14 @@ class Supervisor:
 
     def check(self) -> None:
         """One look at every child (call it often: it never waits)."""
-        for what, server in (("postgres", self.stack.postgres), ("nats-server", self.stack.nats)):
+        infrastructure = [
+            ("postgres", "postgres", self.stack.postgres),
+            *((f"postgres of {name}", f"postgres-{name}", server) for name, server in self.stack.postgres_of.items()),
+            ("nats-server", "nats", self.stack.nats),
+        ]
+        for what, folder, server in infrastructure:
             if server is not None and server.proc.poll() is not None:
-                log = self.stack.data_dir / ("postgres" if what == "postgres" else "nats") / "server.log"
+                log = self.stack.data_dir / folder / "server.log"
                 raise InfrastructureDiedError(
                     f"{what} (pid {server.proc.pid}) exited unexpectedly ({describe_exit(server.proc.returncode)}); "
                     f"every service depends on it, so Wardmate is stopping everything. See {log}, then start "
@@ -322,17 +400,27 @@ class Supervisor:
             if proc.poll() is None:
                 continue
             del self.stack.procs[key]
-            ran = now - self.stack.started_at.get(key, now)
-            failures = 0 if ran >= self.stable_s else self.failures.get(key, 0)
-            delay = min(self.min_backoff_s * 2**failures, self.max_backoff_s)
-            self.failures[key] = failures + 1
-            self.pending[key] = now + delay
-            self.report(
-                f"!! {key} (pid {proc.pid}) exited unexpectedly ({describe_exit(proc.returncode)}) after {ran:.1f} s; "
-                f"restarting it in {delay:g} s (log: {self.stack.data_dir / 'logs' / (key + '.log')})"
-            )
+            self._schedule(key, proc, now, self.stack.data_dir / "logs" / f"{key}.log")
+        # A cluster keeps serving without one of its servers: restart it like a replica.
+        for key, server in self.stack.nats_cluster.items():
+            if key not in self.pending and server.proc.poll() is not None:
+                self._schedule(key, server.proc, now, self.stack.data_dir / key / "server.log")
         for key, due in list(self.pending.items()):
             if now >= due:
                 del self.pending[key]
-                proc = self.stack.start(*split_key(key))
-                self.report(f"==> restarted {key} (pid {proc.pid})")
+                if key in self.stack.nats_cluster:
+                    pid = self.stack.start_nats_node(key).proc.pid
+                else:
+                    pid = self.stack.start(*split_key(key)).pid
+                self.report(f"==> restarted {key} (pid {pid})")
+
+    def _schedule(self, key: str, proc: subprocess.Popen[bytes], now: float, log: Path) -> None:
+        ran = now - self.stack.started_at.get(key, now)
+        failures = 0 if ran >= self.stable_s else self.failures.get(key, 0)
+        delay = min(self.min_backoff_s * 2**failures, self.max_backoff_s)
+        self.failures[key] = failures + 1
+        self.pending[key] = now + delay
+        self.report(
+            f"!! {key} (pid {proc.pid}) exited unexpectedly ({describe_exit(proc.returncode)}) after {ran:.1f} s; "
+            f"restarting it in {delay:g} s (log: {log})"
+        )

@@ -157,3 +157,27 @@ def error_from_reply(headers: dict[str, str], data: bytes) -> AppError:
         return AppError(body["code"], body["message"], body.get("details"))
     except (ValueError, KeyError, TypeError):
         return AppError("internal", headers.get(ERROR_HEADER, "service error"))
+
+
+async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The NATS servers that hold ``stream``: its leader and replicas, each current or
+    lagging, and the server this connection uses; None when JetStream does not answer."""
+    try:
+        info = await nc.jetstream(timeout=timeout).stream_info(stream)
+    except Exception:
+        return None
+    cluster = info.cluster
+    if cluster is None:
+        return None
+    nodes = [{"name": cluster.leader, "role": "leader", "current": True, "lag": 0}] if cluster.leader else []
+    nodes += [
+        {"name": peer.name, "role": "replica", "current": bool(peer.current) and not peer.offline, "lag": peer.lag or 0}
+        for peer in cluster.replicas or []
+    ]
+    connected = nc.connected_url
+    return {
+        "name": cluster.name,
+        "stream": stream,
+        "connected_to": connected.netloc if connected else None,
+        "nodes": nodes,
+    }

@@ -200,19 +200,37 @@ def _ensure_database(base: str, database: str, proc: subprocess.Popen[bytes], lo
         )
 
 
-def start_nats(data_dir: Path, port: int | None = None) -> Server:
-    """Start nats-server with JetStream file storage in ``data_dir``."""
+@dataclass(frozen=True)
+class ClusterNode:
+    """One server of an embedded NATS cluster: its name, route port and its peers' routes."""
+
+    name: str
+    cluster_port: int
+    routes: tuple[int, ...]  # the route ports of every node, its own included (NATS skips it)
+    cluster_name: str = "wardmate"
+
+
+def start_nats(data_dir: Path, port: int | None = None, *, node: ClusterNode | None = None) -> Server:
+    """Start nats-server with JetStream file storage in ``data_dir`` (a cluster member when
+    ``node`` is given; restarting a node with the same arguments rejoins its cluster)."""
     data_dir = data_dir.resolve()
     (data_dir / "jetstream").mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     conf = data_dir / "nats.conf"
+    cluster = ""
+    if node is not None:
+        routes = ", ".join(f'"nats-route://127.0.0.1:{p}"' for p in node.routes)
+        cluster = (
+            f'cluster {{\n  name: "{node.cluster_name}"\n  listen: "127.0.0.1:{node.cluster_port}"\n'
+            f"  routes: [{routes}]\n}}\n"
+        )
     # sync_interval: always -- otherwise acknowledged writes reach the disk only every
     # two minutes and a power failure could lose events the outbox marked as sent.
     conf.write_text(
         f'listen: "127.0.0.1:{port}"\n'
-        f'server_name: "wardmate-embedded"\n'
+        f'server_name: "{node.name if node else "wardmate-embedded"}"\n'
         "max_payload: 1MB\n"
-        f'jetstream {{\n  store_dir: "{data_dir / "jetstream"}"\n  sync_interval: always\n}}\n'
+        f'jetstream {{\n  store_dir: "{data_dir / "jetstream"}"\n  sync_interval: always\n}}\n' + cluster
     )
     log = data_dir / "server.log"
     logf = open(log, "ab")

@@ -288,8 +288,14 @@ async def health(request: web.Request) -> web.Response:
         except Exception:
             return name, False
 
-    for name, up in await asyncio.gather(*(ping(s) for s in subjects.SERVICES)):
+    async def cluster() -> dict[str, Any] | None:
+        return await bus.stream_cluster(nc) if nc.is_connected else None
+
+    pings, report["cluster"] = await asyncio.gather(asyncio.gather(*(ping(s) for s in subjects.SERVICES)), cluster())
+    for name, up in pings:
         report["services"][name] = "up" if up else "down"
+    # report["cluster"]: which NATS servers hold the events stream, and whether each is
+    # current. A cluster serves on with one node down, so it informs and degrades nothing.
     healthy = report["nats"] and all(v == "up" for v in report["services"].values())
     report["status"] = "ok" if healthy else "degraded"
     return web.json_response(report, status=200 if healthy else 503)

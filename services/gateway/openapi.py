@@ -55,6 +55,29 @@ HEALTH_SCHEMA = {
         "status": {"type": "string", "enum": ["ok", "degraded"]},
         "nats": {"type": "boolean"},
         "services": {"type": "object", "additionalProperties": {"type": "string", "enum": ["up", "down"]}},
+        "cluster": {
+            "type": ["object", "null"],
+            "description": "The NATS servers holding the events stream (null when JetStream does not answer)",
+            "required": ["name", "stream", "connected_to", "nodes"],
+            "properties": {
+                "name": {"type": ["string", "null"]},
+                "stream": {"type": "string"},
+                "connected_to": {"type": ["string", "null"]},
+                "nodes": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "role", "current", "lag"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "role": {"type": "string", "enum": ["leader", "replica"]},
+                            "current": {"type": "boolean"},
+                            "lag": {"type": "integer"},
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 

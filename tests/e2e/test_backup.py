@@ -1,6 +1,7 @@
-"""``make backup`` / ``make restore``: back up a running system, wipe its database, restore,
-and find the same rows in every service's schema; the services then run on it without
-publishing an event again or applying one twice, even when the stream is redelivered."""
+"""``make backup`` / ``make restore``: back up a running system (messaging on a Postgres of
+its own), wipe its databases, restore, and find the same rows in every service's schema;
+the services then run on it without publishing an event again or applying one twice,
+even when the stream is redelivered."""
 
 from __future__ import annotations
 
@@ -27,32 +28,35 @@ from tests.e2e.helpers import create_listing, request_stay
 
 @pytest.fixture
 def own_stack(infra: Infra) -> Iterator[Stack]:
-    """A system with a Postgres and a NATS of its own: the test wipes its database."""
-    system = Stack(infra.data_dir / f"backup-{os.urandom(4).hex()}", fsync=False, extra_env=TEST_ENV)
+    """A system with Postgres and NATS of its own (the test wipes its databases): messaging
+    on a second Postgres server, as a deployment with a database per service has it."""
+    system = Stack(
+        infra.data_dir / f"backup-{os.urandom(4).hex()}", fsync=False, extra_env=TEST_ENV, own_postgres=("messaging",)
+    )
     with system.running():
         system.write_env_files()
         yield system
 
 
-async def fingerprint(admin_url: str) -> dict[str, str]:
-    """Every table of every service schema: its row count and an md5 over its rows in order."""
-    conn = await asyncpg.connect(admin_url)
-    try:
-        tables = await conn.fetch(
-            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY($1::text[]) ORDER BY 1, 2",
-            list(SERVICES_WITH_SCHEMA),
-        )
-        out = {}
-        for t in tables:
-            name = f'"{t["schemaname"]}"."{t["tablename"]}"'
-            row = await conn.fetchrow(
-                f"SELECT count(*) AS n, md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) AS h FROM {name} r"
-            )
-            assert row is not None
-            out[name] = f"{row['n']} rows {row['h']}"
-        return out
-    finally:
-        await conn.close()
+async def fingerprint(stack: Stack) -> dict[str, str]:
+    """Every table of every service schema, on its service's server: its row count and an
+    md5 over its rows in order."""
+    out = {}
+    for service in SERVICES_WITH_SCHEMA:
+        conn = await asyncpg.connect(stack.admin_url(service))
+        try:
+            tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", service)
+            for t in tables:
+                name = f'"{service}"."{t["tablename"]}"'
+                row = await conn.fetchrow(
+                    f"SELECT count(*) AS n, md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) AS h"
+                    f" FROM {name} r"
+                )
+                assert row is not None
+                out[name] = f"{row['n']} rows {row['h']}"
+        finally:
+            await conn.close()
+    return out
 
 
 async def settled(stack: Stack, consumers_expected: int = 1, timeout: float = 30) -> None:
@@ -66,13 +70,13 @@ async def settled(stack: Stack, consumers_expected: int = 1, timeout: float = 30
         while True:
             consumers = await js.consumers_info(bus.EVENTS_STREAM)
             busy = [c.name for c in consumers if c.num_pending or c.num_ack_pending]
-            conn = await asyncpg.connect(stack.database_url)
-            try:
-                unsent = 0
-                for name in SERVICES_WITH_SCHEMA:
+            unsent = 0
+            for name in SERVICES_WITH_SCHEMA:
+                conn = await asyncpg.connect(stack.admin_url(name))
+                try:
                     unsent += await conn.fetchval(f'SELECT count(*) FROM "{name}".outbox WHERE sent_at IS NULL')
-            finally:
-                await conn.close()
+                finally:
+                    await conn.close()
             if len(consumers) >= consumers_expected and not busy and not unsent:
                 return
             assert time.monotonic() < deadline, (busy, unsent)
@@ -131,15 +135,14 @@ async def test_backup_wipe_restore_same_data_nothing_sent_or_applied_twice(
     restarted services, with every event of the stream delivered to them again, change
     none of them, and new requests work and flow through events."""
     stack, api = own_stack, api_for
-    assert stack.postgres is not None
-    admin = stack.postgres.url
+    assert stack.postgres is not None and set(stack.postgres_of) == {"messaging"}
     host, student = await api.signup("professional", "Dr. Backup"), await api.signup("student", "Student Backup")
     listing = await create_listing(api, host)
     booking = await request_stay(api, student, listing["id"])
     assert booking.status == 201, booking.body
     assert (await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)).status == 200
     await settled(stack)
-    before = await fingerprint(admin)
+    before = await fingerprint(stack)
     assert any(t.endswith('."outbox"') and not v.startswith("0 ") for t, v in before.items())
     assert any(t.endswith('."inbox"') and not v.startswith("0 ") for t, v in before.items())
 
@@ -149,20 +152,25 @@ async def test_backup_wipe_restore_same_data_nothing_sent_or_applied_twice(
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [*(f"{s}.dump" for s in SERVICES_WITH_SCHEMA), "manifest.json"]
     )
-    assert await fingerprint(admin) == before  # nothing moved while it ran
+    assert await fingerprint(stack) == before  # nothing moved while it ran
 
-    # Wipe: the services stop, the database goes, and Postgres stops (restore starts it).
+    # Wipe: the services stop, the databases go, and both Postgres servers stop (restore
+    # starts each itself).
     for key in PROCESSES:
         stack.stop_process(key)
-    conn = await asyncpg.connect(admin.rsplit("/", 1)[0] + "/postgres")
-    await conn.execute("DROP DATABASE wardmate WITH (FORCE)")
-    await conn.close()
-    port = stack.postgres.port
-    stack.postgres.stop()
+    servers = {"postgres": stack.postgres, "postgres-messaging": stack.postgres_of["messaging"]}
+    for server in servers.values():
+        conn = await asyncpg.connect(server.url.rsplit("/", 1)[0] + "/postgres")
+        await conn.execute("DROP DATABASE wardmate WITH (FORCE)")
+        await conn.close()
+        server.stop()
     restored = backup_cli(stack, "restore", str(folder))
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    stack.postgres = start_postgres(stack.data_dir / "postgres", port=port, fsync=False)
-    assert await fingerprint(admin) == before
+    stack.postgres = start_postgres(stack.data_dir / "postgres", port=servers["postgres"].port, fsync=False)
+    stack.postgres_of["messaging"] = start_postgres(
+        stack.data_dir / "postgres-messaging", port=servers["postgres-messaging"].port, fsync=False
+    )
+    assert await fingerprint(stack) == before
 
     # Every event of the stream is delivered again to consumers recreated from its start.
     forgotten = await forget_consumers(stack)
@@ -170,7 +178,7 @@ async def test_backup_wipe_restore_same_data_nothing_sent_or_applied_twice(
     stack.start_all()
     stack.wait_healthy()
     await settled(stack, forgotten)
-    assert await fingerprint(admin) == before
+    assert await fingerprint(stack) == before
     # They were delivered, and each found its inbox row (the processes' own counts).
     outcomes = await consumer_outcomes(stack)
     assert outcomes.get("duplicate", 0) >= forgotten and outcomes.get("applied", 0) == 0, outcomes
