@@ -41,7 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -84,6 +84,8 @@ class Options:
     booking_workers: int = 4
     message_workers: int = 4
     p99_target_ms: float | None = None
+    # Seconds between one sender's messages (0: none), to stay under a send rate limit.
+    message_interval_s: float = 0.0
 
 
 @dataclass
@@ -108,6 +110,8 @@ class Run:
     ready: int = 0
     all_ready: asyncio.Event = field(default_factory=asyncio.Event)
     workers: int = 0
+    # Requests moved to another gateway because theirs refused or dropped the connection.
+    failovers: int = 0
 
     def worker_ready(self) -> None:
         self.ready += 1
@@ -120,17 +124,33 @@ class Run:
 
 
 class Client:
-    """One user's calls through one gateway, each timed and recorded."""
+    """One user's calls through the gateways, each timed and recorded. It uses one gateway
+    and moves to the next when that one refuses or drops the connection (a replica being
+    restarted), as a load balancer would."""
 
-    def __init__(self, http: aiohttp.ClientSession, base: str, run: Run, token: str = "") -> None:
-        self.http, self.base, self.run, self.token = http, base, run, token
+    def __init__(self, http: aiohttp.ClientSession, bases: list[str], first: int, run: Run) -> None:
+        self.http, self.bases, self.index, self.run, self.token = http, bases, first, run, ""
+        # The last call went out again after a connection was lost: it may have been done.
+        self.resent = False
 
     async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        started = time.perf_counter()
-        async with self.http.request(method, f"{self.base}/api/v1{path}", json=body, headers=headers) as r:
-            data = await r.json(content_type=None)
-            status = r.status
+        self.resent = False
+        while True:
+            started = time.perf_counter()
+            base = self.bases[self.index % len(self.bases)]
+            try:
+                async with self.http.request(method, f"{base}/api/v1{path}", json=body, headers=headers) as r:
+                    data = await r.json(content_type=None)
+                    status = r.status
+                break
+            except aiohttp.ClientConnectionError:
+                # Not sent, or sent and its answer lost with the connection: the next
+                # gateway gets it (a message's client_message_id makes a resend harmless).
+                self.run.failovers += 1
+                self.resent = True
+                self.index += 1
+                await asyncio.sleep(0.05)
         # Placed at its completion: a request caught in flight by a fault counts when its
         # client finally sees the answer (a 504 after the gateway's 5 s).
         self.run.samples.append(Sample(self.run.now(), (time.perf_counter() - started) * 1000, status))
@@ -144,6 +164,7 @@ class Client:
         retry = False
         while True:
             status, data = await self.call(method, path, body)
+            retry = retry or self.resent
             if status in ok or (retry and status == 409 and what == "accept"):
                 return data if status != 409 else {}
             if status not in RETRYABLE:
@@ -158,20 +179,20 @@ class Client:
             await asyncio.sleep(0.2)
 
 
-async def signup(http: aiohttp.ClientSession, base: str, run: Run, role: str) -> tuple[Client, str]:
+async def signup(http: aiohttp.ClientSession, bases: list[str], first: int, run: Run, role: str) -> tuple[Client, str]:
     email = f"chaos-{uuid.uuid4().hex[:10]}@example.org"
     body = {"email": email, "password": PASSWORD, "display_name": f"Chaos {role}", "role": role}
-    client = Client(http, base, run)
+    client = Client(http, bases, first, run)
     reply = await client.retried("signup", "POST", "/auth/signup", body)
     assert reply is not None, "signup failed"
     client.token = reply["token"]
     return client, reply["user"]["id"]
 
 
-async def booking_worker(http: aiohttp.ClientSession, base: str, run: Run, n: int) -> None:
+async def booking_worker(http: aiohttp.ClientSession, bases: list[str], run: Run, n: int) -> None:
     """A host with a room and a student who books one night after another."""
-    host, _ = await signup(http, base, run, "professional")
-    student, _ = await signup(http, base, run, "student")
+    host, _ = await signup(http, bases, n, run, "professional")
+    student, _ = await signup(http, bases, n, run, "student")
     listing = await host.retried(
         "listing",
         "POST",
@@ -201,10 +222,10 @@ async def booking_worker(http: aiohttp.ClientSession, base: str, run: Run, n: in
             run.accepted.add(booking["id"])
 
 
-async def message_worker(http: aiohttp.ClientSession, base: str, run: Run, n: int) -> None:
+async def message_worker(http: aiohttp.ClientSession, bases: list[str], run: Run, n: int, pause: float = 0.0) -> None:
     """A sender writing numbered messages to one recipient."""
-    sender, _ = await signup(http, base, run, "student")
-    _, recipient = await signup(http, base, run, "professional")
+    sender, _ = await signup(http, bases, n, run, "student")
+    _, recipient = await signup(http, bases, n, run, "professional")
     conversation = await sender.retried("conversation", "POST", "/conversations", {"user_id": recipient})
     assert conversation is not None, "conversation failed"
     run.worker_ready()
@@ -221,6 +242,9 @@ async def message_worker(http: aiohttp.ClientSession, base: str, run: Run, n: in
         )
         if reply is not None:
             sent.add(cid)
+        if pause:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run.stop.wait(), pause)
 
 
 async def stream_leader(stack: Stack) -> str:
@@ -394,43 +418,47 @@ def p99(values: list[float]) -> float:
 
 
 def recovery(run: Run, target_ms: float, window: float = 1.0, step: float = 0.25) -> dict[str, float | None]:
-    """Seconds from each kill to the end of the first sliding ``window`` (of answers by
-    their arrival) whose p99 is under target again."""
-    out: dict[str, float | None] = {}
+    """Seconds from each kill until p99 is back under target for good: to the end of the
+    last sliding ``window`` (answers by their arrival) over target before the next kill;
+    0 when none was; None when the last window before the next kill (or the end) still was."""
+    kills = sorted((at, name) for name, at in run.faults.items() if name.endswith("_killed"))
     end = run.samples[-1].at if run.samples else 0.0
-    for fault in ("nats_node_killed", "replicas_killed"):
-        start = run.faults.get(fault)
-        if start is None:
-            continue
-        out[fault.removesuffix("_killed")] = None
-        at = start
-        while at + window <= end:
+    out: dict[str, float | None] = {}
+    for i, (start, name) in enumerate(kills):
+        stop = kills[i + 1][0] if i + 1 < len(kills) else end
+        last_bad, last_window_bad, at = None, False, start
+        while at + window <= stop:
             values = [s.ms for s in run.samples if at <= s.at < at + window]
-            if values and p99(values) <= target_ms:
-                out[fault.removesuffix("_killed")] = round(at + window - start, 2)
-                break
+            last_window_bad = bool(values) and p99(values) > target_ms
+            if last_window_bad:
+                last_bad = at + window
             at += step
+        label = name.removesuffix("_killed")
+        out[label] = None if last_window_bad else round((last_bad or start) - start, 2)
     return out
 
 
-async def load_and_faults(stack: Stack, opts: Options) -> dict[str, Any]:
+Schedule = Callable[[Stack, Run, Options], Awaitable[None]]
+
+
+async def load_and_faults(stack: Stack, opts: Options, schedule: Schedule = faults) -> dict[str, Any]:
+    """The load under ``schedule`` (which sets ``run.stop``), then the checks; the figures."""
     run = Run(workers=opts.booking_workers + opts.message_workers)
     bases = stack.gateway_urls
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
-        workers: list[Awaitable[None]] = [
-            booking_worker(http, bases[n % len(bases)], run, n) for n in range(opts.booking_workers)
-        ]
-        workers += [message_worker(http, bases[n % len(bases)], run, n) for n in range(opts.message_workers)]
+        workers: list[Awaitable[None]] = [booking_worker(http, bases, run, n) for n in range(opts.booking_workers)]
+        workers += [message_worker(http, bases, run, n, opts.message_interval_s) for n in range(opts.message_workers)]
         say(
             f"load through {len(bases)} gateways: {opts.booking_workers} booking workers,"
             f" {opts.message_workers} message workers"
         )
-        await asyncio.gather(*workers, faults(stack, run, opts))
+        await asyncio.gather(*workers, schedule(stack, run, opts))
     say("load stopped; waiting for every consumer to catch up")
     await settle(stack)
     checks = await verify(stack, run)
-    warm = [s.ms for s in run.samples if run.faults["load_ready"] <= s.at < run.faults["nats_node_killed"]]
+    first_fault = min((at for name, at in run.faults.items() if name != "load_ready"), default=run.now())
+    warm = [s.ms for s in run.samples if run.faults["load_ready"] <= s.at < first_fault]
     baseline = p99(warm)
     target = opts.p99_target_ms or max(2 * baseline, 100.0)
     rec = recovery(run, target)
@@ -447,6 +475,7 @@ async def load_and_faults(stack: Stack, opts: Options) -> dict[str, Any]:
             1,
         )
         for fault in ("nats_node_killed", "replicas_killed")
+        if fault in run.faults
     }
     statuses = Counter(s.status for s in run.samples)
     return {
@@ -455,6 +484,7 @@ async def load_and_faults(stack: Stack, opts: Options) -> dict[str, Any]:
         "failed": sum(run.failed.values()),
         "failed_not_503_504": sum(n for status, n in run.failed.items() if status not in RETRYABLE),
         "failed_unrecovered": len(run.unrecovered),
+        "failovers": run.failovers,
         "unrecovered": run.unrecovered[:5],
         **checks,
         "baseline_p99_ms": round(baseline, 1),
@@ -496,8 +526,9 @@ def main() -> None:
         sys.exit(1)
 
 
-def problems(result: dict[str, Any]) -> list[str]:
-    """What a run's figures break of the guarantees (empty: all hold)."""
+def problems(result: dict[str, Any], timing: bool = True) -> list[str]:
+    """What a run's figures break of the guarantees (empty: all hold); ``timing``: the p99
+    recovery too (a benchmark's figure, which the tests do not assert on)."""
     found = [
         f"{key} = {result[key]}"
         for key in (
@@ -512,7 +543,8 @@ def problems(result: dict[str, Any]) -> list[str]:
         )
         if result[key]
     ]
-    found += [f"p99 never recovered after {k}" for k, v in result["recovery_s"].items() if v is None]
+    if timing:
+        found += [f"p99 never recovered after {k}" for k, v in result["recovery_s"].items() if v is None]
     return found
 
 

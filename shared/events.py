@@ -197,6 +197,11 @@ class Consumer:
         self.backoff_s = tuple(backoff_s) or (0.0,)
         # Events this process moved to the dead-letter stream (each also logged at error).
         self.dead_lettered = 0
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask ``run`` to return once the events it has fetched are handled (no new fetch)."""
+        self._stopping.set()
 
     async def run(self) -> None:
         """Fetch and apply events until cancelled."""
@@ -213,6 +218,8 @@ class Consumer:
             max_ack_pending=1000,
         )
         while True:
+            if self._stopping.is_set():
+                return
             try:
                 await self._create_or_update(config)
                 sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.stream)
@@ -255,7 +262,7 @@ class Consumer:
             )
 
     async def _consume(self, sub: Any) -> None:
-        while True:
+        while not self._stopping.is_set():
             stop_if_cancelled()
             try:
                 msgs = await sub.fetch(self.batch, timeout=1.0)
@@ -267,8 +274,17 @@ class Consumer:
                 log.warning("consumer %s fetch failed: %s", self.name, exc)
                 await asyncio.sleep(0.5)
                 continue
-            for msg in msgs:
-                await self._handle(msg)
+            for i, msg in enumerate(msgs):
+                try:
+                    await self._handle(msg)
+                except asyncio.CancelledError:
+                    # Hand what this replica will not handle back at once (an unacked
+                    # event would wait out ack_wait); the current one may have been
+                    # applied, where the inbox makes its redelivery a no-op.
+                    for pending in msgs[i:]:
+                        with contextlib.suppress(Exception):
+                            await pending.nak()
+                    raise
 
     async def _handle(self, msg: Msg) -> None:
         token = request_id_var.set((msg.headers or {}).get(REQUEST_ID_HEADER))

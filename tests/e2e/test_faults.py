@@ -1,4 +1,4 @@
-"""Fault tests: a service restarted under load, and the NATS server restarted."""
+"""Fault tests: a rolling restart of every replica under load, and the NATS server restarted."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from collections.abc import Iterator
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
 
-from services.runner import Stack
+from bench.chaos import Options, Run, load_and_faults, problems
+from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, Stack
 from shared import bus
 from shared.embedded import start_nats
 from tests.api import Api, User
 from tests.conftest import TEST_ENV, Infra
-from tests.e2e.helpers import create_listing, listing_body, request_stay
+from tests.e2e.helpers import create_listing, request_stay
 
 
 async def _wait_healthy(api: Api, timeout: float = 30) -> None:
@@ -50,54 +51,70 @@ async def replicas(nats_url: str, service: str, want: int, timeout: float = 30) 
         await nc.close()
 
 
-async def test_listings_restarted_under_load_loses_no_accepted_request(api: Api, stack: Stack) -> None:
-    """With two replicas, stopping and restarting one under load drops no request, and
-    every request answered 201 is stored."""
+async def rolling_restart(stack: Stack, run: Run, opts: Options) -> None:
+    """Restart every replica with SIGTERM (each exits cleanly by itself), the two of each
+    process one after the other, the other one serving meanwhile; the processes roll side
+    by side, as an orchestrator rolls its deployments. Stops the load."""
     assert stack.nats_url
-    stack.start("listings", index=1)
-    # Both in the queue group before one stops: under load on 2 cores a replica can take
-    # seconds to start, and with none subscribed a request is answered 503.
-    await replicas(stack.nats_url, "listings", 2)
-    host = await api.signup("professional")
-    results: list[int] = []
-    created: list[str] = []
-    stop = asyncio.Event()
+    nats_url = stack.nats_url
+    await run.all_ready.wait()
+    await asyncio.sleep(opts.warmup)
 
-    async def worker(n: int) -> None:
-        i = 0
-        while not stop.is_set():
-            r = await api.call("POST", "/listings", host, json=listing_body(title=f"Load {n}-{i}"))
-            results.append(r.status)
-            if r.status == 201:
-                created.append(r.body["id"])
-            i += 1
+    async def roll(name: str) -> None:
+        for index in (0, 1):
+            key = name if index == 0 else f"{name}-1"
+            code = await asyncio.to_thread(stack.stop_process, key, signal.SIGTERM, 15)
+            run.faults[f"{key}_stopped"] = run.now()
+            assert code == 0, f"{key} exited with {code}"
+            stack.start(name, index)
+            # Back in service before the other one stops: a service with no replica in its
+            # queue group answers 503, a gateway that is down refuses connections.
+            if name == "gateway":
+                await asyncio.to_thread(stack.wait_healthy, 60, index)
+            else:
+                await replicas(nats_url, name, 2)
 
-    load = asyncio.gather(*(worker(n) for n in range(8)))
-    await asyncio.sleep(0.5)
-    # Graceful: it drains what it received and exits by itself (0), well before a kill.
-    assert stack.stop_process("listings", signal.SIGTERM, timeout=10) == 0
-    done_at_stop = len(results)
-    stack.start("listings")
-    await replicas(stack.nats_url, "listings", 2)
-    await asyncio.sleep(1)  # the restarted replica serves some of the load too
-    assert stack.stop_process("listings-1", signal.SIGTERM, timeout=10) == 0
-    await asyncio.sleep(1)
-    stop.set()
-    await load
-    await _wait_healthy(api)
+    await asyncio.gather(*(roll(name) for name in PROCESSES))
+    await asyncio.sleep(opts.tail)
+    run.stop.set()
 
-    assert 0 < done_at_stop < len(results), "the restart did not happen under load"
-    assert results.count(201) == len(results), sorted(set(results))
-    stored, cursor = set(), None
-    while True:
-        page = await api.call(
-            "GET", "/me/listings", host, params={"limit": "100", **({"cursor": cursor} if cursor else {})}
-        )
-        stored |= {item["id"] for item in page.body["items"]}
-        cursor = page.body["next_cursor"]
-        if not cursor:
-            break
-    assert stored == set(created)
+
+@pytest.fixture
+def two_of_everything(stack: Stack) -> Iterator[Stack]:
+    """The session's system with a second replica of every service and of the gateway,
+    both in service; the second ones stop afterwards."""
+    for name in PROCESSES:
+        stack.start(name, 1)
+    try:
+        for name in SERVICES_WITH_SCHEMA:
+            asyncio.run(replicas(stack.nats_url or "", name, 2))
+        stack.wait_healthy(gateway=1)
+        stack.replicas = 2
+        yield stack
+    finally:
+        stack.replicas = 1
+        for name in PROCESSES:
+            stack.stop_process(f"{name}-1")
+
+
+async def test_rolling_restart_of_every_service_and_the_gateway_loses_nothing(two_of_everything: Stack) -> None:
+    """Under load through both gateways (bookings requested and accepted, messages sent),
+    the two replicas of every service and of the gateway are restarted one after the other
+    with SIGTERM: every process exits cleanly, no request fails (the only retries are a
+    client moving to the other gateway while one restarts), no accepted booking or
+    message is lost or doubled, and every event reaches every consumer once."""
+    stack = two_of_everything
+    # Senders keep under messaging's 30 messages a minute per user (the test system's limit).
+    result = await load_and_faults(
+        stack,
+        Options(warmup=0.5, tail=0.5, booking_workers=2, message_workers=2, message_interval_s=2.1),
+        schedule=rolling_restart,
+    )
+    assert problems(result, timing=False) == [], result
+    assert result["failed"] == 0, result  # not even a 503 or 504
+    stops = [key for key in result["faults_at_s"] if key.endswith("_stopped")]
+    assert len(stops) == 2 * len(PROCESSES), stops
+    assert result["bookings_accepted"] > 0 and result["messages_sent"] > 0, result
 
 
 @pytest.fixture
