@@ -84,8 +84,6 @@ class Options:
     booking_workers: int = 4
     message_workers: int = 4
     p99_target_ms: float | None = None
-    # Seconds between one sender's messages (0: none), to stay under a send rate limit.
-    message_interval_s: float = 0.0
 
 
 @dataclass
@@ -222,7 +220,7 @@ async def booking_worker(http: aiohttp.ClientSession, bases: list[str], run: Run
             run.accepted.add(booking["id"])
 
 
-async def message_worker(http: aiohttp.ClientSession, bases: list[str], run: Run, n: int, pause: float = 0.0) -> None:
+async def message_worker(http: aiohttp.ClientSession, bases: list[str], run: Run, n: int) -> None:
     """A sender writing numbered messages to one recipient."""
     sender, _ = await signup(http, bases, n, run, "student")
     _, recipient = await signup(http, bases, n, run, "professional")
@@ -242,9 +240,6 @@ async def message_worker(http: aiohttp.ClientSession, bases: list[str], run: Run
         )
         if reply is not None:
             sent.add(cid)
-        if pause:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(run.stop.wait(), pause)
 
 
 async def stream_leader(stack: Stack) -> str:
@@ -448,7 +443,7 @@ async def load_and_faults(stack: Stack, opts: Options, schedule: Schedule = faul
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
         workers: list[Awaitable[None]] = [booking_worker(http, bases, run, n) for n in range(opts.booking_workers)]
-        workers += [message_worker(http, bases, run, n, opts.message_interval_s) for n in range(opts.message_workers)]
+        workers += [message_worker(http, bases, run, n) for n in range(opts.message_workers)]
         say(
             f"load through {len(bases)} gateways: {opts.booking_workers} booking workers,"
             f" {opts.message_workers} message workers"

@@ -1,27 +1,15 @@
 """The cluster of ``make run-cluster`` under faults, a short run of ``make chaos``: three
-NATS servers and two replicas of everything (listings on a Postgres of its own), a NATS
-node and a replica of every service killed with -9 and restarted under load through both
-gateways."""
+NATS servers and two replicas of everything (listings on a Postgres of its own; the
+``cluster`` fixture of tests/e2e/conftest.py), a NATS node and a replica of every service
+killed with -9 and restarted under load through both gateways."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import aiohttp
 import asyncpg
-import pytest
 
-from bench.chaos import Options, cluster_stack, load_and_faults, problems
+from bench.chaos import Options, load_and_faults, problems
 from services.runner import Stack
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Stack]:
-    # listings on a Postgres server of its own: a database per service works too.
-    with cluster_stack(tmp_path / "cluster", own_postgres=("listings",)).running(timeout=180) as stack:
-        stack.wait_healthy(timeout=120, gateway=1)
-        yield stack
 
 
 async def test_cluster_survives_a_nats_node_and_a_replica_of_each_service(cluster: Stack) -> None:
@@ -51,7 +39,7 @@ async def test_cluster_survives_a_nats_node_and_a_replica_of_each_service(cluste
     # The tail outlasts the gateway's 5 s timeout after the replicas' kill, so the 504s of
     # requests caught in flight arrive, and are retried, while the load still runs.
     result = await load_and_faults(
-        cluster, Options(warmup=1.5, gap=2.5, tail=4.0, booking_workers=2, message_workers=2)
+        cluster, Options(warmup=1.0, gap=2.0, tail=4.0, booking_workers=2, message_workers=2)
     )
     assert problems(result, timing=False) == [], result
     assert result["bookings_accepted"] > 0 and result["messages_sent"] > 0, result

@@ -13,7 +13,7 @@ import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from bench.chaos import Options, Run, load_and_faults, problems
-from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, Stack
+from services.runner import PROCESSES, Stack
 from shared import bus
 from shared.embedded import start_nats
 from tests.api import Api, User
@@ -79,35 +79,18 @@ async def rolling_restart(stack: Stack, run: Run, opts: Options) -> None:
     run.stop.set()
 
 
-@pytest.fixture
-def two_of_everything(stack: Stack) -> Iterator[Stack]:
-    """The session's system with a second replica of every service and of the gateway,
-    both in service; the second ones stop afterwards."""
-    for name in PROCESSES:
-        stack.start(name, 1)
-    try:
-        for name in SERVICES_WITH_SCHEMA:
-            asyncio.run(replicas(stack.nats_url or "", name, 2))
-        stack.wait_healthy(gateway=1)
-        stack.replicas = 2
-        yield stack
-    finally:
-        stack.replicas = 1
-        for name in PROCESSES:
-            stack.stop_process(f"{name}-1")
-
-
-async def test_rolling_restart_of_every_service_and_the_gateway_loses_nothing(two_of_everything: Stack) -> None:
+async def test_rolling_restart_of_every_service_and_the_gateway_loses_nothing(cluster: Stack) -> None:
     """Under load through both gateways (bookings requested and accepted, messages sent),
     the two replicas of every service and of the gateway are restarted one after the other
     with SIGTERM: every process exits cleanly, no request fails (the only retries are a
     client moving to the other gateway while one restarts), no accepted booking or
     message is lost or doubled, and every event reaches every consumer once."""
-    stack = two_of_everything
+    # The cluster (tests/e2e/conftest.py) runs two replicas of every process.
+    stack = cluster
     # Senders keep under messaging's 30 messages a minute per user (the test system's limit).
     result = await load_and_faults(
         stack,
-        Options(warmup=0.5, tail=0.5, booking_workers=2, message_workers=2, message_interval_s=2.1),
+        Options(warmup=0.5, tail=0.5, booking_workers=1, message_workers=1),
         schedule=rolling_restart,
     )
     assert problems(result, timing=False) == [], result
