@@ -79,6 +79,16 @@ class Server:
             self.proc.wait()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def _run_as() -> tuple[int | None, int | None]:
     if os.geteuid() != 0:
         return None, None
@@ -144,9 +154,12 @@ def start_postgres(
     stale = data_dir / "postmaster.pid"
     if stale.exists():
         # A previous run was killed: postgres refuses to start while it thinks one runs.
-        with contextlib.suppress(Exception):
+        # (The check of a live one must not sit under the suppress: it once raised inside
+        # it, so the pid file of a running server was deleted and a second one started.)
+        pid = None
+        with contextlib.suppress(ValueError, IndexError, OSError):
             pid = int(stale.read_text().split()[0])
-            os.kill(pid, 0)
+        if pid is not None and _alive(pid):
             raise RuntimeError(f"a postgres (pid {pid}) already runs on {data_dir}")
         stale.unlink(missing_ok=True)
     port = port or free_port()
