@@ -241,7 +241,7 @@ def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
     }
     paths[f"{prefix}/metrics"] = {
         "get": {
-            "summary": "Request counters (Prometheus text)",
+            "summary": "This gateway replica's Prometheus metrics (text exposition format)",
             "tags": ["operators"],
             "operationId": "metrics",
             "responses": {
