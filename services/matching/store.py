@@ -85,6 +85,16 @@ async def project_profile(conn: Connection, user: UserData) -> bool:
     return result.endswith(" 1")
 
 
+async def bump_epoch(conn: Connection) -> None:
+    """Count a change of the projections (``0005_projection_epoch.sql``); call it last in
+    the transaction, after the change."""
+    await conn.execute("UPDATE projection_epoch SET epoch = epoch + 1")
+
+
+async def projection_epoch(db: DB) -> int:
+    return int(await db.fetchval("SELECT epoch FROM projection_epoch"))
+
+
 # --- rotations ------------------------------------------------------------------------
 
 ROTATION_FIELDS = ("hospital_id", "specialty", "start_date", "end_date", "monthly_budget", "room_types", "amenities")
@@ -159,6 +169,11 @@ async def listings_near(
         end,
         student_id,
     )
+
+
+async def listings_by_id(db: DB, listing_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await db.fetch("SELECT * FROM listings WHERE listing_id = ANY($1::uuid[])", listing_ids)
+    return {r["listing_id"]: r for r in rows}
 
 
 async def booked_stays(db: DB, listing_ids: list[uuid.UUID], start: date, end: date) -> list[asyncpg.Record]:
