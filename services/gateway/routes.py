@@ -54,6 +54,7 @@ UID = {"id": "user_id"}
 MT = "matching"
 ROT = {"id": "rotation_id"}
 MSH = {"id": "mentorship_id"}
+RND = {"id": "round_id"}
 CID = {"id": "conversation_id"}
 RID = {"id": "report_id"}
 
@@ -616,5 +617,60 @@ ROUTES: list[Route] = [
         reply=mtc.MentorshipPage,
         summary="Your mentorships, as student and as mentor",
         tag=MT,
+    ),
+    Route(
+        method="POST",
+        path="/admin/match-rounds",
+        subject=subjects.CREATE_MATCH_ROUND,
+        request=mtc.MatchRoundCreate,
+        reply=mtc.MatchRound,
+        summary="Queue a cohort match round: explicit rotations and mentors, a hospital's month, or a scramble"
+        " of a finished round's unmatched rotations (admins)",
+        tag=ADM,
+        status=202,
+        errors=("forbidden", "not_found", "conflict"),
+    ),
+    Route(
+        method="GET",
+        path="/admin/match-rounds",
+        subject=subjects.LIST_MATCH_ROUNDS,
+        request=mtc.MatchRoundList,
+        reply=mtc.MatchRoundPage,
+        summary="Cohort match rounds, newest first (admins)",
+        tag=ADM,
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
+        path="/admin/match-rounds/{id}",
+        subject=subjects.GET_MATCH_ROUND,
+        request=mtc.MatchRoundId,
+        reply=mtc.MatchRound,
+        summary="A match round: status, progress, counts, rank distribution, blocking pairs, chart (admins)",
+        tag=ADM,
+        path_params=RND,
+        errors=("forbidden", "not_found"),
+    ),
+    Route(
+        method="GET",
+        path="/admin/match-rounds/{id}/assignments",
+        subject=subjects.ROUND_ASSIGNMENTS,
+        request=mtc.RoundAssignments,
+        reply=mtc.RoundAssignmentPage,
+        summary="A match round's assignment: each rotation's mentor (or none) and its rank (admins)",
+        tag=ADM,
+        path_params=RND,
+        errors=("forbidden", "not_found"),
+    ),
+    Route(
+        method="POST",
+        path="/admin/match-rounds/{id}/accept",
+        subject=subjects.ACCEPT_MATCH_ROUND,
+        request=mtc.MatchRoundId,
+        reply=mtc.MatchRound,
+        summary="Accept a done round: each match becomes a mentorship request (admins)",
+        tag=ADM,
+        path_params=RND,
+        errors=("forbidden", "not_found", "conflict"),
     ),
 ]

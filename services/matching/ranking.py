@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.matching import domain, store
+from services.matching.engine.bulk import gc_paused
 from services.matching.engine.mentor_scoring import rank_mentors
 from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
@@ -55,9 +56,10 @@ async def rank_rooms_for(db: store.DB, rotation: domain.Row, *, cached: bool = F
         db, hospital.latitude, hospital.longitude, DEFAULT_ROOM_WEIGHTS.max_distance_km, start, end, student_id
     )
     offers = await _offers(db, rotation, rows)
-    ranked = rank_rooms(
-        domain.rotation_input(rotation, hospital), offers.student, offers.listings.values(), explain=False
-    )
+    with gc_paused():  # thousands of small objects, no cycles: the collector would rescan them
+        ranked = rank_rooms(
+            domain.rotation_input(rotation, hospital), offers.student, offers.listings.values(), explain=False
+        )
     ranking = RoomRanking(tuple(uuid.UUID(m.listing_id) for m in ranked), tuple(m.score for m in ranked))
     if key is not None:
         _rankings[rotation["id"]] = (key, ranking)
@@ -82,10 +84,11 @@ async def _offers(db: store.DB, rotation: domain.Row, rows: list[asyncpg.Record]
     for stay in await store.booked_stays(db, [r["listing_id"] for r in rows], start, end):
         booked[str(stay["listing_id"])].append((stay["check_in"], stay["check_out"]))
     people = await store.profiles(db, list({r["host_id"] for r in rows} | {student_id}))
-    listings = {
-        str(r["listing_id"]): domain.listing_input(r, people.get(r["host_id"]), booked[str(r["listing_id"])])
-        for r in rows
-    }
+    with gc_paused():
+        listings = {
+            str(r["listing_id"]): domain.listing_input(r, people.get(r["host_id"]), booked[str(r["listing_id"])])
+            for r in rows
+        }
     student = domain.profile_input(student_id, people.get(student_id))
     return _Offers(student, listings, {str(r["listing_id"]): r for r in rows}, people)
 

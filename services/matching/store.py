@@ -56,10 +56,10 @@ async def project_listing(conn: Connection, listing: ListingData) -> bool:
 async def project_booking(conn: Connection, booking: BookingData) -> bool:
     result = await conn.execute(
         """
-        INSERT INTO bookings(booking_id, version, listing_id, guest_id, status, stay)
-        VALUES ($1, $2, $3, $4, $5, daterange($6, $7))
+        INSERT INTO bookings(booking_id, version, listing_id, guest_id, status, stay, rotation_id)
+        VALUES ($1, $2, $3, $4, $5, daterange($6, $7), $8)
         ON CONFLICT (booking_id) DO UPDATE SET version = excluded.version, status = excluded.status,
-            stay = excluded.stay
+            stay = excluded.stay, rotation_id = excluded.rotation_id
         WHERE bookings.version < excluded.version
         """,
         booking.booking_id,
@@ -69,6 +69,7 @@ async def project_booking(conn: Connection, booking: BookingData) -> bool:
         booking.status,
         booking.check_in,
         booking.check_out,
+        booking.rotation_id,
     )
     return result.endswith(" 1")
 
@@ -140,6 +141,24 @@ async def student_rotations(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+    )
+
+
+async def stays_off_dates(db: DB, rotation: asyncpg.Record) -> list[asyncpg.Record]:
+    """The rotation's student's open stays that name it and no longer match its dates."""
+    return await db.fetch(
+        """
+        SELECT b.booking_id, b.listing_id, coalesce(l.title, '') AS listing_title,
+               lower(b.stay) AS check_in, upper(b.stay) AS check_out
+        FROM bookings b LEFT JOIN listings l ON l.listing_id = b.listing_id
+        WHERE b.rotation_id = $1 AND b.guest_id = $2 AND b.status IN ('requested', 'accepted')
+          AND b.stay <> daterange($3, $4)
+        ORDER BY lower(b.stay), b.booking_id
+        """,
+        rotation["id"],
+        rotation["student_id"],
+        rotation["start_date"],
+        rotation["end_date"],
     )
 
 

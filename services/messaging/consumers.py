@@ -16,7 +16,7 @@ from services.messaging.app import app
 from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
-from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested
+from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.db import Connection
 from shared.events import AfterCommit
 
@@ -119,6 +119,16 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
     names = await store.display_names(conn, [m.student_id, m.mentor_id])
     update = domain.mentorship_update(event, names)
     return await _post_update(conn, conversation_id, m.student_id, update, event.event_id)
+
+
+@app.consumer("rotations", RotationMoved.subject)
+async def notify_rotation_moved(conn: Connection, event: Event) -> AfterCommit | None:
+    """The student hears which stays booked for a moved rotation to ask a shift of."""
+    assert isinstance(event, RotationMoved)
+    pushes = delivery.Pushes()
+    await delivery.notify(conn, pushes, domain.rotation_moved_notification(event), event.event_id)
+    await pushes.save(conn)
+    return pushes.send
 
 
 @app.consumer("suggestions", MatchSuggested.subject)

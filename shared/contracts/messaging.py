@@ -41,6 +41,7 @@ NotificationKind = Literal[
     "mentorship_declined",
     "mentorship_ended",
     "match_suggested",
+    "rotation_moved",
 ]
 ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]
 ReportStatus = Literal["open", "resolved"]

@@ -214,6 +214,7 @@ def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str
         "status": status,
         "total_cents": round(booking["total"] * 100),
         "hospital_id": booking["hospital_id"],
+        "rotation_id": booking["rotation_id"],
     }
 
 

@@ -179,6 +179,7 @@ def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
         ("post", "/mentorships/{id}/accept"): (world.mentorship, None),
         ("post", "/mentorships/{id}/decline"): (world.mentorship_to_decline, None),
         ("post", "/mentorships/{id}/end"): (world.mentorship, None),
+        ("post", "/admin/match-rounds"): (None, {"selection": {"hospital_id": JHH, "month": future(60)[:7]}}),
         ("post", "/listings"): (
             None,
             {

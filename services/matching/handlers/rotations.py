@@ -14,14 +14,18 @@ from shared.contracts.base import Ok
 from shared.contracts.matching import (
     MAX_ROTATION_NIGHTS,
     HospitalRef,
+    MovedStay,
     MyRotations,
     Rotation,
     RotationCreate,
     RotationId,
+    RotationMoved,
     RotationPage,
     RotationUpdate,
 )
+from shared.db import Connection
 from shared.errors import AppError
+from shared.events import add
 from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 
@@ -68,6 +72,23 @@ async def owned_rotation(db: store.DB, actor_id: uuid.UUID, rotation_id: uuid.UU
     return row
 
 
+async def tell_stays_to_shift(conn: Connection, rotation: asyncpg.Record) -> None:
+    """The rotation moved: the stays booked for it that no longer match its dates go out
+    in one event, which messaging turns into the student's notifications."""
+    stays = await store.stays_off_dates(conn, rotation)
+    if stays:
+        await add(
+            conn,
+            RotationMoved(
+                student_id=rotation["student_id"],
+                rotation_id=rotation["id"],
+                start_date=rotation["start_date"],
+                end_date=rotation["end_date"],
+                stays=[MovedStay.model_validate(dict(s)) for s in stays],
+            ),
+        )
+
+
 @app.endpoint(subjects.CREATE_ROTATION, RotationCreate)
 async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
     actor = ctx.require_role("student")
@@ -108,6 +129,8 @@ async def update_rotation(ctx: Context, req: RotationUpdate) -> Rotation:
         assert row is not None
         if changes:
             await suggestions.for_rotation(conn, row)
+        if (start, end) != (before["start_date"], before["end_date"]):
+            await tell_stays_to_shift(conn, row)
     return to_rotation(row)
 
 
