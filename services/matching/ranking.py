@@ -19,7 +19,8 @@ from services.matching.engine.bulk import gc_paused
 from services.matching.engine.mentor_scoring import rank_mentors
 from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
-from services.matching.engine.scoring import rank_rooms, room_score
+from services.matching.engine.room_matrix import room_scores
+from services.matching.engine.scoring import room_score
 from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS
 from shared import hospitals
 from shared.errors import AppError
@@ -56,11 +57,12 @@ async def rank_rooms_for(db: store.DB, rotation: domain.Row, *, cached: bool = F
         db, hospital.latitude, hospital.longitude, DEFAULT_ROOM_WEIGHTS.max_distance_km, start, end, student_id
     )
     offers = await _offers(db, rotation, rows)
+    candidates = list(offers.listings.values())
     with gc_paused():  # thousands of small objects, no cycles: the collector would rescan them
-        ranked = rank_rooms(
-            domain.rotation_input(rotation, hospital), offers.student, offers.listings.values(), explain=False
-        )
-    ranking = RoomRanking(tuple(uuid.UUID(m.listing_id) for m in ranked), tuple(m.score for m in ranked))
+        index, scores = room_scores(domain.rotation_input(rotation, hospital), offers.student, candidates)
+    # Best first, ties by listing id (as the engine's rank_rooms).
+    order = sorted(zip(scores.tolist(), index.tolist(), strict=True), key=lambda p: (-p[0], candidates[p[1]].id))
+    ranking = RoomRanking(tuple(uuid.UUID(candidates[i].id) for _, i in order), tuple(score for score, _ in order))
     if key is not None:
         _rankings[rotation["id"]] = (key, ranking)
         while len(_rankings) > CACHED_RANKINGS:
@@ -73,7 +75,7 @@ class _Offers:
     student: ProfileInput
     listings: dict[str, ListingInput]  # listing id -> what the engine scores
     rows: dict[str, Any]  # listing id -> its projection row
-    people: dict[Any, dict[str, Any]]  # user id -> profile data (hosts and the student)
+    people: dict[Any, dict[str, Any]]  # user id -> profile fields (hosts and the student)
 
 
 async def _offers(db: store.DB, rotation: domain.Row, rows: list[asyncpg.Record]) -> _Offers:
@@ -83,7 +85,7 @@ async def _offers(db: store.DB, rotation: domain.Row, rows: list[asyncpg.Record]
     booked: dict[str, list[tuple[date, date]]] = defaultdict(list)
     for stay in await store.booked_stays(db, [r["listing_id"] for r in rows], start, end):
         booked[str(stay["listing_id"])].append((stay["check_in"], stay["check_out"]))
-    people = await store.profiles(db, list({r["host_id"] for r in rows} | {student_id}))
+    people = await store.profile_fields(db, list({r["host_id"] for r in rows} | {student_id}))
     with gc_paused():
         listings = {
             str(r["listing_id"]): domain.listing_input(r, people.get(r["host_id"]), booked[str(r["listing_id"])])

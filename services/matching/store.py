@@ -212,6 +212,33 @@ async def profiles(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[st
     return {r["user_id"]: r["data"] for r in rows}
 
 
+def _tags(key: str) -> str:
+    return f"ARRAY(SELECT jsonb_array_elements_text(coalesce(nullif(data->'{key}', 'null'), '[]'))) AS {key}"
+
+
+# What scores and match cards read of a profile, as typed columns: Postgres takes the
+# fields out of the JSON, which is cheaper than decoding thousands of whole documents.
+PROFILE_FIELDS = ", ".join(
+    [
+        "data->>'display_name' AS display_name",
+        "coalesce((data->>'verified')::boolean, false) AS verified",
+        "data->>'medical_school' AS medical_school",
+        "data->>'school_country' AS school_country",
+        "(data->>'graduation_year')::int AS graduation_year",
+        "data->>'profession' AS profession",
+        "coalesce((data->>'open_to_mentoring')::boolean, false) AS open_to_mentoring",
+        "coalesce((data->>'mentoring_capacity')::int, 0) AS mentoring_capacity",
+        *map(_tags, ("languages", "specialties", "hobbies", "organizations", "hospital_ids")),
+    ]
+)
+
+
+async def profile_fields(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """These users' profiles as the scores read them (``PROFILE_FIELDS``)."""
+    rows = await db.fetch(f"SELECT user_id, {PROFILE_FIELDS} FROM profiles WHERE user_id = ANY($1::uuid[])", user_ids)
+    return {r["user_id"]: dict(r) for r in rows}
+
+
 async def profile(db: DB, user_id: uuid.UUID) -> dict[str, Any] | None:
     data = await db.fetchval("SELECT data FROM profiles WHERE user_id = $1", user_id)
     return dict(data) if data is not None else None
