@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -33,13 +33,26 @@ class RoomRanking:
 
     ids: tuple[uuid.UUID, ...]
     scores: tuple[float, ...]
+    # Pages already explained, by (offset, limit): valid as long as the ranking is.
+    pages: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict, compare=False, repr=False)
+
+    async def page(self, db: store.DB, rotation: domain.Row, offset: int, limit: int) -> list[dict[str, Any]]:
+        """A page of ``RoomMatch`` replies, kept for the next time (a few per ranking)."""
+        held = self.pages.get((offset, limit))
+        if held is None:
+            held = await explain_rooms(db, rotation, self.ids[offset : offset + limit])
+            if len(self.pages) < PAGES_KEPT:
+                self.pages[(offset, limit)] = held
+        return held
 
 
 # Rankings this replica computed, by rotation, with the (rotation version, projection
 # epoch) they hold for: a student paging through a city's thousands of rooms ranks them
 # once. Any change of a listing, stay or profile moves the epoch (``0005``), a change of
-# the rotation its version, and the next request ranks anew. About 100 kB each at most.
-CACHED_RANKINGS = 256
+# the rotation its version, and the next request ranks anew. About 100 kB each at most,
+# and ~40 kB per page kept.
+CACHED_RANKINGS = 128
+PAGES_KEPT = 5
 _rankings: OrderedDict[uuid.UUID, tuple[tuple[int, int], RoomRanking]] = OrderedDict()
 
 

@@ -177,11 +177,17 @@ async def test_a_cached_room_ranking_holds_only_while_nothing_changed(matching: 
     first = await ranking()
     assert first.ids == (LISTING,)
     assert await ranking() is first  # nothing changed: the same ranking, not a new one
+    row = await store.rotation(matching, rotation_id)
+    assert row is not None
+    page = await first.page(matching, row, 0, 20)
+    assert [m["listing"]["monthly_rent"] for m in page] == [1000]
+    assert await first.page(matching, row, 0, 20) is page  # explained once
 
     # A change of the listing (its rent doubles) moves the epoch: ranked anew.
     await project.handle_event(ListingUpdated(listing=listing(2, **here, monthly_rent=4000)))
     second = await ranking()
     assert second is not first and second.ids == (LISTING,)
+    assert [m["listing"]["monthly_rent"] for m in await second.page(matching, row, 0, 20)] == [4000]
     # A redelivered (older) snapshot changes nothing, so the ranking holds.
     await project.handle_event(ListingUpdated(listing=listing(2, **here, monthly_rent=4000)))
     assert await ranking() is second

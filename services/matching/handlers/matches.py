@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.matching.app import app
 from services.matching.handlers.rotations import owned_rotation
-from services.matching.ranking import explain_rooms, rank_mentors_for, rank_rooms_for
+from services.matching.ranking import rank_mentors_for, rank_rooms_for
 from shared import subjects
 from shared.contracts.matching import MatchesRequest, MentorMatchPage, RoomMatchPage
 from shared.paging import decode_offset, encode_cursor
@@ -18,7 +18,7 @@ async def room_matches(ctx: Context, req: MatchesRequest) -> RoomMatchPage:
     offset = decode_offset(req.cursor) if req.cursor else 0
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
     ranking = await rank_rooms_for(ctx.pool, rotation, cached=True)
-    items = await explain_rooms(ctx.pool, rotation, ranking.ids[offset : offset + req.limit])
+    items = await ranking.page(ctx.pool, rotation, offset, req.limit)
     more = len(ranking.ids) > offset + req.limit
     return RoomMatchPage.model_validate(
         {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
