@@ -4,6 +4,7 @@ newer), rotations, the candidates of a match, and mentorships."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -244,18 +245,24 @@ async def profile(db: DB, user_id: uuid.UUID) -> dict[str, Any] | None:
     return dict(data) if data is not None else None
 
 
-async def open_mentors(db: DB, student_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Professionals open to mentoring with a capacity, and how many mentees they have."""
+async def open_mentors(
+    db: DB, student_id: uuid.UUID, mentor_ids: Sequence[uuid.UUID] | None = None
+) -> list[asyncpg.Record]:
+    """Professionals open to mentoring with a seat left (or these of them): their profile
+    fields (``PROFILE_FIELDS``) and how many mentees they have."""
     return await db.fetch(
-        """
-        SELECT p.user_id, p.data, coalesce(m.mentees, 0) AS mentees
+        f"""
+        SELECT p.user_id, {PROFILE_FIELDS}, coalesce(m.mentees, 0) AS mentees
         FROM profiles p
         LEFT JOIN (SELECT mentor_id, count(*) AS mentees FROM mentorships WHERE status = 'accepted'
                    GROUP BY mentor_id) m ON m.mentor_id = p.user_id
         WHERE p.data->>'role' = 'professional' AND (p.data->>'open_to_mentoring')::boolean
           AND (p.data->>'mentoring_capacity')::int > coalesce(m.mentees, 0) AND p.user_id <> $1
+          AND ($2::uuid[] IS NULL OR p.user_id = ANY($2::uuid[]))
+        ORDER BY p.user_id
         """,
         student_id,
+        list(mentor_ids) if mentor_ids is not None else None,
     )
 
 

@@ -19,7 +19,13 @@ from services.matching import domain, store
 from services.matching.engine.mentor_scoring import mentor_score
 from services.matching.engine.scoring import room_score
 from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS
-from services.matching.ranking import affiliated_hospitals, explain_rooms, rank_mentors_for, rank_rooms_for
+from services.matching.ranking import (
+    affiliated_hospitals,
+    explain_mentors,
+    explain_rooms,
+    rank_mentors_for,
+    rank_rooms_for,
+)
 from shared import geo, hospitals
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import ListingData
@@ -68,16 +74,14 @@ async def for_rotation(conn: Connection, rotation: domain.Row) -> int:
         return 0
     made = 0
     rooms = await rank_rooms_for(conn, rotation)
-    best = [i for i, score in zip(rooms.ids, rooms.scores, strict=True) if score >= ROOM_THRESHOLD]
-    for room in await explain_rooms(conn, rotation, best[:BEST_PER_ROTATION]):
+    for room in await explain_rooms(conn, rotation, rooms.best(ROOM_THRESHOLD, BEST_PER_ROTATION)):
         listing = room["listing"]
         made += await _suggest(conn, rotation, "room", listing["id"], listing["title"], room["score"], room["reasons"])
     mentors = await rank_mentors_for(conn, rotation)
-    for mentor in [m for m in mentors.ranked if m.score >= MENTOR_THRESHOLD][:BEST_PER_ROTATION]:
-        name = mentors.profiles[mentor.mentor_id].get("display_name") or "a professional"
-        made += await _suggest(
-            conn, rotation, "mentor", uuid.UUID(mentor.mentor_id), name, mentor.score, mentor.reasons
-        )
+    for mentor in await explain_mentors(conn, rotation, mentors.best(MENTOR_THRESHOLD, BEST_PER_ROTATION)):
+        who = mentor["mentor"]
+        name = who["display_name"] or "a professional"
+        made += await _suggest(conn, rotation, "mentor", uuid.UUID(who["id"]), name, mentor["score"], mentor["reasons"])
     return made
 
 

@@ -354,7 +354,14 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
     assert count(final, "A room fits") == 1 and count(final, "Dr. Guide Two could mentor you") == 1
 
 
-async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api) -> None:
+async def until_true(check: Callable[[], Awaitable[Any]], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "never became true"
+        await asyncio.sleep(0.1)
+
+
+async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api, stack: Stack) -> None:
     """A stay may name the rotation it is for. When the student moves that rotation, they
     hear which of its stays no longer fit, and the shift moves the stay to the new dates.
     A stay that names someone else's rotation tells nobody anything."""
@@ -407,8 +414,22 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
     assert asked.status == 200, asked.body
     done = await api.call("POST", f"{shift}/accept", host)
     assert done.status == 200 and (done.body["check_in"], done.body["check_out"]) == (future(47), future(75))
-    # The stay fits the rotation again: a change of its budget tells nothing; moving it
-    # back tells again (and that event comes after any the budget change could have made).
+    # The stay fits the rotation again (once matching has the shifted stay): a change of
+    # its budget tells nothing; moving it back tells again (and that event comes after any
+    # the budget change could have made).
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        shifted = f"[{future(47)},{future(75)})"
+        await until_true(
+            lambda: conn.fetchval(
+                "SELECT stay::text = $2 FROM matching.bookings WHERE booking_id = $1",
+                uuid.UUID(booked.body["id"]),
+                shifted,
+            )
+        )
+    finally:
+        await conn.close()
     again = await api.call("PATCH", f"/rotations/{mine['id']}", student, json={"monthly_budget": 1700})
     assert again.status == 200
     back = await api.call(

@@ -169,7 +169,7 @@ async def test_a_cached_room_ranking_holds_only_while_nothing_changed(matching: 
     }
     await store.insert_rotation(matching, rotation_id, uuid.uuid4(), fields)
 
-    async def ranking() -> ranking_module.RoomRanking:
+    async def ranking() -> ranking_module.Ranking:
         row = await store.rotation(matching, rotation_id)
         assert row is not None
         return await ranking_module.rank_rooms_for(matching, row, cached=True)
