@@ -13,6 +13,7 @@ from services.matching.app import app
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
+from shared.contracts.matching import RotationChanged
 from shared.db import Connection
 
 
@@ -31,6 +32,16 @@ async def project_bookings(conn: Connection, event: Event) -> None:
     assert isinstance(event, BOOKING_EVENTS)
     if await store.project_booking(conn, event.booking):
         await store.bump_epoch(conn)
+
+
+@app.consumer("rotations", RotationChanged.subject)
+async def suggest_for_rotations(conn: Connection, event: Event) -> None:
+    """A recorded or changed rotation's best rooms and mentors, suggested once each; an
+    event for an older version than the rotation now has is left to the newer one's."""
+    assert isinstance(event, RotationChanged)
+    row = await store.rotation(conn, event.rotation_id)
+    if row is not None and row["version"] == event.version:
+        await suggestions.for_rotation(conn, row)
 
 
 @app.consumer("profiles", *(e.subject for e in USER_EVENTS))

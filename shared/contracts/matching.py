@@ -267,6 +267,16 @@ class MatchSuggested(Event):
     reasons: list[str]
 
 
+class RotationChanged(Event):
+    """A rotation was recorded or changed (``version``): matching's own consumer looks for
+    rooms and mentors to suggest, off the request's path."""
+
+    subject: ClassVar[str] = "events.matching.rotation.changed"
+    rotation_id: uuid.UUID
+    student_id: uuid.UUID
+    version: int
+
+
 class MovedStay(BaseModel):
     booking_id: uuid.UUID
     listing_id: uuid.UUID
