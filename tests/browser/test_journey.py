@@ -1,0 +1,124 @@
+"""The main journey in a real browser: host, student, booking, live status, messages, mentorship."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Pages
+
+PASSWORD = "correct-horse-battery"
+# A hospital no other test uses, so this test's room is the only one within its reach.
+HOSPITAL = "Essentia Health Fargo"
+HOSPITAL_CHOICE = "Essentia Health Fargo, Fargo, ND"
+
+
+def sign_up(page: Page, role: str, name: str) -> None:
+    page.goto("/#/signup")
+    page.get_by_label("A medical professional" if role == "professional" else "A medical student").check()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Email", exact=True).fill(f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Profile", exact=True)).to_be_visible()
+
+
+def pick_hospital(page: Page, label: str) -> None:
+    page.get_by_label(label, exact=True).fill(HOSPITAL)
+    page.get_by_role("button", name=HOSPITAL_CHOICE).click()
+
+
+def test_host_and_student_journey(pages: Pages) -> None:
+    """A host posts a room; a student finds it from a rotation, books it, sees the host's
+    acceptance live, they message each other live, and the host accepts to mentor them."""
+    tag = uuid.uuid4().hex[:6]
+    host_name, student_name, title = f"Dr. Host {tag}", f"Student {tag}", f"Sunny room by the hospital {tag}"
+    host, student = pages.open("host"), pages.open("student")
+
+    # The host signs up as a professional open to mentoring, affiliated with the hospital.
+    sign_up(host, "professional", host_name)
+    host.get_by_label("Profession", exact=True).fill("Cardiologist")
+    host.get_by_label("Specialties").fill("cardiology")
+    pick_hospital(host, "Add a hospital affiliation")
+    expect(host.get_by_role("list", name="Hospital affiliations")).to_contain_text(HOSPITAL)
+    host.get_by_label("Open to mentoring").check()
+    host.get_by_label("Mentoring capacity").fill("2")
+    host.get_by_role("button", name="Save profile").click()
+    expect(host.get_by_role("status").filter(has_text="Profile saved")).to_be_visible()
+
+    # The host posts a room: a bad form shows its errors beside the fields first.
+    host.goto("/#/listings/new")
+    host.get_by_label("Title", exact=True).fill("ab")
+    host.get_by_role("button", name="Post room").click()
+    expect(host.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(host.get_by_text("String should have at least 3 characters")).to_be_visible()
+    host.get_by_label("Title", exact=True).fill(title)
+    host.get_by_label("Monthly rent (USD)").fill("900")
+    host.get_by_label("Address").fill("1702 University Dr S, Fargo, ND")
+    pick_hospital(host, "Nearest hospital (fills in the coordinates)")
+    host.get_by_label("Latitude").fill("46.8355")
+    host.get_by_label("Amenities").fill("wifi, desk")
+    host.get_by_role("button", name="Post room").click()
+    expect(host.get_by_role("heading", name=title)).to_be_visible()
+
+    # The student adds a rotation at that hospital and finds the room among its matches.
+    sign_up(student, "student", student_name)
+    student.goto("/#/rotations")
+    student.get_by_role("button", name="Add a rotation").click()
+    pick_hospital(student, "Hospital")
+    student.get_by_label("Specialty").fill("cardiology")
+    student.get_by_role("button", name="Add rotation").click()
+    matches = student.get_by_role("list", name="Room matches")
+    expect(matches.get_by_role("link", name=title)).to_be_visible()
+    matches.get_by_role("link", name=title).click()
+
+    # The listing shows where it is from the hospital and the stay's total; the student books.
+    expect(student.get_by_role("heading", name=title)).to_be_visible()
+    expect(student.get_by_text(re.compile(rf"km (north|south|east|west)[a-z-]* of {HOSPITAL}"))).to_be_visible()
+    expect(student.get_by_role("status").filter(has_text="28 nights")).to_contain_text("total")
+    student.get_by_label("Message to the host").fill("Cardiology rotation, arriving the day before.")
+    student.get_by_role("button", name="Request booking").click()
+    my_bookings = student.get_by_role("list", name="Your bookings of this room")
+    expect(my_bookings).to_contain_text("Requested")
+
+    # The host accepts; the student's page shows it without reloading.
+    host.goto("/#/bookings")
+    request = host.get_by_role("list", name="Requests for your rooms").get_by_role("listitem").filter(has_text=title)
+    request.get_by_role("button", name="Accept").click()
+    expect(request).to_contain_text("Accepted")
+    expect(my_bookings).to_contain_text("Accepted")
+    expect(my_bookings).to_contain_text("Address: 1702 University Dr S")
+
+    # They talk in the booking's conversation, each seeing the other's message at once.
+    student.goto("/#/bookings")
+    student.get_by_role("listitem").filter(has_text=title).get_by_role("button", name="Message host").click()
+    host.get_by_role("button", name="Message guest").click()
+    expect(student.get_by_role("heading", name=host_name)).to_be_visible()
+    expect(host.get_by_role("heading", name=student_name)).to_be_visible()
+    student.get_by_label("Message", exact=True).fill("Hello! Is there a desk in the room?")
+    student.get_by_role("button", name="Send").click()
+    expect(host.get_by_role("list", name="Messages")).to_contain_text("Is there a desk in the room?")
+    host.get_by_label("Message", exact=True).fill("Yes, and fast wifi.")
+    host.get_by_role("button", name="Send").click()
+    expect(student.get_by_role("list", name="Messages")).to_contain_text("Yes, and fast wifi.")
+
+    # The student asks the host to mentor them; the host accepts.
+    student.go_back()
+    student.go_back()
+    expect(student.get_by_role("heading", name=title)).to_be_visible()
+    student.get_by_role("button", name=f"Ask {host_name} to mentor you").click()
+    student.get_by_label("Message to the mentor").fill("I would value your advice on cardiology residency.")
+    student.get_by_role("button", name="Request mentorship").click()
+    expect(student.get_by_role("status").filter(has_text="Mentorship requested")).to_be_visible()
+    host.goto("/#/mentorships")
+    expect(host.get_by_text("0 of 2 places taken")).to_be_visible()
+    mentee = host.get_by_role("listitem", name=f"From {student_name}")
+    mentee.get_by_role("button", name="Accept").click()
+    expect(mentee).to_contain_text("Accepted")
+    expect(host.get_by_text("1 of 2 places taken")).to_be_visible()
+    student.goto("/#/mentorships")
+    expect(student.get_by_role("listitem", name=f"With {host_name}")).to_contain_text("Accepted")
+
+    assert pages.errors == []
