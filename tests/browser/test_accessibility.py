@@ -1,0 +1,152 @@
+"""The main pages pass axe-core's WCAG 2.1 A/AA rules with no serious or critical violation,
+at phone width (students) and laptop width (hosts, operators), and show what they promise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from playwright.sync_api import APIRequestContext, Page, expect
+
+from services.runner import Stack
+from tests.browser.conftest import LAPTOP, PHONE, Pages, axe_violations
+
+PASSWORD = "correct-horse-battery"
+FARGO = "essentia-health-fargo-fargo-nd"
+FARGO_POINT = (46.831488, -96.827505)
+
+
+def future(days: int) -> str:
+    return str(date.today() + timedelta(days=days))
+
+
+class Client:
+    """API calls for the test's setup, through a page's own request context: the signup's
+    cookies log the page in, and the bearer token authenticates the calls."""
+
+    def __init__(self, request: APIRequestContext) -> None:
+        self.request = request
+        self.token = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = self.request.fetch(f"/api/v1{path}", method=method, data=body, headers=headers)
+        assert response.ok, (path, response.status, response.text())
+        return response.json()
+
+    def sign_up(self, role: str, name: str) -> str:
+        email = f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate"
+        reply = self.call(
+            "POST", "/auth/signup", {"email": email, "password": PASSWORD, "display_name": name, "role": role}
+        )
+        self.token = reply["token"]
+        return str(reply["user"]["id"])
+
+
+def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:
+    """Open ``path``, wait for the text ``ready``, and record axe's serious violations."""
+    page.goto(path)
+    expect(page.get_by_text(ready).filter(visible=True).first).to_be_visible()
+    violations = axe_violations(page)
+    if violations:
+        found[f"{path} at {page.viewport_size}"] = violations
+
+
+def make_admin(stack: Stack, page: Page) -> None:
+    email = f"admin-{uuid.uuid4().hex[:8]}@test.wardmate"
+    env = os.environ | stack.env("accounts")
+    subprocess.run([sys.executable, "-m", "services.accounts.admin", email, PASSWORD], env=env, check=True)
+    page.goto("/")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Admin")).to_be_visible()
+
+
+def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack: Stack) -> None:
+    """Every main page, logged out, as a student, a host and an operator: no serious axe violation."""
+    found: dict[str, Any] = {}
+    visitor = pages.open("visitor", PHONE)
+    check(visitor, "/#/", "Log in", found)
+    check(visitor, "/#/signup", "Create your account", found)
+
+    host, student = pages.open("host", LAPTOP), pages.open("student", PHONE)
+    as_host, as_student = Client(host.request), Client(student.request)
+    host_id = as_host.sign_up("professional", "Dr. Axe Host")
+    as_host.call(
+        "PATCH",
+        "/me/profile",
+        {"profession": "Internist", "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1},
+    )
+    listing = as_host.call(
+        "POST",
+        "/listings",
+        {
+            "title": "Quiet room near Essentia",
+            "room_type": "private_room",
+            "address": "1 Main Ave, Fargo, ND",
+            "latitude": FARGO_POINT[0] - 0.01,
+            "longitude": FARGO_POINT[1],
+            "monthly_rent": 800,
+            "amenities": ["wifi"],
+            "available_from": future(5),
+            "available_to": future(120),
+            "min_stay_nights": 7,
+        },
+    )
+    as_student.sign_up("student", "Axe Student")
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "internal medicine", "start_date": future(20), "end_date": future(48)},
+    )
+    as_student.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(20), "check_out": future(48), "hospital_id": FARGO},
+    )
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello, is it free?"})
+    as_host.call(
+        "POST",
+        f"/conversations/{conversation['id']}/messages",
+        {"body": "Yes. Send the deposit by Western Union before viewing and it is yours."},
+    )
+    as_student.call("POST", "/mentorships", {"mentor_id": host_id, "message": "Could you mentor me?"})
+
+    check(student, "/#/", "Your rotations", found)
+    check(student, f"/#/rotations/{rotation['id']}", "Rooms for this rotation", found)
+    check(student, f"/#/search?hospital={FARGO}&hname=Essentia&lat=46.83&lon=-96.83", "Results", found)
+    check(student, f"/#/listings/{listing['id']}?rotation={rotation['id']}", "Where it is", found)
+    check(student, "/#/bookings", "Your stays", found)
+    check(student, "/#/inbox", "Dr. Axe Host", found)
+    check(student, f"/#/inbox/{conversation['id']}", "Possible scam", found)
+    check(student, "/#/mentorships", "Your mentors", found)
+    check(student, "/#/profile", "Your profile", found)
+    # The scam warning is shown to the recipient, with the message.
+    flagged = student.get_by_role("listitem").filter(has_text="Western Union")
+    student.goto(f"/#/inbox/{conversation['id']}")
+    expect(flagged.get_by_role("note")).to_contain_text("Possible scam")
+
+    check(host, "/#/", "Your rooms", found)
+    check(host, "/#/profile", "As a professional", found)
+    check(host, "/#/listings", "Quiet room near Essentia", found)
+    check(host, "/#/bookings", "Requests for your rooms", found)
+    check(host, "/#/mentorships", "Students who asked you", found)
+    check(host, "/#/notifications", "Notifications", found)
+    host.goto("/#/listings/new")
+    host.get_by_role("button", name="Post room").click()
+    expect(host.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
+    violations = axe_violations(host)
+    if violations:
+        found["/#/listings/new with errors"] = violations
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    check(operator, "/#/admin", "Verify a professional", found)
+
+    assert found == {}
+    assert pages.errors == []
