@@ -33,6 +33,7 @@ ACCEPT_SHIFT = "wardmate.listings.accept-shift"
 DECLINE_SHIFT = "wardmate.listings.decline-shift"
 POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
+LIST_REVIEWS = "wardmate.listings.list-reviews"
 
 SERVICES = ("accounts", "listings", "messaging", "matching")
 

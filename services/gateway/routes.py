@@ -216,6 +216,18 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/listings/{id}/reviews",
+        subject=subjects.LIST_REVIEWS,
+        request=lst.ListingReviews,
+        reply=lst.ReviewPage,
+        auth="optional",
+        summary="What guests wrote about a listing after their stays, newest first",
+        tag=L,
+        path_params=LID,
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
         path="/me/listings",
         subject=subjects.MY_LISTINGS,
         request=lst.MyListings,

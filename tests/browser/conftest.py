@@ -12,18 +12,23 @@ import os
 import re
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, sync_playwright
 
 from services.runner import Stack
 
 CHROMIUM = os.environ.get("WARDMATE_CHROMIUM", "/usr/bin/chromium")
 FAILURES = Path(__file__).parent / "failures"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PASSWORD = "correct-horse-battery"
+# A hospital no other test uses, so these tests' rooms are the only ones within its reach.
+FARGO = "essentia-health-fargo-fargo-nd"
 # Phone and laptop widths the client must work at.
 PHONE = {"width": 375, "height": 812}
 LAPTOP = {"width": 1280, "height": 900}
@@ -127,3 +132,30 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def future(days: int) -> str:
+    return str(date.today() + timedelta(days=days))
+
+
+class Client:
+    """API calls for the test's setup, through a page's own request context: the signup's
+    cookies log the page in, and the bearer token authenticates the calls."""
+
+    def __init__(self, request: APIRequestContext) -> None:
+        self.request = request
+        self.token = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = self.request.fetch(f"/api/v1{path}", method=method, data=body, headers=headers)
+        assert response.ok, (path, response.status, response.text())
+        return response.json()
+
+    def sign_up(self, role: str, name: str) -> str:
+        email = f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate"
+        reply = self.call(
+            "POST", "/auth/signup", {"email": email, "password": PASSWORD, "display_name": name, "role": role}
+        )
+        self.token = reply["token"]
+        return str(reply["user"]["id"])

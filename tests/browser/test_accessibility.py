@@ -7,44 +7,14 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import date, timedelta
 from typing import Any
 
-from playwright.sync_api import APIRequestContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from services.runner import Stack
-from tests.browser.conftest import LAPTOP, PHONE, Pages, axe_violations
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
 
-PASSWORD = "correct-horse-battery"
-FARGO = "essentia-health-fargo-fargo-nd"
 FARGO_POINT = (46.831488, -96.827505)
-
-
-def future(days: int) -> str:
-    return str(date.today() + timedelta(days=days))
-
-
-class Client:
-    """API calls for the test's setup, through a page's own request context: the signup's
-    cookies log the page in, and the bearer token authenticates the calls."""
-
-    def __init__(self, request: APIRequestContext) -> None:
-        self.request = request
-        self.token = ""
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        response = self.request.fetch(f"/api/v1{path}", method=method, data=body, headers=headers)
-        assert response.ok, (path, response.status, response.text())
-        return response.json()
-
-    def sign_up(self, role: str, name: str) -> str:
-        email = f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate"
-        reply = self.call(
-            "POST", "/auth/signup", {"email": email, "password": PASSWORD, "display_name": name, "role": role}
-        )
-        self.token = reply["token"]
-        return str(reply["user"]["id"])
 
 
 def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import asyncpg
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Pages
+from services.runner import Stack
+from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future
 
-PASSWORD = "correct-horse-battery"
-# A hospital no other test uses, so this test's room is the only one within its reach.
+# The directory's hospital FARGO, as the picker shows it.
 HOSPITAL = "Essentia Health Fargo"
 HOSPITAL_CHOICE = "Essentia Health Fargo, Fargo, ND"
 
@@ -121,4 +124,70 @@ def test_host_and_student_journey(pages: Pages) -> None:
     student.goto("/#/mentorships")
     expect(student.get_by_role("listitem", name=f"With {host_name}")).to_contain_text("Accepted")
 
+    assert pages.errors == []
+
+
+def complete_stay(stack: Stack, booking_id: str) -> None:
+    """Move an accepted stay into the past and complete it, as the sweep would see it."""
+
+    async def move() -> None:
+        conn = await asyncpg.connect(stack.service_url("listings"))
+        try:
+            await conn.execute(
+                "UPDATE listings.bookings SET stay = daterange(current_date - 30, current_date - 2),"
+                " status = 'completed' WHERE id = $1",
+                uuid.UUID(booking_id),
+            )
+        finally:
+            await conn.close()
+
+    # Playwright's sync API holds this thread's event loop: asyncpg runs in another thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, move()).result()
+
+
+def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
+    """After a completed stay the guest reviews it from their bookings; the listing shows it."""
+    guest_page = pages.open("guest", PHONE)
+    as_host, as_guest = Client(pages.open("host").request), Client(guest_page.request)
+    as_host.sign_up("professional", "Dr. Review Host")
+    listing = as_host.call(
+        "POST",
+        "/listings",
+        {
+            "title": "Room with a garden",
+            "room_type": "private_room",
+            "address": "10 Garden St, Fargo, ND",
+            "latitude": 46.84,
+            "longitude": -96.82,
+            "monthly_rent": 700,
+            "available_from": future(1),
+            "available_to": future(90),
+            "min_stay_nights": 7,
+        },
+    )
+    as_guest.sign_up("student", "Review Guest")
+    booking = as_guest.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(10), "check_out": future(24), "hospital_id": FARGO},
+    )
+    as_host.call("POST", f"/bookings/{booking['id']}/accept")
+    complete_stay(stack, booking["id"])
+
+    guest_page.goto("/#/bookings")
+    stay = guest_page.get_by_role("listitem").filter(has_text="Room with a garden")
+    expect(stay).to_contain_text("Completed")
+    stay.get_by_role("button", name="Review this stay").click()
+    stay.get_by_label("Rating").select_option("4")
+    stay.get_by_label("Your review").fill("Quiet, ten minutes from the hospital.")
+    stay.get_by_role("button", name="Post review").click()
+    expect(stay.get_by_role("status")).to_contain_text("your review is posted")
+
+    guest_page.goto(f"/#/listings/{listing['id']}")
+    reviews = guest_page.get_by_role("list", name="Reviews")
+    expect(reviews).to_contain_text("Quiet, ten minutes from the hospital.")
+    expect(reviews).to_contain_text("4 out of 5")
+    expect(reviews).to_contain_text("rotating at Essentia Health Fargo")
+    expect(guest_page.get_by_text("from 1 review")).to_be_visible()
     assert pages.errors == []

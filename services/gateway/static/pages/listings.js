@@ -5,7 +5,7 @@ import { del, get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Empty, Field, HospitalPicker, Loading, Notice, Status, Verified, distanceAndDirection, fmtDate, fmtMoney,
-  formError, go, hospitalLabel, roomType, today, useForm, useLoad, words,
+  formError, go, hospitalLabel, roomType, titleCase, today, useForm, useLoad, words,
 } from "../ui.js";
 import { MentorButton, messageUser } from "./profile.js";
 
@@ -97,6 +97,32 @@ function HostCard({ listing, context }) {
   </section>`;
 }
 
+const monthName = (ym) => new Date(`${ym}-01T00:00:00`).toLocaleDateString("en-US", { year: "numeric", month: "long" });
+
+function Reviews({ listing }) {
+  const [more, setMore] = useState([]);
+  const state = useLoad(() => get(`/listings/${listing.id}/reviews`, { limit: 5 }), [listing.id]);
+  async function loadMore(cursor) {
+    const page = await get(`/listings/${listing.id}/reviews`, { limit: 20, cursor });
+    setMore([...more, page]);
+  }
+  return html`<section aria-labelledby="reviews-h">
+    <h2 id="reviews-h">Reviews</h2>
+    <${Loading} state=${state}>${(first) => {
+      const all = [first, ...more];
+      const items = all.flatMap((p) => p.items);
+      const next = all[all.length - 1].next_cursor;
+      if (!items.length) return html`<${Empty}>No reviews yet.</${Empty}>`;
+      return html`<ul class="plain reviews" aria-label="Reviews">${items.map((r) => html`<li key=${r.id}>
+          <p><strong><span aria-hidden="true">${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}</span><span class="sr">${r.rating} out of 5</span></strong>
+            · stayed ${monthName(r.stay_month)}${r.hospital_name ? `, rotating at ${titleCase(r.hospital_name)}` : ""}</p>
+          <p class="bio">${r.text}</p>
+        </li>`)}</ul>
+        ${next && html`<button type="button" class="secondary" onClick=${() => loadMore(next)}>More reviews</button>`}`;
+    }}<//>
+  </section>`;
+}
+
 export function ListingPage({ id, query }) {
   const state = useLoad(async () => {
     const [listing, context] = await Promise.all([get(`/listings/${id}`), loadContext(query)]);
@@ -116,6 +142,7 @@ export function ListingPage({ id, query }) {
           <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>
         </dl>
         <${Where} listing=${l} hospital=${context.hospital} />
+        <${Reviews} listing=${l} />
       </div>
       <div>
         <${BookingBox} listing=${l} context=${context} />
