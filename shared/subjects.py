@@ -11,6 +11,7 @@ GET_ME = "wardmate.accounts.get-me"
 UPDATE_PROFILE = "wardmate.accounts.update-profile"
 SUBMIT_VERIFICATION = "wardmate.accounts.submit-verification"
 VERIFY_USER = "wardmate.accounts.verify-user"
+LIST_VERIFICATIONS = "wardmate.accounts.list-verifications"
 GET_USER = "wardmate.accounts.get-user"
 # Core-NATS broadcast (not a request): a session was revoked; gateways drop it from cache.
 SESSION_REVOKED = "wardmate.broadcast.session-revoked"

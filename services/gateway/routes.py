@@ -347,6 +347,16 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/admin/verifications",
+        subject=subjects.LIST_VERIFICATIONS,
+        request=acc.VerificationQueue,
+        reply=acc.CredentialPage,
+        summary="Submitted credentials to check (admins): pending oldest first, or verified newest first",
+        tag=ADM,
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
         path="/conversations",
         subject=subjects.LIST_CONVERSATIONS,
         request=msg.ConversationList,

@@ -46,7 +46,9 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     host, student = pages.open("host", LAPTOP), pages.open("student", PHONE)
     as_host, as_student = Client(host.request), Client(student.request)
-    host_id = as_host.sign_up("professional", "Dr. Axe Host")
+    host_name = f"Dr. Axe Host {uuid.uuid4().hex[:6]}"
+    host_id = as_host.sign_up("professional", host_name)
+    as_host.call("POST", "/me/verification", {"npi": "1234567893"})
     as_host.call(
         "PATCH",
         "/me/profile",
@@ -92,14 +94,19 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     check(student, f"/#/search?hospital={FARGO}&hname=Essentia&lat=46.83&lon=-96.83", "Results", found)
     check(student, f"/#/listings/{listing['id']}?rotation={rotation['id']}", "Where it is", found)
     check(student, "/#/bookings", "Your stays", found)
-    check(student, "/#/inbox", "Dr. Axe Host", found)
+    check(student, "/#/inbox", host_name, found)
     check(student, f"/#/inbox/{conversation['id']}", "Possible scam", found)
     check(student, "/#/mentorships", "Your mentors", found)
     check(student, "/#/profile", "Your profile", found)
-    # The scam warning is shown to the recipient, with the message.
+    # The scam warning is shown to the recipient, with the message, which they report.
     flagged = student.get_by_role("listitem").filter(has_text="Western Union")
     student.goto(f"/#/inbox/{conversation['id']}")
     expect(flagged.get_by_role("note")).to_contain_text("Possible scam")
+    flagged.get_by_role("button", name="Report message").click()
+    flagged.get_by_label("Reason").select_option("scam")
+    flagged.get_by_label("What happened").fill("Asked for a wire deposit.")
+    flagged.get_by_role("button", name="Send report").click()
+    expect(flagged.get_by_role("status")).to_contain_text("Reported")
 
     check(host, "/#/", "Your rooms", found)
     check(host, "/#/profile", "As a professional", found)
@@ -116,7 +123,16 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     operator = pages.open("operator", LAPTOP)
     make_admin(stack, operator)
-    check(operator, "/#/admin", "Verify a professional", found)
+    check(operator, "/#/admin", "Verify professionals", found)
+    # The operator verifies the host's NPI and resolves the student's report.
+    operator.get_by_role("listitem", name=host_name).get_by_role("button", name="Verify").click()
+    expect(operator.get_by_role("listitem", name=host_name)).to_have_count(0)
+    report = operator.get_by_role("listitem").filter(has_text="Asked for a wire deposit.")
+    report.get_by_label("Resolution").fill("Warned the host.")
+    report.get_by_role("button", name="Resolve").click()
+    expect(report).to_have_count(0)
+    host.goto(f"/#/users/{host_id}")
+    expect(host.get_by_text("✓ Verified")).to_be_visible()
 
     assert found == {}
     assert pages.errors == []

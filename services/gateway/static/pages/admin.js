@@ -1,27 +1,41 @@
-// Operators: verify a professional's credentials, handle the report queue, see counts.
+// Operators: check and verify professionals' credentials, handle the report queue, see counts.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, Empty, Field, Loading, Notice, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
+import { Alert, Empty, Field, Loading, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
 
-function VerifyForm() {
-  const [userId, setUserId] = useState("");
-  const [done, setDone] = useState(null);
-  const form = useForm();
-  async function onSubmit(e) {
-    e.preventDefault();
-    setDone(null);
-    const v = await form.submit(() => post(`/admin/verifications/${userId.trim()}`, {}));
-    if (v) setDone(`Verified (${v.kind === "npi" ? "NPI" : "licence"}).`);
+function Credential({ c, onChange }) {
+  const [error, setError] = useState(null);
+  async function verify() {
+    setError(null);
+    try {
+      await post(`/admin/verifications/${c.user_id}`, {});
+      onChange();
+    } catch (err) {
+      setError(err);
+    }
   }
-  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="verify-admin-h">
-    <h2 id="verify-admin-h">Verify a professional</h2>
-    <p>Check the NPI or licence the professional submitted, then verify their account by its user id
-      (shown in their public profile's address, and in reports).</p>
-    <${Field} label="User id" name="user_id" value=${userId} onInput=${(e) => setUserId(e.currentTarget.value)} error=${form.errors.user_id} />
-    <${Alert} error=${formError(form.errors, ["user_id"])} />
-    ${done && html`<${Notice}>${done}</${Notice}>`}
-    <button type="submit" disabled=${form.busy || !userId.trim()}>Verify</button>
-  </form>`;
+  return html`<li class="card" aria-label=${c.display_name}>
+    <h3><a href=${`#/users/${c.user_id}`}>${c.display_name}</a></h3>
+    <p>${c.email}</p>
+    <p>${c.kind === "npi" ? html`NPI <strong>${c.npi}</strong>` : html`Licence <strong>${c.license_number}</strong> (${c.license_state})`}
+      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}` : ""}</p>
+    ${c.status === "pending" && html`<button type="button" onClick=${verify}>Verify <span class="sr">${c.display_name}</span></button>`}
+    <${Alert} error=${error} />
+  </li>`;
+}
+
+function Verifications() {
+  const [status, setStatus] = useState("pending");
+  const state = useLoad(() => get("/admin/verifications", { status, limit: 50 }), [status]);
+  return html`<section aria-labelledby="verify-admin-h">
+    <h2 id="verify-admin-h">Verify professionals</h2>
+    <p>Check each NPI in the NPPES registry, or the licence with the state's board, then verify it.</p>
+    <${Field} as="select" label="Credentials" name="verification_status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
+      <option value="pending">Waiting for a check</option><option value="verified">Verified</option>
+    <//>
+    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>Nothing to check.</${Empty}>`
+      : html`<ul class="cards" aria-label="Credentials">${page.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onChange=${state.reload} />`)}</ul>`}<//>
+  </section>`;
 }
 
 function ReportItem({ r, onChange }) {
@@ -53,7 +67,7 @@ export function Admin() {
     <h1>Operators</h1>
     <${Loading} state=${stats}>${(s) => html`<p>${s.messages} messages, ${s.flagged_messages} flagged as possible scams
       (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
-    <${VerifyForm} />
+    <${Verifications} />
     <section aria-labelledby="reports-h">
       <h2 id="reports-h">Reports</h2>
       <${Field} as="select" label="Show" name="status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
