@@ -8,7 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future
@@ -191,3 +191,28 @@ def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
     expect(reviews).to_contain_text("rotating at Essentia Health Fargo")
     expect(guest_page.get_by_text("from 1 review")).to_be_visible()
     assert pages.errors == []
+
+
+def test_slow_and_unreachable_api(pages: Pages) -> None:
+    """A call slower than 200 ms shows the loading indicator; an unreachable API is a clear error."""
+    page = pages.open("visitor", PHONE)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Email", exact=True).fill("nobody@test.wardmate")
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+
+    # The login call held for a second: the indicator shows, then the API's refusal.
+    release: list[Route] = []
+    page.route("**/api/v1/auth/login", lambda route: release.append(route))
+    page.get_by_role("button", name="Log in").click()
+    indicator = page.get_by_role("status").filter(has_text="Loading…")
+    expect(indicator).to_be_visible()
+    release[0].continue_()
+    page.unroute("**/api/v1/auth/login")
+    expect(page.get_by_role("alert")).to_contain_text("email or password is incorrect")
+    expect(indicator).to_have_count(0)
+
+    # The network drops: the form says so instead of failing silently.
+    page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wardmate cannot be reached")

@@ -176,6 +176,8 @@ export function fmtTime(iso) {
   return new Date(iso).toLocaleString("en-US", { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 }
 export const roomType = (t) => ({ private_room: "Private room", entire_place: "Entire place", shared_room: "Shared room" })[t] || t;
+/** "cardiology" as "Cardiology". */
+export const cap = (s) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : "");
 export const words = (s) => String(s || "").replace(/_/g, " ");
 
 const DIRECTIONS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"];

@@ -92,7 +92,6 @@ export function Bookings() {
   const { me } = useSession();
   return html`<section>
     <h1>Bookings</h1>
-    ${me.user.role === "professional" && html`<${BookingList} role="host" />`}
-    <${BookingList} role="guest" />
+    ${me.user.role === "professional" ? html`<${BookingList} role="host" />` : html`<${BookingList} role="guest" />`}
   </section>`;
 }

@@ -4,7 +4,7 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtMoney, formError, go, hospitalLabel,
-  href, roomType, today, useForm, useLoad,
+  cap, href, roomType, today, useForm, useLoad,
 } from "../ui.js";
 
 export function Home() {
@@ -64,7 +64,7 @@ export function Rotations({ embedded }) {
     <${Loading} state=${state}>${(page) => page.items.length === 0
       ? html`<${Empty}>No rotations yet. Add one to see rooms and mentors near its hospital.</${Empty}>`
       : html`<ul class="cards">${page.items.map((r) => html`<li class="card" key=${r.id}>
-          <h3><a href=${`#/rotations/${r.id}`}>${r.specialty} at ${hospitalLabel(r.hospital)}</a></h3>
+          <h3><a href=${`#/rotations/${r.id}`}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</a></h3>
           <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
         </li>`)}</ul>`}<//>
     ${adding ? html`<${RotationForm} onCreated=${(r) => go(`/rotations/${r.id}`)} />`
@@ -137,7 +137,7 @@ function MentorMatches({ rotation }) {
 export function RotationPage({ id }) {
   const state = useLoad(() => get(`/rotations/${id}`), [id]);
   return html`<${Loading} state=${state}>${(r) => html`<section>
-    <h1>${r.specialty} at ${hospitalLabel(r.hospital)}</h1>
+    <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
     <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a></p>
     <${RoomMatches} rotation=${r} />
