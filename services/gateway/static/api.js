@@ -22,7 +22,8 @@ export class ApiError extends Error {
     const items = Array.isArray(this.details) ? this.details : [];
     for (const item of items) {
       const key = item && item.field ? String(item.field).split(".")[0] : "";
-      const text = item && item.message ? item.message : this.message;
+      // pydantic prefixes the message of a rule across fields with "Value error, ".
+      const text = item && item.message ? String(item.message).replace(/^Value error, /, "") : this.message;
       out[key] = out[key] ? `${out[key]}; ${text}` : text;
     }
     if (!items.length) out[""] = this.message;
