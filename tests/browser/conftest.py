@@ -8,6 +8,7 @@ fresh context per user, against the same running system as the end-to-end tests
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Route, sync_playwright
 
 from services.runner import Stack
 
@@ -29,6 +30,12 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 PASSWORD = "correct-horse-battery"
 # A hospital no other test uses, so these tests' rooms are the only ones within its reach.
 FARGO = "essentia-health-fargo-fargo-nd"
+# The test system's map tile server (tests/conftest.py), answered by the tests themselves
+# with one grey tile: the browser never leaves the machine.
+TILES = "https://tiles.wardmate.test/**"
+GREY_TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg=="
+)
 # Phone and laptop widths the client must work at.
 PHONE = {"width": 375, "height": 812}
 LAPTOP = {"width": 1280, "height": 900}
@@ -82,15 +89,21 @@ class Pages:
         self.contexts: list[tuple[str, BrowserContext]] = []
         # Uncaught exceptions and console errors (a CSP refusal is one) of every page.
         self.errors: list[str] = []
+        self.tiles_served = 0
 
     def open(self, name: str, viewport: dict[str, int] | None = None) -> Page:
         context = self.browser.new_context(base_url=self.base_url, viewport=viewport or LAPTOP)  # type: ignore[arg-type]
         context.set_default_timeout(10_000)
+        context.route(TILES, self._tile)
         self.contexts.append((name, context))
         page = context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"{name}: {exc}"))
         page.on("console", lambda msg: self._console(name, msg.type, msg.text))
         return page
+
+    def _tile(self, route: Route) -> None:
+        self.tiles_served += 1
+        route.fulfill(status=200, content_type="image/png", body=GREY_TILE)
 
     def _console(self, name: str, kind: str, text: str) -> None:
         # A refused API call (a 401 before login, a 400 the page shows) is logged by the

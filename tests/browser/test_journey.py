@@ -81,6 +81,10 @@ def test_host_and_student_journey(pages: Pages) -> None:
     expect(student.get_by_role("heading", name=title)).to_be_visible()
     expect(student.get_by_text(re.compile(rf"km (north|south|east|west)[a-z-]* of {HOSPITAL}"))).to_be_visible()
     expect(student.get_by_role("status").filter(has_text="28 nights")).to_contain_text("total")
+    # The map (a tile server is configured) draws the room's area and the hospital.
+    expect(student.get_by_role("region", name=f"Map of the room's area and {HOSPITAL_CHOICE}")).to_be_visible()
+    expect(student.locator(".leaflet-tile-loaded").first).to_be_attached()
+    assert pages.tiles_served > 0
     student.get_by_label("Message to the host").fill("Cardiology rotation, arriving the day before.")
     student.get_by_role("button", name="Request booking").click()
     my_bookings = student.get_by_role("list", name="Your bookings of this room")

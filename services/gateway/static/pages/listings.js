@@ -1,6 +1,6 @@
 // A listing's page (price for your dates, availability, host card, where it is from the
 // hospital, booking, messaging the host, mentorship), and a host's rooms and room form.
-import { html, useEffect, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
@@ -25,6 +25,64 @@ async function loadContext(query) {
   return { hospital, from: query.from || "", to: query.to || "" };
 }
 
+/** The map's tile server from the page's meta tags (none: no map). */
+function mapConfig() {
+  const tiles = document.querySelector('meta[name="wardmate-map-tiles"]');
+  const credit = document.querySelector('meta[name="wardmate-map-attribution"]');
+  return tiles && tiles.content ? { tiles: tiles.content, attribution: credit ? credit.content : "" } : null;
+}
+
+let leaflet = null;
+/** Leaflet and its stylesheet, loaded the first time a map is shown. */
+function loadLeaflet() {
+  if (!leaflet) {
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = "/static/vendor/leaflet.css";
+    document.head.append(link);
+    leaflet = import("../vendor/leaflet.js");
+  }
+  return leaflet;
+}
+
+function ListingMap({ listing, hospital }) {
+  const config = mapConfig();
+  const ref = useRef(null);
+  const [failed, setFailed] = useState(null);
+  useEffect(() => {
+    if (!config || !ref.current) return undefined;
+    let map = null;
+    loadLeaflet().then(
+      (L) => {
+        if (!ref.current) return;
+        const room = [listing.location.latitude, listing.location.longitude];
+        map = L.map(ref.current, { scrollWheelZoom: false });
+        L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+        // An approximate location is a circle of the area, never a pin on a house.
+        const area = listing.location.approximate
+          ? L.circle(room, { radius: 400, color: "#0b5cab" }).bindTooltip("The room is in this area")
+          : L.circleMarker(room, { radius: 9, color: "#0b5cab", fillOpacity: 0.8 }).bindTooltip("The room");
+        area.addTo(map);
+        const points = [room];
+        if (hospital) {
+          const spot = [hospital.latitude, hospital.longitude];
+          L.circleMarker(spot, { radius: 8, color: "#b3261e", fillOpacity: 0.8 }).bindTooltip(hospital.label || "Hospital").addTo(map);
+          points.push(spot);
+        }
+        if (points.length > 1) map.fitBounds(points, { padding: [40, 40], maxZoom: 16 });
+        else map.setView(room, 14);
+      },
+      (err) => setFailed(err),
+    );
+    return () => map && map.remove();
+  }, [listing.id, hospital && hospital.latitude]);
+  if (!config) return null;
+  if (failed) return html`<p class="hint">The map could not be loaded.</p>`;
+  return html`<div class="map" ref=${ref} role="region"
+    aria-label=${hospital ? `Map of the room's area and ${hospital.label}` : "Map of the room's area"}></div>
+    <p class="hint">Blue: the room${listing.location.approximate ? "'s area" : ""}${hospital ? "; red: the hospital" : ""}.</p>`;
+}
+
 function Where({ listing, hospital }) {
   const loc = listing.location;
   const approx = loc.approximate ? "approximately " : "";
@@ -35,6 +93,7 @@ function Where({ listing, hospital }) {
       return html`<p class="where">${approx}${km.toFixed(1)} km ${direction} of ${hospital.label}</p>`;
     })() : listing.distance_km !== null ? html`<p class="where">${approx}${listing.distance_km.toFixed(1)} km from your search's centre</p>` : null}
     <p>${loc.address ? html`Address: ${loc.address}` : "The exact address is shown once the host accepts your booking."}</p>
+    <${ListingMap} listing=${listing} hospital=${hospital} />
   </section>`;
 }
 
