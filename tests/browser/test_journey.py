@@ -8,7 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future
@@ -220,3 +220,39 @@ def test_slow_and_unreachable_api(pages: Pages) -> None:
     page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("Wardmate cannot be reached")
+
+
+def test_the_live_feed_resumes_after_a_dropped_connection(pages: Pages) -> None:
+    """A socket cut while offline reconnects when the browser is back online, resumes from
+    the last seq it handled, and the message sent meanwhile arrives without a reload."""
+    student = pages.open("student")
+    sockets: list[WebSocketRoute] = []
+
+    def through(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    student.route_web_socket("**/api/v1/ws*", through)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    host_id = as_host.sign_up("professional", "Dr. Live Host")
+    as_student.sign_up("student", "Live Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello!"})
+    send = f"/conversations/{conversation['id']}/messages"
+
+    student.goto(f"/#/inbox/{conversation['id']}")
+    messages = student.get_by_role("list", name="Messages")
+    expect(messages).to_contain_text("Hello!")
+    as_host.call("POST", send, {"body": "First answer"})
+    expect(messages).to_contain_text("First answer")
+    assert len(sockets) == 1 and sockets[0].url.endswith("since=0")
+
+    # Offline, the socket drops; the host writes meanwhile; back online, the page catches up.
+    student.context.set_offline(True)
+    sockets[0].close(code=1013, reason="test")
+    expect(student.get_by_text("Offline: live updates paused")).to_be_visible()
+    as_host.call("POST", send, {"body": "Sent while you were away"})
+    student.context.set_offline(False)
+    expect(messages).to_contain_text("Sent while you were away")
+    resumed_from = int(sockets[-1].url.rsplit("since=", 1)[1])
+    assert len(sockets) >= 2 and resumed_from > 0
+    assert pages.errors == []

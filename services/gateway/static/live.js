@@ -2,9 +2,9 @@
 // session cookie), reconnected with exponential back-off and full jitter, resumed from the
 // seq of the last frame handled so nothing is missed (see README, "Live delivery").
 //
-// Subscribers get each frame ({type, seq, data}). On the page's first connection the
-// catch-up is skipped (the page loads through REST) and a {type: "reload"} frame follows
-// "ready", as it does after a "resync": reload through REST then.
+// Subscribers get each frame ({type, seq, data}). Until the first "ready" the catch-up is
+// skipped (the page loads through REST) and a {type: "reload"} frame follows "ready", as
+// it does after a "resync": reload through REST then.
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 30000;
@@ -19,6 +19,9 @@ let attempt = 0;
 let retryTimer = null;
 let pingTimer = null;
 let wanted = false;
+// Set until a "ready" after the page's load (or a resync): the frames before it are not
+// handled one by one, the pages reload through REST instead.
+let reloadPending = true;
 let status = "offline";
 const statusListeners = new Set();
 
@@ -61,8 +64,6 @@ function connect() {
   clearTimeout(retryTimer);
   if (!wanted || socket) return;
   setStatus("connecting");
-  const firstConnection = lastSeq === null;
-  let ready = false;
   const ws = new WebSocket(url());
   socket = ws;
   ws.onmessage = (event) => {
@@ -73,24 +74,26 @@ function connect() {
       return;
     }
     if (frame.type === "ready") {
-      ready = true;
       attempt = 0;
       if (frame.data && frame.data.last_seq !== null && frame.data.last_seq !== undefined) {
         lastSeq = Math.max(lastSeq || 0, frame.data.last_seq);
       }
       setStatus("live");
-      if (firstConnection) emit({ type: "reload", seq: null, data: {} });
+      if (reloadPending) {
+        reloadPending = false;
+        emit({ type: "reload", seq: null, data: {} });
+      }
       return;
     }
     if (frame.type === "resync") {
       lastSeq = frame.data.last_seq;
-      if (!firstConnection) emit({ type: "reload", seq: null, data: {} });
+      reloadPending = true;
       return;
     }
     if (typeof frame.seq === "number") {
       if (lastSeq !== null && frame.seq <= lastSeq) return; // a repeat
       lastSeq = frame.seq;
-      if (firstConnection && !ready) return; // the page's REST load covers it
+      if (reloadPending) return; // the reload after "ready" covers it
     }
     if (frame.type === "pong") return;
     emit(frame);
@@ -131,6 +134,7 @@ export function stop() {
   clearTimeout(retryTimer);
   clearInterval(pingTimer);
   lastSeq = null;
+  reloadPending = true;
   attempt = 0;
   if (socket) socket.close(1000);
   socket = null;
