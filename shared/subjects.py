@@ -11,6 +11,7 @@ GET_ME = "wardmate.accounts.get-me"
 UPDATE_PROFILE = "wardmate.accounts.update-profile"
 SUBMIT_VERIFICATION = "wardmate.accounts.submit-verification"
 VERIFY_USER = "wardmate.accounts.verify-user"
+LIST_VERIFICATIONS = "wardmate.accounts.list-verifications"
 GET_USER = "wardmate.accounts.get-user"
 # Core-NATS broadcast (not a request): a session was revoked; gateways drop it from cache.
 SESSION_REVOKED = "wardmate.broadcast.session-revoked"
@@ -33,6 +34,7 @@ ACCEPT_SHIFT = "wardmate.listings.accept-shift"
 DECLINE_SHIFT = "wardmate.listings.decline-shift"
 POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
+LIST_REVIEWS = "wardmate.listings.list-reviews"
 
 SERVICES = ("accounts", "listings", "messaging", "matching")
 

@@ -15,6 +15,9 @@ NC = web.AppKey("nc", NATS)
 SESSIONS = web.AppKey("sessions", auth.SessionCache)
 METRICS = web.AppKey("metrics", dict)
 OPENAPI = web.AppKey("openapi", dict)
+# The web client's Content-Security-Policy and page (both depend on the map's tile server).
+CSP = web.AppKey("csp", str)
+INDEX = web.AppKey("index", str)
 LIMITER = web.AppKey("limiter", RateLimiter)
 # This replica's live sockets and its per-user subscriptions (set up with the NATS connection).
 HUB = web.AppKey("hub", Hub)

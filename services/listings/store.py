@@ -433,6 +433,20 @@ async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg
 # --- reviews --------------------------------------------------------------------------
 
 
+async def listing_reviews(
+    db: DB, listing_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM reviews WHERE listing_id = $1 AND author_role = 'guest'"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))"
+        " ORDER BY created_at DESC, id DESC LIMIT $4",
+        listing_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
 async def insert_review(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
     try:
         row = await conn.fetchrow(

@@ -377,6 +377,18 @@ class Review(Reply):
     created_at: datetime
 
 
+class ListingReviews(Contract):
+    """A page of a listing's reviews by its guests, newest first."""
+
+    listing_id: Id
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class ReviewPage(Page):
+    items: list[Review]
+
+
 # --- events ---------------------------------------------------------------------------
 # Consumers (matching's projections, messaging's notifications) get snapshots of the
 # aggregate after the change, with its version: exact positions and ids, nothing shaped

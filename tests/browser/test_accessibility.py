@@ -1,0 +1,145 @@
+"""The main pages pass axe-core's WCAG 2.1 A/AA rules with no serious or critical violation,
+at phone width (students) and laptop width (hosts, operators), and show what they promise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from services.runner import Stack
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
+
+FARGO_POINT = (46.831488, -96.827505)
+
+
+def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:
+    """Open ``path``, wait for the text ``ready``, and record axe's serious violations."""
+    page.goto(path)
+    expect(page.get_by_text(ready).filter(visible=True).first).to_be_visible()
+    violations = axe_violations(page)
+    if violations:
+        found[f"{path} at {page.viewport_size}"] = violations
+
+
+def make_admin(stack: Stack, page: Page) -> None:
+    email = f"admin-{uuid.uuid4().hex[:8]}@test.wardmate"
+    env = os.environ | stack.env("accounts")
+    subprocess.run([sys.executable, "-m", "services.accounts.admin", email, PASSWORD], env=env, check=True)
+    page.goto("/")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Admin")).to_be_visible()
+
+
+def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack: Stack) -> None:
+    """Every main page, logged out, as a student, a host and an operator: no serious axe violation."""
+    found: dict[str, Any] = {}
+    visitor = pages.open("visitor", PHONE)
+    check(visitor, "/#/", "Log in", found)
+    check(visitor, "/#/signup", "Create your account", found)
+
+    host, student = pages.open("host", LAPTOP), pages.open("student", PHONE)
+    as_host, as_student = Client(host.request), Client(student.request)
+    host_name = f"Dr. Axe Host {uuid.uuid4().hex[:6]}"
+    host_id = as_host.sign_up("professional", host_name)
+    as_host.call("POST", "/me/verification", {"npi": "1234567893"})
+    as_host.call(
+        "PATCH",
+        "/me/profile",
+        {"profession": "Internist", "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1},
+    )
+    listing = as_host.call(
+        "POST",
+        "/listings",
+        {
+            "title": "Quiet room near Essentia",
+            "room_type": "private_room",
+            "address": "1 Main Ave, Fargo, ND",
+            "latitude": FARGO_POINT[0] - 0.01,
+            "longitude": FARGO_POINT[1],
+            "monthly_rent": 800,
+            "amenities": ["wifi"],
+            "available_from": future(5),
+            "available_to": future(120),
+            "min_stay_nights": 7,
+        },
+    )
+    as_student.sign_up("student", "Axe Student")
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "internal medicine", "start_date": future(20), "end_date": future(48)},
+    )
+    as_student.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(20), "check_out": future(48), "hospital_id": FARGO},
+    )
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello, is it free?"})
+    as_host.call(
+        "POST",
+        f"/conversations/{conversation['id']}/messages",
+        {"body": "Yes. Send the deposit by Western Union before viewing and it is yours."},
+    )
+    as_student.call("POST", "/mentorships", {"mentor_id": host_id, "message": "Could you mentor me?"})
+
+    check(student, "/#/", "Your rotations", found)
+    check(student, f"/#/rotations/{rotation['id']}", "Rooms for this rotation", found)
+    check(student, f"/#/search?hospital={FARGO}&hname=Essentia&lat=46.83&lon=-96.83", "Results", found)
+    check(student, f"/#/listings/{listing['id']}?rotation={rotation['id']}", "Where it is", found)
+    check(student, "/#/bookings", "Your stays", found)
+    check(student, "/#/inbox", host_name, found)
+    check(student, f"/#/inbox/{conversation['id']}", "Possible scam", found)
+    check(student, "/#/mentorships", "Your mentors", found)
+    check(student, "/#/profile", "Your profile", found)
+    # The scam warning is shown to the recipient, with the message, which they report.
+    flagged = student.get_by_role("listitem").filter(has_text="Western Union")
+    student.goto(f"/#/inbox/{conversation['id']}")
+    expect(flagged.get_by_role("note")).to_contain_text("Possible scam")
+    flagged.get_by_role("button", name="Report message").click()
+    flagged.get_by_label("Reason").select_option("scam")
+    flagged.get_by_label("What happened").fill("Asked for a wire deposit.")
+    flagged.get_by_role("button", name="Send report").click()
+    expect(flagged.get_by_role("status")).to_contain_text("Reported")
+    # ... and blocks the host: writing to them is refused, and the page says why.
+    student.get_by_text(f"Safety: block or report {host_name}").click()
+    student.get_by_role("button", name="Block", exact=True).click()
+    expect(student.get_by_role("status").filter(has_text="Blocked")).to_be_visible()
+    student.get_by_label("Message", exact=True).fill("Are you still there?")
+    student.get_by_role("button", name="Send").click()
+    expect(student.get_by_role("alert")).to_contain_text("you blocked this user")
+
+    check(host, "/#/", "Your rooms", found)
+    check(host, "/#/profile", "As a professional", found)
+    check(host, "/#/listings", "Quiet room near Essentia", found)
+    check(host, "/#/bookings", "Requests for your rooms", found)
+    check(host, "/#/mentorships", "Students who asked you", found)
+    check(host, "/#/notifications", "Notifications", found)
+    host.goto("/#/listings/new")
+    host.get_by_role("button", name="Post room").click()
+    expect(host.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
+    violations = axe_violations(host)
+    if violations:
+        found["/#/listings/new with errors"] = violations
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    check(operator, "/#/admin", "Verify professionals", found)
+    # The operator verifies the host's NPI and resolves the student's report.
+    operator.get_by_role("listitem", name=host_name).get_by_role("button", name="Verify").click()
+    expect(operator.get_by_role("listitem", name=host_name)).to_have_count(0)
+    report = operator.get_by_role("listitem").filter(has_text="Asked for a wire deposit.")
+    report.get_by_label("Resolution").fill("Warned the host.")
+    report.get_by_role("button", name="Resolve").click()
+    expect(report).to_have_count(0)
+    host.goto(f"/#/users/{host_id}")
+    expect(host.get_by_text("✓ Verified")).to_be_visible()
+
+    assert found == {}
+    assert pages.errors == []
