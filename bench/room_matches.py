@@ -13,8 +13,9 @@ Part of ``make bench-matching`` (``bench/matching.py`` runs it after its two rou
 4. loads ``GET /api/v1/rotations/{id}/room-matches`` at concurrency 16 with wrk (a Lua
    script cycles through the rotations' pages 1 and 2), then the listing search at the
    same concurrency as the reference, each after a warm-up, in alternating rounds;
-5. cold: a first request for each of 48 new rotations (nothing of them cached) at
-   concurrency 16, to show what a ranking costs when it is computed;
+5. cold: 24 new rotations at the dense hospitals, and once matching's consumer has made
+   their suggestions, a request for each, one at a time, each after moving the
+   projections' epoch (so no cached ranking holds): what a ranking costs when computed;
 6. returns ``room_matches_p99_ms``, ``room_matches_rps`` and the rest to ``matching.py``.
 """
 
@@ -128,24 +129,41 @@ async def students(base: str, rotations: list[tuple[str, date, date]]) -> tuple[
         return token, ids
 
 
-async def first_requests(base: str, token: str, ids: list[str], conns: int) -> list[float]:
-    """Each rotation's room matches asked once (a ranking computed, not cached), ``conns``
-    at a time; the latencies in ms."""
-    queue = list(ids)
-    latencies: list[float] = []
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+async def suggestions_made(dsn: str, rotations: int, timeout: float = 120) -> None:
+    """Wait until matching's consumer has handled every rotation's rotation.changed."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + timeout
+        while (
+            await conn.fetchval(
+                "SELECT count(*) FROM matching.inbox WHERE subject = 'events.matching.rotation.changed'"
+            )
+            < rotations
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError("matching's consumer did not handle the new rotations in time")
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
 
-        async def worker() -> None:
-            while queue:
-                rid = queue.pop()
+
+async def cold_requests(base: str, dsn: str, token: str, ids: list[str]) -> list[float]:
+    """Each rotation's room matches, one at a time, each ranking computed (the epoch moves
+    before each, as a change of a listing would); the latencies in ms."""
+    latencies: list[float] = []
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+            for rid in ids:
+                await conn.execute("UPDATE matching.projection_epoch SET epoch = epoch + 1")
                 t = time.perf_counter()
                 async with http.get(f"{base}/api/v1/rotations/{rid}/room-matches") as r:
                     await r.read()
                     if r.status != 200:
                         raise RuntimeError(f"room matches answered {r.status}")
                 latencies.append((time.perf_counter() - t) * 1000)
-
-        await asyncio.gather(*(worker() for _ in range(conns)))
+    finally:
+        await conn.close()
     return latencies
 
 
@@ -234,12 +252,13 @@ def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
             loads[name].append(search.measure(f"{name} (round {r + 1} of {args.rounds})", url, wrk, meter, args, extra))
     best = {k: max(v, key=lambda load: load.rps) for k, v in loads.items()}
 
-    search.say("cold: the first request of 48 new rotations (each ranking computed), 16 at a time")
+    search.say("cold: 24 new rotations at the dense hospitals, each ranking computed, one at a time")
     cold_rotations = [
-        (DENSE[i % 2], window[0] + timedelta(days=3 + i), window[1] + timedelta(days=3 + i)) for i in range(48)
+        (DENSE[i % 2], window[0] + timedelta(days=3 + i), window[1] + timedelta(days=3 + i)) for i in range(24)
     ]
     cold_token, cold_ids = asyncio.run(students(stack.url, cold_rotations))
-    cold = asyncio.run(first_requests(stack.url, cold_token, cold_ids, args.connections))
+    asyncio.run(suggestions_made(stack.database_url, len(hot) + len(cold_rotations)))
+    cold = asyncio.run(cold_requests(stack.url, stack.database_url, cold_token, cold_ids))
     print(f"    p50 {quantile(cold, 50):.1f} ms, p99 {quantile(cold, 99):.1f} ms, max {max(cold):.1f} ms")
     rm, ref = best["room matches"], best["listing search (reference)"]
     return {

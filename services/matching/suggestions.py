@@ -73,11 +73,13 @@ async def for_rotation(conn: Connection, rotation: domain.Row) -> int:
     if rotation["start_date"] < date.today():
         return 0
     made = 0
-    rooms = await rank_rooms_for(conn, rotation)
+    # Committed rotation, no projection written here: the rankings may be kept for the
+    # student's first look at their matches.
+    rooms = await rank_rooms_for(conn, rotation, cached=True)
     for room in await explain_rooms(conn, rotation, rooms.best(ROOM_THRESHOLD, BEST_PER_ROTATION)):
         listing = room["listing"]
         made += await _suggest(conn, rotation, "room", listing["id"], listing["title"], room["score"], room["reasons"])
-    mentors = await rank_mentors_for(conn, rotation)
+    mentors = await rank_mentors_for(conn, rotation, cached=True)
     for mentor in await explain_mentors(conn, rotation, mentors.best(MENTOR_THRESHOLD, BEST_PER_ROTATION)):
         who = mentor["mentor"]
         name = who["display_name"] or "a professional"
