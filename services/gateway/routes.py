@@ -461,6 +461,15 @@ ROUTES: list[Route] = [
         errors=("not_found",),
     ),
     Route(
+        method="GET",
+        path="/me/blocks",
+        subject=subjects.MY_BLOCKS,
+        request=msg.MyBlocks,
+        reply=msg.BlockPage,
+        summary="The users you blocked, newest first",
+        tag=M,
+    ),
+    Route(
         method="DELETE",
         path="/users/{id}/block",
         subject=subjects.UNBLOCK_USER,

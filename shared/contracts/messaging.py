@@ -225,6 +225,21 @@ class BlockState(Reply):
     blocked: bool
 
 
+class MyBlocks(Contract):
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class BlockedUser(Reply):
+    user_id: uuid.UUID
+    display_name: str | None
+    blocked_at: datetime
+
+
+class BlockPage(Page):
+    items: list[BlockedUser]
+
+
 class Report(Reply):
     id: uuid.UUID
     reporter_id: uuid.UUID
