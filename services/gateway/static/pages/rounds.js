@@ -38,7 +38,7 @@ function useNames(ids) {
     const missing = ids.filter((id) => id && !names.has(id));
     if (!missing.length) return;
     for (const id of missing) names.set(id, null);
-    Promise.all(missing.map((id) => get(`/users/${id}`).then((u) => names.set(id, u.display_name), () => names.delete(id)))).then(
+    Promise.all(missing.map((id) => get(`/users/${id}`).then((u) => names.set(id, u.display_name), () => names.set(id, `User ${id.slice(0, 8)}`)))).then(
       () => setTick((t) => t + 1),
     );
   }, [key]);
@@ -89,7 +89,7 @@ function NewRound({ rounds }) {
     ${source === "selection" ? html`
       <${HospitalPicker} value=${hospital} onPick=${setHospital} error=${err.hospital_id} />
       <div class="row">
-        <${Field} label="Rotations starting in" name="month" type="month" value=${f.month} onInput=${set("month")} error=${err.month} hint="Year and month" />
+        <${Field} label="Rotations starting in" name="month" type="month" value=${f.month} onInput=${set("month")} error=${err.month} hint="Year and month, e.g. 2027-03" />
         <${Field} label="Mentors within (km)" name="radius_km" type="number" inputmode="decimal" min="0" max="200" value=${f.radius_km}
           onInput=${set("radius_km")} error=${err.radius_km} hint="0: mentors affiliated with this hospital only" />
       </div>`
