@@ -3,18 +3,50 @@ at phone width (students) and laptop width (hosts, operators), and show what the
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import subprocess
 import sys
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
-from playwright.sync_api import Page, expect
+import asyncpg
+from playwright.sync_api import Page, Route, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
 
 FARGO_POINT = (46.831488, -96.827505)
+# A hospital no other test uses: a match round's selection of it holds this test's people only.
+MINOT = "trinity-hospitals-minot-nd"
+
+
+def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
+    """Wait until matching's projection holds each mentor open to mentoring (profiles reach
+    it through events, after the PATCH has answered)."""
+
+    async def wait() -> None:
+        assert stack.database_url
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            deadline = time.monotonic() + 10
+            while await conn.fetchval(
+                "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                " AND (data->>'open_to_mentoring')::boolean",
+                [uuid.UUID(m) for m in mentor_ids],
+            ) < len(mentor_ids):
+                assert time.monotonic() < deadline, "matching never heard of the mentors"
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+
+    # Playwright's sync API holds this thread's event loop: asyncpg runs in another thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, wait()).result()
 
 
 def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:
@@ -140,6 +172,79 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     expect(report).to_have_count(0)
     host.goto(f"/#/users/{host_id}")
     expect(host.get_by_text("✓ Verified")).to_be_visible()
+
+    # Two students rotate at Minot in a month; one mentor there has one seat.
+    month = f"{date.today().year + 2}-03"
+    mentor, minot_students = Client(pages.open("mentor").request), []
+    mentor_name = f"Dr. Minot {uuid.uuid4().hex[:6]}"
+    mentor_id = mentor.sign_up("professional", mentor_name)
+    mentor.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["surgery"], "hospital_ids": [MINOT], "open_to_mentoring": True, "mentoring_capacity": 1},
+    )
+    dates = {"start_date": f"{month}-05", "end_date": f"{month}-26"}
+    for name in ("Minot Student A", "Minot Student B"):
+        client = Client(pages.open(name).request)
+        client.sign_up("student", name)
+        client.call("POST", "/rotations", {"hospital_id": MINOT, "specialty": "surgery", **dates})
+        minot_students.append(name)
+    mentors_known(stack, [mentor_id])
+
+    # The operator queues a round of that hospital's month and follows it to its report.
+    check(operator, "/#/admin/rounds", "New round", found)
+    operator.get_by_label("Hospital", exact=True).fill("Trinity Hospitals")
+    operator.get_by_role("button", name="Trinity Hospitals, Minot, ND").click()
+    operator.get_by_label("Rotations starting in").fill(month)
+    # The round's first answer is shown as still running (a round this small is done before
+    # the page could see it run): the page shows its progress and asks again.
+    asked: list[str] = []
+
+    def running_once(route: Route) -> None:
+        reply = route.fetch()
+        asked.append(route.request.url)
+        if len(asked) > 1:
+            route.fulfill(response=reply)
+            return
+        body = reply.json() | {"status": "running", "progress": {"stage": "matching", "done": 3, "total": 10}}
+        route.fulfill(response=reply, json=body)
+
+    operator.route("**/api/v1/admin/match-rounds/*", running_once)
+    operator.get_by_role("button", name="Queue round").click()
+    expect(operator.get_by_role("heading", name=re.compile("^Round of"))).to_be_visible()
+    expect(operator.get_by_role("progressbar", name="Progress")).to_have_attribute("value", "3")
+    expect(operator.get_by_role("status").filter(has_text="Matching: 3 of 10")).to_be_visible()
+    expect(operator.get_by_role("list", name="Rank distribution")).to_have_text("1st choice: 1")
+    expect(operator.get_by_text("0 (stable)")).to_be_visible()
+    chart = operator.get_by_role("img", name="Chart of the rank distribution: 1st choice: 1, unmatched: 1")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG loaded under the CSP
+    table = operator.get_by_role("table", name="Each rotation's mentor")
+    for name in minot_students:
+        expect(table.get_by_role("row").filter(has_text=name)).to_be_visible()
+    expect(table.get_by_role("row").filter(has_text=mentor_name)).to_contain_text("1st choice")
+    expect(table.get_by_role("row").filter(has_text="Unmatched")).to_have_count(1)
+    assert len(asked) >= 2
+    operator.unroute("**/api/v1/admin/match-rounds/*")
+    violations = axe_violations(operator)
+    if violations:
+        found["a match round's page"] = violations
+
+    # A scramble of what it left unmatched: one rotation, and no seat left.
+    first_round = operator.url
+    operator.get_by_role("button", name="Scramble the unmatched rotations").click()
+    expect(operator.get_by_role("heading", name=re.compile("^Scramble of"))).to_be_visible()
+    expect(operator.get_by_text("No rotation was matched.")).to_be_visible()
+    assert operator.url != first_round
+    # Back on the first round, the operator accepts it: one mentorship request.
+    operator.get_by_role("link", name="an earlier round").click()
+    operator.get_by_role("button", name="Accept: send mentorship requests").click()
+    expect(operator.get_by_role("status").filter(has_text="1 mentorship request made")).to_be_visible()
+    expect(operator.get_by_role("button", name="Accept: send mentorship requests")).to_have_count(0)
+    operator.get_by_role("link", name="All match rounds").click()
+    newest = operator.get_by_role("list", name="Match rounds").get_by_role("listitem")
+    expect(newest.nth(0)).to_contain_text("0 of 1 rotations matched")
+    expect(newest.nth(1)).to_contain_text("Accepted · 1 of 2 rotations matched")
 
     assert found == {}
     assert pages.errors == []

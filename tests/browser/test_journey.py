@@ -34,8 +34,10 @@ def pick_hospital(page: Page, label: str) -> None:
 
 
 def test_host_and_student_journey(pages: Pages) -> None:
-    """A host posts a room; a student finds it from a rotation, books it, sees the host's
-    acceptance live, they message each other live, and the host accepts to mentor them."""
+    """A host posts a room; a student finds it from a rotation, books it for that rotation,
+    sees the host's acceptance live, they message each other live, the host accepts to
+    mentor them; then the rotation moves, the student asks to move the stay, the host
+    declines and the student cancels without fault."""
     tag = uuid.uuid4().hex[:6]
     host_name, student_name, title = f"Dr. Host {tag}", f"Student {tag}", f"Sunny room by the hospital {tag}"
     host, student = pages.open("host"), pages.open("student")
@@ -85,6 +87,9 @@ def test_host_and_student_journey(pages: Pages) -> None:
     expect(student.get_by_role("region", name=f"Map of the room's area and {HOSPITAL_CHOICE}")).to_be_visible()
     expect(student.locator(".leaflet-tile-loaded").first).to_be_attached()
     assert pages.tiles_served > 0
+    # Coming from the rotation's matches, the request names that rotation.
+    rotation_id = re.search(r"rotation=([0-9a-f-]+)", student.url)[1]  # type: ignore[index]
+    expect(student.get_by_role("combobox", name="For which rotation?")).to_have_value(rotation_id)
     student.get_by_label("Message to the host").fill("Cardiology rotation, arriving the day before.")
     student.get_by_role("button", name="Request booking").click()
     my_bookings = student.get_by_role("list", name="Your bookings of this room")
@@ -127,6 +132,31 @@ def test_host_and_student_journey(pages: Pages) -> None:
     expect(host.get_by_text("1 of 2 places taken")).to_be_visible()
     student.goto("/#/mentorships")
     expect(student.get_by_role("listitem", name=f"With {host_name}")).to_contain_text("Accepted")
+
+    # The rotation moves three days later: the notification opens the stay's form with the
+    # rotation's new dates; the host declines; the student cancels, without fault.
+    student.goto(f"/#/rotations/{rotation_id}")
+    student.get_by_role("button", name="Change dates").click()
+    student.get_by_label("Start date").fill(future(33))
+    student.get_by_label("End date").fill(future(61))
+    student.get_by_role("button", name="Save dates").click()
+    expect(student.get_by_role("button", name="Change dates")).to_be_visible()
+    student.goto("/#/notifications")
+    student.get_by_role("link", name=re.compile("^Your rotation now runs")).click()
+    stay = student.get_by_role("listitem").filter(has_text=title)
+    expect(stay.get_by_label("New check-in")).to_have_value(future(33))
+    expect(stay.get_by_label("New check-out")).to_have_value(future(61))
+    expect(stay.get_by_label("New check-in")).to_be_focused()
+    stay.get_by_role("button", name="Send to the host").click()
+    expect(stay).to_contain_text("waiting for the host")
+    host.goto("/#/bookings")
+    expect(request).to_contain_text("The guest asks to move this stay")
+    request.get_by_role("button", name="Decline new dates").click()
+    expect(request).to_contain_text("You declined moving this stay")
+    expect(stay).to_contain_text("The host declined moving this stay")
+    stay.get_by_role("button", name="Cancel booking").click()
+    expect(stay).to_contain_text("Cancelled without fault")
+    expect(request).to_contain_text("Cancelled")
 
     assert pages.errors == []
 

@@ -16,12 +16,15 @@ export class ApiError extends Error {
     this.details = details;
   }
 
-  /** Messages by form field name ("languages.0" counts for "languages"); "" for the form. */
-  fieldErrors() {
+  /** Messages by form field name ("languages.0" counts for "languages"); "" for the form.
+   * With `within` ("selection"), the fields of that object count as the form's own. */
+  fieldErrors(within) {
     const out = {};
     const items = Array.isArray(this.details) ? this.details : [];
     for (const item of items) {
-      const key = item && item.field ? String(item.field).split(".")[0] : "";
+      let field = item && item.field ? String(item.field) : "";
+      if (within && field.startsWith(`${within}.`)) field = field.slice(within.length + 1);
+      const key = field.split(".")[0];
       // pydantic prefixes the message of a rule across fields with "Value error, ".
       const text = item && item.message ? String(item.message).replace(/^Value error, /, "") : this.message;
       out[key] = out[key] ? `${out[key]}; ${text}` : text;

@@ -16,6 +16,7 @@ import { ConversationPage, Inbox } from "./pages/inbox.js";
 import { Mentorships } from "./pages/mentorships.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
+import { RoundPage, Rounds } from "./pages/rounds.js";
 
 function useRoute() {
   const [route, setRoute] = useState(parseHash());
@@ -53,7 +54,7 @@ function pageFor(route, me) {
       if (b && c === "edit") return html`<${ListingEdit} id=${b} />`;
       return b ? html`<${ListingPage} id=${b} query=${route.query} />` : html`<${MyListings} />`;
     case "bookings":
-      return html`<${Bookings} />`;
+      return html`<${Bookings} query=${route.query} />`;
     case "inbox":
       return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
     case "mentorships":
@@ -63,6 +64,7 @@ function pageFor(route, me) {
     case "users":
       return html`<${PublicProfile} id=${b} />`;
     case "admin":
+      if (b === "rounds") return c ? html`<${RoundPage} id=${c} />` : html`<${Rounds} />`;
       return html`<${Admin} />`;
     default:
       return html`<section><h1>Not found</h1><p>No page here. <a href="#/">Go home</a>.</p></section>`;

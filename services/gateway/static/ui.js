@@ -45,8 +45,9 @@ export function Empty({ children }) {
   return html`<p class="empty">${children}</p>`;
 }
 
-/** State of a form's submission: errors by field and the form's own error. */
-export function useForm() {
+/** State of a form's submission: errors by field and the form's own error (`within`: see
+ * ApiError.fieldErrors). */
+export function useForm(within) {
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
   async function submit(action) {
@@ -55,7 +56,7 @@ export function useForm() {
     try {
       return await action();
     } catch (err) {
-      if (err instanceof ApiError) setErrors(err.fieldErrors());
+      if (err instanceof ApiError) setErrors(err.fieldErrors(within));
       else setErrors({ "": String(err) });
       return undefined;
     } finally {

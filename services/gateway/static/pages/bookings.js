@@ -1,9 +1,10 @@
-// Bookings as guest and as host: accept, decline, cancel, message, review after a stay.
+// Bookings as guest and as host: accept, decline, cancel, message, review after a stay,
+// ask to move an accepted stay's dates (when its rotation moved) and answer that.
 // Each status change reaches the other party as a notification, which reloads the list.
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoney, formError, go, useForm, useLoad } from "../ui.js";
+import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad } from "../ui.js";
 import { messageUser } from "./profile.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
@@ -37,8 +38,63 @@ function ReviewForm({ booking, onDone }) {
   </form>`;
 }
 
-function BookingCard({ b, onChange }) {
+/** The guest asks the host to move an accepted stay: the dates of the rotation it is for
+ * when that rotation moved (the rotation_moved notification links here), else its own. */
+function ShiftForm({ booking, onDone }) {
+  const [dates, setDates] = useState({ check_in: booking.check_in, check_out: booking.check_out });
+  const [rotation, setRotation] = useState(null);
+  const touched = useRef(false);
+  const form = useForm();
+  const fields = useRef(null);
+  useEffect(() => {
+    fields.current.querySelector("input").focus();
+    if (!booking.rotation_id) return;
+    get(`/rotations/${booking.rotation_id}`).then((r) => {
+      setRotation(r);
+      const moved = r.start_date !== booking.check_in || r.end_date !== booking.check_out;
+      if (moved && !touched.current) setDates({ check_in: r.start_date, check_out: r.end_date });
+    }, () => {});
+  }, [booking.id]);
+  const set = (key) => (e) => {
+    touched.current = true;
+    setDates({ ...dates, [key]: e.currentTarget.value });
+  };
+  async function onSubmit(e) {
+    e.preventDefault();
+    if (await form.submit(() => post(`/bookings/${booking.id}/shift`, dates))) onDone();
+  }
+  return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`New dates for ${booking.listing_title}`}>
+    ${rotation && html`<p class="hint">Your rotation runs ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>`}
+    <div class="row" ref=${fields}>
+      <${Field} label="New check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
+      <${Field} label="New check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
+    </div>
+    <${Alert} error=${formError(form.errors, ["check_in", "check_out"])} />
+    <button type="submit" disabled=${form.busy}>Send to the host</button>
+  </form>`;
+}
+
+/** Where a request to move the stay stands, and why a booking ended, in words. */
+function ShiftState({ b }) {
+  const dates = b.shift && `${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)}`;
+  if (b.end_reason === "shift_declined") {
+    return html`<p>Cancelled without fault: the host declined to move the stay.</p>`;
+  }
+  if (!b.shift) return null;
+  if (b.shift.status === "requested") {
+    return html`<p class="notice">${b.role === "host" ? `The guest asks to move this stay to ${dates}.`
+      : `You asked to move this stay to ${dates}: waiting for the host.`}</p>`;
+  }
+  return html`<p class="notice">${b.role === "host" ? `You declined moving this stay to ${dates}.`
+    : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, or cancel without fault.`}</p>`;
+}
+
+function BookingCard({ b, onChange, shiftOpen }) {
   const [error, setError] = useState(null);
+  const [shifting, setShifting] = useState(false);
+  useEffect(() => {
+    if (shiftOpen) setShifting(true);
+  }, [shiftOpen]);
   const [reviewing, setReviewing] = useState(false);
   const [reviewed, setReviewed] = useState(false);
   const other = b.role === "host" ? b.guest_id : b.host_id;
@@ -52,12 +108,13 @@ function BookingCard({ b, onChange }) {
     }
   }
   const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
+  const canShift = b.role === "guest" && b.status === "accepted" && (!b.shift || b.shift.status === "declined");
   return html`<li class="card" aria-label=${label}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
-    ${b.shift && html`<p>New dates asked: ${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)} (${b.shift.status})</p>`}
+    <${ShiftState} b=${b} />
     <p class="actions">
       ${b.role === "host" && html`<a href=${`#/users/${b.guest_id}`}>Guest's profile</a>`}
       ${b.role === "host" && b.status === "requested" && html`
@@ -66,17 +123,19 @@ function BookingCard({ b, onChange }) {
       ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
         <button type="button" onClick=${() => act("shift/accept")}>Accept new dates</button>
         <button type="button" class="secondary" onClick=${() => act("shift/decline")}>Decline new dates</button>`}
+      ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
       ${(b.status === "requested" || b.status === "accepted") && html`<button type="button" class="secondary" onClick=${() => act("cancel")}>Cancel booking</button>`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
       ${b.status === "completed" && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
     </p>
+    ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
     ${reviewing && html`<${ReviewForm} booking=${b} onDone=${() => { setReviewing(false); setReviewed(true); }} />`}
     ${reviewed && html`<${Notice}>Thank you: your review is posted.</${Notice}>`}
     <${Alert} error=${error} />
   </li>`;
 }
 
-function BookingList({ role }) {
+function BookingList({ role, shift }) {
   const state = useLoad(() => get("/me/bookings", { role, limit: 100 }), [role]);
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
   const title = role === "host" ? "Requests for your rooms" : "Your stays";
@@ -84,14 +143,15 @@ function BookingList({ role }) {
     <h2 id=${`bookings-${role}`}>${title}</h2>
     <${Loading} state=${state}>${(page) => page.items.length === 0
       ? html`<${Empty}>${role === "host" ? "No booking requests yet." : "No bookings yet. Find a room from one of your rotations."}</${Empty}>`
-      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} />`)}</ul>`}<//>
+      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} />`)}</ul>`}<//>
   </section>`;
 }
 
-export function Bookings() {
+/** `query.shift`: the booking whose shift form opens (a rotation_moved notification's). */
+export function Bookings({ query = {} }) {
   const { me } = useSession();
   return html`<section>
     <h1>Bookings</h1>
-    ${me.user.role === "professional" ? html`<${BookingList} role="host" />` : html`<${BookingList} role="guest" />`}
+    ${me.user.role === "professional" ? html`<${BookingList} role="host" />` : html`<${BookingList} role="guest" shift=${query.shift} />`}
   </section>`;
 }

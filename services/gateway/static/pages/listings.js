@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Empty, Field, HospitalPicker, Loading, Notice, Status, Verified, distanceAndDirection, fmtDate, fmtMoney,
+  Alert, Empty, Field, HospitalPicker, Loading, Notice, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
   formError, go, hospitalLabel, roomType, titleCase, today, useForm, useLoad, words,
 } from "../ui.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -101,8 +101,12 @@ function BookingBox({ listing, context }) {
   const { me } = useSession();
   const [dates, setDates] = useState({ check_in: context.from || "", check_out: context.to || "" });
   const [message, setMessage] = useState("");
+  const [rotationId, setRotationId] = useState(context.rotationId || "");
   const [quote, setQuote] = useState(null);
   const form = useForm();
+  const student = me && me.user.role === "student";
+  // The stay may name the rotation it is for: moving that rotation then says to shift it.
+  const rotations = useLoad(() => (student ? get("/me/rotations", { limit: 100 }) : Promise.resolve({ items: [] })), [me && me.user.id]);
   const bookings = useLoad(() => (me ? get("/me/bookings", { role: "guest", limit: 100 }) : Promise.resolve({ items: [] })), [listing.id, me && me.user.id]);
   // The host's answer arrives as a notification: reload to show the new status at once.
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && bookings.reload());
@@ -115,19 +119,35 @@ function BookingBox({ listing, context }) {
   async function onSubmit(e) {
     e.preventDefault();
     const body = { ...dates, message };
+    const rotation = rotations.data && rotations.data.items.find((r) => r.id === rotationId);
+    if (rotation) body.rotation_id = rotation.id;
     if (context.hospital && context.hospital.id) body.hospital_id = context.hospital.id;
+    else if (rotation) body.hospital_id = rotation.hospital.id;
     if (await form.submit(() => post(`/listings/${listing.id}/bookings`, body))) bookings.reload();
   }
   if (me && me.user.id === listing.host.id) {
     return html`<p><a href=${`#/listings/${listing.id}/edit`}>Edit this room</a> · <a href="#/bookings">See its requests</a></p>`;
   }
   const set = (key) => (e) => setDates({ ...dates, [key]: e.currentTarget.value });
+  function pickRotation(e) {
+    const id = e.currentTarget.value;
+    setRotationId(id);
+    const rotation = rotations.data.items.find((r) => r.id === id);
+    // A rotation chosen before any date: its dates are the stay's.
+    if (rotation && !dates.check_in && !dates.check_out) setDates({ check_in: rotation.start_date, check_out: rotation.end_date });
+  }
+  const myRotations = rotations.data ? rotations.data.items : [];
   return html`<section aria-labelledby="book-h" class="panel">
     <h2 id="book-h">Your stay</h2>
     ${mine.length > 0 && html`<ul class="plain" aria-label="Your bookings of this room">${mine.map((b) => html`<li key=${b.id}>
       Booking ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}, ${fmtMoney(b.total)}: <${Status} status=${b.status} />
       ${b.address && html`<br />Address: ${b.address}`}</li>`)}</ul>`}
-    ${me && me.user.role === "student" ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+    ${student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+      ${myRotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${rotationId}
+        onChange=${pickRotation} error=${form.errors.rotation_id} hint="Optional: if the rotation's dates move, we tell you to shift this stay">
+        <option value="">None</option>
+        ${myRotations.map((r) => html`<option key=${r.id} value=${r.id}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}, ${fmtDate(r.start_date)} – ${fmtDate(r.end_date)}</option>`)}
+      <//>`}
       <div class="row">
         <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
         <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
@@ -135,7 +155,7 @@ function BookingBox({ listing, context }) {
       ${quote && html`<p class="quote" role="status">${quote.nights} nights × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
         ${!quote.available && html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
       <${Field} as="textarea" label="Message to the host" name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
-      <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message"])} />
+      <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>
     </form>` : !me ? html`<p><a href="#/">Log in</a> or <a href="#/signup">sign up</a> as a student to book.</p>` : null}
   </section>`;

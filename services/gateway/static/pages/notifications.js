@@ -6,6 +6,8 @@ import { Empty, Loading, fmtTime, useLoad } from "../ui.js";
 
 function target(n) {
   if (n.conversation_id) return `#/inbox/${n.conversation_id}`;
+  // The stay booked for a rotation that moved: its form to ask the host for new dates.
+  if (n.kind === "rotation_moved" && n.booking_id) return `#/bookings?shift=${n.booking_id}`;
   if (n.kind.startsWith("booking") || n.kind === "review_invitation") return "#/bookings";
   if (n.kind.startsWith("mentorship")) return "#/mentorships";
   if (n.listing_id) return `#/listings/${n.listing_id}`;

@@ -1,6 +1,6 @@
 // Home, a student's rotations, and one rotation's room and mentor matches with reasons.
 import { html, useState } from "../vendor/preact-htm.js";
-import { get, post } from "../api.js";
+import { get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtMoney, formError, go, hospitalLabel,
@@ -20,7 +20,8 @@ export function Home() {
       <a class="card link-card" href="#/mentorships">Mentorships<span>Requests from students, your capacity</span></a>
       <a class="card link-card" href="#/profile">Profile and verification<span>Hospitals, mentoring, your badge</span></a>
     </div>`}
-    ${role === "admin" && html`<p><a href="#/admin">Open the operator page</a> to verify professionals and handle reports.</p>`}
+    ${role === "admin" && html`<p><a href="#/admin">Open the operator page</a> to verify professionals and handle reports,
+      or <a href="#/admin/rounds">run a cohort match round</a>.</p>`}
   </section>`;
 }
 
@@ -78,7 +79,7 @@ function RoomMatches({ rotation }) {
     const page = await get(`/rotations/${rotation.id}/room-matches`);
     setPages([]);
     return page;
-  }, [rotation.id]);
+  }, [rotation.id, rotation.start_date, rotation.end_date]);
   // A room posted a moment ago reaches matching through events: a suggestion says so.
   useLive(["notification"], (frame) => (frame.type === "reload" || frame.data.kind === "match_suggested") && state.reload());
   async function more(cursor) {
@@ -134,11 +135,39 @@ function MentorMatches({ rotation }) {
   </section>`;
 }
 
+/** Move a rotation's dates: the stays booked for it that no longer fit are notified. */
+function RotationDates({ rotation, onSaved }) {
+  const [open, setOpen] = useState(false);
+  const [f, setF] = useState({ start_date: rotation.start_date, end_date: rotation.end_date });
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  async function onSubmit(e) {
+    e.preventDefault();
+    const saved = await form.submit(() => patch(`/rotations/${rotation.id}`, f));
+    if (saved) {
+      setOpen(false);
+      onSaved(saved);
+    }
+  }
+  if (!open) return html`<button type="button" class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>Change dates</button>`;
+  return html`<form onSubmit=${onSubmit} novalidate aria-label="Change the rotation's dates">
+    <div class="row">
+      <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${form.errors.start_date} />
+      <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${form.errors.end_date} />
+    </div>
+    <p class="hint">Stays booked for this rotation keep their dates: you will be told which to ask the host to move.</p>
+    <${Alert} error=${formError(form.errors, ["start_date", "end_date"])} />
+    <p class="actions"><button type="submit" disabled=${form.busy}>Save dates</button>
+      <button type="button" class="secondary" onClick=${() => setOpen(false)}>Keep the dates</button></p>
+  </form>`;
+}
+
 export function RotationPage({ id }) {
   const state = useLoad(() => get(`/rotations/${id}`), [id]);
   return html`<${Loading} state=${state}>${(r) => html`<section>
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
+    <${RotationDates} key=${`${r.start_date}/${r.end_date}`} rotation=${r} onSaved=${state.reload} />
     <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a></p>
     <${RoomMatches} rotation=${r} />
     <${MentorMatches} rotation=${r} />
