@@ -28,14 +28,17 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
@@ -212,15 +215,45 @@ def run_round(name: str) -> dict[str, float | int]:
     }
 
 
+def room_match_load(args: argparse.Namespace) -> dict[str, float]:
+    """``bench/room_matches.py`` on a fresh system in a temporary folder, stopped after."""
+    import room_matches
+
+    data_dir = Path(tempfile.mkdtemp(prefix="wardmate-bench-rooms-"))
+    cleanup: list = []
+    try:
+        return room_matches.run(args, data_dir, cleanup)
+    finally:
+        for step in reversed(cleanup):
+            step()
+        if args.keep:
+            print(f"data kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--round", choices=sorted(ROUNDS), help="run one round in-process")
+    parser.add_argument("--rooms-only", action="store_true", help="only the room-match load (no rounds)")
+    parser.add_argument("--listings", type=int, default=100_000, help="listings in the room-match run")
+    parser.add_argument("--hosts", type=int, default=25_000)
+    parser.add_argument("--connections", type=int, default=16, help="concurrency of the room-match load")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of each measured run")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating load rounds; the best counts")
+    parser.add_argument("--keep", action="store_true", help="keep the room-match run's data folder")
     args = parser.parse_args()
     if args.round:
         print(json.dumps(run_round(args.round)))
         return
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} CPUs when started (other work stretches wall-clock times)")
+    rooms = room_match_load(args)
+    if args.rooms_only:
+        print("RESULT " + json.dumps(rooms))
+        return
     results = {}
     for name in ROUNDS:
         done = subprocess.run([sys.executable, __file__, "--round", name], check=True, capture_output=True, text=True)
@@ -245,6 +278,7 @@ def main() -> None:
         "round_50k_s": round(results["50k"]["total_s"], 3),
         "round_50k_peak_mib": round(results["50k"]["peak_mib"], 1),
         "blocking_pairs": results["10k"]["blocking_pairs"] + results["50k"]["blocking_pairs"],
+        **rooms,
     }
     print("RESULT " + json.dumps(summary))
     if summary["blocking_pairs"] or not all(r["valid"] for r in results.values()):

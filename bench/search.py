@@ -483,11 +483,14 @@ def parse_wrk(out: str) -> tuple[float, float, float, int, int]:
     return rps, p50, p99, requests, bad
 
 
-def run_wrk(wrk: str, url: str, threads: int, conns: int, seconds: float) -> tuple[str, float]:
-    """Run wrk; return its output and the CPU seconds wrk itself used."""
+def run_wrk(
+    wrk: str, url: str, threads: int, conns: int, seconds: float, extra: tuple[str, ...] = ()
+) -> tuple[str, float]:
+    """Run wrk (``extra``: more arguments, e.g. a header or a script); return its output
+    and the CPU seconds wrk itself used."""
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(
-            [wrk, f"-t{threads}", f"-c{conns}", f"-d{int(seconds)}s", "--latency", "--timeout", "5s", url],
+            [wrk, f"-t{threads}", f"-c{conns}", f"-d{int(seconds)}s", "--latency", "--timeout", "5s", *extra, url],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -539,16 +542,21 @@ async def loadgen(url: str, conns: int, seconds: float) -> dict:
     return {"rps": len(latencies) / elapsed, "p50": q[49], "p99": q[98], "requests": len(latencies), "bad": bad}
 
 
-def measure(name: str, url: str, wrk: str | None, meter: CpuMeter, args: argparse.Namespace) -> Load:
+def measure(
+    name: str, url: str, wrk: str | None, meter: CpuMeter, args: argparse.Namespace, extra: tuple[str, ...] = ()
+) -> Load:
+    """One target under wrk (``extra``: wrk arguments; needs wrk) or the fallback."""
     say(f"{name}: warm-up {args.warmup:.0f}s, then {args.duration:.0f}s at concurrency {args.connections}")
+    if extra and not wrk:
+        raise RuntimeError(f"{name}: needs wrk (Debian's package)")
     if wrk:
-        run_wrk(wrk, url, args.threads, args.connections, args.warmup)
+        run_wrk(wrk, url, args.threads, args.connections, args.warmup, extra)
     else:
         run_pyload(url, args.connections, args.warmup)
     meter.begin()
     t0 = time.monotonic()
     if wrk:
-        text, gen_cpu = run_wrk(wrk, url, args.threads, args.connections, args.duration)
+        text, gen_cpu = run_wrk(wrk, url, args.threads, args.connections, args.duration, extra)
         rps, p50, p99, requests, bad = parse_wrk(text)
     else:
         res, gen_cpu = run_pyload(url, args.connections, args.duration)

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     ws_close_timeout_s: float = Field(2.0, gt=0)
     ws_max_sockets_per_user: int = Field(16, ge=1)
 
+    # The web client's map of a listing: a tile server's URL template (Leaflet's, e.g.
+    # https://tile.openstreetmap.org/{z}/{x}/{y}.png, {s} for subdomains) and the credit
+    # its terms ask for. No URL, no map (the distance and direction are always shown).
+    map_tile_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}[^\s]*$")
+    map_attribution: str = "© OpenStreetMap contributors"
+
     @model_validator(mode="after")
     def _enforce_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:

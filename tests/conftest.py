@@ -100,7 +100,13 @@ async def fresh_db(infra: Infra) -> AsyncIterator[str]:
 
 # Services log warnings only, and one client address runs every test: no per-address
 # rate limit (a test of its own covers it).
-TEST_ENV = {"WARDMATE_ENVIRONMENT": "test", "WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"}
+# The web client's map is on, with tiles the browser tests serve themselves.
+TEST_ENV = {
+    "WARDMATE_ENVIRONMENT": "test",
+    "WARDMATE_LOG_LEVEL": "WARNING",
+    "WARDMATE_RATE_LIMIT_PER_S": "0",
+    "WARDMATE_MAP_TILE_URL": "https://tiles.wardmate.test/{z}/{x}/{y}.png",
+}
 
 
 @pytest.fixture(scope="session")

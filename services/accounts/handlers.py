@@ -11,6 +11,7 @@ from pydantic import MISSING
 from services.accounts import domain, store
 from shared import subjects
 from shared.contracts.accounts import (
+    CredentialPage,
     LoginReply,
     LoginRequest,
     Me,
@@ -20,6 +21,7 @@ from shared.contracts.accounts import (
     PublicProfile,
     SessionInfo,
     SignupRequest,
+    SubmittedCredential,
     TokenRequest,
     User,
     UserData,
@@ -27,6 +29,7 @@ from shared.contracts.accounts import (
     UserRegistered,
     UserVerified,
     Verification,
+    VerificationQueue,
     VerificationRequest,
     session_fingerprint,
 )
@@ -34,6 +37,7 @@ from shared.contracts.base import Empty, Ok
 from shared.db import Connection
 from shared.errors import AppError
 from shared.events import add
+from shared.paging import decode_newest_first, encode_cursor
 from shared.push import broadcast
 from shared.service import Context, ServiceApp
 
@@ -173,6 +177,21 @@ async def verify_user(ctx: Context, req: UserIdRequest) -> Verification:
             raise AppError("conflict", "this user has not submitted credentials")
         await add(conn, UserVerified(user=await _snapshot(conn, req.user_id)))
         return await _verification(conn, req.user_id)
+
+
+@app.endpoint(subjects.LIST_VERIFICATIONS, VerificationQueue)
+async def list_verifications(ctx: Context, req: VerificationQueue) -> CredentialPage:
+    ctx.require_role("admin")
+    after = decode_newest_first(req.cursor)  # a (timestamp, id) key, whichever the order
+    rows = await store.verifications(ctx.pool, req.status, after, req.limit + 1)
+    items = [SubmittedCredential.model_validate(dict(r)) for r in rows[: req.limit]]
+    nxt = None
+    if len(rows) > req.limit:
+        last = rows[req.limit - 1]
+        nxt = encode_cursor(
+            last["submitted_at" if req.status == "pending" else "verified_at"].isoformat(), last["user_id"]
+        )
+    return CredentialPage(items=items, next_cursor=nxt)
 
 
 @app.endpoint(subjects.GET_USER, UserIdRequest)

@@ -156,6 +156,23 @@ async def upsert_verification(
     )
 
 
+async def verifications(
+    db: Connection | asyncpg.Pool, status: str, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Pending credentials oldest first (a queue), verified ones newest first."""
+    order, cmp = ("ASC", ">") if status == "pending" else ("DESC", "<")
+    key = "v.submitted_at" if status == "pending" else "v.verified_at"
+    return await db.fetch(
+        "SELECT v.*, u.display_name, u.email FROM verifications v JOIN users u ON u.id = v.user_id"
+        f" WHERE v.status = $1 AND ($2::timestamptz IS NULL OR ({key}, v.user_id) {cmp} ($2, $3))"
+        f" ORDER BY {key} {order}, v.user_id {order} LIMIT $4",
+        status,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
 async def mark_verified(conn: Connection, user_id: uuid.UUID, admin_id: uuid.UUID) -> bool:
     result = await conn.execute(
         "UPDATE verifications SET status = 'verified', verified_at = now(), verified_by = $2"

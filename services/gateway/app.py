@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import json
 import logging
 import math
@@ -15,14 +16,16 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
 from services.gateway import auth, ws
-from services.gateway.keys import HUB, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
+from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
 from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
@@ -46,11 +49,44 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
-    # The docs page and the placeholder index use inline script and style, nothing remote.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# The API docs page alone keeps its inline script and style.
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+)
+# The web client: static ES modules, no build step (see static/vendor/README.md).
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def tile_origin(tile_url: str) -> str:
+    """The origin a map's tiles come from (``{s}`` subdomains as a wildcard), for the CSP."""
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+def content_security_policy(tile_url: str | None) -> str:
+    """The web client's policy: scripts, styles and connections (fetch, the WebSocket)
+    from this origin only, no inline script or style; images also from the map's tile
+    server when one is configured."""
+    images = "'self' data:" + (f" {tile_origin(tile_url)}" if tile_url else "")
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def index_html(settings: Settings) -> str:
+    """The client's page; the map's tile server, when configured, in meta tags it reads."""
+    page = (STATIC_DIR / "index.html").read_text()
+    if settings.map_tile_url:
+        meta = (
+            f'<meta name="wardmate-map-tiles" content="{html.escape(settings.map_tile_url)}">\n'
+            f'<meta name="wardmate-map-attribution" content="{html.escape(settings.map_attribution)}">\n'
+        )
+        page = page.replace("</head>", meta + "</head>", 1)
+    return page
 
 
 def error_response(err: AppError) -> web.Response:
@@ -103,6 +139,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response.headers[REQUEST_ID_HEADER] = rid
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
+        response.headers.setdefault("Content-Security-Policy", request.app[CSP])
+        if request.path.startswith("/static/"):
+            # Revalidated on each load (a 304 when unchanged): a new release's modules are
+            # never mixed with an old one's from the cache.
+            response.headers.setdefault("Cache-Control", "no-cache")
         return response
     finally:
         elapsed = time.perf_counter() - started
@@ -306,15 +347,12 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def docs(request: web.Request) -> web.Response:
-    return web.Response(text=DOCS_HTML, content_type="text/html")
+    return web.Response(text=DOCS_HTML, content_type="text/html", headers={"Content-Security-Policy": DOCS_CSP})
 
 
 async def index(request: web.Request) -> web.Response:
-    return web.Response(
-        text="<!doctype html><title>Wardmate</title><h1>Wardmate</h1>"
-        "<p>The API is under <code>/api/v1</code>; read the <a href='/api/docs'>API docs</a>.</p>",
-        content_type="text/html",
-    )
+    """The web client's page; its modules route by the URL's fragment (``#/rooms``)."""
+    return web.Response(text=request.app[INDEX], content_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 async def not_found(request: web.Request) -> web.Response:
@@ -364,6 +402,8 @@ async def metrics_port_context(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    app[CSP] = content_security_policy(settings.map_tile_url)
+    app[INDEX] = index_html(settings)
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
@@ -380,4 +420,5 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/docs", docs)
     app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC_DIR, append_version=False)
     return app

@@ -17,6 +17,9 @@ SESSIONS = web.AppKey("sessions", auth.SessionCache)
 # This replica's Prometheus registry and the metrics in it.
 METRICS = web.AppKey("metrics", GatewayMetrics)
 OPENAPI = web.AppKey("openapi", dict)
+# The web client's Content-Security-Policy and page (both depend on the map's tile server).
+CSP = web.AppKey("csp", str)
+INDEX = web.AppKey("index", str)
 LIMITER = web.AppKey("limiter", RateLimiter)
 # This replica's live sockets and its per-user subscriptions (set up with the NATS connection).
 HUB = web.AppKey("hub", Hub)

@@ -54,6 +54,7 @@ UID = {"id": "user_id"}
 MT = "matching"
 ROT = {"id": "rotation_id"}
 MSH = {"id": "mentorship_id"}
+RND = {"id": "round_id"}
 CID = {"id": "conversation_id"}
 RID = {"id": "report_id"}
 
@@ -216,6 +217,18 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/listings/{id}/reviews",
+        subject=subjects.LIST_REVIEWS,
+        request=lst.ListingReviews,
+        reply=lst.ReviewPage,
+        auth="optional",
+        summary="What guests wrote about a listing after their stays, newest first",
+        tag=L,
+        path_params=LID,
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
         path="/me/listings",
         subject=subjects.MY_LISTINGS,
         request=lst.MyListings,
@@ -335,6 +348,16 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/admin/verifications",
+        subject=subjects.LIST_VERIFICATIONS,
+        request=acc.VerificationQueue,
+        reply=acc.CredentialPage,
+        summary="Submitted credentials to check (admins): pending oldest first, or verified newest first",
+        tag=ADM,
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
         path="/conversations",
         subject=subjects.LIST_CONVERSATIONS,
         request=msg.ConversationList,
@@ -436,6 +459,15 @@ ROUTES: list[Route] = [
         tag=M,
         path_params=UID,
         errors=("not_found",),
+    ),
+    Route(
+        method="GET",
+        path="/me/blocks",
+        subject=subjects.MY_BLOCKS,
+        request=msg.MyBlocks,
+        reply=msg.BlockPage,
+        summary="The users you blocked, newest first",
+        tag=M,
     ),
     Route(
         method="DELETE",
@@ -616,5 +648,60 @@ ROUTES: list[Route] = [
         reply=mtc.MentorshipPage,
         summary="Your mentorships, as student and as mentor",
         tag=MT,
+    ),
+    Route(
+        method="POST",
+        path="/admin/match-rounds",
+        subject=subjects.CREATE_MATCH_ROUND,
+        request=mtc.MatchRoundCreate,
+        reply=mtc.MatchRound,
+        summary="Queue a cohort match round: explicit rotations and mentors, a hospital's month, or a scramble"
+        " of a finished round's unmatched rotations (admins)",
+        tag=ADM,
+        status=202,
+        errors=("forbidden", "not_found", "conflict"),
+    ),
+    Route(
+        method="GET",
+        path="/admin/match-rounds",
+        subject=subjects.LIST_MATCH_ROUNDS,
+        request=mtc.MatchRoundList,
+        reply=mtc.MatchRoundPage,
+        summary="Cohort match rounds, newest first (admins)",
+        tag=ADM,
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
+        path="/admin/match-rounds/{id}",
+        subject=subjects.GET_MATCH_ROUND,
+        request=mtc.MatchRoundId,
+        reply=mtc.MatchRound,
+        summary="A match round: status, progress, counts, rank distribution, blocking pairs, chart (admins)",
+        tag=ADM,
+        path_params=RND,
+        errors=("forbidden", "not_found"),
+    ),
+    Route(
+        method="GET",
+        path="/admin/match-rounds/{id}/assignments",
+        subject=subjects.ROUND_ASSIGNMENTS,
+        request=mtc.RoundAssignments,
+        reply=mtc.RoundAssignmentPage,
+        summary="A match round's assignment: each rotation's mentor (or none) and its rank (admins)",
+        tag=ADM,
+        path_params=RND,
+        errors=("forbidden", "not_found"),
+    ),
+    Route(
+        method="POST",
+        path="/admin/match-rounds/{id}/accept",
+        subject=subjects.ACCEPT_MATCH_ROUND,
+        request=mtc.MatchRoundId,
+        reply=mtc.MatchRound,
+        summary="Accept a done round: each match becomes a mentorship request (admins)",
+        tag=ADM,
+        path_params=RND,
+        errors=("forbidden", "not_found", "conflict"),
     ),
 ]

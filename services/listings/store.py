@@ -284,7 +284,7 @@ async def project_host(conn: Connection, user_id: uuid.UUID, display_name: str, 
 BOOKING_COLUMNS = """
     b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
-    b.hospital_id, b.created_at, b.expires_at, b.decided_at, b.version,
+    b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
@@ -301,13 +301,14 @@ async def insert_booking(
     total_cents: int,
     message: str,
     hospital_id: str | None,
+    rotation_id: uuid.UUID | None,
     expires_at: datetime,
 ) -> None:
     try:
         await conn.execute(
             "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
-            " message, hospital_id, expires_at)"
-            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10)",
+            " message, hospital_id, rotation_id, expires_at)"
+            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11)",
             booking_id,
             listing_id,
             guest_id,
@@ -317,6 +318,7 @@ async def insert_booking(
             total_cents,
             message,
             hospital_id,
+            rotation_id,
             expires_at,
         )
     except asyncpg.PostgresError as exc:
@@ -429,6 +431,20 @@ async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg
 
 
 # --- reviews --------------------------------------------------------------------------
+
+
+async def listing_reviews(
+    db: DB, listing_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM reviews WHERE listing_id = $1 AND author_role = 'guest'"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))"
+        " ORDER BY created_at DESC, id DESC LIMIT $4",
+        listing_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
 
 
 async def insert_review(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:

@@ -117,6 +117,8 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
     show_address = role == "host" or row["status"] in ("accepted", "completed")
     hidden = ("address", "total_cents", "version", "shift_check_in", "shift_check_out", "shift_status")
     data = {k: row[k] for k in row.keys() if k not in hidden}
+    if role == "host":
+        data["rotation_id"] = None  # the guest's own record, in matching
     shift = None
     if row["shift_status"] is not None:
         shift = {"check_in": row["shift_check_in"], "check_out": row["shift_check_out"], "status": row["shift_status"]}
@@ -155,4 +157,5 @@ def booking_data(row: asyncpg.Record) -> BookingData:
         status=row["status"],
         total_cents=row["total_cents"],
         hospital_id=row["hospital_id"],
+        rotation_id=row["rotation_id"],
     )

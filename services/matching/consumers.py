@@ -13,6 +13,7 @@ from services.matching.app import app
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
+from shared.contracts.matching import RotationChanged
 from shared.db import Connection
 
 
@@ -20,6 +21,8 @@ from shared.db import Connection
 async def project_listings(conn: Connection, event: Event) -> None:
     assert isinstance(event, LISTING_EVENTS)
     applied = await store.project_listing(conn, event.listing)
+    if applied:
+        await store.bump_epoch(conn)
     if applied and isinstance(event, ListingPublished):
         await suggestions.for_listing(conn, event.listing)
 
@@ -27,7 +30,18 @@ async def project_listings(conn: Connection, event: Event) -> None:
 @app.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
 async def project_bookings(conn: Connection, event: Event) -> None:
     assert isinstance(event, BOOKING_EVENTS)
-    await store.project_booking(conn, event.booking)
+    if await store.project_booking(conn, event.booking):
+        await store.bump_epoch(conn)
+
+
+@app.consumer("rotations", RotationChanged.subject)
+async def suggest_for_rotations(conn: Connection, event: Event) -> None:
+    """A recorded or changed rotation's best rooms and mentors, suggested once each; an
+    event for an older version than the rotation now has is left to the newer one's."""
+    assert isinstance(event, RotationChanged)
+    row = await store.rotation(conn, event.rotation_id)
+    if row is not None and row["version"] == event.version:
+        await suggestions.for_rotation(conn, row)
 
 
 @app.consumer("profiles", *(e.subject for e in USER_EVENTS))
@@ -36,5 +50,8 @@ async def project_profiles(conn: Connection, event: Event) -> None:
     user = event.user
     before = await store.profile(conn, user.user_id) or {}
     opened = user.open_to_mentoring and user.mentoring_capacity > 0 and not before.get("open_to_mentoring")
-    if await store.project_profile(conn, user) and opened:
+    if not await store.project_profile(conn, user):
+        return
+    await store.bump_epoch(conn)
+    if opened:
         await suggestions.for_mentor(conn, user, await store.accepted_mentees(conn, user.user_id))

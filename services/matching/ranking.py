@@ -1,52 +1,151 @@
 """A rotation's candidates ranked by the engine: rooms (Postgres prefilters by radius and
 dates on the projection, the engine scores) and mentors. Endpoints page through these;
-suggestions take the best of them."""
+suggestions take the best of them. A ranking is scores only; the rooms or mentors of the
+page shown get their reasons (``explain_rooms``, ``explain_mentors``)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+import uuid
+from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+import asyncpg
+import numpy as np
 
 from services.matching import domain, store
-from services.matching.engine.mentor_scoring import rank_mentors
-from services.matching.engine.models import HospitalInput
-from services.matching.engine.models import MentorMatch as EngineMentorMatch
-from services.matching.engine.models import RoomMatch as EngineRoomMatch
-from services.matching.engine.scoring import rank_rooms
+from services.matching.engine.bulk import gc_paused
+from services.matching.engine.mentor_scoring import mentor_score
+from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
+from services.matching.engine.room_matrix import room_scores
+from services.matching.engine.score_matrix import encode, score_block
+from services.matching.engine.scoring import room_score
 from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS
 from shared import hospitals
 from shared.errors import AppError
 
+Kind = Literal["rooms", "mentors"]
+
 
 @dataclass(frozen=True)
-class RoomRanking:
-    ranked: list[EngineRoomMatch]
+class Ranking:
+    """A rotation's rooms or mentors, best first: their ids and scores. Pages are slices
+    of it; the rooms or mentors of a page get their reasons when it is shown."""
+
+    kind: Kind
+    ids: tuple[uuid.UUID, ...]
+    scores: tuple[float, ...]
+    # Pages already explained, by (offset, limit): valid as long as the ranking is.
+    pages: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def best(self, threshold: float, count: int) -> list[uuid.UUID]:
+        return [i for i, score in zip(self.ids, self.scores, strict=True) if score >= threshold][:count]
+
+    async def page(self, db: store.DB, rotation: domain.Row, offset: int, limit: int) -> list[dict[str, Any]]:
+        """A page of match replies, kept for the next time (a few per ranking)."""
+        held = self.pages.get((offset, limit))
+        if held is None:
+            explain = explain_rooms if self.kind == "rooms" else explain_mentors
+            held = await explain(db, rotation, self.ids[offset : offset + limit])
+            if len(self.pages) < PAGES_KEPT:
+                self.pages[(offset, limit)] = held
+        return held
+
+
+# Rankings this replica computed, by rotation, with the (rotation version, projection
+# epoch) they hold for: a student paging through a city's thousands of rooms ranks them
+# once. Any change of a listing, stay, profile or accepted mentorship moves the epoch
+# (``0005``), a change of the rotation its version, and the next request ranks anew.
+# About 100 kB each at most, and ~40 kB per page kept.
+CACHED_RANKINGS = 128
+PAGES_KEPT = 5
+_rankings: OrderedDict[tuple[Kind, uuid.UUID], tuple[tuple[int, int], Ranking]] = OrderedDict()
+
+
+async def _ranking(
+    db: store.DB, rotation: domain.Row, kind: Kind, cached: bool, compute: Callable[[], Awaitable[Ranking]]
+) -> Ranking:
+    """``compute``'s ranking, or this replica's copy while it holds. ``cached`` only
+    outside a transaction: an uncommitted rotation version must not be remembered."""
+    if not cached:
+        return await compute()
+    slot = (kind, rotation["id"])
+    key = (rotation["version"], await store.projection_epoch(db))
+    held = _rankings.get(slot)
+    if held is not None and held[0] == key:
+        _rankings.move_to_end(slot)
+        return held[1]
+    ranking = await compute()
+    _rankings[slot] = (key, ranking)
+    while len(_rankings) > CACHED_RANKINGS:
+        _rankings.popitem(last=False)
+    return ranking
+
+
+def _ordered(kind: Kind, ids: list[str], scores: list[float]) -> Ranking:
+    """Best first, ties by id (as the engine's rank_rooms and rank_mentors)."""
+    order = sorted(zip(scores, ids, strict=True), key=lambda p: (-p[0], p[1]))
+    return Ranking(kind, tuple(uuid.UUID(i) for _, i in order), tuple(score for score, _ in order))
+
+
+async def rank_rooms_for(db: store.DB, rotation: domain.Row, *, cached: bool = False) -> Ranking:
+    async def compute() -> Ranking:
+        hospital = hospitals.lookup(rotation["hospital_id"])
+        student_id, start, end = rotation["student_id"], rotation["start_date"], rotation["end_date"]
+        rows = await store.listings_near(
+            db, hospital.latitude, hospital.longitude, DEFAULT_ROOM_WEIGHTS.max_distance_km, start, end, student_id
+        )
+        offers = await _offers(db, rotation, rows)
+        candidates = list(offers.listings.values())
+        with gc_paused():  # thousands of small objects, no cycles: the collector would rescan them
+            index, scores = room_scores(domain.rotation_input(rotation, hospital), offers.student, candidates)
+        return _ordered("rooms", [candidates[i].id for i in index.tolist()], scores.tolist())
+
+    return await _ranking(db, rotation, "rooms", cached, compute)
+
+
+@dataclass(frozen=True)
+class _Offers:
+    student: ProfileInput
+    listings: dict[str, ListingInput]  # listing id -> what the engine scores
     rows: dict[str, Any]  # listing id -> its projection row
-    people: dict[Any, dict[str, Any]]  # user id -> profile data (hosts and the student)
-
-    def fields(self, match: EngineRoomMatch) -> dict[str, Any]:
-        row = self.rows[match.listing_id]
-        return domain.room_match_fields(match, row, self.people.get(row["host_id"]))
+    people: dict[Any, dict[str, Any]]  # user id -> profile fields (hosts and the student)
 
 
-async def rank_rooms_for(db: store.DB, rotation: domain.Row) -> RoomRanking:
-    hospital = hospitals.lookup(rotation["hospital_id"])
+async def _offers(db: store.DB, rotation: domain.Row, rows: list[asyncpg.Record]) -> _Offers:
+    """These listings as the engine reads them: with their stays over the rotation's
+    dates and their hosts' profiles (one query each)."""
     student_id, start, end = rotation["student_id"], rotation["start_date"], rotation["end_date"]
-    rows = await store.listings_near(
-        db, hospital.latitude, hospital.longitude, DEFAULT_ROOM_WEIGHTS.max_distance_km, start, end, student_id
-    )
     booked: dict[str, list[tuple[date, date]]] = defaultdict(list)
     for stay in await store.booked_stays(db, [r["listing_id"] for r in rows], start, end):
         booked[str(stay["listing_id"])].append((stay["check_in"], stay["check_out"]))
-    people = await store.profiles(db, list({r["host_id"] for r in rows} | {student_id}))
-    ranked = rank_rooms(
-        domain.rotation_input(rotation, hospital),
-        domain.profile_input(student_id, people.get(student_id)),
-        (domain.listing_input(r, people.get(r["host_id"]), booked[str(r["listing_id"])]) for r in rows),
-    )
-    return RoomRanking(ranked, {str(r["listing_id"]): r for r in rows}, people)
+    people = await store.profile_fields(db, list({r["host_id"] for r in rows} | {student_id}))
+    with gc_paused():
+        listings = {
+            str(r["listing_id"]): domain.listing_input(r, people.get(r["host_id"]), booked[str(r["listing_id"])])
+            for r in rows
+        }
+    student = domain.profile_input(student_id, people.get(student_id))
+    return _Offers(student, listings, {str(r["listing_id"]): r for r in rows}, people)
+
+
+async def explain_rooms(db: store.DB, rotation: domain.Row, listing_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+    """These rooms of a ranking as ``RoomMatch`` replies, with their reasons, in order. A
+    room that no longer matches (changed since the ranking) is left out."""
+    hospital = hospitals.lookup(rotation["hospital_id"])
+    found = await store.listings_by_id(db, list(listing_ids))
+    offers = await _offers(db, rotation, [found[i] for i in listing_ids if i in found])
+    target = domain.rotation_input(rotation, hospital)
+    replies = []
+    for listing_id in listing_ids:
+        offer = offers.listings.get(str(listing_id))
+        match = room_score(target, offers.student, offer) if offer else None
+        if match is not None:
+            row = offers.rows[match.listing_id]
+            replies.append(domain.room_match_fields(match, row, offers.people.get(row["host_id"])))
+    return replies
 
 
 def affiliated_hospitals(profiles: list[dict[str, Any]]) -> dict[str, HospitalInput]:
@@ -61,23 +160,71 @@ def affiliated_hospitals(profiles: list[dict[str, Any]]) -> dict[str, HospitalIn
 
 
 @dataclass(frozen=True)
-class MentorRanking:
-    ranked: list[EngineMentorMatch]
-    profiles: dict[str, dict[str, Any]]  # mentor id -> profile data
+class _Mentors:
+    rotation: RotationInput
+    student: ProfileInput
+    profiles: dict[str, dict[str, Any]]  # mentor id -> profile fields
+    mentors: list[ProfileInput]
+    mentees: dict[str, int]
+    hospitals: dict[str, HospitalInput]
 
-    def fields(self, match: EngineMentorMatch) -> dict[str, Any]:
-        return domain.mentor_match_fields(match, self.profiles[match.mentor_id])
 
-
-async def rank_mentors_for(db: store.DB, rotation: domain.Row) -> MentorRanking:
+async def _mentors(db: store.DB, rotation: domain.Row, mentor_ids: Sequence[uuid.UUID] | None = None) -> _Mentors:
+    """Professionals open to mentoring with a seat left (or these of them), as the engine
+    reads them, with the hospitals they name."""
     hospital = hospitals.lookup(rotation["hospital_id"])
     student_id = rotation["student_id"]
-    rows = await store.open_mentors(db, student_id)
-    ranked = rank_mentors(
+    rows = await store.open_mentors(db, student_id, mentor_ids)
+    profiles = {str(r["user_id"]): dict(r) for r in rows}
+    student = (await store.profile_fields(db, [student_id])).get(student_id)
+    with gc_paused():
+        mentors = [domain.profile_input(uuid.UUID(i), data) for i, data in profiles.items()]
+    return _Mentors(
         domain.rotation_input(rotation, hospital),
-        domain.profile_input(student_id, await store.profile(db, student_id)),
-        [domain.profile_input(r["user_id"], r["data"]) for r in rows],
-        hospitals=affiliated_hospitals([r["data"] for r in rows]),
-        mentee_counts={str(r["user_id"]): r["mentees"] for r in rows},
+        domain.profile_input(student_id, student),
+        profiles,
+        mentors,
+        {str(r["user_id"]): r["mentees"] for r in rows},
+        affiliated_hospitals(list(profiles.values())),
     )
-    return MentorRanking(ranked, {str(r["user_id"]): r["data"] for r in rows})
+
+
+async def rank_mentors_for(db: store.DB, rotation: domain.Row, *, cached: bool = False) -> Ranking:
+    """Scores by the engine's vectorised mentor score (``score_matrix``: the scalar
+    score's numbers, for every mentor at once)."""
+
+    async def compute() -> Ranking:
+        found = await _mentors(db, rotation)
+        if not found.mentors:
+            return Ranking("mentors", (), ())
+        places = {**found.hospitals, found.rotation.hospital.id: found.rotation.hospital}
+        with gc_paused():
+            students, mentors = encode([(found.rotation, found.student)], found.mentors, places)
+        scores = score_block(students, mentors, np.zeros(1, np.int64), np.arange(len(found.mentors)))[0]
+        return _ordered("mentors", [m.id for m in found.mentors], scores.tolist())
+
+    return await _ranking(db, rotation, "mentors", cached, compute)
+
+
+async def explain_mentors(db: store.DB, rotation: domain.Row, mentor_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+    """These mentors of a ranking as ``MentorMatch`` replies, with their reasons, in order;
+    one who can no longer mentor (no seat left) is left out."""
+    found = await _mentors(db, rotation, mentor_ids)
+    by_id = {m.id: m for m in found.mentors}
+    replies = []
+    for mentor_id in map(str, mentor_ids):
+        mentor = by_id.get(mentor_id)
+        match = (
+            mentor_score(
+                found.rotation,
+                found.student,
+                mentor,
+                hospitals=found.hospitals,
+                mentees=found.mentees.get(mentor_id, 0),
+            )
+            if mentor
+            else None
+        )
+        if match is not None:
+            replies.append(domain.mentor_match_fields(match, found.profiles[mentor_id]))
+    return replies

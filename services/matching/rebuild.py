@@ -106,6 +106,7 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
                     await conn.execute(f"DELETE FROM {app.name}.{table}")
                     result = await conn.execute(f"INSERT INTO {app.name}.{table} SELECT * FROM pg_temp.{table}")
                     counts[table] = int(result.split()[-1])
+                await store.bump_epoch(conn)  # every replica's cached rankings are now stale
         await sub.unsubscribe()
         if not quiet:
             held = ", ".join(f"{n} {t}" for t, n in counts.items())

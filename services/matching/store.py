@@ -4,6 +4,7 @@ newer), rotations, the candidates of a match, and mentorships."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -56,10 +57,10 @@ async def project_listing(conn: Connection, listing: ListingData) -> bool:
 async def project_booking(conn: Connection, booking: BookingData) -> bool:
     result = await conn.execute(
         """
-        INSERT INTO bookings(booking_id, version, listing_id, guest_id, status, stay)
-        VALUES ($1, $2, $3, $4, $5, daterange($6, $7))
+        INSERT INTO bookings(booking_id, version, listing_id, guest_id, status, stay, rotation_id)
+        VALUES ($1, $2, $3, $4, $5, daterange($6, $7), $8)
         ON CONFLICT (booking_id) DO UPDATE SET version = excluded.version, status = excluded.status,
-            stay = excluded.stay
+            stay = excluded.stay, rotation_id = excluded.rotation_id
         WHERE bookings.version < excluded.version
         """,
         booking.booking_id,
@@ -69,6 +70,7 @@ async def project_booking(conn: Connection, booking: BookingData) -> bool:
         booking.status,
         booking.check_in,
         booking.check_out,
+        booking.rotation_id,
     )
     return result.endswith(" 1")
 
@@ -83,6 +85,16 @@ async def project_profile(conn: Connection, user: UserData) -> bool:
         user.model_dump(mode="json", exclude={"user_id", "version"}),
     )
     return result.endswith(" 1")
+
+
+async def bump_epoch(conn: Connection) -> None:
+    """Count a change of the projections (``0005_projection_epoch.sql``); call it last in
+    the transaction, after the change."""
+    await conn.execute("UPDATE projection_epoch SET epoch = epoch + 1")
+
+
+async def projection_epoch(db: DB) -> int:
+    return int(await db.fetchval("SELECT epoch FROM projection_epoch"))
 
 
 # --- rotations ------------------------------------------------------------------------
@@ -133,6 +145,24 @@ async def student_rotations(
     )
 
 
+async def stays_off_dates(db: DB, rotation: asyncpg.Record) -> list[asyncpg.Record]:
+    """The rotation's student's open stays that name it and no longer match its dates."""
+    return await db.fetch(
+        """
+        SELECT b.booking_id, b.listing_id, coalesce(l.title, '') AS listing_title,
+               lower(b.stay) AS check_in, upper(b.stay) AS check_out
+        FROM bookings b LEFT JOIN listings l ON l.listing_id = b.listing_id
+        WHERE b.rotation_id = $1 AND b.guest_id = $2 AND b.status IN ('requested', 'accepted')
+          AND b.stay <> daterange($3, $4)
+        ORDER BY lower(b.stay), b.booking_id
+        """,
+        rotation["id"],
+        rotation["student_id"],
+        rotation["start_date"],
+        rotation["end_date"],
+    )
+
+
 # --- candidates -----------------------------------------------------------------------
 
 
@@ -161,6 +191,11 @@ async def listings_near(
     )
 
 
+async def listings_by_id(db: DB, listing_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await db.fetch("SELECT * FROM listings WHERE listing_id = ANY($1::uuid[])", listing_ids)
+    return {r["listing_id"]: r for r in rows}
+
+
 async def booked_stays(db: DB, listing_ids: list[uuid.UUID], start: date, end: date) -> list[asyncpg.Record]:
     """Accepted (or completed) stays of these listings that overlap the dates."""
     return await db.fetch(
@@ -178,23 +213,56 @@ async def profiles(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[st
     return {r["user_id"]: r["data"] for r in rows}
 
 
+def _tags(key: str) -> str:
+    return f"ARRAY(SELECT jsonb_array_elements_text(coalesce(nullif(data->'{key}', 'null'), '[]'))) AS {key}"
+
+
+# What scores and match cards read of a profile, as typed columns: Postgres takes the
+# fields out of the JSON, which is cheaper than decoding thousands of whole documents.
+PROFILE_FIELDS = ", ".join(
+    [
+        "data->>'display_name' AS display_name",
+        "coalesce((data->>'verified')::boolean, false) AS verified",
+        "data->>'medical_school' AS medical_school",
+        "data->>'school_country' AS school_country",
+        "(data->>'graduation_year')::int AS graduation_year",
+        "data->>'profession' AS profession",
+        "coalesce((data->>'open_to_mentoring')::boolean, false) AS open_to_mentoring",
+        "coalesce((data->>'mentoring_capacity')::int, 0) AS mentoring_capacity",
+        *map(_tags, ("languages", "specialties", "hobbies", "organizations", "hospital_ids")),
+    ]
+)
+
+
+async def profile_fields(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """These users' profiles as the scores read them (``PROFILE_FIELDS``)."""
+    rows = await db.fetch(f"SELECT user_id, {PROFILE_FIELDS} FROM profiles WHERE user_id = ANY($1::uuid[])", user_ids)
+    return {r["user_id"]: dict(r) for r in rows}
+
+
 async def profile(db: DB, user_id: uuid.UUID) -> dict[str, Any] | None:
     data = await db.fetchval("SELECT data FROM profiles WHERE user_id = $1", user_id)
     return dict(data) if data is not None else None
 
 
-async def open_mentors(db: DB, student_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Professionals open to mentoring with a capacity, and how many mentees they have."""
+async def open_mentors(
+    db: DB, student_id: uuid.UUID, mentor_ids: Sequence[uuid.UUID] | None = None
+) -> list[asyncpg.Record]:
+    """Professionals open to mentoring with a seat left (or these of them): their profile
+    fields (``PROFILE_FIELDS``) and how many mentees they have."""
     return await db.fetch(
-        """
-        SELECT p.user_id, p.data, coalesce(m.mentees, 0) AS mentees
+        f"""
+        SELECT p.user_id, {PROFILE_FIELDS}, coalesce(m.mentees, 0) AS mentees
         FROM profiles p
         LEFT JOIN (SELECT mentor_id, count(*) AS mentees FROM mentorships WHERE status = 'accepted'
                    GROUP BY mentor_id) m ON m.mentor_id = p.user_id
         WHERE p.data->>'role' = 'professional' AND (p.data->>'open_to_mentoring')::boolean
           AND (p.data->>'mentoring_capacity')::int > coalesce(m.mentees, 0) AND p.user_id <> $1
+          AND ($2::uuid[] IS NULL OR p.user_id = ANY($2::uuid[]))
+        ORDER BY p.user_id
         """,
         student_id,
+        list(mentor_ids) if mentor_ids is not None else None,
     )
 
 

@@ -17,11 +17,15 @@ from typing import Any, Literal
 
 from services.matching import domain, store
 from services.matching.engine.mentor_scoring import mentor_score
-from services.matching.engine.models import MentorMatch as EngineMentorMatch
-from services.matching.engine.models import RoomMatch as EngineRoomMatch
 from services.matching.engine.scoring import room_score
 from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS
-from services.matching.ranking import affiliated_hospitals, rank_mentors_for, rank_rooms_for
+from services.matching.ranking import (
+    affiliated_hospitals,
+    explain_mentors,
+    explain_rooms,
+    rank_mentors_for,
+    rank_rooms_for,
+)
 from shared import geo, hospitals
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import ListingData
@@ -44,9 +48,10 @@ async def _suggest(
     kind: Literal["room", "mentor"],
     subject_id: uuid.UUID,
     headline: str,
-    match: EngineRoomMatch | EngineMentorMatch,
+    score: float,
+    reasons: list[str],
 ) -> bool:
-    if not await store.add_suggestion(conn, rotation["id"], kind, subject_id, match.score):
+    if not await store.add_suggestion(conn, rotation["id"], kind, subject_id, score):
         return False
     await add(
         conn,
@@ -56,8 +61,8 @@ async def _suggest(
             kind=kind,
             subject_id=subject_id,
             headline=headline,
-            score=round(match.score, 4),
-            reasons=match.reasons[:3],
+            score=round(score, 4),
+            reasons=reasons[:3],
         ),
     )
     return True
@@ -68,14 +73,17 @@ async def for_rotation(conn: Connection, rotation: domain.Row) -> int:
     if rotation["start_date"] < date.today():
         return 0
     made = 0
-    rooms = await rank_rooms_for(conn, rotation)
-    for room in [m for m in rooms.ranked if m.score >= ROOM_THRESHOLD][:BEST_PER_ROTATION]:
-        row = rooms.rows[room.listing_id]
-        made += await _suggest(conn, rotation, "room", row["listing_id"], row["title"], room)
-    mentors = await rank_mentors_for(conn, rotation)
-    for mentor in [m for m in mentors.ranked if m.score >= MENTOR_THRESHOLD][:BEST_PER_ROTATION]:
-        name = mentors.profiles[mentor.mentor_id].get("display_name") or "a professional"
-        made += await _suggest(conn, rotation, "mentor", uuid.UUID(mentor.mentor_id), name, mentor)
+    # Committed rotation, no projection written here: the rankings may be kept for the
+    # student's first look at their matches.
+    rooms = await rank_rooms_for(conn, rotation, cached=True)
+    for room in await explain_rooms(conn, rotation, rooms.best(ROOM_THRESHOLD, BEST_PER_ROTATION)):
+        listing = room["listing"]
+        made += await _suggest(conn, rotation, "room", listing["id"], listing["title"], room["score"], room["reasons"])
+    mentors = await rank_mentors_for(conn, rotation, cached=True)
+    for mentor in await explain_mentors(conn, rotation, mentors.best(MENTOR_THRESHOLD, BEST_PER_ROTATION)):
+        who = mentor["mentor"]
+        name = who["display_name"] or "a professional"
+        made += await _suggest(conn, rotation, "mentor", uuid.UUID(who["id"]), name, mentor["score"], mentor["reasons"])
     return made
 
 
@@ -105,7 +113,9 @@ async def for_listing(conn: Connection, listing: ListingData) -> int:
         student = domain.profile_input(rotation["student_id"], people.get(rotation["student_id"]))
         match = room_score(domain.rotation_input(rotation, hospital), student, offer)
         if match is not None and match.score >= ROOM_THRESHOLD:
-            made += await _suggest(conn, rotation, "room", listing.listing_id, listing.title, match)
+            made += await _suggest(
+                conn, rotation, "room", listing.listing_id, listing.title, match.score, match.reasons
+            )
     return made
 
 
@@ -126,5 +136,7 @@ async def for_mentor(conn: Connection, user: UserData, mentees: int) -> int:
             mentees=mentees,
         )
         if match is not None and match.score >= MENTOR_THRESHOLD:
-            made += await _suggest(conn, rotation, "mentor", user.user_id, user.display_name, match)
+            made += await _suggest(
+                conn, rotation, "mentor", user.user_id, user.display_name, match.score, match.reasons
+            )
     return made

@@ -16,7 +16,7 @@ from services.messaging.app import app
 from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
-from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested
+from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.db import Connection
 from shared.events import AfterCommit
 
@@ -99,10 +99,7 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     else:
         assert isinstance(event, UserVerified)
         draft = domain.verified_notification(event.user)
-    pushes = delivery.Pushes()
-    await delivery.notify(conn, pushes, draft, event.event_id)
-    await pushes.save(conn)
-    return pushes.send
+    return await _notify(conn, draft, event.event_id)
 
 
 @app.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS))
@@ -121,11 +118,23 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
     return await _post_update(conn, conversation_id, m.student_id, update, event.event_id)
 
 
+@app.consumer("rotations", RotationMoved.subject)
+async def notify_rotation_moved(conn: Connection, event: Event) -> AfterCommit | None:
+    """The student hears which stays booked for a moved rotation to ask a shift of."""
+    assert isinstance(event, RotationMoved)
+    return await _notify(conn, domain.rotation_moved_notification(event), event.event_id)
+
+
 @app.consumer("suggestions", MatchSuggested.subject)
 async def notify_suggestion(conn: Connection, event: Event) -> AfterCommit | None:
     """The student hears of a room or a mentor that matching suggests for a rotation."""
     assert isinstance(event, MatchSuggested)
+    return await _notify(conn, domain.suggestion_notification(event), event.event_id)
+
+
+async def _notify(conn: Connection, draft: domain.NotificationDraft, event_id: uuid.UUID) -> AfterCommit:
+    """One notification of an event, stored with its push; the push goes after commit."""
     pushes = delivery.Pushes()
-    await delivery.notify(conn, pushes, domain.suggestion_notification(event), event.event_id)
+    await delivery.notify(conn, pushes, draft, event_id)
     await pushes.save(conn)
     return pushes.send

@@ -30,6 +30,7 @@ from shared.contracts.matching import (
     MentorshipDeclined,
     MentorshipEnded,
     MentorshipRequested,
+    RotationMoved,
 )
 from shared.contracts.messaging import MAX_BODY, NotificationKind
 from shared.errors import AppError
@@ -310,6 +311,22 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
             notifications=[NotificationDraft(other, "mentorship_ended", f"{actor} ended your mentorship")],
         )
     raise AssertionError(f"not a mentorship event: {event.subject}")
+
+
+def rotation_moved_notification(event: RotationMoved) -> NotificationDraft:
+    """The student moved a rotation: the stays booked for it on other dates, and a nudge
+    to ask each host to shift (one notification per event; the first stay is linked)."""
+    nights = (event.end_date - event.start_date).days
+    rotation = f"{event.start_date.day} {event.start_date:%b %Y} to {event.end_date.day} {event.end_date:%b %Y}"
+    stays = "; ".join(f"{_quoted(s.listing_title)} is booked {stay(s.check_in, s.check_out)}" for s in event.stays)
+    first = event.stays[0]
+    return NotificationDraft(
+        event.student_id,
+        "rotation_moved",
+        f"Your rotation now runs {rotation} ({nights} nights): {stays}. Ask the host to shift your stay.",
+        booking_id=first.booking_id,
+        listing_id=first.listing_id,
+    )
 
 
 def suggestion_notification(event: MatchSuggested) -> NotificationDraft:

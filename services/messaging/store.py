@@ -456,6 +456,22 @@ async def block(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> Non
     )
 
 
+async def blocked_by(
+    db: DB, blocker: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Whom ``blocker`` blocked, newest first, with the names messaging knows."""
+    return await db.fetch(
+        "SELECT b.blocked_id AS user_id, u.display_name, b.created_at AS blocked_at"
+        " FROM blocks b LEFT JOIN users u ON u.user_id = b.blocked_id WHERE b.blocker_id = $1"
+        " AND ($2::timestamptz IS NULL OR (b.created_at, b.blocked_id) < ($2, $3))"
+        " ORDER BY b.created_at DESC, b.blocked_id DESC LIMIT $4",
+        blocker,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
 async def unblock(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
     await conn.execute("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2", blocker, blocked)
 

@@ -11,8 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal
 import pycountry
 from pydantic import MISSING, AfterValidator, Field, field_validator, model_validator
 
-from shared.contracts.base import SPACE, WHOLE_NUMBER, Contract, Event, EventData, Id, Reply, Text, Words
-from shared.contracts.listings import HospitalId
+from shared.contracts.base import SPACE, WHOLE_NUMBER, Contract, Event, EventData, Id, Page, Reply, Text, Words
+from shared.contracts.listings import Cursor, HospitalId, Limit
 
 Role = Literal["student", "professional", "admin"]
 SignupRole = Literal["student", "professional"]
@@ -193,6 +193,15 @@ class VerificationRequest(Contract):
         return self
 
 
+class VerificationQueue(Contract):
+    """The credentials professionals submitted (admins): pending ones oldest first, or the
+    verified ones newest first."""
+
+    status: Literal["pending", "verified"] = "pending"
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
 # --- replies --------------------------------------------------------------------------
 
 
@@ -216,6 +225,25 @@ class Verification(Reply):
     kind: Literal["npi", "license"] | None = None
     submitted_at: datetime | None = None
     verified_at: datetime | None = None
+
+
+class SubmittedCredential(Reply):
+    """A professional's submitted NPI or licence, for the admin who checks it."""
+
+    user_id: uuid.UUID
+    display_name: str
+    email: str
+    kind: Literal["npi", "license"]
+    npi: str | None = None
+    license_number: str | None = None
+    license_state: str | None = None
+    status: Literal["pending", "verified"]
+    submitted_at: datetime
+    verified_at: datetime | None = None
+
+
+class CredentialPage(Page):
+    items: list[SubmittedCredential]
 
 
 class User(Reply):

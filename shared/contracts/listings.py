@@ -291,6 +291,9 @@ class BookingRequest(StayDates):
     listing_id: Id
     message: Annotated[Text, Field(max_length=2000)] = ""
     hospital_id: HospitalId | None = None
+    rotation_id: Id | None = Field(
+        None, description="your rotation this stay is for: when you move its dates, you hear which stays to shift"
+    )
 
 
 class BookingId(Contract):
@@ -330,6 +333,7 @@ class Booking(Reply):
     status: BookingStatus
     message: str
     hospital_id: str | None = None
+    rotation_id: uuid.UUID | None = None
     created_at: datetime
     expires_at: datetime
     decided_at: datetime | None = None
@@ -371,6 +375,18 @@ class Review(Reply):
     hospital_name: str | None = None
     stay_month: str
     created_at: datetime
+
+
+class ListingReviews(Contract):
+    """A page of a listing's reviews by its guests, newest first."""
+
+    listing_id: Id
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class ReviewPage(Page):
+    items: list[Review]
 
 
 # --- events ---------------------------------------------------------------------------
@@ -426,6 +442,7 @@ class BookingData(EventData):
     status: BookingStatus
     total_cents: int
     hospital_id: str | None = None
+    rotation_id: uuid.UUID | None = None
 
 
 class _BookingEvent(Event):

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import MISSING, Field, model_validator
+from pydantic import MISSING, BaseModel, Field, model_validator
 
 from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
 from shared.contracts.listings import (
@@ -267,5 +267,156 @@ class MatchSuggested(Event):
     reasons: list[str]
 
 
+class RotationChanged(Event):
+    """A rotation was recorded or changed (``version``): matching's own consumer looks for
+    rooms and mentors to suggest, off the request's path."""
+
+    subject: ClassVar[str] = "events.matching.rotation.changed"
+    rotation_id: uuid.UUID
+    student_id: uuid.UUID
+    version: int
+
+
+class MovedStay(BaseModel):
+    booking_id: uuid.UUID
+    listing_id: uuid.UUID
+    listing_title: str
+    check_in: date
+    check_out: date
+
+
+class RotationMoved(Event):
+    """A student moved a rotation's dates, and stays they booked for it (requested or
+    accepted) no longer match: they may ask each host to shift the stay."""
+
+    subject: ClassVar[str] = "events.matching.rotation.moved"
+    student_id: uuid.UUID
+    rotation_id: uuid.UUID
+    start_date: date
+    end_date: date
+    stays: list[MovedStay]
+
+
 # Every event that carries a mentorship's snapshot.
 MENTORSHIP_EVENTS = (MentorshipRequested, MentorshipAccepted, MentorshipDeclined, MentorshipEnded)
+
+
+# --- cohort match rounds (operators) -------------------------------------------------
+
+RoundStatus = Literal["queued", "running", "done", "failed", "accepted"]
+Proposing = Literal["students", "mentors"]
+Month = Annotated[
+    str, Field(max_length=7, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2027-03"])
+]
+# A round from the API is a hospital's month or a list an operator sends; the engine's
+# own CLI takes NRMP-sized files.
+MAX_ROUND_ROTATIONS = 5000
+MAX_ROUND_MENTORS = 2000
+
+
+class RoundSelection(Contract):
+    """The rotations at a hospital that start in a month, and the mentors affiliated with
+    that hospital or, with ``radius_km``, with one within that distance of it."""
+
+    hospital_id: HospitalId
+    month: Month
+    radius_km: Annotated[float, Field(ge=0, le=200)] = 0.0
+
+
+class RoundPreferences(Contract):
+    """Both sides' ranked lists, best first: each rotation's over the round's mentors, each
+    mentor's over the round's rotations. Every rotation and mentor of the round needs one."""
+
+    students: Annotated[
+        dict[Id, Annotated[list[Id], Field(max_length=MAX_ROUND_MENTORS)]], Field(max_length=MAX_ROUND_ROTATIONS)
+    ]
+    mentors: Annotated[
+        dict[Id, Annotated[list[Id], Field(max_length=MAX_ROUND_ROTATIONS)]], Field(max_length=MAX_ROUND_MENTORS)
+    ]
+
+
+class MatchRoundCreate(Contract):
+    """One of: ``rotation_ids`` with ``mentor_ids`` (and optionally ``preferences``), a
+    ``selection``, or ``scramble_of`` (the rotations a finished round left unmatched, over
+    the seats its mentors have left). Preferences not given derive from the mentor score."""
+
+    rotation_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_ROUND_ROTATIONS)] | None = None
+    mentor_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_ROUND_MENTORS)] | None = None
+    selection: RoundSelection | None = None
+    scramble_of: Id | None = None
+    preferences: RoundPreferences | None = None
+    proposing: Proposing = "students"
+    list_length: Annotated[int, Field(ge=1, le=MAX_ROUND_MENTORS), WHOLE_NUMBER] | None = Field(
+        default=None, description="derived lists: each rotation ranks at most this many mentors"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MatchRoundCreate:
+        explicit = self.rotation_ids is not None or self.mentor_ids is not None
+        sources = [explicit, self.selection is not None, self.scramble_of is not None]
+        if sum(sources) != 1:
+            raise ValueError("give rotation_ids and mentor_ids, or a selection, or scramble_of (one of them)")
+        if explicit and (self.rotation_ids is None or self.mentor_ids is None):
+            raise ValueError("rotation_ids and mentor_ids go together")
+        if self.preferences is not None and not explicit:
+            raise ValueError("preferences go with rotation_ids and mentor_ids")
+        return self
+
+
+class MatchRoundId(Contract):
+    round_id: Id
+
+
+class MatchRoundList(Contract):
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class RoundAssignments(Contract):
+    round_id: Id
+    limit: Annotated[int, Field(ge=1, le=500), WHOLE_NUMBER] = 100
+    cursor: Cursor | None = None
+
+
+class RoundProgress(Reply):
+    stage: str = Field(description="queued, loading, preferences, matching, checking, saving or finished")
+    done: int
+    total: int
+
+
+class MatchRound(Reply):
+    id: uuid.UUID
+    status: RoundStatus
+    kind: Literal["round", "scramble"]
+    scramble_of: uuid.UUID | None
+    proposing: Proposing
+    progress: RoundProgress
+    students: int | None = Field(description="rotations in the round")
+    mentors: int | None
+    seats: int | None
+    matched: int | None
+    unmatched: int | None
+    unfilled_seats: int | None
+    rank_distribution: dict[str, int] | None = Field(description='{"1": rotations matched to their 1st choice, ...}')
+    blocking_pairs: int | None = Field(description="from the independent stability check: 0")
+    chart_svg: str | None = Field(description="the rank distribution as an SVG bar chart")
+    error: str | None
+    requests_made: int | None = Field(description="mentorship requests made when the round was accepted")
+    created_at: datetime
+    finished_at: datetime | None
+    accepted_at: datetime | None
+
+
+class MatchRoundPage(Page):
+    items: list[MatchRound]
+
+
+class RoundAssignment(Reply):
+    rotation_id: uuid.UUID
+    student_id: uuid.UUID
+    mentor_id: uuid.UUID | None
+    rank: int | None = Field(description="the mentor's place on the rotation's list (1 = first choice)")
+
+
+class RoundAssignmentPage(Page):
+    items: list[RoundAssignment]

@@ -41,6 +41,7 @@ NotificationKind = Literal[
     "mentorship_declined",
     "mentorship_ended",
     "match_suggested",
+    "rotation_moved",
 ]
 ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]
 ReportStatus = Literal["open", "resolved"]
@@ -222,6 +223,21 @@ class NotificationPage(Page):
 class BlockState(Reply):
     user_id: uuid.UUID
     blocked: bool
+
+
+class MyBlocks(Contract):
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class BlockedUser(Reply):
+    user_id: uuid.UUID
+    display_name: str | None
+    blocked_at: datetime
+
+
+class BlockPage(Page):
+    items: list[BlockedUser]
 
 
 class Report(Reply):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
@@ -104,6 +105,19 @@ async def test_profile_validation_and_public_profile(api: Api) -> None:
     assert public.status == 200 and "email" not in public.body and public.body["verified"] is False
 
 
+async def admin_queue(api: Api, admin: User, status: str) -> dict[str, dict[str, Any]]:
+    """Every submitted credential with this status, by user id, read a page at a time."""
+    found: dict[str, dict[str, Any]] = {}
+    params = {"status": status, "limit": "2"}
+    while True:
+        page = await api.call("GET", "/admin/verifications", admin, params=params)
+        assert page.status == 200, page.body
+        found |= {item["user_id"]: item for item in page.body["items"]}
+        if not page.body["next_cursor"]:
+            return found
+        params["cursor"] = page.body["next_cursor"]
+
+
 async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: Stack) -> None:
     """An NPI checked by its digit, verified by an admin, shows as a badge on profile and listings."""
     host = await api.signup("professional", "Dr. Verified")
@@ -118,8 +132,15 @@ async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: 
     login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
     admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
     assert (await api.call("POST", f"/admin/verifications/{host.id}", host)).status == 403
+    assert (await api.call("GET", "/admin/verifications", host)).status == 403
+    queue = await admin_queue(api, admin, "pending")
+    assert {"user_id": host.id, "display_name": "Dr. Verified", "kind": "npi", "npi": "1234567893"}.items() <= queue[
+        host.id
+    ].items()
     verified = await api.call("POST", f"/admin/verifications/{host.id}", admin)
     assert verified.status == 200 and verified.body["status"] == "verified"
+    assert host.id not in await admin_queue(api, admin, "pending")
+    assert (await admin_queue(api, admin, "verified"))[host.id]["verified_at"] == verified.body["verified_at"]
     assert (await api.call("GET", f"/users/{host.id}")).body["verified"] is True
 
     # The listings service learns of it through the event stream.

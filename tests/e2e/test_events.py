@@ -214,6 +214,7 @@ def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str
         "status": status,
         "total_cents": round(booking["total"] * 100),
         "hospital_id": booking["hospital_id"],
+        "rotation_id": booking["rotation_id"],
     }
 
 
@@ -323,3 +324,27 @@ async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api
     _, events = await rec.call("POST", f"/mentorships/{mid}/end", student)
     ended = {"mentorship": data(3, "ended"), "ended_by": student.id}
     assert events == [("events.matching.mentorship.ended", ended)]
+
+
+async def test_rotation_endpoints_emit_their_changes(rec: Recorder, api: Api) -> None:
+    """Recording and changing a rotation emit rotation.changed (matching's own consumer
+    suggests from it, later, under the same request id: only the rotation's events are
+    pinned here); reading and deleting emit nothing."""
+    student = await api.signup("student")
+    body = {"hospital_id": JHH, "specialty": "cardiology", "start_date": future(40), "end_date": future(68)}
+    created, events = await rec.call("POST", "/rotations", student, json=body)
+    rid = created.body["id"]
+
+    def own(found: list[Any]) -> list[Any]:
+        return [e for e in found if e[0].startswith("events.matching.rotation.")]
+
+    def changed(version: int) -> tuple[str, dict[str, Any]]:
+        return ("events.matching.rotation.changed", {"rotation_id": rid, "student_id": student.id, "version": version})
+
+    assert own(events) == [changed(1)]
+    _, events = await rec.call("PATCH", f"/rotations/{rid}", student, json={"monthly_budget": 1300})
+    assert own(events) == [changed(2)]
+    _, events = await rec.call("GET", f"/rotations/{rid}", student)
+    assert events == []
+    _, events = await rec.call("DELETE", f"/rotations/{rid}", student)
+    assert own(events) == []

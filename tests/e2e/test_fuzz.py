@@ -148,6 +148,7 @@ def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
         ("patch", "/listings/{id}"): (world.listing, {"title": "Renamed by the fuzzer", "monthly_rent": 990}),
         ("delete", "/listings/{id}"): (world.doomed_listing, None),
         ("get", "/listings/{id}/quote"): (world.listing, None),
+        ("get", "/listings/{id}/reviews"): (world.listing, None),
         ("post", "/listings/{id}/bookings"): (world.bookable_listing, {**stay, "message": "Rotation in cardiology"}),
         ("post", "/bookings/{id}/accept"): (world.booking_to_accept, {}),
         ("post", "/bookings/{id}/decline"): (world.booking_to_decline, {"reason": "dates taken"}),
@@ -179,6 +180,7 @@ def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
         ("post", "/mentorships/{id}/accept"): (world.mentorship, None),
         ("post", "/mentorships/{id}/decline"): (world.mentorship_to_decline, None),
         ("post", "/mentorships/{id}/end"): (world.mentorship, None),
+        ("post", "/admin/match-rounds"): (None, {"selection": {"hospital_id": JHH, "month": future(60)[:7]}}),
         ("post", "/listings"): (
             None,
             {

@@ -87,8 +87,9 @@ BAD: dict[tuple[str, str], list[Any]] = {
         {"check_in": future(40), "check_out": future(30)},
         {"check_in": "tomorrow", "check_out": future(30)},
         {"check_in": future(30), "check_out": future(33)},  # shorter than the minimum stay
-        {"check_in": future(1), "check_out": future(30)},
-    ],  # before the availability window
+        {"check_in": future(1), "check_out": future(30)},  # before the availability window
+        {"check_in": future(30), "check_out": future(60), "rotation_id": "not-a-rotation"},
+    ],
     ("POST", "/bookings/{booking}/accept"): [{"reason": 5}],
     ("POST", "/bookings/{booking}/decline"): [{"reason": ["x"]}],
     ("POST", "/bookings/{booking}/cancel"): [{"reason": {"a": 1}}],
@@ -150,9 +151,27 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("POST", "/mentorships/{mentorship}/accept"): [{"unexpected": 1}],
     ("POST", "/mentorships/{mentorship}/decline"): [{"unexpected": 1}],
     ("POST", "/mentorships/{mentorship}/end"): [{"unexpected": 1}],
+    ("POST", "/admin/match-rounds"): [
+        {},
+        {"selection": {"hospital_id": "Not A Hospital Id", "month": "2027-03"}},
+        {"selection": {"hospital_id": JHH, "month": "2027-13"}},
+        {"rotation_ids": [str(uuid.uuid4())]},
+        {"scramble_of": "nope"},
+        {"scramble_of": str(uuid.uuid4()), "proposing": "hospitals"},
+    ],
+    ("POST", "/admin/match-rounds/{round}/accept"): [{"unexpected": 1}],
 }
 
-PLACEHOLDERS = ("{listing}", "{booking}", "{user}", "{conversation}", "{report}", "{rotation}", "{mentorship}")
+PLACEHOLDERS = (
+    "{listing}",
+    "{booking}",
+    "{user}",
+    "{conversation}",
+    "{report}",
+    "{rotation}",
+    "{mentorship}",
+    "{round}",
+)
 
 
 def test_every_write_route_has_bad_input_cases() -> None:
@@ -187,6 +206,7 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
         # A body is checked before the id is looked up: any id shows the 400.
         "rotation": uuid.uuid4(),
         "mentorship": uuid.uuid4(),
+        "round": uuid.uuid4(),
     }
     for (method, path), bodies in BAD.items():
         url = path.format(**ids)

@@ -352,3 +352,93 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
         await admin.close()
     final = await suggested()
     assert count(final, "A room fits") == 1 and count(final, "Dr. Guide Two could mentor you") == 1
+
+
+async def until_true(check: Callable[[], Awaitable[Any]], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "never became true"
+        await asyncio.sleep(0.1)
+
+
+async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api, stack: Stack) -> None:
+    """A stay may name the rotation it is for. When the student moves that rotation, they
+    hear which of its stays no longer fit, and the shift moves the stay to the new dates.
+    A stay that names someone else's rotation tells nobody anything."""
+    host = await api.signup("professional", "Dr. Shift")
+    student, stranger = await api.signup("student", "Ada"), await api.signup("student", "Eve")
+    hospital_id, lat, lon = BOZEMAN
+    mine = await rotation(api, student, hospital_id=hospital_id, start_date=future(40), end_date=future(68))
+    listing = await create_listing(api, host, latitude=lat + 0.01, longitude=lon)
+    booked = await api.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        student,
+        json={"check_in": future(40), "check_out": future(68), "rotation_id": mine["id"]},
+    )
+    assert booked.status == 201 and booked.body["rotation_id"] == mine["id"], booked.body
+    claimed = await api.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        stranger,
+        json={"check_in": future(100), "check_out": future(130), "rotation_id": mine["id"]},
+    )
+    assert claimed.status == 201, claimed.body
+    accepted = await api.call("POST", f"/bookings/{booked.body['id']}/accept", host)
+    assert accepted.status == 200 and accepted.body["rotation_id"] is None  # the guest's record, not the host's
+
+    async def stays_projected() -> Response:
+        return await api.call("GET", f"/rotations/{mine['id']}/room-matches", student, params={"limit": "100"})
+
+    # Matching knows the stay once the listing no longer matches the rotation (it is taken).
+    await until(
+        stays_projected, lambda r: r.status == 200 and all(m["listing"]["id"] != listing["id"] for m in r.body["items"])
+    )
+    moved = await api.call(
+        "PATCH", f"/rotations/{mine['id']}", student, json={"start_date": future(47), "end_date": future(75)}
+    )
+    assert moved.status == 200, moved.body
+
+    def told(r: Response) -> bool:
+        return r.status == 200 and any(n["kind"] == "rotation_moved" for n in r.body["items"])
+
+    notes = await until(lambda: api.call("GET", "/notifications", student), told)
+    note = next(n for n in notes["items"] if n["kind"] == "rotation_moved")
+    assert note["booking_id"] == booked.body["id"] and note["listing_id"] == listing["id"]
+    assert "Ask the host to shift" in note["text"] and "28 nights" in note["text"], note
+    stranger_notes = await api.call("GET", "/notifications", stranger)
+    assert not told(stranger_notes)
+
+    shift = f"/bookings/{booked.body['id']}/shift"
+    asked = await api.call("POST", shift, student, json={"check_in": future(47), "check_out": future(75)})
+    assert asked.status == 200, asked.body
+    done = await api.call("POST", f"{shift}/accept", host)
+    assert done.status == 200 and (done.body["check_in"], done.body["check_out"]) == (future(47), future(75))
+    # The stay fits the rotation again (once matching has the shifted stay): a change of
+    # its budget tells nothing; moving it back tells again (and that event comes after any
+    # the budget change could have made).
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        shifted = f"[{future(47)},{future(75)})"
+        await until_true(
+            lambda: conn.fetchval(
+                "SELECT stay::text = $2 FROM matching.bookings WHERE booking_id = $1",
+                uuid.UUID(booked.body["id"]),
+                shifted,
+            )
+        )
+    finally:
+        await conn.close()
+    again = await api.call("PATCH", f"/rotations/{mine['id']}", student, json={"monthly_budget": 1700})
+    assert again.status == 200
+    back = await api.call(
+        "PATCH", f"/rotations/{mine['id']}", student, json={"start_date": future(40), "end_date": future(68)}
+    )
+    assert back.status == 200
+
+    def count(r: Response) -> int:
+        return sum(n["kind"] == "rotation_moved" for n in r.body["items"])
+
+    notes = await until(lambda: api.call("GET", "/notifications", student), lambda r: count(r) >= 2)
+    assert sum(n["kind"] == "rotation_moved" for n in notes["items"]) == 2

@@ -278,8 +278,17 @@ async def test_blocked_users_cannot_start_or_write(api: Api) -> None:
         assert r.status == 403 and r.error_code == "forbidden", r.body
     assert (await api.call("POST", f"/users/{host.id}/block", host)).status == 400  # yourself
     assert (await api.call("GET", f"/conversations/{cid}/messages", pest)).status == 200  # history stays
+    # The host's list shows whom they blocked (pages of one); the blocked user's is empty.
+    other = await api.signup("student", "Second Pest")
+    assert (await api.call("POST", f"/users/{other.id}/block", host)).status == 200
+    first = await api.call("GET", "/me/blocks", host, params={"limit": "1"})
+    assert [b["user_id"] for b in first.body["items"]] == [other.id] and first.body["next_cursor"]
+    rest = await api.call("GET", "/me/blocks", host, params={"limit": "1", "cursor": first.body["next_cursor"]})
+    assert [b["user_id"] for b in rest.body["items"]] == [pest.id] and rest.body["next_cursor"] is None
+    assert (await api.call("GET", "/me/blocks", pest)).body["items"] == []
     unblocked = await api.call("DELETE", f"/users/{pest.id}/block", host)
     assert unblocked.status == 200 and unblocked.body["blocked"] is False
+    assert [b["user_id"] for b in (await api.call("GET", "/me/blocks", host)).body["items"]] == [other.id]
     assert (await send(api, pest, cid, "sorry")).status == 201
 
 

@@ -17,7 +17,7 @@ from services.listings.handlers import bookings, listings, reviews
 from services.listings.hospitals import ensure_directory
 from shared import geo
 from shared.contracts.base import Actor
-from shared.contracts.listings import ListingSearch, ReviewCreate, ReviewPosted, SearchPage
+from shared.contracts.listings import ListingReviews, ListingSearch, ReviewCreate, ReviewPosted, SearchPage
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.service import Context
@@ -134,6 +134,13 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
         booking,
     )
     assert (listing["review_sum"], listing["review_count"]) == (4, 1)
+    # The listing's page lists the guest's review; the host's is about the guest, not the room.
+    listing_id = await pool.fetchval("SELECT listing_id FROM bookings WHERE id = $1", booking)
+    page = await reviews.list_reviews(ctx(pool, stranger), ListingReviews(listing_id=listing_id))
+    assert [(r.id, r.text, r.hospital_name) for r in page.items] == [
+        (review.id, "Lovely", "THE JOHNS HOPKINS HOSPITAL")
+    ]
+    assert page.next_cursor is None
     # Each review's event carries the review and the listing after it: the guest's moved
     # the average (and the version); the host's left the listing as it was.
     posted = [

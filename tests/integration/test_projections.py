@@ -13,7 +13,9 @@ import pytest
 
 from services.listings import consumers as listings_consumers
 from services.matching import consumers as matching_consumers
-from shared import bus
+from services.matching import ranking as ranking_module
+from services.matching import store
+from shared import bus, hospitals
 from shared.contracts.accounts import ProfileUpdated, UserData, UserRegistered, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.listings import (
@@ -75,6 +77,7 @@ def listing(version: int, **changes: object) -> ListingData:
 
 
 LISTING, HOST = uuid.uuid4(), uuid.uuid4()
+HOSPITAL_NEAR = "the-johns-hopkins-hospital-baltimore-md"
 
 
 async def test_listing_updates_out_of_order_keep_the_newest(matching: asyncpg.Pool, nc: bus.NATS) -> None:
@@ -145,3 +148,50 @@ async def test_hosts_projection_keeps_the_newest_user_snapshot(fresh_db: str, nc
         assert row is not None and tuple(row) == ("Dr. Renamed", True, 3)
     finally:
         await pool.close()
+
+
+async def test_a_cached_room_ranking_holds_only_while_nothing_changed(matching: asyncpg.Pool, nc: bus.NATS) -> None:
+    """A replica reuses a rotation's room ranking until a projection changes (the epoch
+    moves in the consumer's transaction) or the rotation does (its version moves)."""
+    hospital = hospitals.lookup(HOSPITAL_NEAR)
+    project = consumer(matching, nc, matching_consumers.project_listings)
+    here = {"latitude": hospital.latitude + 0.002, "longitude": hospital.longitude}
+    await project.handle_event(ListingPublished(listing=listing(1, **here)))
+    rotation_id = uuid.uuid4()
+    fields = {
+        "hospital_id": HOSPITAL_NEAR,
+        "specialty": "cardiology",
+        "start_date": date(2027, 3, 1),
+        "end_date": date(2027, 3, 29),
+        "monthly_budget": None,
+        "room_types": [],
+        "amenities": [],
+    }
+    await store.insert_rotation(matching, rotation_id, uuid.uuid4(), fields)
+
+    async def ranking() -> ranking_module.Ranking:
+        row = await store.rotation(matching, rotation_id)
+        assert row is not None
+        return await ranking_module.rank_rooms_for(matching, row, cached=True)
+
+    first = await ranking()
+    assert first.ids == (LISTING,)
+    assert await ranking() is first  # nothing changed: the same ranking, not a new one
+    row = await store.rotation(matching, rotation_id)
+    assert row is not None
+    page = await first.page(matching, row, 0, 20)
+    assert [m["listing"]["monthly_rent"] for m in page] == [1000]
+    assert await first.page(matching, row, 0, 20) is page  # explained once
+
+    # A change of the listing (its rent doubles) moves the epoch: ranked anew.
+    await project.handle_event(ListingUpdated(listing=listing(2, **here, monthly_rent=4000)))
+    second = await ranking()
+    assert second is not first and second.ids == (LISTING,)
+    assert [m["listing"]["monthly_rent"] for m in await second.page(matching, row, 0, 20)] == [4000]
+    # A redelivered (older) snapshot changes nothing, so the ranking holds.
+    await project.handle_event(ListingUpdated(listing=listing(2, **here, monthly_rent=4000)))
+    assert await ranking() is second
+
+    # The rotation moves to dates the room is not free for: ranked anew, and it is gone.
+    await store.update_rotation(matching, rotation_id, {"start_date": date(2029, 3, 1), "end_date": date(2029, 3, 9)})
+    assert (await ranking()).ids == ()

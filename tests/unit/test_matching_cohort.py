@@ -218,3 +218,25 @@ def test_report_counts_choices_from_parsed_input() -> None:
     result = run_round(parse_cohort(NRMP))
     assert result.report["choice_counts"] == {"1": 2, "2": 1, "3": 1}
     assert result.to_json()["assignment"]["sunny"] is None
+
+
+def test_the_rank_chart_has_a_bar_per_choice_and_one_for_the_unmatched() -> None:
+    from xml.etree import ElementTree
+
+    from services.matching.rounds import rank_chart_svg
+
+    svg = ElementTree.fromstring(rank_chart_svg({"1": 40, "2": 10, "3": 5, "12": 2, "11": 1}, 7, max_bars=10))
+    bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.find("{*}title") is not None]
+    titles = [b.find("{*}title").text for b in bars]  # type: ignore[union-attr]
+    assert titles == ["1st: 40", "2nd: 10", "3rd: 5", "10th+: 3", "none: 7"]
+    heights = [int(b.get("height", "0")) for b in bars]
+    assert heights[0] == max(heights) and heights[1] * 4 == heights[0]  # proportional to the counts
+
+
+def test_a_month_is_its_first_day_up_to_the_next_months() -> None:
+    from datetime import date
+
+    from services.matching.rounds import month_range
+
+    assert month_range("2027-12") == (date(2027, 12, 1), date(2028, 1, 1))
+    assert month_range("2028-02") == (date(2028, 2, 1), date(2028, 3, 1))

@@ -374,3 +374,48 @@ def test_wording_helpers() -> None:
     assert wording.join_words(["a", "b", "c"]) == "a, b and c"
     assert wording.join_words(["a", "b"], "or") == "a or b"
     assert wording.plural(1, "night") == "1 night" and wording.plural(2, "night") == "2 nights"
+
+
+def test_the_vectorised_room_scores_are_the_scalar_ones() -> None:
+    """`room_scores` keeps exactly the listings `room_score` keeps, with the same scores,
+    over listings of every kind: far and near, partly booked, short windows, long minimum
+    stays, no reviews, over budget, the student's own."""
+    from services.matching.engine.room_matrix import room_scores
+
+    rng = np.random.default_rng(20261126)
+    hosts = [HOST, STRANGER, STUDENT, dataclasses.replace(HOST, id="h2", specialties=frozenset({"pediatrics"}))]
+    offers = []
+    for i in range(600):
+        lat, lon = north_of(JHH, float(rng.uniform(0, 60)))
+        opens = START + timedelta(days=int(rng.integers(-20, 30)))
+        booked = []
+        for _ in range(int(rng.integers(0, 3))):
+            check_in = START + timedelta(days=int(rng.integers(-5, 30)))
+            booked.append((check_in, check_in + timedelta(days=int(rng.integers(1, 12)))))
+        offers.append(
+            listing(
+                id=f"l{i:03d}",
+                host=hosts[int(rng.integers(0, len(hosts)))],
+                lat=lat,
+                lon=lon + float(rng.uniform(-0.1, 0.1)),
+                monthly_rent=int(rng.integers(600, 3000)),
+                room_type=str(rng.choice(["private_room", "entire_place", "shared_room"])),
+                available_from=opens,
+                available_to=opens + timedelta(days=int(rng.integers(1, 80))),
+                min_stay_nights=int(rng.integers(1, 30)),
+                amenities=frozenset(rng.choice(["wifi", "washer", "desk", "parking"], size=int(rng.integers(0, 4)))),
+                booked=tuple(sorted(booked)),
+                review_average=None if rng.random() < 0.3 else float(rng.uniform(1, 5)),
+                review_count=int(rng.integers(0, 20)),
+            )
+        )
+    for target in (
+        rotation(),
+        rotation(monthly_budget=None, room_types=frozenset({"entire_place"})),
+        rotation(amenities=frozenset({"desk"})),
+    ):
+        expected = {i: m.score for i, x in enumerate(offers) if (m := room_score(target, STUDENT, x)) is not None}
+        index, scores = room_scores(target, STUDENT, offers)
+        assert 50 < len(expected) < 550  # some kept, some excluded
+        assert index.tolist() == sorted(expected)
+        assert np.allclose(scores, [expected[i] for i in index.tolist()], rtol=0, atol=1e-12)

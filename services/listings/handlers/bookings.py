@@ -78,6 +78,7 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             pricing.stay_total_cents(row["monthly_rent"], nights),
             req.message,
             req.hospital_id,
+            req.rotation_id,
             expires,
         )
         created = await store.booking(conn, booking_id)

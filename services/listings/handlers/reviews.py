@@ -6,11 +6,24 @@ import uuid
 
 from services.listings import domain, store
 from services.listings.app import app
-from services.listings.views import BOOKING_NOT_FOUND, booking_view, listing_data
+from services.listings.views import BOOKING_NOT_FOUND, booking_view, listing_data, visible_listing
 from shared import hospitals, subjects
-from shared.contracts.listings import Review, ReviewCreate, ReviewData, ReviewPosted
+from shared.contracts.listings import ListingReviews, Review, ReviewCreate, ReviewData, ReviewPage, ReviewPosted
 from shared.events import add
+from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
+
+
+@app.endpoint(subjects.LIST_REVIEWS, ListingReviews)
+async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
+    """What guests wrote about a listing they stayed in (hosts' reviews of guests are not
+    about the room); a listing the caller cannot see answers 404."""
+    await visible_listing(ctx, req.listing_id)
+    after = decode_newest_first(req.cursor)
+    rows = await store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)
+    items = [Review.model_validate(dict(r)) for r in rows[: req.limit]]
+    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    return ReviewPage(items=items, next_cursor=nxt)
 
 
 @app.endpoint(subjects.POST_REVIEW, ReviewCreate)

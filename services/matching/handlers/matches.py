@@ -17,11 +17,11 @@ async def room_matches(ctx: Context, req: MatchesRequest) -> RoomMatchPage:
     actor = ctx.require_actor()
     offset = decode_offset(req.cursor) if req.cursor else 0
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
-    ranking = await rank_rooms_for(ctx.pool, rotation)
-    page = ranking.ranked[offset : offset + req.limit]
-    more = len(ranking.ranked) > offset + req.limit
+    ranking = await rank_rooms_for(ctx.pool, rotation, cached=True)
+    items = await ranking.page(ctx.pool, rotation, offset, req.limit)
+    more = len(ranking.ids) > offset + req.limit
     return RoomMatchPage.model_validate(
-        {"items": [ranking.fields(m) for m in page], "next_cursor": encode_cursor(offset + req.limit) if more else None}
+        {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
     )
 
 
@@ -30,9 +30,9 @@ async def mentor_matches(ctx: Context, req: MatchesRequest) -> MentorMatchPage:
     actor = ctx.require_actor()
     offset = decode_offset(req.cursor) if req.cursor else 0
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
-    ranking = await rank_mentors_for(ctx.pool, rotation)
-    page = ranking.ranked[offset : offset + req.limit]
-    more = len(ranking.ranked) > offset + req.limit
+    ranking = await rank_mentors_for(ctx.pool, rotation, cached=True)
+    items = await ranking.page(ctx.pool, rotation, offset, req.limit)
+    more = len(ranking.ids) > offset + req.limit
     return MentorMatchPage.model_validate(
-        {"items": [ranking.fields(m) for m in page], "next_cursor": encode_cursor(offset + req.limit) if more else None}
+        {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
     )

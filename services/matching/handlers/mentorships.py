@@ -92,6 +92,7 @@ async def _transition(ctx: Context, mentorship_id: uuid.UUID, action: str) -> Me
             await _check_capacity(conn, actor, row["mentor_id"])
         updated = await store.set_mentorship_status(conn, mentorship_id, transition.status)
         await add(conn, transition.event(mentorship_data(updated)))
+        await store.bump_epoch(conn)  # a seat taken or freed: mentor rankings change
     return await to_mentorship(ctx.pool, updated, actor.user_id)
 
 

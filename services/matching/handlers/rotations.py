@@ -7,21 +7,26 @@ from typing import Any
 
 import asyncpg
 
-from services.matching import store, suggestions
+from services.matching import store
 from services.matching.app import app
 from shared import hospitals, subjects
 from shared.contracts.base import Ok
 from shared.contracts.matching import (
     MAX_ROTATION_NIGHTS,
     HospitalRef,
+    MovedStay,
     MyRotations,
     Rotation,
+    RotationChanged,
     RotationCreate,
     RotationId,
+    RotationMoved,
     RotationPage,
     RotationUpdate,
 )
+from shared.db import Connection
 from shared.errors import AppError
+from shared.events import add
 from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 
@@ -68,6 +73,27 @@ async def owned_rotation(db: store.DB, actor_id: uuid.UUID, rotation_id: uuid.UU
     return row
 
 
+def changed(rotation: asyncpg.Record) -> RotationChanged:
+    return RotationChanged(rotation_id=rotation["id"], student_id=rotation["student_id"], version=rotation["version"])
+
+
+async def tell_stays_to_shift(conn: Connection, rotation: asyncpg.Record) -> None:
+    """The rotation moved: the stays booked for it that no longer match its dates go out
+    in one event, which messaging turns into the student's notifications."""
+    stays = await store.stays_off_dates(conn, rotation)
+    if stays:
+        await add(
+            conn,
+            RotationMoved(
+                student_id=rotation["student_id"],
+                rotation_id=rotation["id"],
+                start_date=rotation["start_date"],
+                end_date=rotation["end_date"],
+                stays=[MovedStay.model_validate(dict(s)) for s in stays],
+            ),
+        )
+
+
 @app.endpoint(subjects.CREATE_ROTATION, RotationCreate)
 async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
     actor = ctx.require_role("student")
@@ -77,7 +103,7 @@ async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
         await store.insert_rotation(conn, rotation_id, actor.user_id, req.model_dump())
         row = await store.rotation(conn, rotation_id)
         assert row is not None
-        await suggestions.for_rotation(conn, row)
+        await add(conn, changed(row))
     return to_rotation(row)
 
 
@@ -107,7 +133,9 @@ async def update_rotation(ctx: Context, req: RotationUpdate) -> Rotation:
         row = await store.rotation(conn, req.rotation_id)
         assert row is not None
         if changes:
-            await suggestions.for_rotation(conn, row)
+            await add(conn, changed(row))
+        if (start, end) != (before["start_date"], before["end_date"]):
+            await tell_stays_to_shift(conn, row)
     return to_rotation(row)
 
 

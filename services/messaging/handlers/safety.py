@@ -11,8 +11,11 @@ from services.messaging.handlers.conversations import known_user, newest_first
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.messaging import (
+    BlockedUser,
+    BlockPage,
     BlockState,
     MessagingStats,
+    MyBlocks,
     Report,
     ReportCreate,
     ReportList,
@@ -21,7 +24,7 @@ from shared.contracts.messaging import (
     UserRef,
 )
 from shared.errors import AppError
-from shared.paging import encode_cursor
+from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 
 
@@ -39,6 +42,17 @@ async def block_user(ctx: Context, req: UserRef) -> BlockState:
     async with ctx.pool.acquire() as conn:
         await store.block(conn, actor.user_id, req.user_id)
     return BlockState(user_id=req.user_id, blocked=True)
+
+
+@app.endpoint(subjects.MY_BLOCKS, MyBlocks)
+async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
+    """The users the caller blocked, newest first (only the caller's own list)."""
+    actor = ctx.require_actor()
+    rows = await store.blocked_by(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
+    items = [BlockedUser.model_validate(dict(r)) for r in rows[: req.limit]]
+    last = items[-1] if items else None
+    nxt = encode_cursor(last.blocked_at.isoformat(), last.user_id) if last and len(rows) > req.limit else None
+    return BlockPage(items=items, next_cursor=nxt)
 
 
 @app.endpoint(subjects.UNBLOCK_USER, UserRef)

@@ -1,0 +1,120 @@
+// The one way the web client calls the REST API: same-origin fetch with the session
+// cookie, the CSRF header the gateway expects on writes, JSON in and out, and every
+// failure turned into an ApiError whose messages can be shown next to their fields.
+
+const BASE = "/api/v1";
+const CSRF_COOKIE = "wardmate_csrf";
+const CSRF_HEADER = "X-CSRF-Token";
+// A call slower than this shows the loading indicator (a faster one would only flicker).
+const BUSY_AFTER_MS = 200;
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+
+  /** Messages by form field name ("languages.0" counts for "languages"); "" for the form.
+   * With `within` ("selection"), the fields of that object count as the form's own. */
+  fieldErrors(within) {
+    const out = {};
+    const items = Array.isArray(this.details) ? this.details : [];
+    for (const item of items) {
+      let field = item && item.field ? String(item.field) : "";
+      if (within && field.startsWith(`${within}.`)) field = field.slice(within.length + 1);
+      const key = field.split(".")[0];
+      // pydantic prefixes the message of a rule across fields with "Value error, ".
+      const text = item && item.message ? String(item.message).replace(/^Value error, /, "") : this.message;
+      out[key] = out[key] ? `${out[key]}; ${text}` : text;
+    }
+    if (!items.length) out[""] = this.message;
+    return out;
+  }
+}
+
+let pending = 0;
+const busyListeners = new Set();
+function setPending(delta) {
+  pending += delta;
+  for (const fn of busyListeners) fn(pending > 0);
+}
+
+/** Calls fn(isBusy) when calls slower than BUSY_AFTER_MS start and when all have ended. */
+export function onBusy(fn) {
+  busyListeners.add(fn);
+  return () => busyListeners.delete(fn);
+}
+
+function readCookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+function queryString(query) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value === undefined || value === null || value === "") continue;
+    params.set(key, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+const unauthorizedListeners = new Set();
+/** Calls fn() when the API answers 401 (the session ended elsewhere, or expired). */
+export function onUnauthorized(fn) {
+  unauthorizedListeners.add(fn);
+  return () => unauthorizedListeners.delete(fn);
+}
+
+/** One API call: resolves with the reply's JSON, rejects with an ApiError. */
+export async function api(method, path, { body, query } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") {
+    const csrf = readCookie(CSRF_COOKIE);
+    if (csrf) headers[CSRF_HEADER] = csrf;
+  }
+  let shown = false;
+  const timer = setTimeout(() => {
+    shown = true;
+    setPending(1);
+  }, BUSY_AFTER_MS);
+  let response;
+  try {
+    response = await fetch(BASE + path + queryString(query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new ApiError(0, "unreachable", "Wardmate cannot be reached. Check your connection and try again.");
+  } finally {
+    clearTimeout(timer);
+    if (shown) setPending(-1);
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (response.ok) return data;
+  const err = data && data.error;
+  if (response.status === 401 && !path.startsWith("/auth/")) {
+    for (const fn of unauthorizedListeners) fn();
+  }
+  if (err && err.message) throw new ApiError(response.status, err.code, err.message, err.details);
+  throw new ApiError(response.status, "http", `The server answered ${response.status}. Try again in a moment.`);
+}
+
+export const get = (path, query) => api("GET", path, { query });
+export const post = (path, body = {}) => api("POST", path, { body });
+export const patch = (path, body) => api("PATCH", path, { body });
+export const del = (path) => api("DELETE", path);

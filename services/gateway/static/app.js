@@ -1,0 +1,174 @@
+// The web client's entry: the session, the live feed, the unread badges, the header and
+// the hash router. Pages live in ./pages/*.js and talk only to the REST API (./api.js)
+// and the live feed (./live.js).
+import { html, render, useEffect, useState } from "./vendor/preact-htm.js";
+import { Session } from "./session.js";
+import { get, onBusy, onUnauthorized, post } from "./api.js";
+import * as live from "./live.js";
+import { Badge, parseHash } from "./ui.js";
+import { Login, Signup } from "./pages/auth.js";
+import { Profile, PublicProfile } from "./pages/profile.js";
+import { Home, RotationPage, Rotations } from "./pages/rotations.js";
+import { Search } from "./pages/search.js";
+import { ListingEdit, ListingPage, MyListings } from "./pages/listings.js";
+import { Bookings } from "./pages/bookings.js";
+import { ConversationPage, Inbox } from "./pages/inbox.js";
+import { Mentorships } from "./pages/mentorships.js";
+import { Notifications } from "./pages/notifications.js";
+import { Admin } from "./pages/admin.js";
+import { RoundPage, Rounds } from "./pages/rounds.js";
+
+function useRoute() {
+  const [route, setRoute] = useState(parseHash());
+  useEffect(() => {
+    const onHash = () => {
+      setRoute(parseHash());
+      window.scrollTo(0, 0);
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  return route;
+}
+
+function pageFor(route, me) {
+  const [a, b, c] = route.parts;
+  if (!me) {
+    if (a === "signup") return html`<${Signup} />`;
+    if (a === "search") return html`<${Search} query=${route.query} />`;
+    if (a === "listings" && b) return html`<${ListingPage} id=${b} query=${route.query} />`;
+    if (a === "users" && b) return html`<${PublicProfile} id=${b} />`;
+    return html`<${Login} />`;
+  }
+  switch (a) {
+    case undefined:
+      return html`<${Home} />`;
+    case "profile":
+      return html`<${Profile} />`;
+    case "rotations":
+      return b ? html`<${RotationPage} id=${b} />` : html`<${Rotations} />`;
+    case "search":
+      return html`<${Search} query=${route.query} />`;
+    case "listings":
+      if (b === "new") return html`<${ListingEdit} />`;
+      if (b && c === "edit") return html`<${ListingEdit} id=${b} />`;
+      return b ? html`<${ListingPage} id=${b} query=${route.query} />` : html`<${MyListings} />`;
+    case "bookings":
+      return html`<${Bookings} query=${route.query} />`;
+    case "inbox":
+      return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
+    case "mentorships":
+      return html`<${Mentorships} />`;
+    case "notifications":
+      return html`<${Notifications} />`;
+    case "users":
+      return html`<${PublicProfile} id=${b} />`;
+    case "admin":
+      if (b === "rounds") return c ? html`<${RoundPage} id=${c} />` : html`<${Rounds} />`;
+      return html`<${Admin} />`;
+    default:
+      return html`<section><h1>Not found</h1><p>No page here. <a href="#/">Go home</a>.</p></section>`;
+  }
+}
+
+function Nav({ me, unread, route }) {
+  const current = (p) => (route.parts[0] || "") === p ? "page" : undefined;
+  const link = (p, text, badge) =>
+    html`<li><a href=${`#/${p}`} aria-current=${current(p)}>${text}${badge}</a></li>`;
+  if (!me) {
+    return html`<ul>
+      ${link("search", "Find a room")}${link("", "Log in")}${link("signup", "Sign up")}
+    </ul>`;
+  }
+  const role = me.user.role;
+  return html`<ul>
+    ${link("", "Home")}
+    ${role === "student" && link("rotations", "Rotations")}
+    ${link("search", "Find a room")}
+    ${role === "professional" && link("listings", "My rooms")}
+    ${link("bookings", "Bookings")}
+    ${link("mentorships", "Mentorships")}
+    ${link("inbox", "Inbox", html`<${Badge} count=${unread.messages} label="unread messages" />`)}
+    ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}
+    ${role === "admin" && link("admin", "Admin")}
+    ${link("profile", "Profile")}
+  </ul>`;
+}
+
+function App() {
+  const route = useRoute();
+  const [me, setMe] = useState(undefined);
+  const [unread, setUnread] = useState({ messages: 0, conversations: 0, notifications: 0 });
+  const [busy, setBusy] = useState(false);
+  const [liveStatus, setLiveStatus] = useState("offline");
+  const [menuOpen, setMenuOpen] = useState(false);
+
+  async function refreshMe() {
+    try {
+      setMe(await get("/me"));
+    } catch (err) {
+      if (err.status === 401) setMe(null);
+      else setMe((m) => (m === undefined ? { failed: err } : m));
+    }
+  }
+  const refreshUnread = () => get("/me/unread").then(setUnread, () => {});
+
+  useEffect(() => {
+    refreshMe();
+    const offBusy = onBusy(setBusy);
+    const offAuth = onUnauthorized(() => setMe(null));
+    const offStatus = live.onStatus(setLiveStatus);
+    const offFrame = live.onFrame((frame) => {
+      if (frame.type === "unread") setUnread(frame.data);
+      if (frame.type === "reload") refreshUnread();
+      if (frame.type === "session_ended") setMe(null);
+    });
+    return () => [offBusy, offAuth, offStatus, offFrame].forEach((off) => off());
+  }, []);
+
+  const userId = me && me.user ? me.user.id : null;
+  useEffect(() => {
+    if (userId) {
+      live.start();
+      refreshUnread();
+    } else live.stop();
+  }, [userId]);
+  useEffect(() => setMenuOpen(false), [route.path]);
+
+  async function logout() {
+    try {
+      await post("/auth/logout");
+    } finally {
+      live.stop();
+      setMe(null);
+      location.hash = "#/";
+    }
+  }
+
+  if (me === undefined) return html`<p class="boot" role="status">Loading Wardmate…</p>`;
+  if (me && me.failed) {
+    return html`<main id="main" class="page"><h1>Wardmate</h1>
+      <p class="alert" role="alert">${me.failed.message}</p>
+      <button type="button" onClick=${() => { setMe(undefined); refreshMe(); }}>Try again</button></main>`;
+  }
+  const session = { me, setMe, refreshMe, unread, refreshUnread };
+  return html`<${Session.Provider} value=${session}>
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main").focus(); }}>Skip to content</a>
+    <header class="top">
+      <a class="brand" href="#/">Wardmate</a>
+      <button type="button" class="menu" aria-expanded=${menuOpen ? "true" : "false"} aria-controls="nav"
+        onClick=${() => setMenuOpen(!menuOpen)}>Menu</button>
+      <nav id="nav" aria-label="Main" class=${menuOpen ? "open" : ""}>
+        <${Nav} me=${me} unread=${unread} route=${route} />
+        ${me && html`<button type="button" class="link" onClick=${logout}>Log out</button>`}
+      </nav>
+    </header>
+    <div class="statusbar" aria-live="polite">
+      ${busy && html`<span class="spinner" role="status">Loading…</span>`}
+      ${me && liveStatus !== "live" && html`<span class="offline">${liveStatus === "connecting" ? "Connecting…" : "Offline: live updates paused"}</span>`}
+    </div>
+    <main id="main" class="page" tabindex="-1">${pageFor(route, me)}</main>
+  <//>`;
+}
+
+render(html`<${App} />`, document.getElementById("app"));

@@ -1,0 +1,81 @@
+// Operators: check and verify professionals' credentials, handle the report queue, see counts.
+import { html, useState } from "../vendor/preact-htm.js";
+import { get, post } from "../api.js";
+import { Alert, Empty, Field, Loading, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
+
+function Credential({ c, onChange }) {
+  const [error, setError] = useState(null);
+  async function verify() {
+    setError(null);
+    try {
+      await post(`/admin/verifications/${c.user_id}`, {});
+      onChange();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<li class="card" aria-label=${c.display_name}>
+    <h3><a href=${`#/users/${c.user_id}`}>${c.display_name}</a></h3>
+    <p>${c.email}</p>
+    <p>${c.kind === "npi" ? html`NPI <strong>${c.npi}</strong>` : html`Licence <strong>${c.license_number}</strong> (${c.license_state})`}
+      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}` : ""}</p>
+    ${c.status === "pending" && html`<button type="button" onClick=${verify}>Verify <span class="sr">${c.display_name}</span></button>`}
+    <${Alert} error=${error} />
+  </li>`;
+}
+
+function Verifications() {
+  const [status, setStatus] = useState("pending");
+  const state = useLoad(() => get("/admin/verifications", { status, limit: 50 }), [status]);
+  return html`<section aria-labelledby="verify-admin-h">
+    <h2 id="verify-admin-h">Verify professionals</h2>
+    <p>Check each NPI in the NPPES registry, or the licence with the state's board, then verify it.</p>
+    <${Field} as="select" label="Credentials" name="verification_status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
+      <option value="pending">Waiting for a check</option><option value="verified">Verified</option>
+    <//>
+    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>Nothing to check.</${Empty}>`
+      : html`<ul class="cards" aria-label="Credentials">${page.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onChange=${state.reload} />`)}</ul>`}<//>
+  </section>`;
+}
+
+function ReportItem({ r, onChange }) {
+  const [resolution, setResolution] = useState("");
+  const form = useForm();
+  async function onSubmit(e) {
+    e.preventDefault();
+    if (await form.submit(() => post(`/admin/reports/${r.id}/resolve`, { resolution }))) onChange();
+  }
+  return html`<li class="card">
+    <h3>${words(r.reason)} · ${fmtTime(r.created_at)}</h3>
+    <p>Reported user: <a href=${`#/users/${r.reported_user_id}`}>${r.reported_user_id}</a> · by <a href=${`#/users/${r.reporter_id}`}>${r.reporter_id}</a></p>
+    ${r.message_body && html`<p class="quote-text">Message: “${r.message_body}”</p>`}
+    ${r.details && html`<p>Details: ${r.details}</p>`}
+    ${r.status === "resolved" ? html`<p>Resolved: ${r.resolution || "no note"}</p>`
+      : html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Resolve report ${r.id}`}>
+        <${Field} label="Resolution" name="resolution" value=${resolution} onInput=${(e) => setResolution(e.currentTarget.value)} error=${form.errors.resolution} />
+        <${Alert} error=${formError(form.errors, ["resolution"])} />
+        <button type="submit" disabled=${form.busy}>Resolve</button>
+      </form>`}
+  </li>`;
+}
+
+export function Admin() {
+  const [status, setStatus] = useState("open");
+  const reports = useLoad(() => get("/admin/reports", { status, limit: 50 }), [status]);
+  const stats = useLoad(() => get("/admin/messaging/stats"), []);
+  return html`<section>
+    <h1>Operators</h1>
+    <p><a href="#/admin/rounds">Cohort match rounds</a>: pair students' rotations with mentors, stably.</p>
+    <${Loading} state=${stats}>${(s) => html`<p>${s.messages} messages, ${s.flagged_messages} flagged as possible scams
+      (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
+    <${Verifications} />
+    <section aria-labelledby="reports-h">
+      <h2 id="reports-h">Reports</h2>
+      <${Field} as="select" label="Show" name="status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
+        <option value="open">Open</option><option value="resolved">Resolved</option><option value="all">All</option>
+      <//>
+      <${Loading} state=${reports}>${(page) => page.items.length === 0 ? html`<${Empty}>No reports.</${Empty}>`
+        : html`<ul class="cards" aria-label="Reports">${page.items.map((r) => html`<${ReportItem} key=${r.id} r=${r} onChange=${reports.reload} />`)}</ul>`}<//>
+    </section>
+  </section>`;
+}

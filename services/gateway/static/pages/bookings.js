@@ -1,0 +1,157 @@
+// Bookings as guest and as host: accept, decline, cancel, message, review after a stay,
+// ask to move an accepted stay's dates (when its rotation moved) and answer that.
+// Each status change reaches the other party as a notification, which reloads the list.
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { get, post } from "../api.js";
+import { useLive, useSession } from "../session.js";
+import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad } from "../ui.js";
+import { messageUser } from "./profile.js";
+
+/** The conversation about a booking (or a mentorship), else a direct one with the user. */
+export async function openConversationAbout(kind, id, otherUserId) {
+  let cursor;
+  for (let i = 0; i < 5; i += 1) {
+    const page = await get("/conversations", { limit: 100, cursor });
+    const found = page.items.find((c) => c.about && c.about.kind === kind && c.about.id === id);
+    if (found) return go(`/inbox/${found.id}`);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return messageUser(otherUserId);
+}
+
+function ReviewForm({ booking, onDone }) {
+  const [rating, setRating] = useState("5");
+  const [text, setText] = useState("");
+  const form = useForm();
+  async function onSubmit(e) {
+    e.preventDefault();
+    if (await form.submit(() => post(`/bookings/${booking.id}/reviews`, { rating: Number(rating), text }))) onDone();
+  }
+  return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Review of ${booking.listing_title}`}>
+    <${Field} as="select" label="Rating" name="rating" value=${rating} onChange=${(e) => setRating(e.currentTarget.value)} error=${form.errors.rating}>
+      ${[5, 4, 3, 2, 1].map((n) => html`<option value=${n}>${n} star${n === 1 ? "" : "s"}</option>`)}
+    <//>
+    <${Field} as="textarea" label="Your review" name="text" rows="3" value=${text} onInput=${(e) => setText(e.currentTarget.value)} error=${form.errors.text} />
+    <${Alert} error=${formError(form.errors, ["rating", "text"])} />
+    <button type="submit" disabled=${form.busy}>Post review</button>
+  </form>`;
+}
+
+/** The guest asks the host to move an accepted stay: the dates of the rotation it is for
+ * when that rotation moved (the rotation_moved notification links here), else its own. */
+function ShiftForm({ booking, onDone }) {
+  const [dates, setDates] = useState({ check_in: booking.check_in, check_out: booking.check_out });
+  const [rotation, setRotation] = useState(null);
+  const touched = useRef(false);
+  const form = useForm();
+  const fields = useRef(null);
+  useEffect(() => {
+    fields.current.querySelector("input").focus();
+    if (!booking.rotation_id) return;
+    get(`/rotations/${booking.rotation_id}`).then((r) => {
+      setRotation(r);
+      const moved = r.start_date !== booking.check_in || r.end_date !== booking.check_out;
+      if (moved && !touched.current) setDates({ check_in: r.start_date, check_out: r.end_date });
+    }, () => {});
+  }, [booking.id]);
+  const set = (key) => (e) => {
+    touched.current = true;
+    setDates({ ...dates, [key]: e.currentTarget.value });
+  };
+  async function onSubmit(e) {
+    e.preventDefault();
+    if (await form.submit(() => post(`/bookings/${booking.id}/shift`, dates))) onDone();
+  }
+  return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`New dates for ${booking.listing_title}`}>
+    ${rotation && html`<p class="hint">Your rotation runs ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>`}
+    <div class="row" ref=${fields}>
+      <${Field} label="New check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
+      <${Field} label="New check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
+    </div>
+    <${Alert} error=${formError(form.errors, ["check_in", "check_out"])} />
+    <button type="submit" disabled=${form.busy}>Send to the host</button>
+  </form>`;
+}
+
+/** Where a request to move the stay stands, and why a booking ended, in words. */
+function ShiftState({ b }) {
+  const dates = b.shift && `${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)}`;
+  if (b.end_reason === "shift_declined") {
+    return html`<p>Cancelled without fault: the host declined to move the stay.</p>`;
+  }
+  if (!b.shift) return null;
+  if (b.shift.status === "requested") {
+    return html`<p class="notice">${b.role === "host" ? `The guest asks to move this stay to ${dates}.`
+      : `You asked to move this stay to ${dates}: waiting for the host.`}</p>`;
+  }
+  return html`<p class="notice">${b.role === "host" ? `You declined moving this stay to ${dates}.`
+    : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, or cancel without fault.`}</p>`;
+}
+
+function BookingCard({ b, onChange, shiftOpen }) {
+  const [error, setError] = useState(null);
+  const [shifting, setShifting] = useState(false);
+  useEffect(() => {
+    if (shiftOpen) setShifting(true);
+  }, [shiftOpen]);
+  const [reviewing, setReviewing] = useState(false);
+  const [reviewed, setReviewed] = useState(false);
+  const other = b.role === "host" ? b.guest_id : b.host_id;
+  async function act(action) {
+    setError(null);
+    try {
+      await post(`/bookings/${b.id}/${action}`, {});
+      onChange();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
+  const canShift = b.role === "guest" && b.status === "accepted" && (!b.shift || b.shift.status === "declined");
+  return html`<li class="card" aria-label=${label}>
+    <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
+    <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
+    ${b.address && html`<p>Address: ${b.address}</p>`}
+    <${ShiftState} b=${b} />
+    <p class="actions">
+      ${b.role === "host" && html`<a href=${`#/users/${b.guest_id}`}>Guest's profile</a>`}
+      ${b.role === "host" && b.status === "requested" && html`
+        <button type="button" onClick=${() => act("accept")}>Accept</button>
+        <button type="button" class="secondary" onClick=${() => act("decline")}>Decline</button>`}
+      ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
+        <button type="button" onClick=${() => act("shift/accept")}>Accept new dates</button>
+        <button type="button" class="secondary" onClick=${() => act("shift/decline")}>Decline new dates</button>`}
+      ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
+      ${(b.status === "requested" || b.status === "accepted") && html`<button type="button" class="secondary" onClick=${() => act("cancel")}>Cancel booking</button>`}
+      <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
+      ${b.status === "completed" && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
+    </p>
+    ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
+    ${reviewing && html`<${ReviewForm} booking=${b} onDone=${() => { setReviewing(false); setReviewed(true); }} />`}
+    ${reviewed && html`<${Notice}>Thank you: your review is posted.</${Notice}>`}
+    <${Alert} error=${error} />
+  </li>`;
+}
+
+function BookingList({ role, shift }) {
+  const state = useLoad(() => get("/me/bookings", { role, limit: 100 }), [role]);
+  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
+  const title = role === "host" ? "Requests for your rooms" : "Your stays";
+  return html`<section aria-labelledby=${`bookings-${role}`}>
+    <h2 id=${`bookings-${role}`}>${title}</h2>
+    <${Loading} state=${state}>${(page) => page.items.length === 0
+      ? html`<${Empty}>${role === "host" ? "No booking requests yet." : "No bookings yet. Find a room from one of your rotations."}</${Empty}>`
+      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} />`)}</ul>`}<//>
+  </section>`;
+}
+
+/** `query.shift`: the booking whose shift form opens (a rotation_moved notification's). */
+export function Bookings({ query = {} }) {
+  const { me } = useSession();
+  return html`<section>
+    <h1>Bookings</h1>
+    ${me.user.role === "professional" ? html`<${BookingList} role="host" />` : html`<${BookingList} role="guest" shift=${query.shift} />`}
+  </section>`;
+}

@@ -1,0 +1,123 @@
+// The inbox: conversations with unread badges, and one conversation with its messages,
+// live as they arrive, scam warnings shown, report and block at hand.
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { get, post } from "../api.js";
+import { useLive, useSession } from "../session.js";
+import { Alert, Badge, Empty, Field, Loading, Notice, Status, Verified, fmtTime, useForm, useLoad } from "../ui.js";
+import { ReportForm, SafetyActions } from "./profile.js";
+
+const name = (other) => other.display_name || "A Wardmate user";
+
+function aboutText(about) {
+  if (!about) return "";
+  return `${about.kind === "booking" ? "Booking" : "Mentorship"}${about.title ? `: ${about.title}` : ""}`;
+}
+
+export function Inbox() {
+  const state = useLoad(() => get("/conversations", { limit: 50 }), []);
+  useLive(["message", "unread", "read"], () => state.reload());
+  return html`<section>
+    <h1>Inbox</h1>
+    <${Loading} state=${state}>${(page) => page.items.length === 0
+      ? html`<${Empty}>No conversations yet. Booking requests, mentorships and messages appear here.</${Empty}>`
+      : html`<ul class="conversations" aria-label="Conversations">${page.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
+          <a href=${`#/inbox/${c.id}`}>
+            <span class="who">${name(c.other)} <${Badge} count=${c.unread_count} label="unread" /></span>
+            ${c.about && html`<span class="about">${aboutText(c.about)}${c.about.status ? ` (${c.about.status})` : ""}</span>`}
+            ${c.last_message && html`<span class="last">${c.last_message.body}</span>`}
+          </a>
+        </li>`)}</ul>`}<//>
+  </section>`;
+}
+
+function MessageItem({ m, mine }) {
+  const [reporting, setReporting] = useState(false);
+  const [reported, setReported] = useState(false);
+  const who = m.kind === "system" ? "Wardmate" : mine ? "You" : "Them";
+  return html`<li class=${`msg ${m.kind === "system" ? "system" : mine ? "mine" : "theirs"}${m.warning ? " flagged" : ""}`}>
+    <p class="meta"><span class="sr">${who}, </span>${fmtTime(m.created_at)}</p>
+    ${m.warning && html`<p class="warning" role="note"><strong>Possible scam:</strong> ${m.warning} Never pay outside Wardmate.</p>`}
+    <p class="body">${m.body}</p>
+    ${!mine && m.kind === "text" && !reported && html`<button type="button" class="link small" aria-expanded=${reporting ? "true" : "false"}
+      onClick=${() => setReporting(!reporting)}>Report message</button>`}
+    ${reporting && html`<${ReportForm} target=${{ message_id: m.id }} onDone=${(sent) => { setReporting(false); setReported(sent); }} />`}
+    ${reported && html`<${Notice}>Reported.</${Notice}>`}
+  </li>`;
+}
+
+export function ConversationPage({ id }) {
+  const { me, refreshUnread } = useSession();
+  const conv = useLoad(() => get(`/conversations/${id}`), [id]);
+  const [messages, setMessages] = useState(null);
+  const [older, setOlder] = useState(null);
+  const [loadError, setLoadError] = useState(null);
+  const [body, setBody] = useState("");
+  const form = useForm();
+  const endRef = useRef(null);
+  const idRef = useRef(id);
+  idRef.current = id;
+
+  async function loadMessages() {
+    try {
+      const page = await get(`/conversations/${idRef.current}/messages`, { limit: 50 });
+      setMessages(page.items.slice().reverse());
+      setOlder(page.next_cursor);
+      setLoadError(null);
+      markRead();
+    } catch (err) {
+      setLoadError(err);
+    }
+  }
+  function markRead() {
+    post(`/conversations/${idRef.current}/read`, {}).then(refreshUnread, () => {});
+  }
+  useEffect(() => {
+    setMessages(null);
+    loadMessages();
+  }, [id]);
+  useLive(["message"], (frame) => {
+    if (frame.type === "reload") return loadMessages();
+    const m = frame.data;
+    if (m.conversation_id !== idRef.current) return undefined;
+    setMessages((list) => (list && !list.some((x) => x.id === m.id) ? [...list, m] : list));
+    if (m.sender_id !== me.user.id) markRead();
+    return undefined;
+  });
+  useEffect(() => {
+    if (endRef.current) endRef.current.scrollIntoView({ block: "end" });
+  }, [messages && messages.length]);
+
+  async function loadOlder() {
+    const page = await get(`/conversations/${id}/messages`, { limit: 50, before: older });
+    setMessages([...page.items.slice().reverse(), ...messages]);
+    setOlder(page.next_cursor);
+  }
+  async function onSubmit(e) {
+    e.preventDefault();
+    const clientId = `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    const sent = await form.submit(() => post(`/conversations/${id}/messages`, { body, client_message_id: clientId }));
+    if (sent) {
+      setBody("");
+      setMessages((list) => (list && !list.some((x) => x.id === sent.id) ? [...list, sent] : list));
+    }
+  }
+  return html`<${Loading} state=${conv}>${(c) => html`<section class="conversation">
+    <p><a href="#/inbox">← Inbox</a></p>
+    <h1>${name(c.other)} <${Verified} verified=${c.other.verified} /></h1>
+    ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
+      ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
+    <details class="safety"><summary>Safety: block or report ${name(c.other)}</summary><${SafetyActions} userId=${c.other.id} /></details>
+    <${Alert} error=${loadError} />
+    ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
+    ${messages === null ? html`<p class="loading" role="status">Loading…</p>`
+      : messages.length === 0 ? html`<${Empty}>No messages yet. Say hello.</${Empty}>`
+      : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} />`)}</ol>`}
+    <div ref=${endRef}></div>
+    <form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
+      <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body}
+        onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
+      <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
+      <button type="submit" disabled=${form.busy || !body.trim()}>Send</button>
+    </form>
+  </section>`}<//>`;
+}

@@ -1,0 +1,326 @@
+// A listing's page (price for your dates, availability, host card, where it is from the
+// hospital, booking, messaging the host, mentorship), and a host's rooms and room form.
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { del, get, patch, post } from "../api.js";
+import { useLive, useSession } from "../session.js";
+import {
+  Alert, Empty, Field, HospitalPicker, Loading, Notice, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
+  formError, go, hospitalLabel, roomType, titleCase, today, useForm, useLoad, words,
+} from "../ui.js";
+import { MentorButton, messageUser } from "./profile.js";
+
+/** Where the visitor comes from: a rotation (its hospital and dates) or a search. */
+async function loadContext(query) {
+  if (query.rotation) {
+    try {
+      const r = await get(`/rotations/${query.rotation}`);
+      return { hospital: { ...r.hospital, label: hospitalLabel(r.hospital) }, from: r.start_date, to: r.end_date, rotationId: r.id };
+    } catch {
+      return {};
+    }
+  }
+  const hospital = query.hospital && query.lat && query.lon
+    ? { id: query.hospital, label: query.hname || query.hospital, latitude: Number(query.lat), longitude: Number(query.lon) }
+    : null;
+  return { hospital, from: query.from || "", to: query.to || "" };
+}
+
+/** The map's tile server from the page's meta tags (none: no map). */
+function mapConfig() {
+  const tiles = document.querySelector('meta[name="wardmate-map-tiles"]');
+  const credit = document.querySelector('meta[name="wardmate-map-attribution"]');
+  return tiles && tiles.content ? { tiles: tiles.content, attribution: credit ? credit.content : "" } : null;
+}
+
+let leaflet = null;
+/** Leaflet and its stylesheet, loaded the first time a map is shown. */
+function loadLeaflet() {
+  if (!leaflet) {
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = "/static/vendor/leaflet.css";
+    document.head.append(link);
+    leaflet = import("../vendor/leaflet.js");
+  }
+  return leaflet;
+}
+
+function ListingMap({ listing, hospital }) {
+  const config = mapConfig();
+  const ref = useRef(null);
+  const [failed, setFailed] = useState(null);
+  useEffect(() => {
+    if (!config || !ref.current) return undefined;
+    let map = null;
+    loadLeaflet().then(
+      (L) => {
+        if (!ref.current) return;
+        const room = [listing.location.latitude, listing.location.longitude];
+        map = L.map(ref.current, { scrollWheelZoom: false });
+        L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+        // An approximate location is a circle of the area, never a pin on a house.
+        const area = listing.location.approximate
+          ? L.circle(room, { radius: 400, color: "#0b5cab" }).bindTooltip("The room is in this area")
+          : L.circleMarker(room, { radius: 9, color: "#0b5cab", fillOpacity: 0.8 }).bindTooltip("The room");
+        area.addTo(map);
+        const points = [room];
+        if (hospital) {
+          const spot = [hospital.latitude, hospital.longitude];
+          L.circleMarker(spot, { radius: 8, color: "#b3261e", fillOpacity: 0.8 }).bindTooltip(hospital.label || "Hospital").addTo(map);
+          points.push(spot);
+        }
+        if (points.length > 1) map.fitBounds(points, { padding: [40, 40], maxZoom: 16 });
+        else map.setView(room, 14);
+      },
+      (err) => setFailed(err),
+    );
+    return () => map && map.remove();
+  }, [listing.id, hospital && hospital.latitude]);
+  if (!config) return null;
+  if (failed) return html`<p class="hint">The map could not be loaded.</p>`;
+  return html`<div class="map" ref=${ref} role="region"
+    aria-label=${hospital ? `Map of the room's area and ${hospital.label}` : "Map of the room's area"}></div>
+    <p class="hint">Blue: the room${listing.location.approximate ? "'s area" : ""}${hospital ? "; red: the hospital" : ""}.</p>`;
+}
+
+function Where({ listing, hospital }) {
+  const loc = listing.location;
+  const approx = loc.approximate ? "approximately " : "";
+  return html`<section aria-labelledby="where-h">
+    <h2 id="where-h">Where it is</h2>
+    ${hospital ? (() => {
+      const { km, direction } = distanceAndDirection(hospital, loc);
+      return html`<p class="where">${approx}${km.toFixed(1)} km ${direction} of ${hospital.label}</p>`;
+    })() : listing.distance_km !== null ? html`<p class="where">${approx}${listing.distance_km.toFixed(1)} km from your search's centre</p>` : null}
+    <p>${loc.address ? html`Address: ${loc.address}` : "The exact address is shown once the host accepts your booking."}</p>
+    <${ListingMap} listing=${listing} hospital=${hospital} />
+  </section>`;
+}
+
+function BookingBox({ listing, context }) {
+  const { me } = useSession();
+  const [dates, setDates] = useState({ check_in: context.from || "", check_out: context.to || "" });
+  const [message, setMessage] = useState("");
+  const [rotationId, setRotationId] = useState(context.rotationId || "");
+  const [quote, setQuote] = useState(null);
+  const form = useForm();
+  const student = me && me.user.role === "student";
+  // The stay may name the rotation it is for: moving that rotation then says to shift it.
+  const rotations = useLoad(() => (student ? get("/me/rotations", { limit: 100 }) : Promise.resolve({ items: [] })), [me && me.user.id]);
+  const bookings = useLoad(() => (me ? get("/me/bookings", { role: "guest", limit: 100 }) : Promise.resolve({ items: [] })), [listing.id, me && me.user.id]);
+  // The host's answer arrives as a notification: reload to show the new status at once.
+  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && bookings.reload());
+  useEffect(() => {
+    setQuote(null);
+    if (!dates.check_in || !dates.check_out) return;
+    get(`/listings/${listing.id}/quote`, dates).then(setQuote, () => setQuote(null));
+  }, [dates.check_in, dates.check_out]);
+  const mine = bookings.data ? bookings.data.items.filter((b) => b.listing_id === listing.id) : [];
+  async function onSubmit(e) {
+    e.preventDefault();
+    const body = { ...dates, message };
+    const rotation = rotations.data && rotations.data.items.find((r) => r.id === rotationId);
+    if (rotation) body.rotation_id = rotation.id;
+    if (context.hospital && context.hospital.id) body.hospital_id = context.hospital.id;
+    else if (rotation) body.hospital_id = rotation.hospital.id;
+    if (await form.submit(() => post(`/listings/${listing.id}/bookings`, body))) bookings.reload();
+  }
+  if (me && me.user.id === listing.host.id) {
+    return html`<p><a href=${`#/listings/${listing.id}/edit`}>Edit this room</a> · <a href="#/bookings">See its requests</a></p>`;
+  }
+  const set = (key) => (e) => setDates({ ...dates, [key]: e.currentTarget.value });
+  function pickRotation(e) {
+    const id = e.currentTarget.value;
+    setRotationId(id);
+    const rotation = rotations.data.items.find((r) => r.id === id);
+    // A rotation chosen before any date: its dates are the stay's.
+    if (rotation && !dates.check_in && !dates.check_out) setDates({ check_in: rotation.start_date, check_out: rotation.end_date });
+  }
+  const myRotations = rotations.data ? rotations.data.items : [];
+  return html`<section aria-labelledby="book-h" class="panel">
+    <h2 id="book-h">Your stay</h2>
+    ${mine.length > 0 && html`<ul class="plain" aria-label="Your bookings of this room">${mine.map((b) => html`<li key=${b.id}>
+      Booking ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}, ${fmtMoney(b.total)}: <${Status} status=${b.status} />
+      ${b.address && html`<br />Address: ${b.address}`}</li>`)}</ul>`}
+    ${student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+      ${myRotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${rotationId}
+        onChange=${pickRotation} error=${form.errors.rotation_id} hint="Optional: if the rotation's dates move, we tell you to shift this stay">
+        <option value="">None</option>
+        ${myRotations.map((r) => html`<option key=${r.id} value=${r.id}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}, ${fmtDate(r.start_date)} – ${fmtDate(r.end_date)}</option>`)}
+      <//>`}
+      <div class="row">
+        <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
+        <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
+      </div>
+      ${quote && html`<p class="quote" role="status">${quote.nights} nights × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
+        ${!quote.available && html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
+      <${Field} as="textarea" label="Message to the host" name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
+      <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
+      <button type="submit" disabled=${form.busy}>Request booking</button>
+    </form>` : !me ? html`<p><a href="#/">Log in</a> or <a href="#/signup">sign up</a> as a student to book.</p>` : null}
+  </section>`;
+}
+
+function HostCard({ listing, context }) {
+  const host = useLoad(() => get(`/users/${listing.host.id}`), [listing.host.id]);
+  const { me } = useSession();
+  const [error, setError] = useState(null);
+  return html`<section aria-labelledby="host-h" class="panel">
+    <h2 id="host-h">Your host</h2>
+    <p><a href=${`#/users/${listing.host.id}`}>${listing.host.display_name}</a> <${Verified} verified=${listing.host.verified} /></p>
+    <${Loading} state=${host}>${(u) => html`
+      <p>${u.profile.profession || "Medical professional"}${u.profile.specialties.length ? ` · ${u.profile.specialties.join(", ")}` : ""}</p>
+      ${me && me.user.id !== u.id && html`<button type="button" onClick=${() => messageUser(u.id).catch(setError)}>Message the host</button>`}
+      <${MentorButton} user=${u} rotationId=${context.rotationId} />`}<//>
+    <${Alert} error=${error} />
+  </section>`;
+}
+
+const monthName = (ym) => new Date(`${ym}-01T00:00:00`).toLocaleDateString("en-US", { year: "numeric", month: "long" });
+
+function Reviews({ listing }) {
+  const [more, setMore] = useState([]);
+  const state = useLoad(() => get(`/listings/${listing.id}/reviews`, { limit: 5 }), [listing.id]);
+  async function loadMore(cursor) {
+    const page = await get(`/listings/${listing.id}/reviews`, { limit: 20, cursor });
+    setMore([...more, page]);
+  }
+  return html`<section aria-labelledby="reviews-h">
+    <h2 id="reviews-h">Reviews</h2>
+    <${Loading} state=${state}>${(first) => {
+      const all = [first, ...more];
+      const items = all.flatMap((p) => p.items);
+      const next = all[all.length - 1].next_cursor;
+      if (!items.length) return html`<${Empty}>No reviews yet.</${Empty}>`;
+      return html`<ul class="plain reviews" aria-label="Reviews">${items.map((r) => html`<li key=${r.id}>
+          <p><strong><span aria-hidden="true">${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}</span><span class="sr">${r.rating} out of 5</span></strong>
+            · stayed ${monthName(r.stay_month)}${r.hospital_name ? `, rotating at ${titleCase(r.hospital_name)}` : ""}</p>
+          <p class="bio">${r.text}</p>
+        </li>`)}</ul>
+        ${next && html`<button type="button" class="secondary" onClick=${() => loadMore(next)}>More reviews</button>`}`;
+    }}<//>
+  </section>`;
+}
+
+export function ListingPage({ id, query }) {
+  const state = useLoad(async () => {
+    const [listing, context] = await Promise.all([get(`/listings/${id}`), loadContext(query)]);
+    return { listing, context };
+  }, [id]);
+  return html`<${Loading} state=${state}>${({ listing: l, context }) => html`<article class="listing">
+    <h1>${l.title}</h1>
+    <p class="lead">${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)} a month (${fmtMoney(l.nightly_rate)} a night)
+      ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>
+    ${l.status !== "active" && html`<p><${Status} status=${l.status} /></p>`}
+    <div class="two">
+      <div>
+        ${l.description && html`<p class="bio">${l.description}</p>`}
+        <dl class="facts">
+          <dt>Available</dt><dd>${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}, at least ${l.min_stay_nights} nights</dd>
+          <dt>Amenities</dt><dd>${l.amenities.length ? l.amenities.map(words).join(", ") : "None listed"}</dd>
+          <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>
+        </dl>
+        <${Where} listing=${l} hospital=${context.hospital} />
+        <${Reviews} listing=${l} />
+      </div>
+      <div>
+        <${BookingBox} listing=${l} context=${context} />
+        <${HostCard} listing=${l} context=${context} />
+      </div>
+    </div>
+  </article>`}<//>`;
+}
+
+export function MyListings() {
+  const state = useLoad(() => get("/me/listings", { limit: 100 }), []);
+  const [error, setError] = useState(null);
+  async function archive(l) {
+    if (!window.confirm(`Archive "${l.title}"? It will no longer be found.`)) return;
+    try {
+      await del(`/listings/${l.id}`);
+      state.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section>
+    <h1>Your rooms</h1>
+    <p><a class="button" href="#/listings/new">Post a room</a></p>
+    <${Alert} error=${error} />
+    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>You have not posted a room yet.</${Empty}>`
+      : html`<ul class="cards">${page.items.map((l) => html`<li class="card" key=${l.id}>
+        <h2 class="h3">${l.status === "archived" ? l.title : html`<a href=${`#/listings/${l.id}`}>${l.title}</a>`}</h2>
+        <p><${Status} status=${l.status} /> · ${fmtMoney(l.monthly_rent)}/month · ${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}</p>
+        ${l.status !== "archived" && html`<p class="actions"><a href=${`#/listings/${l.id}/edit`}>Edit <span class="sr">${l.title}</span></a>
+          <button type="button" class="secondary" onClick=${() => archive(l)}>Archive <span class="sr">${l.title}</span></button></p>`}
+      </li>`)}</ul>`}<//>
+  </section>`;
+}
+
+const EMPTY_LISTING = {
+  title: "", description: "", room_type: "private_room", address: "", latitude: "", longitude: "", monthly_rent: "",
+  amenities: "", house_rules: "", available_from: today(7), available_to: today(180), min_stay_nights: "14", status: "active",
+};
+
+function ListingForm({ listing }) {
+  const [f, setF] = useState(listing
+    ? { ...listing, latitude: String(listing.location.latitude), longitude: String(listing.location.longitude),
+        address: listing.location.address || "", monthly_rent: String(listing.monthly_rent),
+        amenities: listing.amenities.join(", "), min_stay_nights: String(listing.min_stay_nights) }
+    : EMPTY_LISTING);
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  const num = (v) => (v === "" || v === null ? undefined : Number(v));
+  async function onSubmit(e) {
+    e.preventDefault();
+    const body = {
+      title: f.title, description: f.description, room_type: f.room_type, address: f.address,
+      latitude: num(f.latitude), longitude: num(f.longitude), monthly_rent: num(f.monthly_rent),
+      amenities: f.amenities.split(",").map((s) => s.trim()).filter(Boolean), house_rules: f.house_rules,
+      available_from: f.available_from, available_to: f.available_to, min_stay_nights: num(f.min_stay_nights), status: f.status,
+    };
+    const saved = await form.submit(() => (listing ? patch(`/listings/${listing.id}`, body) : post("/listings", body)));
+    if (saved) go(`/listings/${saved.id}`);
+  }
+  const err = form.errors;
+  const shown = Object.keys(EMPTY_LISTING);
+  return html`<form onSubmit=${onSubmit} novalidate aria-label=${listing ? "Edit room" : "New room"}>
+    <${Field} label="Title" name="title" value=${f.title} onInput=${set("title")} error=${err.title} hint="3 to 120 characters" />
+    <${Field} as="textarea" label="Description" name="description" rows="4" value=${f.description} onInput=${set("description")} error=${err.description} />
+    <div class="row">
+      <${Field} as="select" label="Room type" name="room_type" value=${f.room_type} onChange=${set("room_type")} error=${err.room_type}>
+        <option value="private_room">Private room</option><option value="entire_place">Entire place</option><option value="shared_room">Shared room</option>
+      <//>
+      <${Field} label="Monthly rent (USD)" name="monthly_rent" type="number" inputmode="numeric" min="1" value=${f.monthly_rent} onInput=${set("monthly_rent")} error=${err.monthly_rent} />
+      <${Field} label="Minimum stay (nights)" name="min_stay_nights" type="number" inputmode="numeric" min="1" max="365" value=${f.min_stay_nights} onInput=${set("min_stay_nights")} error=${err.min_stay_nights} />
+    </div>
+    <${Field} label="Address" name="address" autocomplete="street-address" value=${f.address} onInput=${set("address")} error=${err.address}
+      hint="Shown only to a guest whose booking you accepted" />
+    <${HospitalPicker} label="Nearest hospital (fills in the coordinates)" name="near_hospital"
+      onPick=${(h) => setF({ ...f, latitude: String(h.latitude), longitude: String(h.longitude) })} />
+    <div class="row">
+      <${Field} label="Latitude" name="latitude" inputmode="decimal" value=${f.latitude} onInput=${set("latitude")} error=${err.latitude} />
+      <${Field} label="Longitude" name="longitude" inputmode="decimal" value=${f.longitude} onInput=${set("longitude")} error=${err.longitude} />
+    </div>
+    <${Field} label="Amenities" name="amenities" hint="Separated by commas, e.g. wifi, desk, parking" value=${f.amenities} onInput=${set("amenities")} error=${err.amenities} />
+    <${Field} as="textarea" label="House rules" name="house_rules" rows="3" value=${f.house_rules} onInput=${set("house_rules")} error=${err.house_rules} />
+    <div class="row">
+      <${Field} label="Available from" name="available_from" type="date" value=${f.available_from} onInput=${set("available_from")} error=${err.available_from} />
+      <${Field} label="Available to" name="available_to" type="date" value=${f.available_to} onInput=${set("available_to")} error=${err.available_to} />
+      <${Field} as="select" label="Status" name="status" value=${f.status === "archived" ? "active" : f.status} onChange=${set("status")} error=${err.status}>
+        <option value="active">Published</option><option value="draft">Draft</option>
+      <//>
+    </div>
+    <${Alert} error=${formError(err, shown)} />
+    <button type="submit" disabled=${form.busy}>${listing ? "Save room" : "Post room"}</button>
+  </form>`;
+}
+
+export function ListingEdit({ id }) {
+  const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
+  return html`<section>
+    <h1>${id ? "Edit your room" : "Post a room"}</h1>
+    <${Loading} state=${state}>${(l) => html`<${ListingForm} listing=${id ? l : null} />`}<//>
+  </section>`;
+}
+

@@ -1,0 +1,65 @@
+// Mentorships as student and as mentor: accept or decline requests within capacity.
+import { html, useState } from "../vendor/preact-htm.js";
+import { get, post } from "../api.js";
+import { useLive, useSession } from "../session.js";
+import { Alert, Empty, Loading, Status, Verified, fmtDate, useLoad } from "../ui.js";
+import { openConversationAbout } from "./bookings.js";
+
+function MentorshipCard({ m, onChange }) {
+  const [error, setError] = useState(null);
+  const other = m.role === "mentor" ? m.student : m.mentor;
+  async function act(action) {
+    setError(null);
+    try {
+      await post(`/mentorships/${m.id}/${action}`, {});
+      onChange();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const label = `${m.role === "mentor" ? "From" : "With"} ${other.display_name || "a user"}`;
+  return html`<li class="card" aria-label=${label}>
+    <h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} /></h3>
+    <p>${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${m.status} /></p>
+    ${m.message && html`<p class="quote-text">“${m.message}”</p>`}
+    <p class="actions">
+      ${m.role === "mentor" && m.status === "requested" && html`
+        <button type="button" onClick=${() => act("accept")}>Accept</button>
+        <button type="button" class="secondary" onClick=${() => act("decline")}>Decline</button>`}
+      ${(m.status === "requested" || m.status === "accepted") && html`<button type="button" class="secondary" onClick=${() => act("end")}>
+        ${m.status === "requested" && m.role === "student" ? "Withdraw" : "End mentorship"}</button>`}
+      <button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>
+    </p>
+    <${Alert} error=${error} />
+  </li>`;
+}
+
+export function Mentorships() {
+  const { me } = useSession();
+  const state = useLoad(() => get("/me/mentorships", { limit: 100 }), []);
+  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("mentorship")) && state.reload());
+  const mentor = me.user.role === "professional";
+  return html`<section>
+    <h1>Mentorships</h1>
+    ${mentor && html`<p>${me.profile.open_to_mentoring
+      ? `You are open to mentoring, with a capacity of ${me.profile.mentoring_capacity} student${me.profile.mentoring_capacity === 1 ? "" : "s"}.`
+      : "You are not open to mentoring."} <a href="#/profile">Change this in your profile</a>.</p>`}
+    <${Loading} state=${state}>${(page) => {
+      const asMentor = page.items.filter((m) => m.role === "mentor");
+      const asStudent = page.items.filter((m) => m.role === "student");
+      const accepted = asMentor.filter((m) => m.status === "accepted").length;
+      return html`
+        ${mentor && html`<section aria-labelledby="as-mentor-h">
+          <h2 id="as-mentor-h">Students who asked you</h2>
+          <p>${accepted} of ${me.profile.mentoring_capacity} places taken.</p>
+          ${asMentor.length === 0 ? html`<${Empty}>No requests yet.</${Empty}>`
+            : html`<ul class="cards" aria-label="Mentorship requests">${asMentor.map((m) => html`<${MentorshipCard} key=${m.id} m=${m} onChange=${state.reload} />`)}</ul>`}
+        </section>`}
+        ${!mentor && html`<section aria-labelledby="as-student-h">
+          <h2 id="as-student-h">Your mentors</h2>
+          ${asStudent.length === 0 ? html`<${Empty}>You have not asked anyone yet. Open a rotation to see mentors who match it.</${Empty}>`
+            : html`<ul class="cards" aria-label="Your mentorships">${asStudent.map((m) => html`<${MentorshipCard} key=${m.id} m=${m} onChange=${state.reload} />`)}</ul>`}
+        </section>`}`;
+    }}<//>
+  </section>`;
+}

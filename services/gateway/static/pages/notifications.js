@@ -1,0 +1,37 @@
+// Notifications, newest first, live; opening the page marks them read.
+import { html, useEffect } from "../vendor/preact-htm.js";
+import { get, post } from "../api.js";
+import { useLive, useSession } from "../session.js";
+import { Empty, Loading, fmtTime, useLoad } from "../ui.js";
+
+function target(n) {
+  if (n.conversation_id) return `#/inbox/${n.conversation_id}`;
+  // The stay booked for a rotation that moved: its form to ask the host for new dates.
+  if (n.kind === "rotation_moved" && n.booking_id) return `#/bookings?shift=${n.booking_id}`;
+  if (n.kind.startsWith("booking") || n.kind === "review_invitation") return "#/bookings";
+  if (n.kind.startsWith("mentorship")) return "#/mentorships";
+  if (n.listing_id) return `#/listings/${n.listing_id}`;
+  if (n.kind === "match_suggested") return "#/rotations";
+  return null;
+}
+
+export function Notifications() {
+  const { refreshUnread } = useSession();
+  const state = useLoad(() => get("/notifications", { limit: 50 }), []);
+  useLive(["notification"], () => state.reload());
+  useEffect(() => {
+    if (state.data && state.data.items.some((n) => !n.read)) post("/notifications/read", {}).then(refreshUnread, () => {});
+  }, [state.data]);
+  return html`<section>
+    <h1>Notifications</h1>
+    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>Nothing yet.</${Empty}>`
+      : html`<ul class="notifications" aria-label="Notifications">${page.items.map((n) => {
+          const link = target(n);
+          return html`<li key=${n.id} class=${n.read ? "" : "unread"}>
+            ${!n.read && html`<span class="sr">Unread: </span>`}
+            ${link ? html`<a href=${link}>${n.text}</a>` : n.text}
+            <span class="meta">${fmtTime(n.created_at)}</span>
+          </li>`;
+        })}</ul>`}<//>
+  </section>`;
+}

@@ -1,0 +1,247 @@
+// Your profile (every field; professionals' affiliations, mentoring and capacity),
+// verification, and other users' public profiles with message, block and report.
+import { html, useState } from "../vendor/preact-htm.js";
+import { del, get, patch, post } from "../api.js";
+import { useSession } from "../session.js";
+import {
+  Alert, Field, HospitalPicker, Loading, Notice, Verified, formError, go, titleCase, useForm, useLoad, words,
+} from "../ui.js";
+
+const LISTS = ["languages", "specialties", "hobbies", "organizations"];
+const splitList = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
+const hospitalName = (id) => titleCase(id.replace(/-[a-z]{2}$/, "").replace(/-/g, " ").toUpperCase());
+
+function ProfileForm({ me }) {
+  const { setMe } = useSession();
+  const p = me.profile;
+  const professional = me.user.role === "professional";
+  const [f, setF] = useState({
+    display_name: me.user.display_name,
+    bio: p.bio || "",
+    medical_school: p.medical_school || "",
+    school_country: p.school_country || "",
+    graduation_year: p.graduation_year ? String(p.graduation_year) : "",
+    languages: p.languages.join(", "),
+    specialties: p.specialties.join(", "),
+    hobbies: p.hobbies.join(", "),
+    organizations: p.organizations.join(", "),
+    profession: p.profession || "",
+    hospital_ids: p.hospital_ids,
+    open_to_mentoring: p.open_to_mentoring,
+    mentoring_capacity: String(p.mentoring_capacity),
+  });
+  const form = useForm();
+  const [saved, setSaved] = useState(false);
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
+  async function onSubmit(e) {
+    e.preventDefault();
+    setSaved(false);
+    const body = {
+      display_name: f.display_name,
+      bio: f.bio || null,
+      medical_school: f.medical_school.trim() || null,
+      school_country: f.school_country.trim().toUpperCase() || null,
+      graduation_year: f.graduation_year ? Number(f.graduation_year) : null,
+    };
+    for (const key of LISTS) body[key] = splitList(f[key]);
+    body.languages = body.languages.map((s) => s.toLowerCase());
+    if (professional) {
+      body.profession = f.profession.trim() || null;
+      body.hospital_ids = f.hospital_ids;
+      body.open_to_mentoring = f.open_to_mentoring;
+      body.mentoring_capacity = Number(f.mentoring_capacity || 0);
+    }
+    const next = await form.submit(() => patch("/me/profile", body));
+    if (next) {
+      setMe(next);
+      setSaved(true);
+    }
+  }
+  const err = form.errors;
+  const shown = ["display_name", "bio", "medical_school", "school_country", "graduation_year", ...LISTS,
+    "profession", "hospital_ids", "open_to_mentoring", "mentoring_capacity"];
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="profile-h">
+    <h2 id="profile-h">Your profile</h2>
+    <${Field} label="Name" name="display_name" value=${f.display_name} onInput=${set("display_name")} error=${err.display_name} />
+    <${Field} label="About you" name="bio" as="textarea" rows="4" value=${f.bio} onInput=${set("bio")} error=${err.bio} />
+    <div class="row">
+      <${Field} label="Medical school" name="medical_school" value=${f.medical_school} onInput=${set("medical_school")} error=${err.medical_school} />
+      <${Field} label="School's country" name="school_country" maxlength="2" hint="Two-letter code, e.g. NG, US, IN"
+        value=${f.school_country} onInput=${set("school_country")} error=${err.school_country} />
+      <${Field} label="Graduation year" name="graduation_year" type="number" inputmode="numeric" min="1950" max="2100"
+        value=${f.graduation_year} onInput=${set("graduation_year")} error=${err.graduation_year} />
+    </div>
+    <${Field} label="Languages" name="languages" hint="Language codes separated by commas, e.g. en, es, yo"
+      value=${f.languages} onInput=${set("languages")} error=${err.languages} />
+    <${Field} label="Specialties" name="specialties" hint="Separated by commas, e.g. cardiology, pediatrics"
+      value=${f.specialties} onInput=${set("specialties")} error=${err.specialties} />
+    <${Field} label="Hobbies" name="hobbies" hint="Separated by commas" value=${f.hobbies} onInput=${set("hobbies")} error=${err.hobbies} />
+    <${Field} label="Professional organizations" name="organizations" hint="Separated by commas, e.g. AMWA, NMA"
+      value=${f.organizations} onInput=${set("organizations")} error=${err.organizations} />
+    ${professional && html`<fieldset>
+      <legend>As a professional</legend>
+      <${Field} label="Profession" name="profession" hint="e.g. Cardiologist, Resident physician, Nurse"
+        value=${f.profession} onInput=${set("profession")} error=${err.profession} />
+      <${HospitalPicker} label="Add a hospital affiliation" name="hospital_search" error=${err.hospital_ids}
+        onPick=${(h) => !f.hospital_ids.includes(h.id) && setF({ ...f, hospital_ids: [...f.hospital_ids, h.id] })} />
+      <ul class="chips" aria-label="Hospital affiliations">
+        ${f.hospital_ids.map((id) => html`<li key=${id}>${hospitalName(id)}
+          <button type="button" class="link" aria-label=${`Remove ${hospitalName(id)}`}
+            onClick=${() => setF({ ...f, hospital_ids: f.hospital_ids.filter((x) => x !== id) })}>Remove</button></li>`)}
+      </ul>
+      <${Field} label="Open to mentoring" name="open_to_mentoring" type="checkbox" checked=${f.open_to_mentoring}
+        onChange=${set("open_to_mentoring")} error=${err.open_to_mentoring} />
+      <${Field} label="Mentoring capacity" name="mentoring_capacity" type="number" inputmode="numeric" min="0" max="50"
+        hint="How many students you can mentor at once" value=${f.mentoring_capacity}
+        onInput=${set("mentoring_capacity")} error=${err.mentoring_capacity} />
+    </fieldset>`}
+    <${Alert} error=${formError(err, shown)} />
+    ${saved && html`<${Notice}>Profile saved.</${Notice}>`}
+    <button type="submit" disabled=${form.busy}>Save profile</button>
+  </form>`;
+}
+
+function VerificationForm({ me }) {
+  const { refreshMe } = useSession();
+  const v = me.verification;
+  const [kind, setKind] = useState("npi");
+  const [f, setF] = useState({ npi: "", license_number: "", license_state: "" });
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  async function onSubmit(e) {
+    e.preventDefault();
+    const body = kind === "npi" ? { npi: f.npi.trim() } : { license_number: f.license_number, license_state: f.license_state.trim().toUpperCase() };
+    if (await form.submit(() => post("/me/verification", body))) await refreshMe();
+  }
+  if (v.status === "verified") return html`<section><h2>Verification</h2><p><${Verified} verified /> Your credentials are verified.</p></section>`;
+  return html`<section aria-labelledby="verify-h">
+    <h2 id="verify-h">Verification</h2>
+    ${v.status === "pending" ? html`<p>Your ${v.kind === "npi" ? "NPI" : "licence"} is waiting for an operator to check it. You may send another.</p>`
+      : html`<p>Verified professionals get a badge on their rooms and profile.</p>`}
+    <form onSubmit=${onSubmit} novalidate>
+      <fieldset><legend>Credential</legend>
+        <label class="radio"><input type="radio" name="kind" value="npi" checked=${kind === "npi"} onChange=${() => setKind("npi")} /> NPI number</label>
+        <label class="radio"><input type="radio" name="kind" value="license" checked=${kind === "license"} onChange=${() => setKind("license")} /> Medical licence</label>
+      </fieldset>
+      ${kind === "npi"
+        ? html`<${Field} label="NPI" name="npi" inputmode="numeric" maxlength="10" hint="10 digits" value=${f.npi} onInput=${set("npi")} error=${form.errors.npi} />`
+        : html`<div class="row"><${Field} label="Licence number" name="license_number" value=${f.license_number} onInput=${set("license_number")} error=${form.errors.license_number} />
+          <${Field} label="Licence state" name="license_state" maxlength="2" hint="e.g. MD" value=${f.license_state} onInput=${set("license_state")} error=${form.errors.license_state} /></div>`}
+      <${Alert} error=${formError(form.errors, ["npi", "license_number", "license_state"])} />
+      <button type="submit" disabled=${form.busy}>Request verification</button>
+    </form>
+  </section>`;
+}
+
+export function Profile() {
+  const { me } = useSession();
+  return html`<section>
+    <h1>Profile</h1>
+    <p>Signed in as ${me.user.email} (${me.user.role}). <a href=${`#/users/${me.user.id}`}>See your public profile</a>.</p>
+    <${ProfileForm} me=${me} />
+    ${me.user.role === "professional" && html`<${VerificationForm} me=${me} />`}
+  </section>`;
+}
+
+/** Start (or open) a direct conversation with a user and go there. */
+export async function messageUser(userId) {
+  const conversation = await post("/conversations", { user_id: userId });
+  go(`/inbox/${conversation.id}`);
+}
+
+export function ReportForm({ target, onDone }) {
+  const [reason, setReason] = useState("scam");
+  const [details, setDetails] = useState("");
+  const form = useForm();
+  async function onSubmit(e) {
+    e.preventDefault();
+    if (await form.submit(() => post("/reports", { ...target, reason, details }))) onDone(true);
+  }
+  return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Report">
+    <${Field} as="select" label="Reason" name="reason" value=${reason} onChange=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason}>
+      ${["scam", "harassment", "spam", "inappropriate", "other"].map((r) => html`<option value=${r}>${words(r)}</option>`)}
+    <//>
+    <${Field} as="textarea" label="What happened" name="details" rows="2" value=${details} onInput=${(e) => setDetails(e.currentTarget.value)} error=${form.errors.details} />
+    <${Alert} error=${formError(form.errors, ["reason", "details"])} />
+    <button type="submit" disabled=${form.busy}>Send report</button>
+    <button type="button" class="secondary" onClick=${() => onDone(false)}>Cancel</button>
+  </form>`;
+}
+
+/** Message, block and report buttons for another user. */
+export function SafetyActions({ userId }) {
+  const { me } = useSession();
+  const [reporting, setReporting] = useState(false);
+  const [note, setNote] = useState(null);
+  const [error, setError] = useState(null);
+  if (!me || me.user.id === userId) return null;
+  async function block(blocked) {
+    setError(null);
+    try {
+      await (blocked ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`));
+      setNote(blocked ? "Blocked: neither of you can write to the other." : "Unblocked.");
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<div class="actions">
+    <button type="button" onClick=${() => messageUser(userId).catch(setError)}>Message</button>
+    <button type="button" class="secondary" onClick=${() => block(true)}>Block</button>
+    <button type="button" class="secondary" onClick=${() => block(false)}>Unblock</button>
+    <button type="button" class="secondary" aria-expanded=${reporting ? "true" : "false"} onClick=${() => setReporting(!reporting)}>Report</button>
+    ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent) => { setReporting(false); if (sent) setNote("Report sent to the operators."); }} />`}
+    ${note && html`<${Notice}>${note}</${Notice}>`}
+    <${Alert} error=${error} />
+  </div>`;
+}
+
+export function PublicProfile({ id }) {
+  const state = useLoad(() => get(`/users/${id}`), [id]);
+  return html`<${Loading} state=${state}>${(u) => html`<section>
+    <h1>${u.display_name}</h1>
+    <p><${Verified} verified=${u.verified} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}
+      · member since ${new Date(u.member_since).getFullYear()}</p>
+    ${u.profile.bio && html`<p class="bio">${u.profile.bio}</p>`}
+    <dl class="facts">
+      ${u.profile.medical_school && html`<dt>Medical school</dt><dd>${u.profile.medical_school}${u.profile.school_country ? ` (${u.profile.school_country})` : ""}${u.profile.graduation_year ? `, ${u.profile.graduation_year}` : ""}</dd>`}
+      ${u.profile.specialties.length > 0 && html`<dt>Specialties</dt><dd>${u.profile.specialties.join(", ")}</dd>`}
+      ${u.profile.languages.length > 0 && html`<dt>Languages</dt><dd>${u.profile.languages.join(", ")}</dd>`}
+      ${u.profile.organizations.length > 0 && html`<dt>Organizations</dt><dd>${u.profile.organizations.join(", ")}</dd>`}
+      ${u.profile.hobbies.length > 0 && html`<dt>Hobbies</dt><dd>${u.profile.hobbies.join(", ")}</dd>`}
+      ${u.profile.hospital_ids.length > 0 && html`<dt>Hospitals</dt><dd>${u.profile.hospital_ids.map(hospitalName).join("; ")}</dd>`}
+      ${u.role === "professional" && html`<dt>Mentoring</dt><dd>${u.profile.open_to_mentoring ? `Open to mentoring (capacity ${u.profile.mentoring_capacity})` : "Not mentoring now"}</dd>`}
+    </dl>
+    <${MentorButton} user=${u} />
+    <${SafetyActions} userId=${u.id} />
+  </section>`}<//>`;
+}
+
+/** A student asks a professional open to mentoring to mentor them. */
+export function MentorButton({ user, rotationId }) {
+  const { me } = useSession();
+  const [message, setMessage] = useState("");
+  const [open, setOpen] = useState(false);
+  const [done, setDone] = useState(null);
+  const form = useForm();
+  if (!me || me.user.role !== "student" || user.role === "student" || !user.profile || !user.profile.open_to_mentoring) return null;
+  async function onSubmit(e) {
+    e.preventDefault();
+    const body = { mentor_id: user.id, message };
+    if (rotationId) body.rotation_id = rotationId;
+    const m = await form.submit(() => post("/mentorships", body));
+    if (m) {
+      setDone(m);
+      setOpen(false);
+    }
+  }
+  if (done) return html`<${Notice}>Mentorship requested from ${user.display_name}. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`;
+  return html`<div>
+    <button type="button" aria-expanded=${open ? "true" : "false"} onClick=${() => setOpen(!open)}>Ask ${user.display_name} to mentor you</button>
+    ${open && html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Mentorship request">
+      <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
+        onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
+      <${Alert} error=${formError(form.errors, ["message"])} />
+      <button type="submit" disabled=${form.busy}>Request mentorship</button>
+    </form>`}
+  </div>`;
+}

@@ -1,0 +1,176 @@
+// Home, a student's rotations, and one rotation's room and mentor matches with reasons.
+import { html, useState } from "../vendor/preact-htm.js";
+import { get, patch, post } from "../api.js";
+import { useLive, useSession } from "../session.js";
+import {
+  Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtMoney, formError, go, hospitalLabel,
+  cap, href, roomType, today, useForm, useLoad,
+} from "../ui.js";
+
+export function Home() {
+  const { me, unread } = useSession();
+  const role = me.user.role;
+  return html`<section>
+    <h1>Welcome, ${me.user.display_name}</h1>
+    ${unread.messages > 0 && html`<p><a href="#/inbox">You have ${unread.messages} unread message${unread.messages === 1 ? "" : "s"}</a>.</p>`}
+    ${role === "student" && html`<${Rotations} embedded />`}
+    ${role === "professional" && html`<div class="cards">
+      <a class="card link-card" href="#/listings">Your rooms<span>Post and edit rooms, see requests</span></a>
+      <a class="card link-card" href="#/bookings">Booking requests<span>Accept or decline stays</span></a>
+      <a class="card link-card" href="#/mentorships">Mentorships<span>Requests from students, your capacity</span></a>
+      <a class="card link-card" href="#/profile">Profile and verification<span>Hospitals, mentoring, your badge</span></a>
+    </div>`}
+    ${role === "admin" && html`<p><a href="#/admin">Open the operator page</a> to verify professionals and handle reports,
+      or <a href="#/admin/rounds">run a cohort match round</a>.</p>`}
+  </section>`;
+}
+
+function RotationForm({ onCreated }) {
+  const [hospital, setHospital] = useState(null);
+  const [f, setF] = useState({ specialty: "", start_date: today(30), end_date: today(58), monthly_budget: "" });
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  async function onSubmit(e) {
+    e.preventDefault();
+    if (!hospital) {
+      form.setErrors({ hospital_id: "Choose the hospital from the suggestions" });
+      return;
+    }
+    const body = { hospital_id: hospital.id, specialty: f.specialty, start_date: f.start_date, end_date: f.end_date };
+    if (f.monthly_budget) body.monthly_budget = Number(f.monthly_budget);
+    const rotation = await form.submit(() => post("/rotations", body));
+    if (rotation) onCreated(rotation);
+  }
+  const err = form.errors;
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="add-rotation-h">
+    <h2 id="add-rotation-h">Add a rotation</h2>
+    <${HospitalPicker} value=${hospital} onPick=${setHospital} error=${err.hospital_id} />
+    <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology" />
+    <div class="row">
+      <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${err.start_date} />
+      <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${err.end_date} />
+      <${Field} label="Monthly budget (USD)" name="monthly_budget" type="number" inputmode="numeric" min="1"
+        value=${f.monthly_budget} onInput=${set("monthly_budget")} error=${err.monthly_budget} />
+    </div>
+    <${Alert} error=${formError(err, ["hospital_id", "specialty", "start_date", "end_date", "monthly_budget"])} />
+    <button type="submit" disabled=${form.busy}>Add rotation</button>
+  </form>`;
+}
+
+export function Rotations({ embedded }) {
+  const state = useLoad(() => get("/me/rotations"), []);
+  const [adding, setAdding] = useState(false);
+  return html`<section aria-labelledby="rotations-h">
+    ${embedded ? html`<h2 id="rotations-h">Your rotations</h2>` : html`<h1 id="rotations-h">Your rotations</h1>`}
+    <${Loading} state=${state}>${(page) => page.items.length === 0
+      ? html`<${Empty}>No rotations yet. Add one to see rooms and mentors near its hospital.</${Empty}>`
+      : html`<ul class="cards">${page.items.map((r) => html`<li class="card" key=${r.id}>
+          <h3><a href=${`#/rotations/${r.id}`}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</a></h3>
+          <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
+        </li>`)}</ul>`}<//>
+    ${adding ? html`<${RotationForm} onCreated=${(r) => go(`/rotations/${r.id}`)} />`
+      : html`<button type="button" onClick=${() => setAdding(true)}>Add a rotation</button>`}
+  </section>`;
+}
+
+function RoomMatches({ rotation }) {
+  const [pages, setPages] = useState([]);
+  const state = useLoad(async () => {
+    const page = await get(`/rotations/${rotation.id}/room-matches`);
+    setPages([]);
+    return page;
+  }, [rotation.id, rotation.start_date, rotation.end_date]);
+  // A room posted a moment ago reaches matching through events: a suggestion says so.
+  useLive(["notification"], (frame) => (frame.type === "reload" || frame.data.kind === "match_suggested") && state.reload());
+  async function more(cursor) {
+    const page = await get(`/rotations/${rotation.id}/room-matches`, { cursor });
+    setPages([...pages, page]);
+  }
+  return html`<section aria-labelledby="room-matches-h">
+    <h2 id="room-matches-h">Rooms for this rotation</h2>
+    <${Loading} state=${state}>${(first) => {
+      const all = [first, ...pages];
+      const items = all.flatMap((p) => p.items);
+      const next = all[all.length - 1].next_cursor;
+      if (!items.length) return html`<${Empty}>No rooms within 50 km are free for these dates yet. We will notify you when one is posted.</${Empty}>
+        <button type="button" class="secondary" onClick=${state.reload}>Check again</button>`;
+      return html`<ul class="cards" aria-label="Room matches">${items.map((m) => html`<li class="card" key=${m.listing.id}>
+          <h3><a href=${href(`/listings/${m.listing.id}`, { rotation: rotation.id })}>${m.listing.title}</a></h3>
+          <p>${roomType(m.listing.room_type)} · ${fmtMoney(m.listing.monthly_rent)}/month · ${m.distance_km.toFixed(1)} km from the hospital</p>
+          <p>${fmtMoney(m.stay_total)} for ${m.free_nights} of ${m.nights} nights · match ${Math.round(m.score * 100)}%</p>
+          <p>Host: ${m.listing.host.display_name} <${Verified} verified=${m.listing.host.verified} /></p>
+          <ul class="reasons" aria-label="Why it matches">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
+        </li>`)}</ul>
+        ${next && html`<button type="button" class="secondary" onClick=${() => more(next)}>More rooms</button>`}`;
+    }}<//>
+  </section>`;
+}
+
+function MentorMatches({ rotation }) {
+  const state = useLoad(() => get(`/rotations/${rotation.id}/mentor-matches`), [rotation.id]);
+  const [requested, setRequested] = useState({});
+  const [error, setError] = useState(null);
+  async function ask(mentor) {
+    setError(null);
+    try {
+      await post("/mentorships", { mentor_id: mentor.id, rotation_id: rotation.id });
+      setRequested({ ...requested, [mentor.id]: true });
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section aria-labelledby="mentor-matches-h">
+    <h2 id="mentor-matches-h">Mentors for this rotation</h2>
+    <${Alert} error=${error} />
+    <${Loading} state=${state}>${(page) => page.items.length === 0
+      ? html`<${Empty}>No mentors with room for another student yet.</${Empty}>`
+      : html`<ul class="cards" aria-label="Mentor matches">${page.items.map((m) => html`<li class="card" key=${m.mentor.id}>
+          <h3><a href=${`#/users/${m.mentor.id}`}>${m.mentor.display_name}</a> <${Verified} verified=${m.mentor.verified} /></h3>
+          <p>${m.mentor.profession || "Medical professional"}${m.mentor.specialties.length ? ` · ${m.mentor.specialties.join(", ")}` : ""}
+            · ${m.remaining_capacity} place${m.remaining_capacity === 1 ? "" : "s"} left${m.hospital_km !== null ? ` · ${m.hospital_km.toFixed(1)} km away` : ""}</p>
+          <ul class="reasons" aria-label="Why they match">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
+          ${requested[m.mentor.id] ? html`<${Notice}>Requested.</${Notice}>`
+            : html`<button type="button" onClick=${() => ask(m.mentor)}>Ask ${m.mentor.display_name} to mentor you</button>`}
+        </li>`)}</ul>`}<//>
+  </section>`;
+}
+
+/** Move a rotation's dates: the stays booked for it that no longer fit are notified. */
+function RotationDates({ rotation, onSaved }) {
+  const [open, setOpen] = useState(false);
+  const [f, setF] = useState({ start_date: rotation.start_date, end_date: rotation.end_date });
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  async function onSubmit(e) {
+    e.preventDefault();
+    const saved = await form.submit(() => patch(`/rotations/${rotation.id}`, f));
+    if (saved) {
+      setOpen(false);
+      onSaved(saved);
+    }
+  }
+  if (!open) return html`<button type="button" class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>Change dates</button>`;
+  return html`<form onSubmit=${onSubmit} novalidate aria-label="Change the rotation's dates">
+    <div class="row">
+      <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${form.errors.start_date} />
+      <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${form.errors.end_date} />
+    </div>
+    <p class="hint">Stays booked for this rotation keep their dates: you will be told which to ask the host to move.</p>
+    <${Alert} error=${formError(form.errors, ["start_date", "end_date"])} />
+    <p class="actions"><button type="submit" disabled=${form.busy}>Save dates</button>
+      <button type="button" class="secondary" onClick=${() => setOpen(false)}>Keep the dates</button></p>
+  </form>`;
+}
+
+export function RotationPage({ id }) {
+  const state = useLoad(() => get(`/rotations/${id}`), [id]);
+  return html`<${Loading} state=${state}>${(r) => html`<section>
+    <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
+    <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
+    <${RotationDates} key=${`${r.start_date}/${r.end_date}`} rotation=${r} onSaved=${state.reload} />
+    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a></p>
+    <${RoomMatches} rotation=${r} />
+    <${MentorMatches} rotation=${r} />
+  </section>`}<//>`;
+}
+

@@ -1,0 +1,86 @@
+// Room search: near a hospital (or a point), for dates, by rent, room type and
+// amenities, sorted as the API allows, a page at a time.
+import { html, useEffect, useState } from "../vendor/preact-htm.js";
+import { get } from "../api.js";
+import {
+  Alert, Empty, Field, HospitalPicker, Verified, fmtMoney, formError, href, roomType, useForm, words,
+} from "../ui.js";
+
+const AMENITY_HINT = "Separated by commas, e.g. wifi, desk, parking";
+
+export function Search({ query }) {
+  const [hospital, setHospital] = useState(
+    query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname } : null,
+  );
+  const [f, setF] = useState({
+    near: query.near || "", from: query.from || "", to: query.to || "", max_rent: query.max_rent || "",
+    room_type: query.room_type || "", amenities: query.amenities || "", sort: query.sort || "distance", radius_km: query.radius_km || "25",
+  });
+  const [results, setResults] = useState(null);
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+
+  function params(cursor) {
+    return {
+      hospital_id: hospital ? hospital.id : undefined, near: hospital ? undefined : f.near.replace(/\s/g, "") || undefined,
+      from: f.from || undefined, to: f.to || undefined, max_rent: f.max_rent || undefined, room_type: f.room_type || undefined,
+      amenities: f.amenities.split(",").map((s) => s.trim()).filter(Boolean).join(",") || undefined,
+      sort: f.sort, radius_km: f.radius_km || undefined, cursor,
+    };
+  }
+  async function run(cursor) {
+    const page = await form.submit(() => get("/listings", params(cursor)));
+    if (page) setResults(cursor && results ? { items: [...results.items, ...page.items], next_cursor: page.next_cursor } : page);
+  }
+  useEffect(() => {
+    run();
+  }, []);
+  function onSubmit(e) {
+    e.preventDefault();
+    run();
+  }
+  const context = hospital
+    ? { hospital: hospital.id, hname: hospital.label || `${hospital.name}`, lat: hospital.latitude, lon: hospital.longitude }
+    : {};
+  const err = form.errors;
+  const shown = ["hospital_id", "near", "from", "to", "max_rent", "room_type", "amenities", "sort", "radius_km"];
+  return html`<section>
+    <h1>Find a room</h1>
+    <form class="search" onSubmit=${onSubmit} novalidate aria-label="Search rooms">
+      <${HospitalPicker} label="Near hospital" value=${hospital} onPick=${(h) => setHospital(h)} error=${err.hospital_id} />
+      ${hospital && html`<button type="button" class="link" onClick=${() => setHospital(null)}>Clear the hospital</button>`}
+      ${!hospital && html`<${Field} label="Or near a place (latitude, longitude)" name="near" placeholder="39.2961, -76.5920"
+        value=${f.near} onInput=${set("near")} error=${err.near} />`}
+      <div class="row">
+        <${Field} label="Check-in" name="from" type="date" value=${f.from} onInput=${set("from")} error=${err.from} />
+        <${Field} label="Check-out" name="to" type="date" value=${f.to} onInput=${set("to")} error=${err.to} />
+        <${Field} label="Within (km)" name="radius_km" type="number" min="0.1" max="500" step="0.1" value=${f.radius_km} onInput=${set("radius_km")} error=${err.radius_km} />
+      </div>
+      <div class="row">
+        <${Field} label="Max rent per month (USD)" name="max_rent" type="number" inputmode="numeric" min="1" value=${f.max_rent} onInput=${set("max_rent")} error=${err.max_rent} />
+        <${Field} as="select" label="Room type" name="room_type" value=${f.room_type} onChange=${set("room_type")} error=${err.room_type}>
+          <option value="">Any</option><option value="private_room">Private room</option><option value="entire_place">Entire place</option><option value="shared_room">Shared room</option>
+        <//>
+        <${Field} as="select" label="Sort by" name="sort" value=${f.sort} onChange=${set("sort")} error=${err.sort}>
+          <option value="distance">Distance</option><option value="price">Price</option><option value="newest">Newest</option>
+        <//>
+      </div>
+      <${Field} label="Amenities" name="amenities" hint=${AMENITY_HINT} value=${f.amenities} onInput=${set("amenities")} error=${err.amenities} />
+      <${Alert} error=${formError(err, shown)} />
+      <button type="submit" disabled=${form.busy}>Search</button>
+    </form>
+    ${results && html`<section aria-labelledby="results-h">
+      <h2 id="results-h">Results</h2>
+      ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities.</${Empty}>`
+        : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
+          <h3><a href=${href(`/listings/${l.id}`, { ...context, from: f.from, to: f.to })}>${l.title}</a></h3>
+          <p>${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)}/month${l.distance_km !== null ? ` · ${l.distance_km.toFixed(1)} km` : ""}</p>
+          ${l.stay_total !== null && html`<p>${fmtMoney(l.stay_total)} for your dates</p>`}
+          <p>${l.amenities.map(words).join(", ")}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
+          <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} /></p>
+        </li>`)}</ul>`}
+      ${results.next_cursor && html`<button type="button" class="secondary" onClick=${() => run(results.next_cursor)}>More results</button>`}
+    </section>`}
+  </section>`;
+}
+

@@ -1,0 +1,174 @@
+"""Browser tests: the web client in Debian's headless Chromium, driven by Playwright.
+
+One browser for the session (launched by its executable path: no browser download), a
+fresh context per user, against the same running system as the end-to-end tests
+(``stack``). When a test fails, every open page's screenshot is saved under
+``tests/browser/failures/`` (ignored by git).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Route, sync_playwright
+
+from services.runner import Stack
+
+CHROMIUM = os.environ.get("WARDMATE_CHROMIUM", "/usr/bin/chromium")
+FAILURES = Path(__file__).parent / "failures"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PASSWORD = "correct-horse-battery"
+# A hospital no other test uses, so these tests' rooms are the only ones within its reach.
+FARGO = "essentia-health-fargo-fargo-nd"
+# The test system's map tile server (tests/conftest.py), answered by the tests themselves
+# with one grey tile: the browser never leaves the machine.
+TILES = "https://tiles.wardmate.test/**"
+GREY_TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg=="
+)
+# Phone and laptop widths the client must work at.
+PHONE = {"width": 375, "height": 812}
+LAPTOP = {"width": 1280, "height": 900}
+
+
+def ensure_chromium() -> str:
+    """Debian's chromium, installed with apt-get when missing (a fresh CI machine)."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=True,
+            env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
+        )
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set WARDMATE_CHROMIUM)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(stack: Stack) -> Iterator[Browser]:
+    """One Chromium per test module. Playwright's sync API leaves its event loop marked as
+    running in this thread while it is open, so it starts after the ``stack`` fixture
+    (which runs asyncio) and is closed before other modules' asyncio tests run."""
+    executable = ensure_chromium()
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield instance
+        instance.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+class Pages:
+    """Pages of one test, each in its own context (its own cookies: one user each)."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.contexts: list[tuple[str, BrowserContext]] = []
+        # Uncaught exceptions and console errors (a CSP refusal is one) of every page.
+        self.errors: list[str] = []
+        self.tiles_served = 0
+
+    def open(self, name: str, viewport: dict[str, int] | None = None) -> Page:
+        context = self.browser.new_context(base_url=self.base_url, viewport=viewport or LAPTOP)  # type: ignore[arg-type]
+        context.set_default_timeout(10_000)
+        context.route(TILES, self._tile)
+        self.contexts.append((name, context))
+        page = context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"{name}: {exc}"))
+        page.on("console", lambda msg: self._console(name, msg.type, msg.text))
+        return page
+
+    def _tile(self, route: Route) -> None:
+        self.tiles_served += 1
+        route.fulfill(status=200, content_type="image/png", body=GREY_TILE)
+
+    def _console(self, name: str, kind: str, text: str) -> None:
+        # A refused API call (a 401 before login, a 400 the page shows) is logged by the
+        # browser as a failed resource; the page handles those itself.
+        if kind == "error" and not text.startswith("Failed to load resource"):
+            self.errors.append(f"{name}: {text}")
+
+    def save_screenshots(self, test: str) -> None:
+        FAILURES.mkdir(exist_ok=True)
+        for name, context in self.contexts:
+            for i, page in enumerate(context.pages):
+                page.screenshot(path=FAILURES / f"{test}-{name}-{i}.png", full_page=True)
+
+    def close(self) -> None:
+        for _, context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser: Browser, stack: Stack, request: pytest.FixtureRequest) -> Iterator[Pages]:
+    """The test's pages on the running system; screenshots of them all when it fails."""
+    opened = Pages(browser, stack.url)
+    yield opened
+    if request.node.stash.get(FAILED, False):
+        opened.save_screenshots(re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name))
+    opened.close()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now (WCAG 2 A/AA)."""
+    # Evaluated through the DevTools protocol, which the page's CSP does not govern (a
+    # script tag would be refused, as any inline script is).
+    page.evaluate(AXE.read_text())
+    result: dict[str, Any] = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def future(days: int) -> str:
+    return str(date.today() + timedelta(days=days))
+
+
+class Client:
+    """API calls for the test's setup, through a page's own request context: the signup's
+    cookies log the page in, and the bearer token authenticates the calls."""
+
+    def __init__(self, request: APIRequestContext) -> None:
+        self.request = request
+        self.token = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = self.request.fetch(f"/api/v1{path}", method=method, data=body, headers=headers)
+        assert response.ok, (path, response.status, response.text())
+        return response.json()
+
+    def sign_up(self, role: str, name: str) -> str:
+        email = f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate"
+        reply = self.call(
+            "POST", "/auth/signup", {"email": email, "password": PASSWORD, "display_name": name, "role": role}
+        )
+        self.token = reply["token"]
+        return str(reply["user"]["id"])

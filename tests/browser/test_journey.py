@@ -1,0 +1,288 @@
+"""The main journey in a real browser: host, student, booking, live status, messages, mentorship."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import asyncpg
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
+
+from services.runner import Stack
+from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future
+
+# The directory's hospital FARGO, as the picker shows it.
+HOSPITAL = "Essentia Health Fargo"
+HOSPITAL_CHOICE = "Essentia Health Fargo, Fargo, ND"
+
+
+def sign_up(page: Page, role: str, name: str) -> None:
+    page.goto("/#/signup")
+    page.get_by_label("A medical professional" if role == "professional" else "A medical student").check()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Email", exact=True).fill(f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Profile", exact=True)).to_be_visible()
+
+
+def pick_hospital(page: Page, label: str) -> None:
+    page.get_by_label(label, exact=True).fill(HOSPITAL)
+    page.get_by_role("button", name=HOSPITAL_CHOICE).click()
+
+
+def test_host_and_student_journey(pages: Pages) -> None:
+    """A host posts a room; a student finds it from a rotation, books it for that rotation,
+    sees the host's acceptance live, they message each other live, the host accepts to
+    mentor them; then the rotation moves, the student asks to move the stay, the host
+    declines and the student cancels without fault."""
+    tag = uuid.uuid4().hex[:6]
+    host_name, student_name, title = f"Dr. Host {tag}", f"Student {tag}", f"Sunny room by the hospital {tag}"
+    host, student = pages.open("host"), pages.open("student")
+
+    # The host signs up as a professional open to mentoring, affiliated with the hospital.
+    sign_up(host, "professional", host_name)
+    host.get_by_label("Profession", exact=True).fill("Cardiologist")
+    host.get_by_label("Specialties").fill("cardiology")
+    pick_hospital(host, "Add a hospital affiliation")
+    expect(host.get_by_role("list", name="Hospital affiliations")).to_contain_text(HOSPITAL)
+    host.get_by_label("Open to mentoring").check()
+    host.get_by_label("Mentoring capacity").fill("2")
+    host.get_by_role("button", name="Save profile").click()
+    expect(host.get_by_role("status").filter(has_text="Profile saved")).to_be_visible()
+
+    # The host posts a room: a bad form shows its errors beside the fields first.
+    host.goto("/#/listings/new")
+    host.get_by_label("Title", exact=True).fill("ab")
+    host.get_by_role("button", name="Post room").click()
+    expect(host.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(host.get_by_text("String should have at least 3 characters")).to_be_visible()
+    host.get_by_label("Title", exact=True).fill(title)
+    host.get_by_label("Monthly rent (USD)").fill("900")
+    host.get_by_label("Address").fill("1702 University Dr S, Fargo, ND")
+    pick_hospital(host, "Nearest hospital (fills in the coordinates)")
+    host.get_by_label("Latitude").fill("46.8355")
+    host.get_by_label("Amenities").fill("wifi, desk")
+    host.get_by_role("button", name="Post room").click()
+    expect(host.get_by_role("heading", name=title)).to_be_visible()
+
+    # The student adds a rotation at that hospital and finds the room among its matches.
+    sign_up(student, "student", student_name)
+    student.goto("/#/rotations")
+    student.get_by_role("button", name="Add a rotation").click()
+    pick_hospital(student, "Hospital")
+    student.get_by_label("Specialty").fill("cardiology")
+    student.get_by_role("button", name="Add rotation").click()
+    matches = student.get_by_role("list", name="Room matches")
+    expect(matches.get_by_role("link", name=title)).to_be_visible()
+    matches.get_by_role("link", name=title).click()
+
+    # The listing shows where it is from the hospital and the stay's total; the student books.
+    expect(student.get_by_role("heading", name=title)).to_be_visible()
+    expect(student.get_by_text(re.compile(rf"km (north|south|east|west)[a-z-]* of {HOSPITAL}"))).to_be_visible()
+    expect(student.get_by_role("status").filter(has_text="28 nights")).to_contain_text("total")
+    # The map (a tile server is configured) draws the room's area and the hospital.
+    expect(student.get_by_role("region", name=f"Map of the room's area and {HOSPITAL_CHOICE}")).to_be_visible()
+    expect(student.locator(".leaflet-tile-loaded").first).to_be_attached()
+    assert pages.tiles_served > 0
+    # Coming from the rotation's matches, the request names that rotation.
+    rotation_id = re.search(r"rotation=([0-9a-f-]+)", student.url)[1]  # type: ignore[index]
+    expect(student.get_by_role("combobox", name="For which rotation?")).to_have_value(rotation_id)
+    student.get_by_label("Message to the host").fill("Cardiology rotation, arriving the day before.")
+    student.get_by_role("button", name="Request booking").click()
+    my_bookings = student.get_by_role("list", name="Your bookings of this room")
+    expect(my_bookings).to_contain_text("Requested")
+
+    # The host accepts; the student's page shows it without reloading.
+    host.goto("/#/bookings")
+    request = host.get_by_role("list", name="Requests for your rooms").get_by_role("listitem").filter(has_text=title)
+    request.get_by_role("button", name="Accept").click()
+    expect(request).to_contain_text("Accepted")
+    expect(my_bookings).to_contain_text("Accepted")
+    expect(my_bookings).to_contain_text("Address: 1702 University Dr S")
+
+    # They talk in the booking's conversation, each seeing the other's message at once.
+    student.goto("/#/bookings")
+    student.get_by_role("listitem").filter(has_text=title).get_by_role("button", name="Message host").click()
+    host.get_by_role("button", name="Message guest").click()
+    expect(student.get_by_role("heading", name=host_name)).to_be_visible()
+    expect(host.get_by_role("heading", name=student_name)).to_be_visible()
+    student.get_by_label("Message", exact=True).fill("Hello! Is there a desk in the room?")
+    student.get_by_role("button", name="Send").click()
+    expect(host.get_by_role("list", name="Messages")).to_contain_text("Is there a desk in the room?")
+    host.get_by_label("Message", exact=True).fill("Yes, and fast wifi.")
+    host.get_by_role("button", name="Send").click()
+    expect(student.get_by_role("list", name="Messages")).to_contain_text("Yes, and fast wifi.")
+
+    # The student asks the host to mentor them; the host accepts.
+    student.go_back()
+    student.go_back()
+    expect(student.get_by_role("heading", name=title)).to_be_visible()
+    student.get_by_role("button", name=f"Ask {host_name} to mentor you").click()
+    student.get_by_label("Message to the mentor").fill("I would value your advice on cardiology residency.")
+    student.get_by_role("button", name="Request mentorship").click()
+    expect(student.get_by_role("status").filter(has_text="Mentorship requested")).to_be_visible()
+    host.goto("/#/mentorships")
+    expect(host.get_by_text("0 of 2 places taken")).to_be_visible()
+    mentee = host.get_by_role("listitem", name=f"From {student_name}")
+    mentee.get_by_role("button", name="Accept").click()
+    expect(mentee).to_contain_text("Accepted")
+    expect(host.get_by_text("1 of 2 places taken")).to_be_visible()
+    student.goto("/#/mentorships")
+    expect(student.get_by_role("listitem", name=f"With {host_name}")).to_contain_text("Accepted")
+
+    # The rotation moves three days later: the notification opens the stay's form with the
+    # rotation's new dates; the host declines; the student cancels, without fault.
+    student.goto(f"/#/rotations/{rotation_id}")
+    student.get_by_role("button", name="Change dates").click()
+    student.get_by_label("Start date").fill(future(33))
+    student.get_by_label("End date").fill(future(61))
+    student.get_by_role("button", name="Save dates").click()
+    expect(student.get_by_role("button", name="Change dates")).to_be_visible()
+    student.goto("/#/notifications")
+    student.get_by_role("link", name=re.compile("^Your rotation now runs")).click()
+    stay = student.get_by_role("listitem").filter(has_text=title)
+    expect(stay.get_by_label("New check-in")).to_have_value(future(33))
+    expect(stay.get_by_label("New check-out")).to_have_value(future(61))
+    expect(stay.get_by_label("New check-in")).to_be_focused()
+    stay.get_by_role("button", name="Send to the host").click()
+    expect(stay).to_contain_text("waiting for the host")
+    host.goto("/#/bookings")
+    expect(request).to_contain_text("The guest asks to move this stay")
+    request.get_by_role("button", name="Decline new dates").click()
+    expect(request).to_contain_text("You declined moving this stay")
+    expect(stay).to_contain_text("The host declined moving this stay")
+    stay.get_by_role("button", name="Cancel booking").click()
+    expect(stay).to_contain_text("Cancelled without fault")
+    expect(request).to_contain_text("Cancelled")
+
+    assert pages.errors == []
+
+
+def complete_stay(stack: Stack, booking_id: str) -> None:
+    """Move an accepted stay into the past and complete it, as the sweep would see it."""
+
+    async def move() -> None:
+        conn = await asyncpg.connect(stack.service_url("listings"))
+        try:
+            await conn.execute(
+                "UPDATE listings.bookings SET stay = daterange(current_date - 30, current_date - 2),"
+                " status = 'completed' WHERE id = $1",
+                uuid.UUID(booking_id),
+            )
+        finally:
+            await conn.close()
+
+    # Playwright's sync API holds this thread's event loop: asyncpg runs in another thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, move()).result()
+
+
+def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
+    """After a completed stay the guest reviews it from their bookings; the listing shows it."""
+    guest_page = pages.open("guest", PHONE)
+    as_host, as_guest = Client(pages.open("host").request), Client(guest_page.request)
+    as_host.sign_up("professional", "Dr. Review Host")
+    listing = as_host.call(
+        "POST",
+        "/listings",
+        {
+            "title": "Room with a garden",
+            "room_type": "private_room",
+            "address": "10 Garden St, Fargo, ND",
+            "latitude": 46.84,
+            "longitude": -96.82,
+            "monthly_rent": 700,
+            "available_from": future(1),
+            "available_to": future(90),
+            "min_stay_nights": 7,
+        },
+    )
+    as_guest.sign_up("student", "Review Guest")
+    booking = as_guest.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(10), "check_out": future(24), "hospital_id": FARGO},
+    )
+    as_host.call("POST", f"/bookings/{booking['id']}/accept")
+    complete_stay(stack, booking["id"])
+
+    guest_page.goto("/#/bookings")
+    stay = guest_page.get_by_role("listitem").filter(has_text="Room with a garden")
+    expect(stay).to_contain_text("Completed")
+    stay.get_by_role("button", name="Review this stay").click()
+    stay.get_by_label("Rating").select_option("4")
+    stay.get_by_label("Your review").fill("Quiet, ten minutes from the hospital.")
+    stay.get_by_role("button", name="Post review").click()
+    expect(stay.get_by_role("status")).to_contain_text("your review is posted")
+
+    guest_page.goto(f"/#/listings/{listing['id']}")
+    reviews = guest_page.get_by_role("list", name="Reviews")
+    expect(reviews).to_contain_text("Quiet, ten minutes from the hospital.")
+    expect(reviews).to_contain_text("4 out of 5")
+    expect(reviews).to_contain_text("rotating at Essentia Health Fargo")
+    expect(guest_page.get_by_text("from 1 review")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_slow_and_unreachable_api(pages: Pages) -> None:
+    """A call slower than 200 ms shows the loading indicator; an unreachable API is a clear error."""
+    page = pages.open("visitor", PHONE)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Email", exact=True).fill("nobody@test.wardmate")
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+
+    # The login call held for a second: the indicator shows, then the API's refusal.
+    release: list[Route] = []
+    page.route("**/api/v1/auth/login", lambda route: release.append(route))
+    page.get_by_role("button", name="Log in").click()
+    indicator = page.get_by_role("status").filter(has_text="Loading…")
+    expect(indicator).to_be_visible()
+    release[0].continue_()
+    page.unroute("**/api/v1/auth/login")
+    expect(page.get_by_role("alert")).to_contain_text("email or password is incorrect")
+    expect(indicator).to_have_count(0)
+
+    # The network drops: the form says so instead of failing silently.
+    page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wardmate cannot be reached")
+
+
+def test_the_live_feed_resumes_after_a_dropped_connection(pages: Pages) -> None:
+    """A socket cut while offline reconnects when the browser is back online, resumes from
+    the last seq it handled, and the message sent meanwhile arrives without a reload."""
+    student = pages.open("student")
+    sockets: list[WebSocketRoute] = []
+
+    def through(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    student.route_web_socket("**/api/v1/ws*", through)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    host_id = as_host.sign_up("professional", "Dr. Live Host")
+    as_student.sign_up("student", "Live Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello!"})
+    send = f"/conversations/{conversation['id']}/messages"
+
+    student.goto(f"/#/inbox/{conversation['id']}")
+    messages = student.get_by_role("list", name="Messages")
+    expect(messages).to_contain_text("Hello!")
+    as_host.call("POST", send, {"body": "First answer"})
+    expect(messages).to_contain_text("First answer")
+    assert len(sockets) == 1 and sockets[0].url.endswith("since=0")
+
+    # Offline, the socket drops; the host writes meanwhile; back online, the page catches up.
+    student.context.set_offline(True)
+    sockets[0].close(code=1013, reason="test")
+    expect(student.get_by_text("Offline: live updates paused")).to_be_visible()
+    as_host.call("POST", send, {"body": "Sent while you were away"})
+    student.context.set_offline(False)
+    expect(messages).to_contain_text("Sent while you were away")
+    resumed_from = int(sockets[-1].url.rsplit("since=", 1)[1])
+    assert len(sockets) >= 2 and resumed_from > 0
+    assert pages.errors == []
