@@ -6,6 +6,7 @@ listings, bookings and profiles kept up to date from events (``consumers.py``).
 (``rebuild.py``) while the service keeps answering.
 """
 
+import gc
 import sys
 
 from services.matching import consumers, handlers, rebuild  # noqa: F401  (register consumers and endpoints)
@@ -15,6 +16,11 @@ from shared.service import main
 from shared.settings import Settings
 
 if __name__ == "__main__":
+    # Ranking a city's rooms builds thousands of short-lived objects per request; with the
+    # default threshold (700) the collector ran dozens of times per ranking, each time
+    # walking the long-lived objects too (measured: a cold ranking 150-350 ms instead of
+    # ~120). Reference counting frees them; the collector only has cycles to find.
+    gc.set_threshold(50_000, 20, 20)
     if sys.argv[1:2] == ["rebuild"]:
         setup_logging(app.name, "ERROR")
         sys.exit(rebuild.run_cli(Settings(), sys.argv[2:]))

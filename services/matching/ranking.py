@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import asyncpg
 import numpy as np
+from numpy.typing import NDArray
 
 from services.matching import domain, store
 from services.matching.engine.bulk import gc_paused
@@ -35,20 +36,29 @@ class Ranking:
     of it; the rooms or mentors of a page get their reasons when it is shown."""
 
     kind: Kind
-    ids: tuple[uuid.UUID, ...]
-    scores: tuple[float, ...]
+    # Arrays, not Python objects: a kept ranking of thousands of rooms is then two buffers
+    # the garbage collector never walks (as tuples of UUIDs, every full collection of the
+    # service did, and a city's cold ranking took three times as long).
+    ids: NDArray[np.uint64]  # n x 2: each id's 16 bytes as two big-endian halves
+    scores: NDArray[np.float64]
     # Pages already explained, by (offset, limit): valid as long as the ranking is.
     pages: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict, compare=False, repr=False)
 
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def ids_at(self, start: int, stop: int | None = None) -> list[uuid.UUID]:
+        return [uuid.UUID(bytes=row.astype(">u8").tobytes()) for row in self.ids[start:stop]]
+
     def best(self, threshold: float, count: int) -> list[uuid.UUID]:
-        return [i for i, score in zip(self.ids, self.scores, strict=True) if score >= threshold][:count]
+        return self.ids_at(0, min(count, int(np.count_nonzero(self.scores >= threshold))))
 
     async def page(self, db: store.DB, rotation: domain.Row, offset: int, limit: int) -> list[dict[str, Any]]:
         """A page of match replies, kept for the next time (a few per ranking)."""
         held = self.pages.get((offset, limit))
         if held is None:
             explain = explain_rooms if self.kind == "rooms" else explain_mentors
-            held = await explain(db, rotation, self.ids[offset : offset + limit])
+            held = await explain(db, rotation, self.ids_at(offset, offset + limit))
             if len(self.pages) < PAGES_KEPT:
                 self.pages[(offset, limit)] = held
         return held
@@ -84,10 +94,12 @@ async def _ranking(
     return ranking
 
 
-def _ordered(kind: Kind, ids: list[str], scores: list[float]) -> Ranking:
-    """Best first, ties by id (as the engine's rank_rooms and rank_mentors)."""
-    order = sorted(zip(scores, ids, strict=True), key=lambda p: (-p[0], p[1]))
-    return Ranking(kind, tuple(uuid.UUID(i) for _, i in order), tuple(score for score, _ in order))
+def _ordered(kind: Kind, ids: Sequence[uuid.UUID], scores: NDArray[np.float64]) -> Ranking:
+    """Best first, ties by id (as the engine's rank_rooms and rank_mentors: a UUID's text
+    sorts as its bytes do)."""
+    halves = np.frombuffer(b"".join(i.bytes for i in ids), dtype=">u8").reshape(-1, 2).astype(np.uint64)
+    order = np.lexsort((halves[:, 1], halves[:, 0], -scores))
+    return Ranking(kind, halves[order], scores[order])
 
 
 async def rank_rooms_for(db: store.DB, rotation: domain.Row, *, cached: bool = False) -> Ranking:
@@ -99,9 +111,9 @@ async def rank_rooms_for(db: store.DB, rotation: domain.Row, *, cached: bool = F
         )
         offers = await _offers(db, rotation, rows)
         candidates = list(offers.listings.values())
-        with gc_paused():  # thousands of small objects, no cycles: the collector would rescan them
-            index, scores = room_scores(domain.rotation_input(rotation, hospital), offers.student, candidates)
-        return _ordered("rooms", [candidates[i].id for i in index.tolist()], scores.tolist())
+        index, scores = room_scores(domain.rotation_input(rotation, hospital), offers.student, candidates)
+        ids = [offers.rows[candidates[i].id]["listing_id"] for i in index.tolist()]
+        return _ordered("rooms", ids, scores)
 
     return await _ranking(db, rotation, "rooms", cached, compute)
 
@@ -122,11 +134,10 @@ async def _offers(db: store.DB, rotation: domain.Row, rows: list[asyncpg.Record]
     for stay in await store.booked_stays(db, [r["listing_id"] for r in rows], start, end):
         booked[str(stay["listing_id"])].append((stay["check_in"], stay["check_out"]))
     people = await store.profile_fields(db, list({r["host_id"] for r in rows} | {student_id}))
-    with gc_paused():
-        listings = {
-            str(r["listing_id"]): domain.listing_input(r, people.get(r["host_id"]), booked[str(r["listing_id"])])
-            for r in rows
-        }
+    listings = {
+        str(r["listing_id"]): domain.listing_input(r, people.get(r["host_id"]), booked[str(r["listing_id"])])
+        for r in rows
+    }
     student = domain.profile_input(student_id, people.get(student_id))
     return _Offers(student, listings, {str(r["listing_id"]): r for r in rows}, people)
 
@@ -196,12 +207,12 @@ async def rank_mentors_for(db: store.DB, rotation: domain.Row, *, cached: bool =
     async def compute() -> Ranking:
         found = await _mentors(db, rotation)
         if not found.mentors:
-            return Ranking("mentors", (), ())
+            return _ordered("mentors", [], np.empty(0))
         places = {**found.hospitals, found.rotation.hospital.id: found.rotation.hospital}
         with gc_paused():
             students, mentors = encode([(found.rotation, found.student)], found.mentors, places)
         scores = score_block(students, mentors, np.zeros(1, np.int64), np.arange(len(found.mentors)))[0]
-        return _ordered("mentors", [m.id for m in found.mentors], scores.tolist())
+        return _ordered("mentors", [uuid.UUID(m.id) for m in found.mentors], scores)
 
     return await _ranking(db, rotation, "mentors", cached, compute)
 

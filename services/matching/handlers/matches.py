@@ -19,7 +19,7 @@ async def room_matches(ctx: Context, req: MatchesRequest) -> RoomMatchPage:
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
     ranking = await rank_rooms_for(ctx.pool, rotation, cached=True)
     items = await ranking.page(ctx.pool, rotation, offset, req.limit)
-    more = len(ranking.ids) > offset + req.limit
+    more = len(ranking) > offset + req.limit
     return RoomMatchPage.model_validate(
         {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
     )
@@ -32,7 +32,7 @@ async def mentor_matches(ctx: Context, req: MatchesRequest) -> MentorMatchPage:
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
     ranking = await rank_mentors_for(ctx.pool, rotation, cached=True)
     items = await ranking.page(ctx.pool, rotation, offset, req.limit)
-    more = len(ranking.ids) > offset + req.limit
+    more = len(ranking) > offset + req.limit
     return MentorMatchPage.model_validate(
         {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
     )
