@@ -191,7 +191,7 @@ def get_json(url: str, token: str) -> tuple[int, dict]:
 
 
 def quantile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
 def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
