@@ -26,8 +26,6 @@ import asyncio
 import json
 import statistics
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -181,15 +179,6 @@ def lua_script(path: Path, token: str, paths: list[str]) -> Path:
     return path
 
 
-def get_json(url: str, token: str) -> tuple[int, dict]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
-
-
 def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
@@ -225,7 +214,7 @@ def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
     first = {}
     for rid, p in list(zip(hot_ids, paths, strict=True)):
         t = time.perf_counter()
-        status, body = get_json(stack.url + p, token)
+        status, body = search.get_json(stack.url + p, token)
         print(f"    first request of {rid}: {(time.perf_counter() - t) * 1000:.0f} ms")
         if status != 200 or not body.get("items"):
             raise RuntimeError(f"room matches answered {status}: {json.dumps(body)[:300]}")

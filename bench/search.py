@@ -744,9 +744,11 @@ def profile(stack: Stack, url: str, wrk: str | None, args: argparse.Namespace) -
 # --- main -----------------------------------------------------------------------------
 
 
-def get_json(url: str) -> tuple[int, dict]:
+def get_json(url: str, token: str | None = None) -> tuple[int, dict]:
+    """(status, body) of a GET; ``token``: a bearer token to send."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")

@@ -189,6 +189,11 @@ def decide(mentorship: MentorshipView, actor: Actor, action: str) -> Transition:
     raise AppError("validation", f"unknown action {action}")
 
 
+def mentoring_capacity(profile: Mapping[str, Any]) -> int:
+    """How many mentees a professional takes: their capacity while open to mentoring."""
+    return int(profile.get("mentoring_capacity") or 0) if profile.get("open_to_mentoring") else 0
+
+
 def check_capacity(capacity: int, accepted: int) -> None:
     """A mentor takes no more mentees than their capacity."""
     if accepted >= capacity:

@@ -10,7 +10,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import asyncpg
 import numpy as np
@@ -100,6 +100,10 @@ def _ordered(kind: Kind, ids: Sequence[uuid.UUID], scores: NDArray[np.float64]) 
     halves = np.frombuffer(b"".join(i.bytes for i in ids), dtype=">u8").reshape(-1, 2).astype(np.uint64)
     order = np.lexsort((halves[:, 1], halves[:, 0], -scores))
     return Ranking(kind, halves[order], scores[order])
+
+
+class RankFor(Protocol):
+    async def __call__(self, db: store.DB, rotation: domain.Row, *, cached: bool = False) -> Ranking: ...
 
 
 async def rank_rooms_for(db: store.DB, rotation: domain.Row, *, cached: bool = False) -> Ranking:

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.matching.store import DB
+from services.matching.store import DB, PROFILE_FIELDS
 from shared.db import Connection
 
 # A worker beats a running round's heartbeat about twice a second; one silent this long
@@ -166,19 +166,22 @@ async def rotations_starting(db: DB, hospital_id: str, first: date, stop: date) 
 
 
 async def professionals(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """These users' profile fields (``store.PROFILE_FIELDS``), professionals only."""
     rows = await db.fetch(
-        "SELECT user_id, data FROM profiles WHERE user_id = ANY($1::uuid[]) AND data->>'role' = 'professional'",
+        f"SELECT user_id, {PROFILE_FIELDS} FROM profiles"
+        " WHERE user_id = ANY($1::uuid[]) AND data->>'role' = 'professional'",
         user_ids,
     )
-    return {r["user_id"]: r["data"] for r in rows}
+    return {r["user_id"]: dict(r) for r in rows}
 
 
 async def mentors_open(db: DB) -> dict[uuid.UUID, dict[str, Any]]:
+    """Every professional open to mentoring (seats left or not), their profile fields."""
     rows = await db.fetch(
-        "SELECT user_id, data FROM profiles WHERE data->>'role' = 'professional'"
+        f"SELECT user_id, {PROFILE_FIELDS} FROM profiles WHERE data->>'role' = 'professional'"
         " AND (data->>'open_to_mentoring')::boolean"
     )
-    return {r["user_id"]: r["data"] for r in rows}
+    return {r["user_id"]: dict(r) for r in rows}
 
 
 async def accepted_counts(db: DB, mentor_ids: list[uuid.UUID]) -> dict[str, int]:

@@ -119,7 +119,7 @@ async def resolve(db: store.DB, row: domain.Row) -> Members:
     if not mentors:
         raise RoundError("no mentors to match: none fits the round's request")
     taken.update(await round_store.accepted_counts(db, list(mentors)))
-    students = await store.profiles(db, list({r["student_id"] for r in rotations}))
+    students = await store.profile_fields(db, list({r["student_id"] for r in rotations}))
     places = affiliated_hospitals(list(mentors.values()))
     for r in rotations:
         places.setdefault(r["hospital_id"], domain.hospital_input(hospitals.lookup(r["hospital_id"])))
@@ -127,8 +127,7 @@ async def resolve(db: store.DB, row: domain.Row) -> Members:
 
 
 def _seats(data: dict[str, Any], taken: int) -> int:
-    capacity = int(data.get("mentoring_capacity") or 0) if data.get("open_to_mentoring") else 0
-    return max(0, capacity - taken)
+    return max(0, domain.mentoring_capacity(data) - taken)
 
 
 def build_cohort(members: Members, request: dict[str, Any], progress: Progress) -> Cohort:

@@ -208,11 +208,6 @@ async def booked_stays(db: DB, listing_ids: list[uuid.UUID], start: date, end: d
     )
 
 
-async def profiles(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    rows = await db.fetch("SELECT user_id, data FROM profiles WHERE user_id = ANY($1::uuid[])", user_ids)
-    return {r["user_id"]: r["data"] for r in rows}
-
-
 def _tags(key: str) -> str:
     return f"ARRAY(SELECT jsonb_array_elements_text(coalesce(nullif(data->'{key}', 'null'), '[]'))) AS {key}"
 

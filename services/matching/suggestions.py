@@ -106,7 +106,7 @@ async def for_listing(conn: Connection, listing: ListingData) -> int:
     end = max(r["end_date"] for r, _ in nearby)
     stays = await store.booked_stays(conn, [listing.listing_id], start, end)
     booked = [(s["check_in"], s["check_out"]) for s in stays]
-    people = await store.profiles(conn, [listing.host_id, *(r["student_id"] for r, _ in nearby)])
+    people = await store.profile_fields(conn, [listing.host_id, *(r["student_id"] for r, _ in nearby)])
     offer = domain.listing_input(row, people.get(listing.host_id), booked)
     made = 0
     for rotation, hospital in nearby:
@@ -125,7 +125,7 @@ async def for_mentor(conn: Connection, user: UserData, mentees: int) -> int:
     mentor = domain.profile_input(user.user_id, data)
     affiliated = affiliated_hospitals([data])
     rotations = await store.upcoming_rotations(conn)
-    students = await store.profiles(conn, [r["student_id"] for r in rotations])
+    students = await store.profile_fields(conn, [r["student_id"] for r in rotations])
     made = 0
     for rotation in rotations:
         match = mentor_score(

@@ -98,3 +98,26 @@ def test_engine_inputs_from_projection_rows() -> None:
     stays = [(date(2027, 3, 10), date(2027, 3, 20)), (date(2027, 2, 1), date(2027, 2, 5))]
     listing = domain.listing_input(row, {"specialties": ["cardiology"]}, stays)
     assert listing.booked == tuple(sorted(stays)) and listing.host.specialties == {"cardiology"}
+
+
+def test_a_ranking_is_best_first_with_ties_by_id() -> None:
+    """Rankings keep ids as numpy halves: the order is still (-score, id as text), as the
+    engine's rank_rooms orders, and best() stops at the threshold or the count."""
+    import random
+    import uuid
+
+    import numpy as np
+
+    from services.matching.ranking import _ordered
+
+    rng = random.Random(7)
+    ids = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(300)]
+    scores = np.array([rng.choice([0.2, 0.5, 0.5, 0.8, 0.9]) for _ in ids])
+    ranking = _ordered("rooms", ids, scores)
+    expected = sorted(zip(scores.tolist(), ids, strict=True), key=lambda p: (-p[0], str(p[1])))
+    assert ranking.ids_at(0) == [i for _, i in expected]
+    assert ranking.scores.tolist() == [s for s, _ in expected] and len(ranking) == 300
+    over = sum(1 for s in scores.tolist() if s >= 0.8)
+    assert ranking.best(0.8, 1000) == [i for _, i in expected][:over]
+    assert ranking.best(0.8, 3) == [i for _, i in expected][:3]
+    assert len(_ordered("mentors", [], np.empty(0))) == 0

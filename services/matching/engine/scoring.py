@@ -173,11 +173,8 @@ def room_score(
     student: ProfileInput,
     listing: ListingInput,
     weights: RoomWeights = DEFAULT_ROOM_WEIGHTS,
-    *,
-    explain: bool = True,
 ) -> RoomMatch | None:
-    """Score one listing for the rotation, or None if the coverage rule excludes it.
-    ``explain=False`` leaves the reasons out (a ranking needs only the scores)."""
+    """Score one listing for the rotation, or None if the coverage rule excludes it."""
     hospital = rotation.hospital
     km = haversine_km(hospital.lat, hospital.lon, listing.lat, listing.lon)
     if km > weights.max_distance_km or listing.host.id == student.id or rotation.nights == 0:
@@ -195,9 +192,6 @@ def room_score(
         "preferences": preferences_part(rotation, listing),
     }
     cost = stay_total_cents(listing.monthly_rent, free)
-    score = weighted_mean(parts, {k: getattr(weights, k) for k in parts})
-    if not explain:
-        return RoomMatch(listing.id, score, parts, [], km, free, rotation.nights, cost)
     reasons = _room_reasons(rotation, listing, km, free, cost)
     reasons += affinity_reasons(shared, student, who="host")
     if listing.host.open_to_mentoring:
@@ -208,6 +202,7 @@ def room_score(
     else:
         reasons.append("no reviews yet")
     reasons += _preference_reasons(rotation, listing)
+    score = weighted_mean(parts, {k: getattr(weights, k) for k in parts})
     return RoomMatch(listing.id, score, parts, reasons, km, free, rotation.nights, cost)
 
 
@@ -217,10 +212,8 @@ def rank_rooms(
     listings: Iterable[ListingInput],
     weights: RoomWeights = DEFAULT_ROOM_WEIGHTS,
     limit: int | None = None,
-    *,
-    explain: bool = True,
 ) -> list[RoomMatch]:
     """Listings that are not excluded, best first; ties broken by listing id."""
-    found = [m for m in (room_score(rotation, student, x, weights, explain=explain) for x in listings) if m]
+    found = [m for m in (room_score(rotation, student, x, weights) for x in listings) if m]
     found.sort(key=lambda m: (-m.score, m.listing_id))
     return found if limit is None else found[:limit]

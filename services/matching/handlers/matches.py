@@ -3,36 +3,33 @@ engine's scores with their reasons (``ranking.py``); pages are slices of the ran
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.matching.app import app
 from services.matching.handlers.rotations import owned_rotation
-from services.matching.ranking import rank_mentors_for, rank_rooms_for
+from services.matching.ranking import RankFor, rank_mentors_for, rank_rooms_for
 from shared import subjects
 from shared.contracts.matching import MatchesRequest, MentorMatchPage, RoomMatchPage
 from shared.paging import decode_offset, encode_cursor
 from shared.service import Context
 
 
-@app.endpoint(subjects.ROOM_MATCHES, MatchesRequest)
-async def room_matches(ctx: Context, req: MatchesRequest) -> RoomMatchPage:
+async def _page(ctx: Context, req: MatchesRequest, rank: RankFor) -> dict[str, Any]:
+    """A page of the caller's rotation's ranking (``rank``), as a page reply's fields."""
     actor = ctx.require_actor()
     offset = decode_offset(req.cursor) if req.cursor else 0
     rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
-    ranking = await rank_rooms_for(ctx.pool, rotation, cached=True)
+    ranking = await rank(ctx.pool, rotation, cached=True)
     items = await ranking.page(ctx.pool, rotation, offset, req.limit)
     more = len(ranking) > offset + req.limit
-    return RoomMatchPage.model_validate(
-        {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
-    )
+    return {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
+
+
+@app.endpoint(subjects.ROOM_MATCHES, MatchesRequest)
+async def room_matches(ctx: Context, req: MatchesRequest) -> RoomMatchPage:
+    return RoomMatchPage.model_validate(await _page(ctx, req, rank_rooms_for))
 
 
 @app.endpoint(subjects.MENTOR_MATCHES, MatchesRequest)
 async def mentor_matches(ctx: Context, req: MatchesRequest) -> MentorMatchPage:
-    actor = ctx.require_actor()
-    offset = decode_offset(req.cursor) if req.cursor else 0
-    rotation = await owned_rotation(ctx.pool, actor.user_id, req.rotation_id)
-    ranking = await rank_mentors_for(ctx.pool, rotation, cached=True)
-    items = await ranking.page(ctx.pool, rotation, offset, req.limit)
-    more = len(ranking) > offset + req.limit
-    return MentorMatchPage.model_validate(
-        {"items": items, "next_cursor": encode_cursor(offset + req.limit) if more else None}
-    )
+    return MentorMatchPage.model_validate(await _page(ctx, req, rank_mentors_for))

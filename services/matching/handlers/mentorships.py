@@ -43,7 +43,7 @@ def mentorship_data(row: asyncpg.Record) -> MentorshipData:
 
 
 async def to_mentorship(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID) -> Mentorship:
-    people = await store.profiles(db, [row["student_id"], row["mentor_id"]])
+    people = await store.profile_fields(db, [row["student_id"], row["mentor_id"]])
 
     def person(user_id: uuid.UUID) -> dict[str, object]:
         data = people.get(user_id) or {}
@@ -97,8 +97,7 @@ async def _transition(ctx: Context, mentorship_id: uuid.UUID, action: str) -> Me
 
 
 async def _check_capacity(conn: Connection, actor: Actor, mentor_id: uuid.UUID) -> None:
-    profile = await store.profile(conn, mentor_id) or {}
-    capacity = int(profile.get("mentoring_capacity") or 0) if profile.get("open_to_mentoring") else 0
+    capacity = domain.mentoring_capacity(await store.profile(conn, mentor_id) or {})
     domain.check_capacity(capacity, await store.accepted_mentees(conn, mentor_id))
 
 
