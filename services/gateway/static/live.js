@@ -63,6 +63,12 @@ function url() {
 function connect() {
   clearTimeout(retryTimer);
   if (!wanted || socket) return;
+  // Offline, an attempt can only fail (the browser logs it as an error); the "online"
+  // event below reconnects at once. Retrying meanwhile raced the test that goes offline.
+  if (navigator.onLine === false) {
+    setStatus("offline");
+    return;
+  }
   setStatus("connecting");
   const ws = new WebSocket(url());
   socket = ws;
