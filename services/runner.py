@@ -295,7 +295,8 @@ class Stack:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
-            for key, proc in self.procs.items():
+            # A snapshot: a rolling restart starts and stops processes from other threads.
+            for key, proc in list(self.procs.items()):
                 if proc.poll() is not None:
                     raise RuntimeError(f"{key} exited ({proc.returncode}); see {self.data_dir}/logs/{key}.log")
             try:
