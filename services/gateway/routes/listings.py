@@ -1,0 +1,110 @@
+"""The hospital directory, room listings and search."""
+
+from __future__ import annotations
+
+from services.gateway.routes.route import LISTING_ID, Route
+from shared import subjects
+from shared.contracts import listings as listings_contracts
+from shared.contracts.base import Ok
+
+ROUTES: list[Route] = [
+    Route(
+        method="GET",
+        path="/hospitals",
+        subject=subjects.SEARCH_HOSPITALS,
+        request=listings_contracts.HospitalSearch,
+        reply=listings_contracts.HospitalPage,
+        auth="public",
+        summary="Search the hospital directory by name (prefix and fuzzy) and state",
+        tag="hospitals",
+    ),
+    Route(
+        method="POST",
+        path="/listings",
+        subject=subjects.CREATE_LISTING,
+        request=listings_contracts.ListingCreate,
+        reply=listings_contracts.Listing,
+        summary="Post a room (professionals only)",
+        tag="listings",
+        status=201,
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
+        path="/listings",
+        subject=subjects.SEARCH_LISTINGS,
+        request=listings_contracts.ListingSearch,
+        reply=listings_contracts.SearchPage,
+        auth="optional",
+        summary="Search rooms near a hospital or point, free for your dates",
+        tag="listings",
+        errors=("not_found",),  # an unknown hospital_id
+    ),
+    Route(
+        method="GET",
+        path="/listings/{id}",
+        subject=subjects.GET_LISTING,
+        request=listings_contracts.ListingId,
+        reply=listings_contracts.Listing,
+        auth="optional",
+        summary="A listing; the exact address only for its host and accepted guests",
+        tag="listings",
+        path_params=LISTING_ID,
+        errors=("not_found",),
+    ),
+    Route(
+        method="PATCH",
+        path="/listings/{id}",
+        subject=subjects.UPDATE_LISTING,
+        request=listings_contracts.ListingUpdate,
+        reply=listings_contracts.Listing,
+        summary="Change your listing",
+        tag="listings",
+        path_params=LISTING_ID,
+        errors=("not_found", "forbidden", "conflict"),
+    ),
+    Route(
+        method="DELETE",
+        path="/listings/{id}",
+        subject=subjects.ARCHIVE_LISTING,
+        request=listings_contracts.ListingId,
+        reply=Ok,
+        summary="Archive your listing: from then on it answers 404 (it stays in /me/listings)",
+        tag="listings",
+        path_params=LISTING_ID,
+        errors=("not_found", "forbidden"),
+    ),
+    Route(
+        method="GET",
+        path="/listings/{id}/quote",
+        subject=subjects.QUOTE_STAY,
+        request=listings_contracts.QuoteRequest,
+        reply=listings_contracts.Quote,
+        auth="optional",
+        summary="The price of a stay before you request it (no hidden fees)",
+        tag="listings",
+        path_params=LISTING_ID,
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
+        path="/listings/{id}/reviews",
+        subject=subjects.LIST_REVIEWS,
+        request=listings_contracts.ListingReviews,
+        reply=listings_contracts.ReviewPage,
+        auth="optional",
+        summary="What guests wrote about a listing after their stays, newest first",
+        tag="listings",
+        path_params=LISTING_ID,
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
+        path="/me/listings",
+        subject=subjects.MY_LISTINGS,
+        request=listings_contracts.MyListings,
+        reply=listings_contracts.ListingPage,
+        summary="Your listings, drafts included",
+        tag="listings",
+    ),
+]
