@@ -22,9 +22,7 @@ from nats.aio.client import Client as NATS
 from nats.js.errors import NotFoundError
 
 from shared.bus import DEAD_LETTERS_STREAM, connect
-from shared.contracts.base import Event
-from shared.db import create_pool
-from shared.events import (
+from shared.consumers import (
     DL_CONSUMER,
     DL_DELIVERIES,
     DL_ERROR,
@@ -35,6 +33,8 @@ from shared.events import (
     dead_letter_subject,
     describe_error,
 )
+from shared.contracts.base import Event
+from shared.db import create_pool
 from shared.settings import Settings
 
 if TYPE_CHECKING:

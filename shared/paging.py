@@ -7,8 +7,9 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.errors import AppError
 
@@ -18,6 +19,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 # beyond the directory, or a number past int64, would otherwise fail inside the query).
 MAX_OFFSET = 1_000_000
 MAX_KEY = 2**63
+T = TypeVar("T")
 
 
 def encode_cursor(*key: Any) -> str:
@@ -69,3 +71,22 @@ def decode_newest_first(cursor: str | None) -> tuple[datetime, uuid.UUID] | None
         return datetime.fromisoformat(created_at), uuid.UUID(row_id)
     except (TypeError, ValueError):
         raise INVALID_CURSOR from None
+
+
+def next_page(rows: Sequence[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> tuple[list[T], str | None]:
+    """A page from ``limit + 1`` fetched rows: the first ``limit`` of them, and the cursor
+    of the next page (``key`` of the last one kept), None when this page is the last."""
+    items = list(rows[:limit])
+    if len(rows) <= limit or not items:
+        return items, None
+    return items, encode_cursor(*(_cursor_value(value) for value in key(items[-1])))
+
+
+def _cursor_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def keyset_before(column: str, first_param: int) -> str:
+    """The SQL condition of a newest-first page after the cursor's ``(column, id)``:
+    ``(column, id) < ($n, $n+1)``, to go with ``ORDER BY column DESC, id DESC``."""
+    return f"({column}, id) < (${first_param}, ${first_param + 1})"

@@ -34,14 +34,15 @@ from nats.micro.service import EndpointStats, Service, ServiceConfig
 from pydantic import BaseModel, ValidationError
 
 from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, ROLE_HEADER, USER_HEADER, connect, ensure_stream
+from shared.consumers import Apply, Consumer
 from shared.contracts.base import PATTERN_MESSAGES, Actor
 from shared.db import create_pool, migrate, retry_aborted
 from shared.deadletters import run_cli
 from shared.errors import AppError, validation_details
-from shared.events import Apply, Consumer, OutboxRelay
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
 from shared.metrics import ServiceMetrics, serve_metrics
 from shared.micro_shim import add_reporting_service, drain_endpoints
+from shared.outbox import OutboxRelay
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

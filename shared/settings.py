@@ -8,8 +8,6 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.events import DEFAULT_BACKOFF_S, DEFAULT_MAX_DELIVER
-
 PLACEHOLDER_SECRET = "change-me"
 
 
@@ -41,8 +39,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1)
     # Event consumers: attempts at a failing event before it goes to the dead-letter
     # stream, and the seconds to wait after each failed attempt (the last value repeats).
-    event_max_deliver: int = Field(DEFAULT_MAX_DELIVER, ge=1)
-    event_retry_backoff_s: tuple[float, ...] = Field(DEFAULT_BACKOFF_S, min_length=1)
+    event_max_deliver: int = Field(5, ge=1)
+    event_retry_backoff_s: tuple[float, ...] = Field((1.0, 5.0, 30.0, 120.0), min_length=1)
 
     # Accounts
     session_ttl_hours: int = Field(24 * 14, ge=1)

@@ -36,7 +36,7 @@ from shared.contracts.accounts import (
 from shared.contracts.base import Empty, Ok
 from shared.db import Connection
 from shared.errors import AppError
-from shared.events import add
+from shared.outbox import add
 from shared.paging import decode_newest_first, encode_cursor
 from shared.push import broadcast
 from shared.service import Context, ServiceApp

@@ -31,7 +31,7 @@ from shared.contracts.accounts import UserData
 from shared.contracts.listings import ListingData
 from shared.contracts.matching import MatchSuggested
 from shared.db import Connection
-from shared.events import add
+from shared.outbox import add
 
 # Scores reach 1 only for a perfect fit. A room at 0.70 is near the hospital, free for the
 # whole rotation, within budget and liked on most other counts; a mentor at 0.55 shares

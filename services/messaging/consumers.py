@@ -1,7 +1,7 @@
 """Event consumers of messaging: projections of users and listing titles, booking and
 mentorship conversations with their system messages, and notifications.
 
-Each consumer applies an event once through the inbox (``shared.events.Consumer``), in
+Each consumer applies an event once through the inbox (``shared.consumers.Consumer``), in
 one transaction with the pushes it stores; the pushes go out after commit (the function
 it returns). Snapshots carry versions: projections keep the newest, and a booking event
 older than what its conversation holds (delayed by a retry) adds nothing.
@@ -13,12 +13,12 @@ import uuid
 
 from services.messaging import delivery, domain, store
 from services.messaging.app import app
+from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.db import Connection
-from shared.events import AfterCommit
 
 
 async def _post_update(

@@ -11,7 +11,7 @@ import uuid
 
 import asyncpg
 
-from shared.events import add
+from shared.outbox import add
 from tests.integration.events import ThingHappened
 
 

@@ -20,10 +20,10 @@ from nats.js.errors import NotFoundError
 
 from shared import bus
 from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS
+from shared.consumers import Consumer, dead_letter_subject
 from shared.contracts.base import Event
 from shared.db import Connection, create_pool, migrate
 from shared.deadletters import DeadLetter, list_dead_letters, run_command
-from shared.events import Consumer, dead_letter_subject
 from shared.service import ServiceApp
 from shared.settings import Settings
 from tests.conftest import TEST_ENV, Infra

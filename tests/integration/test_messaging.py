@@ -16,13 +16,13 @@ import pytest
 from services.messaging import consumers, delivery, store
 from services.messaging.handlers import conversations, pushes
 from shared import bus
+from shared.consumers import Apply, Consumer
 from shared.contracts.accounts import ProfileUpdated, UserData, UserVerified
 from shared.contracts.base import Actor
 from shared.contracts.listings import BookingAccepted, BookingData, BookingRequested, ListingData, ListingPublished
 from shared.contracts.messaging import ConversationStart, MessageSend, PushesSince, UnreadCounts
 from shared.db import create_pool, migrate
 from shared.errors import AppError
-from shared.events import Apply, Consumer
 from shared.push import user_subject
 from shared.service import Context
 from shared.settings import Settings

@@ -14,10 +14,11 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from shared import bus
+from shared.consumers import Consumer
 from shared.contracts.base import Contract, Ok
 from shared.db import create_pool, migrate
 from shared.errors import AppError
-from shared.events import Consumer, OutboxRelay, add
+from shared.outbox import OutboxRelay, add
 from shared.service import Context, ServiceApp
 from shared.settings import Settings
 from tests.conftest import Infra

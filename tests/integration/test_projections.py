@@ -16,6 +16,7 @@ from services.matching import consumers as matching_consumers
 from services.matching import ranking as ranking_module
 from services.matching import store
 from shared import bus, hospitals
+from shared.consumers import Apply, Consumer
 from shared.contracts.accounts import ProfileUpdated, UserData, UserRegistered, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.listings import (
@@ -29,7 +30,6 @@ from shared.contracts.listings import (
     ListingUpdated,
 )
 from shared.db import create_pool, migrate
-from shared.events import Apply, Consumer
 from tests.conftest import Infra
 
 

@@ -21,6 +21,7 @@ from services.listings.views import (
     to_booking,
 )
 from shared import hospitals, pricing, subjects
+from shared.aio import stop_if_cancelled
 from shared.contracts.listings import (
     Booking,
     BookingAction,
@@ -35,7 +36,7 @@ from shared.contracts.listings import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.events import add, stop_if_cancelled
+from shared.outbox import add
 from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 

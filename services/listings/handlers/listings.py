@@ -36,7 +36,7 @@ from shared.contracts.listings import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.events import add
+from shared.outbox import add
 from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor
 from shared.service import Context, RawJson
 

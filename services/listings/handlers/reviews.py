@@ -9,7 +9,7 @@ from services.listings.app import app
 from services.listings.views import BOOKING_NOT_FOUND, booking_view, listing_data, visible_listing
 from shared import hospitals, subjects
 from shared.contracts.listings import ListingReviews, Review, ReviewCreate, ReviewData, ReviewPage, ReviewPosted
-from shared.events import add
+from shared.outbox import add
 from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 

@@ -26,7 +26,7 @@ from shared.contracts.matching import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.events import add
+from shared.outbox import add
 from shared.paging import decode_newest_first, encode_cursor
 from shared.service import Context
 

@@ -33,7 +33,7 @@ from shared.contracts.matching import (
     RoundAssignments,
 )
 from shared.errors import AppError
-from shared.events import add
+from shared.outbox import add
 from shared.paging import INVALID_CURSOR, decode_cursor, decode_newest_first, encode_cursor
 from shared.service import Context
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 from services.messaging import domain, store
 from services.messaging.app import app
 from shared import subjects
+from shared.aio import stop_if_cancelled
 from shared.contracts.messaging import PushesSince, PushReplay
-from shared.events import stop_if_cancelled
 from shared.push import Frame
 from shared.service import Context
 

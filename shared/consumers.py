@@ -1,11 +1,8 @@
-"""Domain events: the transactional outbox, its relay, and idempotent inbox consumers.
+"""Idempotent event consumers: durable JetStream consumers applied once through ``inbox``.
 
-One way to publish: a handler calls ``await add(conn, event)`` inside the transaction of
-its change. The relay publishes unsent rows to JetStream with ``Nats-Msg-Id`` = event id
-(the broker drops a re-publish within its dedupe window) and marks them sent. A consumer
-records ``(consumer, event_id)`` in ``inbox`` in the same transaction as the event's
-effect, so a redelivered event finds its row and has no second effect. An event whose
-effect keeps failing, or that cannot be decoded, is moved to the dead-letter stream
+A consumer records ``(consumer, event_id)`` in ``inbox`` in the same transaction as the
+event's effect, so a redelivered event finds its row and has no second effect. An event
+whose effect keeps failing, or that cannot be decoded, is moved to the dead-letter stream
 (``shared.deadletters`` lists and replays it) instead of blocking or vanishing.
 """
 
@@ -33,105 +30,14 @@ from shared.logs import REQUEST_ID_HEADER, request_id_var
 if TYPE_CHECKING:
     from shared.metrics import ServiceMetrics
 
-log = logging.getLogger(__name__)
+from shared.aio import stop_if_cancelled
 
-OUTBOX_CHANNEL = "wardmate_outbox"
+log = logging.getLogger(__name__)
 
 # What a consumer does once its transaction has committed, given the bus: live pushes of
 # what it stored (``shared.push``), which must not go out for an effect rolled back.
 AfterCommit = Callable[[NATS], Awaitable[None]]
 Apply = Callable[[Connection, Event], Awaitable[AfterCommit | None]]
-
-
-def stop_if_cancelled() -> None:
-    """Raise CancelledError when the current task has been asked to stop.
-
-    Loops call it on every turn: on Python 3.11 a cancellation that lands while a library
-    awaits ``asyncio.wait_for`` (nats-py's publish and fetch do) can be swallowed, and a
-    loop that relied on the CancelledError would then run forever (seen as a replica
-    hanging on SIGTERM under load).
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
-async def add(conn: Connection, event: Event) -> None:
-    """Write ``event`` to the outbox in the caller's transaction; wake the relay at commit."""
-    headers = {}
-    rid = request_id_var.get()
-    if rid:
-        headers[REQUEST_ID_HEADER] = rid
-    await conn.execute(
-        "INSERT INTO outbox(event_id, subject, payload, headers) VALUES ($1, $2, $3, $4)",
-        event.event_id,
-        event.subject,
-        event.model_dump_json().encode(),
-        headers,
-    )
-    # NOTIFY is delivered only when the transaction commits, and not at all on rollback.
-    await conn.execute("SELECT pg_notify($1, current_schema())", OUTBOX_CHANNEL)
-
-
-class OutboxRelay:
-    """Publishes outbox rows to JetStream: woken by NOTIFY at commit, and by a slow poll."""
-
-    def __init__(self, pool: asyncpg.Pool, nc: NATS, *, poll_s: float = 2.0, batch: int = 200):
-        self.pool = pool
-        self.js = nc.jetstream()
-        self.nc = nc
-        self.poll_s = poll_s
-        self.batch = batch
-        self._wake = asyncio.Event()
-
-    async def run(self) -> None:
-        """Relay until cancelled."""
-        listener = await self.pool.acquire()
-
-        def wake(*_: object) -> None:
-            self._wake.set()
-
-        try:
-            await listener.add_listener(OUTBOX_CHANNEL, wake)
-            while True:
-                stop_if_cancelled()
-                try:
-                    sent = await self.relay_once()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # NATS down, Postgres restarting: retry shortly
-                    log.warning("outbox relay failed, retrying: %s", exc)
-                    sent = 0
-                    await asyncio.sleep(1.0)
-                if sent >= self.batch:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll_s):
-                        await self._wake.wait()
-                self._wake.clear()
-        finally:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(OUTBOX_CHANNEL, wake)
-            await self.pool.release(listener)
-
-    async def relay_once(self) -> int:
-        """Publish one batch of unsent rows; return how many were sent."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            # SKIP LOCKED lets several replicas relay side by side without sending twice.
-            rows = await conn.fetch(
-                "SELECT event_id, subject, payload, headers FROM outbox"
-                " WHERE sent_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self.batch,
-            )
-            for row in rows:
-                headers = {**row["headers"], "Nats-Msg-Id": str(row["event_id"])}
-                await self.js.publish(row["subject"], bytes(row["payload"]), headers=headers)
-            if rows:
-                await conn.execute(
-                    "UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1::uuid[])",
-                    [r["event_id"] for r in rows],
-                )
-        return len(rows)
 
 
 # A dead letter's body is the original event's bytes; these headers say whose it was and why.
@@ -141,9 +47,6 @@ DL_EVENT_ID = "Wardmate-DL-Event-Id"
 DL_DELIVERIES = "Wardmate-DL-Deliveries"
 DL_ERROR_TYPE = "Wardmate-DL-Error-Type"
 DL_ERROR = "Wardmate-DL-Error"
-
-DEFAULT_MAX_DELIVER = 5
-DEFAULT_BACKOFF_S = (1.0, 5.0, 30.0, 120.0)
 
 _URL_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
 
@@ -180,8 +83,8 @@ class Consumer:
         *,
         stream: str = EVENTS_STREAM,
         batch: int = 50,
-        max_deliver: int = DEFAULT_MAX_DELIVER,
-        backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
+        max_deliver: int = 5,
+        backoff_s: Sequence[float] = (1.0, 5.0, 30.0, 120.0),
         metrics: ServiceMetrics | None = None,
     ) -> None:
         self.pool = pool
