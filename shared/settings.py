@@ -49,6 +49,33 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(20, ge=1)
     login_failure_window_s: int = Field(900, ge=1)
 
+    # Mail (accounts sends every mail through one SMTP client). No host: mail is not sent
+    # and its events wait in the stream (the consumer retries). ``public_url`` is where
+    # links in mails point: the web client's origin.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # "starttls": upgrade a plain connection; "tls": TLS from the start (port 465); "none".
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    mail_from: str = "Wardmate <no-reply@wardmate.test>"
+    public_url: str = "http://127.0.0.1:8080"
+    email_verify_ttl_hours: float = Field(48.0, gt=0)
+    password_reset_ttl_hours: float = Field(1.0, gt=0)
+    # Verification resends per user, reset requests per address and per client address,
+    # within ``mail_rate_window_s``.
+    verify_resend_limit: int = Field(3, ge=1)
+    reset_limit_per_email: int = Field(3, ge=1)
+    reset_limit_per_address: int = Field(20, ge=1)
+    mail_rate_window_s: int = Field(3600, ge=1)
+    # The daily digest of unread messages goes out once a day after this hour (UTC);
+    # the job looks every ``digest_check_s``. ``clock_offset_s`` moves this process's
+    # clock for time-dependent jobs (tests move it instead of waiting).
+    digest_hour_utc: int = Field(7, ge=0, le=23)
+    digest_check_s: float = Field(300.0, gt=0)
+    clock_offset_s: float = 0.0
+
     # Listings
     booking_request_ttl_hours: float = Field(48.0, gt=0)
     expiry_sweep_s: float = Field(60.0, gt=0)

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import MISSING
 
-from services.accounts import domain, store
+from services.accounts import domain, lifecycle, store
+from services.accounts import lifecycle_store as lstore
+from services.accounts.app import app
 from shared import subjects
 from shared.contracts.accounts import (
     CredentialPage,
@@ -39,17 +41,15 @@ from shared.errors import AppError
 from shared.outbox import add
 from shared.paging import decode_newest_first, encode_cursor
 from shared.push import broadcast
-from shared.service import Context, ServiceApp
-
-app = ServiceApp("accounts", migrations="services.accounts.migrations")
+from shared.service import Context
 
 BAD_LOGIN = AppError("unauthorized", "email or password is incorrect")
 
 
-async def _issue_session(ctx: Context, conn: Connection, user: User) -> LoginReply:
+async def _issue_session(ctx: Context, conn: Connection, user: User, user_agent: str | None) -> LoginReply:
     token, digest = domain.new_token(ctx.settings.secret_key)
     expires = datetime.now(UTC) + timedelta(hours=ctx.settings.session_ttl_hours)
-    await store.insert_session(conn, digest, user.id, expires)
+    await lstore.insert_session(conn, digest, session_fingerprint(token), user.id, expires, user_agent)
     return LoginReply(token=token, expires_at=expires, user=user)
 
 
@@ -60,7 +60,11 @@ async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
         row = await store.insert_user(conn, uuid.uuid4(), req.email, password_hash, req.display_name, req.role)
         user = User.model_validate(dict(row))
         await add(conn, UserRegistered(user=await _snapshot(conn, user.id)))
-        return await _issue_session(ctx, conn, user)
+        # The address is confirmed by the link this mail carries.
+        now = lifecycle.clock(ctx.settings.clock_offset_s)
+        ttl = ctx.settings.email_verify_ttl_hours
+        await add(conn, lifecycle.mail_event("verify_email", user.id, req.email, ttl, now))
+        return await _issue_session(ctx, conn, user, req.user_agent)
 
 
 @app.endpoint(subjects.LOGIN, LoginRequest)
@@ -82,7 +86,7 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
         async with conn.transaction():
             await store.clear_failures(conn, email)
             user = User.model_validate({k: row[k] for k in User.model_fields})
-            return await _issue_session(ctx, conn, user)
+            return await _issue_session(ctx, conn, user, req.user_agent)
 
 
 @app.endpoint(subjects.LOGOUT, TokenRequest)

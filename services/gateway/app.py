@@ -24,7 +24,7 @@ from aiohttp import web
 from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
-from services.gateway import auth, ws
+from services.gateway import auth, links, ws
 from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
@@ -254,6 +254,7 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
 GATEWAY_FIELDS: dict[str, Callable[[web.Request, str | None], Any]] = {
     "client_address": lambda request, token: request.remote,
     "token": lambda request, token: token,
+    "user_agent": lambda request, token: request.headers.get("User-Agent", "")[:1000] or None,
 }
 
 
@@ -286,6 +287,8 @@ def make_handler(route: Route) -> Handler:
             app[SESSIONS].evict(session_fingerprint(token))
             response.del_cookie(auth.SESSION_COOKIE, path="/")
             response.del_cookie(auth.CSRF_COOKIE, path="/")
+        elif route.session == "refresh" and token:
+            app[SESSIONS].evict(session_fingerprint(token))
         return response
 
     handle.__name__ = route.subject.rsplit(".", 1)[-1].replace("-", "_")
@@ -381,11 +384,16 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
             cache.evict(fingerprint)
             hub.revoke(fingerprint)  # that session's open sockets close with 4401
 
+        async def on_changed(msg: Any) -> None:
+            cache.evict(msg.data.decode())
+
         sub = await conn.subscribe(subjects.SESSION_REVOKED, cb=on_revoked)
+        changed = await conn.subscribe(subjects.SESSION_CHANGED, cb=on_changed)
         yield
         # Sockets were closed at shutdown (ws.close_sockets), before this cleanup runs.
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
+            await changed.unsubscribe()
         if nc is None:
             await conn.drain()
 
@@ -414,6 +422,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))
     app.router.add_get(API + "/ws", ws.websocket)
+    links.add_routes(app)
     app.router.add_get(API + "/health", health)
     # The same registry as the metrics port: one Prometheus endpoint, two addresses.
     app.router.add_get(API + "/metrics", metrics_handler(app[METRICS].registry))

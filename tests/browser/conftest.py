@@ -23,6 +23,8 @@ import pytest
 from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Route, sync_playwright
 
 from services.runner import Stack
+from shared.mailsink import Mailbox
+from tests.api import link_token
 
 CHROMIUM = os.environ.get("WARDMATE_CHROMIUM", "/usr/bin/chromium")
 FAILURES = Path(__file__).parent / "failures"
@@ -83,9 +85,11 @@ FAILED = pytest.StashKey[bool]()
 class Pages:
     """Pages of one test, each in its own context (its own cookies: one user each)."""
 
-    def __init__(self, browser: Browser, base_url: str) -> None:
+    def __init__(self, browser: Browser, base_url: str, mailbox: Mailbox) -> None:
         self.browser = browser
         self.base_url = base_url
+        # The SMTP sink's mail, where signed-up users find their confirmation links.
+        self.mailbox = mailbox
         self.contexts: list[tuple[str, BrowserContext]] = []
         # Uncaught exceptions and console errors (a CSP refusal is one) of every page.
         self.errors: list[str] = []
@@ -125,7 +129,7 @@ class Pages:
 @pytest.fixture
 def pages(browser: Browser, stack: Stack, request: pytest.FixtureRequest) -> Iterator[Pages]:
     """The test's pages on the running system; screenshots of them all when it fails."""
-    opened = Pages(browser, stack.url)
+    opened = Pages(browser, stack.url, Mailbox(stack.mail_dir))
     yield opened
     if request.node.stash.get(FAILED, False):
         opened.save_screenshots(re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name))
@@ -155,8 +159,9 @@ class Client:
     """API calls for the test's setup, through a page's own request context: the signup's
     cookies log the page in, and the bearer token authenticates the calls."""
 
-    def __init__(self, request: APIRequestContext) -> None:
+    def __init__(self, request: APIRequestContext, mailbox: Mailbox) -> None:
         self.request = request
+        self.mailbox = mailbox
         self.token = ""
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -171,4 +176,13 @@ class Client:
             "POST", "/auth/signup", {"email": email, "password": PASSWORD, "display_name": name, "role": role}
         )
         self.token = reply["token"]
+        link = verification_link(self.mailbox, email)
+        assert self.request.get(link).ok, link
+        self.call("POST", "/auth/verify-email", {"token": link_token(link)})
         return str(reply["user"]["id"])
+
+
+def verification_link(mailbox: Mailbox, email: str) -> str:
+    """The link of the confirmation mail sent to ``email`` at signup (from the SMTP sink)."""
+    [mail] = mailbox.wait_for_sync(email, lambda m: "Confirm your email address" in m.subject)
+    return mail.link("verify-email")

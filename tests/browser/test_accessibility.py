@@ -77,7 +77,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     check(visitor, "/#/signup", "Create your account", found)
 
     host, student = pages.open("host", LAPTOP), pages.open("student", PHONE)
-    as_host, as_student = Client(host.request), Client(student.request)
+    as_host, as_student = Client(host.request, pages.mailbox), Client(student.request, pages.mailbox)
     host_name = f"Dr. Axe Host {uuid.uuid4().hex[:6]}"
     host_id = as_host.sign_up("professional", host_name)
     as_host.call("POST", "/me/verification", {"npi": "1234567893"})
@@ -175,7 +175,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     # Two students rotate at Minot in a month; one mentor there has one seat.
     month = f"{date.today().year + 2}-03"
-    mentor, minot_students = Client(pages.open("mentor").request), []
+    mentor, minot_students = Client(pages.open("mentor").request, pages.mailbox), []
     mentor_name = f"Dr. Minot {uuid.uuid4().hex[:6]}"
     mentor_id = mentor.sign_up("professional", mentor_name)
     mentor.call(

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, Stack
 from shared import bus
 from shared.embedded import start_postgres
+from shared.mailsink import Mailbox
 from tests.api import Api
 from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, request_stay
@@ -123,7 +124,7 @@ def backup_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 async def api_for(own_stack: Stack) -> AsyncIterator[Api]:
-    async with Api(own_stack.url) as client:
+    async with Api(own_stack.url, Mailbox(own_stack.mail_dir)) as client:
         yield client
 
 

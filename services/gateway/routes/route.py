@@ -11,8 +11,9 @@ from shared.errors import ErrorCode
 
 Auth = Literal["public", "optional", "user"]
 # What a route does to the browser session: "start" sets the cookies from the reply's
-# token, "end" revokes the caller's session and clears them.
-Session = Literal["start", "end"]
+# token, "end" revokes the caller's session and clears them, "refresh" drops the caller's
+# cached session so the next request sees what the route changed (a confirmed address).
+Session = Literal["start", "end", "refresh"]
 
 # Path parameters: the path's ``{id}`` is the request field named here.
 LISTING_ID = {"id": "listing_id"}

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 @app.endpoint(subjects.REQUEST_BOOKING, BookingRequest)
 async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
-    actor = ctx.require_actor()
+    actor = ctx.require_verified_email()
     booking_id = uuid.uuid4()
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await store.listing(conn, req.listing_id)

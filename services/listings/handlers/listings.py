@@ -65,7 +65,8 @@ async def _add_listing_event(
 
 @app.endpoint(subjects.CREATE_LISTING, ListingCreate)
 async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
-    actor = ctx.require_role("professional")
+    ctx.require_role("professional")
+    actor = ctx.require_verified_email()
     listing_id = uuid.uuid4()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_listing(conn, listing_id, actor.user_id, req.model_dump())

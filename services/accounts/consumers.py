@@ -1,0 +1,93 @@
+"""Durable consumers of accounts that send mail: security mails asked for by accounts'
+own handlers, and a mail for each notification messaging creates (when the user's
+preferences say so).
+
+Each event is applied once through the inbox; the mail is handed to the SMTP server
+inside the inbox transaction, so a server that refuses or is down fails the event,
+which is retried with back-off and then dead-lettered like any other, and a mail is
+sent again only if the process dies between the server's acceptance and the commit.
+"""
+
+from __future__ import annotations
+
+from services.accounts import lifecycle, mailtext
+from services.accounts import lifecycle_store as lstore
+from services.accounts.app import app
+from services.accounts.mailer import Mailer
+from shared.contracts.base import Event
+from shared.contracts.lifecycle import AccountMailRequested
+from shared.contracts.messaging import NotificationCreated
+from shared.db import Connection
+from shared.service import Context
+from shared.settings import Settings
+
+
+class _Runtime:
+    """The settings and sender of this process, set at startup (consumers get a
+    connection and an event only)."""
+
+    settings: Settings
+    mailer: Mailer
+
+
+runtime = _Runtime()
+
+
+@app.on_startup
+async def start_mailer(ctx: Context) -> None:
+    runtime.settings = ctx.settings
+    runtime.mailer = Mailer(ctx.settings)
+
+
+def _link(event: AccountMailRequested, old_email: str, password_hash: str) -> str | None:
+    s = runtime.settings
+    if event.nonce is None or event.expires_at is None:
+        return None
+    if event.kind == "verify_email":
+        token = lifecycle.verify_token(s.secret_key, event.user_id, event.to, event.nonce, event.expires_at)
+        return lifecycle.link(s.public_url, lifecycle.VERIFY, token)
+    if event.kind == "reset_password":
+        token = lifecycle.reset_token(s.secret_key, event.user_id, password_hash, event.nonce, event.expires_at)
+        return lifecycle.link(s.public_url, lifecycle.RESET, token)
+    if event.kind == "confirm_email_change":
+        token = lifecycle.email_change_token(
+            s.secret_key, event.user_id, old_email, event.to, event.nonce, event.expires_at
+        )
+        return lifecycle.link(s.public_url, lifecycle.EMAIL_CHANGE, token)
+    return None
+
+
+@app.consumer("mail-account", AccountMailRequested.subject)
+async def send_account_mail(conn: Connection, event: Event) -> None:
+    """A verification, reset or change mail: always sent, whatever the preferences."""
+    assert isinstance(event, AccountMailRequested)
+    user = await lstore.contact(conn, event.user_id)
+    if user is None:
+        return  # the account was deleted since: nobody to write to
+    url = _link(event, user["email"], user["password_hash"])
+    mail = mailtext.security_mail(
+        event.kind, event.to, user["display_name"], url, event.event_id.hex, new_email=user["email"]
+    )
+    await runtime.mailer.send(mail)
+
+
+@app.consumer("mail-notifications", NotificationCreated.subject)
+async def send_notification_mail(conn: Connection, event: Event) -> None:
+    """A notification by mail, unless the user turned its kind off or has not confirmed
+    the address (we write only to addresses proven to be theirs)."""
+    assert isinstance(event, NotificationCreated)
+    user = await lstore.contact(conn, event.user_id)
+    if user is None or user["email_verified_at"] is None:
+        return
+    prefs = await lstore.preferences(conn, event.user_id)
+    if prefs is not None and event.kind in prefs["muted_kinds"]:
+        return
+    s = runtime.settings
+    unsubscribe = lifecycle.link(
+        s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
+    )
+    link = mailtext.web_link(s.public_url, event.booking_id, event.listing_id, event.conversation_id)
+    mail = mailtext.notification_mail(
+        event.kind, user["email"], user["display_name"], event.text, link, unsubscribe, event.event_id.hex
+    )
+    await runtime.mailer.send(mail)
