@@ -156,9 +156,11 @@ class Mailbox:
         """The first ``count`` mails to ``address`` for which ``where`` holds, once there are
         that many (polled until ``timeout``, then ``TimeoutError`` naming what arrived)."""
         deadline = time.monotonic() + timeout
-        while (found := self._found(address, where, count, deadline, timeout)) is None:
-            await asyncio.sleep(0.05)
-        return found
+        while True:
+            found = self._found(address, where, count, deadline, timeout)
+            if found is not None:
+                return found
+            await asyncio.sleep(0.05)  # a folder to watch, no event to wait on
 
     def wait_for_sync(
         self, address: str, where: Callable[[Mail], bool] = lambda mail: True, *, count: int = 1, timeout: float = 20.0

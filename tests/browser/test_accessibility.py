@@ -185,7 +185,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     )
     dates = {"start_date": f"{month}-05", "end_date": f"{month}-26"}
     for name in ("Minot Student A", "Minot Student B"):
-        client = Client(pages.open(name).request)
+        client = Client(pages.open(name).request, pages.mailbox)
         client.sign_up("student", name)
         client.call("POST", "/rotations", {"hospital_id": MINOT, "specialty": "surgery", **dates})
         minot_students.append(name)
