@@ -1,8 +1,7 @@
 """Run the accounts service: ``python -m services.accounts``."""
 
-from services.accounts import consumers, handlers, jobs, lifecycle_handlers  # noqa: F401  (register them)
 from services.accounts.app import app
-from shared.service import main
+from shared.cli import main
 
 if __name__ == "__main__":
     main(app)

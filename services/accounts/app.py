@@ -1,12 +1,22 @@
-"""The accounts service: its ``ServiceApp``.
-
-Endpoints register on ``app`` in ``handlers.py`` (signup, sessions, profiles) and
-``lifecycle_handlers.py`` (verification, recovery, sessions list, mail preferences); the
-mail consumers in ``consumers.py`` and the digest in ``jobs.py``; ``__main__`` imports all.
-"""
+"""The accounts service: users, sessions, profiles and credentials, the account
+lifecycle (verification, recovery, sessions, mail preferences), and the one mail sender
+(its consumers and the digest job); wired explicitly."""
 
 from __future__ import annotations
 
+from services.accounts import consumers, jobs
+from services.accounts.handlers import lifecycle, profiles, sessions, verifications
 from shared.service import ServiceApp
 
-app = ServiceApp("accounts", migrations="services.accounts.migrations")
+app = ServiceApp(
+    "accounts",
+    migrations="services.accounts.migrations",
+    include=(
+        sessions.registry,
+        profiles.registry,
+        verifications.registry,
+        lifecycle.registry,
+        consumers.registry,
+        jobs.registry,
+    ),
+)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from services.accounts import lifecycle, mailtext
 from services.accounts import lifecycle_store as lstore
-from services.accounts.app import app
 from services.accounts.mailer import Mailer
 from shared.contracts.base import Event
 from shared.contracts.lifecycle import AccountMailRequested
 from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
-from shared.service import Context
+from shared.service import Context, Registry
 from shared.settings import Settings
+
+registry = Registry()
 
 
 class _Runtime:
@@ -33,7 +34,7 @@ class _Runtime:
 runtime = _Runtime()
 
 
-@app.on_startup
+@registry.on_startup
 async def start_mailer(ctx: Context) -> None:
     runtime.settings = ctx.settings
     runtime.mailer = Mailer(ctx.settings)
@@ -57,7 +58,7 @@ def _link(event: AccountMailRequested, old_email: str, password_hash: str) -> st
     return None
 
 
-@app.consumer("mail-account", AccountMailRequested.subject)
+@registry.consumer("mail-account", AccountMailRequested.subject)
 async def send_account_mail(conn: Connection, event: Event) -> None:
     """A verification, reset or change mail: always sent, whatever the preferences."""
     assert isinstance(event, AccountMailRequested)
@@ -71,7 +72,7 @@ async def send_account_mail(conn: Connection, event: Event) -> None:
     await runtime.mailer.send(mail)
 
 
-@app.consumer("mail-notifications", NotificationCreated.subject)
+@registry.consumer("mail-notifications", NotificationCreated.subject)
 async def send_notification_mail(conn: Connection, event: Event) -> None:
     """A notification by mail, unless the user turned its kind off or has not confirmed
     the address (we write only to addresses proven to be theirs)."""

@@ -7,20 +7,22 @@ import logging
 
 from services.accounts import lifecycle, mailtext
 from services.accounts import lifecycle_store as lstore
-from services.accounts.app import app
 from services.accounts.mailer import Mailer
 from shared import bus, subjects
 from shared.aio import stop_if_cancelled
 from shared.contracts.base import Actor
 from shared.contracts.messaging import UnreadCounts
-from shared.service import Context
+from shared.service import Context, Registry
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
 
 
-@app.background
+registry = Registry()
+
+
+@registry.background
 async def daily_digest(ctx: Context) -> None:
     """Once a day after ``digest_hour_utc``: each user who wants it and has unread
     messages gets one mail saying how many (asked of messaging, as the user)."""

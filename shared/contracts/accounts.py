@@ -264,6 +264,12 @@ class Me(Reply):
     verification: Verification
 
 
+class CurrentSession(Reply):
+    """Who the caller is: their account, or null for a visitor without a valid session."""
+
+    me: Me | None
+
+
 class PublicProfile(Reply):
     id: uuid.UUID
     display_name: str

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from services.accounts import domain, lifecycle, store
 from services.accounts import lifecycle_store as lstore
-from services.accounts.app import app
 from shared import subjects
 from shared.contracts.base import Empty, Ok
 from shared.contracts.lifecycle import (
@@ -39,7 +38,9 @@ from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
 from shared.push import broadcast
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 RESET_ANSWER = Accepted(message="If an account uses this address, a link to reset its password is on its way.")
 # A reset request answers no sooner than this after it arrived, whether or not the
@@ -70,7 +71,7 @@ async def _mail(
     await add(conn, lifecycle.mail_event(kind, user_id, to, ttl_hours, now))
 
 
-@app.endpoint(subjects.VERIFY_EMAIL, LinkRequest)
+@registry.endpoint(subjects.VERIFY_EMAIL, LinkRequest)
 async def verify_email(ctx: Context, req: LinkRequest) -> EmailStatus:
     s = ctx.settings
     link = lifecycle.read_link(s.secret_key, lifecycle.VERIFY, req.token, lifecycle.clock(s.clock_offset_s))
@@ -84,7 +85,7 @@ async def verify_email(ctx: Context, req: LinkRequest) -> EmailStatus:
     return EmailStatus(email=link["e"], email_verified=True)
 
 
-@app.endpoint(subjects.RESEND_VERIFICATION, Empty)
+@registry.endpoint(subjects.RESEND_VERIFICATION, Empty)
 async def resend_verification(ctx: Context, req: Empty) -> Accepted:
     actor = ctx.require_actor()
     s = ctx.settings
@@ -102,7 +103,7 @@ async def resend_verification(ctx: Context, req: Empty) -> Accepted:
     return Accepted(message=f"A new confirmation link is on its way to {row['email']}.")
 
 
-@app.endpoint(subjects.REQUEST_PASSWORD_RESET, PasswordResetRequest)
+@registry.endpoint(subjects.REQUEST_PASSWORD_RESET, PasswordResetRequest)
 async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Accepted:
     started = time.monotonic()
     s = ctx.settings
@@ -126,7 +127,7 @@ async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Acc
     return RESET_ANSWER
 
 
-@app.endpoint(subjects.RESET_PASSWORD, PasswordResetConfirm)
+@registry.endpoint(subjects.RESET_PASSWORD, PasswordResetConfirm)
 async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
     s = ctx.settings
     link = lifecycle.read_link(s.secret_key, lifecycle.RESET, req.token, lifecycle.clock(s.clock_offset_s))
@@ -146,7 +147,7 @@ async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
     return Ok()
 
 
-@app.endpoint(subjects.CHANGE_PASSWORD, ChangePasswordRequest)
+@registry.endpoint(subjects.CHANGE_PASSWORD, ChangePasswordRequest)
 async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
@@ -164,7 +165,7 @@ async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
     return Revoked(revoked=len(fingerprints))
 
 
-@app.endpoint(subjects.CHANGE_EMAIL, ChangeEmailRequest)
+@registry.endpoint(subjects.CHANGE_EMAIL, ChangeEmailRequest)
 async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
     actor = ctx.require_actor()
     s = ctx.settings
@@ -187,7 +188,7 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
     return Accepted(message=f"Follow the link we sent to {req.new_email} to confirm the change.")
 
 
-@app.endpoint(subjects.CONFIRM_EMAIL_CHANGE, LinkRequest)
+@registry.endpoint(subjects.CONFIRM_EMAIL_CHANGE, LinkRequest)
 async def confirm_email_change(ctx: Context, req: LinkRequest) -> EmailStatus:
     s = ctx.settings
     link = lifecycle.read_link(s.secret_key, lifecycle.EMAIL_CHANGE, req.token, lifecycle.clock(s.clock_offset_s))
@@ -205,7 +206,7 @@ async def confirm_email_change(ctx: Context, req: LinkRequest) -> EmailStatus:
     return EmailStatus(email=link["e"], email_verified=True)
 
 
-@app.endpoint(subjects.LIST_SESSIONS, CurrentSessionRequest)
+@registry.endpoint(subjects.LIST_SESSIONS, CurrentSessionRequest)
 async def list_sessions(ctx: Context, req: CurrentSessionRequest) -> SessionList:
     actor = ctx.require_actor()
     current = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
@@ -225,7 +226,7 @@ async def list_sessions(ctx: Context, req: CurrentSessionRequest) -> SessionList
     )
 
 
-@app.endpoint(subjects.REVOKE_SESSION, SessionIdRequest)
+@registry.endpoint(subjects.REVOKE_SESSION, SessionIdRequest)
 async def revoke_session(ctx: Context, req: SessionIdRequest) -> Revoked:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -236,7 +237,7 @@ async def revoke_session(ctx: Context, req: SessionIdRequest) -> Revoked:
     return Revoked(revoked=len(fingerprints))
 
 
-@app.endpoint(subjects.REVOKE_OTHER_SESSIONS, CurrentSessionRequest)
+@registry.endpoint(subjects.REVOKE_OTHER_SESSIONS, CurrentSessionRequest)
 async def revoke_other_sessions(ctx: Context, req: CurrentSessionRequest) -> Revoked:
     actor = ctx.require_actor()
     keep = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
@@ -253,12 +254,12 @@ async def _preferences(ctx: Context, user_id: uuid.UUID) -> Preferences:
     return Preferences(muted_kinds=list(row["muted_kinds"]), digest=row["digest"])
 
 
-@app.endpoint(subjects.GET_MAIL_PREFERENCES, Empty)
+@registry.endpoint(subjects.GET_MAIL_PREFERENCES, Empty)
 async def get_mail_preferences(ctx: Context, req: Empty) -> Preferences:
     return await _preferences(ctx, ctx.require_actor().user_id)
 
 
-@app.endpoint(subjects.UPDATE_MAIL_PREFERENCES, PreferencesUpdate)
+@registry.endpoint(subjects.UPDATE_MAIL_PREFERENCES, PreferencesUpdate)
 async def update_mail_preferences(ctx: Context, req: PreferencesUpdate) -> Preferences:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
@@ -266,7 +267,7 @@ async def update_mail_preferences(ctx: Context, req: PreferencesUpdate) -> Prefe
     return await _preferences(ctx, actor.user_id)
 
 
-@app.endpoint(subjects.UNSUBSCRIBE, LinkRequest)
+@registry.endpoint(subjects.UNSUBSCRIBE, LinkRequest)
 async def unsubscribe(ctx: Context, req: LinkRequest) -> Preferences:
     """RFC 8058 one-click: no login, the signed link names the user and the kind."""
     s = ctx.settings
