@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.accounts import Email, Password
-from shared.contracts.base import Contract, Event, Reply, Text
+from shared.contracts.base import Contract, Event, Id, Reply, Text
 
 LinkToken = Annotated[Text, Field(min_length=10, max_length=2000, description="the token of the mailed link")]
 AnyPassword = Annotated[Text, Field(min_length=1, max_length=128)]
@@ -105,7 +105,7 @@ class ChangeEmailRequest(Contract):
 
 
 class SessionIdRequest(Contract):
-    session_id: Annotated[uuid.UUID, Field(description="an id from GET /me/sessions")]
+    session_id: Annotated[Id, Field(description="an id from GET /me/sessions")]
 
 
 class CurrentSessionRequest(Contract):
