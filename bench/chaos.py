@@ -56,6 +56,7 @@ import asyncpg  # noqa: E402
 
 from services.runner import SERVICES_WITH_SCHEMA, Stack  # noqa: E402
 from shared import bus  # noqa: E402
+from shared.mailsink import Mailbox  # noqa: E402
 
 PASSWORD = "chaos-password-1"
 RETRYABLE = (503, 504)
@@ -110,6 +111,8 @@ class Run:
     workers: int = 0
     # Requests moved to another gateway because theirs refused or dropped the connection.
     failovers: int = 0
+    # The stack's SMTP sink: each user confirms their address by the mailed link.
+    mailbox: Mailbox | None = None
 
     def worker_ready(self) -> None:
         self.ready += 1
@@ -184,6 +187,10 @@ async def signup(http: aiohttp.ClientSession, bases: list[str], first: int, run:
     reply = await client.retried("signup", "POST", "/auth/signup", body)
     assert reply is not None, "signup failed"
     client.token = reply["token"]
+    if run.mailbox is not None:
+        [mail] = await run.mailbox.wait_for(email, lambda m: "Confirm your email address" in m.subject, timeout=60)
+        token = mail.link("verify-email").rsplit("token=", 1)[1]
+        assert await client.retried("verify", "POST", "/auth/verify-email", {"token": token}) is not None
     return client, reply["user"]["id"]
 
 
@@ -438,7 +445,7 @@ Schedule = Callable[[Stack, Run, Options], Awaitable[None]]
 
 async def load_and_faults(stack: Stack, opts: Options, schedule: Schedule = faults) -> dict[str, Any]:
     """The load under ``schedule`` (which sets ``run.stop``), then the checks; the figures."""
-    run = Run(workers=opts.booking_workers + opts.message_workers)
+    run = Run(workers=opts.booking_workers + opts.message_workers, mailbox=Mailbox(stack.mail_dir))
     bases = stack.gateway_urls
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:

@@ -53,6 +53,7 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 from services.runner import Stack  # noqa: E402
 from shared.embedded import free_port  # noqa: E402
+from shared.mailsink import Mailbox  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
@@ -160,7 +161,8 @@ async def open_loop(
 # --- through the system ---------------------------------------------------------------
 
 
-async def signup(http: aiohttp.ClientSession, base: str, name: str) -> dict[str, Any]:
+async def signup(http: aiohttp.ClientSession, base: str, name: str, mailbox: Mailbox) -> dict[str, Any]:
+    """A user whose address is confirmed by the link mailed to the stack's sink."""
     email = f"{name}-{uuid.uuid4().hex[:10]}@bench.wardmate.test"
     async with http.post(
         f"{base}/api/v1/auth/signup",
@@ -168,16 +170,20 @@ async def signup(http: aiohttp.ClientSession, base: str, name: str) -> dict[str,
     ) as r:
         assert r.status == 201, await r.text()
         body = await r.json()
+    [mail] = await mailbox.wait_for(email, lambda m: "Confirm your email address" in m.subject, timeout=60)
+    token = mail.link("verify-email").rsplit("token=", 1)[1]
+    async with http.post(f"{base}/api/v1/auth/verify-email", json={"token": token}) as r:
+        assert r.status == 200, await r.text()
     return {"id": body["user"]["id"], "token": body["token"]}
 
 
-async def measure_system(base: str, args: argparse.Namespace) -> tuple[Run, dict[str, float]]:
+async def measure_system(base: str, args: argparse.Namespace, mailbox: Mailbox) -> tuple[Run, dict[str, float]]:
     run = Run("system")
     tracker = Tracker(run)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
-        senders = await asyncio.gather(*(signup(http, base, f"sender{i}") for i in range(args.pairs)))
-        recipients = await asyncio.gather(*(signup(http, base, f"recipient{i}") for i in range(args.pairs)))
+        senders = await asyncio.gather(*(signup(http, base, f"sender{i}", mailbox) for i in range(args.pairs)))
+        recipients = await asyncio.gather(*(signup(http, base, f"recipient{i}", mailbox) for i in range(args.pairs)))
         conversations = []
         for sender, recipient in zip(senders, recipients, strict=True):
             async with http.post(
@@ -340,7 +346,7 @@ def main() -> None:
             f"system: {args.pairs} pairs, {args.rate:.0f} messages/s in all over REST, "
             f"{args.warmup:.0f}s warm-up + {args.duration:.0f}s measured; latency to the recipient's frame"
         )
-        system, metrics = new_loop().run_until_complete(measure_system(stack.url, args))
+        system, metrics = new_loop().run_until_complete(measure_system(stack.url, args, Mailbox(stack.mail_dir)))
         print("    " + system.line(), flush=True)
         port = free_port()
         echo = subprocess.Popen([sys.executable, __file__, "--echo-server", str(port)])
