@@ -33,6 +33,12 @@ UNSUBSCRIBE = "wardmate.accounts.unsubscribe"
 # Core-NATS broadcast: a session's cached state changed (the address was confirmed);
 # gateways drop it from cache without closing its sockets.
 SESSION_CHANGED = "wardmate.broadcast.session-changed"
+# The private calendar feed: accounts builds it from listings' and matching's answers.
+CALENDAR_FEED = "wardmate.accounts.calendar-feed"
+GET_CALENDAR_LINK = "wardmate.accounts.get-calendar-link"
+ROTATE_CALENDAR_LINK = "wardmate.accounts.rotate-calendar-link"
+CALENDAR_STAYS = "wardmate.listings.calendar-stays"
+CALENDAR_ROTATIONS = "wardmate.matching.calendar-rotations"
 
 # listings
 SEARCH_HOSPITALS = "wardmate.listings.search-hospitals"

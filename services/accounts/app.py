@@ -5,7 +5,7 @@ lifecycle (verification, recovery, sessions, mail preferences), and the one mail
 from __future__ import annotations
 
 from services.accounts import consumers, jobs
-from services.accounts.handlers import lifecycle, profiles, sessions, verifications
+from services.accounts.handlers import calendar, lifecycle, profiles, sessions, verifications
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -16,6 +16,7 @@ app = ServiceApp(
         profiles.registry,
         verifications.registry,
         lifecycle.registry,
+        calendar.registry,
         consumers.registry,
         jobs.registry,
     ),

@@ -10,10 +10,17 @@ sent again only if the process dies between the server's acceptance and the comm
 
 from __future__ import annotations
 
-from services.accounts import lifecycle, mailtext
+import uuid
+from datetime import UTC, datetime
+
+from nats.aio.client import Client as NATS
+
+from services.accounts import calendar, lifecycle, mailtext
 from services.accounts import lifecycle_store as lstore
-from services.accounts.mailer import Mailer
-from shared.contracts.base import Event
+from services.accounts.mailer import Attachment, Mailer
+from shared import bus, subjects
+from shared.contracts.base import Actor, Event
+from shared.contracts.calendar import CalendarStays
 from shared.contracts.lifecycle import AccountMailRequested
 from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
@@ -24,11 +31,12 @@ registry = Registry()
 
 
 class _Runtime:
-    """The settings and sender of this process, set at startup (consumers get a
+    """The settings, sender and bus of this process, set at startup (consumers get a
     connection and an event only)."""
 
     settings: Settings
     mailer: Mailer
+    nc: NATS
 
 
 runtime = _Runtime()
@@ -38,6 +46,7 @@ runtime = _Runtime()
 async def start_mailer(ctx: Context) -> None:
     runtime.settings = ctx.settings
     runtime.mailer = Mailer(ctx.settings)
+    runtime.nc = ctx.nc
 
 
 def _link(event: AccountMailRequested, old_email: str, password_hash: str) -> str | None:
@@ -88,7 +97,27 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
         s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
     )
     link = mailtext.web_link(s.public_url, event.booking_id, event.listing_id, event.conversation_id)
+    attachments: tuple[Attachment, ...] = ()
+    if event.kind in STAY_MAILS and event.booking_id is not None:
+        attachments = await _stay_attachment(user["id"], user["role"], event.booking_id)
     mail = mailtext.notification_mail(
-        event.kind, user["email"], user["display_name"], event.text, link, unsubscribe, event.event_id.hex
+        event.kind, user["email"], user["display_name"], event.text, link, unsubscribe, event.event_id.hex, attachments
     )
     await runtime.mailer.send(mail)
+
+
+# A confirmed or moved stay's mail carries it as an .ics file for the reader's calendar.
+STAY_MAILS = frozenset({"booking_accepted", "booking_shifted"})
+
+
+async def _stay_attachment(user_id: uuid.UUID, role: str, booking_id: uuid.UUID) -> tuple[Attachment, ...]:
+    s = runtime.settings
+    actor = Actor(user_id=user_id, role=role, email_verified=True)
+    stays = await bus.request(
+        runtime.nc, subjects.CALENDAR_STAYS, {}, CalendarStays, actor=actor, timeout=s.request_timeout_s
+    )
+    stay = next((item for item in stays.items if item.booking_id == booking_id), None)
+    if stay is None:
+        return ()
+    ics = calendar.stay_invite(stay, s.public_url, datetime.now(UTC))
+    return (Attachment("stay.ics", "text", "calendar", ics, {"method": "PUBLISH"}),)

@@ -195,3 +195,17 @@ async def insert_session(
         expires_at,
         user_agent,
     )
+
+
+async def calendar_generation(db: DB, user_id: uuid.UUID) -> int | None:
+    value = await db.fetchval("SELECT calendar_generation FROM users WHERE id = $1", user_id)
+    return int(value) if value is not None else None
+
+
+async def next_calendar_generation(db: DB, user_id: uuid.UUID) -> int:
+    """Turn the current feed link off: the next generation's token is the only valid one."""
+    value = await db.fetchval(
+        "UPDATE users SET calendar_generation = calendar_generation + 1 WHERE id = $1 RETURNING calendar_generation",
+        user_id,
+    )
+    return int(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, listings, reviews
+from services.listings.handlers import bookings, calendar, listings, reviews
 from services.listings.hospitals import ensure_directory
 from shared.service import Context, ServiceApp
 
@@ -19,7 +19,14 @@ app = ServiceApp(
     "listings",
     migrations="services.listings.migrations",
     pg_settings=PG_SETTINGS,
-    include=(listings.registry, bookings.registry, reviews.registry, consumers.registry, jobs.registry),
+    include=(
+        listings.registry,
+        bookings.registry,
+        reviews.registry,
+        calendar.registry,
+        consumers.registry,
+        jobs.registry,
+    ),
 )
 
 

@@ -4,7 +4,7 @@ rounds over projections of listings, bookings and profiles (``consumers.py``). W
 from __future__ import annotations
 
 from services.matching import consumers, jobs
-from services.matching.handlers import matches, mentorships, rotations, rounds
+from services.matching.handlers import calendar, matches, mentorships, rotations, rounds
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -15,6 +15,7 @@ app = ServiceApp(
         matches.registry,
         mentorships.registry,
         rounds.registry,
+        calendar.registry,
         consumers.registry,
         jobs.registry,
     ),

@@ -69,6 +69,7 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("POST", "/me/email"): [{"password": PASSWORD, "new_email": "nope"}, {"new_email": "a@b.test"}],
     ("DELETE", "/me/sessions/{session}"): [],
     ("POST", "/me/sessions/revoke-others"): [{"unexpected": 1}],
+    ("POST", "/me/calendar/rotate"): [{"unexpected": 1}],
     ("PUT", "/me/notification-preferences"): [{"muted_kinds": ["spam"], "digest": True}, {"digest": "yes"}],
     ("PATCH", "/me/profile"): [
         {"languages": ["xx-not-a-language"]},

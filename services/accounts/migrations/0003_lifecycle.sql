@@ -48,3 +48,7 @@ CREATE TABLE digests (
     unread   integer NOT NULL,
     PRIMARY KEY (user_id, day)
 );
+
+-- The private calendar feed's generation: rotating the link raises it, and tokens of an
+-- older generation answer 404.
+ALTER TABLE users ADD COLUMN calendar_generation integer NOT NULL DEFAULT 1;

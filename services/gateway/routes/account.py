@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.gateway.routes.route import Route
 from shared import subjects
-from shared.contracts import lifecycle
+from shared.contracts import calendar, lifecycle
 from shared.contracts.base import Empty, Ok
 
 SESSION_ID = {"id": "session_id"}
@@ -127,6 +127,24 @@ ROUTES: list[Route] = [
         request=Empty,
         reply=lifecycle.Preferences,
         summary="Which notifications you get by mail, and the daily digest",
+        tag="account",
+    ),
+    Route(
+        method="GET",
+        path="/me/calendar",
+        subject=subjects.GET_CALENDAR_LINK,
+        request=Empty,
+        reply=calendar.CalendarLink,
+        summary="The address of your private calendar feed (stays, rotations) for calendar apps",
+        tag="account",
+    ),
+    Route(
+        method="POST",
+        path="/me/calendar/rotate",
+        subject=subjects.ROTATE_CALENDAR_LINK,
+        request=Empty,
+        reply=calendar.CalendarLink,
+        summary="Replace your calendar feed's address; the old one stops working (404)",
         tag="account",
     ),
     Route(
