@@ -39,6 +39,13 @@ GET_CALENDAR_LINK = "wardmate.accounts.get-calendar-link"
 ROTATE_CALENDAR_LINK = "wardmate.accounts.rotate-calendar-link"
 CALENDAR_STAYS = "wardmate.listings.calendar-stays"
 CALENDAR_ROTATIONS = "wardmate.matching.calendar-rotations"
+# Export and deletion: accounts gathers each service's answer about the caller.
+EXPORT_ME = "wardmate.accounts.export-me"
+DELETE_ME = "wardmate.accounts.delete-me"
+EXPORT_ACCOUNTS = "wardmate.accounts.export-user"
+EXPORT_LISTINGS = "wardmate.listings.export-user"
+EXPORT_MESSAGING = "wardmate.messaging.export-user"
+EXPORT_MATCHING = "wardmate.matching.export-user"
 
 # listings
 SEARCH_HOSPITALS = "wardmate.listings.search-hospitals"

@@ -5,7 +5,7 @@ lifecycle (verification, recovery, sessions, mail preferences), and the one mail
 from __future__ import annotations
 
 from services.accounts import consumers, jobs
-from services.accounts.handlers import calendar, lifecycle, profiles, sessions, verifications
+from services.accounts.handlers import calendar, lifecycle, privacy, profiles, sessions, verifications
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -17,6 +17,7 @@ app = ServiceApp(
         verifications.registry,
         lifecycle.registry,
         calendar.registry,
+        privacy.registry,
         consumers.registry,
         jobs.registry,
     ),

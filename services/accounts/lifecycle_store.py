@@ -209,3 +209,33 @@ async def next_calendar_generation(db: DB, user_id: uuid.UUID) -> int:
         user_id,
     )
     return int(value)
+
+
+async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
+    return {
+        "user": await conn.fetch(
+            "SELECT id, email, display_name, role, created_at, email_verified_at FROM users WHERE id = $1", user_id
+        ),
+        "profile": await conn.fetch("SELECT data, updated_at FROM profiles WHERE user_id = $1", user_id),
+        "credentials": await conn.fetch(
+            "SELECT kind, npi, license_number, license_state, status, submitted_at, verified_at"
+            " FROM verifications WHERE user_id = $1",
+            user_id,
+        ),
+        "sessions": await conn.fetch(
+            "SELECT created_at, last_seen_at, expires_at, revoked_at, user_agent FROM sessions WHERE user_id = $1"
+            " ORDER BY created_at",
+            user_id,
+        ),
+        "mail_preferences": await conn.fetch(
+            "SELECT muted_kinds, digest FROM mail_preferences WHERE user_id = $1", user_id
+        ),
+    }
+
+
+async def erase(conn: Connection, user_id: uuid.UUID, email: str) -> None:
+    """The account's rows go (profile, sessions, credentials and preferences cascade), and
+    the traces its address left; the address is free to sign up with again."""
+    await conn.execute("DELETE FROM login_failures WHERE email = $1", email)
+    await conn.execute("DELETE FROM mail_requests WHERE user_id = $1 OR email = $2", user_id, email)
+    await conn.execute("DELETE FROM users WHERE id = $1", user_id)

@@ -28,7 +28,7 @@ from services.gateway import auth, links, ws
 from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
-from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
+from services.gateway.openapi import DOCS_HTML, build_openapi, has_body, hidden_fields, query_parameters
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
@@ -266,9 +266,7 @@ def make_handler(route: Route) -> Handler:
         app = request.app
         app[LIMITER].check(request.remote or "unknown")
         actor, token = await authenticate(request, route)
-        payload: dict[str, Any] = (
-            decode_query(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
-        )
+        payload: dict[str, Any] = await read_json(request) if has_body(route) else decode_query(request.query)
         sent = sorted(hidden & set(payload))
         if sent:
             raise AppError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, calendar, listings, reviews
+from services.listings.handlers import bookings, calendar, listings, privacy, reviews
 from services.listings.hospitals import ensure_directory
 from shared.service import Context, ServiceApp
 
@@ -24,6 +24,7 @@ app = ServiceApp(
         bookings.registry,
         reviews.registry,
         calendar.registry,
+        privacy.registry,
         consumers.registry,
         jobs.registry,
     ),

@@ -4,7 +4,7 @@ rounds over projections of listings, bookings and profiles (``consumers.py``). W
 from __future__ import annotations
 
 from services.matching import consumers, jobs
-from services.matching.handlers import calendar, matches, mentorships, rotations, rounds
+from services.matching.handlers import calendar, matches, mentorships, privacy, rotations, rounds
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -16,6 +16,7 @@ app = ServiceApp(
         mentorships.registry,
         rounds.registry,
         calendar.registry,
+        privacy.registry,
         consumers.registry,
         jobs.registry,
     ),

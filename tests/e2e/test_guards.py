@@ -70,6 +70,7 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("DELETE", "/me/sessions/{session}"): [],
     ("POST", "/me/sessions/revoke-others"): [{"unexpected": 1}],
     ("POST", "/me/calendar/rotate"): [{"unexpected": 1}],
+    ("DELETE", "/me"): [{}, {"password": ""}, {"password": 5}],
     ("PUT", "/me/notification-preferences"): [{"muted_kinds": ["spam"], "digest": True}, {"digest": "yes"}],
     ("PATCH", "/me/profile"): [
         {"languages": ["xx-not-a-language"]},

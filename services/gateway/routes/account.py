@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.gateway.routes.route import Route
 from shared import subjects
-from shared.contracts import calendar, lifecycle
+from shared.contracts import calendar, lifecycle, privacy
 from shared.contracts.base import Empty, Ok
 
 SESSION_ID = {"id": "session_id"}
@@ -128,6 +128,26 @@ ROUTES: list[Route] = [
         reply=lifecycle.Preferences,
         summary="Which notifications you get by mail, and the daily digest",
         tag="account",
+    ),
+    Route(
+        method="GET",
+        path="/me/export",
+        subject=subjects.EXPORT_ME,
+        request=Empty,
+        reply=privacy.UserExport,
+        summary="Everything Wardmate holds about you, each service answering for its own data",
+        tag="account",
+    ),
+    Route(
+        method="DELETE",
+        path="/me",
+        subject=subjects.DELETE_ME,
+        request=privacy.DeleteAccountRequest,
+        reply=privacy.AccountDeleted,
+        summary="Delete your account (give your password): every service erases or anonymises your data",
+        tag="account",
+        body=True,
+        errors=("forbidden",),
     ),
     Route(
         method="GET",

@@ -46,3 +46,6 @@ class Route:
     # (validation, rate_limited, unavailable, timeout; unauthorized unless public; a
     # cookie session's missing CSRF header on writes): the document lists exactly these.
     errors: tuple[ErrorCode, ...] = ()
+    # A JSON body for a DELETE (DELETE /me takes the password there, never in the URL);
+    # None: the method decides (GET and DELETE take query parameters).
+    body: bool | None = None
