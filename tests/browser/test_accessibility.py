@@ -130,6 +130,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     check(student, f"/#/inbox/{conversation['id']}", "Possible scam", found)
     check(student, "/#/mentorships", "Your mentors", found)
     check(student, "/#/profile", "Your profile", found)
+    check(student, "/#/settings", "Delete your account", found)
     # The scam warning is shown to the recipient, with the message, which they report.
     flagged = student.get_by_role("listitem").filter(has_text="Western Union")
     student.goto(f"/#/inbox/{conversation['id']}")

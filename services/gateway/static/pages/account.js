@@ -217,6 +217,95 @@ function Preferences() {
   </form>`;
 }
 
+function CalendarFeed() {
+  const state = useLoad(() => get("/me/calendar"), []);
+  const [url, setUrl] = useState(null);
+  const [note, setNote] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => state.data && setUrl(state.data.url), [state.data]);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(url);
+      setNote("Link copied.");
+    } catch {
+      setNote("Select the link and copy it.");
+    }
+  }
+  async function rotate() {
+    try {
+      setUrl((await post("/me/calendar/rotate")).url);
+      setNote("New link made; the old one no longer works.");
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section aria-labelledby="cal-h">
+    <h2 id="cal-h">Calendar</h2>
+    <p>Subscribe to this private link in Google, Apple or Outlook calendar: your stays and rotations appear and move
+      with them. Anyone with the link can read it.</p>
+    <${Loading} state=${state}>${() => url && html`<div>
+      <${Field} label="Calendar link" name="calendar_url" readonly value=${url} />
+      <button type="button" onClick=${copy}>Copy link</button>
+      <button type="button" onClick=${rotate}>Make a new link</button>
+    </div>`}<//>
+    ${note && html`<${Notice}>${note}<//>`}
+    <${Alert} error=${error} />
+  </section>`;
+}
+
+function Export() {
+  const [error, setError] = useState(null);
+  const [note, setNote] = useState(null);
+  async function download() {
+    try {
+      const data = await get("/me/export");
+      const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "wardmate-export.json";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      setNote("Your data is downloading (wardmate-export.json).");
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section aria-labelledby="export-h">
+    <h2 id="export-h">Your data</h2>
+    <p>Download everything Wardmate holds about you: account, profile, listings, stays, messages sent and received,
+      notifications, rotations and mentorships.</p>
+    <button type="button" onClick=${download}>Download my data</button>
+    ${note && html`<${Notice}>${note}<//>`}
+    <${Alert} error=${error} />
+  </section>`;
+}
+
+function DeleteAccount() {
+  const { setMe } = useSession();
+  const form = useForm();
+  const [password, setPassword] = useState("");
+  async function onSubmit(e) {
+    e.preventDefault();
+    const ok = await form.submit(() => api("DELETE", "/me", { body: { password } }));
+    if (ok) {
+      setMe(null);
+      location.hash = "#/";
+    }
+  }
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="delete-h">
+    <h2 id="delete-h">Delete your account</h2>
+    <p>This cannot be undone. You are logged out everywhere; your listings are archived and stays not yet over are
+      cancelled (the other person is told); your rotations and mentorship requests are removed; messages you sent stay
+      with the other person under "Deleted user" without their words; your address can sign up again.</p>
+    <${Field} label="Password to confirm" name="delete_password" type="password" autocomplete="current-password"
+      required value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} error=${form.errors.password} />
+    <${Alert} error=${formError(form.errors, ["password"])} />
+    <button type="submit" class="danger" disabled=${form.busy}>Delete my account</button>
+  </form>`;
+}
+
 export function Settings() {
   const { me } = useSession();
   return html`<section>
@@ -225,5 +314,8 @@ export function Settings() {
     <${ChangePassword} />
     <${Sessions} />
     <${Preferences} />
+    <${CalendarFeed} />
+    <${Export} />
+    <${DeleteAccount} />
   </section>`;
 }
