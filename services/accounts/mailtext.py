@@ -46,7 +46,7 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
 
 # A notification mail's subject by kind; its text (naming the room and the person) is
 # the notification's own.
-_SUBJECTS = {
+SUBJECTS = {
     "booking_requested": "New booking request",
     "booking_accepted": "Your stay is confirmed",
     "booking_declined": "Booking request declined",
@@ -109,7 +109,7 @@ def notification_mail(
     label, url = link
     return Mail(
         to=to,
-        subject=_SUBJECTS.get(kind, "News from Wardmate"),
+        subject=SUBJECTS.get(kind, "News from Wardmate"),
         template="notification",
         context={"name": name, "text": text, "action_label": label, "action_url": url},
         unsubscribe_url=unsubscribe_url,

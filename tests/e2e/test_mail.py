@@ -3,6 +3,8 @@ RFC 8058 one-click unsubscribe, preferences, and the daily digest (run with a mo
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -12,10 +14,12 @@ from services.accounts import jobs
 from services.accounts.mailer import Mailer
 from services.runner import Stack
 from shared.bus import connect
+from shared.mailsink import start_sink
 from shared.service import Context
 from shared.settings import Settings
 from tests.api import Api
 from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.test_metrics import metrics_url, scrape, value
 
 
 async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_click(api: Api) -> None:
@@ -119,3 +123,27 @@ async def test_daily_digest_counts_unread_messages_once_a_day(api: Api, stack: S
     # The sink wrote each mail before it answered 250, so what is not there was not sent.
     assert [m for m in api.mailbox.to(carol.email) if "unread" in m.subject] == []  # type: ignore[union-attr]
     assert len([m for m in api.mailbox.to(bob.email) if "unread" in m.subject]) == 1  # type: ignore[union-attr]
+
+
+async def test_a_mail_server_outage_delays_mail_without_losing_it(api: Api, stack: Stack) -> None:
+    """With the SMTP server down, a confirmation mail is retried (not dropped, not sent
+    twice); once the server is back on its port the mail arrives, exactly once."""
+    assert api.http is not None and stack.mail_sink is not None
+    port = stack.mail_sink.port
+    retried = {"consumer": "accounts-mail-account", "outcome": "retried"}
+    before = value(await scrape(api.http, metrics_url(stack, "accounts")), "wardmate_consumer_events_total", **retried)
+    stack.mail_sink.stop()
+    try:
+        user = await api.signup(verify=False)
+        deadline = time.monotonic() + 20
+        while (
+            value(await scrape(api.http, metrics_url(stack, "accounts")), "wardmate_consumer_events_total", **retried)
+            <= before
+        ):
+            assert time.monotonic() < deadline, "the mail was not retried"
+            await asyncio.sleep(0.1)
+        assert api.mailbox is not None and api.mailbox.to(user.email) == []
+    finally:
+        stack.mail_sink = start_sink(stack.mail_dir, stack.data_dir / "mail-sink.log", port)
+    await api.verify(user)
+    assert len(api.mailbox.to(user.email)) == 1

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import pytest
 
 from services.accounts import lifecycle
 from services.accounts.mailer import Mailer
-from services.accounts.mailtext import notification_mail
+from services.accounts.mailtext import SUBJECTS, notification_mail
+from shared.contracts.lifecycle import MAIL_KINDS, MailKind
+from shared.contracts.messaging import NotificationKind
 from shared.errors import AppError
 from shared.settings import Settings
 
@@ -87,3 +90,9 @@ def test_a_notification_mail_escapes_html_and_carries_rfc_8058_headers() -> None
     assert "Ana asked for <Room & Co>" in text
     assert message["List-Unsubscribe"] == "<http://w.test/api/v1/mail/unsubscribe?token=t>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_every_notification_kind_has_a_mail() -> None:
+    """The preferences list every kind messaging notifies of, and each has a subject."""
+    assert set(MAIL_KINDS) == set(get_args(NotificationKind)) == set(get_args(MailKind))
+    assert set(MAIL_KINDS) <= set(SUBJECTS)
