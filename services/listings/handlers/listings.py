@@ -18,10 +18,8 @@ from services.listings.views import (
 )
 from shared import geo, hospitals, pricing, subjects
 from shared.contracts.base import Actor, Ok
+from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
 from shared.contracts.listings import (
-    Hospital,
-    HospitalPage,
-    HospitalSearch,
     Listing,
     ListingCreate,
     ListingId,
