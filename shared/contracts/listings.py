@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared import subjects
 from shared.contracts.base import (
     WHOLE_NUMBER,
     Contract,
@@ -392,17 +393,17 @@ class ListingData(EventData):
 class ListingPublished(Event):
     """A listing became active (created active, or a draft published)."""
 
-    subject: ClassVar[str] = "events.listings.listing.published"
+    subject: ClassVar[str] = subjects.LISTING_PUBLISHED
     listing: ListingData
 
 
 class ListingUpdated(Event):
-    subject: ClassVar[str] = "events.listings.listing.updated"
+    subject: ClassVar[str] = subjects.LISTING_UPDATED
     listing: ListingData
 
 
 class ListingArchived(Event):
-    subject: ClassVar[str] = "events.listings.listing.archived"
+    subject: ClassVar[str] = subjects.LISTING_ARCHIVED
     listing: ListingData
 
 
@@ -427,27 +428,27 @@ class _BookingEvent(Event):
 
 
 class BookingRequested(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.requested"
+    subject: ClassVar[str] = subjects.BOOKING_REQUESTED
     message: str = ""
 
 
 class BookingAccepted(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.accepted"
+    subject: ClassVar[str] = subjects.BOOKING_ACCEPTED
 
 
 class BookingDeclined(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.declined"
+    subject: ClassVar[str] = subjects.BOOKING_DECLINED
 
 
 class BookingCancelled(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.cancelled"
+    subject: ClassVar[str] = subjects.BOOKING_CANCELLED
     cancelled_by: uuid.UUID
 
 
 class BookingShiftRequested(_BookingEvent):
     """The guest asks to move an accepted stay to new dates (``booking`` still has the old)."""
 
-    subject: ClassVar[str] = "events.listings.booking.shift-requested"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFT_REQUESTED
     check_in: date
     check_out: date
 
@@ -455,21 +456,21 @@ class BookingShiftRequested(_BookingEvent):
 class BookingShifted(_BookingEvent):
     """The host accepted: ``booking`` has the new dates and total."""
 
-    subject: ClassVar[str] = "events.listings.booking.shifted"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFTED
 
 
 class BookingShiftDeclined(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.shift-declined"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFT_DECLINED
     check_in: date
     check_out: date
 
 
 class BookingExpired(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.expired"
+    subject: ClassVar[str] = subjects.BOOKING_EXPIRED
 
 
 class BookingCompleted(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.completed"
+    subject: ClassVar[str] = subjects.BOOKING_COMPLETED
 
 
 class ReviewData(BaseModel):
@@ -490,7 +491,7 @@ class ReviewData(BaseModel):
 class ReviewPosted(Event):
     """A review; ``listing`` is the listing after it (a guest's review moves its average)."""
 
-    subject: ClassVar[str] = "events.listings.review.posted"
+    subject: ClassVar[str] = subjects.REVIEW_POSTED
     review: ReviewData
     listing: ListingData
 
