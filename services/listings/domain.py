@@ -37,6 +37,18 @@ def unavailable_reason(
     return None
 
 
+def refuse_duplicate_request(existing: uuid.UUID | None, status: str, check_in: date, check_out: date) -> None:
+    """A guest asks once per stay: a second request overlapping an open one (requested or
+    accepted) of the same room is refused, naming the first, so a double click or a
+    resubmitted form never makes two."""
+    if existing is not None:
+        raise AppError(
+            "conflict",
+            f"you already have a {status} booking of this room from {check_in} to {check_out}",
+            {"booking_id": str(existing), "status": status},
+        )
+
+
 @dataclass(frozen=True)
 class BookingView:
     """What the transition rules need to know of a booking."""

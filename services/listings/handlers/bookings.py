@@ -53,6 +53,14 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             raise LISTING_NOT_FOUND
         if row["host_id"] == actor.user_id:
             raise AppError("forbidden", "you cannot book your own listing")
+        # Under the listing's lock two identical requests (a double click) queue here:
+        # the second then sees the first and is refused.
+        await store.lock_listing(conn, req.listing_id)
+        same = await store.open_request(
+            conn, req.listing_id, actor.user_id, req.check_in, req.check_out, datetime.now(UTC)
+        )
+        if same is not None:
+            domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
         if req.check_in < datetime.now(UTC).date():
             raise AppError(
                 "validation", "check_in is in the past", [{"field": "check_in", "message": "must be today or later"}]

@@ -89,7 +89,7 @@ function ShiftState({ b }) {
     : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, or cancel without fault.`}</p>`;
 }
 
-function BookingCard({ b, onChange, shiftOpen }) {
+function BookingCard({ b, onChange, shiftOpen, chosen }) {
   const [error, setError] = useState(null);
   const [shifting, setShifting] = useState(false);
   useEffect(() => {
@@ -97,6 +97,11 @@ function BookingCard({ b, onChange, shiftOpen }) {
   }, [shiftOpen]);
   const [reviewing, setReviewing] = useState(false);
   const [reviewed, setReviewed] = useState(false);
+  const card = useRef(null);
+  // A link to one booking (the request's confirmation) brings its card into view.
+  useEffect(() => {
+    if (chosen && card.current) card.current.focus();
+  }, [chosen]);
   const other = b.role === "host" ? b.guest_id : b.host_id;
   async function act(action) {
     setError(null);
@@ -109,7 +114,7 @@ function BookingCard({ b, onChange, shiftOpen }) {
   }
   const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
   const canShift = b.role === "guest" && b.status === "accepted" && (!b.shift || b.shift.status === "declined");
-  return html`<li class="card" aria-label=${label}>
+  return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
@@ -135,7 +140,7 @@ function BookingCard({ b, onChange, shiftOpen }) {
   </li>`;
 }
 
-function BookingList({ role, shift }) {
+function BookingList({ role, shift, chosen }) {
   const state = useLoad(() => get("/me/bookings", { role, limit: 100 }), [role]);
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
   const title = role === "host" ? "Requests for your rooms" : "Your stays";
@@ -143,7 +148,7 @@ function BookingList({ role, shift }) {
     <h2 id=${`bookings-${role}`}>${title}</h2>
     <${Loading} state=${state}>${(page) => page.items.length === 0
       ? html`<${Empty}>${role === "host" ? "No booking requests yet." : "No bookings yet. Find a room from one of your rotations."}</${Empty}>`
-      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} />`)}</ul>`}<//>
+      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen} />`)}</ul>`}<//>
   </section>`;
 }
 
@@ -152,6 +157,7 @@ export function Bookings({ query = {} }) {
   const { me } = useSession();
   return html`<section>
     <h1>Bookings</h1>
-    ${me.user.role === "professional" ? html`<${BookingList} role="host" />` : html`<${BookingList} role="guest" shift=${query.shift} />`}
+    ${me.user.role === "professional" ? html`<${BookingList} role="host" chosen=${query.booking} />`
+      : html`<${BookingList} role="guest" shift=${query.shift} chosen=${query.booking} />`}
   </section>`;
 }

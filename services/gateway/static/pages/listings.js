@@ -97,12 +97,17 @@ function Where({ listing, hospital }) {
   </section>`;
 }
 
+const bookingHref = (id) => `#/bookings?booking=${id}`;
+
 function BookingBox({ listing, context }) {
   const { me } = useSession();
   const [dates, setDates] = useState({ check_in: context.from || "", check_out: context.to || "" });
   const [message, setMessage] = useState("");
   const [rotationId, setRotationId] = useState(context.rotationId || "");
   const [quote, setQuote] = useState(null);
+  const [sent, setSent] = useState(null);
+  const [duplicate, setDuplicate] = useState(null);
+  const done = useRef(null);
   const form = useForm();
   const student = me && me.user.role === "student";
   // The stay may name the rotation it is for: moving that rotation then says to shift it.
@@ -123,8 +128,28 @@ function BookingBox({ listing, context }) {
     if (rotation) body.rotation_id = rotation.id;
     if (context.hospital && context.hospital.id) body.hospital_id = context.hospital.id;
     else if (rotation) body.hospital_id = rotation.hospital.id;
-    if (await form.submit(() => post(`/listings/${listing.id}/bookings`, body))) bookings.reload();
+    setDuplicate(null);
+    const made = await form.submit(async () => {
+      try {
+        return await post(`/listings/${listing.id}/bookings`, body);
+      } catch (err) {
+        // The API refuses a second request for overlapping dates and names the first.
+        if (err.status === 409 && err.details && err.details.booking_id) {
+          setDuplicate(err.details);
+          return undefined;
+        }
+        throw err;
+      }
+    });
+    if (made) {
+      setSent(made);
+      setMessage("");
+      bookings.reload();
+    }
   }
+  useEffect(() => {
+    if ((sent || duplicate) && done.current) done.current.focus();
+  }, [sent, duplicate]);
   if (me && me.user.id === listing.host.id) {
     return html`<p><a href=${`#/listings/${listing.id}/edit`}>Edit this room</a> · <a href="#/bookings">See its requests</a></p>`;
   }
@@ -142,7 +167,15 @@ function BookingBox({ listing, context }) {
     ${mine.length > 0 && html`<ul class="plain" aria-label="Your bookings of this room">${mine.map((b) => html`<li key=${b.id}>
       Booking ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}, ${fmtMoney(b.total)}: <${Status} status=${b.status} />
       ${b.address && html`<br />Address: ${b.address}`}</li>`)}</ul>`}
-    ${student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+    ${sent ? html`<div class="confirm" role="status" tabindex="-1" ref=${done}>
+      <p><strong>Request sent.</strong> ${listing.host.display_name || "The host"} has your request for
+        ${fmtDate(sent.check_in)} – ${fmtDate(sent.check_out)} (${fmtMoney(sent.total)}) and answers within a few days;
+        you hear as soon as they do.</p>
+      <p><a href=${bookingHref(sent.id)}>See your booking</a></p>
+    </div>` : student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+      ${duplicate && html`<div class="alert" role="alert" tabindex="-1" ref=${done}>
+        You already have a ${duplicate.status} booking of this room for these dates.
+        <a href=${bookingHref(duplicate.booking_id)}>See that booking</a></div>`}
       ${myRotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${rotationId}
         onChange=${pickRotation} error=${form.errors.rotation_id} hint="Optional: if the rotation's dates move, we tell you to shift this stay">
         <option value="">None</option>
