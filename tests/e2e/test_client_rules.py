@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.api import Api
-from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.helpers import create_listing, listing_body, request_stay
 
 
 async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_first(api: Api) -> None:
@@ -38,3 +38,67 @@ async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_firs
     assert sorted(r.status for r in racing) == [201, 409, 409, 409], [r.body for r in racing]
     mine = await api.call("GET", "/me/bookings", guest, params={"limit": "100"})
     assert sum(1 for b in mine.body["items"] if b["listing_id"] == other["id"]) == 1
+
+
+async def test_countries_and_languages_are_chosen_by_name_and_stored_as_codes(api: Api) -> None:
+    """The directories answer names with the codes the profile accepts; the profile takes
+    codes only and never reads a name as one ("Germany" is not "GE")."""
+    student = await api.signup("student")
+    countries = await api.call("GET", "/countries", params={"q": "germ"})
+    assert countries.status == 200 and countries.body["items"] == [{"code": "DE", "name": "Germany"}]
+    everyone = await api.call("GET", "/countries")
+    assert len(everyone.body["items"]) == 249
+    languages = await api.call("GET", "/languages", params={"q": "German"})
+    assert languages.body["items"][0] == {"code": "de", "name": "German"}
+    named = await api.call("GET", "/languages", params={"codes": "yo,yue"})
+    assert named.body["items"] == [{"code": "yo", "name": "Yoruba"}, {"code": "yue", "name": "Yue Chinese"}]
+
+    for body in ({"school_country": "Germany"}, {"school_country": "Ge"}, {"languages": ["German"]}):
+        refused = await api.call("PATCH", "/me/profile", student, json=body)
+        assert refused.status == 400 and refused.error_code == "validation", (body, refused.body)
+    saved = await api.call("PATCH", "/me/profile", student, json={"school_country": "DE", "languages": ["de", "en"]})
+    assert saved.status == 200, saved.body
+    assert saved.body["profile"]["school_country"] == "DE" and saved.body["profile"]["languages"] == ["de", "en"]
+
+
+async def test_places_from_offline_data_place_a_room_and_centre_a_search(api: Api) -> None:
+    """ZIP codes and cities are suggested as one types; a room posted with a ZIP code and no
+    coordinates sits at that ZIP's centre; a room on a hospital's own point is refused;
+    a search near a city or ZIP code measures distances from it, and an unknown or
+    ambiguous place is a 400 naming the field."""
+    typed = await api.call("GET", "/places", params={"q": "5810"})
+    assert typed.status == 200 and all(p["zip"].startswith("5810") for p in typed.body["items"])
+    fargo = (await api.call("GET", "/places", params={"q": "Fargo"})).body["items"][0]
+    assert fargo["label"] == "Fargo, ND" and fargo["kind"] == "city"
+    assert (await api.call("GET", "/places", params={"q": "St. Paul"})).body["items"][0]["label"] == "Saint Paul, MN"
+
+    host = await api.signup("professional")
+    by_zip = await create_listing(api, host, latitude=None, longitude=None, zip_code="58103")
+    centre = (await api.call("GET", "/places", params={"q": "58103"})).body["items"][0]
+    assert (by_zip["location"]["latitude"], by_zip["location"]["longitude"]) == (
+        centre["latitude"],
+        centre["longitude"],
+    )
+    unknown = await api.call(
+        "POST", "/listings", host, json={**listing_body(), "latitude": None, "longitude": None, "zip_code": "00000"}
+    )
+    assert unknown.status == 400 and unknown.body["error"]["details"][0]["field"] == "zip_code"
+    neither = await api.call("POST", "/listings", host, json={**listing_body(), "latitude": None, "longitude": None})
+    assert neither.status == 400, neither.body
+    on_hospital = await api.call(
+        "POST", "/listings", host, json={**listing_body(), "latitude": 46.831488, "longitude": -96.827505}
+    )
+    assert on_hospital.status == 400 and on_hospital.body["error"]["details"][0]["field"] == "latitude"
+    moved = await api.call(
+        "PATCH", f"/listings/{by_zip['id']}", host, json={"latitude": 46.8602, "longitude": -96.8021}
+    )
+    assert moved.status == 200 and moved.body["location"]["latitude"] == 46.8602
+
+    for place in ("Fargo, ND", "58103"):
+        found = await api.call("GET", "/listings", params={"place": place, "radius_km": "30"})
+        assert found.status == 200, found.body
+        hit = next(item for item in found.body["items"] if item["id"] == by_zip["id"])
+        assert hit["distance_km"] is not None and hit["distance_km"] < 10
+    for place in ("Springfield", "Atlantis"):
+        refused = await api.call("GET", "/listings", params={"place": place})
+        assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "place", refused.body

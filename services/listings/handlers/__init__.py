@@ -1,5 +1,5 @@
 """NATS endpoints of listings, by what they serve; importing this package registers them."""
 
-from services.listings.handlers import bookings, listings, reviews
+from services.listings.handlers import bookings, directory, listings, reviews
 
-__all__ = ["bookings", "listings", "reviews"]
+__all__ = ["bookings", "directory", "listings", "reviews"]
