@@ -3,19 +3,20 @@ languages. Pure lookups in package data (shared.places, shared.countries), no da
 
 from __future__ import annotations
 
-from services.listings.app import app
 from shared import countries, places, subjects
 from shared.contracts.places import Named, NamedList, NameSearch, Place, PlaceList, PlaceSearch
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
-@app.endpoint(subjects.SEARCH_PLACES, PlaceSearch)
+@registry.endpoint(subjects.SEARCH_PLACES, PlaceSearch)
 async def search_places(_ctx: Context, req: PlaceSearch) -> PlaceList:
     found = places.search(req.q, req.limit)
     return PlaceList(items=[Place.model_validate(p, from_attributes=True) for p in found])
 
 
-@app.endpoint(subjects.LIST_COUNTRIES, NameSearch)
+@registry.endpoint(subjects.LIST_COUNTRIES, NameSearch)
 async def list_countries(_ctx: Context, req: NameSearch) -> NamedList:
     items = countries.countries()
     if req.codes:
@@ -27,7 +28,7 @@ async def list_countries(_ctx: Context, req: NameSearch) -> NamedList:
     return NamedList(items=[Named(code=n.code, name=n.name) for n in items[: req.limit]])
 
 
-@app.endpoint(subjects.SEARCH_LANGUAGES, NameSearch)
+@registry.endpoint(subjects.SEARCH_LANGUAGES, NameSearch)
 async def search_languages(_ctx: Context, req: NameSearch) -> NamedList:
     if req.codes:
         found = countries.language_names([c.lower() for c in req.codes])
