@@ -68,3 +68,9 @@ def search_languages(query: str, limit: int = 10) -> list[Named]:
         ranked.append((rank, folded, named))
     ranked.sort(key=lambda item: item[:2])
     return [named for _, _, named in ranked[:limit]]
+
+
+def warm() -> None:
+    """Build the lists now, not on a user's first lookup."""
+    countries()
+    _languages()

@@ -11,6 +11,7 @@ A ZIP code's centre is only approximate for a room (a ZIP spans a few km): calle
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -64,8 +65,16 @@ def _zips() -> dict[str, Place]:
 
 
 @cache
-def _sorted_zips() -> tuple[tuple[str, Place], ...]:
-    return tuple(sorted(_zips().items()))
+def _sorted_zips() -> tuple[list[str], list[Place]]:
+    """ZIP codes in order and their places, for prefix lookups by bisection."""
+    ordered = sorted(_zips().items())
+    return [code for code, _ in ordered], [place for _, place in ordered]
+
+
+def warm() -> None:
+    """Read the packages' data now (about a second), not on a user's first lookup."""
+    _sorted_zips()
+    _cities()
 
 
 @cache
@@ -114,7 +123,13 @@ def search(query: str, limit: int = 8) -> list[Place]:
     digits = re.match(r"^\d{1,5}", text)
     if digits:
         prefix = digits.group(0)
-        return [place for code, place in _sorted_zips() if code.startswith(prefix)][:limit]
+        codes, found = _sorted_zips()
+        start = bisect.bisect_left(codes, prefix)
+        return [
+            p
+            for code, p in zip(codes[start : start + limit], found[start : start + limit], strict=True)
+            if code.startswith(prefix)
+        ]
     name, state = _split_state(text)
     if not name:
         return []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from services.listings import consumers, jobs
 from services.listings.handlers import bookings, directory, listings, reviews
 from services.listings.hospitals import ensure_directory
+from shared import countries, places
 from shared.service import Context, ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
@@ -33,3 +36,7 @@ app = ServiceApp(
 @app.on_startup
 async def load_directory(ctx: Context) -> None:
     await ensure_directory(ctx.pool)
+    # The place and language lists are read from package data once (about a second):
+    # on a user's first lookup instead, that call timed out at the gateway.
+    await asyncio.to_thread(places.warm)
+    await asyncio.to_thread(countries.warm)
