@@ -61,6 +61,18 @@ def test_a_booking_request_is_confirmed_once_and_never_sent_twice(pages: Pages) 
     expect(card).to_be_focused()
     mine = as_student.call("GET", "/me/bookings?role=guest&limit=100")
     assert sum(1 for b in mine["items"] if b["listing_id"] == listing["id"]) == 1
+
+    # "Message the host" from the booked room opens the booking's thread, not a second one.
+    student.goto("/#/inbox")
+    threads = student.get_by_role("list", name="Conversations").get_by_role("listitem")
+    expect(threads).to_have_count(1)
+    expect(threads).to_contain_text(f"Booking: {listing['title']}")
+    student.goto(f"/#/listings/{listing['id']}")
+    student.get_by_role("button", name="Message the host").click()
+    expect(student.get_by_role("heading", name="Dr. Once")).to_be_visible()
+    expect(student.get_by_text(f"Booking: {listing['title']}")).to_be_visible()
+    student.goto("/#/inbox")
+    expect(threads).to_have_count(1)
     assert pages.errors == []
 
 

@@ -5,9 +5,11 @@ be JSON, one conversation per booking."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from tests.api import Api
 from tests.e2e.helpers import create_listing, listing_body, request_stay
+from tests.e2e.test_messaging import eventually
 
 
 async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_first(api: Api) -> None:
@@ -102,3 +104,28 @@ async def test_places_from_offline_data_place_a_room_and_centre_a_search(api: Ap
     for place in ("Springfield", "Atlantis"):
         refused = await api.call("GET", "/listings", params={"place": place})
         assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "place", refused.body
+
+
+async def test_messaging_the_host_from_a_booked_room_opens_the_bookings_thread(api: Api) -> None:
+    """From a room the pair has a booking of, starting a conversation opens that booking's
+    thread (one thread per pair per booking context); elsewhere it is the direct one."""
+    host = await api.signup("professional", "Dr. One Thread")
+    guest = await api.signup("student", "One Thread Guest")
+    listing = await create_listing(api, host)
+    other_room = await create_listing(api, host)
+    booking = (await request_stay(api, guest, listing["id"])).body
+
+    async def booking_thread() -> Any:
+        page = await api.call("GET", "/conversations", guest, params={"limit": "50"})
+        return next((c for c in page.body["items"] if c["about"] and c["about"]["id"] == booking["id"]), None)
+
+    thread = await eventually(booking_thread, "the booking's conversation")
+    started = await api.call(
+        "POST", "/conversations", guest, json={"user_id": host.id, "listing_id": listing["id"], "body": "A question"}
+    )
+    assert started.status == 200 and started.body["id"] == thread["id"], started.body
+    assert started.body["about"]["title"] == listing["title"]
+    direct = await api.call("POST", "/conversations", guest, json={"user_id": host.id, "listing_id": other_room["id"]})
+    assert direct.status == 200 and direct.body["id"] != thread["id"] and direct.body["about"] is None
+    again = await api.call("POST", "/conversations", guest, json={"user_id": host.id})
+    assert again.body["id"] == direct.body["id"]

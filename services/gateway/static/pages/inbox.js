@@ -8,8 +8,9 @@ import { ReportForm, SafetyActions } from "./profile.js";
 
 const name = (other) => other.display_name || "A Wardmate user";
 
+// Every row says what it is about, so two threads with one person never look alike.
 function aboutText(about) {
-  if (!about) return "";
+  if (!about) return "Direct messages";
   return `${about.kind === "booking" ? "Booking" : "Mentorship"}${about.title ? `: ${about.title}` : ""}`;
 }
 
@@ -23,7 +24,7 @@ export function Inbox() {
       : html`<ul class="conversations" aria-label="Conversations">${page.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
           <a href=${`#/inbox/${c.id}`}>
             <span class="who">${name(c.other)} <${Badge} count=${c.unread_count} label="unread" /></span>
-            ${c.about && html`<span class="about">${aboutText(c.about)}${c.about.status ? ` (${c.about.status})` : ""}</span>`}
+            <span class="about">${aboutText(c.about)}${c.about && c.about.status ? ` (${c.about.status})` : ""}</span>
             ${c.last_message && html`<span class="last">${c.last_message.body}</span>`}
           </a>
         </li>`)}</ul>`}<//>

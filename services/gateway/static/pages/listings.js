@@ -204,7 +204,7 @@ function HostCard({ listing, context }) {
     <p><a href=${`#/users/${listing.host.id}`}>${listing.host.display_name}</a> <${Verified} verified=${listing.host.verified} /></p>
     <${Loading} state=${host}>${(u) => html`
       <p>${u.profile.profession || "Medical professional"}${u.profile.specialties.length ? ` · ${u.profile.specialties.join(", ")}` : ""}</p>
-      ${me && me.user.id !== u.id && html`<button type="button" onClick=${() => messageUser(u.id).catch(setError)}>Message the host</button>`}
+      ${me && me.user.id !== u.id && html`<button type="button" onClick=${() => messageUser(u.id, listing.id).catch(setError)}>Message the host</button>`}
       <${MentorButton} user=${u} rotationId=${context.rotationId} />`}<//>
     <${Alert} error=${error} />
   </section>`;

@@ -158,8 +158,9 @@ export function Profile() {
 }
 
 /** Start (or open) a direct conversation with a user and go there. */
-export async function messageUser(userId) {
-  const conversation = await post("/conversations", { user_id: userId });
+/** Opens the conversation with a user: about `listingId`, their booking's thread if any. */
+export async function messageUser(userId, listingId) {
+  const conversation = await post("/conversations", listingId ? { user_id: userId, listing_id: listingId } : { user_id: userId });
   go(`/inbox/${conversation.id}`);
 }
 
