@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from tests.api import Api
-from tests.e2e.helpers import create_listing, listing_body, request_stay
+from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
 from tests.e2e.test_messaging import eventually
 
 
@@ -129,3 +129,24 @@ async def test_messaging_the_host_from_a_booked_room_opens_the_bookings_thread(a
     assert direct.status == 200 and direct.body["id"] != thread["id"] and direct.body["about"] is None
     again = await api.call("POST", "/conversations", guest, json={"user_id": host.id})
     assert again.body["id"] == direct.body["id"]
+
+
+async def test_a_body_that_is_not_json_is_refused_and_only_an_empty_one_means_nothing(api: Api) -> None:
+    """A form feed, spaces, or any other body that does not parse as JSON is a 400 on
+    every operation that reads a body; a truly empty body is an empty object."""
+    student = await api.signup("student")
+    rotation = await api.call(
+        "POST",
+        "/rotations",
+        student,
+        json={"hospital_id": JHH, "specialty": "surgery", "start_date": future(30), "end_date": future(50)},
+    )
+    assert rotation.status == 201, rotation.body
+    json_type = {"Content-Type": "application/json"}
+    for method, path in (("PATCH", f"/rotations/{rotation.body['id']}"), ("PATCH", "/me/profile")):
+        for raw in (b"\x0c", b" ", b"\n", b"\xef\xbb\xbf"):
+            for headers in (json_type, {}):
+                r = await api.call(method, path, student, data=raw, headers=headers)
+                assert r.status == 400 and r.error_code == "validation", (method, path, raw, r.body)
+        empty = await api.call(method, path, student, data=b"", headers=json_type)
+        assert empty.status == 200, (method, path, empty.body)
