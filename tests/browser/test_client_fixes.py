@@ -170,3 +170,27 @@ def test_search_near_a_city_with_amenities_shows_distance_and_total(pages: Pages
     visitor.get_by_role("button", name="Search").click()
     expect(visitor.get_by_role("listitem").filter(has_text=title)).to_have_count(0)
     assert pages.errors == []
+
+
+def test_a_thread_opens_at_its_newest_message_above_the_composer_on_a_phone(pages: Pages) -> None:
+    """A long thread opened on a phone shows its newest message (here a flagged one) whole,
+    above the composer pinned to the bottom of the screen."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    host_id = as_host.sign_up("professional", "Dr. Long Thread")
+    as_student.sign_up("student", "Long Thread Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello, is it free?"})
+    send = f"/conversations/{conversation['id']}/messages"
+    for n in range(24):
+        as_host.call("POST", send, {"body": f"Answer number {n}, with some words to fill a line or two."})
+    as_host.call("POST", send, {"body": "Pay the deposit by Western Union before viewing and it is yours."})
+
+    student.goto(f"/#/inbox/{conversation['id']}")
+    newest = student.get_by_role("listitem").filter(has_text="Western Union")
+    expect(newest.get_by_role("note")).to_contain_text("Possible scam")
+    expect(newest).to_be_in_viewport(ratio=1)
+    composer = student.get_by_role("form", name="Send a message")
+    last, box = newest.bounding_box(), composer.bounding_box()
+    assert last is not None and box is not None
+    assert last["y"] + last["height"] <= box["y"] + 1, (last, box)
+    assert pages.errors == []

@@ -84,9 +84,16 @@ export function ConversationPage({ id }) {
     if (m.sender_id !== me.user.id) markRead();
     return undefined;
   });
+  // Open at the newest message, just above the composer pinned to the bottom (on a phone
+  // it covered the latest messages): the end marker keeps the composer's height below it.
+  // Also once the conversation's header arrives, which may be after the messages.
   useEffect(() => {
-    if (endRef.current) endRef.current.scrollIntoView({ block: "end" });
-  }, [messages && messages.length]);
+    const end = endRef.current;
+    if (!end || !messages) return;
+    const composer = end.nextElementSibling;
+    end.style.scrollMarginBottom = `${composer ? composer.offsetHeight : 0}px`;
+    end.scrollIntoView({ block: "end" });
+  }, [messages && messages.length, Boolean(conv.data)]);
 
   async function loadOlder() {
     const page = await get(`/conversations/${id}/messages`, { limit: 50, before: older });
