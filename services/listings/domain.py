@@ -142,6 +142,9 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
             return Transition("accepted", lambda b: BookingAccepted(booking=b))
         return Transition("declined", lambda b: BookingDeclined(booking=b))
     if action == "cancel":
+        if who == "host" and booking.status == "requested":
+            # One way for a host to refuse a request: declining it (the guest hears so).
+            raise AppError("conflict", "a pending request is declined, not cancelled: decline it")
         if booking.status not in ("requested", "accepted"):
             raise AppError("conflict", f"the booking is {booking.status}, it cannot be cancelled")
         if booking.status == "accepted" and booking.check_out <= now.date():

@@ -194,3 +194,40 @@ def test_a_thread_opens_at_its_newest_message_above_the_composer_on_a_phone(page
     assert last is not None and box is not None
     assert last["y"] + last["height"] <= box["y"] + 1, (last, box)
     assert pages.errors == []
+
+
+def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pages) -> None:
+    """The host's card shows the guest's name, school, specialty and verification; a pending
+    request has one way to refuse it (Decline), asked twice; the API refuses a host's
+    cancel of a pending request."""
+    host = pages.open("host", PHONE)
+    as_host, as_guest = Client(host.request), Client(pages.open("guest").request)
+    as_host.sign_up("professional", "Dr. Card")
+    listing = as_host.call("POST", "/listings", room())
+    as_guest.sign_up("student", "Card Guest")
+    as_guest.call("PATCH", "/me/profile", {"medical_school": "University of Lagos", "specialties": ["surgery"]})
+    booking = as_guest.call(
+        "POST", f"/listings/{listing['id']}/bookings", {"check_in": future(20), "check_out": future(40)}
+    )
+    refused = host.request.fetch(
+        f"/api/v1/bookings/{booking['id']}/cancel",
+        method="POST",
+        data={},
+        headers={"Authorization": f"Bearer {as_host.token}"},
+    )
+    assert refused.status == 409 and "decline" in refused.json()["error"]["message"]
+
+    host.goto("/#/bookings")
+    card = host.get_by_role("listitem", name=re.compile(listing["title"]))
+    expect(card.get_by_role("link", name="Card Guest")).to_be_visible()
+    expect(card).to_contain_text("University of Lagos · Surgery")
+    expect(card).to_contain_text("Not verified")
+    expect(card.get_by_role("button", name="Cancel booking")).to_have_count(0)
+    card.get_by_role("button", name="Decline").click()
+    expect(card.get_by_role("button", name="Yes, decline")).to_be_focused()
+    card.get_by_role("button", name="Keep it").click()
+    expect(card).to_contain_text("Requested")
+    card.get_by_role("button", name="Decline").click()
+    card.get_by_role("button", name="Yes, decline").click()
+    expect(card).to_contain_text("Declined")
+    assert pages.errors == []

@@ -159,6 +159,7 @@ def test_host_and_student_journey(pages: Pages) -> None:
     expect(request).to_contain_text("You declined moving this stay")
     expect(stay).to_contain_text("The host declined moving this stay")
     stay.get_by_role("button", name="Cancel booking").click()
+    stay.get_by_role("button", name="Yes, cancel").click()
     expect(stay).to_contain_text("Cancelled without fault")
     expect(request).to_contain_text("Cancelled")
 

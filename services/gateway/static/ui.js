@@ -329,3 +329,18 @@ export function today(offsetDays = 0) {
   d.setDate(d.getDate() + offsetDays);
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
+
+/** A destructive action asked twice, inline: the button, then "Yes, …" or "Keep it". */
+export function ConfirmButton({ label, question, yes, onConfirm, className = "secondary" }) {
+  const [asking, setAsking] = useState(false);
+  const answer = useRef(null);
+  useEffect(() => {
+    if (asking && answer.current) answer.current.focus();
+  }, [asking]);
+  if (!asking) return html`<button type="button" class=${className} onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<span class="confirm-inline" role="group" aria-label=${question}>
+    <span>${question}</span>
+    <button type="button" class="danger" ref=${answer} onClick=${() => { setAsking(false); onConfirm(); }}>${yes}</button>
+    <button type="button" class="secondary" onClick=${() => setAsking(false)}>Keep it</button>
+  </span>`;
+}

@@ -4,7 +4,9 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad } from "../ui.js";
+import {
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, formError, go, today, useForm, useLoad,
+} from "../ui.js";
 import { messageUser } from "./profile.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
@@ -89,6 +91,16 @@ function ShiftState({ b }) {
     : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, or cancel without fault.`}</p>`;
 }
 
+/** Who asks to stay, for the host: name, school, specialties and verification. */
+function GuestSummary({ id }) {
+  const guest = useLoad(() => get(`/users/${id}`), [id]);
+  if (!guest.data) return html`<p><a href=${`#/users/${id}`}>The guest's profile</a></p>`;
+  const u = guest.data;
+  const about = [u.profile.medical_school, u.profile.specialties.map(cap).join(", ")].filter(Boolean).join(" · ");
+  return html`<p class="guest">Guest: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} />
+    ${about && html`<br /><span class="hint">${about}</span>`}</p>`;
+}
+
 function BookingCard({ b, onChange, shiftOpen, chosen }) {
   const [error, setError] = useState(null);
   const [shifting, setShifting] = useState(false);
@@ -117,19 +129,20 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
     <${ShiftState} b=${b} />
     <p class="actions">
-      ${b.role === "host" && html`<a href=${`#/users/${b.guest_id}`}>Guest's profile</a>`}
       ${b.role === "host" && b.status === "requested" && html`
         <button type="button" onClick=${() => act("accept")}>Accept</button>
-        <button type="button" class="secondary" onClick=${() => act("decline")}>Decline</button>`}
+        <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
         <button type="button" onClick=${() => act("shift/accept")}>Accept new dates</button>
         <button type="button" class="secondary" onClick=${() => act("shift/decline")}>Decline new dates</button>`}
       ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
-      ${(b.status === "requested" || b.status === "accepted") && html`<button type="button" class="secondary" onClick=${() => act("cancel")}>Cancel booking</button>`}
+      ${(b.status === "accepted" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
+        question=${b.status === "requested" ? "Withdraw this request?" : "Cancel this stay?"} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
       ${b.status === "completed" && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
     </p>
