@@ -1,11 +1,10 @@
-"""The listings service: hospitals, listings and search, bookings, reviews; wired here."""
+"""The listings service: hospitals and places, listings and search, bookings, reviews; wired here."""
 
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, calendar, listings, privacy, reviews
-from services.listings.hospitals import ensure_directory
-from shared.service import Context, ServiceApp
+from services.listings.handlers import bookings, calendar, directory, listings, privacy, reviews
+from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
 # reads every listing in the box and sorts them (20-40 ms at 100k listings) instead of
@@ -25,12 +24,8 @@ app = ServiceApp(
         reviews.registry,
         calendar.registry,
         privacy.registry,
+        directory.registry,
         consumers.registry,
         jobs.registry,
     ),
 )
-
-
-@app.on_startup
-async def load_directory(ctx: Context) -> None:
-    await ensure_directory(ctx.pool)
