@@ -79,6 +79,11 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
         assert time.monotonic() < deadline, mentorship.body
         await asyncio.sleep(0.2)
 
+    # The acceptance's notification reaches messaging through events: wait for it.
+    deadline = time.monotonic() + 20
+    while not (await api.call("GET", "/notifications", user)).body["items"]:
+        assert time.monotonic() < deadline, "the acceptance did not notify the user"
+        await asyncio.sleep(0.2)
     export = await api.call("GET", "/me/export", user)
     assert export.status == 200, export.body
     data: dict[str, Any] = export.body
