@@ -85,8 +85,9 @@ class Mailer:
             self.render(mail),
             hostname=s.smtp_host,
             port=s.smtp_port,
-            username=s.smtp_username,
-            password=s.smtp_password,
+            # Empty (an unset compose variable) means none: no login is attempted.
+            username=s.smtp_username or None,
+            password=s.smtp_password or None,
             use_tls=s.smtp_security == "tls",
             start_tls=True if s.smtp_security == "starttls" else False,
             timeout=s.smtp_timeout_s,
