@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 
 from services.runner import Stack
 from tests.api import Api, User
@@ -261,6 +262,9 @@ async def forget_login_failures(stack: Stack) -> None:
         await conn.close()
 
 
+# 80 operations, each fuzzed as two roles: 260 s on a 2-core host under a load of 13, near
+# the session's 300 s default (issue 18 added 16 operations).
+@pytest.mark.timeout(600)
 async def test_fuzz_the_api_from_its_openapi_document(api: Api, stack: Stack, tmp_path: Path) -> None:
     """Schemathesis finds no server error, undocumented status, off-schema reply, accepted
     invalid request, reachable deleted listing or ignored credentials, as either role."""
