@@ -38,6 +38,8 @@ TILES = "https://tiles.wardmate.test/**"
 GREY_TILE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg=="
 )
+# The running system's mail, for ``Client``s made without one (set by ``browser``).
+MAILBOXES: list[Mailbox] = []
 # Phone and laptop widths the client must work at.
 PHONE = {"width": 375, "height": 812}
 LAPTOP = {"width": 1280, "height": 900}
@@ -65,6 +67,7 @@ def browser(stack: Stack) -> Iterator[Browser]:
     running in this thread while it is open, so it starts after the ``stack`` fixture
     (which runs asyncio) and is closed before other modules' asyncio tests run."""
     executable = ensure_chromium()
+    MAILBOXES.append(Mailbox(stack.mail_dir))
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         yield instance
@@ -163,9 +166,11 @@ class Client:
     """API calls for the test's setup, through a page's own request context: the signup's
     cookies log the page in, and the bearer token authenticates the calls."""
 
-    def __init__(self, request: APIRequestContext, mailbox: Mailbox) -> None:
+    def __init__(self, request: APIRequestContext, mailbox: Mailbox | None = None) -> None:
         self.request = request
-        self.mailbox = mailbox
+        # The running system's SMTP sink (the ``browser`` fixture names it), where a
+        # signed-up user finds the link that confirms their address.
+        self.mailbox = mailbox or MAILBOXES[-1]
         self.token = ""
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
