@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     # The daily digest of unread messages goes out once a day after this hour (UTC);
     # the job looks every ``digest_check_s``. ``clock_offset_s`` moves this process's
     # clock for time-dependent jobs (tests move it instead of waiting).
+    digest_enabled: bool = True
     digest_hour_utc: int = Field(7, ge=0, le=23)
     digest_check_s: float = Field(300.0, gt=0)
     clock_offset_s: float = 0.0

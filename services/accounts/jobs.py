@@ -26,6 +26,8 @@ registry = Registry()
 async def daily_digest(ctx: Context) -> None:
     """Once a day after ``digest_hour_utc``: each user who wants it and has unread
     messages gets one mail saying how many (asked of messaging, as the user)."""
+    if not ctx.settings.digest_enabled:
+        return
     mailer = Mailer(ctx.settings)
     while True:
         stop_if_cancelled()
