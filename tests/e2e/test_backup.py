@@ -22,7 +22,7 @@ from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, Stack
 from shared import bus
 from shared.embedded import start_postgres
 from shared.mailsink import Mailbox
-from tests.api import Api
+from tests.api import PASSWORD, Api
 from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, request_stay
 
@@ -147,6 +147,9 @@ async def test_backup_wipe_restore_same_data_nothing_sent_or_applied_twice(
     booking = await request_stay(api, student, listing["id"])
     assert booking.status == 201, booking.body
     assert (await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)).status == 200
+    # A deleted account: every service's deletion consumer has an event to see again.
+    leaving = await api.signup("student", "Student Leaving")
+    assert (await api.call("DELETE", "/me", leaving, json={"password": PASSWORD})).status == 200
     await settled(stack)
     before = await fingerprint(stack)
     assert any(t.endswith('."outbox"') and not v.startswith("0 ") for t, v in before.items())
