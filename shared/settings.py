@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
@@ -63,6 +64,10 @@ class Settings(BaseSettings):
     # Per client address and gateway replica; 0 turns the limit off.
     rate_limit_per_s: float = Field(50.0, ge=0)
     rate_limit_burst: int = Field(200, ge=1)
+    # Load balancers / reverse proxies in front of the gateway, comma-separated addresses
+    # or networks (10.0.0.0/8, 192.168.1.7): from them alone, X-Forwarded-For or
+    # Forwarded names the client whose address the rate limit and login throttle count.
+    trusted_proxies: str = ""
     # Secure cookies need HTTPS; on by default in production, off for local http.
     cookie_secure: bool = False
 
@@ -85,6 +90,16 @@ class Settings(BaseSettings):
     # its terms ask for. No URL, no map (the distance and direction are always shown).
     map_tile_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}[^\s]*$")
     map_attribution: str = "© OpenStreetMap contributors"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return value
 
     @model_validator(mode="after")
     def _enforce_real_secret(self) -> Settings:

@@ -25,7 +25,8 @@ from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
 from services.gateway import auth, ws
-from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
+from services.gateway.clientaddr import client_address, parse_networks
+from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, PROXIES, SESSIONS, SETTINGS
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
 from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
@@ -250,9 +251,15 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
     return actor, token
 
 
+def remote_address(request: web.Request) -> str:
+    """The client's address: the connection's, or the forwarded one from a trusted proxy."""
+    proxies = request.app[PROXIES]
+    return client_address(request.remote, request.headers, proxies)
+
+
 # How the gateway fills a route's internal fields: from the connection or the credentials.
 GATEWAY_FIELDS: dict[str, Callable[[web.Request, str | None], Any]] = {
-    "client_address": lambda request, token: request.remote,
+    "client_address": lambda request, token: remote_address(request),
     "token": lambda request, token: token,
 }
 
@@ -263,7 +270,7 @@ def make_handler(route: Route) -> Handler:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
-        app[LIMITER].check(request.remote or "unknown")
+        app[LIMITER].check(remote_address(request))
         actor, token = await authenticate(request, route)
         payload: dict[str, Any] = (
             decode_query(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
@@ -407,6 +414,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app[PROXIES] = parse_networks(settings.trusted_proxies)
     app.cleanup_ctx.append(nats_context(settings, nc))
     app.cleanup_ctx.append(metrics_port_context)
     # Open sockets would hold the shutdown up to its timeout: close them first (1001).

@@ -28,3 +28,30 @@ async def test_a_client_over_its_rate_gets_429_with_retry_after(stack: Stack) ->
     finally:
         await client.close()
         await nc.close()
+
+
+async def burst_by_forwarded_address(stack: Stack, trusted: str) -> list[int]:
+    """Statuses of 4 requests, each naming another client in X-Forwarded-For, through an
+    in-process gateway (burst 3) whose trusted proxies are ``trusted``."""
+    assert stack.nats_url
+    nc = await bus.connect(stack.nats_url, "rate-limit-proxy-test")
+    settings = Settings(rate_limit_per_s=0.01, rate_limit_burst=3, trusted_proxies=trusted)
+    client = TestClient(TestServer(create_app(settings, nc)))
+    await client.start_server()
+    try:
+        statuses = []
+        for i in range(4):
+            headers = {"X-Forwarded-For": f"6.6.6.6, 198.51.100.{i}"}
+            r = await client.get("/api/v1/hospitals", params={"q": "mayo"}, headers=headers)
+            statuses.append(r.status)
+        return statuses
+    finally:
+        await client.close()
+        await nc.close()
+
+
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(stack: Stack) -> None:
+    """The test client connects from 127.0.0.1: trusted, the 4 forwarded clients each get
+    their own bucket; not trusted, the header is ignored and the 4th request is refused."""
+    assert await burst_by_forwarded_address(stack, "127.0.0.1, ::1") == [200, 200, 200, 200]
+    assert await burst_by_forwarded_address(stack, "10.0.0.0/8") == [200, 200, 200, 429]
