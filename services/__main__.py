@@ -43,6 +43,10 @@ def main() -> None:
         stack = Stack(data_dir=data_dir, http_port=settings.http_port, nats_nodes=3, replicas=2, own_postgres=own)
     else:
         stack = Stack(data_dir=data_dir, http_port=settings.http_port, own_postgres=own)
+    # Health says ok only once this exists: after the demo data (make run's readiness).
+    ready = data_dir / "ready"
+    ready.unlink(missing_ok=True)
+    stack.extra_env["WARDMATE_READY_FILE"] = str(ready)
     stopping = False
     failed = False
 
@@ -84,6 +88,7 @@ def main() -> None:
             with tqdm(total=DEMO_STEPS, unit="step", ncols=70) as bar:
                 demo = asyncio.run(load_demo(stack.url, bar.update))
             marker.write_text("\n".join(f"{e} ({r})" for e, r in demo["logins"]) + "\n")
+        ready.touch()
         print()
         print(f"Wardmate is running at {stack.url}/")
         for other in stack.gateway_urls[1:]:
@@ -118,6 +123,7 @@ def main() -> None:
     finally:
         step("stopping")
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        ready.unlink(missing_ok=True)
         stack.stop()
         print("stopped.", flush=True)
     if failed:

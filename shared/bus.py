@@ -159,13 +159,30 @@ def error_from_reply(headers: dict[str, str], data: bytes) -> AppError:
         return AppError("internal", headers.get(ERROR_HEADER, "service error"))
 
 
-async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float = 1.0) -> dict[str, Any] | None:
+async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float = 0.5) -> dict[str, Any] | None:
     """The NATS servers that hold ``stream``: its leader and replicas, each current or
-    lagging, and the server this connection uses; None when JetStream does not answer."""
+    lagging, and the server this connection uses; None on a single server.
+
+    ``state`` is ``ok`` when the stream's leader answered, ``no_leader`` when JetStream
+    did not answer within ``timeout`` (an election after a server was lost, or most of
+    the cluster down): requests go on, events wait in the outboxes until a leader is
+    elected.
+    """
+    connected = nc.connected_url
+    # The INFO a clustered server sends names its cluster; nats-py keeps it unexported.
+    cluster_name = getattr(nc, "_server_info", {}).get("cluster")
     try:
         info = await nc.jetstream(timeout=timeout).stream_info(stream)
     except Exception:
-        return None
+        if cluster_name is None:
+            return None
+        return {
+            "name": cluster_name,
+            "stream": stream,
+            "connected_to": connected.netloc if connected else None,
+            "nodes": [],
+            "state": "no_leader",
+        }
     cluster = info.cluster
     if cluster is None:
         return None
@@ -174,10 +191,10 @@ async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float =
         {"name": peer.name, "role": "replica", "current": bool(peer.current) and not peer.offline, "lag": peer.lag or 0}
         for peer in cluster.replicas or []
     ]
-    connected = nc.connected_url
     return {
         "name": cluster.name,
         "stream": stream,
         "connected_to": connected.netloc if connected else None,
         "nodes": nodes,
+        "state": "ok" if cluster.leader else "no_leader",
     }

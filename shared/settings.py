@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Per client address and gateway replica; 0 turns the limit off.
     rate_limit_per_s: float = Field(50.0, ge=0)
     rate_limit_burst: int = Field(200, ge=1)
+    # The gateway's health answers 503 "starting" until this file exists (make run creates
+    # it once the demo data is loaded): ready means usable.
+    ready_file: Path | None = None
     # Load balancers / reverse proxies in front of the gateway, comma-separated addresses
     # or networks (10.0.0.0/8, 192.168.1.7): from them alone, X-Forwarded-For or
     # Forwarded names the client whose address the rate limit and login throttle count.

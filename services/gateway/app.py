@@ -345,8 +345,20 @@ async def health(request: web.Request) -> web.Response:
     # report["cluster"]: which NATS servers hold the events stream, and whether each is
     # current. A cluster serves on with one node down, so it informs and degrades nothing.
     healthy = report["nats"] and all(v == "up" for v in report["services"].values())
+    ready = request.app[SETTINGS].ready_file
+    if healthy and ready is not None and not ready.exists():
+        # Up but not usable yet (make run still loading the demo data): a script waiting
+        # for 200 and then logging in as a demo user must find the user there.
+        report["status"] = "starting"
+        return web.json_response(report, status=503)
     report["status"] = "ok" if healthy else "degraded"
     return web.json_response(report, status=200 if healthy else 503)
+
+
+async def liveness(request: web.Request) -> web.Response:
+    """This process serves: what an orchestrator restarts on; it asks no dependency, so an
+    outage elsewhere does not get a healthy gateway restarted."""
+    return web.json_response({"status": "alive"})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -423,6 +435,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
         app.router.add_route(route.method, API + route.path, make_handler(route))
     app.router.add_get(API + "/ws", ws.websocket)
     app.router.add_get(API + "/health", health)
+    app.router.add_get(API + "/health/live", liveness)
     # The same registry as the metrics port: one Prometheus endpoint, two addresses.
     app.router.add_get(API + "/metrics", metrics_handler(app[METRICS].registry))
     app.router.add_get("/api/openapi.json", openapi)
