@@ -14,7 +14,7 @@ from tqdm import tqdm
 from services.accounts.admin import ensure_admin
 from services.demo import ADMIN, DEMO_STEPS, PASSWORD, load_demo
 from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, InfrastructureDiedError, Stack, Supervisor
-from shared.settings import Settings
+from shared.settings import load_settings
 
 
 def step(text: str) -> None:
@@ -35,7 +35,7 @@ def main() -> None:
         help="an embedded Postgres server for each service (in <data dir>/postgres-<service>) instead of one",
     )
     args = parser.parse_args()
-    settings = Settings()
+    settings = load_settings()
     data_dir = settings.data_dir.resolve()
     own = SERVICES_WITH_SCHEMA if args.postgres_per_service else ()
     if args.cluster:

@@ -31,7 +31,7 @@ import asyncpg
 
 from services.runner import SERVICES_WITH_SCHEMA, prepare_roles
 from shared.embedded import pg_bin, start_postgres
-from shared.settings import Settings
+from shared.settings import load_settings
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     back.add_argument("folder", type=Path)
     back.add_argument("--admin-url", help="a superuser URL of the server to restore into (default: the embedded one)")
     args = parser.parse_args(argv)
-    data_dir = Settings().data_dir.resolve()
+    data_dir = load_settings().data_dir.resolve()
     try:
         if args.command == "create":
             folder = args.folder or data_dir / "backups" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -43,7 +43,7 @@ from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup
 from shared.metrics import ServiceMetrics, serve_metrics
 from shared.micro_shim import add_reporting_service, drain_endpoints
 from shared.outbox import OutboxRelay
-from shared.settings import Settings
+from shared.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -446,7 +446,7 @@ def main(app: ServiceApp) -> None:
     """Entry point of ``python -m services.<name>`` (and of its ``dead-letters`` commands)."""
     # `kill -USR1 <pid>` prints every thread's stack: a hung replica explains itself.
     faulthandler.register(signal.SIGUSR1)
-    settings = Settings()
+    settings = load_settings()
     if sys.argv[1:2] == ["dead-letters"]:
         # An operator's command prints its own report; only real trouble goes to the log.
         setup_logging(app.name, "ERROR")

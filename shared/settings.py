@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+# A session token's HMAC key: anything shorter can be searched.
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -108,6 +111,11 @@ class Settings(BaseSettings):
     def _enforce_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("WARDMATE_SECRET_KEY is the placeholder; set a real secret in production")
+        if self.environment == "production" and len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"WARDMATE_SECRET_KEY is {len(self.secret_key.encode())} bytes; production needs at least"
+                f" {MIN_SECRET_BYTES} (e.g. openssl rand -hex 32, kept in .env)"
+            )
         if self.environment == "production" and "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = True
         return self
@@ -116,3 +124,21 @@ class Settings(BaseSettings):
     def nats_servers(self) -> list[str]:
         """``WARDMATE_NATS_URL`` may list several servers of a cluster, comma-separated."""
         return [u.strip() for u in self.nats_url.split(",") if u.strip()]
+
+
+def load_settings() -> Settings:
+    """``Settings()`` for a command's entry point: a bad value ends the process with one
+    line per variable, naming it and what it must be, instead of pydantic's traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:  # a rule across fields: its message names the variables
+                print(f"configuration error: {message}", file=sys.stderr)
+                continue
+            name = "WARDMATE_" + "_".join(str(part) for part in error["loc"]).upper()
+            value = error.get("input")
+            shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+            print(f"configuration error: {name}{shown}: {message}", file=sys.stderr)
+        raise SystemExit(2) from None

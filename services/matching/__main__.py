@@ -13,7 +13,7 @@ from services.matching import rebuild
 from services.matching.app import app
 from shared.logs import setup_logging
 from shared.service import main
-from shared.settings import Settings
+from shared.settings import load_settings
 
 if __name__ == "__main__":
     # Ranking a city's rooms builds thousands of short-lived objects per request; with the
@@ -23,5 +23,5 @@ if __name__ == "__main__":
     gc.set_threshold(50_000, 20, 20)
     if sys.argv[1:2] == ["rebuild"]:
         setup_logging(app.name, "ERROR")
-        sys.exit(rebuild.run_cli(Settings(), sys.argv[2:]))
+        sys.exit(rebuild.run_cli(load_settings(), sys.argv[2:]))
     main(app)

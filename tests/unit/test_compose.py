@@ -133,10 +133,10 @@ def test_environment_builds_valid_production_settings(
     for key in SETTING_NAMES:
         monkeypatch.delenv(key, raising=False)
     for key, value in environment(services[name]).items():
-        monkeypatch.setenv(key, interpolate(value, {"WARDMATE_SECRET_KEY": "s3cret"}))
+        monkeypatch.setenv(key, interpolate(value, {"WARDMATE_SECRET_KEY": "s3cret" * 6}))
     settings = Settings()
     assert settings.environment == "production"
-    assert settings.secret_key == "s3cret"
+    assert settings.secret_key == "s3cret" * 6
     assert urlsplit(settings.nats_url).hostname == "nats"
     if name != "gateway":  # the gateway keeps no data
         assert urlsplit(settings.database_url).hostname == "postgres"
