@@ -1,5 +1,6 @@
 """Ready means usable: ``make run``'s health answers 200 only once the demo data is
-loaded (503 ``starting`` before), while the gateway's liveness answers from the start."""
+loaded (503 ``starting`` before), while the gateway's liveness answers from the start;
+then ``make status``, ``make dead-letters`` and ``make stop`` find that run."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def login(base: str, email: str) -> int:
         return exc.code
 
 
+def ops(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.ops", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
 def test_health_is_ok_only_once_a_demo_user_can_log_in(tmp_path: Path) -> None:
     """A script that waits for health 200 and then logs in as the last demo student
     succeeds at once; before, health said 503 ``starting`` with every service up."""
@@ -70,8 +77,20 @@ def test_health_is_ok_only_once_a_demo_user_can_log_in(tmp_path: Path) -> None:
         assert login(base, email_for(STUDENTS[-1][0])) == 200
         assert "starting" in seen and seen[-1] == "ok", seen
         assert live
+
+        # The operator commands find this run: make status, make dead-letters, make stop.
+        status = ops(env, "status")
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert f"{base}/api/v1/health: 200 ok" in status.stdout and "gateway" in status.stdout
+        letters = ops(env, "dead-letters", "listings", "list")
+        assert letters.returncode == 0, letters.stderr
+        stopped = ops(env, "stop")
+        assert stopped.returncode == 0 and stopped.stdout.strip().endswith("stopped."), stopped.stdout
+        assert proc.poll() == 0
+        assert not (tmp_path / "data" / "run.json").exists()
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
