@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -118,7 +119,7 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
         await nc.close()
 
 
-def run_cli(settings: Settings, argv: list[str]) -> int:
+def run_cli(settings: Settings, argv: Sequence[str]) -> int:
     """``rebuild [-q]``: the exit status."""
     asyncio.run(rebuild(settings, quiet="-q" in argv))
     return 0

@@ -11,8 +11,21 @@ from typing import Annotated, Any, ClassVar, Literal
 import pycountry
 from pydantic import MISSING, AfterValidator, Field, field_validator, model_validator
 
-from shared.contracts.base import SPACE, WHOLE_NUMBER, Contract, Event, EventData, Id, Page, Reply, Text, Words
-from shared.contracts.listings import Cursor, HospitalId, Limit
+from shared.contracts.base import (
+    SPACE,
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Event,
+    EventData,
+    HospitalId,
+    Id,
+    Limit,
+    Page,
+    Reply,
+    Text,
+    Words,
+)
 
 Role = Literal["student", "professional", "admin"]
 SignupRole = Literal["student", "professional"]
@@ -258,6 +271,12 @@ class Me(Reply):
     user: User
     profile: Profile
     verification: Verification
+
+
+class CurrentSession(Reply):
+    """Who the caller is: their account, or null for a visitor without a valid session."""
+
+    me: Me | None
 
 
 class PublicProfile(Reply):

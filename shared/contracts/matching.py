@@ -8,14 +8,26 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, BaseModel, Field, model_validator
 
-from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
+from shared.contracts.base import (
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Date,
+    Event,
+    EventData,
+    HospitalId,
+    Id,
+    Limit,
+    Page,
+    Reply,
+    Text,
+    Words,
+)
+from shared.contracts.hospitals import HospitalRef
 from shared.contracts.listings import (
     MAX_MONTHLY_RENT,
     Amenities,
-    Cursor,
-    HospitalId,
     Host,
-    Limit,
     Location,
     RoomType,
 )
@@ -81,15 +93,6 @@ class RotationId(Contract):
 class MyRotations(Contract):
     limit: Limit = 20
     cursor: Cursor | None = None
-
-
-class HospitalRef(Reply):
-    id: str
-    name: str
-    city: str
-    state: str
-    latitude: float
-    longitude: float
 
 
 class Rotation(Reply):
