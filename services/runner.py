@@ -234,6 +234,7 @@ class Stack:
         if name == "gateway" and index:
             env["WARDMATE_HTTP_PORT"] = self.gateway_url(index).rsplit(":", 1)[1]
         env["WARDMATE_METRICS_PORT"] = str(self.metrics_ports.setdefault(key, free_port()))
+        env.update(self.spread_nats(name, index))
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
             env=env,
@@ -244,6 +245,15 @@ class Stack:
         self.procs[key] = proc
         self.started_at[key] = time.monotonic()
         return proc
+
+    def spread_nats(self, name: str, index: int) -> dict[str, str]:
+        """A cluster's servers in another order for each replica (and process), so that one
+        hung node holds one replica of a service at most, never all of them."""
+        if not self.nats_cluster or self.nats_url is None:
+            return {}
+        servers = self.nats_url.split(",")
+        shift = (index + PROCESSES.index(name)) % len(servers)
+        return {"WARDMATE_NATS_URL": ",".join(servers[shift:] + servers[:shift]), "WARDMATE_NATS_ORDERED": "true"}
 
     def metrics_targets(self) -> dict[str, dict[str, str]]:
         """Prometheus targets of the running processes by job (the process name):

@@ -33,6 +33,13 @@ DEAD_LETTERS_SUBJECTS = [f"{DEAD_LETTERS_PREFIX}.>"]
 
 R = TypeVar("R", bound=BaseModel)
 
+# A server that stops answering (hung, SIGSTOPped, cut off without a TCP reset) is
+# noticed after 3-4 s of unanswered pings, and the client moves to another server of the
+# cluster; nats-py's defaults (120 s, 2 outstanding) kept clients on a hung node for
+# minutes while two healthy ones were up.
+PING_INTERVAL_S = 1.0
+MAX_OUTSTANDING_PINGS = 3
+
 
 async def connect(
     url: str | list[str],
@@ -40,6 +47,7 @@ async def connect(
     *,
     reconnected: Callable[[], Awaitable[None]] | None = None,
     errored: Callable[[Exception], Awaitable[None]] | None = None,
+    dont_randomize: bool = False,
 ) -> NATS:
     """Connect and keep reconnecting forever with back-off (nats-py stops after ~2 min).
 
@@ -68,6 +76,11 @@ async def connect(
         reconnect_time_wait=0.5,
         allow_reconnect=True,
         connect_timeout=5,
+        ping_interval=PING_INTERVAL_S,
+        max_outstanding_pings=MAX_OUTSTANDING_PINGS,
+        # The runner lists a cluster's servers in a different order for each replica, so
+        # the replicas of a service start on different nodes (see Stack.start).
+        dont_randomize=dont_randomize,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
         error_cb=on_error,

@@ -254,6 +254,9 @@ def start_nats(data_dir: Path, port: int | None = None, *, node: ClusterNode | N
         f'listen: "127.0.0.1:{port}"\n'
         f'server_name: "{node.name if node else "wardmate-embedded"}"\n'
         "max_payload: 1MB\n"
+        # A hung peer or client is dropped after ~6 s of unanswered pings (default: 2
+        # minutes x 2), so a SIGSTOPped node's routes stop attracting requests.
+        'ping_interval: "2s"\nping_max: 3\n'
         f'jetstream {{\n  store_dir: "{data_dir / "jetstream"}"\n  sync_interval: always\n}}\n' + cluster
     )
     log = data_dir / "server.log"

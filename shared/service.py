@@ -190,7 +190,7 @@ class ServiceApp(Registry):
                 server_settings=self.pg_settings,
             )
             stack.push_async_callback(pool.close)
-            nc = await connect(settings.nats_servers, self.name)
+            nc = await connect(settings.nats_servers, self.name, dont_randomize=settings.nats_ordered)
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/wardmate"
     nats_url: str = "nats://127.0.0.1:4222"
+    # Connect to the servers in the order listed (the first that answers) instead of a
+    # random one: the runner gives each replica another order, spreading them on nodes.
+    nats_ordered: bool = False
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     data_dir: Path = Path(".wardmate")

@@ -389,7 +389,13 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
             if HUB in app:
                 await app[HUB].on_nats_error(exc)
 
-        conn = nc or await bus.connect(settings.nats_servers, "gateway", reconnected=reconnected, errored=errored)
+        conn = nc or await bus.connect(
+            settings.nats_servers,
+            "gateway",
+            reconnected=reconnected,
+            errored=errored,
+            dont_randomize=settings.nats_ordered,
+        )
         app[NC] = conn
         cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s)
         app[SESSIONS] = cache
