@@ -31,6 +31,7 @@ from nats.micro.request import Request
 from nats.micro.service import EndpointStats, Service, ServiceConfig
 from pydantic import BaseModel, ValidationError
 
+from shared import healthcheck
 from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, ROLE_HEADER, USER_HEADER, connect, ensure_stream
 from shared.consumers import Apply, Consumer
 from shared.contracts.base import PATTERN_MESSAGES, Actor
@@ -220,6 +221,8 @@ class ServiceApp(Registry):
                 ),
                 server.report,
             )
+            # The container's health check pings this instance, not any replica.
+            stack.callback(healthcheck.forget_instance, healthcheck.remember_instance(self.name, service.id))
             for ep in self.endpoints:
                 await service.add_endpoint(
                     name=ep.name,

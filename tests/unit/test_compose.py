@@ -186,8 +186,9 @@ def test_gateway_publishes_the_port_it_listens_on(services: dict[str, dict[str, 
     assert port in container_ports
 
 
-def test_gateway_healthcheck_hits_the_health_route(services: dict[str, dict[str, Any]]) -> None:
-    """The gateway healthcheck requests a route the gateway really serves, with Python's urllib."""
+def test_gateway_healthcheck_hits_the_liveness_route(services: dict[str, dict[str, Any]]) -> None:
+    """The gateway healthcheck requests a route the gateway really serves, with Python's
+    urllib: its liveness, which no other service's outage fails."""
     check = healthcheck_text(services["gateway"])
     url = re.search(r"https?://[^'\"\s]+", check)
     assert url and "urllib" in check
@@ -197,6 +198,7 @@ def test_gateway_healthcheck_hits_the_health_route(services: dict[str, dict[str,
     app = create_app(Settings())
     paths = {r.resource.canonical for r in app.router.routes() if r.method == "GET"}
     assert target.path in paths
+    assert target.path == "/api/v1/health/live"
 
 
 def test_dependencies_wait_for_healthy_infrastructure(services: dict[str, dict[str, Any]]) -> None:
