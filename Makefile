@@ -5,14 +5,31 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching status start stop backup restore clean
+.PHONY: lock run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching status start stop backup restore clean
 
-$(STAMP): pyproject.toml
+# Installs exactly requirements-dev.lock (every package pinned, hash-checked), then the
+# project itself without dependencies; a missing or stale lock stops here: make lock.
+DEV_LOCK := requirements-dev.lock
+$(STAMP): pyproject.toml $(wildcard $(DEV_LOCK))
+	@$(PYTHON) deploy/lock.py check $(DEV_LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "==> installing the project into $(VENV)"
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[dev]'
+	@echo "==> installing the locked dependencies into $(VENV)"
+	@$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Pin and hash every dependency of pyproject.toml (requirements.lock: the image's;
+# requirements-dev.lock: with the dev tools), keeping the current pins where they still
+# fit; LOCK_ARGS=--upgrade for the newest versions. Run with Python 3.11 on Linux (the image's).
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(LOCK_ARGS)
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet "pip-tools>=7.4"
+	@$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	@$(PIP_COMPILE) --extra dev --output-file $(DEV_LOCK) pyproject.toml
+	@$(PYTHON) deploy/lock.py stamp requirements.lock $(DEV_LOCK)
+	@echo "==> requirements.lock and $(DEV_LOCK) written: commit them"
 
 # RUN_ARGS=--postgres-per-service: an embedded Postgres for each service.
 run: $(STAMP)

@@ -262,14 +262,22 @@ def test_app_services_have_a_healthcheck(services: dict[str, dict[str, Any]]) ->
 
 
 def test_dockerfile_installs_the_project() -> None:
-    """The Dockerfile copies every package onto python:3.11-slim, pip-installs it, runs non-root."""
+    """The Dockerfile copies every package onto python:3.11-slim, installs the locked
+    dependencies (hash-checked, after checking the lock is current), then the project
+    without resolving anything else, and runs non-root."""
     text = DOCKERFILE.read_text()
     lines = [s for s in map(str.strip, text.splitlines()) if s and not s.startswith("#")]
     assert lines[0] == "FROM python:3.11-slim"
-    assert re.search(r"^RUN pip install \.(\s|$)", text, re.M)
+    assert re.search(
+        r"python deploy/lock.py check requirements.lock\s*\\\s*&& pip install --require-hashes -r requirements.lock",
+        text,
+    )
+    assert re.search(r"^RUN pip install --no-deps \.(\s|$)", text, re.M)
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     copied = {ln.split()[1].rstrip("/") for ln in lines if ln.startswith("COPY ")}
-    assert "pyproject.toml" in copied
+    assert {"pyproject.toml", "requirements.lock", "deploy/lock.py"} <= {
+        c for ln in lines if ln.startswith("COPY ") for c in ln.split()[1:-1]
+    }
     assert {p.rstrip("*") for p in packages} <= copied
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
