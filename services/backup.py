@@ -109,6 +109,7 @@ def create(urls: dict[str, str], folder: Path, nats_servers: list[str] | None) -
     except backup_stream.StreamError as exc:
         raise BackupError(str(exc)) from None
     folder.mkdir(parents=True, mode=0o700)
+    print(f"==> backing up every service's schema to {folder}", flush=True)
     files: dict[str, dict[str, str]] = {}
     for name, url in urls.items():
         target = folder / f"{name}.dump"
@@ -261,7 +262,6 @@ def main(argv: list[str] | None = None) -> int:
                 urls = parse_admin_urls(args.admin_url)
             else:
                 urls, nats = running_system(data_dir)
-            print(f"==> backing up every service's schema to {folder}", flush=True)
             create(urls, folder, nats)
             print(f"backup complete: make restore BACKUP={folder}")
         else:
