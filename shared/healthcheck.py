@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nats
 
+from shared import subjects
 from shared.settings import load_settings
 
 
@@ -70,7 +71,7 @@ async def ping(url: str, name: str, instances: list[str]) -> bool:
         return False
     try:
         for instance in instances:
-            await nc.request(f"$SRV.PING.{name}.{instance}", b"", timeout=2)
+            await nc.request(f"{subjects.service_ping(name)}.{instance}", b"", timeout=2)
         return True
     except Exception:
         return False

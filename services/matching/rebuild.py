@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from services.matching import store
 from services.matching.app import app
+from shared import subjects
 from shared.bus import EVENTS_STREAM, connect
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
@@ -84,7 +85,7 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
             await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {app.name}.{table} INCLUDING ALL)")
         js = nc.jetstream()
         sub = await js.pull_subscribe(
-            "events.>",
+            f"{subjects.EVENTS_ROOT}.>",
             stream=stream,
             config=ConsumerConfig(
                 filter_subjects=sorted(appliers),

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import pycountry
 from pydantic import MISSING, AfterValidator, Field, field_validator, model_validator
 
+from shared import subjects
 from shared.contracts.base import (
     SPACE,
     WHOLE_NUMBER,
@@ -325,17 +326,17 @@ class UserData(EventData):
 
 
 class UserRegistered(Event):
-    subject: ClassVar[str] = "events.accounts.user.registered"
+    subject: ClassVar[str] = subjects.USER_REGISTERED
     user: UserData
 
 
 class ProfileUpdated(Event):
-    subject: ClassVar[str] = "events.accounts.profile.updated"
+    subject: ClassVar[str] = subjects.PROFILE_UPDATED
     user: UserData
 
 
 class UserVerified(Event):
-    subject: ClassVar[str] = "events.accounts.user.verified"
+    subject: ClassVar[str] = subjects.USER_VERIFIED
     user: UserData
 
 
