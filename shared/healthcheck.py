@@ -28,6 +28,7 @@ def _instance_file(name: str, pid: int) -> Path:
 
 
 def remember_instance(name: str, instance_id: str) -> Path:
+    local_instances(name)  # drops the files of processes that were killed
     path = _instance_file(name, os.getpid())
     path.write_text(instance_id)
     return path
