@@ -107,14 +107,24 @@ class Client:
     async def retried(
         self, what: str, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201)
     ) -> Any:
-        """The call, retried while it answers 503/504; None when it never succeeds."""
+        """The call, retried while it answers 503/504; None when it never succeeds. A 409 to
+        a retry of an accept or a request means its first attempt was done."""
         deadline = time.monotonic() + RETRY_FOR_S
         retry = False
         while True:
             status, data = await self.call(method, path, body)
             retry = retry or self.resent
-            if status in ok or (retry and status == 409 and what == "accept"):
-                return data if status != 409 else {}
+            if status in ok:
+                return data
+            if retry and status == 409:
+                # The first attempt went through and the retry is refused as its duplicate:
+                # an accept of an accepted booking, or a second request of the same stay
+                # (a guest asks once per stay), which names the first.
+                details = ((data or {}).get("error") or {}).get("details") or {}
+                if what == "accept":
+                    return {}
+                if what == "request" and details.get("booking_id"):
+                    return {"id": details["booking_id"]}
             if status not in RETRYABLE:
                 self.run.failed[status] += 1
                 self.run.unrecovered.append(f"{what}: {status} {data}")
