@@ -14,7 +14,7 @@ import time
 import aiohttp
 import asyncpg
 
-from bench.chaos import Options, load_and_faults, problems
+from bench.lib.faults import Options, load_and_faults, problems
 from services.runner import Stack
 from tests.api import PASSWORD, Api
 
