@@ -103,7 +103,7 @@ def main() -> None:
         raise SystemExit(
             f"error: Wardmate already runs on {data_dir} (pid {already.state['pid']}): see make status, or make stop"
         )
-    if settings.http_port and port_in_use(settings.http_port):
+    if settings.http_port and port_in_use(settings.http_port, settings.http_host):
         raise SystemExit(
             f"error: port {settings.http_port} (WARDMATE_HTTP_PORT) is in use by another program: stop it, or"
             f" choose another port, e.g. WARDMATE_HTTP_PORT={settings.http_port + 1} make run"

@@ -120,3 +120,33 @@ async def test_a_hung_nats_node_is_left_within_seconds(cluster: Stack) -> None:
             os.kill(pid, signal.SIGCONT)
         for base in cluster.gateway_urls:
             await all_current(http, base, timeout=60)
+
+
+async def test_health_names_a_stream_without_leader_and_answers_quickly(cluster: Stack) -> None:
+    """Two of the three nodes stopped (no quorum, no stream leader): the gateway on the
+    third answers health within 2.5 s each time and comes to say ``"state": "no_leader"``
+    (it used to answer ``"cluster": null`` after ~1 s per call); all current again after."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{cluster.url}/api/v1/health") as r:
+            connected = (await r.json())["cluster"]["connected_to"]
+        others = [s.proc.pid for s in cluster.nats_cluster.values() if not connected.endswith(f":{s.port}")]
+        assert len(others) == 2
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                asked = time.monotonic()
+                async with http.get(f"{cluster.url}/api/v1/health", timeout=aiohttp.ClientTimeout(total=10)) as r:
+                    health = await r.json()
+                assert time.monotonic() - asked < 2.5, f"health took {time.monotonic() - asked:.1f} s"
+                if (health.get("cluster") or {}).get("state") == "no_leader":
+                    break
+                assert time.monotonic() < deadline, health
+                await asyncio.sleep(0.3)
+            assert health["cluster"]["nodes"] == [] and health["cluster"]["name"] == "wardmate", health
+        finally:
+            for pid in others:
+                os.kill(pid, signal.SIGCONT)
+        for base in cluster.gateway_urls:
+            await all_current(http, base, timeout=60)
