@@ -185,8 +185,12 @@ def restore(folder: Path, admin_urls: dict[str, str], nats_servers: list[str] | 
         print(f"    {name}: restored", flush=True)
     stream = manifest.get("stream")
     if not isinstance(stream, dict) or nats_servers is None:
-        why = "this backup has no stream position" if nats_servers else "no NATS was given (--nats-url)"
-        print(f"!! the events stream was left as it is ({why}): see the README before make rebuild-matching")
+        why = (
+            "this backup has no stream position"
+            if nats_servers
+            else "no NATS: --nats-url not given, or a data folder without a NATS store yet"
+        )
+        print(f"!! the events stream was left as it is ({why}); see the README before make rebuild-matching")
         return
     try:
         done = asyncio.run(backup_stream.align(nats_servers, int(stream["last_seq"]), admin_urls))
@@ -275,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
                     raise BackupError(f"Wardmate runs on {running.data_dir}: make stop (or Ctrl-C make run) first")
                 with embedded_servers(data_dir) as (urls, servers):
                     restore(args.folder, urls, servers)
+                marker = data_dir / "demo-loaded"
+                if not marker.exists():
+                    # make run would load the demo again on top of the restored data.
+                    marker.write_text(f"(restored from {args.folder}: its demo data, if any, came with it)\n")
             print("restore complete: start the system with make run")
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
