@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from services.listings import consumers, jobs
 from services.listings.handlers import bookings, directory, listings, reviews
-from services.listings.hospitals import ensure_directory
-from shared import countries, places
-from shared.service import Context, ServiceApp
+from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
 # reads every listing in the box and sorts them (20-40 ms at 100k listings) instead of
@@ -31,12 +27,3 @@ app = ServiceApp(
         jobs.registry,
     ),
 )
-
-
-@app.on_startup
-async def load_directory(ctx: Context) -> None:
-    await ensure_directory(ctx.pool)
-    # The place and language lists are read from package data once (about a second):
-    # on a user's first lookup instead, that call timed out at the gateway.
-    await asyncio.to_thread(places.warm)
-    await asyncio.to_thread(countries.warm)
