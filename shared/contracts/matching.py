@@ -32,6 +32,7 @@ from shared.contracts.listings import (
     Location,
     RoomType,
 )
+from shared.errors import FieldError
 
 MentorshipStatus = Literal["requested", "accepted", "declined", "ended"]
 Specialty = Annotated[Words, Field(min_length=2, max_length=80, description="e.g. cardiology")]
@@ -44,9 +45,9 @@ MAX_ROTATION_NIGHTS = 366
 def _check_dates(start: object, end: object) -> None:
     if isinstance(start, date) and isinstance(end, date):
         if start >= end:
-            raise ValueError("end_date must be after start_date")
+            raise FieldError("end_date", "must be after the start date")
         if (end - start).days > MAX_ROTATION_NIGHTS:
-            raise ValueError(f"a rotation is at most {MAX_ROTATION_NIGHTS} days")
+            raise FieldError("end_date", f"a rotation is at most {MAX_ROTATION_NIGHTS} days")
 
 
 # --- rotations ------------------------------------------------------------------------

@@ -231,3 +231,28 @@ def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pa
     card.get_by_role("button", name="Yes, decline").click()
     expect(card).to_contain_text("Declined")
     assert pages.errors == []
+
+
+def test_validation_messages_sit_beside_their_fields_in_plain_words(pages: Pages) -> None:
+    """A bad room form shows plain messages beside the fields they concern, the dates'
+    order beside "Available to", and no banner of field names."""
+    host = pages.open("host", PHONE)
+    Client(host.request).sign_up("professional", "Dr. Words")
+    host.goto("/#/listings/new")
+    host.get_by_label("Title", exact=True).fill("ab")
+    host.get_by_label("Monthly rent (USD)").fill("900")
+    host.get_by_label("Address").fill("1500 2nd Ave S, Fargo, ND")
+    host.get_by_label("ZIP code").fill("58103")
+    host.get_by_label("Available from").fill(future(90))
+    host.get_by_label("Available to").fill(future(30))
+    host.get_by_role("button", name="Post room").click()
+    title = host.get_by_label("Title", exact=True)
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_have_accessible_description(re.compile("Write at least 3 characters."))
+    host.get_by_label("Title", exact=True).fill("A fine room")
+    host.get_by_role("button", name="Post room").click()
+    until = host.get_by_label("Available to")
+    expect(until).to_have_attribute("aria-invalid", "true")
+    expect(until).to_have_accessible_description("Must be on or after the first available date.")
+    expect(host.get_by_role("alert")).to_have_count(0)
+    assert pages.errors == []

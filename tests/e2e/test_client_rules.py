@@ -150,3 +150,32 @@ async def test_a_body_that_is_not_json_is_refused_and_only_an_empty_one_means_no
                 assert r.status == 400 and r.error_code == "validation", (method, path, raw, r.body)
         empty = await api.call(method, path, student, data=b"", headers=json_type)
         assert empty.status == 200, (method, path, empty.body)
+
+
+async def test_validation_messages_are_written_for_people_and_name_their_field(api: Api) -> None:
+    """Each refused field has a message for people, cross-field rules included, beside the
+    field they blame (never only on the whole form)."""
+    host = await api.signup("professional")
+    short = await api.call("POST", "/listings", host, json=listing_body(title="ab", monthly_rent=0))
+    assert short.status == 400
+    assert {"field": "title", "message": "Write at least 3 characters."} in short.body["error"]["details"]
+    assert {"field": "monthly_rent", "message": "Must be more than 0."} in short.body["error"]["details"]
+    window = await api.call(
+        "POST", "/listings", host, json=listing_body(available_from=future(90), available_to=future(30))
+    )
+    assert window.body["error"]["details"] == [
+        {"field": "available_to", "message": "Must be on or after the first available date."}
+    ]
+    no_date = await api.call("POST", "/listings", host, json=listing_body(available_from=""))
+    assert no_date.body["error"]["details"] == [{"field": "available_from", "message": "Choose a date."}]
+    student = await api.signup("student")
+    backwards = await api.call(
+        "POST",
+        "/rotations",
+        student,
+        json={"hospital_id": JHH, "specialty": "surgery", "start_date": future(50), "end_date": future(30)},
+    )
+    assert backwards.body["error"]["details"] == [{"field": "end_date", "message": "Must be after the start date."}]
+    country = await api.call("PATCH", "/me/profile", student, json={"school_country": "Germany"})
+    assert country.body["error"]["details"][0]["field"] == "school_country"
+    assert country.body["error"]["details"][0]["message"].startswith("Choose a country from the list")

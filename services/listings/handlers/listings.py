@@ -119,7 +119,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
             raise AppError(
                 "validation",
                 "available_from must be on or before available_to",
-                [{"field": "available_from", "message": "after available_to"}],
+                [{"field": "available_to", "message": "Must be on or after the first available date."}],
             )
         await store.update_listing(conn, req.listing_id, changes)
         row = await store.listing(conn, req.listing_id)
