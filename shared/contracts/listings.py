@@ -228,6 +228,9 @@ class Listing(ListingSummary):
     house_rules: str
     status: ListingStatus
     updated_at: datetime
+    area: str | None = Field(
+        None, description='the nearest US city of 15,000 people or more ("Fargo, ND"), if any within 50 km'
+    )
 
 
 class SearchPage(Page):

@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LAPTOP, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
 
 FARGO_POINT = (46.831488, -96.827505)
 
@@ -255,4 +255,71 @@ def test_validation_messages_sit_beside_their_fields_in_plain_words(pages: Pages
     expect(until).to_have_attribute("aria-invalid", "true")
     expect(until).to_have_accessible_description("Must be on or after the first available date.")
     expect(host.get_by_role("alert")).to_have_count(0)
+    assert pages.errors == []
+
+
+def test_the_first_page_says_what_wardmate_is_and_searches_by_common_names(pages: Pages) -> None:
+    """Logged out, the first page says what Wardmate is and offers search to everyone; a
+    hospital is found by the name people use ("MGH")."""
+    visitor = pages.open("visitor", PHONE)
+    visitor.goto("/")
+    expect(visitor.get_by_role("heading", level=1)).to_contain_text("a room and a mentor for your rotation")
+    expect(visitor.get_by_text("rooms near their rotation's hospital")).to_be_visible()
+    expect(visitor.get_by_role("heading", name="Log in")).to_be_visible()
+    visitor.get_by_label("Find a room near a hospital", exact=True).fill("MGH")
+    visitor.get_by_role("button", name="Massachusetts General Hospital, Boston, MA").click()
+    expect(visitor.get_by_role("heading", name="Find a room")).to_be_visible()
+    expect(visitor.get_by_text("Chosen: Massachusetts General Hospital, Boston, MA")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_listing_opened_directly_says_where_and_login_returns_to_it(pages: Pages) -> None:
+    """A listing opened by its link shows its city and area; "Log in" there comes back to
+    it; a student sees how far it is from their rotation's hospital."""
+    as_host = Client(pages.open("host").request)
+    as_host.sign_up("professional", "Dr. Direct")
+    listing = as_host.call("POST", "/listings", room())
+    email = f"direct-{uuid.uuid4().hex[:8]}@test.wardmate"
+    signup = pages.open("signup").request.post(
+        "/api/v1/auth/signup",
+        data={"email": email, "password": PASSWORD, "display_name": "Direct Student", "role": "student"},
+    )
+    token = signup.json()["token"]
+    pages.contexts[-1][1].request.post(
+        "/api/v1/rotations",
+        data={"hospital_id": FARGO, "specialty": "surgery", "start_date": future(20), "end_date": future(48)},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    visitor = pages.open("visitor", PHONE)
+    visitor.goto(f"/#/listings/{listing['id']}?from={future(20)}&to={future(34)}")
+    expect(visitor.get_by_text("In Fargo, ND, in the area the map shows.")).to_be_visible()
+    visitor.get_by_role("link", name="Log in", exact=True).last.click()
+    visitor.get_by_label("Email", exact=True).fill(email)
+    visitor.get_by_label("Password", exact=True).fill(PASSWORD)
+    visitor.get_by_role("button", name="Log in").click()
+    expect(visitor.get_by_role("heading", name=listing["title"])).to_be_visible()
+    assert f"from={future(20)}" in visitor.url
+    where = visitor.get_by_role("list", name="From your rotations' hospitals")
+    expect(where).to_contain_text(re.compile(r"approximately \d+\.\d km [a-z-]+ of Essentia Health Fargo"))
+    assert pages.errors == []
+
+
+def test_focus_follows_the_page_and_escape_closes_the_phone_menu(pages: Pages) -> None:
+    """A page change moves focus to the new page's heading; "Add a rotation" moves it to the
+    form's first field; Escape closes the phone menu and returns to its button."""
+    page = pages.open("student", PHONE)
+    Client(page.request).sign_up("student", "Focus Student")
+    page.goto("/#/")
+    menu = page.get_by_role("button", name="Menu")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    menu.click()
+    page.get_by_role("link", name="Rotations").click()
+    expect(page.get_by_role("heading", name="Your rotations", level=1)).to_be_focused()
+    page.get_by_role("button", name="Add a rotation").click()
+    expect(page.get_by_label("Hospital", exact=True)).to_be_focused()
     assert pages.errors == []

@@ -101,6 +101,10 @@ async def test_places_from_offline_data_place_a_room_and_centre_a_search(api: Ap
         assert found.status == 200, found.body
         hit = next(item for item in found.body["items"] if item["id"] == by_zip["id"])
         assert hit["distance_km"] is not None and hit["distance_km"] < 10
+    assert (await api.call("GET", f"/listings/{by_zip['id']}")).body["area"] == "Fargo, ND"
+    for alias in ("MGH", "Mass General"):
+        named = await api.call("GET", "/hospitals", params={"q": alias, "limit": "3"})
+        assert named.body["items"][0]["id"] == "massachusetts-general-hospital-boston-ma", named.body
     for place in ("Springfield", "Atlantis"):
         refused = await api.call("GET", "/listings", params={"place": place})
         assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "place", refused.body

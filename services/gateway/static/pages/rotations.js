@@ -1,5 +1,5 @@
 // Home, a student's rotations, and one rotation's room and mentor matches with reasons.
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
@@ -29,6 +29,12 @@ function RotationForm({ onCreated }) {
   const [hospital, setHospital] = useState(null);
   const [f, setF] = useState({ specialty: "", start_date: today(30), end_date: today(58), monthly_budget: "" });
   const form = useForm();
+  const formRef = useRef(null);
+  // Opened by "Add a rotation", whose button it replaces: focus goes to its first field
+  // rather than back to the top of the page.
+  useEffect(() => {
+    if (formRef.current) formRef.current.querySelector("input").focus();
+  }, []);
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
@@ -42,7 +48,7 @@ function RotationForm({ onCreated }) {
     if (rotation) onCreated(rotation);
   }
   const err = form.errors;
-  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="add-rotation-h">
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="add-rotation-h" ref=${formRef}>
     <h2 id="add-rotation-h">Add a rotation</h2>
     <${HospitalPicker} value=${hospital} onPick=${setHospital} error=${err.hospital_id} />
     <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology" />
