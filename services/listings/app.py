@@ -1,4 +1,4 @@
-"""The listings service: hospitals, listings and search, bookings, reviews; wired here."""
+"""The listings service: hospitals and places, listings and search, bookings, reviews; wired here."""
 
 from __future__ import annotations
 
