@@ -49,8 +49,11 @@ def mentorship_data(row: asyncpg.Record) -> MentorshipData:
     )
 
 
-def mentorship(row: asyncpg.Record, people: dict[uuid.UUID, dict[str, Any]], viewer: uuid.UUID) -> Mentorship:
-    """A mentorship as one side sees it; ``people``: ``store.profile_fields`` of both sides."""
+def mentorship(
+    row: asyncpg.Record, people: dict[uuid.UUID, dict[str, Any]], viewer: uuid.UUID, rotation: Row | None = None
+) -> Mentorship:
+    """A mentorship as one side sees it; ``people``: ``store.profile_fields`` of both sides;
+    ``rotation``: the student's rotation it is about (the mentor learns where and when)."""
 
     def person(user_id: uuid.UUID) -> dict[str, object]:
         data = people.get(user_id) or {}
@@ -62,8 +65,14 @@ def mentorship(row: asyncpg.Record, people: dict[uuid.UUID, dict[str, Any]], vie
             "student": person(row["student_id"]),
             "mentor": person(row["mentor_id"]),
             "role": "mentor" if viewer == row["mentor_id"] else "student",
+            "rotation": _rotation_brief(rotation) if rotation and rotation["student_id"] == row["student_id"] else None,
         }
     )
+
+
+def _rotation_brief(row: Row) -> dict[str, Any]:
+    full = to_rotation(row)
+    return {k: getattr(full, k) for k in ("id", "hospital", "specialty", "start_date", "end_date")}
 
 
 def to_round(row: asyncpg.Record) -> MatchRound:

@@ -174,6 +174,7 @@ class MentorMatch(Reply):
     reasons: list[str]
     remaining_capacity: int
     hospital_km: float | None = Field(description="from the rotation's hospital to the mentor's nearest")
+    remote: bool = Field(False, description="no hospital of the mentor's near the rotation's: mentoring at a distance")
 
 
 class MentorMatchPage(Page):
@@ -208,11 +209,22 @@ class Person(Reply):
     verified: bool
 
 
+class MentorshipRotation(Reply):
+    """The rotation a request is about, as the mentor sees it: where, in what, when."""
+
+    id: uuid.UUID
+    hospital: HospitalRef
+    specialty: str
+    start_date: date
+    end_date: date
+
+
 class Mentorship(Reply):
     id: uuid.UUID
     student: Person
     mentor: Person
     rotation_id: uuid.UUID | None
+    rotation: MentorshipRotation | None = Field(None, description="the rotation it is about, for both sides")
     status: MentorshipStatus
     message: str
     role: Literal["student", "mentor"] = Field(description="your side of it")

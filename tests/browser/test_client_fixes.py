@@ -4,6 +4,7 @@ Chromium at phone or laptop width."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from playwright.sync_api import Page, expect
@@ -322,4 +323,55 @@ def test_focus_follows_the_page_and_escape_closes_the_phone_menu(pages: Pages) -
     expect(page.get_by_role("heading", name="Your rotations", level=1)).to_be_focused()
     page.get_by_role("button", name="Add a rotation").click()
     expect(page.get_by_label("Hospital", exact=True)).to_be_focused()
+    assert pages.errors == []
+
+
+def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -> None:
+    """From a rotation's mentor matches the student writes a message; the mentor sees it
+    with the rotation's hospital and dates, and a pending request offers Accept or Decline
+    (asked twice), never "End mentorship"."""
+    student = pages.open("student", PHONE)
+    mentor_page = pages.open("mentor", LAPTOP)
+    as_student, as_mentor = Client(student.request), Client(mentor_page.request)
+    as_mentor.sign_up("professional", "Dr. Context")
+    as_mentor.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["pediatrics"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1},
+    )
+    mentor_id = as_mentor.call("GET", "/me")["user"]["id"]
+    as_student.sign_up("student", "Context Student")
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "pediatrics", "start_date": future(30), "end_date": future(58)},
+    )
+    deadline = time.monotonic() + 15
+    while not any(
+        m["mentor"]["id"] == mentor_id
+        for m in as_student.call("GET", f"/rotations/{rotation['id']}/mentor-matches?limit=100")["items"]
+    ):
+        assert time.monotonic() < deadline, "matching never heard of the mentor"
+        time.sleep(0.1)
+
+    student.goto(f"/#/rotations/{rotation['id']}")
+    card = student.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text="Dr. Context")
+    card.get_by_role("button", name="Ask Dr. Context to mentor you").click()
+    message = card.get_by_label("Message to the mentor")
+    expect(message).to_be_focused()
+    expect(card).to_contain_text("will see your pediatrics rotation at Essentia Health Fargo")
+    message.fill("I would love advice on pediatric residencies.")
+    card.get_by_role("button", name="Request mentorship").click()
+    expect(card.get_by_role("status")).to_contain_text("Mentorship requested")
+
+    mentor_page.goto("/#/mentorships")
+    request = mentor_page.get_by_role("listitem", name="From Context Student")
+    expect(request).to_contain_text("For their Pediatrics rotation at Essentia Health Fargo")
+    expect(request).to_contain_text("I would love advice on pediatric residencies.")
+    expect(request.get_by_role("button", name="End mentorship")).to_have_count(0)
+    request.get_by_role("button", name="Decline").click()
+    request.get_by_role("button", name="Keep it").click()
+    request.get_by_role("button", name="Accept").click()
+    expect(request).to_contain_text("Accepted")
+    expect(request.get_by_role("button", name="End mentorship")).to_be_visible()
     assert pages.errors == []

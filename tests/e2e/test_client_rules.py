@@ -183,3 +183,45 @@ async def test_validation_messages_are_written_for_people_and_name_their_field(a
     country = await api.call("PATCH", "/me/profile", student, json={"school_country": "Germany"})
     assert country.body["error"]["details"][0]["field"] == "school_country"
     assert country.body["error"]["details"][0]["message"].startswith("Choose a country from the list")
+
+
+async def test_mentor_matches_have_a_relevance_floor_and_requests_carry_the_rotation(api: Api) -> None:
+    """Only mentors with something in common with the rotation (or near it) are matched,
+    a far one flagged remote; the mentor sees the rotation a request is about."""
+    student = await api.signup("student", "Floor Student")
+    await api.call("PATCH", "/me/profile", student, json={"school_country": "NG"})
+    rotation = (
+        await api.call(
+            "POST",
+            "/rotations",
+            student,
+            json={"hospital_id": JHH, "specialty": "dermatology", "start_date": future(40), "end_date": future(68)},
+        )
+    ).body
+    fairbanks = "fairbanks-memorial-hospital-fairbanks-ak"
+    mentoring = {"open_to_mentoring": True, "mentoring_capacity": 2, "hospital_ids": [fairbanks]}
+    unrelated = await api.signup("professional", "Far Unrelated")
+    await api.call("PATCH", "/me/profile", unrelated, json={**mentoring, "hobbies": ["chess"]})
+    related = await api.signup("professional", "Far Dermatologist")
+    await api.call("PATCH", "/me/profile", related, json={**mentoring, "specialties": ["dermatology"]})
+
+    async def matched() -> Any:
+        page = await api.call("GET", f"/rotations/{rotation['id']}/mentor-matches", student, params={"limit": "100"})
+        ids = {m["mentor"]["id"]: m for m in page.body["items"]}
+        return ids if related.id in ids else None
+
+    found = await eventually(matched, "the far dermatologist among the mentor matches")
+    assert found[related.id]["remote"] is True
+    assert unrelated.id not in found
+
+    asked = await api.call(
+        "POST",
+        "/mentorships",
+        student,
+        json={"mentor_id": related.id, "rotation_id": rotation["id"], "message": "Could you mentor me in dermatology?"},
+    )
+    assert asked.status == 201, asked.body
+    theirs = await api.call("GET", "/me/mentorships", related)
+    seen = next(m for m in theirs.body["items"] if m["id"] == asked.body["id"])
+    assert seen["rotation"]["hospital"]["id"] == JHH and seen["rotation"]["specialty"] == "dermatology"
+    assert seen["rotation"]["start_date"] == future(40) and seen["message"] == "Could you mentor me in dermatology?"
