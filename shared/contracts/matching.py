@@ -403,6 +403,7 @@ class RoundProgress(Reply):
 
 class MatchRound(Reply):
     id: uuid.UUID
+    title: str = Field("", description='its hospital and month ("Trinity Hospitals, Minot, ND · March 2028")')
     status: RoundStatus
     kind: Literal["round", "scramble"]
     scramble_of: uuid.UUID | None
@@ -419,6 +420,9 @@ class MatchRound(Reply):
     chart_svg: str | None = Field(description="the rank distribution as an SVG bar chart")
     error: str | None
     requests_made: int | None = Field(description="mentorship requests made when the round was accepted")
+    accept_skipped: dict[str, int] | None = Field(
+        None, description='matches accepting made no request for: {"already_requested": n, "not_mentoring": n}'
+    )
     created_at: datetime
     finished_at: datetime | None
     accepted_at: datetime | None

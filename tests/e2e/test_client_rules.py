@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from xml.etree import ElementTree
 
+from services.runner import Stack
 from tests.api import Api
 from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
+from tests.e2e.test_matching import rotation
 from tests.e2e.test_messaging import eventually
+from tests.e2e.test_rounds import HELENA, finished, operator, professionals_known
+from tests.e2e.test_rounds import mentor as rounds_mentor
 
 
 async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_first(api: Api) -> None:
@@ -225,3 +230,44 @@ async def test_mentor_matches_have_a_relevance_floor_and_requests_carry_the_rota
     seen = next(m for m in theirs.body["items"] if m["id"] == asked.body["id"])
     assert seen["rotation"]["hospital"]["id"] == JHH and seen["rotation"]["specialty"] == "dermatology"
     assert seen["rotation"]["start_date"] == future(40) and seen["message"] == "Could you mentor me in dermatology?"
+
+
+async def test_rounds_are_named_and_accepting_says_what_it_skipped(api: Api, stack: Stack) -> None:
+    """A round is named by its hospital and month (a scramble by the round it scrambles);
+    its chart is wide enough for its title; accepting says why a match made no request."""
+    admin = await operator(api, stack)
+    a = await rounds_mentor(api, 2)
+    students = [await api.signup("student", f"Skipped {i}") for i in range(2)]
+    rots = [await rotation(api, s) for s in students]
+    await professionals_known(stack, [a])
+    body = {"rotation_ids": [r["id"] for r in rots], "mentor_ids": [a.id]}
+    queued = await api.call("POST", "/admin/match-rounds", admin, json=body)
+    assert queued.status == 202 and queued.body["title"] == "Round of 2 rotations", queued.body
+    done = await finished(api, admin, queued.body["id"])
+    assert done["matched"] == 2
+    assert int(ElementTree.fromstring(done["chart_svg"]).attrib["width"]) >= 400
+    # Both students asked the mentor themselves before the operator accepts.
+    for s, r in zip(students, rots, strict=True):
+        asked = await api.call("POST", "/mentorships", s, json={"mentor_id": a.id, "rotation_id": r["id"]})
+        assert asked.status == 201, asked.body
+    accepted = await api.call("POST", f"/admin/match-rounds/{done['id']}/accept", admin)
+    assert accepted.body["requests_made"] == 0
+    assert accepted.body["accept_skipped"] == {"already_requested": 2, "not_mentoring": 0}
+
+    scramble = await api.call("POST", "/admin/match-rounds", admin, json={"scramble_of": done["id"]})
+    assert scramble.body["title"] == "Scramble of Round of 2 rotations"
+    selection = {"selection": {"hospital_id": HELENA, "month": "2031-03"}}
+    named = await api.call("POST", "/admin/match-rounds", admin, json=selection)
+    assert named.body["title"] == "St. Peter's Health, Helena, MT · March 2031", named.body
+
+
+async def test_reports_name_both_people(api: Api, stack: Stack) -> None:
+    """An operator reads a report with the reporter's and the reported user's names."""
+    admin = await operator(api, stack)
+    host = await api.signup("professional", "Dr. Reported")
+    student = await api.signup("student", "Careful Reporter")
+    made = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "scam", "details": "Wire"})
+    assert made.status == 201, made.body
+    page = await api.call("GET", "/admin/reports", admin, params={"status": "open", "limit": "100"})
+    report = next(r for r in page.body["items"] if r["id"] == made.body["id"])
+    assert (report["reporter_name"], report["reported_user_name"]) == ("Careful Reporter", "Dr. Reported")
