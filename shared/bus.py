@@ -177,10 +177,10 @@ async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float =
     """The NATS servers that hold ``stream``: its leader and replicas, each current or
     lagging, and the server this connection uses; None on a single server.
 
-    ``state`` is ``ok`` when the stream's leader answered, ``no_leader`` when JetStream
-    did not answer within ``timeout`` (an election after a server was lost, or most of
-    the cluster down): requests go on, events wait in the outboxes until a leader is
-    elected.
+    ``state`` is ``ok`` when the stream has a leader, ``no_leader`` when it has none or
+    JetStream did not answer within ``timeout`` (an election after a server was lost, or
+    most of the cluster down): requests go on, events wait in the outboxes until a
+    leader is elected.
     """
     connected = nc.connected_url
     # The INFO a clustered server sends names its cluster; nats-py keeps it unexported.

@@ -64,8 +64,8 @@ HEALTH_SCHEMA = {
         "cluster": {
             "type": ["object", "null"],
             "description": "The NATS servers holding the events stream (null on a single NATS server);"
-            " state no_leader: the stream's leader did not answer within 0.5 s (an election is under way,"
-            " or most servers are down): requests go on, events wait until a leader is elected",
+            " state no_leader: the stream has no leader or did not answer within 0.5 s (an election is"
+            " under way, or most servers are down): requests go on, events wait until a leader is elected",
             "required": ["name", "stream", "connected_to", "nodes"],
             "properties": {
                 "name": {"type": ["string", "null"]},

@@ -144,7 +144,9 @@ async def test_health_names_a_stream_without_leader_and_answers_quickly(cluster:
                     break
                 assert time.monotonic() < deadline, health
                 await asyncio.sleep(0.3)
-            assert health["cluster"]["nodes"] == [] and health["cluster"]["name"] == "wardmate", health
+            # Either JetStream did not answer (no nodes listed) or it answered without a leader.
+            assert health["cluster"]["name"] == "wardmate", health
+            assert all(n["role"] != "leader" for n in health["cluster"]["nodes"]), health
         finally:
             for pid in others:
                 os.kill(pid, signal.SIGCONT)
