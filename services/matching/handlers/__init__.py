@@ -1,5 +1,5 @@
 """NATS endpoints of matching, by what they serve; importing this package registers them."""
 
-from services.matching.handlers import matches, mentorships, rotations, rounds
+from services.matching.handlers import matches, meetings, mentorships, plans, rotations, rounds
 
-__all__ = ["matches", "mentorships", "rotations", "rounds"]
+__all__ = ["matches", "meetings", "mentorships", "plans", "rotations", "rounds"]
