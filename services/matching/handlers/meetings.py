@@ -9,12 +9,13 @@ import uuid
 from datetime import datetime
 
 from services.matching import plan_reads, plan_store, plans, store
-from services.matching.app import app
 from shared import clock, subjects
 from shared.contracts.mentoring import MeetingAccept, MeetingId, MeetingPropose, MeetingReschedule, Plan
 from shared.db import Connection
 from shared.errors import AppError
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
 async def _tell(conn: Connection, change: plans.MeetingChange, actor_id: uuid.UUID, mentorship_id: uuid.UUID) -> None:
@@ -27,7 +28,7 @@ async def _tell(conn: Connection, change: plans.MeetingChange, actor_id: uuid.UU
         )
 
 
-@app.endpoint(subjects.PROPOSE_MEETING, MeetingPropose)
+@registry.endpoint(subjects.PROPOSE_MEETING, MeetingPropose)
 async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
     actor = ctx.require_actor()
     now = clock.now(ctx.settings)
@@ -83,26 +84,26 @@ async def _decide(
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 
-@app.endpoint(subjects.ACCEPT_MEETING, MeetingAccept)
+@registry.endpoint(subjects.ACCEPT_MEETING, MeetingAccept)
 async def accept_meeting(ctx: Context, req: MeetingAccept) -> Plan:
     return await _decide(ctx, req.meeting_id, "accept", chosen=req.starts_at)
 
 
-@app.endpoint(subjects.DECLINE_MEETING, MeetingId)
+@registry.endpoint(subjects.DECLINE_MEETING, MeetingId)
 async def decline_meeting(ctx: Context, req: MeetingId) -> Plan:
     return await _decide(ctx, req.meeting_id, "decline")
 
 
-@app.endpoint(subjects.RESCHEDULE_MEETING, MeetingReschedule)
+@registry.endpoint(subjects.RESCHEDULE_MEETING, MeetingReschedule)
 async def reschedule_meeting(ctx: Context, req: MeetingReschedule) -> Plan:
     return await _decide(ctx, req.meeting_id, "reschedule", options=list(req.options))
 
 
-@app.endpoint(subjects.CANCEL_MEETING, MeetingId)
+@registry.endpoint(subjects.CANCEL_MEETING, MeetingId)
 async def cancel_meeting(ctx: Context, req: MeetingId) -> Plan:
     return await _decide(ctx, req.meeting_id, "cancel")
 
 
-@app.endpoint(subjects.HOLD_MEETING, MeetingId)
+@registry.endpoint(subjects.HOLD_MEETING, MeetingId)
 async def hold_meeting(ctx: Context, req: MeetingId) -> Plan:
     return await _decide(ctx, req.meeting_id, "held")

@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import MISSING
 
 from services.matching import plan_reads, plan_store, plan_views, plans
-from services.matching.app import app
 from shared import clock, subjects, timezones
 from shared.contracts.base import Empty
 from shared.contracts.mentoring import (
@@ -30,17 +29,19 @@ from shared.contracts.mentoring import (
     UserMeetings,
 )
 from shared.errors import AppError
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
-@app.endpoint(subjects.GET_PLAN, PlanId)
+@registry.endpoint(subjects.GET_PLAN, PlanId)
 async def get_plan(ctx: Context, req: PlanId) -> Plan:
     actor = ctx.require_actor()
     row = await plan_reads.mentorship_for(ctx.pool, req.mentorship_id, actor.user_id)
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 
-@app.endpoint(subjects.ADD_GOAL, GoalCreate)
+@registry.endpoint(subjects.ADD_GOAL, GoalCreate)
 async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -58,7 +59,7 @@ async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 
-@app.endpoint(subjects.UPDATE_GOAL, GoalUpdate)
+@registry.endpoint(subjects.UPDATE_GOAL, GoalUpdate)
 async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -83,7 +84,7 @@ async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 
-@app.endpoint(subjects.ADD_NOTE, NoteCreate)
+@registry.endpoint(subjects.ADD_NOTE, NoteCreate)
 async def add_note(ctx: Context, req: NoteCreate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -104,7 +105,7 @@ async def add_note(ctx: Context, req: NoteCreate) -> Plan:
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 
-@app.endpoint(subjects.ADD_CHECK_IN, CheckInCreate)
+@registry.endpoint(subjects.ADD_CHECK_IN, CheckInCreate)
 async def add_check_in(ctx: Context, req: CheckInCreate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -126,12 +127,12 @@ async def _settings(ctx: Context, user_id: Any) -> MentoringSettings:
     )
 
 
-@app.endpoint(subjects.GET_MENTORING_SETTINGS, Empty)
+@registry.endpoint(subjects.GET_MENTORING_SETTINGS, Empty)
 async def get_settings(ctx: Context, req: Empty) -> MentoringSettings:
     return await _settings(ctx, ctx.require_actor().user_id)
 
 
-@app.endpoint(subjects.UPDATE_MENTORING_SETTINGS, SettingsUpdate)
+@registry.endpoint(subjects.UPDATE_MENTORING_SETTINGS, SettingsUpdate)
 async def update_settings(ctx: Context, req: SettingsUpdate) -> MentoringSettings:
     actor = ctx.require_actor()
     changes: dict[str, Any] = {}
@@ -150,7 +151,7 @@ async def update_settings(ctx: Context, req: SettingsUpdate) -> MentoringSetting
     return await _settings(ctx, actor.user_id)
 
 
-@app.endpoint(subjects.STALLED_PAIRS, Empty)
+@registry.endpoint(subjects.STALLED_PAIRS, Empty)
 async def stalled_pairs(ctx: Context, req: Empty) -> StalledPairs:
     ctx.require_role("admin")
     now = clock.now(ctx.settings)
@@ -169,7 +170,7 @@ async def stalled_pairs(ctx: Context, req: Empty) -> StalledPairs:
     )
 
 
-@app.endpoint(subjects.USER_MEETINGS, UserMeetings)
+@registry.endpoint(subjects.USER_MEETINGS, UserMeetings)
 async def user_meetings(ctx: Context, req: UserMeetings) -> CalendarMeetings:
     """A user's scheduled, held and cancelled meetings (a cancelled one leaves the feed by
     its status). Asked by services, never through the gateway: the calendar's own feed
