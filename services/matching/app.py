@@ -4,7 +4,7 @@ rounds over projections of listings, bookings and profiles (``consumers.py``). W
 from __future__ import annotations
 
 from services.matching import consumers, jobs
-from services.matching.handlers import matches, meetings, mentorships, plans, rotations, rounds
+from services.matching.handlers import letters, matches, meetings, mentorships, plans, rotations, rounds
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -17,6 +17,7 @@ app = ServiceApp(
         rounds.registry,
         plans.registry,
         meetings.registry,
+        letters.registry,
         consumers.registry,
         jobs.registry,
     ),

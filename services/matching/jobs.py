@@ -21,7 +21,18 @@ from datetime import datetime
 
 import asyncpg
 
-from services.matching import domain, plan_reads, plan_store, plans, round_domain, round_store, store
+from services.matching import (
+    domain,
+    letter_store,
+    letter_views,
+    letters,
+    plan_reads,
+    plan_store,
+    plans,
+    round_domain,
+    round_store,
+    store,
+)
 from services.matching.ranking import affiliated_hospitals
 from shared import clock, hospitals, timezones
 from shared.aio import stop_if_cancelled
@@ -188,10 +199,33 @@ async def prompt_check_ins(pool: asyncpg.Pool, now: datetime) -> int:
     return sent
 
 
+async def sweep_letters(pool: asyncpg.Pool, now: datetime) -> int:
+    """Expire open letter requests past their deadline; remind the writer 14, 7 and 2 days
+    before it and the student after 7 days without an answer."""
+    sent = 0
+    for row in await letter_store.open_letters(pool):
+        expire, notices = letters.due_notices(letter_views.letter_view(row), now)
+        if not notices:
+            continue
+        async with pool.acquire() as conn, conn.transaction():
+            if expire:
+                current = await letter_store.letter(conn, row["id"], for_update=True)
+                if current is None or current["status"] not in letters.OPEN:
+                    continue  # answered meanwhile
+                await letter_store.set_status(conn, row["id"], "expired", now)
+            for notice in notices:
+                assert notice.key is not None
+                if await plan_store.claim_notice(conn, notice.key):
+                    event_id = notice_event_id(notice.key)
+                    await plan_reads.send_notice(conn, notice, letter_id=row["id"], event_id=event_id)
+                    sent += 1
+    return sent
+
+
 async def sweep(pool: asyncpg.Pool, settings: Settings) -> int:
     """One pass of every reminder rule at the settings' clock; how many notices went out."""
     now = clock.now(settings)
-    return await remind_meetings(pool, now) + await prompt_check_ins(pool, now)
+    return await remind_meetings(pool, now) + await prompt_check_ins(pool, now) + await sweep_letters(pool, now)
 
 
 @registry.background

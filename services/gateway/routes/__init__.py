@@ -7,7 +7,7 @@ One module per area; a new area adds its module and its line below.
 
 from __future__ import annotations
 
-from services.gateway.routes import auth, bookings, listings, matching, mentoring, messaging, operators
+from services.gateway.routes import auth, bookings, letters, listings, matching, mentoring, messaging, operators
 from services.gateway.routes.route import Auth, Route, Session
 
 ROUTES: list[Route] = [
@@ -18,6 +18,7 @@ ROUTES: list[Route] = [
     *messaging.ROUTES,
     *matching.ROUTES,
     *mentoring.ROUTES,
+    *letters.ROUTES,
 ]
 
 __all__ = ["ROUTES", "Auth", "Route", "Session"]
