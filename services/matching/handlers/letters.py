@@ -40,9 +40,10 @@ async def _tell(conn: Connection, notices: list[plans.Notice], actor_id: uuid.UU
 
 @registry.endpoint(subjects.REQUEST_LETTER, LetterCreate)
 async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
-    actor = ctx.require_role("student")
+    ctx.require_actor()
     now = clock.now(ctx.settings)
     letter_id = letters.check_request(req.deadline, req.application, req.eras_letter_id, now.date())
+    actor = ctx.require_role("student")
     async with ctx.pool.acquire() as conn, conn.transaction():
         link = await letter_store.knows(conn, actor.user_id, req.writer_id)
         if link is None:
