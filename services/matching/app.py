@@ -4,7 +4,7 @@ rounds over projections of listings, bookings and profiles (``consumers.py``). W
 from __future__ import annotations
 
 from services.matching import consumers, jobs
-from services.matching.handlers import letters, matches, meetings, mentorships, plans, rotations, rounds
+from services.matching.handlers import letters, matches, meetings, mentorships, plans, reference, rotations, rounds
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -18,6 +18,7 @@ app = ServiceApp(
         plans.registry,
         meetings.registry,
         letters.registry,
+        reference.registry,
         consumers.registry,
         jobs.registry,
     ),

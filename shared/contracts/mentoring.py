@@ -226,3 +226,25 @@ class MentoringNotice(Event):
     text: str
     mentorship_id: uuid.UUID | None = None
     letter_id: uuid.UUID | None = None
+
+
+# --- reference lists ------------------------------------------------------------------
+
+
+class SpecialtyItem(Reply):
+    name: str
+    level: Literal["residency", "fellowship"]
+    aliases: list[str]
+
+
+class OrganizationItem(Reply):
+    code: str
+    name: str
+    url: str
+
+
+class ReferenceLists(Reply):
+    """What profiles and rotations offer to choose from (free text stays possible)."""
+
+    specialties: list[SpecialtyItem]
+    organizations: list[OrganizationItem]

@@ -115,6 +115,16 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/reference-lists",
+        subject=subjects.REFERENCE_LISTS,
+        request=Empty,
+        reply=contracts.ReferenceLists,
+        auth="public",
+        summary="Specialties (as residency applications name them) and professional organizations to choose from",
+        tag="mentoring",
+    ),
+    Route(
+        method="GET",
         path="/admin/mentoring/stalled",
         subject=subjects.STALLED_PAIRS,
         request=Empty,
