@@ -8,7 +8,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from shared.errors import AppError
@@ -63,13 +63,20 @@ def decode_keyset(cursor: str) -> list[Any]:
 
 
 def decode_newest_first(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """The ``(created_at, id)`` key of a newest-first page's cursor; None for the first page."""
+    """The ``(time, id)`` key of a newest-first page's cursor; None for the first page.
+
+    The time must carry its offset (the cursors ``next_page`` writes always do): a naive
+    one would be read in the server's zone by one query and as UTC by another.
+    """
     if not cursor:
         return None
     created_at, row_id = decode_keyset(cursor)
     try:
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
-    except (TypeError, ValueError):
+        parsed = datetime.fromisoformat(created_at)
+        if parsed.tzinfo is None:
+            raise ValueError("a cursor's time has its offset")
+        return parsed.astimezone(UTC), uuid.UUID(row_id)
+    except (TypeError, ValueError, OverflowError):
         raise INVALID_CURSOR from None
 
 

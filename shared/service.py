@@ -16,11 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import faulthandler
 import json
 import logging
 import signal
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -37,9 +35,8 @@ from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, ROLE_HEADER, 
 from shared.consumers import Apply, Consumer
 from shared.contracts.base import PATTERN_MESSAGES, Actor
 from shared.db import create_pool, migrate, retry_aborted
-from shared.deadletters import run_cli
 from shared.errors import AppError, validation_details
-from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
+from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 from shared.metrics import ServiceMetrics, serve_metrics
 from shared.micro_shim import add_reporting_service, drain_endpoints
 from shared.outbox import OutboxRelay
@@ -430,26 +427,3 @@ async def close_nats(nc: NATS) -> None:
     with contextlib.suppress(Exception):
         await nc.flush(timeout=2)
     await nc.close()
-
-
-def run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run ``main`` on uvloop where it is installed (a faster event loop), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
-
-
-def main(app: ServiceApp) -> None:
-    """Entry point of ``python -m services.<name>`` (and of its ``dead-letters`` commands)."""
-    # `kill -USR1 <pid>` prints every thread's stack: a hung replica explains itself.
-    faulthandler.register(signal.SIGUSR1)
-    settings = Settings()
-    if sys.argv[1:2] == ["dead-letters"]:
-        # An operator's command prints its own report; only real trouble goes to the log.
-        setup_logging(app.name, "ERROR")
-        sys.exit(run_cli(app, settings, sys.argv[2:]))
-    setup_logging(app.name, settings.log_level)
-    run_loop(app.run(settings))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from services.listings import consumers, jobs
 from services.listings.handlers import bookings, listings, reviews
-from services.listings.hospitals import ensure_directory
-from shared.service import Context, ServiceApp
+from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
 # reads every listing in the box and sorts them (20-40 ms at 100k listings) instead of
@@ -21,8 +20,3 @@ app = ServiceApp(
     pg_settings=PG_SETTINGS,
     include=(listings.registry, bookings.registry, reviews.registry, consumers.registry, jobs.registry),
 )
-
-
-@app.on_startup
-async def load_directory(ctx: Context) -> None:
-    await ensure_directory(ctx.pool)

@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Id, Reply, Text
-from shared.contracts.listings import Cursor, Limit
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Id, Limit, Reply, Text
 from shared.contracts.matching import Specialty
 
 LetterStatus = Literal["requested", "accepted", "submitted", "confirmed", "declined", "withdrawn", "expired"]

@@ -9,6 +9,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, AwareDatetime, Field
 
+from shared import subjects
 from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, Id, Reply, Text, Words
 
 GoalStatus = Literal["open", "done", "dropped"]
@@ -220,7 +221,7 @@ class MentoringNotice(Event):
     """Something one person should hear about their mentoring plan or a letter (a meeting
     proposed, a reminder, a check-in due); messaging turns it into a notification."""
 
-    subject: ClassVar[str] = "events.matching.mentoring.notice"
+    subject: ClassVar[str] = subjects.MENTORING_NOTICE
     user_id: uuid.UUID
     kind: str
     text: str
