@@ -14,6 +14,8 @@ import { ListingEdit, ListingPage, MyListings } from "./pages/listings.js";
 import { Bookings } from "./pages/bookings.js";
 import { ConversationPage, Inbox } from "./pages/inbox.js";
 import { Mentorships } from "./pages/mentorships.js";
+import { PlanPage } from "./pages/plan.js";
+import { LetterPage, Letters } from "./pages/letters.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
@@ -58,7 +60,9 @@ function pageFor(route, me) {
     case "inbox":
       return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
     case "mentorships":
-      return html`<${Mentorships} />`;
+      return b ? html`<${PlanPage} id=${b} />` : html`<${Mentorships} />`;
+    case "letters":
+      return b ? html`<${LetterPage} id=${b} />` : html`<${Letters} />`;
     case "notifications":
       return html`<${Notifications} />`;
     case "users":
@@ -88,6 +92,7 @@ function Nav({ me, unread, route }) {
     ${role === "professional" && link("listings", "My rooms")}
     ${link("bookings", "Bookings")}
     ${link("mentorships", "Mentorships")}
+    ${role !== "admin" && link("letters", "Letters")}
     ${link("inbox", "Inbox", html`<${Badge} count=${unread.messages} label="unread messages" />`)}
     ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}
     ${role === "admin" && link("admin", "Admin")}

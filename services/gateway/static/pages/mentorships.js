@@ -28,6 +28,7 @@ function MentorshipCard({ m, onChange }) {
         <button type="button" class="secondary" onClick=${() => act("decline")}>Decline</button>`}
       ${(m.status === "requested" || m.status === "accepted") && html`<button type="button" class="secondary" onClick=${() => act("end")}>
         ${m.status === "requested" && m.role === "student" ? "Withdraw" : "End mentorship"}</button>`}
+      ${(m.status === "accepted" || m.status === "ended") && html`<a class="button" href=${`#/mentorships/${m.id}`}>Open plan</a>`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>
     </p>
     <${Alert} error=${error} />

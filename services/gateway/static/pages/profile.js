@@ -6,6 +6,7 @@ import { useSession } from "../session.js";
 import {
   Alert, Field, HospitalPicker, Loading, Notice, Verified, formError, go, titleCase, useForm, useLoad, words,
 } from "../ui.js";
+import { MentoringSettings } from "./mentoring_settings.js";
 
 const LISTS = ["languages", "specialties", "hobbies", "organizations"];
 const splitList = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -76,7 +77,7 @@ function ProfileForm({ me }) {
     <${Field} label="Specialties" name="specialties" hint="Separated by commas, e.g. cardiology, pediatrics"
       value=${f.specialties} onInput=${set("specialties")} error=${err.specialties} />
     <${Field} label="Hobbies" name="hobbies" hint="Separated by commas" value=${f.hobbies} onInput=${set("hobbies")} error=${err.hobbies} />
-    <${Field} label="Professional organizations" name="organizations" hint="Separated by commas, e.g. AMWA, NMA"
+    <${Field} label="Professional organizations" name="organizations" hint="Separated by commas, e.g. AMWA, NMA, SNMA, AAPI (any other organization too)"
       value=${f.organizations} onInput=${set("organizations")} error=${err.organizations} />
     ${professional && html`<fieldset>
       <legend>As a professional</legend>
@@ -139,6 +140,7 @@ export function Profile() {
     <h1>Profile</h1>
     <p>Signed in as ${me.user.email} (${me.user.role}). <a href=${`#/users/${me.user.id}`}>See your public profile</a>.</p>
     <${ProfileForm} me=${me} />
+    ${me.user.role !== "admin" && html`<${MentoringSettings} />`}
     ${me.user.role === "professional" && html`<${VerificationForm} me=${me} />`}
   </section>`;
 }
