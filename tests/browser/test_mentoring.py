@@ -29,7 +29,9 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     mentor, student, third = pages.open("mentor"), pages.open("student"), pages.open("third")
     as_mentor, as_student, as_third = Client(mentor.request), Client(student.request), Client(third.request)
     mentor_id = as_mentor.sign_up("professional", mentor_name)
-    as_mentor.call("PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 2})
+    as_mentor.call(
+        "PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 2}
+    )
     as_student.sign_up("student", student_name)
     as_third.sign_up("student", f"Third {tag}")
     mentors_known(stack, [mentor_id])
