@@ -10,7 +10,8 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import MISSING, AfterValidator, AwareDatetime, Field
 
 from shared import subjects
-from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, Id, Reply, Text, Words
+from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, HospitalId, Id, Reply, Text, Words
+from shared.contracts.hospitals import HospitalRef
 
 GoalStatus = Literal["open", "done", "dropped"]
 MeetingStatus = Literal["proposed", "scheduled", "declined", "cancelled", "held"]
@@ -249,3 +250,38 @@ class ReferenceLists(Reply):
 
     specialties: list[SpecialtyItem]
     organizations: list[OrganizationItem]
+
+
+# --- a hospital's page ----------------------------------------------------------------
+
+
+class HospitalPageRequest(Contract):
+    hospital_id: HospitalId
+
+
+class NearbyRoom(Reply):
+    id: uuid.UUID
+    title: str
+    room_type: str
+    monthly_rent: int
+    km: float
+
+
+class HospitalPerson(Reply):
+    id: uuid.UUID
+    display_name: str | None
+    verified: bool
+    profession: str | None = Field(description="mentors only")
+    specialty: str | None = Field(description="peers: their rotation's specialty")
+    start_date: date | None = Field(description="peers: their rotation's dates")
+    end_date: date | None
+    reasons: list[str] = Field(description="what you share")
+
+
+class HospitalPeople(Reply):
+    hospital: HospitalRef
+    rooms: list[NearbyRoom]
+    mentors: list[HospitalPerson] = Field(description="affiliated, open to mentoring, and letting you see them")
+    peers: list[HospitalPerson] = Field(description="rotating here in your weeks, and letting you see them")
+    your_rotations: int = Field(description="your rotations here: peers are found by their weeks")
+    your_visibility: Visibility

@@ -133,3 +133,13 @@ def test_time_zones_default_from_the_state() -> None:
     moment = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
     assert timezones.local(moment, "America/Chicago") == "2026-12-10 09:30 CST"
     assert timezones.local(moment, "Asia/Kolkata") == "2026-12-10 21:00 IST"
+
+
+def test_hospital_page_visibility_is_opt_in() -> None:
+    from services.matching.hospital_page import visible_to
+
+    assert not any(visible_to("nobody", role) for role in ("student", "professional", "admin"))
+    assert visible_to("students", "student") and not visible_to("students", "professional")
+    assert visible_to("professionals", "professional") and not visible_to("professionals", "student")
+    assert visible_to("members", "student") and visible_to("members", "professional")
+    assert not visible_to("anything else", "student")

@@ -115,6 +115,17 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/hospitals/{id}/people",
+        subject=subjects.HOSPITAL_PAGE,
+        request=contracts.HospitalPageRequest,
+        reply=contracts.HospitalPeople,
+        summary="A hospital's page: rooms near it, mentors and peers rotating there who let you see them",
+        tag="mentoring",
+        path_params={"id": "hospital_id"},
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
         path="/reference-lists",
         subject=subjects.REFERENCE_LISTS,
         request=Empty,

@@ -16,6 +16,7 @@ import { ConversationPage, Inbox } from "./pages/inbox.js";
 import { Mentorships } from "./pages/mentorships.js";
 import { PlanPage } from "./pages/plan.js";
 import { LetterPage, Letters } from "./pages/letters.js";
+import { HospitalPage } from "./pages/hospital.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
@@ -61,6 +62,8 @@ function pageFor(route, me) {
       return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
     case "mentorships":
       return b ? html`<${PlanPage} id=${b} />` : html`<${Mentorships} />`;
+    case "hospitals":
+      return html`<${HospitalPage} id=${b} />`;
     case "letters":
       return b ? html`<${LetterPage} id=${b} />` : html`<${Letters} />`;
     case "notifications":
