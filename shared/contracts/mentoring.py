@@ -285,3 +285,31 @@ class HospitalPeople(Reply):
     peers: list[HospitalPerson] = Field(description="rotating here in your weeks, and letting you see them")
     your_rotations: int = Field(description="your rotations here: peers are found by their weeks")
     your_visibility: Visibility
+
+
+# --- operators' outcomes --------------------------------------------------------------
+
+
+class OutcomesRequest(Contract):
+    hospital_id: HospitalId | None = None
+    months: Annotated[int, Field(ge=1, le=24, description="how many months back, this one included"), WHOLE_NUMBER] = 6
+
+
+class OutcomeRow(Reply):
+    hospital_id: str | None = Field(description="the rotation's hospital; null: a mentorship without a rotation")
+    hospital_name: str | None
+    month: str = Field(description="YYYY-MM")
+    mentorships_requested: int
+    mentorships_accepted: int
+    meetings_held: int
+    check_ins: int
+    check_in_average: float | None = Field(description="only over 3 answers or more: a smaller group could name one")
+    letters_requested: int
+    letters_accepted: int
+    letters_submitted: int
+
+
+class Outcomes(Reply):
+    rows: list[OutcomeRow]
+    stalled_pairs: int
+    chart_svg: str = Field(description="mentorships accepted, meetings held and letters submitted by month, as SVG")

@@ -1,14 +1,18 @@
 """A hospital's page over HTTP: mentors affiliated with it and students rotating there in
 the viewer's weeks appear only as their privacy settings allow, each with what they share
-with the viewer; rooms near it; an unknown hospital is a 404."""
+with the viewer; rooms near it; an unknown hospital is a 404. Operators' outcomes per
+hospital and month."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import create_listing, future
+from tests.e2e.mentoring import accepted_pair, at
 from tests.e2e.test_matching import profile, rotation, until
+from tests.e2e.test_rounds import operator
 
 # A hospital no other test uses: these people are the only ones there.
 CASPER = ("wyoming-medical-center-casper-wy", 42.848077, -106.308823)
@@ -77,3 +81,47 @@ async def test_people_at_a_hospital_as_their_privacy_allows(api: Api) -> None:
     assert (await api.call("GET", path, elsewhere)).body["peers"] == []
     assert (await api.call("GET", "/hospitals/no-such-hospital/people", viewer)).status == 404
     assert (await api.call("GET", path)).status == 401
+
+
+async def test_operators_see_outcomes_per_hospital_and_month(api: Api, stack: Stack) -> None:
+    """Mentorships, meetings, check-ins and letters counted under the rotation's hospital
+    and this month; an average only from three answers; students are refused."""
+    hospital = "summit-medical-center-llc-casper-wy"
+    admin = await operator(api, stack)
+    before = await api.call("GET", "/admin/mentoring/outcomes", admin, params={"months": "1"})
+    assert before.status == 200, before.body
+
+    def cell(body: dict[str, Any]) -> dict[str, Any]:
+        return next((r for r in body["rows"] if r["hospital_id"] == hospital), {})
+
+    start = cell(before.body)
+    student = await api.signup("student", "Outcome Student")
+    mine = await rotation(api, student, hospital_id=hospital)
+    _, mentor_user, mentorship_id = await accepted_pair(api, mine["id"], student)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=3)]})
+    meeting = r.body["meetings"][0]
+    await api.call(
+        "POST", f"/meetings/{meeting['id']}/accept", mentor_user, json={"starts_at": meeting["options"][0]["utc"]}
+    )
+    assert (await api.call("POST", f"/meetings/{meeting['id']}/held", student)).status == 200
+    check = {"stage": "mid", "usefulness": 5}
+    assert (await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", student, json=check)).status == 201
+    letter = {
+        "writer_id": mentor_user.id,
+        "specialty": "Surgery",
+        "deadline": future(30),
+        "application": "other",
+        "waived": False,
+    }
+    assert (await api.call("POST", "/letters", student, json=letter)).status == 201
+
+    after = cell((await api.call("GET", "/admin/mentoring/outcomes", admin, params={"months": "1"})).body)
+    for key in ("mentorships_requested", "mentorships_accepted", "meetings_held", "check_ins", "letters_requested"):
+        assert after[key] == start.get(key, 0) + 1, key
+    assert after["check_in_average"] is None or start.get("check_ins", 0) + 1 >= 3
+    assert (
+        "Mentoring outcomes by month" in (await api.call("GET", "/admin/mentoring/outcomes", admin)).body["chart_svg"]
+    )
+    assert (await api.call("GET", "/admin/mentoring/outcomes", student)).status == 403
+    assert (await api.call("GET", "/admin/mentoring/stalled", student)).status == 403
+    assert (await api.call("GET", "/admin/mentoring/stalled", admin)).status == 200

@@ -136,6 +136,16 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/admin/mentoring/outcomes",
+        subject=subjects.MENTORING_OUTCOMES,
+        request=contracts.OutcomesRequest,
+        reply=contracts.Outcomes,
+        summary="Mentoring outcomes per hospital and month, with a chart (admins; counts only)",
+        tag="operators",
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
         path="/admin/mentoring/stalled",
         subject=subjects.STALLED_PAIRS,
         request=Empty,

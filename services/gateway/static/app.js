@@ -17,6 +17,7 @@ import { Mentorships } from "./pages/mentorships.js";
 import { PlanPage } from "./pages/plan.js";
 import { LetterPage, Letters } from "./pages/letters.js";
 import { HospitalPage } from "./pages/hospital.js";
+import { Outcomes } from "./pages/outcomes.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
@@ -72,6 +73,7 @@ function pageFor(route, me) {
       return html`<${PublicProfile} id=${b} />`;
     case "admin":
       if (b === "rounds") return c ? html`<${RoundPage} id=${c} />` : html`<${Rounds} />`;
+      if (b === "mentoring") return html`<${Outcomes} />`;
       return html`<${Admin} />`;
     default:
       return html`<section><h1>Not found</h1><p>No page here. <a href="#/">Go home</a>.</p></section>`;

@@ -7,12 +7,14 @@ notes and check-in answers are their author's alone.
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import MISSING
 
-from services.matching import plan_reads, plan_store, plan_views, plans
-from shared import clock, subjects, timezones
+from services.matching import outcome_store, outcomes, plan_reads, plan_store, plan_views, plans
+from shared import clock, hospitals, subjects, timezones
 from shared.contracts.base import Empty
 from shared.contracts.mentoring import (
     CalendarMeetings,
@@ -21,6 +23,8 @@ from shared.contracts.mentoring import (
     GoalUpdate,
     MentoringSettings,
     NoteCreate,
+    Outcomes,
+    OutcomesRequest,
     Plan,
     PlanId,
     SettingsUpdate,
@@ -177,3 +181,22 @@ async def user_meetings(ctx: Context, req: UserMeetings) -> CalendarMeetings:
     token decides who may read it."""
     rows = await plan_store.user_meetings(ctx.pool, req.user_id, req.since)
     return CalendarMeetings(items=[plan_views.calendar_meeting(r, req.user_id) for r in rows])
+
+
+@registry.endpoint(subjects.MENTORING_OUTCOMES, OutcomesRequest)
+async def mentoring_outcomes(ctx: Context, req: OutcomesRequest) -> Outcomes:
+    """Operators' counts per hospital and month, with a chart; never one person's answers."""
+    ctx.require_role("admin")
+    now = clock.now(ctx.settings)
+    months = outcomes.months_back(now.date(), req.months)
+    since = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
+    rows = [
+        dict(r) for r in await outcome_store.outcomes(ctx.pool, since) if req.hospital_id in (None, r["hospital_id"])
+    ]
+    names = {}
+    for hospital_id in {r["hospital_id"] for r in rows if r["hospital_id"]}:
+        with contextlib.suppress(AppError):
+            names[hospital_id] = hospitals.lookup(hospital_id).name
+    table = outcomes.pivot(rows, names)
+    stalled = await plan_store.stalled_pairs(ctx.pool, now - plans.STALLED_AFTER)
+    return Outcomes(rows=table, stalled_pairs=len(stalled), chart_svg=outcomes.chart_svg(table, months))
