@@ -7,7 +7,17 @@ One module per area; a new area adds its module and its line below.
 
 from __future__ import annotations
 
-from services.gateway.routes import auth, bookings, letters, listings, matching, mentoring, messaging, operators
+from services.gateway.routes import (
+    auth,
+    bookings,
+    directory,
+    letters,
+    listings,
+    matching,
+    mentoring,
+    messaging,
+    operators,
+)
 from services.gateway.routes.route import Auth, Route, Session
 
 ROUTES: list[Route] = [
@@ -17,6 +27,7 @@ ROUTES: list[Route] = [
     *operators.ROUTES,
     *messaging.ROUTES,
     *matching.ROUTES,
+    *directory.ROUTES,
     *mentoring.ROUTES,
     *letters.ROUTES,
 ]
