@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from services.runner import Stack
-from tests.browser.conftest import FARGO, Client, Pages, future
-from tests.browser.test_accessibility import mentors_known
+from tests.browser.conftest import FARGO, Client, Pages, axe_violations, future
+from tests.browser.test_accessibility import check, make_admin, mentors_known
 
 
 def reload(page: Page, path: str, ready: str) -> None:
@@ -138,4 +139,57 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     expect(third.get_by_role("alert")).to_contain_text("letter request not found")
     third.goto("/#/letters")
     expect(third.get_by_text("No letters requested yet.")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_hospital_page_follows_privacy_and_pages_are_accessible(pages: Pages, stack: Stack) -> None:
+    """A mentor who lets students see them appears on the hospital's page, and leaves it when
+    they choose nobody (in the profile's settings); the plan, letters, hospital and
+    outcomes pages have no serious axe violation."""
+    tag = uuid.uuid4().hex[:6]
+    mentor, student, operator = pages.open("mentor"), pages.open("student"), pages.open("operator")
+    as_mentor, as_student = Client(mentor.request), Client(student.request)
+    mentor_name = f"Dr. Visible {tag}"
+    mentor_id = as_mentor.sign_up("professional", mentor_name)
+    as_mentor.call(
+        "PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1}
+    )
+    as_mentor.call("PATCH", "/me/mentoring-settings", {"hospital_visibility": "students"})
+    as_student.sign_up("student", f"Student Visible {tag}")
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "cardiology", "start_date": future(20), "end_date": future(48)},
+    )
+    mentors_known(stack, [mentor_id])
+    found: dict[str, Any] = {}
+
+    student.goto(f"/#/rotations/{rotation['id']}")
+    student.get_by_role("link", name="People at this hospital").click()
+    expect(student.get_by_role("list", name="Mentors here")).to_contain_text(mentor_name)
+    violations = axe_violations(student)
+    if violations:
+        found["hospital page"] = violations
+
+    # The mentor hides from hospital pages in their profile's settings.
+    mentor.goto("/#/profile")
+    mentor.get_by_label("Who sees you on hospital pages").select_option(label="Nobody")
+    mentor.get_by_role("button", name="Save settings").click()
+    expect(mentor.get_by_role("status").filter(has_text="Settings saved")).to_be_visible()
+    student.reload()
+    expect(student.get_by_role("heading", name="Mentors here")).to_be_visible()
+    expect(student.get_by_text(mentor_name)).to_have_count(0)
+
+    mentorship = as_student.call("POST", "/mentorships", {"mentor_id": mentor_id, "message": "Hi"})
+    as_mentor.call("POST", f"/mentorships/{mentorship['id']}/accept")
+    check(student, f"/#/mentorships/{mentorship['id']}", "Propose a meeting", found)
+    check(student, "/#/letters", "Ask for a letter", found)
+    make_admin(stack, operator)
+    check(operator, "/#/admin/mentoring", "Stalled pairs", found)
+    expect(
+        operator.get_by_role(
+            "img", name="Bar chart: mentorships accepted, meetings held and letters submitted by month"
+        )
+    ).to_be_visible()
+    assert found == {}
     assert pages.errors == []

@@ -29,7 +29,7 @@ export function Outcomes() {
       <img class="chart" src=${`data:image/svg+xml;charset=utf-8,${encodeURIComponent(o.chart_svg)}`}
         alt="Bar chart: mentorships accepted, meetings held and letters submitted by month" />
       <p>${o.stalled_pairs} stalled pair${o.stalled_pairs === 1 ? "" : "s"} now.</p>
-      ${o.rows.length === 0 ? html`<${Empty}>Nothing in these months yet.</${Empty}>` : html`<div class="table-wrap"><table aria-label="Outcomes by hospital and month">
+      ${o.rows.length === 0 ? html`<${Empty}>Nothing in these months yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Outcomes table"><table aria-label="Outcomes by hospital and month">
         <thead><tr><th scope="col">Month</th><th scope="col">Hospital</th>${COLUMNS.map(([k, label]) => html`<th scope="col" key=${k}>${label}</th>`)}</tr></thead>
         <tbody>${o.rows.map((r) => html`<tr key=${`${r.month}-${r.hospital_id}`}>
           <td>${r.month}</td><td>${r.hospital_name ? titleCase(r.hospital_name) : "No rotation given"}</td>
