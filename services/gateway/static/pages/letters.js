@@ -5,6 +5,7 @@ import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import { Alert, Empty, Field, Loading, Status, fmtDate, today, useForm, useLoad } from "../ui.js";
+import { SpecialtyOptions } from "../reference.js";
 
 function deadline(l) {
   if (["submitted", "confirmed", "declined", "withdrawn", "expired"].includes(l.status)) return `deadline ${fmtDate(l.deadline)}`;
@@ -46,7 +47,6 @@ function LetterCard({ letter, onChange }) {
 function AskForm({ onDone }) {
   const form = useForm();
   const people = useLoad(() => get("/me/mentorships", { role: "student", limit: 100 }), []);
-  const lists = useLoad(() => get("/reference-lists"), []);
   const [fields, setFields] = useState({ writer_id: "", specialty: "", programs: "20", deadline: "", application: "eras", eras_letter_id: "", waived: true, message: "" });
   const set = (name) => (e) => setFields({ ...fields, [name]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
   async function ask(e) {
@@ -65,7 +65,7 @@ function AskForm({ onDone }) {
       ${writers.map((m) => html`<option key=${m.id} value=${m.mentor.id}>${m.mentor.display_name || "Your mentor"}</option>`)}
     <//>
     <${Field} label="Specialty" name="specialty" value=${fields.specialty} onInput=${set("specialty")} error=${form.errors.specialty} list="letter-specialties" />
-    <datalist id="letter-specialties">${(lists.data ? lists.data.specialties : []).map((s) => html`<option key=${s.name} value=${s.name} />`)}</datalist>
+    <${SpecialtyOptions} id="letter-specialties" />
     <${Field} label="How many programs" name="programs" type="number" min="1" max="200" value=${fields.programs} onInput=${set("programs")} error=${form.errors.programs} />
     <${Field} label="Deadline" name="deadline" type="date" value=${fields.deadline} onInput=${set("deadline")} error=${form.errors.deadline} />
     <${Field} label="Application" name="application" as="select" value=${fields.application} onChange=${set("application")}>

@@ -8,6 +8,7 @@ import {
   useNames, words,
 } from "../ui.js";
 import { MentoringSettings } from "./mentoring_settings.js";
+import { OrganizationChoices } from "../reference.js";
 
 // Typed lists, comma-separated; languages are picked by name (codes are what the API takes).
 const LISTS = ["specialties", "hobbies", "organizations"];
@@ -93,6 +94,8 @@ function ProfileForm({ me }) {
     <${Field} label="Hobbies" name="hobbies" hint="Separated by commas" value=${f.hobbies} onInput=${set("hobbies")} error=${err.hobbies} />
     <${Field} label="Professional organizations" name="organizations" hint="Separated by commas, e.g. AMWA, NMA, SNMA, AAPI (any other organization too)"
       value=${f.organizations} onInput=${set("organizations")} error=${err.organizations} />
+    <${OrganizationChoices} value=${f.organizations}
+      onAdd=${(code) => setF({ ...f, organizations: [...splitList(f.organizations), code].join(", ") })} />
     ${professional && html`<fieldset>
       <legend>As a professional</legend>
       <${Field} label="Profession" name="profession" hint="e.g. Cardiologist, Resident physician, Nurse"

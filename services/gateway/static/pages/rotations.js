@@ -6,6 +6,7 @@ import {
   Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtMoney, formError, go, hospitalLabel,
   cap, href, roomType, today, useForm, useLoad,
 } from "../ui.js";
+import { SpecialtyOptions } from "../reference.js";
 
 export function Home() {
   const { me, unread } = useSession();
@@ -45,7 +46,9 @@ function RotationForm({ onCreated }) {
   return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="add-rotation-h">
     <h2 id="add-rotation-h">Add a rotation</h2>
     <${HospitalPicker} value=${hospital} onPick=${setHospital} error=${err.hospital_id} />
-    <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology" />
+    <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology"
+      list="rotation-specialties" />
+    <${SpecialtyOptions} id="rotation-specialties" />
     <div class="row">
       <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${err.start_date} />
       <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${err.end_date} />
