@@ -140,7 +140,7 @@ async def update_meeting(
 async def meetings_to_remind(db: DB, now: datetime, ahead_s: float, limit: int = 100) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT g.*, m.student_id, m.mentor_id FROM meetings g JOIN mentorships m ON m.id = g.mentorship_id"
-        " WHERE g.status = 'scheduled' AND g.reminded_at IS NULL"
+        " WHERE g.status = 'scheduled' AND g.reminded_at IS NULL AND m.status = 'accepted'"
         " AND g.starts_at > $1 AND g.starts_at <= $1 + make_interval(secs => $2)"
         " ORDER BY g.starts_at LIMIT $3",
         now,
