@@ -5,12 +5,14 @@ NATS query; a third user sees none of it."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import nats
 
+from services.matching import plan_store, plans
 from services.runner import Stack
 from shared import subjects
+from shared.db import create_pool
 from tests.api import Api
 from tests.e2e.helpers import future
 from tests.e2e.mentoring import accepted_pair, at, notifications, sweep_at
@@ -160,3 +162,69 @@ async def test_check_in_prompts_and_stalled_pairs_follow_the_clock(api: Api, sta
     assert sum(n["kind"] == "check_in_due" for n in await notifications(api, mentor)) == 1
     plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
     assert plan["check_ins_due"] == [] and plan["stalled"] is False  # today: not yet
+
+
+async def test_reschedule_decline_cancel_and_a_reminder_per_start_time(api: Api, stack: Stack) -> None:
+    """Declined times end a proposal; a scheduled meeting moved by the other side goes
+    back to them to answer, and its new time gets its own reminder; cancel ends it."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=4)]})
+    first = r.body["meetings"][0]
+    declined = await api.call("POST", f"/meetings/{first['id']}/decline", mentor)
+    assert declined.status == 200 and declined.body["meetings"][0]["status"] == "declined"
+    assert (
+        await api.call("POST", f"/meetings/{first['id']}/accept", mentor, json={"starts_at": at(days=4)})
+    ).status == 409
+
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=2)]})
+    meeting = r.body["meetings"][1]
+    start = meeting["options"][0]["utc"]
+    await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": start})
+    await sweep_at(stack, timedelta(days=1, hours=12))
+    await until(
+        lambda: api.call("GET", "/notifications", student),
+        lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 1,
+    )
+    moved = await api.call("POST", f"/meetings/{meeting['id']}/reschedule", mentor, json={"options": [at(days=6)]})
+    assert moved.status == 200
+    view = next(m for m in moved.body["meetings"] if m["id"] == meeting["id"])
+    assert view["status"] == "proposed" and view["your_turn"] is False and view["starts_at"] is None
+    own = await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": at(days=6)})
+    assert own.status == 403
+    new_start = view["options"][0]["utc"]
+    assert (
+        await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": new_start})
+    ).status == 200
+    await sweep_at(stack, timedelta(days=5, hours=12))
+    await until(
+        lambda: api.call("GET", "/notifications", mentor),
+        lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 2,
+    )
+    cancelled = await api.call("POST", f"/meetings/{meeting['id']}/cancel", student)
+    assert cancelled.status == 200
+    assert next(m for m in cancelled.body["meetings"] if m["id"] == meeting["id"])["status"] == "cancelled"
+    assert (await api.call("POST", f"/meetings/{meeting['id']}/held", mentor)).status == 409
+
+
+async def test_a_pair_without_a_held_meeting_stalls_after_14_days(api: Api, stack: Stack) -> None:
+    """The operators' query finds the pair 14 days after acceptance (the clock moved), and
+    not once a meeting was held."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+
+        async def stalled(days: float) -> set[str]:
+            moved = datetime.now(UTC) + timedelta(days=days)
+            return {str(r["id"]) for r in await plan_store.stalled_pairs(pool, moved - plans.STALLED_AFTER)}
+
+        assert mentorship_id not in await stalled(13)
+        assert mentorship_id in await stalled(14.01)
+        r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=1)]})
+        meeting = r.body["meetings"][0]
+        await api.call(
+            "POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": meeting["options"][0]["utc"]}
+        )
+        await api.call("POST", f"/meetings/{meeting['id']}/held", student)
+        assert mentorship_id not in await stalled(20)
+    finally:
+        await pool.close()

@@ -45,7 +45,9 @@ CREATE TABLE meetings (
     version           integer NOT NULL DEFAULT 1,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT meetings_scheduled CHECK ((status IN ('scheduled', 'held')) = (starts_at IS NOT NULL))
+    -- A scheduled or held meeting has its time; a cancelled one keeps it (the calendar
+    -- feed then cancels that event).
+    CONSTRAINT meetings_scheduled CHECK (status NOT IN ('scheduled', 'held') OR starts_at IS NOT NULL)
 );
 CREATE INDEX meetings_mentorship ON meetings (mentorship_id, created_at);
 CREATE INDEX meetings_due ON meetings (starts_at) WHERE status = 'scheduled' AND reminded_at IS NULL;
