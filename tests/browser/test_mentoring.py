@@ -130,6 +130,8 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     mine = student.get_by_role("list", name="Your letters")
     mine.get_by_role("button", name="Confirm it arrived").click()
     expect(mine).to_contain_text("Confirmed")
+    # The writer's page follows without a reload (the confirmation's notification).
+    expect(mentor.get_by_text("Confirmed", exact=True)).to_be_visible()
     letter = as_student.call("GET", "/me/letters")["items"][0]
 
     # Nobody else sees any of it.

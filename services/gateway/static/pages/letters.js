@@ -107,6 +107,7 @@ export function Letters() {
 
 export function LetterPage({ id }) {
   const state = useLoad(() => get(`/letters/${id}`), [id]);
+  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("letter")) && state.reload());
   return html`<section><${Loading} state=${state}>${(l) => html`
     <h1>Letter of recommendation: ${l.specialty}</h1>
     <p><${Status} status=${l.status} /> · ${deadline(l)} · <a href="#/letters">All letters</a></p>
