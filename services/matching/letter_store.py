@@ -16,11 +16,13 @@ LETTER_MESSAGES = {"letters_eras_letter_id": "this ERAS Letter ID is already use
 
 
 async def knows(db: DB, student_id: uuid.UUID, writer_id: uuid.UUID) -> asyncpg.Record | None:
-    """How a student knows a professional through Wardmate: their mentorship (accepted or
-    ended; the newest), else ``None`` when only a completed stay links them, else nothing."""
+    """How a student knows a professional through Wardmate: a mentorship (accepted or
+    ended) or a completed stay, with the hospital the letter is counted under (the
+    rotation's, else the mentor's first affiliation); None when nothing links them."""
     return await db.fetchrow(
-        "SELECT 'mentorship' AS via, m.id AS mentorship_id, r.hospital_id FROM mentorships m"
-        " LEFT JOIN rotations r ON r.id = m.rotation_id"
+        "SELECT 'mentorship' AS via, m.id AS mentorship_id,"
+        " coalesce(r.hospital_id, p.data->'hospital_ids'->>0) AS hospital_id FROM mentorships m"
+        " LEFT JOIN rotations r ON r.id = m.rotation_id LEFT JOIN profiles p ON p.user_id = m.mentor_id"
         " WHERE m.student_id = $1 AND m.mentor_id = $2 AND m.status IN ('accepted', 'ended')"
         " UNION ALL"
         " SELECT 'stay', NULL, r.hospital_id FROM bookings b JOIN listings l ON l.listing_id = b.listing_id"

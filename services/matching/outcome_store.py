@@ -12,7 +12,9 @@ from services.matching.store import DB
 # Each measure as (hospital, month, measure, count, sum of ratings): one pass per table.
 OUTCOMES_SQL = """
 WITH m AS (
-    SELECT m.*, r.hospital_id FROM mentorships m LEFT JOIN rotations r ON r.id = m.rotation_id
+    -- The rotation's hospital; without a rotation, the mentor's first affiliation.
+    SELECT m.*, coalesce(r.hospital_id, p.data->'hospital_ids'->>0) AS hospital_id FROM mentorships m
+      LEFT JOIN rotations r ON r.id = m.rotation_id LEFT JOIN profiles p ON p.user_id = m.mentor_id
 )
 SELECT hospital_id, date_trunc('month', created_at) AS month, 'mentorships_requested' AS measure,
        count(*) AS n, 0::bigint AS total FROM m WHERE created_at >= $1 GROUP BY 1, 2

@@ -296,7 +296,9 @@ class OutcomesRequest(Contract):
 
 
 class OutcomeRow(Reply):
-    hospital_id: str | None = Field(description="the rotation's hospital; null: a mentorship without a rotation")
+    hospital_id: str | None = Field(
+        description="the rotation's hospital, else the mentor's first affiliation; null: neither is known"
+    )
     hospital_name: str | None
     month: str = Field(description="YYYY-MM")
     mentorships_requested: int

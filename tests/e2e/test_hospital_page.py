@@ -59,10 +59,18 @@ async def test_people_at_a_hospital_as_their_privacy_allows(api: Api) -> None:
     await rotation(api, viewer, hospital_id=CASPER[0], specialty="cardio", start_date=future(45), end_date=future(70))
     path = f"/hospitals/{CASPER[0]}/people"
 
-    page = await until(
-        lambda: api.call("GET", path, viewer),
-        lambda r: r.status == 200 and r.body["mentors"] and r.body["peers"] and r.body["rooms"],
-    )
+    def complete(r: Any) -> bool:
+        # Profiles (organizations, school country, affiliations) reach matching through
+        # events, after the calls that changed them answered: wait for every one.
+        body = r.body
+        return (
+            r.status == 200
+            and bool(body["rooms"])
+            and any("you are both AMWA members" in p["reasons"] for p in body["mentors"])
+            and any("you both studied in India" in p["reasons"] for p in body["peers"])
+        )
+
+    page = await until(lambda: api.call("GET", path, viewer), complete)
     assert names(page["mentors"]) == {"Dr. Open To Students"}
     assert names(page["peers"]) == {"Peer Same Weeks"}
     reasons = page["peers"][0]["reasons"]
@@ -74,7 +82,7 @@ async def test_people_at_a_hospital_as_their_privacy_allows(api: Api) -> None:
 
     # A professional sees the mentor open to professionals and none of the students.
     colleague = await api.signup("professional", "Colleague")
-    seen = (await api.call("GET", path, colleague)).body
+    seen = await until(lambda: api.call("GET", path, colleague), lambda r: r.status == 200 and r.body["mentors"])
     assert names(seen["mentors"]) == {"Dr. Only For Professionals"} and seen["peers"] == []
     # A student with no rotation there has no weeks to share: no peers.
     elsewhere = await api.signup("student", "Elsewhere")

@@ -32,7 +32,7 @@ export function Outcomes() {
       ${o.rows.length === 0 ? html`<${Empty}>Nothing in these months yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Outcomes table"><table aria-label="Outcomes by hospital and month">
         <thead><tr><th scope="col">Month</th><th scope="col">Hospital</th>${COLUMNS.map(([k, label]) => html`<th scope="col" key=${k}>${label}</th>`)}</tr></thead>
         <tbody>${o.rows.map((r) => html`<tr key=${`${r.month}-${r.hospital_id}`}>
-          <td>${r.month}</td><td>${r.hospital_name ? titleCase(r.hospital_name) : "No rotation given"}</td>
+          <td>${r.month}</td><td>${r.hospital_name ? titleCase(r.hospital_name) : "No hospital known"}</td>
           ${COLUMNS.map(([k]) => html`<td key=${k}>${r[k] === null ? "—" : r[k]}</td>`)}
         </tr>`)}</tbody>
       </table></div>`}`}<//>
