@@ -2,7 +2,7 @@
 
 Profiles store tags and codes (``cardiology``, ``NG``, ``yo``, ``amwa``); reasons
 read as English ("host is a cardiologist", "you both studied in Nigeria", "you
-both speak Yoruba", "you are both members of AMWA").
+both speak Yoruba", "you are both AMWA members").
 """
 
 from __future__ import annotations
