@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import nats
 
-from services.matching import plan_store, plans
+from services.matching.domain import plans
+from services.matching.store import plans as plan_store
 from services.runner import Stack
 from shared import subjects
 from shared.db import create_pool
