@@ -164,18 +164,19 @@ function App() {
     } else live.stop();
   }, [userId]);
   useEffect(() => setMenuOpen(false), [route.path]);
-  // Escape closes the phone menu and returns to its button.
+  // Escape closes the phone menu and returns to its button. One listener for the page's
+  // life, reading the menu's state from the DOM: a listener added once the menu had
+  // rendered open came after paint, and an Escape pressed in between was lost.
   useEffect(() => {
-    if (!menuOpen) return undefined;
     const onKey = (e) => {
-      if (e.key !== "Escape") return;
-      setMenuOpen(false);
       const button = document.querySelector("button.menu");
-      if (button) button.focus();
+      if (e.key !== "Escape" || !button || button.getAttribute("aria-expanded") !== "true") return;
+      setMenuOpen(false);
+      button.focus();
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [menuOpen]);
+  }, []);
 
   async function logout() {
     try {
