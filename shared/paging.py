@@ -93,7 +93,9 @@ def _cursor_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def keyset_before(column: str, first_param: int) -> str:
-    """The SQL condition of a newest-first page after the cursor's ``(column, id)``:
-    ``(column, id) < ($n, $n+1)``, to go with ``ORDER BY column DESC, id DESC``."""
-    return f"({column}, id) < (${first_param}, ${first_param + 1})"
+def newest_first_after(time_column: str, id_column: str, first_param: int) -> str:
+    """The SQL condition of a newest-first page: the rows after the cursor's ``(time, id)``
+    key bound at ``$n, $n+1`` (both NULL on the first page). It goes with
+    ``ORDER BY time DESC, id DESC`` and ``decode_newest_first``'s key."""
+    n = first_param
+    return f"(${n}::timestamptz IS NULL OR ({time_column}, {id_column}) < (${n}, ${n + 1}))"

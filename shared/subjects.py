@@ -44,6 +44,9 @@ DECLINE_SHIFT = "wardmate.listings.decline-shift"
 POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
 LIST_REVIEWS = "wardmate.listings.list-reviews"
+SEARCH_PLACES = "wardmate.listings.search-places"
+LIST_COUNTRIES = "wardmate.listings.list-countries"
+SEARCH_LANGUAGES = "wardmate.listings.search-languages"
 
 SERVICES = ("accounts", "listings", "messaging", "matching")
 

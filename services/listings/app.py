@@ -1,9 +1,9 @@
-"""The listings service: hospitals, listings and search, bookings, reviews; wired here."""
+"""The listings service: hospitals and places, listings and search, bookings, reviews; wired here."""
 
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, listings, reviews
+from services.listings.handlers import bookings, directory, listings, reviews
 from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
@@ -18,5 +18,12 @@ app = ServiceApp(
     "listings",
     migrations="services.listings.migrations",
     pg_settings=PG_SETTINGS,
-    include=(listings.registry, bookings.registry, reviews.registry, consumers.registry, jobs.registry),
+    include=(
+        listings.registry,
+        bookings.registry,
+        reviews.registry,
+        directory.registry,
+        consumers.registry,
+        jobs.registry,
+    ),
 )
