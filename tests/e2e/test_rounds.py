@@ -5,8 +5,6 @@ round turns its matches into mentorship requests. Only operators reach any of it
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import date
 from typing import Any
@@ -19,6 +17,7 @@ from services.demo import ADMIN
 from services.runner import Stack
 from tests.api import Api, User, random_email
 from tests.e2e.test_matching import profile, rotation, until
+from tests.eventually import eventually
 
 # A hospital and a month of their own: a selection takes every rotation that fits.
 HELENA = "st-peters-health-helena-mt"
@@ -70,14 +69,15 @@ async def professionals_known(stack: Stack, mentors: list[User]) -> None:
     assert stack.database_url
     conn = await asyncpg.connect(stack.database_url)
     try:
-        deadline = time.monotonic() + 10
-        while await conn.fetchval(
-            "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
-            " AND (data->>'open_to_mentoring')::boolean AND (data->>'mentoring_capacity')::int > 0",
-            [m.id for m in mentors],
-        ) < len(mentors):
-            assert time.monotonic() < deadline, "matching never heard of the mentors"
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: conn.fetchval(
+                "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                " AND (data->>'open_to_mentoring')::boolean AND (data->>'mentoring_capacity')::int > 0",
+                [m.id for m in mentors],
+            ),
+            what="matching to hold every mentor open to mentoring",
+            until=lambda known: known == len(mentors),
+        )
     finally:
         await conn.close()
 
