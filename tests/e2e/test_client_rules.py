@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.api import Api
 from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
-from tests.e2e.test_messaging import eventually
+from tests.eventually import eventually
 
 
 async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_first(api: Api) -> None:
@@ -119,7 +119,7 @@ async def test_messaging_the_host_from_a_booked_room_opens_the_bookings_thread(a
         page = await api.call("GET", "/conversations", guest, params={"limit": "50"})
         return next((c for c in page.body["items"] if c["about"] and c["about"]["id"] == booking["id"]), None)
 
-    thread = await eventually(booking_thread, "the booking's conversation")
+    thread = await eventually(booking_thread, 15, what="the booking's conversation")
     started = await api.call(
         "POST", "/conversations", guest, json={"user_id": host.id, "listing_id": listing["id"], "body": "A question"}
     )

@@ -16,7 +16,7 @@ from services.accounts.admin import ensure_admin
 from services.demo import ADMIN
 from services.runner import Stack
 from tests.api import Api, User, random_email
-from tests.e2e.test_matching import profile, rotation, until
+from tests.e2e.test_matching import profile, rotation
 from tests.eventually import eventually
 
 # A hospital and a month of their own: a selection takes every rotation that fits.
@@ -39,13 +39,15 @@ async def mentor(api: Api, capacity: int, **fields: Any) -> User:
 
 
 async def finished(api: Api, admin: User, round_id: str) -> dict[str, Any]:
-    body = await until(
+    answer = await eventually(
         lambda: api.call("GET", f"/admin/match-rounds/{round_id}", admin),
-        lambda r: r.status == 200 and r.body["status"] in ("done", "failed"),
-        timeout=30,
+        30,
+        what="the round to finish",
+        until=lambda r: r.status == 200 and r.body["status"] in ("done", "failed"),
+        interval=0.1,
     )
-    assert body["status"] == "done", body
-    return body  # type: ignore[no-any-return]
+    assert answer.body["status"] == "done", answer.body
+    return answer.body  # type: ignore[no-any-return]
 
 
 async def assignment(api: Api, admin: User, round_id: str) -> dict[str, str | None]:
