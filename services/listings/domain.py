@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from shared import geo, places
 from shared.contracts.base import Actor, Event
+from shared.contracts.hospitals import Hospital
 from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
@@ -24,7 +25,11 @@ from shared.contracts.listings import (
     ListingUpdated,
 )
 from shared.errors import AppError
-from shared.hospitals import Hospital
+
+
+def _day(day: date) -> str:
+    """ "Dec 11, 2026": how the page's date pickers and texts show a date."""
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def unavailable_reason(
@@ -33,7 +38,7 @@ def unavailable_reason(
     """Why a listing's window and minimum stay refuse a stay, or None when they allow it."""
     nights = (check_out - check_in).days
     if check_in < available_from or check_out > available_to:
-        return f"the room is available from {available_from} to {available_to}"
+        return f"the room is available from {_day(available_from)} to {_day(available_to)}"
     if nights < min_stay_nights:
         return f"the minimum stay is {min_stay_nights} nights"
     return None
