@@ -268,6 +268,12 @@ async def test_reports_name_both_people(api: Api, stack: Stack) -> None:
     student = await api.signup("student", "Careful Reporter")
     made = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "scam", "details": "Wire"})
     assert made.status == 201, made.body
-    page = await api.call("GET", "/admin/reports", admin, params={"status": "open", "limit": "100"})
-    report = next(r for r in page.body["items"] if r["id"] == made.body["id"])
+
+    async def named_report() -> dict[str, Any] | None:
+        page = await api.call("GET", "/admin/reports", admin, params={"status": "open", "limit": "100"})
+        report: dict[str, Any] = next(r for r in page.body["items"] if r["id"] == made.body["id"])
+        return report if report["reporter_name"] and report["reported_user_name"] else None
+
+    # Messaging learns both people's names from accounts' events, after the signups answered.
+    report = await eventually(named_report, 15, what="the report with both names")
     assert (report["reporter_name"], report["reported_user_name"]) == ("Careful Reporter", "Dr. Reported")
