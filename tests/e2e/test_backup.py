@@ -7,12 +7,10 @@ the backup comes back from the stream."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from shared.embedded import Server, start_nats, start_postgres
 from tests.api import Api
 from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, request_stay
+from tests.eventually import eventually
 
 
 @pytest.fixture
@@ -93,23 +92,29 @@ async def settled(stack: Stack, consumers_expected: int = 1, timeout: float = 30
     acknowledged every event in the stream, and no outbox row is unsent."""
     assert stack.nats_url and stack.database_url
     nc = await bus.connect(stack.nats_url, "settle-probe")
+    js = nc.jetstream()
+
+    async def state() -> tuple[int, list[str], int]:
+        """How many consumers, which are busy, how many outbox rows are unsent."""
+        consumers = await js.consumers_info(bus.EVENTS_STREAM)
+        busy = [c.name for c in consumers if c.num_pending or c.num_ack_pending]
+        unsent = 0
+        for name in SERVICES_WITH_SCHEMA:
+            conn = await asyncpg.connect(stack.admin_url(name))
+            try:
+                unsent += await conn.fetchval(f'SELECT count(*) FROM "{name}".outbox WHERE sent_at IS NULL')
+            finally:
+                await conn.close()
+        return len(consumers), busy, unsent
+
     try:
-        js = nc.jetstream()
-        deadline = time.monotonic() + timeout
-        while True:
-            consumers = await js.consumers_info(bus.EVENTS_STREAM)
-            busy = [c.name for c in consumers if c.num_pending or c.num_ack_pending]
-            unsent = 0
-            for name in SERVICES_WITH_SCHEMA:
-                conn = await asyncpg.connect(stack.admin_url(name))
-                try:
-                    unsent += await conn.fetchval(f'SELECT count(*) FROM "{name}".outbox WHERE sent_at IS NULL')
-                finally:
-                    await conn.close()
-            if len(consumers) >= consumers_expected and not busy and not unsent:
-                return
-            assert time.monotonic() < deadline, (busy, unsent)
-            await asyncio.sleep(0.2)
+        await eventually(
+            state,
+            timeout,
+            what=f"{consumers_expected}+ consumers, none busy, no unsent outbox row",
+            until=lambda s: s[0] >= consumers_expected and not s[1] and not s[2],
+            interval=0.2,
+        )
     finally:
         await nc.close()
 
@@ -244,14 +249,13 @@ async def test_backup_wipe_restore_same_data_nothing_sent_or_applied_twice(
     other = await api.signup("student", "After Restore")
     later = await request_stay(api, other, listing["id"], start=80)
     assert later.status == 201, later.body
-    deadline = time.monotonic() + 20
-    while True:
-        notes = await api.call("GET", "/notifications", host, params={"limit": "100"})
-        mentions = [n for n in notes.body["items"] if n["booking_id"] == later.body["id"]]
-        if mentions:
-            break
-        assert time.monotonic() < deadline, notes.body
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: api.call("GET", "/notifications", host, params={"limit": "100"}),
+        20,
+        what="the host told of the booking made after the restore",
+        until=lambda notes: any(n["booking_id"] == later.body["id"] for n in notes.body["items"]),
+        interval=0.2,
+    )
     await settled(stack)
     notes = await api.call("GET", "/notifications", host, params={"limit": "100"})
     assert len([n for n in notes.body["items"] if n["booking_id"] == later.body["id"]]) == 1
