@@ -64,6 +64,21 @@ SUBJECTS = {
     "mentorship_ended": "Mentorship ended",
     "match_suggested": "A match for your rotation",
     "rotation_moved": "Your rotation moved: check your stays",
+    "meeting_proposed": "A meeting was proposed",
+    "meeting_scheduled": "Your meeting is scheduled",
+    "meeting_rescheduled": "Your meeting was moved",
+    "meeting_cancelled": "Your meeting was cancelled",
+    "meeting_declined": "Meeting declined",
+    "meeting_reminder": "Reminder: your meeting is coming up",
+    "check_in_due": "Time for a mentorship check-in",
+    "letter_requested": "A letter of recommendation was requested",
+    "letter_accepted": "Your letter request was accepted",
+    "letter_declined": "Your letter request was declined",
+    "letter_submitted": "Your letter was submitted",
+    "letter_confirmed": "Your letter was confirmed",
+    "letter_withdrawn": "A letter request was withdrawn",
+    "letter_expired": "A letter request expired",
+    "letter_reminder": "Reminder: a letter is due",
 }
 
 

@@ -6,6 +6,7 @@ from aiohttp import web
 from nats.aio.client import Client as NATS
 
 from services.gateway import auth
+from services.gateway.clientaddr import Network
 from services.gateway.live import Hub
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.ratelimit import RateLimiter
@@ -21,5 +22,7 @@ OPENAPI = web.AppKey("openapi", dict)
 CSP = web.AppKey("csp", str)
 INDEX = web.AppKey("index", str)
 LIMITER = web.AppKey("limiter", RateLimiter)
+# WARDMATE_TRUSTED_PROXIES, parsed: whose forwarding headers name the client.
+PROXIES = web.AppKey("proxies", tuple[Network, ...])
 # This replica's live sockets and its per-user subscriptions (set up with the NATS connection).
 HUB = web.AppKey("hub", Hub)

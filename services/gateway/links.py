@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.gateway.keys import LIMITER, NC, SETTINGS
+from services.gateway.clientaddr import client_address
+from services.gateway.keys import LIMITER, NC, PROXIES, SETTINGS
 from shared import bus, subjects
 from shared.contracts.calendar import CalendarFeed
 from shared.contracts.lifecycle import Preferences
@@ -19,8 +20,13 @@ from shared.contracts.lifecycle import Preferences
 API = "/api/v1"
 
 
+def _check_rate(request: web.Request) -> None:
+    proxies = request.app[PROXIES]
+    request.app[LIMITER].check(client_address(request.remote, request.headers, proxies))
+
+
 async def one_click_unsubscribe(request: web.Request) -> web.Response:
-    request.app[LIMITER].check(request.remote or "unknown")
+    _check_rate(request)
     token = request.query.get("token", "")
     settings = request.app[SETTINGS]
     # The body (List-Unsubscribe=One-Click) says nothing the URL does not; it is read so
@@ -35,7 +41,7 @@ async def one_click_unsubscribe(request: web.Request) -> web.Response:
 async def calendar_feed(request: web.Request) -> web.Response:
     """The private iCalendar feed; its token is the credential (no session: calendar apps
     fetch it on their own), and a wrong or replaced one is a 404."""
-    request.app[LIMITER].check(request.remote or "unknown")
+    _check_rate(request)
     settings = request.app[SETTINGS]
     feed = await bus.request(
         request.app[NC],

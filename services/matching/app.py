@@ -4,7 +4,19 @@ rounds over projections of listings, bookings and profiles (``consumers.py``). W
 from __future__ import annotations
 
 from services.matching import consumers, jobs
-from services.matching.handlers import calendar, matches, mentorships, privacy, rotations, rounds
+from services.matching.handlers import (
+    calendar,
+    hospitals,
+    letters,
+    matches,
+    meetings,
+    mentorships,
+    plans,
+    privacy,
+    reference,
+    rotations,
+    rounds,
+)
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -17,6 +29,11 @@ app = ServiceApp(
         rounds.registry,
         calendar.registry,
         privacy.registry,
+        plans.registry,
+        meetings.registry,
+        letters.registry,
+        reference.registry,
+        hospitals.registry,
         consumers.registry,
         jobs.registry,
     ),

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import Field
 
 from shared.contracts.accounts import Email, Password
 from shared.contracts.base import Contract, Event, Id, Reply, Text
+from shared.contracts.messaging import NotificationKind
 
 LinkToken = Annotated[Text, Field(min_length=10, max_length=2000, description="the token of the mailed link")]
 AnyPassword = Annotated[Text, Field(min_length=1, max_length=128)]
@@ -24,45 +25,9 @@ SecurityMailKind = Literal[
     "password_changed",
 ]
 
-# Notification kinds one can turn off by mail (messaging's NotificationKind), and the digest.
-MAIL_KINDS = (
-    "booking_requested",
-    "booking_accepted",
-    "booking_declined",
-    "booking_cancelled",
-    "booking_expired",
-    "booking_shift_requested",
-    "booking_shifted",
-    "booking_shift_declined",
-    "review_invitation",
-    "review_posted",
-    "user_verified",
-    "mentorship_requested",
-    "mentorship_accepted",
-    "mentorship_declined",
-    "mentorship_ended",
-    "match_suggested",
-    "rotation_moved",
-)
-MailKind = Literal[
-    "booking_requested",
-    "booking_accepted",
-    "booking_declined",
-    "booking_cancelled",
-    "booking_expired",
-    "booking_shift_requested",
-    "booking_shifted",
-    "booking_shift_declined",
-    "review_invitation",
-    "review_posted",
-    "user_verified",
-    "mentorship_requested",
-    "mentorship_accepted",
-    "mentorship_declined",
-    "mentorship_ended",
-    "match_suggested",
-    "rotation_moved",
-]
+# Notification kinds one can turn off by mail: every kind messaging notifies of.
+MailKind = NotificationKind
+MAIL_KINDS: tuple[str, ...] = get_args(NotificationKind)
 
 
 # --- requests -------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -19,6 +18,7 @@ from playwright.sync_api import Page, Route, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
+from tests.eventually import eventually
 
 FARGO_POINT = (46.831488, -96.827505)
 # A hospital no other test uses: a match round's selection of it holds this test's people only.
@@ -33,14 +33,15 @@ def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
         assert stack.database_url
         conn = await asyncpg.connect(stack.database_url)
         try:
-            deadline = time.monotonic() + 10
-            while await conn.fetchval(
-                "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
-                " AND (data->>'open_to_mentoring')::boolean",
-                [uuid.UUID(m) for m in mentor_ids],
-            ) < len(mentor_ids):
-                assert time.monotonic() < deadline, "matching never heard of the mentors"
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: conn.fetchval(
+                    "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                    " AND (data->>'open_to_mentoring')::boolean",
+                    [uuid.UUID(m) for m in mentor_ids],
+                ),
+                what="matching to hold every mentor open to mentoring",
+                until=lambda known: known == len(mentor_ids),
+            )
         finally:
             await conn.close()
 
@@ -168,7 +169,9 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     operator.get_by_role("listitem", name=host_name).get_by_role("button", name="Verify").click()
     expect(operator.get_by_role("listitem", name=host_name)).to_have_count(0)
     report = operator.get_by_role("listitem").filter(has_text="Asked for a wire deposit.")
-    report.get_by_label("Resolution").fill("Warned the host.")
+    expect(report).to_contain_text(f"Reported: {host_name} · by Axe Student")
+    report.get_by_label("Outcome").select_option("Warned the reported user")
+    report.get_by_label("Note (optional)").fill("Told the host to keep payments on Wardmate.")
     report.get_by_role("button", name="Resolve").click()
     expect(report).to_have_count(0)
     host.goto(f"/#/users/{host_id}")
@@ -212,7 +215,8 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     operator.route("**/api/v1/admin/match-rounds/*", running_once)
     operator.get_by_role("button", name="Queue round").click()
-    expect(operator.get_by_role("heading", name=re.compile("^Round of"))).to_be_visible()
+    # Named by its hospital and month, not by the time it was queued.
+    expect(operator.get_by_role("heading", name=re.compile("^Trinity Hospitals, Minot, ND · March"))).to_be_visible()
     expect(operator.get_by_role("progressbar", name="Progress")).to_have_attribute("value", "3")
     expect(operator.get_by_role("status").filter(has_text="Matching: 3 of 10")).to_be_visible()
     expect(operator.get_by_role("list", name="Rank distribution")).to_have_text("1st choice: 1")
@@ -234,7 +238,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     # A scramble of what it left unmatched: one rotation, and no seat left.
     first_round = operator.url
     operator.get_by_role("button", name="Scramble the unmatched rotations").click()
-    expect(operator.get_by_role("heading", name=re.compile("^Scramble of"))).to_be_visible()
+    expect(operator.get_by_role("heading", name=re.compile("^Scramble of Trinity Hospitals"))).to_be_visible()
     expect(operator.get_by_text("No rotation was matched.")).to_be_visible()
     assert operator.url != first_round
     # Back on the first round, the operator accepts it: one mentorship request.
