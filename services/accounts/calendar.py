@@ -1,20 +1,22 @@
 """The private iCalendar feed (RFC 5545, with ``icalendar``): a user's stays as guest and
-host and their rotations. Pure: built from what listings and matching answered.
+host, their rotations and their mentorship meetings. Pure: built from what listings and
+matching answered.
 
-Each event's ``UID`` is stable (the booking's or rotation's id), and its ``SEQUENCE`` is
-the record's version, which the database raises on every change: a shifted stay moves in
-Google, Apple and Outlook calendars instead of showing twice. Stays that will not happen
+Each event's ``UID`` is stable (the booking's, rotation's or meeting's id), and its
+``SEQUENCE`` is the record's version, which the database raises on every change: a shifted
+stay moves in Google, Apple and Outlook calendars instead of showing twice. Stays that will not happen
 stay in the feed as ``STATUS:CANCELLED`` so a subscribed calendar drops them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from shared.contracts.calendar import CalendarRotation, CalendarStay
+from shared.contracts.calendar import CalendarMeeting, CalendarRotation, CalendarStay
 from shared.signing import sign, unsign
 
 PURPOSE = "calendar"
@@ -77,6 +79,21 @@ def rotation_event(rotation: CalendarRotation, public_url: str, stamp: datetime)
     return event
 
 
+def meeting_event(meeting: CalendarMeeting, public_url: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"meeting-{meeting.meeting_id}@wardmate")
+    event.add("sequence", meeting.version)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
+    event.add("summary", "Mentorship meeting")
+    event.add("status", "CANCELLED" if meeting.status in ("cancelled", "declined") else "CONFIRMED")
+    if meeting.place:
+        event.add("location", meeting.place)
+    event.add("url", meeting.video_url or f"{public_url.rstrip('/')}/#/mentorships")
+    return event
+
+
 def calendar(name: str, events: list[Event]) -> bytes:
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -88,9 +105,16 @@ def calendar(name: str, events: list[Event]) -> bytes:
     return bytes(cal.to_ical())
 
 
-def feed(stays: list[CalendarStay], rotations: list[CalendarRotation], public_url: str, stamp: datetime) -> bytes:
+def feed(
+    stays: list[CalendarStay],
+    rotations: list[CalendarRotation],
+    public_url: str,
+    stamp: datetime,
+    meetings: Sequence[CalendarMeeting] = (),
+) -> bytes:
     events = [stay_event(s, public_url, stamp) for s in stays]
     events += [rotation_event(r, public_url, stamp) for r in rotations]
+    events += [meeting_event(m, public_url, stamp) for m in meetings]
     return calendar("Wardmate", events)
 
 

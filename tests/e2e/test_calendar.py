@@ -1,6 +1,6 @@
 """The private calendar feed and the .ics of a confirmed stay, parsed with ``icalendar``:
-stable UIDs with a growing SEQUENCE, cancelled stays, rotations, another user's token,
-and rotation of the link."""
+stable UIDs with a growing SEQUENCE, cancelled stays, rotations, mentorship meetings,
+another user's token, and rotation of the link."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from icalendar import Calendar
 
 from tests.api import Api, User
 from tests.e2e.helpers import JHH, create_listing, future, request_stay
+from tests.e2e.mentoring import accepted_pair, at
 
 
 async def feed(api: Api, url: str) -> tuple[int, dict[str, Any]]:
@@ -94,3 +95,36 @@ async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> Non
     assert (await feed(api, url))[0] == 404
     assert uid in (await feed(api, rotated.body["url"]))[1]
     assert (await feed(api, url.rsplit("/", 1)[0] + "/not-a-real-token-at-all.ics"))[0] == 404
+
+
+async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None:
+    """Once a proposed time is accepted, the meeting is a timed event in the student's and
+    the mentor's feeds, with its place; cancelled, it stays as CANCELLED with a higher
+    SEQUENCE."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    options = [at(days=2, hours=1), at(days=3, hours=1)]
+    proposed = await api.call(
+        "POST",
+        f"/mentorships/{mentorship_id}/meetings",
+        mentor,
+        json={"options": options, "place": "Cafeteria, 2nd floor", "duration_minutes": 30},
+    )
+    assert proposed.status == 201, proposed.body
+    meeting_id = proposed.body["meetings"][0]["id"]
+    uid = f"meeting-{meeting_id}@wardmate"
+    assert uid not in (await feed(api, await feed_url(api, student)))[1]  # no time yet
+
+    accepted = await api.call("POST", f"/meetings/{meeting_id}/accept", student, json={"starts_at": options[1]})
+    assert accepted.status == 200, accepted.body
+    for user in (student, mentor):
+        _, events = await feed(api, await feed_url(api, user))
+        assert str(events[uid]["LOCATION"]) == "Cafeteria, 2nd floor"
+        assert events[uid].decoded("DTSTART").isoformat().replace("+00:00", "Z") == options[1]
+        assert (events[uid].decoded("DTEND") - events[uid].decoded("DTSTART")).total_seconds() == 30 * 60
+    scheduled = events[uid]
+
+    cancelled = await api.call("POST", f"/meetings/{meeting_id}/cancel", mentor)
+    assert cancelled.status == 200, cancelled.body
+    _, events = await feed(api, await feed_url(api, student))
+    assert str(events[uid]["STATUS"]) == "CANCELLED"
+    assert int(events[uid]["SEQUENCE"]) > int(scheduled["SEQUENCE"])

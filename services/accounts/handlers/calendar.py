@@ -47,7 +47,7 @@ async def calendar_feed(ctx: Context, req: CalendarFeedRequest) -> CalendarFeed:
     if user is None or await lstore.calendar_generation(ctx.pool, user_id) != generation:
         raise NO_FEED
     stays, rotations = await fetch_schedule(ctx, Actor(user_id=user_id, role=user["role"], email_verified=True))
-    ics = calendar.feed(stays.items, rotations.items, s.public_url, datetime.now(UTC))
+    ics = calendar.feed(stays.items, rotations.items, s.public_url, datetime.now(UTC), rotations.meetings)
     return CalendarFeed(ics=ics.decode())
 
 
