@@ -16,6 +16,7 @@ from services.accounts.admin import ensure_admin
 from services.demo import ADMIN, DEMO_STEPS, PASSWORD, load_demo
 from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, InfrastructureDiedError, Stack, Supervisor
 from shared.embedded import port_in_use
+from shared.mailsink import Mailbox
 from shared.settings import load_settings
 
 
@@ -158,7 +159,7 @@ def main() -> None:
         else:
             step("loading demo data through the API")
             with tqdm(total=DEMO_STEPS, unit="step", ncols=70) as bar:
-                demo = asyncio.run(load_demo(stack.url, bar.update))
+                demo = asyncio.run(load_demo(stack.url, bar.update, Mailbox(stack.mail_dir)))
             marker.write_text("\n".join(f"{e} ({r})" for e, r in demo["logins"]) + "\n")
         ready.touch()
         runstate.write(data_dir, state_of(stack, mode, "ready"))
@@ -171,6 +172,9 @@ def main() -> None:
         for line in marker.read_text().splitlines():
             print(f"    {line}")
         print(f"  operator:  {ADMIN[0]} / {ADMIN[1]}")
+        if stack.mail_sink is not None:
+            print(f"  mail: every mail goes to the SMTP sink on 127.0.0.1:{stack.mail_sink.port}, kept as .eml in")
+            print(f"        {stack.mail_dir} (open one in a mail client, or read it as text)")
         print("  Prometheus metrics (/metrics on each process's port):")
         for job, targets in stack.metrics_targets().items():
             print(f"    {job:<10} " + "  ".join(f"{key} {target}" for key, target in targets.items()))

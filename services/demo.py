@@ -13,6 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from shared.mailsink import Mailbox
+
 PASSWORD = "wardmate-demo-1"
 ADMIN = ("admin@wardmate.test", "wardmate-admin-1")
 
@@ -73,8 +75,9 @@ def email_for(name: str) -> str:
     return name.lower().replace("dr. ", "").replace("nurse ", "").replace(" ", ".") + "@demo.wardmate.test"
 
 
-async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 7) -> dict[str, Any]:
-    """Create the demo through the API; ``progress(n)`` is called after each step."""
+async def load_demo(base_url: str, progress: Callable[[int], None], mailbox: Mailbox, seed: int = 7) -> dict[str, Any]:
+    """Create the demo through the API; ``progress(n)`` is called after each step. Each
+    user confirms their address by the link mailed to ``mailbox`` (the SMTP sink)."""
     rng = random.Random(seed)
     api = base_url.rstrip("/") + "/api/v1"
     today = date.today()
@@ -92,6 +95,13 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
                     raise RuntimeError(f"{method} {path}: {r.status} {data}")
                 return data
 
+        async def confirm(email: str) -> None:
+            [mail] = await mailbox.wait_for(email, lambda m: "Confirm your email address" in m.subject)
+            link = mail.link("verify-email")
+            async with http.post(api + "/auth/verify-email", json={"token": link.rsplit("token=", 1)[1]}) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"confirming {email}: {r.status} {await r.text()}")
+
         admin = await call("POST", "/auth/login", email=ADMIN[0], password=ADMIN[1])
         progress(1)
         for i, (name, specialty, country, langs, orgs, school) in enumerate(HOSTS):
@@ -100,6 +110,7 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
                 "POST", "/auth/signup", email=email, password=PASSWORD, display_name=name, role="professional"
             )
             token = host["token"]
+            await confirm(email)
             hospital_id, lat, lon, city = HOSPITALS[i % len(HOSPITALS)]
             await call(
                 "PATCH",
@@ -148,6 +159,7 @@ async def load_demo(base_url: str, progress: Callable[[int], None], seed: int = 
             student = await call(
                 "POST", "/auth/signup", email=email, password=PASSWORD, display_name=name, role="student"
             )
+            await confirm(email)
             await call(
                 "PATCH",
                 "/me/profile",

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from shared.embedded import ClusterNode, Server, free_port, start_nats, start_postgres
+from shared.mailsink import start_sink
 
 PROCESSES = ("accounts", "listings", "messaging", "matching", "gateway")
 SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching")
@@ -128,9 +129,18 @@ class Stack:
     # When each process was last started (monotonic): the supervisor's back-off resets
     # for a process that ran long enough.
     started_at: dict[str, float] = field(default_factory=dict)
+    # An SMTP sink (shared.mailsink) that every mail goes to, kept in ``mail_dir``.
+    smtp_sink: bool = True
+    mail_sink: Server | None = None
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     def start_infra(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.smtp_sink and self.mail_sink is None:
+            self.mail_sink = start_sink(self.mail_dir, self.data_dir / "mail-sink.log")
         if self.database_url is None:
             self.postgres = start_postgres(self.data_dir / "postgres", fsync=self.fsync)
             self.database_url = self.postgres.url
@@ -206,8 +216,20 @@ class Stack:
             "WARDMATE_DATA_DIR": str(self.data_dir),
             # The events and dead-letter streams survive the loss of a cluster node.
             **({"WARDMATE_STREAM_REPLICAS": str(min(self.nats_nodes, 3))} if self.nats_cluster else {}),
+            **self.mail_env(),
             **self.extra_env,
         }
+
+    def mail_env(self) -> dict[str, str]:
+        """Where mail goes: the sink, and links in mails point at the first gateway."""
+        env = {"WARDMATE_PUBLIC_URL": self.url}
+        if self.mail_sink is not None:
+            env |= {
+                "WARDMATE_SMTP_HOST": "127.0.0.1",
+                "WARDMATE_SMTP_PORT": str(self.mail_sink.port),
+                "WARDMATE_SMTP_SECURITY": "none",
+            }
+        return env
 
     @property
     def url(self) -> str:
@@ -355,7 +377,13 @@ class Stack:
                 proc.terminate()
         for key in list(self.procs):
             self.stop_process(key)
-        for server in (self.nats, *self.nats_cluster.values(), self.postgres, *self.postgres_of.values()):
+        for server in (
+            self.nats,
+            *self.nats_cluster.values(),
+            self.postgres,
+            *self.postgres_of.values(),
+            self.mail_sink,
+        ):
             if server is not None:
                 with contextlib.suppress(Exception):
                     server.stop()

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 USER_HEADER = "Wardmate-User"
 ROLE_HEADER = "Wardmate-Role"
+VERIFIED_HEADER = "Wardmate-Email-Verified"
 
 EVENTS_STREAM = "WARDMATE_EVENTS"
 EVENTS_SUBJECTS = [f"{subjects.EVENTS_ROOT}.>"]
@@ -113,6 +114,7 @@ def _headers(actor: Actor | None) -> dict[str, str]:
     if actor is not None:
         headers[USER_HEADER] = str(actor.user_id)
         headers[ROLE_HEADER] = actor.role
+        headers[VERIFIED_HEADER] = "1" if actor.email_verified else "0"
     return headers
 
 

@@ -56,6 +56,32 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(20, ge=1)
     login_failure_window_s: int = Field(900, ge=1)
 
+    # Mail (accounts sends every mail through one SMTP client). No host: mail is not sent
+    # and its events wait in the stream (the consumer retries). ``public_url`` is where
+    # links in mails point: the web client's origin.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # "starttls": upgrade a plain connection; "tls": TLS from the start (port 465); "none".
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    mail_from: str = "Wardmate <no-reply@wardmate.test>"
+    public_url: str = "http://127.0.0.1:8080"
+    email_verify_ttl_hours: float = Field(48.0, gt=0)
+    password_reset_ttl_hours: float = Field(1.0, gt=0)
+    # Verification resends per user, reset requests per address and per client address,
+    # within ``mail_rate_window_s``.
+    verify_resend_limit: int = Field(3, ge=1)
+    reset_limit_per_email: int = Field(3, ge=1)
+    reset_limit_per_address: int = Field(20, ge=1)
+    mail_rate_window_s: int = Field(3600, ge=1)
+    # The daily digest of unread messages goes out once a day after this hour (UTC);
+    # the job looks every ``digest_check_s``.
+    digest_enabled: bool = True
+    digest_hour_utc: int = Field(7, ge=0, le=23)
+    digest_check_s: float = Field(300.0, gt=0)
+
     # Listings
     booking_request_ttl_hours: float = Field(48.0, gt=0)
     expiry_sweep_s: float = Field(60.0, gt=0)
@@ -65,10 +91,12 @@ class Settings(BaseSettings):
     message_rate_per_minute: int = Field(30, ge=1)
     push_retention_hours: float = Field(24 * 7, gt=0)
 
-    # Mentoring plans and letters (matching): how often reminders are looked for. The
-    # clock offset moves every rule that reads the time (reminders, expiry, stalled pairs)
-    # forward: tests use it instead of sleeping; it stays 0 anywhere real.
+    # Mentoring plans and letters (matching): how often reminders are looked for.
     reminder_sweep_s: float = Field(60.0, gt=0)
+
+    # The clock every time rule reads (shared.clock): this offset moves it forward for
+    # reminders, expiry, release of held payments, links' validity, the digest. Tests use
+    # it instead of sleeping; it stays 0 anywhere real.
     clock_offset_s: float = 0.0
 
     # Gateway

@@ -24,6 +24,36 @@ LIST_VERIFICATIONS = "wardmate.accounts.list-verifications"
 GET_USER = "wardmate.accounts.get-user"
 # Core-NATS broadcast (not a request): a session was revoked; gateways drop it from cache.
 SESSION_REVOKED = "wardmate.broadcast.session-revoked"
+# accounts: the lifecycle (issue 18)
+VERIFY_EMAIL = "wardmate.accounts.verify-email"
+RESEND_VERIFICATION = "wardmate.accounts.resend-verification"
+REQUEST_PASSWORD_RESET = "wardmate.accounts.request-password-reset"
+RESET_PASSWORD = "wardmate.accounts.reset-password"
+CHANGE_PASSWORD = "wardmate.accounts.change-password"
+CHANGE_EMAIL = "wardmate.accounts.change-email"
+CONFIRM_EMAIL_CHANGE = "wardmate.accounts.confirm-email-change"
+LIST_SESSIONS = "wardmate.accounts.list-sessions"
+REVOKE_SESSION = "wardmate.accounts.revoke-session"
+REVOKE_OTHER_SESSIONS = "wardmate.accounts.revoke-other-sessions"
+GET_MAIL_PREFERENCES = "wardmate.accounts.get-mail-preferences"
+UPDATE_MAIL_PREFERENCES = "wardmate.accounts.update-mail-preferences"
+UNSUBSCRIBE = "wardmate.accounts.unsubscribe"
+# Core-NATS broadcast: a session's cached state changed (the address was confirmed);
+# gateways drop it from cache without closing its sockets.
+SESSION_CHANGED = "wardmate.broadcast.session-changed"
+# The private calendar feed: accounts builds it from listings' and matching's answers.
+CALENDAR_FEED = "wardmate.accounts.calendar-feed"
+GET_CALENDAR_LINK = "wardmate.accounts.get-calendar-link"
+ROTATE_CALENDAR_LINK = "wardmate.accounts.rotate-calendar-link"
+CALENDAR_STAYS = "wardmate.listings.calendar-stays"
+CALENDAR_ROTATIONS = "wardmate.matching.calendar-rotations"
+# Export and deletion: accounts gathers each service's answer about the caller.
+EXPORT_ME = "wardmate.accounts.export-me"
+DELETE_ME = "wardmate.accounts.delete-me"
+EXPORT_ACCOUNTS = "wardmate.accounts.export-user"
+EXPORT_LISTINGS = "wardmate.listings.export-user"
+EXPORT_MESSAGING = "wardmate.messaging.export-user"
+EXPORT_MATCHING = "wardmate.matching.export-user"
 
 # listings
 SEARCH_HOSPITALS = "wardmate.listings.search-hospitals"

@@ -24,12 +24,12 @@ from aiohttp import web
 from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
-from services.gateway import auth, ws
+from services.gateway import auth, links, ws
 from services.gateway.clientaddr import client_address, parse_networks
 from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, PROXIES, SESSIONS, SETTINGS
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
-from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
+from services.gateway.openapi import DOCS_HTML, build_openapi, has_body, hidden_fields, query_parameters
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
@@ -263,6 +263,7 @@ def remote_address(request: web.Request) -> str:
 GATEWAY_FIELDS: dict[str, Callable[[web.Request, str | None], Any]] = {
     "client_address": lambda request, token: remote_address(request),
     "token": lambda request, token: token,
+    "user_agent": lambda request, token: request.headers.get("User-Agent", "")[:1000] or None,
 }
 
 
@@ -274,9 +275,7 @@ def make_handler(route: Route) -> Handler:
         app = request.app
         app[LIMITER].check(remote_address(request))
         actor, token = await authenticate(request, route)
-        payload: dict[str, Any] = (
-            decode_query(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
-        )
+        payload: dict[str, Any] = await read_json(request) if has_body(route) else decode_query(request.query)
         sent = sorted(hidden & set(payload))
         if sent:
             raise AppError(
@@ -295,6 +294,8 @@ def make_handler(route: Route) -> Handler:
             app[SESSIONS].evict(session_fingerprint(token))
             response.del_cookie(auth.SESSION_COOKIE, path="/")
             response.del_cookie(auth.CSRF_COOKIE, path="/")
+        elif route.session == "refresh" and token:
+            app[SESSIONS].evict(session_fingerprint(token))
         return response
 
     handle.__name__ = route.subject.rsplit(".", 1)[-1].replace("-", "_")
@@ -408,11 +409,16 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
             cache.evict(fingerprint)
             hub.revoke(fingerprint)  # that session's open sockets close with 4401
 
+        async def on_changed(msg: Any) -> None:
+            cache.evict(msg.data.decode())
+
         sub = await conn.subscribe(subjects.SESSION_REVOKED, cb=on_revoked)
+        changed = await conn.subscribe(subjects.SESSION_CHANGED, cb=on_changed)
         yield
         # Sockets were closed at shutdown (ws.close_sockets), before this cleanup runs.
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
+            await changed.unsubscribe()
         if nc is None:
             await conn.drain()
 
@@ -442,6 +448,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))
     app.router.add_get(API + "/ws", ws.websocket)
+    links.add_routes(app)
     app.router.add_get(API + "/health", health)
     app.router.add_get(API + "/health/live", liveness)
     # The same registry as the metrics port: one Prometheus endpoint, two addresses.

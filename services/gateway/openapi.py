@@ -133,6 +133,8 @@ def hidden_fields(route: Route) -> set[str]:
 
 
 def has_body(route: Route) -> bool:
+    if route.body is not None:
+        return route.body
     return route.method not in ("GET", "DELETE")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, directory, listings, reviews
+from services.listings.handlers import bookings, calendar, directory, listings, privacy, reviews
 from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
@@ -22,6 +22,8 @@ app = ServiceApp(
         listings.registry,
         bookings.registry,
         reviews.registry,
+        calendar.registry,
+        privacy.registry,
         directory.registry,
         consumers.registry,
         jobs.registry,

@@ -78,7 +78,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     check(visitor, "/#/signup", "Create your account", found)
 
     host, student = pages.open("host", LAPTOP), pages.open("student", PHONE)
-    as_host, as_student = Client(host.request), Client(student.request)
+    as_host, as_student = Client(host.request, pages.mailbox), Client(student.request, pages.mailbox)
     host_name = f"Dr. Axe Host {uuid.uuid4().hex[:6]}"
     host_id = as_host.sign_up("professional", host_name)
     as_host.call("POST", "/me/verification", {"npi": "1234567893"})
@@ -131,6 +131,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     check(student, f"/#/inbox/{conversation['id']}", "Possible scam", found)
     check(student, "/#/mentorships", "Your mentors", found)
     check(student, "/#/profile", "Your profile", found)
+    check(student, "/#/settings", "Delete your account", found)
     # The scam warning is shown to the recipient, with the message, which they report.
     flagged = student.get_by_role("listitem").filter(has_text="Western Union")
     student.goto(f"/#/inbox/{conversation['id']}")
@@ -178,7 +179,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     # Two students rotate at Minot in a month; one mentor there has one seat.
     month = f"{date.today().year + 2}-03"
-    mentor, minot_students = Client(pages.open("mentor").request), []
+    mentor, minot_students = Client(pages.open("mentor").request, pages.mailbox), []
     mentor_name = f"Dr. Minot {uuid.uuid4().hex[:6]}"
     mentor_id = mentor.sign_up("professional", mentor_name)
     mentor.call(
@@ -188,7 +189,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     )
     dates = {"start_date": f"{month}-05", "end_date": f"{month}-26"}
     for name in ("Minot Student A", "Minot Student B"):
-        client = Client(pages.open(name).request)
+        client = Client(pages.open(name).request, pages.mailbox)
         client.sign_up("student", name)
         client.call("POST", "/rotations", {"hospital_id": MINOT, "specialty": "surgery", **dates})
         minot_students.append(name)

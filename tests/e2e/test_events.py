@@ -108,7 +108,8 @@ def user_data(user_id: str, role: str, name: str, version: int, **profile: Any) 
 
 async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack) -> None:
     """Signup, profile change and verification each emit the whole user snapshot with a
-    newer version; login, logout, reads and a submitted credential emit nothing."""
+    newer version (signup also asks for the mail confirming the address); login, logout,
+    reads and a submitted credential emit nothing."""
     email = random_email("pin")
     signup, events = await rec.call(
         "POST",
@@ -117,7 +118,10 @@ async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack
     )
     uid = signup.body["user"]["id"]
     user = User(uid, signup.body["token"], email, "professional")
-    assert events == [("events.accounts.user.registered", {"user": user_data(uid, "professional", "Dr. Pin", 1)})]
+    assert events[0] == ("events.accounts.user.registered", {"user": user_data(uid, "professional", "Dr. Pin", 1)})
+    assert [(subject, p["kind"], p["to"]) for subject, p in events[1:]] == [
+        ("events.accounts.mail.requested", "verify_email", email)
+    ]
 
     _, events = await rec.call("POST", "/auth/login", json={"email": email, "password": "a-long-password"})
     assert events == []

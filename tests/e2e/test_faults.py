@@ -17,6 +17,7 @@ from bench.lib.faults import load_and_faults, problems
 from services.runner import PROCESSES, Stack
 from shared import bus
 from shared.embedded import start_nats
+from shared.mailsink import Mailbox
 from tests.api import Api, User
 from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, request_stay
@@ -125,7 +126,7 @@ async def test_nats_restart_fails_fast_then_recovers(own_nats_stack: Stack) -> N
     """While NATS is down requests fail fast with 503; after it returns, everything works,
     including events written during the outage."""
     stack = own_nats_stack
-    async with Api(stack.url) as api:
+    async with Api(stack.url, Mailbox(stack.mail_dir)) as api:
         host = await api.signup("professional")
         student = await api.signup("student")
         listing = await create_listing(api, host)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.gateway.routes import ROUTES
-from tests.api import Api
+from tests.api import PASSWORD, Api
 from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
 
 
@@ -60,6 +60,18 @@ BAD: dict[tuple[str, str], list[Any]] = {
         [1, 2],
     ],
     ("POST", "/auth/login"): [{"email": None, "password": 3}],
+    ("POST", "/auth/verify-email"): [{}, {"token": "short"}, {"token": 5}],
+    ("POST", "/auth/confirm-email"): [{}, {"token": "x" * 2001}],
+    ("POST", "/auth/password-reset"): [{}, {"email": 5}, {"email": ""}],
+    ("POST", "/auth/password-reset/confirm"): [{"token": "x" * 20, "password": "short"}, {"password": "long-enough-1"}],
+    ("POST", "/me/verification-email"): [{"unexpected": 1}],
+    ("POST", "/me/password"): [{"current_password": "", "new_password": "long-enough-1"}, {"new_password": "short"}],
+    ("POST", "/me/email"): [{"password": PASSWORD, "new_email": "nope"}, {"new_email": "a@b.test"}],
+    ("DELETE", "/me/sessions/{session}"): [],
+    ("POST", "/me/sessions/revoke-others"): [{"unexpected": 1}],
+    ("POST", "/me/calendar/rotate"): [{"unexpected": 1}],
+    ("DELETE", "/me"): [{}, {"password": ""}, {"password": 5}],
+    ("PUT", "/me/notification-preferences"): [{"muted_kinds": ["spam"], "digest": True}, {"digest": "yes"}],
     ("PATCH", "/me/profile"): [
         {"languages": ["xx-not-a-language"]},
         {"school_country": "ZZ"},
@@ -206,6 +218,7 @@ PLACEHOLDERS = (
     "{goal}",
     "{meeting}",
     "{letter}",
+    "{session}",
 )
 
 
@@ -245,6 +258,7 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
         "goal": uuid.uuid4(),
         "meeting": uuid.uuid4(),
         "letter": uuid.uuid4(),
+        "session": uuid.uuid4(),
     }
     for (method, path), bodies in BAD.items():
         url = path.format(**ids)

@@ -8,6 +8,7 @@ One module per area; a new area adds its module and its line below.
 from __future__ import annotations
 
 from services.gateway.routes import (
+    account,
     auth,
     bookings,
     directory,
@@ -22,6 +23,7 @@ from services.gateway.routes.route import Auth, Route, Session
 
 ROUTES: list[Route] = [
     *auth.ROUTES,
+    *account.ROUTES,
     *listings.ROUTES,
     *bookings.ROUTES,
     *operators.ROUTES,

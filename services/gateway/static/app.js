@@ -22,6 +22,7 @@ import { Outcomes } from "./pages/outcomes.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
+import { ConfirmEmail, ForgotPassword, ResetPassword, Settings, VerifyBanner, VerifyEmail } from "./pages/account.js";
 
 /** After a page change, focus moves to the new page's heading (once it has rendered),
  * unless the page has already put it somewhere (a form's first field, a chosen card). */
@@ -57,6 +58,11 @@ function useRoute() {
 
 function pageFor(route, me) {
   const [a, b, c] = route.parts;
+  // Pages that mailed links open, logged in or not.
+  if (a === "verify-email") return html`<${VerifyEmail} query=${route.query} />`;
+  if (a === "confirm-email") return html`<${ConfirmEmail} query=${route.query} />`;
+  if (a === "reset-password") return html`<${ResetPassword} query=${route.query} />`;
+  if (a === "forgot-password") return html`<${ForgotPassword} />`;
   if (!me) {
     if (a === "signup") return html`<${Signup} query=${route.query} />`;
     if (a === "search") return html`<${Search} query=${route.query} />`;
@@ -69,6 +75,8 @@ function pageFor(route, me) {
       return html`<${Home} />`;
     case "profile":
       return html`<${Profile} />`;
+    case "settings":
+      return html`<${Settings} />`;
     case "rotations":
       return b ? html`<${RotationPage} id=${b} />` : html`<${Rotations} />`;
     case "search":
@@ -122,6 +130,7 @@ function Nav({ me, unread, route }) {
     ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}
     ${role === "admin" && link("admin", "Admin")}
     ${link("profile", "Profile")}
+    ${link("settings", "Settings")}
   </ul>`;
 }
 
@@ -210,6 +219,7 @@ function App() {
       ${busy && html`<span class="spinner" role="status">Loading…</span>`}
       ${me && liveStatus !== "live" && html`<span class="offline">${liveStatus === "connecting" ? "Connecting…" : "Offline: live updates paused"}</span>`}
     </div>
+    <${VerifyBanner} me=${me} />
     <main id="main" class="page" tabindex="-1">${pageFor(route, me)}</main>
   <//>`;
 }

@@ -69,7 +69,8 @@ async def _add_listing_event(
 
 @registry.endpoint(subjects.CREATE_LISTING, ListingCreate)
 async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
-    actor = ctx.require_role("professional")
+    ctx.require_role("professional")
+    actor = ctx.require_verified_email()
     listing_id = uuid.uuid4()
     fields = req.model_dump()
     fields["latitude"], fields["longitude"] = domain.room_position(
