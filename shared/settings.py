@@ -86,6 +86,29 @@ class Settings(BaseSettings):
     map_tile_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}[^\s]*$")
     map_attribution: str = "© OpenStreetMap contributors"
 
+    # Photos and documents (issue #17). Object storage: files under data_dir/storage, or an
+    # S3-compatible bucket (AWS S3, MinIO, Ceph, R2) when storage is "s3".
+    storage: Literal["fs", "s3"] = "fs"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "wardmate"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Uploads: bytes per file (refused while streaming), photos per listing, uploads one
+    # user may start per minute (per gateway replica), and pixels a decoded image may have.
+    upload_max_bytes: int = Field(15 * 1024 * 1024, ge=1024)
+    photos_per_listing: int = Field(20, ge=1)
+    upload_rate_per_minute: int = Field(30, ge=1)
+    image_max_pixels: int = Field(50_000_000, ge=10_000)
+    # Processes decoding and re-encoding images beside a service's event loop.
+    image_workers: int = Field(1, ge=1)
+    # Uploads in flight older than this are swept (their request died), every sweep_s.
+    upload_tmp_ttl_s: float = Field(3600.0, gt=0)
+    upload_sweep_s: float = Field(300.0, gt=0)
+    # Verification documents: pages a PDF may have, days kept after the decision.
+    pdf_max_pages: int = Field(20, ge=1)
+    document_retention_days: float = Field(30.0, ge=0)
+
     @model_validator(mode="after")
     def _enforce_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
