@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -93,19 +93,24 @@ class Endpoint:
     handler: Handler
 
 
-@dataclass
-class ServiceApp:
-    """A service's endpoints, consumers and background tasks, run by ``run``."""
+Job = Callable[[Context], Coroutine[Any, Any, None]]
+Hook = Callable[[Context], Awaitable[None]]
 
-    name: str
-    version: str = "0.1.0"
-    migrations: str | None = None
-    # Session settings of the service's Postgres connections (e.g. plan_cache_mode).
-    pg_settings: dict[str, str] = field(default_factory=dict)
-    endpoints: list[Endpoint] = field(default_factory=list)
-    consumers: list[tuple[str, list[str], Apply]] = field(default_factory=list)
-    tasks: list[Callable[[Context], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    startup: list[Callable[[Context], Awaitable[None]]] = field(default_factory=list)
+
+class Registry:
+    """What one module declares: endpoints, event consumers, background jobs, startup hooks.
+
+    Handler, consumer and job modules each make one and decorate their functions with it;
+    the service's ``app.py`` includes them into its ``ServiceApp`` (the wiring is explicit
+    there, like aiohttp's ``RouteTableDef``, and a handler module never imports the app).
+    """
+
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+        # (name, subjects, apply); the service's name is prefixed when included.
+        self.consumers: list[tuple[str, list[str], Apply]] = []
+        self.tasks: list[Job] = []
+        self.startup: list[Hook] = []
 
     def endpoint(self, subject: str, model: type[BaseModel]) -> Callable[[Handler], Handler]:
         """Register ``handler`` for ``subject``; its request body is validated as ``model``."""
@@ -121,21 +126,52 @@ class ServiceApp:
         """Register ``apply`` as the durable consumer ``name`` of events on ``subjects``."""
 
         def register(apply: Apply) -> Apply:
-            self.consumers.append((f"{self.name}-{name}", list(subjects), apply))
+            self.consumers.append((name, list(subjects), apply))
             return apply
 
         return register
 
-    def background(
-        self, task: Callable[[Context], Coroutine[Any, Any, None]]
-    ) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    def background(self, task: Job) -> Job:
         """Run ``task`` for the life of the process (it should loop until cancelled)."""
         self.tasks.append(task)
         return task
 
-    def on_startup(self, hook: Callable[[Context], Awaitable[None]]) -> Callable[[Context], Awaitable[None]]:
+    def on_startup(self, hook: Hook) -> Hook:
         self.startup.append(hook)
         return hook
+
+
+class ServiceApp(Registry):
+    """A service: its name, migrations and the registries it includes, run by ``run``."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        version: str = "0.1.0",
+        migrations: str | None = None,
+        pg_settings: dict[str, str] | None = None,
+        include: tuple[Registry, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.version = version
+        self.migrations = migrations
+        # Session settings of the service's Postgres connections (e.g. plan_cache_mode).
+        self.pg_settings = pg_settings or {}
+        for part in include:
+            self.include(part)
+
+    def include(self, part: Registry) -> None:
+        """Serve what ``part`` declares; its consumers' durable names get the service's prefix."""
+        self.endpoints += part.endpoints
+        self.consumers += [(f"{self.name}-{name}", subjects, apply) for name, subjects, apply in part.consumers]
+        self.tasks += part.tasks
+        self.startup += part.startup
+
+    def consumer(self, name: str, *subjects: str) -> Callable[[Apply], Apply]:
+        """Register ``apply`` as the durable consumer ``<service>-name`` of events on ``subjects``."""
+        return super().consumer(f"{self.name}-{name}", *subjects)
 
     async def run(self, settings: Settings, stop: asyncio.Event | None = None) -> None:
         """Migrate, connect, serve until ``stop`` is set or SIGTERM/SIGINT arrives."""

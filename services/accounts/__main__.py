@@ -1,6 +1,6 @@
 """Run the accounts service: ``python -m services.accounts``."""
 
-from services.accounts.handlers import app
+from services.accounts.app import app
 from shared.service import main
 
 if __name__ == "__main__":

@@ -1,12 +1,11 @@
-"""The listings service: its ``ServiceApp`` and the session settings of its connections.
-
-Endpoints register on ``app`` in ``handlers/`` (listings and search, bookings, reviews),
-event consumers in ``consumers.py``; ``__main__`` imports both.
-"""
+"""The listings service: hospitals, listings and search, bookings, reviews; wired here."""
 
 from __future__ import annotations
 
-from shared.service import ServiceApp
+from services.listings import consumers, jobs
+from services.listings.handlers import bookings, listings, reviews
+from services.listings.hospitals import ensure_directory
+from shared.service import Context, ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
 # reads every listing in the box and sorts them (20-40 ms at 100k listings) instead of
@@ -16,4 +15,14 @@ from shared.service import ServiceApp
 # plan. bench/search.py and tests/integration print and check the plan.
 PG_SETTINGS = {"enable_sort": "off"}
 
-app = ServiceApp("listings", migrations="services.listings.migrations", pg_settings=PG_SETTINGS)
+app = ServiceApp(
+    "listings",
+    migrations="services.listings.migrations",
+    pg_settings=PG_SETTINGS,
+    include=(listings.registry, bookings.registry, reviews.registry, consumers.registry, jobs.registry),
+)
+
+
+@app.on_startup
+async def load_directory(ctx: Context) -> None:
+    await ensure_directory(ctx.pool)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from services.listings import store
-from services.listings.app import app
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.db import Connection
+from shared.service import Registry
+
+registry = Registry()
 
 
-@app.consumer("hosts", *(e.subject for e in USER_EVENTS))
+@registry.consumer("hosts", *(e.subject for e in USER_EVENTS))
 async def project_hosts(conn: Connection, event: Event) -> None:
     """Every user event carries the whole user snapshot; an older one changes nothing."""
     assert isinstance(event, USER_EVENTS)

@@ -114,12 +114,52 @@ def listing_event(before: ListingStatus | None, after: ListingData, changed: boo
 
 
 @dataclass(frozen=True)
+class ListingTerms:
+    """What the booking rules need of a listing."""
+
+    host_id: uuid.UUID
+    status: str
+    available_from: date
+    available_to: date
+    min_stay_nights: int
+
+
+@dataclass(frozen=True)
 class ShiftView:
     """A booking's pending or declined change of dates, if any."""
 
     check_in: date | None
     check_out: date | None
     status: str | None  # requested / declined / None
+
+
+def exact_view(status: str | None, *, is_host: bool, is_guest: bool) -> bool:
+    """Whether a viewer sees the listing's exact address; not_found when the listing is
+    hidden from them.
+
+    Archiving is the listing's DELETE: gone for everyone, its host included (who still
+    finds it under /me/listings), so nothing reads as there after a delete succeeded.
+    """
+    if status in (None, "archived") or (status != "active" and not (is_host or is_guest)):
+        raise AppError("not_found", "listing not found")
+    return is_host or is_guest
+
+
+def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, check_out: date, today: date) -> None:
+    """Whether this guest may ask for these dates in this listing."""
+    if listing.status != "active":
+        raise AppError("not_found", "listing not found")
+    if listing.host_id == guest_id:
+        raise AppError("forbidden", "you cannot book your own listing")
+    if check_in < today:
+        raise AppError(
+            "validation", "check_in is in the past", [{"field": "check_in", "message": "must be today or later"}]
+        )
+    reason = unavailable_reason(
+        listing.available_from, listing.available_to, listing.min_stay_nights, check_in, check_out
+    )
+    if reason:
+        raise AppError("validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}])
 
 
 def check_shift_request(booking: BookingView, actor: Actor, check_in: date, check_out: date, today: date) -> None:

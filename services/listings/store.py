@@ -159,6 +159,16 @@ async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) ->
     return await db.fetchrow(f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.id = $1{lock}", listing_id)
 
 
+async def listing_for_viewer(
+    db: DB, listing_id: uuid.UUID, viewer_id: uuid.UUID | None
+) -> tuple[asyncpg.Record | None, bool]:
+    """The listing, and whether ``viewer_id`` holds an accepted or completed stay in it."""
+    row = await listing(db, listing_id)
+    if row is None or viewer_id is None or viewer_id == row["host_id"]:
+        return row, False
+    return row, await has_booking(db, listing_id, viewer_id, ("accepted", "completed"))
+
+
 async def has_booking(db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, statuses: tuple[str, ...]) -> bool:
     return bool(
         await db.fetchval(
@@ -303,12 +313,14 @@ async def insert_booking(
     hospital_id: str | None,
     rotation_id: uuid.UUID | None,
     expires_at: datetime,
-) -> None:
+) -> asyncpg.Record:
+    """Insert a requested booking; return it as ``booking`` reads it."""
     try:
-        await conn.execute(
-            "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
+        row = await conn.fetchrow(
+            "WITH b AS (INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
             " message, hospital_id, rotation_id, expires_at)"
-            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11)",
+            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11) RETURNING *)"
+            f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
             booking_id,
             listing_id,
             guest_id,
@@ -323,6 +335,8 @@ async def insert_booking(
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
+    assert row is not None
+    return row
 
 
 async def is_booked(
@@ -376,19 +390,23 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
 
 async def set_booking_status(
     conn: Connection, booking_id: uuid.UUID, status: str, end_reason: str | None = None
-) -> None:
+) -> asyncpg.Record:
+    """Move the booking to ``status``; return it as ``booking`` reads it."""
     try:
-        await conn.execute(
-            "UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
+        row = await conn.fetchrow(
+            "WITH b AS (UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
             " shift_stay = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_stay END,"
             " shift_status = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_status END"
-            " WHERE id = $1",
+            " WHERE id = $1 RETURNING *)"
+            f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
             booking_id,
             status,
             end_reason,
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
+    assert row is not None
+    return row
 
 
 async def user_bookings(

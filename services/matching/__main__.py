@@ -9,7 +9,7 @@ listings, bookings and profiles kept up to date from events (``consumers.py``).
 import gc
 import sys
 
-from services.matching import consumers, handlers, rebuild  # noqa: F401  (register consumers and endpoints)
+from services.matching import rebuild
 from services.matching.app import app
 from shared.logs import setup_logging
 from shared.service import main

@@ -11,9 +11,9 @@ import asyncpg
 import orjson
 import pytest
 
-from services.listings import store
+from services.listings import jobs, store
 from services.listings.app import PG_SETTINGS
-from services.listings.handlers import bookings, listings, reviews
+from services.listings.handlers import listings, reviews
 from services.listings.hospitals import ensure_directory
 from shared import geo
 from shared.contracts.base import Actor
@@ -97,12 +97,12 @@ async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.
     ongoing = await seed_booking(
         pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "accepted", past
     )
-    assert await bookings.sweep_bookings(pool) == 2
+    assert await jobs.sweep_bookings(pool) == 2
     statuses = {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM bookings")}
     assert statuses == {stale: "expired", fresh: "requested", ended: "completed", ongoing: "accepted"}
     subjects = sorted(r["subject"] for r in await pool.fetch("SELECT subject FROM outbox"))
     assert subjects[-2:] == ["events.listings.booking.completed", "events.listings.booking.expired"]
-    assert await bookings.sweep_bookings(pool) == 0
+    assert await jobs.sweep_bookings(pool) == 0
 
 
 async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) -> None:

@@ -9,13 +9,12 @@ import asyncpg
 import orjson
 
 from services.listings import domain, store
-from services.listings.app import app
 from services.listings.views import (
     LISTING_NOT_FOUND,
+    exact_for,
     listing_data,
     summary_fields,
     to_listing,
-    visible_listing,
 )
 from shared import geo, hospitals, pricing, subjects
 from shared.contracts.base import Actor, Ok
@@ -38,12 +37,14 @@ from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
 from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor
-from shared.service import Context, RawJson
+from shared.service import Context, RawJson, Registry
+
+registry = Registry()
 
 # --- hospitals ------------------------------------------------------------------------
 
 
-@app.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
+@registry.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
 async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
     offset = decode_offset(req.cursor) if req.cursor else 0
     rows = await store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
@@ -63,7 +64,7 @@ async def _add_listing_event(
         await add(conn, event)
 
 
-@app.endpoint(subjects.CREATE_LISTING, ListingCreate)
+@registry.endpoint(subjects.CREATE_LISTING, ListingCreate)
 async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     actor = ctx.require_role("professional")
     listing_id = uuid.uuid4()
@@ -75,9 +76,12 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     return to_listing(row, exact=True)
 
 
-@app.endpoint(subjects.GET_LISTING, ListingId)
+@registry.endpoint(subjects.GET_LISTING, ListingId)
 async def get_listing(ctx: Context, req: ListingId) -> Listing:
-    row, exact = await visible_listing(ctx, req.listing_id)
+    viewer = ctx.actor.user_id if ctx.actor else None
+    row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    exact = exact_for(row, viewer, is_guest)
+    assert row is not None
     return to_listing(row, exact=exact)
 
 
@@ -90,7 +94,7 @@ async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) 
     return row
 
 
-@app.endpoint(subjects.UPDATE_LISTING, ListingUpdate)
+@registry.endpoint(subjects.UPDATE_LISTING, ListingUpdate)
 async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     actor = ctx.require_actor()
     changes = req.model_dump(exclude_unset=True, exclude={"listing_id"})
@@ -113,7 +117,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     return to_listing(row, exact=True)
 
 
-@app.endpoint(subjects.ARCHIVE_LISTING, ListingId)
+@registry.endpoint(subjects.ARCHIVE_LISTING, ListingId)
 async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -126,7 +130,7 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     return Ok()
 
 
-@app.endpoint(subjects.MY_LISTINGS, MyListings)
+@registry.endpoint(subjects.MY_LISTINGS, MyListings)
 async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
@@ -136,7 +140,7 @@ async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
     return ListingPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.SEARCH_LISTINGS, ListingSearch)
+@registry.endpoint(subjects.SEARCH_LISTINGS, ListingSearch)
 async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     center = req.point()
     if req.hospital_id:
@@ -173,9 +177,12 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     return RawJson(orjson.dumps({"next_cursor": nxt, "items": items}, default=str, option=orjson.OPT_UTC_Z))
 
 
-@app.endpoint(subjects.QUOTE_STAY, QuoteRequest)
+@registry.endpoint(subjects.QUOTE_STAY, QuoteRequest)
 async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
-    row, _ = await visible_listing(ctx, req.listing_id)
+    viewer = ctx.actor.user_id if ctx.actor else None
+    row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    exact_for(row, viewer, is_guest)
+    assert row is not None
     nights = (req.check_out - req.check_in).days
     reason = domain.unavailable_reason(
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out

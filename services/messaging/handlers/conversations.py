@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import delivery, domain, store, views
-from services.messaging.app import app
 from shared import bus, subjects
 from shared.contracts.accounts import PublicProfile, UserIdRequest
 from shared.contracts.base import Empty
@@ -27,7 +26,9 @@ from shared.contracts.messaging import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.paging import INVALID_CURSOR, decode_keyset, encode_cursor
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
 async def known_user(ctx: Context, user_id: uuid.UUID) -> None:
@@ -60,7 +61,7 @@ async def _view(conn: Connection, conversation_id: uuid.UUID, viewer: uuid.UUID)
     return views.to_conversation(row)
 
 
-@app.endpoint(subjects.START_CONVERSATION, ConversationStart)
+@registry.endpoint(subjects.START_CONVERSATION, ConversationStart)
 async def start_conversation(ctx: Context, req: ConversationStart) -> Conversation:
     actor = ctx.require_actor()
     low, high = domain.pair(actor.user_id, req.user_id)
@@ -85,7 +86,7 @@ async def start_conversation(ctx: Context, req: ConversationStart) -> Conversati
     return conversation
 
 
-@app.endpoint(subjects.GET_CONVERSATION, ConversationId)
+@registry.endpoint(subjects.GET_CONVERSATION, ConversationId)
 async def get_conversation(ctx: Context, req: ConversationId) -> Conversation:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
@@ -103,7 +104,7 @@ def newest_first(cursor: str | None) -> store.Key | None:
         raise INVALID_CURSOR from None
 
 
-@app.endpoint(subjects.LIST_CONVERSATIONS, ConversationList)
+@registry.endpoint(subjects.LIST_CONVERSATIONS, ConversationList)
 async def list_conversations(ctx: Context, req: ConversationList) -> ConversationPage:
     actor = ctx.require_actor()
     after = newest_first(req.cursor)
@@ -116,7 +117,7 @@ async def list_conversations(ctx: Context, req: ConversationList) -> Conversatio
     return ConversationPage(items=items, next_cursor=nxt, unread=views.to_unread(unread))
 
 
-@app.endpoint(subjects.LIST_MESSAGES, MessageHistory)
+@registry.endpoint(subjects.LIST_MESSAGES, MessageHistory)
 async def list_messages(ctx: Context, req: MessageHistory) -> MessagePage:
     actor = ctx.require_actor()
     before = None
@@ -134,7 +135,7 @@ async def list_messages(ctx: Context, req: MessageHistory) -> MessagePage:
     return MessagePage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.SEND_MESSAGE, MessageSend)
+@registry.endpoint(subjects.SEND_MESSAGE, MessageSend)
 async def send_message(ctx: Context, req: MessageSend) -> Message:
     actor = ctx.require_actor()
     body = domain.clean_body(req.body)
@@ -156,7 +157,7 @@ async def send_message(ctx: Context, req: MessageSend) -> Message:
     return views.to_message(row, actor.user_id)
 
 
-@app.endpoint(subjects.MARK_READ, ReadUpTo)
+@registry.endpoint(subjects.MARK_READ, ReadUpTo)
 async def mark_read(ctx: Context, req: ReadUpTo) -> ReadState:
     actor = ctx.require_actor()
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
@@ -177,7 +178,7 @@ async def mark_read(ctx: Context, req: ReadUpTo) -> ReadState:
     return state
 
 
-@app.endpoint(subjects.UNREAD_COUNTS, Empty)
+@registry.endpoint(subjects.UNREAD_COUNTS, Empty)
 async def unread_counts(ctx: Context, req: Empty) -> UnreadCounts:
     actor = ctx.require_actor()
     return views.to_unread(await store.unread_counts(ctx.pool, actor.user_id))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from services.messaging import delivery, store, views
-from services.messaging.app import app
 from services.messaging.handlers.conversations import newest_first
 from shared import subjects
 from shared.contracts.messaging import NotificationList, NotificationPage, NotificationsRead, UnreadCounts
 from shared.errors import AppError
 from shared.paging import encode_cursor
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
-@app.endpoint(subjects.LIST_NOTIFICATIONS, NotificationList)
+@registry.endpoint(subjects.LIST_NOTIFICATIONS, NotificationList)
 async def list_notifications(ctx: Context, req: NotificationList) -> NotificationPage:
     actor = ctx.require_actor()
     rows = await store.notifications(ctx.pool, actor.user_id, req.unread, newest_first(req.cursor), req.limit + 1)
@@ -21,7 +22,7 @@ async def list_notifications(ctx: Context, req: NotificationList) -> Notificatio
     return NotificationPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.READ_NOTIFICATIONS, NotificationsRead)
+@registry.endpoint(subjects.READ_NOTIFICATIONS, NotificationsRead)
 async def read_notifications(ctx: Context, req: NotificationsRead) -> UnreadCounts:
     actor = ctx.require_actor()
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import store, views
-from services.messaging.app import app
 from services.messaging.handlers.conversations import known_user, newest_first
 from shared import subjects
 from shared.contracts.base import Empty
@@ -25,7 +24,9 @@ from shared.contracts.messaging import (
 )
 from shared.errors import AppError
 from shared.paging import decode_newest_first, encode_cursor
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
 def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
@@ -33,7 +34,7 @@ def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
         raise AppError("validation", f"you cannot {action} yourself", [{"field": "user_id", "message": "yourself"}])
 
 
-@app.endpoint(subjects.BLOCK_USER, UserRef)
+@registry.endpoint(subjects.BLOCK_USER, UserRef)
 async def block_user(ctx: Context, req: UserRef) -> BlockState:
     """From now on neither can start a conversation with or write to the other."""
     actor = ctx.require_actor()
@@ -44,7 +45,7 @@ async def block_user(ctx: Context, req: UserRef) -> BlockState:
     return BlockState(user_id=req.user_id, blocked=True)
 
 
-@app.endpoint(subjects.MY_BLOCKS, MyBlocks)
+@registry.endpoint(subjects.MY_BLOCKS, MyBlocks)
 async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
     """The users the caller blocked, newest first (only the caller's own list)."""
     actor = ctx.require_actor()
@@ -55,7 +56,7 @@ async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
     return BlockPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.UNBLOCK_USER, UserRef)
+@registry.endpoint(subjects.UNBLOCK_USER, UserRef)
 async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
@@ -63,7 +64,7 @@ async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
     return BlockState(user_id=req.user_id, blocked=False)
 
 
-@app.endpoint(subjects.REPORT, ReportCreate)
+@registry.endpoint(subjects.REPORT, ReportCreate)
 async def report(ctx: Context, req: ReportCreate) -> Report:
     """A report goes to the operators' queue; a message's text is kept with it, as sent."""
     actor = ctx.require_actor()
@@ -96,7 +97,7 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
     return views.to_report(row)
 
 
-@app.endpoint(subjects.LIST_REPORTS, ReportList)
+@registry.endpoint(subjects.LIST_REPORTS, ReportList)
 async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
     ctx.require_role("admin")
     status = None if req.status == "all" else req.status
@@ -106,7 +107,7 @@ async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
     return ReportPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.RESOLVE_REPORT, ReportResolve)
+@registry.endpoint(subjects.RESOLVE_REPORT, ReportResolve)
 async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
     admin = ctx.require_role("admin")
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -119,7 +120,7 @@ async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
     return views.to_report(row)
 
 
-@app.endpoint(subjects.MESSAGING_STATS, Empty)
+@registry.endpoint(subjects.MESSAGING_STATS, Empty)
 async def messaging_stats(ctx: Context, req: Empty) -> MessagingStats:
     ctx.require_role("admin")
     return MessagingStats.model_validate(await store.stats(ctx.pool))
