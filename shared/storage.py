@@ -60,6 +60,17 @@ def check_key(key: str) -> str:
     return key
 
 
+# Public objects (photos) are fetched from the gateway under this path, which sends the
+# file or, for S3, redirects to a presigned URL. Documents are never served here.
+MEDIA_PATH = "/media/"
+PUBLIC_PREFIXES = ("photos/",)
+
+
+def media_url(key: str) -> str:
+    """Where a browser fetches the public object ``key``."""
+    return MEDIA_PATH + key
+
+
 def temporary_key() -> str:
     """A fresh key under ``tmp/`` for an upload in flight."""
     return f"{TMP_PREFIX}{uuid.uuid4().hex}"
@@ -70,9 +81,7 @@ class Storage(Protocol):
 
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
-    async def put_stream(
-        self, key: str, chunks: AsyncIterable[bytes], content_type: str, max_bytes: int
-    ) -> int:
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str, max_bytes: int) -> int:
         """Store the stream's bytes; their count. Past ``max_bytes`` raise ``TooLargeError``
         at once (the rest is not read) and keep nothing."""
         ...
@@ -130,7 +139,7 @@ class FsStorage:
         size = 0
         try:
             # Chunks are small (the socket's reads): written in place, no thread hop each.
-            with open(partial, "wb") as out:
+            with open(partial, "wb") as out:  # noqa: ASYNC230
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > max_bytes:

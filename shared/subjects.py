@@ -35,6 +35,11 @@ DECLINE_SHIFT = "wardmate.listings.decline-shift"
 POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
 LIST_REVIEWS = "wardmate.listings.list-reviews"
+# Photos: the gateway streams the bytes to storage and sends the key (claim check).
+ADD_PHOTO = "wardmate.listings.add-photo"
+UPDATE_PHOTO = "wardmate.listings.update-photo"
+ORDER_PHOTOS = "wardmate.listings.order-photos"
+DELETE_PHOTO = "wardmate.listings.delete-photo"
 
 SERVICES = ("accounts", "listings", "messaging", "matching")
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, listings, reviews
+from services.listings.handlers import bookings, listings, photos, reviews
 from services.listings.hospitals import ensure_directory
+from services.listings.media import open_media
 from shared.service import Context, ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
@@ -19,8 +20,16 @@ app = ServiceApp(
     "listings",
     migrations="services.listings.migrations",
     pg_settings=PG_SETTINGS,
-    include=(listings.registry, bookings.registry, reviews.registry, consumers.registry, jobs.registry),
+    include=(
+        listings.registry,
+        bookings.registry,
+        reviews.registry,
+        photos.registry,
+        consumers.registry,
+        jobs.registry,
+    ),
 )
+app.resource(open_media)
 
 
 @app.on_startup
