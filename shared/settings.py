@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     photos_per_listing: int = Field(20, ge=1)
     upload_rate_per_minute: int = Field(30, ge=1)
     image_max_pixels: int = Field(50_000_000, ge=10_000)
+    # How long the gateway waits for a service to take an upload (decoding is slow).
+    upload_timeout_s: float = Field(60.0, gt=0)
     # Processes decoding and re-encoding images beside a service's event loop.
     image_workers: int = Field(1, ge=1)
     # Uploads in flight older than this are swept (their request died), every sweep_s.

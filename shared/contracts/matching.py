@@ -17,6 +17,7 @@ from shared.contracts.listings import (
     Host,
     Limit,
     Location,
+    PhotoCover,
     RoomType,
 )
 
@@ -136,6 +137,8 @@ class MatchedListing(Reply):
     min_stay_nights: int
     review_average: float | None
     review_count: int
+    photo_count: int = 0
+    cover: PhotoCover | None = None
 
 
 class RoomMatch(Reply):

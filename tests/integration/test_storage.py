@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from shared.embedded import free_port
@@ -114,8 +114,8 @@ async def test_presigned_url_is_an_attachment(storage: Storage) -> None:
         assert url is None
         return
     assert url is not None
-    with urllib.request.urlopen(url, timeout=5) as reply:
-        assert reply.read() == b"%PDF-1.4 test"
+    async with aiohttp.ClientSession() as http, http.get(url) as reply:
+        assert await reply.read() == b"%PDF-1.4 test"
         assert reply.headers["Content-Disposition"] == 'attachment; filename="etc_passwd"'
 
 
