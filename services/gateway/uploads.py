@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from services.gateway import auth
 from services.gateway.keys import LIMITER, NC, SESSIONS, SETTINGS, STORAGE, UPLOAD_LIMITER
@@ -34,6 +35,7 @@ FIELD_MAX_BYTES = 4096
 ENVELOPE_BYTES = 64 * 1024
 # A file name is looked at only to refuse a hostile one; it is never used.
 BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]|\.\.")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 IMMUTABLE = "public, max-age=31536000, immutable"
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}\.webp$")
 
@@ -96,7 +98,8 @@ async def receive_upload(request: web.Request, text_fields: tuple[str, ...]) -> 
         while True:
             try:
                 part = await reader.next()
-            except (ValueError, AssertionError):
+            except (ValueError, AssertionError, HttpProcessingError):
+                # e.g. control characters in a part's headers (a file name with them)
                 raise _refuse("the body is not valid multipart/form-data") from None
             if part is None:
                 break
@@ -105,7 +108,8 @@ async def receive_upload(request: web.Request, text_fields: tuple[str, ...]) -> 
             if part.name == "file":
                 if key is not None:
                     raise _refuse("send one file per upload")
-                if part.filename is not None and BAD_NAME.search(part.filename):
+                disposition = part.headers.get(hdrs.CONTENT_DISPOSITION, "")
+                if CONTROL.search(disposition) or (part.filename is not None and BAD_NAME.search(part.filename)):
                     raise _refuse("the file name has path characters or control characters")
                 key = temporary_key()
                 try:
