@@ -428,6 +428,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app[INDEX] = index_html(settings)
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
+    uploads.document(app[OPENAPI], API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app[UPLOAD_LIMITER] = RateLimiter(settings.upload_rate_per_minute / 60, settings.upload_rate_per_minute)
     app.cleanup_ctx.append(uploads.storage_context(settings))

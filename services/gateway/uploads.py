@@ -221,6 +221,61 @@ def storage_context(settings: Settings) -> Callable[[web.Application], AsyncIter
     return ctx
 
 
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def document(doc: dict[str, Any], api: str) -> None:
+    """Add the multipart upload to the OpenAPI document built from the route table."""
+    errors = {
+        "400": "not an image we take, or a missing or bad field",
+        "401": "not logged in",
+        "403": "a cookie session without the CSRF header",
+        "404": "no such listing of yours",
+        "409": "the listing has its 20 photos",
+        "413": "the file is over 15 MB",
+        "429": "too many uploads; slow down",
+        "503": "service unavailable",
+        "504": "the service did not answer in time",
+    }
+    doc["paths"].setdefault(api + "/listings/{id}/photos", {})["post"] = {
+        "summary": "Upload a photo of your listing (multipart: file and alt_text; caption, replaces)",
+        "description": "JPEG, PNG, WebP or HEIC up to 15 MB; decoded, turned upright, stripped of all "
+        "metadata (GPS included) and stored as WebP at 320, 1024 and 2048 px.",
+        "tags": ["photos"],
+        "operationId": "add_photo",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "alt_text"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "alt_text": {"type": "string", "minLength": 3, "maxLength": 300},
+                            "caption": {"type": "string", "maxLength": 300},
+                            "replaces": {"type": "string", "format": "uuid"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "the photo",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Photo"}}},
+            },
+            **{status: _error(text) for status, text in errors.items()},
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+    }
+
+
 def add_routes(app: web.Application, api: str) -> None:
     app.router.add_post(api + "/listings/{id}/photos", upload_photo)
     app.router.add_get("/media/photos/{name}", serve_photo)

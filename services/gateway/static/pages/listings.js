@@ -7,6 +7,7 @@ import {
   Alert, Empty, Field, HospitalPicker, Loading, Notice, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
   formError, go, hospitalLabel, roomType, titleCase, today, useForm, useLoad, words,
 } from "../ui.js";
+import { Gallery, PhotoEditor } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
 
 /** Where the visitor comes from: a rotation (its hospital and dates) or a search. */
@@ -212,6 +213,7 @@ export function ListingPage({ id, query }) {
     <p class="lead">${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)} a month (${fmtMoney(l.nightly_rate)} a night)
       ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>
     ${l.status !== "active" && html`<p><${Status} status=${l.status} /></p>`}
+    <${Gallery} photos=${l.photos} title=${l.title} />
     <div class="two">
       <div>
         ${l.description && html`<p class="bio">${l.description}</p>`}
@@ -320,7 +322,8 @@ export function ListingEdit({ id }) {
   const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
   return html`<section>
     <h1>${id ? "Edit your room" : "Post a room"}</h1>
-    <${Loading} state=${state}>${(l) => html`<${ListingForm} listing=${id ? l : null} />`}<//>
+    <${Loading} state=${state}>${(l) => html`<${ListingForm} listing=${id ? l : null} />
+      ${id && html`<${PhotoEditor} listing=${l} onChanged=${state.reload} />`}`}<//>
   </section>`;
 }
 

@@ -5,6 +5,7 @@ import { get } from "../api.js";
 import {
   Alert, Empty, Field, HospitalPicker, Verified, fmtMoney, formError, href, roomType, useForm, words,
 } from "../ui.js";
+import { Cover } from "./photos.js";
 
 const AMENITY_HINT = "Separated by commas, e.g. wifi, desk, parking";
 
@@ -73,6 +74,7 @@ export function Search({ query }) {
       <h2 id="results-h">Results</h2>
       ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
+          <${Cover} listing=${l} />
           <h3><a href=${href(`/listings/${l.id}`, { ...context, from: f.from, to: f.to })}>${l.title}</a></h3>
           <p>${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)}/month${l.distance_km !== null ? ` · ${l.distance_km.toFixed(1)} km` : ""}</p>
           ${l.stay_total !== null && html`<p>${fmtMoney(l.stay_total)} for your dates</p>`}
