@@ -90,9 +90,7 @@ def test_host_uploads_student_browses(pages: Pages) -> None:
     assert "2 photos" in mine[0]["reasons"]
 
     # Search: the cover, lazy-loaded, on its dominant colour.
-    student.goto(
-        f"/#/search?hospital={ADAK}&hname=Adak&lat={ADAK_POINT[0]}&lon={ADAK_POINT[1]}&radius_km=5"
-    )
+    student.goto(f"/#/search?hospital={ADAK}&hname=Adak&lat={ADAK_POINT[0]}&lon={ADAK_POINT[1]}&radius_km=5")
     card = student.get_by_role("list", name="Rooms").get_by_role("listitem").filter(has_text=title)
     cover = card.get_by_role("img", name="Desk by a blue window")
     expect(cover).to_be_visible()

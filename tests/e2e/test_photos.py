@@ -21,31 +21,8 @@ from yarl import URL
 
 from services.runner import Stack
 from tests import samples
-from tests.api import PASSWORD, Api, Response, User, random_email
-from tests.e2e.helpers import JHH_POINT, create_listing, future
-
-
-async def upload(
-    api: Api,
-    user: User | None,
-    listing_id: str,
-    data: bytes,
-    *,
-    alt_text: str | None = "A bright room with a desk by the window",
-    filename: str = "room.jpg",
-    content_type: str = "image/jpeg",
-    extra: dict[str, str] | None = None,
-) -> Response:
-    form = aiohttp.FormData()
-    if alt_text is not None:
-        form.add_field("alt_text", alt_text)
-    for name, value in (extra or {}).items():
-        form.add_field(name, value)
-    form.add_field("file", data, filename=filename, content_type=content_type)
-    headers = {"Authorization": f"Bearer {user.token}"} if user else {}
-    assert api.http
-    async with api.http.post(f"{api.base}/api/v1/listings/{listing_id}/photos", data=form, headers=headers) as r:
-        return Response(r.status, await r.json(content_type=None), r.headers.copy())  # type: ignore[arg-type]
+from tests.api import PASSWORD, Api, User, random_email
+from tests.e2e.helpers import JHH_POINT, create_listing, future, upload
 
 
 def storage_root(stack: Stack) -> Path:
