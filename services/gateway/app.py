@@ -346,7 +346,7 @@ async def health(request: web.Request) -> web.Response:
         if not nc.is_connected:
             return name, False
         try:
-            await nc.request(f"$SRV.PING.{name}", b"", timeout=1.0)
+            await nc.request(subjects.service_ping(name), b"", timeout=1.0)
             return name, True
         except Exception:
             return name, False

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from services.listings import consumers, jobs
 from services.listings.handlers import bookings, listings, photos, reviews
-from services.listings.hospitals import ensure_directory
 from services.listings.media import open_media
-from shared.service import Context, ServiceApp
+from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
 # reads every listing in the box and sorts them (20-40 ms at 100k listings) instead of
@@ -30,8 +29,3 @@ app = ServiceApp(
     ),
 )
 app.resource(open_media)
-
-
-@app.on_startup
-async def load_directory(ctx: Context) -> None:
-    await ensure_directory(ctx.pool)

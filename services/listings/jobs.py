@@ -1,4 +1,5 @@
-"""Background loops of listings: expire unanswered requests, complete ended stays."""
+"""Background work of listings: the hospital directory loaded at start; a loop that expires
+unanswered requests and completes ended stays."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from services.listings import domain, store
 from services.listings.media import media
 from services.listings.views import booking_data
 from shared.aio import stop_if_cancelled
+from shared.hospitals import directory
 from shared.outbox import add
 from shared.service import Context, Registry
 from shared.storage import sweep_temporary
@@ -18,6 +20,24 @@ from shared.storage import sweep_temporary
 log = logging.getLogger(__name__)
 
 registry = Registry()
+
+
+async def ensure_directory(pool: asyncpg.Pool) -> int:
+    """Load listings' copy of the hospital directory (its own table, for name search by
+    trigrams) when the table is empty; return the number of hospitals."""
+    count = await store.hospital_count(pool)
+    if count == 0:
+        rows = [tuple(h.model_dump().values()) for h in directory()]
+        async with pool.acquire() as conn, conn.transaction():
+            await store.load_hospitals(conn, rows)
+        count = len(rows)
+        log.info("hospital directory loaded", extra={"fields": {"hospitals": count}})
+    return count
+
+
+@registry.on_startup
+async def load_directory(ctx: Context) -> None:
+    await ensure_directory(ctx.pool)
 
 
 async def sweep_bookings(pool: asyncpg.Pool) -> int:

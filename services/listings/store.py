@@ -12,6 +12,7 @@ from services.listings import domain
 from shared import geo
 from shared.contracts.listings import ListingSearch
 from shared.db import Connection, translate
+from shared.paging import newest_first_after
 
 DB = Connection | asyncpg.Pool
 
@@ -189,7 +190,7 @@ async def host_listings(
     return await db.fetch(
         f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.host_id = $1"
         " AND ($2::text IS NULL OR l.status = $2)"
-        " AND ($3::timestamptz IS NULL OR (l.created_at, l.id) < ($3, $4))"
+        f" AND {newest_first_after('l.created_at', 'l.id', 3)}"
         " ORDER BY l.created_at DESC, l.id DESC LIMIT $5",
         host_id,
         status,
@@ -424,7 +425,7 @@ async def user_bookings(
         " WHERE ((($2::text IS NULL OR $2 = 'guest') AND b.guest_id = $1)"
         "     OR (($2::text IS NULL OR $2 = 'host') AND b.host_id = $1))"
         " AND ($3::text IS NULL OR b.status = $3)"
-        " AND ($4::timestamptz IS NULL OR (b.created_at, b.id) < ($4, $5))"
+        f" AND {newest_first_after('b.created_at', 'b.id', 4)}"
         " ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
         user_id,
         role,
@@ -458,7 +459,7 @@ async def listing_reviews(
 ) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT * FROM reviews WHERE listing_id = $1 AND author_role = 'guest'"
-        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))"
+        f" AND {newest_first_after('created_at', 'id', 2)}"
         " ORDER BY created_at DESC, id DESC LIMIT $4",
         listing_id,
         after[0] if after else None,

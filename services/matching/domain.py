@@ -15,6 +15,7 @@ from services.matching.engine.models import MentorMatch as EngineMentorMatch
 from services.matching.engine.models import RoomMatch as EngineRoomMatch
 from shared import geo, hospitals, pricing
 from shared.contracts.base import Actor, Event
+from shared.contracts.hospitals import Hospital
 from shared.contracts.matching import (
     MentorshipAccepted,
     MentorshipData,
@@ -23,7 +24,6 @@ from shared.contracts.matching import (
     MentorshipStatus,
 )
 from shared.errors import AppError
-from shared.hospitals import Hospital
 
 MENTORSHIP_NOT_FOUND = AppError("not_found", "mentorship not found")
 

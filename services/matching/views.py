@@ -9,7 +9,8 @@ import asyncpg
 
 from services.matching.domain import Row
 from shared import hospitals
-from shared.contracts.matching import HospitalRef, MatchRound, Mentorship, MentorshipData, Rotation, RotationChanged
+from shared.contracts.hospitals import HospitalRef
+from shared.contracts.matching import MatchRound, Mentorship, MentorshipData, Rotation, RotationChanged
 
 
 def to_rotation(row: Row) -> Rotation:

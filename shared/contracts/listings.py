@@ -1,4 +1,4 @@
-"""Contracts of the listings service: hospitals, listings, bookings, reviews."""
+"""Contracts of the listings service: listings, bookings, reviews (hospitals: ``hospitals``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,22 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
+from shared import subjects
+from shared.contracts.base import (
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Date,
+    Event,
+    EventData,
+    HospitalId,
+    Id,
+    Limit,
+    Page,
+    Reply,
+    Text,
+    Words,
+)
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
@@ -26,12 +41,6 @@ def _coordinate(value: float) -> float:
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
-Limit = Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER]
-# What shared.paging.encode_cursor writes: base64url without padding. Query parameters
-# are given with a value or left out, so none of them is the empty string.
-Cursor = Annotated[
-    str, Field(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9_-]*$", description="next_cursor of the last page")
-]
 # The listings table's bound (and the search's: a larger max_rent would overflow its integer).
 MAX_MONTHLY_RENT = 100_000
 MonthlyRent = Annotated[int, Field(gt=0, le=MAX_MONTHLY_RENT), WHOLE_NUMBER]
@@ -54,37 +63,6 @@ Amenity = Annotated[
     AfterValidator(_amenity),
 ]
 Amenities = Annotated[list[Amenity], Field(max_length=30)]
-
-
-HospitalId = Annotated[
-    str, Field(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="an id from the hospital directory")
-]
-
-
-# --- hospitals ------------------------------------------------------------------------
-
-
-class HospitalSearch(Contract):
-    q: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
-    state: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="US state code, any case")] | None = None
-    limit: Limit = 20
-    cursor: Cursor | None = None
-
-
-class Hospital(Reply):
-    id: str
-    name: str
-    city: str
-    state: str
-    zip: str
-    latitude: float
-    longitude: float
-    beds: int | None = None
-    teaching: bool | None = None
-
-
-class HospitalPage(Page):
-    items: list[Hospital]
 
 
 # --- listings -------------------------------------------------------------------------
@@ -486,17 +464,17 @@ class ListingData(EventData):
 class ListingPublished(Event):
     """A listing became active (created active, or a draft published)."""
 
-    subject: ClassVar[str] = "events.listings.listing.published"
+    subject: ClassVar[str] = subjects.LISTING_PUBLISHED
     listing: ListingData
 
 
 class ListingUpdated(Event):
-    subject: ClassVar[str] = "events.listings.listing.updated"
+    subject: ClassVar[str] = subjects.LISTING_UPDATED
     listing: ListingData
 
 
 class ListingArchived(Event):
-    subject: ClassVar[str] = "events.listings.listing.archived"
+    subject: ClassVar[str] = subjects.LISTING_ARCHIVED
     listing: ListingData
 
 
@@ -521,27 +499,27 @@ class _BookingEvent(Event):
 
 
 class BookingRequested(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.requested"
+    subject: ClassVar[str] = subjects.BOOKING_REQUESTED
     message: str = ""
 
 
 class BookingAccepted(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.accepted"
+    subject: ClassVar[str] = subjects.BOOKING_ACCEPTED
 
 
 class BookingDeclined(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.declined"
+    subject: ClassVar[str] = subjects.BOOKING_DECLINED
 
 
 class BookingCancelled(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.cancelled"
+    subject: ClassVar[str] = subjects.BOOKING_CANCELLED
     cancelled_by: uuid.UUID
 
 
 class BookingShiftRequested(_BookingEvent):
     """The guest asks to move an accepted stay to new dates (``booking`` still has the old)."""
 
-    subject: ClassVar[str] = "events.listings.booking.shift-requested"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFT_REQUESTED
     check_in: date
     check_out: date
 
@@ -549,21 +527,21 @@ class BookingShiftRequested(_BookingEvent):
 class BookingShifted(_BookingEvent):
     """The host accepted: ``booking`` has the new dates and total."""
 
-    subject: ClassVar[str] = "events.listings.booking.shifted"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFTED
 
 
 class BookingShiftDeclined(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.shift-declined"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFT_DECLINED
     check_in: date
     check_out: date
 
 
 class BookingExpired(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.expired"
+    subject: ClassVar[str] = subjects.BOOKING_EXPIRED
 
 
 class BookingCompleted(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.completed"
+    subject: ClassVar[str] = subjects.BOOKING_COMPLETED
 
 
 class ReviewData(BaseModel):
@@ -584,7 +562,7 @@ class ReviewData(BaseModel):
 class ReviewPosted(Event):
     """A review; ``listing`` is the listing after it (a guest's review moves its average)."""
 
-    subject: ClassVar[str] = "events.listings.review.posted"
+    subject: ClassVar[str] = subjects.REVIEW_POSTED
     review: ReviewData
     listing: ListingData
 

@@ -10,8 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from shared.contracts.accounts import Role
-from shared.contracts.base import WHOLE_NUMBER, Contract, Id, Page, Reply, Text, Words
-from shared.contracts.listings import Cursor, Limit
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Id, Limit, Page, Reply, Text, Words
 from shared.push import Frame
 
 ConversationKind = Literal["direct", "booking", "mentorship"]

@@ -227,6 +227,16 @@ def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
     assert pages.errors == []
 
 
+def test_an_anonymous_visit_keeps_the_console_clean(pages: Pages) -> None:
+    """A visitor's session probe is an answer, not a refused call: no 401 in the console."""
+    page = pages.open("visitor")
+    with page.expect_response("**/api/v1/auth/session") as probe:
+        page.goto("/")
+    assert probe.value.status == 200 and probe.value.json() == {"me": None}
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert pages.failed_loads == [] and pages.errors == []
+
+
 def test_slow_and_unreachable_api(pages: Pages) -> None:
     """A call slower than 200 ms shows the loading indicator; an unreachable API is a clear error."""
     page = pages.open("visitor", PHONE)

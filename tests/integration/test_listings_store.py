@@ -14,7 +14,6 @@ import pytest
 from services.listings import jobs, store
 from services.listings.app import PG_SETTINGS
 from services.listings.handlers import listings, reviews
-from services.listings.hospitals import ensure_directory
 from shared import geo
 from shared.contracts.base import Actor
 from shared.contracts.listings import ListingReviews, ListingSearch, ReviewCreate, ReviewPosted, SearchPage
@@ -28,7 +27,7 @@ from shared.settings import Settings
 async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
     await migrate(fresh_db, "listings", "services.listings.migrations")
     p = await create_pool(fresh_db, "listings", size=5, server_settings=PG_SETTINGS)
-    await ensure_directory(p)
+    await jobs.ensure_directory(p)
     yield p
     await p.close()
 

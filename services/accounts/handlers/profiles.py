@@ -6,7 +6,7 @@ from pydantic import MISSING
 
 from services.accounts import domain, store, views
 from shared import subjects
-from shared.contracts.accounts import Me, ProfileFields, ProfileUpdated, PublicProfile, UserIdRequest
+from shared.contracts.accounts import CurrentSession, Me, ProfileFields, ProfileUpdated, PublicProfile, UserIdRequest
 from shared.contracts.base import Empty
 from shared.outbox import add
 from shared.service import Context, Registry
@@ -18,6 +18,14 @@ registry = Registry()
 async def get_me(ctx: Context, req: Empty) -> Me:
     actor = ctx.require_actor()
     return views.me(*await store.account(ctx.pool, actor.user_id))
+
+
+@registry.endpoint(subjects.GET_SESSION, Empty)
+async def get_session(ctx: Context, req: Empty) -> CurrentSession:
+    """The web client's probe: a visitor is an answer (``me`` null), not an error."""
+    if ctx.actor is None:
+        return CurrentSession(me=None)
+    return CurrentSession(me=views.me(*await store.account(ctx.pool, ctx.actor.user_id)))
 
 
 @registry.endpoint(subjects.UPDATE_PROFILE, ProfileFields)

@@ -34,7 +34,7 @@ from shared.contracts.listings import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import decode_newest_first, encode_cursor
+from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -185,8 +185,8 @@ async def my_bookings(ctx: Context, req: MyBookings) -> BookingPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
     rows = await store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
-    items = [to_booking(r, actor.user_id) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [to_booking(row, actor.user_id) for row in page]
     return BookingPage(items=items, next_cursor=nxt)
 
 

@@ -18,10 +18,8 @@ from services.listings.views import (
 )
 from shared import geo, hospitals, pricing, subjects
 from shared.contracts.base import Actor, Ok
+from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
 from shared.contracts.listings import (
-    Hospital,
-    HospitalPage,
-    HospitalSearch,
     Listing,
     ListingCreate,
     ListingId,
@@ -36,7 +34,7 @@ from shared.contracts.listings import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor
+from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor, next_page
 from shared.service import Context, RawJson, Registry
 
 registry = Registry()
@@ -136,8 +134,8 @@ async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
     rows = await store.host_listings(ctx.pool, actor.user_id, req.status, after, req.limit + 1)
-    items = [to_listing(r, exact=True) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [to_listing(row, exact=True) for row in page]
     return ListingPage(items=items, next_cursor=nxt)
 
 
@@ -153,8 +151,10 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     except (ValueError, TypeError):
         raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
     nights = (req.to - req.from_).days if req.from_ and req.to else None
+    sort_key = {"distance": "chord", "price": "monthly_rent", "newest": "created_at"}[req.sort]
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row[sort_key], row["id"]))
     items = []
-    for r in rows[: req.limit]:
+    for r in page:
         extra: dict[str, Any] = {}
         if center is not None:
             # One decimal: enough to judge a commute, too coarse to triangulate the door.
@@ -163,15 +163,6 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
             extra["stay_total"] = pricing.stay_total_cents(r["monthly_rent"], nights) / 100
         exact = ctx.actor is not None and ctx.actor.user_id == r["host_id"]
         items.append(summary_fields(r, exact=exact, extra=extra))
-    nxt = None
-    if len(rows) > req.limit:
-        last = rows[req.limit - 1]
-        key = {
-            "distance": lambda: last["chord"],
-            "price": lambda: last["monthly_rent"],
-            "newest": lambda: last["created_at"].isoformat(),
-        }[req.sort]()
-        nxt = encode_cursor(key, last["id"])
     # Serialized straight from dicts: building 20 pydantic models per page was a third of
     # this service's CPU under load. tests/integration check the bytes against SearchPage.
     # default=str: asyncpg returns its own UUID type, which orjson does not know.

@@ -9,7 +9,7 @@ from services.listings.views import BOOKING_NOT_FOUND, booking_view, exact_for, 
 from shared import hospitals, subjects
 from shared.contracts.listings import ListingReviews, Review, ReviewCreate, ReviewData, ReviewPage, ReviewPosted
 from shared.outbox import add
-from shared.paging import decode_newest_first, encode_cursor
+from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -24,9 +24,8 @@ async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
     exact_for(row, viewer, is_guest)
     after = decode_newest_first(req.cursor)
     rows = await store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)
-    items = [Review.model_validate(dict(r)) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
-    return ReviewPage(items=items, next_cursor=nxt)
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    return ReviewPage(items=[Review.model_validate(dict(row)) for row in page], next_cursor=next_cursor)
 
 
 @registry.endpoint(subjects.POST_REVIEW, ReviewCreate)

@@ -21,7 +21,7 @@ from shared.contracts.matching import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import decode_newest_first, encode_cursor
+from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -96,6 +96,6 @@ async def my_mentorships(ctx: Context, req: MyMentorships) -> MentorshipPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
     rows = await store.user_mentorships(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
-    items = [await _mentorship(ctx, r) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [await _mentorship(ctx, row) for row in page]
     return MentorshipPage(items=items, next_cursor=nxt)

@@ -23,7 +23,7 @@ from shared.contracts.matching import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import decode_newest_first, encode_cursor
+from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -104,6 +104,6 @@ async def delete_rotation(ctx: Context, req: RotationId) -> Ok:
 async def my_rotations(ctx: Context, req: MyRotations) -> RotationPage:
     actor = ctx.require_actor()
     rows = await store.student_rotations(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
-    items = [views.to_rotation(r) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [views.to_rotation(row) for row in page]
     return RotationPage(items=items, next_cursor=nxt)

@@ -26,7 +26,7 @@ from shared.contracts.matching import (
 )
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import INVALID_CURSOR, decode_cursor, decode_newest_first, encode_cursor
+from shared.paging import INVALID_CURSOR, decode_cursor, decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -96,8 +96,8 @@ async def create_round(ctx: Context, req: MatchRoundCreate) -> MatchRound:
 async def list_rounds(ctx: Context, req: MatchRoundList) -> MatchRoundPage:
     ctx.require_role("admin")
     rows = await round_store.list_rounds(ctx.pool, decode_newest_first(req.cursor), req.limit + 1)
-    items = [views.to_round(r) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [views.to_round(row) for row in page]
     return MatchRoundPage(items=items, next_cursor=nxt)
 
 
@@ -122,11 +122,11 @@ async def round_assignments(ctx: Context, req: RoundAssignments) -> RoundAssignm
         except ValueError:
             raise INVALID_CURSOR from None
     rows = await round_store.assignments(ctx.pool, req.round_id, after, req.limit + 1)
+    page, nxt = next_page(rows, req.limit, key=lambda row: (str(row["rotation_id"]),))
     items = [
-        RoundAssignment.model_validate({k: r[k] for k in ("rotation_id", "student_id", "mentor_id", "rank")})
-        for r in rows[: req.limit]
+        RoundAssignment.model_validate({k: row[k] for k in ("rotation_id", "student_id", "mentor_id", "rank")})
+        for row in page
     ]
-    nxt = encode_cursor(str(items[-1].rotation_id)) if len(rows) > req.limit else None
     return RoundAssignmentPage(items=items, next_cursor=nxt)
 
 

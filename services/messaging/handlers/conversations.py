@@ -25,7 +25,7 @@ from shared.contracts.messaging import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.paging import INVALID_CURSOR, decode_keyset, encode_cursor
+from shared.paging import decode_keyset, decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -93,28 +93,17 @@ async def get_conversation(ctx: Context, req: ConversationId) -> Conversation:
         return await _view(conn, req.conversation_id, actor.user_id)
 
 
-def newest_first(cursor: str | None) -> store.Key | None:
-    """The (time, id) key of a newest-first page cursor."""
-    if not cursor:
-        return None
-    ts, oid = decode_keyset(cursor)
-    try:
-        return domain.parse_time(ts), uuid.UUID(oid)
-    except (TypeError, ValueError, OverflowError):
-        raise INVALID_CURSOR from None
-
-
 @registry.endpoint(subjects.LIST_CONVERSATIONS, ConversationList)
 async def list_conversations(ctx: Context, req: ConversationList) -> ConversationPage:
     actor = ctx.require_actor()
-    after = newest_first(req.cursor)
+    after = decode_newest_first(req.cursor)
     async with ctx.pool.acquire() as conn:
         rows = await store.inbox(conn, actor.user_id, after, req.limit + 1)
         unread = await store.unread_counts(conn, actor.user_id)
-    items = [views.to_conversation(r) for r in rows[: req.limit]]
-    last = items[-1] if items else None
-    nxt = encode_cursor(last.last_activity_at.isoformat(), last.id) if last and len(rows) > req.limit else None
-    return ConversationPage(items=items, next_cursor=nxt, unread=views.to_unread(unread))
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["last_activity_at"], row["id"]))
+    return ConversationPage(
+        items=[views.to_conversation(row) for row in page], next_cursor=next_cursor, unread=views.to_unread(unread)
+    )
 
 
 @registry.endpoint(subjects.LIST_MESSAGES, MessageHistory)
@@ -130,9 +119,8 @@ async def list_messages(ctx: Context, req: MessageHistory) -> MessagePage:
         if await store.conversation(conn, req.conversation_id, actor.user_id) is None:
             raise domain.CONVERSATION_NOT_FOUND
         rows = await store.history(conn, req.conversation_id, before, req.limit + 1)
-    items = [views.to_message(r, actor.user_id) for r in rows[: req.limit]]
-    nxt = encode_cursor(rows[req.limit - 1]["seq"], items[-1].id) if len(rows) > req.limit else None
-    return MessagePage(items=items, next_cursor=nxt)
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["seq"], row["id"]))
+    return MessagePage(items=[views.to_message(row, actor.user_id) for row in page], next_cursor=next_cursor)
 
 
 @registry.endpoint(subjects.SEND_MESSAGE, MessageSend)

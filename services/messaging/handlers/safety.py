@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import store, views
-from services.messaging.handlers.conversations import known_user, newest_first
+from services.messaging.handlers.conversations import known_user
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.messaging import (
@@ -23,7 +23,7 @@ from shared.contracts.messaging import (
     UserRef,
 )
 from shared.errors import AppError
-from shared.paging import decode_newest_first, encode_cursor
+from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -50,9 +50,8 @@ async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
     """The users the caller blocked, newest first (only the caller's own list)."""
     actor = ctx.require_actor()
     rows = await store.blocked_by(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
-    items = [BlockedUser.model_validate(dict(r)) for r in rows[: req.limit]]
-    last = items[-1] if items else None
-    nxt = encode_cursor(last.blocked_at.isoformat(), last.user_id) if last and len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["blocked_at"], row["user_id"]))
+    items = [BlockedUser.model_validate(dict(row)) for row in page]
     return BlockPage(items=items, next_cursor=nxt)
 
 
@@ -101,9 +100,9 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
 async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
     ctx.require_role("admin")
     status = None if req.status == "all" else req.status
-    rows = await store.reports(ctx.pool, status, newest_first(req.cursor), req.limit + 1)
-    items = [views.to_report(r) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    rows = await store.reports(ctx.pool, status, decode_newest_first(req.cursor), req.limit + 1)
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [views.to_report(row) for row in page]
     return ReportPage(items=items, next_cursor=nxt)
 
 
