@@ -17,13 +17,16 @@ import concurrent.futures
 import hashlib
 import io
 import multiprocessing
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 WIDTHS = (320, 1024, 2048)
 WEBP_QUALITY = 80
+T = TypeVar("T")
 
 
 class ImageRefusedError(ValueError):
@@ -127,8 +130,12 @@ class ImagePool:
         )
 
     async def process(self, data: bytes, max_pixels: int) -> ProcessedImage:
+        return await self.run(process_image, data, max_pixels)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker process (``fn`` importable, its arguments picklable)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, process_image, data, max_pixels)
+        return await loop.run_in_executor(self._executor, fn, *args)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

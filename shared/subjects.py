@@ -22,6 +22,12 @@ SUBMIT_VERIFICATION = "wardmate.accounts.submit-verification"
 VERIFY_USER = "wardmate.accounts.verify-user"
 LIST_VERIFICATIONS = "wardmate.accounts.list-verifications"
 GET_USER = "wardmate.accounts.get-user"
+# Verification documents: the gateway streams the file to storage and sends the key.
+ADD_DOCUMENT = "wardmate.accounts.add-document"
+MY_DOCUMENTS = "wardmate.accounts.my-documents"
+DOCUMENT_ACCESS = "wardmate.accounts.document-access"
+DOCUMENT_QUEUE = "wardmate.accounts.document-queue"
+DECIDE_DOCUMENT = "wardmate.accounts.decide-document"
 # Core-NATS broadcast (not a request): a session was revoked; gateways drop it from cache.
 SESSION_REVOKED = "wardmate.broadcast.session-revoked"
 

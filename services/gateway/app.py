@@ -24,7 +24,7 @@ from aiohttp import web
 from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
-from services.gateway import auth, uploads, ws
+from services.gateway import auth, upload_docs, uploads, ws
 from services.gateway.keys import (
     CSP,
     HUB,
@@ -428,7 +428,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app[INDEX] = index_html(settings)
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
-    uploads.document(app[OPENAPI], API)
+    upload_docs.document(app[OPENAPI], API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app[UPLOAD_LIMITER] = RateLimiter(settings.upload_rate_per_minute / 60, settings.upload_rate_per_minute)
     app.cleanup_ctx.append(uploads.storage_context(settings))

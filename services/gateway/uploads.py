@@ -24,10 +24,18 @@ from aiohttp.http_exceptions import HttpProcessingError
 from services.gateway import auth
 from services.gateway.keys import LIMITER, NC, SESSIONS, SETTINGS, STORAGE, UPLOAD_LIMITER
 from shared import bus, subjects
+from shared.contracts.accounts import DocumentAccess
 from shared.contracts.base import Actor
 from shared.errors import AppError
 from shared.settings import Settings
-from shared.storage import Storage, TooLargeError, open_storage, temporary_key
+from shared.storage import (
+    ObjectMissingError,
+    Storage,
+    TooLargeError,
+    content_disposition,
+    open_storage,
+    temporary_key,
+)
 
 CHUNK_BYTES = 64 * 1024
 FIELD_MAX_BYTES = 4096
@@ -173,6 +181,54 @@ async def upload_photo(request: web.Request) -> web.Response:
     return await relay_upload(request, subjects.ADD_PHOTO, ("alt_text", "caption", "replaces"), payload)
 
 
+async def upload_document(request: web.Request) -> web.Response:
+    """POST /me/documents: a verification document (PDF or image) and its kind."""
+
+    def payload(key: str, fields: dict[str, str]) -> dict[str, Any]:
+        return {"upload_key": key, "kind": fields.get("kind", "")}
+
+    return await relay_upload(request, subjects.ADD_DOCUMENT, ("kind",), payload)
+
+
+async def serve_document(request: web.Request) -> web.StreamResponse:
+    """GET /documents/{id}/file: for its owner or an operator only (accounts decides; anyone
+    else gets 404), always as an attachment, never cached; S3: a presigned URL valid for
+    five minutes, issued only after the same check."""
+    actor = await caller_for_download(request)
+    settings = request.app[SETTINGS]
+    access = await bus.request(
+        request.app[NC],
+        subjects.DOCUMENT_ACCESS,
+        {"document_id": request.match_info["id"]},
+        DocumentAccess,
+        actor=actor,
+        timeout=settings.request_timeout_s,
+    )
+    storage = request.app[STORAGE]
+    private = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if storage.local_path(access.object_key) is None:
+        url = await storage.presigned_url(access.object_key, 300, download_name=access.filename)
+        assert url is not None
+        raise web.HTTPFound(url, headers=private)
+    try:
+        body = await storage.get(access.object_key)
+    except ObjectMissingError:
+        raise AppError("not_found", "document not found") from None
+    headers = {**private, "Content-Disposition": content_disposition(access.filename)}
+    # A sandbox as well: should a browser ever render it, no script runs.
+    headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return web.Response(body=body, content_type=access.content_type, headers=headers)
+
+
+async def caller_for_download(request: web.Request) -> Actor:
+    """The logged-in caller of a GET (no CSRF on reads, no upload rate)."""
+    request.app[LIMITER].check(request.remote or "unknown")
+    token, _ = auth.credentials(request)
+    if token is None:
+        raise AppError("unauthorized", "log in first: send a bearer token or the session cookie")
+    return await request.app[SESSIONS].resolve(token)
+
+
 def media_headers(digest: str) -> dict[str, str]:
     return {
         "Cache-Control": IMMUTABLE,
@@ -221,61 +277,8 @@ def storage_context(settings: Settings) -> Callable[[web.Application], AsyncIter
     return ctx
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def document(doc: dict[str, Any], api: str) -> None:
-    """Add the multipart upload to the OpenAPI document built from the route table."""
-    errors = {
-        "400": "not an image we take, or a missing or bad field",
-        "401": "not logged in",
-        "403": "a cookie session without the CSRF header",
-        "404": "no such listing of yours",
-        "409": "the listing has its 20 photos",
-        "413": "the file is over 15 MB",
-        "429": "too many uploads; slow down",
-        "503": "service unavailable",
-        "504": "the service did not answer in time",
-    }
-    doc["paths"].setdefault(api + "/listings/{id}/photos", {})["post"] = {
-        "summary": "Upload a photo of your listing (multipart: file and alt_text; caption, replaces)",
-        "description": "JPEG, PNG, WebP or HEIC up to 15 MB; decoded, turned upright, stripped of all "
-        "metadata (GPS included) and stored as WebP at 320, 1024 and 2048 px.",
-        "tags": ["photos"],
-        "operationId": "add_photo",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file", "alt_text"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "alt_text": {"type": "string", "minLength": 3, "maxLength": 300},
-                            "caption": {"type": "string", "maxLength": 300},
-                            "replaces": {"type": "string", "format": "uuid"},
-                        },
-                    }
-                }
-            },
-        },
-        "responses": {
-            "201": {
-                "description": "the photo",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Photo"}}},
-            },
-            **{status: _error(text) for status, text in errors.items()},
-        },
-        "security": [{"bearer": []}, {"cookie": []}],
-    }
-
-
 def add_routes(app: web.Application, api: str) -> None:
     app.router.add_post(api + "/listings/{id}/photos", upload_photo)
+    app.router.add_post(api + "/me/documents", upload_document)
+    app.router.add_get(api + "/documents/{id}/file", serve_document)
     app.router.add_get("/media/photos/{name}", serve_photo)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.listings import consumers, jobs
 from services.listings.handlers import bookings, listings, photos, reviews
-from services.listings.media import open_media
+from shared.media import open_media
 from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it

@@ -9,10 +9,10 @@ import logging
 import asyncpg
 
 from services.listings import domain, store
-from services.listings.media import media
 from services.listings.views import booking_data
 from shared.aio import stop_if_cancelled
 from shared.hospitals import directory
+from shared.media import media
 from shared.outbox import add
 from shared.service import Context, Registry
 from shared.storage import sweep_temporary

@@ -74,12 +74,16 @@ def truncated_jpeg() -> bytes:
 def pdf(pages: int = 1, *, javascript: bool = False, attachment: bool = False, encrypt: bool = False) -> bytes:
     """A PDF of ``pages`` blank pages, optionally with JavaScript, an embedded file, or a password."""
     from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(612, 792)
     if javascript:
-        writer.add_js("app.alert('hello');")
+        action = DictionaryObject(
+            {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('hello');")}
+        )
+        writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
     if attachment:
         writer.add_attachment("payload.exe", b"MZ\x90\x00not really")
     if encrypt:

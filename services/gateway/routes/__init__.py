@@ -7,13 +7,23 @@ One module per area; a new area adds its module and its line below.
 
 from __future__ import annotations
 
-from services.gateway.routes import auth, bookings, listings, matching, messaging, operators, photos
+from services.gateway.routes import (
+    auth,
+    bookings,
+    documents,
+    listings,
+    matching,
+    messaging,
+    operators,
+    photos,
+)
 from services.gateway.routes.route import Auth, Route, Session
 
 ROUTES: list[Route] = [
     *auth.ROUTES,
     *listings.ROUTES,
     *photos.ROUTES,
+    *documents.ROUTES,
     *bookings.ROUTES,
     *operators.ROUTES,
     *messaging.ROUTES,

@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 
 from services.listings import domain, photo_store, store
-from services.listings.media import media
 from services.listings.views import LISTING_NOT_FOUND, cover_of, listing_data, to_photo
 from shared import subjects
 from shared.contracts.base import Actor, Ok
@@ -21,6 +20,7 @@ from shared.contracts.listings import Photo, PhotoAdd, PhotoId, PhotoOrder, Phot
 from shared.db import Connection
 from shared.errors import AppError
 from shared.images import ImageRefusedError, ProcessedImage
+from shared.media import media
 from shared.outbox import add
 from shared.service import Context, Registry
 from shared.storage import ObjectMissingError

@@ -1,5 +1,6 @@
-"""The listings service's object storage and image process pool, opened once per process
-(a ``ServiceApp`` resource) and reached by the photo handlers and the sweep job."""
+"""A service's object storage and its process pool for images and documents, opened once
+per process (a ``ServiceApp`` resource: ``app.resource(open_media)``) and reached by its
+handlers and jobs through ``media()``."""
 
 from __future__ import annotations
 
