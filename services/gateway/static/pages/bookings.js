@@ -5,6 +5,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad } from "../ui.js";
+import { GuestBadge } from "./documents.js";
 import { messageUser } from "./profile.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
@@ -112,6 +113,7 @@ function BookingCard({ b, onChange, shiftOpen }) {
   return html`<li class="card" aria-label=${label}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    ${b.role === "host" && html`<p><${GuestBadge} guestId=${b.guest_id} /></p>`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
     <${ShiftState} b=${b} />

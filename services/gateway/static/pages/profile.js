@@ -6,6 +6,7 @@ import { useSession } from "../session.js";
 import {
   Alert, Field, HospitalPicker, Loading, Notice, Verified, formError, go, titleCase, useForm, useLoad, words,
 } from "../ui.js";
+import { MyDocuments } from "./documents.js";
 
 const LISTS = ["languages", "specialties", "hobbies", "organizations"];
 const splitList = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -140,6 +141,7 @@ export function Profile() {
     <p>Signed in as ${me.user.email} (${me.user.role}). <a href=${`#/users/${me.user.id}`}>See your public profile</a>.</p>
     <${ProfileForm} me=${me} />
     ${me.user.role === "professional" && html`<${VerificationForm} me=${me} />`}
+    <${MyDocuments} me=${me} />
   </section>`;
 }
 
@@ -199,7 +201,7 @@ export function PublicProfile({ id }) {
   const state = useLoad(() => get(`/users/${id}`), [id]);
   return html`<${Loading} state=${state}>${(u) => html`<section>
     <h1>${u.display_name}</h1>
-    <p><${Verified} verified=${u.verified} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}
+    <p>${u.verified && u.role === "student" ? html`<span class="verified">✓ Verified student</span>` : html`<${Verified} verified=${u.verified} />`} · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}
       · member since ${new Date(u.member_since).getFullYear()}</p>
     ${u.profile.bio && html`<p class="bio">${u.profile.bio}</p>`}
     <dl class="facts">
