@@ -55,6 +55,9 @@ ADD_PHOTO = "wardmate.listings.add-photo"
 UPDATE_PHOTO = "wardmate.listings.update-photo"
 ORDER_PHOTOS = "wardmate.listings.order-photos"
 DELETE_PHOTO = "wardmate.listings.delete-photo"
+SEARCH_PLACES = "wardmate.listings.search-places"
+LIST_COUNTRIES = "wardmate.listings.list-countries"
+SEARCH_LANGUAGES = "wardmate.listings.search-languages"
 
 SERVICES = ("accounts", "listings", "messaging", "matching")
 

@@ -1,9 +1,9 @@
-"""The listings service: hospitals, listings and search, bookings, reviews; wired here."""
+"""The listings service: hospitals and places, listings and search, bookings, reviews; wired here."""
 
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, listings, photos, reviews
+from services.listings.handlers import bookings, directory, listings, photos, reviews
 from shared.media import open_media
 from shared.service import ServiceApp
 
@@ -23,6 +23,7 @@ app = ServiceApp(
         listings.registry,
         bookings.registry,
         reviews.registry,
+        directory.registry,
         photos.registry,
         consumers.registry,
         jobs.registry,

@@ -10,6 +10,7 @@ import asyncpg
 
 from services.listings import domain, store
 from services.listings.views import booking_data
+from shared import countries, places
 from shared.aio import stop_if_cancelled
 from shared.hospitals import directory
 from shared.media import media
@@ -38,6 +39,10 @@ async def ensure_directory(pool: asyncpg.Pool) -> int:
 @registry.on_startup
 async def load_directory(ctx: Context) -> None:
     await ensure_directory(ctx.pool)
+    # The place and language lists are read from package data once (about a second):
+    # on a user's first lookup instead, that call timed out at the gateway.
+    await asyncio.to_thread(places.warm)
+    await asyncio.to_thread(countries.warm)
 
 
 async def sweep_bookings(pool: asyncpg.Pool) -> int:

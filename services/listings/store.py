@@ -342,6 +342,24 @@ async def insert_booking(
     return row
 
 
+async def open_request(
+    db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, check_in: date, check_out: date, now: datetime
+) -> asyncpg.Record | None:
+    """The guest's still-open booking (requested and unexpired, or accepted) of the listing
+    whose stay overlaps these dates, if any."""
+    return await db.fetchrow(
+        "SELECT id, lower(stay) AS check_in, upper(stay) AS check_out, status FROM bookings"
+        " WHERE listing_id = $1 AND guest_id = $2 AND stay && daterange($3, $4)"
+        " AND (status = 'accepted' OR (status = 'requested' AND expires_at > $5))"
+        " ORDER BY created_at LIMIT 1",
+        listing_id,
+        guest_id,
+        check_in,
+        check_out,
+        now,
+    )
+
+
 async def is_booked(
     db: DB, listing_id: uuid.UUID, check_in: date, check_out: date, *, besides: uuid.UUID | None = None
 ) -> bool:

@@ -105,6 +105,20 @@ async def open_direct(conn: Connection, low: uuid.UUID, high: uuid.UUID) -> uuid
     return uuid.UUID(str(found))
 
 
+async def booking_conversation(
+    conn: Connection, low: uuid.UUID, high: uuid.UUID, listing_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The pair's newest conversation about a booking of this listing, if any."""
+    found = await conn.fetchval(
+        "SELECT id FROM conversations WHERE kind = 'booking' AND user_low = $1 AND user_high = $2"
+        " AND listing_id = $3 ORDER BY created_at DESC LIMIT 1",
+        low,
+        high,
+        listing_id,
+    )
+    return uuid.UUID(str(found)) if found is not None else None
+
+
 async def open_about(
     conn: Connection,
     kind: str,

@@ -73,16 +73,29 @@ def _check_window(available_from: object, available_to: object) -> None:
         raise ValueError("available_from must be on or before available_to")
 
 
+# A US ZIP code (ZIP+4 accepted): a room's position can start from its centre.
+ZipCode = Annotated[str, Field(max_length=10, pattern=r"^[0-9]{5}(-[0-9]{4})?$", description="US ZIP code")]
+
+
+def _check_position(latitude: object, longitude: object, zip_code: object) -> None:
+    if (latitude is None) != (longitude is None):
+        raise ValueError("give both latitude and longitude, or neither")
+    if latitude is None and zip_code is None:
+        raise ValueError("give the room's ZIP code, or its latitude and longitude")
+
+
 class ListingCreate(Contract):
     """A new listing (professionals only), available_from on or before available_to; the
-    optional texts default to empty, amenities to none."""
+    optional texts default to empty, amenities to none. Its position: latitude and
+    longitude, or else the centre of zip_code (approximate: a ZIP spans a few km)."""
 
     title: Title
     description: Description = ""
     room_type: RoomType
     address: Address
-    latitude: Latitude
-    longitude: Longitude
+    zip_code: ZipCode | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     monthly_rent: MonthlyRent
     amenities: Amenities = []
     house_rules: HouseRules = ""
@@ -94,6 +107,7 @@ class ListingCreate(Contract):
     @model_validator(mode="after")
     def _window(self) -> ListingCreate:
         _check_window(self.available_from, self.available_to)
+        _check_position(self.latitude, self.longitude, self.zip_code)
         return self
 
 
@@ -107,6 +121,7 @@ class ListingUpdate(Contract):
     description: Description | MISSING = MISSING
     room_type: RoomType | MISSING = MISSING
     address: Address | MISSING = MISSING
+    zip_code: ZipCode | MISSING = MISSING
     latitude: Latitude | MISSING = MISSING
     longitude: Longitude | MISSING = MISSING
     monthly_rent: MonthlyRent | MISSING = MISSING
@@ -136,11 +151,14 @@ NEAR_PATTERN = (
 
 
 class ListingSearch(Contract):
-    """A search. Give hospital_id or near (not both), and from with to or neither.
+    """A search. Give one of hospital_id, near or place, and from with to or neither.
     Sorting by distance needs a centre: without one, results come newest first."""
 
     hospital_id: HospitalId | None = None
     near: Annotated[str, Field(max_length=60, pattern=NEAR_PATTERN, description="lat,lon")] | None = None
+    place: (
+        Annotated[Words, Field(min_length=1, max_length=100, description='a US ZIP code or city ("Fargo, ND")')] | None
+    ) = None
     radius_km: Annotated[float, Field(ge=0.1, le=500)] = 25.0
     from_: Date | None = Field(None, alias="from", description="check-in; give with to")
     to: Date | None = Field(None, description="check-out, after from")
@@ -153,13 +171,13 @@ class ListingSearch(Contract):
 
     @model_validator(mode="after")
     def _consistent(self) -> ListingSearch:
-        if self.hospital_id and self.near:
-            raise ValueError("give hospital_id or near, not both")
+        if sum(1 for centre in (self.hospital_id, self.near, self.place) if centre) > 1:
+            raise ValueError("give one of hospital_id, near or place")
         if (self.from_ is None) != (self.to is None):
             raise ValueError("give both from and to, or neither")
         if self.from_ and self.to and self.from_ >= self.to:
             raise ValueError("from must be before to")
-        if self.sort == "distance" and not (self.hospital_id or self.near):
+        if self.sort == "distance" and not (self.hospital_id or self.near or self.place):
             self.sort = "newest"
         return self
 

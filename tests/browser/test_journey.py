@@ -62,9 +62,13 @@ def test_host_and_student_journey(pages: Pages) -> None:
     host.get_by_label("Title", exact=True).fill(title)
     host.get_by_label("Monthly rent (USD)").fill("900")
     host.get_by_label("Address").fill("1702 University Dr S, Fargo, ND")
-    pick_hospital(host, "Nearest hospital (fills in the coordinates)")
+    host.get_by_label("ZIP code").fill("58103")
+    expect(host.get_by_role("status").filter(has_text="Approximate: the centre of ZIP code 58103")).to_be_visible()
+    host.get_by_text("Enter the coordinates by hand").click()
     host.get_by_label("Latitude").fill("46.8355")
-    host.get_by_label("Amenities").fill("wifi, desk")
+    host.get_by_label("Longitude").fill("-96.8200")
+    host.get_by_label("Wifi").check()
+    host.get_by_label("Desk").check()
     host.get_by_role("button", name="Post room").click()
     expect(host.get_by_role("heading", name=title)).to_be_visible()
 
@@ -155,6 +159,7 @@ def test_host_and_student_journey(pages: Pages) -> None:
     expect(request).to_contain_text("You declined moving this stay")
     expect(stay).to_contain_text("The host declined moving this stay")
     stay.get_by_role("button", name="Cancel booking").click()
+    stay.get_by_role("button", name="Yes, cancel").click()
     expect(stay).to_contain_text("Cancelled without fault")
     expect(request).to_contain_text("Cancelled")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from services.gateway.routes import (
     auth,
     bookings,
+    directory,
     documents,
     listings,
     matching,
@@ -28,6 +29,7 @@ ROUTES: list[Route] = [
     *operators.ROUTES,
     *messaging.ROUTES,
     *matching.ROUTES,
+    *directory.ROUTES,
 ]
 
 __all__ = ["ROUTES", "Auth", "Route", "Session"]

@@ -50,6 +50,14 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         if row is None:
             raise LISTING_NOT_FOUND
         domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, datetime.now(UTC).date())
+        # Under the listing's lock two identical requests (a double click) queue here:
+        # the second then sees the first and is refused.
+        await store.lock_listing(conn, req.listing_id)
+        same = await store.open_request(
+            conn, req.listing_id, actor.user_id, req.check_in, req.check_out, datetime.now(UTC)
+        )
+        if same is not None:
+            domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
         if req.hospital_id:
             hospitals.lookup(req.hospital_id)
         created = await store.insert_booking(

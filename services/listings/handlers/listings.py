@@ -16,7 +16,7 @@ from services.listings.views import (
     summary_fields,
     to_listing,
 )
-from shared import geo, hospitals, pricing, subjects
+from shared import geo, hospitals, places, pricing, subjects
 from shared.contracts.base import Actor, Ok
 from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
 from shared.contracts.listings import (
@@ -66,8 +66,12 @@ async def _add_listing_event(
 async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     actor = ctx.require_role("professional")
     listing_id = uuid.uuid4()
+    fields = req.model_dump()
+    fields["latitude"], fields["longitude"] = domain.room_position(
+        req.latitude, req.longitude, req.zip_code, hospitals.directory()
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await store.insert_listing(conn, listing_id, actor.user_id, req.model_dump())
+        await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
         assert row is not None
         await _add_listing_event(conn, None, row, changed=True)
@@ -96,8 +100,17 @@ async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) 
 async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     actor = ctx.require_actor()
     changes = req.model_dump(exclude_unset=True, exclude={"listing_id"})
+    zip_code = changes.pop("zip_code", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
         before = await _owned_listing(conn, actor, req.listing_id)
+        if zip_code is not None or "latitude" in changes or "longitude" in changes:
+            # Coordinates given win over the ZIP code's centre, as on creation.
+            given = "latitude" in changes or "longitude" in changes
+            latitude = changes.get("latitude", before["latitude"]) if given else None
+            longitude = changes.get("longitude", before["longitude"]) if given else None
+            changes["latitude"], changes["longitude"] = domain.room_position(
+                latitude, longitude, zip_code, hospitals.directory()
+            )
         if before["status"] == "archived":
             raise AppError("conflict", "an archived listing cannot be changed")
         start = changes.get("available_from", before["available_from"])
@@ -139,12 +152,26 @@ async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
     return ListingPage(items=items, next_cursor=nxt)
 
 
+def _place_centre(name: str) -> tuple[float, float]:
+    """The point of the one place a search names; a 400 beside the field otherwise."""
+    try:
+        found = places.resolve(name)
+    except places.AmbiguousPlaceError as exc:
+        raise AppError("validation", str(exc), [{"field": "place", "message": f"{exc}."}]) from None
+    if found is None:
+        message = f"We know no US city or ZIP code called {name}. Choose one of the suggestions."
+        raise AppError("validation", f"unknown place {name}", [{"field": "place", "message": message}])
+    return found.latitude, found.longitude
+
+
 @registry.endpoint(subjects.SEARCH_LISTINGS, ListingSearch)
 async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     center = req.point()
     if req.hospital_id:
         h = hospitals.lookup(req.hospital_id)
         center = (h.latitude, h.longitude)
+    if req.place:
+        center = _place_centre(req.place)
     after = decode_keyset(req.cursor) if req.cursor else None
     try:
         rows = await store.search_listings(ctx.pool, req, center, after)

@@ -69,7 +69,8 @@ async def start_conversation(ctx: Context, req: ConversationStart) -> Conversati
     await known_user(ctx, req.user_id)
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
         await _check_blocks(conn, actor.user_id, req.user_id)
-        conversation_id = await store.open_direct(conn, low, high)
+        about = await store.booking_conversation(conn, low, high, req.listing_id) if req.listing_id else None
+        conversation_id = about or await store.open_direct(conn, low, high)
         if body is not None:
             row = await store.conversation(conn, conversation_id, actor.user_id)
             assert row is not None

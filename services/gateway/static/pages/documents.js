@@ -103,12 +103,3 @@ export function DocumentQueue() {
       : html`<ul class="cards" aria-label="Documents">${page.items.map((d) => html`<${QueuedDocument} key=${d.id} d=${d} onChange=${state.reload} />`)}</ul>`}<//>
   </section>`;
 }
-
-/** A booking's guest as the host sees them: name and badge. */
-export function GuestBadge({ guestId }) {
-  const state = useLoad(() => get(`/users/${guestId}`), [guestId]);
-  if (!state.data) return null;
-  const u = state.data;
-  return html`<span class="guest">Guest: <a href=${`#/users/${u.id}`}>${u.display_name}</a>
-    ${u.verified && u.role === "student" ? html` <span class="verified">✓ Verified student</span>` : html` <span class="unverified">Student not verified</span>`}</span>`;
-}
