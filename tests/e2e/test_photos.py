@@ -22,7 +22,7 @@ from yarl import URL
 from services.runner import Stack
 from tests import samples
 from tests.api import PASSWORD, Api, User, random_email
-from tests.e2e.helpers import JHH_POINT, create_listing, future, upload
+from tests.e2e.helpers import create_listing, listing_body, upload
 
 
 def storage_root(stack: Stack) -> Path:
@@ -282,16 +282,7 @@ async def test_browser_upload_needs_the_csrf_header(stack: Stack) -> None:
         ) as r:
             assert r.status == 201
         csrf = http.cookie_jar.filter_cookies(URL(stack.url))["wardmate_csrf"].value
-        body = {
-            "title": "Room by the park",
-            "room_type": "private_room",
-            "address": "1 Park Ave, Baltimore, MD",
-            "latitude": JHH_POINT[0],
-            "longitude": JHH_POINT[1],
-            "monthly_rent": 900,
-            "available_from": future(5),
-            "available_to": future(90),
-        }
+        body = listing_body()
         async with http.post(f"{stack.url}/api/v1/listings", json=body, headers={"X-CSRF-Token": csrf}) as r:
             assert r.status == 201
             listing_id = (await r.json())["id"]
