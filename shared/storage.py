@@ -64,6 +64,7 @@ def check_key(key: str) -> str:
 # file or, for S3, redirects to a presigned URL. Documents are never served here.
 MEDIA_PATH = "/media/"
 PUBLIC_PREFIXES = ("photos/",)
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def media_url(key: str) -> str:
@@ -197,7 +198,11 @@ class S3Storage:
                 await self.client.create_bucket(Bucket=self.bucket)
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
-        await self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
+        # Public objects are named by their content: the store serves them cached for good.
+        extra = {"CacheControl": IMMUTABLE} if key.startswith(PUBLIC_PREFIXES) else {}
+        await self.client.put_object(
+            Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type, **extra
+        )
 
     async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str, max_bytes: int) -> int:
         check_key(key)
@@ -294,7 +299,7 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
         region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key_id,
         aws_secret_access_key=settings.s3_secret_access_key,
-        config=AioConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+        config=AioConfig(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 3}),
     ) as client:
         store = S3Storage(client, settings.s3_bucket)
         await store.ensure_bucket()

@@ -29,6 +29,7 @@ from shared.contracts.base import Actor
 from shared.errors import AppError
 from shared.settings import Settings
 from shared.storage import (
+    IMMUTABLE,
     ObjectMissingError,
     Storage,
     TooLargeError,
@@ -44,7 +45,6 @@ ENVELOPE_BYTES = 64 * 1024
 # A file name is looked at only to refuse a hostile one; it is never used.
 BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]|\.\.")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-IMMUTABLE = "public, max-age=31536000, immutable"
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}\.webp$")
 
 
