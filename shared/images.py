@@ -17,6 +17,7 @@ import concurrent.futures
 import hashlib
 import io
 import multiprocessing
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -119,14 +120,24 @@ def process_image(data: bytes, max_pixels: int, widths: tuple[int, ...] = WIDTHS
     return ProcessedImage(source_format, clean.width, clean.height, dominant_color(current), variants)
 
 
+def _lower_priority(nice: int) -> None:
+    """A worker yields the CPU to the services' requests: a search waiting behind a photo's
+    encoding is what users feel (bench/uploads.py measures it), a photo taking longer is not."""
+    if nice > 0:
+        os.nice(nice)
+
+
 class ImagePool:
     """A process pool for ``process_image``: Pillow holds the GIL while it decodes and
     encodes, so in a thread it would stall the service's event loop for ~1 s a photo."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, nice: int = 0) -> None:
         # spawn, not fork: the service has threads (asyncpg, uvloop) a fork would copy mid-state.
         self._executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_lower_priority,
+            initargs=(nice,),
         )
 
     async def process(self, data: bytes, max_pixels: int) -> ProcessedImage:

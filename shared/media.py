@@ -32,7 +32,7 @@ def media() -> Media:
 @contextlib.asynccontextmanager
 async def open_media(settings: Settings) -> AsyncIterator[None]:
     async with open_storage(settings) as storage:
-        images = ImagePool(settings.image_workers)
+        images = ImagePool(settings.image_workers, settings.image_worker_nice)
         _current.append(Media(storage, images))
         try:
             yield

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     upload_timeout_s: float = Field(60.0, gt=0)
     # Processes decoding and re-encoding images beside a service's event loop.
     image_workers: int = Field(1, ge=1)
+    # Their niceness (0-19): above 0 they give way to the services' requests for CPU.
+    image_worker_nice: int = Field(10, ge=0, le=19)
     # Uploads in flight older than this are swept (their request died), every sweep_s.
     upload_tmp_ttl_s: float = Field(3600.0, gt=0)
     upload_sweep_s: float = Field(300.0, gt=0)

@@ -5,7 +5,15 @@ import { html, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, del, patch, put, upload } from "../api.js";
 import { Alert, Field, useId } from "../ui.js";
 
-const srcset = (urls) => Object.entries(urls).map(([w, url]) => `${url} ${w}w`).join(", ");
+/** The variants by their real widths: a small upload's wider variants are the same width (never enlarged). */
+function srcset(photo) {
+  const byWidth = new Map();
+  for (const [w, url] of Object.entries(photo.urls)) {
+    const real = Math.min(Number(w), photo.width);
+    if (!byWidth.has(real)) byWidth.set(real, url);
+  }
+  return [...byWidth].map(([w, url]) => `${url} ${w}w`).join(", ");
+}
 
 /** A result card's picture: the cover, or a plain "no photos yet" box of the same size. */
 export function Cover({ listing }) {
@@ -50,7 +58,7 @@ export function Gallery({ photos, title }) {
     <div class="frame" tabindex="0" onKeyDown=${onKey} onPointerDown=${onDown} onPointerUp=${onUp}
       onPointerCancel=${() => { start.current = null; }} onDragStart=${(e) => e.preventDefault()}
       aria-describedby=${`${id}-pos`} style=${{ backgroundColor: photo.color }}>
-      <img src=${photo.urls["1024"]} srcset=${srcset(photo.urls)} sizes="(max-width: 40rem) 100vw, 40rem"
+      <img src=${photo.urls["1024"]} srcset=${srcset(photo)} sizes="(max-width: 40rem) 100vw, 40rem"
         alt=${photo.alt_text} width=${photo.width} height=${photo.height} draggable="false" />
     </div>
     <p class="caption"><span id=${`${id}-pos`} aria-live="polite">Photo ${at + 1} of ${photos.length}</span>${photo.caption ? ` · ${photo.caption}` : ""}</p>
