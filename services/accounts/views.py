@@ -5,16 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from shared.contracts.accounts import (
-    Document,
-    Me,
-    Profile,
-    PublicProfile,
-    QueuedDocument,
-    User,
-    UserData,
-    Verification,
-)
+from shared.contracts.accounts import Me, Profile, PublicProfile, User, UserData, Verification
+from shared.contracts.documents import Document, QueuedDocument
 
 Row = Any  # an asyncpg Record or a dict with the same keys
 

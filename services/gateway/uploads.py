@@ -24,8 +24,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from services.gateway import auth
 from services.gateway.keys import LIMITER, NC, SESSIONS, SETTINGS, STORAGE, UPLOAD_LIMITER
 from shared import bus, subjects
-from shared.contracts.accounts import DocumentAccess
 from shared.contracts.base import Actor
+from shared.contracts.documents import DocumentAccess
 from shared.errors import AppError
 from shared.settings import Settings
 from shared.storage import (

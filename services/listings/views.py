@@ -11,7 +11,8 @@ import asyncpg
 
 from services.listings import domain
 from shared import geo, pricing
-from shared.contracts.listings import Booking, BookingData, Listing, ListingData, Photo
+from shared.contracts.listings import Booking, BookingData, Listing, ListingData
+from shared.contracts.photos import Photo
 from shared.errors import AppError
 from shared.storage import media_url
 

@@ -30,9 +30,9 @@ from shared.contracts.listings import (
     Amenities,
     Host,
     Location,
-    PhotoCover,
     RoomType,
 )
+from shared.contracts.photos import PhotoCover
 
 MentorshipStatus = Literal["requested", "accepted", "declined", "ended"]
 Specialty = Annotated[Words, Field(min_length=2, max_length=80, description="e.g. cardiology")]

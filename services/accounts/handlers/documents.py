@@ -8,7 +8,8 @@ import uuid
 
 from services.accounts import document_store, domain, store, views
 from shared import subjects
-from shared.contracts.accounts import (
+from shared.contracts.accounts import UserVerified
+from shared.contracts.documents import (
     Document,
     DocumentAccess,
     DocumentAdd,
@@ -18,7 +19,6 @@ from shared.contracts.accounts import (
     DocumentQueue,
     MyDocuments,
     QueuedDocumentPage,
-    UserVerified,
 )
 from shared.documents import DocumentRefusedError, process_document
 from shared.errors import AppError

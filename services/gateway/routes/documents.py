@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from services.gateway.routes.route import Route
 from shared import subjects
-from shared.contracts import accounts as accounts_contracts
+from shared.contracts import documents as document_contracts
 
 ROUTES: list[Route] = [
     Route(
         method="GET",
         path="/me/documents",
         subject=subjects.MY_DOCUMENTS,
-        request=accounts_contracts.MyDocuments,
-        reply=accounts_contracts.DocumentPage,
+        request=document_contracts.MyDocuments,
+        reply=document_contracts.DocumentPage,
         summary="Your verification documents, newest first, with their status",
         tag="documents",
     ),
@@ -22,8 +22,8 @@ ROUTES: list[Route] = [
         method="GET",
         path="/admin/documents",
         subject=subjects.DOCUMENT_QUEUE,
-        request=accounts_contracts.DocumentQueue,
-        reply=accounts_contracts.QueuedDocumentPage,
+        request=document_contracts.DocumentQueue,
+        reply=document_contracts.QueuedDocumentPage,
         summary="Verification documents waiting for an operator, oldest first (operators)",
         tag="operators",
         errors=("forbidden",),
@@ -32,8 +32,8 @@ ROUTES: list[Route] = [
         method="POST",
         path="/admin/documents/{id}/decision",
         subject=subjects.DECIDE_DOCUMENT,
-        request=accounts_contracts.DocumentDecision,
-        reply=accounts_contracts.Document,
+        request=document_contracts.DocumentDecision,
+        reply=document_contracts.Document,
         summary="Verify or reject a document; a verified proof of enrolment makes a verified student",
         tag="operators",
         path_params={"id": "document_id"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.gateway.routes.route import Route
 from shared import subjects
-from shared.contracts import listings as listings_contracts
+from shared.contracts import photos as photo_contracts
 from shared.contracts.base import Ok
 
 PHOTO_PATH = {"id": "listing_id", "photo_id": "photo_id"}
@@ -15,8 +15,8 @@ ROUTES: list[Route] = [
         method="PATCH",
         path="/listings/{id}/photos/{photo_id}",
         subject=subjects.UPDATE_PHOTO,
-        request=listings_contracts.PhotoUpdate,
-        reply=listings_contracts.Photo,
+        request=photo_contracts.PhotoUpdate,
+        reply=photo_contracts.Photo,
         summary="Change a photo's alt text or caption (the listing's host)",
         tag="photos",
         path_params=PHOTO_PATH,
@@ -26,8 +26,8 @@ ROUTES: list[Route] = [
         method="PUT",
         path="/listings/{id}/photo-order",
         subject=subjects.ORDER_PHOTOS,
-        request=listings_contracts.PhotoOrder,
-        reply=listings_contracts.Photos,
+        request=photo_contracts.PhotoOrder,
+        reply=photo_contracts.Photos,
         summary="Put the listing's photos in a new order; the first is the cover",
         tag="photos",
         path_params={"id": "listing_id"},
@@ -37,7 +37,7 @@ ROUTES: list[Route] = [
         method="DELETE",
         path="/listings/{id}/photos/{photo_id}",
         subject=subjects.DELETE_PHOTO,
-        request=listings_contracts.PhotoId,
+        request=photo_contracts.PhotoId,
         reply=Ok,
         summary="Delete a photo of your listing",
         tag="photos",

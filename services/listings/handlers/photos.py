@@ -16,7 +16,7 @@ from services.listings import domain, photo_store, store
 from services.listings.views import LISTING_NOT_FOUND, cover_of, listing_data, to_photo
 from shared import subjects
 from shared.contracts.base import Actor, Ok
-from shared.contracts.listings import Photo, PhotoAdd, PhotoId, PhotoOrder, Photos, PhotoUpdate
+from shared.contracts.photos import Photo, PhotoAdd, PhotoId, PhotoOrder, Photos, PhotoUpdate
 from shared.db import Connection
 from shared.errors import AppError
 from shared.images import ImageRefusedError, ProcessedImage
