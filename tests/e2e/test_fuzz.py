@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 
 from services.runner import Stack
 from tests.api import Api, User
@@ -261,6 +262,9 @@ async def forget_login_failures(stack: Stack) -> None:
         await conn.close()
 
 
+# Both roles over every operation (multipart uploads included since issue #17): 6.5 minutes
+# on the shared 2-core machine under load, past the suite's default 300 s.
+@pytest.mark.timeout(900)
 async def test_fuzz_the_api_from_its_openapi_document(api: Api, stack: Stack, tmp_path: Path) -> None:
     """Schemathesis finds no server error, undocumented status, off-schema reply, accepted
     invalid request, reachable deleted listing or ignored credentials, as either role."""
