@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.listings import domain
-from shared import geo, pricing
+from shared import geo, places, pricing
 from shared.contracts.listings import Booking, BookingData, Listing, ListingData
 from shared.contracts.photos import Photo
 from shared.errors import AppError
@@ -71,6 +71,8 @@ def to_listing(row: asyncpg.Record, *, exact: bool, photos: list[asyncpg.Record]
             "status": row["status"],
             "updated_at": row["updated_at"],
             "photos": [to_photo(p) for p in photos or []],
+            # From the stored point, never the address: the city says where without the door.
+            "area": places.area_of(row["latitude"], row["longitude"]),
         }
     )
 

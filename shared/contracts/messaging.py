@@ -245,7 +245,9 @@ class BlockPage(Page):
 class Report(Reply):
     id: uuid.UUID
     reporter_id: uuid.UUID
+    reporter_name: str | None = None
     reported_user_id: uuid.UUID
+    reported_user_name: str | None = None
     message_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
     # The reported message's text when it was reported, for the operator.

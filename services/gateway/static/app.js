@@ -18,12 +18,31 @@ import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
 
+/** After a page change, focus moves to the new page's heading (once it has rendered),
+ * unless the page has already put it somewhere (a form's first field, a chosen card). */
+function focusHeading() {
+  let tries = 0;
+  const attempt = () => {
+    const main = document.getElementById("main");
+    const active = document.activeElement;
+    // The new page put focus on something of its own: leave it there.
+    if (main && active && active !== main && main.contains(active)) return;
+    const heading = document.querySelector("#main h1");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    } else if (++tries < 40) setTimeout(attempt, 50);
+  };
+  setTimeout(attempt, 0);
+}
+
 function useRoute() {
   const [route, setRoute] = useState(parseHash());
   useEffect(() => {
     const onHash = () => {
       setRoute(parseHash());
       window.scrollTo(0, 0);
+      focusHeading();
     };
     window.addEventListener("hashchange", onHash);
     return () => window.removeEventListener("hashchange", onHash);
@@ -34,11 +53,11 @@ function useRoute() {
 function pageFor(route, me) {
   const [a, b, c] = route.parts;
   if (!me) {
-    if (a === "signup") return html`<${Signup} />`;
+    if (a === "signup") return html`<${Signup} query=${route.query} />`;
     if (a === "search") return html`<${Search} query=${route.query} />`;
     if (a === "listings" && b) return html`<${ListingPage} id=${b} query=${route.query} />`;
     if (a === "users" && b) return html`<${PublicProfile} id=${b} />`;
-    return html`<${Login} />`;
+    return html`<${Login} query=${route.query} />`;
   }
   switch (a) {
     case undefined:
@@ -134,6 +153,18 @@ function App() {
     } else live.stop();
   }, [userId]);
   useEffect(() => setMenuOpen(false), [route.path]);
+  // Escape closes the phone menu and returns to its button.
+  useEffect(() => {
+    if (!menuOpen) return undefined;
+    const onKey = (e) => {
+      if (e.key !== "Escape") return;
+      setMenuOpen(false);
+      const button = document.querySelector("button.menu");
+      if (button) button.focus();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [menuOpen]);
 
   async function logout() {
     try {

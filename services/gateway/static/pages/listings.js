@@ -85,21 +85,42 @@ function ListingMap({ listing, hospital }) {
     <p class="hint">Blue: the room${listing.location.approximate ? "'s area" : ""}${hospital ? `; red: ${hospital.label}` : ""}.</p>`;
 }
 
+/** Opened without a hospital (directly, or from Bookings): how far the room is from the
+ * hospitals of the student's own rotations. */
+function FromMyRotations({ listing }) {
+  const { me } = useSession();
+  const student = me && me.user.role === "student";
+  const rotations = useLoad(() => (student ? get("/me/rotations", { limit: 20 }) : Promise.resolve({ items: [] })), [student]);
+  const seen = new Set();
+  const hospitals = (rotations.data ? rotations.data.items : [])
+    .map((r) => r.hospital)
+    .filter((h) => !seen.has(h.id) && seen.add(h.id));
+  if (!hospitals.length) return null;
+  const approx = listing.location.approximate ? "approximately " : "";
+  return html`<ul class="plain where" aria-label="From your rotations' hospitals">${hospitals.map((h) => {
+    const { km, direction } = distanceAndDirection(h, listing.location);
+    return html`<li key=${h.id}>${approx}${km.toFixed(1)} km ${direction} of ${hospitalLabel(h)}</li>`;
+  })}</ul>`;
+}
+
 function Where({ listing, hospital }) {
   const loc = listing.location;
   const approx = loc.approximate ? "approximately " : "";
   return html`<section aria-labelledby="where-h">
     <h2 id="where-h">Where it is</h2>
+    ${listing.area && html`<p>In ${listing.area}${loc.approximate ? ", in the area the map shows" : ""}.</p>`}
     ${hospital ? (() => {
       const { km, direction } = distanceAndDirection(hospital, loc);
       return html`<p class="where">${approx}${km.toFixed(1)} km ${direction} of ${hospital.label}</p>`;
-    })() : listing.distance_km !== null ? html`<p class="where">${approx}${listing.distance_km.toFixed(1)} km from your search's centre</p>` : null}
+    })() : html`<${FromMyRotations} listing=${listing} />`}
     <p>${loc.address ? html`Address: ${loc.address}` : "The exact address is shown once the host accepts your booking."}</p>
     <${ListingMap} listing=${listing} hospital=${hospital} />
   </section>`;
 }
 
 const bookingHref = (id) => `#/bookings?booking=${id}`;
+/** This page's path and query (its dates and hospital), to come back to after logging in. */
+const here = () => location.hash.replace(/^#/, "");
 
 function BookingBox({ listing, context }) {
   const { me } = useSession();
@@ -192,7 +213,7 @@ function BookingBox({ listing, context }) {
       <${Field} as="textarea" label="Message to the host" name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>
-    </form>` : !me ? html`<p><a href="#/">Log in</a> or <a href="#/signup">sign up</a> as a student to book.</p>` : null}
+    </form>` : !me ? html`<p><a href=${`#/?next=${encodeURIComponent(here())}`}>Log in</a> or <a href=${`#/signup?next=${encodeURIComponent(here())}`}>sign up</a> as a student to book.</p>` : null}
   </section>`;
 }
 
