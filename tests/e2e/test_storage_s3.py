@@ -20,13 +20,9 @@ from tests.e2e.helpers import create_listing, upload
 
 @pytest.fixture(scope="module")
 def s3_stack(infra: Infra) -> Iterator[Stack]:
-    system = Stack(
-        infra.data_dir / "stack-s3",
-        database_url=infra.create_database("s3"),
-        nats_url=infra.nats_url,
-        extra_env=TEST_ENV,
-        s3=True,
-    )
+    # A NATS server of its own: on the session's, the other system's services (same
+    # queue groups, files on disk) would answer this one's requests.
+    system = Stack(infra.data_dir / "stack-s3", database_url=infra.create_database("s3"), extra_env=TEST_ENV, s3=True)
     with system.running():
         yield system
 
