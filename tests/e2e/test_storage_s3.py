@@ -22,7 +22,9 @@ from tests.e2e.helpers import create_listing, upload
 def s3_stack(infra: Infra) -> Iterator[Stack]:
     # A NATS server of its own: on the session's, the other system's services (same
     # queue groups, files on disk) would answer this one's requests.
-    system = Stack(infra.data_dir / "stack-s3", database_url=infra.create_database("s3"), extra_env=TEST_ENV, s3=True)
+    # A low upload rate too, for its test (the shared system's must not limit the others).
+    env = {**TEST_ENV, "WARDMATE_UPLOAD_RATE_PER_MINUTE": "3"}
+    system = Stack(infra.data_dir / "stack-s3", database_url=infra.create_database("s3"), extra_env=env, s3=True)
     with system.running():
         yield system
 
@@ -77,3 +79,16 @@ async def test_photos_and_documents_on_s3(s3_api: Api, s3_stack: Stack) -> None:
         assert r.status == 200 and (await r.read()) == samples.pdf()
         assert r.headers["Content-Disposition"].startswith("attachment;")
     assert not (s3_stack.data_dir / "storage").exists()
+
+
+async def test_uploads_per_user_are_rate_limited(s3_api: Api) -> None:
+    """A user's uploads past the per-minute rate answer 429 with Retry-After; another user's do not."""
+    api = s3_api
+    host, other = await api.signup("professional", "Dr. Busy"), await api.signup("professional", "Dr. Calm")
+    listing, theirs = await create_listing(api, host), await create_listing(api, other)
+    for _ in range(3):
+        assert (await upload(api, host, listing["id"], samples.png(32, 24))).status == 201
+    limited = await upload(api, host, listing["id"], samples.png(32, 24))
+    assert limited.status == 429 and limited.error_code == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert (await upload(api, other, theirs["id"], samples.png(32, 24))).status == 201
