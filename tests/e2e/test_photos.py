@@ -6,13 +6,10 @@ no temporary upload.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -22,7 +19,7 @@ from yarl import URL
 from services.runner import Stack
 from tests import samples
 from tests.api import PASSWORD, Api, User, random_email
-from tests.e2e.helpers import create_listing, listing_body, upload
+from tests.e2e.helpers import create_listing, eventually, listing_body, upload
 
 
 def storage_root(stack: Stack) -> Path:
@@ -32,17 +29,6 @@ def storage_root(stack: Stack) -> Path:
 def temporary_uploads(stack: Stack) -> list[Path]:
     tmp = storage_root(stack) / "tmp"
     return [p for p in tmp.iterdir() if not p.name.startswith(".")] if tmp.exists() else []
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
