@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     message_rate_per_minute: int = Field(30, ge=1)
     push_retention_hours: float = Field(24 * 7, gt=0)
 
+    # Mentoring plans and letters (matching): how often reminders are looked for. The
+    # clock offset moves every rule that reads the time (reminders, expiry, stalled pairs)
+    # forward: tests use it instead of sleeping; it stays 0 anywhere real.
+    reminder_sweep_s: float = Field(60.0, gt=0)
+    clock_offset_s: float = 0.0
+
     # Gateway
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     # Per client address and gateway replica; 0 turns the limit off.

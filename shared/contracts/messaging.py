@@ -41,6 +41,22 @@ NotificationKind = Literal[
     "mentorship_ended",
     "match_suggested",
     "rotation_moved",
+    # mentoring plans and letters (matching's MentoringNotice)
+    "meeting_proposed",
+    "meeting_scheduled",
+    "meeting_declined",
+    "meeting_rescheduled",
+    "meeting_cancelled",
+    "meeting_reminder",
+    "check_in_due",
+    "letter_requested",
+    "letter_accepted",
+    "letter_declined",
+    "letter_submitted",
+    "letter_confirmed",
+    "letter_withdrawn",
+    "letter_expired",
+    "letter_reminder",
 ]
 ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]
 ReportStatus = Literal["open", "resolved"]

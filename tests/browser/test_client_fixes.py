@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
 
 FARGO_POINT = (46.831488, -96.827505)
 
@@ -374,4 +374,57 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
     request.get_by_role("button", name="Accept").click()
     expect(request).to_contain_text("Accepted")
     expect(request.get_by_role("button", name="End mentorship")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_the_new_states_pass_axe_at_phone_and_laptop_width(pages: Pages) -> None:
+    """The first page with its suggestions open, the profile's name pickers, the room form
+    placed by ZIP code with a field error, a sent request's confirmation and a host's card
+    asking to confirm: no serious axe violation at 375 or 1280 px."""
+    found: dict[str, object] = {}
+
+    def check(page: Page, what: str) -> None:
+        violations = axe_violations(page)
+        if violations:
+            found[f"{what} at {page.viewport_size}"] = violations
+
+    as_host = Client(pages.open("setup-host").request)
+    as_host.sign_up("professional", "Dr. Axe Fixes")
+    listing = as_host.call("POST", "/listings", room())
+    for width, viewport in (("phone", PHONE), ("laptop", LAPTOP)):
+        visitor = pages.open(f"visitor-{width}", viewport)
+        visitor.goto("/")
+        visitor.get_by_label("Or near a city or ZIP code", exact=True).fill("Fargo")
+        expect(visitor.get_by_role("button", name="Fargo, ND", exact=True)).to_be_visible()
+        check(visitor, "the first page with place suggestions")
+
+        student = pages.open(f"student-{width}", viewport)
+        Client(student.request).sign_up("student", f"Axe Student {width}")
+        student.goto("/#/profile")
+        student.get_by_label("Add a language", exact=True).fill("Yor")
+        student.get_by_role("button", name="Yoruba", exact=True).click()
+        expect(student.get_by_role("list", name="Languages you speak")).to_contain_text("Yoruba")
+        check(student, "the profile with a language picked")
+        student.goto(f"/#/listings/{listing['id']}?from={future(20)}&to={future(40)}")
+        student.get_by_role("button", name="Request booking").click()
+        expect(student.get_by_role("status").filter(has_text="Request sent")).to_be_visible()
+        check(student, "a sent request's confirmation")
+
+        host = pages.open(f"host-{width}", viewport)
+        Client(host.request).sign_up("professional", f"Dr. Axe Form {width}")
+        host.goto("/#/listings/new")
+        host.get_by_label("ZIP code").fill("58103")
+        expect(host.get_by_role("status").filter(has_text="Approximate")).to_be_visible()
+        host.get_by_role("button", name="Post room").click()
+        expect(host.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
+        check(host, "the room form placed by ZIP code, with errors")
+
+    owner = pages.open("host-owner", PHONE)
+    owner.context.add_cookies(pages.contexts[0][1].cookies())
+    owner.goto("/#/bookings")
+    card = owner.get_by_role("listitem", name=re.compile(listing["title"])).first
+    card.get_by_role("button", name="Decline").click()
+    expect(card.get_by_role("button", name="Yes, decline")).to_be_visible()
+    check(owner, "a host's card asking to confirm")
+    assert found == {}
     assert pages.errors == []

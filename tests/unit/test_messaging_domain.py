@@ -189,3 +189,15 @@ def test_a_suggestion_tells_the_student_why() -> None:
     assert note.text == "A room fits your rotation, “Room by the park”: 700 m from St James Healthcare"
     mentor = room.model_copy(update={"kind": "mentor", "headline": "Dr. Guide", "reasons": []})
     assert domain.suggestion_notification(mentor).text == "Dr. Guide could mentor you"
+
+
+def test_mentoring_notices_become_notifications_of_their_kind() -> None:
+    """Matching words its plan and letter notices; a kind this messaging does not know yet
+    (a newer matching) still reaches its reader."""
+    from shared.contracts.mentoring import MentoringNotice
+
+    user = uuid.uuid4()
+    known = domain.mentoring_notification(MentoringNotice(user_id=user, kind="letter_reminder", text="Due in 7 days"))
+    assert (known.user_id, known.kind, known.text) == (user, "letter_reminder", "Due in 7 days")
+    newer = domain.mentoring_notification(MentoringNotice(user_id=user, kind="goal_nudged", text="x"))
+    assert newer.kind == "meeting_reminder" and newer.text == "x"

@@ -12,8 +12,10 @@ from services.gateway.routes import (
     bookings,
     directory,
     documents,
+    letters,
     listings,
     matching,
+    mentoring,
     messaging,
     operators,
     photos,
@@ -30,6 +32,8 @@ ROUTES: list[Route] = [
     *messaging.ROUTES,
     *matching.ROUTES,
     *directory.ROUTES,
+    *mentoring.ROUTES,
+    *letters.ROUTES,
 ]
 
 __all__ = ["ROUTES", "Auth", "Route", "Session"]

@@ -10,10 +10,15 @@ import { Login, Signup } from "./pages/auth.js";
 import { Profile, PublicProfile } from "./pages/profile.js";
 import { Home, RotationPage, Rotations } from "./pages/rotations.js";
 import { Search } from "./pages/search.js";
-import { ListingEdit, ListingPage, MyListings } from "./pages/listings.js";
+import { ListingPage } from "./pages/listings.js";
+import { ListingEdit, MyListings } from "./pages/rooms.js";
 import { Bookings } from "./pages/bookings.js";
 import { ConversationPage, Inbox } from "./pages/inbox.js";
 import { Mentorships } from "./pages/mentorships.js";
+import { PlanPage } from "./pages/plan.js";
+import { LetterPage, Letters } from "./pages/letters.js";
+import { HospitalPage } from "./pages/hospital.js";
+import { Outcomes } from "./pages/outcomes.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
@@ -77,13 +82,18 @@ function pageFor(route, me) {
     case "inbox":
       return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
     case "mentorships":
-      return html`<${Mentorships} />`;
+      return b ? html`<${PlanPage} id=${b} />` : html`<${Mentorships} />`;
+    case "hospitals":
+      return html`<${HospitalPage} id=${b} />`;
+    case "letters":
+      return b ? html`<${LetterPage} id=${b} />` : html`<${Letters} />`;
     case "notifications":
       return html`<${Notifications} />`;
     case "users":
       return html`<${PublicProfile} id=${b} />`;
     case "admin":
       if (b === "rounds") return c ? html`<${RoundPage} id=${c} />` : html`<${Rounds} />`;
+      if (b === "mentoring") return html`<${Outcomes} />`;
       return html`<${Admin} />`;
     default:
       return html`<section><h1>Not found</h1><p>No page here. <a href="#/">Go home</a>.</p></section>`;
@@ -107,6 +117,7 @@ function Nav({ me, unread, route }) {
     ${role === "professional" && link("listings", "My rooms")}
     ${link("bookings", "Bookings")}
     ${link("mentorships", "Mentorships")}
+    ${role !== "admin" && link("letters", "Letters")}
     ${link("inbox", "Inbox", html`<${Badge} count=${unread.messages} label="unread messages" />`)}
     ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}
     ${role === "admin" && link("admin", "Admin")}
@@ -153,18 +164,19 @@ function App() {
     } else live.stop();
   }, [userId]);
   useEffect(() => setMenuOpen(false), [route.path]);
-  // Escape closes the phone menu and returns to its button.
+  // Escape closes the phone menu and returns to its button. One listener for the page's
+  // life, reading the menu's state from the DOM: a listener added once the menu had
+  // rendered open came after paint, and an Escape pressed in between was lost.
   useEffect(() => {
-    if (!menuOpen) return undefined;
     const onKey = (e) => {
-      if (e.key !== "Escape") return;
-      setMenuOpen(false);
       const button = document.querySelector("button.menu");
-      if (button) button.focus();
+      if (e.key !== "Escape" || !button || button.getAttribute("aria-expanded") !== "true") return;
+      setMenuOpen(false);
+      button.focus();
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [menuOpen]);
+  }, []);
 
   async function logout() {
     try {

@@ -81,6 +81,7 @@ export function Admin() {
   return html`<section>
     <h1>Operators</h1>
     <p><a href="#/admin/rounds">Cohort match rounds</a>: pair students' rotations with mentors, stably.</p>
+    <p><a href="#/admin/mentoring">Mentoring outcomes</a>: mentorships, meetings, check-ins and letters per hospital and month; stalled pairs.</p>
     <${Loading} state=${stats}>${(s) => html`<p>${s.messages} messages, ${s.flagged_messages} flagged as possible scams
       (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
     <${Verifications} />

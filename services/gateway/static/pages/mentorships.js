@@ -32,6 +32,7 @@ function MentorshipCard({ m, onChange }) {
         question="Withdraw your request?" yes="Yes, withdraw" onConfirm=${() => act("end")} />`}
       ${m.status === "accepted" && html`<${ConfirmButton} label="End mentorship" question="End this mentorship?"
         yes="Yes, end it" onConfirm=${() => act("end")} />`}
+      ${(m.status === "accepted" || m.status === "ended") && html`<a class="button" href=${`#/mentorships/${m.id}`}>Open plan</a>`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>
     </p>
     <${Alert} error=${error} />

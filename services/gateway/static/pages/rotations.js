@@ -7,6 +7,7 @@ import {
   cap, href, roomType, today, useForm, useLoad,
 } from "../ui.js";
 import { Cover } from "./photos.js";
+import { SpecialtyOptions } from "../reference.js";
 
 export function Home() {
   const { me, unread } = useSession();
@@ -52,7 +53,9 @@ function RotationForm({ onCreated }) {
   return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="add-rotation-h" ref=${formRef}>
     <h2 id="add-rotation-h">Add a rotation</h2>
     <${HospitalPicker} value=${hospital} onPick=${setHospital} error=${err.hospital_id} />
-    <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology" />
+    <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology"
+      list="rotation-specialties" />
+    <${SpecialtyOptions} id="rotation-specialties" />
     <div class="row">
       <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${err.start_date} />
       <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${err.end_date} />
@@ -196,7 +199,7 @@ export function RotationPage({ id }) {
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
     <${RotationDates} key=${`${r.start_date}/${r.end_date}`} rotation=${r} onSaved=${state.reload} />
-    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a></p>
+    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
     <${RoomMatches} rotation=${r} />
     <${MentorMatches} rotation=${r} />
   </section>`}<//>`;
