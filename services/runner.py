@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -247,6 +248,7 @@ class Stack:
         if name == "gateway" and index:
             env["WARDMATE_HTTP_PORT"] = self.gateway_url(index).rsplit(":", 1)[1]
         env["WARDMATE_METRICS_PORT"] = str(self.metrics_ports.setdefault(key, free_port()))
+        env.update(self.spread_nats(name, index))
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
             env=env,
@@ -257,6 +259,15 @@ class Stack:
         self.procs[key] = proc
         self.started_at[key] = time.monotonic()
         return proc
+
+    def spread_nats(self, name: str, index: int) -> dict[str, str]:
+        """A cluster's servers in another order for each replica (and process), so that one
+        hung node holds one replica of a service at most, never all of them."""
+        if not self.nats_cluster or self.nats_url is None:
+            return {}
+        servers = self.nats_url.split(",")
+        shift = (index + PROCESSES.index(name)) % len(servers)
+        return {"WARDMATE_NATS_URL": ",".join(servers[shift:] + servers[:shift]), "WARDMATE_NATS_ORDERED": "true"}
 
     def metrics_targets(self) -> dict[str, dict[str, str]]:
         """Prometheus targets of the running processes by job (the process name):
@@ -317,6 +328,11 @@ class Stack:
                 with urllib.request.urlopen(f"{self.gateway_url(gateway)}/api/v1/health", timeout=2) as r:
                     if r.status == 200:
                         return
+            except urllib.error.HTTPError as exc:
+                # "starting": every service answers; the caller makes it ready (demo data).
+                if exc.code == 503 and json.loads(exc.read() or b"{}").get("status") == "starting":
+                    return
+                last = str(exc)
             except Exception as exc:
                 last = str(exc)
             time.sleep(0.2)

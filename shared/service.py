@@ -15,6 +15,7 @@ from nats.aio.client import Client as NATS
 from nats.micro.service import ServiceConfig
 from pydantic import BaseModel
 
+from shared import healthcheck
 from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, connect, ensure_stream
 from shared.consumers import Apply, Consumer
 from shared.db import create_pool, migrate
@@ -141,7 +142,7 @@ class ServiceApp(Registry):
                 server_settings=self.pg_settings,
             )
             stack.push_async_callback(pool.close)
-            nc = await connect(settings.nats_servers, self.name)
+            nc = await connect(settings.nats_servers, self.name, dont_randomize=settings.nats_ordered)
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)
@@ -173,6 +174,8 @@ class ServiceApp(Registry):
                 ),
                 server.report,
             )
+            # The container's health check pings this instance, not any replica.
+            stack.callback(healthcheck.forget_instance, healthcheck.remember_instance(self.name, service.id))
             for ep in self.endpoints:
                 await service.add_endpoint(
                     name=ep.name,

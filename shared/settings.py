@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+# A session token's HMAC key: anything shorter can be searched.
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -19,6 +23,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/wardmate"
     nats_url: str = "nats://127.0.0.1:4222"
+    # Connect to the servers in the order listed (the first that answers) instead of a
+    # random one: the runner gives each replica another order, spreading them on nodes.
+    nats_ordered: bool = False
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     data_dir: Path = Path(".wardmate")
@@ -69,6 +76,13 @@ class Settings(BaseSettings):
     # Per client address and gateway replica; 0 turns the limit off.
     rate_limit_per_s: float = Field(50.0, ge=0)
     rate_limit_burst: int = Field(200, ge=1)
+    # The gateway's health answers 503 "starting" until this file exists (make run creates
+    # it once the demo data is loaded): ready means usable.
+    ready_file: Path | None = None
+    # Load balancers / reverse proxies in front of the gateway, comma-separated addresses
+    # or networks (10.0.0.0/8, 192.168.1.7): from them alone, X-Forwarded-For or
+    # Forwarded names the client whose address the rate limit and login throttle count.
+    trusted_proxies: str = ""
     # Secure cookies need HTTPS; on by default in production, off for local http.
     cookie_secure: bool = False
 
@@ -119,10 +133,25 @@ class Settings(BaseSettings):
     pdf_max_pages: int = Field(20, ge=1)
     document_retention_days: float = Field(30.0, ge=0)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return value
+
     @model_validator(mode="after")
     def _enforce_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("WARDMATE_SECRET_KEY is the placeholder; set a real secret in production")
+        if self.environment == "production" and len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"WARDMATE_SECRET_KEY is {len(self.secret_key.encode())} bytes; production needs at least"
+                f" {MIN_SECRET_BYTES} (e.g. openssl rand -hex 32, kept in .env)"
+            )
         if self.environment == "production" and "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = True
         return self
@@ -131,3 +160,21 @@ class Settings(BaseSettings):
     def nats_servers(self) -> list[str]:
         """``WARDMATE_NATS_URL`` may list several servers of a cluster, comma-separated."""
         return [u.strip() for u in self.nats_url.split(",") if u.strip()]
+
+
+def load_settings() -> Settings:
+    """``Settings()`` for a command's entry point: a bad value ends the process with one
+    line per variable, naming it and what it must be, instead of pydantic's traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:  # a rule across fields: its message names the variables
+                print(f"configuration error: {message}", file=sys.stderr)
+                continue
+            name = "WARDMATE_" + "_".join(str(part) for part in error["loc"]).upper()
+            value = error.get("input")
+            shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+            print(f"configuration error: {name}{shown}: {message}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -25,6 +25,7 @@ from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
 from services.gateway import auth, upload_docs, uploads, ws
+from services.gateway.clientaddr import client_address, parse_networks
 from services.gateway.keys import (
     CSP,
     HUB,
@@ -33,6 +34,7 @@ from services.gateway.keys import (
     METRICS,
     NC,
     OPENAPI,
+    PROXIES,
     SESSIONS,
     SETTINGS,
     UPLOAD_LIMITER,
@@ -274,9 +276,15 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
     return actor, token
 
 
+def remote_address(request: web.Request) -> str:
+    """The client's address: the connection's, or the forwarded one from a trusted proxy."""
+    proxies = request.app[PROXIES]
+    return client_address(request.remote, request.headers, proxies)
+
+
 # How the gateway fills a route's internal fields: from the connection or the credentials.
 GATEWAY_FIELDS: dict[str, Callable[[web.Request, str | None], Any]] = {
-    "client_address": lambda request, token: request.remote,
+    "client_address": lambda request, token: remote_address(request),
     "token": lambda request, token: token,
 }
 
@@ -287,7 +295,7 @@ def make_handler(route: Route) -> Handler:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
-        app[LIMITER].check(request.remote or "unknown")
+        app[LIMITER].check(remote_address(request))
         actor, token = await authenticate(request, route)
         payload: dict[str, Any] = (
             decode_query(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
@@ -362,8 +370,20 @@ async def health(request: web.Request) -> web.Response:
     # report["cluster"]: which NATS servers hold the events stream, and whether each is
     # current. A cluster serves on with one node down, so it informs and degrades nothing.
     healthy = report["nats"] and all(v == "up" for v in report["services"].values())
+    ready = request.app[SETTINGS].ready_file
+    if healthy and ready is not None and not ready.exists():
+        # Up but not usable yet (make run still loading the demo data): a script waiting
+        # for 200 and then logging in as a demo user must find the user there.
+        report["status"] = "starting"
+        return web.json_response(report, status=503)
     report["status"] = "ok" if healthy else "degraded"
     return web.json_response(report, status=200 if healthy else 503)
+
+
+async def liveness(request: web.Request) -> web.Response:
+    """This process serves: what an orchestrator restarts on; it asks no dependency, so an
+    outage elsewhere does not get a healthy gateway restarted."""
+    return web.json_response({"status": "alive"})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -394,7 +414,13 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
             if HUB in app:
                 await app[HUB].on_nats_error(exc)
 
-        conn = nc or await bus.connect(settings.nats_servers, "gateway", reconnected=reconnected, errored=errored)
+        conn = nc or await bus.connect(
+            settings.nats_servers,
+            "gateway",
+            reconnected=reconnected,
+            errored=errored,
+            dont_randomize=settings.nats_ordered,
+        )
         app[NC] = conn
         cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s)
         app[SESSIONS] = cache
@@ -434,6 +460,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app[UPLOAD_LIMITER] = RateLimiter(settings.upload_rate_per_minute / 60, settings.upload_rate_per_minute)
     app.cleanup_ctx.append(uploads.storage_context(settings))
+    app[PROXIES] = parse_networks(settings.trusted_proxies)
     app.cleanup_ctx.append(nats_context(settings, nc))
     app.cleanup_ctx.append(metrics_port_context)
     # Open sockets would hold the shutdown up to its timeout: close them first (1001).
@@ -443,6 +470,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     uploads.add_routes(app, API)
     app.router.add_get(API + "/ws", ws.websocket)
     app.router.add_get(API + "/health", health)
+    app.router.add_get(API + "/health/live", liveness)
     # The same registry as the metrics port: one Prometheus endpoint, two addresses.
     app.router.add_get(API + "/metrics", metrics_handler(app[METRICS].registry))
     app.router.add_get("/api/openapi.json", openapi)

@@ -6,6 +6,7 @@ from aiohttp import web
 from nats.aio.client import Client as NATS
 
 from services.gateway import auth
+from services.gateway.clientaddr import Network
 from services.gateway.live import Hub
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.ratelimit import RateLimiter
@@ -22,6 +23,8 @@ OPENAPI = web.AppKey("openapi", dict)
 CSP = web.AppKey("csp", str)
 INDEX = web.AppKey("index", str)
 LIMITER = web.AppKey("limiter", RateLimiter)
+# WARDMATE_TRUSTED_PROXIES, parsed: whose forwarding headers name the client.
+PROXIES = web.AppKey("proxies", tuple[Network, ...])
 # This replica's live sockets and its per-user subscriptions (set up with the NATS connection).
 HUB = web.AppKey("hub", Hub)
 # Object storage (uploads in flight, photos served from the filesystem store) and the

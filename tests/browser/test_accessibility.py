@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -19,6 +18,7 @@ from playwright.sync_api import Page, Route, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
+from tests.eventually import eventually
 
 FARGO_POINT = (46.831488, -96.827505)
 # A hospital no other test uses: a match round's selection of it holds this test's people only.
@@ -33,14 +33,15 @@ def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
         assert stack.database_url
         conn = await asyncpg.connect(stack.database_url)
         try:
-            deadline = time.monotonic() + 10
-            while await conn.fetchval(
-                "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
-                " AND (data->>'open_to_mentoring')::boolean",
-                [uuid.UUID(m) for m in mentor_ids],
-            ) < len(mentor_ids):
-                assert time.monotonic() < deadline, "matching never heard of the mentors"
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: conn.fetchval(
+                    "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                    " AND (data->>'open_to_mentoring')::boolean",
+                    [uuid.UUID(m) for m in mentor_ids],
+                ),
+                what="matching to hold every mentor open to mentoring",
+                until=lambda known: known == len(mentor_ids),
+            )
         finally:
             await conn.close()
 

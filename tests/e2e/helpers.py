@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -79,14 +76,3 @@ async def upload(
     assert api.http
     async with api.http.post(f"{api.base}/api/v1/listings/{listing_id}/photos", data=form, headers=headers) as r:
         return Response(r.status, await r.json(content_type=None), r.headers.copy())  # type: ignore[arg-type]
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15) -> Any:
-    """Poll ``check`` until it returns something truthy (events arrive asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)

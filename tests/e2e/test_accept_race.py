@@ -10,6 +10,7 @@ import time
 from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import create_listing, request_stay
+from tests.eventually import eventually
 
 ROUNDS = 4
 RACERS = 50
@@ -53,7 +54,6 @@ async def test_concurrent_accepts_have_one_winner_per_listing_then_a_clean_stop(
     assert stack.stop_process("listings", signal.SIGTERM, timeout=10) == 0
     assert time.monotonic() - started < 10
     stack.start("listings")
-    deadline = time.monotonic() + 30
-    while (await api.call("GET", "/health")).status != 200:
-        assert time.monotonic() < deadline, "listings did not come back"
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: api.call("GET", "/health"), 30, what="listings to come back", until=lambda r: r.status == 200
+    )

@@ -7,10 +7,8 @@ one request: none missing, none extra, and their payloads as consumers will read
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,6 +22,7 @@ from services.runner import Stack
 from tests import samples
 from tests.api import Api, Response, User, random_email
 from tests.e2e.helpers import JHH, future, listing_body, request_stay, upload
+from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
 CHANGING_FIELDS = {"event_id", "occurred_at"}
@@ -301,17 +300,16 @@ async def test_events_reach_matching_projections(api: Api, outbox: asyncpg.Conne
         assert (await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": rent})).status == 200
     booking = await request_stay(api, guest, listing["id"])
     assert (await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)).status == 200
-    deadline = time.monotonic() + 15
-    while True:
-        held = await outbox.fetchrow(
+    await eventually(
+        lambda: outbox.fetchrow(
             "SELECT l.version, l.monthly_rent, b.status FROM matching.listings l"
             " LEFT JOIN matching.bookings b ON b.listing_id = l.listing_id WHERE l.listing_id = $1",
             uuid.UUID(listing["id"]),
-        )
-        if held is not None and tuple(held) == (4, 1300, "accepted"):
-            break
-        assert time.monotonic() < deadline, f"projection stuck at {held}"
-        await asyncio.sleep(0.1)
+        ),
+        15,
+        what="matching's projection at the listing's newest version and the booking accepted",
+        until=lambda held: held is not None and tuple(held) == (4, 1300, "accepted"),
+    )
 
 
 async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api: Api) -> None:
@@ -319,13 +317,14 @@ async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api
     mentor = await api.signup("professional")
     student = await api.signup("student")
     await api.call("PATCH", "/me/profile", mentor, json={"open_to_mentoring": True, "mentoring_capacity": 1})
-    deadline = time.monotonic() + 10
-    while True:  # the profile reaches matching's projection through events
-        requested, events = await rec.call_any("POST", "/mentorships", student, json={"mentor_id": mentor.id})
-        if requested.status == 201:
-            break
-        assert requested.status == 404 and time.monotonic() < deadline, requested.body
-        await asyncio.sleep(0.1)
+    # The profile reaches matching's projection through events: 404 until then.
+    requested, events = await eventually(
+        lambda: rec.call_any("POST", "/mentorships", student, json={"mentor_id": mentor.id}),
+        10,
+        what="matching to know the mentor",
+        until=lambda answer: answer[0].status != 404,
+    )
+    assert requested.status == 201, requested.body
     mid = requested.body["id"]
 
     def data(version: int, status: str) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from yarl import URL
 from services.runner import Stack
 from tests import samples
 from tests.api import PASSWORD, Api, User, random_email
-from tests.e2e.helpers import create_listing, eventually, listing_body, upload
+from tests.e2e.helpers import create_listing, listing_body, upload
+from tests.eventually import eventually
 
 
 def storage_root(stack: Stack) -> Path:
@@ -139,11 +140,7 @@ async def test_bad_files_are_refused_and_nothing_is_kept(api: Api, host: User, s
     got = await api.call("GET", f"/listings/{listing['id']}")
     assert got.body["photos"] == [] and got.body["photo_count"] == 0
     assert set((storage_root(stack) / "photos").glob("*")) == photos_before
-    await eventually(lambda: _no_uploads_left(stack), "the temporary upload to be deleted")
-
-
-async def _no_uploads_left(stack: Stack) -> bool:
-    return not temporary_uploads(stack)
+    await eventually(lambda: not temporary_uploads(stack), what="the temporary upload to be deleted")
 
 
 async def test_polyglot_jpeg_is_served_as_a_clean_webp(api: Api, host: User) -> None:
@@ -183,7 +180,7 @@ async def test_missing_alt_text_is_refused(api: Api, host: User, stack: Stack) -
     for alt in (None, "  "):
         refused = await upload(api, host, listing["id"], samples.jpeg(), alt_text=alt)
         assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "alt_text", refused.body
-    await eventually(lambda: _no_uploads_left(stack), "the temporary upload to be deleted")
+    await eventually(lambda: not temporary_uploads(stack), what="the temporary upload to be deleted")
 
 
 async def test_oversize_upload_is_refused_while_streaming(api: Api, host: User, stack: Stack) -> None:
@@ -234,7 +231,7 @@ async def test_too_many_photos(api: Api, host: User, stack: Stack) -> None:
     assert refused.status == 409 and "at most 20" in refused.body["error"]["message"]
     got = await api.call("GET", f"/listings/{listing['id']}")
     assert got.body["photo_count"] == 20
-    await eventually(lambda: _no_uploads_left(stack), "the temporary upload to be deleted")
+    await eventually(lambda: not temporary_uploads(stack), what="the temporary upload to be deleted")
 
 
 async def test_other_hosts_listing_is_404(api: Api, host: User, stack: Stack) -> None:
@@ -256,7 +253,7 @@ async def test_other_hosts_listing_is_404(api: Api, host: User, stack: Stack) ->
     assert (await upload(api, None, active["id"], samples.jpeg())).status == 401
     got = await api.call("GET", f"/listings/{active['id']}")
     assert got.body["photo_count"] == 1
-    await eventually(lambda: _no_uploads_left(stack), "the temporary uploads to be deleted")
+    await eventually(lambda: not temporary_uploads(stack), what="the temporary uploads to be deleted")
 
 
 async def test_browser_upload_needs_the_csrf_header(stack: Stack) -> None:
