@@ -134,6 +134,33 @@ class Settings(BaseSettings):
     map_tile_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}[^\s]*$")
     map_attribution: str = "© OpenStreetMap contributors"
 
+    # Photos and documents (issue #17). Object storage: files under data_dir/storage, or an
+    # S3-compatible bucket (AWS S3, MinIO, Ceph, R2) when storage is "s3".
+    storage: Literal["fs", "s3"] = "fs"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "wardmate"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Uploads: bytes per file (refused while streaming), photos per listing, uploads one
+    # user may start per minute (per gateway replica), and pixels a decoded image may have.
+    upload_max_bytes: int = Field(15 * 1024 * 1024, ge=1024)
+    photos_per_listing: int = Field(20, ge=1)
+    upload_rate_per_minute: int = Field(30, ge=1)
+    image_max_pixels: int = Field(50_000_000, ge=10_000)
+    # How long the gateway waits for a service to take an upload (decoding is slow).
+    upload_timeout_s: float = Field(60.0, gt=0)
+    # Processes decoding and re-encoding images beside a service's event loop.
+    image_workers: int = Field(1, ge=1)
+    # Their niceness (0-19): above 0 they give way to the services' requests for CPU.
+    image_worker_nice: int = Field(10, ge=0, le=19)
+    # Uploads in flight older than this are swept (their request died), every sweep_s.
+    upload_tmp_ttl_s: float = Field(3600.0, gt=0)
+    upload_sweep_s: float = Field(300.0, gt=0)
+    # Verification documents: pages a PDF may have, days kept after the decision.
+    pdf_max_pages: int = Field(20, ge=1)
+    document_retention_days: float = Field(30.0, ge=0)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
