@@ -21,7 +21,10 @@ COPY services ./services
 # the embedded runner (`python -m services`) uses; in compose they sit unused.
 RUN pip install --no-deps . \
     && rm -rf build wardmate.egg-info deploy \
-    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin wardmate
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin wardmate \
+    && mkdir -p /data/storage && chown wardmate /data/storage
+# /data/storage: photos and documents when WARDMATE_STORAGE=fs (compose mounts one volume
+# there in the gateway, listings and accounts); owned by the app user so a fresh volume is.
 
 USER wardmate
 EXPOSE 8080

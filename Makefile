@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: lock run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching status start stop backup restore clean
+.PHONY: lock run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging bench-uploads dead-letters rebuild-matching status start stop backup restore clean
 
 # Installs exactly requirements-dev.lock (every package pinned, hash-checked), then the
 # project itself without dependencies; a missing or stale lock stops here: make lock.
@@ -66,6 +66,11 @@ bench-search: $(STAMP)
 
 bench-matching: $(STAMP)
 	@$(PY) bench/matching.py
+
+# Photo uploads: a 12-MP JPEG to three stored variants, and the search's p99 during uploads
+# against its p99 without them; last line RESULT {json}.
+bench-uploads: $(STAMP)
+	@$(PY) bench/uploads.py $(ARGS)
 
 bench-messaging: $(STAMP)
 	@$(PY) bench/messaging.py

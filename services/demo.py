@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from services.demo_photos import demo_photos
 from shared.mailsink import Mailbox
 
 PASSWORD = "wardmate-demo-1"
@@ -152,6 +153,18 @@ async def load_demo(base_url: str, progress: Callable[[int], None], mailbox: Mai
                     min_stay_nights=rng.choice([7, 14, 14, 21]),
                 )
                 first_rooms.setdefault(name, (listing["id"], hospital_id))
+                # Rendered now (clearly illustrations): nothing can be downloaded here.
+                for data, alt_text in demo_photos(listing["title"], seed=i * 4 + j):
+                    form = aiohttp.FormData()
+                    form.add_field("alt_text", alt_text)
+                    form.add_field("file", data, filename="illustration.jpg", content_type="image/jpeg")
+                    async with http.post(
+                        f"{api}/listings/{listing['id']}/photos",
+                        data=form,
+                        headers={"Authorization": f"Bearer {token}"},
+                    ) as r:
+                        if r.status != 201:
+                            raise RuntimeError(f"photo upload: {r.status} {await r.text()}")
             logins.append((email, "host"))
             progress(1)
         for name, specialty, country, langs, school in STUDENTS:

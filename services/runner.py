@@ -25,6 +25,7 @@ import asyncpg
 
 from shared.embedded import ClusterNode, Server, free_port, start_nats, start_postgres
 from shared.mailsink import start_sink
+from shared.storage import MotoServer, moto_env, start_moto
 
 PROCESSES = ("accounts", "listings", "messaging", "matching", "gateway")
 SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching")
@@ -132,6 +133,10 @@ class Stack:
     # An SMTP sink (shared.mailsink) that every mail goes to, kept in ``mail_dir``.
     smtp_sink: bool = True
     mail_sink: Server | None = None
+    # Object storage in S3 (moto's server on a free port) instead of files under data_dir.
+    # Also on when WARDMATE_STORAGE=s3 names no endpoint of its own.
+    s3: bool = False
+    moto: MotoServer | None = None
 
     @property
     def mail_dir(self) -> Path:
@@ -141,6 +146,7 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.smtp_sink and self.mail_sink is None:
             self.mail_sink = start_sink(self.mail_dir, self.data_dir / "mail-sink.log")
+        self.start_s3()
         if self.database_url is None:
             self.postgres = start_postgres(self.data_dir / "postgres", fsync=self.fsync)
             self.database_url = self.postgres.url
@@ -159,6 +165,14 @@ class Stack:
             asyncio.run(prepare_roles(self.database_url, shared))
             for name, url in self.service_servers.items():
                 asyncio.run(prepare_roles(url, [name]))
+
+    def start_s3(self) -> None:
+        """moto's S3 server when S3 storage is asked for without an endpoint of its own."""
+        settings = {**os.environ, **self.extra_env}
+        wanted = self.s3 or settings.get("WARDMATE_STORAGE") == "s3"
+        if wanted and not settings.get("WARDMATE_S3_ENDPOINT_URL") and self.moto is None:
+            self.moto = start_moto(free_port(), self.data_dir / "moto" / "server.log")
+            self.extra_env = {**self.extra_env, **moto_env(self.moto)}
 
     def start_nats_cluster(self, timeout: float = 60) -> None:
         """Start ``nats_nodes`` servers routed to each other; wait until JetStream answers."""
@@ -387,6 +401,8 @@ class Stack:
             if server is not None:
                 with contextlib.suppress(Exception):
                     server.stop()
+        if self.moto is not None:
+            self.moto.stop()
 
 
 def split_key(key: str) -> tuple[str, int]:

@@ -35,6 +35,7 @@ CONSUMER_STOP_TIMEOUT_S = 10.0
 
 Job = Callable[[Context], Coroutine[Any, Any, None]]
 Hook = Callable[[Context], Awaitable[None]]
+Resource = Callable[[Settings], contextlib.AbstractAsyncContextManager[None]]
 
 
 class Registry:
@@ -51,6 +52,7 @@ class Registry:
         self.consumers: list[tuple[str, list[str], Apply]] = []
         self.tasks: list[Job] = []
         self.startup: list[Hook] = []
+        self.resources: list[Resource] = []
 
     def endpoint(self, subject: str, model: type[BaseModel]) -> Callable[[Handler], Handler]:
         """Register ``handler`` for ``subject``; its request body is validated as ``model``."""
@@ -80,6 +82,12 @@ class Registry:
         self.startup.append(hook)
         return hook
 
+    def resource(self, factory: Resource) -> Resource:
+        """Hold what ``factory(settings)`` opens (object storage, a process pool) for the
+        life of the process: entered before the startup hooks, closed after the last request."""
+        self.resources.append(factory)
+        return factory
+
 
 class ServiceApp(Registry):
     """A service: its name, migrations and the registries it includes, run by ``run``."""
@@ -108,6 +116,7 @@ class ServiceApp(Registry):
         self.consumers += [(f"{self.name}-{name}", subjects, apply) for name, subjects, apply in part.consumers]
         self.tasks += part.tasks
         self.startup += part.startup
+        self.resources += part.resources
 
     def consumer(self, name: str, *subjects: str) -> Callable[[Apply], Apply]:
         """Register ``apply`` as the durable consumer ``<service>-name`` of events on ``subjects``."""
@@ -139,6 +148,8 @@ class ServiceApp(Registry):
             stack.push_async_callback(close_nats, nc)
             await ensure_stream(nc, replicas=settings.stream_replicas)
             await ensure_stream(nc, DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, replicas=settings.stream_replicas)
+            for factory in self.resources:
+                await stack.enter_async_context(factory(settings))
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
                 await hook(base)

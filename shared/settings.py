@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     reset_limit_per_address: int = Field(20, ge=1)
     mail_rate_window_s: int = Field(3600, ge=1)
     # The daily digest of unread messages goes out once a day after this hour (UTC);
-    # the job looks every ``digest_check_s``; ``clock_offset_s`` (below) moves its clock.
+    # the job looks every ``digest_check_s``.
     digest_enabled: bool = True
     digest_hour_utc: int = Field(7, ge=0, le=23)
     digest_check_s: float = Field(300.0, gt=0)
@@ -91,10 +91,12 @@ class Settings(BaseSettings):
     message_rate_per_minute: int = Field(30, ge=1)
     push_retention_hours: float = Field(24 * 7, gt=0)
 
-    # Mentoring plans and letters (matching): how often reminders are looked for. The
-    # clock offset moves every rule that reads the time (reminders, expiry, stalled pairs)
-    # forward: tests use it instead of sleeping; it stays 0 anywhere real.
+    # Mentoring plans and letters (matching): how often reminders are looked for.
     reminder_sweep_s: float = Field(60.0, gt=0)
+
+    # The clock every time rule reads (shared.clock): this offset moves it forward for
+    # reminders, expiry, release of held payments, links' validity, the digest. Tests use
+    # it instead of sleeping; it stays 0 anywhere real.
     clock_offset_s: float = 0.0
 
     # Gateway
@@ -131,6 +133,33 @@ class Settings(BaseSettings):
     # its terms ask for. No URL, no map (the distance and direction are always shown).
     map_tile_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}[^\s]*$")
     map_attribution: str = "© OpenStreetMap contributors"
+
+    # Photos and documents (issue #17). Object storage: files under data_dir/storage, or an
+    # S3-compatible bucket (AWS S3, MinIO, Ceph, R2) when storage is "s3".
+    storage: Literal["fs", "s3"] = "fs"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "wardmate"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Uploads: bytes per file (refused while streaming), photos per listing, uploads one
+    # user may start per minute (per gateway replica), and pixels a decoded image may have.
+    upload_max_bytes: int = Field(15 * 1024 * 1024, ge=1024)
+    photos_per_listing: int = Field(20, ge=1)
+    upload_rate_per_minute: int = Field(30, ge=1)
+    image_max_pixels: int = Field(50_000_000, ge=10_000)
+    # How long the gateway waits for a service to take an upload (decoding is slow).
+    upload_timeout_s: float = Field(60.0, gt=0)
+    # Processes decoding and re-encoding images beside a service's event loop.
+    image_workers: int = Field(1, ge=1)
+    # Their niceness (0-19): above 0 they give way to the services' requests for CPU.
+    image_worker_nice: int = Field(10, ge=0, le=19)
+    # Uploads in flight older than this are swept (their request died), every sweep_s.
+    upload_tmp_ttl_s: float = Field(3600.0, gt=0)
+    upload_sweep_s: float = Field(300.0, gt=0)
+    # Verification documents: pages a PDF may have, days kept after the decision.
+    pdf_max_pages: int = Field(20, ge=1)
+    document_retention_days: float = Field(30.0, ge=0)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -60,10 +60,10 @@ class Run:
     ready: int = 0
     all_ready: asyncio.Event = field(default_factory=asyncio.Event)
     workers: int = 0
+    # The system's mail sink: sign-ups confirm their address by the mailed link.
+    mailbox: Mailbox | None = None
     # Requests moved to another gateway because theirs refused or dropped the connection.
     failovers: int = 0
-    # The stack's SMTP sink: each user confirms their address by the mailed link.
-    mailbox: Mailbox | None = None
 
     def worker_ready(self) -> None:
         self.ready += 1

@@ -104,9 +104,8 @@ def wait_port(port: int, timeout: float = 10) -> None:
 async def signup(
     http: aiohttp.ClientSession, base: str, name: str, role: str = "student", mailbox: Mailbox | None = None
 ) -> dict[str, str]:
-    """A new user through the REST API: their ``id`` and ``token``; with the system's
-    ``mailbox`` (its SMTP sink), their address confirmed by the mailed link, as booking,
-    posting a room and starting a conversation need."""
+    """A new user through the REST API: their ``id`` and ``token``; with ``mailbox`` (the
+    system's mail sink) their address is confirmed by the mailed link, as writing needs."""
     email = f"{name}-{uuid.uuid4().hex[:10]}@bench.wardmate.test"
     async with http.post(
         f"{base}/api/v1/auth/signup",
@@ -115,12 +114,12 @@ async def signup(
         assert r.status == 201, await r.text()
         body = await r.json()
     if mailbox is not None:
-        await confirm_address(http, base, mailbox, email)
+        await confirm_email(http, base, email, mailbox)
     return {"id": body["user"]["id"], "token": body["token"]}
 
 
-async def confirm_address(http: aiohttp.ClientSession, base: str, mailbox: Mailbox, email: str) -> None:
-    """Follow the confirmation link mailed to ``email`` at signup."""
+async def confirm_email(http: aiohttp.ClientSession, base: str, email: str, mailbox: Mailbox) -> None:
+    """Follow the confirmation link mailed to ``email``."""
     [mail] = await mailbox.wait_for(email, lambda m: "Confirm your email address" in m.subject, timeout=60)
     token = mail.link("verify-email").rsplit("token=", 1)[1]
     async with http.post(f"{base}/api/v1/auth/verify-email", json={"token": token}) as r:

@@ -5,7 +5,8 @@ lifecycle (verification, recovery, sessions, mail preferences), and the one mail
 from __future__ import annotations
 
 from services.accounts import consumers, jobs
-from services.accounts.handlers import calendar, lifecycle, privacy, profiles, sessions, verifications
+from services.accounts.handlers import calendar, documents, lifecycle, privacy, profiles, sessions, verifications
+from shared.media import open_media
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -15,6 +16,7 @@ app = ServiceApp(
         sessions.registry,
         profiles.registry,
         verifications.registry,
+        documents.registry,
         lifecycle.registry,
         calendar.registry,
         privacy.registry,
@@ -22,3 +24,4 @@ app = ServiceApp(
         jobs.registry,
     ),
 )
+app.resource(open_media)

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 
 from nats.aio.client import Client as NATS
 
-from services.accounts import calendar, lifecycle, mailtext
-from services.accounts import lifecycle_store as lstore
+from services.accounts.domain import calendar, lifecycle
 from services.accounts.mailer import Attachment, Mailer
+from services.accounts.store import lifecycle as lstore
+from services.accounts.views import mail as mailtext
 from shared import bus, subjects
 from shared.contracts.base import Actor, Event
 from shared.contracts.calendar import CalendarStays

@@ -24,9 +24,21 @@ from aiohttp import web
 from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
-from services.gateway import auth, links, ws
+from services.gateway import auth, links, upload_docs, uploads, ws
 from services.gateway.clientaddr import client_address, parse_networks
-from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, PROXIES, SESSIONS, SETTINGS
+from services.gateway.keys import (
+    CSP,
+    HUB,
+    INDEX,
+    LIMITER,
+    METRICS,
+    NC,
+    OPENAPI,
+    PROXIES,
+    SESSIONS,
+    SETTINGS,
+    UPLOAD_LIMITER,
+)
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
 from services.gateway.openapi import DOCS_HTML, build_openapi, has_body, hidden_fields, query_parameters
@@ -67,15 +79,26 @@ def tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
 
-def content_security_policy(tile_url: str | None) -> str:
+def content_security_policy(tile_url: str | None, media_origin: str | None = None) -> str:
     """The web client's policy: scripts, styles and connections (fetch, the WebSocket)
     from this origin only, no inline script or style; images also from the map's tile
-    server when one is configured."""
+    server when one is configured, and from the S3 store photos redirect to."""
     images = "'self' data:" + (f" {tile_origin(tile_url)}" if tile_url else "")
+    images += f" {media_origin}" if media_origin else ""
     return (
         f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+
+
+def media_origin(settings: Settings) -> str | None:
+    """Where photos come from besides this origin: the S3 endpoint's presigned URLs."""
+    if settings.storage != "s3":
+        return None
+    if settings.s3_endpoint_url:
+        parts = urlsplit(settings.s3_endpoint_url)
+        return f"{parts.scheme}://{parts.netloc}"
+    return "https://*.amazonaws.com"
 
 
 def index_html(settings: Settings) -> str:
@@ -435,11 +458,14 @@ async def metrics_port_context(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[CSP] = content_security_policy(settings.map_tile_url)
+    app[CSP] = content_security_policy(settings.map_tile_url, media_origin(settings))
     app[INDEX] = index_html(settings)
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
+    upload_docs.document(app[OPENAPI], API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app[UPLOAD_LIMITER] = RateLimiter(settings.upload_rate_per_minute / 60, settings.upload_rate_per_minute)
+    app.cleanup_ctx.append(uploads.storage_context(settings))
     app[PROXIES] = parse_networks(settings.trusted_proxies)
     app.cleanup_ctx.append(nats_context(settings, nc))
     app.cleanup_ctx.append(metrics_port_context)
@@ -447,6 +473,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app.on_shutdown.append(ws.close_sockets)
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))
+    uploads.add_routes(app, API)
     app.router.add_get(API + "/ws", ws.websocket)
     links.add_routes(app)
     app.router.add_get(API + "/health", health)

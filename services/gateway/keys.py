@@ -11,6 +11,7 @@ from services.gateway.live import Hub
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.ratelimit import RateLimiter
 from shared.settings import Settings
+from shared.storage import Storage
 
 SETTINGS = web.AppKey("settings", Settings)
 NC = web.AppKey("nc", NATS)
@@ -26,3 +27,7 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 PROXIES = web.AppKey("proxies", tuple[Network, ...])
 # This replica's live sockets and its per-user subscriptions (set up with the NATS connection).
 HUB = web.AppKey("hub", Hub)
+# Object storage (uploads in flight, photos served from the filesystem store) and the
+# per-user upload rate (issue #17).
+STORAGE = web.AppKey("storage", Storage)
+UPLOAD_LIMITER = web.AppKey("upload_limiter", RateLimiter)

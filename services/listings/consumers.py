@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.listings import store, store_privacy
+from services.listings import store
+from services.listings.store import privacy as store_privacy
 from services.listings.views import booking_data, listing_data
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event

@@ -238,7 +238,7 @@ class Profile(Reply):
 
 class Verification(Reply):
     status: Literal["none", "pending", "verified"] = "none"
-    kind: Literal["npi", "license"] | None = None
+    kind: Literal["npi", "license", "document"] | None = None
     submitted_at: datetime | None = None
     verified_at: datetime | None = None
 
@@ -249,7 +249,7 @@ class SubmittedCredential(Reply):
     user_id: uuid.UUID
     display_name: str
     email: str
-    kind: Literal["npi", "license"]
+    kind: Literal["npi", "license", "document"]
     npi: str | None = None
     license_number: str | None = None
     license_state: str | None = None

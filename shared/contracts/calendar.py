@@ -4,7 +4,7 @@ a user's stays and rotations, and the feed's link."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import Field
@@ -39,23 +39,8 @@ class CalendarRotation(Reply):
     version: int
 
 
-class CalendarMeeting(Reply):
-    """A mentorship meeting with its time (scheduled, held, or cancelled after it was set)."""
-
-    meeting_id: uuid.UUID
-    starts_at: datetime
-    duration_minutes: int
-    status: str
-    place: str = ""
-    video_url: str = ""
-    version: int
-
-
 class CalendarRotations(Reply):
-    """Matching's part of the feed: rotations, and mentorship meetings as student or mentor."""
-
     items: list[CalendarRotation]
-    meetings: list[CalendarMeeting] = []
 
 
 class CalendarFeedRequest(Contract):

@@ -24,6 +24,7 @@ from shared.contracts.base import (
     Text,
     Words,
 )
+from shared.contracts.photos import Photo, PhotoCover
 from shared.errors import FieldError
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
@@ -221,6 +222,8 @@ class ListingSummary(Reply):
     created_at: datetime
     distance_km: float | None = None
     stay_total: float | None = None
+    photo_count: int = 0
+    cover: PhotoCover | None = None
 
 
 class Listing(ListingSummary):
@@ -228,6 +231,7 @@ class Listing(ListingSummary):
     house_rules: str
     status: ListingStatus
     updated_at: datetime
+    photos: list[Photo] = []
     area: str | None = Field(
         None, description='the nearest US city of 15,000 people or more ("Fargo, ND"), if any within 50 km'
     )
@@ -410,6 +414,8 @@ class ListingData(EventData):
     status: ListingStatus
     review_average: float | None = None
     review_count: int = 0
+    photo_count: int = 0
+    cover: PhotoCover | None = None
 
 
 class ListingPublished(Event):

@@ -335,7 +335,12 @@ async def test_restore_then_rebuild_brings_back_nothing_from_after_the_backup(
     await settled(stack, consumers)
     compared = await projections_and_sources(stack)
     for name, (projection, source) in compared.items():
-        assert projection == source, name
+        held, truth = dict(projection), dict(source)
+        assert held.keys() == truth.keys(), name
+        # A change no consumer is told of (a confirmed address, a new password) moves the
+        # source's version without an event: a projection may hold an older version of a
+        # row, never a newer one (that would be state from after the backup).
+        assert all(version <= truth[key] for key, version in held.items()), (name, held, truth)
     users = {user_id for user_id, _ in compared["matching.profiles"][1]}
     assert late.id not in users and student.id in users
     listings = {listing_id for listing_id, _ in compared["matching.listings"][1]}

@@ -19,8 +19,9 @@ import pytest
 from services.accounts.admin import ensure_admin
 from services.gateway.routes import ROUTES
 from services.runner import Stack
+from tests import samples
 from tests.api import Api, Response, User, random_email
-from tests.e2e.helpers import JHH, future, listing_body, request_stay
+from tests.e2e.helpers import JHH, future, listing_body, request_stay, upload
 from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
@@ -167,8 +168,30 @@ def listing_data(listing: dict[str, Any], version: int, **changes: Any) -> dict[
         "status": listing["status"],
         "review_average": None,
         "review_count": 0,
+        "photo_count": 0,
+        "cover": None,
     }
     return data | changes
+
+
+async def test_photo_changes_emit_the_listing_with_its_count_and_cover(rec: Recorder, api: Api) -> None:
+    """A change of photos is a change of the listing: its snapshot carries the photo count
+    and the cover (what matching's room cards and reasons read)."""
+    host = await api.signup("professional", "Dr. Photos")
+    listing = (await rec.call("POST", "/listings", host, json=listing_body()))[0].body
+    photo = (await upload(api, host, listing["id"], samples.jpeg(), alt_text="The bedroom")).body
+    cover = {
+        "url": photo["urls"]["320"],
+        "alt_text": "The bedroom",
+        "color": photo["color"],
+        "width": 320,
+        "height": 240,
+    }
+    _, events = await rec.call("PATCH", f"/listings/{listing['id']}/photos/{photo['id']}", host, json={"caption": "x"})
+    expected = listing_data(listing, 3, photo_count=1, cover=cover)
+    assert events == [("events.listings.listing.updated", {"listing": expected})]
+    _, events = await rec.call("DELETE", f"/listings/{listing['id']}/photos/{photo['id']}", host)
+    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 4)})]
 
 
 async def test_listing_endpoints_emit_listing_snapshots(rec: Recorder, api: Api) -> None:

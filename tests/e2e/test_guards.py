@@ -172,6 +172,11 @@ BAD: dict[tuple[str, str], list[Any]] = {
         {"scramble_of": str(uuid.uuid4()), "proposing": "hospitals"},
     ],
     ("POST", "/admin/match-rounds/{round}/accept"): [{"unexpected": 1}],
+    # Photos and documents (issue #17); their multipart uploads are tested in test_photos/test_documents.
+    ("PATCH", "/listings/{listing}/photos/{photo_id}"): [{"alt_text": "x"}, {"caption": 5}, {"alt_text": "   "}],
+    ("PUT", "/listings/{listing}/photo-order"): [{}, {"photo_ids": []}, {"photo_ids": ["nope"]}],
+    ("DELETE", "/listings/{listing}/photos/{photo_id}"): [],
+    ("POST", "/admin/documents/{document}/decision"): [{}, {"decision": "maybe"}, {"decision": "verified", "note": 5}],
     ("POST", "/mentorships/{mentorship}/goals"): [{}, {"title": "   "}, {"title": "x", "target_date": "soon"}],
     ("PATCH", "/goals/{goal}"): [{"status": "finished"}, {"title": None}, {"title": "x" * 201}],
     ("POST", "/mentorships/{mentorship}/meetings"): [
@@ -215,6 +220,7 @@ PLACEHOLDERS = (
     "{rotation}",
     "{mentorship}",
     "{round}",
+    "{document}",
     "{goal}",
     "{meeting}",
     "{letter}",
@@ -255,6 +261,8 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
         "rotation": uuid.uuid4(),
         "mentorship": uuid.uuid4(),
         "round": uuid.uuid4(),
+        "photo_id": uuid.uuid4(),
+        "document": uuid.uuid4(),
         "goal": uuid.uuid4(),
         "meeting": uuid.uuid4(),
         "letter": uuid.uuid4(),

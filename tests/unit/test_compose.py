@@ -290,3 +290,15 @@ def test_dockerignore_keeps_local_state_out() -> None:
         ln.strip().rstrip("/") for ln in DOCKERIGNORE.read_text().splitlines() if ln.strip() and not ln.startswith("#")
     }
     assert {".venv", ".wardmate", ".git", ".env"} <= patterns
+
+
+def test_uploads_and_their_readers_share_one_storage_volume(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """The gateway writes uploads where listings and accounts read them (the filesystem store)."""
+    from shared.settings import Settings
+
+    for name in ("gateway", "listings", "accounts"):
+        env = services[name]["environment"]
+        root = Settings(data_dir=env["WARDMATE_DATA_DIR"]).data_dir / "storage"
+        assert named_volume_targets(compose, services[name]).get(str(root)) == "media", name

@@ -8,9 +8,9 @@ from typing import get_args
 
 import pytest
 
-from services.accounts import lifecycle
+from services.accounts.domain import lifecycle
 from services.accounts.mailer import Mailer
-from services.accounts.mailtext import SUBJECTS, notification_mail
+from services.accounts.views.mail import SUBJECTS, notification_mail
 from shared.contracts.lifecycle import MAIL_KINDS, MailKind
 from shared.contracts.messaging import NotificationKind
 from shared.errors import AppError

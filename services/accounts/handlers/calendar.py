@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from services.accounts import calendar, lifecycle
-from services.accounts import lifecycle_store as lstore
-from shared import bus, subjects
+from services.accounts.domain import calendar
+from services.accounts.store import lifecycle as lstore
+from shared import bus, clock, subjects
 from shared.contracts.base import Actor, Empty
 from shared.contracts.calendar import CalendarFeed, CalendarFeedRequest, CalendarLink, CalendarRotations, CalendarStays
+from shared.contracts.mentoring import CalendarMeetings
 from shared.errors import AppError
 from shared.service import Context, Registry
 
@@ -40,14 +41,21 @@ async def calendar_feed(ctx: Context, req: CalendarFeedRequest) -> CalendarFeed:
     """The feed of the token's owner; any other token, an old one included, is a 404."""
     s = ctx.settings
     try:
-        user_id, generation = calendar.read_feed_token(s.secret_key, req.token, lifecycle.clock(s.clock_offset_s))
+        user_id, generation = calendar.read_feed_token(s.secret_key, req.token, clock.now(s))
     except (AppError, KeyError, ValueError):
         raise NO_FEED from None
     user = await lstore.contact(ctx.pool, user_id)
     if user is None or await lstore.calendar_generation(ctx.pool, user_id) != generation:
         raise NO_FEED
-    stays, rotations = await fetch_schedule(ctx, Actor(user_id=user_id, role=user["role"], email_verified=True))
-    ics = calendar.feed(stays.items, rotations.items, s.public_url, datetime.now(UTC), rotations.meetings)
+    actor = Actor(user_id=user_id, role=user["role"], email_verified=True)
+    (stays, rotations), meetings = await asyncio.gather(
+        fetch_schedule(ctx, actor),
+        # Matching's query for calendars (not a REST route): the feed's token decided who reads.
+        bus.request(
+            ctx.nc, subjects.USER_MEETINGS, {"user_id": str(user_id)}, CalendarMeetings, timeout=s.request_timeout_s
+        ),
+    )
+    ics = calendar.feed(stays.items, rotations.items, s.public_url, datetime.now(UTC), meetings.items)
     return CalendarFeed(ics=ics.decode())
 
 

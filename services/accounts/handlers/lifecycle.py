@@ -12,9 +12,10 @@ import time
 import uuid
 from datetime import datetime
 
-from services.accounts import domain, lifecycle, store
-from services.accounts import lifecycle_store as lstore
-from shared import subjects
+from services.accounts import domain, store
+from services.accounts.domain import lifecycle
+from services.accounts.store import lifecycle as lstore
+from shared import clock, subjects
 from shared.contracts.base import Empty, Ok
 from shared.contracts.lifecycle import (
     MAIL_KINDS,
@@ -74,7 +75,7 @@ async def _mail(
 @registry.endpoint(subjects.VERIFY_EMAIL, LinkRequest)
 async def verify_email(ctx: Context, req: LinkRequest) -> EmailStatus:
     s = ctx.settings
-    link = lifecycle.read_link(s.secret_key, lifecycle.VERIFY, req.token, lifecycle.clock(s.clock_offset_s))
+    link = lifecycle.read_link(s.secret_key, lifecycle.VERIFY, req.token, clock.now(s))
     async with ctx.pool.acquire() as conn, conn.transaction():
         if not await lstore.use_link(conn, link["n"], lifecycle.VERIFY):
             raise AppError("validation", "this link was already used")
@@ -98,7 +99,7 @@ async def resend_verification(ctx: Context, req: Empty) -> Accepted:
         if sent >= s.verify_resend_limit:
             raise _rate_limited("confirmation mails", s.mail_rate_window_s)
         await lstore.record_mail_request(conn, "verify", user_id=actor.user_id)
-        now = lifecycle.clock(s.clock_offset_s)
+        now = clock.now(s)
         await _mail(conn, "verify_email", actor.user_id, row["email"], s.email_verify_ttl_hours, now)
     return Accepted(message=f"A new confirmation link is on its way to {row['email']}.")
 
@@ -120,7 +121,7 @@ async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Acc
             await lstore.record_mail_request(conn, "reset", email=email, address=req.client_address or "-")
             row = await store.user_by_email(conn, email)
             if row is not None:
-                now = lifecycle.clock(s.clock_offset_s)
+                now = clock.now(s)
                 await _mail(conn, "reset_password", row["id"], row["email"], s.password_reset_ttl_hours, now)
     finally:
         await asyncio.sleep(max(0.0, RESET_ANSWER_FLOOR_S - (time.monotonic() - started)))
@@ -130,7 +131,7 @@ async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Acc
 @registry.endpoint(subjects.RESET_PASSWORD, PasswordResetConfirm)
 async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
     s = ctx.settings
-    link = lifecycle.read_link(s.secret_key, lifecycle.RESET, req.token, lifecycle.clock(s.clock_offset_s))
+    link = lifecycle.read_link(s.secret_key, lifecycle.RESET, req.token, clock.now(s))
     password_hash = await asyncio.to_thread(domain.hash_password, req.password)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await lstore.contact(conn, link["u"])
@@ -183,7 +184,7 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
             if sent >= s.verify_resend_limit:
                 raise _rate_limited("address changes", s.mail_rate_window_s)
             await lstore.record_mail_request(conn, "email", user_id=actor.user_id, email=req.new_email)
-            now = lifecycle.clock(s.clock_offset_s)
+            now = clock.now(s)
             await _mail(conn, "confirm_email_change", actor.user_id, req.new_email, s.email_verify_ttl_hours, now)
     return Accepted(message=f"Follow the link we sent to {req.new_email} to confirm the change.")
 
@@ -191,7 +192,7 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
 @registry.endpoint(subjects.CONFIRM_EMAIL_CHANGE, LinkRequest)
 async def confirm_email_change(ctx: Context, req: LinkRequest) -> EmailStatus:
     s = ctx.settings
-    link = lifecycle.read_link(s.secret_key, lifecycle.EMAIL_CHANGE, req.token, lifecycle.clock(s.clock_offset_s))
+    link = lifecycle.read_link(s.secret_key, lifecycle.EMAIL_CHANGE, req.token, clock.now(s))
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await lstore.contact(conn, link["u"])
         if row is None or row["email"] != link["o"]:
@@ -271,7 +272,7 @@ async def update_mail_preferences(ctx: Context, req: PreferencesUpdate) -> Prefe
 async def unsubscribe(ctx: Context, req: LinkRequest) -> Preferences:
     """RFC 8058 one-click: no login, the signed link names the user and the kind."""
     s = ctx.settings
-    link = lifecycle.read_link(s.secret_key, lifecycle.UNSUBSCRIBE, req.token, lifecycle.clock(s.clock_offset_s))
+    link = lifecycle.read_link(s.secret_key, lifecycle.UNSUBSCRIBE, req.token, clock.now(s))
     kind = link.get("k")
     if kind != "digest" and kind not in MAIL_KINDS:
         raise AppError("validation", "this link is invalid")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from services.accounts import domain, lifecycle
-from services.accounts import lifecycle_store as lstore
+from services.accounts import domain
+from services.accounts.domain import lifecycle
+from services.accounts.store import lifecycle as lstore
 from shared import bus, subjects
 from shared.contracts.base import Empty
 from shared.contracts.privacy import AccountDeleted, DeleteAccountRequest, ServiceExport, UserDeleted, UserExport

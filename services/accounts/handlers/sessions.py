@@ -6,9 +6,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.accounts import domain, lifecycle, store, views
-from services.accounts import lifecycle_store as lstore
-from shared import subjects
+from services.accounts import domain, store, views
+from services.accounts.domain import lifecycle
+from services.accounts.store import lifecycle as lstore
+from shared import clock, subjects
 from shared.contracts.accounts import (
     LoginReply,
     LoginRequest,
@@ -46,7 +47,7 @@ async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
         user = User.model_validate(dict(row))
         await add(conn, UserRegistered(user=views.user_data(await store.snapshot(conn, user.id))))
         # The address is confirmed by the link this mail carries.
-        now = lifecycle.clock(ctx.settings.clock_offset_s)
+        now = clock.now(ctx.settings)
         ttl = ctx.settings.email_verify_ttl_hours
         await add(conn, lifecycle.mail_event("verify_email", user.id, req.email, ttl, now))
         return await _issue_session(ctx, conn, user, req.user_agent)

@@ -12,12 +12,14 @@ from services.gateway.routes import (
     auth,
     bookings,
     directory,
+    documents,
     letters,
     listings,
     matching,
     mentoring,
     messaging,
     operators,
+    photos,
 )
 from services.gateway.routes.route import Auth, Route, Session
 
@@ -25,6 +27,8 @@ ROUTES: list[Route] = [
     *auth.ROUTES,
     *account.ROUTES,
     *listings.ROUTES,
+    *photos.ROUTES,
+    *documents.ROUTES,
     *bookings.ROUTES,
     *operators.ROUTES,
     *messaging.ROUTES,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.listings import store_privacy
+from services.listings.store import privacy as store_privacy
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.privacy import ServiceExport

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from shared.contracts.calendar import CalendarMeeting, CalendarRotation, CalendarStay
+from shared.contracts.calendar import CalendarRotation, CalendarStay
+from shared.contracts.mentoring import CalendarMeeting
 from shared.signing import sign, unsign
 
 PURPOSE = "calendar"
@@ -81,11 +82,11 @@ def rotation_event(rotation: CalendarRotation, public_url: str, stamp: datetime)
 
 def meeting_event(meeting: CalendarMeeting, public_url: str, stamp: datetime) -> Event:
     event = Event()
-    event.add("uid", f"meeting-{meeting.meeting_id}@wardmate")
+    event.add("uid", f"meeting-{meeting.id}@wardmate")
     event.add("sequence", meeting.version)
     event.add("dtstamp", stamp)
     event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
+    event.add("dtend", meeting.ends_at)
     event.add("summary", "Mentorship meeting")
     event.add("status", "CANCELLED" if meeting.status in ("cancelled", "declined") else "CONFIRMED")
     if meeting.place:

@@ -9,7 +9,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared.contracts.lifecycle import AccountMailRequested, SecurityMailKind
@@ -100,11 +100,6 @@ def device(user_agent: str | None) -> str:
         tool = re.match(r"[A-Za-z][\w.-]*", user_agent)
         browser = tool.group(0) if tool else "Unknown browser"
     return f"{browser} on {system}" if system else browser
-
-
-def clock(offset_s: float) -> datetime:
-    """This process's now, moved by ``clock_offset_s`` (tests move it instead of waiting)."""
-    return datetime.now(UTC) + timedelta(seconds=offset_s)
 
 
 def digest_day(now: datetime, hour_utc: int) -> date | None:
