@@ -52,7 +52,15 @@ async def user_known(db: DB, user_id: uuid.UUID) -> bool:
 
 
 async def display_names(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
-    rows = await db.fetch("SELECT user_id, display_name FROM users WHERE user_id = ANY($1::uuid[])", user_ids)
+    """The names texts will carry, share-locked to the end of the transaction: an account's
+    deletion (which rewrites the name, then scrubs it from stored texts) waits for a text
+    being written with the old name, or that text is written after, with the new one.
+    Without the lock a text read before the deletion committed could be stored after its
+    scrub, keeping the deleted user's name."""
+    rows = await db.fetch(
+        "SELECT user_id, display_name FROM users WHERE user_id = ANY($1::uuid[]) ORDER BY user_id FOR SHARE",
+        user_ids,
+    )
     return {r["user_id"]: r["display_name"] for r in rows}
 
 
