@@ -222,7 +222,7 @@ def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pa
     card = host.get_by_role("listitem", name=re.compile(listing["title"]))
     expect(card.get_by_role("link", name="Card Guest")).to_be_visible()
     expect(card).to_contain_text("University of Lagos · Surgery")
-    expect(card).to_contain_text("Not verified")
+    expect(card).to_contain_text("Student not verified")
     expect(card.get_by_role("button", name="Cancel booking")).to_have_count(0)
     card.get_by_role("button", name="Decline").click()
     expect(card.get_by_role("button", name="Yes, decline")).to_be_focused()

@@ -16,6 +16,7 @@ import asyncpg
 
 from bench.lib.faults import Options, load_and_faults, problems
 from services.runner import Stack
+from shared.mailsink import Mailbox
 from tests.api import PASSWORD, Api
 
 
@@ -84,7 +85,7 @@ async def test_a_hung_nats_node_is_left_within_seconds(cluster: Stack) -> None:
     open and answers nothing): both gateways answer health within 3 s meanwhile, and
     logins through both succeed again within 15 s (the clients' pings notice the silent
     server after 3-4 s and they move to another node; before, ~75 s of 504s)."""
-    async with aiohttp.ClientSession() as http, Api(cluster.url) as api:
+    async with aiohttp.ClientSession() as http, Api(cluster.url, Mailbox(cluster.mail_dir)) as api:
         user = await api.signup("student", "Hung Node")
         async with http.get(f"{cluster.url}/api/v1/health") as r:
             connected = (await r.json())["cluster"]["connected_to"]

@@ -352,12 +352,15 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
         await eventually(
             lambda: admin.fetchrow(
                 "SELECT (SELECT version FROM matching.listings WHERE listing_id = $1) AS listing,"
-                " (SELECT version FROM matching.profiles WHERE user_id = $2) AS mentor",
+                " (SELECT version FROM matching.profiles WHERE user_id = $2) AS mentor,"
+                " (SELECT version FROM accounts.users WHERE id = $2) AS mentor_now",
                 uuid.UUID(listing["id"]),
                 uuid.UUID(mentor.id),
             ),
             what="matching to apply the listing's and the mentor's events",
-            until=lambda seen: seen is not None and (seen["listing"], seen["mentor"]) == (2, 4),
+            # The mentor's last change was a profile update, whose event carries the version
+            # accounts holds now (a confirmed address moved it once before, without an event).
+            until=lambda seen: seen is not None and seen["listing"] == 2 and seen["mentor"] == seen["mentor_now"],
         )
         made = await admin.fetch(
             "SELECT kind FROM matching.suggestions WHERE rotation_id = $1 ORDER BY kind", uuid.UUID(mine["id"])

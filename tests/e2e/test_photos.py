@@ -17,8 +17,9 @@ from PIL import Image
 from yarl import URL
 
 from services.runner import Stack
+from shared.mailsink import Mailbox
 from tests import samples
-from tests.api import PASSWORD, Api, User, random_email
+from tests.api import PASSWORD, Api, User, link_token, random_email
 from tests.e2e.helpers import create_listing, listing_body, upload
 from tests.eventually import eventually
 
@@ -264,7 +265,15 @@ async def test_browser_upload_needs_the_csrf_header(stack: Stack) -> None:
             json={"email": random_email(), "password": PASSWORD, "display_name": "H", "role": "professional"},
         ) as r:
             assert r.status == 201
+            email = (await r.json())["user"]["email"]
         csrf = http.cookie_jar.filter_cookies(URL(stack.url))["wardmate_csrf"].value
+        # Posting a room needs a confirmed address: follow the mailed link, as a host would.
+        [mail] = await Mailbox(stack.mail_dir).wait_for(email, lambda m: "Confirm your email address" in m.subject)
+        token = link_token(mail.link("verify-email"))
+        async with http.post(
+            f"{stack.url}/api/v1/auth/verify-email", json={"token": token}, headers={"X-CSRF-Token": csrf}
+        ) as r:
+            assert r.status == 200
         body = listing_body()
         async with http.post(f"{stack.url}/api/v1/listings", json=body, headers={"X-CSRF-Token": csrf}) as r:
             assert r.status == 201

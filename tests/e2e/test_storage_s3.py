@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from services.runner import Stack
+from shared.mailsink import Mailbox
 from tests import samples
 from tests.api import Api
 from tests.conftest import TEST_ENV, Infra
@@ -31,7 +32,7 @@ def s3_stack(infra: Infra) -> Iterator[Stack]:
 
 @pytest.fixture
 async def s3_api(s3_stack: Stack) -> AsyncIterator[Api]:
-    async with Api(s3_stack.url) as client:
+    async with Api(s3_stack.url, Mailbox(s3_stack.mail_dir)) as client:
         yield client
 
 
