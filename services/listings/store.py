@@ -19,7 +19,7 @@ LISTING_COLUMNS = """
     l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
     l.monthly_rent, l.amenities, l.house_rules, l.available_from, l.available_to,
     l.min_stay_nights, l.status, l.review_sum, l.review_count, l.created_at, l.updated_at, l.version,
-    h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
+    l.cancellation_policy, h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
 # What a search result carries (ListingSummary): no long texts.
@@ -95,8 +95,8 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
         """
         INSERT INTO listings(id, host_id, title, description, room_type, address, latitude,
             longitude, position, monthly_rent, amenities, house_rules, available_from,
-            available_to, min_stay_nights, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ll_to_earth($7, $8), $9, $10, $11, $12, $13, $14, $15)
+            available_to, min_stay_nights, status, cancellation_policy)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ll_to_earth($7, $8), $9, $10, $11, $12, $13, $14, $15, $16)
         """,
         listing_id,
         host_id,
@@ -113,6 +113,7 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
         f["available_to"],
         f["min_stay_nights"],
         f["status"],
+        f.get("cancellation_policy") or "moderate",
     )
     await conn.execute("INSERT INTO hosts(user_id) VALUES ($1) ON CONFLICT DO NOTHING", host_id)
 
@@ -131,6 +132,7 @@ UPDATABLE = (
     "available_to",
     "min_stay_nights",
     "status",
+    "cancellation_policy",
 )
 
 
@@ -285,7 +287,8 @@ BOOKING_COLUMNS = """
     b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
     b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
-    lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason
+    lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
+    coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
@@ -380,6 +383,10 @@ async def set_booking_status(
     try:
         await conn.execute(
             "UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
+            # The policy a stay is accepted under is the one its refunds follow.
+            " cancellation_policy = CASE WHEN $2 = 'accepted'"
+            "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
+            "   ELSE cancellation_policy END,"
             " shift_stay = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_stay END,"
             " shift_status = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_status END"
             " WHERE id = $1",

@@ -65,6 +65,7 @@ def to_listing(row: asyncpg.Record, *, exact: bool) -> Listing:
             **summary_fields(row, exact=exact),
             "description": row["description"],
             "house_rules": row["house_rules"],
+            "cancellation_policy": row["cancellation_policy"],
             "status": row["status"],
             "updated_at": row["updated_at"],
         }
@@ -89,6 +90,7 @@ def listing_data(row: asyncpg.Record) -> ListingData:
         status=row["status"],
         review_average=review_average(row),
         review_count=row["review_count"],
+        cancellation_policy=row["cancellation_policy"],
     )
 
 
@@ -158,4 +160,7 @@ def booking_data(row: asyncpg.Record) -> BookingData:
         total_cents=row["total_cents"],
         hospital_id=row["hospital_id"],
         rotation_id=row["rotation_id"],
+        cancellation_policy=row["cancellation_policy"],
+        end_reason=row["end_reason"],
+        decided_at=row["decided_at"],
     )

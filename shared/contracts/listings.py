@@ -14,6 +14,12 @@ RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
 BookingStatus = Literal["requested", "accepted", "declined", "cancelled", "expired", "completed"]
 SortOrder = Literal["distance", "price", "newest"]
+# What a guest's cancellation refunds (services/payments/domain.refund_for_cancellation).
+CancellationPolicy = Literal["flexible", "moderate", "strict"]
+POLICY_DESCRIPTION = (
+    "what a guest's cancellation refunds: flexible, full until 24 h before check-in; moderate, full until 7 days"
+    " before, 50% after; strict, 50% until 14 days before, none after; after check-in, the nights beyond the next 7"
+)
 
 # Coordinates are kept to 7 decimals (about a centimetre): Postgres' earthdistance
 # underflows on subnormal doubles such as 5e-324, and no address needs more.
@@ -112,6 +118,7 @@ class ListingCreate(Contract):
     available_to: Date
     min_stay_nights: MinStay = 7
     status: PublishStatus = "active"
+    cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
 
     @model_validator(mode="after")
     def _window(self) -> ListingCreate:
@@ -138,6 +145,7 @@ class ListingUpdate(Contract):
     available_to: Date | MISSING = MISSING
     min_stay_nights: MinStay | MISSING = MISSING
     status: PublishStatus | MISSING = MISSING
+    cancellation_policy: CancellationPolicy | MISSING = MISSING
 
     @model_validator(mode="after")
     def _window(self) -> ListingUpdate:
@@ -229,6 +237,7 @@ class ListingSummary(Reply):
 class Listing(ListingSummary):
     description: str
     house_rules: str
+    cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     status: ListingStatus
     updated_at: datetime
 
@@ -343,6 +352,7 @@ class Booking(Reply):
     end_reason: Literal["shift_declined"] | None = Field(
         None, description="why a cancelled booking ended: the host declined moving it"
     )
+    cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
 
 
 class MyBookings(Contract):
@@ -410,6 +420,7 @@ class ListingData(EventData):
     status: ListingStatus
     review_average: float | None = None
     review_count: int = 0
+    cancellation_policy: CancellationPolicy = "moderate"
 
 
 class ListingPublished(Event):
@@ -443,6 +454,10 @@ class BookingData(EventData):
     total_cents: int
     hospital_id: str | None = None
     rotation_id: uuid.UUID | None = None
+    # The listing's policy when the host accepted: what a cancellation refunds.
+    cancellation_policy: CancellationPolicy = "moderate"
+    end_reason: str | None = None
+    decided_at: datetime | None = None
 
 
 class _BookingEvent(Event):
