@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +58,22 @@ class Settings(BaseSettings):
     # limit holds across replicas), and how long stored live pushes are kept for replay.
     message_rate_per_minute: int = Field(30, ge=1)
     push_retention_hours: float = Field(24 * 7, gt=0)
+
+    # Payments: Stripe's keys, or localstripe's URL (``make run`` and the tests start one
+    # and set it); the web client loads Stripe.js from stripe_js_url, the one script origin
+    # the Content-Security-Policy allows besides the gateway's own.
+    stripe_api_key: str = "sk_test_localstripe"
+    stripe_publishable_key: str = "pk_test_localstripe"
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str = "whsec_localstripe"
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    host_fee_percent: Decimal = Field(Decimal(3), ge=0, lt=100)
+    # The guest pays within this long of the host's acceptance (or before check-in).
+    payment_window_hours: float = Field(48.0, gt=0)
+    payment_sweep_s: float = Field(30.0, gt=0)
+    # Added to payments' clock: tests move time (the release 24 h after check-in, the
+    # payment deadline) by this setting, never by sleeping.
+    clock_offset_s: float = 0.0
 
     # Gateway
     max_body_bytes: int = Field(256 * 1024, ge=1024)

@@ -36,7 +36,7 @@ POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
 LIST_REVIEWS = "wardmate.listings.list-reviews"
 
-SERVICES = ("accounts", "listings", "messaging", "matching")
+SERVICES = ("accounts", "listings", "messaging", "matching", "payments")
 
 # messaging
 LIST_CONVERSATIONS = "wardmate.messaging.list-conversations"
@@ -76,3 +76,15 @@ LIST_MATCH_ROUNDS = "wardmate.matching.list-match-rounds"
 GET_MATCH_ROUND = "wardmate.matching.get-match-round"
 ROUND_ASSIGNMENTS = "wardmate.matching.round-assignments"
 ACCEPT_MATCH_ROUND = "wardmate.matching.accept-match-round"
+
+# payments
+PAY_BOOKING = "wardmate.payments.pay-booking"
+CONFIRM_PAYMENT = "wardmate.payments.confirm-payment"
+BOOKING_PAYMENTS = "wardmate.payments.booking-payments"
+REFUND_QUOTE = "wardmate.payments.refund-quote"
+REFUND_BOOKING = "wardmate.payments.refund-booking"
+ADMIN_PAYMENTS = "wardmate.payments.admin-payments"
+HOST_PAYOUTS = "wardmate.payments.host-payouts"
+RECONCILE = "wardmate.payments.reconcile"
+# Not a REST route of the table: the gateway forwards Stripe's raw body and signature.
+STRIPE_WEBHOOK = "wardmate.payments.stripe-webhook"

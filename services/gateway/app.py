@@ -66,13 +66,17 @@ def tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
 
-def content_security_policy(tile_url: str | None) -> str:
+def content_security_policy(tile_url: str | None, stripe_js_url: str | None = None) -> str:
     """The web client's policy: scripts, styles and connections (fetch, the WebSocket)
     from this origin only, no inline script or style; images also from the map's tile
-    server when one is configured."""
+    server when one is configured; Stripe.js's one origin for its script, its calls and
+    its card frame (the card never touches Wardmate's pages)."""
     images = "'self' data:" + (f" {tile_origin(tile_url)}" if tile_url else "")
+    stripe = f" {tile_origin(stripe_js_url)}" if stripe_js_url else ""
+    frames = f"frame-src{stripe}; " if stripe else ""
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
+        f"default-src 'self'; script-src 'self'{stripe}; style-src 'self'; img-src {images}; "
+        f"connect-src 'self'{stripe}; {frames}"
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
@@ -86,7 +90,8 @@ def index_html(settings: Settings) -> str:
             f'<meta name="wardmate-map-attribution" content="{html.escape(settings.map_attribution)}">\n'
         )
         page = page.replace("</head>", meta + "</head>", 1)
-    return page
+    stripe = f'<meta name="wardmate-stripe-js" content="{html.escape(settings.stripe_js_url)}">\n'
+    return page.replace("</head>", stripe + "</head>", 1)
 
 
 def error_response(err: AppError) -> web.Response:
@@ -342,6 +347,27 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(report, status=200 if healthy else 503)
 
 
+async def stripe_webhook(request: web.Request) -> web.Response:
+    """Stripe's webhook: the raw body and its Stripe-Signature go to payments, which
+    verifies them (a bad or stale signature is a 400 and nothing is recorded)."""
+    signature = request.headers.get("Stripe-Signature")
+    if not signature:
+        raise AppError("validation", "the Stripe-Signature header is missing")
+    try:
+        payload = (await request.read()).decode()
+    except UnicodeDecodeError:
+        raise AppError("validation", "the body is not UTF-8") from None
+    settings = request.app[SETTINGS]
+    raw = await bus.request_raw(
+        request.app[NC],
+        subjects.STRIPE_WEBHOOK,
+        {"payload": payload, "signature": signature},
+        actor=None,
+        timeout=settings.request_timeout_s,
+    )
+    return web.Response(body=raw, content_type="application/json")
+
+
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
@@ -402,7 +428,7 @@ async def metrics_port_context(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[CSP] = content_security_policy(settings.map_tile_url)
+    app[CSP] = content_security_policy(settings.map_tile_url, settings.stripe_js_url)
     app[INDEX] = index_html(settings)
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
@@ -414,6 +440,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))
     app.router.add_get(API + "/ws", ws.websocket)
+    app.router.add_post(API + "/payments/stripe-webhook", stripe_webhook)
     app.router.add_get(API + "/health", health)
     # The same registry as the metrics port: one Prometheus endpoint, two addresses.
     app.router.add_get(API + "/metrics", metrics_handler(app[METRICS].registry))

@@ -1,4 +1,4 @@
-"""What each viewer sees of a stored listing or booking: the host and an accepted guest
+"""What each viewer sees of a stored listing or booking: the host and a confirmed (paid) guest
 the exact address, everyone else an approximate location; event consumers a snapshot
 with exact positions and the aggregate's version."""
 
@@ -26,7 +26,7 @@ def review_average(row: asyncpg.Record) -> float | None:
 
 def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``ListingSummary`` contract's fields as a viewer sees them: the exact address
-    only for the host or an accepted guest, an approximate location for everyone else."""
+    only for the host or a confirmed guest, an approximate location for everyone else."""
     if exact:
         location = {
             "latitude": row["latitude"],
@@ -106,7 +106,7 @@ async def visible_listing(ctx: Context, listing_id: uuid.UUID) -> tuple[asyncpg.
     guest = (
         actor is not None
         and not is_host
-        and await store.has_booking(ctx.pool, listing_id, actor.user_id, ("accepted", "completed"))
+        and await store.has_booking(ctx.pool, listing_id, actor.user_id, ("confirmed", "completed"))
     )
     if row["status"] != "active" and not (is_host or guest):
         raise LISTING_NOT_FOUND
@@ -114,9 +114,9 @@ async def visible_listing(ctx: Context, listing_id: uuid.UUID) -> tuple[asyncpg.
 
 
 def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
-    """A booking as one of its parties sees it: the address once the stay is accepted."""
+    """A booking as one of its parties sees it: the address once the stay is paid (confirmed)."""
     role = "host" if viewer == row["host_id"] else "guest"
-    show_address = role == "host" or row["status"] in ("accepted", "completed")
+    show_address = role == "host" or row["status"] in ("confirmed", "completed")
     hidden = ("address", "total_cents", "version", "shift_check_in", "shift_check_out", "shift_status")
     data = {k: row[k] for k in row.keys() if k not in hidden}
     if role == "host":

@@ -16,6 +16,7 @@ from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
     BookingCompleted,
+    BookingConfirmed,
     BookingDeclined,
     BookingExpired,
     BookingRequested,
@@ -82,7 +83,7 @@ def other_participant(low: uuid.UUID, high: uuid.UUID, me: uuid.UUID) -> uuid.UU
 def contact_ok(kind: str, subject_status: str | None) -> bool:
     """Whether sharing an email or a number is expected here (no off-platform warning):
     the conversation's booking is accepted or done, or it is a mentorship."""
-    return kind == "mentorship" or (kind == "booking" and subject_status in ("accepted", "completed"))
+    return kind == "mentorship" or (kind == "booking" and subject_status in ("accepted", "confirmed", "completed"))
 
 
 def block_error(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
@@ -160,6 +161,7 @@ def _quoted(title: str | None) -> str:
 BookingEvent = (
     BookingRequested
     | BookingAccepted
+    | BookingConfirmed
     | BookingDeclined
     | BookingCancelled
     | BookingExpired
@@ -191,9 +193,20 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         )
     if isinstance(event, BookingAccepted):
         return ConversationUpdate(
-            f"{host_name} accepted the request. The exact address is now on the booking.",
+            f"{host_name} accepted the request. Pay through Wardmate to confirm it: Wardmate holds the"
+            " payment until 24 hours after check-in, and the exact address shows once it is paid.",
             read_by=frozenset({host}),
             notifications=[note(guest, "booking_accepted", f"{host_name} accepted your request for {room}, {dates}")],
+        )
+    if isinstance(event, BookingConfirmed):
+        return ConversationUpdate(
+            f"{guest_name} paid {money(booking.total_cents)} through Wardmate: the stay is confirmed and the"
+            " exact address is on the booking. Wardmate holds the payment until 24 hours after check-in.",
+            read_by=frozenset({guest}),
+            notifications=[
+                note(guest, "booking_confirmed", f"Paid: your stay at {room}, {dates}, is confirmed"),
+                note(host, "booking_confirmed", f"{guest_name} paid for {room}, {dates}: the stay is confirmed"),
+            ],
         )
     if isinstance(event, BookingDeclined):
         return ConversationUpdate(

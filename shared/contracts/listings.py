@@ -12,7 +12,8 @@ from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
-BookingStatus = Literal["requested", "accepted", "declined", "cancelled", "expired", "completed"]
+# accepted: the host said yes, the guest has yet to pay; confirmed: paid (the address shows).
+BookingStatus = Literal["requested", "accepted", "confirmed", "declined", "cancelled", "expired", "completed"]
 SortOrder = Literal["distance", "price", "newest"]
 # What a guest's cancellation refunds (services/payments/domain.refund_for_cancellation).
 CancellationPolicy = Literal["flexible", "moderate", "strict"]
@@ -473,6 +474,12 @@ class BookingAccepted(_BookingEvent):
     subject: ClassVar[str] = "events.listings.booking.accepted"
 
 
+class BookingConfirmed(_BookingEvent):
+    """The guest paid through Wardmate: the stay is confirmed and its address revealed."""
+
+    subject: ClassVar[str] = "events.listings.booking.confirmed"
+
+
 class BookingDeclined(_BookingEvent):
     subject: ClassVar[str] = "events.listings.booking.declined"
 
@@ -539,6 +546,7 @@ LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPoste
 BOOKING_EVENTS = (
     BookingRequested,
     BookingAccepted,
+    BookingConfirmed,
     BookingDeclined,
     BookingCancelled,
     BookingExpired,

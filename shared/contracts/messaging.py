@@ -27,6 +27,8 @@ Details = Annotated[Text, Field(max_length=2000)]
 NotificationKind = Literal[
     "booking_requested",
     "booking_accepted",
+    "booking_confirmed",
+    "payment_refunded",
     "booking_declined",
     "booking_cancelled",
     "booking_expired",
