@@ -315,13 +315,14 @@ async def host_totals(db: DB, host_id: uuid.UUID) -> asyncpg.Record:
         """
         SELECT coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'holding'), 0)::bigint AS held,
                coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'fees'), 0)::bigint AS fees,
-               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'host:' || $1::text), 0)::bigint AS released
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = $2), 0)::bigint AS released
         FROM bookings b
         JOIN ledger_transactions t ON t.booking_id = b.booking_id
         JOIN ledger_entries e ON e.transaction_id = t.id
         WHERE b.host_id = $1
         """,
         host_id,
+        f"host:{host_id}",
     )
     assert row is not None
     return row

@@ -42,7 +42,13 @@ class RefundObject:
     step: str | None
 
 
+def _plain(obj: Any) -> dict[str, Any]:
+    """A Stripe object as a plain dict (the SDK's objects are not dicts; a webhook's are)."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
 def intent_of(obj: Any) -> Intent:
+    obj = _plain(obj)
     error = obj.get("last_payment_error") or None
     return Intent(
         id=obj["id"],
@@ -55,6 +61,7 @@ def intent_of(obj: Any) -> Intent:
 
 
 def _refund(obj: Any) -> RefundObject:
+    obj = _plain(obj)
     return RefundObject(obj["id"], int(obj["amount"]), obj["status"], (obj.get("metadata") or {}).get(STEP_KEY))
 
 

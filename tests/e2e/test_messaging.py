@@ -4,9 +4,7 @@ warnings, blocks, reports, the send rate, and live pushes with their replay."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -23,20 +21,9 @@ from shared.contracts.base import Actor
 from shared.contracts.messaging import PushesSince, PushReplay
 from shared.push import user_subject
 from tests.api import Api, Response, User, random_email
-from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.helpers import create_listing, eventually, request_stay
 
 ADMIN_PASSWORD = "an-admin-password-1"
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15) -> Any:
-    """Poll ``check`` until it returns something truthy (events arrive asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -36,6 +36,9 @@ async def pay_booking(ctx: Context, req: BookingPaymentId) -> PaymentIntent:
     if who != "guest":
         raise AppError("forbidden", "only the guest pays for a booking")
     first = await store.first_payment(ctx.pool, req.booking_id)
+    if first is None and booking["status"] == "requested":
+        # The acceptance is an event away from payments: a client retries shortly.
+        raise AppError("conflict", "the acceptance is not through yet: try again in a moment")
     if first is None:
         raise AppError("conflict", f"the booking is {booking['status']}: there is nothing to pay")
     row = await store.payment(ctx.pool, first["id"])
