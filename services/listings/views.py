@@ -90,7 +90,6 @@ def listing_data(row: asyncpg.Record) -> ListingData:
         status=row["status"],
         review_average=review_average(row),
         review_count=row["review_count"],
-        cancellation_policy=row["cancellation_policy"],
     )
 
 
@@ -162,5 +161,4 @@ def booking_data(row: asyncpg.Record) -> BookingData:
         rotation_id=row["rotation_id"],
         cancellation_policy=row["cancellation_policy"],
         end_reason=row["end_reason"],
-        decided_at=row["decided_at"],
     )

@@ -28,7 +28,8 @@ async def apply_booking(conn: Connection, event: Event) -> None:
     assert isinstance(event, BOOKING_EVENTS)
     booking = event.booking
     settings = _settings()
-    accepted_at = (booking.decided_at or event.occurred_at) if isinstance(event, BookingAccepted) else None
+    # The event is made in the acceptance's transaction: its time is the acceptance's.
+    accepted_at = event.occurred_at if isinstance(event, BookingAccepted) else None
     await store.project_booking(conn, booking, accepted_at)
     if isinstance(event, BookingAccepted):
         await _make_due(conn, booking.booking_id, settings)

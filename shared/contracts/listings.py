@@ -421,7 +421,6 @@ class ListingData(EventData):
     status: ListingStatus
     review_average: float | None = None
     review_count: int = 0
-    cancellation_policy: CancellationPolicy = "moderate"
 
 
 class ListingPublished(Event):
@@ -458,7 +457,6 @@ class BookingData(EventData):
     # The listing's policy when the host accepted: what a cancellation refunds.
     cancellation_policy: CancellationPolicy = "moderate"
     end_reason: str | None = None
-    decided_at: datetime | None = None
 
 
 class _BookingEvent(Event):
