@@ -96,7 +96,9 @@ def synthetic_listings(n: int, hosts: list[uuid.UUID], today: date, seed: int = 
     """``n`` listings around the shipped hospitals: weighted by beds, plus a cluster (3%)
     around the benchmark's hospital. Availability windows cover most dates near today."""
     rng = random.Random(seed)
-    directory = [tuple(h) for h in hospital_directory()]  # (id, name, city, state, zip, lat, lon, beds, teaching)
+    directory = [
+        tuple(h.model_dump().values()) for h in hospital_directory()
+    ]  # (id, name, city, state, zip, lat, lon, beds, teaching)
     weights = [float(h[7] or 50) for h in directory]
     target = next(h for h in directory if h[0] == HOSPITAL)
     picks = rng.choices(directory, weights=weights, k=n - n * 3 // 100) + [target] * (n * 3 // 100)

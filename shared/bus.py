@@ -15,6 +15,7 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.micro.request import ERROR_CODE_HEADER, ERROR_HEADER
 from pydantic import BaseModel
 
+from shared import subjects
 from shared.contracts.base import Actor
 from shared.errors import AppError
 from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
@@ -25,10 +26,10 @@ USER_HEADER = "Wardmate-User"
 ROLE_HEADER = "Wardmate-Role"
 
 EVENTS_STREAM = "WARDMATE_EVENTS"
-EVENTS_SUBJECTS = ["events.>"]
+EVENTS_SUBJECTS = [f"{subjects.EVENTS_ROOT}.>"]
 # Events a consumer gave up on, as ``deadletters.<consumer>.<original subject>``.
 DEAD_LETTERS_STREAM = "WARDMATE_DEAD_LETTERS"
-DEAD_LETTERS_PREFIX = "deadletters"
+DEAD_LETTERS_PREFIX = subjects.DEAD_LETTERS_ROOT
 DEAD_LETTERS_SUBJECTS = [f"{DEAD_LETTERS_PREFIX}.>"]
 
 R = TypeVar("R", bound=BaseModel)

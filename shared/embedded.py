@@ -132,7 +132,7 @@ def start_postgres(
         if uid is not None:
             os.chown(data_dir, uid, gid or -1)
             _open_path_for(data_dir, uid)
-        subprocess.run(
+        initdb = subprocess.run(
             [
                 str(pg_bin() / "initdb"),
                 "-D",
@@ -143,12 +143,14 @@ def start_postgres(
                 "--encoding=UTF8",
                 "--no-instructions",
             ],
-            check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             user=uid,
             group=gid,
         )
+        if initdb.returncode != 0:
+            # Its own words say why (a folder the postgres user cannot reach, a full disk).
+            raise RuntimeError(f"initdb failed in {data_dir}: {initdb.stderr.decode(errors='replace').strip()}")
     elif uid is not None:
         _open_path_for(data_dir, uid)
     stale = data_dir / "postmaster.pid"

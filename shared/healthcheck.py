@@ -8,6 +8,7 @@ import sys
 
 import nats
 
+from shared import subjects
 from shared.settings import Settings
 
 
@@ -17,7 +18,7 @@ async def ping(url: str, name: str) -> bool:
     except Exception:
         return False
     try:
-        await nc.request(f"$SRV.PING.{name}", b"", timeout=2)
+        await nc.request(subjects.service_ping(name), b"", timeout=2)
         return True
     except Exception:
         return False

@@ -42,7 +42,7 @@ class ServiceMetrics:
     """What a service replica reports: its NATS endpoints, outbox, consumers and pool.
 
     The endpoint metrics are fed by the runner at the points that also feed ``$SRV.STATS``
-    (``shared.service._EndpointCounts``): one measurement, two reports.
+    (``shared.serving.EndpointCounts``): one measurement, two reports.
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:

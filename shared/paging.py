@@ -8,7 +8,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from shared.errors import AppError
@@ -63,13 +63,20 @@ def decode_keyset(cursor: str) -> list[Any]:
 
 
 def decode_newest_first(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """The ``(created_at, id)`` key of a newest-first page's cursor; None for the first page."""
+    """The ``(time, id)`` key of a newest-first page's cursor; None for the first page.
+
+    The time must carry its offset (the cursors ``next_page`` writes always do): a naive
+    one would be read in the server's zone by one query and as UTC by another.
+    """
     if not cursor:
         return None
     created_at, row_id = decode_keyset(cursor)
     try:
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
-    except (TypeError, ValueError):
+        parsed = datetime.fromisoformat(created_at)
+        if parsed.tzinfo is None:
+            raise ValueError("a cursor's time has its offset")
+        return parsed.astimezone(UTC), uuid.UUID(row_id)
+    except (TypeError, ValueError, OverflowError):
         raise INVALID_CURSOR from None
 
 
@@ -86,7 +93,9 @@ def _cursor_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def keyset_before(column: str, first_param: int) -> str:
-    """The SQL condition of a newest-first page after the cursor's ``(column, id)``:
-    ``(column, id) < ($n, $n+1)``, to go with ``ORDER BY column DESC, id DESC``."""
-    return f"({column}, id) < (${first_param}, ${first_param + 1})"
+def newest_first_after(time_column: str, id_column: str, first_param: int) -> str:
+    """The SQL condition of a newest-first page: the rows after the cursor's ``(time, id)``
+    key bound at ``$n, $n+1`` (both NULL on the first page). It goes with
+    ``ORDER BY time DESC, id DESC`` and ``decode_newest_first``'s key."""
+    n = first_param
+    return f"(${n}::timestamptz IS NULL OR ({time_column}, {id_column}) < (${n}, ${n + 1}))"

@@ -20,11 +20,12 @@ import orjson
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel, ConfigDict
 
+from shared import subjects
+
 log = logging.getLogger(__name__)
 
-USER_SUBJECT_PREFIX = "wardmate.push.user"
-# Every replica of every gateway hears these (core NATS, no queue group).
-BROADCAST_PREFIX = "wardmate.broadcast"
+USER_SUBJECT_PREFIX = subjects.USER_PUSH_PREFIX
+BROADCAST_PREFIX = subjects.BROADCAST_PREFIX
 
 FrameType = Literal["message", "read", "notification", "unread", "session_revoked", "resync", "error", "ready"]
 

@@ -1,49 +1,30 @@
-"""The service runner: one NATS micro service per process, endpoints served concurrently.
-
-nats-py runs a subscription's callback one message at a time, so an endpoint whose
-handler awaits Postgres would serve one request at a time. The runner's callback only
-acquires a slot of a bounded semaphore and spawns a task, so up to
-``handler_concurrency`` requests are in flight per process; when all slots are taken the
-callback waits, which pushes back on the subscription instead of queueing without bound.
-
-For the same reason micro's own statistics time only the spawn, so the runner counts each
-endpoint's requests, error replies, time from receipt to reply and requests in flight
-itself, and ``$SRV.STATS`` reports those (through ``shared.micro_shim``).
-"""
+"""A service process: its registries of endpoints, consumers and jobs (``Registry``),
+wired into a ``ServiceApp`` that migrates, connects, serves until SIGTERM and stops
+cleanly. How each request is served is ``shared/serving.py``."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import faulthandler
-import json
 import logging
 import signal
-import sys
-import time
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 from nats.aio.client import Client as NATS
-from nats.micro.request import Request
-from nats.micro.service import EndpointStats, Service, ServiceConfig
-from pydantic import BaseModel, ValidationError
+from nats.micro.service import ServiceConfig
+from pydantic import BaseModel
 
-from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, ROLE_HEADER, USER_HEADER, connect, ensure_stream
+from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, connect, ensure_stream
 from shared.consumers import Apply, Consumer
-from shared.contracts.base import PATTERN_MESSAGES, Actor
-from shared.db import create_pool, migrate, retry_aborted
-from shared.deadletters import run_cli
-from shared.errors import AppError, validation_details
-from shared.logs import REQUEST_ID_HEADER, new_request_id, request_id_var, setup_logging
+from shared.db import create_pool, migrate
 from shared.metrics import ServiceMetrics, serve_metrics
-from shared.micro_shim import add_reporting_service, drain_endpoints
+from shared.micro_shim import add_reporting_service
 from shared.outbox import OutboxRelay
+from shared.serving import Context, Endpoint, Handler, RawJson, Server
 from shared.settings import Settings
+
+__all__ = ["Context", "Endpoint", "Handler", "RawJson", "Registry", "ServiceApp", "close_nats"]
 
 log = logging.getLogger(__name__)
 
@@ -51,61 +32,24 @@ log = logging.getLogger(__name__)
 CONSUMER_STOP_TIMEOUT_S = 10.0
 
 
-@dataclass
-class Context:
-    """What a handler gets besides its request: the caller, the pool, the settings, the bus."""
-
-    actor: Actor | None
-    request_id: str
-    pool: asyncpg.Pool
-    settings: Settings
-    nc: NATS
-
-    def require_actor(self) -> Actor:
-        if self.actor is None:
-            raise AppError("unauthorized", "authentication required")
-        return self.actor
-
-    def require_role(self, *roles: str) -> Actor:
-        actor = self.require_actor()
-        if actor.role not in roles:
-            raise AppError("forbidden", f"this action needs the role {' or '.join(roles)}")
-        return actor
+Job = Callable[[Context], Coroutine[Any, Any, None]]
+Hook = Callable[[Context], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class RawJson:
-    """A reply a handler serialized itself, for hot paths where building pydantic models
-    costs more than the query; its shape must still be its endpoint's reply contract
-    (a test checks it against the model)."""
+class Registry:
+    """What one module declares: endpoints, event consumers, background jobs, startup hooks.
 
-    body: bytes
+    Handler, consumer and job modules each make one and decorate their functions with it;
+    the service's ``app.py`` includes them into its ``ServiceApp`` (the wiring is explicit
+    there, like aiohttp's ``RouteTableDef``, and a handler module never imports the app).
+    """
 
-
-Handler = Callable[[Context, Any], Awaitable[BaseModel | RawJson | None]]
-
-
-@dataclass
-class Endpoint:
-    name: str
-    subject: str
-    model: type[BaseModel]
-    handler: Handler
-
-
-@dataclass
-class ServiceApp:
-    """A service's endpoints, consumers and background tasks, run by ``run``."""
-
-    name: str
-    version: str = "0.1.0"
-    migrations: str | None = None
-    # Session settings of the service's Postgres connections (e.g. plan_cache_mode).
-    pg_settings: dict[str, str] = field(default_factory=dict)
-    endpoints: list[Endpoint] = field(default_factory=list)
-    consumers: list[tuple[str, list[str], Apply]] = field(default_factory=list)
-    tasks: list[Callable[[Context], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    startup: list[Callable[[Context], Awaitable[None]]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+        # (name, subjects, apply); the service's name is prefixed when included.
+        self.consumers: list[tuple[str, list[str], Apply]] = []
+        self.tasks: list[Job] = []
+        self.startup: list[Hook] = []
 
     def endpoint(self, subject: str, model: type[BaseModel]) -> Callable[[Handler], Handler]:
         """Register ``handler`` for ``subject``; its request body is validated as ``model``."""
@@ -121,21 +65,52 @@ class ServiceApp:
         """Register ``apply`` as the durable consumer ``name`` of events on ``subjects``."""
 
         def register(apply: Apply) -> Apply:
-            self.consumers.append((f"{self.name}-{name}", list(subjects), apply))
+            self.consumers.append((name, list(subjects), apply))
             return apply
 
         return register
 
-    def background(
-        self, task: Callable[[Context], Coroutine[Any, Any, None]]
-    ) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    def background(self, task: Job) -> Job:
         """Run ``task`` for the life of the process (it should loop until cancelled)."""
         self.tasks.append(task)
         return task
 
-    def on_startup(self, hook: Callable[[Context], Awaitable[None]]) -> Callable[[Context], Awaitable[None]]:
+    def on_startup(self, hook: Hook) -> Hook:
         self.startup.append(hook)
         return hook
+
+
+class ServiceApp(Registry):
+    """A service: its name, migrations and the registries it includes, run by ``run``."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        version: str = "0.1.0",
+        migrations: str | None = None,
+        pg_settings: dict[str, str] | None = None,
+        include: tuple[Registry, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.version = version
+        self.migrations = migrations
+        # Session settings of the service's Postgres connections (e.g. plan_cache_mode).
+        self.pg_settings = pg_settings or {}
+        for part in include:
+            self.include(part)
+
+    def include(self, part: Registry) -> None:
+        """Serve what ``part`` declares; its consumers' durable names get the service's prefix."""
+        self.endpoints += part.endpoints
+        self.consumers += [(f"{self.name}-{name}", subjects, apply) for name, subjects, apply in part.consumers]
+        self.tasks += part.tasks
+        self.startup += part.startup
+
+    def consumer(self, name: str, *subjects: str) -> Callable[[Apply], Apply]:
+        """Register ``apply`` as the durable consumer ``<service>-name`` of events on ``subjects``."""
+        return super().consumer(f"{self.name}-{name}", *subjects)
 
     async def run(self, settings: Settings, stop: asyncio.Event | None = None) -> None:
         """Migrate, connect, serve until ``stop`` is set or SIGTERM/SIGINT arrives."""
@@ -176,7 +151,7 @@ class ServiceApp:
                     metrics.refresher(pool, nc, consumer_names),
                 )
             )
-            server = _Server(self, base, settings.handler_concurrency, metrics)
+            server = Server(self.endpoints, base, settings.handler_concurrency, metrics)
             service = await add_reporting_service(
                 nc,
                 ServiceConfig(
@@ -231,155 +206,6 @@ class ServiceApp:
                 log.info("service stopped")
 
 
-@dataclass
-class _EndpointCounts:
-    """One endpoint's requests as the runner sees them: from receipt to reply.
-
-    The one measuring point of an endpoint: ``$SRV.STATS`` reads the totals here, and the
-    same events feed the process's Prometheus metrics.
-    """
-
-    subject: str
-    metrics: ServiceMetrics
-    requests: int = 0
-    finished: int = 0
-    errors: int = 0
-    processing_ns: int = 0
-    last_error: str | None = None
-
-    def receive(self) -> None:
-        self.requests += 1
-        self.metrics.in_flight.labels(self.subject).inc()
-
-    def finish(self, received_ns: int, code: str) -> None:
-        """The request is answered (``code``: ok or its error code) or abandoned."""
-        elapsed_ns = time.perf_counter_ns() - received_ns
-        self.finished += 1
-        self.processing_ns += elapsed_ns
-        self.metrics.in_flight.labels(self.subject).dec()
-        self.metrics.requests.labels(self.subject, code).inc()
-        self.metrics.latency.labels(self.subject).observe(elapsed_ns / 1e9)
-
-    def fail(self, err: AppError) -> None:
-        self.errors += 1
-        # Shaped like micro's own last_error for a ServiceError: "code:description".
-        self.last_error = f"{err.status}:{err.message}"
-
-    def report(self, micro: EndpointStats) -> EndpointStats:
-        """``micro``'s entry for this endpoint with the runner's numbers (nanoseconds, like micro)."""
-        return dataclasses.replace(
-            micro,
-            num_requests=self.requests,
-            num_errors=self.errors,
-            processing_time=self.processing_ns,
-            # Over finished requests only: one still running has no time yet.
-            average_processing_time=self.processing_ns // self.finished if self.finished else 0,
-            last_error=self.last_error,
-            data={"in_flight": self.requests - self.finished},
-        )
-
-
-class _Server:
-    def __init__(self, app: ServiceApp, base: Context, concurrency: int, metrics: ServiceMetrics) -> None:
-        self.app = app
-        self.base = base
-        self.metrics = metrics
-        self.slots = asyncio.Semaphore(concurrency)
-        self.inflight: set[asyncio.Task[None]] = set()
-        self.counts: dict[str, _EndpointCounts] = {}
-
-    def callback(self, ep: Endpoint) -> Callable[[Request], Awaitable[None]]:
-        counts = self.counts.setdefault(ep.subject, _EndpointCounts(ep.subject, self.metrics))
-
-        async def on_request(req: Request) -> None:
-            # The clock starts before the wait for a slot: the caller waits for it too.
-            received_ns = time.perf_counter_ns()
-            counts.receive()
-            try:
-                await self.slots.acquire()
-            except BaseException:
-                # Cancelled with its subscription before a slot freed: never served, and
-                # it must not stay in flight forever.
-                counts.finish(received_ns, "cancelled")
-                raise
-            task = asyncio.create_task(self.serve(ep, req, counts, received_ns))
-            self.inflight.add(task)
-            task.add_done_callback(self._done)
-
-        return on_request
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self.inflight.discard(task)
-        self.slots.release()
-
-    def report(self, micro: EndpointStats) -> EndpointStats:
-        """The runner's statistics for the endpoint micro describes in ``micro``."""
-        counts = self.counts.get(micro.subject)
-        return micro if counts is None else counts.report(micro)
-
-    async def stop_accepting(self, service: Service) -> None:
-        """Unsubscribe the endpoints but hand every message already received to a task.
-
-        A plain unsubscribe would drop requests sitting in nats-py's pending queue; their
-        callers would time out although a replica was there to serve them.
-        """
-        await drain_endpoints(service)
-
-    async def drain(self) -> None:
-        """Let requests already accepted finish, so a stopping replica drops none."""
-        if self.inflight:
-            await asyncio.wait(self.inflight, timeout=10)
-
-    async def serve(self, ep: Endpoint, req: Request, counts: _EndpointCounts, received_ns: int) -> None:
-        headers = req.headers or {}
-        rid = headers.get(REQUEST_ID_HEADER) or new_request_id()
-        token = request_id_var.set(rid)
-        outcome = "ok"
-        try:
-            actor = None
-            if USER_HEADER in headers:
-                actor = Actor(user_id=uuid.UUID(headers[USER_HEADER]), role=headers.get(ROLE_HEADER, ""))
-            ctx = Context(actor, rid, self.base.pool, self.base.settings, self.base.nc)
-            try:
-                body = ep.model.model_validate_json(req.data or b"{}")
-            except ValidationError as exc:
-                details = validation_details(exc.errors(), PATTERN_MESSAGES)
-                raise AppError("validation", "invalid request", details) from None
-            reply = await retry_aborted(lambda: ep.handler(ctx, body))
-            if isinstance(reply, RawJson):
-                await req.respond(reply.body)
-            else:
-                await req.respond(reply.model_dump_json().encode() if reply is not None else b"{}")
-        except AppError as err:
-            outcome = err.code
-            counts.fail(err)
-            await self._respond_error(req, err)
-        except Exception:
-            outcome = "internal"
-            log.exception("unhandled error in %s", ep.subject)
-            internal = AppError("internal", "internal error")
-            counts.fail(internal)
-            await self._respond_error(req, internal)
-        finally:
-            counts.finish(received_ns, outcome)
-            log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "subject": ep.subject,
-                        "outcome": outcome,
-                        "ms": round((time.perf_counter_ns() - received_ns) / 1e6, 2),
-                    }
-                },
-            )
-            request_id_var.reset(token)
-
-    @staticmethod
-    async def _respond_error(req: Request, err: AppError) -> None:
-        with contextlib.suppress(Exception):
-            await req.respond_error(str(err.status), err.message, data=json.dumps(err.to_dict()).encode())
-
-
 def _dump_tasks() -> None:
     """`kill -USR2 <pid>`: log every asyncio task's stack (where a stuck replica waits)."""
     import io
@@ -394,26 +220,3 @@ async def close_nats(nc: NATS) -> None:
     with contextlib.suppress(Exception):
         await nc.flush(timeout=2)
     await nc.close()
-
-
-def run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run ``main`` on uvloop where it is installed (a faster event loop), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
-
-
-def main(app: ServiceApp) -> None:
-    """Entry point of ``python -m services.<name>`` (and of its ``dead-letters`` commands)."""
-    # `kill -USR1 <pid>` prints every thread's stack: a hung replica explains itself.
-    faulthandler.register(signal.SIGUSR1)
-    settings = Settings()
-    if sys.argv[1:2] == ["dead-letters"]:
-        # An operator's command prints its own report; only real trouble goes to the log.
-        setup_logging(app.name, "ERROR")
-        sys.exit(run_cli(app, settings, sys.argv[2:]))
-    setup_logging(app.name, settings.log_level)
-    run_loop(app.run(settings))

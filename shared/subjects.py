@@ -1,4 +1,12 @@
-"""NATS subject names, defined once. Requests: ``wardmate.<service>.<action>``."""
+"""NATS subject names, defined once.
+
+- requests (``nats.micro`` endpoints): ``wardmate.<service>.<action>``;
+- domain events (JetStream ``WARDMATE_EVENTS``): ``events.<service>.<aggregate>.<what happened>``,
+  each the ``subject`` of its event contract;
+- dead letters: ``deadletters.<consumer>.<event subject>``;
+- live pushes to one user's sockets: ``wardmate.push.user.<user id>``; broadcasts every
+  gateway replica hears: ``wardmate.broadcast.<what>``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ LOGIN = "wardmate.accounts.login"
 LOGOUT = "wardmate.accounts.logout"
 RESOLVE_SESSION = "wardmate.accounts.resolve-session"
 GET_ME = "wardmate.accounts.get-me"
+GET_SESSION = "wardmate.accounts.get-session"
 UPDATE_PROFILE = "wardmate.accounts.update-profile"
 SUBMIT_VERIFICATION = "wardmate.accounts.submit-verification"
 VERIFY_USER = "wardmate.accounts.verify-user"
@@ -35,6 +44,9 @@ DECLINE_SHIFT = "wardmate.listings.decline-shift"
 POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
 LIST_REVIEWS = "wardmate.listings.list-reviews"
+SEARCH_PLACES = "wardmate.listings.search-places"
+LIST_COUNTRIES = "wardmate.listings.list-countries"
+SEARCH_LANGUAGES = "wardmate.listings.search-languages"
 
 SERVICES = ("accounts", "listings", "messaging", "matching", "payments")
 
@@ -88,3 +100,55 @@ HOST_PAYOUTS = "wardmate.payments.host-payouts"
 RECONCILE = "wardmate.payments.reconcile"
 # Not a REST route of the table: the gateway forwards Stripe's raw body and signature.
 STRIPE_WEBHOOK = "wardmate.payments.stripe-webhook"
+
+
+# --- domain events ------------------------------------------------------------------
+EVENTS_ROOT = "events"
+
+# accounts
+USER_REGISTERED = "events.accounts.user.registered"
+PROFILE_UPDATED = "events.accounts.profile.updated"
+USER_VERIFIED = "events.accounts.user.verified"
+
+# listings
+LISTING_PUBLISHED = "events.listings.listing.published"
+LISTING_UPDATED = "events.listings.listing.updated"
+LISTING_ARCHIVED = "events.listings.listing.archived"
+BOOKING_REQUESTED = "events.listings.booking.requested"
+BOOKING_ACCEPTED = "events.listings.booking.accepted"
+BOOKING_CONFIRMED = "events.listings.booking.confirmed"
+BOOKING_DECLINED = "events.listings.booking.declined"
+BOOKING_CANCELLED = "events.listings.booking.cancelled"
+BOOKING_SHIFT_REQUESTED = "events.listings.booking.shift-requested"
+BOOKING_SHIFTED = "events.listings.booking.shifted"
+BOOKING_SHIFT_DECLINED = "events.listings.booking.shift-declined"
+BOOKING_EXPIRED = "events.listings.booking.expired"
+BOOKING_COMPLETED = "events.listings.booking.completed"
+REVIEW_POSTED = "events.listings.review.posted"
+
+# matching
+MENTORSHIP_REQUESTED = "events.matching.mentorship.requested"
+MENTORSHIP_ACCEPTED = "events.matching.mentorship.accepted"
+MENTORSHIP_DECLINED = "events.matching.mentorship.declined"
+MENTORSHIP_ENDED = "events.matching.mentorship.ended"
+MATCH_SUGGESTED = "events.matching.match.suggested"
+ROTATION_CHANGED = "events.matching.rotation.changed"
+ROTATION_MOVED = "events.matching.rotation.moved"
+
+# payments
+PAYMENT_SUCCEEDED = "events.payments.payment.succeeded"
+PAYMENT_FAILED = "events.payments.payment.failed"
+PAYMENT_EXPIRED = "events.payments.payment.expired"
+PAYMENT_REFUNDED = "events.payments.payment.refunded"
+PAYMENT_RELEASED = "events.payments.payment.released"
+
+# --- streams, pushes, broadcasts, discovery ---------------------------------------------
+DEAD_LETTERS_ROOT = "deadletters"
+USER_PUSH_PREFIX = "wardmate.push.user"
+# Every replica of every gateway hears these (core NATS, no queue group).
+BROADCAST_PREFIX = "wardmate.broadcast"
+
+
+def service_ping(name: str) -> str:
+    """micro's discovery subject that any replica of service ``name`` answers."""
+    return f"$SRV.PING.{name}"

@@ -1,7 +1,7 @@
 """Run the accounts service: ``python -m services.accounts``."""
 
-from services.accounts.handlers import app
-from shared.service import main
+from services.accounts.app import app
+from shared.cli import main
 
 if __name__ == "__main__":
     main(app)

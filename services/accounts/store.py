@@ -184,3 +184,10 @@ async def mark_verified(conn: Connection, user_id: uuid.UUID, admin_id: uuid.UUI
         return False
     await touch_user(conn, user_id)
     return True
+
+
+async def account(
+    conn: Connection | asyncpg.Pool, user_id: uuid.UUID
+) -> tuple[asyncpg.Record, dict[str, Any], asyncpg.Record | None]:
+    """The user's row, profile and credential (``views.me`` builds the reply)."""
+    return await user_by_id(conn, user_id), await profile(conn, user_id), await verification(conn, user_id)

@@ -177,7 +177,9 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if ctype not in ("application/json", "application/octet-stream", ""):
         raise AppError("validation", "send the body as application/json")
     raw = await request.read()
-    if not raw.strip():
+    # Only a truly empty body means "nothing": b"\x0c" or b" " is not JSON (Python's
+    # bytes.strip() once took a form feed for an empty body, and a PATCH answered 200).
+    if not raw:
         return {}
     try:
         body = json.loads(raw, parse_constant=_refuse_constant)
@@ -329,7 +331,7 @@ async def health(request: web.Request) -> web.Response:
         if not nc.is_connected:
             return name, False
         try:
-            await nc.request(f"$SRV.PING.{name}", b"", timeout=1.0)
+            await nc.request(subjects.service_ping(name), b"", timeout=1.0)
             return name, True
         except Exception:
             return name, False

@@ -1,11 +1,9 @@
-"""The listings service: its ``ServiceApp`` and the session settings of its connections.
-
-Endpoints register on ``app`` in ``handlers/`` (listings and search, bookings, reviews),
-event consumers in ``consumers.py``; ``__main__`` imports both.
-"""
+"""The listings service: hospitals and places, listings and search, bookings, reviews; wired here."""
 
 from __future__ import annotations
 
+from services.listings import consumers, jobs
+from services.listings.handlers import bookings, directory, listings, reviews
 from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
@@ -16,4 +14,16 @@ from shared.service import ServiceApp
 # plan. bench/search.py and tests/integration print and check the plan.
 PG_SETTINGS = {"enable_sort": "off"}
 
-app = ServiceApp("listings", migrations="services.listings.migrations", pg_settings=PG_SETTINGS)
+app = ServiceApp(
+    "listings",
+    migrations="services.listings.migrations",
+    pg_settings=PG_SETTINGS,
+    include=(
+        listings.registry,
+        bookings.registry,
+        reviews.registry,
+        directory.registry,
+        consumers.registry,
+        jobs.registry,
+    ),
+)

@@ -4,16 +4,18 @@ and payments' outcomes (a paid booking is confirmed, an unpaid one expires)."""
 from __future__ import annotations
 
 from services.listings import domain, store
-from services.listings.app import app
 from services.listings.views import booking_data
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.payments import PaymentExpired, PaymentSucceeded
 from shared.db import Connection
 from shared.outbox import add
+from shared.service import Registry
+
+registry = Registry()
 
 
-@app.consumer("hosts", *(e.subject for e in USER_EVENTS))
+@registry.consumer("hosts", *(e.subject for e in USER_EVENTS))
 async def project_hosts(conn: Connection, event: Event) -> None:
     """Every user event carries the whole user snapshot; an older one changes nothing."""
     assert isinstance(event, USER_EVENTS)
@@ -21,7 +23,7 @@ async def project_hosts(conn: Connection, event: Event) -> None:
     await store.project_host(conn, user.user_id, user.display_name, user.verified, user.version)
 
 
-@app.consumer("payments", PaymentSucceeded.subject, PaymentExpired.subject)
+@registry.consumer("payments", PaymentSucceeded.subject, PaymentExpired.subject)
 async def apply_payment(conn: Connection, event: Event) -> None:
     """The first payment of a stay decides it: paid, confirmed; unpaid in time, expired
     (its dates are free again). A later block's payment changes nothing here."""

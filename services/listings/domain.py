@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from shared import geo, places
 from shared.contracts.base import Actor, Event
 from shared.contracts.listings import (
     BookingAccepted,
@@ -24,6 +25,7 @@ from shared.contracts.listings import (
     ListingUpdated,
 )
 from shared.errors import AppError
+from shared.hospitals import Hospital
 
 
 def unavailable_reason(
@@ -36,6 +38,59 @@ def unavailable_reason(
     if nights < min_stay_nights:
         return f"the minimum stay is {min_stay_nights} nights"
     return None
+
+
+def refuse_duplicate_request(existing: uuid.UUID | None, status: str, check_in: date, check_out: date) -> None:
+    """A guest asks once per stay: a second request overlapping an open one (requested or
+    accepted) of the same room is refused, naming the first, so a double click or a
+    resubmitted form never makes two."""
+    if existing is not None:
+        raise AppError(
+            "conflict",
+            f"you already have a {status} booking of this room from {check_in} to {check_out}",
+            {"booking_id": str(existing), "status": status},
+        )
+
+
+# Closer than this to a hospital's recorded point, a room "is" the hospital: a host who
+# used its coordinates, whose room then ranked first at 0.0 km in every student's matches.
+ON_HOSPITAL_M = 30.0
+
+
+def room_position(
+    latitude: float | None, longitude: float | None, zip_code: str | None, directory: tuple[Hospital, ...]
+) -> tuple[float, float]:
+    """Where a room is: its coordinates, else its ZIP code's centre; never a hospital's own
+    point (the host must place the room itself)."""
+    if latitude is None or longitude is None:
+        centre = places.zip_centre(zip_code or "")
+        if centre is None:
+            raise AppError(
+                "validation",
+                f"no US ZIP code {zip_code}",
+                [
+                    {
+                        "field": "zip_code",
+                        "message": "We do not know this ZIP code. Check it, or place the room by hand.",
+                    }
+                ],
+            )
+        return centre.latitude, centre.longitude
+    box = ON_HOSPITAL_M / 111_000 * 2
+    for h in directory:
+        if abs(h.latitude - latitude) < box and abs(h.longitude - longitude) < box * 4:
+            if geo.haversine_km(latitude, longitude, h.latitude, h.longitude) * 1000 < ON_HOSPITAL_M:
+                raise AppError(
+                    "validation",
+                    "the room is placed on a hospital",
+                    [
+                        {
+                            "field": "latitude",
+                            "message": "This is the hospital's own position: place your room at its address.",
+                        }
+                    ],
+                )
+    return latitude, longitude
 
 
 @dataclass(frozen=True)
@@ -88,6 +143,9 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
             return Transition("accepted", lambda b: BookingAccepted(booking=b))
         return Transition("declined", lambda b: BookingDeclined(booking=b))
     if action == "cancel":
+        if who == "host" and booking.status == "requested":
+            # One way for a host to refuse a request: declining it (the guest hears so).
+            raise AppError("conflict", "a pending request is declined, not cancelled: decline it")
         if booking.status not in ("requested", "accepted", "confirmed"):
             raise AppError("conflict", f"the booking is {booking.status}, it cannot be cancelled")
         if booking.status in ("accepted", "confirmed") and booking.check_out <= now.date():
@@ -126,12 +184,52 @@ def listing_event(before: ListingStatus | None, after: ListingData, changed: boo
 
 
 @dataclass(frozen=True)
+class ListingTerms:
+    """What the booking rules need of a listing."""
+
+    host_id: uuid.UUID
+    status: str
+    available_from: date
+    available_to: date
+    min_stay_nights: int
+
+
+@dataclass(frozen=True)
 class ShiftView:
     """A booking's pending or declined change of dates, if any."""
 
     check_in: date | None
     check_out: date | None
     status: str | None  # requested / declined / None
+
+
+def exact_view(status: str | None, *, is_host: bool, is_guest: bool) -> bool:
+    """Whether a viewer sees the listing's exact address; not_found when the listing is
+    hidden from them.
+
+    Archiving is the listing's DELETE: gone for everyone, its host included (who still
+    finds it under /me/listings), so nothing reads as there after a delete succeeded.
+    """
+    if status in (None, "archived") or (status != "active" and not (is_host or is_guest)):
+        raise AppError("not_found", "listing not found")
+    return is_host or is_guest
+
+
+def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, check_out: date, today: date) -> None:
+    """Whether this guest may ask for these dates in this listing."""
+    if listing.status != "active":
+        raise AppError("not_found", "listing not found")
+    if listing.host_id == guest_id:
+        raise AppError("forbidden", "you cannot book your own listing")
+    if check_in < today:
+        raise AppError(
+            "validation", "check_in is in the past", [{"field": "check_in", "message": "must be today or later"}]
+        )
+    reason = unavailable_reason(
+        listing.available_from, listing.available_to, listing.min_stay_nights, check_in, check_out
+    )
+    if reason:
+        raise AppError("validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}])
 
 
 def check_shift_request(booking: BookingView, actor: Actor, check_in: date, check_out: date, today: date) -> None:

@@ -12,6 +12,7 @@ from services.listings import domain
 from shared import geo
 from shared.contracts.listings import ListingSearch
 from shared.db import Connection, translate
+from shared.paging import newest_first_after
 
 DB = Connection | asyncpg.Pool
 
@@ -161,6 +162,16 @@ async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) ->
     return await db.fetchrow(f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.id = $1{lock}", listing_id)
 
 
+async def listing_for_viewer(
+    db: DB, listing_id: uuid.UUID, viewer_id: uuid.UUID | None
+) -> tuple[asyncpg.Record | None, bool]:
+    """The listing, and whether ``viewer_id`` holds a confirmed (paid) or completed stay in it."""
+    row = await listing(db, listing_id)
+    if row is None or viewer_id is None or viewer_id == row["host_id"]:
+        return row, False
+    return row, await has_booking(db, listing_id, viewer_id, ("confirmed", "completed"))
+
+
 async def has_booking(db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, statuses: tuple[str, ...]) -> bool:
     return bool(
         await db.fetchval(
@@ -179,7 +190,7 @@ async def host_listings(
     return await db.fetch(
         f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.host_id = $1"
         " AND ($2::text IS NULL OR l.status = $2)"
-        " AND ($3::timestamptz IS NULL OR (l.created_at, l.id) < ($3, $4))"
+        f" AND {newest_first_after('l.created_at', 'l.id', 3)}"
         " ORDER BY l.created_at DESC, l.id DESC LIMIT $5",
         host_id,
         status,
@@ -306,12 +317,14 @@ async def insert_booking(
     hospital_id: str | None,
     rotation_id: uuid.UUID | None,
     expires_at: datetime,
-) -> None:
+) -> asyncpg.Record:
+    """Insert a requested booking; return it as ``booking`` reads it."""
     try:
-        await conn.execute(
-            "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
+        row = await conn.fetchrow(
+            "WITH b AS (INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
             " message, hospital_id, rotation_id, expires_at)"
-            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11)",
+            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11) RETURNING *)"
+            f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
             booking_id,
             listing_id,
             guest_id,
@@ -326,6 +339,26 @@ async def insert_booking(
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
+    assert row is not None
+    return row
+
+
+async def open_request(
+    db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, check_in: date, check_out: date, now: datetime
+) -> asyncpg.Record | None:
+    """The guest's still-open booking (requested and unexpired, accepted or confirmed) of the listing
+    whose stay overlaps these dates, if any."""
+    return await db.fetchrow(
+        "SELECT id, lower(stay) AS check_in, upper(stay) AS check_out, status FROM bookings"
+        " WHERE listing_id = $1 AND guest_id = $2 AND stay && daterange($3, $4)"
+        " AND (status IN ('accepted', 'confirmed') OR (status = 'requested' AND expires_at > $5))"
+        " ORDER BY created_at LIMIT 1",
+        listing_id,
+        guest_id,
+        check_in,
+        check_out,
+        now,
+    )
 
 
 async def is_booked(
@@ -379,23 +412,27 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
 
 async def set_booking_status(
     conn: Connection, booking_id: uuid.UUID, status: str, end_reason: str | None = None
-) -> None:
+) -> asyncpg.Record:
+    """Move the booking to ``status``; return it as ``booking`` reads it."""
     try:
-        await conn.execute(
-            "UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
+        row = await conn.fetchrow(
+            "WITH b AS (UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
             # The policy a stay is accepted under is the one its refunds follow.
             " cancellation_policy = CASE WHEN $2 = 'accepted'"
             "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
             "   ELSE cancellation_policy END,"
             " shift_stay = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_stay END,"
             " shift_status = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_status END"
-            " WHERE id = $1",
+            " WHERE id = $1 RETURNING *)"
+            f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
             booking_id,
             status,
             end_reason,
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
+    assert row is not None
+    return row
 
 
 async def user_bookings(
@@ -411,7 +448,7 @@ async def user_bookings(
         " WHERE ((($2::text IS NULL OR $2 = 'guest') AND b.guest_id = $1)"
         "     OR (($2::text IS NULL OR $2 = 'host') AND b.host_id = $1))"
         " AND ($3::text IS NULL OR b.status = $3)"
-        " AND ($4::timestamptz IS NULL OR (b.created_at, b.id) < ($4, $5))"
+        f" AND {newest_first_after('b.created_at', 'b.id', 4)}"
         " ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
         user_id,
         role,
@@ -446,7 +483,7 @@ async def listing_reviews(
 ) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT * FROM reviews WHERE listing_id = $1 AND author_role = 'guest'"
-        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))"
+        f" AND {newest_first_after('created_at', 'id', 2)}"
         " ORDER BY created_at DESC, id DESC LIMIT $4",
         listing_id,
         after[0] if after else None,

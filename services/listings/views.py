@@ -9,11 +9,10 @@ from typing import Any
 
 import asyncpg
 
-from services.listings import domain, store
+from services.listings import domain
 from shared import geo, pricing
 from shared.contracts.listings import Booking, BookingData, Listing, ListingData
 from shared.errors import AppError
-from shared.service import Context
 
 LISTING_NOT_FOUND = AppError("not_found", "listing not found")
 BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
@@ -93,23 +92,17 @@ def listing_data(row: asyncpg.Record) -> ListingData:
     )
 
 
-async def visible_listing(ctx: Context, listing_id: uuid.UUID) -> tuple[asyncpg.Record, bool]:
-    """The listing and whether the caller sees its exact address; 404 when hidden from them."""
-    row = await store.listing(ctx.pool, listing_id)
-    # Archiving is the listing's DELETE: gone for everyone, its host included (who still
-    # finds it under /me/listings), so nothing reads as there after a delete succeeded.
-    if row is None or row["status"] == "archived":
-        raise LISTING_NOT_FOUND
-    actor = ctx.actor
-    is_host = actor is not None and actor.user_id == row["host_id"]
-    guest = (
-        actor is not None
-        and not is_host
-        and await store.has_booking(ctx.pool, listing_id, actor.user_id, ("confirmed", "completed"))
+def exact_for(row: asyncpg.Record | None, viewer_id: uuid.UUID | None, is_guest: bool) -> bool:
+    """Whether the viewer sees this listing's exact address (``domain.exact_view``)."""
+    is_host = row is not None and viewer_id == row["host_id"]
+    return domain.exact_view(row["status"] if row else None, is_host=is_host, is_guest=is_guest)
+
+
+def listing_terms(row: asyncpg.Record) -> domain.ListingTerms:
+    """What the booking rules need of a stored listing."""
+    return domain.ListingTerms(
+        row["host_id"], row["status"], row["available_from"], row["available_to"], row["min_stay_nights"]
     )
-    if row["status"] != "active" and not (is_host or guest):
-        raise LISTING_NOT_FOUND
-    return row, is_host or guest
 
 
 def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:

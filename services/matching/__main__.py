@@ -7,13 +7,10 @@ listings, bookings and profiles kept up to date from events (``consumers.py``).
 """
 
 import gc
-import sys
 
-from services.matching import consumers, handlers, rebuild  # noqa: F401  (register consumers and endpoints)
+from services.matching import rebuild
 from services.matching.app import app
-from shared.logs import setup_logging
-from shared.service import main
-from shared.settings import Settings
+from shared.cli import main
 
 if __name__ == "__main__":
     # Ranking a city's rooms builds thousands of short-lived objects per request; with the
@@ -21,7 +18,4 @@ if __name__ == "__main__":
     # walking the long-lived objects too (measured: a cold ranking 150-350 ms instead of
     # ~120). Reference counting frees them; the collector only has cycles to find.
     gc.set_threshold(50_000, 20, 20)
-    if sys.argv[1:2] == ["rebuild"]:
-        setup_logging(app.name, "ERROR")
-        sys.exit(rebuild.run_cli(Settings(), sys.argv[2:]))
-    main(app)
+    main(app, commands={"rebuild": rebuild.run_cli})

@@ -1,7 +1,21 @@
-"""The matching service: its ``ServiceApp``. Consumers register in ``consumers.py``."""
+"""The matching service: rotations, room and mentor matches, mentorships and cohort match
+rounds over projections of listings, bookings and profiles (``consumers.py``). Wired here."""
 
 from __future__ import annotations
 
+from services.matching import consumers, jobs
+from services.matching.handlers import matches, mentorships, rotations, rounds
 from shared.service import ServiceApp
 
-app = ServiceApp("matching", migrations="services.matching.migrations")
+app = ServiceApp(
+    "matching",
+    migrations="services.matching.migrations",
+    include=(
+        rotations.registry,
+        matches.registry,
+        mentorships.registry,
+        rounds.registry,
+        consumers.registry,
+        jobs.registry,
+    ),
+)

@@ -9,15 +9,17 @@ rotations (``suggestions.py``).
 from __future__ import annotations
 
 from services.matching import store, suggestions
-from services.matching.app import app
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
 from shared.contracts.matching import RotationChanged
 from shared.db import Connection
+from shared.service import Registry
+
+registry = Registry()
 
 
-@app.consumer("listings", *(e.subject for e in LISTING_EVENTS))
+@registry.consumer("listings", *(e.subject for e in LISTING_EVENTS))
 async def project_listings(conn: Connection, event: Event) -> None:
     assert isinstance(event, LISTING_EVENTS)
     applied = await store.project_listing(conn, event.listing)
@@ -27,14 +29,14 @@ async def project_listings(conn: Connection, event: Event) -> None:
         await suggestions.for_listing(conn, event.listing)
 
 
-@app.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
+@registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
 async def project_bookings(conn: Connection, event: Event) -> None:
     assert isinstance(event, BOOKING_EVENTS)
     if await store.project_booking(conn, event.booking):
         await store.bump_epoch(conn)
 
 
-@app.consumer("rotations", RotationChanged.subject)
+@registry.consumer("rotations", RotationChanged.subject)
 async def suggest_for_rotations(conn: Connection, event: Event) -> None:
     """A recorded or changed rotation's best rooms and mentors, suggested once each; an
     event for an older version than the rotation now has is left to the newer one's."""
@@ -44,7 +46,7 @@ async def suggest_for_rotations(conn: Connection, event: Event) -> None:
         await suggestions.for_rotation(conn, row)
 
 
-@app.consumer("profiles", *(e.subject for e in USER_EVENTS))
+@registry.consumer("profiles", *(e.subject for e in USER_EVENTS))
 async def project_profiles(conn: Connection, event: Event) -> None:
     assert isinstance(event, USER_EVENTS)
     user = event.user

@@ -13,8 +13,9 @@ from typing import Any, Protocol
 from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
 from services.matching.engine.models import RoomMatch as EngineRoomMatch
-from shared import geo, pricing
+from shared import geo, hospitals, pricing
 from shared.contracts.base import Actor, Event
+from shared.contracts.hospitals import Hospital
 from shared.contracts.matching import (
     MentorshipAccepted,
     MentorshipData,
@@ -23,7 +24,6 @@ from shared.contracts.matching import (
     MentorshipStatus,
 )
 from shared.errors import AppError
-from shared.hospitals import Hospital
 
 MENTORSHIP_NOT_FOUND = AppError("not_found", "mentorship not found")
 
@@ -198,3 +198,25 @@ def check_capacity(capacity: int, accepted: int) -> None:
     """A mentor takes no more mentees than their capacity."""
     if accepted >= capacity:
         raise AppError("conflict", f"this mentor has no capacity left ({capacity} mentees)")
+
+
+ROTATION_NOT_FOUND = AppError("not_found", "rotation not found")
+
+
+def owned(rotation: Row | None, actor_id: uuid.UUID) -> Row:
+    """The caller's rotation; anyone else's is a 404, as if it did not exist."""
+    if rotation is None or rotation["student_id"] != actor_id:
+        raise ROTATION_NOT_FOUND
+    return rotation
+
+
+def check_hospital(hospital_id: str) -> None:
+    """A rotation's hospital must be in the directory: an unknown id is bad input (400)."""
+    try:
+        hospitals.lookup(hospital_id)
+    except AppError:
+        raise AppError(
+            "validation",
+            f"unknown hospital {hospital_id!r}: pick one from GET /hospitals",
+            [{"field": "hospital_id", "message": "not in the hospital directory"}],
+        ) from None

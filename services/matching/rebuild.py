@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from services.matching import store
 from services.matching.app import app
+from shared import subjects
 from shared.bus import EVENTS_STREAM, connect
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
@@ -83,7 +85,7 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
             await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {app.name}.{table} INCLUDING ALL)")
         js = nc.jetstream()
         sub = await js.pull_subscribe(
-            "events.>",
+            f"{subjects.EVENTS_ROOT}.>",
             stream=stream,
             config=ConsumerConfig(
                 filter_subjects=sorted(appliers),
@@ -118,7 +120,7 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
         await nc.close()
 
 
-def run_cli(settings: Settings, argv: list[str]) -> int:
+def run_cli(settings: Settings, argv: Sequence[str]) -> int:
     """``rebuild [-q]``: the exit status."""
     asyncio.run(rebuild(settings, quiet="-q" in argv))
     return 0

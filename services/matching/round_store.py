@@ -10,6 +10,7 @@ import asyncpg
 
 from services.matching.store import DB, PROFILE_FIELDS
 from shared.db import Connection
+from shared.paging import newest_first_after
 
 # A worker beats a running round's heartbeat about twice a second; one silent this long
 # has lost its replica, and another worker takes the round over.
@@ -46,7 +47,7 @@ async def get_round(db: DB, round_id: uuid.UUID, *, for_update: bool = False) ->
 
 async def list_rounds(db: DB, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
     return await db.fetch(
-        "SELECT * FROM match_rounds WHERE $1::timestamptz IS NULL OR (created_at, id) < ($1, $2)"
+        f"SELECT * FROM match_rounds WHERE {newest_first_after('created_at', 'id', 1)}"
         " ORDER BY created_at DESC, id DESC LIMIT $3",
         after[0] if after else None,
         after[1] if after else None,

@@ -14,6 +14,7 @@ from shared import geo
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import BookingData, ListingData
 from shared.db import Connection, translate
+from shared.paging import newest_first_after
 
 DB = Connection | asyncpg.Pool
 
@@ -136,7 +137,7 @@ async def student_rotations(
 ) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT * FROM rotations WHERE student_id = $1"
-        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))"
+        f" AND {newest_first_after('created_at', 'id', 2)}"
         " ORDER BY created_at DESC, id DESC LIMIT $4",
         student_id,
         after[0] if after else None,
@@ -331,7 +332,7 @@ async def user_mentorships(
         " WHERE ((($2::text IS NULL OR $2 = 'student') AND student_id = $1)"
         "     OR (($2::text IS NULL OR $2 = 'mentor') AND mentor_id = $1))"
         " AND ($3::text IS NULL OR status = $3)"
-        " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
+        f" AND {newest_first_after('created_at', 'id', 4)}"
         " ORDER BY created_at DESC, id DESC LIMIT $6",
         user_id,
         role,

@@ -1,8 +1,7 @@
 """Run the messaging service: ``python -m services.messaging``."""
 
-from services.messaging import consumers, handlers  # noqa: F401  (register endpoints and consumers)
 from services.messaging.app import app
-from shared.service import main
+from shared.cli import main
 
 if __name__ == "__main__":
     main(app)

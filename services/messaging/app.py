@@ -1,12 +1,21 @@
-"""The messaging service: its ``ServiceApp``.
-
-Endpoints register on ``app`` in ``handlers/`` (conversations and messages,
-notifications, blocks and reports, push replay), event consumers in ``consumers.py``;
-``__main__`` imports both.
-"""
+"""The messaging service: conversations and messages, notifications, blocks and reports,
+push replay; event consumers turn other services' events into notifications. Wired here."""
 
 from __future__ import annotations
 
+from services.messaging import consumers, jobs
+from services.messaging.handlers import conversations, notifications, pushes, safety
 from shared.service import ServiceApp
 
-app = ServiceApp("messaging", migrations="services.messaging.migrations")
+app = ServiceApp(
+    "messaging",
+    migrations="services.messaging.migrations",
+    include=(
+        conversations.registry,
+        notifications.registry,
+        pushes.registry,
+        safety.registry,
+        consumers.registry,
+        jobs.registry,
+    ),
+)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import delivery, domain, store
-from services.messaging.app import app
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.db import Connection
+from shared.service import Registry
+
+registry = Registry()
 
 
 async def _post_update(
@@ -45,7 +47,7 @@ async def _post_update(
     return pushes.send
 
 
-@app.consumer("users", *(e.subject for e in USER_EVENTS))
+@registry.consumer("users", *(e.subject for e in USER_EVENTS))
 async def project_users(conn: Connection, event: Event) -> None:
     """Names and badges for conversation lists: every user event carries the whole
     snapshot; an older one changes nothing."""
@@ -53,14 +55,14 @@ async def project_users(conn: Connection, event: Event) -> None:
     await store.project_user(conn, event.user)
 
 
-@app.consumer("listings", *(e.subject for e in LISTING_EVENTS))
+@registry.consumer("listings", *(e.subject for e in LISTING_EVENTS))
 async def project_listings(conn: Connection, event: Event) -> None:
     """Listing titles, for booking conversations and notification texts."""
     assert isinstance(event, LISTING_EVENTS)
     await store.project_listing(conn, event.listing.listing_id, event.listing.title, event.listing.version)
 
 
-@app.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
+@registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
 async def booking_conversations(conn: Connection, event: Event) -> AfterCommit | None:
     """A booking's conversation between host and guest, opened by its first event: each
     event posts its system message there and notifies the party it concerns."""
@@ -90,7 +92,7 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
     return await _post_update(conn, conversation_id, booking.host_id, update, event.event_id)
 
 
-@app.consumer("notifications", ReviewPosted.subject, UserVerified.subject)
+@registry.consumer("notifications", ReviewPosted.subject, UserVerified.subject)
 async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     """The reviewed user hears of a review; a verified professional of the badge."""
     if isinstance(event, ReviewPosted):
@@ -102,7 +104,7 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     return await _notify(conn, draft, event.event_id)
 
 
-@app.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS))
+@registry.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS))
 async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommit | None:
     """A mentorship's conversation between student and mentor, opened by its request:
     each event posts its system message there and notifies the other side."""
@@ -118,14 +120,14 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
     return await _post_update(conn, conversation_id, m.student_id, update, event.event_id)
 
 
-@app.consumer("rotations", RotationMoved.subject)
+@registry.consumer("rotations", RotationMoved.subject)
 async def notify_rotation_moved(conn: Connection, event: Event) -> AfterCommit | None:
     """The student hears which stays booked for a moved rotation to ask a shift of."""
     assert isinstance(event, RotationMoved)
     return await _notify(conn, domain.rotation_moved_notification(event), event.event_id)
 
 
-@app.consumer("suggestions", MatchSuggested.subject)
+@registry.consumer("suggestions", MatchSuggested.subject)
 async def notify_suggestion(conn: Connection, event: Event) -> AfterCommit | None:
     """The student hears of a room or a mentor that matching suggests for a rotation."""
     assert isinstance(event, MatchSuggested)

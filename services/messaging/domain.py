@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import (
@@ -54,17 +54,6 @@ def clean_body(text: str) -> str:
     if problem:
         raise AppError("validation", f"body {problem}", [{"field": "body", "message": problem}])
     return body
-
-
-def parse_time(value: object) -> datetime:
-    """A timestamp from a page cursor, in UTC (ValueError, TypeError or OverflowError when
-    it is not one: cursors come back from clients)."""
-    if not isinstance(value, str):
-        raise TypeError("not a timestamp")
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("a cursor's time has its offset")
-    return parsed.astimezone(UTC)
 
 
 def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:

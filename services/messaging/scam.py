@@ -1,40 +1,11 @@
 """Scam warnings: the rules that flag a message asking to pay, or to talk, off Wardmate.
 
 What students on rotations lose money to is a "host" who asks for a deposit by wire or
-app transfer and disappears. A message that matches a rule below is stored and delivered
-as usual, with a ``warning`` in words that the recipient's client shows, and counted for
-operators. Nothing is blocked: a warning costs an honest sender nothing.
-
-The rules (each has a code, kept with the message, and words the recipient reads):
-
-- ``wire_transfer``: a money transfer service (Western Union, MoneyGram, Ria, Remitly,
-  WorldRemit) *with payment words nearby*; a bank or wire transfer, a routing number or
-  IBAN; "wire (me) the deposit".
-- ``gift_cards``: gift cards, iTunes / Apple / Google Play / Steam / Amazon cards,
-  prepaid cards *with payment words nearby*.
-- ``payment_app``: Zelle, Venmo, Cash App, PayPal, a $cashtag *with payment words
-  nearby*, or an app used as a verb ("venmo me", "zelle it").
-- ``paypal_friends_family``: PayPal "friends and family" (no buyer protection).
-- ``crypto``: bitcoin, BTC, ethereum, USDT, USDC, crypto, a wallet address, Binance,
-  Coinbase *with payment words nearby*.
-- ``deposit_before_viewing``: a deposit or payment before seeing the room ("pay the
-  deposit before you see it"), "I can't show it until you pay", a deposit "to hold the
-  room".
-- ``off_platform_contact``, only while the conversation has no accepted booking (after
-  acceptance, and in mentorships, sharing contacts is expected): WhatsApp, Telegram,
-  WeChat or Viber with contact words nearby ("add me", "continue on", "my number"); an
-  email address, "email me", "my email is"; a phone number written with separators and
-  contact words nearby ("call", "text", "number").
-
-"Payment words nearby" means in the same sentence as the mention, or in the sentence
-before it when the mention's own sentence is a fragment of at most four words ("Send the
-deposit. Western Union only."): a service's name alone is not a request to pay ("the bus
-stop is next to the Western Union" is not flagged; "send the deposit via Western Union"
-is). Text is compared after Unicode NFKC folding, lower-casing and dropping zero-width
-characters, so full-width letters or a zero-width space inside "Zelle" do not slip through.
-
-The module is pure (no I/O); ``check`` is the one entry point, and
-``tests/unit/test_scam.py`` holds the true and false positives each rule is held to.
+app transfer and disappears. A flagged message is still delivered, with a warning its
+recipient reads: a warning costs an honest sender nothing. The rules and what each
+catches are specified in the README (Messaging, "Scam warnings"); ``check`` is the one
+entry point, pure, and ``tests/unit/test_scam.py`` holds the true and false positives
+each rule is held to.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import asyncpg
 from services.messaging.domain import NotificationDraft
 from shared.contracts.accounts import UserData
 from shared.db import Connection
+from shared.paging import newest_first_after
 
 DB = Connection | asyncpg.Pool
 Key = tuple[datetime, uuid.UUID]
@@ -104,6 +105,20 @@ async def open_direct(conn: Connection, low: uuid.UUID, high: uuid.UUID) -> uuid
     return uuid.UUID(str(found))
 
 
+async def booking_conversation(
+    conn: Connection, low: uuid.UUID, high: uuid.UUID, listing_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The pair's newest conversation about a booking of this listing, if any."""
+    found = await conn.fetchval(
+        "SELECT id FROM conversations WHERE kind = 'booking' AND user_low = $1 AND user_high = $2"
+        " AND listing_id = $3 ORDER BY created_at DESC LIMIT 1",
+        low,
+        high,
+        listing_id,
+    )
+    return uuid.UUID(str(found)) if found is not None else None
+
+
 async def open_about(
     conn: Connection,
     kind: str,
@@ -182,7 +197,7 @@ async def conversation_view(db: DB, conversation_id: uuid.UUID, user_id: uuid.UU
 async def inbox(db: DB, user_id: uuid.UUID, after: Key | None, limit: int) -> list[asyncpg.Record]:
     """The user's conversations, newest activity first (keyset on activity, id)."""
     return await db.fetch(
-        CONVERSATION_VIEW + " AND ($2::timestamptz IS NULL OR (p.last_activity_at, p.conversation_id) < ($2, $3))"
+        CONVERSATION_VIEW + f" AND {newest_first_after('p.last_activity_at', 'p.conversation_id', 2)}"
         " ORDER BY p.last_activity_at DESC, p.conversation_id DESC LIMIT $4",
         user_id,
         after[0] if after else None,
@@ -409,7 +424,7 @@ async def notifications(
     return await db.fetch(
         "SELECT * FROM notifications WHERE user_id = $1"
         " AND ($2::bool IS NULL OR (read_at IS NULL) = $2)"
-        " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))"
+        f" AND {newest_first_after('created_at', 'id', 3)}"
         " ORDER BY created_at DESC, id DESC LIMIT $5",
         user_id,
         unread,
@@ -463,7 +478,7 @@ async def blocked_by(
     return await db.fetch(
         "SELECT b.blocked_id AS user_id, u.display_name, b.created_at AS blocked_at"
         " FROM blocks b LEFT JOIN users u ON u.user_id = b.blocked_id WHERE b.blocker_id = $1"
-        " AND ($2::timestamptz IS NULL OR (b.created_at, b.blocked_id) < ($2, $3))"
+        f" AND {newest_first_after('b.created_at', 'b.blocked_id', 2)}"
         " ORDER BY b.created_at DESC, b.blocked_id DESC LIMIT $4",
         blocker,
         after[0] if after else None,
@@ -493,7 +508,7 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Rec
 async def reports(db: DB, status: str | None, after: Key | None, limit: int) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT * FROM reports WHERE ($1::text IS NULL OR status = $1)"
-        " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))"
+        f" AND {newest_first_after('created_at', 'id', 2)}"
         " ORDER BY created_at DESC, id DESC LIMIT $4",
         status,
         after[0] if after else None,

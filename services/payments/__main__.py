@@ -4,19 +4,14 @@ Stripe: ``python -m services.payments reconcile`` (exit status 1 on any differen
 from __future__ import annotations
 
 import asyncio
-import sys
+from collections.abc import Sequence
 
-from services.payments import consumers, flows, handlers, jobs  # noqa: F401  (register endpoints, consumers, jobs)
+from services.payments import flows
 from services.payments.app import app
 from services.payments.reconcile import reconcile
+from shared.cli import main
 from shared.db import create_pool
-from shared.service import Context, main
 from shared.settings import Settings
-
-
-@app.on_startup
-async def keep_settings(ctx: Context) -> None:
-    consumers.SETTINGS[:] = [ctx.settings]
 
 
 async def _reconcile(settings: Settings) -> int:
@@ -35,7 +30,9 @@ async def _reconcile(settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def run_reconcile(settings: Settings, argv: Sequence[str]) -> int:
+    return asyncio.run(_reconcile(settings))
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["reconcile"]:
-        sys.exit(asyncio.run(_reconcile(Settings())))
-    main(app)
+    main(app, commands={"reconcile": run_reconcile})

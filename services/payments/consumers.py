@@ -8,21 +8,28 @@ import uuid
 from datetime import timedelta
 
 from services.payments import domain, flows, store
-from services.payments.app import app
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, BookingAccepted, BookingCancelled
 from shared.db import Connection
+from shared.service import Context, Registry
 from shared.settings import Settings
 
-# Set by __main__ once settings are built (consumers get only a connection and an event).
+registry = Registry()
+
+# Kept at startup: a consumer gets only a connection and an event.
 SETTINGS: list[Settings] = []
+
+
+@registry.on_startup
+async def keep_settings(ctx: Context) -> None:
+    SETTINGS[:] = [ctx.settings]
 
 
 def _settings() -> Settings:
     return SETTINGS[0] if SETTINGS else Settings()
 
 
-@app.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
+@registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
 async def apply_booking(conn: Connection, event: Event) -> None:
     """Keep the projection; act on acceptance and cancellation once (the inbox)."""
     assert isinstance(event, BOOKING_EVENTS)

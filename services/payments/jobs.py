@@ -11,15 +11,16 @@ import logging
 import asyncpg
 
 from services.payments import flows, store
-from services.payments.app import app
 from services.payments.stripe_api import StripeApi
 from services.payments.views import payment_data
 from shared.aio import stop_if_cancelled
 from shared.contracts.payments import PaymentExpired
 from shared.errors import AppError
 from shared.outbox import add
-from shared.service import Context
+from shared.service import Context, Registry
 from shared.settings import Settings
+
+registry = Registry()
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ async def release_held(pool: asyncpg.Pool, settings: Settings) -> int:
     return len(rows)
 
 
-@app.background
+@registry.background
 async def refund_worker(ctx: Context) -> None:
     api = flows.stripe_api(ctx.settings)
     try:
@@ -78,7 +79,7 @@ async def refund_worker(ctx: Context) -> None:
         await api.close()
 
 
-@app.background
+@registry.background
 async def deadlines(ctx: Context) -> None:
     api = flows.stripe_api(ctx.settings)
     while True:

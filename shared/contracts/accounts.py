@@ -11,8 +11,22 @@ from typing import Annotated, Any, ClassVar, Literal
 import pycountry
 from pydantic import MISSING, AfterValidator, Field, field_validator, model_validator
 
-from shared.contracts.base import SPACE, WHOLE_NUMBER, Contract, Event, EventData, Id, Page, Reply, Text, Words
-from shared.contracts.listings import Cursor, HospitalId, Limit
+from shared import subjects
+from shared.contracts.base import (
+    SPACE,
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Event,
+    EventData,
+    HospitalId,
+    Id,
+    Limit,
+    Page,
+    Reply,
+    Text,
+    Words,
+)
 
 Role = Literal["student", "professional", "admin"]
 SignupRole = Literal["student", "professional"]
@@ -260,6 +274,12 @@ class Me(Reply):
     verification: Verification
 
 
+class CurrentSession(Reply):
+    """Who the caller is: their account, or null for a visitor without a valid session."""
+
+    me: Me | None
+
+
 class PublicProfile(Reply):
     id: uuid.UUID
     display_name: str
@@ -306,17 +326,17 @@ class UserData(EventData):
 
 
 class UserRegistered(Event):
-    subject: ClassVar[str] = "events.accounts.user.registered"
+    subject: ClassVar[str] = subjects.USER_REGISTERED
     user: UserData
 
 
 class ProfileUpdated(Event):
-    subject: ClassVar[str] = "events.accounts.profile.updated"
+    subject: ClassVar[str] = subjects.PROFILE_UPDATED
     user: UserData
 
 
 class UserVerified(Event):
-    subject: ClassVar[str] = "events.accounts.user.verified"
+    subject: ClassVar[str] = subjects.USER_VERIFIED
     user: UserData
 
 

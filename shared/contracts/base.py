@@ -152,3 +152,14 @@ class Event(BaseModel):
     def parse(cls, subject: str, data: bytes) -> Event:
         """Decode an event by its subject; an unknown subject raises ``KeyError``."""
         return Event.registry[subject].model_validate_json(data)
+
+
+Limit = Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER]
+# What shared.paging.encode_cursor writes: base64url without padding. Query parameters
+# are given with a value or left out, so none of them is the empty string.
+Cursor = Annotated[
+    str, Field(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9_-]*$", description="next_cursor of the last page")
+]
+HospitalId = Annotated[
+    str, Field(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="an id from the hospital directory")
+]

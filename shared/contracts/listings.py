@@ -1,4 +1,4 @@
-"""Contracts of the listings service: hospitals, listings, bookings, reviews."""
+"""Contracts of the listings service: listings, bookings, reviews (hospitals: ``hospitals``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,22 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
+from shared import subjects
+from shared.contracts.base import (
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Date,
+    Event,
+    EventData,
+    HospitalId,
+    Id,
+    Limit,
+    Page,
+    Reply,
+    Text,
+    Words,
+)
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
@@ -33,12 +48,6 @@ def _coordinate(value: float) -> float:
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
-Limit = Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER]
-# What shared.paging.encode_cursor writes: base64url without padding. Query parameters
-# are given with a value or left out, so none of them is the empty string.
-Cursor = Annotated[
-    str, Field(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9_-]*$", description="next_cursor of the last page")
-]
 # The listings table's bound (and the search's: a larger max_rent would overflow its integer).
 MAX_MONTHLY_RENT = 100_000
 MonthlyRent = Annotated[int, Field(gt=0, le=MAX_MONTHLY_RENT), WHOLE_NUMBER]
@@ -63,37 +72,6 @@ Amenity = Annotated[
 Amenities = Annotated[list[Amenity], Field(max_length=30)]
 
 
-HospitalId = Annotated[
-    str, Field(max_length=200, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="an id from the hospital directory")
-]
-
-
-# --- hospitals ------------------------------------------------------------------------
-
-
-class HospitalSearch(Contract):
-    q: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
-    state: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="US state code, any case")] | None = None
-    limit: Limit = 20
-    cursor: Cursor | None = None
-
-
-class Hospital(Reply):
-    id: str
-    name: str
-    city: str
-    state: str
-    zip: str
-    latitude: float
-    longitude: float
-    beds: int | None = None
-    teaching: bool | None = None
-
-
-class HospitalPage(Page):
-    items: list[Hospital]
-
-
 # --- listings -------------------------------------------------------------------------
 
 
@@ -102,16 +80,29 @@ def _check_window(available_from: object, available_to: object) -> None:
         raise ValueError("available_from must be on or before available_to")
 
 
+# A US ZIP code (ZIP+4 accepted): a room's position can start from its centre.
+ZipCode = Annotated[str, Field(max_length=10, pattern=r"^[0-9]{5}(-[0-9]{4})?$", description="US ZIP code")]
+
+
+def _check_position(latitude: object, longitude: object, zip_code: object) -> None:
+    if (latitude is None) != (longitude is None):
+        raise ValueError("give both latitude and longitude, or neither")
+    if latitude is None and zip_code is None:
+        raise ValueError("give the room's ZIP code, or its latitude and longitude")
+
+
 class ListingCreate(Contract):
     """A new listing (professionals only), available_from on or before available_to; the
-    optional texts default to empty, amenities to none."""
+    optional texts default to empty, amenities to none. Its position: latitude and
+    longitude, or else the centre of zip_code (approximate: a ZIP spans a few km)."""
 
     title: Title
     description: Description = ""
     room_type: RoomType
     address: Address
-    latitude: Latitude
-    longitude: Longitude
+    zip_code: ZipCode | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     monthly_rent: MonthlyRent
     amenities: Amenities = []
     house_rules: HouseRules = ""
@@ -124,6 +115,7 @@ class ListingCreate(Contract):
     @model_validator(mode="after")
     def _window(self) -> ListingCreate:
         _check_window(self.available_from, self.available_to)
+        _check_position(self.latitude, self.longitude, self.zip_code)
         return self
 
 
@@ -137,6 +129,7 @@ class ListingUpdate(Contract):
     description: Description | MISSING = MISSING
     room_type: RoomType | MISSING = MISSING
     address: Address | MISSING = MISSING
+    zip_code: ZipCode | MISSING = MISSING
     latitude: Latitude | MISSING = MISSING
     longitude: Longitude | MISSING = MISSING
     monthly_rent: MonthlyRent | MISSING = MISSING
@@ -167,11 +160,14 @@ NEAR_PATTERN = (
 
 
 class ListingSearch(Contract):
-    """A search. Give hospital_id or near (not both), and from with to or neither.
+    """A search. Give one of hospital_id, near or place, and from with to or neither.
     Sorting by distance needs a centre: without one, results come newest first."""
 
     hospital_id: HospitalId | None = None
     near: Annotated[str, Field(max_length=60, pattern=NEAR_PATTERN, description="lat,lon")] | None = None
+    place: (
+        Annotated[Words, Field(min_length=1, max_length=100, description='a US ZIP code or city ("Fargo, ND")')] | None
+    ) = None
     radius_km: Annotated[float, Field(ge=0.1, le=500)] = 25.0
     from_: Date | None = Field(None, alias="from", description="check-in; give with to")
     to: Date | None = Field(None, description="check-out, after from")
@@ -184,13 +180,13 @@ class ListingSearch(Contract):
 
     @model_validator(mode="after")
     def _consistent(self) -> ListingSearch:
-        if self.hospital_id and self.near:
-            raise ValueError("give hospital_id or near, not both")
+        if sum(1 for centre in (self.hospital_id, self.near, self.place) if centre) > 1:
+            raise ValueError("give one of hospital_id, near or place")
         if (self.from_ is None) != (self.to is None):
             raise ValueError("give both from and to, or neither")
         if self.from_ and self.to and self.from_ >= self.to:
             raise ValueError("from must be before to")
-        if self.sort == "distance" and not (self.hospital_id or self.near):
+        if self.sort == "distance" and not (self.hospital_id or self.near or self.place):
             self.sort = "newest"
         return self
 
@@ -426,17 +422,17 @@ class ListingData(EventData):
 class ListingPublished(Event):
     """A listing became active (created active, or a draft published)."""
 
-    subject: ClassVar[str] = "events.listings.listing.published"
+    subject: ClassVar[str] = subjects.LISTING_PUBLISHED
     listing: ListingData
 
 
 class ListingUpdated(Event):
-    subject: ClassVar[str] = "events.listings.listing.updated"
+    subject: ClassVar[str] = subjects.LISTING_UPDATED
     listing: ListingData
 
 
 class ListingArchived(Event):
-    subject: ClassVar[str] = "events.listings.listing.archived"
+    subject: ClassVar[str] = subjects.LISTING_ARCHIVED
     listing: ListingData
 
 
@@ -464,33 +460,33 @@ class _BookingEvent(Event):
 
 
 class BookingRequested(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.requested"
+    subject: ClassVar[str] = subjects.BOOKING_REQUESTED
     message: str = ""
 
 
 class BookingAccepted(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.accepted"
+    subject: ClassVar[str] = subjects.BOOKING_ACCEPTED
 
 
 class BookingConfirmed(_BookingEvent):
     """The guest paid through Wardmate: the stay is confirmed and its address revealed."""
 
-    subject: ClassVar[str] = "events.listings.booking.confirmed"
+    subject: ClassVar[str] = subjects.BOOKING_CONFIRMED
 
 
 class BookingDeclined(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.declined"
+    subject: ClassVar[str] = subjects.BOOKING_DECLINED
 
 
 class BookingCancelled(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.cancelled"
+    subject: ClassVar[str] = subjects.BOOKING_CANCELLED
     cancelled_by: uuid.UUID
 
 
 class BookingShiftRequested(_BookingEvent):
     """The guest asks to move an accepted stay to new dates (``booking`` still has the old)."""
 
-    subject: ClassVar[str] = "events.listings.booking.shift-requested"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFT_REQUESTED
     check_in: date
     check_out: date
 
@@ -498,21 +494,21 @@ class BookingShiftRequested(_BookingEvent):
 class BookingShifted(_BookingEvent):
     """The host accepted: ``booking`` has the new dates and total."""
 
-    subject: ClassVar[str] = "events.listings.booking.shifted"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFTED
 
 
 class BookingShiftDeclined(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.shift-declined"
+    subject: ClassVar[str] = subjects.BOOKING_SHIFT_DECLINED
     check_in: date
     check_out: date
 
 
 class BookingExpired(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.expired"
+    subject: ClassVar[str] = subjects.BOOKING_EXPIRED
 
 
 class BookingCompleted(_BookingEvent):
-    subject: ClassVar[str] = "events.listings.booking.completed"
+    subject: ClassVar[str] = subjects.BOOKING_COMPLETED
 
 
 class ReviewData(BaseModel):
@@ -533,7 +529,7 @@ class ReviewData(BaseModel):
 class ReviewPosted(Event):
     """A review; ``listing`` is the listing after it (a guest's review moves its average)."""
 
-    subject: ClassVar[str] = "events.listings.review.posted"
+    subject: ClassVar[str] = subjects.REVIEW_POSTED
     review: ReviewData
     listing: ListingData
 

@@ -8,14 +8,27 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, BaseModel, Field, model_validator
 
-from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, EventData, Id, Page, Reply, Text, Words
+from shared import subjects
+from shared.contracts.base import (
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Date,
+    Event,
+    EventData,
+    HospitalId,
+    Id,
+    Limit,
+    Page,
+    Reply,
+    Text,
+    Words,
+)
+from shared.contracts.hospitals import HospitalRef
 from shared.contracts.listings import (
     MAX_MONTHLY_RENT,
     Amenities,
-    Cursor,
-    HospitalId,
     Host,
-    Limit,
     Location,
     RoomType,
 )
@@ -81,15 +94,6 @@ class RotationId(Contract):
 class MyRotations(Contract):
     limit: Limit = 20
     cursor: Cursor | None = None
-
-
-class HospitalRef(Reply):
-    id: str
-    name: str
-    city: str
-    state: str
-    latitude: float
-    longitude: float
 
 
 class Rotation(Reply):
@@ -233,22 +237,22 @@ class MentorshipData(EventData):
 
 
 class MentorshipRequested(Event):
-    subject: ClassVar[str] = "events.matching.mentorship.requested"
+    subject: ClassVar[str] = subjects.MENTORSHIP_REQUESTED
     mentorship: MentorshipData
 
 
 class MentorshipAccepted(Event):
-    subject: ClassVar[str] = "events.matching.mentorship.accepted"
+    subject: ClassVar[str] = subjects.MENTORSHIP_ACCEPTED
     mentorship: MentorshipData
 
 
 class MentorshipDeclined(Event):
-    subject: ClassVar[str] = "events.matching.mentorship.declined"
+    subject: ClassVar[str] = subjects.MENTORSHIP_DECLINED
     mentorship: MentorshipData
 
 
 class MentorshipEnded(Event):
-    subject: ClassVar[str] = "events.matching.mentorship.ended"
+    subject: ClassVar[str] = subjects.MENTORSHIP_ENDED
     mentorship: MentorshipData
     ended_by: uuid.UUID
 
@@ -257,7 +261,7 @@ class MatchSuggested(Event):
     """A room or a mentor scored above the suggestion threshold for a student's upcoming
     rotation; published once per rotation and room or mentor."""
 
-    subject: ClassVar[str] = "events.matching.match.suggested"
+    subject: ClassVar[str] = subjects.MATCH_SUGGESTED
     student_id: uuid.UUID
     rotation_id: uuid.UUID
     kind: Literal["room", "mentor"]
@@ -271,7 +275,7 @@ class RotationChanged(Event):
     """A rotation was recorded or changed (``version``): matching's own consumer looks for
     rooms and mentors to suggest, off the request's path."""
 
-    subject: ClassVar[str] = "events.matching.rotation.changed"
+    subject: ClassVar[str] = subjects.ROTATION_CHANGED
     rotation_id: uuid.UUID
     student_id: uuid.UUID
     version: int
@@ -289,7 +293,7 @@ class RotationMoved(Event):
     """A student moved a rotation's dates, and stays they booked for it (requested or
     accepted) no longer match: they may ask each host to shift the stay."""
 
-    subject: ClassVar[str] = "events.matching.rotation.moved"
+    subject: ClassVar[str] = subjects.ROTATION_MOVED
     student_id: uuid.UUID
     rotation_id: uuid.UUID
     start_date: date

@@ -10,8 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from shared.contracts.accounts import Role
-from shared.contracts.base import WHOLE_NUMBER, Contract, Id, Page, Reply, Text, Words
-from shared.contracts.listings import Cursor, Limit
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Id, Limit, Page, Reply, Text, Words
 from shared.push import Frame
 
 ConversationKind = Literal["direct", "booking", "mentorship"]
@@ -59,9 +58,12 @@ class ConversationList(Contract):
 
 class ConversationStart(Contract):
     """A direct conversation with ``user_id`` (the existing one if there is one), and
-    optionally a first message."""
+    optionally a first message. With ``listing_id``: the pair's conversation about their
+    booking of that room when there is one (the newest), so one room's talk stays in one
+    thread; else the direct one."""
 
     user_id: Id
+    listing_id: Id | None = None
     body: MessageBody | None = None
     client_message_id: ClientMessageId | None = None
 

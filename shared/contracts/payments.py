@@ -9,11 +9,10 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.base import WHOLE_NUMBER, Contract, Event, Id, Page, Reply, Text, Words
+from shared import subjects
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Event, Id, Limit, Page, Reply, Text, Words
 
 PaymentStatus = Literal["due", "succeeded", "expired", "cancelled"]
-Limit = Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER]
-Cursor = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9_-]*$")]
 
 
 class BookingPaymentId(Contract):
@@ -169,12 +168,12 @@ class PaymentData(BaseModel):
 
 
 class PaymentSucceeded(Event):
-    subject: ClassVar[str] = "events.payments.payment.succeeded"
+    subject: ClassVar[str] = subjects.PAYMENT_SUCCEEDED
     payment: PaymentData
 
 
 class PaymentFailed(Event):
-    subject: ClassVar[str] = "events.payments.payment.failed"
+    subject: ClassVar[str] = subjects.PAYMENT_FAILED
     payment: PaymentData
     reason: str
 
@@ -182,12 +181,12 @@ class PaymentFailed(Event):
 class PaymentExpired(Event):
     """Unpaid by its deadline: listings frees the dates."""
 
-    subject: ClassVar[str] = "events.payments.payment.expired"
+    subject: ClassVar[str] = subjects.PAYMENT_EXPIRED
     payment: PaymentData
 
 
 class PaymentRefunded(Event):
-    subject: ClassVar[str] = "events.payments.payment.refunded"
+    subject: ClassVar[str] = subjects.PAYMENT_REFUNDED
     payment: PaymentData
     refund_id: uuid.UUID
     refund_cents: int
@@ -195,7 +194,7 @@ class PaymentRefunded(Event):
 
 
 class PaymentReleased(Event):
-    subject: ClassVar[str] = "events.payments.payment.released"
+    subject: ClassVar[str] = subjects.PAYMENT_RELEASED
     payment: PaymentData
     released_cents: int
     fee_cents: int

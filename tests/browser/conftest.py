@@ -89,6 +89,8 @@ class Pages:
         self.contexts: list[tuple[str, BrowserContext]] = []
         # Uncaught exceptions and console errors (a CSP refusal is one) of every page.
         self.errors: list[str] = []
+        # Refused API calls as the browser logs them ("Failed to load resource: ... 401").
+        self.failed_loads: list[str] = []
         self.tiles_served = 0
 
     def open(self, name: str, viewport: dict[str, int] | None = None) -> Page:
@@ -108,7 +110,9 @@ class Pages:
     def _console(self, name: str, kind: str, text: str) -> None:
         # A refused API call (a 401 before login, a 400 the page shows) is logged by the
         # browser as a failed resource; the page handles those itself.
-        if kind == "error" and not text.startswith("Failed to load resource"):
+        if kind == "error" and text.startswith("Failed to load resource"):
+            self.failed_loads.append(f"{name}: {text}")
+        elif kind == "error":
             self.errors.append(f"{name}: {text}")
 
     def save_screenshots(self, test: str) -> None:

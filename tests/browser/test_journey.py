@@ -62,9 +62,13 @@ def test_host_and_student_journey(pages: Pages) -> None:
     host.get_by_label("Title", exact=True).fill(title)
     host.get_by_label("Monthly rent (USD)").fill("900")
     host.get_by_label("Address").fill("1702 University Dr S, Fargo, ND")
-    pick_hospital(host, "Nearest hospital (fills in the coordinates)")
+    host.get_by_label("ZIP code").fill("58103")
+    expect(host.get_by_role("status").filter(has_text="Approximate: the centre of ZIP code 58103")).to_be_visible()
+    host.get_by_text("Enter the coordinates by hand").click()
     host.get_by_label("Latitude").fill("46.8355")
-    host.get_by_label("Amenities").fill("wifi, desk")
+    host.get_by_label("Longitude").fill("-96.8200")
+    host.get_by_label("Wifi").check()
+    host.get_by_label("Desk").check()
     host.get_by_role("button", name="Post room").click()
     expect(host.get_by_role("heading", name=title)).to_be_visible()
 
@@ -155,6 +159,7 @@ def test_host_and_student_journey(pages: Pages) -> None:
     expect(request).to_contain_text("You declined moving this stay")
     expect(stay).to_contain_text("The host declined moving this stay")
     stay.get_by_role("button", name="Cancel booking").click()
+    stay.get_by_role("button", name="Yes, cancel").click()
     expect(stay).to_contain_text("Cancelled without fault")
     expect(request).to_contain_text("Cancelled")
 
@@ -225,6 +230,16 @@ def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
     expect(reviews).to_contain_text("rotating at Essentia Health Fargo")
     expect(guest_page.get_by_text("from 1 review")).to_be_visible()
     assert pages.errors == []
+
+
+def test_an_anonymous_visit_keeps_the_console_clean(pages: Pages) -> None:
+    """A visitor's session probe is an answer, not a refused call: no 401 in the console."""
+    page = pages.open("visitor")
+    with page.expect_response("**/api/v1/auth/session") as probe:
+        page.goto("/")
+    assert probe.value.status == 200 and probe.value.json() == {"me": None}
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert pages.failed_loads == [] and pages.errors == []
 
 
 def test_slow_and_unreachable_api(pages: Pages) -> None:

@@ -119,7 +119,17 @@ async def test_room_matches_follow_the_events(api: Api) -> None:
     async def search() -> Response:
         return await api.call("GET", matches, student, params={"limit": "100"})
 
-    body = await until(search, has_listing)
+    def with_both_profiles(r: Response) -> bool:
+        """The listing, ranked after both profile events reached matching's projection: an
+        answer ranked earlier rightly lacks the reasons those profiles give (each event
+        moves the projection's epoch, so the next request ranks anew)."""
+        return has_listing(r) and any(
+            "you both studied in Nigeria" in " ".join(m["reasons"])
+            for m in r.body["items"]
+            if m["listing"]["id"] == listing["id"]
+        )
+
+    body = await until(search, with_both_profiles)
     match = next(m for m in body["items"] if m["listing"]["id"] == listing["id"])
     assert 0 < match["score"] <= 1 and set(match["parts"]) >= {"distance", "coverage", "price", "affinity"}
     reasons = " | ".join(match["reasons"])

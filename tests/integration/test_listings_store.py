@@ -11,10 +11,9 @@ import asyncpg
 import orjson
 import pytest
 
-from services.listings import store
+from services.listings import jobs, store
 from services.listings.app import PG_SETTINGS
-from services.listings.handlers import bookings, listings, reviews
-from services.listings.hospitals import ensure_directory
+from services.listings.handlers import listings, reviews
 from shared import geo
 from shared.contracts.base import Actor
 from shared.contracts.listings import ListingReviews, ListingSearch, ReviewCreate, ReviewPosted, SearchPage
@@ -28,7 +27,7 @@ from shared.settings import Settings
 async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
     await migrate(fresh_db, "listings", "services.listings.migrations")
     p = await create_pool(fresh_db, "listings", size=5, server_settings=PG_SETTINGS)
-    await ensure_directory(p)
+    await jobs.ensure_directory(p)
     yield p
     await p.close()
 
@@ -98,12 +97,12 @@ async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.
     ongoing = await seed_booking(
         pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "confirmed", past
     )
-    assert await bookings.sweep_bookings(pool) == 2
+    assert await jobs.sweep_bookings(pool) == 2
     statuses = {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM bookings")}
     assert statuses == {stale: "expired", fresh: "requested", ended: "completed", ongoing: "confirmed"}
     subjects = sorted(r["subject"] for r in await pool.fetch("SELECT subject FROM outbox"))
     assert subjects[-2:] == ["events.listings.booking.completed", "events.listings.booking.expired"]
-    assert await bookings.sweep_bookings(pool) == 0
+    assert await jobs.sweep_bookings(pool) == 0
 
 
 async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) -> None:

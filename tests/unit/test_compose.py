@@ -11,7 +11,6 @@ import importlib.util
 import re
 import shlex
 import tomllib
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -281,24 +280,3 @@ def test_dockerignore_keeps_local_state_out() -> None:
         ln.strip().rstrip("/") for ln in DOCKERIGNORE.read_text().splitlines() if ln.strip() and not ln.startswith("#")
     }
     assert {".venv", ".wardmate", ".git", ".env"} <= patterns
-
-
-def test_package_data_ships_every_runtime_file() -> None:
-    """Every non-Python file under shared/ and services/ is package data that a wheel ships."""
-    package_data: dict[str, list[str]] = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"].get(
-        "package-data", {}
-    )
-    missing = []
-    for top in ("shared", "services"):
-        for path in (ROOT / top).rglob("*"):
-            if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
-                continue
-            rel = path.relative_to(ROOT)
-            covered = any(
-                fnmatch(rel.as_posix(), f"{pkg.replace('.', '/')}/{pattern}")
-                for pkg, patterns in package_data.items()
-                for pattern in patterns
-            )
-            if not covered:
-                missing.append(rel.as_posix())
-    assert not missing, f"not in [tool.setuptools.package-data]: {missing}"

@@ -108,7 +108,7 @@ def test_each_transition_causes_its_event() -> None:
         stored = snapshot(transition.status)
         event = transition.event(stored)
         assert type(event) is event_type and event.booking == stored
-    cancelled = domain.decide(booking(), actor(HOST), "cancel", NOW).event(snapshot("cancelled"))
+    cancelled = domain.decide(booking("accepted"), actor(HOST), "cancel", NOW).event(snapshot("cancelled"))
     assert isinstance(cancelled, BookingCancelled) and cancelled.cancelled_by == HOST
     assert isinstance(domain.EXPIRE.event(snapshot("expired")), BookingExpired)
     assert isinstance(domain.COMPLETE.event(snapshot("completed")), BookingCompleted)

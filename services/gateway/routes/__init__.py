@@ -7,7 +7,7 @@ One module per area; a new area adds its module and its line below.
 
 from __future__ import annotations
 
-from services.gateway.routes import auth, bookings, listings, matching, messaging, operators, payments
+from services.gateway.routes import auth, bookings, directory, listings, matching, messaging, operators, payments
 from services.gateway.routes.route import Auth, Route, Session
 
 ROUTES: list[Route] = [
@@ -17,6 +17,7 @@ ROUTES: list[Route] = [
     *operators.ROUTES,
     *messaging.ROUTES,
     *matching.ROUTES,
+    *directory.ROUTES,
     *payments.ROUTES,
 ]
 

@@ -55,6 +55,16 @@ ROUTES: list[Route] = [
         tag="auth",
     ),
     Route(
+        method="GET",
+        path="/auth/session",
+        subject=subjects.GET_SESSION,
+        request=Empty,
+        reply=accounts_contracts.CurrentSession,
+        auth="optional",
+        summary="Who you are: your account, or null without a valid session (never a 401)",
+        tag="auth",
+    ),
+    Route(
         method="PATCH",
         path="/me/profile",
         subject=subjects.UPDATE_PROFILE,

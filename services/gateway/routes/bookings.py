@@ -17,7 +17,7 @@ ROUTES: list[Route] = [
         tag="bookings",
         status=201,
         path_params=LISTING_ID,
-        errors=("not_found", "forbidden"),
+        errors=("not_found", "forbidden", "conflict"),
     ),
     Route(
         method="GET",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.gateway.routes.route import LISTING_ID, Route
 from shared import subjects
+from shared.contracts import hospitals as hospitals_contracts
 from shared.contracts import listings as listings_contracts
 from shared.contracts.base import Ok
 
@@ -12,8 +13,8 @@ ROUTES: list[Route] = [
         method="GET",
         path="/hospitals",
         subject=subjects.SEARCH_HOSPITALS,
-        request=listings_contracts.HospitalSearch,
-        reply=listings_contracts.HospitalPage,
+        request=hospitals_contracts.HospitalSearch,
+        reply=hospitals_contracts.HospitalPage,
         auth="public",
         summary="Search the hospital directory by name (prefix and fuzzy) and state",
         tag="hospitals",

@@ -74,22 +74,30 @@ export function formError(errors, shown) {
   return rest.join(" ");
 }
 
-/** Loads with fn() when deps change; returns {data, error, loading, reload}. */
+/** Loads with fn() when deps change; returns {data, error, loading, reload}. A reload
+ * keeps showing the data it replaces; new deps never show the old deps' data (a page
+ * reused for another object, e.g. "Post a room" then an edit URL, once rendered the
+ * previous object's data into the new one's form and crashed). */
 export function useLoad(fn, deps) {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
+  const key = JSON.stringify(deps);
+  const [state, setState] = useState({ data: null, error: null, loading: true, key });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
     setState((s) => ({ ...s, loading: true }));
     fn().then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (error) => live && setState({ data: null, error, loading: false }),
+      (data) => live && setState({ data, error: null, loading: false, key }),
+      (error) => live && setState({ data: null, error, loading: false, key }),
     );
     return () => {
       live = false;
     };
   }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
+  const stale = state.key !== key;
+  return {
+    data: stale ? null : state.data, error: stale ? null : state.error, loading: stale || state.loading,
+    reload: () => setTick((t) => t + 1),
+  };
 }
 
 export function Loading({ state, children }) {
@@ -110,20 +118,41 @@ export function hospitalLabel(h) {
   return `${titleCase(h.name)}, ${titleCase(h.city)}, ${h.state}`;
 }
 
-/** Type a hospital's name, pick one of the directory's answers: calls onPick(hospital). */
-export function HospitalPicker({ label = "Hospital", value, onPick, error, name = "hospital_id" }) {
+/** Arrow keys through a list of suggestion buttons: Down from the input to the first,
+ * Up from the first back to the input, Escape back to the input (and closes the list). */
+function moveThroughChoices(e, list, input, close) {
+  const buttons = list ? [...list.querySelectorAll("button")] : [];
+  const at = buttons.indexOf(document.activeElement);
+  let next = null;
+  if (e.key === "ArrowDown") next = buttons[at + 1] || (at < 0 ? buttons[0] : null);
+  else if (e.key === "ArrowUp") next = at > 0 ? buttons[at - 1] : at === 0 ? input : null;
+  else if (e.key === "Escape" && buttons.length) {
+    close();
+    next = input;
+  }
+  if (next) {
+    e.preventDefault();
+    next.focus();
+  }
+}
+
+/** Type, then pick one of the answers of `lookup(text)` (a promise of items): calls
+ * onPick(item). `describe(item)` is an item's text, `keyOf(item)` its key. */
+export function Suggest({ label, name, value, onPick, error, lookup, describe, keyOf, hint, minChars = 2, chosen }) {
   const [q, setQ] = useState("");
   const [results, setResults] = useState([]);
   const [failure, setFailure] = useState(null);
+  const list = useRef(null);
+  const box = useRef(null);
   useEffect(() => {
-    if (q.trim().length < 2) {
+    if (q.trim().length < minChars) {
       setResults([]);
       return undefined;
     }
     const timer = setTimeout(() => {
-      get("/hospitals", { q: q.trim(), limit: 8 }).then(
-        (page) => {
-          setResults(page.items);
+      lookup(q.trim()).then(
+        (items) => {
+          setResults(items);
           setFailure(null);
         },
         (err) => setFailure(err),
@@ -131,8 +160,10 @@ export function HospitalPicker({ label = "Hospital", value, onPick, error, name 
     }, 200);
     return () => clearTimeout(timer);
   }, [q]);
-  const listId = useId("hospitals");
-  return html`<div class="picker">
+  const listId = useId(`${name}-choices`);
+  const input = () => box.current && box.current.querySelector("input");
+  const onKeyDown = (e) => moveThroughChoices(e, list.current, input(), () => setResults([]));
+  return html`<div class="picker" ref=${box} onKeyDown=${onKeyDown}>
     <${Field}
       label=${label}
       name=${name}
@@ -140,30 +171,96 @@ export function HospitalPicker({ label = "Hospital", value, onPick, error, name 
       autocomplete="off"
       value=${q}
       onInput=${(e) => setQ(e.currentTarget.value)}
-      hint=${value ? `Chosen: ${hospitalLabel(value)}` : "Type at least two letters of its name, then choose it"}
+      hint=${chosen || hint}
       error=${error}
       aria-controls=${listId}
     />
     ${failure && html`<${Alert} error=${failure} />`}
-    <ul id=${listId} class="choices" aria-label=${`${label} suggestions`}>
+    <ul id=${listId} class="choices" ref=${list} aria-label=${`${label} suggestions`}>
       ${results.map(
-        (h) =>
-          html`<li key=${h.id}>
+        (item) =>
+          html`<li key=${keyOf(item)}>
             <button
               type="button"
               class="choice"
               onClick=${() => {
-                onPick(h);
+                onPick(item);
                 setQ("");
                 setResults([]);
+                const field = input();
+                if (field) field.focus();
               }}
             >
-              ${hospitalLabel(h)}
+              ${describe(item)}
             </button>
           </li>`,
       )}
     </ul>
   </div>`;
+}
+
+/** Type a hospital's name, pick one of the directory's answers: calls onPick(hospital). */
+export function HospitalPicker({ label = "Hospital", value, onPick, error, name = "hospital_id" }) {
+  return html`<${Suggest} label=${label} name=${name} value=${value} onPick=${onPick} error=${error}
+    lookup=${(q) => get("/hospitals", { q, limit: 8 }).then((page) => page.items)}
+    describe=${hospitalLabel} keyOf=${(h) => h.id}
+    chosen=${value ? `Chosen: ${hospitalLabel(value)}` : null}
+    hint="Type at least two letters of its name, or an abbreviation such as MGH, then choose it" />`;
+}
+
+/** A US city or ZIP code (shared/places.py through GET /places): calls onPick(place). */
+export function PlacePicker({ label, value, onPick, error, name = "place", hint }) {
+  return html`<${Suggest} label=${label} name=${name} value=${value} onPick=${onPick} error=${error}
+    lookup=${(q) => get("/places", { q, limit: 8 }).then((page) => page.items)}
+    describe=${(p) => p.label} keyOf=${(p) => `${p.kind}-${p.label}`}
+    chosen=${value ? `Chosen: ${value.label}` : null}
+    hint=${hint || "Type a city or a ZIP code, then choose it"} />`;
+}
+
+let countryList = null;
+/** Every country (code and name), fetched once: 249 entries, filtered as one types. */
+export function countries() {
+  if (!countryList) countryList = get("/countries").then((r) => r.items, (err) => { countryList = null; throw err; });
+  return countryList;
+}
+
+const fold = (text) => text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+/** Countries whose name has a word starting with what is typed (or whose code it is). */
+export async function matchCountries(q) {
+  const text = fold(q.trim());
+  const all = await countries();
+  return all.filter((c) => c.code.toLowerCase() === text || ` ${fold(c.name)}`.includes(` ${text}`)).slice(0, 8);
+}
+
+/** Names of codes: countries from the cached list, languages from the API. */
+export function useNames(kind, codes) {
+  const [names, setNames] = useState({});
+  const key = codes.join(",");
+  useEffect(() => {
+    if (!key) return;
+    const load = kind === "countries" ? countries() : get("/languages", { codes: key }).then((r) => r.items);
+    load.then((items) => setNames(Object.fromEntries(items.map((n) => [n.code, n.name]))), () => {});
+  }, [kind, key]);
+  return (code) => names[code] || code;
+}
+
+// Amenities people look for, ticked rather than typed (the API takes any word; these are
+// the ones the client offers, plus whatever a listing already has).
+export const AMENITIES = [
+  "wifi", "desk", "kitchen", "laundry", "parking", "private_bath", "air_conditioning", "furnished", "linens",
+  "near_transit", "pets_allowed", "gym",
+];
+
+/** Checkboxes for amenities: `value` the ticked ones, onChange(next list). */
+export function AmenityBoxes({ value, onChange, error, legend = "Amenities" }) {
+  const all = [...AMENITIES, ...value.filter((a) => !AMENITIES.includes(a))];
+  const toggle = (a) => (e) => onChange(e.currentTarget.checked ? [...value, a] : value.filter((x) => x !== a));
+  return html`<fieldset class="boxes">
+    <legend>${legend}</legend>
+    ${all.map((a) => html`<${Field} key=${a} label=${cap(words(a))} name=${`amenity-${a}`} type="checkbox"
+      checked=${value.includes(a)} onChange=${toggle(a)} />`)}
+    ${error && html`<p class="error">${error}</p>`}
+  </fieldset>`;
 }
 
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
@@ -231,4 +328,19 @@ export function today(offsetDays = 0) {
   const d = new Date();
   d.setDate(d.getDate() + offsetDays);
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** A destructive action asked twice, inline: the button, then "Yes, …" or "Keep it". */
+export function ConfirmButton({ label, question, yes, onConfirm, className = "secondary" }) {
+  const [asking, setAsking] = useState(false);
+  const answer = useRef(null);
+  useEffect(() => {
+    if (asking && answer.current) answer.current.focus();
+  }, [asking]);
+  if (!asking) return html`<button type="button" class=${className} onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<span class="confirm-inline" role="group" aria-label=${question}>
+    <span>${question}</span>
+    <button type="button" class="danger" ref=${answer} onClick=${() => { setAsking(false); onConfirm(); }}>${yes}</button>
+    <button type="button" class="secondary" onClick=${() => setAsking(false)}>Keep it</button>
+  </span>`;
 }

@@ -1,5 +1,1 @@
-"""NATS endpoints of listings, by what they serve; importing this package registers them."""
-
-from services.listings.handlers import bookings, listings, reviews
-
-__all__ = ["bookings", "listings", "reviews"]
+"""NATS endpoints of listings, one module per area; ``app.py`` wires them."""

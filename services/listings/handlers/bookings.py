@@ -1,9 +1,7 @@
-"""Endpoints for bookings: request a stay, accept / decline / cancel it, list mine; and
-the sweeper that expires unanswered requests and completes ended stays."""
+"""Endpoints for bookings: request a stay, accept / decline / cancel it, move it, list mine."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,17 +9,16 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from services.listings import domain, store
-from services.listings.app import app
 from services.listings.views import (
     BOOKING_NOT_FOUND,
     LISTING_NOT_FOUND,
     booking_data,
     booking_view,
+    listing_terms,
     shift_view,
     to_booking,
 )
 from shared import hospitals, pricing, subjects
-from shared.aio import stop_if_cancelled
 from shared.contracts.listings import (
     Booking,
     BookingAction,
@@ -37,66 +34,48 @@ from shared.contracts.listings import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import decode_newest_first, encode_cursor
-from shared.service import Context
+from shared.paging import decode_newest_first, next_page
+from shared.service import Context, Registry
+
+registry = Registry()
 
 log = logging.getLogger(__name__)
 
 
-@app.endpoint(subjects.REQUEST_BOOKING, BookingRequest)
+@registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest)
 async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
     actor = ctx.require_actor()
-    booking_id = uuid.uuid4()
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await store.listing(conn, req.listing_id)
-        if row is None or row["status"] != "active":
+        if row is None:
             raise LISTING_NOT_FOUND
-        if row["host_id"] == actor.user_id:
-            raise AppError("forbidden", "you cannot book your own listing")
-        if req.check_in < datetime.now(UTC).date():
-            raise AppError(
-                "validation", "check_in is in the past", [{"field": "check_in", "message": "must be today or later"}]
-            )
-        reason = domain.unavailable_reason(
-            row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
+        domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, datetime.now(UTC).date())
+        # Under the listing's lock two identical requests (a double click) queue here:
+        # the second then sees the first and is refused.
+        await store.lock_listing(conn, req.listing_id)
+        same = await store.open_request(
+            conn, req.listing_id, actor.user_id, req.check_in, req.check_out, datetime.now(UTC)
         )
-        if reason:
-            raise AppError(
-                "validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}]
-            )
+        if same is not None:
+            domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
         if req.hospital_id:
             hospitals.lookup(req.hospital_id)
-        nights = (req.check_out - req.check_in).days
-        expires = datetime.now(UTC) + timedelta(hours=ctx.settings.booking_request_ttl_hours)
-        await store.insert_booking(
+        created = await store.insert_booking(
             conn,
-            booking_id,
+            uuid.uuid4(),
             req.listing_id,
             actor.user_id,
             row["host_id"],
             req.check_in,
             req.check_out,
-            pricing.stay_total_cents(row["monthly_rent"], nights),
+            pricing.stay_total_cents(row["monthly_rent"], (req.check_out - req.check_in).days),
             req.message,
             req.hospital_id,
             req.rotation_id,
-            expires,
+            datetime.now(UTC) + timedelta(hours=ctx.settings.booking_request_ttl_hours),
         )
-        created = await store.booking(conn, booking_id)
-        assert created is not None
         await add(conn, BookingRequested(booking=booking_data(created), message=req.message))
     return to_booking(created, actor.user_id)
-
-
-async def _apply(
-    conn: Connection, row: asyncpg.Record, transition: domain.Transition, end_reason: str | None = None
-) -> asyncpg.Record:
-    """Store a transition decided by the domain and add the event it causes."""
-    await store.set_booking_status(conn, row["id"], transition.status, end_reason)
-    updated = await store.booking(conn, row["id"])
-    assert updated is not None
-    await add(conn, transition.event(booking_data(updated)))
-    return updated
 
 
 async def _locked_booking(conn: Connection, booking_id: uuid.UUID) -> asyncpg.Record:
@@ -127,11 +106,12 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         taken = action == "accept" and await store.is_booked(conn, row["listing_id"], row["check_in"], row["check_out"])
         transition = domain.decide(booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken)
         reason = domain.end_reason(booking_view(row), shift_view(row), actor, transition.status)
-        updated = await _apply(conn, row, transition, reason)
+        updated = await store.set_booking_status(conn, row["id"], transition.status, reason)
+        await add(conn, transition.event(booking_data(updated)))
     return to_booking(updated, actor.user_id)
 
 
-@app.endpoint(subjects.SHIFT_BOOKING, ShiftRequest)
+@registry.endpoint(subjects.SHIFT_BOOKING, ShiftRequest)
 async def shift_booking(ctx: Context, req: ShiftRequest) -> Booking:
     """The guest asks to move an accepted stay (their rotation moved); the host answers."""
     actor = ctx.require_actor()
@@ -183,61 +163,39 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
     return to_booking(updated, actor.user_id)
 
 
-@app.endpoint(subjects.ACCEPT_SHIFT, BookingAction)
+@registry.endpoint(subjects.ACCEPT_SHIFT, BookingAction)
 async def accept_shift(ctx: Context, req: BookingAction) -> Booking:
     return await _answer_shift(ctx, req.booking_id, "accept")
 
 
-@app.endpoint(subjects.DECLINE_SHIFT, BookingAction)
+@registry.endpoint(subjects.DECLINE_SHIFT, BookingAction)
 async def decline_shift(ctx: Context, req: BookingAction) -> Booking:
     return await _answer_shift(ctx, req.booking_id, "decline")
 
 
-@app.endpoint(subjects.ACCEPT_BOOKING, BookingAction)
+@registry.endpoint(subjects.ACCEPT_BOOKING, BookingAction)
 async def accept_booking(ctx: Context, req: BookingAction) -> Booking:
     return await _transition(ctx, req.booking_id, "accept")
 
 
-@app.endpoint(subjects.DECLINE_BOOKING, BookingAction)
+@registry.endpoint(subjects.DECLINE_BOOKING, BookingAction)
 async def decline_booking(ctx: Context, req: BookingAction) -> Booking:
     return await _transition(ctx, req.booking_id, "decline")
 
 
-@app.endpoint(subjects.CANCEL_BOOKING, BookingAction)
+@registry.endpoint(subjects.CANCEL_BOOKING, BookingAction)
 async def cancel_booking(ctx: Context, req: BookingAction) -> Booking:
     return await _transition(ctx, req.booking_id, "cancel")
 
 
-@app.endpoint(subjects.MY_BOOKINGS, MyBookings)
+@registry.endpoint(subjects.MY_BOOKINGS, MyBookings)
 async def my_bookings(ctx: Context, req: MyBookings) -> BookingPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
     rows = await store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
-    items = [to_booking(r, actor.user_id) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [to_booking(row, actor.user_id) for row in page]
     return BookingPage(items=items, next_cursor=nxt)
 
 
 # --- background: expiry of unanswered requests, completion of finished stays ----------
-
-
-async def sweep_bookings(pool: asyncpg.Pool) -> int:
-    """Expire unanswered requests and complete ended stays; return how many changed."""
-    async with pool.acquire() as conn, conn.transaction():
-        expired, ended = await store.due_bookings(conn)
-        for row in expired:
-            await _apply(conn, row, domain.EXPIRE)
-        for row in ended:
-            await _apply(conn, row, domain.COMPLETE)
-    return len(expired) + len(ended)
-
-
-@app.background
-async def expiry_loop(ctx: Context) -> None:
-    while True:
-        stop_if_cancelled()
-        try:
-            await sweep_bookings(ctx.pool)
-        except Exception:
-            log.exception("booking sweep failed")
-        await asyncio.sleep(ctx.settings.expiry_sweep_s)

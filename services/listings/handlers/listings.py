@@ -9,20 +9,17 @@ import asyncpg
 import orjson
 
 from services.listings import domain, store
-from services.listings.app import app
 from services.listings.views import (
     LISTING_NOT_FOUND,
+    exact_for,
     listing_data,
     summary_fields,
     to_listing,
-    visible_listing,
 )
-from shared import geo, hospitals, pricing, subjects
+from shared import geo, hospitals, places, pricing, subjects
 from shared.contracts.base import Actor, Ok
+from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
 from shared.contracts.listings import (
-    Hospital,
-    HospitalPage,
-    HospitalSearch,
     Listing,
     ListingCreate,
     ListingId,
@@ -37,13 +34,15 @@ from shared.contracts.listings import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor
-from shared.service import Context, RawJson
+from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor, next_page
+from shared.service import Context, RawJson, Registry
+
+registry = Registry()
 
 # --- hospitals ------------------------------------------------------------------------
 
 
-@app.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
+@registry.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
 async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
     offset = decode_offset(req.cursor) if req.cursor else 0
     rows = await store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
@@ -63,21 +62,28 @@ async def _add_listing_event(
         await add(conn, event)
 
 
-@app.endpoint(subjects.CREATE_LISTING, ListingCreate)
+@registry.endpoint(subjects.CREATE_LISTING, ListingCreate)
 async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     actor = ctx.require_role("professional")
     listing_id = uuid.uuid4()
+    fields = req.model_dump()
+    fields["latitude"], fields["longitude"] = domain.room_position(
+        req.latitude, req.longitude, req.zip_code, hospitals.directory()
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await store.insert_listing(conn, listing_id, actor.user_id, req.model_dump())
+        await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
         assert row is not None
         await _add_listing_event(conn, None, row, changed=True)
     return to_listing(row, exact=True)
 
 
-@app.endpoint(subjects.GET_LISTING, ListingId)
+@registry.endpoint(subjects.GET_LISTING, ListingId)
 async def get_listing(ctx: Context, req: ListingId) -> Listing:
-    row, exact = await visible_listing(ctx, req.listing_id)
+    viewer = ctx.actor.user_id if ctx.actor else None
+    row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    exact = exact_for(row, viewer, is_guest)
+    assert row is not None
     return to_listing(row, exact=exact)
 
 
@@ -90,12 +96,21 @@ async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) 
     return row
 
 
-@app.endpoint(subjects.UPDATE_LISTING, ListingUpdate)
+@registry.endpoint(subjects.UPDATE_LISTING, ListingUpdate)
 async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     actor = ctx.require_actor()
     changes = req.model_dump(exclude_unset=True, exclude={"listing_id"})
+    zip_code = changes.pop("zip_code", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
         before = await _owned_listing(conn, actor, req.listing_id)
+        if zip_code is not None or "latitude" in changes or "longitude" in changes:
+            # Coordinates given win over the ZIP code's centre, as on creation.
+            given = "latitude" in changes or "longitude" in changes
+            latitude = changes.get("latitude", before["latitude"]) if given else None
+            longitude = changes.get("longitude", before["longitude"]) if given else None
+            changes["latitude"], changes["longitude"] = domain.room_position(
+                latitude, longitude, zip_code, hospitals.directory()
+            )
         if before["status"] == "archived":
             raise AppError("conflict", "an archived listing cannot be changed")
         start = changes.get("available_from", before["available_from"])
@@ -113,7 +128,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     return to_listing(row, exact=True)
 
 
-@app.endpoint(subjects.ARCHIVE_LISTING, ListingId)
+@registry.endpoint(subjects.ARCHIVE_LISTING, ListingId)
 async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -126,30 +141,46 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     return Ok()
 
 
-@app.endpoint(subjects.MY_LISTINGS, MyListings)
+@registry.endpoint(subjects.MY_LISTINGS, MyListings)
 async def my_listings(ctx: Context, req: MyListings) -> ListingPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
     rows = await store.host_listings(ctx.pool, actor.user_id, req.status, after, req.limit + 1)
-    items = [to_listing(r, exact=True) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [to_listing(row, exact=True) for row in page]
     return ListingPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.SEARCH_LISTINGS, ListingSearch)
+def _place_centre(name: str) -> tuple[float, float]:
+    """The point of the one place a search names; a 400 beside the field otherwise."""
+    try:
+        found = places.resolve(name)
+    except places.AmbiguousPlaceError as exc:
+        raise AppError("validation", str(exc), [{"field": "place", "message": f"{exc}."}]) from None
+    if found is None:
+        message = f"We know no US city or ZIP code called {name}. Choose one of the suggestions."
+        raise AppError("validation", f"unknown place {name}", [{"field": "place", "message": message}])
+    return found.latitude, found.longitude
+
+
+@registry.endpoint(subjects.SEARCH_LISTINGS, ListingSearch)
 async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     center = req.point()
     if req.hospital_id:
         h = hospitals.lookup(req.hospital_id)
         center = (h.latitude, h.longitude)
+    if req.place:
+        center = _place_centre(req.place)
     after = decode_keyset(req.cursor) if req.cursor else None
     try:
         rows = await store.search_listings(ctx.pool, req, center, after)
     except (ValueError, TypeError):
         raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
     nights = (req.to - req.from_).days if req.from_ and req.to else None
+    sort_key = {"distance": "chord", "price": "monthly_rent", "newest": "created_at"}[req.sort]
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row[sort_key], row["id"]))
     items = []
-    for r in rows[: req.limit]:
+    for r in page:
         extra: dict[str, Any] = {}
         if center is not None:
             # One decimal: enough to judge a commute, too coarse to triangulate the door.
@@ -158,24 +189,18 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
             extra["stay_total"] = pricing.stay_total_cents(r["monthly_rent"], nights) / 100
         exact = ctx.actor is not None and ctx.actor.user_id == r["host_id"]
         items.append(summary_fields(r, exact=exact, extra=extra))
-    nxt = None
-    if len(rows) > req.limit:
-        last = rows[req.limit - 1]
-        key = {
-            "distance": lambda: last["chord"],
-            "price": lambda: last["monthly_rent"],
-            "newest": lambda: last["created_at"].isoformat(),
-        }[req.sort]()
-        nxt = encode_cursor(key, last["id"])
     # Serialized straight from dicts: building 20 pydantic models per page was a third of
     # this service's CPU under load. tests/integration check the bytes against SearchPage.
     # default=str: asyncpg returns its own UUID type, which orjson does not know.
     return RawJson(orjson.dumps({"next_cursor": nxt, "items": items}, default=str, option=orjson.OPT_UTC_Z))
 
 
-@app.endpoint(subjects.QUOTE_STAY, QuoteRequest)
+@registry.endpoint(subjects.QUOTE_STAY, QuoteRequest)
 async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
-    row, _ = await visible_listing(ctx, req.listing_id)
+    viewer = ctx.actor.user_id if ctx.actor else None
+    row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    exact_for(row, viewer, is_guest)
+    assert row is not None
     nights = (req.check_out - req.check_in).days
     reason = domain.unavailable_reason(
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out

@@ -5,28 +5,30 @@ from __future__ import annotations
 import uuid
 
 from services.listings import domain, store
-from services.listings.app import app
-from services.listings.views import BOOKING_NOT_FOUND, booking_view, listing_data, visible_listing
+from services.listings.views import BOOKING_NOT_FOUND, booking_view, exact_for, listing_data
 from shared import hospitals, subjects
 from shared.contracts.listings import ListingReviews, Review, ReviewCreate, ReviewData, ReviewPage, ReviewPosted
 from shared.outbox import add
-from shared.paging import decode_newest_first, encode_cursor
-from shared.service import Context
+from shared.paging import decode_newest_first, next_page
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
-@app.endpoint(subjects.LIST_REVIEWS, ListingReviews)
+@registry.endpoint(subjects.LIST_REVIEWS, ListingReviews)
 async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
     """What guests wrote about a listing they stayed in (hosts' reviews of guests are not
     about the room); a listing the caller cannot see answers 404."""
-    await visible_listing(ctx, req.listing_id)
+    viewer = ctx.actor.user_id if ctx.actor else None
+    row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    exact_for(row, viewer, is_guest)
     after = decode_newest_first(req.cursor)
     rows = await store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)
-    items = [Review.model_validate(dict(r)) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
-    return ReviewPage(items=items, next_cursor=nxt)
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    return ReviewPage(items=[Review.model_validate(dict(row)) for row in page], next_cursor=next_cursor)
 
 
-@app.endpoint(subjects.POST_REVIEW, ReviewCreate)
+@registry.endpoint(subjects.POST_REVIEW, ReviewCreate)
 async def post_review(ctx: Context, req: ReviewCreate) -> Review:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():

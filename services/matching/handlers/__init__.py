@@ -1,5 +1,1 @@
-"""NATS endpoints of matching, by what they serve; importing this package registers them."""
-
-from services.matching.handlers import matches, mentorships, rotations, rounds
-
-__all__ = ["matches", "mentorships", "rotations", "rounds"]
+"""NATS endpoints of matching, one module per area; ``app.py`` wires them."""

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 
-from services.matching import store
-from services.matching.app import app
-from shared import hospitals, subjects
+from services.matching import domain, store, views
+from shared import subjects
 from shared.contracts.base import Ok
 from shared.contracts.matching import (
     MAX_ROTATION_NIGHTS,
-    HospitalRef,
     MovedStay,
     MyRotations,
     Rotation,
-    RotationChanged,
     RotationCreate,
     RotationId,
     RotationMoved,
@@ -27,54 +23,10 @@ from shared.contracts.matching import (
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import decode_newest_first, encode_cursor
-from shared.service import Context
+from shared.paging import decode_newest_first, next_page
+from shared.service import Context, Registry
 
-ROTATION_NOT_FOUND = AppError("not_found", "rotation not found")
-
-
-def check_hospital(hospital_id: str) -> None:
-    """A rotation's hospital must be in the directory: an unknown id is bad input (400)."""
-    try:
-        hospitals.lookup(hospital_id)
-    except AppError:
-        raise AppError(
-            "validation",
-            f"unknown hospital {hospital_id!r}: pick one from GET /hospitals",
-            [{"field": "hospital_id", "message": "not in the hospital directory"}],
-        ) from None
-
-
-def to_rotation(row: asyncpg.Record) -> Rotation:
-    h = hospitals.lookup(row["hospital_id"])
-    return Rotation(
-        id=row["id"],
-        student_id=row["student_id"],
-        hospital=HospitalRef(
-            id=h.id, name=h.name, city=h.city, state=h.state, latitude=h.latitude, longitude=h.longitude
-        ),
-        specialty=row["specialty"],
-        start_date=row["start_date"],
-        end_date=row["end_date"],
-        nights=(row["end_date"] - row["start_date"]).days,
-        monthly_budget=row["monthly_budget"],
-        room_types=row["room_types"],
-        amenities=row["amenities"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-async def owned_rotation(db: store.DB, actor_id: uuid.UUID, rotation_id: uuid.UUID, **kw: Any) -> asyncpg.Record:
-    """The caller's rotation; anyone else's is a 404, as if it did not exist."""
-    row = await store.rotation(db, rotation_id, **kw)
-    if row is None or row["student_id"] != actor_id:
-        raise ROTATION_NOT_FOUND
-    return row
-
-
-def changed(rotation: asyncpg.Record) -> RotationChanged:
-    return RotationChanged(rotation_id=rotation["id"], student_id=rotation["student_id"], version=rotation["version"])
+registry = Registry()
 
 
 async def tell_stays_to_shift(conn: Connection, rotation: asyncpg.Record) -> None:
@@ -94,33 +46,33 @@ async def tell_stays_to_shift(conn: Connection, rotation: asyncpg.Record) -> Non
         )
 
 
-@app.endpoint(subjects.CREATE_ROTATION, RotationCreate)
+@registry.endpoint(subjects.CREATE_ROTATION, RotationCreate)
 async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
     actor = ctx.require_role("student")
-    check_hospital(req.hospital_id)
+    domain.check_hospital(req.hospital_id)
     rotation_id = uuid.uuid4()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_rotation(conn, rotation_id, actor.user_id, req.model_dump())
         row = await store.rotation(conn, rotation_id)
         assert row is not None
-        await add(conn, changed(row))
-    return to_rotation(row)
+        await add(conn, views.rotation_changed(row))
+    return views.to_rotation(row)
 
 
-@app.endpoint(subjects.GET_ROTATION, RotationId)
+@registry.endpoint(subjects.GET_ROTATION, RotationId)
 async def get_rotation(ctx: Context, req: RotationId) -> Rotation:
     actor = ctx.require_actor()
-    return to_rotation(await owned_rotation(ctx.pool, actor.user_id, req.rotation_id))
+    return views.to_rotation(domain.owned(await store.rotation(ctx.pool, req.rotation_id), actor.user_id))
 
 
-@app.endpoint(subjects.UPDATE_ROTATION, RotationUpdate)
+@registry.endpoint(subjects.UPDATE_ROTATION, RotationUpdate)
 async def update_rotation(ctx: Context, req: RotationUpdate) -> Rotation:
     actor = ctx.require_actor()
     changes = req.model_dump(exclude_unset=True, exclude={"rotation_id"})
     if "hospital_id" in changes:
-        check_hospital(changes["hospital_id"])
+        domain.check_hospital(changes["hospital_id"])
     async with ctx.pool.acquire() as conn, conn.transaction():
-        before = await owned_rotation(conn, actor.user_id, req.rotation_id, for_update=True)
+        before = domain.owned(await store.rotation(conn, req.rotation_id, for_update=True), actor.user_id)
         start = changes.get("start_date", before["start_date"])
         end = changes.get("end_date", before["end_date"])
         if start >= end or (end - start).days > MAX_ROTATION_NIGHTS:
@@ -133,25 +85,25 @@ async def update_rotation(ctx: Context, req: RotationUpdate) -> Rotation:
         row = await store.rotation(conn, req.rotation_id)
         assert row is not None
         if changes:
-            await add(conn, changed(row))
+            await add(conn, views.rotation_changed(row))
         if (start, end) != (before["start_date"], before["end_date"]):
             await tell_stays_to_shift(conn, row)
-    return to_rotation(row)
+    return views.to_rotation(row)
 
 
-@app.endpoint(subjects.DELETE_ROTATION, RotationId)
+@registry.endpoint(subjects.DELETE_ROTATION, RotationId)
 async def delete_rotation(ctx: Context, req: RotationId) -> Ok:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await owned_rotation(conn, actor.user_id, req.rotation_id, for_update=True)
+        domain.owned(await store.rotation(conn, req.rotation_id, for_update=True), actor.user_id)
         await store.delete_rotation(conn, req.rotation_id)
     return Ok()
 
 
-@app.endpoint(subjects.MY_ROTATIONS, MyRotations)
+@registry.endpoint(subjects.MY_ROTATIONS, MyRotations)
 async def my_rotations(ctx: Context, req: MyRotations) -> RotationPage:
     actor = ctx.require_actor()
     rows = await store.student_rotations(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
-    items = [to_rotation(r) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [views.to_rotation(row) for row in page]
     return RotationPage(items=items, next_cursor=nxt)

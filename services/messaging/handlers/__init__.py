@@ -1,5 +1,1 @@
-"""NATS endpoints of messaging, by what they serve; importing this package registers them."""
-
-from services.messaging.handlers import conversations, notifications, pushes, safety
-
-__all__ = ["conversations", "notifications", "pushes", "safety"]
+"""NATS endpoints of messaging, one module per area; ``app.py`` wires them."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import delivery, domain, store, views
-from services.messaging.app import app
 from shared import bus, subjects
 from shared.contracts.accounts import PublicProfile, UserIdRequest
 from shared.contracts.base import Empty
@@ -26,8 +25,10 @@ from shared.contracts.messaging import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.paging import INVALID_CURSOR, decode_keyset, encode_cursor
-from shared.service import Context
+from shared.paging import decode_keyset, decode_newest_first, next_page
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
 async def known_user(ctx: Context, user_id: uuid.UUID) -> None:
@@ -60,7 +61,7 @@ async def _view(conn: Connection, conversation_id: uuid.UUID, viewer: uuid.UUID)
     return views.to_conversation(row)
 
 
-@app.endpoint(subjects.START_CONVERSATION, ConversationStart)
+@registry.endpoint(subjects.START_CONVERSATION, ConversationStart)
 async def start_conversation(ctx: Context, req: ConversationStart) -> Conversation:
     actor = ctx.require_actor()
     low, high = domain.pair(actor.user_id, req.user_id)
@@ -68,7 +69,8 @@ async def start_conversation(ctx: Context, req: ConversationStart) -> Conversati
     await known_user(ctx, req.user_id)
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
         await _check_blocks(conn, actor.user_id, req.user_id)
-        conversation_id = await store.open_direct(conn, low, high)
+        about = await store.booking_conversation(conn, low, high, req.listing_id) if req.listing_id else None
+        conversation_id = about or await store.open_direct(conn, low, high)
         if body is not None:
             row = await store.conversation(conn, conversation_id, actor.user_id)
             assert row is not None
@@ -85,38 +87,27 @@ async def start_conversation(ctx: Context, req: ConversationStart) -> Conversati
     return conversation
 
 
-@app.endpoint(subjects.GET_CONVERSATION, ConversationId)
+@registry.endpoint(subjects.GET_CONVERSATION, ConversationId)
 async def get_conversation(ctx: Context, req: ConversationId) -> Conversation:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
         return await _view(conn, req.conversation_id, actor.user_id)
 
 
-def newest_first(cursor: str | None) -> store.Key | None:
-    """The (time, id) key of a newest-first page cursor."""
-    if not cursor:
-        return None
-    ts, oid = decode_keyset(cursor)
-    try:
-        return domain.parse_time(ts), uuid.UUID(oid)
-    except (TypeError, ValueError, OverflowError):
-        raise INVALID_CURSOR from None
-
-
-@app.endpoint(subjects.LIST_CONVERSATIONS, ConversationList)
+@registry.endpoint(subjects.LIST_CONVERSATIONS, ConversationList)
 async def list_conversations(ctx: Context, req: ConversationList) -> ConversationPage:
     actor = ctx.require_actor()
-    after = newest_first(req.cursor)
+    after = decode_newest_first(req.cursor)
     async with ctx.pool.acquire() as conn:
         rows = await store.inbox(conn, actor.user_id, after, req.limit + 1)
         unread = await store.unread_counts(conn, actor.user_id)
-    items = [views.to_conversation(r) for r in rows[: req.limit]]
-    last = items[-1] if items else None
-    nxt = encode_cursor(last.last_activity_at.isoformat(), last.id) if last and len(rows) > req.limit else None
-    return ConversationPage(items=items, next_cursor=nxt, unread=views.to_unread(unread))
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["last_activity_at"], row["id"]))
+    return ConversationPage(
+        items=[views.to_conversation(row) for row in page], next_cursor=next_cursor, unread=views.to_unread(unread)
+    )
 
 
-@app.endpoint(subjects.LIST_MESSAGES, MessageHistory)
+@registry.endpoint(subjects.LIST_MESSAGES, MessageHistory)
 async def list_messages(ctx: Context, req: MessageHistory) -> MessagePage:
     actor = ctx.require_actor()
     before = None
@@ -129,12 +120,11 @@ async def list_messages(ctx: Context, req: MessageHistory) -> MessagePage:
         if await store.conversation(conn, req.conversation_id, actor.user_id) is None:
             raise domain.CONVERSATION_NOT_FOUND
         rows = await store.history(conn, req.conversation_id, before, req.limit + 1)
-    items = [views.to_message(r, actor.user_id) for r in rows[: req.limit]]
-    nxt = encode_cursor(rows[req.limit - 1]["seq"], items[-1].id) if len(rows) > req.limit else None
-    return MessagePage(items=items, next_cursor=nxt)
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["seq"], row["id"]))
+    return MessagePage(items=[views.to_message(row, actor.user_id) for row in page], next_cursor=next_cursor)
 
 
-@app.endpoint(subjects.SEND_MESSAGE, MessageSend)
+@registry.endpoint(subjects.SEND_MESSAGE, MessageSend)
 async def send_message(ctx: Context, req: MessageSend) -> Message:
     actor = ctx.require_actor()
     body = domain.clean_body(req.body)
@@ -156,7 +146,7 @@ async def send_message(ctx: Context, req: MessageSend) -> Message:
     return views.to_message(row, actor.user_id)
 
 
-@app.endpoint(subjects.MARK_READ, ReadUpTo)
+@registry.endpoint(subjects.MARK_READ, ReadUpTo)
 async def mark_read(ctx: Context, req: ReadUpTo) -> ReadState:
     actor = ctx.require_actor()
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
@@ -177,7 +167,7 @@ async def mark_read(ctx: Context, req: ReadUpTo) -> ReadState:
     return state
 
 
-@app.endpoint(subjects.UNREAD_COUNTS, Empty)
+@registry.endpoint(subjects.UNREAD_COUNTS, Empty)
 async def unread_counts(ctx: Context, req: Empty) -> UnreadCounts:
     actor = ctx.require_actor()
     return views.to_unread(await store.unread_counts(ctx.pool, actor.user_id))

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from services.messaging import delivery, store, views
-from services.messaging.app import app
-from services.messaging.handlers.conversations import newest_first
 from shared import subjects
 from shared.contracts.messaging import NotificationList, NotificationPage, NotificationsRead, UnreadCounts
 from shared.errors import AppError
-from shared.paging import encode_cursor
-from shared.service import Context
+from shared.paging import decode_newest_first, next_page
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
-@app.endpoint(subjects.LIST_NOTIFICATIONS, NotificationList)
+@registry.endpoint(subjects.LIST_NOTIFICATIONS, NotificationList)
 async def list_notifications(ctx: Context, req: NotificationList) -> NotificationPage:
     actor = ctx.require_actor()
-    rows = await store.notifications(ctx.pool, actor.user_id, req.unread, newest_first(req.cursor), req.limit + 1)
-    items = [views.to_notification(r) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    rows = await store.notifications(
+        ctx.pool, actor.user_id, req.unread, decode_newest_first(req.cursor), req.limit + 1
+    )
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [views.to_notification(row) for row in page]
     return NotificationPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.READ_NOTIFICATIONS, NotificationsRead)
+@registry.endpoint(subjects.READ_NOTIFICATIONS, NotificationsRead)
 async def read_notifications(ctx: Context, req: NotificationsRead) -> UnreadCounts:
     actor = ctx.require_actor()
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):

@@ -3,24 +3,20 @@ background task that forgets pushes past their retention."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import timedelta
 
 from services.messaging import domain, store
-from services.messaging.app import app
 from shared import subjects
-from shared.aio import stop_if_cancelled
 from shared.contracts.messaging import PushesSince, PushReplay
 from shared.push import Frame
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY_S = 600.0
 
-
-@app.endpoint(subjects.PUSHES_SINCE, PushesSince)
+@registry.endpoint(subjects.PUSHES_SINCE, PushesSince)
 async def pushes_since(ctx: Context, req: PushesSince) -> PushReplay:
     """The caller's stored frames after ``since``, oldest first; ``resync`` (and no
     frames) when they cannot all be replayed."""
@@ -36,17 +32,3 @@ async def pushes_since(ctx: Context, req: PushesSince) -> PushReplay:
         return PushReplay(frames=[], last_seq=last_seq, resync=True)
     frames = [Frame(type=r["type"], seq=r["seq"], data=r["data"]) for r in rows]
     return PushReplay(frames=frames, last_seq=last_seq)
-
-
-@app.background
-async def prune_loop(ctx: Context) -> None:
-    retention = timedelta(hours=ctx.settings.push_retention_hours)
-    while True:
-        stop_if_cancelled()
-        try:
-            pruned = await store.prune_pushes(ctx.pool, retention)
-            if pruned:
-                log.info("pushes pruned", extra={"fields": {"pruned": pruned}})
-        except Exception:
-            log.exception("pruning pushes failed")
-        await asyncio.sleep(PRUNE_EVERY_S)

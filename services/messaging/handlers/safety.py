@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import store, views
-from services.messaging.app import app
-from services.messaging.handlers.conversations import known_user, newest_first
+from services.messaging.handlers.conversations import known_user
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.messaging import (
@@ -24,8 +23,10 @@ from shared.contracts.messaging import (
     UserRef,
 )
 from shared.errors import AppError
-from shared.paging import decode_newest_first, encode_cursor
-from shared.service import Context
+from shared.paging import decode_newest_first, next_page
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
 def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
@@ -33,7 +34,7 @@ def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
         raise AppError("validation", f"you cannot {action} yourself", [{"field": "user_id", "message": "yourself"}])
 
 
-@app.endpoint(subjects.BLOCK_USER, UserRef)
+@registry.endpoint(subjects.BLOCK_USER, UserRef)
 async def block_user(ctx: Context, req: UserRef) -> BlockState:
     """From now on neither can start a conversation with or write to the other."""
     actor = ctx.require_actor()
@@ -44,18 +45,17 @@ async def block_user(ctx: Context, req: UserRef) -> BlockState:
     return BlockState(user_id=req.user_id, blocked=True)
 
 
-@app.endpoint(subjects.MY_BLOCKS, MyBlocks)
+@registry.endpoint(subjects.MY_BLOCKS, MyBlocks)
 async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
     """The users the caller blocked, newest first (only the caller's own list)."""
     actor = ctx.require_actor()
     rows = await store.blocked_by(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
-    items = [BlockedUser.model_validate(dict(r)) for r in rows[: req.limit]]
-    last = items[-1] if items else None
-    nxt = encode_cursor(last.blocked_at.isoformat(), last.user_id) if last and len(rows) > req.limit else None
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["blocked_at"], row["user_id"]))
+    items = [BlockedUser.model_validate(dict(row)) for row in page]
     return BlockPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.UNBLOCK_USER, UserRef)
+@registry.endpoint(subjects.UNBLOCK_USER, UserRef)
 async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
@@ -63,7 +63,7 @@ async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
     return BlockState(user_id=req.user_id, blocked=False)
 
 
-@app.endpoint(subjects.REPORT, ReportCreate)
+@registry.endpoint(subjects.REPORT, ReportCreate)
 async def report(ctx: Context, req: ReportCreate) -> Report:
     """A report goes to the operators' queue; a message's text is kept with it, as sent."""
     actor = ctx.require_actor()
@@ -96,17 +96,17 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
     return views.to_report(row)
 
 
-@app.endpoint(subjects.LIST_REPORTS, ReportList)
+@registry.endpoint(subjects.LIST_REPORTS, ReportList)
 async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
     ctx.require_role("admin")
     status = None if req.status == "all" else req.status
-    rows = await store.reports(ctx.pool, status, newest_first(req.cursor), req.limit + 1)
-    items = [views.to_report(r) for r in rows[: req.limit]]
-    nxt = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > req.limit else None
+    rows = await store.reports(ctx.pool, status, decode_newest_first(req.cursor), req.limit + 1)
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    items = [views.to_report(row) for row in page]
     return ReportPage(items=items, next_cursor=nxt)
 
 
-@app.endpoint(subjects.RESOLVE_REPORT, ReportResolve)
+@registry.endpoint(subjects.RESOLVE_REPORT, ReportResolve)
 async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
     admin = ctx.require_role("admin")
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -119,7 +119,7 @@ async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
     return views.to_report(row)
 
 
-@app.endpoint(subjects.MESSAGING_STATS, Empty)
+@registry.endpoint(subjects.MESSAGING_STATS, Empty)
 async def messaging_stats(ctx: Context, req: Empty) -> MessagingStats:
     ctx.require_role("admin")
     return MessagingStats.model_validate(await store.stats(ctx.pool))

@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 
 from services.payments import flows, store
-from services.payments.app import app
 from services.payments.reconcile import reconcile
 from services.payments.views import BOOKING_NOT_FOUND, booking_payments
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.payments import AdminPayments, BookingPayments, OperatorRefund, Reconciliation
 from shared.errors import AppError
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
-@app.endpoint(subjects.ADMIN_PAYMENTS, AdminPayments)
+@registry.endpoint(subjects.ADMIN_PAYMENTS, AdminPayments)
 async def admin_payments(ctx: Context, req: AdminPayments) -> BookingPayments:
     ctx.require_role("admin")
     return await _payments(ctx, req.booking_id)
@@ -37,7 +38,7 @@ async def _payments(ctx: Context, booking_id: uuid.UUID) -> BookingPayments:
     return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
 
 
-@app.endpoint(subjects.REFUND_BOOKING, OperatorRefund)
+@registry.endpoint(subjects.REFUND_BOOKING, OperatorRefund)
 async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
     """Refund part or all of what the guest paid, with a reason; sent to Stripe by the
     refund worker (the step is recorded here first)."""
@@ -58,7 +59,7 @@ async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
     return await _payments(ctx, req.booking_id)
 
 
-@app.endpoint(subjects.RECONCILE, Empty)
+@registry.endpoint(subjects.RECONCILE, Empty)
 async def reconciliation(ctx: Context, req: Empty) -> Reconciliation:
     ctx.require_role("admin")
     return await reconcile(ctx.pool, flows.stripe_api(ctx.settings))

@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncpg
 
 from services.payments import domain, flows, store
-from services.payments.app import app
 from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars
 from shared import subjects
 from shared.contracts.base import Actor
 from shared.contracts.payments import BookingPaymentId, BookingPayments, PaymentIntent, RefundQuote
 from shared.db import Connection
 from shared.errors import AppError
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
 async def _party(db: Connection | asyncpg.Pool, actor: Actor, booking_id: object) -> tuple[asyncpg.Record, str]:
@@ -28,7 +29,7 @@ async def _party(db: Connection | asyncpg.Pool, actor: Actor, booking_id: object
     raise BOOKING_NOT_FOUND
 
 
-@app.endpoint(subjects.PAY_BOOKING, BookingPaymentId)
+@registry.endpoint(subjects.PAY_BOOKING, BookingPaymentId)
 async def pay_booking(ctx: Context, req: BookingPaymentId) -> PaymentIntent:
     """The guest's first payment: its PaymentIntent (made once) for Stripe.js to confirm."""
     actor = ctx.require_actor()
@@ -62,7 +63,7 @@ async def pay_booking(ctx: Context, req: BookingPaymentId) -> PaymentIntent:
     )
 
 
-@app.endpoint(subjects.CONFIRM_PAYMENT, BookingPaymentId)
+@registry.endpoint(subjects.CONFIRM_PAYMENT, BookingPaymentId)
 async def confirm_payment(ctx: Context, req: BookingPaymentId) -> BookingPayments:
     """The browser says Stripe.js confirmed: ask Stripe (never trust the browser) and
     apply what it says; the webhook may have done so already, which changes nothing."""
@@ -80,7 +81,7 @@ async def confirm_payment(ctx: Context, req: BookingPaymentId) -> BookingPayment
     return await _receipt(ctx, req)
 
 
-@app.endpoint(subjects.BOOKING_PAYMENTS, BookingPaymentId)
+@registry.endpoint(subjects.BOOKING_PAYMENTS, BookingPaymentId)
 async def get_booking_payments(ctx: Context, req: BookingPaymentId) -> BookingPayments:
     return await _receipt(ctx, req)
 
@@ -99,7 +100,7 @@ async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
     return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
 
 
-@app.endpoint(subjects.REFUND_QUOTE, BookingPaymentId)
+@registry.endpoint(subjects.REFUND_QUOTE, BookingPaymentId)
 async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     """What cancelling now would refund: shown before the cancellation is confirmed, and
     computed by the same function the cancellation's refund is."""

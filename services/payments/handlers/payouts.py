@@ -6,12 +6,13 @@ import uuid
 from datetime import date
 
 from services.payments import store
-from services.payments.app import app
 from services.payments.views import PAYOUT_CSV_HEADER, dollars, payout_csv_row, payout_line
 from shared import subjects
 from shared.contracts.payments import Payouts, PayoutsRequest
 from shared.paging import INVALID_CURSOR, decode_keyset, next_page
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 
 def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
@@ -24,7 +25,7 @@ def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
         raise INVALID_CURSOR from None
 
 
-@app.endpoint(subjects.HOST_PAYOUTS, PayoutsRequest)
+@registry.endpoint(subjects.HOST_PAYOUTS, PayoutsRequest)
 async def host_payouts(ctx: Context, req: PayoutsRequest) -> Payouts:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:

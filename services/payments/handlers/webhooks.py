@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from services.payments import flows, store
-from services.payments.app import app
 from services.payments.stripe_api import intent_of
 from shared import subjects
 from shared.contracts.base import Ok
 from shared.contracts.payments import StripeWebhook
-from shared.service import Context
+from shared.service import Context, Registry
+
+registry = Registry()
 
 # What Wardmate acts on; other event types are acknowledged and ignored.
 INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled")
 
 
-@app.endpoint(subjects.STRIPE_WEBHOOK, StripeWebhook)
+@registry.endpoint(subjects.STRIPE_WEBHOOK, StripeWebhook)
 async def stripe_webhook(ctx: Context, req: StripeWebhook) -> Ok:
     api = flows.stripe_api(ctx.settings)
     event = api.verify_webhook(req.payload, req.signature)

@@ -4,7 +4,9 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad } from "../ui.js";
+import {
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, formError, go, today, useForm, useLoad,
+} from "../ui.js";
 import { messageUser } from "./profile.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
@@ -89,7 +91,17 @@ function ShiftState({ b }) {
     : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, or cancel without fault.`}</p>`;
 }
 
-function BookingCard({ b, onChange, shiftOpen }) {
+/** Who asks to stay, for the host: name, school, specialties and verification. */
+function GuestSummary({ id }) {
+  const guest = useLoad(() => get(`/users/${id}`), [id]);
+  if (!guest.data) return html`<p><a href=${`#/users/${id}`}>The guest's profile</a></p>`;
+  const u = guest.data;
+  const about = [u.profile.medical_school, u.profile.specialties.map(cap).join(", ")].filter(Boolean).join(" · ");
+  return html`<p class="guest">Guest: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} />
+    ${about && html`<br /><span class="hint">${about}</span>`}</p>`;
+}
+
+function BookingCard({ b, onChange, shiftOpen, chosen }) {
   const [error, setError] = useState(null);
   const [shifting, setShifting] = useState(false);
   useEffect(() => {
@@ -97,6 +109,11 @@ function BookingCard({ b, onChange, shiftOpen }) {
   }, [shiftOpen]);
   const [reviewing, setReviewing] = useState(false);
   const [reviewed, setReviewed] = useState(false);
+  const card = useRef(null);
+  // A link to one booking (the request's confirmation) brings its card into view.
+  useEffect(() => {
+    if (chosen && card.current) card.current.focus();
+  }, [chosen]);
   const other = b.role === "host" ? b.guest_id : b.host_id;
   async function act(action) {
     setError(null);
@@ -109,22 +126,23 @@ function BookingCard({ b, onChange, shiftOpen }) {
   }
   const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
   const canShift = b.role === "guest" && b.status === "accepted" && (!b.shift || b.shift.status === "declined");
-  return html`<li class="card" aria-label=${label}>
+  return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
     <${ShiftState} b=${b} />
     <p class="actions">
-      ${b.role === "host" && html`<a href=${`#/users/${b.guest_id}`}>Guest's profile</a>`}
       ${b.role === "host" && b.status === "requested" && html`
         <button type="button" onClick=${() => act("accept")}>Accept</button>
-        <button type="button" class="secondary" onClick=${() => act("decline")}>Decline</button>`}
+        <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
         <button type="button" onClick=${() => act("shift/accept")}>Accept new dates</button>
         <button type="button" class="secondary" onClick=${() => act("shift/decline")}>Decline new dates</button>`}
       ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
-      ${(b.status === "requested" || b.status === "accepted") && html`<button type="button" class="secondary" onClick=${() => act("cancel")}>Cancel booking</button>`}
+      ${(b.status === "accepted" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
+        question=${b.status === "requested" ? "Withdraw this request?" : "Cancel this stay?"} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
       ${b.status === "completed" && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
     </p>
@@ -135,7 +153,7 @@ function BookingCard({ b, onChange, shiftOpen }) {
   </li>`;
 }
 
-function BookingList({ role, shift }) {
+function BookingList({ role, shift, chosen }) {
   const state = useLoad(() => get("/me/bookings", { role, limit: 100 }), [role]);
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
   const title = role === "host" ? "Requests for your rooms" : "Your stays";
@@ -143,7 +161,7 @@ function BookingList({ role, shift }) {
     <h2 id=${`bookings-${role}`}>${title}</h2>
     <${Loading} state=${state}>${(page) => page.items.length === 0
       ? html`<${Empty}>${role === "host" ? "No booking requests yet." : "No bookings yet. Find a room from one of your rotations."}</${Empty}>`
-      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} />`)}</ul>`}<//>
+      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen} />`)}</ul>`}<//>
   </section>`;
 }
 
@@ -152,6 +170,7 @@ export function Bookings({ query = {} }) {
   const { me } = useSession();
   return html`<section>
     <h1>Bookings</h1>
-    ${me.user.role === "professional" ? html`<${BookingList} role="host" />` : html`<${BookingList} role="guest" shift=${query.shift} />`}
+    ${me.user.role === "professional" ? html`<${BookingList} role="host" chosen=${query.booking} />`
+      : html`<${BookingList} role="guest" shift=${query.shift} chosen=${query.booking} />`}
   </section>`;
 }

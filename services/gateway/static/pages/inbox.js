@@ -8,8 +8,9 @@ import { ReportForm, SafetyActions } from "./profile.js";
 
 const name = (other) => other.display_name || "A Wardmate user";
 
+// Every row says what it is about, so two threads with one person never look alike.
 function aboutText(about) {
-  if (!about) return "";
+  if (!about) return "Direct messages";
   return `${about.kind === "booking" ? "Booking" : "Mentorship"}${about.title ? `: ${about.title}` : ""}`;
 }
 
@@ -23,7 +24,7 @@ export function Inbox() {
       : html`<ul class="conversations" aria-label="Conversations">${page.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
           <a href=${`#/inbox/${c.id}`}>
             <span class="who">${name(c.other)} <${Badge} count=${c.unread_count} label="unread" /></span>
-            ${c.about && html`<span class="about">${aboutText(c.about)}${c.about.status ? ` (${c.about.status})` : ""}</span>`}
+            <span class="about">${aboutText(c.about)}${c.about && c.about.status ? ` (${c.about.status})` : ""}</span>
             ${c.last_message && html`<span class="last">${c.last_message.body}</span>`}
           </a>
         </li>`)}</ul>`}<//>
@@ -83,9 +84,16 @@ export function ConversationPage({ id }) {
     if (m.sender_id !== me.user.id) markRead();
     return undefined;
   });
+  // Open at the newest message, just above the composer pinned to the bottom (on a phone
+  // it covered the latest messages): the end marker keeps the composer's height below it.
+  // Also once the conversation's header arrives, which may be after the messages.
   useEffect(() => {
-    if (endRef.current) endRef.current.scrollIntoView({ block: "end" });
-  }, [messages && messages.length]);
+    const end = endRef.current;
+    if (!end || !messages) return;
+    const composer = end.nextElementSibling;
+    end.style.scrollMarginBottom = `${composer ? composer.offsetHeight : 0}px`;
+    end.scrollIntoView({ block: "end" });
+  }, [messages && messages.length, Boolean(conv.data)]);
 
   async function loadOlder() {
     const page = await get(`/conversations/${id}/messages`, { limit: 50, before: older });

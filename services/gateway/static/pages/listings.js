@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Empty, Field, HospitalPicker, Loading, Notice, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
+  Alert, AmenityBoxes, Empty, Field, Loading, Notice, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
   formError, go, hospitalLabel, roomType, titleCase, today, useForm, useLoad, words,
 } from "../ui.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -19,8 +19,9 @@ async function loadContext(query) {
       return {};
     }
   }
-  const hospital = query.hospital && query.lat && query.lon
-    ? { id: query.hospital, label: query.hname || query.hospital, latitude: Number(query.lat), longitude: Number(query.lon) }
+  // A search near a city or ZIP code passes its point without a hospital id.
+  const hospital = query.lat && query.lon
+    ? { id: query.hospital || null, label: query.hname || query.hospital || "your search's centre", latitude: Number(query.lat), longitude: Number(query.lon) }
     : null;
   return { hospital, from: query.from || "", to: query.to || "" };
 }
@@ -80,7 +81,7 @@ function ListingMap({ listing, hospital }) {
   if (failed) return html`<p class="hint">The map could not be loaded.</p>`;
   return html`<div class="map" ref=${ref} role="region"
     aria-label=${hospital ? `Map of the room's area and ${hospital.label}` : "Map of the room's area"}></div>
-    <p class="hint">Blue: the room${listing.location.approximate ? "'s area" : ""}${hospital ? "; red: the hospital" : ""}.</p>`;
+    <p class="hint">Blue: the room${listing.location.approximate ? "'s area" : ""}${hospital ? `; red: ${hospital.label}` : ""}.</p>`;
 }
 
 function Where({ listing, hospital }) {
@@ -97,12 +98,17 @@ function Where({ listing, hospital }) {
   </section>`;
 }
 
+const bookingHref = (id) => `#/bookings?booking=${id}`;
+
 function BookingBox({ listing, context }) {
   const { me } = useSession();
   const [dates, setDates] = useState({ check_in: context.from || "", check_out: context.to || "" });
   const [message, setMessage] = useState("");
   const [rotationId, setRotationId] = useState(context.rotationId || "");
   const [quote, setQuote] = useState(null);
+  const [sent, setSent] = useState(null);
+  const [duplicate, setDuplicate] = useState(null);
+  const done = useRef(null);
   const form = useForm();
   const student = me && me.user.role === "student";
   // The stay may name the rotation it is for: moving that rotation then says to shift it.
@@ -123,8 +129,28 @@ function BookingBox({ listing, context }) {
     if (rotation) body.rotation_id = rotation.id;
     if (context.hospital && context.hospital.id) body.hospital_id = context.hospital.id;
     else if (rotation) body.hospital_id = rotation.hospital.id;
-    if (await form.submit(() => post(`/listings/${listing.id}/bookings`, body))) bookings.reload();
+    setDuplicate(null);
+    const made = await form.submit(async () => {
+      try {
+        return await post(`/listings/${listing.id}/bookings`, body);
+      } catch (err) {
+        // The API refuses a second request for overlapping dates and names the first.
+        if (err.status === 409 && err.details && err.details.booking_id) {
+          setDuplicate(err.details);
+          return undefined;
+        }
+        throw err;
+      }
+    });
+    if (made) {
+      setSent(made);
+      setMessage("");
+      bookings.reload();
+    }
   }
+  useEffect(() => {
+    if ((sent || duplicate) && done.current) done.current.focus();
+  }, [sent, duplicate]);
   if (me && me.user.id === listing.host.id) {
     return html`<p><a href=${`#/listings/${listing.id}/edit`}>Edit this room</a> · <a href="#/bookings">See its requests</a></p>`;
   }
@@ -142,7 +168,15 @@ function BookingBox({ listing, context }) {
     ${mine.length > 0 && html`<ul class="plain" aria-label="Your bookings of this room">${mine.map((b) => html`<li key=${b.id}>
       Booking ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}, ${fmtMoney(b.total)}: <${Status} status=${b.status} />
       ${b.address && html`<br />Address: ${b.address}`}</li>`)}</ul>`}
-    ${student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+    ${sent ? html`<div class="confirm" role="status" tabindex="-1" ref=${done}>
+      <p><strong>Request sent.</strong> ${listing.host.display_name || "The host"} has your request for
+        ${fmtDate(sent.check_in)} – ${fmtDate(sent.check_out)} (${fmtMoney(sent.total)}) and answers within a few days;
+        you hear as soon as they do.</p>
+      <p><a href=${bookingHref(sent.id)}>See your booking</a></p>
+    </div>` : student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+      ${duplicate && html`<div class="alert" role="alert" tabindex="-1" ref=${done}>
+        You already have a ${duplicate.status} booking of this room for these dates.
+        <a href=${bookingHref(duplicate.booking_id)}>See that booking</a></div>`}
       ${myRotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${rotationId}
         onChange=${pickRotation} error=${form.errors.rotation_id} hint="Optional: if the rotation's dates move, we tell you to shift this stay">
         <option value="">None</option>
@@ -170,7 +204,7 @@ function HostCard({ listing, context }) {
     <p><a href=${`#/users/${listing.host.id}`}>${listing.host.display_name}</a> <${Verified} verified=${listing.host.verified} /></p>
     <${Loading} state=${host}>${(u) => html`
       <p>${u.profile.profession || "Medical professional"}${u.profile.specialties.length ? ` · ${u.profile.specialties.join(", ")}` : ""}</p>
-      ${me && me.user.id !== u.id && html`<button type="button" onClick=${() => messageUser(u.id).catch(setError)}>Message the host</button>`}
+      ${me && me.user.id !== u.id && html`<button type="button" onClick=${() => messageUser(u.id, listing.id).catch(setError)}>Message the host</button>`}
       <${MentorButton} user=${u} rotationId=${context.rotationId} />`}<//>
     <${Alert} error=${error} />
   </section>`;
@@ -258,25 +292,90 @@ export function MyListings() {
 }
 
 const EMPTY_LISTING = {
-  title: "", description: "", room_type: "private_room", address: "", latitude: "", longitude: "", monthly_rent: "",
-  amenities: "", house_rules: "", available_from: today(7), available_to: today(180), min_stay_nights: "14", status: "active",
+  title: "", description: "", room_type: "private_room", address: "", zip_code: "", latitude: "", longitude: "", monthly_rent: "",
+  amenities: [], house_rules: "", available_from: today(7), available_to: today(180), min_stay_nights: "14", status: "active",
 };
+
+/** The room's pin, dragged to its door (only when map tiles are configured). */
+function PinMap({ latitude, longitude, onMove }) {
+  const config = mapConfig();
+  const ref = useRef(null);
+  const marker = useRef(null);
+  const map = useRef(null);
+  useEffect(() => {
+    if (!config || !ref.current) return undefined;
+    let live = true;
+    loadLeaflet().then((L) => {
+      if (!live || !ref.current) return;
+      map.current = L.map(ref.current, { scrollWheelZoom: false });
+      L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map.current);
+      // A drawn pin, not Leaflet's default icon (an image file the vendored copy lacks).
+      const icon = L.divIcon({ className: "pin-icon", html: '<span class="pin"></span>', iconSize: [24, 24], iconAnchor: [12, 24] });
+      marker.current = L.marker([latitude, longitude], { icon, draggable: true, keyboard: true, title: "The room: drag me to its door" })
+        .addTo(map.current);
+      marker.current.on("dragend", () => {
+        const at = marker.current.getLatLng();
+        onMove(at.lat.toFixed(6), at.lng.toFixed(6));
+      });
+      map.current.setView([latitude, longitude], 15);
+    }, () => {});
+    return () => {
+      live = false;
+      if (map.current) map.current.remove();
+      map.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    if (marker.current) {
+      marker.current.setLatLng([latitude, longitude]);
+      map.current.panTo([latitude, longitude]);
+    }
+  }, [latitude, longitude]);
+  if (!config) return null;
+  return html`<div class="map" ref=${ref} role="region" aria-label="Map: drag the pin to the room's door"></div>`;
+}
 
 function ListingForm({ listing }) {
   const [f, setF] = useState(listing
-    ? { ...listing, latitude: String(listing.location.latitude), longitude: String(listing.location.longitude),
+    ? { ...listing, zip_code: "", latitude: String(listing.location.latitude), longitude: String(listing.location.longitude),
         address: listing.location.address || "", monthly_rent: String(listing.monthly_rent),
-        amenities: listing.amenities.join(", "), min_stay_nights: String(listing.min_stay_nights) }
+        amenities: listing.amenities, min_stay_nights: String(listing.min_stay_nights) }
     : EMPTY_LISTING);
+  // Where the position came from, said beside it: "approximate" until the host places it.
+  const [source, setSource] = useState(listing ? "saved" : null);
+  const [zipFailure, setZipFailure] = useState(null);
   const form = useForm();
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   const num = (v) => (v === "" || v === null ? undefined : Number(v));
+  async function onZip(e) {
+    const zip = e.currentTarget.value;
+    setF((prev) => ({ ...prev, zip_code: zip }));
+    setZipFailure(null);
+    if (!/^[0-9]{5}$/.test(zip.trim())) return;
+    try {
+      const found = (await get("/places", { q: zip.trim(), limit: 1 })).items.find((p) => p.zip === zip.trim());
+      if (!found) {
+        setZipFailure("We do not know this ZIP code. Check it, or enter the coordinates by hand.");
+        return;
+      }
+      setF((prev) => ({ ...prev, latitude: String(found.latitude), longitude: String(found.longitude) }));
+      setSource({ zip: found.zip, label: found.label });
+    } catch (err) {
+      setZipFailure(err.message);
+    }
+  }
+  const moveTo = (latitude, longitude) => {
+    setF((prev) => ({ ...prev, latitude, longitude }));
+    setSource("pin");
+  };
   async function onSubmit(e) {
     e.preventDefault();
+    const placed = f.latitude !== "" && f.longitude !== "";
     const body = {
       title: f.title, description: f.description, room_type: f.room_type, address: f.address,
-      latitude: num(f.latitude), longitude: num(f.longitude), monthly_rent: num(f.monthly_rent),
-      amenities: f.amenities.split(",").map((s) => s.trim()).filter(Boolean), house_rules: f.house_rules,
+      latitude: placed ? num(f.latitude) : undefined, longitude: placed ? num(f.longitude) : undefined,
+      zip_code: placed ? undefined : f.zip_code.trim() || undefined, monthly_rent: num(f.monthly_rent),
+      amenities: f.amenities, house_rules: f.house_rules,
       available_from: f.available_from, available_to: f.available_to, min_stay_nights: num(f.min_stay_nights), status: f.status,
     };
     const saved = await form.submit(() => (listing ? patch(`/listings/${listing.id}`, body) : post("/listings", body)));
@@ -284,6 +383,10 @@ function ListingForm({ listing }) {
   }
   const err = form.errors;
   const shown = Object.keys(EMPTY_LISTING);
+  const placed = f.latitude !== "" && f.longitude !== "" && !Number.isNaN(Number(f.latitude)) && !Number.isNaN(Number(f.longitude));
+  const where = source && source.zip
+    ? `Approximate: the centre of ZIP code ${source.zip} (${source.label.replace(/ [0-9]{5}$/, "")}). ${mapConfig() ? "Drag the pin to the room's door, or enter" : "Enter"} its coordinates below for a better position.`
+    : source === "pin" ? "Placed by you on the map." : source === "saved" ? "The room's saved position." : "Give the ZIP code: the room starts at its centre.";
   return html`<form onSubmit=${onSubmit} novalidate aria-label=${listing ? "Edit room" : "New room"}>
     <${Field} label="Title" name="title" value=${f.title} onInput=${set("title")} error=${err.title} hint="3 to 120 characters" />
     <${Field} as="textarea" label="Description" name="description" rows="4" value=${f.description} onInput=${set("description")} error=${err.description} />
@@ -294,15 +397,23 @@ function ListingForm({ listing }) {
       <${Field} label="Monthly rent (USD)" name="monthly_rent" type="number" inputmode="numeric" min="1" value=${f.monthly_rent} onInput=${set("monthly_rent")} error=${err.monthly_rent} />
       <${Field} label="Minimum stay (nights)" name="min_stay_nights" type="number" inputmode="numeric" min="1" max="365" value=${f.min_stay_nights} onInput=${set("min_stay_nights")} error=${err.min_stay_nights} />
     </div>
-    <${Field} label="Address" name="address" autocomplete="street-address" value=${f.address} onInput=${set("address")} error=${err.address}
-      hint="Shown only to a guest whose booking you accepted" />
-    <${HospitalPicker} label="Nearest hospital (fills in the coordinates)" name="near_hospital"
-      onPick=${(h) => setF({ ...f, latitude: String(h.latitude), longitude: String(h.longitude) })} />
-    <div class="row">
-      <${Field} label="Latitude" name="latitude" inputmode="decimal" value=${f.latitude} onInput=${set("latitude")} error=${err.latitude} />
-      <${Field} label="Longitude" name="longitude" inputmode="decimal" value=${f.longitude} onInput=${set("longitude")} error=${err.longitude} />
-    </div>
-    <${Field} label="Amenities" name="amenities" hint="Separated by commas, e.g. wifi, desk, parking" value=${f.amenities} onInput=${set("amenities")} error=${err.amenities} />
+    <fieldset>
+      <legend>Where the room is</legend>
+      <${Field} label="Address" name="address" autocomplete="street-address" value=${f.address} onInput=${set("address")} error=${err.address}
+        hint="Street, number and city; shown only to a guest whose booking you accepted" />
+      <${Field} label="ZIP code" name="zip_code" autocomplete="postal-code" inputmode="numeric" maxlength="10" value=${f.zip_code}
+        onInput=${onZip} error=${zipFailure || err.zip_code} />
+      <p class="notice" role="status">${where}</p>
+      ${placed && html`<${PinMap} latitude=${Number(f.latitude)} longitude=${Number(f.longitude)} onMove=${moveTo} />`}
+      <details open=${Boolean(err.latitude || err.longitude)}>
+        <summary>Enter the coordinates by hand</summary>
+        <div class="row">
+          <${Field} label="Latitude" name="latitude" inputmode="decimal" value=${f.latitude} onInput=${(e) => { set("latitude")(e); setSource("pin"); }} error=${err.latitude} />
+          <${Field} label="Longitude" name="longitude" inputmode="decimal" value=${f.longitude} onInput=${(e) => { set("longitude")(e); setSource("pin"); }} error=${err.longitude} />
+        </div>
+      </details>
+    </fieldset>
+    <${AmenityBoxes} value=${f.amenities} onChange=${(amenities) => setF({ ...f, amenities })} error=${err.amenities} />
     <${Field} as="textarea" label="House rules" name="house_rules" rows="3" value=${f.house_rules} onInput=${set("house_rules")} error=${err.house_rules} />
     <div class="row">
       <${Field} label="Available from" name="available_from" type="date" value=${f.available_from} onInput=${set("available_from")} error=${err.available_from} />
@@ -320,7 +431,7 @@ export function ListingEdit({ id }) {
   const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
   return html`<section>
     <h1>${id ? "Edit your room" : "Post a room"}</h1>
-    <${Loading} state=${state}>${(l) => html`<${ListingForm} listing=${id ? l : null} />`}<//>
+    <${Loading} state=${state}>${(l) => html`<${ListingForm} key=${id || "new"} listing=${id ? l : null} />`}<//>
   </section>`;
 }
 

@@ -4,10 +4,12 @@ import { html, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
-  Alert, Field, HospitalPicker, Loading, Notice, Verified, formError, go, titleCase, useForm, useLoad, words,
+  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, formError, go, matchCountries, titleCase, useForm, useLoad,
+  useNames, words,
 } from "../ui.js";
 
-const LISTS = ["languages", "specialties", "hobbies", "organizations"];
+// Typed lists, comma-separated; languages are picked by name (codes are what the API takes).
+const LISTS = ["specialties", "hobbies", "organizations"];
 const splitList = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const hospitalName = (id) => titleCase(id.replace(/-[a-z]{2}$/, "").replace(/-/g, " ").toUpperCase());
 
@@ -21,7 +23,7 @@ function ProfileForm({ me }) {
     medical_school: p.medical_school || "",
     school_country: p.school_country || "",
     graduation_year: p.graduation_year ? String(p.graduation_year) : "",
-    languages: p.languages.join(", "),
+    languages: p.languages,
     specialties: p.specialties.join(", "),
     hobbies: p.hobbies.join(", "),
     organizations: p.organizations.join(", "),
@@ -32,6 +34,8 @@ function ProfileForm({ me }) {
   });
   const form = useForm();
   const [saved, setSaved] = useState(false);
+  const countryName = useNames("countries", f.school_country ? [f.school_country] : []);
+  const languageName = useNames("languages", f.languages);
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
@@ -40,11 +44,11 @@ function ProfileForm({ me }) {
       display_name: f.display_name,
       bio: f.bio || null,
       medical_school: f.medical_school.trim() || null,
-      school_country: f.school_country.trim().toUpperCase() || null,
+      school_country: f.school_country || null,
       graduation_year: f.graduation_year ? Number(f.graduation_year) : null,
     };
     for (const key of LISTS) body[key] = splitList(f[key]);
-    body.languages = body.languages.map((s) => s.toLowerCase());
+    body.languages = f.languages;
     if (professional) {
       body.profession = f.profession.trim() || null;
       body.hospital_ids = f.hospital_ids;
@@ -58,7 +62,7 @@ function ProfileForm({ me }) {
     }
   }
   const err = form.errors;
-  const shown = ["display_name", "bio", "medical_school", "school_country", "graduation_year", ...LISTS,
+  const shown = ["display_name", "bio", "medical_school", "school_country", "graduation_year", "languages", ...LISTS,
     "profession", "hospital_ids", "open_to_mentoring", "mentoring_capacity"];
   return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="profile-h">
     <h2 id="profile-h">Your profile</h2>
@@ -66,13 +70,23 @@ function ProfileForm({ me }) {
     <${Field} label="About you" name="bio" as="textarea" rows="4" value=${f.bio} onInput=${set("bio")} error=${err.bio} />
     <div class="row">
       <${Field} label="Medical school" name="medical_school" value=${f.medical_school} onInput=${set("medical_school")} error=${err.medical_school} />
-      <${Field} label="School's country" name="school_country" maxlength="2" hint="Two-letter code, e.g. NG, US, IN"
-        value=${f.school_country} onInput=${set("school_country")} error=${err.school_country} />
+      <${Suggest} label="School's country" name="school_country" minChars=${1} error=${err.school_country}
+        lookup=${matchCountries} describe=${(c) => c.name} keyOf=${(c) => c.code}
+        chosen=${f.school_country ? `Chosen: ${countryName(f.school_country)}` : null} hint="Type its name, then choose it"
+        onPick=${(c) => setF((prev) => ({ ...prev, school_country: c.code }))} />
+      ${f.school_country && html`<button type="button" class="link" onClick=${() => setF((prev) => ({ ...prev, school_country: "" }))}>Clear the country</button>`}
       <${Field} label="Graduation year" name="graduation_year" type="number" inputmode="numeric" min="1950" max="2100"
         value=${f.graduation_year} onInput=${set("graduation_year")} error=${err.graduation_year} />
     </div>
-    <${Field} label="Languages" name="languages" hint="Language codes separated by commas, e.g. en, es, yo"
-      value=${f.languages} onInput=${set("languages")} error=${err.languages} />
+    <${Suggest} label="Add a language" name="language_search" error=${err.languages}
+      lookup=${(q) => get("/languages", { q, limit: 8 }).then((r) => r.items)} describe=${(l) => l.name} keyOf=${(l) => l.code}
+      hint="Type its name, then choose it"
+      onPick=${(l) => setF((prev) => (prev.languages.includes(l.code) ? prev : { ...prev, languages: [...prev.languages, l.code] }))} />
+    <ul class="chips" aria-label="Languages you speak">
+      ${f.languages.map((code) => html`<li key=${code}>${languageName(code)}
+        <button type="button" class="link" aria-label=${`Remove ${languageName(code)}`}
+          onClick=${() => setF((prev) => ({ ...prev, languages: prev.languages.filter((x) => x !== code) }))}>Remove</button></li>`)}
+    </ul>
     <${Field} label="Specialties" name="specialties" hint="Separated by commas, e.g. cardiology, pediatrics"
       value=${f.specialties} onInput=${set("specialties")} error=${err.specialties} />
     <${Field} label="Hobbies" name="hobbies" hint="Separated by commas" value=${f.hobbies} onInput=${set("hobbies")} error=${err.hobbies} />
@@ -144,8 +158,9 @@ export function Profile() {
 }
 
 /** Start (or open) a direct conversation with a user and go there. */
-export async function messageUser(userId) {
-  const conversation = await post("/conversations", { user_id: userId });
+/** Opens the conversation with a user: about `listingId`, their booking's thread if any. */
+export async function messageUser(userId, listingId) {
+  const conversation = await post("/conversations", listingId ? { user_id: userId, listing_id: listingId } : { user_id: userId });
   go(`/inbox/${conversation.id}`);
 }
 
@@ -197,15 +212,21 @@ export function SafetyActions({ userId }) {
 
 export function PublicProfile({ id }) {
   const state = useLoad(() => get(`/users/${id}`), [id]);
-  return html`<${Loading} state=${state}>${(u) => html`<section>
+  return html`<${Loading} state=${state}>${(u) => html`<${UserProfile} u=${u} />`}<//>`;
+}
+
+function UserProfile({ u }) {
+  const countryName = useNames("countries", u.profile.school_country ? [u.profile.school_country] : []);
+  const languageName = useNames("languages", u.profile.languages);
+  return html`<section>
     <h1>${u.display_name}</h1>
     <p><${Verified} verified=${u.verified} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}
       · member since ${new Date(u.member_since).getFullYear()}</p>
     ${u.profile.bio && html`<p class="bio">${u.profile.bio}</p>`}
     <dl class="facts">
-      ${u.profile.medical_school && html`<dt>Medical school</dt><dd>${u.profile.medical_school}${u.profile.school_country ? ` (${u.profile.school_country})` : ""}${u.profile.graduation_year ? `, ${u.profile.graduation_year}` : ""}</dd>`}
+      ${u.profile.medical_school && html`<dt>Medical school</dt><dd>${u.profile.medical_school}${u.profile.school_country ? ` (${countryName(u.profile.school_country)})` : ""}${u.profile.graduation_year ? `, ${u.profile.graduation_year}` : ""}</dd>`}
       ${u.profile.specialties.length > 0 && html`<dt>Specialties</dt><dd>${u.profile.specialties.join(", ")}</dd>`}
-      ${u.profile.languages.length > 0 && html`<dt>Languages</dt><dd>${u.profile.languages.join(", ")}</dd>`}
+      ${u.profile.languages.length > 0 && html`<dt>Languages</dt><dd>${u.profile.languages.map(languageName).join(", ")}</dd>`}
       ${u.profile.organizations.length > 0 && html`<dt>Organizations</dt><dd>${u.profile.organizations.join(", ")}</dd>`}
       ${u.profile.hobbies.length > 0 && html`<dt>Hobbies</dt><dd>${u.profile.hobbies.join(", ")}</dd>`}
       ${u.profile.hospital_ids.length > 0 && html`<dt>Hospitals</dt><dd>${u.profile.hospital_ids.map(hospitalName).join("; ")}</dd>`}
@@ -213,7 +234,7 @@ export function PublicProfile({ id }) {
     </dl>
     <${MentorButton} user=${u} />
     <${SafetyActions} userId=${u.id} />
-  </section>`}<//>`;
+  </section>`;
 }
 
 /** A student asks a professional open to mentoring to mentor them. */

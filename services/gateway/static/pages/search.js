@@ -1,20 +1,25 @@
-// Room search: near a hospital (or a point), for dates, by rent, room type and
-// amenities, sorted as the API allows, a page at a time.
+// Room search: near a hospital, a US city or ZIP code (or a point), for dates, by rent,
+// room type and ticked amenities, sorted as the API allows, a page at a time.
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
-  Alert, Empty, Field, HospitalPicker, Verified, fmtMoney, formError, href, roomType, useForm, words,
+  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtMoney, formError, href, roomType, useForm, words,
 } from "../ui.js";
 
-const AMENITY_HINT = "Separated by commas, e.g. wifi, desk, parking";
+/** What the API's place parameter takes for a picked place: the ZIP code, or "City, ST". */
+const placeParam = (p) => (p.kind === "zip" ? p.zip : p.label);
+
+const nights = (from, to) => Math.round((new Date(to) - new Date(from)) / 86400000);
 
 export function Search({ query }) {
   const [hospital, setHospital] = useState(
     query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname } : null,
   );
+  const [place, setPlace] = useState(query.place ? { kind: "named", label: query.place } : null);
+  const [amenities, setAmenities] = useState(query.amenities ? query.amenities.split(",") : []);
   const [f, setF] = useState({
     near: query.near || "", from: query.from || "", to: query.to || "", max_rent: query.max_rent || "",
-    room_type: query.room_type || "", amenities: query.amenities || "", sort: query.sort || "distance", radius_km: query.radius_km || "25",
+    room_type: query.room_type || "", sort: query.sort || "distance", radius_km: query.radius_km || "25",
   });
   const [results, setResults] = useState(null);
   const form = useForm();
@@ -22,9 +27,11 @@ export function Search({ query }) {
 
   function params(cursor) {
     return {
-      hospital_id: hospital ? hospital.id : undefined, near: hospital ? undefined : f.near.replace(/\s/g, "") || undefined,
+      hospital_id: hospital ? hospital.id : undefined,
+      place: !hospital && place ? (place.kind === "named" ? place.label : placeParam(place)) : undefined,
+      near: hospital || place ? undefined : f.near.replace(/\s/g, "") || undefined,
       from: f.from || undefined, to: f.to || undefined, max_rent: f.max_rent || undefined, room_type: f.room_type || undefined,
-      amenities: f.amenities.split(",").map((s) => s.trim()).filter(Boolean).join(",") || undefined,
+      amenities: amenities.join(",") || undefined,
       sort: f.sort, radius_km: f.radius_km || undefined, cursor,
     };
   }
@@ -41,16 +48,17 @@ export function Search({ query }) {
   }
   const context = hospital
     ? { hospital: hospital.id, hname: hospital.label || `${hospital.name}`, lat: hospital.latitude, lon: hospital.longitude }
-    : {};
+    : place && place.latitude !== undefined ? { hname: place.label, lat: place.latitude, lon: place.longitude } : {};
+  const centreName = hospital ? hospital.label || hospital.name : place ? place.label : "your search's centre";
   const err = form.errors;
-  const shown = ["hospital_id", "near", "from", "to", "max_rent", "room_type", "amenities", "sort", "radius_km"];
+  const shown = ["hospital_id", "place", "near", "from", "to", "max_rent", "room_type", "amenities", "sort", "radius_km"];
   return html`<section>
     <h1>Find a room</h1>
     <form class="search" onSubmit=${onSubmit} novalidate aria-label="Search rooms">
       <${HospitalPicker} label="Near hospital" value=${hospital} onPick=${(h) => setHospital(h)} error=${err.hospital_id} />
       ${hospital && html`<button type="button" class="link" onClick=${() => setHospital(null)}>Clear the hospital</button>`}
-      ${!hospital && html`<${Field} label="Or near a place (latitude, longitude)" name="near" placeholder="39.2961, -76.5920"
-        value=${f.near} onInput=${set("near")} error=${err.near} />`}
+      ${!hospital && html`<${PlacePicker} label="Or near a city or ZIP code" value=${place} onPick=${setPlace} error=${err.place || err.near} />`}
+      ${!hospital && place && html`<button type="button" class="link" onClick=${() => setPlace(null)}>Clear the place</button>`}
       <div class="row">
         <${Field} label="Check-in" name="from" type="date" value=${f.from} onInput=${set("from")} error=${err.from} />
         <${Field} label="Check-out" name="to" type="date" value=${f.to} onInput=${set("to")} error=${err.to} />
@@ -65,7 +73,7 @@ export function Search({ query }) {
           <option value="distance">Distance</option><option value="price">Price</option><option value="newest">Newest</option>
         <//>
       </div>
-      <${Field} label="Amenities" name="amenities" hint=${AMENITY_HINT} value=${f.amenities} onInput=${set("amenities")} error=${err.amenities} />
+      <${AmenityBoxes} legend="With these amenities" value=${amenities} onChange=${setAmenities} error=${err.amenities} />
       <${Alert} error=${formError(err, shown)} />
       <button type="submit" disabled=${form.busy}>Search</button>
     </form>
@@ -74,8 +82,9 @@ export function Search({ query }) {
       ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
           <h3><a href=${href(`/listings/${l.id}`, { ...context, from: f.from, to: f.to })}>${l.title}</a></h3>
-          <p>${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)}/month${l.distance_km !== null ? ` · ${l.distance_km.toFixed(1)} km` : ""}</p>
-          ${l.stay_total !== null && html`<p>${fmtMoney(l.stay_total)} for your dates</p>`}
+          <p>${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)}/month</p>
+          ${l.distance_km !== null && html`<p class="where">About ${l.distance_km.toFixed(1)} km from ${centreName}</p>`}
+          ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${nights(f.from, f.to)} nights</p>`}
           <p>${l.amenities.map(words).join(", ")}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
           <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} /></p>
         </li>`)}</ul>`}

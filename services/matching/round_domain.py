@@ -1,6 +1,7 @@
-"""Cohort match rounds through the service: who is in a round, running it with the
-engine (``engine/cohort_round.py``: deferred acceptance, the independent stability check)
-off the event loop with progress, and the rank-distribution chart.
+"""The pure rules of a cohort match round: its members as the engine takes them, the run
+(``engine/cohort_round.py``: deferred acceptance, the independent stability check) with
+progress, the students' ranks and the rank-distribution chart. ``jobs.py`` loads the
+members and runs it off the event loop.
 
 The students of a round are rotations (a student's rotation gives the hospital, the
 specialty and the dates the mentor score needs); the mentors are professionals, taking
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,11 +21,10 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from services.matching import domain, round_store, store
+from services.matching import domain
 from services.matching.engine.cohort_input import CohortInputError, parse_cohort
 from services.matching.engine.cohort_round import Cohort, CohortResult, cohort_from_profiles, run_round
 from services.matching.engine.models import HospitalInput, ProfileInput, RotationInput
-from services.matching.ranking import affiliated_hospitals
 from shared import geo, hospitals
 from shared.errors import AppError
 
@@ -86,44 +85,6 @@ def mentors_near(candidates: dict[uuid.UUID, dict[str, Any]], hospital_id: str, 
                 chosen.append(user_id)
                 break
     return sorted(chosen)
-
-
-async def resolve(db: store.DB, row: domain.Row) -> Members:
-    """The rotations and mentors of a round, from what it asked for."""
-    request = row["request"]
-    taken: Counter[str] = Counter()
-    if row["kind"] == "scramble":
-        parent = await round_store.get_round(db, row["scramble_of"])
-        if parent is None or parent["members"] is None:
-            raise RoundError("the round to scramble has no result")
-        left = await round_store.assignments(db, parent["id"])
-        rotation_ids = [a["rotation_id"] for a in left if a["mentor_id"] is None]
-        mentor_ids = [uuid.UUID(m) for m in parent["members"]["mentor_ids"]]
-        # The first round's matches hold their seats (those already accepted count below,
-        # as mentees, once only).
-        taken.update(await round_store.seats_held(db, parent["id"]))
-        rotations = await round_store.rotations_by_id(db, rotation_ids)
-        mentors = await round_store.professionals(db, mentor_ids)
-    elif request.get("selection"):
-        selection = request["selection"]
-        first, stop = month_range(selection["month"])
-        rotations = await round_store.rotations_starting(db, selection["hospital_id"], first, stop)
-        candidates = await round_store.mentors_open(db)
-        chosen = mentors_near(candidates, selection["hospital_id"], selection["radius_km"])
-        mentors = {m: candidates[m] for m in chosen}
-    else:
-        rotations = await round_store.rotations_by_id(db, [uuid.UUID(r) for r in request["rotation_ids"]])
-        mentors = await round_store.professionals(db, [uuid.UUID(m) for m in request["mentor_ids"]])
-    if not rotations:
-        raise RoundError("no rotations to match: none fits the round's request")
-    if not mentors:
-        raise RoundError("no mentors to match: none fits the round's request")
-    taken.update(await round_store.accepted_counts(db, list(mentors)))
-    students = await store.profile_fields(db, list({r["student_id"] for r in rotations}))
-    places = affiliated_hospitals(list(mentors.values()))
-    for r in rotations:
-        places.setdefault(r["hospital_id"], domain.hospital_input(hospitals.lookup(r["hospital_id"])))
-    return Members(rotations, mentors, students, dict(taken), places)
 
 
 def _seats(data: dict[str, Any], taken: int) -> int:

@@ -1,0 +1,1 @@
+"""NATS endpoints of accounts, one module per area; ``app.py`` wires them."""

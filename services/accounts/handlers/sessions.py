@@ -1,0 +1,89 @@
+"""Sign up, log in, log out, and the gateway's session lookup."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from services.accounts import domain, store, views
+from shared import subjects
+from shared.contracts.accounts import (
+    LoginReply,
+    LoginRequest,
+    SessionInfo,
+    SignupRequest,
+    TokenRequest,
+    User,
+    UserRegistered,
+    session_fingerprint,
+)
+from shared.contracts.base import Ok
+from shared.db import Connection
+from shared.errors import AppError
+from shared.outbox import add
+from shared.push import broadcast
+from shared.service import Context, Registry
+
+registry = Registry()
+
+BAD_LOGIN = AppError("unauthorized", "email or password is incorrect")
+
+
+async def _issue_session(ctx: Context, conn: Connection, user: User) -> LoginReply:
+    token, digest = domain.new_token(ctx.settings.secret_key)
+    expires = datetime.now(UTC) + timedelta(hours=ctx.settings.session_ttl_hours)
+    await store.insert_session(conn, digest, user.id, expires)
+    return LoginReply(token=token, expires_at=expires, user=user)
+
+
+@registry.endpoint(subjects.SIGNUP, SignupRequest)
+async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
+    password_hash = await asyncio.to_thread(domain.hash_password, req.password)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await store.insert_user(conn, uuid.uuid4(), req.email, password_hash, req.display_name, req.role)
+        user = User.model_validate(dict(row))
+        await add(conn, UserRegistered(user=views.user_data(await store.snapshot(conn, user.id))))
+        return await _issue_session(ctx, conn, user)
+
+
+@registry.endpoint(subjects.LOGIN, LoginRequest)
+async def login(ctx: Context, req: LoginRequest) -> LoginReply:
+    email = req.email.strip().lower()
+    limits = ctx.settings
+    async with ctx.pool.acquire() as conn:
+        by_email, by_address = await store.count_failures(
+            conn, email, req.client_address, limits.login_failure_window_s
+        )
+        if by_email >= limits.login_max_failures_per_account or by_address >= limits.login_max_failures_per_address:
+            raise AppError(
+                "rate_limited",
+                "too many failed logins; try again later",
+                {"retry_after_s": limits.login_failure_window_s},
+            )
+        row = await store.user_by_email(conn, email)
+        ok = await asyncio.to_thread(domain.verify_password, row["password_hash"] if row else None, req.password)
+        if not ok:
+            await store.record_failure(conn, email, req.client_address)
+            raise BAD_LOGIN
+        assert row is not None
+        async with conn.transaction():
+            await store.clear_failures(conn, email)
+            user = User.model_validate({k: row[k] for k in User.model_fields})
+            return await _issue_session(ctx, conn, user)
+
+
+@registry.endpoint(subjects.LOGOUT, TokenRequest)
+async def logout(ctx: Context, req: TokenRequest) -> Ok:
+    await store.revoke_session(ctx.pool, domain.token_hash(req.token, ctx.settings.secret_key))
+    # Gateways cache resolved sessions briefly; tell them all to forget this one now.
+    await broadcast(ctx.nc, subjects.SESSION_REVOKED, session_fingerprint(req.token).encode())
+    return Ok()
+
+
+@registry.endpoint(subjects.RESOLVE_SESSION, TokenRequest)
+async def resolve_session(ctx: Context, req: TokenRequest) -> SessionInfo:
+    row = await store.resolve_session(ctx.pool, domain.token_hash(req.token, ctx.settings.secret_key))
+    if row is None:
+        raise AppError("unauthorized", "session is invalid or has expired")
+    return SessionInfo.model_validate(dict(row))

@@ -1,0 +1,61 @@
+"""Professionals' credentials: submitted by them, listed and verified by operators."""
+
+from __future__ import annotations
+
+from services.accounts import store, views
+from shared import subjects
+from shared.contracts.accounts import (
+    CredentialPage,
+    SubmittedCredential,
+    UserIdRequest,
+    UserVerified,
+    Verification,
+    VerificationQueue,
+    VerificationRequest,
+)
+from shared.errors import AppError
+from shared.outbox import add
+from shared.paging import decode_newest_first, next_page
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+@registry.endpoint(subjects.SUBMIT_VERIFICATION, VerificationRequest)
+async def submit_verification(ctx: Context, req: VerificationRequest) -> Verification:
+    actor = ctx.require_role("professional")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if views.verification(await store.verification(conn, actor.user_id)).status == "verified":
+            raise AppError("conflict", "your credentials are already verified")
+        given = req.model_dump()  # the credential sent: an NPI, or a licence and its state
+        kind = "npi" if "npi" in given else "license"
+        await store.upsert_verification(
+            conn, actor.user_id, kind, given.get("npi"), given.get("license_number"), given.get("license_state")
+        )
+        await store.touch_user(conn, actor.user_id)
+        return views.verification(await store.verification(conn, actor.user_id))
+
+
+@registry.endpoint(subjects.VERIFY_USER, UserIdRequest)
+async def verify_user(ctx: Context, req: UserIdRequest) -> Verification:
+    admin = ctx.require_role("admin")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await store.user_by_id(conn, req.user_id)
+        if not await store.mark_verified(conn, req.user_id, admin.user_id):
+            if views.verification(await store.verification(conn, req.user_id)).status == "verified":
+                raise AppError("conflict", "this user is already verified")
+            raise AppError("conflict", "this user has not submitted credentials")
+        await add(conn, UserVerified(user=views.user_data(await store.snapshot(conn, req.user_id))))
+        return views.verification(await store.verification(conn, req.user_id))
+
+
+@registry.endpoint(subjects.LIST_VERIFICATIONS, VerificationQueue)
+async def list_verifications(ctx: Context, req: VerificationQueue) -> CredentialPage:
+    ctx.require_role("admin")
+    after = decode_newest_first(req.cursor)  # a (timestamp, id) key, whichever the order
+    rows = await store.verifications(ctx.pool, req.status, after, req.limit + 1)
+    order_key = "submitted_at" if req.status == "pending" else "verified_at"
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row[order_key], row["user_id"]))
+    return CredentialPage(
+        items=[SubmittedCredential.model_validate(dict(row)) for row in page], next_cursor=next_cursor
+    )

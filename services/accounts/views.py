@@ -1,0 +1,49 @@
+"""Reply and event payloads of accounts, built from rows: no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.contracts.accounts import Me, Profile, PublicProfile, User, UserData, Verification
+
+Row = Any  # an asyncpg Record or a dict with the same keys
+
+
+def user_data(snapshot: Row) -> UserData:
+    """The user as events carry it (``store.snapshot``'s row)."""
+    profile = Profile.model_validate(snapshot["profile"])
+    return UserData(
+        user_id=snapshot["id"],
+        version=snapshot["version"],
+        role=snapshot["role"],
+        display_name=snapshot["display_name"],
+        verified=snapshot["verified"],
+        **profile.model_dump(),
+    )
+
+
+def verification(row: Row | None) -> Verification:
+    if row is None:
+        return Verification()
+    return Verification(
+        status=row["status"], kind=row["kind"], submitted_at=row["submitted_at"], verified_at=row["verified_at"]
+    )
+
+
+def me(user: Row, profile: Row, credential: Row | None) -> Me:
+    return Me(
+        user=User.model_validate(dict(user)),
+        profile=Profile.model_validate(profile),
+        verification=verification(credential),
+    )
+
+
+def public_profile(account: Me) -> PublicProfile:
+    return PublicProfile(
+        id=account.user.id,
+        display_name=account.user.display_name,
+        role=account.user.role,
+        verified=account.verification.status == "verified",
+        profile=account.profile,
+        member_since=account.user.created_at,
+    )

@@ -1,0 +1,65 @@
+"""Background work of listings: the hospital directory loaded at start; a loop that expires
+unanswered requests and completes ended stays."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from services.listings import domain, store
+from services.listings.views import booking_data
+from shared import countries, places
+from shared.aio import stop_if_cancelled
+from shared.hospitals import directory
+from shared.outbox import add
+from shared.service import Context, Registry
+
+log = logging.getLogger(__name__)
+
+registry = Registry()
+
+
+async def ensure_directory(pool: asyncpg.Pool) -> int:
+    """Load listings' copy of the hospital directory (its own table, for name search by
+    trigrams) when the table is empty; return the number of hospitals."""
+    count = await store.hospital_count(pool)
+    if count == 0:
+        rows = [tuple(h.model_dump().values()) for h in directory()]
+        async with pool.acquire() as conn, conn.transaction():
+            await store.load_hospitals(conn, rows)
+        count = len(rows)
+        log.info("hospital directory loaded", extra={"fields": {"hospitals": count}})
+    return count
+
+
+@registry.on_startup
+async def load_directory(ctx: Context) -> None:
+    await ensure_directory(ctx.pool)
+    # The place and language lists are read from package data once (about a second):
+    # on a user's first lookup instead, that call timed out at the gateway.
+    await asyncio.to_thread(places.warm)
+    await asyncio.to_thread(countries.warm)
+
+
+async def sweep_bookings(pool: asyncpg.Pool) -> int:
+    """Expire unanswered requests and complete ended stays; return how many changed."""
+    async with pool.acquire() as conn, conn.transaction():
+        expired, ended = await store.due_bookings(conn)
+        for rows, transition in ((expired, domain.EXPIRE), (ended, domain.COMPLETE)):
+            for row in rows:
+                updated = await store.set_booking_status(conn, row["id"], transition.status)
+                await add(conn, transition.event(booking_data(updated)))
+    return len(expired) + len(ended)
+
+
+@registry.background
+async def expiry_loop(ctx: Context) -> None:
+    while True:
+        stop_if_cancelled()
+        try:
+            await sweep_bookings(ctx.pool)
+        except Exception:
+            log.exception("booking sweep failed")
+        await asyncio.sleep(ctx.settings.expiry_sweep_s)

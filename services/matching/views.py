@@ -1,0 +1,79 @@
+"""Reply and event payloads of matching, built from rows: no I/O."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from services.matching.domain import Row
+from shared import hospitals
+from shared.contracts.hospitals import HospitalRef
+from shared.contracts.matching import MatchRound, Mentorship, MentorshipData, Rotation, RotationChanged
+
+
+def to_rotation(row: Row) -> Rotation:
+    h = hospitals.lookup(row["hospital_id"])
+    return Rotation(
+        id=row["id"],
+        student_id=row["student_id"],
+        hospital=HospitalRef(
+            id=h.id, name=h.name, city=h.city, state=h.state, latitude=h.latitude, longitude=h.longitude
+        ),
+        specialty=row["specialty"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        nights=(row["end_date"] - row["start_date"]).days,
+        monthly_budget=row["monthly_budget"],
+        room_types=row["room_types"],
+        amenities=row["amenities"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def rotation_changed(rotation: asyncpg.Record) -> RotationChanged:
+    return RotationChanged(rotation_id=rotation["id"], student_id=rotation["student_id"], version=rotation["version"])
+
+
+def mentorship_data(row: asyncpg.Record) -> MentorshipData:
+    return MentorshipData(
+        mentorship_id=row["id"],
+        version=row["version"],
+        student_id=row["student_id"],
+        mentor_id=row["mentor_id"],
+        rotation_id=row["rotation_id"],
+        status=row["status"],
+        message=row["message"],
+    )
+
+
+def mentorship(row: asyncpg.Record, people: dict[uuid.UUID, dict[str, Any]], viewer: uuid.UUID) -> Mentorship:
+    """A mentorship as one side sees it; ``people``: ``store.profile_fields`` of both sides."""
+
+    def person(user_id: uuid.UUID) -> dict[str, object]:
+        data = people.get(user_id) or {}
+        return {"id": user_id, "display_name": data.get("display_name"), "verified": bool(data.get("verified"))}
+
+    return Mentorship.model_validate(
+        {
+            **{k: row[k] for k in ("id", "rotation_id", "status", "message", "created_at", "decided_at", "ended_at")},
+            "student": person(row["student_id"]),
+            "mentor": person(row["mentor_id"]),
+            "role": "mentor" if viewer == row["mentor_id"] else "student",
+        }
+    )
+
+
+def to_round(row: asyncpg.Record) -> MatchRound:
+    report: dict[str, Any] = row["report"] or {}
+    return MatchRound.model_validate(
+        {
+            **{k: row[k] for k in ("id", "status", "kind", "scramble_of", "proposing", "progress", "chart_svg")},
+            **{k: row[k] for k in ("error", "requests_made", "created_at", "finished_at", "accepted_at")},
+            **{k: report.get(k) for k in ("students", "mentors", "seats", "matched", "unmatched", "unfilled_seats")},
+            "rank_distribution": report.get("choice_counts"),
+            "blocking_pairs": report.get("blocking_pairs"),
+        }
+    )

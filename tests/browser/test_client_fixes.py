@@ -1,0 +1,233 @@
+"""The web client as its users tried it (issue 22): each defect they hit, walked through in
+Chromium at phone or laptop width."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LAPTOP, PHONE, Client, Pages, future
+
+FARGO_POINT = (46.831488, -96.827505)
+
+
+def room(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "title": f"Bright room {uuid.uuid4().hex[:6]}",
+        "room_type": "private_room",
+        "address": "1 Broadway N, Fargo, ND",
+        "latitude": FARGO_POINT[0] + 0.012,
+        "longitude": FARGO_POINT[1] + 0.01,
+        "monthly_rent": 900,
+        "amenities": ["wifi", "desk"],
+        "available_from": future(2),
+        "available_to": future(150),
+        "min_stay_nights": 7,
+    }
+    body.update(overrides)
+    return body
+
+
+def test_a_booking_request_is_confirmed_once_and_never_sent_twice(pages: Pages) -> None:
+    """After "Request booking" the form gives way to a confirmation linking to the booking;
+    asking again for the same dates says a request exists and links to it."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Once")
+    listing = as_host.call("POST", "/listings", room())
+    as_student.sign_up("student", "Once Student")
+
+    student.goto(f"/#/listings/{listing['id']}?from={future(20)}&to={future(40)}")
+    student.get_by_label("Message to the host").fill("Surgery rotation in March.")
+    student.get_by_role("button", name="Request booking").click()
+    confirmation = student.get_by_role("status").filter(has_text="Request sent")
+    expect(confirmation).to_be_visible()
+    expect(confirmation).to_be_focused()
+    expect(confirmation).to_be_in_viewport()
+    expect(student.get_by_role("button", name="Request booking")).to_have_count(0)
+    confirmation.get_by_role("link", name="See your booking").click()
+    card = student.get_by_role("listitem", name=re.compile(listing["title"]))
+    expect(card).to_be_focused()
+    expect(card).to_contain_text("Requested")
+
+    # Back on the listing (a fresh page), the same dates again: the page names the request.
+    student.goto(f"/#/listings/{listing['id']}?from={future(25)}&to={future(45)}")
+    student.get_by_role("button", name="Request booking").click()
+    refusal = student.get_by_role("alert").filter(has_text="You already have a requested booking")
+    expect(refusal).to_be_visible()
+    refusal.get_by_role("link", name="See that booking").click()
+    expect(card).to_be_focused()
+    mine = as_student.call("GET", "/me/bookings?role=guest&limit=100")
+    assert sum(1 for b in mine["items"] if b["listing_id"] == listing["id"]) == 1
+
+    # "Message the host" from the booked room opens the booking's thread, not a second one.
+    student.goto("/#/inbox")
+    threads = student.get_by_role("list", name="Conversations").get_by_role("listitem")
+    expect(threads).to_have_count(1)
+    expect(threads).to_contain_text(f"Booking: {listing['title']}")
+    student.goto(f"/#/listings/{listing['id']}")
+    student.get_by_role("button", name="Message the host").click()
+    expect(student.get_by_role("heading", name="Dr. Once")).to_be_visible()
+    expect(student.get_by_text(f"Booking: {listing['title']}")).to_be_visible()
+    student.goto("/#/inbox")
+    expect(threads).to_have_count(1)
+    assert pages.errors == []
+
+
+def pick(page: Page, label: str, text: str, choice: str) -> None:
+    page.get_by_label(label, exact=True).fill(text)
+    page.get_by_role("button", name=choice, exact=True).click()
+
+
+def test_countries_and_languages_are_picked_by_name(pages: Pages) -> None:
+    """The school's country and the languages are chosen by name from suggestions (arrow
+    keys work); the profile saves their codes and shows their names."""
+    page = pages.open("student", PHONE)
+    Client(page.request).sign_up("student", "Name Picker")
+    page.goto("/#/profile")
+    country = page.get_by_label("School's country", exact=True)
+    country.fill("germ")
+    germany = page.get_by_role("button", name="Germany", exact=True)
+    expect(germany).to_be_visible()
+    country.press("ArrowDown")
+    expect(germany).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Chosen: Germany")).to_be_visible()
+    pick(page, "Add a language", "German", "German")
+    pick(page, "Add a language", "Engl", "English")
+    languages = page.get_by_role("list", name="Languages you speak")
+    expect(languages).to_have_text(re.compile("German.*English"))
+    page.get_by_role("button", name="Save profile").click()
+    expect(page.get_by_role("status").filter(has_text="Profile saved")).to_be_visible()
+    saved = Client(page.request).call("GET", "/me")
+    assert saved["profile"]["school_country"] == "DE" and saved["profile"]["languages"] == ["de", "en"]
+    page.goto(f"/#/users/{saved['user']['id']}")
+    expect(page.get_by_text("German, English")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_room_is_posted_from_its_zip_code_and_its_pin_moved(pages: Pages) -> None:
+    """The host gives an address and a ZIP code: the room starts at the ZIP's centre (said to
+    be approximate), the pin moves it to the door; then editing it from the same tab works."""
+    host = pages.open("host", LAPTOP)
+    Client(host.request).sign_up("professional", "Dr. Zip")
+    host.goto("/#/listings/new")
+    title = f"Room by the river {uuid.uuid4().hex[:6]}"
+    host.get_by_label("Title", exact=True).fill(title)
+    host.get_by_label("Monthly rent (USD)").fill("850")
+    host.get_by_label("Address").fill("1500 2nd Ave S, Fargo, ND")
+    host.get_by_label("ZIP code").fill("58103")
+    expect(host.get_by_role("status").filter(has_text="Approximate: the centre of ZIP code 58103")).to_be_visible()
+    pin = host.locator(".leaflet-marker-icon")
+    expect(pin).to_be_visible()
+    pin.scroll_into_view_if_needed()
+    box = pin.bounding_box()
+    assert box is not None
+    host.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    host.mouse.down()
+    host.mouse.move(box["x"] + 80, box["y"] + 40, steps=8)
+    host.mouse.up()
+    expect(host.get_by_role("status").filter(has_text="Placed by you on the map")).to_be_visible()
+    host.get_by_label("Wifi").check()
+    host.get_by_role("button", name="Post room").click()
+    expect(host.get_by_role("heading", name=title)).to_be_visible()
+    listing_id = host.url.rsplit("/", 1)[1]
+    saved = Client(host.request).call("GET", f"/listings/{listing_id}")
+    centre = Client(host.request).call("GET", "/places?q=58103")["items"][0]
+    assert saved["amenities"] == ["wifi"]
+    assert saved["location"]["latitude"] != centre["latitude"] and abs(saved["location"]["latitude"] - 46.86) < 0.1
+
+    # "Post a room", then an edit URL in the same tab: the saved room, not a blank form.
+    host.goto("/#/listings/new")
+    expect(host.get_by_role("button", name="Post room")).to_be_visible()
+    host.goto(f"/#/listings/{listing_id}/edit")
+    expect(host.get_by_label("Title", exact=True)).to_have_value(title)
+    expect(host.get_by_role("button", name="Save room")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_search_near_a_city_with_amenities_shows_distance_and_total(pages: Pages) -> None:
+    """A visitor types a city, picks it, ticks an amenity and gives dates: the results say
+    how far each room is from that city and what the stay costs."""
+    as_host = Client(pages.open("host").request)
+    as_host.sign_up("professional", "Dr. City")
+    title = f"Loft near downtown {uuid.uuid4().hex[:6]}"
+    as_host.call("POST", "/listings", room(title=title, amenities=["wifi", "parking"]))
+    visitor = pages.open("visitor", PHONE)
+    visitor.goto("/#/search")
+    pick(visitor, "Or near a city or ZIP code", "Fargo", "Fargo, ND")
+    visitor.get_by_label("Parking").check()
+    visitor.get_by_label("Check-in").fill(future(10))
+    visitor.get_by_label("Check-out").fill(future(24))
+    visitor.get_by_role("button", name="Search").click()
+    card = visitor.get_by_role("listitem").filter(has_text=title)
+    expect(card).to_contain_text(re.compile(r"About \d+\.\d km from Fargo, ND"))
+    expect(card).to_contain_text("for your 14 nights")
+    visitor.get_by_label("Wifi").check()
+    visitor.get_by_label("Desk").check()
+    visitor.get_by_role("button", name="Search").click()
+    expect(visitor.get_by_role("listitem").filter(has_text=title)).to_have_count(0)
+    assert pages.errors == []
+
+
+def test_a_thread_opens_at_its_newest_message_above_the_composer_on_a_phone(pages: Pages) -> None:
+    """A long thread opened on a phone shows its newest message (here a flagged one) whole,
+    above the composer pinned to the bottom of the screen."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    host_id = as_host.sign_up("professional", "Dr. Long Thread")
+    as_student.sign_up("student", "Long Thread Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello, is it free?"})
+    send = f"/conversations/{conversation['id']}/messages"
+    for n in range(24):
+        as_host.call("POST", send, {"body": f"Answer number {n}, with some words to fill a line or two."})
+    as_host.call("POST", send, {"body": "Pay the deposit by Western Union before viewing and it is yours."})
+
+    student.goto(f"/#/inbox/{conversation['id']}")
+    newest = student.get_by_role("listitem").filter(has_text="Western Union")
+    expect(newest.get_by_role("note")).to_contain_text("Possible scam")
+    expect(newest).to_be_in_viewport(ratio=1)
+    composer = student.get_by_role("form", name="Send a message")
+    last, box = newest.bounding_box(), composer.bounding_box()
+    assert last is not None and box is not None
+    assert last["y"] + last["height"] <= box["y"] + 1, (last, box)
+    assert pages.errors == []
+
+
+def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pages) -> None:
+    """The host's card shows the guest's name, school, specialty and verification; a pending
+    request has one way to refuse it (Decline), asked twice; the API refuses a host's
+    cancel of a pending request."""
+    host = pages.open("host", PHONE)
+    as_host, as_guest = Client(host.request), Client(pages.open("guest").request)
+    as_host.sign_up("professional", "Dr. Card")
+    listing = as_host.call("POST", "/listings", room())
+    as_guest.sign_up("student", "Card Guest")
+    as_guest.call("PATCH", "/me/profile", {"medical_school": "University of Lagos", "specialties": ["surgery"]})
+    booking = as_guest.call(
+        "POST", f"/listings/{listing['id']}/bookings", {"check_in": future(20), "check_out": future(40)}
+    )
+    refused = host.request.fetch(
+        f"/api/v1/bookings/{booking['id']}/cancel",
+        method="POST",
+        data={},
+        headers={"Authorization": f"Bearer {as_host.token}"},
+    )
+    assert refused.status == 409 and "decline" in refused.json()["error"]["message"]
+
+    host.goto("/#/bookings")
+    card = host.get_by_role("listitem", name=re.compile(listing["title"]))
+    expect(card.get_by_role("link", name="Card Guest")).to_be_visible()
+    expect(card).to_contain_text("University of Lagos · Surgery")
+    expect(card).to_contain_text("Not verified")
+    expect(card.get_by_role("button", name="Cancel booking")).to_have_count(0)
+    card.get_by_role("button", name="Decline").click()
+    expect(card.get_by_role("button", name="Yes, decline")).to_be_focused()
+    card.get_by_role("button", name="Keep it").click()
+    expect(card).to_contain_text("Requested")
+    card.get_by_role("button", name="Decline").click()
+    card.get_by_role("button", name="Yes, decline").click()
+    expect(card).to_contain_text("Declined")
+    assert pages.errors == []

@@ -1,0 +1,152 @@
+"""Rules the web client relies on, held by the API (issue 22): one open request per stay,
+countries and languages by their codes only, places from offline data, bodies that must
+be JSON, one conversation per booking."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.api import Api
+from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
+from tests.e2e.test_messaging import eventually
+
+
+async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_first(api: Api) -> None:
+    """A guest's second request for the same room and overlapping dates is a 409 naming the
+    open one, also when both are sent at once; other dates, and dates freed by a
+    cancellation, can still be requested."""
+    host = await api.signup("professional")
+    guest = await api.signup("student")
+    listing = await create_listing(api, host)
+    first = await request_stay(api, guest, listing["id"], start=30, nights=28)
+    assert first.status == 201, first.body
+    again = await request_stay(api, guest, listing["id"], start=40, nights=20)
+    assert again.status == 409 and again.error_code == "conflict", again.body
+    assert again.body["error"]["details"] == {"booking_id": first.body["id"], "status": "requested"}
+    later = await request_stay(api, guest, listing["id"], start=70, nights=20)
+    assert later.status == 201, later.body
+
+    # Accepted is still open; cancelled frees the dates for a new request.
+    assert (await api.call("POST", f"/bookings/{first.body['id']}/accept", host)).status == 200
+    accepted_again = await request_stay(api, guest, listing["id"], start=30, nights=28)
+    assert accepted_again.status == 409 and accepted_again.body["error"]["details"]["status"] == "accepted"
+    assert (await api.call("POST", f"/bookings/{first.body['id']}/cancel", guest)).status == 200
+    assert (await request_stay(api, guest, listing["id"], start=30, nights=28)).status == 201
+
+    # A double click: two identical requests at once make one booking.
+    other = await create_listing(api, host)
+    racing = await asyncio.gather(*(request_stay(api, guest, other["id"]) for _ in range(4)))
+    assert sorted(r.status for r in racing) == [201, 409, 409, 409], [r.body for r in racing]
+    mine = await api.call("GET", "/me/bookings", guest, params={"limit": "100"})
+    assert sum(1 for b in mine.body["items"] if b["listing_id"] == other["id"]) == 1
+
+
+async def test_countries_and_languages_are_chosen_by_name_and_stored_as_codes(api: Api) -> None:
+    """The directories answer names with the codes the profile accepts; the profile takes
+    codes only and never reads a name as one ("Germany" is not "GE")."""
+    student = await api.signup("student")
+    countries = await api.call("GET", "/countries", params={"q": "germ"})
+    assert countries.status == 200 and countries.body["items"] == [{"code": "DE", "name": "Germany"}]
+    everyone = await api.call("GET", "/countries")
+    assert len(everyone.body["items"]) == 249
+    languages = await api.call("GET", "/languages", params={"q": "German"})
+    assert languages.body["items"][0] == {"code": "de", "name": "German"}
+    named = await api.call("GET", "/languages", params={"codes": "yo,yue"})
+    assert named.body["items"] == [{"code": "yo", "name": "Yoruba"}, {"code": "yue", "name": "Yue Chinese"}]
+
+    for body in ({"school_country": "Germany"}, {"school_country": "Ge"}, {"languages": ["German"]}):
+        refused = await api.call("PATCH", "/me/profile", student, json=body)
+        assert refused.status == 400 and refused.error_code == "validation", (body, refused.body)
+    saved = await api.call("PATCH", "/me/profile", student, json={"school_country": "DE", "languages": ["de", "en"]})
+    assert saved.status == 200, saved.body
+    assert saved.body["profile"]["school_country"] == "DE" and saved.body["profile"]["languages"] == ["de", "en"]
+
+
+async def test_places_from_offline_data_place_a_room_and_centre_a_search(api: Api) -> None:
+    """ZIP codes and cities are suggested as one types; a room posted with a ZIP code and no
+    coordinates sits at that ZIP's centre; a room on a hospital's own point is refused;
+    a search near a city or ZIP code measures distances from it, and an unknown or
+    ambiguous place is a 400 naming the field."""
+    typed = await api.call("GET", "/places", params={"q": "5810"})
+    assert typed.status == 200 and all(p["zip"].startswith("5810") for p in typed.body["items"])
+    fargo = (await api.call("GET", "/places", params={"q": "Fargo"})).body["items"][0]
+    assert fargo["label"] == "Fargo, ND" and fargo["kind"] == "city"
+    assert (await api.call("GET", "/places", params={"q": "St. Paul"})).body["items"][0]["label"] == "Saint Paul, MN"
+
+    host = await api.signup("professional")
+    by_zip = await create_listing(api, host, latitude=None, longitude=None, zip_code="58103")
+    centre = (await api.call("GET", "/places", params={"q": "58103"})).body["items"][0]
+    assert (by_zip["location"]["latitude"], by_zip["location"]["longitude"]) == (
+        centre["latitude"],
+        centre["longitude"],
+    )
+    unknown = await api.call(
+        "POST", "/listings", host, json={**listing_body(), "latitude": None, "longitude": None, "zip_code": "00000"}
+    )
+    assert unknown.status == 400 and unknown.body["error"]["details"][0]["field"] == "zip_code"
+    neither = await api.call("POST", "/listings", host, json={**listing_body(), "latitude": None, "longitude": None})
+    assert neither.status == 400, neither.body
+    on_hospital = await api.call(
+        "POST", "/listings", host, json={**listing_body(), "latitude": 46.831488, "longitude": -96.827505}
+    )
+    assert on_hospital.status == 400 and on_hospital.body["error"]["details"][0]["field"] == "latitude"
+    moved = await api.call(
+        "PATCH", f"/listings/{by_zip['id']}", host, json={"latitude": 46.8602, "longitude": -96.8021}
+    )
+    assert moved.status == 200 and moved.body["location"]["latitude"] == 46.8602
+
+    for place in ("Fargo, ND", "58103"):
+        found = await api.call("GET", "/listings", params={"place": place, "radius_km": "30"})
+        assert found.status == 200, found.body
+        hit = next(item for item in found.body["items"] if item["id"] == by_zip["id"])
+        assert hit["distance_km"] is not None and hit["distance_km"] < 10
+    for place in ("Springfield", "Atlantis"):
+        refused = await api.call("GET", "/listings", params={"place": place})
+        assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "place", refused.body
+
+
+async def test_messaging_the_host_from_a_booked_room_opens_the_bookings_thread(api: Api) -> None:
+    """From a room the pair has a booking of, starting a conversation opens that booking's
+    thread (one thread per pair per booking context); elsewhere it is the direct one."""
+    host = await api.signup("professional", "Dr. One Thread")
+    guest = await api.signup("student", "One Thread Guest")
+    listing = await create_listing(api, host)
+    other_room = await create_listing(api, host)
+    booking = (await request_stay(api, guest, listing["id"])).body
+
+    async def booking_thread() -> Any:
+        page = await api.call("GET", "/conversations", guest, params={"limit": "50"})
+        return next((c for c in page.body["items"] if c["about"] and c["about"]["id"] == booking["id"]), None)
+
+    thread = await eventually(booking_thread, "the booking's conversation")
+    started = await api.call(
+        "POST", "/conversations", guest, json={"user_id": host.id, "listing_id": listing["id"], "body": "A question"}
+    )
+    assert started.status == 200 and started.body["id"] == thread["id"], started.body
+    assert started.body["about"]["title"] == listing["title"]
+    direct = await api.call("POST", "/conversations", guest, json={"user_id": host.id, "listing_id": other_room["id"]})
+    assert direct.status == 200 and direct.body["id"] != thread["id"] and direct.body["about"] is None
+    again = await api.call("POST", "/conversations", guest, json={"user_id": host.id})
+    assert again.body["id"] == direct.body["id"]
+
+
+async def test_a_body_that_is_not_json_is_refused_and_only_an_empty_one_means_nothing(api: Api) -> None:
+    """A form feed, spaces, or any other body that does not parse as JSON is a 400 on
+    every operation that reads a body; a truly empty body is an empty object."""
+    student = await api.signup("student")
+    rotation = await api.call(
+        "POST",
+        "/rotations",
+        student,
+        json={"hospital_id": JHH, "specialty": "surgery", "start_date": future(30), "end_date": future(50)},
+    )
+    assert rotation.status == 201, rotation.body
+    json_type = {"Content-Type": "application/json"}
+    for method, path in (("PATCH", f"/rotations/{rotation.body['id']}"), ("PATCH", "/me/profile")):
+        for raw in (b"\x0c", b" ", b"\n", b"\xef\xbb\xbf"):
+            for headers in (json_type, {}):
+                r = await api.call(method, path, student, data=raw, headers=headers)
+                assert r.status == 400 and r.error_code == "validation", (method, path, raw, r.body)
+        empty = await api.call(method, path, student, data=b"", headers=json_type)
+        assert empty.status == 200, (method, path, empty.body)

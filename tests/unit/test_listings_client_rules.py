@@ -1,0 +1,69 @@
+"""Listings' rules behind the web client's fixes (issue 22): one way for a host to refuse
+a request, one open request per stay, a room's position never a hospital's."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.listings import domain
+from shared import hospitals, places
+from shared.contracts.base import Actor
+from shared.errors import AppError
+
+HOST, GUEST = uuid.uuid4(), uuid.uuid4()
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def booking(status: str) -> domain.BookingView:
+    return domain.BookingView(GUEST, HOST, status, date(2026, 12, 1), date(2026, 12, 29), NOW + timedelta(hours=1))
+
+
+def test_a_host_declines_a_pending_request_and_cannot_cancel_it() -> None:
+    host = Actor(user_id=HOST, role="professional")
+    with pytest.raises(AppError) as err:
+        domain.decide(booking("requested"), host, "cancel", NOW)
+    assert err.value.code == "conflict" and "decline" in err.value.message
+    assert domain.decide(booking("requested"), host, "decline", NOW).status == "declined"
+    assert domain.decide(booking("accepted"), host, "cancel", NOW).status == "cancelled"
+    guest = Actor(user_id=GUEST, role="student")
+    assert domain.decide(booking("requested"), guest, "cancel", NOW).status == "cancelled"
+
+
+def test_a_duplicate_request_names_the_open_one() -> None:
+    domain.refuse_duplicate_request(None, "requested", date(2026, 12, 1), date(2026, 12, 29))
+    first = uuid.uuid4()
+    with pytest.raises(AppError) as err:
+        domain.refuse_duplicate_request(first, "accepted", date(2026, 12, 1), date(2026, 12, 29))
+    assert err.value.code == "conflict" and err.value.details == {"booking_id": str(first), "status": "accepted"}
+
+
+def test_a_room_sits_at_its_coordinates_or_its_zip_centre_never_on_a_hospital() -> None:
+    directory = hospitals.directory()
+    assert domain.room_position(46.86, -96.80, None, directory) == (46.86, -96.80)
+    centre = places.zip_centre("58103")
+    assert centre is not None
+    assert domain.room_position(None, None, "58103", directory) == (centre.latitude, centre.longitude)
+    with pytest.raises(AppError) as err:
+        domain.room_position(None, None, "00000", directory)
+    assert err.value.details[0]["field"] == "zip_code"
+    fargo = hospitals.lookup("essentia-health-fargo-fargo-nd")
+    with pytest.raises(AppError) as err:
+        domain.room_position(fargo.latitude + 0.0001, fargo.longitude, None, directory)
+    assert err.value.details[0]["field"] == "latitude"
+    # 400 m away is a room near the hospital, not on it.
+    assert domain.room_position(fargo.latitude + 0.0036, fargo.longitude, None, directory)[0] == fargo.latitude + 0.0036
+
+
+def test_places_never_guess_between_several() -> None:
+    assert places.resolve("Fargo, ND") is not None and places.resolve("fargo") is not None
+    with pytest.raises(places.AmbiguousPlaceError):
+        places.resolve("Springfield")
+    springfield = places.resolve("Springfield, IL")
+    assert springfield is not None and springfield.state == "IL"
+    assert places.resolve("58103-1234") == places.zip_centre("58103")
+    assert places.resolve("Atlantis") is None and places.zip_centre("1234") is None
+    assert [p.zip for p in places.search("5810", limit=3)] == ["58102", "58103", "58104"]
+    assert places.search("St. Paul")[0].label == "Saint Paul, MN"
