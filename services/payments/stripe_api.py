@@ -95,6 +95,14 @@ class StripeApi:
     async def retrieve_intent(self, intent_id: str) -> Intent:
         return intent_of(await self._call(self.client.v1.payment_intents.retrieve_async(intent_id)))
 
+    async def confirm_intent(self, intent_id: str, payment_method: str) -> Intent:
+        """Confirm with a payment method Stripe.js made (attached first: localstripe
+        confirms only an intent that already has one; Stripe takes either)."""
+        await self._call(
+            self.client.v1.payment_intents.update_async(intent_id, params={"payment_method": payment_method})
+        )
+        return intent_of(await self._call(self.client.v1.payment_intents.confirm_async(intent_id)))
+
     async def cancel_intent(self, intent_id: str) -> None:
         await self._call(self.client.v1.payment_intents.cancel_async(intent_id))
 

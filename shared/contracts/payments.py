@@ -19,6 +19,17 @@ class BookingPaymentId(Contract):
     booking_id: Id
 
 
+class PayRequest(BookingPaymentId):
+    """Pay for an accepted booking. Without ``payment_method`` the reply's client secret lets
+    Stripe.js confirm; with the id of a card Stripe.js tokenized (the card itself never
+    reaches Wardmate), Wardmate confirms the PaymentIntent with it and the reply says
+    whether the bank asks for 3-D Secure (``requires_action``: Stripe.js takes over)."""
+
+    payment_method: (
+        Annotated[str, Field(max_length=100, pattern=r"^(pm|card)_[A-Za-z0-9]+$", description="a Stripe.js id")] | None
+    ) = None
+
+
 class PaymentIntent(Reply):
     """What the browser needs to confirm the first payment with Stripe.js: the card never
     reaches Wardmate, only the PaymentIntent's client secret goes to the browser."""
@@ -32,6 +43,7 @@ class PaymentIntent(Reply):
     payment_intent_id: str
     client_secret: str
     publishable_key: str
+    intent_status: str = Field("requires_payment_method", description="the PaymentIntent's status at Stripe")
 
 
 class ScheduledPayment(Reply):

@@ -9,7 +9,7 @@ from services.payments import domain, flows, store
 from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars
 from shared import subjects
 from shared.contracts.base import Actor
-from shared.contracts.payments import BookingPaymentId, BookingPayments, PaymentIntent, RefundQuote
+from shared.contracts.payments import BookingPaymentId, BookingPayments, PaymentIntent, PayRequest, RefundQuote
 from shared.db import Connection
 from shared.errors import AppError
 from shared.service import Context, Registry
@@ -29,8 +29,8 @@ async def _party(db: Connection | asyncpg.Pool, actor: Actor, booking_id: object
     raise BOOKING_NOT_FOUND
 
 
-@registry.endpoint(subjects.PAY_BOOKING, BookingPaymentId)
-async def pay_booking(ctx: Context, req: BookingPaymentId) -> PaymentIntent:
+@registry.endpoint(subjects.PAY_BOOKING, PayRequest)
+async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
     """The guest's first payment: its PaymentIntent (made once) for Stripe.js to confirm."""
     actor = ctx.require_actor()
     booking, who = await _party(ctx.pool, actor, req.booking_id)
@@ -48,10 +48,22 @@ async def pay_booking(ctx: Context, req: BookingPaymentId) -> PaymentIntent:
         raise AppError("conflict", f"the payment is {row['status']}")
     if row["pay_by"] is not None and row["pay_by"] <= flows.now(ctx.settings):
         raise AppError("conflict", "the time to pay is over")
-    row = await flows.ensure_intent(ctx.pool, flows.stripe_api(ctx.settings), row["id"])
+    api = flows.stripe_api(ctx.settings)
+    row = await flows.ensure_intent(ctx.pool, api, row["id"])
     if row["status"] != "due" and not row["payment_intent"]:
         raise AppError("conflict", f"the payment is {row['status']}")
+    intent_status = "requires_payment_method"
+    if req.payment_method:
+        intent = await api.confirm_intent(row["payment_intent"], req.payment_method)
+        intent_status = intent.status
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            locked = await store.payment(conn, row["id"], for_update=True)
+            assert locked is not None
+            await flows.apply_intent(conn, locked, intent, flows.now(ctx.settings), report_failure=False)
+            row = await store.payment(conn, row["id"])
+            assert row is not None
     return PaymentIntent(
+        intent_status=intent_status,
         payment_id=row["id"],
         booking_id=row["booking_id"],
         amount=dollars(row["amount_cents"]),
