@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -416,3 +417,89 @@ def test_reconcile_command_reports_no_difference(stack: Stack) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "reconciled: no difference" in done.stdout
+
+
+def crash_step(stack: Stack, step: str, target: str) -> int:
+    """Run payments' ``step`` in a process killed by SIGKILL right after Stripe answered."""
+    assert stack.stripe is not None
+    env = {**os.environ, "WARDMATE_DATABASE_URL": stack.service_url("payments"), **stack.stripe.env()}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.crash_step", step, target], env=env, capture_output=True, timeout=60
+    )
+    return done.returncode
+
+
+async def test_a_crash_between_stripe_and_the_commit_charges_once(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """kill -9 after Stripe created the PaymentIntent but before Wardmate recorded it: the
+    next pay request finds that intent by its step (localstripe ignores Idempotency-Key),
+    so there is one intent and one charge."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await eventually(
+        lambda: payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"]),
+        "payments to hear of the acceptance",
+    )
+    payment_id = await payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"])
+    assert await asyncio.to_thread(crash_step, stack, "charge", str(payment_id)) == -9
+    assert await payments_db.fetchval("SELECT payment_intent FROM payments WHERE id = $1", payment_id) is None
+
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    listed = await api.call(
+        "GET",
+        f"{stack.stripe.url}/v1/payment_intents",
+        params={"limit": "100"},
+        headers={"Authorization": "Bearer sk_test_x"},
+    )
+    ours = [i for i in listed.body["data"] if i["metadata"].get("wardmate_step") == f"charge:{payment_id}"]
+    assert [i["id"] for i in ours] == [intent.body["payment_intent_id"]]
+    await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, "the booking confirmed")
+    await reconciled(api, admin)
+
+
+async def test_a_crash_between_a_stripe_refund_and_the_commit_refunds_once(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """kill -9 after Stripe made the refund but before Wardmate recorded it: the refund
+    worker finds it by its step, posts it once, and Stripe has one refund."""
+    _, guest, booking = await paid_booking(api, stack, policy="flexible")
+    # The service's own refund worker is paused (SIGSTOP) so the crashing process is the
+    # one that takes the step; resumed, the service must finish it without a second refund.
+    payment_id = await payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"])
+    service = stack.procs["payments"]
+    os.kill(service.pid, signal.SIGSTOP)
+    try:
+        refund_id = await payments_db.fetchval(
+            "INSERT INTO refunds(id, payment_id, amount_cents, kind, reason) VALUES (gen_random_uuid(), $1, 5000,"
+            " 'operator', 'crash test') RETURNING id",
+            payment_id,
+        )
+        assert await asyncio.to_thread(crash_step, stack, "refund", str(refund_id)) == -9
+        assert await payments_db.fetchval("SELECT status FROM refunds WHERE id = $1", refund_id) == "pending"
+    finally:
+        os.kill(service.pid, signal.SIGCONT)
+
+    async def done() -> Any:
+        return await payments_db.fetchval(
+            "SELECT stripe_refund FROM refunds WHERE id = $1 AND status = 'succeeded'", refund_id
+        )
+
+    stripe_refund = await eventually(done, "the refund recorded after the crash")
+    intent_id = await payments_db.fetchval("SELECT payment_intent FROM payments WHERE id = $1", payment_id)
+    refunds = await api.call(
+        "GET",
+        f"{stack.stripe.url}/v1/refunds",
+        params={"payment_intent": intent_id},
+        headers={"Authorization": "Bearer sk_test_x"},
+    )
+    assert [r["id"] for r in refunds.body["data"]] == [stripe_refund]
+    receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+    assert receipt.body["refunded"] == 50.0
+    await reconciled(api, admin)
