@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from shared import geo, places
 from shared.contracts.base import Actor, Event
+from shared.contracts.hospitals import Hospital
 from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
@@ -25,7 +26,6 @@ from shared.contracts.listings import (
     ListingUpdated,
 )
 from shared.errors import AppError
-from shared.hospitals import Hospital
 
 
 def unavailable_reason(

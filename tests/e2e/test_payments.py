@@ -93,7 +93,7 @@ async def accepted_booking(
 
 async def status_of(api: Api, user: User, booking_id: str) -> str:
     mine = await api.call("GET", "/me/bookings", user, params={"limit": "100"})
-    return next(b["status"] for b in mine.body["items"] if b["id"] == booking_id)
+    return str(next(b["status"] for b in mine.body["items"] if b["id"] == booking_id))
 
 
 async def paid_booking(
@@ -469,6 +469,7 @@ async def test_a_crash_between_a_stripe_refund_and_the_commit_refunds_once(
 ) -> None:
     """kill -9 after Stripe made the refund but before Wardmate recorded it: the refund
     worker finds it by its step, posts it once, and Stripe has one refund."""
+    assert stack.stripe is not None
     _, guest, booking = await paid_booking(api, stack, policy="flexible")
     # The service's own refund worker is paused (SIGSTOP) so the crashing process is the
     # one that takes the step; resumed, the service must finish it without a second refund.
