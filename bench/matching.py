@@ -28,20 +28,20 @@ import json
 import os
 import random
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
+from bench import room_matches
+from bench.lib.common import scratch_dir
+from bench.lib.load import add_load_arguments
 from services.matching.engine.deferred_acceptance import deferred_acceptance
 from services.matching.engine.derive import derive_preferences
 from services.matching.engine.models import HospitalInput, ProfileInput, RotationInput
@@ -217,19 +217,8 @@ def run_round(name: str) -> dict[str, float | int]:
 
 def room_match_load(args: argparse.Namespace) -> dict[str, float]:
     """``bench/room_matches.py`` on a fresh system in a temporary folder, stopped after."""
-    import room_matches
-
-    data_dir = Path(tempfile.mkdtemp(prefix="wardmate-bench-rooms-"))
-    cleanup: list = []
-    try:
+    with scratch_dir("wardmate-bench-rooms-", keep=args.keep) as (data_dir, cleanup):
         return room_matches.run(args, data_dir, cleanup)
-    finally:
-        for step in reversed(cleanup):
-            step()
-        if args.keep:
-            print(f"data kept in {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -238,11 +227,7 @@ def main() -> None:
     parser.add_argument("--rooms-only", action="store_true", help="only the room-match load (no rounds)")
     parser.add_argument("--listings", type=int, default=100_000, help="listings in the room-match run")
     parser.add_argument("--hosts", type=int, default=25_000)
-    parser.add_argument("--connections", type=int, default=16, help="concurrency of the room-match load")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of each measured run")
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=2, help="alternating load rounds; the best counts")
+    add_load_arguments(parser, connections=16, connections_help="concurrency of the room-match load")
     parser.add_argument("--keep", action="store_true", help="keep the room-match run's data folder")
     args = parser.parse_args()
     if args.round:

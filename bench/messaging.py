@@ -32,17 +32,13 @@ import argparse
 import asyncio
 import contextlib
 import json
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,14 +47,9 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from services.runner import Stack  # noqa: E402
+from bench.lib.common import new_loop, say, scratch_dir, signup, start_system, wait_port  # noqa: E402
+from bench.lib.load import open_loop  # noqa: E402
 from shared.embedded import free_port  # noqa: E402
-
-PASSWORD = "bench-password-1"
-
-
-def say(text: str) -> None:
-    print(f"==> {text}", flush=True)
 
 
 @dataclass
@@ -126,49 +117,20 @@ class Tracker:
         if not self.pending:
             self.idle.set()
 
+    async def play(self, args: argparse.Namespace, send: Callable[[int, str, bool], Awaitable[None]]) -> None:
+        """The open-loop schedule of ``args`` through ``send``, then the stragglers."""
+        started = time.perf_counter()
+        await open_loop(args.pairs, args.rate, args.warmup, args.duration, send)
+        await self.drain(timeout=10)
+        self.run.seconds = time.perf_counter() - started - args.warmup
+
     async def drain(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.idle.wait(), timeout)
         self.run.lost = sum(1 for _, measured in self.pending.values() if measured)
 
 
-async def open_loop(
-    senders: int,
-    rate: float,
-    warmup: float,
-    duration: float,
-    send: Callable[[int, str, bool], Awaitable[None]],
-) -> None:
-    """Call ``send(sender, token, measured)`` ``rate`` times a second in all, sender after
-    sender, each call in its own task so that a slow one does not hold the schedule."""
-    interval = 1.0 / rate
-    total = int(rate * (warmup + duration))
-    tasks: set[asyncio.Task[None]] = set()
-    t0 = time.perf_counter()
-    for k in range(total):
-        delay = t0 + k * interval - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        measured = k * interval >= warmup
-        task = asyncio.create_task(send(k % senders, uuid.uuid4().hex, measured))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-    if tasks:
-        await asyncio.gather(*tasks)
-
-
 # --- through the system ---------------------------------------------------------------
-
-
-async def signup(http: aiohttp.ClientSession, base: str, name: str) -> dict[str, Any]:
-    email = f"{name}-{uuid.uuid4().hex[:10]}@bench.wardmate.test"
-    async with http.post(
-        f"{base}/api/v1/auth/signup",
-        json={"email": email, "password": PASSWORD, "display_name": name, "role": "student"},
-    ) as r:
-        assert r.status == 201, await r.text()
-        body = await r.json()
-    return {"id": body["user"]["id"], "token": body["token"]}
 
 
 async def measure_system(base: str, args: argparse.Namespace) -> tuple[Run, dict[str, float]]:
@@ -223,10 +185,7 @@ async def measure_system(base: str, args: argparse.Namespace) -> tuple[Run, dict
                 print(f"    send failed: {exc!r}", flush=True)
                 tracker.failed(token)
 
-        started = time.perf_counter()
-        await open_loop(args.pairs, args.rate, args.warmup, args.duration, send)
-        await tracker.drain(timeout=10)
-        run.seconds = time.perf_counter() - started - args.warmup
+        await tracker.play(args, send)
         async with http.get(f"{base}/api/v1/metrics") as r:
             metrics = {
                 sample.name: sample.value
@@ -278,34 +237,12 @@ async def measure_echo(url: str, args: argparse.Namespace) -> Run:
             tracker.start(token, measured)
             await sockets[i].send_str(token)
 
-        started = time.perf_counter()
-        await open_loop(args.pairs, args.rate, args.warmup, args.duration, send)
-        await tracker.drain(timeout=10)
-        run.seconds = time.perf_counter() - started - args.warmup
+        await tracker.play(args, send)
         for ws in sockets:
             await ws.close()
         for task in readers:
             task.cancel()
     return run
-
-
-def wait_port(port: int, timeout: float = 10) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"the echo server did not open port {port}")
-
-
-def new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop  # the gateway runs on it too
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -321,21 +258,12 @@ def main() -> None:
         asyncio.run(echo_server(args.echo_server))
         return
 
-    data_dir = Path(tempfile.mkdtemp(prefix="wardmate-bench-messaging-"))
-    env = {
-        "WARDMATE_LOG_LEVEL": "WARNING",
-        "WARDMATE_RATE_LIMIT_PER_S": "0",
-        # Each sender sends rate / pairs a second (10 with the defaults), far above a person's.
-        "WARDMATE_MESSAGE_RATE_PER_MINUTE": str(int(args.rate * 60) + 1000),
-    }
-    stack = Stack(data_dir, fsync=False, extra_env=env)
-    echo: subprocess.Popen[bytes] | None = None
+    # Each sender sends rate / pairs a second (10 with the defaults), far above a person's.
+    env = {"WARDMATE_MESSAGE_RATE_PER_MINUTE": str(int(args.rate * 60) + 1000)}
     started = time.monotonic()
-    try:
+    with scratch_dir("wardmate-bench-messaging-", keep=args.keep) as (data_dir, cleanup):
         say(f"starting Postgres (fsync off), NATS, every service and the gateway in {data_dir}")
-        stack.start_infra()
-        stack.start_all()
-        stack.wait_healthy(timeout=120)
+        stack = start_system(data_dir, cleanup, env)
         say(
             f"system: {args.pairs} pairs, {args.rate:.0f} messages/s in all over REST, "
             f"{args.warmup:.0f}s warm-up + {args.duration:.0f}s measured; latency to the recipient's frame"
@@ -344,19 +272,16 @@ def main() -> None:
         print("    " + system.line(), flush=True)
         port = free_port()
         echo = subprocess.Popen([sys.executable, __file__, "--echo-server", str(port)])
+
+        def stop_echo() -> None:
+            echo.terminate()
+            echo.wait()
+
+        cleanup.append(stop_echo)
         wait_port(port)
         say(f"baseline: a bare aiohttp WebSocket echo, {args.pairs} sockets, the same schedule")
         baseline = new_loop().run_until_complete(measure_echo(f"ws://127.0.0.1:{port}/ws", args))
         print("    " + baseline.line(), flush=True)
-    finally:
-        if echo is not None:
-            echo.terminate()
-            echo.wait()
-        stack.stop()
-        if args.keep:
-            print(f"data kept in {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
     print()
     print(system.line())

@@ -3,7 +3,8 @@
 Part of ``make bench-matching`` (``bench/matching.py`` runs it after its two rounds):
 
 1. starts a fresh system (fsync off, services at WARNING, no per-address rate limit) and
-   seeds 100,000 listings, 25,000 hosts and their stays as ``bench/search.py`` does;
+   seeds 100,000 listings, 25,000 hosts and their stays as ``bench/search.py`` does
+   (``bench.lib.seed``);
 2. copies them into matching's projection (what its consumers build from the events, in
    one statement instead of 200,000 events) and gives every host a profile (specialties,
    school, country, languages, organisations) so the host-affinity part has work;
@@ -24,17 +25,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
 import asyncpg
-import search
 
-from services.runner import Stack
+from bench.lib.common import get_json, quantile, say, signup, start_system
+from bench.lib.cpu import CpuMeter
+from bench.lib.load import Load, ensure_wrk, measure
+from bench.lib.seed import HOSPITAL, seed
 
 DENSE = ["new-york-presbyterian-lower-manhattan-hospital-new-york-ny", "the-johns-hopkins-hospital-baltimore-md"]
 SPARSE = ["the-huntsville-hospital-huntsville-al"]
@@ -95,11 +96,7 @@ async def project(dsn: str) -> dict[str, int]:
 async def students(base: str, rotations: list[tuple[str, date, date]]) -> tuple[str, list[str]]:
     """One student per call, with a profile; their rotations' ids (in order)."""
     async with aiohttp.ClientSession() as http:
-        email = f"bench-{uuid.uuid4().hex[:10]}@bench.wardmate"
-        body = {"email": email, "password": "bench-password-1", "display_name": "Bench Student", "role": "student"}
-        async with http.post(f"{base}/api/v1/auth/signup", json=body) as r:
-            assert r.status == 201, await r.text()
-            token = (await r.json())["token"]
+        token = (await signup(http, base, "bench-student"))["token"]
         auth = {"Authorization": f"Bearer {token}"}
         profile = {
             "specialties": ["cardiology", "internal medicine"],
@@ -179,34 +176,25 @@ def lua_script(path: Path, token: str, paths: list[str]) -> Path:
     return path
 
 
-def quantile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
-
-
 def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
-    wrk = search.ensure_wrk()
+    wrk = ensure_wrk()
     if not wrk:
         raise RuntimeError("the room-match benchmark needs wrk (Debian's package; install it with apt-get)")
-    env = {"WARDMATE_LOG_LEVEL": "WARNING", "WARDMATE_RATE_LIMIT_PER_S": "0"}
-    stack = Stack(data_dir, fsync=False, extra_env=env)
-    cleanup.append(stack.stop)
-    search.say(f"starting a fresh system in {data_dir} (fsync off)")
-    stack.start_infra()
-    stack.start_all()
-    stack.wait_healthy(timeout=120)
+    say(f"starting a fresh system in {data_dir} (fsync off)")
+    stack = start_system(data_dir, cleanup)
     assert stack.database_url and stack.postgres and stack.nats
 
     today = date.today()
     window = (today + timedelta(days=30), today + timedelta(days=72))
-    search.say(f"seeding {args.listings:,} listings around the shipped hospitals")
-    counts = asyncio.run(search.seed(stack.database_url, args.listings, args.hosts, window))
+    say(f"seeding {args.listings:,} listings around the shipped hospitals")
+    counts = asyncio.run(seed(stack.database_url, args.listings, args.hosts, window))
     projected = asyncio.run(project(stack.database_url))
     print(
         f"    {counts['listings']:,} listings, {counts['accepted']:,} accepted stays; matching's projection: "
         f"{projected['listings']:,} listings, {projected['bookings']:,} stays, {projected['profiles']:,} profiles"
     )
 
-    search.say("a student with rotations at two dense hospitals and a sparse one (through the API)")
+    say("a student with rotations at two dense hospitals and a sparse one (through the API)")
     hot = [(h, window[0] + timedelta(days=i), window[1] + timedelta(days=i)) for i, h in enumerate(DENSE + SPARSE)]
     token, hot_ids = asyncio.run(students(stack.url, hot))
     paths = [f"/api/v1/rotations/{rid}/room-matches" for rid in hot_ids]
@@ -214,7 +202,7 @@ def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
     first = {}
     for rid, p in list(zip(hot_ids, paths, strict=True)):
         t = time.perf_counter()
-        status, body = search.get_json(stack.url + p, token)
+        status, body = get_json(stack.url + p, token)
         print(f"    first request of {rid}: {(time.perf_counter() - t) * 1000:.0f} ms")
         if status != 200 or not body.get("items"):
             raise RuntimeError(f"room matches answered {status}: {json.dumps(body)[:300]}")
@@ -226,22 +214,20 @@ def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
         print(f"    {hospital}: best {top['score']:.3f} at {top['distance_km']} km — {'; '.join(top['reasons'][:3])}")
 
     script = lua_script(data_dir / "room_matches.lua", token, paths)
-    query = f"hospital_id={search.HOSPITAL}&from={window[0]}&to={window[1]}"
+    query = f"hospital_id={HOSPITAL}&from={window[0]}&to={window[1]}"
     targets = {
         "room matches": (stack.url + paths[0], ("-s", str(script))),
         "listing search (reference)": (f"{stack.url}/api/v1/listings?{query}", ()),
     }
     services = {k: [p.pid] for k, p in stack.procs.items()}
-    meter = search.CpuMeter(
-        {**services, "nats-server": [stack.nats.proc.pid]}, parents={"postgres": stack.postgres.proc.pid}
-    )
-    loads: dict[str, list[search.Load]] = {name: [] for name in targets}
+    meter = CpuMeter({**services, "nats-server": [stack.nats.proc.pid]}, parents={"postgres": stack.postgres.proc.pid})
+    loads: dict[str, list[Load]] = {name: [] for name in targets}
     for r in range(args.rounds):
         for name, (url, extra) in targets.items():
-            loads[name].append(search.measure(f"{name} (round {r + 1} of {args.rounds})", url, wrk, meter, args, extra))
+            loads[name].append(measure(f"{name} (round {r + 1} of {args.rounds})", url, wrk, meter, args, extra))
     best = {k: max(v, key=lambda load: load.rps) for k, v in loads.items()}
 
-    search.say("cold: 24 new rotations at the dense hospitals, each ranking computed, one at a time")
+    say("cold: 24 new rotations at the dense hospitals, each ranking computed, one at a time")
     cold_rotations = [
         (DENSE[i % 2], window[0] + timedelta(days=3 + i), window[1] + timedelta(days=3 + i)) for i in range(24)
     ]

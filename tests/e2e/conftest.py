@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.chaos import cluster_stack
+from bench.lib.faults import cluster_stack
 from services.runner import Stack
 from tests.conftest import Infra
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import aiohttp
 import asyncpg
 
-from bench.chaos import Options, load_and_faults, problems
+from bench.lib.faults import Options, load_and_faults, problems
 from services.runner import Stack
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
 
-from bench.chaos import Options, Run, load_and_faults, problems
+from bench.lib.cluster_load import Options, Run
+from bench.lib.faults import load_and_faults, problems
 from services.runner import PROCESSES, Stack
 from shared import bus
 from shared.embedded import start_nats
