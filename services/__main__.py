@@ -82,7 +82,8 @@ def main() -> None:
         else:
             step("loading demo data through the API")
             with tqdm(total=DEMO_STEPS, unit="step", ncols=70) as bar:
-                demo = asyncio.run(load_demo(stack.url, bar.update))
+                stripe_url = stack.stripe.url if stack.stripe else None
+                demo = asyncio.run(load_demo(stack.url, bar.update, stripe_url=stripe_url))
             marker.write_text("\n".join(f"{e} ({r})" for e, r in demo["logins"]) + "\n")
         print()
         print(f"Wardmate is running at {stack.url}/")

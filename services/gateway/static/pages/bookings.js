@@ -102,6 +102,14 @@ function GuestSummary({ id }) {
     ${about && html`<br /><span class="hint">${about}</span>`}</p>`;
 }
 
+/** What the host receives of a stay's total, less the host fee (the page's meta tag). */
+function hostNet(total) {
+  const percent = Number(document.querySelector('meta[name="wardmate-host-fee-percent"]')?.content || 0);
+  const fee = Math.round(total * percent) / 100;
+  return `If you accept: the guest pays ${fmtMoney(total)} through Wardmate; you receive ${fmtMoney(total - fee)}`
+    + ` after the ${percent}% host fee, released 24 h after check-in.`;
+}
+
 function BookingCard({ b, onChange, shiftOpen, chosen }) {
   const [error, setError] = useState(null);
   const [shifting, setShifting] = useState(false);
@@ -137,6 +145,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     ${b.address && html`<p>Address: ${b.address}</p>`}
     ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>
       — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
+    ${b.role === "host" && b.status === "requested" && html`<p class="hint">${hostNet(b.total)}</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} />
