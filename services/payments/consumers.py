@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from services.payments import domain, flows, store
 from shared.contracts.base import Event
-from shared.contracts.listings import BOOKING_EVENTS, BookingAccepted, BookingCancelled
+from shared.contracts.listings import BOOKING_EVENTS, BookingAccepted, BookingCancelled, BookingShifted
 from shared.db import Connection
 from shared.service import Context, Registry
 from shared.settings import Settings
@@ -42,6 +42,8 @@ async def apply_booking(conn: Connection, event: Event) -> None:
         await _make_due(conn, booking.booking_id, settings)
     elif isinstance(event, BookingCancelled):
         await _refund_cancellation(conn, event, settings)
+    elif isinstance(event, BookingShifted):
+        await flows.apply_shift(conn, booking.booking_id, settings)
     elif booking.status in ("expired", "declined"):
         await store.cancel_due(conn, booking.booking_id, "cancelled")
 

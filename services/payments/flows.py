@@ -56,7 +56,8 @@ async def ensure_intent(pool: asyncpg.Pool, api: StripeApi, payment_id: uuid.UUI
         assert row is not None
         if row["payment_intent"] or row["status"] != "due":
             return row
-        step = step_id("charge", payment_id)
+        # A new amount (new dates accepted before payment) is a new step: a new revision.
+        step = step_id("charge", payment_id) + (f":r{row['revision']}" if row["revision"] else "")
         intent = await api.find_intent(step) if row["intent_attempts"] > 1 else None
         if intent is None:
             metadata = {"booking_id": str(row["booking_id"]), "block": str(row["block"])}
@@ -105,6 +106,48 @@ async def apply_intent(
         await store.set_failure(conn, row["id"], intent.failure)
         if report_failure:
             await add(conn, PaymentFailed(payment=payment_data(row), reason=intent.failure))
+
+
+async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> None:
+    """The host accepted new dates: the schedule follows the new stay and total. What is
+    not yet paid changes its amount and dates (a new revision of its step); a lower total
+    than what was paid is refunded, a higher one adds a payment due now."""
+    booking = await store.booking(conn, booking_id)
+    assert booking is not None and booking["accepted_at"] is not None
+    accepted_at = booking["accepted_at"] + timedelta(seconds=settings.clock_offset_s)
+    at = now(settings)
+    blocks = domain.schedule(booking["check_in"], booking["check_out"], booking["total_cents"], accepted_at)
+    rows = {r["block"]: r for r in await store.payments_of(conn, booking_id) if r["status"] in ("due", "succeeded")}
+    delta = booking["total_cents"] - sum(r["amount_cents"] - r["refunded_cents"] for r in rows.values())
+    for block in blocks:
+        row = rows.get(block.index)
+        if row is None or row["status"] != "due":
+            continue
+        # Unpaid blocks take the new schedule's amounts; the paid ones keep theirs.
+        delta -= block.amount_cents - row["amount_cents"]
+        await store.revise_payment(conn, row["id"], block.amount_cents, block.start, block.nights, block.release_at)
+    for block in blocks:
+        row = rows.get(block.index)
+        if row is not None and row["status"] == "succeeded" and row["released_at"] is None:
+            await store.move_release(conn, row["id"], block.release_at)
+    if delta < 0:
+        await add_refunds(conn, booking_id, -delta, "shift", "the stay moved to dates that cost less", None)
+    elif delta > 0:
+        window = timedelta(hours=settings.payment_window_hours)
+        await store.insert_payment(
+            conn,
+            {
+                "id": uuid.uuid4(),
+                "booking_id": booking_id,
+                "block": await store.next_block(conn, booking_id),
+                "start_date": booking["check_in"],
+                "nights": (booking["check_out"] - booking["check_in"]).days,
+                "amount_cents": delta,
+                "charge_from": at,
+                "pay_by": domain.pay_deadline(at, booking["check_in"], window),
+                "release_at": domain.check_in_at(booking["check_in"]) + domain.RELEASE_AFTER_CHECK_IN,
+            },
+        )
 
 
 async def add_refunds(

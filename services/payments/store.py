@@ -4,7 +4,7 @@ Stripe's applied events and the ledger. No rules here (see ``domain``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -119,6 +119,46 @@ async def set_intent(conn: Connection, payment_id: uuid.UUID, intent_id: str, cl
         payment_id,
         intent_id,
         client_secret,
+    )
+
+
+async def revise_payment(
+    conn: Connection, payment_id: uuid.UUID, amount_cents: int, start: date, nights: int, release_at: datetime
+) -> None:
+    """New dates and amount for a payment not yet made: a new revision, its old intent dropped."""
+    await conn.execute(
+        "UPDATE payments SET start_date = $3, nights = $4, release_at = $5, amount_cents = $2,"
+        " revision = revision + CASE WHEN amount_cents <> $2 THEN 1 ELSE 0 END,"
+        " payment_intent = CASE WHEN amount_cents <> $2 THEN NULL ELSE payment_intent END,"
+        " client_secret = CASE WHEN amount_cents <> $2 THEN NULL ELSE client_secret END,"
+        " intent_attempts = CASE WHEN amount_cents <> $2 THEN 0 ELSE intent_attempts END"
+        " WHERE id = $1 AND status = 'due'",
+        payment_id,
+        amount_cents,
+        start,
+        nights,
+        release_at,
+    )
+
+
+async def move_release(conn: Connection, payment_id: uuid.UUID, release_at: datetime) -> None:
+    await conn.execute(
+        "UPDATE payments SET release_at = $2 WHERE id = $1 AND released_at IS NULL", payment_id, release_at
+    )
+
+
+async def next_block(conn: Connection, booking_id: uuid.UUID) -> int:
+    return int(
+        await conn.fetchval("SELECT coalesce(max(block), -1) + 1 FROM payments WHERE booking_id = $1", booking_id)
+    )
+
+
+async def next_due(db: DB, booking_id: uuid.UUID, at: datetime) -> asyncpg.Record | None:
+    """The first payment of the booking that is due and may be charged now."""
+    return await db.fetchrow(
+        "SELECT id FROM payments WHERE booking_id = $1 AND status = 'due' AND charge_from <= $2 ORDER BY block LIMIT 1",
+        booking_id,
+        at,
     )
 
 

@@ -64,7 +64,7 @@ class ScheduledPayment(Reply):
 class RefundLine(Reply):
     id: uuid.UUID
     amount: float
-    kind: Literal["cancellation", "operator", "expired"]
+    kind: Literal["cancellation", "operator", "expired", "shift"]
     reason: str
     status: Literal["pending", "succeeded"]
     created_at: datetime

@@ -504,3 +504,68 @@ async def test_a_crash_between_a_stripe_refund_and_the_commit_refunds_once(
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
     assert receipt.body["refunded"] == 50.0
     await reconciled(api, admin)
+
+
+async def _shift(api: Api, host: User, guest: User, booking_id: str, check_in: str, check_out: str) -> None:
+    asked = await api.call(
+        "POST", f"/bookings/{booking_id}/shift", guest, json={"check_in": check_in, "check_out": check_out}
+    )
+    assert asked.status == 200, asked.body
+    moved = await api.call("POST", f"/bookings/{booking_id}/shift/accept", host)
+    assert moved.status == 200 and moved.body["check_out"] == check_out, moved.body
+
+
+async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack, admin: User) -> None:
+    """A paid 28-night stay moved to 21 nights refunds 7 nights; moved to 30 nights, the
+    guest pays the 9 more nights' difference; an unpaid stay simply costs the new total."""
+    from tests.e2e.helpers import future
+
+    host, guest, booking = await paid_booking(api, stack, start=30)
+    await _shift(api, host, guest, booking["id"], future(30), future(51))
+
+    async def refunded(amount: float) -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        done = sum(x["amount"] for x in r.body["refunds"] if x["status"] == "succeeded")
+        return r.body if done == amount else None
+
+    receipt = await eventually(lambda: refunded(252.0), "7 nights refunded")
+    assert receipt["total"] == 756.0 and receipt["paid"] - receipt["refunded"] == 756.0
+
+    await _shift(api, host, guest, booking["id"], future(30), future(60))
+
+    async def extra_due() -> Any:
+        r = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
+        return r.body if r.status == 200 and r.body["amount"] == 324.0 else None
+
+    assert stack.stripe is not None
+    intent = await eventually(extra_due, "the difference of 9 nights due")
+    paid = await pay_intent(api, stack.stripe.url, intent["payment_intent_id"])
+    assert paid.body["status"] == "succeeded"
+
+    async def all_paid() -> Any:
+        r = await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)
+        return r.body if r.body["paid"] - r.body["refunded"] == 1080.0 else None
+
+    receipt = await eventually(all_paid, "the new total paid")
+    assert receipt["total"] == 1080.0
+    assert await status_of(api, guest, booking["id"]) == "confirmed"
+
+    # Not yet paid: the payment due is the new total, through a new PaymentIntent.
+    host2, guest2, unpaid = await accepted_booking(api, start=40)
+    first = await start_payment(api, guest2, unpaid["id"])
+    assert first.body["amount"] == 1008.0
+    await _shift(api, host2, guest2, unpaid["id"], future(40), future(61))
+
+    async def new_amount() -> Any:
+        r = await api.call("POST", f"/bookings/{unpaid['id']}/pay", guest2)
+        return r.body if r.status == 200 and r.body["amount"] == 756.0 else None
+
+    second = await eventually(new_amount, "the payment due follows the new dates")
+    assert second["payment_intent_id"] != first.body["payment_intent_id"]
+    await pay_intent(api, stack.stripe.url, second["payment_intent_id"])
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest2, unpaid["id"]) == "confirmed"
+
+    await eventually(confirmed, "the moved stay confirmed once paid")
+    await reconciled(api, admin)

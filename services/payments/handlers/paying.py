@@ -37,6 +37,10 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
     if who != "guest":
         raise AppError("forbidden", "only the guest pays for a booking")
     first = await store.first_payment(ctx.pool, req.booking_id)
+    if first is not None:
+        # After the first: a later block from 3 days before it starts, or the difference
+        # of new dates that cost more.
+        first = await store.next_due(ctx.pool, req.booking_id, flows.now(ctx.settings)) or first
     if first is None and booking["status"] == "requested":
         # The acceptance is an event away from payments: a client retries shortly.
         raise AppError("conflict", "the acceptance is not through yet: try again in a moment")
