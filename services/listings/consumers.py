@@ -40,7 +40,8 @@ async def apply_payment(conn: Connection, event: Event) -> None:
     transition = domain.after_payment(row["status"], "succeeded" if isinstance(event, PaymentSucceeded) else "expired")
     if transition is None:
         return
-    await store.set_booking_status(conn, row["id"], transition.status)
+    reason = "unpaid" if transition.status == "expired" else None
+    await store.set_booking_status(conn, row["id"], transition.status, reason)
     updated = await store.booking(conn, row["id"])
     assert updated is not None
     await add(conn, transition.event(booking_data(updated)))

@@ -34,6 +34,7 @@ from shared.contracts.matching import (
     RotationMoved,
 )
 from shared.contracts.messaging import MAX_BODY, NotificationKind
+from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
 from shared.errors import AppError
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -234,6 +235,14 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
                 note(guest, "booking_shift_declined", f"{host_name} cannot move {room} to {asked}: you may cancel")
             ],
         )
+    if isinstance(event, BookingExpired) and booking.end_reason == "unpaid":
+        return ConversationUpdate(
+            "The stay was not paid in time: the booking expired and the dates are free again.",
+            notifications=[
+                note(guest, "booking_expired", f"Unpaid in time: your stay at {room}, {dates}, expired"),
+                note(host, "booking_expired", f"{guest_name} did not pay for {room}, {dates}: the dates are free"),
+            ],
+        )
     if isinstance(event, BookingExpired):
         return ConversationUpdate(
             "The request expired without an answer; the dates are free again.",
@@ -248,6 +257,27 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             ],
         )
     raise AssertionError(f"not a booking event: {event.subject}")
+
+
+def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentReleased) -> NotificationDraft:
+    """The guest hears of a refused card or a refund; the host of money released to them."""
+    payment = event.payment
+    room = _quoted(payment.listing_title)
+
+    def note(user: uuid.UUID, kind: NotificationKind, text: str) -> NotificationDraft:
+        return NotificationDraft(user, kind, text, booking_id=payment.booking_id)
+
+    if isinstance(event, PaymentFailed):
+        return note(payment.guest_id, "payment_failed", f"Your payment for {room} did not go through: {event.reason}")
+    if isinstance(event, PaymentRefunded):
+        return note(
+            payment.guest_id, "payment_refunded", f"{money(event.refund_cents)} refunded for {room}: {event.reason}"
+        )
+    return note(
+        payment.host_id,
+        "payment_released",
+        f"{money(event.released_cents)} released to your balance for {room} (host fee {money(event.fee_cents)})",
+    )
 
 
 def review_notification(review: ReviewData, author_name: str | None) -> NotificationDraft:

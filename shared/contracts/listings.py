@@ -346,8 +346,10 @@ class Booking(Reply):
     role: Literal["guest", "host"]
     address: str | None = None
     shift: Shift | None = None
-    end_reason: Literal["shift_declined"] | None = Field(
-        None, description="why a cancelled booking ended: the host declined moving it"
+    end_reason: Literal["shift_declined", "unpaid"] | None = Field(
+        None,
+        description="why a booking ended: shift_declined, cancelled after the host declined moving it;"
+        " unpaid, expired because the guest did not pay in time",
     )
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
 

@@ -178,6 +178,7 @@ async def test_a_declined_card_leaves_the_booking_awaiting_payment(api: Api, sta
         return r.body["payments"][0]["failure"]
 
     assert "declined" in await eventually(failure_recorded, "the webhook's failure")
+    await eventually(lambda: _notified(api, guest, "payment_failed"), "the guest told of the refused card")
     assert await status_of(api, guest, booking["id"]) == "accepted"
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
     assert receipt.body["paid"] == 0.0 and receipt.body["payments"][0]["status"] == "due"
@@ -326,6 +327,8 @@ async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Sta
 
     receipt = await eventually(refunded, "the refund sent to Stripe")
     assert receipt["refunded"] == 1008.0 and receipt["held"] == 0.0
+    note = await eventually(lambda: _notified(api, guest, "payment_refunded"), "the guest told of the refund")
+    assert "$1,008.00 refunded" in note
     await reconciled(api, admin)
 
 
@@ -383,6 +386,8 @@ async def test_release_waits_for_24_hours_after_check_in(
     payouts = await api.call("GET", "/me/payouts", host)
     assert payouts.body["held"] == 0.0
     assert payouts.body["released"] == 977.76 and payouts.body["fees"] == 30.24
+    note = await eventually(lambda: _notified(api, host, "payment_released"), "the host told of the release")
+    assert "$977.76 released" in note
     await reconciled(api, admin)
 
 
@@ -404,6 +409,8 @@ async def test_unpaid_bookings_expire_at_the_deadline(api: Api, stack: Stack, pa
         return await status_of(api, guest, booking["id"]) == "expired"
 
     await eventually(expired, "the booking expired")
+    mine = await api.call("GET", "/me/bookings", guest)
+    assert next(b for b in mine.body["items"] if b["id"] == booking["id"])["end_reason"] == "unpaid"
     late = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
     assert late.status == 409
 
@@ -569,3 +576,9 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
 
     await eventually(confirmed, "the moved stay confirmed once paid")
     await reconciled(api, admin)
+
+
+async def _notified(api: Api, user: User, kind: str) -> str | None:
+    """The text of the user's newest notification of ``kind``, if any."""
+    r = await api.call("GET", "/notifications", user)
+    return next((str(n["text"]) for n in r.body["items"] if n["kind"] == kind), None)
