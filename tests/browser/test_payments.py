@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Client, Pages, future
+from tests.browser.conftest import Client, Pages, axe_violations, future
 
 FARGO_POINT = (46.831488, -96.827505)
 
@@ -74,6 +74,7 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages) 
     expect(card).not_to_contain_text("2 Broadway N")
     card.get_by_role("link", name=re.compile(r"Pay \$")).click()
     expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* to confirm"))).to_be_visible()
+    assert axe_violations(student) == []
     fill_card(student, "4242424242424242")
     student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
@@ -86,6 +87,7 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages) 
     host.goto("/#/payouts")
     expect(host.locator('[data-total="held"]')).to_have_text(re.compile(r"\$[0-9]"))
     expect(host.get_by_role("table", name="By booking")).to_contain_text("Paid room")
+    assert axe_violations(host) == []
     assert pages.errors == [], pages.errors
 
 
