@@ -74,16 +74,79 @@ class AppError(Exception):
         return f"AppError({self.code!r}, {self.message!r})"
 
 
-def validation_details(errors: list[Any], patterns: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Reduce pydantic's error list to what a client needs: field path and message.
+class FieldError(ValueError):
+    """A rule across fields, blamed on one of them: raised in a contract's validator, it
+    reaches the client beside ``field`` (pydantic alone would put it on the whole form)."""
 
-    ``patterns`` words the failure of a known pattern (pydantic quotes the regex itself).
-    """
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# What a person reads beside a field, by pydantic's error type (its own messages are
+# written for developers: "String should have at least 10 characters").
+_WORDS: dict[str, str] = {
+    "missing": "Required.",
+    "string_too_short": "Write at least {min_length} characters.",
+    "string_too_long": "Write at most {max_length} characters.",
+    "too_short": "Give at least {min_length}.",
+    "too_long": "Give at most {max_length}.",
+    "greater_than": "Must be more than {gt}.",
+    "greater_than_equal": "Must be {ge} or more.",
+    "less_than": "Must be less than {lt}.",
+    "less_than_equal": "Must be {le} or less.",
+    "int_type": "Enter a whole number.",
+    "int_parsing": "Enter a whole number.",
+    "int_from_float": "Enter a whole number.",
+    "float_type": "Enter a number.",
+    "float_parsing": "Enter a number.",
+    "finite_number": "Enter a number.",
+    "bool_type": "Choose yes or no.",
+    "string_type": "Must be text.",
+    "literal_error": "Choose one of {expected}.",
+    "enum": "Choose one of {expected}.",
+    "date_type": "Choose a date.",
+    "uuid_type": "Not a valid id.",
+    "extra_forbidden": "Not a field of this form.",
+    "list_type": "Must be a list.",
+    "dict_type": "Must be an object.",
+    "string_pattern_mismatch": "Not in the expected format.",
+}
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")) if text else text
+
+
+def _words(err: dict[str, Any], patterns: dict[str, str] | None) -> str:
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "Required."
+    if kind == "string_pattern_mismatch" and patterns and ctx.get("pattern") in patterns:
+        return _sentence(patterns[ctx["pattern"]])
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return _sentence(str(ctx["error"]))
+    template = _WORDS.get(kind)
+    if template is None:
+        return _sentence(str(err.get("msg", "invalid")))
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return _sentence(str(err.get("msg", "invalid")))
+
+
+def validation_details(errors: list[Any], patterns: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Reduce pydantic's error list to what a client needs: the field's path and a message
+    written for the person filling the form (``patterns`` words a known pattern's failure,
+    which pydantic states as the regex itself). A ``FieldError`` names its own field."""
     out = []
     for err in errors:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
-        message = err.get("msg", "invalid")
-        if err.get("type") == "string_pattern_mismatch" and patterns:
-            message = patterns.get(err.get("ctx", {}).get("pattern"), message)
-        out.append({"field": loc or None, "message": message})
+        path = [str(p) for p in err.get("loc", ()) if p != "__root__"]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            path.append(cause.field)
+        out.append({"field": ".".join(path) or None, "message": _words(err, patterns)})
     return out

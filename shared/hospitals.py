@@ -49,3 +49,29 @@ def lookup(hospital_id: str) -> Hospital:
         return _by_id()[hospital_id]
     except KeyError:
         raise AppError("not_found", f"hospital {hospital_id!r} not found") from None
+
+
+@functools.cache
+def _aliases() -> tuple[tuple[str, str], ...]:
+    """(folded alias, hospital id) from data/hospital_aliases.csv (see data/README.md)."""
+    text = resources.files("shared").joinpath("data/hospital_aliases.csv").read_text("utf-8")
+    return tuple(
+        (" ".join(r["alias"].lower().replace("-", " ").split()), r["hospital_id"])
+        for r in csv.DictReader(io.StringIO(text))
+    )
+
+
+def by_alias(query: str) -> list[Hospital]:
+    """Hospitals whose common name or abbreviation starts with what is typed ("MGH",
+    "mass gen"), exact names first; none for fewer than two letters."""
+    text = " ".join(query.lower().replace("-", " ").split())
+    if len(text) < 2:
+        return []
+    exact = [h for alias, h in _aliases() if alias == text]
+    starts = [h for alias, h in _aliases() if alias != text and alias.startswith(text)]
+    found: list[Hospital] = []
+    for hospital_id in exact + starts:
+        hospital = _by_id().get(hospital_id)
+        if hospital is not None and hospital not in found:
+            found.append(hospital)
+    return found

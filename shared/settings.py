@@ -71,8 +71,11 @@ class Settings(BaseSettings):
     # The guest pays within this long of the host's acceptance (or before check-in).
     payment_window_hours: float = Field(48.0, gt=0)
     payment_sweep_s: float = Field(30.0, gt=0)
-    # Added to payments' clock: tests move time (the release 24 h after check-in, the
-    # payment deadline) by this setting, never by sleeping.
+    # Mentoring plans and letters (matching): how often reminders are looked for. The
+    # clock offset moves every rule that reads the time (reminders, expiry, stalled pairs)
+    # forward: tests use it instead of sleeping; it stays 0 anywhere real. Payments' clock
+    # too (the deadline to pay, the release 24 h after check-in).
+    reminder_sweep_s: float = Field(60.0, gt=0)
     clock_offset_s: float = 0.0
 
     # Gateway

@@ -101,6 +101,34 @@ RECONCILE = "wardmate.payments.reconcile"
 # Not a REST route of the table: the gateway forwards Stripe's raw body and signature.
 STRIPE_WEBHOOK = "wardmate.payments.stripe-webhook"
 
+# matching: mentoring plans (goals, meetings, notes, check-ins) and letters
+GET_PLAN = "wardmate.matching.get-plan"
+ADD_GOAL = "wardmate.matching.add-goal"
+UPDATE_GOAL = "wardmate.matching.update-goal"
+PROPOSE_MEETING = "wardmate.matching.propose-meeting"
+ACCEPT_MEETING = "wardmate.matching.accept-meeting"
+DECLINE_MEETING = "wardmate.matching.decline-meeting"
+RESCHEDULE_MEETING = "wardmate.matching.reschedule-meeting"
+CANCEL_MEETING = "wardmate.matching.cancel-meeting"
+HOLD_MEETING = "wardmate.matching.hold-meeting"
+ADD_NOTE = "wardmate.matching.add-note"
+ADD_CHECK_IN = "wardmate.matching.add-check-in"
+GET_MENTORING_SETTINGS = "wardmate.matching.get-mentoring-settings"
+UPDATE_MENTORING_SETTINGS = "wardmate.matching.update-mentoring-settings"
+STALLED_PAIRS = "wardmate.matching.stalled-pairs"
+# Not a REST route: the calendar feed asks for a user's meetings (``UserMeetings``).
+USER_MEETINGS = "wardmate.matching.user-meetings"
+REQUEST_LETTER = "wardmate.matching.request-letter"
+GET_LETTER = "wardmate.matching.get-letter"
+MY_LETTERS = "wardmate.matching.my-letters"
+ACCEPT_LETTER = "wardmate.matching.accept-letter"
+DECLINE_LETTER = "wardmate.matching.decline-letter"
+SUBMIT_LETTER = "wardmate.matching.submit-letter"
+CONFIRM_LETTER = "wardmate.matching.confirm-letter"
+WITHDRAW_LETTER = "wardmate.matching.withdraw-letter"
+MENTORING_OUTCOMES = "wardmate.matching.mentoring-outcomes"
+HOSPITAL_PAGE = "wardmate.matching.hospital-page"
+REFERENCE_LISTS = "wardmate.matching.reference-lists"
 
 # --- domain events ------------------------------------------------------------------
 EVENTS_ROOT = "events"
@@ -134,6 +162,7 @@ MENTORSHIP_ENDED = "events.matching.mentorship.ended"
 MATCH_SUGGESTED = "events.matching.match.suggested"
 ROTATION_CHANGED = "events.matching.rotation.changed"
 ROTATION_MOVED = "events.matching.rotation.moved"
+MENTORING_NOTICE = "events.matching.mentoring.notice"
 
 # payments
 PAYMENT_SUCCEEDED = "events.payments.payment.succeeded"

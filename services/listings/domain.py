@@ -28,13 +28,18 @@ from shared.contracts.listings import (
 from shared.errors import AppError
 
 
+def _day(day: date) -> str:
+    """ "Dec 11, 2026": how the page's date pickers and texts show a date."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
 def unavailable_reason(
     available_from: date, available_to: date, min_stay_nights: int, check_in: date, check_out: date
 ) -> str | None:
     """Why a listing's window and minimum stay refuse a stay, or None when they allow it."""
     nights = (check_out - check_in).days
     if check_in < available_from or check_out > available_to:
-        return f"the room is available from {available_from} to {available_to}"
+        return f"the room is available from {_day(available_from)} to {_day(available_to)}"
     if nights < min_stay_nights:
         return f"the minimum stay is {min_stay_nights} nights"
     return None

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.listings import domain
-from shared import geo, pricing
+from shared import geo, places, pricing
 from shared.contracts.listings import Booking, BookingData, Listing, ListingData
 from shared.errors import AppError
 
@@ -67,6 +67,8 @@ def to_listing(row: asyncpg.Record, *, exact: bool) -> Listing:
             "cancellation_policy": row["cancellation_policy"],
             "status": row["status"],
             "updated_at": row["updated_at"],
+            # From the stored point, never the address: the city says where without the door.
+            "area": places.area_of(row["latitude"], row["longitude"]),
         }
     )
 

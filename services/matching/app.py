@@ -4,7 +4,17 @@ rounds over projections of listings, bookings and profiles (``consumers.py``). W
 from __future__ import annotations
 
 from services.matching import consumers, jobs
-from services.matching.handlers import matches, mentorships, rotations, rounds
+from services.matching.handlers import (
+    hospitals,
+    letters,
+    matches,
+    meetings,
+    mentorships,
+    plans,
+    reference,
+    rotations,
+    rounds,
+)
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -15,6 +25,11 @@ app = ServiceApp(
         matches.registry,
         mentorships.registry,
         rounds.registry,
+        plans.registry,
+        meetings.registry,
+        letters.registry,
+        reference.registry,
+        hospitals.registry,
         consumers.registry,
         jobs.registry,
     ),

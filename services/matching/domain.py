@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
 from services.matching.engine.models import RoomMatch as EngineRoomMatch
+from services.matching.engine.relevance import is_remote
 from shared import geo, hospitals, pricing
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
@@ -138,6 +139,7 @@ def mentor_match_fields(match: EngineMentorMatch, data: Mapping[str, Any]) -> di
         "reasons": match.reasons,
         "remaining_capacity": match.remaining_capacity,
         "hospital_km": round(match.hospital_km, 1) if match.hospital_km is not None else None,
+        "remote": is_remote(match.hospital_km),
     }
 
 

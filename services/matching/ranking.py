@@ -20,6 +20,7 @@ from services.matching import domain, store
 from services.matching.engine.bulk import gc_paused
 from services.matching.engine.mentor_scoring import mentor_score
 from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
+from services.matching.engine.relevance import relevant_block
 from services.matching.engine.room_matrix import room_scores
 from services.matching.engine.score_matrix import encode, score_block
 from services.matching.engine.scoring import room_score
@@ -215,8 +216,12 @@ async def rank_mentors_for(db: store.DB, rotation: domain.Row, *, cached: bool =
         places = {**found.hospitals, found.rotation.hospital.id: found.rotation.hospital}
         with gc_paused():
             students, mentors = encode([(found.rotation, found.student)], found.mentors, places)
-        scores = score_block(students, mentors, np.zeros(1, np.int64), np.arange(len(found.mentors)))[0]
-        return _ordered("mentors", [uuid.UUID(m.id) for m in found.mentors], scores)
+        rows, cols = np.zeros(1, np.int64), np.arange(len(found.mentors))
+        scores = score_block(students, mentors, rows, cols)[0]
+        # Only mentors with something to do with the rotation (engine/relevance.py).
+        keep = relevant_block(students, mentors, rows, cols)[0]
+        ids = [uuid.UUID(m.id) for m, kept in zip(found.mentors, keep, strict=True) if kept]
+        return _ordered("mentors", ids, scores[keep])
 
     return await _ranking(db, rotation, "mentors", cached, compute)
 

@@ -169,7 +169,9 @@ def rank_chart_svg(choice_counts: dict[str, int], unmatched: int, *, max_bars: i
     if rest:
         bars.append((f"{_ordinal(max_bars)}+", rest))
     bars.append(("none", unmatched))
-    width, height, top, bottom, left = 60 + 56 * len(bars), 260, 40, 40, 40
+    # At least as wide as the heading line (~7.5 px a character at 14 px): with two bars
+    # the chart was 172 px wide and cut its own title off.
+    width, height, top, bottom, left = max(60 + 56 * len(bars), 400), 260, 40, 40, 40
     tallest = max(v for _, v in bars) or 1
     plot = height - top - bottom
     parts = [

@@ -139,12 +139,16 @@ async def assignments(
     )
 
 
-async def mark_accepted(conn: Connection, round_id: uuid.UUID, made: int) -> asyncpg.Record:
+async def mark_accepted(
+    conn: Connection, round_id: uuid.UUID, made: int, skipped: dict[str, int] | None = None
+) -> asyncpg.Record:
     row = await conn.fetchrow(
-        "UPDATE match_rounds SET status = 'accepted', accepted_at = now(), requests_made = $2"
+        "UPDATE match_rounds SET status = 'accepted', accepted_at = now(), requests_made = $2,"
+        " report = coalesce(report, '{}'::jsonb) || jsonb_build_object('accept_skipped', $3::jsonb)"
         " WHERE id = $1 RETURNING *",
         round_id,
         made,
+        skipped or {},
     )
     assert row is not None
     return row

@@ -17,6 +17,7 @@ from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
+from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
 from shared.db import Connection
 from shared.service import Registry
@@ -140,6 +141,13 @@ async def notify_suggestion(conn: Connection, event: Event) -> AfterCommit | Non
     """The student hears of a room or a mentor that matching suggests for a rotation."""
     assert isinstance(event, MatchSuggested)
     return await _notify(conn, domain.suggestion_notification(event), event.event_id)
+
+
+@registry.consumer("mentoring", MentoringNotice.subject)
+async def notify_mentoring(conn: Connection, event: Event) -> AfterCommit | None:
+    """A mentoring plan's or a letter's notice (a meeting, a reminder, a check-in due)."""
+    assert isinstance(event, MentoringNotice)
+    return await _notify(conn, domain.mentoring_notification(event), event.event_id)
 
 
 async def _notify(conn: Connection, draft: domain.NotificationDraft, event_id: uuid.UUID) -> AfterCommit:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast, get_args
 
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import (
@@ -33,6 +34,7 @@ from shared.contracts.matching import (
     MentorshipRequested,
     RotationMoved,
 )
+from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import MAX_BODY, NotificationKind
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
 from shared.errors import AppError
@@ -291,6 +293,13 @@ def review_notification(review: ReviewData, author_name: str | None) -> Notifica
         listing_id=review.listing_id,
         review_id=review.review_id,
     )
+
+
+def mentoring_notification(event: MentoringNotice) -> NotificationDraft:
+    """Matching words its mentoring notices itself; an unknown kind (a newer matching)
+    still reaches its reader as a plan notice."""
+    kind = event.kind if event.kind in get_args(NotificationKind) else "meeting_reminder"
+    return NotificationDraft(event.user_id, cast(NotificationKind, kind), event.text)
 
 
 def verified_notification(user: UserData) -> NotificationDraft:

@@ -45,14 +45,14 @@ US_STATE_CODES = sorted(
 
 def _country(value: str) -> str:
     if value not in COUNTRY_CODES:
-        raise ValueError(f"unknown ISO 3166-1 alpha-2 country code: {value!r}")
+        raise ValueError(f"choose a country from the list ({value!r} is no ISO 3166-1 alpha-2 code)")
     return value
 
 
 def _language(value: str) -> str:
     found = pycountry.languages.get(alpha_2=value) if len(value) == 2 else pycountry.languages.get(alpha_3=value)
     if found is None:
-        raise ValueError(f"unknown ISO 639 language code: {value!r}")
+        raise ValueError(f"choose a language from the list ({value!r} is no ISO 639 code)")
     return value
 
 

@@ -48,12 +48,14 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 def _iso_date(value: object) -> object:
     if not isinstance(value, str):
         return value  # a date object from Python code; anything else fails the type check
+    if not value:
+        raise ValueError("choose a date")
     if not _ISO_DATE.fullmatch(value):
-        raise ValueError("a date must be written YYYY-MM-DD")
+        raise ValueError("write the date as YYYY-MM-DD")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value} is not a calendar date") from None
+        raise ValueError(f"there is no such date as {value}") from None
 
 
 def _canonical_uuid(value: object) -> object:

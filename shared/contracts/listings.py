@@ -24,6 +24,7 @@ from shared.contracts.base import (
     Text,
     Words,
 )
+from shared.errors import FieldError
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
@@ -77,7 +78,7 @@ Amenities = Annotated[list[Amenity], Field(max_length=30)]
 
 def _check_window(available_from: object, available_to: object) -> None:
     if isinstance(available_from, date) and isinstance(available_to, date) and available_from > available_to:
-        raise ValueError("available_from must be on or before available_to")
+        raise FieldError("available_to", "must be on or after the first available date")
 
 
 # A US ZIP code (ZIP+4 accepted): a room's position can start from its centre.
@@ -86,9 +87,9 @@ ZipCode = Annotated[str, Field(max_length=10, pattern=r"^[0-9]{5}(-[0-9]{4})?$",
 
 def _check_position(latitude: object, longitude: object, zip_code: object) -> None:
     if (latitude is None) != (longitude is None):
-        raise ValueError("give both latitude and longitude, or neither")
+        raise FieldError("longitude", "give both latitude and longitude, or neither")
     if latitude is None and zip_code is None:
-        raise ValueError("give the room's ZIP code, or its latitude and longitude")
+        raise FieldError("zip_code", "give the room's ZIP code, or its latitude and longitude")
 
 
 class ListingCreate(Contract):
@@ -181,11 +182,11 @@ class ListingSearch(Contract):
     @model_validator(mode="after")
     def _consistent(self) -> ListingSearch:
         if sum(1 for centre in (self.hospital_id, self.near, self.place) if centre) > 1:
-            raise ValueError("give one of hospital_id, near or place")
+            raise FieldError("place", "search near one place: a hospital, a city or ZIP code, or a point")
         if (self.from_ is None) != (self.to is None):
-            raise ValueError("give both from and to, or neither")
+            raise FieldError("to", "give both dates, or neither")
         if self.from_ and self.to and self.from_ >= self.to:
-            raise ValueError("from must be before to")
+            raise FieldError("to", "must be after check-in")
         if self.sort == "distance" and not (self.hospital_id or self.near or self.place):
             self.sort = "newest"
         return self
@@ -237,6 +238,9 @@ class Listing(ListingSummary):
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     status: ListingStatus
     updated_at: datetime
+    area: str | None = Field(
+        None, description='the nearest US city of 15,000 people or more ("Fargo, ND"), if any within 50 km'
+    )
 
 
 class SearchPage(Page):
@@ -265,9 +269,9 @@ class StayDates(Contract):
     @model_validator(mode="after")
     def _order(self) -> StayDates:
         if self.check_in >= self.check_out:
-            raise ValueError("check_out must be after check_in")
+            raise FieldError("check_out", "must be after check-in")
         if (self.check_out - self.check_in).days > 366:
-            raise ValueError("a stay is at most 366 nights")
+            raise FieldError("check_out", "a stay is at most 366 nights")
         return self
 
 

@@ -32,6 +32,7 @@ from shared.contracts.listings import (
     Location,
     RoomType,
 )
+from shared.errors import FieldError
 
 MentorshipStatus = Literal["requested", "accepted", "declined", "ended"]
 Specialty = Annotated[Words, Field(min_length=2, max_length=80, description="e.g. cardiology")]
@@ -44,9 +45,9 @@ MAX_ROTATION_NIGHTS = 366
 def _check_dates(start: object, end: object) -> None:
     if isinstance(start, date) and isinstance(end, date):
         if start >= end:
-            raise ValueError("end_date must be after start_date")
+            raise FieldError("end_date", "must be after the start date")
         if (end - start).days > MAX_ROTATION_NIGHTS:
-            raise ValueError(f"a rotation is at most {MAX_ROTATION_NIGHTS} days")
+            raise FieldError("end_date", f"a rotation is at most {MAX_ROTATION_NIGHTS} days")
 
 
 # --- rotations ------------------------------------------------------------------------
@@ -173,6 +174,7 @@ class MentorMatch(Reply):
     reasons: list[str]
     remaining_capacity: int
     hospital_km: float | None = Field(description="from the rotation's hospital to the mentor's nearest")
+    remote: bool = Field(False, description="no hospital of the mentor's near the rotation's: mentoring at a distance")
 
 
 class MentorMatchPage(Page):
@@ -207,11 +209,22 @@ class Person(Reply):
     verified: bool
 
 
+class MentorshipRotation(Reply):
+    """The rotation a request is about, as the mentor sees it: where, in what, when."""
+
+    id: uuid.UUID
+    hospital: HospitalRef
+    specialty: str
+    start_date: date
+    end_date: date
+
+
 class Mentorship(Reply):
     id: uuid.UUID
     student: Person
     mentor: Person
     rotation_id: uuid.UUID | None
+    rotation: MentorshipRotation | None = Field(None, description="the rotation it is about, for both sides")
     status: MentorshipStatus
     message: str
     role: Literal["student", "mentor"] = Field(description="your side of it")
@@ -390,6 +403,7 @@ class RoundProgress(Reply):
 
 class MatchRound(Reply):
     id: uuid.UUID
+    title: str = Field("", description='its hospital and month ("Trinity Hospitals, Minot, ND · March 2028")')
     status: RoundStatus
     kind: Literal["round", "scramble"]
     scramble_of: uuid.UUID | None
@@ -406,6 +420,9 @@ class MatchRound(Reply):
     chart_svg: str | None = Field(description="the rank distribution as an SVG bar chart")
     error: str | None
     requests_made: int | None = Field(description="mentorship requests made when the round was accepted")
+    accept_skipped: dict[str, int] | None = Field(
+        None, description='matches accepting made no request for: {"already_requested": n, "not_mentoring": n}'
+    )
     created_at: datetime
     finished_at: datetime | None
     accepted_at: datetime | None

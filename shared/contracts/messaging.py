@@ -45,6 +45,22 @@ NotificationKind = Literal[
     "mentorship_ended",
     "match_suggested",
     "rotation_moved",
+    # mentoring plans and letters (matching's MentoringNotice)
+    "meeting_proposed",
+    "meeting_scheduled",
+    "meeting_declined",
+    "meeting_rescheduled",
+    "meeting_cancelled",
+    "meeting_reminder",
+    "check_in_due",
+    "letter_requested",
+    "letter_accepted",
+    "letter_declined",
+    "letter_submitted",
+    "letter_confirmed",
+    "letter_withdrawn",
+    "letter_expired",
+    "letter_reminder",
 ]
 ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]
 ReportStatus = Literal["open", "resolved"]
@@ -249,7 +265,9 @@ class BlockPage(Page):
 class Report(Reply):
     id: uuid.UUID
     reporter_id: uuid.UUID
+    reporter_name: str | None = None
     reported_user_id: uuid.UUID
+    reported_user_name: str | None = None
     message_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
     # The reported message's text when it was reported, for the operator.

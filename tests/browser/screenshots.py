@@ -41,6 +41,7 @@ def main(url: str) -> None:
             context = browser.new_context(base_url=url, viewport=viewport, device_scale_factor=1)  # type: ignore[arg-type]
             page = context.new_page()
             page.goto("/")
+            # The first page: what Wardmate is, search open to everyone, and the login form.
             expect(page.get_by_role("heading", name="Log in")).to_be_visible()
             shoot(page, "login", width)
             log_in(page, STUDENT)
@@ -64,6 +65,13 @@ def main(url: str) -> None:
             page.goto("/#/bookings")
             expect(page.get_by_role("heading", name="Requests for your rooms")).to_be_visible()
             shoot(page, "host-bookings", width)
+            # Posting a room: its position starts at the ZIP code's centre (approximate).
+            page.goto("/#/listings/new")
+            page.get_by_label("Address").fill("600 N Wolfe St, Baltimore, MD")
+            page.get_by_label("ZIP code").fill("21287")
+            expect(page.get_by_text("Approximate: the centre of ZIP code 21287")).to_be_visible()
+            page.get_by_role("group", name="Where the room is").scroll_into_view_if_needed()
+            shoot(page, "room-form", width)
             context.close()
         browser.close()
 

@@ -167,7 +167,9 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     operator.get_by_role("listitem", name=host_name).get_by_role("button", name="Verify").click()
     expect(operator.get_by_role("listitem", name=host_name)).to_have_count(0)
     report = operator.get_by_role("listitem").filter(has_text="Asked for a wire deposit.")
-    report.get_by_label("Resolution").fill("Warned the host.")
+    expect(report).to_contain_text(f"Reported: {host_name} · by Axe Student")
+    report.get_by_label("Outcome").select_option("Warned the reported user")
+    report.get_by_label("Note (optional)").fill("Told the host to keep payments on Wardmate.")
     report.get_by_role("button", name="Resolve").click()
     expect(report).to_have_count(0)
     host.goto(f"/#/users/{host_id}")
@@ -211,7 +213,8 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     operator.route("**/api/v1/admin/match-rounds/*", running_once)
     operator.get_by_role("button", name="Queue round").click()
-    expect(operator.get_by_role("heading", name=re.compile("^Round of"))).to_be_visible()
+    # Named by its hospital and month, not by the time it was queued.
+    expect(operator.get_by_role("heading", name=re.compile("^Trinity Hospitals, Minot, ND · March"))).to_be_visible()
     expect(operator.get_by_role("progressbar", name="Progress")).to_have_attribute("value", "3")
     expect(operator.get_by_role("status").filter(has_text="Matching: 3 of 10")).to_be_visible()
     expect(operator.get_by_role("list", name="Rank distribution")).to_have_text("1st choice: 1")
@@ -233,7 +236,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     # A scramble of what it left unmatched: one rotation, and no seat left.
     first_round = operator.url
     operator.get_by_role("button", name="Scramble the unmatched rotations").click()
-    expect(operator.get_by_role("heading", name=re.compile("^Scramble of"))).to_be_visible()
+    expect(operator.get_by_role("heading", name=re.compile("^Scramble of Trinity Hospitals"))).to_be_visible()
     expect(operator.get_by_text("No rotation was matched.")).to_be_visible()
     assert operator.url != first_round
     # Back on the first round, the operator accepts it: one mentorship request.

@@ -4,11 +4,12 @@ Chromium at phone or laptop width."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LAPTOP, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
 
 FARGO_POINT = (46.831488, -96.827505)
 
@@ -230,4 +231,200 @@ def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pa
     card.get_by_role("button", name="Decline").click()
     card.get_by_role("button", name="Yes, decline").click()
     expect(card).to_contain_text("Declined")
+    assert pages.errors == []
+
+
+def test_validation_messages_sit_beside_their_fields_in_plain_words(pages: Pages) -> None:
+    """A bad room form shows plain messages beside the fields they concern, the dates'
+    order beside "Available to", and no banner of field names."""
+    host = pages.open("host", PHONE)
+    Client(host.request).sign_up("professional", "Dr. Words")
+    host.goto("/#/listings/new")
+    host.get_by_label("Title", exact=True).fill("ab")
+    host.get_by_label("Monthly rent (USD)").fill("900")
+    host.get_by_label("Address").fill("1500 2nd Ave S, Fargo, ND")
+    host.get_by_label("ZIP code").fill("58103")
+    host.get_by_label("Available from").fill(future(90))
+    host.get_by_label("Available to").fill(future(30))
+    host.get_by_role("button", name="Post room").click()
+    title = host.get_by_label("Title", exact=True)
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_have_accessible_description(re.compile("Write at least 3 characters."))
+    host.get_by_label("Title", exact=True).fill("A fine room")
+    host.get_by_role("button", name="Post room").click()
+    until = host.get_by_label("Available to")
+    expect(until).to_have_attribute("aria-invalid", "true")
+    expect(until).to_have_accessible_description("Must be on or after the first available date.")
+    expect(host.get_by_role("alert")).to_have_count(0)
+    assert pages.errors == []
+
+
+def test_the_first_page_says_what_wardmate_is_and_searches_by_common_names(pages: Pages) -> None:
+    """Logged out, the first page says what Wardmate is and offers search to everyone; a
+    hospital is found by the name people use ("MGH")."""
+    visitor = pages.open("visitor", PHONE)
+    visitor.goto("/")
+    expect(visitor.get_by_role("heading", level=1)).to_contain_text("a room and a mentor for your rotation")
+    expect(visitor.get_by_text("rooms near their rotation's hospital")).to_be_visible()
+    expect(visitor.get_by_role("heading", name="Log in")).to_be_visible()
+    visitor.get_by_label("Find a room near a hospital", exact=True).fill("MGH")
+    visitor.get_by_role("button", name="Massachusetts General Hospital, Boston, MA").click()
+    expect(visitor.get_by_role("heading", name="Find a room")).to_be_visible()
+    expect(visitor.get_by_text("Chosen: Massachusetts General Hospital, Boston, MA")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_listing_opened_directly_says_where_and_login_returns_to_it(pages: Pages) -> None:
+    """A listing opened by its link shows its city and area; "Log in" there comes back to
+    it; a student sees how far it is from their rotation's hospital."""
+    as_host = Client(pages.open("host").request)
+    as_host.sign_up("professional", "Dr. Direct")
+    listing = as_host.call("POST", "/listings", room())
+    email = f"direct-{uuid.uuid4().hex[:8]}@test.wardmate"
+    signup = pages.open("signup").request.post(
+        "/api/v1/auth/signup",
+        data={"email": email, "password": PASSWORD, "display_name": "Direct Student", "role": "student"},
+    )
+    token = signup.json()["token"]
+    pages.contexts[-1][1].request.post(
+        "/api/v1/rotations",
+        data={"hospital_id": FARGO, "specialty": "surgery", "start_date": future(20), "end_date": future(48)},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    visitor = pages.open("visitor", PHONE)
+    visitor.goto(f"/#/listings/{listing['id']}?from={future(20)}&to={future(34)}")
+    expect(visitor.get_by_text("In Fargo, ND, in the area the map shows.")).to_be_visible()
+    visitor.get_by_role("link", name="Log in", exact=True).last.click()
+    visitor.get_by_label("Email", exact=True).fill(email)
+    visitor.get_by_label("Password", exact=True).fill(PASSWORD)
+    visitor.get_by_role("button", name="Log in").click()
+    expect(visitor.get_by_role("heading", name=listing["title"])).to_be_visible()
+    assert f"from={future(20)}" in visitor.url
+    where = visitor.get_by_role("list", name="From your rotations' hospitals")
+    expect(where).to_contain_text(re.compile(r"approximately \d+\.\d km [a-z-]+ of Essentia Health Fargo"))
+    assert pages.errors == []
+
+
+def test_focus_follows_the_page_and_escape_closes_the_phone_menu(pages: Pages) -> None:
+    """A page change moves focus to the new page's heading; "Add a rotation" moves it to the
+    form's first field; Escape closes the phone menu and returns to its button."""
+    page = pages.open("student", PHONE)
+    Client(page.request).sign_up("student", "Focus Student")
+    page.goto("/#/")
+    menu = page.get_by_role("button", name="Menu")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    menu.click()
+    page.get_by_role("link", name="Rotations").click()
+    expect(page.get_by_role("heading", name="Your rotations", level=1)).to_be_focused()
+    page.get_by_role("button", name="Add a rotation").click()
+    expect(page.get_by_label("Hospital", exact=True)).to_be_focused()
+    assert pages.errors == []
+
+
+def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -> None:
+    """From a rotation's mentor matches the student writes a message; the mentor sees it
+    with the rotation's hospital and dates, and a pending request offers Accept or Decline
+    (asked twice), never "End mentorship"."""
+    student = pages.open("student", PHONE)
+    mentor_page = pages.open("mentor", LAPTOP)
+    as_student, as_mentor = Client(student.request), Client(mentor_page.request)
+    as_mentor.sign_up("professional", "Dr. Context")
+    as_mentor.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["pediatrics"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1},
+    )
+    mentor_id = as_mentor.call("GET", "/me")["user"]["id"]
+    as_student.sign_up("student", "Context Student")
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "pediatrics", "start_date": future(30), "end_date": future(58)},
+    )
+    deadline = time.monotonic() + 15
+    while not any(
+        m["mentor"]["id"] == mentor_id
+        for m in as_student.call("GET", f"/rotations/{rotation['id']}/mentor-matches?limit=100")["items"]
+    ):
+        assert time.monotonic() < deadline, "matching never heard of the mentor"
+        time.sleep(0.1)
+
+    student.goto(f"/#/rotations/{rotation['id']}")
+    card = student.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text="Dr. Context")
+    card.get_by_role("button", name="Ask Dr. Context to mentor you").click()
+    message = card.get_by_label("Message to the mentor")
+    expect(message).to_be_focused()
+    expect(card).to_contain_text("will see your pediatrics rotation at Essentia Health Fargo")
+    message.fill("I would love advice on pediatric residencies.")
+    card.get_by_role("button", name="Request mentorship").click()
+    expect(card.get_by_role("status")).to_contain_text("Mentorship requested")
+
+    mentor_page.goto("/#/mentorships")
+    request = mentor_page.get_by_role("listitem", name="From Context Student")
+    expect(request).to_contain_text("For their Pediatrics rotation at Essentia Health Fargo")
+    expect(request).to_contain_text("I would love advice on pediatric residencies.")
+    expect(request.get_by_role("button", name="End mentorship")).to_have_count(0)
+    request.get_by_role("button", name="Decline").click()
+    request.get_by_role("button", name="Keep it").click()
+    request.get_by_role("button", name="Accept").click()
+    expect(request).to_contain_text("Accepted")
+    expect(request.get_by_role("button", name="End mentorship")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_the_new_states_pass_axe_at_phone_and_laptop_width(pages: Pages) -> None:
+    """The first page with its suggestions open, the profile's name pickers, the room form
+    placed by ZIP code with a field error, a sent request's confirmation and a host's card
+    asking to confirm: no serious axe violation at 375 or 1280 px."""
+    found: dict[str, object] = {}
+
+    def check(page: Page, what: str) -> None:
+        violations = axe_violations(page)
+        if violations:
+            found[f"{what} at {page.viewport_size}"] = violations
+
+    as_host = Client(pages.open("setup-host").request)
+    as_host.sign_up("professional", "Dr. Axe Fixes")
+    listing = as_host.call("POST", "/listings", room())
+    for width, viewport in (("phone", PHONE), ("laptop", LAPTOP)):
+        visitor = pages.open(f"visitor-{width}", viewport)
+        visitor.goto("/")
+        visitor.get_by_label("Or near a city or ZIP code", exact=True).fill("Fargo")
+        expect(visitor.get_by_role("button", name="Fargo, ND", exact=True)).to_be_visible()
+        check(visitor, "the first page with place suggestions")
+
+        student = pages.open(f"student-{width}", viewport)
+        Client(student.request).sign_up("student", f"Axe Student {width}")
+        student.goto("/#/profile")
+        student.get_by_label("Add a language", exact=True).fill("Yor")
+        student.get_by_role("button", name="Yoruba", exact=True).click()
+        expect(student.get_by_role("list", name="Languages you speak")).to_contain_text("Yoruba")
+        check(student, "the profile with a language picked")
+        student.goto(f"/#/listings/{listing['id']}?from={future(20)}&to={future(40)}")
+        student.get_by_role("button", name="Request booking").click()
+        expect(student.get_by_role("status").filter(has_text="Request sent")).to_be_visible()
+        check(student, "a sent request's confirmation")
+
+        host = pages.open(f"host-{width}", viewport)
+        Client(host.request).sign_up("professional", f"Dr. Axe Form {width}")
+        host.goto("/#/listings/new")
+        host.get_by_label("ZIP code").fill("58103")
+        expect(host.get_by_role("status").filter(has_text="Approximate")).to_be_visible()
+        host.get_by_role("button", name="Post room").click()
+        expect(host.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
+        check(host, "the room form placed by ZIP code, with errors")
+
+    owner = pages.open("host-owner", PHONE)
+    owner.context.add_cookies(pages.contexts[0][1].cookies())
+    owner.goto("/#/bookings")
+    card = owner.get_by_role("listitem", name=re.compile(listing["title"])).first
+    card.get_by_role("button", name="Decline").click()
+    expect(card.get_by_role("button", name="Yes, decline")).to_be_visible()
+    check(owner, "a host's card asking to confirm")
+    assert found == {}
     assert pages.errors == []

@@ -58,7 +58,7 @@ def test_host_and_student_journey(pages: Pages) -> None:
     host.get_by_label("Title", exact=True).fill("ab")
     host.get_by_role("button", name="Post room").click()
     expect(host.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
-    expect(host.get_by_text("String should have at least 3 characters")).to_be_visible()
+    expect(host.get_by_text("Write at least 3 characters.")).to_be_visible()
     host.get_by_label("Title", exact=True).fill(title)
     host.get_by_label("Monthly rent (USD)").fill("900")
     host.get_by_label("Address").fill("1702 University Dr S, Fargo, ND")

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from xml.etree import ElementTree
 
+from services.runner import Stack
 from tests.api import Api
 from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
+from tests.e2e.test_matching import rotation
 from tests.e2e.test_messaging import eventually
+from tests.e2e.test_rounds import HELENA, finished, operator, professionals_known
+from tests.e2e.test_rounds import mentor as rounds_mentor
 
 
 async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_first(api: Api) -> None:
@@ -101,6 +106,10 @@ async def test_places_from_offline_data_place_a_room_and_centre_a_search(api: Ap
         assert found.status == 200, found.body
         hit = next(item for item in found.body["items"] if item["id"] == by_zip["id"])
         assert hit["distance_km"] is not None and hit["distance_km"] < 10
+    assert (await api.call("GET", f"/listings/{by_zip['id']}")).body["area"] == "Fargo, ND"
+    for alias in ("MGH", "Mass General"):
+        named = await api.call("GET", "/hospitals", params={"q": alias, "limit": "3"})
+        assert named.body["items"][0]["id"] == "massachusetts-general-hospital-boston-ma", named.body
     for place in ("Springfield", "Atlantis"):
         refused = await api.call("GET", "/listings", params={"place": place})
         assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "place", refused.body
@@ -150,3 +159,115 @@ async def test_a_body_that_is_not_json_is_refused_and_only_an_empty_one_means_no
                 assert r.status == 400 and r.error_code == "validation", (method, path, raw, r.body)
         empty = await api.call(method, path, student, data=b"", headers=json_type)
         assert empty.status == 200, (method, path, empty.body)
+
+
+async def test_validation_messages_are_written_for_people_and_name_their_field(api: Api) -> None:
+    """Each refused field has a message for people, cross-field rules included, beside the
+    field they blame (never only on the whole form)."""
+    host = await api.signup("professional")
+    short = await api.call("POST", "/listings", host, json=listing_body(title="ab", monthly_rent=0))
+    assert short.status == 400
+    assert {"field": "title", "message": "Write at least 3 characters."} in short.body["error"]["details"]
+    assert {"field": "monthly_rent", "message": "Must be more than 0."} in short.body["error"]["details"]
+    window = await api.call(
+        "POST", "/listings", host, json=listing_body(available_from=future(90), available_to=future(30))
+    )
+    assert window.body["error"]["details"] == [
+        {"field": "available_to", "message": "Must be on or after the first available date."}
+    ]
+    no_date = await api.call("POST", "/listings", host, json=listing_body(available_from=""))
+    assert no_date.body["error"]["details"] == [{"field": "available_from", "message": "Choose a date."}]
+    student = await api.signup("student")
+    backwards = await api.call(
+        "POST",
+        "/rotations",
+        student,
+        json={"hospital_id": JHH, "specialty": "surgery", "start_date": future(50), "end_date": future(30)},
+    )
+    assert backwards.body["error"]["details"] == [{"field": "end_date", "message": "Must be after the start date."}]
+    country = await api.call("PATCH", "/me/profile", student, json={"school_country": "Germany"})
+    assert country.body["error"]["details"][0]["field"] == "school_country"
+    assert country.body["error"]["details"][0]["message"].startswith("Choose a country from the list")
+
+
+async def test_mentor_matches_have_a_relevance_floor_and_requests_carry_the_rotation(api: Api) -> None:
+    """Only mentors with something in common with the rotation (or near it) are matched,
+    a far one flagged remote; the mentor sees the rotation a request is about."""
+    student = await api.signup("student", "Floor Student")
+    await api.call("PATCH", "/me/profile", student, json={"school_country": "NG"})
+    rotation = (
+        await api.call(
+            "POST",
+            "/rotations",
+            student,
+            json={"hospital_id": JHH, "specialty": "dermatology", "start_date": future(40), "end_date": future(68)},
+        )
+    ).body
+    fairbanks = "fairbanks-memorial-hospital-fairbanks-ak"
+    mentoring = {"open_to_mentoring": True, "mentoring_capacity": 2, "hospital_ids": [fairbanks]}
+    unrelated = await api.signup("professional", "Far Unrelated")
+    await api.call("PATCH", "/me/profile", unrelated, json={**mentoring, "hobbies": ["chess"]})
+    related = await api.signup("professional", "Far Dermatologist")
+    await api.call("PATCH", "/me/profile", related, json={**mentoring, "specialties": ["dermatology"]})
+
+    async def matched() -> Any:
+        page = await api.call("GET", f"/rotations/{rotation['id']}/mentor-matches", student, params={"limit": "100"})
+        ids = {m["mentor"]["id"]: m for m in page.body["items"]}
+        return ids if related.id in ids else None
+
+    found = await eventually(matched, "the far dermatologist among the mentor matches")
+    assert found[related.id]["remote"] is True
+    assert unrelated.id not in found
+
+    asked = await api.call(
+        "POST",
+        "/mentorships",
+        student,
+        json={"mentor_id": related.id, "rotation_id": rotation["id"], "message": "Could you mentor me in dermatology?"},
+    )
+    assert asked.status == 201, asked.body
+    theirs = await api.call("GET", "/me/mentorships", related)
+    seen = next(m for m in theirs.body["items"] if m["id"] == asked.body["id"])
+    assert seen["rotation"]["hospital"]["id"] == JHH and seen["rotation"]["specialty"] == "dermatology"
+    assert seen["rotation"]["start_date"] == future(40) and seen["message"] == "Could you mentor me in dermatology?"
+
+
+async def test_rounds_are_named_and_accepting_says_what_it_skipped(api: Api, stack: Stack) -> None:
+    """A round is named by its hospital and month (a scramble by the round it scrambles);
+    its chart is wide enough for its title; accepting says why a match made no request."""
+    admin = await operator(api, stack)
+    a = await rounds_mentor(api, 2)
+    students = [await api.signup("student", f"Skipped {i}") for i in range(2)]
+    rots = [await rotation(api, s) for s in students]
+    await professionals_known(stack, [a])
+    body = {"rotation_ids": [r["id"] for r in rots], "mentor_ids": [a.id]}
+    queued = await api.call("POST", "/admin/match-rounds", admin, json=body)
+    assert queued.status == 202 and queued.body["title"] == "Round of 2 rotations", queued.body
+    done = await finished(api, admin, queued.body["id"])
+    assert done["matched"] == 2
+    assert int(ElementTree.fromstring(done["chart_svg"]).attrib["width"]) >= 400
+    # Both students asked the mentor themselves before the operator accepts.
+    for s, r in zip(students, rots, strict=True):
+        asked = await api.call("POST", "/mentorships", s, json={"mentor_id": a.id, "rotation_id": r["id"]})
+        assert asked.status == 201, asked.body
+    accepted = await api.call("POST", f"/admin/match-rounds/{done['id']}/accept", admin)
+    assert accepted.body["requests_made"] == 0
+    assert accepted.body["accept_skipped"] == {"already_requested": 2, "not_mentoring": 0}
+
+    scramble = await api.call("POST", "/admin/match-rounds", admin, json={"scramble_of": done["id"]})
+    assert scramble.body["title"] == "Scramble of Round of 2 rotations"
+    selection = {"selection": {"hospital_id": HELENA, "month": "2031-03"}}
+    named = await api.call("POST", "/admin/match-rounds", admin, json=selection)
+    assert named.body["title"] == "St. Peter's Health, Helena, MT · March 2031", named.body
+
+
+async def test_reports_name_both_people(api: Api, stack: Stack) -> None:
+    """An operator reads a report with the reporter's and the reported user's names."""
+    admin = await operator(api, stack)
+    host = await api.signup("professional", "Dr. Reported")
+    student = await api.signup("student", "Careful Reporter")
+    made = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "scam", "details": "Wire"})
+    assert made.status == 201, made.body
+    page = await api.call("GET", "/admin/reports", admin, params={"status": "open", "limit": "100"})
+    report = next(r for r in page.body["items"] if r["id"] == made.body["id"])
+    assert (report["reporter_name"], report["reported_user_name"]) == ("Careful Reporter", "Dr. Reported")

@@ -168,6 +168,38 @@ BAD: dict[tuple[str, str], list[Any]] = {
         {"amount_cents": 100, "reason": ""},
         {"amount_cents": 100},
     ],
+    ("POST", "/mentorships/{mentorship}/goals"): [{}, {"title": "   "}, {"title": "x", "target_date": "soon"}],
+    ("PATCH", "/goals/{goal}"): [{"status": "finished"}, {"title": None}, {"title": "x" * 201}],
+    ("POST", "/mentorships/{mentorship}/meetings"): [
+        {"options": []},
+        {"options": ["2030-01-01T10:00"]},  # no offset: whose 10:00?
+        {"options": ["2030-01-01T10:00:00Z"] * 4},
+        {"options": ["2030-01-01T10:00:00Z"], "video_url": "http://insecure.example"},
+        {"options": ["2030-01-01T10:00:00Z"], "duration_minutes": 5},
+    ],
+    ("POST", "/meetings/{meeting}/accept"): [{}, {"starts_at": "tomorrow"}],
+    ("POST", "/meetings/{meeting}/decline"): [{"unexpected": 1}],
+    ("POST", "/meetings/{meeting}/reschedule"): [{}, {"options": "2030-01-01T10:00:00Z"}],
+    ("POST", "/meetings/{meeting}/cancel"): [{"unexpected": 1}],
+    ("POST", "/meetings/{meeting}/held"): [{"unexpected": 1}],
+    ("POST", "/mentorships/{mentorship}/notes"): [{}, {"body": " "}, {"body": "x" * 5001}],
+    ("POST", "/mentorships/{mentorship}/check-ins"): [
+        {"stage": "mid", "usefulness": 0},
+        {"stage": "mid", "usefulness": 3.5},
+        {"stage": "start", "usefulness": 3},
+    ],
+    ("PATCH", "/me/mentoring-settings"): [{"time_zone": "Not/AZone"}, {"hospital_visibility": "world"}],
+    ("POST", "/letters"): [
+        {},
+        {"writer_id": str(uuid.uuid4()), "specialty": "Surgery", "deadline": "2020-01-01", "waived": True},
+        {"writer_id": str(uuid.uuid4()), "specialty": "Surgery", "deadline": future(30), "waived": "yes"},
+        {"writer_id": str(uuid.uuid4()), "specialty": "Surgery", "deadline": future(30), "waived": True},  # no ID
+    ],
+    ("POST", "/letters/{letter}/accept"): [{"unexpected": 1}],
+    ("POST", "/letters/{letter}/decline"): [{"unexpected": 1}],
+    ("POST", "/letters/{letter}/submit"): [{"submitted_on": "yesterday"}],
+    ("POST", "/letters/{letter}/confirm"): [{"unexpected": 1}],
+    ("POST", "/letters/{letter}/withdraw"): [{"unexpected": 1}],
 }
 
 PLACEHOLDERS = (
@@ -179,6 +211,9 @@ PLACEHOLDERS = (
     "{rotation}",
     "{mentorship}",
     "{round}",
+    "{goal}",
+    "{meeting}",
+    "{letter}",
 )
 
 
@@ -215,6 +250,9 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
         "rotation": uuid.uuid4(),
         "mentorship": uuid.uuid4(),
         "round": uuid.uuid4(),
+        "goal": uuid.uuid4(),
+        "meeting": uuid.uuid4(),
+        "letter": uuid.uuid4(),
     }
     for (method, path), bodies in BAD.items():
         url = path.format(**ids)

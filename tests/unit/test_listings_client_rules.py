@@ -67,3 +67,18 @@ def test_places_never_guess_between_several() -> None:
     assert places.resolve("Atlantis") is None and places.zip_centre("1234") is None
     assert [p.zip for p in places.search("5810", limit=3)] == ["58102", "58103", "58104"]
     assert places.search("St. Paul")[0].label == "Saint Paul, MN"
+
+
+def test_hospitals_are_found_by_the_names_people_use() -> None:
+    """Every alias names a hospital of the directory; "MGH" and "mass gen" find Mass General."""
+    import csv
+    import io
+    from importlib import resources
+
+    text = resources.files("shared").joinpath("data/hospital_aliases.csv").read_text("utf-8")
+    for row in csv.DictReader(io.StringIO(text)):
+        assert hospitals.lookup(row["hospital_id"]) and row["source"], row
+    mgh = "massachusetts-general-hospital-boston-ma"
+    assert [h.id for h in hospitals.by_alias("MGH")] == [mgh]
+    assert hospitals.by_alias("mass gen")[0].id == mgh
+    assert hospitals.by_alias("m") == []

@@ -208,7 +208,7 @@ def test_room_reasons_in_words() -> None:
         "host is a cardiologist — your specialty",
         "you both studied in Nigeria",
         "you both speak Yoruba",
-        "you are both members of AMWA",
+        "you are both AMWA members",
         "host is open to mentoring",
         "rated 4.8 from 23 reviews",
     ]

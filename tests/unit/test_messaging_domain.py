@@ -223,3 +223,15 @@ def test_payments_reach_the_side_they_concern() -> None:
     assert (refunded.user_id, refunded.text) == (GUEST, "$504.00 refunded for “Quiet room”: moderate")
     released = domain.payment_notification(PaymentReleased(payment=payment, released_cents=97_776, fee_cents=3_024))
     assert released.user_id == HOST and "$977.76 released" in released.text and "$30.24" in released.text
+
+
+def test_mentoring_notices_become_notifications_of_their_kind() -> None:
+    """Matching words its plan and letter notices; a kind this messaging does not know yet
+    (a newer matching) still reaches its reader."""
+    from shared.contracts.mentoring import MentoringNotice
+
+    user = uuid.uuid4()
+    known = domain.mentoring_notification(MentoringNotice(user_id=user, kind="letter_reminder", text="Due in 7 days"))
+    assert (known.user_id, known.kind, known.text) == (user, "letter_reminder", "Due in 7 days")
+    newer = domain.mentoring_notification(MentoringNotice(user_id=user, kind="goal_nudged", text="x"))
+    assert newer.kind == "meeting_reminder" and newer.text == "x"

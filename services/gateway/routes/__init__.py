@@ -7,7 +7,18 @@ One module per area; a new area adds its module and its line below.
 
 from __future__ import annotations
 
-from services.gateway.routes import auth, bookings, directory, listings, matching, messaging, operators, payments
+from services.gateway.routes import (
+    auth,
+    bookings,
+    directory,
+    letters,
+    listings,
+    matching,
+    mentoring,
+    messaging,
+    operators,
+    payments,
+)
 from services.gateway.routes.route import Auth, Route, Session
 
 ROUTES: list[Route] = [
@@ -18,6 +29,8 @@ ROUTES: list[Route] = [
     *messaging.ROUTES,
     *matching.ROUTES,
     *directory.ROUTES,
+    *mentoring.ROUTES,
+    *letters.ROUTES,
     *payments.ROUTES,
 ]
 

@@ -10,14 +10,37 @@ import { Login, Signup } from "./pages/auth.js";
 import { Profile, PublicProfile } from "./pages/profile.js";
 import { Home, RotationPage, Rotations } from "./pages/rotations.js";
 import { Search } from "./pages/search.js";
-import { ListingEdit, ListingPage, MyListings } from "./pages/listings.js";
+import { ListingPage } from "./pages/listings.js";
+import { ListingEdit, MyListings } from "./pages/rooms.js";
 import { Bookings } from "./pages/bookings.js";
 import { PayPage, Payouts, ReceiptPage } from "./pages/payments.js";
 import { ConversationPage, Inbox } from "./pages/inbox.js";
 import { Mentorships } from "./pages/mentorships.js";
+import { PlanPage } from "./pages/plan.js";
+import { LetterPage, Letters } from "./pages/letters.js";
+import { HospitalPage } from "./pages/hospital.js";
+import { Outcomes } from "./pages/outcomes.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
+
+/** After a page change, focus moves to the new page's heading (once it has rendered),
+ * unless the page has already put it somewhere (a form's first field, a chosen card). */
+function focusHeading() {
+  let tries = 0;
+  const attempt = () => {
+    const main = document.getElementById("main");
+    const active = document.activeElement;
+    // The new page put focus on something of its own: leave it there.
+    if (main && active && active !== main && main.contains(active)) return;
+    const heading = document.querySelector("#main h1");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    } else if (++tries < 40) setTimeout(attempt, 50);
+  };
+  setTimeout(attempt, 0);
+}
 
 function useRoute() {
   const [route, setRoute] = useState(parseHash());
@@ -25,6 +48,7 @@ function useRoute() {
     const onHash = () => {
       setRoute(parseHash());
       window.scrollTo(0, 0);
+      focusHeading();
     };
     window.addEventListener("hashchange", onHash);
     return () => window.removeEventListener("hashchange", onHash);
@@ -35,11 +59,11 @@ function useRoute() {
 function pageFor(route, me) {
   const [a, b, c] = route.parts;
   if (!me) {
-    if (a === "signup") return html`<${Signup} />`;
+    if (a === "signup") return html`<${Signup} query=${route.query} />`;
     if (a === "search") return html`<${Search} query=${route.query} />`;
     if (a === "listings" && b) return html`<${ListingPage} id=${b} query=${route.query} />`;
     if (a === "users" && b) return html`<${PublicProfile} id=${b} />`;
-    return html`<${Login} />`;
+    return html`<${Login} query=${route.query} />`;
   }
   switch (a) {
     case undefined:
@@ -63,13 +87,18 @@ function pageFor(route, me) {
     case "inbox":
       return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
     case "mentorships":
-      return html`<${Mentorships} />`;
+      return b ? html`<${PlanPage} id=${b} />` : html`<${Mentorships} />`;
+    case "hospitals":
+      return html`<${HospitalPage} id=${b} />`;
+    case "letters":
+      return b ? html`<${LetterPage} id=${b} />` : html`<${Letters} />`;
     case "notifications":
       return html`<${Notifications} />`;
     case "users":
       return html`<${PublicProfile} id=${b} />`;
     case "admin":
       if (b === "rounds") return c ? html`<${RoundPage} id=${c} />` : html`<${Rounds} />`;
+      if (b === "mentoring") return html`<${Outcomes} />`;
       return html`<${Admin} />`;
     default:
       return html`<section><h1>Not found</h1><p>No page here. <a href="#/">Go home</a>.</p></section>`;
@@ -94,6 +123,7 @@ function Nav({ me, unread, route }) {
     ${role === "professional" && link("payouts", "Payouts")}
     ${link("bookings", "Bookings")}
     ${link("mentorships", "Mentorships")}
+    ${role !== "admin" && link("letters", "Letters")}
     ${link("inbox", "Inbox", html`<${Badge} count=${unread.messages} label="unread messages" />`)}
     ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}
     ${role === "admin" && link("admin", "Admin")}
@@ -140,6 +170,18 @@ function App() {
     } else live.stop();
   }, [userId]);
   useEffect(() => setMenuOpen(false), [route.path]);
+  // Escape closes the phone menu and returns to its button.
+  useEffect(() => {
+    if (!menuOpen) return undefined;
+    const onKey = (e) => {
+      if (e.key !== "Escape") return;
+      setMenuOpen(false);
+      const button = document.querySelector("button.menu");
+      if (button) button.focus();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [menuOpen]);
 
   async function logout() {
     try {

@@ -3,11 +3,21 @@ languages. Pure lookups in package data (shared.places, shared.countries), no da
 
 from __future__ import annotations
 
+import asyncio
+
 from shared import countries, places, subjects
 from shared.contracts.places import Named, NamedList, NameSearch, Place, PlaceList, PlaceSearch
 from shared.service import Context, Registry
 
 registry = Registry()
+
+
+@registry.on_startup
+async def warm_lists(_ctx: Context) -> None:
+    # The place and language lists are read from package data once (about a second, in a
+    # thread): on a user's first lookup instead, that call timed out at the gateway.
+    await asyncio.to_thread(places.warm)
+    await asyncio.to_thread(countries.warm)
 
 
 @registry.endpoint(subjects.SEARCH_PLACES, PlaceSearch)

@@ -47,6 +47,11 @@ async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
     offset = decode_offset(req.cursor) if req.cursor else 0
     rows = await store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
     items = [Hospital.model_validate(dict(r)) for r in rows[: req.limit]]
+    if req.q and offset == 0:
+        # Names people use ("MGH", "Mass General") come first on the first page; the
+        # directory's own names have no such field (shared/data/README.md).
+        named = [h for h in hospitals.by_alias(req.q) if not req.state or h.state == req.state.upper()]
+        items = (named + [h for h in items if h not in named])[: req.limit]
     more = len(rows) > req.limit
     return HospitalPage(items=items, next_cursor=encode_cursor(offset + req.limit) if more else None)
 
@@ -119,7 +124,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
             raise AppError(
                 "validation",
                 "available_from must be on or before available_to",
-                [{"field": "available_from", "message": "after available_to"}],
+                [{"field": "available_to", "message": "Must be on or after the first available date."}],
             )
         await store.update_listing(conn, req.listing_id, changes)
         row = await store.listing(conn, req.listing_id)

@@ -45,7 +45,7 @@ def features(profile: ProfileInput) -> Features:
         country=country or None,
         languages=frozenset(map(_tag, profile.languages)) - COMMON_LANGUAGES,
         hobbies=frozenset(map(_tag, profile.hobbies)),
-        organizations=frozenset(map(_tag, profile.organizations)),
+        organizations=frozenset(map(w.organization_key, profile.organizations)),
     )
 
 
@@ -116,5 +116,5 @@ def affinity_reasons(shared: Affinity, student: ProfileInput, who: str = "") -> 
         reasons.append(f"you both enjoy {w.join_words(shared.hobbies)}")
     if shared.organizations:
         names = w.join_words(w.organization_name(o) for o in shared.organizations)
-        reasons.append(f"you are both members of {names}")
+        reasons.append(f"you are both {names} members")
     return reasons

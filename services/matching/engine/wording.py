@@ -2,7 +2,7 @@
 
 Profiles store tags and codes (``cardiology``, ``NG``, ``yo``, ``amwa``); reasons
 read as English ("host is a cardiologist", "you both studied in Nigeria", "you
-both speak Yoruba", "you are both members of AMWA").
+both speak Yoruba", "you are both AMWA members").
 """
 
 from __future__ import annotations
@@ -12,49 +12,46 @@ from functools import lru_cache
 
 import pycountry
 
-# Practitioner nouns, with their article, keyed by normalised specialty tag.
+from shared import reference
+
+# Practitioner nouns, with their article, keyed by canonical specialty key
+# (``shared.reference.specialty_key``: the reference list's name in lower case).
 _PRACTITIONERS: dict[str, str] = {
     "allergy and immunology": "an allergist",
     "anesthesiology": "an anesthesiologist",
     "cardiology": "a cardiologist",
-    "cardiothoracic surgery": "a cardiothoracic surgeon",
+    "child neurology": "a child neurologist",
     "dermatology": "a dermatologist",
+    "diagnostic radiology": "a radiologist",
     "emergency medicine": "an emergency physician",
     "endocrinology": "an endocrinologist",
     "family medicine": "a family physician",
     "gastroenterology": "a gastroenterologist",
     "general surgery": "a general surgeon",
-    "geriatrics": "a geriatrician",
-    "hematology": "a hematologist",
+    "geriatric medicine": "a geriatrician",
+    "hematology and oncology": "a hematologist-oncologist",
     "infectious disease": "an infectious disease specialist",
     "internal medicine": "an internist",
+    "interventional radiology": "an interventional radiologist",
+    "neonatology": "a neonatologist",
     "nephrology": "a nephrologist",
+    "neurological surgery": "a neurosurgeon",
     "neurology": "a neurologist",
-    "neurosurgery": "a neurosurgeon",
     "obstetrics and gynecology": "an obstetrician-gynecologist",
-    "oncology": "an oncologist",
     "ophthalmology": "an ophthalmologist",
-    "orthopedic surgery": "an orthopedic surgeon",
+    "orthopaedic surgery": "an orthopaedic surgeon",
     "otolaryngology": "an otolaryngologist",
     "pathology": "a pathologist",
     "pediatrics": "a pediatrician",
     "physical medicine and rehabilitation": "a physiatrist",
     "plastic surgery": "a plastic surgeon",
     "psychiatry": "a psychiatrist",
-    "pulmonology": "a pulmonologist",
+    "pulmonary and critical care": "a pulmonologist",
     "radiation oncology": "a radiation oncologist",
-    "radiology": "a radiologist",
     "rheumatology": "a rheumatologist",
-    "surgery": "a surgeon",
+    "thoracic surgery": "a cardiothoracic surgeon",
     "urology": "a urologist",
     "vascular surgery": "a vascular surgeon",
-}
-_SPECIALTY_ALIASES = {
-    "ob gyn": "obstetrics and gynecology",
-    "obgyn": "obstetrics and gynecology",
-    "obstetrics gynecology": "obstetrics and gynecology",
-    "ent": "otolaryngology",
-    "pm&r": "physical medicine and rehabilitation",
 }
 
 # pycountry's names are ISO's ("Russian Federation"); a few read better otherwise.
@@ -102,41 +99,13 @@ _LANGUAGE_NAMES = {
     "fas": "Persian",
 }
 
-# Professional organisations known by their initials (tags are stored lower-case).
-_ACRONYMS = frozenset(
-    {
-        "aafp",
-        "aamc",
-        "acog",
-        "acp",
-        "acs",
-        "ama",
-        "amga",
-        "amsa",
-        "amwa",
-        "ana",
-        "apamsa",
-        "bma",
-        "lmsa",
-        "nma",
-        "snma",
-        "sgim",
-        "aap",
-        "acep",
-    }
-)
-
 _SMALL_WORDS = frozenset({"of", "and", "the", "at", "in", "for", "on", "de", "la"})
 
 
-@lru_cache(maxsize=4096)
 def specialty_key(specialty: str) -> str:
-    """Normalise a specialty tag: case, underscores and hyphens don't matter."""
-    key = " ".join(specialty.lower().replace("_", " ").replace("-", " ").split())
-    if key in _SPECIALTY_ALIASES:
-        return _SPECIALTY_ALIASES[key]
-    key = " ".join(key.replace("&", " and ").split())
-    return _SPECIALTY_ALIASES.get(key, key)
+    """A specialty's canonical key: "Cardiology", "cardiology " and "Cardio" are one
+    (the shared reference list; off the list, the normalised text)."""
+    return reference.specialty_key(specialty)
 
 
 def practitioner(specialty: str) -> str | None:
@@ -169,8 +138,14 @@ def language_name(code: str) -> str:
     return str(name).split(";")[0].split("(")[0].strip()
 
 
+def organization_key(tag: str) -> str:
+    """An organization's comparable key: its code for a listed one ("amwa")."""
+    return reference.organization_key(tag)
+
+
 def organization_name(tag: str) -> str:
-    return tag.upper() if tag.strip().lower() in _ACRONYMS else tag
+    """Listed organizations by their initials ("AMWA"); others as written."""
+    return reference.organization_code(tag) or tag
 
 
 def hospital_name(name: str) -> str:

@@ -31,7 +31,8 @@ MENTOR_NOT_FOUND = AppError("not_found", "no professional open to mentoring with
 
 async def _mentorship(ctx: Context, row: asyncpg.Record) -> Mentorship:
     people = await store.profile_fields(ctx.pool, [row["student_id"], row["mentor_id"]])
-    return views.mentorship(row, people, ctx.require_actor().user_id)
+    rotation = await store.rotation(ctx.pool, row["rotation_id"]) if row["rotation_id"] else None
+    return views.mentorship(row, people, ctx.require_actor().user_id, rotation)
 
 
 @registry.endpoint(subjects.REQUEST_MENTORSHIP, MentorshipCreate)

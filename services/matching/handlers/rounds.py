@@ -72,6 +72,7 @@ async def _check_explicit(ctx: Context, req: MatchRoundCreate) -> None:
 async def create_round(ctx: Context, req: MatchRoundCreate) -> MatchRound:
     actor = ctx.require_role("admin")
     kind = "round"
+    named_after = None  # a scramble is named after the round it scrambles
     if req.rotation_ids is not None:
         await _check_explicit(ctx, req)
     elif req.selection is not None:
@@ -83,7 +84,10 @@ async def create_round(ctx: Context, req: MatchRoundCreate) -> MatchRound:
         if parent["status"] not in ("done", "accepted"):
             raise AppError("conflict", f"the round to scramble is {parent['status']}: only a finished round can be")
         kind = "scramble"
+        named_after = views.round_title(parent)
     request = req.model_dump(mode="json", exclude_none=True)
+    if named_after:
+        request["parent_title"] = named_after
     async with ctx.pool.acquire() as conn:
         row = await round_store.insert_round(
             conn, uuid.uuid4(), actor.user_id, kind, req.scramble_of, req.proposing, request
@@ -145,8 +149,12 @@ async def accept_round(ctx: Context, req: MatchRoundId) -> MatchRound:
         matches = [a for a in await round_store.assignments(conn, req.round_id) if a["mentor_id"] is not None]
         mentors = await round_store.professionals(conn, list({a["mentor_id"] for a in matches}))
         made = 0
+        # Why a match made no request, said to the operator ("0 requests made" alone
+        # read as a failure when both pairs already had one).
+        skipped = {"already_requested": 0, "not_mentoring": 0}
         for a in matches:
             if not (mentors.get(a["mentor_id"]) or {}).get("open_to_mentoring"):
+                skipped["not_mentoring"] += 1
                 continue
             created = await round_store.request_mentorship(
                 conn, a["student_id"], a["mentor_id"], a["rotation_id"], ROUND_MESSAGE
@@ -154,5 +162,7 @@ async def accept_round(ctx: Context, req: MatchRoundId) -> MatchRound:
             if created is not None:
                 await add(conn, MentorshipRequested(mentorship=views.mentorship_data(created)))
                 made += 1
-        row = await round_store.mark_accepted(conn, req.round_id, made)
+            else:
+                skipped["already_requested"] += 1
+        row = await round_store.mark_accepted(conn, req.round_id, made, skipped)
     return views.to_round(row)

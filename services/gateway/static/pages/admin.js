@@ -39,21 +39,35 @@ function Verifications() {
   </section>`;
 }
 
+// What operators usually do about a report; the note says more when needed.
+const OUTCOMES = [
+  "Warned the reported user",
+  "Removed the listing or content",
+  "Suspended the reported user",
+  "No violation found",
+];
+
 function ReportItem({ r, onChange }) {
-  const [resolution, setResolution] = useState("");
+  const [outcome, setOutcome] = useState(OUTCOMES[0]);
+  const [note, setNote] = useState("");
   const form = useForm();
   async function onSubmit(e) {
     e.preventDefault();
+    const resolution = note.trim() ? `${outcome}. ${note.trim()}` : `${outcome}.`;
     if (await form.submit(() => post(`/admin/reports/${r.id}/resolve`, { resolution }))) onChange();
   }
+  const person = (id, name) => html`<a href=${`#/users/${id}`}>${name || "A user no longer known"}</a>`;
   return html`<li class="card">
     <h3>${words(r.reason)} · ${fmtTime(r.created_at)}</h3>
-    <p>Reported user: <a href=${`#/users/${r.reported_user_id}`}>${r.reported_user_id}</a> · by <a href=${`#/users/${r.reporter_id}`}>${r.reporter_id}</a></p>
+    <p>Reported: ${person(r.reported_user_id, r.reported_user_name)} · by ${person(r.reporter_id, r.reporter_name)}</p>
     ${r.message_body && html`<p class="quote-text">Message: “${r.message_body}”</p>`}
     ${r.details && html`<p>Details: ${r.details}</p>`}
     ${r.status === "resolved" ? html`<p>Resolved: ${r.resolution || "no note"}</p>`
-      : html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Resolve report ${r.id}`}>
-        <${Field} label="Resolution" name="resolution" value=${resolution} onInput=${(e) => setResolution(e.currentTarget.value)} error=${form.errors.resolution} />
+      : html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Resolve the report of ${r.reported_user_name || "a user"}`}>
+        <${Field} as="select" label="Outcome" name="outcome" value=${outcome} onChange=${(e) => setOutcome(e.currentTarget.value)}>
+          ${OUTCOMES.map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
+        <//>
+        <${Field} label="Note (optional)" name="resolution" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} error=${form.errors.resolution} />
         <${Alert} error=${formError(form.errors, ["resolution"])} />
         <button type="submit" disabled=${form.busy}>Resolve</button>
       </form>`}
@@ -67,6 +81,7 @@ export function Admin() {
   return html`<section>
     <h1>Operators</h1>
     <p><a href="#/admin/rounds">Cohort match rounds</a>: pair students' rotations with mentors, stably.</p>
+    <p><a href="#/admin/mentoring">Mentoring outcomes</a>: mentorships, meetings, check-ins and letters per hospital and month; stalled pairs.</p>
     <${Loading} state=${stats}>${(s) => html`<p>${s.messages} messages, ${s.flagged_messages} flagged as possible scams
       (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
     <${Verifications} />

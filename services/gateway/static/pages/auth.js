@@ -2,24 +2,54 @@
 import { html, useState } from "../vendor/preact-htm.js";
 import { post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, Field, formError, useForm } from "../ui.js";
+import { Alert, Field, HospitalPicker, PlacePicker, formError, go, hospitalLabel, parseHash, useForm } from "../ui.js";
 
-export function Login() {
+/** Where to go after logging in: a `next` path given by the page that sent the visitor
+ * here (a listing's "Log in to book"), never another site. */
+function nextPath(query) {
+  const next = query && query.next;
+  return next && /^\/(?!\/)[\w\-/?=&.%,]*$/.test(next) ? next : null;
+}
+
+/** What Wardmate is, and a search anyone can start, above the login form. */
+function Welcome() {
+  return html`<section aria-labelledby="welcome-h" class="welcome">
+    <h1 id="welcome-h">Wardmate: a room and a mentor for your rotation</h1>
+    <p>Medical students on clinical rotations find <strong>rooms near their rotation's hospital</strong>, offered by
+      verified medical professionals, and <strong>mentors who share their path</strong>: their specialty, school,
+      country or language. No fees on stays.</p>
+    <div class="row">
+      <${HospitalPicker} label="Find a room near a hospital" name="welcome_hospital"
+        onPick=${(h) => go("/search", { hospital: h.id, hname: hospitalLabel(h), lat: h.latitude, lon: h.longitude })} />
+      <${PlacePicker} label="Or near a city or ZIP code" name="welcome_place"
+        onPick=${(p) => go("/search", { place: p.kind === "zip" ? p.zip : p.label })} />
+    </div>
+  </section>`;
+}
+
+export function Login({ query = {} }) {
   const { refreshMe } = useSession();
   const form = useForm();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
+  const next = nextPath(query);
+  const landing = parseHash().path === "/";
   async function onSubmit(e) {
     e.preventDefault();
     const ok = await form.submit(() => post("/auth/login", { email, password }));
     if (ok) {
-      location.hash = "#/";
+      // Back where the visitor was: the page that asked them to log in, or the protected
+      // page they opened (shown as this form until now), else Home.
+      if (next) go(next);
+      else if (landing) location.hash = "#/";
       await refreshMe();
     }
   }
-  return html`<section class="narrow">
-    <h1>Log in</h1>
-    <p>Rooms near your rotation's hospital, and mentors who share your path.</p>
+  return html`<div>
+    ${landing && !next && html`<${Welcome} />`}
+    <section class="narrow" aria-labelledby="login-h">
+    ${landing && !next ? html`<h2 id="login-h">Log in</h2>` : html`<h1 id="login-h">Log in</h1>`}
+    ${next && html`<p>Log in to continue; you come back to the page you were on.</p>`}
     <form onSubmit=${onSubmit} novalidate>
       <${Field} label="Email" name="email" type="email" autocomplete="username" required value=${email}
         onInput=${(e) => setEmail(e.currentTarget.value)} error=${form.errors.email} />
@@ -28,12 +58,13 @@ export function Login() {
       <${Alert} error=${formError(form.errors, ["email", "password"])} />
       <button type="submit" disabled=${form.busy}>Log in</button>
     </form>
-    <p>New to Wardmate? <a href="#/signup">Create an account</a>. Or <a href="#/search">browse rooms</a> first.</p>
-  </section>`;
+    <p>New to Wardmate? <a href=${next ? `#/signup?next=${encodeURIComponent(next)}` : "#/signup"}>Create an account</a>. Or <a href="#/search">browse rooms</a> first.</p>
+  </section></div>`;
 }
 
-export function Signup() {
+export function Signup({ query = {} }) {
   const { refreshMe } = useSession();
+  const next = nextPath(query);
   const form = useForm();
   const [f, setF] = useState({ display_name: "", email: "", password: "", role: "student" });
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
@@ -41,7 +72,8 @@ export function Signup() {
     e.preventDefault();
     const ok = await form.submit(() => post("/auth/signup", f));
     if (ok) {
-      location.hash = "#/profile";
+      if (next) go(next);
+      else location.hash = "#/profile";
       await refreshMe();
     }
   }

@@ -2,7 +2,7 @@
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Loading, Status, Verified, fmtDate, useLoad } from "../ui.js";
+import { Alert, ConfirmButton, Empty, Loading, Status, Verified, cap, fmtDate, hospitalLabel, useLoad } from "../ui.js";
 import { openConversationAbout } from "./bookings.js";
 
 function MentorshipCard({ m, onChange }) {
@@ -21,13 +21,18 @@ function MentorshipCard({ m, onChange }) {
   return html`<li class="card" aria-label=${label}>
     <h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} /></h3>
     <p>${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${m.status} /></p>
+    ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},
+      ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}
     ${m.message && html`<p class="quote-text">“${m.message}”</p>`}
     <p class="actions">
       ${m.role === "mentor" && m.status === "requested" && html`
         <button type="button" onClick=${() => act("accept")}>Accept</button>
-        <button type="button" class="secondary" onClick=${() => act("decline")}>Decline</button>`}
-      ${(m.status === "requested" || m.status === "accepted") && html`<button type="button" class="secondary" onClick=${() => act("end")}>
-        ${m.status === "requested" && m.role === "student" ? "Withdraw" : "End mentorship"}</button>`}
+        <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
+      ${m.role === "student" && m.status === "requested" && html`<${ConfirmButton} label="Withdraw"
+        question="Withdraw your request?" yes="Yes, withdraw" onConfirm=${() => act("end")} />`}
+      ${m.status === "accepted" && html`<${ConfirmButton} label="End mentorship" question="End this mentorship?"
+        yes="Yes, end it" onConfirm=${() => act("end")} />`}
+      ${(m.status === "accepted" || m.status === "ended") && html`<a class="button" href=${`#/mentorships/${m.id}`}>Open plan</a>`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>
     </p>
     <${Alert} error=${error} />

@@ -7,6 +7,8 @@ import {
   Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, formError, go, matchCountries, titleCase, useForm, useLoad,
   useNames, words,
 } from "../ui.js";
+import { MentoringSettings } from "./mentoring_settings.js";
+import { OrganizationChoices } from "../reference.js";
 
 // Typed lists, comma-separated; languages are picked by name (codes are what the API takes).
 const LISTS = ["specialties", "hobbies", "organizations"];
@@ -90,8 +92,10 @@ function ProfileForm({ me }) {
     <${Field} label="Specialties" name="specialties" hint="Separated by commas, e.g. cardiology, pediatrics"
       value=${f.specialties} onInput=${set("specialties")} error=${err.specialties} />
     <${Field} label="Hobbies" name="hobbies" hint="Separated by commas" value=${f.hobbies} onInput=${set("hobbies")} error=${err.hobbies} />
-    <${Field} label="Professional organizations" name="organizations" hint="Separated by commas, e.g. AMWA, NMA"
+    <${Field} label="Professional organizations" name="organizations" hint="Separated by commas, e.g. AMWA, NMA, SNMA, AAPI (any other organization too)"
       value=${f.organizations} onInput=${set("organizations")} error=${err.organizations} />
+    <${OrganizationChoices} value=${f.organizations}
+      onAdd=${(code) => setF({ ...f, organizations: [...splitList(f.organizations), code].join(", ") })} />
     ${professional && html`<fieldset>
       <legend>As a professional</legend>
       <${Field} label="Profession" name="profession" hint="e.g. Cardiologist, Resident physician, Nurse"
@@ -153,6 +157,7 @@ export function Profile() {
     <h1>Profile</h1>
     <p>Signed in as ${me.user.email} (${me.user.role}). <a href=${`#/users/${me.user.id}`}>See your public profile</a>.</p>
     <${ProfileForm} me=${me} />
+    ${me.user.role !== "admin" && html`<${MentoringSettings} />`}
     ${me.user.role === "professional" && html`<${VerificationForm} me=${me} />`}
   </section>`;
 }

@@ -1,11 +1,12 @@
 // Home, a student's rotations, and one rotation's room and mentor matches with reasons.
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtMoney, formError, go, hospitalLabel,
   cap, href, roomType, today, useForm, useLoad,
 } from "../ui.js";
+import { SpecialtyOptions } from "../reference.js";
 
 export function Home() {
   const { me, unread } = useSession();
@@ -29,6 +30,12 @@ function RotationForm({ onCreated }) {
   const [hospital, setHospital] = useState(null);
   const [f, setF] = useState({ specialty: "", start_date: today(30), end_date: today(58), monthly_budget: "" });
   const form = useForm();
+  const formRef = useRef(null);
+  // Opened by "Add a rotation", whose button it replaces: focus goes to its first field
+  // rather than back to the top of the page.
+  useEffect(() => {
+    if (formRef.current) formRef.current.querySelector("input").focus();
+  }, []);
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
@@ -42,10 +49,12 @@ function RotationForm({ onCreated }) {
     if (rotation) onCreated(rotation);
   }
   const err = form.errors;
-  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="add-rotation-h">
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="add-rotation-h" ref=${formRef}>
     <h2 id="add-rotation-h">Add a rotation</h2>
     <${HospitalPicker} value=${hospital} onPick=${setHospital} error=${err.hospital_id} />
-    <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology" />
+    <${Field} label="Specialty" name="specialty" value=${f.specialty} onInput=${set("specialty")} error=${err.specialty} hint="e.g. cardiology"
+      list="rotation-specialties" />
+    <${SpecialtyOptions} id="rotation-specialties" />
     <div class="row">
       <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${err.start_date} />
       <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${err.end_date} />
@@ -106,31 +115,51 @@ function RoomMatches({ rotation }) {
   </section>`;
 }
 
+/** A request to mentor, with a message and the rotation it is about (the mentor sees both). */
+function AskMentor({ mentor, rotation, onSent }) {
+  const [open, setOpen] = useState(false);
+  const [message, setMessage] = useState("");
+  const form = useForm();
+  const box = useRef(null);
+  useEffect(() => {
+    if (open && box.current) box.current.querySelector("textarea").focus();
+  }, [open]);
+  async function onSubmit(e) {
+    e.preventDefault();
+    const sent = await form.submit(() => post("/mentorships", { mentor_id: mentor.id, rotation_id: rotation.id, message }));
+    if (sent) onSent(sent);
+  }
+  if (!open) {
+    return html`<button type="button" aria-expanded="false" onClick=${() => setOpen(true)}>Ask ${mentor.display_name} to mentor you</button>`;
+  }
+  return html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label=${`Mentorship request to ${mentor.display_name}`}>
+    <p class="hint">${mentor.display_name} will see your ${rotation.specialty} rotation at ${hospitalLabel(rotation.hospital)},
+      ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>
+    <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
+      hint="What you hope to learn, and how you would like to meet"
+      onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
+    <${Alert} error=${formError(form.errors, ["message"])} />
+    <button type="submit" disabled=${form.busy}>Request mentorship</button>
+    <button type="button" class="secondary" onClick=${() => setOpen(false)}>Not now</button>
+  </form>`;
+}
+
 function MentorMatches({ rotation }) {
   const state = useLoad(() => get(`/rotations/${rotation.id}/mentor-matches`), [rotation.id]);
   const [requested, setRequested] = useState({});
-  const [error, setError] = useState(null);
-  async function ask(mentor) {
-    setError(null);
-    try {
-      await post("/mentorships", { mentor_id: mentor.id, rotation_id: rotation.id });
-      setRequested({ ...requested, [mentor.id]: true });
-    } catch (err) {
-      setError(err);
-    }
-  }
   return html`<section aria-labelledby="mentor-matches-h">
     <h2 id="mentor-matches-h">Mentors for this rotation</h2>
-    <${Alert} error=${error} />
     <${Loading} state=${state}>${(page) => page.items.length === 0
-      ? html`<${Empty}>No mentors with room for another student yet.</${Empty}>`
+      ? html`<${Empty}>No mentors who share your specialty, school, country, languages or organizations, or who work near this hospital, have room for another student yet.</${Empty}>`
       : html`<ul class="cards" aria-label="Mentor matches">${page.items.map((m) => html`<li class="card" key=${m.mentor.id}>
-          <h3><a href=${`#/users/${m.mentor.id}`}>${m.mentor.display_name}</a> <${Verified} verified=${m.mentor.verified} /></h3>
+          <h3><a href=${`#/users/${m.mentor.id}`}>${m.mentor.display_name}</a> <${Verified} verified=${m.mentor.verified} />
+            ${m.remote && html` <span class="tag">Remote</span>`}</h3>
           <p>${m.mentor.profession || "Medical professional"}${m.mentor.specialties.length ? ` · ${m.mentor.specialties.join(", ")}` : ""}
             · ${m.remaining_capacity} place${m.remaining_capacity === 1 ? "" : "s"} left${m.hospital_km !== null ? ` · ${m.hospital_km.toFixed(1)} km away` : ""}</p>
+          ${m.remote && html`<p class="hint">Works far from this hospital: mentoring would be by messages and calls.</p>`}
           <ul class="reasons" aria-label="Why they match">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
-          ${requested[m.mentor.id] ? html`<${Notice}>Requested.</${Notice}>`
-            : html`<button type="button" onClick=${() => ask(m.mentor)}>Ask ${m.mentor.display_name} to mentor you</button>`}
+          ${requested[m.mentor.id] ? html`<${Notice}>Mentorship requested. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`
+            : html`<${AskMentor} mentor=${m.mentor} rotation=${rotation} onSent=${() => setRequested({ ...requested, [m.mentor.id]: true })} />`}
         </li>`)}</ul>`}<//>
   </section>`;
 }
@@ -168,7 +197,7 @@ export function RotationPage({ id }) {
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
     <${RotationDates} key=${`${r.start_date}/${r.end_date}`} rotation=${r} onSaved=${state.reload} />
-    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a></p>
+    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
     <${RoomMatches} rotation=${r} />
     <${MentorMatches} rotation=${r} />
   </section>`}<//>`;

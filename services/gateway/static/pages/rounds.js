@@ -17,7 +17,18 @@ function ordinal(n) {
 }
 
 function roundName(round) {
-  return `${round.kind === "scramble" ? "Scramble" : "Round"} of ${fmtTime(round.created_at)}`;
+  return round.title || `${round.kind === "scramble" ? "Scramble" : "Round"} of ${fmtTime(round.created_at)}`;
+}
+
+/** What accepting made, and why some matches made no request. */
+function acceptedText(round) {
+  const n = round.requests_made;
+  const skipped = round.accept_skipped || {};
+  const why = [];
+  if (skipped.already_requested) why.push(`${skipped.already_requested} pair${skipped.already_requested === 1 ? " already had" : "s already had"} a request`);
+  if (skipped.not_mentoring) why.push(`${skipped.not_mentoring} mentor${skipped.not_mentoring === 1 ? " no longer mentors" : "s no longer mentor"}`);
+  return `Accepted ${fmtTime(round.accepted_at)}: ${n} mentorship request${n === 1 ? "" : "s"} made`
+    + `${why.length ? ` (not made: ${why.join("; ")})` : ""}. Each mentor accepts or declines as usual.`;
 }
 
 /** Reloads `state` every POLL_MS while `keepGoing(data)` holds. */
@@ -183,8 +194,7 @@ function Actions({ round, onChange }) {
   });
   const scramble = () => run(async () => go(`/admin/rounds/${(await post("/admin/match-rounds", { scramble_of: round.id })).id}`));
   return html`
-    ${round.status === "accepted" && html`<${Notice}>${`Accepted ${fmtTime(round.accepted_at)}: ${round.requests_made} mentorship `
-      + `request${round.requests_made === 1 ? "" : "s"} made. Each mentor accepts or declines as usual.`}</${Notice}>`}
+    ${round.status === "accepted" && html`<${Notice}>${acceptedText(round)}</${Notice}>`}
     <p class="actions">
       ${round.status === "done" && html`<button type="button" disabled=${busy} onClick=${accept}>Accept: send mentorship requests</button>`}
       ${finished(round) && round.unmatched > 0 && html`<button type="button" class="secondary" disabled=${busy} onClick=${scramble}>Scramble the unmatched rotations</button>`}

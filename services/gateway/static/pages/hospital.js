@@ -1,0 +1,37 @@
+// A hospital's page (#/hospitals/<id>): rooms near it, mentors affiliated with it and
+// students rotating there in your weeks, shown only as each person's privacy allows.
+import { html } from "../vendor/preact-htm.js";
+import { get } from "../api.js";
+import { Empty, Loading, Verified, fmtDate, fmtMoney, hospitalLabel, roomType, titleCase, useLoad } from "../ui.js";
+
+const WHO = { nobody: "nobody", students: "students", professionals: "professionals", members: "every signed-in member" };
+
+function Person({ p, peer }) {
+  return html`<li class="card" aria-label=${p.display_name || "A Wardmate user"}>
+    <h3><a href=${`#/users/${p.id}`}>${p.display_name || "A Wardmate user"}</a> <${Verified} verified=${p.verified} /></h3>
+    ${peer ? html`<p>${p.specialty}, ${fmtDate(p.start_date)} to ${fmtDate(p.end_date)}</p>` : p.profession && html`<p>${p.profession}</p>`}
+    ${p.reasons.length > 0 && html`<ul class="reasons">${p.reasons.map((r) => html`<li key=${r}>${r}</li>`)}</ul>`}
+  </li>`;
+}
+
+export function HospitalPage({ id }) {
+  const state = useLoad(() => get(`/hospitals/${id}/people`), [id]);
+  return html`<section><${Loading} state=${state}>${(page) => html`
+    <h1>${titleCase(page.hospital.name)}</h1>
+    <p>${hospitalLabel(page.hospital)}. On this page you are shown to ${WHO[page.your_visibility]} (<a href="#/profile">change</a>).</p>
+    <section aria-labelledby="h-mentors"><h2 id="h-mentors">Mentors here</h2>
+      ${page.mentors.length === 0 ? html`<${Empty}>No mentor affiliated with this hospital lets you see them yet.</${Empty}>`
+        : html`<ul class="cards" aria-label="Mentors here">${page.mentors.map((p) => html`<${Person} key=${p.id} p=${p} />`)}</ul>`}
+    </section>
+    <section aria-labelledby="h-peers"><h2 id="h-peers">Students here in your weeks</h2>
+      ${page.your_rotations === 0 ? html`<${Empty}>Add a rotation at this hospital to see who rotates here at the same time.</${Empty}>`
+        : page.peers.length === 0 ? html`<${Empty}>Nobody rotating here in your weeks lets you see them yet.</${Empty}>`
+        : html`<ul class="cards" aria-label="Students here">${page.peers.map((p) => html`<${Person} key=${p.id} p=${p} peer=${true} />`)}</ul>`}
+    </section>
+    <section aria-labelledby="h-rooms"><h2 id="h-rooms">Rooms nearby</h2>
+      ${page.rooms.length === 0 ? html`<${Empty}>No rooms within 10 km yet.</${Empty}>`
+        : html`<ul class="cards" aria-label="Rooms nearby">${page.rooms.map((r) => html`<li class="card" key=${r.id}>
+          <h3><a href=${`#/listings/${r.id}`}>${r.title}</a></h3>
+          <p>${roomType(r.room_type)} · ${fmtMoney(r.monthly_rent)}/month · ${r.km.toFixed(1)} km</p></li>`)}</ul>`}
+    </section>`}<//></section>`;
+}

@@ -1,0 +1,179 @@
+// A host's rooms (archive asks first) and the room form: address and ZIP code (the
+// position starts at the ZIP's centre, approximate, until the pin is moved or coordinates
+// are typed), amenities ticked from a list, the window and the status.
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { del, get, patch, post } from "../api.js";
+import { loadLeaflet, mapConfig } from "../map.js";
+import {
+  Alert, AmenityBoxes, Empty, Field, Loading, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad,
+} from "../ui.js";
+
+export function MyListings() {
+  const state = useLoad(() => get("/me/listings", { limit: 100 }), []);
+  const [error, setError] = useState(null);
+  async function archive(l) {
+    if (!window.confirm(`Archive "${l.title}"? It will no longer be found.`)) return;
+    try {
+      await del(`/listings/${l.id}`);
+      state.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section>
+    <h1>Your rooms</h1>
+    <p><a class="button" href="#/listings/new">Post a room</a></p>
+    <${Alert} error=${error} />
+    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>You have not posted a room yet.</${Empty}>`
+      : html`<ul class="cards">${page.items.map((l) => html`<li class="card" key=${l.id}>
+        <h2 class="h3">${l.status === "archived" ? l.title : html`<a href=${`#/listings/${l.id}`}>${l.title}</a>`}</h2>
+        <p><${Status} status=${l.status} /> · ${fmtMoney(l.monthly_rent)}/month · ${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}</p>
+        ${l.status !== "archived" && html`<p class="actions"><a href=${`#/listings/${l.id}/edit`}>Edit <span class="sr">${l.title}</span></a>
+          <button type="button" class="secondary" onClick=${() => archive(l)}>Archive <span class="sr">${l.title}</span></button></p>`}
+      </li>`)}</ul>`}<//>
+  </section>`;
+}
+
+const EMPTY_LISTING = {
+  title: "", description: "", room_type: "private_room", address: "", zip_code: "", latitude: "", longitude: "", monthly_rent: "",
+  amenities: [], house_rules: "", available_from: today(7), available_to: today(180), min_stay_nights: "14", status: "active",
+};
+
+/** The room's pin, dragged to its door (only when map tiles are configured). */
+function PinMap({ latitude, longitude, onMove }) {
+  const config = mapConfig();
+  const ref = useRef(null);
+  const marker = useRef(null);
+  const map = useRef(null);
+  useEffect(() => {
+    if (!config || !ref.current) return undefined;
+    let live = true;
+    loadLeaflet().then((L) => {
+      if (!live || !ref.current) return;
+      map.current = L.map(ref.current, { scrollWheelZoom: false });
+      L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map.current);
+      // A drawn pin, not Leaflet's default icon (an image file the vendored copy lacks).
+      const icon = L.divIcon({ className: "pin-icon", html: '<span class="pin"></span>', iconSize: [24, 24], iconAnchor: [12, 24] });
+      marker.current = L.marker([latitude, longitude], { icon, draggable: true, keyboard: true, title: "The room: drag me to its door" })
+        .addTo(map.current);
+      marker.current.on("dragend", () => {
+        const at = marker.current.getLatLng();
+        onMove(at.lat.toFixed(6), at.lng.toFixed(6));
+      });
+      map.current.setView([latitude, longitude], 15);
+    }, () => {});
+    return () => {
+      live = false;
+      if (map.current) map.current.remove();
+      map.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    if (marker.current) {
+      marker.current.setLatLng([latitude, longitude]);
+      map.current.panTo([latitude, longitude]);
+    }
+  }, [latitude, longitude]);
+  if (!config) return null;
+  return html`<div class="map" ref=${ref} role="region" aria-label="Map: drag the pin to the room's door"></div>`;
+}
+
+function ListingForm({ listing }) {
+  const [f, setF] = useState(listing
+    ? { ...listing, zip_code: "", latitude: String(listing.location.latitude), longitude: String(listing.location.longitude),
+        address: listing.location.address || "", monthly_rent: String(listing.monthly_rent),
+        amenities: listing.amenities, min_stay_nights: String(listing.min_stay_nights) }
+    : EMPTY_LISTING);
+  // Where the position came from, said beside it: "approximate" until the host places it.
+  const [source, setSource] = useState(listing ? "saved" : null);
+  const [zipFailure, setZipFailure] = useState(null);
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  const num = (v) => (v === "" || v === null ? undefined : Number(v));
+  async function onZip(e) {
+    const zip = e.currentTarget.value;
+    setF((prev) => ({ ...prev, zip_code: zip }));
+    setZipFailure(null);
+    if (!/^[0-9]{5}$/.test(zip.trim())) return;
+    try {
+      const found = (await get("/places", { q: zip.trim(), limit: 1 })).items.find((p) => p.zip === zip.trim());
+      if (!found) {
+        setZipFailure("We do not know this ZIP code. Check it, or enter the coordinates by hand.");
+        return;
+      }
+      setF((prev) => ({ ...prev, latitude: String(found.latitude), longitude: String(found.longitude) }));
+      setSource({ zip: found.zip, label: found.label });
+    } catch (err) {
+      setZipFailure(err.message);
+    }
+  }
+  const moveTo = (latitude, longitude) => {
+    setF((prev) => ({ ...prev, latitude, longitude }));
+    setSource("pin");
+  };
+  async function onSubmit(e) {
+    e.preventDefault();
+    const placed = f.latitude !== "" && f.longitude !== "";
+    const body = {
+      title: f.title, description: f.description, room_type: f.room_type, address: f.address,
+      latitude: placed ? num(f.latitude) : undefined, longitude: placed ? num(f.longitude) : undefined,
+      zip_code: placed ? undefined : f.zip_code.trim() || undefined, monthly_rent: num(f.monthly_rent),
+      amenities: f.amenities, house_rules: f.house_rules,
+      available_from: f.available_from, available_to: f.available_to, min_stay_nights: num(f.min_stay_nights), status: f.status,
+    };
+    const saved = await form.submit(() => (listing ? patch(`/listings/${listing.id}`, body) : post("/listings", body)));
+    if (saved) go(`/listings/${saved.id}`);
+  }
+  const err = form.errors;
+  const shown = Object.keys(EMPTY_LISTING);
+  const placed = f.latitude !== "" && f.longitude !== "" && !Number.isNaN(Number(f.latitude)) && !Number.isNaN(Number(f.longitude));
+  const where = source && source.zip
+    ? `Approximate: the centre of ZIP code ${source.zip} (${source.label.replace(/ [0-9]{5}$/, "")}). ${mapConfig() ? "Drag the pin to the room's door, or enter" : "Enter"} its coordinates below for a better position.`
+    : source === "pin" ? "Placed by you on the map." : source === "saved" ? "The room's saved position." : "Give the ZIP code: the room starts at its centre.";
+  return html`<form onSubmit=${onSubmit} novalidate aria-label=${listing ? "Edit room" : "New room"}>
+    <${Field} label="Title" name="title" value=${f.title} onInput=${set("title")} error=${err.title} hint="3 to 120 characters" />
+    <${Field} as="textarea" label="Description" name="description" rows="4" value=${f.description} onInput=${set("description")} error=${err.description} />
+    <div class="row">
+      <${Field} as="select" label="Room type" name="room_type" value=${f.room_type} onChange=${set("room_type")} error=${err.room_type}>
+        <option value="private_room">Private room</option><option value="entire_place">Entire place</option><option value="shared_room">Shared room</option>
+      <//>
+      <${Field} label="Monthly rent (USD)" name="monthly_rent" type="number" inputmode="numeric" min="1" value=${f.monthly_rent} onInput=${set("monthly_rent")} error=${err.monthly_rent} />
+      <${Field} label="Minimum stay (nights)" name="min_stay_nights" type="number" inputmode="numeric" min="1" max="365" value=${f.min_stay_nights} onInput=${set("min_stay_nights")} error=${err.min_stay_nights} />
+    </div>
+    <fieldset>
+      <legend>Where the room is</legend>
+      <${Field} label="Address" name="address" autocomplete="street-address" value=${f.address} onInput=${set("address")} error=${err.address}
+        hint="Street, number and city; shown only to a guest whose booking you accepted" />
+      <${Field} label="ZIP code" name="zip_code" autocomplete="postal-code" inputmode="numeric" maxlength="10" value=${f.zip_code}
+        onInput=${onZip} error=${zipFailure || err.zip_code} />
+      <p class="notice" role="status">${where}</p>
+      ${placed && html`<${PinMap} latitude=${Number(f.latitude)} longitude=${Number(f.longitude)} onMove=${moveTo} />`}
+      <details open=${Boolean(err.latitude || err.longitude)}>
+        <summary>Enter the coordinates by hand</summary>
+        <div class="row">
+          <${Field} label="Latitude" name="latitude" inputmode="decimal" value=${f.latitude} onInput=${(e) => { set("latitude")(e); setSource("pin"); }} error=${err.latitude} />
+          <${Field} label="Longitude" name="longitude" inputmode="decimal" value=${f.longitude} onInput=${(e) => { set("longitude")(e); setSource("pin"); }} error=${err.longitude} />
+        </div>
+      </details>
+    </fieldset>
+    <${AmenityBoxes} value=${f.amenities} onChange=${(amenities) => setF({ ...f, amenities })} error=${err.amenities} />
+    <${Field} as="textarea" label="House rules" name="house_rules" rows="3" value=${f.house_rules} onInput=${set("house_rules")} error=${err.house_rules} />
+    <div class="row">
+      <${Field} label="Available from" name="available_from" type="date" value=${f.available_from} onInput=${set("available_from")} error=${err.available_from} />
+      <${Field} label="Available to" name="available_to" type="date" value=${f.available_to} onInput=${set("available_to")} error=${err.available_to} />
+      <${Field} as="select" label="Status" name="status" value=${f.status === "archived" ? "active" : f.status} onChange=${set("status")} error=${err.status}>
+        <option value="active">Published</option><option value="draft">Draft</option>
+      <//>
+    </div>
+    <${Alert} error=${formError(err, shown)} />
+    <button type="submit" disabled=${form.busy}>${listing ? "Save room" : "Post room"}</button>
+  </form>`;
+}
+
+export function ListingEdit({ id }) {
+  const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
+  return html`<section>
+    <h1>${id ? "Edit your room" : "Post a room"}</h1>
+    <${Loading} state=${state}>${(l) => html`<${ListingForm} key=${id || "new"} listing=${id ? l : null} />`}<//>
+  </section>`;
+}

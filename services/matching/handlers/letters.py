@@ -1,0 +1,135 @@
+"""Endpoints of letters of recommendation: a student asks a professional they know through
+Wardmate; the writer accepts or declines, then marks the day they uploaded it; the student
+confirms, or withdraws an open request. Only the two parties see a request (others: 404).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import date
+
+import asyncpg
+
+from services.matching import letter_store, letter_views, letters, plan_reads, plans, store
+from shared import clock, subjects
+from shared.contracts.letters import Letter, LetterCreate, LetterPage, LetterRef, LetterSubmit, MyLetters
+from shared.db import Connection
+from shared.paging import decode_offset, encode_cursor
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+async def _reply(ctx: Context, row: asyncpg.Record, viewer: uuid.UUID) -> Letter:
+    people = await store.profile_fields(ctx.pool, [row["student_id"], row["writer_id"]])
+    rotations: list[asyncpg.Record] = []
+    if viewer == row["writer_id"]:
+        affiliated = list((people.get(row["writer_id"]) or {}).get("hospital_ids") or [])
+        rotations = await letter_store.student_rotations_at(ctx.pool, row["student_id"], affiliated)
+    return letter_views.letter(row, viewer, people, clock.now(ctx.settings).date(), rotations)
+
+
+async def _tell(conn: Connection, notices: list[plans.Notice], actor_id: uuid.UUID, letter_id: uuid.UUID) -> None:
+    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get("display_name") or "Someone"
+    for notice in notices:
+        await plan_reads.send_notice(
+            conn, dataclasses.replace(notice, text=f"{name} {notice.text}"), letter_id=letter_id
+        )
+
+
+@registry.endpoint(subjects.REQUEST_LETTER, LetterCreate)
+async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
+    ctx.require_actor()
+    now = clock.now(ctx.settings)
+    letter_id = letters.check_request(req.deadline, req.application, req.eras_letter_id, now.date())
+    actor = ctx.require_role("student")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        link = await letter_store.knows(conn, actor.user_id, req.writer_id)
+        if link is None:
+            raise letters.WRITER_NOT_FOUND
+        row = await letter_store.insert_letter(
+            conn,
+            uuid.uuid4(),
+            {
+                "student_id": actor.user_id,
+                "writer_id": req.writer_id,
+                "mentorship_id": link["mentorship_id"],
+                "specialty": req.specialty.strip(),
+                "programs": req.programs,
+                "deadline": req.deadline,
+                "application": req.application,
+                "eras_letter_id": letter_id,
+                "waived": req.waived,
+                "message": req.message.strip(),
+                "hospital_id": link["hospital_id"],
+                "requested_at": now,
+            },
+        )
+        text = f"asked you for a letter of recommendation ({row['specialty']}), due {row['deadline']}"
+        await _tell(conn, [plans.Notice(req.writer_id, "letter_requested", text)], actor.user_id, row["id"])
+    return await _reply(ctx, row, actor.user_id)
+
+
+@registry.endpoint(subjects.GET_LETTER, LetterRef)
+async def get_letter(ctx: Context, req: LetterRef) -> Letter:
+    actor = ctx.require_actor()
+    row = await letter_store.letter(ctx.pool, req.letter_id)
+    if row is None:
+        raise letters.LETTER_NOT_FOUND
+    letters.side(letter_views.letter_view(row), actor.user_id)
+    return await _reply(ctx, row, actor.user_id)
+
+
+@registry.endpoint(subjects.MY_LETTERS, MyLetters)
+async def my_letters(ctx: Context, req: MyLetters) -> LetterPage:
+    """The caller's letters, open ones first by nearest deadline (the student's dashboard)."""
+    actor = ctx.require_actor()
+    offset = decode_offset(req.cursor) if req.cursor else 0
+    rows = await letter_store.user_letters(ctx.pool, actor.user_id, req.role, offset, req.limit + 1)
+    items = [await _reply(ctx, r, actor.user_id) for r in rows[: req.limit]]
+    return LetterPage(items=items, next_cursor=encode_cursor(offset + req.limit) if len(rows) > req.limit else None)
+
+
+async def _decide(ctx: Context, letter_id: uuid.UUID, action: str, submitted_on: date | None = None) -> Letter:
+    actor = ctx.require_actor()
+    now = clock.now(ctx.settings)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        found = await letter_store.letter(conn, letter_id, for_update=True)
+        if found is None:
+            raise letters.LETTER_NOT_FOUND
+        change = letters.decide(
+            letter_views.letter_view(found),
+            actor.user_id,
+            action,
+            now.date(),
+            submitted_on=submitted_on,
+        )
+        row = await letter_store.set_status(conn, letter_id, change.status, now, change.submitted_on)
+        await _tell(conn, change.notices, actor.user_id, letter_id)
+    return await _reply(ctx, row, actor.user_id)
+
+
+@registry.endpoint(subjects.ACCEPT_LETTER, LetterRef)
+async def accept_letter(ctx: Context, req: LetterRef) -> Letter:
+    return await _decide(ctx, req.letter_id, "accept")
+
+
+@registry.endpoint(subjects.DECLINE_LETTER, LetterRef)
+async def decline_letter(ctx: Context, req: LetterRef) -> Letter:
+    return await _decide(ctx, req.letter_id, "decline")
+
+
+@registry.endpoint(subjects.SUBMIT_LETTER, LetterSubmit)
+async def submit_letter(ctx: Context, req: LetterSubmit) -> Letter:
+    return await _decide(ctx, req.letter_id, "submit", req.submitted_on)
+
+
+@registry.endpoint(subjects.CONFIRM_LETTER, LetterRef)
+async def confirm_letter(ctx: Context, req: LetterRef) -> Letter:
+    return await _decide(ctx, req.letter_id, "confirm")
+
+
+@registry.endpoint(subjects.WITHDRAW_LETTER, LetterRef)
+async def withdraw_letter(ctx: Context, req: LetterRef) -> Letter:
+    return await _decide(ctx, req.letter_id, "withdraw")

@@ -1,0 +1,109 @@
+"""Endpoints of a mentorship's meetings: either side proposes 1 to 3 times, the other
+accepts one or declines; either reschedules, cancels or says it was held. Each change
+tells the other side (a notice through messaging)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime
+
+from services.matching import plan_reads, plan_store, plans, store
+from shared import clock, subjects
+from shared.contracts.mentoring import MeetingAccept, MeetingId, MeetingPropose, MeetingReschedule, Plan
+from shared.db import Connection
+from shared.errors import AppError
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+async def _tell(conn: Connection, change: plans.MeetingChange, actor_id: uuid.UUID, mentorship_id: uuid.UUID) -> None:
+    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get(
+        "display_name"
+    ) or "Your mentoring partner"
+    for notice in change.notices:
+        await plan_reads.send_notice(
+            conn, dataclasses.replace(notice, text=f"{name} {notice.text}"), mentorship_id=mentorship_id
+        )
+
+
+@registry.endpoint(subjects.PROPOSE_MEETING, MeetingPropose)
+async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
+    actor = ctx.require_actor()
+    now = clock.now(ctx.settings)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        change = plans.propose(plan_reads.pair(row), actor.user_id, list(req.options), now)
+        await plan_store.insert_meeting(
+            conn,
+            uuid.uuid4(),
+            row["id"],
+            actor.user_id,
+            change.options,
+            req.duration_minutes,
+            req.place.strip(),
+            req.video_url,
+        )
+        await _tell(conn, change, actor.user_id, row["id"])
+    return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
+
+
+async def _decide(
+    ctx: Context,
+    meeting_id: uuid.UUID,
+    action: str,
+    *,
+    chosen: datetime | None = None,
+    options: list[datetime] | None = None,
+) -> Plan:
+    actor = ctx.require_actor()
+    now = clock.now(ctx.settings)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        found = await plan_store.meeting(conn, meeting_id, for_update=True)
+        if found is None:
+            raise plans.MEETING_NOT_FOUND
+        try:
+            row = await plan_reads.mentorship_for(conn, found["mentorship_id"], actor.user_id)
+        except AppError:
+            raise plans.MEETING_NOT_FOUND from None
+        meeting = plans.Meeting(found["status"], found["proposed_by"], tuple(found["options"]), found["starts_at"])
+        change = plans.decide_meeting(
+            plan_reads.pair(row), meeting, actor.user_id, action, now, chosen=chosen, options=options
+        )
+        await plan_store.update_meeting(
+            conn,
+            meeting_id,
+            change.status,
+            change.proposed_by,
+            change.options,
+            change.starts_at,
+            now if change.held else None,
+        )
+        await _tell(conn, change, actor.user_id, row["id"])
+    return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
+
+
+@registry.endpoint(subjects.ACCEPT_MEETING, MeetingAccept)
+async def accept_meeting(ctx: Context, req: MeetingAccept) -> Plan:
+    return await _decide(ctx, req.meeting_id, "accept", chosen=req.starts_at)
+
+
+@registry.endpoint(subjects.DECLINE_MEETING, MeetingId)
+async def decline_meeting(ctx: Context, req: MeetingId) -> Plan:
+    return await _decide(ctx, req.meeting_id, "decline")
+
+
+@registry.endpoint(subjects.RESCHEDULE_MEETING, MeetingReschedule)
+async def reschedule_meeting(ctx: Context, req: MeetingReschedule) -> Plan:
+    return await _decide(ctx, req.meeting_id, "reschedule", options=list(req.options))
+
+
+@registry.endpoint(subjects.CANCEL_MEETING, MeetingId)
+async def cancel_meeting(ctx: Context, req: MeetingId) -> Plan:
+    return await _decide(ctx, req.meeting_id, "cancel")
+
+
+@registry.endpoint(subjects.HOLD_MEETING, MeetingId)
+async def hold_meeting(ctx: Context, req: MeetingId) -> Plan:
+    return await _decide(ctx, req.meeting_id, "held")

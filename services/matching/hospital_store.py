@@ -1,0 +1,64 @@
+"""SQL of a hospital's page: rooms near it, mentors affiliated with it and students
+rotating there, each with their hospital-page visibility (``nobody`` when never set)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import asyncpg
+
+from services.matching.store import DB, PROFILE_FIELDS
+from shared import geo
+
+
+async def rooms_near(db: DB, lat: float, lon: float, radius_km: float, limit: int) -> list[asyncpg.Record]:
+    radius_m = radius_km * 1000
+    return await db.fetch(
+        "SELECT listing_id, title, room_type, monthly_rent, host_id,"
+        " (position <-> (SELECT ll_to_earth($1, $2))) AS chord_m FROM listings"
+        " WHERE status = 'active' AND earth_box((SELECT ll_to_earth($1, $2)), $3) @> position"
+        " AND (position <-> (SELECT ll_to_earth($1, $2))) <= $4 ORDER BY chord_m LIMIT $5",
+        lat,
+        lon,
+        radius_m,
+        geo.chord_m(radius_m),
+        limit,
+    )
+
+
+async def affiliated_mentors(db: DB, hospital_id: str, viewer: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT p.user_id, p.data, {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
+        " FROM profiles p LEFT JOIN member_settings s ON s.user_id = p.user_id"
+        " WHERE p.data->'hospital_ids' ? $1 AND coalesce((p.data->>'open_to_mentoring')::boolean, false)"
+        " AND p.user_id <> $2 ORDER BY p.user_id LIMIT 200",
+        hospital_id,
+        viewer,
+    )
+
+
+async def rotations_at(db: DB, hospital_id: str, student_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM rotations WHERE hospital_id = $1 AND student_id = $2 AND end_date >= $3 ORDER BY start_date",
+        hospital_id,
+        student_id,
+        date.today(),
+    )
+
+
+async def peers(db: DB, hospital_id: str, viewer: uuid.UUID, start: date, end: date) -> list[asyncpg.Record]:
+    """Other students' rotations at the hospital overlapping ``[start, end)``, with their
+    profiles; one row per student (their earliest such rotation)."""
+    return await db.fetch(
+        f"SELECT DISTINCT ON (r.student_id) r.student_id, r.specialty, r.start_date, r.end_date, p.data,"
+        f" {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
+        " FROM rotations r LEFT JOIN profiles p ON p.user_id = r.student_id"
+        " LEFT JOIN member_settings s ON s.user_id = r.student_id"
+        " WHERE r.hospital_id = $1 AND r.student_id <> $2 AND r.start_date < $4 AND r.end_date > $3"
+        " ORDER BY r.student_id, r.start_date LIMIT 200",
+        hospital_id,
+        viewer,
+        start,
+        end,
+    )

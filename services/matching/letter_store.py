@@ -1,0 +1,105 @@
+"""SQL of letters of recommendation: requests, their changes, the dashboard's lists, the
+reminder sweep's candidates, and who may be asked. No rules here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from services.matching.store import DB
+from shared.db import Connection, translate
+
+LETTER_MESSAGES = {"letters_eras_letter_id": "this ERAS Letter ID is already used by another request (it works once)"}
+
+
+async def knows(db: DB, student_id: uuid.UUID, writer_id: uuid.UUID) -> asyncpg.Record | None:
+    """How a student knows a professional through Wardmate: a mentorship (accepted or
+    ended) or a completed stay, with the hospital the letter is counted under (the
+    rotation's, else the mentor's first affiliation); None when nothing links them."""
+    return await db.fetchrow(
+        "SELECT 'mentorship' AS via, m.id AS mentorship_id,"
+        " coalesce(r.hospital_id, p.data->'hospital_ids'->>0) AS hospital_id FROM mentorships m"
+        " LEFT JOIN rotations r ON r.id = m.rotation_id LEFT JOIN profiles p ON p.user_id = m.mentor_id"
+        " WHERE m.student_id = $1 AND m.mentor_id = $2 AND m.status IN ('accepted', 'ended')"
+        " UNION ALL"
+        " SELECT 'stay', NULL, r.hospital_id FROM bookings b JOIN listings l ON l.listing_id = b.listing_id"
+        " LEFT JOIN rotations r ON r.id = b.rotation_id"
+        " WHERE b.guest_id = $1 AND l.host_id = $2 AND b.status = 'completed'"
+        " ORDER BY via LIMIT 1",
+        student_id,
+        writer_id,
+    )
+
+
+async def insert_letter(conn: Connection, letter_id: uuid.UUID, fields: dict[str, Any]) -> asyncpg.Record:
+    columns = ", ".join(["id", *fields])
+    params = ", ".join(f"${i}" for i in range(1, len(fields) + 2))
+    try:
+        row = await conn.fetchrow(
+            f"INSERT INTO letters({columns}, status) VALUES ({params}, 'requested') RETURNING *",
+            letter_id,
+            *fields.values(),
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, LETTER_MESSAGES) from None
+    assert row is not None
+    return row
+
+
+async def letter(db: DB, letter_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(f"SELECT * FROM letters WHERE id = $1{lock}", letter_id)
+
+
+async def set_status(
+    conn: Connection, letter_id: uuid.UUID, status: str, now: datetime, submitted_on: date | None = None
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "UPDATE letters SET status = $2, updated_at = $3,"
+        " answered_at = CASE WHEN $2 IN ('accepted', 'declined') THEN $3 ELSE answered_at END,"
+        " submitted_on = coalesce($4, submitted_on),"
+        " confirmed_at = CASE WHEN $2 = 'confirmed' THEN $3 ELSE confirmed_at END"
+        " WHERE id = $1 RETURNING *",
+        letter_id,
+        status,
+        now,
+        submitted_on,
+    )
+    assert row is not None
+    return row
+
+
+# Open requests first, the nearest deadline first: the dashboard's order.
+_ORDER = "(status NOT IN ('requested', 'accepted', 'submitted')), deadline, id"
+
+
+async def user_letters(db: DB, user_id: uuid.UUID, role: str | None, offset: int, limit: int) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM letters"
+        " WHERE ((($2::text IS NULL OR $2 = 'student') AND student_id = $1)"
+        "     OR (($2::text IS NULL OR $2 = 'writer') AND writer_id = $1))"
+        f" ORDER BY {_ORDER} OFFSET $3 LIMIT $4",
+        user_id,
+        role,
+        offset,
+        limit,
+    )
+
+
+async def open_letters(db: DB, limit: int = 500) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM letters WHERE status IN ('requested', 'accepted') ORDER BY deadline LIMIT $1", limit
+    )
+
+
+async def student_rotations_at(db: DB, student_id: uuid.UUID, hospital_ids: list[str]) -> list[asyncpg.Record]:
+    """The student's rotations at the writer's hospitals, or their latest ones."""
+    return await db.fetch(
+        "SELECT * FROM rotations WHERE student_id = $1"
+        " ORDER BY (hospital_id = ANY($2::text[])) DESC, start_date DESC LIMIT 3",
+        student_id,
+        hospital_ids,
+    )

@@ -1,0 +1,99 @@
+"""What the plan endpoints share: a mentorship loaded for one of its two people (404 for
+anyone else), each person's time zone, the whole plan as its viewer sees it, and a notice
+written to the outbox. Reads through the stores, builds through the views."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from services.matching import plan_store, plan_views, plans, store
+from shared import hospitals, timezones
+from shared.contracts.mentoring import MentoringNotice, Plan
+from shared.db import Connection
+from shared.errors import AppError
+from shared.outbox import add
+
+
+def pair(row: asyncpg.Record) -> plans.Pair:
+    return plans.Pair(row["student_id"], row["mentor_id"], row["status"])
+
+
+async def mentorship_for(
+    db: store.DB, mentorship_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record:
+    """The mentorship if ``user_id`` is one of its two people; 404 otherwise."""
+    row = await store.mentorship(db, mentorship_id, for_update=for_update)
+    if row is None:
+        raise plans.PLAN_NOT_FOUND
+    plans.side(pair(row), user_id)
+    return row
+
+
+async def time_zone(db: store.DB, user_id: uuid.UUID) -> tuple[str, bool]:
+    """A user's zone and whether they chose it (else: their hospital's state's)."""
+    chosen = await plan_store.settings_row(db, user_id)
+    if chosen is not None and chosen["time_zone"]:
+        return chosen["time_zone"], True
+    for hospital_id in await plan_store.home_hospitals(db, user_id):
+        try:
+            return timezones.zone_for_state(hospitals.lookup(hospital_id).state), False
+        except AppError:  # a hospital gone from the directory: try the next
+            continue
+    return timezones.DEFAULT_ZONE, False
+
+
+async def load_plan(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID, now: datetime) -> Plan:
+    """The plan of mentorship ``row`` as ``viewer`` sees it: shared notes and their own
+    private ones, their own check-ins only."""
+    the_pair = pair(row)
+    who = plans.side(the_pair, viewer)
+    other = plans.other(the_pair, viewer)
+    mine, _ = await time_zone(db, viewer)
+    theirs, _ = await time_zone(db, other)
+    people = await store.profile_fields(db, [row["student_id"], other])
+    student = people.get(row["student_id"]) or {}
+    rotation = await store.rotation(db, row["rotation_id"]) if row["rotation_id"] else None
+    answered = await plan_store.own_check_ins(db, row["id"], viewer)
+    today = now.date()
+    due = plans.check_ins_due(
+        rotation["start_date"] if rotation else None, rotation["end_date"] if rotation else None, today
+    )
+    done = plan_views.answered_stages(answered)
+    stage = plans.student_stage(student.get("graduation_year"), today)
+    return Plan(
+        mentorship_id=row["id"],
+        status=row["status"],
+        role=who,
+        other_id=other,
+        other_name=(people.get(other) or {}).get("display_name"),
+        time_zone=mine,
+        other_time_zone=theirs,
+        goals=[plan_views.goal(g) for g in await plan_store.goals(db, row["id"])],
+        suggested_goals=plans.SUGGESTED_GOALS[stage],
+        meetings=[plan_views.meeting(m, viewer, mine, theirs) for m in await plan_store.meetings(db, row["id"])],
+        notes=[plan_views.note(n) for n in await plan_store.visible_notes(db, row["id"], viewer)],
+        check_ins=[plan_views.check_in(c) for c in answered],
+        check_ins_due=[s for s in due if s not in done and row["status"] in ("accepted", "ended")],
+        stalled=row["status"] == "accepted"
+        and plans.is_stalled(row["decided_at"], await plan_store.held_count(db, row["id"]), now),
+    )
+
+
+async def send_notice(
+    conn: Connection,
+    notice: plans.Notice,
+    *,
+    mentorship_id: uuid.UUID | None = None,
+    letter_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+) -> None:
+    """Write a notice's event to the outbox (messaging makes it a notification)."""
+    event = MentoringNotice(
+        user_id=notice.user_id, kind=notice.kind, text=notice.text, mentorship_id=mentorship_id, letter_id=letter_id
+    )
+    if event_id is not None:
+        event = event.model_copy(update={"event_id": event_id})
+    await add(conn, event)

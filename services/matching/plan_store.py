@@ -1,0 +1,267 @@
+"""SQL of mentoring plans: goals, meetings, notes, check-ins, mentoring settings, the
+notices sent once, stalled pairs and the calendar's meetings. No rules here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from services.matching.store import DB
+from shared.db import Connection
+
+
+async def settings_row(db: DB, user_id: uuid.UUID) -> asyncpg.Record | None:
+    return await db.fetchrow("SELECT * FROM member_settings WHERE user_id = $1", user_id)
+
+
+async def save_settings(conn: Connection, user_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    await conn.execute("INSERT INTO member_settings(user_id) VALUES ($1) ON CONFLICT DO NOTHING", user_id)
+    for column in ("time_zone", "hospital_visibility"):
+        if column in changes:
+            await conn.execute(
+                f"UPDATE member_settings SET {column} = $2, updated_at = now() WHERE user_id = $1",
+                user_id,
+                changes[column],
+            )
+
+
+async def home_hospitals(db: DB, user_id: uuid.UUID) -> list[str]:
+    """Hospitals a user's time zone can default from: their rotations (the current or
+    next one first), then the hospitals a professional is affiliated with."""
+    rows = await db.fetch(
+        "SELECT hospital_id FROM rotations WHERE student_id = $1"
+        " ORDER BY (end_date < current_date), start_date LIMIT 3",
+        user_id,
+    )
+    affiliated = await db.fetchval(
+        "SELECT ARRAY(SELECT jsonb_array_elements_text(coalesce(nullif(data->'hospital_ids', 'null'), '[]')))"
+        " FROM profiles WHERE user_id = $1",
+        user_id,
+    )
+    return [r["hospital_id"] for r in rows] + list(affiliated or [])
+
+
+# --- goals ----------------------------------------------------------------------------
+
+
+async def goals(db: DB, mentorship_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch("SELECT * FROM goals WHERE mentorship_id = $1 ORDER BY created_at, id", mentorship_id)
+
+
+async def goal(db: DB, goal_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(f"SELECT * FROM goals WHERE id = $1{lock}", goal_id)
+
+
+async def insert_goal(
+    conn: Connection, mentorship_id: uuid.UUID, user_id: uuid.UUID, title: str, measure: str, target: date | None
+) -> None:
+    await conn.execute(
+        "INSERT INTO goals(id, mentorship_id, created_by, title, measure, target_date) VALUES ($1, $2, $3, $4, $5, $6)",
+        uuid.uuid4(),
+        mentorship_id,
+        user_id,
+        title,
+        measure,
+        target,
+    )
+
+
+async def update_goal(conn: Connection, goal_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    for column in ("title", "measure", "target_date", "status"):
+        if column in changes:
+            await conn.execute(
+                f"UPDATE goals SET {column} = $2, updated_at = now() WHERE id = $1", goal_id, changes[column]
+            )
+
+
+# --- meetings -------------------------------------------------------------------------
+
+
+async def meetings(db: DB, mentorship_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch("SELECT * FROM meetings WHERE mentorship_id = $1 ORDER BY created_at, id", mentorship_id)
+
+
+async def meeting(db: DB, meeting_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(f"SELECT * FROM meetings WHERE id = $1{lock}", meeting_id)
+
+
+async def insert_meeting(
+    conn: Connection,
+    meeting_id: uuid.UUID,
+    mentorship_id: uuid.UUID,
+    proposed_by: uuid.UUID,
+    options: tuple[datetime, ...],
+    duration: int,
+    place: str,
+    video_url: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO meetings(id, mentorship_id, proposed_by, status, options, duration_minutes, place, video_url)"
+        " VALUES ($1, $2, $3, 'proposed', $4, $5, $6, $7)",
+        meeting_id,
+        mentorship_id,
+        proposed_by,
+        list(options),
+        duration,
+        place,
+        video_url,
+    )
+
+
+async def update_meeting(
+    conn: Connection,
+    meeting_id: uuid.UUID,
+    status: str,
+    proposed_by: uuid.UUID,
+    options: tuple[datetime, ...],
+    starts_at: datetime | None,
+    held_at: datetime | None,
+) -> None:
+    # A new start time needs its own reminder: reminded_at goes with the time it was for.
+    await conn.execute(
+        "UPDATE meetings SET status = $2, proposed_by = $3, options = $4, starts_at = $5,"
+        " held_at = coalesce($6, held_at), updated_at = now(),"
+        " reminded_at = CASE WHEN starts_at IS DISTINCT FROM $5 THEN NULL ELSE reminded_at END"
+        " WHERE id = $1",
+        meeting_id,
+        status,
+        proposed_by,
+        list(options),
+        starts_at,
+        held_at,
+    )
+
+
+async def meetings_to_remind(db: DB, now: datetime, ahead_s: float, limit: int = 100) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT g.*, m.student_id, m.mentor_id FROM meetings g JOIN mentorships m ON m.id = g.mentorship_id"
+        " WHERE g.status = 'scheduled' AND g.reminded_at IS NULL AND m.status = 'accepted'"
+        " AND g.starts_at > $1 AND g.starts_at <= $1 + make_interval(secs => $2)"
+        " ORDER BY g.starts_at LIMIT $3",
+        now,
+        ahead_s,
+        limit,
+    )
+
+
+async def mark_reminded(conn: Connection, meeting_id: uuid.UUID, starts_at: datetime, now: datetime) -> bool:
+    """Claim a meeting's reminder; false when another sweep (or a reschedule) got there first."""
+    result = await conn.execute(
+        "UPDATE meetings SET reminded_at = $3 WHERE id = $1 AND starts_at = $2 AND reminded_at IS NULL",
+        meeting_id,
+        starts_at,
+        now,
+    )
+    return result.endswith(" 1")
+
+
+async def user_meetings(db: DB, user_id: uuid.UUID, since: datetime | None) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT g.*, m.student_id, m.mentor_id FROM meetings g JOIN mentorships m ON m.id = g.mentorship_id"
+        " WHERE (m.student_id = $1 OR m.mentor_id = $1) AND g.starts_at IS NOT NULL"
+        " AND ($2::timestamptz IS NULL OR g.starts_at >= $2) ORDER BY g.starts_at LIMIT 500",
+        user_id,
+        since,
+    )
+
+
+# --- notes and check-ins --------------------------------------------------------------
+
+
+async def visible_notes(db: DB, mentorship_id: uuid.UUID, viewer: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM notes WHERE mentorship_id = $1 AND (NOT private OR author_id = $2) ORDER BY created_at, id",
+        mentorship_id,
+        viewer,
+    )
+
+
+async def insert_note(
+    conn: Connection,
+    mentorship_id: uuid.UUID,
+    meeting_id: uuid.UUID | None,
+    author_id: uuid.UUID,
+    private: bool,
+    body: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO notes(id, mentorship_id, meeting_id, author_id, private, body) VALUES ($1, $2, $3, $4, $5, $6)",
+        uuid.uuid4(),
+        mentorship_id,
+        meeting_id,
+        author_id,
+        private,
+        body,
+    )
+
+
+async def own_check_ins(db: DB, mentorship_id: uuid.UUID, author_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM check_ins WHERE mentorship_id = $1 AND author_id = $2 ORDER BY created_at",
+        mentorship_id,
+        author_id,
+    )
+
+
+async def insert_check_in(
+    conn: Connection, mentorship_id: uuid.UUID, author_id: uuid.UUID, stage: str, usefulness: int, change: str
+) -> bool:
+    result = await conn.execute(
+        "INSERT INTO check_ins(mentorship_id, author_id, stage, usefulness, change) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT DO NOTHING",
+        mentorship_id,
+        author_id,
+        stage,
+        usefulness,
+        change,
+    )
+    return result.endswith(" 1")
+
+
+async def held_count(db: DB, mentorship_id: uuid.UUID) -> int:
+    return int(
+        await db.fetchval("SELECT count(*) FROM meetings WHERE mentorship_id = $1 AND status = 'held'", mentorship_id)
+    )
+
+
+async def stalled_pairs(db: DB, accepted_before: datetime, limit: int = 500) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT m.id, m.student_id, m.mentor_id, m.decided_at FROM mentorships m"
+        " WHERE m.status = 'accepted' AND m.decided_at <= $1"
+        " AND NOT EXISTS (SELECT 1 FROM meetings g WHERE g.mentorship_id = m.id AND g.status = 'held')"
+        " ORDER BY m.decided_at LIMIT $2",
+        accepted_before,
+        limit,
+    )
+
+
+async def claim_notice(conn: Connection, key: str) -> bool:
+    """Record that the notice ``key`` goes out; false when it already went."""
+    result = await conn.execute("INSERT INTO notices_sent(key) VALUES ($1) ON CONFLICT DO NOTHING", key)
+    return result.endswith(" 1")
+
+
+async def running_pairs(db: DB, today: date) -> list[asyncpg.Record]:
+    """Accepted mentorships whose rotation is under way or just ended: check-in prompts."""
+    return await db.fetch(
+        "SELECT m.id, m.student_id, m.mentor_id, r.start_date, r.end_date FROM mentorships m"
+        " JOIN rotations r ON r.id = m.rotation_id"
+        " WHERE m.status = 'accepted' AND r.start_date <= $1 AND r.end_date >= $1 - 7",
+        today,
+    )
+
+
+async def answered(db: DB, mentorship_id: uuid.UUID, author_id: uuid.UUID, stage: str) -> bool:
+    return bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM check_ins WHERE mentorship_id = $1 AND author_id = $2 AND stage = $3)",
+            mentorship_id,
+            author_id,
+            stage,
+        )
+    )

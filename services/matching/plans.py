@@ -1,0 +1,245 @@
+"""Pure rules of a mentorship's plan: who may touch it, suggested goals by stage, the
+meeting's life (proposed -> scheduled -> held, or declined / cancelled, rescheduled back
+to proposed), when check-ins are due and when a pair has stalled.
+
+No I/O here: the handlers load rows, call these, and store what they return.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from shared.errors import AppError
+
+Side = Literal["student", "mentor"]
+Stage = Literal["mid", "end"]
+MeetingStatus = Literal["proposed", "scheduled", "declined", "cancelled", "held"]
+
+PLAN_NOT_FOUND = AppError("not_found", "mentorship not found")
+MEETING_NOT_FOUND = AppError("not_found", "meeting not found")
+GOAL_NOT_FOUND = AppError("not_found", "goal not found")
+
+MAX_OPTIONS = 3
+# How far ahead a meeting can be proposed: a rotation is weeks long, a plan a year at most.
+MAX_AHEAD = timedelta(days=365)
+REMIND_BEFORE = timedelta(hours=24)
+# Mentorloop flags pairs stuck at one stage for 21 days; a rotation lasts 2-4 weeks, so a
+# pair that has not met two weeks after acceptance has lost half of it.
+STALLED_AFTER = timedelta(days=14)
+# The end-of-rotation check-in opens this many days before the rotation ends, while the
+# pair can still act on it.
+END_CHECK_IN_DAYS = 3
+
+# Starting goals by the student's stage (the student picks, edits or ignores them).
+SUGGESTED_GOALS: dict[str, list[str]] = {
+    "clinical": [
+        "Present a patient on rounds",
+        "Ask for feedback at mid-rotation",
+        "Learn one procedure or exam skill well",
+        "Ask how to prepare for a sub-internship in this specialty",
+    ],
+    "applying": [
+        "Present a patient on rounds",
+        "Ask for feedback at mid-rotation",
+        "Discuss which programs fit my application",
+        "Ask for a letter of recommendation in the last week",
+    ],
+    "graduate": [
+        "Present a patient on rounds",
+        "Ask for feedback at mid-rotation",
+        "Learn how US programs read an international application",
+        "Ask for a US letter of recommendation in the last week",
+    ],
+}
+
+
+def student_stage(graduation_year: int | None, today: date) -> str:
+    """``graduate`` (already graduated: an international graduate applying), ``applying``
+    (graduating this year or next: the residency application is now), else ``clinical``."""
+    if graduation_year is None:
+        return "clinical"
+    if graduation_year < today.year:
+        return "graduate"
+    if graduation_year <= today.year + 1:
+        return "applying"
+    return "clinical"
+
+
+@dataclass(frozen=True)
+class Pair:
+    student_id: uuid.UUID
+    mentor_id: uuid.UUID
+    status: str
+
+
+def side(pair: Pair, user_id: uuid.UUID) -> Side:
+    """The caller's side of a mentorship; anyone else must not learn it exists (404)."""
+    if user_id == pair.student_id:
+        return "student"
+    if user_id == pair.mentor_id:
+        return "mentor"
+    raise PLAN_NOT_FOUND
+
+
+def other(pair: Pair, user_id: uuid.UUID) -> uuid.UUID:
+    return pair.mentor_id if user_id == pair.student_id else pair.student_id
+
+
+def check_writable(pair: Pair, user_id: uuid.UUID) -> Side:
+    """The plan changes only while the mentorship is accepted (an ended one is read-only)."""
+    who = side(pair, user_id)
+    if pair.status != "accepted":
+        raise AppError("conflict", f"the mentorship is {pair.status}: its plan can be read, not changed")
+    return who
+
+
+def check_check_in(pair: Pair, user_id: uuid.UUID) -> Side:
+    """Check-ins are answered while the mentorship runs, and after it ended."""
+    who = side(pair, user_id)
+    if pair.status not in ("accepted", "ended"):
+        raise AppError("conflict", f"the mentorship is {pair.status}: there is nothing to check in on")
+    return who
+
+
+# --- meetings -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Meeting:
+    status: MeetingStatus
+    proposed_by: uuid.UUID
+    options: tuple[datetime, ...]
+    starts_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification for one person, sent once under ``key``."""
+
+    user_id: uuid.UUID
+    kind: str
+    text: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class MeetingChange:
+    """A meeting's next state and whom it tells."""
+
+    status: MeetingStatus
+    proposed_by: uuid.UUID
+    options: tuple[datetime, ...]
+    starts_at: datetime | None
+    notices: list[Notice] = field(default_factory=list)
+    held: bool = False
+
+
+def check_options(options: list[datetime], now: datetime) -> tuple[datetime, ...]:
+    """Proposed times: 1 to 3 distinct, in the future, within a year; sorted."""
+    distinct = tuple(sorted(set(options)))
+    problem = None
+    if not 1 <= len(distinct) <= MAX_OPTIONS:
+        problem = f"propose 1 to {MAX_OPTIONS} different times"
+    elif distinct[0] <= now:
+        problem = "every proposed time must be in the future"
+    elif distinct[-1] > now + MAX_AHEAD:
+        problem = "a meeting can be proposed at most a year ahead"
+    if problem:
+        raise AppError("validation", problem, [{"field": "options", "message": problem}])
+    return distinct
+
+
+def propose(pair: Pair, user_id: uuid.UUID, options: list[datetime], now: datetime) -> MeetingChange:
+    check_writable(pair, user_id)
+    times = check_options(options, now)
+    return MeetingChange(
+        "proposed", user_id, times, None, [Notice(other(pair, user_id), "meeting_proposed", "proposed a meeting")]
+    )
+
+
+def decide_meeting(
+    pair: Pair,
+    meeting: Meeting,
+    user_id: uuid.UUID,
+    action: str,
+    now: datetime,
+    *,
+    chosen: datetime | None = None,
+    options: list[datetime] | None = None,
+) -> MeetingChange:
+    """What ``action`` (accept, decline, reschedule, cancel, held) does to a meeting."""
+    check_writable(pair, user_id)
+    them = other(pair, user_id)
+    if action in ("accept", "decline"):
+        if meeting.status != "proposed":
+            raise AppError("conflict", f"the meeting is {meeting.status}: there is nothing to {action}")
+        if user_id == meeting.proposed_by:
+            raise AppError("forbidden", f"the other side {action}s the times you proposed")
+        if action == "decline":
+            return MeetingChange("declined", meeting.proposed_by, meeting.options, None, [_tell(them, "declined")])
+        if chosen is None or chosen not in meeting.options:
+            raise AppError(
+                "validation", "accept one of the proposed times", [{"field": "starts_at", "message": "not proposed"}]
+            )
+        if chosen <= now:
+            raise AppError("conflict", "that time has passed: propose new times")
+        return MeetingChange("scheduled", meeting.proposed_by, meeting.options, chosen, [_tell(them, "scheduled")])
+    if action == "reschedule":
+        if meeting.status not in ("proposed", "scheduled"):
+            raise AppError("conflict", f"the meeting is {meeting.status}: propose a new one instead")
+        times = check_options(options or [], now)
+        return MeetingChange("proposed", user_id, times, None, [_tell(them, "rescheduled")])
+    if action == "cancel":
+        if meeting.status not in ("proposed", "scheduled"):
+            raise AppError("conflict", f"the meeting is {meeting.status}: it cannot be cancelled")
+        return MeetingChange(
+            "cancelled", meeting.proposed_by, meeting.options, meeting.starts_at, [_tell(them, "cancelled")]
+        )
+    if action == "held":
+        # Either side says it took place, at or before its time (pairs on a ward often
+        # meet earlier than planned).
+        if meeting.status != "scheduled":
+            raise AppError("conflict", f"the meeting is {meeting.status}: only a scheduled meeting can be held")
+        return MeetingChange("held", meeting.proposed_by, meeting.options, meeting.starts_at, held=True)
+    raise AppError("validation", f"unknown action {action}")
+
+
+def _tell(user_id: uuid.UUID, what: str) -> Notice:
+    return Notice(user_id, f"meeting_{what}", f"{what} a meeting")
+
+
+def reminder_due(starts_at: datetime, now: datetime) -> bool:
+    """A scheduled meeting's reminder goes out in the day before it starts."""
+    return starts_at - REMIND_BEFORE <= now < starts_at
+
+
+# --- check-ins and stalled pairs ------------------------------------------------------
+
+
+def check_ins_due(start: date | None, end: date | None, today: date) -> list[Stage]:
+    """The check-ins a rotation has reached: ``mid`` from its middle day, ``end`` from
+    ``END_CHECK_IN_DAYS`` before its last."""
+    if start is None or end is None:
+        return []
+    due: list[Stage] = []
+    if today >= start + (end - start) / 2:
+        due.append("mid")
+    if today >= end - timedelta(days=END_CHECK_IN_DAYS):
+        due.append("end")
+    return due
+
+
+def is_stalled(accepted_at: datetime | None, meetings_held: int, now: datetime) -> bool:
+    """An accepted pair with no meeting held 14 days after acceptance."""
+    return accepted_at is not None and meetings_held == 0 and now - accepted_at >= STALLED_AFTER
+
+
+def clean_text(value: str, name: str, *, required: bool = True) -> str:
+    """Free text as stored: trimmed; required text must hold a character."""
+    text = value.strip()
+    if required and not text:
+        raise AppError("validation", f"{name} must not be empty", [{"field": name, "message": "empty"}])
+    return text

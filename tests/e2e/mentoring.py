@@ -1,0 +1,60 @@
+"""Shared steps of the mentoring end-to-end tests: an accepted pair, a moved clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.matching import jobs
+from services.runner import Stack
+from shared.db import create_pool
+from shared.settings import Settings
+from tests.api import Api, Response, User
+from tests.e2e.test_matching import profile, until
+
+
+async def accepted_pair(
+    api: Api, rotation_id: str | None = None, student: User | None = None
+) -> tuple[User, User, str]:
+    """A student and a mentor (Maryland hospital) with an accepted mentorship."""
+    student = student or await api.signup("student", "Ada Student")
+    mentor = await api.signup("professional", "Dr. Grace Mentor")
+    await profile(
+        api,
+        mentor,
+        open_to_mentoring=True,
+        mentoring_capacity=3,
+        hospital_ids=["the-johns-hopkins-hospital-baltimore-md"],
+    )
+    body: dict[str, Any] = {"mentor_id": mentor.id, "message": "Hello"}
+    if rotation_id:
+        body["rotation_id"] = rotation_id
+
+    async def ask() -> Response:
+        return await api.call("POST", "/mentorships", student, json=body)
+
+    request = await until(ask, lambda r: r.status == 201)
+    accepted = await api.call("POST", f"/mentorships/{request['id']}/accept", mentor)
+    assert accepted.status == 200, accepted.body
+    return student, mentor, request["id"]
+
+
+def at(days: float = 0, hours: float = 0) -> str:
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days, hours=hours)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+async def sweep_at(stack: Stack, offset: timedelta) -> int:
+    """One pass of matching's reminder job with the clock moved by ``offset`` (the
+    setting the running service reads too), instead of waiting for the days to pass."""
+    pool = await create_pool(stack.service_url("matching"), "matching", size=2)
+    try:
+        return await jobs.sweep(pool, Settings(clock_offset_s=offset.total_seconds()))
+    finally:
+        await pool.close()
+
+
+async def notifications(api: Api, user: User) -> list[dict[str, Any]]:
+    r = await api.call("GET", "/notifications", user, params={"limit": "100"})
+    assert r.status == 200, r.body
+    return r.body["items"]  # type: ignore[no-any-return]

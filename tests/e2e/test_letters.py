@@ -1,0 +1,112 @@
+"""Letters of recommendation over HTTP: an ERAS request with its Letter ID and a waiver,
+accepted, submitted and confirmed; reminders at 14, 7 and 2 days and to a student left
+waiting, by matching's job at a moved clock; expiry; nobody else sees a request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from services.runner import Stack
+from tests.api import Api, User
+from tests.e2e.helpers import future
+from tests.e2e.mentoring import accepted_pair, notifications, sweep_at
+from tests.e2e.test_matching import profile, until
+
+
+def body(writer: User, **overrides: Any) -> dict[str, Any]:
+    return {
+        "writer_id": writer.id,
+        "specialty": "Internal Medicine",
+        "programs": 25,
+        "deadline": future(20),
+        "application": "eras",
+        "eras_letter_id": f"L{writer.id[:8]}",
+        "waived": True,
+        "message": "Could you write about my month on your team?",
+    } | overrides
+
+
+async def kinds(api: Api, user: User, kind: str) -> list[str]:
+    return [n["text"] for n in await notifications(api, user) if n["kind"] == kind]
+
+
+async def test_an_eras_letter_from_request_to_confirmation(api: Api, stack: Stack) -> None:
+    """The writer's page holds the Letter ID, the waiver and the student's profile; the
+    reminders fire at 14, 7 and 2 days before the deadline and after 7 silent days, once."""
+    student = await api.signup("student", "Amina")
+    await profile(api, student, medical_school="University of Lagos", school_country="NG", graduation_year=2024)
+    _, writer, _ = await accepted_pair(api, student=student)
+    stranger = await api.signup("professional", "Dr. Nobody")
+    unknown = await api.call("POST", "/letters", student, json=body(stranger))
+    assert unknown.status == 404
+    assert (await api.call("POST", "/letters", student, json=body(writer, eras_letter_id=None))).status == 400
+    assert (await api.call("POST", "/letters", writer, json=body(student))).status == 403
+
+    r = await api.call("POST", "/letters", student, json=body(writer))
+    assert r.status == 201 and r.body["status"] == "requested" and r.body["waived"] is True, r.body
+    letter_id = r.body["id"]
+    assert r.body["student_profile"] is None  # the writer's page, not the student's
+    again = await api.call("POST", "/letters", student, json=body(writer))
+    assert again.status == 409  # one Letter ID, one letter
+    page = (await api.call("GET", f"/letters/{letter_id}", writer)).body
+    assert page["role"] == "writer" and page["eras_letter_id"] == body(writer)["eras_letter_id"].upper()
+    assert page["student_profile"]["medical_school"] == "University of Lagos"
+    assert "never receives or stores" in page["how_to_submit"] and "waived" in page["how_to_submit"]
+    await until(
+        lambda: api.call("GET", "/notifications", writer),
+        lambda r: any(n["kind"] == "letter_requested" for n in r.body["items"]),
+    )
+
+    await sweep_at(stack, timedelta(days=5))  # 15 days left, asked 5 days ago: nothing yet
+    await sweep_at(stack, timedelta(days=6))  # 14 days left
+    await until(lambda: api.call("GET", "/notifications", writer), lambda r: _count(r, "letter_reminder") == 1)
+    await sweep_at(stack, timedelta(days=7))  # 7 days unanswered: the student hears
+    await until(lambda: api.call("GET", "/notifications", student), lambda r: _count(r, "letter_reminder") == 1)
+
+    assert (await api.call("POST", f"/letters/{letter_id}/accept", student)).status == 403
+    accepted = await api.call("POST", f"/letters/{letter_id}/accept", writer)
+    assert accepted.status == 200 and accepted.body["status"] == "accepted"
+    await sweep_at(stack, timedelta(days=13))  # 7 days left
+    await sweep_at(stack, timedelta(days=18))  # 2 days left
+    await sweep_at(stack, timedelta(days=18, hours=5))  # again: nothing new
+    await until(lambda: api.call("GET", "/notifications", writer), lambda r: _count(r, "letter_reminder") == 3)
+    reminders = await kinds(api, writer, "letter_reminder")
+    assert sorted(reminders) == sorted(
+        f"A letter of recommendation (Internal Medicine) is due in {n} days, on {future(20)}" for n in (14, 7, 2)
+    )
+    assert len(await kinds(api, student, "letter_reminder")) == 1
+
+    submitted = await api.call("POST", f"/letters/{letter_id}/submit", writer, json={"submitted_on": future(0)})
+    assert submitted.status == 200 and submitted.body["status"] == "submitted", submitted.body
+    confirmed = await api.call("POST", f"/letters/{letter_id}/confirm", student)
+    assert confirmed.status == 200 and confirmed.body["status"] == "confirmed"
+    dashboard = (await api.call("GET", "/me/letters", student)).body["items"]
+    assert [(x["id"], x["status"]) for x in dashboard] == [(letter_id, "confirmed")]
+
+    third = await api.signup("student", "Eve")
+    assert (await api.call("GET", f"/letters/{letter_id}", third)).status == 404
+    for action in ("accept", "decline", "submit", "confirm", "withdraw"):
+        assert (await api.call("POST", f"/letters/{letter_id}/{action}", third)).status == 404
+    assert (await api.call("GET", "/me/letters", third)).body["items"] == []
+
+
+async def test_an_unanswered_request_expires_at_its_deadline(api: Api, stack: Stack) -> None:
+    """Past its deadline an open request expires and both hear of it; it cannot be accepted."""
+    student, writer, _ = await accepted_pair(api)
+    r = await api.call(
+        "POST", "/letters", student, json=body(writer, deadline=future(3), application="other", eras_letter_id=None)
+    )
+    assert r.status == 201, r.body
+    await sweep_at(stack, timedelta(days=4))
+    letter = await until(
+        lambda: api.call("GET", f"/letters/{r.body['id']}", student), lambda x: x.body["status"] == "expired"
+    )
+    assert letter["status"] == "expired"
+    assert (await api.call("POST", f"/letters/{r.body['id']}/accept", writer)).status == 409
+    for user in (student, writer):
+        await until(lambda u=user: api.call("GET", "/notifications", u), lambda x: _count(x, "letter_expired") == 1)  # type: ignore[misc]
+
+
+def _count(r: Any, kind: str) -> int:
+    return sum(n["kind"] == kind for n in r.body["items"])

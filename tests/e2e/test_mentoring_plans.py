@@ -1,0 +1,230 @@
+"""Mentoring plans over HTTP, every service its own process: goals, meetings in both
+time zones, shared and private notes, check-ins, reminders at a moved clock, the calendar's
+NATS query; a third user sees none of it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import nats
+
+from services.matching import plan_store, plans
+from services.runner import Stack
+from shared import subjects
+from shared.db import create_pool
+from tests.api import Api
+from tests.e2e.helpers import future
+from tests.e2e.mentoring import accepted_pair, at, notifications, sweep_at
+from tests.e2e.test_matching import rotation, until
+
+
+async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
+    """Goals, a meeting proposed, accepted, held and noted, a check-in; each side's view."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    plan_path = f"/mentorships/{mentorship_id}/plan"
+    plan = (await api.call("GET", plan_path, student)).body
+    assert plan["role"] == "student" and plan["goals"] == [] and plan["suggested_goals"]
+    # The mentor's zone comes from their hospital's state; the student has none yet.
+    assert plan["other_time_zone"] == "America/New_York"
+    chosen = await api.call("PATCH", "/me/mentoring-settings", student, json={"time_zone": "Asia/Kolkata"})
+    assert chosen.status == 200 and chosen.body["time_zone_chosen"] is True
+    bad_zone = await api.call("PATCH", "/me/mentoring-settings", student, json={"time_zone": "Mars/Olympus"})
+    assert bad_zone.status == 400
+
+    r = await api.call(
+        "POST",
+        f"/mentorships/{mentorship_id}/goals",
+        student,
+        json={"title": "Present a patient on rounds", "measure": "once, with feedback", "target_date": "2030-01-10"},
+    )
+    assert r.status == 201 and r.body["goals"][0]["status"] == "open", r.body
+    goal_id = r.body["goals"][0]["id"]
+    done = await api.call("PATCH", f"/goals/{goal_id}", mentor, json={"status": "done"})
+    assert done.status == 200 and done.body["goals"][0]["status"] == "done"
+
+    options = [at(days=2, hours=1), at(days=3, hours=1)]
+    proposed = await api.call(
+        "POST",
+        f"/mentorships/{mentorship_id}/meetings",
+        mentor,
+        json={"options": options, "place": "Cafeteria, 2nd floor", "duration_minutes": 30},
+    )
+    assert proposed.status == 201, proposed.body
+    meeting = proposed.body["meetings"][0]
+    assert meeting["status"] == "proposed" and meeting["your_turn"] is False
+    assert meeting["options"][0]["theirs"].endswith("IST") and meeting["options"][0]["yours"].endswith(("EST", "EDT"))
+    mine = (await api.call("GET", plan_path, student)).body["meetings"][0]
+    assert mine["your_turn"] is True and mine["options"][0]["yours"].endswith("IST")
+    own = await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": options[0]})
+    assert own.status == 403
+    not_offered = await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": at(days=9)})
+    assert not_offered.status == 400
+    naive = await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": "2030-01-01T10:00"})
+    assert naive.status == 400
+    accepted = await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": options[1]})
+    assert accepted.status == 200 and accepted.body["meetings"][0]["status"] == "scheduled", accepted.body
+    assert accepted.body["stalled"] is False
+
+    # Both hear of it the day before (the job at a clock moved 2 days and 2 hours on)...
+    await sweep_at(stack, timedelta(days=2, hours=2))
+    for user in (student, mentor):
+        await until(
+            lambda u=user: api.call("GET", "/notifications", u),  # type: ignore[misc]
+            lambda r: any(n["kind"] == "meeting_reminder" for n in r.body["items"]),
+        )
+    # ...once, however often the job runs.
+    await sweep_at(stack, timedelta(days=2, hours=3))
+    assert sum(n["kind"] == "meeting_reminder" for n in await notifications(api, student)) == 1
+    assert any(n["kind"] == "meeting_proposed" for n in await notifications(api, student))
+
+    held = await api.call("POST", f"/meetings/{meeting['id']}/held", student)
+    assert held.status == 200 and held.body["meetings"][0]["status"] == "held"
+    again = await api.call("POST", f"/meetings/{meeting['id']}/held", mentor)
+    assert again.status == 409
+
+    shared_note = {"meeting_id": meeting["id"], "body": "Read the ACC guideline on chest pain"}
+    assert (await api.call("POST", f"/mentorships/{mentorship_id}/notes", student, json=shared_note)).status == 201
+    private = {"private": True, "body": "Nervous about presenting"}
+    assert (await api.call("POST", f"/mentorships/{mentorship_id}/notes", student, json=private)).status == 201
+    no_meeting = await api.call("POST", f"/mentorships/{mentorship_id}/notes", student, json={"body": "hi"})
+    assert no_meeting.status == 400
+    mentor_view = (await api.call("GET", plan_path, mentor)).body
+    assert [n["body"] for n in mentor_view["notes"]] == ["Read the ACC guideline on chest pain"]
+    student_view = (await api.call("GET", plan_path, student)).body
+    assert len(student_view["notes"]) == 2
+
+    check = {"stage": "mid", "usefulness": 4, "change": "More time on procedures"}
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", student, json=check)
+    assert r.status == 201 and r.body["check_ins"][0]["usefulness"] == 4
+    assert (await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", student, json=check)).status == 409
+    assert (await api.call("GET", plan_path, mentor)).body["check_ins"] == []  # the student's answer is theirs
+    for bad in ({"stage": "mid", "usefulness": 6}, {"stage": "later", "usefulness": 3}):
+        assert (await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", mentor, json=bad)).status == 400
+
+    # The calendar feed's query: the mentor's meetings, with stable ids and versions.
+    assert stack.nats_url
+    nc = await nats.connect(stack.nats_url)
+    try:
+        reply = await nc.request(subjects.USER_MEETINGS, json.dumps({"user_id": mentor.id}).encode(), timeout=5)
+    finally:
+        await nc.close()
+    items = json.loads(reply.data)["items"]
+    assert [(m["id"], m["status"]) for m in items] == [(meeting["id"], "held")]
+
+
+async def test_nobody_else_sees_or_changes_a_plan(api: Api) -> None:
+    """A third user gets 404 for the plan, its goals, meetings, notes and check-ins."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/goals", student, json={"title": "Ask for feedback"})
+    goal_id = r.body["goals"][0]["id"]
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=5)]})
+    meeting_id = r.body["meetings"][0]["id"]
+    third = await api.signup("student", "Eve")
+    calls = [
+        ("GET", f"/mentorships/{mentorship_id}/plan", None),
+        ("POST", f"/mentorships/{mentorship_id}/goals", {"title": "mine now"}),
+        ("PATCH", f"/goals/{goal_id}", {"status": "dropped"}),
+        ("POST", f"/mentorships/{mentorship_id}/meetings", {"options": [at(days=4)]}),
+        ("POST", f"/meetings/{meeting_id}/accept", {"starts_at": at(days=5)}),
+        ("POST", f"/meetings/{meeting_id}/decline", None),
+        ("POST", f"/meetings/{meeting_id}/cancel", None),
+        ("POST", f"/meetings/{meeting_id}/reschedule", {"options": [at(days=6)]}),
+        ("POST", f"/meetings/{meeting_id}/held", None),
+        ("POST", f"/mentorships/{mentorship_id}/notes", {"private": True, "body": "x"}),
+        ("POST", f"/mentorships/{mentorship_id}/check-ins", {"stage": "mid", "usefulness": 1}),
+    ]
+    for method, path, body in calls:
+        r = await api.call(method, path, third, json=body)
+        assert r.status == 404 and r.error_code == "not_found", (method, path, r.body)
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
+    assert plan["goals"][0]["status"] == "open" and plan["meetings"][0]["status"] == "proposed"
+    # An ended mentorship's plan is read, not changed.
+    assert (await api.call("POST", f"/mentorships/{mentorship_id}/end", mentor)).status == 200
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/goals", student, json={"title": "late"})
+    assert r.status == 409
+    assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).status == 200
+
+
+async def test_check_in_prompts_and_stalled_pairs_follow_the_clock(api: Api, stack: Stack) -> None:
+    """The mid-rotation check-in is asked of both once the rotation reaches its middle; a
+    pair with no meeting held 14 days after acceptance is stalled."""
+    student = await api.signup("student", "Kofi")
+    mine = await rotation(api, student, start_date=future(1), end_date=future(29))
+    _, mentor, mentorship_id = await accepted_pair(api, mine["id"], student)
+    await sweep_at(stack, timedelta(days=16))
+    for user in (student, mentor):
+        await until(
+            lambda u=user: api.call("GET", "/notifications", u),  # type: ignore[misc]
+            lambda r: any(n["kind"] == "check_in_due" for n in r.body["items"]),
+        )
+    await sweep_at(stack, timedelta(days=17))
+    assert sum(n["kind"] == "check_in_due" for n in await notifications(api, mentor)) == 1
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
+    assert plan["check_ins_due"] == [] and plan["stalled"] is False  # today: not yet
+
+
+async def test_reschedule_decline_cancel_and_a_reminder_per_start_time(api: Api, stack: Stack) -> None:
+    """Declined times end a proposal; a scheduled meeting moved by the other side goes
+    back to them to answer, and its new time gets its own reminder; cancel ends it."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=4)]})
+    first = r.body["meetings"][0]
+    declined = await api.call("POST", f"/meetings/{first['id']}/decline", mentor)
+    assert declined.status == 200 and declined.body["meetings"][0]["status"] == "declined"
+    assert (
+        await api.call("POST", f"/meetings/{first['id']}/accept", mentor, json={"starts_at": at(days=4)})
+    ).status == 409
+
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=2)]})
+    meeting = r.body["meetings"][1]
+    start = meeting["options"][0]["utc"]
+    await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": start})
+    await sweep_at(stack, timedelta(days=1, hours=12))
+    await until(
+        lambda: api.call("GET", "/notifications", student),
+        lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 1,
+    )
+    moved = await api.call("POST", f"/meetings/{meeting['id']}/reschedule", mentor, json={"options": [at(days=6)]})
+    assert moved.status == 200
+    view = next(m for m in moved.body["meetings"] if m["id"] == meeting["id"])
+    assert view["status"] == "proposed" and view["your_turn"] is False and view["starts_at"] is None
+    own = await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": at(days=6)})
+    assert own.status == 403
+    new_start = view["options"][0]["utc"]
+    assert (
+        await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": new_start})
+    ).status == 200
+    await sweep_at(stack, timedelta(days=5, hours=12))
+    await until(
+        lambda: api.call("GET", "/notifications", mentor),
+        lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 2,
+    )
+    cancelled = await api.call("POST", f"/meetings/{meeting['id']}/cancel", student)
+    assert cancelled.status == 200
+    assert next(m for m in cancelled.body["meetings"] if m["id"] == meeting["id"])["status"] == "cancelled"
+    assert (await api.call("POST", f"/meetings/{meeting['id']}/held", mentor)).status == 409
+
+
+async def test_a_pair_without_a_held_meeting_stalls_after_14_days(api: Api, stack: Stack) -> None:
+    """The operators' query finds the pair 14 days after acceptance (the clock moved), and
+    not once a meeting was held."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+
+        async def stalled(days: float) -> set[str]:
+            moved = datetime.now(UTC) + timedelta(days=days)
+            return {str(r["id"]) for r in await plan_store.stalled_pairs(pool, moved - plans.STALLED_AFTER)}
+
+        assert mentorship_id not in await stalled(13)
+        assert mentorship_id in await stalled(14.01)
+        r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=1)]})
+        meeting = r.body["meetings"][0]
+        await api.call(
+            "POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": meeting["options"][0]["utc"]}
+        )
+        await api.call("POST", f"/meetings/{meeting['id']}/held", student)
+        assert mentorship_id not in await stalled(20)
+    finally:
+        await pool.close()

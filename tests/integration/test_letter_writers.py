@@ -1,0 +1,77 @@
+"""Whom a student may ask for a letter, read from matching's own tables and projections:
+their mentor (accepted or ended), or the host of a stay they completed; nobody else."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+
+import asyncpg
+import pytest
+
+from services.matching import letter_store, store
+from shared.contracts.listings import BookingData, ListingData
+from shared.db import create_pool, migrate
+
+STUDENT, MENTOR, HOST, STRANGER = (uuid.uuid4() for _ in range(4))
+
+
+@pytest.fixture
+async def matching(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(fresh_db, "matching", "services.matching.migrations")
+    pool = await create_pool(fresh_db, "matching", size=2)
+    yield pool
+    await pool.close()
+
+
+async def stay(pool: asyncpg.Pool, status: str) -> None:
+    listing_id = uuid.uuid4()
+    listing = ListingData(
+        listing_id=listing_id,
+        version=1,
+        host_id=HOST,
+        title="Room",
+        room_type="private_room",
+        latitude=39.3,
+        longitude=-76.6,
+        monthly_rent=1000,
+        amenities=[],
+        available_from=date(2026, 1, 1),
+        available_to=date(2026, 12, 31),
+        min_stay_nights=14,
+        status="active",
+    )
+    booking = BookingData(
+        booking_id=uuid.uuid4(),
+        version=1,
+        listing_id=listing_id,
+        guest_id=STUDENT,
+        host_id=HOST,
+        check_in=date(2026, 3, 1),
+        check_out=date(2026, 3, 29),
+        status=status,  # type: ignore[arg-type]
+        total_cents=90000,
+    )
+    async with pool.acquire() as conn:
+        await store.project_listing(conn, listing)
+        await store.project_booking(conn, booking)
+
+
+async def test_mentors_and_hosts_of_completed_stays_may_be_asked(matching: asyncpg.Pool) -> None:
+    async with matching.acquire() as conn:
+        mentorship_id = uuid.uuid4()
+        await store.insert_mentorship(conn, mentorship_id, STUDENT, MENTOR, None, "")
+        assert await letter_store.knows(conn, STUDENT, MENTOR) is None  # only requested
+        await store.set_mentorship_status(conn, mentorship_id, "accepted")
+        link = await letter_store.knows(conn, STUDENT, MENTOR)
+        assert link is not None and link["via"] == "mentorship" and link["mentorship_id"] == mentorship_id
+        await store.set_mentorship_status(conn, mentorship_id, "ended")
+        assert await letter_store.knows(conn, STUDENT, MENTOR) is not None  # a past mentor still knows them
+        assert await letter_store.knows(conn, MENTOR, STUDENT) is None  # the other way round: no
+    await stay(matching, "accepted")
+    assert await letter_store.knows(matching, STUDENT, HOST) is None  # not stayed yet
+    await stay(matching, "completed")
+    link = await letter_store.knows(matching, STUDENT, HOST)
+    assert link is not None and link["via"] == "stay"
+    assert await letter_store.knows(matching, STUDENT, STRANGER) is None

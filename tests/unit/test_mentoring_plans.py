@@ -1,0 +1,145 @@
+"""Pure rules of mentoring plans: sides, meetings' life, check-ins due, stalled pairs,
+suggested goals by stage, time zones."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.matching import plans
+from shared import timezones
+from shared.errors import AppError
+
+NOW = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+STUDENT, MENTOR, STRANGER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+PAIR = plans.Pair(STUDENT, MENTOR, "accepted")
+
+
+def code(exc: pytest.ExceptionInfo[AppError]) -> str:
+    return exc.value.code
+
+
+def test_only_the_two_people_see_a_plan() -> None:
+    assert plans.side(PAIR, STUDENT) == "student" and plans.side(PAIR, MENTOR) == "mentor"
+    with pytest.raises(AppError) as exc:
+        plans.side(PAIR, STRANGER)
+    assert code(exc) == "not_found"
+
+
+def test_a_plan_changes_only_while_accepted() -> None:
+    for status in ("requested", "declined", "ended"):
+        with pytest.raises(AppError) as exc:
+            plans.check_writable(plans.Pair(STUDENT, MENTOR, status), STUDENT)
+        assert code(exc) == "conflict"
+    assert plans.check_check_in(plans.Pair(STUDENT, MENTOR, "ended"), MENTOR) == "mentor"
+
+
+def test_proposed_times_are_future_distinct_and_few() -> None:
+    later = NOW + timedelta(days=2)
+    assert plans.check_options([later, later, NOW + timedelta(days=1)], NOW) == (NOW + timedelta(days=1), later)
+    for bad in (
+        [],
+        [NOW - timedelta(minutes=1)],
+        [NOW + timedelta(days=400)],
+        [NOW + timedelta(hours=h) for h in range(1, 5)],
+    ):
+        with pytest.raises(AppError) as exc:
+            plans.check_options(bad, NOW)
+        assert code(exc) == "validation"
+
+
+def test_a_meeting_from_proposal_to_held() -> None:
+    times = [NOW + timedelta(days=1), NOW + timedelta(days=2)]
+    proposed = plans.propose(PAIR, STUDENT, times, NOW)
+    assert proposed.status == "proposed" and [n.user_id for n in proposed.notices] == [MENTOR]
+    meeting = plans.Meeting("proposed", STUDENT, proposed.options, None)
+    with pytest.raises(AppError) as exc:
+        plans.decide_meeting(PAIR, meeting, STUDENT, "accept", NOW, chosen=times[0])
+    assert code(exc) == "forbidden"
+    with pytest.raises(AppError) as exc:
+        plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, chosen=NOW + timedelta(days=3))
+    assert code(exc) == "validation"
+    scheduled = plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, chosen=times[1])
+    assert scheduled.status == "scheduled" and scheduled.starts_at == times[1]
+    assert [n.user_id for n in scheduled.notices] == [STUDENT]
+    meeting = plans.Meeting("scheduled", STUDENT, proposed.options, times[1])
+    held = plans.decide_meeting(PAIR, meeting, STUDENT, "held", NOW)
+    assert held.status == "held" and held.held
+    done = plans.Meeting("held", STUDENT, proposed.options, times[1])
+    for action in ("accept", "decline", "cancel", "held", "reschedule"):
+        with pytest.raises(AppError) as exc:
+            plans.decide_meeting(PAIR, done, MENTOR, action, NOW, chosen=times[1], options=[NOW + timedelta(days=5)])
+        assert code(exc) == "conflict", action
+
+
+def test_reschedule_hands_the_answer_to_the_other_side() -> None:
+    meeting = plans.Meeting("scheduled", STUDENT, (NOW + timedelta(days=1),), NOW + timedelta(days=1))
+    moved = plans.decide_meeting(PAIR, meeting, MENTOR, "reschedule", NOW, options=[NOW + timedelta(days=4)])
+    assert moved.status == "proposed" and moved.proposed_by == MENTOR and moved.starts_at is None
+    cancelled = plans.decide_meeting(PAIR, meeting, STUDENT, "cancel", NOW)
+    assert cancelled.status == "cancelled"
+    with pytest.raises(AppError) as exc:
+        plans.decide_meeting(PAIR, meeting, STRANGER, "cancel", NOW)
+    assert code(exc) == "not_found"
+
+
+def test_an_expired_proposal_cannot_be_accepted() -> None:
+    past = NOW - timedelta(hours=1)
+    meeting = plans.Meeting("proposed", STUDENT, (past,), None)
+    with pytest.raises(AppError) as exc:
+        plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, chosen=past)
+    assert code(exc) == "conflict"
+
+
+def test_reminder_in_the_day_before() -> None:
+    start = NOW + timedelta(hours=30)
+    assert not plans.reminder_due(start, NOW)
+    assert plans.reminder_due(start, NOW + timedelta(hours=7))
+    assert not plans.reminder_due(start, start)
+
+
+def test_check_ins_at_the_middle_and_near_the_end() -> None:
+    start, end = date(2026, 12, 1), date(2026, 12, 29)
+    assert plans.check_ins_due(start, end, date(2026, 12, 14)) == []
+    assert plans.check_ins_due(start, end, date(2026, 12, 15)) == ["mid"]
+    assert plans.check_ins_due(start, end, date(2026, 12, 26)) == ["mid", "end"]
+    assert plans.check_ins_due(None, None, date(2026, 12, 26)) == []
+
+
+def test_stalled_after_fourteen_days_without_a_held_meeting() -> None:
+    accepted = NOW - timedelta(days=14)
+    assert plans.is_stalled(accepted, 0, NOW)
+    assert not plans.is_stalled(accepted, 1, NOW)
+    assert not plans.is_stalled(NOW - timedelta(days=13, hours=23), 0, NOW)
+    assert not plans.is_stalled(None, 0, NOW)
+
+
+def test_suggested_goals_follow_the_students_stage() -> None:
+    today = date(2026, 12, 4)
+    assert plans.student_stage(2024, today) == "graduate"
+    assert plans.student_stage(2027, today) == "applying"
+    assert plans.student_stage(2029, today) == "clinical"
+    assert plans.student_stage(None, today) == "clinical"
+    assert any("letter" in g for g in plans.SUGGESTED_GOALS["applying"])
+
+
+def test_time_zones_default_from_the_state() -> None:
+    assert timezones.zone_for_state("CA") == "America/Los_Angeles"
+    assert timezones.zone_for_state("md") == "America/New_York"
+    assert timezones.zone_for_state(None) == timezones.DEFAULT_ZONE
+    assert all(timezones.is_zone(z) for z in timezones.STATE_ZONES.values())
+    moment = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
+    assert timezones.local(moment, "America/Chicago") == "2026-12-10 09:30 CST"
+    assert timezones.local(moment, "Asia/Kolkata") == "2026-12-10 21:00 IST"
+
+
+def test_hospital_page_visibility_is_opt_in() -> None:
+    from services.matching.hospital_page import visible_to
+
+    assert not any(visible_to("nobody", role) for role in ("student", "professional", "admin"))
+    assert visible_to("students", "student") and not visible_to("students", "professional")
+    assert visible_to("professionals", "professional") and not visible_to("professionals", "student")
+    assert visible_to("members", "student") and visible_to("members", "professional")
+    assert not visible_to("anything else", "student")
