@@ -11,7 +11,7 @@ confirmation or a job reports it first.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
@@ -19,6 +19,7 @@ import asyncpg
 from services.payments import domain, store
 from services.payments.stripe_api import Intent, StripeApi, step_id
 from services.payments.views import payment_data
+from shared import clock
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased, PaymentSucceeded
 from shared.db import Connection
 from shared.outbox import add
@@ -37,7 +38,7 @@ def stripe_api(settings: Settings) -> StripeApi:
 
 def now(settings: Settings) -> datetime:
     """Payments' clock: the real one moved by ``WARDMATE_CLOCK_OFFSET_S`` (tests)."""
-    return datetime.now(UTC) + timedelta(seconds=settings.clock_offset_s)
+    return clock.now(settings)
 
 
 def host_account(host_id: uuid.UUID) -> str:
