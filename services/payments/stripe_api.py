@@ -98,10 +98,21 @@ class StripeApi:
     async def confirm_intent(self, intent_id: str, payment_method: str) -> Intent:
         """Confirm with a payment method Stripe.js made (attached first: localstripe
         confirms only an intent that already has one; Stripe takes either)."""
-        await self._call(
-            self.client.v1.payment_intents.update_async(intent_id, params={"payment_method": payment_method})
-        )
-        return intent_of(await self._call(self.client.v1.payment_intents.confirm_async(intent_id)))
+        try:
+            await self.client.v1.payment_intents.update_async(intent_id, params={"payment_method": payment_method})
+            confirmed = await self.client.v1.payment_intents.confirm_async(intent_id)
+        except stripe.CardError as exc:
+            raise AppError("conflict", f"the card was refused: {exc.user_message or exc}") from None
+        except stripe.InvalidRequestError:
+            # A payment method Stripe never made (a made-up id), or one it will not use.
+            raise AppError(
+                "validation",
+                "Stripe refused this payment method",
+                [{"field": "payment_method", "message": "not a payment method Stripe.js made for this payment"}],
+            ) from None
+        except stripe.StripeError as exc:
+            raise AppError("unavailable", f"Stripe did not answer: {type(exc).__name__}") from None
+        return intent_of(confirmed)
 
     async def cancel_intent(self, intent_id: str) -> None:
         await self._call(self.client.v1.payment_intents.cancel_async(intent_id))

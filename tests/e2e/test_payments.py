@@ -582,3 +582,13 @@ async def _notified(api: Api, user: User, kind: str) -> str | None:
     """The text of the user's newest notification of ``kind``, if any."""
     r = await api.call("GET", "/notifications", user)
     return next((str(n["text"]) for n in r.body["items"] if n["kind"] == kind), None)
+
+
+async def test_a_made_up_payment_method_is_a_400(api: Api) -> None:
+    """A payment method id Stripe never made is the caller's mistake: 400, nothing paid."""
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    r = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": "pm_s"})
+    assert r.status == 400 and r.body["error"]["details"][0]["field"] == "payment_method", r.body
+    receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+    assert receipt.body["paid"] == 0.0
