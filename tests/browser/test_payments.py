@@ -94,6 +94,9 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages) 
 def test_a_declined_card_is_refused_and_the_booking_waits(pages: Pages) -> None:
     """The card is declined: the page says so and the booking still awaits payment."""
     _, student, booking, _ = accepted_booking(pages)
+    # The room's page names its cancellation policy before anyone pays.
+    student.goto(f"/#/listings/{booking['listing_id']}")
+    expect(student.get_by_text("Flexible: full refund until 24 hours before check-in")).to_be_visible()
     student.goto(f"/#/bookings/{booking['id']}/pay")
     fill_card(student, "4000000000000341")
     student.get_by_role("button", name=re.compile(r"^Pay \$")).click()

@@ -103,7 +103,7 @@ function CardForm({ booking, due, onPaid }) {
   return html`<form onSubmit=${onSubmit} aria-label="Card payment" class="card">
     <h2>Pay ${fmtMoney(due.amount)} to confirm</h2>
     <p>Held by Wardmate until 24 h after check-in, then released to the host. Never pay a host by wire, gift card or app.</p>
-    <div class="card-element" ref=${mount} aria-label="Card details"></div>
+    <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
     ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
     <${Alert} error=${error} />
     <button type="submit" disabled=${busy || !ready}>Pay ${fmtMoney(due.amount)}</button>
