@@ -90,6 +90,8 @@ def main() -> None:
         for other in stack.gateway_urls[1:]:
             print(f"  and at {other}/ (another gateway replica)")
         print(f"  API docs:  {stack.url}/api/docs      health: {stack.url}/api/v1/health")
+        if stack.stripe:
+            print(f"  Stripe:    localstripe at {stack.stripe.url} (test cards: README, Payments)")
         print(f"  demo logins (password {PASSWORD}):")
         for line in marker.read_text().splitlines():
             print(f"    {line}")
