@@ -4,13 +4,20 @@ challenge is completed; the host's payouts page shows the money held."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from services.payments import jobs
+from services.runner import Stack
+from shared.db import create_pool
+from shared.settings import Settings
 from tests.browser.conftest import Client, Pages, axe_violations, future
 
 FARGO_POINT = (46.831488, -96.827505)
@@ -64,9 +71,26 @@ def fill_card(page: Page, number: str) -> None:
     form.get_by_placeholder("postal_code").fill("58102")
 
 
-def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages) -> None:
-    """From the booking's "Pay to confirm" to a confirmed stay with its address, and the
-    host's payouts page shows the money held; no CSP refusal on the way."""
+def release_later(stack: Stack, offset: timedelta) -> None:
+    """Payments' release job on a clock moved by ``offset`` (Playwright's sync API holds
+    this thread's event loop, so the job runs on a thread of its own)."""
+
+    async def run() -> None:
+        pool = await create_pool(stack.service_url("payments"), "payments", size=1)
+        try:
+            await jobs.release_held(pool, Settings(clock_offset_s=offset.total_seconds()))
+        finally:
+            await pool.close()
+
+    worker = threading.Thread(target=lambda: asyncio.run(run()))
+    worker.start()
+    worker.join(60)
+
+
+def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, stack: Stack) -> None:
+    """From the booking's "Pay to confirm" to a confirmed stay with its address; the host's
+    payouts page shows the money held, and after check-in + 24 h (a moved clock) released
+    less the 3 % fee; no CSP refusal on the way."""
     host, student, _, _ = accepted_booking(pages)
     student.goto("/#/bookings")
     card = student.get_by_role("listitem", name=re.compile("Paid room"))
@@ -88,6 +112,13 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages) 
     expect(host.locator('[data-total="held"]')).to_have_text(re.compile(r"\$[0-9]"))
     expect(host.get_by_role("table", name="By booking")).to_contain_text("Paid room")
     assert axe_violations(host) == []
+    # 14 nights at 912 x 12 / 365 = 29.98 a night: 419.72, less 3 % (12.59) = 407.13.
+    expect(host.locator('[data-total="held"]')).to_have_text("$419.72")
+    release_later(stack, timedelta(days=31, hours=1))
+    host.reload()
+    expect(host.locator('[data-total="released"]')).to_have_text("$407.13")
+    expect(host.locator('[data-total="fees"]')).to_have_text("$12.59")
+    expect(host.locator('[data-total="held"]')).to_have_text("$0.00")
     assert pages.errors == [], pages.errors
 
 

@@ -391,7 +391,9 @@ async def test_release_waits_for_24_hours_after_check_in(
     await reconciled(api, admin)
 
 
-async def test_unpaid_bookings_expire_at_the_deadline(api: Api, stack: Stack, payments_db: asyncpg.Pool) -> None:
+async def test_unpaid_bookings_expire_at_the_deadline(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
     """48 hours after acceptance (a moved clock), an unpaid booking expires and its dates
     are free again."""
     settings = moved_clock(stack, timedelta(hours=49))
@@ -411,6 +413,7 @@ async def test_unpaid_bookings_expire_at_the_deadline(api: Api, stack: Stack, pa
     await eventually(expired, "the booking expired")
     mine = await api.call("GET", "/me/bookings", guest)
     assert next(b for b in mine.body["items"] if b["id"] == booking["id"])["end_reason"] == "unpaid"
+    await reconciled(api, admin)
     late = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
     assert late.status == 409
 
@@ -584,7 +587,7 @@ async def _notified(api: Api, user: User, kind: str) -> str | None:
     return next((str(n["text"]) for n in r.body["items"] if n["kind"] == kind), None)
 
 
-async def test_a_made_up_payment_method_is_a_400(api: Api) -> None:
+async def test_a_made_up_payment_method_is_a_400(api: Api, admin: User) -> None:
     """A payment method id Stripe never made is the caller's mistake: 400, nothing paid."""
     _, guest, booking = await accepted_booking(api)
     await start_payment(api, guest, booking["id"])
@@ -592,3 +595,4 @@ async def test_a_made_up_payment_method_is_a_400(api: Api) -> None:
     assert r.status == 400 and r.body["error"]["details"][0]["field"] == "payment_method", r.body
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
     assert receipt.body["paid"] == 0.0
+    await reconciled(api, admin)
