@@ -5,14 +5,31 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging dead-letters rebuild-matching backup restore clean
+.PHONY: lock run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging bench-uploads dead-letters rebuild-matching status start stop backup restore clean
 
-$(STAMP): pyproject.toml
+# Installs exactly requirements-dev.lock (every package pinned, hash-checked), then the
+# project itself without dependencies; a missing or stale lock stops here: make lock.
+DEV_LOCK := requirements-dev.lock
+$(STAMP): pyproject.toml $(wildcard $(DEV_LOCK))
+	@$(PYTHON) deploy/lock.py check $(DEV_LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "==> installing the project into $(VENV)"
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[dev]'
+	@echo "==> installing the locked dependencies into $(VENV)"
+	@$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Pin and hash every dependency of pyproject.toml (requirements.lock: the image's;
+# requirements-dev.lock: with the dev tools), keeping the current pins where they still
+# fit; LOCK_ARGS=--upgrade for the newest versions. Run with Python 3.11 on Linux (the image's).
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(LOCK_ARGS)
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet "pip-tools>=7.4"
+	@$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	@$(PIP_COMPILE) --extra dev --output-file $(DEV_LOCK) pyproject.toml
+	@$(PYTHON) deploy/lock.py stamp requirements.lock $(DEV_LOCK)
+	@echo "==> requirements.lock and $(DEV_LOCK) written: commit them"
 
 # RUN_ARGS=--postgres-per-service: an embedded Postgres for each service.
 run: $(STAMP)
@@ -50,28 +67,47 @@ bench-search: $(STAMP)
 bench-matching: $(STAMP)
 	@$(PY) bench/matching.py
 
+# Photo uploads: a 12-MP JPEG to three stored variants, and the search's p99 during uploads
+# against its p99 without them; last line RESULT {json}.
+bench-uploads: $(STAMP)
+	@$(PY) bench/uploads.py $(ARGS)
+
 bench-messaging: $(STAMP)
 	@$(PY) bench/messaging.py
 
-# Operators: the dead letters of one service of the running `make run` system, e.g.
-# make dead-letters SERVICE=listings ARGS=list   (or ARGS="replay --all")
+# Operators: the dead letters of one service of the running system (make run or
+# make run-cluster), e.g. make dead-letters SERVICE=listings ARGS=list (or ARGS="replay --all")
 dead-letters: $(STAMP)
-	@test -f $(DATA_DIR)/env/$(SERVICE).env || { echo "start the system with make run first (SERVICE=accounts|listings|messaging|matching)"; exit 2; }
-	@env $$(cat $(DATA_DIR)/env/$(SERVICE).env) $(PY) -m services.$(SERVICE) dead-letters $(ARGS)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.ops dead-letters $(SERVICE) $(ARGS)
 
-# Operators: replay the event stream into fresh matching projections (make run running).
+# Operators: replay the event stream into fresh matching projections (the system running).
 rebuild-matching: $(STAMP)
-	@test -f $(DATA_DIR)/env/matching.env || { echo "start the system with make run first"; exit 2; }
-	@env $$(cat $(DATA_DIR)/env/matching.env) $(PY) -m services.matching rebuild
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.ops rebuild-matching
 
-# Operators: back up every service's schema of the running `make run` system (into
-# $(DATA_DIR)/backups/<UTC time>, or BACKUP=<folder>); restore one with the system stopped.
+# Operators: what runs, where, and whether it is ready (exit 0 when ready).
+status: $(STAMP)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.ops status
+
+# Operators: make run in the background (output in $(DATA_DIR)/run.out); make stop ends it.
+start: $(STAMP)
+	@mkdir -p $(DATA_DIR)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) setsid $(PY) -m services --background $(RUN_ARGS) > $(DATA_DIR)/run.out 2>&1 < /dev/null & \
+		WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.ops wait $$! $(DATA_DIR)/run.out
+
+stop: $(STAMP)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.ops stop
+
+# Operators: back up every service's schema and the stream's position of the running system
+# (into $(DATA_DIR)/backups/<UTC time>, or BACKUP=<new folder>); restore one with the system
+# stopped. ARGS="--admin-url URL --nats-url URL" for a deployment of your own (compose).
 backup: $(STAMP)
-	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.backup create $(BACKUP)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.backup create $(BACKUP) $(ARGS)
 
 restore: $(STAMP)
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=<folder made by make backup>"; exit 2; }
-	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.backup restore $(BACKUP)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.backup restore $(BACKUP) $(ARGS)
 
+# Everything make run keeps, except the backups ($(DATA_DIR)/backups).
 clean:
-	rm -rf .wardmate
+	@if [ -d .wardmate ]; then find .wardmate -mindepth 1 -maxdepth 1 ! -name backups -exec rm -rf {} +; fi
+	@if [ -d .wardmate/backups ]; then echo "kept .wardmate/backups (remove it yourself if you mean to)"; fi

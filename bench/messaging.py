@@ -50,6 +50,7 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 from bench.lib.common import new_loop, say, scratch_dir, signup, start_system, wait_port  # noqa: E402
 from bench.lib.load import open_loop  # noqa: E402
 from shared.embedded import free_port  # noqa: E402
+from shared.mailsink import Mailbox  # noqa: E402
 
 
 @dataclass
@@ -133,13 +134,15 @@ class Tracker:
 # --- through the system ---------------------------------------------------------------
 
 
-async def measure_system(base: str, args: argparse.Namespace) -> tuple[Run, dict[str, float]]:
+async def measure_system(base: str, args: argparse.Namespace, mailbox: Mailbox) -> tuple[Run, dict[str, float]]:
     run = Run("system")
     tracker = Tracker(run)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
-        senders = await asyncio.gather(*(signup(http, base, f"sender{i}") for i in range(args.pairs)))
-        recipients = await asyncio.gather(*(signup(http, base, f"recipient{i}") for i in range(args.pairs)))
+        senders = await asyncio.gather(*(signup(http, base, f"sender{i}", mailbox=mailbox) for i in range(args.pairs)))
+        recipients = await asyncio.gather(
+            *(signup(http, base, f"recipient{i}", mailbox=mailbox) for i in range(args.pairs))
+        )
         conversations = []
         for sender, recipient in zip(senders, recipients, strict=True):
             async with http.post(
@@ -268,7 +271,7 @@ def main() -> None:
             f"system: {args.pairs} pairs, {args.rate:.0f} messages/s in all over REST, "
             f"{args.warmup:.0f}s warm-up + {args.duration:.0f}s measured; latency to the recipient's frame"
         )
-        system, metrics = new_loop().run_until_complete(measure_system(stack.url, args))
+        system, metrics = new_loop().run_until_complete(measure_system(stack.url, args, Mailbox(stack.mail_dir)))
         print("    " + system.line(), flush=True)
         port = free_port()
         echo = subprocess.Popen([sys.executable, __file__, "--echo-server", str(port)])

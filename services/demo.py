@@ -13,6 +13,9 @@ from typing import Any
 
 import aiohttp
 
+from services.demo_photos import demo_photos
+from shared.mailsink import Mailbox
+
 PASSWORD = "wardmate-demo-1"
 ADMIN = ("admin@wardmate.test", "wardmate-admin-1")
 
@@ -74,9 +77,14 @@ def email_for(name: str) -> str:
 
 
 async def load_demo(
-    base_url: str, progress: Callable[[int], None], seed: int = 7, stripe_url: str | None = None
+    base_url: str,
+    progress: Callable[[int], None],
+    mailbox: Mailbox,
+    seed: int = 7,
+    stripe_url: str | None = None,
 ) -> dict[str, Any]:
-    """Create the demo through the API; ``progress(n)`` is called after each step.
+    """Create the demo through the API; ``progress(n)`` is called after each step. Each
+    user confirms their address by the link mailed to ``mailbox`` (the SMTP sink).
     ``stripe_url``: the local Stripe server, where the demo's paid stay pays with a test card."""
     rng = random.Random(seed)
     api = base_url.rstrip("/") + "/api/v1"
@@ -95,6 +103,13 @@ async def load_demo(
                     raise RuntimeError(f"{method} {path}: {r.status} {data}")
                 return data
 
+        async def confirm(email: str) -> None:
+            [mail] = await mailbox.wait_for(email, lambda m: "Confirm your email address" in m.subject)
+            link = mail.link("verify-email")
+            async with http.post(api + "/auth/verify-email", json={"token": link.rsplit("token=", 1)[1]}) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"confirming {email}: {r.status} {await r.text()}")
+
         admin = await call("POST", "/auth/login", email=ADMIN[0], password=ADMIN[1])
         progress(1)
         for i, (name, specialty, country, langs, orgs, school) in enumerate(HOSTS):
@@ -103,6 +118,7 @@ async def load_demo(
                 "POST", "/auth/signup", email=email, password=PASSWORD, display_name=name, role="professional"
             )
             token = host["token"]
+            await confirm(email)
             hospital_id, lat, lon, city = HOSPITALS[i % len(HOSPITALS)]
             await call(
                 "PATCH",
@@ -144,6 +160,18 @@ async def load_demo(
                     min_stay_nights=rng.choice([7, 14, 14, 21]),
                 )
                 first_rooms.setdefault(name, (listing["id"], hospital_id))
+                # Rendered now (clearly illustrations): nothing can be downloaded here.
+                for data, alt_text in demo_photos(listing["title"], seed=i * 4 + j):
+                    form = aiohttp.FormData()
+                    form.add_field("alt_text", alt_text)
+                    form.add_field("file", data, filename="illustration.jpg", content_type="image/jpeg")
+                    async with http.post(
+                        f"{api}/listings/{listing['id']}/photos",
+                        data=form,
+                        headers={"Authorization": f"Bearer {token}"},
+                    ) as r:
+                        if r.status != 201:
+                            raise RuntimeError(f"photo upload: {r.status} {await r.text()}")
             logins.append((email, "host"))
             progress(1)
         for name, specialty, country, langs, school in STUDENTS:
@@ -151,6 +179,7 @@ async def load_demo(
             student = await call(
                 "POST", "/auth/signup", email=email, password=PASSWORD, display_name=name, role="student"
             )
+            await confirm(email)
             await call(
                 "PATCH",
                 "/me/profile",

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from shared.embedded import ClusterNode, Server, free_port, start_nats, start_postgres
+from shared.mailsink import start_sink
+from shared.storage import MotoServer, moto_env, start_moto
 
 PROCESSES = ("accounts", "listings", "messaging", "matching", "payments", "gateway")
 SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching", "payments")
@@ -128,6 +131,18 @@ class Stack:
     # When each process was last started (monotonic): the supervisor's back-off resets
     # for a process that ran long enough.
     started_at: dict[str, float] = field(default_factory=dict)
+    # An SMTP sink (shared.mailsink) that every mail goes to, kept in ``mail_dir``.
+    smtp_sink: bool = True
+    mail_sink: Server | None = None
+    # Object storage in S3 (moto's server on a free port) instead of files under data_dir.
+    # Also on when WARDMATE_STORAGE=s3 names no endpoint of its own.
+    s3: bool = False
+    moto: MotoServer | None = None
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
     # Stripe: a localstripe server started with the infrastructure (its URL, its webhook's
     # secret), unless ``local_stripe`` is off (then WARDMATE_STRIPE_* from the environment).
     local_stripe: bool = True
@@ -135,6 +150,9 @@ class Stack:
 
     def start_infra(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.smtp_sink and self.mail_sink is None:
+            self.mail_sink = start_sink(self.mail_dir, self.data_dir / "mail-sink.log")
+        self.start_s3()
         if self.database_url is None:
             self.postgres = start_postgres(self.data_dir / "postgres", fsync=self.fsync)
             self.database_url = self.postgres.url
@@ -155,6 +173,14 @@ class Stack:
             asyncio.run(prepare_roles(self.database_url, shared))
             for name, url in self.service_servers.items():
                 asyncio.run(prepare_roles(url, [name]))
+
+    def start_s3(self) -> None:
+        """moto's S3 server when S3 storage is asked for without an endpoint of its own."""
+        settings = {**os.environ, **self.extra_env}
+        wanted = self.s3 or settings.get("WARDMATE_STORAGE") == "s3"
+        if wanted and not settings.get("WARDMATE_S3_ENDPOINT_URL") and self.moto is None:
+            self.moto = start_moto(free_port(), self.data_dir / "moto" / "server.log")
+            self.extra_env = {**self.extra_env, **moto_env(self.moto)}
 
     def start_nats_cluster(self, timeout: float = 60) -> None:
         """Start ``nats_nodes`` servers routed to each other; wait until JetStream answers."""
@@ -216,9 +242,21 @@ class Stack:
             "WARDMATE_DATA_DIR": str(self.data_dir),
             # The events and dead-letter streams survive the loss of a cluster node.
             **({"WARDMATE_STREAM_REPLICAS": str(min(self.nats_nodes, 3))} if self.nats_cluster else {}),
+            **self.mail_env(),
             **(self.stripe.env() if self.stripe else {}),
             **self.extra_env,
         }
+
+    def mail_env(self) -> dict[str, str]:
+        """Where mail goes: the sink, and links in mails point at the first gateway."""
+        env = {"WARDMATE_PUBLIC_URL": self.url}
+        if self.mail_sink is not None:
+            env |= {
+                "WARDMATE_SMTP_HOST": "127.0.0.1",
+                "WARDMATE_SMTP_PORT": str(self.mail_sink.port),
+                "WARDMATE_SMTP_SECURITY": "none",
+            }
+        return env
 
     @property
     def url(self) -> str:
@@ -245,6 +283,7 @@ class Stack:
         if name == "gateway" and index:
             env["WARDMATE_HTTP_PORT"] = self.gateway_url(index).rsplit(":", 1)[1]
         env["WARDMATE_METRICS_PORT"] = str(self.metrics_ports.setdefault(key, free_port()))
+        env.update(self.spread_nats(name, index))
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
             env=env,
@@ -255,6 +294,15 @@ class Stack:
         self.procs[key] = proc
         self.started_at[key] = time.monotonic()
         return proc
+
+    def spread_nats(self, name: str, index: int) -> dict[str, str]:
+        """A cluster's servers in another order for each replica (and process), so that one
+        hung node holds one replica of a service at most, never all of them."""
+        if not self.nats_cluster or self.nats_url is None:
+            return {}
+        servers = self.nats_url.split(",")
+        shift = (index + PROCESSES.index(name)) % len(servers)
+        return {"WARDMATE_NATS_URL": ",".join(servers[shift:] + servers[:shift]), "WARDMATE_NATS_ORDERED": "true"}
 
     def metrics_targets(self) -> dict[str, dict[str, str]]:
         """Prometheus targets of the running processes by job (the process name):
@@ -315,6 +363,11 @@ class Stack:
                 with urllib.request.urlopen(f"{self.gateway_url(gateway)}/api/v1/health", timeout=2) as r:
                     if r.status == 200:
                         return
+            except urllib.error.HTTPError as exc:
+                # "starting": every service answers; the caller makes it ready (demo data).
+                if exc.code == 503 and json.loads(exc.read() or b"{}").get("status") == "starting":
+                    return
+                last = str(exc)
             except Exception as exc:
                 last = str(exc)
             time.sleep(0.2)
@@ -351,10 +404,18 @@ class Stack:
                 proc.terminate()
         for key in list(self.procs):
             self.stop_process(key)
-        for server in (self.nats, *self.nats_cluster.values(), self.postgres, *self.postgres_of.values()):
+        for server in (
+            self.nats,
+            *self.nats_cluster.values(),
+            self.postgres,
+            *self.postgres_of.values(),
+            self.mail_sink,
+        ):
             if server is not None:
                 with contextlib.suppress(Exception):
                     server.stop()
+        if self.moto is not None:
+            self.moto.stop()
         if self.stripe is not None:
             self.stripe.stop()
             self.stripe = None

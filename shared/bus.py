@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 USER_HEADER = "Wardmate-User"
 ROLE_HEADER = "Wardmate-Role"
+VERIFIED_HEADER = "Wardmate-Email-Verified"
 
 EVENTS_STREAM = "WARDMATE_EVENTS"
 EVENTS_SUBJECTS = [f"{subjects.EVENTS_ROOT}.>"]
@@ -34,6 +35,13 @@ DEAD_LETTERS_SUBJECTS = [f"{DEAD_LETTERS_PREFIX}.>"]
 
 R = TypeVar("R", bound=BaseModel)
 
+# A server that stops answering (hung, SIGSTOPped, cut off without a TCP reset) is
+# noticed after 3-4 s of unanswered pings, and the client moves to another server of the
+# cluster; nats-py's defaults (120 s, 2 outstanding) kept clients on a hung node for
+# minutes while two healthy ones were up.
+PING_INTERVAL_S = 1.0
+MAX_OUTSTANDING_PINGS = 3
+
 
 async def connect(
     url: str | list[str],
@@ -41,6 +49,7 @@ async def connect(
     *,
     reconnected: Callable[[], Awaitable[None]] | None = None,
     errored: Callable[[Exception], Awaitable[None]] | None = None,
+    dont_randomize: bool = False,
 ) -> NATS:
     """Connect and keep reconnecting forever with back-off (nats-py stops after ~2 min).
 
@@ -69,6 +78,11 @@ async def connect(
         reconnect_time_wait=0.5,
         allow_reconnect=True,
         connect_timeout=5,
+        ping_interval=PING_INTERVAL_S,
+        max_outstanding_pings=MAX_OUTSTANDING_PINGS,
+        # The runner lists a cluster's servers in a different order for each replica, so
+        # the replicas of a service start on different nodes (see Stack.start).
+        dont_randomize=dont_randomize,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
         error_cb=on_error,
@@ -100,6 +114,7 @@ def _headers(actor: Actor | None) -> dict[str, str]:
     if actor is not None:
         headers[USER_HEADER] = str(actor.user_id)
         headers[ROLE_HEADER] = actor.role
+        headers[VERIFIED_HEADER] = "1" if actor.email_verified else "0"
     return headers
 
 
@@ -160,13 +175,30 @@ def error_from_reply(headers: dict[str, str], data: bytes) -> AppError:
         return AppError("internal", headers.get(ERROR_HEADER, "service error"))
 
 
-async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float = 1.0) -> dict[str, Any] | None:
+async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float = 0.5) -> dict[str, Any] | None:
     """The NATS servers that hold ``stream``: its leader and replicas, each current or
-    lagging, and the server this connection uses; None when JetStream does not answer."""
+    lagging, and the server this connection uses; None on a single server.
+
+    ``state`` is ``ok`` when the stream has a leader, ``no_leader`` when it has none or
+    JetStream did not answer within ``timeout`` (an election after a server was lost, or
+    most of the cluster down): requests go on, events wait in the outboxes until a
+    leader is elected.
+    """
+    connected = nc.connected_url
+    # The INFO a clustered server sends names its cluster; nats-py keeps it unexported.
+    cluster_name = getattr(nc, "_server_info", {}).get("cluster")
     try:
         info = await nc.jetstream(timeout=timeout).stream_info(stream)
     except Exception:
-        return None
+        if cluster_name is None:
+            return None
+        return {
+            "name": cluster_name,
+            "stream": stream,
+            "connected_to": connected.netloc if connected else None,
+            "nodes": [],
+            "state": "no_leader",
+        }
     cluster = info.cluster
     if cluster is None:
         return None
@@ -175,10 +207,10 @@ async def stream_cluster(nc: NATS, stream: str = EVENTS_STREAM, timeout: float =
         {"name": peer.name, "role": "replica", "current": bool(peer.current) and not peer.offline, "lag": peer.lag or 0}
         for peer in cluster.replicas or []
     ]
-    connected = nc.connected_url
     return {
         "name": cluster.name,
         "stream": stream,
         "connected_to": connected.netloc if connected else None,
         "nodes": nodes,
+        "state": "ok" if cluster.leader else "no_leader",
     }

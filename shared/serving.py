@@ -30,7 +30,7 @@ from nats.micro.request import Request
 from nats.micro.service import EndpointStats, Service
 from pydantic import BaseModel, ValidationError
 
-from shared.bus import ROLE_HEADER, USER_HEADER
+from shared.bus import ROLE_HEADER, USER_HEADER, VERIFIED_HEADER
 from shared.contracts.base import PATTERN_MESSAGES, Actor
 from shared.db import retry_aborted
 from shared.errors import AppError, validation_details
@@ -56,6 +56,17 @@ class Context:
         if self.actor is None:
             raise AppError("unauthorized", "authentication required")
         return self.actor
+
+    def require_verified_email(self) -> Actor:
+        """The caller, who must have confirmed their email address (403 ``email_unverified``)."""
+        actor = self.require_actor()
+        if not actor.email_verified:
+            raise AppError(
+                "forbidden",
+                "confirm your email address first: follow the link we mailed you, or ask for a new one",
+                {"reason": "email_unverified"},
+            )
+        return actor
 
     def require_role(self, *roles: str) -> Actor:
         actor = self.require_actor()
@@ -191,7 +202,11 @@ class Server:
         try:
             actor = None
             if USER_HEADER in headers:
-                actor = Actor(user_id=uuid.UUID(headers[USER_HEADER]), role=headers.get(ROLE_HEADER, ""))
+                actor = Actor(
+                    user_id=uuid.UUID(headers[USER_HEADER]),
+                    role=headers.get(ROLE_HEADER, ""),
+                    email_verified=headers.get(VERIFIED_HEADER) == "1",
+                )
             ctx = Context(actor, rid, self.base.pool, self.base.settings, self.base.nc)
             try:
                 body = ep.model.model_validate_json(req.data or b"{}")

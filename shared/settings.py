@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+# A session token's HMAC key: anything shorter can be searched.
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -20,6 +24,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/wardmate"
     nats_url: str = "nats://127.0.0.1:4222"
+    # Connect to the servers in the order listed (the first that answers) instead of a
+    # random one: the runner gives each replica another order, spreading them on nodes.
+    nats_ordered: bool = False
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     data_dir: Path = Path(".wardmate")
@@ -50,6 +57,32 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(20, ge=1)
     login_failure_window_s: int = Field(900, ge=1)
 
+    # Mail (accounts sends every mail through one SMTP client). No host: mail is not sent
+    # and its events wait in the stream (the consumer retries). ``public_url`` is where
+    # links in mails point: the web client's origin.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # "starttls": upgrade a plain connection; "tls": TLS from the start (port 465); "none".
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    mail_from: str = "Wardmate <no-reply@wardmate.test>"
+    public_url: str = "http://127.0.0.1:8080"
+    email_verify_ttl_hours: float = Field(48.0, gt=0)
+    password_reset_ttl_hours: float = Field(1.0, gt=0)
+    # Verification resends per user, reset requests per address and per client address,
+    # within ``mail_rate_window_s``.
+    verify_resend_limit: int = Field(3, ge=1)
+    reset_limit_per_email: int = Field(3, ge=1)
+    reset_limit_per_address: int = Field(20, ge=1)
+    mail_rate_window_s: int = Field(3600, ge=1)
+    # The daily digest of unread messages goes out once a day after this hour (UTC);
+    # the job looks every ``digest_check_s``.
+    digest_enabled: bool = True
+    digest_hour_utc: int = Field(7, ge=0, le=23)
+    digest_check_s: float = Field(300.0, gt=0)
+
     # Listings
     booking_request_ttl_hours: float = Field(48.0, gt=0)
     expiry_sweep_s: float = Field(60.0, gt=0)
@@ -75,7 +108,12 @@ class Settings(BaseSettings):
     # clock offset moves every rule that reads the time (reminders, expiry, stalled pairs)
     # forward: tests use it instead of sleeping; it stays 0 anywhere real. Payments' clock
     # too (the deadline to pay, the release 24 h after check-in).
+    # Mentoring plans and letters (matching): how often reminders are looked for.
     reminder_sweep_s: float = Field(60.0, gt=0)
+
+    # The clock every time rule reads (shared.clock): this offset moves it forward for
+    # reminders, expiry, release of held payments, links' validity, the digest. Tests use
+    # it instead of sleeping; it stays 0 anywhere real.
     clock_offset_s: float = 0.0
 
     # Gateway
@@ -83,6 +121,13 @@ class Settings(BaseSettings):
     # Per client address and gateway replica; 0 turns the limit off.
     rate_limit_per_s: float = Field(50.0, ge=0)
     rate_limit_burst: int = Field(200, ge=1)
+    # The gateway's health answers 503 "starting" until this file exists (make run creates
+    # it once the demo data is loaded): ready means usable.
+    ready_file: Path | None = None
+    # Load balancers / reverse proxies in front of the gateway, comma-separated addresses
+    # or networks (10.0.0.0/8, 192.168.1.7): from them alone, X-Forwarded-For or
+    # Forwarded names the client whose address the rate limit and login throttle count.
+    trusted_proxies: str = ""
     # Secure cookies need HTTPS; on by default in production, off for local http.
     cookie_secure: bool = False
 
@@ -106,10 +151,52 @@ class Settings(BaseSettings):
     map_tile_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}[^\s]*$")
     map_attribution: str = "© OpenStreetMap contributors"
 
+    # Photos and documents (issue #17). Object storage: files under data_dir/storage, or an
+    # S3-compatible bucket (AWS S3, MinIO, Ceph, R2) when storage is "s3".
+    storage: Literal["fs", "s3"] = "fs"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "wardmate"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Uploads: bytes per file (refused while streaming), photos per listing, uploads one
+    # user may start per minute (per gateway replica), and pixels a decoded image may have.
+    upload_max_bytes: int = Field(15 * 1024 * 1024, ge=1024)
+    photos_per_listing: int = Field(20, ge=1)
+    upload_rate_per_minute: int = Field(30, ge=1)
+    image_max_pixels: int = Field(50_000_000, ge=10_000)
+    # How long the gateway waits for a service to take an upload (decoding is slow).
+    upload_timeout_s: float = Field(60.0, gt=0)
+    # Processes decoding and re-encoding images beside a service's event loop.
+    image_workers: int = Field(1, ge=1)
+    # Their niceness (0-19): above 0 they give way to the services' requests for CPU.
+    image_worker_nice: int = Field(10, ge=0, le=19)
+    # Uploads in flight older than this are swept (their request died), every sweep_s.
+    upload_tmp_ttl_s: float = Field(3600.0, gt=0)
+    upload_sweep_s: float = Field(300.0, gt=0)
+    # Verification documents: pages a PDF may have, days kept after the decision.
+    pdf_max_pages: int = Field(20, ge=1)
+    document_retention_days: float = Field(30.0, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return value
+
     @model_validator(mode="after")
     def _enforce_real_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("WARDMATE_SECRET_KEY is the placeholder; set a real secret in production")
+        if self.environment == "production" and len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"WARDMATE_SECRET_KEY is {len(self.secret_key.encode())} bytes; production needs at least"
+                f" {MIN_SECRET_BYTES} (e.g. openssl rand -hex 32, kept in .env)"
+            )
         if self.environment == "production" and "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = True
         return self
@@ -118,3 +205,21 @@ class Settings(BaseSettings):
     def nats_servers(self) -> list[str]:
         """``WARDMATE_NATS_URL`` may list several servers of a cluster, comma-separated."""
         return [u.strip() for u in self.nats_url.split(",") if u.strip()]
+
+
+def load_settings() -> Settings:
+    """``Settings()`` for a command's entry point: a bad value ends the process with one
+    line per variable, naming it and what it must be, instead of pydantic's traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:  # a rule across fields: its message names the variables
+                print(f"configuration error: {message}", file=sys.stderr)
+                continue
+            name = "WARDMATE_" + "_".join(str(part) for part in error["loc"]).upper()
+            value = error.get("input")
+            shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+            print(f"configuration error: {name}{shown}: {message}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -24,6 +24,7 @@ import pytest
 
 from services.runner import Stack
 from shared.embedded import start_nats, start_postgres
+from shared.mailsink import Mailbox
 from tests.api import Api
 
 
@@ -124,5 +125,5 @@ def stack(infra: Infra) -> Iterator[Stack]:
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[Api]:
-    async with Api(stack.url) as client:
+    async with Api(stack.url, Mailbox(stack.mail_dir)) as client:
         yield client

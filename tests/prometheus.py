@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from shared.embedded import free_port
+from tests.eventually import eventually_sync
 
 
 def ensure_debian_package(package: str, command: str) -> str:
@@ -79,14 +79,13 @@ def run_prometheus(config: Path, data_dir: Path, timeout: float = 30) -> Iterato
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def ready() -> bool:
             assert proc.poll() is None, f"prometheus exited ({proc.returncode}); see {data_dir / 'prometheus.log'}"
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/-/ready", timeout=1) as r:
-                if r.status == 200:
-                    break
-            assert time.monotonic() < deadline, "prometheus did not become ready"
-            time.sleep(0.1)
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as r:
+                return r.status == 200  # type: ignore[no-any-return]
+
+        eventually_sync(ready, timeout, what="prometheus to become ready", interval=0.1, retry_on=(OSError,))
         yield Prometheus(url)
     finally:
         proc.terminate()

@@ -17,6 +17,8 @@ from typing import Any
 
 import aiohttp
 
+from shared.mailsink import Mailbox
+
 PASSWORD = "chaos-password-1"
 RETRYABLE = (503, 504)
 RETRY_FOR_S = 60.0
@@ -58,6 +60,8 @@ class Run:
     ready: int = 0
     all_ready: asyncio.Event = field(default_factory=asyncio.Event)
     workers: int = 0
+    # The system's mail sink: sign-ups confirm their address by the mailed link.
+    mailbox: Mailbox | None = None
     # Requests moved to another gateway because theirs refused or dropped the connection.
     failovers: int = 0
 
@@ -144,6 +148,10 @@ async def signup(http: aiohttp.ClientSession, bases: list[str], first: int, run:
     reply = await client.retried("signup", "POST", "/auth/signup", body)
     assert reply is not None, "signup failed"
     client.token = reply["token"]
+    if run.mailbox is not None:
+        [mail] = await run.mailbox.wait_for(email, lambda m: "Confirm your email address" in m.subject, timeout=60)
+        token = mail.link("verify-email").rsplit("token=", 1)[1]
+        assert await client.retried("verify", "POST", "/auth/verify-email", {"token": token}) is not None
     return client, reply["user"]["id"]
 
 

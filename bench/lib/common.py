@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from services.runner import Stack
+from shared.mailsink import Mailbox
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -100,8 +101,11 @@ def wait_port(port: int, timeout: float = 10) -> None:
     raise RuntimeError(f"nothing opened port {port} in {timeout}s")
 
 
-async def signup(http: aiohttp.ClientSession, base: str, name: str, role: str = "student") -> dict[str, str]:
-    """A new user through the REST API: their ``id`` and ``token``."""
+async def signup(
+    http: aiohttp.ClientSession, base: str, name: str, role: str = "student", mailbox: Mailbox | None = None
+) -> dict[str, str]:
+    """A new user through the REST API: their ``id`` and ``token``; with ``mailbox`` (the
+    system's mail sink) their address is confirmed by the mailed link, as writing needs."""
     email = f"{name}-{uuid.uuid4().hex[:10]}@bench.wardmate.test"
     async with http.post(
         f"{base}/api/v1/auth/signup",
@@ -109,7 +113,17 @@ async def signup(http: aiohttp.ClientSession, base: str, name: str, role: str = 
     ) as r:
         assert r.status == 201, await r.text()
         body = await r.json()
+    if mailbox is not None:
+        await confirm_email(http, base, email, mailbox)
     return {"id": body["user"]["id"], "token": body["token"]}
+
+
+async def confirm_email(http: aiohttp.ClientSession, base: str, email: str, mailbox: Mailbox) -> None:
+    """Follow the confirmation link mailed to ``email``."""
+    [mail] = await mailbox.wait_for(email, lambda m: "Confirm your email address" in m.subject, timeout=60)
+    token = mail.link("verify-email").rsplit("token=", 1)[1]
+    async with http.post(f"{base}/api/v1/auth/verify-email", json={"token": token}) as r:
+        assert r.status == 200, await r.text()
 
 
 def quantile(values: list[float], q: int) -> float:

@@ -20,6 +20,7 @@ from bench.lib.common import quantile, say
 from bench.lib.consistency import settle, verify
 from services.runner import SERVICES_WITH_SCHEMA, Stack
 from shared import bus
+from shared.mailsink import Mailbox
 
 ENV = {
     "WARDMATE_ENVIRONMENT": "test",
@@ -107,7 +108,7 @@ Schedule = Callable[[Stack, Run, Options], Awaitable[None]]
 
 async def load_and_faults(stack: Stack, opts: Options, schedule: Schedule = faults) -> dict[str, Any]:
     """The load under ``schedule`` (which sets ``run.stop``), then the checks; the figures."""
-    run = Run(workers=opts.booking_workers + opts.message_workers)
+    run = Run(workers=opts.booking_workers + opts.message_workers, mailbox=Mailbox(stack.mail_dir))
     bases = stack.gateway_urls
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:

@@ -13,7 +13,7 @@ import asyncpg
 
 from services.accounts import domain
 from shared.db import migrate
-from shared.settings import Settings
+from shared.settings import load_settings
 
 
 async def ensure_admin(dsn: str, email: str, password: str, display_name: str = "Operator") -> uuid.UUID:
@@ -28,8 +28,9 @@ async def ensure_admin(dsn: str, email: str, password: str, display_name: str = 
         user_id = uuid.uuid4()
         async with conn.transaction():
             await conn.execute(
-                "INSERT INTO users(id, email, password_hash, display_name, role)"
-                " VALUES ($1, lower($2), $3, $4, 'admin')",
+                # An operator's own address: confirmed by whoever runs this command.
+                "INSERT INTO users(id, email, password_hash, display_name, role, email_verified_at)"
+                " VALUES ($1, lower($2), $3, $4, 'admin', now())",
                 user_id,
                 email,
                 domain.hash_password(password),
@@ -45,7 +46,7 @@ def main() -> None:
     if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         raise SystemExit(2)
-    settings = Settings()
+    settings = load_settings()
     user_id = asyncio.run(ensure_admin(settings.database_url, *sys.argv[1:]))
     print(f"admin {sys.argv[1]} ready ({user_id})")
 

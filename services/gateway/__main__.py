@@ -4,11 +4,11 @@ from aiohttp import web
 
 from services.gateway.app import create_app
 from shared.logs import setup_logging
-from shared.settings import Settings
+from shared.settings import load_settings
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_settings()
     setup_logging("gateway", settings.log_level)
     try:
         import uvloop  # a faster event loop where it is installed

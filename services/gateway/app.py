@@ -24,11 +24,24 @@ from aiohttp import web
 from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
-from services.gateway import auth, ws
-from services.gateway.keys import CSP, HUB, INDEX, LIMITER, METRICS, NC, OPENAPI, SESSIONS, SETTINGS
+from services.gateway import auth, links, upload_docs, uploads, ws
+from services.gateway.clientaddr import client_address, parse_networks
+from services.gateway.keys import (
+    CSP,
+    HUB,
+    INDEX,
+    LIMITER,
+    METRICS,
+    NC,
+    OPENAPI,
+    PROXIES,
+    SESSIONS,
+    SETTINGS,
+    UPLOAD_LIMITER,
+)
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
-from services.gateway.openapi import DOCS_HTML, build_openapi, hidden_fields, query_parameters
+from services.gateway.openapi import DOCS_HTML, build_openapi, has_body, hidden_fields, query_parameters
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
@@ -66,12 +79,16 @@ def tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
 
-def content_security_policy(tile_url: str | None, stripe_js_url: str | None = None) -> str:
+def content_security_policy(
+    tile_url: str | None, media_origin: str | None = None, stripe_js_url: str | None = None
+) -> str:
     """The web client's policy: scripts, styles and connections (fetch, the WebSocket)
     from this origin only, no inline script or style; images also from the map's tile
-    server when one is configured; Stripe.js's one origin for its script, its calls and
-    its card frame (the card never touches Wardmate's pages)."""
+    server when one is configured, and from the S3 store photos redirect to; Stripe.js's
+    one origin for its script, its calls and its card frame (the card never touches
+    Wardmate's pages)."""
     images = "'self' data:" + (f" {tile_origin(tile_url)}" if tile_url else "")
+    images += f" {media_origin}" if media_origin else ""
     stripe = f" {tile_origin(stripe_js_url)}" if stripe_js_url else ""
     frames = f"frame-src{stripe}; " if stripe else ""
     return (
@@ -79,6 +96,16 @@ def content_security_policy(tile_url: str | None, stripe_js_url: str | None = No
         f"connect-src 'self'{stripe}; {frames}"
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+
+
+def media_origin(settings: Settings) -> str | None:
+    """Where photos come from besides this origin: the S3 endpoint's presigned URLs."""
+    if settings.storage != "s3":
+        return None
+    if settings.s3_endpoint_url:
+        parts = urlsplit(settings.s3_endpoint_url)
+        return f"{parts.scheme}://{parts.netloc}"
+    return "https://*.amazonaws.com"
 
 
 def index_html(settings: Settings) -> str:
@@ -261,10 +288,17 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
     return actor, token
 
 
+def remote_address(request: web.Request) -> str:
+    """The client's address: the connection's, or the forwarded one from a trusted proxy."""
+    proxies = request.app[PROXIES]
+    return client_address(request.remote, request.headers, proxies)
+
+
 # How the gateway fills a route's internal fields: from the connection or the credentials.
 GATEWAY_FIELDS: dict[str, Callable[[web.Request, str | None], Any]] = {
-    "client_address": lambda request, token: request.remote,
+    "client_address": lambda request, token: remote_address(request),
     "token": lambda request, token: token,
+    "user_agent": lambda request, token: request.headers.get("User-Agent", "")[:1000] or None,
 }
 
 
@@ -274,11 +308,9 @@ def make_handler(route: Route) -> Handler:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
-        app[LIMITER].check(request.remote or "unknown")
+        app[LIMITER].check(remote_address(request))
         actor, token = await authenticate(request, route)
-        payload: dict[str, Any] = (
-            decode_query(request.query) if request.method in ("GET", "DELETE") else await read_json(request)
-        )
+        payload: dict[str, Any] = await read_json(request) if has_body(route) else decode_query(request.query)
         sent = sorted(hidden & set(payload))
         if sent:
             raise AppError(
@@ -297,6 +329,8 @@ def make_handler(route: Route) -> Handler:
             app[SESSIONS].evict(session_fingerprint(token))
             response.del_cookie(auth.SESSION_COOKIE, path="/")
             response.del_cookie(auth.CSRF_COOKIE, path="/")
+        elif route.session == "refresh" and token:
+            app[SESSIONS].evict(session_fingerprint(token))
         return response
 
     handle.__name__ = route.subject.rsplit(".", 1)[-1].replace("-", "_")
@@ -349,6 +383,12 @@ async def health(request: web.Request) -> web.Response:
     # report["cluster"]: which NATS servers hold the events stream, and whether each is
     # current. A cluster serves on with one node down, so it informs and degrades nothing.
     healthy = report["nats"] and all(v == "up" for v in report["services"].values())
+    ready = request.app[SETTINGS].ready_file
+    if healthy and ready is not None and not ready.exists():
+        # Up but not usable yet (make run still loading the demo data): a script waiting
+        # for 200 and then logging in as a demo user must find the user there.
+        report["status"] = "starting"
+        return web.json_response(report, status=503)
     report["status"] = "ok" if healthy else "degraded"
     return web.json_response(report, status=200 if healthy else 503)
 
@@ -372,6 +412,12 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         timeout=settings.request_timeout_s,
     )
     return web.Response(body=raw, content_type="application/json")
+
+
+async def liveness(request: web.Request) -> web.Response:
+    """This process serves: what an orchestrator restarts on; it asks no dependency, so an
+    outage elsewhere does not get a healthy gateway restarted."""
+    return web.json_response({"status": "alive"})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -402,7 +448,13 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
             if HUB in app:
                 await app[HUB].on_nats_error(exc)
 
-        conn = nc or await bus.connect(settings.nats_servers, "gateway", reconnected=reconnected, errored=errored)
+        conn = nc or await bus.connect(
+            settings.nats_servers,
+            "gateway",
+            reconnected=reconnected,
+            errored=errored,
+            dont_randomize=settings.nats_ordered,
+        )
         app[NC] = conn
         cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s)
         app[SESSIONS] = cache
@@ -413,11 +465,16 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
             cache.evict(fingerprint)
             hub.revoke(fingerprint)  # that session's open sockets close with 4401
 
+        async def on_changed(msg: Any) -> None:
+            cache.evict(msg.data.decode())
+
         sub = await conn.subscribe(subjects.SESSION_REVOKED, cb=on_revoked)
+        changed = await conn.subscribe(subjects.SESSION_CHANGED, cb=on_changed)
         yield
         # Sockets were closed at shutdown (ws.close_sockets), before this cleanup runs.
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
+            await changed.unsubscribe()
         if nc is None:
             await conn.drain()
 
@@ -434,20 +491,27 @@ async def metrics_port_context(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[CSP] = content_security_policy(settings.map_tile_url, settings.stripe_js_url)
+    app[CSP] = content_security_policy(settings.map_tile_url, media_origin(settings), settings.stripe_js_url)
     app[INDEX] = index_html(settings)
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
+    upload_docs.document(app[OPENAPI], API)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app[UPLOAD_LIMITER] = RateLimiter(settings.upload_rate_per_minute / 60, settings.upload_rate_per_minute)
+    app.cleanup_ctx.append(uploads.storage_context(settings))
+    app[PROXIES] = parse_networks(settings.trusted_proxies)
     app.cleanup_ctx.append(nats_context(settings, nc))
     app.cleanup_ctx.append(metrics_port_context)
     # Open sockets would hold the shutdown up to its timeout: close them first (1001).
     app.on_shutdown.append(ws.close_sockets)
     for route in ROUTES:
         app.router.add_route(route.method, API + route.path, make_handler(route))
+    uploads.add_routes(app, API)
     app.router.add_get(API + "/ws", ws.websocket)
     app.router.add_post(API + "/payments/stripe-webhook", stripe_webhook)
+    links.add_routes(app)
     app.router.add_get(API + "/health", health)
+    app.router.add_get(API + "/health/live", liveness)
     # The same registry as the metrics port: one Prometheus endpoint, two addresses.
     app.router.add_get(API + "/metrics", metrics_handler(app[METRICS].registry))
     app.router.add_get("/api/openapi.json", openapi)

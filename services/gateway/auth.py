@@ -37,7 +37,7 @@ class SessionCache:
         if hit and hit[0] > now:
             return hit[1]
         info = await bus.request(self.nc, subjects.RESOLVE_SESSION, {"token": token}, SessionInfo, timeout=self.timeout)
-        actor = Actor(user_id=info.user_id, role=info.role)
+        actor = Actor(user_id=info.user_id, role=info.role, email_verified=info.email_verified)
         if len(self._entries) > 50_000:
             self._entries.clear()
         self._entries[key] = (now + self.ttl, actor)

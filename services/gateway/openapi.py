@@ -48,21 +48,30 @@ ERROR_SCHEMA = {
     },
 }
 
+LIVE_SCHEMA = {"type": "object", "required": ["status"], "properties": {"status": {"const": "alive"}}}
 HEALTH_SCHEMA = {
     "type": "object",
     "required": ["status", "nats", "services"],
     "properties": {
-        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "status": {
+            "type": "string",
+            "enum": ["ok", "degraded", "starting"],
+            "description": "ok: ready to serve; starting: every service answers but the system is still"
+            " being prepared (make run's demo data); degraded: a service or NATS is down",
+        },
         "nats": {"type": "boolean"},
         "services": {"type": "object", "additionalProperties": {"type": "string", "enum": ["up", "down"]}},
         "cluster": {
             "type": ["object", "null"],
-            "description": "The NATS servers holding the events stream (null when JetStream does not answer)",
+            "description": "The NATS servers holding the events stream (null on a single NATS server);"
+            " state no_leader: the stream has no leader or did not answer within 0.5 s (an election is"
+            " under way, or most servers are down): requests go on, events wait until a leader is elected",
             "required": ["name", "stream", "connected_to", "nodes"],
             "properties": {
                 "name": {"type": ["string", "null"]},
                 "stream": {"type": "string"},
                 "connected_to": {"type": ["string", "null"]},
+                "state": {"type": "string", "enum": ["ok", "no_leader"]},
                 "nodes": {
                     "type": "array",
                     "items": {
@@ -124,6 +133,8 @@ def hidden_fields(route: Route) -> set[str]:
 
 
 def has_body(route: Route) -> bool:
+    if route.body is not None:
+        return route.body
     return route.method not in ("GET", "DELETE")
 
 
@@ -236,7 +247,18 @@ def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
             "summary": "Reachability of every service",
             "tags": ["operators"],
             "operationId": "health",
-            "responses": {"200": _json(HEALTH_SCHEMA, "all up"), "503": _json(HEALTH_SCHEMA, "a service is down")},
+            "responses": {
+                "200": _json(HEALTH_SCHEMA, "ready: every service answers"),
+                "503": _json(HEALTH_SCHEMA, "not ready: a service is down, or the system is starting"),
+            },
+        }
+    }
+    paths[f"{prefix}/health/live"] = {
+        "get": {
+            "summary": "Liveness of this gateway process alone (no dependency is asked)",
+            "tags": ["operators"],
+            "operationId": "liveness",
+            "responses": {"200": _json(LIVE_SCHEMA, "this process serves HTTP")},
         }
     }
     paths[f"{prefix}/metrics"] = {

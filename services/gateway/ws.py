@@ -17,7 +17,8 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from services.gateway import auth
-from services.gateway.keys import HUB, LIMITER, METRICS, NC, SESSIONS, SETTINGS
+from services.gateway.clientaddr import client_address
+from services.gateway.keys import HUB, LIMITER, METRICS, NC, PROXIES, SESSIONS, SETTINGS
 from services.gateway.live import (
     CLOSE_INTERNAL,
     CLOSE_POLICY,
@@ -107,7 +108,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     """Upgrade, authenticate, catch up from ``since``, then relay live frames."""
     app = request.app
     settings = app[SETTINGS]
-    app[LIMITER].check(request.remote or "unknown")
+    proxies = app[PROXIES]
+    app[LIMITER].check(client_address(request.remote, request.headers, proxies))
     hub = app[HUB]
     if hub.stopping:
         raise AppError("unavailable", "this gateway is shutting down; connect again")

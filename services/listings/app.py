@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, directory, listings, reviews
+from services.listings.handlers import bookings, calendar, directory, listings, photos, privacy, reviews
+from shared.media import open_media
 from shared.service import ServiceApp
 
 # Postgres estimates that a cube box holds a fixed 0.1% of the rows, so for a dense city it
@@ -22,8 +23,12 @@ app = ServiceApp(
         listings.registry,
         bookings.registry,
         reviews.registry,
+        calendar.registry,
+        privacy.registry,
         directory.registry,
+        photos.registry,
         consumers.registry,
         jobs.registry,
     ),
 )
+app.resource(open_media)

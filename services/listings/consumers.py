@@ -1,15 +1,22 @@
 """Event consumers of listings: the hosts projection (name, verified badge) from accounts,
-and payments' outcomes (a paid booking is confirmed, an unpaid one expires)."""
+and payments' outcomes (a paid booking is confirmed, an unpaid one expires), and the
+erasure of a deleted account."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.listings import domain, store
-from services.listings.views import booking_data
+from services.listings.store import privacy as store_privacy
+from services.listings.views import booking_data, listing_data
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
+from shared.contracts.listings import BookingCancelled, ListingArchived
 from shared.contracts.payments import PaymentExpired, PaymentSucceeded
+from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.outbox import add
+from shared.privacy import purge_outbox
 from shared.service import Registry
 
 registry = Registry()
@@ -45,3 +52,21 @@ async def apply_payment(conn: Connection, event: Event) -> None:
     updated = await store.booking(conn, row["id"])
     assert updated is not None
     await add(conn, transition.event(booking_data(updated)))
+
+
+@registry.consumer("deletions", UserDeleted.subject)
+async def erase_user(conn: Connection, event: Event) -> None:
+    """A deleted account: its stays not yet over are cancelled (as a host's cancellation:
+    the guest is told), its listings archived with their address and texts blanked, what
+    it wrote (booking messages, reviews) emptied, its name dropped from the projection."""
+    assert isinstance(event, UserDeleted)
+    user_id = event.user_id
+    await purge_outbox(conn, [str(user_id)])
+    archived = await store_privacy.erase(conn, user_id)
+    for row in await store_privacy.future_bookings(conn, user_id, datetime.now(UTC).date()):
+        updated = await store.set_booking_status(conn, row["id"], "cancelled")
+        await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id))
+    for listing_id in archived:
+        listing = await store.listing(conn, listing_id)
+        assert listing is not None
+        await add(conn, ListingArchived(listing=listing_data(listing)))

@@ -280,3 +280,23 @@ def review_roles(booking: BookingView, actor: Actor) -> tuple[str, uuid.UUID]:
     if booking.status != "completed":
         raise AppError("conflict", "reviews open once the stay is completed")
     return who, booking.host_id if who == "guest" else booking.guest_id
+
+
+def check_photo_order(current: list[uuid.UUID], requested: list[uuid.UUID]) -> None:
+    """A new order names every photo of the listing exactly once."""
+    if len(set(requested)) != len(requested) or set(requested) != set(current):
+        raise AppError(
+            "validation",
+            "name every photo of the listing once, in the new order",
+            [{"field": "photo_ids", "message": f"expected these {len(current)} photos, each once"}],
+        )
+
+
+def check_photo_room(count: int, limit: int, replacing: bool) -> None:
+    """A listing holds at most ``limit`` photos (a replacement takes no new place)."""
+    if not replacing and count >= limit:
+        raise AppError(
+            "conflict",
+            f"a listing has at most {limit} photos: delete or replace one first",
+            [{"field": "file", "message": f"at most {limit} photos"}],
+        )

@@ -13,8 +13,10 @@ from services.listings.views import booking_data
 from shared import countries, places
 from shared.aio import stop_if_cancelled
 from shared.hospitals import directory
+from shared.media import media
 from shared.outbox import add
 from shared.service import Context, Registry
+from shared.storage import sweep_temporary
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,21 @@ async def sweep_bookings(pool: asyncpg.Pool) -> int:
                 updated = await store.set_booking_status(conn, row["id"], transition.status)
                 await add(conn, transition.event(booking_data(updated)))
     return len(expired) + len(ended)
+
+
+@registry.background
+async def upload_sweep_loop(ctx: Context) -> None:
+    """Delete uploads in flight whose request died before a service took them (every
+    replica sweeps; deleting twice is harmless)."""
+    while True:
+        stop_if_cancelled()
+        try:
+            swept = await sweep_temporary(media().storage, ctx.settings.upload_tmp_ttl_s)
+            if swept:
+                log.info("swept %d stale uploads", swept)
+        except Exception:
+            log.exception("upload sweep failed")
+        await asyncio.sleep(ctx.settings.upload_sweep_s)
 
 
 @registry.background

@@ -12,7 +12,9 @@ import asyncpg
 from services.listings import domain
 from shared import geo, places, pricing
 from shared.contracts.listings import Booking, BookingData, Listing, ListingData
+from shared.contracts.photos import Photo
 from shared.errors import AppError
+from shared.storage import media_url
 
 LISTING_NOT_FOUND = AppError("not_found", "listing not found")
 BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
@@ -53,12 +55,14 @@ def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | 
         "created_at": row["created_at"],
         "distance_km": None,
         "stay_total": None,
+        "photo_count": row["photo_count"],
+        "cover": row["cover"],
         **(extra or {}),
     }
 
 
-def to_listing(row: asyncpg.Record, *, exact: bool) -> Listing:
-    """The full ``Listing``: the summary plus its texts and state."""
+def to_listing(row: asyncpg.Record, *, exact: bool, photos: list[asyncpg.Record] | None = None) -> Listing:
+    """The full ``Listing``: the summary plus its texts and state (and its photos, when read)."""
     return Listing.model_validate(
         {
             **summary_fields(row, exact=exact),
@@ -67,9 +71,37 @@ def to_listing(row: asyncpg.Record, *, exact: bool) -> Listing:
             "cancellation_policy": row["cancellation_policy"],
             "status": row["status"],
             "updated_at": row["updated_at"],
+            "photos": [to_photo(p) for p in photos or []],
             # From the stored point, never the address: the city says where without the door.
             "area": places.area_of(row["latitude"], row["longitude"]),
         }
+    )
+
+
+def cover_of(row: asyncpg.Record) -> dict[str, Any]:
+    """What the listing row keeps of its first photo for result cards (``PhotoCover``)."""
+    small = row["variants"]["320"]
+    return {
+        "url": media_url(small["key"]),
+        "alt_text": row["alt_text"],
+        "color": row["color"],
+        "width": small["width"],
+        "height": small["height"],
+    }
+
+
+def to_photo(row: asyncpg.Record) -> Photo:
+    """A stored photo with the URLs of its variants (served under /media/)."""
+    return Photo(
+        id=row["id"],
+        position=row["position"],
+        alt_text=row["alt_text"],
+        caption=row["caption"],
+        color=row["color"],
+        width=row["width"],
+        height=row["height"],
+        urls={width: media_url(v["key"]) for width, v in row["variants"].items()},
+        created_at=row["created_at"],
     )
 
 
@@ -91,6 +123,8 @@ def listing_data(row: asyncpg.Record) -> ListingData:
         status=row["status"],
         review_average=review_average(row),
         review_count=row["review_count"],
+        photo_count=row["photo_count"],
+        cover=row["cover"],
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from services.matching import consumers, jobs
 from services.matching.handlers import (
+    calendar,
     hospitals,
     letters,
     matches,
     meetings,
     mentorships,
     plans,
+    privacy,
     reference,
     rotations,
     rounds,
@@ -30,6 +32,8 @@ app = ServiceApp(
         letters.registry,
         reference.registry,
         hospitals.registry,
+        calendar.registry,
+        privacy.registry,
         consumers.registry,
         jobs.registry,
     ),

@@ -8,12 +8,14 @@ rotations (``suggestions.py``).
 
 from __future__ import annotations
 
-from services.matching import store, suggestions
+from services.matching import store, store_privacy, suggestions
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
 from shared.contracts.matching import RotationChanged
+from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
+from shared.privacy import purge_outbox
 from shared.service import Registry
 
 registry = Registry()
@@ -57,3 +59,12 @@ async def project_profiles(conn: Connection, event: Event) -> None:
     await store.bump_epoch(conn)
     if opened:
         await suggestions.for_mentor(conn, user, await store.accepted_mentees(conn, user.user_id))
+
+
+@registry.consumer("deletions", UserDeleted.subject)
+async def erase_user(conn: Connection, event: Event) -> None:
+    """A deleted account: their rotations, mentorships, requests and suggestions go."""
+    assert isinstance(event, UserDeleted)
+    await store_privacy.erase(conn, event.user_id)
+    await store.bump_epoch(conn)
+    await purge_outbox(conn, [str(event.user_id)])

@@ -21,19 +21,14 @@ from datetime import datetime
 
 import asyncpg
 
-from services.matching import (
-    domain,
-    letter_store,
-    letter_views,
-    letters,
-    plan_reads,
-    plan_store,
-    plans,
-    round_domain,
-    round_store,
-    store,
-)
+from services.matching import domain, plan_reads, store
+from services.matching.domain import letters, plans
+from services.matching.domain import rounds as round_domain
 from services.matching.ranking import affiliated_hospitals
+from services.matching.store import letters as letter_store
+from services.matching.store import plans as plan_store
+from services.matching.store import rounds as round_store
+from services.matching.views import letters as letter_views
 from shared import clock, hospitals, timezones
 from shared.aio import stop_if_cancelled
 from shared.service import Context, Registry

@@ -9,7 +9,10 @@ from datetime import datetime
 
 import asyncpg
 
-from services.matching import plan_store, plan_views, plans, store
+from services.matching import store
+from services.matching.domain import plans
+from services.matching.store import plans as plan_store
+from services.matching.views import plans as plan_views
 from shared import hospitals, timezones
 from shared.contracts.mentoring import MentoringNotice, Plan
 from shared.db import Connection

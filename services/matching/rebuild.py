@@ -83,6 +83,7 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
     try:
         for table in TABLES:
             await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {app.name}.{table} INCLUDING ALL)")
+        await _refuse_an_incomplete_stream(nc, conn, stream)
         js = nc.jetstream()
         sub = await js.pull_subscribe(
             f"{subjects.EVENTS_ROOT}.>",
@@ -120,7 +121,28 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
         await nc.close()
 
 
+class IncompleteStreamError(RuntimeError):
+    """The stream lost its events: a replay would lose projections."""
+
+
+async def _refuse_an_incomplete_stream(nc: Any, conn: Connection, stream: str) -> None:
+    """A replay is only as complete as the stream: an empty one while the projections hold
+    rows (a new NATS after a restore onto another machine) would empty projections whose
+    sources still hold the data, so it is refused."""
+    state = (await nc.jetstream().stream_info(stream)).state
+    held = await conn.fetchval(f"SELECT count(*) FROM {app.name}.profiles") or 0
+    if state.messages == 0 and held:
+        raise IncompleteStreamError(
+            f"the {stream} stream holds no events while matching holds {held} profiles (a new NATS, or a"
+            " purged stream): a rebuild would drop data that accounts and listings still have; not rebuilding"
+        )
+
+
 def run_cli(settings: Settings, argv: Sequence[str]) -> int:
     """``rebuild [-q]``: the exit status."""
-    asyncio.run(rebuild(settings, quiet="-q" in argv))
+    try:
+        asyncio.run(rebuild(settings, quiet="-q" in argv))
+    except IncompleteStreamError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -4,7 +4,7 @@ push replay; event consumers turn other services' events into notifications. Wir
 from __future__ import annotations
 
 from services.messaging import consumers, jobs
-from services.messaging.handlers import conversations, notifications, pushes, safety
+from services.messaging.handlers import conversations, notifications, privacy, pushes, safety
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -15,6 +15,7 @@ app = ServiceApp(
         notifications.registry,
         pushes.registry,
         safety.registry,
+        privacy.registry,
         consumers.registry,
         jobs.registry,
     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.messaging import delivery, domain, store
+from services.messaging import delivery, domain, store, store_privacy
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
@@ -19,7 +19,9 @@ from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPost
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
+from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
+from shared.privacy import purge_outbox
 from shared.service import Registry
 
 registry = Registry()
@@ -156,3 +158,12 @@ async def _notify(conn: Connection, draft: domain.NotificationDraft, event_id: u
     await delivery.notify(conn, pushes, draft, event_id)
     await pushes.save(conn)
     return pushes.send
+
+
+@registry.consumer("deletions", UserDeleted.subject)
+async def erase_user(conn: Connection, event: Event) -> None:
+    """A deleted account: messages they sent stay for the other person under "Deleted
+    user" with the body removed; their notifications, pushes, blocks and reports go."""
+    assert isinstance(event, UserDeleted)
+    name = await store_privacy.erase(conn, event.user_id)
+    await purge_outbox(conn, [str(event.user_id), *([name] if name else [])])

@@ -19,8 +19,10 @@ from nats.aio.client import Client as NATS
 from pydantic import BaseModel
 
 from services.messaging import domain, scam, store, views
+from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
 from shared.errors import AppError
+from shared.outbox import add
 from shared.push import Frame, FrameType, push
 
 
@@ -132,3 +134,16 @@ async def notify(
     row = await store.insert_notification(conn, draft, event_id, conversation_id)
     if row is not None:
         pushes.add(draft.user_id, "notification", views.to_notification(row))
+        # Mail (accounts) tells the user too, when their preferences say so.
+        await add(
+            conn,
+            NotificationCreated(
+                notification_id=row["id"],
+                user_id=draft.user_id,
+                kind=draft.kind,
+                text=draft.text,
+                booking_id=draft.booking_id,
+                listing_id=draft.listing_id,
+                conversation_id=conversation_id,
+            ),
+        )

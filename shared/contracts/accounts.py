@@ -126,12 +126,14 @@ class SignupRequest(Contract):
     password: Password
     display_name: DisplayName
     role: SignupRole
+    user_agent: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="set by the gateway")
 
 
 class LoginRequest(Contract):
     email: Annotated[Text, Field(min_length=1, max_length=254)]
     password: Annotated[Text, Field(min_length=1, max_length=128)]
     client_address: Text | None = Field(None, description="set by the gateway")
+    user_agent: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="set by the gateway")
 
 
 class TokenRequest(Contract):
@@ -236,7 +238,7 @@ class Profile(Reply):
 
 class Verification(Reply):
     status: Literal["none", "pending", "verified"] = "none"
-    kind: Literal["npi", "license"] | None = None
+    kind: Literal["npi", "license", "document"] | None = None
     submitted_at: datetime | None = None
     verified_at: datetime | None = None
 
@@ -247,7 +249,7 @@ class SubmittedCredential(Reply):
     user_id: uuid.UUID
     display_name: str
     email: str
-    kind: Literal["npi", "license"]
+    kind: Literal["npi", "license", "document"]
     npi: str | None = None
     license_number: str | None = None
     license_state: str | None = None
@@ -266,6 +268,8 @@ class User(Reply):
     display_name: str
     role: Role
     created_at: datetime
+    # False until the address is confirmed by the link mailed at signup.
+    email_verified: bool = False
 
 
 class Me(Reply):
@@ -299,6 +303,7 @@ class SessionInfo(Reply):
     user_id: uuid.UUID
     role: Role
     expires_at: datetime
+    email_verified: bool = False
 
 
 # --- events ---------------------------------------------------------------------------

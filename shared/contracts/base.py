@@ -108,6 +108,9 @@ class Actor(Reply):
 
     user_id: uuid.UUID
     role: str
+    # Whether the caller confirmed their email address: unconfirmed accounts can browse
+    # but not request a booking, publish a listing or start a conversation.
+    email_verified: bool = True
 
 
 class Page(Reply):

@@ -24,6 +24,7 @@ from shared.contracts.base import (
     Text,
     Words,
 )
+from shared.contracts.photos import Photo, PhotoCover
 from shared.errors import FieldError
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
@@ -230,6 +231,8 @@ class ListingSummary(Reply):
     created_at: datetime
     distance_km: float | None = None
     stay_total: float | None = None
+    photo_count: int = 0
+    cover: PhotoCover | None = None
 
 
 class Listing(ListingSummary):
@@ -238,6 +241,7 @@ class Listing(ListingSummary):
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     status: ListingStatus
     updated_at: datetime
+    photos: list[Photo] = []
     area: str | None = Field(
         None, description='the nearest US city of 15,000 people or more ("Fargo, ND"), if any within 50 km'
     )
@@ -423,6 +427,8 @@ class ListingData(EventData):
     status: ListingStatus
     review_average: float | None = None
     review_count: int = 0
+    photo_count: int = 0
+    cover: PhotoCover | None = None
 
 
 class ListingPublished(Event):

@@ -32,6 +32,7 @@ from shared.contracts.listings import (
     Location,
     RoomType,
 )
+from shared.contracts.photos import PhotoCover
 from shared.errors import FieldError
 
 MentorshipStatus = Literal["requested", "accepted", "declined", "ended"]
@@ -141,6 +142,8 @@ class MatchedListing(Reply):
     min_stay_nights: int
     review_average: float | None
     review_count: int
+    photo_count: int = 0
+    cover: PhotoCover | None = None
 
 
 class RoomMatch(Reply):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from shared.contracts.accounts import Role
-from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Id, Limit, Page, Reply, Text, Words
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Event, Id, Limit, Page, Reply, Text, Words
 from shared.push import Frame
 
 ConversationKind = Literal["direct", "booking", "mentorship"]
@@ -319,3 +319,16 @@ class PushReplay(Reply):
     frames: list[Frame]
     last_seq: int
     resync: bool = False
+
+
+class NotificationCreated(Event):
+    """A user got a notification: what mail (accounts) tells them when it is on."""
+
+    subject: ClassVar[str] = "events.messaging.notification.created"
+    notification_id: uuid.UUID
+    user_id: uuid.UUID
+    kind: NotificationKind
+    text: str
+    booking_id: uuid.UUID | None = None
+    listing_id: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = None

@@ -23,6 +23,8 @@ import pytest
 from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Route, sync_playwright
 
 from services.runner import Stack
+from shared.mailsink import Mailbox
+from tests.api import link_token
 
 CHROMIUM = os.environ.get("WARDMATE_CHROMIUM", "/usr/bin/chromium")
 FAILURES = Path(__file__).parent / "failures"
@@ -36,6 +38,8 @@ TILES = "https://tiles.wardmate.test/**"
 GREY_TILE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg=="
 )
+# The running system's mail, for ``Client``s made without one (set by ``browser``).
+MAILBOXES: list[Mailbox] = []
 # Phone and laptop widths the client must work at.
 PHONE = {"width": 375, "height": 812}
 LAPTOP = {"width": 1280, "height": 900}
@@ -63,6 +67,7 @@ def browser(stack: Stack) -> Iterator[Browser]:
     running in this thread while it is open, so it starts after the ``stack`` fixture
     (which runs asyncio) and is closed before other modules' asyncio tests run."""
     executable = ensure_chromium()
+    MAILBOXES.append(Mailbox(stack.mail_dir))
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         yield instance
@@ -83,9 +88,11 @@ FAILED = pytest.StashKey[bool]()
 class Pages:
     """Pages of one test, each in its own context (its own cookies: one user each)."""
 
-    def __init__(self, browser: Browser, base_url: str) -> None:
+    def __init__(self, browser: Browser, base_url: str, mailbox: Mailbox) -> None:
         self.browser = browser
         self.base_url = base_url
+        # The SMTP sink's mail, where signed-up users find their confirmation links.
+        self.mailbox = mailbox
         self.contexts: list[tuple[str, BrowserContext]] = []
         # Uncaught exceptions and console errors (a CSP refusal is one) of every page.
         self.errors: list[str] = []
@@ -129,7 +136,7 @@ class Pages:
 @pytest.fixture
 def pages(browser: Browser, stack: Stack, request: pytest.FixtureRequest) -> Iterator[Pages]:
     """The test's pages on the running system; screenshots of them all when it fails."""
-    opened = Pages(browser, stack.url)
+    opened = Pages(browser, stack.url, Mailbox(stack.mail_dir))
     yield opened
     if request.node.stash.get(FAILED, False):
         opened.save_screenshots(re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name))
@@ -159,8 +166,11 @@ class Client:
     """API calls for the test's setup, through a page's own request context: the signup's
     cookies log the page in, and the bearer token authenticates the calls."""
 
-    def __init__(self, request: APIRequestContext) -> None:
+    def __init__(self, request: APIRequestContext, mailbox: Mailbox | None = None) -> None:
         self.request = request
+        # The running system's SMTP sink (the ``browser`` fixture names it), where a
+        # signed-up user finds the link that confirms their address.
+        self.mailbox = mailbox or MAILBOXES[-1]
         self.token = ""
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -175,4 +185,13 @@ class Client:
             "POST", "/auth/signup", {"email": email, "password": PASSWORD, "display_name": name, "role": role}
         )
         self.token = reply["token"]
+        link = verification_link(self.mailbox, email)
+        assert self.request.get(link).ok, link
+        self.call("POST", "/auth/verify-email", {"token": link_token(link)})
         return str(reply["user"]["id"])
+
+
+def verification_link(mailbox: Mailbox, email: str) -> str:
+    """The link of the confirmation mail sent to ``email`` at signup (from the SMTP sink)."""
+    [mail] = mailbox.wait_for_sync(email, lambda m: "Confirm your email address" in m.subject)
+    return mail.link("verify-email")

@@ -51,6 +51,11 @@ def main(url: str) -> None:
             page.get_by_role("list", name="Room matches").get_by_role("link").first.click()
             expect(page.get_by_role("heading", name="Where it is")).to_be_visible()
             shoot(page, "listing", width)
+            # The listing's photos (demo illustrations): the gallery, on its second photo.
+            gallery = page.get_by_role("region", name="Photos of", exact=False)
+            gallery.get_by_role("button", name="Next photo").click()
+            gallery.scroll_into_view_if_needed()
+            shoot(page, "gallery", width)
             page.goto("/#/search")
             expect(page.get_by_role("heading", name="Results")).to_be_visible()
             shoot(page, "search", width)
@@ -65,6 +70,11 @@ def main(url: str) -> None:
             page.goto("/#/bookings")
             expect(page.get_by_role("heading", name="Requests for your rooms")).to_be_visible()
             shoot(page, "host-bookings", width)
+            # The photo editor of the host's first room: alt texts, order, the upload form.
+            page.goto("/#/listings")
+            page.get_by_role("link", name="Edit", exact=False).first.click()
+            page.get_by_role("heading", name="Photos", exact=False).scroll_into_view_if_needed()
+            shoot(page, "photo-editor", width)
             # Posting a room: its position starts at the ZIP code's centre (approximate).
             page.goto("/#/listings/new")
             page.get_by_label("Address").fill("600 N Wolfe St, Baltimore, MD")

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -19,6 +18,7 @@ from playwright.sync_api import Page, Route, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
+from tests.eventually import eventually
 
 FARGO_POINT = (46.831488, -96.827505)
 # A hospital no other test uses: a match round's selection of it holds this test's people only.
@@ -33,14 +33,15 @@ def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
         assert stack.database_url
         conn = await asyncpg.connect(stack.database_url)
         try:
-            deadline = time.monotonic() + 10
-            while await conn.fetchval(
-                "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
-                " AND (data->>'open_to_mentoring')::boolean",
-                [uuid.UUID(m) for m in mentor_ids],
-            ) < len(mentor_ids):
-                assert time.monotonic() < deadline, "matching never heard of the mentors"
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: conn.fetchval(
+                    "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                    " AND (data->>'open_to_mentoring')::boolean",
+                    [uuid.UUID(m) for m in mentor_ids],
+                ),
+                what="matching to hold every mentor open to mentoring",
+                until=lambda known: known == len(mentor_ids),
+            )
         finally:
             await conn.close()
 
@@ -77,7 +78,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     check(visitor, "/#/signup", "Create your account", found)
 
     host, student = pages.open("host", LAPTOP), pages.open("student", PHONE)
-    as_host, as_student = Client(host.request), Client(student.request)
+    as_host, as_student = Client(host.request, pages.mailbox), Client(student.request, pages.mailbox)
     host_name = f"Dr. Axe Host {uuid.uuid4().hex[:6]}"
     host_id = as_host.sign_up("professional", host_name)
     as_host.call("POST", "/me/verification", {"npi": "1234567893"})
@@ -130,6 +131,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     check(student, f"/#/inbox/{conversation['id']}", "Possible scam", found)
     check(student, "/#/mentorships", "Your mentors", found)
     check(student, "/#/profile", "Your profile", found)
+    check(student, "/#/settings", "Delete your account", found)
     # The scam warning is shown to the recipient, with the message, which they report.
     flagged = student.get_by_role("listitem").filter(has_text="Western Union")
     student.goto(f"/#/inbox/{conversation['id']}")
@@ -177,7 +179,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     # Two students rotate at Minot in a month; one mentor there has one seat.
     month = f"{date.today().year + 2}-03"
-    mentor, minot_students = Client(pages.open("mentor").request), []
+    mentor, minot_students = Client(pages.open("mentor").request, pages.mailbox), []
     mentor_name = f"Dr. Minot {uuid.uuid4().hex[:6]}"
     mentor_id = mentor.sign_up("professional", mentor_name)
     mentor.call(
@@ -187,7 +189,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     )
     dates = {"start_date": f"{month}-05", "end_date": f"{month}-26"}
     for name in ("Minot Student A", "Minot Student B"):
-        client = Client(pages.open(name).request)
+        client = Client(pages.open(name).request, pages.mailbox)
         client.sign_up("student", name)
         client.call("POST", "/rotations", {"hospital_id": MINOT, "specialty": "surgery", **dates})
         minot_students.append(name)

@@ -4,12 +4,12 @@ Chromium at phone or laptop width."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
+from tests.eventually import eventually_sync
 
 FARGO_POINT = (46.831488, -96.827505)
 
@@ -346,13 +346,13 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
         "/rotations",
         {"hospital_id": FARGO, "specialty": "pediatrics", "start_date": future(30), "end_date": future(58)},
     )
-    deadline = time.monotonic() + 15
-    while not any(
-        m["mentor"]["id"] == mentor_id
-        for m in as_student.call("GET", f"/rotations/{rotation['id']}/mentor-matches?limit=100")["items"]
-    ):
-        assert time.monotonic() < deadline, "matching never heard of the mentor"
-        time.sleep(0.1)
+    eventually_sync(
+        lambda: as_student.call("GET", f"/rotations/{rotation['id']}/mentor-matches?limit=100")["items"],
+        15,
+        what="the mentor among the student's mentor matches",
+        until=lambda items: any(m["mentor"]["id"] == mentor_id for m in items),
+        interval=0.1,
+    )
 
     student.goto(f"/#/rotations/{rotation['id']}")
     card = student.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text="Dr. Context")

@@ -11,20 +11,28 @@ import asyncpg
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from services.runner import Stack
-from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future, verification_link
 
 # The directory's hospital FARGO, as the picker shows it.
 HOSPITAL = "Essentia Health Fargo"
 HOSPITAL_CHOICE = "Essentia Health Fargo, Fargo, ND"
 
 
-def sign_up(page: Page, role: str, name: str) -> None:
+def sign_up(pages: Pages, page: Page, role: str, name: str) -> None:
+    """Sign up in the client, then confirm the address by opening the mailed link."""
+    email = f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate"
     page.goto("/#/signup")
     page.get_by_label("A medical professional" if role == "professional" else "A medical student").check()
     page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Email", exact=True).fill(f"{role}-{uuid.uuid4().hex[:10]}@test.wardmate")
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Profile", exact=True)).to_be_visible()
+    expect(page.get_by_role("region", name="Confirm your address")).to_be_visible()
+    page.goto(verification_link(pages.mailbox, email))
+    expect(page.get_by_role("status").filter(has_text=f"{email} is confirmed")).to_be_visible()
+    expect(page.get_by_role("region", name="Confirm your address")).to_have_count(0)
+    page.goto("/#/profile")
     expect(page.get_by_role("heading", name="Profile", exact=True)).to_be_visible()
 
 
@@ -43,7 +51,7 @@ def test_host_and_student_journey(pages: Pages) -> None:
     host, student = pages.open("host"), pages.open("student")
 
     # The host signs up as a professional open to mentoring, affiliated with the hospital.
-    sign_up(host, "professional", host_name)
+    sign_up(pages, host, "professional", host_name)
     host.get_by_label("Profession", exact=True).fill("Cardiologist")
     host.get_by_label("Specialties").fill("cardiology")
     pick_hospital(host, "Add a hospital affiliation")
@@ -73,7 +81,7 @@ def test_host_and_student_journey(pages: Pages) -> None:
     expect(host.get_by_role("heading", name=title)).to_be_visible()
 
     # The student adds a rotation at that hospital and finds the room among its matches.
-    sign_up(student, "student", student_name)
+    sign_up(pages, student, "student", student_name)
     student.goto("/#/rotations")
     student.get_by_role("button", name="Add a rotation").click()
     pick_hospital(student, "Hospital")
@@ -202,7 +210,7 @@ def complete_stay(stack: Stack, booking_id: str) -> None:
 def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
     """After a completed stay the guest reviews it from their bookings; the listing shows it."""
     guest_page = pages.open("guest", PHONE)
-    as_host, as_guest = Client(pages.open("host").request), Client(guest_page.request)
+    as_host, as_guest = Client(pages.open("host").request, pages.mailbox), Client(guest_page.request, pages.mailbox)
     as_host.sign_up("professional", "Dr. Review Host")
     listing = as_host.call(
         "POST",
@@ -292,7 +300,7 @@ def test_the_live_feed_resumes_after_a_dropped_connection(pages: Pages) -> None:
         ws.connect_to_server()
 
     student.route_web_socket("**/api/v1/ws*", through)
-    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host, as_student = Client(pages.open("host").request, pages.mailbox), Client(student.request, pages.mailbox)
     host_id = as_host.sign_up("professional", "Dr. Live Host")
     as_student.sign_up("student", "Live Student")
     conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello!"})

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
-from tests.api import Api, User
+import aiohttp
+
+from tests.api import Api, Response, User
 
 JHH = "the-johns-hopkins-hospital-baltimore-md"
 JHH_POINT = (39.296109, -76.591972)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15) -> Any:
-    """Poll ``check`` until it returns something truthy (events arrive asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 def future(days: int) -> str:
@@ -65,6 +54,29 @@ async def request_stay(api: Api, guest: User, listing_id: str, start: int = 30, 
             "hospital_id": JHH,
         },
     )
+
+
+async def upload(
+    api: Api,
+    user: User | None,
+    listing_id: str,
+    data: bytes,
+    *,
+    alt_text: str | None = "A bright room with a desk by the window",
+    filename: str = "room.jpg",
+    content_type: str = "image/jpeg",
+    extra: dict[str, str] | None = None,
+) -> Response:
+    form = aiohttp.FormData()
+    if alt_text is not None:
+        form.add_field("alt_text", alt_text)
+    for name, value in (extra or {}).items():
+        form.add_field(name, value)
+    form.add_field("file", data, filename=filename, content_type=content_type)
+    headers = {"Authorization": f"Bearer {user.token}"} if user else {}
+    assert api.http
+    async with api.http.post(f"{api.base}/api/v1/listings/{listing_id}/photos", data=form, headers=headers) as r:
+        return Response(r.status, await r.json(content_type=None), r.headers.copy())  # type: ignore[arg-type]
 
 
 # --- payments: what the browser does with Stripe.js, done against localstripe --------

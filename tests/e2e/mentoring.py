@@ -10,7 +10,8 @@ from services.runner import Stack
 from shared.db import create_pool
 from shared.settings import Settings
 from tests.api import Api, Response, User
-from tests.e2e.test_matching import profile, until
+from tests.e2e.test_matching import profile
+from tests.eventually import eventually
 
 
 async def accepted_pair(
@@ -33,7 +34,9 @@ async def accepted_pair(
     async def ask() -> Response:
         return await api.call("POST", "/mentorships", student, json=body)
 
-    request = await until(ask, lambda r: r.status == 201)
+    request = (
+        await eventually(ask, 10, what="matching to know the mentor", until=lambda r: r.status == 201, interval=0.1)
+    ).body
     accepted = await api.call("POST", f"/mentorships/{request['id']}/accept", mentor)
     assert accepted.status == 200, accepted.body
     return student, mentor, request["id"]

@@ -18,7 +18,8 @@ from services.runner import Stack
 from shared.db import create_pool
 from shared.settings import Settings
 from tests.api import Api, User, random_email
-from tests.e2e.helpers import create_listing, eventually, pay_intent, request_stay, start_payment
+from tests.e2e.helpers import create_listing, pay_intent, request_stay, start_payment
+from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
 
@@ -92,7 +93,7 @@ async def paid_booking(
     async def is_confirmed() -> bool:
         return await status_of(api, guest, booking["id"]) == "confirmed"
 
-    await eventually(is_confirmed, "the booking confirmed by the payment")
+    await eventually(is_confirmed, 15, what="the booking confirmed by the payment")
     return host, guest, booking
 
 

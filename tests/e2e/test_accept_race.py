@@ -10,6 +10,7 @@ import time
 from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import create_listing, request_stay
+from tests.eventually import eventually
 
 ROUNDS = 4
 RACERS = 50
@@ -37,7 +38,12 @@ async def test_concurrent_accepts_have_one_winner_per_listing_then_a_clean_stop(
     with overlapping ranges: one 200 and 49 409s per listing, no 5xx; afterwards the
     listings service exits 0 on SIGTERM within its grace period."""
     host = await api.signup("professional")
-    students = list(await asyncio.gather(*(api.signup("student") for _ in range(RACERS))))
+    # Signed up ten at a time: each confirms its address through the mail too, and fifty
+    # argon2 hashes plus fifty confirmations at once can outlast the request timeout on a
+    # loaded 2-core host (the race under test is the accepts, not the signups).
+    students: list[User] = []
+    for _ in range(RACERS // 10):
+        students += await asyncio.gather(*(api.signup("student") for _ in range(10)))
     for round_no in range(ROUNDS):
         statuses = await _race(api, host, students, same_dates=round_no % 2 == 0)
         assert statuses.count(200) == 1 and statuses.count(409) == RACERS - 1, (round_no, sorted(statuses))
@@ -53,7 +59,6 @@ async def test_concurrent_accepts_have_one_winner_per_listing_then_a_clean_stop(
     assert stack.stop_process("listings", signal.SIGTERM, timeout=10) == 0
     assert time.monotonic() - started < 10
     stack.start("listings")
-    deadline = time.monotonic() + 30
-    while (await api.call("GET", "/health")).status != 200:
-        assert time.monotonic() < deadline, "listings did not come back"
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: api.call("GET", "/health"), 30, what="listings to come back", until=lambda r: r.status == 200
+    )

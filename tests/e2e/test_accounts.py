@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -17,6 +16,7 @@ from shared.contracts.accounts import LoginReply
 from shared.errors import AppError
 from tests.api import PASSWORD, Api, User, random_email
 from tests.e2e.helpers import create_listing
+from tests.eventually import eventually
 
 
 async def test_emails_are_case_insensitive_and_unique(api: Api) -> None:
@@ -144,11 +144,12 @@ async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: 
     assert (await api.call("GET", f"/users/{host.id}")).body["verified"] is True
 
     # The listings service learns of it through the event stream.
-    for _ in range(50):
-        shown = await api.call("GET", f"/listings/{listing['id']}")
-        if shown.body["host"]["verified"]:
-            break
-        await asyncio.sleep(0.1)
+    shown = await eventually(
+        lambda: api.call("GET", f"/listings/{listing['id']}"),
+        5,
+        what="the listing to show its host verified",
+        until=lambda r: r.body["host"]["verified"],
+    )
     assert shown.body["host"] == {"id": host.id, "display_name": "Dr. Verified", "verified": True}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from services.runner import Stack
 from tests.api import Api
-from tests.e2e.helpers import JHH, create_listing, eventually, future, pay_intent, request_stay, start_payment
+from tests.e2e.helpers import JHH, create_listing, future, pay_intent, request_stay, start_payment
+from tests.eventually import eventually
 
 
 async def test_host_posts_student_finds_books_host_accepts(api: Api, stack: Stack) -> None:
@@ -53,7 +54,7 @@ async def test_host_posts_student_finds_books_host_accepts(api: Api, stack: Stac
         mine = await api.call("GET", "/me/bookings", student)
         return bool(mine.body["items"][0]["status"] == "confirmed")
 
-    await eventually(confirmed, "the paid booking confirmed")
+    await eventually(confirmed, 15, what="the paid booking confirmed")
     # Now the guest sees the exact address, on the booking and on the listing.
     mine = await api.call("GET", "/me/bookings", student)
     assert mine.body["items"][0]["address"] == "1800 E Monument St, Baltimore, MD"

@@ -12,9 +12,9 @@ from services.runner import Stack
 from tests.api import Api
 from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
 from tests.e2e.test_matching import rotation
-from tests.e2e.test_messaging import eventually
 from tests.e2e.test_rounds import HELENA, finished, operator, professionals_known
 from tests.e2e.test_rounds import mentor as rounds_mentor
+from tests.eventually import eventually
 
 
 async def test_a_second_request_for_overlapping_dates_is_refused_naming_the_first(api: Api) -> None:
@@ -128,7 +128,7 @@ async def test_messaging_the_host_from_a_booked_room_opens_the_bookings_thread(a
         page = await api.call("GET", "/conversations", guest, params={"limit": "50"})
         return next((c for c in page.body["items"] if c["about"] and c["about"]["id"] == booking["id"]), None)
 
-    thread = await eventually(booking_thread, "the booking's conversation")
+    thread = await eventually(booking_thread, 15, what="the booking's conversation")
     started = await api.call(
         "POST", "/conversations", guest, json={"user_id": host.id, "listing_id": listing["id"], "body": "A question"}
     )
@@ -215,7 +215,7 @@ async def test_mentor_matches_have_a_relevance_floor_and_requests_carry_the_rota
         ids = {m["mentor"]["id"]: m for m in page.body["items"]}
         return ids if related.id in ids else None
 
-    found = await eventually(matched, "the far dermatologist among the mentor matches")
+    found = await eventually(matched, 15, what="the far dermatologist among the mentor matches")
     assert found[related.id]["remote"] is True
     assert unrelated.id not in found
 
@@ -268,6 +268,12 @@ async def test_reports_name_both_people(api: Api, stack: Stack) -> None:
     student = await api.signup("student", "Careful Reporter")
     made = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "scam", "details": "Wire"})
     assert made.status == 201, made.body
-    page = await api.call("GET", "/admin/reports", admin, params={"status": "open", "limit": "100"})
-    report = next(r for r in page.body["items"] if r["id"] == made.body["id"])
+
+    async def named_report() -> dict[str, Any] | None:
+        page = await api.call("GET", "/admin/reports", admin, params={"status": "open", "limit": "100"})
+        report: dict[str, Any] = next(r for r in page.body["items"] if r["id"] == made.body["id"])
+        return report if report["reporter_name"] and report["reported_user_name"] else None
+
+    # Messaging learns both people's names from accounts' events, after the signups answered.
+    report = await eventually(named_report, 15, what="the report with both names")
     assert (report["reporter_name"], report["reported_user_name"]) == ("Careful Reporter", "Dr. Reported")

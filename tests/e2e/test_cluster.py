@@ -1,15 +1,22 @@
 """The cluster of ``make run-cluster`` under faults, a short run of ``make chaos``: three
 NATS servers and two replicas of everything (listings on a Postgres of its own; the
 ``cluster`` fixture of tests/e2e/conftest.py), a NATS node and a replica of every service
-killed with -9 and restarted under load through both gateways."""
+killed with -9 and restarted under load through both gateways; and a NATS node hung with
+SIGSTOP, which its clients leave within seconds."""
 
 from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
 
 import aiohttp
 import asyncpg
 
 from bench.lib.faults import Options, load_and_faults, problems
 from services.runner import Stack
+from tests.api import PASSWORD, Api
 
 
 async def test_cluster_survives_a_nats_node_and_a_replica_of_each_service(cluster: Stack) -> None:
@@ -44,3 +51,104 @@ async def test_cluster_survives_a_nats_node_and_a_replica_of_each_service(cluste
     assert problems(result, timing=False) == [], result
     assert result["bookings_accepted"] > 0 and result["messages_sent"] > 0, result
     assert set(result["recovery_s"]) == {"nats_node", "replicas"}, result  # measured (make chaos reports it)
+
+
+async def login_status(http: aiohttp.ClientSession, base: str, email: str) -> int:
+    """One login through gateway ``base``: its status, 0 when it does not answer in 8 s."""
+    try:
+        async with http.post(
+            f"{base}/api/v1/auth/login",
+            json={"email": email, "password": PASSWORD},
+            timeout=aiohttp.ClientTimeout(total=8),
+        ) as r:
+            return r.status
+    except (TimeoutError, aiohttp.ClientError):
+        return 0
+
+
+async def all_current(http: aiohttp.ClientSession, base: str, timeout: float) -> None:
+    """Wait until gateway ``base`` is healthy with all three nodes current."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with http.get(f"{base}/api/v1/health") as r:
+            health = await r.json()
+        nodes = (health.get("cluster") or {}).get("nodes", [])
+        if r.status == 200 and len(nodes) == 3 and all(n["current"] for n in nodes):
+            return
+        assert time.monotonic() < deadline, health
+        await asyncio.sleep(0.5)
+
+
+async def test_a_hung_nats_node_is_left_within_seconds(cluster: Stack) -> None:
+    """The NATS node under the first gateway is stopped with SIGSTOP (it keeps its sockets
+    open and answers nothing): both gateways answer health within 3 s meanwhile, and
+    logins through both succeed again within 15 s (the clients' pings notice the silent
+    server after 3-4 s and they move to another node; before, ~75 s of 504s)."""
+    async with aiohttp.ClientSession() as http, Api(cluster.url) as api:
+        user = await api.signup("student", "Hung Node")
+        async with http.get(f"{cluster.url}/api/v1/health") as r:
+            connected = (await r.json())["cluster"]["connected_to"]
+        node = next(k for k, s in cluster.nats_cluster.items() if connected.endswith(f":{s.port}"))
+        pid = cluster.nats_cluster[node].proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        stopped = time.monotonic()
+        try:
+            await asyncio.sleep(1.0)
+            for base in cluster.gateway_urls:
+                asked = time.monotonic()
+                async with http.get(f"{base}/api/v1/health", timeout=aiohttp.ClientTimeout(total=10)) as r:
+                    await r.read()
+                assert time.monotonic() - asked < 3.0, f"{base} health took {time.monotonic() - asked:.1f} s"
+            # Recovered: 5 logins in a row through each gateway answered 200.
+            streak = dict.fromkeys(cluster.gateway_urls, 0)
+            since: dict[str, float] = {}
+            while min(streak.values()) < 5:
+                assert time.monotonic() - stopped < 45, streak
+                statuses = await asyncio.gather(*(login_status(http, b, user.email) for b in streak))
+                for base, status in zip(streak, statuses, strict=True):
+                    if status == 200:
+                        since.setdefault(base, time.monotonic())
+                        streak[base] += 1
+                    else:
+                        since.pop(base, None)
+                        streak[base] = 0
+                await asyncio.sleep(0.1)
+            recovered = max(since.values()) - stopped
+            print(f"logins through both gateways back {recovered:.1f} s after the SIGSTOP")
+            assert recovered < 15, f"logins failed for {recovered:.1f} s after the SIGSTOP"
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        for base in cluster.gateway_urls:
+            await all_current(http, base, timeout=60)
+
+
+async def test_health_names_a_stream_without_leader_and_answers_quickly(cluster: Stack) -> None:
+    """Two of the three nodes stopped (no quorum, no stream leader): the gateway on the
+    third answers health within 2.5 s each time and comes to say ``"state": "no_leader"``
+    (it used to answer ``"cluster": null`` after ~1 s per call); all current again after."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{cluster.url}/api/v1/health") as r:
+            connected = (await r.json())["cluster"]["connected_to"]
+        others = [s.proc.pid for s in cluster.nats_cluster.values() if not connected.endswith(f":{s.port}")]
+        assert len(others) == 2
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                asked = time.monotonic()
+                async with http.get(f"{cluster.url}/api/v1/health", timeout=aiohttp.ClientTimeout(total=10)) as r:
+                    health = await r.json()
+                assert time.monotonic() - asked < 2.5, f"health took {time.monotonic() - asked:.1f} s"
+                if (health.get("cluster") or {}).get("state") == "no_leader":
+                    break
+                assert time.monotonic() < deadline, health
+                await asyncio.sleep(0.3)
+            # Either JetStream did not answer (no nodes listed) or it answered without a leader.
+            assert health["cluster"]["name"] == "wardmate", health
+            assert all(n["role"] != "leader" for n in health["cluster"]["nodes"]), health
+        finally:
+            for pid in others:
+                os.kill(pid, signal.SIGCONT)
+        for base in cluster.gateway_urls:
+            await all_current(http, base, timeout=60)

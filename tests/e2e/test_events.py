@@ -7,10 +7,8 @@ one request: none missing, none extra, and their payloads as consumers will read
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,8 +19,10 @@ import pytest
 from services.accounts.admin import ensure_admin
 from services.gateway.routes import ROUTES
 from services.runner import Stack
+from tests import samples
 from tests.api import Api, Response, User, random_email
-from tests.e2e.helpers import JHH, future, listing_body, request_stay
+from tests.e2e.helpers import JHH, future, listing_body, request_stay, upload
+from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
 CHANGING_FIELDS = {"event_id", "occurred_at"}
@@ -109,7 +109,8 @@ def user_data(user_id: str, role: str, name: str, version: int, **profile: Any) 
 
 async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack) -> None:
     """Signup, profile change and verification each emit the whole user snapshot with a
-    newer version; login, logout, reads and a submitted credential emit nothing."""
+    newer version (signup also asks for the mail confirming the address); login, logout,
+    reads and a submitted credential emit nothing."""
     email = random_email("pin")
     signup, events = await rec.call(
         "POST",
@@ -118,7 +119,10 @@ async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack
     )
     uid = signup.body["user"]["id"]
     user = User(uid, signup.body["token"], email, "professional")
-    assert events == [("events.accounts.user.registered", {"user": user_data(uid, "professional", "Dr. Pin", 1)})]
+    assert events[0] == ("events.accounts.user.registered", {"user": user_data(uid, "professional", "Dr. Pin", 1)})
+    assert [(subject, p["kind"], p["to"]) for subject, p in events[1:]] == [
+        ("events.accounts.mail.requested", "verify_email", email)
+    ]
 
     _, events = await rec.call("POST", "/auth/login", json={"email": email, "password": "a-long-password"})
     assert events == []
@@ -164,8 +168,30 @@ def listing_data(listing: dict[str, Any], version: int, **changes: Any) -> dict[
         "status": listing["status"],
         "review_average": None,
         "review_count": 0,
+        "photo_count": 0,
+        "cover": None,
     }
     return data | changes
+
+
+async def test_photo_changes_emit_the_listing_with_its_count_and_cover(rec: Recorder, api: Api) -> None:
+    """A change of photos is a change of the listing: its snapshot carries the photo count
+    and the cover (what matching's room cards and reasons read)."""
+    host = await api.signup("professional", "Dr. Photos")
+    listing = (await rec.call("POST", "/listings", host, json=listing_body()))[0].body
+    photo = (await upload(api, host, listing["id"], samples.jpeg(), alt_text="The bedroom")).body
+    cover = {
+        "url": photo["urls"]["320"],
+        "alt_text": "The bedroom",
+        "color": photo["color"],
+        "width": 320,
+        "height": 240,
+    }
+    _, events = await rec.call("PATCH", f"/listings/{listing['id']}/photos/{photo['id']}", host, json={"caption": "x"})
+    expected = listing_data(listing, 3, photo_count=1, cover=cover)
+    assert events == [("events.listings.listing.updated", {"listing": expected})]
+    _, events = await rec.call("DELETE", f"/listings/{listing['id']}/photos/{photo['id']}", host)
+    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 4)})]
 
 
 async def test_listing_endpoints_emit_listing_snapshots(rec: Recorder, api: Api) -> None:
@@ -280,17 +306,16 @@ async def test_events_reach_matching_projections(api: Api, outbox: asyncpg.Conne
         assert (await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": rent})).status == 200
     booking = await request_stay(api, guest, listing["id"])
     assert (await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)).status == 200
-    deadline = time.monotonic() + 15
-    while True:
-        held = await outbox.fetchrow(
+    await eventually(
+        lambda: outbox.fetchrow(
             "SELECT l.version, l.monthly_rent, b.status FROM matching.listings l"
             " LEFT JOIN matching.bookings b ON b.listing_id = l.listing_id WHERE l.listing_id = $1",
             uuid.UUID(listing["id"]),
-        )
-        if held is not None and tuple(held) == (4, 1300, "accepted"):
-            break
-        assert time.monotonic() < deadline, f"projection stuck at {held}"
-        await asyncio.sleep(0.1)
+        ),
+        15,
+        what="matching's projection at the listing's newest version and the booking accepted",
+        until=lambda held: held is not None and tuple(held) == (4, 1300, "accepted"),
+    )
 
 
 async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api: Api) -> None:
@@ -298,13 +323,14 @@ async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api
     mentor = await api.signup("professional")
     student = await api.signup("student")
     await api.call("PATCH", "/me/profile", mentor, json={"open_to_mentoring": True, "mentoring_capacity": 1})
-    deadline = time.monotonic() + 10
-    while True:  # the profile reaches matching's projection through events
-        requested, events = await rec.call_any("POST", "/mentorships", student, json={"mentor_id": mentor.id})
-        if requested.status == 201:
-            break
-        assert requested.status == 404 and time.monotonic() < deadline, requested.body
-        await asyncio.sleep(0.1)
+    # The profile reaches matching's projection through events: 404 until then.
+    requested, events = await eventually(
+        lambda: rec.call_any("POST", "/mentorships", student, json={"mentor_id": mentor.id}),
+        10,
+        what="matching to know the mentor",
+        until=lambda answer: answer[0].status != 404,
+    )
+    assert requested.status == 201, requested.body
     mid = requested.body["id"]
 
     def data(version: int, status: str) -> dict[str, Any]:

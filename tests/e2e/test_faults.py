@@ -17,39 +17,51 @@ from bench.lib.faults import load_and_faults, problems
 from services.runner import PROCESSES, Stack
 from shared import bus
 from shared.embedded import start_nats
+from shared.mailsink import Mailbox
 from tests.api import Api, User
 from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, request_stay
-
-
-async def _wait_healthy(api: Api, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while (await api.call("GET", "/health")).status != 200:
-        assert time.monotonic() < deadline, "system did not recover"
-        await asyncio.sleep(0.2)
+from tests.eventually import eventually
 
 
 async def replicas(nats_url: str, service: str, want: int, timeout: float = 30) -> None:
     """Wait until ``want`` replicas of ``service`` answer ``$SRV.PING`` (all of them reply
     to one ping: count the answers that arrive within a short window)."""
     nc = await bus.connect(nats_url, "replica-probe")
+
+    async def answering() -> int:
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox)
+        await nc.publish(f"$SRV.PING.{service}", b"", reply=inbox)
+        ids = set()
+        with contextlib.suppress(TimeoutError, NatsTimeoutError):
+            while True:
+                msg = await sub.next_msg(timeout=0.3)
+                ids.add(json.loads(msg.data)["id"])
+        await sub.unsubscribe()
+        return len(ids)
+
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            inbox = nc.new_inbox()
-            sub = await nc.subscribe(inbox)
-            await nc.publish(f"$SRV.PING.{service}", b"", reply=inbox)
-            ids = set()
-            with contextlib.suppress(TimeoutError, NatsTimeoutError):
-                while True:
-                    msg = await sub.next_msg(timeout=0.3)
-                    ids.add(json.loads(msg.data)["id"])
-            await sub.unsubscribe()
-            if len(ids) == want:
-                return
-            assert time.monotonic() < deadline, f"{len(ids)} replicas of {service} answer, not {want}"
+        # No pause between probes: each one already listens 0.3 s for the answers.
+        await eventually(
+            answering, timeout, what=f"{want} replicas of {service} to answer", until=want.__eq__, interval=0
+        )
     finally:
         await nc.close()
+
+
+def logs_since(stack: Stack, marks: dict[str, int]) -> dict[str, str]:
+    """Each process's log past the offset in ``marks``."""
+    texts = {}
+    for key, offset in marks.items():
+        with open(stack.data_dir / "logs" / f"{key}.log", "rb") as log:
+            log.seek(offset)
+            texts[key] = log.read().decode(errors="replace")
+    return texts
+
+
+def log_sizes(stack: Stack) -> dict[str, int]:
+    return {key: (stack.data_dir / "logs" / f"{key}.log").stat().st_size for key in stack.procs}
 
 
 async def rolling_restart(stack: Stack, run: Run, opts: Options) -> None:
@@ -114,12 +126,13 @@ async def test_nats_restart_fails_fast_then_recovers(own_nats_stack: Stack) -> N
     """While NATS is down requests fail fast with 503; after it returns, everything works,
     including events written during the outage."""
     stack = own_nats_stack
-    async with Api(stack.url) as api:
+    async with Api(stack.url, Mailbox(stack.mail_dir)) as api:
         host = await api.signup("professional")
         student = await api.signup("student")
         listing = await create_listing(api, host)
         assert stack.nats is not None
         port = stack.nats.port
+        marks = log_sizes(stack)
         stack.nats.stop()
 
         started = time.monotonic()
@@ -129,9 +142,19 @@ async def test_nats_restart_fails_fast_then_recovers(own_nats_stack: Stack) -> N
         health = await api.call("GET", "/health")
         assert health.status == 503
 
-        await asyncio.sleep(3)  # past a few reconnect attempts
+        # NATS returns only once every process has failed a few reconnect attempts (each
+        # logs "nats error"), so the recovery below is from a real outage, not a blip.
+        await eventually(
+            lambda: {key: text.count("nats error") for key, text in logs_since(stack, marks).items()},
+            30,
+            what="every process to fail reconnecting to NATS a few times",
+            until=lambda failures: min(failures.values()) >= 3,
+            interval=0.1,
+        )
         stack.nats = start_nats(stack.data_dir / "nats", port=port)
-        await _wait_healthy(api)
+        await eventually(
+            lambda: api.call("GET", "/health"), 30, what="the system to recover", until=lambda r: r.status == 200
+        )
 
         booking = await request_stay(api, student, listing["id"])
         assert booking.status == 201, booking.body

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import pytest
 from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import JHH, create_listing, future, request_stay
+from tests.eventually import eventually
 
 CHECKS = (
     "not_a_server_error",
@@ -127,15 +127,16 @@ async def seed_mentorships(api: Api, mentor: User, students: list[User]) -> list
     opened = await api.call("PATCH", "/me/profile", mentor, json={"open_to_mentoring": True, "mentoring_capacity": 5})
     assert opened.status == 200, opened.body
     ids = []
-    deadline = time.monotonic() + 15
     for student in students:
-        while True:
-            r = await api.call("POST", "/mentorships", student, json={"mentor_id": mentor.id, "message": "Hello"})
-            if r.status == 201:
-                ids.append(r.body["id"])
-                break
-            assert r.status == 404 and time.monotonic() < deadline, r.body
-            await asyncio.sleep(0.1)
+        # Until matching knows the mentor (404), then once (201).
+        asked = await eventually(
+            lambda s=student: api.call("POST", "/mentorships", s, json={"mentor_id": mentor.id, "message": "Hello"}),
+            15,
+            what="matching to know the mentor",
+            until=lambda r: r.status != 404,
+        )
+        assert asked.status == 201, asked.body
+        ids.append(asked.body["id"])
     return ids
 
 

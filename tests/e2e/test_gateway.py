@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from services.gateway.routes import ROUTES
 from services.runner import Stack
 from tests.api import Api
+from tests.eventually import eventually
 
 
 async def test_unknown_route_and_wrong_method_are_json(api: Api) -> None:
@@ -85,7 +83,6 @@ async def test_health_reports_a_stopped_service(api: Api, stack: Stack) -> None:
         assert r.body["services"]["listings"] == "up"
     finally:
         stack.start("matching")
-        deadline = time.monotonic() + 30
-        while (await api.call("GET", "/health")).status != 200:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.2)
+        await eventually(
+            lambda: api.call("GET", "/health"), 30, what="matching to come back", until=lambda r: r.status == 200
+        )

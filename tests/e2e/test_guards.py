@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.gateway.routes import ROUTES
-from tests.api import Api
+from tests.api import PASSWORD, Api
 from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
 
 
@@ -60,6 +60,18 @@ BAD: dict[tuple[str, str], list[Any]] = {
         [1, 2],
     ],
     ("POST", "/auth/login"): [{"email": None, "password": 3}],
+    ("POST", "/auth/verify-email"): [{}, {"token": "short"}, {"token": 5}],
+    ("POST", "/auth/confirm-email"): [{}, {"token": "x" * 2001}],
+    ("POST", "/auth/password-reset"): [{}, {"email": 5}, {"email": ""}],
+    ("POST", "/auth/password-reset/confirm"): [{"token": "x" * 20, "password": "short"}, {"password": "long-enough-1"}],
+    ("POST", "/me/verification-email"): [{"unexpected": 1}],
+    ("POST", "/me/password"): [{"current_password": "", "new_password": "long-enough-1"}, {"new_password": "short"}],
+    ("POST", "/me/email"): [{"password": PASSWORD, "new_email": "nope"}, {"new_email": "a@b.test"}],
+    ("DELETE", "/me/sessions/{session}"): [],
+    ("POST", "/me/sessions/revoke-others"): [{"unexpected": 1}],
+    ("POST", "/me/calendar/rotate"): [{"unexpected": 1}],
+    ("DELETE", "/me"): [{}, {"password": ""}, {"password": 5}],
+    ("PUT", "/me/notification-preferences"): [{"muted_kinds": ["spam"], "digest": True}, {"digest": "yes"}],
     ("PATCH", "/me/profile"): [
         {"languages": ["xx-not-a-language"]},
         {"school_country": "ZZ"},
@@ -168,6 +180,11 @@ BAD: dict[tuple[str, str], list[Any]] = {
         {"amount_cents": 100, "reason": ""},
         {"amount_cents": 100},
     ],
+    # Photos and documents (issue #17); their multipart uploads are tested in test_photos/test_documents.
+    ("PATCH", "/listings/{listing}/photos/{photo_id}"): [{"alt_text": "x"}, {"caption": 5}, {"alt_text": "   "}],
+    ("PUT", "/listings/{listing}/photo-order"): [{}, {"photo_ids": []}, {"photo_ids": ["nope"]}],
+    ("DELETE", "/listings/{listing}/photos/{photo_id}"): [],
+    ("POST", "/admin/documents/{document}/decision"): [{}, {"decision": "maybe"}, {"decision": "verified", "note": 5}],
     ("POST", "/mentorships/{mentorship}/goals"): [{}, {"title": "   "}, {"title": "x", "target_date": "soon"}],
     ("PATCH", "/goals/{goal}"): [{"status": "finished"}, {"title": None}, {"title": "x" * 201}],
     ("POST", "/mentorships/{mentorship}/meetings"): [
@@ -211,9 +228,11 @@ PLACEHOLDERS = (
     "{rotation}",
     "{mentorship}",
     "{round}",
+    "{document}",
     "{goal}",
     "{meeting}",
     "{letter}",
+    "{session}",
 )
 
 
@@ -250,9 +269,12 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
         "rotation": uuid.uuid4(),
         "mentorship": uuid.uuid4(),
         "round": uuid.uuid4(),
+        "photo_id": uuid.uuid4(),
+        "document": uuid.uuid4(),
         "goal": uuid.uuid4(),
         "meeting": uuid.uuid4(),
         "letter": uuid.uuid4(),
+        "session": uuid.uuid4(),
     }
     for (method, path), bodies in BAD.items():
         url = path.format(**ids)

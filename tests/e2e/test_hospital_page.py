@@ -11,8 +11,9 @@ from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import create_listing, future
 from tests.e2e.mentoring import accepted_pair, at
-from tests.e2e.test_matching import profile, rotation, until
+from tests.e2e.test_matching import profile, rotation
 from tests.e2e.test_rounds import operator
+from tests.eventually import eventually
 
 # A hospital no other test uses: these people are the only ones there.
 CASPER = ("wyoming-medical-center-casper-wy", 42.848077, -106.308823)
@@ -70,7 +71,11 @@ async def test_people_at_a_hospital_as_their_privacy_allows(api: Api) -> None:
             and any("you both studied in India" in p["reasons"] for p in body["peers"])
         )
 
-    page = await until(lambda: api.call("GET", path, viewer), complete)
+    page = (
+        await eventually(
+            lambda: api.call("GET", path, viewer), 10, what="the hospital page complete", until=complete, interval=0.1
+        )
+    ).body
     assert names(page["mentors"]) == {"Dr. Open To Students"}
     assert names(page["peers"]) == {"Peer Same Weeks"}
     reasons = page["peers"][0]["reasons"]
@@ -82,7 +87,15 @@ async def test_people_at_a_hospital_as_their_privacy_allows(api: Api) -> None:
 
     # A professional sees the mentor open to professionals and none of the students.
     colleague = await api.signup("professional", "Colleague")
-    seen = await until(lambda: api.call("GET", path, colleague), lambda r: r.status == 200 and r.body["mentors"])
+    seen = (
+        await eventually(
+            lambda: api.call("GET", path, colleague),
+            10,
+            what='r.status == 200 and r.body["mentors"]',
+            until=lambda r: r.status == 200 and r.body["mentors"],
+            interval=0.1,
+        )
+    ).body
     assert names(seen["mentors"]) == {"Dr. Only For Professionals"} and seen["peers"] == []
     # A student with no rotation there has no weeks to share: no peers.
     elsewhere = await api.signup("student", "Elsewhere")

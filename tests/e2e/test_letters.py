@@ -11,7 +11,8 @@ from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import future
 from tests.e2e.mentoring import accepted_pair, notifications, sweep_at
-from tests.e2e.test_matching import profile, until
+from tests.e2e.test_matching import profile
+from tests.eventually import eventually
 
 
 def body(writer: User, **overrides: Any) -> dict[str, Any]:
@@ -53,16 +54,31 @@ async def test_an_eras_letter_from_request_to_confirmation(api: Api, stack: Stac
     assert page["role"] == "writer" and page["eras_letter_id"] == body(writer)["eras_letter_id"].upper()
     assert page["student_profile"]["medical_school"] == "University of Lagos"
     assert "never receives or stores" in page["how_to_submit"] and "waived" in page["how_to_submit"]
-    await until(
+    await eventually(
         lambda: api.call("GET", "/notifications", writer),
-        lambda r: any(n["kind"] == "letter_requested" for n in r.body["items"]),
+        10,
+        what='any(n["kind"] == "letter_requested" for n in r.body["items"])',
+        until=lambda r: any(n["kind"] == "letter_requested" for n in r.body["items"]),
+        interval=0.1,
     )
 
     await sweep_at(stack, timedelta(days=5))  # 15 days left, asked 5 days ago: nothing yet
     await sweep_at(stack, timedelta(days=6))  # 14 days left
-    await until(lambda: api.call("GET", "/notifications", writer), lambda r: _count(r, "letter_reminder") == 1)
+    await eventually(
+        lambda: api.call("GET", "/notifications", writer),
+        10,
+        what='_count(r, "letter_reminder") == 1',
+        until=lambda r: _count(r, "letter_reminder") == 1,
+        interval=0.1,
+    )
     await sweep_at(stack, timedelta(days=7))  # 7 days unanswered: the student hears
-    await until(lambda: api.call("GET", "/notifications", student), lambda r: _count(r, "letter_reminder") == 1)
+    await eventually(
+        lambda: api.call("GET", "/notifications", student),
+        10,
+        what='_count(r, "letter_reminder") == 1',
+        until=lambda r: _count(r, "letter_reminder") == 1,
+        interval=0.1,
+    )
 
     assert (await api.call("POST", f"/letters/{letter_id}/accept", student)).status == 403
     accepted = await api.call("POST", f"/letters/{letter_id}/accept", writer)
@@ -70,7 +86,13 @@ async def test_an_eras_letter_from_request_to_confirmation(api: Api, stack: Stac
     await sweep_at(stack, timedelta(days=13))  # 7 days left
     await sweep_at(stack, timedelta(days=18))  # 2 days left
     await sweep_at(stack, timedelta(days=18, hours=5))  # again: nothing new
-    await until(lambda: api.call("GET", "/notifications", writer), lambda r: _count(r, "letter_reminder") == 3)
+    await eventually(
+        lambda: api.call("GET", "/notifications", writer),
+        10,
+        what='_count(r, "letter_reminder") == 3',
+        until=lambda r: _count(r, "letter_reminder") == 3,
+        interval=0.1,
+    )
     reminders = await kinds(api, writer, "letter_reminder")
     assert sorted(reminders) == sorted(
         f"A letter of recommendation (Internal Medicine) is due in {n} days, on {future(20)}" for n in (14, 7, 2)
@@ -99,13 +121,25 @@ async def test_an_unanswered_request_expires_at_its_deadline(api: Api, stack: St
     )
     assert r.status == 201, r.body
     await sweep_at(stack, timedelta(days=4))
-    letter = await until(
-        lambda: api.call("GET", f"/letters/{r.body['id']}", student), lambda x: x.body["status"] == "expired"
-    )
+    letter = (
+        await eventually(
+            lambda: api.call("GET", f"/letters/{r.body['id']}", student),
+            10,
+            what='x.body["status"] == "expired"',
+            until=lambda x: x.body["status"] == "expired",
+            interval=0.1,
+        )
+    ).body
     assert letter["status"] == "expired"
     assert (await api.call("POST", f"/letters/{r.body['id']}/accept", writer)).status == 409
     for user in (student, writer):
-        await until(lambda u=user: api.call("GET", "/notifications", u), lambda x: _count(x, "letter_expired") == 1)  # type: ignore[misc]
+        await eventually(
+            lambda u=user: api.call("GET", "/notifications", u),
+            10,
+            what='_count(x, "letter_expired") == 1',
+            until=lambda x: _count(x, "letter_expired") == 1,
+            interval=0.1,
+        )
 
 
 def _count(r: Any, kind: str) -> int:

@@ -7,9 +7,8 @@ import asyncio
 import contextlib
 import os
 import sys
-import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -17,6 +16,7 @@ import asyncpg
 from services.runner import Stack
 from tests.api import Api, Response, User
 from tests.e2e.helpers import JHH, create_listing, future, request_stay
+from tests.eventually import eventually
 
 # Room-match tests each use a hospital of their own, far from the others' listings: the
 # whole suite shares one system, and around Johns Hopkins other tests' rooms would fill
@@ -43,17 +43,6 @@ async def rotation(api: Api, student: User, **overrides: Any) -> dict[str, Any]:
     r = await api.call("POST", "/rotations", student, json=body)
     assert r.status == 201, r.body
     return r.body  # type: ignore[no-any-return]
-
-
-async def until(check: Callable[[], Awaitable[Response]], ok: Callable[[Response], bool], timeout: float = 10) -> Any:
-    """Poll ``check`` until ``ok`` holds (events reach projections asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        r = await check()
-        if ok(r):
-            return r.body
-        assert time.monotonic() < deadline, r.body
-        await asyncio.sleep(0.1)
 
 
 async def test_rotations_belong_to_their_student(api: Api) -> None:
@@ -129,7 +118,7 @@ async def test_room_matches_follow_the_events(api: Api) -> None:
             if m["listing"]["id"] == listing["id"]
         )
 
-    body = await until(search, with_both_profiles)
+    body = (await eventually(search, what="the listing ranked with both profiles", until=with_both_profiles)).body
     match = next(m for m in body["items"] if m["listing"]["id"] == listing["id"])
     assert 0 < match["score"] <= 1 and set(match["parts"]) >= {"distance", "coverage", "price", "affinity"}
     reasons = " | ".join(match["reasons"])
@@ -151,7 +140,9 @@ async def test_room_matches_follow_the_events(api: Api) -> None:
     stay = await request_stay(api, guest, listing["id"], start=38, nights=32)
     assert stay.status == 201
     assert (await api.call("POST", f"/bookings/{stay.body['id']}/accept", host)).status == 200
-    await until(search, lambda r: r.status == 200 and not has_listing(r))
+    await eventually(
+        search, what="the booked listing to leave the matches", until=lambda r: r.status == 200 and not has_listing(r)
+    )
 
 
 async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
@@ -185,10 +176,12 @@ async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
             if not cursor:
                 return Response(200, {"items": items, "next_cursor": None}, page.headers)
 
-    body = await until(
-        suggestions, lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"])
+    suggested = await eventually(
+        suggestions,
+        what="the mentor suggested",
+        until=lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"]),
     )
-    match = next(m for m in body["items"] if m["mentor"]["id"] == mentor.id)
+    match = next(m for m in suggested.body["items"] if m["mentor"]["id"] == mentor.id)
     assert match["remaining_capacity"] == 3 and match["mentor"]["verified"] is False
     assert any("your rotation's hospital" in reason for reason in match["reasons"]), match["reasons"]
 
@@ -211,14 +204,20 @@ async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
     assert len(accepted.body["items"]) == 3
 
     # Full: no longer suggested. One ends; the seat is free again and the match returns.
-    await until(suggestions, lambda r: r.status == 200 and all(m["mentor"]["id"] != mentor.id for m in r.body["items"]))
+    await eventually(
+        suggestions,
+        what="the full mentor no longer suggested",
+        until=lambda r: r.status == 200 and all(m["mentor"]["id"] != mentor.id for m in r.body["items"]),
+    )
     winner = next(r.body for r in results if r.status == 200)
     ended = await api.call("POST", f"/mentorships/{winner['id']}/end", mentor)
     assert ended.status == 200 and ended.body["status"] == "ended" and ended.body["role"] == "mentor"
-    body = await until(
-        suggestions, lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"])
+    suggested = await eventually(
+        suggestions,
+        what="the mentor suggested again",
+        until=lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"]),
     )
-    assert next(m for m in body["items"] if m["mentor"]["id"] == mentor.id)["remaining_capacity"] == 1
+    assert next(m for m in suggested.body["items"] if m["mentor"]["id"] == mentor.id)["remaining_capacity"] == 1
 
 
 async def test_a_mentorship_opens_its_conversation_and_notifies_each_side(api: Api) -> None:
@@ -231,7 +230,7 @@ async def test_a_mentorship_opens_its_conversation_and_notifies_each_side(api: A
     async def ask() -> Response:
         return await api.call("POST", "/mentorships", student, json={"mentor_id": mentor.id, "message": "Hi!"})
 
-    request = await until(ask, lambda r: r.status == 201)
+    request = (await eventually(ask, what="matching to know the mentor", until=lambda r: r.status == 201)).body
 
     async def notifications(user: User) -> Response:
         return await api.call("GET", "/notifications", user)
@@ -239,8 +238,8 @@ async def test_a_mentorship_opens_its_conversation_and_notifies_each_side(api: A
     def has(kind: str) -> Callable[[Response], bool]:
         return lambda r: r.status == 200 and any(n["kind"] == kind for n in r.body["items"])
 
-    got = await until(lambda: notifications(mentor), has("mentorship_requested"))
-    note = next(n for n in got["items"] if n["kind"] == "mentorship_requested")
+    got = await eventually(lambda: notifications(mentor), what="the mentor told", until=has("mentorship_requested"))
+    note = next(n for n in got.body["items"] if n["kind"] == "mentorship_requested")
     assert note["text"] == "Ada asked you to be their mentor" and note["conversation_id"]
     talk = await api.call("GET", f"/conversations/{note['conversation_id']}/messages", mentor)
     bodies = [m["body"] for m in talk.body["items"]]
@@ -249,7 +248,7 @@ async def test_a_mentorship_opens_its_conversation_and_notifies_each_side(api: A
     assert convo.body["about"]["kind"] == "mentorship" and convo.body["about"]["id"] == request["id"]
 
     assert (await api.call("POST", f"/mentorships/{request['id']}/accept", mentor)).status == 200
-    await until(lambda: notifications(student), has("mentorship_accepted"))
+    await eventually(lambda: notifications(student), what="the student told", until=has("mentorship_accepted"))
     outsider = await api.signup("student")
     assert (await api.call("GET", f"/conversations/{note['conversation_id']}", outsider)).status == 404
 
@@ -268,7 +267,9 @@ async def test_rebuild_restores_the_projections_while_matches_keep_answering(api
     def shows(r: Response) -> bool:
         return r.status == 200 and any(m["listing"]["id"] == listing["id"] for m in r.body["items"])
 
-    await until(lambda: api.call("GET", matches, student, params={"limit": "100"}), shows)
+    await eventually(
+        lambda: api.call("GET", matches, student, params={"limit": "100"}), what="the listing matched", until=shows
+    )
     assert stack.database_url and stack.nats_url
     admin = await asyncpg.connect(stack.database_url)
     try:
@@ -322,15 +323,21 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
     def count(r: Response, start: str) -> int:
         return sum(1 for n in r.body["items"] if n["kind"] == "match_suggested" and n["text"].startswith(start))
 
-    body = await until(suggested, lambda r: r.status == 200 and count(r, "A room fits") == 1)
-    note = next(n for n in body["items"] if n["kind"] == "match_suggested")
+    got = await eventually(
+        suggested, what="the room suggested", until=lambda r: r.status == 200 and count(r, "A room fits") == 1
+    )
+    note = next(n for n in got.body["items"] if n["kind"] == "match_suggested")
     assert "“Room by St James”" in note["text"] and note["listing_id"] == listing["id"], note
 
     mentor = await api.signup("professional", "Dr. Guide Two")
     await profile(
         api, mentor, specialties=["neurology"], hospital_ids=[hospital_id], open_to_mentoring=True, mentoring_capacity=2
     )
-    await until(suggested, lambda r: r.status == 200 and count(r, "Dr. Guide Two could mentor you") == 1)
+    await eventually(
+        suggested,
+        what="the mentor suggested",
+        until=lambda r: r.status == 200 and count(r, "Dr. Guide Two could mentor you") == 1,
+    )
 
     # Nothing twice: the room changes, the rotation changes, the mentor reopens.
     assert (await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 1050})).status == 200
@@ -342,18 +349,16 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
     assert stack.database_url
     admin = await asyncpg.connect(stack.database_url)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            seen = await admin.fetchrow(
+        await eventually(
+            lambda: admin.fetchrow(
                 "SELECT (SELECT version FROM matching.listings WHERE listing_id = $1) AS listing,"
                 " (SELECT version FROM matching.profiles WHERE user_id = $2) AS mentor",
                 uuid.UUID(listing["id"]),
                 uuid.UUID(mentor.id),
-            )
-            if seen is not None and (seen["listing"], seen["mentor"]) == (2, 4):
-                break
-            assert time.monotonic() < deadline, seen
-            await asyncio.sleep(0.1)
+            ),
+            what="matching to apply the listing's and the mentor's events",
+            until=lambda seen: seen is not None and (seen["listing"], seen["mentor"]) == (2, 4),
+        )
         made = await admin.fetch(
             "SELECT kind FROM matching.suggestions WHERE rotation_id = $1 ORDER BY kind", uuid.UUID(mine["id"])
         )
@@ -362,13 +367,6 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
         await admin.close()
     final = await suggested()
     assert count(final, "A room fits") == 1 and count(final, "Dr. Guide Two could mentor you") == 1
-
-
-async def until_true(check: Callable[[], Awaitable[Any]], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "never became true"
-        await asyncio.sleep(0.1)
 
 
 async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api, stack: Stack) -> None:
@@ -401,8 +399,10 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
         return await api.call("GET", f"/rotations/{mine['id']}/room-matches", student, params={"limit": "100"})
 
     # Matching knows the stay once the listing no longer matches the rotation (it is taken).
-    await until(
-        stays_projected, lambda r: r.status == 200 and all(m["listing"]["id"] != listing["id"] for m in r.body["items"])
+    await eventually(
+        stays_projected,
+        what="the taken listing to leave the matches",
+        until=lambda r: r.status == 200 and all(m["listing"]["id"] != listing["id"] for m in r.body["items"]),
     )
     moved = await api.call(
         "PATCH", f"/rotations/{mine['id']}", student, json={"start_date": future(47), "end_date": future(75)}
@@ -412,8 +412,8 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
     def told(r: Response) -> bool:
         return r.status == 200 and any(n["kind"] == "rotation_moved" for n in r.body["items"])
 
-    notes = await until(lambda: api.call("GET", "/notifications", student), told)
-    note = next(n for n in notes["items"] if n["kind"] == "rotation_moved")
+    notes = await eventually(lambda: api.call("GET", "/notifications", student), what="the student told", until=told)
+    note = next(n for n in notes.body["items"] if n["kind"] == "rotation_moved")
     assert note["booking_id"] == booked.body["id"] and note["listing_id"] == listing["id"]
     assert "Ask the host to shift" in note["text"] and "28 nights" in note["text"], note
     stranger_notes = await api.call("GET", "/notifications", stranger)
@@ -431,12 +431,13 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
     conn = await asyncpg.connect(stack.database_url)
     try:
         shifted = f"[{future(47)},{future(75)})"
-        await until_true(
+        await eventually(
             lambda: conn.fetchval(
                 "SELECT stay::text = $2 FROM matching.bookings WHERE booking_id = $1",
                 uuid.UUID(booked.body["id"]),
                 shifted,
-            )
+            ),
+            what="matching to hold the shifted stay",
         )
     finally:
         await conn.close()
@@ -450,5 +451,7 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
     def count(r: Response) -> int:
         return sum(n["kind"] == "rotation_moved" for n in r.body["items"])
 
-    notes = await until(lambda: api.call("GET", "/notifications", student), lambda r: count(r) >= 2)
-    assert sum(n["kind"] == "rotation_moved" for n in notes["items"]) == 2
+    notes = await eventually(
+        lambda: api.call("GET", "/notifications", student), what="the second move told", until=lambda r: count(r) >= 2
+    )
+    assert sum(n["kind"] == "rotation_moved" for n in notes.body["items"]) == 2

@@ -9,14 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import nats
 
-from services.matching import plan_store, plans
+from services.matching.domain import plans
+from services.matching.store import plans as plan_store
 from services.runner import Stack
 from shared import subjects
 from shared.db import create_pool
 from tests.api import Api
 from tests.e2e.helpers import future
 from tests.e2e.mentoring import accepted_pair, at, notifications, sweep_at
-from tests.e2e.test_matching import rotation, until
+from tests.e2e.test_matching import rotation
+from tests.eventually import eventually
 
 
 async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
@@ -69,9 +71,12 @@ async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
     # Both hear of it the day before (the job at a clock moved 2 days and 2 hours on)...
     await sweep_at(stack, timedelta(days=2, hours=2))
     for user in (student, mentor):
-        await until(
+        await eventually(
             lambda u=user: api.call("GET", "/notifications", u),  # type: ignore[misc]
-            lambda r: any(n["kind"] == "meeting_reminder" for n in r.body["items"]),
+            10,
+            what='any(n["kind"] == "meeting_reminder" for n in r.body["items"])',
+            until=lambda r: any(n["kind"] == "meeting_reminder" for n in r.body["items"]),
+            interval=0.1,
         )
     # ...once, however often the job runs.
     await sweep_at(stack, timedelta(days=2, hours=3))
@@ -154,9 +159,12 @@ async def test_check_in_prompts_and_stalled_pairs_follow_the_clock(api: Api, sta
     _, mentor, mentorship_id = await accepted_pair(api, mine["id"], student)
     await sweep_at(stack, timedelta(days=16))
     for user in (student, mentor):
-        await until(
+        await eventually(
             lambda u=user: api.call("GET", "/notifications", u),  # type: ignore[misc]
-            lambda r: any(n["kind"] == "check_in_due" for n in r.body["items"]),
+            10,
+            what='any(n["kind"] == "check_in_due" for n in r.body["items"])',
+            until=lambda r: any(n["kind"] == "check_in_due" for n in r.body["items"]),
+            interval=0.1,
         )
     await sweep_at(stack, timedelta(days=17))
     assert sum(n["kind"] == "check_in_due" for n in await notifications(api, mentor)) == 1
@@ -181,9 +189,12 @@ async def test_reschedule_decline_cancel_and_a_reminder_per_start_time(api: Api,
     start = meeting["options"][0]["utc"]
     await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": start})
     await sweep_at(stack, timedelta(days=1, hours=12))
-    await until(
+    await eventually(
         lambda: api.call("GET", "/notifications", student),
-        lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 1,
+        10,
+        what='sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 1',
+        until=lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 1,
+        interval=0.1,
     )
     moved = await api.call("POST", f"/meetings/{meeting['id']}/reschedule", mentor, json={"options": [at(days=6)]})
     assert moved.status == 200
@@ -196,9 +207,12 @@ async def test_reschedule_decline_cancel_and_a_reminder_per_start_time(api: Api,
         await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": new_start})
     ).status == 200
     await sweep_at(stack, timedelta(days=5, hours=12))
-    await until(
+    await eventually(
         lambda: api.call("GET", "/notifications", mentor),
-        lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 2,
+        10,
+        what='sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 2',
+        until=lambda r: sum(n["kind"] == "meeting_reminder" for n in r.body["items"]) == 2,
+        interval=0.1,
     )
     cancelled = await api.call("POST", f"/meetings/{meeting['id']}/cancel", student)
     assert cancelled.status == 200

@@ -21,7 +21,8 @@ from shared.contracts.base import Actor
 from shared.contracts.messaging import PushesSince, PushReplay
 from shared.push import user_subject
 from tests.api import Api, Response, User, random_email
-from tests.e2e.helpers import create_listing, eventually, request_stay
+from tests.e2e.helpers import create_listing, request_stay
+from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
 
@@ -155,7 +156,7 @@ async def test_booking_request_reaches_the_host_once(api: Api, stack: Stack, db:
         page = await api.call("GET", "/notifications", host)
         return page.body["items"] or None
 
-    [note] = await eventually(host_notified, "the host's notification")
+    [note] = await eventually(host_notified, 15, what="the host's notification")
     assert note["kind"] == "booking_requested" and note["booking_id"] == booking["id"] and not note["read"]
     assert "“Room by the park”" in note["text"]
     inbox = await api.call("GET", "/conversations", host)
@@ -192,7 +193,7 @@ async def test_booking_request_reaches_the_host_once(api: Api, stack: Stack, db:
             info = await js.consumer_info(EVENTS_STREAM, "messaging-bookings")
             return info.delivered.stream_seq >= ack.seq and info.num_ack_pending == 0 and info.num_pending == 0
 
-        await eventually(consumed, "messaging to take the redelivered event")
+        await eventually(consumed, 15, what="messaging to take the redelivered event")
     finally:
         await nc.close()
     assert len((await api.call("GET", "/notifications", host)).body["items"]) == 1
@@ -212,7 +213,7 @@ async def test_booking_request_reaches_the_host_once(api: Api, stack: Stack, db:
         page = await api.call("GET", "/notifications", guest, params={"unread": "true"})
         return [n for n in page.body["items"] if n["kind"] == "booking_accepted"]
 
-    [accepted] = await eventually(guest_notified, "the guest's notification")
+    [accepted] = await eventually(guest_notified, 15, what="the guest's notification")
     assert accepted["booking_id"] == booking["id"]
     host_view = await api.call("GET", f"/conversations/{conversation['id']}", host)
     assert host_view.body["about"]["status"] == "accepted"
@@ -355,7 +356,7 @@ async def test_live_pushes_are_numbered_and_replayed(api: Api, stack: Stack) -> 
         async def all_heard() -> bool:
             return len(heard[alice.id]) == 4 and len(heard[bob.id]) == 2
 
-        await eventually(all_heard, "the pushes")
+        await eventually(all_heard, 15, what="the pushes")
         assert [(f["seq"], f["type"]) for f in heard[alice.id]] == [
             (1, "message"),
             (2, "message"),
@@ -398,6 +399,6 @@ async def test_verification_shows_the_badge_and_notifies(api: Api, admin: User) 
         view = await api.call("GET", f"/conversations/{cid}", student)
         return bool(view.body["other"]["verified"])
 
-    await eventually(badge, "the verified badge")
+    await eventually(badge, 15, what="the verified badge")
     notes = await api.call("GET", "/notifications", host)
     assert [n["kind"] for n in notes.body["items"]] == ["user_verified"]

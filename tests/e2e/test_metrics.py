@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.runner import SERVICES_WITH_SCHEMA, Stack
 from shared import subjects
 from tests.api import Api
+from tests.eventually import eventually
 from tests.prometheus import run_prometheus
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -109,14 +110,17 @@ async def test_a_real_prometheus_scrapes_every_process(api: Api, stack: Stack, t
     with run_prometheus(config, tmp_path / "prometheus") as prom:
         targets = sum(len(t) for t in stack.metrics_targets().values())
 
-        async def until(check: str, predicate: object, timeout: float = 20) -> float:
-            deadline = time.monotonic() + timeout
-            while True:
-                got = await asyncio.to_thread(prom.scalar, check)
-                if got is not None and predicate(got):  # type: ignore[operator]
-                    return got
-                assert time.monotonic() < deadline, f"{check} = {got}"
-                await asyncio.sleep(0.25)
+        async def until(check: str, predicate: Callable[[float], bool]) -> float:
+            """The value of ``check`` once ``predicate`` holds (Prometheus scrapes each second)."""
+            got = await eventually(
+                lambda: asyncio.to_thread(prom.scalar, check),
+                20,
+                what=f"Prometheus to answer {check} as expected",
+                until=lambda v: v is not None and predicate(v),
+                interval=0.25,
+            )
+            assert got is not None
+            return got
 
         await until("sum(up)", lambda up: up == targets)
         first = await until(query, lambda v: v >= 0)

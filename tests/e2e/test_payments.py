@@ -22,7 +22,7 @@ import pytest
 
 from services.runner import Stack
 from tests.api import Api, User
-from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, eventually, pay_intent, start_payment
+from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, pay_intent, start_payment
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
@@ -33,6 +33,7 @@ from tests.e2e.payments import (
     reconciled,
     status_of,
 )
+from tests.eventually import eventually
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Sta
         item = next(b for b in mine.body["items"] if b["id"] == booking["id"])
         return item if item["status"] == "confirmed" else None
 
-    item = await eventually(confirmed_with_address, "the booking confirmed")
+    item = await eventually(confirmed_with_address, 15, what="the booking confirmed")
     assert item["address"] == "1800 E Monument St, Baltimore, MD"
     # Paying again is refused; the host's receipt shows the fee and the net.
     again = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
@@ -87,7 +88,7 @@ async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Sta
     assert payouts.body["held"] == 1008.0 and payouts.body["released"] == 0.0
     assert str(booking["id"]) in payouts.body["csv"]
     # Both sides are told in the booking's conversation.
-    notes = await eventually(lambda: _kinds(api, host), "the host's notification of the payment")
+    notes = await eventually(lambda: _kinds(api, host), 15, what="the host's notification of the payment")
     assert "booking_confirmed" in notes
     await reconciled(api, admin)
 
@@ -110,8 +111,8 @@ async def test_a_declined_card_leaves_the_booking_awaiting_payment(api: Api, sta
         r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
         return r.body["payments"][0]["failure"]
 
-    assert "declined" in await eventually(failure_recorded, "the webhook's failure")
-    await eventually(lambda: notified(api, guest, "payment_failed"), "the guest told of the refused card")
+    assert "declined" in await eventually(failure_recorded, 15, what="the webhook's failure")
+    await eventually(lambda: notified(api, guest, "payment_failed"), 15, what="the guest told of the refused card")
     assert await status_of(api, guest, booking["id"]) == "accepted"
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
     assert receipt.body["paid"] == 0.0 and receipt.body["payments"][0]["status"] == "due"
@@ -137,7 +138,7 @@ async def test_a_3d_secure_card_pays_once_authenticated(api: Api, stack: Stack, 
     async def confirmed() -> bool:
         return await status_of(api, guest, booking["id"]) == "confirmed"
 
-    await eventually(confirmed, "the booking confirmed after 3-D Secure")
+    await eventually(confirmed, 15, what="the booking confirmed after 3-D Secure")
     await reconciled(api, admin)
 
 
@@ -162,7 +163,7 @@ async def test_concurrent_pay_requests_make_one_payment_intent(api: Api, stack: 
     async def confirmed() -> bool:
         return await status_of(api, guest, booking["id"]) == "confirmed"
 
-    await eventually(confirmed, "the booking confirmed")
+    await eventually(confirmed, 15, what="the booking confirmed")
     await reconciled(api, admin)
 
 
@@ -279,7 +280,8 @@ async def test_a_crash_between_stripe_and_the_commit_charges_once(
     _, guest, booking = await accepted_booking(api)
     await eventually(
         lambda: payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"]),
-        "payments to hear of the acceptance",
+        15,
+        what="payments to hear of the acceptance",
     )
     payment_id = await payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"])
     assert await asyncio.to_thread(crash_step, stack, "charge", str(payment_id)) == -9
@@ -300,5 +302,5 @@ async def test_a_crash_between_stripe_and_the_commit_charges_once(
     async def confirmed() -> bool:
         return await status_of(api, guest, booking["id"]) == "confirmed"
 
-    await eventually(confirmed, "the booking confirmed")
+    await eventually(confirmed, 15, what="the booking confirmed")
     await reconciled(api, admin)

@@ -20,7 +20,7 @@ from services.payments import jobs
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from tests.api import Api, User
-from tests.e2e.helpers import eventually, future, pay_intent, start_payment
+from tests.e2e.helpers import future, pay_intent, start_payment
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
@@ -32,6 +32,7 @@ from tests.e2e.payments import (
     reconciled,
     status_of,
 )
+from tests.eventually import eventually
 
 
 @pytest.fixture
@@ -58,9 +59,9 @@ async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Sta
         r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
         return r.body if r.body["refunds"] and r.body["refunds"][0]["status"] == "succeeded" else None
 
-    receipt = await eventually(refunded, "the refund sent to Stripe")
+    receipt = await eventually(refunded, 15, what="the refund sent to Stripe")
     assert receipt["refunded"] == 1008.0 and receipt["held"] == 0.0
-    note = await eventually(lambda: notified(api, guest, "payment_refunded"), "the guest told of the refund")
+    note = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
     assert "$1,008.00 refunded" in note
     await reconciled(api, admin)
 
@@ -78,7 +79,7 @@ async def test_strict_policy_and_an_operator_refund(api: Api, stack: Stack, admi
         done = [x for x in r.body["refunds"] if x["status"] == "succeeded"]
         return r.body if sum(x["amount"] for x in done) == amount else None
 
-    await eventually(lambda: refunded(756.0), "the policy's refund")
+    await eventually(lambda: refunded(756.0), 15, what="the policy's refund")
     bad = await api.call(
         "POST", f"/admin/payments/{booking['id']}/refunds", admin, json={"amount_cents": 30000, "reason": "too much"}
     )
@@ -94,7 +95,7 @@ async def test_strict_policy_and_an_operator_refund(api: Api, stack: Stack, admi
         json={"amount_cents": 10000, "reason": "goodwill: the heating failed"},
     )
     assert ok.status == 200, ok.body
-    receipt = await eventually(lambda: refunded(856.0), "the operator's refund")
+    receipt = await eventually(lambda: refunded(856.0), 15, what="the operator's refund")
     assert receipt["held"] == 152.0
     assert any(r["reason"] == "goodwill: the heating failed" for r in receipt["refunds"])
     await reconciled(api, admin)
@@ -118,7 +119,7 @@ async def test_release_waits_for_24_hours_after_check_in(
     payouts = await api.call("GET", "/me/payouts", host)
     assert payouts.body["held"] == 0.0
     assert payouts.body["released"] == 977.76 and payouts.body["fees"] == 30.24
-    note = await eventually(lambda: notified(api, host, "payment_released"), "the host told of the release")
+    note = await eventually(lambda: notified(api, host, "payment_released"), 15, what="the host told of the release")
     assert "$977.76 released" in note
     await reconciled(api, admin)
 
@@ -142,7 +143,7 @@ async def test_unpaid_bookings_expire_at_the_deadline(
     async def expired() -> bool:
         return await status_of(api, guest, booking["id"]) == "expired"
 
-    await eventually(expired, "the booking expired")
+    await eventually(expired, 15, what="the booking expired")
     mine = await api.call("GET", "/me/bookings", guest)
     assert next(b for b in mine.body["items"] if b["id"] == booking["id"])["end_reason"] == "unpaid"
     await reconciled(api, admin)
@@ -178,7 +179,7 @@ async def test_a_crash_between_a_stripe_refund_and_the_commit_refunds_once(
             "SELECT stripe_refund FROM refunds WHERE id = $1 AND status = 'succeeded'", refund_id
         )
 
-    stripe_refund = await eventually(done, "the refund recorded after the crash")
+    stripe_refund = await eventually(done, 15, what="the refund recorded after the crash")
     intent_id = await payments_db.fetchval("SELECT payment_intent FROM payments WHERE id = $1", payment_id)
     refunds = await api.call(
         "GET",
@@ -213,7 +214,7 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
         done = sum(x["amount"] for x in r.body["refunds"] if x["status"] == "succeeded")
         return r.body if done == amount else None
 
-    receipt = await eventually(lambda: refunded(252.0), "7 nights refunded")
+    receipt = await eventually(lambda: refunded(252.0), 15, what="7 nights refunded")
     assert receipt["total"] == 756.0 and receipt["paid"] - receipt["refunded"] == 756.0
 
     await _shift(api, host, guest, booking["id"], future(30), future(60))
@@ -223,7 +224,7 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
         return r.body if r.status == 200 and r.body["amount"] == 324.0 else None
 
     assert stack.stripe is not None
-    intent = await eventually(extra_due, "the difference of 9 nights due")
+    intent = await eventually(extra_due, 15, what="the difference of 9 nights due")
     paid = await pay_intent(api, stack.stripe.url, intent["payment_intent_id"])
     assert paid.body["status"] == "succeeded"
 
@@ -231,7 +232,7 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
         r = await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)
         return r.body if r.body["paid"] - r.body["refunded"] == 1080.0 else None
 
-    receipt = await eventually(all_paid, "the new total paid")
+    receipt = await eventually(all_paid, 15, what="the new total paid")
     assert receipt["total"] == 1080.0
     assert await status_of(api, guest, booking["id"]) == "confirmed"
 
@@ -245,12 +246,12 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
         r = await api.call("POST", f"/bookings/{unpaid['id']}/pay", guest2)
         return r.body if r.status == 200 and r.body["amount"] == 756.0 else None
 
-    second = await eventually(new_amount, "the payment due follows the new dates")
+    second = await eventually(new_amount, 15, what="the payment due follows the new dates")
     assert second["payment_intent_id"] != first.body["payment_intent_id"]
     await pay_intent(api, stack.stripe.url, second["payment_intent_id"])
 
     async def confirmed() -> bool:
         return await status_of(api, guest2, unpaid["id"]) == "confirmed"
 
-    await eventually(confirmed, "the moved stay confirmed once paid")
+    await eventually(confirmed, 15, what="the moved stay confirmed once paid")
     await reconciled(api, admin)

@@ -5,8 +5,6 @@ round turns its matches into mentorship requests. Only operators reach any of it
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import date
 from typing import Any
@@ -18,7 +16,8 @@ from services.accounts.admin import ensure_admin
 from services.demo import ADMIN
 from services.runner import Stack
 from tests.api import Api, User, random_email
-from tests.e2e.test_matching import profile, rotation, until
+from tests.e2e.test_matching import profile, rotation
+from tests.eventually import eventually
 
 # A hospital and a month of their own: a selection takes every rotation that fits.
 HELENA = "st-peters-health-helena-mt"
@@ -40,13 +39,15 @@ async def mentor(api: Api, capacity: int, **fields: Any) -> User:
 
 
 async def finished(api: Api, admin: User, round_id: str) -> dict[str, Any]:
-    body = await until(
+    answer = await eventually(
         lambda: api.call("GET", f"/admin/match-rounds/{round_id}", admin),
-        lambda r: r.status == 200 and r.body["status"] in ("done", "failed"),
-        timeout=30,
+        30,
+        what="the round to finish",
+        until=lambda r: r.status == 200 and r.body["status"] in ("done", "failed"),
+        interval=0.1,
     )
-    assert body["status"] == "done", body
-    return body  # type: ignore[no-any-return]
+    assert answer.body["status"] == "done", answer.body
+    return answer.body  # type: ignore[no-any-return]
 
 
 async def assignment(api: Api, admin: User, round_id: str) -> dict[str, str | None]:
@@ -70,14 +71,15 @@ async def professionals_known(stack: Stack, mentors: list[User]) -> None:
     assert stack.database_url
     conn = await asyncpg.connect(stack.database_url)
     try:
-        deadline = time.monotonic() + 10
-        while await conn.fetchval(
-            "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
-            " AND (data->>'open_to_mentoring')::boolean AND (data->>'mentoring_capacity')::int > 0",
-            [m.id for m in mentors],
-        ) < len(mentors):
-            assert time.monotonic() < deadline, "matching never heard of the mentors"
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: conn.fetchval(
+                "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                " AND (data->>'open_to_mentoring')::boolean AND (data->>'mentoring_capacity')::int > 0",
+                [m.id for m in mentors],
+            ),
+            what="matching to hold every mentor open to mentoring",
+            until=lambda known: known == len(mentors),
+        )
     finally:
         await conn.close()
 

@@ -6,6 +6,7 @@ a gateway replica's restart."""
 from __future__ import annotations
 
 import asyncio
+import operator
 import signal
 import time
 import uuid
@@ -22,6 +23,7 @@ from services.runner import Stack
 from shared import bus
 from shared.push import Frame, push
 from tests.api import PASSWORD, Api, User, random_email
+from tests.eventually import eventually
 from tests.ws import closed_with, next_frame, nothing_more, until_ready
 
 
@@ -61,7 +63,11 @@ async def test_every_socket_of_a_user_gets_its_pushes_and_no_one_elses(
 ) -> None:
     """Two sockets of one user both receive a push; another user's socket does not."""
     alice, bob = await api.signup(), await api.signup()
-    tab, phone, other = [await connect(http, stack, u) for u in (alice, alice, bob)]
+    # With since, the gateway asks for the catch-up on its one NATS connection after
+    # subscribing, so "ready" means the server holds the subscription: a push from this
+    # test's own connection cannot overtake it (without since, "ready" only means the
+    # subscription was sent).
+    tab, phone, other = [await connect(http, stack, u, since=0) for u in (alice, alice, bob)]
     for ws in (tab, phone, other):
         await until_ready(ws)
     await push(nc, alice.id, Frame(type="message", seq=1, data={"text": "hello"}))
@@ -88,12 +94,12 @@ async def test_one_subscription_per_connected_user_whatever_the_sockets(
     assert now["wardmate_gateway_ws_user_subscriptions"] - before["wardmate_gateway_ws_user_subscriptions"] == 2
     for ws in socks:
         await ws.close()
-    deadline = time.monotonic() + 5
-    while (now := await gauges(api))["wardmate_gateway_ws_user_subscriptions"] != before[
-        "wardmate_gateway_ws_user_subscriptions"
-    ]:
-        assert time.monotonic() < deadline, now
-        await asyncio.sleep(0.05)
+    now = await eventually(
+        lambda: gauges(api),
+        5,
+        what="the closed sockets' subscriptions to go",
+        until=lambda g: g["wardmate_gateway_ws_user_subscriptions"] == before["wardmate_gateway_ws_user_subscriptions"],
+    )
     assert now["wardmate_gateway_ws_sockets"] == before["wardmate_gateway_ws_sockets"]
 
 
@@ -205,16 +211,14 @@ async def test_a_replica_shutting_down_closes_its_sockets_at_once(
         stack.stop_process("gateway-1")
 
 
-async def wait_up(api: Api, base: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if (await api.call("GET", base + "/api/v1/health")).status == 200:
-                return
-        except aiohttp.ClientError:
-            pass
-        assert time.monotonic() < deadline, f"{base} did not come up"
-        await asyncio.sleep(0.1)
+async def wait_up(api: Api, base: str) -> None:
+    await eventually(
+        lambda: api.call("GET", base + "/api/v1/health"),
+        20,
+        what=f"{base} to answer healthy",
+        until=lambda r: r.status == 200,
+        retry_on=(aiohttp.ClientError,),
+    )
 
 
 # --- no message lost across reconnects (the real messaging service) --------------------
@@ -236,8 +240,11 @@ async def send(api: Api, sender: User, conversation_id: str, body: str) -> None:
     assert r.status == 201, r.body
 
 
-# Per sender, under messaging's 30 a minute; spread over the replica's restart.
+# Per sender, under messaging's 30 a minute; spread over the replica's restart: the
+# first DOWN_FROM go out while Bob's replica serves him, the next ones up to BACK_FROM
+# while it is stopped, the rest once it is started again.
 MESSAGES = 20
+DOWN_FROM, BACK_FROM = 7, 14
 
 
 def message_bodies(frames: list[dict[str, Any]]) -> list[str]:
@@ -297,6 +304,13 @@ async def test_a_gateway_replica_restarted_under_traffic_loses_nothing(
     replayed_per_socket: list[int] = []
     reconnects = 0
     first_socket_open = asyncio.Event()
+    # Each phase starts on a signal, not after a sleep: on a slow machine a sleep could end
+    # before any message was read live, or with the replica not yet stopped.
+    replica_down, replica_back = asyncio.Event(), asyncio.Event()
+    sent: set[str] = set()
+
+    def bodies(phase: range) -> set[str]:
+        return {f"{who.id[:4]}-{n}" for who in (alice, carol) for n in phase}
 
     async def bob_reads() -> None:
         nonlocal reconnects
@@ -325,17 +339,32 @@ async def test_a_gateway_replica_restarted_under_traffic_loses_nothing(
     async def write(sender: User) -> None:
         await first_socket_open.wait()
         for n in range(MESSAGES):
+            if n == DOWN_FROM:
+                await replica_down.wait()
+            elif n == BACK_FROM:
+                await replica_back.wait()
             await send(api, sender, convs[sender.id], f"{sender.id[:4]}-{n}")
+            sent.add(f"{sender.id[:4]}-{n}")
             await asyncio.sleep(0.08)
 
     reader = asyncio.create_task(bob_reads())
     writers = asyncio.gather(write(alice), write(carol))
     try:
-        await first_socket_open.wait()
-        await asyncio.sleep(0.2)  # some messages go out live first
+        live = bodies(range(DOWN_FROM))
+        await eventually(
+            lambda: live - set(message_bodies(frames)),
+            30,
+            what="Bob to read the first messages live",
+            until=operator.not_,
+        )
         assert await asyncio.to_thread(stack.stop_process, "gateway-1", signal.SIGTERM, 10) == 0
-        await asyncio.sleep(0.3)  # messages sent while no replica serves Bob
+        replica_down.set()
+        while_down = bodies(range(DOWN_FROM, BACK_FROM))
+        await eventually(
+            lambda: while_down - sent, 30, what="the messages sent while no replica serves Bob", until=operator.not_
+        )
         stack.start("gateway", index=1)
+        replica_back.set()
         await writers
         await asyncio.wait_for(reader, 30)
     finally:

@@ -8,10 +8,9 @@ import contextlib
 import io
 import os
 import sys
-import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -27,6 +26,7 @@ from shared.deadletters import DeadLetter, list_dead_letters, run_command
 from shared.service import ServiceApp
 from shared.settings import Settings
 from tests.conftest import TEST_ENV, Infra
+from tests.eventually import eventually
 from tests.integration.events import TEST_STREAM, TEST_SUBJECT, ThingHappened
 
 # The app's name is the schema that ``replay`` opens its pool on.
@@ -111,19 +111,10 @@ async def publish(nc: bus.NATS, event: Event) -> None:
     )
 
 
-async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
 async def one_dead_letter(nc: bus.NATS, consumer: str) -> DeadLetter:
-    async def listed() -> bool:
-        return len(await list_dead_letters(nc, [consumer])) == 1
-
-    await until(listed, f"a dead letter of {consumer}")
-    (dead,) = await list_dead_letters(nc, [consumer])
+    (dead,) = await eventually(
+        lambda: list_dead_letters(nc, [consumer]), what=f"a dead letter of {consumer}", until=lambda d: len(d) == 1
+    )
     return dead
 
 
@@ -150,11 +141,9 @@ async def test_poison_event_is_retried_then_dead_lettered_and_replayed_once(
         await publish(nc, poison)
         dead = await one_dead_letter(nc, name)
         await publish(nc, good)
-
-        async def good_applied() -> bool:
-            return await count(pool, "good") == 1
-
-        await until(good_applied, "the good event after the poison one")
+        await eventually(
+            lambda: count(pool, "good"), what="the good event after the poison one", until=lambda n: n == 1
+        )
         info = await nc.jetstream().consumer_info(TEST_STREAM, name)
     assert projection.attempts["poison"] == 3
     assert consumer.dead_lettered == 1
@@ -206,11 +195,9 @@ async def test_undecodable_event_is_dead_lettered_on_first_delivery(
         await nc.jetstream().publish(TEST_SUBJECT, b"{not json", headers={"Nats-Msg-Id": event_id})
         dead = await one_dead_letter(nc, name)
         await publish(nc, good)
-
-        async def good_applied() -> bool:
-            return await count(pool, "good") == 1
-
-        await until(good_applied, "the good event after the undecodable one")
+        await eventually(
+            lambda: count(pool, "good"), what="the good event after the undecodable one", until=lambda n: n == 1
+        )
     assert (dead.event_id, dead.deliveries, dead.error_type, dead.data) == (
         event_id,
         1,
@@ -265,11 +252,11 @@ async def test_existing_durable_is_updated_where_the_server_allows(
     )
     await js.add_consumer(TEST_STREAM, old)
     async with consuming(fast_consumer(app, pool, nc)):
-
-        async def updated() -> bool:
-            return (await js.consumer_info(TEST_STREAM, name)).config.max_deliver == -1
-
-        await until(updated, "the durable's update")
+        await eventually(
+            lambda: js.consumer_info(TEST_STREAM, name),
+            what="the durable's update",
+            until=lambda info: info.config.max_deliver == -1,
+        )
         await publish(nc, ThingHappened(name="poison"))
         dead = await one_dead_letter(nc, name)
     assert (await js.consumer_info(TEST_STREAM, name)).config.deliver_policy == DeliverPolicy.NEW

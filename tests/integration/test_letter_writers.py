@@ -10,7 +10,8 @@ from datetime import date
 import asyncpg
 import pytest
 
-from services.matching import letter_store, store
+from services.matching import store
+from services.matching.store import letters as letter_store
 from shared.contracts.listings import BookingData, ListingData
 from shared.db import create_pool, migrate
 

@@ -27,6 +27,7 @@ from shared.push import user_subject
 from shared.service import Context
 from shared.settings import Settings
 from tests.conftest import Infra
+from tests.eventually import eventually
 
 
 @pytest.fixture
@@ -127,10 +128,7 @@ async def test_a_booking_request_delivered_twice_has_one_effect(pool: asyncpg.Po
         counts = await store.unread_counts(pool, who)
         assert counts["messages"] == unread
 
-    deadline = asyncio.get_running_loop().time() + 5
-    while len(heard) < 3:
-        assert asyncio.get_running_loop().time() < deadline, heard
-        await asyncio.sleep(0.01)
+    await eventually(lambda: heard, 5, what="the three pushes", until=lambda got: len(got) >= 3, interval=0.01)
     assert [(f["seq"], f["type"]) for f in heard] == [(1, "message"), (2, "message"), (3, "notification")]
     assert heard[2]["data"]["kind"] == "booking_requested"  # type: ignore[index]
     await sub.unsubscribe()

@@ -22,6 +22,7 @@ from shared.outbox import OutboxRelay, add
 from shared.service import Context, ServiceApp
 from shared.settings import Settings
 from tests.conftest import Infra
+from tests.eventually import eventually
 from tests.integration.events import TEST_STREAM, TEST_SUBJECT, ThingHappened
 
 SCHEMA = "plumbing"
@@ -73,12 +74,13 @@ async def _serve(app: ServiceApp, settings: Settings) -> tuple[asyncio.Event, as
     task = asyncio.create_task(app.run(settings, stop))
     nc = await bus.connect(settings.nats_url, "probe")
     try:
-        for _ in range(100):
-            try:
-                await bus.request_raw(nc, f"$SRV.PING.{app.name}", b"", timeout=0.5)
-                break
-            except AppError:
-                await asyncio.sleep(0.05)
+        await eventually(
+            lambda: bus.request_raw(nc, f"$SRV.PING.{app.name}", b"", timeout=0.5),
+            10,
+            what=f"{app.name} to answer $SRV.PING",
+            until=lambda _: True,
+            retry_on=(AppError,),
+        )
     finally:
         await nc.close()
     return stop, task
@@ -176,16 +178,28 @@ async def test_outbox_delivers_event_committed_before_kill_9(fresh_db: str, nc: 
 
 async def test_relay_wakes_on_commit(nc: bus.NATS, pool: asyncpg.Pool) -> None:
     """A running relay publishes a committed event at once (NOTIFY), well before its poll."""
+    # Committed before the relay runs, this one is sent by its first pass, which follows
+    # LISTEN: once it is marked sent, the relay listens and has nothing left to find by
+    # itself, so only the NOTIFY can make it publish the next one within 3 s (its poll is
+    # 30 s). A fixed sleep instead could end before LISTEN on a slow machine, or let the
+    # first pass, not the NOTIFY, pick the event up.
+    async with pool.acquire() as conn, conn.transaction():
+        await add(conn, ThingHappened(name="before"))
     relay = OutboxRelay(pool, nc, poll_s=30)
     task = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.3)
+        await eventually(
+            lambda: pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"),
+            10,
+            what="the relay's first pass to send the event committed before it ran",
+            until=lambda unsent: unsent == 0,
+        )
+        assert await _stream_messages(nc) == 1
         async with pool.acquire() as conn, conn.transaction():
             await add(conn, ThingHappened(name="quick"))
-        deadline = time.monotonic() + 3
-        while await _stream_messages(nc) == 0:
-            assert time.monotonic() < deadline, "relay did not wake on commit"
-            await asyncio.sleep(0.02)
+        await eventually(
+            lambda: _stream_messages(nc), 3, what="the relay to wake on commit", until=lambda n: n == 2, interval=0.02
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -205,16 +219,13 @@ async def test_event_delivered_twice_is_applied_once(nc: bus.NATS, pool: asyncpg
     consumer = Consumer(pool, nc, f"test-{uuid.uuid4().hex[:8]}", [TEST_SUBJECT], apply, stream=TEST_STREAM)
     task = asyncio.create_task(consumer.run())
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                info = await js.consumer_info(TEST_STREAM, consumer.name)
-            except NotFoundError:  # the consumer task has not created it yet
-                info = None
-            if info and info.num_ack_pending == 0 and info.num_pending == 0 and info.delivered.stream_seq >= 2:
-                break
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: js.consumer_info(TEST_STREAM, consumer.name),
+            10,
+            what="the consumer to take both deliveries",
+            until=lambda info: info.num_ack_pending == 0 and info.num_pending == 0 and info.delivered.stream_seq >= 2,
+            retry_on=(NotFoundError,),  # the consumer task has not created it yet
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -238,10 +249,7 @@ async def test_failed_effect_is_retried_not_lost(nc: bus.NATS, pool: asyncpg.Poo
     consumer = Consumer(pool, nc, f"test-{uuid.uuid4().hex[:8]}", [TEST_SUBJECT], apply, stream=TEST_STREAM)
     task = asyncio.create_task(consumer.run())
     try:
-        deadline = time.monotonic() + 10
-        while await pool.fetchval("SELECT count(*) FROM inbox") == 0:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+        await eventually(lambda: pool.fetchval("SELECT count(*) FROM inbox"), 10, what="the redelivered event applied")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.matching import round_store
+from services.matching.store import rounds as round_store
 from shared.db import create_pool, migrate
 
 

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 from shared.embedded import free_port
 from shared.hospitals import directory
 from tests.conftest import Infra
+from tests.eventually import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 # A static import or a dynamic import() of a relative module in the client's sources.
@@ -164,17 +164,13 @@ def _get(url: str) -> str:
 
 
 def _get_when_up(url: str, process: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return _get(url)
-        except OSError:
-            if process.poll() is not None:
-                assert process.stderr is not None
-                pytest.fail(f"the installed gateway exited: {process.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    def get() -> str:
+        if process.poll() is not None:
+            assert process.stderr is not None
+            pytest.fail(f"the installed gateway exited: {process.stderr.read().decode()[-2000:]}")
+        return _get(url)
+
+    return eventually_sync(get, 30, what=f"the installed gateway to serve {url}", interval=0.1, retry_on=(OSError,))
 
 
 def _follow_modules(base: str, start: str) -> set[str]:

@@ -35,6 +35,7 @@ from shared.contracts.messaging import PushesSince, PushReplay
 from shared.embedded import start_nats
 from shared.push import Frame, push, user_subject
 from shared.settings import Settings
+from tests.eventually import eventually
 from tests.ws import closed_with, next_frame, nothing_more, until_ready
 
 
@@ -256,7 +257,9 @@ async def test_one_subscription_per_user_counted_by_reference(make_gateway: Make
     await nothing_more(socks[3])
     for expected_subs, ws in zip((2, 2, 1), socks[:3], strict=True):
         await ws.close()
-        await wait_for(lambda n=expected_subs: gw.hub.subscription_count == n)  # type: ignore[misc]
+        await eventually(
+            lambda: gw.hub.subscription_count, 5, what=f"{expected_subs} subscriptions left", until=expected_subs.__eq__
+        )
     assert gw.hub.socket_count == 1
 
 
@@ -312,7 +315,7 @@ async def test_a_client_that_stops_reading_is_dropped_with_1013(make_gateway: Ma
         # The stalled client reads again: what was sent, then the close, 1013.
         code, reason = await closed_with(stalled, timeout=10)
         assert code == 1013 and "since" in reason
-        await wait_for(lambda: gw.hub.sockets_of(user_id) == 1)
+        await eventually(lambda: gw.hub.sockets_of(user_id), 5, what="the dropped socket to go", until=lambda n: n == 1)
         await push(gw.nc, user_id, Frame(type="message", seq=10_000, data={}))
         async with asyncio.timeout(5):
             while (await next_frame(healthy))["seq"] != 10_000:
@@ -328,6 +331,9 @@ async def test_shutdown_closes_every_socket_with_1001_at_once(make_gateway: Make
     for ws in socks:
         await until_ready(ws)
     waiting = await gw.connect()  # has not sent its auth frame yet
+    # The client's handshake returns before the server's handler registers the socket as
+    # authenticating: close only once it has, or the test would not cover that socket.
+    await eventually(lambda: len(gw.hub.unauthenticated) == 1, 5, what="the socket to await its auth frame")
     started = time.monotonic()
     closing = asyncio.ensure_future(gw.client.server.close())  # the server only: clients stay
     codes = [(await closed_with(ws))[0] for ws in [*socks, waiting]]
@@ -349,10 +355,3 @@ async def test_nats_trouble_closes_sockets_so_clients_catch_up(make_gateway: Mak
     await nothing_more(ws_b)
     await gw.hub.on_nats_reconnected()
     assert (await closed_with(ws_b))[0] == 1013
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)

@@ -132,10 +132,10 @@ def test_environment_builds_valid_production_settings(
     for key in SETTING_NAMES:
         monkeypatch.delenv(key, raising=False)
     for key, value in environment(services[name]).items():
-        monkeypatch.setenv(key, interpolate(value, {"WARDMATE_SECRET_KEY": "s3cret"}))
+        monkeypatch.setenv(key, interpolate(value, {"WARDMATE_SECRET_KEY": "s3cret" * 6}))
     settings = Settings()
     assert settings.environment == "production"
-    assert settings.secret_key == "s3cret"
+    assert settings.secret_key == "s3cret" * 6
     assert urlsplit(settings.nats_url).hostname == "nats"
     if name != "gateway":  # the gateway keeps no data
         assert urlsplit(settings.database_url).hostname == "postgres"
@@ -186,8 +186,9 @@ def test_gateway_publishes_the_port_it_listens_on(services: dict[str, dict[str, 
     assert port in container_ports
 
 
-def test_gateway_healthcheck_hits_the_health_route(services: dict[str, dict[str, Any]]) -> None:
-    """The gateway healthcheck requests a route the gateway really serves, with Python's urllib."""
+def test_gateway_healthcheck_hits_the_liveness_route(services: dict[str, dict[str, Any]]) -> None:
+    """The gateway healthcheck requests a route the gateway really serves, with Python's
+    urllib: its liveness, which no other service's outage fails."""
     check = healthcheck_text(services["gateway"])
     url = re.search(r"https?://[^'\"\s]+", check)
     assert url and "urllib" in check
@@ -197,6 +198,7 @@ def test_gateway_healthcheck_hits_the_health_route(services: dict[str, dict[str,
     app = create_app(Settings())
     paths = {r.resource.canonical for r in app.router.routes() if r.method == "GET"}
     assert target.path in paths
+    assert target.path == "/api/v1/health/live"
 
 
 def test_dependencies_wait_for_healthy_infrastructure(services: dict[str, dict[str, Any]]) -> None:
@@ -260,14 +262,22 @@ def test_app_services_have_a_healthcheck(services: dict[str, dict[str, Any]]) ->
 
 
 def test_dockerfile_installs_the_project() -> None:
-    """The Dockerfile copies every package onto python:3.11-slim, pip-installs it, runs non-root."""
+    """The Dockerfile copies every package onto python:3.11-slim, installs the locked
+    dependencies (hash-checked, after checking the lock is current), then the project
+    without resolving anything else, and runs non-root."""
     text = DOCKERFILE.read_text()
     lines = [s for s in map(str.strip, text.splitlines()) if s and not s.startswith("#")]
     assert lines[0] == "FROM python:3.11-slim"
-    assert re.search(r"^RUN pip install \.(\s|$)", text, re.M)
+    assert re.search(
+        r"python deploy/lock.py check requirements.lock\s*\\\s*&& pip install --require-hashes -r requirements.lock",
+        text,
+    )
+    assert re.search(r"^RUN pip install --no-deps \.(\s|$)", text, re.M)
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     copied = {ln.split()[1].rstrip("/") for ln in lines if ln.startswith("COPY ")}
-    assert "pyproject.toml" in copied
+    assert {"pyproject.toml", "requirements.lock", "deploy/lock.py"} <= {
+        c for ln in lines if ln.startswith("COPY ") for c in ln.split()[1:-1]
+    }
     assert {p.rstrip("*") for p in packages} <= copied
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
@@ -280,3 +290,15 @@ def test_dockerignore_keeps_local_state_out() -> None:
         ln.strip().rstrip("/") for ln in DOCKERIGNORE.read_text().splitlines() if ln.strip() and not ln.startswith("#")
     }
     assert {".venv", ".wardmate", ".git", ".env"} <= patterns
+
+
+def test_uploads_and_their_readers_share_one_storage_volume(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """The gateway writes uploads where listings and accounts read them (the filesystem store)."""
+    from shared.settings import Settings
+
+    for name in ("gateway", "listings", "accounts"):
+        env = services[name]["environment"]
+        root = Settings(data_dir=env["WARDMATE_DATA_DIR"]).data_dir / "storage"
+        assert named_volume_targets(compose, services[name]).get(str(root)) == "media", name

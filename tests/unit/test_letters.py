@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.matching import letters
+from services.matching.domain import letters
 from shared.errors import AppError
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

@@ -223,7 +223,7 @@ def test_report_counts_choices_from_parsed_input() -> None:
 def test_the_rank_chart_has_a_bar_per_choice_and_one_for_the_unmatched() -> None:
     from xml.etree import ElementTree
 
-    from services.matching.round_domain import rank_chart_svg
+    from services.matching.domain.rounds import rank_chart_svg
 
     svg = ElementTree.fromstring(rank_chart_svg({"1": 40, "2": 10, "3": 5, "12": 2, "11": 1}, 7, max_bars=10))
     bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.find("{*}title") is not None]
@@ -236,7 +236,7 @@ def test_the_rank_chart_has_a_bar_per_choice_and_one_for_the_unmatched() -> None
 def test_a_month_is_its_first_day_up_to_the_next_months() -> None:
     from datetime import date
 
-    from services.matching.round_domain import month_range
+    from services.matching.domain.rounds import month_range
 
     assert month_range("2027-12") == (date(2027, 12, 1), date(2028, 1, 1))
     assert month_range("2028-02") == (date(2028, 2, 1), date(2028, 3, 1))

@@ -94,6 +94,8 @@ def test_engine_inputs_from_projection_rows() -> None:
         "amenities": ["wifi"],
         "review_average": None,
         "review_count": 0,
+        "photo_count": 3,
+        "cover": None,
     }
     stays = [(date(2027, 3, 10), date(2027, 3, 20)), (date(2027, 2, 1), date(2027, 2, 5))]
     listing = domain.listing_input(row, {"specialties": ["cardiology"]}, stays)

@@ -78,6 +78,7 @@ def listing(**changes: object) -> ListingInput:
         amenities=frozenset({"wifi", "washer"}),
         review_average=4.8,
         review_count=23,
+        photo_count=8,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -197,6 +198,13 @@ def test_reviews_are_shrunk_toward_the_prior() -> None:
 # --- affinity and reasons -------------------------------------------------------------
 
 
+def test_room_reasons_count_photos() -> None:
+    """A room match says how many photos the listing has, or that it has none yet."""
+    for count, words in ((8, "8 photos"), (1, "1 photo"), (0, "no photos yet")):
+        match = room_score(rotation(), STUDENT, listing(photo_count=count))
+        assert match is not None and words in match.reasons
+
+
 def test_room_reasons_in_words() -> None:
     match = room_score(rotation(), STUDENT, listing())
     assert match is not None
@@ -211,6 +219,7 @@ def test_room_reasons_in_words() -> None:
         "you are both AMWA members",
         "host is open to mentoring",
         "rated 4.8 from 23 reviews",
+        "8 photos",
     ]
     assert match.distance_km == pytest.approx(1.2)
     assert match.stay_total_cents == 124_264

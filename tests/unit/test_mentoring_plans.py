@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.matching import plans
+from services.matching.domain import plans
 from shared import timezones
 from shared.errors import AppError
 
@@ -136,7 +136,7 @@ def test_time_zones_default_from_the_state() -> None:
 
 
 def test_hospital_page_visibility_is_opt_in() -> None:
-    from services.matching.hospital_page import visible_to
+    from services.matching.domain.hospital_page import visible_to
 
     assert not any(visible_to("nobody", role) for role in ("student", "professional", "admin"))
     assert visible_to("students", "student") and not visible_to("students", "professional")

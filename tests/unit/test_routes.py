@@ -16,6 +16,13 @@ def test_internal_and_path_fields_exist_in_the_request_contracts() -> None:
 
 
 def test_session_routes_are_the_auth_routes() -> None:
-    """Signup and login start a browser session; logout ends it; nothing else touches it."""
+    """Signup and login start a browser session; logout ends it; confirming an address
+    refreshes the caller's cached session; nothing else touches it."""
     sessions = {r.path: r.session for r in ROUTES if r.session}
-    assert sessions == {"/auth/signup": "start", "/auth/login": "start", "/auth/logout": "end"}
+    assert sessions == {
+        "/auth/signup": "start",
+        "/auth/login": "start",
+        "/auth/logout": "end",
+        "/auth/verify-email": "refresh",
+        "/auth/confirm-email": "refresh",
+    }

@@ -16,9 +16,32 @@ from shared.settings import Settings
 def test_settings_refuse_placeholder_secret_in_production() -> None:
     with pytest.raises(ValidationError):
         Settings(environment="production")
-    prod = Settings(environment="production", secret_key="s3cret-value")
+    prod = Settings(environment="production", secret_key="s3cret-value" * 3)
     assert prod.cookie_secure is True
     assert Settings().cookie_secure is False
+
+
+def test_settings_refuse_a_short_secret_in_production() -> None:
+    """Not only the placeholder: any key under 32 bytes can be searched."""
+    with pytest.raises(ValidationError, match="31 bytes; production needs at least 32"):
+        Settings(environment="production", secret_key="x" * 31)
+    assert Settings(environment="development", secret_key="short").secret_key == "short"
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared.settings import load_settings
+
+    monkeypatch.setenv("WARDMATE_HTTP_PORT", "abc")
+    with pytest.raises(SystemExit) as ended:
+        load_settings()
+    assert ended.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "configuration error: WARDMATE_HTTP_PORT='abc': Input should be a valid integer,"
+        " unable to parse string as an integer"
+    ]
 
 
 def test_settings_read_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:

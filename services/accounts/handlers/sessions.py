@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.accounts import domain, store, views
-from shared import subjects
+from services.accounts.domain import lifecycle
+from services.accounts.store import lifecycle as lstore
+from shared import clock, subjects
 from shared.contracts.accounts import (
     LoginReply,
     LoginRequest,
@@ -30,10 +32,10 @@ registry = Registry()
 BAD_LOGIN = AppError("unauthorized", "email or password is incorrect")
 
 
-async def _issue_session(ctx: Context, conn: Connection, user: User) -> LoginReply:
+async def _issue_session(ctx: Context, conn: Connection, user: User, user_agent: str | None) -> LoginReply:
     token, digest = domain.new_token(ctx.settings.secret_key)
     expires = datetime.now(UTC) + timedelta(hours=ctx.settings.session_ttl_hours)
-    await store.insert_session(conn, digest, user.id, expires)
+    await lstore.insert_session(conn, digest, session_fingerprint(token), user.id, expires, user_agent)
     return LoginReply(token=token, expires_at=expires, user=user)
 
 
@@ -44,7 +46,11 @@ async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
         row = await store.insert_user(conn, uuid.uuid4(), req.email, password_hash, req.display_name, req.role)
         user = User.model_validate(dict(row))
         await add(conn, UserRegistered(user=views.user_data(await store.snapshot(conn, user.id))))
-        return await _issue_session(ctx, conn, user)
+        # The address is confirmed by the link this mail carries.
+        now = clock.now(ctx.settings)
+        ttl = ctx.settings.email_verify_ttl_hours
+        await add(conn, lifecycle.mail_event("verify_email", user.id, req.email, ttl, now))
+        return await _issue_session(ctx, conn, user, req.user_agent)
 
 
 @registry.endpoint(subjects.LOGIN, LoginRequest)
@@ -70,7 +76,7 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
         async with conn.transaction():
             await store.clear_failures(conn, email)
             user = User.model_validate({k: row[k] for k in User.model_fields})
-            return await _issue_session(ctx, conn, user)
+            return await _issue_session(ctx, conn, user, req.user_agent)
 
 
 @registry.endpoint(subjects.LOGOUT, TokenRequest)

@@ -8,9 +8,11 @@ One module per area; a new area adds its module and its line below.
 from __future__ import annotations
 
 from services.gateway.routes import (
+    account,
     auth,
     bookings,
     directory,
+    documents,
     letters,
     listings,
     matching,
@@ -18,12 +20,16 @@ from services.gateway.routes import (
     messaging,
     operators,
     payments,
+    photos,
 )
 from services.gateway.routes.route import Auth, Route, Session
 
 ROUTES: list[Route] = [
     *auth.ROUTES,
+    *account.ROUTES,
     *listings.ROUTES,
+    *photos.ROUTES,
+    *documents.ROUTES,
     *bookings.ROUTES,
     *operators.ROUTES,
     *messaging.ROUTES,

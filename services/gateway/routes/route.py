@@ -11,8 +11,9 @@ from shared.errors import ErrorCode
 
 Auth = Literal["public", "optional", "user"]
 # What a route does to the browser session: "start" sets the cookies from the reply's
-# token, "end" revokes the caller's session and clears them.
-Session = Literal["start", "end"]
+# token, "end" revokes the caller's session and clears them, "refresh" drops the caller's
+# cached session so the next request sees what the route changed (a confirmed address).
+Session = Literal["start", "end", "refresh"]
 
 # Path parameters: the path's ``{id}`` is the request field named here.
 LISTING_ID = {"id": "listing_id"}
@@ -45,3 +46,6 @@ class Route:
     # (validation, rate_limited, unavailable, timeout; unauthorized unless public; a
     # cookie session's missing CSRF header on writes): the document lists exactly these.
     errors: tuple[ErrorCode, ...] = ()
+    # A JSON body for a DELETE (DELETE /me takes the password there, never in the URL);
+    # None: the method decides (GET and DELETE take query parameters).
+    body: bool | None = None

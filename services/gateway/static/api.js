@@ -118,3 +118,32 @@ export const get = (path, query) => api("GET", path, { query });
 export const post = (path, body = {}) => api("POST", path, { body });
 export const patch = (path, body) => api("PATCH", path, { body });
 export const del = (path) => api("DELETE", path);
+
+/** A multipart upload with progress (fetch reports none): onProgress(fraction 0..1) while
+ * the bytes go out; resolves with the reply's JSON, rejects with an ApiError. */
+export function upload(path, formData, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", BASE + path);
+    xhr.setRequestHeader("Accept", "application/json");
+    const csrf = readCookie(CSRF_COOKIE);
+    if (csrf) xhr.setRequestHeader(CSRF_HEADER, csrf);
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress && onProgress(e.loaded / e.total);
+    xhr.onerror = () => reject(new ApiError(0, "unreachable", "The upload did not reach Wardmate. Check your connection and try again."));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      const err = data && data.error;
+      if (err && err.message) return reject(new ApiError(xhr.status, err.code, err.message, err.details));
+      return reject(new ApiError(xhr.status, "http", `The server answered ${xhr.status}. Try again in a moment.`));
+    };
+    xhr.send(formData);
+  });
+}
+
+export const put = (path, body) => api("PUT", path, { body });

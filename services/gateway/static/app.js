@@ -23,6 +23,7 @@ import { Outcomes } from "./pages/outcomes.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
+import { ConfirmEmail, ForgotPassword, ResetPassword, Settings, VerifyBanner, VerifyEmail } from "./pages/account.js";
 
 /** After a page change, focus moves to the new page's heading (once it has rendered),
  * unless the page has already put it somewhere (a form's first field, a chosen card). */
@@ -58,6 +59,11 @@ function useRoute() {
 
 function pageFor(route, me) {
   const [a, b, c] = route.parts;
+  // Pages that mailed links open, logged in or not.
+  if (a === "verify-email") return html`<${VerifyEmail} query=${route.query} />`;
+  if (a === "confirm-email") return html`<${ConfirmEmail} query=${route.query} />`;
+  if (a === "reset-password") return html`<${ResetPassword} query=${route.query} />`;
+  if (a === "forgot-password") return html`<${ForgotPassword} />`;
   if (!me) {
     if (a === "signup") return html`<${Signup} query=${route.query} />`;
     if (a === "search") return html`<${Search} query=${route.query} />`;
@@ -70,6 +76,8 @@ function pageFor(route, me) {
       return html`<${Home} />`;
     case "profile":
       return html`<${Profile} />`;
+    case "settings":
+      return html`<${Settings} />`;
     case "rotations":
       return b ? html`<${RotationPage} id=${b} />` : html`<${Rotations} />`;
     case "search":
@@ -128,6 +136,7 @@ function Nav({ me, unread, route }) {
     ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}
     ${role === "admin" && link("admin", "Admin")}
     ${link("profile", "Profile")}
+    ${link("settings", "Settings")}
   </ul>`;
 }
 
@@ -170,18 +179,19 @@ function App() {
     } else live.stop();
   }, [userId]);
   useEffect(() => setMenuOpen(false), [route.path]);
-  // Escape closes the phone menu and returns to its button.
+  // Escape closes the phone menu and returns to its button. One listener for the page's
+  // life, reading the menu's state from the DOM: a listener added once the menu had
+  // rendered open came after paint, and an Escape pressed in between was lost.
   useEffect(() => {
-    if (!menuOpen) return undefined;
     const onKey = (e) => {
-      if (e.key !== "Escape") return;
-      setMenuOpen(false);
       const button = document.querySelector("button.menu");
-      if (button) button.focus();
+      if (e.key !== "Escape" || !button || button.getAttribute("aria-expanded") !== "true") return;
+      setMenuOpen(false);
+      button.focus();
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [menuOpen]);
+  }, []);
 
   async function logout() {
     try {
@@ -215,6 +225,7 @@ function App() {
       ${busy && html`<span class="spinner" role="status">Loading…</span>`}
       ${me && liveStatus !== "live" && html`<span class="offline">${liveStatus === "connecting" ? "Connecting…" : "Offline: live updates paused"}</span>`}
     </div>
+    <${VerifyBanner} me=${me} />
     <main id="main" class="page" tabindex="-1">${pageFor(route, me)}</main>
   <//>`;
 }

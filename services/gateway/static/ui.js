@@ -316,7 +316,9 @@ export function Badge({ count, label }) {
   return html`<span class="badge" aria-label=${`${count} ${label}`}>${count}</span>`;
 }
 
-export function Verified({ verified }) {
+export function Verified({ verified, role }) {
+  // A student is verified by a checked proof of enrolment (issue #17): hosts see it as such.
+  if (role === "student") return verified ? html`<span class="verified">✓ Verified student</span>` : html`<span class="unverified">Student not verified</span>`;
   return verified ? html`<span class="verified">✓ Verified</span>` : html`<span class="unverified">Not verified</span>`;
 }
 

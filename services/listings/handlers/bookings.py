@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 @registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest)
 async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
-    actor = ctx.require_actor()
+    actor = ctx.require_verified_email()
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await store.listing(conn, req.listing_id)
         if row is None:

@@ -9,6 +9,7 @@ import asyncpg
 import orjson
 
 from services.listings import domain, store
+from services.listings.store import photos as photo_store
 from services.listings.views import (
     LISTING_NOT_FOUND,
     exact_for,
@@ -69,7 +70,8 @@ async def _add_listing_event(
 
 @registry.endpoint(subjects.CREATE_LISTING, ListingCreate)
 async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
-    actor = ctx.require_role("professional")
+    ctx.require_role("professional")
+    actor = ctx.require_verified_email()
     listing_id = uuid.uuid4()
     fields = req.model_dump()
     fields["latitude"], fields["longitude"] = domain.room_position(
@@ -89,7 +91,7 @@ async def get_listing(ctx: Context, req: ListingId) -> Listing:
     row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
     exact = exact_for(row, viewer, is_guest)
     assert row is not None
-    return to_listing(row, exact=exact)
+    return to_listing(row, exact=exact, photos=await photo_store.photos(ctx.pool, req.listing_id))
 
 
 async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) -> asyncpg.Record:
@@ -130,7 +132,8 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
         row = await store.listing(conn, req.listing_id)
         assert row is not None
         await _add_listing_event(conn, before["status"], row, changed=bool(changes))
-    return to_listing(row, exact=True)
+        photos = await photo_store.photos(conn, req.listing_id)
+    return to_listing(row, exact=True, photos=photos)
 
 
 @registry.endpoint(subjects.ARCHIVE_LISTING, ListingId)

@@ -73,6 +73,7 @@ class ListingInput:
     booked: tuple[tuple[date, date], ...] = ()  # (check_in, check_out) of taken stays
     review_average: float | None = None  # 1-5 stars
     review_count: int = 0
+    photo_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,8 @@ def room_score(
         reasons.append(f"rated {listing.review_average:.1f} from {reviews}")
     else:
         reasons.append("no reviews yet")
+    # A listing without photos is the first sign of a fake one: say so either way.
+    reasons.append(w.plural(listing.photo_count, "photo") if listing.photo_count else "no photos yet")
     reasons += _preference_reasons(rotation, listing)
     score = weighted_mean(parts, {k: getattr(weights, k) for k in parts})
     return RoomMatch(listing.id, score, parts, reasons, km, free, rotation.nights, cost)

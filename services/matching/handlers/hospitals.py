@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.matching import hospital_page, hospital_store, plan_store, store
+from services.matching import store
+from services.matching.domain import hospital_page
+from services.matching.store import hospitals as hospital_store
+from services.matching.store import plans as plan_store
 from shared import geo, hospitals, subjects
 from shared.contracts.hospitals import HospitalRef
 from shared.contracts.mentoring import HospitalPageRequest, HospitalPeople, NearbyRoom

@@ -11,7 +11,10 @@ from datetime import date
 
 import asyncpg
 
-from services.matching import letter_store, letter_views, letters, plan_reads, plans, store
+from services.matching import plan_reads, store
+from services.matching.domain import letters, plans
+from services.matching.store import letters as letter_store
+from services.matching.views import letters as letter_views
 from shared import clock, subjects
 from shared.contracts.letters import Letter, LetterCreate, LetterPage, LetterRef, LetterSubmit, MyLetters
 from shared.db import Connection

@@ -8,7 +8,9 @@ import dataclasses
 import uuid
 from datetime import datetime
 
-from services.matching import plan_reads, plan_store, plans, store
+from services.matching import plan_reads, store
+from services.matching.domain import plans
+from services.matching.store import plans as plan_store
 from shared import clock, subjects
 from shared.contracts.mentoring import MeetingAccept, MeetingId, MeetingPropose, MeetingReschedule, Plan
 from shared.db import Connection

@@ -13,7 +13,11 @@ from typing import Any
 
 from pydantic import MISSING
 
-from services.matching import outcome_store, outcomes, plan_reads, plan_store, plan_views, plans
+from services.matching import plan_reads
+from services.matching.domain import outcomes, plans
+from services.matching.store import outcomes as outcome_store
+from services.matching.store import plans as plan_store
+from services.matching.views import plans as plan_views
 from shared import clock, hospitals, subjects, timezones
 from shared.contracts.base import Empty
 from shared.contracts.mentoring import (

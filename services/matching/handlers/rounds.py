@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from services.matching import domain, jobs, round_store, views
+from services.matching import domain, jobs, views
+from services.matching.store import rounds as round_store
 from shared import subjects
 from shared.contracts.matching import (
     MatchRound,

@@ -63,7 +63,7 @@ async def _view(conn: Connection, conversation_id: uuid.UUID, viewer: uuid.UUID)
 
 @registry.endpoint(subjects.START_CONVERSATION, ConversationStart)
 async def start_conversation(ctx: Context, req: ConversationStart) -> Conversation:
-    actor = ctx.require_actor()
+    actor = ctx.require_verified_email()
     low, high = domain.pair(actor.user_id, req.user_id)
     body = domain.clean_body(req.body) if req.body is not None else None
     await known_user(ctx, req.user_id)

@@ -3,6 +3,7 @@ import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { Alert, Empty, Field, Loading, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
 import { AdminPayments } from "./admin_payments.js";
+import { DocumentQueue } from "./documents.js";
 
 function Credential({ c, onChange }) {
   const [error, setError] = useState(null);
@@ -86,6 +87,7 @@ export function Admin() {
       (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
     <${Verifications} />
     <${AdminPayments} />
+    <${DocumentQueue} />
     <section aria-labelledby="reports-h">
       <h2 id="reports-h">Reports</h2>
       <${Field} as="select" label="Show" name="status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>

@@ -58,6 +58,7 @@ export function Login({ query = {} }) {
       <${Alert} error=${formError(form.errors, ["email", "password"])} />
       <button type="submit" disabled=${form.busy}>Log in</button>
     </form>
+    <p><a href="#/forgot-password">Forgot password?</a></p>
     <p>New to Wardmate? <a href=${next ? `#/signup?next=${encodeURIComponent(next)}` : "#/signup"}>Create an account</a>. Or <a href="#/search">browse rooms</a> first.</p>
   </section></div>`;
 }

@@ -98,7 +98,7 @@ function GuestSummary({ id }) {
   if (!guest.data) return html`<p><a href=${`#/users/${id}`}>The guest's profile</a></p>`;
   const u = guest.data;
   const about = [u.profile.medical_school, u.profile.specialties.map(cap).join(", ")].filter(Boolean).join(" · ");
-  return html`<p class="guest">Guest: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} />
+  return html`<p class="guest">Guest: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} role=${u.role} />
     ${about && html`<br /><span class="hint">${about}</span>`}</p>`;
 }
 

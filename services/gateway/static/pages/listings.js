@@ -9,6 +9,7 @@ import {
   Alert, Empty, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
   formError, hospitalLabel, roomType, titleCase, today, useForm, useLoad, words,
 } from "../ui.js";
+import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
 
 // What each cancellation policy refunds, as the listing page says it.
@@ -256,6 +257,7 @@ export function ListingPage({ id, query }) {
     <p class="lead">${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)} a month (${fmtMoney(l.nightly_rate)} a night)
       ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>
     ${l.status !== "active" && html`<p><${Status} status=${l.status} /></p>`}
+    <${Gallery} photos=${l.photos} title=${l.title} />
     <div class="two">
       <div>
         ${l.description && html`<p class="bio">${l.description}</p>`}

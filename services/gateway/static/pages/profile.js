@@ -7,6 +7,7 @@ import {
   Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, formError, go, matchCountries, titleCase, useForm, useLoad,
   useNames, words,
 } from "../ui.js";
+import { MyDocuments } from "./documents.js";
 import { MentoringSettings } from "./mentoring_settings.js";
 import { OrganizationChoices } from "../reference.js";
 
@@ -159,6 +160,7 @@ export function Profile() {
     <${ProfileForm} me=${me} />
     ${me.user.role !== "admin" && html`<${MentoringSettings} />`}
     ${me.user.role === "professional" && html`<${VerificationForm} me=${me} />`}
+    <${MyDocuments} me=${me} />
   </section>`;
 }
 
@@ -225,7 +227,7 @@ function UserProfile({ u }) {
   const languageName = useNames("languages", u.profile.languages);
   return html`<section>
     <h1>${u.display_name}</h1>
-    <p><${Verified} verified=${u.verified} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}
+    <p><${Verified} verified=${u.verified} role=${u.role} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}
       · member since ${new Date(u.member_since).getFullYear()}</p>
     ${u.profile.bio && html`<p class="bio">${u.profile.bio}</p>`}
     <dl class="facts">

@@ -7,6 +7,7 @@ import { loadLeaflet, mapConfig } from "../map.js";
 import {
   Alert, AmenityBoxes, Empty, Field, Loading, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad,
 } from "../ui.js";
+import { PhotoEditor } from "./photos.js";
 
 export function MyListings() {
   const state = useLoad(() => get("/me/listings", { limit: 100 }), []);
@@ -181,6 +182,7 @@ export function ListingEdit({ id }) {
   const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
   return html`<section>
     <h1>${id ? "Edit your room" : "Post a room"}</h1>
-    <${Loading} state=${state}>${(l) => html`<${ListingForm} key=${id || "new"} listing=${id ? l : null} />`}<//>
+    <${Loading} state=${state}>${(l) => html`<${ListingForm} key=${id || "new"} listing=${id ? l : null} />
+      ${id && html`<${PhotoEditor} listing=${l} onChanged=${state.reload} />`}`}<//>
   </section>`;
 }

@@ -6,6 +6,7 @@ import {
   Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtMoney, formError, go, hospitalLabel,
   cap, href, roomType, today, useForm, useLoad,
 } from "../ui.js";
+import { Cover } from "./photos.js";
 import { SpecialtyOptions } from "../reference.js";
 
 export function Home() {
@@ -104,6 +105,7 @@ function RoomMatches({ rotation }) {
       if (!items.length) return html`<${Empty}>No rooms within 50 km are free for these dates yet. We will notify you when one is posted.</${Empty}>
         <button type="button" class="secondary" onClick=${state.reload}>Check again</button>`;
       return html`<ul class="cards" aria-label="Room matches">${items.map((m) => html`<li class="card" key=${m.listing.id}>
+          <${Cover} listing=${m.listing} />
           <h3><a href=${href(`/listings/${m.listing.id}`, { rotation: rotation.id })}>${m.listing.title}</a></h3>
           <p>${roomType(m.listing.room_type)} · ${fmtMoney(m.listing.monthly_rent)}/month · ${m.distance_km.toFixed(1)} km from the hospital</p>
           <p>${fmtMoney(m.stay_total)} for ${m.free_nights} of ${m.nights} nights · match ${Math.round(m.score * 100)}%</p>

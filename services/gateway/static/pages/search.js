@@ -5,6 +5,7 @@ import { get } from "../api.js";
 import {
   Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtMoney, formError, href, roomType, useForm, words,
 } from "../ui.js";
+import { Cover } from "./photos.js";
 
 /** What the API's place parameter takes for a picked place: the ZIP code, or "City, ST". */
 const placeParam = (p) => (p.kind === "zip" ? p.zip : p.label);
@@ -81,6 +82,7 @@ export function Search({ query }) {
       <h2 id="results-h">Results</h2>
       ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
+          <${Cover} listing=${l} />
           <h3><a href=${href(`/listings/${l.id}`, { ...context, from: f.from, to: f.to })}>${l.title}</a></h3>
           <p>${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)}/month</p>
           ${l.distance_km !== null && html`<p class="where">About ${l.distance_km.toFixed(1)} km from ${centreName}</p>`}

@@ -25,15 +25,16 @@ async def project_listing(conn: Connection, listing: ListingData) -> bool:
         """
         INSERT INTO listings(listing_id, version, host_id, title, room_type, latitude, longitude,
             position, monthly_rent, amenities, available_from, available_to, min_stay_nights,
-            status, review_average, review_count)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, ll_to_earth($6, $7), $8, $9, $10, $11, $12, $13, $14, $15)
+            status, review_average, review_count, photo_count, cover)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, ll_to_earth($6, $7), $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         ON CONFLICT (listing_id) DO UPDATE SET version = excluded.version, host_id = excluded.host_id,
             title = excluded.title, room_type = excluded.room_type, latitude = excluded.latitude,
             longitude = excluded.longitude, position = excluded.position,
             monthly_rent = excluded.monthly_rent, amenities = excluded.amenities,
             available_from = excluded.available_from, available_to = excluded.available_to,
             min_stay_nights = excluded.min_stay_nights, status = excluded.status,
-            review_average = excluded.review_average, review_count = excluded.review_count
+            review_average = excluded.review_average, review_count = excluded.review_count,
+            photo_count = excluded.photo_count, cover = excluded.cover
         WHERE listings.version < excluded.version
         """,
         listing.listing_id,
@@ -51,6 +52,8 @@ async def project_listing(conn: Connection, listing: ListingData) -> bool:
         listing.status,
         listing.review_average,
         listing.review_count,
+        listing.photo_count,
+        listing.cover.model_dump() if listing.cover else None,
     )
     return result.endswith(" 1")
 

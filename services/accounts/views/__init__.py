@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from shared.contracts.accounts import Me, Profile, PublicProfile, User, UserData, Verification
+from shared.contracts.documents import Document, QueuedDocument
 
 Row = Any  # an asyncpg Record or a dict with the same keys
 
@@ -46,4 +48,32 @@ def public_profile(account: Me) -> PublicProfile:
         verified=account.verification.status == "verified",
         profile=account.profile,
         member_since=account.user.created_at,
+    )
+
+
+def document(row: Row, retention_days: float) -> Document:
+    """A document as its owner and operators see it, with when its file goes."""
+    decided = row["decided_at"]
+    return Document(
+        id=row["id"],
+        user_id=row["user_id"],
+        kind=row["kind"],
+        content_type=row["content_type"],
+        size_bytes=row["size_bytes"],
+        pages=row["pages"],
+        status=row["status"],
+        note=row["note"],
+        created_at=row["created_at"],
+        decided_at=decided,
+        available=row["deleted_at"] is None,
+        delete_after=decided + timedelta(days=retention_days) if decided else None,
+    )
+
+
+def queued_document(row: Row, retention_days: float) -> QueuedDocument:
+    return QueuedDocument(
+        **document(row, retention_days).model_dump(),
+        display_name=row["display_name"],
+        email=row["email"],
+        role=row["role"],
     )

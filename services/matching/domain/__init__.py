@@ -85,6 +85,7 @@ def listing_input(row: Row, host: Mapping[str, Any] | None, booked: list[tuple[d
         booked=tuple(sorted(booked)),
         review_average=row["review_average"],
         review_count=row["review_count"],
+        photo_count=row["photo_count"],
     )
 
 
@@ -112,6 +113,8 @@ def room_match_fields(match: EngineRoomMatch, row: Row, host: Mapping[str, Any] 
             "min_stay_nights": row["min_stay_nights"],
             "review_average": row["review_average"],
             "review_count": row["review_count"],
+            "photo_count": row["photo_count"],
+            "cover": row["cover"],
         },
         "score": round(match.score, 4),
         "parts": {k: round(v, 4) for k, v in match.parts.items()},

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.contracts.accounts import ProfileFields
+from shared.contracts.base import Actor
 from shared.errors import AppError
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~25 ms a hash on
@@ -57,3 +59,29 @@ def merge_profile(current: dict[str, Any], changes: ProfileFields, role: str) ->
             )
     merged = {**current, **updates}
     return merged
+
+
+# What each role may send as a verification document.
+DOCUMENT_KINDS = {"student": ("enrolment", "rotation_acceptance"), "professional": ("licence",)}
+
+
+def check_document_kind(role: str, kind: str) -> None:
+    allowed = DOCUMENT_KINDS.get(role, ())
+    if kind not in allowed:
+        raise AppError(
+            "validation",
+            f"a {role} may send: {', '.join(allowed) or 'no documents'}",
+            [{"field": "kind", "message": f"one of: {', '.join(allowed)}" if allowed else "not for your role"}],
+        )
+
+
+def may_see_document(actor: Actor, owner_id: uuid.UUID) -> bool:
+    """Documents are private: their owner and operators only."""
+    return actor.user_id == owner_id or actor.role == "admin"
+
+
+def document_verifies(owner_role: str, kind: str, decision: str) -> bool:
+    """A verified proof of enrolment or rotation acceptance makes a student a verified
+    student (a licence scan supports a professional's credential check, which stays the NPI
+    or licence verification operators already do)."""
+    return decision == "verified" and owner_role == "student" and kind in DOCUMENT_KINDS["student"]

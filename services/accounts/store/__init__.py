@@ -11,7 +11,7 @@ import asyncpg
 from shared.db import Connection, translate
 from shared.errors import AppError
 
-USER_COLUMNS = "id, email, display_name, role, created_at"
+USER_COLUMNS = "id, email, display_name, role, created_at, email_verified_at IS NOT NULL AS email_verified"
 
 
 async def insert_user(
@@ -72,19 +72,16 @@ async def clear_failures(conn: Connection, email: str) -> None:
     await conn.execute("DELETE FROM login_failures WHERE email = $1", email)
 
 
-async def insert_session(conn: Connection, token_hash: bytes, user_id: uuid.UUID, expires_at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO sessions(token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-        token_hash,
-        user_id,
-        expires_at,
-    )
-
-
 async def resolve_session(conn: Connection | asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
+    """The live session's user, role and whether the address is confirmed; ``last_seen_at``
+    moves at most once a minute (gateways cache a resolved session for seconds anyway)."""
     return await conn.fetchrow(
-        "SELECT s.user_id, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
+        "WITH live AS (SELECT s.user_id, u.role, s.expires_at, u.email_verified_at IS NOT NULL AS email_verified"
+        " FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()),"
+        " seen AS (UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1"
+        " AND last_seen_at < now() - interval '1 minute' AND EXISTS (SELECT 1 FROM live))"
+        " SELECT * FROM live",
         token_hash,
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from services.matching import letters
+from services.matching.domain import letters
 from shared import hospitals
 from shared.contracts.letters import Letter, LetterPerson, RotationSummary, StudentSummary
 from shared.errors import AppError

@@ -1,0 +1,124 @@
+"""Durable consumers of accounts that send mail: security mails asked for by accounts'
+own handlers, and a mail for each notification messaging creates (when the user's
+preferences say so).
+
+Each event is applied once through the inbox; the mail is handed to the SMTP server
+inside the inbox transaction, so a server that refuses or is down fails the event,
+which is retried with back-off and then dead-lettered like any other, and a mail is
+sent again only if the process dies between the server's acceptance and the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from nats.aio.client import Client as NATS
+
+from services.accounts.domain import calendar, lifecycle
+from services.accounts.mailer import Attachment, Mailer
+from services.accounts.store import lifecycle as lstore
+from services.accounts.views import mail as mailtext
+from shared import bus, subjects
+from shared.contracts.base import Actor, Event
+from shared.contracts.calendar import CalendarStays
+from shared.contracts.lifecycle import AccountMailRequested
+from shared.contracts.messaging import NotificationCreated
+from shared.db import Connection
+from shared.service import Context, Registry
+from shared.settings import Settings
+
+registry = Registry()
+
+
+class _Runtime:
+    """The settings, sender and bus of this process, set at startup (consumers get a
+    connection and an event only)."""
+
+    settings: Settings
+    mailer: Mailer
+    nc: NATS
+
+
+runtime = _Runtime()
+
+
+@registry.on_startup
+async def start_mailer(ctx: Context) -> None:
+    runtime.settings = ctx.settings
+    runtime.mailer = Mailer(ctx.settings)
+    runtime.nc = ctx.nc
+
+
+def _link(event: AccountMailRequested, old_email: str, password_hash: str) -> str | None:
+    s = runtime.settings
+    if event.nonce is None or event.expires_at is None:
+        return None
+    if event.kind == "verify_email":
+        token = lifecycle.verify_token(s.secret_key, event.user_id, event.to, event.nonce, event.expires_at)
+        return lifecycle.link(s.public_url, lifecycle.VERIFY, token)
+    if event.kind == "reset_password":
+        token = lifecycle.reset_token(s.secret_key, event.user_id, password_hash, event.nonce, event.expires_at)
+        return lifecycle.link(s.public_url, lifecycle.RESET, token)
+    if event.kind == "confirm_email_change":
+        token = lifecycle.email_change_token(
+            s.secret_key, event.user_id, old_email, event.to, event.nonce, event.expires_at
+        )
+        return lifecycle.link(s.public_url, lifecycle.EMAIL_CHANGE, token)
+    return None
+
+
+@registry.consumer("mail-account", AccountMailRequested.subject)
+async def send_account_mail(conn: Connection, event: Event) -> None:
+    """A verification, reset or change mail: always sent, whatever the preferences."""
+    assert isinstance(event, AccountMailRequested)
+    user = await lstore.contact(conn, event.user_id)
+    if user is None:
+        return  # the account was deleted since: nobody to write to
+    url = _link(event, user["email"], user["password_hash"])
+    mail = mailtext.security_mail(
+        event.kind, event.to, user["display_name"], url, event.event_id.hex, new_email=user["email"]
+    )
+    await runtime.mailer.send(mail)
+
+
+@registry.consumer("mail-notifications", NotificationCreated.subject)
+async def send_notification_mail(conn: Connection, event: Event) -> None:
+    """A notification by mail, unless the user turned its kind off or has not confirmed
+    the address (we write only to addresses proven to be theirs)."""
+    assert isinstance(event, NotificationCreated)
+    user = await lstore.contact(conn, event.user_id)
+    if user is None or user["email_verified_at"] is None:
+        return
+    prefs = await lstore.preferences(conn, event.user_id)
+    if prefs is not None and event.kind in prefs["muted_kinds"]:
+        return
+    s = runtime.settings
+    unsubscribe = lifecycle.link(
+        s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
+    )
+    link = mailtext.web_link(s.public_url, event.booking_id, event.listing_id, event.conversation_id)
+    attachments: tuple[Attachment, ...] = ()
+    if event.kind in STAY_MAILS and event.booking_id is not None:
+        attachments = await _stay_attachment(user["id"], user["role"], event.booking_id)
+    mail = mailtext.notification_mail(
+        event.kind, user["email"], user["display_name"], event.text, link, unsubscribe, event.event_id.hex, attachments
+    )
+    await runtime.mailer.send(mail)
+
+
+# A confirmed or moved stay's mail carries it as an .ics file for the reader's calendar.
+STAY_MAILS = frozenset({"booking_accepted", "booking_shifted"})
+
+
+async def _stay_attachment(user_id: uuid.UUID, role: str, booking_id: uuid.UUID) -> tuple[Attachment, ...]:
+    s = runtime.settings
+    actor = Actor(user_id=user_id, role=role, email_verified=True)
+    stays = await bus.request(
+        runtime.nc, subjects.CALENDAR_STAYS, {}, CalendarStays, actor=actor, timeout=s.request_timeout_s
+    )
+    stay = next((item for item in stays.items if item.booking_id == booking_id), None)
+    if stay is None:
+        return ()
+    ics = calendar.stay_invite(stay, s.public_url, datetime.now(UTC))
+    return (Attachment("stay.ics", "text", "calendar", ics, {"method": "PUBLISH"}),)

@@ -1,0 +1,104 @@
+"""The private iCalendar feed (RFC 5545, with ``icalendar``): a user's stays as guest and
+host and their rotations. Pure: built from what listings and matching answered.
+
+Each event's ``UID`` is stable (the booking's or rotation's id), and its ``SEQUENCE`` is
+the record's version, which the database raises on every change: a shifted stay moves in
+Google, Apple and Outlook calendars instead of showing twice. Stays that will not happen
+stay in the feed as ``STATUS:CANCELLED`` so a subscribed calendar drops them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+
+from shared.contracts.calendar import CalendarRotation, CalendarStay
+from shared.signing import sign, unsign
+
+PURPOSE = "calendar"
+PRODID = "-//Wardmate//Calendar feed//EN"
+_STATUS = {
+    "requested": "TENTATIVE",
+    "accepted": "CONFIRMED",
+    "completed": "CONFIRMED",
+    "declined": "CANCELLED",
+    "expired": "CANCELLED",
+    "cancelled": "CANCELLED",
+}
+
+
+def feed_token(secret: str, user_id: uuid.UUID, generation: int) -> str:
+    """The feed's token: the user and the feed's generation, signed; rotating the feed
+    raises the generation, so the old token no longer matches."""
+    return sign(secret, PURPOSE, {"u": str(user_id), "g": generation}, None)
+
+
+def read_feed_token(secret: str, token: str, now: datetime) -> tuple[uuid.UUID, int]:
+    payload = unsign(secret, PURPOSE, token, now)
+    return uuid.UUID(str(payload["u"])), int(payload["g"])
+
+
+def feed_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/api/v1/calendar/{token}.ics"
+
+
+def stay_event(stay: CalendarStay, public_url: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"booking-{stay.booking_id}@wardmate")
+    event.add("sequence", stay.version)
+    event.add("dtstamp", stamp)
+    # All-day dates: check-in day to check-out day (DTEND is exclusive in RFC 5545).
+    event.add("dtstart", stay.check_in)
+    event.add("dtend", stay.check_out)
+    what = "Hosting" if stay.role == "host" else "Stay"
+    event.add("summary", f"{what}: {stay.listing_title}")
+    event.add("status", _STATUS.get(stay.status, "TENTATIVE"))
+    if stay.address:
+        event.add("location", stay.address)
+    event.add("url", f"{public_url.rstrip('/')}/#/bookings")
+    event.add("description", f"Booking {stay.status}. Check-in {stay.check_in}, check-out {stay.check_out}.")
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def rotation_event(rotation: CalendarRotation, public_url: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"rotation-{rotation.rotation_id}@wardmate")
+    event.add("sequence", rotation.version)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", rotation.start_date)
+    event.add("dtend", rotation.end_date + timedelta(days=1))
+    event.add("summary", f"Rotation: {rotation.specialty} at {rotation.hospital}")
+    event.add("status", "CONFIRMED")
+    event.add("url", f"{public_url.rstrip('/')}/#/rotations/{rotation.rotation_id}")
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def calendar(name: str, events: list[Event]) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    for event in events:
+        cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+def feed(stays: list[CalendarStay], rotations: list[CalendarRotation], public_url: str, stamp: datetime) -> bytes:
+    events = [stay_event(s, public_url, stamp) for s in stays]
+    events += [rotation_event(r, public_url, stamp) for r in rotations]
+    return calendar("Wardmate", events)
+
+
+def stay_invite(stay: CalendarStay, public_url: str, stamp: datetime) -> bytes:
+    """One stay as an ``.ics`` attachment (METHOD:PUBLISH: added, not an invitation to answer)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    cal.add_component(stay_event(stay, public_url, stamp))
+    return bytes(cal.to_ical())

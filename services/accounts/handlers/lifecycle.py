@@ -1,0 +1,290 @@
+"""NATS endpoints of the account lifecycle: confirm an address, recover and change a
+password, change the address, list and revoke sessions, mail preferences.
+
+Mails are never sent from here: a handler adds an ``AccountMailRequested`` event to the
+outbox in its transaction, and the mail consumer (``consumers.py``) sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime
+
+from services.accounts import domain, store
+from services.accounts.domain import lifecycle
+from services.accounts.store import lifecycle as lstore
+from shared import clock, subjects
+from shared.contracts.base import Empty, Ok
+from shared.contracts.lifecycle import (
+    MAIL_KINDS,
+    Accepted,
+    ChangeEmailRequest,
+    ChangePasswordRequest,
+    CurrentSessionRequest,
+    EmailStatus,
+    LinkRequest,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    Preferences,
+    PreferencesUpdate,
+    Revoked,
+    SecurityMailKind,
+    SessionIdRequest,
+    SessionItem,
+    SessionList,
+)
+from shared.db import Connection
+from shared.errors import AppError
+from shared.outbox import add
+from shared.push import broadcast
+from shared.service import Context, Registry
+
+registry = Registry()
+
+RESET_ANSWER = Accepted(message="If an account uses this address, a link to reset its password is on its way.")
+# A reset request answers no sooner than this after it arrived, whether or not the
+# address has an account: the work differs by an outbox row, the answer must not.
+RESET_ANSWER_FLOOR_S = 0.3
+
+
+async def _forget_sessions(ctx: Context, fingerprints: list[str | None], *, revoked: bool) -> None:
+    """Tell the gateways: a revoked session closes its sockets; a changed one is re-read."""
+    subject = subjects.SESSION_REVOKED if revoked else subjects.SESSION_CHANGED
+    for fingerprint in fingerprints:
+        if fingerprint:
+            await broadcast(ctx.nc, subject, fingerprint.encode())
+
+
+def _rate_limited(what: str, window_s: int) -> AppError:
+    return AppError("rate_limited", f"too many {what}; try again later", {"retry_after_s": window_s})
+
+
+async def _mail(
+    conn: Connection,
+    kind: SecurityMailKind,
+    user_id: uuid.UUID,
+    to: str,
+    ttl_hours: float | None = None,
+    now: datetime | None = None,
+) -> None:
+    await add(conn, lifecycle.mail_event(kind, user_id, to, ttl_hours, now))
+
+
+@registry.endpoint(subjects.VERIFY_EMAIL, LinkRequest)
+async def verify_email(ctx: Context, req: LinkRequest) -> EmailStatus:
+    s = ctx.settings
+    link = lifecycle.read_link(s.secret_key, lifecycle.VERIFY, req.token, clock.now(s))
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if not await lstore.use_link(conn, link["n"], lifecycle.VERIFY):
+            raise AppError("validation", "this link was already used")
+        if not await lstore.mark_email_verified(conn, link["u"], link["e"]):
+            raise AppError("validation", "this link is for an address the account no longer uses")
+        fingerprints = await lstore.session_fingerprints(conn, link["u"])
+    await _forget_sessions(ctx, list(fingerprints), revoked=False)
+    return EmailStatus(email=link["e"], email_verified=True)
+
+
+@registry.endpoint(subjects.RESEND_VERIFICATION, Empty)
+async def resend_verification(ctx: Context, req: Empty) -> Accepted:
+    actor = ctx.require_actor()
+    s = ctx.settings
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await lstore.contact(conn, actor.user_id)
+        assert row is not None
+        if row["email_verified_at"] is not None:
+            raise AppError("conflict", "your address is already confirmed")
+        sent = await lstore.count_mail_requests(conn, "verify", s.mail_rate_window_s, user_id=actor.user_id)
+        if sent >= s.verify_resend_limit:
+            raise _rate_limited("confirmation mails", s.mail_rate_window_s)
+        await lstore.record_mail_request(conn, "verify", user_id=actor.user_id)
+        now = clock.now(s)
+        await _mail(conn, "verify_email", actor.user_id, row["email"], s.email_verify_ttl_hours, now)
+    return Accepted(message=f"A new confirmation link is on its way to {row['email']}.")
+
+
+@registry.endpoint(subjects.REQUEST_PASSWORD_RESET, PasswordResetRequest)
+async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Accepted:
+    started = time.monotonic()
+    s = ctx.settings
+    email = req.email.strip().lower()
+    try:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            # Counted by the address asked about, known or not, so a limit tells nothing.
+            by_email = await lstore.count_mail_requests(conn, "reset", s.mail_rate_window_s, email=email)
+            by_client = await lstore.count_mail_requests(
+                conn, "reset", s.mail_rate_window_s, address=req.client_address or "-"
+            )
+            if by_email >= s.reset_limit_per_email or by_client >= s.reset_limit_per_address:
+                raise _rate_limited("password reset requests", s.mail_rate_window_s)
+            await lstore.record_mail_request(conn, "reset", email=email, address=req.client_address or "-")
+            row = await store.user_by_email(conn, email)
+            if row is not None:
+                now = clock.now(s)
+                await _mail(conn, "reset_password", row["id"], row["email"], s.password_reset_ttl_hours, now)
+    finally:
+        await asyncio.sleep(max(0.0, RESET_ANSWER_FLOOR_S - (time.monotonic() - started)))
+    return RESET_ANSWER
+
+
+@registry.endpoint(subjects.RESET_PASSWORD, PasswordResetConfirm)
+async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
+    s = ctx.settings
+    link = lifecycle.read_link(s.secret_key, lifecycle.RESET, req.token, clock.now(s))
+    password_hash = await asyncio.to_thread(domain.hash_password, req.password)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await lstore.contact(conn, link["u"])
+        if row is None:
+            raise AppError("validation", "this link is invalid or has expired; ask for a new one")
+        lifecycle.check_password_unchanged(link, row["password_hash"])
+        if not await lstore.use_link(conn, link["n"], lifecycle.RESET):
+            raise AppError("validation", "this link was already used")
+        await lstore.set_password(conn, row["id"], password_hash, confirm_email=True)
+        await store.clear_failures(conn, row["email"])
+        fingerprints = await lstore.revoke_sessions(conn, row["id"])
+        await _mail(conn, "password_changed", row["id"], row["email"])
+    await _forget_sessions(ctx, fingerprints, revoked=True)
+    return Ok()
+
+
+@registry.endpoint(subjects.CHANGE_PASSWORD, ChangePasswordRequest)
+async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn:
+        row = await lstore.contact(conn, actor.user_id)
+        assert row is not None
+        if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.current_password):
+            raise AppError("forbidden", "the current password is not right")
+        password_hash = await asyncio.to_thread(domain.hash_password, req.new_password)
+        keep = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
+        async with conn.transaction():
+            await lstore.set_password(conn, actor.user_id, password_hash, confirm_email=False)
+            fingerprints = await lstore.revoke_sessions(conn, actor.user_id, keep=keep)
+            await _mail(conn, "password_changed", actor.user_id, row["email"])
+    await _forget_sessions(ctx, fingerprints, revoked=True)
+    return Revoked(revoked=len(fingerprints))
+
+
+@registry.endpoint(subjects.CHANGE_EMAIL, ChangeEmailRequest)
+async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
+    actor = ctx.require_actor()
+    s = ctx.settings
+    async with ctx.pool.acquire() as conn:
+        row = await lstore.contact(conn, actor.user_id)
+        assert row is not None
+        if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.password):
+            raise AppError("forbidden", "the password is not right")
+        if req.new_email == row["email"]:
+            raise AppError("validation", "this is already your address", [{"field": "new_email", "message": "same"}])
+        async with conn.transaction():
+            if await lstore.email_taken(conn, req.new_email, actor.user_id):
+                raise AppError("conflict", "an account with this email already exists")
+            sent = await lstore.count_mail_requests(conn, "email", s.mail_rate_window_s, user_id=actor.user_id)
+            if sent >= s.verify_resend_limit:
+                raise _rate_limited("address changes", s.mail_rate_window_s)
+            await lstore.record_mail_request(conn, "email", user_id=actor.user_id, email=req.new_email)
+            now = clock.now(s)
+            await _mail(conn, "confirm_email_change", actor.user_id, req.new_email, s.email_verify_ttl_hours, now)
+    return Accepted(message=f"Follow the link we sent to {req.new_email} to confirm the change.")
+
+
+@registry.endpoint(subjects.CONFIRM_EMAIL_CHANGE, LinkRequest)
+async def confirm_email_change(ctx: Context, req: LinkRequest) -> EmailStatus:
+    s = ctx.settings
+    link = lifecycle.read_link(s.secret_key, lifecycle.EMAIL_CHANGE, req.token, clock.now(s))
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await lstore.contact(conn, link["u"])
+        if row is None or row["email"] != link["o"]:
+            raise AppError("validation", "this link is for an address change that no longer applies")
+        if not await lstore.use_link(conn, link["n"], lifecycle.EMAIL_CHANGE):
+            raise AppError("validation", "this link was already used")
+        await lstore.set_email(conn, row["id"], link["e"])
+        # The old address hears of it: if this was not its owner, they can act.
+        await _mail(conn, "email_changed", row["id"], link["o"])
+        fingerprints = await lstore.session_fingerprints(conn, row["id"])
+    await _forget_sessions(ctx, list(fingerprints), revoked=False)
+    return EmailStatus(email=link["e"], email_verified=True)
+
+
+@registry.endpoint(subjects.LIST_SESSIONS, CurrentSessionRequest)
+async def list_sessions(ctx: Context, req: CurrentSessionRequest) -> SessionList:
+    actor = ctx.require_actor()
+    current = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
+    rows = await lstore.sessions(ctx.pool, actor.user_id)
+    return SessionList(
+        items=[
+            SessionItem(
+                id=r["id"],
+                device=lifecycle.device(r["user_agent"]),
+                created_at=r["created_at"],
+                last_seen_at=r["last_seen_at"],
+                expires_at=r["expires_at"],
+                current=bytes(r["token_hash"]) == current,
+            )
+            for r in rows
+        ]
+    )
+
+
+@registry.endpoint(subjects.REVOKE_SESSION, SessionIdRequest)
+async def revoke_session(ctx: Context, req: SessionIdRequest) -> Revoked:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        fingerprints = await lstore.revoke_sessions(conn, actor.user_id, session_id=req.session_id)
+    if not fingerprints:
+        raise AppError("not_found", "no such session")
+    await _forget_sessions(ctx, fingerprints, revoked=True)
+    return Revoked(revoked=len(fingerprints))
+
+
+@registry.endpoint(subjects.REVOKE_OTHER_SESSIONS, CurrentSessionRequest)
+async def revoke_other_sessions(ctx: Context, req: CurrentSessionRequest) -> Revoked:
+    actor = ctx.require_actor()
+    keep = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        fingerprints = await lstore.revoke_sessions(conn, actor.user_id, keep=keep)
+    await _forget_sessions(ctx, fingerprints, revoked=True)
+    return Revoked(revoked=len(fingerprints))
+
+
+async def _preferences(ctx: Context, user_id: uuid.UUID) -> Preferences:
+    row = await lstore.preferences(ctx.pool, user_id)
+    if row is None:
+        return Preferences(muted_kinds=[], digest=True)
+    return Preferences(muted_kinds=list(row["muted_kinds"]), digest=row["digest"])
+
+
+@registry.endpoint(subjects.GET_MAIL_PREFERENCES, Empty)
+async def get_mail_preferences(ctx: Context, req: Empty) -> Preferences:
+    return await _preferences(ctx, ctx.require_actor().user_id)
+
+
+@registry.endpoint(subjects.UPDATE_MAIL_PREFERENCES, PreferencesUpdate)
+async def update_mail_preferences(ctx: Context, req: PreferencesUpdate) -> Preferences:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn:
+        await lstore.save_preferences(conn, actor.user_id, list(req.muted_kinds), req.digest)
+    return await _preferences(ctx, actor.user_id)
+
+
+@registry.endpoint(subjects.UNSUBSCRIBE, LinkRequest)
+async def unsubscribe(ctx: Context, req: LinkRequest) -> Preferences:
+    """RFC 8058 one-click: no login, the signed link names the user and the kind."""
+    s = ctx.settings
+    link = lifecycle.read_link(s.secret_key, lifecycle.UNSUBSCRIBE, req.token, clock.now(s))
+    kind = link.get("k")
+    if kind != "digest" and kind not in MAIL_KINDS:
+        raise AppError("validation", "this link is invalid")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if await lstore.contact(conn, link["u"]) is None:
+            raise AppError("not_found", "this account no longer exists")
+        current = await lstore.preferences(conn, link["u"])
+        muted = list(current["muted_kinds"]) if current else []
+        digest = current["digest"] if current else True
+        if kind == "digest":
+            digest = False
+        else:
+            muted.append(str(kind))
+        await lstore.save_preferences(conn, link["u"], muted, digest)
+    return await _preferences(ctx, link["u"])

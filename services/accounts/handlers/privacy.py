@@ -1,0 +1,83 @@
+"""Export and deletion of the caller's account.
+
+The export gathers each service's answer about the caller (asked as the caller) into one
+document. Deletion erases accounts' own rows in one transaction and publishes
+``UserDeleted``; every service erases or anonymises what it holds through its consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from services.accounts import domain
+from services.accounts.domain import lifecycle
+from services.accounts.store import lifecycle as lstore
+from shared import bus, subjects
+from shared.contracts.base import Empty
+from shared.contracts.privacy import AccountDeleted, DeleteAccountRequest, ServiceExport, UserDeleted, UserExport
+from shared.errors import AppError
+from shared.outbox import add
+from shared.privacy import purge_outbox, records
+from shared.push import broadcast
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+@registry.endpoint(subjects.EXPORT_ACCOUNTS, Empty)
+async def export_accounts(ctx: Context, req: Empty) -> ServiceExport:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn:
+        found = await lstore.export(conn, actor.user_id)
+    data = {kind: records(rows) for kind, rows in found.items()}
+    for session in data["sessions"]:
+        session["device"] = lifecycle.device(session.pop("user_agent"))
+    return ServiceExport(data=data)
+
+
+@registry.endpoint(subjects.EXPORT_ME, Empty)
+async def export_me(ctx: Context, req: Empty) -> UserExport:
+    actor = ctx.require_actor()
+    timeout = ctx.settings.request_timeout_s
+    parts = await asyncio.gather(
+        *(
+            bus.request(ctx.nc, subject, {}, ServiceExport, actor=actor, timeout=timeout)
+            for subject in (
+                subjects.EXPORT_ACCOUNTS,
+                subjects.EXPORT_LISTINGS,
+                subjects.EXPORT_MESSAGING,
+                subjects.EXPORT_MATCHING,
+            )
+        )
+    )
+    accounts, listings, messaging, matching = (part.data for part in parts)
+    return UserExport(
+        user_id=actor.user_id,
+        exported_at=datetime.now(UTC),
+        accounts=accounts,
+        listings=listings,
+        messaging=messaging,
+        matching=matching,
+    )
+
+
+@registry.endpoint(subjects.DELETE_ME, DeleteAccountRequest)
+async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn:
+        user = await lstore.contact(conn, actor.user_id)
+        assert user is not None
+        if not await asyncio.to_thread(domain.verify_password, user["password_hash"], req.password):
+            raise AppError("forbidden", "the password is not right")
+        async with conn.transaction():
+            fingerprints = await lstore.session_fingerprints(conn, actor.user_id)
+            await lstore.erase(conn, actor.user_id, user["email"])
+            # Mails still waiting for the deleted user go too: there is no one to write to.
+            await purge_outbox(conn, [str(actor.user_id), user["email"], user["display_name"]], unsent=True)
+            await add(conn, UserDeleted(user_id=actor.user_id))
+    for fingerprint in fingerprints:
+        await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
+    return AccountDeleted(
+        message="Your account is deleted. Every service is erasing what it held about you; the address is free again."
+    )

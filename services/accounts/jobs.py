@@ -1,0 +1,115 @@
+"""Background loops of accounts: the daily digest of unread messages, and the deletion of
+verification documents whose retention ended."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from services.accounts.domain import lifecycle
+from services.accounts.mailer import Mailer
+from services.accounts.store import documents as document_store
+from services.accounts.store import lifecycle as lstore
+from services.accounts.views import mail as mailtext
+from shared import bus, clock, subjects
+from shared.aio import stop_if_cancelled
+from shared.contracts.base import Actor
+from shared.contracts.messaging import UnreadCounts
+from shared.media import media
+from shared.service import Context, Registry
+from shared.storage import Storage
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+registry = Registry()
+
+
+@registry.background
+async def daily_digest(ctx: Context) -> None:
+    """Once a day after ``digest_hour_utc``: each user who wants it and has unread
+    messages gets one mail saying how many (asked of messaging, as the user)."""
+    if not ctx.settings.digest_enabled:
+        return
+    mailer = Mailer(ctx.settings)
+    while True:
+        stop_if_cancelled()
+        try:
+            await digest_once(ctx, mailer)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # messaging or the mail server away: the next round retries
+            log.warning("digest round failed: %s", exc)
+        await asyncio.sleep(ctx.settings.digest_check_s)
+
+
+async def digest_once(ctx: Context, mailer: Mailer) -> int:
+    """One round: the digests due now; returns how many were mailed."""
+    s = ctx.settings
+    day = lifecycle.digest_day(clock.now(s), s.digest_hour_utc)
+    if day is None:
+        return 0
+    sent = 0
+    for row in await lstore.digest_candidates(ctx.pool, day, BATCH):
+        user = await lstore.contact(ctx.pool, row["id"])
+        if user is None:
+            continue
+        actor = Actor(user_id=user["id"], role=user["role"], email_verified=True)
+        unread = await bus.request(ctx.nc, subjects.UNREAD_COUNTS, {}, UnreadCounts, actor=actor)
+        if unread.messages == 0:
+            continue  # asked again next round: messages may come later today
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            # Claimed with the send in one transaction: a refused mail leaves it unclaimed.
+            if not await lstore.claim_digest(conn, user["id"], day, unread.messages):
+                continue
+            token = lifecycle.unsubscribe_token(s.secret_key, user["id"], "digest")
+            mail = mailtext.digest_mail(
+                user["email"],
+                user["display_name"],
+                unread.messages,
+                unread.conversations,
+                s.public_url,
+                lifecycle.link(s.public_url, lifecycle.UNSUBSCRIBE, token),
+                f"digest-{user['id'].hex}-{day.isoformat()}",
+            )
+            await mailer.send(mail)
+            sent += 1
+    return sent
+
+
+# Decisions are rare; an hour between looks keeps a document at most an hour past its date.
+RETENTION_SWEEP_S = 3600.0
+
+
+async def delete_expired_documents(
+    pool: asyncpg.Pool, storage: Storage, retention_days: float, now: datetime | None = None
+) -> int:
+    """Delete the files of documents decided more than ``retention_days`` ago (data
+    minimisation); the row stays as the record of the decision. How many were deleted."""
+    now = now or datetime.now(UTC)
+    deleted = 0
+    while rows := await document_store.expired(pool, now - timedelta(days=retention_days)):
+        for row in rows:
+            # The file first: a crash between the two deletes it again, never keeps it.
+            await storage.delete(row["object_key"])
+            await document_store.mark_deleted(pool, row["id"])
+            deleted += 1
+    return deleted
+
+
+@registry.background
+async def retention_loop(ctx: Context) -> None:
+    while True:
+        stop_if_cancelled()
+        try:
+            deleted = await delete_expired_documents(ctx.pool, media().storage, ctx.settings.document_retention_days)
+            if deleted:
+                log.info("deleted %d documents past their retention", deleted)
+        except Exception:
+            log.exception("document retention sweep failed")
+        await asyncio.sleep(RETENTION_SWEEP_S)

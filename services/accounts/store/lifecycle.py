@@ -1,0 +1,241 @@
+"""SQL of the account lifecycle: email verification, links used, mail rate limits,
+password and email changes, sessions, mail preferences and digests. $-params only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import asyncpg
+
+from shared.db import Connection, translate
+
+DB = Connection | asyncpg.Pool
+
+
+async def contact(db: DB, user_id: uuid.UUID) -> asyncpg.Record | None:
+    """Where and how to write to a user: address, name, whether it is confirmed."""
+    return await db.fetchrow(
+        "SELECT id, email, display_name, role, email_verified_at, password_hash FROM users WHERE id = $1", user_id
+    )
+
+
+async def use_link(conn: Connection, nonce: str, purpose: str) -> bool:
+    """Record a single-use link's nonce; False when it was used before."""
+    used = await conn.fetchval(
+        "INSERT INTO used_links(nonce, purpose) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true", nonce, purpose
+    )
+    return bool(used)
+
+
+async def mark_email_verified(conn: Connection, user_id: uuid.UUID, email: str) -> bool:
+    """Confirm ``email`` if it is still the user's address; False when it no longer is."""
+    result = await conn.execute(
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()"
+        " WHERE id = $1 AND email = $2",
+        user_id,
+        email,
+    )
+    return bool(result.endswith("1"))
+
+
+async def count_mail_requests(
+    conn: Connection,
+    purpose: str,
+    window_s: int,
+    *,
+    user_id: uuid.UUID | None = None,
+    email: str | None = None,
+    address: str | None = None,
+) -> int:
+    """Requests of ``purpose`` in the window by this user, this address or this client."""
+    count = await conn.fetchval(
+        "SELECT count(*) FROM mail_requests WHERE purpose = $1 AND at > now() - make_interval(secs => $2)"
+        " AND (user_id = $3 OR email = $4 OR address = $5)",
+        purpose,
+        float(window_s),
+        user_id,
+        email,
+        address,
+    )
+    return int(count)
+
+
+async def record_mail_request(
+    conn: Connection,
+    purpose: str,
+    *,
+    user_id: uuid.UUID | None = None,
+    email: str | None = None,
+    address: str | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO mail_requests(purpose, user_id, email, address) VALUES ($1, $2, $3, $4)",
+        purpose,
+        user_id,
+        email,
+        address,
+    )
+
+
+async def set_password(conn: Connection, user_id: uuid.UUID, password_hash: str, *, confirm_email: bool) -> None:
+    """A new password hash; a reset by mail also proves the address is theirs."""
+    await conn.execute(
+        "UPDATE users SET password_hash = $2, updated_at = now(),"
+        " email_verified_at = CASE WHEN $3 THEN coalesce(email_verified_at, now()) ELSE email_verified_at END"
+        " WHERE id = $1",
+        user_id,
+        password_hash,
+        confirm_email,
+    )
+
+
+async def set_email(conn: Connection, user_id: uuid.UUID, email: str) -> None:
+    try:
+        await conn.execute(
+            "UPDATE users SET email = $2, email_verified_at = now(), updated_at = now() WHERE id = $1", user_id, email
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, {"users_email_key": "an account with this email already exists"}) from None
+
+
+async def email_taken(conn: Connection, email: str, other_than: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval("SELECT true FROM users WHERE lower(email) = lower($1) AND id <> $2", email, other_than)
+    )
+
+
+async def sessions(db: DB, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The user's live sessions, most recently seen first."""
+    return await db.fetch(
+        "SELECT id, token_hash, user_agent, created_at, last_seen_at, expires_at FROM sessions"
+        " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY last_seen_at DESC, id",
+        user_id,
+    )
+
+
+async def session_fingerprints(db: DB, user_id: uuid.UUID) -> list[str]:
+    rows = await db.fetch(
+        "SELECT fingerprint FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()"
+        " AND fingerprint IS NOT NULL",
+        user_id,
+    )
+    return [r["fingerprint"] for r in rows]
+
+
+async def revoke_sessions(
+    conn: Connection,
+    user_id: uuid.UUID,
+    *,
+    session_id: uuid.UUID | None = None,
+    keep: bytes | None = None,
+) -> list[str | None]:
+    """Revoke one session of the user (``session_id``), or all but ``keep`` (a token hash);
+    returns the fingerprints of those revoked, for the gateways."""
+    rows = await conn.fetch(
+        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL"
+        " AND ($2::uuid IS NULL OR id = $2) AND ($3::bytea IS NULL OR token_hash <> $3) RETURNING fingerprint",
+        user_id,
+        session_id,
+        keep,
+    )
+    return [r["fingerprint"] for r in rows]
+
+
+async def preferences(db: DB, user_id: uuid.UUID) -> asyncpg.Record | None:
+    return await db.fetchrow("SELECT muted_kinds, digest FROM mail_preferences WHERE user_id = $1", user_id)
+
+
+async def save_preferences(conn: Connection, user_id: uuid.UUID, muted: list[str], digest: bool) -> None:
+    await conn.execute(
+        "INSERT INTO mail_preferences(user_id, muted_kinds, digest) VALUES ($1, $2, $3)"
+        " ON CONFLICT (user_id) DO UPDATE SET muted_kinds = $2, digest = $3, updated_at = now()",
+        user_id,
+        sorted(set(muted)),
+        digest,
+    )
+
+
+async def digest_candidates(db: DB, day: date, limit: int) -> list[asyncpg.Record]:
+    """Confirmed users who want the digest and have not had today's."""
+    return await db.fetch(
+        "SELECT u.id FROM users u LEFT JOIN mail_preferences p ON p.user_id = u.id"
+        " WHERE u.email_verified_at IS NOT NULL AND coalesce(p.digest, true)"
+        " AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.user_id = u.id AND d.day = $1)"
+        " ORDER BY u.id LIMIT $2",
+        day,
+        limit,
+    )
+
+
+async def claim_digest(conn: Connection, user_id: uuid.UUID, day: date, unread: int) -> bool:
+    """Today's digest for the user, once (False: another replica or run has it)."""
+    claimed = await conn.fetchval(
+        "INSERT INTO digests(user_id, day, unread) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true",
+        user_id,
+        day,
+        unread,
+    )
+    return bool(claimed)
+
+
+async def insert_session(
+    conn: Connection,
+    token_hash: bytes,
+    fingerprint: str,
+    user_id: uuid.UUID,
+    expires_at: datetime,
+    user_agent: str | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO sessions(token_hash, fingerprint, user_id, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5)",
+        token_hash,
+        fingerprint,
+        user_id,
+        expires_at,
+        user_agent,
+    )
+
+
+async def calendar_generation(db: DB, user_id: uuid.UUID) -> int | None:
+    value = await db.fetchval("SELECT calendar_generation FROM users WHERE id = $1", user_id)
+    return int(value) if value is not None else None
+
+
+async def next_calendar_generation(db: DB, user_id: uuid.UUID) -> int:
+    """Turn the current feed link off: the next generation's token is the only valid one."""
+    value = await db.fetchval(
+        "UPDATE users SET calendar_generation = calendar_generation + 1 WHERE id = $1 RETURNING calendar_generation",
+        user_id,
+    )
+    return int(value)
+
+
+async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
+    return {
+        "user": await conn.fetch(
+            "SELECT id, email, display_name, role, created_at, email_verified_at FROM users WHERE id = $1", user_id
+        ),
+        "profile": await conn.fetch("SELECT data, updated_at FROM profiles WHERE user_id = $1", user_id),
+        "credentials": await conn.fetch(
+            "SELECT kind, npi, license_number, license_state, status, submitted_at, verified_at"
+            " FROM verifications WHERE user_id = $1",
+            user_id,
+        ),
+        "sessions": await conn.fetch(
+            "SELECT created_at, last_seen_at, expires_at, revoked_at, user_agent FROM sessions WHERE user_id = $1"
+            " ORDER BY created_at",
+            user_id,
+        ),
+        "mail_preferences": await conn.fetch(
+            "SELECT muted_kinds, digest FROM mail_preferences WHERE user_id = $1", user_id
+        ),
+    }
+
+
+async def erase(conn: Connection, user_id: uuid.UUID, email: str) -> None:
+    """The account's rows go (profile, sessions, credentials and preferences cascade), and
+    the traces its address left; the address is free to sign up with again."""
+    await conn.execute("DELETE FROM login_failures WHERE email = $1", email)
+    await conn.execute("DELETE FROM mail_requests WHERE user_id = $1 OR email = $2", user_id, email)
+    await conn.execute("DELETE FROM users WHERE id = $1", user_id)

@@ -1,0 +1,151 @@
+"""What each mail says: subject, lines and link, by kind. Pure: no I/O, no settings."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.accounts.mailer import Attachment, Mail
+from shared.contracts.lifecycle import SecurityMailKind
+
+# (subject, lines before the button, button label, lines after)
+_SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
+    "verify_email": (
+        "Confirm your email address",
+        ["Welcome to Wardmate. Confirm that this address is yours to request stays, publish rooms and message people."],
+        "Confirm my address",
+        ["The link works once, for 48 hours. If you did not sign up, ignore this mail."],
+    ),
+    "reset_password": (
+        "Reset your Wardmate password",
+        ["Someone (we hope you) asked to reset the password of your Wardmate account."],
+        "Choose a new password",
+        [
+            "The link works once, for one hour. Setting a new password logs out every device.",
+            "If you did not ask, ignore this mail: your password stays as it is.",
+        ],
+    ),
+    "confirm_email_change": (
+        "Confirm your new Wardmate address",
+        ["You asked to use this address for your Wardmate account."],
+        "Confirm this address",
+        ["Until you confirm, your account keeps its old address. The link works once, for 48 hours."],
+    ),
+    "email_changed": (
+        "Your Wardmate address was changed",
+        [],
+        "",
+        ["If you did not make this change, reset your password at once and write to us."],
+    ),
+    "password_changed": (
+        "Your Wardmate password was changed",
+        ["The password of your Wardmate account was just changed, and your other devices were logged out."],
+        "",
+        ["If you did not make this change, reset your password at once."],
+    ),
+}
+
+# A notification mail's subject by kind; its text (naming the room and the person) is
+# the notification's own.
+SUBJECTS = {
+    "booking_requested": "New booking request",
+    "booking_accepted": "Your stay is confirmed",
+    "booking_declined": "Booking request declined",
+    "booking_cancelled": "Booking cancelled",
+    "booking_expired": "Booking request expired",
+    "booking_shift_requested": "A change of dates was requested",
+    "booking_shifted": "Your stay's dates changed",
+    "booking_shift_declined": "Change of dates declined",
+    "review_invitation": "How was the stay? Leave a review",
+    "review_posted": "You have a new review",
+    "user_verified": "Your credentials are verified",
+    "mentorship_requested": "New mentorship request",
+    "mentorship_accepted": "Mentorship accepted",
+    "mentorship_declined": "Mentorship request declined",
+    "mentorship_ended": "Mentorship ended",
+    "match_suggested": "A match for your rotation",
+    "rotation_moved": "Your rotation moved: check your stays",
+    "meeting_proposed": "A mentoring meeting was proposed",
+    "meeting_scheduled": "Your mentoring meeting is scheduled",
+    "meeting_declined": "Mentoring meeting declined",
+    "meeting_rescheduled": "A mentoring meeting was rescheduled",
+    "meeting_cancelled": "Mentoring meeting cancelled",
+    "meeting_reminder": "Reminder: your mentoring meeting is tomorrow",
+    "check_in_due": "A short check-in about your mentorship",
+    "letter_requested": "A letter of recommendation was requested",
+    "letter_accepted": "Your letter request was accepted",
+    "letter_declined": "Your letter request was declined",
+    "letter_submitted": "Your letter was submitted",
+    "letter_confirmed": "The student confirmed the letter",
+    "letter_withdrawn": "A letter request was withdrawn",
+    "letter_expired": "A letter request reached its deadline",
+    "letter_reminder": "Reminder: a letter of recommendation is due",
+}
+
+
+def security_mail(
+    kind: SecurityMailKind, to: str, name: str, url: str | None, key: str, *, new_email: str = ""
+) -> Mail:
+    subject, lines, label, after = _SECURITY[kind]
+    if kind == "email_changed":
+        lines = [f"The address of your Wardmate account is now {new_email}; mail no longer comes here."]
+    return Mail(
+        to=to,
+        subject=subject,
+        template="security",
+        context={"name": name, "lines": lines, "action_label": label, "action_url": url, "after": after},
+        key=key,
+    )
+
+
+def web_link(
+    public_url: str, booking_id: uuid.UUID | None, listing_id: uuid.UUID | None, conversation_id: uuid.UUID | None
+) -> tuple[str, str]:
+    """Where a notification's mail points in the web client, and the link's words."""
+    base = public_url.rstrip("/") + "/#/"
+    if conversation_id:
+        return "Open the conversation", f"{base}inbox/{conversation_id}"
+    if booking_id:
+        return "See your bookings", f"{base}bookings"
+    if listing_id:
+        return "See the listing", f"{base}listings/{listing_id}"
+    return "See your notifications", f"{base}notifications"
+
+
+def notification_mail(
+    kind: str,
+    to: str,
+    name: str,
+    text: str,
+    link: tuple[str, str],
+    unsubscribe_url: str,
+    key: str,
+    attachments: tuple[Attachment, ...] = (),
+) -> Mail:
+    label, url = link
+    return Mail(
+        to=to,
+        subject=SUBJECTS.get(kind, "News from Wardmate"),
+        template="notification",
+        context={"name": name, "text": text, "action_label": label, "action_url": url},
+        unsubscribe_url=unsubscribe_url,
+        attachments=attachments,
+        key=key,
+    )
+
+
+def digest_mail(
+    to: str, name: str, messages: int, conversations: int, public_url: str, unsubscribe_url: str, key: str
+) -> Mail:
+    return Mail(
+        to=to,
+        subject=f"{messages} unread message{'s' if messages != 1 else ''} on Wardmate",
+        template="digest",
+        context={
+            "name": name,
+            "messages": messages,
+            "conversations": conversations,
+            "action_url": public_url.rstrip("/") + "/#/inbox",
+        },
+        unsubscribe_url=unsubscribe_url,
+        key=key,
+    )

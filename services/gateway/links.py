@@ -1,0 +1,57 @@
+"""Addresses outside the JSON route table, reached from mails and calendar apps.
+
+``POST /api/v1/mail/unsubscribe?token=...`` is the RFC 8058 one-click unsubscribe: a mail
+client posts ``List-Unsubscribe=One-Click`` as a form, with no session and no JSON, so it
+cannot go through the table's JSON handler. ``GET /api/v1/calendar/{token}.ics`` is the
+private calendar feed, ``text/calendar`` for calendar apps. In both the token in the URL
+is the credential.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.gateway.keys import LIMITER, NC, SETTINGS
+from shared import bus, subjects
+from shared.contracts.calendar import CalendarFeed
+from shared.contracts.lifecycle import Preferences
+
+API = "/api/v1"
+
+
+async def one_click_unsubscribe(request: web.Request) -> web.Response:
+    request.app[LIMITER].check(request.remote or "unknown")
+    token = request.query.get("token", "")
+    settings = request.app[SETTINGS]
+    # The body (List-Unsubscribe=One-Click) says nothing the URL does not; it is read so
+    # the client's request completes, and not required: some clients send it empty.
+    await request.read()
+    prefs = await bus.request(
+        request.app[NC], subjects.UNSUBSCRIBE, {"token": token}, Preferences, timeout=settings.request_timeout_s
+    )
+    return web.json_response(prefs.model_dump(mode="json"))
+
+
+async def calendar_feed(request: web.Request) -> web.Response:
+    """The private iCalendar feed; its token is the credential (no session: calendar apps
+    fetch it on their own), and a wrong or replaced one is a 404."""
+    request.app[LIMITER].check(request.remote or "unknown")
+    settings = request.app[SETTINGS]
+    feed = await bus.request(
+        request.app[NC],
+        subjects.CALENDAR_FEED,
+        {"token": request.match_info["token"]},
+        CalendarFeed,
+        timeout=settings.request_timeout_s,
+    )
+    return web.Response(
+        body=feed.ics.encode(),
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Cache-Control": "private, max-age=300", "Content-Disposition": 'inline; filename="wardmate.ics"'},
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(API + "/mail/unsubscribe", one_click_unsubscribe)
+    app.router.add_get(API + "/calendar/{token}.ics", calendar_feed)

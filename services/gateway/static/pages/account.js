@@ -1,0 +1,321 @@
+// The account lifecycle: the pages mailed links open (confirm an address, reset a
+// password, confirm a new address), "Forgot password?", and the settings page.
+import { html, useEffect, useState } from "../vendor/preact-htm.js";
+import { api, del, get, post } from "../api.js";
+import { useSession } from "../session.js";
+import { Alert, Field, Notice, formError, fmtTime, useForm, useLoad, Loading, words } from "../ui.js";
+
+/** Posts a mailed link's token once, and says how it went. */
+function LinkPage({ title, path, token, done }) {
+  const { refreshMe } = useSession();
+  const [state, setState] = useState({ busy: true });
+  useEffect(() => {
+    if (!token) return setState({ error: "This link has no token. Open the whole link from the mail." });
+    post(path, { token }).then(
+      (reply) => {
+        setState({ reply });
+        refreshMe();
+      },
+      (error) => setState({ error }),
+    );
+  }, [token]);
+  return html`<section class="narrow">
+    <h1>${title}</h1>
+    ${state.busy && html`<p role="status">Checking the link…</p>`}
+    ${state.reply && html`<${Notice}>${done(state.reply)}<//>`}
+    <${Alert} error=${state.error} />
+    <p><a href="#/">Go to Wardmate</a></p>
+  </section>`;
+}
+
+export function VerifyEmail({ query }) {
+  return html`<${LinkPage} title="Confirm your address" path="/auth/verify-email" token=${query.token}
+    done=${(r) => `Thank you: ${r.email} is confirmed.`} />`;
+}
+
+export function ConfirmEmail({ query }) {
+  return html`<${LinkPage} title="Confirm your new address" path="/auth/confirm-email" token=${query.token}
+    done=${(r) => `Your address is now ${r.email}.`} />`;
+}
+
+export function ForgotPassword() {
+  const form = useForm();
+  const [email, setEmail] = useState("");
+  const [sent, setSent] = useState(null);
+  async function onSubmit(e) {
+    e.preventDefault();
+    const reply = await form.submit(() => post("/auth/password-reset", { email }));
+    if (reply) setSent(reply.message);
+  }
+  return html`<section class="narrow">
+    <h1>Forgot your password?</h1>
+    <p>Give the address you signed up with; we mail a link to choose a new password.</p>
+    <form onSubmit=${onSubmit} novalidate>
+      <${Field} label="Email" name="email" type="email" autocomplete="username" required value=${email}
+        onInput=${(e) => setEmail(e.currentTarget.value)} error=${form.errors.email} />
+      <${Alert} error=${formError(form.errors, ["email"])} />
+      <button type="submit" disabled=${form.busy}>Mail me a link</button>
+    </form>
+    ${sent && html`<${Notice}>${sent}<//>`}
+    <p><a href="#/">Back to log in</a></p>
+  </section>`;
+}
+
+export function ResetPassword({ query }) {
+  const form = useForm();
+  const [password, setPassword] = useState("");
+  const [done, setDone] = useState(false);
+  async function onSubmit(e) {
+    e.preventDefault();
+    const ok = await form.submit(() => post("/auth/password-reset/confirm", { token: query.token || "", password }));
+    if (ok) setDone(true);
+  }
+  return html`<section class="narrow">
+    <h1>Choose a new password</h1>
+    ${done
+      ? html`<${Notice}>Your password is changed and every device was logged out. <a href="#/">Log in</a>.<//>`
+      : html`<form onSubmit=${onSubmit} novalidate>
+          <${Field} label="New password" name="password" type="password" autocomplete="new-password" required
+            minlength="10" hint="At least 10 characters" value=${password}
+            onInput=${(e) => setPassword(e.currentTarget.value)} error=${form.errors.password} />
+          <${Alert} error=${formError(form.errors, ["password"])} />
+          <button type="submit" disabled=${form.busy}>Set the new password</button>
+        </form>`}
+  </section>`;
+}
+
+/** Shown on every page while the address is not confirmed. */
+export function VerifyBanner({ me }) {
+  const [state, setState] = useState({});
+  if (!me || !me.user || me.user.email_verified) return null;
+  async function resend() {
+    try {
+      setState({ sent: (await post("/me/verification-email")).message });
+    } catch (error) {
+      setState({ error });
+    }
+  }
+  return html`<div class="banner" role="region" aria-label="Confirm your address">
+    <p>Confirm ${me.user.email} to request stays, publish rooms and message people: follow the link we mailed you.
+      <button type="button" class="link" onClick=${resend}>Mail me a new link</button></p>
+    ${state.sent && html`<${Notice}>${state.sent}<//>`}
+    <${Alert} error=${state.error} />
+  </div>`;
+}
+
+function ChangePassword() {
+  const form = useForm();
+  const [f, setF] = useState({ current_password: "", new_password: "" });
+  const [done, setDone] = useState(null);
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  async function onSubmit(e) {
+    e.preventDefault();
+    const reply = await form.submit(() => post("/me/password", f));
+    if (reply) {
+      setDone(`Password changed; ${reply.revoked} other session(s) logged out.`);
+      setF({ current_password: "", new_password: "" });
+    }
+  }
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="pw-h">
+    <h2 id="pw-h">Password</h2>
+    <${Field} label="Current password" name="current_password" type="password" autocomplete="current-password"
+      required value=${f.current_password} onInput=${set("current_password")} error=${form.errors.current_password} />
+    <${Field} label="New password" name="new_password" type="password" autocomplete="new-password" required
+      minlength="10" hint="At least 10 characters" value=${f.new_password} onInput=${set("new_password")}
+      error=${form.errors.new_password} />
+    <${Alert} error=${formError(form.errors, ["current_password", "new_password"])} />
+    <button type="submit" disabled=${form.busy}>Change password</button>
+    ${done && html`<${Notice}>${done}<//>`}
+  </form>`;
+}
+
+function ChangeEmail({ me }) {
+  const form = useForm();
+  const [f, setF] = useState({ new_email: "", password: "" });
+  const [done, setDone] = useState(null);
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  async function onSubmit(e) {
+    e.preventDefault();
+    const reply = await form.submit(() => post("/me/email", f));
+    if (reply) setDone(reply.message);
+  }
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="email-h">
+    <h2 id="email-h">Email address</h2>
+    <p>Now: ${me.user.email} ${me.user.email_verified ? "(confirmed)" : "(not confirmed yet)"}</p>
+    <${Field} label="New address" name="new_email" type="email" autocomplete="email" required value=${f.new_email}
+      onInput=${set("new_email")} error=${form.errors.new_email} />
+    <${Field} label="Password" name="password" type="password" autocomplete="current-password" required
+      value=${f.password} onInput=${set("password")} error=${form.errors.password} />
+    <${Alert} error=${formError(form.errors, ["new_email", "password"])} />
+    <button type="submit" disabled=${form.busy}>Change address</button>
+    ${done && html`<${Notice}>${done}<//>`}
+  </form>`;
+}
+
+function Sessions() {
+  const [version, setVersion] = useState(0);
+  const state = useLoad(() => get("/me/sessions"), [version]);
+  const [error, setError] = useState(null);
+  const act = (fn) => async () => {
+    try {
+      await fn();
+      setVersion(version + 1);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<section aria-labelledby="sessions-h">
+    <h2 id="sessions-h">Where you are logged in</h2>
+    <${Loading} state=${state}>${(data) => html`<ul class="sessions">
+      ${data.items.map((s) => html`<li key=${s.id}>
+        <strong>${s.device}</strong>${s.current && " (this device)"}: since ${fmtTime(s.created_at)},
+        last seen ${fmtTime(s.last_seen_at)}
+        ${!s.current && html` <button type="button" class="link" aria-label=${`Log out ${s.device}`}
+          onClick=${act(() => del(`/me/sessions/${s.id}`))}>Log out</button>`}
+      </li>`)}
+    </ul>`}<//>
+    <button type="button" onClick=${act(() => post("/me/sessions/revoke-others"))}>Log out other devices</button>
+    <${Alert} error=${error} />
+  </section>`;
+}
+
+function Preferences() {
+  const state = useLoad(() => get("/me/notification-preferences"), []);
+  const [prefs, setPrefs] = useState(null);
+  const [saved, setSaved] = useState(null);
+  const form = useForm();
+  useEffect(() => state.data && setPrefs(state.data), [state.data]);
+  async function onSubmit(e) {
+    e.preventDefault();
+    const reply = await form.submit(() =>
+      api("PUT", "/me/notification-preferences", { body: { muted_kinds: prefs.muted_kinds, digest: prefs.digest } }));
+    if (reply) {
+      setPrefs(reply);
+      setSaved("Preferences saved.");
+    }
+  }
+  const toggle = (kind) => (e) => {
+    const muted = new Set(prefs.muted_kinds);
+    if (e.currentTarget.checked) muted.delete(kind);
+    else muted.add(kind);
+    setPrefs({ ...prefs, muted_kinds: [...muted] });
+  };
+  return html`<form onSubmit=${onSubmit} aria-labelledby="prefs-h">
+    <h2 id="prefs-h">Mail</h2>
+    <${Loading} state=${state}>${() => prefs && html`<fieldset>
+      <legend>Mail me when</legend>
+      ${prefs.kinds.map((kind) => html`<label class="check" key=${kind}>
+        <input type="checkbox" checked=${!prefs.muted_kinds.includes(kind)} onChange=${toggle(kind)} /> ${words(kind)}
+      </label>`)}
+      <label class="check"><input type="checkbox" checked=${prefs.digest}
+        onChange=${(e) => setPrefs({ ...prefs, digest: e.currentTarget.checked })} /> a daily digest of unread messages</label>
+    </fieldset>`}<//>
+    <p>Mails about your account's security always come.</p>
+    <${Alert} error=${formError(form.errors, [])} />
+    <button type="submit" disabled=${form.busy || !prefs}>Save mail preferences</button>
+    ${saved && html`<${Notice}>${saved}<//>`}
+  </form>`;
+}
+
+function CalendarFeed() {
+  const state = useLoad(() => get("/me/calendar"), []);
+  const [url, setUrl] = useState(null);
+  const [note, setNote] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => state.data && setUrl(state.data.url), [state.data]);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(url);
+      setNote("Link copied.");
+    } catch {
+      setNote("Select the link and copy it.");
+    }
+  }
+  async function rotate() {
+    try {
+      setUrl((await post("/me/calendar/rotate")).url);
+      setNote("New link made; the old one no longer works.");
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section aria-labelledby="cal-h">
+    <h2 id="cal-h">Calendar</h2>
+    <p>Subscribe to this private link in Google, Apple or Outlook calendar: your stays and rotations appear and move
+      with them. Anyone with the link can read it.</p>
+    <${Loading} state=${state}>${() => url && html`<div>
+      <${Field} label="Calendar link" name="calendar_url" readonly value=${url} />
+      <button type="button" onClick=${copy}>Copy link</button>
+      <button type="button" onClick=${rotate}>Make a new link</button>
+    </div>`}<//>
+    ${note && html`<${Notice}>${note}<//>`}
+    <${Alert} error=${error} />
+  </section>`;
+}
+
+function Export() {
+  const [error, setError] = useState(null);
+  const [note, setNote] = useState(null);
+  async function download() {
+    try {
+      const data = await get("/me/export");
+      const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "wardmate-export.json";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      setNote("Your data is downloading (wardmate-export.json).");
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<section aria-labelledby="export-h">
+    <h2 id="export-h">Your data</h2>
+    <p>Download everything Wardmate holds about you: account, profile, listings, stays, messages sent and received,
+      notifications, rotations and mentorships.</p>
+    <button type="button" onClick=${download}>Download my data</button>
+    ${note && html`<${Notice}>${note}<//>`}
+    <${Alert} error=${error} />
+  </section>`;
+}
+
+function DeleteAccount() {
+  const { setMe } = useSession();
+  const form = useForm();
+  const [password, setPassword] = useState("");
+  async function onSubmit(e) {
+    e.preventDefault();
+    const ok = await form.submit(() => api("DELETE", "/me", { body: { password } }));
+    if (ok) {
+      setMe(null);
+      location.hash = "#/";
+    }
+  }
+  return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="delete-h">
+    <h2 id="delete-h">Delete your account</h2>
+    <p>This cannot be undone. You are logged out everywhere; your listings are archived and stays not yet over are
+      cancelled (the other person is told); your rotations and mentorship requests are removed; messages you sent stay
+      with the other person under "Deleted user" without their words; your address can sign up again.</p>
+    <${Field} label="Password to confirm" name="delete_password" type="password" autocomplete="current-password"
+      required value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} error=${form.errors.password} />
+    <${Alert} error=${formError(form.errors, ["password"])} />
+    <button type="submit" class="danger" disabled=${form.busy}>Delete my account</button>
+  </form>`;
+}
+
+export function Settings() {
+  const { me } = useSession();
+  return html`<section>
+    <h1>Settings</h1>
+    <${ChangeEmail} me=${me} />
+    <${ChangePassword} />
+    <${Sessions} />
+    <${Preferences} />
+    <${CalendarFeed} />
+    <${Export} />
+    <${DeleteAccount} />
+  </section>`;
+}

@@ -1,0 +1,167 @@
+"""Endpoints for a listing's photos: take an upload (claim check), change texts, reorder, delete.
+
+Only the listing's host sees that these endpoints act on anything: anyone else, on any
+listing, gets 404 (a photo upload must not tell who owns what).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+
+from services.listings import domain, store
+from services.listings.store import photos as photo_store
+from services.listings.views import LISTING_NOT_FOUND, cover_of, listing_data, to_photo
+from shared import subjects
+from shared.contracts.base import Actor, Ok
+from shared.contracts.photos import Photo, PhotoAdd, PhotoId, PhotoOrder, Photos, PhotoUpdate
+from shared.db import Connection
+from shared.errors import AppError
+from shared.images import ImageRefusedError, ProcessedImage
+from shared.media import media
+from shared.outbox import add
+from shared.service import Context, Registry
+from shared.storage import ObjectMissingError
+
+log = logging.getLogger(__name__)
+
+registry = Registry()
+
+PHOTO_NOT_FOUND = AppError("not_found", "photo not found")
+
+
+async def _host_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) -> asyncpg.Record:
+    """The caller's own listing, locked; 404 for anyone else's and for an archived one."""
+    row = await store.listing(conn, listing_id, for_update=True)
+    if row is None or row["host_id"] != actor.user_id or row["status"] == "archived":
+        raise LISTING_NOT_FOUND
+    return row
+
+
+async def _photos_changed(conn: Connection, before: asyncpg.Record) -> list[asyncpg.Record]:
+    """Store the listing's new count and cover and publish the change; the photos in order."""
+    rows = await photo_store.photos(conn, before["id"])
+    await photo_store.refresh_listing(conn, before["id"], cover_of(rows[0]) if rows else None, len(rows))
+    after = await store.listing(conn, before["id"])
+    assert after is not None
+    event = domain.listing_event(before["status"], listing_data(after), changed=True)
+    if event is not None:
+        await add(conn, event)
+    return rows
+
+
+async def _delete_unused_files(db: asyncpg.Pool, variants: dict[str, Any]) -> None:
+    """After the commit: delete a replaced or deleted photo's files unless another photo
+    has the same ones."""
+    if await photo_store.files_in_use(db, variants["320"]["key"]):
+        return
+    for variant in variants.values():
+        try:
+            await media().storage.delete(variant["key"])
+        except Exception:
+            # An orphan file costs storage, not correctness: the photo is gone either way.
+            log.warning("could not delete %s", variant["key"], exc_info=True)
+
+
+async def _store_variants(processed: ProcessedImage) -> dict[str, Any]:
+    """Write each variant under its content hash (rewriting an existing one is harmless)."""
+    variants = {}
+    for width, variant in processed.variants.items():
+        key = f"photos/{variant.digest}.webp"
+        await media().storage.put(key, variant.data, "image/webp")
+        variants[str(width)] = {"key": key, "width": variant.width, "height": variant.height}
+    return variants
+
+
+@registry.endpoint(subjects.ADD_PHOTO, PhotoAdd)
+async def add_photo(ctx: Context, req: PhotoAdd) -> Photo:
+    """Take the upload under ``upload_key``: decode, strip, re-encode, record; the upload
+    is deleted whatever the outcome."""
+    actor = ctx.require_actor()
+    limit = ctx.settings.photos_per_listing
+    try:
+        # Refuse early (someone else's listing, no room) before spending a second of CPU.
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await _host_listing(conn, actor, req.listing_id)
+            domain.check_photo_room(await photo_store.count(conn, req.listing_id), limit, req.replaces is not None)
+            if req.replaces and await photo_store.photo(conn, req.listing_id, req.replaces) is None:
+                raise PHOTO_NOT_FOUND
+        try:
+            data = await media().storage.get(req.upload_key)
+        except ObjectMissingError:
+            raise AppError("validation", "no such upload", [{"field": "upload_key", "message": "unknown"}]) from None
+        try:
+            processed = await media().images.process(data, ctx.settings.image_max_pixels)
+        except ImageRefusedError as exc:
+            raise AppError("validation", str(exc), [{"field": "file", "message": str(exc)}]) from None
+        del data
+        variants = await _store_variants(processed)
+        fields = {
+            "alt_text": req.alt_text,
+            "caption": req.caption,
+            "width": processed.width,
+            "height": processed.height,
+            "color": processed.color,
+            "variants": variants,
+        }
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            before = await _host_listing(conn, actor, req.listing_id)
+            old = await photo_store.photo(conn, req.listing_id, req.replaces) if req.replaces else None
+            if req.replaces and old is None:
+                raise PHOTO_NOT_FOUND
+            # Again under the listing's lock: two uploads at once must not pass the limit together.
+            domain.check_photo_room(await photo_store.count(conn, req.listing_id), limit, old is not None)
+            if old is not None:
+                row = await photo_store.replace_photo(conn, old["id"], fields)
+            else:
+                row = await photo_store.insert_photo(conn, req.listing_id, fields)
+            await _photos_changed(conn, before)
+        if old is not None and old["variants"] != variants:
+            await _delete_unused_files(ctx.pool, old["variants"])
+        return to_photo(row)
+    finally:
+        await media().storage.delete(req.upload_key)
+
+
+@registry.endpoint(subjects.UPDATE_PHOTO, PhotoUpdate)
+async def update_photo(ctx: Context, req: PhotoUpdate) -> Photo:
+    actor = ctx.require_actor()
+    changes = req.model_dump(exclude_unset=True, exclude={"listing_id", "photo_id"})
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        before = await _host_listing(conn, actor, req.listing_id)
+        if await photo_store.photo(conn, req.listing_id, req.photo_id) is None:
+            raise PHOTO_NOT_FOUND
+        await photo_store.update_texts(conn, req.photo_id, changes)
+        # The cover carries its alt text: the listing changes with it.
+        rows = await _photos_changed(conn, before)
+    return to_photo(next(r for r in rows if r["id"] == req.photo_id))
+
+
+@registry.endpoint(subjects.ORDER_PHOTOS, PhotoOrder)
+async def order_photos(ctx: Context, req: PhotoOrder) -> Photos:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        before = await _host_listing(conn, actor, req.listing_id)
+        current = [r["id"] for r in await photo_store.photos(conn, req.listing_id)]
+        domain.check_photo_order(current, req.photo_ids)
+        await photo_store.set_order(conn, req.listing_id, req.photo_ids)
+        rows = await _photos_changed(conn, before)
+    return Photos(items=[to_photo(r) for r in rows])
+
+
+@registry.endpoint(subjects.DELETE_PHOTO, PhotoId)
+async def delete_photo(ctx: Context, req: PhotoId) -> Ok:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        before = await _host_listing(conn, actor, req.listing_id)
+        old = await photo_store.photo(conn, req.listing_id, req.photo_id)
+        if old is None:
+            raise PHOTO_NOT_FOUND
+        await photo_store.delete_photo(conn, req.photo_id)
+        await photo_store.renumber(conn, req.listing_id)
+        await _photos_changed(conn, before)
+    await _delete_unused_files(ctx.pool, old["variants"])
+    return Ok()

@@ -1,0 +1,67 @@
+"""SQL of listings' export and erasure of one user ($-params only)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import asyncpg
+
+from services.listings.store import BOOKING_COLUMNS, BOOKING_FROM
+from shared.db import Connection
+
+DB = Connection | asyncpg.Pool
+
+
+async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
+    return {
+        "listings": await db.fetch(
+            "SELECT id, title, description, room_type, address, latitude, longitude, monthly_rent, amenities,"
+            " house_rules, available_from, available_to, min_stay_nights, status, created_at, updated_at"
+            " FROM listings WHERE host_id = $1 ORDER BY created_at",
+            user_id,
+        ),
+        "bookings": await db.fetch(
+            "SELECT b.id, b.listing_id, l.title AS listing_title, b.guest_id, b.host_id, lower(b.stay) AS check_in,"
+            " upper(b.stay) AS check_out, b.total_cents, b.status, b.message, b.hospital_id, b.created_at,"
+            " b.decided_at FROM bookings b JOIN listings l ON l.id = b.listing_id"
+            " WHERE b.guest_id = $1 OR b.host_id = $1 ORDER BY b.created_at",
+            user_id,
+        ),
+        "reviews_written": await db.fetch(
+            "SELECT id, booking_id, listing_id, subject_id, rating, text, created_at FROM reviews"
+            " WHERE author_id = $1 ORDER BY created_at",
+            user_id,
+        ),
+        "reviews_received": await db.fetch(
+            "SELECT id, booking_id, listing_id, author_id, rating, text, created_at FROM reviews"
+            " WHERE subject_id = $1 ORDER BY created_at",
+            user_id,
+        ),
+    }
+
+
+async def future_bookings(conn: Connection, user_id: uuid.UUID, today: date) -> list[asyncpg.Record]:
+    """The user's requested or accepted stays (as guest or host) not yet over, locked."""
+    return await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}"
+        " WHERE (b.guest_id = $1 OR b.host_id = $1) AND b.status IN ('requested', 'accepted')"
+        " AND upper(b.stay) > $2 FOR UPDATE OF b",
+        user_id,
+        today,
+    )
+
+
+async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Archive the user's listings and blank what they wrote; the listings newly archived."""
+    await conn.execute("UPDATE bookings SET message = '' WHERE guest_id = $1", user_id)
+    await conn.execute("UPDATE reviews SET text = '' WHERE author_id = $1", user_id)
+    # The newest version there is: a late snapshot of the deleted user changes nothing.
+    await conn.execute("UPDATE hosts SET display_name = NULL, version = 2147483647 WHERE user_id = $1", user_id)
+    public = await conn.fetch("SELECT id FROM listings WHERE host_id = $1 AND status <> 'archived'", user_id)
+    await conn.execute(
+        "UPDATE listings SET status = 'archived', description = '', house_rules = '', address = '',"
+        " updated_at = now() WHERE host_id = $1",
+        user_id,
+    )
+    return [row["id"] for row in public]

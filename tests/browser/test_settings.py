@@ -1,0 +1,91 @@
+"""The account pages in the browser: the confirmation banner, "Forgot password?" through
+the mailed link, and the settings page (sessions, mail, calendar, export, deletion)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, Client, Pages, axe_violations
+
+
+def test_forgot_password_by_the_mailed_link(pages: Pages) -> None:
+    """The login page's "Forgot password?" mails a link; it opens a page that sets a new
+    password, which then logs in."""
+    setup = Client(pages.open("setup").request, pages.mailbox)
+    setup.sign_up("student", "Forgetful Student")
+    email = setup.call("GET", "/me")["user"]["email"]
+    page = pages.open("visitor")
+    page.goto("/")
+    page.get_by_role("link", name="Forgot password?").click()
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_role("button", name="Mail me a link").click()
+    expect(page.get_by_role("status").filter(has_text="a link to reset its password")).to_be_visible()
+    [mail] = pages.mailbox.wait_for_sync(email, lambda m: "Reset your Wardmate password" in m.subject)
+    page.goto(mail.link("reset-password"))
+    page.get_by_label("New password", exact=True).fill("a-whole-new-password")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.get_by_role("status").filter(has_text="Your password is changed")).to_be_visible()
+    page.goto("/")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill("a-whole-new-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Settings")).to_be_visible()
+
+
+def test_unconfirmed_banner_offers_a_new_link(pages: Pages) -> None:
+    """A new account sees why it cannot book yet, and can ask for another link."""
+    page = pages.open("new")
+    page.goto("/#/signup")
+    page.get_by_label("A medical student").check()
+    page.get_by_label("Name", exact=True).fill("Banner Student")
+    page.get_by_label("Email", exact=True).fill(f"banner-{uuid.uuid4().hex[:8]}@test.wardmate")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    banner = page.get_by_role("region", name="Confirm your address")
+    expect(banner).to_contain_text("to request stays, publish rooms and message people")
+    banner.get_by_role("button", name="Mail me a new link").click()
+    expect(banner.get_by_role("status")).to_contain_text("A new confirmation link is on its way")
+    assert axe_violations(page) == []
+
+
+def test_settings_page(pages: Pages) -> None:
+    """Sessions name this device; mail preferences save; the calendar link rotates; the
+    export downloads; deleting the account (with the password) logs out. No axe violation."""
+    page = pages.open("user")
+    client = Client(page.request, pages.mailbox)
+    client.sign_up("student", "Settings Student")
+    page.goto("/#/settings")
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    expect(page.get_by_role("region", name="Confirm your address")).to_have_count(0)
+    expect(page.get_by_text("(this device)")).to_be_visible()
+
+    page.get_by_label("booking requested").uncheck()
+    page.get_by_label("a daily digest of unread messages").uncheck()
+    page.get_by_role("button", name="Save mail preferences").click()
+    expect(page.get_by_role("status").filter(has_text="Preferences saved")).to_be_visible()
+    prefs = client.call("GET", "/me/notification-preferences")
+    assert prefs["muted_kinds"] == ["booking_requested"] and prefs["digest"] is False
+
+    link = page.get_by_label("Calendar link")
+    old = link.input_value()
+    assert old.endswith(".ics")
+    page.get_by_role("button", name="Make a new link").click()
+    expect(link).not_to_have_value(old)
+    assert page.request.get(old).status == 404
+    assert page.request.get(link.input_value()).ok
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download my data").click()
+    exported = json.loads(open(download.value.path()).read())
+    assert exported["accounts"]["user"][0]["display_name"] == "Settings Student"
+
+    assert axe_violations(page) == []
+    page.get_by_label("Password to confirm").fill("not-the-password")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_role("alert")).to_contain_text("the password is not right")
+    page.get_by_label("Password to confirm").fill(PASSWORD)
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()

@@ -1,0 +1,96 @@
+"""The private calendar feed and the .ics of a confirmed stay, parsed with ``icalendar``:
+stable UIDs with a growing SEQUENCE, cancelled stays, rotations, another user's token,
+and rotation of the link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from icalendar import Calendar
+
+from tests.api import Api, User
+from tests.e2e.helpers import JHH, create_listing, future, request_stay
+
+
+async def feed(api: Api, url: str) -> tuple[int, dict[str, Any]]:
+    """The feed at ``url`` (no session: calendar apps have none), its events by UID."""
+    assert api.http is not None
+    async with api.http.get(url) as r:
+        if r.status != 200:
+            return r.status, {}
+        assert r.content_type == "text/calendar"
+        cal = Calendar.from_ical(await r.read())
+    return 200, {str(event["UID"]): event for event in cal.walk("VEVENT")}
+
+
+async def feed_url(api: Api, user: User) -> str:
+    r = await api.call("GET", "/me/calendar", user)
+    assert r.status == 200 and r.body["url"].endswith(".ics"), r.body
+    return str(r.body["url"])
+
+
+async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api) -> None:
+    """A confirmed stay is in both parties' feeds (the address for the guest once
+    confirmed); moving it keeps its UID with a higher SEQUENCE; the confirmation mail
+    carries it as an .ics; cancelled, it stays as STATUS:CANCELLED."""
+    host = await api.signup("professional", "Dr. Cal Host")
+    guest = await api.signup("student", "Cal Guest")
+    listing = await create_listing(api, host, title="Calendar room", min_stay_nights=7)
+    stay = (await request_stay(api, guest, listing["id"], start=30, nights=28)).body
+    uid = f"booking-{stay['id']}@wardmate"
+
+    guest_url, host_url = await feed_url(api, guest), await feed_url(api, host)
+    _, events = await feed(api, guest_url)
+    assert str(events[uid]["STATUS"]) == "TENTATIVE" and "LOCATION" not in events[uid]
+
+    assert (await api.call("POST", f"/bookings/{stay['id']}/accept", host)).status == 200
+    _, events = await feed(api, guest_url)
+    confirmed = events[uid]
+    assert str(confirmed["STATUS"]) == "CONFIRMED"
+    assert str(confirmed["LOCATION"]) == "1800 E Monument St, Baltimore, MD"
+    assert confirmed.decoded("DTSTART").isoformat() == future(30)
+    assert confirmed.decoded("DTEND").isoformat() == future(58)
+    _, hosting = await feed(api, host_url)
+    assert str(hosting[uid]["SUMMARY"]) == "Hosting: Calendar room"
+
+    [mail] = await api.mail(guest.email, "Your stay is confirmed")
+    [attachment] = mail.attachments()
+    assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "stay.ics"
+    invite = Calendar.from_ical(attachment.get_content())
+    [event] = invite.walk("VEVENT")
+    assert str(event["UID"]) == uid and str(invite["METHOD"]) == "PUBLISH"
+
+    shift = f"/bookings/{stay['id']}/shift"
+    assert (await api.call("POST", shift, guest, json={"check_in": future(37), "check_out": future(65)})).status == 200
+    assert (await api.call("POST", f"{shift}/accept", host)).status == 200
+    _, events = await feed(api, guest_url)
+    moved = events[uid]
+    assert moved.decoded("DTSTART").isoformat() == future(37)
+    assert int(moved["SEQUENCE"]) > int(confirmed["SEQUENCE"])
+
+    assert (await api.call("POST", f"/bookings/{stay['id']}/cancel", guest)).status == 200
+    _, events = await feed(api, guest_url)
+    assert str(events[uid]["STATUS"]) == "CANCELLED"
+    assert int(events[uid]["SEQUENCE"]) > int(moved["SEQUENCE"])
+
+
+async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> None:
+    """A student's rotation is an all-day event; another user's feed never holds it;
+    rotating the link turns the old one into a 404; a made-up token is a 404."""
+    student, other = await api.signup("student"), await api.signup("student")
+    body = {"hospital_id": JHH, "specialty": "cardiology", "start_date": future(40), "end_date": future(68)}
+    rotation = await api.call("POST", "/rotations", student, json=body)
+    assert rotation.status == 201, rotation.body
+    uid = f"rotation-{rotation.body['id']}@wardmate"
+
+    url = await feed_url(api, student)
+    status, events = await feed(api, url)
+    assert status == 200 and "cardiology" in str(events[uid]["SUMMARY"])
+    _, others = await feed(api, await feed_url(api, other))
+    assert uid not in others
+
+    rotated = await api.call("POST", "/me/calendar/rotate", student)
+    assert rotated.status == 200 and rotated.body["url"] != url
+    assert (await feed(api, url))[0] == 404
+    assert uid in (await feed(api, rotated.body["url"]))[1]
+    assert (await feed(api, url.rsplit("/", 1)[0] + "/not-a-real-token-at-all.ics"))[0] == 404

@@ -1,0 +1,178 @@
+"""Verification documents through the gateway: private to their owner and operators,
+always downloaded as attachments, checked before they are kept, deleted after retention."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from services.accounts.admin import ensure_admin
+from services.accounts.jobs import delete_expired_documents
+from services.runner import Stack
+from shared.storage import FsStorage
+from tests import samples
+from tests.api import PASSWORD, Api, Response, User, random_email
+from tests.e2e.helpers import create_listing, request_stay
+
+ADMIN_PASSWORD = "an-admin-password-1"
+
+
+async def send_document(
+    api: Api, user: User | None, data: bytes, kind: str = "enrolment", filename: str = "letter.pdf"
+) -> Response:
+    form = aiohttp.FormData()
+    form.add_field("kind", kind)
+    form.add_field("file", data, filename=filename, content_type="application/pdf")
+    headers = {"Authorization": f"Bearer {user.token}"} if user else {}
+    assert api.http
+    async with api.http.post(f"{api.base}/api/v1/me/documents", data=form, headers=headers) as r:
+        return Response(r.status, await r.json(content_type=None), r.headers.copy())  # type: ignore[arg-type]
+
+
+async def download(api: Api, user: User | None, document_id: str) -> tuple[int, bytes, dict[str, str]]:
+    headers = {"Authorization": f"Bearer {user.token}"} if user else {}
+    assert api.http
+    async with api.http.get(
+        f"{api.base}/api/v1/documents/{document_id}/file", headers=headers, allow_redirects=False
+    ) as r:
+        return r.status, await r.read(), dict(r.headers)
+
+
+async def admin_user(api: Api, stack: Stack) -> User:
+    email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), email, ADMIN_PASSWORD)
+    login = await api.call("POST", "/auth/login", json={"email": email, "password": ADMIN_PASSWORD})
+    return User(login.body["user"]["id"], login.body["token"], email, "admin")
+
+
+def documents_folder(stack: Stack) -> Path:
+    return stack.data_dir / "storage" / "documents"
+
+
+async def test_enrolment_letter_verifies_a_student(api: Api, stack: Stack) -> None:
+    """A student sends an enrolment letter; only they and operators can fetch it (as an
+    attachment; anyone else 404); an operator verifies it and the student's profile and
+    the host's booking request show a verified student."""
+    student = await api.signup("student", "Ada Student")
+    letter = samples.pdf(pages=2)
+    sent = await send_document(api, student, letter)
+    assert sent.status == 201, sent.body
+    assert sent.body["status"] == "pending" and sent.body["pages"] == 2 and sent.body["available"]
+    doc_id = sent.body["id"]
+
+    status, body, headers = await download(api, student, doc_id)
+    assert status == 200 and body == letter
+    assert headers["Content-Disposition"].startswith("attachment;")
+    assert headers["Content-Type"] == "application/pdf" and headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in headers["Cache-Control"]
+    stranger = await api.signup("professional", "Dr. Stranger")
+    for who in (stranger, await api.signup("student", "Other Student")):
+        assert (await download(api, who, doc_id))[0] == 404
+    assert (await download(api, None, doc_id))[0] == 401
+    queue_denied = await api.call("GET", "/admin/documents", student)
+    assert queue_denied.status == 403
+
+    admin = await admin_user(api, stack)
+    queue = await api.call("GET", "/admin/documents", admin, params={"limit": 100})
+    queued = next(d for d in queue.body["items"] if d["id"] == doc_id)
+    assert queued["display_name"] == "Ada Student" and queued["role"] == "student"
+    status, body, headers = await download(api, admin, doc_id)
+    assert status == 200 and body == letter and headers["Content-Disposition"].startswith("attachment;")
+
+    decided = await api.call("POST", f"/admin/documents/{doc_id}/decision", admin, json={"decision": "verified"})
+    assert decided.status == 200 and decided.body["status"] == "verified" and decided.body["delete_after"]
+    again = await api.call("POST", f"/admin/documents/{doc_id}/decision", admin, json={"decision": "rejected"})
+    assert again.status == 409
+    profile = await api.call("GET", f"/users/{student.id}", stranger)
+    assert profile.body["verified"] is True and profile.body["role"] == "student"
+    mine = await api.call("GET", "/me/documents", student)
+    assert [d["status"] for d in mine.body["items"]] == ["verified"]
+
+    # The host of the room the student asks for sees the badge on the request's guest.
+    host = await api.signup("professional", "Dr. Host")
+    listing = await create_listing(api, host)
+    booking = await request_stay(api, student, listing["id"])
+    assert booking.status == 201, booking.body
+    guest = await api.call("GET", f"/users/{booking.body['guest_id']}", host)
+    assert guest.body["verified"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("javascript", samples.pdf(javascript=True), "JavaScript"),
+        ("encrypted", samples.pdf(encrypt=True), "encrypted"),
+        ("embedded file", samples.pdf(attachment=True), "embedded files"),
+        ("too many pages", samples.pdf(pages=21), "at most 20"),
+        ("unparseable", b"%PDF-1.7\n" + b"junk" * 200, "cannot be read"),
+        ("html as pdf", samples.HTML_AS_JPEG, "send a PDF"),
+    ],
+)
+async def test_bad_documents_are_refused_and_nothing_is_kept(
+    api: Api, stack: Stack, name: str, data: bytes, message: str
+) -> None:
+    """A PDF that could run code, hides files, is locked, too long or unreadable is a 400; nothing is kept."""
+    student = await api.signup("student", "Sam")
+    before = set(documents_folder(stack).glob("*"))
+    refused = await send_document(api, student, data)
+    assert refused.status == 400 and message in refused.body["error"]["message"], refused.body
+    assert (await api.call("GET", "/me/documents", student)).body["items"] == []
+    assert set(documents_folder(stack).glob("*")) == before
+    tmp = stack.data_dir / "storage" / "tmp"
+    assert not [p for p in tmp.glob("*") if not p.name.startswith(".")]
+
+
+async def test_kind_must_fit_the_role(api: Api) -> None:
+    """Students send enrolment or rotation acceptance; professionals a licence."""
+    student = await api.signup("student", "Kim")
+    refused = await send_document(api, student, samples.pdf(), kind="licence")
+    assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "kind"
+    pro = await api.signup("professional", "Dr. Pro")
+    assert (await send_document(api, pro, samples.jpeg(), kind="licence", filename="scan.jpg")).status == 201
+
+
+async def test_browser_upload_of_a_document_needs_csrf(stack: Stack) -> None:
+    """A cookie session's document upload without the CSRF header is 403."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(
+            f"{stack.url}/api/v1/auth/signup",
+            json={"email": random_email(), "password": PASSWORD, "display_name": "C", "role": "student"},
+        ) as r:
+            assert r.status == 201
+        form = aiohttp.FormData()
+        form.add_field("kind", "enrolment")
+        form.add_field("file", samples.pdf(), filename="letter.pdf", content_type="application/pdf")
+        async with http.post(f"{stack.url}/api/v1/me/documents", data=form) as r:
+            assert r.status == 403
+
+
+async def test_documents_are_deleted_after_retention(api: Api, stack: Stack) -> None:
+    """A decided document's file is deleted once its retention has passed (the clock moved,
+    not waited for); a pending one is kept however old; the record of the decision stays."""
+    student = await api.signup("student", "Ret")
+    admin = await admin_user(api, stack)
+    decided = (await send_document(api, student, samples.pdf())).body
+    pending = (await send_document(api, student, samples.pdf(pages=3), kind="rotation_acceptance")).body
+    await api.call("POST", f"/admin/documents/{decided['id']}/decision", admin, json={"decision": "rejected"})
+
+    storage = FsStorage(stack.data_dir / "storage")
+    pool = await asyncpg.create_pool(
+        stack.service_url("accounts"), min_size=1, max_size=2, server_settings={"search_path": "accounts"}
+    )
+    try:
+        now = datetime.now(UTC)
+        assert await delete_expired_documents(pool, storage, 30, now=now + timedelta(days=29)) == 0
+        assert (await download(api, student, decided["id"]))[0] == 200
+        assert await delete_expired_documents(pool, storage, 30, now=now + timedelta(days=31)) >= 1
+    finally:
+        await pool.close()
+    assert (await download(api, student, decided["id"]))[0] == 404
+    assert (await download(api, student, pending["id"]))[0] == 200
+    mine = {d["id"]: d for d in (await api.call("GET", "/me/documents", student)).body["items"]}
+    assert mine[decided["id"]]["available"] is False and mine[decided["id"]]["status"] == "rejected"
+    assert mine[pending["id"]]["available"] is True
+    assert not list(documents_folder(stack).glob(f"{decided['id'].replace('-', '')}.*"))

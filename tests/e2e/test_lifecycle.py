@@ -1,0 +1,179 @@
+"""The account lifecycle through the gateway and a real SMTP server (the Stack's sink):
+confirming an address by its mailed link, password reset and change, address change,
+sessions and their revocation. Every link is read from the mail itself."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from services.runner import Stack
+from tests.api import PASSWORD, Api, User, link_token, random_email
+from tests.e2e.helpers import JHH, create_listing, listing_body, request_stay
+from tests.ws import closed_with, until_ready
+
+NEW_PASSWORD = "a-brand-new-passphrase"
+
+
+async def test_unconfirmed_users_browse_but_cannot_book_publish_or_message(api: Api) -> None:
+    """Until the mailed link is followed: search works; booking, posting a room and
+    starting a conversation are 403 email_unverified; the link works once."""
+    host = await api.signup("professional")
+    student = await api.signup("student", verify=False)
+    pro = await api.signup("professional", verify=False)
+    listing = await create_listing(api, host)
+
+    assert (await api.call("GET", "/listings", student, params={"hospital_id": JHH})).status == 200
+    me = await api.call("GET", "/me", student)
+    assert me.body["user"]["email_verified"] is False
+    refused = [
+        await request_stay(api, student, listing["id"]),
+        await api.call("POST", "/conversations", student, json={"user_id": host.id}),
+    ]
+    refused.append(await api.call("POST", "/listings", pro, json=listing_body()))
+    for r in refused:
+        assert r.status == 403 and r.body["error"]["details"] == {"reason": "email_unverified"}, r.body
+
+    [mail] = await api.mail(student.email, "Confirm your email address")
+    assert mail.message["From"] and "List-Unsubscribe" not in mail.message  # a security mail
+    assert "verify-email" in mail.part("text/html")
+    token = link_token(mail.link("verify-email"))
+    # The link needs no session: a phone's mail app opens it logged out.
+    ok = await api.call("POST", "/auth/verify-email", json={"token": token})
+    assert ok.status == 200 and ok.body == {"email": student.email, "email_verified": True}
+    again = await api.call("POST", "/auth/verify-email", json={"token": token})
+    assert again.status == 400 and "already used" in again.body["error"]["message"]
+    forged = await api.call("POST", "/auth/verify-email", json={"token": token[:-4] + "AAAA"})
+    assert forged.status == 400
+
+    # The gateway's cached session learnt of it at once (a broadcast).
+    booked = await request_stay(api, student, listing["id"])
+    assert booked.status == 201, booked.body
+
+
+async def test_resend_is_rate_limited(api: Api) -> None:
+    """A few new links an hour, then 429; a confirmed user has nothing to resend (409)."""
+    user = await api.signup(verify=False)
+    statuses = [(await api.call("POST", "/me/verification-email", user)).status for _ in range(4)]
+    assert statuses == [202, 202, 202, 429]
+    mails = await api.mail(user.email, "Confirm your email address", count=4)
+    # The newest link works; each link is its own.
+    assert len({m.link("verify-email") for m in mails}) == 4
+    await api.call("POST", "/auth/verify-email", user, json={"token": link_token(mails[-1].link("verify-email"))})
+    assert (await api.call("POST", "/me/verification-email", user)).status == 409
+
+
+async def test_password_reset_by_mail_says_nothing_and_ends_every_session(api: Api) -> None:
+    """Known and unknown addresses get the same answer; the mailed link sets a new
+    password once, confirms the address, and logs every device out."""
+    user = await api.signup(verify=False)
+    known = await api.call("POST", "/auth/password-reset", json={"email": user.email.upper()})
+    unknown = await api.call("POST", "/auth/password-reset", json={"email": random_email()})
+    assert known.status == unknown.status == 202 and known.body == unknown.body
+
+    [mail] = await api.mail(user.email, "Reset your Wardmate password")
+    token = link_token(mail.link("reset-password"))
+    short = await api.call("POST", "/auth/password-reset/confirm", json={"token": token, "password": "short"})
+    assert short.status == 400
+    done = await api.call("POST", "/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
+    assert done.status == 200, done.body
+    again = await api.call("POST", "/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
+    assert again.status == 400
+
+    assert (await api.call("GET", "/me", user)).status == 401
+    old = await api.call("POST", "/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert old.status == 401
+    new = await api.call("POST", "/auth/login", json={"email": user.email, "password": NEW_PASSWORD})
+    assert new.status == 200 and new.body["user"]["email_verified"] is True
+    await api.mail(user.email, "Your Wardmate password was changed")
+
+
+async def test_password_reset_requests_are_rate_limited_per_address(api: Api) -> None:
+    """The limit holds for an unknown address as for a known one (it tells nothing)."""
+    for email in (random_email(), (await api.signup()).email):
+        statuses = [(await api.call("POST", "/auth/password-reset", json={"email": email})).status for _ in range(4)]
+        assert statuses == [202, 202, 202, 429]
+
+
+async def test_change_password_keeps_this_session_and_ends_the_others(api: Api, stack: Stack) -> None:
+    """The current password is needed; the other sessions end, their sockets close."""
+    user = await api.signup()
+    other = await api.call("POST", "/auth/login", json={"email": user.email, "password": PASSWORD})
+    phone = User(user.id, other.body["token"], user.email, user.role)
+    async with aiohttp.ClientSession() as http:
+        ws_url = stack.url.replace("http", "ws", 1) + "/api/v1/ws"
+        socket = await http.ws_connect(ws_url, params={"token": phone.token})
+        await until_ready(socket)
+        wrong = await api.call(
+            "POST", "/me/password", user, json={"current_password": "not-it", "new_password": NEW_PASSWORD}
+        )
+        assert wrong.status == 403
+        changed = await api.call(
+            "POST", "/me/password", user, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+        )
+        assert changed.status == 200 and changed.body == {"revoked": 1}
+        code, _ = await closed_with(socket)
+        assert code == 4401
+    assert (await api.call("GET", "/me", user)).status == 200
+    assert (await api.call("GET", "/me", phone)).status == 401
+    await api.mail(user.email, "Your Wardmate password was changed")
+
+
+async def test_change_email_is_confirmed_from_the_new_address(api: Api) -> None:
+    """The address changes only when the link mailed to the new one is followed; the old
+    address is told; a taken address is a 409."""
+    user, someone = await api.signup(), await api.signup()
+    taken = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": someone.email})
+    assert taken.status == 409
+    wrong = await api.call("POST", "/me/email", user, json={"password": "nope", "new_email": random_email()})
+    assert wrong.status == 403
+    new_email = random_email("moved")
+    asked = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": new_email})
+    assert asked.status == 202
+    assert (await api.call("GET", "/me", user)).body["user"]["email"] == user.email  # not yet
+
+    [mail] = await api.mail(new_email, "Confirm your new Wardmate address")
+    confirmed = await api.call(
+        "POST", "/auth/confirm-email", user, json={"token": link_token(mail.link("confirm-email"))}
+    )
+    assert confirmed.status == 200 and confirmed.body == {"email": new_email, "email_verified": True}
+    [notice] = await api.mail(user.email, "Your Wardmate address was changed")
+    assert new_email in notice.part("text/plain")
+    login = await api.call("POST", "/auth/login", json={"email": new_email, "password": PASSWORD})
+    assert login.status == 200
+    # The old address is free again.
+    reuse = await api.call(
+        "POST", "/auth/signup", json={"email": user.email, "password": PASSWORD, "display_name": "R", "role": "student"}
+    )
+    assert reuse.status == 201
+
+
+async def test_sessions_list_and_revoke(api: Api) -> None:
+    """The list names each device and marks this one; revoking one ends it at once;
+    another user's session id is a 404; "log out other devices" keeps only this one."""
+    user = await api.signup()
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Safari/604.1"
+    tokens = {}
+    for agent in (firefox, phone):
+        r = await api.call(
+            "POST", "/auth/login", json={"email": user.email, "password": PASSWORD}, headers={"User-Agent": agent}
+        )
+        tokens[agent] = User(user.id, r.body["token"], user.email, user.role)
+    listed = await api.call("GET", "/me/sessions", tokens[firefox])
+    assert listed.status == 200
+    devices = {s["device"]: s for s in listed.body["items"]}
+    assert len(listed.body["items"]) == 3
+    assert devices["Firefox on Windows"]["current"] is True
+    assert devices["Safari on iPhone"]["current"] is False
+
+    stranger = await api.signup()
+    phone_id = devices["Safari on iPhone"]["id"]
+    assert (await api.call("DELETE", f"/me/sessions/{phone_id}", stranger)).status == 404
+    assert (await api.call("DELETE", f"/me/sessions/{phone_id}", tokens[firefox])).status == 200
+    assert (await api.call("GET", "/me", tokens[phone])).status == 401
+
+    others = await api.call("POST", "/me/sessions/revoke-others", tokens[firefox])
+    assert others.status == 200 and others.body == {"revoked": 1}
+    assert (await api.call("GET", "/me", user)).status == 401
+    left = await api.call("GET", "/me/sessions", tokens[firefox])
+    assert [s["device"] for s in left.body["items"]] == ["Firefox on Windows"]

@@ -1,0 +1,126 @@
+"""shared.storage against the filesystem and a real S3 endpoint (moto's server)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from shared.embedded import free_port
+from shared.settings import Settings
+from shared.storage import (
+    PART_BYTES,
+    MotoServer,
+    ObjectMissingError,
+    Storage,
+    TooLargeError,
+    check_key,
+    moto_env,
+    open_storage,
+    start_moto,
+    sweep_temporary,
+)
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    server = start_moto(free_port(), tmp_path_factory.mktemp("moto") / "moto.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["fs", "s3"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    if request.param == "fs":
+        settings = Settings(data_dir=tmp_path)
+    else:
+        server: MotoServer = request.getfixturevalue("moto")
+        env = moto_env(server, bucket=f"t-{uuid.uuid4().hex[:12]}")
+        settings = Settings(
+            data_dir=tmp_path,
+            storage="s3",
+            s3_endpoint_url=env["WARDMATE_S3_ENDPOINT_URL"],
+            s3_bucket=env["WARDMATE_S3_BUCKET"],
+            s3_access_key_id="testing",
+            s3_secret_access_key="testing",
+        )
+    async with open_storage(settings) as store:
+        yield store
+
+
+async def chunked(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+async def test_put_get_delete(storage: Storage) -> None:
+    """An object reads back byte for byte; deleted, it is missing, and deleting again is fine."""
+    await storage.put("photos/abc.webp", b"RIFF....WEBP", "image/webp")
+    assert await storage.get("photos/abc.webp") == b"RIFF....WEBP"
+    await storage.delete("photos/abc.webp")
+    with pytest.raises(ObjectMissingError):
+        await storage.get("photos/abc.webp")
+    await storage.delete("photos/abc.webp")
+
+
+async def test_stream_in_parts(storage: Storage) -> None:
+    """A stream longer than one multipart part is stored whole (S3: a multipart upload)."""
+    data = bytes(range(256)) * ((PART_BYTES + 300_000) // 256)
+    size = await storage.put_stream("tmp/big", chunked(data), "application/octet-stream", max_bytes=len(data))
+    assert size == len(data)
+    assert await storage.get("tmp/big") == data
+
+
+async def test_stream_over_limit_keeps_nothing(storage: Storage) -> None:
+    """Past its limit a stream stops being read at once and nothing stays stored."""
+    read = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal read
+        while True:
+            read += 1
+            yield b"x" * 65536
+
+    with pytest.raises(TooLargeError):
+        await storage.put_stream("tmp/huge", endless(), "application/octet-stream", max_bytes=1_000_000)
+    assert read == 1_000_000 // 65536 + 1
+    assert await storage.list("tmp/") == []
+    with pytest.raises(ObjectMissingError):
+        await storage.get("tmp/huge")
+
+
+async def test_sweep_deletes_only_old_uploads(storage: Storage) -> None:
+    """The sweep deletes uploads in flight older than its age, nothing younger, nothing outside tmp/."""
+    await storage.put("tmp/old", b"1", "application/octet-stream")
+    await storage.put("photos/keep.webp", b"2", "image/webp")
+    assert await sweep_temporary(storage, older_than_s=3600) == 0
+    later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    assert await sweep_temporary(storage, older_than_s=3600, now=later) == 1
+    assert [o.key for o in await storage.list("tmp/")] == []
+    assert await storage.get("photos/keep.webp") == b"2"
+
+
+async def test_presigned_url_is_an_attachment(storage: Storage) -> None:
+    """S3 gives a URL a browser can fetch, with the attachment header; the filesystem none."""
+    await storage.put("documents/x.pdf", b"%PDF-1.4 test", "application/pdf")
+    url = await storage.presigned_url("documents/x.pdf", 60, download_name='../../etc/"passwd"')
+    if storage.local_path("documents/x.pdf") is not None:
+        assert url is None
+        return
+    assert url is not None
+    async with aiohttp.ClientSession() as http, http.get(url) as reply:
+        assert await reply.read() == b"%PDF-1.4 test"
+        assert reply.headers["Content-Disposition"] == 'attachment; filename="etc_passwd"'
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "tmp/../x", "/abs", "Tmp/x", "tmp/a b", "tmp//x", ""])
+def test_keys_never_leave_the_store(key: str) -> None:
+    """A key is one of ours or refused: no climbing, no absolute paths, nothing odd."""
+    with pytest.raises(ValueError):
+        check_key(key)

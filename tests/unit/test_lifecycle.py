@@ -1,0 +1,98 @@
+"""Pure rules of the account lifecycle: signed links, their expiry and purpose, devices."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import get_args
+
+import pytest
+
+from services.accounts.domain import lifecycle
+from services.accounts.mailer import Mailer
+from services.accounts.views.mail import SUBJECTS, notification_mail
+from shared.contracts.lifecycle import MAIL_KINDS, MailKind
+from shared.contracts.messaging import NotificationKind
+from shared.errors import AppError
+from shared.settings import Settings
+
+SECRET = "test-secret"
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+USER = uuid.uuid4()
+
+
+def test_a_verification_link_reads_back_until_it_expires() -> None:
+    token = lifecycle.verify_token(SECRET, USER, "a@b.test", "nonce", NOW + timedelta(hours=48))
+    payload = lifecycle.read_link(SECRET, lifecycle.VERIFY, token, NOW + timedelta(hours=47))
+    assert payload == {"u": USER, "e": "a@b.test", "n": "nonce"}
+    with pytest.raises(AppError):
+        lifecycle.read_link(SECRET, lifecycle.VERIFY, token, NOW + timedelta(hours=48, seconds=1))
+
+
+def test_a_link_is_refused_for_another_purpose_secret_or_a_changed_byte() -> None:
+    token = lifecycle.verify_token(SECRET, USER, "a@b.test", "nonce", NOW + timedelta(hours=1))
+    for purpose, secret, text in (
+        (lifecycle.RESET, SECRET, token),
+        (lifecycle.VERIFY, "other-secret", token),
+        (lifecycle.VERIFY, SECRET, token[:5] + ("A" if token[5] != "A" else "B") + token[6:]),
+        (lifecycle.VERIFY, SECRET, "garbage"),
+    ):
+        with pytest.raises(AppError):
+            lifecycle.read_link(secret, purpose, text, NOW)
+
+
+def test_a_reset_link_stops_working_once_the_password_changes() -> None:
+    token = lifecycle.reset_token(SECRET, USER, "hash-1", "n", NOW + timedelta(hours=1))
+    payload = lifecycle.read_link(SECRET, lifecycle.RESET, token, NOW)
+    lifecycle.check_password_unchanged(payload, "hash-1")
+    with pytest.raises(AppError):
+        lifecycle.check_password_unchanged(payload, "hash-2")
+
+
+def test_unsubscribe_links_never_expire() -> None:
+    token = lifecycle.unsubscribe_token(SECRET, USER, "digest")
+    assert lifecycle.read_link(SECRET, lifecycle.UNSUBSCRIBE, token, NOW + timedelta(days=3650))["k"] == "digest"
+
+
+@pytest.mark.parametrize(
+    ("agent", "device"),
+    [
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox on Windows"),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Version/17.5 Safari/604.1", "Safari on iPhone"),
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36", "Chrome on Linux"),
+        ("curl/8.5.0", "curl"),
+        (None, "Unknown device"),
+    ],
+)
+def test_device_names_from_user_agents(agent: str | None, device: str) -> None:
+    assert lifecycle.device(agent) == device
+
+
+def test_the_digest_is_due_once_its_hour_has_come() -> None:
+    assert lifecycle.digest_day(NOW.replace(hour=6), 7) is None
+    assert lifecycle.digest_day(NOW.replace(hour=7), 7) == NOW.date()
+
+
+def test_a_notification_mail_escapes_html_and_carries_rfc_8058_headers() -> None:
+    mail = notification_mail(
+        "booking_requested",
+        "host@x.test",
+        "Dr. <b>Host</b>",
+        "Ana asked for <Room & Co>",
+        ("Open", "http://w.test/#/inbox/1"),
+        "http://w.test/api/v1/mail/unsubscribe?token=t",
+        "key",
+    )
+    message = Mailer(Settings()).render(mail)
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "&lt;Room &amp; Co&gt;" in html and "<b>Host</b>" not in html
+    assert "Ana asked for <Room & Co>" in text
+    assert message["List-Unsubscribe"] == "<http://w.test/api/v1/mail/unsubscribe?token=t>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_every_notification_kind_has_a_mail() -> None:
+    """The preferences list every kind messaging notifies of, and each has a subject."""
+    assert set(MAIL_KINDS) == set(get_args(NotificationKind)) == set(get_args(MailKind))
+    assert set(MAIL_KINDS) <= set(SUBJECTS)
