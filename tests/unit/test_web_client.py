@@ -24,7 +24,7 @@ def test_policy_allows_only_this_origin_and_the_tile_server() -> None:
 
 def test_policy_allows_exactly_the_stripe_js_origin() -> None:
     """Stripe.js's one origin for its script, its calls and its card frame; nothing else."""
-    policy = content_security_policy(None, "http://127.0.0.1:8420/js.stripe.com/v3/")
+    policy = content_security_policy(None, stripe_js_url="http://127.0.0.1:8420/js.stripe.com/v3/")
     parts = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert parts["script-src"] == "'self' http://127.0.0.1:8420"
     assert parts["connect-src"] == "'self' http://127.0.0.1:8420"
