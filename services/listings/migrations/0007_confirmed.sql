@@ -10,3 +10,6 @@ ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap EXCLUDE USING gist (list
 DROP INDEX bookings_accepted;
 CREATE INDEX bookings_accepted ON bookings USING gist (listing_id, stay)
     WHERE status IN ('accepted', 'confirmed', 'completed');
+-- Stays accepted before payments existed were agreed without one: they stay what they
+-- were (their address shown, completed when over), so they become confirmed.
+UPDATE bookings SET status = 'confirmed' WHERE status = 'accepted';
