@@ -9,10 +9,11 @@ CREATE EXTENSION IF NOT EXISTS earthdistance WITH SCHEMA public;
 CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', name, :'pw')
-  FROM unnest(ARRAY['accounts', 'listings', 'messaging', 'matching']) AS name
+  FROM unnest(ARRAY['accounts', 'listings', 'messaging', 'matching', 'payments']) AS name
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = name) \gexec
 CREATE SCHEMA IF NOT EXISTS accounts AUTHORIZATION accounts;
 CREATE SCHEMA IF NOT EXISTS listings AUTHORIZATION listings;
 CREATE SCHEMA IF NOT EXISTS messaging AUTHORIZATION messaging;
 CREATE SCHEMA IF NOT EXISTS matching AUTHORIZATION matching;
+CREATE SCHEMA IF NOT EXISTS payments AUTHORIZATION payments;
 SQL

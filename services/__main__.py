@@ -159,7 +159,8 @@ def main() -> None:
         else:
             step("loading demo data through the API")
             with tqdm(total=DEMO_STEPS, unit="step", ncols=70) as bar:
-                demo = asyncio.run(load_demo(stack.url, bar.update, Mailbox(stack.mail_dir)))
+                stripe_url = stack.stripe.url if stack.stripe else None
+                demo = asyncio.run(load_demo(stack.url, bar.update, Mailbox(stack.mail_dir), stripe_url=stripe_url))
             marker.write_text("\n".join(f"{e} ({r})" for e, r in demo["logins"]) + "\n")
         ready.touch()
         runstate.write(data_dir, state_of(stack, mode, "ready"))
@@ -168,6 +169,8 @@ def main() -> None:
         for other in stack.gateway_urls[1:]:
             print(f"  and at {other}/ (another gateway replica)")
         print(f"  API docs:  {stack.url}/api/docs      health: {stack.url}/api/v1/health")
+        if stack.stripe:
+            print(f"  Stripe:    localstripe at {stack.stripe.url} (test cards: README, Payments)")
         print(f"  demo logins (password {PASSWORD}):")
         for line in marker.read_text().splitlines():
             print(f"    {line}")

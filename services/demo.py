@@ -76,9 +76,16 @@ def email_for(name: str) -> str:
     return name.lower().replace("dr. ", "").replace("nurse ", "").replace(" ", ".") + "@demo.wardmate.test"
 
 
-async def load_demo(base_url: str, progress: Callable[[int], None], mailbox: Mailbox, seed: int = 7) -> dict[str, Any]:
+async def load_demo(
+    base_url: str,
+    progress: Callable[[int], None],
+    mailbox: Mailbox,
+    seed: int = 7,
+    stripe_url: str | None = None,
+) -> dict[str, Any]:
     """Create the demo through the API; ``progress(n)`` is called after each step. Each
-    user confirms their address by the link mailed to ``mailbox`` (the SMTP sink)."""
+    user confirms their address by the link mailed to ``mailbox`` (the SMTP sink).
+    ``stripe_url``: the local Stripe server, where the demo's paid stay pays with a test card."""
     rng = random.Random(seed)
     api = base_url.rstrip("/") + "/api/v1"
     today = date.today()
@@ -212,6 +219,9 @@ async def load_demo(base_url: str, progress: Callable[[int], None], mailbox: Mai
             message="Hello Dr. Okafor! I have a cardiology rotation at Johns Hopkins for these four weeks.",
             hospital_id=hospital_id,
         )
+        # Two accepted stays with Dr. Romero: one paid (confirmed, its money held), one
+        # awaiting its payment.
+        await _paid_and_unpaid(call, people, first_rooms["Dr. Luis Romero"][0], today, stripe_url)
         # A mentorship request, once matching has heard (from events) that the mentor mentors.
         mentor_id, _ = people["Dr. Luis Romero"]
         for _ in range(100):
@@ -236,6 +246,43 @@ async def load_demo(base_url: str, progress: Callable[[int], None], mailbox: Mai
                 await call("POST", f"/conversations/{started['id']}/messages", token, body=line)
         progress(1)
     return {"password": PASSWORD, "logins": logins, "admin": ADMIN}
+
+
+async def _paid_and_unpaid(
+    call: Callable[..., Any], people: dict[str, tuple[str, str]], listing_id: str, today: date, stripe_url: str | None
+) -> None:
+    host_token = people["Dr. Luis Romero"][1]
+    stays = [("Sofia Alvarez", 40, 68), ("Arjun Mehta", 75, 103)]
+    booked = []
+    for student, start, end in stays:
+        booking = await call(
+            "POST",
+            f"/listings/{listing_id}/bookings",
+            people[student][1],
+            check_in=str(today + timedelta(days=start)),
+            check_out=str(today + timedelta(days=end)),
+            message="Hello Dr. Romero, I have an internal medicine rotation nearby on these dates.",
+        )
+        await call("POST", f"/bookings/{booking['id']}/accept", host_token)
+        booked.append(booking["id"])
+    if stripe_url is None:
+        return
+    # What the browser does with Stripe.js, done against the local Stripe server.
+    for _ in range(100):  # payments hears of the acceptance through an event
+        try:
+            await call("POST", f"/bookings/{booked[0]}/pay", people["Sofia Alvarez"][1])
+            break
+        except RuntimeError as exc:
+            if " 404 " not in str(exc) and " 409 " not in str(exc):
+                raise
+            await asyncio.sleep(0.1)
+    else:
+        raise RuntimeError("payments never heard of the demo's accepted stay")
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer sk_test_demo"}) as stripe:
+        card = {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}}
+        async with stripe.post(f"{stripe_url}/v1/payment_methods", json=card) as r:
+            method = (await r.json())["id"]
+        await call("POST", f"/bookings/{booked[0]}/pay", people["Sofia Alvarez"][1], payment_method=method)
 
 
 DEMO_STEPS = 1 + len(HOSTS) + len(STUDENTS) + 1

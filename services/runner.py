@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,8 +28,8 @@ from shared.embedded import ClusterNode, Server, free_port, start_nats, start_po
 from shared.mailsink import start_sink
 from shared.storage import MotoServer, moto_env, start_moto
 
-PROCESSES = ("accounts", "listings", "messaging", "matching", "gateway")
-SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching")
+PROCESSES = ("accounts", "listings", "messaging", "matching", "payments", "gateway")
+SERVICES_WITH_SCHEMA = ("accounts", "listings", "messaging", "matching", "payments")
 # Database-wide extensions a service's migrations ask for; a service role may not create
 # them, so the superuser does, once.
 EXTENSIONS = ("cube", "earthdistance", "btree_gist", "pg_trgm")
@@ -142,6 +143,11 @@ class Stack:
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
 
+    # Stripe: a localstripe server started with the infrastructure (its URL, its webhook's
+    # secret), unless ``local_stripe`` is off (then WARDMATE_STRIPE_* from the environment).
+    local_stripe: bool = True
+    stripe: LocalStripe | None = None
+
     def start_infra(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.smtp_sink and self.mail_sink is None:
@@ -160,6 +166,8 @@ class Stack:
             if name not in self.service_servers:
                 server = self.postgres_of[name] = start_postgres(self.data_dir / f"postgres-{name}", fsync=self.fsync)
                 self.service_servers[name] = server.url
+        if self.local_stripe and self.stripe is None:
+            self.stripe = LocalStripe.start(self.data_dir / "localstripe", self.url + "/api/v1/payments/stripe-webhook")
         if self.roles_enabled:
             shared = [name for name in SERVICES_WITH_SCHEMA if name not in self.service_servers]
             asyncio.run(prepare_roles(self.database_url, shared))
@@ -205,7 +213,11 @@ class Stack:
         folder.mkdir(exist_ok=True)
         for name in SERVICES_WITH_SCHEMA:
             path = folder / f"{name}.env"
-            path.write_text(f"WARDMATE_DATABASE_URL={self.service_url(name)}\nWARDMATE_NATS_URL={self.nats_url}\n")
+            lines = [f"WARDMATE_DATABASE_URL={self.service_url(name)}", f"WARDMATE_NATS_URL={self.nats_url}"]
+            if name == "payments" and self.stripe:
+                # python -m services.payments reconcile asks the same Stripe.
+                lines += [f"{key}={value}" for key, value in self.stripe.env().items()]
+            path.write_text("\n".join(lines) + "\n")
             path.chmod(0o600)
         return folder
 
@@ -231,6 +243,7 @@ class Stack:
             # The events and dead-letter streams survive the loss of a cluster node.
             **({"WARDMATE_STREAM_REPLICAS": str(min(self.nats_nodes, 3))} if self.nats_cluster else {}),
             **self.mail_env(),
+            **(self.stripe.env() if self.stripe else {}),
             **self.extra_env,
         }
 
@@ -403,6 +416,71 @@ class Stack:
                     server.stop()
         if self.moto is not None:
             self.moto.stop()
+        if self.stripe is not None:
+            self.stripe.stop()
+            self.stripe = None
+
+
+@dataclass
+class LocalStripe:
+    """A localstripe server (a stateful fake of Stripe's HTTP API that also serves a fake
+    Stripe.js and sends signed webhooks) on a free port, with Wardmate's webhook registered."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    webhook_secret: str
+
+    @classmethod
+    def start(cls, folder: Path, webhook_url: str, timeout: float = 30) -> LocalStripe:
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        log = open(folder / "server.log", "ab")
+        # --from-scratch: it would otherwise load a pickle of whatever ran last on this machine.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = cls(proc, f"http://127.0.0.1:{port}", "whsec_" + secrets.token_hex(16))
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"localstripe exited ({proc.returncode}); see {folder}/server.log")
+            try:
+                server.register_webhook(webhook_url)
+                return server
+            except OSError:
+                if time.monotonic() > deadline:
+                    server.stop()
+                    raise RuntimeError(f"localstripe did not answer in {timeout}s; see {folder}/server.log") from None
+                time.sleep(0.1)
+
+    def register_webhook(self, url: str) -> None:
+        body = json.dumps({"url": url, "secret": self.webhook_secret}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/_config/webhooks/wardmate", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=2):
+            pass
+
+    def env(self) -> dict[str, str]:
+        """What points the services and the web client at this server."""
+        return {
+            "WARDMATE_STRIPE_API_BASE": self.url,
+            "WARDMATE_STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "WARDMATE_STRIPE_JS_URL": f"{self.url}/js.stripe.com/v3/",
+        }
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def split_key(key: str) -> tuple[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -91,6 +92,22 @@ class Settings(BaseSettings):
     message_rate_per_minute: int = Field(30, ge=1)
     push_retention_hours: float = Field(24 * 7, gt=0)
 
+    # Payments: Stripe's keys, or localstripe's URL (``make run`` and the tests start one
+    # and set it); the web client loads Stripe.js from stripe_js_url, the one script origin
+    # the Content-Security-Policy allows besides the gateway's own.
+    stripe_api_key: str = "sk_test_localstripe"
+    stripe_publishable_key: str = "pk_test_localstripe"
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str = "whsec_localstripe"
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    host_fee_percent: Decimal = Field(Decimal(3), ge=0, lt=100)
+    # The guest pays within this long of the host's acceptance (or before check-in).
+    payment_window_hours: float = Field(48.0, gt=0)
+    payment_sweep_s: float = Field(30.0, gt=0)
+    # Mentoring plans and letters (matching): how often reminders are looked for. The
+    # clock offset moves every rule that reads the time (reminders, expiry, stalled pairs)
+    # forward: tests use it instead of sleeping; it stays 0 anywhere real. Payments' clock
+    # too (the deadline to pay, the release 24 h after check-in).
     # Mentoring plans and letters (matching): how often reminders are looked for.
     reminder_sweep_s: float = Field(60.0, gt=0)
 

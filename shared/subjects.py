@@ -89,7 +89,7 @@ SEARCH_PLACES = "wardmate.listings.search-places"
 LIST_COUNTRIES = "wardmate.listings.list-countries"
 SEARCH_LANGUAGES = "wardmate.listings.search-languages"
 
-SERVICES = ("accounts", "listings", "messaging", "matching")
+SERVICES = ("accounts", "listings", "messaging", "matching", "payments")
 
 # messaging
 LIST_CONVERSATIONS = "wardmate.messaging.list-conversations"
@@ -129,6 +129,18 @@ LIST_MATCH_ROUNDS = "wardmate.matching.list-match-rounds"
 GET_MATCH_ROUND = "wardmate.matching.get-match-round"
 ROUND_ASSIGNMENTS = "wardmate.matching.round-assignments"
 ACCEPT_MATCH_ROUND = "wardmate.matching.accept-match-round"
+
+# payments
+PAY_BOOKING = "wardmate.payments.pay-booking"
+CONFIRM_PAYMENT = "wardmate.payments.confirm-payment"
+BOOKING_PAYMENTS = "wardmate.payments.booking-payments"
+REFUND_QUOTE = "wardmate.payments.refund-quote"
+REFUND_BOOKING = "wardmate.payments.refund-booking"
+ADMIN_PAYMENTS = "wardmate.payments.admin-payments"
+HOST_PAYOUTS = "wardmate.payments.host-payouts"
+RECONCILE = "wardmate.payments.reconcile"
+# Not a REST route of the table: the gateway forwards Stripe's raw body and signature.
+STRIPE_WEBHOOK = "wardmate.payments.stripe-webhook"
 
 # matching: mentoring plans (goals, meetings, notes, check-ins) and letters
 GET_PLAN = "wardmate.matching.get-plan"
@@ -173,6 +185,7 @@ LISTING_UPDATED = "events.listings.listing.updated"
 LISTING_ARCHIVED = "events.listings.listing.archived"
 BOOKING_REQUESTED = "events.listings.booking.requested"
 BOOKING_ACCEPTED = "events.listings.booking.accepted"
+BOOKING_CONFIRMED = "events.listings.booking.confirmed"
 BOOKING_DECLINED = "events.listings.booking.declined"
 BOOKING_CANCELLED = "events.listings.booking.cancelled"
 BOOKING_SHIFT_REQUESTED = "events.listings.booking.shift-requested"
@@ -191,6 +204,13 @@ MATCH_SUGGESTED = "events.matching.match.suggested"
 ROTATION_CHANGED = "events.matching.rotation.changed"
 ROTATION_MOVED = "events.matching.rotation.moved"
 MENTORING_NOTICE = "events.matching.mentoring.notice"
+
+# payments
+PAYMENT_SUCCEEDED = "events.payments.payment.succeeded"
+PAYMENT_FAILED = "events.payments.payment.failed"
+PAYMENT_EXPIRED = "events.payments.payment.expired"
+PAYMENT_REFUNDED = "events.payments.payment.refunded"
+PAYMENT_RELEASED = "events.payments.payment.released"
 
 # --- streams, pushes, broadcasts, discovery ---------------------------------------------
 DEAD_LETTERS_ROOT = "deadletters"

@@ -107,8 +107,8 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
     await runtime.mailer.send(mail)
 
 
-# A confirmed or moved stay's mail carries it as an .ics file for the reader's calendar.
-STAY_MAILS = frozenset({"booking_accepted", "booking_shifted"})
+# A confirmed (paid) or moved stay's mail carries it as an .ics file for the reader's calendar.
+STAY_MAILS = frozenset({"booking_confirmed", "booking_shifted"})
 
 
 async def _stay_attachment(user_id: uuid.UUID, role: str, booking_id: uuid.UUID) -> tuple[Attachment, ...]:

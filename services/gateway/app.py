@@ -79,14 +79,21 @@ def tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
 
-def content_security_policy(tile_url: str | None, media_origin: str | None = None) -> str:
+def content_security_policy(
+    tile_url: str | None, media_origin: str | None = None, stripe_js_url: str | None = None
+) -> str:
     """The web client's policy: scripts, styles and connections (fetch, the WebSocket)
     from this origin only, no inline script or style; images also from the map's tile
-    server when one is configured, and from the S3 store photos redirect to."""
+    server when one is configured, and from the S3 store photos redirect to; Stripe.js's
+    one origin for its script, its calls and its card frame (the card never touches
+    Wardmate's pages)."""
     images = "'self' data:" + (f" {tile_origin(tile_url)}" if tile_url else "")
     images += f" {media_origin}" if media_origin else ""
+    stripe = f" {tile_origin(stripe_js_url)}" if stripe_js_url else ""
+    frames = f"frame-src{stripe}; " if stripe else ""
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
+        f"default-src 'self'; script-src 'self'{stripe}; style-src 'self'; img-src {images}; "
+        f"connect-src 'self'{stripe}; {frames}"
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
@@ -110,7 +117,12 @@ def index_html(settings: Settings) -> str:
             f'<meta name="wardmate-map-attribution" content="{html.escape(settings.map_attribution)}">\n'
         )
         page = page.replace("</head>", meta + "</head>", 1)
-    return page
+    # Stripe.js's address, and the host fee a host sees before accepting a request.
+    stripe = (
+        f'<meta name="wardmate-stripe-js" content="{html.escape(settings.stripe_js_url)}">\n'
+        f'<meta name="wardmate-host-fee-percent" content="{settings.host_fee_percent}">\n'
+    )
+    return page.replace("</head>", stripe + "</head>", 1)
 
 
 def error_response(err: AppError) -> web.Response:
@@ -381,6 +393,27 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(report, status=200 if healthy else 503)
 
 
+async def stripe_webhook(request: web.Request) -> web.Response:
+    """Stripe's webhook: the raw body and its Stripe-Signature go to payments, which
+    verifies them (a bad or stale signature is a 400 and nothing is recorded)."""
+    signature = request.headers.get("Stripe-Signature")
+    if not signature:
+        raise AppError("validation", "the Stripe-Signature header is missing")
+    try:
+        payload = (await request.read()).decode()
+    except UnicodeDecodeError:
+        raise AppError("validation", "the body is not UTF-8") from None
+    settings = request.app[SETTINGS]
+    raw = await bus.request_raw(
+        request.app[NC],
+        subjects.STRIPE_WEBHOOK,
+        {"payload": payload, "signature": signature},
+        actor=None,
+        timeout=settings.request_timeout_s,
+    )
+    return web.Response(body=raw, content_type="application/json")
+
+
 async def liveness(request: web.Request) -> web.Response:
     """This process serves: what an orchestrator restarts on; it asks no dependency, so an
     outage elsewhere does not get a healthy gateway restarted."""
@@ -458,7 +491,7 @@ async def metrics_port_context(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[CSP] = content_security_policy(settings.map_tile_url, media_origin(settings))
+    app[CSP] = content_security_policy(settings.map_tile_url, media_origin(settings), settings.stripe_js_url)
     app[INDEX] = index_html(settings)
     app[METRICS] = GatewayMetrics()
     app[OPENAPI] = build_openapi(ROUTES, API)
@@ -475,6 +508,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
         app.router.add_route(route.method, API + route.path, make_handler(route))
     uploads.add_routes(app, API)
     app.router.add_get(API + "/ws", ws.websocket)
+    app.router.add_post(API + "/payments/stripe-webhook", stripe_webhook)
     links.add_routes(app)
     app.router.add_get(API + "/health", health)
     app.router.add_get(API + "/health/live", liveness)

@@ -1,16 +1,18 @@
 """Event consumers of listings: the hosts projection (name, verified badge) from accounts,
-and the erasure of a deleted account."""
+and payments' outcomes (a paid booking is confirmed, an unpaid one expires), and the
+erasure of a deleted account."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.listings import store
+from services.listings import domain, store
 from services.listings.store import privacy as store_privacy
 from services.listings.views import booking_data, listing_data
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BookingCancelled, ListingArchived
+from shared.contracts.payments import PaymentExpired, PaymentSucceeded
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.outbox import add
@@ -26,6 +28,30 @@ async def project_hosts(conn: Connection, event: Event) -> None:
     assert isinstance(event, USER_EVENTS)
     user = event.user
     await store.project_host(conn, user.user_id, user.display_name, user.verified, user.version)
+
+
+@registry.consumer("payments", PaymentSucceeded.subject, PaymentExpired.subject)
+async def apply_payment(conn: Connection, event: Event) -> None:
+    """The first payment of a stay decides it: paid, confirmed; unpaid in time, expired
+    (its dates are free again). A later block's payment changes nothing here."""
+    assert isinstance(event, PaymentSucceeded | PaymentExpired)
+    if event.payment.block != 0:
+        return
+    found = await store.booking(conn, event.payment.booking_id)
+    if found is None:
+        return
+    # Locked like every change of a listing's bookings (see handlers/bookings._locked_booking).
+    await store.lock_listing(conn, found["listing_id"])
+    row = await store.booking(conn, event.payment.booking_id, for_update=True)
+    assert row is not None
+    transition = domain.after_payment(row["status"], "succeeded" if isinstance(event, PaymentSucceeded) else "expired")
+    if transition is None:
+        return
+    reason = "unpaid" if transition.status == "expired" else None
+    await store.set_booking_status(conn, row["id"], transition.status, reason)
+    updated = await store.booking(conn, row["id"])
+    assert updated is not None
+    await add(conn, transition.event(booking_data(updated)))
 
 
 @registry.consumer("deletions", UserDeleted.subject)

@@ -14,6 +14,7 @@ from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
     BookingCompleted,
+    BookingConfirmed,
     BookingData,
     BookingDeclined,
     BookingExpired,
@@ -150,17 +151,28 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
         if who == "host" and booking.status == "requested":
             # One way for a host to refuse a request: declining it (the guest hears so).
             raise AppError("conflict", "a pending request is declined, not cancelled: decline it")
-        if booking.status not in ("requested", "accepted"):
+        if booking.status not in ("requested", "accepted", "confirmed"):
             raise AppError("conflict", f"the booking is {booking.status}, it cannot be cancelled")
-        if booking.status == "accepted" and booking.check_out <= now.date():
+        if booking.status in ("accepted", "confirmed") and booking.check_out <= now.date():
             raise AppError("conflict", "the stay is over, it cannot be cancelled")
         return Transition("cancelled", lambda b: BookingCancelled(booking=b, cancelled_by=actor.user_id))
     raise AppError("validation", f"unknown action {action}")
 
 
-# What the sweeper does to a request nobody answered in time, and to a stay that ended.
+# What the sweeper does to a request nobody answered in time (and payments' deadline to an
+# accepted stay left unpaid), and to a stay that ended.
 EXPIRE = Transition("expired", lambda b: BookingExpired(booking=b))
 COMPLETE = Transition("completed", lambda b: BookingCompleted(booking=b))
+# The guest paid the first payment (payments' event): the stay is confirmed.
+CONFIRM = Transition("confirmed", lambda b: BookingConfirmed(booking=b))
+
+
+def after_payment(status: str, outcome: str) -> Transition | None:
+    """What a payment's outcome does to a booking: paid confirms an accepted stay, unpaid by
+    the deadline expires it; anything else (already cancelled, a late event) changes nothing."""
+    if status != "accepted":
+        return None
+    return CONFIRM if outcome == "succeeded" else EXPIRE if outcome == "expired" else None
 
 
 def listing_event(before: ListingStatus | None, after: ListingData, changed: bool) -> Event | None:
@@ -230,7 +242,7 @@ def check_shift_request(booking: BookingView, actor: Actor, check_in: date, chec
     and minimum stay are checked by ``unavailable_reason``)."""
     if party(booking, actor) != "guest":
         raise AppError("forbidden", "only the guest can ask to move a stay")
-    if booking.status != "accepted":
+    if booking.status not in ("accepted", "confirmed"):
         raise AppError("conflict", f"the booking is {booking.status}: only an accepted stay can be moved")
     if booking.check_out <= today:
         raise AppError("conflict", "the stay is over, it cannot be moved")
@@ -245,7 +257,7 @@ def decide_shift(booking: BookingView, shift: ShiftView, actor: Actor, action: s
     moves the stay), or why they may not."""
     if party(booking, actor) != "host":
         raise AppError("forbidden", "only the host can answer a request to move a stay")
-    if shift.status != "requested" or booking.status != "accepted":
+    if shift.status != "requested" or booking.status not in ("accepted", "confirmed"):
         raise AppError("conflict", "no request to move this stay is waiting")
     if action == "accept":
         if dates_taken:

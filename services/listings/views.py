@@ -1,4 +1,4 @@
-"""What each viewer sees of a stored listing or booking: the host and an accepted guest
+"""What each viewer sees of a stored listing or booking: the host and a confirmed (paid) guest
 the exact address, everyone else an approximate location; event consumers a snapshot
 with exact positions and the aggregate's version."""
 
@@ -27,7 +27,7 @@ def review_average(row: asyncpg.Record) -> float | None:
 
 def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``ListingSummary`` contract's fields as a viewer sees them: the exact address
-    only for the host or an accepted guest, an approximate location for everyone else."""
+    only for the host or a confirmed guest, an approximate location for everyone else."""
     if exact:
         location = {
             "latitude": row["latitude"],
@@ -68,6 +68,7 @@ def to_listing(row: asyncpg.Record, *, exact: bool, photos: list[asyncpg.Record]
             **summary_fields(row, exact=exact),
             "description": row["description"],
             "house_rules": row["house_rules"],
+            "cancellation_policy": row["cancellation_policy"],
             "status": row["status"],
             "updated_at": row["updated_at"],
             "photos": [to_photo(p) for p in photos or []],
@@ -141,9 +142,9 @@ def listing_terms(row: asyncpg.Record) -> domain.ListingTerms:
 
 
 def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
-    """A booking as one of its parties sees it: the address once the stay is accepted."""
+    """A booking as one of its parties sees it: the address once the stay is paid (confirmed)."""
     role = "host" if viewer == row["host_id"] else "guest"
-    show_address = role == "host" or row["status"] in ("accepted", "completed")
+    show_address = role == "host" or row["status"] in ("confirmed", "completed")
     hidden = ("address", "total_cents", "version", "shift_check_in", "shift_check_out", "shift_status")
     data = {k: row[k] for k in row.keys() if k not in hidden}
     if role == "host":
@@ -187,4 +188,6 @@ def booking_data(row: asyncpg.Record) -> BookingData:
         total_cents=row["total_cents"],
         hospital_id=row["hospital_id"],
         rotation_id=row["rotation_id"],
+        cancellation_policy=row["cancellation_policy"],
+        end_reason=row["end_reason"],
     )

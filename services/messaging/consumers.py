@@ -18,6 +18,7 @@ from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
+from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.privacy import purge_outbox
@@ -105,6 +106,13 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
         assert isinstance(event, UserVerified)
         draft = domain.verified_notification(event.user)
     return await _notify(conn, draft, event.event_id)
+
+
+@registry.consumer("payments", PaymentFailed.subject, PaymentRefunded.subject, PaymentReleased.subject)
+async def payment_notifications(conn: Connection, event: Event) -> AfterCommit:
+    """A refused card or a refund reaches the guest, a release the host."""
+    assert isinstance(event, PaymentFailed | PaymentRefunded | PaymentReleased)
+    return await _notify(conn, domain.payment_notification(event), event.event_id)
 
 
 @registry.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS))

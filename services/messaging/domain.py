@@ -17,6 +17,7 @@ from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
     BookingCompleted,
+    BookingConfirmed,
     BookingDeclined,
     BookingExpired,
     BookingRequested,
@@ -35,6 +36,7 @@ from shared.contracts.matching import (
 )
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import MAX_BODY, NotificationKind
+from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
 from shared.errors import AppError
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -73,7 +75,7 @@ def other_participant(low: uuid.UUID, high: uuid.UUID, me: uuid.UUID) -> uuid.UU
 def contact_ok(kind: str, subject_status: str | None) -> bool:
     """Whether sharing an email or a number is expected here (no off-platform warning):
     the conversation's booking is accepted or done, or it is a mentorship."""
-    return kind == "mentorship" or (kind == "booking" and subject_status in ("accepted", "completed"))
+    return kind == "mentorship" or (kind == "booking" and subject_status in ("accepted", "confirmed", "completed"))
 
 
 def block_error(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
@@ -151,6 +153,7 @@ def _quoted(title: str | None) -> str:
 BookingEvent = (
     BookingRequested
     | BookingAccepted
+    | BookingConfirmed
     | BookingDeclined
     | BookingCancelled
     | BookingExpired
@@ -182,9 +185,20 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         )
     if isinstance(event, BookingAccepted):
         return ConversationUpdate(
-            f"{host_name} accepted the request. The exact address is now on the booking.",
+            f"{host_name} accepted the request. Pay through Wardmate to confirm it: Wardmate holds the"
+            " payment until 24 hours after check-in, and the exact address shows once it is paid.",
             read_by=frozenset({host}),
             notifications=[note(guest, "booking_accepted", f"{host_name} accepted your request for {room}, {dates}")],
+        )
+    if isinstance(event, BookingConfirmed):
+        return ConversationUpdate(
+            f"{guest_name} paid {money(booking.total_cents)} through Wardmate: the stay is confirmed and the"
+            " exact address is on the booking. Wardmate holds the payment until 24 hours after check-in.",
+            read_by=frozenset({guest}),
+            notifications=[
+                note(guest, "booking_confirmed", f"Paid: your stay at {room}, {dates}, is confirmed"),
+                note(host, "booking_confirmed", f"{guest_name} paid for {room}, {dates}: the stay is confirmed"),
+            ],
         )
     if isinstance(event, BookingDeclined):
         return ConversationUpdate(
@@ -223,6 +237,14 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
                 note(guest, "booking_shift_declined", f"{host_name} cannot move {room} to {asked}: you may cancel")
             ],
         )
+    if isinstance(event, BookingExpired) and booking.end_reason == "unpaid":
+        return ConversationUpdate(
+            "The stay was not paid in time: the booking expired and the dates are free again.",
+            notifications=[
+                note(guest, "booking_expired", f"Unpaid in time: your stay at {room}, {dates}, expired"),
+                note(host, "booking_expired", f"{guest_name} did not pay for {room}, {dates}: the dates are free"),
+            ],
+        )
     if isinstance(event, BookingExpired):
         return ConversationUpdate(
             "The request expired without an answer; the dates are free again.",
@@ -237,6 +259,27 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             ],
         )
     raise AssertionError(f"not a booking event: {event.subject}")
+
+
+def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentReleased) -> NotificationDraft:
+    """The guest hears of a refused card or a refund; the host of money released to them."""
+    payment = event.payment
+    room = _quoted(payment.listing_title)
+
+    def note(user: uuid.UUID, kind: NotificationKind, text: str) -> NotificationDraft:
+        return NotificationDraft(user, kind, text, booking_id=payment.booking_id)
+
+    if isinstance(event, PaymentFailed):
+        return note(payment.guest_id, "payment_failed", f"Your payment for {room} did not go through: {event.reason}")
+    if isinstance(event, PaymentRefunded):
+        return note(
+            payment.guest_id, "payment_refunded", f"{money(event.refund_cents)} refunded for {room}: {event.reason}"
+        )
+    return note(
+        payment.host_id,
+        "payment_released",
+        f"{money(event.released_cents)} released to your balance for {room} (host fee {money(event.fee_cents)})",
+    )
 
 
 def review_notification(review: ReviewData, author_name: str | None) -> NotificationDraft:

@@ -190,6 +190,7 @@ def check(text: str, *, contact_ok: bool = False) -> ScamWarning | None:
         return None
     return ScamWarning(
         tuple(codes),
-        "Possible scam: this message " + "; it also ".join(reasons) + ". Never pay or share contact details"
-        " outside Wardmate before your booking is accepted, and report the message if in doubt.",
+        "Possible scam: this message " + "; it also ".join(reasons) + ". Pay only through Wardmate: it holds"
+        " your payment until 24 hours after check-in. Never pay a host by wire, gift card or app, don't share"
+        " contact details before your booking is accepted, and report the message if in doubt.",
     )

@@ -29,8 +29,15 @@ from shared.errors import FieldError
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
 ListingStatus = Literal["draft", "active", "archived"]
-BookingStatus = Literal["requested", "accepted", "declined", "cancelled", "expired", "completed"]
+# accepted: the host said yes, the guest has yet to pay; confirmed: paid (the address shows).
+BookingStatus = Literal["requested", "accepted", "confirmed", "declined", "cancelled", "expired", "completed"]
 SortOrder = Literal["distance", "price", "newest"]
+# What a guest's cancellation refunds (services/payments/domain.refund_for_cancellation).
+CancellationPolicy = Literal["flexible", "moderate", "strict"]
+POLICY_DESCRIPTION = (
+    "what a guest's cancellation refunds: flexible, full until 24 h before check-in; moderate, full until 7 days"
+    " before, 50% after; strict, 50% until 14 days before, none after; after check-in, the nights beyond the next 7"
+)
 
 # Coordinates are kept to 7 decimals (about a centimetre): Postgres' earthdistance
 # underflows on subnormal doubles such as 5e-324, and no address needs more.
@@ -105,6 +112,7 @@ class ListingCreate(Contract):
     available_to: Date
     min_stay_nights: MinStay = 7
     status: PublishStatus = "active"
+    cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
 
     @model_validator(mode="after")
     def _window(self) -> ListingCreate:
@@ -133,6 +141,7 @@ class ListingUpdate(Contract):
     available_to: Date | MISSING = MISSING
     min_stay_nights: MinStay | MISSING = MISSING
     status: PublishStatus | MISSING = MISSING
+    cancellation_policy: CancellationPolicy | MISSING = MISSING
 
     @model_validator(mode="after")
     def _window(self) -> ListingUpdate:
@@ -229,6 +238,7 @@ class ListingSummary(Reply):
 class Listing(ListingSummary):
     description: str
     house_rules: str
+    cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     status: ListingStatus
     updated_at: datetime
     photos: list[Photo] = []
@@ -344,9 +354,12 @@ class Booking(Reply):
     role: Literal["guest", "host"]
     address: str | None = None
     shift: Shift | None = None
-    end_reason: Literal["shift_declined"] | None = Field(
-        None, description="why a cancelled booking ended: the host declined moving it"
+    end_reason: Literal["shift_declined", "unpaid"] | None = Field(
+        None,
+        description="why a booking ended: shift_declined, cancelled after the host declined moving it;"
+        " unpaid, expired because the guest did not pay in time",
     )
+    cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
 
 
 class MyBookings(Contract):
@@ -449,6 +462,9 @@ class BookingData(EventData):
     total_cents: int
     hospital_id: str | None = None
     rotation_id: uuid.UUID | None = None
+    # The listing's policy when the host accepted: what a cancellation refunds.
+    cancellation_policy: CancellationPolicy = "moderate"
+    end_reason: str | None = None
 
 
 class _BookingEvent(Event):
@@ -462,6 +478,12 @@ class BookingRequested(_BookingEvent):
 
 class BookingAccepted(_BookingEvent):
     subject: ClassVar[str] = subjects.BOOKING_ACCEPTED
+
+
+class BookingConfirmed(_BookingEvent):
+    """The guest paid through Wardmate: the stay is confirmed and its address revealed."""
+
+    subject: ClassVar[str] = subjects.BOOKING_CONFIRMED
 
 
 class BookingDeclined(_BookingEvent):
@@ -530,6 +552,7 @@ LISTING_EVENTS = (ListingPublished, ListingUpdated, ListingArchived, ReviewPoste
 BOOKING_EVENTS = (
     BookingRequested,
     BookingAccepted,
+    BookingConfirmed,
     BookingDeclined,
     BookingCancelled,
     BookingExpired,

@@ -26,6 +26,10 @@ Details = Annotated[Text, Field(max_length=2000)]
 NotificationKind = Literal[
     "booking_requested",
     "booking_accepted",
+    "booking_confirmed",
+    "payment_failed",
+    "payment_refunded",
+    "payment_released",
     "booking_declined",
     "booking_cancelled",
     "booking_expired",

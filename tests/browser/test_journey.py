@@ -113,6 +113,20 @@ def test_host_and_student_journey(pages: Pages) -> None:
     request.get_by_role("button", name="Accept").click()
     expect(request).to_contain_text("Accepted")
     expect(my_bookings).to_contain_text("Accepted")
+    # Accepted is not paid: the student pays through Wardmate (a test card in the local
+    # Stripe's Stripe.js), the stay turns confirmed and only then the address shows.
+    expect(my_bookings).not_to_contain_text("Address:")
+    listing_url = student.url
+    student.goto("/#/bookings")
+    stay = student.get_by_role("listitem").filter(has_text=title)
+    stay.get_by_role("link", name=re.compile(r"Pay \$")).click()
+    card = student.get_by_role("form", name="Card payment")
+    for placeholder, value in (("number", "4242424242424242"), ("exp_month", "12"), ("exp_year", "40"), ("cvc", "123")):
+        card.get_by_placeholder(placeholder).fill(value)
+    card.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    student.goto(listing_url)
+    expect(my_bookings).to_contain_text("Confirmed")
     expect(my_bookings).to_contain_text("Address: 1702 University Dr S")
 
     # They talk in the booking's conversation, each seeing the other's message at once.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -76,3 +77,43 @@ async def upload(
     assert api.http
     async with api.http.post(f"{api.base}/api/v1/listings/{listing_id}/photos", data=form, headers=headers) as r:
         return Response(r.status, await r.json(content_type=None), r.headers.copy())  # type: ignore[arg-type]
+
+
+# --- payments: what the browser does with Stripe.js, done against localstripe --------
+# Test cards localstripe knows: succeeds, declined when charged, asks for 3-D Secure.
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000341"
+CARD_3DS = "4000000000003220"
+
+
+async def stripe_call(api: Api, stripe_url: str, path: str, body: dict[str, Any]) -> Any:
+    """A call to the Stripe server as Stripe.js makes it (the card never reaches Wardmate)."""
+    headers = {"Authorization": "Bearer sk_test_browser"}
+    return await api.call("POST", f"{stripe_url}{path}", json=body, headers=headers)
+
+
+async def pay_intent(api: Api, stripe_url: str, intent_id: str, card: str = CARD_OK) -> Any:
+    """Attach a test card to the PaymentIntent and confirm it; the intent's answer."""
+    method = await stripe_call(
+        api,
+        stripe_url,
+        "/v1/payment_methods",
+        {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2040, "cvc": "123"}},
+    )
+    assert method.status == 200, method.body
+    updated = await stripe_call(
+        api, stripe_url, f"/v1/payment_intents/{intent_id}", {"payment_method": method.body["id"]}
+    )
+    assert updated.status == 200, updated.body
+    return await stripe_call(api, stripe_url, f"/v1/payment_intents/{intent_id}/confirm", {})
+
+
+async def start_payment(api: Api, guest: User, booking_id: str, timeout: float = 15) -> Any:
+    """POST /bookings/{id}/pay once payments has heard of the acceptance (an event away)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        r = await api.call("POST", f"/bookings/{booking_id}/pay", guest)
+        waiting = r.status == 404 or (r.status == 409 and "not through yet" in r.body["error"]["message"])
+        if not waiting or asyncio.get_running_loop().time() > deadline:
+            return r
+        await asyncio.sleep(0.05)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from services.runner import Stack
 from tests.api import Api
-from tests.e2e.helpers import JHH, create_listing, future, request_stay
+from tests.e2e.helpers import JHH, create_listing, future, pay_intent, request_stay, start_payment
+from tests.eventually import eventually
 
 
-async def test_host_posts_student_finds_books_host_accepts(api: Api) -> None:
-    """The whole journey works end to end and reveals the address only after acceptance."""
+async def test_host_posts_student_finds_books_host_accepts(api: Api, stack: Stack) -> None:
+    """The whole journey works end to end and reveals the address only once the accepted
+    stay is paid through Wardmate (issue #16; it was revealed at acceptance before)."""
     host = await api.signup("professional", "Dr. Host")
     student = await api.signup("student", "Student")
     listing = await create_listing(api, host)
@@ -38,6 +41,20 @@ async def test_host_posts_student_finds_books_host_accepts(api: Api) -> None:
     accepted = await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)
     assert accepted.status == 200 and accepted.body["status"] == "accepted"
 
+    # Accepted is not yet paid: the address stays hidden until the guest pays.
+    mine = await api.call("GET", "/me/bookings", student)
+    assert mine.body["items"][0]["address"] is None
+    assert stack.stripe is not None
+    intent = await start_payment(api, student, booking.body["id"])
+    assert intent.status == 200 and intent.body["amount"] == 1008.0, intent.body
+    paid = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    assert paid.body["status"] == "succeeded", paid.body
+
+    async def confirmed() -> bool:
+        mine = await api.call("GET", "/me/bookings", student)
+        return bool(mine.body["items"][0]["status"] == "confirmed")
+
+    await eventually(confirmed, 15, what="the paid booking confirmed")
     # Now the guest sees the exact address, on the booking and on the listing.
     mine = await api.call("GET", "/me/bookings", student)
     assert mine.body["items"][0]["address"] == "1800 E Monument St, Baltimore, MD"

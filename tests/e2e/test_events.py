@@ -241,6 +241,8 @@ def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str
         "total_cents": round(booking["total"] * 100),
         "hospital_id": booking["hospital_id"],
         "rotation_id": booking["rotation_id"],
+        "cancellation_policy": "moderate",
+        "end_reason": None,
     }
 
 

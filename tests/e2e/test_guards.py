@@ -172,6 +172,14 @@ BAD: dict[tuple[str, str], list[Any]] = {
         {"scramble_of": str(uuid.uuid4()), "proposing": "hospitals"},
     ],
     ("POST", "/admin/match-rounds/{round}/accept"): [{"unexpected": 1}],
+    ("POST", "/bookings/{booking}/pay"): [{"unexpected": 1}, {"booking_id": "x"}],
+    ("POST", "/bookings/{booking}/pay/confirm"): [{"unexpected": 1}],
+    ("POST", "/admin/payments/{booking}/refunds"): [
+        {"amount_cents": 0, "reason": "a reason"},
+        {"amount_cents": "100", "reason": "a reason"},
+        {"amount_cents": 100, "reason": ""},
+        {"amount_cents": 100},
+    ],
     # Photos and documents (issue #17); their multipart uploads are tested in test_photos/test_documents.
     ("PATCH", "/listings/{listing}/photos/{photo_id}"): [{"alt_text": "x"}, {"caption": 5}, {"alt_text": "   "}],
     ("PUT", "/listings/{listing}/photo-order"): [{}, {"photo_ids": []}, {"photo_ids": ["nope"]}],

@@ -128,4 +128,4 @@ async def test_a_real_prometheus_scrapes_every_process(api: Api, stack: Stack, t
             assert (await api.call("GET", "/health")).status == 200
         await until(query, lambda v: v >= first + 5)
         jobs = {item["labels"]["job"] for item in prom.api("targets")["activeTargets"]}
-        assert jobs == {"accounts", "listings", "messaging", "matching", "gateway"}
+        assert jobs == {"accounts", "listings", "messaging", "matching", "payments", "gateway"}

@@ -76,7 +76,8 @@ async def seed_booking(
 
 
 async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.Pool) -> None:
-    """Requests past their deadline expire; accepted stays that ended complete; both emit events."""
+    """Requests past their deadline expire; confirmed (paid) stays that ended complete; both
+    emit events. (An accepted stay left unpaid is expired by payments' deadline instead.)"""
     host, guest = uuid.uuid4(), uuid.uuid4()
     today = date.today()
     past = datetime.now(UTC) - timedelta(minutes=1)
@@ -92,13 +93,13 @@ async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.
         "requested",
         datetime.now(UTC) + timedelta(hours=1),
     )
-    ended = await seed_booking(pool, host, guest, today - timedelta(days=20), today, "accepted", past)
+    ended = await seed_booking(pool, host, guest, today - timedelta(days=20), today, "confirmed", past)
     ongoing = await seed_booking(
-        pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "accepted", past
+        pool, host, guest, today - timedelta(days=2), today + timedelta(days=5), "confirmed", past
     )
     assert await jobs.sweep_bookings(pool) == 2
     statuses = {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM bookings")}
-    assert statuses == {stale: "expired", fresh: "requested", ended: "completed", ongoing: "accepted"}
+    assert statuses == {stale: "expired", fresh: "requested", ended: "completed", ongoing: "confirmed"}
     subjects = sorted(r["subject"] for r in await pool.fetch("SELECT subject FROM outbox"))
     assert subjects[-2:] == ["events.listings.booking.completed", "events.listings.booking.expired"]
     assert await jobs.sweep_bookings(pool) == 0

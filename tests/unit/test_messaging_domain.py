@@ -191,6 +191,40 @@ def test_a_suggestion_tells_the_student_why() -> None:
     assert domain.suggestion_notification(mentor).text == "Dr. Guide could mentor you"
 
 
+def test_payments_reach_the_side_they_concern() -> None:
+    """Paid: both hear the stay is confirmed; unpaid in time: both hear it expired; a refused
+    card and a refund reach the guest, a release the host, with the amounts."""
+    from shared.contracts.listings import BookingConfirmed
+    from shared.contracts.payments import PaymentData, PaymentFailed, PaymentRefunded, PaymentReleased
+
+    confirmed = domain.booking_update(BookingConfirmed(booking=booking("confirmed")), NAMES, "R")
+    assert [(n.user_id, n.kind) for n in confirmed.notifications] == [
+        (GUEST, "booking_confirmed"),
+        (HOST, "booking_confirmed"),
+    ]
+    assert "$1,008.00 through Wardmate" in confirmed.system_text
+    unpaid = booking("expired").model_copy(update={"end_reason": "unpaid"})
+    expired = domain.booking_update(BookingExpired(booking=unpaid), NAMES, "R")
+    assert {n.user_id for n in expired.notifications} == {GUEST, HOST} and "not paid" in expired.system_text
+    payment = PaymentData(
+        payment_id=uuid.uuid4(),
+        booking_id=uuid.uuid4(),
+        block=0,
+        amount_cents=100_800,
+        guest_id=GUEST,
+        host_id=HOST,
+        listing_title="Quiet room",
+        status="due",
+    )
+    failed = domain.payment_notification(PaymentFailed(payment=payment, reason="Your card was declined."))
+    assert (failed.user_id, failed.kind) == (GUEST, "payment_failed") and "declined" in failed.text
+    refund = PaymentRefunded(payment=payment, refund_id=uuid.uuid4(), refund_cents=50_400, reason="moderate")
+    refunded = domain.payment_notification(refund)
+    assert (refunded.user_id, refunded.text) == (GUEST, "$504.00 refunded for “Quiet room”: moderate")
+    released = domain.payment_notification(PaymentReleased(payment=payment, released_cents=97_776, fee_cents=3_024))
+    assert released.user_id == HOST and "$977.76 released" in released.text and "$30.24" in released.text
+
+
 def test_mentoring_notices_become_notifications_of_their_kind() -> None:
     """Matching words its plan and letter notices; a kind this messaging does not know yet
     (a newer matching) still reaches its reader."""

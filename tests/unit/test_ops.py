@@ -48,8 +48,9 @@ def test_fixed_metrics_ports_follow_the_processes_and_a_taken_one_is_named(tmp_p
         fixed_metrics_ports(stack, base)
     except SystemExit:
         pytest.skip("a port after the probe's is taken on this machine")
-    assert stack.metrics_ports["accounts"] == base and stack.metrics_ports["gateway"] == base + 4
-    assert stack.metrics_ports["accounts-1"] == base + 5 and len(stack.metrics_ports) == 10
+    # Six processes (payments is the fifth service): the gateway last, then the replicas.
+    assert stack.metrics_ports["accounts"] == base and stack.metrics_ports["gateway"] == base + 5
+    assert stack.metrics_ports["accounts-1"] == base + 6 and len(stack.metrics_ports) == 12
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", base + 1))
         taken.listen()

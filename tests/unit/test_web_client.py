@@ -22,6 +22,18 @@ def test_policy_allows_only_this_origin_and_the_tile_server() -> None:
     assert "unsafe" not in mapped
 
 
+def test_policy_allows_exactly_the_stripe_js_origin() -> None:
+    """Stripe.js's one origin for its script, its calls and its card frame; nothing else."""
+    policy = content_security_policy(None, stripe_js_url="http://127.0.0.1:8420/js.stripe.com/v3/")
+    parts = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert parts["script-src"] == "'self' http://127.0.0.1:8420"
+    assert parts["connect-src"] == "'self' http://127.0.0.1:8420"
+    assert parts["frame-src"] == "http://127.0.0.1:8420"
+    assert parts["style-src"] == "'self'" and "unsafe" not in policy
+    page = index_html(Settings(stripe_js_url="https://js.stripe.com/v3/"))
+    assert '<meta name="wardmate-stripe-js" content="https://js.stripe.com/v3/">' in page
+
+
 def test_page_names_the_tile_server_only_when_configured() -> None:
     """No tile URL, no map meta tags; a configured one is escaped into them."""
     assert "wardmate-map" not in index_html(Settings(map_tile_url=None))

@@ -24,7 +24,9 @@ PURPOSE = "calendar"
 PRODID = "-//Wardmate//Calendar feed//EN"
 _STATUS = {
     "requested": "TENTATIVE",
-    "accepted": "CONFIRMED",
+    # Accepted but not yet paid (payments): confirmed once the guest pays.
+    "accepted": "TENTATIVE",
+    "confirmed": "CONFIRMED",
     "completed": "CONFIRMED",
     "declined": "CANCELLED",
     "expired": "CANCELLED",

@@ -48,7 +48,11 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
 # the notification's own.
 SUBJECTS = {
     "booking_requested": "New booking request",
-    "booking_accepted": "Your stay is confirmed",
+    "booking_accepted": "Your request is accepted: pay through Wardmate to confirm",
+    "booking_confirmed": "Your stay is confirmed",
+    "payment_failed": "Your payment did not go through",
+    "payment_refunded": "A refund is on its way",
+    "payment_released": "Money released to your balance",
     "booking_declined": "Booking request declined",
     "booking_cancelled": "Booking cancelled",
     "booking_expired": "Booking request expired",

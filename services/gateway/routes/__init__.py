@@ -19,6 +19,7 @@ from services.gateway.routes import (
     mentoring,
     messaging,
     operators,
+    payments,
     photos,
 )
 from services.gateway.routes.route import Auth, Route, Session
@@ -36,6 +37,7 @@ ROUTES: list[Route] = [
     *directory.ROUTES,
     *mentoring.ROUTES,
     *letters.ROUTES,
+    *payments.ROUTES,
 ]
 
 __all__ = ["ROUTES", "Auth", "Route", "Session"]

@@ -13,6 +13,7 @@ import { Search } from "./pages/search.js";
 import { ListingPage } from "./pages/listings.js";
 import { ListingEdit, MyListings } from "./pages/rooms.js";
 import { Bookings } from "./pages/bookings.js";
+import { PayPage, Payouts, ReceiptPage } from "./pages/payments.js";
 import { ConversationPage, Inbox } from "./pages/inbox.js";
 import { Mentorships } from "./pages/mentorships.js";
 import { PlanPage } from "./pages/plan.js";
@@ -86,7 +87,11 @@ function pageFor(route, me) {
       if (b && c === "edit") return html`<${ListingEdit} id=${b} />`;
       return b ? html`<${ListingPage} id=${b} query=${route.query} />` : html`<${MyListings} />`;
     case "bookings":
+      if (b && c === "pay") return html`<${PayPage} id=${b} />`;
+      if (b && c === "receipt") return html`<${ReceiptPage} id=${b} role=${me.user.role === "professional" ? "host" : "guest"} />`;
       return html`<${Bookings} query=${route.query} />`;
+    case "payouts":
+      return html`<${Payouts} />`;
     case "inbox":
       return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
     case "mentorships":
@@ -123,6 +128,7 @@ function Nav({ me, unread, route }) {
     ${role === "student" && link("rotations", "Rotations")}
     ${link("search", "Find a room")}
     ${role === "professional" && link("listings", "My rooms")}
+    ${role === "professional" && link("payouts", "Payouts")}
     ${link("bookings", "Bookings")}
     ${link("mentorships", "Mentorships")}
     ${role !== "admin" && link("letters", "Letters")}

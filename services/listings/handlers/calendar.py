@@ -21,7 +21,7 @@ async def calendar_stays(ctx: Context, req: Empty) -> CalendarStays:
     items = []
     for row in rows:
         role = "host" if row["host_id"] == actor.user_id else "guest"
-        confirmed = row["status"] in ("accepted", "completed")
+        confirmed = row["status"] in ("confirmed", "completed")
         items.append(
             CalendarStay(
                 booking_id=row["id"],

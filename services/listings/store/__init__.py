@@ -20,7 +20,7 @@ LISTING_COLUMNS = """
     l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
     l.monthly_rent, l.amenities, l.house_rules, l.available_from, l.available_to,
     l.min_stay_nights, l.status, l.review_sum, l.review_count, l.created_at, l.updated_at, l.version,
-    l.photo_count, l.cover,
+    l.photo_count, l.cover, l.cancellation_policy,
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
@@ -98,8 +98,8 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
         """
         INSERT INTO listings(id, host_id, title, description, room_type, address, latitude,
             longitude, position, monthly_rent, amenities, house_rules, available_from,
-            available_to, min_stay_nights, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ll_to_earth($7, $8), $9, $10, $11, $12, $13, $14, $15)
+            available_to, min_stay_nights, status, cancellation_policy)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ll_to_earth($7, $8), $9, $10, $11, $12, $13, $14, $15, $16)
         """,
         listing_id,
         host_id,
@@ -116,6 +116,7 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
         f["available_to"],
         f["min_stay_nights"],
         f["status"],
+        f.get("cancellation_policy") or "moderate",
     )
     await conn.execute("INSERT INTO hosts(user_id) VALUES ($1) ON CONFLICT DO NOTHING", host_id)
 
@@ -134,6 +135,7 @@ UPDATABLE = (
     "available_to",
     "min_stay_nights",
     "status",
+    "cancellation_policy",
 )
 
 
@@ -165,11 +167,11 @@ async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) ->
 async def listing_for_viewer(
     db: DB, listing_id: uuid.UUID, viewer_id: uuid.UUID | None
 ) -> tuple[asyncpg.Record | None, bool]:
-    """The listing, and whether ``viewer_id`` holds an accepted or completed stay in it."""
+    """The listing, and whether ``viewer_id`` holds a confirmed (paid) or completed stay in it."""
     row = await listing(db, listing_id)
     if row is None or viewer_id is None or viewer_id == row["host_id"]:
         return row, False
-    return row, await has_booking(db, listing_id, viewer_id, ("accepted", "completed"))
+    return row, await has_booking(db, listing_id, viewer_id, ("confirmed", "completed"))
 
 
 async def has_booking(db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, statuses: tuple[str, ...]) -> bool:
@@ -241,7 +243,7 @@ def search_query(
         # once bookings piled up on popular dates: 41 ms instead of 0.7 ms).
         lateral = (
             " LEFT JOIN LATERAL (SELECT 1 AS taken FROM bookings b WHERE b.listing_id = l.id"
-            f" AND b.status IN ('accepted', 'completed') AND b.stay && daterange({f}, {t}) LIMIT 1)"
+            f" AND b.status IN ('accepted', 'confirmed', 'completed') AND b.stay && daterange({f}, {t}) LIMIT 1)"
             " busy ON true"
         )
         where.append("busy.taken IS NULL")
@@ -298,7 +300,8 @@ BOOKING_COLUMNS = """
     b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
     b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
-    lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason
+    lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
+    coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
@@ -345,12 +348,12 @@ async def insert_booking(
 async def open_request(
     db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, check_in: date, check_out: date, now: datetime
 ) -> asyncpg.Record | None:
-    """The guest's still-open booking (requested and unexpired, or accepted) of the listing
+    """The guest's still-open booking (requested and unexpired, accepted or confirmed) of the listing
     whose stay overlaps these dates, if any."""
     return await db.fetchrow(
         "SELECT id, lower(stay) AS check_in, upper(stay) AS check_out, status FROM bookings"
         " WHERE listing_id = $1 AND guest_id = $2 AND stay && daterange($3, $4)"
-        " AND (status = 'accepted' OR (status = 'requested' AND expires_at > $5))"
+        " AND (status IN ('accepted', 'confirmed') OR (status = 'requested' AND expires_at > $5))"
         " ORDER BY created_at LIMIT 1",
         listing_id,
         guest_id,
@@ -368,7 +371,7 @@ async def is_booked(
     return bool(
         await db.fetchval(
             "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND status IN"
-            " ('accepted', 'completed') AND stay && daterange($2, $3)"
+            " ('accepted', 'confirmed', 'completed') AND stay && daterange($2, $3)"
             " AND ($4::uuid IS NULL OR id <> $4))",
             listing_id,
             check_in,
@@ -416,8 +419,12 @@ async def set_booking_status(
     try:
         row = await conn.fetchrow(
             "WITH b AS (UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
-            " shift_stay = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_stay END,"
-            " shift_status = CASE WHEN $2 IN ('accepted', 'completed') THEN shift_status END"
+            # The policy a stay is accepted under is the one its refunds follow.
+            " cancellation_policy = CASE WHEN $2 = 'accepted'"
+            "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
+            "   ELSE cancellation_policy END,"
+            " shift_stay = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_stay END,"
+            " shift_status = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_status END"
             " WHERE id = $1 RETURNING *)"
             f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
             booking_id,
@@ -455,14 +462,15 @@ async def user_bookings(
 
 
 async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """Requests past their deadline, and accepted stays that have ended (locked, skip-locked)."""
+    """Requests past their deadline, and confirmed stays that have ended (locked, skip-locked);
+    an accepted stay left unpaid is expired by payments' deadline, not here."""
     expired = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
         " AND b.expires_at <= now() ORDER BY b.expires_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
         limit,
     )
     ended = await conn.fetch(
-        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'accepted'"
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'confirmed'"
         " AND upper(b.stay) <= current_date LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
         limit,
     )

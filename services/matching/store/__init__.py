@@ -156,7 +156,7 @@ async def stays_off_dates(db: DB, rotation: asyncpg.Record) -> list[asyncpg.Reco
         SELECT b.booking_id, b.listing_id, coalesce(l.title, '') AS listing_title,
                lower(b.stay) AS check_in, upper(b.stay) AS check_out
         FROM bookings b LEFT JOIN listings l ON l.listing_id = b.listing_id
-        WHERE b.rotation_id = $1 AND b.guest_id = $2 AND b.status IN ('requested', 'accepted')
+        WHERE b.rotation_id = $1 AND b.guest_id = $2 AND b.status IN ('requested', 'accepted', 'confirmed')
           AND b.stay <> daterange($3, $4)
         ORDER BY lower(b.stay), b.booking_id
         """,
@@ -204,7 +204,7 @@ async def booked_stays(db: DB, listing_ids: list[uuid.UUID], start: date, end: d
     """Accepted (or completed) stays of these listings that overlap the dates."""
     return await db.fetch(
         "SELECT listing_id, lower(stay) AS check_in, upper(stay) AS check_out FROM bookings"
-        " WHERE listing_id = ANY($1::uuid[]) AND status IN ('accepted', 'completed')"
+        " WHERE listing_id = ANY($1::uuid[]) AND status IN ('accepted', 'confirmed', 'completed')"
         " AND stay && daterange($2, $3)",
         listing_ids,
         start,

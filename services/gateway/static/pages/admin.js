@@ -2,6 +2,7 @@
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { Alert, Empty, Field, Loading, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
+import { AdminPayments } from "./admin_payments.js";
 import { DocumentQueue } from "./documents.js";
 
 function Credential({ c, onChange }) {
@@ -85,6 +86,7 @@ export function Admin() {
     <${Loading} state=${stats}>${(s) => html`<p>${s.messages} messages, ${s.flagged_messages} flagged as possible scams
       (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
     <${Verifications} />
+    <${AdminPayments} />
     <${DocumentQueue} />
     <section aria-labelledby="reports-h">
       <h2 id="reports-h">Reports</h2>

@@ -8,6 +8,7 @@ import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, formError, go, today, useForm, useLoad,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
+import { refundQuote } from "./payments.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
 export async function openConversationAbout(kind, id, otherUserId) {
@@ -101,6 +102,14 @@ function GuestSummary({ id }) {
     ${about && html`<br /><span class="hint">${about}</span>`}</p>`;
 }
 
+/** What the host receives of a stay's total, less the host fee (the page's meta tag). */
+function hostNet(total) {
+  const percent = Number(document.querySelector('meta[name="wardmate-host-fee-percent"]')?.content || 0);
+  const fee = Math.round(total * percent) / 100;
+  return `If you accept: the guest pays ${fmtMoney(total)} through Wardmate; you receive ${fmtMoney(total - fee)}`
+    + ` after the ${percent}% host fee, released 24 h after check-in.`;
+}
+
 function BookingCard({ b, onChange, shiftOpen, chosen }) {
   const [error, setError] = useState(null);
   const [shifting, setShifting] = useState(false);
@@ -125,13 +134,20 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     }
   }
   const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
-  const canShift = b.role === "guest" && b.status === "accepted" && (!b.shift || b.shift.status === "declined");
+  // What cancelling a paid stay gives back, asked before the cancellation is confirmed.
+  const quote = useLoad(() => (b.status === "confirmed" ? refundQuote(b.id) : Promise.resolve("")), [b.id, b.status]);
+  const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
     ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
+    ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>
+      — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
+    ${b.role === "host" && b.status === "requested" && html`<p class="hint">${hostNet(b.total)}</p>`}
+    ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
+    ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} />
     <p class="actions">
       ${b.role === "host" && b.status === "requested" && html`
@@ -141,8 +157,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
         <button type="button" onClick=${() => act("shift/accept")}>Accept new dates</button>
         <button type="button" class="secondary" onClick=${() => act("shift/decline")}>Decline new dates</button>`}
       ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
-      ${(b.status === "accepted" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
-        question=${b.status === "requested" ? "Withdraw this request?" : "Cancel this stay?"} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
+      ${(b.status === "accepted" || b.status === "confirmed" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
+        question=${b.status === "requested" ? "Withdraw this request?" : `Cancel this stay? ${quote.data || ""}`} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
       ${b.status === "completed" && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
     </p>

@@ -12,6 +12,13 @@ import {
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
 
+// What each cancellation policy refunds, as the listing page says it.
+const POLICIES = {
+  flexible: "Flexible: full refund until 24 hours before check-in",
+  moderate: "Moderate: full refund until 7 days before check-in, 50% after",
+  strict: "Strict: 50% refund until 14 days before check-in, none after",
+};
+
 /** Where the visitor comes from: a rotation (its hospital and dates) or a search. */
 async function loadContext(query) {
   if (query.rotation) {
@@ -258,6 +265,7 @@ export function ListingPage({ id, query }) {
           <dt>Available</dt><dd>${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}, at least ${l.min_stay_nights} nights</dd>
           <dt>Amenities</dt><dd>${l.amenities.length ? l.amenities.map(words).join(", ") : "None listed"}</dd>
           <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>
+          <dt>Cancellation</dt><dd>${POLICIES[l.cancellation_policy] || l.cancellation_policy}. Pay only through Wardmate: it holds the money until 24 h after check-in.</dd>
         </dl>
         <${Where} listing=${l} hospital=${context.hospital} />
         <${Reviews} listing=${l} />

@@ -37,7 +37,7 @@ export function MyListings() {
 
 const EMPTY_LISTING = {
   title: "", description: "", room_type: "private_room", address: "", zip_code: "", latitude: "", longitude: "", monthly_rent: "",
-  amenities: [], house_rules: "", available_from: today(7), available_to: today(180), min_stay_nights: "14", status: "active",
+  amenities: [], house_rules: "", available_from: today(7), available_to: today(180), min_stay_nights: "14", status: "active", cancellation_policy: "moderate",
 };
 
 /** The room's pin, dragged to its door (only when map tiles are configured). */
@@ -121,6 +121,7 @@ function ListingForm({ listing }) {
       zip_code: placed ? undefined : f.zip_code.trim() || undefined, monthly_rent: num(f.monthly_rent),
       amenities: f.amenities, house_rules: f.house_rules,
       available_from: f.available_from, available_to: f.available_to, min_stay_nights: num(f.min_stay_nights), status: f.status,
+      cancellation_policy: f.cancellation_policy,
     };
     const saved = await form.submit(() => (listing ? patch(`/listings/${listing.id}`, body) : post("/listings", body)));
     if (saved) go(`/listings/${saved.id}`);
@@ -159,6 +160,12 @@ function ListingForm({ listing }) {
     </fieldset>
     <${AmenityBoxes} value=${f.amenities} onChange=${(amenities) => setF({ ...f, amenities })} error=${err.amenities} />
     <${Field} as="textarea" label="House rules" name="house_rules" rows="3" value=${f.house_rules} onInput=${set("house_rules")} error=${err.house_rules} />
+    <${Field} as="select" label="Cancellation policy" name="cancellation_policy" value=${f.cancellation_policy} onChange=${set("cancellation_policy")} error=${err.cancellation_policy}
+      hint="What a guest's cancellation refunds. After check-in, every policy refunds the nights beyond the next 7.">
+      <option value="flexible">Flexible: full refund until 24 hours before check-in</option>
+      <option value="moderate">Moderate: full refund until 7 days before, 50% after</option>
+      <option value="strict">Strict: 50% refund until 14 days before, none after</option>
+    <//>
     <div class="row">
       <${Field} label="Available from" name="available_from" type="date" value=${f.available_from} onInput=${set("available_from")} error=${err.available_from} />
       <${Field} label="Available to" name="available_to" type="date" value=${f.available_to} onInput=${set("available_to")} error=${err.available_to} />

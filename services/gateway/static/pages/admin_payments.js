@@ -1,0 +1,51 @@
+// Operators' payments: reconciliation with Stripe, a booking's payments, refunds with a reason.
+import { html, useState } from "../vendor/preact-htm.js";
+import { get, post } from "../api.js";
+import { Alert, Field, Loading, fmtMoney, formError, useForm, useLoad } from "../ui.js";
+
+function Refund({ bookingId, onDone }) {
+  const [amount, setAmount] = useState("");
+  const [reason, setReason] = useState("");
+  const form = useForm();
+  async function onSubmit(e) {
+    e.preventDefault();
+    const cents = Math.round(Number(amount) * 100);
+    if (await form.submit(() => post(`/admin/payments/${bookingId}/refunds`, { amount_cents: cents, reason }))) onDone();
+  }
+  return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Refund">
+    <${Field} label="Refund (USD)" name="amount_cents" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.currentTarget.value)} error=${form.errors.amount_cents} />
+    <${Field} label="Reason" name="reason" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason} />
+    <${Alert} error=${formError(form.errors, ["amount_cents", "reason"])} />
+    <button type="submit" disabled=${form.busy}>Refund</button>
+  </form>`;
+}
+
+function BookingPayments({ id }) {
+  const state = useLoad(() => get(`/admin/payments/${id}`), [id]);
+  return html`<${Loading} state=${state}>${(r) => html`<div class="card">
+    <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}
+      · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · policy ${r.cancellation_policy}</p>
+    <ul aria-label="Payments">${r.payments.map((p) => html`<li>Block ${p.index}: ${fmtMoney(p.amount)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
+    <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${x.kind}, ${x.status}: ${x.reason}</li>`)}</ul>
+    <${Refund} bookingId=${id} onDone=${state.reload} />
+  </div>`}<//>`;
+}
+
+export function AdminPayments() {
+  const [checked, setChecked] = useState(0);
+  const report = useLoad(() => (checked ? get("/admin/payments-reconciliation") : Promise.resolve(null)), [checked]);
+  const [booking, setBooking] = useState("");
+  const [shown, setShown] = useState("");
+  return html`<section aria-labelledby="payments-admin-h">
+    <h2 id="payments-admin-h">Payments</h2>
+    <button type="button" class="secondary" onClick=${() => setChecked(checked + 1)}>Reconcile with Stripe</button>
+    ${checked > 0 && html`<${Loading} state=${report}>${(r) => r && html`<p role="status">${r.ok ? "Reconciled: no difference." : `${r.differences.length} difference(s).`}
+      ${r.charges_in_ledger} charges and ${r.refunds_in_ledger} refunds in the ledger.</p>
+      ${!r.ok && html`<ul>${r.differences.map((d) => html`<li>${d}</li>`)}</ul>`}`}<//>`}
+    <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); setShown(booking.trim()); }} aria-label="A booking's payments">
+      <${Field} label="Booking id" name="booking_id" value=${booking} onInput=${(e) => setBooking(e.currentTarget.value)} />
+      <button type="submit">Show payments</button>
+    </form>
+    ${shown && html`<${BookingPayments} id=${shown} />`}
+  </section>`;
+}

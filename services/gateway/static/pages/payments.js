@@ -1,0 +1,176 @@
+// Paying for an accepted booking (Stripe.js: the card goes to Stripe, never to Wardmate),
+// its receipt, the refund a cancellation would give, and a host's payouts.
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { ApiError, get, post } from "../api.js";
+import { useLive } from "../session.js";
+import { Alert, Empty, Loading, Notice, Status, fmtDate, fmtMoney, useLoad } from "../ui.js";
+
+let stripeScript = null;
+/** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
+function loadStripe() {
+  if (!stripeScript) {
+    const src = document.querySelector('meta[name="wardmate-stripe-js"]')?.content;
+    stripeScript = new Promise((resolve, reject) => {
+      if (!src) return reject(new Error("Card payments are not configured here."));
+      const tag = document.createElement("script");
+      tag.src = src;
+      tag.onload = () => resolve(window.Stripe);
+      tag.onerror = () => {
+        stripeScript = null;
+        reject(new Error("Stripe could not be reached: try again in a moment."));
+      };
+      document.head.appendChild(tag);
+    });
+  }
+  return stripeScript;
+}
+
+/** A payment method id for the card in the Element: Stripe.js's createPaymentMethod, or
+ * where that answers nothing (localstripe's fake Stripe.js) a token's card. */
+async function cardId(stripe, card) {
+  const method = await stripe.createPaymentMethod({ type: "card", card });
+  if (method && method.error) throw new Error(method.error.message || "The card was not accepted.");
+  if (method && method.paymentMethod) return method.paymentMethod.id;
+  const made = await stripe.createToken(card);
+  if (made.error) throw new Error(made.error.message || "The card was not accepted.");
+  return made.token.card.id;
+}
+
+function Receipt({ r, role }) {
+  return html`<section aria-labelledby="receipt-title" class="card">
+    <h2 id="receipt-title">Receipt</h2>
+    <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${r.nights} nights × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
+    <table>
+      <caption>Payments</caption>
+      <thead><tr><th scope="col">Nights from</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
+      <tbody>${r.payments.map((p) => html`<tr>
+        <td>${fmtDate(p.start)} (${p.nights})</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
+        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtDate(p.release_at.slice(0, 10))}</td>
+      </tr>`)}</tbody>
+    </table>
+    ${r.refunds.length > 0 && html`<ul aria-label="Refunds">${r.refunds.map((x) => html`<li>Refund ${fmtMoney(x.amount)} (${x.status}): ${x.reason}</li>`)}</ul>`}
+    <p>Paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)} · held by Wardmate ${fmtMoney(r.held)}</p>
+    ${role === "host" && html`<p>Host fee ${r.host_fee_percent}%: ${fmtMoney(r.host_fee)} · you receive ${fmtMoney(r.host_net)}</p>`}
+    <p class="hint">Cancellation policy: ${r.cancellation_policy}.</p>
+  </section>`;
+}
+
+function CardForm({ booking, due, onPaid }) {
+  const mount = useRef(null);
+  const stripe = useRef(null);
+  const card = useRef(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    let live = true;
+    loadStripe().then((Stripe) => {
+      if (!live) return;
+      // The publishable key comes with the first answer of /pay (none is needed to draw the form).
+      post(`/bookings/${booking}/pay`, {}).then((intent) => {
+        if (!live) return;
+        stripe.current = Stripe(intent.publishable_key);
+        card.current = stripe.current.elements().create("card");
+        card.current.mount(mount.current);
+        setReady(true);
+      }, setError);
+    }, (err) => setError(String((err && err.message) || err)));
+    return () => {
+      live = false;
+      if (card.current) card.current.destroy();
+    };
+  }, [booking]);
+  async function onSubmit(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const method = await cardId(stripe.current, card.current);
+      const intent = await post(`/bookings/${booking}/pay`, { payment_method: method });
+      if (intent.intent_status === "requires_action") {
+        // The bank asks for 3-D Secure: Stripe.js shows its challenge.
+        const done = await stripe.current.confirmCardPayment(intent.client_secret);
+        if (done.error) throw new Error(done.error.message || "The card's authentication failed.");
+      }
+      await post(`/bookings/${booking}/pay/confirm`, {});
+      onPaid();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : String((err && err.message) || err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`<form onSubmit=${onSubmit} aria-label="Card payment" class="card">
+    <h2>Pay ${fmtMoney(due.amount)} to confirm</h2>
+    <p>Held by Wardmate until 24 h after check-in, then released to the host. Never pay a host by wire, gift card or app.</p>
+    <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
+    ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
+    <${Alert} error=${error} />
+    <button type="submit" disabled=${busy || !ready}>Pay ${fmtMoney(due.amount)}</button>
+  </form>`;
+}
+
+/** #/bookings/{id}/pay: the receipt, and the card form while the first payment is due. */
+export function PayPage({ id }) {
+  const state = useLoad(() => get(`/bookings/${id}/payments`), [id]);
+  const [paid, setPaid] = useState(false);
+  useLive(["notification"], (frame) => String(frame.data.kind || "").startsWith("booking") && state.reload());
+  return html`<section>
+    <h1>Payment</h1>
+    <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
+    <${Loading} state=${state}>${(r) => {
+      const due = r.payments.find((p) => p.index === 0 && p.status === "due");
+      return html`
+        ${paid && html`<${Notice}>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
+        ${due && !paid && html`<${CardForm} booking=${id} due=${due} onPaid=${() => { setPaid(true); state.reload(); }} />`}
+        <${Receipt} r=${r} role="guest" />`;
+    }}<//>
+  </section>`;
+}
+
+/** #/bookings/{id}/receipt: the receipt as either side sees it (the host: fee and net). */
+export function ReceiptPage({ id, role }) {
+  const state = useLoad(() => get(`/bookings/${id}/payments`), [id]);
+  return html`<section>
+    <h1>Receipt</h1>
+    <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
+    <${Loading} state=${state}>${(r) => html`<${Receipt} r=${r} role=${role} />`}<//>
+  </section>`;
+}
+
+/** #/payouts: a host's money: held, released less fees, per booking, as CSV. */
+export function Payouts() {
+  const state = useLoad(() => get("/me/payouts", { format: "csv", limit: 100 }), []);
+  useLive(["notification"], () => state.reload());
+  function download(csv) {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+    link.download = "wardmate-payouts.csv";
+    link.click();
+    URL.revokeObjectURL(link.href);
+  }
+  return html`<section>
+    <h1>Payouts</h1>
+    <${Loading} state=${state}>${(p) => html`
+      <dl class="totals" aria-label="Your money">
+        <dt>Held by Wardmate</dt><dd data-total="held">${fmtMoney(p.held)}</dd>
+        <dt>Released to your balance</dt><dd data-total="released">${fmtMoney(p.released)}</dd>
+        <dt>Fees (${p.host_fee_percent}%)</dt><dd data-total="fees">${fmtMoney(p.fees)}</dd>
+      </dl>
+      ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<table>
+        <caption>By booking</caption>
+        <thead><tr><th scope="col">Room</th><th scope="col">Stay</th><th scope="col">Paid</th><th scope="col">Refunded</th><th scope="col">Held</th><th scope="col">Released</th><th scope="col">Fees</th></tr></thead>
+        <tbody>${p.items.map((x) => html`<tr>
+          <td><a href=${`#/bookings/${x.booking_id}/receipt`}>${x.listing_title}</a></td><td>${fmtDate(x.check_in)} – ${fmtDate(x.check_out)}</td>
+          <td>${fmtMoney(x.paid)}</td><td>${fmtMoney(x.refunded)}</td><td>${fmtMoney(x.held)}</td><td>${fmtMoney(x.released)}</td><td>${fmtMoney(x.fees)}</td>
+        </tr>`)}</tbody></table>
+        <button type="button" class="secondary" onClick=${() => download(p.csv)}>Download CSV</button>`}
+    `}<//>
+  </section>`;
+}
+
+/** The refund cancelling now would give, asked before the guest confirms. */
+export async function refundQuote(bookingId) {
+  const quote = await get(`/bookings/${bookingId}/refund-quote`);
+  return quote.paid > 0 ? `You get ${fmtMoney(quote.refund)} back (${quote.reason}).` : "";
+}

@@ -1,0 +1,96 @@
+"""Event consumers of payments: listings' bookings. An accepted booking makes its payments
+due; a cancelled one refunds by the policy it was accepted under; an expired, declined or
+cancelled one stops what is still unpaid."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from services.payments import domain, flows, store
+from shared.contracts.base import Event
+from shared.contracts.listings import BOOKING_EVENTS, BookingAccepted, BookingCancelled, BookingShifted
+from shared.db import Connection
+from shared.service import Context, Registry
+from shared.settings import Settings
+
+registry = Registry()
+
+# Kept at startup: a consumer gets only a connection and an event.
+SETTINGS: list[Settings] = []
+
+
+@registry.on_startup
+async def keep_settings(ctx: Context) -> None:
+    SETTINGS[:] = [ctx.settings]
+
+
+def _settings() -> Settings:
+    return SETTINGS[0] if SETTINGS else Settings()
+
+
+@registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
+async def apply_booking(conn: Connection, event: Event) -> None:
+    """Keep the projection; act on acceptance and cancellation once (the inbox)."""
+    assert isinstance(event, BOOKING_EVENTS)
+    booking = event.booking
+    settings = _settings()
+    # The event is made in the acceptance's transaction: its time is the acceptance's.
+    accepted_at = event.occurred_at if isinstance(event, BookingAccepted) else None
+    await store.project_booking(conn, booking, accepted_at)
+    if isinstance(event, BookingAccepted):
+        await _make_due(conn, booking.booking_id, settings)
+    elif isinstance(event, BookingCancelled):
+        await _refund_cancellation(conn, event, settings)
+    elif isinstance(event, BookingShifted):
+        await flows.apply_shift(conn, booking.booking_id, settings)
+    elif booking.status in ("expired", "declined"):
+        await store.cancel_due(conn, booking.booking_id, "cancelled")
+
+
+async def _make_due(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> None:
+    row = await store.booking(conn, booking_id)
+    assert row is not None and row["accepted_at"] is not None
+    window = timedelta(hours=settings.payment_window_hours)
+    # The payment window runs on payments' clock from the moment of acceptance.
+    accepted_at = row["accepted_at"] + timedelta(seconds=settings.clock_offset_s)
+    deadline = domain.pay_deadline(accepted_at, row["check_in"], window)
+    for block in domain.schedule(row["check_in"], row["check_out"], row["total_cents"], accepted_at):
+        if block.amount_cents <= 0:
+            continue
+        await store.insert_payment(
+            conn,
+            {
+                "id": uuid.uuid4(),
+                "booking_id": booking_id,
+                "block": block.index,
+                "start_date": block.start,
+                "nights": block.nights,
+                "amount_cents": block.amount_cents,
+                "charge_from": block.charge_from,
+                "pay_by": deadline if block.index == 0 else domain.check_in_at(block.start),
+                "release_at": block.release_at,
+            },
+        )
+
+
+async def _refund_cancellation(conn: Connection, event: BookingCancelled, settings: Settings) -> None:
+    booking = event.booking
+    await store.cancel_due(conn, booking.booking_id, "cancelled")
+    payments = await store.payments_of(conn, booking.booking_id)
+    paid = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+    by: domain.Canceller = "host" if event.cancelled_by == booking.host_id else "guest"
+    decision = domain.refund_for_cancellation(
+        policy=booking.cancellation_policy,
+        check_in=booking.check_in,
+        check_out=booking.check_out,
+        total_cents=booking.total_cents,
+        paid_cents=paid,
+        now=event.occurred_at + timedelta(seconds=settings.clock_offset_s),
+        cancelled_by=by,
+        end_reason=booking.end_reason,
+    )
+    if decision.amount_cents > 0:
+        await flows.add_refunds(
+            conn, booking.booking_id, decision.amount_cents, "cancellation", decision.reason, event.cancelled_by
+        )

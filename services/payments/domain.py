@@ -1,0 +1,198 @@
+"""Pure rules of payments: what is due when, what the host keeps, what a cancellation refunds.
+
+Amounts are integer cents (USD). Nothing here touches Postgres, NATS or Stripe, and the
+clock is always an argument: the handlers and jobs pass ``now`` (moved by
+``WARDMATE_CLOCK_OFFSET_S`` in tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+Policy = Literal["flexible", "moderate", "strict"]
+POLICIES: tuple[Policy, ...] = ("flexible", "moderate", "strict")
+Canceller = Literal["guest", "host", "operator"]
+
+# Stays up to this many nights are paid at once; longer ones in blocks.
+SINGLE_PAYMENT_MAX_NIGHTS = 31
+BLOCK_NIGHTS = 30
+# A later block is charged this long before its first night.
+BLOCK_CHARGE_LEAD = timedelta(days=3)
+# The first payment is released this long after check-in (the guest has seen the room).
+RELEASE_AFTER_CHECK_IN = timedelta(hours=24)
+# After check-in every policy refunds the nights not yet stayed beyond the next ones.
+NIGHTS_KEPT_AFTER_CHECK_IN = 7
+
+
+def check_in_at(day: date) -> datetime:
+    """The moment a stay starts: its first day at midnight UTC (one rule for every clock)."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One payment of a stay: ``nights`` from ``start``, charged from ``charge_from``,
+    released to the host at ``release_at``."""
+
+    index: int
+    start: date
+    nights: int
+    amount_cents: int
+    charge_from: datetime
+    release_at: datetime
+
+
+def schedule(check_in: date, check_out: date, total_cents: int, accepted_at: datetime) -> list[Block]:
+    """The stay's payments: all of it for up to 31 nights; else the first 30 nights now
+    and each following block of up to 30 nights 3 days before it starts. The blocks'
+    amounts add up to ``total_cents`` exactly (the last one takes the rounding)."""
+    nights = (check_out - check_in).days
+    if nights <= 0 or total_cents < 0:
+        raise ValueError("a stay has at least one night and a total of zero or more")
+    sizes = [nights] if nights <= SINGLE_PAYMENT_MAX_NIGHTS else _block_sizes(nights)
+    blocks: list[Block] = []
+    start, paid = check_in, 0
+    for index, size in enumerate(sizes):
+        last = index == len(sizes) - 1
+        # Pro rata by nights, so every block costs what its nights cost.
+        amount = total_cents - paid if last else total_cents * ((start - check_in).days + size) // nights - paid
+        begins = check_in_at(start)
+        charge_from = accepted_at if index == 0 else min(max(accepted_at, begins - BLOCK_CHARGE_LEAD), begins)
+        release_at = begins + RELEASE_AFTER_CHECK_IN if index == 0 else begins
+        blocks.append(Block(index, start, size, amount, charge_from, release_at))
+        paid += amount
+        start += timedelta(days=size)
+    return blocks
+
+
+def _block_sizes(nights: int) -> list[int]:
+    sizes = []
+    while nights > 0:
+        sizes.append(min(BLOCK_NIGHTS, nights))
+        nights -= sizes[-1]
+    return sizes
+
+
+def pay_deadline(accepted_at: datetime, check_in: date, window: timedelta) -> datetime:
+    """The guest pays within ``window`` of acceptance, or before check-in if that is sooner."""
+    return min(accepted_at + window, check_in_at(check_in))
+
+
+def _percent_of(amount_cents: int, percent: Decimal) -> int:
+    return int((Decimal(amount_cents) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def host_fee_cents(amount_cents: int, fee_percent: Decimal) -> int:
+    """The platform's fee on a payment released to the host, rounded half up to the cent."""
+    return _percent_of(amount_cents, fee_percent)
+
+
+@dataclass(frozen=True)
+class RefundDecision:
+    """What a cancellation gives back: ``amount_cents`` of what was paid, and why."""
+
+    amount_cents: int
+    reason: str
+
+
+def refund_for_cancellation(
+    *,
+    policy: Policy,
+    check_in: date,
+    check_out: date,
+    total_cents: int,
+    paid_cents: int,
+    now: datetime,
+    cancelled_by: Canceller,
+    end_reason: str | None = None,
+) -> RefundDecision:
+    """The refund of a cancelled stay, from what the guest paid (``paid_cents``, net of
+    earlier refunds) and the listing's policy.
+
+    - the host cancels, or the guest cancels after the host declined to move the stay
+      for a moved rotation (``end_reason="shift_declined"``): everything paid;
+    - otherwise the policy decides how much of the stay's total the guest keeps owing:
+      flexible: nothing until 24 h before check-in; moderate: nothing until 7 days
+      before, half after; strict: half until 14 days before, all after;
+    - after check-in the nights not yet stayed beyond the next 7 are refunded under
+      every policy; before check-in too when that gives more (a long stay under a strict
+      policy), so cancelling earlier never refunds less than cancelling later;
+    - the refund is what was paid beyond what the guest still owes, never below zero
+      (an unpaid later block is simply never charged).
+    """
+    if paid_cents <= 0:
+        return RefundDecision(0, "nothing was paid")
+    if cancelled_by in ("host", "operator"):
+        return RefundDecision(paid_cents, f"cancelled by the {cancelled_by}: everything paid is refunded")
+    if end_reason == "shift_declined":
+        return RefundDecision(paid_cents, "rotation protection: the host declined to move the stay")
+    starts = check_in_at(check_in)
+    nights = (check_out - check_in).days
+    policy_kept, why = _kept_by_policy(policy, total_cents, starts - now)
+    # The nights beyond the next 7 from today (or from check-in, before the stay).
+    today = max(now.date(), check_in)
+    remaining = max(0, (check_out - today).days)
+    refundable_nights = max(0, remaining - NIGHTS_KEPT_AFTER_CHECK_IN)
+    nights_kept = total_cents - (total_cents * refundable_nights) // nights if nights else total_cents
+    if now >= starts or nights_kept < policy_kept:
+        kept = nights_kept
+        why = f"the {refundable_nights} nights beyond the next {NIGHTS_KEPT_AFTER_CHECK_IN} are refunded"
+    else:
+        kept = policy_kept
+    amount = max(0, paid_cents - kept)
+    return RefundDecision(amount, why)
+
+
+def _kept_by_policy(policy: Policy, total_cents: int, before_check_in: timedelta) -> tuple[int, str]:
+    """What the guest keeps owing under ``policy``, cancelling ``before_check_in`` ahead."""
+    half = _percent_of(total_cents, Decimal(50))
+    if policy == "flexible":
+        if before_check_in >= timedelta(hours=24):
+            return 0, "flexible: full refund until 24 hours before check-in"
+        return total_cents, "flexible: no refund within 24 hours of check-in"
+    if policy == "moderate":
+        if before_check_in >= timedelta(days=7):
+            return 0, "moderate: full refund until 7 days before check-in"
+        return half, "moderate: 50% refund within 7 days of check-in"
+    if before_check_in >= timedelta(days=14):
+        return half, "strict: 50% refund until 14 days before check-in"
+    return total_cents, "strict: no refund within 14 days of check-in"
+
+
+def refund_split(amount_cents: int, released_cents: int, held_cents: int, fee_percent: Decimal) -> tuple[int, int, int]:
+    """Where a refund's money comes from: (held by the platform, taken back from the
+    host, taken back from the platform's fees). Held money goes first; what was already
+    released is taken back from the host and the fee in the proportion it was split."""
+    from_held = min(amount_cents, held_cents)
+    rest = amount_cents - from_held
+    if rest > released_cents:
+        raise ValueError("a refund cannot exceed what was paid")
+    from_fee = host_fee_cents(rest, fee_percent)
+    return from_held, rest - from_fee, from_fee
+
+
+# --- payment state: only forward -------------------------------------------------------
+
+PaymentStatus = Literal["due", "succeeded", "expired", "cancelled"]
+_ORDER: dict[str, int] = {"due": 0, "succeeded": 1, "expired": 1, "cancelled": 1}
+
+
+def advance(current: PaymentStatus, observed: PaymentStatus) -> PaymentStatus | None:
+    """The payment's next status when ``observed`` is reported (by a webhook, the
+    client's confirmation or a job), or None when it changes nothing: state only moves
+    forward, and a final state is never replaced by another."""
+    if _ORDER[observed] <= _ORDER[current]:
+        return None
+    return observed
+
+
+def stripe_status(intent_status: str) -> PaymentStatus | None:
+    """What a PaymentIntent's status means for Wardmate's payment (None: still open)."""
+    if intent_status == "succeeded":
+        return "succeeded"
+    if intent_status == "canceled":
+        return "cancelled"
+    return None

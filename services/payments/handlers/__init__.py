@@ -1,0 +1,1 @@
+"""NATS endpoints of payments, one module per area, each with its ``registry``."""

@@ -1,0 +1,65 @@
+"""Operators' endpoints: a booking's payments, a refund with a reason, reconciliation."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.payments import flows, store
+from services.payments.reconcile import reconcile
+from services.payments.views import BOOKING_NOT_FOUND, booking_payments
+from shared import subjects
+from shared.contracts.base import Empty
+from shared.contracts.payments import AdminPayments, BookingPayments, OperatorRefund, Reconciliation
+from shared.errors import AppError
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+@registry.endpoint(subjects.ADMIN_PAYMENTS, AdminPayments)
+async def admin_payments(ctx: Context, req: AdminPayments) -> BookingPayments:
+    ctx.require_role("admin")
+    return await _payments(ctx, req.booking_id)
+
+
+async def _payments(ctx: Context, booking_id: uuid.UUID) -> BookingPayments:
+    req = AdminPayments(booking_id=booking_id)
+    async with ctx.pool.acquire() as conn:
+        booking = await store.booking(conn, req.booking_id)
+        if booking is None:
+            raise BOOKING_NOT_FOUND
+        payments = await store.payments_of(conn, req.booking_id)
+        refunds = await store.refunds_of(conn, req.booking_id)
+        totals = {"paid": 0, "refunded": 0, "held": 0, "released": 0, "fees": 0}
+        for payment in payments:
+            balances = await store.payment_balances(conn, payment["id"])
+            for key in totals:
+                totals[key] += balances[key]
+    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
+
+
+@registry.endpoint(subjects.REFUND_BOOKING, OperatorRefund)
+async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
+    """Refund part or all of what the guest paid, with a reason; sent to Stripe by the
+    refund worker (the step is recorded here first)."""
+    actor = ctx.require_role("admin")
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        booking = await store.booking(conn, req.booking_id, for_update=True)
+        if booking is None:
+            raise BOOKING_NOT_FOUND
+        payments = await store.payments_of(conn, req.booking_id)
+        refundable = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+        if req.amount_cents > refundable:
+            raise AppError(
+                "conflict",
+                f"at most {refundable / 100:.2f} can be refunded",
+                [{"field": "amount_cents", "message": f"at most {refundable}"}],
+            )
+        await flows.add_refunds(conn, req.booking_id, req.amount_cents, "operator", req.reason, actor.user_id)
+    return await _payments(ctx, req.booking_id)
+
+
+@registry.endpoint(subjects.RECONCILE, Empty)
+async def reconciliation(ctx: Context, req: Empty) -> Reconciliation:
+    ctx.require_role("admin")
+    return await reconcile(ctx.pool, flows.stripe_api(ctx.settings))

@@ -1,0 +1,143 @@
+"""Endpoints of a booking's payments: pay (the PaymentIntent's client secret), the
+client's confirmation, the receipt, and what cancelling now would refund."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.payments import domain, flows, store
+from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars
+from shared import subjects
+from shared.contracts.base import Actor
+from shared.contracts.payments import BookingPaymentId, BookingPayments, PaymentIntent, PayRequest, RefundQuote
+from shared.db import Connection
+from shared.errors import AppError
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+async def _party(db: Connection | asyncpg.Pool, actor: Actor, booking_id: object) -> tuple[asyncpg.Record, str]:
+    """The booking and the caller's side; 404 for anyone else (or before it was accepted)."""
+    row = await store.booking(db, booking_id)  # type: ignore[arg-type]
+    if row is None:
+        raise BOOKING_NOT_FOUND
+    if actor.user_id == row["guest_id"]:
+        return row, "guest"
+    if actor.user_id == row["host_id"]:
+        return row, "host"
+    raise BOOKING_NOT_FOUND
+
+
+@registry.endpoint(subjects.PAY_BOOKING, PayRequest)
+async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
+    """The guest's first payment: its PaymentIntent (made once) for Stripe.js to confirm."""
+    actor = ctx.require_actor()
+    booking, who = await _party(ctx.pool, actor, req.booking_id)
+    if who != "guest":
+        raise AppError("forbidden", "only the guest pays for a booking")
+    first = await store.first_payment(ctx.pool, req.booking_id)
+    if first is not None:
+        # After the first: a later block from 3 days before it starts, or the difference
+        # of new dates that cost more.
+        first = await store.next_due(ctx.pool, req.booking_id, flows.now(ctx.settings)) or first
+    if first is None and booking["status"] == "requested":
+        # The acceptance is an event away from payments: a client retries shortly.
+        raise AppError("conflict", "the acceptance is not through yet: try again in a moment")
+    if first is None:
+        raise AppError("conflict", f"the booking is {booking['status']}: there is nothing to pay")
+    row = await store.payment(ctx.pool, first["id"])
+    assert row is not None
+    if row["status"] != "due":
+        raise AppError("conflict", f"the payment is {row['status']}")
+    if row["pay_by"] is not None and row["pay_by"] <= flows.now(ctx.settings):
+        raise AppError("conflict", "the time to pay is over")
+    api = flows.stripe_api(ctx.settings)
+    row = await flows.ensure_intent(ctx.pool, api, row["id"])
+    if row["status"] != "due" and not row["payment_intent"]:
+        raise AppError("conflict", f"the payment is {row['status']}")
+    intent_status = "requires_payment_method"
+    if req.payment_method:
+        intent = await api.confirm_intent(row["payment_intent"], req.payment_method)
+        intent_status = intent.status
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            locked = await store.payment(conn, row["id"], for_update=True)
+            assert locked is not None
+            await flows.apply_intent(conn, locked, intent, flows.now(ctx.settings), report_failure=False)
+            row = await store.payment(conn, row["id"])
+            assert row is not None
+    return PaymentIntent(
+        intent_status=intent_status,
+        payment_id=row["id"],
+        booking_id=row["booking_id"],
+        amount=dollars(row["amount_cents"]),
+        status=row["status"],
+        pay_by=row["pay_by"],
+        payment_intent_id=row["payment_intent"],
+        client_secret=row["client_secret"],
+        publishable_key=ctx.settings.stripe_publishable_key,
+    )
+
+
+@registry.endpoint(subjects.CONFIRM_PAYMENT, BookingPaymentId)
+async def confirm_payment(ctx: Context, req: BookingPaymentId) -> BookingPayments:
+    """The browser says Stripe.js confirmed: ask Stripe (never trust the browser) and
+    apply what it says; the webhook may have done so already, which changes nothing."""
+    actor = ctx.require_actor()
+    await _party(ctx.pool, actor, req.booking_id)
+    api = flows.stripe_api(ctx.settings)
+    for payment in await store.payments_of(ctx.pool, req.booking_id):
+        if not payment["payment_intent"] or payment["status"] != "due":
+            continue
+        intent = await api.retrieve_intent(payment["payment_intent"])
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            row = await store.payment(conn, payment["id"], for_update=True)
+            assert row is not None
+            await flows.apply_intent(conn, row, intent, flows.now(ctx.settings), report_failure=False)
+    return await _receipt(ctx, req)
+
+
+@registry.endpoint(subjects.BOOKING_PAYMENTS, BookingPaymentId)
+async def get_booking_payments(ctx: Context, req: BookingPaymentId) -> BookingPayments:
+    return await _receipt(ctx, req)
+
+
+async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn:
+        booking, _ = await _party(conn, actor, req.booking_id)
+        payments = await store.payments_of(conn, req.booking_id)
+        refunds = await store.refunds_of(conn, req.booking_id)
+        totals = {"paid": 0, "refunded": 0, "held": 0, "released": 0, "fees": 0}
+        for payment in payments:
+            balances = await store.payment_balances(conn, payment["id"])
+            for key in totals:
+                totals[key] += balances[key]
+    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
+
+
+@registry.endpoint(subjects.REFUND_QUOTE, BookingPaymentId)
+async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
+    """What cancelling now would refund: shown before the cancellation is confirmed, and
+    computed by the same function the cancellation's refund is."""
+    actor = ctx.require_actor()
+    booking, who = await _party(ctx.pool, actor, req.booking_id)
+    payments = await store.payments_of(ctx.pool, req.booking_id)
+    paid = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+    decision = domain.refund_for_cancellation(
+        policy=booking["cancellation_policy"],
+        check_in=booking["check_in"],
+        check_out=booking["check_out"],
+        total_cents=booking["total_cents"],
+        paid_cents=paid,
+        now=flows.now(ctx.settings),
+        cancelled_by="host" if who == "host" else "guest",
+        end_reason=None,
+    )
+    return RefundQuote(
+        booking_id=req.booking_id,
+        paid=dollars(paid),
+        refund=dollars(decision.amount_cents),
+        reason=decision.reason,
+        cancellation_policy=booking["cancellation_policy"],
+    )

@@ -1,0 +1,46 @@
+"""A host's payouts: held, released less fees, per booking, and as CSV."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from services.payments import store
+from services.payments.views import PAYOUT_CSV_HEADER, dollars, payout_csv_row, payout_line
+from shared import subjects
+from shared.contracts.payments import Payouts, PayoutsRequest
+from shared.paging import INVALID_CURSOR, decode_keyset, next_page
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
+    if not cursor:
+        return None
+    check_in, booking_id = decode_keyset(cursor)
+    try:
+        return date.fromisoformat(check_in), uuid.UUID(booking_id)
+    except (TypeError, ValueError):
+        raise INVALID_CURSOR from None
+
+
+@registry.endpoint(subjects.HOST_PAYOUTS, PayoutsRequest)
+async def host_payouts(ctx: Context, req: PayoutsRequest) -> Payouts:
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn:
+        rows = await store.host_bookings(conn, actor.user_id, _after(req.cursor), req.limit + 1)
+        totals = await store.host_totals(conn, actor.user_id)
+    page, nxt = next_page(rows, req.limit, key=lambda r: (r["check_in"].isoformat(), str(r["booking_id"])))
+    items = [payout_line(r) for r in page]
+    csv = "\n".join([PAYOUT_CSV_HEADER, *(payout_csv_row(line) for line in items)]) + "\n"
+    return Payouts(
+        held=dollars(totals["held"]),
+        released=dollars(totals["released"]),
+        fees=dollars(totals["fees"]),
+        balance=dollars(totals["released"]),
+        host_fee_percent=float(ctx.settings.host_fee_percent),
+        items=items,
+        next_cursor=nxt,
+        csv=csv if req.format == "csv" else None,
+    )

@@ -1,0 +1,92 @@
+"""Background work of payments: refunds sent to Stripe, unpaid bookings expired at their
+deadline, held money released to hosts 24 h after check-in. Each runs on payments' clock
+(``flows.now``), so a test moves time by a setting instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from services.payments import flows, store
+from services.payments.stripe_api import StripeApi
+from services.payments.views import payment_data
+from shared.aio import stop_if_cancelled
+from shared.contracts.payments import PaymentExpired
+from shared.errors import AppError
+from shared.outbox import add
+from shared.service import Context, Registry
+from shared.settings import Settings
+
+registry = Registry()
+
+log = logging.getLogger(__name__)
+
+# Refunds are picked up this often: an operator or a cancelled guest sees it done soon.
+REFUND_POLL_S = 1.0
+
+
+async def expire_unpaid(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> int:
+    """Expire first payments past their deadline (the booking's dates are then freed by
+    listings); one whose intent did succeed meanwhile is applied as paid instead."""
+    at = flows.now(settings)
+    cancel: list[str] = []
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await store.overdue(conn, at)
+        for row in rows:
+            if row["payment_intent"]:
+                intent = await api.retrieve_intent(row["payment_intent"])
+                if intent.status == "succeeded":
+                    await flows.apply_intent(conn, row, intent, at, report_failure=False)
+                    continue
+                cancel.append(row["payment_intent"])
+            for _ in await store.cancel_due(conn, row["booking_id"], "expired"):
+                pass
+            await add(conn, PaymentExpired(payment=payment_data(row, "expired")))
+    for intent_id in cancel:
+        # After commit: if the guest's card is confirmed in between, the webhook records
+        # the charge and refunds it in full (see flows.apply_intent).
+        with contextlib.suppress(AppError):
+            await api.cancel_intent(intent_id)
+    return len(rows)
+
+
+async def release_held(pool: asyncpg.Pool, settings: Settings) -> int:
+    """Release every paid payment whose time has come (24 h after check-in for the first)."""
+    at = flows.now(settings)
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await store.releasable(conn, at)
+        for row in rows:
+            await flows.release(conn, row, at, settings.host_fee_percent)
+    return len(rows)
+
+
+@registry.background
+async def refund_worker(ctx: Context) -> None:
+    api = flows.stripe_api(ctx.settings)
+    try:
+        while True:
+            stop_if_cancelled()
+            try:
+                await flows.run_refund(ctx.pool, api, ctx.settings)
+            except Exception:
+                log.exception("refund worker failed; the steps stay pending and are retried")
+            await asyncio.sleep(REFUND_POLL_S)
+    finally:
+        # The process is stopping: its Stripe client's connections go with it.
+        await api.close()
+
+
+@registry.background
+async def deadlines(ctx: Context) -> None:
+    api = flows.stripe_api(ctx.settings)
+    while True:
+        stop_if_cancelled()
+        try:
+            await expire_unpaid(ctx.pool, api, ctx.settings)
+            await release_held(ctx.pool, ctx.settings)
+        except Exception:
+            log.exception("payment deadlines sweep failed")
+        await asyncio.sleep(ctx.settings.payment_sweep_s)

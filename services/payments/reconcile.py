@@ -1,0 +1,64 @@
+"""Reconciliation: the ledger's charges and refunds against Stripe's, difference by difference.
+
+Run by operators (``python -m services.payments reconcile``, ``GET /admin/payments/reconciliation``)
+and by the tests after every scenario.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import asyncpg
+
+from services.payments import store
+from services.payments.stripe_api import StripeApi
+from shared.contracts.payments import Reconciliation
+
+
+async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
+    """Every succeeded charge at Stripe is in the ledger with its amount, and every
+    refund too, and nothing is in the ledger that Stripe does not have; the ledger
+    itself sums to zero."""
+    differences: list[str] = []
+    ledger_charges = {r["payment_intent"]: r["amount_cents"] for r in await store.ledger_charges(pool)}
+    ours = {
+        r["payment_intent"]
+        for r in await pool.fetch("SELECT payment_intent FROM payments WHERE payment_intent IS NOT NULL")
+    }
+    stripe_charges: dict[str, int] = {}
+    stripe_refunds: Counter[tuple[str, int]] = Counter()
+    for intent in await api.intents():
+        if intent.id not in ours:
+            continue  # another system's intent on the same account
+        if intent.status == "succeeded":
+            stripe_charges[intent.id] = intent.amount
+            for refund in await api.refunds_of(intent.id):
+                if refund.status == "succeeded":
+                    stripe_refunds[(refund.id, refund.amount)] += 1
+    for intent_id, amount in stripe_charges.items():
+        if intent_id not in ledger_charges:
+            differences.append(f"charge {intent_id} of {amount} cents at Stripe is not in the ledger")
+        elif ledger_charges[intent_id] != amount:
+            differences.append(
+                f"charge {intent_id}: {amount} cents at Stripe, {ledger_charges[intent_id]} in the ledger"
+            )
+    for intent_id in ledger_charges.keys() - stripe_charges.keys():
+        differences.append(f"charge {intent_id} in the ledger has no succeeded charge at Stripe")
+    ledger_refunds: Counter[tuple[str, int]] = Counter(
+        (r["stripe_refund"], r["amount_cents"]) for r in await store.ledger_refunds(pool)
+    )
+    for key in stripe_refunds.keys() - ledger_refunds.keys():
+        differences.append(f"refund {key[0]} of {key[1]} cents at Stripe is not in the ledger")
+    for key in ledger_refunds.keys() - stripe_refunds.keys():
+        differences.append(f"refund {key[0]} of {key[1]} cents in the ledger is not at Stripe")
+    total = await store.ledger_total(pool)
+    if total != 0:
+        differences.append(f"the ledger's entries sum to {total} cents, not 0")
+    return Reconciliation(
+        ok=not differences,
+        charges_in_ledger=len(ledger_charges),
+        charges_at_stripe=len(stripe_charges),
+        refunds_in_ledger=sum(ledger_refunds.values()),
+        refunds_at_stripe=sum(stripe_refunds.values()),
+        differences=differences,
+    )

@@ -1,0 +1,396 @@
+"""SQL of the payments schema: the bookings projection, payment and refund steps,
+Stripe's applied events and the ledger. No rules here (see ``domain``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from shared.contracts.listings import BookingData
+from shared.db import Connection
+
+DB = Connection | asyncpg.Pool
+
+# --- the bookings projection ----------------------------------------------------------
+
+
+async def project_booking(conn: Connection, booking: BookingData, accepted_at: datetime | None) -> bool:
+    """Keep the newest snapshot of a booking; False when ``booking`` is older than what is held."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO bookings AS b (booking_id, listing_id, listing_title, guest_id, host_id, check_in, check_out,
+            total_cents, status, cancellation_policy, accepted_at, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (booking_id) DO UPDATE SET
+            listing_title = EXCLUDED.listing_title, check_in = EXCLUDED.check_in, check_out = EXCLUDED.check_out,
+            total_cents = EXCLUDED.total_cents, status = EXCLUDED.status,
+            cancellation_policy = EXCLUDED.cancellation_policy,
+            accepted_at = coalesce(b.accepted_at, EXCLUDED.accepted_at), version = EXCLUDED.version
+        WHERE b.version < EXCLUDED.version
+        RETURNING booking_id
+        """,
+        booking.booking_id,
+        booking.listing_id,
+        booking.listing_title,
+        booking.guest_id,
+        booking.host_id,
+        booking.check_in,
+        booking.check_out,
+        booking.total_cents,
+        booking.status,
+        booking.cancellation_policy,
+        accepted_at,
+        booking.version,
+    )
+    return row is not None
+
+
+async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(f"SELECT * FROM bookings WHERE booking_id = $1{lock}", booking_id)
+
+
+# --- payments (charge steps) ----------------------------------------------------------
+
+
+async def insert_payment(conn: Connection, values: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO payments(id, booking_id, block, start_date, nights, amount_cents, charge_from, pay_by, release_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (booking_id, block) DO NOTHING",
+        values["id"],
+        values["booking_id"],
+        values["block"],
+        values["start_date"],
+        values["nights"],
+        values["amount_cents"],
+        values["charge_from"],
+        values["pay_by"],
+        values["release_at"],
+    )
+
+
+PAYMENT_COLUMNS = """
+    p.*, b.guest_id, b.host_id, b.listing_title, b.status AS booking_status,
+    coalesce((SELECT sum(r.amount_cents) FROM refunds r WHERE r.payment_id = p.id), 0)::bigint AS refunded_cents
+"""
+
+
+async def payments_of(db: DB, booking_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.booking_id = $1 ORDER BY p.block",
+        booking_id,
+    )
+
+
+async def payment(db: DB, payment_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF p" if for_update else ""
+    return await db.fetchrow(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id) WHERE p.id = $1{lock}",
+        payment_id,
+    )
+
+
+async def payment_by_intent(db: DB, intent_id: str, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF p" if for_update else ""
+    return await db.fetchrow(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        f" WHERE p.payment_intent = $1{lock}",
+        intent_id,
+    )
+
+
+async def first_payment(db: DB, booking_id: uuid.UUID) -> asyncpg.Record | None:
+    row = await db.fetchrow("SELECT id FROM payments WHERE booking_id = $1 AND block = 0", booking_id)
+    return row
+
+
+async def count_attempt(db: DB, payment_id: uuid.UUID) -> None:
+    """Committed before Stripe is called: a later attempt knows an intent may exist."""
+    await db.execute("UPDATE payments SET intent_attempts = intent_attempts + 1 WHERE id = $1", payment_id)
+
+
+async def set_intent(conn: Connection, payment_id: uuid.UUID, intent_id: str, client_secret: str) -> None:
+    await conn.execute(
+        "UPDATE payments SET payment_intent = $2, client_secret = $3 WHERE id = $1",
+        payment_id,
+        intent_id,
+        client_secret,
+    )
+
+
+async def revise_payment(
+    conn: Connection, payment_id: uuid.UUID, amount_cents: int, start: date, nights: int, release_at: datetime
+) -> None:
+    """New dates and amount for a payment not yet made: a new revision, its old intent dropped."""
+    await conn.execute(
+        "UPDATE payments SET start_date = $3, nights = $4, release_at = $5, amount_cents = $2,"
+        " revision = revision + CASE WHEN amount_cents <> $2 THEN 1 ELSE 0 END,"
+        " payment_intent = CASE WHEN amount_cents <> $2 THEN NULL ELSE payment_intent END,"
+        " client_secret = CASE WHEN amount_cents <> $2 THEN NULL ELSE client_secret END,"
+        " intent_attempts = CASE WHEN amount_cents <> $2 THEN 0 ELSE intent_attempts END"
+        " WHERE id = $1 AND status = 'due'",
+        payment_id,
+        amount_cents,
+        start,
+        nights,
+        release_at,
+    )
+
+
+async def move_release(conn: Connection, payment_id: uuid.UUID, release_at: datetime) -> None:
+    await conn.execute(
+        "UPDATE payments SET release_at = $2 WHERE id = $1 AND released_at IS NULL", payment_id, release_at
+    )
+
+
+async def next_block(conn: Connection, booking_id: uuid.UUID) -> int:
+    return int(
+        await conn.fetchval("SELECT coalesce(max(block), -1) + 1 FROM payments WHERE booking_id = $1", booking_id)
+    )
+
+
+async def next_due(db: DB, booking_id: uuid.UUID, at: datetime) -> asyncpg.Record | None:
+    """The first payment of the booking that is due and may be charged now."""
+    return await db.fetchrow(
+        "SELECT id FROM payments WHERE booking_id = $1 AND status = 'due' AND charge_from <= $2 ORDER BY block LIMIT 1",
+        booking_id,
+        at,
+    )
+
+
+async def set_payment_status(conn: Connection, payment_id: uuid.UUID, status: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE payments SET status = $2, paid_at = CASE WHEN $2 = 'succeeded' THEN $3 ELSE paid_at END,"
+        " failure = CASE WHEN $2 = 'succeeded' THEN NULL ELSE failure END WHERE id = $1",
+        payment_id,
+        status,
+        at,
+    )
+
+
+async def set_failure(conn: Connection, payment_id: uuid.UUID, failure: str | None) -> None:
+    await conn.execute("UPDATE payments SET failure = $2 WHERE id = $1", payment_id, failure)
+
+
+async def cancel_due(conn: Connection, booking_id: uuid.UUID, status: str) -> list[asyncpg.Record]:
+    """Payments of the booking not yet paid, now ``status`` (expired or cancelled)."""
+    return await conn.fetch(
+        "UPDATE payments SET status = $2 WHERE booking_id = $1 AND status = 'due' RETURNING id, payment_intent",
+        booking_id,
+        status,
+    )
+
+
+async def overdue(conn: Connection, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
+    """First payments past their deadline (locked, skip-locked)."""
+    return await conn.fetch(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.status = 'due' AND p.block = 0 AND p.pay_by <= $1 ORDER BY p.pay_by LIMIT $2"
+        " FOR UPDATE OF p SKIP LOCKED",
+        now,
+        limit,
+    )
+
+
+async def releasable(conn: Connection, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
+    """Paid payments whose release time has come and that no refund is still on its way for."""
+    return await conn.fetch(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.status = 'succeeded' AND p.released_at IS NULL AND p.release_at <= $1"
+        " AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id AND r.status = 'pending')"
+        " ORDER BY p.release_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED",
+        now,
+        limit,
+    )
+
+
+async def mark_released(conn: Connection, payment_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE payments SET released_at = $2 WHERE id = $1", payment_id, at)
+
+
+# --- refunds --------------------------------------------------------------------------
+
+
+async def insert_refund(
+    conn: Connection,
+    refund_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    amount_cents: int,
+    kind: str,
+    reason: str,
+    requested_by: uuid.UUID | None,
+) -> bool:
+    """A refund step; False when this payment's cancellation refund already exists."""
+    row = await conn.fetchrow(
+        "INSERT INTO refunds(id, payment_id, amount_cents, kind, reason, requested_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+        refund_id,
+        payment_id,
+        amount_cents,
+        kind,
+        reason,
+        requested_by,
+    )
+    return row is not None
+
+
+async def refunds_of(db: DB, booking_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT r.* FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.booking_id = $1"
+        " ORDER BY r.created_at, r.id",
+        booking_id,
+    )
+
+
+async def pending_refunds(conn: Connection, limit: int = 20) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT r.*, p.payment_intent, p.booking_id FROM refunds r JOIN payments p ON p.id = r.payment_id"
+        " WHERE r.status = 'pending' ORDER BY r.created_at LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
+        limit,
+    )
+
+
+async def refund_done(conn: Connection, refund_id: uuid.UUID, stripe_refund: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE refunds SET status = 'succeeded', stripe_refund = $2, succeeded_at = $3 WHERE id = $1",
+        refund_id,
+        stripe_refund,
+        at,
+    )
+
+
+# --- Stripe's events ------------------------------------------------------------------
+
+
+async def record_stripe_event(conn: Connection, event_id: str, event_type: str) -> bool:
+    """False when this Stripe event was applied already."""
+    row = await conn.fetchrow(
+        "INSERT INTO stripe_events(id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id", event_id, event_type
+    )
+    return row is not None
+
+
+# --- the ledger -----------------------------------------------------------------------
+
+
+async def post_transaction(
+    conn: Connection,
+    reference: str,
+    kind: str,
+    booking_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    entries: list[tuple[str, int]],
+) -> bool:
+    """One balanced transaction (the database refuses the commit otherwise); False when
+    the step ``reference`` was posted already."""
+    txn = uuid.uuid4()
+    row = await conn.fetchrow(
+        "INSERT INTO ledger_transactions(id, reference, kind, booking_id, payment_id) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (reference) DO NOTHING RETURNING id",
+        txn,
+        reference,
+        kind,
+        booking_id,
+        payment_id,
+    )
+    if row is None:
+        return False
+    await conn.executemany(
+        "INSERT INTO ledger_entries(transaction_id, account, amount_cents) VALUES ($1, $2, $3)",
+        [(txn, account, amount) for account, amount in entries if amount != 0],
+    )
+    return True
+
+
+async def payment_balances(db: DB, payment_id: uuid.UUID) -> asyncpg.Record:
+    """What a payment's money is now: held, released to the host, fees, refunded."""
+    row = await db.fetchrow(
+        """
+        SELECT coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'holding'), 0)::bigint AS held,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account LIKE 'host:%'), 0)::bigint AS released,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'fees'), 0)::bigint AS fees,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'refunds'), 0)::bigint AS refunded,
+               coalesce(-sum(e.amount_cents) FILTER (WHERE e.account = 'guest_card'), 0)::bigint AS paid
+        FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+        WHERE t.payment_id = $1
+        """,
+        payment_id,
+    )
+    assert row is not None
+    return row
+
+
+async def host_bookings(
+    db: DB, host_id: uuid.UUID, after: tuple[Any, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """The host's paid bookings with each one's money, newest stay first."""
+    return await db.fetch(
+        """
+        SELECT b.booking_id, b.listing_title, b.check_in, b.check_out, b.status,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'holding'), 0)::bigint AS held,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'host:' || b.host_id), 0)::bigint AS released,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'fees'), 0)::bigint AS fees,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'refunds'), 0)::bigint AS refunded,
+               coalesce(-sum(e.amount_cents) FILTER (WHERE e.account = 'guest_card'), 0)::bigint AS paid
+        FROM bookings b
+        JOIN ledger_transactions t ON t.booking_id = b.booking_id
+        JOIN ledger_entries e ON e.transaction_id = t.id
+        WHERE b.host_id = $1 AND ($2::date IS NULL OR (b.check_in, b.booking_id) < ($2, $3))
+        GROUP BY b.booking_id
+        ORDER BY b.check_in DESC, b.booking_id DESC LIMIT $4
+        """,
+        host_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def host_totals(db: DB, host_id: uuid.UUID) -> asyncpg.Record:
+    row = await db.fetchrow(
+        """
+        SELECT coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'holding'), 0)::bigint AS held,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'fees'), 0)::bigint AS fees,
+               coalesce(sum(e.amount_cents) FILTER (WHERE e.account = $2), 0)::bigint AS released
+        FROM bookings b
+        JOIN ledger_transactions t ON t.booking_id = b.booking_id
+        JOIN ledger_entries e ON e.transaction_id = t.id
+        WHERE b.host_id = $1
+        """,
+        host_id,
+        f"host:{host_id}",
+    )
+    assert row is not None
+    return row
+
+
+async def account_balance(db: DB, account: str) -> int:
+    return int(
+        await db.fetchval("SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries WHERE account = $1", account)
+    )
+
+
+async def ledger_total(db: DB) -> int:
+    return int(await db.fetchval("SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries"))
+
+
+async def ledger_charges(db: DB) -> list[asyncpg.Record]:
+    """Every charge in the ledger with its PaymentIntent and amount."""
+    return await db.fetch(
+        "SELECT p.payment_intent, -e.amount_cents AS amount_cents FROM ledger_transactions t"
+        " JOIN ledger_entries e ON e.transaction_id = t.id AND e.account = 'guest_card'"
+        " JOIN payments p ON p.id = t.payment_id WHERE t.kind = 'charge'"
+    )
+
+
+async def ledger_refunds(db: DB) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT r.stripe_refund, p.payment_intent, e.amount_cents FROM ledger_transactions t"
+        " JOIN ledger_entries e ON e.transaction_id = t.id AND e.account = 'refunds'"
+        " JOIN refunds r ON t.reference = 'refund:' || r.id JOIN payments p ON p.id = r.payment_id"
+        " WHERE t.kind = 'refund'"
+    )

@@ -1,0 +1,187 @@
+"""Stripe through its official SDK's async client: the one place Wardmate talks to Stripe.
+
+Every object Wardmate creates carries its step (``charge:<payment>``, ``refund:<refund>``)
+in its metadata and as its ``Idempotency-Key``. Real Stripe honours the key; localstripe
+ignores it, so after a crash between Stripe's answer and Wardmate's commit the step is
+found again by its metadata (``find_intent`` / ``find_refund``) before anything is created.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+import stripe
+from stripe._base_address import BaseAddresses
+
+from shared.errors import AppError
+from shared.settings import Settings
+
+STEP_KEY = "wardmate_step"
+# Stripe's default: a signature older than this is refused (a replayed webhook).
+WEBHOOK_TOLERANCE_S = 300
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    status: str
+    amount: int
+    client_secret: str
+    step: str | None
+    failure: str | None
+
+
+@dataclass(frozen=True)
+class RefundObject:
+    id: str
+    amount: int
+    status: str
+    step: str | None
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A Stripe object as a plain dict (the SDK's objects are not dicts; a webhook's are)."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def intent_of(obj: Any) -> Intent:
+    obj = _plain(obj)
+    error = obj.get("last_payment_error") or None
+    return Intent(
+        id=obj["id"],
+        status=obj["status"],
+        amount=int(obj["amount"]),
+        client_secret=obj.get("client_secret") or "",
+        step=(obj.get("metadata") or {}).get(STEP_KEY),
+        failure=(error.get("message") or error.get("code")) if error else None,
+    )
+
+
+def _refund(obj: Any) -> RefundObject:
+    obj = _plain(obj)
+    return RefundObject(obj["id"], int(obj["amount"]), obj["status"], (obj.get("metadata") or {}).get(STEP_KEY))
+
+
+class StripeApi:
+    """The calls payments makes, over one async HTTP client for the process."""
+
+    def __init__(self, settings: Settings) -> None:
+        base = BaseAddresses(api=settings.stripe_api_base) if settings.stripe_api_base else None
+        self.http = stripe.AIOHTTPClient()
+        self.client = stripe.StripeClient(
+            settings.stripe_api_key, base_addresses=base, http_client=self.http, max_network_retries=2
+        )
+        self.webhook_secret = settings.stripe_webhook_secret
+
+    async def close(self) -> None:
+        await self.http.close_async()  # type: ignore[no-untyped-call]
+
+    async def create_intent(self, step: str, amount_cents: int, metadata: dict[str, str]) -> Intent:
+        intent = await self._call(
+            self.client.v1.payment_intents.create_async(
+                params={
+                    "amount": amount_cents,
+                    "currency": "usd",
+                    "metadata": {**metadata, STEP_KEY: step},
+                },
+                options={"idempotency_key": step},
+            )
+        )
+        return intent_of(intent)
+
+    async def retrieve_intent(self, intent_id: str) -> Intent:
+        return intent_of(await self._call(self.client.v1.payment_intents.retrieve_async(intent_id)))
+
+    async def confirm_intent(self, intent_id: str, payment_method: str) -> Intent:
+        """Confirm with a payment method Stripe.js made (attached first: localstripe
+        confirms only an intent that already has one; Stripe takes either)."""
+        try:
+            await self.client.v1.payment_intents.update_async(intent_id, params={"payment_method": payment_method})
+            confirmed = await self.client.v1.payment_intents.confirm_async(intent_id)
+        except stripe.CardError as exc:
+            raise AppError("conflict", f"the card was refused: {exc.user_message or exc}") from None
+        except stripe.InvalidRequestError:
+            # A payment method Stripe never made (a made-up id), or one it will not use.
+            raise AppError(
+                "validation",
+                "Stripe refused this payment method",
+                [{"field": "payment_method", "message": "not a payment method Stripe.js made for this payment"}],
+            ) from None
+        except stripe.StripeError as exc:
+            raise AppError("unavailable", f"Stripe did not answer: {type(exc).__name__}") from None
+        return intent_of(confirmed)
+
+    async def cancel_intent(self, intent_id: str) -> None:
+        await self._call(self.client.v1.payment_intents.cancel_async(intent_id))
+
+    async def find_intent(self, step: str) -> Intent | None:
+        """The PaymentIntent a crashed attempt of ``step`` may have created."""
+        for intent in await self.intents():
+            if intent.step == step:
+                return intent
+        return None
+
+    async def intents(self) -> list[Intent]:
+        found: list[Intent] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = await self._call(self.client.v1.payment_intents.list_async(params=cast(Any, params)))
+            found += [intent_of(obj) for obj in page.data]
+            if not page.has_more or not page.data:
+                return found
+            params["starting_after"] = page.data[-1]["id"]
+
+    async def create_refund(self, step: str, intent_id: str, amount_cents: int) -> RefundObject:
+        refund = await self._call(
+            self.client.v1.refunds.create_async(
+                params={"payment_intent": intent_id, "amount": amount_cents, "metadata": {STEP_KEY: step}},
+                options={"idempotency_key": step},
+            )
+        )
+        return _refund(refund)
+
+    async def refunds_of(self, intent_id: str) -> list[RefundObject]:
+        page = await self._call(self.client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100}))
+        return [_refund(obj) for obj in page.data]
+
+    async def find_refund(self, step: str, intent_id: str) -> RefundObject | None:
+        for refund in await self.refunds_of(intent_id):
+            if refund.step == step:
+                return refund
+        return None
+
+    def verify_webhook(self, payload: str, signature: str) -> dict[str, Any]:
+        """The event of a webhook whose ``Stripe-Signature`` is valid and fresh; else a
+        validation error (the gateway answers 400 and nothing is recorded)."""
+        try:
+            stripe.WebhookSignature.verify_header(payload, signature, self.webhook_secret, WEBHOOK_TOLERANCE_S)
+        except stripe.SignatureVerificationError:
+            raise AppError("validation", "the Stripe-Signature does not verify") from None
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            raise AppError("validation", "the webhook's body is not JSON") from None
+        if (
+            not isinstance(event, dict)
+            or not isinstance(event.get("id"), str)
+            or not isinstance(event.get("type"), str)
+        ):
+            raise AppError("validation", "the webhook's body is not a Stripe event")
+        return event
+
+    async def _call(self, call: Any) -> Any:
+        try:
+            return await call
+        except stripe.CardError as exc:
+            raise AppError("conflict", f"the card was refused: {exc.user_message or exc}") from None
+        except stripe.StripeError as exc:
+            # Stripe down or refusing: the step's row stays, and a retry finds or redoes it.
+            raise AppError("unavailable", f"Stripe did not answer: {type(exc).__name__}") from None
+
+
+def step_id(kind: str, row_id: uuid.UUID) -> str:
+    """The step's name in Stripe's metadata and its Idempotency-Key."""
+    return f"{kind}:{row_id}"

@@ -1,0 +1,215 @@
+"""Contracts of the payments service: paying for a booking, receipts, refunds, payouts,
+Stripe's webhooks, and the payment events listings and messaging consume."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import subjects
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Event, Id, Limit, Page, Reply, Text, Words
+
+PaymentStatus = Literal["due", "succeeded", "expired", "cancelled"]
+
+
+class BookingPaymentId(Contract):
+    booking_id: Id
+
+
+class PayRequest(BookingPaymentId):
+    """Pay for an accepted booking. Without ``payment_method`` the reply's client secret lets
+    Stripe.js confirm; with the id of a card Stripe.js tokenized (the card itself never
+    reaches Wardmate), Wardmate confirms the PaymentIntent with it and the reply says
+    whether the bank asks for 3-D Secure (``requires_action``: Stripe.js takes over)."""
+
+    payment_method: (
+        Annotated[str, Field(max_length=100, pattern=r"^(pm|card)_[A-Za-z0-9]+$", description="a Stripe.js id")] | None
+    ) = None
+
+
+class PaymentIntent(Reply):
+    """What the browser needs to confirm the first payment with Stripe.js: the card never
+    reaches Wardmate, only the PaymentIntent's client secret goes to the browser."""
+
+    payment_id: uuid.UUID
+    booking_id: uuid.UUID
+    amount: float
+    currency: str = "USD"
+    status: PaymentStatus
+    pay_by: datetime | None = None
+    payment_intent_id: str
+    client_secret: str
+    publishable_key: str
+    intent_status: str = Field("requires_payment_method", description="the PaymentIntent's status at Stripe")
+
+
+class ScheduledPayment(Reply):
+    index: int
+    start: date
+    nights: int
+    amount: float
+    status: PaymentStatus
+    charge_from: datetime
+    pay_by: datetime | None = None
+    release_at: datetime
+    paid_at: datetime | None = None
+    released_at: datetime | None = None
+    refunded: float = 0.0
+    failure: str | None = None
+
+
+class RefundLine(Reply):
+    id: uuid.UUID
+    amount: float
+    kind: Literal["cancellation", "operator", "expired", "shift"]
+    reason: str
+    status: Literal["pending", "succeeded"]
+    created_at: datetime
+
+
+class BookingPayments(Reply):
+    """A booking's receipt: nights x rate, the schedule of payments, refunds, and (for
+    the host) the fee and what they receive."""
+
+    booking_id: uuid.UUID
+    check_in: date
+    check_out: date
+    nights: int
+    nightly_rate: float
+    total: float
+    currency: str = "USD"
+    cancellation_policy: str
+    payments: list[ScheduledPayment]
+    refunds: list[RefundLine]
+    paid: float
+    refunded: float
+    held: float
+    released: float
+    host_fee_percent: float
+    host_fee: float
+    host_net: float
+
+
+class RefundQuote(Reply):
+    """What cancelling now would refund, before the guest confirms the cancellation."""
+
+    booking_id: uuid.UUID
+    paid: float
+    refund: float
+    reason: str
+    cancellation_policy: str
+
+
+class OperatorRefund(Contract):
+    """An operator's refund of a booking's payments, fully or in part, with a reason."""
+
+    booking_id: Id
+    amount_cents: Annotated[int, Field(ge=1, le=100_000_000), WHOLE_NUMBER]
+    reason: Annotated[Words, Field(min_length=3, max_length=500)]
+
+
+class StripeWebhook(Contract):
+    """Stripe's request as the gateway received it: the raw body and its signature."""
+
+    payload: Annotated[Text, Field(max_length=1_000_000)]
+    signature: Annotated[Text, Field(max_length=2000)]
+
+
+class PayoutLine(Reply):
+    booking_id: uuid.UUID
+    listing_title: str
+    check_in: date
+    check_out: date
+    status: str
+    paid: float
+    refunded: float
+    held: float
+    released: float
+    fees: float
+
+
+class PayoutsRequest(Contract):
+    limit: Limit = 50
+    cursor: Cursor | None = None
+    format: Literal["json", "csv"] = Field("json", description="csv: the page also as CSV text, for a download")
+
+
+class Payouts(Page):
+    """A host's money: held by Wardmate until 24 h after check-in, released to their
+    balance less the fee; the balance is a query over the ledger."""
+
+    held: float
+    released: float
+    fees: float
+    balance: float
+    host_fee_percent: float
+    items: list[PayoutLine]
+    csv: str | None = None
+
+
+class AdminPayments(Contract):
+    booking_id: Id
+
+
+class Reconciliation(Reply):
+    ok: bool
+    charges_in_ledger: int
+    charges_at_stripe: int
+    refunds_in_ledger: int
+    refunds_at_stripe: int
+    differences: list[str]
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+class PaymentData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    payment_id: uuid.UUID
+    booking_id: uuid.UUID
+    block: int
+    amount_cents: int
+    guest_id: uuid.UUID
+    host_id: uuid.UUID
+    listing_title: str = ""
+    status: PaymentStatus
+
+
+class PaymentSucceeded(Event):
+    subject: ClassVar[str] = subjects.PAYMENT_SUCCEEDED
+    payment: PaymentData
+
+
+class PaymentFailed(Event):
+    subject: ClassVar[str] = subjects.PAYMENT_FAILED
+    payment: PaymentData
+    reason: str
+
+
+class PaymentExpired(Event):
+    """Unpaid by its deadline: listings frees the dates."""
+
+    subject: ClassVar[str] = subjects.PAYMENT_EXPIRED
+    payment: PaymentData
+
+
+class PaymentRefunded(Event):
+    subject: ClassVar[str] = subjects.PAYMENT_REFUNDED
+    payment: PaymentData
+    refund_id: uuid.UUID
+    refund_cents: int
+    reason: str
+
+
+class PaymentReleased(Event):
+    subject: ClassVar[str] = subjects.PAYMENT_RELEASED
+    payment: PaymentData
+    released_cents: int
+    fee_cents: int
+
+
+PAYMENT_EVENTS = (PaymentSucceeded, PaymentFailed, PaymentExpired, PaymentRefunded, PaymentReleased)

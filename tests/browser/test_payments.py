@@ -1,0 +1,148 @@
+"""Paying for a stay in Chromium through the web client and localstripe's Stripe.js: a test
+card confirms the booking live, a declined card says so, a 3-D Secure card pays once the
+challenge is completed; the host's payouts page shows the money held."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from services.payments import jobs
+from services.runner import Stack
+from shared.db import create_pool
+from shared.settings import Settings
+from tests.browser.conftest import Client, Pages, axe_violations, future
+
+FARGO_POINT = (46.831488, -96.827505)
+
+
+def accepted_booking(pages: Pages) -> tuple[Page, Page, dict[str, Any], Client]:
+    """A host's room, a student's request for it, accepted; payments has heard of it."""
+    host, student = pages.open("host"), pages.open("student")
+    as_host, as_student = Client(host.request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Paid")
+    listing = as_host.call(
+        "POST",
+        "/listings",
+        {
+            "title": f"Paid room {uuid.uuid4().hex[:6]}",
+            "room_type": "private_room",
+            "address": "2 Broadway N, Fargo, ND",
+            "latitude": FARGO_POINT[0] + 0.02,
+            "longitude": FARGO_POINT[1] - 0.01,
+            "monthly_rent": 912,
+            "available_from": future(5),
+            "available_to": future(120),
+            "min_stay_nights": 7,
+            "cancellation_policy": "flexible",
+        },
+    )
+    as_student.sign_up("student", "Paying Student")
+    booking = as_student.call(
+        "POST", f"/listings/{listing['id']}/bookings", {"check_in": future(30), "check_out": future(44)}
+    )
+    as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
+    deadline = time.monotonic() + 15
+    while True:  # the acceptance reaches payments as an event
+        r = student.request.fetch(
+            f"/api/v1/bookings/{booking['id']}/payments", headers={"Authorization": f"Bearer {as_student.token}"}
+        )
+        if r.ok and r.json()["payments"]:
+            break
+        assert time.monotonic() < deadline, r.text()
+        time.sleep(0.1)
+    return host, student, booking, as_student
+
+
+def fill_card(page: Page, number: str) -> None:
+    """localstripe's card Element: plain inputs named by their placeholders."""
+    form = page.get_by_role("form", name="Card payment")
+    form.get_by_placeholder("number").fill(number)
+    form.get_by_placeholder("exp_month").fill("12")
+    form.get_by_placeholder("exp_year").fill("40")
+    form.get_by_placeholder("cvc").fill("123")
+    form.get_by_placeholder("postal_code").fill("58102")
+
+
+def release_later(stack: Stack, offset: timedelta) -> None:
+    """Payments' release job on a clock moved by ``offset`` (Playwright's sync API holds
+    this thread's event loop, so the job runs on a thread of its own)."""
+
+    async def run() -> None:
+        pool = await create_pool(stack.service_url("payments"), "payments", size=1)
+        try:
+            await jobs.release_held(pool, Settings(clock_offset_s=offset.total_seconds()))
+        finally:
+            await pool.close()
+
+    worker = threading.Thread(target=lambda: asyncio.run(run()))
+    worker.start()
+    worker.join(60)
+
+
+def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, stack: Stack) -> None:
+    """From the booking's "Pay to confirm" to a confirmed stay with its address; the host's
+    payouts page shows the money held, and after check-in + 24 h (a moved clock) released
+    less the 3 % fee; no CSP refusal on the way."""
+    host, student, _, _ = accepted_booking(pages)
+    student.goto("/#/bookings")
+    card = student.get_by_role("listitem", name=re.compile("Paid room"))
+    expect(card).to_contain_text("Accepted")
+    expect(card).not_to_contain_text("2 Broadway N")
+    card.get_by_role("link", name=re.compile(r"Pay \$")).click()
+    expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* to confirm"))).to_be_visible()
+    assert axe_violations(student) == []
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+
+    student.goto("/#/bookings")
+    card = student.get_by_role("listitem", name=re.compile("Paid room"))
+    expect(card).to_contain_text("Confirmed")
+    expect(card).to_contain_text("Address: 2 Broadway N, Fargo, ND")
+
+    host.goto("/#/payouts")
+    expect(host.locator('[data-total="held"]')).to_have_text(re.compile(r"\$[0-9]"))
+    expect(host.get_by_role("table", name="By booking")).to_contain_text("Paid room")
+    assert axe_violations(host) == []
+    # 14 nights at 912 x 12 / 365 = 29.98 a night: 419.72, less 3 % (12.59) = 407.13.
+    expect(host.locator('[data-total="held"]')).to_have_text("$419.72")
+    release_later(stack, timedelta(days=31, hours=1))
+    host.reload()
+    expect(host.locator('[data-total="released"]')).to_have_text("$407.13")
+    expect(host.locator('[data-total="fees"]')).to_have_text("$12.59")
+    expect(host.locator('[data-total="held"]')).to_have_text("$0.00")
+    assert pages.errors == [], pages.errors
+
+
+def test_a_declined_card_is_refused_and_the_booking_waits(pages: Pages) -> None:
+    """The card is declined: the page says so and the booking still awaits payment."""
+    _, student, booking, _ = accepted_booking(pages)
+    # The room's page names its cancellation policy before anyone pays.
+    student.goto(f"/#/listings/{booking['listing_id']}")
+    expect(student.get_by_text("Flexible: full refund until 24 hours before check-in")).to_be_visible()
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4000000000000341")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("alert").filter(has_text="declined")).to_be_visible()
+    student.goto("/#/bookings")
+    expect(student.get_by_role("listitem", name=re.compile("Paid room"))).to_contain_text("Accepted")
+    assert [e for e in pages.errors if "402" not in e] == [], pages.errors
+
+
+def test_a_3d_secure_card_pays_after_the_challenge(pages: Pages) -> None:
+    """The bank's challenge (localstripe's Stripe.js dialog) completed, the stay is paid."""
+    _, student, booking, _ = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4000000000003220")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    student.get_by_role("button", name="Complete authentication").click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    assert pages.errors == [], pages.errors

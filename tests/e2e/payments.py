@@ -1,0 +1,113 @@
+"""What the payments end-to-end tests share: an operator, payments' own database, a moved
+clock, reconciliation, an accepted or a paid booking, and a step killed mid-way."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from services.accounts.admin import ensure_admin
+from services.runner import Stack
+from shared.db import create_pool
+from shared.settings import Settings
+from tests.api import Api, User, random_email
+from tests.e2e.helpers import create_listing, pay_intent, request_stay, start_payment
+from tests.eventually import eventually
+
+ADMIN_PASSWORD = "an-admin-password-1"
+
+
+async def make_admin(api: Api, stack: Stack) -> User:
+    """A new operator, logged in."""
+    email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), email, ADMIN_PASSWORD)
+    login = await api.call("POST", "/auth/login", json={"email": email, "password": ADMIN_PASSWORD})
+    return User(login.body["user"]["id"], login.body["token"], email, "admin")
+
+
+@contextlib.asynccontextmanager
+async def payments_pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    """The running system's payments schema, as the service's own role sees it."""
+    pool = await create_pool(stack.service_url("payments"), "payments", size=2)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def moved_clock(stack: Stack, offset: timedelta) -> Settings:
+    """Payments' settings with its clock moved by ``offset`` (no sleeping)."""
+    assert stack.stripe is not None
+    return Settings(
+        stripe_api_base=stack.stripe.url,
+        stripe_webhook_secret=stack.stripe.webhook_secret,
+        clock_offset_s=offset.total_seconds(),
+    )
+
+
+async def reconciled(api: Api, admin: User) -> None:
+    """The ledger and Stripe agree: every charge and refund, nothing more."""
+    report = await api.call("GET", "/admin/payments-reconciliation", admin)
+    assert report.status == 200, report.body
+    assert report.body["ok"] is True and report.body["differences"] == [], report.body
+
+
+async def accepted_booking(
+    api: Api, policy: str = "moderate", start: int = 30, nights: int = 28
+) -> tuple[User, User, dict[str, Any]]:
+    host = await api.signup("professional", "Dr. Host")
+    guest = await api.signup("student", "Student")
+    listing = await create_listing(api, host, cancellation_policy=policy)
+    assert listing["cancellation_policy"] == policy
+    booking = await request_stay(api, guest, listing["id"], start=start, nights=nights)
+    assert booking.status == 201, booking.body
+    accepted = await api.call("POST", f"/bookings/{booking.body['id']}/accept", host)
+    assert accepted.status == 200 and accepted.body["status"] == "accepted", accepted.body
+    # Accepted is not paid: the address stays hidden from the guest until then.
+    assert accepted.body["cancellation_policy"] == policy
+    return host, guest, booking.body
+
+
+async def status_of(api: Api, user: User, booking_id: str) -> str:
+    mine = await api.call("GET", "/me/bookings", user, params={"limit": "100"})
+    return str(next(b["status"] for b in mine.body["items"] if b["id"] == booking_id))
+
+
+async def paid_booking(
+    api: Api, stack: Stack, policy: str = "moderate", start: int = 30
+) -> tuple[User, User, dict[str, Any]]:
+    assert stack.stripe is not None
+    host, guest, booking = await accepted_booking(api, policy, start=start)
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    confirmed = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    assert confirmed.status == 200 and confirmed.body["status"] == "succeeded", confirmed.body
+
+    async def is_confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(is_confirmed, 15, what="the booking confirmed by the payment")
+    return host, guest, booking
+
+
+async def notified(api: Api, user: User, kind: str) -> str | None:
+    """The text of the user's newest notification of ``kind``, if any."""
+    r = await api.call("GET", "/notifications", user)
+    return next((str(n["text"]) for n in r.body["items"] if n["kind"] == kind), None)
+
+
+def crash_step(stack: Stack, step: str, target: str) -> int:
+    """Run payments' ``step`` in a process killed by SIGKILL right after Stripe answered."""
+    assert stack.stripe is not None
+    env = {**os.environ, "WARDMATE_DATABASE_URL": stack.service_url("payments"), **stack.stripe.env()}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.crash_step", step, target], env=env, capture_output=True, timeout=60
+    )
+    return done.returncode

@@ -1,0 +1,306 @@
+"""Paying through the gateway against a real Stripe-compatible server (localstripe): a test
+card confirms a booking, a declined card does not, 3-D Secure pays once authenticated,
+concurrent pay requests make one charge, Stripe's webhooks are verified and applied once,
+the ledger refuses what does not balance, a crash between Stripe and the commit charges
+once; the ledger reconciles with Stripe after every scenario."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.runner import Stack
+from tests.api import Api, User
+from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, pay_intent, start_payment
+from tests.e2e.payments import (
+    accepted_booking,
+    crash_step,
+    make_admin,
+    notified,
+    paid_booking,
+    payments_pool,
+    reconciled,
+    status_of,
+)
+from tests.eventually import eventually
+
+
+@pytest.fixture
+async def admin(api: Api, stack: Stack) -> User:
+    return await make_admin(api, stack)
+
+
+@pytest.fixture
+async def payments_db(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    async with payments_pool(stack) as pool:
+        yield pool
+
+
+async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Stack, admin: User) -> None:
+    """The guest pays the quoted total, the booking turns confirmed, the address shows, the
+    host sees the money held less nothing yet, and the ledger matches Stripe."""
+    assert stack.stripe is not None
+    host, guest, booking = await accepted_booking(api)
+    mine = await api.call("GET", "/me/bookings", guest)
+    assert next(b for b in mine.body["items"] if b["id"] == booking["id"])["address"] is None
+
+    # Only the guest pays; a stranger does not learn the booking exists.
+    stranger = await api.signup("student")
+    assert (await start_payment(api, host, booking["id"])).status == 403
+    assert (await api.call("POST", f"/bookings/{booking['id']}/pay", stranger)).status == 404
+    assert (await api.call("GET", f"/bookings/{booking['id']}/payments", stranger)).status == 404
+
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    # Exactly the quoted total (28 nights at 36.00), nothing added.
+    assert intent.body["amount"] == booking["total"] == 1008.0
+    assert intent.body["client_secret"].startswith(intent.body["payment_intent_id"])
+    confirmed = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    assert confirmed.body["status"] == "succeeded", confirmed.body
+    # The browser reports back; Wardmate asks Stripe itself (the webhook also comes).
+    receipt = await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)
+    assert receipt.status == 200 and receipt.body["paid"] == 1008.0 and receipt.body["held"] == 1008.0
+
+    async def confirmed_with_address() -> Any:
+        mine = await api.call("GET", "/me/bookings", guest)
+        item = next(b for b in mine.body["items"] if b["id"] == booking["id"])
+        return item if item["status"] == "confirmed" else None
+
+    item = await eventually(confirmed_with_address, 15, what="the booking confirmed")
+    assert item["address"] == "1800 E Monument St, Baltimore, MD"
+    # Paying again is refused; the host's receipt shows the fee and the net.
+    again = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
+    assert again.status == 409
+    host_view = await api.call("GET", f"/bookings/{booking['id']}/payments", host)
+    assert host_view.body["host_fee"] == 30.24 and host_view.body["host_net"] == 977.76
+    payouts = await api.call("GET", "/me/payouts", host, params={"format": "csv"})
+    assert payouts.body["held"] == 1008.0 and payouts.body["released"] == 0.0
+    assert str(booking["id"]) in payouts.body["csv"]
+    # Both sides are told in the booking's conversation.
+    notes = await eventually(lambda: _kinds(api, host), 15, what="the host's notification of the payment")
+    assert "booking_confirmed" in notes
+    await reconciled(api, admin)
+
+
+async def _kinds(api: Api, user: User) -> set[str] | None:
+    r = await api.call("GET", "/notifications", user)
+    kinds = {n["kind"] for n in r.body["items"]}
+    return kinds if "booking_confirmed" in kinds else None
+
+
+async def test_a_declined_card_leaves_the_booking_awaiting_payment(api: Api, stack: Stack, admin: User) -> None:
+    """The card is refused: no charge, the booking stays accepted, the failure is recorded."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    intent = await start_payment(api, guest, booking["id"])
+    refused = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"], CARD_DECLINED)
+    assert refused.status == 402, refused.body
+
+    async def failure_recorded() -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        return r.body["payments"][0]["failure"]
+
+    assert "declined" in await eventually(failure_recorded, 15, what="the webhook's failure")
+    await eventually(lambda: notified(api, guest, "payment_failed"), 15, what="the guest told of the refused card")
+    assert await status_of(api, guest, booking["id"]) == "accepted"
+    receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+    assert receipt.body["paid"] == 0.0 and receipt.body["payments"][0]["status"] == "due"
+    await reconciled(api, admin)
+
+
+async def test_a_3d_secure_card_pays_once_authenticated(api: Api, stack: Stack, admin: User) -> None:
+    """A card that asks for 3-D Secure leaves the intent waiting; authenticated, it pays."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    intent = await start_payment(api, guest, booking["id"])
+    waiting = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"], CARD_3DS)
+    assert waiting.body["status"] == "requires_action", waiting.body
+    assert await status_of(api, guest, booking["id"]) == "accepted"
+    # What Stripe.js does once the guest completes the bank's challenge.
+    authenticated = await api.call(
+        "POST",
+        f"{stack.stripe.url}/v1/payment_intents/{intent.body['payment_intent_id']}/_authenticate?success=true",
+        json={"key": "pk_test_browser", "client_secret": intent.body["client_secret"]},
+    )
+    assert authenticated.body["status"] == "succeeded", authenticated.body
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the booking confirmed after 3-D Secure")
+    await reconciled(api, admin)
+
+
+async def test_concurrent_pay_requests_make_one_payment_intent(api: Api, stack: Stack, admin: User) -> None:
+    """Two pay requests at once: one PaymentIntent, the same client secret, one charge."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])  # waits for payments to know the booking
+    answers = await asyncio.gather(*(api.call("POST", f"/bookings/{booking['id']}/pay", guest) for _ in range(4)))
+    assert {a.status for a in answers} == {200}
+    assert len({a.body["payment_intent_id"] for a in answers}) == 1
+    intents = await api.call(
+        "GET",
+        f"{stack.stripe.url}/v1/payment_intents",
+        params={"limit": "100"},
+        headers={"Authorization": "Bearer sk_test_x"},
+    )
+    ours = [i for i in intents.body["data"] if i["metadata"].get("booking_id") == booking["id"]]
+    assert len(ours) == 1
+    await pay_intent(api, stack.stripe.url, answers[0].body["payment_intent_id"])
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the booking confirmed")
+    await reconciled(api, admin)
+
+
+def _signed(secret: str, payload: bytes, at: int | None = None) -> str:
+    at = int(time.time()) if at is None else at
+    signature = hmac.new(secret.encode(), b"%d.%s" % (at, payload), hashlib.sha256).hexdigest()
+    return f"t={at},v1={signature}"
+
+
+async def test_webhooks_are_verified_and_applied_once_in_any_order(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """A bad or stale signature is a 400 that records nothing; the same event twice, or a
+    failure reported after the success, changes nothing the first success did not."""
+    assert stack.stripe is not None
+    _, guest, booking = await paid_booking(api, stack)
+    intent_id = (await api.call("GET", f"/bookings/{booking['id']}/payments", guest)).body
+    row = await payments_db.fetchrow("SELECT payment_intent FROM payments WHERE booking_id = $1", booking["id"])
+    assert row is not None
+    intent = await api.call(
+        "GET",
+        f"{stack.stripe.url}/v1/payment_intents/{row['payment_intent']}",
+        headers={"Authorization": "Bearer sk_test_x"},
+    )
+    url = "/payments/stripe-webhook"
+    event = {"id": f"evt_test_{booking['id']}", "type": "payment_intent.succeeded", "data": {"object": intent.body}}
+    payload = json.dumps(event).encode()
+    secret = stack.stripe.webhook_secret
+
+    forged = await api.call("POST", url, data=payload, headers={"Stripe-Signature": _signed("whsec_wrong", payload)})
+    stale = await api.call(
+        "POST", url, data=payload, headers={"Stripe-Signature": _signed(secret, payload, int(time.time()) - 3600)}
+    )
+    unsigned = await api.call("POST", url, data=payload)
+    assert (forged.status, stale.status, unsigned.status) == (400, 400, 400), (forged.body, stale.body)
+    assert not await payments_db.fetchval("SELECT count(*) FROM stripe_events WHERE id = $1", event["id"])
+
+    for _ in range(2):
+        r = await api.call("POST", url, data=payload, headers={"Stripe-Signature": _signed(secret, payload)})
+        assert r.status == 200, r.body
+    failed = {**event, "id": f"evt_fail_{booking['id']}", "type": "payment_intent.payment_failed"}
+    failed["data"] = {"object": {**intent.body, "status": "requires_payment_method"}}
+    late = json.dumps(failed).encode()
+    r = await api.call("POST", url, data=late, headers={"Stripe-Signature": _signed(secret, late)})
+    assert r.status == 200
+    assert await payments_db.fetchval("SELECT count(*) FROM stripe_events WHERE id = $1", event["id"]) == 1
+    charges = await payments_db.fetchval(
+        "SELECT count(*) FROM ledger_transactions t JOIN payments p ON p.id = t.payment_id"
+        " WHERE p.booking_id = $1 AND t.kind = 'charge'",
+        booking["id"],
+    )
+    assert charges == 1
+    receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+    assert receipt.body["payments"][0]["status"] == "succeeded" and receipt.body["paid"] == 1008.0
+    assert intent_id["paid"] == 1008.0
+    await reconciled(api, admin)
+
+
+async def test_the_ledger_refuses_an_unbalanced_transaction(api: Api, stack: Stack, payments_db: asyncpg.Pool) -> None:
+    """The database itself refuses entries that do not sum to zero, at commit, and any
+    change to an entry once written."""
+    _, _, booking = await paid_booking(api, stack)
+    payment = await payments_db.fetchrow("SELECT id, booking_id FROM payments WHERE booking_id = $1", booking["id"])
+    assert payment is not None
+    async with payments_db.acquire() as conn:
+        with pytest.raises(asyncpg.CheckViolationError):
+            async with conn.transaction():
+                txn = await conn.fetchval(
+                    "INSERT INTO ledger_transactions(id, reference, kind, booking_id, payment_id)"
+                    " VALUES (gen_random_uuid(), 'test:' || gen_random_uuid(), 'charge', $1, $2) RETURNING id",
+                    payment["booking_id"],
+                    payment["id"],
+                )
+                await conn.execute(
+                    "INSERT INTO ledger_entries(transaction_id, account, amount_cents) VALUES ($1, 'holding', 100),"
+                    " ($1, 'guest_card', -99)",
+                    txn,
+                )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(
+                "UPDATE ledger_entries SET amount_cents = amount_cents WHERE id = (SELECT min(id) FROM ledger_entries)"
+            )
+
+
+async def test_a_made_up_payment_method_is_a_400(api: Api, admin: User) -> None:
+    """A payment method id Stripe never made is the caller's mistake: 400, nothing paid."""
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    r = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": "pm_s"})
+    assert r.status == 400 and r.body["error"]["details"][0]["field"] == "payment_method", r.body
+    receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+    assert receipt.body["paid"] == 0.0
+    await reconciled(api, admin)
+
+
+def test_reconcile_command_reports_no_difference(stack: Stack) -> None:
+    """``python -m services.payments reconcile`` against the running system: exit 0."""
+    assert stack.stripe is not None
+    env = {**os.environ, "WARDMATE_DATABASE_URL": stack.service_url("payments"), **stack.stripe.env()}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.payments", "reconcile"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reconciled: no difference" in done.stdout
+
+
+async def test_a_crash_between_stripe_and_the_commit_charges_once(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """kill -9 after Stripe created the PaymentIntent but before Wardmate recorded it: the
+    next pay request finds that intent by its step (localstripe ignores Idempotency-Key),
+    so there is one intent and one charge."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await eventually(
+        lambda: payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"]),
+        15,
+        what="payments to hear of the acceptance",
+    )
+    payment_id = await payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"])
+    assert await asyncio.to_thread(crash_step, stack, "charge", str(payment_id)) == -9
+    assert await payments_db.fetchval("SELECT payment_intent FROM payments WHERE id = $1", payment_id) is None
+
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    listed = await api.call(
+        "GET",
+        f"{stack.stripe.url}/v1/payment_intents",
+        params={"limit": "100"},
+        headers={"Authorization": "Bearer sk_test_x"},
+    )
+    ours = [i for i in listed.body["data"] if i["metadata"].get("wardmate_step") == f"charge:{payment_id}"]
+    assert [i["id"] for i in ours] == [intent.body["payment_intent_id"]]
+    await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the booking confirmed")
+    await reconciled(api, admin)

@@ -1,0 +1,257 @@
+"""Refunds, releases and deadlines through the gateway against localstripe: cancellations
+refund by the listing's policy (shown first), operators refund with a reason, the release
+waits for check-in + 24 h and an unpaid booking expires at its deadline (both on a moved
+clock), new dates refund or charge the difference, a crash between a Stripe refund and the
+commit refunds once; the ledger reconciles with Stripe after every scenario."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.payments import jobs
+from services.payments.stripe_api import StripeApi
+from services.runner import Stack
+from tests.api import Api, User
+from tests.e2e.helpers import future, pay_intent, start_payment
+from tests.e2e.payments import (
+    accepted_booking,
+    crash_step,
+    make_admin,
+    moved_clock,
+    notified,
+    paid_booking,
+    payments_pool,
+    reconciled,
+    status_of,
+)
+from tests.eventually import eventually
+
+
+@pytest.fixture
+async def admin(api: Api, stack: Stack) -> User:
+    return await make_admin(api, stack)
+
+
+@pytest.fixture
+async def payments_db(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    async with payments_pool(stack) as pool:
+        yield pool
+
+
+async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Stack, admin: User) -> None:
+    """The guest sees the refund before cancelling; cancelled, Stripe refunds that much."""
+    _, guest, booking = await paid_booking(api, stack, policy="moderate", start=30)
+    quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
+    assert quote.status == 200 and quote.body["refund"] == 1008.0, quote.body
+    assert "moderate" in quote.body["reason"]
+    cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
+    assert cancelled.status == 200 and cancelled.body["status"] == "cancelled"
+
+    async def refunded() -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        return r.body if r.body["refunds"] and r.body["refunds"][0]["status"] == "succeeded" else None
+
+    receipt = await eventually(refunded, 15, what="the refund sent to Stripe")
+    assert receipt["refunded"] == 1008.0 and receipt["held"] == 0.0
+    note = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
+    assert "$1,008.00 refunded" in note
+    await reconciled(api, admin)
+
+
+async def test_strict_policy_and_an_operator_refund(api: Api, stack: Stack, admin: User) -> None:
+    """Strict, 30 days ahead, 28 nights: half of the stay, or the nights beyond the first 7
+    when that gives more (21 nights back); an operator refunds 100.00 more with a reason."""
+    _, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
+    quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
+    assert quote.body["refund"] == 756.0 and "21 nights" in quote.body["reason"], quote.body
+    await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
+
+    async def refunded(amount: float) -> Any:
+        r = await api.call("GET", f"/admin/payments/{booking['id']}", admin)
+        done = [x for x in r.body["refunds"] if x["status"] == "succeeded"]
+        return r.body if sum(x["amount"] for x in done) == amount else None
+
+    await eventually(lambda: refunded(756.0), 15, what="the policy's refund")
+    bad = await api.call(
+        "POST", f"/admin/payments/{booking['id']}/refunds", admin, json={"amount_cents": 30000, "reason": "too much"}
+    )
+    assert bad.status == 409
+    forbidden = await api.call(
+        "POST", f"/admin/payments/{booking['id']}/refunds", guest, json={"amount_cents": 100, "reason": "refund me"}
+    )
+    assert forbidden.status == 403
+    ok = await api.call(
+        "POST",
+        f"/admin/payments/{booking['id']}/refunds",
+        admin,
+        json={"amount_cents": 10000, "reason": "goodwill: the heating failed"},
+    )
+    assert ok.status == 200, ok.body
+    receipt = await eventually(lambda: refunded(856.0), 15, what="the operator's refund")
+    assert receipt["held"] == 152.0
+    assert any(r["reason"] == "goodwill: the heating failed" for r in receipt["refunds"])
+    await reconciled(api, admin)
+
+
+async def test_release_waits_for_24_hours_after_check_in(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """On a clock moved to just before check-in + 24 h nothing is released; just after,
+    the host's balance shows the payment less the 3 % fee."""
+    host, _, booking = await paid_booking(api, stack, start=30)
+    row = await payments_db.fetchrow("SELECT release_at FROM payments WHERE booking_id = $1", booking["id"])
+    assert row is not None
+
+    until = row["release_at"] - datetime.now(UTC)
+    assert timedelta(days=30) < until < timedelta(days=32)
+    await jobs.release_held(payments_db, moved_clock(stack, until - timedelta(minutes=1)))
+    payouts = await api.call("GET", "/me/payouts", host)
+    assert payouts.body["released"] == 0.0 and payouts.body["held"] == 1008.0
+    await jobs.release_held(payments_db, moved_clock(stack, until + timedelta(minutes=1)))
+    payouts = await api.call("GET", "/me/payouts", host)
+    assert payouts.body["held"] == 0.0
+    assert payouts.body["released"] == 977.76 and payouts.body["fees"] == 30.24
+    note = await eventually(lambda: notified(api, host, "payment_released"), 15, what="the host told of the release")
+    assert "$977.76 released" in note
+    await reconciled(api, admin)
+
+
+async def test_unpaid_bookings_expire_at_the_deadline(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """48 hours after acceptance (a moved clock), an unpaid booking expires and its dates
+    are free again."""
+    settings = moved_clock(stack, timedelta(hours=49))
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    api_client = StripeApi(settings)
+    try:
+        await jobs.expire_unpaid(payments_db, api_client, moved_clock(stack, timedelta(hours=47)))
+        assert await status_of(api, guest, booking["id"]) == "accepted"
+        await jobs.expire_unpaid(payments_db, api_client, settings)
+    finally:
+        await api_client.close()
+
+    async def expired() -> bool:
+        return await status_of(api, guest, booking["id"]) == "expired"
+
+    await eventually(expired, 15, what="the booking expired")
+    mine = await api.call("GET", "/me/bookings", guest)
+    assert next(b for b in mine.body["items"] if b["id"] == booking["id"])["end_reason"] == "unpaid"
+    await reconciled(api, admin)
+    late = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
+    assert late.status == 409
+
+
+async def test_a_crash_between_a_stripe_refund_and_the_commit_refunds_once(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """kill -9 after Stripe made the refund but before Wardmate recorded it: the refund
+    worker finds it by its step, posts it once, and Stripe has one refund."""
+    assert stack.stripe is not None
+    _, guest, booking = await paid_booking(api, stack, policy="flexible")
+    # The service's own refund worker is paused (SIGSTOP) so the crashing process is the
+    # one that takes the step; resumed, the service must finish it without a second refund.
+    payment_id = await payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"])
+    service = stack.procs["payments"]
+    os.kill(service.pid, signal.SIGSTOP)
+    try:
+        refund_id = await payments_db.fetchval(
+            "INSERT INTO refunds(id, payment_id, amount_cents, kind, reason) VALUES (gen_random_uuid(), $1, 5000,"
+            " 'operator', 'crash test') RETURNING id",
+            payment_id,
+        )
+        assert await asyncio.to_thread(crash_step, stack, "refund", str(refund_id)) == -9
+        assert await payments_db.fetchval("SELECT status FROM refunds WHERE id = $1", refund_id) == "pending"
+    finally:
+        os.kill(service.pid, signal.SIGCONT)
+
+    async def done() -> Any:
+        return await payments_db.fetchval(
+            "SELECT stripe_refund FROM refunds WHERE id = $1 AND status = 'succeeded'", refund_id
+        )
+
+    stripe_refund = await eventually(done, 15, what="the refund recorded after the crash")
+    intent_id = await payments_db.fetchval("SELECT payment_intent FROM payments WHERE id = $1", payment_id)
+    refunds = await api.call(
+        "GET",
+        f"{stack.stripe.url}/v1/refunds",
+        params={"payment_intent": intent_id},
+        headers={"Authorization": "Bearer sk_test_x"},
+    )
+    assert [r["id"] for r in refunds.body["data"]] == [stripe_refund]
+    receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+    assert receipt.body["refunded"] == 50.0
+    await reconciled(api, admin)
+
+
+async def _shift(api: Api, host: User, guest: User, booking_id: str, check_in: str, check_out: str) -> None:
+    asked = await api.call(
+        "POST", f"/bookings/{booking_id}/shift", guest, json={"check_in": check_in, "check_out": check_out}
+    )
+    assert asked.status == 200, asked.body
+    moved = await api.call("POST", f"/bookings/{booking_id}/shift/accept", host)
+    assert moved.status == 200 and moved.body["check_out"] == check_out, moved.body
+
+
+async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack, admin: User) -> None:
+    """A paid 28-night stay moved to 21 nights refunds 7 nights; moved to 30 nights, the
+    guest pays the 9 more nights' difference; an unpaid stay simply costs the new total."""
+
+    host, guest, booking = await paid_booking(api, stack, start=30)
+    await _shift(api, host, guest, booking["id"], future(30), future(51))
+
+    async def refunded(amount: float) -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        done = sum(x["amount"] for x in r.body["refunds"] if x["status"] == "succeeded")
+        return r.body if done == amount else None
+
+    receipt = await eventually(lambda: refunded(252.0), 15, what="7 nights refunded")
+    assert receipt["total"] == 756.0 and receipt["paid"] - receipt["refunded"] == 756.0
+
+    await _shift(api, host, guest, booking["id"], future(30), future(60))
+
+    async def extra_due() -> Any:
+        r = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
+        return r.body if r.status == 200 and r.body["amount"] == 324.0 else None
+
+    assert stack.stripe is not None
+    intent = await eventually(extra_due, 15, what="the difference of 9 nights due")
+    paid = await pay_intent(api, stack.stripe.url, intent["payment_intent_id"])
+    assert paid.body["status"] == "succeeded"
+
+    async def all_paid() -> Any:
+        r = await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)
+        return r.body if r.body["paid"] - r.body["refunded"] == 1080.0 else None
+
+    receipt = await eventually(all_paid, 15, what="the new total paid")
+    assert receipt["total"] == 1080.0
+    assert await status_of(api, guest, booking["id"]) == "confirmed"
+
+    # Not yet paid: the payment due is the new total, through a new PaymentIntent.
+    host2, guest2, unpaid = await accepted_booking(api, start=40)
+    first = await start_payment(api, guest2, unpaid["id"])
+    assert first.body["amount"] == 1008.0
+    await _shift(api, host2, guest2, unpaid["id"], future(40), future(61))
+
+    async def new_amount() -> Any:
+        r = await api.call("POST", f"/bookings/{unpaid['id']}/pay", guest2)
+        return r.body if r.status == 200 and r.body["amount"] == 756.0 else None
+
+    second = await eventually(new_amount, 15, what="the payment due follows the new dates")
+    assert second["payment_intent_id"] != first.body["payment_intent_id"]
+    await pay_intent(api, stack.stripe.url, second["payment_intent_id"])
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest2, unpaid["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the moved stay confirmed once paid")
+    await reconciled(api, admin)

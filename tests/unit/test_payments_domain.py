@@ -1,0 +1,175 @@
+"""Payments' pure rules: the schedule, the host fee, the refund of a cancellation (a table)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from services.payments import domain
+
+CHECK_IN = date(2027, 3, 1)
+START = domain.check_in_at(CHECK_IN)
+
+
+def test_a_stay_of_31_nights_is_one_payment_of_its_total() -> None:
+    accepted = START - timedelta(days=20)
+    [block] = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=31), 310_00, accepted)
+    assert (block.nights, block.amount_cents, block.charge_from) == (31, 310_00, accepted)
+    assert block.release_at == START + timedelta(hours=24)
+
+
+def test_a_long_stay_pays_30_nights_now_and_each_later_block_3_days_before_it() -> None:
+    accepted = START - timedelta(days=20)
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=75), 7_501, accepted)
+    assert [b.nights for b in blocks] == [30, 30, 15]
+    assert sum(b.amount_cents for b in blocks) == 7_501
+    assert [b.amount_cents for b in blocks] == [3_000, 3_000, 1_501]
+    assert blocks[0].charge_from == accepted
+    assert blocks[1].start == date(2027, 3, 31)
+    assert blocks[1].charge_from == domain.check_in_at(date(2027, 3, 28))
+    # A later block is released when it begins; the first 24 h after check-in.
+    assert blocks[1].release_at == domain.check_in_at(date(2027, 3, 31))
+    assert blocks[0].release_at == START + timedelta(days=1)
+
+
+def test_32_nights_are_two_blocks() -> None:
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=32), 32_00, START - timedelta(days=1))
+    assert [(b.nights, b.amount_cents) for b in blocks] == [(30, 30_00), (2, 2_00)]
+
+
+def test_the_guest_pays_within_48_hours_or_before_check_in() -> None:
+    window = timedelta(hours=48)
+    early = START - timedelta(days=10)
+    assert domain.pay_deadline(early, CHECK_IN, window) == early + window
+    late = START - timedelta(hours=5)
+    assert domain.pay_deadline(late, CHECK_IN, window) == START
+
+
+@pytest.mark.parametrize(
+    ("amount", "percent", "fee"),
+    [
+        (100_00, Decimal(3), 3_00),
+        (1_49, Decimal(3), 4),
+        (1_50, Decimal(3), 5),
+        (0, Decimal(3), 0),
+        (999, Decimal("2.5"), 25),
+    ],
+)
+def test_the_host_fee_is_a_percentage_rounded_half_up(amount: int, percent: Decimal, fee: int) -> None:
+    assert domain.host_fee_cents(amount, percent) == fee
+
+
+D = timedelta(days=1)
+H = timedelta(hours=1)
+NIGHTS_10 = CHECK_IN + 10 * D  # a 10-night stay, 100.00 a night
+NIGHTS_60 = CHECK_IN + 60 * D
+
+# (policy, check_out, total, paid, cancelled at, by, end_reason, refund)
+CASES = [
+    # flexible: everything until 24 h before check-in, then (before the stay) the nights
+    # beyond the first 7.
+    ("flexible", NIGHTS_10, 1000_00, 1000_00, START - 30 * D, "guest", None, 1000_00),
+    ("flexible", NIGHTS_10, 1000_00, 1000_00, START - 24 * H, "guest", None, 1000_00),
+    ("flexible", NIGHTS_10, 1000_00, 1000_00, START - 23 * H, "guest", None, 300_00),
+    # moderate: everything until 7 days before, half after.
+    ("moderate", NIGHTS_10, 1000_00, 1000_00, START - 7 * D, "guest", None, 1000_00),
+    ("moderate", NIGHTS_10, 1000_00, 1000_00, START - 7 * D + H, "guest", None, 500_00),
+    ("moderate", NIGHTS_10, 1000_00, 1000_00, START - H, "guest", None, 500_00),
+    # strict: half until 14 days before, none after (a short stay: 7 nights kept are 700).
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START - 14 * D, "guest", None, 500_00),
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START - 13 * D, "guest", None, 300_00),
+    # after check-in, every policy: the nights not yet stayed beyond the next 7.
+    ("strict", NIGHTS_60, 6000_00, 3000_00, START + 2 * D + 5 * H, "guest", None, 2100_00),
+    ("flexible", NIGHTS_60, 6000_00, 6000_00, START + 2 * D, "guest", None, 5100_00),
+    ("moderate", NIGHTS_60, 6000_00, 6000_00, START + 20 * D, "guest", None, 3300_00),
+    ("moderate", NIGHTS_10, 1000_00, 1000_00, START + 3 * D, "guest", None, 0),
+    # a long stay with only the first block paid: the guest keeps owing what the rule
+    # keeps (a strict policy's half, or 7 nights when that is less), an unpaid block is
+    # never charged, and the refund never exceeds what was paid.
+    ("flexible", NIGHTS_60, 6000_00, 3000_00, START - 10 * D, "guest", None, 3000_00),
+    ("strict", NIGHTS_60, 6000_00, 3000_00, START - 20 * D, "guest", None, 2300_00),
+    ("strict", NIGHTS_60, 6000_00, 3000_00, START - 2 * D, "guest", None, 2300_00),
+    ("flexible", NIGHTS_60, 6000_00, 3000_00, START + 10 * D, "guest", None, 1300_00),
+    # the host cancels, or rotation protection: everything paid, whatever the policy.
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START + 3 * D, "host", None, 1000_00),
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START - H, "guest", "shift_declined", 1000_00),
+    ("strict", NIGHTS_60, 6000_00, 3000_00, START - H, "operator", None, 3000_00),
+    # earlier refunds are already out of paid_cents; nothing paid, nothing back.
+    ("moderate", NIGHTS_10, 1000_00, 400_00, START - H, "guest", None, 0),
+    ("flexible", NIGHTS_10, 1000_00, 0, START - 30 * D, "host", None, 0),
+]
+
+
+@pytest.mark.parametrize(("policy", "check_out", "total", "paid", "at", "by", "reason", "refund"), CASES)
+def test_refund_for_cancellation(
+    policy: domain.Policy,
+    check_out: date,
+    total: int,
+    paid: int,
+    at: datetime,
+    by: domain.Canceller,
+    reason: str | None,
+    refund: int,
+) -> None:
+    decision = domain.refund_for_cancellation(
+        policy=policy,
+        check_in=CHECK_IN,
+        check_out=check_out,
+        total_cents=total,
+        paid_cents=paid,
+        now=at,
+        cancelled_by=by,
+        end_reason=reason,
+    )
+    assert decision.amount_cents == refund, decision.reason
+    assert decision.reason
+
+
+@pytest.mark.parametrize("policy", domain.POLICIES)
+def test_cancelling_later_never_refunds_more(policy: domain.Policy) -> None:
+    """Across the whole stay, a later cancellation gives back the same or less."""
+    previous = None
+    at = START - 30 * D
+    while at < datetime.combine(NIGHTS_60, datetime.min.time(), tzinfo=UTC):
+        amount = domain.refund_for_cancellation(
+            policy=policy,
+            check_in=CHECK_IN,
+            check_out=NIGHTS_60,
+            total_cents=6000_00,
+            paid_cents=6000_00,
+            now=at,
+            cancelled_by="guest",
+        ).amount_cents
+        assert previous is None or amount <= previous
+        previous = amount
+        at += 7 * H
+
+
+def test_a_refund_takes_held_money_first_then_the_host_and_fee_share() -> None:
+    assert domain.refund_split(500, released_cents=0, held_cents=1000, fee_percent=Decimal(3)) == (500, 0, 0)
+    assert domain.refund_split(1000_00, released_cents=1000_00, held_cents=0, fee_percent=Decimal(3)) == (
+        0,
+        970_00,
+        30_00,
+    )
+    with pytest.raises(ValueError):
+        domain.refund_split(2000, released_cents=500, held_cents=1000, fee_percent=Decimal(3))
+
+
+@pytest.mark.parametrize(
+    ("current", "observed", "after"),
+    [
+        ("due", "succeeded", "succeeded"),
+        ("due", "expired", "expired"),
+        ("succeeded", "succeeded", None),
+        ("succeeded", "expired", None),
+        ("expired", "succeeded", None),
+        ("succeeded", "due", None),
+    ],
+)
+def test_payment_state_only_moves_forward(
+    current: domain.PaymentStatus, observed: domain.PaymentStatus, after: domain.PaymentStatus | None
+) -> None:
+    assert domain.advance(current, observed) == after
