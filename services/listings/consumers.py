@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.listings import domain, store
+from services.listings.store import bookings as booking_store
 from services.listings.store import privacy as store_privacy
 from services.listings.views import booking_data, listing_data
 from shared.contracts.accounts import USER_EVENTS
@@ -37,19 +38,19 @@ async def apply_payment(conn: Connection, event: Event) -> None:
     assert isinstance(event, PaymentSucceeded | PaymentExpired)
     if event.payment.block != 0:
         return
-    found = await store.booking(conn, event.payment.booking_id)
+    found = await booking_store.booking(conn, event.payment.booking_id)
     if found is None:
         return
     # Locked like every change of a listing's bookings (see handlers/bookings._locked_booking).
     await store.lock_listing(conn, found["listing_id"])
-    row = await store.booking(conn, event.payment.booking_id, for_update=True)
+    row = await booking_store.booking(conn, event.payment.booking_id, for_update=True)
     assert row is not None
     transition = domain.after_payment(row["status"], "succeeded" if isinstance(event, PaymentSucceeded) else "expired")
     if transition is None:
         return
     reason = "unpaid" if transition.status == "expired" else None
-    await store.set_booking_status(conn, row["id"], transition.status, reason)
-    updated = await store.booking(conn, row["id"])
+    await booking_store.set_booking_status(conn, row["id"], transition.status, reason)
+    updated = await booking_store.booking(conn, row["id"])
     assert updated is not None
     await add(conn, transition.event(booking_data(updated)))
 
@@ -64,7 +65,7 @@ async def erase_user(conn: Connection, event: Event) -> None:
     await purge_outbox(conn, [str(user_id)])
     archived = await store_privacy.erase(conn, user_id)
     for row in await store_privacy.future_bookings(conn, user_id, datetime.now(UTC).date()):
-        updated = await store.set_booking_status(conn, row["id"], "cancelled")
+        updated = await booking_store.set_booking_status(conn, row["id"], "cancelled")
         await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id))
     for listing_id in archived:
         listing = await store.listing(conn, listing_id)

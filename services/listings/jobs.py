@@ -8,7 +8,9 @@ import logging
 
 import asyncpg
 
-from services.listings import domain, store
+from services.listings import domain
+from services.listings.store import bookings as booking_store
+from services.listings.store import hospitals as hospital_store
 from services.listings.views import booking_data
 from shared import countries, places
 from shared.aio import stop_if_cancelled
@@ -26,11 +28,11 @@ registry = Registry()
 async def ensure_directory(pool: asyncpg.Pool) -> int:
     """Load listings' copy of the hospital directory (its own table, for name search by
     trigrams) when the table is empty; return the number of hospitals."""
-    count = await store.hospital_count(pool)
+    count = await hospital_store.hospital_count(pool)
     if count == 0:
         rows = [tuple(h.model_dump().values()) for h in directory()]
         async with pool.acquire() as conn, conn.transaction():
-            await store.load_hospitals(conn, rows)
+            await hospital_store.load_hospitals(conn, rows)
         count = len(rows)
         log.info("hospital directory loaded", extra={"fields": {"hospitals": count}})
     return count
@@ -48,10 +50,10 @@ async def load_directory(ctx: Context) -> None:
 async def sweep_bookings(pool: asyncpg.Pool) -> int:
     """Expire unanswered requests and complete ended stays; return how many changed."""
     async with pool.acquire() as conn, conn.transaction():
-        expired, ended = await store.due_bookings(conn)
+        expired, ended = await booking_store.due_bookings(conn)
         for rows, transition in ((expired, domain.EXPIRE), (ended, domain.COMPLETE)):
             for row in rows:
-                updated = await store.set_booking_status(conn, row["id"], transition.status)
+                updated = await booking_store.set_booking_status(conn, row["id"], transition.status)
                 await add(conn, transition.event(booking_data(updated)))
     return len(expired) + len(ended)
 

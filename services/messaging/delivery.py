@@ -19,6 +19,7 @@ from nats.aio.client import Client as NATS
 from pydantic import BaseModel
 
 from services.messaging import domain, scam, store, views
+from services.messaging.store import notifications as notification_store
 from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
 from shared.errors import AppError
@@ -42,7 +43,7 @@ class Pushes:
         frames in the order they were added), means two transactions never wait on each
         other's counters in a cycle, and the rows stay locked only briefly."""
         for user_id, frame_type, data in sorted(self._pending, key=lambda p: p[0]):
-            seq = await store.add_push(conn, user_id, frame_type, data)
+            seq = await notification_store.add_push(conn, user_id, frame_type, data)
             self.frames.append((user_id, Frame(type=frame_type, seq=seq, data=data)))
         self._pending.clear()
 
@@ -131,7 +132,7 @@ async def notify(
     conversation_id: uuid.UUID | None = None,
 ) -> None:
     """Store the notification an event gives a user (once per event and user) and its push."""
-    row = await store.insert_notification(conn, draft, event_id, conversation_id)
+    row = await notification_store.insert_notification(conn, draft, event_id, conversation_id)
     if row is not None:
         pushes.add(draft.user_id, "notification", views.to_notification(row))
         # Mail (accounts) tells the user too, when their preferences say so.

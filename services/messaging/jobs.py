@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from services.messaging import store
+from services.messaging.store import notifications as notification_store
 from shared.aio import stop_if_cancelled
 from shared.service import Context, Registry
 
@@ -23,7 +23,7 @@ async def prune_loop(ctx: Context) -> None:
     while True:
         stop_if_cancelled()
         try:
-            pruned = await store.prune_pushes(ctx.pool, retention)
+            pruned = await notification_store.prune_pushes(ctx.pool, retention)
             if pruned:
                 log.info("pushes pruned", extra={"fields": {"pruned": pruned}})
         except Exception:

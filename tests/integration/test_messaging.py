@@ -15,6 +15,7 @@ import pytest
 
 from services.messaging import consumers, delivery, store
 from services.messaging.handlers import conversations, pushes
+from services.messaging.store import notifications as notification_store
 from shared import bus
 from shared.consumers import Apply, Consumer
 from shared.contracts.accounts import ProfileUpdated, UserData, UserVerified
@@ -196,7 +197,7 @@ async def test_replay_returns_what_was_missed_and_resyncs_after_pruning(pool: as
     assert too_many.resync and too_many.frames == [] and too_many.last_seq == 5
 
     await pool.execute("UPDATE pushes SET created_at = now() - interval '8 days' WHERE user_id = $1 AND seq <= 3", me)
-    assert await store.prune_pushes(pool, timedelta(days=7)) == 3
+    assert await notification_store.prune_pushes(pool, timedelta(days=7)) == 3
     pruned = await pushes.pushes_since(ctx, PushesSince(since=1))
     assert pruned.resync and pruned.last_seq == 5
     kept = await pushes.pushes_since(ctx, PushesSince(since=3))

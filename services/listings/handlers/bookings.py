@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from services.listings import domain, store
+from services.listings.store import bookings as booking_store
 from services.listings.views import (
     BOOKING_NOT_FOUND,
     LISTING_NOT_FOUND,
@@ -53,14 +54,14 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         # Under the listing's lock two identical requests (a double click) queue here:
         # the second then sees the first and is refused.
         await store.lock_listing(conn, req.listing_id)
-        same = await store.open_request(
+        same = await booking_store.open_request(
             conn, req.listing_id, actor.user_id, req.check_in, req.check_out, datetime.now(UTC)
         )
         if same is not None:
             domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
         if req.hospital_id:
             hospitals.lookup(req.hospital_id)
-        created = await store.insert_booking(
+        created = await booking_store.insert_booking(
             conn,
             uuid.uuid4(),
             req.listing_id,
@@ -88,11 +89,11 @@ async def _locked_booking(conn: Connection, booking_id: uuid.UUID) -> asyncpg.Re
     after deadlock_timeout (measured: 234 deadlocks in 40 rounds of 50 racing accepts;
     none with the lock).
     """
-    found = await store.booking(conn, booking_id)
+    found = await booking_store.booking(conn, booking_id)
     if found is None:
         raise BOOKING_NOT_FOUND
     await store.lock_listing(conn, found["listing_id"])
-    row = await store.booking(conn, booking_id, for_update=True)
+    row = await booking_store.booking(conn, booking_id, for_update=True)
     assert row is not None
     return row
 
@@ -103,10 +104,12 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         row = await _locked_booking(conn, booking_id)
         # Under the listing's lock no other accept can slip in between this check and the
         # update; the exclusion constraint still refuses an overlap if one ever did.
-        taken = action == "accept" and await store.is_booked(conn, row["listing_id"], row["check_in"], row["check_out"])
+        taken = action == "accept" and await booking_store.is_booked(
+            conn, row["listing_id"], row["check_in"], row["check_out"]
+        )
         transition = domain.decide(booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken)
         reason = domain.end_reason(booking_view(row), shift_view(row), actor, transition.status)
-        updated = await store.set_booking_status(conn, row["id"], transition.status, reason)
+        updated = await booking_store.set_booking_status(conn, row["id"], transition.status, reason)
         await add(conn, transition.event(booking_data(updated)))
     return to_booking(updated, actor.user_id)
 
@@ -127,8 +130,8 @@ async def shift_booking(ctx: Context, req: ShiftRequest) -> Booking:
             raise AppError(
                 "validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}]
             )
-        await store.request_shift(conn, row["id"], req.check_in, req.check_out)
-        updated = await store.booking(conn, row["id"])
+        await booking_store.request_shift(conn, row["id"], req.check_in, req.check_out)
+        updated = await booking_store.booking(conn, row["id"])
         assert updated is not None
         event = BookingShiftRequested(booking=booking_data(updated), check_in=req.check_in, check_out=req.check_out)
         await add(conn, event)
@@ -144,7 +147,9 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
             action == "accept"
             and shift.check_in is not None
             and shift.check_out is not None
-            and await store.is_booked(conn, row["listing_id"], shift.check_in, shift.check_out, besides=row["id"])
+            and await booking_store.is_booked(
+                conn, row["listing_id"], shift.check_in, shift.check_out, besides=row["id"]
+            )
         )
         outcome = domain.decide_shift(booking_view(row), shift, actor, action, taken)
         total = None
@@ -152,8 +157,8 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
             listing = await store.listing(conn, row["listing_id"])
             assert listing is not None
             total = pricing.stay_total_cents(listing["monthly_rent"], (shift.check_out - shift.check_in).days)
-        await store.answer_shift(conn, row["id"], outcome == "accepted", total)
-        updated = await store.booking(conn, row["id"])
+        await booking_store.answer_shift(conn, row["id"], outcome == "accepted", total)
+        updated = await booking_store.booking(conn, row["id"])
         assert updated is not None and shift.check_in and shift.check_out
         data = booking_data(updated)
         if outcome == "accepted":
@@ -192,7 +197,7 @@ async def cancel_booking(ctx: Context, req: BookingAction) -> Booking:
 async def my_bookings(ctx: Context, req: MyBookings) -> BookingPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
-    rows = await store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
+    rows = await booking_store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
     page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
     items = [to_booking(row, actor.user_id) for row in page]
     return BookingPage(items=items, next_cursor=nxt)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.listings import store
+from services.listings.store import bookings as booking_store
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.calendar import CalendarStay, CalendarStays
@@ -17,7 +17,7 @@ FEED_LIMIT = 500
 @registry.endpoint(subjects.CALENDAR_STAYS, Empty)
 async def calendar_stays(ctx: Context, req: Empty) -> CalendarStays:
     actor = ctx.require_actor()
-    rows = await store.user_bookings(ctx.pool, actor.user_id, None, None, None, FEED_LIMIT)
+    rows = await booking_store.user_bookings(ctx.pool, actor.user_id, None, None, None, FEED_LIMIT)
     items = []
     for row in rows:
         role = "host" if row["host_id"] == actor.user_id else "guest"

@@ -9,6 +9,8 @@ import asyncpg
 import orjson
 
 from services.listings import domain, store
+from services.listings.store import bookings as booking_store
+from services.listings.store import hospitals as hospital_store
 from services.listings.store import photos as photo_store
 from services.listings.views import (
     LISTING_NOT_FOUND,
@@ -46,7 +48,7 @@ registry = Registry()
 @registry.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
 async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
     offset = decode_offset(req.cursor) if req.cursor else 0
-    rows = await store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
+    rows = await hospital_store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
     items = [Hospital.model_validate(dict(r)) for r in rows[: req.limit]]
     if req.q and offset == 0:
         # Names people use ("MGH", "Mass General") come first on the first page; the
@@ -214,7 +216,7 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
     )
     if reason is None:
-        if await store.is_booked(ctx.pool, req.listing_id, req.check_in, req.check_out):
+        if await booking_store.is_booked(ctx.pool, req.listing_id, req.check_in, req.check_out):
             reason = store.BOOKING_CONFLICTS["bookings_no_overlap"]
     return Quote(
         listing_id=req.listing_id,

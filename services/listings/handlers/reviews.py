@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from services.listings import domain, store
+from services.listings.store import bookings as booking_store
+from services.listings.store import reviews as review_store
 from services.listings.views import BOOKING_NOT_FOUND, booking_view, exact_for, listing_data
 from shared import hospitals, subjects
 from shared.contracts.listings import ListingReviews, Review, ReviewCreate, ReviewData, ReviewPage, ReviewPosted
@@ -23,7 +25,7 @@ async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
     row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
     exact_for(row, viewer, is_guest)
     after = decode_newest_first(req.cursor)
-    rows = await store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)
+    rows = await review_store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)
     page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
     return ReviewPage(items=[Review.model_validate(dict(row)) for row in page], next_cursor=next_cursor)
 
@@ -32,17 +34,17 @@ async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
 async def post_review(ctx: Context, req: ReviewCreate) -> Review:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        found = await store.booking(conn, req.booking_id)
+        found = await booking_store.booking(conn, req.booking_id)
         if found is None:
             raise BOOKING_NOT_FOUND
         # A guest's review changes the listing's average: lock the listing first, in the
         # same order as booking transitions do, so the two never wait on each other.
         await store.lock_listing(conn, found["listing_id"])
-        row = await store.booking(conn, req.booking_id, for_update=True)
+        row = await booking_store.booking(conn, req.booking_id, for_update=True)
         assert row is not None
         author_role, subject_id = domain.review_roles(booking_view(row), actor)
         hospital_name = hospitals.lookup(row["hospital_id"]).name if row["hospital_id"] else None
-        created = await store.insert_review(
+        created = await review_store.insert_review(
             conn,
             {
                 "id": uuid.uuid4(),

@@ -7,7 +7,7 @@ from datetime import date
 
 import asyncpg
 
-from services.listings.store import BOOKING_COLUMNS, BOOKING_FROM
+from services.listings.store.bookings import BOOKING_COLUMNS, BOOKING_FROM
 from shared.db import Connection
 
 DB = Connection | asyncpg.Pool

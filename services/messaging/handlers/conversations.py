@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import delivery, domain, store, views
+from services.messaging.store import safety as safety_store
 from shared import bus, subjects
 from shared.contracts.accounts import PublicProfile, UserIdRequest
 from shared.contracts.base import Empty
@@ -49,7 +50,7 @@ async def known_user(ctx: Context, user_id: uuid.UUID) -> None:
 
 
 async def _check_blocks(conn: Connection, me: uuid.UUID, other: uuid.UUID) -> None:
-    error = domain.block_error(*await store.blocks_between(conn, me, other))
+    error = domain.block_error(*await safety_store.blocks_between(conn, me, other))
     if error is not None:
         raise error
 

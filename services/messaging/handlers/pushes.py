@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from services.messaging import domain, store
+from services.messaging import domain
+from services.messaging.store import notifications as notification_store
 from shared import subjects
 from shared.contracts.messaging import PushesSince, PushReplay
 from shared.push import Frame
@@ -25,8 +26,8 @@ async def pushes_since(ctx: Context, req: PushesSince) -> PushReplay:
     # otherwise be behind last_seq without being among the frames, and the client would
     # skip it.
     async with ctx.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        last_seq = await store.last_push_seq(conn, actor.user_id)
-        rows = await store.pushes_after(conn, actor.user_id, req.since, req.limit + 1)
+        last_seq = await notification_store.last_push_seq(conn, actor.user_id)
+        rows = await notification_store.pushes_after(conn, actor.user_id, req.since, req.limit + 1)
     first = rows[0]["seq"] if rows else None
     if domain.needs_resync(req.since, last_seq, first, len(rows), req.limit):
         return PushReplay(frames=[], last_seq=last_seq, resync=True)

@@ -7,6 +7,7 @@ import uuid
 
 from services.messaging import store, views
 from services.messaging.handlers.conversations import known_user
+from services.messaging.store import safety as safety_store
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.messaging import (
@@ -41,7 +42,7 @@ async def block_user(ctx: Context, req: UserRef) -> BlockState:
     _not_yourself(actor.user_id, req.user_id, "block")
     await known_user(ctx, req.user_id)
     async with ctx.pool.acquire() as conn:
-        await store.block(conn, actor.user_id, req.user_id)
+        await safety_store.block(conn, actor.user_id, req.user_id)
     return BlockState(user_id=req.user_id, blocked=True)
 
 
@@ -49,7 +50,7 @@ async def block_user(ctx: Context, req: UserRef) -> BlockState:
 async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
     """The users the caller blocked, newest first (only the caller's own list)."""
     actor = ctx.require_actor()
-    rows = await store.blocked_by(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
+    rows = await safety_store.blocked_by(ctx.pool, actor.user_id, decode_newest_first(req.cursor), req.limit + 1)
     page, nxt = next_page(rows, req.limit, key=lambda row: (row["blocked_at"], row["user_id"]))
     items = [BlockedUser.model_validate(dict(row)) for row in page]
     return BlockPage(items=items, next_cursor=nxt)
@@ -59,7 +60,7 @@ async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
 async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
-        await store.unblock(conn, actor.user_id, req.user_id)
+        await safety_store.unblock(conn, actor.user_id, req.user_id)
     return BlockState(user_id=req.user_id, blocked=False)
 
 
@@ -92,7 +93,7 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
         await known_user(ctx, req.user_id)
         values["reported_user_id"] = req.user_id
     async with ctx.pool.acquire() as conn:
-        row = await store.insert_report(conn, values)
+        row = await safety_store.insert_report(conn, values)
     return views.to_report(row)
 
 
@@ -100,7 +101,7 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
 async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
     ctx.require_role("admin")
     status = None if req.status == "all" else req.status
-    rows = await store.reports(ctx.pool, status, decode_newest_first(req.cursor), req.limit + 1)
+    rows = await safety_store.reports(ctx.pool, status, decode_newest_first(req.cursor), req.limit + 1)
     page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
     items = [views.to_report(row) for row in page]
     return ReportPage(items=items, next_cursor=nxt)
@@ -110,16 +111,16 @@ async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
 async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
     admin = ctx.require_role("admin")
     async with ctx.pool.acquire() as conn, conn.transaction():
-        found = await store.report(conn, req.report_id, for_update=True)
+        found = await safety_store.report(conn, req.report_id, for_update=True)
         if found is None:
             raise AppError("not_found", "report not found")
         if found["status"] == "resolved":
             raise AppError("conflict", "the report is already resolved")
-        row = await store.resolve_report(conn, req.report_id, admin.user_id, req.resolution.strip())
+        row = await safety_store.resolve_report(conn, req.report_id, admin.user_id, req.resolution.strip())
     return views.to_report(row)
 
 
 @registry.endpoint(subjects.MESSAGING_STATS, Empty)
 async def messaging_stats(ctx: Context, req: Empty) -> MessagingStats:
     ctx.require_role("admin")
-    return MessagingStats.model_validate(await store.stats(ctx.pool))
+    return MessagingStats.model_validate(await safety_store.stats(ctx.pool))

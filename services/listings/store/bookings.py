@@ -1,0 +1,194 @@
+"""SQL of bookings: requests, answers, shifts, the sweep's due stays."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import asyncpg
+
+from services.listings.store import BOOKING_CONFLICTS, DB
+from shared.db import Connection, translate
+from shared.paging import newest_first_after
+
+# --- bookings -------------------------------------------------------------------------
+
+BOOKING_COLUMNS = """
+    b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
+    lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
+    b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
+    lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
+    coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy
+"""
+BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
+
+
+async def insert_booking(
+    conn: Connection,
+    booking_id: uuid.UUID,
+    listing_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    host_id: uuid.UUID,
+    check_in: date,
+    check_out: date,
+    total_cents: int,
+    message: str,
+    hospital_id: str | None,
+    rotation_id: uuid.UUID | None,
+    expires_at: datetime,
+) -> asyncpg.Record:
+    """Insert a requested booking; return it as ``booking`` reads it."""
+    try:
+        row = await conn.fetchrow(
+            "WITH b AS (INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
+            " message, hospital_id, rotation_id, expires_at)"
+            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11) RETURNING *)"
+            f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
+            booking_id,
+            listing_id,
+            guest_id,
+            host_id,
+            check_in,
+            check_out,
+            total_cents,
+            message,
+            hospital_id,
+            rotation_id,
+            expires_at,
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, BOOKING_CONFLICTS) from None
+    assert row is not None
+    return row
+
+
+async def open_request(
+    db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, check_in: date, check_out: date, now: datetime
+) -> asyncpg.Record | None:
+    """The guest's still-open booking (requested and unexpired, accepted or confirmed) of the listing
+    whose stay overlaps these dates, if any."""
+    return await db.fetchrow(
+        "SELECT id, lower(stay) AS check_in, upper(stay) AS check_out, status FROM bookings"
+        " WHERE listing_id = $1 AND guest_id = $2 AND stay && daterange($3, $4)"
+        " AND (status IN ('accepted', 'confirmed') OR (status = 'requested' AND expires_at > $5))"
+        " ORDER BY created_at LIMIT 1",
+        listing_id,
+        guest_id,
+        check_in,
+        check_out,
+        now,
+    )
+
+
+async def is_booked(
+    db: DB, listing_id: uuid.UUID, check_in: date, check_out: date, *, besides: uuid.UUID | None = None
+) -> bool:
+    """Whether an accepted (or completed) stay of the listing overlaps these dates (other
+    than the booking ``besides``, which a shift moves)."""
+    return bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND status IN"
+            " ('accepted', 'confirmed', 'completed') AND stay && daterange($2, $3)"
+            " AND ($4::uuid IS NULL OR id <> $4))",
+            listing_id,
+            check_in,
+            check_out,
+            besides,
+        )
+    )
+
+
+async def request_shift(conn: Connection, booking_id: uuid.UUID, check_in: date, check_out: date) -> None:
+    await conn.execute(
+        "UPDATE bookings SET shift_stay = daterange($2, $3), shift_status = 'requested' WHERE id = $1",
+        booking_id,
+        check_in,
+        check_out,
+    )
+
+
+async def answer_shift(conn: Connection, booking_id: uuid.UUID, accepted: bool, total_cents: int | None) -> None:
+    """Move the stay to the requested dates (the no-overlap constraint still holds), or
+    mark the request declined."""
+    try:
+        if accepted:
+            await conn.execute(
+                "UPDATE bookings SET stay = shift_stay, total_cents = $2, shift_stay = NULL, shift_status = NULL"
+                " WHERE id = $1",
+                booking_id,
+                total_cents,
+            )
+        else:
+            await conn.execute("UPDATE bookings SET shift_status = 'declined' WHERE id = $1", booking_id)
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, BOOKING_CONFLICTS) from None
+
+
+async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF b" if for_update else ""
+    return await db.fetchrow(f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.id = $1{lock}", booking_id)
+
+
+async def set_booking_status(
+    conn: Connection, booking_id: uuid.UUID, status: str, end_reason: str | None = None
+) -> asyncpg.Record:
+    """Move the booking to ``status``; return it as ``booking`` reads it."""
+    try:
+        row = await conn.fetchrow(
+            "WITH b AS (UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
+            # The policy a stay is accepted under is the one its refunds follow.
+            " cancellation_policy = CASE WHEN $2 = 'accepted'"
+            "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
+            "   ELSE cancellation_policy END,"
+            " shift_stay = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_stay END,"
+            " shift_status = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_status END"
+            " WHERE id = $1 RETURNING *)"
+            f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
+            booking_id,
+            status,
+            end_reason,
+        )
+    except asyncpg.PostgresError as exc:
+        raise translate(exc, BOOKING_CONFLICTS) from None
+    assert row is not None
+    return row
+
+
+async def user_bookings(
+    db: DB,
+    user_id: uuid.UUID,
+    role: str | None,
+    status: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}"
+        " WHERE ((($2::text IS NULL OR $2 = 'guest') AND b.guest_id = $1)"
+        "     OR (($2::text IS NULL OR $2 = 'host') AND b.host_id = $1))"
+        " AND ($3::text IS NULL OR b.status = $3)"
+        f" AND {newest_first_after('b.created_at', 'b.id', 4)}"
+        " ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
+        user_id,
+        role,
+        status,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Requests past their deadline, and confirmed stays that have ended (locked, skip-locked);
+    an accepted stay left unpaid is expired by payments' deadline, not here."""
+    expired = await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
+        " AND b.expires_at <= now() ORDER BY b.expires_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
+        limit,
+    )
+    ended = await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'confirmed'"
+        " AND upper(b.stay) <= current_date LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
+        limit,
+    )
+    return expired, ended

@@ -1,0 +1,108 @@
+"""SQL of live pushes (stored for replay) and notifications."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from services.messaging.domain import NotificationDraft
+from services.messaging.store import DB, Key
+from shared.db import Connection
+from shared.paging import newest_first_after
+
+# --- live pushes ----------------------------------------------------------------------
+
+
+async def add_push(conn: Connection, user_id: uuid.UUID, frame_type: str, data: dict[str, Any]) -> int:
+    """Store a frame for the user with their next seq; the counter row stays locked until
+    commit, so the user's frames commit in seq order."""
+    seq: int = await conn.fetchval(
+        "WITH next AS (INSERT INTO user_seqs(user_id, last_seq) VALUES ($1, 1)"
+        " ON CONFLICT (user_id) DO UPDATE SET last_seq = user_seqs.last_seq + 1 RETURNING last_seq)"
+        " INSERT INTO pushes(user_id, seq, type, data) SELECT $1::uuid, last_seq, $2::text, $3::jsonb FROM next"
+        " RETURNING seq",
+        user_id,
+        frame_type,
+        data,
+    )
+    return seq
+
+
+async def last_push_seq(db: DB, user_id: uuid.UUID) -> int:
+    return int(await db.fetchval("SELECT coalesce(max(last_seq), 0) FROM user_seqs WHERE user_id = $1", user_id))
+
+
+async def pushes_after(db: DB, user_id: uuid.UUID, since: int, limit: int) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT seq, type, data FROM pushes WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        user_id,
+        since,
+        limit,
+    )
+
+
+async def prune_pushes(db: DB, older_than: timedelta) -> int:
+    """Forget pushes older than the retention (seq counters stay, so numbers never repeat)."""
+    result = await db.execute("DELETE FROM pushes WHERE created_at < now() - $1::interval", older_than)
+    return int(result.split()[-1])
+
+
+# --- notifications --------------------------------------------------------------------
+
+
+async def insert_notification(
+    conn: Connection, draft: NotificationDraft, event_id: uuid.UUID, conversation_id: uuid.UUID | None
+) -> asyncpg.Record | None:
+    """The stored notification, or None when this event already notified this user."""
+    return await conn.fetchrow(
+        "INSERT INTO notifications(id, user_id, kind, text, booking_id, listing_id, conversation_id, review_id,"
+        " event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (user_id, event_id) DO NOTHING RETURNING *",
+        uuid.uuid4(),
+        draft.user_id,
+        draft.kind,
+        draft.text,
+        draft.booking_id,
+        draft.listing_id,
+        conversation_id,
+        draft.review_id,
+        event_id,
+    )
+
+
+async def notifications(
+    db: DB, user_id: uuid.UUID, unread: bool | None, after: Key | None, limit: int
+) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT * FROM notifications WHERE user_id = $1"
+        " AND ($2::bool IS NULL OR (read_at IS NULL) = $2)"
+        f" AND {newest_first_after('created_at', 'id', 3)}"
+        " ORDER BY created_at DESC, id DESC LIMIT $5",
+        user_id,
+        unread,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def notification_key(db: DB, user_id: uuid.UUID, notification_id: uuid.UUID) -> Key | None:
+    row = await db.fetchrow(
+        "SELECT created_at, id FROM notifications WHERE user_id = $1 AND id = $2", user_id, notification_id
+    )
+    return (row["created_at"], row["id"]) if row else None
+
+
+async def read_notifications(conn: Connection, user_id: uuid.UUID, up_to: Key | None) -> int:
+    """Mark the user's unread notifications read (those up to ``up_to`` when given)."""
+    result = await conn.execute(
+        "UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) <= ($2, $3))",
+        user_id,
+        up_to[0] if up_to else None,
+        up_to[1] if up_to else None,
+    )
+    return int(result.split()[-1])

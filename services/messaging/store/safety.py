@@ -1,0 +1,114 @@
+"""SQL of blocks, reports and the operators' statistics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.messaging.store import DB, Key
+from shared.db import Connection
+from shared.paging import newest_first_after
+
+# --- blocks ---------------------------------------------------------------------------
+
+
+async def blocks_between(db: DB, me: uuid.UUID, other: uuid.UUID) -> tuple[bool, bool]:
+    """(I blocked them, they blocked me)."""
+    rows = await db.fetch(
+        "SELECT blocker_id FROM blocks WHERE (blocker_id, blocked_id) IN (($1, $2), ($2, $1))", me, other
+    )
+    blockers = {r["blocker_id"] for r in rows}
+    return me in blockers, other in blockers
+
+
+async def block(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
+    await conn.execute(
+        "INSERT INTO blocks(blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", blocker, blocked
+    )
+
+
+async def blocked_by(
+    db: DB, blocker: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Whom ``blocker`` blocked, newest first, with the names messaging knows."""
+    return await db.fetch(
+        "SELECT b.blocked_id AS user_id, u.display_name, b.created_at AS blocked_at"
+        " FROM blocks b LEFT JOIN users u ON u.user_id = b.blocked_id WHERE b.blocker_id = $1"
+        f" AND {newest_first_after('b.created_at', 'b.blocked_id', 2)}"
+        " ORDER BY b.created_at DESC, b.blocked_id DESC LIMIT $4",
+        blocker,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def unblock(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2", blocker, blocked)
+
+
+# --- reports and statistics -----------------------------------------------------------
+
+
+async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
+    columns = list(values)
+    row = await conn.fetchrow(
+        f"INSERT INTO reports({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"
+        " RETURNING *",
+        *values.values(),
+    )
+    assert row is not None
+    return row
+
+
+async def reports(db: DB, status: str | None, after: Key | None, limit: int) -> list[asyncpg.Record]:
+    """Reports newest first, with both people's names (operators read names, not ids)."""
+    return await db.fetch(
+        "SELECT r.*, ru.display_name AS reporter_name, uu.display_name AS reported_user_name FROM reports r"
+        " LEFT JOIN users ru ON ru.user_id = r.reporter_id LEFT JOIN users uu ON uu.user_id = r.reported_user_id"
+        " WHERE ($1::text IS NULL OR r.status = $1)"
+        f" AND {newest_first_after('r.created_at', 'r.id', 2)}"
+        " ORDER BY r.created_at DESC, r.id DESC LIMIT $4",
+        status,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def report(db: DB, report_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(f"SELECT * FROM reports WHERE id = $1{lock}", report_id)
+
+
+async def resolve_report(conn: Connection, report_id: uuid.UUID, admin: uuid.UUID, resolution: str) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "UPDATE reports SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3"
+        " WHERE id = $1 RETURNING *",
+        report_id,
+        admin,
+        resolution,
+    )
+    assert row is not None
+    return row
+
+
+async def stats(db: DB) -> dict[str, Any]:
+    row = await db.fetchrow(
+        "SELECT (SELECT count(*) FROM messages) AS messages,"
+        " (SELECT count(*) FROM messages WHERE warning IS NOT NULL) AS flagged_messages,"
+        " (SELECT count(*) FROM messages WHERE warning IS NOT NULL AND created_at > now() - interval '24 hours')"
+        " AS flagged_last_24h,"
+        " (SELECT count(*) FROM reports WHERE status = 'open') AS reports_open,"
+        " (SELECT count(*) FROM reports WHERE status = 'resolved') AS reports_resolved,"
+        " (SELECT count(*) FROM blocks) AS blocks"
+    )
+    assert row is not None
+    by_rule = await db.fetch(
+        "SELECT rule, count(*) AS n FROM messages, unnest(warning_rules) AS rule"
+        " WHERE warning IS NOT NULL GROUP BY rule ORDER BY rule"
+    )
+    return {**dict(row), "flagged_by_rule": {r["rule"]: r["n"] for r in by_rule}}
