@@ -8,24 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import json
 import logging
 import math
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
-from multidict import MultiMapping
 from nats.aio.client import Client as NATS
 
 from services.gateway import auth, links, upload_docs, uploads, ws
 from services.gateway.clientaddr import client_address, parse_networks
+from services.gateway.decode import query_decoder, read_json
 from services.gateway.keys import (
     CSP,
     HUB,
@@ -41,7 +37,17 @@ from services.gateway.keys import (
 )
 from services.gateway.live import Hub
 from services.gateway.metrics import UNMATCHED, GatewayMetrics
-from services.gateway.openapi import DOCS_HTML, build_openapi, has_body, hidden_fields, query_parameters
+from services.gateway.openapi import build_openapi, has_body, hidden_fields
+from services.gateway.pages import (
+    SECURITY_HEADERS,
+    STATIC_DIR,
+    content_security_policy,
+    docs,
+    index,
+    index_html,
+    media_origin,
+    openapi,
+)
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import ROUTES, Route
 from shared import bus, subjects
@@ -57,72 +63,6 @@ log = logging.getLogger("gateway")
 API = "/api/v1"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-# The API docs page alone keeps its inline script and style.
-DOCS_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
-)
-# The web client: static ES modules, no build step (see static/vendor/README.md).
-STATIC_DIR = Path(__file__).parent / "static"
-
-
-def tile_origin(tile_url: str) -> str:
-    """The origin a map's tiles come from (``{s}`` subdomains as a wildcard), for the CSP."""
-    parts = urlsplit(tile_url)
-    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
-
-
-def content_security_policy(
-    tile_url: str | None, media_origin: str | None = None, stripe_js_url: str | None = None
-) -> str:
-    """The web client's policy: scripts, styles and connections (fetch, the WebSocket)
-    from this origin only, no inline script or style; images also from the map's tile
-    server when one is configured, and from the S3 store photos redirect to; Stripe.js's
-    one origin for its script, its calls and its card frame (the card never touches
-    Wardmate's pages)."""
-    images = "'self' data:" + (f" {tile_origin(tile_url)}" if tile_url else "")
-    images += f" {media_origin}" if media_origin else ""
-    stripe = f" {tile_origin(stripe_js_url)}" if stripe_js_url else ""
-    frames = f"frame-src{stripe}; " if stripe else ""
-    return (
-        f"default-src 'self'; script-src 'self'{stripe}; style-src 'self'; img-src {images}; "
-        f"connect-src 'self'{stripe}; {frames}"
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
-
-
-def media_origin(settings: Settings) -> str | None:
-    """Where photos come from besides this origin: the S3 endpoint's presigned URLs."""
-    if settings.storage != "s3":
-        return None
-    if settings.s3_endpoint_url:
-        parts = urlsplit(settings.s3_endpoint_url)
-        return f"{parts.scheme}://{parts.netloc}"
-    return "https://*.amazonaws.com"
-
-
-def index_html(settings: Settings) -> str:
-    """The client's page; the map's tile server, when configured, in meta tags it reads."""
-    page = (STATIC_DIR / "index.html").read_text()
-    if settings.map_tile_url:
-        meta = (
-            f'<meta name="wardmate-map-tiles" content="{html.escape(settings.map_tile_url)}">\n'
-            f'<meta name="wardmate-map-attribution" content="{html.escape(settings.map_attribution)}">\n'
-        )
-        page = page.replace("</head>", meta + "</head>", 1)
-    # Stripe.js's address, and the host fee a host sees before accepting a request.
-    stripe = (
-        f'<meta name="wardmate-stripe-js" content="{html.escape(settings.stripe_js_url)}">\n'
-        f'<meta name="wardmate-host-fee-percent" content="{settings.host_fee_percent}">\n'
-    )
-    return page.replace("</head>", stripe + "</head>", 1)
 
 
 def error_response(err: AppError) -> web.Response:
@@ -199,73 +139,6 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
                 },
             )
         request_id_var.reset(token)
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    if not request.body_exists:
-        return {}
-    ctype = request.content_type
-    if ctype not in ("application/json", "application/octet-stream", ""):
-        raise AppError("validation", "send the body as application/json")
-    raw = await request.read()
-    # Only a truly empty body means "nothing": b"\x0c" or b" " is not JSON (Python's
-    # bytes.strip() once took a form feed for an empty body, and a PATCH answered 200).
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        # RecursionError: a body nested thousands of levels deep.
-        raise AppError("validation", "the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise AppError("validation", "the body must be a JSON object")
-    return body
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # Python's json takes NaN and Infinity; JSON does not
-
-
-# A query value read as JSON would read it, for the parameters typed integer or number
-# (the contract then takes 3 and 3.0 as an integer, not 3.5). No bound of ours has 100
-# digits, and Python refuses to parse an integer of 4300.
-_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,99})(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-
-
-def _json_number(value: str) -> Any:
-    return json.loads(value, parse_constant=_refuse_constant) if _JSON_NUMBER.fullmatch(value) else value
-
-
-_SCALARS: dict[str, Callable[[str], Any]] = {
-    "integer": _json_number,
-    "number": _json_number,
-    "boolean": lambda v: {"true": True, "false": False}.get(v, v),
-}
-
-
-def query_decoder(route: Route) -> Callable[[MultiMapping[str]], dict[str, Any]]:
-    """Turn a route's query string into the JSON its contract validates strictly, by the
-    documented parameter schemas: ``?limit=3`` sends 3, ``?amenities=a,b`` sends
-    ``["a", "b"]``. A value that does not read as its type is passed on as text, so the
-    contract refuses it with its own message."""
-    kinds = {p["name"]: p["schema"] for p in query_parameters(route)}
-
-    def decode(query: MultiMapping[str]) -> dict[str, Any]:
-        payload: dict[str, Any] = {}
-        for name in query:
-            values = query.getall(name)
-            if len(values) > 1:
-                raise AppError("validation", f"give {name} once", [{"field": name, "message": "repeated"}])
-            value = values[0]
-            schema = kinds.get(name, {})
-            if schema.get("type") == "array":
-                convert = _SCALARS.get(schema.get("items", {}).get("type", "string"), str)
-                payload[name] = [convert(v) for v in value.split(",")] if value else []
-            else:
-                payload[name] = _SCALARS.get(schema.get("type", "string"), str)(value)
-        return payload
-
-    return decode
 
 
 async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None, str | None]:
@@ -418,23 +291,6 @@ async def liveness(request: web.Request) -> web.Response:
     """This process serves: what an orchestrator restarts on; it asks no dependency, so an
     outage elsewhere does not get a healthy gateway restarted."""
     return web.json_response({"status": "alive"})
-
-
-async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app[OPENAPI])
-
-
-async def docs(request: web.Request) -> web.Response:
-    return web.Response(text=DOCS_HTML, content_type="text/html", headers={"Content-Security-Policy": DOCS_CSP})
-
-
-async def index(request: web.Request) -> web.Response:
-    """The web client's page; its modules route by the URL's fragment (``#/rooms``)."""
-    return web.Response(text=request.app[INDEX], content_type="text/html", headers={"Cache-Control": "no-cache"})
-
-
-async def not_found(request: web.Request) -> web.Response:
-    raise web.HTTPNotFound()
 
 
 def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Application], AsyncIterator[None]]:

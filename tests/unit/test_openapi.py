@@ -12,7 +12,7 @@ from multidict import MultiDict
 from openapi_spec_validator import validate
 from pydantic import BaseModel, ValidationError
 
-from services.gateway.app import query_decoder
+from services.gateway.decode import query_decoder
 from services.gateway.openapi import build_openapi, has_body
 from services.gateway.routes import ROUTES, Route
 from shared.errors import AppError

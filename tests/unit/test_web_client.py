@@ -8,7 +8,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from services.gateway.app import STATIC_DIR, content_security_policy, index_html
+from services.gateway.pages import STATIC_DIR, content_security_policy, index_html
 from shared.settings import Settings
 
 
