@@ -14,7 +14,8 @@ from tqdm import tqdm
 from services import logfiles, runstate
 from services.accounts.admin import ensure_admin
 from services.demo import ADMIN, DEMO_STEPS, PASSWORD, load_demo
-from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, InfrastructureDiedError, Stack, Supervisor
+from services.runner import PROCESSES, SERVICES_WITH_SCHEMA, Stack
+from services.supervisor import InfrastructureDiedError, Supervisor
 from shared.embedded import port_in_use
 from shared.mailsink import Mailbox
 from shared.settings import load_settings

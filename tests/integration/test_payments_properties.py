@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from services.payments import consumers, domain, flows, jobs, store
 from services.payments.reconcile import reconcile
 from services.payments.stripe_api import StripeApi
-from services.runner import LocalStripe
 from shared.contracts.listings import BookingAccepted, BookingCancelled, BookingData
 from shared.db import create_pool, migrate
+from shared.localstripe import LocalStripe
 from shared.settings import Settings
 
 BOOKINGS = 3

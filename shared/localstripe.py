@@ -1,0 +1,78 @@
+"""localstripe, a Stripe-compatible server on a free port: what `make run` and the tests
+start in Stripe's place (payments' SDK points at it; it sends signed webhooks)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.embedded import free_port
+
+
+@dataclass
+class LocalStripe:
+    """A localstripe server (a stateful fake of Stripe's HTTP API that also serves a fake
+    Stripe.js and sends signed webhooks) on a free port, with Wardmate's webhook registered."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    webhook_secret: str
+
+    @classmethod
+    def start(cls, folder: Path, webhook_url: str, timeout: float = 30) -> LocalStripe:
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        log = open(folder / "server.log", "ab")
+        # --from-scratch: it would otherwise load a pickle of whatever ran last on this machine.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = cls(proc, f"http://127.0.0.1:{port}", "whsec_" + secrets.token_hex(16))
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"localstripe exited ({proc.returncode}); see {folder}/server.log")
+            try:
+                server.register_webhook(webhook_url)
+                return server
+            except OSError:
+                if time.monotonic() > deadline:
+                    server.stop()
+                    raise RuntimeError(f"localstripe did not answer in {timeout}s; see {folder}/server.log") from None
+                time.sleep(0.1)
+
+    def register_webhook(self, url: str) -> None:
+        body = json.dumps({"url": url, "secret": self.webhook_secret}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/_config/webhooks/wardmate", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=2):
+            pass
+
+    def env(self) -> dict[str, str]:
+        """What points the services and the web client at this server."""
+        return {
+            "WARDMATE_STRIPE_API_BASE": self.url,
+            "WARDMATE_STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "WARDMATE_STRIPE_JS_URL": f"{self.url}/js.stripe.com/v3/",
+        }
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
