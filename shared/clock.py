@@ -14,3 +14,9 @@ from shared.settings import Settings
 def now(settings: Settings) -> datetime:
     """The current time in UTC, moved by the settings' clock offset."""
     return datetime.now(UTC) + timedelta(seconds=settings.clock_offset_s)
+
+
+def moved(settings: Settings, at: datetime) -> datetime:
+    """A wall-clock instant another service recorded (an acceptance, an event's time), on
+    this clock: moved by the same offset, so the rules compare like with like."""
+    return at + timedelta(seconds=settings.clock_offset_s)

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from services.payments import domain, flows, store
+from shared import clock
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, BookingAccepted, BookingCancelled, BookingShifted
 from shared.db import Connection
@@ -53,7 +54,7 @@ async def _make_due(conn: Connection, booking_id: uuid.UUID, settings: Settings)
     assert row is not None and row["accepted_at"] is not None
     window = timedelta(hours=settings.payment_window_hours)
     # The payment window runs on payments' clock from the moment of acceptance.
-    accepted_at = row["accepted_at"] + timedelta(seconds=settings.clock_offset_s)
+    accepted_at = clock.moved(settings, row["accepted_at"])
     deadline = domain.pay_deadline(accepted_at, row["check_in"], window)
     for block in domain.schedule(row["check_in"], row["check_out"], row["total_cents"], accepted_at):
         if block.amount_cents <= 0:
@@ -86,7 +87,7 @@ async def _refund_cancellation(conn: Connection, event: BookingCancelled, settin
         check_out=booking.check_out,
         total_cents=booking.total_cents,
         paid_cents=paid,
-        now=event.occurred_at + timedelta(seconds=settings.clock_offset_s),
+        now=clock.moved(settings, event.occurred_at),
         cancelled_by=by,
         end_reason=booking.end_reason,
     )

@@ -36,11 +36,6 @@ def stripe_api(settings: Settings) -> StripeApi:
     return _api[key]
 
 
-def now(settings: Settings) -> datetime:
-    """Payments' clock: the real one moved by ``WARDMATE_CLOCK_OFFSET_S`` (tests)."""
-    return clock.now(settings)
-
-
 def host_account(host_id: uuid.UUID) -> str:
     return f"host:{host_id}"
 
@@ -115,8 +110,8 @@ async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Setting
     than what was paid is refunded, a higher one adds a payment due now."""
     booking = await store.booking(conn, booking_id)
     assert booking is not None and booking["accepted_at"] is not None
-    accepted_at = booking["accepted_at"] + timedelta(seconds=settings.clock_offset_s)
-    at = now(settings)
+    accepted_at = clock.moved(settings, booking["accepted_at"])
+    at = clock.now(settings)
     blocks = domain.schedule(booking["check_in"], booking["check_out"], booking["total_cents"], accepted_at)
     rows = {r["block"]: r for r in await store.payments_of(conn, booking_id) if r["status"] in ("due", "succeeded")}
     delta = booking["total_cents"] - sum(r["amount_cents"] - r["refunded_cents"] for r in rows.values())
@@ -195,7 +190,7 @@ async def run_refund(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> 
                     ("refunds", made.amount),
                 ],
             )
-            await store.refund_done(conn, refund["id"], made.id, now(settings))
+            await store.refund_done(conn, refund["id"], made.id, clock.now(settings))
             await add(
                 conn,
                 PaymentRefunded(

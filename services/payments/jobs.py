@@ -1,6 +1,6 @@
 """Background work of payments: refunds sent to Stripe, unpaid bookings expired at their
 deadline, held money released to hosts 24 h after check-in. Each runs on payments' clock
-(``flows.now``), so a test moves time by a setting instead of sleeping."""
+(``shared.clock``), so a test moves time by a setting instead of sleeping."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import asyncpg
 from services.payments import flows, store
 from services.payments.stripe_api import StripeApi
 from services.payments.views import payment_data
+from shared import clock
 from shared.aio import stop_if_cancelled
 from shared.contracts.payments import PaymentExpired
 from shared.errors import AppError
@@ -31,7 +32,7 @@ REFUND_POLL_S = 1.0
 async def expire_unpaid(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> int:
     """Expire first payments past their deadline (the booking's dates are then freed by
     listings); one whose intent did succeed meanwhile is applied as paid instead."""
-    at = flows.now(settings)
+    at = clock.now(settings)
     cancel: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
         rows = await store.overdue(conn, at)
@@ -55,7 +56,7 @@ async def expire_unpaid(pool: asyncpg.Pool, api: StripeApi, settings: Settings) 
 
 async def release_held(pool: asyncpg.Pool, settings: Settings) -> int:
     """Release every paid payment whose time has come (24 h after check-in for the first)."""
-    at = flows.now(settings)
+    at = clock.now(settings)
     async with pool.acquire() as conn, conn.transaction():
         rows = await store.releasable(conn, at)
         for row in rows:

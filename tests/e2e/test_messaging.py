@@ -13,26 +13,17 @@ import asyncpg
 import orjson
 import pytest
 
-from services.accounts.admin import ensure_admin
 from services.runner import Stack
 from shared import bus, subjects
 from shared.bus import EVENTS_STREAM
 from shared.contracts.base import Actor
 from shared.contracts.messaging import PushesSince, PushReplay
 from shared.push import user_subject
-from tests.api import Api, Response, User, random_email
+from tests.api import Api, Response, User
 from tests.e2e.helpers import create_listing, request_stay
 from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
-
-
-@pytest.fixture
-async def admin(api: Api, stack: Stack) -> User:
-    email = random_email("admin")
-    await ensure_admin(stack.service_url("accounts"), email, ADMIN_PASSWORD)
-    login = await api.call("POST", "/auth/login", json={"email": email, "password": ADMIN_PASSWORD})
-    return User(login.body["user"]["id"], login.body["token"], email, "admin")
 
 
 @pytest.fixture

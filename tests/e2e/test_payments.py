@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -26,25 +25,12 @@ from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, pay_intent, start_payment
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
-    make_admin,
     notified,
     paid_booking,
-    payments_pool,
     reconciled,
     status_of,
 )
 from tests.eventually import eventually
-
-
-@pytest.fixture
-async def admin(api: Api, stack: Stack) -> User:
-    return await make_admin(api, stack)
-
-
-@pytest.fixture
-async def payments_db(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
-    async with payments_pool(stack) as pool:
-        yield pool
 
 
 async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Stack, admin: User) -> None:

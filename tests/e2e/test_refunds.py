@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
 from services.payments import jobs
 from services.payments.stripe_api import StripeApi
@@ -24,26 +22,13 @@ from tests.e2e.helpers import future, pay_intent, start_payment
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
-    make_admin,
     moved_clock,
     notified,
     paid_booking,
-    payments_pool,
     reconciled,
     status_of,
 )
 from tests.eventually import eventually
-
-
-@pytest.fixture
-async def admin(api: Api, stack: Stack) -> User:
-    return await make_admin(api, stack)
-
-
-@pytest.fixture
-async def payments_db(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
-    async with payments_pool(stack) as pool:
-        yield pool
 
 
 async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Stack, admin: User) -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from services.payments import consumers, domain, flows, jobs, store
 from services.payments.reconcile import reconcile
 from services.payments.stripe_api import StripeApi
+from shared import clock
 from shared.contracts.listings import BookingAccepted, BookingCancelled, BookingData
 from shared.db import create_pool, migrate
 from shared.localstripe import LocalStripe
@@ -149,14 +150,14 @@ class World:
     async def pay(self, i: int) -> None:
         first = await store.first_payment(self.pool, self.bookings[i].booking_id)
         row = await store.payment(self.pool, first["id"]) if first else None
-        if row is None or row["status"] != "due" or row["pay_by"] <= flows.now(self.settings):
+        if row is None or row["status"] != "due" or row["pay_by"] <= clock.now(self.settings):
             return
         row = await flows.ensure_intent(self.pool, self.api, row["id"])
         intent = await self.api.confirm_intent(row["payment_intent"], "pm_card_visa")
         async with self.pool.acquire() as conn, conn.transaction():
             locked = await store.payment(conn, row["id"], for_update=True)
             assert locked is not None
-            await flows.apply_intent(conn, locked, intent, flows.now(self.settings), report_failure=False)
+            await flows.apply_intent(conn, locked, intent, clock.now(self.settings), report_failure=False)
         # What listings does with payments.payment.succeeded.
         self.snapshot(i, "confirmed")
 

@@ -7,7 +7,7 @@ import asyncpg
 
 from services.payments import domain, flows, store
 from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars
-from shared import subjects
+from shared import clock, subjects
 from shared.contracts.base import Actor
 from shared.contracts.payments import BookingPaymentId, BookingPayments, PaymentIntent, PayRequest, RefundQuote
 from shared.db import Connection
@@ -40,7 +40,7 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
     if first is not None:
         # After the first: a later block from 3 days before it starts, or the difference
         # of new dates that cost more.
-        first = await store.next_due(ctx.pool, req.booking_id, flows.now(ctx.settings)) or first
+        first = await store.next_due(ctx.pool, req.booking_id, clock.now(ctx.settings)) or first
     if first is None and booking["status"] == "requested":
         # The acceptance is an event away from payments: a client retries shortly.
         raise AppError("conflict", "the acceptance is not through yet: try again in a moment")
@@ -50,7 +50,7 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
     assert row is not None
     if row["status"] != "due":
         raise AppError("conflict", f"the payment is {row['status']}")
-    if row["pay_by"] is not None and row["pay_by"] <= flows.now(ctx.settings):
+    if row["pay_by"] is not None and row["pay_by"] <= clock.now(ctx.settings):
         raise AppError("conflict", "the time to pay is over")
     api = flows.stripe_api(ctx.settings)
     row = await flows.ensure_intent(ctx.pool, api, row["id"])
@@ -63,7 +63,7 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
         async with ctx.pool.acquire() as conn, conn.transaction():
             locked = await store.payment(conn, row["id"], for_update=True)
             assert locked is not None
-            await flows.apply_intent(conn, locked, intent, flows.now(ctx.settings), report_failure=False)
+            await flows.apply_intent(conn, locked, intent, clock.now(ctx.settings), report_failure=False)
             row = await store.payment(conn, row["id"])
             assert row is not None
     return PaymentIntent(
@@ -93,7 +93,7 @@ async def confirm_payment(ctx: Context, req: BookingPaymentId) -> BookingPayment
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await store.payment(conn, payment["id"], for_update=True)
             assert row is not None
-            await flows.apply_intent(conn, row, intent, flows.now(ctx.settings), report_failure=False)
+            await flows.apply_intent(conn, row, intent, clock.now(ctx.settings), report_failure=False)
     return await _receipt(ctx, req)
 
 
@@ -130,7 +130,7 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
         check_out=booking["check_out"],
         total_cents=booking["total_cents"],
         paid_cents=paid,
-        now=flows.now(ctx.settings),
+        now=clock.now(ctx.settings),
         cancelled_by="host" if who == "host" else "guest",
         end_reason=None,
     )

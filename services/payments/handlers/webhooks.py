@@ -6,7 +6,7 @@ from typing import Any
 
 from services.payments import flows, store
 from services.payments.stripe_api import intent_of
-from shared import subjects
+from shared import clock, subjects
 from shared.contracts.base import Ok
 from shared.contracts.payments import StripeWebhook
 from shared.service import Context, Registry
@@ -33,5 +33,5 @@ async def stripe_webhook(ctx: Context, req: StripeWebhook) -> Ok:
         if not await store.record_stripe_event(conn, event["id"], event["type"]):
             return Ok()  # delivered before: applied once
         intent = intent_of(obj)
-        await flows.apply_intent(conn, row, intent, flows.now(ctx.settings), report_failure=True)
+        await flows.apply_intent(conn, row, intent, clock.now(ctx.settings), report_failure=True)
     return Ok()
