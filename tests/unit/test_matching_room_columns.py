@@ -78,7 +78,7 @@ def cases(draw: st.DrawFn) -> tuple[RotationInput, ProfileInput, list[ListingInp
     student = draw(profiles(str(uuid.UUID(int=0))))
     hosts = [student] + [draw(profiles(str(uuid.UUID(int=10**6 + i)))) for i in range(draw(st.integers(1, 4)))]
     listings = []
-    for i in range(draw(st.integers(0, 12))):
+    for _ in range(draw(st.integers(0, 12))):
         opens = START + timedelta(days=draw(st.integers(-20, 70)))
         booked = []
         for _ in range(draw(st.integers(0, 3))):
@@ -104,7 +104,8 @@ def cases(draw: st.DrawFn) -> tuple[RotationInput, ProfileInput, list[ListingInp
                 review_count=draw(st.integers(0, 30)),
             )
         )
-    if listings and draw(st.booleans()):
+    duplicate: bool = draw(st.booleans())
+    if listings and duplicate:
         twin = listings[0]
         listings.append(ListingInput(**{**{f: getattr(twin, f) for f in twin.__slots__}, "id": str(uuid.uuid4())}))
     return rotation, student, listings

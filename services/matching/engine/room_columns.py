@@ -17,7 +17,6 @@ arithmetic IEEE rounds the same in numpy and Python, but numpy's SIMD ``arcsin``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
