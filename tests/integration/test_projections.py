@@ -249,7 +249,9 @@ async def test_a_room_ranking_is_dropped_only_by_a_change_within_its_reach(
         )
     )
     profiles = consumer(matching, nc, matching_consumers.project_profiles)
-    await profiles.handle_event(ProfileUpdated(user=UserData(user_id=far_host, version=2, role="professional", display_name="Dr. Far")))
+    await profiles.handle_event(
+        ProfileUpdated(user=UserData(user_id=far_host, version=2, role="professional", display_name="Dr. Far"))
+    )
     assert await ranking() is first
 
     # Baltimore: the listing's stay over the rotation's dates drops it (and the room).
@@ -273,7 +275,9 @@ async def test_a_room_ranking_is_dropped_only_by_a_change_within_its_reach(
     assert await ranking() is second
 
     # The host's profile (their listing is in Baltimore's reach): ranked anew.
-    await profiles.handle_event(ProfileUpdated(user=UserData(user_id=HOST, version=2, role="professional", display_name="Dr. Host")))
+    await profiles.handle_event(
+        ProfileUpdated(user=UserData(user_id=HOST, version=2, role="professional", display_name="Dr. Host"))
+    )
     third = await ranking()
     assert third is not second and await ranking() is third
 
