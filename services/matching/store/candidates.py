@@ -3,12 +3,14 @@
 The listings within reach, their stays over the dates, their hosts' profile fields and
 the student's come back as ONE row of arrays: numbers as the concatenation of their
 binary forms (``float8send``, ``int4send``, ``uuid_send``), which numpy reads in place,
-so no Python object is made per candidate or per host; text as text arrays. Rows of
-different aggregates are matched by id, never by position across aggregates.
+so no Python object is made per candidate or per host; the tags (amenities, specialties,
+languages, organizations) as one JSON array of all of them per kind, with each row's
+count beside it. Rows of different aggregates are matched by id, never by position.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -25,10 +27,18 @@ from . import DB, PROFILE_FIELDS
 _TAGS = ("specialties", "languages", "organizations")
 
 
-def _tag_rows(key: str) -> str:
+def _json_list(values: str) -> str:
+    """The elements of many JSON arrays (``values``) as one JSON array's text: each
+    array's text without its brackets, joined (an empty one left out); its rows go by
+    each array's length, counted in the same aggregate."""
+    return f"'[' || coalesce(string_agg(nullif(btrim(({values})::text, '[]'), ''), ','), '') || ']'"
+
+
+def _host_tags(key: str) -> str:
+    values = f"coalesce(nullif(data->'{key}', 'null'), '[]')"
     return (
-        f"(SELECT string_agg(uuid_send(user_id), ''::bytea) AS {key}_ids, array_agg(t) AS {key}_tags"
-        f" FROM hp, jsonb_array_elements_text(coalesce(nullif(hp.data->'{key}', 'null'), '[]')) t) {key}"
+        f"string_agg(int4send(jsonb_array_length({values})), ''::bytea) AS {key}_counts,"
+        f" {_json_list(values)} AS {key}_tags"
     )
 
 
@@ -42,8 +52,7 @@ WITH c AS MATERIALIZED (
       AND (l.position <-> (SELECT ll_to_earth($1, $2))) <= $4
       AND l.available_from < $6 AND l.available_to > $5
       AND l.host_id <> $7
-),
-hp AS MATERIALIZED (SELECT user_id, data FROM profiles WHERE user_id IN (SELECT host_id FROM c))
+)
 SELECT * FROM
     (SELECT count(*) AS n,
             string_agg(uuid_send(listing_id), ''::bytea) AS ids,
@@ -56,10 +65,10 @@ SELECT * FROM
             string_agg(int4send(available_to - $5::date), ''::bytea) AS closes,
             string_agg(int4send(min_stay_nights), ''::bytea) AS min_stay,
             string_agg(float8send(coalesce(review_average, 'NaN')), ''::bytea) AS review_average,
-            string_agg(int4send(review_count), ''::bytea) AS review_count
+            string_agg(int4send(review_count), ''::bytea) AS review_count,
+            string_agg(int4send(cardinality(amenities)), ''::bytea) AS amenity_counts,
+            {_json_list("to_json(amenities)")} AS amenities
      FROM c) listing,
-    (SELECT string_agg(uuid_send(c.listing_id), ''::bytea) AS amenity_ids, array_agg(a) AS amenities
-     FROM c, unnest(c.amenities) a) amenity,
     (SELECT string_agg(uuid_send(b.listing_id), ''::bytea) AS stay_ids,
             string_agg(int4send(lower(b.stay) - $5::date), ''::bytea) AS stay_in,
             string_agg(int4send(upper(b.stay) - $5::date), ''::bytea) AS stay_out
@@ -69,9 +78,9 @@ SELECT * FROM
     (SELECT string_agg(uuid_send(user_id), ''::bytea) AS profile_ids,
             array_agg(data->>'medical_school') AS host_school,
             array_agg(data->>'school_country') AS host_country,
-            array_agg(coalesce((data->>'open_to_mentoring')::boolean, false)) AS host_mentoring
-     FROM hp) host,
-    {", ".join(map(_tag_rows, _TAGS))}
+            array_agg(coalesce((data->>'open_to_mentoring')::boolean, false)) AS host_mentoring,
+            {", ".join(map(_host_tags, _TAGS))}
+     FROM profiles WHERE user_id IN (SELECT host_id FROM c)) host
     LEFT JOIN LATERAL (SELECT true AS student_known, {PROFILE_FIELDS} FROM profiles WHERE user_id = $7) student
     ON true
 """
@@ -106,6 +115,12 @@ def _rows_of(keys: NDArray[np.bytes_], found: NDArray[np.bytes_]) -> NDArray[np.
     return order[np.searchsorted(keys[order], found)].astype(np.int64)
 
 
+def _tags(rows: NDArray[np.int64], counts: bytes | None, flat: str | None) -> Tags:
+    """Tags whose ``counts`` (one per row of ``rows``) came with them as one JSON array."""
+    tags: list[str] = json.loads(flat or "[]")
+    return Tags(np.repeat(rows, _numbers(counts, ">i4")), tags)
+
+
 async def room_candidates(
     db: DB, lat: float, lon: float, radius_km: float, start: date, end: date, student_id: uuid.UUID
 ) -> Candidates:
@@ -129,7 +144,7 @@ async def room_candidates(
         school[at], country[at], mentoring[at] = row["host_school"], row["host_country"], row["host_mentoring"]
 
     def tags(key: str) -> Tags:
-        return Tags(_rows_of(hosts, _ids(row[f"{key}_ids"])), list(row[f"{key}_tags"] or []))
+        return _tags(at, row[f"{key}_counts"], row[f"{key}_tags"])
 
     columns = RoomColumns(
         lat=_numbers(row["lat"], ">f8"),
@@ -143,7 +158,7 @@ async def room_candidates(
         review_count=_numbers(row["review_count"], ">i4").astype(np.int64),
         host=host_rows,
         own=np.zeros(len(ids), bool),  # the query leaves the student's own listings out
-        amenities=Tags(_rows_of(ids, _ids(row["amenity_ids"])), list(row["amenities"] or [])),
+        amenities=_tags(np.arange(len(ids)), row["amenity_counts"], row["amenities"]),
         stays=(
             _rows_of(ids, _ids(row["stay_ids"])),
             _numbers(row["stay_in"], ">i4").astype(np.int64),
