@@ -166,8 +166,8 @@ def _host_affinity(rotation: RotationInput, student: ProfileInput, hosts: HostCo
     parts = weights.affinity_parts
     terms = (
         (parts.specialty, np.where(on_rotation, 1.0, np.where(shared, INTEREST_SPECIALTY_CREDIT, 0.0))),
-        (parts.school, np.fromiter(map(school, hosts.school), bool, n).astype(np.float64)),
-        (parts.country, np.fromiter(map(country, hosts.country), bool, n).astype(np.float64)),
+        (parts.school, _judged(school, hosts.school).astype(np.float64)),
+        (parts.country, _judged(country, hosts.country).astype(np.float64)),
         (parts.languages, hosts.languages.rows_with(lambda t: _tag(t) in mine.languages, n).astype(np.float64)),
         (
             parts.organizations,
@@ -176,6 +176,13 @@ def _host_affinity(rotation: RotationInput, student: ProfileInput, hosts: HostCo
         (parts.mentoring, hosts.open_to_mentoring.astype(np.float64)),
     )
     return _weighted_mean(terms, n)
+
+
+def _judged(verdict: Callable[[str | None], bool], values: list[str | None]) -> Bools:
+    """``verdict`` of each value, judged once per distinct value (a city's hosts name a
+    few dozen schools and countries)."""
+    judged = {v: verdict(v) for v in set(values)}
+    return np.fromiter(map(judged.__getitem__, values), bool, len(values))
 
 
 def _weighted_mean(terms: Sequence[tuple[float, Floats]], n: int) -> Floats:
