@@ -227,10 +227,13 @@ class Stack:
         return self.service_servers.get(name, self.database_url)
 
     def service_url(self, name: str) -> str:
-        """The database URL that service ``name`` connects with."""
+        """The database URL that service ``name`` connects with: through the Unix-domain
+        socket of an embedded Postgres this stack started (``Server.local_url``)."""
+        url = self.admin_url(name)
         if self.roles_enabled and name in SERVICES_WITH_SCHEMA:
-            return role_url(self.admin_url(name), name)
-        return self.admin_url(name)
+            url = role_url(url, name)
+        server = self.postgres_of.get(name) or (self.postgres if name not in self.service_servers else None)
+        return server.local_url(url) if server is not None else url
 
     def env(self, name: str) -> dict[str, str]:
         assert self.database_url and self.nats_url
