@@ -103,7 +103,7 @@ async def post_message(
     # Counted with the insert (under the sender's lock), so a resent client id is never
     # refused, and the refusal rolls the new message back.
     rate = (domain.RATE_WINDOW, rate_per_minute) if rate_per_minute is not None else None
-    row = await store.insert_message(
+    row = await store.add_message(
         conn,
         conversation_id,
         seq,
@@ -112,7 +112,8 @@ async def post_message(
         client_message_id,
         warning.text if warning else None,
         warning.rules if warning else (),
-        rate,
+        read_by=read_by | ({sender} if sender else set()),
+        rate=rate,
     )
     if row is None:
         # The unique (conversation, sender, client id) refused a second copy.
@@ -128,7 +129,6 @@ async def post_message(
                 f"you can send {rate_per_minute} messages a minute; wait a moment",
                 {"retry_after_s": round(wait, 3)},
             )
-    await store.advance(conn, conversation_id, row, read_by | ({sender} if sender else set()))
     for user_id in (conversation["user_low"], conversation["user_high"]):
         # The sender too: their other devices show what they sent.
         pushes.add(user_id, "message", views.to_message(row, user_id))

@@ -269,9 +269,30 @@ _INSERT_MESSAGE = (
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     " ON CONFLICT (conversation_id, sender_id, client_message_id) DO NOTHING RETURNING *"
 )
+# The new message becomes the conversation's newest, for it and for each participant's
+# inbox, and the readers ($9) have read up to it (a mark moves as ``mark_read`` moves it:
+# never back). Nothing moves when the insert stored nothing.
+_ADVANCE = (
+    " advanced AS (UPDATE conversations c SET last_seq = ins.seq, last_message_id = ins.id,"
+    " last_activity_at = ins.created_at FROM ins WHERE c.id = ins.conversation_id),"
+    " marked AS (UPDATE participants p SET last_activity_at = ins.created_at, last_read_seq = CASE"
+    " WHEN p.user_id = ANY($9::uuid[]) AND p.last_read_seq < ins.seq THEN ins.seq ELSE p.last_read_seq END"
+    " FROM ins WHERE p.conversation_id = ins.conversation_id)"
+)
+# What the send rate needs, counted with the new message (the statement's snapshot does
+# not see the row it inserts: ``ins`` adds it). Postgres walks the index; no list of
+# times comes back.
+_RATE = (
+    ", recent AS (SELECT created_at FROM ins UNION ALL (SELECT created_at FROM messages"
+    " WHERE sender_id = $4 AND created_at > now() - $10::interval ORDER BY created_at DESC LIMIT $11 + 1))"
+)
+_RATE_COLUMNS = (
+    ", (SELECT max(created_at) FROM recent) AS rate_newest,"
+    " (SELECT created_at FROM recent ORDER BY created_at DESC OFFSET $11 LIMIT 1) AS rate_over"
+)
 
 
-async def insert_message(
+async def add_message(
     conn: Connection,
     conversation_id: uuid.UUID,
     seq: int,
@@ -280,28 +301,24 @@ async def insert_message(
     client_message_id: str | None,
     warning: str | None,
     warning_rules: tuple[str, ...],
+    *,
+    read_by: Collection[uuid.UUID] = (),
     rate: tuple[timedelta, int] | None = None,
 ) -> asyncpg.Record | None:
-    """The stored message, or None when the sender already sent this client id here.
+    """Store a message and make it the conversation's newest, in one round trip; the
+    stored row, or None (and nothing changed) when the sender already sent this client id
+    here. ``read_by`` have read up to it.
 
-    With ``rate`` (window, limit) and a sender, the row also carries what the send rate
-    needs, counted with the new message: ``rate_newest``, the sender's newest message in
-    the window, and ``rate_over``, their ``limit + 1``-th newest there (None within the
-    limit). Postgres walks the index for these; no list of times comes back.
+    With ``rate`` (window, limit) and a sender, the row also carries ``rate_newest``, the
+    sender's newest message in the window (this one counts), and ``rate_over``, their
+    ``limit + 1``-th newest there (None within the limit).
     """
     values = (uuid.uuid4(), conversation_id, seq, sender_id, body, client_message_id, warning, list(warning_rules))
+    sql = f"WITH ins AS ({_INSERT_MESSAGE}),{_ADVANCE}"
     if rate is None or sender_id is None:
-        return await conn.fetchrow(_INSERT_MESSAGE, *values)
-    # The statement's snapshot does not see the row it inserts: ``ins`` adds it.
+        return await conn.fetchrow(f"{sql} SELECT ins.* FROM ins", *values, list(read_by))
     return await conn.fetchrow(
-        f"WITH ins AS ({_INSERT_MESSAGE}),"
-        " recent AS (SELECT created_at FROM ins UNION ALL (SELECT created_at FROM messages"
-        " WHERE sender_id = $4 AND created_at > now() - $9::interval ORDER BY created_at DESC LIMIT $10 + 1))"
-        " SELECT ins.*, (SELECT max(created_at) FROM recent) AS rate_newest,"
-        " (SELECT created_at FROM recent ORDER BY created_at DESC OFFSET $10 LIMIT 1) AS rate_over FROM ins",
-        *values,
-        rate[0],
-        rate[1],
+        f"{sql}{_RATE} SELECT ins.*{_RATE_COLUMNS} FROM ins", *values, list(read_by), rate[0], rate[1]
     )
 
 
@@ -313,24 +330,6 @@ async def message_by_client_id(
         conversation_id,
         sender_id,
         client_message_id,
-    )
-
-
-async def advance(
-    conn: Connection, conversation_id: uuid.UUID, message: asyncpg.Record, read_by: Collection[uuid.UUID] = ()
-) -> None:
-    """Make ``message`` the conversation's newest, for it and for each participant's inbox;
-    ``read_by`` have read up to it (as ``mark_read`` moves a mark: never back)."""
-    await conn.execute(
-        "WITH c AS (UPDATE conversations SET last_seq = $2, last_message_id = $3, last_activity_at = $4 WHERE id = $1)"
-        " UPDATE participants SET last_activity_at = $4, last_read_seq = CASE"
-        " WHEN user_id = ANY($5::uuid[]) AND last_read_seq < $2 THEN $2 ELSE last_read_seq END"
-        " WHERE conversation_id = $1",
-        conversation_id,
-        message["seq"],
-        message["id"],
-        message["created_at"],
-        list(read_by),
     )
 
 
