@@ -362,6 +362,7 @@ def result(system: SystemRuns, baseline: Run, load_before: tuple[float, ...]) ->
         "max_rate_p99_under_50ms": best,
         "sweep": [run.figures() for run in system.sweep],
         "cpu_us_per_msg": system.cpu_us,
+        "others_cpu_s": system.others_cpu_s,
         "exactly_once": head.exact and all(run.exact for run in system.sweep),
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
@@ -429,6 +430,11 @@ def main() -> None:
     for run in system.sweep:
         print(run.line() + ("" if run.passed else "  <- stop"))
     print(baseline.line())
+    print(
+        "CPU per message (headline step, µs): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(system.cpu_us.items(), key=lambda kv: -kv[1]))
+    )
+    print("other programs meanwhile (CPU s): " + ", ".join(f"{k} {v}" for k, v in system.others_cpu_s.items()))
     print(
         "gateway: "
         + ", ".join(f"{k.removeprefix('wardmate_gateway_')} {v:.0f}" for k, v in sorted(system.metrics.items()))
