@@ -2,8 +2,9 @@
 
 A single aiohttp + asyncpg process that answers ``GET /api/v1/listings?hospital_id=&from=&to=``
 with the very SQL the listings service runs (``services.listings.store.search_query``),
-the same in-memory hospital lookup, the same pool settings and uvloop, and returns the
-rows as JSON (orjson). No NATS hop, no gateway, no middleware: what the search costs
+the same in-memory hospital lookup, the same pool settings, role (the listings role, as the
+benchmark starts it), event loop and collector settings (``shared.runtime``), and returns
+the rows as JSON (orjson). No NATS hop, no gateway, no middleware: what the search costs
 when nothing else is in the way, so the ratio measures the architecture's overhead.
 
     .venv/bin/python bench/baseline_search.py PORT        # WARDMATE_DATABASE_URL from the env
@@ -21,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 import orjson
-import uvloop
 from aiohttp import web
 
 from services.listings.app import PG_SETTINGS
 from services.listings.store import search_query
+from shared import runtime
 from shared.contracts.listings import ListingSearch
 from shared.db import create_pool
 from shared.errors import AppError
@@ -65,6 +66,7 @@ def create_app(dsn: str) -> web.Application:
         # The service's pool size and session settings: the same query, planned the same way.
         pool = await create_pool(dsn, "listings", size=10, app="baseline", server_settings=PG_SETTINGS)
         app[POOL] = pool
+        runtime.freeze_startup_heap()  # as the service does once started
         yield
         await pool.close()
 
@@ -77,7 +79,10 @@ def create_app(dsn: str) -> web.Application:
 def main() -> None:
     port = int(sys.argv[1])
     dsn = sys.argv[2] if len(sys.argv) > 2 else os.environ["WARDMATE_DATABASE_URL"]
-    web.run_app(create_app(dsn), host="127.0.0.1", port=port, print=None, access_log=None, loop=uvloop.new_event_loop())
+    runtime.tune_collector()  # the services' collector settings (shared.runtime)
+    web.run_app(
+        create_app(dsn), host="127.0.0.1", port=port, print=None, access_log=None, loop=runtime.new_event_loop()
+    )
 
 
 if __name__ == "__main__":

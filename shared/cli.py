@@ -6,14 +6,12 @@ Without a command the process serves until SIGTERM. Every service has ``dead-let
 
 from __future__ import annotations
 
-import asyncio
 import faulthandler
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
-from shared import deadletters
+from shared import deadletters, runtime
 from shared.logs import setup_logging
 from shared.service import ServiceApp
 from shared.settings import Settings, load_settings
@@ -22,20 +20,11 @@ from shared.settings import Settings, load_settings
 Command = Callable[[Settings, Sequence[str]], int]
 
 
-def run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run ``main`` on uvloop where it is installed (a faster event loop), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
-
-
 def main(app: ServiceApp, commands: Mapping[str, Command] | None = None) -> None:
     """Serve ``app``, or run the command named by the first argument."""
     # `kill -USR1 <pid>` prints every thread's stack: a hung replica explains itself.
     faulthandler.register(signal.SIGUSR1)
+    runtime.tune_collector()
     known: dict[str, Command] = {
         "dead-letters": lambda settings, argv: deadletters.run_cli(app, settings, argv),
         **(commands or {}),
@@ -53,4 +42,4 @@ def main(app: ServiceApp, commands: Mapping[str, Command] | None = None) -> None
         setup_logging(app.name, "ERROR")
         sys.exit(command(settings, sys.argv[2:]))
     setup_logging(app.name, settings.log_level)
-    run_loop(app.run(settings))
+    runtime.run(app.run(settings))

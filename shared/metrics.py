@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
 import asyncpg
 from aiohttp import web
@@ -36,6 +37,24 @@ LATENCY_BUCKETS = Histogram.DEFAULT_BUCKETS
 REFRESH_TIMEOUT_S = 2.0
 
 Refresh = Callable[[], Awaitable[None]]
+
+M = TypeVar("M", Counter, Gauge, Histogram)
+
+
+class Children(Generic[M]):
+    """A labelled metric's children, each looked up once: prometheus-client's ``labels``
+    checks the values and takes a lock on every call, a cost paid per request on the hot
+    paths (the label sets are few: routes, methods, statuses, subjects, outcomes)."""
+
+    def __init__(self, metric: M) -> None:
+        self.metric: M = metric
+        self.held: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self.held.get(values)
+        if child is None:
+            child = self.held[values] = self.metric.labels(*values)
+        return child
 
 
 class ServiceMetrics:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import orjson
+
 from shared.errors import AppError
 
 INVALID_CURSOR = AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}])
@@ -23,7 +25,7 @@ T = TypeVar("T")
 
 
 def encode_cursor(*key: Any) -> str:
-    raw = json.dumps(list(key), default=str, separators=(",", ":")).encode()
+    raw = orjson.dumps(list(key), default=str)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -15,7 +15,7 @@ from nats.aio.client import Client as NATS
 from nats.micro.service import ServiceConfig
 from pydantic import BaseModel
 
-from shared import healthcheck
+from shared import healthcheck, runtime
 from shared.bus import DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, connect, ensure_stream
 from shared.consumers import Apply, Consumer
 from shared.db import create_pool, migrate
@@ -153,6 +153,7 @@ class ServiceApp(Registry):
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
                 await hook(base)
+            runtime.freeze_startup_heap()
             metrics = ServiceMetrics()
             consumer_names = [cname for cname, _, _ in self.consumers]
             await stack.enter_async_context(

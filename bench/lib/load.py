@@ -72,6 +72,13 @@ class Load:
     cpu: dict[str, float]
     busy: float
     seconds: float
+    # CPU that processes outside the measurement took meanwhile (1.0 = one core): a run
+    # is quiet when this stays near 0.
+    foreign: float = 0.0
+
+    def cpu_ms(self) -> dict[str, float]:
+        """Milliseconds of CPU per request, by process group."""
+        return {k: v / self.requests * 1000 for k, v in self.cpu.items()} if self.requests else {}
 
 
 def parse_wrk(out: str) -> tuple[float, float, float, int, int]:
@@ -94,7 +101,18 @@ def run_wrk(
     and the CPU seconds wrk itself used."""
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(
-            [wrk, f"-t{threads}", f"-c{conns}", f"-d{int(seconds)}s", "--latency", "--timeout", "5s", *extra, url],
+            # wrk refuses more threads than connections (one connection: one thread).
+            [
+                wrk,
+                f"-t{min(threads, conns)}",
+                f"-c{conns}",
+                f"-d{int(seconds)}s",
+                "--latency",
+                "--timeout",
+                "5s",
+                *extra,
+                url,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -158,23 +176,31 @@ def add_load_arguments(parser: argparse.ArgumentParser, connections: int, connec
 
 
 def measure(
-    name: str, url: str, wrk: str | None, meter: CpuMeter, args: argparse.Namespace, extra: tuple[str, ...] = ()
+    name: str,
+    url: str,
+    wrk: str | None,
+    meter: CpuMeter,
+    args: argparse.Namespace,
+    extra: tuple[str, ...] = (),
+    connections: int | None = None,
 ) -> Load:
-    """One target under wrk (``extra``: wrk arguments; needs wrk) or the fallback."""
-    say(f"{name}: warm-up {args.warmup:.0f}s, then {args.duration:.0f}s at concurrency {args.connections}")
+    """One target under wrk (``extra``: wrk arguments; needs wrk) or the fallback, at
+    ``connections`` (``args.connections`` by default)."""
+    conns = connections or args.connections
+    say(f"{name}: warm-up {args.warmup:.0f}s, then {args.duration:.0f}s at concurrency {conns}")
     if extra and not wrk:
         raise RuntimeError(f"{name}: needs wrk (Debian's package)")
     if wrk:
-        run_wrk(wrk, url, args.threads, args.connections, args.warmup, extra)
+        run_wrk(wrk, url, args.threads, conns, args.warmup, extra)
     else:
-        run_pyload(url, args.connections, args.warmup)
+        run_pyload(url, conns, args.warmup)
     meter.begin()
     t0 = time.monotonic()
     if wrk:
-        text, gen_cpu = run_wrk(wrk, url, args.threads, args.connections, args.duration, extra)
+        text, gen_cpu = run_wrk(wrk, url, args.threads, conns, args.duration, extra)
         rps, p50, p99, requests, bad = parse_wrk(text)
     else:
-        res, gen_cpu = run_pyload(url, args.connections, args.duration)
+        res, gen_cpu = run_pyload(url, conns, args.duration)
         rps, p50, p99, requests, bad = res["rps"], res["p50"], res["p99"], res["requests"], res["bad"]
     seconds = time.monotonic() - t0
     cpu, others, busy = meter.end()
@@ -182,7 +208,8 @@ def measure(
     others.pop("wrk", None)
     ncpu = os.cpu_count() or 1
     rest = max(0.0, busy * ncpu * seconds - sum(cpu.values()) - sum(others.values()))
-    load = Load(rps, p50, p99, requests, bad, cpu, busy, seconds)
+    foreign = sum(v for k, v in others.items() if k != "kernel irq/softirq") + rest
+    load = Load(rps, p50, p99, requests, bad, cpu, busy, seconds, foreign / seconds)
     print(
         f"    {rps:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({requests} requests, {bad} errors or non-2xx)"
     )
@@ -194,7 +221,7 @@ def measure(
         + ", ".join(f"{k} {v / seconds * 100:.0f}%" for k, v in top if v > 0.005 * seconds)
         + f", short-lived or unattributed {rest / seconds * 100:.0f}%"
     )
-    if sum(v for k, v in others.items() if k != "kernel irq/softirq") + rest > 0.25 * seconds:
+    if foreign > 0.25 * seconds:
         print("    NOTE: other processes took CPU during this run; the figures are pessimistic")
     if bad:
         raise RuntimeError(f"{name}: {bad} requests failed or were not 2xx; the figures are worthless")

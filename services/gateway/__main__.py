@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from services.gateway.app import create_app
+from shared import runtime
 from shared.logs import setup_logging
 from shared.settings import load_settings
 
@@ -10,19 +11,14 @@ from shared.settings import load_settings
 def main() -> None:
     settings = load_settings()
     setup_logging("gateway", settings.log_level)
-    try:
-        import uvloop  # a faster event loop where it is installed
-    except ImportError:
-        loop = None
-    else:
-        loop = uvloop.new_event_loop()
+    runtime.tune_collector()
     web.run_app(
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         print=None,
         access_log=None,
-        loop=loop,
+        loop=runtime.new_event_loop(),
     )
 
 

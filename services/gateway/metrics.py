@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from shared.metrics import LATENCY_BUCKETS
+from shared.metrics import LATENCY_BUCKETS, Children
 
 # The label of a request that matched no route (404s of unknown paths): a label per raw
 # path would let any client grow the series without bound.
@@ -69,6 +69,10 @@ class GatewayMetrics:
         self.ws_queued_frames = Gauge(
             "wardmate_gateway_ws_queued_frames", "Frames waiting in the sockets' queues", registry=r
         )
+        # The per-request children, looked up once each (see shared.metrics.Children).
+        self.route_requests = Children(self.requests)
+        self.route_latency = Children(self.latency)
+        self.route_in_flight = Children(self.in_flight)
 
     def watch_hub(
         self, sockets: Callable[[], float], subscriptions: Callable[[], float], queued: Callable[[], float]

@@ -20,9 +20,13 @@ class RateLimiter:
         self.max_clients = max_clients
         self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, last refill)
 
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
     def check(self, address: str, now: float | None = None) -> None:
         """Take a token for ``address``, or raise ``rate_limited`` saying when to retry."""
-        if self.rate <= 0:
+        if not self.enabled:
             return
         now = time.monotonic() if now is None else now
         tokens, last = self._buckets.get(address, (self.burst, now))
