@@ -68,10 +68,6 @@ def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
     return (a, b) if a < b else (b, a)
 
 
-def other_participant(low: uuid.UUID, high: uuid.UUID, me: uuid.UUID) -> uuid.UUID:
-    return high if me == low else low
-
-
 def contact_ok(kind: str, subject_status: str | None) -> bool:
     """Whether sharing an email or a number is expected here (no off-platform warning):
     the conversation's booking is accepted or done, or it is a mentorship."""

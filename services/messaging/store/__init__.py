@@ -226,7 +226,7 @@ def send_lock_key(sender_id: uuid.UUID) -> int:
 
 async def next_seq(conn: Connection, conversation_id: uuid.UUID, sender_id: uuid.UUID | None) -> int:
     """The seq of the conversation's next message, its row locked until commit (the
-    number is taken by ``advance`` only once the message is stored); with a sender, their
+    number is taken by ``add_message`` only once the message is stored); with a sender, their
     sends are serialized until commit too, so counting their recent messages and adding
     one is exact even when two replicas serve them at once."""
     if sender_id is None:
