@@ -66,11 +66,13 @@ class Pushes:
 async def transaction(pool: asyncpg.Pool, nc: NATS) -> AsyncIterator[tuple[Connection, Pushes]]:
     """A transaction whose pushes are stored before it commits and sent after."""
     pushes = Pushes()
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            yield conn, pushes
-            await pushes.save(conn)
-        await pushes.send(nc)
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn, pushes
+        await pushes.save(conn)
+    # Published once the connection is back in the pool: asyncpg's release yields to the
+    # event loop, which would let nats-py's flusher write the pushes on their own; from
+    # here they leave in one write with the handler's reply, which follows without a yield.
+    await pushes.send(nc)
 
 
 async def post_message(
