@@ -103,12 +103,14 @@ class Run:
 
     @property
     def exact(self) -> bool:
-        """Every measured message delivered once: none lost, doubled or refused."""
-        return not (self.lost or self.doubled or self.errors)
+        """Every accepted message delivered once: none lost or doubled (a refused send,
+        e.g. the gateway's 504 under overload, is counted in ``errors``)."""
+        return not (self.lost or self.doubled)
 
     @property
     def passed(self) -> bool:
-        return self.exact and self.pct(0.99) < P99_LIMIT_MS and self.rate >= KEEP_UP * self.asked
+        ok = self.exact and not self.errors
+        return ok and self.pct(0.99) < P99_LIMIT_MS and self.rate >= KEEP_UP * self.asked
 
     def line(self) -> str:
         text = (
@@ -175,7 +177,8 @@ class Tracker:
         """The open-loop schedule through ``send``, then the stragglers."""
         started = time.perf_counter()
         await open_loop(pairs, self.run.asked, warmup, duration, send)
-        await self.drain(timeout=10)
+        # Long enough for an overloaded step's backlog: late is not lost.
+        await self.drain(timeout=30)
         self.run.seconds = time.perf_counter() - started - warmup
 
     async def drain(self, timeout: float) -> None:
@@ -271,7 +274,7 @@ async def measure_system(
         used, others, _ = meter.end()
         total = max(int(args.rate * (args.warmup + args.duration)), 1)  # the warm-up's sends too
         cpu_us = {name: round(seconds * 1e6 / total, 0) for name, seconds in used.items() if seconds}
-        busy_others = {k: round(v, 2) for k, v in sorted(others.items(), key=lambda kv: -kv[1])[:6] if v}
+        busy_others = {k[:40]: round(v, 2) for k, v in sorted(others.items(), key=lambda kv: -kv[1])[:6] if v}
         profile = finish_spies(spies, out_dir) if out_dir else ""
         sweep: list[Run] = []
         rate = args.sweep_start
@@ -447,7 +450,7 @@ def main() -> None:
         f"total {time.monotonic() - started:.0f}s; {load_average()}"
     )
     if not figures["exactly_once"]:
-        print("!! some measured messages were lost, doubled or refused (see the lines above)")
+        print("!! some measured messages were lost or doubled (see the lines above)")
     print("RESULT " + json.dumps(figures))
 
 
