@@ -14,10 +14,14 @@ Part of ``make bench-matching`` (``bench/matching.py`` runs it after its two rou
 4. loads ``GET /api/v1/rotations/{id}/room-matches`` at concurrency 16 with wrk (a Lua
    script cycles through the rotations' pages 1 and 2), then the listing search at the
    same concurrency as the reference, each after a warm-up, in alternating rounds;
-5. cold: 24 new rotations at the dense hospitals, and once matching's consumer has made
-   their suggestions, a request for each, one at a time, each after moving the
-   projections' epoch (so no cached ranking holds): what a ranking costs when computed;
-6. returns ``room_matches_p99_ms``, ``room_matches_rps`` and the rest to ``matching.py``.
+5. Johns Hopkins (~3,400 candidates within 50 km): a new rotation's first page through
+   the gateway, one request at a time, 100 times cold (before each, the epochs of the
+   regions within the hospital's reach move, as a change of a listing there would, so the
+   cached ranking is dropped and computed anew) and 200 times warm (the ranking kept);
+   then in this process the columnar ranking and, as reference, the per-object path it
+   replaced, on the same rows (their ids and scores must be equal);
+6. returns ``hopkins_cold_p99_ms``, ``hopkins_warm_p99_ms``, ``room_matches_p99_ms`` and
+   the rest to ``matching.py``, which prints them as its ``RESULT`` line.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,9 +42,17 @@ from bench.lib.common import get_json, quantile, say, signup, start_system
 from bench.lib.cpu import CpuMeter
 from bench.lib.load import Load, ensure_wrk, measure
 from bench.lib.seed import HOSPITAL, seed
+from services.matching import domain, ranking, store
+from services.matching.engine.scoring import rank_rooms
+from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS as WEIGHTS
+from services.matching.store import candidates, regions
+from shared import hospitals
+from shared.db import create_pool
+from shared.geo import EARTH_RADIUS_KM
 
 DENSE = ["new-york-presbyterian-lower-manhattan-hospital-new-york-ny", "the-johns-hopkins-hospital-baltimore-md"]
 SPARSE = ["the-huntsville-hospital-huntsville-al"]
+HOPKINS = DENSE[1]
 SPECIALTIES = ["internal medicine", "cardiology", "pediatrics", "emergency medicine", "neurology", "surgery"]
 
 # Matching's projections, filled from listings' tables (the benchmark's superuser reads
@@ -142,24 +156,94 @@ async def suggestions_made(dsn: str, rotations: int, timeout: float = 120) -> No
         await conn.close()
 
 
-async def cold_requests(base: str, dsn: str, token: str, ids: list[str]) -> list[float]:
-    """Each rotation's room matches, one at a time, each ranking computed (the epoch moves
-    before each, as a change of a listing would); the latencies in ms."""
-    latencies: list[float] = []
+async def _get(http: aiohttp.ClientSession, url: str) -> float:
+    t = time.perf_counter()
+    async with http.get(url) as r:
+        await r.read()
+        if r.status != 200:
+            raise RuntimeError(f"room matches answered {r.status}")
+    return (time.perf_counter() - t) * 1000
+
+
+async def hopkins(base: str, dsn: str, token: str, rotation_id: str, samples: int) -> dict[str, float]:
+    """The Johns Hopkins rotation's first page through the gateway, one request at a time:
+    cold, each after moving the epochs of the regions within the hospital's reach (as a
+    change of a listing there would, so the cached ranking is dropped), then warm, the
+    ranking kept; and in process, the columnar ranking against the per-object reference
+    on the same rows (the same ids and scores, checked)."""
+    hospital = hospitals.lookup(HOPKINS)
+    cells = regions.cells_within(hospital.latitude, hospital.longitude, WEIGHTS.max_distance_km, EARTH_RADIUS_KM)
+    url = f"{base}/api/v1/rotations/{rotation_id}/room-matches"
     conn = await asyncpg.connect(dsn)
+    cold, warm = [], []
     try:
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
-            for rid in ids:
-                await conn.execute("UPDATE matching.projection_epoch SET epoch = epoch + 1")
-                t = time.perf_counter()
-                async with http.get(f"{base}/api/v1/rotations/{rid}/room-matches") as r:
-                    await r.read()
-                    if r.status != 200:
-                        raise RuntimeError(f"room matches answered {r.status}")
-                latencies.append((time.perf_counter() - t) * 1000)
+            for _ in range(samples):
+                await conn.execute(
+                    "INSERT INTO matching.region_epochs(cell, epoch) SELECT c, 1 FROM unnest($1::int[]) c"
+                    " ON CONFLICT (cell) DO UPDATE SET epoch = matching.region_epochs.epoch + 1",
+                    [c for c in cells if c != regions.EVERYWHERE],
+                )
+                cold.append(await _get(http, url))
+            await _get(http, url)
+            warm = [await _get(http, url) for _ in range(samples * 2)]
     finally:
         await conn.close()
-    return latencies
+    return {
+        "cold_p50_ms": round(quantile(cold, 50), 1),
+        "cold_p99_ms": round(quantile(cold, 99), 1),
+        "warm_p50_ms": round(quantile(warm, 50), 2),
+        "warm_p99_ms": round(quantile(warm, 99), 2),
+        **await in_process(dsn, uuid.UUID(rotation_id)),
+    }
+
+
+async def in_process(dsn: str, rotation_id: uuid.UUID, samples: int = 30) -> dict[str, float]:
+    """``rank_rooms_for`` in this process (no cache), and the per-object path it replaced
+    (``listings_near``, one ``ListingInput`` per candidate, ``rank_rooms``) as reference."""
+    pool = await create_pool(dsn, "matching", size=2, app="bench-rooms")
+    try:
+        row = await store.rotation(pool, rotation_id)
+        assert row is not None
+        hospital = hospitals.lookup(row["hospital_id"])
+        found = await candidates.room_candidates(
+            pool,
+            hospital.latitude,
+            hospital.longitude,
+            WEIGHTS.max_distance_km,
+            row["start_date"],
+            row["end_date"],
+            row["student_id"],
+        )
+        times, reference = [], []
+        for _ in range(samples):
+            t = time.perf_counter()
+            columnar = await ranking.rank_rooms_for(pool, row)
+            times.append((time.perf_counter() - t) * 1000)
+        for _ in range(5):
+            t = time.perf_counter()
+            rows = await store.listings_near(
+                pool, hospital.latitude, hospital.longitude, WEIGHTS.max_distance_km, *_dates(row)
+            )
+            offers = await ranking._offers(pool, row, rows)
+            expected = rank_rooms(domain.rotation_input(row, hospital), offers.student, offers.listings.values())
+            reference.append((time.perf_counter() - t) * 1000)
+        ids = [str(offers.rows[m.listing_id]["listing_id"]) for m in expected]
+        if [str(i) for i in columnar.ids_at(0)] != ids or columnar.scores.tolist() != [m.score for m in expected]:
+            raise RuntimeError("the columnar ranking differs from the per-object reference")
+        return {
+            "candidates": len(found.columns),
+            "ranked": len(columnar),
+            "in_process_cold_p50_ms": round(quantile(times, 50), 1),
+            "in_process_cold_p99_ms": round(quantile(times, 99), 1),
+            "in_process_per_object_p50_ms": round(quantile(reference, 50), 1),
+        }
+    finally:
+        await pool.close()
+
+
+def _dates(row: asyncpg.Record) -> tuple[date, date, uuid.UUID]:
+    return row["start_date"], row["end_date"], row["student_id"]
 
 
 def lua_script(path: Path, token: str, paths: list[str]) -> Path:
@@ -227,21 +311,34 @@ def run(args: argparse.Namespace, data_dir: Path, cleanup: list) -> dict:
             loads[name].append(measure(f"{name} (round {r + 1} of {args.rounds})", url, wrk, meter, args, extra))
     best = {k: max(v, key=lambda load: load.rps) for k, v in loads.items()}
 
-    say("cold: 24 new rotations at the dense hospitals, each ranking computed, one at a time")
-    cold_rotations = [
-        (DENSE[i % 2], window[0] + timedelta(days=3 + i), window[1] + timedelta(days=3 + i)) for i in range(24)
-    ]
-    cold_token, cold_ids = asyncio.run(students(stack.url, cold_rotations))
-    asyncio.run(suggestions_made(stack.database_url, len(hot) + len(cold_rotations)))
-    cold = asyncio.run(cold_requests(stack.url, stack.database_url, cold_token, cold_ids))
-    print(f"    p50 {quantile(cold, 50):.1f} ms, p99 {quantile(cold, 99):.1f} ms, max {max(cold):.1f} ms")
+    say("Johns Hopkins: one rotation's first page, cold then warm, one request at a time")
+    start, end = window[0] + timedelta(days=3), window[1] + timedelta(days=3)
+    hop_token, (hop_id,) = asyncio.run(students(stack.url, [(HOPKINS, start, end)]))
+    asyncio.run(suggestions_made(stack.database_url, len(hot) + 1))
+    hop = asyncio.run(hopkins(stack.url, stack.database_url, hop_token, hop_id, getattr(args, "samples", 100)))
+    load = os.getloadavg()
+    print(
+        f"    {hop['candidates']:,} candidates, {hop['ranked']:,} ranked; through the gateway: cold p50"
+        f" {hop['cold_p50_ms']} ms, p99 {hop['cold_p99_ms']} ms; warm p50 {hop['warm_p50_ms']} ms, p99"
+        f" {hop['warm_p99_ms']} ms; in process: {hop['in_process_cold_p50_ms']} ms"
+        f" (per-object reference {hop['in_process_per_object_p50_ms']} ms); load average"
+        f" {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     rm, ref = best["room matches"], best["listing search (reference)"]
     return {
+        "hopkins_candidates": hop["candidates"],
+        "hopkins_ranked": hop["ranked"],
+        "hopkins_cold_p50_ms": hop["cold_p50_ms"],
+        "hopkins_cold_p99_ms": hop["cold_p99_ms"],
+        "hopkins_warm_p50_ms": hop["warm_p50_ms"],
+        "hopkins_warm_p99_ms": hop["warm_p99_ms"],
+        "hopkins_in_process_cold_p50_ms": hop["in_process_cold_p50_ms"],
+        "hopkins_in_process_cold_p99_ms": hop["in_process_cold_p99_ms"],
+        "hopkins_in_process_per_object_p50_ms": hop["in_process_per_object_p50_ms"],
         "room_matches_p99_ms": round(rm.p99_ms, 2),
         "room_matches_rps": round(rm.rps, 1),
         "room_matches_p50_ms": round(rm.p50_ms, 2),
-        "room_matches_cold_p50_ms": round(quantile(cold, 50), 1),
-        "room_matches_cold_p99_ms": round(quantile(cold, 99), 1),
         "search_p99_ms": round(ref.p99_ms, 2),
         "search_rps": round(ref.rps, 1),
+        "load_average_1m": round(load[0], 2),
     }

@@ -61,9 +61,6 @@ APPROX_OFFSET_M = 400.0
 
 
 @functools.lru_cache(maxsize=65536)
-# A listing's public position is asked for on every search page that shows it (a hash
-# and trigonometry each time): the positions of the listings shown lately are kept.
-@functools.lru_cache(maxsize=32768)
 def approximate_point(listing_id: uuid.UUID, latitude: float, longitude: float) -> tuple[float, float]:
     """A stable public position within ~APPROX_OFFSET_M of the exact one."""
     digest = hashlib.sha256(listing_id.bytes).digest()

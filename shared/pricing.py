@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=8192)  # a search page asks twice per listing; rents repeat
 def nightly_cents(monthly_rent: int) -> int:
     """A night costs the monthly rent pro rata: rent x 12 / 365, rounded half up to the cent."""
     value = Decimal(monthly_rent) * 100 * 12 / 365

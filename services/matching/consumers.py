@@ -9,6 +9,7 @@ rotations (``suggestions.py``).
 from __future__ import annotations
 
 from services.matching import store, store_privacy, suggestions
+from services.matching.store import regions
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
@@ -24,9 +25,13 @@ registry = Registry()
 @registry.consumer("listings", *(e.subject for e in LISTING_EVENTS))
 async def project_listings(conn: Connection, event: Event) -> None:
     assert isinstance(event, LISTING_EVENTS)
-    applied = await store.project_listing(conn, event.listing)
+    listing = event.listing
+    await regions.lock(conn, listing_id=listing.listing_id, host_id=listing.host_id)
+    before = await regions.listing_cell(conn, listing.listing_id)
+    applied = await store.project_listing(conn, listing)
     if applied:
-        await store.bump_epoch(conn)
+        # Where it is and where it was: it may have moved out of a ranking's reach.
+        await regions.bump(conn, [regions.cell(listing.latitude, listing.longitude), before])
     if applied and isinstance(event, ListingPublished):
         await suggestions.for_listing(conn, event.listing)
 
@@ -34,8 +39,10 @@ async def project_listings(conn: Connection, event: Event) -> None:
 @registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
 async def project_bookings(conn: Connection, event: Event) -> None:
     assert isinstance(event, BOOKING_EVENTS)
+    await regions.lock(conn, listing_id=event.booking.listing_id)
     if await store.project_booking(conn, event.booking):
-        await store.bump_epoch(conn)
+        # A listing not projected yet is in no ranking; its own snapshot will count.
+        await regions.bump(conn, [await regions.listing_cell(conn, event.booking.listing_id)])
 
 
 @registry.consumer("rotations", RotationChanged.subject)
@@ -52,10 +59,14 @@ async def suggest_for_rotations(conn: Connection, event: Event) -> None:
 async def project_profiles(conn: Connection, event: Event) -> None:
     assert isinstance(event, USER_EVENTS)
     user = event.user
+    await regions.lock(conn, host_id=user.user_id)
     before = await store.profile(conn, user.user_id) or {}
     opened = user.open_to_mentoring and user.mentoring_capacity > 0 and not before.get("open_to_mentoring")
     if not await store.project_profile(conn, user):
         return
+    # Rooms: the regions of the listings they host (a student's own rankings key on their
+    # profile's version); mentors: everywhere.
+    await regions.bump(conn, await regions.host_cells(conn, user.user_id))
     await store.bump_epoch(conn)
     if opened:
         await suggestions.for_mentor(conn, user, await store.accepted_mentees(conn, user.user_id))
@@ -65,6 +76,8 @@ async def project_profiles(conn: Connection, event: Event) -> None:
 async def erase_user(conn: Connection, event: Event) -> None:
     """A deleted account: their rotations, mentorships, requests and suggestions go."""
     assert isinstance(event, UserDeleted)
+    await regions.lock(conn, host_id=event.user_id)
     await store_privacy.erase(conn, event.user_id)
+    await regions.bump(conn, await regions.host_cells(conn, event.user_id))
     await store.bump_epoch(conn)
     await purge_outbox(conn, [str(event.user_id)])

@@ -21,12 +21,14 @@ from services.matching.engine.bulk import gc_paused
 from services.matching.engine.mentor_scoring import mentor_score
 from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
 from services.matching.engine.relevance import relevant_block
-from services.matching.engine.room_matrix import room_scores
+from services.matching.engine.room_columns import score_columns
 from services.matching.engine.score_matrix import encode, score_block
 from services.matching.engine.scoring import room_score
 from services.matching.engine.weights import DEFAULT_ROOM_WEIGHTS
+from services.matching.store import candidates, regions
 from shared import hospitals
 from shared.errors import AppError
+from shared.geo import EARTH_RADIUS_KM
 
 Kind = Literal["rooms", "mentors"]
 
@@ -65,25 +67,39 @@ class Ranking:
         return held
 
 
-# Rankings this replica computed, by rotation, with the (rotation version, projection
-# epoch) they hold for: a student paging through a city's thousands of rooms ranks them
-# once. Any change of a listing, stay, profile or accepted mentorship moves the epoch
-# (``0005``), a change of the rotation its version, and the next request ranks anew.
+# Rankings this replica computed, by rotation, with the key they hold for: a student
+# paging through a city's thousands of rooms ranks them once. A room ranking's key is
+# (rotation version, the epochs of the regions within its hospital's reach, the
+# student's profile version): a change of a listing, stay or host profile there moves a
+# region's epoch (``store/regions.py``), and a change in another city leaves it. A
+# mentor ranking's is (rotation version, projection epoch): any profile or seat.
 # About 100 kB each at most, and ~40 kB per page kept.
 CACHED_RANKINGS = 128
 PAGES_KEPT = 5
-_rankings: OrderedDict[tuple[Kind, uuid.UUID], tuple[tuple[int, int], Ranking]] = OrderedDict()
+_rankings: OrderedDict[tuple[Kind, uuid.UUID], tuple[tuple[Any, ...], Ranking]] = OrderedDict()
+
+
+async def _key(db: store.DB, rotation: domain.Row, kind: Kind) -> tuple[Any, ...]:
+    if kind == "mentors":
+        return (rotation["version"], await store.projection_epoch(db))
+    hospital = hospitals.lookup(rotation["hospital_id"])
+    cells = regions.cells_within(
+        hospital.latitude, hospital.longitude, DEFAULT_ROOM_WEIGHTS.max_distance_km, EARTH_RADIUS_KM
+    )
+    return (rotation["version"], *await regions.ranking_key(db, cells, rotation["student_id"]))
 
 
 async def _ranking(
     db: store.DB, rotation: domain.Row, kind: Kind, cached: bool, compute: Callable[[], Awaitable[Ranking]]
 ) -> Ranking:
     """``compute``'s ranking, or this replica's copy while it holds. ``cached`` only
-    outside a transaction: an uncommitted rotation version must not be remembered."""
+    outside a transaction: an uncommitted rotation version must not be remembered. The
+    key is read before the ranking is computed: a change committed in between leaves a
+    ranking newer than its key, ranked again next time, never an older one kept."""
     if not cached:
         return await compute()
     slot = (kind, rotation["id"])
-    key = (rotation["version"], await store.projection_epoch(db))
+    key = await _key(db, rotation, kind)
     held = _rankings.get(slot)
     if held is not None and held[0] == key:
         _rankings.move_to_end(slot)
@@ -99,6 +115,10 @@ def _ordered(kind: Kind, ids: Sequence[uuid.UUID], scores: NDArray[np.float64]) 
     """Best first, ties by id (as the engine's rank_rooms and rank_mentors: a UUID's text
     sorts as its bytes do)."""
     halves = np.frombuffer(b"".join(i.bytes for i in ids), dtype=">u8").reshape(-1, 2).astype(np.uint64)
+    return _ordered_halves(kind, halves, scores)
+
+
+def _ordered_halves(kind: Kind, halves: NDArray[np.uint64], scores: NDArray[np.float64]) -> Ranking:
     order = np.lexsort((halves[:, 1], halves[:, 0], -scores))
     return Ranking(kind, halves[order], scores[order])
 
@@ -108,17 +128,19 @@ class RankFor(Protocol):
 
 
 async def rank_rooms_for(db: store.DB, rotation: domain.Row, *, cached: bool = False) -> Ranking:
+    """Scores by the columnar scorer (``engine/room_columns.py``: ``room_score``'s numbers
+    from the candidates' columns, fetched in one round trip)."""
+
     async def compute() -> Ranking:
         hospital = hospitals.lookup(rotation["hospital_id"])
         student_id, start, end = rotation["student_id"], rotation["start_date"], rotation["end_date"]
-        rows = await store.listings_near(
+        found = await candidates.room_candidates(
             db, hospital.latitude, hospital.longitude, DEFAULT_ROOM_WEIGHTS.max_distance_km, start, end, student_id
         )
-        offers = await _offers(db, rotation, rows)
-        candidates = list(offers.listings.values())
-        index, scores = room_scores(domain.rotation_input(rotation, hospital), offers.student, candidates)
-        ids = [offers.rows[candidates[i].id]["listing_id"] for i in index.tolist()]
-        return _ordered("rooms", ids, scores)
+        student = domain.profile_input(student_id, found.student)
+        target = domain.rotation_input(rotation, hospital)
+        index, scores = score_columns(target, student, found.columns, DEFAULT_ROOM_WEIGHTS)
+        return _ordered_halves("rooms", found.ids[index], scores)
 
     return await _ranking(db, rotation, "rooms", cached, compute)
 

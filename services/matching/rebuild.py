@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from services.matching import store
 from services.matching.app import app
+from services.matching.store import regions
 from shared import subjects
 from shared.bus import EVENTS_STREAM, connect
 from shared.contracts.accounts import USER_EVENTS
@@ -109,7 +110,9 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
                     await conn.execute(f"DELETE FROM {app.name}.{table}")
                     result = await conn.execute(f"INSERT INTO {app.name}.{table} SELECT * FROM pg_temp.{table}")
                     counts[table] = int(result.split()[-1])
-                await store.bump_epoch(conn)  # every replica's cached rankings are now stale
+                # Every replica's cached rankings are now stale, rooms and mentors.
+                await regions.bump(conn, [regions.EVERYWHERE])
+                await store.bump_epoch(conn)
         await sub.unsubscribe()
         if not quiet:
             held = ", ".join(f"{n} {t}" for t, n in counts.items())

@@ -111,7 +111,7 @@ async def test_room_matches_follow_the_events(api: Api) -> None:
     def with_both_profiles(r: Response) -> bool:
         """The listing, ranked after both profile events reached matching's projection: an
         answer ranked earlier rightly lacks the reasons those profiles give (each event
-        moves the projection's epoch, so the next request ranks anew)."""
+        moves an epoch its ranking is keyed by, so the next request ranks anew)."""
         return has_listing(r) and any(
             "you both studied in Nigeria" in " ".join(m["reasons"])
             for m in r.body["items"]

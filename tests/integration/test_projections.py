@@ -195,3 +195,101 @@ async def test_a_cached_room_ranking_holds_only_while_nothing_changed(matching: 
     # The rotation moves to dates the room is not free for: ranked anew, and it is gone.
     await store.update_rotation(matching, rotation_id, {"start_date": date(2029, 3, 1), "end_date": date(2029, 3, 9)})
     assert len(await ranking()) == 0
+
+
+async def test_a_room_ranking_is_dropped_only_by_a_change_within_its_reach(
+    matching: asyncpg.Pool, nc: bus.NATS
+) -> None:
+    """Epochs per region: a change of a listing in Boston keeps a Baltimore rotation's
+    ranking; a change of a listing, a stay or a host's profile in Baltimore, or of the
+    rotation, drops it (each counted in the consumer's own transaction)."""
+    baltimore, boston = hospitals.lookup(HOSPITAL_NEAR), hospitals.lookup("massachusetts-general-hospital-boston-ma")
+    project = consumer(matching, nc, matching_consumers.project_listings)
+    here = {"latitude": baltimore.latitude + 0.002, "longitude": baltimore.longitude}
+    there = {"latitude": boston.latitude + 0.002, "longitude": boston.longitude}
+    far, far_host = uuid.uuid4(), uuid.uuid4()
+    await project.handle_event(ListingPublished(listing=listing(1, **here)))
+    await project.handle_event(ListingPublished(listing=listing(1, **there, listing_id=far, host_id=far_host)))
+    rotation_id = uuid.uuid4()
+    fields = {
+        "hospital_id": HOSPITAL_NEAR,
+        "specialty": "cardiology",
+        "start_date": date(2027, 3, 1),
+        "end_date": date(2027, 3, 29),
+        "monthly_budget": None,
+        "room_types": [],
+        "amenities": [],
+    }
+    await store.insert_rotation(matching, rotation_id, uuid.uuid4(), fields)
+
+    async def ranking() -> ranking_module.Ranking:
+        row = await store.rotation(matching, rotation_id)
+        assert row is not None
+        return await ranking_module.rank_rooms_for(matching, row, cached=True)
+
+    first = await ranking()
+    assert first.ids_at(0) == [LISTING]
+    assert await ranking() is first  # nothing changed
+
+    # Boston: its listing's rent, its stays and its host's profile change; Baltimore's holds.
+    await project.handle_event(ListingUpdated(listing=listing(2, **there, listing_id=far, host_id=far_host)))
+    await consumer(matching, nc, matching_consumers.project_bookings).handle_event(
+        BookingAccepted(
+            booking=BookingData(
+                booking_id=uuid.uuid4(),
+                version=2,
+                listing_id=far,
+                guest_id=uuid.uuid4(),
+                host_id=far_host,
+                check_in=date(2027, 3, 1),
+                check_out=date(2027, 3, 29),
+                status="accepted",
+                total_cents=100_000,
+            )
+        )
+    )
+    profiles = consumer(matching, nc, matching_consumers.project_profiles)
+    await profiles.handle_event(
+        ProfileUpdated(user=UserData(user_id=far_host, version=2, role="professional", display_name="Dr. Far"))
+    )
+    assert await ranking() is first
+
+    # Baltimore: the listing's stay over the rotation's dates drops it (and the room).
+    await consumer(matching, nc, matching_consumers.project_bookings).handle_event(
+        BookingAccepted(
+            booking=BookingData(
+                booking_id=uuid.uuid4(),
+                version=2,
+                listing_id=LISTING,
+                guest_id=uuid.uuid4(),
+                host_id=HOST,
+                check_in=date(2027, 2, 1),
+                check_out=date(2027, 3, 28),
+                status="accepted",
+                total_cents=100_000,
+            )
+        )
+    )
+    second = await ranking()
+    assert second is not first and len(second) == 0
+    assert await ranking() is second
+
+    # The host's profile (their listing is in Baltimore's reach): ranked anew.
+    await profiles.handle_event(
+        ProfileUpdated(user=UserData(user_id=HOST, version=2, role="professional", display_name="Dr. Host"))
+    )
+    third = await ranking()
+    assert third is not second and await ranking() is third
+
+    # The listing moves from Boston to Baltimore: the Boston one now counts here.
+    await project.handle_event(ListingUpdated(listing=listing(3, **here, listing_id=far, host_id=far_host)))
+    fourth = await ranking()
+    assert fourth is not third and fourth.ids_at(0) == []  # booked over the dates
+    # A listing of Baltimore changes: dropped.
+    await project.handle_event(ListingUpdated(listing=listing(4, **here, listing_id=far, host_id=far_host)))
+    fifth = await ranking()
+    assert fifth is not fourth and await ranking() is fifth
+
+    # The rotation changes: dropped.
+    await store.update_rotation(matching, rotation_id, {"monthly_budget": 900})
+    assert await ranking() is not fifth

@@ -92,8 +92,8 @@ async def project_profile(conn: Connection, user: UserData) -> bool:
 
 
 async def bump_epoch(conn: Connection) -> None:
-    """Count a change of the projections (``0005_projection_epoch.sql``); call it last in
-    the transaction, after the change."""
+    """Count a change of what mentor rankings read (``0005_projection_epoch.sql``: profiles,
+    seats); rooms count theirs per region (``regions.py``). Call it last in the transaction."""
     await conn.execute("UPDATE projection_epoch SET epoch = epoch + 1")
 
 
