@@ -36,6 +36,7 @@ CATEGORIES = [  # (label, path prefix of the frame's file, as py-spy shows it), 
     ("socket reads (asyncpg/nats protocol parsing)", "asyncio/selector_events.py"),
     ("asyncio", "asyncio/"),
     ("project: listings", "services/listings/"),
+    ("project: messaging", "services/messaging/"),
     ("project: gateway", "services/gateway/"),
     ("project: shared", "shared/"),
 ]
@@ -178,6 +179,39 @@ def profile(
     for name, p in spies.items():
         _, err = p.communicate(timeout=60)
         report.append(f"  {name} (pid {targets[name]}):")
+        f = out_dir / f"{name}.txt"
+        report.append(summarize_profile(f) if f.exists() else f"    py-spy failed: {err.decode()[-500:]}")
+    return "\n".join(report)
+
+
+def start_spies(pids: dict[str, int], seconds: float, out_dir: Path) -> dict[str, subprocess.Popen[bytes]]:
+    """py-spy recording each named process for ``seconds`` (raw stacks in ``out_dir``),
+    for a benchmark that drives its own load meanwhile; ``finish_spies`` summarizes."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not Path(spy).exists():
+        return {}
+    return {
+        name: subprocess.Popen(
+            [
+                *(spy, "record", "--pid", str(pid), "-d", str(int(seconds)), "-r", "200", "--nonblocking"),
+                *("-f", "raw", "-o", str(out_dir / f"{name}.txt")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for name, pid in pids.items()
+    }
+
+
+def finish_spies(spies: dict[str, subprocess.Popen[bytes]], out_dir: Path) -> str:
+    """Wait for ``start_spies``' recorders; each process's summary, as text."""
+    if not spies:
+        return "py-spy is not installed (.venv/bin/pip install py-spy); no profile"
+    report = [f"    raw stacks in {out_dir}"]
+    for name, p in spies.items():
+        _, err = p.communicate(timeout=60)
+        report.append(f"  {name}:")
         f = out_dir / f"{name}.txt"
         report.append(summarize_profile(f) if f.exists() else f"    py-spy failed: {err.decode()[-500:]}")
     return "\n".join(report)

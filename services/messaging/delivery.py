@@ -10,6 +10,7 @@ announces). After commit the frames go out on the users' NATS subjects
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,12 +39,20 @@ class Pushes:
         self._pending.append((user_id, frame_type, data.model_dump(mode="json")))
 
     async def save(self, conn: Connection) -> None:
-        """Give each frame its user's next seq, at the end of the transaction: taking the
-        users' counter rows last, in one order (by user id; a stable sort keeps each user's
-        frames in the order they were added), means two transactions never wait on each
-        other's counters in a cycle, and the rows stay locked only briefly."""
-        for user_id, frame_type, data in sorted(self._pending, key=lambda p: p[0]):
-            seq = await notification_store.add_push(conn, user_id, frame_type, data)
+        """Give each frame its user's next seq, at the end of the transaction, in one
+        round trip: taking the users' counter rows last, in one order (by user id; a stable
+        sort keeps each user's frames in the order they were added), means two
+        transactions never wait on each other's counters in a cycle, and the rows stay
+        locked only briefly."""
+        if not self._pending:
+            return
+        pending = sorted(self._pending, key=lambda p: p[0])
+        last = await notification_store.add_pushes(conn, pending)
+        counts = Counter(user_id for user_id, _, _ in pending)
+        taken: Counter[uuid.UUID] = Counter()
+        for user_id, frame_type, data in pending:
+            taken[user_id] += 1
+            seq = last[user_id] - counts[user_id] + taken[user_id]
             self.frames.append((user_id, Frame(type=frame_type, seq=seq, data=data)))
         self._pending.clear()
 
@@ -57,11 +66,13 @@ class Pushes:
 async def transaction(pool: asyncpg.Pool, nc: NATS) -> AsyncIterator[tuple[Connection, Pushes]]:
     """A transaction whose pushes are stored before it commits and sent after."""
     pushes = Pushes()
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            yield conn, pushes
-            await pushes.save(conn)
-        await pushes.send(nc)
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn, pushes
+        await pushes.save(conn)
+    # Published once the connection is back in the pool: asyncpg's release yields to the
+    # event loop, which would let nats-py's flusher write the pushes on their own; from
+    # here they leave in one write with the handler's reply, which follows without a yield.
+    await pushes.send(nc)
 
 
 async def post_message(
@@ -74,21 +85,27 @@ async def post_message(
     client_message_id: str | None = None,
     rate_per_minute: int | None = None,
     read_by: frozenset[uuid.UUID] = frozenset(),
+    locked: bool = False,
 ) -> asyncpg.Record:
     """Store a message in ``conversation`` and its pushes.
 
     A client id the sender already used here returns the stored message, with no second
     message and no pushes. ``rate_per_minute`` refuses a sender over the limit (429 with
     ``retry_after_s``); ``read_by`` (and the sender) have read up to the new message.
+    ``locked``: ``conversation`` comes from ``store.conversation_to_send`` (the row and the
+    sender's sends are locked already, and its ``last_seq`` is final).
     """
     conversation_id = conversation["id"]
-    # Locks the conversation: its messages take their seq one at a time.
-    seq = await store.next_seq(conn, conversation_id)
+    # Locks the conversation (its messages take their seq one at a time), and the sender's
+    # sends (their recent messages are counted exactly).
+    seq = conversation["last_seq"] + 1 if locked else await store.next_seq(conn, conversation_id, sender)
     warning = None
     if sender is not None:
         warning = scam.check(body, contact_ok=domain.contact_ok(conversation["kind"], conversation["subject_status"]))
-        await store.lock_sender(conn, sender)
-    row = await store.insert_message(
+    # Counted with the insert (under the sender's lock), so a resent client id is never
+    # refused, and the refusal rolls the new message back.
+    rate = (domain.RATE_WINDOW, rate_per_minute) if rate_per_minute is not None else None
+    row = await store.add_message(
         conn,
         conversation_id,
         seq,
@@ -97,6 +114,8 @@ async def post_message(
         client_message_id,
         warning.text if warning else None,
         warning.rules if warning else (),
+        read_by=read_by | ({sender} if sender else set()),
+        rate=rate,
     )
     if row is None:
         # The unique (conversation, sender, client id) refused a second copy.
@@ -105,19 +124,13 @@ async def post_message(
         assert existing is not None
         return existing
     if sender is not None and rate_per_minute is not None:
-        # Counted after the insert (under the sender's lock), so a resent client id is
-        # never refused, and the refusal rolls the new message back.
-        recent = await store.recent_sends(conn, sender, domain.RATE_WINDOW, rate_per_minute + 1)
-        wait = domain.retry_after_s(recent, rate_per_minute)
+        wait = domain.retry_after(row["rate_newest"], row["rate_over"])
         if wait is not None:
             raise AppError(
                 "rate_limited",
                 f"you can send {rate_per_minute} messages a minute; wait a moment",
                 {"retry_after_s": round(wait, 3)},
             )
-    await store.advance(conn, conversation_id, row)
-    for reader in read_by | ({sender} if sender else set()):
-        await store.mark_read(conn, conversation_id, reader, row["seq"])
     for user_id in (conversation["user_low"], conversation["user_high"]):
         # The sender too: their other devices show what they sent.
         pushes.add(user_id, "message", views.to_message(row, user_id))

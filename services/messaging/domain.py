@@ -68,10 +68,6 @@ def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
     return (a, b) if a < b else (b, a)
 
 
-def other_participant(low: uuid.UUID, high: uuid.UUID, me: uuid.UUID) -> uuid.UUID:
-    return high if me == low else low
-
-
 def contact_ok(kind: str, subject_status: str | None) -> bool:
     """Whether sharing an email or a number is expected here (no off-platform warning):
     the conversation's booking is accepted or done, or it is a mentorship."""
@@ -88,17 +84,17 @@ def block_error(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
     return None
 
 
-def retry_after_s(recent: list[datetime], limit: int, window: timedelta = RATE_WINDOW) -> float | None:
+def retry_after(newest: datetime, over: datetime | None, window: timedelta = RATE_WINDOW) -> float | None:
     """Seconds until the sender may send again, or None when within the limit.
 
-    ``recent``: the sender's messages within the window, newest first, including the one
-    being sent (at most ``limit + 1`` needed). Over the limit, that one is refused, and a
-    slot frees when the oldest of the other ``limit`` leaves the window.
+    ``newest``: the sender's newest message within the window (the one being sent
+    counts); ``over``: their ``limit + 1``-th newest there, None when they sent no more
+    than ``limit``. Over the limit, the new one is refused, and a slot frees when the
+    oldest of the other ``limit`` (``over``) leaves the window.
     """
-    if len(recent) <= limit:
+    if over is None:
         return None
-    now = recent[0]
-    return max((recent[limit] + window - now).total_seconds(), 0.001)
+    return max((over + window - newest).total_seconds(), 0.001)
 
 
 def needs_resync(since: int, last_seq: int, first_seq: int | None, count: int, limit: int) -> bool:

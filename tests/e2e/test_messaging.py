@@ -391,5 +391,13 @@ async def test_verification_shows_the_badge_and_notifies(api: Api, admin: User) 
         return bool(view.body["other"]["verified"])
 
     await eventually(badge, 15, what="the verified badge")
+
+    # The badge (the users projection) and the notification are two consumers of the
+    # event: either may come first.
+    async def noted() -> bool:
+        notes = await api.call("GET", "/notifications", host)
+        return bool(notes.body["items"])
+
+    await eventually(noted, 15, what="the notification")
     notes = await api.call("GET", "/notifications", host)
     assert [n["kind"] for n in notes.body["items"]] == ["user_verified"]

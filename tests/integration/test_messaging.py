@@ -181,6 +181,22 @@ async def test_push_seqs_are_gapless_per_user_under_concurrency(pool: asyncpg.Po
         assert [seq for seq, _ in await frames_of(pool, who)] == list(range(1, 41))
 
 
+async def test_published_frames_carry_the_seqs_they_were_stored_with(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """One statement stores every frame of a transaction: what goes out live (seq and
+    data) is what a replay returns, each user's frames numbered in the order added."""
+    a, b = sorted([uuid.uuid4(), uuid.uuid4()])
+    published: list[tuple[uuid.UUID, int | None, object]] = []
+    for first in (0, 3):
+        async with delivery.transaction(pool, nc) as (_, frames):
+            for n, who in enumerate([b, a, b, a, b], start=first * 10):
+                frames.add(who, "unread", UnreadCounts(messages=n, conversations=0, notifications=0))
+        published += [(who, frame.seq, frame.data["messages"]) for who, frame in frames.frames]
+    stored = await pool.fetch("SELECT user_id, seq, data FROM pushes WHERE user_id = ANY($1::uuid[])", [a, b])
+    assert sorted(published) == sorted((r["user_id"], r["seq"], r["data"]["messages"]) for r in stored)
+    assert [(seq, n) for who, seq, n in published if who == a] == [(1, 1), (2, 3), (3, 31), (4, 33)]
+    assert [(seq, n) for who, seq, n in published if who == b] == [(1, 0), (2, 2), (3, 4), (4, 30), (5, 32), (6, 34)]
+
+
 async def test_replay_returns_what_was_missed_and_resyncs_after_pruning(pool: asyncpg.Pool, nc: bus.NATS) -> None:
     """Frames after ``since`` come back oldest first; more than ``limit``, or a pruned
     gap, asks the client to resync from ``last_seq``."""

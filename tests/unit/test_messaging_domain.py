@@ -51,10 +51,12 @@ def test_send_rate_counts_the_window_and_says_when_to_retry() -> None:
     """Within the limit: no wait. Over it: wait until the oldest of the last ``limit``
     messages leaves the minute."""
     now = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-    sent = [now - timedelta(seconds=2 * i) for i in range(3)]  # newest first: now, -2 s, -4 s
-    assert domain.retry_after_s(sent, limit=3) is None
-    over = [*sent, now - timedelta(seconds=50)]
-    assert domain.retry_after_s(over, limit=3) == pytest.approx(10.0)
+    # Three sent (now, -2 s, -4 s) with a limit of 3: no fourth newest, no wait.
+    assert domain.retry_after(now, None) is None
+    # A fourth newest 50 s ago: its slot frees in 10 s.
+    assert domain.retry_after(now, now - timedelta(seconds=50)) == pytest.approx(10.0)
+    # Its slot frees this instant: the shortest wait, never zero.
+    assert domain.retry_after(now, now - timedelta(seconds=60)) == pytest.approx(0.001)
 
 
 @pytest.mark.parametrize(

@@ -130,11 +130,13 @@ async def send_message(ctx: Context, req: MessageSend) -> Message:
     actor = ctx.require_actor()
     body = domain.clean_body(req.body)
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
-        conversation = await store.conversation(conn, req.conversation_id, actor.user_id, for_update=True)
+        # One round trip: the conversation locked, the blocks either way, the send lock.
+        conversation = await store.conversation_to_send(conn, req.conversation_id, actor.user_id)
         if conversation is None:
             raise domain.CONVERSATION_NOT_FOUND
-        other = domain.other_participant(conversation["user_low"], conversation["user_high"], actor.user_id)
-        await _check_blocks(conn, actor.user_id, other)
+        error = domain.block_error(conversation["blocked_by_me"], conversation["blocked_by_them"])
+        if error is not None:
+            raise error
         row = await delivery.post_message(
             conn,
             pushes,
@@ -143,6 +145,7 @@ async def send_message(ctx: Context, req: MessageSend) -> Message:
             body,
             client_message_id=req.client_message_id,
             rate_per_minute=ctx.settings.message_rate_per_minute,
+            locked=True,
         )
     return views.to_message(row, actor.user_id)
 

@@ -4,6 +4,7 @@ pushes and notifications: ``store/notifications.py``; blocks and reports: ``stor
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -159,16 +160,11 @@ async def open_about(
     return uuid.UUID(str(row["id"]))
 
 
-async def conversation(
-    db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
-) -> asyncpg.Record | None:
-    """The conversation when ``user_id`` takes part in it (None otherwise), locked for a
-    new message when asked: one conversation's messages get their seq one at a time."""
-    lock = " FOR UPDATE OF c" if for_update else ""
+async def conversation(db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID) -> asyncpg.Record | None:
+    """The conversation when ``user_id`` takes part in it (None otherwise)."""
     return await db.fetchrow(
         "SELECT c.*, p.last_read_seq FROM conversations c"
-        " JOIN participants p ON p.conversation_id = c.id AND p.user_id = $2"
-        f" WHERE c.id = $1{lock}",
+        " JOIN participants p ON p.conversation_id = c.id AND p.user_id = $2 WHERE c.id = $1",
         conversation_id,
         user_id,
     )
@@ -215,14 +211,88 @@ async def inbox(db: DB, user_id: uuid.UUID, after: Key | None, limit: int) -> li
 # --- messages -------------------------------------------------------------------------
 
 
-async def next_seq(conn: Connection, conversation_id: uuid.UUID) -> int:
+# The two-key form of advisory locks keeps these apart from the migrations' one-key lock.
+SEND_LOCK_CLASS = 7301
+
+
+def send_lock_key(sender_id: uuid.UUID) -> int:
+    return int.from_bytes(sender_id.bytes[:4], "big", signed=True)
+
+
+# Below, the conversation's row is locked first (the CTE is materialized, so its rows are
+# locked before the outer query's target list runs), then the sender's send lock
+# (``pg_advisory_xact_lock``): the order every send takes them in.
+
+
+async def next_seq(conn: Connection, conversation_id: uuid.UUID, sender_id: uuid.UUID | None) -> int:
     """The seq of the conversation's next message, its row locked until commit (the
-    number is taken by ``advance`` only once the message is stored)."""
-    last: int = await conn.fetchval("SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE", conversation_id)
+    number is taken by ``add_message`` only once the message is stored); with a sender, their
+    sends are serialized until commit too, so counting their recent messages and adding
+    one is exact even when two replicas serve them at once."""
+    if sender_id is None:
+        last: int = await conn.fetchval("SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE", conversation_id)
+        return last + 1
+    last = await conn.fetchval(
+        "WITH c AS MATERIALIZED (SELECT last_seq FROM conversations WHERE id = $1 FOR UPDATE)"
+        " SELECT c.last_seq, pg_advisory_xact_lock($2, $3) AS send_lock FROM c",
+        conversation_id,
+        SEND_LOCK_CLASS,
+        send_lock_key(sender_id),
+    )
     return last + 1
 
 
-async def insert_message(
+async def conversation_to_send(
+    conn: Connection, conversation_id: uuid.UUID, sender_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """What ``conversation`` gives, for a new message by ``sender_id``, in one round trip:
+    the row locked as ``next_seq`` locks it (its ``last_seq`` is then final until commit),
+    the sender's sends serialized, and ``blocked_by_me`` / ``blocked_by_them`` (a block
+    between the two participants, either way)."""
+    return await conn.fetchrow(
+        "WITH c AS MATERIALIZED (SELECT c.*, p.last_read_seq FROM conversations c"
+        " JOIN participants p ON p.conversation_id = c.id AND p.user_id = $2 WHERE c.id = $1 FOR UPDATE OF c),"
+        " o AS (SELECT c.*, CASE WHEN c.user_low = $2 THEN c.user_high ELSE c.user_low END AS other_id FROM c)"
+        " SELECT o.*,"
+        " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $2 AND b.blocked_id = o.other_id) AS blocked_by_me,"
+        " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.other_id AND b.blocked_id = $2) AS blocked_by_them,"
+        " pg_advisory_xact_lock($3, $4) AS send_lock FROM o",
+        conversation_id,
+        sender_id,
+        SEND_LOCK_CLASS,
+        send_lock_key(sender_id),
+    )
+
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages(id, conversation_id, seq, sender_id, body, client_message_id, warning, warning_rules)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (conversation_id, sender_id, client_message_id) DO NOTHING RETURNING *"
+)
+# The new message becomes the conversation's newest, for it and for each participant's
+# inbox, and the readers ($9) have read up to it (a mark moves as ``mark_read`` moves it:
+# never back). Nothing moves when the insert stored nothing.
+_ADVANCE = (
+    " advanced AS (UPDATE conversations c SET last_seq = ins.seq, last_message_id = ins.id,"
+    " last_activity_at = ins.created_at FROM ins WHERE c.id = ins.conversation_id),"
+    " marked AS (UPDATE participants p SET last_activity_at = ins.created_at, last_read_seq = CASE"
+    " WHEN p.user_id = ANY($9::uuid[]) AND p.last_read_seq < ins.seq THEN ins.seq ELSE p.last_read_seq END"
+    " FROM ins WHERE p.conversation_id = ins.conversation_id)"
+)
+# What the send rate needs, counted with the new message (the statement's snapshot does
+# not see the row it inserts: ``ins`` adds it). Postgres walks the index; no list of
+# times comes back.
+_RATE = (
+    ", recent AS (SELECT created_at FROM ins UNION ALL (SELECT created_at FROM messages"
+    " WHERE sender_id = $4 AND created_at > now() - $10::interval ORDER BY created_at DESC LIMIT $11 + 1))"
+)
+_RATE_COLUMNS = (
+    ", (SELECT max(created_at) FROM recent) AS rate_newest,"
+    " (SELECT created_at FROM recent ORDER BY created_at DESC OFFSET $11 LIMIT 1) AS rate_over"
+)
+
+
+async def add_message(
     conn: Connection,
     conversation_id: uuid.UUID,
     seq: int,
@@ -231,20 +301,24 @@ async def insert_message(
     client_message_id: str | None,
     warning: str | None,
     warning_rules: tuple[str, ...],
+    *,
+    read_by: Collection[uuid.UUID] = (),
+    rate: tuple[timedelta, int] | None = None,
 ) -> asyncpg.Record | None:
-    """The stored message, or None when the sender already sent this client id here."""
+    """Store a message and make it the conversation's newest, in one round trip; the
+    stored row, or None (and nothing changed) when the sender already sent this client id
+    here. ``read_by`` have read up to it.
+
+    With ``rate`` (window, limit) and a sender, the row also carries ``rate_newest``, the
+    sender's newest message in the window (this one counts), and ``rate_over``, their
+    ``limit + 1``-th newest there (None within the limit).
+    """
+    values = (uuid.uuid4(), conversation_id, seq, sender_id, body, client_message_id, warning, list(warning_rules))
+    sql = f"WITH ins AS ({_INSERT_MESSAGE}),{_ADVANCE}"
+    if rate is None or sender_id is None:
+        return await conn.fetchrow(f"{sql} SELECT ins.* FROM ins", *values, list(read_by))
     return await conn.fetchrow(
-        "INSERT INTO messages(id, conversation_id, seq, sender_id, body, client_message_id, warning, warning_rules)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        " ON CONFLICT (conversation_id, sender_id, client_message_id) DO NOTHING RETURNING *",
-        uuid.uuid4(),
-        conversation_id,
-        seq,
-        sender_id,
-        body,
-        client_message_id,
-        warning,
-        list(warning_rules),
+        f"{sql}{_RATE} SELECT ins.*{_RATE_COLUMNS} FROM ins", *values, list(read_by), rate[0], rate[1]
     )
 
 
@@ -256,46 +330,6 @@ async def message_by_client_id(
         conversation_id,
         sender_id,
         client_message_id,
-    )
-
-
-# The two-key form of advisory locks keeps these apart from the migrations' one-key lock.
-SEND_LOCK_CLASS = 7301
-
-
-async def lock_sender(conn: Connection, sender_id: uuid.UUID) -> None:
-    """Serialize one user's sends until commit, so counting their recent messages and
-    adding one is exact even when two replicas serve them at once."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, $2)", SEND_LOCK_CLASS, int.from_bytes(sender_id.bytes[:4], "big", signed=True)
-    )
-
-
-async def recent_sends(conn: Connection, sender_id: uuid.UUID, window: timedelta, count: int) -> list[datetime]:
-    """When the sender's newest ``count`` messages within ``window`` were sent, newest first."""
-    rows = await conn.fetch(
-        "SELECT created_at FROM messages WHERE sender_id = $1 AND created_at > now() - $2::interval"
-        " ORDER BY created_at DESC LIMIT $3",
-        sender_id,
-        window,
-        count,
-    )
-    return [r["created_at"] for r in rows]
-
-
-async def advance(conn: Connection, conversation_id: uuid.UUID, message: asyncpg.Record) -> None:
-    """Make ``message`` the conversation's newest, for it and for each participant's inbox."""
-    await conn.execute(
-        "UPDATE conversations SET last_seq = $2, last_message_id = $3, last_activity_at = $4 WHERE id = $1",
-        conversation_id,
-        message["seq"],
-        message["id"],
-        message["created_at"],
-    )
-    await conn.execute(
-        "UPDATE participants SET last_activity_at = $2 WHERE conversation_id = $1",
-        conversation_id,
-        message["created_at"],
     )
 
 

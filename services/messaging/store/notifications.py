@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,19 +17,28 @@ from shared.paging import newest_first_after
 # --- live pushes ----------------------------------------------------------------------
 
 
-async def add_push(conn: Connection, user_id: uuid.UUID, frame_type: str, data: dict[str, Any]) -> int:
-    """Store a frame for the user with their next seq; the counter row stays locked until
-    commit, so the user's frames commit in seq order."""
-    seq: int = await conn.fetchval(
-        "WITH next AS (INSERT INTO user_seqs(user_id, last_seq) VALUES ($1, 1)"
-        " ON CONFLICT (user_id) DO UPDATE SET last_seq = user_seqs.last_seq + 1 RETURNING last_seq)"
-        " INSERT INTO pushes(user_id, seq, type, data) SELECT $1::uuid, last_seq, $2::text, $3::jsonb FROM next"
-        " RETURNING seq",
-        user_id,
-        frame_type,
-        data,
+async def add_pushes(conn: Connection, frames: Sequence[tuple[uuid.UUID, str, dict[str, Any]]]) -> dict[uuid.UUID, int]:
+    """Store frames, ordered by user id, each with its user's next seq, in one round trip;
+    each user's last seq now. A user's frames take consecutive numbers in list order,
+    ending at that number. The counter rows are taken in user id order and stay locked
+    until commit, so each user's frames commit in seq order."""
+    rows = await conn.fetch(
+        "WITH frame AS (SELECT f.user_id, f.type, d.data, f.ord"
+        " FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS f(user_id, type, ord)"
+        " JOIN jsonb_array_elements($3::jsonb) WITH ORDINALITY AS d(data, ord) ON d.ord = f.ord),"
+        " per_user AS (SELECT user_id, count(*) AS n FROM frame GROUP BY user_id),"
+        " bumped AS (INSERT INTO user_seqs AS s (user_id, last_seq) SELECT user_id, n FROM per_user ORDER BY user_id"
+        " ON CONFLICT (user_id) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq RETURNING user_id, last_seq),"
+        " stored AS (INSERT INTO pushes(user_id, seq, type, data)"
+        " SELECT f.user_id, b.last_seq - p.n + row_number() OVER (PARTITION BY f.user_id ORDER BY f.ord),"
+        " f.type, f.data"
+        " FROM frame f JOIN bumped b ON b.user_id = f.user_id JOIN per_user p ON p.user_id = f.user_id)"
+        " SELECT user_id, last_seq FROM bumped",
+        [user_id for user_id, _, _ in frames],
+        [frame_type for _, frame_type, _ in frames],
+        [data for _, _, data in frames],
     )
-    return seq
+    return {r["user_id"]: r["last_seq"] for r in rows}
 
 
 async def last_push_seq(db: DB, user_id: uuid.UUID) -> int:
