@@ -61,19 +61,23 @@ lint: $(STAMP)
 	@$(VENV)/bin/ruff format --check --quiet .
 	@$(VENV)/bin/mypy
 
+# The listing search through the gateway against a one-process baseline; last line RESULT {json}.
+# ARGS="--listings 1000000 --hosts 250000" for the million-listing run.
 bench-search: $(STAMP)
-	@$(PY) bench/search.py
+	@$(PY) bench/search.py $(ARGS)
 
+# Room matches through the gateway (cold and warm) and two match rounds; ARGS=--rooms-only.
 bench-matching: $(STAMP)
-	@$(PY) bench/matching.py
+	@$(PY) bench/matching.py $(ARGS)
 
 # Photo uploads: a 12-MP JPEG to three stored variants, and the search's p99 during uploads
 # against its p99 without them; last line RESULT {json}.
 bench-uploads: $(STAMP)
 	@$(PY) bench/uploads.py $(ARGS)
 
+# Live message delivery at 200 msg/s, then a rate sweep; last line RESULT {json}.
 bench-messaging: $(STAMP)
-	@$(PY) bench/messaging.py
+	@$(PY) bench/messaging.py $(ARGS)
 
 # Operators: the dead letters of one service of the running system (make run or
 # make run-cluster), e.g. make dead-letters SERVICE=listings ARGS=list (or ARGS="replay --all")
