@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import io
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -120,11 +124,25 @@ def process_image(data: bytes, max_pixels: int, widths: tuple[int, ...] = WIDTHS
     return ProcessedImage(source_format, clean.width, clean.height, dominant_color(current), variants)
 
 
-def _lower_priority(nice: int) -> None:
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
+
+
+def _start_worker(nice: int, parent: int) -> None:
     """A worker yields the CPU to the services' requests: a search waiting behind a photo's
-    encoding is what users feel (bench/uploads.py measures it), a photo taking longer is not."""
+    encoding is what users feel (bench/uploads.py measures it), a photo taking longer is not.
+
+    And it dies with its service. A worker waits on the pool's call queue, whose writing
+    end it holds itself, so a service killed outright (SIGKILL, the OOM killer) left its
+    workers waiting forever: the supervision test left one behind on every run. Linux
+    signals the worker when its parent goes (PR_SET_PDEATHSIG); a parent that went before
+    that was set shows as a changed parent pid."""
     if nice > 0:
         os.nice(nice)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 class ImagePool:
@@ -136,8 +154,8 @@ class ImagePool:
         self._executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_lower_priority,
-            initargs=(nice,),
+            initializer=_start_worker,
+            initargs=(nice, os.getpid()),
         )
 
     async def process(self, data: bytes, max_pixels: int) -> ProcessedImage:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -83,3 +88,49 @@ def test_heic_is_taken() -> None:
     result = process_image(out.getvalue(), MAX_PIXELS)
     assert result.source_format == "HEIF"
     assert result.variants[320].width == 300
+
+
+OWNER = """
+import asyncio, os, sys, time
+from shared.images import ImagePool
+pool = ImagePool(1)
+async def main():
+    await pool.run(os.getpid)  # the worker is up
+    print(*pool._executor._processes, flush=True)
+    time.sleep(60)
+asyncio.run(main())
+"""
+
+
+def test_workers_die_with_their_service() -> None:
+    """A service killed outright (SIGKILL: the OOM killer, a supervisor) takes its image
+    workers with it; they used to wait on the pool's queue forever."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True, cwd=root)
+    try:
+        assert owner.stdout is not None
+        workers = [int(pid) for pid in owner.stdout.readline().split()]
+        assert workers and all(Path(f"/proc/{pid}").exists() for pid in workers)
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers), "an image worker outlived its service"
+    finally:
+        owner.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped (by init, once its parent is gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
