@@ -105,12 +105,6 @@ asyncio.run(main())
 def test_workers_die_with_their_service() -> None:
     """A service killed outright (SIGKILL: the OOM killer, a supervisor) takes its image
     workers with it; they used to wait on the pool's queue forever."""
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True, cwd=root)
     try:
