@@ -25,9 +25,12 @@ def review_average(row: asyncpg.Record) -> float | None:
     return round(row["review_sum"] / count, 2) if count else None
 
 
-def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def summary_fields(
+    row: asyncpg.Record, *, exact: bool, distance_km: float | None = None, stay_total: float | None = None
+) -> dict[str, Any]:
     """The ``ListingSummary`` contract's fields as a viewer sees them: the exact address
-    only for the host or a confirmed guest, an approximate location for everyone else."""
+    only for the host or a confirmed guest, an approximate location for everyone else.
+    (Built for each of a search page's 20 rows: keyword arguments, not a dict merged in.)"""
     if exact:
         location = {
             "latitude": row["latitude"],
@@ -53,11 +56,10 @@ def summary_fields(row: asyncpg.Record, *, exact: bool, extra: dict[str, Any] | 
         "review_average": review_average(row),
         "review_count": row["review_count"],
         "created_at": row["created_at"],
-        "distance_km": None,
-        "stay_total": None,
+        "distance_km": distance_km,
+        "stay_total": stay_total,
         "photo_count": row["photo_count"],
         "cover": row["cover"],
-        **(extra or {}),
     }
 
 
