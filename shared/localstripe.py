@@ -32,7 +32,7 @@ class LocalStripe:
         log = open(folder / "server.log", "ab")
         # --from-scratch: it would otherwise load a pickle of whatever ran last on this machine.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+            [sys.executable, "-m", "shared.localstripe", "--port", str(port), "--from-scratch"],
             cwd=folder,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -76,3 +76,35 @@ class LocalStripe:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def retry_after_a_failed_charge() -> None:
+    """localstripe as Stripe behaves when a guest tries another card.
+
+    After a declined charge, Stripe's PaymentIntent goes back to
+    ``requires_payment_method``, and attaching a new payment method makes it
+    ``requires_confirmation`` again. localstripe derives the status from the failed
+    charge it keeps, so the intent stayed ``requires_payment_method`` and every later
+    confirmation was refused ("Bad request"): under `make run` a guest whose first card
+    was declined could never pay. A new payment method now forgets the failed charge,
+    which is what the status depends on.
+    """
+    from localstripe.resources import PaymentIntent
+
+    update = PaymentIntent._update
+
+    def _update(self: PaymentIntent, **data: object) -> None:
+        update(self, **data)
+        charge = self.latest_charge
+        if "payment_method" in data and charge is not None and charge.status == "failed":
+            self.latest_charge = None
+
+    PaymentIntent._update = _update
+
+
+if __name__ == "__main__":
+    # python -m shared.localstripe --port N --from-scratch: localstripe's own command line.
+    retry_after_a_failed_charge()
+    from localstripe.server import start
+
+    start()

@@ -21,7 +21,7 @@ import pytest
 
 from services.runner import Stack
 from tests.api import Api, User
-from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, pay_intent, start_payment
+from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, CARD_OK, pay_intent, start_payment, stripe_call
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
@@ -102,6 +102,28 @@ async def test_a_declined_card_leaves_the_booking_awaiting_payment(api: Api, sta
     assert await status_of(api, guest, booking["id"]) == "accepted"
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
     assert receipt.body["paid"] == 0.0 and receipt.body["payments"][0]["status"] == "due"
+    await reconciled(api, admin)
+
+
+async def test_after_a_declined_card_another_card_pays(api: Api, stack: Stack, admin: User) -> None:
+    """A guest whose card was declined pays with another one, through the same payment
+    (the page sends the new card's payment method; Wardmate attaches it and confirms)."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    intent = await start_payment(api, guest, booking["id"])
+    refused = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"], CARD_DECLINED)
+    assert refused.status == 402, refused.body
+    card = {"number": CARD_OK, "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    method = await stripe_call(api, stack.stripe.url, "/v1/payment_methods", {"type": "card", "card": card})
+    assert method.status == 200, method.body
+    paid = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": method.body["id"]})
+    assert paid.status == 200 and paid.body["intent_status"] == "succeeded", paid.body
+    assert paid.body["payment_intent_id"] == intent.body["payment_intent_id"]  # the same payment, not a second
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the booking confirmed by the second card")
     await reconciled(api, admin)
 
 

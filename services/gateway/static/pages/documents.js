@@ -45,8 +45,8 @@ export function MyDocuments({ me }) {
   }
   return html`<section aria-labelledby="docs-h">
     <h2 id="docs-h">Verification documents</h2>
-    <p>${me.user.role === "student" ? "Hosts see a verified-student badge once an operator has checked your proof of enrolment or rotation acceptance."
-      : "A licence scan helps an operator check your credentials."}
+    <p>${me.user.role === "student" ? "Hosts see a verified-student badge once an operator has checked your proof of enrolment or rotation acceptance. "
+      : "A licence scan helps an operator check your credentials. "}
       Only you and Wardmate's operators can open these files; each is deleted 30 days after it is checked.</p>
     <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No documents sent yet.</${Empty}>`
       : html`<ul class="plain" aria-label="Your documents">${page.items.map((d) => html`<li key=${d.id}>

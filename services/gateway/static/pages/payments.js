@@ -40,14 +40,14 @@ function Receipt({ r, role }) {
   return html`<section aria-labelledby="receipt-title" class="card">
     <h2 id="receipt-title">Receipt</h2>
     <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${r.nights} nights × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
-    <table>
+    <div class="table-wrap" tabindex="0" role="region" aria-label="Payments table"><table>
       <caption>Payments</caption>
       <thead><tr><th scope="col">Nights from</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
         <td>${fmtDate(p.start)} (${p.nights})</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
         <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtDate(p.release_at.slice(0, 10))}</td>
       </tr>`)}</tbody>
-    </table>
+    </table></div>
     ${r.refunds.length > 0 && html`<ul aria-label="Refunds">${r.refunds.map((x) => html`<li>Refund ${fmtMoney(x.amount)} (${x.status}): ${x.reason}</li>`)}</ul>`}
     <p>Paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)} · held by Wardmate ${fmtMoney(r.held)}</p>
     ${role === "host" && html`<p>Host fee ${r.host_fee_percent}%: ${fmtMoney(r.host_fee)} · you receive ${fmtMoney(r.host_net)}</p>`}
@@ -157,13 +157,13 @@ export function Payouts() {
         <dt>Released to your balance</dt><dd data-total="released">${fmtMoney(p.released)}</dd>
         <dt>Fees (${p.host_fee_percent}%)</dt><dd data-total="fees">${fmtMoney(p.fees)}</dd>
       </dl>
-      ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<table>
+      ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Payouts table"><table>
         <caption>By booking</caption>
         <thead><tr><th scope="col">Room</th><th scope="col">Stay</th><th scope="col">Paid</th><th scope="col">Refunded</th><th scope="col">Held</th><th scope="col">Released</th><th scope="col">Fees</th></tr></thead>
         <tbody>${p.items.map((x) => html`<tr>
           <td><a href=${`#/bookings/${x.booking_id}/receipt`}>${x.listing_title}</a></td><td>${fmtDate(x.check_in)} – ${fmtDate(x.check_out)}</td>
           <td>${fmtMoney(x.paid)}</td><td>${fmtMoney(x.refunded)}</td><td>${fmtMoney(x.held)}</td><td>${fmtMoney(x.released)}</td><td>${fmtMoney(x.fees)}</td>
-        </tr>`)}</tbody></table>
+        </tr>`)}</tbody></table></div>
         <button type="button" class="secondary" onClick=${() => download(p.csv)}>Download CSV</button>`}
     `}<//>
   </section>`;
