@@ -19,7 +19,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 PG_USER = "embedded_postgres"  # postgres refuses to run as root
 
@@ -87,7 +87,8 @@ class Server:
             return url
         parts = urlsplit(url)
         user = parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""
-        query = f"host={self.socket_dir}&port={self.port}"
+        # Encoded: a data folder may hold spaces or an "&" (asyncpg and libpq decode it).
+        query = urlencode({"host": str(self.socket_dir), "port": self.port})
         return urlunsplit(parts._replace(netloc=f"{user}@" if user else "", query=query))
 
     def stop(self, timeout: float = 15) -> None:

@@ -135,7 +135,9 @@ def _start_worker(nice: int, parent: int) -> None:
     end it holds itself, so a service killed outright (SIGKILL, the OOM killer) left its
     workers waiting forever: the supervision test left one behind on every run. Linux
     signals the worker when its parent goes (PR_SET_PDEATHSIG); a parent that went before
-    that was set shows as a changed parent pid."""
+    that was set shows as a changed parent pid. (Linux means the parent *thread*: workers
+    are started by ``submit``, which ``run`` calls on the event loop's thread, the
+    service's main one.)"""
     if nice > 0:
         os.nice(nice)
     with contextlib.suppress(OSError, AttributeError):

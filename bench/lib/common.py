@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from services.runner import Stack
+from shared import runtime
 from shared.mailsink import Mailbox
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -134,9 +135,5 @@ def quantile(values: list[float], q: int) -> float:
 
 
 def new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed (the gateway runs on it too), else asyncio's loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
+    """The services' event loop (uvloop when installed): ``shared.runtime``'s."""
+    return runtime.new_event_loop()

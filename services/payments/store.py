@@ -324,6 +324,21 @@ async def payment_balances(db: DB, payment_id: uuid.UUID) -> asyncpg.Record:
     return row
 
 
+async def booking_money(
+    conn: Connection, booking_id: uuid.UUID
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record], dict[str, int]]:
+    """A booking's payments, its refunds, and their balances summed (cents): what a
+    receipt shows, to its guest and host or to an operator."""
+    payments = await payments_of(conn, booking_id)
+    refunds = await refunds_of(conn, booking_id)
+    totals = {"paid": 0, "refunded": 0, "held": 0, "released": 0, "fees": 0}
+    for payment in payments:
+        balances = await payment_balances(conn, payment["id"])
+        for key in totals:
+            totals[key] += balances[key]
+    return payments, refunds, totals
+
+
 async def host_bookings(
     db: DB, host_id: uuid.UUID, after: tuple[Any, uuid.UUID] | None, limit: int
 ) -> list[asyncpg.Record]:

@@ -28,13 +28,7 @@ async def _payments(ctx: Context, booking_id: uuid.UUID) -> BookingPayments:
         booking = await store.booking(conn, req.booking_id)
         if booking is None:
             raise BOOKING_NOT_FOUND
-        payments = await store.payments_of(conn, req.booking_id)
-        refunds = await store.refunds_of(conn, req.booking_id)
-        totals = {"paid": 0, "refunded": 0, "held": 0, "released": 0, "fees": 0}
-        for payment in payments:
-            balances = await store.payment_balances(conn, payment["id"])
-            for key in totals:
-                totals[key] += balances[key]
+        payments, refunds, totals = await store.booking_money(conn, req.booking_id)
     return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
 
 

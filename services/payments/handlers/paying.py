@@ -106,13 +106,7 @@ async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
         booking, _ = await _party(conn, actor, req.booking_id)
-        payments = await store.payments_of(conn, req.booking_id)
-        refunds = await store.refunds_of(conn, req.booking_id)
-        totals = {"paid": 0, "refunded": 0, "held": 0, "released": 0, "fees": 0}
-        for payment in payments:
-            balances = await store.payment_balances(conn, payment["id"])
-            for key in totals:
-                totals[key] += balances[key]
+        payments, refunds, totals = await store.booking_money(conn, req.booking_id)
     return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
 
 
