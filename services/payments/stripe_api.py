@@ -102,7 +102,7 @@ class StripeApi:
             await self.client.v1.payment_intents.update_async(intent_id, params={"payment_method": payment_method})
             confirmed = await self.client.v1.payment_intents.confirm_async(intent_id)
         except stripe.CardError as exc:
-            raise AppError("conflict", f"the card was refused: {exc.user_message or exc}") from None
+            raise card_refused(exc) from None
         except stripe.InvalidRequestError:
             # A payment method Stripe never made (a made-up id), or one it will not use.
             raise AppError(
@@ -176,10 +176,17 @@ class StripeApi:
         try:
             return await call
         except stripe.CardError as exc:
-            raise AppError("conflict", f"the card was refused: {exc.user_message or exc}") from None
+            raise card_refused(exc) from None
         except stripe.StripeError as exc:
             # Stripe down or refusing: the step's row stays, and a retry finds or redoes it.
             raise AppError("unavailable", f"Stripe did not answer: {type(exc).__name__}") from None
+
+
+def card_refused(exc: stripe.CardError) -> AppError:
+    """A refused card in the guest's words (Stripe's own sentence, "Your card was
+    declined."), and what to do about it."""
+    said = (exc.user_message or "The card was refused.").strip()
+    return AppError("conflict", f"{said} Try another card; nothing was charged.")
 
 
 def step_id(kind: str, row_id: uuid.UUID) -> str:
