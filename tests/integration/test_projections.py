@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 
 import asyncpg
@@ -150,13 +150,11 @@ async def test_hosts_projection_keeps_the_newest_user_snapshot(fresh_db: str, nc
         await pool.close()
 
 
-async def test_a_cached_room_ranking_holds_only_while_nothing_changed(matching: asyncpg.Pool, nc: bus.NATS) -> None:
-    """A replica reuses a rotation's room ranking until a projection changes (the epoch
-    moves in the consumer's transaction) or the rotation does (its version moves)."""
-    hospital = hospitals.lookup(HOSPITAL_NEAR)
-    project = consumer(matching, nc, matching_consumers.project_listings)
-    here = {"latitude": hospital.latitude + 0.002, "longitude": hospital.longitude}
-    await project.handle_event(ListingPublished(listing=listing(1, **here)))
+async def rotation_near(
+    matching: asyncpg.Pool,
+) -> tuple[uuid.UUID, Callable[[], Awaitable[ranking_module.Ranking]]]:
+    """A cardiology rotation at HOSPITAL_NEAR in March 2027, and its room ranking as this
+    replica would serve it (cached)."""
     rotation_id = uuid.uuid4()
     fields = {
         "hospital_id": HOSPITAL_NEAR,
@@ -173,6 +171,18 @@ async def test_a_cached_room_ranking_holds_only_while_nothing_changed(matching: 
         row = await store.rotation(matching, rotation_id)
         assert row is not None
         return await ranking_module.rank_rooms_for(matching, row, cached=True)
+
+    return rotation_id, ranking
+
+
+async def test_a_cached_room_ranking_holds_only_while_nothing_changed(matching: asyncpg.Pool, nc: bus.NATS) -> None:
+    """A replica reuses a rotation's room ranking until a projection changes (the epoch
+    moves in the consumer's transaction) or the rotation does (its version moves)."""
+    hospital = hospitals.lookup(HOSPITAL_NEAR)
+    project = consumer(matching, nc, matching_consumers.project_listings)
+    here = {"latitude": hospital.latitude + 0.002, "longitude": hospital.longitude}
+    await project.handle_event(ListingPublished(listing=listing(1, **here)))
+    rotation_id, ranking = await rotation_near(matching)
 
     first = await ranking()
     assert first.ids_at(0) == [LISTING] and len(first) == 1
@@ -210,22 +220,7 @@ async def test_a_room_ranking_is_dropped_only_by_a_change_within_its_reach(
     far, far_host = uuid.uuid4(), uuid.uuid4()
     await project.handle_event(ListingPublished(listing=listing(1, **here)))
     await project.handle_event(ListingPublished(listing=listing(1, **there, listing_id=far, host_id=far_host)))
-    rotation_id = uuid.uuid4()
-    fields = {
-        "hospital_id": HOSPITAL_NEAR,
-        "specialty": "cardiology",
-        "start_date": date(2027, 3, 1),
-        "end_date": date(2027, 3, 29),
-        "monthly_budget": None,
-        "room_types": [],
-        "amenities": [],
-    }
-    await store.insert_rotation(matching, rotation_id, uuid.uuid4(), fields)
-
-    async def ranking() -> ranking_module.Ranking:
-        row = await store.rotation(matching, rotation_id)
-        assert row is not None
-        return await ranking_module.rank_rooms_for(matching, row, cached=True)
+    rotation_id, ranking = await rotation_near(matching)
 
     first = await ranking()
     assert first.ids_at(0) == [LISTING]
