@@ -94,7 +94,7 @@ class OutboxRelay:
             # SKIP LOCKED lets several replicas relay side by side without sending twice.
             rows = await conn.fetch(
                 "SELECT event_id, subject, payload, headers FROM outbox"
-                " WHERE sent_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+                " WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch,
             )
             for row in rows:

@@ -67,7 +67,7 @@ class Recorder:
         # and arrive whenever those consumers get to them.
         schema = serving_service(method, path)
         rows = await self.conn.fetch(
-            f"SELECT subject, payload FROM {schema}.outbox WHERE headers->>'X-Request-Id' = $1 ORDER BY created_at",
+            f"SELECT subject, payload FROM {schema}.outbox WHERE headers->>'X-Request-Id' = $1 ORDER BY seq",
             rid,
         )
         events = []

@@ -145,9 +145,7 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
     # the average (and the version); the host's left the listing as it was.
     posted = [
         ReviewPosted.model_validate_json(r["payload"])
-        for r in await pool.fetch(
-            "SELECT payload FROM outbox WHERE subject = $1 ORDER BY created_at", ReviewPosted.subject
-        )
+        for r in await pool.fetch("SELECT payload FROM outbox WHERE subject = $1 ORDER BY seq", ReviewPosted.subject)
     ]
     assert [(p.review.review_id, p.review.author_role, p.review.rating) for p in posted] == [
         (review.id, "guest", 4),

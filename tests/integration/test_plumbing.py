@@ -138,7 +138,9 @@ async def test_migrations_apply_once_under_concurrent_starts(fresh_db: str) -> N
     """Five replicas migrating at once apply each file exactly once."""
     results = await asyncio.gather(*(migrate(fresh_db, SCHEMA, MIGRATIONS) for _ in range(5)))
     applied = [v for r in results for v in r]
-    assert sorted(applied) == sorted([f"{MIGRATIONS}:0001_things", "shared.migrations:0001_outbox_inbox"])
+    assert sorted(applied) == sorted(
+        [f"{MIGRATIONS}:0001_things", "shared.migrations:0001_outbox_inbox", "shared.migrations:0002_outbox_order"]
+    )
 
 
 async def _stream_messages(nc: bus.NATS) -> int:
@@ -174,6 +176,28 @@ async def test_outbox_delivers_event_committed_before_kill_9(fresh_db: str, nc: 
     msg = (await sub.fetch(1, timeout=2))[0]
     assert msg.headers and msg.headers["Nats-Msg-Id"] == event_id
     assert ThingHappened.model_validate_json(msg.data).name == "crash"
+
+
+async def test_relay_publishes_one_transactions_events_in_the_order_written(nc: bus.NATS, pool: asyncpg.Pool) -> None:
+    """Events of one transaction share ``created_at``; the relay still publishes them in
+    the order the change wrote them, wherever their rows sit in the table."""
+    names = [f"step-{i}" for i in range(40)]
+    async with pool.acquire() as conn, conn.transaction():
+        for name in names:
+            await add(conn, ThingHappened(name=name))
+    # Rewriting the first row puts its new version after the others in the heap, as a
+    # row landing in space freed by pruning does: a scan then meets it last.
+    await pool.execute(
+        "UPDATE outbox SET headers = headers WHERE event_id = (SELECT event_id FROM outbox ORDER BY seq LIMIT 1)"
+    )
+    assert await pool.fetchval("SELECT count(DISTINCT created_at) FROM outbox") == 1
+    heap_order = await pool.fetch("SELECT payload FROM outbox")
+    assert ThingHappened.model_validate_json(heap_order[-1]["payload"]).name == names[0]
+
+    assert await OutboxRelay(pool, nc).relay_once() == len(names)
+    sub = await nc.jetstream().pull_subscribe(TEST_SUBJECT, stream=TEST_STREAM)
+    published = await sub.fetch(len(names), timeout=2)
+    assert [ThingHappened.model_validate_json(m.data).name for m in published] == names
 
 
 async def test_relay_wakes_on_commit(nc: bus.NATS, pool: asyncpg.Pool) -> None:
