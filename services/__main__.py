@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -23,6 +24,20 @@ from shared.settings import load_settings
 
 def step(text: str) -> None:
     print(f"==> {text}", flush=True)
+
+
+def stop_leftovers(data_dir: Path, timeout: float = 60) -> None:
+    """Stop the Postgres and NATS that a run killed outright (SIGKILL, the OOM killer) left
+    on this data folder; its services left by themselves (``runtime.leave_with_parent``).
+    Otherwise Postgres would refuse to start on a folder another Postgres holds."""
+    for name, pid in runstate.leftovers(data_dir).items():
+        step(f"stopping {name} (pid {pid}), left running by a run that was killed")
+        os.kill(pid, signal.SIGINT)  # Postgres: fast shutdown; NATS: a clean stop
+        deadline = time.monotonic() + timeout
+        while runstate.alive(pid):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.1)
 
 
 def state_of(stack: Stack, mode: str, phase: str) -> dict[str, object]:
@@ -105,6 +120,7 @@ def main() -> None:
         raise SystemExit(
             f"error: Wardmate already runs on {data_dir} (pid {already.state['pid']}): see make status, or make stop"
         )
+    stop_leftovers(data_dir)
     if settings.http_port and port_in_use(settings.http_port, settings.http_host):
         raise SystemExit(
             f"error: port {settings.http_port} (WARDMATE_HTTP_PORT) is in use by another program: stop it, or"

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from shared import runtime
 from shared.embedded import ClusterNode, Server, free_port, start_nats, start_postgres
 from shared.localstripe import LocalStripe
 from shared.mailsink import start_sink
@@ -286,6 +287,7 @@ class Stack:
         if name == "gateway" and index:
             env["WARDMATE_HTTP_PORT"] = self.gateway_url(index).rsplit(":", 1)[1]
         env["WARDMATE_METRICS_PORT"] = str(self.metrics_ports.setdefault(key, free_port()))
+        env.update(runtime.parent_env())  # it leaves when this process is gone
         env.update(self.spread_nats(name, index))
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],

@@ -86,6 +86,31 @@ def find(data_dir: Path) -> Running | None:
     return None
 
 
+def leftovers(data_dir: Path) -> dict[str, int]:
+    """The servers (Postgres, NATS) that a run killed outright left running: named in its
+    ``run.json``, whose runner is gone, and still running on this data folder (their
+    command line names it, so a pid the system gave to another program since is left be)."""
+    try:
+        state = json.loads((data_dir / RUN_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    if not isinstance(state.get("pid"), int) or alive(state["pid"]):
+        return {}
+    found = {}
+    for name, server in state.get("servers", {}).items():
+        pid = server.get("pid")
+        if isinstance(pid, int) and alive(pid) and str(data_dir) in command_line(pid):
+            found[name] = pid
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def require(data_dir: Path) -> Running:
     running = find(data_dir)
     if running is None:

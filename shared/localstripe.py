@@ -4,6 +4,7 @@ start in Stripe's place (payments' SDK points at it; it sends signed webhooks)."
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared import runtime
 from shared.embedded import free_port
 
 
@@ -34,6 +36,7 @@ class LocalStripe:
         proc = subprocess.Popen(
             [sys.executable, "-m", "shared.localstripe", "--port", str(port), "--from-scratch"],
             cwd=folder,
+            env={**os.environ, **runtime.parent_env()},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -104,6 +107,7 @@ def retry_after_a_failed_charge() -> None:
 
 if __name__ == "__main__":
     # python -m shared.localstripe --port N --from-scratch: localstripe's own command line.
+    runtime.leave_with_parent()
     retry_after_a_failed_charge()
     from localstripe.server import start
 

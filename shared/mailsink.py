@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import os
 import re
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from shared import runtime
 from shared.embedded import Server, free_port
 
 
@@ -67,6 +69,7 @@ def start_sink(folder: Path, log: Path, port: int | None = None) -> Server:
     logf = open(log, "ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "shared.mailsink", str(port), str(folder)],
+        env={**os.environ, **runtime.parent_env()},
         stdout=logf,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -184,5 +187,6 @@ class Mailbox:
 
 
 if __name__ == "__main__":
+    runtime.leave_with_parent()
     Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)
     asyncio.run(serve(int(sys.argv[1]), Path(sys.argv[2])))

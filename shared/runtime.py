@@ -9,14 +9,25 @@ each full collection walked every long-lived object: listings holds the place in
 the search benchmark's p99 (166 ms against a p50 of 18 ms). So a process collects less
 often (``tune_collector``) and, once its start-up data is loaded, moves that data out of
 the collector's sight for good (``freeze_startup_heap``: ``gc.freeze``).
+
+Its parent. A process the runner started leaves when the runner is gone
+(``leave_with_parent``): killed outright (SIGKILL, the OOM killer), the runner cannot stop
+its services, which then retried NATS and Postgres forever, holding their ports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Coroutine
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 # Collections of the youngest generation every 50,000 net allocations (the default is
 # 700); the older generations as Python's defaults would, relative to that.
@@ -47,3 +58,31 @@ def run(main: Coroutine[Any, Any, None]) -> None:
     """Run ``main`` to completion on ``new_event_loop``."""
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         runner.run(main)
+
+
+PARENT_ENV = "WARDMATE_PARENT_PID"
+
+
+def parent_env() -> dict[str, str]:
+    """For a child's environment: the child leaves when this process is gone."""
+    return {PARENT_ENV: str(os.getpid())}
+
+
+def leave_with_parent(every_s: float = 1.0) -> None:
+    """In a process started with ``parent_env()``: a daemon thread sends this process
+    SIGTERM (its usual graceful stop) once that parent is gone, the orphan then being
+    another process's child (init's or a subreaper's). Compared with the pid it was given,
+    a parent gone before this ran is seen too. (Not PR_SET_PDEATHSIG, which follows the
+    parent *thread*: the runner and the tests start processes from worker threads too.)"""
+    given = os.environ.get(PARENT_ENV)
+    if not given:
+        return
+    parent = int(given)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        log.warning("parent process %d is gone: stopping", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

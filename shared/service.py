@@ -125,6 +125,7 @@ class ServiceApp(Registry):
     async def run(self, settings: Settings, stop: asyncio.Event | None = None) -> None:
         """Migrate, connect, serve until ``stop`` is set or SIGTERM/SIGINT arrives."""
         stop = stop or asyncio.Event()
+        runtime.leave_with_parent()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):

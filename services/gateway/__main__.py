@@ -12,6 +12,7 @@ def main() -> None:
     settings = load_settings()
     setup_logging("gateway", settings.log_level)
     runtime.tune_collector()
+    runtime.leave_with_parent()
     web.run_app(
         create_app(settings),
         host=settings.http_host,

@@ -3,6 +3,7 @@ restarted with back-off; NATS killed stops everything with a clear message."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -65,11 +66,8 @@ def healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def make_run(tmp_path: Path) -> Iterator[MakeRun]:
-    """``python -m services`` (what ``make run`` runs) on a data folder and port of its own."""
-    port = free_port()
-    out = tmp_path / "out.txt"
+def launch(tmp_path: Path, port: int, out: Path) -> MakeRun:
+    """``python -m services`` (what ``make run`` runs) on ``tmp_path``'s data folder."""
     env = {
         **os.environ,
         "WARDMATE_DATA_DIR": str(tmp_path / "data"),
@@ -80,18 +78,28 @@ def make_run(tmp_path: Path) -> Iterator[MakeRun]:
         proc = subprocess.Popen(
             [sys.executable, "-m", "services"], env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
-    run = MakeRun(proc, out, f"http://127.0.0.1:{port}")
+    return MakeRun(proc, out, f"http://127.0.0.1:{port}")
+
+
+def end(run: MakeRun) -> None:
+    if run.proc.poll() is None:
+        run.proc.send_signal(signal.SIGTERM)
+        try:
+            run.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.proc.pid, signal.SIGKILL)
+            run.proc.wait()
+
+
+@pytest.fixture
+def make_run(tmp_path: Path) -> Iterator[MakeRun]:
+    """A running ``python -m services`` on a data folder and port of its own."""
+    run = launch(tmp_path, free_port(), tmp_path / "out.txt")
     try:
         run.wait_for("Wardmate is running", 120)
         yield run
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        end(run)
 
 
 def test_a_killed_replica_is_restarted_with_back_off_and_a_dead_nats_stops_everything(make_run: MakeRun) -> None:
@@ -127,3 +135,56 @@ def test_a_killed_replica_is_restarted_with_back_off_and_a_dead_nats_stops_every
     assert text.rstrip().endswith("stopped.")
     left = [pid for pid in [*children[:1], *children[2:], again, postgres] if alive(pid)]
     assert not left, f"still running: {left}"
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """The processes whose parent is ``pid``, with their command lines."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if ppid == pid:
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+def test_services_leave_when_the_runner_is_killed_outright(make_run: MakeRun, tmp_path: Path) -> None:
+    """kill -9 of the runner itself (the OOM killer, a closed terminal's SIGKILL) cannot
+    stop its children: each service, the gateway, the mail sink and localstripe notice
+    their parent is gone and stop within seconds instead of retrying NATS forever. Postgres
+    and NATS, programs of their own, stay up: the next run stops them and starts on the
+    same data folder (else Postgres would refuse a folder another Postgres holds)."""
+    children = children_of(make_run.proc.pid)
+    leaving = re.compile(r"-m (services|shared\.(mailsink|localstripe))")
+    ours = {pid: cmd for pid, cmd in children.items() if leaving.search(cmd)}
+    started = {int(pid) for pid in re.findall(r"started [\w-]+ \(pid (\d+)\)", make_run.text())}
+    assert started <= set(ours) and len(ours) == len(started) + 2, children  # + the mail sink and localstripe
+    servers = {"postgres": make_run.pid("postgres on [^ ]+"), "nats": make_run.pid("nats on [^ ]+")}
+    again = None
+    try:
+        make_run.proc.kill()
+        make_run.proc.wait(10)
+        eventually_sync(
+            lambda: [cmd for pid, cmd in ours.items() if alive(pid)],
+            30,
+            what="every service to leave after its runner was killed",
+            until=lambda left: not left,
+            interval=0.2,
+        )
+        assert all(alive(pid) for pid in servers.values())
+
+        again = launch(tmp_path, free_port(), tmp_path / "again.txt")
+        again.wait_for("Wardmate is running", 120)
+        for name, pid in servers.items():
+            assert f"stopping {name} (pid {pid}), left running by a run that was killed" in again.text()
+            assert not alive(pid)
+        eventually_sync(lambda: healthy(again.url), 60, what="the new run to serve", interval=0.2)
+    finally:
+        if again is not None:
+            end(again)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
