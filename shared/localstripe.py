@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import secrets
 import subprocess
 import sys
@@ -32,9 +33,10 @@ class LocalStripe:
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
         log = open(folder / "server.log", "ab")
-        # --from-scratch: it would otherwise load a pickle of whatever ran last on this machine.
+        # Its objects are kept in ``folder`` (see keep_state_in): a new folder starts empty,
+        # and make run's keeps what the last run left (payments begun before a restart).
         proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.localstripe", "--port", str(port), "--from-scratch"],
+            [sys.executable, "-m", "shared.localstripe", "--port", str(port)],
             cwd=folder,
             env={**os.environ, **runtime.parent_env()},
             stdout=log,
@@ -105,9 +107,47 @@ def retry_after_a_failed_charge() -> None:
     PaymentIntent._update = _update
 
 
+STATE_FILE = "localstripe.pickle"
+
+
+def keep_state_in(folder: Path) -> None:
+    """localstripe's objects kept in ``folder``, across restarts.
+
+    localstripe holds its objects in memory and pickles all of them after each change to
+    ``/tmp/localstripe.pickle``, which every localstripe on the machine shares (so they
+    had to start ``--from-scratch``, and a restarted `make run` had forgotten every
+    payment begun before: paying one failed with "Stripe refused this payment method").
+    Here the file is the data folder's, replaced whole (a temporary file, then a rename),
+    so a kill in the middle of a write leaves the previous state, never half of one.
+    """
+    from localstripe import resources
+
+    path = folder / STATE_FILE
+
+    def load(store: resources.Store) -> None:
+        try:
+            with open(path, "rb") as f:
+                kept = pickle.load(f)
+        except FileNotFoundError:
+            return
+        store.clear()
+        store.update(kept)
+
+    def dump(store: resources.Store) -> None:
+        partial = path.with_suffix(".partial")
+        with open(partial, "wb") as f:
+            pickle.dump(store, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+
+    resources.Store.try_load_from_disk = load
+    resources.Store.dump_to_disk = dump
+
+
 if __name__ == "__main__":
-    # python -m shared.localstripe --port N --from-scratch: localstripe's own command line.
+    # python -m shared.localstripe --port N: localstripe's own command line, run in the
+    # folder that keeps its objects.
     runtime.leave_with_parent()
+    keep_state_in(Path.cwd())
     retry_after_a_failed_charge()
     from localstripe.server import start
 
