@@ -40,8 +40,13 @@ class NameSearch(Contract):
     common languages (those with an ISO 639-1 code)."""
 
     q: Query | None = None
+    # At least one: ``?codes=`` reads as no code and as one empty code alike, and both are
+    # refused rather than taken for "no filter" (the fuzz run found the empty one answered).
     codes: (
-        Annotated[list[Annotated[str, Field(max_length=3, pattern=r"^[A-Za-z]{2,3}$")]], Field(max_length=30)] | None
+        Annotated[
+            list[Annotated[str, Field(max_length=3, pattern=r"^[A-Za-z]{2,3}$")]], Field(min_length=1, max_length=30)
+        ]
+        | None
     ) = None
     limit: Annotated[int, Field(ge=1, le=300), WHOLE_NUMBER] = 300
 

@@ -59,6 +59,11 @@ async def test_countries_and_languages_are_chosen_by_name_and_stored_as_codes(ap
     assert languages.body["items"][0] == {"code": "de", "name": "German"}
     named = await api.call("GET", "/languages", params={"codes": "yo,yue"})
     assert named.body["items"] == [{"code": "yo", "name": "Yoruba"}, {"code": "yue", "name": "Yue Chinese"}]
+    for path in ("/countries", "/languages"):  # no code, or one empty code: refused, not "all"
+        for codes in ("", ",", "de,"):
+            empty = await api.call("GET", path, params={"codes": codes})
+            assert empty.status == 400 and empty.error_code == "validation", (path, codes, empty.body)
+            assert empty.body["error"]["details"][0]["field"].startswith("codes"), empty.body
 
     for body in ({"school_country": "Germany"}, {"school_country": "Ge"}, {"languages": ["German"]}):
         refused = await api.call("PATCH", "/me/profile", student, json=body)
