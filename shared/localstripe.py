@@ -130,6 +130,11 @@ def keep_state_in(folder: Path) -> None:
                 kept = pickle.load(f)
         except FileNotFoundError:
             return
+        except Exception as exc:  # another localstripe version's objects: start empty, keep the file
+            aside = path.with_suffix(".unreadable")
+            os.replace(path, aside)
+            print(f"localstripe: could not read {path} ({exc!r}); moved it to {aside}, starting empty", flush=True)
+            return
         store.clear()
         store.update(kept)
 

@@ -61,3 +61,20 @@ def test_payment_intents_outlive_restarts_on_their_folder(tmp_path: Path) -> Non
     finally:
         elsewhere.stop()
     assert status == 404, body
+
+
+def test_an_unreadable_state_file_is_moved_aside_and_localstripe_starts_empty(tmp_path: Path) -> None:
+    """A file another localstripe version wrote (or any it cannot read) does not keep
+    make run from starting: it is kept beside, and the server starts with no objects."""
+    folder = tmp_path / "localstripe"
+    folder.mkdir()
+    (folder / "localstripe.pickle").write_bytes(b"not a pickle")
+    server = start(folder)
+    try:
+        made = create_intent(server, 4200)
+        status, kept = call(server, "GET", f"/v1/payment_intents/{made['id']}")
+        assert status == 200, kept
+    finally:
+        server.stop()
+    assert (folder / "localstripe.unreadable").read_bytes() == b"not a pickle"
+    assert "could not read" in (folder / "server.log").read_text()
