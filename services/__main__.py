@@ -33,11 +33,9 @@ def stop_leftovers(data_dir: Path, timeout: float = 60) -> None:
     for name, pid in runstate.leftovers(data_dir).items():
         step(f"stopping {name} (pid {pid}), left running by a run that was killed")
         os.kill(pid, signal.SIGINT)  # Postgres: fast shutdown; NATS: a clean stop
-        deadline = time.monotonic() + timeout
-        while runstate.alive(pid):
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.1)
+        if not runstate.wait_gone(pid, timeout):
+            os.kill(pid, signal.SIGKILL)
+            runstate.wait_gone(pid, 10)
 
 
 def state_of(stack: Stack, mode: str, phase: str) -> dict[str, object]:

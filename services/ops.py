@@ -71,12 +71,9 @@ def stop(data_dir: Path, timeout: float = 90) -> int:
     pid = int(running.state["pid"])
     print(f"==> stopping Wardmate (pid {pid})", flush=True)
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while runstate.alive(pid):
-        if time.monotonic() > deadline:
-            print(f"error: pid {pid} did not stop in {timeout:g} s; see {running.data_dir / 'logs'}", file=sys.stderr)
-            return 1
-        time.sleep(0.2)
+    if not runstate.wait_gone(pid, timeout, every_s=0.2):
+        print(f"error: pid {pid} did not stop in {timeout:g} s; see {running.data_dir / 'logs'}", file=sys.stderr)
+        return 1
     print("stopped.")
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,16 @@ def leftovers(data_dir: Path) -> dict[str, int]:
         if isinstance(pid, int) and alive(pid) and str(data_dir) in command_line(pid):
             found[name] = pid
     return found
+
+
+def wait_gone(pid: int, timeout: float, every_s: float = 0.1) -> bool:
+    """Wait until ``pid`` has exited; False if it still runs after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)
+    return True
 
 
 def command_line(pid: int) -> str:

@@ -72,9 +72,11 @@ def leave_with_parent(every_s: float = 1.0) -> None:
     """In a process started with ``parent_env()``: a daemon thread sends this process
     SIGTERM (its usual graceful stop) once that parent is gone, the orphan then being
     another process's child (init's or a subreaper's). Compared with the pid it was given,
-    a parent gone before this ran is seen too. (Not PR_SET_PDEATHSIG, which follows the
-    parent *thread*: the runner and the tests start processes from worker threads too.)"""
-    given = os.environ.get(PARENT_ENV)
+    a parent gone before this ran is seen too. The variable is taken out of the
+    environment, so this process's own children (image workers) do not inherit a parent
+    pid that is not theirs. (Not PR_SET_PDEATHSIG, which follows the parent *thread*: the
+    ``Stack`` is a library its callers may use from any thread.)"""
+    given = os.environ.pop(PARENT_ENV, None)
     if not given:
         return
     parent = int(given)

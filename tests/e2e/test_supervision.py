@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from services import runstate
 from shared.embedded import free_port
 from tests.eventually import eventually_sync
 
@@ -143,11 +144,10 @@ def children_of(pid: int) -> dict[int, str]:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, ValueError, IndexError):
             continue  # gone meanwhile
         if ppid == pid:
-            found[int(stat.parent.name)] = cmdline
+            found[int(stat.parent.name)] = runstate.command_line(int(stat.parent.name))
     return found
 
 
