@@ -5,7 +5,9 @@ challenge is completed; the host's payouts page shows the money held."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
 import threading
 import time
 import uuid
@@ -17,14 +19,16 @@ from playwright.sync_api import Page, expect
 from services.payments import jobs
 from services.runner import Stack
 from shared.db import create_pool
+from shared.embedded import pg_bin
 from shared.settings import Settings
 from tests.browser.conftest import Client, Pages, axe_violations, future
+from tests.eventually import eventually_sync
 
 FARGO_POINT = (46.831488, -96.827505)
 
 
-def accepted_booking(pages: Pages) -> tuple[Page, Page, dict[str, Any], Client]:
-    """A host's room, a student's request for it, accepted; payments has heard of it."""
+def requested_booking(pages: Pages) -> tuple[Page, Page, dict[str, Any], Client, Client]:
+    """A host's room and a student's request for it."""
     host, student = pages.open("host"), pages.open("student")
     as_host, as_student = Client(host.request), Client(student.request)
     as_host.sign_up("professional", "Dr. Paid")
@@ -48,6 +52,12 @@ def accepted_booking(pages: Pages) -> tuple[Page, Page, dict[str, Any], Client]:
     booking = as_student.call(
         "POST", f"/listings/{listing['id']}/bookings", {"check_in": future(30), "check_out": future(44)}
     )
+    return host, student, booking, as_student, as_host
+
+
+def accepted_booking(pages: Pages) -> tuple[Page, Page, dict[str, Any], Client]:
+    """A host's room, a student's request for it, accepted; payments has heard of it."""
+    host, student, booking, as_student, as_host = requested_booking(pages)
     as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
     deadline = time.monotonic() + 15
     while True:  # the acceptance reaches payments as an event
@@ -146,3 +156,37 @@ def test_a_3d_secure_card_pays_after_the_challenge(pages: Pages) -> None:
     student.get_by_role("button", name="Complete authentication").click()
     expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
     assert pages.errors == [], pages.errors
+
+
+def test_the_pay_page_waits_until_payments_has_heard_of_the_acceptance(pages: Pages, stack: Stack) -> None:
+    """Payments hears of an acceptance as an event, a moment after the booking shows
+    "Accepted". A guest who opens the pay page in that moment reads that the payment is
+    being made ready, not "booking not found", and gets the card form once payments has
+    caught up, without reloading. (The moment is held open: a session holds a lock that
+    makes payments' consumer wait to write the booking, while its reads go on.)"""
+    _, student, booking, _, as_host = requested_booking(pages)
+    assert stack.database_url
+    psql = [str(pg_bin() / "psql"), stack.database_url, "-v", "ON_ERROR_STOP=1", "-tA"]
+    hold = "BEGIN; LOCK TABLE payments.bookings IN SHARE MODE; SELECT pg_sleep(120)"
+    holder = subprocess.Popen([*psql, "-c", hold], env={**os.environ, "PGAPPNAME": "pay-page-lock"})
+    try:
+        held = "SELECT count(*) FROM pg_locks WHERE relation = 'payments.bookings'::regclass AND granted"
+        eventually_sync(
+            lambda: subprocess.run([*psql, "-c", held], capture_output=True, text=True).stdout.strip(),
+            20,
+            what="the lock on payments' bookings",
+            until=lambda count: count not in ("", "0"),
+        )
+        as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
+        student.goto(f"/#/bookings/{booking['id']}/pay")
+        expect(student.get_by_role("status").filter(has_text="Getting your payment ready")).to_be_visible()
+        student.wait_for_timeout(2500)  # the page has asked again meanwhile, and still waits
+        expect(student.get_by_role("status").filter(has_text="Getting your payment ready")).to_be_visible()
+        expect(student.get_by_role("alert")).to_have_count(0)
+    finally:
+        # The server side sleeps on, lock held, whatever becomes of psql: end it there.
+        release = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pay-page-lock'"
+        subprocess.run([*psql, "-c", release], check=True, capture_output=True)
+        holder.wait(10)
+    expect(student.get_by_role("form", name="Card payment")).to_be_visible(timeout=15_000)
+    expect(student.get_by_role("status").filter(has_text="Getting your payment ready")).to_have_count(0)

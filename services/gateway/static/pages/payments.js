@@ -114,19 +114,34 @@ function CardForm({ booking, due, onPaid }) {
 export function PayPage({ id }) {
   const state = useLoad(() => get(`/bookings/${id}/payments`), [id]);
   const [paid, setPaid] = useState(false);
+  const [waited, setWaited] = useState(0);
   useLive(["notification"], (frame) => String(frame.data.kind || "").startsWith("booking") && state.reload());
+  // Payments hears of an acceptance as an event, a moment after the booking shows it: until
+  // then it knows no booking, or one with no payments scheduled. A guest who opens this
+  // page at once is told to wait while it asks again, rather than shown an empty receipt.
+  const unscheduled = state.data !== null && state.data.payments.length === 0;
+  const unknown = state.error instanceof ApiError && state.error.code === "not_found";
+  const preparing = (unscheduled || unknown) && waited < PREPARE_TRIES;
+  useEffect(() => {
+    if (!preparing) return undefined;
+    const timer = setTimeout(() => { setWaited((n) => n + 1); state.reload(); }, 1000);
+    return () => clearTimeout(timer);
+  }, [preparing, waited]);
   return html`<section>
     <h1>Payment</h1>
     <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
-    <${Loading} state=${state}>${(r) => {
+    ${preparing ? html`<p class="loading" role="status">Getting your payment ready…</p>` : html`<${Loading} state=${state}>${(r) => {
       const due = r.payments.find((p) => p.index === 0 && p.status === "due");
       return html`
         ${paid && html`<${Notice}>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
         ${due && !paid && html`<${CardForm} booking=${id} due=${due} onPaid=${() => { setPaid(true); state.reload(); }} />`}
         <${Receipt} r=${r} role="guest" />`;
-    }}<//>
+    }}<//>`}
   </section>`;
 }
+
+// Seconds the pay page asks again while payments has not yet heard of the acceptance.
+const PREPARE_TRIES = 30;
 
 /** #/bookings/{id}/receipt: the receipt as either side sees it (the host: fee and net). */
 export function ReceiptPage({ id, role }) {
