@@ -66,10 +66,22 @@ async def project_listings(conn: Connection, event: Event) -> None:
     await store.project_listing(conn, event.listing.listing_id, event.listing.title, event.listing.version)
 
 
-@registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))
+# The conversation consumers take user events too, and project them as ``project_users``
+# does (an older snapshot changes nothing): one consumer sees its events in stream order,
+# and a user's ``user.registered`` is in the stream before anything they can do (booking
+# and asking for a mentor need the address confirmed, by a link mailed after that event).
+# Left to the "users" consumer alone, a request made moments after signup could be
+# written before that consumer caught up, naming "A guest" instead of the person.
+USER_SUBJECTS = tuple(e.subject for e in USER_EVENTS)
+
+
+@registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS), *USER_SUBJECTS)
 async def booking_conversations(conn: Connection, event: Event) -> AfterCommit | None:
     """A booking's conversation between host and guest, opened by its first event: each
     event posts its system message there and notifies the party it concerns."""
+    if isinstance(event, USER_EVENTS):
+        await store.project_user(conn, event.user)
+        return None
     assert isinstance(event, BOOKING_EVENTS)
     booking = event.booking
     conversation_id = await store.open_about(
@@ -115,10 +127,13 @@ async def payment_notifications(conn: Connection, event: Event) -> AfterCommit:
     return await _notify(conn, domain.payment_notification(event), event.event_id)
 
 
-@registry.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS))
+@registry.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS), *USER_SUBJECTS)
 async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommit | None:
     """A mentorship's conversation between student and mentor, opened by its request:
     each event posts its system message there and notifies the other side."""
+    if isinstance(event, USER_EVENTS):
+        await store.project_user(conn, event.user)
+        return None
     assert isinstance(event, MENTORSHIP_EVENTS)
     m = event.mentorship
     conversation_id = await store.open_about(

@@ -15,8 +15,9 @@ NEW_PASSWORD = "a-brand-new-passphrase"
 
 
 async def test_unconfirmed_users_browse_but_cannot_book_publish_or_message(api: Api) -> None:
-    """Until the mailed link is followed: search works; booking, posting a room and
-    starting a conversation are 403 email_unverified; the link works once."""
+    """Until the mailed link is followed: search works; booking, posting a room,
+    starting a conversation and asking for a mentor are 403 email_unverified; the link
+    works once."""
     host = await api.signup("professional")
     student = await api.signup("student", verify=False)
     pro = await api.signup("professional", verify=False)
@@ -28,6 +29,7 @@ async def test_unconfirmed_users_browse_but_cannot_book_publish_or_message(api: 
     refused = [
         await request_stay(api, student, listing["id"]),
         await api.call("POST", "/conversations", student, json={"user_id": host.id}),
+        await api.call("POST", "/mentorships", student, json={"mentor_id": host.id, "message": "Hello"}),
     ]
     refused.append(await api.call("POST", "/listings", pro, json=listing_body()))
     for r in refused:

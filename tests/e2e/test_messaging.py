@@ -20,7 +20,8 @@ from shared.contracts.base import Actor
 from shared.contracts.messaging import PushesSince, PushReplay
 from shared.push import user_subject
 from tests.api import Api, Response, User
-from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.helpers import JHH, create_listing, request_stay
+from tests.e2e.test_matching import profile
 from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
@@ -218,6 +219,47 @@ async def test_booking_request_reaches_the_host_once(api: Api, stack: Stack, db:
     read = await api.call("POST", "/notifications/read", host, json={})
     assert read.status == 200 and read.body["notifications"] == 0
     assert (await api.call("GET", "/notifications", host, params={"unread": "true"})).body["items"] == []
+
+
+async def test_requests_made_at_once_after_signup_name_the_person(api: Api, stack: Stack) -> None:
+    """Messaging's "users" consumer is held back (paused, as a slow or busy one would be):
+    a booking request and a mentorship request made right after signup still name the
+    guest and the student in the notification and the conversation, never "A guest"."""
+    host = await api.signup("professional", "Dr. Paused Host")
+    mentor = await api.signup("professional", "Dr. Paused Mentor")
+    await profile(api, mentor, open_to_mentoring=True, mentoring_capacity=3, hospital_ids=[JHH])
+    listing = await create_listing(api, host, title="Room by the paused park")
+    assert stack.nats_url
+    nc = await bus.connect(stack.nats_url, "e2e-pause-users")
+    js = nc.jetstream()
+    try:
+        await js.pause_consumer(EVENTS_STREAM, "messaging-users", "2099-01-01T00:00:00Z")
+        guest = await api.signup("student", "Prompt Guest")
+        assert (await request_stay(api, guest, listing["id"])).status == 201
+        asked = await eventually(
+            lambda: api.call("POST", "/mentorships", guest, json={"mentor_id": mentor.id}),
+            10,
+            what="matching to know the mentor",
+            until=lambda r: r.status == 201,
+            interval=0.1,
+        )
+        for user, kind in ((host, "booking_requested"), (mentor, "mentorship_requested")):
+            notes = await eventually(
+                lambda u=user: api.call("GET", "/notifications", u),
+                15,
+                what=f"the {kind} notification",
+                until=lambda r: r.body["items"],
+            )
+            [note] = notes.body["items"]
+            assert note["kind"] == kind and note["text"].startswith("Prompt Guest "), note
+            messages = await api.call("GET", f"/conversations/{note['conversation_id']}/messages", user)
+            assert any(m["body"].startswith("Prompt Guest ") for m in messages.body["items"]), messages.body
+        assert asked.body["status"] == "requested"
+        # The pause held: the users consumer has not taken the guest's events yet.
+        assert (await js.consumer_info(EVENTS_STREAM, "messaging-users")).num_pending > 0
+    finally:
+        await js.resume_consumer(EVENTS_STREAM, "messaging-users")
+        await nc.close()
 
 
 async def test_scam_warnings_reach_the_recipient_and_the_operators(api: Api, admin: User) -> None:

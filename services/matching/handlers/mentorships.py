@@ -37,7 +37,9 @@ async def _mentorship(ctx: Context, row: asyncpg.Record) -> Mentorship:
 
 @registry.endpoint(subjects.REQUEST_MENTORSHIP, MentorshipCreate)
 async def request_mentorship(ctx: Context, req: MentorshipCreate) -> Mentorship:
-    actor = ctx.require_role("student")
+    ctx.require_role("student")
+    # A request opens a conversation with the mentor: the rule for starting one holds.
+    actor = ctx.require_verified_email()
     mentor = await store.profile(ctx.pool, req.mentor_id)
     if not mentor or mentor.get("role") != "professional" or not mentor.get("open_to_mentoring"):
         raise MENTOR_NOT_FOUND
