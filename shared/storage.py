@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from shared import runtime
 from shared.settings import Settings
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$")
@@ -338,12 +339,16 @@ def start_moto(port: int, log: Path, timeout: float = 30) -> MotoServer:
     """Start ``moto_server`` on ``port``; return once it answers HTTP."""
     import urllib.request
 
-    beside = Path(sys.executable).parent / "moto_server"
-    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "moto.server"]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
+        # moto's own command line, through this module's main: it leaves with this process
+        # (a runner killed outright, with no chance to stop it, leaves no moto behind).
         proc = subprocess.Popen(
-            [*command, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, "-m", "shared.storage", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **runtime.parent_env()},
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -366,3 +371,11 @@ def moto_env(server: MotoServer, bucket: str = "wardmate") -> dict[str, str]:
         "WARDMATE_S3_ACCESS_KEY_ID": "testing",
         "WARDMATE_S3_SECRET_ACCESS_KEY": "testing",
     }
+
+
+if __name__ == "__main__":
+    # python -m shared.storage -H HOST -p PORT: moto's S3 server, started by start_moto.
+    runtime.leave_with_parent()
+    from moto.server import main
+
+    main()

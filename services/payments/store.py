@@ -308,6 +308,11 @@ async def post_transaction(
 
 async def payment_balances(db: DB, payment_id: uuid.UUID) -> asyncpg.Record:
     """What a payment's money is now: held, released to the host, fees, refunded."""
+    return await balances_of(db, [payment_id])
+
+
+async def balances_of(db: DB, payment_ids: list[uuid.UUID]) -> asyncpg.Record:
+    """What these payments' money is now, summed (one query for a receipt's payments)."""
     row = await db.fetchrow(
         """
         SELECT coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'holding'), 0)::bigint AS held,
@@ -316,9 +321,9 @@ async def payment_balances(db: DB, payment_id: uuid.UUID) -> asyncpg.Record:
                coalesce(sum(e.amount_cents) FILTER (WHERE e.account = 'refunds'), 0)::bigint AS refunded,
                coalesce(-sum(e.amount_cents) FILTER (WHERE e.account = 'guest_card'), 0)::bigint AS paid
         FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-        WHERE t.payment_id = $1
+        WHERE t.payment_id = ANY($1::uuid[])
         """,
-        payment_id,
+        payment_ids,
     )
     assert row is not None
     return row
@@ -331,11 +336,8 @@ async def booking_money(
     receipt shows, to its guest and host or to an operator."""
     payments = await payments_of(conn, booking_id)
     refunds = await refunds_of(conn, booking_id)
-    totals = {"paid": 0, "refunded": 0, "held": 0, "released": 0, "fees": 0}
-    for payment in payments:
-        balances = await payment_balances(conn, payment["id"])
-        for key in totals:
-            totals[key] += balances[key]
+    balances = await balances_of(conn, [p["id"] for p in payments])
+    totals = {key: balances[key] for key in ("paid", "refunded", "held", "released", "fees")}
     return payments, refunds, totals
 
 

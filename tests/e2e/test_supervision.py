@@ -46,19 +46,6 @@ class MakeRun:
         return int(self.wait_for(rf"{what} \(pid (\d+)\)", 1).group(1))
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by its parent) is gone for our purpose.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as r:
@@ -120,7 +107,7 @@ def test_a_killed_replica_is_restarted_with_back_off_and_a_dead_nats_stops_every
     assert time.monotonic() - killed_at < 1.5, "not reported at once"
     assert "restarting it in 0.5 s" in make_run.text()[mark:]
     restarted = int(make_run.wait_for(r"==> restarted listings \(pid (\d+)\)", 5, mark).group(1))
-    assert restarted != listings and alive(restarted)
+    assert restarted != listings and runstate.alive(restarted)
 
     # Dying again right away doubles the wait.
     mark = len(make_run.text())
@@ -134,7 +121,7 @@ def test_a_killed_replica_is_restarted_with_back_off_and_a_dead_nats_stops_every
     text = make_run.text()
     assert re.search(rf"!! nats-server \(pid {nats}\) exited unexpectedly \(killed by SIGKILL\); .*stopping", text)
     assert text.rstrip().endswith("stopped.")
-    left = [pid for pid in [*children[:1], *children[2:], again, postgres] if alive(pid)]
+    left = [pid for pid in [*children[:1], *children[2:], again, postgres] if runstate.alive(pid)]
     assert not left, f"still running: {left}"
 
 
@@ -168,19 +155,19 @@ def test_services_leave_when_the_runner_is_killed_outright(make_run: MakeRun, tm
         make_run.proc.kill()
         make_run.proc.wait(10)
         eventually_sync(
-            lambda: [cmd for pid, cmd in ours.items() if alive(pid)],
+            lambda: [cmd for pid, cmd in ours.items() if runstate.alive(pid)],
             30,
             what="every service to leave after its runner was killed",
             until=lambda left: not left,
             interval=0.2,
         )
-        assert all(alive(pid) for pid in servers.values())
+        assert all(runstate.alive(pid) for pid in servers.values())
 
         again = launch(tmp_path, free_port(), tmp_path / "again.txt")
         again.wait_for("Wardmate is running", 120)
         for name, pid in servers.items():
             assert f"stopping {name} (pid {pid}), left running by a run that was killed" in again.text()
-            assert not alive(pid)
+            assert not runstate.alive(pid)
         eventually_sync(lambda: healthy(again.url), 60, what="the new run to serve", interval=0.2)
     finally:
         if again is not None:

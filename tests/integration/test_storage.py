@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from services.runstate import alive, wait_gone
 from shared.embedded import free_port
 from shared.settings import Settings
 from shared.storage import (
@@ -124,3 +130,26 @@ def test_keys_never_leave_the_store(key: str) -> None:
     """A key is one of ours or refused: no climbing, no absolute paths, nothing odd."""
     with pytest.raises(ValueError):
         check_key(key)
+
+
+def test_moto_leaves_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
+    """A runner killed outright cannot stop the moto it started: moto notices its parent
+    is gone and stops by itself, instead of holding its port and memory until reboot."""
+    script = (
+        "import sys; from pathlib import Path; from shared.embedded import free_port;"
+        " from shared.storage import start_moto;"
+        f" s = start_moto(free_port(), Path({str(tmp_path / 'moto.log')!r}));"
+        " print(s.proc.pid, flush=True); sys.stdin.read()"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        moto_pid = int(parent.stdout.readline())
+        assert alive(moto_pid)
+        parent.kill()
+        parent.wait(10)
+        assert wait_gone(moto_pid, 15), "moto still runs 15 s after its parent was killed"
+    finally:
+        parent.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(moto_pid, signal.SIGKILL)
