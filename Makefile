@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA_DIR := $(or $(WARDMATE_DATA_DIR),.wardmate)
 
-.PHONY: lock run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging bench-uploads dead-letters rebuild-matching status start stop backup restore clean
+.PHONY: lock run run-cluster chaos test fuzz lint bench-search bench-matching bench-messaging bench-uploads bench-receipts dead-letters rebuild-matching status start stop backup restore clean
 
 # Installs exactly requirements-dev.lock (every package pinned, hash-checked), then the
 # project itself without dependencies; a missing or stale lock stops here: make lock.
@@ -78,6 +78,10 @@ bench-uploads: $(STAMP)
 # Live message delivery at 200 msg/s, then a rate sweep; last line RESULT {json}.
 bench-messaging: $(STAMP)
 	@$(PY) bench/messaging.py $(ARGS)
+
+# A receipt's reads against a ledger of 100,000 paid bookings, with and without its indexes.
+bench-receipts: $(STAMP)
+	@$(PY) bench/receipts.py $(ARGS)
 
 # Operators: the dead letters of one service of the running system (make run or
 # make run-cluster), e.g. make dead-letters SERVICE=listings ARGS=list (or ARGS="replay --all")
