@@ -22,6 +22,16 @@ def proc_ticks(pid: int) -> tuple[int, int] | None:
     return int(fields[11]) + int(fields[12]), int(fields[1])
 
 
+def reaped_ticks(pid: int) -> int:
+    """CPU ticks of ``pid``'s children that exited and were waited for (cutime + cstime)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[13]) + int(fields[14])
+
+
 def children_of(ppid: int) -> list[int]:
     out = []
     for p in Path("/proc").iterdir():
@@ -73,6 +83,9 @@ class CpuMeter:
     parents: dict[str, int] = field(default_factory=dict)  # name -> pid whose children count too
     start: dict[int, int] = field(default_factory=dict)
     machine: tuple[int, int, int] = (0, 0, 0)
+    # Per parent group: its children at ``begin`` and the CPU of its exited children then.
+    start_children: dict[str, set[int]] = field(default_factory=dict)
+    start_reaped: dict[str, int] = field(default_factory=dict)
 
     def pids(self) -> dict[str, list[int]]:
         out = {k: list(v) for k, v in self.groups.items()}
@@ -83,6 +96,17 @@ class CpuMeter:
     def begin(self) -> None:
         self.machine = machine_ticks()
         self.start = all_ticks()
+        self.start_children = {name: set(children_of(parent)) for name, parent in self.parents.items()}
+        self.start_reaped = {name: reaped_ticks(parent) for name, parent in self.parents.items()}
+
+    def exited_children(self, name: str, now: dict[int, int]) -> int:
+        """Ticks, within the interval, of the group parent's children that exited during it
+        (a pool replacing a connection ends its Postgres backend): what the parent reaped
+        meanwhile, less what those that were already running had used before ``begin``."""
+        parent = self.parents[name]
+        reaped = reaped_ticks(parent) - self.start_reaped.get(name, 0)
+        before = sum(self.start.get(p, 0) for p in self.start_children.get(name, set()) if p not in now)
+        return max(0, reaped - before)
 
     def end(self) -> tuple[dict[str, float], dict[str, float], float]:
         """CPU seconds per group, CPU seconds of everything else (by program, plus the
@@ -92,7 +116,10 @@ class CpuMeter:
         now = all_ticks()
         used, mine = {}, set()
         for name, ps in self.pids().items():
-            used[name] = sum(now.get(p, 0) - self.start.get(p, 0) for p in ps if p in now) / TICK
+            ticks = sum(now.get(p, 0) - self.start.get(p, 0) for p in ps if p in now)
+            if name in self.parents:
+                ticks += self.exited_children(name, now)
+            used[name] = ticks / TICK
             mine.update(ps)
         others: Counter[str] = Counter()
         for p, t in now.items():
