@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -24,10 +25,42 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 PG_USER = "embedded_postgres"  # postgres refuses to run as root
 
 
+# Ports handed out by this process: a port is free until its server binds it, so the same
+# one must not be handed out twice meanwhile.
+_handed_out: set[int] = set()
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_range() -> tuple[int, int] | None:
+    """The kernel's range for outgoing connections' local ports (Linux), if known."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return None
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free loopback port for a server to bind in a moment, below the kernel's ephemeral
+    range where it can: a port from that range may meanwhile become the local port of any
+    outgoing connection on the machine (a service then failed to bind its metrics port
+    under load, address already in use). Never the same port twice in one process."""
+    span = _ephemeral_range()
+    if span is not None and span[0] - _LOWEST_PORT >= 1_000:
+        rng = random.SystemRandom()
+        for _ in range(200):
+            port = rng.randrange(_LOWEST_PORT, span[0])
+            if port not in _handed_out and not port_in_use(port):
+                _handed_out.add(port)
+                return port
+    for _ in range(20):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free loopback port found")
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
