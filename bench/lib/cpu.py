@@ -12,24 +12,25 @@ from pathlib import Path
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def proc_ticks(pid: int) -> tuple[int, int] | None:
-    """(utime + stime, ppid) of ``pid`` in clock ticks, or None when it is gone."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name, or None when it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12]), int(fields[1])
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def proc_ticks(pid: int) -> tuple[int, int] | None:
+    """(utime + stime, ppid) of ``pid`` in clock ticks, or None when it is gone."""
+    fields = _stat(pid)
+    return None if fields is None else (int(fields[11]) + int(fields[12]), int(fields[1]))
 
 
 def reaped_ticks(pid: int) -> int:
     """CPU ticks of ``pid``'s children that exited and were waited for (cutime + cstime)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[13]) + int(fields[14])
+    fields = _stat(pid)
+    return 0 if fields is None else int(fields[13]) + int(fields[14])
 
 
 def children_of(ppid: int) -> list[int]:
