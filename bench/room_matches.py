@@ -62,7 +62,8 @@ PROJECT = [
     INSERT INTO matching.listings (listing_id, version, host_id, title, room_type, latitude, longitude,
         position, monthly_rent, amenities, available_from, available_to, min_stay_nights, status,
         review_average, review_count)
-    SELECT id, 1, host_id, title, room_type, latitude, longitude, ll_to_earth(latitude, longitude),
+    SELECT id, 1, host_id, title, room_type, public_latitude, public_longitude,
+           ll_to_earth(public_latitude, public_longitude),
            monthly_rent, amenities, available_from, available_to, min_stay_nights, status,
            CASE WHEN review_count > 0 THEN review_sum::float8 / review_count END, review_count
     FROM listings.listings

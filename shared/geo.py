@@ -10,10 +10,7 @@ hospital".
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import math
-import uuid
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -51,21 +48,3 @@ def haversine_km_array(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: 
     h = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
     result: NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
     return result
-
-
-# An approximate location is the exact one moved by up to this distance in a direction
-# fixed per listing, then rounded: close enough to judge the commute, not to find the door.
-# One function for every service that shows a listing: two different approximations of
-# one listing would let anyone triangulate the door.
-APPROX_OFFSET_M = 400.0
-
-
-@functools.lru_cache(maxsize=65536)
-def approximate_point(listing_id: uuid.UUID, latitude: float, longitude: float) -> tuple[float, float]:
-    """A stable public position within ~APPROX_OFFSET_M of the exact one."""
-    digest = hashlib.sha256(listing_id.bytes).digest()
-    angle = int.from_bytes(digest[:4], "big") / 2**32 * 2 * math.pi
-    dist = (0.5 + int.from_bytes(digest[4:8], "big") / 2**32 / 2) * APPROX_OFFSET_M
-    dlat = dist * math.cos(angle) / 111_320
-    dlon = dist * math.sin(angle) / (111_320 * max(math.cos(math.radians(latitude)), 0.01))
-    return round(latitude + dlat, 3), round(longitude + dlon, 3)

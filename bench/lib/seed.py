@@ -15,7 +15,9 @@ from typing import Any
 import asyncpg
 from tqdm import tqdm
 
+from services.listings.domain import public_point
 from shared.hospitals import directory as hospital_directory
+from shared.settings import PLACEHOLDER_SECRET
 
 # The benchmarks' hospital: an extra cluster of listings around it, and the one searched.
 HOSPITAL = "the-johns-hopkins-hospital-baltimore-md"
@@ -36,9 +38,12 @@ AMENITIES = [
 STREETS = ["Maple", "Oak", "Cedar", "Pine", "Elm", "Washington", "Lake", "Hill", "Park", "Main"]
 
 
-def synthetic_listings(n: int, hosts: list[uuid.UUID], today: date, seed: int = 7) -> list[tuple[Any, ...]]:
+def synthetic_listings(
+    n: int, hosts: list[uuid.UUID], today: date, seed: int = 7, secret_key: str = PLACEHOLDER_SECRET
+) -> list[tuple[Any, ...]]:
     """``n`` listings around the shipped hospitals: weighted by beds, plus a cluster (3%)
-    around the benchmark's hospital. Availability windows cover most dates near today."""
+    around the benchmark's hospital. Availability windows cover most dates near today.
+    Each at its public position too, as listings would place it with ``secret_key``."""
     rng = random.Random(seed)
     directory = list(hospital_directory())
     weights = [float(h.beds or 50) for h in directory]
@@ -61,9 +66,10 @@ def synthetic_listings(n: int, hosts: list[uuid.UUID], today: date, seed: int = 
             end = start + timedelta(days=rng.randint(30, 365))
         created = time.time() - rng.uniform(0, 400 * 86400)
         review_count = rng.choice([0, 0, 0, 1, 2, 3, 5, 8, 13])
+        listing_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         rows.append(
             (
-                uuid.UUID(int=rng.getrandbits(128), version=4),
+                listing_id,
                 rng.choice(hosts),
                 f"{room.replace('_', ' ').capitalize()} near {h.name.title()}"[:120],
                 f"A quiet, furnished {room.replace('_', ' ')} about {d:.1f} km from {h.name.title()} in "
@@ -73,6 +79,7 @@ def synthetic_listings(n: int, hosts: list[uuid.UUID], today: date, seed: int = 
                 f"{rng.randint(1, 9999)} {rng.choice(STREETS)} St, {h.city.title()}, {h.state} {h.zip}",
                 lat,
                 lon,
+                *public_point(secret_key, listing_id, lat, lon),
                 rng.randrange(600, 3600, 25),
                 ",".join(rng.sample(AMENITIES, rng.randint(1, 6))),
                 start,
@@ -89,16 +96,17 @@ def synthetic_listings(n: int, hosts: list[uuid.UUID], today: date, seed: int = 
 
 INSERT_LISTINGS = """
 INSERT INTO listings (id, host_id, title, description, room_type, address, latitude, longitude,
-    position, monthly_rent, amenities, house_rules, available_from, available_to,
-    min_stay_nights, status, review_sum, review_count, created_at, updated_at)
-SELECT id, host_id, title, description, room_type, address, lat, lon, ll_to_earth(lat, lon),
-       rent, string_to_array(amenities, ','), 'No smoking.', af, at, min_stay, status,
-       review_sum, review_count, to_timestamp(created), to_timestamp(created)
+    public_latitude, public_longitude, position, monthly_rent, amenities, house_rules,
+    available_from, available_to, min_stay_nights, status, review_sum, review_count, created_at,
+    updated_at)
+SELECT id, host_id, title, description, room_type, address, lat, lon, plat, plon,
+       ll_to_earth(plat, plon), rent, string_to_array(amenities, ','), 'No smoking.', af, at,
+       min_stay, status, review_sum, review_count, to_timestamp(created), to_timestamp(created)
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-            $7::float8[], $8::float8[], $9::int[], $10::text[], $11::date[], $12::date[],
-            $13::int[], $14::text[], $15::int[], $16::int[], $17::float8[])
-     AS t(id, host_id, title, description, room_type, address, lat, lon, rent, amenities,
-          af, at, min_stay, status, review_sum, review_count, created)
+            $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::int[], $12::text[],
+            $13::date[], $14::date[], $15::int[], $16::text[], $17::int[], $18::int[], $19::float8[])
+     AS t(id, host_id, title, description, room_type, address, lat, lon, plat, plon, rent,
+          amenities, af, at, min_stay, status, review_sum, review_count, created)
 """
 
 

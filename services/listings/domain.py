@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +58,29 @@ def refuse_duplicate_request(existing: uuid.UUID | None, status: str, check_in: 
             f"you already have a {status} booking of this room from {check_in} to {check_out}",
             {"booking_id": str(existing), "status": status},
         )
+
+
+# A listing's public position is its exact one moved APPROX_OFFSET_M/2 to APPROX_OFFSET_M
+# in a direction, and by a distance, that only the service's secret key and the listing's
+# id decide, then rounded to 0.001 degrees (~100 m): close enough to judge the commute, not
+# to find the door. Keyed, because an offset drawn from the public id alone is undone by
+# anyone who reads this code (a 300 m blur came back to within 40-70 m). Fixed per
+# listing: computed when the room is placed and stored, so the same listing never shows
+# two public points to average (a moved room keeps its offset; a new key moves nothing).
+# Everything a viewer other than the host learns of where a room is (the location shown,
+# search's radius, order and distances, matching's distances and scores) derives from it.
+APPROX_OFFSET_M = 400.0
+_PUBLIC_POSITION = b"wardmate public position\x00"
+
+
+def public_point(secret_key: str, listing_id: uuid.UUID, latitude: float, longitude: float) -> tuple[float, float]:
+    """The listing's public position (see ``APPROX_OFFSET_M``)."""
+    digest = hmac.new(secret_key.encode(), _PUBLIC_POSITION + listing_id.bytes, hashlib.sha256).digest()
+    angle = int.from_bytes(digest[:4], "big") / 2**32 * 2 * math.pi
+    dist = (0.5 + int.from_bytes(digest[4:8], "big") / 2**32 / 2) * APPROX_OFFSET_M
+    dlat = dist * math.cos(angle) / 111_320
+    dlon = dist * math.sin(angle) / (111_320 * max(math.cos(math.radians(latitude)), 0.01))
+    return round(max(-90.0, min(90.0, latitude + dlat)), 3), round(max(-180.0, min(180.0, longitude + dlon)), 3)
 
 
 # Closer than this to a hospital's recorded point, a room "is" the hospital: a host who

@@ -1,5 +1,5 @@
-"""Background work of listings: the hospital directory loaded at start; a loop that expires
-unanswered requests and completes ended stays."""
+"""Background work of listings: the hospital directory loaded and every listing given its
+public position at start; a loop that expires unanswered requests and completes ended stays."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import logging
 
 import asyncpg
 
-from services.listings import domain
+from services.listings import domain, store
 from services.listings.store import bookings as booking_store
 from services.listings.store import hospitals as hospital_store
-from services.listings.views import booking_data
+from services.listings.views import booking_data, listing_data
 from shared import countries, places
 from shared.aio import stop_if_cancelled
+from shared.contracts.listings import ListingUpdated
 from shared.hospitals import directory
 from shared.media import media
 from shared.outbox import add
@@ -41,10 +42,37 @@ async def ensure_directory(pool: asyncpg.Pool) -> int:
 @registry.on_startup
 async def load_directory(ctx: Context) -> None:
     await ensure_directory(ctx.pool)
+    await place_publicly(ctx.pool, ctx.settings.secret_key)
     # The place and language lists are read from package data once (about a second):
     # on a user's first lookup instead, that call timed out at the gateway.
     await asyncio.to_thread(places.warm)
     await asyncio.to_thread(countries.warm)
+
+
+PLACE_BATCH = 500
+
+
+async def place_publicly(pool: asyncpg.Pool, secret_key: str, batch: int = PLACE_BATCH) -> int:
+    """Give every listing placed before public positions existed (migration 0009) its
+    public position, and tell consumers with a new snapshot (``listing.updated``, whatever
+    the status: matching and messaging may hold any listing they once saw, at its exact
+    point); return how many. A batch per transaction, so a large table shows progress and
+    replicas starting together share the work (``SKIP LOCKED``)."""
+    placed = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await store.unplaced_listings(conn, batch)
+            if not rows:
+                break
+            points = [(r["id"], *domain.public_point(secret_key, r["id"], r["latitude"], r["longitude"])) for r in rows]
+            await store.place_publicly(conn, points)
+            for r in rows:
+                row = await store.listing(conn, r["id"])
+                assert row is not None
+                await add(conn, ListingUpdated(listing=listing_data(row)))
+        placed += len(rows)
+        log.info("listings given their public position", extra={"fields": {"placed": placed}})
+    return placed
 
 
 async def sweep_bookings(pool: asyncpg.Pool) -> int:

@@ -1,6 +1,7 @@
 """What each viewer sees of a stored listing or booking: the host and a confirmed (paid) guest
-the exact address, everyone else an approximate location; event consumers a snapshot
-with exact positions and the aggregate's version."""
+the exact address, everyone else the public (approximate) position; event consumers a
+snapshot with the public position (the exact one never leaves listings) and the
+aggregate's version."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.listings import domain
-from shared import geo, places, pricing
+from shared import places, pricing
 from shared.contracts.listings import Booking, BookingData, Listing, ListingData
 from shared.contracts.photos import Photo
 from shared.errors import AppError
@@ -39,8 +40,12 @@ def summary_fields(
             "address": row["address"],
         }
     else:
-        lat, lon = geo.approximate_point(row["id"], row["latitude"], row["longitude"])
-        location = {"latitude": lat, "longitude": lon, "approximate": True, "address": None}
+        location = {
+            "latitude": row["public_latitude"],
+            "longitude": row["public_longitude"],
+            "approximate": True,
+            "address": None,
+        }
     return {
         "id": row["id"],
         "host": {"id": row["host_id"], "display_name": row["host_name"], "verified": row["host_verified"]},
@@ -74,10 +79,16 @@ def to_listing(row: asyncpg.Record, *, exact: bool, photos: list[asyncpg.Record]
             "status": row["status"],
             "updated_at": row["updated_at"],
             "photos": [to_photo(p) for p in photos or []],
-            # From the stored point, never the address: the city says where without the door.
-            "area": places.area_of(row["latitude"], row["longitude"]),
+            # From the point this viewer sees, never the address: the city without the door.
+            "area": places.area_of(*_seen_point(row, exact)),
         }
     )
+
+
+def _seen_point(row: asyncpg.Record, exact: bool) -> tuple[float, float]:
+    if exact:
+        return row["latitude"], row["longitude"]
+    return row["public_latitude"], row["public_longitude"]
 
 
 def cover_of(row: asyncpg.Record) -> dict[str, Any]:
@@ -108,15 +119,15 @@ def to_photo(row: asyncpg.Record) -> Photo:
 
 
 def listing_data(row: asyncpg.Record) -> ListingData:
-    """The listing as its events carry it."""
+    """The listing as its events carry it: at its public position."""
     return ListingData(
         listing_id=row["id"],
         version=row["version"],
         host_id=row["host_id"],
         title=row["title"],
         room_type=row["room_type"],
-        latitude=row["latitude"],
-        longitude=row["longitude"],
+        latitude=row["public_latitude"],
+        longitude=row["public_longitude"],
         monthly_rent=row["monthly_rent"],
         amenities=row["amenities"],
         available_from=row["available_from"],

@@ -408,8 +408,9 @@ class ReviewPage(Page):
 
 # --- events ---------------------------------------------------------------------------
 # Consumers (matching's projections, messaging's notifications) get snapshots of the
-# aggregate after the change, with its version: exact positions and ids, nothing shaped
-# for one viewer (the approximate location and the address are REST concerns).
+# aggregate after the change, with its version and ids. A listing's position in them is
+# its public one (listings' ``domain.public_point``): the exact point and the address never
+# leave listings, which shows them to the host and a confirmed guest only.
 
 
 class ListingData(EventData):

@@ -79,7 +79,8 @@ async def test_search_paginates_with_cursor_and_sorts(api: Api) -> None:
         listing = await create_listing(
             api,
             host,
-            latitude=base[0] + 0.002 * (i + 1),
+            # 1.1 km apart: the order holds whatever each public point's offset (< 0.5 km).
+            latitude=base[0] + 0.01 * (i + 1),
             longitude=base[1],
             monthly_rent=800 + 100 * i,
             amenities=["wifi"] if i % 2 else ["wifi", "parking"],
@@ -88,7 +89,7 @@ async def test_search_paginates_with_cursor_and_sorts(api: Api) -> None:
     seen: list[dict] = []
     cursor = None
     while True:
-        params = {"near": f"{base[0]},{base[1]}", "radius_km": "3", "limit": "3"}
+        params = {"near": f"{base[0]},{base[1]}", "radius_km": "10", "limit": "3"}
         if cursor:
             params["cursor"] = cursor
         page = await api.call("GET", "/listings", None, params=params)
@@ -107,7 +108,7 @@ async def test_search_paginates_with_cursor_and_sorts(api: Api) -> None:
         None,
         params={
             "near": f"{base[0]},{base[1]}",
-            "radius_km": "3",
+            "radius_km": "10",
             "sort": "price",
             "max_rent": "1100",
             "amenities": "parking",

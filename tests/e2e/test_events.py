@@ -150,16 +150,24 @@ async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack
     assert events == []
 
 
-def listing_data(listing: dict[str, Any], version: int, **changes: Any) -> dict[str, Any]:
-    """The snapshot consumers get: exact position, no address or texts for viewers."""
+async def public_location(rec: Recorder, listing_id: str) -> dict[str, Any]:
+    """Where anyone but the host and a confirmed guest sees the room (read anonymously)."""
+    seen, events = await rec.call("GET", f"/listings/{listing_id}", None)
+    assert events == [] and seen.body["location"]["approximate"] is True
+    return {"latitude": seen.body["location"]["latitude"], "longitude": seen.body["location"]["longitude"]}
+
+
+def listing_data(listing: dict[str, Any], version: int, at: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The snapshot consumers get: the public position ``at`` (never the exact one), no
+    address or texts for viewers."""
     data = {
         "listing_id": listing["id"],
         "version": version,
         "host_id": listing["host"]["id"],
         "title": listing["title"],
         "room_type": listing["room_type"],
-        "latitude": listing["location"]["latitude"],
-        "longitude": listing["location"]["longitude"],
+        "latitude": at["latitude"],
+        "longitude": at["longitude"],
         "monthly_rent": listing["monthly_rent"],
         "amenities": listing["amenities"],
         "available_from": listing["available_from"],
@@ -187,11 +195,12 @@ async def test_photo_changes_emit_the_listing_with_its_count_and_cover(rec: Reco
         "width": 320,
         "height": 240,
     }
+    at = await public_location(rec, listing["id"])
     _, events = await rec.call("PATCH", f"/listings/{listing['id']}/photos/{photo['id']}", host, json={"caption": "x"})
-    expected = listing_data(listing, 3, photo_count=1, cover=cover)
+    expected = listing_data(listing, 3, at, photo_count=1, cover=cover)
     assert events == [("events.listings.listing.updated", {"listing": expected})]
     _, events = await rec.call("DELETE", f"/listings/{listing['id']}/photos/{photo['id']}", host)
-    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 4)})]
+    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 4, at)})]
 
 
 async def test_listing_endpoints_emit_listing_snapshots(rec: Recorder, api: Api) -> None:
@@ -200,22 +209,27 @@ async def test_listing_endpoints_emit_listing_snapshots(rec: Recorder, api: Api)
     host = await api.signup("professional", "Dr. Listing")
     created, events = await rec.call("POST", "/listings", host, json=listing_body())
     listing = created.body
-    assert listing["location"]["approximate"] is False  # the host's view: exact, like the event
-    assert events == [("events.listings.listing.published", {"listing": listing_data(listing, 1)})]
+    assert listing["location"]["approximate"] is False  # the host's view: exact, unlike the event
+    at = await public_location(rec, listing["id"])
+    assert (at["latitude"], at["longitude"]) != (listing["location"]["latitude"], listing["location"]["longitude"])
+    assert events == [("events.listings.listing.published", {"listing": listing_data(listing, 1, at)})]
 
     _, events = await rec.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 1200})
-    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 2, monthly_rent=1200)})]
+    expected = listing_data(listing, 2, at, monthly_rent=1200)
+    assert events == [("events.listings.listing.updated", {"listing": expected})]
     _, events = await rec.call("PATCH", f"/listings/{listing['id']}", host, json={})
     assert events == []
     moved = {"latitude": 39.31, "longitude": -76.6}
     _, events = await rec.call("PATCH", f"/listings/{listing['id']}", host, json=moved)
-    # One UPDATE per change, so one version step even when the position is recomputed too.
-    expected = listing_data(listing, 3, monthly_rent=1200, **moved)
+    # One UPDATE per change, so one version step even when the positions are recomputed too.
+    before, at = at, await public_location(rec, listing["id"])  # reads emit nothing (checked there)
+    for axis in ("latitude", "longitude"):  # the public point moved with the room
+        shift = moved[axis] - listing["location"][axis]
+        assert at[axis] == pytest.approx(before[axis] + shift, abs=0.0011)
+    expected = listing_data(listing, 3, at, monthly_rent=1200)
     assert events == [("events.listings.listing.updated", {"listing": expected})]
-    _, events = await rec.call("GET", f"/listings/{listing['id']}", None)
-    assert events == []
     _, events = await rec.call("DELETE", f"/listings/{listing['id']}", host)
-    archived = listing_data(listing, 4, monthly_rent=1200, status="archived", **moved)
+    archived = listing_data(listing, 4, at, monthly_rent=1200, status="archived")
     assert events == [("events.listings.listing.archived", {"listing": archived})]
 
     draft, events = await rec.call("POST", "/listings", host, json=listing_body(status="draft"))
@@ -223,7 +237,8 @@ async def test_listing_endpoints_emit_listing_snapshots(rec: Recorder, api: Api)
     _, events = await rec.call("PATCH", f"/listings/{draft.body['id']}", host, json={"title": "Still a draft"})
     assert events == []
     _, events = await rec.call("PATCH", f"/listings/{draft.body['id']}", host, json={"status": "active"})
-    published = listing_data(draft.body, 3, title="Still a draft", status="active")
+    published = listing_data(draft.body, 3, await public_location(rec, draft.body["id"]), title="Still a draft")
+    published["status"] = "active"
     assert events == [("events.listings.listing.published", {"listing": published})]
 
 

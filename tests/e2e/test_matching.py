@@ -13,7 +13,9 @@ from typing import Any
 
 import asyncpg
 
+from services.matching.engine import wording
 from services.runner import Stack
+from shared import geo
 from tests.api import Api, Response, User
 from tests.e2e.helpers import JHH, create_listing, future, request_stay
 from tests.eventually import eventually
@@ -122,7 +124,10 @@ async def test_room_matches_follow_the_events(api: Api) -> None:
     match = next(m for m in body["items"] if m["listing"]["id"] == listing["id"])
     assert 0 < match["score"] <= 1 and set(match["parts"]) >= {"distance", "coverage", "price", "affinity"}
     reasons = " | ".join(match["reasons"])
-    assert "500 m from Billings Clinic" in reasons, reasons
+    # Measured from where the room is shown (the public point), never from the door.
+    shown = match["listing"]["location"]
+    km = geo.haversine_km(lat, lon, shown["latitude"], shown["longitude"])
+    assert match["distance_km"] == round(km, 1) and f"{wording.distance(km)} from Billings Clinic" in reasons, reasons
     assert "host is a cardiologist — your specialty" in reasons and "you both studied in Nigeria" in reasons
     assert "free for all 28 nights of your rotation" in reasons
     quote = await api.call(

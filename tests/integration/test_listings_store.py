@@ -11,12 +11,22 @@ import asyncpg
 import orjson
 import pytest
 
-from services.listings import jobs, store
+from services.listings import domain, jobs, store
 from services.listings.app import PG_SETTINGS
 from services.listings.handlers import listings, reviews
 from shared import geo
 from shared.contracts.base import Actor
-from shared.contracts.listings import ListingReviews, ListingSearch, ReviewCreate, ReviewPosted, SearchPage
+from shared.contracts.listings import (
+    ListingCreate,
+    ListingId,
+    ListingPublished,
+    ListingReviews,
+    ListingSearch,
+    ListingUpdate,
+    ReviewCreate,
+    ReviewPosted,
+    SearchPage,
+)
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.service import Context
@@ -41,6 +51,7 @@ async def seed_booking(
     pool: asyncpg.Pool, host: uuid.UUID, guest: uuid.UUID, start: date, end: date, status: str, expires: datetime
 ) -> uuid.UUID:
     listing_id, booking_id = uuid.uuid4(), uuid.uuid4()
+    public = domain.public_point(Settings().secret_key, listing_id, 39.3, -76.6)
     async with pool.acquire() as conn:
         await store.insert_listing(
             conn,
@@ -52,6 +63,8 @@ async def seed_booking(
                 "address": "1 Test St",
                 "latitude": 39.3,
                 "longitude": -76.6,
+                "public_latitude": public[0],
+                "public_longitude": public[1],
                 "monthly_rent": 1000,
                 "available_from": start - timedelta(days=30),
                 "available_to": end + timedelta(days=30),
@@ -211,8 +224,11 @@ async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.
     )
     raw = await listings.search_listings(ctx(pool, None), req)
     page = SearchPage.model_validate_json(raw.body)
-    assert len(page.items) == 1 and page.items[0].distance_km == 0.0 and page.items[0].stay_total == 328.8
-    assert page.items[0].location.approximate and page.items[0].location.address is None
+    item = page.items[0]
+    assert len(page.items) == 1 and item.stay_total == 328.8
+    assert item.location.approximate and item.location.address is None
+    # Measured from the public point shown (the room itself is at 39.3, -76.6).
+    assert item.distance_km == round(geo.haversine_km(39.3, -76.6, item.location.latitude, item.location.longitude), 1)
     assert orjson.loads(raw.body) == orjson.loads(page.model_dump_json())
 
 
@@ -225,3 +241,106 @@ async def test_python_and_postgres_measure_the_same_distance(pool: asyncpg.Pool)
             "SELECT earth_distance(ll_to_earth($1, $2), ll_to_earth($3, $4))", lat1, lon1, lat2, lon2
         )
         assert geo.haversine_km(lat1, lon1, lat2, lon2) * 1000 == pytest.approx(sql_m, abs=0.01)
+
+
+ROOM = (39.3035, -76.5904)  # the exact point of the rooms below
+
+
+def new_listing(**fields: object) -> ListingCreate:
+    today = date.today()
+    return ListingCreate.model_validate(
+        {
+            "title": "Quiet room",
+            "room_type": "private_room",
+            "address": "12 Exact St, Baltimore",
+            "latitude": ROOM[0],
+            "longitude": ROOM[1],
+            "monthly_rent": 1100,
+            "available_from": str(today),
+            "available_to": str(today + timedelta(days=300)),
+            **fields,
+        }
+    )
+
+
+def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return geo.haversine_km(*a, *b) * 1000
+
+
+async def test_nothing_but_the_host_learns_the_exact_point(pool: asyncpg.Pool) -> None:
+    """Search filters, orders and measures by the public position, and events carry only
+    it: a caller who centres a search on the door with the smallest radius finds nothing,
+    and every distance shown is the public point's (the exact one, adaptively probed,
+    would give the door away)."""
+    host, visitor = uuid.uuid4(), uuid.uuid4()
+    created = await listings.create_listing(ctx(pool, host, "professional"), new_listing())
+    assert (created.location.latitude, created.location.longitude) == ROOM  # the host's view
+    shown = await listings.get_listing(ctx(pool, visitor), ListingId(listing_id=created.id))
+    public = (shown.location.latitude, shown.location.longitude)
+    assert shown.location.approximate and 100 < metres(public, ROOM) < domain.APPROX_OFFSET_M + 80
+
+    async def search(centre: tuple[float, float], radius_km: float) -> list[dict[str, object]]:
+        req = ListingSearch.model_validate({"near": f"{centre[0]},{centre[1]}", "radius_km": radius_km})
+        raw = await listings.search_listings(ctx(pool, visitor), req)
+        return orjson.loads(raw.body)["items"]  # type: ignore[no-any-return]
+
+    assert await search(ROOM, 0.1) == []  # at the door: not within 100 m of it
+    [hit] = await search(public, 0.1)
+    assert hit["distance_km"] == 0.0
+    [hit] = await search(ROOM, 1)
+    assert hit["distance_km"] == round(metres(public, ROOM) / 1000, 1)
+
+    [payload] = await pool.fetch("SELECT payload FROM outbox WHERE subject = $1", ListingPublished.subject)
+    event = orjson.loads(payload["payload"])["listing"]
+    assert (event["latitude"], event["longitude"]) == public
+
+    # A moved room moves its public point by the same offset: no second sample to average.
+    moved = (ROOM[0] + 0.01, ROOM[1])
+    update = ListingUpdate(listing_id=created.id, latitude=moved[0], longitude=moved[1])
+    await listings.update_listing(ctx(pool, host, "professional"), update)
+    again = await listings.get_listing(ctx(pool, visitor), ListingId(listing_id=created.id))
+    assert again.location.latitude == pytest.approx(public[0] + 0.01, abs=0.0011)
+    assert again.location.longitude == pytest.approx(public[1], abs=0.0011)
+
+
+async def test_listings_placed_before_public_positions_get_one_at_start(pool: asyncpg.Pool) -> None:
+    """Rows written before migration 0009 (no public position, the index at the door) are
+    placed by the start-up job in batches: the index moves to the public point, the
+    version steps and consumers get a snapshot at it, once; ``updated_at`` stays."""
+    host = uuid.uuid4()
+    ids = []
+    for n in range(5):
+        created = await listings.create_listing(ctx(pool, host, "professional"), new_listing(title=f"Room {n}"))
+        ids.append(created.id)
+    # As the rows were before the migration.
+    await pool.execute(
+        "UPDATE listings SET public_latitude = NULL, public_longitude = NULL,"
+        " position = ll_to_earth(latitude, longitude) WHERE id = ANY($1)",
+        ids[:3],
+    )
+    await pool.execute("DELETE FROM outbox")
+    before = {r["id"]: r for r in await pool.fetch("SELECT id, version, updated_at FROM listings")}
+    key = Settings().secret_key
+
+    assert await jobs.place_publicly(pool, key, batch=2) == 3
+    assert await jobs.place_publicly(pool, key) == 0
+    rows = await pool.fetch(
+        "SELECT id, version, updated_at, public_latitude, public_longitude,"
+        " earth_distance(position, ll_to_earth(public_latitude, public_longitude)) AS off FROM listings"
+    )
+    for row in rows:
+        assert (row["public_latitude"], row["public_longitude"]) == domain.public_point(key, row["id"], *ROOM)
+        assert row["off"] < 0.01 and row["updated_at"] == before[row["id"]]["updated_at"]
+        assert row["version"] == before[row["id"]]["version"] + (1 if row["id"] in ids[:3] else 0)
+    events = [
+        orjson.loads(r["payload"])["listing"] for r in await pool.fetch("SELECT payload FROM outbox ORDER BY seq")
+    ]
+    assert sorted(e["listing_id"] for e in events) == sorted(str(i) for i in ids[:3])
+    by_id = {r["id"]: r for r in rows}
+    for e in events:
+        row = by_id[uuid.UUID(e["listing_id"])]
+        assert (e["latitude"], e["longitude"], e["version"]) == (
+            row["public_latitude"],
+            row["public_longitude"],
+            row["version"],
+        )

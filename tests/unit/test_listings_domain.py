@@ -58,13 +58,16 @@ def test_unavailable_reason_checks_window_and_minimum_stay() -> None:
     assert domain.unavailable_reason(*args, date(2027, 2, 10), date(2027, 3, 1)) is None
 
 
-def test_approximate_point_is_stable_near_and_not_exact() -> None:
+def test_public_point_is_stable_near_not_exact_and_keyed() -> None:
     lid = uuid.uuid4()
-    a = geo.approximate_point(lid, 39.2961, -76.5919)
-    assert a == geo.approximate_point(lid, 39.2961, -76.5919)
+    a = domain.public_point("key one", lid, 39.2961, -76.5919)
+    assert a == domain.public_point("key one", lid, 39.2961, -76.5919)
     dy = (a[0] - 39.2961) * 111_320
     dx = (a[1] + 76.5919) * 111_320 * math.cos(math.radians(39.2961))
-    assert 100 < math.hypot(dx, dy) < geo.APPROX_OFFSET_M + 120  # moved, but not far
+    assert 100 < math.hypot(dx, dy) < domain.APPROX_OFFSET_M + 80  # moved, but not far
+    # The offset is the key's: the public id alone does not give it back.
+    others = {domain.public_point(f"key {n}", lid, 39.2961, -76.5919) for n in range(20)}
+    assert len(others) > 15
 
 
 def status(view: domain.BookingView, who: uuid.UUID, action: str) -> str:

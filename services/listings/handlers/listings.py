@@ -78,6 +78,9 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     fields["latitude"], fields["longitude"] = domain.room_position(
         req.latitude, req.longitude, req.zip_code, hospitals.directory()
     )
+    fields["public_latitude"], fields["public_longitude"] = domain.public_point(
+        ctx.settings.secret_key, listing_id, fields["latitude"], fields["longitude"]
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
@@ -118,6 +121,9 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
             longitude = changes.get("longitude", before["longitude"]) if given else None
             changes["latitude"], changes["longitude"] = domain.room_position(
                 latitude, longitude, zip_code, hospitals.directory()
+            )
+            changes["public_latitude"], changes["public_longitude"] = domain.public_point(
+                ctx.settings.secret_key, req.listing_id, changes["latitude"], changes["longitude"]
             )
         if before["status"] == "archived":
             raise AppError("conflict", "an archived listing cannot be changed")
@@ -193,7 +199,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         summary_fields(
             r,
             exact=viewer is not None and viewer == r["host_id"],
-            # One decimal: enough to judge a commute, too coarse to triangulate the door.
+            # From the public position (the index holds it), in one decimal: to judge a commute.
             distance_km=round(geo.great_circle_m(r["chord"]) / 1000, 1) if center is not None else None,
             stay_total=pricing.stay_total_cents(r["monthly_rent"], nights) / 100 if nights else None,
         )

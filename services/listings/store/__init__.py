@@ -18,7 +18,7 @@ DB = Connection | asyncpg.Pool
 
 LISTING_COLUMNS = """
     l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
-    l.monthly_rent, l.amenities, l.house_rules, l.available_from, l.available_to,
+    l.public_latitude, l.public_longitude, l.monthly_rent, l.amenities, l.house_rules, l.available_from, l.available_to,
     l.min_stay_nights, l.status, l.review_sum, l.review_count, l.created_at, l.updated_at, l.version,
     l.photo_count, l.cover, l.cancellation_policy,
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
@@ -26,8 +26,8 @@ LISTING_COLUMNS = """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
 # What a search result carries (ListingSummary): no long texts.
 SUMMARY_COLUMNS = """
-    l.id, l.host_id, l.title, l.room_type, l.address, l.latitude, l.longitude, l.monthly_rent,
-    l.amenities, l.available_from, l.available_to, l.min_stay_nights, l.review_sum,
+    l.id, l.host_id, l.title, l.room_type, l.address, l.latitude, l.longitude, l.public_latitude,
+    l.public_longitude, l.monthly_rent, l.amenities, l.available_from, l.available_to, l.min_stay_nights, l.review_sum,
     l.review_count, l.created_at, l.photo_count, l.cover,
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
@@ -45,9 +45,10 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
     await conn.execute(
         """
         INSERT INTO listings(id, host_id, title, description, room_type, address, latitude,
-            longitude, position, monthly_rent, amenities, house_rules, available_from,
-            available_to, min_stay_nights, status, cancellation_policy)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ll_to_earth($7, $8), $9, $10, $11, $12, $13, $14, $15, $16)
+            longitude, public_latitude, public_longitude, position, monthly_rent, amenities,
+            house_rules, available_from, available_to, min_stay_nights, status, cancellation_policy)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ll_to_earth($9, $10), $11, $12, $13, $14, $15,
+            $16, $17, $18)
         """,
         listing_id,
         host_id,
@@ -57,6 +58,8 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
         f["address"],
         f["latitude"],
         f["longitude"],
+        f["public_latitude"],
+        f["public_longitude"],
         f["monthly_rent"],
         f.get("amenities") or [],
         f.get("house_rules") or "",
@@ -76,6 +79,8 @@ UPDATABLE = (
     "address",
     "latitude",
     "longitude",
+    "public_latitude",
+    "public_longitude",
     "monthly_rent",
     "amenities",
     "house_rules",
@@ -94,12 +99,32 @@ async def update_listing(conn: Connection, listing_id: uuid.UUID, changes: dict[
         return
     params = {c: f"${i + 2}" for i, c in enumerate(cols)}
     sets = [f"{c} = {p}" for c, p in params.items()]
-    if "latitude" in params or "longitude" in params:
-        sets.append(
-            f"position = ll_to_earth({params.get('latitude', 'latitude')}, {params.get('longitude', 'longitude')})"
-        )
+    if "public_latitude" in params or "public_longitude" in params:
+        # The search index holds the public position (migration 0009), never the exact one.
+        lat, lon = params.get("public_latitude", "public_latitude"), params.get("public_longitude", "public_longitude")
+        sets.append(f"position = ll_to_earth({lat}, {lon})")
     sets.append("updated_at = now()")
     await conn.execute(f"UPDATE listings SET {', '.join(sets)} WHERE id = $1", listing_id, *[changes[c] for c in cols])
+
+
+async def unplaced_listings(conn: Connection, limit: int) -> list[asyncpg.Record]:
+    """Listings without a public position yet (placed before migration 0009), locked; rows
+    another process is placing are skipped."""
+    return await conn.fetch(
+        "SELECT id, latitude, longitude FROM listings WHERE public_latitude IS NULL"
+        " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit,
+    )
+
+
+async def place_publicly(conn: Connection, placed: list[tuple[uuid.UUID, float, float]]) -> None:
+    """Store public positions ``(id, latitude, longitude)`` and move the search index to
+    them; the listings' versions step (their snapshots change), ``updated_at`` does not
+    (the host changed nothing)."""
+    await conn.executemany(
+        "UPDATE listings SET public_latitude = $2, public_longitude = $3, position = ll_to_earth($2, $3) WHERE id = $1",
+        placed,
+    )
 
 
 async def lock_listing(conn: Connection, listing_id: uuid.UUID) -> None:

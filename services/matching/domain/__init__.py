@@ -14,7 +14,7 @@ from services.matching.engine.models import HospitalInput, ListingInput, Profile
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
 from services.matching.engine.models import RoomMatch as EngineRoomMatch
 from services.matching.engine.relevance import is_remote
-from shared import geo, hospitals, pricing
+from shared import hospitals, pricing
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
 from shared.contracts.matching import (
@@ -91,8 +91,9 @@ def listing_input(row: Row, host: Mapping[str, Any] | None, booked: list[tuple[d
 
 def room_match_fields(match: EngineRoomMatch, row: Row, host: Mapping[str, Any] | None) -> dict[str, Any]:
     """A ``RoomMatch`` reply: the engine's score and reasons, and the listing's public
-    summary with the same approximate location listings shows (never the exact one)."""
-    lat, lon = geo.approximate_point(row["listing_id"], row["latitude"], row["longitude"])
+    summary at the public position listing events carry (the only one matching holds, so
+    the distance and score parts give away no more than the location shown)."""
+    lat, lon = row["latitude"], row["longitude"]
     host = host or {}
     return {
         "listing": {

@@ -20,7 +20,9 @@ DB = Connection | asyncpg.Pool
 
 
 async def project_listing(conn: Connection, listing: ListingData) -> bool:
-    """Hold ``listing`` unless the projection already has this version or a newer one."""
+    """Hold ``listing`` unless the projection already has this version or a newer one. Its
+    position is the public one (events carry no other; older snapshots with the exact
+    point were replaced by the newer ones listings sent when it placed them publicly)."""
     result = await conn.execute(
         """
         INSERT INTO listings(listing_id, version, host_id, title, room_type, latitude, longitude,
