@@ -13,6 +13,7 @@ import pytest
 from services import logfiles, runstate
 from services.__main__ import fixed_metrics_ports
 from services.runner import Stack
+from shared.embedded import free_port
 
 
 def test_each_rotation_keeps_three_older_generations(tmp_path: Path) -> None:
@@ -40,14 +41,19 @@ def test_a_live_log_is_truncated_in_place_and_its_writer_goes_on(tmp_path: Path)
 
 
 def test_fixed_metrics_ports_follow_the_processes_and_a_taken_one_is_named(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        base = probe.getsockname()[1]
-    stack = Stack(data_dir=tmp_path, replicas=2)
-    try:
-        fixed_metrics_ports(stack, base)
-    except SystemExit:
-        pytest.skip("a port after the probe's is taken on this machine")
+    # Bases from below the kernel's ephemeral range (free_port), where no outgoing
+    # connection takes the ports after it meanwhile (a probe's port 0 gave one from it,
+    # and the test skipped now and then).
+    for _ in range(5):
+        base = free_port()
+        stack = Stack(data_dir=tmp_path, replicas=2)
+        try:
+            fixed_metrics_ports(stack, base)
+            break
+        except SystemExit:
+            continue
+    else:
+        pytest.skip("five bases each had a port after them taken on this machine")
     # Six processes (payments is the fifth service): the gateway last, then the replicas.
     assert stack.metrics_ports["accounts"] == base and stack.metrics_ports["gateway"] == base + 5
     assert stack.metrics_ports["accounts-1"] == base + 6 and len(stack.metrics_ports) == 12
