@@ -1,4 +1,5 @@
-"""The transactional outbox: the one way to publish a domain event, and its relay.
+"""The transactional outbox: the one way to publish a domain event, its relay, and the
+pruning of rows published long ago.
 
 A handler calls ``await add(conn, event)`` inside the transaction of its change. The relay
 publishes unsent rows to JetStream with ``Nats-Msg-Id`` = event id (the broker drops a
@@ -45,6 +46,49 @@ async def add(conn: Connection, event: Event) -> None:
     )
     # NOTIFY is delivered only when the transaction commits, and not at all on rollback.
     await conn.execute("SELECT pg_notify($1, current_schema())", OUTBOX_CHANNEL)
+
+
+# How often each service process prunes its published rows (every replica does; a row
+# deleted by one is simply not there for the next).
+PRUNE_EVERY_S = 3600.0
+PRUNE_BATCH = 5000
+
+
+async def prune_sent(pool: asyncpg.Pool, older_than_s: float, batch: int = PRUNE_BATCH) -> int:
+    """Delete the rows published more than ``older_than_s`` ago, a batch per statement;
+    return how many. The stream holds their events; a restore (``services.backup_stream``)
+    reads only the rows of events published after its backup began, which a backup taking
+    less than the retention always has. Unpublished rows are never touched."""
+    deleted = 0
+    while True:
+        result = await pool.execute(
+            "DELETE FROM outbox WHERE event_id IN (SELECT event_id FROM outbox"
+            " WHERE sent_at < now() - make_interval(secs => $1) LIMIT $2)",
+            older_than_s,
+            batch,
+        )
+        count = int(result.split()[-1])
+        deleted += count
+        if count < batch:
+            return deleted
+
+
+async def retention_loop(pool: asyncpg.Pool, retention_days: float, every_s: float = PRUNE_EVERY_S) -> None:
+    """Prune published rows older than ``retention_days`` every ``every_s`` until cancelled
+    (0 days: keep everything)."""
+    if retention_days <= 0:
+        return
+    while True:
+        stop_if_cancelled()
+        try:
+            pruned = await prune_sent(pool, retention_days * 86400)
+            if pruned:
+                log.info("outbox pruned", extra={"fields": {"rows": pruned, "older_than_days": retention_days}})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Postgres restarting: the next round catches up
+            log.warning("outbox prune failed: %s", exc)
+        await asyncio.sleep(every_s)
 
 
 class OutboxRelay:

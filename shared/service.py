@@ -21,7 +21,7 @@ from shared.consumers import Apply, Consumer
 from shared.db import create_pool, migrate
 from shared.metrics import ServiceMetrics, serve_metrics
 from shared.micro_shim import add_reporting_service
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, retention_loop
 from shared.serving import Context, Endpoint, Handler, RawJson, Server
 from shared.settings import Settings
 
@@ -199,7 +199,10 @@ class ServiceApp(Registry):
                 for cname, subjects, apply in self.consumers
             ]
             consuming = [asyncio.create_task(c.run(), name=c.name) for c in consumers]
-            background = [asyncio.create_task(OutboxRelay(pool, nc).run(), name="outbox-relay")]
+            background = [
+                asyncio.create_task(OutboxRelay(pool, nc).run(), name="outbox-relay"),
+                asyncio.create_task(retention_loop(pool, settings.outbox_retention_days), name="outbox-retention"),
+            ]
             background += [asyncio.create_task(task(base)) for task in self.tasks]
             log.info("service ready", extra={"fields": {"endpoints": len(self.endpoints)}})
             try:

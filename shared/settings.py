@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     # gives each process a free one and lists them). 0.0.0.0 in containers.
     metrics_port: int | None = Field(None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
-    # Keys the HMAC under which session tokens are stored (changing it ends all sessions).
+    # Keys the HMACs of stored session tokens (changing it ends all sessions), of mailed
+    # links and calendar feeds, and each listing's public offset (changing it moves none).
     secret_key: str = PLACEHOLDER_SECRET
 
     # Request-reply: how long the gateway waits for a service, and how many requests a
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     # stream, and the seconds to wait after each failed attempt (the last value repeats).
     event_max_deliver: int = Field(5, ge=1)
     event_retry_backoff_s: tuple[float, ...] = Field((1.0, 5.0, 30.0, 120.0), min_length=1)
+    # Published outbox rows are deleted this long after they were sent (0 keeps them all):
+    # the stream has the events, and a restore needs only the rows of events published
+    # after its backup began (shared.outbox.prune_sent).
+    outbox_retention_days: float = Field(7.0, ge=0)
 
     # Accounts
     session_ttl_hours: int = Field(24 * 14, ge=1)

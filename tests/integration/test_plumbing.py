@@ -18,7 +18,7 @@ from shared.consumers import Consumer
 from shared.contracts.base import Contract, Ok
 from shared.db import create_pool, migrate
 from shared.errors import AppError
-from shared.outbox import OutboxRelay, add
+from shared.outbox import OutboxRelay, add, prune_sent, retention_loop
 from shared.service import Context, ServiceApp
 from shared.settings import Settings
 from tests.conftest import Infra
@@ -139,8 +139,48 @@ async def test_migrations_apply_once_under_concurrent_starts(fresh_db: str) -> N
     results = await asyncio.gather(*(migrate(fresh_db, SCHEMA, MIGRATIONS) for _ in range(5)))
     applied = [v for r in results for v in r]
     assert sorted(applied) == sorted(
-        [f"{MIGRATIONS}:0001_things", "shared.migrations:0001_outbox_inbox", "shared.migrations:0002_outbox_order"]
+        [
+            f"{MIGRATIONS}:0001_things",
+            "shared.migrations:0001_outbox_inbox",
+            "shared.migrations:0002_outbox_order",
+            "shared.migrations:0003_outbox_retention",
+        ]
     )
+
+
+async def test_published_rows_are_pruned_after_the_retention_and_no_others(pool: asyncpg.Pool) -> None:
+    """Rows published longer ago than the retention go, in batches; rows published since,
+    and unpublished rows however old, stay. The service's loop does the same on its own."""
+    ages = {"old": 8, "older": 30, "recent": 1}  # days since each row was sent
+    async with pool.acquire() as conn:
+        for name in [*ages, "waiting"]:
+            await add(conn, ThingHappened(name=name))
+        await conn.execute("UPDATE outbox SET created_at = now() - interval '40 days'")
+        for name, days in ages.items():
+            await conn.execute(
+                "UPDATE outbox SET sent_at = now() - make_interval(days => $1)"
+                " WHERE convert_from(payload, 'UTF8') LIKE $2",
+                days,
+                f'%"name":"{name}"%',
+            )
+
+    async def names() -> set[str]:
+        rows = await pool.fetch("SELECT payload FROM outbox")
+        return {ThingHappened.model_validate_json(r["payload"]).name for r in rows}
+
+    assert await prune_sent(pool, 7 * 86400, batch=1) == 2
+    assert await names() == {"recent", "waiting"}
+    assert await prune_sent(pool, 7 * 86400) == 0
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE outbox SET sent_at = now() - interval '3 days' WHERE sent_at IS NOT NULL")
+    loop = asyncio.create_task(retention_loop(pool, 2, every_s=0.05))
+    try:
+        await eventually(names, what="the loop's prune", until=lambda found: found == {"waiting"})
+    finally:
+        loop.cancel()
+    await asyncio.gather(loop, return_exceptions=True)
+    # 0 days keeps everything: the loop returns at once.
+    await asyncio.wait_for(retention_loop(pool, 0), 1)
 
 
 async def _stream_messages(nc: bus.NATS) -> int:
