@@ -378,4 +378,5 @@ if __name__ == "__main__":
     runtime.leave_with_parent()
     from moto.server import main
 
+    sys.argv[0] = "python -m shared.storage"  # what moto's --help names, not "storage.py"
     main()
