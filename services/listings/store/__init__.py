@@ -18,17 +18,17 @@ DB = Connection | asyncpg.Pool
 
 LISTING_COLUMNS = """
     l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
-    l.public_latitude, l.public_longitude, l.monthly_rent, l.amenities, l.house_rules, l.available_from, l.available_to,
-    l.min_stay_nights, l.status, l.review_sum, l.review_count, l.created_at, l.updated_at, l.version,
-    l.photo_count, l.cover, l.cancellation_policy,
+    l.public_latitude, l.public_longitude, l.monthly_rent, l.amenities, l.house_rules,
+    l.available_from, l.available_to, l.min_stay_nights, l.status, l.review_sum, l.review_count,
+    l.created_at, l.updated_at, l.version, l.photo_count, l.cover, l.cancellation_policy,
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
 # What a search result carries (ListingSummary): no long texts.
 SUMMARY_COLUMNS = """
     l.id, l.host_id, l.title, l.room_type, l.address, l.latitude, l.longitude, l.public_latitude,
-    l.public_longitude, l.monthly_rent, l.amenities, l.available_from, l.available_to, l.min_stay_nights, l.review_sum,
-    l.review_count, l.created_at, l.photo_count, l.cover,
+    l.public_longitude, l.monthly_rent, l.amenities, l.available_from, l.available_to,
+    l.min_stay_nights, l.review_sum, l.review_count, l.created_at, l.photo_count, l.cover,
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
 
