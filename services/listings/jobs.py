@@ -1,5 +1,6 @@
 """Background work of listings: the hospital directory loaded and every listing given its
-public position at start; a loop that expires unanswered requests and completes ended stays."""
+public position at start; a loop that expires unanswered requests, completes ended stays
+and places any listing still without a public position."""
 
 from __future__ import annotations
 
@@ -107,6 +108,9 @@ async def expiry_loop(ctx: Context) -> None:
         stop_if_cancelled()
         try:
             await sweep_bookings(ctx.pool)
+            # Rows an older replica wrote during a rolling upgrade, without a public
+            # position: placed within a sweep (an empty partial index otherwise).
+            await place_publicly(ctx.pool, ctx.settings.secret_key)
         except Exception:
             log.exception("booking sweep failed")
         await asyncio.sleep(ctx.settings.expiry_sweep_s)
