@@ -20,7 +20,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from tqdm import tqdm
 
-from services.matching import store
+from services.matching import store, store_privacy
 from services.matching.app import app
 from services.matching.store import regions
 from shared import subjects
@@ -28,6 +28,7 @@ from shared.bus import EVENTS_STREAM, connect
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS
+from shared.contracts.privacy import UserDeleted
 from shared.db import Connection, create_pool
 from shared.settings import Settings
 
@@ -50,9 +51,21 @@ async def _profile(conn: Connection, event: Event) -> None:
     await store.project_profile(conn, event.user)
 
 
+async def _deleted(conn: Connection, event: Event) -> None:
+    """A deleted account's profile, pinned empty as the deletions consumer left it: without
+    this, the replay of their earlier events brought their name and profile back."""
+    assert isinstance(event, UserDeleted)
+    await store_privacy.pin_deleted(conn, event.user_id)
+
+
 # What the consumers project, without what they do besides (suggestions): a replay of
 # old events must not suggest anything again.
-PROJECTORS = ((LISTING_EVENTS, _listing), (BOOKING_EVENTS, _booking), (USER_EVENTS, _profile))
+PROJECTORS = (
+    (LISTING_EVENTS, _listing),
+    (BOOKING_EVENTS, _booking),
+    (USER_EVENTS, _profile),
+    ((UserDeleted,), _deleted),
+)
 
 
 async def _replay(sub: Any, conn: Connection, appliers: dict[str, Any], bar: tqdm[Any]) -> int:

@@ -35,10 +35,9 @@ async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
     }
 
 
-async def erase(conn: Connection, user_id: uuid.UUID) -> None:
-    """Remove the user's rotations (their suggestions go with them), mentorships and
-    round assignments, and suggestions of them as a mentor; their profile becomes an
-    empty "Deleted user" at the newest version, so no late snapshot brings it back."""
+async def pin_deleted(conn: Connection, user_id: uuid.UUID) -> None:
+    """The user's profile becomes an empty "Deleted user" at the newest version, so no
+    late snapshot brings it back (a rebuild's replay of their old events included)."""
     role = await conn.fetchval("SELECT data->>'role' FROM profiles WHERE user_id = $1", user_id)
     blank = UserData(user_id=user_id, version=LAST_VERSION, role=role or "student", display_name=DELETED_NAME)
     await conn.execute(
@@ -48,6 +47,12 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> None:
         LAST_VERSION,
         blank.model_dump(mode="json", exclude={"user_id", "version"}),
     )
+
+
+async def erase(conn: Connection, user_id: uuid.UUID) -> None:
+    """Remove the user's rotations (their suggestions go with them), mentorships and
+    round assignments, and suggestions of them as a mentor; pin their profile empty."""
+    await pin_deleted(conn, user_id)
     await conn.execute("DELETE FROM suggestions WHERE subject_id = $1", user_id)
     await conn.execute("DELETE FROM match_round_assignments WHERE student_id = $1 OR mentor_id = $1", user_id)
     await conn.execute("DELETE FROM mentorships WHERE student_id = $1 OR mentor_id = $1", user_id)
