@@ -11,7 +11,7 @@ from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import future
 from tests.e2e.mentoring import accepted_pair, notifications, sweep_at
-from tests.e2e.test_matching import profile
+from tests.e2e.test_matching import profile, rotation
 from tests.eventually import eventually
 
 
@@ -144,3 +144,25 @@ async def test_an_unanswered_request_expires_at_its_deadline(api: Api, stack: St
 
 def _count(r: Any, kind: str) -> int:
     return sum(n["kind"] == kind for n in r.body["items"])
+
+
+async def test_the_writer_sees_the_students_rotations_at_their_hospitals_only_while_asked(api: Api) -> None:
+    """What the letter is about, not where the student goes next: a rotation elsewhere
+    never shows, and none shows once the request is withdrawn."""
+    student = await api.signup("student", "Rotating Student")
+    _, writer, _ = await accepted_pair(api, student=student)  # the writer works at Johns Hopkins
+    here = await rotation(api, student, specialty="cardiology")
+    elsewhere = await rotation(
+        api,
+        student,
+        hospital_id="massachusetts-general-hospital-boston-ma",
+        specialty="neurology",
+        start_date=future(120),
+        end_date=future(148),
+    )
+    letter = (await api.call("POST", "/letters", student, json=body(writer))).body
+    page = (await api.call("GET", f"/letters/{letter['id']}", writer)).body
+    shown = [r["hospital_id"] for r in page["rotations"]]
+    assert shown == [here["hospital"]["id"]] and elsewhere["hospital"]["id"] not in shown, page["rotations"]
+    assert (await api.call("POST", f"/letters/{letter['id']}/withdraw", student)).status == 200
+    assert (await api.call("GET", f"/letters/{letter['id']}", writer)).body["rotations"] == []

@@ -27,9 +27,12 @@ registry = Registry()
 async def _reply(ctx: Context, row: asyncpg.Record, viewer: uuid.UUID) -> Letter:
     people = await store.profile_fields(ctx.pool, [row["student_id"], row["writer_id"]])
     rotations: list[asyncpg.Record] = []
-    if viewer == row["writer_id"]:
+    # The writer sees the student's rotations at their own hospitals (and the letter's)
+    # while the request is open: what the letter is about, not where the student goes.
+    if viewer == row["writer_id"] and row["status"] in letters.OPEN:
         affiliated = list((people.get(row["writer_id"]) or {}).get("hospital_ids") or [])
-        rotations = await letter_store.student_rotations_at(ctx.pool, row["student_id"], affiliated)
+        hospitals = [*affiliated, *([row["hospital_id"]] if row["hospital_id"] else [])]
+        rotations = await letter_store.student_rotations_at(ctx.pool, row["student_id"], hospitals)
     return letter_views.letter(row, viewer, people, clock.now(ctx.settings).date(), rotations)
 
 

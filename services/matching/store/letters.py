@@ -96,10 +96,11 @@ async def open_letters(db: DB, limit: int = 500) -> list[asyncpg.Record]:
 
 
 async def student_rotations_at(db: DB, student_id: uuid.UUID, hospital_ids: list[str]) -> list[asyncpg.Record]:
-    """The student's rotations at the writer's hospitals, or their latest ones."""
+    """The student's latest rotations at these hospitals (the writer's), and none elsewhere:
+    where else a student goes next is theirs alone."""
     return await db.fetch(
-        "SELECT * FROM rotations WHERE student_id = $1"
-        " ORDER BY (hospital_id = ANY($2::text[])) DESC, start_date DESC LIMIT 3",
+        "SELECT * FROM rotations WHERE student_id = $1 AND hospital_id = ANY($2::text[])"
+        " ORDER BY start_date DESC LIMIT 3",
         student_id,
         hospital_ids,
     )
