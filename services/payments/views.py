@@ -38,8 +38,11 @@ def booking_payments(
     refunds: list[asyncpg.Record],
     balances: dict[str, int],
     fee_percent: Decimal,
+    viewer: str,
 ) -> BookingPayments:
-    """The receipt: nights x rate, the schedule, refunds, and where the money is."""
+    """The receipt as ``viewer`` (guest, host or operator) sees it: nights x rate, the
+    schedule, refunds, and where the money is. Why a card was declined is not the host's
+    to read (a real bank's reason says "insufficient funds")."""
     nights = (booking["check_out"] - booking["check_in"]).days
     net_paid = balances["paid"] - balances["refunded"]
     fee = balances["fees"] if balances["released"] else domain.host_fee_cents(net_paid, fee_percent)
@@ -64,7 +67,7 @@ def booking_payments(
                 paid_at=p["paid_at"],
                 released_at=p["released_at"],
                 refunded=dollars(p["refunded_cents"]),
-                failure=p["failure"],
+                failure=None if viewer == "host" else p["failure"],
             )
             for p in payments
         ],

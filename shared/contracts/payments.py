@@ -58,7 +58,7 @@ class ScheduledPayment(Reply):
     paid_at: datetime | None = None
     released_at: datetime | None = None
     refunded: float = 0.0
-    failure: str | None = None
+    failure: str | None = Field(None, description="why the guest's card was declined: shown to the guest only")
 
 
 class RefundLine(Reply):

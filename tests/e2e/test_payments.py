@@ -86,9 +86,10 @@ async def _kinds(api: Api, user: User) -> set[str] | None:
 
 
 async def test_a_declined_card_leaves_the_booking_awaiting_payment(api: Api, stack: Stack, admin: User) -> None:
-    """The card is refused: no charge, the booking stays accepted, the failure is recorded."""
+    """The card is refused: no charge, the booking stays accepted, the failure is recorded
+    and shown to the guest (and operators), not to the host."""
     assert stack.stripe is not None
-    _, guest, booking = await accepted_booking(api)
+    host, guest, booking = await accepted_booking(api)
     intent = await start_payment(api, guest, booking["id"])
     refused = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"], CARD_DECLINED)
     assert refused.status == 402, refused.body
@@ -98,6 +99,9 @@ async def test_a_declined_card_leaves_the_booking_awaiting_payment(api: Api, sta
         return r.body["payments"][0]["failure"]
 
     assert "declined" in await eventually(failure_recorded, 15, what="the webhook's failure")
+    seen_by_host = await api.call("GET", f"/bookings/{booking['id']}/payments", host)
+    assert seen_by_host.status == 200 and seen_by_host.body["payments"][0]["failure"] is None
+    assert seen_by_host.body["payments"][0]["status"] == "due"  # the host still sees it is unpaid
     await eventually(lambda: notified(api, guest, "payment_failed"), 15, what="the guest told of the refused card")
     assert await status_of(api, guest, booking["id"]) == "accepted"
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)

@@ -29,7 +29,7 @@ async def _payments(ctx: Context, booking_id: uuid.UUID) -> BookingPayments:
         if booking is None:
             raise BOOKING_NOT_FOUND
         payments, refunds, totals = await store.booking_money(conn, req.booking_id)
-    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
+    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent, "operator")
 
 
 @registry.endpoint(subjects.REFUND_BOOKING, OperatorRefund)

@@ -105,9 +105,9 @@ async def get_booking_payments(ctx: Context, req: BookingPaymentId) -> BookingPa
 async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
-        booking, _ = await _party(conn, actor, req.booking_id)
+        booking, who = await _party(conn, actor, req.booking_id)
         payments, refunds, totals = await store.booking_money(conn, req.booking_id)
-    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent)
+    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent, who)
 
 
 @registry.endpoint(subjects.REFUND_QUOTE, BookingPaymentId)
