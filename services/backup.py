@@ -201,6 +201,13 @@ def restore(folder: Path, admin_urls: dict[str, str], nats_servers: list[str] | 
         f" ({done.marked_sent} marked sent); {done.consumers_reset} consumers will replay it",
         flush=True,
     )
+    if done.first_seq > int(stream["last_seq"]) + 1:
+        print(
+            f"!! the stream no longer holds the events from before {done.first_seq} (past its retention),"
+            f" and the backup was taken at {stream['last_seq']}: an event a service had not yet applied"
+            " then is lost to it. After make run, make rebuild-matching rebuilds matching from the owners.",
+            flush=True,
+        )
 
 
 @contextmanager

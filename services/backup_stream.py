@@ -39,6 +39,10 @@ class Alignment:
     dropped: int = 0
     marked_sent: int = 0
     consumers_reset: int = 0
+    # The stream's first event: past the backup's position, the events around the backup
+    # are gone (older than the stream's retention), and a consumer that was behind then
+    # cannot catch up.
+    first_seq: int = 0
 
 
 async def _connect(servers: list[str]) -> NATS:
@@ -108,6 +112,8 @@ async def align(servers: list[str], after_seq: int, admin_urls: dict[str, str], 
     try:
         last = await _last_seq(nc, timeout)
         js = nc.jetstream(timeout=5)
+        if last:
+            result.first_seq = (await js.stream_info(EVENTS_STREAM)).state.first_seq
         for seq in range(after_seq + 1, last + 1):
             try:
                 msg = await js.get_msg(EVENTS_STREAM, seq)

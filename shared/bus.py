@@ -91,9 +91,15 @@ async def connect(
 
 
 async def ensure_stream(
-    nc: NATS, name: str = EVENTS_STREAM, subjects: list[str] | None = None, *, replicas: int = 1
+    nc: NATS,
+    name: str = EVENTS_STREAM,
+    subjects: list[str] | None = None,
+    *,
+    replicas: int = 1,
+    max_age_s: float = 0,
 ) -> None:
-    """Create or update a stream (the events one by default): file storage, 2-minute dedupe window."""
+    """Create or update a stream (the events one by default): file storage, 2-minute dedupe
+    window, messages kept ``max_age_s`` (0: without an age limit)."""
     js = nc.jetstream()
     config = StreamConfig(
         name=name,
@@ -102,6 +108,7 @@ async def ensure_stream(
         retention=RetentionPolicy.LIMITS,
         duplicate_window=120.0,
         num_replicas=replicas,
+        max_age=max_age_s or None,
     )
     try:
         await js.add_stream(config)

@@ -1,5 +1,5 @@
 """The transactional outbox: the one way to publish a domain event, its relay, and the
-pruning of rows published long ago.
+pruning of rows published long ago (run by ``shared.retention``).
 
 A handler calls ``await add(conn, event)`` inside the transaction of its change. The relay
 publishes unsent rows to JetStream with ``Nats-Msg-Id`` = event id (the broker drops a
@@ -48,9 +48,6 @@ async def add(conn: Connection, event: Event) -> None:
     await conn.execute("SELECT pg_notify($1, current_schema())", OUTBOX_CHANNEL)
 
 
-# How often each service process prunes its published rows (every replica does; a row
-# deleted by one is simply not there for the next).
-PRUNE_EVERY_S = 3600.0
 PRUNE_BATCH = 5000
 
 
@@ -71,24 +68,6 @@ async def prune_sent(pool: asyncpg.Pool, older_than_s: float, batch: int = PRUNE
         deleted += count
         if count < batch:
             return deleted
-
-
-async def retention_loop(pool: asyncpg.Pool, retention_days: float, every_s: float = PRUNE_EVERY_S) -> None:
-    """Prune published rows older than ``retention_days`` every ``every_s`` until cancelled
-    (0 days: keep everything)."""
-    if retention_days <= 0:
-        return
-    while True:
-        stop_if_cancelled()
-        try:
-            pruned = await prune_sent(pool, retention_days * 86400)
-            if pruned:
-                log.info("outbox pruned", extra={"fields": {"rows": pruned, "older_than_days": retention_days}})
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # Postgres restarting: the next round catches up
-            log.warning("outbox prune failed: %s", exc)
-        await asyncio.sleep(every_s)
 
 
 class OutboxRelay:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # the stream has the events, and a restore needs only the rows of events published
     # after its backup began (shared.outbox.prune_sent).
     outbox_retention_days: float = Field(7.0, ge=0)
+    # The events stream keeps an event this long (0: for ever); each inbox keeps the ids of
+    # applied events a day longer, since none older can be delivered again. matching's
+    # rebuild reads the owners' snapshots, so it needs no older events.
+    stream_retention_days: float = Field(30.0, ge=0)
 
     # Accounts
     session_ttl_hours: int = Field(24 * 14, ge=1)

@@ -60,6 +60,8 @@ EXPORT_ACCOUNTS = "wardmate.accounts.export-user"
 EXPORT_LISTINGS = "wardmate.listings.export-user"
 EXPORT_MESSAGING = "wardmate.messaging.export-user"
 EXPORT_MATCHING = "wardmate.matching.export-user"
+# Not REST routes: current state, paged by id, for operator tools (a projection's rebuild).
+SNAPSHOT_USERS = "wardmate.accounts.snapshot-users"
 
 # listings
 SEARCH_HOSPITALS = "wardmate.listings.search-hospitals"
@@ -88,6 +90,9 @@ DELETE_PHOTO = "wardmate.listings.delete-photo"
 SEARCH_PLACES = "wardmate.listings.search-places"
 LIST_COUNTRIES = "wardmate.listings.list-countries"
 SEARCH_LANGUAGES = "wardmate.listings.search-languages"
+# Not REST routes: current state, paged by id, for operator tools (a projection's rebuild).
+SNAPSHOT_LISTINGS = "wardmate.listings.snapshot-listings"
+SNAPSHOT_BOOKINGS = "wardmate.listings.snapshot-bookings"
 
 SERVICES = ("accounts", "listings", "messaging", "matching", "payments")
 

@@ -5,7 +5,16 @@ lifecycle (verification, recovery, sessions, mail preferences), and the one mail
 from __future__ import annotations
 
 from services.accounts import consumers, jobs
-from services.accounts.handlers import calendar, documents, lifecycle, privacy, profiles, sessions, verifications
+from services.accounts.handlers import (
+    calendar,
+    documents,
+    lifecycle,
+    privacy,
+    profiles,
+    sessions,
+    snapshots,
+    verifications,
+)
 from shared.media import open_media
 from shared.service import ServiceApp
 
@@ -20,6 +29,7 @@ app = ServiceApp(
         lifecycle.registry,
         calendar.registry,
         privacy.registry,
+        snapshots.registry,
         consumers.registry,
         jobs.registry,
     ),

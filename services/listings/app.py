@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, calendar, directory, listings, photos, privacy, reviews
+from services.listings.handlers import bookings, calendar, directory, listings, photos, privacy, reviews, snapshots
 from shared.media import open_media
 from shared.service import ServiceApp
 
@@ -27,6 +27,7 @@ app = ServiceApp(
         privacy.registry,
         directory.registry,
         photos.registry,
+        snapshots.registry,
         consumers.registry,
         jobs.registry,
     ),

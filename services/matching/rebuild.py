@@ -1,6 +1,15 @@
-"""``python -m services.matching rebuild``: replay the event stream into fresh projections.
+"""``python -m services.matching rebuild``: fresh projections from the owners' current state
+and the event stream.
 
-The replay writes into temporary tables of the same names on its own connection (Postgres
+The rebuild first reads every listing, booking and user as their owners serve them now
+(paged snapshots over request-reply, in the shapes their events carry, with versions),
+then replays what the stream still holds (it keeps events ``stream_retention_days``).
+Every projection applies a snapshot only when it is newer than the one it holds, so the
+order of the two does not matter and the result is each aggregate's newest version; a
+deleted account, absent from the snapshots, is pinned empty by its ``user.deleted`` while
+the stream holds that, and is simply absent after.
+
+It writes into temporary tables of the same names on its own connection (Postgres
 searches a session's temporary schema first, so the consumers' own apply functions and
 SQL serve unchanged), while the service keeps answering from the live tables. At the
 end, one transaction locks the live tables against writes only (readers go on), replays
@@ -13,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -23,13 +32,15 @@ from tqdm import tqdm
 from services.matching import store, store_privacy
 from services.matching.app import app
 from services.matching.store import regions
-from shared import subjects
+from shared import bus, subjects
 from shared.bus import EVENTS_STREAM, connect
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS
 from shared.contracts.privacy import UserDeleted
+from shared.contracts.snapshots import BookingSnapshots, ListingSnapshots, SnapshotPage, UserSnapshots
 from shared.db import Connection, create_pool
+from shared.errors import AppError
 from shared.settings import Settings
 
 # The projections, in the order they are replaced.
@@ -68,6 +79,34 @@ PROJECTORS = (
 )
 
 
+# The owners' snapshots: (subject, reply model, how one item is projected).
+SNAPSHOTS: tuple[tuple[str, type[Any], Callable[[Connection, Any], Awaitable[Any]]], ...] = (
+    (subjects.SNAPSHOT_LISTINGS, ListingSnapshots, store.project_listing),
+    (subjects.SNAPSHOT_BOOKINGS, BookingSnapshots, store.project_booking),
+    (subjects.SNAPSHOT_USERS, UserSnapshots, store.project_profile),
+)
+SNAPSHOT_PAGE = 500
+
+
+async def _load_snapshots(nc: Any, conn: Connection, bar: tqdm[Any]) -> int:
+    """Project every aggregate as its owner serves it now; how many. A page per
+    transaction; an owner that does not answer fails the rebuild before it replaces anything."""
+    loaded = 0
+    for subject, reply, project in SNAPSHOTS:
+        after = None
+        while True:
+            page = await bus.request(nc, subject, SnapshotPage(after=after, limit=SNAPSHOT_PAGE), reply, timeout=30)
+            async with conn.transaction():
+                for item in page.items:
+                    await project(conn, item)
+            loaded += len(page.items)
+            bar.update(len(page.items))
+            if page.next_after is None:
+                break
+            after = page.next_after
+    return loaded
+
+
 async def _replay(sub: Any, conn: Connection, appliers: dict[str, Any], bar: tqdm[Any]) -> int:
     """Apply every event the consumer still has pending; return how many."""
     applied = 0
@@ -97,7 +136,8 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
     try:
         for table in TABLES:
             await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {app.name}.{table} INCLUDING ALL)")
-        await _refuse_an_incomplete_stream(nc, conn, stream)
+        with tqdm(unit="snapshot", disable=quiet, file=sys.stderr, desc="snapshots") as bar:
+            await _load_snapshots(nc, conn, bar)
         js = nc.jetstream()
         sub = await js.pull_subscribe(
             f"{subjects.EVENTS_ROOT}.>",
@@ -111,7 +151,7 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
         )
         info = await sub.consumer_info()
         started = time.monotonic()
-        with tqdm(total=info.num_pending, unit="event", disable=quiet, file=sys.stderr) as bar:
+        with tqdm(total=info.num_pending, unit="event", disable=quiet, file=sys.stderr, desc="events") as bar:
             await _replay(sub, conn, appliers, bar)
             async with conn.transaction():
                 live = ", ".join(f"{app.name}.{t}" for t in TABLES)
@@ -137,28 +177,11 @@ async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: boo
         await nc.close()
 
 
-class IncompleteStreamError(RuntimeError):
-    """The stream lost its events: a replay would lose projections."""
-
-
-async def _refuse_an_incomplete_stream(nc: Any, conn: Connection, stream: str) -> None:
-    """A replay is only as complete as the stream: an empty one while the projections hold
-    rows (a new NATS after a restore onto another machine) would empty projections whose
-    sources still hold the data, so it is refused."""
-    state = (await nc.jetstream().stream_info(stream)).state
-    held = await conn.fetchval(f"SELECT count(*) FROM {app.name}.profiles") or 0
-    if state.messages == 0 and held:
-        raise IncompleteStreamError(
-            f"the {stream} stream holds no events while matching holds {held} profiles (a new NATS, or a"
-            " purged stream): a rebuild would drop data that accounts and listings still have; not rebuilding"
-        )
-
-
 def run_cli(settings: Settings, argv: Sequence[str]) -> int:
     """``rebuild [-q]``: the exit status."""
     try:
         asyncio.run(rebuild(settings, quiet="-q" in argv))
-    except IncompleteStreamError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except AppError as exc:  # an owner's snapshots did not come: nothing was replaced
+        print(f"error: {exc.message} ({exc.details}); nothing was rebuilt", file=sys.stderr)
         return 1
     return 0

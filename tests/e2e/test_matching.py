@@ -13,9 +13,11 @@ from typing import Any
 
 import asyncpg
 
+from services.matching import rebuild
 from services.matching.engine import wording
 from services.runner import Stack
-from shared import geo
+from shared import bus, geo
+from shared.settings import Settings
 from tests.api import Api, Response, User
 from tests.e2e.helpers import JHH, create_listing, future, request_stay
 from tests.eventually import eventually
@@ -303,6 +305,50 @@ async def test_rebuild_restores_the_projections_while_matches_keep_answering(api
     finally:
         await admin.close()
     assert shows(await api.call("GET", matches, student, params={"limit": "100"}))
+
+
+async def test_rebuild_needs_no_old_events(api: Api, stack: Stack) -> None:
+    """A stream that lost its events (a new NATS after a restore elsewhere, or events past
+    the stream's retention): the rebuild reads the owners' snapshots, so the projections
+    come back whole, at the owners' versions and the listing's public position."""
+    host = await api.signup("professional", "Dr. Snapshot")
+    _, lat, lon = BOZEMAN
+    listing = await create_listing(api, host, latitude=lat - 0.004, longitude=lon, monthly_rent=1250)
+    await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 1275})
+    assert stack.database_url and stack.nats_url
+    admin = await asyncpg.connect(stack.database_url)
+    lid, hid = uuid.UUID(listing["id"]), uuid.UUID(host.id)
+    try:
+
+        async def held() -> Any:
+            return await admin.fetchrow("SELECT * FROM matching.listings WHERE listing_id = $1", lid)
+
+        await eventually(held, what="the listing projected", until=lambda row: row and row["monthly_rent"] == 1275)
+        source = await admin.fetchrow(
+            "SELECT version, public_latitude, public_longitude FROM listings.listings WHERE id = $1", lid
+        )
+        await admin.execute("DELETE FROM matching.listings WHERE listing_id = $1", lid)
+        await admin.execute("DELETE FROM matching.profiles WHERE user_id = $1", hid)
+        name = f"LOST_{uuid.uuid4().hex[:8].upper()}"
+        nc = await bus.connect(stack.nats_url, "lost-events-test")
+        try:
+            # The events stream keeps 30 days (the default), and the rebuild needs no more.
+            events = await nc.jetstream().stream_info(bus.EVENTS_STREAM)
+            assert events.config.max_age == Settings().stream_retention_days * 86400 == 30 * 86400
+            await bus.ensure_stream(nc, name, [f"losttest.{name}.>"])  # holds no event at all
+            settings = Settings(database_url=stack.service_url("matching"), nats_url=stack.nats_url)
+            counts = await rebuild.rebuild(settings, stream=name, quiet=True)
+        finally:
+            await nc.jetstream().delete_stream(name)
+            await nc.close()
+        assert counts["listings"] >= 1 and counts["profiles"] >= 1
+        row = await held()
+        assert row is not None and row["monthly_rent"] == 1275 and row["version"] == source["version"]
+        assert (row["latitude"], row["longitude"]) == (source["public_latitude"], source["public_longitude"])
+        shown = await admin.fetchval("SELECT data->>'display_name' FROM matching.profiles WHERE user_id = $1", hid)
+        assert shown == "Dr. Snapshot"
+    finally:
+        await admin.close()
 
 
 BUTTE = ("st-james-healthcare-butte-mt", 46.008517, -112.545513)

@@ -1,6 +1,6 @@
 """The operator commands explain themselves in one line when they cannot act: nothing
 running, no or a wrong SERVICE, a backup folder that exists, a bad setting, a port in
-use, a rebuild from a stream that lost its events."""
+use."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from services import runstate
-from services.matching import rebuild
-from services.runner import Stack
-from shared import bus
-from shared.settings import Settings
-from tests.api import Api
 
 
 def run(data_dir: Path, *args: str, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:
@@ -91,20 +85,3 @@ def test_a_port_in_use_is_named(tmp_path: Path) -> None:
         out = run(tmp_path, "services", WARDMATE_HTTP_PORT=str(port))
     assert out.returncode == 1
     assert one_line(out).startswith(f"error: port {port} (WARDMATE_HTTP_PORT) is in use")
-
-
-async def test_rebuild_refuses_an_empty_stream_while_projections_hold_rows(stack: Stack, api: Api) -> None:
-    """As after a restore onto a machine whose NATS is new: replaying nothing would empty
-    matching's projections while accounts and listings still hold the data."""
-    await api.signup("student", "Kept Profile")
-    assert stack.nats_url
-    name = f"EMPTY_{uuid.uuid4().hex[:8].upper()}"
-    nc = await bus.connect(stack.nats_url, "empty-stream-test")
-    try:
-        await bus.ensure_stream(nc, name, [f"emptytest.{name}.>"])
-        settings = Settings(database_url=stack.service_url("matching"), nats_url=stack.nats_url)
-        with pytest.raises(rebuild.IncompleteStreamError, match="holds no events while matching holds"):
-            await rebuild.rebuild(settings, stream=name, quiet=True)
-    finally:
-        await nc.jetstream().delete_stream(name)
-        await nc.close()

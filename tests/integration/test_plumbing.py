@@ -13,12 +13,12 @@ import asyncpg
 import pytest
 from nats.js.errors import NotFoundError
 
-from shared import bus
+from shared import bus, retention
 from shared.consumers import Consumer
 from shared.contracts.base import Contract, Ok
 from shared.db import create_pool, migrate
 from shared.errors import AppError
-from shared.outbox import OutboxRelay, add, prune_sent, retention_loop
+from shared.outbox import OutboxRelay, add, prune_sent
 from shared.service import Context, ServiceApp
 from shared.settings import Settings
 from tests.conftest import Infra
@@ -143,14 +143,16 @@ async def test_migrations_apply_once_under_concurrent_starts(fresh_db: str) -> N
             f"{MIGRATIONS}:0001_things",
             "shared.migrations:0001_outbox_inbox",
             "shared.migrations:0002_outbox_order",
-            "shared.migrations:0003_outbox_retention",
+            "shared.migrations:0003_retention",
         ]
     )
 
 
 async def test_published_rows_are_pruned_after_the_retention_and_no_others(pool: asyncpg.Pool) -> None:
-    """Rows published longer ago than the retention go, in batches; rows published since,
-    and unpublished rows however old, stay. The service's loop does the same on its own."""
+    """Outbox rows published longer ago than the retention go, in batches; rows published
+    since, and unpublished rows however old, stay. Inbox ids go a day after the stream's
+    retention (no older event can be delivered again), and never without one. The
+    service's loop does the same on its own."""
     ages = {"old": 8, "older": 30, "recent": 1}  # days since each row was sent
     async with pool.acquire() as conn:
         for name in [*ages, "waiting"]:
@@ -163,24 +165,42 @@ async def test_published_rows_are_pruned_after_the_retention_and_no_others(pool:
                 days,
                 f'%"name":"{name}"%',
             )
+        for days in (40, 30, 29, 1):  # ids applied that many days ago
+            await conn.execute(
+                "INSERT INTO inbox(consumer, event_id, subject, applied_at)"
+                " VALUES ('c', $1, 's', now() - make_interval(days => $2))",
+                uuid.uuid4(),
+                days,
+            )
 
     async def names() -> set[str]:
         rows = await pool.fetch("SELECT payload FROM outbox")
         return {ThingHappened.model_validate_json(r["payload"]).name for r in rows}
 
+    async def inbox_days() -> list[int]:
+        rows = await pool.fetch("SELECT extract(day FROM now() - applied_at)::int AS d FROM inbox ORDER BY d")
+        return [r["d"] for r in rows]
+
     assert await prune_sent(pool, 7 * 86400, batch=1) == 2
     assert await names() == {"recent", "waiting"}
     assert await prune_sent(pool, 7 * 86400) == 0
+    forever = Settings(outbox_retention_days=0, stream_retention_days=0)
+    assert retention.ages(forever) == (None, None) and await retention.prune_once(pool, forever) == {}
+    assert await retention.prune_once(pool, Settings(stream_retention_days=30)) == {"outbox": 0, "inbox": 1}
+    assert await inbox_days() == [1, 29, 30]  # 31 days: 30 of the stream, one of margin
+
     async with pool.acquire() as conn:
         await conn.execute("UPDATE outbox SET sent_at = now() - interval '3 days' WHERE sent_at IS NOT NULL")
-    loop = asyncio.create_task(retention_loop(pool, 2, every_s=0.05))
+    settings = Settings(outbox_retention_days=2, stream_retention_days=20)
+    loop = asyncio.create_task(retention.retention_loop(pool, settings, every_s=0.05))
     try:
         await eventually(names, what="the loop's prune", until=lambda found: found == {"waiting"})
+        await eventually(inbox_days, what="the loop's inbox prune", until=lambda found: found == [1])
     finally:
         loop.cancel()
     await asyncio.gather(loop, return_exceptions=True)
-    # 0 days keeps everything: the loop returns at once.
-    await asyncio.wait_for(retention_loop(pool, 0), 1)
+    # Nothing to prune: the loop returns at once.
+    await asyncio.wait_for(retention.retention_loop(pool, forever), 1)
 
 
 async def _stream_messages(nc: bus.NATS) -> int:

@@ -114,15 +114,17 @@ async def save_profile(conn: Connection, user_id: uuid.UUID, data: dict[str, Any
     await touch_user(conn, user_id, display_name)
 
 
+# What events carry of a user (``views.user_data``): role, name, badge, version and the
+# profile data; ``snapshot`` reads one user, ``store.snapshots`` every user by id.
+SNAPSHOT_COLUMNS = (
+    "u.id, u.role, u.display_name, u.version, p.data AS profile, coalesce(v.status = 'verified', false) AS verified"
+)
+SNAPSHOT_FROM = "users u JOIN profiles p ON p.user_id = u.id LEFT JOIN verifications v ON v.user_id = u.id"
+
+
 async def snapshot(conn: Connection, user_id: uuid.UUID) -> asyncpg.Record:
     """What events carry of a user: role, name, badge, version and the profile data."""
-    row = await conn.fetchrow(
-        "SELECT u.id, u.role, u.display_name, u.version, p.data AS profile,"
-        " coalesce(v.status = 'verified', false) AS verified"
-        " FROM users u JOIN profiles p ON p.user_id = u.id LEFT JOIN verifications v ON v.user_id = u.id"
-        " WHERE u.id = $1",
-        user_id,
-    )
+    row = await conn.fetchrow(f"SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} WHERE u.id = $1", user_id)
     assert row is not None
     return row
 
