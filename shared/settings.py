@@ -12,6 +12,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+# localstripe's key and webhook secret: what make run and the tests use, public in this code.
+LOCALSTRIPE_API_KEY = "sk_test_localstripe"
+LOCALSTRIPE_WEBHOOK_SECRET = "whsec_localstripe"
 # A session token's HMAC key: anything shorter can be searched.
 MIN_SECRET_BYTES = 32
 
@@ -104,10 +107,10 @@ class Settings(BaseSettings):
     # Payments: Stripe's keys, or localstripe's URL (``make run`` and the tests start one
     # and set it); the web client loads Stripe.js from stripe_js_url, the one script origin
     # the Content-Security-Policy allows besides the gateway's own.
-    stripe_api_key: str = "sk_test_localstripe"
+    stripe_api_key: str = LOCALSTRIPE_API_KEY
     stripe_publishable_key: str = "pk_test_localstripe"
     stripe_api_base: str | None = None
-    stripe_webhook_secret: str = "whsec_localstripe"
+    stripe_webhook_secret: str = LOCALSTRIPE_WEBHOOK_SECRET
     stripe_js_url: str = "https://js.stripe.com/v3/"
     host_fee_percent: Decimal = Field(Decimal(3), ge=0, lt=100)
     # The guest pays within this long of the host's acceptance (or before check-in).
@@ -205,6 +208,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"WARDMATE_SECRET_KEY is {len(self.secret_key.encode())} bytes; production needs at least"
                 f" {MIN_SECRET_BYTES} (e.g. openssl rand -hex 32, kept in .env)"
+            )
+        if (
+            self.environment == "production"
+            and self.stripe_webhook_secret == LOCALSTRIPE_WEBHOOK_SECRET
+            and self.stripe_api_key != LOCALSTRIPE_API_KEY
+        ):
+            # Real Stripe keys with the public placeholder: anyone could sign a forged
+            # payment_intent.succeeded and confirm a stay (revealing its address) unpaid.
+            raise ValueError(
+                "WARDMATE_STRIPE_WEBHOOK_SECRET is localstripe's placeholder while WARDMATE_STRIPE_API_KEY is a"
+                " real key; set the webhook endpoint's signing secret (Stripe Dashboard > Developers > Webhooks)"
             )
         if self.environment == "production" and "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = True

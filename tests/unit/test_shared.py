@@ -28,6 +28,17 @@ def test_settings_refuse_a_short_secret_in_production() -> None:
     assert Settings(environment="development", secret_key="short").secret_key == "short"
 
 
+def test_settings_refuse_real_stripe_keys_with_the_placeholder_webhook_secret_in_production() -> None:
+    """Anyone can sign with the public placeholder: a forged payment_intent.succeeded would
+    confirm a stay unpaid. localstripe's own pair (the keyless compose demo) still starts."""
+    secret = "s3cret-value" * 3
+    with pytest.raises(ValidationError, match="WARDMATE_STRIPE_WEBHOOK_SECRET is localstripe's placeholder"):
+        Settings(environment="production", secret_key=secret, stripe_api_key="sk_live_abc")
+    Settings(environment="production", secret_key=secret)  # localstripe's pair: allowed
+    Settings(environment="production", secret_key=secret, stripe_api_key="sk_live_abc", stripe_webhook_secret="whsec_r")
+    Settings(stripe_api_key="sk_test_real")  # outside production: allowed
+
+
 def test_a_bad_setting_is_one_line_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
