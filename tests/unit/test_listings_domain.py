@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -65,6 +66,13 @@ def test_public_point_is_stable_near_not_exact_and_keyed() -> None:
     dy = (a[0] - 39.2961) * 111_320
     dx = (a[1] + 76.5919) * 111_320 * math.cos(math.radians(39.2961))
     assert 100 < math.hypot(dx, dy) < domain.APPROX_OFFSET_M + 80  # moved, but not far
+    # Anywhere, the room stays 200-400 m away give or take the rounding (~70 m): inside
+    # the 500 m circle the web client draws, never on the door.
+    rng = random.Random(5)
+    for _ in range(2000):
+        lat, lon = rng.uniform(-60, 70), rng.uniform(-170, 170)
+        shown = domain.public_point("key", uuid.UUID(int=rng.getrandbits(128), version=4), lat, lon)
+        assert 125 < geo.haversine_km(lat, lon, *shown) * 1000 < 475
     # The offset is the key's: the public id alone does not give it back. (Rounded to
     # ~100 m, twenty points over the 200-400 m ring share a few cells; a fixed id keeps
     # the count fixed.)

@@ -49,9 +49,11 @@ function ListingMap({ listing, hospital }) {
         const room = [listing.location.latitude, listing.location.longitude];
         map = L.map(ref.current, { scrollWheelZoom: false });
         L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
-        // An approximate location is a circle of the area, never a pin on a house.
+        // An approximate location is a circle of the area, never a pin on a house. The
+        // room is 200-400 m from the public point, plus up to ~70 m of its rounding: 500 m
+        // holds it (services/listings/domain.py, public_point).
         const area = listing.location.approximate
-          ? L.circle(room, { radius: 400, color: "#0b5cab" }).bindTooltip("The room is in this area")
+          ? L.circle(room, { radius: 500, color: "#0b5cab" }).bindTooltip("The room is in this area")
           : L.circleMarker(room, { radius: 9, color: "#0b5cab", fillOpacity: 0.8 }).bindTooltip("The room");
         area.addTo(map);
         const points = [room];
