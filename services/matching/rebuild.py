@@ -126,7 +126,7 @@ async def _replay(sub: Any, conn: Connection, appliers: dict[str, Any], bar: tqd
 
 
 async def rebuild(settings: Settings, *, stream: str = EVENTS_STREAM, quiet: bool = False) -> dict[str, int]:
-    """Rebuild matching's projections from the whole stream; the rows held per table."""
+    """Rebuild matching's projections from the owners' snapshots and the stream; the rows held per table."""
     appliers = {s: project for events, project in PROJECTORS for s in (e.subject for e in events)}
     nc = await connect(settings.nats_servers, "matching-rebuild")
     # One connection for the whole run, set up as the service's (codecs, search path):
