@@ -305,21 +305,3 @@ class Consumer:
         if after is not None:
             await after(self.nc)
         return True
-
-
-async def prune_applied(pool: asyncpg.Pool, older_than_s: float, batch: int = 5000) -> int:
-    """Delete the inbox ids of events applied more than ``older_than_s`` ago, a batch per
-    statement; return how many. Safe only when the stream no longer holds those events
-    (its retention is shorter), so none can be delivered again (``shared.retention``)."""
-    deleted = 0
-    while True:
-        result = await pool.execute(
-            "DELETE FROM inbox WHERE (consumer, event_id) IN (SELECT consumer, event_id FROM inbox"
-            " WHERE applied_at < now() - make_interval(secs => $1) LIMIT $2)",
-            older_than_s,
-            batch,
-        )
-        count = int(result.split()[-1])
-        deleted += count
-        if count < batch:
-            return deleted

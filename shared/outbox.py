@@ -1,5 +1,5 @@
-"""The transactional outbox: the one way to publish a domain event, its relay, and the
-pruning of rows published long ago (run by ``shared.retention``).
+"""The transactional outbox: the one way to publish a domain event, and its relay (rows
+published long ago are pruned by ``shared.retention``).
 
 A handler calls ``await add(conn, event)`` inside the transaction of its change. The relay
 publishes unsent rows to JetStream with ``Nats-Msg-Id`` = event id (the broker drops a
@@ -46,28 +46,6 @@ async def add(conn: Connection, event: Event) -> None:
     )
     # NOTIFY is delivered only when the transaction commits, and not at all on rollback.
     await conn.execute("SELECT pg_notify($1, current_schema())", OUTBOX_CHANNEL)
-
-
-PRUNE_BATCH = 5000
-
-
-async def prune_sent(pool: asyncpg.Pool, older_than_s: float, batch: int = PRUNE_BATCH) -> int:
-    """Delete the rows published more than ``older_than_s`` ago, a batch per statement;
-    return how many. The stream holds their events; a restore (``services.backup_stream``)
-    reads only the rows of events published after its backup began, which a backup taking
-    less than the retention always has. Unpublished rows are never touched."""
-    deleted = 0
-    while True:
-        result = await pool.execute(
-            "DELETE FROM outbox WHERE event_id IN (SELECT event_id FROM outbox"
-            " WHERE sent_at < now() - make_interval(secs => $1) LIMIT $2)",
-            older_than_s,
-            batch,
-        )
-        count = int(result.split()[-1])
-        deleted += count
-        if count < batch:
-            return deleted
 
 
 class OutboxRelay:

@@ -11,8 +11,6 @@ import logging
 import asyncpg
 
 from shared.aio import stop_if_cancelled
-from shared.consumers import prune_applied
-from shared.outbox import prune_sent
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,22 +22,51 @@ DAY_S = 86400.0
 INBOX_MARGIN_S = DAY_S
 
 
+PRUNE_BATCH = 5000
+# Each table's key and the time after which a row may go: an outbox row once published
+# (the stream holds its event; a restore reads only the rows of events published after
+# its backup began, which a backup taking less than the retention always has; unpublished
+# rows are never touched), an inbox id once applied.
+PRUNED = {"outbox": ("event_id", "sent_at"), "inbox": ("consumer, event_id", "applied_at")}
+
+
+def stream_max_age_s(settings: Settings) -> float:
+    """How long the events stream keeps an event (0: for ever)."""
+    return settings.stream_retention_days * DAY_S
+
+
 def ages(settings: Settings) -> tuple[float | None, float | None]:
     """(outbox, inbox) ages in seconds beyond which rows go; None: kept for ever. With
     no stream retention, every event can be delivered again, so inbox ids are all kept."""
     outbox = settings.outbox_retention_days * DAY_S or None
-    inbox = settings.stream_retention_days * DAY_S + INBOX_MARGIN_S if settings.stream_retention_days else None
-    return outbox, inbox
+    stream = stream_max_age_s(settings)
+    return outbox, stream + INBOX_MARGIN_S if stream else None
+
+
+async def prune(pool: asyncpg.Pool, table: str, older_than_s: float, batch: int = PRUNE_BATCH) -> int:
+    """Delete ``table``'s rows (outbox or inbox) past ``older_than_s``, a batch per
+    statement; return how many."""
+    key, since = PRUNED[table]
+    deleted = 0
+    while True:
+        result = await pool.execute(
+            f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table}"
+            f" WHERE {since} < now() - make_interval(secs => $1) LIMIT $2)",
+            older_than_s,
+            batch,
+        )
+        count = int(result.split()[-1])
+        deleted += count
+        if count < batch:
+            return deleted
 
 
 async def prune_once(pool: asyncpg.Pool, settings: Settings) -> dict[str, int]:
     """One pass: the rows pruned per table."""
-    outbox, inbox = ages(settings)
     pruned = {}
-    if outbox is not None:
-        pruned["outbox"] = await prune_sent(pool, outbox)
-    if inbox is not None:
-        pruned["inbox"] = await prune_applied(pool, inbox)
+    for table, age in zip(PRUNED, ages(settings), strict=True):
+        if age is not None:
+            pruned[table] = await prune(pool, table, age)
     return pruned
 
 

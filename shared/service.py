@@ -22,7 +22,7 @@ from shared.db import create_pool, migrate
 from shared.metrics import ServiceMetrics, serve_metrics
 from shared.micro_shim import add_reporting_service
 from shared.outbox import OutboxRelay
-from shared.retention import retention_loop
+from shared.retention import retention_loop, stream_max_age_s
 from shared.serving import Context, Endpoint, Handler, RawJson, Server
 from shared.settings import Settings
 
@@ -148,7 +148,7 @@ class ServiceApp(Registry):
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)
-            await ensure_stream(nc, replicas=settings.stream_replicas, max_age_s=settings.stream_retention_days * 86400)
+            await ensure_stream(nc, replicas=settings.stream_replicas, max_age_s=stream_max_age_s(settings))
             await ensure_stream(nc, DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, replicas=settings.stream_replicas)
             for factory in self.resources:
                 await stack.enter_async_context(factory(settings))

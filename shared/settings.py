@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     event_retry_backoff_s: tuple[float, ...] = Field((1.0, 5.0, 30.0, 120.0), min_length=1)
     # Published outbox rows are deleted this long after they were sent (0 keeps them all):
     # the stream has the events, and a restore needs only the rows of events published
-    # after its backup began (shared.outbox.prune_sent).
+    # after its backup began (shared.retention).
     outbox_retention_days: float = Field(7.0, ge=0)
     # The events stream keeps an event this long (0: for ever); each inbox keeps the ids of
     # applied events a day longer, since none older can be delivered again. matching's

@@ -108,9 +108,12 @@ async def expiry_loop(ctx: Context) -> None:
         stop_if_cancelled()
         try:
             await sweep_bookings(ctx.pool)
+        except Exception:
+            log.exception("booking sweep failed")
+        try:
             # Rows an older replica wrote during a rolling upgrade, without a public
             # position: placed within a sweep (an empty partial index otherwise).
             await place_publicly(ctx.pool, ctx.settings.secret_key)
         except Exception:
-            log.exception("booking sweep failed")
+            log.exception("placing listings publicly failed")
         await asyncio.sleep(ctx.settings.expiry_sweep_s)

@@ -26,26 +26,26 @@ def review_average(row: asyncpg.Record) -> float | None:
     return round(row["review_sum"] / count, 2) if count else None
 
 
+def seen_point(row: asyncpg.Record, exact: bool) -> tuple[float, float]:
+    """Where this viewer sees the room: its exact point, or its public one."""
+    if exact:
+        return row["latitude"], row["longitude"]
+    return row["public_latitude"], row["public_longitude"]
+
+
 def summary_fields(
     row: asyncpg.Record, *, exact: bool, distance_km: float | None = None, stay_total: float | None = None
 ) -> dict[str, Any]:
     """The ``ListingSummary`` contract's fields as a viewer sees them: the exact address
     only for the host or a confirmed guest, an approximate location for everyone else.
     (Built for each of a search page's 20 rows: keyword arguments, not a dict merged in.)"""
-    if exact:
-        location = {
-            "latitude": row["latitude"],
-            "longitude": row["longitude"],
-            "approximate": False,
-            "address": row["address"],
-        }
-    else:
-        location = {
-            "latitude": row["public_latitude"],
-            "longitude": row["public_longitude"],
-            "approximate": True,
-            "address": None,
-        }
+    latitude, longitude = seen_point(row, exact)
+    location = {
+        "latitude": latitude,
+        "longitude": longitude,
+        "approximate": not exact,
+        "address": row["address"] if exact else None,
+    }
     return {
         "id": row["id"],
         "host": {"id": row["host_id"], "display_name": row["host_name"], "verified": row["host_verified"]},
@@ -80,15 +80,9 @@ def to_listing(row: asyncpg.Record, *, exact: bool, photos: list[asyncpg.Record]
             "updated_at": row["updated_at"],
             "photos": [to_photo(p) for p in photos or []],
             # From the point this viewer sees, never the address: the city without the door.
-            "area": places.area_of(*_seen_point(row, exact)),
+            "area": places.area_of(*seen_point(row, exact)),
         }
     )
-
-
-def _seen_point(row: asyncpg.Record, exact: bool) -> tuple[float, float]:
-    if exact:
-        return row["latitude"], row["longitude"]
-    return row["public_latitude"], row["public_longitude"]
 
 
 def cover_of(row: asyncpg.Record) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from shared.consumers import Consumer
 from shared.contracts.base import Contract, Ok
 from shared.db import create_pool, migrate
 from shared.errors import AppError
-from shared.outbox import OutboxRelay, add, prune_sent
+from shared.outbox import OutboxRelay, add
 from shared.service import Context, ServiceApp
 from shared.settings import Settings
 from tests.conftest import Infra
@@ -181,9 +181,9 @@ async def test_published_rows_are_pruned_after_the_retention_and_no_others(pool:
         rows = await pool.fetch("SELECT extract(day FROM now() - applied_at)::int AS d FROM inbox ORDER BY d")
         return [r["d"] for r in rows]
 
-    assert await prune_sent(pool, 7 * 86400, batch=1) == 2
+    assert await retention.prune(pool, "outbox", 7 * 86400, batch=1) == 2
     assert await names() == {"recent", "waiting"}
-    assert await prune_sent(pool, 7 * 86400) == 0
+    assert await retention.prune(pool, "outbox", 7 * 86400) == 0
     forever = Settings(outbox_retention_days=0, stream_retention_days=0)
     assert retention.ages(forever) == (None, None) and await retention.prune_once(pool, forever) == {}
     assert await retention.prune_once(pool, Settings(stream_retention_days=30)) == {"outbox": 0, "inbox": 1}

@@ -31,12 +31,11 @@ from services.listings.handlers import snapshots as listings_snapshots
 from services.listings.store import bookings as booking_store
 from shared import subjects
 from shared.contracts.accounts import ProfileFields, SignupRequest
-from shared.contracts.base import Actor
-from shared.contracts.listings import BookingAction, BookingRequest, ListingCreate, ListingId, ListingUpdate
+from shared.contracts.listings import BookingAction, BookingRequest, ListingId, ListingUpdate
 from shared.contracts.snapshots import MAX_PAGE_BYTES, SnapshotPage
 from shared.db import create_pool, migrate
 from shared.service import Context
-from shared.settings import Settings
+from tests.integration.test_listings_store import ctx, new_listing
 
 SNAPSHOT_SUBJECTS = (subjects.SNAPSHOT_LISTINGS, subjects.SNAPSHOT_BOOKINGS, subjects.SNAPSHOT_USERS)
 GATEWAY = Path(__file__).resolve().parents[2] / "services" / "gateway"
@@ -59,11 +58,6 @@ async def accounts_pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-def ctx(pool: asyncpg.Pool, user: uuid.UUID | None = None, role: str = "student") -> Context:
-    actor = Actor(user_id=user, role=role) if user else None
-    return Context(actor, "test", pool, Settings(), None)  # type: ignore[arg-type]
-
-
 async def every_page(
     endpoint: Callable[[Context, SnapshotPage], Awaitable[Any]], pool: asyncpg.Pool, limit: int
 ) -> tuple[list[Any], list[int]]:
@@ -73,7 +67,7 @@ async def every_page(
     sizes: list[int] = []
     after: uuid.UUID | None = None
     while True:
-        page = await endpoint(ctx(pool), SnapshotPage(after=after, limit=limit))
+        page = await endpoint(ctx(pool, None), SnapshotPage(after=after, limit=limit))
         items += page.items
         sizes.append(len(page.items))
         assert len(sizes) < 1000, "the pages never end"
@@ -88,23 +82,6 @@ def key(item: Any) -> uuid.UUID:
         if hasattr(item, name):
             return getattr(item, name)  # type: ignore[no-any-return]
     raise AssertionError(item)
-
-
-def new_listing(**fields: object) -> ListingCreate:
-    today = date.today()
-    return ListingCreate.model_validate(
-        {
-            "title": "Quiet room",
-            "room_type": "private_room",
-            "address": "12 Exact St, Baltimore",
-            "latitude": 39.3035,
-            "longitude": -76.5904,
-            "monthly_rent": 1100,
-            "available_from": str(today),
-            "available_to": str(today + timedelta(days=300)),
-            **fields,
-        }
-    )
 
 
 def test_the_request_is_checked() -> None:
@@ -198,7 +175,7 @@ async def test_every_user_once_at_its_current_version_and_none_deleted(accounts_
     for n, role in enumerate(("student", "professional", "student", "professional", "student")):
         email = f"user{n}@snapshots.test"
         signup = SignupRequest(email=email, password="a-long-password", display_name=f"User {n}", role=role)
-        made = await sessions.signup(ctx(pool), signup)
+        made = await sessions.signup(ctx(pool, None), signup)
         users[made.user.id] = email
 
     found, sizes = await every_page(accounts_snapshots.snapshot_users, pool, 2)
@@ -235,7 +212,7 @@ async def test_a_page_fits_in_one_nats_message(accounts_pool: asyncpg.Pool) -> N
             user_id = uuid.uuid4()
             await accounts_store.insert_user(conn, user_id, f"long{n}@snapshots.test", "x", f"Long {n}", "student")
             await accounts_store.save_profile(conn, user_id, {"bio": bio}, None)
-    first = await accounts_snapshots.snapshot_users(ctx(pool), SnapshotPage(limit=1000))
+    first = await accounts_snapshots.snapshot_users(ctx(pool, None), SnapshotPage(limit=1000))
     assert 0 < len(first.items) < 200
     assert first.next_after == first.items[-1].user_id
     assert len(first.model_dump_json().encode()) <= MAX_PAGE_BYTES < 1024 * 1024
