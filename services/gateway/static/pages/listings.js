@@ -52,18 +52,18 @@ function ListingMap({ listing, hospital }) {
         // An approximate location is a circle of the area, never a pin on a house. The
         // room is 200-400 m from the public point, plus up to ~70 m of its rounding: 500 m
         // holds it (services/listings/domain.py, public_point).
+        const AREA_M = 500;
         const area = listing.location.approximate
-          ? L.circle(room, { radius: 500, color: "#0b5cab" }).bindTooltip("The room is in this area")
+          ? L.circle(room, { radius: AREA_M, color: "#0b5cab" }).bindTooltip("The room is in this area")
           : L.circleMarker(room, { radius: 9, color: "#0b5cab", fillOpacity: 0.8 }).bindTooltip("The room");
         area.addTo(map);
-        const points = [room];
         if (hospital) {
           const spot = [hospital.latitude, hospital.longitude];
           L.circleMarker(spot, { radius: 8, color: "#b3261e", fillOpacity: 0.8 }).bindTooltip(hospital.label || "Hospital").addTo(map);
-          points.push(spot);
-        }
-        if (points.length > 1) map.fitBounds(points, { padding: [40, 40], maxZoom: 16 });
-        else map.setView(room, 14);
+          // The whole area in view, not just its centre: a 500 m circle ran off a phone's map.
+          const bounds = L.latLng(room).toBounds(listing.location.approximate ? 2 * AREA_M : 1);
+          map.fitBounds(bounds.extend(spot), { padding: [24, 24], maxZoom: 16 });
+        } else map.setView(room, 14);
       },
       (err) => setFailed(err),
     );
@@ -104,7 +104,7 @@ function Where({ listing, hospital }) {
       const { km, direction } = distanceAndDirection(hospital, loc);
       return html`<p class="where">${approx}${km.toFixed(1)} km ${direction} of ${hospital.label}</p>`;
     })() : html`<${FromMyRotations} listing=${listing} />`}
-    <p>${loc.address ? html`Address: ${loc.address}` : "The exact address is shown once the host accepts your booking."}</p>
+    <p>${loc.address ? html`Address: ${loc.address}` : "The exact address is shown once the host accepts your booking and you have paid."}</p>
     <${ListingMap} listing=${listing} hospital=${hospital} />
   </section>`;
 }
