@@ -1,4 +1,5 @@
-"""Opaque keyset cursors: the last row's sort key, base64url-encoded JSON."""
+"""Opaque keyset cursors (the last row's sort key, base64url-encoded JSON), and snapshot
+pages that fit in one NATS message."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
+from pydantic import BaseModel
 
 from shared.errors import AppError
 
@@ -22,6 +24,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 MAX_OFFSET = 1_000_000
 MAX_KEY = 2**63
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def encode_cursor(*key: Any) -> str:
@@ -101,3 +104,26 @@ def newest_first_after(time_column: str, id_column: str, first_param: int) -> st
     ``ORDER BY time DESC, id DESC`` and ``decode_newest_first``'s key."""
     n = first_param
     return f"(${n}::timestamptz IS NULL OR ({time_column}, {id_column}) < (${n}, ${n + 1}))"
+
+
+# A reply travels as one NATS message (max_payload is 1 MB on our servers): a page stops
+# before the reply passes this many bytes, whatever its limit. 500 users with 2,000-character
+# bios would come to more than 1 MB, and a reply too large to send never arrives.
+MAX_PAGE_BYTES = 512 * 1024
+
+
+def fit_page(items: Sequence[M], limit: int, key: Callable[[M], uuid.UUID]) -> tuple[list[M], uuid.UUID | None]:
+    """The items of one reply, and its ``next_after``.
+
+    ``items`` are at most ``limit`` rows in id order. The page keeps them while they fit in
+    ``MAX_PAGE_BYTES`` (always the first); ``next_after`` is the last kept item's id
+    (``key``) when the page is full (``limit`` items) or was cut to fit, else None.
+    """
+    kept: list[M] = []
+    size = len('{"items":[],"next_after":""}') + 36  # the reply's bytes around its items
+    for item in items:
+        size += len(item.model_dump_json().encode()) + 1  # bytes: a character may take four
+        if kept and size > MAX_PAGE_BYTES:
+            return kept, key(kept[-1])
+        kept.append(item)
+    return kept, (key(kept[-1]) if kept and len(kept) >= limit else None)

@@ -13,21 +13,13 @@ A caller asks with ``after`` = the previous page's ``next_after`` until that is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.contracts.accounts import UserData
 from shared.contracts.base import WHOLE_NUMBER, Contract, Id, Reply
 from shared.contracts.listings import BookingData, ListingData
-
-# A reply travels as one NATS message (max_payload is 1 MB on our servers): a page stops
-# before the reply passes this many bytes, whatever its limit. 500 users with 2,000-character
-# bios would come to more than 1 MB, and a reply too large to send never arrives.
-MAX_PAGE_BYTES = 512 * 1024
-
-T = TypeVar("T", bound=BaseModel)
 
 
 class SnapshotPage(Contract):
@@ -50,20 +42,3 @@ class BookingSnapshots(Reply):
 class UserSnapshots(Reply):
     items: list[UserData]
     next_after: uuid.UUID | None = None
-
-
-def fit_page(items: Sequence[T], limit: int, key: Callable[[T], uuid.UUID]) -> tuple[list[T], uuid.UUID | None]:
-    """The items of one reply, and its ``next_after``.
-
-    ``items`` are at most ``limit`` rows in id order. The page keeps them while they fit in
-    ``MAX_PAGE_BYTES`` (always the first); ``next_after`` is the last kept item's id
-    (``key``) when the page is full (``limit`` items) or was cut to fit, else None.
-    """
-    kept: list[T] = []
-    size = len('{"items":[],"next_after":""}') + 36  # the reply's bytes around its items
-    for item in items:
-        size += len(item.model_dump_json().encode()) + 1  # bytes: a character may take four
-        if kept and size > MAX_PAGE_BYTES:
-            return kept, key(kept[-1])
-        kept.append(item)
-    return kept, (key(kept[-1]) if kept and len(kept) >= limit else None)

@@ -32,8 +32,9 @@ from services.listings.store import bookings as booking_store
 from shared import subjects
 from shared.contracts.accounts import ProfileFields, SignupRequest
 from shared.contracts.listings import BookingAction, BookingRequest, ListingId, ListingUpdate
-from shared.contracts.snapshots import MAX_PAGE_BYTES, SnapshotPage
+from shared.contracts.snapshots import SnapshotPage
 from shared.db import create_pool, migrate
+from shared.paging import MAX_PAGE_BYTES
 from shared.service import Context
 from tests.integration.test_listings_store import ctx, new_listing
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from services.accounts import views
 from services.accounts.store import snapshots as store_snapshots
 from shared import subjects
-from shared.contracts.snapshots import SnapshotPage, UserSnapshots, fit_page
+from shared.contracts.snapshots import SnapshotPage, UserSnapshots
+from shared.paging import fit_page
 from shared.service import Context, Registry
 
 registry = Registry()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from services.listings import views
 from services.listings.store import snapshots as store_snapshots
 from shared import subjects
-from shared.contracts.snapshots import BookingSnapshots, ListingSnapshots, SnapshotPage, fit_page
+from shared.contracts.snapshots import BookingSnapshots, ListingSnapshots, SnapshotPage
+from shared.paging import fit_page
 from shared.service import Context, Registry
 
 registry = Registry()
