@@ -203,7 +203,12 @@ class SystemRuns:
 
 
 async def measure_system(
-    base: str, args: argparse.Namespace, mailbox: Mailbox, spy_pids: dict[str, int], meter: CpuMeter
+    base: str,
+    metrics_url: str,
+    args: argparse.Namespace,
+    mailbox: Mailbox,
+    spy_pids: dict[str, int],
+    meter: CpuMeter,
 ) -> SystemRuns:
     """The headline step, then the sweep, on one set of users and sockets."""
     seen: set[str] = set()
@@ -284,7 +289,7 @@ async def measure_system(
             if not run.passed:
                 break
             rate += args.sweep_step
-        async with http.get(f"{base}/api/v1/metrics") as r:
+        async with http.get(metrics_url) as r:  # the gateway's metrics port
             metrics = {
                 sample.name: sample.value
                 for family in text_string_to_metric_families(await r.text())
@@ -410,7 +415,16 @@ def main() -> None:
         groups = {name: [proc.pid] for name, proc in stack.procs.items()}
         groups |= {"nats-server": [stack.nats.proc.pid], "load generator": [os.getpid()]}
         meter = CpuMeter(groups, parents={"postgres": stack.postgres.proc.pid})
-        system = new_loop().run_until_complete(measure_system(stack.url, args, Mailbox(stack.mail_dir), pids, meter))
+        system = new_loop().run_until_complete(
+            measure_system(
+                stack.url,
+                f"http://127.0.0.1:{stack.metrics_ports['gateway']}/metrics",
+                args,
+                Mailbox(stack.mail_dir),
+                pids,
+                meter,
+            )
+        )
         port = free_port()
         echo = subprocess.Popen([sys.executable, __file__, "--echo-server", str(port)])
 

@@ -148,8 +148,12 @@ class ServiceApp(Registry):
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)
-            await ensure_stream(nc, replicas=settings.stream_replicas, max_age_s=stream_max_age_s(settings))
-            await ensure_stream(nc, DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, replicas=settings.stream_replicas)
+            # Dead letters are copies of events (personal data included): kept as long.
+            max_age_s = stream_max_age_s(settings)
+            await ensure_stream(nc, replicas=settings.stream_replicas, max_age_s=max_age_s)
+            await ensure_stream(
+                nc, DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, replicas=settings.stream_replicas, max_age_s=max_age_s
+            )
             for factory in self.resources:
                 await stack.enter_async_context(factory(settings))
             base = Context(None, "startup", pool, settings, nc)

@@ -161,6 +161,23 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
     return actor, token
 
 
+def operators_only(handler: Handler) -> Handler:
+    """``handler`` behind an operator's session: 401 without one, 403 for anyone else."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        token, from_cookie = auth.credentials(request)
+        if token is None:
+            raise AppError("unauthorized", "log in first: send a bearer token or the session cookie")
+        actor = await request.app[SESSIONS].resolve(token)
+        if from_cookie:
+            auth.check_csrf(request)
+        if actor.role != "admin":
+            raise AppError("forbidden", "this needs the role admin")
+        return await handler(request)
+
+    return handle
+
+
 def remote_address(request: web.Request) -> str:
     """The client's address: the connection's, or the forwarded one from a trusted proxy."""
     proxies = request.app[PROXIES]
@@ -370,8 +387,9 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     links.add_routes(app)
     app.router.add_get(API + "/health", health)
     app.router.add_get(API + "/health/live", liveness)
-    # The same registry as the metrics port: one Prometheus endpoint, two addresses.
-    app.router.add_get(API + "/metrics", metrics_handler(app[METRICS].registry))
+    # The same registry as the metrics port, for operators only: per-route counts are the
+    # platform's activity. Prometheus scrapes the metrics port, which is not public.
+    app.router.add_get(API + "/metrics", operators_only(metrics_handler(app[METRICS].registry)))
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/docs", docs)
     app.router.add_get("/", index)

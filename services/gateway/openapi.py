@@ -263,11 +263,16 @@ def build_openapi(routes: list[Route], prefix: str) -> dict[str, Any]:
     }
     paths[f"{prefix}/metrics"] = {
         "get": {
-            "summary": "This gateway replica's Prometheus metrics (text exposition format)",
+            "summary": "This gateway replica's Prometheus metrics (text exposition format; admins)",
             "tags": ["operators"],
             "operationId": "metrics",
+            "security": [{"bearer": []}, {"cookie": []}],
             "responses": {
-                "200": {"description": "counters", "content": {"text/plain": {"schema": {"type": "string"}}}}
+                "200": {"description": "counters", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                **{
+                    str(HTTP_STATUS[code]): _json({"$ref": "#/components/schemas/Error"}, ERROR_TEXT[code])
+                    for code in ("unauthorized", "forbidden")
+                },
             },
         }
     }

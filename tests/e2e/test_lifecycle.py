@@ -149,6 +149,20 @@ async def test_change_email_is_confirmed_from_the_new_address(api: Api) -> None:
     assert reuse.status == 201
 
 
+async def test_asking_whether_addresses_are_taken_is_rate_limited(api: Api) -> None:
+    """An address change says when the address has an account (409), so each attempt counts
+    against the hourly limit before that lookup: the fourth is a 429, taken or not."""
+    user = await api.signup()
+    others = [await api.signup() for _ in range(4)]
+    statuses = [
+        (await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": o.email})).status
+        for o in others
+    ]
+    assert statuses == [409, 409, 409, 429]
+    free = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": random_email()})
+    assert free.status == 429
+
+
 async def test_sessions_list_and_revoke(api: Api) -> None:
     """The list names each device and marks this one; revoking one ends it at once;
     another user's session id is a 404; "log out other devices" keeps only this one."""

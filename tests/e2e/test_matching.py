@@ -335,6 +335,9 @@ async def test_rebuild_needs_no_old_events(api: Api, stack: Stack) -> None:
             # The events stream keeps 30 days (the default), and the rebuild needs no more.
             events = await nc.jetstream().stream_info(bus.EVENTS_STREAM)
             assert events.config.max_age == Settings().stream_retention_days * 86400 == 30 * 86400
+            # Dead letters are copies of events, with their personal data: they go as soon.
+            dead = await nc.jetstream().stream_info(bus.DEAD_LETTERS_STREAM)
+            assert dead.config.max_age == events.config.max_age
             await bus.ensure_stream(nc, name, [f"losttest.{name}.>"])  # holds no event at all
             settings = Settings(database_url=stack.service_url("matching"), nats_url=stack.nats_url)
             counts = await rebuild.rebuild(settings, stream=name, quiet=True)

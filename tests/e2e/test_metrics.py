@@ -13,16 +13,17 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.runner import SERVICES_WITH_SCHEMA, Stack
 from shared import subjects
-from tests.api import Api
+from tests.api import Api, User
 from tests.eventually import eventually
 from tests.prometheus import run_prometheus
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-async def scrape(http: aiohttp.ClientSession, url: str) -> Samples:
+async def scrape(http: aiohttp.ClientSession, url: str, user: User | None = None) -> Samples:
     """Every sample at ``url`` (Prometheus text), by name and labels."""
-    async with http.get(url) as r:
+    headers = {"Authorization": f"Bearer {user.token}"} if user else {}
+    async with http.get(url, headers=headers) as r:
         assert r.status == 200, await r.text()
         assert r.content_type == "text/plain"
         text = await r.text()
@@ -41,17 +42,17 @@ def metrics_url(stack: Stack, key: str) -> str:
     return f"http://127.0.0.1:{stack.metrics_ports[key]}/metrics"
 
 
-async def test_gateway_counts_requests_by_route_template_and_status(api: Api, stack: Stack) -> None:
-    """/api/v1/metrics is the gateway's Prometheus endpoint: a 404 on /listings/{id} counts
-    under the route template, not the raw path, with its status and a latency sample; the
-    metrics port serves the same registry."""
+async def test_gateway_counts_requests_by_route_template_and_status(api: Api, stack: Stack, admin: User) -> None:
+    """/api/v1/metrics is the gateway's Prometheus endpoint, for operators: a 404 on
+    /listings/{id} counts under the route template, not the raw path, with its status and a
+    latency sample; the metrics port serves the same registry."""
     assert api.http
     route = {"route": "/api/v1/listings/{id}", "method": "GET"}
-    before = await scrape(api.http, f"{stack.url}/api/v1/metrics")
+    before = await scrape(api.http, f"{stack.url}/api/v1/metrics", admin)
     for _ in range(3):
         r = await api.call("GET", f"/listings/{uuid.uuid4()}")
         assert r.status == 404
-    after = await scrape(api.http, f"{stack.url}/api/v1/metrics")
+    after = await scrape(api.http, f"{stack.url}/api/v1/metrics", admin)
     name = "wardmate_gateway_requests_total"
     assert value(after, name, **route, status="404") - value(before, name, **route, status="404") == 3
     count = "wardmate_gateway_request_duration_seconds_count"
@@ -61,6 +62,16 @@ async def test_gateway_counts_requests_by_route_template_and_status(api: Api, st
     assert value(on_port, name, **route, status="404") >= value(after, name, **route, status="404")
     # The scrape itself is in flight while it renders.
     assert value(after, "wardmate_gateway_requests_in_flight", route="/api/v1/metrics") == 1
+
+
+async def test_only_operators_read_the_gateways_metrics(api: Api) -> None:
+    """Per-route counts are the platform's activity: anonymous callers get a 401 and other
+    roles a 403, each with the JSON error body."""
+    anonymous = await api.call("GET", "/metrics")
+    assert anonymous.status == 401 and anonymous.body["error"]["code"] == "unauthorized"
+    for role in ("student", "professional"):
+        refused = await api.call("GET", "/metrics", await api.signup(role=role))
+        assert refused.status == 403 and refused.body["error"]["code"] == "forbidden"
 
 
 async def test_every_service_replica_serves_its_own_metrics(api: Api, stack: Stack) -> None:

@@ -53,8 +53,9 @@ async def connect(
     return await http.ws_connect(ws_url(stack, replica), params=params)
 
 
-async def gauges(api: Api, base: str | None = None) -> dict[str, float]:
-    r = await api.call("GET", (base or api.base) + "/api/v1/metrics")
+async def gauges(api: Api, operator: User) -> dict[str, float]:
+    r = await api.call("GET", "/metrics", operator)
+    assert r.status == 200, r.body
     return {sample.name: sample.value for family in text_string_to_metric_families(r.body) for sample in family.samples}
 
 
@@ -80,22 +81,22 @@ async def test_every_socket_of_a_user_gets_its_pushes_and_no_one_elses(
 
 
 async def test_one_subscription_per_connected_user_whatever_the_sockets(
-    api: Api, stack: Stack, http: aiohttp.ClientSession
+    api: Api, stack: Stack, http: aiohttp.ClientSession, admin: User
 ) -> None:
     """Four sockets of two users are two subscriptions on the gateway (its metrics);
     closing them takes both away."""
-    before = await gauges(api)
+    before = await gauges(api, admin)
     alice, bob = await api.signup(), await api.signup()
     socks = [await connect(http, stack, u) for u in (alice, alice, alice, bob)]
     for ws in socks:
         await until_ready(ws)
-    now = await gauges(api)
+    now = await gauges(api, admin)
     assert now["wardmate_gateway_ws_sockets"] - before["wardmate_gateway_ws_sockets"] == 4
     assert now["wardmate_gateway_ws_user_subscriptions"] - before["wardmate_gateway_ws_user_subscriptions"] == 2
     for ws in socks:
         await ws.close()
     now = await eventually(
-        lambda: gauges(api),
+        lambda: gauges(api, admin),
         5,
         what="the closed sockets' subscriptions to go",
         until=lambda g: g["wardmate_gateway_ws_user_subscriptions"] == before["wardmate_gateway_ws_user_subscriptions"],

@@ -177,13 +177,16 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
             raise AppError("forbidden", "the password is not right")
         if req.new_email == row["email"]:
             raise AppError("validation", "this is already your address", [{"field": "new_email", "message": "same"}])
+        # Every attempt counts against the limit before the address is looked up, and is
+        # recorded outside the attempt's transaction: the 409 says an address has an
+        # account, so asking must stay as bounded as a mail sent.
+        sent = await lstore.count_mail_requests(conn, "email", s.mail_rate_window_s, user_id=actor.user_id)
+        if sent >= s.verify_resend_limit:
+            raise _rate_limited("address changes", s.mail_rate_window_s)
+        await lstore.record_mail_request(conn, "email", user_id=actor.user_id, email=req.new_email)
         async with conn.transaction():
             if await lstore.email_taken(conn, req.new_email, actor.user_id):
                 raise AppError("conflict", "an account with this email already exists")
-            sent = await lstore.count_mail_requests(conn, "email", s.mail_rate_window_s, user_id=actor.user_id)
-            if sent >= s.verify_resend_limit:
-                raise _rate_limited("address changes", s.mail_rate_window_s)
-            await lstore.record_mail_request(conn, "email", user_id=actor.user_id, email=req.new_email)
             now = clock.now(s)
             await _mail(conn, "confirm_email_change", actor.user_id, req.new_email, s.email_verify_ttl_hours, now)
     return Accepted(message=f"Follow the link we sent to {req.new_email} to confirm the change.")
