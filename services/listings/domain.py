@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from shared import geo, places
 from shared.contracts.base import Actor, Event
@@ -234,16 +235,48 @@ class ShiftView:
     status: str | None  # requested / declined / None
 
 
-def exact_view(status: str | None, *, is_host: bool, is_guest: bool) -> bool:
+class Guest(NamedTuple):
+    """A viewer's standing as a listing's guest."""
+
+    stayed: bool = False  # a confirmed (paid) or completed stay: sees the listing when it is paused
+    # A confirmed stay, or a completed one at the address the room still has. A past guest
+    # keeps the address they stayed at on their booking, not the room's later ones.
+    knows_address: bool = False
+
+
+def exact_view(status: str | None, *, is_host: bool, guest: Guest) -> bool:
     """Whether a viewer sees the listing's exact address; not_found when the listing is
     hidden from them.
 
     Archiving is the listing's DELETE: gone for everyone, its host included (who still
     finds it under /me/listings), so nothing reads as there after a delete succeeded.
     """
-    if status in (None, "archived") or (status != "active" and not (is_host or is_guest)):
+    if status in (None, "archived") or (status != "active" and not (is_host or guest.stayed)):
         raise AppError("not_found", "listing not found")
-    return is_host or is_guest
+    return is_host or guest.knows_address
+
+
+def moved_fields(changes: dict[str, Any], zip_given: bool, before: Mapping[str, Any]) -> list[str]:
+    """The fields of a listing's update that move the room: a new address or point, or a ZIP
+    code without coordinates (coordinates given win over it). The web client sends the whole
+    form, so a field sent unchanged moves nothing."""
+    moved: list[str] = [
+        name for name in ("address", "latitude", "longitude") if name in changes and changes[name] != before[name]
+    ]
+    if zip_given and "latitude" not in changes and "longitude" not in changes:
+        moved.append("zip_code")
+    return moved
+
+
+def check_move(moving: list[str], has_open_stays: bool) -> None:
+    """Refuse to move a room while a stay is open: a guest never asks for, or pays for, one
+    address and finds another. A room somewhere else is a new listing, with reviews of its own."""
+    if moving and has_open_stays:
+        raise AppError(
+            "conflict",
+            "this room has stays asked for, accepted or paid: its address and position cannot change until they end",
+            [{"field": name, "message": "Fixed while the room has open stays."} for name in moving],
+        )
 
 
 def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, check_out: date, today: date) -> None:

@@ -135,10 +135,10 @@ def listing_data(row: asyncpg.Record) -> ListingData:
     )
 
 
-def exact_for(row: asyncpg.Record | None, viewer_id: uuid.UUID | None, is_guest: bool) -> bool:
+def exact_for(row: asyncpg.Record | None, viewer_id: uuid.UUID | None, guest: domain.Guest) -> bool:
     """Whether the viewer sees this listing's exact address (``domain.exact_view``)."""
     is_host = row is not None and viewer_id == row["host_id"]
-    return domain.exact_view(row["status"] if row else None, is_host=is_host, is_guest=is_guest)
+    return domain.exact_view(row["status"] if row else None, is_host=is_host, guest=guest)
 
 
 def listing_terms(row: asyncpg.Record) -> domain.ListingTerms:

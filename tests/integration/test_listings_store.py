@@ -13,16 +13,20 @@ import pytest
 
 from services.listings import domain, jobs, store
 from services.listings.app import PG_SETTINGS
-from services.listings.handlers import listings, reviews
+from services.listings.handlers import bookings, listings, reviews
+from services.listings.store import bookings as booking_store
 from shared import geo
 from shared.contracts.base import Actor
 from shared.contracts.listings import (
+    BookingAction,
+    BookingRequest,
     ListingCreate,
     ListingId,
     ListingPublished,
     ListingReviews,
     ListingSearch,
     ListingUpdate,
+    MyBookings,
     ReviewCreate,
     ReviewPosted,
     SearchPage,
@@ -344,3 +348,48 @@ async def test_listings_placed_before_public_positions_get_one_at_start(pool: as
             row["public_longitude"],
             row["version"],
         )
+
+
+async def test_a_room_keeps_its_address_while_stays_are_open_and_past_guests_keep_theirs(pool: asyncpg.Pool) -> None:
+    """A host cannot move a room that has a stay asked for, accepted or paid (409 naming the
+    fields; the whole form sent unchanged still saves). Once the stay is over the room may
+    move, and then its past guest sees the address they stayed at on their booking, and
+    only the public position of the room's new place."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    as_host, as_guest = ctx(pool, host, "professional"), ctx(pool, guest)
+    created = await listings.create_listing(as_host, new_listing())
+    check_in = date.today() + timedelta(days=10)
+    asked = await bookings.request_booking(
+        as_guest, BookingRequest(listing_id=created.id, check_in=check_in, check_out=check_in + timedelta(days=28))
+    )
+    move = ListingUpdate(listing_id=created.id, address="99 Elsewhere Rd, Baltimore", latitude=ROOM[0] + 0.01)
+    whole_form = ListingUpdate(
+        listing_id=created.id, address=created.location.address, latitude=ROOM[0], longitude=ROOM[1], monthly_rent=1200
+    )
+    for step in ("requested", "accepted", "confirmed"):
+        if step == "accepted":
+            await bookings.accept_booking(as_host, BookingAction(booking_id=asked.id))
+        if step == "confirmed":  # what the payment's event does (consumers.py)
+            async with pool.acquire() as conn:
+                await booking_store.set_booking_status(conn, asked.id, "confirmed")
+        with pytest.raises(AppError) as refused:
+            await listings.update_listing(as_host, move)
+        assert refused.value.code == "conflict", step
+        assert {d["field"] for d in refused.value.details} == {"address", "latitude"}, step
+        assert (await listings.update_listing(as_host, whole_form)).monthly_rent == 1200
+    paid = await listings.get_listing(as_guest, ListingId(listing_id=created.id))
+    assert not paid.location.approximate and paid.location.address == "12 Exact St, Baltimore"
+
+    async with pool.acquire() as conn:  # the sweep's step after check-out
+        await booking_store.set_booking_status(conn, asked.id, "completed")
+    past = await listings.get_listing(as_guest, ListingId(listing_id=created.id))
+    assert past.location.address == "12 Exact St, Baltimore"  # still where they stayed
+    moved = await listings.update_listing(as_host, move)
+    assert moved.location.address == "99 Elsewhere Rd, Baltimore"
+
+    after = await listings.get_listing(as_guest, ListingId(listing_id=created.id))
+    assert after.location.approximate and after.location.address is None
+    assert metres((after.location.latitude, after.location.longitude), (ROOM[0] + 0.01, ROOM[1])) > 100
+    for who in (as_guest, as_host):
+        [stay] = (await bookings.my_bookings(who, MyBookings())).items
+        assert stay.address == "12 Exact St, Baltimore"

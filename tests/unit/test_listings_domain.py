@@ -234,3 +234,31 @@ def test_the_host_answers_a_shift_and_a_declined_one_frees_the_guest() -> None:
     assert domain.end_reason(booking("accepted"), declined, actor(GUEST), "cancelled") == "shift_declined"
     assert domain.end_reason(booking("accepted"), declined, actor(HOST), "cancelled") is None
     assert domain.end_reason(booking("accepted"), asked, actor(GUEST), "cancelled") is None
+
+
+def test_only_a_changed_address_or_point_moves_a_room() -> None:
+    """The web client sends the whole form: fields sent unchanged move nothing, and a ZIP
+    code counts only without coordinates (which win over it)."""
+    before = {"address": "1 Main St", "latitude": 39.3, "longitude": -76.6}
+    assert domain.moved_fields(dict(before, monthly_rent=1200), False, before) == []
+    assert domain.moved_fields({"address": "2 Main St", "longitude": -76.6}, False, before) == ["address"]
+    assert domain.moved_fields({"latitude": 39.31}, True, before) == ["latitude"]
+    assert domain.moved_fields({}, True, before) == ["zip_code"]
+    domain.check_move(["address"], has_open_stays=False)
+    domain.check_move([], has_open_stays=True)
+    with pytest.raises(AppError) as refused:
+        domain.check_move(["latitude", "zip_code"], has_open_stays=True)
+    assert refused.value.code == "conflict"
+    assert [d["field"] for d in refused.value.details] == ["latitude", "zip_code"]
+
+
+def test_a_past_guest_sees_the_exact_room_only_where_they_stayed() -> None:
+    """Guests of a confirmed or completed stay see a listing back in draft; its exact address only
+    while the room is where their stay was (``store.listing_for_viewer`` decides)."""
+    assert domain.exact_view("active", is_host=False, guest=domain.Guest()) is False
+    assert domain.exact_view("draft", is_host=False, guest=domain.Guest(True, False)) is False
+    assert domain.exact_view("draft", is_host=False, guest=domain.Guest(True, True)) is True
+    with pytest.raises(AppError):
+        domain.exact_view("draft", is_host=False, guest=domain.Guest())
+    with pytest.raises(AppError):
+        domain.exact_view("archived", is_host=True, guest=domain.Guest(True, True))

@@ -92,8 +92,8 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
 @registry.endpoint(subjects.GET_LISTING, ListingId)
 async def get_listing(ctx: Context, req: ListingId) -> Listing:
     viewer = ctx.actor.user_id if ctx.actor else None
-    row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
-    exact = exact_for(row, viewer, is_guest)
+    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    exact = exact_for(row, viewer, guest)
     assert row is not None
     return to_listing(row, exact=exact, photos=await photo_store.photos(ctx.pool, req.listing_id))
 
@@ -114,6 +114,9 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     zip_code = changes.pop("zip_code", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
         before = await _owned_listing(conn, actor, req.listing_id)
+        moving = domain.moved_fields(changes, zip_code is not None, dict(before))
+        if moving:  # under the listing's lock, which a booking request takes too
+            domain.check_move(moving, await store.has_open_stays(conn, req.listing_id))
         if zip_code is not None or "latitude" in changes or "longitude" in changes:
             # Coordinates given win over the ZIP code's centre, as on creation.
             given = "latitude" in changes or "longitude" in changes
@@ -214,8 +217,8 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
 @registry.endpoint(subjects.QUOTE_STAY, QuoteRequest)
 async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     viewer = ctx.actor.user_id if ctx.actor else None
-    row, is_guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
-    exact_for(row, viewer, is_guest)
+    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    exact_for(row, viewer, guest)
     assert row is not None
     nights = (req.check_out - req.check_in).days
     reason = domain.unavailable_reason(

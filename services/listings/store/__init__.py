@@ -139,22 +139,31 @@ async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) ->
 
 async def listing_for_viewer(
     db: DB, listing_id: uuid.UUID, viewer_id: uuid.UUID | None
-) -> tuple[asyncpg.Record | None, bool]:
-    """The listing, and whether ``viewer_id`` holds a confirmed (paid) or completed stay in it."""
+) -> tuple[asyncpg.Record | None, domain.Guest]:
+    """The listing, and the viewer's standing as its guest (``domain.Guest``)."""
     row = await listing(db, listing_id)
     if row is None or viewer_id is None or viewer_id == row["host_id"]:
-        return row, False
-    return row, await has_booking(db, listing_id, viewer_id, ("confirmed", "completed"))
+        return row, domain.Guest()
+    standing = await db.fetchrow(
+        "SELECT count(*) > 0 AS stayed,"
+        " coalesce(bool_or(b.status = 'confirmed' OR b.stay_address = $3), false) AS knows_address"
+        " FROM bookings b WHERE b.listing_id = $1 AND b.guest_id = $2 AND b.status IN ('confirmed', 'completed')",
+        listing_id,
+        viewer_id,
+        row["address"],
+    )
+    assert standing is not None  # an aggregate: always one row
+    return row, domain.Guest(standing["stayed"], standing["knows_address"])
 
 
-async def has_booking(db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, statuses: tuple[str, ...]) -> bool:
+async def has_open_stays(db: DB, listing_id: uuid.UUID) -> bool:
+    """Whether a booking of the listing is asked for (and unexpired), accepted or paid, and
+    not yet over (the sweep completes a stay after its check-out)."""
     return bool(
         await db.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1 AND guest_id = $2"
-            " AND status = ANY($3::text[]))",
+            "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1"
+            " AND (status IN ('accepted', 'confirmed') OR (status = 'requested' AND expires_at > now())))",
             listing_id,
-            guest_id,
-            list(statuses),
         )
     )
 

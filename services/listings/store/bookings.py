@@ -14,7 +14,8 @@ from shared.paging import newest_first_after
 # --- bookings -------------------------------------------------------------------------
 
 BOOKING_COLUMNS = """
-    b.id, b.listing_id, l.title AS listing_title, l.address, b.guest_id, b.host_id,
+    b.id, b.listing_id, l.title AS listing_title, coalesce(b.stay_address, l.address) AS address,
+    b.guest_id, b.host_id,
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
     b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
@@ -140,6 +141,10 @@ async def set_booking_status(
             " cancellation_policy = CASE WHEN $2 = 'accepted'"
             "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
             "   ELSE cancellation_policy END,"
+            # The address a paid stay shows its guest from now on (migration 0010).
+            " stay_address = CASE WHEN $2 = 'confirmed'"
+            "   THEN (SELECT l.address FROM listings l WHERE l.id = listing_id)"
+            "   ELSE stay_address END,"
             " shift_stay = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_stay END,"
             " shift_status = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_status END"
             " WHERE id = $1 RETURNING *)"

@@ -55,6 +55,8 @@ async def future_bookings(conn: Connection, user_id: uuid.UUID, today: date) -> 
 async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
     """Archive the user's listings and blank what they wrote; the listings newly archived."""
     await conn.execute("UPDATE bookings SET message = '' WHERE guest_id = $1", user_id)
+    # A host's address, kept on the stays it was paid for (their guests' records): theirs to erase.
+    await conn.execute("UPDATE bookings SET stay_address = NULL WHERE host_id = $1", user_id)
     await conn.execute("UPDATE reviews SET text = '' WHERE author_id = $1", user_id)
     # The newest version there is: a late snapshot of the deleted user changes nothing.
     await conn.execute("UPDATE hosts SET display_name = NULL, version = 2147483647 WHERE user_id = $1", user_id)
