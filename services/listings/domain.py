@@ -268,6 +268,9 @@ def moved_fields(changes: dict[str, Any], zip_given: bool, before: Mapping[str, 
     return moved
 
 
+FIXED_WHILE_OPEN = "Cannot change while a stay is asked for, accepted or paid: list a room elsewhere as a new one."
+
+
 def check_move(moving: list[str], has_open_stays: bool) -> None:
     """Refuse to move a room while a stay is open: a guest never asks for, or pays for, one
     address and finds another. A room somewhere else is a new listing, with reviews of its own."""
@@ -275,7 +278,7 @@ def check_move(moving: list[str], has_open_stays: bool) -> None:
         raise AppError(
             "conflict",
             "this room has stays asked for, accepted or paid: its address and position cannot change until they end",
-            [{"field": name, "message": "Fixed while the room has open stays."} for name in moving],
+            [{"field": name, "message": FIXED_WHILE_OPEN} for name in moving],
         )
 
 
