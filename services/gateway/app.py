@@ -165,12 +165,7 @@ def operators_only(handler: Handler) -> Handler:
     """``handler`` behind an operator's session: 401 without one, 403 for anyone else."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        token, from_cookie = auth.credentials(request)
-        if token is None:
-            raise AppError("unauthorized", "log in first: send a bearer token or the session cookie")
-        actor = await request.app[SESSIONS].resolve(token)
-        if from_cookie:
-            auth.check_csrf(request)
+        actor = await auth.logged_in(request, request.app[SESSIONS])
         if actor.role != "admin":
             raise AppError("forbidden", "this needs the role admin")
         return await handler(request)

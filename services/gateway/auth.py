@@ -64,3 +64,15 @@ def check_csrf(request: web.Request) -> None:
     header = request.headers.get(CSRF_HEADER)
     if not cookie or not header or cookie != header:
         raise AppError("forbidden", f"missing or wrong {CSRF_HEADER} header for a cookie session")
+
+
+async def logged_in(request: web.Request, sessions: SessionCache) -> Actor:
+    """The caller of a route outside the NATS routes (uploads, metrics): 401 without a
+    session; a cookie session must send the CSRF header on writes."""
+    token, from_cookie = credentials(request)
+    if token is None:
+        raise AppError("unauthorized", "log in first: send a bearer token or the session cookie")
+    actor = await sessions.resolve(token)
+    if from_cookie:
+        check_csrf(request)
+    return actor

@@ -55,12 +55,7 @@ def _refuse(message: str, field: str = "file") -> AppError:
 async def caller(request: web.Request) -> Actor:
     """The logged-in caller of an upload (cookie sessions must send the CSRF header)."""
     request.app[LIMITER].check(request.remote or "unknown")
-    token, from_cookie = auth.credentials(request)
-    if token is None:
-        raise AppError("unauthorized", "log in first: send a bearer token or the session cookie")
-    actor = await request.app[SESSIONS].resolve(token)
-    if from_cookie:
-        auth.check_csrf(request)
+    actor = await auth.logged_in(request, request.app[SESSIONS])
     # Per user and replica: decoding photos costs the services seconds of CPU each.
     request.app[UPLOAD_LIMITER].check(str(actor.user_id))
     return actor
