@@ -145,7 +145,7 @@ function ListingForm({ listing }) {
     <fieldset>
       <legend>Where the room is</legend>
       <${Field} label="Address" name="address" autocomplete="street-address" value=${f.address} onInput=${set("address")} error=${err.address}
-        hint="Street, number and city; shown only to a guest whose booking you accepted" />
+        hint="Street, number and city; shown only to a guest once you accept and they pay. Fixed while a stay is open." />
       <${Field} label="ZIP code" name="zip_code" autocomplete="postal-code" inputmode="numeric" maxlength="10" value=${f.zip_code}
         onInput=${onZip} error=${zipFailure || err.zip_code} />
       <p class="notice" role="status">${where}</p>
