@@ -17,7 +17,7 @@ import asyncpg
 from services.payments import jobs
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
-from tests.api import Api, User
+from tests.api import PASSWORD, Api, User
 from tests.e2e.helpers import future, pay_intent, start_payment
 from tests.e2e.payments import (
     accepted_booking,
@@ -49,6 +49,29 @@ async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Sta
     note = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
     assert "$1,008.00 refunded" in note
     await reconciled(api, admin)
+
+
+async def test_a_host_who_deletes_their_account_refunds_paid_stays_in_full(api: Api, stack: Stack, admin: User) -> None:
+    """A paid stay whose host deletes their account is cancelled as the host's cancellation:
+    the guest is refunded everything, whatever the policy (it once stayed confirmed, at a
+    blanked address, with the money held)."""
+    host, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
+    assert (await api.call("DELETE", "/me", host, json={"password": PASSWORD})).status == 200
+    await eventually(
+        lambda: _status_is(api, guest, booking["id"], "cancelled"), 15, what="the stay cancelled with its host"
+    )
+
+    async def refunded() -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        return r.body if r.body["refunds"] and r.body["refunds"][0]["status"] == "succeeded" else None
+
+    receipt = await eventually(refunded, 15, what="the refund sent to Stripe")
+    assert receipt["paid"] > 0 and receipt["refunded"] == receipt["paid"] and receipt["held"] == 0.0, receipt
+    await reconciled(api, admin)
+
+
+async def _status_is(api: Api, user: User, booking_id: str, status: str) -> bool:
+    return await status_of(api, user, booking_id) == status
 
 
 async def test_strict_policy_and_an_operator_refund(api: Api, stack: Stack, admin: User) -> None:

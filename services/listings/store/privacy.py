@@ -42,10 +42,10 @@ async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
 
 
 async def future_bookings(conn: Connection, user_id: uuid.UUID, today: date) -> list[asyncpg.Record]:
-    """The user's requested or accepted stays (as guest or host) not yet over, locked."""
+    """The user's requested, accepted or paid stays (as guest or host) not yet over, locked."""
     return await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}"
-        " WHERE (b.guest_id = $1 OR b.host_id = $1) AND b.status IN ('requested', 'accepted')"
+        " WHERE (b.guest_id = $1 OR b.host_id = $1) AND b.status IN ('requested', 'accepted', 'confirmed')"
         " AND upper(b.stay) > $2 FOR UPDATE OF b",
         user_id,
         today,
