@@ -173,7 +173,7 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
             if dates_taken:
                 raise AppError("conflict", DATES_TAKEN)
             return Transition("accepted", lambda b: BookingAccepted(booking=b))
-        return Transition("declined", lambda b: BookingDeclined(booking=b))
+        return DECLINE
     if action == "cancel":
         if who == "host" and booking.status == "requested":
             # One way for a host to refuse a request: declining it (the guest hears so).
@@ -186,9 +186,23 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
     raise AppError("validation", f"unknown action {action}")
 
 
+def check_archive(open_statuses: list[str]) -> None:
+    """A room with accepted or paid stays is not deleted under its guests: the host cancels
+    them first (a paid one is refunded), or unpublishes the room to take no new requests.
+    Requests still waiting are declined by the archive itself."""
+    held = sorted({status for status in open_statuses if status != "requested"})
+    if held:
+        raise AppError(
+            "conflict",
+            f"this room has {' and '.join(held)} stays: cancel them first (the guests are told and refunded),"
+            " or set it to draft to take no new requests",
+        )
+
+
 # What the sweeper does to a request nobody answered in time (and payments' deadline to an
 # accepted stay left unpaid), and to a stay that ended.
 EXPIRE = Transition("expired", lambda b: BookingExpired(booking=b))
+DECLINE = Transition("declined", lambda b: BookingDeclined(booking=b))
 COMPLETE = Transition("completed", lambda b: BookingCompleted(booking=b))
 # The guest paid the first payment (payments' event): the stay is confirmed.
 CONFIRM = Transition("confirmed", lambda b: BookingConfirmed(booking=b))

@@ -393,3 +393,33 @@ async def test_a_room_keeps_its_address_while_stays_are_open_and_past_guests_kee
     for who in (as_guest, as_host):
         [stay] = (await bookings.my_bookings(who, MyBookings())).items
         assert stay.address == "12 Exact St, Baltimore"
+
+
+async def test_archiving_declines_waiting_requests_and_refuses_under_accepted_stays(pool: asyncpg.Pool) -> None:
+    """A host's DELETE turns down the requests still waiting (the guests hear so), but a
+    room with an accepted or paid stay is not deleted under its guest: 409, nothing changed."""
+    host, guest, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    as_host = ctx(pool, host, "professional")
+    first = date.today() + timedelta(days=10)
+    created = await listings.create_listing(as_host, new_listing())
+    stays = [
+        await bookings.request_booking(
+            ctx(pool, who),
+            BookingRequest(listing_id=created.id, check_in=start, check_out=start + timedelta(days=28)),
+        )
+        for who, start in ((guest, first), (other, first + timedelta(days=40)))
+    ]
+    await bookings.accept_booking(as_host, BookingAction(booking_id=stays[0].id))
+    with pytest.raises(AppError) as refused:
+        await listings.archive_listing(as_host, ListingId(listing_id=created.id))
+    assert refused.value.code == "conflict" and "accepted" in refused.value.message
+    statuses = dict(await pool.fetch("SELECT id, status FROM bookings"))
+    assert statuses == {stays[0].id: "accepted", stays[1].id: "requested"}
+    assert (await store.listing(pool, created.id))["status"] == "active"  # type: ignore[index]
+
+    await bookings.cancel_booking(as_host, BookingAction(booking_id=stays[0].id))
+    await listings.archive_listing(as_host, ListingId(listing_id=created.id))
+    statuses = dict(await pool.fetch("SELECT id, status FROM bookings"))
+    assert statuses == {stays[0].id: "cancelled", stays[1].id: "declined"}
+    declined = await pool.fetch("SELECT payload FROM outbox WHERE subject = 'events.listings.booking.declined'")
+    assert [orjson.loads(r["payload"])["booking"]["booking_id"] for r in declined] == [str(stays[1].id)]

@@ -13,6 +13,7 @@ from services.listings.store import hospitals as hospital_store
 from services.listings.store import photos as photo_store
 from services.listings.views import (
     LISTING_NOT_FOUND,
+    booking_data,
     exact_for,
     listing_data,
     summary_fields,
@@ -116,7 +117,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
         before = await _owned_listing(conn, actor, req.listing_id)
         moving = domain.moved_fields(changes, zip_code is not None, dict(before))
         if moving:  # under the listing's lock, which a booking request takes too
-            domain.check_move(moving, await store.has_open_stays(conn, req.listing_id))
+            domain.check_move(moving, bool(await booking_store.open_stays(conn, req.listing_id)))
         if zip_code is not None or "latitude" in changes or "longitude" in changes:
             # Coordinates given win over the ZIP code's centre, as on creation.
             given = "latitude" in changes or "longitude" in changes
@@ -152,6 +153,11 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     async with ctx.pool.acquire() as conn, conn.transaction():
         before = await _owned_listing(conn, actor, req.listing_id)
         if before["status"] != "archived":
+            open_stays = await booking_store.open_stays(conn, req.listing_id)
+            domain.check_archive([stay["status"] for stay in open_stays])
+            for stay in open_stays:  # requests only, after the check: the host turns them down
+                updated = await booking_store.set_booking_status(conn, stay["id"], "declined")
+                await add(conn, domain.DECLINE.event(booking_data(updated)))
             await store.update_listing(conn, req.listing_id, {"status": "archived"})
             row = await store.listing(conn, req.listing_id)
             assert row is not None

@@ -156,18 +156,6 @@ async def listing_for_viewer(
     return row, domain.Guest(standing["stayed"], standing["knows_address"])
 
 
-async def has_open_stays(db: DB, listing_id: uuid.UUID) -> bool:
-    """Whether a booking of the listing is asked for (and unexpired), accepted or paid, and
-    not yet over (the sweep completes a stay after its check-out)."""
-    return bool(
-        await db.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM bookings WHERE listing_id = $1"
-            " AND (status IN ('accepted', 'confirmed') OR (status = 'requested' AND expires_at > now())))",
-            listing_id,
-        )
-    )
-
-
 async def host_listings(
     db: DB, host_id: uuid.UUID, status: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[asyncpg.Record]:

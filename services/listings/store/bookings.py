@@ -63,6 +63,17 @@ async def insert_booking(
     return row
 
 
+async def open_stays(conn: Connection, listing_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The listing's stays asked for (and unexpired), accepted or paid, locked: the ones an
+    archive must not leave behind. (A paid stay is confirmed until the sweep completes it.)"""
+    return await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.listing_id = $1"
+        " AND (b.status IN ('accepted', 'confirmed') OR (b.status = 'requested' AND b.expires_at > now()))"
+        " ORDER BY b.id FOR UPDATE OF b",
+        listing_id,
+    )
+
+
 async def open_request(
     db: DB, listing_id: uuid.UUID, guest_id: uuid.UUID, check_in: date, check_out: date, now: datetime
 ) -> asyncpg.Record | None:
