@@ -70,10 +70,13 @@ ROUTES: list[Route] = [
         subject=subjects.ARCHIVE_LISTING,
         request=listings_contracts.ListingId,
         reply=Ok,
-        summary="Archive your listing: from then on it answers 404 (it stays in /me/listings)",
+        summary=(
+            "Archive your listing: from then on it answers 404 (it stays in /me/listings); waiting requests"
+            " are declined; refused (409) while it has an accepted or paid stay"
+        ),
         tag="listings",
         path_params=LISTING_ID,
-        errors=("not_found", "forbidden"),
+        errors=("not_found", "forbidden", "conflict"),
     ),
     Route(
         method="GET",
