@@ -31,9 +31,14 @@ STATE_ZONES = {
 }  # fmt: skip
 
 
+# What the zone database ships besides zones: the machine's own zone (whatever the server
+# is set to) and a placeholder that reads "-00".
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @functools.cache
 def known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
 
 
 def is_zone(name: str) -> bool:

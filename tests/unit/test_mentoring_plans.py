@@ -130,6 +130,8 @@ def test_time_zones_default_from_the_state() -> None:
     assert timezones.zone_for_state("md") == "America/New_York"
     assert timezones.zone_for_state(None) == timezones.DEFAULT_ZONE
     assert all(timezones.is_zone(z) for z in timezones.STATE_ZONES.values())
+    # The zone files that are not zones: the server's own, and "-00".
+    assert not any(timezones.is_zone(z) for z in ("localtime", "Factory", "posixrules"))
     moment = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
     assert timezones.local(moment, "America/Chicago") == "2026-12-10 09:30 CST"
     assert timezones.local(moment, "Asia/Kolkata") == "2026-12-10 21:00 IST"
