@@ -146,9 +146,10 @@ def _count(r: Any, kind: str) -> int:
     return sum(n["kind"] == kind for n in r.body["items"])
 
 
-async def test_the_writer_sees_the_students_rotations_at_their_hospitals_only_while_asked(api: Api) -> None:
+async def test_the_writer_sees_the_students_rotations_at_the_letters_hospital_only_while_asked(api: Api) -> None:
     """What the letter is about, not where the student goes next: a rotation elsewhere
-    never shows, and none shows once the request is withdrawn."""
+    never shows, not even once the writer adds that hospital to their own profile, and
+    none shows once the request is withdrawn."""
     student = await api.signup("student", "Rotating Student")
     _, writer, _ = await accepted_pair(api, student=student)  # the writer works at Johns Hopkins
     here = await rotation(api, student, specialty="cardiology")
@@ -164,5 +165,10 @@ async def test_the_writer_sees_the_students_rotations_at_their_hospitals_only_wh
     page = (await api.call("GET", f"/letters/{letter['id']}", writer)).body
     shown = [r["hospital_id"] for r in page["rotations"]]
     assert shown == [here["hospital"]["id"]] and elsewhere["hospital"]["id"] not in shown, page["rotations"]
+    # Affiliations are the writer's own word: claiming the other hospital shows nothing more.
+    both = {"hospital_ids": [here["hospital"]["id"], elsewhere["hospital"]["id"]]}
+    assert (await api.call("PATCH", "/me/profile", writer, json=both)).status == 200
+    page = (await api.call("GET", f"/letters/{letter['id']}", writer)).body
+    assert [r["hospital_id"] for r in page["rotations"]] == [here["hospital"]["id"]], page["rotations"]
     assert (await api.call("POST", f"/letters/{letter['id']}/withdraw", student)).status == 200
     assert (await api.call("GET", f"/letters/{letter['id']}", writer)).body["rotations"] == []

@@ -27,12 +27,11 @@ registry = Registry()
 async def _reply(ctx: Context, row: asyncpg.Record, viewer: uuid.UUID) -> Letter:
     people = await store.profile_fields(ctx.pool, [row["student_id"], row["writer_id"]])
     rotations: list[asyncpg.Record] = []
-    # The writer sees the student's rotations at their own hospitals (and the letter's)
-    # while the request is open: what the letter is about, not where the student goes.
-    if viewer == row["writer_id"] and row["status"] in letters.OPEN:
-        affiliated = list((people.get(row["writer_id"]) or {}).get("hospital_ids") or [])
-        hospitals = [*affiliated, *([row["hospital_id"]] if row["hospital_id"] else [])]
-        rotations = await letter_store.student_rotations_at(ctx.pool, row["student_id"], hospitals)
+    # The writer sees the student's rotations at the letter's hospital (fixed when it was
+    # asked for) while the request is open: what the letter is about, not where the student
+    # goes. Not at the writer's hospitals: those are whatever their profile says today.
+    if viewer == row["writer_id"] and row["status"] in letters.OPEN and row["hospital_id"]:
+        rotations = await letter_store.student_rotations_at(ctx.pool, row["student_id"], [row["hospital_id"]])
     return letter_views.letter(row, viewer, people, clock.now(ctx.settings).date(), rotations)
 
 

@@ -128,7 +128,7 @@ export function LetterPage({ id }) {
       <dt>Organizations</dt><dd>${l.student_profile.organizations.join(", ") || "—"}</dd>
       <dt>Languages</dt><dd>${l.student_profile.languages.join(", ") || "—"}</dd>
     </dl>
-    ${l.rotations.length > 0 && html`<h3>Rotations at your hospitals</h3><ul>${l.rotations.map((r) => html`<li key=${r.start_date}>
+    ${l.rotations.length > 0 && html`<h3>Rotations at this hospital</h3><ul>${l.rotations.map((r) => html`<li key=${r.start_date}>
       ${r.specialty} at ${r.hospital_name}, ${fmtDate(r.start_date)} to ${fmtDate(r.end_date)}</li>`)}</ul>`}`}
     <${Actions} letter=${l} onChange=${state.reload} />`}<//></section>`;
 }
