@@ -4,6 +4,7 @@ waiting, by matching's job at a moved clock; expiry; nobody else sees a request.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -172,3 +173,27 @@ async def test_the_writer_sees_the_students_rotations_at_the_letters_hospital_on
     assert [r["hospital_id"] for r in page["rotations"]] == [here["hospital"]["id"]], page["rotations"]
     assert (await api.call("POST", f"/letters/{letter['id']}/withdraw", student)).status == 200
     assert (await api.call("GET", f"/letters/{letter['id']}", writer)).body["rotations"] == []
+
+
+async def test_letters_pages_survive_answers_between_them_and_repeats_are_one_request(api: Api) -> None:
+    """The dashboard pages by key, not position: a request answered between two pages
+    neither hides the next one nor comes back. The same request sent three times at once
+    (a double click) makes one request; the others are 409."""
+    student = await api.signup("student", "Paging Student")
+    _, writer, _ = await accepted_pair(api, student=student)
+    other = {"application": "other", "eras_letter_id": None, "waived": False}
+    same = body(writer, deadline=future(40), **other)
+    tries = await asyncio.gather(*(api.call("POST", "/letters", student, json=same) for _ in range(3)))
+    assert sorted(r.status for r in tries) == [201, 409, 409], [r.body for r in tries]
+    ids = [(await api.call("POST", "/letters", student, json=body(writer, deadline=future(d), **other))).body["id"]
+           for d in (20, 21, 22)]  # fmt: skip
+    first = await api.call("GET", "/me/letters", student, params={"limit": "1"})
+    assert [item["id"] for item in first.body["items"]] == [ids[0]]
+    assert (await api.call("POST", f"/letters/{ids[0]}/decline", writer)).status == 200
+    seen, cursor = [], first.body["next_cursor"]
+    while cursor:
+        page = await api.call("GET", "/me/letters", student, params={"limit": "1", "cursor": cursor})
+        seen += [(item["id"], item["status"]) for item in page.body["items"]]
+        cursor = page.body["next_cursor"]
+    open_ids = [letter_id for letter_id, status in seen if status == "requested"]
+    assert open_ids == [ids[1], ids[2], next(r.body["id"] for r in tries if r.status == 201)], seen

@@ -22,6 +22,19 @@ LETTER_NOT_FOUND = AppError("not_found", "letter request not found")
 WRITER_NOT_FOUND = AppError(
     "not_found", "ask a professional you know through Wardmate: your mentor, or the host of a stay you completed"
 )
+
+
+def refuse_repeat(existing_id: uuid.UUID | None) -> None:
+    """One open request per letter: the same writer, specialty, deadline and application
+    asked again while the first is open is a double click, not a second letter."""
+    if existing_id is not None:
+        raise AppError(
+            "conflict",
+            f"you already asked for this letter (request {existing_id}); it is still open",
+            {"id": str(existing_id)},
+        )
+
+
 # Days before the deadline the writer is reminded; the student hears after this many
 # days without an answer.
 WRITER_REMINDERS = (14, 7, 2)

@@ -18,7 +18,7 @@ from services.matching.views import letters as letter_views
 from shared import clock, subjects
 from shared.contracts.letters import Letter, LetterCreate, LetterPage, LetterRef, LetterSubmit, MyLetters
 from shared.db import Connection
-from shared.paging import decode_offset, encode_cursor
+from shared.paging import INVALID_CURSOR, decode_cursor, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -53,6 +53,11 @@ async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
         link = await letter_store.knows(conn, actor.user_id, req.writer_id)
         if link is None:
             raise letters.WRITER_NOT_FOUND
+        letters.refuse_repeat(
+            await letter_store.same_open_request(
+                conn, actor.user_id, req.writer_id, req.specialty.strip(), req.deadline, req.application
+            )
+        )
         row = await letter_store.insert_letter(
             conn,
             uuid.uuid4(),
@@ -90,10 +95,21 @@ async def get_letter(ctx: Context, req: LetterRef) -> Letter:
 async def my_letters(ctx: Context, req: MyLetters) -> LetterPage:
     """The caller's letters, open ones first by nearest deadline (the student's dashboard)."""
     actor = ctx.require_actor()
-    offset = decode_offset(req.cursor) if req.cursor else 0
-    rows = await letter_store.user_letters(ctx.pool, actor.user_id, req.role, offset, req.limit + 1)
-    items = [await _reply(ctx, r, actor.user_id) for r in rows[: req.limit]]
-    return LetterPage(items=items, next_cursor=encode_cursor(offset + req.limit) if len(rows) > req.limit else None)
+    after = _letters_after(req.cursor) if req.cursor else None
+    rows = await letter_store.user_letters(ctx.pool, actor.user_id, req.role, after, req.limit + 1)
+    page, next_cursor = next_page(rows, req.limit, key=lambda r: (r["closed"], r["deadline"].isoformat(), str(r["id"])))
+    return LetterPage(items=[await _reply(ctx, r, actor.user_id) for r in page], next_cursor=next_cursor)
+
+
+def _letters_after(cursor: str) -> tuple[bool, date, uuid.UUID]:
+    """The ``(closed, deadline, id)`` key of a letters page's cursor (a 400 when malformed)."""
+    closed, deadline, letter_id = decode_cursor(cursor, 3)
+    if not isinstance(closed, bool) or not isinstance(deadline, str) or not isinstance(letter_id, str):
+        raise INVALID_CURSOR
+    try:
+        return closed, date.fromisoformat(deadline), uuid.UUID(letter_id)
+    except ValueError:
+        raise INVALID_CURSOR from None
 
 
 async def _decide(ctx: Context, letter_id: uuid.UUID, action: str, submitted_on: date | None = None) -> Letter:

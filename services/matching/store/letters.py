@@ -34,6 +34,29 @@ async def knows(db: DB, student_id: uuid.UUID, writer_id: uuid.UUID) -> asyncpg.
     )
 
 
+# Two-key advisory locks: regions.py holds 7320 and 7321.
+STUDENT_LETTERS_LOCK_CLASS = 7322
+
+
+async def same_open_request(
+    conn: Connection, student_id: uuid.UUID, writer_id: uuid.UUID, specialty: str, deadline: date, application: str
+) -> uuid.UUID | None:
+    """The student's open request to this writer for the same letter, under the student's
+    lock (held to commit), so that two identical requests at once make one."""
+    key = int.from_bytes(student_id.bytes[:4], "big", signed=True)
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", STUDENT_LETTERS_LOCK_CLASS, key)
+    found: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM letters WHERE student_id = $1 AND writer_id = $2 AND lower(specialty) = lower($3)"
+        " AND deadline = $4 AND application = $5 AND status IN ('requested', 'accepted') LIMIT 1",
+        student_id,
+        writer_id,
+        specialty,
+        deadline,
+        application,
+    )
+    return found
+
+
 async def insert_letter(conn: Connection, letter_id: uuid.UUID, fields: dict[str, Any]) -> asyncpg.Record:
     columns = ", ".join(["id", *fields])
     params = ", ".join(f"${i}" for i in range(1, len(fields) + 2))
@@ -72,19 +95,28 @@ async def set_status(
     return row
 
 
-# Open requests first, the nearest deadline first: the dashboard's order.
-_ORDER = "(status NOT IN ('requested', 'accepted', 'submitted')), deadline, id"
+# The dashboard's order: what still waits on someone first (a submitted letter waits on
+# the student's confirmation), the nearest deadline first. Pages follow it by keyset, so a
+# letter answered between two pages is neither skipped nor shown twice in its group.
+_CLOSED = "(status NOT IN ('requested', 'accepted', 'submitted'))"
 
 
-async def user_letters(db: DB, user_id: uuid.UUID, role: str | None, offset: int, limit: int) -> list[asyncpg.Record]:
+async def user_letters(
+    db: DB, user_id: uuid.UUID, role: str | None, after: tuple[bool, date, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """A page of the user's letters after the ``(closed, deadline, id)`` key ``after``."""
+    closed, deadline, letter_id = after or (None, None, None)
     return await db.fetch(
-        "SELECT * FROM letters"
+        f"SELECT *, {_CLOSED} AS closed FROM letters"
         " WHERE ((($2::text IS NULL OR $2 = 'student') AND student_id = $1)"
         "     OR (($2::text IS NULL OR $2 = 'writer') AND writer_id = $1))"
-        f" ORDER BY {_ORDER} OFFSET $3 LIMIT $4",
+        f" AND ($3::boolean IS NULL OR ({_CLOSED}, deadline, id) > ($3, $4, $5))"
+        f" ORDER BY {_CLOSED}, deadline, id LIMIT $6",
         user_id,
         role,
-        offset,
+        closed,
+        deadline,
+        letter_id,
         limit,
     )
 
