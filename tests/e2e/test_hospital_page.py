@@ -84,6 +84,11 @@ async def test_people_at_a_hospital_as_their_privacy_allows(api: Api) -> None:
     assert "you are both AMWA members" in page["mentors"][0]["reasons"]
     assert page["rooms"][0]["title"] == "Room by Wyoming Medical" and page["rooms"][0]["km"] < 2
     assert page["your_rotations"] == 1 and page["your_visibility"] == "nobody"
+    # A second rotation after the other peer's weeks: the weeks between the viewer's two
+    # rotations are not theirs, so that peer stays hidden.
+    await rotation(api, viewer, hospital_id=CASPER[0], specialty="cardio", start_date=future(130), end_date=future(150))
+    again = (await api.call("GET", path, viewer)).body
+    assert again["your_rotations"] == 2 and names(again["peers"]) == {"Peer Same Weeks"}, again["peers"]
 
     # A professional sees the mentor open to professionals and none of the students.
     colleague = await api.signup("professional", "Colleague")

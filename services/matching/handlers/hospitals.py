@@ -1,16 +1,14 @@
 """A hospital's page: rooms near it, mentors affiliated with it and students rotating
-there in the viewer's weeks, each shown only as their hospital-page visibility allows and
-with what they share with the viewer."""
+there in the viewer's weeks (overlapping one of the viewer's rotations there), each shown
+only as their hospital-page visibility allows and with what they share with the viewer."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from services.matching import store
 from services.matching.domain import hospital_page
 from services.matching.store import hospitals as hospital_store
 from services.matching.store import plans as plan_store
-from shared import geo, hospitals, subjects
+from shared import clock, geo, hospitals, subjects
 from shared.contracts.hospitals import HospitalRef
 from shared.contracts.mentoring import HospitalPageRequest, HospitalPeople, NearbyRoom
 from shared.service import Context, Registry
@@ -27,7 +25,7 @@ async def hospital_people(ctx: Context, req: HospitalPageRequest) -> HospitalPeo
     h = hospitals.lookup(req.hospital_id)
     rooms = await hospital_store.rooms_near(ctx.pool, h.latitude, h.longitude, ROOMS_RADIUS_KM, ROOMS_SHOWN)
     viewer_profile = await store.profile(ctx.pool, actor.user_id)
-    mine = await hospital_store.rotations_at(ctx.pool, h.id, actor.user_id)
+    mine = await hospital_store.rotations_at(ctx.pool, h.id, actor.user_id, clock.now(ctx.settings).date())
     specialty = mine[0]["specialty"] if mine else ""
     mentors = [
         hospital_page.person(dict(r), r["user_id"], actor.user_id, viewer_profile, specialty, peer=False)
@@ -36,9 +34,8 @@ async def hospital_people(ctx: Context, req: HospitalPageRequest) -> HospitalPeo
     ]
     peers = []
     if mine:
-        start: date = min(r["start_date"] for r in mine)
-        end: date = max(r["end_date"] for r in mine)
-        for r in await hospital_store.peers(ctx.pool, h.id, actor.user_id, start, end):
+        weeks = [(r["start_date"], r["end_date"]) for r in mine]
+        for r in await hospital_store.peers(ctx.pool, h.id, actor.user_id, weeks):
             if hospital_page.visible_to(r["visibility"], actor.role):
                 peers.append(
                     hospital_page.person(dict(r), r["student_id"], actor.user_id, viewer_profile, specialty, peer=True)

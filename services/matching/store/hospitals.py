@@ -38,27 +38,30 @@ async def affiliated_mentors(db: DB, hospital_id: str, viewer: uuid.UUID) -> lis
     )
 
 
-async def rotations_at(db: DB, hospital_id: str, student_id: uuid.UUID) -> list[asyncpg.Record]:
+async def rotations_at(db: DB, hospital_id: str, student_id: uuid.UUID, today: date) -> list[asyncpg.Record]:
+    """The student's rotations at the hospital not yet over."""
     return await db.fetch(
         "SELECT * FROM rotations WHERE hospital_id = $1 AND student_id = $2 AND end_date >= $3 ORDER BY start_date",
         hospital_id,
         student_id,
-        date.today(),
+        today,
     )
 
 
-async def peers(db: DB, hospital_id: str, viewer: uuid.UUID, start: date, end: date) -> list[asyncpg.Record]:
-    """Other students' rotations at the hospital overlapping ``[start, end)``, with their
-    profiles; one row per student (their earliest such rotation)."""
+async def peers(db: DB, hospital_id: str, viewer: uuid.UUID, weeks: list[tuple[date, date]]) -> list[asyncpg.Record]:
+    """Other students' rotations at the hospital overlapping one of the viewer's ``weeks``
+    (``[start, end)`` each, never the span between them), with their profiles; one row per
+    student (their earliest such rotation)."""
     return await db.fetch(
         f"SELECT DISTINCT ON (r.student_id) r.student_id, r.specialty, r.start_date, r.end_date, p.data,"
         f" {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
         " FROM rotations r LEFT JOIN profiles p ON p.user_id = r.student_id"
         " LEFT JOIN member_settings s ON s.user_id = r.student_id"
-        " WHERE r.hospital_id = $1 AND r.student_id <> $2 AND r.start_date < $4 AND r.end_date > $3"
+        " WHERE r.hospital_id = $1 AND r.student_id <> $2 AND EXISTS (SELECT 1 FROM unnest($3::date[], $4::date[])"
+        "   AS mine(start_date, end_date) WHERE r.start_date < mine.end_date AND r.end_date > mine.start_date)"
         " ORDER BY r.student_id, r.start_date LIMIT 200",
         hospital_id,
         viewer,
-        start,
-        end,
+        [start for start, _ in weeks],
+        [end for _, end in weeks],
     )
