@@ -49,11 +49,52 @@ async def pin_deleted(conn: Connection, user_id: uuid.UUID) -> None:
     )
 
 
+async def mentorships(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The user's mentorships, either side, locked: the deletion ends the open ones."""
+    return await conn.fetch(
+        "SELECT * FROM mentorships WHERE student_id = $1 OR mentor_id = $1 ORDER BY id FOR UPDATE", user_id
+    )
+
+
+async def open_meetings(conn: Connection, mentorship_id: uuid.UUID) -> list[asyncpg.Record]:
+    """A mentorship's meetings still proposed or scheduled, locked."""
+    return await conn.fetch(
+        "SELECT * FROM meetings WHERE mentorship_id = $1 AND status IN ('proposed', 'scheduled')"
+        " ORDER BY created_at, id FOR UPDATE",
+        mentorship_id,
+    )
+
+
+async def letters(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The letter requests the user is party to, as student or writer, locked."""
+    return await conn.fetch(
+        "SELECT * FROM letters WHERE student_id = $1 OR writer_id = $1 ORDER BY id FOR UPDATE", user_id
+    )
+
+
 async def erase(conn: Connection, user_id: uuid.UUID) -> None:
-    """Remove the user's rotations (their suggestions go with them), mentorships and
-    round assignments, and suggestions of them as a mentor; pin their profile empty."""
+    """Erase what the user wrote and what was theirs alone; the other side of a mentorship
+    or a letter keeps their own part. Pins their profile empty; removes their rotations
+    (their suggestions go with them), round assignments, suggestions of them as a mentor,
+    mentoring settings and letter requests as a student; in every plan of theirs, their
+    notes, the goals they set, their check-in answers' words (the 1-5 score stays, counted
+    in operators' averages of 3 or more) and the meetings' places and links; the message of
+    their mentorship requests. Their mentorships themselves stay, for the other side."""
     await pin_deleted(conn, user_id)
     await conn.execute("DELETE FROM suggestions WHERE subject_id = $1", user_id)
     await conn.execute("DELETE FROM match_round_assignments WHERE student_id = $1 OR mentor_id = $1", user_id)
-    await conn.execute("DELETE FROM mentorships WHERE student_id = $1 OR mentor_id = $1", user_id)
+    await conn.execute("DELETE FROM member_settings WHERE user_id = $1", user_id)
+    await conn.execute("DELETE FROM letters WHERE student_id = $1", user_id)
+    await conn.execute("UPDATE mentorships SET message = '' WHERE student_id = $1 AND message <> ''", user_id)
+    await conn.execute("DELETE FROM notes WHERE author_id = $1", user_id)
+    await conn.execute("DELETE FROM goals WHERE created_by = $1", user_id)
+    await conn.execute("UPDATE check_ins SET change = '' WHERE author_id = $1 AND change <> ''", user_id)
+    # Either side may have written a place (a reschedule changes proposed_by, not the
+    # place): a meeting with the deleted user keeps its time, not where or how.
+    await conn.execute(
+        "UPDATE meetings g SET place = '', video_url = '', updated_at = now()"
+        " FROM mentorships m WHERE m.id = g.mentorship_id AND (m.student_id = $1 OR m.mentor_id = $1)"
+        " AND (g.place <> '' OR g.video_url <> '')",
+        user_id,
+    )
     await conn.execute("DELETE FROM rotations WHERE student_id = $1", user_id)
