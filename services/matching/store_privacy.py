@@ -14,8 +14,14 @@ DB = Connection | asyncpg.Pool
 
 LAST_VERSION = 2147483647
 
+# The rows (as ``g``) of the plans of the mentorships the user is one side of.
+_THEIR_PLANS = "JOIN mentorships m ON m.id = g.mentorship_id WHERE (m.student_id = $1 OR m.mentor_id = $1)"
+
 
 async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
+    """Everything matching holds about the user: their own rows, the plans of their
+    mentorships as they see them (shared notes and their own private ones, their own
+    check-in answers: never the other side's) and the letter requests they are party to."""
     return {
         "rotations": await db.fetch(
             "SELECT id, hospital_id, specialty, start_date, end_date, monthly_budget, room_types, amenities,"
@@ -31,6 +37,36 @@ async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
             "SELECT s.rotation_id, s.kind, s.subject_id, s.score, s.created_at FROM suggestions s"
             " JOIN rotations r ON r.id = s.rotation_id WHERE r.student_id = $1 ORDER BY s.created_at",
             user_id,
+        ),
+        "goals": await db.fetch(
+            "SELECT g.id, g.mentorship_id, g.created_by, g.title, g.measure, g.target_date, g.status, g.created_at,"
+            f" g.updated_at FROM goals g {_THEIR_PLANS} ORDER BY g.created_at, g.id",
+            user_id,
+        ),
+        "meetings": await db.fetch(
+            "SELECT g.id, g.mentorship_id, g.proposed_by, g.status, g.options, g.starts_at, g.duration_minutes,"
+            f" g.place, g.video_url, g.held_at, g.created_at, g.updated_at FROM meetings g {_THEIR_PLANS}"
+            " ORDER BY g.created_at, g.id",
+            user_id,
+        ),
+        "notes": await db.fetch(
+            "SELECT g.id, g.mentorship_id, g.meeting_id, g.author_id, g.private, g.body, g.created_at"
+            f" FROM notes g {_THEIR_PLANS} AND (NOT g.private OR g.author_id = $1) ORDER BY g.created_at, g.id",
+            user_id,
+        ),
+        "check_ins": await db.fetch(
+            "SELECT mentorship_id, stage, usefulness, change, created_at FROM check_ins WHERE author_id = $1"
+            " ORDER BY created_at",
+            user_id,
+        ),
+        "letters": await db.fetch(
+            "SELECT id, student_id, writer_id, mentorship_id, specialty, programs, deadline, application,"
+            " eras_letter_id, waived, message, status, hospital_id, requested_at, answered_at, submitted_on,"
+            " confirmed_at FROM letters WHERE student_id = $1 OR writer_id = $1 ORDER BY requested_at, id",
+            user_id,
+        ),
+        "mentoring_settings": await db.fetch(
+            "SELECT time_zone, hospital_visibility, updated_at FROM member_settings WHERE user_id = $1", user_id
         ),
     }
 

@@ -49,12 +49,12 @@ async def personal_rows(stack: Stack, needles: list[str]) -> list[tuple[str, str
 
 
 async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Stack) -> None:
-    """The export holds the user's profile, stay, messages both ways, rotations and
-    mentorship; they also plan with their mentor (goals, meetings, notes, check-ins on both
-    sides), ask them for a letter and set their mentoring settings. After DELETE /me every
-    service erases or anonymises them: the other person keeps the conversation under
-    "Deleted user" with the bodies removed, the stay is cancelled, the mentorship ended,
-    the rotation and the letter request are gone, and the address can sign up again."""
+    """The export holds the user's profile, stay, messages both ways, rotation, mentorship
+    with its plan (goal, meeting, notes, check-in), letter request and mentoring settings,
+    never the other side's private note or answer; after DELETE /me every service erases
+    or anonymises them: the other person keeps the conversation under "Deleted user" with
+    the bodies removed, the stay is cancelled, the mentorship ended, the rotation and the
+    letter request are gone, and the address can sign up again."""
     tag = uuid.uuid4().hex[:8]
     name, bio = f"Zelda Quill {tag}", f"Loves night shifts and {tag} sourdough"
     said, heard, asked = f"My flight lands at 9, {tag}", f"See you then {tag}", f"Rotating in {tag} cardiology"
@@ -103,7 +103,7 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     )
     assert (await api.call("POST", f"/mentorships/{mentorship.body['id']}/accept", host)).status == 200
     mine = await write_plan(api, user, host, mentorship.body["id"], f"the student {tag}")
-    await write_plan(api, host, user, mentorship.body["id"], f"the mentor {tag}")
+    theirs = await write_plan(api, host, user, mentorship.body["id"], f"the mentor {tag}")
     settings = {"time_zone": "Asia/Kolkata", "hospital_visibility": "students"}
     assert (await api.call("PATCH", "/me/mentoring-settings", user, json=settings)).status == 200
     letter = await api.call(
@@ -139,10 +139,30 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     assert heard in [m["body"] for m in data["messaging"]["messages_received"]]
     assert [r["id"] for r in data["matching"]["rotations"]] == [rotation.body["id"], under_way.body["id"]]
     assert [(m["mentor_id"], m["message"]) for m in data["matching"]["mentorships"]] == [(host.id, wish)]
+    matching = data["matching"]
+    # The plan as they see it: both sides' goals, meetings and shared notes, their own
+    # private note and answer, never the host's.
+    assert [g["title"] for g in matching["goals"]] == [mine["goal"], theirs["goal"]]
+    assert [(m["id"], m["place"]) for m in matching["meetings"]] == [
+        (mine["meeting_id"], mine["place"]),
+        (theirs["meeting_id"], theirs["place"]),
+    ]
+    notes = [n["body"] for n in matching["notes"]]
+    assert notes == [mine["shared"], mine["private"], theirs["shared"]], notes
+    assert [(c["stage"], c["change"]) for c in matching["check_ins"]] == [("mid", mine["answer"])]
+    assert [(x["eras_letter_id"], x["message"], x["status"]) for x in matching["letters"]] == [
+        (eras_id, plea, "accepted")
+    ]
+    assert [(x["time_zone"], x["hospital_visibility"]) for x in matching["mentoring_settings"]] == [
+        ("Asia/Kolkata", "students")
+    ]
+    assert theirs["private"] not in str(data) and theirs["answer"] not in str(data)
     assert data["messaging"]["notifications"], "the acceptance notified the user"
-    # Another user's export has none of it.
+    # Another user's export has none of it (the host: their side of the plan and the letter).
     other = await api.call("GET", "/me/export", host)
     assert said not in str(other.body["messaging"]["messages_sent"]) and bio not in str(other.body["accounts"])
+    assert mine["private"] not in str(other.body) and mine["answer"] not in str(other.body)
+    assert theirs["private"] in str(other.body["matching"]["notes"]) and plea in str(other.body["matching"]["letters"])
 
     wrong = await api.call("DELETE", "/me", user, json={"password": "not-my-password"})
     assert wrong.status == 403
