@@ -1,4 +1,5 @@
-"""Event consumers of matching: projections of listings, bookings and profiles.
+"""Event consumers of matching: projections of listings, bookings and profiles, and the
+erasure of a deleted account.
 
 Every event carries its aggregate's whole snapshot and version, so each consumer only
 upserts the snapshot; the store keeps whichever version is newest. A newly published
@@ -8,15 +9,24 @@ rotations (``suggestions.py``).
 
 from __future__ import annotations
 
-from services.matching import store, store_privacy, suggestions
+import dataclasses
+import uuid
+from datetime import UTC, datetime
+
+from services.matching import domain, plan_reads, store, store_privacy, suggestions, views
+from services.matching.domain import letters, plans
+from services.matching.store import letters as letter_store
+from services.matching.store import plans as plan_store
 from services.matching.store import regions
+from services.matching.views import letters as letter_views
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
 from shared.contracts.matching import RotationChanged
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
-from shared.privacy import purge_outbox
+from shared.outbox import add
+from shared.privacy import DELETED_NAME, purge_outbox
 from shared.service import Registry
 
 registry = Registry()
@@ -74,10 +84,70 @@ async def project_profiles(conn: Connection, event: Event) -> None:
 
 @registry.consumer("deletions", UserDeleted.subject)
 async def erase_user(conn: Connection, event: Event) -> None:
-    """A deleted account: their rotations, mentorships, requests and suggestions go."""
+    """A deleted account: their open letter requests close and their open mentorships end,
+    each other side told (the meetings still ahead are cancelled); what they wrote goes,
+    the other side keeps their own part of the plan, readable; their rotations, letter
+    requests as a student, round assignments and suggestions go."""
     assert isinstance(event, UserDeleted)
-    await regions.lock(conn, host_id=event.user_id)
-    await store_privacy.erase(conn, event.user_id)
-    await regions.bump(conn, await regions.host_cells(conn, event.user_id))
+    user_id = event.user_id
+    await regions.lock(conn, host_id=user_id)
+    # The notices matching sent the other side name the user, not their id. Published rows
+    # only: the events this erasure adds below still have to go out.
+    name = (await store.profile(conn, user_id) or {}).get("display_name")
+    await purge_outbox(conn, [str(user_id), *([name] if name else [])])
+    await _close_letters(conn, user_id)
+    await store_privacy.erase(conn, user_id)
+    await _end_mentorships(conn, user_id)
+    await regions.bump(conn, await regions.host_cells(conn, user_id))
     await store.bump_epoch(conn)
-    await purge_outbox(conn, [str(event.user_id)])
+
+
+async def _close_letters(conn: Connection, user_id: uuid.UUID) -> None:
+    """A deleted writer's open requests are declined (the student hears, an ERAS Letter ID
+    is free again); a deleted student's are withdrawn (the writer hears) before the erasure
+    removes them."""
+    now = datetime.now(UTC)
+    for row in await store_privacy.letters(conn, user_id):
+        change = letters.close_on_deletion(letter_views.letter_view(row), user_id)
+        if change is None:
+            continue
+        await letter_store.set_status(conn, row["id"], change.status, now)
+        await _tell(conn, change.notices, letter_id=row["id"])
+
+
+async def _end_mentorships(conn: Connection, user_id: uuid.UUID) -> None:
+    """Each open mentorship ends with the event a normal end causes (the other side is
+    notified, messaging's conversation says it ended); its meetings still proposed or
+    scheduled are cancelled first, so no calendar keeps them."""
+    now = datetime.now(UTC)
+    for row in await store_privacy.mentorships(conn, user_id):
+        view = domain.MentorshipView(row["student_id"], row["mentor_id"], row["status"])
+        transition = domain.end_on_deletion(view, user_id)
+        if transition is None:
+            continue
+        for found in await store_privacy.open_meetings(conn, row["id"]):
+            meeting = plans.Meeting(found["status"], found["proposed_by"], tuple(found["options"]), found["starts_at"])
+            change = plans.decide_meeting(plan_reads.pair(row), meeting, user_id, "cancel", now)
+            await plan_store.update_meeting(
+                conn, found["id"], change.status, change.proposed_by, change.options, change.starts_at, None
+            )
+            await _tell(conn, change.notices, mentorship_id=row["id"])
+        updated = await store.set_mentorship_status(conn, row["id"], transition.status)
+        await add(conn, transition.event(views.mentorship_data(updated)))
+
+
+async def _tell(
+    conn: Connection,
+    notices: list[plans.Notice],
+    *,
+    mentorship_id: uuid.UUID | None = None,
+    letter_id: uuid.UUID | None = None,
+) -> None:
+    """The deleted user's last notices, under the only name they keep."""
+    for notice in notices:
+        await plan_reads.send_notice(
+            conn,
+            dataclasses.replace(notice, text=f"{DELETED_NAME} {notice.text}"),
+            mentorship_id=mentorship_id,
+            letter_id=letter_id,
+        )

@@ -61,3 +61,33 @@ async def notifications(api: Api, user: User) -> list[dict[str, Any]]:
     r = await api.call("GET", "/notifications", user, params={"limit": "100"})
     assert r.status == 200, r.body
     return r.body["items"]  # type: ignore[no-any-return]
+
+
+async def write_plan(api: Api, author: User, other: User, mentorship_id: str, words: str) -> dict[str, str]:
+    """``author``'s part of an accepted mentorship's plan, each text naming ``words``: a
+    goal, a meeting they propose at a place (``other`` accepts it), a shared note on it, a
+    private note and their mid-rotation check-in answer. The texts, and the meeting's id."""
+    texts = {
+        "goal": f"Goal of {words}",
+        "place": f"Place of {words}",
+        "shared": f"Shared note of {words}",
+        "private": f"Private note of {words}",
+        "answer": f"Answer of {words}",
+    }
+    base = f"/mentorships/{mentorship_id}"
+    r = await api.call("POST", f"{base}/goals", author, json={"title": texts["goal"]})
+    assert r.status == 201, r.body
+    r = await api.call("POST", f"{base}/meetings", author, json={"options": [at(days=3)], "place": texts["place"]})
+    assert r.status == 201, r.body
+    meeting = r.body["meetings"][-1]
+    r = await api.call(
+        "POST", f"/meetings/{meeting['id']}/accept", other, json={"starts_at": meeting["options"][0]["utc"]}
+    )
+    assert r.status == 200, r.body
+    for note in ({"meeting_id": meeting["id"], "body": texts["shared"]}, {"private": True, "body": texts["private"]}):
+        r = await api.call("POST", f"{base}/notes", author, json=note)
+        assert r.status == 201, r.body
+    check_in = {"stage": "mid", "usefulness": 4, "change": texts["answer"]}
+    r = await api.call("POST", f"{base}/check-ins", author, json=check_in)
+    assert r.status == 201, r.body
+    return texts | {"meeting_id": meeting["id"]}

@@ -1,6 +1,7 @@
 """Export and deletion across services: a user active in every service downloads what
 Wardmate holds about them, deletes the account, and afterwards no row of any schema holds
-their address, name, profile text or the bodies of what they wrote."""
+their address, name, profile text or the bodies of what they wrote; the other side of a
+mentorship or a letter request is told, and keeps their own part."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ from typing import Any
 import asyncpg
 
 from services.matching import rebuild
+from services.matching.store import letters as letter_store
 from services.runner import SERVICES_WITH_SCHEMA, Stack
+from shared.db import create_pool
 from shared.settings import Settings
-from tests.api import PASSWORD, Api
+from tests.api import PASSWORD, Api, User
 from tests.e2e.helpers import JHH, create_listing, future
+from tests.e2e.mentoring import accepted_pair, notifications, write_plan
+from tests.e2e.test_matching import rotation
+from tests.eventually import eventually
 
 
 async def personal_rows(stack: Stack, needles: list[str]) -> list[tuple[str, str, str]]:
@@ -43,13 +49,16 @@ async def personal_rows(stack: Stack, needles: list[str]) -> list[tuple[str, str
 
 
 async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Stack) -> None:
-    """The export holds the user's profile, stay, messages both ways and rotation; after
-    DELETE /me every service erases or anonymises them: the other person keeps the
-    conversation under "Deleted user" with the bodies removed, the stay is cancelled,
-    the rotation and mentorship request are gone, and the address can sign up again."""
+    """The export holds the user's profile, stay, messages both ways, rotation, mentorship
+    with its plan (goal, meeting, notes, check-in), letter request and mentoring settings,
+    never the other side's private note or answer; after DELETE /me every service erases
+    or anonymises them: the other person keeps the conversation under "Deleted user" with
+    the bodies removed, the stay is cancelled, the mentorship ended, the rotation and the
+    letter request are gone, and the address can sign up again."""
     tag = uuid.uuid4().hex[:8]
     name, bio = f"Zelda Quill {tag}", f"Loves night shifts and {tag} sourdough"
     said, heard, asked = f"My flight lands at 9, {tag}", f"See you then {tag}", f"Rotating in {tag} cardiology"
+    wish, plea, eras_id = f"Please mentor me, {tag}", f"Could you write about my month, {tag}?", f"Z{tag}".upper()
     host = await api.signup("professional", "Dr. Keeps Data")
     user = await api.signup("student", name)
     assert (await api.call("PATCH", "/me/profile", user, json={"bio": bio, "languages": ["en"]})).status == 200
@@ -75,11 +84,45 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
         json={"hospital_id": JHH, "specialty": "cardiology", "start_date": future(30), "end_date": future(58)},
     )
     assert rotation.status == 201, rotation.body
+    # Under way (its mid-rotation check-in is due): the mentorship is about this one.
+    under_way = await api.call(
+        "POST",
+        "/rotations",
+        user,
+        json={"hospital_id": JHH, "specialty": "cardiology", "start_date": future(-20), "end_date": future(8)},
+    )
+    assert under_way.status == 201, under_way.body
     # Matching hears that the host mentors from events: ask until it knows.
-    deadline = time.monotonic() + 20
-    while (mentorship := await api.call("POST", "/mentorships", user, json={"mentor_id": host.id})).status != 201:
-        assert time.monotonic() < deadline, mentorship.body
-        await asyncio.sleep(0.2)
+    ask = {"mentor_id": host.id, "rotation_id": under_way.body["id"], "message": wish}
+    mentorship = await eventually(
+        lambda: api.call("POST", "/mentorships", user, json=ask),
+        20,
+        what="matching to know the mentor",
+        until=lambda r: r.status == 201,
+        interval=0.2,
+    )
+    assert (await api.call("POST", f"/mentorships/{mentorship.body['id']}/accept", host)).status == 200
+    mine = await write_plan(api, user, host, mentorship.body["id"], f"the student {tag}")
+    theirs = await write_plan(api, host, user, mentorship.body["id"], f"the mentor {tag}")
+    settings = {"time_zone": "Asia/Kolkata", "hospital_visibility": "students"}
+    assert (await api.call("PATCH", "/me/mentoring-settings", user, json=settings)).status == 200
+    letter = await api.call(
+        "POST",
+        "/letters",
+        user,
+        json={
+            "writer_id": host.id,
+            "specialty": "Cardiology",
+            "programs": 12,
+            "deadline": future(20),
+            "application": "eras",
+            "eras_letter_id": eras_id,
+            "waived": True,
+            "message": plea,
+        },
+    )
+    assert letter.status == 201, letter.body
+    assert (await api.call("POST", f"/letters/{letter.body['id']}/accept", host)).status == 200
 
     # The acceptance's notification reaches messaging through events: wait for it.
     deadline = time.monotonic() + 20
@@ -94,12 +137,32 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     assert [b["message"] for b in data["listings"]["bookings"]] == [asked]
     assert said in [m["body"] for m in data["messaging"]["messages_sent"]]
     assert heard in [m["body"] for m in data["messaging"]["messages_received"]]
-    assert [r["id"] for r in data["matching"]["rotations"]] == [rotation.body["id"]]
-    assert [m["mentor_id"] for m in data["matching"]["mentorships"]] == [host.id]
+    assert [r["id"] for r in data["matching"]["rotations"]] == [rotation.body["id"], under_way.body["id"]]
+    assert [(m["mentor_id"], m["message"]) for m in data["matching"]["mentorships"]] == [(host.id, wish)]
+    matching = data["matching"]
+    # The plan as they see it: both sides' goals, meetings and shared notes, their own
+    # private note and answer, never the host's.
+    assert [g["title"] for g in matching["goals"]] == [mine["goal"], theirs["goal"]]
+    assert [(m["id"], m["place"]) for m in matching["meetings"]] == [
+        (mine["meeting_id"], mine["place"]),
+        (theirs["meeting_id"], theirs["place"]),
+    ]
+    notes = [n["body"] for n in matching["notes"]]
+    assert notes == [mine["shared"], mine["private"], theirs["shared"]], notes
+    assert [(c["stage"], c["change"]) for c in matching["check_ins"]] == [("mid", mine["answer"])]
+    assert [(x["eras_letter_id"], x["message"], x["status"]) for x in matching["letters"]] == [
+        (eras_id, plea, "accepted")
+    ]
+    assert [(x["time_zone"], x["hospital_visibility"]) for x in matching["mentoring_settings"]] == [
+        ("Asia/Kolkata", "students")
+    ]
+    assert theirs["private"] not in str(data) and theirs["answer"] not in str(data)
     assert data["messaging"]["notifications"], "the acceptance notified the user"
-    # Another user's export has none of it.
+    # Another user's export has none of it (the host: their side of the plan and the letter).
     other = await api.call("GET", "/me/export", host)
     assert said not in str(other.body["messaging"]["messages_sent"]) and bio not in str(other.body["accounts"])
+    assert mine["private"] not in str(other.body) and mine["answer"] not in str(other.body)
+    assert theirs["private"] in str(other.body["matching"]["notes"]) and plea in str(other.body["matching"]["letters"])
 
     wrong = await api.call("DELETE", "/me", user, json={"password": "not-my-password"})
     assert wrong.status == 403
@@ -107,7 +170,8 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     assert gone.status == 200, gone.body
     assert (await api.call("GET", "/me", user)).status == 401
 
-    needles = [user.email, name, bio, said, asked]
+    words = [mine[k] for k in ("goal", "place", "shared", "private", "answer")]
+    needles = [user.email, name, bio, said, asked, wish, plea, eras_id, *words]
     deadline = time.monotonic() + 30
     while found := await personal_rows(stack, needles):
         assert time.monotonic() < deadline, [(table, needle) for table, needle, _ in found] + [found[0][2]]
@@ -127,7 +191,9 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     bookings = await api.call("GET", "/me/bookings", host)
     assert next(b for b in bookings.body["items"] if b["id"] == stay.body["id"])["status"] == "cancelled"
     mentorships = await api.call("GET", "/me/mentorships", host)
-    assert mentorship.body["id"] not in [m["id"] for m in mentorships.body["items"]]
+    ended = [(m["id"], m["status"]) for m in mentorships.body["items"]]
+    assert ended == [(mentorship.body["id"], "ended")], ended
+    assert (await api.call("GET", "/me/letters", host)).body["items"] == []
 
     # (A login attempt leaves its address among the failures, for the rate limit: only now.)
     login = await api.call("POST", "/auth/login", json={"email": user.email, "password": PASSWORD})
@@ -139,3 +205,123 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
         json={"email": user.email, "password": PASSWORD, "display_name": "New", "role": "student"},
     )
     assert again.status == 201
+
+
+def letter_body(writer: User, **overrides: Any) -> dict[str, Any]:
+    return {
+        "writer_id": writer.id,
+        "specialty": "Internal Medicine",
+        "programs": 20,
+        "deadline": future(20),
+        "application": "other",
+        "waived": False,
+        "message": "Could you write about my month on your team?",
+    } | overrides
+
+
+async def kinds(api: Api, user: User) -> list[str]:
+    return [n["kind"] for n in await notifications(api, user)]
+
+
+async def test_a_deleted_student_ends_the_mentorship_and_withdraws_their_letters(api: Api, stack: Stack) -> None:
+    """The mentor is told the mentorship ended (messaging's conversation too) and keeps
+    their own goal, notes and answer in the ended plan, without the student's; the
+    meetings still ahead are cancelled; the student's letter request is gone from the
+    writer's pages, cannot be submitted, and is no longer reminded of."""
+    student = await api.signup("student", "Leaving Student")
+    under_way = await rotation(api, student, start_date=future(-20), end_date=future(8))
+    _, mentor, mentorship_id = await accepted_pair(api, under_way["id"], student)
+    theirs = await write_plan(api, student, mentor, mentorship_id, "the leaving student")
+    mine = await write_plan(api, mentor, student, mentorship_id, "the staying mentor")
+    letter = await api.call("POST", "/letters", student, json=letter_body(mentor))
+    assert letter.status == 201, letter.body
+    assert (await api.call("POST", f"/letters/{letter.body['id']}/accept", mentor)).status == 200
+
+    assert (await api.call("DELETE", "/me", student, json={"password": PASSWORD})).status == 200
+
+    await eventually(
+        lambda: kinds(api, mentor),
+        20,
+        what="the mentor to hear the mentorship ended and the letter request was withdrawn",
+        until=lambda k: {"mentorship_ended", "letter_withdrawn", "meeting_cancelled"} <= set(k),
+        interval=0.2,
+    )
+    mentorships = (await api.call("GET", "/me/mentorships", mentor)).body["items"]
+    assert [(m["id"], m["status"]) for m in mentorships] == [(mentorship_id, "ended")]
+    plan = await api.call("GET", f"/mentorships/{mentorship_id}/plan", mentor)
+    assert plan.status == 200 and plan.body["status"] == "ended", plan.body
+    assert plan.body["other_name"] == "Deleted user"
+    assert [g["title"] for g in plan.body["goals"]] == [mine["goal"]]
+    assert [n["body"] for n in plan.body["notes"]] == [mine["shared"], mine["private"]]
+    assert [c["change"] for c in plan.body["check_ins"]] == [mine["answer"]]
+    # Neither meeting stays in a calendar; where it was to be held goes with the student.
+    meetings = [(m["id"], m["status"], m["place"]) for m in plan.body["meetings"]]
+    assert meetings == [(theirs["meeting_id"], "cancelled", ""), (mine["meeting_id"], "cancelled", "")]
+    conversations = await eventually(
+        lambda: api.call("GET", "/conversations", mentor),
+        10,
+        what="messaging's conversation to say the mentorship ended",
+        until=lambda r: [c["about"]["status"] for c in r.body["items"]] == ["ended"],
+        interval=0.1,
+    )
+    assert conversations.body["items"][0]["about"]["id"] == mentorship_id
+
+    assert (await api.call("GET", f"/letters/{letter.body['id']}", mentor)).status == 404
+    submit = await api.call("POST", f"/letters/{letter.body['id']}/submit", mentor, json={"submitted_on": future(0)})
+    assert submit.status == 404
+    assert (await api.call("GET", "/me/letters", mentor)).body["items"] == []
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:  # what the reminder sweep reads
+        assert letter.body["id"] not in {str(r["id"]) for r in await letter_store.open_letters(pool)}
+    finally:
+        await pool.close()
+
+
+async def test_a_deleted_writer_declines_the_open_requests_and_frees_the_eras_letter_id(api: Api) -> None:
+    """The student hears their accepted ERAS request is declined and can give its Letter
+    ID to another writer; a letter already submitted stays on their record under
+    "Deleted user"; their mentorship with the writer ends, their own notes still readable."""
+    student = await api.signup("student", "Staying Student")
+    _, writer, mentorship_id = await accepted_pair(api, student=student)
+    _, other_writer, _ = await accepted_pair(api, student=student)
+    mine = await write_plan(api, student, writer, mentorship_id, "the staying student")
+    eras = letter_body(writer, application="eras", eras_letter_id=f"W{writer.id[:8]}")
+    open_request = await api.call("POST", "/letters", student, json=eras)
+    assert open_request.status == 201, open_request.body
+    assert (await api.call("POST", f"/letters/{open_request.body['id']}/accept", writer)).status == 200
+    done = await api.call("POST", "/letters", student, json=letter_body(writer, specialty="Surgery"))
+    assert done.status == 201, done.body
+    assert (await api.call("POST", f"/letters/{done.body['id']}/accept", writer)).status == 200
+    submitted = await api.call("POST", f"/letters/{done.body['id']}/submit", writer, json={"submitted_on": future(0)})
+    assert submitted.status == 200, submitted.body
+    elsewhere = eras | {"writer_id": other_writer.id}
+    assert (await api.call("POST", "/letters", student, json=elsewhere)).status == 409  # the ID is taken
+
+    assert (await api.call("DELETE", "/me", writer, json={"password": PASSWORD})).status == 200
+
+    declined = await eventually(
+        lambda: api.call("GET", f"/letters/{open_request.body['id']}", student),
+        20,
+        what="the writer's deletion to decline the open request",
+        until=lambda r: r.body["status"] == "declined",
+        interval=0.2,
+    )
+    assert declined.body["writer"]["display_name"] == "Deleted user"
+    kept = (await api.call("GET", f"/letters/{done.body['id']}", student)).body
+    assert (kept["status"], kept["writer"]["display_name"], kept["submitted_on"]) == (
+        "submitted",
+        "Deleted user",
+        future(0),
+    )
+    again = await api.call("POST", "/letters", student, json=elsewhere)
+    assert again.status == 201, again.body
+    await eventually(
+        lambda: kinds(api, student),
+        10,
+        what="the student to hear of the declined request and the ended mentorship",
+        until=lambda k: {"letter_declined", "mentorship_ended"} <= set(k),
+        interval=0.2,
+    )
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
+    assert plan["status"] == "ended" and [n["body"] for n in plan["notes"]] == [mine["shared"], mine["private"]]
+    assert [g["title"] for g in plan["goals"]] == [mine["goal"]]

@@ -98,3 +98,22 @@ def test_an_open_request_expires_after_its_deadline() -> None:
     expire, notices = letters.due_notices(letter(deadline_days=-1), NOW)
     assert expire and {n.user_id for n in notices} == {STUDENT, WRITER}
     assert letters.due_notices(letter("submitted", deadline_days=-1), NOW) == (False, [])
+
+
+def test_a_deleted_account_closes_its_open_requests_only() -> None:
+    """A deleted writer's open request is declined (the student hears; the index on the
+    ERAS Letter ID leaves declined requests out); a deleted student's is withdrawn (the
+    writer hears); a request already closed or submitted stays as it is."""
+    for status in ("requested", "accepted"):
+        by_writer = letters.close_on_deletion(letter(status), WRITER)
+        assert by_writer is not None and by_writer.status == "declined"
+        assert [(n.user_id, n.kind) for n in by_writer.notices] == [(STUDENT, "letter_declined")]
+        by_student = letters.close_on_deletion(letter(status), STUDENT)
+        assert by_student is not None and by_student.status == "withdrawn"
+        assert [(n.user_id, n.kind) for n in by_student.notices] == [(WRITER, "letter_withdrawn")]
+    for status in ("submitted", "confirmed", "declined", "withdrawn", "expired"):
+        assert letters.close_on_deletion(letter(status), WRITER) is None
+        assert letters.close_on_deletion(letter(status), STUDENT) is None
+    with pytest.raises(AppError) as exc:
+        letters.close_on_deletion(letter(), STRANGER)
+    assert exc.value.code == "not_found"

@@ -65,6 +65,22 @@ def test_ending_a_request_or_a_mentorship() -> None:
         domain.decide(view("ended"), actor(STUDENT), "end")
 
 
+def test_a_deleted_account_ends_its_open_mentorships() -> None:
+    """Asked or accepted, by either side: ended by the deleted user, with the event a
+    normal end causes; a declined or ended one stays as it is."""
+    for status in ("requested", "accepted"):
+        for gone in (STUDENT, MENTOR):
+            transition = domain.end_on_deletion(view(status), gone)
+            assert transition is not None and transition.status == "ended" and not transition.takes_seat
+            event = transition.event(stored("ended"))
+            assert isinstance(event, MentorshipEnded) and event.ended_by == gone
+    for status in ("declined", "ended"):
+        assert domain.end_on_deletion(view(status), STUDENT) is None
+    with pytest.raises(AppError) as err:
+        domain.end_on_deletion(view("accepted"), OTHER)
+    assert err.value.code == "not_found"
+
+
 def test_capacity() -> None:
     domain.check_capacity(3, 2)
     for capacity, accepted in ((3, 3), (0, 0), (1, 5)):

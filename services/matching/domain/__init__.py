@@ -195,6 +195,17 @@ def decide(mentorship: MentorshipView, actor: Actor, action: str) -> Transition:
     raise AppError("validation", f"unknown action {action}")
 
 
+def end_on_deletion(mentorship: MentorshipView, user_id: uuid.UUID) -> Transition | None:
+    """What a deleted account does to one of its mentorships: an open one (asked or
+    accepted) ends by them, with the event a normal end causes, so the other side hears of
+    it and messaging's conversation follows; a declined or ended one stays as it is."""
+    if user_id not in (mentorship.student_id, mentorship.mentor_id):
+        raise MENTORSHIP_NOT_FOUND
+    if mentorship.status not in ("requested", "accepted"):
+        return None
+    return Transition("ended", lambda m: MentorshipEnded(mentorship=m, ended_by=user_id))
+
+
 def mentoring_capacity(profile: Mapping[str, Any]) -> int:
     """How many mentees a professional takes: their capacity while open to mentoring."""
     return int(profile.get("mentoring_capacity") or 0) if profile.get("open_to_mentoring") else 0

@@ -118,6 +118,21 @@ def decide(
     return LetterChange(target, [Notice(other, f"letter_{target}", f"{target} your letter request")])
 
 
+def close_on_deletion(letter: Letter, user_id: uuid.UUID) -> LetterChange | None:
+    """What a deleted account does to a request still open (requested or accepted): a
+    deleted writer's is declined, so the student hears and an ERAS Letter ID is free for
+    another writer; a deleted student's is withdrawn, so the writer stops working on it
+    (the request itself is then erased). A closed request is left as it is."""
+    who = side(letter, user_id)
+    if letter.status not in OPEN:
+        return None
+    if who == "writer":
+        text = f"can no longer write your letter ({letter.specialty}): their account is deleted. Ask someone else"
+        return LetterChange("declined", [Notice(letter.student_id, "letter_declined", text)])
+    text = f"withdrew their letter request ({letter.specialty}): their account is deleted"
+    return LetterChange("withdrawn", [Notice(letter.writer_id, "letter_withdrawn", text)])
+
+
 def due_notices(letter: Letter, now: datetime) -> tuple[bool, list[Notice]]:
     """Whether an open request expires now (its deadline passed), and the reminders it is
     owed at ``now``, each with the key that makes it go out once."""
