@@ -79,7 +79,7 @@ async def load_plan(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID, now: d
         meetings=[plan_views.meeting(m, viewer, mine, theirs) for m in await plan_store.meetings(db, row["id"])],
         notes=[plan_views.note(n) for n in await plan_store.visible_notes(db, row["id"], viewer)],
         check_ins=[plan_views.check_in(c) for c in answered],
-        check_ins_due=[s for s in due if s not in done and row["status"] in ("accepted", "ended")],
+        check_ins_due=[s for s in due if s not in done and row["status"] in plans.CHECK_IN_STATUSES],
         stalled=row["status"] == "accepted"
         and plans.is_stalled(row["decided_at"], await plan_store.held_count(db, row["id"]), now),
     )

@@ -23,7 +23,10 @@ from tests.eventually import eventually
 
 async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
     """Goals, a meeting proposed, accepted, held and noted, a check-in; each side's view."""
-    student, mentor, mentorship_id = await accepted_pair(api)
+    student = await api.signup("student", "Ada Student")
+    # A rotation two thirds through: its mid-rotation check-in is due, the end one not yet.
+    mine = await rotation(api, student, start_date=future(-20), end_date=future(10))
+    student, mentor, mentorship_id = await accepted_pair(api, mine["id"], student)
     plan_path = f"/mentorships/{mentorship_id}/plan"
     plan = (await api.call("GET", plan_path, student)).body
     assert plan["role"] == "student" and plan["goals"] == [] and plan["suggested_goals"]
@@ -100,8 +103,10 @@ async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
     assert len(student_view["notes"]) == 2
 
     check = {"stage": "mid", "usefulness": 4, "change": "More time on procedures"}
+    assert student_view["check_ins_due"] == ["mid"]
     r = await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", student, json=check)
     assert r.status == 201 and r.body["check_ins"][0]["usefulness"] == 4
+    assert r.body["check_ins_due"] == []
     assert (await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", student, json=check)).status == 409
     assert (await api.call("GET", plan_path, mentor)).body["check_ins"] == []  # the student's answer is theirs
     for bad in ({"stage": "mid", "usefulness": 6}, {"stage": "later", "usefulness": 3}):
@@ -149,6 +154,40 @@ async def test_nobody_else_sees_or_changes_a_plan(api: Api) -> None:
     r = await api.call("POST", f"/mentorships/{mentorship_id}/goals", student, json={"title": "late"})
     assert r.status == 409
     assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).status == 200
+
+
+async def test_a_check_in_opens_when_the_mentorship_plan_says_it_is_due(api: Api) -> None:
+    """On the rotation's fourth day both check-ins are a 409 that says when each opens
+    (an early answer would be final, in place of the real one), and so is any check-in of
+    a mentorship about no rotation; a due one is still answered after the end."""
+    student = await api.signup("student", "Early Bird")
+    mine = await rotation(api, student, start_date=future(-3), end_date=future(25))
+    _, mentor, mentorship_id = await accepted_pair(api, mine["id"], student)
+    path = f"/mentorships/{mentorship_id}/check-ins"
+    assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["check_ins_due"] == []
+    for stage, opens in (("mid", future(11)), ("end", future(22))):
+        for user in (student, mentor):
+            r = await api.call("POST", path, user, json={"stage": stage, "usefulness": 2, "change": "too early"})
+            assert r.status == 409 and r.error_code == "conflict", r.body
+            assert f"opens on {opens}" in r.body["error"]["message"], r.body
+            assert r.body["error"]["details"] == {"stage": stage, "opens_on": opens}
+    assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["check_ins"] == []
+
+    no_rotation_student, _, no_rotation = await accepted_pair(api)
+    for stage in ("mid", "end"):
+        r = await api.call(
+            "POST", f"/mentorships/{no_rotation}/check-ins", no_rotation_student, json={"stage": stage, "usefulness": 3}
+        )
+        assert r.status == 409 and "rotation" in r.body["error"]["message"], r.body
+
+    halfway = await api.signup("student", "Halfway")
+    running = await rotation(api, halfway, start_date=future(-20), end_date=future(10))
+    _, its_mentor, ended_id = await accepted_pair(api, running["id"], halfway)
+    assert (await api.call("POST", f"/mentorships/{ended_id}/end", halfway)).status == 200
+    r = await api.call("POST", f"/mentorships/{ended_id}/check-ins", its_mentor, json={"stage": "mid", "usefulness": 4})
+    assert r.status == 201, r.body
+    r = await api.call("POST", f"/mentorships/{ended_id}/check-ins", its_mentor, json={"stage": "end", "usefulness": 4})
+    assert r.status == 409 and r.body["error"]["details"]["opens_on"] == future(7), r.body
 
 
 async def test_check_in_prompts_and_stalled_pairs_follow_the_clock(api: Api, stack: Stack) -> None:

@@ -33,7 +33,9 @@ def test_a_plan_changes_only_while_accepted() -> None:
         with pytest.raises(AppError) as exc:
             plans.check_writable(plans.Pair(STUDENT, MENTOR, status), STUDENT)
         assert code(exc) == "conflict"
-    assert plans.check_check_in(plans.Pair(STUDENT, MENTOR, "ended"), MENTOR) == "mentor"
+    due = date(2026, 12, 15)  # the middle of a 1-29 December rotation
+    ended = plans.Pair(STUDENT, MENTOR, "ended")
+    assert plans.check_check_in(ended, MENTOR, "mid", date(2026, 12, 1), date(2026, 12, 29), due) == "mentor"
 
 
 def test_proposed_times_are_future_distinct_and_few() -> None:
@@ -106,6 +108,34 @@ def test_check_ins_at_the_middle_and_near_the_end() -> None:
     assert plans.check_ins_due(start, end, date(2026, 12, 15)) == ["mid"]
     assert plans.check_ins_due(start, end, date(2026, 12, 26)) == ["mid", "end"]
     assert plans.check_ins_due(None, None, date(2026, 12, 26)) == []
+
+
+def test_a_check_in_is_answered_once_its_stage_is_due() -> None:
+    """The rule of ``check_ins_due``: never early (an early answer is final and would take
+    the real one's place), never without a rotation; still after the mentorship ended."""
+    start, end = date(2026, 12, 1), date(2026, 12, 29)
+    for pair in (PAIR, plans.Pair(STUDENT, MENTOR, "ended")):
+        with pytest.raises(AppError) as exc:
+            plans.check_check_in(pair, STUDENT, "end", start, end, date(2026, 12, 4))
+        assert code(exc) == "conflict"
+        assert "opens on 2026-12-26" in exc.value.message
+        assert exc.value.details == {"stage": "end", "opens_on": "2026-12-26"}
+        with pytest.raises(AppError) as exc:
+            plans.check_check_in(pair, MENTOR, "mid", start, end, date(2026, 12, 14))
+        assert exc.value.details == {"stage": "mid", "opens_on": "2026-12-15"}
+        assert plans.check_check_in(pair, MENTOR, "mid", start, end, date(2026, 12, 15)) == "mentor"
+        assert plans.check_check_in(pair, STUDENT, "end", start, end, date(2026, 12, 26)) == "student"
+        assert plans.check_check_in(pair, STUDENT, "end", start, end, date(2027, 3, 1)) == "student"
+    for stage in plans.STAGES:
+        with pytest.raises(AppError) as exc:
+            plans.check_check_in(PAIR, STUDENT, stage, None, None, date(2026, 12, 26))
+        assert code(exc) == "conflict" and "rotation" in exc.value.message
+    with pytest.raises(AppError) as exc:
+        plans.check_check_in(plans.Pair(STUDENT, MENTOR, "requested"), STUDENT, "mid", start, end, date(2026, 12, 20))
+    assert code(exc) == "conflict"
+    with pytest.raises(AppError) as exc:
+        plans.check_check_in(PAIR, STRANGER, "mid", start, end, date(2026, 12, 20))
+    assert code(exc) == "not_found"
 
 
 def test_stalled_after_fourteen_days_without_a_held_meeting() -> None:

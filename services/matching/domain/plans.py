@@ -18,6 +18,10 @@ Side = Literal["student", "mentor"]
 Stage = Literal["mid", "end"]
 MeetingStatus = Literal["proposed", "scheduled", "declined", "cancelled", "held"]
 
+STAGES: tuple[Stage, ...] = ("mid", "end")
+# Check-ins are answered while the mentorship runs, and after it ended.
+CHECK_IN_STATUSES = ("accepted", "ended")
+
 PLAN_NOT_FOUND = AppError("not_found", "mentorship not found")
 MEETING_NOT_FOUND = AppError("not_found", "meeting not found")
 GOAL_NOT_FOUND = AppError("not_found", "goal not found")
@@ -96,11 +100,29 @@ def check_writable(pair: Pair, user_id: uuid.UUID) -> Side:
     return who
 
 
-def check_check_in(pair: Pair, user_id: uuid.UUID) -> Side:
-    """Check-ins are answered while the mentorship runs, and after it ended."""
+def check_check_in(
+    pair: Pair, user_id: uuid.UUID, stage: Stage, start: date | None, end: date | None, today: date
+) -> Side:
+    """A check-in is answered while the mentorship runs, and after it ended, once its stage
+    is due by the rotation's dates (``check_ins_due``, the rule the plan and the prompts
+    follow): an early answer would be final and take the place of the real one."""
     who = side(pair, user_id)
-    if pair.status not in ("accepted", "ended"):
+    if pair.status not in CHECK_IN_STATUSES:
         raise AppError("conflict", f"the mentorship is {pair.status}: there is nothing to check in on")
+    if stage not in check_ins_due(start, end, today):
+        opens = check_in_opens(stage, start, end) if start is not None and end is not None else None
+        if opens is None:
+            message = (
+                "check-ins follow the student's rotation, and this mentorship is about none: there is none to answer"
+            )
+        elif stage == "mid":
+            message = f"the mid-rotation check-in opens on {opens.isoformat()}, the middle of the rotation"
+        else:
+            message = (
+                f"the end-of-rotation check-in opens on {opens.isoformat()},"
+                f" {END_CHECK_IN_DAYS} days before the rotation ends"
+            )
+        raise AppError("conflict", message, {"stage": stage, "opens_on": opens.isoformat() if opens else None})
     return who
 
 
@@ -219,17 +241,19 @@ def reminder_due(starts_at: datetime, now: datetime) -> bool:
 # --- check-ins and stalled pairs ------------------------------------------------------
 
 
-def check_ins_due(start: date | None, end: date | None, today: date) -> list[Stage]:
-    """The check-ins a rotation has reached: ``mid`` from its middle day, ``end`` from
+def check_in_opens(stage: Stage, start: date, end: date) -> date:
+    """The day a rotation's check-in opens: ``mid`` its middle day, ``end``
     ``END_CHECK_IN_DAYS`` before its last."""
+    if stage == "mid":
+        return start + (end - start) / 2
+    return end - timedelta(days=END_CHECK_IN_DAYS)
+
+
+def check_ins_due(start: date | None, end: date | None, today: date) -> list[Stage]:
+    """The check-ins a rotation has reached (none without a rotation)."""
     if start is None or end is None:
         return []
-    due: list[Stage] = []
-    if today >= start + (end - start) / 2:
-        due.append("mid")
-    if today >= end - timedelta(days=END_CHECK_IN_DAYS):
-        due.append("end")
-    return due
+    return [stage for stage in STAGES if today >= check_in_opens(stage, start, end)]
 
 
 def is_stalled(accepted_at: datetime | None, meetings_held: int, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import MISSING
 
-from services.matching import plan_reads
+from services.matching import plan_reads, store
 from services.matching.domain import outcomes, plans
 from services.matching.store import outcomes as outcome_store
 from services.matching.store import plans as plan_store
@@ -116,13 +116,22 @@ async def add_note(ctx: Context, req: NoteCreate) -> Plan:
 @registry.endpoint(subjects.ADD_CHECK_IN, CheckInCreate)
 async def add_check_in(ctx: Context, req: CheckInCreate) -> Plan:
     actor = ctx.require_actor()
+    now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
-        plans.check_check_in(plan_reads.pair(row), actor.user_id)
+        rotation = await store.rotation(conn, row["rotation_id"]) if row["rotation_id"] else None
+        plans.check_check_in(
+            plan_reads.pair(row),
+            actor.user_id,
+            req.stage,
+            rotation["start_date"] if rotation else None,
+            rotation["end_date"] if rotation else None,
+            now.date(),
+        )
         change = plans.clean_text(req.change, "change", required=False)
         if not await plan_store.insert_check_in(conn, row["id"], actor.user_id, req.stage, req.usefulness, change):
             raise AppError("conflict", f"you already answered the {req.stage}-rotation check-in")
-    return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
+    return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 
 async def _settings(ctx: Context, user_id: Any) -> MentoringSettings:
