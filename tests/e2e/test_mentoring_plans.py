@@ -5,6 +5,7 @@ NATS query; a third user sees none of it."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import nats
@@ -13,7 +14,7 @@ from services.matching.domain import plans
 from services.matching.store import plans as plan_store
 from services.runner import Stack
 from shared import subjects
-from shared.db import create_pool
+from shared.db import create_pool, load_migrations
 from tests.api import Api
 from tests.e2e.helpers import future
 from tests.e2e.mentoring import accepted_pair, at, notifications, sweep_at
@@ -279,5 +280,55 @@ async def test_a_pair_without_a_held_meeting_stalls_after_14_days(api: Api, stac
         )
         await api.call("POST", f"/meetings/{meeting['id']}/held", student)
         assert mentorship_id not in await stalled(20)
+    finally:
+        await pool.close()
+
+
+async def test_meetings_an_earlier_end_left_open_are_nobodys_turn_and_the_migration_cancels_them(
+    api: Api, stack: Stack
+) -> None:
+    """A mentorship ended before ending cancelled its meetings kept them open: its proposal
+    is nobody's turn, and migration 0013 cancels it (a new version, for calendars)."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", mentor, json={"options": [at(days=3)]})
+    meeting_id = uuid.UUID(r.body["meetings"][0]["id"])
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+        # What an end did before: the status alone.
+        await pool.execute(
+            "UPDATE mentorships SET status = 'ended', ended_at = now() WHERE id = $1", uuid.UUID(mentorship_id)
+        )
+        [view] = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["meetings"]
+        assert view["status"] == "proposed" and view["your_turn"] is False
+        version = await pool.fetchval("SELECT version FROM meetings WHERE id = $1", meeting_id)
+        [sql] = [sql for name, sql in load_migrations("services.matching.migrations") if name == "0013_end_meetings"]
+        await pool.execute(sql)
+        row = await pool.fetchrow("SELECT status, version FROM meetings WHERE id = $1", meeting_id)
+        assert row is not None and (row["status"], row["version"]) == ("cancelled", version + 1)
+    finally:
+        await pool.close()
+
+
+async def test_no_reminder_for_a_meeting_cancelled_after_the_sweep_read_it(api: Api, stack: Stack) -> None:
+    """The sweep reads the meetings to remind, then claims each in its own transaction: a
+    meeting cancelled in between (by either side, or by the mentorship's end) keeps its
+    time but is no longer claimed, so nobody is reminded of it."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", mentor, json={"options": [at(hours=20)]})
+    meeting = r.body["meetings"][0]
+    start = meeting["options"][0]["utc"]
+    assert (
+        await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": start})
+    ).status == 200
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+        [due] = [
+            row
+            for row in await plan_store.meetings_to_remind(pool, datetime.now(UTC), plans.REMIND_BEFORE.total_seconds())
+            if str(row["id"]) == meeting["id"]
+        ]
+        assert (await api.call("POST", f"/mentorships/{mentorship_id}/end", student)).status == 200
+        async with pool.acquire() as conn:
+            assert not await plan_store.mark_reminded(conn, due["id"], due["starts_at"], datetime.now(UTC))
     finally:
         await pool.close()

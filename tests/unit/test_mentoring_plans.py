@@ -138,6 +138,44 @@ def test_a_check_in_is_answered_once_its_stage_is_due() -> None:
     assert code(exc) == "not_found"
 
 
+def test_ending_a_mentorship_cancels_its_open_meetings() -> None:
+    """Proposed and scheduled meetings are cancelled (a scheduled one keeps its time, for
+    the calendar); the other side hears of each scheduled one in their zone, not of
+    proposals; held, declined and cancelled ones stay."""
+    start = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
+    later = (start + timedelta(days=1),)
+    ids = [uuid.uuid4() for _ in range(5)]
+    meetings = {
+        ids[0]: plans.Meeting("scheduled", STUDENT, (start,), start),
+        ids[1]: plans.Meeting("proposed", MENTOR, later, None),
+        ids[2]: plans.Meeting("proposed", STUDENT, later, None),
+        ids[3]: plans.Meeting("held", STUDENT, (start,), start),
+        ids[4]: plans.Meeting("declined", MENTOR, later, None),
+    }
+    changes = plans.end_meetings(PAIR, MENTOR, meetings, "America/Chicago")
+    assert set(changes) == set(ids[:3])
+    assert all(c.status == "cancelled" for c in changes.values())
+    assert changes[ids[0]].starts_at == start and changes[ids[1]].starts_at is None
+    assert changes[ids[1]].proposed_by == MENTOR and changes[ids[1]].options == later
+    [notice] = [n for c in changes.values() for n in c.notices]
+    assert notice.user_id == STUDENT and notice.kind == "meeting_cancelled"
+    assert "2026-12-10 09:30 CST" in notice.text and "ended the mentorship" in notice.text
+    assert [n.user_id for c in plans.end_meetings(PAIR, STUDENT, meetings, "UTC").values() for n in c.notices] == [
+        MENTOR
+    ]
+    with pytest.raises(AppError) as exc:
+        plans.end_meetings(PAIR, STRANGER, meetings, "UTC")
+    assert code(exc) == "not_found"
+
+
+def test_your_turn_only_while_the_plan_can_change() -> None:
+    assert plans.your_turn(PAIR, "proposed", MENTOR, STUDENT)
+    assert not plans.your_turn(PAIR, "proposed", STUDENT, STUDENT)
+    assert not plans.your_turn(PAIR, "scheduled", MENTOR, STUDENT)
+    for status in ("ended", "requested", "declined"):
+        assert not plans.your_turn(plans.Pair(STUDENT, MENTOR, status), "proposed", MENTOR, STUDENT)
+
+
 def test_stalled_after_fourteen_days_without_a_held_meeting() -> None:
     accepted = NOW - timedelta(days=14)
     assert plans.is_stalled(accepted, 0, NOW)

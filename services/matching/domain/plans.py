@@ -8,10 +8,12 @@ No I/O here: the handlers load rows, call these, and store what they return.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from shared import timezones
 from shared.errors import AppError
 
 Side = Literal["student", "mentor"]
@@ -19,6 +21,8 @@ Stage = Literal["mid", "end"]
 MeetingStatus = Literal["proposed", "scheduled", "declined", "cancelled", "held"]
 
 STAGES: tuple[Stage, ...] = ("mid", "end")
+# A meeting still waiting for an answer or to take place: ending the mentorship cancels it.
+OPEN_MEETINGS: tuple[MeetingStatus, ...] = ("proposed", "scheduled")
 # Check-ins are answered while the mentorship runs, and after it ended.
 CHECK_IN_STATUSES = ("accepted", "ended")
 
@@ -236,6 +240,42 @@ def _tell(user_id: uuid.UUID, what: str) -> Notice:
 def reminder_due(starts_at: datetime, now: datetime) -> bool:
     """A scheduled meeting's reminder goes out in the day before it starts."""
     return starts_at - REMIND_BEFORE <= now < starts_at
+
+
+def your_turn(pair: Pair, status: MeetingStatus, proposed_by: uuid.UUID, viewer: uuid.UUID) -> bool:
+    """The viewer has times to answer: the other side proposed them, and the plan can
+    still change (an ended mentorship's proposals can no longer be answered)."""
+    return pair.status == "accepted" and status == "proposed" and proposed_by != viewer
+
+
+def end_meetings(
+    pair: Pair, ended_by: uuid.UUID, meetings: Mapping[uuid.UUID, Meeting], their_zone: str
+) -> dict[uuid.UUID, MeetingChange]:
+    """What ending the mentorship does to its meetings, by id: each open one is cancelled,
+    as a cancel by ``ended_by`` would (a scheduled one keeps its time, so calendars cancel
+    that event); the others stay as they are.
+
+    The other side hears of each scheduled meeting, at its time in their zone: they agreed
+    to it, may have planned their day around it, and a subscribed calendar can take hours
+    to refresh. An unanswered proposal had no agreed time: the mentorship's own "ended"
+    notification tells them all there is to know, and a notice per proposal would be noise.
+    """
+    side(pair, ended_by)
+    them = other(pair, ended_by)
+    changes = {}
+    for meeting_id, meeting in meetings.items():
+        if meeting.status not in OPEN_MEETINGS:
+            continue
+        notices = []
+        if meeting.status == "scheduled" and meeting.starts_at is not None:
+            when = timezones.local(meeting.starts_at, their_zone)
+            notices.append(
+                Notice(them, "meeting_cancelled", f"ended the mentorship: your meeting of {when} is cancelled")
+            )
+        changes[meeting_id] = MeetingChange(
+            "cancelled", meeting.proposed_by, meeting.options, meeting.starts_at, notices
+        )
+    return changes
 
 
 # --- check-ins and stalled pairs ------------------------------------------------------

@@ -4,30 +4,18 @@ tells the other side (a notice through messaging)."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import datetime
 
-from services.matching import plan_reads, store
+from services.matching import plan_reads
 from services.matching.domain import plans
 from services.matching.store import plans as plan_store
 from shared import clock, subjects
 from shared.contracts.mentoring import MeetingAccept, MeetingId, MeetingPropose, MeetingReschedule, Plan
-from shared.db import Connection
 from shared.errors import AppError
 from shared.service import Context, Registry
 
 registry = Registry()
-
-
-async def _tell(conn: Connection, change: plans.MeetingChange, actor_id: uuid.UUID, mentorship_id: uuid.UUID) -> None:
-    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get(
-        "display_name"
-    ) or "Your mentoring partner"
-    for notice in change.notices:
-        await plan_reads.send_notice(
-            conn, dataclasses.replace(notice, text=f"{name} {notice.text}"), mentorship_id=mentorship_id
-        )
 
 
 @registry.endpoint(subjects.PROPOSE_MEETING, MeetingPropose)
@@ -47,7 +35,7 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
             req.place.strip(),
             req.video_url,
         )
-        await _tell(conn, change, actor.user_id, row["id"])
+        await plan_reads.tell(conn, change.notices, actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 
@@ -82,7 +70,7 @@ async def _decide(
             change.starts_at,
             now if change.held else None,
         )
-        await _tell(conn, change, actor.user_id, row["id"])
+        await plan_reads.tell(conn, change.notices, actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 
