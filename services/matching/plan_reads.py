@@ -27,10 +27,17 @@ def pair(row: asyncpg.Record) -> plans.Pair:
 
 
 async def mentorship_for(
-    db: store.DB, mentorship_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+    db: store.DB, mentorship_id: uuid.UUID, user_id: uuid.UUID, *, for_share: bool = False
 ) -> asyncpg.Record:
-    """The mentorship if ``user_id`` is one of its two people; 404 otherwise."""
-    row = await store.mentorship(db, mentorship_id, for_update=for_update)
+    """The mentorship if ``user_id`` is one of its two people; 404 otherwise.
+
+    A plan write passes ``for_share`` and calls this before it locks anything else of the
+    plan: its status check then holds until it commits. Without the lock, a meeting could
+    be proposed, and its notice sent, after the end (which locks the row FOR UPDATE) had
+    committed. FOR SHARE, not FOR UPDATE: the two people's writes need not wait for each
+    other, only for a status change. Mentorship first, then its meetings or goals: the end
+    locks in that order too, so the two never deadlock."""
+    row = await store.mentorship(db, mentorship_id, for_share=for_share)
     if row is None:
         raise plans.PLAN_NOT_FOUND
     plans.side(pair(row), user_id)

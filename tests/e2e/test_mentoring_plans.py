@@ -4,10 +4,12 @@ NATS query; a third user sees none of it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import nats
 
 from services.matching.domain import plans
@@ -280,6 +282,56 @@ async def test_a_pair_without_a_held_meeting_stalls_after_14_days(api: Api, stac
         )
         await api.call("POST", f"/meetings/{meeting['id']}/held", student)
         assert mentorship_id not in await stalled(20)
+    finally:
+        await pool.close()
+
+
+RACE_ROUNDS = 6
+RACE_WRITES = 16
+
+
+async def _race_the_end(api: Api, pool: asyncpg.Pool) -> list[str]:
+    """One pair: a scheduled meeting, then sixteen proposals and reschedules by the student
+    sent with the mentor's end among them. Returns the statuses its meetings are left in."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    meetings = f"/mentorships/{mentorship_id}/meetings"
+    first = await api.call("POST", meetings, mentor, json={"options": [at(days=3)]})
+    meeting = first.body["meetings"][0]
+    start = meeting["options"][0]["utc"]
+    assert (
+        await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": start})
+    ).status == 200
+    calls = [
+        # Every fourth moves the scheduled meeting: proposed again, unless the end came first.
+        api.call("POST", f"/meetings/{meeting['id']}/reschedule", student, json={"options": [at(days=9, hours=i)]})
+        if i % 4 == 3
+        else api.call("POST", meetings, student, json={"options": [at(days=4, hours=i)]})
+        for i in range(RACE_WRITES)
+    ]
+    # The end in the middle: half the writes are under way when it arrives.
+    calls.insert(RACE_WRITES // 2, api.call("POST", f"/mentorships/{mentorship_id}/end", mentor))
+    results = await asyncio.gather(*calls)
+    ended = results.pop(RACE_WRITES // 2)
+    assert ended.status == 200, ended.body
+    for r in results:
+        assert r.status in (200, 201) or (r.status == 409 and "ended" in r.body["error"]["message"]), r.body
+    rows = await pool.fetch("SELECT status FROM meetings WHERE mentorship_id = $1", uuid.UUID(mentorship_id))
+    assert len(rows) == 1 + sum(r.status == 201 for r in results)
+    return [row["status"] for row in rows]
+
+
+async def test_no_meeting_stays_open_when_plan_writes_race_the_mentorship_end(api: Api, stack: Stack) -> None:
+    """Proposals and reschedules sent while the mentor ends the mentorship, six rounds:
+    each is refused (409, the mentorship is ended) or committed before the end, which
+    cancelled it; afterwards no meeting of the pair is proposed or scheduled. Without the
+    plan's row lock, a write that read "accepted" before the end committed landed after
+    it, left open (and told the mentor of it)."""
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+        for round_no in range(RACE_ROUNDS):
+            statuses = await _race_the_end(api, pool)
+            assert not set(statuses) & set(plans.OPEN_MEETINGS), (round_no, statuses)
+            assert set(statuses) == {"cancelled"}, (round_no, statuses)
     finally:
         await pool.close()
 

@@ -23,7 +23,7 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
     actor = ctx.require_actor()
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         change = plans.propose(plan_reads.pair(row), actor.user_id, list(req.options), now)
         await plan_store.insert_meeting(
             conn,
@@ -50,13 +50,18 @@ async def _decide(
     actor = ctx.require_actor()
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        found = await plan_store.meeting(conn, meeting_id, for_update=True)
+        # The meeting's mentorship never changes: read unlocked to find it, lock it, then
+        # lock the meeting (the end's order: the other way round, the two could deadlock).
+        found = await plan_store.meeting(conn, meeting_id)
         if found is None:
             raise plans.MEETING_NOT_FOUND
         try:
-            row = await plan_reads.mentorship_for(conn, found["mentorship_id"], actor.user_id)
+            row = await plan_reads.mentorship_for(conn, found["mentorship_id"], actor.user_id, for_share=True)
         except AppError:
             raise plans.MEETING_NOT_FOUND from None
+        found = await plan_store.meeting(conn, meeting_id, for_update=True)
+        if found is None:
+            raise plans.MEETING_NOT_FOUND
         meeting = plans.Meeting(found["status"], found["proposed_by"], tuple(found["options"]), found["starts_at"])
         change = plans.decide_meeting(
             plan_reads.pair(row), meeting, actor.user_id, action, now, chosen=chosen, options=options

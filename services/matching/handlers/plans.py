@@ -53,7 +53,7 @@ async def get_plan(ctx: Context, req: PlanId) -> Plan:
 async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         plans.check_writable(plan_reads.pair(row), actor.user_id)
         title = plans.clean_text(req.title, "title")
         await plan_store.insert_goal(
@@ -71,13 +71,17 @@ async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
 async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        goal = await plan_store.goal(conn, req.goal_id, for_update=True)
+        # The mentorship first, then the goal (the order every plan write locks in).
+        goal = await plan_store.goal(conn, req.goal_id)
         if goal is None:
             raise plans.GOAL_NOT_FOUND
         try:
-            row = await plan_reads.mentorship_for(conn, goal["mentorship_id"], actor.user_id)
+            row = await plan_reads.mentorship_for(conn, goal["mentorship_id"], actor.user_id, for_share=True)
         except AppError:
             raise plans.GOAL_NOT_FOUND from None
+        goal = await plan_store.goal(conn, req.goal_id, for_update=True)
+        if goal is None:
+            raise plans.GOAL_NOT_FOUND
         plans.check_writable(plan_reads.pair(row), actor.user_id)
         changes: dict[str, Any] = {}
         if req.title is not MISSING:
@@ -96,7 +100,7 @@ async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
 async def add_note(ctx: Context, req: NoteCreate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         plans.check_writable(plan_reads.pair(row), actor.user_id)
         if req.meeting_id is not None:
             meeting = await plan_store.meeting(conn, req.meeting_id)
@@ -118,7 +122,7 @@ async def add_check_in(ctx: Context, req: CheckInCreate) -> Plan:
     actor = ctx.require_actor()
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         rotation = await store.rotation(conn, row["rotation_id"]) if row["rotation_id"] else None
         plans.check_check_in(
             plan_reads.pair(row),
