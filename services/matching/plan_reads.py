@@ -1,9 +1,11 @@
 """What the plan endpoints share: a mentorship loaded for one of its two people (404 for
-anyone else), each person's time zone, the whole plan as its viewer sees it, and a notice
-written to the outbox. Reads through the stores, builds through the views."""
+anyone else), each person's time zone, the whole plan as its viewer sees it, notices
+written to the outbox, and the meetings an ended mentorship cancels. Reads and writes
+through the stores, decides through the domain, builds through the views."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 
@@ -25,10 +27,17 @@ def pair(row: asyncpg.Record) -> plans.Pair:
 
 
 async def mentorship_for(
-    db: store.DB, mentorship_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+    db: store.DB, mentorship_id: uuid.UUID, user_id: uuid.UUID, *, for_share: bool = False
 ) -> asyncpg.Record:
-    """The mentorship if ``user_id`` is one of its two people; 404 otherwise."""
-    row = await store.mentorship(db, mentorship_id, for_update=for_update)
+    """The mentorship if ``user_id`` is one of its two people; 404 otherwise.
+
+    A plan write passes ``for_share`` and calls this before it locks anything else of the
+    plan: its status check then holds until it commits. Without the lock, a meeting could
+    be proposed, and its notice sent, after the end (which locks the row FOR UPDATE) had
+    committed. FOR SHARE, not FOR UPDATE: the two people's writes need not wait for each
+    other, only for a status change. Mentorship first, then its meetings or goals: the end
+    locks in that order too, so the two never deadlock."""
+    row = await store.mentorship(db, mentorship_id, for_share=for_share)
     if row is None:
         raise plans.PLAN_NOT_FOUND
     plans.side(pair(row), user_id)
@@ -76,10 +85,15 @@ async def load_plan(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID, now: d
         other_time_zone=theirs,
         goals=[plan_views.goal(g) for g in await plan_store.goals(db, row["id"])],
         suggested_goals=plans.SUGGESTED_GOALS[stage],
-        meetings=[plan_views.meeting(m, viewer, mine, theirs) for m in await plan_store.meetings(db, row["id"])],
+        meetings=[
+            plan_views.meeting(
+                m, mine, theirs, your_turn=plans.your_turn(the_pair, m["status"], m["proposed_by"], viewer)
+            )
+            for m in await plan_store.meetings(db, row["id"])
+        ],
         notes=[plan_views.note(n) for n in await plan_store.visible_notes(db, row["id"], viewer)],
         check_ins=[plan_views.check_in(c) for c in answered],
-        check_ins_due=[s for s in due if s not in done and row["status"] in ("accepted", "ended")],
+        check_ins_due=[s for s in due if s not in done and row["status"] in plans.CHECK_IN_STATUSES],
         stalled=row["status"] == "accepted"
         and plans.is_stalled(row["decided_at"], await plan_store.held_count(db, row["id"]), now),
     )
@@ -100,3 +114,32 @@ async def send_notice(
     if event_id is not None:
         event = event.model_copy(update={"event_id": event_id})
     await add(conn, event)
+
+
+async def tell(conn: Connection, notices: list[plans.Notice], actor_id: uuid.UUID, mentorship_id: uuid.UUID) -> None:
+    """Send a plan change's notices, each text after the actor's name."""
+    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get(
+        "display_name"
+    ) or "Your mentoring partner"
+    for notice in notices:
+        await send_notice(conn, dataclasses.replace(notice, text=f"{name} {notice.text}"), mentorship_id=mentorship_id)
+
+
+async def end_meetings(conn: Connection, row: asyncpg.Record, ended_by: uuid.UUID) -> None:
+    """Cancel the open meetings of mentorship ``row``, which ``ended_by`` is ending in this
+    transaction (with the row locked FOR UPDATE), and tell the other side of each agreed one."""
+    found = await plan_store.meetings_in(conn, row["id"], plans.OPEN_MEETINGS)
+    if not found:
+        return
+    the_pair = pair(row)
+    zone, _ = await time_zone(conn, plans.other(the_pair, ended_by))
+    meetings = {
+        m["id"]: plans.Meeting(m["status"], m["proposed_by"], tuple(m["options"]), m["starts_at"]) for m in found
+    }
+    notices: list[plans.Notice] = []
+    for meeting_id, change in plans.end_meetings(the_pair, ended_by, meetings, zone).items():
+        await plan_store.update_meeting(
+            conn, meeting_id, change.status, change.proposed_by, change.options, change.starts_at, None
+        )
+        notices += change.notices
+    await tell(conn, notices, ended_by, row["id"])

@@ -36,7 +36,15 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     as_student.sign_up("student", student_name)
     as_third.sign_up("student", f"Third {tag}")
     mentors_known(stack, [mentor_id])
-    mentorship = as_student.call("POST", "/mentorships", {"mentor_id": mentor_id, "message": "Hello"})
+    # A rotation past its middle, so its mid-rotation check-in is due (none opens early).
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "Internal Medicine", "start_date": future(-20), "end_date": future(10)},
+    )
+    mentorship = as_student.call(
+        "POST", "/mentorships", {"mentor_id": mentor_id, "rotation_id": rotation["id"], "message": "Hello"}
+    )
     plan_path = f"/#/mentorships/{mentorship['id']}"
 
     # The mentor accepts on the mentorships page and opens the plan from there.

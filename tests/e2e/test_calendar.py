@@ -142,3 +142,55 @@ async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None
     _, events = await feed(api, await feed_url(api, student))
     assert str(events[uid]["STATUS"]) == "CANCELLED"
     assert int(events[uid]["SEQUENCE"]) > int(scheduled["SEQUENCE"])
+
+
+async def test_ending_a_mentorship_cancels_its_meetings_in_both_feeds(api: Api) -> None:
+    """Ending a mentorship cancels its scheduled meeting (STATUS:CANCELLED with a higher
+    SEQUENCE in both feeds; the other side is told, at its time) and its proposals, which
+    are nobody's turn any more; nothing is left to cancel or answer."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    meetings = f"/mentorships/{mentorship_id}/meetings"
+    options = [at(days=4, hours=1)]
+    first = await api.call(
+        "POST", meetings, mentor, json={"options": options, "place": "Library", "duration_minutes": 45}
+    )
+    scheduled_id = first.body["meetings"][0]["id"]
+    accepted = await api.call("POST", f"/meetings/{scheduled_id}/accept", student, json={"starts_at": options[0]})
+    assert accepted.status == 200, accepted.body
+    assert (await api.call("POST", meetings, mentor, json={"options": [at(days=5)]})).status == 201
+    assert (await api.call("POST", meetings, student, json={"options": [at(days=6)]})).status == 201
+    uid = f"meeting-{scheduled_id}@wardmate"
+    urls = {user.id: await feed_url(api, user) for user in (student, mentor)}
+    before = {}
+    for user_id, url in urls.items():
+        _, events = await feed(api, url)
+        assert str(events[uid]["STATUS"]) == "CONFIRMED"
+        before[user_id] = int(events[uid]["SEQUENCE"])
+
+    assert (await api.call("POST", f"/mentorships/{mentorship_id}/end", mentor)).status == 200
+
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
+    assert plan["status"] == "ended"
+    assert [(m["status"], m["your_turn"]) for m in plan["meetings"]] == [("cancelled", False)] * 3
+    assert plan["meetings"][0]["starts_at"]["utc"].replace("+00:00", "Z") == options[0]
+    for user_id, url in urls.items():
+        _, events = await feed(api, url)
+        assert str(events[uid]["STATUS"]) == "CANCELLED"
+        assert int(events[uid]["SEQUENCE"]) > before[user_id]
+        assert [key for key in events if key.startswith("meeting-")] == [uid]  # proposals never had a time
+    refused = await api.call("POST", f"/meetings/{scheduled_id}/cancel", student)
+    assert refused.status == 409, refused.body
+
+    async def told() -> list[dict[str, Any]]:
+        r = await api.call("GET", "/notifications", student, params={"limit": "100"})
+        return [n for n in r.body["items"] if n["kind"] in ("meeting_cancelled", "mentorship_ended")]
+
+    notices = await eventually(
+        told, 15, what="the student told of the end and the cancelled meeting", until=lambda n: len(n) >= 2
+    )
+    # One notice for the meeting they had agreed to (at its time), none per proposal.
+    [cancelled] = [n for n in notices if n["kind"] == "meeting_cancelled"]
+    assert "ended the mentorship" in cancelled["text"], cancelled
+    assert sum(n["kind"] == "mentorship_ended" for n in notices) == 1
+    mentor_notes = (await api.call("GET", "/notifications", mentor, params={"limit": "100"})).body["items"]
+    assert not any(n["kind"] == "meeting_cancelled" for n in mentor_notes)

@@ -122,7 +122,8 @@ async def test_operators_see_outcomes_per_hospital_and_month(api: Api, stack: St
 
     start = cell(before.body)
     student = await api.signup("student", "Outcome Student")
-    mine = await rotation(api, student, hospital_id=hospital)
+    # Under way past its middle: the mid-rotation check-in is due.
+    mine = await rotation(api, student, hospital_id=hospital, start_date=future(-20), end_date=future(10))
     _, mentor_user, mentorship_id = await accepted_pair(api, mine["id"], student)
     r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=3)]})
     meeting = r.body["meetings"][0]

@@ -4,16 +4,19 @@ NATS query; a third user sees none of it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import nats
 
 from services.matching.domain import plans
 from services.matching.store import plans as plan_store
 from services.runner import Stack
 from shared import subjects
-from shared.db import create_pool
+from shared.db import create_pool, load_migrations
 from tests.api import Api
 from tests.e2e.helpers import future
 from tests.e2e.mentoring import accepted_pair, at, notifications, sweep_at
@@ -23,7 +26,10 @@ from tests.eventually import eventually
 
 async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
     """Goals, a meeting proposed, accepted, held and noted, a check-in; each side's view."""
-    student, mentor, mentorship_id = await accepted_pair(api)
+    student = await api.signup("student", "Ada Student")
+    # A rotation two thirds through: its mid-rotation check-in is due, the end one not yet.
+    mine = await rotation(api, student, start_date=future(-20), end_date=future(10))
+    student, mentor, mentorship_id = await accepted_pair(api, mine["id"], student)
     plan_path = f"/mentorships/{mentorship_id}/plan"
     plan = (await api.call("GET", plan_path, student)).body
     assert plan["role"] == "student" and plan["goals"] == [] and plan["suggested_goals"]
@@ -100,8 +106,10 @@ async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
     assert len(student_view["notes"]) == 2
 
     check = {"stage": "mid", "usefulness": 4, "change": "More time on procedures"}
+    assert student_view["check_ins_due"] == ["mid"]
     r = await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", student, json=check)
     assert r.status == 201 and r.body["check_ins"][0]["usefulness"] == 4
+    assert r.body["check_ins_due"] == []
     assert (await api.call("POST", f"/mentorships/{mentorship_id}/check-ins", student, json=check)).status == 409
     assert (await api.call("GET", plan_path, mentor)).body["check_ins"] == []  # the student's answer is theirs
     for bad in ({"stage": "mid", "usefulness": 6}, {"stage": "later", "usefulness": 3}):
@@ -149,6 +157,40 @@ async def test_nobody_else_sees_or_changes_a_plan(api: Api) -> None:
     r = await api.call("POST", f"/mentorships/{mentorship_id}/goals", student, json={"title": "late"})
     assert r.status == 409
     assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).status == 200
+
+
+async def test_a_check_in_opens_when_the_mentorship_plan_says_it_is_due(api: Api) -> None:
+    """On the rotation's fourth day both check-ins are a 409 that says when each opens
+    (an early answer would be final, in place of the real one), and so is any check-in of
+    a mentorship about no rotation; a due one is still answered after the end."""
+    student = await api.signup("student", "Early Bird")
+    mine = await rotation(api, student, start_date=future(-3), end_date=future(25))
+    _, mentor, mentorship_id = await accepted_pair(api, mine["id"], student)
+    path = f"/mentorships/{mentorship_id}/check-ins"
+    assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["check_ins_due"] == []
+    for stage, opens in (("mid", future(11)), ("end", future(22))):
+        for user in (student, mentor):
+            r = await api.call("POST", path, user, json={"stage": stage, "usefulness": 2, "change": "too early"})
+            assert r.status == 409 and r.error_code == "conflict", r.body
+            assert f"opens on {opens}" in r.body["error"]["message"], r.body
+            assert r.body["error"]["details"] == {"stage": stage, "opens_on": opens}
+    assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["check_ins"] == []
+
+    no_rotation_student, _, no_rotation = await accepted_pair(api)
+    for stage in ("mid", "end"):
+        r = await api.call(
+            "POST", f"/mentorships/{no_rotation}/check-ins", no_rotation_student, json={"stage": stage, "usefulness": 3}
+        )
+        assert r.status == 409 and "rotation" in r.body["error"]["message"], r.body
+
+    halfway = await api.signup("student", "Halfway")
+    running = await rotation(api, halfway, start_date=future(-20), end_date=future(10))
+    _, its_mentor, ended_id = await accepted_pair(api, running["id"], halfway)
+    assert (await api.call("POST", f"/mentorships/{ended_id}/end", halfway)).status == 200
+    r = await api.call("POST", f"/mentorships/{ended_id}/check-ins", its_mentor, json={"stage": "mid", "usefulness": 4})
+    assert r.status == 201, r.body
+    r = await api.call("POST", f"/mentorships/{ended_id}/check-ins", its_mentor, json={"stage": "end", "usefulness": 4})
+    assert r.status == 409 and r.body["error"]["details"]["opens_on"] == future(7), r.body
 
 
 async def test_check_in_prompts_and_stalled_pairs_follow_the_clock(api: Api, stack: Stack) -> None:
@@ -240,5 +282,105 @@ async def test_a_pair_without_a_held_meeting_stalls_after_14_days(api: Api, stac
         )
         await api.call("POST", f"/meetings/{meeting['id']}/held", student)
         assert mentorship_id not in await stalled(20)
+    finally:
+        await pool.close()
+
+
+RACE_ROUNDS = 6
+RACE_WRITES = 16
+
+
+async def _race_the_end(api: Api, pool: asyncpg.Pool) -> list[str]:
+    """One pair: a scheduled meeting, then sixteen proposals and reschedules by the student
+    sent with the mentor's end among them. Returns the statuses its meetings are left in."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    meetings = f"/mentorships/{mentorship_id}/meetings"
+    first = await api.call("POST", meetings, mentor, json={"options": [at(days=3)]})
+    meeting = first.body["meetings"][0]
+    start = meeting["options"][0]["utc"]
+    assert (
+        await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": start})
+    ).status == 200
+    calls = [
+        # Every fourth moves the scheduled meeting: proposed again, unless the end came first.
+        api.call("POST", f"/meetings/{meeting['id']}/reschedule", student, json={"options": [at(days=9, hours=i)]})
+        if i % 4 == 3
+        else api.call("POST", meetings, student, json={"options": [at(days=4, hours=i)]})
+        for i in range(RACE_WRITES)
+    ]
+    # The end in the middle: half the writes are under way when it arrives.
+    calls.insert(RACE_WRITES // 2, api.call("POST", f"/mentorships/{mentorship_id}/end", mentor))
+    results = await asyncio.gather(*calls)
+    ended = results.pop(RACE_WRITES // 2)
+    assert ended.status == 200, ended.body
+    for r in results:
+        assert r.status in (200, 201) or (r.status == 409 and "ended" in r.body["error"]["message"]), r.body
+    rows = await pool.fetch("SELECT status FROM meetings WHERE mentorship_id = $1", uuid.UUID(mentorship_id))
+    assert len(rows) == 1 + sum(r.status == 201 for r in results)
+    return [row["status"] for row in rows]
+
+
+async def test_no_meeting_stays_open_when_plan_writes_race_the_mentorship_end(api: Api, stack: Stack) -> None:
+    """Proposals and reschedules sent while the mentor ends the mentorship, six rounds:
+    each is refused (409, the mentorship is ended) or committed before the end, which
+    cancelled it; afterwards no meeting of the pair is proposed or scheduled. Without the
+    plan's row lock, a write that read "accepted" before the end committed landed after
+    it, left open (and told the mentor of it)."""
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+        for round_no in range(RACE_ROUNDS):
+            statuses = await _race_the_end(api, pool)
+            assert not set(statuses) & set(plans.OPEN_MEETINGS), (round_no, statuses)
+            assert set(statuses) == {"cancelled"}, (round_no, statuses)
+    finally:
+        await pool.close()
+
+
+async def test_meetings_an_earlier_end_left_open_are_nobodys_turn_and_the_migration_cancels_them(
+    api: Api, stack: Stack
+) -> None:
+    """A mentorship ended before ending cancelled its meetings kept them open: its proposal
+    is nobody's turn, and migration 0013 cancels it (a new version, for calendars)."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", mentor, json={"options": [at(days=3)]})
+    meeting_id = uuid.UUID(r.body["meetings"][0]["id"])
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+        # What an end did before: the status alone.
+        await pool.execute(
+            "UPDATE mentorships SET status = 'ended', ended_at = now() WHERE id = $1", uuid.UUID(mentorship_id)
+        )
+        [view] = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["meetings"]
+        assert view["status"] == "proposed" and view["your_turn"] is False
+        version = await pool.fetchval("SELECT version FROM meetings WHERE id = $1", meeting_id)
+        [sql] = [sql for name, sql in load_migrations("services.matching.migrations") if name == "0013_end_meetings"]
+        await pool.execute(sql)
+        row = await pool.fetchrow("SELECT status, version FROM meetings WHERE id = $1", meeting_id)
+        assert row is not None and (row["status"], row["version"]) == ("cancelled", version + 1)
+    finally:
+        await pool.close()
+
+
+async def test_no_reminder_for_a_meeting_cancelled_after_the_sweep_read_it(api: Api, stack: Stack) -> None:
+    """The sweep reads the meetings to remind, then claims each in its own transaction: a
+    meeting cancelled in between (by either side, or by the mentorship's end) keeps its
+    time but is no longer claimed, so nobody is reminded of it."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", mentor, json={"options": [at(hours=20)]})
+    meeting = r.body["meetings"][0]
+    start = meeting["options"][0]["utc"]
+    assert (
+        await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": start})
+    ).status == 200
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+        [due] = [
+            row
+            for row in await plan_store.meetings_to_remind(pool, datetime.now(UTC), plans.REMIND_BEFORE.total_seconds())
+            if str(row["id"]) == meeting["id"]
+        ]
+        assert (await api.call("POST", f"/mentorships/{mentorship_id}/end", student)).status == 200
+        async with pool.acquire() as conn:
+            assert not await plan_store.mark_reminded(conn, due["id"], due["starts_at"], datetime.now(UTC))
     finally:
         await pool.close()

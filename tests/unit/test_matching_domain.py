@@ -53,11 +53,14 @@ def test_only_the_mentor_accepts_or_declines_and_accepting_takes_a_seat() -> Non
 
 
 def test_ending_a_request_or_a_mentorship() -> None:
-    """The student withdraws a request; either side ends an accepted mentorship."""
+    """The student withdraws a request; either side ends an accepted mentorship, which
+    ends its open meetings too (accepting or declining leaves them)."""
     withdraw = domain.decide(view(), actor(STUDENT), "end")
     event = withdraw.event(stored("ended"))
     assert withdraw.status == "ended" and isinstance(event, MentorshipEnded) and event.ended_by == STUDENT
-    assert domain.decide(view("accepted"), actor(MENTOR), "end").status == "ended"
+    ended = domain.decide(view("accepted"), actor(MENTOR), "end")
+    assert ended.status == "ended" and ended.ends_meetings
+    assert not any(domain.decide(view(), actor(MENTOR), action).ends_meetings for action in ("accept", "decline"))
     with pytest.raises(AppError) as err:
         domain.decide(view(), actor(MENTOR), "end")  # the mentor declines instead
     assert err.value.code == "conflict"

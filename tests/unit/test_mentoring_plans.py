@@ -33,7 +33,9 @@ def test_a_plan_changes_only_while_accepted() -> None:
         with pytest.raises(AppError) as exc:
             plans.check_writable(plans.Pair(STUDENT, MENTOR, status), STUDENT)
         assert code(exc) == "conflict"
-    assert plans.check_check_in(plans.Pair(STUDENT, MENTOR, "ended"), MENTOR) == "mentor"
+    due = date(2026, 12, 15)  # the middle of a 1-29 December rotation
+    ended = plans.Pair(STUDENT, MENTOR, "ended")
+    assert plans.check_check_in(ended, MENTOR, "mid", date(2026, 12, 1), date(2026, 12, 29), due) == "mentor"
 
 
 def test_proposed_times_are_future_distinct_and_few() -> None:
@@ -106,6 +108,72 @@ def test_check_ins_at_the_middle_and_near_the_end() -> None:
     assert plans.check_ins_due(start, end, date(2026, 12, 15)) == ["mid"]
     assert plans.check_ins_due(start, end, date(2026, 12, 26)) == ["mid", "end"]
     assert plans.check_ins_due(None, None, date(2026, 12, 26)) == []
+
+
+def test_a_check_in_is_answered_once_its_stage_is_due() -> None:
+    """The rule of ``check_ins_due``: never early (an early answer is final and would take
+    the real one's place), never without a rotation; still after the mentorship ended."""
+    start, end = date(2026, 12, 1), date(2026, 12, 29)
+    for pair in (PAIR, plans.Pair(STUDENT, MENTOR, "ended")):
+        with pytest.raises(AppError) as exc:
+            plans.check_check_in(pair, STUDENT, "end", start, end, date(2026, 12, 4))
+        assert code(exc) == "conflict"
+        assert "opens on 2026-12-26" in exc.value.message
+        assert exc.value.details == {"stage": "end", "opens_on": "2026-12-26"}
+        with pytest.raises(AppError) as exc:
+            plans.check_check_in(pair, MENTOR, "mid", start, end, date(2026, 12, 14))
+        assert exc.value.details == {"stage": "mid", "opens_on": "2026-12-15"}
+        assert plans.check_check_in(pair, MENTOR, "mid", start, end, date(2026, 12, 15)) == "mentor"
+        assert plans.check_check_in(pair, STUDENT, "end", start, end, date(2026, 12, 26)) == "student"
+        assert plans.check_check_in(pair, STUDENT, "end", start, end, date(2027, 3, 1)) == "student"
+    for stage in plans.STAGES:
+        with pytest.raises(AppError) as exc:
+            plans.check_check_in(PAIR, STUDENT, stage, None, None, date(2026, 12, 26))
+        assert code(exc) == "conflict" and "rotation" in exc.value.message
+    with pytest.raises(AppError) as exc:
+        plans.check_check_in(plans.Pair(STUDENT, MENTOR, "requested"), STUDENT, "mid", start, end, date(2026, 12, 20))
+    assert code(exc) == "conflict"
+    with pytest.raises(AppError) as exc:
+        plans.check_check_in(PAIR, STRANGER, "mid", start, end, date(2026, 12, 20))
+    assert code(exc) == "not_found"
+
+
+def test_ending_a_mentorship_cancels_its_open_meetings() -> None:
+    """Proposed and scheduled meetings are cancelled (a scheduled one keeps its time, for
+    the calendar); the other side hears of each scheduled one in their zone, not of
+    proposals; held, declined and cancelled ones stay."""
+    start = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
+    later = (start + timedelta(days=1),)
+    ids = [uuid.uuid4() for _ in range(5)]
+    meetings = {
+        ids[0]: plans.Meeting("scheduled", STUDENT, (start,), start),
+        ids[1]: plans.Meeting("proposed", MENTOR, later, None),
+        ids[2]: plans.Meeting("proposed", STUDENT, later, None),
+        ids[3]: plans.Meeting("held", STUDENT, (start,), start),
+        ids[4]: plans.Meeting("declined", MENTOR, later, None),
+    }
+    changes = plans.end_meetings(PAIR, MENTOR, meetings, "America/Chicago")
+    assert set(changes) == set(ids[:3])
+    assert all(c.status == "cancelled" for c in changes.values())
+    assert changes[ids[0]].starts_at == start and changes[ids[1]].starts_at is None
+    assert changes[ids[1]].proposed_by == MENTOR and changes[ids[1]].options == later
+    [notice] = [n for c in changes.values() for n in c.notices]
+    assert notice.user_id == STUDENT and notice.kind == "meeting_cancelled"
+    assert "2026-12-10 09:30 CST" in notice.text and "ended the mentorship" in notice.text
+    assert [n.user_id for c in plans.end_meetings(PAIR, STUDENT, meetings, "UTC").values() for n in c.notices] == [
+        MENTOR
+    ]
+    with pytest.raises(AppError) as exc:
+        plans.end_meetings(PAIR, STRANGER, meetings, "UTC")
+    assert code(exc) == "not_found"
+
+
+def test_your_turn_only_while_the_plan_can_change() -> None:
+    assert plans.your_turn(PAIR, "proposed", MENTOR, STUDENT)
+    assert not plans.your_turn(PAIR, "proposed", STUDENT, STUDENT)
+    assert not plans.your_turn(PAIR, "scheduled", MENTOR, STUDENT)
+    for status in ("ended", "requested", "declined"):
+        assert not plans.your_turn(plans.Pair(STUDENT, MENTOR, status), "proposed", MENTOR, STUDENT)
 
 
 def test_stalled_after_fourteen_days_without_a_held_meeting() -> None:

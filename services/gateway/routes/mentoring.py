@@ -91,7 +91,8 @@ ROUTES: list[Route] = [
         "/mentorships/{id}/check-ins",
         subjects.ADD_CHECK_IN,
         contracts.CheckInCreate,
-        "Answer the mid- or end-of-rotation check-in (private to you and the operators' aggregate)",
+        "Answer the mid- or end-of-rotation check-in once it is due (private to you and the operators' aggregate;"
+        " 409 before, saying when it opens)",
         path_params=MENTORSHIP_ID,
         status=201,
     ),

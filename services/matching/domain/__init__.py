@@ -165,6 +165,9 @@ class Transition:
     event: Callable[[MentorshipData], Event]
     # Accepting takes a seat: the handler checks the mentor's capacity under their lock.
     takes_seat: bool = False
+    # Ending closes the plan: its open meetings are cancelled in the same transaction
+    # (``plans.end_meetings``), or they would stay in both calendars, unanswerable.
+    ends_meetings: bool = False
 
 
 def side(mentorship: MentorshipView, actor: Actor) -> str:
@@ -190,7 +193,9 @@ def decide(mentorship: MentorshipView, actor: Actor, action: str) -> Transition:
     if action == "end":
         # A student withdraws a request; either side ends an accepted mentorship.
         if (mentorship.status == "requested" and who == "student") or mentorship.status == "accepted":
-            return Transition("ended", lambda m: MentorshipEnded(mentorship=m, ended_by=actor.user_id))
+            return Transition(
+                "ended", lambda m: MentorshipEnded(mentorship=m, ended_by=actor.user_id), ends_meetings=True
+            )
         raise AppError("conflict", f"the mentorship is {mentorship.status}, it cannot be ended by the {who}")
     raise AppError("validation", f"unknown action {action}")
 

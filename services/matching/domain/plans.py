@@ -8,15 +8,23 @@ No I/O here: the handlers load rows, call these, and store what they return.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from shared import timezones
 from shared.errors import AppError
 
 Side = Literal["student", "mentor"]
 Stage = Literal["mid", "end"]
 MeetingStatus = Literal["proposed", "scheduled", "declined", "cancelled", "held"]
+
+STAGES: tuple[Stage, ...] = ("mid", "end")
+# A meeting still waiting for an answer or to take place: ending the mentorship cancels it.
+OPEN_MEETINGS: tuple[MeetingStatus, ...] = ("proposed", "scheduled")
+# Check-ins are answered while the mentorship runs, and after it ended.
+CHECK_IN_STATUSES = ("accepted", "ended")
 
 PLAN_NOT_FOUND = AppError("not_found", "mentorship not found")
 MEETING_NOT_FOUND = AppError("not_found", "meeting not found")
@@ -96,11 +104,29 @@ def check_writable(pair: Pair, user_id: uuid.UUID) -> Side:
     return who
 
 
-def check_check_in(pair: Pair, user_id: uuid.UUID) -> Side:
-    """Check-ins are answered while the mentorship runs, and after it ended."""
+def check_check_in(
+    pair: Pair, user_id: uuid.UUID, stage: Stage, start: date | None, end: date | None, today: date
+) -> Side:
+    """A check-in is answered while the mentorship runs, and after it ended, once its stage
+    is due by the rotation's dates (``check_ins_due``, the rule the plan and the prompts
+    follow): an early answer would be final and take the place of the real one."""
     who = side(pair, user_id)
-    if pair.status not in ("accepted", "ended"):
+    if pair.status not in CHECK_IN_STATUSES:
         raise AppError("conflict", f"the mentorship is {pair.status}: there is nothing to check in on")
+    if stage not in check_ins_due(start, end, today):
+        opens = check_in_opens(stage, start, end) if start is not None and end is not None else None
+        if opens is None:
+            message = (
+                "check-ins follow the student's rotation, and this mentorship is about none: there is none to answer"
+            )
+        elif stage == "mid":
+            message = f"the mid-rotation check-in opens on {opens.isoformat()}, the middle of the rotation"
+        else:
+            message = (
+                f"the end-of-rotation check-in opens on {opens.isoformat()},"
+                f" {END_CHECK_IN_DAYS} days before the rotation ends"
+            )
+        raise AppError("conflict", message, {"stage": stage, "opens_on": opens.isoformat() if opens else None})
     return who
 
 
@@ -216,20 +242,58 @@ def reminder_due(starts_at: datetime, now: datetime) -> bool:
     return starts_at - REMIND_BEFORE <= now < starts_at
 
 
+def your_turn(pair: Pair, status: MeetingStatus, proposed_by: uuid.UUID, viewer: uuid.UUID) -> bool:
+    """The viewer has times to answer: the other side proposed them, and the plan can
+    still change (an ended mentorship's proposals can no longer be answered)."""
+    return pair.status == "accepted" and status == "proposed" and proposed_by != viewer
+
+
+def end_meetings(
+    pair: Pair, ended_by: uuid.UUID, meetings: Mapping[uuid.UUID, Meeting], their_zone: str
+) -> dict[uuid.UUID, MeetingChange]:
+    """What ending the mentorship does to its meetings, by id: each open one is cancelled,
+    as a cancel by ``ended_by`` would (a scheduled one keeps its time, so calendars cancel
+    that event); the others stay as they are.
+
+    The other side hears of each scheduled meeting, at its time in their zone: they agreed
+    to it, may have planned their day around it, and a subscribed calendar can take hours
+    to refresh. An unanswered proposal had no agreed time: the mentorship's own "ended"
+    notification tells them all there is to know, and a notice per proposal would be noise.
+    """
+    side(pair, ended_by)
+    them = other(pair, ended_by)
+    changes = {}
+    for meeting_id, meeting in meetings.items():
+        if meeting.status not in OPEN_MEETINGS:
+            continue
+        notices = []
+        if meeting.status == "scheduled" and meeting.starts_at is not None:
+            when = timezones.local(meeting.starts_at, their_zone)
+            notices.append(
+                Notice(them, "meeting_cancelled", f"ended the mentorship: your meeting of {when} is cancelled")
+            )
+        changes[meeting_id] = MeetingChange(
+            "cancelled", meeting.proposed_by, meeting.options, meeting.starts_at, notices
+        )
+    return changes
+
+
 # --- check-ins and stalled pairs ------------------------------------------------------
 
 
-def check_ins_due(start: date | None, end: date | None, today: date) -> list[Stage]:
-    """The check-ins a rotation has reached: ``mid`` from its middle day, ``end`` from
+def check_in_opens(stage: Stage, start: date, end: date) -> date:
+    """The day a rotation's check-in opens: ``mid`` its middle day, ``end``
     ``END_CHECK_IN_DAYS`` before its last."""
+    if stage == "mid":
+        return start + (end - start) / 2
+    return end - timedelta(days=END_CHECK_IN_DAYS)
+
+
+def check_ins_due(start: date | None, end: date | None, today: date) -> list[Stage]:
+    """The check-ins a rotation has reached (none without a rotation)."""
     if start is None or end is None:
         return []
-    due: list[Stage] = []
-    if today >= start + (end - start) / 2:
-        due.append("mid")
-    if today >= end - timedelta(days=END_CHECK_IN_DAYS):
-        due.append("end")
-    return due
+    return [stage for stage in STAGES if today >= check_in_opens(stage, start, end)]
 
 
 def is_stalled(accepted_at: datetime | None, meetings_held: int, now: datetime) -> bool:

@@ -4,30 +4,18 @@ tells the other side (a notice through messaging)."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import datetime
 
-from services.matching import plan_reads, store
+from services.matching import plan_reads
 from services.matching.domain import plans
 from services.matching.store import plans as plan_store
 from shared import clock, subjects
 from shared.contracts.mentoring import MeetingAccept, MeetingId, MeetingPropose, MeetingReschedule, Plan
-from shared.db import Connection
 from shared.errors import AppError
 from shared.service import Context, Registry
 
 registry = Registry()
-
-
-async def _tell(conn: Connection, change: plans.MeetingChange, actor_id: uuid.UUID, mentorship_id: uuid.UUID) -> None:
-    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get(
-        "display_name"
-    ) or "Your mentoring partner"
-    for notice in change.notices:
-        await plan_reads.send_notice(
-            conn, dataclasses.replace(notice, text=f"{name} {notice.text}"), mentorship_id=mentorship_id
-        )
 
 
 @registry.endpoint(subjects.PROPOSE_MEETING, MeetingPropose)
@@ -35,7 +23,7 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
     actor = ctx.require_actor()
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         change = plans.propose(plan_reads.pair(row), actor.user_id, list(req.options), now)
         await plan_store.insert_meeting(
             conn,
@@ -47,7 +35,7 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
             req.place.strip(),
             req.video_url,
         )
-        await _tell(conn, change, actor.user_id, row["id"])
+        await plan_reads.tell(conn, change.notices, actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 
@@ -62,13 +50,18 @@ async def _decide(
     actor = ctx.require_actor()
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        found = await plan_store.meeting(conn, meeting_id, for_update=True)
+        # The meeting's mentorship never changes: read unlocked to find it, lock it, then
+        # lock the meeting (the end's order: the other way round, the two could deadlock).
+        found = await plan_store.meeting(conn, meeting_id)
         if found is None:
             raise plans.MEETING_NOT_FOUND
         try:
-            row = await plan_reads.mentorship_for(conn, found["mentorship_id"], actor.user_id)
+            row = await plan_reads.mentorship_for(conn, found["mentorship_id"], actor.user_id, for_share=True)
         except AppError:
             raise plans.MEETING_NOT_FOUND from None
+        found = await plan_store.meeting(conn, meeting_id, for_update=True)
+        if found is None:
+            raise plans.MEETING_NOT_FOUND
         meeting = plans.Meeting(found["status"], found["proposed_by"], tuple(found["options"]), found["starts_at"])
         change = plans.decide_meeting(
             plan_reads.pair(row), meeting, actor.user_id, action, now, chosen=chosen, options=options
@@ -82,7 +75,7 @@ async def _decide(
             change.starts_at,
             now if change.held else None,
         )
-        await _tell(conn, change, actor.user_id, row["id"])
+        await plan_reads.tell(conn, change.notices, actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 

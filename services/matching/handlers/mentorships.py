@@ -7,7 +7,7 @@ import uuid
 
 import asyncpg
 
-from services.matching import domain, store, views
+from services.matching import domain, plan_reads, store, views
 from shared import subjects
 from shared.contracts.base import Actor
 from shared.contracts.matching import (
@@ -70,6 +70,8 @@ async def _transition(ctx: Context, mentorship_id: uuid.UUID, action: str) -> Me
             await _check_capacity(conn, actor, row["mentor_id"])
         updated = await store.set_mentorship_status(conn, mentorship_id, transition.status)
         await add(conn, transition.event(views.mentorship_data(updated)))
+        if transition.ends_meetings:
+            await plan_reads.end_meetings(conn, row, actor.user_id)
         await store.bump_epoch(conn)  # a seat taken or freed: mentor rankings change
     return await _mentorship(ctx, updated)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import MISSING
 
-from services.matching import plan_reads
+from services.matching import plan_reads, store
 from services.matching.domain import outcomes, plans
 from services.matching.store import outcomes as outcome_store
 from services.matching.store import plans as plan_store
@@ -53,7 +53,7 @@ async def get_plan(ctx: Context, req: PlanId) -> Plan:
 async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         plans.check_writable(plan_reads.pair(row), actor.user_id)
         title = plans.clean_text(req.title, "title")
         await plan_store.insert_goal(
@@ -71,13 +71,17 @@ async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
 async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        goal = await plan_store.goal(conn, req.goal_id, for_update=True)
+        # The mentorship first, then the goal (the order every plan write locks in).
+        goal = await plan_store.goal(conn, req.goal_id)
         if goal is None:
             raise plans.GOAL_NOT_FOUND
         try:
-            row = await plan_reads.mentorship_for(conn, goal["mentorship_id"], actor.user_id)
+            row = await plan_reads.mentorship_for(conn, goal["mentorship_id"], actor.user_id, for_share=True)
         except AppError:
             raise plans.GOAL_NOT_FOUND from None
+        goal = await plan_store.goal(conn, req.goal_id, for_update=True)
+        if goal is None:
+            raise plans.GOAL_NOT_FOUND
         plans.check_writable(plan_reads.pair(row), actor.user_id)
         changes: dict[str, Any] = {}
         if req.title is not MISSING:
@@ -96,7 +100,7 @@ async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
 async def add_note(ctx: Context, req: NoteCreate) -> Plan:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         plans.check_writable(plan_reads.pair(row), actor.user_id)
         if req.meeting_id is not None:
             meeting = await plan_store.meeting(conn, req.meeting_id)
@@ -116,13 +120,22 @@ async def add_note(ctx: Context, req: NoteCreate) -> Plan:
 @registry.endpoint(subjects.ADD_CHECK_IN, CheckInCreate)
 async def add_check_in(ctx: Context, req: CheckInCreate) -> Plan:
     actor = ctx.require_actor()
+    now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id)
-        plans.check_check_in(plan_reads.pair(row), actor.user_id)
+        row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
+        rotation = await store.rotation(conn, row["rotation_id"]) if row["rotation_id"] else None
+        plans.check_check_in(
+            plan_reads.pair(row),
+            actor.user_id,
+            req.stage,
+            rotation["start_date"] if rotation else None,
+            rotation["end_date"] if rotation else None,
+            now.date(),
+        )
         change = plans.clean_text(req.change, "change", required=False)
         if not await plan_store.insert_check_in(conn, row["id"], actor.user_id, req.stage, req.usefulness, change):
             raise AppError("conflict", f"you already answered the {req.stage}-rotation check-in")
-    return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
+    return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 
 async def _settings(ctx: Context, user_id: Any) -> MentoringSettings:

@@ -294,8 +294,12 @@ async def insert_mentorship(
         raise translate(exc, MENTORSHIP_MESSAGES) from None
 
 
-async def mentorship(db: DB, mentorship_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    lock = " FOR UPDATE" if for_update else ""
+async def mentorship(
+    db: DB, mentorship_id: uuid.UUID, *, for_update: bool = False, for_share: bool = False
+) -> asyncpg.Record | None:
+    """A mentorship; ``for_update`` to change its status, ``for_share`` to write its plan
+    (writers of one plan run side by side, a status change waits for them, and they for it)."""
+    lock = " FOR UPDATE" if for_update else " FOR SHARE" if for_share else ""
     return await db.fetchrow(f"SELECT * FROM mentorships WHERE id = $1{lock}", mentorship_id)
 
 

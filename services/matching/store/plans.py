@@ -90,6 +90,15 @@ async def meeting(db: DB, meeting_id: uuid.UUID, *, for_update: bool = False) ->
     return await db.fetchrow(f"SELECT * FROM meetings WHERE id = $1{lock}", meeting_id)
 
 
+async def meetings_in(conn: Connection, mentorship_id: uuid.UUID, statuses: tuple[str, ...]) -> list[asyncpg.Record]:
+    """A mentorship's meetings in ``statuses``, locked for update (in id order)."""
+    return await conn.fetch(
+        "SELECT * FROM meetings WHERE mentorship_id = $1 AND status = ANY($2::text[]) ORDER BY id FOR UPDATE",
+        mentorship_id,
+        list(statuses),
+    )
+
+
 async def insert_meeting(
     conn: Connection,
     meeting_id: uuid.UUID,
@@ -150,9 +159,11 @@ async def meetings_to_remind(db: DB, now: datetime, ahead_s: float, limit: int =
 
 
 async def mark_reminded(conn: Connection, meeting_id: uuid.UUID, starts_at: datetime, now: datetime) -> bool:
-    """Claim a meeting's reminder; false when another sweep (or a reschedule) got there first."""
+    """Claim a meeting's reminder; false when another sweep (or a reschedule, a cancel or
+    the mentorship's end, committed since the sweep read it) got there first."""
     result = await conn.execute(
-        "UPDATE meetings SET reminded_at = $3 WHERE id = $1 AND starts_at = $2 AND reminded_at IS NULL",
+        "UPDATE meetings SET reminded_at = $3"
+        " WHERE id = $1 AND starts_at = $2 AND reminded_at IS NULL AND status = 'scheduled'",
         meeting_id,
         starts_at,
         now,

@@ -26,7 +26,7 @@ def goal(row: asyncpg.Record) -> Goal:
     )
 
 
-def meeting(row: asyncpg.Record, viewer: uuid.UUID, mine: str, theirs: str) -> Meeting:
+def meeting(row: asyncpg.Record, mine: str, theirs: str, *, your_turn: bool) -> Meeting:
     return Meeting(
         id=row["id"],
         status=row["status"],
@@ -37,7 +37,7 @@ def meeting(row: asyncpg.Record, viewer: uuid.UUID, mine: str, theirs: str) -> M
         place=row["place"],
         video_url=row["video_url"],
         held_at=row["held_at"],
-        your_turn=row["status"] == "proposed" and row["proposed_by"] != viewer,
+        your_turn=your_turn,
         created_at=row["created_at"],
     )
 

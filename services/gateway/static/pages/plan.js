@@ -132,12 +132,13 @@ function Notes({ plan, send }) {
 function CheckIns({ plan, send }) {
   const form = useForm();
   const answered = new Set(plan.check_ins.map((c) => c.stage));
-  const remaining = ["mid", "end"].filter((s) => !answered.has(s));
-  const [chosen, setStage] = useState(plan.check_ins_due[0] || "mid");
+  // Only the stages due and not yet answered (the API refuses an early one: it would be final).
+  const remaining = plan.check_ins_due;
+  const [chosen, setStage] = useState(remaining[0] || "mid");
   const stage = remaining.includes(chosen) ? chosen : remaining[0];
   const [usefulness, setUsefulness] = useState("4");
   const [change, setChange] = useState("");
-  const canAnswer = ["accepted", "ended"].includes(plan.status) && answered.size < 2;
+  const canAnswer = remaining.length > 0;
   async function answer(e) {
     e.preventDefault();
     await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/check-ins`, { stage, usefulness: Number(usefulness), change })));
@@ -146,6 +147,7 @@ function CheckIns({ plan, send }) {
     <h2 id="checkins-h">Check-ins</h2>
     <p>Your answers are yours: ${plan.other_name || "the other person"} never sees them; operators see only averages.</p>
     ${plan.check_ins_due.map((s) => html`<${Notice} key=${s}>${STAGES[s]} is due.</${Notice}>`)}
+    ${!canAnswer && answered.size < 2 && html`<p>Check-ins open at the middle of the student's rotation and 3 days before its end.</p>`}
     ${plan.check_ins.length > 0 && html`<ul aria-label="Your check-ins">${plan.check_ins.map((c) => html`<li key=${c.stage}>
       ${STAGES[c.stage]}: ${c.usefulness} of 5${c.change ? ` · “${c.change}”` : ""}</li>`)}</ul>`}
     ${canAnswer && html`<form onSubmit=${answer} aria-label="Answer a check-in">
