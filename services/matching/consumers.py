@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from services.matching import domain, plan_reads, store, store_privacy, suggestions, views
 from services.matching.domain import letters, plans
 from services.matching.store import letters as letter_store
-from services.matching.store import plans as plan_store
 from services.matching.store import regions
 from services.matching.views import letters as letter_views
 from shared.contracts.accounts import USER_EVENTS
@@ -118,22 +117,16 @@ async def _close_letters(conn: Connection, user_id: uuid.UUID) -> None:
 async def _end_mentorships(conn: Connection, user_id: uuid.UUID) -> None:
     """Each open mentorship ends with the event a normal end causes (the other side is
     notified, messaging's conversation says it ended); its meetings still proposed or
-    scheduled are cancelled first, so no calendar keeps them."""
-    now = datetime.now(UTC)
+    scheduled are cancelled, so no calendar keeps them."""
     for row in await store_privacy.mentorships(conn, user_id):
         view = domain.MentorshipView(row["student_id"], row["mentor_id"], row["status"])
         transition = domain.end_on_deletion(view, user_id)
         if transition is None:
             continue
-        for found in await store_privacy.open_meetings(conn, row["id"]):
-            meeting = plans.Meeting(found["status"], found["proposed_by"], tuple(found["options"]), found["starts_at"])
-            change = plans.decide_meeting(plan_reads.pair(row), meeting, user_id, "cancel", now)
-            await plan_store.update_meeting(
-                conn, found["id"], change.status, change.proposed_by, change.options, change.starts_at, None
-            )
-            await _tell(conn, change.notices, mentorship_id=row["id"])
         updated = await store.set_mentorship_status(conn, row["id"], transition.status)
         await add(conn, transition.event(views.mentorship_data(updated)))
+        if transition.ends_meetings:  # as any end does (handlers/mentorships.py)
+            await plan_reads.end_meetings(conn, row, user_id)
 
 
 async def _tell(

@@ -92,15 +92,6 @@ async def mentorships(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Reco
     )
 
 
-async def open_meetings(conn: Connection, mentorship_id: uuid.UUID) -> list[asyncpg.Record]:
-    """A mentorship's meetings still proposed or scheduled, locked."""
-    return await conn.fetch(
-        "SELECT * FROM meetings WHERE mentorship_id = $1 AND status IN ('proposed', 'scheduled')"
-        " ORDER BY created_at, id FOR UPDATE",
-        mentorship_id,
-    )
-
-
 async def letters(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
     """The letter requests the user is party to, as student or writer, locked."""
     return await conn.fetch(

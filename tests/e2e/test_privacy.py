@@ -282,7 +282,8 @@ async def test_a_deleted_writer_declines_the_open_requests_and_frees_the_eras_le
     ID to another writer; a letter already submitted stays on their record under
     "Deleted user"; their mentorship with the writer ends, their own notes still readable."""
     student = await api.signup("student", "Staying Student")
-    _, writer, mentorship_id = await accepted_pair(api, student=student)
+    under_way = await rotation(api, student, start_date=future(-20), end_date=future(8))  # mid check-in due
+    _, writer, mentorship_id = await accepted_pair(api, under_way["id"], student)
     _, other_writer, _ = await accepted_pair(api, student=student)
     mine = await write_plan(api, student, writer, mentorship_id, "the staying student")
     eras = letter_body(writer, application="eras", eras_letter_id=f"W{writer.id[:8]}")

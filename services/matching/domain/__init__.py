@@ -208,7 +208,7 @@ def end_on_deletion(mentorship: MentorshipView, user_id: uuid.UUID) -> Transitio
         raise MENTORSHIP_NOT_FOUND
     if mentorship.status not in ("requested", "accepted"):
         return None
-    return Transition("ended", lambda m: MentorshipEnded(mentorship=m, ended_by=user_id))
+    return Transition("ended", lambda m: MentorshipEnded(mentorship=m, ended_by=user_id), ends_meetings=True)
 
 
 def mentoring_capacity(profile: Mapping[str, Any]) -> int:
