@@ -149,6 +149,9 @@ def party(booking: BookingView, actor: Actor) -> str:
 DATES_TAKEN = "the room is already booked for some of these dates"
 
 
+_DONE = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
+
+
 @dataclass(frozen=True)
 class Transition:
     """A booking's next status and the event it causes, built from the stored result."""
@@ -163,12 +166,16 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
     ``dates_taken``: another accepted stay of the listing overlaps this one.
     """
     who = party(booking, actor)
+    if action in ("accept", "decline") and who != "host":
+        raise AppError("forbidden", f"only the host can {action} a booking request")
+    if booking.status == "requested" and booking.expires_at <= now:
+        # Past its deadline a request is expired, whoever acts before the sweep records it:
+        # a guest's cancel then would have made it 'cancelled' (and told the host so),
+        # where the sweep a moment later makes it 'expired'.
+        raise AppError("conflict", f"the request expired, it can no longer be {_DONE.get(action, action)}")
     if action in ("accept", "decline"):
-        if who != "host":
-            raise AppError("forbidden", f"only the host can {action} a booking request")
-        if booking.status != "requested" or booking.expires_at <= now:
-            state = "expired" if booking.status == "requested" else booking.status
-            raise AppError("conflict", f"the booking is {state}, it can no longer be {action}ed")
+        if booking.status != "requested":
+            raise AppError("conflict", f"the booking is {booking.status}, it can no longer be {action}ed")
         if action == "accept":
             if dates_taken:
                 raise AppError("conflict", DATES_TAKEN)

@@ -423,3 +423,18 @@ async def test_archiving_declines_waiting_requests_and_refuses_under_accepted_st
     assert statuses == {stays[0].id: "cancelled", stays[1].id: "declined"}
     declined = await pool.fetch("SELECT payload FROM outbox WHERE subject = 'events.listings.booking.declined'")
     assert [orjson.loads(r["payload"])["booking"]["booking_id"] for r in declined] == [str(stays[1].id)]
+
+
+async def test_an_overdue_request_expires_even_when_the_guest_cancels_first(pool: asyncpg.Pool) -> None:
+    """Past its 48 hours, before the sweep: the guest's cancel is refused as expired, and the
+    sweep then expires it (it was 'cancelled', and the host was told so)."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    start = date.today() + timedelta(days=20)
+    overdue = await seed_booking(
+        pool, host, guest, start, start + timedelta(days=14), "requested", datetime.now(UTC) - timedelta(seconds=1)
+    )
+    with pytest.raises(AppError) as late:
+        await bookings.cancel_booking(ctx(pool, guest), BookingAction(booking_id=overdue))
+    assert late.value.code == "conflict" and "expired" in late.value.message
+    assert await jobs.sweep_bookings(pool) == 1
+    assert await pool.fetchval("SELECT status FROM bookings WHERE id = $1", overdue) == "expired"

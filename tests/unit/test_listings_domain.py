@@ -169,6 +169,22 @@ def test_expired_or_decided_requests_cannot_be_accepted() -> None:
     assert err.value.code == "conflict"
 
 
+def test_an_overdue_request_is_expired_whoever_acts_before_the_sweep() -> None:
+    """Past its deadline a request can no longer be cancelled either (it was: a guest's
+    cancel before the sweep made it 'cancelled', the sweep just after 'expired')."""
+    overdue = booking(expires=NOW)
+    for who, action in ((GUEST, "cancel"), (HOST, "cancel"), (HOST, "accept"), (HOST, "decline")):
+        with pytest.raises(AppError) as err:
+            domain.decide(overdue, actor(who), action, NOW)
+        assert err.value.code == "conflict" and "expired" in err.value.message, (who, action)
+    # A guest still cannot accept it, expired or not.
+    with pytest.raises(AppError) as err:
+        domain.decide(overdue, actor(GUEST), "accept", NOW)
+    assert err.value.code == "forbidden"
+    # An accepted stay has no answer deadline: its old expires_at changes nothing.
+    assert status(booking("accepted", expires=NOW - timedelta(days=3)), GUEST, "cancel") == "cancelled"
+
+
 def test_either_side_cancels_until_the_stay_ends() -> None:
     assert status(booking(), GUEST, "cancel") == "cancelled"
     assert status(booking("accepted"), HOST, "cancel") == "cancelled"
