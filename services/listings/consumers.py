@@ -1,6 +1,6 @@
 """Event consumers of listings: the hosts projection (name, verified badge) from accounts,
-and payments' outcomes (a paid booking is confirmed, an unpaid one expires), and the
-erasure of a deleted account."""
+payments' outcomes (a paid booking is confirmed, an unpaid one expires), the dates a stay's
+rotation moved to (matching), and the erasure of a deleted account."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from services.listings.views import booking_data, listing_data
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BookingCancelled, ListingArchived
+from shared.contracts.matching import RotationMoved
 from shared.contracts.payments import PaymentExpired, PaymentSucceeded
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
@@ -53,6 +54,24 @@ async def apply_payment(conn: Connection, event: Event) -> None:
     updated = await booking_store.booking(conn, row["id"])
     assert updated is not None
     await add(conn, transition.event(booking_data(updated)))
+
+
+@registry.consumer("rotations", RotationMoved.subject)
+async def record_rotation_moves(conn: Connection, event: Event) -> None:
+    """A student moved a rotation: remember, for each stay they booked for it, the dates it
+    moved to. Rotation protection holds only for a request to move the stay to exactly
+    those dates (``domain.follows_rotation``); nothing else about the booking changes."""
+    assert isinstance(event, RotationMoved)
+    for stay in event.stays:
+        await booking_store.record_rotation_move(
+            conn,
+            stay.booking_id,
+            event.student_id,
+            event.rotation_id,
+            event.start_date,
+            event.end_date,
+            event.occurred_at,
+        )
 
 
 @registry.consumer("deletions", UserDeleted.subject)

@@ -135,6 +135,12 @@ class BookingView:
     check_in: date
     check_out: date
     expires_at: datetime
+    total_cents: int = 0
+    rotation_id: uuid.UUID | None = None
+    # The dates the stay's rotation moved to, as matching last said (rotation.moved).
+    rotation_moved_to: tuple[date, date] | None = None
+    # The host declined to move the stay to those dates (until the stay moves).
+    rotation_shift_declined: bool = False
 
 
 def party(booking: BookingView, actor: Actor) -> str:
@@ -147,6 +153,9 @@ def party(booking: BookingView, actor: Actor) -> str:
 
 
 DATES_TAKEN = "the room is already booked for some of these dates"
+
+
+_DONE = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -163,12 +172,16 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
     ``dates_taken``: another accepted stay of the listing overlaps this one.
     """
     who = party(booking, actor)
+    if action in ("accept", "decline") and who != "host":
+        raise AppError("forbidden", f"only the host can {action} a booking request")
+    if booking.status == "requested" and booking.expires_at <= now:
+        # Past its deadline a request is expired, whoever acts before the sweep records it:
+        # a guest's cancel then would have made it 'cancelled' (and told the host so),
+        # where the sweep a moment later makes it 'expired'.
+        raise AppError("conflict", f"the request expired, it can no longer be {_DONE.get(action, action)}")
     if action in ("accept", "decline"):
-        if who != "host":
-            raise AppError("forbidden", f"only the host can {action} a booking request")
-        if booking.status != "requested" or booking.expires_at <= now:
-            state = "expired" if booking.status == "requested" else booking.status
-            raise AppError("conflict", f"the booking is {state}, it can no longer be {action}ed")
+        if booking.status != "requested":
+            raise AppError("conflict", f"the booking is {booking.status}, it can no longer be {action}ed")
         if action == "accept":
             if dates_taken:
                 raise AppError("conflict", DATES_TAKEN)
@@ -313,39 +326,132 @@ def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, ch
         raise AppError("validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}])
 
 
-def check_shift_request(booking: BookingView, actor: Actor, check_in: date, check_out: date, today: date) -> None:
-    """Whether the guest may ask to move this stay to these dates (the listing's window
-    and minimum stay are checked by ``unavailable_reason``)."""
+def shift_total_cents(booking: BookingView, check_in: date, check_out: date) -> int:
+    """What the stay costs at new dates: its own nightly rate (its total over its nights,
+    as agreed when it was booked), not the listing's rent today. Every total is the nightly
+    rate times the nights (``pricing.stay_total_cents``), so the division is exact; a total
+    that ever is not rounds half up to the cent."""
+    nights = (booking.check_out - booking.check_in).days
+    new_nights = (check_out - check_in).days
+    return (2 * booking.total_cents * new_nights + nights) // (2 * nights)
+
+
+def follows_rotation(booking: BookingView, check_in: date, check_out: date) -> bool:
+    """Whether moving the stay to these dates follows its rotation: the stay was booked for
+    a rotation, matching said that rotation moved, and these are exactly its new dates (a
+    stay for a rotation covers the rotation's dates, as matching's rotation.moved compares)."""
+    return booking.rotation_id is not None and booking.rotation_moved_to == (check_in, check_out)
+
+
+def check_shift_request(
+    booking: BookingView,
+    shift: ShiftView,
+    listing: ListingTerms,
+    actor: Actor,
+    check_in: date,
+    check_out: date,
+    today: date,
+    *,
+    dates_taken: bool,
+) -> None:
+    """Whether the guest may ask to move this stay to these dates.
+
+    One request at a time: a second one while the first waits is refused, naming it (the
+    host answers the dates they were shown; the guest may withdraw the first). A stay under
+    way (its first night is past) keeps its check-in: the nights stayed are not undone, only
+    the check-out moves. Dates the room cannot give (outside its window, shorter than its
+    minimum stay, or another guest's) are refused here rather than left for the host, who
+    could only decline them.
+
+    ``dates_taken``: another accepted, paid or completed stay of the listing overlaps them.
+    """
     if party(booking, actor) != "guest":
         raise AppError("forbidden", "only the guest can ask to move a stay")
     if booking.status not in ("accepted", "confirmed"):
         raise AppError("conflict", f"the booking is {booking.status}: only an accepted stay can be moved")
     if booking.check_out <= today:
         raise AppError("conflict", "the stay is over, it cannot be moved")
-    if check_in < today:
+    if shift.status == "requested" and shift.check_in and shift.check_out:
+        raise AppError(
+            "conflict",
+            f"you already asked to move this stay to {_day(shift.check_in)} - {_day(shift.check_out)}:"
+            " wait for the host's answer, or withdraw that request first",
+            {"check_in": str(shift.check_in), "check_out": str(shift.check_out), "status": "requested"},
+        )
+    if booking.check_in < today:
+        if check_in != booking.check_in:
+            message = f"the stay began on {_day(booking.check_in)}: its check-in stays, only the check-out can move"
+            raise AppError("validation", message, [{"field": "check_in", "message": message}])
+        if check_out <= today:
+            raise AppError(
+                "validation",
+                "the new check-out must be after today",
+                [{"field": "check_out", "message": "after today"}],
+            )
+    elif check_in < today:
         raise AppError("validation", "check_in is in the past", [{"field": "check_in", "message": "today or later"}])
     if (check_in, check_out) == (booking.check_in, booking.check_out):
         raise AppError("validation", "these are the stay's dates already", [{"field": "check_in", "message": "same"}])
+    reason = unavailable_reason(
+        listing.available_from, listing.available_to, listing.min_stay_nights, check_in, check_out
+    )
+    if reason:
+        raise AppError("validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}])
+    if dates_taken:
+        raise AppError("conflict", DATES_TAKEN)
 
 
-def decide_shift(booking: BookingView, shift: ShiftView, actor: Actor, action: str, dates_taken: bool) -> str:
-    """The host's answer to a requested shift: the shift status it leads to (``accepted``
-    moves the stay), or why they may not."""
+@dataclass(frozen=True)
+class ShiftAnswer:
+    """The host's answer to a requested shift, and what it leaves on the booking."""
+
+    status: str  # accepted (the stay moves) / declined
+    check_in: date
+    check_out: date
+    total_cents: int  # the stay's total at the new dates (``shift_total_cents``)
+    # Declined dates that were the moved rotation's: the guest may cancel without fault
+    # from now on, until the stay moves (a later request for other dates takes nothing back).
+    for_rotation: bool
+
+
+def decide_shift(booking: BookingView, shift: ShiftView, actor: Actor, action: str, dates_taken: bool) -> ShiftAnswer:
+    """The host's answer to a requested shift (``accepted`` moves the stay, at its own
+    nightly rate), or why they may not."""
     if party(booking, actor) != "host":
         raise AppError("forbidden", "only the host can answer a request to move a stay")
-    if shift.status != "requested" or booking.status not in ("accepted", "confirmed"):
+    if (
+        shift.status != "requested"
+        or shift.check_in is None
+        or shift.check_out is None
+        or booking.status not in ("accepted", "confirmed")
+    ):
         raise AppError("conflict", "no request to move this stay is waiting")
-    if action == "accept":
-        if dates_taken:
-            raise AppError("conflict", DATES_TAKEN)
-        return "accepted"
-    return "declined"
+    if action == "accept" and dates_taken:
+        raise AppError("conflict", DATES_TAKEN)
+    return ShiftAnswer(
+        "accepted" if action == "accept" else "declined",
+        shift.check_in,
+        shift.check_out,
+        shift_total_cents(booking, shift.check_in, shift.check_out),
+        action != "accept" and follows_rotation(booking, shift.check_in, shift.check_out),
+    )
 
 
-def end_reason(booking: BookingView, shift: ShiftView, actor: Actor, status: str) -> str | None:
+def check_shift_withdrawal(booking: BookingView, shift: ShiftView, actor: Actor) -> tuple[date, date]:
+    """The guest takes back their waiting request to move the stay; the dates it asked."""
+    if party(booking, actor) != "guest":
+        raise AppError("forbidden", "only the guest can withdraw their request to move a stay")
+    if shift.status != "requested" or shift.check_in is None or shift.check_out is None:
+        raise AppError("conflict", "no request to move this stay is waiting")
+    return shift.check_in, shift.check_out
+
+
+def end_reason(booking: BookingView, actor: Actor, status: str) -> str | None:
     """Why a booking ended, when it says more than its status: a guest cancelling after
-    the host declined to move the stay did so without fault."""
-    if status == "cancelled" and shift.status == "declined" and actor.user_id == booking.guest_id:
+    the host declined to move the stay to its moved rotation's dates does so without fault
+    (rotation protection). A declined request for any other dates changes nothing: the
+    cancellation follows the policy."""
+    if status == "cancelled" and booking.rotation_shift_declined and actor.user_id == booking.guest_id:
         return "shift_declined"
     return None
 

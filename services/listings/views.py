@@ -152,13 +152,33 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
     """A booking as one of its parties sees it: the address once the stay is paid (confirmed)."""
     role = "host" if viewer == row["host_id"] else "guest"
     show_address = role == "host" or row["status"] in ("confirmed", "completed")
-    hidden = ("address", "total_cents", "version", "shift_check_in", "shift_check_out", "shift_status")
+    hidden = (
+        "address",
+        "total_cents",
+        "version",
+        "shift_check_in",
+        "shift_check_out",
+        "shift_status",
+        "rotation_shift_declined",
+        "rotation_moved_to",
+    )
     data = {k: row[k] for k in row.keys() if k not in hidden}
     if role == "host":
         data["rotation_id"] = None  # the guest's own record, in matching
     shift = None
     if row["shift_status"] is not None:
-        shift = {"check_in": row["shift_check_in"], "check_out": row["shift_check_out"], "status": row["shift_status"]}
+        view = booking_view(row)
+        check_in, check_out = row["shift_check_in"], row["shift_check_out"]
+        # Both sides see what the moved stay would cost before the host answers, and
+        # whether these are the rotation's new dates (declining those frees the guest).
+        shift = {
+            "check_in": check_in,
+            "check_out": check_out,
+            "status": row["shift_status"],
+            "nights": (check_out - check_in).days,
+            "total": domain.shift_total_cents(view, check_in, check_out) / 100,
+            "for_rotation": domain.follows_rotation(view, check_in, check_out),
+        }
     return Booking(
         **data,
         nights=(row["check_out"] - row["check_in"]).days,
@@ -171,8 +191,18 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
 
 def booking_view(row: asyncpg.Record) -> domain.BookingView:
     """What the transition rules need of a stored booking."""
+    moved = row["rotation_moved_to"]
     return domain.BookingView(
-        row["guest_id"], row["host_id"], row["status"], row["check_in"], row["check_out"], row["expires_at"]
+        row["guest_id"],
+        row["host_id"],
+        row["status"],
+        row["check_in"],
+        row["check_out"],
+        row["expires_at"],
+        total_cents=row["total_cents"],
+        rotation_id=row["rotation_id"],
+        rotation_moved_to=(moved.lower, moved.upper) if moved is not None else None,
+        rotation_shift_declined=row["rotation_shift_declined"],
     )
 
 

@@ -319,18 +319,26 @@ class BookingAction(BookingId):
 
 
 class ShiftRequest(StayDates):
-    """New dates for an accepted stay whose rotation moved (the guest asks the host)."""
+    """New dates for an accepted stay (the guest asks the host; one request at a time).
+    A stay under way keeps its check-in; the dates must be free and fit the listing's
+    window and minimum stay."""
 
     booking_id: Id
 
 
 class Shift(Reply):
-    """A change of dates the guest asked for: ``requested`` until the host answers;
-    ``declined`` lets the guest cancel, and the booking then says why it ended."""
+    """A change of dates the guest asked for: ``requested`` until the host answers (or the
+    guest withdraws it); ``declined`` after the host's no."""
 
     check_in: date
     check_out: date
     status: Literal["requested", "declined"]
+    nights: int
+    total: float = Field(description="what the stay costs at these dates, at its own nightly rate")
+    for_rotation: bool = Field(
+        description="the dates are the ones the stay's rotation moved to: if the host declines them, the guest"
+        " may cancel without fault and is refunded everything (rotation protection)"
+    )
 
 
 class Booking(Reply):
@@ -502,6 +510,10 @@ class BookingShiftRequested(_BookingEvent):
     subject: ClassVar[str] = subjects.BOOKING_SHIFT_REQUESTED
     check_in: date
     check_out: date
+    # The stay's total at the new dates (its own nightly rate); None in older events.
+    total_cents: int | None = None
+    # The dates are the ones the stay's rotation moved to (as listings knows so far).
+    for_rotation: bool = False
 
 
 class BookingShifted(_BookingEvent):
@@ -512,6 +524,19 @@ class BookingShifted(_BookingEvent):
 
 class BookingShiftDeclined(_BookingEvent):
     subject: ClassVar[str] = subjects.BOOKING_SHIFT_DECLINED
+    check_in: date
+    check_out: date
+    # The declined dates were the moved rotation's: a cancellation by the guest from now on
+    # ends 'shift_declined' and refunds everything (rotation protection); otherwise the
+    # policy applies. (Older events: False.)
+    for_rotation: bool = False
+
+
+class BookingShiftWithdrawn(_BookingEvent):
+    """The guest took back their waiting request for new dates (not in ``BOOKING_EVENTS``:
+    no consumer needs it yet; the booking's next event carries its newer version)."""
+
+    subject: ClassVar[str] = subjects.BOOKING_SHIFT_WITHDRAWN
     check_in: date
     check_out: date
 

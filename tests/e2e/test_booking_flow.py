@@ -142,8 +142,11 @@ async def test_decline_cancel_and_rebook(api: Api) -> None:
 
 
 async def test_a_moved_rotation_shifts_the_stay_or_frees_the_guest(api: Api) -> None:
-    """The guest asks to move an accepted stay; the host accepts (dates and total move,
-    never onto another guest's dates) or declines (the guest cancels without fault)."""
+    """The guest asks to move an accepted stay, seeing the new total first (the stay's own
+    nightly rate, whatever the rent is now); one request at a time; dates another guest holds
+    are refused at once. The host accepts (dates and total move) or declines: a declined
+    request for dates other than a moved rotation's frees nobody (the cancellation is an
+    ordinary one: no end_reason)."""
     host = await api.signup("professional")
     guest, other = await api.signup("student"), await api.signup("student")
     listing = await create_listing(api, host, min_stay_nights=7)
@@ -152,6 +155,9 @@ async def test_a_moved_rotation_shifts_the_stay_or_frees_the_guest(api: Api) -> 
     taken = (await request_stay(api, other, listing["id"], start=80, nights=10)).body
     assert (await api.call("POST", f"/bookings/{taken['id']}/accept", host)).status == 200
     shift = f"/bookings/{stay['id']}/shift"
+    # The host raises the rent five-fold after the stay was agreed at 36.00 a night.
+    raised = await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 5475})
+    assert raised.status == 200, raised.body
 
     # Only the guest asks; the host answers; a stranger sees nothing.
     move = {"check_in": future(37), "check_out": future(65)}
@@ -159,27 +165,41 @@ async def test_a_moved_rotation_shifts_the_stay_or_frees_the_guest(api: Api) -> 
     assert (await api.call("POST", shift, other, json=move)).status == 404
     assert (await api.call("POST", f"{shift}/accept", host)).status == 409  # nothing asked yet
     asked = await api.call("POST", shift, guest, json=move)
-    assert asked.status == 200 and asked.body["shift"] == {**move, "status": "requested"}
+    assert asked.status == 200, asked.body
+    # 28 nights at the stay's 36.00, not at 180.00: shown before the host answers.
+    expected = {**move, "status": "requested", "nights": 28, "total": 1008.0, "for_rotation": False}
+    assert asked.body["shift"] == expected
     assert asked.body["check_in"] == future(30)  # unchanged until the host accepts
+    seen = await api.call("GET", "/me/bookings", host, params={"role": "host"})
+    assert next(b for b in seen.body["items"] if b["id"] == stay["id"])["shift"] == expected
+    # A second request while this one waits is refused, naming it: the host answers what they saw.
+    longer = await api.call("POST", shift, guest, json={"check_in": future(37), "check_out": future(126)})
+    assert longer.status == 409 and longer.body["error"]["details"]["check_out"] == future(65), longer.body
     assert (await api.call("POST", f"{shift}/accept", guest)).status == 403
     moved = await api.call("POST", f"{shift}/accept", host)
     assert moved.status == 200, moved.body
     assert (moved.body["check_in"], moved.body["check_out"], moved.body["shift"]) == (future(37), future(65), None)
-    quote = await api.call(
-        "GET", f"/listings/{listing['id']}/quote", params={"check_in": future(37), "check_out": future(65)}
-    )
-    assert moved.body["total"] == quote.body["total"]
+    assert (moved.body["nights"], moved.body["total"]) == (28, 1008.0)
 
-    # Onto the other guest's dates: the host cannot accept it.
-    onto = {"check_in": future(75), "check_out": future(95)}
-    assert (await api.call("POST", shift, guest, json=onto)).status == 200
-    clash = await api.call("POST", f"{shift}/accept", host)
-    assert clash.status == 409 and "already booked" in clash.body["error"]["message"]
+    # Onto the other guest's dates: refused when asked, not left for the host.
+    onto = await api.call("POST", shift, guest, json={"check_in": future(75), "check_out": future(95)})
+    assert onto.status == 409 and "already booked" in onto.body["error"]["message"], onto.body
+    # Asked, then withdrawn by the guest before the host answers.
+    asked = await api.call("POST", shift, guest, json={"check_in": future(40), "check_out": future(60)})
+    assert asked.status == 200 and asked.body["shift"]["total"] == 720.0, asked.body
+    assert (await api.call("POST", f"{shift}/withdraw", host)).status == 403
+    withdrawn = await api.call("POST", f"{shift}/withdraw", guest)
+    assert withdrawn.status == 200 and withdrawn.body["shift"] is None, withdrawn.body
+    assert (await api.call("POST", f"{shift}/decline", host)).status == 409  # nothing waits now
+
+    asked = await api.call("POST", shift, guest, json={"check_in": future(38), "check_out": future(66)})
+    assert asked.status == 200 and asked.body["shift"]["for_rotation"] is False
     declined = await api.call("POST", f"{shift}/decline", host)
     assert declined.status == 200 and declined.body["shift"]["status"] == "declined"
     assert declined.body["check_in"] == future(37)  # the stay stays where it was
     cancelled = await api.call("POST", f"/bookings/{stay['id']}/cancel", guest)
-    assert cancelled.body["status"] == "cancelled" and cancelled.body["end_reason"] == "shift_declined"
+    # No rotation moved: an ordinary cancellation (it said shift_declined, refunded in full).
+    assert cancelled.body["status"] == "cancelled" and cancelled.body["end_reason"] is None
 
     # Bad dates are 400s; a cancelled stay cannot move.
     bad = await api.call("POST", shift, guest, json={"check_in": future(50), "check_out": future(40)})

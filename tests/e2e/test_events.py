@@ -299,7 +299,11 @@ async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api)
     new_dates = {"check_in": future(125), "check_out": future(153)}
     _, events = await rec.call("POST", f"/bookings/{third['id']}/shift", guest, json=new_dates)
     assert events == [
-        ("events.listings.booking.shift-requested", {"booking": booking_data(third, 3, "accepted"), **new_dates})
+        (
+            "events.listings.booking.shift-requested",
+            # The new dates' total at the stay's own rate; no rotation moved, so no protection.
+            {"booking": booking_data(third, 3, "accepted"), **new_dates, "total_cents": 100_800, "for_rotation": False},
+        )
     ]
     moved, events = await rec.call("POST", f"/bookings/{third['id']}/shift/accept", host)
     assert events == [("events.listings.booking.shifted", {"booking": booking_data(moved.body, 4, "accepted")})]
@@ -307,8 +311,18 @@ async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api)
         "POST", f"/bookings/{third['id']}/shift", guest, json=new_dates | {"check_in": future(126)}
     )
     _, events = await rec.call("POST", f"/bookings/{third['id']}/shift/decline", host)
-    declined = {"booking": booking_data(moved.body, 6, "accepted"), "check_in": future(126), "check_out": future(153)}
+    declined = {
+        "booking": booking_data(moved.body, 6, "accepted"),
+        "check_in": future(126),
+        "check_out": future(153),
+        "for_rotation": False,
+    }
     assert events == [("events.listings.booking.shift-declined", declined)]
+    # Asked again and withdrawn by the guest before the host answers.
+    await rec.call("POST", f"/bookings/{third['id']}/shift", guest, json=new_dates | {"check_in": future(127)})
+    _, events = await rec.call("POST", f"/bookings/{third['id']}/shift/withdraw", guest)
+    withdrawn = {"booking": booking_data(moved.body, 8, "accepted"), "check_in": future(127), "check_out": future(153)}
+    assert events == [("events.listings.booking.shift-withdrawn", withdrawn)]
 
 
 async def test_events_reach_matching_projections(api: Api, outbox: asyncpg.Connection) -> None:

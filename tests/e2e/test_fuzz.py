@@ -158,6 +158,7 @@ def with_examples(doc: dict[str, Any], world: World) -> dict[str, Any]:
         ("post", "/bookings/{id}/shift"): (world.completed_booking, {"check_in": future(40), "check_out": future(60)}),
         ("post", "/bookings/{id}/shift/accept"): (world.booking_to_accept, {}),
         ("post", "/bookings/{id}/shift/decline"): (world.booking_to_decline, {}),
+        ("post", "/bookings/{id}/shift/withdraw"): (world.booking_to_cancel, {}),
         ("post", "/bookings/{id}/reviews"): (world.completed_booking, {"rating": 5, "text": "A quiet, clean room."}),
         ("get", "/users/{id}"): (world.other.id, None),
         ("get", "/conversations/{id}"): (world.conversation, None),

@@ -112,6 +112,7 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ],
     ("POST", "/bookings/{booking}/shift/accept"): [{"reason": 5}],
     ("POST", "/bookings/{booking}/shift/decline"): [{"reason": ["x"]}],
+    ("POST", "/bookings/{booking}/shift/withdraw"): [{"reason": 7}],
     ("POST", "/bookings/{booking}/reviews"): [{"rating": 6, "text": "great"}, {"rating": 3, "text": ""}],
     ("POST", "/admin/verifications/{user}"): [],
     ("POST", "/auth/logout"): [],

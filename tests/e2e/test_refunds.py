@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from services.payments import jobs
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from tests.api import PASSWORD, Api, User
-from tests.e2e.helpers import future, pay_intent, start_payment
+from tests.e2e.helpers import JHH, create_listing, future, pay_intent, start_payment
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
@@ -262,4 +263,87 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
         return await status_of(api, guest2, unpaid["id"]) == "confirmed"
 
     await eventually(confirmed, 15, what="the moved stay confirmed once paid")
+    await reconciled(api, admin)
+
+
+async def _refunded(api: Api, guest: User, booking_id: str) -> Any:
+    """The receipt once every refund of the booking reached Stripe (None before)."""
+    r = await api.call("GET", f"/bookings/{booking_id}/payments", guest)
+    refunds = r.body["refunds"]
+    return r.body if refunds and all(x["status"] == "succeeded" for x in refunds) else None
+
+
+async def test_a_declined_move_refunds_everything_only_for_a_moved_rotation(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """Strict policy, paid, 30 days ahead (the policy gives back 756.00 of 1008.00). Asking
+    for other dates that the host declines changes nothing: cancelling refunds 756.00 (it
+    refunded 1008.00, 'rotation protection', for any guest asking any dates). A stay booked
+    for a rotation that then moved, whose move to exactly the rotation's new dates the host
+    declines, is refunded in full."""
+    assert stack.stripe is not None
+    # Ordinary: no rotation, any other dates.
+    host, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
+    shift = f"/bookings/{booking['id']}/shift"
+    asked = await api.call("POST", shift, guest, json={"check_in": future(64), "check_out": future(92)})
+    assert asked.status == 200 and asked.body["shift"]["for_rotation"] is False, asked.body
+    assert (await api.call("POST", f"{shift}/decline", host)).status == 200
+    cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
+    assert cancelled.status == 200 and cancelled.body["end_reason"] is None, cancelled.body
+    receipt = await eventually(lambda: _refunded(api, guest, booking["id"]), 15, what="the policy's refund")
+    assert receipt["refunded"] == 756.0 and [r["kind"] for r in receipt["refunds"]] == ["cancellation"], receipt
+
+    # For a rotation that moved: the guest asks for the rotation's new dates; declined.
+    host = await api.signup("professional", "Dr. Host")
+    student = await api.signup("student", "Student")
+    listing = await create_listing(api, host, cancellation_policy="strict")
+    mine = await api.call(
+        "POST",
+        "/rotations",
+        student,
+        json={"hospital_id": JHH, "specialty": "cardiology", "start_date": future(30), "end_date": future(58)},
+    )
+    assert mine.status == 201, mine.body
+    rotation_id = mine.body["id"]
+    stay = await api.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        student,
+        json={"check_in": future(30), "check_out": future(58), "rotation_id": rotation_id},
+    )
+    assert stay.status == 201, stay.body
+    booking_id = stay.body["id"]
+    assert (await api.call("POST", f"/bookings/{booking_id}/accept", host)).status == 200
+    intent = await start_payment(api, student, booking_id)
+    assert (await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])).body["status"] == "succeeded"
+    await eventually(lambda: _status_is(api, student, booking_id, "confirmed"), 15, what="the stay paid")
+    # Matching tells only of stays it knows of: wait for its projection of this one.
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await eventually(
+            lambda: conn.fetchval("SELECT true FROM matching.bookings WHERE booking_id = $1", uuid.UUID(booking_id)),
+            15,
+            what="matching to know the stay",
+        )
+    finally:
+        await conn.close()
+    new_dates = {"start_date": future(33), "end_date": future(61)}
+    assert (await api.call("PATCH", f"/rotations/{rotation_id}", student, json=new_dates)).status == 200
+    asked = await api.call(
+        "POST", f"/bookings/{booking_id}/shift", student, json={"check_in": future(33), "check_out": future(61)}
+    )
+    assert asked.status == 200, asked.body
+
+    async def follows_rotation() -> bool:
+        mine = await api.call("GET", "/me/bookings", student)
+        return bool(next(b for b in mine.body["items"] if b["id"] == booking_id)["shift"]["for_rotation"])
+
+    await eventually(follows_rotation, 15, what="listings to hear the rotation moved")
+    declined = await api.call("POST", f"/bookings/{booking_id}/shift/decline", host)
+    assert declined.status == 200, declined.body
+    cancelled = await api.call("POST", f"/bookings/{booking_id}/cancel", student)
+    assert cancelled.body["end_reason"] == "shift_declined", cancelled.body
+    receipt = await eventually(lambda: _refunded(api, student, booking_id), 15, what="the protected refund")
+    assert receipt["refunded"] == 1008.0, receipt
+    assert "rotation protection" in receipt["refunds"][0]["reason"]
     await reconciled(api, admin)

@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 import pytest
 
-from services.listings import domain, jobs, store
+from services.listings import consumers, domain, jobs, store
 from services.listings.app import PG_SETTINGS
 from services.listings.handlers import bookings, listings, reviews
 from services.listings.store import bookings as booking_store
@@ -20,6 +20,7 @@ from shared.contracts.base import Actor
 from shared.contracts.listings import (
     BookingAction,
     BookingRequest,
+    BookingShiftDeclined,
     ListingCreate,
     ListingId,
     ListingPublished,
@@ -30,7 +31,9 @@ from shared.contracts.listings import (
     ReviewCreate,
     ReviewPosted,
     SearchPage,
+    ShiftRequest,
 )
+from shared.contracts.matching import MovedStay, RotationMoved
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.service import Context
@@ -423,3 +426,193 @@ async def test_archiving_declines_waiting_requests_and_refuses_under_accepted_st
     assert statuses == {stays[0].id: "cancelled", stays[1].id: "declined"}
     declined = await pool.fetch("SELECT payload FROM outbox WHERE subject = 'events.listings.booking.declined'")
     assert [orjson.loads(r["payload"])["booking"]["booking_id"] for r in declined] == [str(stays[1].id)]
+
+
+async def shifted_stay(
+    pool: asyncpg.Pool,
+    host: uuid.UUID,
+    guest: uuid.UUID,
+    start: date,
+    nights: int,
+    *,
+    rotation: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A confirmed stay of a room at 1100 a month (36.16 a night), for ``rotation`` if given."""
+    created = await listings.create_listing(ctx(pool, host, "professional"), new_listing())
+    asked = await bookings.request_booking(
+        ctx(pool, guest),
+        BookingRequest(
+            listing_id=created.id, check_in=start, check_out=start + timedelta(days=nights), rotation_id=rotation
+        ),
+    )
+    await bookings.accept_booking(ctx(pool, host, "professional"), BookingAction(booking_id=asked.id))
+    async with pool.acquire() as conn:  # what the payment's event does (consumers.py)
+        await booking_store.set_booking_status(conn, asked.id, "confirmed")
+    return asked.id
+
+
+def moved(
+    student: uuid.UUID, rotation: uuid.UUID, booking_id: uuid.UUID, start: date, end: date, at: datetime
+) -> RotationMoved:
+    stay = MovedStay(
+        booking_id=booking_id, listing_id=uuid.uuid4(), listing_title="Room", check_in=start, check_out=end
+    )
+    return RotationMoved(
+        student_id=student, rotation_id=rotation, start_date=start, end_date=end, stays=[stay], occurred_at=at
+    )
+
+
+async def test_only_a_decline_of_the_moved_rotations_dates_frees_the_guest(pool: asyncpg.Pool) -> None:
+    """Listings records the dates matching says a stay's rotation moved to (the guest's own
+    stay for that rotation; an older event changes nothing). A request for exactly those
+    dates, declined, lets the guest cancel as 'shift_declined'; any other declined request
+    leaves the cancellation to the policy (it freed every guest before)."""
+    host, guest, stranger, rotation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    start = date.today() + timedelta(days=30)
+    for_rotation = await shifted_stay(pool, host, guest, start, 28, rotation=rotation)
+    without = await shifted_stay(pool, host, guest, start, 28)
+    new_in, new_out = start + timedelta(days=7), start + timedelta(days=35)
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn:
+        # Someone else's rotation, or another rotation of the guest, moves nothing here.
+        await consumers.record_rotation_moves(conn, moved(stranger, rotation, for_rotation, new_in, new_out, now))
+        await consumers.record_rotation_moves(conn, moved(guest, uuid.uuid4(), for_rotation, new_in, new_out, now))
+        await consumers.record_rotation_moves(conn, moved(guest, rotation, without, new_in, new_out, now))
+        assert await conn.fetchval("SELECT count(*) FROM rotation_moves") == 0
+        await consumers.record_rotation_moves(conn, moved(guest, rotation, for_rotation, new_in, new_out, now))
+        # A redelivered older move (to other dates) does not undo the newer one.
+        earlier = now - timedelta(minutes=5)
+        await consumers.record_rotation_moves(conn, moved(guest, rotation, for_rotation, start, new_out, earlier))
+        versions = dict(await conn.fetch("SELECT id, version FROM bookings"))
+    assert versions == {for_rotation: 3, without: 3}  # a projection: no booking changed
+
+    as_guest, as_host = ctx(pool, guest), ctx(pool, host, "professional")
+    flags = []
+    for booking_id, dates in (
+        (without, (new_in, new_out)),  # the dates, but no rotation
+        (for_rotation, (new_in, new_out + timedelta(days=1))),  # the rotation, not its dates
+        (for_rotation, (new_in, new_out)),  # the rotation's new dates
+        (for_rotation, (new_in, new_out + timedelta(days=2))),  # then other dates, declined too
+    ):
+        asked = await bookings.shift_booking(
+            as_guest, ShiftRequest(booking_id=booking_id, check_in=dates[0], check_out=dates[1])
+        )
+        assert asked.shift is not None and asked.shift.status == "requested"
+        flags.append(asked.shift.for_rotation)
+        declined = await bookings.decline_shift(as_host, BookingAction(booking_id=booking_id))
+        assert declined.shift is not None and declined.shift.status == "declined"
+    assert flags == [False, False, True, False]
+    payloads = await pool.fetch(
+        "SELECT payload FROM outbox WHERE subject = $1 ORDER BY seq", BookingShiftDeclined.subject
+    )
+    assert [orjson.loads(r["payload"])["for_rotation"] for r in payloads] == flags
+    # The host declined the rotation's dates once: asking for others after takes nothing back.
+    cancelled = await bookings.cancel_booking(as_guest, BookingAction(booking_id=for_rotation))
+    assert cancelled.end_reason == "shift_declined"
+    assert (await bookings.cancel_booking(as_guest, BookingAction(booking_id=without))).end_reason is None
+
+    # Without that decline, a cancellation follows the policy; once the stay moved, too.
+    again = await shifted_stay(pool, host, guest, start + timedelta(days=100), 28, rotation=rotation)
+    back_in, back_out = start + timedelta(days=107), start + timedelta(days=135)
+    async with pool.acquire() as conn:
+        await consumers.record_rotation_moves(conn, moved(guest, rotation, again, back_in, back_out, now))
+    await bookings.shift_booking(
+        as_guest, ShiftRequest(booking_id=again, check_in=back_in, check_out=back_out + timedelta(days=1))
+    )
+    await bookings.decline_shift(as_host, BookingAction(booking_id=again))
+    await bookings.shift_booking(as_guest, ShiftRequest(booking_id=again, check_in=back_in, check_out=back_out))
+    await bookings.accept_shift(as_host, BookingAction(booking_id=again))
+    cancelled = await bookings.cancel_booking(as_guest, BookingAction(booking_id=again))
+    assert cancelled.end_reason is None and (cancelled.check_in, cancelled.check_out) == (back_in, back_out)
+
+
+async def test_one_request_for_new_dates_at_a_time_at_the_stays_own_rate(pool: asyncpg.Pool) -> None:
+    """A second request while one waits is refused, naming it (the host once accepted 89
+    nights after approving 14); the guest withdraws it and asks again. The new dates cost
+    the stay's own nightly rate, shown before the host answers, whatever the rent is now.
+    Dates another stay holds are refused when asked."""
+    host, guest, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    start = date.today() + timedelta(days=30)
+    booking_id = await shifted_stay(pool, host, guest, start, 28)
+    listing_id = await pool.fetchval("SELECT listing_id FROM bookings WHERE id = $1", booking_id)
+    as_guest, as_host = ctx(pool, guest), ctx(pool, host, "professional")
+    await listings.update_listing(as_host, ListingUpdate(listing_id=listing_id, monthly_rent=5500))
+
+    asked = await bookings.shift_booking(
+        as_guest,
+        ShiftRequest(booking_id=booking_id, check_in=start + timedelta(days=1), check_out=start + timedelta(days=15)),
+    )
+    assert asked.shift is not None and (asked.shift.nights, asked.shift.total) == (14, 14 * 3616 / 100)
+    with pytest.raises(AppError) as second:
+        await bookings.shift_booking(
+            as_guest, ShiftRequest(booking_id=booking_id, check_in=start, check_out=start + timedelta(days=89))
+        )
+    assert second.value.code == "conflict" and second.value.details["check_out"] == str(start + timedelta(days=15))
+    with pytest.raises(AppError) as not_theirs:
+        await bookings.withdraw_shift(as_host, BookingAction(booking_id=booking_id))
+    assert not_theirs.value.code == "forbidden"
+    withdrawn = await bookings.withdraw_shift(as_guest, BookingAction(booking_id=booking_id))
+    assert withdrawn.shift is None and withdrawn.check_in == start
+    with pytest.raises(AppError) as nothing:
+        await bookings.accept_shift(as_host, BookingAction(booking_id=booking_id))
+    assert nothing.value.code == "conflict"
+
+    # Another guest's stay holds days 40-50: asking for them is refused at once.
+    held = await bookings.request_booking(
+        ctx(pool, other),
+        BookingRequest(
+            listing_id=listing_id, check_in=start + timedelta(days=40), check_out=start + timedelta(days=50)
+        ),
+    )
+    await bookings.accept_booking(as_host, BookingAction(booking_id=held.id))
+    with pytest.raises(AppError) as taken:
+        await bookings.shift_booking(
+            as_guest, ShiftRequest(booking_id=booking_id, check_in=start, check_out=start + timedelta(days=45))
+        )
+    assert taken.value.code == "conflict" and taken.value.message == domain.DATES_TAKEN
+
+    longer = await bookings.shift_booking(
+        as_guest, ShiftRequest(booking_id=booking_id, check_in=start, check_out=start + timedelta(days=35))
+    )
+    assert longer.shift is not None and longer.shift.total == 35 * 3616 / 100
+    moved_stay = await bookings.accept_shift(as_host, BookingAction(booking_id=booking_id))
+    assert (moved_stay.nights, moved_stay.total) == (35, 35 * 3616 / 100)  # not 35 nights at 5500 a month
+    subjects = [r["subject"] for r in await pool.fetch("SELECT subject FROM outbox ORDER BY seq")]
+    assert "events.listings.booking.shift-withdrawn" in subjects
+
+
+async def test_a_stay_under_way_moves_only_its_check_out(pool: asyncpg.Pool) -> None:
+    """Ten nights into a stay, asking to start it today (which refunded the nights stayed)
+    is refused; the check-out still moves, at the stay's rate."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    today = datetime.now(UTC).date()
+    booking_id = await seed_booking(
+        pool, host, guest, today - timedelta(days=10), today + timedelta(days=18), "confirmed", datetime.now(UTC)
+    )
+    await pool.execute("UPDATE bookings SET total_cents = 28 * 3600 WHERE id = $1", booking_id)
+    as_guest = ctx(pool, guest)
+    with pytest.raises(AppError) as restart:
+        await bookings.shift_booking(
+            as_guest, ShiftRequest(booking_id=booking_id, check_in=today, check_out=today + timedelta(days=18))
+        )
+    assert restart.value.code == "validation" and "check-in stays" in restart.value.message
+    shorter = await bookings.shift_booking(
+        as_guest,
+        ShiftRequest(booking_id=booking_id, check_in=today - timedelta(days=10), check_out=today + timedelta(days=4)),
+    )
+    assert shorter.shift is not None and (shorter.shift.nights, shorter.shift.total) == (14, 504.0)
+
+
+async def test_an_overdue_request_expires_even_when_the_guest_cancels_first(pool: asyncpg.Pool) -> None:
+    """Past its 48 hours, before the sweep: the guest's cancel is refused as expired, and the
+    sweep then expires it (it was 'cancelled', and the host was told so)."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    start = date.today() + timedelta(days=20)
+    overdue = await seed_booking(
+        pool, host, guest, start, start + timedelta(days=14), "requested", datetime.now(UTC) - timedelta(seconds=1)
+    )
+    with pytest.raises(AppError) as late:
+        await bookings.cancel_booking(ctx(pool, guest), BookingAction(booking_id=overdue))
+    assert late.value.code == "conflict" and "expired" in late.value.message
+    assert await jobs.sweep_bookings(pool) == 1
+    assert await pool.fetchval("SELECT status FROM bookings WHERE id = $1", overdue) == "expired"

@@ -6,6 +6,7 @@ import math
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -35,8 +36,23 @@ def booking(
     expires: datetime = NOW + timedelta(hours=1),
     check_in: date = date(2026, 12, 1),
     check_out: date = date(2026, 12, 29),
+    total_cents: int = 100_800,
+    rotation_id: uuid.UUID | None = None,
+    moved_to: tuple[date, date] | None = None,
+    rotation_shift_declined: bool = False,
 ) -> domain.BookingView:
-    return domain.BookingView(GUEST, HOST, status, check_in, check_out, expires)
+    return domain.BookingView(
+        GUEST,
+        HOST,
+        status,
+        check_in,
+        check_out,
+        expires,
+        total_cents=total_cents,
+        rotation_id=rotation_id,
+        rotation_moved_to=moved_to,
+        rotation_shift_declined=rotation_shift_declined,
+    )
 
 
 def actor(user: uuid.UUID) -> Actor:
@@ -169,6 +185,22 @@ def test_expired_or_decided_requests_cannot_be_accepted() -> None:
     assert err.value.code == "conflict"
 
 
+def test_an_overdue_request_is_expired_whoever_acts_before_the_sweep() -> None:
+    """Past its deadline a request can no longer be cancelled either (it was: a guest's
+    cancel before the sweep made it 'cancelled', the sweep just after 'expired')."""
+    overdue = booking(expires=NOW)
+    for who, action in ((GUEST, "cancel"), (HOST, "cancel"), (HOST, "accept"), (HOST, "decline")):
+        with pytest.raises(AppError) as err:
+            domain.decide(overdue, actor(who), action, NOW)
+        assert err.value.code == "conflict" and "expired" in err.value.message, (who, action)
+    # A guest still cannot accept it, expired or not.
+    with pytest.raises(AppError) as err:
+        domain.decide(overdue, actor(GUEST), "accept", NOW)
+    assert err.value.code == "forbidden"
+    # An accepted stay has no answer deadline: its old expires_at changes nothing.
+    assert status(booking("accepted", expires=NOW - timedelta(days=3)), GUEST, "cancel") == "cancelled"
+
+
 def test_either_side_cancels_until_the_stay_ends() -> None:
     assert status(booking(), GUEST, "cancel") == "cancelled"
     assert status(booking("accepted"), HOST, "cancel") == "cancelled"
@@ -199,66 +231,146 @@ def test_chord_and_surface_distance_convert_both_ways() -> None:
     assert geo.great_circle_m(chord) == pytest.approx(577_000, rel=0.01)
 
 
+TERMS = domain.ListingTerms(HOST, "active", date(2026, 11, 1), date(2027, 6, 1), 7)
+NO_SHIFT = domain.ShiftView(None, None, None)
+
+
+def ask(
+    view: domain.BookingView,
+    who: uuid.UUID,
+    dates: tuple[date, date],
+    *,
+    shift: domain.ShiftView = NO_SHIFT,
+    terms: domain.ListingTerms = TERMS,
+    taken: bool = False,
+    today: date = NOW.date(),
+) -> None:
+    domain.check_shift_request(view, shift, terms, actor(who), *dates, today, dates_taken=taken)
+
+
+def refused(*args: Any, **kwargs: Any) -> AppError:
+    with pytest.raises(AppError) as err:
+        ask(*args, **kwargs)
+    return err.value
+
+
 def test_only_the_guest_asks_to_move_an_accepted_stay_that_is_not_over() -> None:
-    today = NOW.date()
     later = (date(2026, 12, 8), date(2027, 1, 5))
-    domain.check_shift_request(booking("accepted"), actor(GUEST), *later, today)
+    ask(booking("accepted"), GUEST, later)
     for view, who, code in (
         (booking("accepted"), HOST, "forbidden"),
         (booking("accepted"), OTHER, "not_found"),
         (booking("requested"), GUEST, "conflict"),
         (booking("accepted", check_in=date(2026, 10, 1), check_out=date(2026, 10, 20)), GUEST, "conflict"),
     ):
-        with pytest.raises(AppError) as err:
-            domain.check_shift_request(view, actor(who), *later, today)
-        assert err.value.code == code
-    with pytest.raises(AppError) as err:
-        domain.check_shift_request(booking("accepted"), actor(GUEST), date(2026, 11, 1), date(2026, 11, 30), today)
-    assert err.value.code == "validation"  # in the past
+        assert refused(view, who, later).code == code
+    assert refused(booking("accepted"), GUEST, (date(2026, 11, 1), date(2026, 11, 30))).code == "validation"
 
 
-def test_the_host_answers_a_shift_and_a_declined_one_frees_the_guest() -> None:
+def test_dates_the_room_cannot_give_are_refused_when_asked() -> None:
+    """Outside the window or under the minimum stay: 400; another guest's dates: 409. Before,
+    such a request waited for a host who could only decline it (and the decline freed the guest)."""
+    view = booking("accepted")
+    assert "available from" in refused(view, GUEST, (date(2027, 5, 20), date(2027, 6, 10))).message
+    assert "minimum stay" in refused(view, GUEST, (date(2026, 12, 8), date(2026, 12, 10))).message
+    taken = refused(view, GUEST, (date(2027, 2, 1), date(2027, 2, 20)), taken=True)
+    assert taken.code == "conflict" and taken.message == domain.DATES_TAKEN
+
+
+def test_a_second_request_waits_for_the_answer_to_the_first() -> None:
+    """A waiting request is not replaced (the host would accept dates they never saw): 409
+    naming it. A declined one may be followed by another."""
+    waiting = domain.ShiftView(date(2026, 12, 8), date(2026, 12, 22), "requested")
+    err = refused(booking("accepted"), GUEST, (date(2026, 12, 8), date(2027, 3, 7)), shift=waiting)
+    assert err.code == "conflict" and "Dec 8, 2026 - Dec 22, 2026" in err.message
+    assert err.details == {"check_in": "2026-12-08", "check_out": "2026-12-22", "status": "requested"}
+    declined = domain.ShiftView(date(2026, 12, 8), date(2026, 12, 22), "declined")
+    ask(booking("accepted"), GUEST, (date(2026, 12, 9), date(2026, 12, 23)), shift=declined)
+    # Only the guest withdraws, and only a waiting request.
+    assert domain.check_shift_withdrawal(booking("accepted"), waiting, actor(GUEST)) == (
+        date(2026, 12, 8),
+        date(2026, 12, 22),
+    )
+    for shift, who, code in (
+        (waiting, HOST, "forbidden"),
+        (declined, GUEST, "conflict"),
+        (NO_SHIFT, GUEST, "conflict"),
+    ):
+        with pytest.raises(AppError) as withdrawn:
+            domain.check_shift_withdrawal(booking("accepted"), shift, actor(who))
+        assert withdrawn.value.code == code
+
+
+def test_a_stay_under_way_keeps_its_check_in() -> None:
+    """Ten nights into a 28-night stay, "moving" it to start today would refund nights
+    already stayed: only the check-out moves once the first night is past."""
+    today = date(2026, 12, 11)
+    started = booking("confirmed", check_in=date(2026, 12, 1), check_out=date(2026, 12, 29))
+    err = refused(started, GUEST, (today, date(2026, 12, 29)), today=today)
+    assert err.code == "validation" and "check-in stays" in err.message
+    ask(started, GUEST, (date(2026, 12, 1), date(2027, 1, 12)), today=today)  # longer
+    ask(started, GUEST, (date(2026, 12, 1), date(2026, 12, 12)), today=today)  # shorter, from tomorrow
+    assert refused(started, GUEST, (date(2026, 12, 1), today), today=today).code == "validation"
+    # On its check-in day no night is stayed yet: the whole stay may still move.
+    ask(
+        booking("confirmed", check_in=today, check_out=date(2027, 1, 8)),
+        GUEST,
+        (date(2026, 12, 18), date(2027, 1, 15)),
+        today=today,
+    )
+
+
+def test_a_moved_stay_keeps_its_own_nightly_rate() -> None:
+    """Not the listing's rent today: a one-day move after the host raised the rent quintupled
+    a paid stay's total."""
+    view = booking("confirmed", total_cents=100_800)  # 28 nights at 36.00
+    assert domain.shift_total_cents(view, date(2026, 12, 2), date(2026, 12, 30)) == 100_800
+    assert domain.shift_total_cents(view, date(2026, 12, 1), date(2026, 12, 15)) == 50_400
+    assert domain.shift_total_cents(view, date(2026, 12, 1), date(2027, 2, 28)) == 3600 * 89
+    # The host accepting applies that total whatever the listing asks now.
+    asked = domain.ShiftView(date(2026, 12, 2), date(2026, 12, 30), "requested")
+    assert domain.decide_shift(view, asked, actor(HOST), "accept", False).total_cents == 100_800
+    # A total that is not a whole number of cents a night rounds half up.
+    odd = booking("confirmed", check_in=date(2026, 12, 1), check_out=date(2026, 12, 4), total_cents=100)
+    assert domain.shift_total_cents(odd, date(2026, 12, 1), date(2026, 12, 3)) == 67
+
+
+def test_the_host_answers_a_shift() -> None:
     asked = domain.ShiftView(date(2026, 12, 8), date(2027, 1, 5), "requested")
-    none = domain.ShiftView(None, None, None)
-    assert domain.decide_shift(booking("accepted"), asked, actor(HOST), "accept", False) == "accepted"
-    assert domain.decide_shift(booking("accepted"), asked, actor(HOST), "decline", False) == "declined"
+    accepted = domain.decide_shift(booking("accepted"), asked, actor(HOST), "accept", False)
+    assert (accepted.status, accepted.check_in, accepted.check_out) == ("accepted", asked.check_in, asked.check_out)
+    assert domain.decide_shift(booking("accepted"), asked, actor(HOST), "decline", False).status == "declined"
     for shift, who, taken, code in (
         (asked, GUEST, False, "forbidden"),
-        (none, HOST, False, "conflict"),
+        (NO_SHIFT, HOST, False, "conflict"),
         (asked, HOST, True, "conflict"),
     ):
         with pytest.raises(AppError) as err:
             domain.decide_shift(booking("accepted"), shift, actor(who), "accept", taken)
         assert err.value.code == code
-    declined = domain.ShiftView(date(2026, 12, 8), date(2027, 1, 5), "declined")
-    assert domain.end_reason(booking("accepted"), declined, actor(GUEST), "cancelled") == "shift_declined"
-    assert domain.end_reason(booking("accepted"), declined, actor(HOST), "cancelled") is None
-    assert domain.end_reason(booking("accepted"), asked, actor(GUEST), "cancelled") is None
 
 
-def test_only_a_changed_address_or_point_moves_a_room() -> None:
-    """The web client sends the whole form: fields sent unchanged move nothing, and a ZIP
-    code counts only without coordinates (which win over it)."""
-    before = {"address": "1 Main St", "latitude": 39.3, "longitude": -76.6}
-    assert domain.moved_fields(dict(before, monthly_rent=1200), False, before) == []
-    assert domain.moved_fields({"address": "2 Main St", "longitude": -76.6}, False, before) == ["address"]
-    assert domain.moved_fields({"latitude": 39.31}, True, before) == ["latitude"]
-    assert domain.moved_fields({}, True, before) == ["zip_code"]
-    domain.check_move(["address"], has_open_stays=False)
-    domain.check_move([], has_open_stays=True)
-    with pytest.raises(AppError) as refused:
-        domain.check_move(["latitude", "zip_code"], has_open_stays=True)
-    assert refused.value.code == "conflict"
-    assert [d["field"] for d in refused.value.details] == ["latitude", "zip_code"]
-
-
-def test_a_past_guest_sees_the_exact_room_only_where_they_stayed() -> None:
-    """Guests of a confirmed or completed stay see a listing back in draft; its exact address only
-    while the room is where their stay was (``store.listing_for_viewer`` decides)."""
-    assert domain.exact_view("active", is_host=False, guest=domain.Guest()) is False
-    assert domain.exact_view("draft", is_host=False, guest=domain.Guest(True, False)) is False
-    assert domain.exact_view("draft", is_host=False, guest=domain.Guest(True, True)) is True
-    with pytest.raises(AppError):
-        domain.exact_view("draft", is_host=False, guest=domain.Guest())
-    with pytest.raises(AppError):
-        domain.exact_view("archived", is_host=True, guest=domain.Guest(True, True))
+def test_rotation_protection_needs_the_moved_rotations_dates() -> None:
+    """Declining frees the guest (a cancellation ends 'shift_declined', refunded in full) only
+    when the stay was booked for a rotation, matching said that rotation moved, and the guest
+    asked for exactly its new dates. Any other request is ordinary: declined, the policy holds
+    (before, any guest asked for any dates, even another guest's, and cancelled for free)."""
+    rotation, moved = uuid.uuid4(), (date(2026, 12, 8), date(2027, 1, 5))
+    asked = domain.ShiftView(*moved, "requested")
+    for view, protected in (
+        (booking("confirmed", rotation_id=rotation, moved_to=moved), True),
+        (booking("confirmed"), False),  # no rotation
+        (booking("confirmed", rotation_id=rotation), False),  # its rotation never moved
+        (booking("confirmed", rotation_id=rotation, moved_to=(date(2026, 12, 9), date(2027, 1, 5))), False),
+    ):
+        assert domain.follows_rotation(view, *moved) is protected
+        assert domain.decide_shift(view, asked, actor(HOST), "decline", False).for_rotation is protected
+        # Accepted, it protects nothing: the stay moved.
+        assert domain.decide_shift(view, asked, actor(HOST), "accept", False).for_rotation is False
+    # What the store keeps of a protecting decline decides the cancellation: the guest's only.
+    declined = booking("confirmed", rotation_id=rotation, moved_to=moved, rotation_shift_declined=True)
+    assert domain.end_reason(declined, actor(GUEST), "cancelled") == "shift_declined"
+    assert domain.end_reason(declined, actor(HOST), "cancelled") is None
+    assert (
+        domain.end_reason(booking("confirmed", rotation_id=rotation, moved_to=moved), actor(GUEST), "cancelled") is None
+    )

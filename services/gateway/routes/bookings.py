@@ -74,6 +74,17 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="POST",
+        path="/bookings/{id}/shift/withdraw",
+        subject=subjects.WITHDRAW_SHIFT,
+        request=listings_contracts.BookingAction,
+        reply=listings_contracts.Booking,
+        summary="Withdraw your request for new dates before the host answers it (guest)",
+        tag="bookings",
+        path_params=BOOKING_ID,
+        errors=("not_found", "forbidden", "conflict"),
+    ),
+    Route(
+        method="POST",
         path="/bookings/{id}/shift/accept",
         subject=subjects.ACCEPT_SHIFT,
         request=listings_contracts.BookingAction,

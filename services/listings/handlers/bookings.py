@@ -29,11 +29,11 @@ from shared.contracts.listings import (
     BookingShiftDeclined,
     BookingShifted,
     BookingShiftRequested,
+    BookingShiftWithdrawn,
     MyBookings,
     ShiftRequest,
 )
 from shared.db import Connection
-from shared.errors import AppError
 from shared.outbox import add
 from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
@@ -108,7 +108,7 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
             conn, row["listing_id"], row["check_in"], row["check_out"]
         )
         transition = domain.decide(booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken)
-        reason = domain.end_reason(booking_view(row), shift_view(row), actor, transition.status)
+        reason = domain.end_reason(booking_view(row), actor, transition.status)
         updated = await booking_store.set_booking_status(conn, row["id"], transition.status, reason)
         await add(conn, transition.event(booking_data(updated)))
     return to_booking(updated, actor.user_id)
@@ -120,21 +120,47 @@ async def shift_booking(ctx: Context, req: ShiftRequest) -> Booking:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await _locked_booking(conn, req.booking_id)
-        domain.check_shift_request(booking_view(row), actor, req.check_in, req.check_out, datetime.now(UTC).date())
         listing = await store.listing(conn, row["listing_id"])
         assert listing is not None
-        reason = domain.unavailable_reason(
-            listing["available_from"], listing["available_to"], listing["min_stay_nights"], req.check_in, req.check_out
+        # Dates another stay holds are refused now, not left for the host, who could only
+        # decline them; accepting checks again (another request may be accepted meanwhile).
+        taken = await booking_store.is_booked(conn, row["listing_id"], req.check_in, req.check_out, besides=row["id"])
+        view = booking_view(row)
+        domain.check_shift_request(
+            view,
+            shift_view(row),
+            listing_terms(listing),
+            actor,
+            req.check_in,
+            req.check_out,
+            datetime.now(UTC).date(),
+            dates_taken=taken,
         )
-        if reason:
-            raise AppError(
-                "validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}]
-            )
         await booking_store.request_shift(conn, row["id"], req.check_in, req.check_out)
         updated = await booking_store.booking(conn, row["id"])
         assert updated is not None
-        event = BookingShiftRequested(booking=booking_data(updated), check_in=req.check_in, check_out=req.check_out)
+        event = BookingShiftRequested(
+            booking=booking_data(updated),
+            check_in=req.check_in,
+            check_out=req.check_out,
+            total_cents=domain.shift_total_cents(view, req.check_in, req.check_out),
+            for_rotation=domain.follows_rotation(view, req.check_in, req.check_out),
+        )
         await add(conn, event)
+    return to_booking(updated, actor.user_id)
+
+
+@registry.endpoint(subjects.WITHDRAW_SHIFT, BookingAction)
+async def withdraw_shift(ctx: Context, req: BookingAction) -> Booking:
+    """The guest takes back a request for new dates the host has not answered."""
+    actor = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await _locked_booking(conn, req.booking_id)
+        check_in, check_out = domain.check_shift_withdrawal(booking_view(row), shift_view(row), actor)
+        await booking_store.withdraw_shift(conn, row["id"])
+        updated = await booking_store.booking(conn, row["id"])
+        assert updated is not None
+        await add(conn, BookingShiftWithdrawn(booking=booking_data(updated), check_in=check_in, check_out=check_out))
     return to_booking(updated, actor.user_id)
 
 
@@ -151,20 +177,19 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
                 conn, row["listing_id"], shift.check_in, shift.check_out, besides=row["id"]
             )
         )
-        outcome = domain.decide_shift(booking_view(row), shift, actor, action, taken)
-        total = None
-        if outcome == "accepted" and shift.check_in and shift.check_out:
-            listing = await store.listing(conn, row["listing_id"])
-            assert listing is not None
-            total = pricing.stay_total_cents(listing["monthly_rent"], (shift.check_out - shift.check_in).days)
-        await booking_store.answer_shift(conn, row["id"], outcome == "accepted", total)
+        answer = domain.decide_shift(booking_view(row), shift, actor, action, taken)
+        accepted = answer.status == "accepted"
+        await booking_store.answer_shift(conn, row["id"], accepted, answer.total_cents, answer.for_rotation)
         updated = await booking_store.booking(conn, row["id"])
-        assert updated is not None and shift.check_in and shift.check_out
+        assert updated is not None
         data = booking_data(updated)
-        if outcome == "accepted":
+        if accepted:
             await add(conn, BookingShifted(booking=data))
         else:
-            await add(conn, BookingShiftDeclined(booking=data, check_in=shift.check_in, check_out=shift.check_out))
+            declined = BookingShiftDeclined(
+                booking=data, check_in=answer.check_in, check_out=answer.check_out, for_rotation=answer.for_rotation
+            )
+            await add(conn, declined)
     return to_booking(updated, actor.user_id)
 
 

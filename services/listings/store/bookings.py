@@ -19,7 +19,8 @@ BOOKING_COLUMNS = """
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
     b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
-    coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy
+    b.rotation_shift_declined, coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy,
+    (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
@@ -111,6 +112,7 @@ async def is_booked(
 
 
 async def request_shift(conn: Connection, booking_id: uuid.UUID, check_in: date, check_out: date) -> None:
+    """Ask for new dates (replacing a declined request; a waiting one is refused before)."""
     await conn.execute(
         "UPDATE bookings SET shift_stay = daterange($2, $3), shift_status = 'requested' WHERE id = $1",
         booking_id,
@@ -119,21 +121,67 @@ async def request_shift(conn: Connection, booking_id: uuid.UUID, check_in: date,
     )
 
 
-async def answer_shift(conn: Connection, booking_id: uuid.UUID, accepted: bool, total_cents: int | None) -> None:
-    """Move the stay to the requested dates (the no-overlap constraint still holds), or
-    mark the request declined."""
+async def withdraw_shift(conn: Connection, booking_id: uuid.UUID) -> None:
+    """Forget the waiting request for new dates: the stay keeps its own."""
+    await conn.execute(
+        "UPDATE bookings SET shift_stay = NULL, shift_status = NULL WHERE id = $1",
+        booking_id,
+    )
+
+
+async def answer_shift(
+    conn: Connection, booking_id: uuid.UUID, accepted: bool, total_cents: int, for_rotation: bool
+) -> None:
+    """Move the stay to the requested dates at ``total_cents`` (the no-overlap constraint
+    still holds; a moved stay starts afresh, unprotected), or mark the request declined
+    (``for_rotation``: it asked for the moved rotation's dates, which protects the guest
+    from then on)."""
     try:
         if accepted:
             await conn.execute(
-                "UPDATE bookings SET stay = shift_stay, total_cents = $2, shift_stay = NULL, shift_status = NULL"
-                " WHERE id = $1",
+                "UPDATE bookings SET stay = shift_stay, total_cents = $2, shift_stay = NULL, shift_status = NULL,"
+                " rotation_shift_declined = false WHERE id = $1",
                 booking_id,
                 total_cents,
             )
         else:
-            await conn.execute("UPDATE bookings SET shift_status = 'declined' WHERE id = $1", booking_id)
+            await conn.execute(
+                "UPDATE bookings SET shift_status = 'declined', rotation_shift_declined = rotation_shift_declined OR $2"
+                " WHERE id = $1",
+                booking_id,
+                for_rotation,
+            )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
+
+
+async def record_rotation_move(
+    conn: Connection,
+    booking_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    rotation_id: uuid.UUID,
+    check_in: date,
+    check_out: date,
+    moved_at: datetime,
+) -> bool:
+    """Remember the dates a booking's rotation moved to, if the booking is that guest's and
+    names that rotation (matching checks the same; a stay naming someone else's rotation is
+    ignored there too), unless a newer move is already known. Whether it was recorded."""
+    recorded = await conn.fetchval(
+        "INSERT INTO rotation_moves(booking_id, rotation_id, stay, moved_at)"
+        " SELECT b.id, b.rotation_id, daterange($4, $5), $6 FROM bookings b"
+        " WHERE b.id = $1 AND b.guest_id = $2 AND b.rotation_id = $3"
+        " ON CONFLICT (booking_id) DO UPDATE SET stay = excluded.stay, moved_at = excluded.moved_at"
+        " WHERE rotation_moves.moved_at < excluded.moved_at"
+        " RETURNING true",
+        booking_id,
+        guest_id,
+        rotation_id,
+        check_in,
+        check_out,
+        moved_at,
+    )
+    return bool(recorded)
 
 
 async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:

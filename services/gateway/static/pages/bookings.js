@@ -1,5 +1,5 @@
 // Bookings as guest and as host: accept, decline, cancel, message, review after a stay,
-// ask to move an accepted stay's dates (when its rotation moved) and answer that.
+// ask to move an accepted stay's dates (when its rotation moved), withdraw or answer that.
 // Each status change reaches the other party as a notification, which reloads the list.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
@@ -84,12 +84,16 @@ function ShiftState({ b }) {
     return html`<p>Cancelled without fault: the host declined to move the stay.</p>`;
   }
   if (!b.shift) return null;
+  // The stay keeps its nightly rate: both sides see the new total before the host answers.
+  const cost = `${b.shift.nights} nights, ${fmtMoney(b.shift.total)} in total`;
   if (b.shift.status === "requested") {
-    return html`<p class="notice">${b.role === "host" ? `The guest asks to move this stay to ${dates}.`
-      : `You asked to move this stay to ${dates}: waiting for the host.`}</p>`;
+    return html`<p class="notice">${b.role === "host" ? `The guest asks to move this stay to ${dates} (${cost}).`
+      : `You asked to move this stay to ${dates} (${cost}): waiting for the host.`}</p>`;
   }
+  // Only declining the dates a moved rotation asked for frees the guest (rotation protection).
+  const after = b.shift.for_rotation ? "or cancel without fault" : "or cancel under the listing's cancellation policy";
   return html`<p class="notice">${b.role === "host" ? `You declined moving this stay to ${dates}.`
-    : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, or cancel without fault.`}</p>`;
+    : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, ${after}.`}</p>`;
 }
 
 /** Who asks to stay, for the host: name, school, specialties and verification. */
@@ -156,6 +160,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
       ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
         <button type="button" onClick=${() => act("shift/accept")}>Accept new dates</button>
         <button type="button" class="secondary" onClick=${() => act("shift/decline")}>Decline new dates</button>`}
+      ${b.role === "guest" && b.shift && b.shift.status === "requested" && html`
+        <button type="button" class="secondary" onClick=${() => act("shift/withdraw")}>Withdraw new dates</button>`}
       ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
       ${(b.status === "accepted" || b.status === "confirmed" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
         question=${b.status === "requested" ? "Withdraw this request?" : `Cancel this stay? ${quote.data || ""}`} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
