@@ -361,7 +361,7 @@ def check_shift_request(
     way (its first night is past) keeps its check-in: the nights stayed are not undone, only
     the check-out moves. Dates the room cannot give (outside its window, shorter than its
     minimum stay, or another guest's) are refused here rather than left for the host, who
-    could only decline them.
+    could only decline them; except the moved rotation's, whose decline protects the guest.
 
     ``dates_taken``: another accepted, paid or completed stay of the listing overlaps them.
     """
@@ -392,6 +392,11 @@ def check_shift_request(
         raise AppError("validation", "check_in is in the past", [{"field": "check_in", "message": "today or later"}])
     if (check_in, check_out) == (booking.check_in, booking.check_out):
         raise AppError("validation", "these are the stay's dates already", [{"field": "check_in", "message": "same"}])
+    if follows_rotation(booking, check_in, check_out):
+        # The moved rotation's dates always reach the host, even when the room cannot give
+        # them: declining is what lets the guest cancel without fault, and that guest needs
+        # it most.
+        return
     reason = unavailable_reason(
         listing.available_from, listing.available_to, listing.min_stay_nights, check_in, check_out
     )

@@ -212,9 +212,10 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         )
     if isinstance(event, BookingShiftRequested):
         moved = stay(event.check_in, event.check_out)
+        why = f"{guest_name}'s rotation moved: they ask" if event.for_rotation else f"{guest_name} asks"
+        price = f" ({money(event.total_cents)} in total)" if event.total_cents is not None else ""
         return ConversationUpdate(
-            f"{guest_name}'s rotation moved: they ask to move the stay to {moved}."
-            " The host can accept or decline here.",
+            f"{why} to move the stay to {moved}{price}. The host can accept or decline here.",
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_shift_requested", f"{guest_name} asks to move {room} to {moved}")],
         )
@@ -226,12 +227,14 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         )
     if isinstance(event, BookingShiftDeclined):
         asked = stay(event.check_in, event.check_out)
+        if event.for_rotation:  # rotation protection: a cancellation now refunds everything
+            text, notice = "The guest may cancel without fault.", ": you may cancel without fault"
+        else:
+            text, notice = "The stay keeps its dates.", ""
         return ConversationUpdate(
-            f"{host_name} cannot move the stay to {asked}. The guest may cancel without fault.",
+            f"{host_name} cannot move the stay to {asked}. {text}",
             read_by=frozenset({host}),
-            notifications=[
-                note(guest, "booking_shift_declined", f"{host_name} cannot move {room} to {asked}: you may cancel")
-            ],
+            notifications=[note(guest, "booking_shift_declined", f"{host_name} cannot move {room} to {asked}{notice}")],
         )
     if isinstance(event, BookingExpired) and booking.end_reason == "unpaid":
         return ConversationUpdate(

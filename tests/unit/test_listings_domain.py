@@ -275,6 +275,13 @@ def test_dates_the_room_cannot_give_are_refused_when_asked() -> None:
     assert "minimum stay" in refused(view, GUEST, (date(2026, 12, 8), date(2026, 12, 10))).message
     taken = refused(view, GUEST, (date(2027, 2, 1), date(2027, 2, 20)), taken=True)
     assert taken.code == "conflict" and taken.message == domain.DATES_TAKEN
+    # A moved rotation's dates reach the host all the same: their decline protects the guest.
+    moved = (date(2027, 2, 1), date(2027, 2, 20))
+    rotating = booking("accepted", rotation_id=uuid.uuid4(), moved_to=moved)
+    ask(rotating, GUEST, moved, taken=True)
+    assert domain.decide_shift(
+        rotating, domain.ShiftView(*moved, "requested"), actor(HOST), "decline", True
+    ).for_rotation
 
 
 def test_a_second_request_waits_for_the_answer_to_the_first() -> None:

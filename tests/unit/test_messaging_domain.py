@@ -15,6 +15,8 @@ from shared.contracts.listings import (
     BookingData,
     BookingExpired,
     BookingRequested,
+    BookingShiftDeclined,
+    BookingShiftRequested,
     ReviewData,
 )
 from shared.contracts.matching import (
@@ -125,6 +127,28 @@ def test_each_decision_notifies_the_other_party() -> None:
         (HOST, "review_invitation"),
         (GUEST, "review_invitation"),
     }
+
+
+def test_only_a_moved_rotations_dates_promise_a_cancellation_without_fault() -> None:
+    """A request for other dates is just a request, and its decline keeps the stay as it was;
+    the moved rotation's dates say so, and their decline lets the guest cancel without fault
+    (the conversation once said both for every request)."""
+    dates = {"check_in": date(2027, 3, 8), "check_out": date(2027, 4, 5)}
+    for for_rotation in (False, True):
+        asked = domain.booking_update(
+            BookingShiftRequested(
+                booking=booking("confirmed"), total_cents=100_800, for_rotation=for_rotation, **dates
+            ),
+            NAMES,
+            "R",
+        )
+        assert ("rotation moved" in asked.system_text) is for_rotation and "$1,008.00" in asked.system_text
+        declined = domain.booking_update(
+            BookingShiftDeclined(booking=booking("confirmed"), for_rotation=for_rotation, **dates), NAMES, "R"
+        )
+        assert ("without fault" in declined.system_text) is for_rotation
+        [note] = declined.notifications
+        assert note.user_id == GUEST and ("without fault" in note.text) is for_rotation
 
 
 def test_a_review_notifies_the_reviewed() -> None:
