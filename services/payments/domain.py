@@ -81,6 +81,60 @@ def pay_deadline(accepted_at: datetime, check_in: date, window: timedelta) -> da
     return min(accepted_at + window, check_in_at(check_in))
 
 
+@dataclass(frozen=True)
+class Due:
+    """What is still to pay of one block of a stay's schedule, and by when."""
+
+    block: Block
+    amount_cents: int
+    pay_by: datetime
+
+
+def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[list[Due], int]:
+    """The schedule less what is paid, and what was paid beyond its total (to refund).
+
+    The money paid (net of refunds) covers the blocks in order, so a stay booked directly
+    (nothing paid) owes each block whole, and a stay whose dates changed owes exactly what
+    the same stay booked directly would, less what the guest has already paid. The first
+    block is due by ``pay_deadline`` from its ``charge_from`` (the moment the schedule was
+    made); a later block when it begins."""
+    dues: list[Due] = []
+    left = max(0, paid_cents)
+    for block in blocks:
+        covered = min(block.amount_cents, left)
+        left -= covered
+        rest = block.amount_cents - covered
+        if rest <= 0:
+            continue
+        if block.index == 0:
+            pay_by = pay_deadline(block.charge_from, block.start, window)
+        else:
+            pay_by = check_in_at(block.start)
+        dues.append(Due(block, rest, pay_by))
+    return dues, left
+
+
+def release_times(blocks: list[Block], paid_cents: list[int]) -> list[datetime]:
+    """When each payment already made (``paid_cents`` net, in the order they were paid) is
+    released under ``blocks``: when the last block its money pays for begins (24 h after
+    check-in for the first), so no money for nights still ahead reaches the host early."""
+    if not blocks:
+        raise ValueError("a schedule has at least one block")
+    times: list[datetime] = []
+    start = 0
+    for amount in paid_cents:
+        last = start + max(amount, 1) - 1  # the position of its last cent in the stay's total
+        reached, ends = blocks[-1], 0
+        for block in blocks:
+            ends += block.amount_cents
+            if last < ends:
+                reached = block
+                break
+        times.append(reached.release_at)
+        start += max(amount, 0)
+    return times
+
+
 def _percent_of(amount_cents: int, percent: Decimal) -> int:
     return int((Decimal(amount_cents) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

@@ -16,8 +16,9 @@ from shared.contracts.payments import Reconciliation
 
 
 async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
-    """Every succeeded charge at Stripe is in the ledger with its amount, and every
-    refund too, and nothing is in the ledger that Stripe does not have; the ledger
+    """Every succeeded charge at Stripe of an intent that is Wardmate's (a payment holds it,
+    or its metadata names a Wardmate step or booking) is in the ledger with its amount, and
+    every refund too, and nothing is in the ledger that Stripe does not have; the ledger
     itself sums to zero."""
     differences: list[str] = []
     ledger_charges = {r["payment_intent"]: r["amount_cents"] for r in await store.ledger_charges(pool)}
@@ -28,7 +29,7 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
     stripe_charges: dict[str, int] = {}
     stripe_refunds: Counter[tuple[str, int]] = Counter()
     for intent in await api.intents():
-        if intent.id not in ours:
+        if intent.id not in ours and not intent.wardmate:
             continue  # another system's intent on the same account
         if intent.status == "succeeded":
             stripe_charges[intent.id] = intent.amount
@@ -37,7 +38,8 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
                     stripe_refunds[(refund.id, refund.amount)] += 1
     for intent_id, amount in stripe_charges.items():
         if intent_id not in ledger_charges:
-            differences.append(f"charge {intent_id} of {amount} cents at Stripe is not in the ledger")
+            held = "" if intent_id in ours else " (no payment holds its intent)"
+            differences.append(f"charge {intent_id} of {amount} cents at Stripe is not in the ledger{held}")
         elif ledger_charges[intent_id] != amount:
             differences.append(
                 f"charge {intent_id}: {amount} cents at Stripe, {ledger_charges[intent_id]} in the ledger"

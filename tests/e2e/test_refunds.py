@@ -26,6 +26,7 @@ from tests.e2e.payments import (
     notified,
     paid_booking,
     reconciled,
+    shift,
     status_of,
 )
 from tests.eventually import eventually
@@ -201,21 +202,12 @@ async def test_a_crash_between_a_stripe_refund_and_the_commit_refunds_once(
     await reconciled(api, admin)
 
 
-async def _shift(api: Api, host: User, guest: User, booking_id: str, check_in: str, check_out: str) -> None:
-    asked = await api.call(
-        "POST", f"/bookings/{booking_id}/shift", guest, json={"check_in": check_in, "check_out": check_out}
-    )
-    assert asked.status == 200, asked.body
-    moved = await api.call("POST", f"/bookings/{booking_id}/shift/accept", host)
-    assert moved.status == 200 and moved.body["check_out"] == check_out, moved.body
-
-
 async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack, admin: User) -> None:
     """A paid 28-night stay moved to 21 nights refunds 7 nights; moved to 30 nights, the
     guest pays the 9 more nights' difference; an unpaid stay simply costs the new total."""
 
     host, guest, booking = await paid_booking(api, stack, start=30)
-    await _shift(api, host, guest, booking["id"], future(30), future(51))
+    await shift(api, host, guest, booking["id"], future(30), future(51))
 
     async def refunded(amount: float) -> Any:
         r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
@@ -225,7 +217,7 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
     receipt = await eventually(lambda: refunded(252.0), 15, what="7 nights refunded")
     assert receipt["total"] == 756.0 and receipt["paid"] - receipt["refunded"] == 756.0
 
-    await _shift(api, host, guest, booking["id"], future(30), future(60))
+    await shift(api, host, guest, booking["id"], future(30), future(60))
 
     async def extra_due() -> Any:
         r = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
@@ -248,7 +240,7 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
     host2, guest2, unpaid = await accepted_booking(api, start=40)
     first = await start_payment(api, guest2, unpaid["id"])
     assert first.body["amount"] == 1008.0
-    await _shift(api, host2, guest2, unpaid["id"], future(40), future(61))
+    await shift(api, host2, guest2, unpaid["id"], future(40), future(61))
 
     async def new_amount() -> Any:
         r = await api.call("POST", f"/bookings/{unpaid['id']}/pay", guest2)

@@ -173,3 +173,43 @@ def test_payment_state_only_moves_forward(
     current: domain.PaymentStatus, observed: domain.PaymentStatus, after: domain.PaymentStatus | None
 ) -> None:
     assert domain.advance(current, observed) == after
+
+
+def _due(check_out_days: int, total: int, paid: int, at: datetime) -> tuple[list[tuple[int, int, int]], int]:
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=check_out_days), total, at)
+    dues, beyond = domain.still_due(blocks, paid, timedelta(hours=48))
+    return [(d.block.index, d.block.nights, d.amount_cents) for d in dues], beyond
+
+
+def test_nothing_paid_owes_the_schedule_of_a_direct_booking() -> None:
+    at = START - 100 * D
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, at)
+    dues, beyond = domain.still_due(blocks, 0, timedelta(hours=48))
+    assert [(d.block, d.amount_cents) for d in dues] == [(b, b.amount_cents) for b in blocks]
+    assert [d.pay_by for d in dues] == [at + 48 * H, blocks[1].charge_from + 3 * D, blocks[2].charge_from + 3 * D]
+    assert beyond == 0
+
+
+def test_new_dates_owe_the_direct_booking_less_what_is_paid() -> None:
+    """Paid 28 nights, moved to 62: the rest of the first 30 nights now, then the later
+    blocks each 3 days before it begins, as if booked so; nothing more."""
+    at = START - 100 * D
+    assert _due(62, 62_00, 28_00, at) == ([(0, 30, 2_00), (1, 30, 30_00), (2, 2, 2_00)], 0)
+    # Paid beyond a block: the money covers the blocks in order.
+    assert _due(62, 62_00, 45_00, at) == ([(1, 30, 15_00), (2, 2, 2_00)], 0)
+
+
+def test_new_dates_that_cost_less_than_was_paid_owe_nothing_and_refund_the_rest() -> None:
+    """Paid 504 of a 14-night stay; moved to 20 nights (720) and back to 10 (360): what was
+    paid beyond 360 comes back, exactly, and nothing stays due."""
+    assert _due(20, 720_00, 504_00, START - 20 * D) == ([(0, 20, 216_00)], 0)
+    assert _due(10, 360_00, 504_00, START - 20 * D) == ([], 144_00)
+
+
+def test_paid_money_is_released_when_the_nights_it_pays_for_begin() -> None:
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D)
+    first, second = blocks[0].release_at, blocks[1].release_at
+    # 28 nights' worth then 17 more: the second pays into the second block.
+    assert domain.release_times(blocks, [28_00, 17_00]) == [first, second]
+    # A payment refunded in full, or money beyond the total, goes with the last block it reaches.
+    assert domain.release_times(blocks, [0, 30_00, 40_00]) == [first, first, blocks[2].release_at]

@@ -42,7 +42,7 @@ async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
         if booking is None:
             raise BOOKING_NOT_FOUND
         payments = await store.payments_of(conn, req.booking_id)
-        refundable = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+        refundable = flows.paid_cents(payments)
         if req.amount_cents > refundable:
             raise AppError(
                 "conflict",

@@ -54,7 +54,9 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
         raise AppError("conflict", "the time to pay is over")
     api = flows.stripe_api(ctx.settings)
     row = await flows.ensure_intent(ctx.pool, api, row["id"])
-    if row["status"] != "due" and not row["payment_intent"]:
+    # New dates (or the deadline) may have replaced the payment while this request waited
+    # on its row: its intent is being cancelled, never handed out again.
+    if row["status"] in ("cancelled", "expired") or (row["status"] != "due" and not row["payment_intent"]):
         raise AppError("conflict", f"the payment is {row['status']}")
     intent_status = "requires_payment_method"
     if req.payment_method:
@@ -87,7 +89,11 @@ async def confirm_payment(ctx: Context, req: BookingPaymentId) -> BookingPayment
     await _party(ctx.pool, actor, req.booking_id)
     api = flows.stripe_api(ctx.settings)
     for payment in await store.payments_of(ctx.pool, req.booking_id):
-        if not payment["payment_intent"] or payment["status"] != "due":
+        # A payment due, or one that can no longer be paid whose intent is not closed yet
+        # (a pay page left open on an amount the new dates replaced): a charge is recorded,
+        # and for the second refunded in full.
+        open_intent = payment["status"] == "due" or payment["intent_closed_at"] is None
+        if not payment["payment_intent"] or payment["status"] == "succeeded" or not open_intent:
             continue
         intent = await api.retrieve_intent(payment["payment_intent"])
         async with ctx.pool.acquire() as conn, conn.transaction():
@@ -116,8 +122,7 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     computed by the same function the cancellation's refund is."""
     actor = ctx.require_actor()
     booking, who = await _party(ctx.pool, actor, req.booking_id)
-    payments = await store.payments_of(ctx.pool, req.booking_id)
-    paid = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+    paid = flows.paid_cents(await store.payments_of(ctx.pool, req.booking_id))
     decision = domain.refund_for_cancellation(
         policy=booking["cancellation_policy"],
         check_in=booking["check_in"],
