@@ -76,9 +76,22 @@ def _block_sizes(nights: int) -> list[int]:
     return sizes
 
 
-def pay_deadline(accepted_at: datetime, check_in: date, window: timedelta) -> datetime:
-    """The guest pays within ``window`` of acceptance, or before check-in if that is sooner."""
-    return min(accepted_at + window, check_in_at(check_in))
+# However close the check-in, a guest has at least this long to pay from the moment a
+# payment is made due (acceptance, or new dates accepted). Check-in at midnight UTC is
+# already past for a stay that starts today, and only hours away for one that starts
+# tomorrow: without a floor such a stay expired unpaid at the next sweep, seconds after the
+# host accepted it. 12 hours lets a student who is on a hospital shift (commonly 12 hours)
+# or asleep when the host accepts pay when they are back; the host holds the dates for
+# half a day at most before learning that the stay fell through.
+MIN_TIME_TO_PAY = timedelta(hours=12)
+
+
+def pay_deadline(set_at: datetime, check_in: date, window: timedelta) -> datetime:
+    """The guest pays within ``window`` of the moment the payment is due (``set_at``: the
+    acceptance, or new dates accepted), or before check-in if that is sooner, but never in
+    less than ``MIN_TIME_TO_PAY`` (or the whole window, when that is shorter)."""
+    floor = set_at + min(window, MIN_TIME_TO_PAY)
+    return max(min(set_at + window, check_in_at(check_in)), floor)
 
 
 @dataclass(frozen=True)
@@ -97,7 +110,8 @@ def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[
     (nothing paid) owes each block whole, and a stay whose dates changed owes exactly what
     the same stay booked directly would, less what the guest has already paid. The first
     block is due by ``pay_deadline`` from its ``charge_from`` (the moment the schedule was
-    made); a later block when it begins."""
+    made); a later block when it begins, and never less than ``MIN_TIME_TO_PAY`` after it may
+    be charged."""
     dues: list[Due] = []
     left = max(0, paid_cents)
     for block in blocks:
@@ -109,7 +123,7 @@ def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[
         if block.index == 0:
             pay_by = pay_deadline(block.charge_from, block.start, window)
         else:
-            pay_by = check_in_at(block.start)
+            pay_by = max(check_in_at(block.start), block.charge_from + min(window, MIN_TIME_TO_PAY))
         dues.append(Due(block, rest, pay_by))
     return dues, left
 

@@ -1,7 +1,8 @@
 """Background work of payments: refunds sent to Stripe, the intents of payments that can
-no longer be paid cancelled at Stripe, unpaid bookings expired at their deadline, held
-money released to hosts 24 h after check-in. Each runs on payments' clock
-(``shared.clock``), so a test moves time by a setting instead of sleeping."""
+no longer be paid cancelled at Stripe, unpaid bookings expired at their deadline, later
+payments past theirs announced, held money released to hosts 24 h after check-in. Each
+runs on payments' clock (``shared.clock``), so a test moves time by a setting instead of
+sleeping."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import asyncpg
 
 from services.payments import flows, store
 from services.payments.stripe_api import StripeApi
-from services.payments.views import payment_data
+from services.payments.views import dollars, payment_data
 from shared import clock
 from shared.aio import stop_if_cancelled
-from shared.contracts.payments import PaymentExpired
+from shared.contracts.payments import PaymentExpired, PaymentFailed
 from shared.outbox import add
 from shared.service import Context, Registry
 from shared.settings import Settings
@@ -44,6 +45,28 @@ async def expire_unpaid(pool: asyncpg.Pool, api: StripeApi, settings: Settings) 
                     continue
             await store.cancel_due(conn, row["booking_id"], "expired")
             await add(conn, PaymentExpired(payment=payment_data(row, "expired")))
+    return len(rows)
+
+
+async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
+    """Announce, once, each later payment (a later block of a long stay, or what new dates
+    added) that is past its deadline unpaid: the guest is told to pay it, operators see it
+    in the log and in reconciliation's ``overdue``.
+
+    The stay is not ended: its first payment confirmed it, the guest may be living in the
+    room, and ending a stay under way is for the host and an operator to decide, not a
+    sweep. The payment stays payable, late."""
+    at = clock.now(settings)
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await store.overdue_later(conn, at)
+        for row in rows:
+            await store.mark_overdue(conn, row["id"], at)
+            reason = (
+                f"${dollars(row['amount_cents']):,.2f} for the nights from {row['start_date']:%Y-%m-%d} was due by"
+                f" {row['pay_by']:%Y-%m-%d %H:%M} UTC and is still unpaid: pay it from the booking's payments page"
+            )
+            await add(conn, PaymentFailed(payment=payment_data(row), reason=reason))
+            log.warning("payment %s of booking %s is overdue: %s", row["id"], row["booking_id"], reason)
     return len(rows)
 
 
@@ -85,6 +108,7 @@ async def deadlines(ctx: Context) -> None:
         stop_if_cancelled()
         try:
             await expire_unpaid(ctx.pool, api, ctx.settings)
+            await announce_overdue(ctx.pool, ctx.settings)
             await release_held(ctx.pool, ctx.settings)
         except Exception:
             log.exception("payment deadlines sweep failed")

@@ -7,6 +7,7 @@ and by the tests after every scenario.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 import asyncpg
 
@@ -15,11 +16,12 @@ from services.payments.stripe_api import StripeApi
 from shared.contracts.payments import Reconciliation
 
 
-async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
+async def reconcile(pool: asyncpg.Pool, api: StripeApi, now: datetime) -> Reconciliation:
     """Every succeeded charge at Stripe of an intent that is Wardmate's (a payment holds it,
     or its metadata names a Wardmate step or booking) is in the ledger with its amount, and
     every refund too, and nothing is in the ledger that Stripe does not have; the ledger
-    itself sums to zero."""
+    itself sums to zero. Later payments past their deadline unpaid (at ``now``) are listed
+    apart: no difference, but an operator's to follow up."""
     differences: list[str] = []
     ledger_charges = {r["payment_intent"]: r["amount_cents"] for r in await store.ledger_charges(pool)}
     ours = {
@@ -56,6 +58,11 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
     total = await store.ledger_total(pool)
     if total != 0:
         differences.append(f"the ledger's entries sum to {total} cents, not 0")
+    overdue = [
+        f"payment {r['id']} (block {r['block']}) of booking {r['booking_id']}, {r['booking_status']}:"
+        f" {r['amount_cents']} cents due by {r['pay_by'].isoformat()}, unpaid"
+        for r in await store.unpaid_overdue(pool, now)
+    ]
     return Reconciliation(
         ok=not differences,
         charges_in_ledger=len(ledger_charges),
@@ -63,4 +70,5 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
         refunds_in_ledger=sum(ledger_refunds.values()),
         refunds_at_stripe=sum(stripe_refunds.values()),
         differences=differences,
+        overdue=overdue,
     )

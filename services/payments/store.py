@@ -138,8 +138,8 @@ async def reschedule_payment(conn: Connection, payment_id: uuid.UUID, values: di
     """New dates and deadline for a payment not yet made whose amount stays: its
     PaymentIntent (the same amount) stays good."""
     await conn.execute(
-        "UPDATE payments SET start_date = $2, nights = $3, charge_from = $4, pay_by = $5, release_at = $6"
-        " WHERE id = $1 AND status = 'due'",
+        "UPDATE payments SET start_date = $2, nights = $3, charge_from = $4, pay_by = $5, release_at = $6,"
+        " overdue_at = CASE WHEN $5 > pay_by THEN NULL ELSE overdue_at END WHERE id = $1 AND status = 'due'",
         payment_id,
         values["start_date"],
         values["nights"],
@@ -252,6 +252,32 @@ async def overdue(conn: Connection, now: datetime, limit: int = 100) -> list[asy
         " FOR UPDATE OF p SKIP LOCKED",
         now,
         limit,
+    )
+
+
+async def overdue_later(conn: Connection, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
+    """Later payments (not the first, which expires the booking) past their deadline and
+    not yet announced (locked, skip-locked)."""
+    return await conn.fetch(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.status = 'due' AND p.block > 0 AND p.pay_by <= $1 AND p.overdue_at IS NULL"
+        " ORDER BY p.pay_by LIMIT $2 FOR UPDATE OF p SKIP LOCKED",
+        now,
+        limit,
+    )
+
+
+async def mark_overdue(conn: Connection, payment_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE payments SET overdue_at = $2 WHERE id = $1", payment_id, at)
+
+
+async def unpaid_overdue(db: DB, now: datetime) -> list[asyncpg.Record]:
+    """Every later payment still unpaid past its deadline: what operators follow up."""
+    return await db.fetch(
+        "SELECT p.id, p.booking_id, p.block, p.amount_cents, p.pay_by, b.status AS booking_status"
+        " FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.status = 'due' AND p.block > 0 AND p.pay_by <= $1 ORDER BY p.pay_by",
+        now,
     )
 
 

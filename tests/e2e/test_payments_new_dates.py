@@ -1,20 +1,28 @@
-"""New dates through the gateway against localstripe: the PaymentIntent of an amount that
-new dates replaced is cancelled at Stripe, or, paid first, recorded and refunded; after new
-dates the schedule is the one the same stay booked directly would have, less what is paid,
-and nothing more is refunded than was paid beyond the new total; the ledger reconciles with
-Stripe after every scenario."""
+"""New dates and deadlines through the gateway against localstripe: the PaymentIntent of an
+amount that new dates replaced is cancelled at Stripe, or, paid first, recorded and
+refunded; after new dates the schedule is the one the same stay booked directly would
+have, less what is paid, and nothing more is refunded than was paid beyond the new total;
+what is due is payable (a stay that starts today too), and a later payment past its
+deadline is announced; the ledger reconciles with Stripe after every scenario."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
+
+from services.payments import jobs
+from services.payments.reconcile import reconcile
+from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import future, pay_intent, start_payment, stripe_call
 from tests.e2e.payments import (
     accepted_booking,
+    moved_clock,
+    notified,
     paid_booking,
     reconciled,
     shift,
@@ -183,4 +191,61 @@ async def test_a_longer_stay_after_new_dates_is_paid_like_the_same_stay_booked_d
     booked = await _receipt(api, guest2, direct["id"])
     assert _schedule(moved) == _schedule(booked)
     assert [p[3] for p in _schedule(moved)] == [1080.0, 1080.0, 72.0]
+    await reconciled(api, admin)
+
+
+async def test_a_stay_that_starts_today_can_be_paid(api: Api, stack: Stack, admin: User) -> None:
+    """Accepted on its first day (check-in at midnight UTC is past): the guest has 12 hours
+    to pay, and does; the stay is confirmed, not expired as unpaid."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api, start=0, nights=14, available_from=future(0))
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    pay_by = datetime.fromisoformat(intent.body["pay_by"])
+    assert pay_by >= datetime.now(UTC) + timedelta(hours=11), pay_by
+    await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    await eventually(lambda: _confirmed(api, guest, booking["id"]), 15, what="the stay confirmed")
+    await reconciled(api, admin)
+
+
+async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """A paid stay moved to start today and last longer: the difference is payable (not
+    due by a past midnight). Past its deadline unpaid, the guest is told once, operators
+    see it in reconciliation, the stay goes on, and the guest can still pay it."""
+    assert stack.stripe is not None
+    host, guest, booking = await paid_booking(api, stack, start=20, nights=14, available_from=future(0))
+    await shift(api, host, guest, booking["id"], future(0), future(20))
+
+    async def difference_due() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if _live(receipt) == [(0, 504.0, "succeeded"), (1, 216.0, "due")] else None
+
+    receipt = await eventually(difference_due, 15, what="the 6 more nights due")
+    pay_by = datetime.fromisoformat(receipt["payments"][-1]["pay_by"])
+    assert pay_by >= datetime.now(UTC) + timedelta(hours=11), pay_by
+
+    late = moved_clock(stack, pay_by - datetime.now(UTC) + timedelta(minutes=1))
+    await jobs.announce_overdue(payments_db, moved_clock(stack, timedelta(0)))
+    overdue_at = "SELECT overdue_at FROM payments WHERE booking_id = $1 AND block = 1 AND status = 'due'"
+    assert await payments_db.fetchval(overdue_at, booking["id"]) is None  # not before its deadline
+    await jobs.announce_overdue(payments_db, late)
+    assert await payments_db.fetchval(overdue_at, booking["id"]) is not None
+    assert await jobs.announce_overdue(payments_db, late) == 0  # once
+    note = await eventually(lambda: notified(api, guest, "payment_failed"), 15, what="the guest told it is overdue")
+    assert "$216.00" in note and "still unpaid" in note
+    stripe = StripeApi(late)
+    try:
+        report = await reconcile(payments_db, stripe, pay_by + timedelta(minutes=1))
+    finally:
+        await stripe.close()
+    assert any(booking["id"] in line and "21600 cents" in line for line in report.overdue), report.overdue
+    assert await status_of(api, guest, booking["id"]) == "confirmed"
+
+    extra = await start_payment(api, guest, booking["id"])
+    assert extra.status == 200 and extra.body["amount"] == 216.0, extra.body
+    await pay_intent(api, stack.stripe.url, extra.body["payment_intent_id"])
+    receipt = (await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)).body
+    assert receipt["paid"] == 720.0 and _live(receipt) == [(0, 504.0, "succeeded"), (1, 216.0, "succeeded")]
     await reconciled(api, admin)

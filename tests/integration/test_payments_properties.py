@@ -275,7 +275,7 @@ async def check(pool: asyncpg.Pool, api: StripeApi, world: World) -> None:
         payments = await store.payments_of(pool, b.booking_id)
         due = sum(p["amount_cents"] for p in payments if p["status"] == "due")
         assert flows.paid_cents(payments) + due == b.total_cents, (b, [dict(p) for p in payments])
-    report = await reconcile(pool, api)
+    report = await reconcile(pool, api, clock.now(world.settings))
     assert report.ok, report.differences
 
 
@@ -373,7 +373,7 @@ def test_reconciliation_finds_a_wardmate_charge_no_payment_holds(fresh_db: str, 
             await api.confirm_intent(forgotten.id, "pm_card_visa")
             others = await api.client.v1.payment_intents.create_async(params={"amount": 700, "currency": "usd"})
             await api.confirm_intent(others.id, "pm_card_visa")
-            report = await reconcile(pool, api)
+            report = await reconcile(pool, api, datetime.now(UTC))
         finally:
             await api.close()
             await pool.close()

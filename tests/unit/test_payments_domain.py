@@ -43,7 +43,7 @@ def test_the_guest_pays_within_48_hours_or_before_check_in() -> None:
     window = timedelta(hours=48)
     early = START - timedelta(days=10)
     assert domain.pay_deadline(early, CHECK_IN, window) == early + window
-    late = START - timedelta(hours=5)
+    late = START - timedelta(hours=20)
     assert domain.pay_deadline(late, CHECK_IN, window) == START
 
 
@@ -175,6 +175,16 @@ def test_payment_state_only_moves_forward(
     assert domain.advance(current, observed) == after
 
 
+@pytest.mark.parametrize("before_check_in", [timedelta(hours=11), timedelta(hours=1), -timedelta(hours=9)])
+def test_a_deadline_is_never_sooner_than_12_hours_after_it_is_set(before_check_in: timedelta) -> None:
+    """A stay accepted the evening before its check-in, or on the day itself (check-in at
+    midnight UTC is then past): 12 hours to pay, not seconds."""
+    accepted = START - before_check_in
+    assert domain.pay_deadline(accepted, CHECK_IN, timedelta(hours=48)) == accepted + domain.MIN_TIME_TO_PAY
+    # A window set shorter than the floor is the whole time to pay.
+    assert domain.pay_deadline(accepted, CHECK_IN, timedelta(hours=2)) == accepted + timedelta(hours=2)
+
+
 def _due(check_out_days: int, total: int, paid: int, at: datetime) -> tuple[list[tuple[int, int, int]], int]:
     blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=check_out_days), total, at)
     dues, beyond = domain.still_due(blocks, paid, timedelta(hours=48))
@@ -204,6 +214,13 @@ def test_new_dates_that_cost_less_than_was_paid_owe_nothing_and_refund_the_rest(
     paid beyond 360 comes back, exactly, and nothing stays due."""
     assert _due(20, 720_00, 504_00, START - 20 * D) == ([(0, 20, 216_00)], 0)
     assert _due(10, 360_00, 504_00, START - 20 * D) == ([], 144_00)
+
+
+def test_what_new_dates_add_from_today_is_payable_for_12_hours() -> None:
+    """Moved to start today: check-in at midnight is past, the difference is still payable."""
+    at = START + 9 * H
+    [due], _ = domain.still_due(domain.schedule(CHECK_IN, CHECK_IN + 14 * D, 504_00, at), 360_00, timedelta(hours=48))
+    assert (due.amount_cents, due.pay_by) == (144_00, at + domain.MIN_TIME_TO_PAY)
 
 
 def test_paid_money_is_released_when_the_nights_it_pays_for_begin() -> None:
