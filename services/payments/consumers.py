@@ -7,7 +7,14 @@ from __future__ import annotations
 from services.payments import domain, flows, store
 from shared import clock
 from shared.contracts.base import Event
-from shared.contracts.listings import BOOKING_EVENTS, BookingAccepted, BookingCancelled, BookingShifted
+from shared.contracts.listings import (
+    BOOKING_EVENTS,
+    BookingAccepted,
+    BookingCancelled,
+    BookingShiftDeclined,
+    BookingShifted,
+    BookingShiftRequested,
+)
 from shared.db import Connection
 from shared.service import Context, Registry
 from shared.settings import Settings
@@ -35,7 +42,17 @@ async def apply_booking(conn: Connection, event: Event) -> None:
     settings = _settings()
     # The event is made in the acceptance's transaction: its time is the acceptance's.
     accepted_at = event.occurred_at if isinstance(event, BookingAccepted) else None
-    await store.project_booking(conn, booking, accepted_at)
+    # The shift's answer, as listings keeps it: the refund quote reads it (end_reason).
+    shift_status = (
+        "requested"
+        if isinstance(event, BookingShiftRequested)
+        else "declined"
+        if isinstance(event, BookingShiftDeclined)
+        else "accepted"
+        if isinstance(event, BookingShifted)
+        else None
+    )
+    await store.project_booking(conn, booking, accepted_at, shift_status)
     if isinstance(event, BookingAccepted):
         await flows.make_due(conn, booking.booking_id, settings)
     elif isinstance(event, BookingCancelled):

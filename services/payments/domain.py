@@ -149,6 +149,33 @@ def release_times(blocks: list[Block], paid_cents: list[int]) -> list[datetime]:
     return times
 
 
+# The statuses a booking can still be cancelled in (listings' ``decide``): the refund quote
+# answers for these only.
+CANCELLABLE = ("requested", "accepted", "confirmed")
+
+
+def why_not_cancellable(status: str, check_out: date, today: date, who: str) -> str | None:
+    """Why a booking cannot be cancelled now (so there is no refund to quote), or None.
+    The same rules as listings' cancellation: only a request, an accepted or a paid stay
+    that is not over, and a host declines a request rather than cancelling it."""
+    if status not in CANCELLABLE:
+        return f"the booking is {status}, it cannot be cancelled"
+    if who == "host" and status == "requested":
+        return "a pending request is declined, not cancelled"
+    if status in ("accepted", "confirmed") and check_out <= today:
+        return "the stay is over, it cannot be cancelled"
+    return None
+
+
+def cancellation_end_reason(shift_status: str | None, cancelled_by: Canceller) -> str | None:
+    """The ``end_reason`` listings gives a cancellation by ``cancelled_by`` now, for a quote
+    made before it (listings' ``domain.end_reason``): a guest cancelling after the host
+    declined to move the stay does so without fault."""
+    if cancelled_by == "guest" and shift_status == "declined":
+        return "shift_declined"
+    return None
+
+
 def _percent_of(amount_cents: int, percent: Decimal) -> int:
     return int((Decimal(amount_cents) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

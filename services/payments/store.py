@@ -17,18 +17,24 @@ DB = Connection | asyncpg.Pool
 # --- the bookings projection ----------------------------------------------------------
 
 
-async def project_booking(conn: Connection, booking: BookingData, accepted_at: datetime | None) -> bool:
-    """Keep the newest snapshot of a booking; False when ``booking`` is older than what is held."""
+async def project_booking(
+    conn: Connection, booking: BookingData, accepted_at: datetime | None, shift_status: str | None = None
+) -> bool:
+    """Keep the newest snapshot of a booking; False when ``booking`` is older than what is held.
+
+    ``shift_status``: the answer a shift event carries (requested, declined, accepted); the
+    other events leave the last one as it was, as listings does."""
     row = await conn.fetchrow(
         """
         INSERT INTO bookings AS b (booking_id, listing_id, listing_title, guest_id, host_id, check_in, check_out,
-            total_cents, status, cancellation_policy, accepted_at, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            total_cents, status, cancellation_policy, accepted_at, version, shift_status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (booking_id) DO UPDATE SET
             listing_title = EXCLUDED.listing_title, check_in = EXCLUDED.check_in, check_out = EXCLUDED.check_out,
             total_cents = EXCLUDED.total_cents, status = EXCLUDED.status,
             cancellation_policy = EXCLUDED.cancellation_policy,
-            accepted_at = coalesce(b.accepted_at, EXCLUDED.accepted_at), version = EXCLUDED.version
+            accepted_at = coalesce(b.accepted_at, EXCLUDED.accepted_at), version = EXCLUDED.version,
+            shift_status = coalesce(EXCLUDED.shift_status, b.shift_status)
         WHERE b.version < EXCLUDED.version
         RETURNING booking_id
         """,
@@ -44,6 +50,7 @@ async def project_booking(conn: Connection, booking: BookingData, accepted_at: d
         booking.cancellation_policy,
         accepted_at,
         booking.version,
+        shift_status,
     )
     return row is not None
 

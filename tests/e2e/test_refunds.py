@@ -255,3 +255,66 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
 
     await eventually(confirmed, 15, what="the moved stay confirmed once paid")
     await reconciled(api, admin)
+
+
+async def test_the_quote_after_a_declined_shift_is_what_the_cancellation_refunds(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """Strict policy, paid: the quote is the policy's; once the host declines new dates the
+    guest's quote is the whole payment, and cancelling refunds exactly what it quoted."""
+    host, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
+    quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
+    assert quote.status == 200 and quote.body["refund"] == 756.0, quote.body
+    asked = await api.call(
+        "POST", f"/bookings/{booking['id']}/shift", guest, json={"check_in": future(40), "check_out": future(68)}
+    )
+    assert asked.status == 200, asked.body
+    declined = await api.call("POST", f"/bookings/{booking['id']}/shift/decline", host)
+    assert declined.status == 200, declined.body
+
+    async def quoted_in_full() -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
+        return r.body if r.body["refund"] == 1008.0 else None
+
+    quote = await eventually(quoted_in_full, 15, what="the quote after the declined shift")
+    assert "declined to move" in quote["reason"]
+    # The host's own cancellation refunds everything anyway; their quote says so too.
+    host_quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", host)
+    assert host_quote.body["refund"] == 1008.0
+    cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
+    assert cancelled.status == 200 and cancelled.body["end_reason"] == "shift_declined", cancelled.body
+
+    async def refunded() -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        done = [x for x in r.body["refunds"] if x["status"] == "succeeded"]
+        return done if done else None
+
+    [refund] = await eventually(refunded, 15, what="the cancellation's refund")
+    assert (refund["amount"], refund["reason"]) == (quote["refund"], quote["reason"])
+    await reconciled(api, admin)
+
+
+async def test_no_refund_is_quoted_for_a_booking_that_cannot_be_cancelled(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """Cancelled or expired: the quote is a 409 saying why, not a refund."""
+    _, guest, booking = await paid_booking(api, stack, policy="flexible", start=30)
+    assert (await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)).status == 200
+
+    async def refused(user: User, booking_id: str) -> Any:
+        r = await api.call("GET", f"/bookings/{booking_id}/refund-quote", user)
+        return r.body if r.status == 409 else None
+
+    body = await eventually(lambda: refused(guest, booking["id"]), 15, what="no quote for a cancelled stay")
+    assert "cancelled" in body["error"]["message"]
+
+    _, guest2, unpaid = await accepted_booking(api, start=35)
+    await start_payment(api, guest2, unpaid["id"])
+    stripe = StripeApi(moved_clock(stack, timedelta(hours=49)))
+    try:
+        await jobs.expire_unpaid(payments_db, stripe, moved_clock(stack, timedelta(hours=49)))
+    finally:
+        await stripe.close()
+    body = await eventually(lambda: refused(guest2, unpaid["id"]), 15, what="no quote for an expired stay")
+    assert "expired" in body["error"]["message"]
+    await reconciled(api, admin)

@@ -230,3 +230,31 @@ def test_paid_money_is_released_when_the_nights_it_pays_for_begin() -> None:
     assert domain.release_times(blocks, [28_00, 17_00]) == [first, second]
     # A payment refunded in full, or money beyond the total, goes with the last block it reaches.
     assert domain.release_times(blocks, [0, 30_00, 40_00]) == [first, first, blocks[2].release_at]
+
+
+@pytest.mark.parametrize(
+    ("status", "who", "check_out", "refused"),
+    [
+        ("requested", "guest", NIGHTS_10, None),
+        ("accepted", "host", NIGHTS_10, None),
+        ("confirmed", "guest", NIGHTS_10, None),
+        ("requested", "host", NIGHTS_10, "declined, not cancelled"),
+        ("confirmed", "guest", CHECK_IN, "the stay is over"),
+        ("completed", "guest", NIGHTS_10, "completed"),
+        ("expired", "guest", NIGHTS_10, "expired"),
+        ("cancelled", "host", NIGHTS_10, "cancelled"),
+        ("declined", "guest", NIGHTS_10, "declined"),
+    ],
+)
+def test_only_a_cancellable_booking_has_a_refund_to_quote(
+    status: str, who: str, check_out: date, refused: str | None
+) -> None:
+    why = domain.why_not_cancellable(status, check_out, CHECK_IN, who)
+    assert why == refused if refused is None else refused in (why or "")
+
+
+def test_a_guest_cancelling_after_a_declined_shift_is_protected_as_listings_says() -> None:
+    assert domain.cancellation_end_reason("declined", "guest") == "shift_declined"
+    assert domain.cancellation_end_reason("declined", "host") is None
+    assert domain.cancellation_end_reason("requested", "guest") is None
+    assert domain.cancellation_end_reason(None, "guest") is None

@@ -121,19 +121,26 @@ async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
 @registry.endpoint(subjects.REFUND_QUOTE, BookingPaymentId)
 async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     """What cancelling now would refund: shown before the cancellation is confirmed, and
-    computed by the same function the cancellation's refund is."""
+    computed by the same function, from the same inputs, as the cancellation's refund
+    (``consumers._refund_cancellation``); 409 for a booking that cannot be cancelled."""
     actor = ctx.require_actor()
     booking, who = await _party(ctx.pool, actor, req.booking_id)
+    now = clock.now(ctx.settings)
+    refused = domain.why_not_cancellable(booking["status"], booking["check_out"], now.date(), who)
+    if refused:
+        raise AppError("conflict", f"nothing to quote: {refused}")
     paid = flows.paid_cents(await store.payments_of(ctx.pool, req.booking_id))
+    by: domain.Canceller = "host" if who == "host" else "guest"
     decision = domain.refund_for_cancellation(
         policy=booking["cancellation_policy"],
         check_in=booking["check_in"],
         check_out=booking["check_out"],
         total_cents=booking["total_cents"],
         paid_cents=paid,
-        now=clock.now(ctx.settings),
-        cancelled_by="host" if who == "host" else "guest",
-        end_reason=None,
+        now=now,
+        cancelled_by=by,
+        # What listings will say of this cancellation (a guest's after a declined shift).
+        end_reason=domain.cancellation_end_reason(booking["shift_status"], by),
     )
     return RefundQuote(
         booking_id=req.booking_id,
