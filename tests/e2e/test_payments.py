@@ -157,6 +157,31 @@ async def test_a_3d_secure_card_pays_once_authenticated(api: Api, stack: Stack, 
     await reconciled(api, admin)
 
 
+async def test_after_an_abandoned_3d_secure_challenge_another_card_pays(api: Api, stack: Stack, admin: User) -> None:
+    """The guest leaves the bank's challenge unfinished, then pays with another card
+    through the same payment (it was refused as "not a payment method Stripe.js made")."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    cards = []
+    for number in (CARD_3DS, CARD_OK):
+        card = {"number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+        method = await stripe_call(api, stack.stripe.url, "/v1/payment_methods", {"type": "card", "card": card})
+        assert method.status == 200, method.body
+        cards.append(method.body["id"])
+    waiting = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": cards[0]})
+    assert waiting.status == 200 and waiting.body["intent_status"] == "requires_action", waiting.body
+    paid = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": cards[1]})
+    assert paid.status == 200 and paid.body["intent_status"] == "succeeded", paid.body
+    assert paid.body["payment_intent_id"] == waiting.body["payment_intent_id"]
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the booking confirmed by the second card")
+    await reconciled(api, admin)
+
+
 async def test_a_charge_on_an_intent_no_payment_holds_is_recorded_and_refunded(
     api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
 ) -> None:
