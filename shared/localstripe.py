@@ -93,6 +93,12 @@ def retry_after_a_failed_charge() -> None:
     confirmation was refused ("Bad request"): under `make run` a guest whose first card
     was declined could never pay. A new payment method now forgets the failed charge,
     which is what the status depends on.
+
+    The same after a 3-D Secure challenge the guest left unfinished: Stripe's intent waits
+    in ``requires_action``, and a new payment method replaces the pending authentication
+    (the intent asks for confirmation again). localstripe kept the challenge (its
+    ``next_action``), so the next card's confirmation was refused too and Wardmate told the
+    guest that card was "not a payment method Stripe.js made for this payment".
     """
     from localstripe.resources import PaymentIntent
 
@@ -100,9 +106,14 @@ def retry_after_a_failed_charge() -> None:
 
     def _update(self: PaymentIntent, **data: object) -> None:
         update(self, **data)
+        if "payment_method" not in data:
+            return
         charge = self.latest_charge
-        if "payment_method" in data and charge is not None and charge.status == "failed":
+        if charge is not None and charge.status == "failed":
             self.latest_charge = None
+        if self.next_action and self.latest_charge is None:
+            self.next_action = None
+            self._authentication_failed = False
 
     PaymentIntent._update = _update
 

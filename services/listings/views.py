@@ -227,4 +227,5 @@ def booking_data(row: asyncpg.Record) -> BookingData:
         rotation_id=row["rotation_id"],
         cancellation_policy=row["cancellation_policy"],
         end_reason=row["end_reason"],
+        rotation_protected=row["rotation_shift_declined"],
     )

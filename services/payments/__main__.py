@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from services.payments import flows
 from services.payments.app import app
 from services.payments.reconcile import reconcile
+from shared import clock
 from shared.cli import main
 from shared.db import create_pool
 from shared.settings import Settings
@@ -18,7 +19,7 @@ async def _reconcile(settings: Settings) -> int:
     pool = await create_pool(settings.database_url, app.name, size=2, app=f"{app.name}-reconcile")
     api = flows.stripe_api(settings)
     try:
-        report = await reconcile(pool, api)
+        report = await reconcile(pool, api, clock.now(settings))
     finally:
         await pool.close()
         await api.close()
@@ -26,6 +27,8 @@ async def _reconcile(settings: Settings) -> int:
     print(f"refunds: {report.refunds_in_ledger} in the ledger, {report.refunds_at_stripe} at Stripe")
     for difference in report.differences:
         print(f"DIFFERENCE: {difference}")
+    for late in report.overdue:
+        print(f"OVERDUE: {late}")
     print("reconciled: no difference" if report.ok else f"{len(report.differences)} difference(s)")
     return 0 if report.ok else 1
 

@@ -1,16 +1,18 @@
 """Event consumers of payments: listings' bookings. An accepted booking makes its payments
 due; a cancelled one refunds by the policy it was accepted under; an expired, declined or
-cancelled one stops what is still unpaid."""
+cancelled one stops what is still unpaid; new dates reschedule what is due."""
 
 from __future__ import annotations
-
-import uuid
-from datetime import timedelta
 
 from services.payments import domain, flows, store
 from shared import clock
 from shared.contracts.base import Event
-from shared.contracts.listings import BOOKING_EVENTS, BookingAccepted, BookingCancelled, BookingShifted
+from shared.contracts.listings import (
+    BOOKING_EVENTS,
+    BookingAccepted,
+    BookingCancelled,
+    BookingShifted,
+)
 from shared.db import Connection
 from shared.service import Context, Registry
 from shared.settings import Settings
@@ -40,7 +42,7 @@ async def apply_booking(conn: Connection, event: Event) -> None:
     accepted_at = event.occurred_at if isinstance(event, BookingAccepted) else None
     await store.project_booking(conn, booking, accepted_at)
     if isinstance(event, BookingAccepted):
-        await _make_due(conn, booking.booking_id, settings)
+        await flows.make_due(conn, booking.booking_id, settings)
     elif isinstance(event, BookingCancelled):
         await _refund_cancellation(conn, event, settings)
     elif isinstance(event, BookingShifted):
@@ -49,37 +51,10 @@ async def apply_booking(conn: Connection, event: Event) -> None:
         await store.cancel_due(conn, booking.booking_id, "cancelled")
 
 
-async def _make_due(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> None:
-    row = await store.booking(conn, booking_id)
-    assert row is not None and row["accepted_at"] is not None
-    window = timedelta(hours=settings.payment_window_hours)
-    # The payment window runs on payments' clock from the moment of acceptance.
-    accepted_at = clock.moved(settings, row["accepted_at"])
-    deadline = domain.pay_deadline(accepted_at, row["check_in"], window)
-    for block in domain.schedule(row["check_in"], row["check_out"], row["total_cents"], accepted_at):
-        if block.amount_cents <= 0:
-            continue
-        await store.insert_payment(
-            conn,
-            {
-                "id": uuid.uuid4(),
-                "booking_id": booking_id,
-                "block": block.index,
-                "start_date": block.start,
-                "nights": block.nights,
-                "amount_cents": block.amount_cents,
-                "charge_from": block.charge_from,
-                "pay_by": deadline if block.index == 0 else domain.check_in_at(block.start),
-                "release_at": block.release_at,
-            },
-        )
-
-
 async def _refund_cancellation(conn: Connection, event: BookingCancelled, settings: Settings) -> None:
     booking = event.booking
     await store.cancel_due(conn, booking.booking_id, "cancelled")
-    payments = await store.payments_of(conn, booking.booking_id)
-    paid = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+    paid = flows.paid_cents(await store.payments_of(conn, booking.booking_id))
     by: domain.Canceller = "host" if event.cancelled_by == booking.host_id else "guest"
     decision = domain.refund_for_cancellation(
         policy=booking.cancellation_policy,

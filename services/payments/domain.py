@@ -76,9 +76,105 @@ def _block_sizes(nights: int) -> list[int]:
     return sizes
 
 
-def pay_deadline(accepted_at: datetime, check_in: date, window: timedelta) -> datetime:
-    """The guest pays within ``window`` of acceptance, or before check-in if that is sooner."""
-    return min(accepted_at + window, check_in_at(check_in))
+# However close the check-in, a guest has at least this long to pay from the moment a
+# payment is made due (acceptance, or new dates accepted). Check-in at midnight UTC is
+# already past for a stay that starts today, and only hours away for one that starts
+# tomorrow: without a floor such a stay expired unpaid at the next sweep, seconds after the
+# host accepted it. 12 hours lets a student who is on a hospital shift (commonly 12 hours)
+# or asleep when the host accepts pay when they are back; the host holds the dates for
+# half a day at most before learning that the stay fell through.
+MIN_TIME_TO_PAY = timedelta(hours=12)
+
+
+def pay_deadline(set_at: datetime, check_in: date, window: timedelta) -> datetime:
+    """The guest pays within ``window`` of the moment the payment is due (``set_at``: the
+    acceptance, or new dates accepted), or before check-in if that is sooner, but never in
+    less than ``MIN_TIME_TO_PAY`` (or the whole window, when that is shorter)."""
+    floor = set_at + min(window, MIN_TIME_TO_PAY)
+    return max(min(set_at + window, check_in_at(check_in)), floor)
+
+
+@dataclass(frozen=True)
+class Due:
+    """What is still to pay of one block of a stay's schedule, and by when."""
+
+    block: Block
+    amount_cents: int
+    pay_by: datetime
+
+
+def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[list[Due], int]:
+    """The schedule less what is paid, and what was paid beyond its total (to refund).
+
+    The money paid (net of refunds) covers the blocks in order, so a stay booked directly
+    (nothing paid) owes each block whole, and a stay whose dates changed owes exactly what
+    the same stay booked directly would, less what the guest has already paid. The first
+    block is due by ``pay_deadline`` from its ``charge_from`` (the moment the schedule was
+    made); a later block when it begins, and never less than ``MIN_TIME_TO_PAY`` after it may
+    be charged."""
+    dues: list[Due] = []
+    left = max(0, paid_cents)
+    for block in blocks:
+        covered = min(block.amount_cents, left)
+        left -= covered
+        rest = block.amount_cents - covered
+        if rest <= 0:
+            continue
+        if block.index == 0:
+            pay_by = pay_deadline(block.charge_from, block.start, window)
+        else:
+            pay_by = max(check_in_at(block.start), block.charge_from + min(window, MIN_TIME_TO_PAY))
+        dues.append(Due(block, rest, pay_by))
+    return dues, left
+
+
+def release_times(blocks: list[Block], paid_cents: list[int]) -> list[datetime]:
+    """When each payment already made (``paid_cents`` net, in the order they were paid) is
+    released under ``blocks``: when the last block its money pays for begins (24 h after
+    check-in for the first), so no money for nights still ahead reaches the host early."""
+    if not blocks:
+        raise ValueError("a schedule has at least one block")
+    times: list[datetime] = []
+    start = 0
+    for amount in paid_cents:
+        last = start + max(amount, 1) - 1  # the position of its last cent in the stay's total
+        reached, ends = blocks[-1], 0
+        for block in blocks:
+            ends += block.amount_cents
+            if last < ends:
+                reached = block
+                break
+        times.append(reached.release_at)
+        start += max(amount, 0)
+    return times
+
+
+# The statuses a booking can still be cancelled in (listings' ``decide``): the refund quote
+# answers for these only.
+CANCELLABLE = ("requested", "accepted", "confirmed")
+
+
+def why_not_cancellable(status: str, check_out: date, today: date, who: str) -> str | None:
+    """Why a booking cannot be cancelled now (so there is no refund to quote), or None.
+    The same rules as listings' cancellation: only a request, an accepted or a paid stay
+    that is not over, and a host declines a request rather than cancelling it."""
+    if status not in CANCELLABLE:
+        return f"the booking is {status}, it cannot be cancelled"
+    if who == "host" and status == "requested":
+        return "a pending request is declined, not cancelled"
+    if status in ("accepted", "confirmed") and check_out <= today:
+        return "the stay is over, it cannot be cancelled"
+    return None
+
+
+def cancellation_end_reason(rotation_protected: bool, cancelled_by: Canceller) -> str | None:
+    """The ``end_reason`` listings gives a cancellation by ``cancelled_by`` now, for a quote
+    made before it (listings' ``domain.end_reason``): a guest cancelling after the host
+    declined to move the stay to its moved rotation's dates (listings' ruling, carried by
+    every booking event as ``rotation_protected``) does so without fault."""
+    if cancelled_by == "guest" and rotation_protected:
+        return "shift_declined"
+    return None
 
 
 def _percent_of(amount_cents: int, percent: Decimal) -> int:

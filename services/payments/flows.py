@@ -1,29 +1,35 @@
 """The steps that move money, shared by the handlers, the consumers and the jobs.
 
 Each step has its row before Stripe is called (a payment for a charge, a refund for a
-refund) and names it in Stripe's metadata, so a retry after a crash finds Stripe's object
-instead of making another; each step's ledger transaction has the step as its unique
-reference, so it is posted once; each outcome is applied under the payment's row lock and
-only moves its state forward (``domain.advance``), whichever of the webhook, the client's
-confirmation or a job reports it first.
+refund, a cancelled payment whose intent is still open for closing that intent) and names
+it in Stripe's metadata, so a retry after a crash finds Stripe's object instead of making
+another; each step's ledger transaction has the step as its unique reference, so it is
+posted once; each outcome is applied under the payment's row lock and only moves its state
+forward (``domain.advance``), whichever of the webhook, the client's confirmation or a job
+reports it first.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
 from services.payments import domain, store
-from services.payments.stripe_api import Intent, StripeApi, step_id
+from services.payments.stripe_api import Intent, StripeApi, payment_of_step, step_id
 from services.payments.views import payment_data
 from shared import clock
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased, PaymentSucceeded
 from shared.db import Connection
+from shared.errors import AppError
 from shared.outbox import add
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _api: dict[int, StripeApi] = {}
 
@@ -87,16 +93,15 @@ async def apply_intent(
             await store.set_payment_status(conn, row["id"], "succeeded", at)
             await add(conn, PaymentSucceeded(payment=payment_data(row, "succeeded")))
         elif charged and row["status"] in ("expired", "cancelled"):
-            # Paid after the deadline or the cancellation: all of it goes back.
-            await store.insert_refund(
-                conn,
-                uuid.uuid4(),
-                row["id"],
-                intent.amount,
-                "expired",
-                f"paid after the booking was {row['status']}",
-                None,
+            # Paid after the deadline, the cancellation, or new terms that replaced this
+            # payment (an old pay page): all of it goes back.
+            replaced = row["status"] == "cancelled" and row["booking_status"] in ("accepted", "confirmed")
+            reason = (
+                "paid for an amount the stay no longer has (its dates changed)"
+                if replaced
+                else f"paid after the booking was {row['status']}"
             )
+            await store.insert_refund(conn, uuid.uuid4(), row["id"], intent.amount, "expired", reason, None)
         return
     if intent.failure and row["status"] == "due" and intent.failure != row["failure"]:
         await store.set_failure(conn, row["id"], intent.failure)
@@ -104,46 +109,88 @@ async def apply_intent(
             await add(conn, PaymentFailed(payment=payment_data(row), reason=intent.failure))
 
 
+def payment_values(booking_id: uuid.UUID, due: domain.Due, block: int) -> dict[str, Any]:
+    """The row of a payment made due, as row ``block`` of the booking's payments."""
+    return {
+        "id": uuid.uuid4(),
+        "booking_id": booking_id,
+        "block": block,
+        "start_date": due.block.start,
+        "nights": due.block.nights,
+        "amount_cents": due.amount_cents,
+        "charge_from": due.block.charge_from,
+        "pay_by": due.pay_by,
+        "release_at": due.block.release_at,
+    }
+
+
+async def make_due(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> None:
+    """The host accepted: the stay's schedule is due, each block a payment."""
+    row = await store.booking(conn, booking_id)
+    assert row is not None and row["accepted_at"] is not None
+    window = timedelta(hours=settings.payment_window_hours)
+    # The payment window runs on payments' clock from the moment of acceptance.
+    accepted_at = clock.moved(settings, row["accepted_at"])
+    blocks = domain.schedule(row["check_in"], row["check_out"], row["total_cents"], accepted_at)
+    dues, _ = domain.still_due(blocks, 0, window)
+    for due in dues:
+        await store.insert_payment(conn, payment_values(booking_id, due, due.block.index))
+
+
 async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> None:
-    """The host accepted new dates: the schedule follows the new stay and total. What is
-    not yet paid changes its amount and dates (a new revision of its step); a lower total
-    than what was paid is refunded, a higher one adds a payment due now."""
+    """The host accepted new dates: what is due becomes what the same stay booked directly
+    now would owe, less what the guest has paid (``domain.still_due``).
+
+    - A payment not yet made keeps its row (and PaymentIntent) only when the new schedule
+      asks the same amount of its block; every other one is cancelled, its intent kept for
+      the intent sweep to cancel at Stripe (a pay page still open on it cannot charge the
+      guest for nothing: a charge that gets in first is recorded and refunded).
+    - What the new schedule owes beyond that is due in new rows; the first payment of a
+      stay not yet paid keeps block 0, which is what listings confirms or expires a stay by.
+    - What was paid (net of refunds) beyond the new total is refunded, exactly.
+    - Money already paid is released when the nights it pays for begin.
+    """
     booking = await store.booking(conn, booking_id)
-    assert booking is not None and booking["accepted_at"] is not None
-    accepted_at = clock.moved(settings, booking["accepted_at"])
+    assert booking is not None
+    if booking["status"] not in ("accepted", "confirmed"):
+        return  # ended meanwhile (a newer event was applied first): nothing is due any more
     at = clock.now(settings)
-    blocks = domain.schedule(booking["check_in"], booking["check_out"], booking["total_cents"], accepted_at)
-    rows = {r["block"]: r for r in await store.payments_of(conn, booking_id) if r["status"] in ("due", "succeeded")}
-    delta = booking["total_cents"] - sum(r["amount_cents"] - r["refunded_cents"] for r in rows.values())
-    for block in blocks:
-        row = rows.get(block.index)
-        if row is None or row["status"] != "due":
+    window = timedelta(hours=settings.payment_window_hours)
+    await store.lock_payments(conn, booking_id)
+    rows = [r for r in await store.payments_of(conn, booking_id) if r["status"] in ("due", "succeeded")]
+    paid_rows = [r for r in rows if r["status"] == "succeeded"]
+    paid = [r["amount_cents"] - r["refunded_cents"] for r in paid_rows]
+    blocks = domain.schedule(booking["check_in"], booking["check_out"], booking["total_cents"], at)
+    dues, beyond = domain.still_due(blocks, sum(paid), window)
+    for row, release_at in zip(paid_rows, domain.release_times(blocks, paid), strict=True):
+        if row["released_at"] is None:
+            await store.move_release(conn, row["id"], release_at)
+    unpaid = {r["block"]: r for r in rows if r["status"] == "due"}
+    kept = {
+        due.block.index: unpaid[due.block.index]
+        for due in dues
+        if due.block.index in unpaid and unpaid[due.block.index]["amount_cents"] == due.amount_cents
+    }
+    await store.cancel_payments(conn, [r["id"] for r in unpaid.values() if r["block"] not in kept])
+    taken = {r["block"] for r in paid_rows} | set(kept)
+    following = await store.next_block(conn, booking_id)
+    for due in dues:
+        if due.block.index in kept:
+            values = payment_values(booking_id, due, due.block.index)
+            await store.reschedule_payment(conn, kept[due.block.index]["id"], values)
             continue
-        # Unpaid blocks take the new schedule's amounts; the paid ones keep theirs.
-        delta -= block.amount_cents - row["amount_cents"]
-        await store.revise_payment(conn, row["id"], block.amount_cents, block.start, block.nights, block.release_at)
-    for block in blocks:
-        row = rows.get(block.index)
-        if row is not None and row["status"] == "succeeded" and row["released_at"] is None:
-            await store.move_release(conn, row["id"], block.release_at)
-    if delta < 0:
-        await add_refunds(conn, booking_id, -delta, "shift", "the stay moved to dates that cost less", None)
-    elif delta > 0:
-        window = timedelta(hours=settings.payment_window_hours)
-        await store.insert_payment(
-            conn,
-            {
-                "id": uuid.uuid4(),
-                "booking_id": booking_id,
-                "block": await store.next_block(conn, booking_id),
-                "start_date": booking["check_in"],
-                "nights": (booking["check_out"] - booking["check_in"]).days,
-                "amount_cents": delta,
-                "charge_from": at,
-                "pay_by": domain.pay_deadline(at, booking["check_in"], window),
-                "release_at": domain.check_in_at(booking["check_in"]) + domain.RELEASE_AFTER_CHECK_IN,
-            },
-        )
+        block = due.block.index
+        if block in taken:
+            block, following = following, following + 1
+        taken.add(block)
+        await store.insert_payment(conn, payment_values(booking_id, due, block))
+    if beyond > 0:
+        await add_refunds(conn, booking_id, beyond, "shift", "the stay moved to dates that cost less", None)
+
+
+def paid_cents(payments: list[asyncpg.Record]) -> int:
+    """What the guest has paid of these payments and not had back: what a refund can take."""
+    return sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
 
 
 async def add_refunds(
@@ -199,6 +246,57 @@ async def run_refund(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> 
             )
             done += 1
     return done
+
+
+async def close_intents(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> int:
+    """Cancel at Stripe the PaymentIntents of payments that can no longer be paid (new
+    terms replaced them, the booking was cancelled, declined or expired), so a pay page left
+    open on one charges nobody. One that succeeded meanwhile is recorded and refunded in
+    full (``apply_intent``). Each row stays to do until Stripe says its intent is closed,
+    so a crash anywhere only repeats a step: a cancelled intent reads as cancelled."""
+    at = clock.now(settings)
+    done = 0
+    for candidate in await store.intents_to_close(pool):
+        async with pool.acquire() as conn, conn.transaction():
+            row = await store.payment_to_close(conn, candidate["id"])
+            if row is None:
+                continue  # closed meanwhile, or another process is on it
+            try:
+                intent = await api.retrieve_intent(row["payment_intent"])
+                if intent.status not in ("succeeded", "canceled"):
+                    intent = await api.cancel_intent(intent.id)
+            except AppError as exc:
+                if exc.code == "not_found":
+                    # Stripe has no such intent (a test account emptied): nothing can pay it.
+                    log.warning("payment %s: its intent %s is not at Stripe", row["id"], row["payment_intent"])
+                    await store.set_intent_closed(conn, row["id"], at)
+                    continue
+                # Refused because the guest paid (or is paying) between the two calls, or
+                # Stripe is away: the next round reads the intent again.
+                log.info("payment %s: its intent is not closed yet (%s)", row["id"], exc.message)
+                continue
+            if intent.status == "succeeded":
+                await apply_intent(conn, row, intent, at, report_failure=False)
+            await store.set_intent_closed(conn, row["id"], at)
+            done += 1
+    return done
+
+
+async def adopt_orphan(conn: Connection, intent: Intent) -> asyncpg.Record | None:
+    """A succeeded PaymentIntent of Wardmate's that no payment holds (an earlier version
+    dropped an intent when new dates changed the amount, and the old pay page completed
+    it): a cancelled payment for it, locked, so its charge is recorded and refunded like
+    any late one. None when it is not Wardmate's or its step names no payment
+    (reconciliation lists such a charge)."""
+    if not intent.wardmate or intent.status != "succeeded":
+        return None
+    payment_id = payment_of_step(intent.step)
+    of = await store.payment(conn, payment_id) if payment_id else None
+    if of is None:
+        log.warning("PaymentIntent %s (step %s) succeeded and names no payment", intent.id, intent.step)
+        return None
+    await store.adopt_intent(conn, of, intent.id, intent.amount)
+    return await store.payment_by_intent(conn, intent.id, for_update=True)
 
 
 async def release(conn: Connection, row: asyncpg.Record, at: datetime, fee_percent: Decimal) -> None:

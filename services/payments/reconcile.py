@@ -7,6 +7,7 @@ and by the tests after every scenario.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 import asyncpg
 
@@ -15,10 +16,12 @@ from services.payments.stripe_api import StripeApi
 from shared.contracts.payments import Reconciliation
 
 
-async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
-    """Every succeeded charge at Stripe is in the ledger with its amount, and every
-    refund too, and nothing is in the ledger that Stripe does not have; the ledger
-    itself sums to zero."""
+async def reconcile(pool: asyncpg.Pool, api: StripeApi, now: datetime) -> Reconciliation:
+    """Every succeeded charge at Stripe of an intent that is Wardmate's (a payment holds it,
+    or its metadata names a Wardmate step or booking) is in the ledger with its amount, and
+    every refund too, and nothing is in the ledger that Stripe does not have; the ledger
+    itself sums to zero. Later payments past their deadline unpaid (at ``now``) are listed
+    apart: no difference, but an operator's to follow up."""
     differences: list[str] = []
     ledger_charges = {r["payment_intent"]: r["amount_cents"] for r in await store.ledger_charges(pool)}
     ours = {
@@ -28,7 +31,7 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
     stripe_charges: dict[str, int] = {}
     stripe_refunds: Counter[tuple[str, int]] = Counter()
     for intent in await api.intents():
-        if intent.id not in ours:
+        if intent.id not in ours and not intent.wardmate:
             continue  # another system's intent on the same account
         if intent.status == "succeeded":
             stripe_charges[intent.id] = intent.amount
@@ -37,7 +40,8 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
                     stripe_refunds[(refund.id, refund.amount)] += 1
     for intent_id, amount in stripe_charges.items():
         if intent_id not in ledger_charges:
-            differences.append(f"charge {intent_id} of {amount} cents at Stripe is not in the ledger")
+            held = "" if intent_id in ours else " (no payment holds its intent)"
+            differences.append(f"charge {intent_id} of {amount} cents at Stripe is not in the ledger{held}")
         elif ledger_charges[intent_id] != amount:
             differences.append(
                 f"charge {intent_id}: {amount} cents at Stripe, {ledger_charges[intent_id]} in the ledger"
@@ -54,6 +58,11 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
     total = await store.ledger_total(pool)
     if total != 0:
         differences.append(f"the ledger's entries sum to {total} cents, not 0")
+    overdue = [
+        f"payment {r['id']} (block {r['block']}) of booking {r['booking_id']}, {r['booking_status']}:"
+        f" {r['amount_cents']} cents due by {r['pay_by'].isoformat()}, unpaid"
+        for r in await store.unpaid_overdue(pool, now)
+    ]
     return Reconciliation(
         ok=not differences,
         charges_in_ledger=len(ledger_charges),
@@ -61,4 +70,5 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi) -> Reconciliation:
         refunds_in_ledger=sum(ledger_refunds.values()),
         refunds_at_stripe=sum(stripe_refunds.values()),
         differences=differences,
+        overdue=overdue,
     )

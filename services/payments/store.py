@@ -4,7 +4,7 @@ Stripe's applied events and the ledger. No rules here (see ``domain``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -22,13 +22,14 @@ async def project_booking(conn: Connection, booking: BookingData, accepted_at: d
     row = await conn.fetchrow(
         """
         INSERT INTO bookings AS b (booking_id, listing_id, listing_title, guest_id, host_id, check_in, check_out,
-            total_cents, status, cancellation_policy, accepted_at, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            total_cents, status, cancellation_policy, accepted_at, version, rotation_protected)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (booking_id) DO UPDATE SET
             listing_title = EXCLUDED.listing_title, check_in = EXCLUDED.check_in, check_out = EXCLUDED.check_out,
             total_cents = EXCLUDED.total_cents, status = EXCLUDED.status,
             cancellation_policy = EXCLUDED.cancellation_policy,
-            accepted_at = coalesce(b.accepted_at, EXCLUDED.accepted_at), version = EXCLUDED.version
+            accepted_at = coalesce(b.accepted_at, EXCLUDED.accepted_at), version = EXCLUDED.version,
+            rotation_protected = EXCLUDED.rotation_protected
         WHERE b.version < EXCLUDED.version
         RETURNING booking_id
         """,
@@ -44,6 +45,7 @@ async def project_booking(conn: Connection, booking: BookingData, accepted_at: d
         booking.cancellation_policy,
         accepted_at,
         booking.version,
+        booking.rotation_protected,
     )
     return row is not None
 
@@ -59,7 +61,9 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
 async def insert_payment(conn: Connection, values: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO payments(id, booking_id, block, start_date, nights, amount_cents, charge_from, pay_by, release_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (booking_id, block) DO NOTHING",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        # One live row per block (migration 0004): an event delivered twice makes it once.
+        " ON CONFLICT (booking_id, block) WHERE status <> 'cancelled' DO NOTHING",
         values["id"],
         values["booking_id"],
         values["block"],
@@ -81,9 +85,15 @@ PAYMENT_COLUMNS = """
 async def payments_of(db: DB, booking_id: uuid.UUID) -> list[asyncpg.Record]:
     return await db.fetch(
         f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
-        " WHERE p.booking_id = $1 ORDER BY p.block",
+        " WHERE p.booking_id = $1 ORDER BY p.block, p.created_at",
         booking_id,
     )
+
+
+async def lock_payments(conn: Connection, booking_id: uuid.UUID) -> None:
+    """Lock the booking's payments: a pay request (``flows.ensure_intent``) waits until new
+    terms are applied, then finds its row cancelled or changed."""
+    await conn.execute("SELECT 1 FROM payments WHERE booking_id = $1 FOR UPDATE", booking_id)
 
 
 async def payment(db: DB, payment_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
@@ -104,8 +114,12 @@ async def payment_by_intent(db: DB, intent_id: str, *, for_update: bool = False)
 
 
 async def first_payment(db: DB, booking_id: uuid.UUID) -> asyncpg.Record | None:
-    row = await db.fetchrow("SELECT id FROM payments WHERE booking_id = $1 AND block = 0", booking_id)
-    return row
+    """The booking's first payment (block 0): the live one, else the latest replaced."""
+    return await db.fetchrow(
+        "SELECT id FROM payments WHERE booking_id = $1 AND block = 0"
+        " ORDER BY status = 'cancelled', created_at DESC LIMIT 1",
+        booking_id,
+    )
 
 
 async def count_attempt(db: DB, payment_id: uuid.UUID) -> None:
@@ -122,28 +136,75 @@ async def set_intent(conn: Connection, payment_id: uuid.UUID, intent_id: str, cl
     )
 
 
-async def revise_payment(
-    conn: Connection, payment_id: uuid.UUID, amount_cents: int, start: date, nights: int, release_at: datetime
-) -> None:
-    """New dates and amount for a payment not yet made: a new revision, its old intent dropped."""
+async def reschedule_payment(conn: Connection, payment_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """New dates and deadline for a payment not yet made whose amount stays: its
+    PaymentIntent (the same amount) stays good."""
     await conn.execute(
-        "UPDATE payments SET start_date = $3, nights = $4, release_at = $5, amount_cents = $2,"
-        " revision = revision + CASE WHEN amount_cents <> $2 THEN 1 ELSE 0 END,"
-        " payment_intent = CASE WHEN amount_cents <> $2 THEN NULL ELSE payment_intent END,"
-        " client_secret = CASE WHEN amount_cents <> $2 THEN NULL ELSE client_secret END,"
-        " intent_attempts = CASE WHEN amount_cents <> $2 THEN 0 ELSE intent_attempts END"
-        " WHERE id = $1 AND status = 'due'",
+        "UPDATE payments SET start_date = $2, nights = $3, charge_from = $4, pay_by = $5, release_at = $6,"
+        " overdue_at = CASE WHEN $5 > pay_by THEN NULL ELSE overdue_at END WHERE id = $1 AND status = 'due'",
         payment_id,
-        amount_cents,
-        start,
-        nights,
-        release_at,
+        values["start_date"],
+        values["nights"],
+        values["charge_from"],
+        values["pay_by"],
+        values["release_at"],
+    )
+
+
+async def cancel_payments(conn: Connection, payment_ids: list[uuid.UUID]) -> None:
+    """Payments not yet made that new terms replace: cancelled, their PaymentIntents kept
+    (the intent sweep cancels them at Stripe; a late success is recorded and refunded)."""
+    await conn.execute(
+        "UPDATE payments SET status = 'cancelled' WHERE id = ANY($1::uuid[]) AND status = 'due'", payment_ids
     )
 
 
 async def move_release(conn: Connection, payment_id: uuid.UUID, release_at: datetime) -> None:
     await conn.execute(
         "UPDATE payments SET release_at = $2 WHERE id = $1 AND released_at IS NULL", payment_id, release_at
+    )
+
+
+async def intents_to_close(db: DB, limit: int = 50) -> list[asyncpg.Record]:
+    """Payments that can no longer be paid whose PaymentIntent may still be open at Stripe."""
+    return await db.fetch(
+        "SELECT id FROM payments WHERE status IN ('cancelled', 'expired') AND payment_intent IS NOT NULL"
+        " AND intent_closed_at IS NULL ORDER BY created_at LIMIT $1",
+        limit,
+    )
+
+
+async def payment_to_close(conn: Connection, payment_id: uuid.UUID) -> asyncpg.Record | None:
+    """The payment, locked, if its intent is still to close and no one else is on it."""
+    return await conn.fetchrow(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.id = $1 AND p.status IN ('cancelled', 'expired') AND p.intent_closed_at IS NULL"
+        " FOR UPDATE OF p SKIP LOCKED",
+        payment_id,
+    )
+
+
+async def set_intent_closed(conn: Connection, payment_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE payments SET intent_closed_at = $2 WHERE id = $1", payment_id, at)
+
+
+async def adopt_intent(conn: Connection, of: asyncpg.Record, intent_id: str, amount_cents: int) -> None:
+    """A cancelled payment for a PaymentIntent of ``of``'s step that no row holds (an
+    earlier version forgot the intent when new dates changed the amount): what lets its
+    charge be recorded and refunded like any late one."""
+    await conn.execute(
+        "INSERT INTO payments(id, booking_id, block, start_date, nights, amount_cents, charge_from, pay_by,"
+        " release_at, status, payment_intent)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, 'cancelled', $9) ON CONFLICT (payment_intent) DO NOTHING",
+        uuid.uuid4(),
+        of["booking_id"],
+        of["block"],
+        of["start_date"],
+        of["nights"],
+        amount_cents,
+        of["charge_from"],
+        of["release_at"],
+        intent_id,
     )
 
 
@@ -193,6 +254,32 @@ async def overdue(conn: Connection, now: datetime, limit: int = 100) -> list[asy
         " FOR UPDATE OF p SKIP LOCKED",
         now,
         limit,
+    )
+
+
+async def overdue_later(conn: Connection, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
+    """Later payments (not the first, which expires the booking) past their deadline and
+    not yet announced (locked, skip-locked)."""
+    return await conn.fetch(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.status = 'due' AND p.block > 0 AND p.pay_by <= $1 AND p.overdue_at IS NULL"
+        " ORDER BY p.pay_by LIMIT $2 FOR UPDATE OF p SKIP LOCKED",
+        now,
+        limit,
+    )
+
+
+async def mark_overdue(conn: Connection, payment_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE payments SET overdue_at = $2 WHERE id = $1", payment_id, at)
+
+
+async def unpaid_overdue(db: DB, now: datetime) -> list[asyncpg.Record]:
+    """Every later payment still unpaid past its deadline: what operators follow up."""
+    return await db.fetch(
+        "SELECT p.id, p.booking_id, p.block, p.amount_cents, p.pay_by, b.status AS booking_status"
+        " FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.status = 'due' AND p.block > 0 AND p.pay_by <= $1 ORDER BY p.pay_by",
+        now,
     )
 
 

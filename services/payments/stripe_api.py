@@ -32,6 +32,13 @@ class Intent:
     client_secret: str
     step: str | None
     failure: str | None
+    booking_id: str | None = None
+
+    @property
+    def wardmate(self) -> bool:
+        """Made by Wardmate (its metadata names a charge step or a booking), whether or not
+        a payment still holds it."""
+        return bool(self.booking_id) or (self.step or "").startswith("charge:")
 
 
 @dataclass(frozen=True)
@@ -50,13 +57,15 @@ def _plain(obj: Any) -> dict[str, Any]:
 def intent_of(obj: Any) -> Intent:
     obj = _plain(obj)
     error = obj.get("last_payment_error") or None
+    metadata = obj.get("metadata") or {}
     return Intent(
         id=obj["id"],
         status=obj["status"],
         amount=int(obj["amount"]),
         client_secret=obj.get("client_secret") or "",
-        step=(obj.get("metadata") or {}).get(STEP_KEY),
+        step=metadata.get(STEP_KEY),
         failure=(error.get("message") or error.get("code")) if error else None,
+        booking_id=metadata.get("booking_id"),
     )
 
 
@@ -93,6 +102,7 @@ class StripeApi:
         return intent_of(intent)
 
     async def retrieve_intent(self, intent_id: str) -> Intent:
+        """The intent as Stripe has it now; a not_found AppError when Stripe has none."""
         return intent_of(await self._call(self.client.v1.payment_intents.retrieve_async(intent_id)))
 
     async def confirm_intent(self, intent_id: str, payment_method: str) -> Intent:
@@ -114,8 +124,10 @@ class StripeApi:
             raise AppError("unavailable", f"Stripe did not answer: {type(exc).__name__}") from None
         return intent_of(confirmed)
 
-    async def cancel_intent(self, intent_id: str) -> None:
-        await self._call(self.client.v1.payment_intents.cancel_async(intent_id))
+    async def cancel_intent(self, intent_id: str) -> Intent:
+        """Cancel an intent that is still open; an AppError when Stripe refuses (it
+        succeeded, or is being processed, meanwhile: read it again)."""
+        return intent_of(await self._call(self.client.v1.payment_intents.cancel_async(intent_id)))
 
     async def find_intent(self, step: str) -> Intent | None:
         """The PaymentIntent a crashed attempt of ``step`` may have created."""
@@ -177,6 +189,11 @@ class StripeApi:
             return await call
         except stripe.CardError as exc:
             raise card_refused(exc) from None
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                # Not there (a test account emptied): no retry will find it.
+                raise AppError("not_found", "Stripe has no such object") from None
+            raise AppError("unavailable", f"Stripe did not answer: {type(exc).__name__}") from None
         except stripe.StripeError as exc:
             # Stripe down or refusing: the step's row stays, and a retry finds or redoes it.
             raise AppError("unavailable", f"Stripe did not answer: {type(exc).__name__}") from None
@@ -192,3 +209,14 @@ def card_refused(exc: stripe.CardError) -> AppError:
 def step_id(kind: str, row_id: uuid.UUID) -> str:
     """The step's name in Stripe's metadata and its Idempotency-Key."""
     return f"{kind}:{row_id}"
+
+
+def payment_of_step(step: str | None) -> uuid.UUID | None:
+    """The payment a charge step names (``charge:<payment>``, ``charge:<payment>:r<n>``)."""
+    parts = (step or "").split(":")
+    if len(parts) < 2 or parts[0] != "charge":
+        return None
+    try:
+        return uuid.UUID(parts[1])
+    except ValueError:
+        return None

@@ -474,6 +474,10 @@ class BookingData(EventData):
     # The listing's policy when the host accepted: what a cancellation refunds.
     cancellation_policy: CancellationPolicy = "moderate"
     end_reason: str | None = None
+    # The host declined to move the stay to the dates its rotation moved to: a cancellation
+    # by the guest from now on ends 'shift_declined' and refunds everything (rotation
+    # protection), until the stay moves. Payments quotes refunds from it.
+    rotation_protected: bool = False
 
 
 class _BookingEvent(Event):

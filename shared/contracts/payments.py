@@ -161,6 +161,10 @@ class Reconciliation(Reply):
     refunds_in_ledger: int
     refunds_at_stripe: int
     differences: list[str]
+    overdue: list[str] = Field(
+        default_factory=list,
+        description="later payments past their deadline, unpaid: not a difference, for an operator to follow up",
+    )
 
 
 # --- events ---------------------------------------------------------------------------

@@ -60,11 +60,11 @@ async def reconciled(api: Api, admin: User) -> None:
 
 
 async def accepted_booking(
-    api: Api, policy: str = "moderate", start: int = 30, nights: int = 28
+    api: Api, policy: str = "moderate", start: int = 30, nights: int = 28, **listing_fields: Any
 ) -> tuple[User, User, dict[str, Any]]:
     host = await api.signup("professional", "Dr. Host")
     guest = await api.signup("student", "Student")
-    listing = await create_listing(api, host, cancellation_policy=policy)
+    listing = await create_listing(api, host, cancellation_policy=policy, **listing_fields)
     assert listing["cancellation_policy"] == policy
     booking = await request_stay(api, guest, listing["id"], start=start, nights=nights)
     assert booking.status == 201, booking.body
@@ -81,10 +81,10 @@ async def status_of(api: Api, user: User, booking_id: str) -> str:
 
 
 async def paid_booking(
-    api: Api, stack: Stack, policy: str = "moderate", start: int = 30
+    api: Api, stack: Stack, policy: str = "moderate", start: int = 30, nights: int = 28, **listing_fields: Any
 ) -> tuple[User, User, dict[str, Any]]:
     assert stack.stripe is not None
-    host, guest, booking = await accepted_booking(api, policy, start=start)
+    host, guest, booking = await accepted_booking(api, policy, start=start, nights=nights, **listing_fields)
     intent = await start_payment(api, guest, booking["id"])
     assert intent.status == 200, intent.body
     confirmed = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
@@ -95,6 +95,16 @@ async def paid_booking(
 
     await eventually(is_confirmed, 15, what="the booking confirmed by the payment")
     return host, guest, booking
+
+
+async def shift(api: Api, host: User, guest: User, booking_id: str, check_in: str, check_out: str) -> None:
+    """The guest asks for new dates and the host accepts them."""
+    asked = await api.call(
+        "POST", f"/bookings/{booking_id}/shift", guest, json={"check_in": check_in, "check_out": check_out}
+    )
+    assert asked.status == 200, asked.body
+    moved = await api.call("POST", f"/bookings/{booking_id}/shift/accept", host)
+    assert moved.status == 200 and moved.body["check_out"] == check_out, moved.body
 
 
 async def notified(api: Api, user: User, kind: str) -> str | None:

@@ -258,6 +258,7 @@ def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str
         "rotation_id": booking["rotation_id"],
         "cancellation_policy": "moderate",
         "end_reason": None,
+        "rotation_protected": False,
     }
 
 

@@ -14,17 +14,20 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
+from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, CARD_OK, pay_intent, start_payment, stripe_call
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
+    moved_clock,
     notified,
     paid_booking,
     reconciled,
@@ -151,6 +154,63 @@ async def test_a_3d_secure_card_pays_once_authenticated(api: Api, stack: Stack, 
         return await status_of(api, guest, booking["id"]) == "confirmed"
 
     await eventually(confirmed, 15, what="the booking confirmed after 3-D Secure")
+    await reconciled(api, admin)
+
+
+async def test_after_an_abandoned_3d_secure_challenge_another_card_pays(api: Api, stack: Stack, admin: User) -> None:
+    """The guest leaves the bank's challenge unfinished, then pays with another card
+    through the same payment (it was refused as "not a payment method Stripe.js made")."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    cards = []
+    for number in (CARD_3DS, CARD_OK):
+        card = {"number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+        method = await stripe_call(api, stack.stripe.url, "/v1/payment_methods", {"type": "card", "card": card})
+        assert method.status == 200, method.body
+        cards.append(method.body["id"])
+    waiting = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": cards[0]})
+    assert waiting.status == 200 and waiting.body["intent_status"] == "requires_action", waiting.body
+    paid = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": cards[1]})
+    assert paid.status == 200 and paid.body["intent_status"] == "succeeded", paid.body
+    assert paid.body["payment_intent_id"] == waiting.body["payment_intent_id"]
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the booking confirmed by the second card")
+    await reconciled(api, admin)
+
+
+async def test_a_charge_on_an_intent_no_payment_holds_is_recorded_and_refunded(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """An intent an earlier version made for a payment and then forgot (its amount changed
+    with new dates) is paid through the old page: Stripe's webhook is not dropped, the
+    charge is recorded and refunded in full, and the ledger reconciles."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    payment_id = await payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"])
+    stripe = StripeApi(moved_clock(stack, timedelta(0)))
+    try:
+        # What the revision of that version made: the payment's step, a revision, no row.
+        forgotten = await stripe.create_intent(
+            f"charge:{payment_id}:r1", 75000, {"booking_id": booking["id"], "block": "0"}
+        )
+    finally:
+        await stripe.close()
+    charged = await pay_intent(api, stack.stripe.url, forgotten.id)
+    assert charged.body["status"] == "succeeded", charged.body
+
+    async def refunded() -> Any:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        done = [x for x in r.body["refunds"] if x["status"] == "succeeded"]
+        return r.body if done else None
+
+    receipt = await eventually(refunded, 15, what="the forgotten intent's charge refunded")
+    assert receipt["paid"] == 750.0 and receipt["refunded"] == 750.0, receipt
+    assert await status_of(api, guest, booking["id"]) == "accepted"  # the stay is still to pay
     await reconciled(api, admin)
 
 

@@ -27,6 +27,7 @@ from tests.e2e.payments import (
     notified,
     paid_booking,
     reconciled,
+    shift,
     status_of,
 )
 from tests.eventually import eventually
@@ -202,21 +203,12 @@ async def test_a_crash_between_a_stripe_refund_and_the_commit_refunds_once(
     await reconciled(api, admin)
 
 
-async def _shift(api: Api, host: User, guest: User, booking_id: str, check_in: str, check_out: str) -> None:
-    asked = await api.call(
-        "POST", f"/bookings/{booking_id}/shift", guest, json={"check_in": check_in, "check_out": check_out}
-    )
-    assert asked.status == 200, asked.body
-    moved = await api.call("POST", f"/bookings/{booking_id}/shift/accept", host)
-    assert moved.status == 200 and moved.body["check_out"] == check_out, moved.body
-
-
 async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack, admin: User) -> None:
     """A paid 28-night stay moved to 21 nights refunds 7 nights; moved to 30 nights, the
     guest pays the 9 more nights' difference; an unpaid stay simply costs the new total."""
 
     host, guest, booking = await paid_booking(api, stack, start=30)
-    await _shift(api, host, guest, booking["id"], future(30), future(51))
+    await shift(api, host, guest, booking["id"], future(30), future(51))
 
     async def refunded(amount: float) -> Any:
         r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
@@ -226,7 +218,7 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
     receipt = await eventually(lambda: refunded(252.0), 15, what="7 nights refunded")
     assert receipt["total"] == 756.0 and receipt["paid"] - receipt["refunded"] == 756.0
 
-    await _shift(api, host, guest, booking["id"], future(30), future(60))
+    await shift(api, host, guest, booking["id"], future(30), future(60))
 
     async def extra_due() -> Any:
         r = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
@@ -249,7 +241,7 @@ async def test_new_dates_refund_or_charge_the_difference(api: Api, stack: Stack,
     host2, guest2, unpaid = await accepted_booking(api, start=40)
     first = await start_payment(api, guest2, unpaid["id"])
     assert first.body["amount"] == 1008.0
-    await _shift(api, host2, guest2, unpaid["id"], future(40), future(61))
+    await shift(api, host2, guest2, unpaid["id"], future(40), future(61))
 
     async def new_amount() -> Any:
         r = await api.call("POST", f"/bookings/{unpaid['id']}/pay", guest2)
@@ -288,6 +280,9 @@ async def test_a_declined_move_refunds_everything_only_for_a_moved_rotation(
     asked = await api.call("POST", shift, guest, json={"check_in": future(64), "check_out": future(92)})
     assert asked.status == 200 and asked.body["shift"]["for_rotation"] is False, asked.body
     assert (await api.call("POST", f"{shift}/decline", host)).status == 200
+    # The quote is the cancellation's: the policy's, declined or not.
+    quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
+    assert quote.status == 200 and quote.body["refund"] == 756.0, quote.body
     cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
     assert cancelled.status == 200 and cancelled.body["end_reason"] is None, cancelled.body
     receipt = await eventually(lambda: _refunded(api, guest, booking["id"]), 15, what="the policy's refund")
@@ -339,11 +334,47 @@ async def test_a_declined_move_refunds_everything_only_for_a_moved_rotation(
         return bool(next(b for b in mine.body["items"] if b["id"] == booking_id)["shift"]["for_rotation"])
 
     await eventually(follows_rotation, 15, what="listings to hear the rotation moved")
+    quote = await api.call("GET", f"/bookings/{booking_id}/refund-quote", student)
+    assert quote.body["refund"] == 756.0, quote.body  # asked, not yet declined: the policy
     declined = await api.call("POST", f"/bookings/{booking_id}/shift/decline", host)
     assert declined.status == 200, declined.body
+
+    async def quoted_in_full() -> Any:
+        r = await api.call("GET", f"/bookings/{booking_id}/refund-quote", student)
+        return r.body if r.body["refund"] == 1008.0 else None
+
+    # Payments hears the decline from listings' event (rotation_protected).
+    quote = await eventually(quoted_in_full, 15, what="the quote after the declined rotation dates")
     cancelled = await api.call("POST", f"/bookings/{booking_id}/cancel", student)
     assert cancelled.body["end_reason"] == "shift_declined", cancelled.body
     receipt = await eventually(lambda: _refunded(api, student, booking_id), 15, what="the protected refund")
     assert receipt["refunded"] == 1008.0, receipt
     assert "rotation protection" in receipt["refunds"][0]["reason"]
+    assert (receipt["refunds"][0]["amount"], receipt["refunds"][0]["reason"]) == (quote["refund"], quote["reason"])
+    await reconciled(api, admin)
+
+
+async def test_no_refund_is_quoted_for_a_booking_that_cannot_be_cancelled(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """Cancelled or expired: the quote is a 409 saying why, not a refund."""
+    _, guest, booking = await paid_booking(api, stack, policy="flexible", start=30)
+    assert (await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)).status == 200
+
+    async def refused(user: User, booking_id: str) -> Any:
+        r = await api.call("GET", f"/bookings/{booking_id}/refund-quote", user)
+        return r.body if r.status == 409 else None
+
+    body = await eventually(lambda: refused(guest, booking["id"]), 15, what="no quote for a cancelled stay")
+    assert "cancelled" in body["error"]["message"]
+
+    _, guest2, unpaid = await accepted_booking(api, start=35)
+    await start_payment(api, guest2, unpaid["id"])
+    stripe = StripeApi(moved_clock(stack, timedelta(hours=49)))
+    try:
+        await jobs.expire_unpaid(payments_db, stripe, moved_clock(stack, timedelta(hours=49)))
+    finally:
+        await stripe.close()
+    body = await eventually(lambda: refused(guest2, unpaid["id"]), 15, what="no quote for an expired stay")
+    assert "expired" in body["error"]["message"]
     await reconciled(api, admin)

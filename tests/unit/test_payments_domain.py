@@ -43,7 +43,7 @@ def test_the_guest_pays_within_48_hours_or_before_check_in() -> None:
     window = timedelta(hours=48)
     early = START - timedelta(days=10)
     assert domain.pay_deadline(early, CHECK_IN, window) == early + window
-    late = START - timedelta(hours=5)
+    late = START - timedelta(hours=20)
     assert domain.pay_deadline(late, CHECK_IN, window) == START
 
 
@@ -173,3 +173,87 @@ def test_payment_state_only_moves_forward(
     current: domain.PaymentStatus, observed: domain.PaymentStatus, after: domain.PaymentStatus | None
 ) -> None:
     assert domain.advance(current, observed) == after
+
+
+@pytest.mark.parametrize("before_check_in", [timedelta(hours=11), timedelta(hours=1), -timedelta(hours=9)])
+def test_a_deadline_is_never_sooner_than_12_hours_after_it_is_set(before_check_in: timedelta) -> None:
+    """A stay accepted the evening before its check-in, or on the day itself (check-in at
+    midnight UTC is then past): 12 hours to pay, not seconds."""
+    accepted = START - before_check_in
+    assert domain.pay_deadline(accepted, CHECK_IN, timedelta(hours=48)) == accepted + domain.MIN_TIME_TO_PAY
+    # A window set shorter than the floor is the whole time to pay.
+    assert domain.pay_deadline(accepted, CHECK_IN, timedelta(hours=2)) == accepted + timedelta(hours=2)
+
+
+def _due(check_out_days: int, total: int, paid: int, at: datetime) -> tuple[list[tuple[int, int, int]], int]:
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=check_out_days), total, at)
+    dues, beyond = domain.still_due(blocks, paid, timedelta(hours=48))
+    return [(d.block.index, d.block.nights, d.amount_cents) for d in dues], beyond
+
+
+def test_nothing_paid_owes_the_schedule_of_a_direct_booking() -> None:
+    at = START - 100 * D
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, at)
+    dues, beyond = domain.still_due(blocks, 0, timedelta(hours=48))
+    assert [(d.block, d.amount_cents) for d in dues] == [(b, b.amount_cents) for b in blocks]
+    assert [d.pay_by for d in dues] == [at + 48 * H, blocks[1].charge_from + 3 * D, blocks[2].charge_from + 3 * D]
+    assert beyond == 0
+
+
+def test_new_dates_owe_the_direct_booking_less_what_is_paid() -> None:
+    """Paid 28 nights, moved to 62: the rest of the first 30 nights now, then the later
+    blocks each 3 days before it begins, as if booked so; nothing more."""
+    at = START - 100 * D
+    assert _due(62, 62_00, 28_00, at) == ([(0, 30, 2_00), (1, 30, 30_00), (2, 2, 2_00)], 0)
+    # Paid beyond a block: the money covers the blocks in order.
+    assert _due(62, 62_00, 45_00, at) == ([(1, 30, 15_00), (2, 2, 2_00)], 0)
+
+
+def test_new_dates_that_cost_less_than_was_paid_owe_nothing_and_refund_the_rest() -> None:
+    """Paid 504 of a 14-night stay; moved to 20 nights (720) and back to 10 (360): what was
+    paid beyond 360 comes back, exactly, and nothing stays due."""
+    assert _due(20, 720_00, 504_00, START - 20 * D) == ([(0, 20, 216_00)], 0)
+    assert _due(10, 360_00, 504_00, START - 20 * D) == ([], 144_00)
+
+
+def test_what_new_dates_add_from_today_is_payable_for_12_hours() -> None:
+    """Moved to start today: check-in at midnight is past, the difference is still payable."""
+    at = START + 9 * H
+    [due], _ = domain.still_due(domain.schedule(CHECK_IN, CHECK_IN + 14 * D, 504_00, at), 360_00, timedelta(hours=48))
+    assert (due.amount_cents, due.pay_by) == (144_00, at + domain.MIN_TIME_TO_PAY)
+
+
+def test_paid_money_is_released_when_the_nights_it_pays_for_begin() -> None:
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D)
+    first, second = blocks[0].release_at, blocks[1].release_at
+    # 28 nights' worth then 17 more: the second pays into the second block.
+    assert domain.release_times(blocks, [28_00, 17_00]) == [first, second]
+    # A payment refunded in full, or money beyond the total, goes with the last block it reaches.
+    assert domain.release_times(blocks, [0, 30_00, 40_00]) == [first, first, blocks[2].release_at]
+
+
+@pytest.mark.parametrize(
+    ("status", "who", "check_out", "refused"),
+    [
+        ("requested", "guest", NIGHTS_10, None),
+        ("accepted", "host", NIGHTS_10, None),
+        ("confirmed", "guest", NIGHTS_10, None),
+        ("requested", "host", NIGHTS_10, "declined, not cancelled"),
+        ("confirmed", "guest", CHECK_IN, "the stay is over"),
+        ("completed", "guest", NIGHTS_10, "completed"),
+        ("expired", "guest", NIGHTS_10, "expired"),
+        ("cancelled", "host", NIGHTS_10, "cancelled"),
+        ("declined", "guest", NIGHTS_10, "declined"),
+    ],
+)
+def test_only_a_cancellable_booking_has_a_refund_to_quote(
+    status: str, who: str, check_out: date, refused: str | None
+) -> None:
+    why = domain.why_not_cancellable(status, check_out, CHECK_IN, who)
+    assert why == refused if refused is None else refused in (why or "")
+
+
+def test_a_guest_cancelling_after_a_declined_shift_is_protected_as_listings_says() -> None:
+    assert domain.cancellation_end_reason(True, "guest") == "shift_declined"
+    assert domain.cancellation_end_reason(True, "host") is None
+    assert domain.cancellation_end_reason(False, "guest") is None

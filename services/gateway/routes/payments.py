@@ -49,10 +49,10 @@ ROUTES: list[Route] = [
         subject=subjects.REFUND_QUOTE,
         request=contracts.BookingPaymentId,
         reply=contracts.RefundQuote,
-        summary="What cancelling now would refund, by the listing's cancellation policy",
+        summary="What cancelling now would refund, by the listing's cancellation policy (409: not cancellable)",
         tag="payments",
         path_params=BOOKING_ID,
-        errors=("not_found",),
+        errors=("not_found", "conflict"),
     ),
     Route(
         method="GET",

@@ -7,7 +7,7 @@ import uuid
 from services.payments import flows, store
 from services.payments.reconcile import reconcile
 from services.payments.views import BOOKING_NOT_FOUND, booking_payments
-from shared import subjects
+from shared import clock, subjects
 from shared.contracts.base import Empty
 from shared.contracts.payments import AdminPayments, BookingPayments, OperatorRefund, Reconciliation
 from shared.errors import AppError
@@ -42,7 +42,7 @@ async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
         if booking is None:
             raise BOOKING_NOT_FOUND
         payments = await store.payments_of(conn, req.booking_id)
-        refundable = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+        refundable = flows.paid_cents(payments)
         if req.amount_cents > refundable:
             raise AppError(
                 "conflict",
@@ -56,4 +56,4 @@ async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
 @registry.endpoint(subjects.RECONCILE, Empty)
 async def reconciliation(ctx: Context, req: Empty) -> Reconciliation:
     ctx.require_role("admin")
-    return await reconcile(ctx.pool, flows.stripe_api(ctx.settings))
+    return await reconcile(ctx.pool, flows.stripe_api(ctx.settings), clock.now(ctx.settings))

@@ -50,11 +50,15 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
     assert row is not None
     if row["status"] != "due":
         raise AppError("conflict", f"the payment is {row['status']}")
-    if row["pay_by"] is not None and row["pay_by"] <= clock.now(ctx.settings):
+    if row["block"] == 0 and row["pay_by"] is not None and row["pay_by"] <= clock.now(ctx.settings):
+        # The first payment's deadline frees the dates (the expiry job is on its way). A
+        # later one past its deadline is overdue, not void: paying it late is welcome.
         raise AppError("conflict", "the time to pay is over")
     api = flows.stripe_api(ctx.settings)
     row = await flows.ensure_intent(ctx.pool, api, row["id"])
-    if row["status"] != "due" and not row["payment_intent"]:
+    # New dates (or the deadline) may have replaced the payment while this request waited
+    # on its row: its intent is being cancelled, never handed out again.
+    if row["status"] in ("cancelled", "expired") or (row["status"] != "due" and not row["payment_intent"]):
         raise AppError("conflict", f"the payment is {row['status']}")
     intent_status = "requires_payment_method"
     if req.payment_method:
@@ -87,7 +91,11 @@ async def confirm_payment(ctx: Context, req: BookingPaymentId) -> BookingPayment
     await _party(ctx.pool, actor, req.booking_id)
     api = flows.stripe_api(ctx.settings)
     for payment in await store.payments_of(ctx.pool, req.booking_id):
-        if not payment["payment_intent"] or payment["status"] != "due":
+        # A payment due, or one that can no longer be paid whose intent is not closed yet
+        # (a pay page left open on an amount the new dates replaced): a charge is recorded,
+        # and for the second refunded in full.
+        open_intent = payment["status"] == "due" or payment["intent_closed_at"] is None
+        if not payment["payment_intent"] or payment["status"] == "succeeded" or not open_intent:
             continue
         intent = await api.retrieve_intent(payment["payment_intent"])
         async with ctx.pool.acquire() as conn, conn.transaction():
@@ -113,20 +121,26 @@ async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
 @registry.endpoint(subjects.REFUND_QUOTE, BookingPaymentId)
 async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     """What cancelling now would refund: shown before the cancellation is confirmed, and
-    computed by the same function the cancellation's refund is."""
+    computed by the same function, from the same inputs, as the cancellation's refund
+    (``consumers._refund_cancellation``); 409 for a booking that cannot be cancelled."""
     actor = ctx.require_actor()
     booking, who = await _party(ctx.pool, actor, req.booking_id)
-    payments = await store.payments_of(ctx.pool, req.booking_id)
-    paid = sum(p["amount_cents"] - p["refunded_cents"] for p in payments if p["status"] == "succeeded")
+    now = clock.now(ctx.settings)
+    refused = domain.why_not_cancellable(booking["status"], booking["check_out"], now.date(), who)
+    if refused:
+        raise AppError("conflict", f"nothing to quote: {refused}")
+    paid = flows.paid_cents(await store.payments_of(ctx.pool, req.booking_id))
+    by: domain.Canceller = "host" if who == "host" else "guest"
     decision = domain.refund_for_cancellation(
         policy=booking["cancellation_policy"],
         check_in=booking["check_in"],
         check_out=booking["check_out"],
         total_cents=booking["total_cents"],
         paid_cents=paid,
-        now=clock.now(ctx.settings),
-        cancelled_by="host" if who == "host" else "guest",
-        end_reason=None,
+        now=now,
+        cancelled_by=by,
+        # What listings will say of this cancellation (a guest's after a declined shift).
+        end_reason=domain.cancellation_end_reason(booking["rotation_protected"], by),
     )
     return RefundQuote(
         booking_id=req.booking_id,

@@ -25,13 +25,16 @@ async def stripe_webhook(ctx: Context, req: StripeWebhook) -> Ok:
     async with ctx.pool.acquire() as conn, conn.transaction():
         if event["type"] not in INTENT_EVENTS or not isinstance(obj.get("id"), str):
             return Ok()
-        row = await store.payment_by_intent(conn, obj["id"], for_update=True)
+        intent = intent_of(obj)
+        # Every intent stays on its payment, also one that new dates replaced (see
+        # flows.apply_shift); a succeeded one of Wardmate's that no payment holds is
+        # adopted, so its charge is recorded and refunded rather than dropped.
+        row = await store.payment_by_intent(conn, intent.id, for_update=True) or await flows.adopt_orphan(conn, intent)
         if row is None:
             # Not one of ours (or its intent not yet recorded: Stripe retries a webhook
             # that failed, and the client's confirmation or a job catches up anyway).
             return Ok()
         if not await store.record_stripe_event(conn, event["id"], event["type"]):
             return Ok()  # delivered before: applied once
-        intent = intent_of(obj)
         await flows.apply_intent(conn, row, intent, clock.now(ctx.settings), report_failure=True)
     return Ok()

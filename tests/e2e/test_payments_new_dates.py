@@ -1,0 +1,251 @@
+"""New dates and deadlines through the gateway against localstripe: the PaymentIntent of an
+amount that new dates replaced is cancelled at Stripe, or, paid first, recorded and
+refunded; after new dates the schedule is the one the same stay booked directly would
+have, less what is paid, and nothing more is refunded than was paid beyond the new total;
+what is due is payable (a stay that starts today too), and a later payment past its
+deadline is announced; the ledger reconciles with Stripe after every scenario."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.payments import jobs
+from services.payments.reconcile import reconcile
+from services.payments.stripe_api import StripeApi
+from services.runner import Stack
+from tests.api import Api, User
+from tests.e2e.helpers import future, pay_intent, start_payment, stripe_call
+from tests.e2e.payments import (
+    accepted_booking,
+    moved_clock,
+    notified,
+    paid_booking,
+    reconciled,
+    shift,
+    status_of,
+)
+from tests.eventually import eventually
+
+STRIPE_KEY = {"Authorization": "Bearer sk_test_x"}
+
+
+async def _intent_at_stripe(api: Api, stack: Stack, intent_id: str) -> dict[str, Any]:
+    assert stack.stripe is not None
+    r = await api.call("GET", f"{stack.stripe.url}/v1/payment_intents/{intent_id}", headers=STRIPE_KEY)
+    assert r.status == 200, r.body
+    return r.body  # type: ignore[no-any-return]
+
+
+async def _receipt(api: Api, user: User, booking_id: str) -> dict[str, Any]:
+    r = await api.call("GET", f"/bookings/{booking_id}/payments", user)
+    assert r.status == 200, r.body
+    return r.body  # type: ignore[no-any-return]
+
+
+def _live(receipt: dict[str, Any]) -> list[tuple[int, float, str]]:
+    """The receipt's payments that still count: (index, amount, status)."""
+    return [(p["index"], p["amount"], p["status"]) for p in receipt["payments"] if p["status"] != "cancelled"]
+
+
+async def _refunds_done(api: Api, user: User, booking_id: str, amount: float) -> Any:
+    receipt = await _receipt(api, user, booking_id)
+    done = sum(r["amount"] for r in receipt["refunds"] if r["status"] == "succeeded")
+    return receipt if done == amount else None
+
+
+async def test_new_dates_cancel_the_payment_intent_of_the_old_amount(api: Api, stack: Stack, admin: User) -> None:
+    """A guest opened the pay page (28 nights, 1008.00), then the host accepted 14 nights:
+    the page's intent is cancelled at Stripe, so it can no longer charge 1008.00; the guest
+    pays 504.00 through a new one, and that is all Stripe charged."""
+    assert stack.stripe is not None
+    host, guest, booking = await accepted_booking(api, start=30, nights=28)
+    old = await start_payment(api, guest, booking["id"])
+    assert old.status == 200 and old.body["amount"] == 1008.0, old.body
+    old_intent = old.body["payment_intent_id"]
+    await shift(api, host, guest, booking["id"], future(30), future(44))
+
+    async def cancelled_at_stripe() -> bool:
+        return (await _intent_at_stripe(api, stack, old_intent))["status"] == "canceled"
+
+    await eventually(cancelled_at_stripe, 15, what="the old amount's intent cancelled at Stripe")
+    # The pay page still open on it: Stripe refuses to confirm it.
+    method = await stripe_call(
+        api,
+        stack.stripe.url,
+        "/v1/payment_methods",
+        {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}},
+    )
+    await stripe_call(api, stack.stripe.url, f"/v1/payment_intents/{old_intent}", {"payment_method": method.body["id"]})
+    late = await stripe_call(api, stack.stripe.url, f"/v1/payment_intents/{old_intent}/confirm", {})
+    assert late.status >= 400, late.body
+
+    new = await start_payment(api, guest, booking["id"])
+    assert new.status == 200 and new.body["amount"] == 504.0, new.body
+    assert new.body["payment_intent_id"] != old_intent
+    paid = await pay_intent(api, stack.stripe.url, new.body["payment_intent_id"])
+    assert paid.body["status"] == "succeeded", paid.body
+    receipt = (await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)).body
+    assert receipt["paid"] == 504.0 and receipt["refunded"] == 0.0, receipt
+    assert _live(receipt) == [(0, 504.0, "succeeded")]
+    await eventually(lambda: _confirmed(api, guest, booking["id"]), 15, what="the moved stay confirmed")
+    await reconciled(api, admin)
+
+
+async def _confirmed(api: Api, user: User, booking_id: str) -> bool:
+    return await status_of(api, user, booking_id) == "confirmed"
+
+
+async def test_an_old_amount_paid_before_its_intent_is_cancelled_is_recorded_and_refunded(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """While payments is down the host accepts 14 nights and the old pay page charges
+    1008.00 (Stripe's webhook finds no one). Back up, payments cancels nothing it can no
+    longer cancel: it records the 1008.00 and refunds all of it; the guest pays 504.00 once,
+    and the ledger reconciles with every charge and refund at Stripe."""
+    assert stack.stripe is not None
+    host, guest, booking = await accepted_booking(api, start=30, nights=28)
+    old = await start_payment(api, guest, booking["id"])
+    old_intent = old.body["payment_intent_id"]
+    assert stack.stop_process("payments") is not None
+    try:
+        await shift(api, host, guest, booking["id"], future(30), future(44))
+        charged = await pay_intent(api, stack.stripe.url, old_intent)
+        assert charged.body["status"] == "succeeded" and charged.body["amount"] == 100800, charged.body
+    finally:
+        stack.start("payments")
+        await asyncio.to_thread(stack.wait_healthy, 60)
+
+    refunded = await eventually(
+        lambda: _refunds_done(api, guest, booking["id"], 1008.0), 30, what="the old amount's charge refunded"
+    )
+    assert refunded["paid"] == 1008.0 and refunded["total"] == 504.0, refunded
+    assert "no longer has" in refunded["refunds"][0]["reason"]
+    assert _live(refunded) == [(0, 504.0, "due")]
+    new = await start_payment(api, guest, booking["id"])
+    assert new.status == 200 and new.body["amount"] == 504.0, new.body
+    await pay_intent(api, stack.stripe.url, new.body["payment_intent_id"])
+    receipt = (await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)).body
+    assert receipt["paid"] - receipt["refunded"] == 504.0, receipt
+    await eventually(lambda: _confirmed(api, guest, booking["id"]), 15, what="the moved stay confirmed")
+    await reconciled(api, admin)
+
+
+async def test_a_longer_then_shorter_stay_refunds_only_what_was_paid_beyond_it(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """Paid 14 nights (504.00); moved to 20 nights, the 216.00 more is due and not paid;
+    moved to 10 nights (360.00): 144.00 comes back, and nothing is left due."""
+    host, guest, booking = await paid_booking(api, stack, start=30, nights=14, min_stay_nights=7)
+    await shift(api, host, guest, booking["id"], future(30), future(50))
+
+    async def more_due() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if _live(receipt) == [(0, 504.0, "succeeded"), (1, 216.0, "due")] else None
+
+    await eventually(more_due, 15, what="the 6 more nights due")
+    await shift(api, host, guest, booking["id"], future(30), future(40))
+
+    async def rescheduled() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if receipt["total"] == 360.0 and _live(receipt) == [(0, 504.0, "succeeded")] else None
+
+    await eventually(rescheduled, 15, what="the due payment cancelled by the shorter stay")
+    receipt = await eventually(lambda: _refunds_done(api, guest, booking["id"], 144.0), 15, what="144.00 refunded")
+    assert receipt["paid"] - receipt["refunded"] == 360.0 and [r["kind"] for r in receipt["refunds"]] == ["shift"]
+    assert await status_of(api, guest, booking["id"]) == "confirmed"
+    await reconciled(api, admin)
+
+
+def _schedule(receipt: dict[str, Any]) -> list[tuple[int, str, int, float, str, str]]:
+    """What a payment plan is: per live payment its index, first night, nights, amount,
+    the day it may be charged from (the first: now) and when it is released."""
+    today = datetime.now(UTC).date().isoformat()
+    return [
+        (p["index"], p["start"], p["nights"], p["amount"], max(p["charge_from"][:10], today), p["release_at"])
+        for p in receipt["payments"]
+        if p["status"] != "cancelled"
+    ]
+
+
+async def test_a_longer_stay_after_new_dates_is_paid_like_the_same_stay_booked_directly(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """A 28-night stay moved to 62 nights owes 30 nights now and the rest block by block,
+    each 3 days before it begins and released when it begins: the plan of 62 nights
+    booked directly, not all 62 nights now released the day after check-in."""
+    host, guest, booking = await accepted_booking(api, start=40, nights=28)
+    await start_payment(api, guest, booking["id"])
+    await shift(api, host, guest, booking["id"], future(40), future(102))
+    _, guest2, direct = await accepted_booking(api, start=40, nights=62)
+    await start_payment(api, guest2, direct["id"])
+
+    async def rescheduled() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if receipt["total"] == 2232.0 and len(_live(receipt)) == 3 else None
+
+    moved = await eventually(rescheduled, 15, what="the 62-night schedule")
+    booked = await _receipt(api, guest2, direct["id"])
+    assert _schedule(moved) == _schedule(booked)
+    assert [p[3] for p in _schedule(moved)] == [1080.0, 1080.0, 72.0]
+    await reconciled(api, admin)
+
+
+async def test_a_stay_that_starts_today_can_be_paid(api: Api, stack: Stack, admin: User) -> None:
+    """Accepted on its first day (check-in at midnight UTC is past): the guest has 12 hours
+    to pay, and does; the stay is confirmed, not expired as unpaid."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api, start=0, nights=14, available_from=future(0))
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    pay_by = datetime.fromisoformat(intent.body["pay_by"])
+    assert pay_by >= datetime.now(UTC) + timedelta(hours=11), pay_by
+    await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    await eventually(lambda: _confirmed(api, guest, booking["id"]), 15, what="the stay confirmed")
+    await reconciled(api, admin)
+
+
+async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """A paid stay moved to start today and last longer: the difference is payable (not
+    due by a past midnight). Past its deadline unpaid, the guest is told once, operators
+    see it in reconciliation, the stay goes on, and the guest can still pay it."""
+    assert stack.stripe is not None
+    host, guest, booking = await paid_booking(api, stack, start=20, nights=14, available_from=future(0))
+    await shift(api, host, guest, booking["id"], future(0), future(20))
+
+    async def difference_due() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if _live(receipt) == [(0, 504.0, "succeeded"), (1, 216.0, "due")] else None
+
+    receipt = await eventually(difference_due, 15, what="the 6 more nights due")
+    pay_by = datetime.fromisoformat(receipt["payments"][-1]["pay_by"])
+    assert pay_by >= datetime.now(UTC) + timedelta(hours=11), pay_by
+
+    late = moved_clock(stack, pay_by - datetime.now(UTC) + timedelta(minutes=1))
+    await jobs.announce_overdue(payments_db, moved_clock(stack, timedelta(0)))
+    overdue_at = "SELECT overdue_at FROM payments WHERE booking_id = $1 AND block = 1 AND status = 'due'"
+    assert await payments_db.fetchval(overdue_at, booking["id"]) is None  # not before its deadline
+    await jobs.announce_overdue(payments_db, late)
+    assert await payments_db.fetchval(overdue_at, booking["id"]) is not None
+    assert await jobs.announce_overdue(payments_db, late) == 0  # once
+    note = await eventually(lambda: notified(api, guest, "payment_failed"), 15, what="the guest told it is overdue")
+    assert "$216.00" in note and "still unpaid" in note
+    stripe = StripeApi(late)
+    try:
+        report = await reconcile(payments_db, stripe, pay_by + timedelta(minutes=1))
+    finally:
+        await stripe.close()
+    assert any(booking["id"] in line and "21600 cents" in line for line in report.overdue), report.overdue
+    assert await status_of(api, guest, booking["id"]) == "confirmed"
+
+    extra = await start_payment(api, guest, booking["id"])
+    assert extra.status == 200 and extra.body["amount"] == 216.0, extra.body
+    await pay_intent(api, stack.stripe.url, extra.body["payment_intent_id"])
+    receipt = (await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)).body
+    assert receipt["paid"] == 720.0 and _live(receipt) == [(0, 504.0, "succeeded"), (1, 216.0, "succeeded")]
+    await reconciled(api, admin)
