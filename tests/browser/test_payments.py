@@ -132,6 +132,35 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     assert pages.errors == [], pages.errors
 
 
+def test_what_new_dates_add_is_paid_from_the_receipt(pages: Pages) -> None:
+    """A paid stay moved longer owes the difference: the guest's receipt offers it, and the
+    pay page takes it for those nights (it only ever offered the first payment)."""
+    _, student, booking, as_student, as_host = requested_booking(pages)
+    as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
+    student.goto(f"/#/bookings/{booking['id']}/pay")  # it waits until payments has heard
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    as_student.call("POST", f"/bookings/{booking['id']}/shift", {"check_in": future(30), "check_out": future(50)})
+    as_host.call("POST", f"/bookings/{booking['id']}/shift/accept", {})
+    student.goto(f"/#/bookings/{booking['id']}/receipt")
+    pay = student.get_by_role("link", name=re.compile(r"Pay \$.* now due"))
+    for _ in range(30):  # payments hears of the new dates as an event
+        if pay.count():
+            break
+        time.sleep(0.5)
+        student.reload()
+    pay.click()
+    expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* for \d+ nights from"))).to_be_visible()
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid, thank you")).to_be_visible()
+    student.goto(f"/#/bookings/{booking['id']}/receipt")
+    expect(student.get_by_role("table", name="Payments")).to_be_visible()
+    expect(student.get_by_role("link", name=re.compile(r"now due"))).to_have_count(0)
+    assert pages.errors == [], pages.errors
+
+
 def test_a_declined_card_is_refused_and_the_booking_waits(pages: Pages) -> None:
     """The card is declined: the page says so and the booking still awaits payment."""
     _, student, booking, _ = accepted_booking(pages)

@@ -55,6 +55,14 @@ function Receipt({ r, role }) {
   </section>`;
 }
 
+/** The payment the guest can make now: the first due one whose charging has opened (the
+ * first payment, a later block from 3 days before its nights, or what new dates added). */
+function payableNow(r) {
+  return r.payments
+    .filter((p) => p.status === "due" && Date.parse(p.charge_from) <= Date.now())
+    .sort((a, b) => a.index - b.index)[0];
+}
+
 function CardForm({ booking, due, onPaid }) {
   const mount = useRef(null);
   const stripe = useRef(null);
@@ -101,8 +109,8 @@ function CardForm({ booking, due, onPaid }) {
     }
   }
   return html`<form onSubmit=${onSubmit} aria-label="Card payment" class="card">
-    <h2>Pay ${fmtMoney(due.amount)} to confirm</h2>
-    <p>Held by Wardmate until 24 h after check-in, then released to the host. Never pay a host by wire, gift card or app.</p>
+    <h2>${due.index === 0 ? html`Pay ${fmtMoney(due.amount)} to confirm` : html`Pay ${fmtMoney(due.amount)} for ${due.nights} nights from ${fmtDate(due.start)}`}</h2>
+    <p>Held by Wardmate until 24 h after those nights begin, then released to the host. Never pay a host by wire, gift card or app.</p>
     <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
     ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
     <${Alert} error=${error} />
@@ -113,7 +121,7 @@ function CardForm({ booking, due, onPaid }) {
 /** #/bookings/{id}/pay: the receipt, and the card form while the first payment is due. */
 export function PayPage({ id }) {
   const state = useLoad(() => get(`/bookings/${id}/payments`), [id]);
-  const [paid, setPaid] = useState(false);
+  const [paid, setPaid] = useState(null); // the index of the payment just made
   const [waited, setWaited] = useState(0);
   useLive(["notification"], (frame) => String(frame.data.kind || "").startsWith("booking") && state.reload());
   // Payments hears of an acceptance as an event, a moment after the booking shows it: until
@@ -131,10 +139,11 @@ export function PayPage({ id }) {
     <h1>Payment</h1>
     <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
     ${preparing ? html`<p class="loading" role="status">Getting your payment ready…</p>` : html`<${Loading} state=${state}>${(r) => {
-      const due = r.payments.find((p) => p.index === 0 && p.status === "due");
+      const due = payableNow(r);
       return html`
-        ${paid && html`<${Notice}>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
-        ${due && !paid && html`<${CardForm} booking=${id} due=${due} onPaid=${() => { setPaid(true); state.reload(); }} />`}
+        ${paid === 0 && html`<${Notice}>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
+        ${paid !== null && paid > 0 && html`<${Notice}>Paid, thank you: the receipt below shows it.</${Notice}>`}
+        ${due && paid === null && html`<${CardForm} key=${due.index} booking=${id} due=${due} onPaid=${() => { setPaid(due.index); state.reload(); }} />`}
         <${Receipt} r=${r} role="guest" />`;
     }}<//>`}
   </section>`;
@@ -149,7 +158,11 @@ export function ReceiptPage({ id, role }) {
   return html`<section>
     <h1>Receipt</h1>
     <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
-    <${Loading} state=${state}>${(r) => html`<${Receipt} r=${r} role=${role} />`}<//>
+    <${Loading} state=${state}>${(r) => {
+      const due = role === "guest" ? payableNow(r) : undefined;
+      return html`${due && html`<p class="notice"><a class="button" href=${`#/bookings/${id}/pay`}>Pay ${fmtMoney(due.amount)} now due</a></p>`}
+        <${Receipt} r=${r} role=${role} />`;
+    }}<//>
   </section>`;
 }
 
