@@ -24,6 +24,7 @@ from shared.contracts.listings import (
     BookingShiftDeclined,
     BookingShifted,
     BookingShiftRequested,
+    BookingShiftWithdrawn,
     ReviewData,
 )
 from shared.contracts.matching import (
@@ -157,6 +158,7 @@ BookingEvent = (
     | BookingShiftRequested
     | BookingShifted
     | BookingShiftDeclined
+    | BookingShiftWithdrawn
 )
 
 
@@ -235,6 +237,15 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             f"{host_name} cannot move the stay to {asked}. {text}",
             read_by=frozenset({host}),
             notifications=[note(guest, "booking_shift_declined", f"{host_name} cannot move {room} to {asked}{notice}")],
+        )
+    if isinstance(event, BookingShiftWithdrawn):
+        asked = stay(event.check_in, event.check_out)
+        return ConversationUpdate(
+            f"{guest_name} withdrew the request to move the stay to {asked}. The stay keeps its dates.",
+            read_by=frozenset({guest}),
+            notifications=[
+                note(host, "booking_shift_withdrawn", f"{guest_name} no longer asks to move {room} to {asked}")
+            ],
         )
     if isinstance(event, BookingExpired) and booking.end_reason == "unpaid":
         return ConversationUpdate(

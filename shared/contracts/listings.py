@@ -537,8 +537,7 @@ class BookingShiftDeclined(_BookingEvent):
 
 
 class BookingShiftWithdrawn(_BookingEvent):
-    """The guest took back their waiting request for new dates (not in ``BOOKING_EVENTS``:
-    no consumer needs it yet; the booking's next event carries its newer version)."""
+    """The guest took back their waiting request for new dates (the host is told)."""
 
     subject: ClassVar[str] = subjects.BOOKING_SHIFT_WITHDRAWN
     check_in: date
@@ -590,4 +589,5 @@ BOOKING_EVENTS = (
     BookingShiftRequested,
     BookingShifted,
     BookingShiftDeclined,
+    BookingShiftWithdrawn,
 )

@@ -36,6 +36,7 @@ NotificationKind = Literal[
     "booking_shift_requested",
     "booking_shifted",
     "booking_shift_declined",
+    "booking_shift_withdrawn",
     "review_invitation",
     "review_posted",
     "user_verified",

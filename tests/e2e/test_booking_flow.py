@@ -192,6 +192,12 @@ async def test_a_moved_rotation_shifts_the_stay_or_frees_the_guest(api: Api) -> 
     assert withdrawn.status == 200 and withdrawn.body["shift"] is None, withdrawn.body
     assert (await api.call("POST", f"{shift}/decline", host)).status == 409  # nothing waits now
 
+    async def host_told() -> bool:
+        r = await api.call("GET", "/notifications", host, params={"limit": "100"})
+        return any(n["kind"] == "booking_shift_withdrawn" for n in r.body["items"])
+
+    await eventually(host_told, 15, what="the host told the request was withdrawn")
+
     asked = await api.call("POST", shift, guest, json={"check_in": future(38), "check_out": future(66)})
     assert asked.status == 200 and asked.body["shift"]["for_rotation"] is False
     declined = await api.call("POST", f"{shift}/decline", host)

@@ -17,6 +17,7 @@ from shared.contracts.listings import (
     BookingRequested,
     BookingShiftDeclined,
     BookingShiftRequested,
+    BookingShiftWithdrawn,
     ReviewData,
 )
 from shared.contracts.matching import (
@@ -149,6 +150,10 @@ def test_only_a_moved_rotations_dates_promise_a_cancellation_without_fault() -> 
         assert ("without fault" in declined.system_text) is for_rotation
         [note] = declined.notifications
         assert note.user_id == GUEST and ("without fault" in note.text) is for_rotation
+    # Withdrawn before the host answered: the host hears it, the stay keeps its dates.
+    withdrawn = domain.booking_update(BookingShiftWithdrawn(booking=booking("confirmed"), **dates), NAMES, "R")
+    assert "withdrew" in withdrawn.system_text and withdrawn.read_by == {GUEST}
+    assert [(n.user_id, n.kind) for n in withdrawn.notifications] == [(HOST, "booking_shift_withdrawn")]
 
 
 def test_a_review_notifies_the_reviewed() -> None:

@@ -59,6 +59,7 @@ SUBJECTS = {
     "booking_shift_requested": "A change of dates was requested",
     "booking_shifted": "Your stay's dates changed",
     "booking_shift_declined": "Change of dates declined",
+    "booking_shift_withdrawn": "Change of dates withdrawn",
     "review_invitation": "How was the stay? Leave a review",
     "review_posted": "You have a new review",
     "user_verified": "Your credentials are verified",
