@@ -9,12 +9,11 @@ rotations (``suggestions.py``).
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime
 
 from services.matching import domain, plan_reads, store, store_privacy, suggestions, views
-from services.matching.domain import letters, plans
+from services.matching.domain import letters
 from services.matching.store import letters as letter_store
 from services.matching.store import regions
 from services.matching.views import letters as letter_views
@@ -25,7 +24,7 @@ from shared.contracts.matching import RotationChanged
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.outbox import add
-from shared.privacy import DELETED_NAME, purge_outbox
+from shared.privacy import purge_outbox
 from shared.service import Registry
 
 registry = Registry()
@@ -94,6 +93,8 @@ async def erase_user(conn: Connection, event: Event) -> None:
     # only: the events this erasure adds below still have to go out.
     name = (await store.profile(conn, user_id) or {}).get("display_name")
     await purge_outbox(conn, [str(user_id), *([name] if name else [])])
+    # From here on every notice names them as everything will: "Deleted user".
+    await store_privacy.pin_deleted(conn, user_id)
     await _close_letters(conn, user_id)
     await store_privacy.erase(conn, user_id)
     await _end_mentorships(conn, user_id)
@@ -111,7 +112,7 @@ async def _close_letters(conn: Connection, user_id: uuid.UUID) -> None:
         if change is None:
             continue
         await letter_store.set_status(conn, row["id"], change.status, now)
-        await _tell(conn, change.notices, letter_id=row["id"])
+        await plan_reads.tell(conn, change.notices, user_id, letter_id=row["id"])
 
 
 async def _end_mentorships(conn: Connection, user_id: uuid.UUID) -> None:
@@ -127,20 +128,3 @@ async def _end_mentorships(conn: Connection, user_id: uuid.UUID) -> None:
         await add(conn, transition.event(views.mentorship_data(updated)))
         if transition.ends_meetings:  # as any end does (handlers/mentorships.py)
             await plan_reads.end_meetings(conn, row, user_id)
-
-
-async def _tell(
-    conn: Connection,
-    notices: list[plans.Notice],
-    *,
-    mentorship_id: uuid.UUID | None = None,
-    letter_id: uuid.UUID | None = None,
-) -> None:
-    """The deleted user's last notices, under the only name they keep."""
-    for notice in notices:
-        await plan_reads.send_notice(
-            conn,
-            dataclasses.replace(notice, text=f"{DELETED_NAME} {notice.text}"),
-            mentorship_id=mentorship_id,
-            letter_id=letter_id,
-        )

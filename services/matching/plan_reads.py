@@ -116,13 +116,21 @@ async def send_notice(
     await add(conn, event)
 
 
-async def tell(conn: Connection, notices: list[plans.Notice], actor_id: uuid.UUID, mentorship_id: uuid.UUID) -> None:
-    """Send a plan change's notices, each text after the actor's name."""
-    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get(
-        "display_name"
-    ) or "Your mentoring partner"
+async def tell(
+    conn: Connection,
+    notices: list[plans.Notice],
+    actor_id: uuid.UUID,
+    mentorship_id: uuid.UUID | None = None,
+    *,
+    letter_id: uuid.UUID | None = None,
+    unnamed: str = "Your mentoring partner",
+) -> None:
+    """Send a change's notices (of a plan, or of a letter), each text after the actor's
+    name as matching holds it ("Deleted user" once they are gone), else ``unnamed``."""
+    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get("display_name") or unnamed
     for notice in notices:
-        await send_notice(conn, dataclasses.replace(notice, text=f"{name} {notice.text}"), mentorship_id=mentorship_id)
+        text = dataclasses.replace(notice, text=f"{name} {notice.text}")
+        await send_notice(conn, text, mentorship_id=mentorship_id, letter_id=letter_id)
 
 
 async def end_meetings(conn: Connection, row: asyncpg.Record, ended_by: uuid.UUID) -> None:

@@ -101,13 +101,13 @@ async def letters(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
 
 async def erase(conn: Connection, user_id: uuid.UUID) -> None:
     """Erase what the user wrote and what was theirs alone; the other side of a mentorship
-    or a letter keeps their own part. Pins their profile empty; removes their rotations
-    (their suggestions go with them), round assignments, suggestions of them as a mentor,
-    mentoring settings and letter requests as a student; in every plan of theirs, their
-    notes, the goals they set, their check-in answers' words (the 1-5 score stays, counted
-    in operators' averages of 3 or more) and the meetings' places and links; the message of
-    their mentorship requests. Their mentorships themselves stay, for the other side."""
-    await pin_deleted(conn, user_id)
+    or a letter keeps their own part (the caller pins their profile empty first:
+    ``pin_deleted``). Removes their rotations (their suggestions go with them), round
+    assignments, suggestions of them as a mentor, mentoring settings and letter requests
+    as a student; in every plan of theirs, their notes, the goals they set, their check-in
+    answers' words (the 1-5 score stays, counted in operators' averages of 3 or more) and
+    the meetings' places and links; the message of their mentorship requests. Their
+    mentorships themselves stay, for the other side."""
     await conn.execute("DELETE FROM suggestions WHERE subject_id = $1", user_id)
     await conn.execute("DELETE FROM match_round_assignments WHERE student_id = $1 OR mentor_id = $1", user_id)
     await conn.execute("DELETE FROM member_settings WHERE user_id = $1", user_id)

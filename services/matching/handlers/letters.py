@@ -5,7 +5,6 @@ confirms, or withdraws an open request. Only the two parties see a request (othe
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import date
 
@@ -17,7 +16,6 @@ from services.matching.store import letters as letter_store
 from services.matching.views import letters as letter_views
 from shared import clock, subjects
 from shared.contracts.letters import Letter, LetterCreate, LetterPage, LetterRef, LetterSubmit, MyLetters
-from shared.db import Connection
 from shared.paging import INVALID_CURSOR, decode_cursor, next_page
 from shared.service import Context, Registry
 
@@ -33,14 +31,6 @@ async def _reply(ctx: Context, row: asyncpg.Record, viewer: uuid.UUID) -> Letter
     if viewer == row["writer_id"] and row["status"] in letters.OPEN and row["hospital_id"]:
         rotations = await letter_store.student_rotations_at(ctx.pool, row["student_id"], [row["hospital_id"]])
     return letter_views.letter(row, viewer, people, clock.now(ctx.settings).date(), rotations)
-
-
-async def _tell(conn: Connection, notices: list[plans.Notice], actor_id: uuid.UUID, letter_id: uuid.UUID) -> None:
-    name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get("display_name") or "Someone"
-    for notice in notices:
-        await plan_reads.send_notice(
-            conn, dataclasses.replace(notice, text=f"{name} {notice.text}"), letter_id=letter_id
-        )
 
 
 @registry.endpoint(subjects.REQUEST_LETTER, LetterCreate)
@@ -77,7 +67,13 @@ async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
             },
         )
         text = f"asked you for a letter of recommendation ({row['specialty']}), due {row['deadline']}"
-        await _tell(conn, [plans.Notice(req.writer_id, "letter_requested", text)], actor.user_id, row["id"])
+        await plan_reads.tell(
+            conn,
+            [plans.Notice(req.writer_id, "letter_requested", text)],
+            actor.user_id,
+            letter_id=row["id"],
+            unnamed="Someone",
+        )
     return await _reply(ctx, row, actor.user_id)
 
 
@@ -127,7 +123,7 @@ async def _decide(ctx: Context, letter_id: uuid.UUID, action: str, submitted_on:
             submitted_on=submitted_on,
         )
         row = await letter_store.set_status(conn, letter_id, change.status, now, change.submitted_on)
-        await _tell(conn, change.notices, actor.user_id, letter_id)
+        await plan_reads.tell(conn, change.notices, actor.user_id, letter_id=letter_id, unnamed="Someone")
     return await _reply(ctx, row, actor.user_id)
 
 
