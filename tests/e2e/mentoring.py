@@ -10,6 +10,7 @@ from services.runner import Stack
 from shared.db import create_pool
 from shared.settings import Settings
 from tests.api import Api, Response, User
+from tests.e2e.helpers import future
 from tests.e2e.test_matching import profile
 from tests.eventually import eventually
 
@@ -91,3 +92,17 @@ async def write_plan(api: Api, author: User, other: User, mentorship_id: str, wo
     r = await api.call("POST", f"{base}/check-ins", author, json=check_in)
     assert r.status == 201, r.body
     return texts | {"meeting_id": meeting["id"]}
+
+
+def letter_request(writer: User, **overrides: Any) -> dict[str, Any]:
+    """A student's request to ``writer`` for an ERAS letter (Letter ID, waived), due in 20 days."""
+    return {
+        "writer_id": writer.id,
+        "specialty": "Internal Medicine",
+        "programs": 25,
+        "deadline": future(20),
+        "application": "eras",
+        "eras_letter_id": f"L{writer.id[:8]}",
+        "waived": True,
+        "message": "Could you write about my month on your team?",
+    } | overrides

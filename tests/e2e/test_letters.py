@@ -11,22 +11,9 @@ from typing import Any
 from services.runner import Stack
 from tests.api import Api, User
 from tests.e2e.helpers import future
-from tests.e2e.mentoring import accepted_pair, notifications, sweep_at
+from tests.e2e.mentoring import accepted_pair, letter_request, notifications, sweep_at
 from tests.e2e.test_matching import profile, rotation
 from tests.eventually import eventually
-
-
-def body(writer: User, **overrides: Any) -> dict[str, Any]:
-    return {
-        "writer_id": writer.id,
-        "specialty": "Internal Medicine",
-        "programs": 25,
-        "deadline": future(20),
-        "application": "eras",
-        "eras_letter_id": f"L{writer.id[:8]}",
-        "waived": True,
-        "message": "Could you write about my month on your team?",
-    } | overrides
 
 
 async def kinds(api: Api, user: User, kind: str) -> list[str]:
@@ -40,19 +27,19 @@ async def test_an_eras_letter_from_request_to_confirmation(api: Api, stack: Stac
     await profile(api, student, medical_school="University of Lagos", school_country="NG", graduation_year=2024)
     _, writer, _ = await accepted_pair(api, student=student)
     stranger = await api.signup("professional", "Dr. Nobody")
-    unknown = await api.call("POST", "/letters", student, json=body(stranger))
+    unknown = await api.call("POST", "/letters", student, json=letter_request(stranger))
     assert unknown.status == 404
-    assert (await api.call("POST", "/letters", student, json=body(writer, eras_letter_id=None))).status == 400
-    assert (await api.call("POST", "/letters", writer, json=body(student))).status == 403
+    assert (await api.call("POST", "/letters", student, json=letter_request(writer, eras_letter_id=None))).status == 400
+    assert (await api.call("POST", "/letters", writer, json=letter_request(student))).status == 403
 
-    r = await api.call("POST", "/letters", student, json=body(writer))
+    r = await api.call("POST", "/letters", student, json=letter_request(writer))
     assert r.status == 201 and r.body["status"] == "requested" and r.body["waived"] is True, r.body
     letter_id = r.body["id"]
     assert r.body["student_profile"] is None  # the writer's page, not the student's
-    again = await api.call("POST", "/letters", student, json=body(writer))
+    again = await api.call("POST", "/letters", student, json=letter_request(writer))
     assert again.status == 409  # one Letter ID, one letter
     page = (await api.call("GET", f"/letters/{letter_id}", writer)).body
-    assert page["role"] == "writer" and page["eras_letter_id"] == body(writer)["eras_letter_id"].upper()
+    assert page["role"] == "writer" and page["eras_letter_id"] == letter_request(writer)["eras_letter_id"].upper()
     assert page["student_profile"]["medical_school"] == "University of Lagos"
     assert "never receives or stores" in page["how_to_submit"] and "waived" in page["how_to_submit"]
     await eventually(
@@ -118,7 +105,10 @@ async def test_an_unanswered_request_expires_at_its_deadline(api: Api, stack: St
     """Past its deadline an open request expires and both hear of it; it cannot be accepted."""
     student, writer, _ = await accepted_pair(api)
     r = await api.call(
-        "POST", "/letters", student, json=body(writer, deadline=future(3), application="other", eras_letter_id=None)
+        "POST",
+        "/letters",
+        student,
+        json=letter_request(writer, deadline=future(3), application="other", eras_letter_id=None),
     )
     assert r.status == 201, r.body
     await sweep_at(stack, timedelta(days=4))
@@ -162,7 +152,7 @@ async def test_the_writer_sees_the_students_rotations_at_the_letters_hospital_on
         start_date=future(120),
         end_date=future(148),
     )
-    letter = (await api.call("POST", "/letters", student, json=body(writer))).body
+    letter = (await api.call("POST", "/letters", student, json=letter_request(writer))).body
     page = (await api.call("GET", f"/letters/{letter['id']}", writer)).body
     shown = [r["hospital_id"] for r in page["rotations"]]
     assert shown == [here["hospital"]["id"]] and elsewhere["hospital"]["id"] not in shown, page["rotations"]
@@ -182,11 +172,11 @@ async def test_letters_pages_survive_answers_between_them_and_repeats_are_one_re
     student = await api.signup("student", "Paging Student")
     _, writer, _ = await accepted_pair(api, student=student)
     other = {"application": "other", "eras_letter_id": None, "waived": False}
-    same = body(writer, deadline=future(40), **other)
+    same = letter_request(writer, deadline=future(40), **other)
     tries = await asyncio.gather(*(api.call("POST", "/letters", student, json=same) for _ in range(3)))
     assert sorted(r.status for r in tries) == [201, 409, 409], [r.body for r in tries]
-    ids = [(await api.call("POST", "/letters", student, json=body(writer, deadline=future(d), **other))).body["id"]
-           for d in (20, 21, 22)]  # fmt: skip
+    asks = [letter_request(writer, deadline=future(d), **other) for d in (20, 21, 22)]
+    ids = [(await api.call("POST", "/letters", student, json=ask)).body["id"] for ask in asks]
     first = await api.call("GET", "/me/letters", student, params={"limit": "1"})
     assert [item["id"] for item in first.body["items"]] == [ids[0]]
     assert (await api.call("POST", f"/letters/{ids[0]}/decline", writer)).status == 200

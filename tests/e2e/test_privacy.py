@@ -19,7 +19,7 @@ from shared.db import create_pool
 from shared.settings import Settings
 from tests.api import PASSWORD, Api, User
 from tests.e2e.helpers import JHH, create_listing, future
-from tests.e2e.mentoring import accepted_pair, notifications, write_plan
+from tests.e2e.mentoring import accepted_pair, letter_request, notifications, write_plan
 from tests.e2e.test_matching import rotation
 from tests.eventually import eventually
 
@@ -207,16 +207,8 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     assert again.status == 201
 
 
-def letter_body(writer: User, **overrides: Any) -> dict[str, Any]:
-    return {
-        "writer_id": writer.id,
-        "specialty": "Internal Medicine",
-        "programs": 20,
-        "deadline": future(20),
-        "application": "other",
-        "waived": False,
-        "message": "Could you write about my month on your team?",
-    } | overrides
+# An ordinary request (no ERAS Letter ID, not waived), as the tests below ask for it.
+ORDINARY = {"application": "other", "eras_letter_id": None, "waived": False}
 
 
 async def kinds(api: Api, user: User) -> list[str]:
@@ -233,7 +225,7 @@ async def test_a_deleted_student_ends_the_mentorship_and_withdraws_their_letters
     _, mentor, mentorship_id = await accepted_pair(api, under_way["id"], student)
     theirs = await write_plan(api, student, mentor, mentorship_id, "the leaving student")
     mine = await write_plan(api, mentor, student, mentorship_id, "the staying mentor")
-    letter = await api.call("POST", "/letters", student, json=letter_body(mentor))
+    letter = await api.call("POST", "/letters", student, json=letter_request(mentor, **ORDINARY))
     assert letter.status == 201, letter.body
     assert (await api.call("POST", f"/letters/{letter.body['id']}/accept", mentor)).status == 200
 
@@ -286,11 +278,11 @@ async def test_a_deleted_writer_declines_the_open_requests_and_frees_the_eras_le
     _, writer, mentorship_id = await accepted_pair(api, under_way["id"], student)
     _, other_writer, _ = await accepted_pair(api, student=student)
     mine = await write_plan(api, student, writer, mentorship_id, "the staying student")
-    eras = letter_body(writer, application="eras", eras_letter_id=f"W{writer.id[:8]}")
+    eras = letter_request(writer, eras_letter_id=f"W{writer.id[:8]}", waived=False)
     open_request = await api.call("POST", "/letters", student, json=eras)
     assert open_request.status == 201, open_request.body
     assert (await api.call("POST", f"/letters/{open_request.body['id']}/accept", writer)).status == 200
-    done = await api.call("POST", "/letters", student, json=letter_body(writer, specialty="Surgery"))
+    done = await api.call("POST", "/letters", student, json=letter_request(writer, specialty="Surgery", **ORDINARY))
     assert done.status == 201, done.body
     assert (await api.call("POST", f"/letters/{done.body['id']}/accept", writer)).status == 200
     submitted = await api.call("POST", f"/letters/{done.body['id']}/submit", writer, json={"submitted_on": future(0)})
