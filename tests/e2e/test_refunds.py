@@ -56,12 +56,19 @@ async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Sta
 async def test_a_host_who_deletes_their_account_refunds_paid_stays_in_full(api: Api, stack: Stack, admin: User) -> None:
     """A paid stay whose host deletes their account is cancelled as the host's cancellation:
     the guest is refunded everything, whatever the policy (it once stayed confirmed, at a
-    blanked address, with the money held)."""
+    blanked address, with the money held). The address the stay kept goes with the host."""
     host, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
-    assert (await api.call("DELETE", "/me", host, json={"password": PASSWORD})).status == 200
-    await eventually(
-        lambda: _status_is(api, guest, booking["id"], "cancelled"), 15, what="the stay cancelled with its host"
-    )
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        kept = "SELECT stay_address FROM listings.bookings WHERE id = $1"
+        assert await conn.fetchval(kept, uuid.UUID(booking["id"]))  # paid: the address it was paid for
+        assert (await api.call("DELETE", "/me", host, json={"password": PASSWORD})).status == 200
+        await eventually(
+            lambda: _status_is(api, guest, booking["id"], "cancelled"), 15, what="the stay cancelled with its host"
+        )
+        assert await conn.fetchval(kept, uuid.UUID(booking["id"])) is None
+    finally:
+        await conn.close()
 
     async def refunded() -> Any:
         r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
