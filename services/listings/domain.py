@@ -203,12 +203,13 @@ def check_archive(open_statuses: list[str]) -> None:
     """A room with accepted or paid stays is not deleted under its guests: the host cancels
     them first (a paid one is refunded), or unpublishes the room to take no new requests.
     Requests still waiting are declined by the archive itself."""
-    held = sorted({status for status in open_statuses if status != "requested"})
+    # In the words the host reads: "confirmed" is a paid stay.
+    held = sorted({{"accepted": "accepted", "confirmed": "paid"}[s] for s in open_statuses if s != "requested"})
     if held:
         raise AppError(
             "conflict",
-            f"this room has {' and '.join(held)} stays: cancel them first (the guests are told and refunded),"
-            " or set it to draft to take no new requests",
+            f"this room has {' and '.join(held)} stays not yet over: cancel them first (the guests are told, and a"
+            " paid stay is refunded), or set the room to Draft to take no new requests",
         )
 
 

@@ -128,13 +128,23 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     if (chosen && card.current) card.current.focus();
   }, [chosen]);
   const other = b.role === "host" ? b.guest_id : b.host_id;
+  // One action at a time: a double click sent the second after the first had succeeded,
+  // and its 409 ("no request to move this stay is waiting") read as a failure.
+  const acting = useRef(false);
+  const [busy, setBusy] = useState(false);
   async function act(action) {
+    if (acting.current) return;
+    acting.current = true;
+    setBusy(true);
     setError(null);
     try {
       await post(`/bookings/${b.id}/${action}`, {});
       onChange();
     } catch (err) {
       setError(err);
+    } finally {
+      acting.current = false;
+      setBusy(false);
     }
   }
   const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
@@ -155,13 +165,13 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     <${ShiftState} b=${b} />
     <p class="actions">
       ${b.role === "host" && b.status === "requested" && html`
-        <button type="button" onClick=${() => act("accept")}>Accept</button>
+        <button type="button" disabled=${busy} onClick=${() => act("accept")}>Accept</button>
         <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
-        <button type="button" onClick=${() => act("shift/accept")}>Accept new dates</button>
-        <button type="button" class="secondary" onClick=${() => act("shift/decline")}>Decline new dates</button>`}
+        <button type="button" disabled=${busy} onClick=${() => act("shift/accept")}>Accept new dates</button>
+        <button type="button" class="secondary" disabled=${busy} onClick=${() => act("shift/decline")}>Decline new dates</button>`}
       ${b.role === "guest" && b.shift && b.shift.status === "requested" && html`
-        <button type="button" class="secondary" onClick=${() => act("shift/withdraw")}>Withdraw new dates</button>`}
+        <button type="button" class="secondary" disabled=${busy} onClick=${() => act("shift/withdraw")}>Withdraw new dates</button>`}
       ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
       ${(b.status === "accepted" || b.status === "confirmed" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
         question=${b.status === "requested" ? "Withdraw this request?" : `Cancel this stay? ${quote.data || ""}`} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
