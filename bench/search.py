@@ -231,6 +231,29 @@ def hop_table(gateway: Load, baseline: Load) -> tuple[str, dict[str, dict[str, f
     return "\n".join(lines), figures
 
 
+def ceiling(gateway_cpu: dict[str, float], baseline_cpu: dict[str, float]) -> dict[str, float]:
+    """What the hop table says about the ratio, for a CPU-bound run (both targets keep the
+    cores busy, so requests per second ∝ 1 / CPU per request):
+
+    - ``predicted``: baseline CPU ÷ gateway-path CPU, per request; beside the measured
+      ratio, it shows how far the CPU model explains the run;
+    - ``ceiling``: the same with the service and Postgres costing no more than the
+      baseline's own process and Postgres, so only the gateway and nats-server are added:
+      the ratio the architecture allows even if the service did nothing the baseline does
+      not do.
+    """
+    base = sum(baseline_cpu.values())
+    through = sum(gateway_cpu.values())
+    hops = gateway_cpu.get("gateway", 0.0) + gateway_cpu.get("nats-server", 0.0)
+    if not base or not through:
+        return {"predicted": 0.0, "ceiling": 0.0, "gateway_and_nats_ms": round(hops, 3)}
+    return {
+        "predicted": round(base / through, 3),
+        "ceiling": round(base / (base + hops), 3),
+        "gateway_and_nats_ms": round(hops, 3),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--listings", type=int, default=100_000)
@@ -268,6 +291,13 @@ def main() -> None:
     print(f"unloaded (1 connection), p50: gateway {gc_.p50_ms:.2f} ms, baseline {bc.p50_ms:.2f} ms: +{added:.2f} ms")
     table, hops = hop_table(g, b)
     print(f"CPU per request in each hop (ms), best loaded rounds:\n{table}")
+    model = ceiling(g.cpu_ms(), b.cpu_ms())
+    print(
+        f"CPU model: baseline ÷ gateway-path CPU per request predicts a ratio of {model['predicted']:.2f}"
+        f" (measured {ratio:.2f}); the gateway and nats-server alone take {model['gateway_and_nats_ms']:.3f} ms,"
+        f" which caps the ratio at {model['ceiling']:.2f} even with the service and Postgres costing"
+        " what the baseline's do"
+    )
     targets = {
         "ratio >= 0.8": ratio >= 0.8,
         "p99 <= baseline's": g.p99_ms <= b.p99_ms,
@@ -298,6 +328,8 @@ def main() -> None:
                 "unloaded_baseline_p50_ms": round(bc.p50_ms, 3),
                 "unloaded_added_p50_ms": round(added, 3),
                 "cpu_ms_per_request": hops,
+                "ratio_predicted_by_cpu": model["predicted"],
+                "ratio_ceiling": model["ceiling"],
                 "foreign_cpu": round(foreign, 3),
                 "targets": targets,
             }
