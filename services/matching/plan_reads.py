@@ -70,9 +70,8 @@ async def load_plan(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID, now: d
     rotation = await store.rotation(db, row["rotation_id"]) if row["rotation_id"] else None
     answered = await plan_store.own_check_ins(db, row["id"], viewer)
     today = now.date()
-    due = plans.check_ins_due(
-        rotation["start_date"] if rotation else None, rotation["end_date"] if rotation else None, today
-    )
+    start, end = (rotation["start_date"], rotation["end_date"]) if rotation else (None, None)
+    due = plans.check_ins_due(start, end, today)
     done = plan_views.answered_stages(answered)
     stage = plans.student_stage(student.get("graduation_year"), today)
     return Plan(
@@ -94,6 +93,8 @@ async def load_plan(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID, now: d
         notes=[plan_views.note(n) for n in await plan_store.visible_notes(db, row["id"], viewer)],
         check_ins=[plan_views.check_in(c) for c in answered],
         check_ins_due=[s for s in due if s not in done and row["status"] in plans.CHECK_IN_STATUSES],
+        has_rotation=rotation is not None,
+        check_in_dates=plan_views.check_in_dates(plans.check_in_dates(start, end)),
         stalled=row["status"] == "accepted"
         and plans.is_stalled(row["decided_at"], await plan_store.held_count(db, row["id"]), now),
     )

@@ -162,6 +162,11 @@ class CheckIn(Reply):
     created_at: datetime
 
 
+class CheckInDate(Reply):
+    stage: CheckInStage
+    opens_on: date = Field(description="the first day it can be answered")
+
+
 class Plan(Reply):
     mentorship_id: uuid.UUID
     status: str = Field(description="the mentorship's status; only an accepted one's plan changes")
@@ -177,6 +182,14 @@ class Plan(Reply):
     check_ins: list[CheckIn] = Field(description="your own answers only")
     check_ins_due: list[CheckInStage] = Field(
         description="check-ins the rotation has reached that you have not answered"
+    )
+    has_rotation: bool = Field(
+        description="the mentorship is about one of the student's rotations; check-ins follow its dates,"
+        " so without one (never given, or deleted) there are none"
+    )
+    check_in_dates: list[CheckInDate] = Field(
+        description="the day each check-in opens: the rotation's middle, and 3 days before its end;"
+        " empty without a rotation"
     )
     stalled: bool = Field(description="accepted 14 days ago or more and no meeting held")
 

@@ -6,7 +6,7 @@ student confirms; a third user sees none of it."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -105,6 +105,11 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     student.get_by_label("One thing to change").fill("More time on procedures")
     student.get_by_role("button", name="Send check-in").click()
     expect(student.get_by_role("list", name="Your check-ins")).to_contain_text("Mid-rotation check-in: 4 of 5")
+    # The other one says the day it opens: 3 days before the rotation's end.
+    opens = date.today() + timedelta(days=7)
+    expect(
+        student.get_by_text(f"End-of-rotation check-in opens on {opens:%b} {opens.day}, {opens.year}.")
+    ).to_be_visible()
     mentor.reload()
     expect(mentor.get_by_role("heading", name="Check-ins")).to_be_visible()
     expect(mentor.get_by_text("More time on procedures")).to_have_count(0)
@@ -193,6 +198,11 @@ def test_hospital_page_follows_privacy_and_pages_are_accessible(pages: Pages, st
     mentorship = as_student.call("POST", "/mentorships", {"mentor_id": mentor_id, "message": "Hi"})
     as_mentor.call("POST", f"/mentorships/{mentorship['id']}/accept")
     check(student, f"/#/mentorships/{mentorship['id']}", "Propose a meeting", found)
+    # Asked for without a rotation: the plan says check-ins need one, not that they will open.
+    expect(
+        student.get_by_text("This mentorship is not tied to one, so there is no check-in to answer.")
+    ).to_be_visible()
+    expect(student.get_by_text("opens on")).to_have_count(0)
     check(student, "/#/letters", "Ask for a letter", found)
     make_admin(stack, operator)
     check(operator, "/#/admin/mentoring", "Stalled pairs", found)

@@ -4,15 +4,26 @@ another user's token, and rotation of the link."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
+import asyncpg
 from icalendar import Calendar
 
+from services.listings import jobs as listing_jobs
+from services.payments import jobs as payment_jobs
+from services.payments.stripe_api import StripeApi
 from services.runner import Stack
+from shared.db import create_pool
 from tests.api import Api, User
 from tests.e2e.helpers import JHH, create_listing, future, pay_intent, request_stay, start_payment
 from tests.e2e.mentoring import accepted_pair, at
+from tests.e2e.payments import accepted_booking, moved_clock, paid_booking, status_of
 from tests.eventually import eventually
+
+STAY_ADDRESS = "1800 E Monument St, Baltimore, MD"  # create_listing's
+NEW_ADDRESS = "600 N Wolfe St, Baltimore, MD"
 
 
 async def feed(api: Api, url: str) -> tuple[int, dict[str, Any]]:
@@ -62,7 +73,7 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     events = await eventually(paid, 15, what="the paid stay confirmed in the feed")
     confirmed = events[uid]
     assert str(confirmed["STATUS"]) == "CONFIRMED"
-    assert str(confirmed["LOCATION"]) == "1800 E Monument St, Baltimore, MD"
+    assert str(confirmed["LOCATION"]) == STAY_ADDRESS
     assert confirmed.decoded("DTSTART").isoformat() == future(30)
     assert confirmed.decoded("DTEND").isoformat() == future(58)
     _, hosting = await feed(api, host_url)
@@ -87,6 +98,71 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     _, events = await feed(api, guest_url)
     assert str(events[uid]["STATUS"]) == "CANCELLED"
     assert int(events[uid]["SEQUENCE"]) > int(moved["SEQUENCE"])
+
+
+async def test_a_past_guest_keeps_the_address_they_stayed_at(api: Api, stack: Stack) -> None:
+    """Once a paid stay is over and the host moves the room, the guest's feed (and their
+    booking) still show the address they stayed at, never the room's new one; the listing
+    page shows them the exact address no longer."""
+    host, guest, booking = await paid_booking(api, stack)
+    uid = f"booking-{booking['id']}@wardmate"
+    # The stay is over: its dates moved into the past, and listings' own sweep completes it.
+    pool = await create_pool(stack.service_url("listings"), "listings", size=1)
+    try:
+        await pool.execute(
+            "UPDATE bookings SET stay = daterange(current_date - 30, current_date - 2) WHERE id = $1",
+            uuid.UUID(booking["id"]),
+        )
+        await listing_jobs.sweep_bookings(pool)
+    finally:
+        await pool.close()
+    assert await status_of(api, guest, booking["id"]) == "completed"
+    moved = await api.call("PATCH", f"/listings/{booking['listing_id']}", host, json={"address": NEW_ADDRESS})
+    assert moved.status == 200 and moved.body["location"]["address"] == NEW_ADDRESS, moved.body
+
+    _, events = await feed(api, await feed_url(api, guest))
+    assert str(events[uid]["STATUS"]) == "CONFIRMED"
+    assert str(events[uid]["LOCATION"]) == STAY_ADDRESS
+    mine = (await api.call("GET", "/me/bookings", guest)).body["items"]
+    assert next(b for b in mine if b["id"] == booking["id"])["address"] == STAY_ADDRESS
+    listing = await api.call("GET", f"/listings/{booking['listing_id']}", guest)
+    assert listing.status == 200 and listing.body["location"]["address"] is None, listing.body
+    # The host's own record of that stay is where it was too.
+    _, hosting = await feed(api, await feed_url(api, host))
+    assert str(hosting[uid]["LOCATION"]) == STAY_ADDRESS
+
+
+async def test_a_guest_who_never_paid_sees_no_exact_address(api: Api, stack: Stack, payments_db: asyncpg.Pool) -> None:
+    """A stay accepted but never paid has no LOCATION in the guest's feed, neither before
+    nor after it expires unpaid at its deadline (a moved clock), nor does a declined one;
+    the host's feed has the address all along."""
+    host, guest, booking = await accepted_booking(api)
+    uid = f"booking-{booking['id']}@wardmate"
+    guest_url, host_url = await feed_url(api, guest), await feed_url(api, host)
+    _, events = await feed(api, guest_url)
+    assert str(events[uid]["STATUS"]) == "TENTATIVE" and "LOCATION" not in events[uid]
+    await start_payment(api, guest, booking["id"])
+    settings = moved_clock(stack, timedelta(hours=49))
+    stripe = StripeApi(settings)
+    try:
+        await payment_jobs.expire_unpaid(payments_db, stripe, settings)
+    finally:
+        await stripe.close()
+
+    async def expired() -> bool:
+        return await status_of(api, guest, booking["id"]) == "expired"
+
+    await eventually(expired, 15, what="the unpaid stay expired")
+    _, events = await feed(api, guest_url)
+    assert str(events[uid]["STATUS"]) == "CANCELLED" and "LOCATION" not in events[uid]
+    _, hosting = await feed(api, host_url)
+    assert str(hosting[uid]["LOCATION"]) == STAY_ADDRESS
+
+    declined = (await request_stay(api, guest, booking["listing_id"], start=80)).body
+    assert (await api.call("POST", f"/bookings/{declined['id']}/decline", host)).status == 200
+    _, events = await feed(api, guest_url)
+    declined_uid = f"booking-{declined['id']}@wardmate"
+    assert str(events[declined_uid]["STATUS"]) == "CANCELLED" and "LOCATION" not in events[declined_uid]
 
 
 async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> None:

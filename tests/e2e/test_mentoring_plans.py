@@ -161,13 +161,19 @@ async def test_nobody_else_sees_or_changes_a_plan(api: Api) -> None:
 
 async def test_a_check_in_opens_when_the_mentorship_plan_says_it_is_due(api: Api) -> None:
     """On the rotation's fourth day both check-ins are a 409 that says when each opens
-    (an early answer would be final, in place of the real one), and so is any check-in of
-    a mentorship about no rotation; a due one is still answered after the end."""
+    (an early answer would be final, in place of the real one), the days the plan shows;
+    a mentorship about no rotation (none given, or deleted) says so in its plan, with no
+    dates, and any check-in of it is a 409; a due one is still answered after the end."""
     student = await api.signup("student", "Early Bird")
     mine = await rotation(api, student, start_date=future(-3), end_date=future(25))
     _, mentor, mentorship_id = await accepted_pair(api, mine["id"], student)
     path = f"/mentorships/{mentorship_id}/check-ins"
-    assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["check_ins_due"] == []
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
+    assert plan["check_ins_due"] == [] and plan["has_rotation"] is True
+    assert plan["check_in_dates"] == [
+        {"stage": "mid", "opens_on": future(11)},
+        {"stage": "end", "opens_on": future(22)},
+    ]
     for stage, opens in (("mid", future(11)), ("end", future(22))):
         for user in (student, mentor):
             r = await api.call("POST", path, user, json={"stage": stage, "usefulness": 2, "change": "too early"})
@@ -176,12 +182,19 @@ async def test_a_check_in_opens_when_the_mentorship_plan_says_it_is_due(api: Api
             assert r.body["error"]["details"] == {"stage": stage, "opens_on": opens}
     assert (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["check_ins"] == []
 
-    no_rotation_student, _, no_rotation = await accepted_pair(api)
+    no_rotation_student, no_rotation_mentor, no_rotation = await accepted_pair(api)
+    for user in (no_rotation_student, no_rotation_mentor):
+        plan = (await api.call("GET", f"/mentorships/{no_rotation}/plan", user)).body
+        assert (plan["has_rotation"], plan["check_in_dates"], plan["check_ins_due"]) == (False, [], []), plan
     for stage in ("mid", "end"):
         r = await api.call(
             "POST", f"/mentorships/{no_rotation}/check-ins", no_rotation_student, json={"stage": stage, "usefulness": 3}
         )
         assert r.status == 409 and "rotation" in r.body["error"]["message"], r.body
+    # The student deletes the rotation the first mentorship was about: it has none now.
+    assert (await api.call("DELETE", f"/rotations/{mine['id']}", student)).status == 200
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", mentor)).body
+    assert (plan["has_rotation"], plan["check_in_dates"]) == (False, []), plan
 
     halfway = await api.signup("student", "Halfway")
     running = await rotation(api, halfway, start_date=future(-20), end_date=future(10))

@@ -108,6 +108,9 @@ def test_check_ins_at_the_middle_and_near_the_end() -> None:
     assert plans.check_ins_due(start, end, date(2026, 12, 15)) == ["mid"]
     assert plans.check_ins_due(start, end, date(2026, 12, 26)) == ["mid", "end"]
     assert plans.check_ins_due(None, None, date(2026, 12, 26)) == []
+    # The days the plan shows are the days they open: one rule for both.
+    assert plans.check_in_dates(start, end) == [("mid", date(2026, 12, 15)), ("end", date(2026, 12, 26))]
+    assert plans.check_in_dates(None, None) == []
 
 
 def test_a_check_in_is_answered_once_its_stage_is_due() -> None:

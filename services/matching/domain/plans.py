@@ -114,7 +114,7 @@ def check_check_in(
     if pair.status not in CHECK_IN_STATUSES:
         raise AppError("conflict", f"the mentorship is {pair.status}: there is nothing to check in on")
     if stage not in check_ins_due(start, end, today):
-        opens = check_in_opens(stage, start, end) if start is not None and end is not None else None
+        opens = dict(check_in_dates(start, end)).get(stage)
         if opens is None:
             message = (
                 "check-ins follow the student's rotation, and this mentorship is about none: there is none to answer"
@@ -289,11 +289,17 @@ def check_in_opens(stage: Stage, start: date, end: date) -> date:
     return end - timedelta(days=END_CHECK_IN_DAYS)
 
 
-def check_ins_due(start: date | None, end: date | None, today: date) -> list[Stage]:
-    """The check-ins a rotation has reached (none without a rotation)."""
+def check_in_dates(start: date | None, end: date | None) -> list[tuple[Stage, date]]:
+    """Each check-in of a rotation and the day it opens; none without a rotation (no
+    schedule stands in for one: a check-in asks how the rotation's mentoring went)."""
     if start is None or end is None:
         return []
-    return [stage for stage in STAGES if today >= check_in_opens(stage, start, end)]
+    return [(stage, check_in_opens(stage, start, end)) for stage in STAGES]
+
+
+def check_ins_due(start: date | None, end: date | None, today: date) -> list[Stage]:
+    """The check-ins a rotation has reached (none without a rotation)."""
+    return [stage for stage, opens in check_in_dates(start, end) if today >= opens]
 
 
 def is_stalled(accepted_at: datetime | None, meetings_held: int, now: datetime) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
 from shared import timezones
-from shared.contracts.mentoring import CalendarMeeting, CheckIn, Goal, LocalTime, Meeting, Note
+from shared.contracts.mentoring import CalendarMeeting, CheckIn, CheckInDate, Goal, LocalTime, Meeting, Note
 
 
 def local_time(moment: datetime, mine: str, theirs: str) -> LocalTime:
@@ -48,6 +48,10 @@ def note(row: asyncpg.Record) -> Note:
 
 def check_in(row: asyncpg.Record) -> CheckIn:
     return CheckIn.model_validate({k: row[k] for k in ("stage", "usefulness", "change", "created_at")})
+
+
+def check_in_dates(dates: Sequence[tuple[str, date]]) -> list[CheckInDate]:
+    return [CheckInDate.model_validate({"stage": stage, "opens_on": opens}) for stage, opens in dates]
 
 
 def calendar_meeting(row: asyncpg.Record, user_id: uuid.UUID) -> CalendarMeeting:

@@ -139,6 +139,11 @@ function CheckIns({ plan, send }) {
   const [usefulness, setUsefulness] = useState("4");
   const [change, setChange] = useState("");
   const canAnswer = remaining.length > 0;
+  // The day each stage not yet open opens, as the API gives it (the rule its 409 and its
+  // prompts follow). Only an accepted or ended mentorship has check-ins to answer.
+  const later = ["accepted", "ended"].includes(plan.status)
+    ? plan.check_in_dates.filter((d) => !answered.has(d.stage) && !remaining.includes(d.stage))
+    : [];
   async function answer(e) {
     e.preventDefault();
     await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/check-ins`, { stage, usefulness: Number(usefulness), change })));
@@ -147,7 +152,9 @@ function CheckIns({ plan, send }) {
     <h2 id="checkins-h">Check-ins</h2>
     <p>Your answers are yours: ${plan.other_name || "the other person"} never sees them; operators see only averages.</p>
     ${plan.check_ins_due.map((s) => html`<${Notice} key=${s}>${STAGES[s]} is due.</${Notice}>`)}
-    ${!canAnswer && answered.size < 2 && html`<p>Check-ins open at the middle of the student's rotation and 3 days before its end.</p>`}
+    ${!plan.has_rotation && html`<p>Check-ins are for mentorships tied to a rotation: they open at its middle and 3 days before its end.
+      This mentorship is not tied to one, so there is no check-in to answer.</p>`}
+    ${later.map((d) => html`<p key=${d.stage}>${STAGES[d.stage]} opens on ${fmtDate(d.opens_on)}.</p>`)}
     ${plan.check_ins.length > 0 && html`<ul aria-label="Your check-ins">${plan.check_ins.map((c) => html`<li key=${c.stage}>
       ${STAGES[c.stage]}: ${c.usefulness} of 5${c.change ? ` · “${c.change}”` : ""}</li>`)}</ul>`}
     ${canAnswer && html`<form onSubmit=${answer} aria-label="Answer a check-in">
