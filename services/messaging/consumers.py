@@ -117,14 +117,24 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     else:
         assert isinstance(event, UserVerified)
         draft = domain.verified_notification(event.user)
-    return await _notify(conn, draft, event.event_id)
+    return await _notify(conn, [draft], event.event_id)
 
 
 @registry.consumer("payments", PaymentFailed.subject, PaymentRefunded.subject, PaymentReleased.subject)
 async def payment_notifications(conn: Connection, event: Event) -> AfterCommit:
-    """A refused card or a refund reaches the guest, a release the host."""
+    """A refused card or a refund reaches the guest, a release the host; a later payment
+    overdue both, in the booking's conversation too."""
     assert isinstance(event, PaymentFailed | PaymentRefunded | PaymentReleased)
-    return await _notify(conn, domain.payment_notification(event), event.event_id)
+    if isinstance(event, PaymentFailed) and event.kind == "overdue":
+        payment = event.payment
+        names = await store.display_names(conn, [payment.host_id, payment.guest_id])
+        update = domain.overdue_update(event, names)
+        conversation_id = await store.conversation_about(conn, "booking", payment.booking_id)
+        if conversation_id is not None:
+            return await _post_update(conn, conversation_id, payment.host_id, update, event.event_id)
+        # Every booking's first event opens its conversation; without one, the notices alone.
+        return await _notify(conn, update.notifications, event.event_id)
+    return await _notify(conn, [domain.payment_notification(event)], event.event_id)
 
 
 @registry.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS), *USER_SUBJECTS)
@@ -150,27 +160,28 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
 async def notify_rotation_moved(conn: Connection, event: Event) -> AfterCommit | None:
     """The student hears which stays booked for a moved rotation to ask a shift of."""
     assert isinstance(event, RotationMoved)
-    return await _notify(conn, domain.rotation_moved_notification(event), event.event_id)
+    return await _notify(conn, [domain.rotation_moved_notification(event)], event.event_id)
 
 
 @registry.consumer("suggestions", MatchSuggested.subject)
 async def notify_suggestion(conn: Connection, event: Event) -> AfterCommit | None:
     """The student hears of a room or a mentor that matching suggests for a rotation."""
     assert isinstance(event, MatchSuggested)
-    return await _notify(conn, domain.suggestion_notification(event), event.event_id)
+    return await _notify(conn, [domain.suggestion_notification(event)], event.event_id)
 
 
 @registry.consumer("mentoring", MentoringNotice.subject)
 async def notify_mentoring(conn: Connection, event: Event) -> AfterCommit | None:
     """A mentoring plan's or a letter's notice (a meeting, a reminder, a check-in due)."""
     assert isinstance(event, MentoringNotice)
-    return await _notify(conn, domain.mentoring_notification(event), event.event_id)
+    return await _notify(conn, [domain.mentoring_notification(event)], event.event_id)
 
 
-async def _notify(conn: Connection, draft: domain.NotificationDraft, event_id: uuid.UUID) -> AfterCommit:
-    """One notification of an event, stored with its push; the push goes after commit."""
+async def _notify(conn: Connection, drafts: list[domain.NotificationDraft], event_id: uuid.UUID) -> AfterCommit:
+    """The notifications of an event, stored with their pushes; the pushes go after commit."""
     pushes = delivery.Pushes()
-    await delivery.notify(conn, pushes, draft, event_id)
+    for draft in drafts:
+        await delivery.notify(conn, pushes, draft, event_id)
     await pushes.save(conn)
     return pushes.send
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import cast, get_args
 
 from shared.contracts.accounts import UserData
@@ -272,7 +272,8 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
 
 
 def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentReleased) -> NotificationDraft:
-    """The guest hears of a refused card or a refund; the host of money released to them."""
+    """The guest hears of a refused card or a refund; the host of money released to them.
+    An overdue payment (``PaymentFailed`` of kind ``overdue``) concerns both: ``overdue_update``."""
     payment = event.payment
     room = _quoted(payment.listing_title)
 
@@ -280,6 +281,8 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
         return NotificationDraft(user, kind, text, booking_id=payment.booking_id)
 
     if isinstance(event, PaymentFailed):
+        if event.kind == "overdue":
+            raise AssertionError("an overdue payment concerns both sides: overdue_update")
         return note(payment.guest_id, "payment_failed", f"Your payment for {room} did not go through: {event.reason}")
     if isinstance(event, PaymentRefunded):
         return note(
@@ -289,6 +292,41 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
         payment.host_id,
         "payment_released",
         f"{money(event.released_cents)} released to your balance for {room} (host fee {money(event.fee_cents)})",
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def overdue_update(event: PaymentFailed, names: dict[uuid.UUID, str | None]) -> ConversationUpdate:
+    """A later payment of a confirmed stay past its deadline unpaid: not a refused card, and
+    not the end of the stay. The booking's conversation says so to both; the guest is told
+    to pay it now, the host that it is unpaid (whether to cancel is theirs to decide)."""
+    payment = event.payment
+    host, guest = payment.host_id, payment.guest_id
+    guest_name = names.get(guest) or "The guest"
+    room = _quoted(payment.listing_title)
+    what = money(payment.amount_cents)
+    if payment.start_date is not None and payment.nights:
+        plural = "" if payment.nights == 1 else "s"
+        what += f" for the {payment.nights} night{plural} from {_day(payment.start_date)}"
+    due = ""
+    if event.pay_by is not None:
+        pay_by = event.pay_by.astimezone(UTC)
+        due = f" by {_day(pay_by.date())}, {pay_by:%H:%M} UTC"
+    late = f"was due{due} and is still unpaid"
+
+    def note(user: uuid.UUID, text: str) -> NotificationDraft:
+        return NotificationDraft(user, "payment_overdue", text, booking_id=payment.booking_id)
+
+    return ConversationUpdate(
+        f"{guest_name}'s payment of {what} {late}. The stay is not ended: the payment can still be made"
+        " from the booking's receipt. If it stays unpaid, the host may cancel the stay.",
+        notifications=[
+            note(guest, f"Your payment of {what} at {room} {late}. Your stay is not ended: pay it now."),
+            note(host, f"{guest_name}'s payment of {what} at {room} {late}. The stay goes on unless you cancel it."),
+        ],
     )
 
 

@@ -208,7 +208,9 @@ def refund_for_cancellation(
     """The refund of a cancelled stay, from what the guest paid (``paid_cents``, net of
     earlier refunds) and the listing's policy.
 
-    - the host cancels, or the guest cancels after the host declined to move the stay
+    - the host cancels: everything paid before check-in; once the stay is under way, what
+      was paid beyond the nights already stayed (``refund_by_host``);
+    - an operator cancels, or the guest cancels after the host declined to move the stay
       for a moved rotation (``end_reason="shift_declined"``): everything paid;
     - otherwise the policy decides how much of the stay's total the guest keeps owing:
       flexible: nothing until 24 h before check-in; moderate: nothing until 7 days
@@ -221,8 +223,10 @@ def refund_for_cancellation(
     """
     if paid_cents <= 0:
         return RefundDecision(0, "nothing was paid")
-    if cancelled_by in ("host", "operator"):
-        return RefundDecision(paid_cents, f"cancelled by the {cancelled_by}: everything paid is refunded")
+    if cancelled_by == "host":
+        return refund_by_host(check_in, check_out, total_cents, paid_cents, now)
+    if cancelled_by == "operator":
+        return RefundDecision(paid_cents, "cancelled by the operator: everything paid is refunded")
     if end_reason == "shift_declined":
         return RefundDecision(paid_cents, "rotation protection: the host declined to move the stay")
     starts = check_in_at(check_in)
@@ -240,6 +244,30 @@ def refund_for_cancellation(
         kept = policy_kept
     amount = max(0, paid_cents - kept)
     return RefundDecision(amount, why)
+
+
+def nights_stayed(check_in: date, check_out: date, now: datetime) -> int:
+    """The nights of a stay already behind the guest at ``now``: those before today (UTC).
+    Tonight's is not yet stayed, as for a guest's cancellation after check-in."""
+    return max(0, min((check_out - check_in).days, (now.date() - check_in).days))
+
+
+def refund_by_host(check_in: date, check_out: date, total_cents: int, paid_cents: int, now: datetime) -> RefundDecision:
+    """What the host's cancellation gives back of ``paid_cents``: before the first night is
+    stayed, everything; during the stay, what was paid beyond the nights already stayed
+    (priced pro rata, as the schedule prices its blocks), never below zero. The guest gets
+    back the nights they will not stay; the nights they stayed stay paid, whatever the
+    reason for cancelling (a later payment left unpaid, most often)."""
+    stayed = nights_stayed(check_in, check_out, now)
+    if stayed == 0:
+        return RefundDecision(paid_cents, "cancelled by the host: everything paid is refunded")
+    nights = (check_out - check_in).days
+    owed = total_cents * stayed // nights
+    return RefundDecision(
+        max(0, paid_cents - owed),
+        f"cancelled by the host after {stayed} of the {nights} nights: what was paid for the nights not yet"
+        " stayed is refunded",
+    )
 
 
 def _kept_by_policy(policy: Policy, total_cents: int, before_check_in: timedelta) -> tuple[int, str]:

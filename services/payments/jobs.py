@@ -50,8 +50,9 @@ async def expire_unpaid(pool: asyncpg.Pool, api: StripeApi, settings: Settings) 
 
 async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
     """Announce, once, each later payment (a later block of a long stay, or what new dates
-    added) that is past its deadline unpaid: the guest is told to pay it, operators see it
-    in the log and in reconciliation's ``overdue``.
+    added) that is past its deadline unpaid (``payments.payment.failed`` of kind
+    ``overdue``): messaging tells the guest to pay it and the host that it is unpaid,
+    operators see it in the log and in reconciliation's ``overdue``.
 
     The stay is not ended: its first payment confirmed it, the guest may be living in the
     room, and ending a stay under way is for the host and an operator to decide, not a
@@ -65,7 +66,10 @@ async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
                 f"${dollars(row['amount_cents']):,.2f} for the nights from {row['start_date']:%Y-%m-%d} was due by"
                 f" {row['pay_by']:%Y-%m-%d %H:%M} UTC and is still unpaid: pay it from the booking's payments page"
             )
-            await add(conn, PaymentFailed(payment=payment_data(row), reason=reason))
+            # ``overdue``: messaging tells the guest to pay it (the stay goes on) and the
+            # host that it is unpaid (theirs to decide whether to cancel), not "declined".
+            event = PaymentFailed(payment=payment_data(row), reason=reason, kind="overdue", pay_by=row["pay_by"])
+            await add(conn, event)
             log.warning("payment %s of booking %s is overdue: %s", row["id"], row["booking_id"], reason)
     return len(rows)
 

@@ -29,6 +29,8 @@ def payment_data(row: asyncpg.Record | dict[str, Any], status: str | None = None
         host_id=row["host_id"],
         listing_title=row["listing_title"],
         status=status or row["status"],
+        start_date=row["start_date"],
+        nights=row["nights"],
     )
 
 

@@ -28,6 +28,7 @@ NotificationKind = Literal[
     "booking_accepted",
     "booking_confirmed",
     "payment_failed",
+    "payment_overdue",
     "payment_refunded",
     "payment_released",
     "booking_declined",

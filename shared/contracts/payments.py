@@ -181,6 +181,9 @@ class PaymentData(BaseModel):
     host_id: uuid.UUID
     listing_title: str = ""
     status: PaymentStatus
+    # The nights the payment is for (events from before these fields carry neither).
+    start_date: date | None = None
+    nights: int | None = None
 
 
 class PaymentSucceeded(Event):
@@ -188,10 +191,20 @@ class PaymentSucceeded(Event):
     payment: PaymentData
 
 
+PaymentFailure = Literal["declined", "overdue"]
+
+
 class PaymentFailed(Event):
+    """A payment that was not made. ``declined``: the guest's card was refused (``reason``
+    is the bank's, for the guest only). ``overdue``: a later payment of a confirmed stay is
+    past its deadline (``pay_by``) unpaid; the stay is not ended and the payment stays
+    payable, and the host may cancel. Events from before ``kind`` read as ``declined``."""
+
     subject: ClassVar[str] = subjects.PAYMENT_FAILED
     payment: PaymentData
     reason: str
+    kind: PaymentFailure = "declined"
+    pay_by: datetime | None = None
 
 
 class PaymentExpired(Event):

@@ -1,8 +1,10 @@
 """What the payments end-to-end tests share: an operator, payments' own database, a moved
-clock, reconciliation, an accepted or a paid booking, and a step killed mid-way."""
+clock (for a job, or the running service restarted on it), reconciliation, an accepted or
+a paid booking, and a step killed mid-way."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -40,6 +42,31 @@ async def payments_pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def payments_ahead(stack: Stack, offset: timedelta) -> AsyncIterator[None]:
+    """The running payments service restarted on a clock ``offset`` ahead, and back on the
+    real one after: what it decides inside its own consumers (a cancellation's refund) or
+    sweeps reads that clock, as days into a stay. Its sweeps run each second meanwhile."""
+    real = stack.extra_env
+    await asyncio.to_thread(stack.stop_process, "payments")
+    stack.extra_env = {
+        **real,
+        "WARDMATE_CLOCK_OFFSET_S": str(offset.total_seconds()),
+        "WARDMATE_PAYMENT_SWEEP_S": "1",
+    }
+    try:
+        stack.start("payments")
+    finally:
+        stack.extra_env = real
+    try:
+        await asyncio.to_thread(stack.wait_healthy, 60)
+        yield
+    finally:
+        await asyncio.to_thread(stack.stop_process, "payments")
+        stack.start("payments")
+        await asyncio.to_thread(stack.wait_healthy, 60)
 
 
 def moved_clock(stack: Stack, offset: timedelta) -> Settings:

@@ -208,12 +208,19 @@ async def test_a_stay_that_starts_today_can_be_paid(api: Api, stack: Stack, admi
     await reconciled(api, admin)
 
 
+async def _overdue_notice(api: Api, user: User) -> dict[str, Any] | None:
+    r = await api.call("GET", "/notifications", user)
+    return next((n for n in r.body["items"] if n["kind"] == "payment_overdue"), None)
+
+
 async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
     api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
 ) -> None:
     """A paid stay moved to start today and last longer: the difference is payable (not
-    due by a past midnight). Past its deadline unpaid, the guest is told once, operators
-    see it in reconciliation, the stay goes on, and the guest can still pay it."""
+    due by a past midnight). Past its deadline unpaid, it is announced once: the guest is
+    told it is still unpaid and to pay it (not that a card was declined), the host that it
+    is unpaid, both in the booking's conversation too; operators see it in reconciliation,
+    the stay goes on, and the guest can still pay it."""
     assert stack.stripe is not None
     host, guest, booking = await paid_booking(api, stack, start=20, nights=14, available_from=future(0))
     await shift(api, host, guest, booking["id"], future(0), future(20))
@@ -233,8 +240,15 @@ async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
     await jobs.announce_overdue(payments_db, late)
     assert await payments_db.fetchval(overdue_at, booking["id"]) is not None
     assert await jobs.announce_overdue(payments_db, late) == 0  # once
-    note = await eventually(lambda: notified(api, guest, "payment_failed"), 15, what="the guest told it is overdue")
-    assert "$216.00" in note and "still unpaid" in note
+    note = await eventually(lambda: notified(api, guest, "payment_overdue"), 15, what="the guest told it is overdue")
+    assert "$216.00" in note and "still unpaid" in note and "pay it now" in note, note
+    host_note = await eventually(lambda: _overdue_notice(api, host), 15, what="the host told it is overdue")
+    assert host_note["booking_id"] == booking["id"] and "$216.00" in host_note["text"], host_note
+    assert "still unpaid" in host_note["text"] and "unless you cancel" in host_note["text"], host_note
+    history = await api.call("GET", f"/conversations/{host_note['conversation_id']}/messages", guest)
+    lines = [m["body"] for m in history.body["items"] if m["kind"] == "system" and "still unpaid" in m["body"]]
+    assert len(lines) == 1 and "$216.00" in lines[0] and "not ended" in lines[0], lines
+    assert await notified(api, guest, "payment_failed") is None
     stripe = StripeApi(late)
     try:
         report = await reconcile(payments_db, stripe, pay_by + timedelta(minutes=1))

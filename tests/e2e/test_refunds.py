@@ -2,7 +2,9 @@
 refund by the listing's policy (shown first), operators refund with a reason, the release
 waits for check-in + 24 h and an unpaid booking expires at its deadline (both on a moved
 clock), new dates refund or charge the difference, a crash between a Stripe refund and the
-commit refunds once; the ledger reconciles with Stripe after every scenario."""
+commit refunds once, a host's cancellation during the stay refunds only the nights not yet
+stayed (on payments' clock moved into the stay); the ledger reconciles with Stripe after
+every scenario."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import asyncio
 import os
 import signal
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -26,6 +28,7 @@ from tests.e2e.payments import (
     moved_clock,
     notified,
     paid_booking,
+    payments_ahead,
     reconciled,
     shift,
     status_of,
@@ -384,4 +387,44 @@ async def test_no_refund_is_quoted_for_a_booking_that_cannot_be_cancelled(
         await stripe.close()
     body = await eventually(lambda: refused(guest2, unpaid["id"]), 15, what="no quote for an expired stay")
     assert "expired" in body["error"]["message"]
+    await reconciled(api, admin)
+
+
+async def test_a_host_cancelling_a_stay_under_way_refunds_only_the_nights_not_yet_stayed(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """A 14-night stay from today is paid (504.00), then moved to 20 nights: the 6 more
+    nights (216.00) are due within 12 hours. Ten days into the stay (payments' clock) that
+    payment is overdue, and the host hears so. The host cancels: the guest stayed 10 of the
+    20 nights and paid for 14, so the 4 paid nights not yet stayed come back (144.00, as
+    quoted), the 10 nights stayed do not (it refunded all 504.00)."""
+    host, guest, booking = await paid_booking(api, stack, start=0, nights=14, available_from=future(0))
+    await shift(api, host, guest, booking["id"], future(0), future(20))
+
+    async def difference_due() -> bool:
+        r = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+        return [(p["amount"], p["status"]) for p in r.body["payments"] if p["status"] != "cancelled"] == [
+            (504.0, "succeeded"),
+            (216.0, "due"),
+        ]
+
+    await eventually(difference_due, 15, what="the 6 more nights due")
+    ahead = timedelta(days=10)
+    async with payments_ahead(stack, ahead):
+        note = await eventually(lambda: notified(api, host, "payment_overdue"), 15, what="the host told it is overdue")
+        assert "$216.00" in note and "still unpaid" in note, note
+        stayed = ((datetime.now(UTC) + ahead).date() - date.fromisoformat(booking["check_in"])).days
+        assert stayed == 10  # (a run across midnight UTC would make it 11)
+        quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", host)
+        assert quote.status == 200 and quote.body["paid"] == 504.0 and quote.body["refund"] == 144.0, quote.body
+        assert "after 10 of the 20 nights" in quote.body["reason"], quote.body
+        cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", host)
+        assert cancelled.status == 200 and cancelled.body["status"] == "cancelled", cancelled.body
+        receipt = await eventually(lambda: _refunded(api, guest, booking["id"]), 15, what="the refund at Stripe")
+    assert receipt["refunded"] == 144.0 and [r["kind"] for r in receipt["refunds"]] == ["cancellation"], receipt
+    assert (receipt["refunds"][0]["amount"], receipt["refunds"][0]["reason"]) == (144.0, quote.body["reason"])
+    # The overdue payment is no longer due: nothing more is asked of the guest.
+    assert [p["status"] for p in receipt["payments"] if p["amount"] == 216.0] == ["cancelled"], receipt
+    told = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
+    assert "$144.00 refunded" in told
     await reconciled(api, admin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -254,6 +255,65 @@ def test_payments_reach_the_side_they_concern() -> None:
     assert (refunded.user_id, refunded.text) == (GUEST, "$504.00 refunded for “Quiet room”: moderate")
     released = domain.payment_notification(PaymentReleased(payment=payment, released_cents=97_776, fee_cents=3_024))
     assert released.user_id == HOST and "$977.76 released" in released.text and "$30.24" in released.text
+
+
+def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_declined() -> None:
+    """A later payment past its deadline: the booking's conversation says so to both, the
+    guest is told it is still unpaid past its deadline and to pay it now (the stay is not
+    ended), the host that it is unpaid (it said 'did not go through' to the guest alone)."""
+    from shared.contracts.payments import PaymentData, PaymentFailed
+
+    payment = PaymentData(
+        payment_id=uuid.uuid4(),
+        booking_id=uuid.uuid4(),
+        block=1,
+        amount_cents=21_600,
+        guest_id=GUEST,
+        host_id=HOST,
+        listing_title="Quiet room",
+        status="due",
+        start_date=date(2027, 3, 31),
+        nights=6,
+    )
+    pay_by = datetime(2027, 3, 31, 0, 0, tzinfo=UTC)
+    event = PaymentFailed(payment=payment, reason="was due and is still unpaid", kind="overdue", pay_by=pay_by)
+    update = domain.overdue_update(event, NAMES)
+    assert [(n.user_id, n.kind) for n in update.notifications] == [
+        (GUEST, "payment_overdue"),
+        (HOST, "payment_overdue"),
+    ]
+    assert all(n.booking_id == payment.booking_id for n in update.notifications)
+    to_guest, to_host = (n.text for n in update.notifications)
+    what = "$216.00 for the 6 nights from 31 Mar 2027"
+    late = "was due by 31 Mar 2027, 00:00 UTC and is still unpaid"
+    assert f"{what} {late}. The stay is not ended" in update.system_text
+    assert to_guest == f"Your payment of {what} at “Quiet room” {late}. Your stay is not ended: pay it now."
+    assert "did not go through" not in update.system_text + to_guest + to_host
+    assert to_host == f"Chidi's payment of {what} at “Quiet room” {late}. The stay goes on unless you cancel it."
+    assert update.read_by == frozenset()  # unread for both
+    with pytest.raises(AssertionError):
+        domain.payment_notification(event)
+
+
+def test_a_payment_failed_event_from_before_kinds_reads_as_a_declined_card() -> None:
+    """Events in the stream from before ``kind`` and the payment's nights still parse."""
+    from shared.contracts.base import Event
+    from shared.contracts.payments import PaymentFailed
+
+    payment = {
+        "payment_id": str(uuid.uuid4()),
+        "booking_id": str(uuid.uuid4()),
+        "block": 0,
+        "amount_cents": 100,
+        "guest_id": str(GUEST),
+        "host_id": str(HOST),
+        "status": "due",
+    }
+    old = json.dumps({"event_id": str(uuid.uuid4()), "reason": "Your card was declined.", "payment": payment})
+    event = Event.parse(PaymentFailed.subject, old.encode())
+    assert isinstance(event, PaymentFailed)
+    assert (event.kind, event.pay_by, event.payment.start_date, event.payment.nights) == ("declined", None, None, None)
+    assert domain.payment_notification(event).kind == "payment_failed"
 
 
 def test_mentoring_notices_become_notifications_of_their_kind() -> None:

@@ -92,8 +92,17 @@ CASES = [
     ("strict", NIGHTS_60, 6000_00, 3000_00, START - 20 * D, "guest", None, 2300_00),
     ("strict", NIGHTS_60, 6000_00, 3000_00, START - 2 * D, "guest", None, 2300_00),
     ("flexible", NIGHTS_60, 6000_00, 3000_00, START + 10 * D, "guest", None, 1300_00),
-    # the host cancels, or rotation protection: everything paid, whatever the policy.
-    ("strict", NIGHTS_10, 1000_00, 1000_00, START + 3 * D, "host", None, 1000_00),
+    # the host cancels: everything paid before a night is stayed, whatever the policy;
+    # during the stay, what was paid for the nights not yet stayed (tonight's included),
+    # and nothing of the nights stayed (it refunded everything, nights stayed included).
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START - 30 * D, "host", None, 1000_00),
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START + 5 * H, "host", None, 1000_00),
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START + 3 * D, "host", None, 700_00),
+    ("flexible", NIGHTS_60, 6000_00, 6000_00, START + 35 * D + 20 * H, "host", None, 2500_00),
+    ("moderate", NIGHTS_60, 6000_00, 3000_00, START + 20 * D, "host", None, 1000_00),
+    # the second block left unpaid (overdue), 35 nights stayed of 30 paid: nothing back.
+    ("moderate", NIGHTS_60, 6000_00, 3000_00, START + 35 * D, "host", None, 0),
+    # rotation protection, an operator: everything paid, whatever the policy.
     ("strict", NIGHTS_10, 1000_00, 1000_00, START - H, "guest", "shift_declined", 1000_00),
     ("strict", NIGHTS_60, 6000_00, 3000_00, START - H, "operator", None, 3000_00),
     # earlier refunds are already out of paid_cents; nothing paid, nothing back.
@@ -145,6 +154,44 @@ def test_cancelling_later_never_refunds_more(policy: domain.Policy) -> None:
         assert previous is None or amount <= previous
         previous = amount
         at += 7 * H
+
+
+def test_nights_stayed_are_those_before_today() -> None:
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START - D) == 0
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 23 * H) == 0
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 4 * D + H) == 4
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 40 * D) == 10
+
+
+@pytest.mark.parametrize("paid", [6000_00, 3000_00, 4500_00])
+def test_a_host_cancelling_refunds_the_nights_not_stayed_never_less_than_the_guest_would_get(paid: int) -> None:
+    """Day by day through a 60-night stay: the host's cancellation keeps exactly the nights
+    stayed (no more than paid), and gives back at least what the guest's own would."""
+    at = START - 2 * D
+    while at < domain.check_in_at(NIGHTS_60):
+        stayed = domain.nights_stayed(CHECK_IN, NIGHTS_60, at)
+        by_host = domain.refund_for_cancellation(
+            policy="strict",
+            check_in=CHECK_IN,
+            check_out=NIGHTS_60,
+            total_cents=6000_00,
+            paid_cents=paid,
+            now=at,
+            cancelled_by="host",
+        )
+        assert by_host.amount_cents == max(0, paid - stayed * 100_00), (at, by_host.reason)
+        for policy in domain.POLICIES:
+            by_guest = domain.refund_for_cancellation(
+                policy=policy,
+                check_in=CHECK_IN,
+                check_out=NIGHTS_60,
+                total_cents=6000_00,
+                paid_cents=paid,
+                now=at,
+                cancelled_by="guest",
+            )
+            assert by_host.amount_cents >= by_guest.amount_cents, (at, policy)
+        at += 5 * H
 
 
 def test_a_refund_takes_held_money_first_then_the_host_and_fee_share() -> None:

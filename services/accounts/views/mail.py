@@ -51,6 +51,7 @@ SUBJECTS = {
     "booking_accepted": "Your request is accepted: pay through Wardmate to confirm",
     "booking_confirmed": "Your stay is confirmed",
     "payment_failed": "Your payment did not go through",
+    "payment_overdue": "A payment for a stay is overdue",
     "payment_refunded": "A refund is on its way",
     "payment_released": "Money released to your balance",
     "booking_declined": "Booking request declined",

@@ -126,6 +126,12 @@ async def booking_conversation(
     return uuid.UUID(str(found)) if found is not None else None
 
 
+async def conversation_about(db: DB, kind: str, subject_id: uuid.UUID) -> uuid.UUID | None:
+    """The conversation about a booking or mentorship, if its first event opened it."""
+    found = await db.fetchval("SELECT id FROM conversations WHERE kind = $1 AND subject_id = $2", kind, subject_id)
+    return uuid.UUID(str(found)) if found is not None else None
+
+
 async def open_about(
     conn: Connection,
     kind: str,
