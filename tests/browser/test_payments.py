@@ -118,6 +118,14 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     expect(card).to_contain_text("Confirmed")
     expect(card).to_contain_text("Address: 2 Broadway N, Fargo, ND")
 
+    # The host's cancel question says what their guest gets back, not "You get".
+    host.goto("/#/bookings")
+    request = host.get_by_role("listitem", name=re.compile("Paid room"))
+    request.get_by_role("button", name="Cancel booking").click()
+    question = request.get_by_role("group", name=re.compile("Cancel this stay"))
+    expect(question).to_contain_text("Your guest gets $419.72 back (cancelled by the host")
+    question.get_by_role("button", name="Keep it").click()
+
     host.goto("/#/payouts")
     expect(host.locator('[data-total="held"]')).to_have_text(re.compile(r"\$[0-9]"))
     expect(host.get_by_role("table", name="By booking")).to_contain_text("Paid room")

@@ -149,7 +149,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
   }
   const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
   // What cancelling a paid stay gives back, asked before the cancellation is confirmed.
-  const quote = useLoad(() => (b.status === "confirmed" ? refundQuote(b.id) : Promise.resolve("")), [b.id, b.status]);
+  const quote = useLoad(() => (b.status === "confirmed" ? refundQuote(b.id, b.role) : Promise.resolve("")), [b.id, b.status]);
   const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>

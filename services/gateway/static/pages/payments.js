@@ -198,7 +198,10 @@ export function Payouts() {
 }
 
 /** The refund cancelling now would give, asked before the guest confirms. */
-export async function refundQuote(bookingId) {
+/** What cancelling refunds, in words for the one asking: the guest gets it back, the host's guest does. */
+export async function refundQuote(bookingId, role = "guest") {
   const quote = await get(`/bookings/${bookingId}/refund-quote`);
-  return quote.paid > 0 ? `You get ${fmtMoney(quote.refund)} back (${quote.reason}).` : "";
+  if (!(quote.paid > 0)) return "";
+  const who = role === "host" ? "Your guest gets" : "You get";
+  return `${who} ${fmtMoney(quote.refund)} back (${quote.reason}).`;
 }
