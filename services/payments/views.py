@@ -97,24 +97,24 @@ def booking_payments(
     )
 
 
-def _scheduled(number: int, p: asyncpg.Record, span: tuple[date, int] | None, viewer: str) -> ScheduledPayment:
+def _scheduled(number: int, row: asyncpg.Record, span: tuple[date, int] | None, viewer: str) -> ScheduledPayment:
     """A payment that counts; ``span``: the nights it pays for now (None: one that ended
     unpaid keeps the nights it was asked for)."""
-    start, nights = span or (p["start_date"], p["nights"])
+    start, nights = span or (row["start_date"], row["nights"])
     return ScheduledPayment(
         number=number,
-        index=p["block"],
+        index=row["block"],
         start=start,
         nights=nights,
-        amount=dollars(p["amount_cents"]),
-        status=p["status"],
-        charge_from=p["charge_from"],
-        pay_by=p["pay_by"],
-        release_at=p["release_at"],
-        paid_at=p["paid_at"],
-        released_at=p["released_at"],
-        refunded=dollars(p["refunded_cents"]),
-        failure=None if viewer == "host" else p["failure"],
+        amount=dollars(row["amount_cents"]),
+        status=row["status"],
+        charge_from=row["charge_from"],
+        pay_by=row["pay_by"],
+        release_at=row["release_at"],
+        paid_at=row["paid_at"],
+        released_at=row["released_at"],
+        refunded=dollars(row["refunded_cents"]),
+        failure=None if viewer == "host" else row["failure"],
     )
 
 
@@ -126,11 +126,11 @@ def _in_stay_order(payments: list[asyncpg.Record]) -> list[asyncpg.Record]:
     (in the order ``flows.apply_shift`` lays it), then what is due block by block, then
     what ended unpaid (expired, or cancelled with its booking)."""
 
-    def key(p: asyncpg.Record) -> tuple[int, Any, int, Any]:
-        rank = _STAY_ORDER.get(p["status"], 2)
-        # A due payment's row starts where its block does (the rest of a block partly paid
-        # comes before the next block, whichever took the lower index).
-        return (rank, p["start_date"] if rank == 1 else date.min, p["block"], p["created_at"])
+    def key(row: asyncpg.Record) -> tuple[int, Any, int, Any]:
+        rank = _STAY_ORDER.get(row["status"], 2)
+        # A due payment is stored from the first night it pays for: the rest of a block
+        # partly paid comes before the next block, whichever took the lower index.
+        return (rank, row["start_date"] if rank == 1 else date.min, row["block"], row["created_at"])
 
     return sorted(payments, key=key)
 
