@@ -7,6 +7,7 @@ clock is always an argument: the handlers and jobs pass ``now`` (moved by
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -96,11 +97,37 @@ def pay_deadline(set_at: datetime, check_in: date, window: timedelta) -> datetim
 
 @dataclass(frozen=True)
 class Due:
-    """What is still to pay of one block of a stay's schedule, and by when."""
+    """What is still to pay of one block of a stay's schedule, and by when; ``start`` and
+    ``nights``: the nights it pays for (the block's, or the rest of one partly paid)."""
 
     block: Block
     amount_cents: int
     pay_by: datetime
+    start: date
+    nights: int
+
+
+def nights_paid_for(check_in: date, check_out: date, total_cents: int, amounts: list[int]) -> list[tuple[date, int]]:
+    """The nights of the stay each amount pays for, as (first night, number of nights):
+    the money lies over the stay's nights in order, amount after amount (as ``still_due``
+    and ``release_times`` lay what is paid), and a night belongs to the amount that
+    completes its price (night k is paid once the money reaches ``total * (k + 1) //
+    nights``, the schedule's own rounding). So the amounts share the nights out without
+    overlap; one that completes no night (a few cents) pays for none, from the night it
+    goes to; money beyond the total pays for none, from ``check_out``."""
+    nights = (check_out - check_in).days
+    if nights <= 0:
+        raise ValueError("a stay has at least one night")
+    paid_by = [total_cents * (night + 1) // nights for night in range(nights)]
+    covered: list[tuple[date, int]] = []
+    start = 0
+    for amount in amounts:
+        stop = start + max(amount, 0)
+        # The first night not yet paid at ``start``, and the first not paid at ``stop``.
+        first, after = bisect_right(paid_by, start), bisect_right(paid_by, stop)
+        covered.append((check_in + timedelta(days=first), after - first))
+        start = stop
+    return covered
 
 
 def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[list[Due], int]:
@@ -112,7 +139,7 @@ def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[
     block is due by ``pay_deadline`` from its ``charge_from`` (the moment the schedule was
     made); a later block when it begins, and never less than ``MIN_TIME_TO_PAY`` after it may
     be charged."""
-    dues: list[Due] = []
+    rests: list[tuple[Block, int, datetime]] = []
     left = max(0, paid_cents)
     for block in blocks:
         covered = min(block.amount_cents, left)
@@ -124,7 +151,14 @@ def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[
             pay_by = pay_deadline(block.charge_from, block.start, window)
         else:
             pay_by = max(check_in_at(block.start), block.charge_from + min(window, MIN_TIME_TO_PAY))
-        dues.append(Due(block, rest, pay_by))
+        rests.append((block, rest, pay_by))
+    # The rest of a block partly paid pays for the nights the money paid does not reach
+    # (each due pays at least its block's last night: a block ends where a night does).
+    check_out = blocks[-1].start + timedelta(days=blocks[-1].nights)
+    total = sum(block.amount_cents for block in blocks)
+    laid = [max(0, paid_cents) - left] + [rest for _, rest, _ in rests]
+    spans = nights_paid_for(blocks[0].start, check_out, total, laid)[1:]
+    dues = [Due(block, rest, pay_by, *span) for (block, rest, pay_by), span in zip(rests, spans, strict=True)]
     return dues, left
 
 

@@ -95,10 +95,9 @@ async def apply_intent(
         elif charged and row["status"] in ("expired", "cancelled"):
             # Paid after the deadline, the cancellation, or new terms that replaced this
             # payment (an old pay page): all of it goes back.
-            replaced = row["status"] == "cancelled" and row["booking_status"] in ("accepted", "confirmed")
             reason = (
                 "paid for an amount the stay no longer has (its dates changed)"
-                if replaced
+                if row["replaced"]
                 else f"paid after the booking was {row['status']}"
             )
             await store.insert_refund(conn, uuid.uuid4(), row["id"], intent.amount, "expired", reason, None)
@@ -115,8 +114,8 @@ def payment_values(booking_id: uuid.UUID, due: domain.Due, block: int) -> dict[s
         "id": uuid.uuid4(),
         "booking_id": booking_id,
         "block": block,
-        "start_date": due.block.start,
-        "nights": due.block.nights,
+        "start_date": due.start,
+        "nights": due.nights,
         "amount_cents": due.amount_cents,
         "charge_from": due.block.charge_from,
         "pay_by": due.pay_by,
@@ -171,7 +170,7 @@ async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Setting
         for due in dues
         if due.block.index in unpaid and unpaid[due.block.index]["amount_cents"] == due.amount_cents
     }
-    await store.cancel_payments(conn, [r["id"] for r in unpaid.values() if r["block"] not in kept])
+    await store.replace_payments(conn, [r["id"] for r in unpaid.values() if r["block"] not in kept])
     taken = {r["block"] for r in paid_rows} | set(kept)
     following = await store.next_block(conn, booking_id)
     for due in dues:

@@ -1,7 +1,8 @@
 """Reconciliation: the ledger's charges and refunds against Stripe's, difference by difference.
 
 Run by operators (``python -m services.payments reconcile``, ``GET /admin/payments/reconciliation``)
-and by the tests after every scenario.
+and by the tests after every scenario; ``reconcile --refund-orphans`` also refunds the
+charges an earlier version dropped (``refund_orphans``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from datetime import datetime
 
 import asyncpg
 
-from services.payments import store
+from services.payments import flows, store
 from services.payments.stripe_api import StripeApi
+from shared import clock
 from shared.contracts.payments import Reconciliation
+from shared.settings import Settings
 
 
 async def reconcile(pool: asyncpg.Pool, api: StripeApi, now: datetime) -> Reconciliation:
@@ -40,7 +43,7 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi, now: datetime) -> Reconc
                     stripe_refunds[(refund.id, refund.amount)] += 1
     for intent_id, amount in stripe_charges.items():
         if intent_id not in ledger_charges:
-            held = "" if intent_id in ours else " (no payment holds its intent)"
+            held = "" if intent_id in ours else " (no payment holds its intent: see reconcile --refund-orphans)"
             differences.append(f"charge {intent_id} of {amount} cents at Stripe is not in the ledger{held}")
         elif ledger_charges[intent_id] != amount:
             differences.append(
@@ -72,3 +75,40 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi, now: datetime) -> Reconc
         differences=differences,
         overdue=overdue,
     )
+
+
+async def refund_orphans(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> list[str]:
+    """An operator's action: each succeeded charge of Wardmate's at Stripe that no payment
+    holds (an earlier version dropped the PaymentIntent when new dates changed an amount,
+    and ignored its webhook) is adopted as the webhook now adopts one (``flows.adopt_orphan``:
+    a replaced payment of the step's booking), its charge recorded in the ledger and refunded
+    in full at Stripe (the refund worker's own step, run here at once). Idempotent: an
+    adopted intent is held by a payment and no orphan any more, each step is posted once and
+    found again at Stripe by its metadata. Left for an operator, and said so: a charge whose
+    step names no payment Wardmate knows, and one that already has a refund at Stripe that
+    Wardmate did not make. Returns one line per charge."""
+    held = {
+        r["payment_intent"]
+        for r in await pool.fetch("SELECT payment_intent FROM payments WHERE payment_intent IS NOT NULL")
+    }
+    lines: list[str] = []
+    for intent in await api.intents():
+        if intent.id in held or not intent.wardmate or intent.status != "succeeded":
+            continue
+        what = f"charge {intent.id} of {intent.amount} cents (step {intent.step}, booking {intent.booking_id})"
+        if await api.refunds_of(intent.id):
+            lines.append(f"LEFT: {what} has a refund at Stripe that Wardmate did not make")
+            continue
+        async with pool.acquire() as conn, conn.transaction():
+            row = await flows.adopt_orphan(conn, intent)
+            if row is not None:
+                await flows.apply_intent(conn, row, intent, clock.now(settings), report_failure=False)
+        if row is None:
+            lines.append(f"LEFT: {what} names no payment Wardmate knows")
+        else:
+            lines.append(f"REFUNDING: {what}, recorded as payment {row['id']} and refunded in full")
+    # Pending refund steps go to Stripe now (the running service's worker would within a
+    # second; each step is found again rather than made twice, whoever sends it).
+    while await flows.run_refund(pool, api, settings):
+        pass
+    return lines

@@ -151,11 +151,13 @@ async def reschedule_payment(conn: Connection, payment_id: uuid.UUID, values: di
     )
 
 
-async def cancel_payments(conn: Connection, payment_ids: list[uuid.UUID]) -> None:
-    """Payments not yet made that new terms replace: cancelled, their PaymentIntents kept
-    (the intent sweep cancels them at Stripe; a late success is recorded and refunded)."""
+async def replace_payments(conn: Connection, payment_ids: list[uuid.UUID]) -> None:
+    """Payments not yet made that new terms replace: cancelled and marked replaced (the
+    receipt lists them apart), their PaymentIntents kept (the intent sweep cancels them at
+    Stripe; a late success is recorded and refunded)."""
     await conn.execute(
-        "UPDATE payments SET status = 'cancelled' WHERE id = ANY($1::uuid[]) AND status = 'due'", payment_ids
+        "UPDATE payments SET status = 'cancelled', replaced = true WHERE id = ANY($1::uuid[]) AND status = 'due'",
+        payment_ids,
     )
 
 
@@ -194,8 +196,9 @@ async def adopt_intent(conn: Connection, of: asyncpg.Record, intent_id: str, amo
     charge be recorded and refunded like any late one."""
     await conn.execute(
         "INSERT INTO payments(id, booking_id, block, start_date, nights, amount_cents, charge_from, pay_by,"
-        " release_at, status, payment_intent)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, 'cancelled', $9) ON CONFLICT (payment_intent) DO NOTHING",
+        " release_at, status, replaced, payment_intent)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, 'cancelled', true, $9)"
+        " ON CONFLICT (payment_intent) DO NOTHING",
         uuid.uuid4(),
         of["booking_id"],
         of["block"],

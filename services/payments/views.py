@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from services.payments import domain
-from shared.contracts.payments import BookingPayments, PaymentData, PayoutLine, RefundLine, ScheduledPayment
+from shared.contracts.payments import (
+    BookingPayments,
+    PaymentData,
+    PayoutLine,
+    RefundLine,
+    ReplacedPayment,
+    ScheduledPayment,
+)
 from shared.errors import AppError
 
 BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
@@ -43,11 +51,14 @@ def booking_payments(
     viewer: str,
 ) -> BookingPayments:
     """The receipt as ``viewer`` (guest, host or operator) sees it: nights x rate, the
-    schedule, refunds, and where the money is. Why a card was declined is not the host's
-    to read (a real bank's reason says "insufficient funds")."""
+    payments that count (numbered from 1, each with the nights it pays for on the stay's
+    dates now), those new dates replaced, refunds, and where the money is. Why a card was
+    declined is not the host's to read (a real bank's reason says "insufficient funds")."""
     nights = (booking["check_out"] - booking["check_in"]).days
     net_paid = balances["paid"] - balances["refunded"]
     fee = balances["fees"] if balances["released"] else domain.host_fee_cents(net_paid, fee_percent)
+    counting = _in_stay_order([p for p in payments if not p["replaced"]])
+    covered = _nights_paid_for(booking, counting)
     return BookingPayments(
         booking_id=booking["booking_id"],
         check_in=booking["check_in"],
@@ -56,22 +67,16 @@ def booking_payments(
         nightly_rate=dollars(booking["total_cents"] // nights) if nights else 0.0,
         total=dollars(booking["total_cents"]),
         cancellation_policy=booking["cancellation_policy"],
-        payments=[
-            ScheduledPayment(
-                index=p["block"],
+        payments=[_scheduled(number, p, covered.get(p["id"]), viewer) for number, p in enumerate(counting, start=1)],
+        replaced=[
+            ReplacedPayment(
                 start=p["start_date"],
                 nights=p["nights"],
                 amount=dollars(p["amount_cents"]),
-                status=p["status"],
                 charge_from=p["charge_from"],
-                pay_by=p["pay_by"],
-                release_at=p["release_at"],
-                paid_at=p["paid_at"],
-                released_at=p["released_at"],
                 refunded=dollars(p["refunded_cents"]),
-                failure=None if viewer == "host" else p["failure"],
             )
-            for p in payments
+            for p in sorted((p for p in payments if p["replaced"]), key=lambda p: p["created_at"])
         ],
         refunds=[
             RefundLine(
@@ -92,6 +97,56 @@ def booking_payments(
         host_fee=dollars(fee),
         host_net=dollars(net_paid - fee),
     )
+
+
+def _scheduled(number: int, row: asyncpg.Record, span: tuple[date, int] | None, viewer: str) -> ScheduledPayment:
+    """A payment that counts; ``span``: the nights it pays for now (None: one that ended
+    unpaid keeps the nights it was asked for)."""
+    start, nights = span or (row["start_date"], row["nights"])
+    return ScheduledPayment(
+        number=number,
+        index=row["block"],
+        start=start,
+        nights=nights,
+        amount=dollars(row["amount_cents"]),
+        status=row["status"],
+        charge_from=row["charge_from"],
+        pay_by=row["pay_by"],
+        release_at=row["release_at"],
+        paid_at=row["paid_at"],
+        released_at=row["released_at"],
+        refunded=dollars(row["refunded_cents"]),
+        failure=None if viewer == "host" else row["failure"],
+    )
+
+
+_STAY_ORDER = {"succeeded": 0, "due": 1}
+
+
+def _in_stay_order(payments: list[asyncpg.Record]) -> list[asyncpg.Record]:
+    """The payments that count in the order their money lies over the stay: what is paid
+    (in the order ``flows.apply_shift`` lays it), then what is due block by block, then
+    what ended unpaid (expired, or cancelled with its booking)."""
+
+    def key(row: asyncpg.Record) -> tuple[int, Any, int, Any]:
+        rank = _STAY_ORDER.get(row["status"], 2)
+        # A due payment is stored from the first night it pays for: the rest of a block
+        # partly paid comes before the next block, whichever took the lower index.
+        return (rank, row["start_date"] if rank == 1 else date.min, row["block"], row["created_at"])
+
+    return sorted(payments, key=key)
+
+
+def _nights_paid_for(booking: asyncpg.Record, counting: list[asyncpg.Record]) -> dict[Any, tuple[date, int]]:
+    """The nights each payment made (net of refunds) or due pays for on the stay's dates
+    now; a paid block keeps its amount, not the dates it was paid under."""
+    laid = [p for p in counting if p["status"] in _STAY_ORDER]
+    if not laid or booking["check_out"] <= booking["check_in"]:
+        return {}
+    # What is paid counts net of refunds, as it does for what is still due.
+    amounts = [p["amount_cents"] - (p["refunded_cents"] if p["status"] == "succeeded" else 0) for p in laid]
+    spans = domain.nights_paid_for(booking["check_in"], booking["check_out"], booking["total_cents"], amounts)
+    return {p["id"]: span for p, span in zip(laid, spans, strict=True)}
 
 
 def payout_line(row: asyncpg.Record) -> PayoutLine:

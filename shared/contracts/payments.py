@@ -47,10 +47,13 @@ class PaymentIntent(Reply):
 
 
 class ScheduledPayment(Reply):
-    index: int
-    start: date
-    nights: int
-    amount: float
+    """A payment that counts: made, due, or ended with its booking."""
+
+    number: int = Field(description="its place among the booking's payments that count, from 1: what a receipt shows")
+    index: int = Field(description="its block (0: the payment that confirms the stay)")
+    start: date = Field(description="the first night it pays for on the stay's dates now")
+    nights: int = Field(description="how many nights it pays for on the stay's dates now (after new dates too)")
+    amount: float = Field(description="what it charges, or charged: new dates never change a payment made")
     status: PaymentStatus
     charge_from: datetime
     pay_by: datetime | None = None
@@ -59,6 +62,17 @@ class ScheduledPayment(Reply):
     released_at: datetime | None = None
     refunded: float = 0.0
     failure: str | None = Field(None, description="why the guest's card was declined: shown to the guest only")
+
+
+class ReplacedPayment(Reply):
+    """A payment that new dates replaced before it was made: it counts for nothing. A pay
+    page left open on it may still have charged it; then ``refunded`` says it all came back."""
+
+    start: date = Field(description="the first night it was asked for, under the earlier dates")
+    nights: int
+    amount: float
+    charge_from: datetime
+    refunded: float = 0.0
 
 
 class RefundLine(Reply):
@@ -83,6 +97,9 @@ class BookingPayments(Reply):
     currency: str = "USD"
     cancellation_policy: str
     payments: list[ScheduledPayment]
+    replaced: list[ReplacedPayment] = Field(
+        default_factory=list, description="payments that new dates replaced before they were made, oldest first"
+    )
     refunds: list[RefundLine]
     paid: float
     refunded: float

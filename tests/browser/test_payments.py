@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -140,10 +140,20 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     assert pages.errors == [], pages.errors
 
 
+def shown(days: int) -> str:
+    """A day from today as the web client writes it ("Jan 4, 2027")."""
+    day = date.today() + timedelta(days=days)
+    return f"{day:%b} {day.day}, {day.year}"
+
+
 def test_what_new_dates_add_is_paid_from_the_receipt(pages: Pages) -> None:
-    """A paid stay moved longer owes the difference: the guest's receipt offers it, and the
-    pay page takes it for those nights (it only ever offered the first payment)."""
-    _, student, booking, as_student, as_host = requested_booking(pages)
+    """A paid stay (14 nights) made longer, then moved 3 days later and longer again: the
+    receipt numbers the payments that count (1 and 2), each with the nights it pays for on
+    the dates now (the paid one from the new check-in, the one due for the 8 nights after
+    it), and lists the 6 nights' payment the second change replaced apart, never charged;
+    the pay page takes the 8 nights (it only ever offered the first payment); the host
+    reads the same receipt."""
+    host, student, booking, as_student, as_host = requested_booking(pages)
     as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
     student.goto(f"/#/bookings/{booking['id']}/pay")  # it waits until payments has heard
     fill_card(student, "4242424242424242")
@@ -151,20 +161,48 @@ def test_what_new_dates_add_is_paid_from_the_receipt(pages: Pages) -> None:
     expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
     as_student.call("POST", f"/bookings/{booking['id']}/shift", {"check_in": future(30), "check_out": future(50)})
     as_host.call("POST", f"/bookings/{booking['id']}/shift/accept", {})
+    receipt = f"/api/v1/bookings/{booking['id']}/payments"
+    auth = {"Authorization": f"Bearer {as_student.token}"}
+    eventually_sync(  # payments hears of the new dates as an event
+        lambda: student.request.fetch(receipt, headers=auth).json()["payments"],
+        15,
+        what="the 6 more nights due",
+        until=lambda payments: len(payments) == 2,
+    )
+    as_student.call("POST", f"/bookings/{booking['id']}/shift", {"check_in": future(33), "check_out": future(55)})
+    as_host.call("POST", f"/bookings/{booking['id']}/shift/accept", {})
+    eventually_sync(
+        lambda: student.request.fetch(receipt, headers=auth).json()["replaced"],
+        15,
+        what="the 6 nights' payment replaced by the 8 nights'",
+        until=lambda replaced: len(replaced) == 1,
+    )
+
     student.goto(f"/#/bookings/{booking['id']}/receipt")
-    pay = student.get_by_role("link", name=re.compile(r"Pay \$.* now due"))
-    for _ in range(30):  # payments hears of the new dates as an event
-        if pay.count():
-            break
-        time.sleep(0.5)
-        student.reload()
-    pay.click()
-    expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* for \d+ nights from"))).to_be_visible()
+    for page in (student, host):
+        if page is host:
+            page.goto(f"/#/bookings/{booking['id']}/receipt")
+        rows = page.get_by_role("table", name="Payments").get_by_role("row")
+        expect(rows).to_have_count(3)  # the header, payment 1, payment 2
+        expect(rows.nth(1)).to_contain_text(f"1{shown(33)} – {shown(47)} (14 nights)")
+        expect(rows.nth(1)).to_contain_text("Succeeded")
+        expect(rows.nth(2)).to_contain_text(f"2{shown(47)} – {shown(55)} (8 nights)")
+        expect(rows.nth(2)).to_contain_text("Due")
+        replaced = page.get_by_role("table", name="Replaced by new dates")
+        expect(replaced).to_contain_text(f"{shown(44)} – {shown(50)} (6 nights)")
+        expect(replaced).to_contain_text("Never charged")
+        assert axe_violations(page) == []
+    expect(host.get_by_text(re.compile(r"Host fee 3"))).to_be_visible()
+
+    student.get_by_role("link", name=re.compile(r"Pay \$.* now due")).click()
+    heading = f"for 8 nights from {shown(47)}"
+    expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* " + re.escape(heading)))).to_be_visible()
     fill_card(student, "4242424242424242")
     student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     expect(student.get_by_role("status").filter(has_text="Paid, thank you")).to_be_visible()
     student.goto(f"/#/bookings/{booking['id']}/receipt")
-    expect(student.get_by_role("table", name="Payments")).to_be_visible()
+    rows = student.get_by_role("table", name="Payments").get_by_role("row")
+    expect(rows.nth(2)).to_contain_text("Succeeded")
     expect(student.get_by_role("link", name=re.compile(r"now due"))).to_have_count(0)
     assert pages.errors == [], pages.errors
 

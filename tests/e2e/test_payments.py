@@ -342,6 +342,62 @@ def test_reconcile_command_reports_no_difference(stack: Stack) -> None:
     assert "reconciled: no difference" in done.stdout
 
 
+def _reconcile_command(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m services.payments reconcile`` as an operator runs it against the system."""
+    assert stack.stripe is not None
+    env = {**os.environ, "WARDMATE_DATABASE_URL": stack.service_url("payments"), **stack.stripe.env()}
+    command = [sys.executable, "-m", "services.payments", "reconcile", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+async def test_reconcile_refund_orphans_refunds_a_charge_no_payment_holds_once(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """A charge an earlier version dropped (an intent it forgot when new dates changed the
+    amount, paid through the old page, its webhook ignored) is a difference reconciliation
+    only reported. ``reconcile --refund-orphans`` records it and refunds it in full at
+    Stripe, the guest's receipt shows it among the replaced payments, refunded; run again,
+    it refunds nothing more."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    payment_id = await payments_db.fetchval("SELECT id FROM payments WHERE booking_id = $1", booking["id"])
+    stripe = StripeApi(moved_clock(stack, timedelta(0)))
+    try:
+        forgotten = await stripe.create_intent(
+            f"charge:{payment_id}:r1", 75000, {"booking_id": booking["id"], "block": "0"}
+        )
+        # What the earlier version did with the webhook: nothing. Here it goes nowhere,
+        # until the command has run (a webhook after it finds the intent held: no effect).
+        stack.stripe.register_webhook("http://127.0.0.1:9/nowhere")
+        try:
+            charged = await pay_intent(api, stack.stripe.url, forgotten.id)
+            assert charged.body["status"] == "succeeded", charged.body
+            before = await api.call("GET", "/admin/payments-reconciliation", admin)
+            [difference] = [d for d in before.body["differences"] if forgotten.id in d]
+            assert "no payment holds its intent" in difference and "--refund-orphans" in difference
+            done = await asyncio.to_thread(_reconcile_command, stack, "--refund-orphans")
+        finally:
+            stack.stripe.register_webhook(stack.url + "/api/v1/payments/stripe-webhook")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"REFUNDING: charge {forgotten.id} of 75000 cents" in done.stdout, done.stdout
+        assert "reconciled: no difference" in done.stdout
+        refunds = await stripe.refunds_of(forgotten.id)
+        assert [(r.amount, r.status) for r in refunds] == [(75000, "succeeded")]
+
+        again = await asyncio.to_thread(_reconcile_command, stack, "--refund-orphans")
+        assert again.returncode == 0 and "REFUNDING" not in again.stdout, again.stdout + again.stderr
+        assert len(await stripe.refunds_of(forgotten.id)) == 1
+    finally:
+        await stripe.close()
+    receipt = (await api.call("GET", f"/bookings/{booking['id']}/payments", guest)).body
+    assert receipt["paid"] == 750.0 and receipt["refunded"] == 750.0, receipt
+    assert [(p["amount"], p["refunded"]) for p in receipt["replaced"]] == [(750.0, 750.0)], receipt
+    assert [(p["number"], p["status"]) for p in receipt["payments"]] == [(1, "due")]
+    assert await status_of(api, guest, booking["id"]) == "accepted"  # the stay is still to pay
+    await reconciled(api, admin)
+
+
 async def test_a_crash_between_stripe_and_the_commit_charges_once(
     api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
 ) -> None:

@@ -18,7 +18,7 @@ from services.payments.reconcile import reconcile
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from tests.api import Api, User
-from tests.e2e.helpers import future, pay_intent, start_payment, stripe_call
+from tests.e2e.helpers import CARD_DECLINED, CARD_OK, future, pay_intent, start_payment, stripe_call
 from tests.e2e.payments import (
     accepted_booking,
     moved_clock,
@@ -262,4 +262,86 @@ async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
     await pay_intent(api, stack.stripe.url, extra.body["payment_intent_id"])
     receipt = (await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)).body
     assert receipt["paid"] == 720.0 and _live(receipt) == [(0, 504.0, "succeeded"), (1, 216.0, "succeeded")]
+    await reconciled(api, admin)
+
+
+def _covered(receipt: dict[str, Any]) -> list[tuple[int, str, int, float, str]]:
+    """The payments that count: (number, first night, nights, amount, status)."""
+    return [(p["number"], p["start"], p["nights"], p["amount"], p["status"]) for p in receipt["payments"]]
+
+
+async def test_the_receipt_after_new_dates_shows_what_each_payment_pays_for_now(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """The guest opens the pay page for 28 nights (1008.00); the stay is cut to 14 and paid
+    (504.00), moved a week later, then made 6 nights longer (216.00: a card declined, then
+    another paid). The receipt shows each payment for the nights it pays for on the stay's
+    dates now (the 504.00 for the 14 nights from the new check-in, the 216.00 for the 6
+    after them), numbered 1 and 2, and the 1008.00 the new dates replaced apart, never
+    charged. The host reads the same, without why the card was declined."""
+    assert stack.stripe is not None
+    host, guest, booking = await accepted_booking(api, start=30, nights=28)
+    old = await start_payment(api, guest, booking["id"])
+    assert old.status == 200 and old.body["amount"] == 1008.0, old.body
+    await shift(api, host, guest, booking["id"], future(30), future(44))
+
+    async def cut() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if _live(receipt) == [(0, 504.0, "due")] else None
+
+    await eventually(cut, 15, what="504.00 due for the 14 nights")
+    first = await start_payment(api, guest, booking["id"])
+    assert first.status == 200 and first.body["amount"] == 504.0, first.body
+    await pay_intent(api, stack.stripe.url, first.body["payment_intent_id"])
+    await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)
+    await eventually(lambda: _confirmed(api, guest, booking["id"]), 15, what="the stay confirmed")
+
+    await shift(api, host, guest, booking["id"], future(37), future(51))
+
+    async def moved() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if receipt["check_in"] == future(37) else None
+
+    receipt = await eventually(moved, 15, what="the stay a week later")
+    assert _covered(receipt) == [(1, future(37), 14, 504.0, "succeeded")], receipt
+
+    await shift(api, host, guest, booking["id"], future(37), future(57))
+
+    async def longer() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if [p["status"] for p in receipt["payments"]][-1:] == ["due"] else None
+
+    receipt = await eventually(longer, 15, what="216.00 due for the 6 more nights")
+    assert _covered(receipt) == [(1, future(37), 14, 504.0, "succeeded"), (2, future(51), 6, 216.0, "due")]
+    extra = await start_payment(api, guest, booking["id"])
+    assert extra.status == 200 and extra.body["amount"] == 216.0, extra.body
+    refused = await pay_intent(api, stack.stripe.url, extra.body["payment_intent_id"], CARD_DECLINED)
+    assert refused.status == 402, refused.body
+
+    async def declined() -> Any:
+        receipt = await _receipt(api, guest, booking["id"])
+        return receipt if receipt["payments"][1]["failure"] else None
+
+    as_guest = await eventually(declined, 15, what="the refused card on the receipt")
+    as_host = await _receipt(api, host, booking["id"])
+    assert "declined" in as_guest["payments"][1]["failure"], as_guest
+    assert [p["failure"] for p in as_host["payments"]] == [None, None], as_host
+    assert _covered(as_host) == _covered(as_guest)
+
+    card = {"number": CARD_OK, "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    method = await stripe_call(api, stack.stripe.url, "/v1/payment_methods", {"type": "card", "card": card})
+    paid = await api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": method.body["id"]})
+    assert paid.status == 200 and paid.body["intent_status"] == "succeeded", paid.body
+    final = await _receipt(api, guest, booking["id"])
+    for receipt in (final, await _receipt(api, host, booking["id"])):
+        assert _covered(receipt) == [
+            (1, future(37), 14, 504.0, "succeeded"),
+            (2, future(51), 6, 216.0, "succeeded"),
+        ], receipt
+        # What was paid stays what it was: 720.00 for the 20 nights, nothing refunded.
+        assert receipt["paid"] == 720.0 and receipt["refunded"] == 0.0 and receipt["total"] == 720.0
+        assert [(p["start"], p["nights"], p["amount"], p["refunded"]) for p in receipt["replaced"]] == [
+            (future(30), 28, 1008.0, 0.0)
+        ], receipt
+        assert all("failure" not in p for p in receipt["replaced"])
     await reconciled(api, admin)

@@ -256,6 +256,21 @@ def test_new_dates_owe_the_direct_booking_less_what_is_paid() -> None:
     assert _due(62, 62_00, 45_00, at) == ([(1, 30, 15_00), (2, 2, 2_00)], 0)
 
 
+def test_what_is_still_due_pays_for_the_nights_the_money_paid_does_not_reach() -> None:
+    """Paid 28 nights, moved to 62: the rest of the first block pays for nights 29 and 30,
+    not the 30 the first payment already pays 28 of; the later blocks for their own."""
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D)
+    dues, _ = domain.still_due(blocks, 28_00, timedelta(hours=48))
+    assert [(d.start, d.nights) for d in dues] == [
+        (CHECK_IN + 28 * D, 2),
+        (CHECK_IN + 30 * D, 30),
+        (CHECK_IN + 60 * D, 2),
+    ]
+    # Nothing paid: each block whole.
+    dues, _ = domain.still_due(blocks, 0, timedelta(hours=48))
+    assert [(d.start, d.nights) for d in dues] == [(b.start, b.nights) for b in blocks]
+
+
 def test_new_dates_that_cost_less_than_was_paid_owe_nothing_and_refund_the_rest() -> None:
     """Paid 504 of a 14-night stay; moved to 20 nights (720) and back to 10 (360): what was
     paid beyond 360 comes back, exactly, and nothing stays due."""
@@ -304,3 +319,37 @@ def test_a_guest_cancelling_after_a_declined_shift_is_protected_as_listings_says
     assert domain.cancellation_end_reason(True, "guest") == "shift_declined"
     assert domain.cancellation_end_reason(True, "host") is None
     assert domain.cancellation_end_reason(False, "guest") is None
+
+
+def test_a_payment_pays_for_the_nights_its_money_reaches_on_the_dates_now() -> None:
+    """Paid 14 nights (504), the stay moved a week later and made 20 nights long: the 504
+    pays for its first 14 nights, the 216 due for the 6 after them, whatever the dates
+    were when it was paid."""
+    moved = CHECK_IN + 7 * D
+    assert domain.nights_paid_for(moved, moved + 20 * D, 720_00, [504_00, 216_00]) == [
+        (moved, 14),
+        (moved + 14 * D, 6),
+    ]
+
+
+def test_the_blocks_of_a_schedule_pay_for_their_own_nights() -> None:
+    """Laid over the stay, a direct booking's blocks cover exactly their nights, also when
+    the nightly price has fractions of a cent (the schedule's rounding is the same)."""
+    for total in (62_00, 1234_57, 99_999_99):
+        blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, total, START - 100 * D)
+        covered = domain.nights_paid_for(CHECK_IN, CHECK_IN + 62 * D, total, [b.amount_cents for b in blocks])
+        assert covered == [(b.start, b.nights) for b in blocks]
+
+
+def test_nights_are_shared_out_without_overlap() -> None:
+    """A night belongs to the money that completes its price: 10 nights at 36, paid 100
+    (2 nights and 28 of the third), then 44 (the third and fourth); a few cents complete
+    no night; what is beyond the total pays for none, from check-out."""
+    out = CHECK_IN + 10 * D
+    assert domain.nights_paid_for(CHECK_IN, out, 360_00, [100_00, 44_00, 5, 215_95, 50_00]) == [
+        (CHECK_IN, 2),
+        (CHECK_IN + 2 * D, 2),
+        (CHECK_IN + 4 * D, 0),
+        (CHECK_IN + 4 * D, 6),
+        (out, 0),
+    ]

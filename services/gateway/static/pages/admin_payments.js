@@ -1,7 +1,7 @@
 // Operators' payments: reconciliation with Stripe, a booking's payments, refunds with a reason.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, Field, Loading, fmtMoney, formError, useForm, useLoad } from "../ui.js";
+import { Alert, Field, Loading, fmtDate, fmtMoney, formError, useForm, useLoad } from "../ui.js";
 
 function Refund({ bookingId, onDone }) {
   const [amount, setAmount] = useState("");
@@ -25,7 +25,8 @@ function BookingPayments({ id }) {
   return html`<${Loading} state=${state}>${(r) => html`<div class="card">
     <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · policy ${r.cancellation_policy}</p>
-    <ul aria-label="Payments">${r.payments.map((p) => html`<li>Block ${p.index}: ${fmtMoney(p.amount)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
+    <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number} (block ${p.index}): ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
+    ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
     <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${x.kind}, ${x.status}: ${x.reason}</li>`)}</ul>
     <${Refund} bookingId=${id} onDone=${state.reload} />
   </div>`}<//>`;

@@ -36,18 +36,42 @@ async function cardId(stripe, card) {
   return made.token.card.id;
 }
 
+/** "Feb 8, 2027 – Feb 22, 2027 (14 nights)": the nights from ``start`` (a date). */
+function nightsFrom(start, nights) {
+  if (nights === 0) return `no whole night (${fmtDate(start)})`;
+  const end = new Date(`${start}T00:00:00`);
+  end.setDate(end.getDate() + nights);
+  const last = `${end.getFullYear()}-${String(end.getMonth() + 1).padStart(2, "0")}-${String(end.getDate()).padStart(2, "0")}`;
+  return `${fmtDate(start)} – ${fmtDate(last)} (${nights} ${nights === 1 ? "night" : "nights"})`;
+}
+
+/** The payments that new dates replaced before they were paid: apart, so a guest does not
+ * count them (or their numbers) among the payments of the stay. */
+function Replaced({ replaced }) {
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Replaced payments table"><table>
+    <caption>Replaced by new dates</caption>
+    <thead><tr><th scope="col">Asked for</th><th scope="col">Amount</th><th scope="col">What became of it</th></tr></thead>
+    <tbody>${replaced.map((p) => html`<tr>
+      <td>${nightsFrom(p.start, p.nights)}</td><td>${fmtMoney(p.amount)}</td>
+      <td>${p.refunded > 0 ? `Paid from a page left open, ${fmtMoney(p.refunded)} refunded` : "Never charged"}</td>
+    </tr>`)}</tbody>
+  </table></div>
+  <p class="hint">The stay's dates changed before these were paid: they are not part of what the stay costs.</p>`;
+}
+
 function Receipt({ r, role }) {
   return html`<section aria-labelledby="receipt-title" class="card">
     <h2 id="receipt-title">Receipt</h2>
     <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${r.nights} nights × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
     <div class="table-wrap" tabindex="0" role="region" aria-label="Payments table"><table>
       <caption>Payments</caption>
-      <thead><tr><th scope="col">Nights from</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
+      <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
-        <td>${fmtDate(p.start)} (${p.nights})</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
+        <th scope="row">${p.number}</th><td>${nightsFrom(p.start, p.nights)}</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
         <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtDate(p.release_at.slice(0, 10))}</td>
       </tr>`)}</tbody>
     </table></div>
+    ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
     ${r.refunds.length > 0 && html`<ul aria-label="Refunds">${r.refunds.map((x) => html`<li>Refund ${fmtMoney(x.amount)} (${x.status}): ${x.reason}</li>`)}</ul>`}
     <p>Paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)} · held by Wardmate ${fmtMoney(r.held)}</p>
     ${role === "host" && html`<p>Host fee ${r.host_fee_percent}%: ${fmtMoney(r.host_fee)} · you receive ${fmtMoney(r.host_net)}</p>`}
