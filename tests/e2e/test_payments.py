@@ -239,6 +239,40 @@ async def test_concurrent_pay_requests_make_one_payment_intent(api: Api, stack: 
     await reconciled(api, admin)
 
 
+async def test_two_tabs_paying_with_two_cards_at_once_charge_once_and_the_second_hears_it_is_paid(
+    api: Api, stack: Stack, admin: User
+) -> None:
+    """Two tabs, each with its own card, pay at once: one charge, and the tab that lost
+    hears that the payment is made (409), not that Stripe refused its card (a 400 beside
+    the card field, which invited the guest to try a third card)."""
+    assert stack.stripe is not None
+    _, guest, booking = await accepted_booking(api)
+    await start_payment(api, guest, booking["id"])
+    card = {"number": CARD_OK, "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    methods = [
+        (await stripe_call(api, stack.stripe.url, "/v1/payment_methods", {"type": "card", "card": card})).body["id"]
+        for _ in range(2)
+    ]
+    answers = await asyncio.gather(
+        *(api.call("POST", f"/bookings/{booking['id']}/pay", guest, json={"payment_method": m}) for m in methods)
+    )
+    statuses = sorted(a.status for a in answers)
+    assert statuses in ([200, 200], [200, 409]), [a.body for a in answers]
+    for lost in (a for a in answers if a.status == 409):
+        assert "already made" in lost.body["error"]["message"], lost.body
+    receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
+    assert [p["status"] for p in receipt.body["payments"]] == ["succeeded"], receipt.body
+    intents = await api.call(
+        "GET",
+        f"{stack.stripe.url}/v1/payment_intents",
+        params={"limit": "100"},
+        headers={"Authorization": "Bearer sk_test_x"},
+    )
+    ours = [i for i in intents.body["data"] if i["metadata"].get("booking_id") == booking["id"]]
+    assert [i["status"] for i in ours] == ["succeeded"], ours
+    await reconciled(api, admin)
+
+
 def _signed(secret: str, payload: bytes, at: int | None = None) -> str:
     at = int(time.time()) if at is None else at
     signature = hmac.new(secret.encode(), b"%d.%s" % (at, payload), hashlib.sha256).hexdigest()

@@ -3,9 +3,12 @@ client's confirmation, the receipt, and what cancelling now would refund."""
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 
 from services.payments import domain, flows, store
+from services.payments.stripe_api import StripeApi
 from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars
 from shared import clock, subjects
 from shared.contracts.base import Actor
@@ -62,7 +65,11 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
         raise AppError("conflict", f"the payment is {row['status']}")
     intent_status = "requires_payment_method"
     if req.payment_method:
-        intent = await api.confirm_intent(row["payment_intent"], req.payment_method)
+        try:
+            intent = await api.confirm_intent(row["payment_intent"], req.payment_method)
+        except AppError as refused:
+            await _paid_meanwhile(ctx, api, row["id"], row["payment_intent"], refused)
+            raise
         intent_status = intent.status
         async with ctx.pool.acquire() as conn, conn.transaction():
             locked = await store.payment(conn, row["id"], for_update=True)
@@ -81,6 +88,32 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
         client_secret=row["client_secret"],
         publishable_key=ctx.settings.stripe_publishable_key,
     )
+
+
+# An intent in these states takes a payment method; in any other, Stripe refuses one.
+OPEN_INTENT = ("requires_payment_method", "requires_confirmation")
+
+
+async def _paid_meanwhile(
+    ctx: Context, api: StripeApi, payment_id: uuid.UUID, intent_id: str, refused: AppError
+) -> None:
+    """Stripe refused the payment method: if that is because the intent moved on meanwhile
+    (another tab paid it, with another card), record what Stripe says and answer 409 with
+    the payment's state, not a refusal that invites the guest to try yet another card."""
+    if refused.code != "validation":
+        return
+    intent = await api.retrieve_intent(intent_id)
+    if intent.status in OPEN_INTENT:
+        return
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        locked = await store.payment(conn, payment_id, for_update=True)
+        assert locked is not None
+        await flows.apply_intent(conn, locked, intent, clock.now(ctx.settings), report_failure=False)
+        row = await store.payment(conn, payment_id)
+        assert row is not None
+    if row["status"] == "succeeded":
+        raise AppError("conflict", "this payment is already made (from another tab or device): nothing more to pay")
+    raise AppError("conflict", f"the payment is {row['status']} (Stripe: {intent.status})")
 
 
 @registry.endpoint(subjects.CONFIRM_PAYMENT, BookingPaymentId)
