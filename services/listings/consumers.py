@@ -1,15 +1,17 @@
 """Event consumers of listings: the hosts projection (name, verified badge) from accounts,
 payments' outcomes (a paid booking is confirmed, an unpaid one expires), the dates a stay's
-rotation moved to (matching), and the erasure of a deleted account."""
+rotation moved to (matching), and the erasure of a deleted account (its photos' files too)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.listings import domain, store
+from services.listings import domain, files, store
 from services.listings.store import bookings as booking_store
+from services.listings.store import photos as photo_store
 from services.listings.store import privacy as store_privacy
 from services.listings.views import booking_data, listing_data
+from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BookingCancelled, ListingArchived
@@ -75,14 +77,18 @@ async def record_rotation_moves(conn: Connection, event: Event) -> None:
 
 
 @registry.consumer("deletions", UserDeleted.subject)
-async def erase_user(conn: Connection, event: Event) -> None:
+async def erase_user(conn: Connection, event: Event) -> AfterCommit | None:
     """A deleted account: its stays not yet over are cancelled (as a host's cancellation:
-    the guest is told), its listings archived with their address and texts blanked, what
-    it wrote (booking messages, reviews) emptied, its name dropped from the projection."""
+    the guest is told), its listings archived with their address and texts blanked and
+    their photos deleted, what it wrote (booking messages, reviews) emptied, its name
+    dropped from the projection. The photos' files are queued with the rows' deletion and
+    deleted after the commit by the sweep, which the commit wakes: a process that dies
+    first leaves them queued, never kept."""
     assert isinstance(event, UserDeleted)
     user_id = event.user_id
     await purge_outbox(conn, [str(user_id)])
     archived = await store_privacy.erase(conn, user_id)
+    queued = await photo_store.erase_photos(conn, await store_privacy.listing_ids(conn, user_id))
     for row in await store_privacy.future_bookings(conn, user_id, datetime.now(UTC).date()):
         updated = await booking_store.set_booking_status(conn, row["id"], "cancelled")
         await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id))
@@ -90,3 +96,4 @@ async def erase_user(conn: Connection, event: Event) -> None:
         listing = await store.listing(conn, listing_id)
         assert listing is not None
         await add(conn, ListingArchived(listing=listing_data(listing)))
+    return files.wake_sweep if queued else None

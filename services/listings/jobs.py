@@ -1,15 +1,17 @@
 """Background work of listings: the hospital directory loaded and every listing given its
 public position at start; a loop that expires unanswered requests, completes ended stays
-and places any listing still without a public position."""
+and places any listing still without a public position; the sweeps of stale uploads and
+of photo files no photo uses any more."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import asyncpg
 
-from services.listings import domain, store
+from services.listings import domain, files, store
 from services.listings.store import bookings as booking_store
 from services.listings.store import hospitals as hospital_store
 from services.listings.views import booking_data, listing_data
@@ -100,6 +102,26 @@ async def upload_sweep_loop(ctx: Context) -> None:
         except Exception:
             log.exception("upload sweep failed")
         await asyncio.sleep(ctx.settings.upload_sweep_s)
+
+
+@registry.background
+async def photo_files_sweep(ctx: Context) -> None:
+    """Delete the queued photo files that no photo uses (``files.delete_unused``) every
+    ``upload_sweep_s``, and at once when the deletions consumer queued some. Every replica
+    sweeps; each set of files is taken off the queue by one."""
+    with files.sweep_wakeup() as wakeup:
+        while True:
+            stop_if_cancelled()
+            wakeup.clear()  # before the pass: a wake during it brings the next one at once
+            try:
+                deleted = await files.delete_unused(ctx.pool, media().storage)
+                if deleted:
+                    log.info("deleted the files of %d photos no longer used", deleted)
+            except Exception:
+                log.exception("photo file sweep failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ctx.settings.upload_sweep_s):
+                    await wakeup.wait()
 
 
 @registry.background

@@ -6,10 +6,12 @@ no temporary upload.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -98,6 +100,80 @@ async def test_photo_upload_serve_order_and_delete(api: Api, host: User) -> None
     assert after.body["photos"][0]["position"] == 0 and after.body["cover"]["url"] == first.body["urls"]["320"]
     async with api.http.get(api.base + second.body["urls"]["320"]) as r:
         assert r.status == 404  # its files went with it
+
+
+def missing_files(stack: Stack, photo: dict[str, Any]) -> list[str]:
+    """The photo's variants whose file is not in the store."""
+    root = storage_root(stack)
+    return [url for url in photo["urls"].values() if not (root / url.removeprefix("/media/")).is_file()]
+
+
+async def test_archiving_deletes_the_photos(api: Api, host: User, stack: Stack) -> None:
+    """Archiving a listing (its DELETE: never shown again, its host included, and never
+    restored) deletes its photos, rows and files; a file another listing's photo shares
+    stays, and the archived listing shows no photos under /me/listings."""
+    listing, other = await create_listing(api, host), await create_listing(api, host)
+    own = await upload(api, host, listing["id"], samples.jpeg(color=(150, 20, 90)))
+    shared = samples.jpeg(color=(20, 150, 90))
+    mine_too, kept = await upload(api, host, listing["id"], shared), await upload(api, host, other["id"], shared)
+    assert {own.status, mine_too.status, kept.status} == {201}
+    assert not missing_files(stack, own.body)
+
+    assert (await api.call("DELETE", f"/listings/{listing['id']}", host)).status == 200
+    assert missing_files(stack, own.body) == list(own.body["urls"].values())
+    assert api.http
+    async with api.http.get(api.base + own.body["urls"]["320"]) as r:
+        assert r.status == 404
+    assert not missing_files(stack, kept.body)
+    got = await api.call("GET", f"/listings/{other['id']}")
+    assert [p["id"] for p in got.body["photos"]] == [kept.body["id"]]
+    mine = await api.call("GET", "/me/listings", host, params={"limit": 100})
+    archived = next(item for item in mine.body["items"] if item["id"] == listing["id"])
+    assert archived["status"] == "archived" and archived["photo_count"] == 0 and archived["cover"] is None
+
+
+def file_id(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (a rewrite renames a new one into place), or None."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+RACE_ROUNDS = 20
+
+
+async def test_a_photo_deleted_while_its_image_is_uploaded_again_keeps_the_new_files(
+    api: Api, host: User, stack: Stack
+) -> None:
+    """A photo deleted while the same image is uploaded again (the same files, named by
+    their content), to the same listing or another, never takes the new photo's files:
+    each round deletes the old photo the moment the upload writes the files again."""
+    listings = [await create_listing(api, host) for _ in range(2)]
+    image = samples.jpeg(width=900, height=600, color=(33, 66, 99))
+    current = await upload(api, host, listings[0]["id"], image)
+    assert current.status == 201, current.body
+    where = listings[0]["id"]
+    small = storage_root(stack) / current.body["urls"]["320"].removeprefix("/media/")
+    lost = []
+    for round_ in range(RACE_ROUNDS):
+        old_path, before = f"/listings/{where}/photos/{current.body['id']}", file_id(small)
+
+        async def delete_on_write(path: str = old_path, before: tuple[int, int] | None = before) -> Any:
+            await eventually(lambda: file_id(small) != before, 30, interval=0.001, what="the upload's write")
+            return await api.call("DELETE", path, host)
+
+        where = listings[round_ % 2]["id"]
+        again, gone = await asyncio.gather(upload(api, host, where, image), delete_on_write())
+        assert again.status == 201 and gone.status == 200, (again.body, gone.body)
+        if missing_files(stack, again.body):
+            lost.append(round_)
+        current = again
+    assert not lost, f"rounds {lost} of {RACE_ROUNDS} left a photo without its files"
+    for listing in listings:
+        for photo in (await api.call("GET", f"/listings/{listing['id']}")).body["photos"]:
+            assert not missing_files(stack, photo), photo
 
 
 async def test_replace_keeps_the_place(api: Api, host: User) -> None:

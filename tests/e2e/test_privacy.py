@@ -1,7 +1,8 @@
 """Export and deletion across services: a user active in every service downloads what
 Wardmate holds about them, deletes the account, and afterwards no row of any schema holds
 their address, name, profile text or the bodies of what they wrote; the other side of a
-mentorship or a letter request is told, and keeps their own part."""
+mentorship or a letter request is told, and keeps their own part; a deleted host's room
+photos are deleted, rows and files."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from services.matching.store import letters as letter_store
 from services.runner import SERVICES_WITH_SCHEMA, Stack
 from shared.db import create_pool
 from shared.settings import Settings
+from tests import samples
 from tests.api import PASSWORD, Api, User
-from tests.e2e.helpers import JHH, create_listing, future
+from tests.e2e.helpers import JHH, create_listing, future, upload
 from tests.e2e.mentoring import accepted_pair, letter_request, notifications, write_plan
 from tests.e2e.test_matching import rotation
 from tests.eventually import eventually
@@ -205,6 +207,47 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
         json={"email": user.email, "password": PASSWORD, "display_name": "New", "role": "student"},
     )
     assert again.status == 201
+
+
+async def photo_status(api: Api, url: str) -> int:
+    assert api.http
+    async with api.http.get(api.base + url) as r:
+        return r.status
+
+
+async def test_a_deleted_hosts_photos_are_erased_files_and_all(api: Api, stack: Stack) -> None:
+    """A deleted host's room photos (rooms are often their home) go with the account, from
+    every listing, a draft too: the rows with their alt text and caption, and the files no
+    longer public at their URLs; a file that another host's photo shares stays theirs."""
+    tag = uuid.uuid4().hex[:8]
+    alt, caption = f"Our family living room {tag}", f"The piano by the window {tag}"
+    host, other = await api.signup("professional", "Dr. Leaving"), await api.signup("professional", "Dr. Staying")
+    active, draft = await create_listing(api, host), await create_listing(api, host, status="draft")
+    theirs = await create_listing(api, other)
+    own = await upload(
+        api, host, active["id"], samples.jpeg(color=(7, 77, 177)), alt_text=alt, extra={"caption": caption}
+    )
+    drafted = await upload(api, host, draft["id"], samples.jpeg(color=(177, 7, 77)))
+    shared = samples.jpeg(color=(77, 177, 7))
+    mine_too, kept = await upload(api, host, active["id"], shared), await upload(api, other, theirs["id"], shared)
+    assert {own.status, drafted.status, mine_too.status, kept.status} == {201}
+    erased = [url for photo in (own, drafted) for url in photo.body["urls"].values()]
+    assert [await photo_status(api, url) for url in erased] == [200] * len(erased)
+
+    assert (await api.call("DELETE", "/me", host, json={"password": PASSWORD})).status == 200
+
+    async def statuses() -> list[int]:
+        return [await photo_status(api, url) for url in erased]
+
+    await eventually(statuses, 30, what="the deleted host's photo files to go", until=lambda got: set(got) == {404})
+    # Matching's copy of the cover (with its alt text) goes with the archived listing's event.
+    await eventually(
+        lambda: personal_rows(stack, [alt, caption]), 30, what="the photos' texts to go", until=lambda f: not f
+    )
+    for url in kept.body["urls"].values():
+        assert await photo_status(api, url) == 200
+    got = await api.call("GET", f"/listings/{theirs['id']}")
+    assert [p["id"] for p in got.body["photos"]] == [kept.body["id"]]
 
 
 # An ordinary request (no ERAS Letter ID, not waived), as the tests below ask for it.

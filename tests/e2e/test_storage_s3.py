@@ -4,7 +4,10 @@ and are served through presigned URLs."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
@@ -17,14 +20,16 @@ from tests import samples
 from tests.api import Api
 from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, upload
+from tests.eventually import eventually
 
 
 @pytest.fixture(scope="module")
 def s3_stack(infra: Infra) -> Iterator[Stack]:
     # A NATS server of its own: on the session's, the other system's services (same
     # queue groups, files on disk) would answer this one's requests.
-    # A low upload rate too, for its test (the shared system's must not limit the others).
-    env = {**TEST_ENV, "WARDMATE_UPLOAD_RATE_PER_MINUTE": "3"}
+    # A low upload rate too, for its test (the shared system's must not limit the others),
+    # and a sweep of unused photo files every second, for the crash test's.
+    env = {**TEST_ENV, "WARDMATE_UPLOAD_RATE_PER_MINUTE": "3", "WARDMATE_UPLOAD_SWEEP_S": "1"}
     system = Stack(infra.data_dir / "stack-s3", database_url=infra.create_database("s3"), extra_env=env, s3=True)
     with system.running():
         yield system
@@ -93,3 +98,49 @@ async def test_uploads_per_user_are_rate_limited(s3_api: Api) -> None:
     assert limited.status == 429 and limited.error_code == "rate_limited"
     assert int(limited.headers["Retry-After"]) >= 1
     assert (await upload(api, other, theirs["id"], samples.png(32, 24))).status == 201
+
+
+async def served(api: Api, url: str) -> int:
+    """The status a browser ends with for a photo URL: the gateway's redirect followed to
+    the bucket's presigned URL."""
+    assert api.http
+    async with api.http.get(api.base + url) as r:
+        return r.status
+
+
+async def test_a_deleted_hosts_photos_leave_the_bucket_even_when_listings_dies_after_the_commit(
+    s3_api: Api, s3_stack: Stack
+) -> None:
+    """The deletions consumer queues a deleted host's photo files in its transaction: when
+    the process dies right after the commit, before deleting anything, a listings replica's
+    sweep deletes them from the bucket; a file another host's photo shares stays."""
+    api = s3_api
+    host, other = await api.signup("professional", "Dr. Leaving S3"), await api.signup("professional", "Dr. Stays S3")
+    listing, theirs = await create_listing(api, host), await create_listing(api, other)
+    own = await upload(api, host, listing["id"], samples.jpeg(color=(120, 30, 200)))
+    shared = samples.jpeg(color=(30, 200, 120))
+    mine_too, kept = await upload(api, host, listing["id"], shared), await upload(api, other, theirs["id"], shared)
+    assert own.status == mine_too.status == kept.status == 201
+    assert await served(api, own.body["urls"]["320"]) == 200
+
+    env = s3_stack.env("listings")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "tests.e2e.crash_step", "erase", host.id],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    assert (await api.call("GET", f"/listings/{listing['id']}")).status == 404
+
+    async def own_files() -> list[int]:
+        return [await served(api, url) for url in own.body["urls"].values()]
+
+    await eventually(
+        own_files, 30, what="the deleted host's own photo files to leave the bucket", until=lambda s: set(s) == {404}
+    )
+    for url in kept.body["urls"].values():
+        assert await served(api, url) == 200
+    got = await api.call("GET", f"/listings/{theirs['id']}")
+    assert [p["id"] for p in got.body["photos"]] == [kept.body["id"]]

@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 import orjson
 
-from services.listings import domain, store
+from services.listings import domain, files, store
 from services.listings.store import bookings as booking_store
 from services.listings.store import hospitals as hospital_store
 from services.listings.store import photos as photo_store
@@ -36,6 +36,7 @@ from shared.contracts.listings import (
 )
 from shared.db import Connection
 from shared.errors import AppError
+from shared.media import media
 from shared.outbox import add
 from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor, next_page
 from shared.service import Context, RawJson, Registry
@@ -150,6 +151,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
 @registry.endpoint(subjects.ARCHIVE_LISTING, ListingId)
 async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     actor = ctx.require_actor()
+    queued: list[str] = []
     async with ctx.pool.acquire() as conn, conn.transaction():
         before = await _owned_listing(conn, actor, req.listing_id)
         if before["status"] != "archived":
@@ -158,10 +160,15 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
             for stay in open_stays:  # requests only, after the check: the host turns them down
                 updated = await booking_store.set_booking_status(conn, stay["id"], "declined")
                 await add(conn, domain.DECLINE.event(booking_data(updated)))
+            # An archived listing is never shown again, to its host neither, and cannot be
+            # restored: its photos (often the host's home) would only stay public at their URLs.
+            queued = await photo_store.erase_photos(conn, [req.listing_id])
             await store.update_listing(conn, req.listing_id, {"status": "archived"})
             row = await store.listing(conn, req.listing_id)
             assert row is not None
             await _add_listing_event(conn, before["status"], row, changed=True)
+    # What fails here stays queued for the sweep.
+    await files.delete_unused(ctx.pool, media().storage, queued)
     return Ok()
 
 

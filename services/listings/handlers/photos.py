@@ -6,13 +6,12 @@ listing, gets 404 (a photo upload must not tell who owns what).
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
 import asyncpg
 
-from services.listings import domain, store
+from services.listings import domain, files, store
 from services.listings.store import photos as photo_store
 from services.listings.views import LISTING_NOT_FOUND, cover_of, listing_data, to_photo
 from shared import subjects
@@ -25,8 +24,6 @@ from shared.media import media
 from shared.outbox import add
 from shared.service import Context, Registry
 from shared.storage import ObjectMissingError
-
-log = logging.getLogger(__name__)
 
 registry = Registry()
 
@@ -53,27 +50,18 @@ async def _photos_changed(conn: Connection, before: asyncpg.Record) -> list[asyn
     return rows
 
 
-async def _delete_unused_files(db: asyncpg.Pool, variants: dict[str, Any]) -> None:
-    """After the commit: delete a replaced or deleted photo's files unless another photo
-    has the same ones."""
-    if await photo_store.files_in_use(db, variants["320"]["key"]):
-        return
-    for variant in variants.values():
-        try:
-            await media().storage.delete(variant["key"])
-        except Exception:
-            # An orphan file costs storage, not correctness: the photo is gone either way.
-            log.warning("could not delete %s", variant["key"], exc_info=True)
+def _variants_of(processed: ProcessedImage) -> dict[str, Any]:
+    """Each variant's key (its content hash) and size, by width."""
+    return {
+        str(width): {"key": f"photos/{variant.digest}.webp", "width": variant.width, "height": variant.height}
+        for width, variant in processed.variants.items()
+    }
 
 
-async def _store_variants(processed: ProcessedImage) -> dict[str, Any]:
-    """Write each variant under its content hash (rewriting an existing one is harmless)."""
-    variants = {}
+async def _store_variants(processed: ProcessedImage, variants: dict[str, Any]) -> None:
+    """Write each variant under its key (rewriting an existing one is harmless)."""
     for width, variant in processed.variants.items():
-        key = f"photos/{variant.digest}.webp"
-        await media().storage.put(key, variant.data, "image/webp")
-        variants[str(width)] = {"key": key, "width": variant.width, "height": variant.height}
-    return variants
+        await media().storage.put(variants[str(width)]["key"], variant.data, "image/webp")
 
 
 @registry.endpoint(subjects.ADD_PHOTO, PhotoAdd)
@@ -98,7 +86,7 @@ async def add_photo(ctx: Context, req: PhotoAdd) -> Photo:
         except ImageRefusedError as exc:
             raise AppError("validation", str(exc), [{"field": "file", "message": str(exc)}]) from None
         del data
-        variants = await _store_variants(processed)
+        variants = _variants_of(processed)
         fields = {
             "alt_text": req.alt_text,
             "caption": req.caption,
@@ -107,6 +95,7 @@ async def add_photo(ctx: Context, req: PhotoAdd) -> Photo:
             "color": processed.color,
             "variants": variants,
         }
+        queued: list[str] = []
         async with ctx.pool.acquire() as conn, conn.transaction():
             before = await _host_listing(conn, actor, req.listing_id)
             old = await photo_store.photo(conn, req.listing_id, req.replaces) if req.replaces else None
@@ -114,13 +103,21 @@ async def add_photo(ctx: Context, req: PhotoAdd) -> Photo:
                 raise PHOTO_NOT_FOUND
             # Again under the listing's lock: two uploads at once must not pass the limit together.
             domain.check_photo_room(await photo_store.count(conn, req.listing_id), limit, old is not None)
+            # The files are written under their lock, held until the row is committed: a
+            # photo with the same files deleted meanwhile either sees this row and keeps
+            # them, or deletes them before this writes them again. Written before, outside
+            # it, they were deleted under a row committed a moment later.
+            await photo_store.lock_files(conn, variants["320"]["key"])
+            await _store_variants(processed, variants)
             if old is not None:
                 row = await photo_store.replace_photo(conn, old["id"], fields)
+                if old["variants"] != variants:
+                    queued = await photo_store.queue_unused(conn, [old["variants"]])
             else:
                 row = await photo_store.insert_photo(conn, req.listing_id, fields)
             await _photos_changed(conn, before)
-        if old is not None and old["variants"] != variants:
-            await _delete_unused_files(ctx.pool, old["variants"])
+        # What fails here stays queued for the sweep.
+        await files.delete_unused(ctx.pool, media().storage, queued)
         return to_photo(row)
     finally:
         await media().storage.delete(req.upload_key)
@@ -161,7 +158,8 @@ async def delete_photo(ctx: Context, req: PhotoId) -> Ok:
         if old is None:
             raise PHOTO_NOT_FOUND
         await photo_store.delete_photo(conn, req.photo_id)
+        queued = await photo_store.queue_unused(conn, [old["variants"]])
         await photo_store.renumber(conn, req.listing_id)
         await _photos_changed(conn, before)
-    await _delete_unused_files(ctx.pool, old["variants"])
+    await files.delete_unused(ctx.pool, media().storage, queued)
     return Ok()

@@ -124,3 +124,64 @@ async def files_in_use(db: DB, small_key: str) -> bool:
             "SELECT EXISTS (SELECT 1 FROM listing_photos WHERE variants -> '320' ->> 'key' = $1)", small_key
         )
     )
+
+
+# Two-key advisory locks (apart from the migrations' one-key lock). They are per database,
+# not per schema, and services may share one: messaging holds 7301, matching 7320-7322.
+FILES_LOCK_CLASS = 7330
+
+
+async def lock_files(conn: Connection, small_key: str) -> None:
+    """Hold the lock of the files named together by ``small_key`` until commit: an upload
+    writes them and records its row under it, a deletion checks that no row uses them and
+    deletes them under it, so neither sees the other half done."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", FILES_LOCK_CLASS, small_key)
+
+
+async def queue_unused(conn: Connection, variants: list[dict[str, Any]]) -> list[str]:
+    """Queue these photos' files for deletion, in the transaction that deletes or replaces
+    their rows (a file still used by another photo is kept by the deletion); the 320 px
+    keys queued."""
+    if not variants:
+        return []
+    rows = await conn.fetch(
+        """
+        INSERT INTO unused_photo_files (small_key, keys)
+        SELECT v -> '320' ->> 'key', array_agg(DISTINCT e.value ->> 'key' ORDER BY e.value ->> 'key')
+        FROM jsonb_array_elements($1::jsonb) v, jsonb_each(v) e
+        GROUP BY 1
+        ON CONFLICT (small_key) DO UPDATE
+            SET keys = ARRAY(SELECT DISTINCT k FROM unnest(unused_photo_files.keys || excluded.keys) k ORDER BY k)
+        RETURNING small_key
+        """,
+        variants,
+    )
+    return [row["small_key"] for row in rows]
+
+
+async def erase_photos(conn: Connection, listing_ids: list[uuid.UUID]) -> list[str]:
+    """Delete every photo of these listings, queue their files and clear the listings'
+    count and cover; the 320 px keys queued."""
+    gone = await conn.fetch(
+        "DELETE FROM listing_photos WHERE listing_id = ANY($1::uuid[]) RETURNING variants", listing_ids
+    )
+    await conn.execute(
+        "UPDATE listings SET photo_count = 0, cover = NULL, updated_at = now()"
+        " WHERE id = ANY($1::uuid[]) AND (photo_count <> 0 OR cover IS NOT NULL)",
+        listing_ids,
+    )
+    return await queue_unused(conn, [row["variants"] for row in gone])
+
+
+async def queued_files(db: DB) -> list[str]:
+    """The 320 px keys of every queued set of files."""
+    return [row["small_key"] for row in await db.fetch("SELECT small_key FROM unused_photo_files")]
+
+
+async def unqueue(conn: Connection, small_key: str) -> list[str] | None:
+    """Take ``small_key``'s files off the queue (until commit); their keys, or None when
+    another sweep took them already."""
+    keys: list[str] | None = await conn.fetchval(
+        "DELETE FROM unused_photo_files WHERE small_key = $1 RETURNING keys", small_key
+    )
+    return keys

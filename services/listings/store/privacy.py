@@ -52,6 +52,11 @@ async def future_bookings(conn: Connection, user_id: uuid.UUID, today: date) -> 
     )
 
 
+async def listing_ids(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every listing of the user, whatever its status."""
+    return [row["id"] for row in await conn.fetch("SELECT id FROM listings WHERE host_id = $1", user_id)]
+
+
 async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
     """Archive the user's listings and blank what they wrote; the listings newly archived."""
     await conn.execute("UPDATE bookings SET message = '' WHERE guest_id = $1", user_id)

@@ -296,10 +296,11 @@ function DeleteAccount() {
   }
   return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="delete-h">
     <h2 id="delete-h">Delete your account</h2>
-    <p>This cannot be undone. You are logged out everywhere; your listings are archived and stays not yet over are
-      cancelled (the other person is told; a paid stay is refunded: to your guests in full, or for the nights not
-      yet stayed if the stay is under way; by the listing's cancellation policy if it is yours); your rotations and mentorship requests are removed; messages you sent stay
-      with the other person under "Deleted user" without their words; your address can sign up again.</p>
+    <p>This cannot be undone. You are logged out everywhere; your listings are archived and their photos deleted;
+      stays not yet over are cancelled (the other person is told; a paid stay is refunded: to your guests in full, or
+      for the nights not yet stayed if the stay is under way; by the listing's cancellation policy if it is yours);
+      your rotations and mentorship requests are removed; messages you sent stay with the other person under
+      "Deleted user" without their words; your address can sign up again.</p>
     <${Field} label="Password to confirm" name="delete_password" type="password" autocomplete="current-password"
       required value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} error=${form.errors.password} />
     <${Alert} error=${formError(form.errors, ["password"])} />

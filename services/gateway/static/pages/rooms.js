@@ -13,7 +13,7 @@ export function MyListings() {
   const state = useLoad(() => get("/me/listings", { limit: 100 }), []);
   const [error, setError] = useState(null);
   async function archive(l) {
-    if (!window.confirm(`Archive "${l.title}"? It will no longer be found, and requests waiting for your answer are declined.`)) return;
+    if (!window.confirm(`Archive "${l.title}"? It will no longer be found, its photos are deleted, and requests waiting for your answer are declined. This cannot be undone.`)) return;
     try {
       await del(`/listings/${l.id}`);
       state.reload();
