@@ -184,6 +184,7 @@ EVENTS_ROOT = "events"
 USER_REGISTERED = "events.accounts.user.registered"
 PROFILE_UPDATED = "events.accounts.profile.updated"
 USER_VERIFIED = "events.accounts.user.verified"
+DOCUMENT_REJECTED = "events.accounts.document.rejected"
 
 # listings
 LISTING_PUBLISHED = "events.listings.listing.published"

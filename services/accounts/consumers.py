@@ -58,7 +58,9 @@ def _link(event: AccountMailRequested, old_email: str, password_hash: str) -> st
         token = lifecycle.verify_token(s.secret_key, event.user_id, event.to, event.nonce, event.expires_at)
         return lifecycle.link(s.public_url, lifecycle.VERIFY, token)
     if event.kind == "reset_password":
-        token = lifecycle.reset_token(s.secret_key, event.user_id, password_hash, event.nonce, event.expires_at)
+        token = lifecycle.reset_token(
+            s.secret_key, event.user_id, event.to, password_hash, event.nonce, event.expires_at
+        )
         return lifecycle.link(s.public_url, lifecycle.RESET, token)
     if event.kind == "confirm_email_change":
         token = lifecycle.email_change_token(
@@ -97,7 +99,7 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
     unsubscribe = lifecycle.link(
         s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
     )
-    link = mailtext.web_link(s.public_url, event.booking_id, event.listing_id, event.conversation_id)
+    link = mailtext.web_link(s.public_url, event.booking_id, event.listing_id, event.conversation_id, event.kind)
     attachments: tuple[Attachment, ...] = ()
     if event.kind in STAY_MAILS and event.booking_id is not None:
         attachments = await _stay_attachment(user["id"], user["role"], event.booking_id)

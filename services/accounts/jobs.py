@@ -1,5 +1,5 @@
 """Background loops of accounts: the daily digest of unread messages, and the deletion of
-verification documents whose retention ended."""
+verification documents' files whose retention ended or whose account was deleted."""
 
 from __future__ import annotations
 
@@ -102,6 +102,33 @@ async def delete_expired_documents(
     return deleted
 
 
+async def delete_erased_files(pool: asyncpg.Pool, storage: Storage, keys: list[str] | None = None) -> int:
+    """Delete the files of deleted accounts' documents: ``keys``, or every one recorded in
+    ``erased_files``. How many were deleted."""
+    if keys is not None:
+        return await _delete_erased(pool, storage, keys)
+    deleted = 0
+    after = ""
+    while batch := await document_store.erased_files(pool, after):
+        deleted += await _delete_erased(pool, storage, batch)
+        after = batch[-1]
+    return deleted
+
+
+async def _delete_erased(pool: asyncpg.Pool, storage: Storage, keys: list[str]) -> int:
+    deleted = 0
+    for key in keys:
+        try:
+            await storage.delete(key)
+        except Exception as exc:  # the store away: the key stays recorded for the next round
+            log.warning("could not delete %s of a deleted account: %s", key, exc)
+            continue
+        # The file first: a crash between the two deletes it again, never keeps it.
+        await document_store.forget_erased_file(pool, key)
+        deleted += 1
+    return deleted
+
+
 @registry.background
 async def retention_loop(ctx: Context) -> None:
     while True:
@@ -110,6 +137,9 @@ async def retention_loop(ctx: Context) -> None:
             deleted = await delete_expired_documents(ctx.pool, media().storage, ctx.settings.document_retention_days)
             if deleted:
                 log.info("deleted %d documents past their retention", deleted)
+            erased = await delete_erased_files(ctx.pool, media().storage)
+            if erased:
+                log.info("deleted %d document files of deleted accounts", erased)
         except Exception:
             log.exception("document retention sweep failed")
         await asyncio.sleep(RETENTION_SWEEP_S)

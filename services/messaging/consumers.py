@@ -15,6 +15,7 @@ from services.messaging import delivery, domain, store, store_privacy
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
+from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
@@ -108,15 +109,16 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
     return await _post_update(conn, conversation_id, booking.host_id, update, event.event_id)
 
 
-@registry.consumer("notifications", ReviewPosted.subject, UserVerified.subject)
+@registry.consumer("notifications", ReviewPosted.subject, UserVerified.subject, DocumentRejected.subject)
 async def notify(conn: Connection, event: Event) -> AfterCommit | None:
-    """The reviewed user hears of a review; a verified professional of the badge."""
+    """The reviewed user hears of a review; a verified user of the badge; the owner of a
+    rejected document why, and how to send another."""
     if isinstance(event, ReviewPosted):
         author = (await store.display_names(conn, [event.review.author_id])).get(event.review.author_id)
         draft = domain.review_notification(event.review, author)
     else:
-        assert isinstance(event, UserVerified)
-        draft = domain.verified_notification(event.user)
+        assert isinstance(event, UserVerified | DocumentRejected)
+        draft = domain.account_notification(event)
     return await _notify(conn, [draft], event.event_id)
 
 

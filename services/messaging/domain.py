@@ -1,5 +1,5 @@
-"""Pure rules of messaging: message bodies, the send rate, what each booking, review and
-verification event says and to whom, and when a push replay must resync.
+"""Pure rules of messaging: message bodies, the send rate, what each booking, review,
+verification and document event says and to whom, and when a push replay must resync.
 
 No I/O here: ``store`` holds the SQL, ``handlers`` and ``consumers`` run both in one
 transaction.
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import cast, get_args
 
-from shared.contracts.accounts import UserData
+from shared.contracts.accounts import UserData, UserVerified
+from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
@@ -350,11 +351,39 @@ def mentoring_notification(event: MentoringNotice) -> NotificationDraft:
     return NotificationDraft(event.user_id, cast(NotificationKind, kind), event.text)
 
 
+def account_notification(event: UserVerified | DocumentRejected) -> NotificationDraft:
+    """Accounts' verification outcomes, told to the user they concern."""
+    if isinstance(event, UserVerified):
+        return verified_notification(event.user)
+    return document_rejected_notification(event)
+
+
 def verified_notification(user: UserData) -> NotificationDraft:
+    """The badge, in words for the user's role: a student has no credentials or listings."""
+    if user.role == "student":
+        text = "You are a verified student: hosts and mentors now see the badge on your profile and your requests"
+    else:
+        text = "Your credentials are verified: the badge now shows on your profile and listings"
+    return NotificationDraft(user.user_id, "user_verified", text)
+
+
+DOCUMENT_NAMES = {
+    "enrolment": "proof of enrolment",
+    "rotation_acceptance": "rotation acceptance letter",
+    "licence": "licence scan",
+}
+
+
+def document_rejected_notification(event: DocumentRejected) -> NotificationDraft:
+    """Why a document was rejected (the operator's note, when they wrote one), and how to
+    send another."""
+    what = DOCUMENT_NAMES.get(event.kind, "document")
+    note = " ".join(event.note.split())
+    why = f": “{note}”" if note else ""
     return NotificationDraft(
-        user.user_id,
-        "user_verified",
-        "Your credentials are verified: the badge now shows on your profile and listings",
+        event.user_id,
+        "document_rejected",
+        f"An operator could not verify your {what}{why}. Send a new one under Verification documents on your profile",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -13,6 +14,7 @@ from pydantic import MISSING, AfterValidator, Field, field_validator, model_vali
 
 from shared import subjects
 from shared.contracts.base import (
+    NAME_PATTERN,
     SPACE,
     WHOLE_NUMBER,
     Contract,
@@ -91,7 +93,55 @@ Tag = Annotated[
     Words, Field(min_length=1, max_length=60, description="stored lower-case, spaces collapsed"), AfterValidator(_tag)
 ]
 Password = Annotated[Text, Field(min_length=10, max_length=128)]
-DisplayName = Annotated[Words, Field(min_length=1, max_length=80)]
+
+# Characters some scripts use as letters that show nothing (Hangul fillers, the braille
+# blank, Khmer's inherent vowels): a name of these alone looks empty.
+BLANK_LETTERS = frozenset("\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+# What would make a name pass for Wardmate's own staff or for the verified badge. Kept
+# small on purpose: each entry must never be part of a real person's name (a name is
+# refused for it, so a wider list would refuse real people). Words match whole, in any
+# case, accents and width, and through zero-width characters put inside them.
+RESERVED_WORDS = ("verified", "wardmate")
+CHECK_MARKS = frozenset("\u221a\u2611\u2705\u2713\u2714\U0001f5f8\U0001f5f9")
+_RESERVED = re.compile(rf"\b({'|'.join(RESERVED_WORDS)})\b")
+
+
+def visible(char: str) -> bool:
+    """Whether ``char`` shows as something: a letter, digit, punctuation or symbol (not a
+    space, control, format character such as a zero-width space, or a lone accent)."""
+    return unicodedata.category(char)[0] in "LNPS" and char not in BLANK_LETTERS
+
+
+def reserved_in_name(name: str) -> str | None:
+    """The reserved word or check mark in ``name``, if any (see ``RESERVED_WORDS``)."""
+    if mark := next((c for c in name if c in CHECK_MARKS), None):
+        return mark
+    # NFKD splits accents off (and folds full-width letters); keeping only what shows
+    # drops the accents and the zero-width characters: "Verıfıed" stays, "Vérified" not.
+    folded = "".join(c for c in unicodedata.normalize("NFKD", name) if visible(c) or c.isspace()).casefold()
+    found = _RESERVED.search(folded)
+    return found.group(1) if found else None
+
+
+def _display_name(name: str) -> str:
+    if not any(visible(c) for c in name):
+        raise ValueError("must show at least one letter, digit or sign: invisible characters alone are no name")
+    if (reserved := reserved_in_name(name)) is not None:
+        raise ValueError(f"must not contain “{reserved}”: a name may not pass for Wardmate's staff or its badge")
+    return name
+
+
+DisplayName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=80,
+        pattern=NAME_PATTERN,
+        description="one line; no control or text-direction characters; not only invisible characters;"
+        f" no check mark and not the words {' or '.join(RESERVED_WORDS)}",
+    ),
+    AfterValidator(_display_name),
+]
 
 
 def session_fingerprint(token: str) -> str:

@@ -33,12 +33,19 @@ SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205
 # No U+0000 anywhere; ``WORDS`` also needs one character that is neither a space nor NUL.
 TEXT_PATTERN = r"^[^\x00]*$"
 WORDS_PATTERN = rf"^[^\x00]*[^\x00{SPACE}][^\x00]*$"
+# What a name others read must not hold: C0 and C1 controls (line breaks among them, which
+# would print lines of their own inside our mails), DEL, the line and paragraph
+# separators, and the bidi embeddings, overrides and isolates that reorder the text after
+# them on screen ("a\u202egnp.exe" shows as "aexe.png").
+NOT_IN_NAMES = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+NAME_PATTERN = rf"^[^{NOT_IN_NAMES}]*[^{NOT_IN_NAMES}{SPACE}][^{NOT_IN_NAMES}]*$"
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 Words = Annotated[str, Field(pattern=WORDS_PATTERN)]
 # What a client reads when one of these fails, instead of the regex.
 PATTERN_MESSAGES = {
     TEXT_PATTERN: "must not contain U+0000",
     WORDS_PATTERN: "must contain a character other than a space, and no U+0000",
+    NAME_PATTERN: "must be one line with a character other than a space, and no control or text-direction characters",
 }
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

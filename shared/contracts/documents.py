@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from shared import subjects
 from shared.contracts.accounts import Role
-from shared.contracts.base import Contract, Cursor, Id, Limit, Page, Reply, Text
+from shared.contracts.base import Contract, Cursor, Event, Id, Limit, Page, Reply, Text
 
 # --- verification documents -------------------------------------------------------------
 
@@ -87,3 +88,18 @@ class DocumentDecision(Contract):
     document_id: Id
     decision: Literal["verified", "rejected"]
     note: Annotated[Text, Field(max_length=500)] = ""
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+class DocumentRejected(Event):
+    """An operator rejected a verification document: its owner is told why (the note) and
+    how to send another (messaging's notification, mailed as the owner's preferences say).
+    A verified one is ``UserVerified`` when it gives the badge."""
+
+    subject: ClassVar[str] = subjects.DOCUMENT_REJECTED
+    user_id: uuid.UUID
+    document_id: uuid.UUID
+    kind: DocumentKind
+    note: str = ""

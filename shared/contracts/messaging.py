@@ -41,6 +41,7 @@ NotificationKind = Literal[
     "review_invitation",
     "review_posted",
     "user_verified",
+    "document_rejected",
     "mentorship_requested",
     "mentorship_accepted",
     "mentorship_declined",

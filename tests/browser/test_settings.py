@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, Client, Pages, axe_violations
 
+NEW_PASSWORD = "a-brand-new-passphrase"
+
 
 def test_forgot_password_by_the_mailed_link(pages: Pages) -> None:
     """The login page's "Forgot password?" mails a link; it opens a page that sets a new
@@ -76,6 +78,15 @@ def test_settings_page(pages: Pages) -> None:
     expect(link).not_to_have_value(old)
     assert page.request.get(old).status == 404
     assert page.request.get(link.input_value()).ok
+    # A new password replaces the link too, and the section shows the new one at once.
+    rotated = link.input_value()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status").filter(has_text="calendar link replaced")).to_be_visible()
+    expect(link).not_to_have_value(rotated)
+    assert page.request.get(rotated).status == 404
+    assert page.request.get(link.input_value()).ok
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download my data").click()
@@ -86,6 +97,6 @@ def test_settings_page(pages: Pages) -> None:
     page.get_by_label("Password to confirm").fill("not-the-password")
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("alert")).to_contain_text("the password is not right")
-    page.get_by_label("Password to confirm").fill(PASSWORD)
+    page.get_by_label("Password to confirm").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()

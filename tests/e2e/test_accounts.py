@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from yarl import URL
 
@@ -105,6 +107,33 @@ async def test_profile_validation_and_public_profile(api: Api) -> None:
     assert public.status == 200 and "email" not in public.body and public.body["verified"] is False
 
 
+async def test_names_that_break_lines_hide_or_spoof_are_refused_and_old_ones_still_read(api: Api, stack: Stack) -> None:
+    """Signup and a profile change refuse a name with a line break, a text-direction
+    override, nothing visible, or the badge's or Wardmate's name (400 beside the field);
+    an account whose stored name predates the rules still reads and edits its profile."""
+    for name in ("Evil\r\nBcc: attacker@example.org", "a\u202egnp.exe", "\u200b", "Dr. Amara ✓ Verified"):
+        body = {"email": random_email(), "password": PASSWORD, "display_name": name, "role": "student"}
+        refused = await api.call("POST", "/auth/signup", json=body)
+        assert refused.status == 400, (name, refused.body)
+        assert [d["field"] for d in refused.body["error"]["details"]] == ["display_name"]
+    user = await api.signup("student", "Amara Okafor")
+    spoof = await api.call("PATCH", "/me/profile", user, json={"display_name": "Wardmate Support"})
+    assert spoof.status == 400 and "wardmate" in spoof.body["error"]["details"][0]["message"]
+    renamed = await api.call("PATCH", "/me/profile", user, json={"display_name": "Amara Nguyễn-O'Brien"})
+    assert renamed.status == 200 and renamed.body["user"]["display_name"] == "Amara Nguyễn-O'Brien"
+
+    old_name = "✓ Verified\nWardmate Support"
+    conn = await asyncpg.connect(stack.service_url("accounts"), server_settings={"search_path": "accounts"})
+    try:
+        await conn.execute("UPDATE users SET display_name = $2 WHERE id = $1", uuid.UUID(user.id), old_name)
+    finally:
+        await conn.close()
+    assert (await api.call("GET", "/me", user)).body["user"]["display_name"] == old_name
+    assert (await api.call("GET", f"/users/{user.id}")).body["display_name"] == old_name
+    edited = await api.call("PATCH", "/me/profile", user, json={"bio": "Rotating in cardiology"})
+    assert edited.status == 200 and edited.body["user"]["display_name"] == old_name
+
+
 async def admin_queue(api: Api, admin: User, status: str) -> dict[str, dict[str, Any]]:
     """Every submitted credential with this status, by user id, read a page at a time."""
     found: dict[str, dict[str, Any]] = {}
@@ -120,7 +149,7 @@ async def admin_queue(api: Api, admin: User, status: str) -> dict[str, dict[str,
 
 async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: Stack) -> None:
     """An NPI checked by its digit, verified by an admin, shows as a badge on profile and listings."""
-    host = await api.signup("professional", "Dr. Verified")
+    host = await api.signup("professional", "Dr. Okafor")
     student = await api.signup("student")
     assert (await api.call("POST", "/me/verification", student, json={"npi": "1234567893"})).status == 403
     submitted = await api.call("POST", "/me/verification", host, json={"npi": "1234567893"})
@@ -134,7 +163,7 @@ async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: 
     assert (await api.call("POST", f"/admin/verifications/{host.id}", host)).status == 403
     assert (await api.call("GET", "/admin/verifications", host)).status == 403
     queue = await admin_queue(api, admin, "pending")
-    assert {"user_id": host.id, "display_name": "Dr. Verified", "kind": "npi", "npi": "1234567893"}.items() <= queue[
+    assert {"user_id": host.id, "display_name": "Dr. Okafor", "kind": "npi", "npi": "1234567893"}.items() <= queue[
         host.id
     ].items()
     verified = await api.call("POST", f"/admin/verifications/{host.id}", admin)
@@ -150,7 +179,7 @@ async def test_verification_badge_reaches_profile_and_listings(api: Api, stack: 
         what="the listing to show its host verified",
         until=lambda r: r.body["host"]["verified"],
     )
-    assert shown.body["host"] == {"id": host.id, "display_name": "Dr. Verified", "verified": True}
+    assert shown.body["host"] == {"id": host.id, "display_name": "Dr. Okafor", "verified": True}
 
 
 async def test_login_failures_from_one_address_are_rate_limited(api: Api, stack: Stack) -> None:

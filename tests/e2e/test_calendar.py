@@ -16,13 +16,14 @@ from services.payments import jobs as payment_jobs
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from shared.db import create_pool
-from tests.api import Api, User
+from tests.api import PASSWORD, Api, User, link_token, random_email
 from tests.e2e.helpers import JHH, create_listing, future, pay_intent, request_stay, start_payment
 from tests.e2e.mentoring import accepted_pair, at
 from tests.e2e.payments import accepted_booking, moved_clock, paid_booking, status_of
 from tests.eventually import eventually
 
 STAY_ADDRESS = "1800 E Monument St, Baltimore, MD"  # create_listing's
+NEW_PASSWORD = "a-brand-new-passphrase"
 NEW_ADDRESS = "600 N Wolfe St, Baltimore, MD"
 
 
@@ -185,6 +186,37 @@ async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> Non
     assert (await feed(api, url))[0] == 404
     assert uid in (await feed(api, rotated.body["url"]))[1]
     assert (await feed(api, url.rsplit("/", 1)[0] + "/not-a-real-token-at-all.ics"))[0] == 404
+
+
+async def test_a_new_password_replaces_the_calendar_link_and_a_new_address_keeps_it(api: Api) -> None:
+    """The feed's link is a credential that outlives sessions: a password reset and a
+    password change replace it (the old link answers 404, the new one works, and the
+    "password changed" mail says so); an address change keeps it."""
+    user = await api.signup("student")
+    url = await feed_url(api, user)
+    new_email = random_email("moved")
+    await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": new_email})
+    [change] = await api.mail(new_email, "Confirm your new Wardmate address")
+    confirmed = await api.call("POST", "/auth/confirm-email", json={"token": link_token(change.link("confirm-email"))})
+    assert confirmed.status == 200 and (await feed(api, url))[0] == 200
+
+    assert (await api.call("POST", "/auth/password-reset", json={"email": new_email})).status == 202
+    [reset] = await api.mail(new_email, "Reset your Wardmate password")
+    token = link_token(reset.link("reset-password"))
+    done = await api.call("POST", "/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
+    assert done.status == 200, done.body
+    assert (await feed(api, url))[0] == 404
+    [changed] = await api.mail(new_email, "Your Wardmate password was changed")
+    assert "calendar link was replaced" in changed.part("text/plain")
+
+    login = await api.call("POST", "/auth/login", json={"email": new_email, "password": NEW_PASSWORD})
+    user = User(user.id, login.body["token"], new_email, user.role)
+    after_reset = await feed_url(api, user)
+    assert after_reset != url and (await feed(api, after_reset))[0] == 200
+    body = {"current_password": NEW_PASSWORD, "new_password": PASSWORD}
+    assert (await api.call("POST", "/me/password", user, json=body)).status == 200
+    assert (await feed(api, after_reset))[0] == 404
+    assert (await feed(api, await feed_url(api, user)))[0] == 200
 
 
 async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -17,6 +18,7 @@ from shared.storage import FsStorage
 from tests import samples
 from tests.api import PASSWORD, Api, Response, User, random_email
 from tests.e2e.helpers import create_listing, request_stay
+from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
 
@@ -176,3 +178,100 @@ async def test_documents_are_deleted_after_retention(api: Api, stack: Stack) -> 
     assert mine[decided["id"]]["available"] is False and mine[decided["id"]]["status"] == "rejected"
     assert mine[pending["id"]]["available"] is True
     assert not list(documents_folder(stack).glob(f"{decided['id'].replace('-', '')}.*"))
+
+
+async def notifications(api: Api, user: User) -> list[dict[str, Any]]:
+    r = await api.call("GET", "/notifications", user)
+    assert r.status == 200, r.body
+    return r.body["items"]  # type: ignore[no-any-return]
+
+
+async def test_a_rejected_student_is_told_why_and_a_verified_one_as_a_student(api: Api, stack: Stack) -> None:
+    """A rejection reaches its owner as a notification and a mail with the operator's note
+    and where to send another; the verification that follows is worded for a student
+    (no credentials, no listings), and its mail links to the profile too."""
+    student = await api.signup("student", "Rejected Student")
+    admin = await admin_user(api, stack)
+    first = (await send_document(api, student, samples.pdf())).body
+    note = "The letter is blurry: please send a scan of the whole page"
+    decided = await api.call(
+        "POST", f"/admin/documents/{first['id']}/decision", admin, json={"decision": "rejected", "note": note}
+    )
+    assert decided.status == 200, decided.body
+
+    [told] = await eventually(lambda: notifications(api, student), 15, what="the rejection's notice")
+    assert told["kind"] == "document_rejected"
+    assert "could not verify your proof of enrolment" in told["text"] and note in told["text"]
+    assert "Verification documents" in told["text"]
+    [mail] = await api.mail(student.email, "Your verification document was not accepted")
+    assert note in mail.part("text/plain") and mail.link("#/profile")
+
+    second = (await send_document(api, student, samples.pdf(pages=2), kind="rotation_acceptance")).body
+    verified = await api.call("POST", f"/admin/documents/{second['id']}/decision", admin, json={"decision": "verified"})
+    assert verified.status == 200, verified.body
+    notes = await eventually(
+        lambda: notifications(api, student), 15, what="the badge's notice", until=lambda items: len(items) == 2
+    )
+    badge = next(n for n in notes if n["kind"] == "user_verified")
+    assert "verified student" in badge["text"]
+    assert "credentials" not in badge["text"] and "listings" not in badge["text"]
+    [mail] = await api.mail(student.email, "You are verified on Wardmate")
+    assert "verified student" in mail.part("text/plain")
+
+
+async def test_the_export_lists_documents_without_their_files(api: Api, stack: Stack) -> None:
+    """GET /me/export holds each document sent: kind, status, the operator's note and the
+    dates (not the file or where it is stored); another user's export holds none of them."""
+    student, other = await api.signup("student", "Exported"), await api.signup("student", "Other")
+    admin = await admin_user(api, stack)
+    rejected = (await send_document(api, student, samples.pdf())).body
+    pending = (await send_document(api, student, samples.pdf(), kind="rotation_acceptance")).body
+    note = "Wrong school on the letter"
+    await api.call(
+        "POST", f"/admin/documents/{rejected['id']}/decision", admin, json={"decision": "rejected", "note": note}
+    )
+
+    export = await api.call("GET", "/me/export", student)
+    assert export.status == 200, export.body
+    documents = {d["id"]: d for d in export.body["accounts"]["documents"]}
+    assert set(documents) == {rejected["id"], pending["id"]}
+    assert documents[rejected["id"]]["kind"] == "enrolment" and documents[rejected["id"]]["status"] == "rejected"
+    assert documents[rejected["id"]]["note"] == note and documents[rejected["id"]]["decided_at"]
+    assert documents[pending["id"]]["status"] == "pending" and documents[pending["id"]]["decided_at"] is None
+    assert documents[pending["id"]]["created_at"] and documents[pending["id"]]["file_deleted_at"] is None
+    assert "object_key" not in documents[pending["id"]] and "documents/" not in str(export.body)
+    theirs = await api.call("GET", "/me/export", other)
+    assert theirs.body["accounts"]["documents"] == []
+
+
+async def test_deleting_an_account_deletes_its_document_files(api: Api, stack: Stack) -> None:
+    """DELETE /me takes the account's document files (pending and decided, a student's
+    letters, a professional's licence scan) out of storage with the rows; nothing is left
+    recorded for the retention loop; another user's file stays."""
+    student, pro, other = (
+        await api.signup("student", "Leaving Student"),
+        await api.signup("professional", "Dr. Leaving"),
+        await api.signup("student", "Staying"),
+    )
+    admin = await admin_user(api, stack)
+    letters = [(await send_document(api, student, samples.pdf())).body for _ in range(2)]
+    await api.call("POST", f"/admin/documents/{letters[0]['id']}/decision", admin, json={"decision": "rejected"})
+    licence = (await send_document(api, pro, samples.jpeg(), kind="licence", filename="scan.jpg")).body
+    kept = (await send_document(api, other, samples.pdf())).body
+
+    def files(document: dict[str, Any]) -> list[Path]:
+        return list(documents_folder(stack).glob(f"{document['id'].replace('-', '')}.*"))
+
+    assert all(files(d) for d in (*letters, licence, kept))
+    for user in (student, pro):
+        deleted = await api.call("DELETE", "/me", user, json={"password": PASSWORD})
+        assert deleted.status == 200, deleted.body
+    assert [files(d) for d in (*letters, licence)] == [[], [], []]
+    assert files(kept) and (await download(api, other, kept["id"]))[0] == 200
+    pool = await asyncpg.create_pool(
+        stack.service_url("accounts"), min_size=1, max_size=1, server_settings={"search_path": "accounts"}
+    )
+    try:
+        assert await pool.fetchval("SELECT count(*) FROM erased_files") == 0
+    finally:
+        await pool.close()

@@ -149,6 +149,39 @@ async def test_change_email_is_confirmed_from_the_new_address(api: Api) -> None:
     assert reuse.status == 201
 
 
+async def test_a_reset_link_mailed_to_the_old_address_dies_with_the_change(api: Api) -> None:
+    """A reset link mailed before the address changed answers 400 once the change is
+    confirmed: whoever still reads the old mailbox cannot take the account over. A link
+    mailed to the new address works."""
+    user = await api.signup()
+    assert (await api.call("POST", "/auth/password-reset", json={"email": user.email})).status == 202
+    [old_mail] = await api.mail(user.email, "Reset your Wardmate password")
+    old_link = link_token(old_mail.link("reset-password"))
+
+    new_email = random_email("moved")
+    asked = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": new_email})
+    assert asked.status == 202
+    [change] = await api.mail(new_email, "Confirm your new Wardmate address")
+    confirmed = await api.call("POST", "/auth/confirm-email", json={"token": link_token(change.link("confirm-email"))})
+    assert confirmed.status == 200, confirmed.body
+
+    taken = await api.call(
+        "POST", "/auth/password-reset/confirm", json={"token": old_link, "password": "taken-over-password"}
+    )
+    assert taken.status == 400 and "invalid or has expired" in taken.body["error"]["message"], taken.body
+    assert (await api.call("POST", "/auth/login", json={"email": new_email, "password": PASSWORD})).status == 200
+    assert (await api.call("GET", "/me", user)).status == 200  # nothing was reset: the session lives
+
+    assert (await api.call("POST", "/auth/password-reset", json={"email": new_email})).status == 202
+    [new_mail] = await api.mail(new_email, "Reset your Wardmate password")
+    done = await api.call(
+        "POST",
+        "/auth/password-reset/confirm",
+        json={"token": link_token(new_mail.link("reset-password")), "password": NEW_PASSWORD},
+    )
+    assert done.status == 200, done.body
+
+
 async def test_asking_whether_addresses_are_taken_is_rate_limited(api: Api) -> None:
     """An address change says when the address has an account (409), so each attempt counts
     against the hourly limit before that lookup: the fourth is a 429, taken or not."""

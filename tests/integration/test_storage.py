@@ -7,8 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,48 +15,14 @@ import aiohttp
 import pytest
 
 from services.runstate import alive, wait_gone
-from shared.embedded import free_port
-from shared.settings import Settings
 from shared.storage import (
     PART_BYTES,
-    MotoServer,
     ObjectMissingError,
     Storage,
     TooLargeError,
     check_key,
-    moto_env,
-    open_storage,
-    start_moto,
     sweep_temporary,
 )
-
-
-@pytest.fixture(scope="session")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = start_moto(free_port(), tmp_path_factory.mktemp("moto") / "moto.log")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["fs", "s3"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    if request.param == "fs":
-        settings = Settings(data_dir=tmp_path)
-    else:
-        server: MotoServer = request.getfixturevalue("moto")
-        env = moto_env(server, bucket=f"t-{uuid.uuid4().hex[:12]}")
-        settings = Settings(
-            data_dir=tmp_path,
-            storage="s3",
-            s3_endpoint_url=env["WARDMATE_S3_ENDPOINT_URL"],
-            s3_bucket=env["WARDMATE_S3_BUCKET"],
-            s3_access_key_id="testing",
-            s3_secret_access_key="testing",
-        )
-    async with open_storage(settings) as store:
-        yield store
 
 
 async def chunked(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:

@@ -10,7 +10,7 @@ import pytest
 
 from services.accounts.domain import lifecycle
 from services.accounts.mailer import Mailer
-from services.accounts.views.mail import SUBJECTS, notification_mail
+from services.accounts.views.mail import SUBJECTS, notification_mail, web_link
 from shared.contracts.lifecycle import MAIL_KINDS, MailKind
 from shared.contracts.messaging import NotificationKind
 from shared.errors import AppError
@@ -42,11 +42,30 @@ def test_a_link_is_refused_for_another_purpose_secret_or_a_changed_byte() -> Non
 
 
 def test_a_reset_link_stops_working_once_the_password_changes() -> None:
-    token = lifecycle.reset_token(SECRET, USER, "hash-1", "n", NOW + timedelta(hours=1))
+    token = lifecycle.reset_token(SECRET, USER, "a@b.test", "hash-1", "n", NOW + timedelta(hours=1))
     payload = lifecycle.read_link(SECRET, lifecycle.RESET, token, NOW)
-    lifecycle.check_password_unchanged(payload, "hash-1")
+    lifecycle.check_reset_link(payload, "a@b.test", "hash-1")
     with pytest.raises(AppError):
-        lifecycle.check_password_unchanged(payload, "hash-2")
+        lifecycle.check_reset_link(payload, "a@b.test", "hash-2")
+
+
+def test_a_reset_link_works_only_for_the_address_it_was_mailed_to() -> None:
+    """Once the account's address is another, a link mailed to the old one is invalid; so
+    is a link that names no address (mailed before links named theirs)."""
+    token = lifecycle.reset_token(SECRET, USER, "old@b.test", "hash-1", "n", NOW + timedelta(hours=1))
+    payload = lifecycle.read_link(SECRET, lifecycle.RESET, token, NOW)
+    lifecycle.check_reset_link(payload, "OLD@b.test", "hash-1")
+    with pytest.raises(AppError, match="invalid or has expired"):
+        lifecycle.check_reset_link(payload, "new@b.test", "hash-1")
+    with pytest.raises(AppError, match="invalid or has expired"):
+        lifecycle.check_reset_link({k: v for k, v in payload.items() if k != "e"}, "old@b.test", "hash-1")
+
+
+def test_verification_notices_link_to_the_profile() -> None:
+    """A verification's mail opens the profile, where the documents are; others keep theirs."""
+    for kind in ("user_verified", "document_rejected"):
+        assert web_link("http://w.test", None, None, None, kind) == ("Open your profile", "http://w.test/#/profile")
+    assert web_link("http://w.test", None, None, None, "review_posted")[1] == "http://w.test/#/notifications"
 
 
 def test_unsubscribe_links_never_expire() -> None:

@@ -326,3 +326,37 @@ def test_mentoring_notices_become_notifications_of_their_kind() -> None:
     assert (known.user_id, known.kind, known.text) == (user, "letter_reminder", "Due in 7 days")
     newer = domain.mentoring_notification(MentoringNotice(user_id=user, kind="goal_nudged", text="x"))
     assert newer.kind == "meeting_reminder" and newer.text == "x"
+
+
+def test_a_verification_is_worded_for_the_users_role() -> None:
+    """A verified student is told of the badge hosts and mentors see, not of credentials or
+    listings they do not have; a professional keeps the credentials' words."""
+    from shared.contracts.accounts import UserData, UserVerified
+
+    student = domain.account_notification(
+        UserVerified(user=UserData(user_id=GUEST, version=2, role="student", display_name="S"))
+    )
+    assert (student.user_id, student.kind) == (GUEST, "user_verified")
+    assert "verified student" in student.text and "credentials" not in student.text and "listings" not in student.text
+    pro = domain.account_notification(
+        UserVerified(user=UserData(user_id=HOST, version=2, role="professional", display_name="P"))
+    )
+    assert "credentials are verified" in pro.text and "listings" in pro.text
+
+
+def test_a_rejected_document_tells_why_and_how_to_send_another() -> None:
+    """The operator's note is quoted (on one line) when there is one; either way the owner
+    reads which document and where to send a new one."""
+    from shared.contracts.documents import DocumentRejected
+
+    doc = uuid.uuid4()
+    noted = domain.account_notification(
+        DocumentRejected(user_id=GUEST, document_id=doc, kind="rotation_acceptance", note="Blurry,\n please resend ")
+    )
+    assert (noted.user_id, noted.kind) == (GUEST, "document_rejected")
+    assert noted.text.startswith(
+        "An operator could not verify your rotation acceptance letter: “Blurry, please resend”."
+    )
+    assert "Verification documents on your profile" in noted.text
+    bare = domain.account_notification(DocumentRejected(user_id=HOST, document_id=doc, kind="licence"))
+    assert bare.text.startswith("An operator could not verify your licence scan. Send a new one")

@@ -49,8 +49,11 @@ def verify_token(secret: str, user_id: uuid.UUID, email: str, nonce: str, expire
     return sign(secret, VERIFY, {"u": str(user_id), "e": email, "n": nonce}, expires_at)
 
 
-def reset_token(secret: str, user_id: uuid.UUID, password_hash: str, nonce: str, expires_at: datetime) -> str:
-    payload = {"u": str(user_id), "h": password_fingerprint(password_hash), "n": nonce}
+def reset_token(
+    secret: str, user_id: uuid.UUID, email: str, password_hash: str, nonce: str, expires_at: datetime
+) -> str:
+    """A reset link names the address it is mailed to and the password it replaces."""
+    payload = {"u": str(user_id), "e": email, "h": password_fingerprint(password_hash), "n": nonce}
     return sign(secret, RESET, payload, expires_at)
 
 
@@ -73,7 +76,12 @@ def read_link(secret: str, purpose: str, token: str, now: datetime) -> dict[str,
     return payload
 
 
-def check_password_unchanged(payload: dict[str, Any], password_hash: str) -> None:
+def check_reset_link(payload: dict[str, Any], email: str, password_hash: str) -> None:
+    """A reset link works only while the account still has the address it was mailed to
+    (whoever reads a mailbox the account has left must not take the account over; a link
+    mailed before links named their address is refused) and the password it replaces."""
+    if not isinstance(payload.get("e"), str) or payload["e"].lower() != email.lower():
+        raise INVALID
     if payload.get("h") != password_fingerprint(password_hash):
         raise AppError("validation", "this link was already used or a newer one replaced it; ask for a new one")
 

@@ -18,6 +18,7 @@ from shared.contracts.documents import (
     DocumentId,
     DocumentPage,
     DocumentQueue,
+    DocumentRejected,
     MyDocuments,
     QueuedDocumentPage,
 )
@@ -120,6 +121,9 @@ async def decide_document(ctx: Context, req: DocumentDecision) -> Document:
             await document_store.verify_by_document(conn, owner["id"], admin.user_id)
             await store.touch_user(conn, owner["id"])
             await add(conn, UserVerified(user=views.user_data(await store.snapshot(conn, owner["id"]))))
+        elif req.decision == "rejected":
+            rejected = DocumentRejected(user_id=owner["id"], document_id=row["id"], kind=row["kind"], note=req.note)
+            await add(conn, rejected)
         decided = await document_store.document(conn, req.document_id)
     assert decided is not None
     return views.document(decided, ctx.settings.document_retention_days)

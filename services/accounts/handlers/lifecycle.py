@@ -137,12 +137,15 @@ async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
         row = await lstore.contact(conn, link["u"])
         if row is None:
             raise AppError("validation", "this link is invalid or has expired; ask for a new one")
-        lifecycle.check_password_unchanged(link, row["password_hash"])
+        lifecycle.check_reset_link(link, row["email"], row["password_hash"])
         if not await lstore.use_link(conn, link["n"], lifecycle.RESET):
             raise AppError("validation", "this link was already used")
         await lstore.set_password(conn, row["id"], password_hash, confirm_email=True)
         await store.clear_failures(conn, row["email"])
         fingerprints = await lstore.revoke_sessions(conn, row["id"])
+        # The calendar link is a credential too (no login, no expiry): whoever copied it
+        # while they had the account must lose it with the sessions.
+        await lstore.next_calendar_generation(conn, row["id"])
         await _mail(conn, "password_changed", row["id"], row["email"])
     await _forget_sessions(ctx, fingerprints, revoked=True)
     return Ok()
@@ -161,6 +164,7 @@ async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
         async with conn.transaction():
             await lstore.set_password(conn, actor.user_id, password_hash, confirm_email=False)
             fingerprints = await lstore.revoke_sessions(conn, actor.user_id, keep=keep)
+            await lstore.next_calendar_generation(conn, actor.user_id)  # as a reset does
             await _mail(conn, "password_changed", actor.user_id, row["email"])
     await _forget_sessions(ctx, fingerprints, revoked=True)
     return Revoked(revoked=len(fingerprints))

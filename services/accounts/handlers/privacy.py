@@ -1,26 +1,32 @@
 """Export and deletion of the caller's account.
 
 The export gathers each service's answer about the caller (asked as the caller) into one
-document. Deletion erases accounts' own rows in one transaction and publishes
-``UserDeleted``; every service erases or anonymises what it holds through its consumer.
+document. Deletion erases accounts' own rows in one transaction, which records the storage
+keys of the account's document files in ``erased_files``, and publishes ``UserDeleted``;
+every service erases or anonymises what it holds through its consumer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 
 from services.accounts import domain
 from services.accounts.domain import lifecycle
+from services.accounts.jobs import delete_erased_files
 from services.accounts.store import lifecycle as lstore
 from shared import bus, subjects
 from shared.contracts.base import Empty
 from shared.contracts.privacy import AccountDeleted, DeleteAccountRequest, ServiceExport, UserDeleted, UserExport
 from shared.errors import AppError
+from shared.media import media
 from shared.outbox import add
 from shared.privacy import purge_outbox, records
 from shared.push import broadcast
 from shared.service import Context, Registry
+
+log = logging.getLogger(__name__)
 
 registry = Registry()
 
@@ -72,12 +78,18 @@ async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
             raise AppError("forbidden", "the password is not right")
         async with conn.transaction():
             fingerprints = await lstore.session_fingerprints(conn, actor.user_id)
-            await lstore.erase(conn, actor.user_id, user["email"])
+            files = await lstore.erase(conn, actor.user_id, user["email"])
             # Mails still waiting for the deleted user go too: there is no one to write to.
             await purge_outbox(conn, [str(actor.user_id), user["email"], user["display_name"]], unsent=True)
             await add(conn, UserDeleted(user_id=actor.user_id))
     for fingerprint in fingerprints:
         await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
+    # Their documents' files go now. The account is gone whatever happens here: a file
+    # not deleted stays recorded in erased_files, and the retention loop deletes it.
+    try:
+        await delete_erased_files(ctx.pool, media().storage, files)
+    except Exception as exc:
+        log.warning("document files of a deleted account left to the retention loop: %s", exc)
     return AccountDeleted(
         message="Your account is deleted. Every service is erasing what it held about you; the address is free again."
     )

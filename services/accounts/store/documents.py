@@ -1,4 +1,5 @@
-"""SQL of verification documents: kept, listed, queued, decided, and deleted after retention."""
+"""SQL of verification documents: kept, listed, queued, decided, and deleted after retention
+or with their account (``erased_files``)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,15 @@ async def expired(db: DB, decided_before: datetime, limit: int = 100) -> list[as
 
 async def mark_deleted(db: DB, document_id: uuid.UUID) -> None:
     await db.execute("UPDATE documents SET deleted_at = now() WHERE id = $1", document_id)
+
+
+async def erased_files(db: DB, after: str, limit: int = 100) -> list[str]:
+    """Keys of deleted accounts' files not yet deleted from storage, in key order after ``after``."""
+    rows = await db.fetch(
+        "SELECT object_key FROM erased_files WHERE object_key > $1 ORDER BY object_key LIMIT $2", after, limit
+    )
+    return [row["object_key"] for row in rows]
+
+
+async def forget_erased_file(db: DB, key: str) -> None:
+    await db.execute("DELETE FROM erased_files WHERE object_key = $1", key)

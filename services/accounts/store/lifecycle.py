@@ -230,12 +230,30 @@ async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg
         "mail_preferences": await conn.fetch(
             "SELECT muted_kinds, digest FROM mail_preferences WHERE user_id = $1", user_id
         ),
+        # What was sent and decided, not the file (GET /documents/{id}/file while it is kept).
+        "documents": await conn.fetch(
+            "SELECT id, kind, content_type, size_bytes, pages, status, note, created_at, decided_at,"
+            " deleted_at AS file_deleted_at FROM documents WHERE user_id = $1 ORDER BY created_at, id",
+            user_id,
+        ),
     }
 
 
-async def erase(conn: Connection, user_id: uuid.UUID, email: str) -> None:
-    """The account's rows go (profile, sessions, credentials and preferences cascade), and
-    the traces its address left; the address is free to sign up with again."""
+async def erase(conn: Connection, user_id: uuid.UUID, email: str) -> list[str]:
+    """The account's rows go (profile, sessions, credentials, documents and preferences
+    cascade), and the traces its address left; the address is free to sign up with again.
+    The storage keys of its documents' files still kept are recorded in ``erased_files``
+    (the rows that named them are gone): returned, for the caller to delete after commit."""
     await conn.execute("DELETE FROM login_failures WHERE email = $1", email)
     await conn.execute("DELETE FROM mail_requests WHERE user_id = $1 OR email = $2", user_id, email)
+    # Locked first: a document being added (its foreign key takes a share lock on the row)
+    # waits, then fails and deletes its own file, instead of committing between the
+    # keys' read and the cascade, which would take its row without its key.
+    await conn.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
+    keys = await conn.fetch(
+        "INSERT INTO erased_files(object_key) SELECT object_key FROM documents"
+        " WHERE user_id = $1 AND deleted_at IS NULL ON CONFLICT DO NOTHING RETURNING object_key",
+        user_id,
+    )
     await conn.execute("DELETE FROM users WHERE id = $1", user_id)
+    return [row["object_key"] for row in keys]

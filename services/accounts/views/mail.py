@@ -38,7 +38,10 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
     ),
     "password_changed": (
         "Your Wardmate password was changed",
-        ["The password of your Wardmate account was just changed, and your other devices were logged out."],
+        [
+            "The password of your Wardmate account was just changed, and your other devices were logged out.",
+            "Your private calendar link was replaced too: subscribe to the new one from Settings.",
+        ],
         "",
         ["If you did not make this change, reset your password at once."],
     ),
@@ -63,7 +66,8 @@ SUBJECTS = {
     "booking_shift_withdrawn": "Change of dates withdrawn",
     "review_invitation": "How was the stay? Leave a review",
     "review_posted": "You have a new review",
-    "user_verified": "Your credentials are verified",
+    "user_verified": "You are verified on Wardmate",
+    "document_rejected": "Your verification document was not accepted",
     "mentorship_requested": "New mentorship request",
     "mentorship_accepted": "Mentorship accepted",
     "mentorship_declined": "Mentorship request declined",
@@ -103,11 +107,21 @@ def security_mail(
     )
 
 
+# Notices about the user's own verification: their documents are on their profile page.
+PROFILE_KINDS = frozenset({"user_verified", "document_rejected"})
+
+
 def web_link(
-    public_url: str, booking_id: uuid.UUID | None, listing_id: uuid.UUID | None, conversation_id: uuid.UUID | None
+    public_url: str,
+    booking_id: uuid.UUID | None,
+    listing_id: uuid.UUID | None,
+    conversation_id: uuid.UUID | None,
+    kind: str = "",
 ) -> tuple[str, str]:
     """Where a notification's mail points in the web client, and the link's words."""
     base = public_url.rstrip("/") + "/#/"
+    if kind in PROFILE_KINDS:
+        return "Open your profile", f"{base}profile"
     if conversation_id:
         return "Open the conversation", f"{base}inbox/{conversation_id}"
     if booking_id:

@@ -103,7 +103,7 @@ export function VerifyBanner({ me }) {
   </div>`;
 }
 
-function ChangePassword() {
+function ChangePassword({ onChanged }) {
   const form = useForm();
   const [f, setF] = useState({ current_password: "", new_password: "" });
   const [done, setDone] = useState(null);
@@ -112,8 +112,9 @@ function ChangePassword() {
     e.preventDefault();
     const reply = await form.submit(() => post("/me/password", f));
     if (reply) {
-      setDone(`Password changed; ${reply.revoked} other session(s) logged out.`);
+      setDone(`Password changed; ${reply.revoked} other session(s) logged out, and the calendar link replaced.`);
       setF({ current_password: "", new_password: "" });
+      onChanged();
     }
   }
   return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="pw-h">
@@ -310,13 +311,15 @@ function DeleteAccount() {
 
 export function Settings() {
   const { me } = useSession();
+  // A new password replaces the calendar link: the feed's section then reads the new one.
+  const [passwords, setPasswords] = useState(0);
   return html`<section>
     <h1>Settings</h1>
     <${ChangeEmail} me=${me} />
-    <${ChangePassword} />
+    <${ChangePassword} onChanged=${() => setPasswords(passwords + 1)} />
     <${Sessions} />
     <${Preferences} />
-    <${CalendarFeed} />
+    <${CalendarFeed} key=${passwords} />
     <${Export} />
     <${DeleteAccount} />
   </section>`;
