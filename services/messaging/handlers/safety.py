@@ -29,6 +29,9 @@ from shared.service import Context, Registry
 
 registry = Registry()
 
+# A report that finds an open one resolved before it could read it files again, this often.
+REPORT_ATTEMPTS = 3
+
 
 def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
     if actor_id == user_id:
@@ -66,7 +69,8 @@ async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
 
 @registry.endpoint(subjects.REPORT, ReportCreate)
 async def report(ctx: Context, req: ReportCreate) -> Report:
-    """A report goes to the operators' queue; a message's text is kept with it, as sent."""
+    """A report goes to the operators' queue; a message's text is kept with it, as sent.
+    While the reporter's report of the same message (or user) is open, that one answers."""
     actor = ctx.require_actor()
     values: dict[str, object] = {
         "id": uuid.uuid4(),
@@ -93,8 +97,12 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
         await known_user(ctx, req.user_id)
         values["reported_user_id"] = req.user_id
     async with ctx.pool.acquire() as conn:
-        row = await safety_store.insert_report(conn, values)
-    return views.to_report(row)
+        for _ in range(REPORT_ATTEMPTS):
+            row = await safety_store.insert_report(conn, values)
+            if row is not None:
+                return views.to_report(row)
+    # The open report was resolved under each attempt: an operator racing the reporter.
+    raise AppError("conflict", "the report was resolved meanwhile; send it again")
 
 
 @registry.endpoint(subjects.LIST_REPORTS, ReportList)

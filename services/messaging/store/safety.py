@@ -53,15 +53,40 @@ async def unblock(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> N
 # --- reports and statistics -----------------------------------------------------------
 
 
-async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
+# The unique partial indexes of 0003_reports_once.sql: one open report per reporter and
+# message, and per reporter and user for a report without a message.
+_OPEN_OF_MESSAGE = "(reporter_id, message_id) WHERE status = 'open' AND message_id IS NOT NULL"
+_OPEN_OF_USER = "(reporter_id, reported_user_id) WHERE status = 'open' AND message_id IS NULL"
+
+
+async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Record | None:
+    """File a report, or return the reporter's open report of the same message (or user).
+
+    The index decides, so two racing reports file one: the second's INSERT waits for the
+    first's commit and then does nothing, and its SELECT sees the first. None only when
+    that open report was resolved between the two statements (the caller tries again).
+    """
     columns = list(values)
+    about_message = values.get("message_id") is not None
     row = await conn.fetchrow(
         f"INSERT INTO reports({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"
-        " RETURNING *",
+        f" ON CONFLICT {_OPEN_OF_MESSAGE if about_message else _OPEN_OF_USER} DO NOTHING RETURNING *",
         *values.values(),
     )
-    assert row is not None
-    return row
+    if row is not None:
+        return row
+    if about_message:
+        return await conn.fetchrow(
+            "SELECT * FROM reports WHERE reporter_id = $1 AND message_id = $2 AND status = 'open'",
+            values["reporter_id"],
+            values["message_id"],
+        )
+    return await conn.fetchrow(
+        "SELECT * FROM reports WHERE reporter_id = $1 AND reported_user_id = $2 AND message_id IS NULL"
+        " AND status = 'open'",
+        values["reporter_id"],
+        values["reported_user_id"],
+    )
 
 
 async def reports(db: DB, status: str | None, after: Key | None, limit: int) -> list[asyncpg.Record]:
