@@ -1,4 +1,5 @@
-"""Endpoints for trust and safety: block and unblock a user, report a message or a user,
+"""Endpoints for trust and safety: block and unblock a user (each change an event, which
+listings and matching project to refuse the pair's requests), report a message or a user,
 and the operators' report queue and statistics."""
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from shared.contracts.messaging import (
     ReportList,
     ReportPage,
     ReportResolve,
+    UserBlocked,
     UserRef,
+    UserUnblocked,
 )
 from shared.errors import AppError
+from shared.outbox import add
 from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
@@ -40,12 +44,16 @@ def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
 
 @registry.endpoint(subjects.BLOCK_USER, UserRef)
 async def block_user(ctx: Context, req: UserRef) -> BlockState:
-    """From now on neither can start a conversation with or write to the other."""
+    """From now on neither can start a conversation with or write to the other, nor (once
+    listings and matching have the event) send the other a booking, mentorship or letter
+    request."""
     actor = ctx.require_actor()
     _not_yourself(actor.user_id, req.user_id, "block")
     await known_user(ctx, req.user_id)
-    async with ctx.pool.acquire() as conn:
-        await safety_store.block(conn, actor.user_id, req.user_id)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        changed = await safety_store.block(conn, actor.user_id, req.user_id)
+        if changed is not None:
+            await add(conn, UserBlocked(block=views.block_data(changed, blocked=True)))
     return BlockState(user_id=req.user_id, blocked=True)
 
 
@@ -62,8 +70,10 @@ async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
 @registry.endpoint(subjects.UNBLOCK_USER, UserRef)
 async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
     actor = ctx.require_actor()
-    async with ctx.pool.acquire() as conn:
-        await safety_store.unblock(conn, actor.user_id, req.user_id)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        changed = await safety_store.unblock(conn, actor.user_id, req.user_id)
+        if changed is not None:
+            await add(conn, UserUnblocked(block=views.block_data(changed, blocked=False)))
     return BlockState(user_id=req.user_id, blocked=False)
 
 

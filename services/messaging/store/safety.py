@@ -24,10 +24,35 @@ async def blocks_between(db: DB, me: uuid.UUID, other: uuid.UUID) -> tuple[bool,
     return me in blockers, other in blockers
 
 
-async def block(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
-    await conn.execute(
-        "INSERT INTO blocks(blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", blocker, blocked
+async def block(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> asyncpg.Record | None:
+    """Block; the pair's row of ``block_versions`` after the change, None when it already was."""
+    added = await conn.fetchval(
+        "INSERT INTO blocks(blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+        blocker,
+        blocked,
     )
+    return await _count_change(conn, blocker, blocked) if added else None
+
+
+async def _count_change(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> asyncpg.Record:
+    """The pair's next version. Taken after the change to ``blocks``, under this row's lock
+    until commit: a block and an unblock of one pair racing each other wait on the same
+    ``blocks`` row first, so versions follow the order their changes commit in."""
+    row = await conn.fetchrow(
+        "INSERT INTO block_versions(blocker_id, blocked_id, id, version) VALUES ($1, $2, $3, 1)"
+        " ON CONFLICT (blocker_id, blocked_id) DO UPDATE SET version = block_versions.version + 1"
+        " RETURNING id, blocker_id, blocked_id, version",
+        blocker,
+        blocked,
+        uuid.uuid4(),
+    )
+    assert row is not None
+    return row
+
+
+async def blocked_pair(db: DB, one: uuid.UUID, other: uuid.UUID) -> bool:
+    """Whether either of the two blocked the other."""
+    return any(await blocks_between(db, one, other))
 
 
 async def blocked_by(
@@ -46,8 +71,26 @@ async def blocked_by(
     )
 
 
-async def unblock(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
-    await conn.execute("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2", blocker, blocked)
+async def unblock(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> asyncpg.Record | None:
+    """Lift a block; the pair's row of ``block_versions`` after the change, None when there was none."""
+    lifted = await conn.fetchval(
+        "DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2 RETURNING true", blocker, blocked
+    )
+    return await _count_change(conn, blocker, blocked) if lifted else None
+
+
+async def block_snapshots(db: DB, after: uuid.UUID | None, limit: int) -> list[asyncpg.Record]:
+    """Every pair ever blocked (by users not deleted), whether blocked now, in id order
+    after ``after``. The first page has its own statement, as listings' snapshots do."""
+    columns = (
+        "v.id, v.blocker_id, v.blocked_id, v.version, EXISTS (SELECT 1 FROM blocks b"
+        " WHERE b.blocker_id = v.blocker_id AND b.blocked_id = v.blocked_id) AS blocked"
+    )
+    if after is None:
+        return await db.fetch(f"SELECT {columns} FROM block_versions v ORDER BY v.id LIMIT $1", limit)
+    return await db.fetch(
+        f"SELECT {columns} FROM block_versions v WHERE v.id > $1 ORDER BY v.id LIMIT $2", after, limit
+    )
 
 
 # --- reports and statistics -----------------------------------------------------------
