@@ -116,6 +116,8 @@ RESOLVE_REPORT = "wardmate.messaging.resolve-report"
 MESSAGING_STATS = "wardmate.messaging.stats"
 # Not a REST route: the gateway's WebSocket asks it for what a socket missed.
 PUSHES_SINCE = "wardmate.messaging.pushes-since"
+# Not a REST route: current state, paged by id, for operator tools (a projection's rebuild).
+SNAPSHOT_BLOCKS = "wardmate.messaging.snapshot-blocks"
 
 # matching
 CREATE_ROTATION = "wardmate.matching.create-rotation"
@@ -202,6 +204,10 @@ BOOKING_SHIFT_WITHDRAWN = "events.listings.booking.shift-withdrawn"
 BOOKING_EXPIRED = "events.listings.booking.expired"
 BOOKING_COMPLETED = "events.listings.booking.completed"
 REVIEW_POSTED = "events.listings.review.posted"
+
+# messaging: a block set or lifted (listings and matching refuse requests between the pair)
+USER_BLOCKED = "events.messaging.user.blocked"
+USER_UNBLOCKED = "events.messaging.user.unblocked"
 
 # matching
 MENTORSHIP_REQUESTED = "events.matching.mentorship.requested"

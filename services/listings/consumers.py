@@ -1,6 +1,7 @@
 """Event consumers of listings: the hosts projection (name, verified badge) from accounts,
-payments' outcomes (a paid booking is confirmed, an unpaid one expires), the dates a stay's
-rotation moved to (matching), and the erasure of a deleted account (its photos' files too)."""
+the blocks projection from messaging (a blocked pair cannot request a stay), payments'
+outcomes (a paid booking is confirmed, an unpaid one expires), the dates a stay's rotation
+moved to (matching), and the erasure of a deleted account (its photos' files too)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from services.listings.store import bookings as booking_store
 from services.listings.store import photos as photo_store
 from services.listings.store import privacy as store_privacy
 from services.listings.views import booking_data, listing_data
+from shared import blocks
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BookingCancelled, ListingArchived
 from shared.contracts.matching import RotationMoved
+from shared.contracts.messaging import BLOCK_EVENTS
 from shared.contracts.payments import PaymentExpired, PaymentSucceeded
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
@@ -32,6 +35,17 @@ async def project_hosts(conn: Connection, event: Event) -> None:
     assert isinstance(event, USER_EVENTS)
     user = event.user
     await store.project_host(conn, user.user_id, user.display_name, user.verified, user.version)
+
+
+@registry.consumer("blocks", *(e.subject for e in BLOCK_EVENTS), UserDeleted.subject)
+async def project_blocks(conn: Connection, event: Event) -> None:
+    """A block set or lifted (the newest version wins). A deleted account's blocks go at
+    its deletion, which this consumer sees after every block event of theirs (stream order)."""
+    if isinstance(event, UserDeleted):
+        await blocks.forget(conn, event.user_id)
+        return
+    assert isinstance(event, BLOCK_EVENTS)
+    await blocks.project(conn, event.block)
 
 
 @registry.consumer("payments", PaymentSucceeded.subject, PaymentExpired.subject)

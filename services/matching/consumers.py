@@ -1,5 +1,5 @@
-"""Event consumers of matching: projections of listings, bookings and profiles, and the
-erasure of a deleted account.
+"""Event consumers of matching: projections of listings, bookings, profiles and blocks, and
+the erasure of a deleted account.
 
 Every event carries its aggregate's whole snapshot and version, so each consumer only
 upserts the snapshot; the store keeps whichever version is newest. A newly published
@@ -17,10 +17,12 @@ from services.matching.domain import letters
 from services.matching.store import letters as letter_store
 from services.matching.store import regions
 from services.matching.views import letters as letter_views
+from shared import blocks
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ListingPublished
 from shared.contracts.matching import RotationChanged
+from shared.contracts.messaging import BLOCK_EVENTS
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.outbox import add
@@ -78,6 +80,18 @@ async def project_profiles(conn: Connection, event: Event) -> None:
     await store.bump_epoch(conn)
     if opened:
         await suggestions.for_mentor(conn, user, await store.accepted_mentees(conn, user.user_id))
+
+
+@registry.consumer("blocks", *(e.subject for e in BLOCK_EVENTS), UserDeleted.subject)
+async def project_blocks(conn: Connection, event: Event) -> None:
+    """A block set or lifted (the newest version wins): a blocked pair's mentorship and
+    letter requests are refused. A deleted account's blocks go at its deletion, which this
+    consumer sees after every block event of theirs (stream order)."""
+    if isinstance(event, UserDeleted):
+        await blocks.forget(conn, event.user_id)
+        return
+    assert isinstance(event, BLOCK_EVENTS)
+    await blocks.project(conn, event.block)
 
 
 @registry.consumer("deletions", UserDeleted.subject)

@@ -107,10 +107,16 @@ async def send_notice(
     mentorship_id: uuid.UUID | None = None,
     letter_id: uuid.UUID | None = None,
     event_id: uuid.UUID | None = None,
+    from_user_id: uuid.UUID | None = None,
 ) -> None:
     """Write a notice's event to the outbox (messaging makes it a notification)."""
     event = MentoringNotice(
-        user_id=notice.user_id, kind=notice.kind, text=notice.text, mentorship_id=mentorship_id, letter_id=letter_id
+        user_id=notice.user_id,
+        kind=notice.kind,
+        text=notice.text,
+        mentorship_id=mentorship_id,
+        letter_id=letter_id,
+        from_user_id=from_user_id,
     )
     if event_id is not None:
         event = event.model_copy(update={"event_id": event_id})
@@ -131,7 +137,7 @@ async def tell(
     name = (await store.profile_fields(conn, [actor_id])).get(actor_id, {}).get("display_name") or unnamed
     for notice in notices:
         text = dataclasses.replace(notice, text=f"{name} {notice.text}")
-        await send_notice(conn, text, mentorship_id=mentorship_id, letter_id=letter_id)
+        await send_notice(conn, text, mentorship_id=mentorship_id, letter_id=letter_id, from_user_id=actor_id)
 
 
 async def end_meetings(conn: Connection, row: asyncpg.Record, ended_by: uuid.UUID) -> None:

@@ -1,8 +1,8 @@
 """``python -m services.matching rebuild``: fresh projections from the owners' current state
 and the event stream.
 
-The rebuild first reads every listing, booking and user as their owners serve them now
-(paged snapshots over request-reply, in the shapes their events carry, with versions),
+The rebuild first reads every listing, booking, user and block as their owners serve them
+now (paged snapshots over request-reply, in the shapes their events carry, with versions),
 then replays what the stream still holds (it keeps events ``stream_retention_days``).
 Every projection applies a snapshot only when it is newer than the one it holds, so the
 order of the two does not matter and the result is each aggregate's newest version; a
@@ -32,19 +32,26 @@ from tqdm import tqdm
 from services.matching import store, store_privacy
 from services.matching.app import app
 from services.matching.store import regions
-from shared import bus, subjects
+from shared import blocks, bus, subjects
 from shared.bus import EVENTS_STREAM, connect
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS
+from shared.contracts.messaging import BLOCK_EVENTS
 from shared.contracts.privacy import UserDeleted
-from shared.contracts.snapshots import BookingSnapshots, ListingSnapshots, SnapshotPage, UserSnapshots
+from shared.contracts.snapshots import (
+    BlockSnapshots,
+    BookingSnapshots,
+    ListingSnapshots,
+    SnapshotPage,
+    UserSnapshots,
+)
 from shared.db import Connection, create_pool
 from shared.errors import AppError
 from shared.settings import Settings
 
 # The projections, in the order they are replaced.
-TABLES = ("listings", "bookings", "profiles")
+TABLES = ("listings", "bookings", "profiles", "blocks")
 
 
 async def _listing(conn: Connection, event: Event) -> None:
@@ -62,11 +69,18 @@ async def _profile(conn: Connection, event: Event) -> None:
     await store.project_profile(conn, event.user)
 
 
+async def _block(conn: Connection, event: Event) -> None:
+    assert isinstance(event, BLOCK_EVENTS)
+    await blocks.project(conn, event.block)
+
+
 async def _deleted(conn: Connection, event: Event) -> None:
-    """A deleted account's profile, pinned empty as the deletions consumer left it: without
-    this, the replay of their earlier events brought their name and profile back."""
+    """A deleted account's profile, pinned empty as the deletions consumer left it, and its
+    blocks gone as the blocks consumer left them: without this, the replay of their earlier
+    events brought their name, profile and blocks back."""
     assert isinstance(event, UserDeleted)
     await store_privacy.pin_deleted(conn, event.user_id)
+    await blocks.forget(conn, event.user_id)
 
 
 # What the consumers project, without what they do besides (suggestions): a replay of
@@ -75,6 +89,7 @@ PROJECTORS = (
     (LISTING_EVENTS, _listing),
     (BOOKING_EVENTS, _booking),
     (USER_EVENTS, _profile),
+    (BLOCK_EVENTS, _block),
     ((UserDeleted,), _deleted),
 )
 
@@ -84,6 +99,7 @@ SNAPSHOTS: tuple[tuple[str, type[Any], Callable[[Connection, Any], Awaitable[Any
     (subjects.SNAPSHOT_LISTINGS, ListingSnapshots, store.project_listing),
     (subjects.SNAPSHOT_BOOKINGS, BookingSnapshots, store.project_booking),
     (subjects.SNAPSHOT_USERS, UserSnapshots, store.project_profile),
+    (subjects.SNAPSHOT_BLOCKS, BlockSnapshots, blocks.project),
 )
 SNAPSHOT_PAGE = 500
 

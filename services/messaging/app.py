@@ -1,10 +1,11 @@
 """The messaging service: conversations and messages, notifications, blocks and reports,
-push replay; event consumers turn other services' events into notifications. Wired here."""
+push replay, blocks' snapshots; event consumers turn other services' events into
+notifications. Wired here."""
 
 from __future__ import annotations
 
 from services.messaging import consumers, jobs
-from services.messaging.handlers import conversations, notifications, privacy, pushes, safety
+from services.messaging.handlers import conversations, notifications, privacy, pushes, safety, snapshots
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -15,6 +16,7 @@ app = ServiceApp(
         notifications.registry,
         pushes.registry,
         safety.registry,
+        snapshots.registry,
         privacy.registry,
         consumers.registry,
         jobs.registry,

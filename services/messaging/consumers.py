@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from services.messaging import delivery, domain, store, store_privacy
+from services.messaging.store import safety as safety_store
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS, UserVerified
 from shared.contracts.base import Event
@@ -39,6 +40,9 @@ async def _post_update(
     store its notifications and their pushes; the pushes go out after commit."""
     conversation = await store.conversation(conn, conversation_id, participant)
     assert conversation is not None
+    pair = (conversation["user_low"], conversation["user_high"])
+    if update.requester is not None and await safety_store.blocked_pair(conn, *pair):
+        update = domain.withheld(update, pair)  # accepted before listings or matching knew of the block
     pushes = delivery.Pushes()
     await delivery.post_message(conn, pushes, conversation, None, update.system_text, read_by=update.read_by)
     if update.words:
@@ -176,6 +180,9 @@ async def notify_suggestion(conn: Connection, event: Event) -> AfterCommit | Non
 async def notify_mentoring(conn: Connection, event: Event) -> AfterCommit | None:
     """A mentoring plan's or a letter's notice (a meeting, a reminder, a check-in due)."""
     assert isinstance(event, MentoringNotice)
+    if event.kind in domain.REQUEST_NOTICES and event.from_user_id is not None:
+        if await safety_store.blocked_pair(conn, event.from_user_id, event.user_id):
+            return None  # a letter request matching accepted before it knew of the block
     return await _notify(conn, [domain.mentoring_notification(event)], event.event_id)
 
 

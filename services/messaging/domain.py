@@ -8,7 +8,7 @@ transaction.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import cast, get_args
 
@@ -132,6 +132,20 @@ class ConversationUpdate:
     words: tuple[uuid.UUID, str] | None = None
     read_by: frozenset[uuid.UUID] = frozenset()
     notifications: list[NotificationDraft] = field(default_factory=list)
+    # Who asked, when the event is a request (of a stay, of a mentorship): see ``withheld``.
+    requester: uuid.UUID | None = None
+
+
+def withheld(update: ConversationUpdate, pair: tuple[uuid.UUID, uuid.UUID]) -> ConversationUpdate:
+    """A request between two users either of whom blocked the other, which listings or
+    matching accepted before they heard of the block: only its system message, read by
+    both (the request exists and can be declined), without the requester's words, a
+    notification or, so, a mail. A block is meant to stop exactly those."""
+    return replace(update, words=None, notifications=[], read_by=frozenset(pair))
+
+
+# Notices of matching that are a person's request to the reader: withheld like ``withheld``.
+REQUEST_NOTICES = frozenset({"letter_requested"})
 
 
 def money(cents: int) -> str:
@@ -181,6 +195,7 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             words=(guest, event.message.strip()) if event.message.strip() else None,
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_requested", f"{guest_name} requested {room} from {dates}")],
+            requester=guest,
         )
     if isinstance(event, BookingAccepted):
         return ConversationUpdate(
@@ -403,6 +418,7 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
             notifications=[
                 NotificationDraft(mentor, "mentorship_requested", f"{student_name} asked you to be their mentor")
             ],
+            requester=student,
         )
     if isinstance(event, MentorshipAccepted):
         return ConversationUpdate(

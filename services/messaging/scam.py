@@ -26,6 +26,27 @@ _CONTACT_WORDS = re.compile(
 )
 
 
+# Payment apps by name; "zelle" also as written with a capital I for its l's ("ZeIIe").
+_APPS = (
+    r"ze[l1i|]{2}e|venmo|cash\s*-?\s*app|pay\s*pal|revolut|transfer\s*wise|apple\s*(?:pay|cash)"
+    r"|google\s*pay|g-?pay|samsung\s*pay"
+)
+_APP_REASON = (
+    "asks for payment through an app outside Wardmate (Zelle, Venmo, Cash App, PayPal, Wise, Revolut, Apple Pay,"
+    " Google Pay), which has no protection"
+)
+# A check as a payment, never "check-in" or "check out".
+_CHECK = r"checks?(?![\w-])(?!\s+(?:in|out)\b(?!\s+the\s+(?:mail|post)\b))"
+# Ways to arrive: a payment asked "before you arrive" is a payment before seeing the room.
+_ARRIVAL = r"arrive|arriving|arrival|move\s*-?\s*in|moving\s+in|get\s+here|come|coming|check\s*-?\s*in"
+# A mail address with "at" and "dot" spelled out: bracketed, or a well-known provider.
+_OBFUSCATED_EMAIL = (
+    r"[a-z0-9._%+-]+\s*[\[({<]\s*at\s*[\])}>]\s*[a-z0-9-]+(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\.)[a-z]{2,}"
+    r"|[a-z0-9._%+-]+\s+at\s+(?:gmail|googlemail|yahoo|hotmail|outlook|icloud|aol|proton(?:mail)?|gmx)"
+    r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)[a-z]{2,}"
+)
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -54,6 +75,24 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "check_or_money_order",
+        "asks for a money order or a cheque sent to the host, a payment outside Wardmate with no protection",
+        re.compile(r"\bmoney\s*-?\s*orders?\b|\bcheques?\b|\b(?:cashier['’]?s|certified|bank)\s+checks?\b"),
+        _PAYMENT_WORDS,
+    ),
+    Rule(
+        "check_or_money_order",
+        "asks for a money order or a cheque sent to the host, a payment outside Wardmate with no protection",
+        # "check" alone is a verb and half of "check-in": only a check that is paid or mailed.
+        re.compile(
+            rf"\b(?:pay|paid|paying|payment|rent|deposit)\s+(?:\w+\s+){{0,3}}?(?:by|with|in)\s+(?:a\s+)?"
+            rf"(?:personal\s+)?{_CHECK}"
+            rf"|\b(?:mail|post|send)\s+(?:me\s+|us\s+)?(?:a\s+|the\s+|your\s+)?(?:personal\s+)?{_CHECK}"
+            rf"|\b{_CHECK}\s+(?:by|in\s+the|through\s+the)\s+(?:mail|post)\b"
+            rf"|\b{_CHECK}\s+(?:mailed|posted|sent|made\s+out|payable)\b"
+        ),
+    ),
+    Rule(
         "gift_cards",
         "asks for payment in gift cards, which no real host accepts",
         re.compile(
@@ -72,14 +111,18 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "payment_app",
-        "asks for payment through an app outside Wardmate (Zelle, Venmo, Cash App, PayPal), which has no protection",
-        re.compile(r"\b(?:zelle|venmo|cash\s*-?\s*app|pay\s*pal)\b|(?<![\w$])\$[a-z][a-z0-9_-]{2,}\b"),
+        _APP_REASON,
+        re.compile(
+            rf"\b(?:{_APPS})\b|(?<![\w$])\$[a-z][a-z0-9_-]{{2,}}\b"
+            # "wise" is also a word ("it would be wise to..."): only as a way to pay.
+            r"|\b(?:via|by|through|using|over|on)\s+wise\b|\bwise\s+(?:transfer|account|app|payment)s?\b"
+        ),
         _PAYMENT_WORDS,
     ),
     Rule(
         "payment_app",
-        "asks for payment through an app outside Wardmate (Zelle, Venmo, Cash App, PayPal), which has no protection",
-        re.compile(r"\b(?:zelle|venmo|cash\s*-?\s*app|pay\s*pal)\s+(?:me|you|him|her|us|them|it)\b"),
+        _APP_REASON,
+        re.compile(rf"\b(?:{_APPS})\s+(?:me|you|him|her|us|them|it)\b"),
     ),
     Rule(
         "crypto",
@@ -92,14 +135,22 @@ RULES: tuple[Rule, ...] = (
         "asks for a deposit or payment before you have seen the room or your booking is accepted",
         re.compile(
             # "pay the deposit before you can see the room": "before" then up to three words.
-            r"\b(?:deposit|pay|payment|money|rent)\b[^.!?\n]{0,60}?\bbefore\s+(?:[\w']+\s+){0,3}?"
+            r"\b(?:deposit|pay|payment|money|rent|first\s+month)\b[^.!?\n]{0,60}?\bbefore\s+(?:[\w']+\s+){0,3}?"
             r"(?:view|viewing|see|seeing|visit|visiting|tour|touring|showing|meet|meeting|inspect\w*)\b"
+            # "send the first month before you arrive": the student's arrival, not the sender's.
+            # ("pay before you arrive" alone is also how paying through Wardmate works.)
+            r"|\b(?:deposit|money|funds|first\s+month|transfer|wire)\b[^.!?\n]{0,60}?\bbefore\s+"
+            rf"(?:you(?:'re|\s+are)?|your)\s+(?:[\w']+\s+){{0,2}}?(?:{_ARRIVAL})\b"
             # "I can't show it until you send the deposit"
             r"|\b(?:can'?t|cannot|can\s+not|won'?t|will\s+not|unable\s+to)\s+(?:show|see|view|visit|tour|meet)\b"
             r"[^.!?\n]{0,60}?\b(?:until|unless|before)\s+(?:[\w']+\s+){0,3}?(?:pay|paid|deposit|payment|send)"
             # "a deposit to hold the room"
             r"|\b(?:deposit|pay|payment)\b[^.!?\n]{0,40}?\bto\s+(?:hold|secure|reserve|lock(?:\s+in)?)\s+"
             r"(?:(?:the|your|this|my)\s+)?(?:room|place|spot|booking|dates|apartment|flat|unit|it)\b"
+            # "to hold the room, send the first month": sending, not paying (which may mean Wardmate).
+            r"|\bto\s+(?:hold|secure|reserve|lock(?:\s+in)?)\s+(?:(?:the|your|this|my)\s+)?"
+            r"(?:room|place|spot|booking|dates|apartment|flat|unit|it)\b[^.!?\n]{0,40}?"
+            r"\b(?:send|transfer|wire|deposit)\b"
         ),
     ),
     Rule(
@@ -112,8 +163,19 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "off_platform_contact",
         "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
+        # A handle given with its app ("telegram: @hostbob"), or a Telegram link.
+        re.compile(
+            r"\b(?:telegram|whats\s*-?\s*app|wechat|viber|instagram|insta|snapchat)\b"
+            r"[^@.!?\n]{0,20}?@[a-z0-9_][a-z0-9_.]{2,}|\bt\.me/"
+        ),
+        before_acceptance_only=True,
+    ),
+    Rule(
+        "off_platform_contact",
+        "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
         re.compile(
             r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+            rf"|{_OBFUSCATED_EMAIL}"
             r"|\be-?mail\s+me\b|\bmy\s+(?:e-?mail|gmail|cell|mobile|phone\s+number|whats\s*app)"
             r"(?:\s+address)?\s+is\b"
         ),
@@ -158,11 +220,14 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _has_context(text: str, spans: list[tuple[int, int]], start: int, end: int, words: re.Pattern[str]) -> bool:
-    """Whether ``words`` occur near the mention at ``start:end`` (the mention itself blanked)."""
+def _has_context(
+    text: str, spans: list[tuple[int, int]], start: int, mention: re.Pattern[str], words: re.Pattern[str]
+) -> bool:
+    """Whether ``words`` occur near the mention at ``start`` (every mention in its sentence
+    blanked: in "takes Apple Pay and Google Pay" neither name's "pay" asks to pay)."""
     index = next(i for i, (a, b) in enumerate(spans) if a <= start <= b)
     a, b = spans[index]
-    blanked = text[a:start] + " " * (end - start) + text[end:b]
+    blanked = mention.sub(lambda m: " " * len(m.group()), text[a:b])
     if words.search(blanked):
         return True
     if index > 0 and len(text[a:b].split()) <= FRAGMENT_WORDS:
@@ -182,7 +247,7 @@ def check(text: str, *, contact_ok: bool = False) -> ScamWarning | None:
         if rule.code in codes or (rule.before_acceptance_only and contact_ok):
             continue
         for m in rule.pattern.finditer(folded):
-            if rule.context is None or _has_context(folded, spans, m.start(), m.end(), rule.context):
+            if rule.context is None or _has_context(folded, spans, m.start(), rule.pattern, rule.context):
                 codes.append(rule.code)
                 reasons.append(rule.reason)
                 break

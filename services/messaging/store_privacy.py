@@ -109,6 +109,8 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> str | None:
         ("user_seqs", "user_id"),
         ("blocks", "blocker_id"),
         ("blocks", "blocked_id"),
+        ("block_versions", "blocker_id"),
+        ("block_versions", "blocked_id"),
         ("reports", "reporter_id"),
     ):
         await conn.execute(f"DELETE FROM {table} WHERE {column} = $1", user_id)

@@ -1,5 +1,6 @@
 """What a participant sees of stored rows: messages (a scam warning only for recipients),
-conversations from the viewer's side, notifications, reports, unread counts."""
+conversations from the viewer's side, notifications, reports, unread counts; and the
+snapshot a block event carries."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncpg
 
 from shared.contracts.messaging import (
     About,
+    BlockData,
     Conversation,
     Message,
     Notification,
@@ -100,3 +102,14 @@ def to_notification(row: Row) -> Notification:
 
 def to_report(row: Row) -> Report:
     return Report.model_validate(dict(row))
+
+
+def block_data(row: Row, blocked: bool) -> BlockData:
+    """A pair's block as its events and snapshots carry it (``row``: of ``block_versions``)."""
+    return BlockData(
+        pair_id=row["id"],
+        blocker_id=row["blocker_id"],
+        blocked_id=row["blocked_id"],
+        blocked=blocked,
+        version=row["version"],
+    )

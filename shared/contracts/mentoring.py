@@ -241,6 +241,9 @@ class MentoringNotice(Event):
     text: str
     mentorship_id: uuid.UUID | None = None
     letter_id: uuid.UUID | None = None
+    # Whose action it tells of (None: a reminder, or a notice of an older matching).
+    # Messaging withholds a request's notice when either of the two blocked the other.
+    from_user_id: uuid.UUID | None = None
 
 
 # --- reference lists ------------------------------------------------------------------

@@ -9,8 +9,21 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from shared import subjects
 from shared.contracts.accounts import Role
-from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Event, Id, Limit, Page, Reply, Text, Words
+from shared.contracts.base import (
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Event,
+    EventData,
+    Id,
+    Limit,
+    Page,
+    Reply,
+    Text,
+    Words,
+)
 from shared.push import Frame
 
 ConversationKind = Literal["direct", "booking", "mentorship"]
@@ -322,6 +335,38 @@ class PushReplay(Reply):
     frames: list[Frame]
     last_seq: int
     resync: bool = False
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+class BlockData(EventData):
+    """One user's block of another as it stands (``blocked`` false once lifted). The
+    version counts the pair's changes, so a projection keeps the newest; ``pair_id`` names
+    the pair for good (snapshot pages run in its order)."""
+
+    pair_id: uuid.UUID
+    blocker_id: uuid.UUID
+    blocked_id: uuid.UUID
+    blocked: bool
+
+
+class UserBlocked(Event):
+    """``POST /users/{id}/block``: listings and matching refuse the pair's requests
+    (bookings, mentorships, letters) from now on, as messaging refuses their messages."""
+
+    subject: ClassVar[str] = subjects.USER_BLOCKED
+    block: BlockData
+
+
+class UserUnblocked(Event):
+    """``DELETE /users/{id}/block``: the block is lifted (``block.blocked`` is false)."""
+
+    subject: ClassVar[str] = subjects.USER_UNBLOCKED
+    block: BlockData
+
+
+BLOCK_EVENTS = (UserBlocked, UserUnblocked)
 
 
 class NotificationCreated(Event):

@@ -1,8 +1,9 @@
 """Contracts of the snapshot endpoints: every aggregate's current state, paged by id.
 
-Listings serves its listings and bookings, accounts its users, each item exactly as the
-aggregate's events carry it (``ListingData``, ``BookingData``, ``UserData``) with its
-current version, so a projection can be rebuilt from them without the event history.
+Listings serves its listings and bookings, accounts its users, messaging its blocks (every
+pair that was ever blocked, lifted ones too), each item exactly as the aggregate's events
+carry it (``ListingData``, ``BookingData``, ``UserData``, ``BlockData``) with its current
+version, so a projection can be rebuilt from them without the event history.
 They are internal: operator tools ask them on the bus, with no actor; the gateway never
 routes them. Every status is served (drafts, archived listings, every booking); a deleted
 user is simply absent.
@@ -20,6 +21,7 @@ from pydantic import Field
 from shared.contracts.accounts import UserData
 from shared.contracts.base import WHOLE_NUMBER, Contract, Id, Reply
 from shared.contracts.listings import BookingData, ListingData
+from shared.contracts.messaging import BlockData
 
 
 class SnapshotPage(Contract):
@@ -41,4 +43,9 @@ class BookingSnapshots(Reply):
 
 class UserSnapshots(Reply):
     items: list[UserData]
+    next_after: uuid.UUID | None = None
+
+
+class BlockSnapshots(Reply):
+    items: list[BlockData]
     next_after: uuid.UUID | None = None

@@ -406,3 +406,35 @@ async def test_rotation_endpoints_emit_their_changes(rec: Recorder, api: Api) ->
     assert events == []
     _, events = await rec.call("DELETE", f"/rotations/{rid}", student)
     assert own(events) == []
+
+
+async def test_block_endpoints_emit_the_pairs_block(rec: Recorder, api: Api) -> None:
+    """Blocking and unblocking emit the pair's block at its next version when they change
+    something (again: nothing); the list of one's blocks emits nothing."""
+    me = await api.signup("professional")
+    other = await api.signup("student")
+    _, events = await rec.call("POST", f"/users/{other.id}/block", me)
+    pair_id = events[0][1]["block"]["pair_id"] if events else None
+
+    def block(version: int, blocked: bool) -> dict[str, Any]:
+        return {
+            "block": {
+                "pair_id": pair_id,
+                "version": version,
+                "blocker_id": me.id,
+                "blocked_id": other.id,
+                "blocked": blocked,
+            }
+        }
+
+    assert events == [("events.messaging.user.blocked", block(1, True))]
+    _, events = await rec.call("POST", f"/users/{other.id}/block", me)
+    assert events == []
+    _, events = await rec.call("GET", "/me/blocks", me)
+    assert events == []
+    _, events = await rec.call("DELETE", f"/users/{other.id}/block", me)
+    assert events == [("events.messaging.user.unblocked", block(2, False))]
+    _, events = await rec.call("DELETE", f"/users/{other.id}/block", me)
+    assert events == []
+    _, events = await rec.call("POST", f"/users/{other.id}/block", me)
+    assert events == [("events.messaging.user.blocked", block(3, True))]

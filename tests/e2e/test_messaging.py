@@ -4,6 +4,7 @@ warnings, blocks, reports, the send rate, and live pushes with their replay."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -351,6 +352,42 @@ async def test_reports_go_to_the_operators_queue(api: Api, admin: User) -> None:
     assert rid in {r["id"] for r in done.body["items"]}
     missing = await api.call("POST", f"/admin/reports/{uuid.uuid4()}/resolve", admin, json={})
     assert missing.status == 404
+
+
+async def test_a_report_is_filed_once_while_it_is_open(api: Api, admin: User) -> None:
+    """Reporting the same message (or user) again, even several times at once, answers the
+    reporter's open report: one item in the queue. Another reporter files their own; once
+    resolved, the reporter can file a new one."""
+    host = await api.signup("professional")
+    student = await api.signup("student")
+    cid = (await start(api, host, student, "Buy Steam gift cards and send me the codes")).body["id"]
+    message = (await api.call("GET", f"/conversations/{cid}/messages", student)).body["items"][0]
+    body = {"message_id": message["id"], "reason": "scam"}
+    racing = await asyncio.gather(*(api.call("POST", "/reports", student, json=body) for _ in range(4)))
+    assert [r.status for r in racing] == [201] * 4, [r.body for r in racing]
+    assert len({r.body["id"] for r in racing}) == 1
+    first = racing[0].body
+    again = await api.call("POST", "/reports", student, json={**body, "reason": "spam", "details": "again!"})
+    assert again.status == 201 and again.body == first  # the open report, unchanged
+
+    async def open_reports_of(target: str, key: str) -> list[dict[str, Any]]:
+        queue = await api.call("GET", "/admin/reports", admin, params={"limit": "100"})
+        return [r for r in queue.body["items"] if r[key] == target]
+
+    assert [r["id"] for r in await open_reports_of(message["id"], "message_id")] == [first["id"]]
+    about_user = [
+        await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "harassment"}) for _ in range(2)
+    ]
+    assert about_user[0].status == about_user[1].status == 201 and about_user[0].body == about_user[1].body
+    assert about_user[0].body["id"] != first["id"]  # a report of the user is not one of the message
+    user_reports = [r for r in await open_reports_of(host.id, "reported_user_id") if r["message_id"] is None]
+    assert [r["id"] for r in user_reports] == [about_user[0].body["id"]]
+
+    # Resolved, the next report of the same message is a new one.
+    assert (await api.call("POST", f"/admin/reports/{first['id']}/resolve", admin, json={})).status == 200
+    later = await api.call("POST", "/reports", student, json=body)
+    assert later.status == 201 and later.body["id"] != first["id"] and later.body["status"] == "open"
+    assert [r["id"] for r in await open_reports_of(message["id"], "message_id")] == [later.body["id"]]
 
 
 async def test_sending_is_rate_limited_per_user(api: Api) -> None:

@@ -1,5 +1,5 @@
-"""The snapshot endpoints against a real Postgres: every listing, booking and user, as
-their events carry them at their current version, once each across pages; and the
+"""The snapshot endpoints against a real Postgres: every listing, booking, user and block,
+as their events carry them at their current version, once each across pages; and the
 gateway routes none of them."""
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ from services.listings.app import app as listings_app
 from services.listings.handlers import bookings, listings
 from services.listings.handlers import snapshots as listings_snapshots
 from services.listings.store import bookings as booking_store
+from services.messaging import store_privacy as messaging_privacy
+from services.messaging.app import app as messaging_app
+from services.messaging.handlers import snapshots as messaging_snapshots
+from services.messaging.store import safety as safety_store
 from shared import subjects
 from shared.contracts.accounts import ProfileFields, SignupRequest
 from shared.contracts.listings import BookingAction, BookingRequest, ListingId, ListingUpdate
@@ -38,7 +42,12 @@ from shared.paging import MAX_PAGE_BYTES
 from shared.service import Context
 from tests.integration.test_listings_store import ctx, new_listing
 
-SNAPSHOT_SUBJECTS = (subjects.SNAPSHOT_LISTINGS, subjects.SNAPSHOT_BOOKINGS, subjects.SNAPSHOT_USERS)
+SNAPSHOT_SUBJECTS = (
+    subjects.SNAPSHOT_LISTINGS,
+    subjects.SNAPSHOT_BOOKINGS,
+    subjects.SNAPSHOT_USERS,
+    subjects.SNAPSHOT_BLOCKS,
+)
 GATEWAY = Path(__file__).resolve().parents[2] / "services" / "gateway"
 
 
@@ -47,6 +56,14 @@ async def listings_pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
     await migrate(fresh_db, "listings", "services.listings.migrations")
     pool = await create_pool(fresh_db, "listings", size=3, server_settings=PG_SETTINGS)
     await jobs.ensure_directory(pool)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def messaging_pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(fresh_db, "messaging", "services.messaging.migrations")
+    pool = await create_pool(fresh_db, "messaging", size=3)
     yield pool
     await pool.close()
 
@@ -79,7 +96,7 @@ async def every_page(
 
 
 def key(item: Any) -> uuid.UUID:
-    for name in ("booking_id", "user_id", "listing_id"):  # a booking names its listing too
+    for name in ("booking_id", "user_id", "listing_id", "pair_id"):  # a booking names its listing too
         if hasattr(item, name):
             return getattr(item, name)  # type: ignore[no-any-return]
     raise AssertionError(item)
@@ -222,10 +239,32 @@ async def test_a_page_fits_in_one_nats_message(accounts_pool: asyncpg.Pool) -> N
     assert len(sizes) >= 2
 
 
+async def test_every_block_once_with_its_state(messaging_pool: asyncpg.Pool) -> None:
+    """Every pair ever blocked comes back once, in pair-id order across pages of two, blocked
+    or lifted at the version of its last change; a deleted user's pairs are absent."""
+    pool = messaging_pool
+    pairs = [(uuid.uuid4(), uuid.uuid4()) for _ in range(5)]
+    async with pool.acquire() as conn, conn.transaction():
+        for blocker, blocked in pairs:
+            assert await safety_store.block(conn, blocker, blocked) is not None
+        assert await safety_store.block(conn, *pairs[0]) is None  # already blocked: no change
+        lifted = await safety_store.unblock(conn, *pairs[1])
+        assert lifted is not None and lifted["version"] == 2
+        assert await safety_store.unblock(conn, *pairs[1]) is None
+        await messaging_privacy.erase(conn, pairs[4][1])
+    found, sizes = await every_page(messaging_snapshots.snapshot_blocks, pool, 2)
+    assert [key(item) for item in found] == sorted(key(item) for item in found)
+    assert sizes == [2, 2, 0]
+    held = {(b.blocker_id, b.blocked_id): (b.blocked, b.version) for b in found}
+    assert held == {pairs[0]: (True, 1), pairs[1]: (False, 2), pairs[2]: (True, 1), pairs[3]: (True, 1)}
+
+
 def test_the_services_serve_the_snapshot_subjects() -> None:
-    """Listings answers the listings' and bookings' pages, accounts the users'."""
+    """Listings answers the listings' and bookings' pages, accounts the users', messaging
+    the blocks'."""
     assert {subjects.SNAPSHOT_LISTINGS, subjects.SNAPSHOT_BOOKINGS} <= {ep.subject for ep in listings_app.endpoints}
     assert subjects.SNAPSHOT_USERS in {ep.subject for ep in accounts_app.endpoints}
+    assert subjects.SNAPSHOT_BLOCKS in {ep.subject for ep in messaging_app.endpoints}
 
 
 def test_the_gateway_routes_no_snapshot_subject() -> None:
@@ -237,5 +276,5 @@ def test_the_gateway_routes_no_snapshot_subject() -> None:
         assert subject.rsplit(".", 1)[-1].replace("-", "_") not in document
     for source in GATEWAY.rglob("*.py"):
         text = source.read_text()
-        for name in ("SNAPSHOT_LISTINGS", "SNAPSHOT_BOOKINGS", "SNAPSHOT_USERS", *SNAPSHOT_SUBJECTS):
+        for name in ("SNAPSHOT_LISTINGS", "SNAPSHOT_BOOKINGS", "SNAPSHOT_USERS", "SNAPSHOT_BLOCKS", *SNAPSHOT_SUBJECTS):
             assert name not in text, source

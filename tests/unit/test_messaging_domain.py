@@ -111,6 +111,20 @@ def test_a_request_tells_the_host_and_carries_the_guests_words() -> None:
     assert note.user_id == HOST and note.kind == "booking_requested"
 
 
+def test_a_request_between_a_blocked_pair_keeps_only_its_system_message() -> None:
+    """Requests name their requester; withheld (a block either way), a request keeps its
+    system message, read by both, without the words or a notification. Decisions are no
+    request: they always reach the other side."""
+    update = domain.booking_update(BookingRequested(booking=booking(), message="Answer me!"), NAMES, "Quiet room")
+    assert update.requester == GUEST
+    held = domain.withheld(update, (HOST, GUEST))
+    assert held.system_text == update.system_text
+    assert held.words is None and held.notifications == [] and held.read_by == {HOST, GUEST}
+    by_guest = domain.booking_update(BookingCancelled(booking=booking("cancelled"), cancelled_by=GUEST), NAMES, "R")
+    assert by_guest.requester is None
+    assert "letter_requested" in domain.REQUEST_NOTICES and "letter_accepted" not in domain.REQUEST_NOTICES
+
+
 def test_each_decision_notifies_the_other_party() -> None:
     """Accepted and expired reach the guest; a cancellation the side that did not cancel;
     a completed stay invites both to review. Unknown names and titles read naturally."""
@@ -190,6 +204,7 @@ def test_each_mentorship_event_tells_the_other_side() -> None:
         )
 
     asked = domain.mentorship_update(MentorshipRequested(mentorship=data("requested")), names)
+    assert asked.requester == student
     assert asked.words == (student, "Hi") and asked.read_by == {student}
     assert [(n.user_id, n.kind, n.text) for n in asked.notifications] == [
         (mentor, "mentorship_requested", "Ada asked you to be their mentor")

@@ -32,6 +32,30 @@ FLAGGED = [
     # Disguises: full-width letters, a zero-width space, capitals.
     ("SEND THE DEPOSIT VIA ＷＥＳＴＥＲＮ UNION", "wire_transfer"),
     ("zel\u200ble me the rent", "payment_app"),
+    # What international students pay with, and what the audit found unflagged (issue: audit 2).
+    ("To hold the room, send the first month by Wise or Revolut before you arrive.", "payment_app"),
+    ("To hold the room, send the first month by Wise or Revolut before you arrive.", "deposit_before_viewing"),
+    ("Send the rent through Wise, it is cheaper for you", "payment_app"),
+    ("I have a Wise account, transfer the deposit there", "payment_app"),
+    ("Revolut me the first month", "payment_app"),
+    ("Pay me via Apple Pay please, 600 dollars", "payment_app"),
+    ("Google Pay is fine for the deposit", "payment_app"),
+    ("Pay with ZeIIe", "payment_app"),
+    ("Money order for the deposit please", "check_or_money_order"),
+    ("Pay the security deposit by cheque mailed to me", "check_or_money_order"),
+    ("Please mail me a check for the first month", "check_or_money_order"),
+    ("You can pay the rent by personal check", "check_or_money_order"),
+    ("Put a check in the mail for $600 and the room is yours", "check_or_money_order"),
+    ("A cashier's check for the rent, made out to me", "check_or_money_order"),
+    ("Send the first month before you move in so I can keep it for you", "deposit_before_viewing"),
+    ("Wire the money before your arrival", "deposit_before_viewing"),
+    ("To secure your booking, send $500 now", "deposit_before_viewing"),
+    ("reach me at host [at] gmail [dot] com to arrange payment", "off_platform_contact"),
+    ("my address: dr.host (at) yahoo (dot) com", "off_platform_contact"),
+    ("write to hostbob at gmail dot com", "off_platform_contact"),
+    ("telegram: @hostbob", "off_platform_contact"),
+    ("Find me on Telegram @hostbob_rooms", "off_platform_contact"),
+    ("t.me/hostbob", "off_platform_contact"),
 ]
 
 CLEAN = [
@@ -49,6 +73,23 @@ CLEAN = [
     "Please call me Sam.",
     "The stay is 28 nights, from 2027-03-01 to 2027-03-29.",
     "Thanks! Cardiology rotation at Johns Hopkins in March.",
+    # Near misses of the rules added after audit 2: a word, not a way to pay.
+    "Check-in is at 3 pm, and I will check the heating before you arrive.",
+    "I will check with the hospital and pay through Wardmate once you accept.",
+    "Can I check in early? I'll pay the rest through Wardmate.",
+    "Payment is due by check-in, through Wardmate as usual.",
+    "I'll check the mail for the rotation letter.",
+    "The Apple store is next to the hospital, and an apple a day keeps the doctor away.",
+    "It would be wise to book early: the rent goes up in summer.",
+    "Otherwise, the deposit goes through Wardmate like the rest.",
+    "I'll send you the door code before you arrive.",
+    "You pay through Wardmate before you arrive, nothing to me directly.",
+    "I'd like to pay the first month before I move in, if the site lets me.",
+    "The cafeteria takes Apple Pay and Google Pay.",
+    "Is there a post office nearby that sells money orders?",
+    "I'm at Hopkins at noon, meet me at the polka dot cafe.",
+    "We have a Telegram group for residents.",
+    "Ask @maria at the front desk for the key.",
 ]
 
 

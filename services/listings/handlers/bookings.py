@@ -19,7 +19,7 @@ from services.listings.views import (
     shift_view,
     to_booking,
 )
-from shared import hospitals, pricing, subjects
+from shared import blocks, hospitals, pricing, subjects
 from shared.contracts.listings import (
     Booking,
     BookingAction,
@@ -50,6 +50,8 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         row = await store.listing(conn, req.listing_id)
         if row is None:
             raise LISTING_NOT_FOUND
+        # A block either way (messaging's, projected here) stops the request and its words.
+        await blocks.refuse_if_blocked(conn, actor.user_id, row["host_id"])
         domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, datetime.now(UTC).date())
         # Under the listing's lock two identical requests (a double click) queue here:
         # the second then sees the first and is refused.

@@ -14,7 +14,7 @@ from services.matching import plan_reads, store
 from services.matching.domain import letters, plans
 from services.matching.store import letters as letter_store
 from services.matching.views import letters as letter_views
-from shared import clock, subjects
+from shared import blocks, clock, subjects
 from shared.contracts.letters import Letter, LetterCreate, LetterPage, LetterRef, LetterSubmit, MyLetters
 from shared.paging import INVALID_CURSOR, decode_cursor, next_page
 from shared.service import Context, Registry
@@ -43,6 +43,8 @@ async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
         link = await letter_store.knows(conn, actor.user_id, req.writer_id)
         if link is None:
             raise letters.WRITER_NOT_FOUND
+        # A block either way (messaging's, projected here) stops the request and its words.
+        await blocks.refuse_if_blocked(conn, actor.user_id, req.writer_id)
         letters.refuse_repeat(
             await letter_store.same_open_request(
                 conn, actor.user_id, req.writer_id, req.specialty.strip(), req.deadline, req.application

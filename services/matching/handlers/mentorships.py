@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 
 from services.matching import domain, plan_reads, store, views
-from shared import subjects
+from shared import blocks, subjects
 from shared.contracts.base import Actor
 from shared.contracts.matching import (
     Mentorship,
@@ -43,6 +43,8 @@ async def request_mentorship(ctx: Context, req: MentorshipCreate) -> Mentorship:
     mentor = await store.profile(ctx.pool, req.mentor_id)
     if not mentor or mentor.get("role") != "professional" or not mentor.get("open_to_mentoring"):
         raise MENTOR_NOT_FOUND
+    # A block either way (messaging's, projected here) stops the request and its words.
+    await blocks.refuse_if_blocked(ctx.pool, actor.user_id, req.mentor_id)
     mentorship_id = uuid.uuid4()
     async with ctx.pool.acquire() as conn, conn.transaction():
         if req.rotation_id is not None:

@@ -1,4 +1,5 @@
-"""Endpoints for trust and safety: block and unblock a user, report a message or a user,
+"""Endpoints for trust and safety: block and unblock a user (each change an event, which
+listings and matching project to refuse the pair's requests), report a message or a user,
 and the operators' report queue and statistics."""
 
 from __future__ import annotations
@@ -21,13 +22,19 @@ from shared.contracts.messaging import (
     ReportList,
     ReportPage,
     ReportResolve,
+    UserBlocked,
     UserRef,
+    UserUnblocked,
 )
 from shared.errors import AppError
+from shared.outbox import add
 from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
+
+# A report that finds an open one resolved before it could read it files again, this often.
+REPORT_ATTEMPTS = 3
 
 
 def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
@@ -37,12 +44,16 @@ def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
 
 @registry.endpoint(subjects.BLOCK_USER, UserRef)
 async def block_user(ctx: Context, req: UserRef) -> BlockState:
-    """From now on neither can start a conversation with or write to the other."""
+    """From now on neither can start a conversation with or write to the other, nor (once
+    listings and matching have the event) send the other a booking, mentorship or letter
+    request."""
     actor = ctx.require_actor()
     _not_yourself(actor.user_id, req.user_id, "block")
     await known_user(ctx, req.user_id)
-    async with ctx.pool.acquire() as conn:
-        await safety_store.block(conn, actor.user_id, req.user_id)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        changed = await safety_store.block(conn, actor.user_id, req.user_id)
+        if changed is not None:
+            await add(conn, UserBlocked(block=views.block_data(changed, blocked=True)))
     return BlockState(user_id=req.user_id, blocked=True)
 
 
@@ -59,14 +70,17 @@ async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
 @registry.endpoint(subjects.UNBLOCK_USER, UserRef)
 async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
     actor = ctx.require_actor()
-    async with ctx.pool.acquire() as conn:
-        await safety_store.unblock(conn, actor.user_id, req.user_id)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        changed = await safety_store.unblock(conn, actor.user_id, req.user_id)
+        if changed is not None:
+            await add(conn, UserUnblocked(block=views.block_data(changed, blocked=False)))
     return BlockState(user_id=req.user_id, blocked=False)
 
 
 @registry.endpoint(subjects.REPORT, ReportCreate)
 async def report(ctx: Context, req: ReportCreate) -> Report:
-    """A report goes to the operators' queue; a message's text is kept with it, as sent."""
+    """A report goes to the operators' queue; a message's text is kept with it, as sent.
+    While the reporter's report of the same message (or user) is open, that one answers."""
     actor = ctx.require_actor()
     values: dict[str, object] = {
         "id": uuid.uuid4(),
@@ -93,8 +107,12 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
         await known_user(ctx, req.user_id)
         values["reported_user_id"] = req.user_id
     async with ctx.pool.acquire() as conn:
-        row = await safety_store.insert_report(conn, values)
-    return views.to_report(row)
+        for _ in range(REPORT_ATTEMPTS):
+            row = await safety_store.insert_report(conn, values)
+            if row is not None:
+                return views.to_report(row)
+    # The open report was resolved under each attempt: an operator racing the reporter.
+    raise AppError("conflict", "the report was resolved meanwhile; send it again")
 
 
 @registry.endpoint(subjects.LIST_REPORTS, ReportList)

@@ -24,10 +24,35 @@ async def blocks_between(db: DB, me: uuid.UUID, other: uuid.UUID) -> tuple[bool,
     return me in blockers, other in blockers
 
 
-async def block(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
-    await conn.execute(
-        "INSERT INTO blocks(blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", blocker, blocked
+async def block(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> asyncpg.Record | None:
+    """Block; the pair's row of ``block_versions`` after the change, None when it already was."""
+    added = await conn.fetchval(
+        "INSERT INTO blocks(blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+        blocker,
+        blocked,
     )
+    return await _count_change(conn, blocker, blocked) if added else None
+
+
+async def _count_change(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> asyncpg.Record:
+    """The pair's next version. Taken after the change to ``blocks``, under this row's lock
+    until commit: a block and an unblock of one pair racing each other wait on the same
+    ``blocks`` row first, so versions follow the order their changes commit in."""
+    row = await conn.fetchrow(
+        "INSERT INTO block_versions(blocker_id, blocked_id, id, version) VALUES ($1, $2, $3, 1)"
+        " ON CONFLICT (blocker_id, blocked_id) DO UPDATE SET version = block_versions.version + 1"
+        " RETURNING id, blocker_id, blocked_id, version",
+        blocker,
+        blocked,
+        uuid.uuid4(),
+    )
+    assert row is not None
+    return row
+
+
+async def blocked_pair(db: DB, one: uuid.UUID, other: uuid.UUID) -> bool:
+    """Whether either of the two blocked the other."""
+    return any(await blocks_between(db, one, other))
 
 
 async def blocked_by(
@@ -46,22 +71,65 @@ async def blocked_by(
     )
 
 
-async def unblock(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
-    await conn.execute("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2", blocker, blocked)
+async def unblock(conn: Connection, blocker: uuid.UUID, blocked: uuid.UUID) -> asyncpg.Record | None:
+    """Lift a block; the pair's row of ``block_versions`` after the change, None when there was none."""
+    lifted = await conn.fetchval(
+        "DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2 RETURNING true", blocker, blocked
+    )
+    return await _count_change(conn, blocker, blocked) if lifted else None
+
+
+async def block_snapshots(db: DB, after: uuid.UUID | None, limit: int) -> list[asyncpg.Record]:
+    """Every pair ever blocked (by users not deleted), whether blocked now, in id order
+    after ``after``. The first page has its own statement, as listings' snapshots do."""
+    columns = (
+        "v.id, v.blocker_id, v.blocked_id, v.version, EXISTS (SELECT 1 FROM blocks b"
+        " WHERE b.blocker_id = v.blocker_id AND b.blocked_id = v.blocked_id) AS blocked"
+    )
+    if after is None:
+        return await db.fetch(f"SELECT {columns} FROM block_versions v ORDER BY v.id LIMIT $1", limit)
+    return await db.fetch(
+        f"SELECT {columns} FROM block_versions v WHERE v.id > $1 ORDER BY v.id LIMIT $2", after, limit
+    )
 
 
 # --- reports and statistics -----------------------------------------------------------
 
 
-async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
+# The unique partial indexes of 0003_reports_once.sql: one open report per reporter and
+# message, and per reporter and user for a report without a message.
+_OPEN_OF_MESSAGE = "(reporter_id, message_id) WHERE status = 'open' AND message_id IS NOT NULL"
+_OPEN_OF_USER = "(reporter_id, reported_user_id) WHERE status = 'open' AND message_id IS NULL"
+
+
+async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Record | None:
+    """File a report, or return the reporter's open report of the same message (or user).
+
+    The index decides, so two racing reports file one: the second's INSERT waits for the
+    first's commit and then does nothing, and its SELECT sees the first. None only when
+    that open report was resolved between the two statements (the caller tries again).
+    """
     columns = list(values)
+    about_message = values.get("message_id") is not None
     row = await conn.fetchrow(
         f"INSERT INTO reports({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"
-        " RETURNING *",
+        f" ON CONFLICT {_OPEN_OF_MESSAGE if about_message else _OPEN_OF_USER} DO NOTHING RETURNING *",
         *values.values(),
     )
-    assert row is not None
-    return row
+    if row is not None:
+        return row
+    if about_message:
+        return await conn.fetchrow(
+            "SELECT * FROM reports WHERE reporter_id = $1 AND message_id = $2 AND status = 'open'",
+            values["reporter_id"],
+            values["message_id"],
+        )
+    return await conn.fetchrow(
+        "SELECT * FROM reports WHERE reporter_id = $1 AND reported_user_id = $2 AND message_id IS NULL"
+        " AND status = 'open'",
+        values["reporter_id"],
+        values["reported_user_id"],
+    )
 
 
 async def reports(db: DB, status: str | None, after: Key | None, limit: int) -> list[asyncpg.Record]:

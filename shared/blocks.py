@@ -1,0 +1,68 @@
+"""The projection of blocks that listings and matching keep, and the rule it serves: a user
+cannot send a request (a stay, a mentorship, a letter) to someone either of them blocked.
+
+Blocks belong to messaging (``POST /users/{id}/block``), which refuses the pair's messages
+itself; the services that take requests learn of them from its events
+(``events.messaging.user.blocked`` / ``.unblocked``, each a ``BlockData`` snapshot with the
+pair's version). Each keeps the same table in its own schema (its migration
+``…_blocks.sql``): one row per pair ever blocked, lifted ones too (``blocked`` false), so an
+older event never brings a lifted block back. Their consumers and matching's rebuild apply
+events through ``project``; a deleted account's rows go with ``forget``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from shared.contracts.messaging import BlockData
+from shared.db import Connection
+from shared.errors import AppError
+
+DB = Connection | asyncpg.Pool
+
+
+async def project(conn: Connection, block: BlockData) -> bool:
+    """Hold the pair's snapshot if it is newer than ours; False when it was not."""
+    result = await conn.execute(
+        "INSERT INTO blocks(blocker_id, blocked_id, blocked, version) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (blocker_id, blocked_id) DO UPDATE SET blocked = excluded.blocked, version = excluded.version"
+        " WHERE blocks.version < excluded.version",
+        block.blocker_id,
+        block.blocked_id,
+        block.blocked,
+        block.version,
+    )
+    return str(result).endswith(" 1")
+
+
+async def forget(conn: Connection, user_id: uuid.UUID) -> None:
+    """A deleted account's blocks, either side (messaging erased its own at the same event)."""
+    await conn.execute("DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1", user_id)
+
+
+async def between(db: DB, me: uuid.UUID, other: uuid.UUID) -> tuple[bool, bool]:
+    """(I blocked them, they blocked me), as the projection holds it now."""
+    rows = await db.fetch(
+        "SELECT blocker_id FROM blocks WHERE (blocker_id, blocked_id) IN (($1, $2), ($2, $1)) AND blocked", me, other
+    )
+    blockers = {row["blocker_id"] for row in rows}
+    return me in blockers, other in blockers
+
+
+def request_refusal(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
+    """Why a request cannot go to the other user, or None: a block either way stops it,
+    in the words messaging uses for a message."""
+    if blocked_by_them:
+        return AppError("forbidden", "this user does not accept requests from you")
+    if blocked_by_me:
+        return AppError("forbidden", "you blocked this user; unblock them to send a request")
+    return None
+
+
+async def refuse_if_blocked(db: DB, requester: uuid.UUID, other: uuid.UUID) -> None:
+    """403 when either of the two blocked the other (as far as this service has heard)."""
+    error = request_refusal(*await between(db, requester, other))
+    if error is not None:
+        raise error

@@ -1,0 +1,285 @@
+"""Blocks beyond messages, every service its own process: once listings and matching have
+messaging's block event, a blocked pair's booking, mentorship and letter requests are
+refused (403) either way, until the block is lifted; a request they accepted before the
+event reached them opens its conversation without the requester's words, a notification
+or a mail; matching's rebuild brings the blocks back from messaging's snapshots, and a
+deleted account's blocks go everywhere."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.matching import rebuild
+from services.runner import Stack
+from shared import bus
+from shared.contracts.base import Event
+from shared.contracts.listings import BookingData, BookingRequested
+from shared.contracts.matching import MentorshipData, MentorshipRequested
+from shared.contracts.mentoring import MentoringNotice
+from shared.settings import Settings
+from tests.api import PASSWORD, Api, Response, User
+from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.mentoring import accepted_pair, letter_request, notifications
+from tests.eventually import eventually
+
+REFUSED_BY_THEM = "this user does not accept requests from you"
+REFUSED_BY_ME = "you blocked this user; unblock them to send a request"
+
+
+@pytest.fixture
+async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    yield conn
+    await conn.close()
+
+
+def refused(r: Response, message: str) -> bool:
+    return r.status == 403 and r.error_code == "forbidden" and r.body["error"]["message"] == message
+
+
+async def block(api: Api, blocker: User, blocked: User) -> None:
+    r = await api.call("POST", f"/users/{blocked.id}/block", blocker)
+    assert r.status == 200 and r.body["blocked"] is True, r.body
+
+
+async def test_a_blocked_pair_cannot_request_a_stay(api: Api) -> None:
+    """After the host blocks a guest, the guest's booking requests are 403 (the same request
+    again, other dates, any of the host's rooms); a guest who blocked a host cannot request
+    their room either; nothing is stored. Lifting the block allows requests again."""
+    host = await api.signup("professional", "Dr. Blocking Host")
+    pest = await api.signup("student", "Harasser")
+    listing = await create_listing(api, host)
+    other_room = await create_listing(api, host, title="Second room near Hopkins")
+    before = await request_stay(api, pest, listing["id"])
+    assert before.status == 201, before.body
+    await block(api, host, pest)
+
+    # The same request again was a duplicate (409) until listings heard of the block.
+    await eventually(
+        lambda: request_stay(api, pest, listing["id"]),
+        15,
+        what="listings to refuse the blocked guest",
+        until=lambda r: refused(r, REFUSED_BY_THEM),
+        interval=0.1,
+    )
+    for room, start in ((listing, 70), (other_room, 30)):
+        words = await api.call(
+            "POST",
+            f"/listings/{room['id']}/bookings",
+            pest,
+            json={
+                "check_in": str(date.today() + timedelta(days=start)),
+                "check_out": str(date.today() + timedelta(days=start + 28)),
+                "message": "You blocked me but I can still write to you here. Answer me!",
+            },
+        )
+        assert refused(words, REFUSED_BY_THEM), words.body
+    mine = await api.call("GET", "/me/bookings", pest)
+    assert [b["id"] for b in mine.body["items"]] == [before.body["id"]]
+
+    # Either way: a guest who blocked the host cannot ask for their room.
+    shy = await api.signup("student", "Shy Guest")
+    assert (await request_stay(api, shy, listing["id"], start=120)).status == 201
+    await block(api, shy, host)
+    await eventually(
+        lambda: request_stay(api, shy, listing["id"], start=120),
+        15,
+        what="listings to refuse a guest who blocked the host",
+        until=lambda r: refused(r, REFUSED_BY_ME),
+        interval=0.1,
+    )
+
+    assert (await api.call("DELETE", f"/users/{pest.id}/block", host)).status == 200
+    again = await eventually(
+        lambda: request_stay(api, pest, listing["id"], start=70),
+        15,
+        what="listings to hear the block was lifted",
+        until=lambda r: r.status == 201,
+        interval=0.1,
+    )
+    assert again.body["status"] == "requested"
+
+
+async def test_a_blocked_pair_cannot_ask_for_mentoring_or_a_letter(api: Api) -> None:
+    """After a mentor blocks their mentee, the mentee's letter and mentorship requests are
+    403; a student who blocked a mentor cannot ask them either."""
+    student, mentor, _ = await accepted_pair(api)
+    letter = await api.call("POST", "/letters", student, json=letter_request(mentor))
+    assert letter.status == 201, letter.body
+    await block(api, mentor, student)
+    # The same request again was a repeat (409) until matching heard of the block.
+    await eventually(
+        lambda: api.call("POST", "/letters", student, json=letter_request(mentor)),
+        15,
+        what="matching to refuse the blocked student's letter request",
+        until=lambda r: refused(r, REFUSED_BY_THEM),
+        interval=0.1,
+    )
+    other = letter_request(mentor, eras_letter_id=None, application="other", waived=False, specialty="Surgery")
+    assert refused(await api.call("POST", "/letters", student, json=other), REFUSED_BY_THEM)
+    ask = {"mentor_id": mentor.id, "message": "You blocked me, but here I am again"}
+    assert refused(await api.call("POST", "/mentorships", student, json=ask), REFUSED_BY_THEM)
+
+    # Either way: a student who blocked a mentor cannot ask them.
+    shy = await api.signup("student", "Shy Student")
+    first = await api.call("POST", "/mentorships", shy, json={"mentor_id": mentor.id})
+    assert first.status == 201, first.body
+    await block(api, shy, mentor)
+    await eventually(
+        lambda: api.call("POST", "/mentorships", shy, json={"mentor_id": mentor.id}),
+        15,
+        what="matching to refuse a student who blocked the mentor",
+        until=lambda r: refused(r, REFUSED_BY_ME),
+        interval=0.1,
+    )
+
+
+async def publish(stack: Stack, event: Event) -> int:
+    """Publish ``event`` on the events stream as its service's outbox would; its sequence."""
+    assert stack.nats_url
+    nc = await bus.connect(stack.nats_url, "e2e-blocks")
+    try:
+        ack = await nc.jetstream().publish(
+            event.subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.event_id)}
+        )
+        return int(ack.seq)
+    finally:
+        await nc.close()
+
+
+async def consumed(stack: Stack, consumer: str, seq: int) -> None:
+    """Wait until ``consumer`` has applied everything up to stream sequence ``seq``."""
+    assert stack.nats_url
+    nc = await bus.connect(stack.nats_url, "e2e-blocks-consumed")
+    try:
+        js = nc.jetstream()
+
+        async def done() -> bool:
+            info = await js.consumer_info(bus.EVENTS_STREAM, consumer)
+            return info.delivered.stream_seq >= seq and info.num_ack_pending == 0 and info.num_pending == 0
+
+        await eventually(done, 15, what=f"{consumer} to apply the event")
+    finally:
+        await nc.close()
+
+
+async def conversation_about(api: Api, user: User, subject_id: str) -> dict[str, Any]:
+    inbox = await api.call("GET", "/conversations", user, params={"limit": "100"})
+    [conversation] = [c for c in inbox.body["items"] if c["about"] and c["about"]["id"] == subject_id]
+    return conversation  # type: ignore[no-any-return]
+
+
+async def test_a_request_accepted_before_the_block_arrived_brings_no_words(api: Api, stack: Stack) -> None:
+    """A booking or mentorship request that listings or matching accepted before they heard
+    of the block (its event published after the block, as in that race) opens its
+    conversation with the system message only, read by both: not the requester's words,
+    no notification (so no mail); a letter request's notice is withheld too."""
+    host = await api.signup("professional", "Dr. Raced Host")
+    pest = await api.signup("student", "Racing Harasser")
+    listing = await create_listing(api, host, title="Raced room")
+    await block(api, host, pest)
+    words = "You blocked me but this got through. Answer me!"
+    check_in = date.today() + timedelta(days=30)
+    booking = BookingData(
+        booking_id=uuid.uuid4(),
+        version=1,
+        listing_id=uuid.UUID(listing["id"]),
+        listing_title="Raced room",
+        guest_id=uuid.UUID(pest.id),
+        host_id=uuid.UUID(host.id),
+        check_in=check_in,
+        check_out=check_in + timedelta(days=28),
+        status="requested",
+        total_cents=100_000,
+    )
+    mentorship = MentorshipData(
+        mentorship_id=uuid.uuid4(),
+        version=1,
+        student_id=uuid.UUID(pest.id),
+        mentor_id=uuid.UUID(host.id),
+        status="requested",
+        message=words,
+    )
+    letter = MentoringNotice(
+        user_id=uuid.UUID(host.id),
+        kind="letter_requested",
+        text="Racing Harasser asked you for a letter of recommendation (Surgery), due 2030-01-01",
+        letter_id=uuid.uuid4(),
+        from_user_id=uuid.UUID(pest.id),
+    )
+    seqs = {
+        "messaging-bookings": await publish(stack, BookingRequested(booking=booking, message=words)),
+        "messaging-mentorships": await publish(stack, MentorshipRequested(mentorship=mentorship)),
+        "messaging-mentoring": await publish(stack, letter),
+    }
+    for consumer, seq in seqs.items():
+        await consumed(stack, consumer, seq)
+
+    for subject_id in (str(booking.booking_id), str(mentorship.mentorship_id)):
+        conversation = await conversation_about(api, host, subject_id)
+        assert conversation["unread_count"] == 0 and conversation["last_message"]["kind"] == "system"
+        history = await api.call("GET", f"/conversations/{conversation['id']}/messages", host)
+        assert [m["kind"] for m in history.body["items"]] == ["system"], history.body
+        assert (await api.call("GET", f"/conversations/{conversation['id']}", pest)).body["unread_count"] == 0
+    assert await notifications(api, host) == []
+
+
+async def test_the_rebuild_brings_blocks_back_from_messaging(api: Api, stack: Stack, db: asyncpg.Connection) -> None:
+    """Matching's rebuild, with a stream that lost every event, reads the blocks from
+    messaging's snapshots: a block in force and a lifted one (at its newer version)."""
+    one, two, three = [await api.signup("student") for _ in range(3)]
+    await block(api, one, two)
+    await block(api, three, one)
+    assert (await api.call("DELETE", f"/users/{one.id}/block", three)).status == 200
+    pairs = [(uuid.UUID(one.id), uuid.UUID(two.id)), (uuid.UUID(three.id), uuid.UUID(one.id))]
+
+    async def held() -> list[tuple[bool, int]]:
+        rows = [
+            await db.fetchrow(
+                "SELECT blocked, version FROM matching.blocks WHERE blocker_id = $1 AND blocked_id = $2", *pair
+            )
+            for pair in pairs
+        ]
+        return [(row["blocked"], row["version"]) if row else (False, 0) for row in rows]
+
+    await eventually(held, 15, what="matching to project the blocks", until=lambda got: got == [(True, 1), (False, 2)])
+    await db.execute(
+        "DELETE FROM matching.blocks WHERE blocker_id = ANY($1::uuid[])", [uuid.UUID(one.id), uuid.UUID(three.id)]
+    )
+    assert stack.nats_url
+    name = f"LOST_{uuid.uuid4().hex[:8].upper()}"
+    nc = await bus.connect(stack.nats_url, "lost-blocks-test")
+    try:
+        await bus.ensure_stream(nc, name, [f"losttest.{name}.>"])  # holds no event at all
+        settings = Settings(database_url=stack.service_url("matching"), nats_url=stack.nats_url)
+        counts = await rebuild.rebuild(settings, stream=name, quiet=True)
+    finally:
+        await nc.jetstream().delete_stream(name)
+        await nc.close()
+    assert counts["blocks"] >= 2
+    assert await held() == [(True, 1), (False, 2)]
+
+
+async def test_a_deleted_account_leaves_no_block_behind(api: Api, db: asyncpg.Connection) -> None:
+    """A deleted user's blocks, either side, leave messaging and both projections."""
+    leaving = await api.signup("student", "Leaving Soon")
+    stays = await api.signup("professional")
+    await block(api, leaving, stays)
+    await block(api, stays, leaving)
+    tables = ("messaging.blocks", "messaging.block_versions", "listings.blocks", "matching.blocks")
+
+    async def rows() -> dict[str, int]:
+        query = "SELECT count(*) FROM {} WHERE blocker_id = $1 OR blocked_id = $1"
+        return {table: await db.fetchval(query.format(table), uuid.UUID(leaving.id)) for table in tables}
+
+    await eventually(rows, 15, what="the blocks projected", until=lambda got: set(got.values()) == {2})
+    gone = await api.call("DELETE", "/me", leaving, json={"password": PASSWORD})
+    assert gone.status == 200, gone.body
+    await eventually(rows, 20, what="the blocks erased", until=lambda got: set(got.values()) == {0})
