@@ -4,7 +4,11 @@ sessions and their revocation. Every link is read from the mail itself."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import aiohttp
+import asyncpg
 
 from services.runner import Stack
 from tests.api import PASSWORD, Api, User, link_token, random_email
@@ -226,3 +230,55 @@ async def test_sessions_list_and_revoke(api: Api) -> None:
     assert (await api.call("GET", "/me", user)).status == 401
     left = await api.call("GET", "/me/sessions", tokens[firefox])
     assert [s["device"] for s in left.body["items"]] == ["Firefox on Windows"]
+
+
+async def test_mail_limits_hold_when_the_requests_come_at_once(api: Api) -> None:
+    """A burst (a double click, a script) gets what one request after another gets: three
+    confirmation links, three reset mails for an address, three address-change attempts an
+    hour. Each used to count before any of them recorded, so 8 at once sent 4 to 9 mails."""
+    user = await api.signup(verify=False)
+    resends = await asyncio.gather(*(api.call("POST", "/me/verification-email", user) for _ in range(8)))
+    assert sorted(r.status for r in resends) == [202] * 3 + [429] * 5, [r.body for r in resends]
+
+    email = random_email()
+    resets = await asyncio.gather(*(api.call("POST", "/auth/password-reset", json={"email": email}) for _ in range(8)))
+    assert sorted(r.status for r in resets) == [202] * 3 + [429] * 5
+
+    changer = await api.signup()
+    changes = await asyncio.gather(
+        *(
+            api.call("POST", "/me/email", changer, json={"password": PASSWORD, "new_email": random_email()})
+            for _ in range(6)
+        )
+    )
+    assert sorted(r.status for r in changes) == [202] * 3 + [429] * 3, [r.body for r in changes]
+
+
+async def test_the_same_password_change_sent_at_once_is_made_once(api: Api) -> None:
+    """Two tabs change the password at once with the same current one: one change, the
+    other refused as it would be after it (the current password is no longer that), and
+    one "password changed" mail, not one per request."""
+    user = await api.signup()
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    answers = await asyncio.gather(*(api.call("POST", "/me/password", user, json=body) for _ in range(5)))
+    assert sorted(a.status for a in answers) == [200, 403, 403, 403, 403], [a.body for a in answers]
+    await api.mail(user.email, "Your Wardmate password was changed")
+    login = await api.call("POST", "/auth/login", json={"email": user.email, "password": NEW_PASSWORD})
+    assert login.status == 200
+
+
+async def test_an_account_deleted_from_several_tabs_at_once_is_announced_once(api: Api, stack: Stack) -> None:
+    """Deletes sent at once all answer as deleted, and one ``user.deleted`` leaves accounts:
+    every service's erasure runs once, not once per request."""
+    user = await api.signup()
+    answers = await asyncio.gather(*(api.call("DELETE", "/me", user, json={"password": PASSWORD}) for _ in range(4)))
+    # A request that reaches the gateway after the sessions were revoked is a 401.
+    assert {a.status for a in answers} <= {200, 401} and 200 in {a.status for a in answers}, [a.body for a in answers]
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        rows = await conn.fetch("SELECT payload FROM accounts.outbox WHERE subject = 'events.accounts.user.deleted'")
+    finally:
+        await conn.close()
+    mine = [r for r in rows if json.loads(bytes(r["payload"]))["user_id"] == user.id]
+    assert len(mine) == 1, len(mine)

@@ -12,11 +12,13 @@ import time
 import uuid
 from datetime import datetime
 
+import asyncpg
+
 from services.accounts import domain, store
 from services.accounts.domain import lifecycle
 from services.accounts.store import lifecycle as lstore
 from shared import clock, subjects
-from shared.contracts.base import Empty, Ok
+from shared.contracts.base import Actor, Empty, Ok
 from shared.contracts.lifecycle import (
     MAIL_KINDS,
     Accepted,
@@ -72,6 +74,15 @@ async def _mail(
     await add(conn, lifecycle.mail_event(kind, user_id, to, ttl_hours, now))
 
 
+async def _me(conn: Connection, actor: Actor, *, for_update: bool = False) -> asyncpg.Record:
+    """The caller's account row; 401 when it is gone (a request that passed the gateway's
+    session cache just as the account was deleted)."""
+    row = await lstore.contact(conn, actor.user_id, for_update=for_update)
+    if row is None:
+        raise AppError("unauthorized", "this account no longer exists")
+    return row
+
+
 @registry.endpoint(subjects.VERIFY_EMAIL, LinkRequest)
 async def verify_email(ctx: Context, req: LinkRequest) -> EmailStatus:
     s = ctx.settings
@@ -91,8 +102,7 @@ async def resend_verification(ctx: Context, req: Empty) -> Accepted:
     actor = ctx.require_actor()
     s = ctx.settings
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await lstore.contact(conn, actor.user_id)
-        assert row is not None
+        row = await _me(conn, actor, for_update=True)  # one resend at a time: counted, then recorded
         if row["email_verified_at"] is not None:
             raise AppError("conflict", "your address is already confirmed")
         sent = await lstore.count_mail_requests(conn, "verify", s.mail_rate_window_s, user_id=actor.user_id)
@@ -111,7 +121,10 @@ async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Acc
     email = req.email.strip().lower()
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
-            # Counted by the address asked about, known or not, so a limit tells nothing.
+            # Counted by the address asked about, known or not, so a limit tells nothing;
+            # one at a time per address and per client (always in that order: no deadlock).
+            await lstore.lock_mail_requests(conn, "reset", email)
+            await lstore.lock_mail_requests(conn, "reset-from", req.client_address or "-")
             by_email = await lstore.count_mail_requests(conn, "reset", s.mail_rate_window_s, email=email)
             by_client = await lstore.count_mail_requests(
                 conn, "reset", s.mail_rate_window_s, address=req.client_address or "-"
@@ -155,13 +168,16 @@ async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
 async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
-        row = await lstore.contact(conn, actor.user_id)
-        assert row is not None
+        row = await _me(conn, actor)
         if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.current_password):
             raise AppError("forbidden", "the current password is not right")
         password_hash = await asyncio.to_thread(domain.hash_password, req.new_password)
         keep = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
         async with conn.transaction():
+            # The password checked is still the account's: of two changes sent at once,
+            # the second finds the first's and is refused, as it would be one after the other.
+            if (await _me(conn, actor, for_update=True))["password_hash"] != row["password_hash"]:
+                raise AppError("forbidden", "the current password is not right")
             await lstore.set_password(conn, actor.user_id, password_hash, confirm_email=False)
             fingerprints = await lstore.revoke_sessions(conn, actor.user_id, keep=keep)
             await lstore.next_calendar_generation(conn, actor.user_id)  # as a reset does
@@ -175,8 +191,7 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
     actor = ctx.require_actor()
     s = ctx.settings
     async with ctx.pool.acquire() as conn:
-        row = await lstore.contact(conn, actor.user_id)
-        assert row is not None
+        row = await _me(conn, actor)
         if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.password):
             raise AppError("forbidden", "the password is not right")
         if req.new_email == row["email"]:
@@ -184,10 +199,12 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
         # Every attempt counts against the limit before the address is looked up, and is
         # recorded outside the attempt's transaction: the 409 says an address has an
         # account, so asking must stay as bounded as a mail sent.
-        sent = await lstore.count_mail_requests(conn, "email", s.mail_rate_window_s, user_id=actor.user_id)
-        if sent >= s.verify_resend_limit:
-            raise _rate_limited("address changes", s.mail_rate_window_s)
-        await lstore.record_mail_request(conn, "email", user_id=actor.user_id, email=req.new_email)
+        async with conn.transaction():
+            await _me(conn, actor, for_update=True)  # one attempt at a time: counted, then recorded
+            sent = await lstore.count_mail_requests(conn, "email", s.mail_rate_window_s, user_id=actor.user_id)
+            if sent >= s.verify_resend_limit:
+                raise _rate_limited("address changes", s.mail_rate_window_s)
+            await lstore.record_mail_request(conn, "email", user_id=actor.user_id, email=req.new_email)
         async with conn.transaction():
             if await lstore.email_taken(conn, req.new_email, actor.user_id):
                 raise AppError("conflict", "an account with this email already exists")

@@ -68,15 +68,28 @@ async def export_me(ctx: Context, req: Empty) -> UserExport:
     )
 
 
+DELETED = AccountDeleted(
+    message="Your account is deleted. Every service is erasing what it held about you; the address is free again."
+)
+
+
 @registry.endpoint(subjects.DELETE_ME, DeleteAccountRequest)
 async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
         user = await lstore.contact(conn, actor.user_id)
-        assert user is not None
+        if user is None:
+            return DELETED  # a second tab's delete, just after the first: nothing is left to do
         if not await asyncio.to_thread(domain.verify_password, user["password_hash"], req.password):
             raise AppError("forbidden", "the password is not right")
         async with conn.transaction():
+            # Deleted once: of deletes sent at once, the first erases and announces it; the
+            # others find nothing left (or a password changed meanwhile) and announce nothing.
+            locked = await lstore.contact(conn, actor.user_id, for_update=True)
+            if locked is None:
+                return DELETED
+            if locked["password_hash"] != user["password_hash"]:
+                raise AppError("forbidden", "the password is not right")
             fingerprints = await lstore.session_fingerprints(conn, actor.user_id)
             files = await lstore.erase(conn, actor.user_id, user["email"])
             # Mails still waiting for the deleted user go too: there is no one to write to.
@@ -90,6 +103,4 @@ async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
         await delete_erased_files(ctx.pool, media().storage, files)
     except Exception as exc:
         log.warning("document files of a deleted account left to the retention loop: %s", exc)
-    return AccountDeleted(
-        message="Your account is deleted. Every service is erasing what it held about you; the address is free again."
-    )
+    return DELETED

@@ -13,11 +13,22 @@ from shared.db import Connection, translate
 DB = Connection | asyncpg.Pool
 
 
-async def contact(db: DB, user_id: uuid.UUID) -> asyncpg.Record | None:
-    """Where and how to write to a user: address, name, whether it is confirmed."""
+async def contact(db: DB, user_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    """Where and how to write to a user: address, name, whether it is confirmed;
+    ``for_update``: the row locked, so the user's own requests that read and then change
+    it (a limit counted, the password checked) go one at a time."""
+    lock = " FOR UPDATE" if for_update else ""
     return await db.fetchrow(
-        "SELECT id, email, display_name, role, email_verified_at, password_hash FROM users WHERE id = $1", user_id
+        f"SELECT id, email, display_name, role, email_verified_at, password_hash FROM users WHERE id = $1{lock}",
+        user_id,
     )
+
+
+async def lock_mail_requests(conn: Connection, purpose: str, key: str) -> None:
+    """Until the transaction ends, the requests of ``purpose`` counted by ``key`` (an address
+    asked about, a client) go one at a time: counted, then recorded, so a burst of them at
+    once cannot all read the same count (a reset needs no account, so no row to lock)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"mail:{purpose}:{key}")
 
 
 async def use_link(conn: Connection, nonce: str, purpose: str) -> bool:
