@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
+import asyncpg
 
+from services.runner import Stack
 from tests.api import Api, Response, User
+from tests.eventually import eventually
 
 JHH = "the-johns-hopkins-hospital-baltimore-md"
 JHH_POINT = (39.296109, -76.591972)
@@ -40,6 +44,38 @@ async def create_listing(api: Api, host: User, **overrides: Any) -> dict[str, An
     r = await api.call("POST", "/listings", host, json=listing_body(**overrides))
     assert r.status == 201, r.body
     return r.body  # type: ignore[no-any-return]
+
+
+async def held_at_insert(stack: Stack, table: str, calls: list[Awaitable[Response]]) -> list[Response]:
+    """Send ``calls`` at once while ``table`` (schema-qualified) takes no insert, and let
+    them go once each waits on a lock: at its insert, or at a lock it takes before checking
+    for a copy. Every copy has then done all it does before writing, the moment two copies
+    can both find none; only a lock held from the check to the commit makes them one."""
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        tx = conn.transaction()
+        await tx.start()
+        # EXCLUSIVE: reads go on, writes wait.
+        await conn.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        sent = [asyncio.ensure_future(call) for call in calls]
+        try:
+            await eventually(
+                lambda: conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+                ),
+                20,
+                what=f"{len(calls)} requests waiting on a lock",
+                until=lambda waiting: waiting >= len(calls),
+            )
+        finally:
+            await tx.rollback()
+            # Answered whether or not they all got there: no request outlives the test.
+            await asyncio.wait(sent)
+        return [task.result() for task in sent]
+    finally:
+        await conn.close()
 
 
 async def request_stay(api: Api, guest: User, listing_id: str, start: int = 30, nights: int = 28) -> Any:

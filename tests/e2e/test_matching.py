@@ -17,9 +17,10 @@ from services.matching import rebuild
 from services.matching.engine import wording
 from services.runner import Stack
 from shared import bus, geo
+from shared.mailsink import Mail
 from shared.settings import Settings
 from tests.api import Api, Response, User
-from tests.e2e.helpers import JHH, create_listing, future, request_stay
+from tests.e2e.helpers import JHH, create_listing, future, held_at_insert, request_stay
 from tests.eventually import eventually
 
 # Room-match tests each use a hospital of their own, far from the others' listings: the
@@ -512,3 +513,99 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
         lambda: api.call("GET", "/notifications", student), what="the second move told", until=lambda r: count(r) >= 2
     )
     assert sum(n["kind"] == "rotation_moved" for n in notes.body["items"]) == 2
+
+
+CHEYENNE = "memorial-hospital-of-laramie-county-dba-cheyenne-regional-medical-center-cheyenne-wy"
+EVANSTON = "evanston-regional-hospital-evanston-wy"
+
+
+async def test_the_same_rotation_posted_at_once_is_one_rotation_suggested_once(api: Api, stack: Stack) -> None:
+    """The same rotation form sent four times at once (a double click, a retry, two tabs),
+    each copy past its check before any inserts, makes one rotation: every answer is that
+    rotation, a later retry too, and its mentor is suggested once (one notification, one
+    mail), not once per copy. The same rotation with another budget is a 409 naming it;
+    another student's identical rotation is their own."""
+    tag = uuid.uuid4().hex[:6]
+    student, other = await api.signup("student", "Burst Student"), await api.signup("student", "Other Student")
+    mentors = {}
+    for name, hospital_id, specialty in (
+        (f"Dr. Burst {tag}", CHEYENNE, "dermatology"),
+        (f"Dr. Sentinel {tag}", EVANSTON, "rheumatology"),
+    ):
+        mentors[name] = await api.signup("professional", name)
+        await profile(
+            api,
+            mentors[name],
+            specialties=[specialty],
+            hospital_ids=[hospital_id],
+            open_to_mentoring=True,
+            mentoring_capacity=2,
+        )
+    assert stack.database_url
+    admin = await asyncpg.connect(stack.database_url)
+    try:
+        # Both mentors in matching's projection first: each rotation then suggests its
+        # mentor from its own event, in the order the rotations were recorded.
+        await eventually(
+            lambda: admin.fetchval(
+                "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                " AND (data->>'open_to_mentoring')::boolean",
+                [uuid.UUID(m.id) for m in mentors.values()],
+            ),
+            what="matching to know both mentors",
+            until=lambda n: n == 2,
+        )
+    finally:
+        await admin.close()
+
+    body = {
+        "hospital_id": CHEYENNE,
+        "specialty": "dermatology",
+        "start_date": future(40),
+        "end_date": future(68),
+        "monthly_budget": 1500,
+    }
+    posts = await held_at_insert(
+        stack, "matching.rotations", [api.call("POST", "/rotations", student, json=body) for _ in range(4)]
+    )
+    assert [r.status for r in posts] == [201] * 4, [r.body for r in posts]
+    assert len({r.body["id"] for r in posts}) == 1, [r.body["id"] for r in posts]
+    rotation_id = posts[0].body["id"]
+    retry = await api.call("POST", "/rotations", student, json=body)
+    assert retry.status == 201 and retry.body == posts[0].body, retry.body
+    changed = await api.call("POST", "/rotations", student, json=body | {"monthly_budget": 1800})
+    assert changed.status == 409 and changed.body["error"]["details"] == {"id": rotation_id}, changed.body
+    listed = await api.call("GET", "/me/rotations", student)
+    assert [r["id"] for r in listed.body["items"]] == [rotation_id]
+    theirs = await api.call("POST", "/rotations", other, json=body)
+    assert theirs.status == 201 and theirs.body["id"] != rotation_id
+
+    # A rotation recorded after the four: once its own suggestion arrived, those the four
+    # copies would have made have too.
+    await rotation(
+        api, student, hospital_id=EVANSTON, specialty="rheumatology", start_date=future(80), end_date=future(108)
+    )
+
+    def mentor_notes(r: Response, name: str) -> int:
+        return sum(
+            n["kind"] == "match_suggested" and n["text"].startswith(f"{name} could mentor you") for n in r.body["items"]
+        )
+
+    async def notes() -> Response:
+        return await api.call("GET", "/notifications", student, params={"limit": "100"})
+
+    final = await eventually(
+        notes,
+        20,
+        what="both mentors suggested",
+        until=lambda r: r.status == 200 and all(mentor_notes(r, name) >= 1 for name in mentors),
+    )
+    assert mentor_notes(final, f"Dr. Burst {tag}") == 1, [n["text"] for n in final.body["items"]]
+    # The mail of each suggestion, the same way.
+    assert api.mailbox is not None
+
+    def about(mail: Mail, name: str) -> bool:
+        return mail.subject == "A match for your rotation" and name in mail.part("text/plain")
+
+    await api.mailbox.wait_for(student.email, lambda m: about(m, f"Dr. Sentinel {tag}"))
+    assert sum(about(m, f"Dr. Burst {tag}") for m in api.mailbox.to(student.email)) == 1

@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import nats
@@ -18,7 +19,7 @@ from services.runner import Stack
 from shared import subjects
 from shared.db import create_pool, load_migrations
 from tests.api import Api
-from tests.e2e.helpers import future
+from tests.e2e.helpers import future, held_at_insert
 from tests.e2e.mentoring import accepted_pair, at, notifications, sweep_at
 from tests.e2e.test_matching import rotation
 from tests.eventually import eventually
@@ -397,3 +398,63 @@ async def test_no_reminder_for_a_meeting_cancelled_after_the_sweep_read_it(api: 
             assert not await plan_store.mark_reminded(conn, due["id"], due["starts_at"], datetime.now(UTC))
     finally:
         await pool.close()
+
+
+async def test_the_same_proposal_or_reschedule_at_once_is_one_meeting_told_once(api: Api, stack: Stack) -> None:
+    """The same proposal sent four times at once, each copy past its check before any
+    inserts, is one meeting, and the mentor hears of it once (one notification, one mail);
+    the same reschedule four times at once, and again later, moves it once and tells the
+    student once; a reschedule of a scheduled meeting to its own time changes nothing and
+    tells nobody."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    proposal = {"options": [at(days=5), at(days=6)], "place": "Library", "duration_minutes": 45}
+    meetings = f"/mentorships/{mentorship_id}/meetings"
+    proposed = await held_at_insert(
+        stack, "matching.meetings", [api.call("POST", meetings, student, json=proposal) for _ in range(4)]
+    )
+    assert [r.status for r in proposed] == [201] * 4, [r.body for r in proposed]
+    assert {len(r.body["meetings"]) for r in proposed} == {1}, [r.body["meetings"] for r in proposed]
+    meeting_id = proposed[0].body["meetings"][0]["id"]
+    later = await api.call("POST", meetings, student, json=proposal)
+    assert [m["id"] for m in later.body["meetings"]] == [meeting_id]
+
+    new_times = [at(days=7), at(days=8)]
+    reschedule = f"/meetings/{meeting_id}/reschedule"
+    moved = await asyncio.gather(*(api.call("POST", reschedule, mentor, json={"options": new_times}) for _ in range(4)))
+    assert [r.status for r in moved] == [200] * 4, [r.body for r in moved]
+    assert (await api.call("POST", reschedule, mentor, json={"options": new_times})).status == 200
+    [view] = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body["meetings"]
+    assert view["status"] == "proposed" and view["your_turn"] is True
+    assert [o["utc"] for o in view["options"]] == new_times, view
+
+    start = view["options"][0]["utc"]
+    accepted = await api.call("POST", f"/meetings/{meeting_id}/accept", student, json={"starts_at": start})
+    assert accepted.status == 200
+    same_time = await api.call("POST", reschedule, mentor, json={"options": [start]})
+    [kept] = same_time.body["meetings"]
+    assert same_time.status == 200 and kept["status"] == "scheduled" and kept["starts_at"]["utc"] == start, kept
+    assert (await api.call("POST", f"/meetings/{meeting_id}/cancel", mentor)).status == 200
+
+    # What each side heard last (the acceptance, the cancellation) comes after what the
+    # copies would have told: once it is there, so are they.
+    def heard(items: list[dict[str, Any]], kind: str) -> int:
+        return sum(n["kind"] == kind for n in items)
+
+    for user, last, kind in (
+        (mentor, "meeting_scheduled", "meeting_proposed"),
+        (student, "meeting_cancelled", "meeting_rescheduled"),
+    ):
+        got = await eventually(
+            lambda u=user: notifications(api, u),  # type: ignore[misc]
+            20,
+            what=f"{last} to reach {user.email}",
+            until=lambda items, k=last: heard(items, k) == 1,  # type: ignore[misc]
+        )
+        assert heard(got, kind) == 1, [n["kind"] for n in got]
+    for user, last, subject in (
+        (mentor, "Your mentoring meeting is scheduled", "A mentoring meeting was proposed"),
+        (student, "Mentoring meeting cancelled", "A mentoring meeting was rescheduled"),
+    ):
+        await api.mail(user.email, last)
+        assert api.mailbox is not None
+        assert sum(m.subject == subject for m in api.mailbox.to(user.email)) == 1, user.email

@@ -92,6 +92,16 @@ def test_capacity() -> None:
         assert err.value.code == "conflict"
 
 
+def test_the_same_rotation_again_is_the_one_there_unless_its_wishes_differ() -> None:
+    existing = {"id": uuid.uuid4(), "monthly_budget": 1500, "room_types": ["private_room", "studio"], "amenities": []}
+    wanted = {"monthly_budget": 1500, "room_types": ["studio", "private_room"], "amenities": []}
+    assert domain.repeated_rotation(existing, wanted) is existing
+    for change in ({"monthly_budget": None}, {"room_types": ["studio"]}, {"amenities": ["wifi"]}):
+        with pytest.raises(AppError) as exc:
+            domain.repeated_rotation(existing, wanted | change)
+        assert exc.value.code == "conflict" and exc.value.details == {"id": str(existing["id"])}, change
+
+
 def test_engine_inputs_from_projection_rows() -> None:
     """A profile nobody has described yet is a blank one, never an error."""
     blank = domain.profile_input(STUDENT, None)

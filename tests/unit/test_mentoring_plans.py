@@ -87,6 +87,22 @@ def test_reschedule_hands_the_answer_to_the_other_side() -> None:
     assert code(exc) == "not_found"
 
 
+def test_a_reschedule_to_what_the_meeting_already_is_changes_nothing_and_tells_nobody() -> None:
+    """The caller's own proposal of the same times, or a scheduled meeting at that one
+    time, stays as it is with no notice; the other side's proposal or other times move it."""
+    times = (NOW + timedelta(days=1), NOW + timedelta(days=2))
+    mine = plans.Meeting("proposed", MENTOR, times, None)
+    again = plans.decide_meeting(PAIR, mine, MENTOR, "reschedule", NOW, options=list(reversed(times)))
+    assert not again.moves(mine) and again.notices == []
+    theirs = plans.decide_meeting(PAIR, mine, STUDENT, "reschedule", NOW, options=list(times))
+    assert theirs.moves(mine) and theirs.proposed_by == STUDENT and len(theirs.notices) == 1
+    scheduled = plans.Meeting("scheduled", MENTOR, times, times[0])
+    same_time = plans.decide_meeting(PAIR, scheduled, STUDENT, "reschedule", NOW, options=[times[0]])
+    assert not same_time.moves(scheduled) and same_time.notices == []
+    reopened = plans.decide_meeting(PAIR, scheduled, MENTOR, "reschedule", NOW, options=list(times))
+    assert reopened.moves(scheduled) and reopened.status == "proposed" and len(reopened.notices) == 1
+
+
 def test_an_expired_proposal_cannot_be_accepted() -> None:
     past = NOW - timedelta(hours=1)
     meeting = plans.Meeting("proposed", STUDENT, (past,), None)

@@ -14,10 +14,11 @@ ROUTES: list[Route] = [
         subject=subjects.CREATE_ROTATION,
         request=matching_contracts.RotationCreate,
         reply=matching_contracts.Rotation,
-        summary="Record a rotation (students): hospital, specialty, dates, budget, wishes",
+        summary="Record a rotation (students): hospital, specialty, dates, budget, wishes. The same rotation"
+        " again answers the one you have (409 when its budget or wishes differ)",
         tag="matching",
         status=201,
-        errors=("forbidden",),
+        errors=("forbidden", "conflict"),
     ),
     Route(
         method="GET",

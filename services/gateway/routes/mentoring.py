@@ -66,7 +66,8 @@ ROUTES: list[Route] = [
         "/mentorships/{id}/meetings",
         subjects.PROPOSE_MEETING,
         contracts.MeetingPropose,
-        "Propose a meeting: 1 to 3 times (with their offsets), a place or a video link",
+        "Propose a meeting: 1 to 3 times (with their offsets), a place or a video link; the same proposal"
+        " again while it is open answers the plan with that meeting",
         path_params=MENTORSHIP_ID,
         status=201,
     ),
@@ -74,7 +75,12 @@ ROUTES: list[Route] = [
         "accept", subjects.ACCEPT_MEETING, contracts.MeetingAccept, "Accept one of the proposed times (the other side)"
     ),
     _meeting("decline", subjects.DECLINE_MEETING, contracts.MeetingId, "Decline the proposed times (the other side)"),
-    _meeting("reschedule", subjects.RESCHEDULE_MEETING, contracts.MeetingReschedule, "Propose new times for a meeting"),
+    _meeting(
+        "reschedule",
+        subjects.RESCHEDULE_MEETING,
+        contracts.MeetingReschedule,
+        "Propose new times for a meeting (the times it already has: nothing changes, nobody is told)",
+    ),
     _meeting("cancel", subjects.CANCEL_MEETING, contracts.MeetingId, "Cancel a proposed or scheduled meeting"),
     _meeting("held", subjects.HOLD_MEETING, contracts.MeetingId, "Say a scheduled meeting took place"),
     _plan(

@@ -232,6 +232,25 @@ def owned(rotation: Row | None, actor_id: uuid.UUID) -> Row:
     return rotation
 
 
+def repeated_rotation(existing: Row, wanted: Mapping[str, Any]) -> Row:
+    """The same rotation posted again (hospital, specialty, dates) is a retry, a double
+    click or a second tab: the one the student has is the answer, and nothing new is
+    suggested. With another budget, room types or amenities it is a change the repeat
+    would lose, so a 409 names the rotation to change instead."""
+    if (
+        existing["monthly_budget"] != wanted["monthly_budget"]
+        or sorted(existing["room_types"]) != sorted(wanted["room_types"])
+        or sorted(existing["amenities"]) != sorted(wanted["amenities"])
+    ):
+        raise AppError(
+            "conflict",
+            f"you already have this rotation (rotation {existing['id']}) with another budget, room types or"
+            " amenities: change that one instead",
+            {"id": str(existing["id"])},
+        )
+    return existing
+
+
 def check_hospital(hospital_id: str) -> None:
     """A rotation's hospital must be in the directory: an unknown id is bad input (400)."""
     try:

@@ -162,6 +162,15 @@ class MeetingChange:
     notices: list[Notice] = field(default_factory=list)
     held: bool = False
 
+    def moves(self, meeting: Meeting) -> bool:
+        """Whether this change leaves ``meeting`` in another state (else: nothing to store)."""
+        return (self.status, self.proposed_by, self.options, self.starts_at) != (
+            meeting.status,
+            meeting.proposed_by,
+            meeting.options,
+            meeting.starts_at,
+        )
+
 
 def check_options(options: list[datetime], now: datetime) -> tuple[datetime, ...]:
     """Proposed times: 1 to 3 distinct, in the future, within a year; sorted."""
@@ -217,6 +226,9 @@ def decide_meeting(
         if meeting.status not in ("proposed", "scheduled"):
             raise AppError("conflict", f"the meeting is {meeting.status}: propose a new one instead")
         times = check_options(options or [], now)
+        if already_at(meeting, user_id, times):
+            # A retry, a double click: nothing moves, so nobody is told again.
+            return MeetingChange(meeting.status, meeting.proposed_by, meeting.options, meeting.starts_at)
         return MeetingChange("proposed", user_id, times, None, [_tell(them, "rescheduled")])
     if action == "cancel":
         if meeting.status not in ("proposed", "scheduled"):
@@ -231,6 +243,15 @@ def decide_meeting(
             raise AppError("conflict", f"the meeting is {meeting.status}: only a scheduled meeting can be held")
         return MeetingChange("held", meeting.proposed_by, meeting.options, meeting.starts_at, held=True)
     raise AppError("validation", f"unknown action {action}")
+
+
+def already_at(meeting: Meeting, user_id: uuid.UUID, times: tuple[datetime, ...]) -> bool:
+    """A reschedule to what the meeting already is: the caller's own proposal of these
+    times, or a scheduled meeting at this one time (proposing it again would only make the
+    other side accept the same time twice)."""
+    if meeting.status == "proposed":
+        return meeting.proposed_by == user_id and meeting.options == times
+    return meeting.status == "scheduled" and (meeting.starts_at,) == times
 
 
 def _tell(user_id: uuid.UUID, what: str) -> Notice:

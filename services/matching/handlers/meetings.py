@@ -25,17 +25,30 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         change = plans.propose(plan_reads.pair(row), actor.user_id, list(req.options), now)
-        await plan_store.insert_meeting(
+        # The same proposal again while it is open (a retry, a double click) is the one
+        # already made: no second meeting, no second notice.
+        same = await plan_store.same_proposal(
             conn,
-            uuid.uuid4(),
             row["id"],
-            actor.user_id,
-            change.options,
-            req.duration_minutes,
-            req.place.strip(),
-            req.video_url,
+            proposed_by=actor.user_id,
+            options=change.options,
+            duration=req.duration_minutes,
+            place=req.place.strip(),
+            video_url=req.video_url,
+            statuses=plans.OPEN_MEETINGS,
         )
-        await plan_reads.tell(conn, change.notices, actor.user_id, row["id"])
+        if same is None:
+            await plan_store.insert_meeting(
+                conn,
+                uuid.uuid4(),
+                row["id"],
+                actor.user_id,
+                change.options,
+                req.duration_minutes,
+                req.place.strip(),
+                req.video_url,
+            )
+            await plan_reads.tell(conn, change.notices, actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 
 
@@ -66,15 +79,16 @@ async def _decide(
         change = plans.decide_meeting(
             plan_reads.pair(row), meeting, actor.user_id, action, now, chosen=chosen, options=options
         )
-        await plan_store.update_meeting(
-            conn,
-            meeting_id,
-            change.status,
-            change.proposed_by,
-            change.options,
-            change.starts_at,
-            now if change.held else None,
-        )
+        if change.moves(meeting):
+            await plan_store.update_meeting(
+                conn,
+                meeting_id,
+                change.status,
+                change.proposed_by,
+                change.options,
+                change.starts_at,
+                now if change.held else None,
+            )
         await plan_reads.tell(conn, change.notices, actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, now)
 

@@ -51,8 +51,12 @@ async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
     actor = ctx.require_role("student")
     domain.check_hospital(req.hospital_id)
     rotation_id = uuid.uuid4()
+    fields = req.model_dump()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await store.insert_rotation(conn, rotation_id, actor.user_id, req.model_dump())
+        same = await store.same_rotation(conn, actor.user_id, fields)
+        if same is not None:
+            return views.to_rotation(domain.repeated_rotation(same, fields))
+        await store.insert_rotation(conn, rotation_id, actor.user_id, fields)
         row = await store.rotation(conn, rotation_id)
         assert row is not None
         await add(conn, views.rotation_changed(row))

@@ -106,6 +106,26 @@ async def projection_epoch(db: DB) -> int:
 # --- rotations ------------------------------------------------------------------------
 
 ROTATION_FIELDS = ("hospital_id", "specialty", "start_date", "end_date", "monthly_budget", "room_types", "amenities")
+# Two-key advisory locks: regions.py holds 7320 and 7321, letters.py 7322, plans.py 7324.
+STUDENT_ROTATIONS_LOCK_CLASS = 7323
+
+
+async def same_rotation(conn: Connection, student_id: uuid.UUID, f: dict[str, Any]) -> asyncpg.Record | None:
+    """The student's rotation at the same hospital, in the same specialty, on the same
+    dates, under the student's lock (held to commit), so that two identical posts at once
+    make one rotation: the second waits here and then finds the first."""
+    key = int.from_bytes(student_id.bytes[:4], "big", signed=True)
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", STUDENT_ROTATIONS_LOCK_CLASS, key)
+    return await conn.fetchrow(
+        "SELECT * FROM rotations WHERE student_id = $1 AND hospital_id = $2"
+        " AND lower(btrim(specialty)) = lower(btrim($3)) AND start_date = $4 AND end_date = $5"
+        " ORDER BY created_at, id LIMIT 1",
+        student_id,
+        f["hospital_id"],
+        f["specialty"],
+        f["start_date"],
+        f["end_date"],
+    )
 
 
 async def insert_rotation(conn: Connection, rotation_id: uuid.UUID, student_id: uuid.UUID, f: dict[str, Any]) -> None:

@@ -99,6 +99,42 @@ async def meetings_in(conn: Connection, mentorship_id: uuid.UUID, statuses: tupl
     )
 
 
+# Two-key advisory locks: regions.py holds 7320 and 7321, letters.py 7322, __init__.py 7323.
+MENTORSHIP_PROPOSALS_LOCK_CLASS = 7324
+
+
+async def same_proposal(
+    conn: Connection,
+    mentorship_id: uuid.UUID,
+    *,
+    proposed_by: uuid.UUID,
+    options: tuple[datetime, ...],
+    duration: int,
+    place: str,
+    video_url: str,
+    statuses: tuple[str, ...],
+) -> uuid.UUID | None:
+    """The mentorship's meeting in ``statuses`` that ``proposed_by`` proposed with these
+    times, length, place and link, under the mentorship's proposals lock (held to commit),
+    so that two identical proposals at once make one meeting. An advisory lock, not the
+    mentorship's row FOR UPDATE: the two people's other plan writes need not wait."""
+    key = int.from_bytes(mentorship_id.bytes[:4], "big", signed=True)
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", MENTORSHIP_PROPOSALS_LOCK_CLASS, key)
+    found: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM meetings WHERE mentorship_id = $1 AND proposed_by = $2 AND options = $3"
+        " AND duration_minutes = $4 AND place = $5 AND video_url = $6 AND status = ANY($7::text[])"
+        " ORDER BY created_at, id LIMIT 1",
+        mentorship_id,
+        proposed_by,
+        list(options),
+        duration,
+        place,
+        video_url,
+        list(statuses),
+    )
+    return found
+
+
 async def insert_meeting(
     conn: Connection,
     meeting_id: uuid.UUID,
