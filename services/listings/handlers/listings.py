@@ -167,8 +167,9 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
             row = await store.listing(conn, req.listing_id)
             assert row is not None
             await _add_listing_event(conn, before["status"], row, changed=True)
-    # What fails here stays queued for the sweep.
-    await files.delete_unused(ctx.pool, media().storage, queued)
+    # What fails here stays queued for the sweep; a room without photos needs no storage.
+    if queued:
+        await files.delete_unused(ctx.pool, media().storage, queued)
     return Ok()
 
 
