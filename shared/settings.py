@@ -97,6 +97,13 @@ class Settings(BaseSettings):
 
     # Listings
     booking_request_ttl_hours: float = Field(48.0, gt=0)
+    # Booking requests one guest may make within ``booking_request_window_s``, of one room
+    # and of all rooms (withdrawn, declined and expired ones count: each one reached the
+    # host as a conversation, a notification and a mail). Far above what a student asking
+    # several rooms for each of their rotations needs; what a request/cancel loop hits.
+    booking_requests_per_listing: int = Field(5, ge=1)
+    booking_requests_per_guest: int = Field(30, ge=1)
+    booking_request_window_s: int = Field(24 * 3600, ge=1)
     expiry_sweep_s: float = Field(60.0, gt=0)
 
     # Messaging: messages one user may send per minute (counted in the database, so the

@@ -112,6 +112,12 @@ def to_photo(row: asyncpg.Record) -> Photo:
     )
 
 
+def photo_record(row: asyncpg.Record) -> dict[str, Any]:
+    """A photo as its host's export lists it: its listing, place in the order, texts, size,
+    upload date and the URLs of its files, as ``GET /listings/{id}`` gives them (no bytes)."""
+    return {"listing_id": row["listing_id"], **to_photo(row).model_dump()}
+
+
 def listing_data(row: asyncpg.Record) -> ListingData:
     """The listing as its events carry it: at its public position."""
     return ListingData(

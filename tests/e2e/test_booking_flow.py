@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+
 from services.runner import Stack
+from shared.settings import Settings
 from tests.api import Api
 from tests.e2e.helpers import JHH, create_listing, future, pay_intent, request_stay, start_payment
 from tests.eventually import eventually
@@ -211,3 +215,62 @@ async def test_a_moved_rotation_shifts_the_stay_or_frees_the_guest(api: Api) -> 
     bad = await api.call("POST", shift, guest, json={"check_in": future(50), "check_out": future(40)})
     assert bad.status == 400
     assert (await api.call("POST", shift, guest, json=move)).status == 409
+
+
+# The test system runs with the default limits (tests/conftest.py TEST_ENV sets none).
+LIMITS = Settings()
+
+
+async def test_a_guest_cannot_flood_a_host_with_requests_and_cancellations(api: Api) -> None:
+    """Request → cancel cycles on one room stop at the per-room limit with a 429, a JSON
+    error and Retry-After (audit 2: 12 cycles gave the host 24 mails); withdrawn requests
+    count. The guest may still ask for another room, and another guest for this one."""
+    host = await api.signup("professional")
+    guest, other_guest = await api.signup("student"), await api.signup("student")
+    listing = await create_listing(api, host, min_stay_nights=7)
+    per_room = LIMITS.booking_requests_per_listing
+    for _ in range(per_room):
+        asked = await request_stay(api, guest, listing["id"], start=30, nights=28)
+        assert asked.status == 201, asked.body
+        cancelled = await api.call("POST", f"/bookings/{asked.body['id']}/cancel", guest)
+        assert cancelled.status == 200, cancelled.body
+    refused = await request_stay(api, guest, listing["id"], start=30, nights=28)
+    assert refused.status == 429 and refused.error_code == "rate_limited", refused.body
+    assert f"requested this room {per_room} times" in refused.body["error"]["message"]
+    wait = refused.body["error"]["details"]["retry_after_s"]
+    # A slot frees when the first of the five leaves the window, seconds from now.
+    window = LIMITS.booking_request_window_s
+    assert window - 120 < wait <= window and int(refused.headers["Retry-After"]) == math.ceil(wait), refused.body
+    mine = await api.call("GET", "/me/bookings", host, params={"role": "host", "limit": "100"})
+    assert len(mine.body["items"]) == per_room
+
+    other_room = await create_listing(api, host)
+    assert (await request_stay(api, guest, other_room["id"])).status == 201
+    assert (await request_stay(api, other_guest, listing["id"])).status == 201
+
+
+async def test_booking_request_limits_hold_for_a_burst_sent_at_once(api: Api) -> None:
+    """Requests of distinct stays sent all at once are counted one at a time: of twelve for
+    one room exactly the per-room limit is made; of many across rooms, exactly the per-guest
+    limit; every other answer is a 429, never a 5xx."""
+    host = await api.signup("professional")
+    guest = await api.signup("student")
+    per_room, per_guest = LIMITS.booking_requests_per_listing, LIMITS.booking_requests_per_guest
+    room = await create_listing(api, host, min_stay_nights=7)
+    burst = await asyncio.gather(
+        *(request_stay(api, guest, room["id"], start=20 + 10 * i, nights=7) for i in range(12))
+    )
+    statuses = sorted(r.status for r in burst)
+    assert statuses == [201] * per_room + [429] * (12 - per_room), [r.body for r in burst if r.status != 201]
+
+    # Enough rooms for the rest of the per-guest limit and more, each asked up to its own limit.
+    rooms = [await create_listing(api, host, min_stay_nights=7) for _ in range(per_guest // per_room + 1)]
+    asks = [(r["id"], 20 + 10 * i) for r in rooms for i in range(per_room)]
+    burst = await asyncio.gather(*(request_stay(api, guest, room_id, start=start, nights=7) for room_id, start in asks))
+    made = sum(1 for r in burst if r.status == 201)
+    assert made == per_guest - per_room, [r.body for r in burst if r.status not in (201, 429)]
+    assert all(r.status in (201, 429) for r in burst)
+    refused = next(r for r in burst if r.status == 429)
+    assert f"made {per_guest} booking requests" in refused.body["error"]["message"], refused.body
+    mine = await api.call("GET", "/me/bookings", guest, params={"limit": "100"})
+    assert len(mine.body["items"]) == per_guest

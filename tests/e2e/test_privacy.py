@@ -250,6 +250,53 @@ async def test_a_deleted_hosts_photos_are_erased_files_and_all(api: Api, stack: 
     assert [p["id"] for p in got.body["photos"]] == [kept.body["id"]]
 
 
+async def test_a_hosts_export_lists_their_room_photos_in_order_with_texts_dates_and_urls(api: Api) -> None:
+    """A host's export lists the photos of each of their rooms (a draft's too) in the order
+    they set, with alt text, caption, size, upload date and the URLs the files are served
+    at, never the bytes; another host's photos and a guest's export have none of them."""
+    tag = uuid.uuid4().hex[:8]
+    host, other = await api.signup("professional", "Dr. Photos"), await api.signup("professional")
+    guest = await api.signup("student")
+    room, draft = await create_listing(api, host), await create_listing(api, host, status="draft")
+    theirs = await create_listing(api, other)
+    first = await upload(api, host, room["id"], samples.jpeg(color=(10, 20, 30)), alt_text=f"Desk by the window {tag}")
+    second = await upload(
+        api,
+        host,
+        room["id"],
+        samples.jpeg(color=(30, 20, 10)),
+        alt_text=f"The shared kitchen {tag}",
+        extra={"caption": f"Second floor {tag}"},
+    )
+    drafted = await upload(api, host, draft["id"], samples.jpeg(color=(20, 30, 10)), alt_text=f"Bed {tag}")
+    stranger = await upload(api, other, theirs["id"], samples.jpeg(color=(1, 2, 3)), alt_text=f"Not theirs {tag}")
+    assert {r.status for r in (first, second, drafted, stranger)} == {201}
+    # The kitchen first: the order the host set is the one exported.
+    order = {"photo_ids": [second.body["id"], first.body["id"]]}
+    assert (await api.call("PUT", f"/listings/{room['id']}/photo-order", host, json=order)).status == 200
+    edited = await api.call(
+        "PATCH", f"/listings/{room['id']}/photos/{first.body['id']}", host, json={"caption": f"Quiet {tag}"}
+    )
+    assert edited.status == 200, edited.body
+
+    export = await api.call("GET", "/me/export", host)
+    assert export.status == 200, export.body
+    photos = export.body["listings"]["listing_photos"]
+    assert [(p["id"], p["listing_id"], p["position"], p["alt_text"], p["caption"]) for p in photos] == [
+        (second.body["id"], room["id"], 0, f"The shared kitchen {tag}", f"Second floor {tag}"),
+        (first.body["id"], room["id"], 1, f"Desk by the window {tag}", f"Quiet {tag}"),
+        (drafted.body["id"], draft["id"], 0, f"Bed {tag}", ""),
+    ]
+    for photo, uploaded in zip(photos, (second, first, drafted), strict=True):
+        assert photo["created_at"] == uploaded.body["created_at"]
+        assert (photo["width"], photo["height"]) == (uploaded.body["width"], uploaded.body["height"])
+        assert photo["urls"] == uploaded.body["urls"] and set(photo["urls"]) >= {"320"}
+        assert [await photo_status(api, url) for url in photo["urls"].values()] == [200] * len(photo["urls"])
+    assert f"Not theirs {tag}" not in str(export.body)
+    guest_export = await api.call("GET", "/me/export", guest)
+    assert guest_export.body["listings"]["listing_photos"] == [] and tag not in str(guest_export.body)
+
+
 # An ordinary request (no ERAS Letter ID, not waived), as the tests below ask for it.
 ORDINARY = {"application": "other", "eras_letter_id": None, "waived": False}
 

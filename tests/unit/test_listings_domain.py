@@ -381,3 +381,28 @@ def test_rotation_protection_needs_the_moved_rotations_dates() -> None:
     assert (
         domain.end_reason(booking("confirmed", rotation_id=rotation, moved_to=moved), actor(GUEST), "cancelled") is None
     )
+
+
+def test_booking_requests_are_limited_per_room_and_per_guest_with_the_wait_until_a_slot_frees() -> None:
+    """Under both limits a request passes; at either, it is refused with the seconds until
+    the limit-th newest request leaves the window (the later of the two when both)."""
+    room, other = uuid.uuid4(), uuid.uuid4()
+    day = 86400
+    recent = [domain.RecentRequest(room, age) for age in (10.0, 500.0)]
+    domain.refuse_over_request_limits(recent, room, day, per_listing=3, per_guest=5)
+    recent.append(domain.RecentRequest(room, 3000.0))
+    domain.refuse_over_request_limits(recent, other, day, per_listing=3, per_guest=5)  # another room: fine
+    with pytest.raises(AppError) as err:
+        domain.refuse_over_request_limits(recent, room, day, per_listing=3, per_guest=5)
+    assert err.value.code == "rate_limited" and err.value.details == {"retry_after_s": day - 3000.0}
+    assert "requested this room 3 times in the last 24 hours" in err.value.message
+
+    recent += [domain.RecentRequest(other, age) for age in (50.0, 7000.0)]
+    with pytest.raises(AppError) as err:
+        domain.refuse_over_request_limits(recent, uuid.uuid4(), day, per_listing=3, per_guest=5)
+    assert err.value.details == {"retry_after_s": day - 7000.0}
+    assert "made 5 booking requests in the last 24 hours" in err.value.message
+    with pytest.raises(AppError) as err:  # both limits: the later slot
+        domain.refuse_over_request_limits(recent, room, 3600 * 2, per_listing=3, per_guest=2)
+    assert err.value.details == {"retry_after_s": 7200 - 50.0} and "in the last 2 hours" in err.value.message
+    assert "requested this room 3 times and made 2 booking requests" in err.value.message

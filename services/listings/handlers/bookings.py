@@ -53,8 +53,10 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         # A block either way (messaging's, projected here) stops the request and its words.
         await blocks.refuse_if_blocked(conn, actor.user_id, row["host_id"])
         domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, datetime.now(UTC).date())
-        # Under the listing's lock two identical requests (a double click) queue here:
-        # the second then sees the first and is refused.
+        # The guest's requests are counted one at a time (a burst sent at once queues here,
+        # so none reads a count another is about to raise), then, under the listing's lock,
+        # two identical requests (a double click) queue too: the second sees the first.
+        await booking_store.lock_guest_requests(conn, actor.user_id)
         await store.lock_listing(conn, req.listing_id)
         same = await booking_store.open_request(
             conn, req.listing_id, actor.user_id, req.check_in, req.check_out, datetime.now(UTC)
@@ -63,6 +65,15 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
         if req.hospital_id:
             hospitals.lookup(req.hospital_id)
+        limits = ctx.settings
+        recent = await booking_store.recent_requests(conn, actor.user_id, limits.booking_request_window_s)
+        domain.refuse_over_request_limits(
+            recent,
+            req.listing_id,
+            limits.booking_request_window_s,
+            limits.booking_requests_per_listing,
+            limits.booking_requests_per_guest,
+        )
         created = await booking_store.insert_booking(
             conn,
             uuid.uuid4(),

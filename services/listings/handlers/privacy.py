@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.listings.store import privacy as store_privacy
+from services.listings.views import photo_record
 from shared import subjects
 from shared.contracts.base import Empty
 from shared.contracts.privacy import ServiceExport
@@ -16,4 +17,8 @@ registry = Registry()
 async def export_user(ctx: Context, req: Empty) -> ServiceExport:
     actor = ctx.require_actor()
     found = await store_privacy.export(ctx.pool, actor.user_id)
-    return ServiceExport(data={kind: records(rows) for kind, rows in found.items()})
+    data = {kind: records(rows) for kind, rows in found.items()}
+    # Their rooms' photos (often of their home) as they described and ordered them.
+    photos = await store_privacy.host_photos(ctx.pool, actor.user_id)
+    data["listing_photos"] = [photo_record(row) for row in photos]
+    return ServiceExport(data=data)

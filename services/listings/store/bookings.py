@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import asyncpg
 
+from services.listings.domain import RecentRequest
 from services.listings.store import BOOKING_CONFLICTS, DB
 from shared.db import Connection, translate
 from shared.paging import newest_first_after
@@ -91,6 +92,29 @@ async def open_request(
         check_out,
         now,
     )
+
+
+# Two-key advisory locks: per database, not per schema (see store.photos' FILES_LOCK_CLASS).
+GUEST_REQUESTS_LOCK_CLASS = 7331
+
+
+async def lock_guest_requests(conn: Connection, guest_id: uuid.UUID) -> None:
+    """Until the transaction ends, the guest's booking requests go one at a time: counted,
+    then inserted, so a burst of them at once cannot all read the same count. Taken before
+    any listing's lock (a guest lock is never awaited while a listing's is held: no cycle)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", GUEST_REQUESTS_LOCK_CLASS, str(guest_id))
+
+
+async def recent_requests(conn: Connection, guest_id: uuid.UUID, window_s: int) -> list[RecentRequest]:
+    """The guest's booking requests made within the last ``window_s``, whatever their status
+    now, newest first (the index on guest and creation time)."""
+    rows = await conn.fetch(
+        "SELECT listing_id, extract(epoch FROM now() - created_at)::float8 AS age_s FROM bookings"
+        " WHERE guest_id = $1 AND created_at > now() - make_interval(secs => $2) ORDER BY created_at DESC",
+        guest_id,
+        float(window_s),
+    )
+    return [RecentRequest(row["listing_id"], row["age_s"]) for row in rows]
 
 
 async def is_booked(

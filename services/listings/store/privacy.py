@@ -41,6 +41,17 @@ async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
     }
 
 
+async def host_photos(db: DB, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The photos of every listing of the user (a draft's and an archived one's too), by
+    listing, then in each listing's order."""
+    return await db.fetch(
+        "SELECT p.id, p.listing_id, p.position, p.alt_text, p.caption, p.width, p.height, p.color, p.variants,"
+        " p.created_at FROM listing_photos p JOIN listings l ON l.id = p.listing_id"
+        " WHERE l.host_id = $1 ORDER BY l.created_at, l.id, p.position, p.created_at",
+        user_id,
+    )
+
+
 async def future_bookings(conn: Connection, user_id: uuid.UUID, today: date) -> list[asyncpg.Record]:
     """The user's requested, accepted or paid stays (as guest or host) not yet over, locked."""
     return await conn.fetch(
