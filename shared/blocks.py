@@ -1,5 +1,6 @@
-"""The projection of blocks that listings and matching keep, and the rule it serves: a user
-cannot send a request (a stay, a mentorship, a letter) to someone either of them blocked.
+"""The projection of blocks that listings and matching keep, and the rules it serves: a user
+cannot send a request (a stay, a mentorship, a letter) to someone either of them blocked,
+and matching never shows or pairs the two (rankings, suggestions, hospital pages, rounds).
 
 Blocks belong to messaging (``POST /users/{id}/block``), which refuses the pair's messages
 itself; the services that take requests learn of them from its events
@@ -7,7 +8,9 @@ itself; the services that take requests learn of them from its events
 pair's version). Each keeps the same table in its own schema (its migration
 ``…_blocks.sql``): one row per pair ever blocked, lifted ones too (``blocked`` false), so an
 older event never brings a lifted block back. Their consumers and matching's rebuild apply
-events through ``project``; a deleted account's rows go with ``forget``.
+events through ``project``; a deleted account's rows go with ``forget``. ``others_sql``,
+``others`` and ``pairs_among`` read blocks in force from either side (matching indexes
+``blocked_id`` for them: ``0015_blocks_by_blocked.sql``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,40 @@ async def between(db: DB, me: uuid.UUID, other: uuid.UUID) -> tuple[bool, bool]:
     )
     blockers = {row["blocker_id"] for row in rows}
     return me in blockers, other in blockers
+
+
+def others_sql(user: str) -> str:
+    """A subquery of the users that ``user`` (an SQL expression, e.g. ``$2``) blocked or was
+    blocked by, as the projection holds it now."""
+    return (
+        f"(SELECT blocked_id FROM blocks WHERE blocker_id = {user} AND blocked"
+        f" UNION SELECT blocker_id FROM blocks WHERE blocked_id = {user} AND blocked)"
+    )
+
+
+async def others(db: DB, me: uuid.UUID) -> set[uuid.UUID]:
+    """The users I blocked or who blocked me."""
+    return {row[0] for row in await db.fetch(f"SELECT * FROM {others_sql('$1')} o", me)}
+
+
+async def pairs_among(db: DB, left: list[uuid.UUID], right: list[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """The (one of ``left``, one of ``right``) pairs either of whom blocked the other."""
+    rows = await db.fetch(
+        "SELECT blocker_id, blocked_id FROM blocks WHERE blocked"
+        " AND blocker_id IN (SELECT unnest($1::uuid[]) UNION SELECT unnest($2::uuid[]))"
+        " AND blocked_id IN (SELECT unnest($1::uuid[]) UNION SELECT unnest($2::uuid[]))",
+        left,
+        right,
+    )
+    lefts, rights = set(left), set(right)
+    found = set()
+    for row in rows:
+        one, two = row["blocker_id"], row["blocked_id"]
+        if one in lefts and two in rights:
+            found.add((one, two))
+        if two in lefts and one in rights:
+            found.add((two, one))
+    return found
 
 
 def request_refusal(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 
 import asyncpg
@@ -29,7 +29,7 @@ from services.matching.store import letters as letter_store
 from services.matching.store import plans as plan_store
 from services.matching.store import rounds as round_store
 from services.matching.views import letters as letter_views
-from shared import clock, hospitals, timezones
+from shared import blocks, clock, hospitals, timezones
 from shared.aio import stop_if_cancelled
 from shared.service import Context, Registry
 from shared.settings import Settings
@@ -80,11 +80,17 @@ async def resolve(db: store.DB, row: domain.Row) -> round_domain.Members:
     if not mentors:
         raise round_domain.RoundError("no mentors to match: none fits the round's request")
     taken.update(await round_store.accepted_counts(db, list(mentors)))
-    students = await store.profile_fields(db, list({r["student_id"] for r in rotations}))
+    student_ids = list({r["student_id"] for r in rotations})
+    students = await store.profile_fields(db, student_ids)
     places = affiliated_hospitals(list(mentors.values()))
     for r in rotations:
         places.setdefault(r["hospital_id"], domain.hospital_input(hospitals.lookup(r["hospital_id"])))
-    return round_domain.Members(rotations, mentors, students, dict(taken), places)
+    of_student: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for r in rotations:
+        of_student[r["student_id"]].append(str(r["id"]))
+    blocked = await blocks.pairs_among(db, student_ids, list(mentors))
+    apart = frozenset((rotation, str(mentor)) for student, mentor in blocked for rotation in of_student[student])
+    return round_domain.Members(rotations, mentors, students, dict(taken), places, apart)
 
 
 async def _heartbeat(ctx: Context, row: domain.Row, worker: uuid.UUID, progress: round_domain.Progress) -> None:

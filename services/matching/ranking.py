@@ -46,6 +46,8 @@ class Ranking:
     scores: NDArray[np.float64]
     # Pages already explained, by (offset, limit): valid as long as the ranking is.
     pages: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict, compare=False, repr=False)
+    # This ranking less what its student may not see (``without``), by the ids hidden.
+    views: dict[bytes, Ranking] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -55,6 +57,28 @@ class Ranking:
 
     def best(self, threshold: float, count: int) -> list[uuid.UUID]:
         return self.ids_at(0, min(count, int(np.count_nonzero(self.scores >= threshold))))
+
+    def without(self, hidden: bytes) -> Ranking:
+        """This ranking less these ids (16 bytes each), in the same order: the rooms or
+        mentors of users the student blocked or was blocked by. Kept beside the ranking
+        (with its own pages) while the same ids are hidden; itself when none is."""
+        if not hidden:
+            return self
+        held = self.views.get(hidden)
+        if held is None:
+            gone = np.frombuffer(hidden, dtype=">u8").reshape(-1, 2).astype(np.uint64)
+            # Rows whose first half is a hidden one's, then the whole id: exact, and no
+            # Python object per candidate.
+            near = np.flatnonzero(np.isin(self.ids[:, 0], gone[:, 0]))
+            exact = {(int(high), int(low)) for high, low in gone}
+            keep = np.ones(len(self.scores), bool)
+            found = [i for i in near.tolist() if (int(self.ids[i, 0]), int(self.ids[i, 1])) in exact]
+            keep[np.array(found, dtype=np.int64)] = False
+            held = Ranking(self.kind, self.ids[keep], self.scores[keep])
+            if len(self.views) >= VIEWS_KEPT:
+                self.views.clear()
+            self.views[hidden] = held
+        return held
 
     async def page(self, db: store.DB, rotation: domain.Row, offset: int, limit: int) -> list[dict[str, Any]]:
         """A page of match replies, kept for the next time (a few per ranking)."""
@@ -73,42 +97,51 @@ class Ranking:
 # student's profile version): a change of a listing, stay or host profile there moves a
 # region's epoch (``store/regions.py``), and a change in another city leaves it. A
 # mentor ranking's is (rotation version, projection epoch): any profile or seat.
-# About 100 kB each at most, and ~40 kB per page kept.
+# About 100 kB each at most, and ~40 kB per page kept. Blocks are not in the key: the
+# rooms or mentors of users the student blocked or was blocked by are read at every
+# request, with the key, and filtered out of the kept ranking (``Ranking.without``), so a
+# block takes effect at the student's next request and drops no ranking of anyone else.
 CACHED_RANKINGS = 128
 PAGES_KEPT = 5
+VIEWS_KEPT = 2
 _rankings: OrderedDict[tuple[Kind, uuid.UUID], tuple[tuple[Any, ...], Ranking]] = OrderedDict()
 
 
-async def _key(db: store.DB, rotation: domain.Row, kind: Kind) -> tuple[Any, ...]:
+async def _key(db: store.DB, rotation: domain.Row, kind: Kind) -> tuple[tuple[Any, ...], bytes]:
+    """The ranking's key and, read with it, the ids its student may not see."""
     if kind == "mentors":
-        return (rotation["version"], await store.projection_epoch(db))
+        epoch, hidden = await store.mentor_ranking_key(db, rotation["student_id"])
+        return (rotation["version"], epoch), hidden
     hospital = hospitals.lookup(rotation["hospital_id"])
     cells = regions.cells_within(
         hospital.latitude, hospital.longitude, DEFAULT_ROOM_WEIGHTS.max_distance_km, EARTH_RADIUS_KM
     )
-    return (rotation["version"], *await regions.ranking_key(db, cells, rotation["student_id"]))
+    epochs, profile, hidden = await regions.ranking_key(db, cells, rotation["student_id"])
+    return (rotation["version"], epochs, profile), hidden
 
 
 async def _ranking(
     db: store.DB, rotation: domain.Row, kind: Kind, cached: bool, compute: Callable[[], Awaitable[Ranking]]
 ) -> Ranking:
-    """``compute``'s ranking, or this replica's copy while it holds. ``cached`` only
-    outside a transaction: an uncommitted rotation version must not be remembered. The
-    key is read before the ranking is computed: a change committed in between leaves a
-    ranking newer than its key, ranked again next time, never an older one kept."""
+    """``compute``'s ranking, or this replica's copy while it holds, less the rooms or
+    mentors of users the student blocked or was blocked by (read now, every time).
+    ``cached`` only outside a transaction: an uncommitted rotation version must not be
+    remembered. The key is read before the ranking is computed: a change committed in
+    between leaves a ranking newer than its key, ranked again next time, never an older
+    one kept."""
+    key, hidden = await _key(db, rotation, kind)
     if not cached:
-        return await compute()
+        return (await compute()).without(hidden)
     slot = (kind, rotation["id"])
-    key = await _key(db, rotation, kind)
     held = _rankings.get(slot)
     if held is not None and held[0] == key:
         _rankings.move_to_end(slot)
-        return held[1]
+        return held[1].without(hidden)
     ranking = await compute()
     _rankings[slot] = (key, ranking)
     while len(_rankings) > CACHED_RANKINGS:
         _rankings.popitem(last=False)
-    return ranking
+    return ranking.without(hidden)
 
 
 def _ordered(kind: Kind, ids: Sequence[uuid.UUID], scores: NDArray[np.float64]) -> Ranking:

@@ -6,7 +6,9 @@ a listing published (the upcoming rotations within reach of it), a professional 
 opens to mentoring (the upcoming rotations). A match suggests itself when its score
 reaches the threshold below; each room or mentor is suggested for a rotation once (the
 ``suggestions`` table's key), through a ``MatchSuggested`` event that messaging turns
-into the student's notification.
+into the student's notification. A room or mentor of someone the student blocked or was
+blocked by is never suggested (the rankings leave them out; the two other paths skip the
+pair); once the block is lifted, the next check suggests them as any other.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from services.matching.ranking import (
     rank_mentors_for,
     rank_rooms_for,
 )
-from shared import geo, hospitals
+from shared import blocks, geo, hospitals
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import ListingData
 from shared.contracts.matching import MatchSuggested
@@ -93,10 +95,12 @@ async def for_listing(conn: Connection, listing: ListingData) -> int:
     if row is None or row["status"] != "active":
         return 0
     nearby = []
+    apart = await blocks.others(conn, listing.host_id)
     for rotation in await store.upcoming_rotations(conn):
         hospital = hospitals.lookup(rotation["hospital_id"])
         km = geo.haversine_km(hospital.latitude, hospital.longitude, listing.latitude, listing.longitude)
-        if km <= DEFAULT_ROOM_WEIGHTS.max_distance_km and rotation["student_id"] != listing.host_id:
+        student = rotation["student_id"]
+        if km <= DEFAULT_ROOM_WEIGHTS.max_distance_km and student != listing.host_id and student not in apart:
             nearby.append((rotation, hospital))
     if not nearby:
         return 0
@@ -124,7 +128,8 @@ async def for_mentor(conn: Connection, user: UserData, mentees: int) -> int:
     data: dict[str, Any] = user.model_dump(mode="json")
     mentor = domain.profile_input(user.user_id, data)
     affiliated = affiliated_hospitals([data])
-    rotations = await store.upcoming_rotations(conn)
+    apart = await blocks.others(conn, user.user_id)
+    rotations = [r for r in await store.upcoming_rotations(conn) if r["student_id"] not in apart]
     students = await store.profile_fields(conn, [r["student_id"] for r in rotations])
     made = 0
     for rotation in rotations:

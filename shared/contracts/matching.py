@@ -424,7 +424,7 @@ class MatchRound(Reply):
     error: str | None
     requests_made: int | None = Field(description="mentorship requests made when the round was accepted")
     accept_skipped: dict[str, int] | None = Field(
-        None, description='matches accepting made no request for: {"already_requested": n, "not_mentoring": n}'
+        None, description='matches that made no request, by why: {"already_requested", "not_mentoring", "blocked"}'
     )
     created_at: datetime
     finished_at: datetime | None

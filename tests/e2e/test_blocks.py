@@ -3,7 +3,8 @@ messaging's block event, a blocked pair's booking, mentorship and letter request
 refused (403) either way, until the block is lifted; a request they accepted before the
 event reached them opens its conversation without the requester's words, a notification
 or a mail; matching's rebuild brings the blocks back from messaging's snapshots, and a
-deleted account's blocks go everywhere."""
+deleted account's blocks go everywhere. Matching never shows or pairs the two either way:
+not in room or mentor matches, a hospital's page, suggestions or a cohort match round."""
 
 from __future__ import annotations
 
@@ -16,16 +17,21 @@ import asyncpg
 import pytest
 
 from services.matching import rebuild
+from services.matching.store import regions
 from services.runner import Stack
 from shared import bus
 from shared.contracts.base import Event
 from shared.contracts.listings import BookingData, BookingRequested
 from shared.contracts.matching import MentorshipData, MentorshipRequested
 from shared.contracts.mentoring import MentoringNotice
+from shared.geo import EARTH_RADIUS_KM
 from shared.settings import Settings
 from tests.api import PASSWORD, Api, Response, User
 from tests.e2e.helpers import create_listing, request_stay
 from tests.e2e.mentoring import accepted_pair, letter_request, notifications
+from tests.e2e.test_matching import profile, rotation
+from tests.e2e.test_rounds import assignment, finished, operator, professionals_known
+from tests.e2e.test_rounds import mentor as round_mentor
 from tests.eventually import eventually
 
 REFUSED_BY_THEM = "this user does not accept requests from you"
@@ -283,3 +289,246 @@ async def test_a_deleted_account_leaves_no_block_behind(api: Api, db: asyncpg.Co
     gone = await api.call("DELETE", "/me", leaving, json={"password": PASSWORD})
     assert gone.status == 200, gone.body
     await eventually(rows, 20, what="the blocks erased", until=lambda got: set(got.values()) == {0})
+
+
+# Hospitals of their own (room tests share one system: other tests' rooms stay away).
+JUNEAU = ("bartlett-regional-hospital-juneau-ak", 58.329080, -134.465153)
+SITKA = ("sitka-community-hospital-sitka-ak", 57.059761, -135.346935)
+
+
+async def unblock(api: Api, blocker: User, blocked: User) -> None:
+    r = await api.call("DELETE", f"/users/{blocked.id}/block", blocker)
+    assert r.status == 200 and r.body["blocked"] is False, r.body
+
+
+async def matching_holds(db: asyncpg.Connection, blocker: User, blocked: User, state: bool) -> None:
+    """Wait until matching's projection has the block set (``state``) or lifted."""
+    await eventually(
+        lambda: db.fetchval(
+            "SELECT blocked FROM matching.blocks WHERE blocker_id = $1 AND blocked_id = $2",
+            uuid.UUID(blocker.id),
+            uuid.UUID(blocked.id),
+        ),
+        15,
+        what=f"matching to hold the block {'set' if state else 'lifted'}",
+        until=lambda got: got is state,
+        interval=0.05,
+    )
+
+
+async def projected(db: asyncpg.Connection, users: list[User], listings: list[dict[str, Any]]) -> None:
+    """Wait until matching holds these users' profiles as accounts has them now (each
+    changed their profile last: that event carries accounts' version), and these listings:
+    what a ranking or a suggestion reads."""
+    ids = [uuid.UUID(u.id) for u in users]
+
+    async def behind() -> int:
+        return (
+            int(
+                await db.fetchval(
+                    "SELECT count(*) FROM accounts.users a LEFT JOIN matching.profiles p ON p.user_id = a.id"
+                    " WHERE a.id = ANY($1::uuid[]) AND p.version IS DISTINCT FROM a.version",
+                    ids,
+                )
+            )
+            + len(listings)
+            - int(
+                await db.fetchval(
+                    "SELECT count(*) FROM matching.listings WHERE listing_id = ANY($1::uuid[])",
+                    [uuid.UUID(x["id"]) for x in listings],
+                )
+            )
+        )
+
+    await eventually(behind, 15, what="matching to hold the profiles and listings", until=lambda n: n == 0)
+
+
+async def every_match(api: Api, student: User, path: str) -> list[dict[str, Any]]:
+    """Every page of a rotation's room or mentor matches."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await api.call("GET", path, student, params={"limit": "100", **({"cursor": cursor} if cursor else {})})
+        assert page.status == 200, page.body
+        items += page.body["items"]
+        cursor = page.body["next_cursor"]
+        if not cursor:
+            return items
+
+
+async def test_matches_and_the_hospital_page_hide_a_blocked_pair(api: Api, db: asyncpg.Connection) -> None:
+    """A host who blocks a student, a mentor the student blocks and a peer who blocks the
+    student leave the student's room matches, mentor matches and hospital page at the
+    student's first request after matching has the block (the ranking kept for the
+    rotation is filtered; no region's epoch moves, so no one else's ranking is dropped),
+    while the others stay; lifting the blocks brings them back."""
+    hospital_id, lat, lon = JUNEAU
+    student = await api.signup("student", "Juneau Student")
+    host = await api.signup("professional", "Dr. Juneau Host")
+    other_host = await api.signup("professional", "Dr. Other Juneau Host")
+    mentor = await api.signup("professional", "Dr. Juneau Mentor")
+    peer = await api.signup("student", "Juneau Peer")
+    await profile(
+        api,
+        mentor,
+        specialties=["cardiology"],
+        hospital_ids=[hospital_id],
+        open_to_mentoring=True,
+        mentoring_capacity=2,
+    )
+    for user in (student, host, other_host, peer):
+        await profile(api, user, languages=["en", "tl"])
+    for user, visibility in ((mentor, "students"), (peer, "members")):
+        r = await api.call("PATCH", "/me/mentoring-settings", user, json={"hospital_visibility": visibility})
+        assert r.status == 200, r.body
+    room = await create_listing(api, host, title="Juneau room", latitude=lat + 0.004, longitude=lon, monthly_rent=1200)
+    other = await create_listing(
+        api, other_host, title="Other Juneau room", latitude=lat - 0.004, longitude=lon, monthly_rent=1200
+    )
+    mine = await rotation(api, student, hospital_id=hospital_id)
+    await rotation(api, peer, hospital_id=hospital_id)
+    await projected(db, [student, host, other_host, mentor, peer], [room, other])
+
+    async def seen() -> dict[str, set[str]]:
+        page = await api.call("GET", f"/hospitals/{hospital_id}/people", student)
+        assert page.status == 200, page.body
+        people = page.body["mentors"] + page.body["peers"]
+        return {
+            "rooms": {
+                m["listing"]["id"] for m in await every_match(api, student, f"/rotations/{mine['id']}/room-matches")
+            },
+            "mentors": {
+                m["mentor"]["id"] for m in await every_match(api, student, f"/rotations/{mine['id']}/mentor-matches")
+            },
+            "page": {r["id"] for r in page.body["rooms"]} | {p["id"] for p in people},
+        }
+
+    everyone = {
+        "rooms": {room["id"], other["id"]},
+        "mentors": {mentor.id},
+        "page": {room["id"], other["id"], mentor.id, peer.id},
+    }
+    before = await eventually(
+        seen, 15, what="everyone shown", until=lambda got: all(everyone[k] <= got[k] for k in everyone)
+    )
+    cells = regions.cells_within(lat, lon, 50, EARTH_RADIUS_KM)
+    epochs = "SELECT coalesce(sum(epoch), 0) FROM matching.region_epochs WHERE cell = ANY($1::int[])"
+    epochs_before = await db.fetchval(epochs, cells)
+
+    await block(api, host, student)
+    await block(api, student, mentor)
+    await block(api, peer, student)
+    for blocker, blocked in ((host, student), (student, mentor), (peer, student)):
+        await matching_holds(db, blocker, blocked, True)
+    after = await seen()
+    assert room["id"] not in after["rooms"] and other["id"] in after["rooms"], after
+    assert mentor.id not in after["mentors"] and after["mentors"] == before["mentors"] - {mentor.id}, after
+    assert after["page"] & {room["id"], mentor.id, peer.id} == set() and other["id"] in after["page"], after
+    assert await db.fetchval(epochs, cells) == epochs_before  # the block dropped no ranking
+
+    await unblock(api, host, student)
+    await unblock(api, student, mentor)
+    await unblock(api, peer, student)
+    for blocker, blocked in ((host, student), (student, mentor), (peer, student)):
+        await matching_holds(db, blocker, blocked, False)
+    again = await seen()
+    assert all(everyone[k] <= again[k] for k in everyone), again
+
+
+async def test_no_suggestion_between_a_blocked_pair(api: Api, db: asyncpg.Connection) -> None:
+    """A host the student blocked and a mentor who blocked the student are never suggested
+    to them: not when the rotation is recorded (in the transaction that suggests another
+    host's room and another mentor), nor when the host publishes another room, nor when the
+    mentor opens to mentoring again; once the blocks are lifted, the rotation's next change
+    suggests them."""
+    hospital_id, lat, lon = SITKA
+    likes = {"specialties": ["neurology"], "school_country": "NG", "languages": ["en", "yo"]}
+    student = await api.signup("student", "Sitka Student")
+    host = await api.signup("professional", "Dr. Sitka Host")
+    other_host = await api.signup("professional", "Dr. Other Sitka Host")
+    mentor = await api.signup("professional", "Dr. Sitka Mentor")
+    other_mentor = await api.signup("professional", "Dr. Other Sitka Mentor")
+    for user in (student, host, other_host):
+        await profile(api, user, **likes)
+    for user in (mentor, other_mentor):
+        await profile(api, user, **likes, hospital_ids=[hospital_id], open_to_mentoring=True, mentoring_capacity=2)
+    near = {"latitude": lat + 0.002, "longitude": lon, "monthly_rent": 1100}
+    room = await create_listing(api, host, title="Sitka room", **near)
+    other = await create_listing(api, other_host, title="Other Sitka room", **near)
+    await block(api, student, host)
+    await block(api, mentor, student)
+    await matching_holds(db, student, host, True)
+    await matching_holds(db, mentor, student, True)
+    await projected(db, [student, host, other_host, mentor, other_mentor], [room, other])
+
+    mine = await rotation(api, student, hospital_id=hospital_id, specialty="neurology", monthly_budget=2000)
+
+    async def suggested() -> set[tuple[str, str]]:
+        rows = await db.fetch(
+            "SELECT kind, subject_id FROM matching.suggestions WHERE rotation_id = $1", uuid.UUID(mine["id"])
+        )
+        return {(r["kind"], str(r["subject_id"])) for r in rows}
+
+    controls = {("room", other["id"]), ("mentor", other_mentor.id)}
+    made = await eventually(suggested, 15, what="the others suggested", until=lambda got: controls <= got)
+    assert made == controls  # made with them, in the same transaction: not the blocked pair's
+
+    second = await create_listing(api, host, title="Second Sitka room", **near)
+    await profile(api, mentor, open_to_mentoring=False)
+    await profile(api, mentor, open_to_mentoring=True)
+    await projected(db, [mentor], [second])  # each applied with its suggestions, if any
+    assert await suggested() == controls
+
+    await unblock(api, student, host)
+    await unblock(api, mentor, student)
+    await matching_holds(db, student, host, False)
+    await matching_holds(db, mentor, student, False)
+    patched = await api.call("PATCH", f"/rotations/{mine['id']}", student, json={"monthly_budget": 2100})
+    assert patched.status == 200, patched.body
+    restored = controls | {("mentor", mentor.id), ("room", room["id"]), ("room", second["id"])}
+    await eventually(suggested, 15, what="the unblocked suggested", until=lambda got: got == restored)
+
+
+async def test_a_round_never_pairs_a_blocked_student_and_mentor(api: Api, stack: Stack, db: asyncpg.Connection) -> None:
+    """A mentor who blocked a student is off that student's list and the student off the
+    mentor's, given or derived: the round leaves the pair apart with 0 blocking pairs
+    (though the mentor ranked the student first and kept a seat); a round done before the
+    block makes them no request when accepted; lifted, they are matched again."""
+    admin = await operator(api, stack)
+    teacher = await round_mentor(api, 2)
+    blocked, other = await api.signup("student", "Blocked Mentee"), await api.signup("student", "Other Mentee")
+    first, second = (await rotation(api, blocked))["id"], (await rotation(api, other))["id"]
+    await professionals_known(stack, [teacher])
+    derived = {"rotation_ids": [first, second], "mentor_ids": [teacher.id]}
+    given = derived | {
+        "preferences": {
+            "students": {first: [teacher.id], second: [teacher.id]},
+            "mentors": {teacher.id: [first, second]},
+        }
+    }
+
+    async def run(body: dict[str, Any]) -> dict[str, Any]:
+        queued = await api.call("POST", "/admin/match-rounds", admin, json=body)
+        assert queued.status == 202, queued.body
+        return await finished(api, admin, queued.body["id"])
+
+    earlier = await run(given)
+    assert await assignment(api, admin, earlier["id"]) == {first: teacher.id, second: teacher.id}
+
+    await block(api, teacher, blocked)
+    await matching_holds(db, teacher, blocked, True)
+    for body in (given, derived):
+        done = await run(body)
+        assert (done["matched"], done["unmatched"], done["blocking_pairs"]) == (1, 1, 0), done
+        assert await assignment(api, admin, done["id"]) == {first: None, second: teacher.id}
+
+    accepted = await api.call("POST", f"/admin/match-rounds/{earlier['id']}/accept", admin)
+    assert accepted.status == 200, accepted.body
+    assert accepted.body["requests_made"] == 1
+    assert accepted.body["accept_skipped"] == {"already_requested": 0, "not_mentoring": 0, "blocked": 1}
+    assert (await api.call("GET", "/me/mentorships", blocked)).body["items"] == []
+
+    await unblock(api, teacher, blocked)
+    await matching_holds(db, teacher, blocked, False)
+    lifted = await run(derived)
+    assert await assignment(api, admin, lifted["id"]) == {first: teacher.id, second: teacher.id}

@@ -257,7 +257,7 @@ async def test_rounds_are_named_and_accepting_says_what_it_skipped(api: Api, sta
         assert asked.status == 201, asked.body
     accepted = await api.call("POST", f"/admin/match-rounds/{done['id']}/accept", admin)
     assert accepted.body["requests_made"] == 0
-    assert accepted.body["accept_skipped"] == {"already_requested": 2, "not_mentoring": 0}
+    assert accepted.body["accept_skipped"] == {"already_requested": 2, "not_mentoring": 0, "blocked": 0}
 
     scramble = await api.call("POST", "/admin/match-rounds", admin, json={"scramble_of": done["id"]})
     assert scramble.body["title"] == "Scramble of Round of 2 rotations"

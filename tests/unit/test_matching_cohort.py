@@ -15,7 +15,7 @@ import pytest
 
 from services.matching.engine import cohort
 from services.matching.engine.cohort_input import CohortInputError, parse_cohort
-from services.matching.engine.cohort_round import run_round
+from services.matching.engine.cohort_round import run_round, without_pairs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -240,3 +240,24 @@ def test_a_month_is_its_first_day_up_to_the_next_months() -> None:
 
     assert month_range("2027-12") == (date(2027, 12, 1), date(2028, 1, 1))
     assert month_range("2028-02") == (date(2028, 2, 1), date(2028, 3, 1))
+
+
+def test_pairs_kept_apart_are_never_matched_and_never_blocking() -> None:
+    """A pair off both lists (a block) is impossible: the round gives each side another
+    partner or none, stable on what is left; the rest of every list keeps its order."""
+    apart = [("darrius", "city"), ("arthur", "city")]
+    cohort = without_pairs(parse_cohort(NRMP), apart)
+    students = dict(zip(cohort.student_ids, cohort.students.to_lists(), strict=True))
+    mentors = dict(zip(cohort.mentor_ids, cohort.mentors.to_lists(), strict=True))
+    city, mercy, general = (cohort.mentor_ids.index(m) for m in ("city", "mercy", "general"))
+    darrius, arthur = (cohort.student_ids.index(s) for s in ("darrius", "arthur"))
+    assert students["darrius"] == [mercy, general] and students["arthur"] == []
+    assert darrius not in mentors["city"] and arthur not in mentors["city"]
+    assert students["latha"] == [mercy, city, general]  # untouched
+    assert cohort.students.problems() == [] and cohort.mentors.problems() == []
+    result = run_round(cohort)
+    assert result.assignment["darrius"] == "mercy" and result.assignment["arthur"] is None
+    assert all((s, m) not in apart for s, m in result.assignment.items())
+    assert result.report["blocking_pairs"] == 0 and result.report["stable"] is True
+    # Nothing apart, or ids not in the round: the same cohort.
+    assert without_pairs(cohort, []) is cohort and without_pairs(cohort, [("nobody", "city")]) is cohort

@@ -6,7 +6,9 @@ members and runs it off the event loop.
 The students of a round are rotations (a student's rotation gives the hospital, the
 specialty and the dates the mentor score needs); the mentors are professionals, taking
 part with the seats they have left (capacity minus accepted mentees; in a scramble round,
-minus what the first round assigned them too).
+minus what the first round assigned them too). A rotation whose student and a mentor
+blocked one another (either way) is off that mentor's list and the mentor off its, given
+lists or derived: an impossible pair, never matched and never a blocking pair.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ import numpy as np
 
 from services.matching import domain
 from services.matching.engine.cohort_input import CohortInputError, parse_cohort
-from services.matching.engine.cohort_round import Cohort, CohortResult, cohort_from_profiles, run_round
+from services.matching.engine.cohort_round import (
+    Cohort,
+    CohortResult,
+    cohort_from_profiles,
+    run_round,
+    without_pairs,
+)
 from services.matching.engine.models import HospitalInput, ProfileInput, RotationInput
 from shared import geo, hospitals
 from shared.errors import AppError
@@ -58,6 +66,8 @@ class Members:
     students: dict[uuid.UUID, dict[str, Any]]  # student id -> profile data
     taken: dict[str, int]  # mentor id -> seats already taken (accepted mentees, a first round's)
     hospitals: dict[str, HospitalInput]
+    # (rotation id, mentor id) pairs that must never be matched: a block between them.
+    apart: frozenset[tuple[str, str]] = frozenset()
 
 
 def month_range(month: str) -> tuple[date, date]:
@@ -92,6 +102,11 @@ def _seats(data: dict[str, Any], taken: int) -> int:
 
 
 def build_cohort(members: Members, request: dict[str, Any], progress: Progress) -> Cohort:
+    """The round's lists, without the pairs kept apart (``Members.apart``)."""
+    return without_pairs(_lists(members, request, progress), members.apart)
+
+
+def _lists(members: Members, request: dict[str, Any], progress: Progress) -> Cohort:
     """The round's lists: as given, or derived from the mentor score (ties by id)."""
     given = request.get("preferences")
     if given:

@@ -11,8 +11,8 @@ their 1st, 2nd, ... choice, unfilled seats, and blocking pairs (always 0).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -91,6 +91,23 @@ def cohort_from_profiles(
         s_lists,
         m_lists,
         tuple(m.mentoring_capacity - counts.get(m.id, 0) for m in pool),
+    )
+
+
+def without_pairs(cohort: Cohort, pairs: Iterable[tuple[str, str]]) -> Cohort:
+    """The cohort with each (student id, mentor id) pair off both sides' lists: a pair
+    that must never be matched (a block) is unacceptable to each, so the match cannot
+    pair them and the independent checker cannot count them as blocking. Ids not in the
+    cohort are ignored."""
+    s_index = {s: i for i, s in enumerate(cohort.student_ids)}
+    m_index = {m: i for i, m in enumerate(cohort.mentor_ids)}
+    found = [(s_index[s], m_index[m]) for s, m in pairs if s in s_index and m in m_index]
+    if not found:
+        return cohort
+    return replace(
+        cohort,
+        students=cohort.students.without(found),
+        mentors=cohort.mentors.without([(m, s) for s, m in found]),
     )
 
 

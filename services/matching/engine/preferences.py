@@ -12,7 +12,7 @@ matching loop never looks anything up by id.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,22 @@ class PrefLists:
         flat = self.targets.tolist()
         bounds = self.offsets.tolist()
         return [flat[bounds[i] : bounds[i + 1]] for i in range(self.n_owners)]
+
+    def without(self, pairs: Iterable[tuple[int, int]]) -> PrefLists:
+        """These lists less the (owner, target) entries given, the rest in order: each of
+        those targets becomes unacceptable to its owner. Touches only those owners' rows
+        (one copy of the entries, never an owners x targets table)."""
+        drop: list[int] = []
+        removed = np.zeros(self.n_owners, dtype=np.int64)
+        for owner, target in pairs:
+            found = np.flatnonzero(self.row(owner) == target)
+            drop += (int(self.offsets[owner]) + found).tolist()
+            removed[owner] += found.size
+        if not drop:
+            return self
+        offsets = self.offsets.copy()
+        offsets[1:] -= np.cumsum(removed)
+        return PrefLists(offsets, np.delete(self.targets, drop), self.n_targets)
 
     def problems(self) -> list[str]:
         """What makes these lists invalid (ids out of range, a target listed twice)."""

@@ -1,6 +1,7 @@
 """A hospital's page: rooms near it, mentors affiliated with it and students rotating
 there in the viewer's weeks (overlapping one of the viewer's rotations there), each shown
-only as their hospital-page visibility allows and with what they share with the viewer."""
+only as their hospital-page visibility allows and with what they share with the viewer;
+never a user the viewer blocked or was blocked by, nor their rooms (``store/hospitals.py``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ ROOMS_SHOWN = 12
 async def hospital_people(ctx: Context, req: HospitalPageRequest) -> HospitalPeople:
     actor = ctx.require_actor()
     h = hospitals.lookup(req.hospital_id)
-    rooms = await hospital_store.rooms_near(ctx.pool, h.latitude, h.longitude, ROOMS_RADIUS_KM, ROOMS_SHOWN)
+    rooms = await hospital_store.rooms_near(
+        ctx.pool, h.latitude, h.longitude, ROOMS_RADIUS_KM, ROOMS_SHOWN, actor.user_id
+    )
     viewer_profile = await store.profile(ctx.pool, actor.user_id)
     mine = await hospital_store.rotations_at(ctx.pool, h.id, actor.user_id, clock.now(ctx.settings).date())
     specialty = mine[0]["specialty"] if mine else ""

@@ -13,7 +13,7 @@ import uuid
 
 from services.matching import domain, jobs, views
 from services.matching.store import rounds as round_store
-from shared import subjects
+from shared import blocks, subjects
 from shared.contracts.matching import (
     MatchRound,
     MatchRoundCreate,
@@ -138,8 +138,9 @@ async def round_assignments(ctx: Context, req: RoundAssignments) -> RoundAssignm
 @registry.endpoint(subjects.ACCEPT_MATCH_ROUND, MatchRoundId)
 async def accept_round(ctx: Context, req: MatchRoundId) -> MatchRound:
     """Each match of a done round becomes a mentorship request (student to mentor, about
-    the rotation), unless the pair already has an open one or the mentor stopped
-    mentoring; the mentors then accept or decline as usual."""
+    the rotation), unless the pair already has an open one, the mentor stopped mentoring
+    or one of the two blocked the other since the round ran (a request between them would
+    be refused); the mentors then accept or decline as usual."""
     ctx.require_role("admin")
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await round_store.get_round(conn, req.round_id, for_update=True)
@@ -149,13 +150,17 @@ async def accept_round(ctx: Context, req: MatchRoundId) -> MatchRound:
             raise AppError("conflict", f"the round is {row['status']}: only a done round can be accepted")
         matches = [a for a in await round_store.assignments(conn, req.round_id) if a["mentor_id"] is not None]
         mentors = await round_store.professionals(conn, list({a["mentor_id"] for a in matches}))
+        apart = await blocks.pairs_among(conn, list({a["student_id"] for a in matches}), list(mentors))
         made = 0
         # Why a match made no request, said to the operator ("0 requests made" alone
         # read as a failure when both pairs already had one).
-        skipped = {"already_requested": 0, "not_mentoring": 0}
+        skipped = {"already_requested": 0, "not_mentoring": 0, "blocked": 0}
         for a in matches:
             if not (mentors.get(a["mentor_id"]) or {}).get("open_to_mentoring"):
                 skipped["not_mentoring"] += 1
+                continue
+            if (a["student_id"], a["mentor_id"]) in apart:
+                skipped["blocked"] += 1
                 continue
             created = await round_store.request_mentorship(
                 conn, a["student_id"], a["mentor_id"], a["rotation_id"], ROUND_MESSAGE

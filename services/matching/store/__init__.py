@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from shared import geo
+from shared import blocks, geo
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import BookingData, ListingData
 from shared.db import Connection, translate
@@ -99,8 +99,18 @@ async def bump_epoch(conn: Connection) -> None:
     await conn.execute("UPDATE projection_epoch SET epoch = epoch + 1")
 
 
-async def projection_epoch(db: DB) -> int:
-    return int(await db.fetchval("SELECT epoch FROM projection_epoch"))
+async def mentor_ranking_key(db: DB, student_id: uuid.UUID) -> tuple[int, bytes]:
+    """The projection epoch and, beside it, the users the student blocked or was blocked by
+    (their ids' 16 bytes each, in order), read at every request: they filter the kept
+    mentor ranking, so a block moves no epoch."""
+    row = await db.fetchrow(
+        "SELECT (SELECT epoch FROM projection_epoch) AS epoch,"
+        f" (SELECT string_agg(uuid_send(o.id), ''::bytea ORDER BY o.id) FROM {blocks.others_sql('$1')} o(id))"
+        " AS hidden",
+        student_id,
+    )
+    assert row is not None
+    return int(row["epoch"]), row["hidden"] or b""
 
 
 # --- rotations ------------------------------------------------------------------------

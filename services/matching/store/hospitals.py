@@ -1,5 +1,6 @@
 """SQL of a hospital's page: rooms near it, mentors affiliated with it and students
-rotating there, each with their hospital-page visibility (``nobody`` when never set)."""
+rotating there, each with their hospital-page visibility (``nobody`` when never set);
+never a user the viewer blocked or was blocked by, nor their rooms."""
 
 from __future__ import annotations
 
@@ -9,21 +10,25 @@ from datetime import date
 import asyncpg
 
 from services.matching.store import DB, PROFILE_FIELDS
-from shared import geo
+from shared import blocks, geo
 
 
-async def rooms_near(db: DB, lat: float, lon: float, radius_km: float, limit: int) -> list[asyncpg.Record]:
+async def rooms_near(
+    db: DB, lat: float, lon: float, radius_km: float, limit: int, viewer: uuid.UUID
+) -> list[asyncpg.Record]:
     radius_m = radius_km * 1000
     return await db.fetch(
         "SELECT listing_id, title, room_type, monthly_rent, host_id,"
         " (position <-> (SELECT ll_to_earth($1, $2))) AS chord_m FROM listings"
         " WHERE status = 'active' AND earth_box((SELECT ll_to_earth($1, $2)), $3) @> position"
-        " AND (position <-> (SELECT ll_to_earth($1, $2))) <= $4 ORDER BY chord_m LIMIT $5",
+        " AND (position <-> (SELECT ll_to_earth($1, $2))) <= $4"
+        f" AND host_id NOT IN {blocks.others_sql('$6')} ORDER BY chord_m LIMIT $5",
         lat,
         lon,
         radius_m,
         geo.chord_m(radius_m),
         limit,
+        viewer,
     )
 
 
@@ -32,7 +37,7 @@ async def affiliated_mentors(db: DB, hospital_id: str, viewer: uuid.UUID) -> lis
         f"SELECT p.user_id, p.data, {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
         " FROM profiles p LEFT JOIN member_settings s ON s.user_id = p.user_id"
         " WHERE p.data->'hospital_ids' ? $1 AND coalesce((p.data->>'open_to_mentoring')::boolean, false)"
-        " AND p.user_id <> $2 ORDER BY p.user_id LIMIT 200",
+        f" AND p.user_id <> $2 AND p.user_id NOT IN {blocks.others_sql('$2')} ORDER BY p.user_id LIMIT 200",
         hospital_id,
         viewer,
     )
@@ -57,7 +62,8 @@ async def peers(db: DB, hospital_id: str, viewer: uuid.UUID, weeks: list[tuple[d
         f" {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
         " FROM rotations r LEFT JOIN profiles p ON p.user_id = r.student_id"
         " LEFT JOIN member_settings s ON s.user_id = r.student_id"
-        " WHERE r.hospital_id = $1 AND r.student_id <> $2 AND EXISTS (SELECT 1 FROM unnest($3::date[], $4::date[])"
+        f" WHERE r.hospital_id = $1 AND r.student_id <> $2 AND r.student_id NOT IN {blocks.others_sql('$2')}"
+        " AND EXISTS (SELECT 1 FROM unnest($3::date[], $4::date[])"
         "   AS mine(start_date, end_date) WHERE r.start_date < mine.end_date AND r.end_date > mine.start_date)"
         " ORDER BY r.student_id, r.start_date LIMIT 200",
         hospital_id,

@@ -24,6 +24,7 @@ import math
 import uuid
 from collections.abc import Iterable
 
+from shared import blocks
 from shared.db import Connection
 
 from . import DB
@@ -93,14 +94,19 @@ async def host_cells(conn: Connection, host_id: uuid.UUID) -> set[int]:
     return {cell(r["latitude"], r["longitude"]) for r in rows}
 
 
-async def ranking_key(db: DB, cells: list[int], student_id: uuid.UUID) -> tuple[int, int | None]:
-    """(the sum of these cells' epochs, the student's profile version): epochs only grow,
-    so the sum moves whenever one of them does."""
+async def ranking_key(db: DB, cells: list[int], student_id: uuid.UUID) -> tuple[int, int | None, bytes]:
+    """(the sum of these cells' epochs, the student's profile version) and, beside the key,
+    the listings hosted by someone the student blocked or was blocked by (their ids' 16
+    bytes each, in order): epochs only grow, so the sum moves whenever one of them does; the
+    hidden listings are read at every request and filter the kept ranking
+    (``ranking.Ranking.without``), so a block moves no epoch and drops no ranking."""
     row = await db.fetchrow(
         "SELECT (SELECT coalesce(sum(epoch), 0) FROM region_epochs WHERE cell = ANY($1::int[])) AS epochs,"
-        " (SELECT version FROM profiles WHERE user_id = $2) AS profile",
+        " (SELECT version FROM profiles WHERE user_id = $2) AS profile,"
+        " (SELECT string_agg(uuid_send(listing_id), ''::bytea ORDER BY listing_id) FROM listings"
+        f"  WHERE host_id IN {blocks.others_sql('$2')}) AS hidden",
         cells,
         student_id,
     )
     assert row is not None
-    return int(row["epochs"]), row["profile"]
+    return int(row["epochs"]), row["profile"], row["hidden"] or b""

@@ -27,6 +27,7 @@ function acceptedText(round) {
   const why = [];
   if (skipped.already_requested) why.push(`${skipped.already_requested} pair${skipped.already_requested === 1 ? " already had" : "s already had"} a request`);
   if (skipped.not_mentoring) why.push(`${skipped.not_mentoring} mentor${skipped.not_mentoring === 1 ? " no longer mentors" : "s no longer mentor"}`);
+  if (skipped.blocked) why.push(`${skipped.blocked} pair${skipped.blocked === 1 ? " has" : "s have"} a block between them`);
   return `Accepted ${fmtTime(round.accepted_at)}: ${n} mentorship request${n === 1 ? "" : "s"} made`
     + `${why.length ? ` (not made: ${why.join("; ")})` : ""}. Each mentor accepts or declines as usual.`;
 }
