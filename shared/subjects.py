@@ -83,6 +83,7 @@ WITHDRAW_SHIFT = "wardmate.listings.withdraw-shift"
 POST_REVIEW = "wardmate.listings.post-review"
 QUOTE_STAY = "wardmate.listings.quote-stay"
 LIST_REVIEWS = "wardmate.listings.list-reviews"
+LIST_USER_REVIEWS = "wardmate.listings.list-user-reviews"
 # Photos: the gateway streams the bytes to storage and sends the key (claim check).
 ADD_PHOTO = "wardmate.listings.add-photo"
 UPDATE_PHOTO = "wardmate.listings.update-photo"

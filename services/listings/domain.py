@@ -189,6 +189,8 @@ class BookingView:
     rotation_moved_to: tuple[date, date] | None = None
     # The host declined to move the stay to those dates (until the stay moves).
     rotation_shift_declined: bool = False
+    # The listing's minimum stay when the host accepted it (None: not accepted yet).
+    min_stay_nights: int | None = None
 
 
 def party(booking: BookingView, actor: Actor) -> str:
@@ -214,10 +216,20 @@ class Transition:
     event: Callable[[BookingData], Event]
 
 
-def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, dates_taken: bool = False) -> Transition:
+def decide(
+    booking: BookingView,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    *,
+    dates_taken: bool = False,
+    terms: ListingTerms | None = None,
+) -> Transition:
     """What ``action`` by ``actor`` does to a booking, or the error saying why they may not.
 
-    ``dates_taken``: another accepted stay of the listing overlaps this one.
+    ``dates_taken``: another accepted stay of the listing overlaps this one. ``terms``: the
+    listing as it is now; a request accepted must still fit its window and minimum stay
+    (the host may have changed them since it was made).
     """
     who = party(booking, actor)
     if action in ("accept", "decline") and who != "host":
@@ -231,6 +243,15 @@ def decide(booking: BookingView, actor: Actor, action: str, now: datetime, *, da
         if booking.status != "requested":
             raise AppError("conflict", f"the booking is {booking.status}, it can no longer be {action}ed")
         if action == "accept":
+            reason = terms and unavailable_reason(
+                terms.available_from, terms.available_to, terms.min_stay_nights, booking.check_in, booking.check_out
+            )
+            if reason:
+                raise AppError(
+                    "conflict",
+                    f"this request no longer fits the room ({reason}): decline it, or change the room's"
+                    " dates or minimum stay to accept it",
+                )
             if dates_taken:
                 raise AppError("conflict", DATES_TAKEN)
             return Transition("accepted", lambda b: BookingAccepted(booking=b))
@@ -358,6 +379,67 @@ def check_move(moving: list[str], has_open_stays: bool) -> None:
         )
 
 
+class HeldStay(NamedTuple):
+    """A stay of the listing as the window rule sees it."""
+
+    status: str
+    check_in: date
+    check_out: date
+
+
+def check_window(stays: list[HeldStay], available_from: date, available_to: date, today: date) -> None:
+    """A room's availability always covers its accepted and paid stays not yet over, as its
+    address does not move under them (``check_move``): a window shrunk under a stay told
+    everyone, its guest included, that the room was not there for those nights, and left
+    the guest unable to move the stay by a single day. Booked nights are never offered to
+    anyone else anyway (search and quotes leave them out), so nothing is gained by cutting
+    them from the window. A new minimum stay, by contrast, applies to requests not yet
+    accepted only (``stay_minimum``)."""
+    held = [s for s in stays if s.status in ("accepted", "confirmed") and s.check_out > today]
+    early = [s for s in held if s.check_in < available_from]
+    late = [s for s in held if s.check_out > available_to]
+    if not early and not late:
+        return
+    first = min(early, key=lambda s: s.check_in, default=None)
+    last = max(late, key=lambda s: s.check_out, default=None)
+    named = first or last
+    assert named is not None
+    # In the words the host reads: "confirmed" is a paid stay.
+    kind = {"accepted": "an accepted", "confirmed": "a paid"}
+    errors = []
+    if first is not None:
+        errors.append(
+            {
+                "field": "available_from",
+                "message": f"{kind[first.status].capitalize()} stay begins {_day(first.check_in)}:"
+                " the room must be available from then or earlier.",
+            }
+        )
+    if last is not None:
+        errors.append(
+            {
+                "field": "available_to",
+                "message": f"{kind[last.status].capitalize()} stay ends {_day(last.check_out)}:"
+                " the room must be available until then or later.",
+            }
+        )
+    raise AppError(
+        "conflict",
+        f"the room's dates must cover its accepted and paid stays: {kind[named.status]} stay from"
+        f" {_day(named.check_in)} to {_day(named.check_out)} falls outside them",
+        errors,
+    )
+
+
+def stay_minimum(booking: BookingView, listing: ListingTerms) -> int:
+    """The minimum stay a shift of this stay must keep: the one it was accepted under, or
+    the listing's today when that is lower (a host who raises the minimum changes new
+    requests only; one who lowers it lets stays already agreed shrink too)."""
+    if booking.min_stay_nights is None:
+        return listing.min_stay_nights
+    return min(booking.min_stay_nights, listing.min_stay_nights)
+
+
 def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, check_out: date, today: date) -> None:
     """Whether this guest may ask for these dates in this listing."""
     if listing.status != "active":
@@ -447,7 +529,7 @@ def check_shift_request(
         # it most.
         return
     reason = unavailable_reason(
-        listing.available_from, listing.available_to, listing.min_stay_nights, check_in, check_out
+        listing.available_from, listing.available_to, stay_minimum(booking, listing), check_in, check_out
     )
     if reason:
         raise AppError("validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}])
@@ -468,9 +550,20 @@ class ShiftAnswer:
     for_rotation: bool
 
 
-def decide_shift(booking: BookingView, shift: ShiftView, actor: Actor, action: str, dates_taken: bool) -> ShiftAnswer:
+def decide_shift(
+    booking: BookingView,
+    shift: ShiftView,
+    actor: Actor,
+    action: str,
+    dates_taken: bool,
+    *,
+    terms: ListingTerms | None = None,
+) -> ShiftAnswer:
     """The host's answer to a requested shift (``accepted`` moves the stay, at its own
-    nightly rate), or why they may not."""
+    nightly rate), or why they may not. ``terms``: the listing as it is now; the stay
+    moves only to dates its window and the stay's minimum (``stay_minimum``) allow, so a
+    moved rotation's dates the room cannot give are declined, or the room's dates changed
+    first."""
     if party(booking, actor) != "host":
         raise AppError("forbidden", "only the host can answer a request to move a stay")
     if (
@@ -480,6 +573,16 @@ def decide_shift(booking: BookingView, shift: ShiftView, actor: Actor, action: s
         or booking.status not in ("accepted", "confirmed")
     ):
         raise AppError("conflict", "no request to move this stay is waiting")
+    if action == "accept" and terms is not None:
+        reason = unavailable_reason(
+            terms.available_from, terms.available_to, stay_minimum(booking, terms), shift.check_in, shift.check_out
+        )
+        if reason:
+            raise AppError(
+                "conflict",
+                f"the room cannot give these dates ({reason}): decline them, or change the room's dates"
+                " or minimum stay to accept them",
+            )
     if action == "accept" and dates_taken:
         raise AppError("conflict", DATES_TAKEN)
     return ShiftAnswer(

@@ -12,7 +12,7 @@ import asyncpg
 
 from services.listings import domain
 from shared import places, pricing
-from shared.contracts.listings import Booking, BookingData, Listing, ListingData
+from shared.contracts.listings import Booking, BookingData, Listing, ListingData, Rating
 from shared.contracts.photos import Photo
 from shared.errors import AppError
 from shared.storage import media_url
@@ -21,9 +21,18 @@ LISTING_NOT_FOUND = AppError("not_found", "listing not found")
 BOOKING_NOT_FOUND = AppError("not_found", "booking not found")
 
 
+def average(total: int, count: int) -> float | None:
+    """An average rating to two decimals, None without reviews."""
+    return round(total / count, 2) if count else None
+
+
 def review_average(row: asyncpg.Record) -> float | None:
-    count = row["review_count"]
-    return round(row["review_sum"] / count, 2) if count else None
+    return average(row["review_sum"], row["review_count"])
+
+
+def rating(total: int, count: int) -> Rating:
+    """A user's ``Rating`` on one side from the sum and count of its reviews."""
+    return Rating(average=average(total, count), count=count)
 
 
 def seen_point(row: asyncpg.Record, exact: bool) -> tuple[float, float]:
@@ -167,6 +176,9 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
         "shift_status",
         "rotation_shift_declined",
         "rotation_moved_to",
+        "accepted_min_stay",
+        "guest_reviewed",
+        "host_reviewed",
     )
     data = {k: row[k] for k in row.keys() if k not in hidden}
     if role == "host":
@@ -192,6 +204,7 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
         role=role,
         address=row["address"] if show_address else None,
         shift=shift,
+        reviewed_by_me=row[f"{role}_reviewed"],
     )
 
 
@@ -209,6 +222,7 @@ def booking_view(row: asyncpg.Record) -> domain.BookingView:
         rotation_id=row["rotation_id"],
         rotation_moved_to=(moved.lower, moved.upper) if moved is not None else None,
         rotation_shift_declined=row["rotation_shift_declined"],
+        min_stay_nights=row["accepted_min_stay"],
     )
 
 

@@ -368,6 +368,9 @@ class Booking(Reply):
         " unpaid, expired because the guest did not pay in time",
     )
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
+    reviewed_by_me: bool = Field(
+        False, description="you have reviewed this stay (each side reviews a completed stay once)"
+    )
 
 
 class MyBookings(Contract):
@@ -412,6 +415,29 @@ class ListingReviews(Contract):
 
 class ReviewPage(Page):
     items: list[Review]
+
+
+class UserReviews(Contract):
+    """A page of the reviews a user received, newest first: ``role=host``, by their guests
+    (of every room they listed, archived ones included); ``role=guest``, by the hosts they
+    stayed with; both without ``role``."""
+
+    user_id: Id
+    role: Literal["host", "guest"] | None = None
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class Rating(Reply):
+    """The average of a user's reviews on one side (None without reviews), and how many."""
+
+    average: float | None = None
+    count: int = 0
+
+
+class UserReviewPage(ReviewPage):
+    as_host: Rating = Field(description="the reviews their guests wrote, of every room they listed")
+    as_guest: Rating = Field(description="the reviews the hosts they stayed with wrote")
 
 
 # --- events ---------------------------------------------------------------------------

@@ -208,10 +208,12 @@ def complete_stay(stack: Stack, booking_id: str) -> None:
 
 
 def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
-    """After a completed stay the guest reviews it from their bookings; the listing shows it."""
-    guest_page = pages.open("guest", PHONE)
-    as_host, as_guest = Client(pages.open("host").request, pages.mailbox), Client(guest_page.request, pages.mailbox)
-    as_host.sign_up("professional", "Dr. Review Host")
+    """After a completed stay the guest reviews it from their bookings (not offered again
+    after a reload); the listing, its host card and the host's profile show it. The host's
+    review of the guest shows on the guest's card among the host's bookings."""
+    guest_page, host_page = pages.open("guest", PHONE), pages.open("host")
+    as_host, as_guest = Client(host_page.request, pages.mailbox), Client(guest_page.request, pages.mailbox)
+    host_id = as_host.sign_up("professional", "Dr. Review Host")
     listing = as_host.call(
         "POST",
         "/listings",
@@ -250,7 +252,31 @@ def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
     expect(reviews).to_contain_text("Quiet, ten minutes from the hospital.")
     expect(reviews).to_contain_text("4 out of 5")
     expect(reviews).to_contain_text("rotating at Essentia Health Fargo")
-    expect(guest_page.get_by_text("from 1 review")).to_be_visible()
+    expect(guest_page.locator(".lead")).to_contain_text("from 1 review")
+    host_card = guest_page.get_by_role("region", name="Your host")
+    expect(host_card).to_contain_text("★ 4.0 from 1 review by guests, over all their rooms")
+
+    # The booking knows it was reviewed: after a reload the button does not come back
+    # (it did, and a second review ended in a 409).
+    guest_page.goto("/#/bookings")
+    stay = guest_page.get_by_role("listitem").filter(has_text="Room with a garden")
+    expect(stay).to_contain_text("Completed")
+    expect(stay.get_by_role("button", name="Review this stay")).to_have_count(0)
+
+    # The host's reviews are theirs, not the room's: on their profile, with the average.
+    guest_page.goto(f"/#/users/{host_id}")
+    expect(guest_page.get_by_text("★ 4.0 from 1 review by guests")).to_be_visible()
+    expect(guest_page.get_by_role("list", name="Reviews of Dr. Review Host")).to_contain_text(
+        "Quiet, ten minutes from the hospital."
+    )
+
+    # The host reviews the guest: the next host deciding on them sees it on the guest's card.
+    as_host.call("POST", f"/bookings/{booking['id']}/reviews", {"rating": 5, "text": "A considerate guest."})
+    host_page.goto("/#/bookings")
+    card = host_page.get_by_role("list", name="Requests for your rooms").get_by_role("listitem").first
+    expect(card.get_by_text("★ 5.0 from 1 review by hosts")).to_be_visible()
+    expect(card.get_by_role("list", name="What hosts wrote of this guest")).to_contain_text("A considerate guest.")
+    expect(card.get_by_role("button", name="Review this stay")).to_have_count(0)
     assert pages.errors == []
 
 

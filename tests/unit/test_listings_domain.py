@@ -40,6 +40,7 @@ def booking(
     rotation_id: uuid.UUID | None = None,
     moved_to: tuple[date, date] | None = None,
     rotation_shift_declined: bool = False,
+    min_stay: int | None = None,
 ) -> domain.BookingView:
     return domain.BookingView(
         GUEST,
@@ -52,6 +53,7 @@ def booking(
         rotation_id=rotation_id,
         rotation_moved_to=moved_to,
         rotation_shift_declined=rotation_shift_declined,
+        min_stay_nights=min_stay,
     )
 
 
@@ -355,6 +357,83 @@ def test_the_host_answers_a_shift() -> None:
         with pytest.raises(AppError) as err:
             domain.decide_shift(booking("accepted"), shift, actor(who), "accept", taken)
         assert err.value.code == code
+
+
+def held(status: str, check_in: date, check_out: date) -> domain.HeldStay:
+    return domain.HeldStay(status, check_in, check_out)
+
+
+def test_the_rooms_dates_cover_its_accepted_and_paid_stays() -> None:
+    """A window shrunk under an accepted or paid stay is refused (409), naming the stay and
+    the bound each side must keep, as the address is while a stay is open. Before, the
+    listing then said the room was not there for the stay's nights, and its guest could
+    not move the stay by a day."""
+    today = date(2026, 12, 5)
+    stays = [
+        held("confirmed", date(2027, 1, 4), date(2027, 2, 3)),
+        held("accepted", date(2027, 3, 1), date(2027, 3, 20)),
+    ]
+    domain.check_window(stays, date(2026, 12, 5), date(2027, 3, 20), today)  # covers both
+    with pytest.raises(AppError) as err:
+        domain.check_window(stays, date(2026, 12, 5), date(2027, 1, 14), today)
+    assert err.value.code == "conflict"
+    assert "an accepted stay from Mar 1, 2027 to Mar 20, 2027" in err.value.message
+    [beside] = err.value.details
+    assert beside == {
+        "field": "available_to",
+        "message": "An accepted stay ends Mar 20, 2027: the room must be available until then or later.",
+    }
+    with pytest.raises(AppError) as both:
+        domain.check_window(stays, date(2027, 1, 10), date(2027, 3, 1), today)
+    assert "a paid stay from Jan 4, 2027 to Feb 3, 2027" in both.value.message
+    assert [e["field"] for e in both.value.details] == ["available_from", "available_to"]
+    assert "A paid stay begins Jan 4, 2027" in both.value.details[0]["message"]
+    # Requests (accepted only if they still fit, see below), ended stays and stays over bind nothing.
+    loose = [
+        held("requested", date(2027, 1, 4), date(2027, 2, 3)),
+        held("cancelled", date(2027, 1, 4), date(2027, 2, 3)),
+        held("confirmed", date(2026, 11, 1), date(2026, 12, 5)),
+    ]
+    domain.check_window(loose, date(2027, 6, 1), date(2027, 6, 30), today)
+
+
+def test_a_request_is_accepted_only_if_it_still_fits_the_room() -> None:
+    """The host may have shrunk the window or raised the minimum stay since the request:
+    accepting it then is refused (409), saying why. Before, the stay was accepted outside
+    the window the listing showed."""
+    view = booking()  # Dec 1 - Dec 29, 2026: 28 nights
+    assert domain.decide(view, actor(HOST), "accept", NOW, terms=TERMS).status == "accepted"
+    for terms, why in (
+        (domain.ListingTerms(HOST, "active", date(2026, 11, 1), date(2026, 12, 20), 7), "available from"),
+        (domain.ListingTerms(HOST, "active", date(2026, 11, 1), date(2027, 6, 1), 30), "minimum stay is 30"),
+    ):
+        with pytest.raises(AppError) as err:
+            domain.decide(view, actor(HOST), "accept", NOW, terms=terms)
+        assert err.value.code == "conflict" and why in err.value.message
+        # Declining it is always possible.
+        assert domain.decide(view, actor(HOST), "decline", NOW, terms=terms).status == "declined"
+
+
+def test_a_stay_keeps_the_minimum_it_was_accepted_under() -> None:
+    """A minimum stay raised later applies to new requests: a stay accepted under 7 nights
+    may still move to a 10-night stay; lowered, it lets agreed stays shrink too. Before,
+    raising it left the guest unable to move the stay at all."""
+    raised = domain.ListingTerms(HOST, "active", date(2026, 11, 1), date(2027, 6, 1), 60)
+    ten = (date(2026, 12, 8), date(2026, 12, 18))
+    ask(booking("confirmed", min_stay=7), GUEST, ten, terms=raised)
+    assert "minimum stay is 60" in refused(booking("confirmed", min_stay=None), GUEST, ten, terms=raised).message
+    assert "minimum stay is 14" in refused(booking("confirmed", min_stay=14), GUEST, ten, terms=raised).message
+    ask(booking("confirmed", min_stay=14), GUEST, ten, terms=TERMS)  # lowered to 7 since
+    # The host accepts a shift only to dates the room gives, judged the same way.
+    asked = domain.ShiftView(*ten, "requested")
+    accepted = domain.decide_shift(booking("confirmed", min_stay=7), asked, actor(HOST), "accept", False, terms=raised)
+    assert accepted.status == "accepted"
+    shrunk = domain.ListingTerms(HOST, "active", date(2026, 11, 1), date(2026, 12, 15), 7)
+    for view, terms in ((booking("confirmed", min_stay=14), raised), (booking("confirmed", min_stay=7), shrunk)):
+        with pytest.raises(AppError) as err:
+            domain.decide_shift(view, asked, actor(HOST), "accept", False, terms=terms)
+        assert err.value.code == "conflict" and "cannot give these dates" in err.value.message
+        assert domain.decide_shift(view, asked, actor(HOST), "decline", False, terms=terms).status == "declined"
 
 
 def test_rotation_protection_needs_the_moved_rotations_dates() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.routes.route import LISTING_ID, Route
+from services.gateway.routes.route import LISTING_ID, USER_ID, Route
 from shared import subjects
 from shared.contracts import hospitals as hospitals_contracts
 from shared.contracts import listings as listings_contracts
@@ -100,6 +100,19 @@ ROUTES: list[Route] = [
         summary="What guests wrote about a listing after their stays, newest first",
         tag="listings",
         path_params=LISTING_ID,
+        errors=("not_found",),
+    ),
+    Route(
+        method="GET",
+        path="/users/{id}/reviews",
+        subject=subjects.LIST_USER_REVIEWS,
+        request=listings_contracts.UserReviews,
+        reply=listings_contracts.UserReviewPage,
+        auth="optional",
+        summary="What others wrote of a user after their stays, newest first, and the averages:"
+        " as a host (every room they listed, archived ones included) and as a guest",
+        tag="listings",
+        path_params=USER_ID,
         errors=("not_found",),
     ),
     Route(

@@ -120,7 +120,12 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         taken = action == "accept" and await booking_store.is_booked(
             conn, row["listing_id"], row["check_in"], row["check_out"]
         )
-        transition = domain.decide(booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken)
+        # The listing as it is now, read under its lock (an edit of its dates takes it too).
+        listing = await store.listing(conn, row["listing_id"])
+        assert listing is not None
+        transition = domain.decide(
+            booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken, terms=listing_terms(listing)
+        )
         reason = domain.end_reason(booking_view(row), actor, transition.status)
         updated = await booking_store.set_booking_status(conn, row["id"], transition.status, reason)
         await add(conn, transition.event(booking_data(updated)))
@@ -190,7 +195,9 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
                 conn, row["listing_id"], shift.check_in, shift.check_out, besides=row["id"]
             )
         )
-        answer = domain.decide_shift(booking_view(row), shift, actor, action, taken)
+        listing = await store.listing(conn, row["listing_id"])
+        assert listing is not None
+        answer = domain.decide_shift(booking_view(row), shift, actor, action, taken, terms=listing_terms(listing))
         accepted = answer.status == "accepted"
         await booking_store.answer_shift(conn, row["id"], accepted, answer.total_cents, answer.for_rotation)
         updated = await booking_store.booking(conn, row["id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import orjson
@@ -140,6 +141,13 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
                 "available_from must be on or before available_to",
                 [{"field": "available_to", "message": "Must be on or after the first available date."}],
             )
+        if (start, end) != (before["available_from"], before["available_to"]):
+            # Under the listing's lock, which accepting a stay or moving it takes too.
+            stays = [
+                domain.HeldStay(stay["status"], stay["check_in"], stay["check_out"])
+                for stay in await booking_store.open_stays(conn, req.listing_id)
+            ]
+            domain.check_window(stays, start, end, datetime.now(UTC).date())
         await store.update_listing(conn, req.listing_id, changes)
         row = await store.listing(conn, req.listing_id)
         assert row is not None

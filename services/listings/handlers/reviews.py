@@ -6,10 +6,21 @@ import uuid
 
 from services.listings import domain, store
 from services.listings.store import bookings as booking_store
+from services.listings.store import privacy as privacy_store
 from services.listings.store import reviews as review_store
-from services.listings.views import BOOKING_NOT_FOUND, booking_view, exact_for, listing_data
+from services.listings.views import BOOKING_NOT_FOUND, booking_view, exact_for, listing_data, rating
 from shared import hospitals, subjects
-from shared.contracts.listings import ListingReviews, Review, ReviewCreate, ReviewData, ReviewPage, ReviewPosted
+from shared.contracts.listings import (
+    ListingReviews,
+    Review,
+    ReviewCreate,
+    ReviewData,
+    ReviewPage,
+    ReviewPosted,
+    UserReviewPage,
+    UserReviews,
+)
+from shared.errors import AppError
 from shared.outbox import add
 from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
@@ -28,6 +39,30 @@ async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
     rows = await review_store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)
     page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
     return ReviewPage(items=[Review.model_validate(dict(row)) for row in page], next_cursor=next_cursor)
+
+
+@registry.endpoint(subjects.LIST_USER_REVIEWS, UserReviews)
+async def list_user_reviews(ctx: Context, req: UserReviews) -> UserReviewPage:
+    """What others wrote of a user after their stays, with the averages on each side.
+
+    A host's reviews are theirs, not a listing's: an archived room answers 404 with its
+    reviews, which a host could otherwise shed by archiving and listing the room anew. A
+    guest's, written by their hosts, are what a host deciding a request weighs. A deleted
+    account's page is gone, as its profile is."""
+    if await privacy_store.erased(ctx.pool, req.user_id):
+        raise AppError("not_found", "user not found")
+    # Reviewed as a host: written by their guests; as a guest: by their hosts.
+    author_role = {"host": "guest", "guest": "host", None: None}[req.role]
+    after = decode_newest_first(req.cursor)
+    rows = await review_store.user_reviews(ctx.pool, req.user_id, author_role, after, req.limit + 1)
+    page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
+    ratings = await review_store.user_ratings(ctx.pool, req.user_id)
+    return UserReviewPage(
+        items=[Review.model_validate(dict(row)) for row in page],
+        next_cursor=next_cursor,
+        as_host=rating(ratings["host_sum"], ratings["host_count"]),
+        as_guest=rating(ratings["guest_sum"], ratings["guest_count"]),
+    )
 
 
 @registry.endpoint(subjects.POST_REVIEW, ReviewCreate)

@@ -21,7 +21,10 @@ BOOKING_COLUMNS = """
     b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
     b.rotation_shift_declined, coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy,
-    (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to
+    (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to,
+    b.min_stay_nights AS accepted_min_stay,
+    EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'guest') AS guest_reviewed,
+    EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
@@ -224,6 +227,10 @@ async def set_booking_status(
             " cancellation_policy = CASE WHEN $2 = 'accepted'"
             "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
             "   ELSE cancellation_policy END,"
+            # And the minimum stay its shifts keep (domain.stay_minimum; migration 0014).
+            " min_stay_nights = CASE WHEN $2 = 'accepted'"
+            "   THEN (SELECT l.min_stay_nights FROM listings l WHERE l.id = listing_id)"
+            "   ELSE min_stay_nights END,"
             # The address a paid stay shows its guest from now on (migration 0010).
             " stay_address = CASE WHEN $2 = 'confirmed'"
             "   THEN (SELECT l.address FROM listings l WHERE l.id = listing_id)"

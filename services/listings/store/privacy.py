@@ -12,6 +12,10 @@ from shared.db import Connection
 
 DB = Connection | asyncpg.Pool
 
+# The version a deleted user's row in the hosts projection holds: the newest there is, so a
+# late snapshot of them changes nothing; and the mark that they are gone.
+ERASED_VERSION = 2147483647
+
 
 async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
     return {
@@ -75,7 +79,7 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
     await conn.execute("UPDATE bookings SET stay_address = NULL WHERE host_id = $1", user_id)
     await conn.execute("UPDATE reviews SET text = '' WHERE author_id = $1", user_id)
     # The newest version there is: a late snapshot of the deleted user changes nothing.
-    await conn.execute("UPDATE hosts SET display_name = NULL, version = 2147483647 WHERE user_id = $1", user_id)
+    await conn.execute("UPDATE hosts SET display_name = NULL, version = $2 WHERE user_id = $1", user_id, ERASED_VERSION)
     public = await conn.fetch("SELECT id FROM listings WHERE host_id = $1 AND status <> 'archived'", user_id)
     await conn.execute(
         "UPDATE listings SET status = 'archived', description = '', house_rules = '', address = '',"
@@ -83,3 +87,8 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
         user_id,
     )
     return [row["id"] for row in public]
+
+
+async def erased(db: DB, user_id: uuid.UUID) -> bool:
+    """Whether the user deleted their account (what others wrote of them is not shown)."""
+    return bool(await db.fetchval("SELECT version = $2 FROM hosts WHERE user_id = $1", user_id, ERASED_VERSION))

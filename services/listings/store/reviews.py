@@ -29,6 +29,38 @@ async def listing_reviews(
     )
 
 
+async def user_reviews(
+    db: DB, user_id: uuid.UUID, author_role: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """The reviews ``user_id`` received (written by ``author_role`` when given), newest
+    first, whatever became of the listing."""
+    return await db.fetch(
+        "SELECT * FROM reviews WHERE subject_id = $1 AND ($2::text IS NULL OR author_role = $2)"
+        f" AND {newest_first_after('created_at', 'id', 3)}"
+        " ORDER BY created_at DESC, id DESC LIMIT $5",
+        user_id,
+        author_role,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def user_ratings(db: DB, user_id: uuid.UUID) -> asyncpg.Record:
+    """How many reviews ``user_id`` received as a host (their guests wrote them) and as a
+    guest (their hosts did), and the sum of their ratings."""
+    row = await db.fetchrow(
+        "SELECT count(*) FILTER (WHERE author_role = 'guest') AS host_count,"
+        " coalesce(sum(rating) FILTER (WHERE author_role = 'guest'), 0) AS host_sum,"
+        " count(*) FILTER (WHERE author_role = 'host') AS guest_count,"
+        " coalesce(sum(rating) FILTER (WHERE author_role = 'host'), 0) AS guest_sum"
+        " FROM reviews WHERE subject_id = $1",
+        user_id,
+    )
+    assert row is not None
+    return row
+
+
 async def insert_review(conn: Connection, values: dict[str, Any]) -> asyncpg.Record:
     try:
         row = await conn.fetchrow(

@@ -9,6 +9,7 @@ import {
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
+import { GuestReviews } from "./reviews.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
 export async function openConversationAbout(kind, id, otherUserId) {
@@ -96,14 +97,16 @@ function ShiftState({ b }) {
     : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, ${after}.`}</p>`;
 }
 
-/** Who asks to stay, for the host: name, school, specialties and verification. */
+/** Who asks to stay, for the host: name, school, specialties, verification, and what the
+ * hosts they stayed with wrote of them. */
 function GuestSummary({ id }) {
   const guest = useLoad(() => get(`/users/${id}`), [id]);
   if (!guest.data) return html`<p><a href=${`#/users/${id}`}>The guest's profile</a></p>`;
   const u = guest.data;
   const about = [u.profile.medical_school, u.profile.specialties.map(cap).join(", ")].filter(Boolean).join(" · ");
-  return html`<p class="guest">Guest: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} role=${u.role} />
-    ${about && html`<br /><span class="hint">${about}</span>`}</p>`;
+  return html`<div class="guest"><p>Guest: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} role=${u.role} />
+    ${about && html`<br /><span class="hint">${about}</span>`}</p>
+    <${GuestReviews} userId=${id} /></div>`;
 }
 
 /** What the host receives of a stay's total, less the host fee (the page's meta tag). */
@@ -176,7 +179,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
       ${(b.status === "accepted" || b.status === "confirmed" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
         question=${b.status === "requested" ? "Withdraw this request?" : `Cancel this stay? ${quote.data || ""}`} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
-      ${b.status === "completed" && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
+      ${b.status === "completed" && !b.reviewed_by_me && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
     </p>
     ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
     ${reviewing && html`<${ReviewForm} booking=${b} onDone=${() => { setReviewing(false); setReviewed(true); }} />`}

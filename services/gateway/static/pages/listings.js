@@ -6,11 +6,12 @@ import { get, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Empty, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
-  formError, hospitalLabel, roomType, titleCase, today, useForm, useLoad, words,
+  Alert, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
+  formError, hospitalLabel, roomType, today, useForm, useLoad, words,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
+import { HostRating, ReviewList } from "./reviews.js";
 
 // What each cancellation policy refunds, as the listing page says it.
 const POLICIES = {
@@ -215,6 +216,7 @@ function HostCard({ listing, context }) {
   return html`<section aria-labelledby="host-h" class="panel">
     <h2 id="host-h">Your host</h2>
     <p><a href=${`#/users/${listing.host.id}`}>${listing.host.display_name}</a> <${Verified} verified=${listing.host.verified} /></p>
+    <${HostRating} userId=${listing.host.id} />
     <${Loading} state=${host}>${(u) => html`
       <p>${u.profile.profession || "Medical professional"}${u.profile.specialties.length ? ` · ${u.profile.specialties.join(", ")}` : ""}</p>
       ${me && me.user.id !== u.id && html`<button type="button" onClick=${() => messageUser(u.id, listing.id).catch(setError)}>Message the host</button>`}
@@ -223,29 +225,10 @@ function HostCard({ listing, context }) {
   </section>`;
 }
 
-const monthName = (ym) => new Date(`${ym}-01T00:00:00`).toLocaleDateString("en-US", { year: "numeric", month: "long" });
-
 function Reviews({ listing }) {
-  const [more, setMore] = useState([]);
-  const state = useLoad(() => get(`/listings/${listing.id}/reviews`, { limit: 5 }), [listing.id]);
-  async function loadMore(cursor) {
-    const page = await get(`/listings/${listing.id}/reviews`, { limit: 20, cursor });
-    setMore([...more, page]);
-  }
   return html`<section aria-labelledby="reviews-h">
     <h2 id="reviews-h">Reviews</h2>
-    <${Loading} state=${state}>${(first) => {
-      const all = [first, ...more];
-      const items = all.flatMap((p) => p.items);
-      const next = all[all.length - 1].next_cursor;
-      if (!items.length) return html`<${Empty}>No reviews yet.</${Empty}>`;
-      return html`<ul class="plain reviews" aria-label="Reviews">${items.map((r) => html`<li key=${r.id}>
-          <p><strong><span aria-hidden="true">${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}</span><span class="sr">${r.rating} out of 5</span></strong>
-            · stayed ${monthName(r.stay_month)}${r.hospital_name ? `, rotating at ${titleCase(r.hospital_name)}` : ""}</p>
-          <p class="bio">${r.text}</p>
-        </li>`)}</ul>
-        ${next && html`<button type="button" class="secondary" onClick=${() => loadMore(next)}>More reviews</button>`}`;
-    }}<//>
+    <${ReviewList} path=${`/listings/${listing.id}/reviews`} label="Reviews" />
   </section>`;
 }
 

@@ -10,6 +10,7 @@ import {
 import { MyDocuments } from "./documents.js";
 import { MentoringSettings } from "./mentoring_settings.js";
 import { OrganizationChoices } from "../reference.js";
+import { UserReviews } from "./reviews.js";
 
 // Typed lists, comma-separated; languages are picked by name (codes are what the API takes).
 const LISTS = ["specialties", "hobbies", "organizations"];
@@ -241,6 +242,7 @@ function UserProfile({ u }) {
     </dl>
     <${MentorButton} user=${u} />
     <${SafetyActions} userId=${u.id} />
+    <${UserReviews} user=${u} />
   </section>`;
 }
 
