@@ -106,6 +106,8 @@ def test_countries_and_languages_are_picked_by_name(pages: Pages) -> None:
     assert saved["profile"]["school_country"] == "DE" and saved["profile"]["languages"] == ["de", "en"]
     page.goto(f"/#/users/{saved['user']['id']}")
     expect(page.get_by_text("German, English")).to_be_visible()
+    # The role and the year read as two facts ("student · member since"), not run together.
+    expect(page.get_by_text(re.compile(r"student · member since \d{4}"))).to_be_visible()
     assert pages.errors == []
 
 

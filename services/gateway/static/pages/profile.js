@@ -228,7 +228,7 @@ function UserProfile({ u }) {
   const languageName = useNames("languages", u.profile.languages);
   return html`<section>
     <h1>${u.display_name}</h1>
-    <p><${Verified} verified=${u.verified} role=${u.role} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}
+    <p><${Verified} verified=${u.verified} role=${u.role} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}${" "}
       · member since ${new Date(u.member_since).getFullYear()}</p>
     ${u.profile.bio && html`<p class="bio">${u.profile.bio}</p>`}
     <dl class="facts">
