@@ -55,12 +55,16 @@ class Registry:
         self.startup: list[Hook] = []
         self.resources: list[Resource] = []
 
-    def endpoint(self, subject: str, model: type[BaseModel]) -> Callable[[Handler], Handler]:
-        """Register ``handler`` for ``subject``; its request body is validated as ``model``."""
+    def endpoint(
+        self, subject: str, model: type[BaseModel], *, roles: tuple[str, ...] = ()
+    ) -> Callable[[Handler], Handler]:
+        """Register ``handler`` for ``subject``; its request body is validated as ``model``.
+        With ``roles``, only a caller with one of them is served: anyone else is refused
+        (401, 403) before the body is read, so the body's errors never tell them its shape."""
 
         def register(handler: Handler) -> Handler:
             name = subject.rsplit(".", 1)[-1].replace("-", "_")
-            self.endpoints.append(Endpoint(name, subject, model, handler))
+            self.endpoints.append(Endpoint(name, subject, model, handler, roles))
             return handler
 
         return register

@@ -49,6 +49,23 @@ def unavailable_reason(
     return None
 
 
+PAST_CHECK_IN = "check-in is in the past: a stay starts today or later"
+
+
+def past_reason(check_in: date, today: date) -> str | None:
+    """Why no room takes a stay starting on ``check_in``: a day before ``today``, or None.
+    One rule for what booking and shifting refuse, the quote calls unavailable and search
+    refuses (it once priced stays in the past that no one could book)."""
+    return PAST_CHECK_IN if check_in < today else None
+
+
+def refuse_past_check_in(check_in: date, today: date, field: str = "check_in") -> None:
+    """A 400 beside ``field`` for a check-in before ``today`` (``past_reason``)."""
+    reason = past_reason(check_in, today)
+    if reason is not None:
+        raise AppError("validation", reason, [{"field": field, "message": "must be today or later"}])
+
+
 def refuse_duplicate_request(existing: uuid.UUID | None, status: str, check_in: date, check_out: date) -> None:
     """A guest asks once per stay: a second request overlapping an open one (requested or
     accepted) of the same room is refused, naming the first, so a double click or a
@@ -446,10 +463,7 @@ def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, ch
         raise AppError("not_found", "listing not found")
     if listing.host_id == guest_id:
         raise AppError("forbidden", "you cannot book your own listing")
-    if check_in < today:
-        raise AppError(
-            "validation", "check_in is in the past", [{"field": "check_in", "message": "must be today or later"}]
-        )
+    refuse_past_check_in(check_in, today)
     reason = unavailable_reason(
         listing.available_from, listing.available_to, listing.min_stay_nights, check_in, check_out
     )
@@ -519,8 +533,8 @@ def check_shift_request(
                 "the new check-out must be after today",
                 [{"field": "check_out", "message": "after today"}],
             )
-    elif check_in < today:
-        raise AppError("validation", "check_in is in the past", [{"field": "check_in", "message": "today or later"}])
+    else:
+        refuse_past_check_in(check_in, today)
     if (check_in, check_out) == (booking.check_in, booking.check_out):
         raise AppError("validation", "these are the stay's dates already", [{"field": "check_in", "message": "same"}])
     if follows_rotation(booking, check_in, check_out):

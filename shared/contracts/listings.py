@@ -77,6 +77,19 @@ Amenities = Annotated[list[Amenity], Field(max_length=30)]
 # --- listings -------------------------------------------------------------------------
 
 
+# The longest stay booking, quotes and search take (a year, leap day included).
+MAX_STAY_NIGHTS = 366
+
+
+def _check_stay(check_in: date, check_out: date, field: str) -> None:
+    """One rule for a stay's dates wherever they are given: check-out after check-in, at
+    most ``MAX_STAY_NIGHTS`` nights (search once priced stays booking refuses)."""
+    if check_in >= check_out:
+        raise FieldError(field, "must be after check-in")
+    if (check_out - check_in).days > MAX_STAY_NIGHTS:
+        raise FieldError(field, f"a stay is at most {MAX_STAY_NIGHTS} nights")
+
+
 def _check_window(available_from: object, available_to: object) -> None:
     if isinstance(available_from, date) and isinstance(available_to, date) and available_from > available_to:
         raise FieldError("available_to", "must be on or after the first available date")
@@ -162,8 +175,9 @@ NEAR_PATTERN = (
 
 
 class ListingSearch(Contract):
-    """A search. Give one of hospital_id, near or place, and from with to or neither.
-    Sorting by distance needs a centre: without one, results come newest first."""
+    """A search. Give one of hospital_id, near or place, and from with to or neither (a
+    stay of at most 366 nights, from today on). Sorting by distance needs a centre: without
+    one, results come newest first. A cursor pages only the search that made it."""
 
     hospital_id: HospitalId | None = None
     near: Annotated[str, Field(max_length=60, pattern=NEAR_PATTERN, description="lat,lon")] | None = None
@@ -186,8 +200,8 @@ class ListingSearch(Contract):
             raise FieldError("place", "search near one place: a hospital, a city or ZIP code, or a point")
         if (self.from_ is None) != (self.to is None):
             raise FieldError("to", "give both dates, or neither")
-        if self.from_ and self.to and self.from_ >= self.to:
-            raise FieldError("to", "must be after check-in")
+        if self.from_ and self.to:
+            _check_stay(self.from_, self.to, "to")
         if self.sort == "distance" and not (self.hospital_id or self.near or self.place):
             self.sort = "newest"
         return self
@@ -272,10 +286,7 @@ class StayDates(Contract):
 
     @model_validator(mode="after")
     def _order(self) -> StayDates:
-        if self.check_in >= self.check_out:
-            raise FieldError("check_out", "must be after check-in")
-        if (self.check_out - self.check_in).days > 366:
-            raise FieldError("check_out", "a stay is at most 366 nights")
+        _check_stay(self.check_in, self.check_out, "check_out")
         return self
 
 

@@ -3,6 +3,7 @@ Chromium at phone or laptop width."""
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 
@@ -173,6 +174,64 @@ def test_search_near_a_city_with_amenities_shows_distance_and_total(pages: Pages
     visitor.get_by_role("button", name="Search").click()
     expect(visitor.get_by_role("listitem").filter(has_text=title)).to_have_count(0)
     assert pages.errors == []
+
+
+def test_more_results_pages_the_search_shown_and_shows_each_room_once(pages: Pages) -> None:
+    """ "More results" after the form changed starts that search afresh (audit 4, D2: the old
+    search's cursor went with the new sort, and a wrong page was appended); a room whose rent
+    changed between two pages of a price search is shown once (D3)."""
+    as_host = Client(pages.open("host").request)
+    as_host.sign_up("professional", "Dr. Pages")
+    lat, lon, tag = round(47.0 + random.random() / 2, 3), -109.5, uuid.uuid4().hex[:6]
+    # 1 km apart northwards, cheaper the farther: price order is the reverse of distance order.
+    rooms = [
+        as_host.call(
+            "POST",
+            "/listings",
+            room(title=f"Page room {i:02d} {tag}", latitude=lat + 0.009 * i, longitude=lon, monthly_rent=1300 - 10 * i),
+        )
+        for i in range(22)
+    ]
+    titles = [r["title"] for r in rooms]
+    visitor = pages.open("visitor", LAPTOP)
+    visitor.goto(f"/#/search?near={lat},{lon}&radius_km=50&sort=price")
+    cards = visitor.get_by_role("list", name="Rooms").get_by_role("listitem")
+
+    def shown(expected: list[str]) -> None:
+        expect(cards).to_have_text([re.compile(re.escape(title)) for title in expected])
+
+    shown(titles[::-1][:20])
+    # Sorted by distance now, but Search not pressed: "More results" starts the new search.
+    visitor.get_by_label("Sort by").select_option("distance")
+    visitor.get_by_role("button", name="More results").click()
+    shown(titles[:20])
+
+    visitor.get_by_label("Sort by").select_option("price")
+    visitor.get_by_role("button", name="Search").click()
+    shown(titles[::-1][:20])
+    # The cheapest room, shown first, now costs the most: the next page brings it again.
+    as_host.call("PATCH", f"/listings/{rooms[21]['id']}", {"monthly_rent": 5000})
+    visitor.get_by_role("button", name="More results").click()
+    shown([*titles[::-1][:20], titles[1], titles[0]])
+    expect(visitor.get_by_role("button", name="More results")).to_have_count(0)
+    assert pages.errors == [] and pages.failed_loads == []
+
+
+def test_a_rotation_under_way_searches_rooms_from_today(pages: Pages) -> None:
+    """ "Search all rooms near this hospital" from a rotation that began last week asks for
+    its remaining nights: search refuses a check-in in the past, as booking does (audit 4, D10)."""
+    student = pages.open("student", PHONE)
+    as_student = Client(student.request)
+    as_student.sign_up("student", "Under Way")
+    body = {"hospital_id": FARGO, "specialty": "cardiology", "start_date": future(-7), "end_date": future(21)}
+    rotation = as_student.call("POST", "/rotations", body)
+    student.goto(f"/#/rotations/{rotation['id']}")
+    student.get_by_role("link", name="Search all rooms near this hospital").click()
+    expect(student.get_by_label("Check-in")).to_have_value(future(0))
+    expect(student.get_by_label("Check-out")).to_have_value(future(21))
+    expect(student.get_by_role("heading", name="Results")).to_be_visible()
+    expect(student.get_by_role("alert")).to_have_count(0)
+    assert pages.errors == [] and pages.failed_loads == []
 
 
 def test_a_thread_opens_at_its_newest_message_above_the_composer_on_a_phone(pages: Pages) -> None:

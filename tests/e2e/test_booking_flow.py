@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import math
+import random
+from typing import Any
 
 from services.runner import Stack
 from shared.settings import Settings
@@ -122,6 +126,100 @@ async def test_search_paginates_with_cursor_and_sorts(api: Api) -> None:
 
     bad = await api.call("GET", "/listings", None, params={"cursor": "not-a-cursor!"})
     assert bad.status == 400 and bad.error_code == "validation"
+
+
+def forged(cursor: str, key: object) -> str:
+    """``cursor`` with its sort key replaced, as a client could send it back."""
+    values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    values[0] = key
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+async def rooms_around(api: Api, count: int) -> tuple[str, list[dict[str, Any]]]:
+    """``count`` rooms 300 m apart (rents 1000, 1100, ...) at a spot of their own; its "lat,lon"."""
+    host = await api.signup("professional")
+    lat = round(44.0 + random.random(), 3)
+    rooms = [
+        await create_listing(api, host, latitude=lat + 0.003 * i, longitude=-103.9, monthly_rent=1000 + 100 * i)
+        for i in range(count)
+    ]
+    return f"{lat},-103.9", rooms
+
+
+async def test_forged_search_cursors_are_400_never_500(api: Api) -> None:
+    """A cursor whose key is out of its column's range, or a time without its offset, is a
+    400 "invalid cursor" (audit 4, D1: a rent past int4 and years past 9999 in UTC were 500s)."""
+    near, _ = await rooms_around(api, 3)
+    forgeries = {
+        "price": [2**31, 2**62, 0, 1.5, "1000"],
+        "newest": ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00", "2026-01-01T00:00:00", 17],
+        "distance": [-1.0, 1e300, "0"],
+    }
+    for sort, keys in forgeries.items():
+        params = {"near": near, "radius_km": "10", "sort": sort, "limit": "1"}
+        first = await api.call("GET", "/listings", None, params=params)
+        cursor = first.body["next_cursor"]
+        assert first.status == 200 and cursor, first.body
+        for key in keys:
+            r = await api.call("GET", "/listings", None, params={**params, "cursor": forged(cursor, key)})
+            assert r.status == 400 and r.error_code == "validation", (sort, key, r.status, r.body)
+            assert r.body["error"]["message"] == "invalid cursor", r.body
+        # The extremes the columns hold are pages like any other (empty or not).
+        for key in {"price": [2**31 - 1], "newest": ["9999-12-31T23:00:00+00:00"], "distance": [0.0]}[sort]:
+            r = await api.call("GET", "/listings", None, params={**params, "cursor": forged(cursor, key)})
+            assert r.status == 200, (sort, key, r.body)
+
+
+async def test_a_search_cursor_pages_only_the_search_that_made_it(api: Api) -> None:
+    """A cursor sent back with another sort, centre, dates or filter is a 400 that says so
+    (audit 4, D2: a price cursor read as a distance gave a wrong page); the page size may change."""
+    near, rooms = await rooms_around(api, 5)
+    search = {"near": near, "radius_km": "10", "sort": "price", "limit": "2", "from": future(20), "to": future(50)}
+    first = await api.call("GET", "/listings", None, params=search)
+    cursor = first.body["next_cursor"]
+    assert [i["id"] for i in first.body["items"]] == [r["id"] for r in rooms[:2]] and cursor
+    others = [
+        {"sort": "distance"},
+        {"sort": "newest"},
+        {"max_rent": "1300"},
+        {"radius_km": "20"},
+        {"from": future(21)},
+        {"amenities": "wifi"},
+        {"room_type": "private_room"},
+        {"near": near.replace("-103.9", "-103.91")},
+    ]
+    for change in others:
+        r = await api.call("GET", "/listings", None, params={**search, **change, "cursor": cursor})
+        assert r.status == 400 and r.error_code == "validation", (change, r.status, r.body)
+        assert "belongs to another search" in r.body["error"]["message"], r.body
+        assert r.body["error"]["details"][0]["field"] == "cursor"
+    rest = await api.call("GET", "/listings", None, params={**search, "limit": "10", "cursor": cursor})
+    assert rest.status == 200 and [i["id"] for i in rest.body["items"]] == [r["id"] for r in rooms[2:]]
+
+
+async def test_search_and_quote_refuse_what_booking_refuses(api: Api) -> None:
+    """Stays over 366 nights and check-ins before today: search answers 400 and the quote
+    says unavailable, as booking refuses them (audit 4, D10: both were priced)."""
+    host, student = await api.signup("professional"), await api.signup("student")
+    listing = await create_listing(api, host, available_from=future(-60), available_to=future(500), min_stay_nights=1)
+    near = f"{listing['location']['latitude']},{listing['location']['longitude']}"
+    long_stay = await api.call("GET", "/listings", None, params={"near": near, "from": future(10), "to": future(377)})
+    assert long_stay.status == 400 and long_stay.body["error"]["details"][0]["field"] == "to", long_stay.body
+    year = await api.call("GET", "/listings", None, params={"near": near, "from": future(10), "to": future(376)})
+    assert year.status == 200 and listing["id"] in [i["id"] for i in year.body["items"]], year.body
+    past = await api.call("GET", "/listings", None, params={"near": near, "from": future(-20), "to": future(-10)})
+    assert past.status == 400 and past.body["error"]["details"] == [
+        {"field": "from", "message": "must be today or later"}
+    ], past.body
+    today = await api.call("GET", "/listings", None, params={"near": near, "from": future(0), "to": future(3)})
+    assert today.status == 200 and listing["id"] in [i["id"] for i in today.body["items"]], today.body
+
+    dates = {"check_in": future(-20), "check_out": future(-10)}
+    quote = await api.call("GET", f"/listings/{listing['id']}/quote", student, params=dates)
+    assert quote.status == 200 and quote.body["available"] is False, quote.body
+    assert "in the past" in quote.body["reason"]
+    booked = await api.call("POST", f"/listings/{listing['id']}/bookings", student, json=dates)
+    assert booked.status == 400 and booked.body["error"]["message"] == quote.body["reason"], booked.body
 
 
 async def test_decline_cancel_and_rebook(api: Api) -> None:

@@ -73,6 +73,36 @@ async def test_hospital_search_prefix_fuzzy_and_paging(api: Api) -> None:
     assert all(h["state"] == "RI" for h in page1.body["items"] + page2.body["items"])
 
 
+async def hospital_pages(api: Api, q: str, limit: int) -> list[str]:
+    """Every hospital ``q`` finds, walked page by page with ``limit``."""
+    ids: list[str] = []
+    params = {"q": q, "limit": str(limit)}
+    while True:
+        page = await api.call("GET", "/hospitals", params=params)
+        assert page.status == 200 and len(page.body["items"]) <= limit, page.body
+        ids += [h["id"] for h in page.body["items"]]
+        if not page.body["next_cursor"]:
+            return ids
+        params["cursor"] = page.body["next_cursor"]
+
+
+async def test_hospital_pages_show_every_hospital_once(api: Api) -> None:
+    """Walked page by page, a search lists each hospital exactly once, common names first,
+    whatever the page size (audit 4, D9: the common-name hospital came again and pushed
+    another off for good)."""
+    for q, alias_first, sizes in (
+        ("Hopkins", "the-johns-hopkins-hospital-baltimore-md", (1, 3, 100)),
+        ("MGH", "massachusetts-general-hospital-boston-ma", (1, 2, 100)),
+        ("Mass General", "massachusetts-general-hospital-boston-ma", (7, 20, 100)),
+        ("CHOP", "the-childrens-hospital-of-philadelphia-philadelphia-pa", (13, 100)),
+    ):
+        walks = [await hospital_pages(api, q, size) for size in sizes]
+        for walk in walks:
+            assert len(walk) == len(set(walk)), (q, [h for h in walk if walk.count(h) > 1])
+            assert walk == walks[0], (q, len(walk), len(walks[0]))
+        assert walks[0][0] == alias_first, (q, walks[0][:3])
+
+
 async def test_health_reports_a_stopped_service(api: Api, stack: Stack) -> None:
     """Health is 200 when all answer, 503 naming the service that stopped."""
     assert (await api.call("GET", "/health")).status == 200

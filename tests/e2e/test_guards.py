@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.gateway.routes import ROUTES
-from tests.api import PASSWORD, Api
+from tests.api import PASSWORD, Api, User
 from tests.e2e.helpers import JHH, create_listing, future, listing_body, request_stay
 
 
@@ -237,15 +237,25 @@ PLACEHOLDERS = (
 )
 
 
+def route_path(path: str) -> str:
+    """A path of the table below as the gateway's routes write it (``{id}`` placeholders)."""
+    return functools.reduce(lambda path, name: path.replace(name, "{id}"), PLACEHOLDERS, path)
+
+
 def test_every_write_route_has_bad_input_cases() -> None:
     """The bad-input table below covers every write endpoint of the gateway."""
     writes = {(r.method, r.path) for r in ROUTES if r.method != "GET"}
-    table = {(m, functools.reduce(lambda path, name: path.replace(name, "{id}"), PLACEHOLDERS, p)) for m, p in BAD}
+    table = {(m, route_path(p)) for m, p in BAD}
     assert writes == table
 
 
-async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
-    """Each malformed body gets 400 with a JSON error body, and the state is unchanged."""
+# Routes for one role only: the role is checked before the body (a 403 otherwise).
+STUDENTS_ONLY = {("POST", "/rotations"), ("POST", "/mentorships"), ("POST", "/letters")}
+
+
+async def test_bad_input_is_400_json_and_writes_nothing(api: Api, admin: User) -> None:
+    """Each malformed body from a caller the route serves gets 400 with a JSON error body,
+    and the state is unchanged."""
     host = await api.signup("professional")
     student = await api.signup("student")
     listing = await create_listing(api, host)
@@ -279,7 +289,11 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
     }
     for (method, path), bodies in BAD.items():
         url = path.format(**ids)
-        caller = student if "bookings" in path and method == "POST" and "{listing}" in path else host
+        caller = host
+        if ("bookings" in path and method == "POST" and "{listing}" in path) or (method, path) in STUDENTS_ONLY:
+            caller = student
+        elif path.startswith("/admin/"):
+            caller = admin
         for body in bodies:
             r = await api.call(method, url, caller, json=body)
             assert r.status == 400, (method, url, body, r.status, r.body)
@@ -292,6 +306,29 @@ async def test_bad_input_is_400_json_and_writes_nothing(api: Api) -> None:
     # Path ids that are not UUIDs are a 400, not a 500.
     r = await api.call("POST", "/bookings/not-a-uuid/accept", host)
     assert r.status == 400
+
+
+async def test_operators_routes_answer_others_403_before_reading_the_body(api: Api) -> None:
+    """Every /admin route answers a student or a host 403, and an anonymous caller 401,
+    whatever the body, query or path id: an invalid body's schema errors never reach them
+    (audit 4, D12: three operators' POSTs answered 400 with their fields)."""
+    student, host = await api.signup("student"), await api.signup("professional")
+    routes = [r for r in ROUTES if r.path.startswith("/admin/")]
+    assert len(routes) >= 15
+    bad = {(method, route_path(path)): bodies for (method, path), bodies in BAD.items()}
+    for route in routes:
+        for path_id in (str(uuid.uuid4()), "not-a-uuid"):
+            url = route.path.replace("{id}", path_id)
+            if route.method == "GET":
+                asks: list[dict[str, Any]] = [{"params": {"unexpected": "1"}}, {"params": {"limit": "0"}}, {}]
+            else:
+                asks = [{"json": body} for body in [{}, {"unexpected": 1}, *bad[(route.method, route.path)]]]
+            for ask in asks:
+                for user in (student, host):
+                    r = await api.call(route.method, url, user, **ask)
+                    assert r.status == 403 and r.error_code == "forbidden", (route.path, user.role, ask, r.body)
+                r = await api.call(route.method, url, None, **ask)
+                assert r.status == 401 and r.error_code == "unauthorized", (route.path, ask, r.body)
 
 
 @pytest.mark.parametrize(

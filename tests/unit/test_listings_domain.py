@@ -77,6 +77,23 @@ def test_unavailable_reason_checks_window_and_minimum_stay() -> None:
     assert domain.unavailable_reason(*args, date(2027, 2, 10), date(2027, 3, 1)) is None
 
 
+def test_no_stay_starts_before_today_whoever_asks() -> None:
+    """Audit 4, D10: one rule for booking, shifting, the quote and search: the quote once
+    called past dates available (and search priced them) while booking refused them."""
+    today = date(2026, 12, 5)
+    assert domain.past_reason(today, today) is None and domain.past_reason(date(2026, 12, 6), today) is None
+    assert domain.past_reason(date(2026, 12, 4), today) == domain.PAST_CHECK_IN
+    with pytest.raises(AppError) as err:
+        domain.refuse_past_check_in(date(2026, 11, 15), today, field="from")
+    assert err.value.code == "validation" and err.value.details == [
+        {"field": "from", "message": "must be today or later"}
+    ]
+    terms = domain.ListingTerms(HOST, "active", date(2026, 10, 1), date(2027, 3, 1), 7)
+    with pytest.raises(AppError) as err:
+        domain.check_request(terms, GUEST, date(2026, 11, 15), date(2026, 11, 25), today)
+    assert err.value.message == domain.PAST_CHECK_IN
+
+
 def test_public_point_is_stable_near_not_exact_and_keyed() -> None:
     lid = uuid.UUID("5b0c2f0e-8d8e-4b6a-9a53-0f6a3c3e2d11")
     a = domain.public_point("key one", lid, 39.2961, -76.5919)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -9,7 +14,19 @@ from services.accounts import domain as accounts
 from shared.contracts.accounts import ProfileFields, VerificationRequest, npi_is_valid
 from shared.contracts.listings import ListingCreate, ListingSearch
 from shared.errors import HTTP_STATUS, AppError
-from shared.paging import decode_cursor, encode_cursor
+from shared.paging import (
+    OTHER_SEARCH,
+    decode_cursor,
+    decode_key,
+    decode_newest_first,
+    encode_cursor,
+    instant,
+    integer,
+    next_page,
+    number,
+    query_digest,
+    row_id,
+)
 from shared.settings import Settings
 
 
@@ -77,6 +94,60 @@ def test_cursor_round_trip_and_tampering() -> None:
         with pytest.raises(AppError) as err:
             decode_cursor(bad, 2)
         assert err.value.code == "validation"
+
+
+ID = "5a8dbb14-6e53-41e1-ad45-da6eacdeb88e"
+
+
+def raw_cursor(raw: bytes) -> str:
+    """A cursor of any bytes, as a client could forge one."""
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def refused(cursor: str, *values: Any, bound_to: str | None = None) -> AppError:
+    with pytest.raises(AppError) as err:
+        decode_key(cursor, *values, bound_to=bound_to)
+    assert err.value.code == "validation"
+    return err.value
+
+
+def test_a_cursor_key_is_read_as_its_columns_type_and_range() -> None:
+    """Audit 4, D1: a rent past int4 and times that leave years 1-9999 once in UTC reached
+    SQL and answered 500; each value is now read as its column's type, or the cursor is a 400."""
+    rent = integer(1, 2**31 - 1)
+    assert decode_key(encode_cursor(2**31 - 1, ID), rent, row_id) == (2**31 - 1, uuid.UUID(ID))
+    for key in (2**31, 2**62, 0, -1, 1.5, True, "900", None, [1]):
+        refused(encode_cursor(key, ID), rent, row_id)
+    for bad_id in (ID.upper(), ID.replace("-", ""), "x", 5):
+        refused(encode_cursor(900, bad_id), rent, row_id)
+    chord = number(0, 12_756_336.0)
+    assert decode_key(encode_cursor(1100, ID), chord, row_id) == (1100.0, uuid.UUID(ID))
+    for key in (-0.5, 2e7, True, "1"):
+        refused(encode_cursor(key, ID), chord, row_id)
+    for raw in (b'[1e999, "%s"]' % ID.encode(), b'[NaN, "%s"]' % ID.encode()):
+        refused(raw_cursor(raw), chord, row_id)
+    # Times carry their offset and are read in UTC, within Python's (and Postgres') years.
+    when = decode_key(encode_cursor("2026-12-05T06:33:00-05:00", ID), instant, row_id)[0]
+    assert when == datetime(2026, 12, 5, 11, 33, tzinfo=UTC)
+    for key in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00", "2026-01-01T00:00:00", "soon", 5):
+        refused(encode_cursor(key, ID), instant, row_id)
+    assert decode_newest_first(encode_cursor("9999-12-31T23:00:00+00:00", ID)) is not None
+    refused(encode_cursor(900, ID, "extra"), rent, row_id)  # another arity
+
+
+def test_a_bound_cursor_pages_only_the_query_that_made_it() -> None:
+    """Audit 4, D2: a cursor carries its query's digest; another query's is refused, saying so."""
+    price = query_digest({"sort": "price", "max_rent": 1200, "amenities": ["desk", "wifi"]})
+    assert price == query_digest({"amenities": ["desk", "wifi"], "max_rent": 1200, "sort": "price"})
+    distance = query_digest({"sort": "distance", "max_rent": 1200, "amenities": ["desk", "wifi"]})
+    rows = [{"rent": 900 + i, "id": uuid.UUID(int=i)} for i in range(3)]
+    _, cursor = next_page(rows, 2, key=lambda r: (r["rent"], r["id"]), bound_to=price)
+    assert cursor is not None
+    rent = integer(1, 2**31 - 1)
+    assert decode_key(cursor, rent, row_id, bound_to=price) == (901, uuid.UUID(int=1))
+    assert refused(cursor, rent, row_id, bound_to=distance) is OTHER_SEARCH
+    unbound = encode_cursor(901, str(uuid.UUID(int=1)))
+    assert refused(unbound, rent, row_id, bound_to=price) is not OTHER_SEARCH  # malformed: an old cursor
 
 
 @pytest.mark.parametrize(
@@ -152,6 +223,8 @@ def test_listing_and_search_validation() -> None:
         {"from": "2027-01-01"},
         {"hospital_id": "x", "near": "1,2"},
         {"from": "2027-01-05", "to": "2027-01-01"},
+        {"from": "2027-01-01", "to": "2028-01-03"},  # 367 nights: booking refuses it (audit 4, D10)
     ):
         with pytest.raises(ValidationError):
             ListingSearch.model_validate(bad)
+    assert ListingSearch.model_validate({"from": "2027-01-01", "to": "2028-01-02"}).to is not None  # 366

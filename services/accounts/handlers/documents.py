@@ -97,18 +97,17 @@ async def document_access(ctx: Context, req: DocumentId) -> DocumentAccess:
     )
 
 
-@registry.endpoint(subjects.DOCUMENT_QUEUE, DocumentQueue)
+@registry.endpoint(subjects.DOCUMENT_QUEUE, DocumentQueue, roles=("admin",))
 async def document_queue(ctx: Context, req: DocumentQueue) -> QueuedDocumentPage:
-    ctx.require_role("admin")
     rows = await document_store.queue(ctx.pool, decode_newest_first(req.cursor), req.limit + 1)
     page, cursor = next_page(rows, req.limit, key=lambda r: (r["created_at"], r["id"]))
     days = ctx.settings.document_retention_days
     return QueuedDocumentPage(items=[views.queued_document(r, days) for r in page], next_cursor=cursor)
 
 
-@registry.endpoint(subjects.DECIDE_DOCUMENT, DocumentDecision)
+@registry.endpoint(subjects.DECIDE_DOCUMENT, DocumentDecision, roles=("admin",))
 async def decide_document(ctx: Context, req: DocumentDecision) -> Document:
-    admin = ctx.require_role("admin")
+    admin = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await document_store.document(conn, req.document_id, for_update=True)
         if row is None:

@@ -21,9 +21,9 @@ from shared.service import Context, Registry
 registry = Registry()
 
 
-@registry.endpoint(subjects.SUBMIT_VERIFICATION, VerificationRequest)
+@registry.endpoint(subjects.SUBMIT_VERIFICATION, VerificationRequest, roles=("professional",))
 async def submit_verification(ctx: Context, req: VerificationRequest) -> Verification:
-    actor = ctx.require_role("professional")
+    actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
         if views.verification(await store.verification(conn, actor.user_id)).status == "verified":
             raise AppError("conflict", "your credentials are already verified")
@@ -36,9 +36,9 @@ async def submit_verification(ctx: Context, req: VerificationRequest) -> Verific
         return views.verification(await store.verification(conn, actor.user_id))
 
 
-@registry.endpoint(subjects.VERIFY_USER, UserIdRequest)
+@registry.endpoint(subjects.VERIFY_USER, UserIdRequest, roles=("admin",))
 async def verify_user(ctx: Context, req: UserIdRequest) -> Verification:
-    admin = ctx.require_role("admin")
+    admin = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.user_by_id(conn, req.user_id)
         if not await store.mark_verified(conn, req.user_id, admin.user_id):
@@ -49,9 +49,8 @@ async def verify_user(ctx: Context, req: UserIdRequest) -> Verification:
         return views.verification(await store.verification(conn, req.user_id))
 
 
-@registry.endpoint(subjects.LIST_VERIFICATIONS, VerificationQueue)
+@registry.endpoint(subjects.LIST_VERIFICATIONS, VerificationQueue, roles=("admin",))
 async def list_verifications(ctx: Context, req: VerificationQueue) -> CredentialPage:
-    ctx.require_role("admin")
     after = decode_newest_first(req.cursor)  # a (timestamp, id) key, whichever the order
     rows = await store.verifications(ctx.pool, req.status, after, req.limit + 1)
     order_key = "submitted_at" if req.status == "pending" else "verified_at"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import orjson
@@ -39,7 +40,19 @@ from shared.db import Connection
 from shared.errors import AppError
 from shared.media import media
 from shared.outbox import add
-from shared.paging import decode_keyset, decode_newest_first, decode_offset, encode_cursor, next_page
+from shared.paging import (
+    KeyValue,
+    decode_key,
+    decode_newest_first,
+    decode_offset,
+    encode_cursor,
+    instant,
+    integer,
+    next_page,
+    number,
+    query_digest,
+    row_id,
+)
 from shared.service import Context, RawJson, Registry
 
 registry = Registry()
@@ -50,14 +63,18 @@ registry = Registry()
 @registry.endpoint(subjects.SEARCH_HOSPITALS, HospitalSearch)
 async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
     offset = decode_offset(req.cursor) if req.cursor else 0
-    rows = await hospital_store.search_hospitals(ctx.pool, req.q or None, req.state, offset, req.limit + 1)
-    items = [Hospital.model_validate(dict(r)) for r in rows[: req.limit]]
-    if req.q and offset == 0:
-        # Names people use ("MGH", "Mass General") come first on the first page; the
-        # directory's own names have no such field (shared/data/README.md).
-        named = [h for h in hospitals.by_alias(req.q) if not req.state or h.state == req.state.upper()]
-        items = (named + [h for h in items if h not in named])[: req.limit]
-    more = len(rows) > req.limit
+    # Names people use ("MGH", "Mass General") come first; the directory's own names have
+    # no such field (shared/data/README.md). The pages walk one list, those hospitals then
+    # the query's others: an offset into the query alone once showed them twice and pushed
+    # as many rows off the first page for good (audit 4, D9).
+    named = [h for h in hospitals.by_alias(req.q) if not req.state or h.state == req.state.upper()] if req.q else []
+    head = named[offset : offset + req.limit]
+    wanted = req.limit - len(head)
+    rows = await hospital_store.search_hospitals(
+        ctx.pool, req.q or None, req.state, max(0, offset - len(named)), wanted + 1, besides=[h.id for h in named]
+    )
+    items = head + [Hospital.model_validate(dict(r)) for r in rows[:wanted]]
+    more = len(named) > offset + req.limit or len(rows) > wanted
     return HospitalPage(items=items, next_cursor=encode_cursor(offset + req.limit) if more else None)
 
 
@@ -72,9 +89,8 @@ async def _add_listing_event(
         await add(conn, event)
 
 
-@registry.endpoint(subjects.CREATE_LISTING, ListingCreate)
+@registry.endpoint(subjects.CREATE_LISTING, ListingCreate, roles=("professional",))
 async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
-    ctx.require_role("professional")
     actor = ctx.require_verified_email()
     listing_id = uuid.uuid4()
     fields = req.model_dump()
@@ -203,6 +219,31 @@ def _place_centre(name: str) -> tuple[float, float]:
     return found.latitude, found.longitude
 
 
+# Each order's key column, and how a cursor's key is read back: as that column's type and
+# range (a chord is at most the Earth's diameter; monthly_rent is a positive integer).
+SEARCH_KEYS: dict[str, tuple[str, KeyValue]] = {
+    "distance": ("chord", number(0, 2 * geo.EARTH_RADIUS_M)),
+    "price": ("monthly_rent", integer(1, 2**31 - 1)),
+    "newest": ("created_at", instant),
+}
+
+
+def _search_digest(req: ListingSearch, center: tuple[float, float] | None) -> str:
+    """What a search's order depends on: its cursors carry this and page no other search
+    (the client that changed the sort or the dates before "More results" got a wrong page)."""
+    query: dict[str, Any] = {
+        "sort": req.sort,
+        "center": center,
+        "radius_km": req.radius_km if center is not None else None,
+        "from": req.from_,
+        "to": req.to,
+        "max_rent": req.max_rent,
+        "room_type": req.room_type,
+        "amenities": sorted(req.amenities or []),
+    }
+    return query_digest(query)
+
+
 @registry.endpoint(subjects.SEARCH_LISTINGS, ListingSearch)
 async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     center = req.point()
@@ -211,14 +252,15 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         center = (h.latitude, h.longitude)
     if req.place:
         center = _place_centre(req.place)
-    after = decode_keyset(req.cursor) if req.cursor else None
-    try:
-        rows = await store.search_listings(ctx.pool, req, center, after)
-    except (ValueError, TypeError):
-        raise AppError("validation", "invalid cursor", [{"field": "cursor", "message": "malformed"}]) from None
+    if req.from_:
+        # What booking refuses is not offered: the same rule as the booking's.
+        domain.refuse_past_check_in(req.from_, datetime.now(UTC).date(), field="from")
+    digest = _search_digest(req, center)
+    sort_key, read_key = SEARCH_KEYS[req.sort]
+    after = decode_key(req.cursor, read_key, row_id, bound_to=digest) if req.cursor else None
+    rows = await store.search_listings(ctx.pool, req, center, after)
     nights = (req.to - req.from_).days if req.from_ and req.to else None
-    sort_key = {"distance": "chord", "price": "monthly_rent", "newest": "created_at"}[req.sort]
-    page, nxt = next_page(rows, req.limit, key=lambda row: (row[sort_key], row["id"]))
+    page, nxt = next_page(rows, req.limit, key=lambda row: (row[sort_key], row["id"]), bound_to=digest)
     viewer = ctx.actor.user_id if ctx.actor is not None else None
     items = [
         summary_fields(
@@ -243,7 +285,7 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     exact_for(row, viewer, guest)
     assert row is not None
     nights = (req.check_out - req.check_in).days
-    reason = domain.unavailable_reason(
+    reason = domain.past_reason(req.check_in, datetime.now(UTC).date()) or domain.unavailable_reason(
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
     )
     if reason is None:

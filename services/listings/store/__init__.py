@@ -173,10 +173,11 @@ async def host_listings(
 
 
 def search_query(
-    req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None
+    req: ListingSearch, center: tuple[float, float] | None, after: tuple[Any, uuid.UUID] | None
 ) -> tuple[str, list[Any]]:
     """Build the search SQL: the GiST index on ``position`` filters the radius and, under
-    ``ORDER BY position <-> center ... LIMIT``, returns rows nearest first."""
+    ``ORDER BY position <-> center ... LIMIT``, returns rows nearest first. ``after``: the
+    last row's sort key and id, read by the handler as the sort's column type."""
     args: list[Any] = []
     lateral = ""
 
@@ -221,21 +222,16 @@ def search_query(
         assert center is not None
         order = f"l.position <-> {c}, l.id"
         if after:
-            where.append(
-                f"((l.position <-> {c}) > {arg(float(after[0]))}"
-                f" OR ((l.position <-> {c}) = {arg(float(after[0]))} AND l.id > {arg(uuid.UUID(after[1]))}))"
-            )
+            chord, key_id = arg(after[0]), arg(after[1])
+            where.append(f"((l.position <-> {c}) > {chord} OR ((l.position <-> {c}) = {chord} AND l.id > {key_id}))")
     elif req.sort == "price":
         order = "l.monthly_rent, l.id"
         if after:
-            where.append(f"(l.monthly_rent, l.id) > ({arg(int(after[0]))}, {arg(uuid.UUID(after[1]))})")
+            where.append(f"(l.monthly_rent, l.id) > ({arg(after[0])}, {arg(after[1])})")
     else:
         order = "l.created_at DESC, l.id DESC"
         if after:
-            where.append(
-                f"(l.created_at, l.id) < ({arg(datetime.fromisoformat(after[0]))}::timestamptz,"
-                f" {arg(uuid.UUID(after[1]))})"
-            )
+            where.append(f"(l.created_at, l.id) < ({arg(after[0])}::timestamptz, {arg(after[1])})")
     sql = (
         f"SELECT {SUMMARY_COLUMNS}{select_extra} FROM {LISTING_FROM}{lateral}"
         f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {arg(req.limit + 1)}"
@@ -244,7 +240,7 @@ def search_query(
 
 
 async def search_listings(
-    db: DB, req: ListingSearch, center: tuple[float, float] | None, after: list[Any] | None
+    db: DB, req: ListingSearch, center: tuple[float, float] | None, after: tuple[Any, uuid.UUID] | None
 ) -> list[asyncpg.Record]:
     sql, args = search_query(req, center, after)
     return await db.fetch(sql, *args)

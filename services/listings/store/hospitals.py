@@ -12,9 +12,12 @@ from shared.db import Connection
 # --- hospitals ------------------------------------------------------------------------
 
 
-async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int, limit: int) -> list[asyncpg.Record]:
-    # Prefix matches first, then by trigram word similarity (typos, partial words). The
-    # directory is ~4k rows, so scoring each name costs about a millisecond.
+async def search_hospitals(
+    db: DB, q: str | None, state: str | None, offset: int, limit: int, besides: list[str]
+) -> list[asyncpg.Record]:
+    """Prefix matches first, then by trigram word similarity (typos, partial words), but
+    the hospitals ``besides`` (shown before these). The directory is ~4k rows, so scoring
+    each name costs about a millisecond."""
     return await db.fetch(
         """
         SELECT id, name, city, state, zip, latitude, longitude, beds, teaching
@@ -23,6 +26,7 @@ async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int
                OR name ILIKE '%' || $1 || '%'
                OR city ILIKE $1 || '%')
           AND ($2::text IS NULL OR state = upper($2))
+          AND NOT (id = ANY($5::text[]))
         ORDER BY CASE WHEN $1::text IS NULL THEN 0 WHEN name ILIKE $1 || '%' THEN 0 ELSE 1 END,
                  CASE WHEN $1::text IS NULL THEN 0 ELSE word_similarity($1, name) END DESC,
                  name, id
@@ -32,6 +36,7 @@ async def search_hospitals(db: DB, q: str | None, state: str | None, offset: int
         state,
         offset,
         limit,
+        besides,
     )
 
 

@@ -16,7 +16,7 @@ from services.matching.store import letters as letter_store
 from services.matching.views import letters as letter_views
 from shared import blocks, clock, subjects
 from shared.contracts.letters import Letter, LetterCreate, LetterPage, LetterRef, LetterSubmit, MyLetters
-from shared.paging import INVALID_CURSOR, decode_cursor, next_page
+from shared.paging import day, decode_key, flag, next_page, row_id
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -33,12 +33,11 @@ async def _reply(ctx: Context, row: asyncpg.Record, viewer: uuid.UUID) -> Letter
     return letter_views.letter(row, viewer, people, clock.now(ctx.settings).date(), rotations)
 
 
-@registry.endpoint(subjects.REQUEST_LETTER, LetterCreate)
+@registry.endpoint(subjects.REQUEST_LETTER, LetterCreate, roles=("student",))
 async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
-    ctx.require_actor()
+    actor = ctx.require_actor()
     now = clock.now(ctx.settings)
     letter_id = letters.check_request(req.deadline, req.application, req.eras_letter_id, now.date())
-    actor = ctx.require_role("student")
     async with ctx.pool.acquire() as conn, conn.transaction():
         link = await letter_store.knows(conn, actor.user_id, req.writer_id)
         if link is None:
@@ -101,13 +100,8 @@ async def my_letters(ctx: Context, req: MyLetters) -> LetterPage:
 
 def _letters_after(cursor: str) -> tuple[bool, date, uuid.UUID]:
     """The ``(closed, deadline, id)`` key of a letters page's cursor (a 400 when malformed)."""
-    closed, deadline, letter_id = decode_cursor(cursor, 3)
-    if not isinstance(closed, bool) or not isinstance(deadline, str) or not isinstance(letter_id, str):
-        raise INVALID_CURSOR
-    try:
-        return closed, date.fromisoformat(deadline), uuid.UUID(letter_id)
-    except ValueError:
-        raise INVALID_CURSOR from None
+    closed, deadline, letter_id = decode_key(cursor, flag, day, row_id)
+    return closed, deadline, letter_id
 
 
 async def _decide(ctx: Context, letter_id: uuid.UUID, action: str, submitted_on: date | None = None) -> Letter:

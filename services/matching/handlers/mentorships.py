@@ -35,9 +35,8 @@ async def _mentorship(ctx: Context, row: asyncpg.Record) -> Mentorship:
     return views.mentorship(row, people, ctx.require_actor().user_id, rotation)
 
 
-@registry.endpoint(subjects.REQUEST_MENTORSHIP, MentorshipCreate)
+@registry.endpoint(subjects.REQUEST_MENTORSHIP, MentorshipCreate, roles=("student",))
 async def request_mentorship(ctx: Context, req: MentorshipCreate) -> Mentorship:
-    ctx.require_role("student")
     # A request opens a conversation with the mentor: the rule for starting one holds.
     actor = ctx.require_verified_email()
     mentor = await store.profile(ctx.pool, req.mentor_id)

@@ -172,9 +172,8 @@ async def update_settings(ctx: Context, req: SettingsUpdate) -> MentoringSetting
     return await _settings(ctx, actor.user_id)
 
 
-@registry.endpoint(subjects.STALLED_PAIRS, Empty)
+@registry.endpoint(subjects.STALLED_PAIRS, Empty, roles=("admin",))
 async def stalled_pairs(ctx: Context, req: Empty) -> StalledPairs:
-    ctx.require_role("admin")
     now = clock.now(ctx.settings)
     rows = await plan_store.stalled_pairs(ctx.pool, now - plans.STALLED_AFTER)
     return StalledPairs(
@@ -200,10 +199,9 @@ async def user_meetings(ctx: Context, req: UserMeetings) -> CalendarMeetings:
     return CalendarMeetings(items=[plan_views.calendar_meeting(r, req.user_id) for r in rows])
 
 
-@registry.endpoint(subjects.MENTORING_OUTCOMES, OutcomesRequest)
+@registry.endpoint(subjects.MENTORING_OUTCOMES, OutcomesRequest, roles=("admin",))
 async def mentoring_outcomes(ctx: Context, req: OutcomesRequest) -> Outcomes:
     """Operators' counts per hospital and month, with a chart; never one person's answers."""
-    ctx.require_role("admin")
     now = clock.now(ctx.settings)
     months = outcomes.months_back(now.date(), req.months)
     since = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)

@@ -46,9 +46,9 @@ async def tell_stays_to_shift(conn: Connection, rotation: asyncpg.Record) -> Non
         )
 
 
-@registry.endpoint(subjects.CREATE_ROTATION, RotationCreate)
+@registry.endpoint(subjects.CREATE_ROTATION, RotationCreate, roles=("student",))
 async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
-    actor = ctx.require_role("student")
+    actor = ctx.require_actor()
     domain.check_hospital(req.hospital_id)
     rotation_id = uuid.uuid4()
     fields = req.model_dump()

@@ -27,7 +27,7 @@ from shared.contracts.matching import (
 )
 from shared.errors import AppError
 from shared.outbox import add
-from shared.paging import INVALID_CURSOR, decode_cursor, decode_newest_first, next_page
+from shared.paging import decode_key, decode_newest_first, next_page, row_id
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -69,9 +69,9 @@ async def _check_explicit(ctx: Context, req: MatchRoundCreate) -> None:
                     )
 
 
-@registry.endpoint(subjects.CREATE_MATCH_ROUND, MatchRoundCreate)
+@registry.endpoint(subjects.CREATE_MATCH_ROUND, MatchRoundCreate, roles=("admin",))
 async def create_round(ctx: Context, req: MatchRoundCreate) -> MatchRound:
-    actor = ctx.require_role("admin")
+    actor = ctx.require_actor()
     kind = "round"
     named_after = None  # a scramble is named after the round it scrambles
     if req.rotation_ids is not None:
@@ -97,35 +97,27 @@ async def create_round(ctx: Context, req: MatchRoundCreate) -> MatchRound:
     return views.to_round(row)
 
 
-@registry.endpoint(subjects.LIST_MATCH_ROUNDS, MatchRoundList)
+@registry.endpoint(subjects.LIST_MATCH_ROUNDS, MatchRoundList, roles=("admin",))
 async def list_rounds(ctx: Context, req: MatchRoundList) -> MatchRoundPage:
-    ctx.require_role("admin")
     rows = await round_store.list_rounds(ctx.pool, decode_newest_first(req.cursor), req.limit + 1)
     page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
     items = [views.to_round(row) for row in page]
     return MatchRoundPage(items=items, next_cursor=nxt)
 
 
-@registry.endpoint(subjects.GET_MATCH_ROUND, MatchRoundId)
+@registry.endpoint(subjects.GET_MATCH_ROUND, MatchRoundId, roles=("admin",))
 async def get_round(ctx: Context, req: MatchRoundId) -> MatchRound:
-    ctx.require_role("admin")
     row = await round_store.get_round(ctx.pool, req.round_id)
     if row is None:
         raise ROUND_NOT_FOUND
     return views.to_round(row)
 
 
-@registry.endpoint(subjects.ROUND_ASSIGNMENTS, RoundAssignments)
+@registry.endpoint(subjects.ROUND_ASSIGNMENTS, RoundAssignments, roles=("admin",))
 async def round_assignments(ctx: Context, req: RoundAssignments) -> RoundAssignmentPage:
-    ctx.require_role("admin")
     if await round_store.get_round(ctx.pool, req.round_id) is None:
         raise ROUND_NOT_FOUND
-    after = None
-    if req.cursor:
-        try:
-            after = uuid.UUID(str(decode_cursor(req.cursor, 1)[0]))
-        except ValueError:
-            raise INVALID_CURSOR from None
+    after = decode_key(req.cursor, row_id)[0] if req.cursor else None
     rows = await round_store.assignments(ctx.pool, req.round_id, after, req.limit + 1)
     page, nxt = next_page(rows, req.limit, key=lambda row: (str(row["rotation_id"]),))
     items = [
@@ -135,13 +127,12 @@ async def round_assignments(ctx: Context, req: RoundAssignments) -> RoundAssignm
     return RoundAssignmentPage(items=items, next_cursor=nxt)
 
 
-@registry.endpoint(subjects.ACCEPT_MATCH_ROUND, MatchRoundId)
+@registry.endpoint(subjects.ACCEPT_MATCH_ROUND, MatchRoundId, roles=("admin",))
 async def accept_round(ctx: Context, req: MatchRoundId) -> MatchRound:
     """Each match of a done round becomes a mentorship request (student to mentor, about
     the rotation), unless the pair already has an open one, the mentor stopped mentoring
     or one of the two blocked the other since the round ran (a request between them would
     be refused); the mentors then accept or decline as usual."""
-    ctx.require_role("admin")
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await round_store.get_round(conn, req.round_id, for_update=True)
         if row is None:

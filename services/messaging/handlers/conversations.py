@@ -26,7 +26,7 @@ from shared.contracts.messaging import (
 )
 from shared.db import Connection
 from shared.errors import AppError
-from shared.paging import decode_keyset, decode_newest_first, next_page
+from shared.paging import decode_key, decode_newest_first, integer, next_page, row_id
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -113,10 +113,7 @@ async def list_messages(ctx: Context, req: MessageHistory) -> MessagePage:
     actor = ctx.require_actor()
     before = None
     if req.before:
-        seq, _ = decode_keyset(req.before)
-        if not isinstance(seq, int) or not 0 < seq < 2**62:
-            raise AppError("validation", "invalid cursor", [{"field": "before", "message": "malformed"}])
-        before = seq
+        before, _ = decode_key(req.before, integer(1, 2**62 - 1), row_id, field="before")
     async with ctx.pool.acquire() as conn:
         if await store.conversation(conn, req.conversation_id, actor.user_id) is None:
             raise domain.CONVERSATION_NOT_FOUND

@@ -115,9 +115,8 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
     raise AppError("conflict", "the report was resolved meanwhile; send it again")
 
 
-@registry.endpoint(subjects.LIST_REPORTS, ReportList)
+@registry.endpoint(subjects.LIST_REPORTS, ReportList, roles=("admin",))
 async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
-    ctx.require_role("admin")
     status = None if req.status == "all" else req.status
     rows = await safety_store.reports(ctx.pool, status, decode_newest_first(req.cursor), req.limit + 1)
     page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
@@ -125,9 +124,9 @@ async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
     return ReportPage(items=items, next_cursor=nxt)
 
 
-@registry.endpoint(subjects.RESOLVE_REPORT, ReportResolve)
+@registry.endpoint(subjects.RESOLVE_REPORT, ReportResolve, roles=("admin",))
 async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
-    admin = ctx.require_role("admin")
+    admin = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
         found = await safety_store.report(conn, req.report_id, for_update=True)
         if found is None:
@@ -138,7 +137,6 @@ async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
     return views.to_report(row)
 
 
-@registry.endpoint(subjects.MESSAGING_STATS, Empty)
+@registry.endpoint(subjects.MESSAGING_STATS, Empty, roles=("admin",))
 async def messaging_stats(ctx: Context, req: Empty) -> MessagingStats:
-    ctx.require_role("admin")
     return MessagingStats.model_validate(await safety_store.stats(ctx.pool))

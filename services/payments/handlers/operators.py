@@ -16,9 +16,8 @@ from shared.service import Context, Registry
 registry = Registry()
 
 
-@registry.endpoint(subjects.ADMIN_PAYMENTS, AdminPayments)
+@registry.endpoint(subjects.ADMIN_PAYMENTS, AdminPayments, roles=("admin",))
 async def admin_payments(ctx: Context, req: AdminPayments) -> BookingPayments:
-    ctx.require_role("admin")
     return await _payments(ctx, req.booking_id)
 
 
@@ -32,11 +31,11 @@ async def _payments(ctx: Context, booking_id: uuid.UUID) -> BookingPayments:
     return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent, "operator")
 
 
-@registry.endpoint(subjects.REFUND_BOOKING, OperatorRefund)
+@registry.endpoint(subjects.REFUND_BOOKING, OperatorRefund, roles=("admin",))
 async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
     """Refund part or all of what the guest paid, with a reason; sent to Stripe by the
     refund worker (the step is recorded here first)."""
-    actor = ctx.require_role("admin")
+    actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
         booking = await store.booking(conn, req.booking_id, for_update=True)
         if booking is None:
@@ -53,7 +52,6 @@ async def refund_booking(ctx: Context, req: OperatorRefund) -> BookingPayments:
     return await _payments(ctx, req.booking_id)
 
 
-@registry.endpoint(subjects.RECONCILE, Empty)
+@registry.endpoint(subjects.RECONCILE, Empty, roles=("admin",))
 async def reconciliation(ctx: Context, req: Empty) -> Reconciliation:
-    ctx.require_role("admin")
     return await reconcile(ctx.pool, flows.stripe_api(ctx.settings), clock.now(ctx.settings))

@@ -9,7 +9,7 @@ from services.payments import store
 from services.payments.views import PAYOUT_CSV_HEADER, dollars, payout_csv_row, payout_line
 from shared import subjects
 from shared.contracts.payments import Payouts, PayoutsRequest
-from shared.paging import INVALID_CURSOR, decode_keyset, next_page
+from shared.paging import day, decode_key, next_page, row_id
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -18,11 +18,8 @@ registry = Registry()
 def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
     if not cursor:
         return None
-    check_in, booking_id = decode_keyset(cursor)
-    try:
-        return date.fromisoformat(check_in), uuid.UUID(booking_id)
-    except (TypeError, ValueError):
-        raise INVALID_CURSOR from None
+    check_in, booking_id = decode_key(cursor, day, row_id)
+    return check_in, booking_id
 
 
 @registry.endpoint(subjects.HOST_PAYOUTS, PayoutsRequest)

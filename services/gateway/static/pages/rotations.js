@@ -193,13 +193,20 @@ function RotationDates({ rotation, onSaved }) {
   </form>`;
 }
 
+/** The nights of a rotation a room can still be booked for: from today on (search refuses
+ * a check-in in the past, as booking does); none once it is over. */
+function stayDates(r) {
+  const from = r.start_date < today() ? today() : r.start_date;
+  return from < r.end_date ? { from, to: r.end_date } : {};
+}
+
 export function RotationPage({ id }) {
   const state = useLoad(() => get(`/rotations/${id}`), [id]);
   return html`<${Loading} state=${state}>${(r) => html`<section>
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
     <${RotationDates} key=${`${r.start_date}/${r.end_date}`} rotation=${r} onSaved=${state.reload} />
-    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, from: r.start_date, to: r.end_date })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
+    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, ...stayDates(r) })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
     <${RoomMatches} rotation=${r} />
     <${MentorMatches} rotation=${r} />
   </section>`}<//>`;

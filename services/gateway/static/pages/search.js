@@ -12,6 +12,9 @@ const placeParam = (p) => (p.kind === "zip" ? p.zip : p.label);
 
 const nights = (from, to) => Math.round((new Date(to) - new Date(from)) / 86400000);
 
+/** Whether two searches' parameters (cursor aside) are the same search. */
+const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
 export function Search({ query }) {
   const [hospital, setHospital] = useState(
     query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname } : null,
@@ -25,20 +28,46 @@ export function Search({ query }) {
   const [results, setResults] = useState(null);
   const form = useForm();
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  const context = hospital
+    ? { hospital: hospital.id, hname: hospital.label || `${hospital.name}`, lat: hospital.latitude, lon: hospital.longitude }
+    : place && place.latitude !== undefined ? { hname: place.label, lat: place.latitude, lon: place.longitude } : {};
+  const centreName = hospital ? hospital.label || hospital.name : place ? place.label : "your search's centre";
 
-  function params(cursor) {
+  /** The form's search as it stands (not yet sent, perhaps). */
+  function params() {
     return {
       hospital_id: hospital ? hospital.id : undefined,
       place: !hospital && place ? (place.kind === "named" ? place.label : placeParam(place)) : undefined,
       near: hospital || place ? undefined : f.near.replace(/\s/g, "") || undefined,
       from: f.from || undefined, to: f.to || undefined, max_rent: f.max_rent || undefined, room_type: f.room_type || undefined,
       amenities: amenities.join(",") || undefined,
-      sort: f.sort, radius_km: f.radius_km || undefined, cursor,
+      sort: f.sort, radius_km: f.radius_km || undefined,
     };
   }
-  async function run(cursor) {
-    const page = await form.submit(() => get("/listings", params(cursor)));
-    if (page) setResults(cursor && results ? { items: [...results.items, ...page.items], next_cursor: page.next_cursor } : page);
+  // Results remember the search that made them (`search`): a cursor pages only that search
+  // (the server refuses it with other parameters), and the cards' nights, links and
+  // distances are its own, whatever the form says since.
+  async function run() {
+    const search = params();
+    const about = { context, centreName };
+    const page = await form.submit(() => get("/listings", search));
+    if (page) setResults({ ...page, search, about });
+  }
+  /** "More results": the next page of the search shown; a form changed since then
+   * (another sort, dates or filter) is a new search from its first page instead. */
+  async function more() {
+    if (!sameSearch(params(), results.search)) return run();
+    const { search, next_cursor: cursor } = results;
+    const page = await form.submit(() => get("/listings", { ...search, cursor }));
+    if (!page) return undefined;
+    // A room whose rent changed between two pages of a price search can come again (keyset
+    // pages follow the rent as it is now): each room is shown once. A search run meanwhile
+    // replaced these results, and this page belongs to none shown.
+    return setResults((shown) => {
+      if (shown.search !== search) return shown;
+      const seen = new Set(shown.items.map((l) => l.id));
+      return { ...shown, items: [...shown.items, ...page.items.filter((l) => !seen.has(l.id))], next_cursor: page.next_cursor };
+    });
   }
   useEffect(() => {
     run();
@@ -47,10 +76,6 @@ export function Search({ query }) {
     e.preventDefault();
     run();
   }
-  const context = hospital
-    ? { hospital: hospital.id, hname: hospital.label || `${hospital.name}`, lat: hospital.latitude, lon: hospital.longitude }
-    : place && place.latitude !== undefined ? { hname: place.label, lat: place.latitude, lon: place.longitude } : {};
-  const centreName = hospital ? hospital.label || hospital.name : place ? place.label : "your search's centre";
   const err = form.errors;
   const shown = ["hospital_id", "place", "near", "from", "to", "max_rent", "room_type", "amenities", "sort", "radius_km"];
   return html`<section>
@@ -83,14 +108,14 @@ export function Search({ query }) {
       ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
           <${Cover} listing=${l} />
-          <h3><a href=${href(`/listings/${l.id}`, { ...context, from: f.from, to: f.to })}>${l.title}</a></h3>
+          <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}>${l.title}</a></h3>
           <p>${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)}/month</p>
-          ${l.distance_km !== null && html`<p class="where">About ${l.distance_km.toFixed(1)} km from ${centreName}</p>`}
-          ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${nights(f.from, f.to)} nights</p>`}
+          ${l.distance_km !== null && html`<p class="where">About ${l.distance_km.toFixed(1)} km from ${results.about.centreName}</p>`}
+          ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${nights(results.search.from, results.search.to)} nights</p>`}
           <p>${l.amenities.map(words).join(", ")}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
           <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} /></p>
         </li>`)}</ul>`}
-      ${results.next_cursor && html`<button type="button" class="secondary" onClick=${() => run(results.next_cursor)}>More results</button>`}
+      ${results.next_cursor && html`<button type="button" class="secondary" disabled=${form.busy} onClick=${more}>More results</button>`}
     </section>`}
   </section>`;
 }
