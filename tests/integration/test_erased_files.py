@@ -4,18 +4,28 @@ so the files go even when nothing was deleted after the commit."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from services.accounts import store
+from services.accounts.handlers.documents import add_document
 from services.accounts.jobs import delete_erased_files
 from services.accounts.store import documents as document_store
 from services.accounts.store import lifecycle as lstore
+from shared.contracts.base import Actor
+from shared.contracts.documents import DocumentAdd
 from shared.db import create_pool, migrate
+from shared.errors import AppError
+from shared.media import media, open_media
+from shared.serving import Context
+from shared.settings import Settings
 from shared.storage import ObjectMissingError, Storage
+from tests import samples
 
 
 @pytest.fixture
@@ -90,3 +100,23 @@ async def test_files_of_a_deleted_account_go_even_if_nothing_deleted_them_after_
     assert await document_store.erased_files(pool, "") == []
     assert await kept(storage, other_key)
     assert await delete_erased_files(pool, storage) == 0
+
+
+async def test_a_document_sent_as_its_account_is_deleted_is_a_401_and_leaves_no_file(
+    accounts_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """The upload is read and checked while the account is being deleted: its insert then
+    finds no user (a foreign key violation, which was a 500). It is a 401, and neither the
+    upload nor the checked document is left in the store."""
+    settings = Settings(data_dir=tmp_path)
+    async with open_media(settings):
+        storage = media().storage
+        upload_key = f"tmp/{uuid.uuid4().hex}"
+        await storage.put(upload_key, samples.pdf(), "application/pdf")
+        gone = Actor(user_id=uuid.uuid4(), role="student")  # no such account (any more)
+        ctx = Context(gone, "test", accounts_pool, settings, None)  # type: ignore[arg-type]
+        with pytest.raises(AppError) as refused:
+            await add_document(ctx, DocumentAdd(upload_key=upload_key, kind="enrolment"))
+        assert refused.value.code == "unauthorized", refused.value
+        left = await asyncio.to_thread(lambda: [p for p in tmp_path.rglob("*") if p.is_file()])
+        assert left == [], left

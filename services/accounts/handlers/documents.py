@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+
 from services.accounts import domain, store, views
 from services.accounts.store import documents as document_store
 from shared import subjects
@@ -66,6 +68,10 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
         try:
             async with ctx.pool.acquire() as conn, conn.transaction():
                 row = await document_store.insert_document(conn, fields)
+        except asyncpg.ForeignKeyViolationError:
+            # The account was deleted while its upload was read: nothing to attach it to.
+            await media().storage.delete(key)
+            raise AppError("unauthorized", "this account no longer exists") from None
         except BaseException:
             await media().storage.delete(key)
             raise
