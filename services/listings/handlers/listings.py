@@ -83,6 +83,8 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     fields["public_latitude"], fields["public_longitude"] = domain.public_point(
         ctx.settings.secret_key, listing_id, fields["latitude"], fields["longitude"]
     )
+    # Once, where the room is: its stays' check-in moments and "today" (shared.stays).
+    fields["time_zone"] = places.zone_at(fields["latitude"], fields["longitude"])
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
@@ -130,6 +132,8 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
             changes["public_latitude"], changes["public_longitude"] = domain.public_point(
                 ctx.settings.secret_key, req.listing_id, changes["latitude"], changes["longitude"]
             )
+            if moving:  # only without open stays (check_move): no stay's moments change under it
+                changes["time_zone"] = places.zone_at(changes["latitude"], changes["longitude"])
         if before["status"] == "archived":
             raise AppError("conflict", "an archived listing cannot be changed")
         start = changes.get("available_from", before["available_from"])

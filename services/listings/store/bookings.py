@@ -11,6 +11,7 @@ from services.listings.domain import RecentRequest
 from services.listings.store import BOOKING_CONFLICTS, DB
 from shared.db import Connection, translate
 from shared.paging import newest_first_after
+from shared.timezones import DEFAULT_ZONE
 
 # --- bookings -------------------------------------------------------------------------
 
@@ -21,7 +22,8 @@ BOOKING_COLUMNS = """
     b.hospital_id, b.rotation_id, b.created_at, b.expires_at, b.decided_at, b.version,
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
     b.rotation_shift_declined, coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy,
-    (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to
+    (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to,
+    l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
@@ -267,7 +269,8 @@ async def user_bookings(
 
 
 async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """Requests past their deadline, and confirmed stays that have ended (locked, skip-locked);
+    """Requests past their deadline, and confirmed stays that have ended: their check-out
+    day has come at the room, as a cancellation counts a stay over (locked, skip-locked);
     an accepted stay left unpaid is expired by payments' deadline, not here."""
     expired = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
@@ -276,7 +279,10 @@ async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg
     )
     ended = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'confirmed'"
-        " AND upper(b.stay) <= current_date LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
+        # A room not zoned yet (jobs.zone_listings runs at start) counts by the default zone.
+        " AND upper(b.stay) <= (now() AT TIME ZONE coalesce(l.time_zone, $2))::date"
+        " LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
         limit,
+        DEFAULT_ZONE,
     )
     return expired, ended
