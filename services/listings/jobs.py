@@ -1,7 +1,7 @@
 """Background work of listings: the hospital directory loaded and every listing given its
-public position at start; a loop that expires unanswered requests, completes ended stays
-and places any listing still without a public position; the sweeps of stale uploads and
-of photo files no photo uses any more."""
+public position and time zone at start; a loop that expires unanswered requests, completes
+ended stays and places (and zones) any listing still without; the sweeps of stale uploads
+and of photo files no photo uses any more."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ async def load_directory(ctx: Context) -> None:
     # on a user's first lookup instead, that call timed out at the gateway.
     await asyncio.to_thread(places.warm)
     await asyncio.to_thread(countries.warm)
+    await zone_listings(ctx.pool)
 
 
 PLACE_BATCH = 500
@@ -76,6 +77,23 @@ async def place_publicly(pool: asyncpg.Pool, secret_key: str, batch: int = PLACE
         placed += len(rows)
         log.info("listings given their public position", extra={"fields": {"placed": placed}})
     return placed
+
+
+async def zone_listings(pool: asyncpg.Pool, batch: int = PLACE_BATCH) -> int:
+    """Give every listing placed before rooms had a time zone (migration 0014), or by an
+    older replica, the zone of its exact position (``places.zone_at``); return how many.
+    No event: what events carry is unchanged (a booking's zone was already computed from
+    the position when read). A batch per transaction, shared by replicas (``SKIP LOCKED``)."""
+    zoned = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await store.unzoned_listings(conn, batch)
+            if not rows:
+                break
+            await store.set_time_zones(conn, [(r["id"], places.zone_at(r["latitude"], r["longitude"])) for r in rows])
+        zoned += len(rows)
+        log.info("listings given their time zone", extra={"fields": {"zoned": zoned}})
+    return zoned
 
 
 async def sweep_bookings(pool: asyncpg.Pool) -> int:
@@ -128,6 +146,13 @@ async def photo_files_sweep(ctx: Context) -> None:
 async def expiry_loop(ctx: Context) -> None:
     while True:
         stop_if_cancelled()
+        try:
+            # Rows an older replica wrote during a rolling upgrade, without a time zone:
+            # zoned before the sweep completes their stays by the room's date (an empty
+            # partial index otherwise).
+            await zone_listings(ctx.pool)
+        except Exception:
+            log.exception("giving listings their time zone failed")
         try:
             await sweep_bookings(ctx.pool)
         except Exception:

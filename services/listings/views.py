@@ -156,6 +156,17 @@ def exact_for(row: asyncpg.Record | None, viewer_id: uuid.UUID | None, guest: do
     return domain.exact_view(row["status"] if row else None, is_host=is_host, guest=guest)
 
 
+def listing_zone(row: asyncpg.Record) -> str:
+    """A stored listing's time zone: the one stored when it was placed, else (a row from
+    before migration 0014 not yet zoned by ``jobs.zone_listings``) its position's."""
+    return str(row["time_zone"] or places.zone_at(row["latitude"], row["longitude"]))
+
+
+def booking_zone(row: asyncpg.Record) -> str:
+    """The time zone of a stored booking's room (``listing_zone``, from a booking row)."""
+    return str(row["time_zone"] or places.zone_at(row["room_latitude"], row["room_longitude"]))
+
+
 def listing_terms(row: asyncpg.Record) -> domain.ListingTerms:
     """What the booking rules need of a stored listing."""
     return domain.ListingTerms(
@@ -179,6 +190,8 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
         "accepted_min_stay",
         "guest_reviewed",
         "host_reviewed",
+        "room_latitude",  # the exact point: the room's zone is found from it, never shown
+        "room_longitude",
     )
     data = {k: row[k] for k in row.keys() if k not in hidden}
     if role == "host":
@@ -223,6 +236,7 @@ def booking_view(row: asyncpg.Record) -> domain.BookingView:
         rotation_moved_to=(moved.lower, moved.upper) if moved is not None else None,
         rotation_shift_declined=row["rotation_shift_declined"],
         min_stay_nights=row["accepted_min_stay"],
+        time_zone=booking_zone(row),
     )
 
 
@@ -248,4 +262,5 @@ def booking_data(row: asyncpg.Record) -> BookingData:
         cancellation_policy=row["cancellation_policy"],
         end_reason=row["end_reason"],
         rotation_protected=row["rotation_shift_declined"],
+        time_zone=booking_zone(row),
     )

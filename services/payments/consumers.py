@@ -1,6 +1,7 @@
 """Event consumers of payments: listings' bookings. An accepted booking makes its payments
 due; a cancelled one refunds by the policy it was accepted under; an expired, declined or
-cancelled one stops what is still unpaid; new dates reschedule what is due."""
+cancelled one stops what is still unpaid; new dates reschedule what is due; the room's time
+zone, first heard of, moves the release times not yet reached."""
 
 from __future__ import annotations
 
@@ -40,7 +41,12 @@ async def apply_booking(conn: Connection, event: Event) -> None:
     settings = _settings()
     # The event is made in the acceptance's transaction: its time is the acceptance's.
     accepted_at = event.occurred_at if isinstance(event, BookingAccepted) else None
+    before = await store.booking(conn, booking.booking_id, for_update=True)
     await store.project_booking(conn, booking, accepted_at)
+    if before is not None and before["time_zone"] is None and booking.time_zone is not None:
+        # Projected before events carried the room's zone, with payments made then: their
+        # release times follow the room's check-in moment from now on.
+        await flows.follow_zone(conn, booking.booking_id, settings)
     if isinstance(event, BookingAccepted):
         await flows.make_due(conn, booking.booking_id, settings)
     elif isinstance(event, BookingCancelled):
@@ -53,6 +59,8 @@ async def apply_booking(conn: Connection, event: Event) -> None:
 
 async def _refund_cancellation(conn: Connection, event: BookingCancelled, settings: Settings) -> None:
     booking = event.booking
+    projected = await store.booking(conn, booking.booking_id)
+    assert projected is not None
     await store.cancel_due(conn, booking.booking_id, "cancelled")
     paid = flows.paid_cents(await store.payments_of(conn, booking.booking_id))
     by: domain.Canceller = "host" if event.cancelled_by == booking.host_id else "guest"
@@ -63,6 +71,7 @@ async def _refund_cancellation(conn: Connection, event: BookingCancelled, settin
         total_cents=booking.total_cents,
         paid_cents=paid,
         now=clock.moved(settings, event.occurred_at),
+        zone=flows.zone_of(projected),
         cancelled_by=by,
         end_reason=booking.end_reason,
     )

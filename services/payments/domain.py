@@ -2,16 +2,20 @@
 
 Amounts are integer cents (USD). Nothing here touches Postgres, NATS or Stripe, and the
 clock is always an argument: the handlers and jobs pass ``now`` (moved by
-``WARDMATE_CLOCK_OFFSET_S`` in tests).
+``WARDMATE_CLOCK_OFFSET_S`` in tests). So is the room's time zone (``zone``, an IANA name
+carried by listings' booking events): a stay starts at its check-in moment there
+(``shared.stays``), and "before" or "after check-in" counts from that moment.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
+
+from shared import stays
 
 Policy = Literal["flexible", "moderate", "strict"]
 POLICIES: tuple[Policy, ...] = ("flexible", "moderate", "strict")
@@ -28,15 +32,16 @@ RELEASE_AFTER_CHECK_IN = timedelta(hours=24)
 NIGHTS_KEPT_AFTER_CHECK_IN = 7
 
 
-def check_in_at(day: date) -> datetime:
-    """The moment a stay starts: its first day at midnight UTC (one rule for every clock)."""
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def check_in_at(day: date, zone: str) -> datetime:
+    """The moment nights from ``day`` begin: that day at the check-in time in the room's
+    zone (``shared.stays.check_in_moment``), in UTC."""
+    return stays.check_in_moment(day, zone)
 
 
 @dataclass(frozen=True)
 class Block:
-    """One payment of a stay: ``nights`` from ``start``, charged from ``charge_from``,
-    released to the host at ``release_at``."""
+    """One payment of a stay: ``nights`` from ``start`` (whose check-in moment is
+    ``begins``), charged from ``charge_from``, released to the host at ``release_at``."""
 
     index: int
     start: date
@@ -44,12 +49,15 @@ class Block:
     amount_cents: int
     charge_from: datetime
     release_at: datetime
+    begins: datetime
 
 
-def schedule(check_in: date, check_out: date, total_cents: int, accepted_at: datetime) -> list[Block]:
+def schedule(check_in: date, check_out: date, total_cents: int, accepted_at: datetime, zone: str) -> list[Block]:
     """The stay's payments: all of it for up to 31 nights; else the first 30 nights now
     and each following block of up to 30 nights 3 days before it starts. The blocks'
-    amounts add up to ``total_cents`` exactly (the last one takes the rounding)."""
+    amounts add up to ``total_cents`` exactly (the last one takes the rounding). Each
+    block begins at its first day's check-in moment in the room's ``zone``: the first is
+    released 24 hours after it, a later one when it begins."""
     nights = (check_out - check_in).days
     if nights <= 0 or total_cents < 0:
         raise ValueError("a stay has at least one night and a total of zero or more")
@@ -60,10 +68,10 @@ def schedule(check_in: date, check_out: date, total_cents: int, accepted_at: dat
         last = index == len(sizes) - 1
         # Pro rata by nights, so every block costs what its nights cost.
         amount = total_cents - paid if last else total_cents * ((start - check_in).days + size) // nights - paid
-        begins = check_in_at(start)
+        begins = check_in_at(start, zone)
         charge_from = accepted_at if index == 0 else min(max(accepted_at, begins - BLOCK_CHARGE_LEAD), begins)
         release_at = begins + RELEASE_AFTER_CHECK_IN if index == 0 else begins
-        blocks.append(Block(index, start, size, amount, charge_from, release_at))
+        blocks.append(Block(index, start, size, amount, charge_from, release_at, begins))
         paid += amount
         start += timedelta(days=size)
     return blocks
@@ -78,8 +86,8 @@ def _block_sizes(nights: int) -> list[int]:
 
 
 # However close the check-in, a guest has at least this long to pay from the moment a
-# payment is made due (acceptance, or new dates accepted). Check-in at midnight UTC is
-# already past for a stay that starts today, and only hours away for one that starts
+# payment is made due (acceptance, or new dates accepted). Check-in may be past already for
+# a stay accepted late on its first day, and only hours away for one that starts today or
 # tomorrow: without a floor such a stay expired unpaid at the next sweep, seconds after the
 # host accepted it. 12 hours lets a student who is on a hospital shift (commonly 12 hours)
 # or asleep when the host accepts pay when they are back; the host holds the dates for
@@ -87,12 +95,12 @@ def _block_sizes(nights: int) -> list[int]:
 MIN_TIME_TO_PAY = timedelta(hours=12)
 
 
-def pay_deadline(set_at: datetime, check_in: date, window: timedelta) -> datetime:
+def pay_deadline(set_at: datetime, check_in: datetime, window: timedelta) -> datetime:
     """The guest pays within ``window`` of the moment the payment is due (``set_at``: the
-    acceptance, or new dates accepted), or before check-in if that is sooner, but never in
-    less than ``MIN_TIME_TO_PAY`` (or the whole window, when that is shorter)."""
+    acceptance, or new dates accepted), or before check-in (the moment) if that is sooner,
+    but never in less than ``MIN_TIME_TO_PAY`` (or the whole window, when that is shorter)."""
     floor = set_at + min(window, MIN_TIME_TO_PAY)
-    return max(min(set_at + window, check_in_at(check_in)), floor)
+    return max(min(set_at + window, check_in), floor)
 
 
 @dataclass(frozen=True)
@@ -148,9 +156,9 @@ def still_due(blocks: list[Block], paid_cents: int, window: timedelta) -> tuple[
         if rest <= 0:
             continue
         if block.index == 0:
-            pay_by = pay_deadline(block.charge_from, block.start, window)
+            pay_by = pay_deadline(block.charge_from, block.begins, window)
         else:
-            pay_by = max(check_in_at(block.start), block.charge_from + min(window, MIN_TIME_TO_PAY))
+            pay_by = max(block.begins, block.charge_from + min(window, MIN_TIME_TO_PAY))
         rests.append((block, rest, pay_by))
     # The rest of a block partly paid pays for the nights the money paid does not reach
     # (each due pays at least its block's last night: a block ends where a night does).
@@ -183,6 +191,17 @@ def release_times(blocks: list[Block], paid_cents: list[int]) -> list[datetime]:
     return times
 
 
+def release_of_nights(blocks: list[Block], start: date, nights: int) -> datetime:
+    """When a payment for ``nights`` from ``start`` (one still due) is released under
+    ``blocks``: when the block holding the last of those nights begins (24 h after check-in
+    for the first), as the payment made due for that block is (``Due.block``)."""
+    last = start + timedelta(days=max(nights, 1) - 1)
+    for block in blocks:
+        if last < block.start + timedelta(days=block.nights):
+            return block.release_at
+    return blocks[-1].release_at
+
+
 # The statuses a booking can still be cancelled in (listings' ``decide``): the refund quote
 # answers for these only.
 CANCELLABLE = ("requested", "accepted", "confirmed")
@@ -191,7 +210,8 @@ CANCELLABLE = ("requested", "accepted", "confirmed")
 def why_not_cancellable(status: str, check_out: date, today: date, who: str) -> str | None:
     """Why a booking cannot be cancelled now (so there is no refund to quote), or None.
     The same rules as listings' cancellation: only a request, an accepted or a paid stay
-    that is not over, and a host declines a request rather than cancelling it."""
+    that is not over (``today``: the date at the room, ``shared.stays.local_today``), and a
+    host declines a request rather than cancelling it."""
     if status not in CANCELLABLE:
         return f"the booking is {status}, it cannot be cancelled"
     if who == "host" and status == "requested":
@@ -236,11 +256,13 @@ def refund_for_cancellation(
     total_cents: int,
     paid_cents: int,
     now: datetime,
+    zone: str,
     cancelled_by: Canceller,
     end_reason: str | None = None,
 ) -> RefundDecision:
     """The refund of a cancelled stay, from what the guest paid (``paid_cents``, net of
-    earlier refunds) and the listing's policy.
+    earlier refunds) and the listing's policy. Check-in is the first day's check-in moment
+    in the room's ``zone``; the nights count by the room's dates.
 
     - the host cancels: everything paid before check-in; once the stay is under way, what
       was paid beyond the nights already stayed (``refund_by_host``);
@@ -258,16 +280,16 @@ def refund_for_cancellation(
     if paid_cents <= 0:
         return RefundDecision(0, "nothing was paid")
     if cancelled_by == "host":
-        return refund_by_host(check_in, check_out, total_cents, paid_cents, now)
+        return refund_by_host(check_in, check_out, total_cents, paid_cents, now, zone)
     if cancelled_by == "operator":
         return RefundDecision(paid_cents, "cancelled by the operator: everything paid is refunded")
     if end_reason == "shift_declined":
         return RefundDecision(paid_cents, "rotation protection: the host declined to move the stay")
-    starts = check_in_at(check_in)
+    starts = check_in_at(check_in, zone)
     nights = (check_out - check_in).days
     policy_kept, why = _kept_by_policy(policy, total_cents, starts - now)
-    # The nights beyond the next 7 from today (or from check-in, before the stay).
-    today = max(now.date(), check_in)
+    # The nights beyond the next 7 from today at the room (or from check-in, before the stay).
+    today = max(stays.local_today(now, zone), check_in)
     remaining = max(0, (check_out - today).days)
     refundable_nights = max(0, remaining - NIGHTS_KEPT_AFTER_CHECK_IN)
     nights_kept = total_cents - (total_cents * refundable_nights) // nights if nights else total_cents
@@ -280,19 +302,22 @@ def refund_for_cancellation(
     return RefundDecision(amount, why)
 
 
-def nights_stayed(check_in: date, check_out: date, now: datetime) -> int:
-    """The nights of a stay already behind the guest at ``now``: those before today (UTC).
-    Tonight's is not yet stayed, as for a guest's cancellation after check-in."""
-    return max(0, min((check_out - check_in).days, (now.date() - check_in).days))
+def nights_stayed(check_in: date, check_out: date, now: datetime, zone: str) -> int:
+    """The nights of a stay already behind the guest at ``now``: those before today at the
+    room (its ``zone``). Tonight's is not yet stayed, as for a guest's cancellation after
+    check-in."""
+    return max(0, min((check_out - check_in).days, (stays.local_today(now, zone) - check_in).days))
 
 
-def refund_by_host(check_in: date, check_out: date, total_cents: int, paid_cents: int, now: datetime) -> RefundDecision:
+def refund_by_host(
+    check_in: date, check_out: date, total_cents: int, paid_cents: int, now: datetime, zone: str
+) -> RefundDecision:
     """What the host's cancellation gives back of ``paid_cents``: before the first night is
     stayed, everything; during the stay, what was paid beyond the nights already stayed
     (priced pro rata, as the schedule prices its blocks), never below zero. The guest gets
     back the nights they will not stay; the nights they stayed stay paid, whatever the
     reason for cancelling (a later payment left unpaid, most often)."""
-    stayed = nights_stayed(check_in, check_out, now)
+    stayed = nights_stayed(check_in, check_out, now, zone)
     if stayed == 0:
         return RefundDecision(paid_cents, "cancelled by the host: everything paid is refunded")
     nights = (check_out - check_in).days

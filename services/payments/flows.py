@@ -22,7 +22,7 @@ import asyncpg
 from services.payments import domain, store
 from services.payments.stripe_api import Intent, StripeApi, payment_of_step, step_id
 from services.payments.views import payment_data
-from shared import clock
+from shared import clock, timezones
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased, PaymentSucceeded
 from shared.db import Connection
 from shared.errors import AppError
@@ -108,6 +108,12 @@ async def apply_intent(
             await add(conn, PaymentFailed(payment=payment_data(row), reason=intent.failure))
 
 
+def zone_of(booking: asyncpg.Record) -> str:
+    """The booking's room time zone; America/New_York for one projected from events older
+    than the field, until the room's own arrives (``follow_zone``)."""
+    return str(booking["time_zone"] or timezones.DEFAULT_ZONE)
+
+
 def payment_values(booking_id: uuid.UUID, due: domain.Due, block: int) -> dict[str, Any]:
     """The row of a payment made due, as row ``block`` of the booking's payments."""
     return {
@@ -130,7 +136,7 @@ async def make_due(conn: Connection, booking_id: uuid.UUID, settings: Settings) 
     window = timedelta(hours=settings.payment_window_hours)
     # The payment window runs on payments' clock from the moment of acceptance.
     accepted_at = clock.moved(settings, row["accepted_at"])
-    blocks = domain.schedule(row["check_in"], row["check_out"], row["total_cents"], accepted_at)
+    blocks = domain.schedule(row["check_in"], row["check_out"], row["total_cents"], accepted_at, zone_of(row))
     dues, _ = domain.still_due(blocks, 0, window)
     for due in dues:
         await store.insert_payment(conn, payment_values(booking_id, due, due.block.index))
@@ -159,7 +165,7 @@ async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Setting
     rows = [r for r in await store.payments_of(conn, booking_id) if r["status"] in ("due", "succeeded")]
     paid_rows = [r for r in rows if r["status"] == "succeeded"]
     paid = [r["amount_cents"] - r["refunded_cents"] for r in paid_rows]
-    blocks = domain.schedule(booking["check_in"], booking["check_out"], booking["total_cents"], at)
+    blocks = domain.schedule(booking["check_in"], booking["check_out"], booking["total_cents"], at, zone_of(booking))
     dues, beyond = domain.still_due(blocks, sum(paid), window)
     for row, release_at in zip(paid_rows, domain.release_times(blocks, paid), strict=True):
         if row["released_at"] is None:
@@ -185,6 +191,31 @@ async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Setting
         await store.insert_payment(conn, payment_values(booking_id, due, block))
     if beyond > 0:
         await add_refunds(conn, booking_id, beyond, "shift", "the stay moved to dates that cost less", None)
+
+
+async def follow_zone(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> int:
+    """The booking's room time zone became known (it had none: projected before events
+    carried it): each payment not yet released is released at the moment the schedule in
+    that zone says, as if it had been made there. Deadlines already given to the guest
+    stay. Returns how many release times were looked at."""
+    booking = await store.booking(conn, booking_id)
+    assert booking is not None
+    await store.lock_payments(conn, booking_id)
+    rows = [r for r in await store.payments_of(conn, booking_id) if r["status"] in ("due", "succeeded")]
+    if not rows:
+        return 0
+    accepted_at = booking["accepted_at"] or clock.now(settings)  # charge_from only, unused here
+    blocks = domain.schedule(
+        booking["check_in"], booking["check_out"], booking["total_cents"], accepted_at, zone_of(booking)
+    )
+    paid_rows = [r for r in rows if r["status"] == "succeeded"]
+    paid = [r["amount_cents"] - r["refunded_cents"] for r in paid_rows]
+    moves = list(zip(paid_rows, domain.release_times(blocks, paid), strict=True))
+    moves += [(r, domain.release_of_nights(blocks, r["start_date"], r["nights"])) for r in rows if r["status"] == "due"]
+    for row, release_at in moves:
+        if row["released_at"] is None and row["release_at"] != release_at:
+            await store.move_release(conn, row["id"], release_at)
+    return len(moves)
 
 
 def paid_cents(payments: list[asyncpg.Record]) -> int:

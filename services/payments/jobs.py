@@ -1,8 +1,9 @@
 """Background work of payments: refunds sent to Stripe, the intents of payments that can
 no longer be paid cancelled at Stripe, unpaid bookings expired at their deadline, later
-payments past theirs announced, held money released to hosts 24 h after check-in. Each
-runs on payments' clock (``shared.clock``), so a test moves time by a setting instead of
-sleeping."""
+payments past theirs announced, held money released to hosts 24 h after check-in (at the
+room, ``shared.stays``). Each runs on payments' clock (``shared.clock``), so a test moves
+time by a setting instead of sleeping. Once after an upgrade, the room's time zone of the
+stays projected before events carried it (``learn_time_zones``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import asyncio
 import logging
 
 import asyncpg
+from nats.aio.client import Client as NATS
 
 from services.payments import flows, store
 from services.payments.stripe_api import StripeApi
 from services.payments.views import dollars, payment_data
-from shared import clock
+from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
 from shared.contracts.payments import PaymentExpired, PaymentFailed
+from shared.contracts.snapshots import BookingSnapshots, SnapshotPage
 from shared.outbox import add
 from shared.service import Context, Registry
 from shared.settings import Settings
@@ -82,6 +85,51 @@ async def release_held(pool: asyncpg.Pool, settings: Settings) -> int:
         for row in rows:
             await flows.release(conn, row, at, settings.host_fee_percent)
     return len(rows)
+
+
+SNAPSHOT_PAGE = 500
+
+
+async def learn_time_zones(pool: asyncpg.Pool, nc: NATS, settings: Settings) -> int:
+    """The upgrade's one pass (payments 0008): open stays projected from events older than
+    the room's time zone get it from listings' booking snapshots (request-reply, paged;
+    the events carry the same), and their payments not yet released move to the release
+    times of the room's check-in moment (``flows.follow_zone``). Nothing to learn, no
+    request. Returns how many stays learnt their zone; raises when listings does not
+    answer (the caller tries again later)."""
+    missing = await store.bookings_without_zone(pool)
+    learnt, after = 0, None
+    while missing:
+        page = await bus.request(
+            nc, subjects.SNAPSHOT_BOOKINGS, SnapshotPage(after=after, limit=SNAPSHOT_PAGE), BookingSnapshots, timeout=30
+        )
+        for item in page.items:
+            if item.booking_id not in missing or item.time_zone is None:
+                continue
+            missing.discard(item.booking_id)
+            async with pool.acquire() as conn, conn.transaction():
+                if await store.set_zone(conn, item.booking_id, item.time_zone):
+                    await flows.follow_zone(conn, item.booking_id, settings)
+                    learnt += 1
+        if page.next_after is None:
+            break  # what is still missing listings does not have: it keeps the default zone
+        after = page.next_after
+    if learnt:
+        log.info("stays given their room's time zone", extra={"fields": {"stays": learnt}})
+    return learnt
+
+
+@registry.background
+async def time_zones_once(ctx: Context) -> None:
+    """``learn_time_zones`` until it has run once to the end (listings may start later)."""
+    while True:
+        stop_if_cancelled()
+        try:
+            await learn_time_zones(ctx.pool, ctx.nc, ctx.settings)
+            return
+        except Exception:
+            log.warning("the rooms' time zones could not be read from listings yet; trying again", exc_info=True)
+        await asyncio.sleep(max(ctx.settings.payment_sweep_s, 5.0))
 
 
 @registry.background

@@ -22,14 +22,16 @@ async def project_booking(conn: Connection, booking: BookingData, accepted_at: d
     row = await conn.fetchrow(
         """
         INSERT INTO bookings AS b (booking_id, listing_id, listing_title, guest_id, host_id, check_in, check_out,
-            total_cents, status, cancellation_policy, accepted_at, version, rotation_protected)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            total_cents, status, cancellation_policy, accepted_at, version, rotation_protected, time_zone)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (booking_id) DO UPDATE SET
             listing_title = EXCLUDED.listing_title, check_in = EXCLUDED.check_in, check_out = EXCLUDED.check_out,
             total_cents = EXCLUDED.total_cents, status = EXCLUDED.status,
             cancellation_policy = EXCLUDED.cancellation_policy,
             accepted_at = coalesce(b.accepted_at, EXCLUDED.accepted_at), version = EXCLUDED.version,
-            rotation_protected = EXCLUDED.rotation_protected
+            rotation_protected = EXCLUDED.rotation_protected,
+            -- An event from before events carried the zone (None) keeps the one known.
+            time_zone = coalesce(EXCLUDED.time_zone, b.time_zone)
         WHERE b.version < EXCLUDED.version
         RETURNING booking_id
         """,
@@ -46,6 +48,7 @@ async def project_booking(conn: Connection, booking: BookingData, accepted_at: d
         accepted_at,
         booking.version,
         booking.rotation_protected,
+        booking.time_zone,
     )
     return row is not None
 
@@ -53,6 +56,26 @@ async def project_booking(conn: Connection, booking: BookingData, accepted_at: d
 async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
     lock = " FOR UPDATE" if for_update else ""
     return await db.fetchrow(f"SELECT * FROM bookings WHERE booking_id = $1{lock}", booking_id)
+
+
+async def bookings_without_zone(db: DB) -> set[uuid.UUID]:
+    """Bookings still open (asked for, accepted, paid) projected from events older than the
+    room's time zone (migration 0008): the ones the upgrade sweep asks listings about."""
+    rows = await db.fetch(
+        "SELECT booking_id FROM bookings WHERE time_zone IS NULL AND status IN ('requested', 'accepted', 'confirmed')"
+    )
+    return {row["booking_id"] for row in rows}
+
+
+async def set_zone(conn: Connection, booking_id: uuid.UUID, zone: str) -> bool:
+    """Record the room's zone of a booking that has none yet; False when it has one (a newer
+    event brought it meanwhile)."""
+    row = await conn.fetchrow(
+        "UPDATE bookings SET time_zone = $2 WHERE booking_id = $1 AND time_zone IS NULL RETURNING booking_id",
+        booking_id,
+        zone,
+    )
+    return row is not None
 
 
 # --- payments (charge steps) ----------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared import subjects
+from shared import subjects, timezones
 from shared.contracts.base import (
     WHOLE_NUMBER,
     Contract,
@@ -48,6 +48,13 @@ def _coordinate(value: float) -> float:
     return round(value, COORDINATE_DECIMALS)
 
 
+def _known_zone(name: str) -> str:
+    if not timezones.is_zone(name):
+        raise ValueError(f"unknown time zone {name!r}")
+    return name
+
+
+ZoneName = Annotated[str, AfterValidator(_known_zone), Field(description="IANA time zone, e.g. America/New_York")]
 Latitude = Annotated[float, Field(ge=-90, le=90, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="rounded to 7 decimals"), AfterValidator(_coordinate)]
 # The listings table's bound (and the search's: a larger max_rent would overflow its integer).
@@ -515,6 +522,11 @@ class BookingData(EventData):
     # by the guest from now on ends 'shift_declined' and refunds everything (rotation
     # protection), until the stay moves. Payments quotes refunds from it.
     rotation_protected: bool = False
+    # The room's IANA time zone (set when the room is placed): the stay starts at its first
+    # day's check-in time there (shared.stays), which payments holds the money and dates
+    # its refund rules by. None in events from before it was carried: payments then keeps
+    # the zone it knows, else uses America/New_York until it learns the room's own.
+    time_zone: ZoneName | None = None
 
 
 class _BookingEvent(Event):

@@ -45,28 +45,33 @@ async def payments_pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
 
 
 @contextlib.asynccontextmanager
-async def payments_ahead(stack: Stack, offset: timedelta) -> AsyncIterator[None]:
-    """The running payments service restarted on a clock ``offset`` ahead, and back on the
-    real one after: what it decides inside its own consumers (a cancellation's refund) or
-    sweeps reads that clock, as days into a stay. Its sweeps run each second meanwhile."""
+async def clock_moved(stack: Stack, service: str, offset: timedelta, **env: str) -> AsyncIterator[None]:
+    """The running ``service`` restarted on a clock moved by ``offset`` (ahead, or back),
+    with ``env`` besides, and back on the real clock after: what its handlers, consumers
+    and sweeps decide reads that clock (``shared.clock``)."""
     real = stack.extra_env
-    await asyncio.to_thread(stack.stop_process, "payments")
-    stack.extra_env = {
-        **real,
-        "WARDMATE_CLOCK_OFFSET_S": str(offset.total_seconds()),
-        "WARDMATE_PAYMENT_SWEEP_S": "1",
-    }
+    await asyncio.to_thread(stack.stop_process, service)
+    stack.extra_env = {**real, "WARDMATE_CLOCK_OFFSET_S": str(offset.total_seconds()), **env}
     try:
-        stack.start("payments")
+        stack.start(service)
     finally:
         stack.extra_env = real
     try:
         await asyncio.to_thread(stack.wait_healthy, 60)
         yield
     finally:
-        await asyncio.to_thread(stack.stop_process, "payments")
-        stack.start("payments")
+        await asyncio.to_thread(stack.stop_process, service)
+        stack.start(service)
         await asyncio.to_thread(stack.wait_healthy, 60)
+
+
+@contextlib.asynccontextmanager
+async def payments_ahead(stack: Stack, offset: timedelta) -> AsyncIterator[None]:
+    """The running payments service restarted on a clock ``offset`` ahead, and back on the
+    real one after: what it decides inside its own consumers (a cancellation's refund) or
+    sweeps reads that clock, as days into a stay. Its sweeps run each second meanwhile."""
+    async with clock_moved(stack, "payments", offset, WARDMATE_PAYMENT_SWEEP_S="1"):
+        yield
 
 
 def moved_clock(stack: Stack, offset: timedelta) -> Settings:

@@ -259,6 +259,7 @@ def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str
         "cancellation_policy": "moderate",
         "end_reason": None,
         "rotation_protected": False,
+        "time_zone": "America/New_York",  # the room's, near Johns Hopkins
     }
 
 

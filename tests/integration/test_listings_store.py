@@ -15,7 +15,7 @@ from services.listings import consumers, domain, jobs, store
 from services.listings.app import PG_SETTINGS
 from services.listings.handlers import bookings, listings, reviews
 from services.listings.store import bookings as booking_store
-from shared import geo
+from shared import geo, stays, timezones
 from shared.contracts.base import Actor
 from shared.contracts.listings import (
     BookingAction,
@@ -99,7 +99,7 @@ async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.
     """Requests past their deadline expire; confirmed (paid) stays that ended complete; both
     emit events. (An accepted stay left unpaid is expired by payments' deadline instead.)"""
     host, guest = uuid.uuid4(), uuid.uuid4()
-    today = date.today()
+    today = stays.local_today(datetime.now(UTC), "America/New_York")  # the rooms' date (Baltimore)
     past = datetime.now(UTC) - timedelta(minutes=1)
     stale = await seed_booking(
         pool, host, guest, today + timedelta(days=5), today + timedelta(days=20), "requested", past
@@ -616,3 +616,103 @@ async def test_an_overdue_request_expires_even_when_the_guest_cancels_first(pool
     assert late.value.code == "conflict" and "expired" in late.value.message
     assert await jobs.sweep_bookings(pool) == 1
     assert await pool.fetchval("SELECT status FROM bookings WHERE id = $1", overdue) == "expired"
+
+
+HONOLULU_ROOM = (21.2850, -157.8300)  # Waikiki, 3 km from the Queen's Medical Center
+LOS_ANGELES_ROOM = (34.0630, -118.4480)  # Westwood, near UCLA
+
+
+async def test_a_room_gets_the_time_zone_of_where_it_is_and_its_booking_events_carry_it(pool: asyncpg.Pool) -> None:
+    """Placed in Honolulu, a room's zone is Pacific/Honolulu, stored once; its booking
+    events carry it (payments dates the hold by it). Moved to Los Angeles (no stay open),
+    it takes that zone."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    as_host = ctx(pool, host, "professional")
+    created = await listings.create_listing(
+        as_host, new_listing(latitude=HONOLULU_ROOM[0], longitude=HONOLULU_ROOM[1], address="1 Kalakaua Ave, Honolulu")
+    )
+    assert await pool.fetchval("SELECT time_zone FROM listings WHERE id = $1", created.id) == "Pacific/Honolulu"
+    start = date.today() + timedelta(days=10)
+    asked = await bookings.request_booking(
+        ctx(pool, guest), BookingRequest(listing_id=created.id, check_in=start, check_out=start + timedelta(days=14))
+    )
+    await bookings.accept_booking(as_host, BookingAction(booking_id=asked.id))
+    events = [
+        orjson.loads(r["payload"])
+        for r in await pool.fetch("SELECT payload FROM outbox WHERE subject LIKE '%booking%'")
+    ]
+    assert [e["booking"]["time_zone"] for e in events] == ["Pacific/Honolulu", "Pacific/Honolulu"]
+    await bookings.cancel_booking(as_host, BookingAction(booking_id=asked.id))
+
+    moved = ListingUpdate(listing_id=created.id, latitude=LOS_ANGELES_ROOM[0], longitude=LOS_ANGELES_ROOM[1])
+    await listings.update_listing(as_host, moved)
+    assert await pool.fetchval("SELECT time_zone FROM listings WHERE id = $1", created.id) == "America/Los_Angeles"
+    # The web client sends the whole form: an unchanged position keeps the zone.
+    same = ListingUpdate(
+        listing_id=created.id, latitude=LOS_ANGELES_ROOM[0], longitude=LOS_ANGELES_ROOM[1], title="Room"
+    )
+    await listings.update_listing(as_host, same)
+    assert await pool.fetchval("SELECT time_zone FROM listings WHERE id = $1", created.id) == "America/Los_Angeles"
+
+
+async def test_rooms_placed_before_time_zones_get_theirs_at_start(pool: asyncpg.Pool) -> None:
+    """Rows from before migration 0014 (no zone) are zoned by the start-up job, in batches,
+    from their exact position; meanwhile their bookings' events carry the zone computed
+    from it, never a default that a payment would keep."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    as_host = ctx(pool, host, "professional")
+    ids = []
+    for point in (HONOLULU_ROOM, LOS_ANGELES_ROOM, ROOM):
+        created = await listings.create_listing(as_host, new_listing(latitude=point[0], longitude=point[1]))
+        ids.append(created.id)
+    await pool.execute("UPDATE listings SET time_zone = NULL")
+    start = date.today() + timedelta(days=10)
+    asked = await bookings.request_booking(
+        ctx(pool, guest), BookingRequest(listing_id=ids[0], check_in=start, check_out=start + timedelta(days=14))
+    )
+    [payload] = await pool.fetch("SELECT payload FROM outbox WHERE subject = 'events.listings.booking.requested'")
+    assert orjson.loads(payload["payload"])["booking"]["time_zone"] == "Pacific/Honolulu"
+    assert asked.id
+
+    assert await jobs.zone_listings(pool, batch=2) == 3
+    assert await jobs.zone_listings(pool) == 0
+    zones = dict(await pool.fetch("SELECT id, time_zone FROM listings"))
+    assert [zones[i] for i in ids] == ["Pacific/Honolulu", "America/Los_Angeles", "America/New_York"]
+
+
+def _last_evening(zone_name: str) -> datetime:
+    """The latest moment, now or before, when it was 20:00 at ``zone_name`` (in UTC)."""
+    here = datetime.now(UTC).astimezone(timezones.zone(zone_name))
+    evening = here.replace(hour=20, minute=0, second=0, microsecond=0)
+    if evening > here:
+        evening -= timedelta(days=1)  # the wall clock's day before: 20:00 is never skipped
+    return evening.astimezone(UTC)
+
+
+async def test_a_stay_may_start_this_evening_at_the_room_whatever_the_date_in_utc(pool: asyncpg.Pool) -> None:
+    """At 20:00 in Los Angeles it is already the next day in UTC (03:00 or 04:00): a
+    student there could not book a room for tonight ("check_in is in the past"). Today is
+    the room's date: tonight can be booked, in Los Angeles and (23:00) in Baltimore;
+    yesterday cannot. Listings' clock moved back to that evening, as a test moves it."""
+    evening = _last_evening("America/Los_Angeles")
+    tonight = stays.local_today(evening, "America/Los_Angeles")
+    assert evening.date() == tonight + timedelta(days=1)  # UTC's date is tomorrow's
+    moved = Settings(clock_offset_s=(evening - datetime.now(UTC)).total_seconds())
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    as_guest = Context(Actor(user_id=guest, role="student"), "test", pool, moved, None)  # type: ignore[arg-type]
+    for point in (LOS_ANGELES_ROOM, ROOM):
+        created = await listings.create_listing(
+            ctx(pool, host, "professional"),
+            new_listing(latitude=point[0], longitude=point[1], available_from=str(tonight - timedelta(days=5))),
+        )
+        stay = await bookings.request_booking(
+            as_guest, BookingRequest(listing_id=created.id, check_in=tonight, check_out=tonight + timedelta(days=14))
+        )
+        assert stay.status == "requested" and stay.check_in == tonight
+        with pytest.raises(AppError) as past:
+            yesterday = tonight - timedelta(days=1)
+            await bookings.request_booking(
+                as_guest,
+                BookingRequest(listing_id=created.id, check_in=yesterday, check_out=yesterday + timedelta(days=14)),
+            )
+        assert past.value.code == "validation" and "check-in is in the past" in past.value.message

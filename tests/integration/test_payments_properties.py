@@ -22,13 +22,17 @@ from hypothesis import strategies as st
 from services.payments import consumers, domain, flows, jobs, store
 from services.payments.reconcile import reconcile
 from services.payments.stripe_api import StripeApi
-from shared import clock
+from shared import clock, timezones
 from shared.contracts.listings import BookingAccepted, BookingCancelled, BookingData, BookingShifted
 from shared.db import create_pool, migrate
 from shared.localstripe import LocalStripe
 from shared.settings import Settings
+from shared.stays import check_in_moment
 
 BOOKINGS = 3
+# The rooms' time zones, by booking: one from an event older than the field (None: payments
+# takes America/New_York), the westernmost US zone, and the Pacific coast's.
+ZONES = (None, "Pacific/Honolulu", "America/Los_Angeles")
 # Ledger transactions by kind over all histories: the property must not hold vacuously.
 SEEN: dict[str, int] = {}
 HOSTS = [uuid.uuid4(), uuid.uuid4()]
@@ -101,6 +105,7 @@ class World:
                     status="requested",
                     total_cents=rent * 100 * 12 * nights // 365,
                     cancellation_policy=policy,
+                    time_zone=ZONES[i % len(ZONES)],
                 )
             )
             self.status.append("requested")
@@ -241,6 +246,16 @@ async def check(pool: asyncpg.Pool, api: StripeApi, world: World) -> None:
         assert held["held"] >= 0 and held["refunded"] <= held["paid"] <= payment["amount_cents"], dict(held)
         if payment["released_at"] is not None:
             assert payment["released_at"] >= payment["release_at"]  # never before its time
+    # Nothing is to be released before 24 hours after the stay's check-in at its room
+    # (15:00 there on its first day), whatever the dates became.
+    for b in world.bookings:
+        check_in = check_in_moment(b.check_in, b.time_zone or timezones.DEFAULT_ZONE)
+        earliest = await pool.fetchval(
+            "SELECT min(release_at) FROM payments WHERE booking_id = $1 AND status IN ('due', 'succeeded')"
+            " AND released_at IS NULL",
+            b.booking_id,
+        )
+        assert earliest is None or earliest >= check_in + domain.RELEASE_AFTER_CHECK_IN, (b, earliest)
     # A release pays the host what it releases less the fee, exactly.
     releases = await pool.fetch(
         "SELECT t.id, sum(e.amount_cents) FILTER (WHERE e.account LIKE 'host:%') AS host,"

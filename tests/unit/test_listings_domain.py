@@ -41,6 +41,7 @@ def booking(
     moved_to: tuple[date, date] | None = None,
     rotation_shift_declined: bool = False,
     min_stay: int | None = None,
+    time_zone: str = "America/New_York",
 ) -> domain.BookingView:
     return domain.BookingView(
         GUEST,
@@ -54,6 +55,7 @@ def booking(
         rotation_moved_to=moved_to,
         rotation_shift_declined=rotation_shift_declined,
         min_stay_nights=min_stay,
+        time_zone=time_zone,
     )
 
 
@@ -115,8 +117,8 @@ def test_public_point_is_stable_near_not_exact_and_keyed() -> None:
     assert len(others) >= 12
 
 
-def status(view: domain.BookingView, who: uuid.UUID, action: str) -> str:
-    return domain.decide(view, actor(who), action, NOW).status
+def status(view: domain.BookingView, who: uuid.UUID, action: str, now: datetime = NOW) -> str:
+    return domain.decide(view, actor(who), action, now).status
 
 
 def snapshot(status: str, version: int = 2) -> BookingData:
@@ -262,9 +264,9 @@ def ask(
     shift: domain.ShiftView = NO_SHIFT,
     terms: domain.ListingTerms = TERMS,
     taken: bool = False,
-    today: date = NOW.date(),
+    now: datetime = NOW,
 ) -> None:
-    domain.check_shift_request(view, shift, terms, actor(who), *dates, today, dates_taken=taken)
+    domain.check_shift_request(view, shift, terms, actor(who), *dates, now, dates_taken=taken)
 
 
 def refused(*args: Any, **kwargs: Any) -> AppError:
@@ -329,21 +331,21 @@ def test_a_second_request_waits_for_the_answer_to_the_first() -> None:
 
 def test_a_stay_under_way_keeps_its_check_in() -> None:
     """Ten nights into a 28-night stay, "moving" it to start today would refund nights
-    already stayed: only the check-out moves once the first night is past."""
+    already stayed: only the check-out moves once the stay is under way."""
     today = date(2026, 12, 11)
+    noon = datetime(2026, 12, 11, 17, tzinfo=UTC)  # 12:00 in Baltimore
     started = booking("confirmed", check_in=date(2026, 12, 1), check_out=date(2026, 12, 29))
-    err = refused(started, GUEST, (today, date(2026, 12, 29)), today=today)
+    err = refused(started, GUEST, (today, date(2026, 12, 29)), now=noon)
     assert err.code == "validation" and "check-in stays" in err.message
-    ask(started, GUEST, (date(2026, 12, 1), date(2027, 1, 12)), today=today)  # longer
-    ask(started, GUEST, (date(2026, 12, 1), date(2026, 12, 12)), today=today)  # shorter, from tomorrow
-    assert refused(started, GUEST, (date(2026, 12, 1), today), today=today).code == "validation"
-    # On its check-in day no night is stayed yet: the whole stay may still move.
-    ask(
-        booking("confirmed", check_in=today, check_out=date(2027, 1, 8)),
-        GUEST,
-        (date(2026, 12, 18), date(2027, 1, 15)),
-        today=today,
-    )
+    ask(started, GUEST, (date(2026, 12, 1), date(2027, 1, 12)), now=noon)  # longer
+    ask(started, GUEST, (date(2026, 12, 1), date(2026, 12, 12)), now=noon)  # shorter, from tomorrow
+    assert refused(started, GUEST, (date(2026, 12, 1), today), now=noon).code == "validation"
+    # On its check-in day before the check-in time (15:00 at the room) the stay has not
+    # begun: the whole of it may still move; from 15:00 it is under way.
+    arriving = booking("confirmed", check_in=today, check_out=date(2027, 1, 8))
+    later = (date(2026, 12, 18), date(2027, 1, 15))
+    ask(arriving, GUEST, later, now=datetime(2026, 12, 11, 19, 59, tzinfo=UTC))
+    assert "check-in stays" in refused(arriving, GUEST, later, now=datetime(2026, 12, 11, 20, tzinfo=UTC)).message
 
 
 def test_a_moved_stay_keeps_its_own_nightly_rate() -> None:
@@ -502,3 +504,34 @@ def test_booking_requests_are_limited_per_room_and_per_guest_with_the_wait_until
         domain.refuse_over_request_limits(recent, room, 3600 * 2, per_listing=3, per_guest=2)
     assert err.value.details == {"retry_after_s": 7200 - 50.0} and "in the last 2 hours" in err.value.message
     assert "requested this room 3 times and made 2 booking requests" in err.value.message
+
+
+def test_a_stay_is_over_on_its_check_out_day_at_the_room() -> None:
+    """At 03:00 UTC on 2027-03-15 (the first night after the DST change), a stay ending
+    that day is over in Baltimore only from midnight there (04:00 UTC); in Los Angeles it
+    is still the evening before: the stay can still be cancelled."""
+    stay = {"check_in": date(2027, 3, 1), "check_out": date(2027, 3, 15)}
+    at = datetime(2027, 3, 15, 3, 30, tzinfo=UTC)  # 23:30 EDT, 20:30 PDT on the 14th
+    for zone in ("America/New_York", "America/Los_Angeles", "Pacific/Honolulu"):
+        assert status(booking("confirmed", time_zone=zone, **stay), GUEST, "cancel", at) == "cancelled"
+    later = datetime(2027, 3, 15, 4, 0, tzinfo=UTC)  # midnight in Baltimore
+    with pytest.raises(AppError, match="the stay is over"):
+        domain.decide(booking("confirmed", **stay), actor(GUEST), "cancel", later)
+    assert status(booking("confirmed", time_zone="America/Los_Angeles", **stay), GUEST, "cancel", later) == "cancelled"
+
+
+def test_a_stay_in_honolulu_begins_at_its_check_in_time_there() -> None:
+    """Check-in on 2026-12-25 in Honolulu is 15:00 HST, 01:00 UTC on the 26th. At 14:30 HST
+    the UTC date is already the 26th, yet the stay has not begun: its check-in may still
+    move (to today at the room, too); from 15:00 HST only its check-out moves."""
+    stay = booking("confirmed", check_in=date(2026, 12, 25), check_out=date(2027, 1, 22), time_zone="Pacific/Honolulu")
+    terms = domain.ListingTerms(HOST, "active", date(2026, 12, 1), date(2027, 6, 1), 7)
+    before = datetime(2026, 12, 26, 0, 30, tzinfo=UTC)
+    ask(stay, GUEST, (date(2026, 12, 27), date(2027, 1, 22)), terms=terms, now=before)
+    later = booking("confirmed", check_in=date(2026, 12, 28), check_out=date(2027, 1, 22), time_zone="Pacific/Honolulu")
+    ask(later, GUEST, (date(2026, 12, 25), date(2027, 1, 22)), terms=terms, now=before)  # tonight
+    assert refused(later, GUEST, (date(2026, 12, 24), date(2027, 1, 22)), terms=terms, now=before).code == "validation"
+    after = datetime(2026, 12, 26, 1, 0, tzinfo=UTC)
+    err = refused(stay, GUEST, (date(2026, 12, 27), date(2027, 1, 22)), terms=terms, now=after)
+    assert "check-in stays" in err.message
+    ask(stay, GUEST, (date(2026, 12, 25), date(2027, 1, 29)), terms=terms, now=after)

@@ -8,43 +8,46 @@ from decimal import Decimal
 import pytest
 
 from services.payments import domain
+from shared import timezones
 
 CHECK_IN = date(2027, 3, 1)
-START = domain.check_in_at(CHECK_IN)
+# A room in Baltimore: its stays start at 15:00 there (20:00 UTC in winter).
+ZONE = "America/New_York"
+START = domain.check_in_at(CHECK_IN, ZONE)
 
 
 def test_a_stay_of_31_nights_is_one_payment_of_its_total() -> None:
     accepted = START - timedelta(days=20)
-    [block] = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=31), 310_00, accepted)
+    [block] = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=31), 310_00, accepted, ZONE)
     assert (block.nights, block.amount_cents, block.charge_from) == (31, 310_00, accepted)
     assert block.release_at == START + timedelta(hours=24)
 
 
 def test_a_long_stay_pays_30_nights_now_and_each_later_block_3_days_before_it() -> None:
     accepted = START - timedelta(days=20)
-    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=75), 7_501, accepted)
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=75), 7_501, accepted, ZONE)
     assert [b.nights for b in blocks] == [30, 30, 15]
     assert sum(b.amount_cents for b in blocks) == 7_501
     assert [b.amount_cents for b in blocks] == [3_000, 3_000, 1_501]
     assert blocks[0].charge_from == accepted
     assert blocks[1].start == date(2027, 3, 31)
-    assert blocks[1].charge_from == domain.check_in_at(date(2027, 3, 28))
+    assert blocks[1].charge_from == domain.check_in_at(date(2027, 3, 28), ZONE)
     # A later block is released when it begins; the first 24 h after check-in.
-    assert blocks[1].release_at == domain.check_in_at(date(2027, 3, 31))
+    assert blocks[1].release_at == domain.check_in_at(date(2027, 3, 31), ZONE)
     assert blocks[0].release_at == START + timedelta(days=1)
 
 
 def test_32_nights_are_two_blocks() -> None:
-    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=32), 32_00, START - timedelta(days=1))
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=32), 32_00, START - timedelta(days=1), ZONE)
     assert [(b.nights, b.amount_cents) for b in blocks] == [(30, 30_00), (2, 2_00)]
 
 
 def test_the_guest_pays_within_48_hours_or_before_check_in() -> None:
     window = timedelta(hours=48)
     early = START - timedelta(days=10)
-    assert domain.pay_deadline(early, CHECK_IN, window) == early + window
+    assert domain.pay_deadline(early, START, window) == early + window
     late = START - timedelta(hours=20)
-    assert domain.pay_deadline(late, CHECK_IN, window) == START
+    assert domain.pay_deadline(late, START, window) == START
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,7 @@ CASES = [
     ("strict", NIGHTS_10, 1000_00, 1000_00, START - 30 * D, "host", None, 1000_00),
     ("strict", NIGHTS_10, 1000_00, 1000_00, START + 5 * H, "host", None, 1000_00),
     ("strict", NIGHTS_10, 1000_00, 1000_00, START + 3 * D, "host", None, 700_00),
-    ("flexible", NIGHTS_60, 6000_00, 6000_00, START + 35 * D + 20 * H, "host", None, 2500_00),
+    ("flexible", NIGHTS_60, 6000_00, 6000_00, START + 35 * D + 6 * H, "host", None, 2500_00),
     ("moderate", NIGHTS_60, 6000_00, 3000_00, START + 20 * D, "host", None, 1000_00),
     # the second block left unpaid (overdue), 35 nights stayed of 30 paid: nothing back.
     ("moderate", NIGHTS_60, 6000_00, 3000_00, START + 35 * D, "host", None, 0),
@@ -129,6 +132,7 @@ def test_refund_for_cancellation(
         total_cents=total,
         paid_cents=paid,
         now=at,
+        zone=ZONE,
         cancelled_by=by,
         end_reason=reason,
     )
@@ -149,6 +153,7 @@ def test_cancelling_later_never_refunds_more(policy: domain.Policy) -> None:
             total_cents=6000_00,
             paid_cents=6000_00,
             now=at,
+            zone=ZONE,
             cancelled_by="guest",
         ).amount_cents
         assert previous is None or amount <= previous
@@ -157,10 +162,12 @@ def test_cancelling_later_never_refunds_more(policy: domain.Policy) -> None:
 
 
 def test_nights_stayed_are_those_before_today() -> None:
-    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START - D) == 0
-    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 23 * H) == 0
-    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 4 * D + H) == 4
-    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 40 * D) == 10
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START - D, ZONE) == 0
+    # Check-in at 15:00: until midnight at the room, tonight is not yet stayed.
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 8 * H + 59 * timedelta(minutes=1), ZONE) == 0
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 9 * H, ZONE) == 1
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 4 * D + H, ZONE) == 4
+    assert domain.nights_stayed(CHECK_IN, NIGHTS_10, START + 40 * D, ZONE) == 10
 
 
 @pytest.mark.parametrize("paid", [6000_00, 3000_00, 4500_00])
@@ -168,8 +175,8 @@ def test_a_host_cancelling_refunds_the_nights_not_stayed_never_less_than_the_gue
     """Day by day through a 60-night stay: the host's cancellation keeps exactly the nights
     stayed (no more than paid), and gives back at least what the guest's own would."""
     at = START - 2 * D
-    while at < domain.check_in_at(NIGHTS_60):
-        stayed = domain.nights_stayed(CHECK_IN, NIGHTS_60, at)
+    while at < domain.check_in_at(NIGHTS_60, ZONE):
+        stayed = domain.nights_stayed(CHECK_IN, NIGHTS_60, at, ZONE)
         by_host = domain.refund_for_cancellation(
             policy="strict",
             check_in=CHECK_IN,
@@ -177,6 +184,7 @@ def test_a_host_cancelling_refunds_the_nights_not_stayed_never_less_than_the_gue
             total_cents=6000_00,
             paid_cents=paid,
             now=at,
+            zone=ZONE,
             cancelled_by="host",
         )
         assert by_host.amount_cents == max(0, paid - stayed * 100_00), (at, by_host.reason)
@@ -188,6 +196,7 @@ def test_a_host_cancelling_refunds_the_nights_not_stayed_never_less_than_the_gue
                 total_cents=6000_00,
                 paid_cents=paid,
                 now=at,
+                zone=ZONE,
                 cancelled_by="guest",
             )
             assert by_host.amount_cents >= by_guest.amount_cents, (at, policy)
@@ -225,22 +234,22 @@ def test_payment_state_only_moves_forward(
 @pytest.mark.parametrize("before_check_in", [timedelta(hours=11), timedelta(hours=1), -timedelta(hours=9)])
 def test_a_deadline_is_never_sooner_than_12_hours_after_it_is_set(before_check_in: timedelta) -> None:
     """A stay accepted the evening before its check-in, or on the day itself (check-in at
-    midnight UTC is then past): 12 hours to pay, not seconds."""
+    15:00 at the room may be past): 12 hours to pay, not seconds."""
     accepted = START - before_check_in
-    assert domain.pay_deadline(accepted, CHECK_IN, timedelta(hours=48)) == accepted + domain.MIN_TIME_TO_PAY
+    assert domain.pay_deadline(accepted, START, timedelta(hours=48)) == accepted + domain.MIN_TIME_TO_PAY
     # A window set shorter than the floor is the whole time to pay.
-    assert domain.pay_deadline(accepted, CHECK_IN, timedelta(hours=2)) == accepted + timedelta(hours=2)
+    assert domain.pay_deadline(accepted, START, timedelta(hours=2)) == accepted + timedelta(hours=2)
 
 
 def _due(check_out_days: int, total: int, paid: int, at: datetime) -> tuple[list[tuple[int, int, int]], int]:
-    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=check_out_days), total, at)
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + timedelta(days=check_out_days), total, at, ZONE)
     dues, beyond = domain.still_due(blocks, paid, timedelta(hours=48))
     return [(d.block.index, d.block.nights, d.amount_cents) for d in dues], beyond
 
 
 def test_nothing_paid_owes_the_schedule_of_a_direct_booking() -> None:
     at = START - 100 * D
-    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, at)
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, at, ZONE)
     dues, beyond = domain.still_due(blocks, 0, timedelta(hours=48))
     assert [(d.block, d.amount_cents) for d in dues] == [(b, b.amount_cents) for b in blocks]
     assert [d.pay_by for d in dues] == [at + 48 * H, blocks[1].charge_from + 3 * D, blocks[2].charge_from + 3 * D]
@@ -259,7 +268,7 @@ def test_new_dates_owe_the_direct_booking_less_what_is_paid() -> None:
 def test_what_is_still_due_pays_for_the_nights_the_money_paid_does_not_reach() -> None:
     """Paid 28 nights, moved to 62: the rest of the first block pays for nights 29 and 30,
     not the 30 the first payment already pays 28 of; the later blocks for their own."""
-    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D)
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D, ZONE)
     dues, _ = domain.still_due(blocks, 28_00, timedelta(hours=48))
     assert [(d.start, d.nights) for d in dues] == [
         (CHECK_IN + 28 * D, 2),
@@ -279,14 +288,16 @@ def test_new_dates_that_cost_less_than_was_paid_owe_nothing_and_refund_the_rest(
 
 
 def test_what_new_dates_add_from_today_is_payable_for_12_hours() -> None:
-    """Moved to start today: check-in at midnight is past, the difference is still payable."""
+    """Moved to start today: check-in (15:00 at the room) is past, the difference is still payable."""
     at = START + 9 * H
-    [due], _ = domain.still_due(domain.schedule(CHECK_IN, CHECK_IN + 14 * D, 504_00, at), 360_00, timedelta(hours=48))
+    [due], _ = domain.still_due(
+        domain.schedule(CHECK_IN, CHECK_IN + 14 * D, 504_00, at, ZONE), 360_00, timedelta(hours=48)
+    )
     assert (due.amount_cents, due.pay_by) == (144_00, at + domain.MIN_TIME_TO_PAY)
 
 
 def test_paid_money_is_released_when_the_nights_it_pays_for_begin() -> None:
-    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D)
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D, ZONE)
     first, second = blocks[0].release_at, blocks[1].release_at
     # 28 nights' worth then 17 more: the second pays into the second block.
     assert domain.release_times(blocks, [28_00, 17_00]) == [first, second]
@@ -336,7 +347,7 @@ def test_the_blocks_of_a_schedule_pay_for_their_own_nights() -> None:
     """Laid over the stay, a direct booking's blocks cover exactly their nights, also when
     the nightly price has fractions of a cent (the schedule's rounding is the same)."""
     for total in (62_00, 1234_57, 99_999_99):
-        blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, total, START - 100 * D)
+        blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, total, START - 100 * D, ZONE)
         covered = domain.nights_paid_for(CHECK_IN, CHECK_IN + 62 * D, total, [b.amount_cents for b in blocks])
         assert covered == [(b.start, b.nights) for b in blocks]
 
@@ -353,3 +364,132 @@ def test_nights_are_shared_out_without_overlap() -> None:
         (CHECK_IN + 4 * D, 6),
         (out, 0),
     ]
+
+
+# --- the room's own check-in moment (audit 4, D11) -------------------------------------
+
+CHRISTMAS = date(2026, 12, 25)
+
+
+@pytest.mark.parametrize(
+    ("zone", "release_utc"),
+    [
+        # 24 h after 15:00 on the 25th at the room: the afternoon of the 26th there. (The
+        # old rule released every one at 00:00 UTC on the 26th: 14:00 HST, 16:00 PST and
+        # 19:00 EST on the check-in day itself.)
+        ("Pacific/Honolulu", datetime(2026, 12, 27, 1, tzinfo=UTC)),
+        ("America/Los_Angeles", datetime(2026, 12, 26, 23, tzinfo=UTC)),
+        ("America/New_York", datetime(2026, 12, 26, 20, tzinfo=UTC)),
+    ],
+)
+def test_the_hold_is_released_24_hours_after_check_in_at_the_room(zone: str, release_utc: datetime) -> None:
+    accepted = datetime(2026, 12, 1, tzinfo=UTC)
+    [block] = domain.schedule(CHRISTMAS, CHRISTMAS + 14 * D, 504_00, accepted, zone)
+    assert block.begins == domain.check_in_at(CHRISTMAS, zone)
+    assert block.release_at == release_utc
+    assert block.release_at.astimezone(timezones.zone(zone)).strftime("%d %H:%M") == "26 15:00"
+
+
+@pytest.mark.parametrize(
+    ("check_in", "release_local"),
+    [
+        # Check-in the day before the spring change: 24 real hours later is 16:00 EDT.
+        (date(2027, 3, 13), "2027-03-14 16:00 EDT"),
+        (date(2027, 3, 14), "2027-03-15 15:00 EDT"),
+        # The day before the autumn change: 14:00 EST.
+        (date(2027, 11, 6), "2027-11-07 14:00 EST"),
+        (date(2027, 11, 7), "2027-11-08 15:00 EST"),
+    ],
+)
+def test_the_release_is_24_real_hours_after_check_in_across_dst(check_in: date, release_local: str) -> None:
+    [block] = domain.schedule(check_in, check_in + 7 * D, 252_00, datetime(2027, 1, 1, tzinfo=UTC), ZONE)
+    assert block.release_at - block.begins == domain.RELEASE_AFTER_CHECK_IN
+    assert timezones.local(block.release_at, ZONE) == release_local
+
+
+def test_a_later_block_begins_and_is_charged_by_the_rooms_clock() -> None:
+    """A 45-night stay from 2027-02-20 in Los Angeles: its second block starts 2027-03-22,
+    after the spring change, at 15:00 PDT; it may be charged 72 hours before."""
+    blocks = domain.schedule(
+        date(2027, 2, 20), date(2027, 4, 6), 45_00, datetime(2027, 1, 1, tzinfo=UTC), "America/Los_Angeles"
+    )
+    second = blocks[1]
+    assert second.start == date(2027, 3, 22)
+    assert second.begins == second.release_at == datetime(2027, 3, 22, 22, tzinfo=UTC)
+    assert second.charge_from == second.begins - domain.BLOCK_CHARGE_LEAD
+    dues, _ = domain.still_due(blocks, 0, timedelta(hours=48))
+    assert dues[1].pay_by == second.begins
+    assert blocks[0].release_at == datetime(2027, 2, 21, 23, tzinfo=UTC)  # 15:00 PST the next day
+
+
+@pytest.mark.parametrize(
+    ("zone", "full_until"),
+    [
+        # Flexible: full refund until 24 h before 15:00 at the room on 2027-03-14 (the
+        # spring change: in Los Angeles that is 14:00 PST on the 13th, 22:00 UTC).
+        ("America/Los_Angeles", datetime(2027, 3, 13, 22, tzinfo=UTC)),
+        ("America/New_York", datetime(2027, 3, 13, 19, tzinfo=UTC)),
+        ("Pacific/Honolulu", datetime(2027, 3, 14, 1, tzinfo=UTC)),
+    ],
+)
+def test_the_flexible_deadline_is_24_hours_before_check_in_at_the_room(zone: str, full_until: datetime) -> None:
+    def refund(at: datetime) -> int:
+        return domain.refund_for_cancellation(
+            policy="flexible",
+            check_in=date(2027, 3, 14),
+            check_out=date(2027, 3, 24),
+            total_cents=1000_00,
+            paid_cents=1000_00,
+            now=at,
+            zone=zone,
+            cancelled_by="guest",
+        ).amount_cents
+
+    assert refund(full_until) == 1000_00
+    # Within 24 hours: the nights beyond the first 7. (The old rule's deadline was 00:00 UTC
+    # on the 13th, a whole US day earlier.)
+    assert refund(full_until + timedelta(minutes=1)) == 300_00
+
+
+def test_the_moderate_deadline_is_7_days_before_check_in_at_the_room_across_the_autumn_change() -> None:
+    """Check-in 2027-11-10 at 15:00 EST (20:00 UTC): 7 days (168 real hours) before is
+    2027-11-03 20:00 UTC, 16:00 EDT, before the clocks went back."""
+    deadline = datetime(2027, 11, 3, 20, tzinfo=UTC)
+
+    def refund(at: datetime) -> int:
+        return domain.refund_for_cancellation(
+            policy="moderate",
+            check_in=date(2027, 11, 10),
+            check_out=date(2027, 11, 24),
+            total_cents=1400_00,
+            paid_cents=1400_00,
+            now=at,
+            zone=ZONE,
+            cancelled_by="guest",
+        ).amount_cents
+
+    assert refund(deadline) == 1400_00
+    assert refund(deadline + timedelta(seconds=1)) == 700_00
+
+
+def test_a_stay_in_honolulu_is_not_under_way_at_midnight_utc() -> None:
+    """At 00:30 UTC on 2026-12-26 (14:30 HST on the 25th, before check-in) the host's
+    cancellation refunds everything; the stay's nights at the room are counted by its date."""
+    before = datetime(2026, 12, 26, 0, 30, tzinfo=UTC)
+    zone = "Pacific/Honolulu"
+    assert domain.nights_stayed(CHRISTMAS, CHRISTMAS + 10 * D, before, zone) == 0
+    # Midnight in Honolulu (10:00 UTC on the 26th): one night stayed; in UTC's reckoning
+    # it was already one at 00:00 UTC, 14:00 HST on the check-in day.
+    assert domain.nights_stayed(CHRISTMAS, CHRISTMAS + 10 * D, datetime(2026, 12, 26, 9, 59, tzinfo=UTC), zone) == 0
+    assert domain.nights_stayed(CHRISTMAS, CHRISTMAS + 10 * D, datetime(2026, 12, 26, 10, tzinfo=UTC), zone) == 1
+
+
+def test_a_payment_still_due_is_released_with_the_block_holding_its_last_night() -> None:
+    blocks = domain.schedule(CHECK_IN, CHECK_IN + 62 * D, 62_00, START - 100 * D, ZONE)
+    assert domain.release_of_nights(blocks, CHECK_IN, 30) == blocks[0].release_at
+    assert domain.release_of_nights(blocks, CHECK_IN + 28 * D, 2) == blocks[0].release_at
+    assert domain.release_of_nights(blocks, CHECK_IN + 30 * D, 30) == blocks[1].release_at
+    assert domain.release_of_nights(blocks, CHECK_IN + 60 * D, 2) == blocks[2].release_at
+    # As still_due lays them out.
+    dues, _ = domain.still_due(blocks, 28_00, timedelta(hours=48))
+    assert [domain.release_of_nights(blocks, d.start, d.nights) for d in dues] == [d.block.release_at for d in dues]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
@@ -16,10 +16,11 @@ from services.listings.views import (
     booking_data,
     booking_view,
     listing_terms,
+    listing_zone,
     shift_view,
     to_booking,
 )
-from shared import blocks, hospitals, pricing, subjects
+from shared import blocks, clock, hospitals, pricing, stays, subjects
 from shared.contracts.listings import (
     Booking,
     BookingAction,
@@ -46,21 +47,21 @@ log = logging.getLogger(__name__)
 @registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest)
 async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
     actor = ctx.require_verified_email()
+    now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await store.listing(conn, req.listing_id)
         if row is None:
             raise LISTING_NOT_FOUND
         # A block either way (messaging's, projected here) stops the request and its words.
         await blocks.refuse_if_blocked(conn, actor.user_id, row["host_id"])
-        domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, datetime.now(UTC).date())
+        today = stays.local_today(now, listing_zone(row))  # at the room: a stay may start this evening
+        domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, today)
         # The guest's requests are counted one at a time (a burst sent at once queues here,
         # so none reads a count another is about to raise), then, under the listing's lock,
         # two identical requests (a double click) queue too: the second sees the first.
         await booking_store.lock_guest_requests(conn, actor.user_id)
         await store.lock_listing(conn, req.listing_id)
-        same = await booking_store.open_request(
-            conn, req.listing_id, actor.user_id, req.check_in, req.check_out, datetime.now(UTC)
-        )
+        same = await booking_store.open_request(conn, req.listing_id, actor.user_id, req.check_in, req.check_out, now)
         if same is not None:
             domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
         if req.hospital_id:
@@ -86,7 +87,7 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             req.message,
             req.hospital_id,
             req.rotation_id,
-            datetime.now(UTC) + timedelta(hours=ctx.settings.booking_request_ttl_hours),
+            now + timedelta(hours=ctx.settings.booking_request_ttl_hours),
         )
         await add(conn, BookingRequested(booking=booking_data(created), message=req.message))
     return to_booking(created, actor.user_id)
@@ -124,7 +125,7 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         listing = await store.listing(conn, row["listing_id"])
         assert listing is not None
         transition = domain.decide(
-            booking_view(row), actor, action, datetime.now(UTC), dates_taken=taken, terms=listing_terms(listing)
+            booking_view(row), actor, action, clock.now(ctx.settings), dates_taken=taken, terms=listing_terms(listing)
         )
         reason = domain.end_reason(booking_view(row), actor, transition.status)
         updated = await booking_store.set_booking_status(conn, row["id"], transition.status, reason)
@@ -151,7 +152,7 @@ async def shift_booking(ctx: Context, req: ShiftRequest) -> Booking:
             actor,
             req.check_in,
             req.check_out,
-            datetime.now(UTC).date(),
+            clock.now(ctx.settings),
             dates_taken=taken,
         )
         await booking_store.request_shift(conn, row["id"], req.check_in, req.check_out)

@@ -18,10 +18,12 @@ from services.listings.views import (
     booking_data,
     exact_for,
     listing_data,
+    listing_zone,
     summary_fields,
     to_listing,
 )
-from shared import geo, hospitals, places, pricing, subjects
+from shared import clock, geo, hospitals, places, pricing, subjects
+from shared import stays as stays_rules
 from shared.contracts.base import Actor, Ok
 from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
 from shared.contracts.listings import (
@@ -100,6 +102,8 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     fields["public_latitude"], fields["public_longitude"] = domain.public_point(
         ctx.settings.secret_key, listing_id, fields["latitude"], fields["longitude"]
     )
+    # Once, where the room is: its stays' check-in moments and "today" (shared.stays).
+    fields["time_zone"] = places.zone_at(fields["latitude"], fields["longitude"])
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
@@ -147,6 +151,8 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
             changes["public_latitude"], changes["public_longitude"] = domain.public_point(
                 ctx.settings.secret_key, req.listing_id, changes["latitude"], changes["longitude"]
             )
+            if moving:  # only without open stays (check_move): no stay's moments change under it
+                changes["time_zone"] = places.zone_at(changes["latitude"], changes["longitude"])
         if before["status"] == "archived":
             raise AppError("conflict", "an archived listing cannot be changed")
         start = changes.get("available_from", before["available_from"])
@@ -163,7 +169,9 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
                 domain.HeldStay(stay["status"], stay["check_in"], stay["check_out"])
                 for stay in await booking_store.open_stays(conn, req.listing_id)
             ]
-            domain.check_window(stays, start, end, datetime.now(UTC).date())
+            domain.check_window(
+                stays, start, end, stays_rules.local_today(clock.now(ctx.settings), listing_zone(before))
+            )
         await store.update_listing(conn, req.listing_id, changes)
         row = await store.listing(conn, req.listing_id)
         assert row is not None
@@ -253,8 +261,15 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     if req.place:
         center = _place_centre(req.place)
     if req.from_:
-        # What booking refuses is not offered: the same rule as the booking's.
-        domain.refuse_past_check_in(req.from_, datetime.now(UTC).date(), field="from")
+        # What booking refuses is not offered: the same rule as the booking's, on the date
+        # where the rooms are (the search's centre: a search from Los Angeles at 20:00 is
+        # for tonight, though the UTC date has turned).
+        today = (
+            datetime.now(UTC).date()
+            if center is None
+            else stays_rules.local_today(clock.now(ctx.settings), places.zone_at(*center))
+        )
+        domain.refuse_past_check_in(req.from_, today, field="from")
     digest = _search_digest(req, center)
     sort_key, read_key = SEARCH_KEYS[req.sort]
     after = decode_key(req.cursor, read_key, row_id, bound_to=digest) if req.cursor else None
@@ -285,7 +300,8 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     exact_for(row, viewer, guest)
     assert row is not None
     nights = (req.check_out - req.check_in).days
-    reason = domain.past_reason(req.check_in, datetime.now(UTC).date()) or domain.unavailable_reason(
+    today = stays_rules.local_today(clock.now(ctx.settings), listing_zone(row))  # at the room, as booking
+    reason = domain.past_reason(req.check_in, today) or domain.unavailable_reason(
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
     )
     if reason is None:

@@ -20,7 +20,7 @@ LISTING_COLUMNS = """
     l.id, l.host_id, l.title, l.description, l.room_type, l.address, l.latitude, l.longitude,
     l.public_latitude, l.public_longitude, l.monthly_rent, l.amenities, l.house_rules,
     l.available_from, l.available_to, l.min_stay_nights, l.status, l.review_sum, l.review_count,
-    l.created_at, l.updated_at, l.version, l.photo_count, l.cover, l.cancellation_policy,
+    l.created_at, l.updated_at, l.version, l.photo_count, l.cover, l.cancellation_policy, l.time_zone,
     h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
 """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
@@ -46,9 +46,9 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
         """
         INSERT INTO listings(id, host_id, title, description, room_type, address, latitude,
             longitude, public_latitude, public_longitude, position, monthly_rent, amenities,
-            house_rules, available_from, available_to, min_stay_nights, status, cancellation_policy)
+            house_rules, available_from, available_to, min_stay_nights, status, cancellation_policy, time_zone)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ll_to_earth($9, $10), $11, $12, $13, $14, $15,
-            $16, $17, $18)
+            $16, $17, $18, $19)
         """,
         listing_id,
         host_id,
@@ -68,6 +68,7 @@ async def insert_listing(conn: Connection, listing_id: uuid.UUID, host_id: uuid.
         f["min_stay_nights"],
         f["status"],
         f.get("cancellation_policy") or "moderate",
+        f.get("time_zone"),
     )
     await conn.execute("INSERT INTO hosts(user_id) VALUES ($1) ON CONFLICT DO NOTHING", host_id)
 
@@ -89,6 +90,7 @@ UPDATABLE = (
     "min_stay_nights",
     "status",
     "cancellation_policy",
+    "time_zone",
 )
 
 
@@ -125,6 +127,21 @@ async def place_publicly(conn: Connection, placed: list[tuple[uuid.UUID, float, 
         "UPDATE listings SET public_latitude = $2, public_longitude = $3, position = ll_to_earth($2, $3) WHERE id = $1",
         placed,
     )
+
+
+async def unzoned_listings(conn: Connection, limit: int) -> list[asyncpg.Record]:
+    """Listings without a time zone yet (placed before migration 0014, or by an older
+    replica), locked; rows another process is on are skipped."""
+    return await conn.fetch(
+        "SELECT id, latitude, longitude FROM listings WHERE time_zone IS NULL ORDER BY id LIMIT $1"
+        " FOR UPDATE SKIP LOCKED",
+        limit,
+    )
+
+
+async def set_time_zones(conn: Connection, zones: list[tuple[uuid.UUID, str]]) -> None:
+    """Store rooms' time zones ``(id, zone)``; ``updated_at`` stays (the host changed nothing)."""
+    await conn.executemany("UPDATE listings SET time_zone = $2 WHERE id = $1", zones)
 
 
 async def lock_listing(conn: Connection, listing_id: uuid.UUID) -> None:

@@ -11,6 +11,7 @@ from services.listings.domain import RecentRequest
 from services.listings.store import BOOKING_CONFLICTS, DB
 from shared.db import Connection, translate
 from shared.paging import newest_first_after
+from shared.timezones import DEFAULT_ZONE
 
 # --- bookings -------------------------------------------------------------------------
 
@@ -24,7 +25,8 @@ BOOKING_COLUMNS = """
     (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to,
     b.min_stay_nights AS accepted_min_stay,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'guest') AS guest_reviewed,
-    EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed
+    EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed,
+    l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 
@@ -274,7 +276,8 @@ async def user_bookings(
 
 
 async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """Requests past their deadline, and confirmed stays that have ended (locked, skip-locked);
+    """Requests past their deadline, and confirmed stays that have ended: their check-out
+    day has come at the room, as a cancellation counts a stay over (locked, skip-locked);
     an accepted stay left unpaid is expired by payments' deadline, not here."""
     expired = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
@@ -283,7 +286,10 @@ async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg
     )
     ended = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'confirmed'"
-        " AND upper(b.stay) <= current_date LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
+        # A room not zoned yet (jobs.zone_listings runs at start) counts by the default zone.
+        " AND upper(b.stay) <= (now() AT TIME ZONE coalesce(l.time_zone, $2))::date"
+        " LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
         limit,
+        DEFAULT_ZONE,
     )
     return expired, ended

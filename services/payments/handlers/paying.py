@@ -10,7 +10,7 @@ import asyncpg
 from services.payments import domain, flows, store
 from services.payments.stripe_api import StripeApi
 from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars
-from shared import clock, subjects
+from shared import clock, stays, subjects
 from shared.contracts.base import Actor
 from shared.contracts.payments import BookingPaymentId, BookingPayments, PaymentIntent, PayRequest, RefundQuote
 from shared.db import Connection
@@ -159,7 +159,8 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     actor = ctx.require_actor()
     booking, who = await _party(ctx.pool, actor, req.booking_id)
     now = clock.now(ctx.settings)
-    refused = domain.why_not_cancellable(booking["status"], booking["check_out"], now.date(), who)
+    zone = flows.zone_of(booking)
+    refused = domain.why_not_cancellable(booking["status"], booking["check_out"], stays.local_today(now, zone), who)
     if refused:
         raise AppError("conflict", f"nothing to quote: {refused}")
     paid = flows.paid_cents(await store.payments_of(ctx.pool, req.booking_id))
@@ -171,6 +172,7 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
         total_cents=booking["total_cents"],
         paid_cents=paid,
         now=now,
+        zone=zone,
         cancelled_by=by,
         # What listings will say of this cancellation (a guest's after a declined shift).
         end_reason=domain.cancellation_end_reason(booking["rotation_protected"], by),

@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post } from "../api.js";
 import { useLive } from "../session.js";
-import { Alert, Empty, Loading, Notice, Status, fmtDate, fmtMoney, useLoad } from "../ui.js";
+import { Alert, Empty, Loading, Notice, Status, fmtDate, fmtMoney, fmtTime, useLoad } from "../ui.js";
 
 let stripeScript = null;
 /** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
@@ -68,7 +68,7 @@ function Receipt({ r, role }) {
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
         <th scope="row">${p.number}</th><td>${nightsFrom(p.start, p.nights)}</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
-        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtDate(p.release_at.slice(0, 10))}</td>
+        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtTime(p.release_at)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
