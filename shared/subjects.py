@@ -119,6 +119,8 @@ MESSAGING_STATS = "wardmate.messaging.stats"
 PUSHES_SINCE = "wardmate.messaging.pushes-since"
 # Not a REST route: current state, paged by id, for operator tools (a projection's rebuild).
 SNAPSHOT_BLOCKS = "wardmate.messaging.snapshot-blocks"
+# Not a REST route: accounts' daily digest asks which of a batch of users have unread messages.
+UNREAD_AMONG = "wardmate.messaging.unread-among"
 
 # matching
 CREATE_ROTATION = "wardmate.matching.create-rotation"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -16,8 +16,7 @@ from services.accounts.store import lifecycle as lstore
 from services.accounts.views import mail as mailtext
 from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
-from shared.contracts.base import Actor
-from shared.contracts.messaging import UnreadCounts
+from shared.contracts.messaging import UnreadAmong, UnreadAmongReply, UserUnread
 from shared.media import media
 from shared.service import Context, Registry
 from shared.storage import Storage
@@ -49,37 +48,48 @@ async def daily_digest(ctx: Context) -> None:
 
 
 async def digest_once(ctx: Context, mailer: Mailer) -> int:
-    """One round: the digests due now; returns how many were mailed."""
+    """One round: the digests due now; returns how many were mailed.
+
+    It walks every candidate in id order, a batch at a time, and asks messaging once per
+    batch which of them have unread messages. Before, each round read the first batch
+    only: its users with nothing unread are candidates all day (messages may come later),
+    so once 200 such users sorted first, nobody after them ever got a digest."""
     s = ctx.settings
     day = lifecycle.digest_day(clock.now(s), s.digest_hour_utc)
     if day is None:
         return 0
     sent = 0
-    for row in await lstore.digest_candidates(ctx.pool, day, BATCH):
-        user = await lstore.contact(ctx.pool, row["id"])
-        if user is None:
-            continue
-        actor = Actor(user_id=user["id"], role=user["role"], email_verified=True)
-        unread = await bus.request(ctx.nc, subjects.UNREAD_COUNTS, {}, UnreadCounts, actor=actor)
-        if unread.messages == 0:
-            continue  # asked again next round: messages may come later today
-        async with ctx.pool.acquire() as conn, conn.transaction():
-            # Claimed with the send in one transaction: a refused mail leaves it unclaimed.
-            if not await lstore.claim_digest(conn, user["id"], day, unread.messages):
-                continue
-            token = lifecycle.unsubscribe_token(s.secret_key, user["id"], "digest")
-            mail = mailtext.digest_mail(
-                user["email"],
-                user["display_name"],
-                unread.messages,
-                unread.conversations,
-                s.public_url,
-                lifecycle.link(s.public_url, lifecycle.UNSUBSCRIBE, token),
-                f"digest-{user['id'].hex}-{day.isoformat()}",
-            )
-            await mailer.send(mail)
-            sent += 1
+    after = None
+    while rows := await lstore.digest_candidates(ctx.pool, day, BATCH, after):
+        after = rows[-1]["id"]
+        unread = await bus.request(
+            ctx.nc, subjects.UNREAD_AMONG, UnreadAmong(user_ids=[row["id"] for row in rows]), UnreadAmongReply
+        )
+        for counts in unread.items:
+            sent += await _send_digest(ctx, mailer, day, counts)
     return sent
+
+
+async def _send_digest(ctx: Context, mailer: Mailer, day: date, counts: UserUnread) -> int:
+    """One user's digest, claimed with the send in one transaction (a refused mail leaves
+    it unclaimed); 1 if it went, 0 if another replica or run had it, or the user is gone."""
+    s = ctx.settings
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        user = await lstore.contact(conn, counts.user_id)
+        if user is None or not await lstore.claim_digest(conn, user["id"], day, counts.messages):
+            return 0
+        token = lifecycle.unsubscribe_token(s.secret_key, user["id"], "digest")
+        mail = mailtext.digest_mail(
+            user["email"],
+            user["display_name"],
+            counts.messages,
+            counts.conversations,
+            s.public_url,
+            lifecycle.link(s.public_url, lifecycle.UNSUBSCRIBE, token),
+            f"digest-{user['id'].hex}-{day.isoformat()}",
+        )
+        await mailer.send(mail)
+    return 1
 
 
 # Decisions are rare; an hour between looks keeps a document at most an hour past its date.

@@ -227,6 +227,24 @@ class UnreadCounts(Reply):
     notifications: int
 
 
+class UnreadAmong(Contract):
+    """Which of these users have unread messages (internal: the daily digest's batch)."""
+
+    user_ids: Annotated[list[Id], Field(max_length=1000)]
+
+
+class UserUnread(Reply):
+    user_id: uuid.UUID
+    messages: int
+    conversations: int
+
+
+class UnreadAmongReply(Reply):
+    """The users of the batch with at least one unread message, and how many."""
+
+    items: list[UserUnread]
+
+
 class ConversationPage(Page):
     items: list[Conversation]
     unread: UnreadCounts

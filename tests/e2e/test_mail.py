@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from services.accounts import jobs
+from services.accounts import jobs, store
 from services.accounts.mailer import Mailer
 from services.runner import Stack
 from shared.bus import connect
@@ -104,6 +105,14 @@ async def test_daily_digest_counts_unread_messages_once_a_day(api: Api, stack: S
     pool = await asyncpg.create_pool(settings.database_url, server_settings={"search_path": "accounts"})
     nc = await connect(settings.nats_servers, "digest-test")
     try:
+        # More confirmed users with nothing unread than a batch, sorting before everyone
+        # (ids from 00000000-…): a round that read the first batch only never got past them.
+        async with pool.acquire() as conn, conn.transaction():
+            for n in range(jobs.BATCH + 1):
+                quiet = uuid.UUID(f"00000000-0000-4000-8000-{n:012d}")
+                if await conn.fetchval("SELECT 1 FROM users WHERE id = $1", quiet) is None:
+                    await store.insert_user(conn, quiet, f"quiet-{n}@test.wardmate", "-", f"Quiet {n}", "student")
+                    await conn.execute("UPDATE users SET email_verified_at = now() WHERE id = $1", quiet)
         ctx = Context(None, "test", pool, settings, nc)
         mailer = Mailer(settings)
         total = 0

@@ -167,15 +167,18 @@ async def save_preferences(conn: Connection, user_id: uuid.UUID, muted: list[str
     )
 
 
-async def digest_candidates(db: DB, day: date, limit: int) -> list[asyncpg.Record]:
-    """Confirmed users who want the digest and have not had today's."""
+async def digest_candidates(db: DB, day: date, limit: int, after: uuid.UUID | None = None) -> list[asyncpg.Record]:
+    """Confirmed users who want the digest and have not had today's, in id order from
+    after ``after``: a round walks them all, page by page."""
     return await db.fetch(
         "SELECT u.id FROM users u LEFT JOIN mail_preferences p ON p.user_id = u.id"
         " WHERE u.email_verified_at IS NOT NULL AND coalesce(p.digest, true)"
+        " AND ($3::uuid IS NULL OR u.id > $3)"
         " AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.user_id = u.id AND d.day = $1)"
         " ORDER BY u.id LIMIT $2",
         day,
         limit,
+        after,
     )
 
 

@@ -22,7 +22,10 @@ from shared.contracts.messaging import (
     MessageSend,
     ReadState,
     ReadUpTo,
+    UnreadAmong,
+    UnreadAmongReply,
     UnreadCounts,
+    UserUnread,
 )
 from shared.db import Connection
 from shared.errors import AppError
@@ -172,3 +175,11 @@ async def mark_read(ctx: Context, req: ReadUpTo) -> ReadState:
 async def unread_counts(ctx: Context, req: Empty) -> UnreadCounts:
     actor = ctx.require_actor()
     return views.to_unread(await store.unread_counts(ctx.pool, actor.user_id))
+
+
+@registry.endpoint(subjects.UNREAD_AMONG, UnreadAmong)
+async def unread_among(ctx: Context, req: UnreadAmong) -> UnreadAmongReply:
+    """Internal (no REST route, no actor): which of a batch of users have unread messages,
+    for accounts' daily digest, which walks its users a batch at a time."""
+    rows = await store.unread_among(ctx.pool, req.user_ids)
+    return UnreadAmongReply(items=[UserUnread.model_validate(dict(row)) for row in rows])

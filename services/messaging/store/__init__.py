@@ -393,6 +393,17 @@ async def read_state(db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID) -> 
     return row
 
 
+async def unread_among(db: DB, user_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """Of ``user_ids``, those with unread messages from others: how many, in how many
+    conversations (one query for a batch, as ``unread_counts`` counts them)."""
+    return await db.fetch(
+        "SELECT user_id, sum(n)::int AS messages, count(*) FILTER (WHERE n > 0)::int AS conversations"
+        f" FROM (SELECT p.user_id, {_UNREAD} AS n FROM participants p WHERE p.user_id = ANY($1::uuid[])) per"
+        " GROUP BY user_id HAVING sum(n) > 0 ORDER BY user_id",
+        user_ids,
+    )
+
+
 async def unread_counts(db: DB, user_id: uuid.UUID) -> asyncpg.Record:
     row = await db.fetchrow(
         "SELECT coalesce(sum(n), 0)::int AS messages, count(*) FILTER (WHERE n > 0)::int AS conversations,"
