@@ -23,6 +23,10 @@ from shared.timezones import zone
 # hotel and short-let check-in time; no DST change happens at 15:00 anywhere in the US,
 # so the moment always exists and is unique).
 CHECK_IN_TIME = time(15, 0)
+# The guest leaves by this hour of the check-out day, in the room's time zone: what both
+# sides are told (the booking, the quote and the listing give it). No rule counts from it:
+# a stay is over from its check-out day at the room (``local_today``), as before.
+CHECK_OUT_TIME = time(11, 0)
 
 
 def check_in_moment(day: date, zone_name: str) -> datetime:
@@ -30,6 +34,18 @@ def check_in_moment(day: date, zone_name: str) -> datetime:
     in the room's zone, in UTC (so ``+ timedelta(hours=24)`` is 24 real hours, also
     across a DST change, where Python's arithmetic on a zoned time keeps the wall clock)."""
     return datetime.combine(day, CHECK_IN_TIME, tzinfo=zone(zone_name)).astimezone(UTC)
+
+
+def check_out_moment(day: date, zone_name: str) -> datetime:
+    """The moment the guest of a stay ending on ``day`` leaves by: ``CHECK_OUT_TIME`` that
+    day in the room's zone, in UTC (no DST change happens at 11:00 in the US either)."""
+    return datetime.combine(day, CHECK_OUT_TIME, tzinfo=zone(zone_name)).astimezone(UTC)
+
+
+def on_room_clock(moment: datetime, zone_name: str) -> datetime:
+    """``moment`` as the room's clock shows it: its wall time there, with the zone's UTC
+    offset then and its abbreviation (``tzname()``: PST, PDT, HST)."""
+    return moment.astimezone(zone(zone_name))
 
 
 def local_today(now: datetime, zone_name: str) -> date:

@@ -104,7 +104,8 @@ async def erase_user(conn: Connection, event: Event) -> AfterCommit | None:
     archived = await store_privacy.erase(conn, user_id)
     queued = await photo_store.erase_photos(conn, await store_privacy.listing_ids(conn, user_id))
     for row in await store_privacy.future_bookings(conn, user_id, datetime.now(UTC).date()):
-        updated = await booking_store.set_booking_status(conn, row["id"], "cancelled")
+        side = "host" if row["host_id"] == user_id else "guest"
+        updated = await booking_store.set_booking_status(conn, row["id"], "cancelled", cancelled_by=side)
         await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id))
     for listing_id in archived:
         listing = await store.listing(conn, listing_id)

@@ -8,8 +8,8 @@ import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, NamedTuple
 
 from shared import geo, places, stays
 from shared.contracts.base import Actor, Event
@@ -191,6 +191,9 @@ def room_position(
     return latitude, longitude
 
 
+Side = Literal["guest", "host"]
+
+
 @dataclass(frozen=True)
 class BookingView:
     """What the transition rules need to know of a booking."""
@@ -207,14 +210,20 @@ class BookingView:
     rotation_moved_to: tuple[date, date] | None = None
     # The host declined to move the stay to those dates (until the stay moves).
     rotation_shift_declined: bool = False
-    # The listing's minimum stay when the host accepted it (None: not accepted yet).
+    # The listing's minimum stay when the host accepted it (None: never accepted; it is
+    # recorded on acceptance and kept whatever follows).
     min_stay_nights: int | None = None
     # The room's time zone: a stay starts at its first day's check-in time there, and
     # "today" is the room's date (``shared.stays``).
     time_zone: str = DEFAULT_ZONE
+    # Who cancelled a cancelled stay (None: not cancelled, or cancelled before it was
+    # recorded, migration 0016), and when its status last changed (for a cancelled stay,
+    # the cancellation: nothing follows it).
+    cancelled_by: Side | None = None
+    decided_at: datetime | None = None
 
 
-def party(booking: BookingView, actor: Actor) -> str:
+def party(booking: BookingView, actor: Actor) -> Side:
     """``guest`` or ``host``; anyone else must not learn the booking exists (404)."""
     if actor.user_id == booking.guest_id:
         return "guest"
@@ -235,6 +244,8 @@ class Transition:
 
     status: BookingStatus
     event: Callable[[BookingData], Event]
+    # A cancellation's side, recorded on the booking (a host's opens a review of them).
+    cancelled_by: Side | None = None
 
 
 def decide(
@@ -286,7 +297,9 @@ def decide(
         over = booking.check_out <= stays.local_today(now, booking.time_zone)  # its check-out day at the room
         if booking.status in ("accepted", "confirmed") and over:
             raise AppError("conflict", "the stay is over, it cannot be cancelled")
-        return Transition("cancelled", lambda b: BookingCancelled(booking=b, cancelled_by=actor.user_id))
+        return Transition(
+            "cancelled", lambda b: BookingCancelled(booking=b, cancelled_by=actor.user_id), cancelled_by=who
+        )
     raise AppError("validation", f"unknown action {action}")
 
 
@@ -638,12 +651,66 @@ def end_reason(booking: BookingView, actor: Actor, status: str) -> str | None:
     return None
 
 
-def review_roles(booking: BookingView, actor: Actor) -> tuple[str, uuid.UUID]:
-    """The author's side and the reviewed user; reviews need a completed stay."""
-    who = party(booking, actor)
-    if booking.status != "completed":
-        raise AppError("conflict", "reviews open once the stay is completed")
-    return who, booking.host_id if who == "guest" else booking.guest_id
+# A guest may review a host who cancelled their accepted or paid stay this long after the
+# cancellation: long enough to find another room first, short enough that the review is
+# about a cancellation people still remember. A completed stay's reviews have no limit.
+HOST_CANCELLATION_REVIEW_DAYS = 30
+
+
+class Reviewing(NamedTuple):
+    """Who a review is by and of: the author's side, the reviewed user, and whether the
+    stay is one its host cancelled (the review says so)."""
+
+    author_role: Side
+    subject_id: uuid.UUID
+    stay_cancelled_by_host: bool = False
+
+
+def review_sides(booking: BookingView, who: Side, now: datetime) -> Reviewing:
+    """What a review of this stay by ``who`` would be, or why there is none.
+
+    Each side reviews a completed stay. A stay the host cancelled after accepting it
+    (accepted or paid) is reviewed by the guest alone, within
+    ``HOST_CANCELLATION_REVIEW_DAYS`` of the cancellation: a host who cancels on a student
+    shortly before a rotation, the very failure students fear, otherwise left no trace. The
+    host may not review the guest whose stay they cancelled; a stay the guest cancelled, or
+    one cancelled before who cancelled was recorded, has no reviews.
+    """
+    other = booking.host_id if who == "guest" else booking.guest_id
+    if booking.status == "completed":
+        return Reviewing(who, other)
+    accepted = booking.min_stay_nights is not None
+    if booking.status == "cancelled" and booking.cancelled_by == "host" and accepted:
+        if who == "host":
+            raise AppError("conflict", "you cancelled this stay: only your guest may review it")
+        window = timedelta(days=HOST_CANCELLATION_REVIEW_DAYS)
+        if booking.decided_at is None or now >= booking.decided_at + window:
+            raise AppError(
+                "conflict",
+                f"a stay the host cancelled may be reviewed for {HOST_CANCELLATION_REVIEW_DAYS} days after the"
+                " cancellation, and that time is over",
+            )
+        return Reviewing(who, other, stay_cancelled_by_host=True)
+    if booking.status == "cancelled":
+        raise AppError(
+            "conflict", "a cancelled stay is reviewed only by its guest, when the host cancelled it after accepting it"
+        )
+    raise AppError("conflict", "reviews open once the stay is completed")
+
+
+def review_roles(booking: BookingView, actor: Actor, now: datetime) -> Reviewing:
+    """The review ``actor`` may write of this stay (``review_sides``); 404 for a stranger."""
+    return review_sides(booking, party(booking, actor), now)
+
+
+def may_review(booking: BookingView, who: Side, now: datetime) -> bool:
+    """Whether ``who`` may review this stay now (what their booking offers; they may have
+    already, which the booking says apart)."""
+    try:
+        review_sides(booking, who, now)
+    except AppError:
+        return False
+    return True
 
 
 def check_photo_order(current: list[uuid.UUID], requested: list[uuid.UUID]) -> None:

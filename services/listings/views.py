@@ -6,13 +6,14 @@ aggregate's version."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
 from services.listings import domain
-from shared import places, pricing
-from shared.contracts.listings import Booking, BookingData, Listing, ListingData, Rating
+from shared import places, pricing, stays
+from shared.contracts.listings import Booking, BookingData, Listing, ListingData, Rating, StayMoment
 from shared.contracts.photos import Photo
 from shared.errors import AppError
 from shared.storage import media_url
@@ -90,6 +91,9 @@ def to_listing(row: asyncpg.Record, *, exact: bool, photos: list[asyncpg.Record]
             "photos": [to_photo(p) for p in photos or []],
             # From the point this viewer sees, never the address: the city without the door.
             "area": places.area_of(*seen_point(row, exact)),
+            "time_zone": listing_zone(row),
+            "check_in_time": stays.CHECK_IN_TIME,
+            "check_out_time": stays.CHECK_OUT_TIME,
         }
     )
 
@@ -167,6 +171,21 @@ def booking_zone(row: asyncpg.Record) -> str:
     return str(row["time_zone"] or places.zone_at(row["room_latitude"], row["room_longitude"]))
 
 
+def stay_moments(check_in: date, check_out: date, zone: str) -> dict[str, Any]:
+    """A stay's zone, check-in moment and check-out time on the room's clock, as a booking
+    and a quote give them (``shared.stays``: the moments payments and the rules count by)."""
+
+    def at_room(moment: datetime) -> StayMoment:
+        local = stays.on_room_clock(moment, zone)
+        return StayMoment(at=local, zone_abbreviation=local.tzname() or zone)
+
+    return {
+        "time_zone": zone,
+        "check_in_at": at_room(stays.check_in_moment(check_in, zone)),
+        "check_out_by": at_room(stays.check_out_moment(check_out, zone)),
+    }
+
+
 def listing_terms(row: asyncpg.Record) -> domain.ListingTerms:
     """What the booking rules need of a stored listing."""
     return domain.ListingTerms(
@@ -174,9 +193,10 @@ def listing_terms(row: asyncpg.Record) -> domain.ListingTerms:
     )
 
 
-def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
-    """A booking as one of its parties sees it: the address once the stay is paid (confirmed)."""
-    role = "host" if viewer == row["host_id"] else "guest"
+def to_booking(row: asyncpg.Record, viewer: uuid.UUID, now: datetime) -> Booking:
+    """A booking as one of its parties sees it: the address once the stay is paid
+    (confirmed); whether they may review it at ``now``."""
+    role: domain.Side = "host" if viewer == row["host_id"] else "guest"
     show_address = role == "host" or row["status"] in ("confirmed", "completed")
     hidden = (
         "address",
@@ -192,6 +212,7 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
         "host_reviewed",
         "room_latitude",  # the exact point: the room's zone is found from it, never shown
         "room_longitude",
+        "time_zone",  # the stored one, which may be missing (``booking_zone``)
     )
     data = {k: row[k] for k in row.keys() if k not in hidden}
     if role == "host":
@@ -210,14 +231,17 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID) -> Booking:
             "total": domain.shift_total_cents(view, check_in, check_out) / 100,
             "for_rotation": domain.follows_rotation(view, check_in, check_out),
         }
+    reviewed = row[f"{role}_reviewed"]
     return Booking(
         **data,
+        **stay_moments(row["check_in"], row["check_out"], booking_zone(row)),
         nights=(row["check_out"] - row["check_in"]).days,
         total=row["total_cents"] / 100,
         role=role,
         address=row["address"] if show_address else None,
         shift=shift,
-        reviewed_by_me=row[f"{role}_reviewed"],
+        reviewed_by_me=reviewed,
+        can_review=not reviewed and domain.may_review(booking_view(row), role, now),
     )
 
 
@@ -237,6 +261,8 @@ def booking_view(row: asyncpg.Record) -> domain.BookingView:
         rotation_shift_declined=row["rotation_shift_declined"],
         min_stay_nights=row["accepted_min_stay"],
         time_zone=booking_zone(row),
+        cancelled_by=row["cancelled_by"],
+        decided_at=row["decided_at"],
     )
 
 

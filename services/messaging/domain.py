@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast, get_args
 
+from shared import stays
 from shared.contracts.accounts import UserData, UserVerified
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import (
@@ -329,8 +330,10 @@ def overdue_update(event: PaymentFailed, names: dict[uuid.UUID, str | None]) -> 
         what += f" for the {payment.nights} night{plural} from {_day(payment.start_date)}"
     due = ""
     if event.pay_by is not None:
-        pay_by = event.pay_by.astimezone(UTC)
-        due = f" by {_day(pay_by.date())}, {pay_by:%H:%M} UTC"
+        # On the room's clock, where the deadline was set (its check-in time there); UTC
+        # for an event from before it carried the zone.
+        pay_by = stays.on_room_clock(event.pay_by, event.time_zone or "UTC")
+        due = f" by {_day(pay_by.date())}, {pay_by:%H:%M %Z}"
     late = f"was due{due} and is still unpaid"
 
     def note(user: uuid.UUID, text: str) -> NotificationDraft:

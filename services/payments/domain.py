@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from shared import stays
+from shared import stays, timezones
 
 Policy = Literal["flexible", "moderate", "strict"]
 POLICIES: tuple[Policy, ...] = ("flexible", "moderate", "strict")
@@ -83,6 +83,16 @@ def _block_sizes(nights: int) -> list[int]:
         sizes.append(min(BLOCK_NIGHTS, nights))
         nights -= sizes[-1]
     return sizes
+
+
+def overdue_reason(amount_cents: int, start: date, pay_by: datetime, zone: str) -> str:
+    """What a later payment past its deadline unpaid is announced with (the log, the
+    event's ``reason``): its deadline on the room's clock, in the zone it was set by (it
+    said UTC, where 15:00 in Los Angeles read as 23:00)."""
+    return (
+        f"${amount_cents / 100:,.2f} for the nights from {start:%Y-%m-%d} was due by"
+        f" {timezones.local(pay_by, zone)} and is still unpaid: pay it from the booking's payments page"
+    )
 
 
 # However close the check-in, a guest has at least this long to pay from the moment a

@@ -13,9 +13,9 @@ import logging
 import asyncpg
 from nats.aio.client import Client as NATS
 
-from services.payments import flows, store
+from services.payments import domain, flows, store
 from services.payments.stripe_api import StripeApi
-from services.payments.views import dollars, payment_data
+from services.payments.views import payment_data
 from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
 from shared.contracts.payments import PaymentExpired, PaymentFailed
@@ -65,13 +65,13 @@ async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
         rows = await store.overdue_later(conn, at)
         for row in rows:
             await store.mark_overdue(conn, row["id"], at)
-            reason = (
-                f"${dollars(row['amount_cents']):,.2f} for the nights from {row['start_date']:%Y-%m-%d} was due by"
-                f" {row['pay_by']:%Y-%m-%d %H:%M} UTC and is still unpaid: pay it from the booking's payments page"
-            )
+            zone = flows.zone_of(row)  # the zone its deadline was set by
+            reason = domain.overdue_reason(row["amount_cents"], row["start_date"], row["pay_by"], zone)
             # ``overdue``: messaging tells the guest to pay it (the stay goes on) and the
             # host that it is unpaid (theirs to decide whether to cancel), not "declined".
-            event = PaymentFailed(payment=payment_data(row), reason=reason, kind="overdue", pay_by=row["pay_by"])
+            event = PaymentFailed(
+                payment=payment_data(row), reason=reason, kind="overdue", pay_by=row["pay_by"], time_zone=zone
+            )
             await add(conn, event)
             log.warning("payment %s of booking %s is overdue: %s", row["id"], row["booking_id"], reason)
     return len(rows)

@@ -285,9 +285,9 @@ async def overdue(conn: Connection, now: datetime, limit: int = 100) -> list[asy
 
 async def overdue_later(conn: Connection, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
     """Later payments (not the first, which expires the booking) past their deadline and
-    not yet announced (locked, skip-locked)."""
+    not yet announced, with their room's time zone (locked, skip-locked)."""
     return await conn.fetch(
-        f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
+        f"SELECT {PAYMENT_COLUMNS}, b.time_zone FROM payments p JOIN bookings b USING (booking_id)"
         " WHERE p.status = 'due' AND p.block > 0 AND p.pay_by <= $1 AND p.overdue_at IS NULL"
         " ORDER BY p.pay_by LIMIT $2 FOR UPDATE OF p SKIP LOCKED",
         now,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from shared import subjects, timezones
+from shared import stays, subjects, timezones
 from shared.contracts.base import (
     WHOLE_NUMBER,
     Contract,
@@ -266,6 +266,15 @@ class Listing(ListingSummary):
     area: str | None = Field(
         None, description='the nearest US city of 15,000 people or more ("Fargo, ND"), if any within 50 km'
     )
+    time_zone: str = Field(
+        timezones.DEFAULT_ZONE, description="the room's IANA time zone: its stays' dates and times are its local ones"
+    )
+    check_in_time: time = Field(
+        stays.CHECK_IN_TIME, description="a stay starts on its first day from this time, at the room"
+    )
+    check_out_time: time = Field(
+        stays.CHECK_OUT_TIME, description="the guest leaves on the check-out day by this time, at the room"
+    )
 
 
 class SearchPage(Page):
@@ -303,6 +312,21 @@ class QuoteRequest(StayDates):
     listing_id: Id
 
 
+class StayMoment(Reply):
+    """A moment of a stay as its guest and host read it: on the room's clock, with the
+    zone's UTC offset then, and the zone's abbreviation then (a stay may cross a change
+    from standard to daylight time)."""
+
+    at: datetime = Field(description="at the room, with its UTC offset: 2027-01-14T15:00:00-08:00")
+    zone_abbreviation: str = Field(description="the room's time zone then, as written there: PST, PDT, HST")
+
+
+STAY_MOMENTS = {
+    "check_in_at": "from when the room is the guest's: the check-in day at the check-in time, at the room",
+    "check_out_by": "when the guest leaves by: the check-out day at the check-out time, at the room",
+}
+
+
 class Quote(Reply):
     listing_id: uuid.UUID
     check_in: date
@@ -314,6 +338,9 @@ class Quote(Reply):
     fees: float = 0.0
     available: bool
     reason: str | None = None
+    time_zone: str = Field(timezones.DEFAULT_ZONE, description="the room's IANA time zone")
+    check_in_at: StayMoment = Field(description=STAY_MOMENTS["check_in_at"])
+    check_out_by: StayMoment = Field(description=STAY_MOMENTS["check_out_by"])
 
 
 class BookingRequest(StayDates):
@@ -389,6 +416,17 @@ class Booking(Reply):
     reviewed_by_me: bool = Field(
         False, description="you have reviewed this stay (each side reviews a completed stay once)"
     )
+    can_review: bool = Field(
+        False,
+        description="you may review this stay now: each side once after a completed stay; the guest alone, for 30"
+        " days, after the host cancelled the accepted or paid stay",
+    )
+    cancelled_by: Literal["guest", "host"] | None = Field(
+        None, description="who cancelled a cancelled stay (null for stays cancelled before this was recorded)"
+    )
+    time_zone: str = Field(timezones.DEFAULT_ZONE, description="the room's IANA time zone")
+    check_in_at: StayMoment = Field(description=STAY_MOMENTS["check_in_at"])
+    check_out_by: StayMoment = Field(description=STAY_MOMENTS["check_out_by"])
 
 
 class MyBookings(Contract):
@@ -403,7 +441,8 @@ class BookingPage(Page):
 
 
 class ReviewCreate(BookingId):
-    """A review of a completed stay, once per side."""
+    """A review of a completed stay, once per side; or, by its guest, of a host who
+    cancelled their accepted or paid stay (within 30 days of the cancellation)."""
 
     rating: Annotated[int, Field(ge=1, le=5), WHOLE_NUMBER]
     text: Annotated[Words, Field(min_length=1, max_length=2000)]
@@ -420,6 +459,9 @@ class Review(Reply):
     text: str
     hospital_name: str | None = None
     stay_month: str
+    stay_cancelled_by_host: bool = Field(
+        False, description="the host cancelled this stay after accepting it: the guest's review is of that"
+    )
     created_at: datetime
 
 
@@ -614,6 +656,7 @@ class ReviewData(BaseModel):
     text: str
     hospital_name: str | None = None
     stay_month: str
+    stay_cancelled_by_host: bool = False
 
 
 class ReviewPosted(Event):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import subjects
 from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Event, Id, Limit, Page, Reply, Text, Words
+from shared.contracts.listings import ZoneName
 
 PaymentStatus = Literal["due", "succeeded", "expired", "cancelled"]
 
@@ -222,6 +223,9 @@ class PaymentFailed(Event):
     reason: str
     kind: PaymentFailure = "declined"
     pay_by: datetime | None = None
+    # The room's time zone, in which the notices state ``pay_by`` (the deadline is its
+    # check-in time there). None in events from before it was carried: UTC.
+    time_zone: ZoneName | None = None
 
 
 class PaymentExpired(Event):

@@ -6,6 +6,9 @@ import asyncio
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
@@ -277,6 +280,111 @@ def test_a_guest_reviews_a_completed_stay(pages: Pages, stack: Stack) -> None:
     expect(card.get_by_text("★ 5.0 from 1 review by hosts")).to_be_visible()
     expect(card.get_by_role("list", name="What hosts wrote of this guest")).to_contain_text("A considerate guest.")
     expect(card.get_by_role("button", name="Review this stay")).to_have_count(0)
+    assert pages.errors == []
+
+
+def fargo_room(as_host: Client, title: str) -> dict[str, Any]:
+    return dict(
+        as_host.call(
+            "POST",
+            "/listings",
+            {
+                "title": title,
+                "room_type": "private_room",
+                "address": "12 Elm St, Fargo, ND",
+                "latitude": 46.85,
+                "longitude": -96.81,
+                "monthly_rent": 700,
+                "available_from": future(1),
+                "available_to": future(90),
+                "min_stay_nights": 7,
+            },
+        )
+    )
+
+
+def test_a_guest_reviews_a_host_who_cancelled_their_stay(pages: Pages) -> None:
+    """A host who cancelled an accepted stay could not be reviewed (the button showed only
+    after a completed stay, and the API refused): now the guest's card says the host
+    cancelled and offers "Review the host"; the review shows, on the listing and the host's
+    profile, that the host cancelled this stay. The host is offered no review of the guest."""
+    guest_page, host_page = pages.open("guest", PHONE), pages.open("host")
+    as_host, as_guest = Client(host_page.request, pages.mailbox), Client(guest_page.request, pages.mailbox)
+    host_id = as_host.sign_up("professional", "Dr. Cancelling Host")
+    listing = fargo_room(as_host, "Room that fell through")
+    as_guest.sign_up("student", "Stranded Guest")
+    booking = as_guest.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(10), "check_out": future(24), "hospital_id": FARGO},
+    )
+    as_host.call("POST", f"/bookings/{booking['id']}/accept")
+    as_host.call("POST", f"/bookings/{booking['id']}/cancel")
+
+    guest_page.goto("/#/bookings")
+    stay = guest_page.get_by_role("listitem").filter(has_text="Room that fell through")
+    expect(stay).to_contain_text("The host cancelled this stay.")
+    stay.get_by_role("button", name="Review the host").click()
+    stay.get_by_label("Rating").select_option("1")
+    stay.get_by_label("Your review").fill("Cancelled ten days before my rotation.")
+    stay.get_by_role("button", name="Post review").click()
+    expect(stay.get_by_role("status")).to_contain_text("your review is posted")
+    guest_page.reload()
+    stay = guest_page.get_by_role("listitem").filter(has_text="Room that fell through")
+    expect(stay).to_contain_text("Cancelled")
+    expect(stay.get_by_role("button", name="Review the host")).to_have_count(0)
+
+    guest_page.goto(f"/#/listings/{listing['id']}")
+    reviews = guest_page.get_by_role("list", name="Reviews")
+    expect(reviews).to_contain_text("Cancelled ten days before my rotation.")
+    expect(reviews).to_contain_text("The host cancelled this stay")
+    expect(guest_page.get_by_role("region", name="Your host")).to_contain_text("★ 1.0 from 1 review by guests")
+    guest_page.goto(f"/#/users/{host_id}")
+    expect(guest_page.get_by_role("list", name="Reviews of Dr. Cancelling Host")).to_contain_text(
+        "The host cancelled this stay"
+    )
+
+    host_page.goto("/#/bookings")
+    card = host_page.get_by_role("list", name="Requests for your rooms").get_by_role("listitem").first
+    expect(card).to_contain_text("You cancelled this stay.")
+    expect(card.get_by_role("button", name=re.compile("Review"))).to_have_count(0)
+    assert pages.errors == []
+
+
+def at_fargo(day: str, clock: time, word: str) -> str:
+    """ "Jan 14 from 3:00 PM CST": a stay's moment on the room's clock in Fargo (Central
+    time, standard or daylight by the date), as the page should write it."""
+    moment = datetime.combine(date.fromisoformat(day), clock, tzinfo=ZoneInfo("America/Chicago"))
+    return f"{moment:%b} {moment.day} {word} {moment.hour % 12 or 12}:00 {moment:%p} {moment.tzname()}"
+
+
+def test_check_in_and_check_out_show_on_the_rooms_clock(pages: Pages) -> None:
+    """The client never said when check-in was: the listing says check-in from 3:00 PM and
+    check-out by 11:00 AM at the room, its quote and the stay's card give the days with
+    the zone's abbreviation (Fargo: Central time)."""
+    guest_page, host_page = pages.open("guest"), pages.open("host")
+    as_host, as_guest = Client(host_page.request, pages.mailbox), Client(guest_page.request, pages.mailbox)
+    as_host.sign_up("professional", "Dr. Clock Host")
+    listing = fargo_room(as_host, "Room with a clock")
+    as_guest.sign_up("student", "Clock Guest")
+    check_in, check_out = future(12), future(26)
+    times = f"Check-in {at_fargo(check_in, time(15), 'from')}, check-out {at_fargo(check_out, time(11), 'by')}"
+
+    guest_page.goto(f"/#/listings/{listing['id']}?from={check_in}&to={check_out}")
+    expect(guest_page.locator("dl.facts")).to_contain_text(
+        "Check-in from 3:00 PM (room's local time), check-out by 11:00 AM"
+    )
+    expect(guest_page.locator(".quote")).to_contain_text(times)
+    guest_page.get_by_role("button", name="Request booking").click()
+    expect(guest_page.get_by_role("status").filter(has_text="Request sent")).to_be_visible()
+    expect(guest_page.get_by_role("list", name="Your bookings of this room")).to_contain_text(times)
+
+    guest_page.goto("/#/bookings")
+    stay = guest_page.get_by_role("listitem").filter(has_text="Room with a clock")
+    expect(stay).to_contain_text(f"{times} (the room's local time)")
+    host_page.goto("/#/bookings")
+    request = host_page.get_by_role("list", name="Requests for your rooms").get_by_role("listitem").first
+    expect(request).to_contain_text(f"{times} (the room's local time)")
     assert pages.errors == []
 
 

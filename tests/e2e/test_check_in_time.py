@@ -3,7 +3,8 @@ gateway with every service running: the hold is released 24 hours after that in 
 Los Angeles and Baltimore (it was 00:00 UTC, the afternoon of the check-in day there); a
 flexible policy refunds in full until 24 hours before it (payments on a moved clock); and
 at 20:00 in Los Angeles, already the next day in UTC, a student can book a stay checking
-in that evening (listings on a clock moved back to that evening)."""
+in that evening (listings on a clock moved back to that evening). The listing, the quote
+and the booking say when check-in and check-out are, on the room's clock."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from services.payments import domain, jobs
 from services.runner import Stack
 from shared import stays, timezones
 from tests.api import Api, User
-from tests.e2e.helpers import create_listing
+from tests.e2e.helpers import create_listing, future, request_stay
 from tests.e2e.payments import clock_moved, moved_clock, paid_booking, reconciled, status_of
 from tests.eventually import eventually
 
@@ -129,3 +130,34 @@ async def test_a_student_can_book_a_room_for_tonight_at_8_pm_in_los_angeles(api:
         )
         assert asked.status == 201 and asked.body["check_in"] == str(tonight), asked.body
     assert await status_of(api, guest, asked.body["id"]) == "requested"
+
+
+async def test_the_listing_quote_and_booking_say_check_in_and_check_out_on_the_rooms_clock(api: Api) -> None:
+    """The web client showed no check-in time: the replies now give the room's zone, the
+    listing its check-in and check-out times, and the quote and the booking each moment on
+    the room's clock with its offset and abbreviation (Honolulu: no daylight time, so
+    always HST, UTC-10)."""
+    host, guest = await api.signup("professional", "Dr. Host"), await api.signup("student", "Student")
+    listing = await create_listing(api, host, **HONOLULU_ROOM)
+    assert (listing["time_zone"], listing["check_in_time"], listing["check_out_time"]) == (
+        "Pacific/Honolulu",
+        "15:00:00",
+        "11:00:00",
+    ), listing
+    seen = await api.call("GET", f"/listings/{listing['id']}", guest)
+    assert seen.body["time_zone"] == "Pacific/Honolulu" and seen.body["check_in_time"] == "15:00:00", seen.body
+    check_in, check_out = future(30), future(58)
+    at_room = {
+        "time_zone": "Pacific/Honolulu",
+        "check_in_at": {"at": f"{check_in}T15:00:00-10:00", "zone_abbreviation": "HST"},
+        "check_out_by": {"at": f"{check_out}T11:00:00-10:00", "zone_abbreviation": "HST"},
+    }
+    quote = await api.call(
+        "GET", f"/listings/{listing['id']}/quote", guest, params={"check_in": check_in, "check_out": check_out}
+    )
+    assert quote.status == 200 and {k: quote.body[k] for k in at_room} == at_room, quote.body
+    booked = await request_stay(api, guest, listing["id"], start=30, nights=28)
+    assert booked.status == 201 and {k: booked.body[k] for k in at_room} == at_room, booked.body
+    mine = await api.call("GET", "/me/bookings", host, params={"role": "host"})
+    [hosting] = mine.body["items"]
+    assert {k: hosting[k] for k in at_room} == at_room, hosting

@@ -1,5 +1,6 @@
 """Reviews after completed stays, over HTTP: a host's outlive their rooms, a guest's are
-shown to the hosts who decide their requests, and a booking says whether you reviewed it."""
+shown to the hosts who decide their requests, and a booking says whether you reviewed it.
+A guest reviews a host who cancelled their accepted or paid stay."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncpg
 from services.runner import Stack
 from tests.api import PASSWORD, Api, User
 from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.payments import accepted_booking, paid_booking
 from tests.eventually import eventually
 
 
@@ -131,3 +133,65 @@ async def test_a_booking_says_whether_you_reviewed_it(api: Api, stack: Stack) ->
     assert (await my_booking(api, host, stayed))["reviewed_by_me"] is True
     again = await api.call("POST", f"/bookings/{stayed}/reviews", guest, json={"rating": 4, "text": "Again"})
     assert again.status == 409
+
+
+async def test_a_guest_reviews_a_host_who_cancelled_their_paid_stay(api: Api, stack: Stack) -> None:
+    """A host who cancelled a student's paid stay left no trace: the guest's review was
+    refused (409, "reviews open once the stay is completed"). Now the guest reviews the
+    host, the review says the host cancelled, and it counts in the host's average and the
+    room's; the host may not review the guest whose stay they cancelled."""
+    host, guest, paid = await paid_booking(api, stack, start=20)
+    early = await api.call("POST", f"/bookings/{paid['id']}/reviews", guest, json={"rating": 1, "text": "Early."})
+    assert early.status == 409, early.body  # not while the stay is on
+    cancelled = await api.call("POST", f"/bookings/{paid['id']}/cancel", host)
+    assert cancelled.status == 200, cancelled.body
+    posted = await review(api, guest, paid["id"], 1, "Cancelled five days before my rotation began.")
+    assert posted["stay_cancelled_by_host"] is True and posted["subject_id"] == host.id, posted
+    assert posted["author_role"] == "guest" and posted["hospital_name"], posted
+    by_host = await api.call("POST", f"/bookings/{paid['id']}/reviews", host, json={"rating": 1, "text": "Rude."})
+    assert by_host.status == 409 and "only your guest" in by_host.body["error"]["message"], by_host.body
+    mine = await my_booking(api, guest, paid["id"])
+    assert (mine["status"], mine["cancelled_by"]) == ("cancelled", "host"), mine
+    assert (mine["reviewed_by_me"], mine["can_review"]) == (True, False), mine
+    assert (await my_booking(api, host, paid["id"]))["can_review"] is False
+    again = await api.call("POST", f"/bookings/{paid['id']}/reviews", guest, json={"rating": 2, "text": "Again."})
+    assert again.status == 409, again.body
+
+    of_host = await api.call("GET", f"/users/{host.id}/reviews", guest, params={"role": "host"})
+    assert of_host.status == 200 and of_host.body["as_host"] == {"average": 1.0, "count": 1}, of_host.body
+    assert [r["stay_cancelled_by_host"] for r in of_host.body["items"]] == [True], of_host.body
+    room = await api.call("GET", f"/listings/{paid['listing_id']}", guest)
+    assert (room.body["review_average"], room.body["review_count"]) == (1.0, 1), room.body
+    listed = await api.call("GET", f"/listings/{paid['listing_id']}/reviews", guest)
+    assert [r["stay_cancelled_by_host"] for r in listed.body["items"]] == [True], listed.body
+
+
+async def test_a_host_cancellation_is_reviewed_for_30_days_and_a_guests_not_at_all(api: Api, stack: Stack) -> None:
+    """An accepted (unpaid) stay the host cancelled is reviewable by its guest until 30
+    days after the cancellation; a stay the guest cancelled, by neither side."""
+    host, guest, accepted = await accepted_booking(api)
+    cancelled = await api.call("POST", f"/bookings/{accepted['id']}/cancel", host)
+    assert cancelled.status == 200, cancelled.body
+    assert (await my_booking(api, guest, accepted["id"]))["can_review"] is True
+    conn = await asyncpg.connect(stack.service_url("listings"))
+    try:
+        await conn.execute(
+            "UPDATE listings.bookings SET decided_at = now() - interval '30 days 1 minute' WHERE id = $1",
+            uuid.UUID(accepted["id"]),
+        )
+    finally:
+        await conn.close()
+    assert (await my_booking(api, guest, accepted["id"]))["can_review"] is False
+    late = await api.call("POST", f"/bookings/{accepted['id']}/reviews", guest, json={"rating": 1, "text": "Late."})
+    assert late.status == 409 and "30 days" in late.body["error"]["message"], late.body
+
+    host, guest, withdrawn = await accepted_booking(api)
+    by_guest = await api.call("POST", f"/bookings/{withdrawn['id']}/cancel", guest)
+    assert by_guest.status == 200 and by_guest.body["cancelled_by"] == "guest", by_guest.body
+    for user in (guest, host):
+        assert (await my_booking(api, user, withdrawn["id"]))["can_review"] is False
+        refused = await api.call("POST", f"/bookings/{withdrawn['id']}/reviews", user, json={"rating": 3, "text": "x"})
+        assert refused.status == 409, refused.body
+    stranger = await api.signup("student", "Stranger")
+    hidden = await api.call("POST", f"/bookings/{accepted['id']}/reviews", stranger, json={"rating": 1, "text": "x"})
+    assert hidden.status == 404, hidden.body

@@ -42,6 +42,8 @@ def booking(
     rotation_shift_declined: bool = False,
     min_stay: int | None = None,
     time_zone: str = "America/New_York",
+    cancelled_by: domain.Side | None = None,
+    decided_at: datetime | None = None,
 ) -> domain.BookingView:
     return domain.BookingView(
         GUEST,
@@ -56,6 +58,8 @@ def booking(
         rotation_shift_declined=rotation_shift_declined,
         min_stay_nights=min_stay,
         time_zone=time_zone,
+        cancelled_by=cancelled_by,
+        decided_at=decided_at,
     )
 
 
@@ -233,11 +237,62 @@ def test_either_side_cancels_until_the_stay_ends() -> None:
 
 
 def test_review_roles_need_a_completed_stay() -> None:
-    assert domain.review_roles(booking("completed"), actor(GUEST)) == ("guest", HOST)
-    assert domain.review_roles(booking("completed"), actor(HOST)) == ("host", GUEST)
+    assert domain.review_roles(booking("completed"), actor(GUEST), NOW) == ("guest", HOST, False)
+    assert domain.review_roles(booking("completed"), actor(HOST), NOW) == ("host", GUEST, False)
+    # A completed stay's reviews have no time limit.
+    assert domain.review_roles(booking("completed", decided_at=NOW - timedelta(days=400)), actor(GUEST), NOW)
+    for not_yet in ("requested", "accepted", "confirmed", "declined", "expired"):
+        with pytest.raises(AppError) as err:
+            domain.review_roles(booking(not_yet, min_stay=7), actor(GUEST), NOW)
+        assert err.value.code == "conflict"
     with pytest.raises(AppError) as err:
-        domain.review_roles(booking("accepted"), actor(GUEST))
-    assert err.value.code == "conflict"
+        domain.review_roles(booking("completed"), actor(OTHER), NOW)
+    assert err.value.code == "not_found"
+
+
+def test_a_guest_reviews_a_host_who_cancelled_their_accepted_stay_for_30_days() -> None:
+    """A host who cancels an accepted or paid stay (its minimum stay was recorded when it
+    was accepted) may be reviewed by the guest, and the review says the host cancelled;
+    the host may not review that guest; the window closes 30 days after the cancellation."""
+    cancelled_at = NOW - timedelta(days=2)
+    by_host = booking("cancelled", min_stay=7, cancelled_by="host", decided_at=cancelled_at)
+    assert domain.review_roles(by_host, actor(GUEST), NOW) == ("guest", HOST, True)
+    assert domain.may_review(by_host, "guest", NOW)
+    with pytest.raises(AppError) as err:
+        domain.review_roles(by_host, actor(HOST), NOW)
+    assert err.value.code == "conflict" and "only your guest" in err.value.message
+    assert not domain.may_review(by_host, "host", NOW)
+
+    last = cancelled_at + timedelta(days=domain.HOST_CANCELLATION_REVIEW_DAYS) - timedelta(seconds=1)
+    assert domain.review_roles(by_host, actor(GUEST), last).stay_cancelled_by_host
+    with pytest.raises(AppError) as err:
+        domain.review_roles(by_host, actor(GUEST), last + timedelta(seconds=1))
+    assert err.value.code == "conflict" and "30 days" in err.value.message
+    assert not domain.may_review(by_host, "guest", last + timedelta(seconds=1))
+
+
+def test_no_review_of_a_stay_the_guest_cancelled_or_one_never_accepted() -> None:
+    """Nor of a stay cancelled before who cancelled was recorded (NULL), nor a request the
+    host's deleted account cancelled before accepting it (no minimum stay recorded)."""
+    recent = NOW - timedelta(days=1)
+    cases = [
+        booking("cancelled", min_stay=7, cancelled_by="guest", decided_at=recent),
+        booking("cancelled", min_stay=7, cancelled_by=None, decided_at=recent),
+        booking("cancelled", min_stay=None, cancelled_by="host", decided_at=recent),
+    ]
+    for view in cases:
+        for who in (GUEST, HOST):
+            with pytest.raises(AppError) as err:
+                domain.review_roles(view, actor(who), NOW)
+            assert err.value.code == "conflict"
+        assert not domain.may_review(view, "guest", NOW) and not domain.may_review(view, "host", NOW)
+
+
+def test_a_cancellation_records_its_side() -> None:
+    assert domain.decide(booking("accepted"), actor(HOST), "cancel", NOW).cancelled_by == "host"
+    assert domain.decide(booking("confirmed"), actor(GUEST), "cancel", NOW).cancelled_by == "guest"
+    assert domain.decide(booking(), actor(GUEST), "cancel", NOW).cancelled_by == "guest"
+    assert domain.decide(booking(), actor(HOST), "accept", NOW).cancelled_by is None
 
 
 def test_chord_and_surface_distance_convert_both_ways() -> None:

@@ -275,7 +275,9 @@ def test_payments_reach_the_side_they_concern() -> None:
 def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_declined() -> None:
     """A later payment past its deadline: the booking's conversation says so to both, the
     guest is told it is still unpaid past its deadline and to pay it now (the stay is not
-    ended), the host that it is unpaid (it said 'did not go through' to the guest alone)."""
+    ended), the host that it is unpaid (it said 'did not go through' to the guest alone).
+    The deadline is on the room's clock (its check-in time in Baltimore, 15:00 EDT): it was
+    stated in UTC ("31 Mar 2027, 19:00 UTC")."""
     from shared.contracts.payments import PaymentData, PaymentFailed
 
     payment = PaymentData(
@@ -290,8 +292,14 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
         start_date=date(2027, 3, 31),
         nights=6,
     )
-    pay_by = datetime(2027, 3, 31, 0, 0, tzinfo=UTC)
-    event = PaymentFailed(payment=payment, reason="was due and is still unpaid", kind="overdue", pay_by=pay_by)
+    pay_by = datetime(2027, 3, 31, 19, 0, tzinfo=UTC)
+    event = PaymentFailed(
+        payment=payment,
+        reason="was due and is still unpaid",
+        kind="overdue",
+        pay_by=pay_by,
+        time_zone="America/New_York",
+    )
     update = domain.overdue_update(event, NAMES)
     assert [(n.user_id, n.kind) for n in update.notifications] == [
         (GUEST, "payment_overdue"),
@@ -300,7 +308,7 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
     assert all(n.booking_id == payment.booking_id for n in update.notifications)
     to_guest, to_host = (n.text for n in update.notifications)
     what = "$216.00 for the 6 nights from 31 Mar 2027"
-    late = "was due by 31 Mar 2027, 00:00 UTC and is still unpaid"
+    late = "was due by 31 Mar 2027, 15:00 EDT and is still unpaid"
     assert f"{what} {late}. The stay is not ended" in update.system_text
     assert to_guest == f"Your payment of {what} at “Quiet room” {late}. Your stay is not ended: pay it now."
     assert "did not go through" not in update.system_text + to_guest + to_host
@@ -308,6 +316,12 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
     assert update.read_by == frozenset()  # unread for both
     with pytest.raises(AssertionError):
         domain.payment_notification(event)
+    # An event from before it carried the zone states the deadline in UTC, as before.
+    older = domain.overdue_update(event.model_copy(update={"time_zone": None}), NAMES)
+    assert "was due by 31 Mar 2027, 19:00 UTC and is still unpaid" in older.system_text
+    # Honolulu keeps standard time all year; a late night there is the next day in UTC.
+    honolulu = event.model_copy(update={"time_zone": "Pacific/Honolulu", "pay_by": datetime(2027, 4, 1, 1, tzinfo=UTC)})
+    assert "was due by 31 Mar 2027, 15:00 HST and is still unpaid" in domain.overdue_update(honolulu, NAMES).system_text
 
 
 def test_a_payment_failed_event_from_before_kinds_reads_as_a_declined_card() -> None:

@@ -493,3 +493,18 @@ def test_a_payment_still_due_is_released_with_the_block_holding_its_last_night()
     # As still_due lays them out.
     dues, _ = domain.still_due(blocks, 28_00, timedelta(hours=48))
     assert [domain.release_of_nights(blocks, d.start, d.nights) for d in dues] == [d.block.release_at for d in dues]
+
+
+def test_an_overdue_payment_states_its_deadline_on_the_rooms_clock() -> None:
+    """A later block of a Los Angeles stay is due at its check-in moment there, 15:00 PST;
+    the announcement said "2027-02-06 23:00 UTC"."""
+    pay_by = domain.check_in_at(date(2027, 2, 6), "America/Los_Angeles")
+    assert pay_by == datetime(2027, 2, 6, 23, tzinfo=UTC)
+    assert domain.overdue_reason(21_600, date(2027, 2, 6), pay_by, "America/Los_Angeles") == (
+        "$216.00 for the nights from 2027-02-06 was due by 2027-02-06 15:00 PST and is still unpaid:"
+        " pay it from the booking's payments page"
+    )
+    summer = domain.check_in_at(date(2027, 7, 6), "America/New_York")
+    assert "was due by 2027-07-06 15:00 EDT and" in domain.overdue_reason(
+        100, date(2027, 7, 6), summer, "America/New_York"
+    )

@@ -36,6 +36,17 @@ def test_a_stay_starts_at_15_00_at_the_room(day: date, zone: str, utc: datetime)
     assert stays.local_today(moment, zone) == day
 
 
+def test_a_stay_ends_by_11_00_at_the_room_and_reads_on_its_clock() -> None:
+    """What the booking and the quote show: check-in at 15:00 and check-out by 11:00 on the
+    room's clock, with the zone's abbreviation then (a stay may cross into daylight time)."""
+    check_in = stays.on_room_clock(stays.check_in_moment(date(2027, 1, 14), LOS_ANGELES), LOS_ANGELES)
+    check_out = stays.on_room_clock(stays.check_out_moment(date(2027, 3, 20), LOS_ANGELES), LOS_ANGELES)
+    assert (check_in.isoformat(), check_in.tzname()) == ("2027-01-14T15:00:00-08:00", "PST")
+    assert (check_out.isoformat(), check_out.tzname()) == ("2027-03-20T11:00:00-07:00", "PDT")
+    assert stays.check_out_moment(date(2027, 1, 14), HONOLULU) == datetime(2027, 1, 14, 21, tzinfo=UTC)
+    assert stays.on_room_clock(stays.check_in_moment(date(2027, 1, 14), HONOLULU), HONOLULU).tzname() == "HST"
+
+
 def test_24_hours_after_check_in_are_24_real_hours_across_a_dst_change() -> None:
     """Check-in the day before the change: 24 hours later the wall clock reads 16:00
     (spring) or 14:00 (autumn), not 15:00 again."""

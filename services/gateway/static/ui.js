@@ -273,6 +273,21 @@ export function fmtDate(iso) {
 export function fmtTime(iso) {
   return new Date(iso).toLocaleString("en-US", { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 }
+/** "15:00:00" (a wall-clock time, as the API gives one) as "3:00 PM". */
+export function fmtClock(hms) {
+  const [h, m] = String(hms).split(":").map(Number);
+  return `${h % 12 || 12}:${String(m).padStart(2, "0")} ${h < 12 ? "AM" : "PM"}`;
+}
+/** A stay's moment on the room's clock, as the API gives it (its wall time there with the
+ * zone's offset, and the zone's abbreviation then): "Jan 14 from 3:00 PM PST" (with
+ * `word` "from"). Read from the text, never converted: the browser's own zone plays no part. */
+export function fmtRoomTime(moment, word) {
+  const [day, time] = String(moment.at).split("T");
+  const date = new Date(`${day}T00:00:00`).toLocaleDateString("en-US", { month: "short", day: "numeric" });
+  return `${date} ${word} ${fmtClock(time.slice(0, 8))} ${moment.zone_abbreviation}`;
+}
+/** "Check-in Jan 14 from 3:00 PM PST, check-out Feb 11 by 11:00 AM PST" for a booking or a quote. */
+export const stayTimes = (s) => `Check-in ${fmtRoomTime(s.check_in_at, "from")}, check-out ${fmtRoomTime(s.check_out_by, "by")}`;
 export const roomType = (t) => ({ private_room: "Private room", entire_place: "Entire place", shared_room: "Shared room" })[t] || t;
 /** "cardiology" as "Cardiology". */
 export const cap = (s) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : "");

@@ -90,7 +90,7 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             now + timedelta(hours=ctx.settings.booking_request_ttl_hours),
         )
         await add(conn, BookingRequested(booking=booking_data(created), message=req.message))
-    return to_booking(created, actor.user_id)
+    return to_booking(created, actor.user_id, now)
 
 
 async def _locked_booking(conn: Connection, booking_id: uuid.UUID) -> asyncpg.Record:
@@ -114,6 +114,7 @@ async def _locked_booking(conn: Connection, booking_id: uuid.UUID) -> asyncpg.Re
 
 async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booking:
     actor = ctx.require_actor()
+    now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await _locked_booking(conn, booking_id)
         # Under the listing's lock no other accept can slip in between this check and the
@@ -125,12 +126,14 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         listing = await store.listing(conn, row["listing_id"])
         assert listing is not None
         transition = domain.decide(
-            booking_view(row), actor, action, clock.now(ctx.settings), dates_taken=taken, terms=listing_terms(listing)
+            booking_view(row), actor, action, now, dates_taken=taken, terms=listing_terms(listing)
         )
         reason = domain.end_reason(booking_view(row), actor, transition.status)
-        updated = await booking_store.set_booking_status(conn, row["id"], transition.status, reason)
+        updated = await booking_store.set_booking_status(
+            conn, row["id"], transition.status, reason, cancelled_by=transition.cancelled_by
+        )
         await add(conn, transition.event(booking_data(updated)))
-    return to_booking(updated, actor.user_id)
+    return to_booking(updated, actor.user_id, now)
 
 
 @registry.endpoint(subjects.SHIFT_BOOKING, ShiftRequest)
@@ -166,7 +169,7 @@ async def shift_booking(ctx: Context, req: ShiftRequest) -> Booking:
             for_rotation=domain.follows_rotation(view, req.check_in, req.check_out),
         )
         await add(conn, event)
-    return to_booking(updated, actor.user_id)
+    return to_booking(updated, actor.user_id, clock.now(ctx.settings))
 
 
 @registry.endpoint(subjects.WITHDRAW_SHIFT, BookingAction)
@@ -180,7 +183,7 @@ async def withdraw_shift(ctx: Context, req: BookingAction) -> Booking:
         updated = await booking_store.booking(conn, row["id"])
         assert updated is not None
         await add(conn, BookingShiftWithdrawn(booking=booking_data(updated), check_in=check_in, check_out=check_out))
-    return to_booking(updated, actor.user_id)
+    return to_booking(updated, actor.user_id, clock.now(ctx.settings))
 
 
 async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Booking:
@@ -211,7 +214,7 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
                 booking=data, check_in=answer.check_in, check_out=answer.check_out, for_rotation=answer.for_rotation
             )
             await add(conn, declined)
-    return to_booking(updated, actor.user_id)
+    return to_booking(updated, actor.user_id, clock.now(ctx.settings))
 
 
 @registry.endpoint(subjects.ACCEPT_SHIFT, BookingAction)
@@ -245,7 +248,8 @@ async def my_bookings(ctx: Context, req: MyBookings) -> BookingPage:
     after = decode_newest_first(req.cursor)
     rows = await booking_store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
     page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
-    items = [to_booking(row, actor.user_id) for row in page]
+    now = clock.now(ctx.settings)
+    items = [to_booking(row, actor.user_id, now) for row in page]
     return BookingPage(items=items, next_cursor=nxt)
 
 

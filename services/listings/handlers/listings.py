@@ -19,6 +19,7 @@ from services.listings.views import (
     exact_for,
     listing_data,
     listing_zone,
+    stay_moments,
     summary_fields,
     to_listing,
 )
@@ -300,7 +301,8 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     exact_for(row, viewer, guest)
     assert row is not None
     nights = (req.check_out - req.check_in).days
-    today = stays_rules.local_today(clock.now(ctx.settings), listing_zone(row))  # at the room, as booking
+    zone = listing_zone(row)
+    today = stays_rules.local_today(clock.now(ctx.settings), zone)  # at the room, as booking
     reason = domain.past_reason(req.check_in, today) or domain.unavailable_reason(
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
     )
@@ -316,4 +318,5 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
         total=pricing.stay_total_cents(row["monthly_rent"], nights) / 100,
         available=reason is None,
         reason=reason,
+        **stay_moments(req.check_in, req.check_out, zone),
     )

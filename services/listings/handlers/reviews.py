@@ -1,4 +1,5 @@
-"""Endpoint for reviews: each side of a completed stay reviews the other once."""
+"""Endpoint for reviews: each side of a completed stay reviews the other once; the guest
+of a stay its host cancelled reviews the host."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from services.listings.store import bookings as booking_store
 from services.listings.store import privacy as privacy_store
 from services.listings.store import reviews as review_store
 from services.listings.views import BOOKING_NOT_FOUND, booking_view, exact_for, listing_data, rating
-from shared import hospitals, subjects
+from shared import clock, hospitals, subjects
 from shared.contracts.listings import (
     ListingReviews,
     Review,
@@ -77,7 +78,7 @@ async def post_review(ctx: Context, req: ReviewCreate) -> Review:
         await store.lock_listing(conn, found["listing_id"])
         row = await booking_store.booking(conn, req.booking_id, for_update=True)
         assert row is not None
-        author_role, subject_id = domain.review_roles(booking_view(row), actor)
+        reviewing = domain.review_roles(booking_view(row), actor, clock.now(ctx.settings))
         hospital_name = hospitals.lookup(row["hospital_id"]).name if row["hospital_id"] else None
         created = await review_store.insert_review(
             conn,
@@ -86,12 +87,13 @@ async def post_review(ctx: Context, req: ReviewCreate) -> Review:
                 "booking_id": row["id"],
                 "listing_id": row["listing_id"],
                 "author_id": actor.user_id,
-                "subject_id": subject_id,
-                "author_role": author_role,
+                "subject_id": reviewing.subject_id,
+                "author_role": reviewing.author_role,
                 "rating": req.rating,
                 "text": req.text,
                 "hospital_name": hospital_name,
                 "stay_month": row["check_in"].strftime("%Y-%m"),
+                "stay_cancelled_by_host": reviewing.stay_cancelled_by_host,
             },
         )
         review = Review.model_validate(dict(created))

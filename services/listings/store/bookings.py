@@ -23,7 +23,7 @@ BOOKING_COLUMNS = """
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
     b.rotation_shift_declined, coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy,
     (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to,
-    b.min_stay_nights AS accepted_min_stay,
+    b.min_stay_nights AS accepted_min_stay, b.cancelled_by,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'guest') AS guest_reviewed,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed,
     l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude
@@ -219,12 +219,19 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
 
 
 async def set_booking_status(
-    conn: Connection, booking_id: uuid.UUID, status: str, end_reason: str | None = None
+    conn: Connection,
+    booking_id: uuid.UUID,
+    status: str,
+    end_reason: str | None = None,
+    *,
+    cancelled_by: str | None = None,
 ) -> asyncpg.Record:
-    """Move the booking to ``status``; return it as ``booking`` reads it."""
+    """Move the booking to ``status`` (a cancellation records its side, ``cancelled_by``);
+    return it as ``booking`` reads it."""
     try:
         row = await conn.fetchrow(
             "WITH b AS (UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
+            " cancelled_by = coalesce($4, cancelled_by),"
             # The policy a stay is accepted under is the one its refunds follow.
             " cancellation_policy = CASE WHEN $2 = 'accepted'"
             "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
@@ -244,6 +251,7 @@ async def set_booking_status(
             booking_id,
             status,
             end_reason,
+            cancelled_by,
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None

@@ -1,4 +1,4 @@
-"""SQL of reviews after a completed stay."""
+"""SQL of reviews after a completed stay (or of a host who cancelled one)."""
 
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ async def insert_review(conn: Connection, values: dict[str, Any]) -> asyncpg.Rec
     try:
         row = await conn.fetchrow(
             "INSERT INTO reviews(id, booking_id, listing_id, author_id, subject_id, author_role,"
-            " rating, text, hospital_name, stay_month)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+            " rating, text, hospital_name, stay_month, stay_cancelled_by_host)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
             *[
                 values[k]
                 for k in (
@@ -80,6 +80,7 @@ async def insert_review(conn: Connection, values: dict[str, Any]) -> asyncpg.Rec
                     "text",
                     "hospital_name",
                     "stay_month",
+                    "stay_cancelled_by_host",
                 )
             ],
         )

@@ -1,11 +1,12 @@
-// Bookings as guest and as host: accept, decline, cancel, message, review after a stay,
-// ask to move an accepted stay's dates (when its rotation moved), withdraw or answer that.
+// Bookings as guest and as host: accept, decline, cancel, message, review after a stay (or
+// the host who cancelled it), ask to move an accepted stay's dates (when its rotation
+// moved), withdraw or answer that.
 // Each status change reaches the other party as a notification, which reloads the list.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, formError, go, today, useForm, useLoad,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, formError, go, stayTimes, today, useForm, useLoad,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
@@ -157,6 +158,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
+    ${b.status === "cancelled" && b.cancelled_by === "host" && html`<p>${b.role === "host" ? "You cancelled this stay." : "The host cancelled this stay."}</p>`}
     ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
@@ -179,7 +182,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
       ${(b.status === "accepted" || b.status === "confirmed" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
         question=${b.status === "requested" ? "Withdraw this request?" : `Cancel this stay? ${quote.data || ""}`} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
       <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
-      ${b.status === "completed" && !b.reviewed_by_me && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>Review this stay</button>`}
+      ${b.can_review && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>${b.status === "cancelled" ? "Review the host" : "Review this stay"}</button>`}
     </p>
     ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
     ${reviewing && html`<${ReviewForm} booking=${b} onDone=${() => { setReviewing(false); setReviewed(true); }} />`}

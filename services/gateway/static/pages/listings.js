@@ -6,8 +6,8 @@ import { get, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtDate, fmtMoney,
-  formError, hospitalLabel, roomType, today, useForm, useLoad, words,
+  Alert, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtMoney,
+  formError, hospitalLabel, roomType, stayTimes, today, useForm, useLoad, words,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -181,6 +181,7 @@ function BookingBox({ listing, context }) {
     <h2 id="book-h">Your stay</h2>
     ${mine.length > 0 && html`<ul class="plain" aria-label="Your bookings of this room">${mine.map((b) => html`<li key=${b.id}>
       Booking ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}, ${fmtMoney(b.total)}: <${Status} status=${b.status} />
+      ${["requested", "accepted", "confirmed"].includes(b.status) && html`<br /><span class="hint">${stayTimes(b)}</span>`}
       ${b.address && html`<br />Address: ${b.address}`}</li>`)}</ul>`}
     ${sent ? html`<div class="confirm" role="status" tabindex="-1" ref=${done}>
       <p><strong>Request sent.</strong> ${listing.host.display_name || "The host"} has your request for
@@ -201,7 +202,8 @@ function BookingBox({ listing, context }) {
         <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
       </div>
       ${quote && html`<p class="quote" role="status">${quote.nights} nights × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
-        ${!quote.available && html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
+        ${quote.available ? html`<br />${stayTimes(quote)}.`
+          : html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
       <${Field} as="textarea" label="Message to the host" name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>
@@ -248,6 +250,7 @@ export function ListingPage({ id, query }) {
         ${l.description && html`<p class="bio">${l.description}</p>`}
         <dl class="facts">
           <dt>Available</dt><dd>${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}, at least ${l.min_stay_nights} nights</dd>
+          <dt>Check-in</dt><dd>Check-in from ${fmtClock(l.check_in_time)} (room's local time), check-out by ${fmtClock(l.check_out_time)}</dd>
           <dt>Amenities</dt><dd>${l.amenities.length ? l.amenities.map(words).join(", ") : "None listed"}</dd>
           <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>
           <dt>Cancellation</dt><dd>${POLICIES[l.cancellation_policy] || l.cancellation_policy}. Pay only through Wardmate: it holds the money until 24 h after check-in.</dd>

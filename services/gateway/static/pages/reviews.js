@@ -1,5 +1,6 @@
-// Reviews after completed stays: a listing's (by its guests), and a user's, received as a
-// host (of every room they listed, archived ones too) or as a guest (by their hosts).
+// Reviews after completed stays (and of hosts who cancelled a stay): a listing's (by its
+// guests), and a user's, received as a host (of every room they listed, archived ones
+// too) or as a guest (by their hosts).
 import { html, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import { Empty, Loading, titleCase, useLoad } from "../ui.js";
@@ -12,11 +13,14 @@ export function ratingLine(rating, by) {
   return `★ ${rating.average.toFixed(1)} from ${rating.count} review${rating.count === 1 ? "" : "s"} by ${by}`;
 }
 
-/** One review: its stars, the stay's month and hospital, its text; `side` says who wrote it. */
+/** One review: its stars, the stay's month and hospital (or that the host cancelled it),
+ * its text; `side` says who wrote it. */
 function ReviewItem({ r, side }) {
   const by = side ? `From a ${r.author_role} · ` : "";
+  const stay = r.stay_cancelled_by_host ? `booked for ${monthName(r.stay_month)}` : `stayed ${monthName(r.stay_month)}`;
   return html`<li>
-    <p><strong><span aria-hidden="true">${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}</span><span class="sr">${r.rating} out of 5</span></strong>${" · "}${by}stayed ${monthName(r.stay_month)}${r.hospital_name ? `, rotating at ${titleCase(r.hospital_name)}` : ""}</p>
+    <p><strong><span aria-hidden="true">${"★".repeat(r.rating)}${"☆".repeat(5 - r.rating)}</span><span class="sr">${r.rating} out of 5</span></strong>${" · "}${by}${stay}${r.hospital_name ? `, rotating at ${titleCase(r.hospital_name)}` : ""}</p>
+    ${r.stay_cancelled_by_host && html`<p class="notice">The host cancelled this stay</p>`}
     <p class="bio">${r.text}</p>
   </li>`;
 }
