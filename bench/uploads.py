@@ -7,7 +7,8 @@
 2. renders a 12-megapixel JPEG (4000 x 3000, a photo-like picture: gradients, shapes and
    sensor noise, ~4-6 MB) and uploads it ``--photos`` times one at a time: the time from
    the request to the reply, by which the three WebP variants (320, 1024, 2048) are stored
-   and recorded;
+   and recorded (each photo is deleted again, untimed: the same image again on the
+   listing would be answered with the photo it has, storing nothing);
 3. measures the search through the gateway (``GET /api/v1/listings`` near Johns Hopkins,
    ``--conns`` concurrent clients, ``--seconds`` each) alone, then while one client uploads
    the 12-MP JPEG in a loop, in alternating rounds (``--rounds``), so both see the same
@@ -99,7 +100,15 @@ async def upload_once(http: aiohttp.ClientSession, base: str, token: str, listin
         body = await r.json()
         if r.status != 201 or set(body["urls"]) != {"320", "1024", "2048"}:
             raise RuntimeError(f"upload answered {r.status}: {body}")
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    # Deleted again (untimed): the same image on the same listing would be answered with
+    # the photo it has, so the next upload would store and record nothing.
+    async with http.delete(
+        f"{base}/api/v1/listings/{listing_id}/photos/{body['id']}", headers={"Authorization": f"Bearer {token}"}
+    ) as r:
+        if r.status != 200:
+            raise RuntimeError(f"deleting the photo answered {r.status}: {await r.text()}")
+    return took
 
 
 async def search_load(base: str, conns: int, seconds: float) -> list[float]:

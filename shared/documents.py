@@ -8,6 +8,7 @@ upright, every metadata block stripped) and kept as one WebP.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ class ProcessedDocument:
     content_type: str
     extension: str
     pages: int
+    # sha256 of ``data``, 64 hex digits: the same file sent again is known by it.
+    digest: str
 
 
 # Names in a PDF that run code or carry files: refused wherever they appear.
@@ -89,9 +92,10 @@ def process_document(data: bytes, max_pixels: int, max_pages: int) -> ProcessedD
     """A PDF kept as sent once checked; an image re-encoded without its metadata."""
     if data[:1024].lstrip().startswith(b"%PDF-"):
         pages = check_pdf(data, max_pages)
-        return ProcessedDocument(data, "application/pdf", "pdf", pages)
+        return ProcessedDocument(data, "application/pdf", "pdf", pages, hashlib.sha256(data).hexdigest())
     try:
         image = process_image(data, max_pixels, widths=(DOCUMENT_WIDTH,))
     except ImageRefusedError:
         raise DocumentRefusedError("send a PDF, or a photo or scan as JPEG, PNG, WebP or HEIC") from None
-    return ProcessedDocument(image.variants[DOCUMENT_WIDTH].data, "image/webp", "webp", 1)
+    kept = image.variants[DOCUMENT_WIDTH].data
+    return ProcessedDocument(kept, "image/webp", "webp", 1, hashlib.sha256(kept).hexdigest())

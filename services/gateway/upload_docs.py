@@ -20,7 +20,7 @@ def document(doc: dict[str, Any], api: str) -> None:
         "401": "not logged in",
         "403": "a cookie session without the CSRF header",
         "404": "no such listing of yours",
-        "409": "the listing has its 20 photos",
+        "409": "the listing has its 20 photos, or has this image with another alt text or caption",
         "413": "the file is over 15 MB",
         "429": "too many uploads; slow down",
         "503": "service unavailable",
@@ -52,7 +52,7 @@ def document(doc: dict[str, Any], api: str) -> None:
         },
         "responses": {
             "201": {
-                "description": "the photo",
+                "description": "the photo (the same image again on the listing: the photo it has)",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Photo"}}},
             },
             **{status: _error(text) for status, text in errors.items()},
@@ -84,7 +84,8 @@ def document(doc: dict[str, Any], api: str) -> None:
         },
         "responses": {
             "201": {
-                "description": "the document, waiting for an operator",
+                "description": "the document, waiting for an operator (the same file and kind again while"
+                " one waits: that one)",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}},
             },
             **{status: _error(text) for status, text in errors.items() if status not in ("404", "409")},

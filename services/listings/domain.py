@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from shared import geo, places, stays
 from shared.contracts.base import Actor, Event
@@ -31,6 +31,12 @@ from shared.contracts.listings import (
 )
 from shared.errors import AppError
 from shared.timezones import DEFAULT_ZONE
+
+
+class Row(Protocol):
+    """A stored row by column name (an asyncpg record, or a dict in tests)."""
+
+    def __getitem__(self, key: str) -> Any: ...
 
 
 def _day(day: date) -> str:
@@ -720,6 +726,20 @@ def check_photo_order(current: list[uuid.UUID], requested: list[uuid.UUID]) -> N
             "validation",
             "name every photo of the listing once, in the new order",
             [{"field": "photo_ids", "message": f"expected these {len(current)} photos, each once"}],
+        )
+
+
+def repeated_photo(existing: Row, alt_text: str, caption: str) -> None:
+    """The same image uploaded again to the same listing (a retry after a timeout, a
+    double click, a second tab) is the photo it already has: no second place in the
+    gallery. With other texts the repeat would lose them, so a 409 names the photo whose
+    texts to change instead."""
+    if existing["alt_text"] != alt_text or existing["caption"] != caption:
+        raise AppError(
+            "conflict",
+            f"this photo is already on the listing (photo {existing['id']}) with another alt text or caption:"
+            " change its texts there",
+            {"id": str(existing["id"])},
         )
 
 

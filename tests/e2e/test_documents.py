@@ -17,7 +17,7 @@ from services.runner import Stack
 from shared.storage import FsStorage
 from tests import samples
 from tests.api import PASSWORD, Api, Response, User, random_email
-from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.helpers import create_listing, held_at_insert, request_stay
 from tests.eventually import eventually
 
 ADMIN_PASSWORD = "an-admin-password-1"
@@ -254,7 +254,7 @@ async def test_deleting_an_account_deletes_its_document_files(api: Api, stack: S
         await api.signup("student", "Staying"),
     )
     admin = await admin_user(api, stack)
-    letters = [(await send_document(api, student, samples.pdf())).body for _ in range(2)]
+    letters = [(await send_document(api, student, samples.pdf(pages=n))).body for n in (1, 2)]
     await api.call("POST", f"/admin/documents/{letters[0]['id']}/decision", admin, json={"decision": "rejected"})
     licence = (await send_document(api, pro, samples.jpeg(), kind="licence", filename="scan.jpg")).body
     kept = (await send_document(api, other, samples.pdf())).body
@@ -275,3 +275,48 @@ async def test_deleting_an_account_deletes_its_document_files(api: Api, stack: S
         assert await pool.fetchval("SELECT count(*) FROM erased_files") == 0
     finally:
         await pool.close()
+
+
+async def queued_of(api: Api, admin: User, user: User) -> list[str]:
+    """The ids of ``user``'s documents in the operators' queue, oldest first (every page)."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": "100"} | ({"cursor": cursor} if cursor else {})
+        page = await api.call("GET", "/admin/documents", admin, params=params)
+        assert page.status == 200, page.body
+        ids += [d["id"] for d in page.body["items"] if d["user_id"] == user.id]
+        cursor = page.body["next_cursor"]
+        if not cursor:
+            return ids
+
+
+async def test_the_same_document_at_once_or_again_is_one_queue_entry(api: Api, stack: Stack) -> None:
+    """The same file of the same kind sent four times at once, each copy past its check
+    before any inserts, is one document, one entry in the operators' queue and one file;
+    sent again while it waits it is that document; the same file as another kind, or again
+    once an operator decided the first, is a document of its own."""
+    student = await api.signup("student", "Sent Twice")
+    admin = await admin_user(api, stack)
+    letter = samples.pdf(pages=3)
+    files_before = set(documents_folder(stack).glob("*"))
+    sent = await held_at_insert(stack, "accounts.documents", [send_document(api, student, letter) for _ in range(4)])
+    assert [r.status for r in sent] == [201] * 4, [r.body for r in sent]
+    assert len({r.body["id"] for r in sent}) == 1, [r.body for r in sent]
+    document_id = sent[0].body["id"]
+    again = await send_document(api, student, letter)
+    assert again.status == 201 and again.body == sent[0].body, again.body
+    mine = await api.call("GET", "/me/documents", student)
+    assert [d["id"] for d in mine.body["items"]] == [document_id]
+    assert await queued_of(api, admin, student) == [document_id]
+    assert len(set(documents_folder(stack).glob("*")) - files_before) == 1
+
+    other_kind = await send_document(api, student, letter, kind="rotation_acceptance")
+    assert other_kind.status == 201 and other_kind.body["id"] != document_id, other_kind.body
+    rejected = await api.call(
+        "POST", f"/admin/documents/{document_id}/decision", admin, json={"decision": "rejected", "note": "Blurry"}
+    )
+    assert rejected.status == 200, rejected.body
+    resent = await send_document(api, student, letter)
+    assert resent.status == 201 and resent.body["id"] not in (document_id, other_kind.body["id"]), resent.body
+    assert await queued_of(api, admin, student) == [other_kind.body["id"], resent.body["id"]]

@@ -458,3 +458,70 @@ async def test_the_same_proposal_or_reschedule_at_once_is_one_meeting_told_once(
         await api.mail(user.email, last)
         assert api.mailbox is not None
         assert sum(m.subject == subject for m in api.mailbox.to(user.email)) == 1, user.email
+
+
+async def test_the_same_goal_or_note_at_once_or_again_is_one_and_tells_nobody(api: Api, stack: Stack) -> None:
+    """A goal sent four times at once, each copy past its check before any inserts, is one
+    goal; again later (in other case, between spaces) it is that goal, and with another
+    target date a 409 naming it; the other side's goal of the same title, or the same
+    title once the first is done, is a goal of its own. A shared note sent four times at
+    once and again a moment later is one note, as a private one sent twice; the same words
+    past ten minutes are a new note. The mentor is told of none of it."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    base = f"/mentorships/{mentorship_id}"
+    goal = {"title": "Present a patient on rounds", "measure": "once, with feedback", "target_date": "2030-01-10"}
+    added = await held_at_insert(
+        stack, "matching.goals", [api.call("POST", f"{base}/goals", student, json=goal) for _ in range(4)]
+    )
+    assert [r.status for r in added] == [201] * 4, [r.body for r in added]
+    assert {len(r.body["goals"]) for r in added} == {1}, [r.body["goals"] for r in added]
+    [first] = added[0].body["goals"]
+    again = await api.call("POST", f"{base}/goals", student, json=goal | {"title": "  present a PATIENT on rounds "})
+    assert again.status == 201 and again.body["goals"] == [first], again.body
+    moved = await api.call("POST", f"{base}/goals", student, json=goal | {"target_date": "2030-02-01"})
+    assert moved.status == 409 and moved.body["error"]["details"] == {"id": first["id"]}, moved.body
+    theirs = await api.call("POST", f"{base}/goals", mentor, json=goal)
+    assert theirs.status == 201 and len(theirs.body["goals"]) == 2
+    assert (await api.call("PATCH", f"/goals/{first['id']}", student, json={"status": "done"})).status == 200
+    renewed = await api.call("POST", f"{base}/goals", student, json=goal)
+    assert renewed.status == 201 and len(renewed.body["goals"]) == 3
+
+    r = await api.call("POST", f"{base}/meetings", mentor, json={"options": [at(days=2)]})
+    meeting_id = r.body["meetings"][0]["id"]
+    shared = {"meeting_id": meeting_id, "body": "Read the ACC guideline on chest pain"}
+    noted = await held_at_insert(
+        stack, "matching.notes", [api.call("POST", f"{base}/notes", student, json=shared) for _ in range(4)]
+    )
+    assert [r.status for r in noted] == [201] * 4, [r.body for r in noted]
+    assert {len(r.body["notes"]) for r in noted} == {1}, [r.body["notes"] for r in noted]
+    [note] = noted[0].body["notes"]
+    private = {"private": True, "body": "Nervous about presenting"}
+    for body in (shared, private, private):
+        r = await api.call("POST", f"{base}/notes", student, json=body)
+        assert r.status == 201, r.body
+    assert [n["body"] for n in r.body["notes"]] == [shared["body"], private["body"]]
+    assert [n["id"] for n in (await api.call("GET", f"{base}/plan", mentor)).body["notes"]] == [note["id"]]
+
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute(
+            "UPDATE matching.notes SET created_at = created_at - $2::interval WHERE id = $1",
+            uuid.UUID(note["id"]),
+            plans.NOTE_REPEAT_WINDOW + timedelta(minutes=1),
+        )
+    finally:
+        await conn.close()
+    later = await api.call("POST", f"{base}/notes", student, json=shared)
+    assert later.status == 201 and [n["body"] for n in later.body["notes"]].count(shared["body"]) == 2
+
+    # The mentor hears of the student's meeting proposal, sent after all of the above:
+    # once it is there, a notice of any of it would be too.
+    await api.call("POST", f"{base}/meetings", student, json={"options": [at(days=3)]})
+    told = await eventually(
+        lambda: notifications(api, mentor),
+        20,
+        what="the student's proposal to reach the mentor",
+        until=lambda items: any(n["kind"] == "meeting_proposed" for n in items),
+    )
+    assert sorted(n["kind"] for n in told) == ["meeting_proposed", "mentorship_requested"], told

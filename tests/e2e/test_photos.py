@@ -22,7 +22,7 @@ from services.runner import Stack
 from shared.mailsink import Mailbox
 from tests import samples
 from tests.api import PASSWORD, Api, User, link_token, random_email
-from tests.e2e.helpers import create_listing, listing_body, upload
+from tests.e2e.helpers import create_listing, held_at_insert, listing_body, upload
 from tests.eventually import eventually
 
 
@@ -148,8 +148,10 @@ async def test_a_photo_deleted_while_its_image_is_uploaded_again_keeps_the_new_f
     api: Api, host: User, stack: Stack
 ) -> None:
     """A photo deleted while the same image is uploaded again (the same files, named by
-    their content), to the same listing or another, never takes the new photo's files:
-    each round deletes the old photo the moment the upload writes the files again."""
+    their content) to another listing never takes the new photo's files: each round
+    deletes the old photo the moment the upload writes the files again. (To the same
+    listing, the upload is answered with the photo it has and writes nothing, or comes
+    after the deletion: the two take the listing's lock.)"""
     listings = [await create_listing(api, host) for _ in range(2)]
     image = samples.jpeg(width=900, height=600, color=(33, 66, 99))
     current = await upload(api, host, listings[0]["id"], image)
@@ -164,7 +166,7 @@ async def test_a_photo_deleted_while_its_image_is_uploaded_again_keeps_the_new_f
             await eventually(lambda: file_id(small) != before, 30, interval=0.001, what="the upload's write")
             return await api.call("DELETE", path, host)
 
-        where = listings[round_ % 2]["id"]
+        where = listings[(round_ + 1) % 2]["id"]
         again, gone = await asyncio.gather(upload(api, host, where, image), delete_on_write())
         assert again.status == 201 and gone.status == 200, (again.body, gone.body)
         if missing_files(stack, again.body):
@@ -298,17 +300,53 @@ async def test_oversize_upload_is_refused_while_streaming(api: Api, host: User, 
 
 
 async def test_too_many_photos(api: Api, host: User, stack: Stack) -> None:
-    """A listing holds 20 photos; the 21st upload is refused and leaves nothing."""
+    """A listing holds 20 photos; the 21st upload is refused and leaves nothing, while the
+    20th sent again (a retry of the upload that filled the listing) is answered with it."""
     listing = await create_listing(api, host)
-    tiny = samples.png(24, 16)
-    for _ in range(20):
-        ok = await upload(api, host, listing["id"], tiny)
+    for n in range(20):
+        ok = await upload(api, host, listing["id"], samples.png(24 + n, 16))
         assert ok.status == 201, ok.body
-    refused = await upload(api, host, listing["id"], tiny)
+    photos_before = set((storage_root(stack) / "photos").glob("*"))
+    refused = await upload(api, host, listing["id"], samples.png(24 + 20, 16))
     assert refused.status == 409 and "at most 20" in refused.body["error"]["message"]
+    retried = await upload(api, host, listing["id"], samples.png(24 + 19, 16))
+    assert retried.status == 201 and retried.body["id"] == ok.body["id"], retried.body
     got = await api.call("GET", f"/listings/{listing['id']}")
     assert got.body["photo_count"] == 20
+    assert set((storage_root(stack) / "photos").glob("*")) == photos_before
     await eventually(lambda: not temporary_uploads(stack), what="the temporary upload to be deleted")
+
+
+async def test_the_same_photo_at_once_or_again_is_one_photo(api: Api, host: User, stack: Stack) -> None:
+    """The same image sent four times at once to a listing, each copy past its check
+    before any inserts, is one photo, answered to each (201); sent again later it is that
+    photo too and changes nothing; with other texts it is a 409 naming it; another image,
+    or the same one on another listing, is a photo of its own."""
+    listing, other = await create_listing(api, host), await create_listing(api, host)
+    image = samples.jpeg(width=700, height=500, color=(90, 140, 30))
+    sent = await held_at_insert(
+        stack, "listings.listing_photos", [upload(api, host, listing["id"], image) for _ in range(4)]
+    )
+    assert [r.status for r in sent] == [201] * 4, [r.body for r in sent]
+    assert len({r.body["id"] for r in sent}) == 1, [r.body for r in sent]
+    photo_id = sent[0].body["id"]
+    got = await api.call("GET", f"/listings/{listing['id']}")
+    assert [p["id"] for p in got.body["photos"]] == [photo_id] and got.body["photo_count"] == 1
+
+    again = await upload(api, host, listing["id"], image)
+    assert again.status == 201 and again.body == sent[0].body, again.body
+    unchanged = await api.call("GET", f"/listings/{listing['id']}")
+    assert unchanged.body["updated_at"] == got.body["updated_at"] and unchanged.body["photo_count"] == 1
+    retexted = await upload(api, host, listing["id"], image, alt_text="The same room, said otherwise")
+    assert retexted.status == 409 and retexted.body["error"]["details"] == {"id": photo_id}, retexted.body
+
+    elsewhere = await upload(api, host, other["id"], image)
+    another = await upload(api, host, listing["id"], samples.jpeg(width=700, height=500, color=(30, 90, 140)))
+    assert elsewhere.status == another.status == 201
+    assert len({photo_id, elsewhere.body["id"], another.body["id"]}) == 3
+    got = await api.call("GET", f"/listings/{listing['id']}")
+    assert [p["id"] for p in got.body["photos"]] == [photo_id, another.body["id"]] and got.body["photo_count"] == 2
+    await eventually(lambda: not temporary_uploads(stack), what="the temporary uploads to be deleted")
 
 
 async def test_other_hosts_listing_is_404(api: Api, host: User, stack: Stack) -> None:

@@ -61,7 +61,7 @@ async def user_with_documents(pool: asyncpg.Pool, storage: Storage, count: int) 
             await storage.put(key, b"%PDF-1.7 letter", "application/pdf")
             fields = {"id": document_id, "user_id": user_id, "kind": "enrolment", "object_key": key}
             await document_store.insert_document(
-                conn, fields | {"content_type": "application/pdf", "size_bytes": 15, "pages": 1}
+                conn, fields | {"content_type": "application/pdf", "size_bytes": 15, "pages": 1, "digest": None}
             )
             keys.append(key)
     return user_id, email, keys

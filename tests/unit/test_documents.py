@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from shared.documents import DocumentRefusedError, process_document
@@ -15,6 +17,16 @@ def test_a_plain_pdf_is_kept_as_sent() -> None:
     data = samples.pdf(pages=2)
     doc = process_document(data, MAX_PIXELS, max_pages=20)
     assert (doc.data, doc.content_type, doc.pages) == (data, "application/pdf", 2)
+
+
+def test_a_document_is_known_by_the_sha256_of_what_is_kept() -> None:
+    """The digest names the bytes kept (the PDF as sent, the image's WebP): the same file
+    twice has one digest, another file another."""
+    data = samples.pdf(pages=2)
+    kept = [process_document(d, MAX_PIXELS, max_pages=20) for d in (data, data, samples.pdf(pages=3))]
+    assert kept[0].digest == hashlib.sha256(data).hexdigest() == kept[1].digest != kept[2].digest
+    image = process_document(samples.gps_jpeg(), MAX_PIXELS, max_pages=20)
+    assert image.digest == hashlib.sha256(image.data).hexdigest()
 
 
 def test_an_image_loses_its_metadata() -> None:

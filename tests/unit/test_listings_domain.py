@@ -590,3 +590,15 @@ def test_a_stay_in_honolulu_begins_at_its_check_in_time_there() -> None:
     err = refused(stay, GUEST, (date(2026, 12, 27), date(2027, 1, 22)), terms=terms, now=after)
     assert "check-in stays" in err.message
     ask(stay, GUEST, (date(2026, 12, 25), date(2027, 1, 29)), terms=terms, now=after)
+
+
+def test_the_same_photo_again_is_the_one_the_listing_has_unless_its_texts_differ() -> None:
+    """A repeat with the stored texts is answered with the photo; with others it is a 409
+    naming the photo, so the new texts are not lost in silence."""
+    photo_id = uuid.uuid4()
+    stored = {"id": photo_id, "alt_text": "The bedroom", "caption": ""}
+    domain.repeated_photo(stored, "The bedroom", "")
+    for alt_text, caption in (("The bedroom, north side", ""), ("The bedroom", "Morning light")):
+        with pytest.raises(AppError) as exc:
+            domain.repeated_photo(stored, alt_text, caption)
+        assert exc.value.code == "conflict" and exc.value.details == {"id": str(photo_id)}

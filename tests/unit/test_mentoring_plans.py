@@ -232,3 +232,15 @@ def test_hospital_page_visibility_is_opt_in() -> None:
     assert visible_to("professionals", "professional") and not visible_to("professionals", "student")
     assert visible_to("members", "student") and visible_to("members", "professional")
     assert not visible_to("anything else", "student")
+
+
+def test_the_same_goal_again_is_the_open_one_unless_its_measure_or_date_differ() -> None:
+    """A repeat with the same measure (in any case) and target date is the goal the plan
+    has; another measure or date is a 409 naming it, so the change is not lost in silence."""
+    goal_id = uuid.uuid4()
+    stored = {"id": goal_id, "measure": "Once, with feedback", "target_date": date(2030, 1, 10)}
+    plans.repeated_goal(stored, "once, with feedback", date(2030, 1, 10))
+    for measure, target in (("twice", date(2030, 1, 10)), ("once, with feedback", None)):
+        with pytest.raises(AppError) as exc:
+            plans.repeated_goal(stored, measure, target)
+        assert code(exc) == "conflict" and exc.value.details == {"id": str(goal_id)}

@@ -55,7 +55,6 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
             raise AppError("validation", str(exc), [{"field": "file", "message": str(exc)}]) from None
         document_id = uuid.uuid4()
         key = f"documents/{document_id.hex}.{doc.extension}"
-        await media().storage.put(key, doc.data, doc.content_type)
         fields = {
             "id": document_id,
             "user_id": actor.user_id,
@@ -64,9 +63,18 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
             "content_type": doc.content_type,
             "size_bytes": len(doc.data),
             "pages": doc.pages,
+            "digest": doc.digest,
         }
         try:
             async with ctx.pool.acquire() as conn, conn.transaction():
+                # The same file of the same kind while the first still waits for an operator
+                # (a retry, a double click, a second tab) is that document: no second entry
+                # in the operators' queue, no second file. The file is written only after
+                # this check, under the lock it takes, so copies sent at once write one.
+                same = await document_store.same_pending_document(conn, actor.user_id, req.kind, doc.digest)
+                if same is not None:
+                    return views.document(same, settings.document_retention_days)
+                await media().storage.put(key, doc.data, doc.content_type)
                 row = await document_store.insert_document(conn, fields)
         except asyncpg.ForeignKeyViolationError:
             # The account was deleted while its upload was read: nothing to attach it to.

@@ -14,10 +14,31 @@ from shared.db import Connection
 DB = Connection | asyncpg.Pool
 
 
+# Two-key advisory locks (apart from the migrations' one-key lock and the mail requests'
+# one-key locks). They are per database, not per schema, and services may share one:
+# messaging holds 7301, matching 7320-7326, listings 7330 and 7331, accounts 7340.
+USER_DOCUMENTS_LOCK_CLASS = 7340
+
+
+async def same_pending_document(conn: Connection, user_id: uuid.UUID, kind: str, digest: str) -> asyncpg.Record | None:
+    """The user's document of this kind with this file (by its sha256) still waiting for
+    an operator, under the user's documents lock (held to commit), so that copies of one
+    upload sent at once make one document: the second waits here and then finds the first."""
+    key = int.from_bytes(user_id.bytes[:4], "big", signed=True)
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", USER_DOCUMENTS_LOCK_CLASS, key)
+    return await conn.fetchrow(
+        "SELECT * FROM documents WHERE user_id = $1 AND kind = $2 AND digest = $3 AND status = 'pending'"
+        " ORDER BY created_at, id LIMIT 1",
+        user_id,
+        kind,
+        digest,
+    )
+
+
 async def insert_document(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record:
     row = await conn.fetchrow(
-        "INSERT INTO documents (id, user_id, kind, object_key, content_type, size_bytes, pages)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        "INSERT INTO documents (id, user_id, kind, object_key, content_type, size_bytes, pages, digest)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
         fields["id"],
         fields["user_id"],
         fields["kind"],
@@ -25,6 +46,7 @@ async def insert_document(conn: Connection, fields: dict[str, Any]) -> asyncpg.R
         fields["content_type"],
         fields["size_bytes"],
         fields["pages"],
+        fields["digest"],
     )
     assert row is not None
     return row

@@ -71,10 +71,12 @@ async def add_photo(ctx: Context, req: PhotoAdd) -> Photo:
     actor = ctx.require_actor()
     limit = ctx.settings.photos_per_listing
     try:
-        # Refuse early (someone else's listing, no room) before spending a second of CPU.
+        # Refuse early (someone else's listing, an unknown photo to replace) before spending
+        # a second of CPU. Not a full listing: the upload may be a retry of its last photo,
+        # answered with that photo once its files are known (the web client offers no
+        # upload at the limit, so only such a retry or a stale tab gets this far).
         async with ctx.pool.acquire() as conn, conn.transaction():
             await _host_listing(conn, actor, req.listing_id)
-            domain.check_photo_room(await photo_store.count(conn, req.listing_id), limit, req.replaces is not None)
             if req.replaces and await photo_store.photo(conn, req.listing_id, req.replaces) is None:
                 raise PHOTO_NOT_FOUND
         try:
@@ -101,7 +103,15 @@ async def add_photo(ctx: Context, req: PhotoAdd) -> Photo:
             old = await photo_store.photo(conn, req.listing_id, req.replaces) if req.replaces else None
             if req.replaces and old is None:
                 raise PHOTO_NOT_FOUND
-            # Again under the listing's lock: two uploads at once must not pass the limit together.
+            if old is None:
+                # The same image again (a retry, a double click, a second tab) is the photo
+                # the listing has: no second place in the gallery, no event. Under the
+                # listing's lock, so copies sent at once find the first one's row.
+                same = await photo_store.same_photo(conn, req.listing_id, variants)
+                if same is not None:
+                    domain.repeated_photo(same, req.alt_text, req.caption)
+                    return to_photo(same)
+            # Under the listing's lock: two uploads at once must not pass the limit together.
             domain.check_photo_room(await photo_store.count(conn, req.listing_id), limit, old is not None)
             # The files are written under their lock, held until the row is committed: a
             # photo with the same files deleted meanwhile either sees this row and keeps

@@ -30,6 +30,18 @@ async def count(db: DB, listing_id: uuid.UUID) -> int:
     return int(await db.fetchval("SELECT count(*) FROM listing_photos WHERE listing_id = $1", listing_id))
 
 
+async def same_photo(conn: Connection, listing_id: uuid.UUID, variants: dict[str, Any]) -> asyncpg.Record | None:
+    """The listing's photo with these files (the same image: its variants are named by
+    their content), if it has one. Asked under the listing's row lock, which every upload
+    to it holds to commit, so copies of one upload sent at once find each other."""
+    return await conn.fetchrow(
+        f"SELECT {PHOTO_COLUMNS} FROM listing_photos WHERE listing_id = $1 AND variants = $2"
+        " ORDER BY position, created_at LIMIT 1",
+        listing_id,
+        variants,
+    )
+
+
 async def insert_photo(conn: Connection, listing_id: uuid.UUID, fields: dict[str, Any]) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""
@@ -127,7 +139,8 @@ async def files_in_use(db: DB, small_key: str) -> bool:
 
 
 # Two-key advisory locks (apart from the migrations' one-key lock). They are per database,
-# not per schema, and services may share one: messaging holds 7301, matching 7320-7322.
+# not per schema, and services may share one: messaging holds 7301, matching 7320-7326,
+# listings 7330 (here) and 7331 (store.bookings), accounts 7340.
 FILES_LOCK_CLASS = 7330
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from services.matching.domain import Row
 from shared import timezones
 from shared.errors import AppError
 
@@ -37,6 +38,9 @@ REMIND_BEFORE = timedelta(hours=24)
 # Mentorloop flags pairs stuck at one stage for 21 days; a rotation lasts 2-4 weeks, so a
 # pair that has not met two weeks after acceptance has lost half of it.
 STALLED_AFTER = timedelta(days=14)
+# The same note again within this time (a retry, a double click, a second tab) is the one
+# already written; the same words later are a new note.
+NOTE_REPEAT_WINDOW = timedelta(minutes=10)
 # The end-of-rotation check-in opens this many days before the rotation ends, while the
 # pair can still act on it.
 END_CHECK_IN_DAYS = 3
@@ -334,3 +338,15 @@ def clean_text(value: str, name: str, *, required: bool = True) -> str:
     if required and not text:
         raise AppError("validation", f"{name} must not be empty", [{"field": name, "message": "empty"}])
     return text
+
+
+def repeated_goal(existing: Row, measure: str, target_date: date | None) -> None:
+    """The same goal again (by its author, the same title in any case, while it is open)
+    is a retry, a double click or a second tab: the plan already has it. With another
+    measure or target date the repeat would lose them, so a 409 names the goal to change."""
+    if existing["measure"].lower() != measure.lower() or existing["target_date"] != target_date:
+        raise AppError(
+            "conflict",
+            f"you already have this goal (goal {existing['id']}) with another measure or target date: change that one",
+            {"id": str(existing["id"])},
+        )

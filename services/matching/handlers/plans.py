@@ -56,14 +56,14 @@ async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
         row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         plans.check_writable(plan_reads.pair(row), actor.user_id)
         title = plans.clean_text(req.title, "title")
-        await plan_store.insert_goal(
-            conn,
-            row["id"],
-            actor.user_id,
-            title,
-            plans.clean_text(req.measure, "measure", required=False),
-            req.target_date,
-        )
+        measure = plans.clean_text(req.measure, "measure", required=False)
+        # The same goal again while it is open (a retry, a double click, a second tab) is
+        # the one already added: the plan is the answer, with no second goal.
+        same = await plan_store.same_open_goal(conn, row["id"], actor.user_id, title)
+        if same is not None:
+            plans.repeated_goal(same, measure, req.target_date)
+        else:
+            await plan_store.insert_goal(conn, row["id"], actor.user_id, title, measure, req.target_date)
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 
@@ -113,7 +113,14 @@ async def add_note(ctx: Context, req: NoteCreate) -> Plan:
                 [{"field": "meeting_id", "message": "required for a shared note"}],
             )
         body = plans.clean_text(req.body, "body")
-        await plan_store.insert_note(conn, row["id"], req.meeting_id, actor.user_id, req.private, body)
+        # The same note again a moment later (a retry, a double click, a second tab) is the
+        # one already written: the plan is the answer, with no second note.
+        window = plans.NOTE_REPEAT_WINDOW.total_seconds()
+        same = await plan_store.recent_same_note(
+            conn, row["id"], req.meeting_id, actor.user_id, req.private, body, window
+        )
+        if same is None:
+            await plan_store.insert_note(conn, row["id"], req.meeting_id, actor.user_id, req.private, body)
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 

@@ -116,7 +116,7 @@ async def mentor_ranking_key(db: DB, student_id: uuid.UUID) -> tuple[int, bytes]
 # --- rotations ------------------------------------------------------------------------
 
 ROTATION_FIELDS = ("hospital_id", "specialty", "start_date", "end_date", "monthly_budget", "room_types", "amenities")
-# Two-key advisory locks: regions.py holds 7320 and 7321, letters.py 7322, plans.py 7324.
+# Two-key advisory locks: regions.py holds 7320 and 7321, letters.py 7322, plans.py 7324-7326.
 STUDENT_ROTATIONS_LOCK_CLASS = 7323
 
 

@@ -34,7 +34,7 @@ async def knows(db: DB, student_id: uuid.UUID, writer_id: uuid.UUID) -> asyncpg.
     )
 
 
-# Two-key advisory locks: regions.py holds 7320 and 7321, __init__.py 7323, plans.py 7324.
+# Two-key advisory locks: regions.py holds 7320 and 7321, __init__.py 7323, plans.py 7324-7326.
 STUDENT_LETTERS_LOCK_CLASS = 7322
 
 
