@@ -37,7 +37,9 @@ from PIL import Image, ImageDraw, ImageFilter
 sys.path.insert(0, str(Path(__file__).parent))
 import search
 
+from bench.lib.common import signup
 from services.runner import Stack
+from shared.mailsink import Mailbox
 
 JHH = (39.296109, -76.591972)
 
@@ -66,12 +68,11 @@ def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def host_with_listing(base: str) -> tuple[str, str]:
+async def host_with_listing(base: str, mailbox: Mailbox) -> tuple[str, str]:
+    """A host whose address is confirmed (posting a room needs it) and their room."""
     async with aiohttp.ClientSession() as http:
-        email = f"bench-{random.getrandbits(40):x}@bench.wardmate"
-        body = {"email": email, "password": "bench-password-1", "display_name": "Bench Host", "role": "professional"}
-        async with http.post(f"{base}/api/v1/auth/signup", json=body) as r:
-            token = (await r.json())["token"]
+        host = await signup(http, base, "bench-host", "professional", mailbox)
+        token = host["token"]
         today = date.today()
         listing = {
             "title": "Bench room near Johns Hopkins",
@@ -168,7 +169,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict:
         today = date.today()
         search.say(f"seeding {args.listings:,} listings")
         asyncio.run(search.seed(stack.database_url, args.listings, max(1, args.listings // 4), (today, today)))
-        token, listing_id = asyncio.run(host_with_listing(stack.url))
+        token, listing_id = asyncio.run(host_with_listing(stack.url, Mailbox(stack.mail_dir)))
         data = twelve_megapixels()
         with Image.open(io.BytesIO(data)) as probe:
             size = probe.size
