@@ -92,8 +92,8 @@ def to_listing(row: asyncpg.Record, *, exact: bool, photos: list[asyncpg.Record]
             # From the point this viewer sees, never the address: the city without the door.
             "area": places.area_of(*seen_point(row, exact)),
             "time_zone": listing_zone(row),
-            "check_in_time": stays.CHECK_IN_TIME,
-            "check_out_time": stays.CHECK_OUT_TIME,
+            "check_in_time": stays.CHECK_IN_TIME.strftime("%H:%M"),
+            "check_out_time": stays.CHECK_OUT_TIME.strftime("%H:%M"),
         }
     )
 

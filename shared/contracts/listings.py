@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -269,11 +269,15 @@ class Listing(ListingSummary):
     time_zone: str = Field(
         timezones.DEFAULT_ZONE, description="the room's IANA time zone: its stays' dates and times are its local ones"
     )
-    check_in_time: time = Field(
-        stays.CHECK_IN_TIME, description="a stay starts on its first day from this time, at the room"
+    # Wall-clock times at the room ("15:00"): plain strings, not JSON Schema's "time",
+    # which is RFC 3339's and needs an offset a local hour of every day does not have.
+    check_in_time: Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")] = Field(
+        stays.CHECK_IN_TIME.strftime("%H:%M"),
+        description="a stay starts on its first day from this time, at the room (its wall clock)",
     )
-    check_out_time: time = Field(
-        stays.CHECK_OUT_TIME, description="the guest leaves on the check-out day by this time, at the room"
+    check_out_time: Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")] = Field(
+        stays.CHECK_OUT_TIME.strftime("%H:%M"),
+        description="the guest leaves on the check-out day by this time, at the room (its wall clock)",
     )
 
 
