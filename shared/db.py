@@ -11,8 +11,10 @@ import asyncio
 import json
 import logging
 import random
+import uuid
 import zlib
 from collections.abc import Awaitable, Callable
+from enum import IntEnum
 from importlib import resources
 from typing import TypeVar
 
@@ -28,6 +30,39 @@ T = TypeVar("T")
 Pool = asyncpg.Pool
 # What store functions take: a plain connection, or one acquired from a pool.
 Connection = asyncpg.Connection | PoolConnectionProxy
+
+
+class Lock(IntEnum):
+    """The classes of two-key advisory locks (apart from the migrations' one-key lock).
+    Locks are per database, not per schema, and services may share one database, so every
+    class is named here, once."""
+
+    MESSAGING_SEND = 7301
+    MATCHING_LISTING = 7320
+    MATCHING_HOST = 7321
+    STUDENT_LETTERS = 7322
+    STUDENT_ROTATIONS = 7323
+    MENTORSHIP_PROPOSALS = 7324
+    MENTORSHIP_GOALS = 7325
+    MENTORSHIP_NOTES = 7326
+    PHOTO_FILES = 7330
+    GUEST_REQUESTS = 7331
+    USER_DOCUMENTS = 7340
+    MAIL_REQUESTS = 7341
+
+
+def lock_key(key: uuid.UUID) -> int:
+    """An id's key within its lock class: its first 4 bytes."""
+    return int.from_bytes(key.bytes[:4], "big", signed=True)
+
+
+async def xact_lock(conn: Connection, lock: Lock, key: uuid.UUID | str) -> None:
+    """Hold ``lock``'s lock of ``key`` (an id, or a text: its ``hashtext``) until the
+    transaction ends."""
+    if isinstance(key, uuid.UUID):
+        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", int(lock), lock_key(key))
+    else:
+        await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", int(lock), key)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -9,23 +9,16 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import Connection
+from shared.db import Connection, Lock, xact_lock
 
 DB = Connection | asyncpg.Pool
-
-
-# Two-key advisory locks (apart from the migrations' one-key lock and the mail requests'
-# one-key locks). They are per database, not per schema, and services may share one:
-# messaging holds 7301, matching 7320-7326, listings 7330 and 7331, accounts 7340.
-USER_DOCUMENTS_LOCK_CLASS = 7340
 
 
 async def same_pending_document(conn: Connection, user_id: uuid.UUID, kind: str, digest: str) -> asyncpg.Record | None:
     """The user's document of this kind with this file (by its sha256) still waiting for
     an operator, under the user's documents lock (held to commit), so that copies of one
     upload sent at once make one document: the second waits here and then finds the first."""
-    key = int.from_bytes(user_id.bytes[:4], "big", signed=True)
-    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", USER_DOCUMENTS_LOCK_CLASS, key)
+    await xact_lock(conn, Lock.USER_DOCUMENTS, user_id)
     return await conn.fetchrow(
         "SELECT * FROM documents WHERE user_id = $1 AND kind = $2 AND digest = $3 AND status = 'pending'"
         " ORDER BY created_at, id LIMIT 1",

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import asyncpg
 
-from shared.db import Connection, translate
+from shared.db import Connection, Lock, translate, xact_lock
 
 DB = Connection | asyncpg.Pool
 
@@ -28,7 +28,7 @@ async def lock_mail_requests(conn: Connection, purpose: str, key: str) -> None:
     """Until the transaction ends, the requests of ``purpose`` counted by ``key`` (an address
     asked about, a client) go one at a time: counted, then recorded, so a burst of them at
     once cannot all read the same count (a reset needs no account, so no row to lock)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"mail:{purpose}:{key}")
+    await xact_lock(conn, Lock.MAIL_REQUESTS, f"{purpose}:{key}")
 
 
 async def use_link(conn: Connection, nonce: str, purpose: str) -> bool:

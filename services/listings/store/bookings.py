@@ -9,7 +9,7 @@ import asyncpg
 
 from services.listings.domain import RecentRequest
 from services.listings.store import BOOKING_CONFLICTS, DB
-from shared.db import Connection, translate
+from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
 from shared.timezones import DEFAULT_ZONE
 
@@ -99,15 +99,11 @@ async def open_request(
     )
 
 
-# Two-key advisory locks: per database, not per schema (see store.photos' FILES_LOCK_CLASS).
-GUEST_REQUESTS_LOCK_CLASS = 7331
-
-
 async def lock_guest_requests(conn: Connection, guest_id: uuid.UUID) -> None:
     """Until the transaction ends, the guest's booking requests go one at a time: counted,
     then inserted, so a burst of them at once cannot all read the same count. Taken before
     any listing's lock (a guest lock is never awaited while a listing's is held: no cycle)."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", GUEST_REQUESTS_LOCK_CLASS, str(guest_id))
+    await xact_lock(conn, Lock.GUEST_REQUESTS, guest_id)
 
 
 async def recent_requests(conn: Connection, guest_id: uuid.UUID, window_s: int) -> list[RecentRequest]:

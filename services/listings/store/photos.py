@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import Connection
+from shared.db import Connection, Lock, xact_lock
 
 DB = Connection | asyncpg.Pool
 
@@ -138,17 +138,11 @@ async def files_in_use(db: DB, small_key: str) -> bool:
     )
 
 
-# Two-key advisory locks (apart from the migrations' one-key lock). They are per database,
-# not per schema, and services may share one: messaging holds 7301, matching 7320-7326,
-# listings 7330 (here) and 7331 (store.bookings), accounts 7340.
-FILES_LOCK_CLASS = 7330
-
-
 async def lock_files(conn: Connection, small_key: str) -> None:
     """Hold the lock of the files named together by ``small_key`` until commit: an upload
     writes them and records its row under it, a deletion checks that no row uses them and
     deletes them under it, so neither sees the other half done."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", FILES_LOCK_CLASS, small_key)
+    await xact_lock(conn, Lock.PHOTO_FILES, small_key)
 
 
 async def queue_unused(conn: Connection, variants: list[dict[str, Any]]) -> list[str]:

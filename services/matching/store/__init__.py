@@ -13,7 +13,7 @@ import asyncpg
 from shared import blocks, geo
 from shared.contracts.accounts import UserData
 from shared.contracts.listings import BookingData, ListingData
-from shared.db import Connection, translate
+from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
 
 DB = Connection | asyncpg.Pool
@@ -117,15 +117,13 @@ async def mentor_ranking_key(db: DB, student_id: uuid.UUID) -> tuple[int, bytes]
 
 ROTATION_FIELDS = ("hospital_id", "specialty", "start_date", "end_date", "monthly_budget", "room_types", "amenities")
 # Two-key advisory locks: regions.py holds 7320 and 7321, letters.py 7322, plans.py 7324-7326.
-STUDENT_ROTATIONS_LOCK_CLASS = 7323
 
 
 async def same_rotation(conn: Connection, student_id: uuid.UUID, f: dict[str, Any]) -> asyncpg.Record | None:
     """The student's rotation at the same hospital, in the same specialty, on the same
     dates, under the student's lock (held to commit), so that two identical posts at once
     make one rotation: the second waits here and then finds the first."""
-    key = int.from_bytes(student_id.bytes[:4], "big", signed=True)
-    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", STUDENT_ROTATIONS_LOCK_CLASS, key)
+    await xact_lock(conn, Lock.STUDENT_ROTATIONS, student_id)
     return await conn.fetchrow(
         "SELECT * FROM rotations WHERE student_id = $1 AND hospital_id = $2"
         " AND lower(btrim(specialty)) = lower(btrim($3)) AND start_date = $4 AND end_date = $5"

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.matching.store import DB
-from shared.db import Connection, translate
+from shared.db import Connection, Lock, translate, xact_lock
 
 LETTER_MESSAGES = {"letters_eras_letter_id": "this ERAS Letter ID is already used by another request (it works once)"}
 
@@ -35,7 +35,6 @@ async def knows(db: DB, student_id: uuid.UUID, writer_id: uuid.UUID) -> asyncpg.
 
 
 # Two-key advisory locks: regions.py holds 7320 and 7321, __init__.py 7323, plans.py 7324-7326.
-STUDENT_LETTERS_LOCK_CLASS = 7322
 
 
 async def same_open_request(
@@ -43,8 +42,7 @@ async def same_open_request(
 ) -> uuid.UUID | None:
     """The student's open request to this writer for the same letter, under the student's
     lock (held to commit), so that two identical requests at once make one."""
-    key = int.from_bytes(student_id.bytes[:4], "big", signed=True)
-    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", STUDENT_LETTERS_LOCK_CLASS, key)
+    await xact_lock(conn, Lock.STUDENT_LETTERS, student_id)
     found: uuid.UUID | None = await conn.fetchval(
         "SELECT id FROM letters WHERE student_id = $1 AND writer_id = $2 AND lower(specialty) = lower($3)"
         " AND deadline = $4 AND application = $5 AND status IN ('requested', 'accepted') LIMIT 1",

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.matching.store import DB
-from shared.db import Connection
+from shared.db import Connection, Lock, xact_lock
 
 
 async def settings_row(db: DB, user_id: uuid.UUID) -> asyncpg.Record | None:
@@ -56,16 +56,6 @@ async def goal(db: DB, goal_id: uuid.UUID, *, for_update: bool = False) -> async
     return await db.fetchrow(f"SELECT * FROM goals WHERE id = $1{lock}", goal_id)
 
 
-# Two-key advisory locks: regions.py holds 7320 and 7321, letters.py 7322, __init__.py 7323,
-# and here 7324 (meeting proposals, below), 7325 (goals) and 7326 (notes).
-MENTORSHIP_GOALS_LOCK_CLASS = 7325
-MENTORSHIP_NOTES_LOCK_CLASS = 7326
-
-
-def _mentorship_key(mentorship_id: uuid.UUID) -> int:
-    return int.from_bytes(mentorship_id.bytes[:4], "big", signed=True)
-
-
 async def same_open_goal(
     conn: Connection, mentorship_id: uuid.UUID, created_by: uuid.UUID, title: str
 ) -> asyncpg.Record | None:
@@ -73,9 +63,7 @@ async def same_open_goal(
     whatever spaces surround it), under the mentorship's goals lock (held to commit), so
     that two identical goals sent at once make one. An advisory lock, not the mentorship's
     row FOR UPDATE: the two people's other plan writes need not wait."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, $2)", MENTORSHIP_GOALS_LOCK_CLASS, _mentorship_key(mentorship_id)
-    )
+    await xact_lock(conn, Lock.MENTORSHIP_GOALS, mentorship_id)
     return await conn.fetchrow(
         "SELECT * FROM goals WHERE mentorship_id = $1 AND created_by = $2 AND status = 'open'"
         " AND lower(btrim(title)) = lower(btrim($3)) ORDER BY created_at, id LIMIT 1",
@@ -128,10 +116,6 @@ async def meetings_in(conn: Connection, mentorship_id: uuid.UUID, statuses: tupl
     )
 
 
-# Two-key advisory locks: see the goals' lock above.
-MENTORSHIP_PROPOSALS_LOCK_CLASS = 7324
-
-
 async def same_proposal(
     conn: Connection,
     mentorship_id: uuid.UUID,
@@ -147,9 +131,7 @@ async def same_proposal(
     times, length, place and link, under the mentorship's proposals lock (held to commit),
     so that two identical proposals at once make one meeting. An advisory lock, not the
     mentorship's row FOR UPDATE: the two people's other plan writes need not wait."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, $2)", MENTORSHIP_PROPOSALS_LOCK_CLASS, _mentorship_key(mentorship_id)
-    )
+    await xact_lock(conn, Lock.MENTORSHIP_PROPOSALS, mentorship_id)
     found: uuid.UUID | None = await conn.fetchval(
         "SELECT id FROM meetings WHERE mentorship_id = $1 AND proposed_by = $2 AND options = $3"
         " AND duration_minutes = $4 AND place = $5 AND video_url = $6 AND status = ANY($7::text[])"
@@ -270,9 +252,7 @@ async def recent_same_note(
     """The author's note with this text, on this meeting (or none) and as shared or private,
     written within the last ``window_s`` seconds, under the mentorship's notes lock (held to
     commit), so that two identical notes sent at once make one."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, $2)", MENTORSHIP_NOTES_LOCK_CLASS, _mentorship_key(mentorship_id)
-    )
+    await xact_lock(conn, Lock.MENTORSHIP_NOTES, mentorship_id)
     found: uuid.UUID | None = await conn.fetchval(
         "SELECT id FROM notes WHERE mentorship_id = $1 AND meeting_id IS NOT DISTINCT FROM $2 AND author_id = $3"
         " AND private = $4 AND body = $5 AND created_at > now() - make_interval(secs => $6)"

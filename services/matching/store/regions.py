@@ -25,16 +25,13 @@ import uuid
 from collections.abc import Iterable
 
 from shared import blocks
-from shared.db import Connection
+from shared.db import Connection, Lock, xact_lock
 
 from . import DB
 
 CELL_DEG = 0.5
 _COLUMNS = round(360 / CELL_DEG)
 EVERYWHERE = -1
-# Two-key advisory locks (apart from the migrations' one-key lock): one class for
-# listings, one for hosts, so a listing and a user never share a lock by their ids.
-LISTING_LOCK_CLASS, HOST_LOCK_CLASS = 7320, 7321
 
 
 def cell(lat: float, lon: float) -> int:
@@ -60,16 +57,12 @@ def cells_within(lat: float, lon: float, km: float, earth_radius_km: float) -> l
     return sorted({r * _COLUMNS + c for r in rows for c in columns} | {EVERYWHERE})
 
 
-def _key(value: uuid.UUID) -> int:
-    return int.from_bytes(value.bytes[:4], "big", signed=True)
-
-
 async def lock(conn: Connection, *, listing_id: uuid.UUID | None = None, host_id: uuid.UUID | None = None) -> None:
     """Hold the listing's, then the host's, lock until commit (always in this order)."""
     if listing_id is not None:
-        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", LISTING_LOCK_CLASS, _key(listing_id))
+        await xact_lock(conn, Lock.MATCHING_LISTING, listing_id)
     if host_id is not None:
-        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", HOST_LOCK_CLASS, _key(host_id))
+        await xact_lock(conn, Lock.MATCHING_HOST, host_id)
 
 
 async def bump(conn: Connection, cells: Iterable[int | None]) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from shared.contracts.accounts import UserData
-from shared.db import Connection
+from shared.db import Connection, Lock, lock_key
 from shared.paging import newest_first_after
 
 DB = Connection | asyncpg.Pool
@@ -217,12 +217,7 @@ async def inbox(db: DB, user_id: uuid.UUID, after: Key | None, limit: int) -> li
 # --- messages -------------------------------------------------------------------------
 
 
-# The two-key form of advisory locks keeps these apart from the migrations' one-key lock.
-SEND_LOCK_CLASS = 7301
-
-
-def send_lock_key(sender_id: uuid.UUID) -> int:
-    return int.from_bytes(sender_id.bytes[:4], "big", signed=True)
+SEND_LOCK_CLASS = int(Lock.MESSAGING_SEND)  # taken inside the send's query, below
 
 
 # Below, the conversation's row is locked first (the CTE is materialized, so its rows are
@@ -243,7 +238,7 @@ async def next_seq(conn: Connection, conversation_id: uuid.UUID, sender_id: uuid
         " SELECT c.last_seq, pg_advisory_xact_lock($2, $3) AS send_lock FROM c",
         conversation_id,
         SEND_LOCK_CLASS,
-        send_lock_key(sender_id),
+        lock_key(sender_id),
     )
     return last + 1
 
@@ -266,7 +261,7 @@ async def conversation_to_send(
         conversation_id,
         sender_id,
         SEND_LOCK_CLASS,
-        send_lock_key(sender_id),
+        lock_key(sender_id),
     )
 
 
