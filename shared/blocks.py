@@ -19,7 +19,9 @@ import uuid
 
 import asyncpg
 
-from shared.contracts.messaging import BlockData
+from shared.contracts.base import Event
+from shared.contracts.messaging import BLOCK_EVENTS, BlockData
+from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.errors import AppError
 
@@ -38,6 +40,18 @@ async def project(conn: Connection, block: BlockData) -> bool:
         block.version,
     )
     return str(result).endswith(" 1")
+
+
+async def apply(conn: Connection, event: Event) -> None:
+    """A block event or an account's deletion, as listings' and matching's "blocks"
+    consumers take them: a block set or lifted (the newest version wins), or a deleted
+    account's blocks gone (its deletion comes after every block event of theirs, in stream
+    order)."""
+    if isinstance(event, UserDeleted):
+        await forget(conn, event.user_id)
+        return
+    assert isinstance(event, BLOCK_EVENTS)
+    await project(conn, event.block)
 
 
 async def forget(conn: Connection, user_id: uuid.UUID) -> None:

@@ -39,13 +39,8 @@ async def project_hosts(conn: Connection, event: Event) -> None:
 
 @registry.consumer("blocks", *(e.subject for e in BLOCK_EVENTS), UserDeleted.subject)
 async def project_blocks(conn: Connection, event: Event) -> None:
-    """A block set or lifted (the newest version wins). A deleted account's blocks go at
-    its deletion, which this consumer sees after every block event of theirs (stream order)."""
-    if isinstance(event, UserDeleted):
-        await blocks.forget(conn, event.user_id)
-        return
-    assert isinstance(event, BLOCK_EVENTS)
-    await blocks.project(conn, event.block)
+    """A blocked pair cannot request a stay (``shared.blocks``)."""
+    await blocks.apply(conn, event)
 
 
 @registry.consumer("payments", PaymentSucceeded.subject, PaymentExpired.subject)

@@ -84,14 +84,9 @@ async def project_profiles(conn: Connection, event: Event) -> None:
 
 @registry.consumer("blocks", *(e.subject for e in BLOCK_EVENTS), UserDeleted.subject)
 async def project_blocks(conn: Connection, event: Event) -> None:
-    """A block set or lifted (the newest version wins): a blocked pair's mentorship and
-    letter requests are refused. A deleted account's blocks go at its deletion, which this
-    consumer sees after every block event of theirs (stream order)."""
-    if isinstance(event, UserDeleted):
-        await blocks.forget(conn, event.user_id)
-        return
-    assert isinstance(event, BLOCK_EVENTS)
-    await blocks.project(conn, event.block)
+    """A blocked pair is never shown or paired, and cannot request a mentorship or a
+    letter (``shared.blocks``)."""
+    await blocks.apply(conn, event)
 
 
 @registry.consumer("deletions", UserDeleted.subject)

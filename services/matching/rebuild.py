@@ -69,18 +69,13 @@ async def _profile(conn: Connection, event: Event) -> None:
     await store.project_profile(conn, event.user)
 
 
-async def _block(conn: Connection, event: Event) -> None:
-    assert isinstance(event, BLOCK_EVENTS)
-    await blocks.project(conn, event.block)
-
-
 async def _deleted(conn: Connection, event: Event) -> None:
     """A deleted account's profile, pinned empty as the deletions consumer left it, and its
     blocks gone as the blocks consumer left them: without this, the replay of their earlier
     events brought their name, profile and blocks back."""
     assert isinstance(event, UserDeleted)
     await store_privacy.pin_deleted(conn, event.user_id)
-    await blocks.forget(conn, event.user_id)
+    await blocks.apply(conn, event)
 
 
 # What the consumers project, without what they do besides (suggestions): a replay of
@@ -89,7 +84,7 @@ PROJECTORS = (
     (LISTING_EVENTS, _listing),
     (BOOKING_EVENTS, _booking),
     (USER_EVENTS, _profile),
-    (BLOCK_EVENTS, _block),
+    (BLOCK_EVENTS, blocks.apply),
     ((UserDeleted,), _deleted),
 )
 

@@ -120,9 +120,11 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     if isinstance(event, ReviewPosted):
         author = (await store.display_names(conn, [event.review.author_id])).get(event.review.author_id)
         draft = domain.review_notification(event.review, author)
+    elif isinstance(event, UserVerified):
+        draft = domain.verified_notification(event.user)
     else:
-        assert isinstance(event, UserVerified | DocumentRejected)
-        draft = domain.account_notification(event)
+        assert isinstance(event, DocumentRejected)
+        draft = domain.document_rejected_notification(event)
     return await _notify(conn, [draft], event.event_id)
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import cast, get_args
 
 from shared import stays
-from shared.contracts.accounts import UserData, UserVerified
+from shared.contracts.accounts import UserData
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import (
     BookingAccepted,
@@ -367,13 +367,6 @@ def mentoring_notification(event: MentoringNotice) -> NotificationDraft:
     still reaches its reader as a plan notice."""
     kind = event.kind if event.kind in get_args(NotificationKind) else "meeting_reminder"
     return NotificationDraft(event.user_id, cast(NotificationKind, kind), event.text)
-
-
-def account_notification(event: UserVerified | DocumentRejected) -> NotificationDraft:
-    """Accounts' verification outcomes, told to the user they concern."""
-    if isinstance(event, UserVerified):
-        return verified_notification(event.user)
-    return document_rejected_notification(event)
 
 
 def verified_notification(user: UserData) -> NotificationDraft:

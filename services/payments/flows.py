@@ -193,17 +193,17 @@ async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Setting
         await add_refunds(conn, booking_id, beyond, "shift", "the stay moved to dates that cost less", None)
 
 
-async def follow_zone(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> int:
+async def follow_zone(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> None:
     """The booking's room time zone became known (it had none: projected before events
     carried it): each payment not yet released is released at the moment the schedule in
     that zone says, as if it had been made there. Deadlines already given to the guest
-    stay. Returns how many release times were looked at."""
+    stay."""
     booking = await store.booking(conn, booking_id)
     assert booking is not None
     await store.lock_payments(conn, booking_id)
     rows = [r for r in await store.payments_of(conn, booking_id) if r["status"] in ("due", "succeeded")]
     if not rows:
-        return 0
+        return
     accepted_at = booking["accepted_at"] or clock.now(settings)  # charge_from only, unused here
     blocks = domain.schedule(
         booking["check_in"], booking["check_out"], booking["total_cents"], accepted_at, zone_of(booking)
@@ -215,7 +215,6 @@ async def follow_zone(conn: Connection, booking_id: uuid.UUID, settings: Setting
     for row, release_at in moves:
         if row["released_at"] is None and row["release_at"] != release_at:
             await store.move_release(conn, row["id"], release_at)
-    return len(moves)
 
 
 def paid_cents(payments: list[asyncpg.Record]) -> int:

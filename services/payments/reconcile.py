@@ -27,10 +27,7 @@ async def reconcile(pool: asyncpg.Pool, api: StripeApi, now: datetime) -> Reconc
     apart: no difference, but an operator's to follow up."""
     differences: list[str] = []
     ledger_charges = {r["payment_intent"]: r["amount_cents"] for r in await store.ledger_charges(pool)}
-    ours = {
-        r["payment_intent"]
-        for r in await pool.fetch("SELECT payment_intent FROM payments WHERE payment_intent IS NOT NULL")
-    }
+    ours = await store.held_intents(pool)
     stripe_charges: dict[str, int] = {}
     stripe_refunds: Counter[tuple[str, int]] = Counter()
     for intent in await api.intents():
@@ -87,10 +84,7 @@ async def refund_orphans(pool: asyncpg.Pool, api: StripeApi, settings: Settings)
     found again at Stripe by its metadata. Left for an operator, and said so: a charge whose
     step names no payment Wardmate knows, and one that already has a refund at Stripe that
     Wardmate did not make. Returns one line per charge."""
-    held = {
-        r["payment_intent"]
-        for r in await pool.fetch("SELECT payment_intent FROM payments WHERE payment_intent IS NOT NULL")
-    }
+    held = await store.held_intents(pool)
     lines: list[str] = []
     for intent in await api.intents():
         if intent.id in held or not intent.wardmate or intent.status != "succeeded":

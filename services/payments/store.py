@@ -508,6 +508,14 @@ async def ledger_total(db: DB) -> int:
     return int(await db.fetchval("SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries"))
 
 
+async def held_intents(db: DB) -> set[str]:
+    """Every PaymentIntent a payment holds (reconciliation's "ours")."""
+    return {
+        r["payment_intent"]
+        for r in await db.fetch("SELECT payment_intent FROM payments WHERE payment_intent IS NOT NULL")
+    }
+
+
 async def ledger_charges(db: DB) -> list[asyncpg.Record]:
     """Every charge in the ledger with its PaymentIntent and amount."""
     return await db.fetch(

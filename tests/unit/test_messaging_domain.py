@@ -360,16 +360,12 @@ def test_mentoring_notices_become_notifications_of_their_kind() -> None:
 def test_a_verification_is_worded_for_the_users_role() -> None:
     """A verified student is told of the badge hosts and mentors see, not of credentials or
     listings they do not have; a professional keeps the credentials' words."""
-    from shared.contracts.accounts import UserData, UserVerified
+    from shared.contracts.accounts import UserData
 
-    student = domain.account_notification(
-        UserVerified(user=UserData(user_id=GUEST, version=2, role="student", display_name="S"))
-    )
+    student = domain.verified_notification(UserData(user_id=GUEST, version=2, role="student", display_name="S"))
     assert (student.user_id, student.kind) == (GUEST, "user_verified")
     assert "verified student" in student.text and "credentials" not in student.text and "listings" not in student.text
-    pro = domain.account_notification(
-        UserVerified(user=UserData(user_id=HOST, version=2, role="professional", display_name="P"))
-    )
+    pro = domain.verified_notification(UserData(user_id=HOST, version=2, role="professional", display_name="P"))
     assert "credentials are verified" in pro.text and "listings" in pro.text
 
 
@@ -379,7 +375,7 @@ def test_a_rejected_document_tells_why_and_how_to_send_another() -> None:
     from shared.contracts.documents import DocumentRejected
 
     doc = uuid.uuid4()
-    noted = domain.account_notification(
+    noted = domain.document_rejected_notification(
         DocumentRejected(user_id=GUEST, document_id=doc, kind="rotation_acceptance", note="Blurry,\n please resend ")
     )
     assert (noted.user_id, noted.kind) == (GUEST, "document_rejected")
@@ -387,5 +383,5 @@ def test_a_rejected_document_tells_why_and_how_to_send_another() -> None:
         "An operator could not verify your rotation acceptance letter: “Blurry, please resend”."
     )
     assert "Verification documents on your profile" in noted.text
-    bare = domain.account_notification(DocumentRejected(user_id=HOST, document_id=doc, kind="licence"))
+    bare = domain.document_rejected_notification(DocumentRejected(user_id=HOST, document_id=doc, kind="licence"))
     assert bare.text.startswith("An operator could not verify your licence scan. Send a new one")

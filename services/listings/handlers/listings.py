@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -23,7 +22,7 @@ from services.listings.views import (
     summary_fields,
     to_listing,
 )
-from shared import clock, geo, hospitals, places, pricing, subjects
+from shared import clock, geo, hospitals, places, pricing, subjects, timezones
 from shared import stays as stays_rules
 from shared.contracts.base import Actor, Ok
 from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
@@ -265,11 +264,8 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
         # What booking refuses is not offered: the same rule as the booking's, on the date
         # where the rooms are (the search's centre: a search from Los Angeles at 20:00 is
         # for tonight, though the UTC date has turned).
-        today = (
-            datetime.now(UTC).date()
-            if center is None
-            else stays_rules.local_today(clock.now(ctx.settings), places.zone_at(*center))
-        )
+        zone = places.zone_at(*center) if center is not None else timezones.DEFAULT_ZONE
+        today = stays_rules.local_today(clock.now(ctx.settings), zone)
         domain.refuse_past_check_in(req.from_, today, field="from")
     digest = _search_digest(req, center)
     sort_key, read_key = SEARCH_KEYS[req.sort]

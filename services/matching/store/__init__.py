@@ -116,7 +116,6 @@ async def mentor_ranking_key(db: DB, student_id: uuid.UUID) -> tuple[int, bytes]
 # --- rotations ------------------------------------------------------------------------
 
 ROTATION_FIELDS = ("hospital_id", "specialty", "start_date", "end_date", "monthly_budget", "room_types", "amenities")
-# Two-key advisory locks: regions.py holds 7320 and 7321, letters.py 7322, plans.py 7324-7326.
 
 
 async def same_rotation(conn: Connection, student_id: uuid.UUID, f: dict[str, Any]) -> asyncpg.Record | None:

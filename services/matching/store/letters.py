@@ -34,9 +34,6 @@ async def knows(db: DB, student_id: uuid.UUID, writer_id: uuid.UUID) -> asyncpg.
     )
 
 
-# Two-key advisory locks: regions.py holds 7320 and 7321, __init__.py 7323, plans.py 7324-7326.
-
-
 async def same_open_request(
     conn: Connection, student_id: uuid.UUID, writer_id: uuid.UUID, specialty: str, deadline: date, application: str
 ) -> uuid.UUID | None:

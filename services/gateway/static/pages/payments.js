@@ -221,8 +221,8 @@ export function Payouts() {
   </section>`;
 }
 
-/** The refund cancelling now would give, asked before the guest confirms. */
-/** What cancelling refunds, in words for the one asking: the guest gets it back, the host's guest does. */
+/** What cancelling now would refund, asked before the cancellation is confirmed: phrased for
+ * the guest ("You get") or for the host ("Your guest gets"). */
 export async function refundQuote(bookingId, role = "guest") {
   const quote = await get(`/bookings/${bookingId}/refund-quote`);
   if (!(quote.paid > 0)) return "";
