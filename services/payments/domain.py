@@ -91,7 +91,7 @@ def overdue_reason(amount_cents: int, start: date, pay_by: datetime, zone: str) 
     said UTC, where 15:00 in Los Angeles read as 23:00)."""
     return (
         f"${amount_cents / 100:,.2f} for the nights from {start:%Y-%m-%d} was due by"
-        f" {timezones.local(pay_by, zone)} and is still unpaid: pay it from the booking's payments page"
+        f" {timezones.local(pay_by, zone)} and is still unpaid: pay it from the booking's receipt"
     )
 
 

@@ -502,7 +502,7 @@ def test_an_overdue_payment_states_its_deadline_on_the_rooms_clock() -> None:
     assert pay_by == datetime(2027, 2, 6, 23, tzinfo=UTC)
     assert domain.overdue_reason(21_600, date(2027, 2, 6), pay_by, "America/Los_Angeles") == (
         "$216.00 for the nights from 2027-02-06 was due by 2027-02-06 15:00 PST and is still unpaid:"
-        " pay it from the booking's payments page"
+        " pay it from the booking's receipt"
     )
     summer = domain.check_in_at(date(2027, 7, 6), "America/New_York")
     assert "was due by 2027-07-06 15:00 EDT and" in domain.overdue_reason(
