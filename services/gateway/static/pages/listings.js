@@ -184,9 +184,9 @@ function BookingBox({ listing, context }) {
       ${["requested", "accepted", "confirmed"].includes(b.status) && html`<br /><span class="hint">${stayTimes(b)}</span>`}
       ${b.address && html`<br />Address: ${b.address}`}</li>`)}</ul>`}
     ${sent ? html`<div class="confirm" role="status" tabindex="-1" ref=${done}>
-      <p><strong>Request sent.</strong> ${listing.host.display_name || "The host"} has your request for
-        ${fmtDate(sent.check_in)} – ${fmtDate(sent.check_out)} (${fmtMoney(sent.total)}) and answers within a few days;
-        you hear as soon as they do.</p>
+      <p><strong>Request sent.</strong> ${listing.host.display_name || "The host"} has your request
+        for ${fmtDate(sent.check_in)} – ${fmtDate(sent.check_out)} (${fmtMoney(sent.total)}) and answers within a few
+        days; you hear as soon as they do.</p>
       <p><a href=${bookingHref(sent.id)}>See your booking</a></p>
     </div>` : student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
       ${duplicate && html`<div class="alert" role="alert" tabindex="-1" ref=${done}>

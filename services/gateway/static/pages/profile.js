@@ -202,7 +202,7 @@ export function SafetyActions({ userId }) {
     setError(null);
     try {
       await (blocked ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`));
-      setNote(blocked ? "Blocked: neither of you can write to the other." : "Unblocked.");
+      setNote(blocked ? "Blocked: neither of you can write to the other or send the other a request, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
     } catch (err) {
       setError(err);
     }
