@@ -423,6 +423,7 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
     message = card.get_by_label("Message to the mentor")
     expect(message).to_be_focused()
     expect(card).to_contain_text("will see your pediatrics rotation at Essentia Health Fargo")
+    expect(card).to_contain_text(re.compile(r"Fargo, ND, [A-Z][a-z]{2} \d"))  # not "Fargo,Jan"
     message.fill("I would love advice on pediatric residencies.")
     card.get_by_role("button", name="Request mentorship").click()
     expect(card.get_by_role("status")).to_contain_text("Mentorship requested")
@@ -430,6 +431,7 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
     mentor_page.goto("/#/mentorships")
     request = mentor_page.get_by_role("listitem", name="From Context Student")
     expect(request).to_contain_text("For their Pediatrics rotation at Essentia Health Fargo")
+    expect(request).to_contain_text(re.compile(r"Fargo, ND, [A-Z][a-z]{2} \d"))
     expect(request).to_contain_text("I would love advice on pediatric residencies.")
     expect(request.get_by_role("button", name="End mentorship")).to_have_count(0)
     request.get_by_role("button", name="Decline").click()

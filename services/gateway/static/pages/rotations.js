@@ -135,7 +135,7 @@ function AskMentor({ mentor, rotation, onSent }) {
     return html`<button type="button" aria-expanded="false" onClick=${() => setOpen(true)}>Ask ${mentor.display_name} to mentor you</button>`;
   }
   return html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label=${`Mentorship request to ${mentor.display_name}`}>
-    <p class="hint">${mentor.display_name} will see your ${rotation.specialty} rotation at ${hospitalLabel(rotation.hospital)},
+    <p class="hint">${mentor.display_name} will see your ${rotation.specialty} rotation at ${hospitalLabel(rotation.hospital)},${" "}
       ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>
     <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
       hint="What you hope to learn, and how you would like to meet"
