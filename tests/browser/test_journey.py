@@ -388,6 +388,35 @@ def test_check_in_and_check_out_show_on_the_rooms_clock(pages: Pages) -> None:
     assert pages.errors == []
 
 
+def test_the_quote_is_for_the_dates_chosen_last(pages: Pages) -> None:
+    """A quote for earlier dates that answers after the current dates' quote does not
+    replace it: the page priced the stay for dates no longer chosen."""
+    guest_page = pages.open("guest")
+    as_host = Client(pages.open("host").request, pages.mailbox)
+    as_host.sign_up("professional", "Dr. Quote Host")
+    listing = fargo_room(as_host, "Room with two quotes")
+    Client(guest_page.request, pages.mailbox).sign_up("student", "Quote Guest")
+    check_in = future(12)
+
+    held: list[Route] = []
+    guest_page.route("**/quote?*", lambda route: held.append(route) if not held else route.continue_())
+    guest_page.goto(f"/#/listings/{listing['id']}?from={check_in}&to={future(26)}")
+    quote = guest_page.locator(".quote")
+    expect(guest_page.get_by_label("Check-out")).to_have_value(future(26))
+    while not held:
+        guest_page.wait_for_timeout(20)  # lets Playwright dispatch the route
+    guest_page.get_by_label("Check-out").fill(future(19))
+    expect(quote).to_contain_text("7 nights")
+
+    # The first dates' quote (14 nights) answers last; the page has fully handled it once
+    # the browser finished the request and the page ran a task after it.
+    with guest_page.expect_event("requestfinished", lambda r: "/quote?" in r.url):
+        held[0].continue_()
+    guest_page.evaluate("() => new Promise((done) => setTimeout(done, 50))")
+    assert "7 nights" in quote.inner_text()
+    assert pages.errors == []
+
+
 def test_an_anonymous_visit_keeps_the_console_clean(pages: Pages) -> None:
     """A visitor's session probe is an answer, not a refused call: no 401 in the console."""
     page = pages.open("visitor")
@@ -421,6 +450,55 @@ def test_slow_and_unreachable_api(pages: Pages) -> None:
     page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("Wardmate cannot be reached")
+
+
+def test_a_message_arriving_while_the_conversation_loads_is_shown(pages: Pages) -> None:
+    """A message pushed after the page's GET was answered but before the page applied that
+    answer is shown: the load must not drop or overwrite a live frame. (CI caught this
+    race twice: the first answer of a just-opened conversation never appeared.)"""
+    student = pages.open("student")
+    relayed: list[str] = []
+
+    def relay(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            relayed.append(message if isinstance(message, str) else message.decode())
+            ws.send(message)
+
+        server.on_message(to_page)
+
+    student.route_web_socket("**/api/v1/ws*", relay)
+    as_host, as_student = Client(pages.open("host").request, pages.mailbox), Client(student.request, pages.mailbox)
+    host_id = as_host.sign_up("professional", "Dr. Loading Host")
+    as_student.sign_up("student", "Loading Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello!"})
+
+    def relayed_text(text: str) -> None:
+        while not any(text in frame for frame in relayed):
+            student.wait_for_timeout(20)  # lets Playwright dispatch the relay
+
+    # The feed is live before the conversation opens, so no "reload" frame follows.
+    student.goto("/#/inbox")
+    expect(student.get_by_role("heading", name="Inbox")).to_be_visible()
+    relayed_text('"type":"ready"')
+
+    # The conversation's messages are read now (only "Hello!"), but reach the page later.
+    held: list[tuple[Route, Any]] = []
+    student.route(re.compile(r"/api/v1/conversations/[0-9a-f-]+/messages\?"), lambda r: held.append((r, r.fetch())))
+    student.goto(f"/#/inbox/{conversation['id']}")
+    expect(student.get_by_role("heading", name="Dr. Loading Host")).to_be_visible()
+    while not held:
+        student.wait_for_timeout(20)
+    as_host.call("POST", f"/conversations/{conversation['id']}/messages", {"body": "First answer"})
+    relayed_text("First answer")
+    route, answered = held[0]
+    route.fulfill(response=answered)
+
+    messages = student.get_by_role("list", name="Messages")
+    expect(messages).to_contain_text("Hello!")
+    expect(messages).to_contain_text("First answer")
+    assert pages.errors == []
 
 
 def test_the_live_feed_resumes_after_a_dropped_connection(pages: Pages) -> None:

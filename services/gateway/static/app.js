@@ -1,7 +1,7 @@
 // The web client's entry: the session, the live feed, the unread badges, the header and
 // the hash router. Pages live in ./pages/*.js and talk only to the REST API (./api.js)
 // and the live feed (./live.js).
-import { html, render, useEffect, useState } from "./vendor/preact-htm.js";
+import { html, render, useEffect, useRef, useState } from "./vendor/preact-htm.js";
 import { Session } from "./session.js";
 import { get, onBusy, onUnauthorized, post } from "./api.js";
 import * as live from "./live.js";
@@ -156,7 +156,12 @@ function App() {
       setMe((m) => (m === undefined ? { failed: err } : m));
     }
   }
-  const refreshUnread = () => get("/me/unread").then(setUnread, () => {});
+  // Counts asked for before a newer ask or an "unread" frame are stale when they answer.
+  const unreadAsked = useRef(0);
+  const refreshUnread = () => {
+    const n = ++unreadAsked.current;
+    return get("/me/unread").then((counts) => n === unreadAsked.current && setUnread(counts), () => {});
+  };
 
   useEffect(() => {
     refreshMe();
@@ -164,7 +169,10 @@ function App() {
     const offAuth = onUnauthorized(() => setMe(null));
     const offStatus = live.onStatus(setLiveStatus);
     const offFrame = live.onFrame((frame) => {
-      if (frame.type === "unread") setUnread(frame.data);
+      if (frame.type === "unread") {
+        unreadAsked.current += 1;
+        setUnread(frame.data);
+      }
       if (frame.type === "reload") refreshUnread();
       if (frame.type === "session_ended") setMe(null);
     });

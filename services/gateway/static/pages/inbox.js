@@ -58,15 +58,25 @@ export function ConversationPage({ id }) {
   const idRef = useRef(id);
   idRef.current = id;
 
+  // A load answers with the messages as they were when it was read, but a live message
+  // can arrive after that read and before the answer: it is kept in the load's "arrived"
+  // list and added to the answer. Only the newest load applies (an older one finishing
+  // last once overwrote the newest messages, and a frame before the first answer was lost).
+  const loads = useRef({ n: 0, arrived: [] });
   async function loadMessages() {
+    const load = { n: loads.current.n + 1, arrived: [] };
+    loads.current = load;
     try {
       const page = await get(`/conversations/${idRef.current}/messages`, { limit: 50 });
-      setMessages(page.items.slice().reverse());
+      if (loads.current !== load) return;
+      const loaded = page.items.slice().reverse();
+      const ids = new Set(loaded.map((m) => m.id));
+      setMessages([...loaded, ...load.arrived.filter((m) => !ids.has(m.id))]);
       setOlder(page.next_cursor);
       setLoadError(null);
       markRead();
     } catch (err) {
-      setLoadError(err);
+      if (loads.current === load) setLoadError(err);
     }
   }
   function markRead() {
@@ -80,6 +90,7 @@ export function ConversationPage({ id }) {
     if (frame.type === "reload") return loadMessages();
     const m = frame.data;
     if (m.conversation_id !== idRef.current) return undefined;
+    loads.current.arrived.push(m);
     setMessages((list) => (list && !list.some((x) => x.id === m.id) ? [...list, m] : list));
     if (m.sender_id !== me.user.id) markRead();
     return undefined;
@@ -97,7 +108,8 @@ export function ConversationPage({ id }) {
 
   async function loadOlder() {
     const page = await get(`/conversations/${id}/messages`, { limit: 50, before: older });
-    setMessages([...page.items.slice().reverse(), ...messages]);
+    // Functional: a live message that arrived meanwhile stays.
+    setMessages((list) => [...page.items.slice().reverse(), ...(list || [])]);
     setOlder(page.next_cursor);
   }
   async function onSubmit(e) {

@@ -133,7 +133,13 @@ function BookingBox({ listing, context }) {
   useEffect(() => {
     setQuote(null);
     if (!dates.check_in || !dates.check_out) return;
-    get(`/listings/${listing.id}/quote`, dates).then(setQuote, () => setQuote(null));
+    // Only these dates' quote shows: an earlier pair's answer arriving last once priced
+    // the stay for dates no longer chosen.
+    let current = true;
+    get(`/listings/${listing.id}/quote`, dates).then((q) => current && setQuote(q), () => current && setQuote(null));
+    return () => {
+      current = false;
+    };
   }, [dates.check_in, dates.check_out]);
   const mine = bookings.data ? bookings.data.items.filter((b) => b.listing_id === listing.id) : [];
   async function onSubmit(e) {
