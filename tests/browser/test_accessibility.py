@@ -148,6 +148,14 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     student.get_by_label("Message", exact=True).fill("Are you still there?")
     student.get_by_role("button", name="Send").click()
     expect(student.get_by_role("alert")).to_contain_text("you blocked this user")
+    # Only the action that applies is offered, also after a reload (both once were).
+    safety = student.locator("details.safety")
+    expect(safety.get_by_role("button", name="Unblock")).to_be_visible()
+    expect(safety.get_by_role("button", name="Block", exact=True)).to_have_count(0)
+    student.reload()
+    student.get_by_text(f"Safety: block or report {host_name}").click()
+    expect(safety.get_by_role("button", name="Unblock")).to_be_visible()
+    expect(safety.get_by_role("button", name="Block", exact=True)).to_have_count(0)
 
     check(host, "/#/", "Your rooms", found)
     check(host, "/#/profile", "As a professional", found)

@@ -308,9 +308,15 @@ async def test_blocked_users_cannot_start_or_write(api: Api) -> None:
     rest = await api.call("GET", "/me/blocks", host, params={"limit": "1", "cursor": first.body["next_cursor"]})
     assert [b["user_id"] for b in rest.body["items"]] == [pest.id] and rest.body["next_cursor"] is None
     assert (await api.call("GET", "/me/blocks", pest)).body["items"] == []
+    # Each side reads only its own block of the other: the blocked user is not told.
+    state = await api.call("GET", f"/users/{pest.id}/block", host)
+    assert state.status == 200 and state.body == {"user_id": pest.id, "blocked": True}
+    assert (await api.call("GET", f"/users/{host.id}/block", pest)).body == {"user_id": host.id, "blocked": False}
+    assert (await api.call("GET", f"/users/{pest.id}/block", None)).status == 401
     unblocked = await api.call("DELETE", f"/users/{pest.id}/block", host)
     assert unblocked.status == 200 and unblocked.body["blocked"] is False
     assert [b["user_id"] for b in (await api.call("GET", "/me/blocks", host)).body["items"]] == [other.id]
+    assert (await api.call("GET", f"/users/{pest.id}/block", host)).body["blocked"] is False
     assert (await send(api, pest, cid, "sorry")).status == 201
 
 

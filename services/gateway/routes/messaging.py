@@ -114,6 +114,16 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/users/{id}/block",
+        subject=subjects.BLOCK_STATE,
+        request=messaging_contracts.UserRef,
+        reply=messaging_contracts.BlockState,
+        summary="Whether you blocked a user",
+        tag="messaging",
+        path_params=USER_ID,
+    ),
+    Route(
+        method="GET",
         path="/me/blocks",
         subject=subjects.MY_BLOCKS,
         request=messaging_contracts.MyBlocks,

@@ -57,6 +57,15 @@ async def block_user(ctx: Context, req: UserRef) -> BlockState:
     return BlockState(user_id=req.user_id, blocked=True)
 
 
+@registry.endpoint(subjects.BLOCK_STATE, UserRef)
+async def block_state(ctx: Context, req: UserRef) -> BlockState:
+    """Whether the caller blocked this user (a profile shows "Block" or "Unblock"). Whether
+    they blocked the caller is not told: a block is not announced to the one blocked."""
+    actor = ctx.require_actor()
+    blocked_by_me, _ = await safety_store.blocks_between(ctx.pool, actor.user_id, req.user_id)
+    return BlockState(user_id=req.user_id, blocked=blocked_by_me)
+
+
 @registry.endpoint(subjects.MY_BLOCKS, MyBlocks)
 async def my_blocks(ctx: Context, req: MyBlocks) -> BlockPage:
     """The users the caller blocked, newest first (only the caller's own list)."""

@@ -197,20 +197,25 @@ export function SafetyActions({ userId }) {
   const [reporting, setReporting] = useState(false);
   const [note, setNote] = useState(null);
   const [error, setError] = useState(null);
-  if (!me || me.user.id === userId) return null;
-  async function block(blocked) {
+  // Whether you blocked them picks the one button shown ("Block" or "Unblock").
+  const other = Boolean(me) && me.user.id !== userId;
+  const state = useLoad(() => (other ? get(`/users/${userId}/block`) : Promise.resolve(null)), [userId, other]);
+  const [changed, setChanged] = useState(null);
+  if (!other) return null;
+  const blocked = changed ? changed.blocked : state.data ? state.data.blocked : null;
+  async function block(blocking) {
     setError(null);
     try {
-      await (blocked ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`));
-      setNote(blocked ? "Blocked: neither of you can write to the other or send the other a request, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
+      setChanged(await (blocking ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`)));
+      setNote(blocking ? "Blocked: neither of you can write to the other or send the other a request, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
     } catch (err) {
       setError(err);
     }
   }
   return html`<div class="actions">
     <button type="button" onClick=${() => messageUser(userId).catch(setError)}>Message</button>
-    <button type="button" class="secondary" onClick=${() => block(true)}>Block</button>
-    <button type="button" class="secondary" onClick=${() => block(false)}>Unblock</button>
+    ${blocked === false && html`<button type="button" class="secondary" onClick=${() => block(true)}>Block</button>`}
+    ${blocked === true && html`<button type="button" class="secondary" onClick=${() => block(false)}>Unblock</button>`}
     <button type="button" class="secondary" aria-expanded=${reporting ? "true" : "false"} onClick=${() => setReporting(!reporting)}>Report</button>
     ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent) => { setReporting(false); if (sent) setNote("Report sent to the operators."); }} />`}
     ${note && html`<${Notice}>${note}</${Notice}>`}
