@@ -98,7 +98,7 @@ async def erase_user(conn: Connection, event: Event) -> AfterCommit | None:
     await purge_outbox(conn, [str(user_id)])
     archived = await store_privacy.erase(conn, user_id)
     queued = await photo_store.erase_photos(conn, await store_privacy.listing_ids(conn, user_id))
-    for row in await store_privacy.future_bookings(conn, user_id, datetime.now(UTC).date()):
+    for row in await store_privacy.future_bookings(conn, user_id, datetime.now(UTC)):
         side = "host" if row["host_id"] == user_id else "guest"
         updated = await booking_store.set_booking_status(conn, row["id"], "cancelled", cancelled_by=side)
         await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id))

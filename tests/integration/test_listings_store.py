@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 import orjson
@@ -15,6 +15,7 @@ from services.listings import consumers, domain, jobs, store
 from services.listings.app import PG_SETTINGS
 from services.listings.handlers import bookings, listings, reviews
 from services.listings.store import bookings as booking_store
+from services.listings.store import privacy as store_privacy
 from shared import geo, stays, timezones
 from shared.contracts.base import Actor
 from shared.contracts.listings import (
@@ -716,3 +717,23 @@ async def test_a_stay_may_start_this_evening_at_the_room_whatever_the_date_in_ut
                 BookingRequest(listing_id=created.id, check_in=yesterday, check_out=yesterday + timedelta(days=14)),
             )
         assert past.value.code == "validation" and "check-in is in the past" in past.value.message
+
+
+async def test_a_deleted_accounts_stays_not_yet_over_are_counted_on_the_rooms_clock(pool: asyncpg.Pool) -> None:
+    """At 19:00 in Honolulu on the eve of check-out it is already check-out day in UTC: the
+    stay is not over yet, so an account deleted then must still cancel it (the UTC date
+    counted it over, and the stay was left confirmed with its host or guest gone). From
+    check-out day at the room, it is over."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    check_out = date.today() + timedelta(days=20)
+    booking = await seed_booking(
+        pool, host, guest, check_out - timedelta(days=10), check_out, "confirmed", datetime.now(UTC)
+    )
+    eve = datetime.combine(check_out - timedelta(days=1), time(19), tzinfo=timezones.zone("Pacific/Honolulu"))
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE listings SET time_zone = 'Pacific/Honolulu' WHERE host_id = $1", host)
+        assert eve.astimezone(UTC).date() == check_out
+        for user in (host, guest):
+            assert [r["id"] for r in await store_privacy.future_bookings(conn, user, eve.astimezone(UTC))] == [booking]
+            checked_out = eve + timedelta(hours=5)  # midnight at the room: check-out day
+            assert await store_privacy.future_bookings(conn, user, checked_out.astimezone(UTC)) == []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import datetime
 
 import asyncpg
 
 from services.listings.store.bookings import BOOKING_COLUMNS, BOOKING_FROM
 from shared.db import Connection
+from shared.timezones import DEFAULT_ZONE
 
 DB = Connection | asyncpg.Pool
 
@@ -56,14 +57,17 @@ async def host_photos(db: DB, user_id: uuid.UUID) -> list[asyncpg.Record]:
     )
 
 
-async def future_bookings(conn: Connection, user_id: uuid.UUID, today: date) -> list[asyncpg.Record]:
-    """The user's requested, accepted or paid stays (as guest or host) not yet over, locked."""
+async def future_bookings(conn: Connection, user_id: uuid.UUID, now: datetime) -> list[asyncpg.Record]:
+    """The user's requested, accepted or paid stays (as guest or host) not yet over at
+    ``now``, locked: a stay is over from its check-out day at the room, as the completion
+    sweep counts it (the UTC date, a day ahead in the US evening, ended stays early)."""
     return await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}"
         " WHERE (b.guest_id = $1 OR b.host_id = $1) AND b.status IN ('requested', 'accepted', 'confirmed')"
-        " AND upper(b.stay) > $2 FOR UPDATE OF b",
+        " AND upper(b.stay) > ($2::timestamptz AT TIME ZONE coalesce(l.time_zone, $3))::date FOR UPDATE OF b",
         user_id,
-        today,
+        now,
+        DEFAULT_ZONE,
     )
 
 
