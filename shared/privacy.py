@@ -9,6 +9,10 @@ import asyncpg
 from shared.db import Connection
 
 DELETED_NAME = "Deleted user"
+# The version a deleted user's row in a service's projection of users takes: the newest
+# there is, so no late snapshot of the user brings them back; and how the service tells
+# that the user deleted their account.
+ERASED_VERSION = 2147483647
 
 
 def records(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:

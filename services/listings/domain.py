@@ -227,6 +227,9 @@ class BookingView:
     # the cancellation: nothing follows it).
     cancelled_by: Side | None = None
     decided_at: datetime | None = None
+    # One side deleted their account: the other cannot review them (their profile and
+    # what others wrote of them are gone).
+    party_erased: bool = False
 
 
 def party(booking: BookingView, actor: Actor) -> Side:
@@ -683,6 +686,8 @@ def review_sides(booking: BookingView, who: Side, now: datetime) -> Reviewing:
     one cancelled before who cancelled was recorded, has no reviews.
     """
     other = booking.host_id if who == "guest" else booking.guest_id
+    if booking.party_erased:
+        raise AppError("conflict", "this user deleted their account: there is no profile left to review")
     if booking.status == "completed":
         return Reviewing(who, other)
     accepted = booking.min_stay_nights is not None

@@ -263,6 +263,7 @@ def booking_view(row: asyncpg.Record) -> domain.BookingView:
         time_zone=booking_zone(row),
         cancelled_by=row["cancelled_by"],
         decided_at=row["decided_at"],
+        party_erased=row["party_erased"],
     )
 
 

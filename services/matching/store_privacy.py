@@ -8,11 +8,10 @@ import asyncpg
 
 from shared.contracts.accounts import UserData
 from shared.db import Connection
-from shared.privacy import DELETED_NAME
+from shared.privacy import DELETED_NAME, ERASED_VERSION
 
 DB = Connection | asyncpg.Pool
 
-LAST_VERSION = 2147483647
 
 # The rows (as ``g``) of the plans of the mentorships the user is one side of.
 _THEIR_PLANS = "JOIN mentorships m ON m.id = g.mentorship_id WHERE (m.student_id = $1 OR m.mentor_id = $1)"
@@ -75,12 +74,12 @@ async def pin_deleted(conn: Connection, user_id: uuid.UUID) -> None:
     """The user's profile becomes an empty "Deleted user" at the newest version, so no
     late snapshot brings it back (a rebuild's replay of their old events included)."""
     role = await conn.fetchval("SELECT data->>'role' FROM profiles WHERE user_id = $1", user_id)
-    blank = UserData(user_id=user_id, version=LAST_VERSION, role=role or "student", display_name=DELETED_NAME)
+    blank = UserData(user_id=user_id, version=ERASED_VERSION, role=role or "student", display_name=DELETED_NAME)
     await conn.execute(
         "INSERT INTO profiles(user_id, version, data) VALUES ($1, $2, $3)"
         " ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, data = excluded.data",
         user_id,
-        LAST_VERSION,
+        ERASED_VERSION,
         blank.model_dump(mode="json", exclude={"user_id", "version"}),
     )
 

@@ -7,13 +7,12 @@ import uuid
 import asyncpg
 
 from shared.db import Connection
-from shared.privacy import DELETED_NAME
+from shared.privacy import DELETED_NAME, ERASED_VERSION
 
 DB = Connection | asyncpg.Pool
 
 DELETED_BODY = "This message was deleted."
 # Newer than any snapshot accounts can send: a late one changes nothing.
-LAST_VERSION = 2147483647
 
 
 async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
@@ -56,7 +55,7 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> str | None:
         " ON CONFLICT (user_id) DO UPDATE SET display_name = $2, verified = false, version = $3",
         user_id,
         DELETED_NAME,
-        LAST_VERSION,
+        ERASED_VERSION,
     )
     await conn.execute(
         "UPDATE messages SET body = $2, client_message_id = NULL, warning = NULL, warning_rules = '{}'"

@@ -195,3 +195,22 @@ async def test_a_host_cancellation_is_reviewed_for_30_days_and_a_guests_not_at_a
     stranger = await api.signup("student", "Stranger")
     hidden = await api.call("POST", f"/bookings/{accepted['id']}/reviews", stranger, json={"rating": 1, "text": "x"})
     assert hidden.status == 404, hidden.body
+
+
+async def test_no_review_of_a_host_who_deleted_their_account(api: Api) -> None:
+    """A host's deleted account cancels their stays as the host: the guest was then offered
+    "Review this stay" of a profile that answers 404, and a review nobody would ever see
+    was stored. A deleted side is not reviewed (the other side's stays of them say so)."""
+    host, guest, accepted = await accepted_booking(api)
+    assert (await api.call("DELETE", "/me", host, json={"password": PASSWORD})).status == 200
+    await eventually(
+        lambda: my_booking(api, guest, accepted["id"]),
+        20,
+        what="the deleted host's stay cancelled",
+        until=lambda b: b["status"] == "cancelled",
+    )
+    mine = await my_booking(api, guest, accepted["id"])
+    assert (mine["cancelled_by"], mine["can_review"]) == ("host", False), mine
+    refused = await api.call("POST", f"/bookings/{accepted['id']}/reviews", guest, json={"rating": 1, "text": "Gone."})
+    assert refused.status == 409 and "deleted their account" in refused.body["error"]["message"], refused.body
+    assert (await api.call("GET", f"/users/{host.id}/reviews", guest)).status == 404

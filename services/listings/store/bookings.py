@@ -11,11 +11,12 @@ from services.listings.domain import RecentRequest
 from services.listings.store import BOOKING_CONFLICTS, DB
 from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
+from shared.privacy import ERASED_VERSION
 from shared.timezones import DEFAULT_ZONE
 
 # --- bookings -------------------------------------------------------------------------
 
-BOOKING_COLUMNS = """
+BOOKING_COLUMNS = f"""
     b.id, b.listing_id, l.title AS listing_title, coalesce(b.stay_address, l.address) AS address,
     b.guest_id, b.host_id,
     lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.total_cents, b.status, b.message,
@@ -26,7 +27,9 @@ BOOKING_COLUMNS = """
     b.min_stay_nights AS accepted_min_stay, b.cancelled_by,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'guest') AS guest_reviewed,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed,
-    l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude
+    l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude,
+    EXISTS (SELECT 1 FROM hosts h WHERE h.user_id IN (b.guest_id, b.host_id) AND h.version = {ERASED_VERSION})
+      AS party_erased
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 

@@ -9,13 +9,10 @@ import asyncpg
 
 from services.listings.store.bookings import BOOKING_COLUMNS, BOOKING_FROM
 from shared.db import Connection
+from shared.privacy import ERASED_VERSION
 from shared.timezones import DEFAULT_ZONE
 
 DB = Connection | asyncpg.Pool
-
-# The version a deleted user's row in the hosts projection holds: the newest there is, so a
-# late snapshot of them changes nothing; and the mark that they are gone.
-ERASED_VERSION = 2147483647
 
 
 async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
