@@ -532,3 +532,28 @@ async def test_a_round_never_pairs_a_blocked_student_and_mentor(api: Api, stack:
     await matching_holds(db, teacher, blocked, False)
     lifted = await run(derived)
     assert await assignment(api, admin, lifted["id"]) == {first: teacher.id, second: teacher.id}
+
+
+async def test_a_blocked_pair_does_not_find_each_others_rooms(api: Api) -> None:
+    """Listing search showed a signed-in user the rooms of a host either of them blocked
+    (matching already hid them): now neither side finds them, a visitor still does, and
+    lifting the block brings them back."""
+    spot = {"latitude": 35.2, "longitude": -101.83}  # Amarillo: no other test's rooms
+    host = await api.signup("professional", "Dr. Hidden Host")
+    pest, shy, other = [await api.signup("student", name) for name in ("Pest", "Shy", "Other")]
+    room = await create_listing(api, host, **spot)
+
+    async def found(user: User | None) -> bool:
+        params = {"near": "35.2,-101.83", "radius_km": "1", "sort": "distance"}
+        page = await api.call("GET", "/listings", user, params=params)
+        assert page.status == 200, page.body
+        return room["id"] in [item["id"] for item in page.body["items"]]
+
+    assert await found(pest) and await found(shy)
+    await block(api, host, pest)
+    await block(api, shy, host)
+    for blocked in (pest, shy):
+        await eventually(lambda u=blocked: found(u), 15, what="listings to hear of it", until=lambda hit: not hit)
+    assert await found(other) and await found(None) and await found(host)
+    assert (await api.call("DELETE", f"/users/{pest.id}/block", host)).status == 200
+    await eventually(lambda: found(pest), 15, what="listings to hear the block was lifted", until=bool)

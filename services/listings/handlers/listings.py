@@ -270,10 +270,10 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
     digest = _search_digest(req, center)
     sort_key, read_key = SEARCH_KEYS[req.sort]
     after = decode_key(req.cursor, read_key, row_id, bound_to=digest) if req.cursor else None
-    rows = await store.search_listings(ctx.pool, req, center, after)
+    viewer = ctx.actor.user_id if ctx.actor is not None else None
+    rows = await store.search_listings(ctx.pool, req, center, after, viewer)
     nights = (req.to - req.from_).days if req.from_ and req.to else None
     page, nxt = next_page(rows, req.limit, key=lambda row: (row[sort_key], row["id"]), bound_to=digest)
-    viewer = ctx.actor.user_id if ctx.actor is not None else None
     items = [
         summary_fields(
             r,

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.listings import domain
-from shared import geo
+from shared import blocks, geo
 from shared.contracts.listings import ListingSearch
 from shared.db import Connection
 from shared.paging import newest_first_after
@@ -190,11 +190,15 @@ async def host_listings(
 
 
 def search_query(
-    req: ListingSearch, center: tuple[float, float] | None, after: tuple[Any, uuid.UUID] | None
+    req: ListingSearch,
+    center: tuple[float, float] | None,
+    after: tuple[Any, uuid.UUID] | None,
+    viewer: uuid.UUID | None = None,
 ) -> tuple[str, list[Any]]:
     """Build the search SQL: the GiST index on ``position`` filters the radius and, under
     ``ORDER BY position <-> center ... LIMIT``, returns rows nearest first. ``after``: the
-    last row's sort key and id, read by the handler as the sort's column type."""
+    last row's sort key and id, read by the handler as the sort's column type. A signed-in
+    ``viewer`` sees no room of a host either of them blocked."""
     args: list[Any] = []
     lateral = ""
 
@@ -216,6 +220,9 @@ def search_query(
         # into a surface distance for the 20 rows returned.
         where.append(f"(l.position <-> {c}) <= {arg(geo.chord_m(radius_m))}")
         select_extra = f", (l.position <-> {c}) AS chord"
+    if viewer is not None:
+        # A hashed sub-plan, computed once per query (usually empty).
+        where.append(f"l.host_id NOT IN {blocks.others_sql(arg(viewer))}")
     if req.max_rent is not None:
         where.append(f"l.monthly_rent <= {arg(req.max_rent)}")
     if req.room_type is not None:
@@ -257,9 +264,13 @@ def search_query(
 
 
 async def search_listings(
-    db: DB, req: ListingSearch, center: tuple[float, float] | None, after: tuple[Any, uuid.UUID] | None
+    db: DB,
+    req: ListingSearch,
+    center: tuple[float, float] | None,
+    after: tuple[Any, uuid.UUID] | None,
+    viewer: uuid.UUID | None,
 ) -> list[asyncpg.Record]:
-    sql, args = search_query(req, center, after)
+    sql, args = search_query(req, center, after, viewer)
     return await db.fetch(sql, *args)
 
 
