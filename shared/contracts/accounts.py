@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 import pycountry
+from anyascii import anyascii
 from pydantic import MISSING, AfterValidator, Field, field_validator, model_validator
 
 from shared import subjects
@@ -104,6 +105,8 @@ BLANK_LETTERS = frozenset("\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 RESERVED_WORDS = ("verified", "wardmate")
 CHECK_MARKS = frozenset("\u221a\u2611\u2705\u2713\u2714\U0001f5f8\U0001f5f9")
 _RESERVED = re.compile(rf"\b({'|'.join(RESERVED_WORDS)})\b")
+# What reads as a letter of the reserved words in a sans-serif font, after transliteration.
+LATIN_LOOKALIKES = (("rn", "m"), ("vv", "w"), ("l", "i"), ("1", "i"), ("|", "i"))
 
 
 def visible(char: str) -> bool:
@@ -117,9 +120,15 @@ def reserved_in_name(name: str) -> str | None:
     if mark := next((c for c in name if c in CHECK_MARKS), None):
         return mark
     # NFKD splits accents off (and folds full-width letters); keeping only what shows
-    # drops the accents and the zero-width characters: "Verıfıed" stays, "Vérified" not.
-    folded = "".join(c for c in unicodedata.normalize("NFKD", name) if visible(c) or c.isspace()).casefold()
-    found = _RESERVED.search(folded)
+    # drops the accents and the zero-width characters ("Vérified", "Ver\u200bified").
+    folded = "".join(c for c in unicodedata.normalize("NFKD", name) if visible(c) or c.isspace())
+    # Letters of other scripts that look like Latin ones ("Wаrdmate" with a Cyrillic а,
+    # "Verıfıed" with a dotless ı, "𝐖𝐚𝐫𝐝𝐦𝐚𝐭𝐞") read as those, and so do the ASCII
+    # lookalikes of a sans-serif font ("VERlFlED", "Wardrnate").
+    skeleton = anyascii(folded).casefold()
+    for lookalike, letter in LATIN_LOOKALIKES:
+        skeleton = skeleton.replace(lookalike, letter)
+    found = _RESERVED.search(skeleton)
     return found.group(1) if found else None
 
 

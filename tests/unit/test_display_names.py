@@ -41,6 +41,11 @@ REAL_NAMES = [
     "Dr. Mateo Wardman",
     "Ana 🌸",
     "A",
+    # Close to the reserved words once lookalikes read as Latin letters, and still names.
+    "Vladimir Wardlaw",
+    "Lili Vervaet",
+    "Bernard Mateus",
+    "Ирина Вард",
 ]
 
 
@@ -91,6 +96,15 @@ def test_real_names_pass_at_signup_and_on_the_profile(name: str) -> None:
         ("ＷＡＲＤＭＡＴＥ", "wardmate"),  # full-width letters
         ("Ward\u200bmate Support", "wardmate"),  # a zero-width space inside the word
         ("support@wardmate.com", "wardmate"),
+        # Lookalike letters of other scripts and fonts.
+        ("W\u0430rdmate Support", "wardmate"),  # a Cyrillic а
+        ("\u051c\u0410RD\u041c\u0410\u0422\u0415", "wardmate"),  # Cyrillic Ԝ, А, М, Т, Е
+        ("Ver\u0131f\u0131ed host", "verified"),  # Turkish dotless ı
+        ("v\u0435r\u0456f\u0456\u0435d", "verified"),  # Cyrillic е and і
+        ("\U0001d416\U0001d41a\U0001d42b\U0001d41d\U0001d426\U0001d41a\U0001d42d\U0001d41e", "wardmate"),  # bold
+        ("\u24e6\u24d0\u24e1\u24d3\u24dc\u24d0\u24e3\u24d4 team", "wardmate"),  # circled letters
+        ("VERlFlED host", "verified"),  # a lower-case l for the I
+        ("Wardrnate Support", "wardmate"),  # r and n for the m
     ],
 )
 def test_names_that_break_lines_hide_or_spoof_are_refused_with_a_field_error(name: str, words: str) -> None:
