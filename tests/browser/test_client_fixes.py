@@ -61,6 +61,7 @@ def test_a_booking_request_is_confirmed_once_and_never_sent_twice(pages: Pages) 
     student.get_by_role("button", name="Request booking").click()
     refusal = student.get_by_role("alert").filter(has_text="You already have a requested booking")
     expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("of this room for these dates. See that booking")  # not "dates.See"
     refusal.get_by_role("link", name="See that booking").click()
     expect(card).to_be_focused()
     mine = as_student.call("GET", "/me/bookings?role=guest&limit=100")
@@ -419,6 +420,7 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
 
     student.goto(f"/#/rotations/{rotation['id']}")
     card = student.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text="Dr. Context")
+    expect(card).to_contain_text("Medical professional · pediatrics · 1 place left")  # not "pediatrics· 1"
     card.get_by_role("button", name="Ask Dr. Context to mentor you").click()
     message = card.get_by_label("Message to the mentor")
     expect(message).to_be_focused()
