@@ -75,6 +75,11 @@ def test_settings_page(pages: Pages) -> None:
 
     link = page.get_by_label("Calendar link")
     old = link.input_value()
+    # The two buttons stand apart (they touched: no space between them).
+    copy = page.get_by_role("button", name="Copy link").bounding_box()
+    renew = page.get_by_role("button", name="Make a new link").bounding_box()
+    assert copy and renew
+    assert renew["x"] >= copy["x"] + copy["width"] + 4 or renew["y"] >= copy["y"] + copy["height"] + 4, (copy, renew)
     assert old.endswith(".ics")
     page.get_by_role("button", name="Make a new link").click()
     expect(link).not_to_have_value(old)

@@ -246,8 +246,10 @@ function CalendarFeed() {
       with them. Anyone with the link can read it.</p>
     <${Loading} state=${state}>${() => url && html`<div>
       <${Field} label="Calendar link" name="calendar_url" readonly value=${url} />
-      <button type="button" onClick=${copy}>Copy link</button>
-      <button type="button" onClick=${rotate}>Make a new link</button>
+      <p class="actions">
+        <button type="button" onClick=${copy}>Copy link</button>
+        <button type="button" class="secondary" onClick=${rotate}>Make a new link</button>
+      </p>
     </div>`}<//>
     ${note && html`<${Notice}>${note}<//>`}
     <${Alert} error=${error} />
