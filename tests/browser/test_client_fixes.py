@@ -495,3 +495,34 @@ def test_the_new_states_pass_axe_at_phone_and_laptop_width(pages: Pages) -> None
     check(owner, "a host's card asking to confirm")
     assert found == {}
     assert pages.errors == []
+
+
+def test_empty_bookings_and_notifications_say_what_to_do(pages: Pages) -> None:
+    """A new student's empty bookings link to the search and their rotations, a new host's to
+    their rooms, and empty notifications say what will appear (they read "Nothing yet.")."""
+    student, host = pages.open("student", PHONE), pages.open("host", PHONE)
+    Client(student.request).sign_up("student", "Empty Student")
+    Client(host.request).sign_up("professional", "Dr. Empty")
+
+    student.goto("/#/notifications")
+    expect(student.locator("main")).to_contain_text(
+        "No notifications yet. Booking requests and answers, payments, mentorship requests and rooms that fit"
+        " your rotations appear here."
+    )
+    student.goto("/#/bookings")
+    empty = student.get_by_text("No bookings yet.")
+    expect(empty).to_have_text(
+        "No bookings yet. Find a room near a hospital, or open one of your rotations to see the rooms that fit it."
+    )
+    empty.get_by_role("link", name="rotations").click()
+    expect(student.get_by_role("heading", name="Your rotations")).to_be_visible()
+    student.go_back()
+    empty.get_by_role("link", name="Find a room").click()
+    expect(student.get_by_role("heading", name="Find a room", exact=True)).to_be_visible()
+
+    host.goto("/#/bookings")
+    empty = host.get_by_text("No booking requests yet.")
+    expect(empty).to_have_text("No booking requests yet. Students ask from your rooms' pages: see your rooms.")
+    empty.get_by_role("link", name="see your rooms").click()
+    expect(host.get_by_role("heading", name="Your rooms")).to_be_visible()
+    assert pages.errors == []

@@ -198,7 +198,9 @@ function BookingList({ role, shift, chosen }) {
   return html`<section aria-labelledby=${`bookings-${role}`}>
     <h2 id=${`bookings-${role}`}>${title}</h2>
     <${Loading} state=${state}>${(page) => page.items.length === 0
-      ? html`<${Empty}>${role === "host" ? "No booking requests yet." : "No bookings yet. Find a room from one of your rotations."}</${Empty}>`
+      ? html`<${Empty}>${role === "host"
+        ? html`No booking requests yet. Students ask from your rooms' pages: <a href="#/listings">see your rooms</a>.`
+        : html`No bookings yet. <a href="#/search">Find a room</a> near a hospital, or open one of your <a href="#/rotations">rotations</a> to see the rooms that fit it.`}</${Empty}>`
       : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen} />`)}</ul>`}<//>
   </section>`;
 }
