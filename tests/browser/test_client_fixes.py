@@ -420,7 +420,8 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
 
     student.goto(f"/#/rotations/{rotation['id']}")
     card = student.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text="Dr. Context")
-    expect(card).to_contain_text("Medical professional · pediatrics · 1 place left")  # not "pediatrics· 1"
+    # Not "pediatrics· 1", and a mentor of this very hospital is not "0.0 km away".
+    expect(card).to_contain_text("Medical professional · pediatrics · 1 place left · at this hospital")
     card.get_by_role("button", name="Ask Dr. Context to mentor you").click()
     message = card.get_by_label("Message to the mentor")
     expect(message).to_be_focused()
