@@ -61,6 +61,7 @@ def test_a_booking_request_is_confirmed_once_and_never_sent_twice(pages: Pages) 
     student.get_by_role("button", name="Request booking").click()
     refusal = student.get_by_role("alert").filter(has_text="You already have a requested booking")
     expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("of this room for these dates. See that booking")  # not "dates.See"
     refusal.get_by_role("link", name="See that booking").click()
     expect(card).to_be_focused()
     mine = as_student.call("GET", "/me/bookings?role=guest&limit=100")
@@ -419,6 +420,8 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
 
     student.goto(f"/#/rotations/{rotation['id']}")
     card = student.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text="Dr. Context")
+    # Not "pediatrics· 1", and a mentor of this very hospital is not "0.0 km away".
+    expect(card).to_contain_text("Medical professional · pediatrics · 1 place left · at this hospital")
     card.get_by_role("button", name="Ask Dr. Context to mentor you").click()
     message = card.get_by_label("Message to the mentor")
     expect(message).to_be_focused()
@@ -492,4 +495,35 @@ def test_the_new_states_pass_axe_at_phone_and_laptop_width(pages: Pages) -> None
     expect(card.get_by_role("button", name="Yes, decline")).to_be_visible()
     check(owner, "a host's card asking to confirm")
     assert found == {}
+    assert pages.errors == []
+
+
+def test_empty_bookings_and_notifications_say_what_to_do(pages: Pages) -> None:
+    """A new student's empty bookings link to the search and their rotations, a new host's to
+    their rooms, and empty notifications say what will appear (they read "Nothing yet.")."""
+    student, host = pages.open("student", PHONE), pages.open("host", PHONE)
+    Client(student.request).sign_up("student", "Empty Student")
+    Client(host.request).sign_up("professional", "Dr. Empty")
+
+    student.goto("/#/notifications")
+    expect(student.locator("main")).to_contain_text(
+        "No notifications yet. Booking requests and answers, payments, mentorship requests and rooms that fit"
+        " your rotations appear here."
+    )
+    student.goto("/#/bookings")
+    empty = student.get_by_text("No bookings yet.")
+    expect(empty).to_have_text(
+        "No bookings yet. Find a room near a hospital, or open one of your rotations to see the rooms that fit it."
+    )
+    empty.get_by_role("link", name="rotations").click()
+    expect(student.get_by_role("heading", name="Your rotations")).to_be_visible()
+    student.go_back()
+    empty.get_by_role("link", name="Find a room").click()
+    expect(student.get_by_role("heading", name="Find a room", exact=True)).to_be_visible()
+
+    host.goto("/#/bookings")
+    empty = host.get_by_text("No booking requests yet.")
+    expect(empty).to_have_text("No booking requests yet. Students ask from your rooms' pages: see your rooms.")
+    empty.get_by_role("link", name="see your rooms").click()
+    expect(host.get_by_role("heading", name="Your rooms")).to_be_visible()
     assert pages.errors == []

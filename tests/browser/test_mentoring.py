@@ -53,6 +53,8 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     card.get_by_role("button", name="Accept").click()
     card.get_by_role("link", name="Open plan").click()
     expect(mentor.get_by_role("heading", name=f"Mentorship plan with {student_name}")).to_be_visible()
+    plan_line = mentor.get_by_text("You are the mentor.")
+    expect(plan_line).to_have_text("You are the mentor. Accepted · All mentorships · Letters")
 
     # Goals: the student takes a suggested one and writes one; the mentor marks one done.
     student.goto(plan_path)
@@ -125,7 +127,7 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     expect(student.get_by_label("I waive my right to see this letter")).to_be_checked()
     student.get_by_role("button", name="Send request").click()
     mine = student.get_by_role("list", name="Your letters")
-    expect(mine).to_contain_text(f"Letter ID {letter_id}")
+    expect(mine).to_contain_text(f"ERAS, Letter ID {letter_id} · Waived: the student will not see it")
     expect(mine).to_contain_text("Requested")
 
     mentor.goto("/#/letters")

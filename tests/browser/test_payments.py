@@ -21,7 +21,8 @@ from services.runner import Stack
 from shared.db import create_pool
 from shared.embedded import pg_bin
 from shared.settings import Settings
-from tests.browser.conftest import Client, Pages, axe_violations, future
+from tests.browser.conftest import LAPTOP, Client, Pages, axe_violations, future
+from tests.browser.test_accessibility import make_admin
 from tests.eventually import eventually_sync
 
 FARGO_POINT = (46.831488, -96.827505)
@@ -106,6 +107,8 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     card = student.get_by_role("listitem", name=re.compile("Paid room"))
     expect(card).to_contain_text("Accepted")
     expect(card).not_to_contain_text("2 Broadway N")
+    # The link and the sentence after it read apart ("to confirm— held" before).
+    expect(card).to_contain_text(re.compile(r"Pay \$[\d,.]+ to confirm — held by Wardmate until 24 h after check-in\."))
     card.get_by_role("link", name=re.compile(r"Pay \$")).click()
     expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* to confirm"))).to_be_visible()
     assert axe_violations(student) == []
@@ -145,6 +148,35 @@ def shown(days: int) -> str:
     """A day from today as the web client writes it ("Jan 4, 2027")."""
     day = date.today() + timedelta(days=days)
     return f"{day:%b} {day.day}, {day.year}"
+
+
+def test_the_operator_page_reads_credentials_and_payments_with_spaces(pages: Pages, stack: Stack) -> None:
+    """The operator's credential card, reconciliation and a booking's payments read their
+    separators apart (a line break beside a value ate the space before: "1234567893· sent",
+    "no difference.4 charges", "refunded $0.00· held")."""
+    _, _, booking, _ = accepted_booking(pages)
+    applicant = Client(pages.open("applicant").request)
+    name = f"Dr. Npi {uuid.uuid4().hex[:6]}"
+    applicant.sign_up("professional", name)
+    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    credential = operator.get_by_role("listitem", name=name)
+    expect(credential).to_contain_text(re.compile(r"NPI 1234567893 · sent [A-Z][a-z]{2} \d"))
+    operator.get_by_role("button", name="Reconcile with Stripe").click()
+    expect(operator.get_by_role("status").filter(has_text="in the ledger")).to_have_text(
+        re.compile(r"^(Reconciled: no difference|\d+ difference\(s\))\. \d+ charges and \d+ refunds in the ledger\.$")
+    )
+    operator.get_by_label("Booking id").fill(booking["id"])
+    operator.get_by_role("button", name="Show payments").click()
+    expect(operator.get_by_text(re.compile(r"nights · total"))).to_have_text(
+        re.compile(
+            r"^14 nights · total \$[\d,.]+ · paid \$0\.00 · refunded \$0\.00 · held \$0\.00"
+            r" · released \$0\.00 · policy flexible$"
+        )
+    )
+    assert pages.errors == []
 
 
 def test_what_new_dates_add_is_paid_from_the_receipt(pages: Pages) -> None:

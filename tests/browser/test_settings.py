@@ -48,6 +48,8 @@ def test_unconfirmed_banner_offers_a_new_link(pages: Pages) -> None:
     page.get_by_role("button", name="Sign up").click()
     banner = page.get_by_role("region", name="Confirm your address")
     expect(banner).to_contain_text("to request stays, publish rooms and message people")
+    # The sentence and the button read apart ("mailed you.Mail me" before).
+    expect(banner).to_contain_text("follow the link we mailed you. Mail me a new link")
     banner.get_by_role("button", name="Mail me a new link").click()
     expect(banner.get_by_role("status")).to_contain_text("A new confirmation link is on its way")
     assert axe_violations(page) == []
@@ -73,6 +75,11 @@ def test_settings_page(pages: Pages) -> None:
 
     link = page.get_by_label("Calendar link")
     old = link.input_value()
+    # The two buttons stand apart (they touched: no space between them).
+    copy = page.get_by_role("button", name="Copy link").bounding_box()
+    renew = page.get_by_role("button", name="Make a new link").bounding_box()
+    assert copy and renew
+    assert renew["x"] >= copy["x"] + copy["width"] + 4 or renew["y"] >= copy["y"] + copy["height"] + 4, (copy, renew)
     assert old.endswith(".ics")
     page.get_by_role("button", name="Make a new link").click()
     expect(link).not_to_have_value(old)

@@ -96,7 +96,7 @@ export function VerifyBanner({ me }) {
     }
   }
   return html`<div class="banner" role="region" aria-label="Confirm your address">
-    <p>Confirm ${me.user.email} to request stays, publish rooms and message people: follow the link we mailed you.
+    <p>Confirm ${me.user.email} to request stays, publish rooms and message people: follow the link we mailed you.${" "}
       <button type="button" class="link" onClick=${resend}>Mail me a new link</button></p>
     ${state.sent && html`<${Notice}>${state.sent}<//>`}
     <${Alert} error=${state.error} />
@@ -246,8 +246,10 @@ function CalendarFeed() {
       with them. Anyone with the link can read it.</p>
     <${Loading} state=${state}>${() => url && html`<div>
       <${Field} label="Calendar link" name="calendar_url" readonly value=${url} />
-      <button type="button" onClick=${copy}>Copy link</button>
-      <button type="button" onClick=${rotate}>Make a new link</button>
+      <p class="actions">
+        <button type="button" onClick=${copy}>Copy link</button>
+        <button type="button" class="secondary" onClick=${rotate}>Make a new link</button>
+      </p>
     </div>`}<//>
     ${note && html`<${Notice}>${note}<//>`}
     <${Alert} error=${error} />

@@ -19,7 +19,7 @@ function Credential({ c, onChange }) {
   return html`<li class="card" aria-label=${c.display_name}>
     <h3><a href=${`#/users/${c.user_id}`}>${c.display_name}</a></h3>
     <p>${c.email}</p>
-    <p>${c.kind === "npi" ? html`NPI <strong>${c.npi}</strong>` : html`Licence <strong>${c.license_number}</strong> (${c.license_state})`}
+    <p>${c.kind === "npi" ? html`NPI <strong>${c.npi}</strong>` : html`Licence <strong>${c.license_number}</strong> (${c.license_state})`}${" "}
       · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}` : ""}</p>
     ${c.status === "pending" && html`<button type="button" onClick=${verify}>Verify <span class="sr">${c.display_name}</span></button>`}
     <${Alert} error=${error} />

@@ -23,7 +23,7 @@ function Refund({ bookingId, onDone }) {
 function BookingPayments({ id }) {
   const state = useLoad(() => get(`/admin/payments/${id}`), [id]);
   return html`<${Loading} state=${state}>${(r) => html`<div class="card">
-    <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}
+    <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · policy ${r.cancellation_policy}</p>
     <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number} (block ${p.index}): ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
@@ -40,7 +40,7 @@ export function AdminPayments() {
   return html`<section aria-labelledby="payments-admin-h">
     <h2 id="payments-admin-h">Payments</h2>
     <button type="button" class="secondary" onClick=${() => setChecked(checked + 1)}>Reconcile with Stripe</button>
-    ${checked > 0 && html`<${Loading} state=${report}>${(r) => r && html`<p role="status">${r.ok ? "Reconciled: no difference." : `${r.differences.length} difference(s).`}
+    ${checked > 0 && html`<${Loading} state=${report}>${(r) => r && html`<p role="status">${r.ok ? "Reconciled: no difference." : `${r.differences.length} difference(s).`}${" "}
       ${r.charges_in_ledger} charges and ${r.refunds_in_ledger} refunds in the ledger.</p>
       ${!r.ok && html`<ul>${r.differences.map((d) => html`<li>${d}</li>`)}</ul>`}`}<//>`}
     <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); setShown(booking.trim()); }} aria-label="A booking's payments">

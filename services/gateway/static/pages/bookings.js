@@ -163,7 +163,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
-    ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>
+    ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
       — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
     ${b.role === "host" && b.status === "requested" && html`<p class="hint">${hostNet(b.total)}</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
@@ -198,7 +198,9 @@ function BookingList({ role, shift, chosen }) {
   return html`<section aria-labelledby=${`bookings-${role}`}>
     <h2 id=${`bookings-${role}`}>${title}</h2>
     <${Loading} state=${state}>${(page) => page.items.length === 0
-      ? html`<${Empty}>${role === "host" ? "No booking requests yet." : "No bookings yet. Find a room from one of your rotations."}</${Empty}>`
+      ? html`<${Empty}>${role === "host"
+        ? html`No booking requests yet. Students ask from your rooms' pages: <a href="#/listings">see your rooms</a>.`
+        : html`No bookings yet. <a href="#/search">Find a room</a> near a hospital, or open one of your <a href="#/rotations">rotations</a> to see the rooms that fit it.`}</${Empty}>`
       : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen} />`)}</ul>`}<//>
   </section>`;
 }

@@ -38,7 +38,7 @@ function LetterCard({ letter, onChange }) {
   return html`<li class="card" aria-label=${`Letter ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a user"}`}>
     <h3><a href=${`#/letters/${letter.id}`}>${letter.specialty}: ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a Wardmate user"}</a>
       <${Status} status=${letter.status} /></h3>
-    <p>${deadline(letter)} · ${letter.programs} program${letter.programs === 1 ? "" : "s"} · ${letter.application === "eras" ? `ERAS, Letter ID ${letter.eras_letter_id}` : "Other application"}
+    <p>${deadline(letter)} · ${letter.programs} program${letter.programs === 1 ? "" : "s"} · ${letter.application === "eras" ? `ERAS, Letter ID ${letter.eras_letter_id}` : "Other application"}${" "}
       · ${letter.waived ? "Waived: the student will not see it" : "Not waived"}</p>
     <${Actions} letter=${letter} onChange=${onChange} />
   </li>`;

@@ -196,7 +196,7 @@ function BookingBox({ listing, context }) {
       <p><a href=${bookingHref(sent.id)}>See your booking</a></p>
     </div>` : student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
       ${duplicate && html`<div class="alert" role="alert" tabindex="-1" ref=${done}>
-        You already have a ${duplicate.status} booking of this room for these dates.
+        You already have a ${duplicate.status} booking of this room for these dates.${" "}
         <a href=${bookingHref(duplicate.booking_id)}>See that booking</a></div>`}
       ${myRotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${rotationId}
         onChange=${pickRotation} error=${form.errors.rotation_id} hint="Optional: if the rotation's dates move, we tell you to shift this stay">

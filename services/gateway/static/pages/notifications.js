@@ -27,7 +27,7 @@ export function Notifications() {
   }, [state.data]);
   return html`<section>
     <h1>Notifications</h1>
-    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>Nothing yet.</${Empty}>`
+    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No notifications yet. Booking requests and answers, payments, mentorship requests and rooms that fit your rotations appear here.</${Empty}>`
       : html`<ul class="notifications" aria-label="Notifications">${page.items.map((n) => {
           const link = target(n);
           return html`<li key=${n.id} class=${n.read ? "" : "unread"}>

@@ -186,7 +186,7 @@ export function PlanPage({ id }) {
     <${Loading} state=${state}>${(plan) => html`
       <h1>Mentorship plan with ${plan.other_name || "your partner"}</h1>
       <p>You are the ${plan.role}. <${Status} status=${plan.status} />
-        ${plan.stalled && html` <strong>No meeting held yet: propose one.</strong>`}
+        ${plan.stalled && html` <strong>No meeting held yet: propose one.</strong>`}${" "}
         · <a href="#/mentorships">All mentorships</a> · <a href="#/letters">Letters</a></p>
       <${Alert} error=${error} />
       <${Goals} plan=${plan} act=${act} send=${send} />

@@ -156,8 +156,8 @@ function MentorMatches({ rotation }) {
       : html`<ul class="cards" aria-label="Mentor matches">${page.items.map((m) => html`<li class="card" key=${m.mentor.id}>
           <h3><a href=${`#/users/${m.mentor.id}`}>${m.mentor.display_name}</a> <${Verified} verified=${m.mentor.verified} />
             ${m.remote && html` <span class="tag">Remote</span>`}</h3>
-          <p>${m.mentor.profession || "Medical professional"}${m.mentor.specialties.length ? ` · ${m.mentor.specialties.join(", ")}` : ""}
-            · ${m.remaining_capacity} place${m.remaining_capacity === 1 ? "" : "s"} left${m.hospital_km !== null ? ` · ${m.hospital_km.toFixed(1)} km away` : ""}</p>
+          <p>${m.mentor.profession || "Medical professional"}${m.mentor.specialties.length ? ` · ${m.mentor.specialties.join(", ")}` : ""}${" "}
+            · ${m.remaining_capacity} place${m.remaining_capacity === 1 ? "" : "s"} left${m.hospital_km === null ? "" : m.hospital_km < 0.05 ? " · at this hospital" : ` · ${m.hospital_km.toFixed(1)} km away`}</p>
           ${m.remote && html`<p class="hint">Works far from this hospital: mentoring would be by messages and calls.</p>`}
           <ul class="reasons" aria-label="Why they match">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
           ${requested[m.mentor.id] ? html`<${Notice}>Mentorship requested. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`
