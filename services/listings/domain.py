@@ -29,6 +29,7 @@ from shared.contracts.listings import (
     ListingStatus,
     ListingUpdated,
 )
+from shared.dates import written
 from shared.errors import AppError
 from shared.timezones import DEFAULT_ZONE
 
@@ -39,18 +40,13 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
-def _day(day: date) -> str:
-    """ "Dec 11, 2026": how the page's date pickers and texts show a date."""
-    return f"{day:%b} {day.day}, {day.year}"
-
-
 def unavailable_reason(
     available_from: date, available_to: date, min_stay_nights: int, check_in: date, check_out: date
 ) -> str | None:
     """Why a listing's window and minimum stay refuse a stay, or None when they allow it."""
     nights = (check_out - check_in).days
     if check_in < available_from or check_out > available_to:
-        return f"the room is available from {_day(available_from)} to {_day(available_to)}"
+        return f"the room is available from {written(available_from)} to {written(available_to)}"
     if nights < min_stay_nights:
         return f"the minimum stay is {min_stay_nights} nights"
     return None
@@ -455,7 +451,7 @@ def check_window(stays: list[HeldStay], available_from: date, available_to: date
         errors.append(
             {
                 "field": "available_from",
-                "message": f"{kind[first.status].capitalize()} stay begins {_day(first.check_in)}:"
+                "message": f"{kind[first.status].capitalize()} stay begins {written(first.check_in)}:"
                 " the room must be available from then or earlier.",
             }
         )
@@ -463,14 +459,14 @@ def check_window(stays: list[HeldStay], available_from: date, available_to: date
         errors.append(
             {
                 "field": "available_to",
-                "message": f"{kind[last.status].capitalize()} stay ends {_day(last.check_out)}:"
+                "message": f"{kind[last.status].capitalize()} stay ends {written(last.check_out)}:"
                 " the room must be available until then or later.",
             }
         )
     raise AppError(
         "conflict",
         f"the room's dates must cover its accepted and paid stays: {kind[named.status]} stay from"
-        f" {_day(named.check_in)} to {_day(named.check_out)} falls outside them",
+        f" {written(named.check_in)} to {written(named.check_out)} falls outside them",
         errors,
     )
 
@@ -552,13 +548,13 @@ def check_shift_request(
     if shift.status == "requested" and shift.check_in and shift.check_out:
         raise AppError(
             "conflict",
-            f"you already asked to move this stay to {_day(shift.check_in)} - {_day(shift.check_out)}:"
+            f"you already asked to move this stay to {written(shift.check_in)} - {written(shift.check_out)}:"
             " wait for the host's answer, or withdraw that request first",
             {"check_in": str(shift.check_in), "check_out": str(shift.check_out), "status": "requested"},
         )
     if stays.under_way(booking.check_in, booking.time_zone, now):
         if check_in != booking.check_in:
-            message = f"the stay began on {_day(booking.check_in)}: its check-in stays, only the check-out can move"
+            message = f"the stay began on {written(booking.check_in)}: its check-in stays, only the check-out can move"
             raise AppError("validation", message, [{"field": "check_in", "message": message}])
         if check_out <= today:
             raise AppError(

@@ -40,6 +40,7 @@ from shared.contracts.matching import (
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import MAX_BODY, NotificationKind
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
+from shared.dates import clock, written
 from shared.errors import AppError
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -156,7 +157,7 @@ def money(cents: int) -> str:
 def stay(check_in: date, check_out: date) -> str:
     nights = (check_out - check_in).days
     plural = "" if nights == 1 else "s"
-    return f"{check_in.day} {check_in:%b %Y} to {check_out.day} {check_out:%b %Y} ({nights} night{plural})"
+    return f"{written(check_in)} to {written(check_out)} ({nights} night{plural})"
 
 
 def _quoted(title: str | None) -> str:
@@ -312,10 +313,6 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
     )
 
 
-def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
 def overdue_update(event: PaymentFailed, names: dict[uuid.UUID, str | None]) -> ConversationUpdate:
     """A later payment of a confirmed stay past its deadline unpaid: not a refused card, and
     not the end of the stay. The booking's conversation says so to both; the guest is told
@@ -327,13 +324,13 @@ def overdue_update(event: PaymentFailed, names: dict[uuid.UUID, str | None]) -> 
     what = money(payment.amount_cents)
     if payment.start_date is not None and payment.nights:
         plural = "" if payment.nights == 1 else "s"
-        what += f" for the {payment.nights} night{plural} from {_day(payment.start_date)}"
+        what += f" for the {payment.nights} night{plural} from {written(payment.start_date)}"
     due = ""
     if event.pay_by is not None:
         # On the room's clock, where the deadline was set (its check-in time there); UTC
         # for an event from before it carried the zone.
         pay_by = stays.on_room_clock(event.pay_by, event.time_zone or "UTC")
-        due = f" by {_day(pay_by.date())}, {pay_by:%H:%M %Z}"
+        due = f" by {written(pay_by.date())} at {clock(pay_by)}"
     late = f"was due{due} and is still unpaid"
 
     def note(user: uuid.UUID, text: str) -> NotificationDraft:
@@ -447,7 +444,7 @@ def rotation_moved_notification(event: RotationMoved) -> NotificationDraft:
     """The student moved a rotation: the stays booked for it on other dates, and a nudge
     to ask each host to shift (one notification per event; the first stay is linked)."""
     nights = (event.end_date - event.start_date).days
-    rotation = f"{event.start_date.day} {event.start_date:%b %Y} to {event.end_date.day} {event.end_date:%b %Y}"
+    rotation = f"{written(event.start_date)} to {written(event.end_date)}"
     stays = "; ".join(f"{_quoted(s.listing_title)} is booked {stay(s.check_in, s.check_out)}" for s in event.stays)
     first = event.stays[0]
     return NotificationDraft(

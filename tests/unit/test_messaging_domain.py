@@ -104,7 +104,7 @@ def test_a_request_tells_the_host_and_carries_the_guests_words() -> None:
     """The request: a system message (read by the guest who sent it), the guest's words,
     and a notification to the host naming room, dates and total."""
     update = domain.booking_update(BookingRequested(booking=booking(), message=" Hi! "), NAMES, "Quiet room")
-    assert "Chidi requested “Quiet room” from 1 Mar 2027 to 29 Mar 2027 (28 nights)" in update.system_text
+    assert "Chidi requested “Quiet room” from Mar 1, 2027 to Mar 29, 2027 (28 nights)" in update.system_text
     assert "$1,008.00" in update.system_text
     assert update.words == (GUEST, "Hi!") and update.read_by == {GUEST}
     [note] = update.notifications
@@ -276,7 +276,7 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
     """A later payment past its deadline: the booking's conversation says so to both, the
     guest is told it is still unpaid past its deadline and to pay it now (the stay is not
     ended), the host that it is unpaid (it said 'did not go through' to the guest alone).
-    The deadline is on the room's clock (its check-in time in Baltimore, 15:00 EDT): it was
+    The deadline is on the room's clock (its check-in time in Baltimore, 3:00 PM EDT): it was
     stated in UTC ("31 Mar 2027, 19:00 UTC")."""
     from shared.contracts.payments import PaymentData, PaymentFailed
 
@@ -307,8 +307,8 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
     ]
     assert all(n.booking_id == payment.booking_id for n in update.notifications)
     to_guest, to_host = (n.text for n in update.notifications)
-    what = "$216.00 for the 6 nights from 31 Mar 2027"
-    late = "was due by 31 Mar 2027, 15:00 EDT and is still unpaid"
+    what = "$216.00 for the 6 nights from Mar 31, 2027"
+    late = "was due by Mar 31, 2027 at 3:00 PM EDT and is still unpaid"
     assert f"{what} {late}. The stay is not ended" in update.system_text
     assert to_guest == f"Your payment of {what} at “Quiet room” {late}. Your stay is not ended: pay it now."
     assert "did not go through" not in update.system_text + to_guest + to_host
@@ -318,10 +318,10 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
         domain.payment_notification(event)
     # An event from before it carried the zone states the deadline in UTC, as before.
     older = domain.overdue_update(event.model_copy(update={"time_zone": None}), NAMES)
-    assert "was due by 31 Mar 2027, 19:00 UTC and is still unpaid" in older.system_text
+    assert "was due by Mar 31, 2027 at 7:00 PM UTC and is still unpaid" in older.system_text
     # Honolulu keeps standard time all year; a late night there is the next day in UTC.
     honolulu = event.model_copy(update={"time_zone": "Pacific/Honolulu", "pay_by": datetime(2027, 4, 1, 1, tzinfo=UTC)})
-    assert "was due by 31 Mar 2027, 15:00 HST and is still unpaid" in domain.overdue_update(honolulu, NAMES).system_text
+    assert "was due by Mar 31, 2027 at 3:00 PM HST and is still unpaid" in domain.overdue_update(honolulu, NAMES).system_text
 
 
 def test_a_payment_failed_event_from_before_kinds_reads_as_a_declined_card() -> None:
