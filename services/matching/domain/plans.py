@@ -108,6 +108,25 @@ def check_writable(pair: Pair, user_id: uuid.UUID) -> Side:
     return who
 
 
+# What a block between the pair still lets either of them do in their plan: wind it down
+# (decline, cancel or say a meeting was held; ending the mentorship is its own endpoint)
+# and write what only they see (private notes, check-in answers). Anything that reaches the
+# other side as words or a notice (a goal, a shared note, times proposed or accepted) is
+# refused, as messaging refuses the pair's messages: the plan is no way around a block.
+MEETING_ACTIONS_UNDER_BLOCK = frozenset({"decline", "cancel", "held"})
+
+
+def block_refusal(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
+    """Why a plan write that reaches the other side cannot be made, or None."""
+    if blocked_by_them:
+        return AppError(
+            "forbidden", "this user does not accept anything new from you: the plan can be read, not added to"
+        )
+    if blocked_by_me:
+        return AppError("forbidden", "you blocked this user; unblock them to add to your plan")
+    return None
+
+
 def check_check_in(
     pair: Pair, user_id: uuid.UUID, stage: Stage, start: date | None, end: date | None, today: date
 ) -> Side:

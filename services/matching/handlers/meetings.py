@@ -25,6 +25,7 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         change = plans.propose(plan_reads.pair(row), actor.user_id, list(req.options), now)
+        await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         # The same proposal again while it is open (a retry, a double click) is the one
         # already made: no second meeting, no second notice.
         same = await plan_store.same_proposal(
@@ -79,6 +80,8 @@ async def _decide(
         change = plans.decide_meeting(
             plan_reads.pair(row), meeting, actor.user_id, action, now, chosen=chosen, options=options
         )
+        if action not in plans.MEETING_ACTIONS_UNDER_BLOCK:
+            await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         if change.moves(meeting):
             await plan_store.update_meeting(
                 conn,
