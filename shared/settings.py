@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     booking_request_window_s: int = Field(24 * 3600, ge=1)
     expiry_sweep_s: float = Field(60.0, gt=0)
 
+    # Matching: mentorship requests one student may make within
+    # ``mentorship_request_window_s``, of one mentor and of all (withdrawn and declined ones
+    # count: each reached the mentor as a conversation, a notification and a mail, and a
+    # withdrawal as another). A student asks a few mentors per rotation; a mentor who
+    # declined is not asked again and again.
+    mentorship_requests_per_mentor: int = Field(3, ge=1)
+    mentorship_requests_per_student: int = Field(20, ge=1)
+    mentorship_request_window_s: int = Field(7 * 24 * 3600, ge=1)
+
     # Messaging: messages one user may send per minute (counted in the database, so the
     # limit holds across replicas), and how long stored live pushes are kept for replay.
     message_rate_per_minute: int = Field(30, ge=1)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
 
-from shared import geo, places, stays
+from shared import geo, places, request_limits, stays
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
 from shared.contracts.listings import (
@@ -31,6 +31,7 @@ from shared.contracts.listings import (
 )
 from shared.dates import written
 from shared.errors import AppError
+from shared.request_limits import RecentRequest
 from shared.timezones import DEFAULT_ZONE
 
 
@@ -81,52 +82,23 @@ def refuse_duplicate_request(existing: uuid.UUID | None, status: str, check_in: 
         )
 
 
-class RecentRequest(NamedTuple):
-    """One of a guest's booking requests within the limits' window: its room, and how many
-    seconds ago it was made."""
-
-    listing_id: uuid.UUID
-    age_s: float
-
-
-def _span(seconds: int) -> str:
-    """ "24 hours", "hour", "90 seconds": a window as a limit's message names it."""
-    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
-        if seconds % size == 0:
-            count = seconds // size
-            return unit if count == 1 else f"{count} {unit}s"
-    raise AssertionError("unreachable: every integer is a multiple of one")
-
-
 def refuse_over_request_limits(
     recent: list[RecentRequest], listing_id: uuid.UUID, window_s: int, per_listing: int, per_guest: int
 ) -> None:
     """A guest's request beyond ``per_listing`` requests of this room, or ``per_guest`` of
-    any room, within the last ``window_s`` (``recent``: theirs in that window, whatever
-    became of them) is refused with ``retry_after_s``: when enough of those have left the
-    window for both limits.
-
-    Each request reaches the host as a conversation, a notification and a mail, and its
-    cancellation as a second mail: without a limit, a request/cancel loop floods a host
-    faster than they can block its sender (audit 2: 24 mails in a few seconds).
-    """
-    ages = sorted(r.age_s for r in recent)
-    here = sorted(r.age_s for r in recent if r.listing_id == listing_id)
-    waits, said = [], []
-    # Over a limit, a slot frees when the limit-th newest request leaves the window.
-    if len(here) >= per_listing:
-        waits.append(window_s - here[per_listing - 1])
-        said.append(f"requested this room {per_listing} times")
-    if len(ages) >= per_guest:
-        waits.append(window_s - ages[per_guest - 1])
-        said.append(f"made {per_guest} booking requests")
-    if waits:
-        raise AppError(
-            "rate_limited",
-            f"you have {' and '.join(said)} in the last {_span(window_s)}, the most allowed"
-            " (withdrawn, declined and expired requests count too); try again later",
-            {"retry_after_s": round(max(*waits, 0.001), 3)},
-        )
+    any room, within the last ``window_s`` is refused with ``retry_after_s``
+    (``shared.request_limits``: a request/cancel loop flooded a host, audit 2: 24 mails in
+    a few seconds)."""
+    request_limits.refuse_over_limits(
+        recent,
+        listing_id,
+        window_s,
+        per_listing,
+        per_guest,
+        of_target="requested this room {n} times",
+        of_all="made {n} booking requests",
+        counted="withdrawn, declined and expired requests count too",
+    )
 
 
 # A listing's public position is its exact one moved APPROX_OFFSET_M/2 to APPROX_OFFSET_M

@@ -15,7 +15,7 @@ from services.matching import store
 from services.matching.domain import plans
 from services.matching.store import plans as plan_store
 from services.matching.views import plans as plan_views
-from shared import hospitals, timezones
+from shared import blocks, hospitals, timezones
 from shared.contracts.mentoring import MentoringNotice, Plan
 from shared.db import Connection
 from shared.errors import AppError
@@ -42,6 +42,14 @@ async def mentorship_for(
         raise plans.PLAN_NOT_FOUND
     plans.side(pair(row), user_id)
     return row
+
+
+async def refuse_if_blocked(db: store.DB, row: asyncpg.Record, user_id: uuid.UUID) -> None:
+    """403 when either person of mentorship ``row`` blocked the other (as matching's
+    ``blocks`` projection holds it): what the caller adds would reach the other side."""
+    error = plans.block_refusal(*await blocks.between(db, user_id, plans.other(pair(row), user_id)))
+    if error is not None:
+        raise error
 
 
 async def time_zone(db: store.DB, user_id: uuid.UUID) -> tuple[str, bool]:

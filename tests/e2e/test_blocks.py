@@ -28,7 +28,7 @@ from shared.geo import EARTH_RADIUS_KM
 from shared.settings import Settings
 from tests.api import PASSWORD, Api, Response, User
 from tests.e2e.helpers import create_listing, request_stay
-from tests.e2e.mentoring import accepted_pair, letter_request, notifications
+from tests.e2e.mentoring import accepted_pair, at, letter_request, notifications
 from tests.e2e.test_matching import profile, rotation
 from tests.e2e.test_rounds import assignment, finished, operator, professionals_known
 from tests.e2e.test_rounds import mentor as round_mentor
@@ -145,6 +145,87 @@ async def test_a_blocked_pair_cannot_ask_for_mentoring_or_a_letter(api: Api) -> 
         until=lambda r: refused(r, REFUSED_BY_ME),
         interval=0.1,
     )
+
+
+PLAN_REFUSED_BY_THEM = "this user does not accept anything new from you: the plan can be read, not added to"
+PLAN_REFUSED_BY_ME = "you blocked this user; unblock them to add to your plan"
+
+
+async def test_a_blocked_pair_adds_nothing_to_their_plan(api: Api, db: asyncpg.Connection) -> None:
+    """Once a student blocks their mentor, neither adds goals, shared notes or meeting times
+    to their plan (403; nobody is notified); meetings can still be declined, cancelled or
+    held, private notes written and the mentorship ended; unblocking opens the plan again."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    base = f"/mentorships/{mentorship_id}"
+    r = await api.call("POST", f"{base}/meetings", mentor, json={"options": [at(days=2)], "place": "Cafeteria"})
+    assert r.status == 201, r.body
+    scheduled = r.body["meetings"][-1]
+    r = await api.call(
+        "POST", f"/meetings/{scheduled['id']}/accept", student, json={"starts_at": scheduled["options"][0]["utc"]}
+    )
+    assert r.status == 200, r.body
+    r = await api.call("POST", f"{base}/goals", student, json={"title": "Present a patient"})
+    assert r.status == 201, r.body
+    goal_id = r.body["goals"][0]["id"]
+    r = await api.call("POST", f"{base}/meetings", student, json={"options": [at(days=3)]})
+    assert r.status == 201, r.body
+    theirs = r.body["meetings"][-1]
+    r = await api.call("POST", f"{base}/meetings", mentor, json={"options": [at(days=4)]})
+    assert r.status == 201, r.body
+    mine = r.body["meetings"][-1]
+    # Everything said before the block has reached the student (notices go through events).
+    said = await eventually(
+        lambda: notifications(api, student),
+        what="the student told of the acceptance and the mentor's two proposals",
+        until=lambda items: (
+            [n["kind"] for n in items].count("meeting_proposed") == 2
+            and any(n["kind"] == "mentorship_accepted" for n in items)
+        ),
+    )
+    before = {n["id"] for n in said}
+
+    await block(api, student, mentor)
+    await matching_holds(db, student, mentor, True)
+    later = at(days=5)
+    for method, path, body in (
+        ("POST", f"{base}/notes", {"meeting_id": scheduled["id"], "body": "You cannot hide from me"}),
+        ("POST", f"{base}/goals", {"title": "Answer my messages", "measure": "I will keep writing"}),
+        ("PATCH", f"/goals/{goal_id}", {"title": "Answer me"}),
+        ("POST", f"{base}/meetings", {"options": [later], "place": "Outside your room"}),
+        ("POST", f"/meetings/{scheduled['id']}/reschedule", {"options": [later]}),
+        ("POST", f"/meetings/{theirs['id']}/accept", {"starts_at": theirs["options"][0]["utc"]}),
+    ):
+        r = await api.call(method, path, mentor, json=body)
+        assert refused(r, PLAN_REFUSED_BY_THEM), (path, r.status, r.body)
+    # The one who blocked adds nothing either.
+    r = await api.call("POST", f"{base}/goals", student, json={"title": "A goal of my own"})
+    assert refused(r, PLAN_REFUSED_BY_ME), r.body
+    r = await api.call("POST", f"/meetings/{mine['id']}/accept", student, json={"starts_at": mine["options"][0]["utc"]})
+    assert refused(r, PLAN_REFUSED_BY_ME), r.body
+    plan = (await api.call("GET", f"{base}/plan", student)).body
+    assert [g["title"] for g in plan["goals"]] == ["Present a patient"]
+    assert plan["notes"] == [] and len(plan["meetings"]) == 3
+    assert {m["place"] for m in plan["meetings"]} == {"Cafeteria", ""}
+    assert all(m["status"] in ("scheduled", "proposed") for m in plan["meetings"])
+
+    # What winds the plan down, or reaches nobody, is still theirs to do.
+    r = await api.call("POST", f"{base}/notes", mentor, json={"private": True, "body": "Leave it be"})
+    assert r.status == 201, r.body
+    r = await api.call("POST", f"/meetings/{mine['id']}/decline", student)
+    assert r.status == 200, r.body
+    r = await api.call("POST", f"/meetings/{theirs['id']}/cancel", mentor)
+    assert r.status == 200, r.body
+    r = await api.call("POST", f"/meetings/{scheduled['id']}/held", student)
+    assert r.status == 200, r.body
+    told = [n for n in await notifications(api, student) if n["id"] not in before]
+    assert {n["kind"] for n in told} <= {"meeting_cancelled"}, told
+
+    await unblock(api, student, mentor)
+    await matching_holds(db, student, mentor, False)
+    again = await api.call("POST", f"{base}/goals", mentor, json={"title": "Talk it through"})
+    assert again.status == 201 and "Talk it through" in [g["title"] for g in again.body["goals"]], again.body
+    r = await api.call("POST", f"{base}/end", student)
+    assert r.status == 200 and r.body["status"] == "ended", r.body
 
 
 async def publish(stack: Stack, event: Event) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import sys
 import uuid
@@ -259,6 +260,80 @@ async def test_a_mentorship_opens_its_conversation_and_notifies_each_side(api: A
     await eventually(lambda: notifications(student), what="the student told", until=has("mentorship_accepted"))
     outsider = await api.signup("student")
     assert (await api.call("GET", f"/conversations/{note['conversation_id']}", outsider)).status == 404
+
+
+# The test system runs with the default limits (tests/conftest.py TEST_ENV sets none).
+LIMITS = Settings()
+
+
+async def test_a_mentor_who_declines_is_not_asked_again_and_again(api: Api) -> None:
+    """Asking again each time a mentor declines, or asking and withdrawing, stops at the
+    per-mentor limit with a 429 and Retry-After (round-2 audit: six declines, six requests,
+    six mails); the mentor heard of each request made and of no refused one. Another
+    student may still ask them, and the student another mentor."""
+    mentor = await api.signup("professional", "Dr. Declines")
+    student, other_student = await api.signup("student"), await api.signup("student")
+    await profile(api, mentor, open_to_mentoring=True, mentoring_capacity=2)
+    per_mentor = LIMITS.mentorship_requests_per_mentor
+
+    async def ask(who: User = student, whom: User = mentor) -> Response:
+        return await api.call("POST", "/mentorships", who, json={"mentor_id": whom.id, "message": "Please?"})
+
+    for turn in range(per_mentor):
+        if turn == 0:
+            asked = await eventually(ask, what="matching to know the mentor", until=lambda r: r.status == 201)
+        else:
+            asked = await ask()
+        assert asked.status == 201, asked.body
+        # Declined by the mentor, or withdrawn by the student: both count.
+        answer = ("decline", mentor) if turn % 2 == 0 else ("end", student)
+        done = await api.call("POST", f"/mentorships/{asked.body['id']}/{answer[0]}", answer[1])
+        assert done.status == 200, done.body
+    refused = await ask()
+    assert refused.status == 429 and refused.error_code == "rate_limited", refused.body
+    assert f"asked this mentor {per_mentor} times" in refused.body["error"]["message"], refused.body
+    wait = refused.body["error"]["details"]["retry_after_s"]
+    window = LIMITS.mentorship_request_window_s
+    assert window - 120 < wait <= window and int(refused.headers["Retry-After"]) == math.ceil(wait), refused.body
+    mine = await api.call("GET", "/me/mentorships", mentor, params={"role": "mentor", "limit": "100"})
+    assert len(mine.body["items"]) == per_mentor
+
+    async def requested() -> int:
+        items = (await api.call("GET", "/notifications", mentor, params={"limit": "100"})).body["items"]
+        return sum(1 for n in items if n["kind"] == "mentorship_requested")
+
+    assert await eventually(requested, what="the mentor told", until=lambda n: n >= per_mentor) == per_mentor
+    assert (await ask(other_student)).status == 201
+    another = await api.signup("professional")
+    await profile(api, another, open_to_mentoring=True, mentoring_capacity=2)
+    await eventually(lambda: ask(whom=another), what="matching to know the mentor", until=lambda r: r.status == 201)
+
+
+async def test_mentorship_request_limits_hold_for_a_burst_sent_at_once(api: Api) -> None:
+    """Requests to many mentors sent all at once are counted one at a time: exactly the
+    per-student limit is made, every other answer a 429, never a 5xx."""
+    student = await api.signup("student")
+    per_student = LIMITS.mentorship_requests_per_student
+    mentors = list(await asyncio.gather(*(api.signup("professional") for _ in range(per_student + 4))))
+    for mentor in mentors:  # one after another: their events reach matching in this order
+        await profile(api, mentor, open_to_mentoring=True, mentoring_capacity=1)
+    # Matching hears of the profiles through events, in order: once it knows the last one it
+    # knows them all (another student's request proves it without counting against this one).
+    probe = await api.signup("student")
+    await eventually(
+        lambda: api.call("POST", "/mentorships", probe, json={"mentor_id": mentors[-1].id}),
+        what="matching to know the mentors",
+        until=lambda r: r.status == 201,
+    )
+    burst = await asyncio.gather(
+        *(api.call("POST", "/mentorships", student, json={"mentor_id": m.id}) for m in mentors)
+    )
+    assert all(r.status in (201, 429) for r in burst), [r.body for r in burst if r.status not in (201, 429)]
+    assert sum(1 for r in burst if r.status == 201) == per_student
+    refused = next(r for r in burst if r.status == 429)
+    assert f"made {per_student} mentorship requests" in refused.body["error"]["message"], refused.body
+    mine = await api.call("GET", "/me/mentorships", student, params={"role": "student", "limit": "100"})
+    assert len(mine.body["items"]) == per_student
 
 
 async def test_rebuild_restores_the_projections_while_matches_keep_answering(api: Api, stack: Stack) -> None:

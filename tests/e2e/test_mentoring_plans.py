@@ -9,6 +9,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import nats
@@ -18,7 +19,7 @@ from services.matching.store import plans as plan_store
 from services.runner import Stack
 from shared import subjects
 from shared.db import create_pool, load_migrations
-from tests.api import Api
+from tests.api import Api, User
 from tests.e2e.helpers import future, held_at_insert
 from tests.e2e.mentoring import accepted_pair, at, notifications, sweep_at
 from tests.e2e.test_matching import rotation
@@ -525,3 +526,44 @@ async def test_the_same_goal_or_note_at_once_or_again_is_one_and_tells_nobody(ap
         until=lambda items: any(n["kind"] == "meeting_proposed" for n in items),
     )
     assert sorted(n["kind"] for n in told) == ["meeting_proposed", "mentorship_requested"], told
+
+
+async def test_meeting_notices_and_mails_name_the_times_in_the_readers_zone(api: Api) -> None:
+    """A mentor in Los Angeles proposes two times to a student in Kolkata: the student's
+    notification and mail name both at Kolkata's time; the student's acceptance reaches the
+    mentor at Los Angeles' time; a cancel names the meeting it cancels (they read "a
+    meeting", which did not say which of several, nor when)."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    for user, zone in ((student, "Asia/Kolkata"), (mentor, "America/Los_Angeles")):
+        r = await api.call("PATCH", "/me/mentoring-settings", user, json={"time_zone": zone})
+        assert r.status == 200, r.body
+    day = (datetime.now(UTC) + timedelta(days=10)).replace(hour=17, minute=0, second=0, microsecond=0)
+    first, second = day, day + timedelta(hours=5)
+    # The second time written as the student would, with Kolkata's offset.
+    options = [first.isoformat(), second.astimezone(ZoneInfo("Asia/Kolkata")).isoformat()]
+
+    def local(moment: datetime, zone: str) -> str:
+        return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+    ist = [local(first, "Asia/Kolkata"), local(second, "Asia/Kolkata")]
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", mentor, json={"options": options})
+    assert r.status == 201, r.body
+    meeting = r.body["meetings"][0]
+
+    def told(user: User, kind: str) -> Any:
+        async def texts() -> list[str]:
+            return [n["text"] for n in await notifications(api, user) if n["kind"] == kind]
+
+        return eventually(texts, 10, what=f"a {kind} notice", until=bool)
+
+    proposal = f"Dr. Grace Mentor proposed a meeting: {ist[0]} or {ist[1]}"
+    assert await told(student, "meeting_proposed") == [proposal]
+    [mail] = await api.mail(student.email, "meeting was proposed")
+    assert f"{ist[0]} or {ist[1]}" in mail.part("text/plain")
+    r = await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": options[1]})
+    assert r.status == 200, r.body
+    scheduled = f"Ada Student scheduled your meeting for {local(second, 'America/Los_Angeles')}"
+    assert await told(mentor, "meeting_scheduled") == [scheduled]
+    r = await api.call("POST", f"/meetings/{meeting['id']}/cancel", mentor)
+    assert r.status == 200, r.body
+    assert await told(student, "meeting_cancelled") == [f"Dr. Grace Mentor cancelled your meeting of {ist[1]}"]

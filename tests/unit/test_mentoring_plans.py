@@ -15,6 +15,8 @@ from shared.errors import AppError
 NOW = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
 STUDENT, MENTOR, STRANGER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 PAIR = plans.Pair(STUDENT, MENTOR, "accepted")
+# The other side's zone, in which their notices name the times.
+ZONE = "Asia/Kolkata"
 
 
 def code(exc: pytest.ExceptionInfo[AppError]) -> str:
@@ -54,36 +56,40 @@ def test_proposed_times_are_future_distinct_and_few() -> None:
 
 def test_a_meeting_from_proposal_to_held() -> None:
     times = [NOW + timedelta(days=1), NOW + timedelta(days=2)]
-    proposed = plans.propose(PAIR, STUDENT, times, NOW)
+    proposed = plans.propose(PAIR, STUDENT, times, NOW, their_zone=ZONE)
     assert proposed.status == "proposed" and [n.user_id for n in proposed.notices] == [MENTOR]
     meeting = plans.Meeting("proposed", STUDENT, proposed.options, None)
     with pytest.raises(AppError) as exc:
-        plans.decide_meeting(PAIR, meeting, STUDENT, "accept", NOW, chosen=times[0])
+        plans.decide_meeting(PAIR, meeting, STUDENT, "accept", NOW, their_zone=ZONE, chosen=times[0])
     assert code(exc) == "forbidden"
     with pytest.raises(AppError) as exc:
-        plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, chosen=NOW + timedelta(days=3))
+        plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, their_zone=ZONE, chosen=NOW + timedelta(days=3))
     assert code(exc) == "validation"
-    scheduled = plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, chosen=times[1])
+    scheduled = plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, their_zone=ZONE, chosen=times[1])
     assert scheduled.status == "scheduled" and scheduled.starts_at == times[1]
     assert [n.user_id for n in scheduled.notices] == [STUDENT]
     meeting = plans.Meeting("scheduled", STUDENT, proposed.options, times[1])
-    held = plans.decide_meeting(PAIR, meeting, STUDENT, "held", NOW)
+    held = plans.decide_meeting(PAIR, meeting, STUDENT, "held", NOW, their_zone=ZONE)
     assert held.status == "held" and held.held
     done = plans.Meeting("held", STUDENT, proposed.options, times[1])
     for action in ("accept", "decline", "cancel", "held", "reschedule"):
         with pytest.raises(AppError) as exc:
-            plans.decide_meeting(PAIR, done, MENTOR, action, NOW, chosen=times[1], options=[NOW + timedelta(days=5)])
+            plans.decide_meeting(
+                PAIR, done, MENTOR, action, NOW, their_zone=ZONE, chosen=times[1], options=[NOW + timedelta(days=5)]
+            )
         assert code(exc) == "conflict", action
 
 
 def test_reschedule_hands_the_answer_to_the_other_side() -> None:
     meeting = plans.Meeting("scheduled", STUDENT, (NOW + timedelta(days=1),), NOW + timedelta(days=1))
-    moved = plans.decide_meeting(PAIR, meeting, MENTOR, "reschedule", NOW, options=[NOW + timedelta(days=4)])
+    moved = plans.decide_meeting(
+        PAIR, meeting, MENTOR, "reschedule", NOW, their_zone=ZONE, options=[NOW + timedelta(days=4)]
+    )
     assert moved.status == "proposed" and moved.proposed_by == MENTOR and moved.starts_at is None
-    cancelled = plans.decide_meeting(PAIR, meeting, STUDENT, "cancel", NOW)
+    cancelled = plans.decide_meeting(PAIR, meeting, STUDENT, "cancel", NOW, their_zone=ZONE)
     assert cancelled.status == "cancelled"
     with pytest.raises(AppError) as exc:
-        plans.decide_meeting(PAIR, meeting, STRANGER, "cancel", NOW)
+        plans.decide_meeting(PAIR, meeting, STRANGER, "cancel", NOW, their_zone=ZONE)
     assert code(exc) == "not_found"
 
 
@@ -92,22 +98,51 @@ def test_a_reschedule_to_what_the_meeting_already_is_changes_nothing_and_tells_n
     time, stays as it is with no notice; the other side's proposal or other times move it."""
     times = (NOW + timedelta(days=1), NOW + timedelta(days=2))
     mine = plans.Meeting("proposed", MENTOR, times, None)
-    again = plans.decide_meeting(PAIR, mine, MENTOR, "reschedule", NOW, options=list(reversed(times)))
+    again = plans.decide_meeting(PAIR, mine, MENTOR, "reschedule", NOW, their_zone=ZONE, options=list(reversed(times)))
     assert not again.moves(mine) and again.notices == []
-    theirs = plans.decide_meeting(PAIR, mine, STUDENT, "reschedule", NOW, options=list(times))
+    theirs = plans.decide_meeting(PAIR, mine, STUDENT, "reschedule", NOW, their_zone=ZONE, options=list(times))
     assert theirs.moves(mine) and theirs.proposed_by == STUDENT and len(theirs.notices) == 1
     scheduled = plans.Meeting("scheduled", MENTOR, times, times[0])
-    same_time = plans.decide_meeting(PAIR, scheduled, STUDENT, "reschedule", NOW, options=[times[0]])
+    same_time = plans.decide_meeting(PAIR, scheduled, STUDENT, "reschedule", NOW, their_zone=ZONE, options=[times[0]])
     assert not same_time.moves(scheduled) and same_time.notices == []
-    reopened = plans.decide_meeting(PAIR, scheduled, MENTOR, "reschedule", NOW, options=list(times))
+    reopened = plans.decide_meeting(PAIR, scheduled, MENTOR, "reschedule", NOW, their_zone=ZONE, options=list(times))
     assert reopened.moves(scheduled) and reopened.status == "proposed" and len(reopened.notices) == 1
+
+
+def test_each_meeting_notice_names_its_times_in_the_other_sides_zone() -> None:
+    """Several meetings can be open at once: every notice (and its mail) says which, at the
+    time the person told reads on their own clock (NOW is 18:00 UTC, 23:30 in Kolkata)."""
+    first, second = NOW + timedelta(days=1), NOW + timedelta(days=2)
+    proposed = plans.propose(PAIR, MENTOR, [second, first], NOW, their_zone=ZONE)
+    assert proposed.notices[0].text == "proposed a meeting: 2026-12-05 23:30 IST or 2026-12-06 23:30 IST"
+    meeting = plans.Meeting("proposed", MENTOR, proposed.options, None)
+    texts = {
+        action: plans.decide_meeting(
+            PAIR, meeting, STUDENT, action, NOW, their_zone="America/Los_Angeles", chosen=first, options=[second]
+        )
+        .notices[0]
+        .text
+        for action in ("accept", "decline", "reschedule", "cancel")
+    }
+    assert texts == {
+        "accept": "scheduled your meeting for 2026-12-05 10:00 PST",
+        "decline": "declined the times you proposed: 2026-12-05 10:00 PST or 2026-12-06 10:00 PST",
+        "reschedule": "proposed new times for the meeting proposed for 2026-12-05 10:00 PST or 2026-12-06 10:00 PST:"
+        " 2026-12-06 10:00 PST",
+        "cancel": "cancelled the meeting proposed for 2026-12-05 10:00 PST or 2026-12-06 10:00 PST",
+    }
+    scheduled = plans.Meeting("scheduled", MENTOR, proposed.options, first)
+    cancelled = plans.decide_meeting(PAIR, scheduled, STUDENT, "cancel", NOW, their_zone=ZONE)
+    assert cancelled.notices[0].text == "cancelled your meeting of 2026-12-05 23:30 IST"
+    moved = plans.decide_meeting(PAIR, scheduled, STUDENT, "reschedule", NOW, their_zone=ZONE, options=[second])
+    assert moved.notices[0].text == "proposed new times for your meeting of 2026-12-05 23:30 IST: 2026-12-06 23:30 IST"
 
 
 def test_an_expired_proposal_cannot_be_accepted() -> None:
     past = NOW - timedelta(hours=1)
     meeting = plans.Meeting("proposed", STUDENT, (past,), None)
     with pytest.raises(AppError) as exc:
-        plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, chosen=past)
+        plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, their_zone=ZONE, chosen=past)
     assert code(exc) == "conflict"
 
 

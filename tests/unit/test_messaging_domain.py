@@ -321,7 +321,8 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
     assert "was due by Mar 31, 2027 at 7:00 PM UTC and is still unpaid" in older.system_text
     # Honolulu keeps standard time all year; a late night there is the next day in UTC.
     honolulu = event.model_copy(update={"time_zone": "Pacific/Honolulu", "pay_by": datetime(2027, 4, 1, 1, tzinfo=UTC)})
-    assert "was due by Mar 31, 2027 at 3:00 PM HST and is still unpaid" in domain.overdue_update(honolulu, NAMES).system_text
+    told = domain.overdue_update(honolulu, NAMES).system_text
+    assert "was due by Mar 31, 2027 at 3:00 PM HST and is still unpaid" in told
 
 
 def test_a_payment_failed_event_from_before_kinds_reads_as_a_declined_card() -> None:

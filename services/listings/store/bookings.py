@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 import asyncpg
 
-from services.listings.domain import RecentRequest
 from services.listings.store import BOOKING_CONFLICTS, DB
 from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
 from shared.privacy import ERASED_VERSION
+from shared.request_limits import RecentRequest
 from shared.timezones import DEFAULT_ZONE
 
 # --- bookings -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from services.matching.engine.models import HospitalInput, ListingInput, Profile
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
 from services.matching.engine.models import RoomMatch as EngineRoomMatch
 from services.matching.engine.relevance import is_remote
-from shared import hospitals, pricing
+from shared import hospitals, pricing, request_limits
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
 from shared.contracts.matching import (
@@ -25,6 +25,7 @@ from shared.contracts.matching import (
     MentorshipStatus,
 )
 from shared.errors import AppError
+from shared.request_limits import RecentRequest
 
 MENTORSHIP_NOT_FOUND = AppError("not_found", "mentorship not found")
 
@@ -209,6 +210,26 @@ def end_on_deletion(mentorship: MentorshipView, user_id: uuid.UUID) -> Transitio
     if mentorship.status not in ("requested", "accepted"):
         return None
     return Transition("ended", lambda m: MentorshipEnded(mentorship=m, ended_by=user_id), ends_meetings=True)
+
+
+def refuse_over_request_limits(
+    recent: list[RecentRequest], mentor_id: uuid.UUID, window_s: int, per_mentor: int, per_student: int
+) -> None:
+    """A student's mentorship request beyond ``per_mentor`` of this mentor, or
+    ``per_student`` in all, within the last ``window_s`` is refused with ``retry_after_s``
+    (``shared.request_limits``): asking again each time a mentor declined, or a
+    request/withdraw loop, mailed the mentor each time (round-2 audit: six declines, six
+    requests and six mails in a few seconds)."""
+    request_limits.refuse_over_limits(
+        recent,
+        mentor_id,
+        window_s,
+        per_mentor,
+        per_student,
+        of_target="asked this mentor {n} times",
+        of_all="made {n} mentorship requests",
+        counted="withdrawn and declined requests count too",
+    )
 
 
 def mentoring_capacity(profile: Mapping[str, Any]) -> int:

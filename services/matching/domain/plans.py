@@ -108,6 +108,25 @@ def check_writable(pair: Pair, user_id: uuid.UUID) -> Side:
     return who
 
 
+# What a block between the pair still lets either of them do in their plan: wind it down
+# (decline, cancel or say a meeting was held; ending the mentorship is its own endpoint)
+# and write what only they see (private notes, check-in answers). Anything that reaches the
+# other side as words or a notice (a goal, a shared note, times proposed or accepted) is
+# refused, as messaging refuses the pair's messages: the plan is no way around a block.
+MEETING_ACTIONS_UNDER_BLOCK = frozenset({"decline", "cancel", "held"})
+
+
+def block_refusal(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
+    """Why a plan write that reaches the other side cannot be made, or None."""
+    if blocked_by_them:
+        return AppError(
+            "forbidden", "this user does not accept anything new from you: the plan can be read, not added to"
+        )
+    if blocked_by_me:
+        return AppError("forbidden", "you blocked this user; unblock them to add to your plan")
+    return None
+
+
 def check_check_in(
     pair: Pair, user_id: uuid.UUID, stage: Stage, start: date | None, end: date | None, today: date
 ) -> Side:
@@ -191,12 +210,14 @@ def check_options(options: list[datetime], now: datetime) -> tuple[datetime, ...
     return distinct
 
 
-def propose(pair: Pair, user_id: uuid.UUID, options: list[datetime], now: datetime) -> MeetingChange:
+def propose(
+    pair: Pair, user_id: uuid.UUID, options: list[datetime], now: datetime, *, their_zone: str
+) -> MeetingChange:
+    """A new meeting's times; the other side hears them in ``their_zone``."""
     check_writable(pair, user_id)
     times = check_options(options, now)
-    return MeetingChange(
-        "proposed", user_id, times, None, [Notice(other(pair, user_id), "meeting_proposed", "proposed a meeting")]
-    )
+    text = f"proposed a meeting: {_times(times, their_zone)}"
+    return MeetingChange("proposed", user_id, times, None, [Notice(other(pair, user_id), "meeting_proposed", text)])
 
 
 def decide_meeting(
@@ -208,24 +229,33 @@ def decide_meeting(
     *,
     chosen: datetime | None = None,
     options: list[datetime] | None = None,
+    their_zone: str,
 ) -> MeetingChange:
-    """What ``action`` (accept, decline, reschedule, cancel, held) does to a meeting."""
+    """What ``action`` (accept, decline, reschedule, cancel, held) does to a meeting; the
+    other side's notice names its times in ``their_zone`` (several meetings can be open at
+    once, and a notice or mail that only says "a meeting" does not say which)."""
     check_writable(pair, user_id)
     them = other(pair, user_id)
+
+    def tell(what: str, text: str) -> list[Notice]:
+        return [Notice(them, f"meeting_{what}", text)]
+
     if action in ("accept", "decline"):
         if meeting.status != "proposed":
             raise AppError("conflict", f"the meeting is {meeting.status}: there is nothing to {action}")
         if user_id == meeting.proposed_by:
             raise AppError("forbidden", f"the other side {action}s the times you proposed")
         if action == "decline":
-            return MeetingChange("declined", meeting.proposed_by, meeting.options, None, [_tell(them, "declined")])
+            text = f"declined the times you proposed: {_times(meeting.options, their_zone)}"
+            return MeetingChange("declined", meeting.proposed_by, meeting.options, None, tell("declined", text))
         if chosen is None or chosen not in meeting.options:
             raise AppError(
                 "validation", "accept one of the proposed times", [{"field": "starts_at", "message": "not proposed"}]
             )
         if chosen <= now:
             raise AppError("conflict", "that time has passed: propose new times")
-        return MeetingChange("scheduled", meeting.proposed_by, meeting.options, chosen, [_tell(them, "scheduled")])
+        text = f"scheduled your meeting for {timezones.local(chosen, their_zone)}"
+        return MeetingChange("scheduled", meeting.proposed_by, meeting.options, chosen, tell("scheduled", text))
     if action == "reschedule":
         if meeting.status not in ("proposed", "scheduled"):
             raise AppError("conflict", f"the meeting is {meeting.status}: propose a new one instead")
@@ -233,12 +263,14 @@ def decide_meeting(
         if already_at(meeting, user_id, times):
             # A retry, a double click: nothing moves, so nobody is told again.
             return MeetingChange(meeting.status, meeting.proposed_by, meeting.options, meeting.starts_at)
-        return MeetingChange("proposed", user_id, times, None, [_tell(them, "rescheduled")])
+        text = f"proposed new times for {_which(meeting, their_zone)}: {_times(times, their_zone)}"
+        return MeetingChange("proposed", user_id, times, None, tell("rescheduled", text))
     if action == "cancel":
         if meeting.status not in ("proposed", "scheduled"):
             raise AppError("conflict", f"the meeting is {meeting.status}: it cannot be cancelled")
+        text = f"cancelled {_which(meeting, their_zone)}"
         return MeetingChange(
-            "cancelled", meeting.proposed_by, meeting.options, meeting.starts_at, [_tell(them, "cancelled")]
+            "cancelled", meeting.proposed_by, meeting.options, meeting.starts_at, tell("cancelled", text)
         )
     if action == "held":
         # Either side says it took place, at or before its time (pairs on a ward often
@@ -258,8 +290,16 @@ def already_at(meeting: Meeting, user_id: uuid.UUID, times: tuple[datetime, ...]
     return meeting.status == "scheduled" and (meeting.starts_at,) == times
 
 
-def _tell(user_id: uuid.UUID, what: str) -> Notice:
-    return Notice(user_id, f"meeting_{what}", f"{what} a meeting")
+def _times(times: tuple[datetime, ...], zone: str) -> str:
+    """Proposed times as one person reads them: '2026-12-10 09:30 EST or 2026-12-11 ...'."""
+    return " or ".join(timezones.local(t, zone) for t in times)
+
+
+def _which(meeting: Meeting, zone: str) -> str:
+    """A meeting named by its agreed time, else by the times it was proposed at."""
+    if meeting.status == "scheduled" and meeting.starts_at is not None:
+        return f"your meeting of {timezones.local(meeting.starts_at, zone)}"
+    return f"the meeting proposed for {_times(meeting.options, zone)}"
 
 
 def reminder_due(starts_at: datetime, now: datetime) -> bool:

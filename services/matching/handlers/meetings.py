@@ -24,7 +24,9 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
-        change = plans.propose(plan_reads.pair(row), actor.user_id, list(req.options), now)
+        their_zone, _ = await plan_reads.time_zone(conn, plans.other(plan_reads.pair(row), actor.user_id))
+        change = plans.propose(plan_reads.pair(row), actor.user_id, list(req.options), now, their_zone=their_zone)
+        await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         # The same proposal again while it is open (a retry, a double click) is the one
         # already made: no second meeting, no second notice.
         same = await plan_store.same_proposal(
@@ -76,9 +78,19 @@ async def _decide(
         if found is None:
             raise plans.MEETING_NOT_FOUND
         meeting = plans.Meeting(found["status"], found["proposed_by"], tuple(found["options"]), found["starts_at"])
+        their_zone, _ = await plan_reads.time_zone(conn, plans.other(plan_reads.pair(row), actor.user_id))
         change = plans.decide_meeting(
-            plan_reads.pair(row), meeting, actor.user_id, action, now, chosen=chosen, options=options
+            plan_reads.pair(row),
+            meeting,
+            actor.user_id,
+            action,
+            now,
+            chosen=chosen,
+            options=options,
+            their_zone=their_zone,
         )
+        if action not in plans.MEETING_ACTIONS_UNDER_BLOCK:
+            await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         if change.moves(meeting):
             await plan_store.update_meeting(
                 conn,

@@ -48,6 +48,15 @@ async def request_mentorship(ctx: Context, req: MentorshipCreate) -> Mentorship:
     async with ctx.pool.acquire() as conn, conn.transaction():
         if req.rotation_id is not None:
             domain.owned(await store.rotation(conn, req.rotation_id), actor.user_id)
+        limits = ctx.settings
+        recent = await store.recent_requests(conn, actor.user_id, limits.mentorship_request_window_s)
+        domain.refuse_over_request_limits(
+            recent,
+            req.mentor_id,
+            limits.mentorship_request_window_s,
+            limits.mentorship_requests_per_mentor,
+            limits.mentorship_requests_per_student,
+        )
         await store.insert_mentorship(conn, mentorship_id, actor.user_id, req.mentor_id, req.rotation_id, req.message)
         row = await store.mentorship(conn, mentorship_id)
         assert row is not None

@@ -55,6 +55,7 @@ async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         plans.check_writable(plan_reads.pair(row), actor.user_id)
+        await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         title = plans.clean_text(req.title, "title")
         measure = plans.clean_text(req.measure, "measure", required=False)
         # The same goal again while it is open (a retry, a double click, a second tab) is
@@ -83,6 +84,7 @@ async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
         if goal is None:
             raise plans.GOAL_NOT_FOUND
         plans.check_writable(plan_reads.pair(row), actor.user_id)
+        await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         changes: dict[str, Any] = {}
         if req.title is not MISSING:
             changes["title"] = plans.clean_text(req.title, "title")
@@ -102,6 +104,8 @@ async def add_note(ctx: Context, req: NoteCreate) -> Plan:
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await plan_reads.mentorship_for(conn, req.mentorship_id, actor.user_id, for_share=True)
         plans.check_writable(plan_reads.pair(row), actor.user_id)
+        if not req.private:  # a private note reaches nobody: a block leaves it alone
+            await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         if req.meeting_id is not None:
             meeting = await plan_store.meeting(conn, req.meeting_id)
             if meeting is None or meeting["mentorship_id"] != row["id"]:

@@ -15,6 +15,7 @@ from shared.contracts.accounts import UserData
 from shared.contracts.listings import BookingData, ListingData
 from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
+from shared.request_limits import RecentRequest
 
 DB = Connection | asyncpg.Pool
 
@@ -297,6 +298,20 @@ async def open_mentors(
 # --- mentorships ----------------------------------------------------------------------
 
 MENTORSHIP_MESSAGES = {"mentorships_open_pair": "you already have an open request or mentorship with this mentor"}
+
+
+async def recent_requests(conn: Connection, student_id: uuid.UUID, window_s: int) -> list[RecentRequest]:
+    """The student's mentorship requests made within the last ``window_s``, whatever their
+    status now, under the student's lock (held to commit): requests sent at once are
+    counted one after another, so none reads a count another is about to raise."""
+    await xact_lock(conn, Lock.STUDENT_MENTORSHIPS, student_id)
+    rows = await conn.fetch(
+        "SELECT mentor_id, extract(epoch FROM now() - created_at)::float8 AS age_s FROM mentorships"
+        " WHERE student_id = $1 AND created_at > now() - make_interval(secs => $2) ORDER BY created_at DESC",
+        student_id,
+        float(window_s),
+    )
+    return [RecentRequest(row["mentor_id"], row["age_s"]) for row in rows]
 
 
 async def insert_mentorship(
