@@ -11,6 +11,8 @@ import functools
 import zoneinfo
 from datetime import datetime, tzinfo
 
+from shared import dates
+
 DEFAULT_ZONE = "America/New_York"
 
 STATE_ZONES = {
@@ -56,5 +58,7 @@ def zone(name: str) -> tzinfo:
 
 
 def local(moment: datetime, zone_name: str) -> str:
-    """``moment`` as a person in ``zone_name`` reads it: '2026-12-10 09:30 EST'."""
-    return moment.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M %Z")
+    """``moment`` as a person in ``zone_name`` reads it: 'Dec 10, 2026 at 9:30 AM EST' (as
+    the web client writes dates and times; it read '2026-12-10 09:30 EST')."""
+    here = moment.astimezone(zone(zone_name))
+    return f"{dates.written(here.date())} at {dates.clock(here)}"

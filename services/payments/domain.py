@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from shared import stays, timezones
+from shared import dates, stays, timezones
 
 Policy = Literal["flexible", "moderate", "strict"]
 POLICIES: tuple[Policy, ...] = ("flexible", "moderate", "strict")
@@ -90,7 +90,7 @@ def overdue_reason(amount_cents: int, start: date, pay_by: datetime, zone: str) 
     event's ``reason``): its deadline on the room's clock, in the zone it was set by (it
     said UTC, where 15:00 in Los Angeles read as 23:00)."""
     return (
-        f"${amount_cents / 100:,.2f} for the nights from {start:%Y-%m-%d} was due by"
+        f"${amount_cents / 100:,.2f} for the nights from {dates.written(start)} was due by"
         f" {timezones.local(pay_by, zone)} and is still unpaid: pay it from the booking's receipt"
     )
 

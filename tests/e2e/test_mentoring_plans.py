@@ -543,7 +543,8 @@ async def test_meeting_notices_and_mails_name_the_times_in_the_readers_zone(api:
     options = [first.isoformat(), second.astimezone(ZoneInfo("Asia/Kolkata")).isoformat()]
 
     def local(moment: datetime, zone: str) -> str:
-        return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+        here = moment.astimezone(ZoneInfo(zone))
+        return f"{here:%b} {here.day}, {here.year} at {here.hour % 12 or 12}:{here:%M %p} {here.tzname()}"
 
     ist = [local(first, "Asia/Kolkata"), local(second, "Asia/Kolkata")]
     r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", mentor, json={"options": options})

@@ -114,7 +114,7 @@ def test_each_meeting_notice_names_its_times_in_the_other_sides_zone() -> None:
     time the person told reads on their own clock (NOW is 18:00 UTC, 23:30 in Kolkata)."""
     first, second = NOW + timedelta(days=1), NOW + timedelta(days=2)
     proposed = plans.propose(PAIR, MENTOR, [second, first], NOW, their_zone=ZONE)
-    assert proposed.notices[0].text == "proposed a meeting: 2026-12-05 23:30 IST or 2026-12-06 23:30 IST"
+    assert proposed.notices[0].text == "proposed a meeting: Dec 5, 2026 at 11:30 PM IST or Dec 6, 2026 at 11:30 PM IST"
     meeting = plans.Meeting("proposed", MENTOR, proposed.options, None)
     texts = {
         action: plans.decide_meeting(
@@ -125,17 +125,19 @@ def test_each_meeting_notice_names_its_times_in_the_other_sides_zone() -> None:
         for action in ("accept", "decline", "reschedule", "cancel")
     }
     assert texts == {
-        "accept": "scheduled your meeting for 2026-12-05 10:00 PST",
-        "decline": "declined the times you proposed: 2026-12-05 10:00 PST or 2026-12-06 10:00 PST",
-        "reschedule": "proposed new times for the meeting proposed for 2026-12-05 10:00 PST or 2026-12-06 10:00 PST:"
-        " 2026-12-06 10:00 PST",
-        "cancel": "cancelled the meeting proposed for 2026-12-05 10:00 PST or 2026-12-06 10:00 PST",
+        "accept": "scheduled your meeting for Dec 5, 2026 at 10:00 AM PST",
+        "decline": "declined the times you proposed: Dec 5, 2026 at 10:00 AM PST or Dec 6, 2026 at 10:00 AM PST",
+        "reschedule": "proposed new times for the meeting proposed for Dec 5, 2026 at 10:00 AM PST"
+        " or Dec 6, 2026 at 10:00 AM PST: Dec 6, 2026 at 10:00 AM PST",
+        "cancel": "cancelled the meeting proposed for Dec 5, 2026 at 10:00 AM PST or Dec 6, 2026 at 10:00 AM PST",
     }
     scheduled = plans.Meeting("scheduled", MENTOR, proposed.options, first)
     cancelled = plans.decide_meeting(PAIR, scheduled, STUDENT, "cancel", NOW, their_zone=ZONE)
-    assert cancelled.notices[0].text == "cancelled your meeting of 2026-12-05 23:30 IST"
+    assert cancelled.notices[0].text == "cancelled your meeting of Dec 5, 2026 at 11:30 PM IST"
     moved = plans.decide_meeting(PAIR, scheduled, STUDENT, "reschedule", NOW, their_zone=ZONE, options=[second])
-    assert moved.notices[0].text == "proposed new times for your meeting of 2026-12-05 23:30 IST: 2026-12-06 23:30 IST"
+    assert moved.notices[0].text == (
+        "proposed new times for your meeting of Dec 5, 2026 at 11:30 PM IST: Dec 6, 2026 at 11:30 PM IST"
+    )
 
 
 def test_an_expired_proposal_cannot_be_accepted() -> None:
@@ -213,7 +215,7 @@ def test_ending_a_mentorship_cancels_its_open_meetings() -> None:
     assert changes[ids[1]].proposed_by == MENTOR and changes[ids[1]].options == later
     [notice] = [n for c in changes.values() for n in c.notices]
     assert notice.user_id == STUDENT and notice.kind == "meeting_cancelled"
-    assert "2026-12-10 09:30 CST" in notice.text and "ended the mentorship" in notice.text
+    assert "Dec 10, 2026 at 9:30 AM CST" in notice.text and "ended the mentorship" in notice.text
     assert [n.user_id for c in plans.end_meetings(PAIR, STUDENT, meetings, "UTC").values() for n in c.notices] == [
         MENTOR
     ]
@@ -255,8 +257,8 @@ def test_time_zones_default_from_the_state() -> None:
     # The zone files that are not zones: the server's own, and "-00".
     assert not any(timezones.is_zone(z) for z in ("localtime", "Factory", "posixrules"))
     moment = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
-    assert timezones.local(moment, "America/Chicago") == "2026-12-10 09:30 CST"
-    assert timezones.local(moment, "Asia/Kolkata") == "2026-12-10 21:00 IST"
+    assert timezones.local(moment, "America/Chicago") == "Dec 10, 2026 at 9:30 AM CST"
+    assert timezones.local(moment, "Asia/Kolkata") == "Dec 10, 2026 at 9:00 PM IST"
 
 
 def test_hospital_page_visibility_is_opt_in() -> None:

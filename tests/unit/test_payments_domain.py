@@ -394,11 +394,11 @@ def test_the_hold_is_released_24_hours_after_check_in_at_the_room(zone: str, rel
     ("check_in", "release_local"),
     [
         # Check-in the day before the spring change: 24 real hours later is 16:00 EDT.
-        (date(2027, 3, 13), "2027-03-14 16:00 EDT"),
-        (date(2027, 3, 14), "2027-03-15 15:00 EDT"),
+        (date(2027, 3, 13), "Mar 14, 2027 at 4:00 PM EDT"),
+        (date(2027, 3, 14), "Mar 15, 2027 at 3:00 PM EDT"),
         # The day before the autumn change: 14:00 EST.
-        (date(2027, 11, 6), "2027-11-07 14:00 EST"),
-        (date(2027, 11, 7), "2027-11-08 15:00 EST"),
+        (date(2027, 11, 6), "Nov 7, 2027 at 2:00 PM EST"),
+        (date(2027, 11, 7), "Nov 8, 2027 at 3:00 PM EST"),
     ],
 )
 def test_the_release_is_24_real_hours_after_check_in_across_dst(check_in: date, release_local: str) -> None:
@@ -501,10 +501,10 @@ def test_an_overdue_payment_states_its_deadline_on_the_rooms_clock() -> None:
     pay_by = domain.check_in_at(date(2027, 2, 6), "America/Los_Angeles")
     assert pay_by == datetime(2027, 2, 6, 23, tzinfo=UTC)
     assert domain.overdue_reason(21_600, date(2027, 2, 6), pay_by, "America/Los_Angeles") == (
-        "$216.00 for the nights from 2027-02-06 was due by 2027-02-06 15:00 PST and is still unpaid:"
+        "$216.00 for the nights from Feb 6, 2027 was due by Feb 6, 2027 at 3:00 PM PST and is still unpaid:"
         " pay it from the booking's receipt"
     )
     summer = domain.check_in_at(date(2027, 7, 6), "America/New_York")
-    assert "was due by 2027-07-06 15:00 EDT and" in domain.overdue_reason(
+    assert "was due by Jul 6, 2027 at 3:00 PM EDT and" in domain.overdue_reason(
         100, date(2027, 7, 6), summer, "America/New_York"
     )
