@@ -29,6 +29,71 @@ SecurityMailKind = Literal[
 MailKind = NotificationKind
 MAIL_KINDS: tuple[str, ...] = get_args(NotificationKind)
 
+STUDENT, PROFESSIONAL = frozenset({"student"}), frozenset({"professional"})
+BOTH = STUDENT | PROFESSIONAL
+# Each kind as the preferences list says it, its group, and who is ever told of it (a
+# guest, mentee or letter requester is a student; a host, mentor or letter writer a
+# professional): a student was offered "booking requested" and "letter requested", and
+# every kind read as its code ("booking shift withdrawn"). Operators see them all.
+MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
+    "booking_requested": ("Stays", "A student asks to book one of your rooms", PROFESSIONAL),
+    "booking_accepted": ("Stays", "A host accepts your booking request", STUDENT),
+    "booking_declined": ("Stays", "A host declines your booking request", STUDENT),
+    "booking_confirmed": ("Stays", "A stay is paid and confirmed", BOTH),
+    "booking_cancelled": ("Stays", "A stay or request is cancelled", BOTH),
+    "booking_expired": ("Stays", "A request goes unanswered or a stay unpaid, and expires", BOTH),
+    "booking_shift_requested": ("Stays", "A guest asks to move their stay's dates", PROFESSIONAL),
+    "booking_shift_withdrawn": ("Stays", "A guest no longer asks to move their dates", PROFESSIONAL),
+    "booking_shifted": ("Stays", "A host moves your stay to the dates you asked", STUDENT),
+    "booking_shift_declined": ("Stays", "A host cannot move your stay", STUDENT),
+    "rotation_moved": ("Stays", "One of your rotations moves: check your stays", STUDENT),
+    "review_invitation": ("Stays", "A stay is over: review it", BOTH),
+    "review_posted": ("Stays", "Someone reviews you", BOTH),
+    "payment_failed": ("Payments", "A payment of yours does not go through", STUDENT),
+    "payment_overdue": ("Payments", "A payment for a stay is overdue", BOTH),
+    "payment_refunded": ("Payments", "Money is refunded to you", STUDENT),
+    "payment_released": ("Payments", "Money is released to your balance", PROFESSIONAL),
+    "mentorship_requested": ("Mentoring", "A student asks you to mentor them", PROFESSIONAL),
+    "mentorship_accepted": ("Mentoring", "A mentor accepts your request", STUDENT),
+    "mentorship_declined": ("Mentoring", "A mentor declines your request", STUDENT),
+    "mentorship_ended": ("Mentoring", "A mentorship is ended", BOTH),
+    "match_suggested": ("Mentoring", "Wardmate finds a room or mentor for your rotation", STUDENT),
+    "meeting_proposed": ("Mentoring", "Meeting times are proposed", BOTH),
+    "meeting_scheduled": ("Mentoring", "A meeting is scheduled", BOTH),
+    "meeting_declined": ("Mentoring", "Proposed meeting times are declined", BOTH),
+    "meeting_rescheduled": ("Mentoring", "A meeting is moved to new times", BOTH),
+    "meeting_cancelled": ("Mentoring", "A meeting is cancelled", BOTH),
+    "meeting_reminder": ("Mentoring", "A meeting is tomorrow", BOTH),
+    "check_in_due": ("Mentoring", "A short check-in about your mentorship is due", BOTH),
+    "letter_requested": ("Letters", "A student asks you for a letter", PROFESSIONAL),
+    "letter_accepted": ("Letters", "A writer accepts your letter request", STUDENT),
+    "letter_declined": ("Letters", "A writer declines your letter request", STUDENT),
+    "letter_submitted": ("Letters", "Your letter is uploaded", STUDENT),
+    "letter_confirmed": ("Letters", "A student confirms your letter arrived", PROFESSIONAL),
+    "letter_withdrawn": ("Letters", "A student withdraws a letter request", PROFESSIONAL),
+    "letter_expired": ("Letters", "A letter request reaches its deadline", BOTH),
+    "letter_reminder": ("Letters", "A letter is due soon", BOTH),
+    "user_verified": ("Your account", "You are verified", BOTH),
+    "document_rejected": ("Your account", "A verification document is not accepted", BOTH),
+}
+
+
+class MailChoice(Reply):
+    """One kind of mail a user can turn off, as the preferences list shows it."""
+
+    kind: str
+    group: str
+    label: str
+
+
+def mail_choices(role: str | None) -> list[MailChoice]:
+    """The kinds of mail ``role`` can get, in the list's order (an operator: all)."""
+    return [
+        MailChoice(kind=kind, group=group, label=label)
+        for kind, (group, label, roles) in MAIL_CHOICES.items()
+        if role not in BOTH or role in roles
+    ]
+
 
 # --- requests -------------------------------------------------------------------------
 
@@ -111,9 +176,18 @@ class Revoked(Reply):
 
 
 class Preferences(Reply):
+    """Mail preferences; ``choices`` are the kinds this user can get, with their words
+    (``kinds``: the same, as codes)."""
+
     muted_kinds: list[str]
     digest: bool
     kinds: list[str] = list(MAIL_KINDS)
+    choices: list[MailChoice] = Field(default_factory=lambda: mail_choices(None))
+
+    @classmethod
+    def of(cls, role: str | None, muted_kinds: list[str], digest: bool) -> Preferences:
+        choices = mail_choices(role)
+        return cls(muted_kinds=muted_kinds, digest=digest, kinds=[c.kind for c in choices], choices=choices)
 
 
 class EmailStatus(Reply):

@@ -66,12 +66,21 @@ def test_settings_page(pages: Pages) -> None:
     expect(page.get_by_role("region", name="Confirm your address")).to_have_count(0)
     expect(page.get_by_text("(this device)")).to_be_visible()
 
-    page.get_by_label("booking requested").uncheck()
-    page.get_by_label("a daily digest of unread messages").uncheck()
+    # Mail preferences in words, grouped, and only the kinds a student can get (they read
+    # "booking shift withdrawn", and a student was offered hosts' and writers' mails).
+    stays = page.get_by_role("group", name="Stays")
+    expect(stays.get_by_label("A host declines your booking request")).to_be_checked()
+    expect(page.get_by_label("A student asks to book one of your rooms")).to_have_count(0)
+    expect(page.get_by_label("A student asks you for a letter")).to_have_count(0)
+    letters = page.get_by_role("group", name="Letters")
+    expect(letters.get_by_label("A writer accepts your letter request")).to_be_visible()
+    stays.get_by_label("A host declines your booking request").uncheck()
+    page.get_by_label("A daily digest of unread messages").uncheck()
     page.get_by_role("button", name="Save mail preferences").click()
     expect(page.get_by_role("status").filter(has_text="Preferences saved")).to_be_visible()
     prefs = client.call("GET", "/me/notification-preferences")
-    assert prefs["muted_kinds"] == ["booking_requested"] and prefs["digest"] is False
+    assert prefs["muted_kinds"] == ["booking_declined"] and prefs["digest"] is False
+    assert "booking_requested" not in prefs["kinds"] and "booking_declined" in prefs["kinds"]
 
     link = page.get_by_label("Calendar link")
     old = link.input_value()

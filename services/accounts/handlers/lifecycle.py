@@ -272,16 +272,18 @@ async def revoke_other_sessions(ctx: Context, req: CurrentSessionRequest) -> Rev
     return Revoked(revoked=len(fingerprints))
 
 
-async def _preferences(ctx: Context, user_id: uuid.UUID) -> Preferences:
+async def _preferences(ctx: Context, user_id: uuid.UUID, role: str | None) -> Preferences:
+    """The user's preferences, listing the kinds of mail their ``role`` can get."""
     row = await lstore.preferences(ctx.pool, user_id)
     if row is None:
-        return Preferences(muted_kinds=[], digest=True)
-    return Preferences(muted_kinds=list(row["muted_kinds"]), digest=row["digest"])
+        return Preferences.of(role, [], True)
+    return Preferences.of(role, list(row["muted_kinds"]), row["digest"])
 
 
 @registry.endpoint(subjects.GET_MAIL_PREFERENCES, Empty)
 async def get_mail_preferences(ctx: Context, req: Empty) -> Preferences:
-    return await _preferences(ctx, ctx.require_actor().user_id)
+    actor = ctx.require_actor()
+    return await _preferences(ctx, actor.user_id, actor.role)
 
 
 @registry.endpoint(subjects.UPDATE_MAIL_PREFERENCES, PreferencesUpdate)
@@ -289,7 +291,7 @@ async def update_mail_preferences(ctx: Context, req: PreferencesUpdate) -> Prefe
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
         await lstore.save_preferences(conn, actor.user_id, list(req.muted_kinds), req.digest)
-    return await _preferences(ctx, actor.user_id)
+    return await _preferences(ctx, actor.user_id, actor.role)
 
 
 @registry.endpoint(subjects.UNSUBSCRIBE, LinkRequest)
@@ -301,7 +303,7 @@ async def unsubscribe(ctx: Context, req: LinkRequest) -> Preferences:
     if kind != "digest" and kind not in MAIL_KINDS:
         raise AppError("validation", "this link is invalid")
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if await lstore.contact(conn, link["u"]) is None:
+        if (user := await lstore.contact(conn, link["u"])) is None:
             raise AppError("not_found", "this account no longer exists")
         current = await lstore.preferences(conn, link["u"])
         muted = list(current["muted_kinds"]) if current else []
@@ -311,4 +313,4 @@ async def unsubscribe(ctx: Context, req: LinkRequest) -> Preferences:
         else:
             muted.append(str(kind))
         await lstore.save_preferences(conn, link["u"], muted, digest)
-    return await _preferences(ctx, link["u"])
+    return await _preferences(ctx, link["u"], user["role"])

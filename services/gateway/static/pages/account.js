@@ -3,7 +3,7 @@
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { api, del, get, post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, Field, Notice, formError, fmtTime, useForm, useLoad, Loading, words } from "../ui.js";
+import { Alert, Field, Notice, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
 
 /** Posts a mailed link's token once, and says how it went. */
 function LinkPage({ title, path, token, done }) {
@@ -180,6 +180,13 @@ function Sessions() {
   </section>`;
 }
 
+/** [[group, choices], ...] in the order the groups first appear. */
+function groupsOf(choices) {
+  const groups = new Map();
+  for (const c of choices) groups.set(c.group, [...(groups.get(c.group) || []), c]);
+  return [...groups];
+}
+
 function Preferences() {
   const state = useLoad(() => get("/me/notification-preferences"), []);
   const [prefs, setPrefs] = useState(null);
@@ -203,14 +210,18 @@ function Preferences() {
   };
   return html`<form onSubmit=${onSubmit} aria-labelledby="prefs-h">
     <h2 id="prefs-h">Mail</h2>
-    <${Loading} state=${state}>${() => prefs && html`<fieldset>
-      <legend>Mail me when</legend>
-      ${prefs.kinds.map((kind) => html`<label class="check" key=${kind}>
-        <input type="checkbox" checked=${!prefs.muted_kinds.includes(kind)} onChange=${toggle(kind)} /> ${words(kind)}
-      </label>`)}
-      <label class="check"><input type="checkbox" checked=${prefs.digest}
-        onChange=${(e) => setPrefs({ ...prefs, digest: e.currentTarget.checked })} /> a daily digest of unread messages</label>
-    </fieldset>`}<//>
+    <${Loading} state=${state}>${() => prefs && html`<p>Mail me when:</p>
+      ${groupsOf(prefs.choices).map(([group, choices]) => html`<fieldset key=${group}>
+        <legend>${group}</legend>
+        ${choices.map((c) => html`<label class="check" key=${c.kind}>
+          <input type="checkbox" checked=${!prefs.muted_kinds.includes(c.kind)} onChange=${toggle(c.kind)} /> ${c.label}
+        </label>`)}
+      </fieldset>`)}
+      <fieldset>
+        <legend>Messages</legend>
+        <label class="check"><input type="checkbox" checked=${prefs.digest}
+          onChange=${(e) => setPrefs({ ...prefs, digest: e.currentTarget.checked })} /> A daily digest of unread messages</label>
+      </fieldset>`}<//>
     <p>Mails about your account's security always come.</p>
     <${Alert} error=${formError(form.errors, [])} />
     <button type="submit" disabled=${form.busy || !prefs}>Save mail preferences</button>
