@@ -17,6 +17,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import asyncpg
@@ -200,11 +201,20 @@ async def prompt_check_ins(pool: asyncpg.Pool, now: datetime) -> int:
     return sent
 
 
+async def _open_letters(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Record]:
+    """Every open letter request, a page at a time."""
+    after = None
+    while page := await letter_store.open_letters(pool, after):
+        for row in page:
+            yield row
+        after = (page[-1]["deadline"], page[-1]["id"])
+
+
 async def sweep_letters(pool: asyncpg.Pool, now: datetime) -> int:
     """Expire open letter requests past their deadline; remind the writer 14, 7 and 2 days
     before it and the student after 7 days without an answer."""
     sent = 0
-    for row in await letter_store.open_letters(pool):
+    async for row in _open_letters(pool):
         expire, notices = letters.due_notices(letter_views.letter_view(row), now)
         if not notices:
             continue

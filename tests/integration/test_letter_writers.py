@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from services.matching import store
+from services.matching import jobs, store
 from services.matching.store import letters as letter_store
 from shared.contracts.listings import BookingData, ListingData
 from shared.db import create_pool, migrate
@@ -76,3 +76,34 @@ async def test_mentors_and_hosts_of_completed_stays_may_be_asked(matching: async
     link = await letter_store.knows(matching, STUDENT, HOST)
     assert link is not None and link["via"] == "stay"
     assert await letter_store.knows(matching, STUDENT, STRANGER) is None
+
+
+async def test_the_letter_sweep_reaches_past_the_first_500_open_requests(matching: asyncpg.Pool) -> None:
+    """The sweep read the 500 open requests with the nearest deadlines and no more: past
+    500 open requests, one further out was never reminded nor expired. It walks them all."""
+    now = datetime(2027, 1, 10, 12, tzinfo=UTC)
+    # 500 accepted requests due in 60 days: nothing to say about them yet.
+    await matching.execute(
+        "INSERT INTO letters(id, student_id, writer_id, specialty, programs, deadline, application, waived, status,"
+        " requested_at) SELECT gen_random_uuid(), $1, $2, 'Pediatrics', 1, $3, 'other', false, 'accepted', $4"
+        " FROM generate_series(1, 500)",
+        STUDENT,
+        MENTOR,
+        date(2027, 3, 11),
+        now - timedelta(days=1),
+    )
+    # Unanswered for 8 days, due in 90: the student is owed a reminder.
+    silent = uuid.uuid4()
+    await matching.execute(
+        "INSERT INTO letters(id, student_id, writer_id, specialty, programs, deadline, application, waived, status,"
+        " requested_at) VALUES ($1, $2, $3, 'Surgery', 1, $4, 'other', false, 'requested', $5)",
+        silent,
+        STUDENT,
+        MENTOR,
+        date(2027, 4, 10),
+        now - timedelta(days=8),
+    )
+    assert await jobs.sweep_letters(matching, now) == 1
+    sent = await matching.fetch("SELECT key FROM notices_sent")
+    assert [row["key"] for row in sent] == [f"letter:{silent}:student-silent"]
+    assert await jobs.sweep_letters(matching, now) == 0  # once

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from services.matching.domain.plans import Notice
+from shared.dates import written
 from shared.errors import AppError
 
 LetterStatus = Literal["requested", "accepted", "submitted", "confirmed", "declined", "withdrawn", "expired"]
@@ -140,7 +141,7 @@ def due_notices(letter: Letter, now: datetime) -> tuple[bool, list[Notice]]:
     if letter.status not in OPEN:
         return False, []
     if today > letter.deadline:
-        text = f"The letter request ({letter.specialty}) expired at its deadline, {letter.deadline}"
+        text = f"The letter request ({letter.specialty}) expired at its deadline, {written(letter.deadline)}"
         return True, [
             Notice(letter.student_id, "letter_expired", text, key=f"letter:{letter.id}:expired:s"),
             Notice(letter.writer_id, "letter_expired", text, key=f"letter:{letter.id}:expired:w"),
@@ -153,7 +154,8 @@ def due_notices(letter: Letter, now: datetime) -> tuple[bool, list[Notice]]:
         nearest = min(reached)
         plural = "" if days_left == 1 else "s"
         text = (
-            f"A letter of recommendation ({letter.specialty}) is due in {days_left} day{plural}, on {letter.deadline}"
+            f"A letter of recommendation ({letter.specialty}) is due in {days_left} day{plural},"
+            f" on {written(letter.deadline)}"
         )
         notices.append(Notice(letter.writer_id, "letter_reminder", text, key=f"letter:{letter.id}:writer-{nearest}"))
     if letter.status == "requested" and now - letter.requested_at >= timedelta(days=SILENT_DAYS):

@@ -116,9 +116,16 @@ async def user_letters(
     )
 
 
-async def open_letters(db: DB, limit: int = 500) -> list[asyncpg.Record]:
+async def open_letters(db: DB, after: tuple[date, uuid.UUID] | None = None, limit: int = 500) -> list[asyncpg.Record]:
+    """A page of the open letter requests, nearest deadline first, after ``after`` (the
+    last row's deadline and id): the sweep walks them all. It read the first 500 only, so
+    past 500 open requests the later deadlines were never reminded."""
     return await db.fetch(
-        "SELECT * FROM letters WHERE status IN ('requested', 'accepted') ORDER BY deadline LIMIT $1", limit
+        "SELECT * FROM letters WHERE status IN ('requested', 'accepted')"
+        " AND ($1::date IS NULL OR (deadline, id) > ($1::date, $2::uuid)) ORDER BY deadline, id LIMIT $3",
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
     )
 
 
