@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import MISSING, AfterValidator, AwareDatetime, Field
 
 from shared import subjects
-from shared.contracts.base import WHOLE_NUMBER, Contract, Date, Event, HospitalId, Id, Reply, Text, Words
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Event, HospitalId, Id, Limit, Reply, Text, Words
 from shared.contracts.hospitals import HospitalRef
 
 GoalStatus = Literal["open", "done", "dropped"]
@@ -224,8 +224,17 @@ class StalledPair(Reply):
     days: int
 
 
+class StalledPairsRequest(Contract):
+    """A page of the stalled pairs, stalled longest first."""
+
+    limit: Limit = 50
+    cursor: Cursor | None = None
+
+
 class StalledPairs(Reply):
     items: list[StalledPair]
+    next_cursor: str | None = None
+    total: int = Field(description="stalled pairs now, on every page")
 
 
 # --- events ---------------------------------------------------------------------------

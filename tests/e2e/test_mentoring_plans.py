@@ -286,7 +286,8 @@ async def test_a_pair_without_a_held_meeting_stalls_after_14_days(api: Api, stac
 
         async def stalled(days: float) -> set[str]:
             moved = datetime.now(UTC) + timedelta(days=days)
-            return {str(r["id"]) for r in await plan_store.stalled_pairs(pool, moved - plans.STALLED_AFTER)}
+            rows = await plan_store.stalled_pairs(pool, moved - plans.STALLED_AFTER, None, 100_000)
+            return {str(r["id"]) for r in rows}
 
         assert mentorship_id not in await stalled(13)
         assert mentorship_id in await stalled(14.01)
@@ -568,3 +569,40 @@ async def test_meeting_notices_and_mails_name_the_times_in_the_readers_zone(api:
     r = await api.call("POST", f"/meetings/{meeting['id']}/cancel", mentor)
     assert r.status == 200, r.body
     assert await told(student, "meeting_cancelled") == [f"Dr. Grace Mentor cancelled your meeting of {ist[1]}"]
+
+
+async def test_operators_page_through_every_stalled_pair_and_see_how_many(api: Api, stack: Stack, admin: User) -> None:
+    """The stalled pairs were one list cut at 500, and the outcomes page counted at most
+    500: now pages, longest stalled first, with the number of them all."""
+    pairs = [(await accepted_pair(api))[2] for _ in range(3)]
+    conn = await asyncpg.connect(stack.service_url("matching"))
+    try:
+        for hours, pair in enumerate(pairs):  # the last one stalled longest
+            await conn.execute(
+                "UPDATE mentorships SET decided_at = now() - interval '20 days' - make_interval(hours => $2)"
+                " WHERE id = $1",
+                uuid.UUID(pair),
+                hours,
+            )
+    finally:
+        await conn.close()
+    seen: list[str] = []
+    accepted: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        page = await api.call("GET", "/admin/mentoring/stalled", admin, params=params)
+        assert page.status == 200, page.body
+        assert len(page.body["items"]) <= 2
+        seen += [p["mentorship_id"] for p in page.body["items"]]
+        accepted += [p["accepted_at"] for p in page.body["items"]]
+        cursor = page.body["next_cursor"]
+        if cursor is None:
+            break
+    assert set(pairs) <= set(seen) and len(seen) == len(set(seen)) == page.body["total"]
+    assert accepted == sorted(accepted, key=datetime.fromisoformat)  # longest stalled first
+    assert [p for p in seen if p in pairs] == pairs[::-1]
+    outcomes = await api.call("GET", "/admin/mentoring/outcomes", admin)
+    assert outcomes.body["stalled_pairs"] == len(seen)
+    bad = await api.call("GET", "/admin/mentoring/stalled", admin, params={"cursor": "not-a-cursor"})
+    assert bad.status == 400, bad.body

@@ -34,9 +34,11 @@ from shared.contracts.mentoring import (
     SettingsUpdate,
     StalledPair,
     StalledPairs,
+    StalledPairsRequest,
     UserMeetings,
 )
 from shared.errors import AppError
+from shared.paging import decode_key, instant, next_page, row_id
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -183,11 +185,18 @@ async def update_settings(ctx: Context, req: SettingsUpdate) -> MentoringSetting
     return await _settings(ctx, actor.user_id)
 
 
-@registry.endpoint(subjects.STALLED_PAIRS, Empty, roles=("admin",))
-async def stalled_pairs(ctx: Context, req: Empty) -> StalledPairs:
+@registry.endpoint(subjects.STALLED_PAIRS, StalledPairsRequest, roles=("admin",))
+async def stalled_pairs(ctx: Context, req: StalledPairsRequest) -> StalledPairs:
+    """Pages of the stalled pairs, longest first, and how many there are (the list stopped
+    at 500, and so did the outcomes page's count)."""
     now = clock.now(ctx.settings)
-    rows = await plan_store.stalled_pairs(ctx.pool, now - plans.STALLED_AFTER)
+    since = now - plans.STALLED_AFTER
+    after = decode_key(req.cursor, instant, row_id) if req.cursor else None
+    rows = await plan_store.stalled_pairs(ctx.pool, since, after, req.limit + 1)
+    page, next_cursor = next_page(rows, req.limit, key=lambda r: (r["decided_at"], r["id"]))
     return StalledPairs(
+        next_cursor=next_cursor,
+        total=await plan_store.count_stalled(ctx.pool, since),
         items=[
             StalledPair(
                 mentorship_id=r["id"],
@@ -196,8 +205,8 @@ async def stalled_pairs(ctx: Context, req: Empty) -> StalledPairs:
                 accepted_at=r["decided_at"],
                 days=(now - r["decided_at"]).days,
             )
-            for r in rows
-        ]
+            for r in page
+        ],
     )
 
 
@@ -224,5 +233,5 @@ async def mentoring_outcomes(ctx: Context, req: OutcomesRequest) -> Outcomes:
         with contextlib.suppress(AppError):
             names[hospital_id] = hospitals.lookup(hospital_id).name
     table = outcomes.pivot(rows, names)
-    stalled = await plan_store.stalled_pairs(ctx.pool, now - plans.STALLED_AFTER)
-    return Outcomes(rows=table, stalled_pairs=len(stalled), chart_svg=outcomes.chart_svg(table, months))
+    stalled = await plan_store.count_stalled(ctx.pool, now - plans.STALLED_AFTER)
+    return Outcomes(rows=table, stalled_pairs=stalled, chart_svg=outcomes.chart_svg(table, months))

@@ -315,15 +315,29 @@ async def held_count(db: DB, mentorship_id: uuid.UUID) -> int:
     )
 
 
-async def stalled_pairs(db: DB, accepted_before: datetime, limit: int = 500) -> list[asyncpg.Record]:
+_STALLED = (
+    "FROM mentorships m WHERE m.status = 'accepted' AND m.decided_at <= $1"
+    " AND NOT EXISTS (SELECT 1 FROM meetings g WHERE g.mentorship_id = m.id AND g.status = 'held')"
+)
+
+
+async def stalled_pairs(
+    db: DB, accepted_before: datetime, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Accepted pairs with no meeting held, accepted by ``accepted_before``: stalled longest
+    first, after ``after`` (the last row's acceptance and id)."""
     return await db.fetch(
-        "SELECT m.id, m.student_id, m.mentor_id, m.decided_at FROM mentorships m"
-        " WHERE m.status = 'accepted' AND m.decided_at <= $1"
-        " AND NOT EXISTS (SELECT 1 FROM meetings g WHERE g.mentorship_id = m.id AND g.status = 'held')"
-        " ORDER BY m.decided_at LIMIT $2",
+        f"SELECT m.id, m.student_id, m.mentor_id, m.decided_at {_STALLED}"
+        " AND ($2::timestamptz IS NULL OR (m.decided_at, m.id) > ($2, $3)) ORDER BY m.decided_at, m.id LIMIT $4",
         accepted_before,
+        after[0] if after else None,
+        after[1] if after else None,
         limit,
     )
+
+
+async def count_stalled(db: DB, accepted_before: datetime) -> int:
+    return int(await db.fetchval(f"SELECT count(*) {_STALLED}", accepted_before))
 
 
 async def claim_notice(conn: Connection, key: str) -> bool:

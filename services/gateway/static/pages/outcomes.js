@@ -19,6 +19,13 @@ export function Outcomes() {
   const [months, setMonths] = useState("6");
   const state = useLoad(() => get("/admin/mentoring/outcomes", { months }), [months]);
   const stalled = useLoad(() => get("/admin/mentoring/stalled"), []);
+  // Later pages of stalled pairs, added below the first ("Show more").
+  const [more, setMore] = useState({ items: [], cursor: undefined });
+  const cursor = more.cursor === undefined ? stalled.data && stalled.data.next_cursor : more.cursor;
+  async function showMore() {
+    const page = await get("/admin/mentoring/stalled", { cursor });
+    setMore({ items: [...more.items, ...page.items], cursor: page.next_cursor });
+  }
   return html`<section>
     <h1>Mentoring outcomes</h1>
     <p><a href="#/admin">Operators</a> · Counts only: no one's check-in answers or letters are shown here; an average needs 3 answers or more.</p>
@@ -39,9 +46,11 @@ export function Outcomes() {
     <section aria-labelledby="stalled-h">
       <h2 id="stalled-h">Stalled pairs</h2>
       <${Loading} state=${stalled}>${(page) => page.items.length === 0 ? html`<${Empty}>No stalled pairs.</${Empty}>`
-        : html`<ul aria-label="Stalled pairs">${page.items.map((p) => html`<li key=${p.mentorship_id}>
+        : html`<p>${page.total} stalled, longest first.</p>
+        <ul aria-label="Stalled pairs">${[...page.items, ...more.items].map((p) => html`<li key=${p.mentorship_id}>
           <a href=${`#/users/${p.student_id}`}>Student</a> and <a href=${`#/users/${p.mentor_id}`}>mentor</a>:
-          accepted ${fmtDate(p.accepted_at)}, ${p.days} days without a meeting held</li>`)}</ul>`}<//>
+          accepted ${fmtDate(p.accepted_at)}, ${p.days} days without a meeting held</li>`)}</ul>
+        ${cursor && html`<button type="button" class="secondary" onClick=${showMore}>Show more</button>`}`}<//>
     </section>
   </section>`;
 }
