@@ -30,9 +30,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 # Every character some engine's \s matches (Python's isspace, Unicode White_Space, ECMA-262).
 SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-# No U+0000 anywhere; ``WORDS`` also needs one character that is neither a space nor NUL.
+# Characters that show nothing and are no space: the soft hyphen, the Mongolian vowel
+# separator, zero-width space, non-joiner and joiner, word joiner and invisible operators.
+# Allowed inside text (Persian writes names with a non-joiner, emoji sequences use the
+# joiner), but text of these alone looks empty ("a goal titled \u200b").
+INVISIBLE = r"\xad\u180e\u200b-\u200d\u2060-\u2064"
+# No U+0000 anywhere; ``WORDS`` also needs one character that is neither a space, an
+# invisible character nor NUL.
 TEXT_PATTERN = r"^[^\x00]*$"
-WORDS_PATTERN = rf"^[^\x00]*[^\x00{SPACE}][^\x00]*$"
+WORDS_PATTERN = rf"^[^\x00]*[^\x00{SPACE}{INVISIBLE}][^\x00]*$"
 # What a name others read must not hold: C0 and C1 controls (line breaks among them, which
 # would print lines of their own inside our mails), DEL, the line and paragraph
 # separators, and the bidi embeddings, overrides and isolates that reorder the text after
@@ -44,7 +50,7 @@ Words = Annotated[str, Field(pattern=WORDS_PATTERN)]
 # What a client reads when one of these fails, instead of the regex.
 PATTERN_MESSAGES = {
     TEXT_PATTERN: "must not contain U+0000",
-    WORDS_PATTERN: "must contain a character other than a space, and no U+0000",
+    WORDS_PATTERN: "must contain a visible character (not only spaces or invisible ones), and no U+0000",
     NAME_PATTERN: "must be one line with a character other than a space, and no control or text-direction characters",
 }
 

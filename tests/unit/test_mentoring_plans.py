@@ -281,3 +281,14 @@ def test_the_same_goal_again_is_the_open_one_unless_its_measure_or_date_differ()
         with pytest.raises(AppError) as exc:
             plans.repeated_goal(stored, measure, target)
         assert code(exc) == "conflict" and exc.value.details == {"id": str(goal_id)}
+
+
+def test_a_goal_target_date_is_within_a_year_back_and_five_years_ahead() -> None:
+    today = date(2026, 12, 5)
+    for fine in (None, today, today - timedelta(days=366), today + timedelta(days=5 * 366)):
+        assert plans.check_target_date(fine, today) == fine
+    slips = (date(1900, 1, 1), date(9999, 12, 31), today - timedelta(days=367), today + timedelta(days=5 * 366 + 1))
+    for slip in slips:
+        with pytest.raises(AppError) as refused:
+            plans.check_target_date(slip, today)
+        assert refused.value.code == "validation" and refused.value.details[0]["field"] == "target_date"

@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from services.accounts import domain as accounts
 from shared.contracts.accounts import ProfileFields, VerificationRequest, npi_is_valid
 from shared.contracts.listings import ListingCreate, ListingSearch
+from shared.contracts.mentoring import GoalCreate
+from shared.contracts.messaging import MessageSend
 from shared.errors import HTTP_STATUS, AppError
 from shared.paging import (
     OTHER_SEARCH,
@@ -228,3 +230,20 @@ def test_listing_and_search_validation() -> None:
         with pytest.raises(ValidationError):
             ListingSearch.model_validate(bad)
     assert ListingSearch.model_validate({"from": "2027-01-01", "to": "2028-01-02"}).to is not None  # 366
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u200b\u200c\u200d", " \u2060 ", "\xad", "\u180e\u2063"])
+def test_required_text_of_invisible_characters_alone_is_refused(text: str) -> None:
+    """A goal titled with a zero-width space, a message of word joiners: text that shows
+    nothing is as empty as spaces, for every field that needs words."""
+    with pytest.raises(ValidationError) as caught:
+        GoalCreate.model_validate({"mentorship_id": str(uuid.uuid4()), "title": text})
+    assert caught.value.errors()[0]["loc"] == ("title",)
+    with pytest.raises(ValidationError):
+        MessageSend.model_validate({"conversation_id": str(uuid.uuid4()), "body": text})
+
+
+def test_invisible_characters_inside_words_stay() -> None:
+    """Persian joins names with a non-joiner, emoji sequences use the joiner."""
+    for text in ("محمد\u200cرضا", "👩\u200d⚕️", "a\u200bb"):
+        assert MessageSend.model_validate({"conversation_id": str(uuid.uuid4()), "body": text}).body == text

@@ -372,6 +372,23 @@ def is_stalled(accepted_at: datetime | None, meetings_held: int, now: datetime) 
     return accepted_at is not None and meetings_held == 0 and now - accepted_at >= STALLED_AFTER
 
 
+# A goal's target date: a past one may be kept while it is edited, but 1900 or 9999 is a
+# typing slip, not a plan.
+TARGET_DATE_BACK = timedelta(days=366)
+TARGET_DATE_AHEAD = timedelta(days=5 * 366)
+
+
+def check_target_date(target: date | None, today: date) -> date | None:
+    """A goal's target date within a year back and five years ahead of ``today`` (400)."""
+    if target is not None and not today - TARGET_DATE_BACK <= target <= today + TARGET_DATE_AHEAD:
+        raise AppError(
+            "validation",
+            "a goal's target date is within a year back and five years ahead",
+            [{"field": "target_date", "message": "out of range"}],
+        )
+    return target
+
+
 def clean_text(value: str, name: str, *, required: bool = True) -> str:
     """Free text as stored: trimmed; required text must hold a character."""
     text = value.strip()

@@ -60,6 +60,7 @@ async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
         await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
         title = plans.clean_text(req.title, "title")
         measure = plans.clean_text(req.measure, "measure", required=False)
+        plans.check_target_date(req.target_date, clock.now(ctx.settings).date())
         # The same goal again while it is open (a retry, a double click, a second tab) is
         # the one already added: the plan is the answer, with no second goal.
         same = await plan_store.same_open_goal(conn, row["id"], actor.user_id, title)
@@ -93,7 +94,7 @@ async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
         if req.measure is not MISSING:
             changes["measure"] = plans.clean_text(req.measure, "measure", required=False)
         if req.target_date is not MISSING:
-            changes["target_date"] = req.target_date
+            changes["target_date"] = plans.check_target_date(req.target_date, clock.now(ctx.settings).date())
         if req.status is not MISSING:
             changes["status"] = req.status
         await plan_store.update_goal(conn, goal["id"], changes)
