@@ -81,6 +81,21 @@ def test_a_students_badge_reads_the_same_everywhere_and_names_the_role_once(page
     as_student.call("POST", "/mentorships", {"mentor_id": mentor_id, "message": "Would you mentor me?"})
     talk = as_student.call("POST", "/conversations", {"user_id": mentor_id, "body": "Hello Dr. Lower"})
     year = date.today().year
+    # Matching and messaging learn the student's name and role from events: wait for both.
+    eventually_sync(
+        lambda: as_mentor.call("GET", "/me/mentorships?limit=100")["items"],
+        15,
+        what="the student's name on the mentorship",
+        until=lambda items: [m["student"]["display_name"] for m in items] == ["Badge Student"],
+        interval=0.1,
+    )
+    eventually_sync(
+        lambda: as_mentor.call("GET", f"/conversations/{talk['id']}")["other"],
+        15,
+        what="the student's role in the conversation",
+        until=lambda other: other["role"] == "student",
+        interval=0.1,
+    )
 
     mentor_page.goto(f"/#/users/{student_id}")
     expect(mentor_page.get_by_text(re.compile("member since"))).to_have_text(
