@@ -68,8 +68,46 @@ CONVERSATIONS = [
     ),
 ]
 
-ROOM_TITLES = ["Quiet private room", "Sunny room with desk", "Entire studio", "Cozy room", "Room in shared flat"]
+# Titles by the room type they describe: a title drawn apart from its type once put "Entire
+# studio" on a shared room. Private rooms are the common case, so they come up most.
+ROOM_TITLES = {
+    "private_room": ["Quiet private room", "Sunny room with desk", "Cozy room", "Private room in shared flat"],
+    "entire_place": ["Entire studio", "Whole one-bedroom apartment"],
+    "shared_room": ["Shared room with one other student", "Bed in a shared room"],
+}
+ROOM_TYPES = ["private_room", "private_room", "entire_place", "shared_room"]
 AMENITIES = ["wifi", "desk", "laundry", "parking", "kitchen", "private_bath", "air_conditioning"]
+
+
+def demo_rooms(rng: random.Random, today: date) -> list[list[dict[str, Any]]]:
+    """The bodies of ``POST /listings`` for each host's four rooms, in the order of
+    ``HOSTS``: within ~3 km of the host's hospital, each titled as its type reads."""
+    rooms = []
+    for i in range(len(HOSTS)):
+        _, lat, lon, city = HOSPITALS[i % len(HOSPITALS)]
+        mine = []
+        for j in range(4):
+            # Within ~3 km of the hospital: the distance a student can walk or bus daily.
+            dlat, dlon = rng.uniform(-0.025, 0.025), rng.uniform(-0.03, 0.03)
+            room_type = rng.choice(ROOM_TYPES)
+            mine.append(
+                {
+                    "title": f"{rng.choice(ROOM_TITLES[room_type])} near {city} hospital",
+                    "description": "Furnished, quiet, ideal for a 2-4 week rotation. Linens included.",
+                    "room_type": room_type,
+                    "address": f"{100 + 7 * j} Demo Street, {city}",
+                    "latitude": round(lat + dlat, 6),
+                    "longitude": round(lon + dlon, 6),
+                    "monthly_rent": rng.randrange(700, 2200, 50),
+                    "amenities": rng.sample(AMENITIES, 3),
+                    "house_rules": "No smoking. Quiet after 10pm.",
+                    "available_from": str(today),
+                    "available_to": str(today + timedelta(days=365)),
+                    "min_stay_nights": rng.choice([7, 14, 14, 21]),
+                }
+            )
+        rooms.append(mine)
+    return rooms
 
 
 def email_for(name: str) -> str:
@@ -93,6 +131,7 @@ async def load_demo(
     # Display name -> (user id, token), and each host's first listing with its hospital.
     people: dict[str, tuple[str, str]] = {}
     first_rooms: dict[str, tuple[str, str]] = {}
+    rooms = demo_rooms(rng, today)
     async with aiohttp.ClientSession() as http:
 
         async def call(method: str, path: str, token: str | None = None, **body: Any) -> Any:
@@ -119,7 +158,7 @@ async def load_demo(
             )
             token = host["token"]
             await confirm(email)
-            hospital_id, lat, lon, city = HOSPITALS[i % len(HOSPITALS)]
+            hospital_id, _, _, city = HOSPITALS[i % len(HOSPITALS)]
             await call(
                 "PATCH",
                 "/me/profile",
@@ -139,26 +178,8 @@ async def load_demo(
             if i != 3:  # leave one host unverified so the badge's absence shows too
                 await call("POST", f"/admin/verifications/{host['user']['id']}", admin["token"])
             people[name] = (host["user"]["id"], token)
-            for j in range(4):
-                # Within ~3 km of the hospital: the distance a student can walk or bus daily.
-                dlat, dlon = rng.uniform(-0.025, 0.025), rng.uniform(-0.03, 0.03)
-                listing = await call(
-                    "POST",
-                    "/listings",
-                    token,
-                    title=f"{rng.choice(ROOM_TITLES)} near {city} hospital",
-                    description="Furnished, quiet, ideal for a 2-4 week rotation. Linens included.",
-                    room_type=rng.choice(["private_room", "private_room", "entire_place", "shared_room"]),
-                    address=f"{100 + 7 * j} Demo Street, {city}",
-                    latitude=round(lat + dlat, 6),
-                    longitude=round(lon + dlon, 6),
-                    monthly_rent=rng.randrange(700, 2200, 50),
-                    amenities=rng.sample(AMENITIES, 3),
-                    house_rules="No smoking. Quiet after 10pm.",
-                    available_from=str(today),
-                    available_to=str(today + timedelta(days=365)),
-                    min_stay_nights=rng.choice([7, 14, 14, 21]),
-                )
+            for j, room in enumerate(rooms[i]):
+                listing = await call("POST", "/listings", token, **room)
                 first_rooms.setdefault(name, (listing["id"], hospital_id))
                 # Rendered now (clearly illustrations): nothing can be downloaded here.
                 for data, alt_text in demo_photos(listing["title"], seed=i * 4 + j):

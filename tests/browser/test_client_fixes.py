@@ -110,8 +110,9 @@ def test_countries_and_languages_are_picked_by_name(pages: Pages) -> None:
     assert saved["profile"]["school_country"] == "DE" and saved["profile"]["languages"] == ["de", "en"]
     page.goto(f"/#/users/{saved['user']['id']}")
     expect(page.get_by_text("German, English")).to_be_visible()
-    # The role and the year read as two facts ("student · member since"), not run together.
-    expect(page.get_by_text(re.compile(r"student · member since \d{4}"))).to_be_visible()
+    # The badge names the role once and the year reads apart ("Student not verified · member
+    # since"), neither run together nor followed by "· student".
+    expect(page.get_by_text(re.compile(r"^Student not verified · member since \d{4}$"))).to_be_visible()
     assert pages.errors == []
 
 
@@ -421,7 +422,7 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
     student.goto(f"/#/rotations/{rotation['id']}")
     card = student.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text="Dr. Context")
     # Not "pediatrics· 1", and a mentor of this very hospital is not "0.0 km away".
-    expect(card).to_contain_text("Medical professional · pediatrics · 1 place left · at this hospital")
+    expect(card).to_contain_text("Medical professional · Pediatrics · 1 place left · at this hospital")
     card.get_by_role("button", name="Ask Dr. Context to mentor you").click()
     message = card.get_by_label("Message to the mentor")
     expect(message).to_be_focused()

@@ -91,6 +91,7 @@ def test_settings_page(pages: Pages) -> None:
     assert renew["x"] >= copy["x"] + copy["width"] + 4 or renew["y"] >= copy["y"] + copy["height"] + 4, (copy, renew)
     assert old.endswith(".ics")
     page.get_by_role("button", name="Make a new link").click()
+    page.get_by_role("button", name="Yes, make a new link").click()  # asked first
     expect(link).not_to_have_value(old)
     assert page.request.get(old).status == 404
     assert page.request.get(link.input_value()).ok

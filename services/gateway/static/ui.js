@@ -273,6 +273,15 @@ export function fmtDate(iso) {
 export function fmtTime(iso) {
   return new Date(iso).toLocaleString("en-US", { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 }
+/** A moment with its year and zone: "Jan 15, 2027, 3:00 PM CST", on the clock of `zone` (the
+ * room's IANA zone) when given, else of the browser (still named, so it is never mistaken
+ * for the room's). */
+export function fmtMoment(iso, zone) {
+  return new Date(iso).toLocaleString("en-US", {
+    year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+    ...(zone ? { timeZone: zone } : {}),
+  });
+}
 /** "15:00:00" (a wall-clock time, as the API gives one) as "3:00 PM". */
 export function fmtClock(hms) {
   const [h, m] = String(hms).split(":").map(Number);
@@ -292,6 +301,21 @@ export const roomType = (t) => ({ private_room: "Private room", entire_place: "E
 /** "cardiology" as "Cardiology". */
 export const cap = (s) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : "");
 export const words = (s) => String(s || "").replace(/_/g, " ");
+/** A professional's work as people write it: "Physician · Pediatrics, Internal medicine" (profiles
+ * keep what was typed, often lowercase: "physician", ["pediatrics"]). */
+export function professionLine(profession, specialties = []) {
+  return [cap(words(profession)) || "Medical professional", specialties.map((s) => cap(words(s))).join(", ")]
+    .filter(Boolean).join(" · ");
+}
+
+// A value and its unit stay on one line: at 375 px "1.5" ended a line and "km" began the next.
+const unbroken = (text) => html`<span class="nowrap">${text}</span>`;
+/** "1.5 km", unbroken. */
+export const fmtKm = (km) => unbroken(`${km.toFixed(1)} km`);
+/** "14 nights" (or "1 night"), unbroken. */
+export const fmtNights = (n) => unbroken(`${n} ${n === 1 ? "night" : "nights"}`);
+/** "$900.00/month", unbroken (a line may otherwise end after the slash). */
+export const fmtPerMonth = (amount) => unbroken(`${fmtMoney(amount)}/month`);
 
 const DIRECTIONS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"];
 /** Distance (km) and compass direction from a to b, both {latitude, longitude}. */
@@ -331,6 +355,9 @@ export function Badge({ count, label }) {
   return html`<span class="badge" aria-label=${`${count} ${label}`}>${count}</span>`;
 }
 
+/** The verified badge, worded by the person's role wherever it shows (a student read "Student
+ * not verified" on their profile and "Not verified" on a mentor's card): every caller
+ * passes `role`; hosts and mentors are professionals. */
 export function Verified({ verified, role }) {
   // A student is verified by a checked proof of enrolment (issue #17): hosts see it as such.
   if (role === "student") return verified ? html`<span class="verified">✓ Verified student</span>` : html`<span class="unverified">Student not verified</span>`;

@@ -3,7 +3,7 @@
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { api, del, get, post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, Field, Notice, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
+import { Alert, ConfirmButton, Field, Notice, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
 
 /** Posts a mailed link's token once, and says how it went. */
 function LinkPage({ title, path, token, done }) {
@@ -259,7 +259,8 @@ function CalendarFeed() {
       <${Field} label="Calendar link" name="calendar_url" readonly value=${url} />
       <p class="actions">
         <button type="button" onClick=${copy}>Copy link</button>
-        <button type="button" class="secondary" onClick=${rotate}>Make a new link</button>
+        <${ConfirmButton} label="Make a new link" yes="Yes, make a new link" onConfirm=${rotate}
+          question="Make a new link? Calendars subscribed with the old link stop updating until you subscribe with the new one." />
       </p>
     </div>`}<//>
     ${note && html`<${Notice}>${note}<//>`}

@@ -6,7 +6,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, formError, go, stayTimes, today, useForm, useLoad,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, fmtNights, formError, go, stayTimes, today,
+  useForm, useLoad,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
@@ -87,10 +88,10 @@ function ShiftState({ b }) {
   }
   if (!b.shift) return null;
   // The stay keeps its nightly rate: both sides see the new total before the host answers.
-  const cost = `${b.shift.nights} nights, ${fmtMoney(b.shift.total)} in total`;
+  const cost = html`${fmtNights(b.shift.nights)}, ${fmtMoney(b.shift.total)} in total`;
   if (b.shift.status === "requested") {
-    return html`<p class="notice">${b.role === "host" ? `The guest asks to move this stay to ${dates} (${cost}).`
-      : `You asked to move this stay to ${dates} (${cost}): waiting for the host.`}</p>`;
+    return html`<p class="notice">${b.role === "host" ? html`The guest asks to move this stay to ${dates} (${cost}).`
+      : html`You asked to move this stay to ${dates} (${cost}): waiting for the host.`}</p>`;
   }
   // Only declining the dates a moved rotation asked for frees the guest (rotation protection).
   const after = b.shift.for_rotation ? "or cancel without fault" : "or cancel under the listing's cancellation policy";
@@ -157,7 +158,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
   const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
-    <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${b.nights} nights · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
     ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
     ${b.status === "cancelled" && b.cancelled_by === "host" && html`<p>${b.role === "host" ? "You cancelled this stay." : "The host cancelled this stay."}</p>`}
     ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
@@ -208,9 +209,12 @@ function BookingList({ role, shift, chosen }) {
 /** `query.shift`: the booking whose shift form opens (a rotation_moved notification's). */
 export function Bookings({ query = {} }) {
   const { me } = useSession();
+  const role = me.user.role;
   return html`<section>
     <h1>Bookings</h1>
-    ${me.user.role === "professional" ? html`<${BookingList} role="host" chosen=${query.booking} />`
-      : html`<${BookingList} role="guest" shift=${query.shift} chosen=${query.booking} />`}
+    ${role === "admin" && html`<p>Operators take no part in bookings. To see a booking's payments or refund it, enter its
+      id under Payments on the <a href="#/admin">operator page</a>.</p>`}
+    ${role === "professional" && html`<${BookingList} role="host" chosen=${query.booking} />`}
+    ${role === "student" && html`<${BookingList} role="guest" shift=${query.shift} chosen=${query.booking} />`}
   </section>`;
 }

@@ -2,14 +2,16 @@
 // students rotating there in your weeks, shown only as each person's privacy allows.
 import { html } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
-import { Empty, Loading, Verified, fmtDate, fmtMoney, hospitalLabel, roomType, titleCase, useLoad } from "../ui.js";
+import {
+  Empty, Loading, Verified, fmtDate, fmtKm, fmtPerMonth, hospitalLabel, professionLine, roomType, titleCase, useLoad,
+} from "../ui.js";
 
 const WHO = { nobody: "nobody", students: "students", professionals: "professionals", members: "every signed-in member" };
 
 function Person({ p, peer }) {
   return html`<li class="card" aria-label=${p.display_name || "A Wardmate user"}>
-    <h3><a href=${`#/users/${p.id}`}>${p.display_name || "A Wardmate user"}</a> <${Verified} verified=${p.verified} /></h3>
-    ${peer ? html`<p>${p.specialty}, ${fmtDate(p.start_date)} to ${fmtDate(p.end_date)}</p>` : p.profession && html`<p>${p.profession}</p>`}
+    <h3><a href=${`#/users/${p.id}`}>${p.display_name || "A Wardmate user"}</a> <${Verified} verified=${p.verified} role=${peer ? "student" : "professional"} /></h3>
+    ${peer ? html`<p>${p.specialty}, ${fmtDate(p.start_date)} to ${fmtDate(p.end_date)}</p>` : p.profession && html`<p>${professionLine(p.profession)}</p>`}
     ${p.reasons.length > 0 && html`<ul class="reasons">${p.reasons.map((r) => html`<li key=${r}>${r}</li>`)}</ul>`}
   </li>`;
 }
@@ -32,6 +34,6 @@ export function HospitalPage({ id }) {
       ${page.rooms.length === 0 ? html`<${Empty}>No rooms within 10 km yet.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms nearby">${page.rooms.map((r) => html`<li class="card" key=${r.id}>
           <h3><a href=${`#/listings/${r.id}`}>${r.title}</a></h3>
-          <p>${roomType(r.room_type)} · ${fmtMoney(r.monthly_rent)}/month · ${r.km.toFixed(1)} km</p></li>`)}</ul>`}
+          <p>${roomType(r.room_type)} · ${fmtPerMonth(r.monthly_rent)} · ${fmtKm(r.km)}</p></li>`)}</ul>`}
     </section>`}<//></section>`;
 }

@@ -123,7 +123,7 @@ export function ConversationPage({ id }) {
   }
   return html`<${Loading} state=${conv}>${(c) => html`<section class="conversation">
     <p><a href="#/inbox">← Inbox</a></p>
-    <h1>${name(c.other)} <${Verified} verified=${c.other.verified} /></h1>
+    <h1>${name(c.other)} <${Verified} verified=${c.other.verified} role=${c.other.role} /></h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
       ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
     <details class="safety"><summary>Safety: block or report ${name(c.other)}</summary><${SafetyActions} userId=${c.other.id} /></details>

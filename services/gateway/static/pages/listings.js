@@ -6,8 +6,8 @@ import { get, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtMoney,
-  formError, hospitalLabel, roomType, stayTimes, today, useForm, useLoad, words,
+  Alert, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
+  formError, hospitalLabel, professionLine, roomType, stayTimes, today, useForm, useLoad, words,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -91,7 +91,7 @@ function FromMyRotations({ listing }) {
   const approx = listing.location.approximate ? "approximately " : "";
   return html`<ul class="plain where" aria-label="From your rotations' hospitals">${hospitals.map((h) => {
     const { km, direction } = distanceAndDirection(h, listing.location);
-    return html`<li key=${h.id}>${approx}${km.toFixed(1)} km ${direction} of ${hospitalLabel(h)}</li>`;
+    return html`<li key=${h.id}>${approx}${fmtKm(km)} ${direction} of ${hospitalLabel(h)}</li>`;
   })}</ul>`;
 }
 
@@ -103,7 +103,7 @@ function Where({ listing, hospital }) {
     ${listing.area && html`<p>In ${listing.area}${loc.approximate ? ", in the area the map shows" : ""}.</p>`}
     ${hospital ? (() => {
       const { km, direction } = distanceAndDirection(hospital, loc);
-      return html`<p class="where">${approx}${km.toFixed(1)} km ${direction} of ${hospital.label}</p>`;
+      return html`<p class="where">${approx}${fmtKm(km)} ${direction} of ${hospital.label}</p>`;
     })() : html`<${FromMyRotations} listing=${listing} />`}
     <p>${loc.address ? html`Address: ${loc.address}` : "The exact address is shown once the host accepts your booking and you have paid."}</p>
     <${ListingMap} listing=${listing} hospital=${hospital} />
@@ -207,7 +207,7 @@ function BookingBox({ listing, context }) {
         <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
         <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
       </div>
-      ${quote && html`<p class="quote" role="status">${quote.nights} nights × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
+      ${quote && html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
         ${quote.available ? html`<br />${stayTimes(quote)}.`
           : html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
       <${Field} as="textarea" label="Message to the host" name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
@@ -223,10 +223,10 @@ function HostCard({ listing, context }) {
   const [error, setError] = useState(null);
   return html`<section aria-labelledby="host-h" class="panel">
     <h2 id="host-h">Your host</h2>
-    <p><a href=${`#/users/${listing.host.id}`}>${listing.host.display_name}</a> <${Verified} verified=${listing.host.verified} /></p>
+    <p><a href=${`#/users/${listing.host.id}`}>${listing.host.display_name}</a> <${Verified} verified=${listing.host.verified} role="professional" /></p>
     <${HostRating} userId=${listing.host.id} />
     <${Loading} state=${host}>${(u) => html`
-      <p>${u.profile.profession || "Medical professional"}${u.profile.specialties.length ? ` · ${u.profile.specialties.join(", ")}` : ""}</p>
+      <p>${professionLine(u.profile.profession, u.profile.specialties)}</p>
       ${me && me.user.id !== u.id && html`<button type="button" onClick=${() => messageUser(u.id, listing.id).catch(setError)}>Message the host</button>`}
       <${MentorButton} user=${u} rotationId=${context.rotationId} />`}<//>
     <${Alert} error=${error} />
@@ -247,7 +247,7 @@ export function ListingPage({ id, query }) {
   }, [id]);
   return html`<${Loading} state=${state}>${({ listing: l, context }) => html`<article class="listing">
     <h1>${l.title}</h1>
-    <p class="lead">${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)} a month (${fmtMoney(l.nightly_rate)} a night)
+    <p class="lead">${roomType(l.room_type)} · <span class="nowrap">${fmtMoney(l.monthly_rent)} a month</span> (<span class="nowrap">${fmtMoney(l.nightly_rate)} a night</span>)
       ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>
     ${l.status !== "active" && html`<p><${Status} status=${l.status} /></p>`}
     <${Gallery} photos=${l.photos} title=${l.title} />
@@ -255,7 +255,7 @@ export function ListingPage({ id, query }) {
       <div>
         ${l.description && html`<p class="bio">${l.description}</p>`}
         <dl class="facts">
-          <dt>Available</dt><dd>${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}, at least ${l.min_stay_nights} nights</dd>
+          <dt>Available</dt><dd>${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}, at least ${fmtNights(l.min_stay_nights)}</dd>
           <dt>Check-in</dt><dd>Check-in from ${fmtClock(l.check_in_time)} (room's local time), check-out by ${fmtClock(l.check_out_time)}</dd>
           <dt>Amenities</dt><dd>${l.amenities.length ? l.amenities.map(words).join(", ") : "None listed"}</dd>
           <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>

@@ -19,7 +19,7 @@ function MentorshipCard({ m, onChange }) {
   }
   const label = `${m.role === "mentor" ? "From" : "With"} ${other.display_name || "a user"}`;
   return html`<li class="card" aria-label=${label}>
-    <h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} /></h3>
+    <h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} role=${m.role === "mentor" ? "student" : "professional"} /></h3>
     <p>${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${m.status} /></p>
     ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},${" "}
       ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}

@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post } from "../api.js";
 import { useLive } from "../session.js";
-import { Alert, Empty, Loading, Notice, Status, fmtDate, fmtMoney, fmtTime, useLoad } from "../ui.js";
+import { Alert, Empty, Loading, Notice, Status, fmtDate, fmtMoment, fmtMoney, fmtNights, useLoad } from "../ui.js";
 
 let stripeScript = null;
 /** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
@@ -42,7 +42,7 @@ function nightsFrom(start, nights) {
   const end = new Date(`${start}T00:00:00`);
   end.setDate(end.getDate() + nights);
   const last = `${end.getFullYear()}-${String(end.getMonth() + 1).padStart(2, "0")}-${String(end.getDate()).padStart(2, "0")}`;
-  return `${fmtDate(start)} – ${fmtDate(last)} (${nights} ${nights === 1 ? "night" : "nights"})`;
+  return html`${fmtDate(start)} – ${fmtDate(last)} (${fmtNights(nights)})`;
 }
 
 /** The payments that new dates replaced before they were paid: apart, so a guest does not
@@ -59,23 +59,29 @@ function Replaced({ replaced }) {
   <p class="hint">The stay's dates changed before these were paid: they are not part of what the stay costs.</p>`;
 }
 
-function Receipt({ r, role }) {
-  return html`<section aria-labelledby="receipt-title" class="card">
-    <h2 id="receipt-title">Receipt</h2>
-    <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${r.nights} nights × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
+/** A booking's receipt; `titled` false where the page's own heading already says "Receipt". */
+function Receipt({ r, role, titled = true }) {
+  // The room's time zone, once the receipt carries it; until then the browser's, named.
+  const zone = r.time_zone || undefined;
+  const body = html`
+    <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${fmtNights(r.nights)} × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
     <div class="table-wrap" tabindex="0" role="region" aria-label="Payments table"><table>
       <caption>Payments</caption>
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
         <th scope="row">${p.number}</th><td>${nightsFrom(p.start, p.nights)}</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
-        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtTime(p.release_at)}</td>
+        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtMoment(p.release_at, zone)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
     ${r.refunds.length > 0 && html`<ul aria-label="Refunds">${r.refunds.map((x) => html`<li>Refund ${fmtMoney(x.amount)} (${x.status}): ${x.reason}</li>`)}</ul>`}
     <p>Paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)} · held by Wardmate ${fmtMoney(r.held)}</p>
     ${role === "host" && html`<p>Host fee ${r.host_fee_percent}%: ${fmtMoney(r.host_fee)} · you receive ${fmtMoney(r.host_net)}</p>`}
-    <p class="hint">Cancellation policy: ${r.cancellation_policy}.</p>
+    <p class="hint">Cancellation policy: ${r.cancellation_policy}.</p>`;
+  if (!titled) return html`<div class="card">${body}</div>`;
+  return html`<section aria-labelledby="receipt-title" class="card">
+    <h2 id="receipt-title">Receipt</h2>
+    ${body}
   </section>`;
 }
 
@@ -133,7 +139,7 @@ function CardForm({ booking, due, onPaid }) {
     }
   }
   return html`<form onSubmit=${onSubmit} aria-label="Card payment" class="card">
-    <h2>${due.index === 0 ? html`Pay ${fmtMoney(due.amount)} to confirm` : html`Pay ${fmtMoney(due.amount)} for ${due.nights} nights from ${fmtDate(due.start)}`}</h2>
+    <h2>${due.index === 0 ? html`Pay ${fmtMoney(due.amount)} to confirm` : html`Pay ${fmtMoney(due.amount)} for ${fmtNights(due.nights)} from ${fmtDate(due.start)}`}</h2>
     <p>Held by Wardmate until 24 h after those nights begin, then released to the host. Never pay a host by wire, gift card or app.</p>
     <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
     ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
@@ -185,7 +191,7 @@ export function ReceiptPage({ id, role }) {
     <${Loading} state=${state}>${(r) => {
       const due = role === "guest" ? payableNow(r) : undefined;
       return html`${due && html`<p class="notice"><a class="button" href=${`#/bookings/${id}/pay`}>Pay ${fmtMoney(due.amount)} now due</a></p>`}
-        <${Receipt} r=${r} role=${role} />`;
+        <${Receipt} r=${r} role=${role} titled=${false} />`;
     }}<//>
   </section>`;
 }

@@ -5,7 +5,7 @@ import { del, get, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
   Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, formError, go, matchCountries, titleCase, useForm, useLoad,
-  useNames, words,
+  professionLine, useNames, words,
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
 import { MentoringSettings } from "./mentoring_settings.js";
@@ -231,9 +231,11 @@ export function PublicProfile({ id }) {
 function UserProfile({ u }) {
   const countryName = useNames("countries", u.profile.school_country ? [u.profile.school_country] : []);
   const languageName = useNames("languages", u.profile.languages);
+  // A student's badge already says "student" ("Student not verified · student" said it twice).
+  const what = u.role === "professional" ? professionLine(u.profile.profession) : u.role === "student" ? "" : words(u.role);
   return html`<section>
     <h1>${u.display_name}</h1>
-    <p><${Verified} verified=${u.verified} role=${u.role} /> · ${u.role === "professional" ? u.profile.profession || "Medical professional" : words(u.role)}${" "}
+    <p><${Verified} verified=${u.verified} role=${u.role} />${what ? ` · ${what}` : ""}${" "}
       · member since ${new Date(u.member_since).getFullYear()}</p>
     ${u.profile.bio && html`<p class="bio">${u.profile.bio}</p>`}
     <dl class="facts">

@@ -5,7 +5,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import {
-  Alert, AmenityBoxes, Empty, Field, Loading, Status, fmtDate, fmtMoney, formError, go, today, useForm, useLoad,
+  Alert, AmenityBoxes, Empty, Field, Loading, Status, fmtDate, fmtPerMonth, formError, go, today, useForm, useLoad,
 } from "../ui.js";
 import { PhotoEditor } from "./photos.js";
 
@@ -28,7 +28,7 @@ export function MyListings() {
     <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>You have not posted a room yet.</${Empty}>`
       : html`<ul class="cards">${page.items.map((l) => html`<li class="card" key=${l.id}>
         <h2 class="h3">${l.status === "archived" ? l.title : html`<a href=${`#/listings/${l.id}`}>${l.title}</a>`}</h2>
-        <p><${Status} status=${l.status} /> · ${fmtMoney(l.monthly_rent)}/month · ${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}</p>
+        <p><${Status} status=${l.status} /> · ${fmtPerMonth(l.monthly_rent)} · ${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}</p>
         ${l.status !== "archived" && html`<p class="actions"><a href=${`#/listings/${l.id}/edit`}>Edit <span class="sr">${l.title}</span></a>
           <button type="button" class="secondary" onClick=${() => archive(l)}>Archive <span class="sr">${l.title}</span></button></p>`}
       </li>`)}</ul>`}<//>

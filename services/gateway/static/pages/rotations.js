@@ -3,8 +3,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtMoney, formError, go, hospitalLabel,
-  cap, href, roomType, today, useForm, useLoad,
+  Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError, go,
+  hospitalLabel, cap, href, professionLine, roomType, today, useForm, useLoad,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 import { SpecialtyOptions } from "../reference.js";
@@ -76,7 +76,7 @@ export function Rotations({ embedded }) {
       ? html`<${Empty}>No rotations yet. Add one to see rooms and mentors near its hospital.</${Empty}>`
       : html`<ul class="cards">${page.items.map((r) => html`<li class="card" key=${r.id}>
           <h3><a href=${`#/rotations/${r.id}`}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</a></h3>
-          <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
+          <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}</p>
         </li>`)}</ul>`}<//>
     ${adding ? html`<${RotationForm} onCreated=${(r) => go(`/rotations/${r.id}`)} />`
       : html`<button type="button" onClick=${() => setAdding(true)}>Add a rotation</button>`}
@@ -107,9 +107,9 @@ function RoomMatches({ rotation }) {
       return html`<ul class="cards" aria-label="Room matches">${items.map((m) => html`<li class="card" key=${m.listing.id}>
           <${Cover} listing=${m.listing} />
           <h3><a href=${href(`/listings/${m.listing.id}`, { rotation: rotation.id })}>${m.listing.title}</a></h3>
-          <p>${roomType(m.listing.room_type)} · ${fmtMoney(m.listing.monthly_rent)}/month · ${m.distance_km.toFixed(1)} km from the hospital</p>
-          <p>${fmtMoney(m.stay_total)} for ${m.free_nights} of ${m.nights} nights · match ${Math.round(m.score * 100)}%</p>
-          <p>Host: ${m.listing.host.display_name} <${Verified} verified=${m.listing.host.verified} /></p>
+          <p>${roomType(m.listing.room_type)} · ${fmtPerMonth(m.listing.monthly_rent)} · ${fmtKm(m.distance_km)} from the hospital</p>
+          <p>${fmtMoney(m.stay_total)} for ${m.free_nights} of ${fmtNights(m.nights)} · match ${Math.round(m.score * 100)}%</p>
+          <p>Host: ${m.listing.host.display_name} <${Verified} verified=${m.listing.host.verified} role="professional" /></p>
           <ul class="reasons" aria-label="Why it matches">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
         </li>`)}</ul>
         ${next && html`<button type="button" class="secondary" onClick=${() => more(next)}>More rooms</button>`}`;
@@ -154,10 +154,10 @@ function MentorMatches({ rotation }) {
     <${Loading} state=${state}>${(page) => page.items.length === 0
       ? html`<${Empty}>No mentors who share your specialty, school, country, languages or organizations, or who work near this hospital, have room for another student yet.</${Empty}>`
       : html`<ul class="cards" aria-label="Mentor matches">${page.items.map((m) => html`<li class="card" key=${m.mentor.id}>
-          <h3><a href=${`#/users/${m.mentor.id}`}>${m.mentor.display_name}</a> <${Verified} verified=${m.mentor.verified} />
+          <h3><a href=${`#/users/${m.mentor.id}`}>${m.mentor.display_name}</a> <${Verified} verified=${m.mentor.verified} role="professional" />
             ${m.remote && html` <span class="tag">Remote</span>`}</h3>
-          <p>${m.mentor.profession || "Medical professional"}${m.mentor.specialties.length ? ` · ${m.mentor.specialties.join(", ")}` : ""}${" "}
-            · ${m.remaining_capacity} place${m.remaining_capacity === 1 ? "" : "s"} left${m.hospital_km === null ? "" : m.hospital_km < 0.05 ? " · at this hospital" : ` · ${m.hospital_km.toFixed(1)} km away`}</p>
+          <p>${professionLine(m.mentor.profession, m.mentor.specialties)}${" "}
+            · ${m.remaining_capacity} place${m.remaining_capacity === 1 ? "" : "s"} left${m.hospital_km === null ? "" : m.hospital_km < 0.05 ? " · at this hospital" : html` · ${fmtKm(m.hospital_km)} away`}</p>
           ${m.remote && html`<p class="hint">Works far from this hospital: mentoring would be by messages and calls.</p>`}
           <ul class="reasons" aria-label="Why they match">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
           ${requested[m.mentor.id] ? html`<${Notice}>Mentorship requested. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`
@@ -204,7 +204,7 @@ export function RotationPage({ id }) {
   const state = useLoad(() => get(`/rotations/${id}`), [id]);
   return html`<${Loading} state=${state}>${(r) => html`<section>
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
-    <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${r.nights} nights${r.monthly_budget ? ` · budget ${fmtMoney(r.monthly_budget)}/month` : ""}</p>
+    <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}</p>
     <${RotationDates} key=${`${r.start_date}/${r.end_date}`} rotation=${r} onSaved=${state.reload} />
     <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, ...stayDates(r) })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
     <${RoomMatches} rotation=${r} />

@@ -3,7 +3,8 @@
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
-  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtMoney, formError, href, roomType, useForm, words,
+  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError, href,
+  roomType, useForm, words,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
@@ -109,11 +110,11 @@ export function Search({ query }) {
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
           <${Cover} listing=${l} />
           <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}>${l.title}</a></h3>
-          <p>${roomType(l.room_type)} · ${fmtMoney(l.monthly_rent)}/month</p>
-          ${l.distance_km !== null && html`<p class="where">About ${l.distance_km.toFixed(1)} km from ${results.about.centreName}</p>`}
-          ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${nights(results.search.from, results.search.to)} nights</p>`}
+          <p>${roomType(l.room_type)} · ${fmtPerMonth(l.monthly_rent)}</p>
+          ${l.distance_km !== null && html`<p class="where">About ${fmtKm(l.distance_km)} from ${results.about.centreName}</p>`}
+          ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${fmtNights(nights(results.search.from, results.search.to))}</p>`}
           <p>${l.amenities.map(words).join(", ")}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
-          <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} /></p>
+          <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} role="professional" /></p>
         </li>`)}</ul>`}
       ${results.next_cursor && html`<button type="button" class="secondary" disabled=${form.busy} onClick=${more}>More results</button>`}
     </section>`}

@@ -1,0 +1,45 @@
+"""The demo's data, before it is loaded: its rooms read as what they are."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date
+
+import pytest
+
+from services.demo import HOSTS, demo_rooms
+
+# Words a title uses for each type of room, read as a student reads them.
+WHOLE = re.compile(r"\b(entire|whole|studio|apartment)\b", re.IGNORECASE)
+SHARED = re.compile(r"\b(shared room|bed in)\b", re.IGNORECASE)
+
+
+def type_read_from(title: str) -> str:
+    """The room type a student takes the title to describe."""
+    if WHOLE.search(title):
+        return "entire_place"
+    if SHARED.search(title):
+        return "shared_room"
+    return "private_room"
+
+
+@pytest.mark.parametrize("seed", [7, *range(40)])
+def test_every_demo_listing_is_titled_as_its_type(seed: int) -> None:
+    """Each demo room's title reads as its type: no "Entire studio" typed a shared room
+    (seed 7 is the demo's own; the others reach every title and type)."""
+    rooms = [room for host in demo_rooms(random.Random(seed), date(2027, 1, 4)) for room in host]
+    assert len(rooms) == 4 * len(HOSTS)
+    wrong = [(room["title"], room["room_type"]) for room in rooms if type_read_from(room["title"]) != room["room_type"]]
+    assert wrong == []
+
+
+def test_the_demo_titles_reach_every_room_type() -> None:
+    """Across seeds the demo offers private, whole and shared rooms, each under its own words."""
+    seen = {
+        room["room_type"]
+        for seed in range(40)
+        for host in demo_rooms(random.Random(seed), date(2027, 1, 4))
+        for room in host
+    }
+    assert seen == {"private_room", "entire_place", "shared_room"}
