@@ -6,6 +6,7 @@ zone, first heard of, moves the release times not yet reached."""
 from __future__ import annotations
 
 from services.payments import domain, flows, store
+from services.payments.views import zone_of
 from shared import clock
 from shared.contracts.base import Event
 from shared.contracts.listings import (
@@ -71,7 +72,7 @@ async def _refund_cancellation(conn: Connection, event: BookingCancelled, settin
         total_cents=booking.total_cents,
         paid_cents=paid,
         now=clock.moved(settings, event.occurred_at),
-        zone=flows.zone_of(projected),
+        zone=zone_of(projected),
         cancelled_by=by,
         end_reason=booking.end_reason,
     )

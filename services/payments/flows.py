@@ -21,8 +21,8 @@ import asyncpg
 
 from services.payments import domain, store
 from services.payments.stripe_api import Intent, StripeApi, payment_of_step, step_id
-from services.payments.views import payment_data
-from shared import clock, timezones
+from services.payments.views import payment_data, zone_of
+from shared import clock
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased, PaymentSucceeded
 from shared.db import Connection
 from shared.errors import AppError
@@ -106,12 +106,6 @@ async def apply_intent(
         await store.set_failure(conn, row["id"], intent.failure)
         if report_failure:
             await add(conn, PaymentFailed(payment=payment_data(row), reason=intent.failure))
-
-
-def zone_of(booking: asyncpg.Record) -> str:
-    """The booking's room time zone; America/New_York for one projected from events older
-    than the field, until the room's own arrives (``follow_zone``)."""
-    return str(booking["time_zone"] or timezones.DEFAULT_ZONE)
 
 
 def payment_values(booking_id: uuid.UUID, due: domain.Due, block: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from nats.aio.client import Client as NATS
 
 from services.payments import domain, flows, store
 from services.payments.stripe_api import StripeApi
-from services.payments.views import payment_data
+from services.payments.views import payment_data, zone_of
 from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
 from shared.contracts.payments import PaymentExpired, PaymentFailed
@@ -65,7 +65,7 @@ async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
         rows = await store.overdue_later(conn, at)
         for row in rows:
             await store.mark_overdue(conn, row["id"], at)
-            zone = flows.zone_of(row)  # the zone its deadline was set by
+            zone = zone_of(row)  # the zone its deadline was set by
             reason = domain.overdue_reason(row["amount_cents"], row["start_date"], row["pay_by"], zone)
             # ``overdue``: messaging tells the guest to pay it (the stay goes on) and the
             # host that it is unpaid (theirs to decide whether to cancel), not "declined".

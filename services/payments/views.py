@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.payments import domain
+from shared import timezones
 from shared.contracts.payments import (
     BookingPayments,
     PaymentData,
@@ -42,6 +43,12 @@ def payment_data(row: asyncpg.Record | dict[str, Any], status: str | None = None
     )
 
 
+def zone_of(booking: asyncpg.Record) -> str:
+    """The booking's room time zone; America/New_York for one projected from events older
+    than the field, until the room's own arrives (``follow_zone``)."""
+    return str(booking["time_zone"] or timezones.DEFAULT_ZONE)
+
+
 def booking_payments(
     booking: asyncpg.Record,
     payments: list[asyncpg.Record],
@@ -67,6 +74,7 @@ def booking_payments(
         nightly_rate=dollars(booking["total_cents"] // nights) if nights else 0.0,
         total=dollars(booking["total_cents"]),
         cancellation_policy=booking["cancellation_policy"],
+        time_zone=zone_of(booking),
         payments=[_scheduled(number, p, covered.get(p["id"]), viewer) for number, p in enumerate(counting, start=1)],
         replaced=[
             ReplacedPayment(

@@ -97,6 +97,7 @@ class BookingPayments(Reply):
     total: float
     currency: str = "USD"
     cancellation_policy: str
+    time_zone: str = Field(description="the room's IANA time zone: the stay's times (a release) are on its clock")
     payments: list[ScheduledPayment]
     replaced: list[ReplacedPayment] = Field(
         default_factory=list, description="payments that new dates replaced before they were made, oldest first"

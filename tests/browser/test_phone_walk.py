@@ -176,11 +176,11 @@ def as_intl(moment: datetime) -> str:
 
 
 def test_a_receipt_says_receipt_once_and_holds_money_until_a_dated_zoned_moment(pages: Pages) -> None:
-    """The receipt page's title is its one "Receipt"; "Held until" gives the year and names
-    its time zone (the receipt does not carry the room's zone: it is the browser's, here
-    Fargo's own)."""
+    """The receipt page's title is its one "Receipt"; "Held until" gives the year and is on
+    the room's clock with its zone named (Fargo's, Central time), whatever the browser's
+    (here Kolkata's: the student has not flown in yet)."""
     zone = "America/Chicago"
-    student = pages.open("student", PHONE, timezone_id=zone)
+    student = pages.open("student", PHONE, timezone_id="Asia/Kolkata")
     as_host, as_student = Client(pages.open("host").request), Client(student.request)
     as_host.sign_up("professional", "Dr. Receipt")
     listing = as_host.call("POST", "/listings", room())
@@ -197,6 +197,7 @@ def test_a_receipt_says_receipt_once_and_holds_money_until_a_dated_zoned_moment(
         interval=0.1,
         retry_on=(AssertionError,),  # a 404 until then
     )
+    assert receipt["time_zone"] == zone
     held = datetime.fromisoformat(receipt["payments"][0]["release_at"]).astimezone(ZoneInfo(zone))
 
     student.goto(f"/#/bookings/{booking['id']}/receipt")

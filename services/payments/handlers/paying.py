@@ -9,7 +9,7 @@ import asyncpg
 
 from services.payments import domain, flows, store
 from services.payments.stripe_api import StripeApi
-from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars
+from services.payments.views import BOOKING_NOT_FOUND, booking_payments, dollars, zone_of
 from shared import clock, stays, subjects
 from shared.contracts.base import Actor
 from shared.contracts.payments import BookingPaymentId, BookingPayments, PaymentIntent, PayRequest, RefundQuote
@@ -159,7 +159,7 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     actor = ctx.require_actor()
     booking, who = await _party(ctx.pool, actor, req.booking_id)
     now = clock.now(ctx.settings)
-    zone = flows.zone_of(booking)
+    zone = zone_of(booking)
     refused = domain.why_not_cancellable(booking["status"], booking["check_out"], stays.local_today(now, zone), who)
     if refused:
         raise AppError("conflict", f"nothing to quote: {refused}")
