@@ -25,6 +25,7 @@ def _booking(check_in: date, nights: int, total_cents: int, status: str = "confi
         "total_cents": total_cents,
         "status": status,
         "cancellation_policy": "moderate",
+        "time_zone": "America/Chicago",
     }
 
 
