@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -271,6 +272,15 @@ async def run_refund(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> 
     return done
 
 
+async def _intents_to_close(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Record]:
+    """Every payment whose intent is still to close, a page at a time."""
+    after = None
+    while page := await store.intents_to_close(pool, after):
+        for row in page:
+            yield row
+        after = (page[-1]["created_at"], page[-1]["id"])
+
+
 async def close_intents(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> int:
     """Cancel at Stripe the PaymentIntents of payments that can no longer be paid (new
     terms replaced them, the booking was cancelled, declined or expired), so a pay page left
@@ -279,7 +289,7 @@ async def close_intents(pool: asyncpg.Pool, api: StripeApi, settings: Settings) 
     so a crash anywhere only repeats a step: a cancelled intent reads as cancelled."""
     at = clock.now(settings)
     done = 0
-    for candidate in await store.intents_to_close(pool):
+    async for candidate in _intents_to_close(pool):
         async with pool.acquire() as conn, conn.transaction():
             row = await store.payment_to_close(conn, candidate["id"])
             if row is None:

@@ -190,11 +190,19 @@ async def move_release(conn: Connection, payment_id: uuid.UUID, release_at: date
     )
 
 
-async def intents_to_close(db: DB, limit: int = 50) -> list[asyncpg.Record]:
-    """Payments that can no longer be paid whose PaymentIntent may still be open at Stripe."""
+async def intents_to_close(
+    db: DB, after: tuple[datetime, uuid.UUID] | None = None, limit: int = 50
+) -> list[asyncpg.Record]:
+    """A page of the payments that can no longer be paid whose PaymentIntent may still be
+    open at Stripe, oldest first, after ``after`` (the last row's creation and id): the
+    sweep walks them all. A row whose intent Stripe would not close yet stays to do, and
+    the sweep read the first 50 only, so 50 such rows kept every later intent open."""
     return await db.fetch(
-        "SELECT id FROM payments WHERE status IN ('cancelled', 'expired') AND payment_intent IS NOT NULL"
-        " AND intent_closed_at IS NULL ORDER BY created_at LIMIT $1",
+        "SELECT id, created_at FROM payments WHERE status IN ('cancelled', 'expired') AND payment_intent IS NOT NULL"
+        " AND intent_closed_at IS NULL AND ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2))"
+        " ORDER BY created_at, id LIMIT $3",
+        after[0] if after else None,
+        after[1] if after else None,
         limit,
     )
 

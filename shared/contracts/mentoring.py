@@ -281,7 +281,13 @@ class ReferenceLists(Reply):
 
 
 class HospitalPageRequest(Contract):
+    """A hospital's page; its mentors and its peers are pages of their own, each with its
+    cursor (the other list starts again at its first page)."""
+
     hospital_id: HospitalId
+    limit: Limit = Field(50, description="mentors and peers per page")
+    mentors_cursor: Cursor | None = Field(None, description="mentors_next_cursor of the last page")
+    peers_cursor: Cursor | None = Field(None, description="peers_next_cursor of the last page")
 
 
 class NearbyRoom(Reply):
@@ -308,6 +314,8 @@ class HospitalPeople(Reply):
     rooms: list[NearbyRoom]
     mentors: list[HospitalPerson] = Field(description="affiliated, open to mentoring, and letting you see them")
     peers: list[HospitalPerson] = Field(description="rotating here in your weeks, and letting you see them")
+    mentors_next_cursor: str | None = Field(None, description="the next page of mentors (as mentors_cursor)")
+    peers_next_cursor: str | None = Field(None, description="the next page of peers (as peers_cursor)")
     your_rotations: int = Field(description="your rotations here: peers are found by their weeks")
     your_visibility: Visibility
 

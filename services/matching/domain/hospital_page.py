@@ -28,6 +28,12 @@ def visible_to(visibility: str, viewer_role: str) -> bool:
     return viewer_role in AUDIENCES.get(visibility, frozenset())
 
 
+def visibilities_shown_to(viewer_role: str) -> list[str]:
+    """The hospital-page visibilities whose people show to a viewer of ``viewer_role``
+    (``visible_to`` as a list, for the store to filter by before it pages)."""
+    return sorted(v for v in AUDIENCES if visible_to(v, viewer_role))
+
+
 def person(
     row: Mapping[str, Any],
     user_id: uuid.UUID,

@@ -32,14 +32,26 @@ async def rooms_near(
     )
 
 
-async def affiliated_mentors(db: DB, hospital_id: str, viewer: uuid.UUID) -> list[asyncpg.Record]:
+async def affiliated_mentors(
+    db: DB, hospital_id: str, viewer: uuid.UUID, shown: list[str], after: uuid.UUID | None, limit: int
+) -> list[asyncpg.Record]:
+    """A page of the mentors affiliated with the hospital whose visibility is one of
+    ``shown``, in id order after ``after``. The visibility is filtered here, before the
+    limit: the page read the first 200 by id and then left out those hidden from the
+    viewer (every mentor who never chose, by default), so past 200 hidden ones a visible
+    mentor never showed, and nothing paged past 200 either."""
     return await db.fetch(
         f"SELECT p.user_id, p.data, {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
         " FROM profiles p LEFT JOIN member_settings s ON s.user_id = p.user_id"
         " WHERE p.data->'hospital_ids' ? $1 AND coalesce((p.data->>'open_to_mentoring')::boolean, false)"
-        f" AND p.user_id <> $2 AND p.user_id NOT IN {blocks.others_sql('$2')} ORDER BY p.user_id LIMIT 200",
+        f" AND p.user_id <> $2 AND p.user_id NOT IN {blocks.others_sql('$2')}"
+        " AND coalesce(s.hospital_visibility, 'nobody') = ANY($3::text[])"
+        " AND ($4::uuid IS NULL OR p.user_id > $4) ORDER BY p.user_id LIMIT $5",
         hospital_id,
         viewer,
+        shown,
+        after,
+        limit,
     )
 
 
@@ -53,10 +65,20 @@ async def rotations_at(db: DB, hospital_id: str, student_id: uuid.UUID, today: d
     )
 
 
-async def peers(db: DB, hospital_id: str, viewer: uuid.UUID, weeks: list[tuple[date, date]]) -> list[asyncpg.Record]:
-    """Other students' rotations at the hospital overlapping one of the viewer's ``weeks``
-    (``[start, end)`` each, never the span between them), with their profiles; one row per
-    student (their earliest such rotation)."""
+async def peers(
+    db: DB,
+    hospital_id: str,
+    viewer: uuid.UUID,
+    weeks: list[tuple[date, date]],
+    shown: list[str],
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """A page of the other students' rotations at the hospital overlapping one of the
+    viewer's ``weeks`` (``[start, end)`` each, never the span between them), with their
+    profiles; one row per student (their earliest such rotation), whose visibility is one
+    of ``shown`` (filtered before the limit, as ``affiliated_mentors``), in student id
+    order after ``after``."""
     return await db.fetch(
         f"SELECT DISTINCT ON (r.student_id) r.student_id, r.specialty, r.start_date, r.end_date, p.data,"
         f" {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
@@ -65,9 +87,14 @@ async def peers(db: DB, hospital_id: str, viewer: uuid.UUID, weeks: list[tuple[d
         f" WHERE r.hospital_id = $1 AND r.student_id <> $2 AND r.student_id NOT IN {blocks.others_sql('$2')}"
         " AND EXISTS (SELECT 1 FROM unnest($3::date[], $4::date[])"
         "   AS mine(start_date, end_date) WHERE r.start_date < mine.end_date AND r.end_date > mine.start_date)"
-        " ORDER BY r.student_id, r.start_date LIMIT 200",
+        " AND coalesce(s.hospital_visibility, 'nobody') = ANY($5::text[])"
+        " AND ($6::uuid IS NULL OR r.student_id > $6)"
+        " ORDER BY r.student_id, r.start_date LIMIT $7",
         hospital_id,
         viewer,
         [start for start, _ in weeks],
         [end for _, end in weeks],
+        shown,
+        after,
+        limit,
     )

@@ -219,13 +219,25 @@ async def mark_reminded(conn: Connection, meeting_id: uuid.UUID, starts_at: date
     return result.endswith(" 1")
 
 
-async def user_meetings(db: DB, user_id: uuid.UUID, since: datetime | None) -> list[asyncpg.Record]:
+# The latest meetings a calendar feed holds (one NATS reply), as its stays and rotations.
+FEED_MEETINGS = 500
+
+
+async def user_meetings(
+    db: DB, user_id: uuid.UUID, since: datetime | None, limit: int = FEED_MEETINGS
+) -> list[asyncpg.Record]:
+    """The user's meetings with a time, the latest ``limit`` of them, in time order. The
+    feed read the earliest 500: past 500 meetings, a mentor's new and upcoming meetings
+    were the ones left out of their calendar."""
     return await db.fetch(
-        "SELECT g.*, m.student_id, m.mentor_id FROM meetings g JOIN mentorships m ON m.id = g.mentorship_id"
+        "SELECT * FROM (SELECT g.*, m.student_id, m.mentor_id"
+        " FROM meetings g JOIN mentorships m ON m.id = g.mentorship_id"
         " WHERE (m.student_id = $1 OR m.mentor_id = $1) AND g.starts_at IS NOT NULL"
-        " AND ($2::timestamptz IS NULL OR g.starts_at >= $2) ORDER BY g.starts_at LIMIT 500",
+        " AND ($2::timestamptz IS NULL OR g.starts_at >= $2) ORDER BY g.starts_at DESC, g.id DESC LIMIT $3) latest"
+        " ORDER BY starts_at, id",
         user_id,
         since,
+        limit,
     )
 
 
