@@ -235,41 +235,63 @@ async def add_refunds(
 
 
 async def run_refund(pool: asyncpg.Pool, api: StripeApi, settings: Settings) -> int:
-    """Send pending refund steps to Stripe and post each to the ledger; how many were done."""
+    """Send pending refund steps to Stripe and post each to the ledger; how many were done.
+
+    Each in its own transaction, and one Stripe refuses or cannot answer now is left for the
+    next pass while the others go on: they were sent 20 in one transaction, so one refund
+    Stripe refused rolled back the ledger and the notices of those sent with it, every pass,
+    and no refund was ever recorded again (Stripe kept only the first attempt of each: the
+    steps' idempotency keys)."""
     done = 0
-    async with pool.acquire() as conn, conn.transaction():
-        for refund in await store.pending_refunds(conn):
-            step = step_id("refund", refund["id"])
-            found = await api.find_refund(step, refund["payment_intent"])
-            made = found or await api.create_refund(step, refund["payment_intent"], refund["amount_cents"])
-            row = await store.payment(conn, refund["payment_id"], for_update=True)
-            assert row is not None
-            balances = await store.payment_balances(conn, row["id"])
-            from_held, from_host, from_fee = domain.refund_split(
-                made.amount, balances["released"] + balances["fees"], balances["held"], settings.host_fee_percent
-            )
-            await store.post_transaction(
-                conn,
-                step,
-                "refund",
-                row["booking_id"],
-                row["id"],
-                [
-                    ("holding", -from_held),
-                    (host_account(row["host_id"]), -from_host),
-                    ("fees", -from_fee),
-                    ("refunds", made.amount),
-                ],
-            )
-            await store.refund_done(conn, refund["id"], made.id, clock.now(settings))
-            await add(
-                conn,
-                PaymentRefunded(
-                    payment=payment_data(row), refund_id=refund["id"], refund_cents=made.amount, reason=refund["reason"]
-                ),
-            )
-            done += 1
-    return done
+    failed: list[uuid.UUID] = []
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            refund = await store.next_pending_refund(conn, failed)
+            if refund is None:
+                return done
+            try:
+                async with conn.transaction():  # a savepoint: a failure leaves the row pending
+                    await _send_refund(conn, api, settings, refund)
+                done += 1
+            except AppError as exc:  # Stripe refused, or did not answer
+                log.warning("refund %s not sent this pass, retried next: %s", refund["id"], exc.message)
+                failed.append(refund["id"])
+            except Exception:
+                log.exception("refund %s failed this pass, retried next", refund["id"])
+                failed.append(refund["id"])
+
+
+async def _send_refund(conn: Connection, api: StripeApi, settings: Settings, refund: asyncpg.Record) -> None:
+    """One refund step: made at Stripe (or found there, made before), posted, announced."""
+    step = step_id("refund", refund["id"])
+    found = await api.find_refund(step, refund["payment_intent"])
+    made = found or await api.create_refund(step, refund["payment_intent"], refund["amount_cents"])
+    row = await store.payment(conn, refund["payment_id"], for_update=True)
+    assert row is not None
+    balances = await store.payment_balances(conn, row["id"])
+    from_held, from_host, from_fee = domain.refund_split(
+        made.amount, balances["released"] + balances["fees"], balances["held"], settings.host_fee_percent
+    )
+    await store.post_transaction(
+        conn,
+        step,
+        "refund",
+        row["booking_id"],
+        row["id"],
+        [
+            ("holding", -from_held),
+            (host_account(row["host_id"]), -from_host),
+            ("fees", -from_fee),
+            ("refunds", made.amount),
+        ],
+    )
+    await store.refund_done(conn, refund["id"], made.id, clock.now(settings))
+    await add(
+        conn,
+        PaymentRefunded(
+            payment=payment_data(row), refund_id=refund["id"], refund_cents=made.amount, reason=refund["reason"]
+        ),
+    )
 
 
 async def _intents_to_close(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Record]:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Awaitable
 
 import asyncpg
 from nats.aio.client import Client as NATS
 
 from services.payments import domain, flows, store
-from services.payments.stripe_api import StripeApi
+from services.payments.stripe_api import Intent, StripeApi
 from services.payments.views import payment_data, zone_of
 from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
 from shared.contracts.payments import PaymentExpired, PaymentFailed
 from shared.contracts.snapshots import BookingSnapshots, SnapshotPage
+from shared.errors import AppError
 from shared.outbox import add
 from shared.service import Context, Registry
 from shared.settings import Settings
@@ -38,17 +41,41 @@ async def expire_unpaid(pool: asyncpg.Pool, api: StripeApi, settings: Settings) 
     expired intents are cancelled at Stripe by the intent sweep (``flows.close_intents``):
     if the guest's card is confirmed in between, the charge is recorded and refunded."""
     at = clock.now(settings)
-    async with pool.acquire() as conn, conn.transaction():
-        rows = await store.overdue(conn, at)
-        for row in rows:
-            if row["payment_intent"]:
-                intent = await api.retrieve_intent(row["payment_intent"])
-                if intent.status == "succeeded":
-                    await flows.apply_intent(conn, row, intent, at, report_failure=False)
-                    continue
-            await store.cancel_due(conn, row["booking_id"], "expired")
-            await add(conn, PaymentExpired(payment=payment_data(row, "expired")))
-    return len(rows)
+    done = 0
+    # Each in its own transaction; one whose intent Stripe cannot be asked about now waits
+    # for the next pass while the others go on (they went in one transaction: one such row
+    # rolled back every expiry, every pass, and stopped the releases to hosts after it).
+    failed: list[uuid.UUID] = []
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            row = await store.next_overdue(conn, at, failed)
+            if row is None:
+                return done
+            try:
+                intent = await _intent_if_any(api, row["payment_intent"])
+            except AppError as exc:
+                log.warning("payment %s not expired this pass, retried next: %s", row["id"], exc.message)
+                failed.append(row["id"])
+                continue
+            if intent is not None and intent.status == "succeeded":
+                await flows.apply_intent(conn, row, intent, at, report_failure=False)
+            else:
+                await store.cancel_due(conn, row["booking_id"], "expired")
+                await add(conn, PaymentExpired(payment=payment_data(row, "expired")))
+            done += 1
+
+
+async def _intent_if_any(api: StripeApi, intent_id: str | None) -> Intent | None:
+    """The payment's intent as Stripe has it; None when it has none (never made, or
+    unknown to Stripe: then nothing was paid with it either)."""
+    if not intent_id:
+        return None
+    try:
+        return await api.retrieve_intent(intent_id)
+    except AppError as exc:
+        if exc.code == "not_found":
+            return None
+        raise
 
 
 async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
@@ -158,10 +185,16 @@ async def deadlines(ctx: Context) -> None:
     api = flows.stripe_api(ctx.settings)
     while True:
         stop_if_cancelled()
-        try:
-            await expire_unpaid(ctx.pool, api, ctx.settings)
-            await announce_overdue(ctx.pool, ctx.settings)
-            await release_held(ctx.pool, ctx.settings)
-        except Exception:
-            log.exception("payment deadlines sweep failed")
+        # Apart: a failure of one (Stripe down for the expiries) stopped the others too, and
+        # hosts were not paid while it lasted.
+        steps: list[tuple[str, Awaitable[int]]] = [
+            ("expiries", expire_unpaid(ctx.pool, api, ctx.settings)),
+            ("overdue notices", announce_overdue(ctx.pool, ctx.settings)),
+            ("releases", release_held(ctx.pool, ctx.settings)),
+        ]
+        for what, step in steps:
+            try:
+                await step
+            except Exception:
+                log.exception("payment deadlines: the %s failed; they run again next pass", what)
         await asyncio.sleep(ctx.settings.payment_sweep_s)

@@ -280,14 +280,15 @@ async def cancel_due(conn: Connection, booking_id: uuid.UUID, status: str) -> li
     )
 
 
-async def overdue(conn: Connection, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
-    """First payments past their deadline (locked, skip-locked)."""
-    return await conn.fetch(
+async def next_overdue(conn: Connection, now: datetime, skip: list[uuid.UUID]) -> asyncpg.Record | None:
+    """The next first payment past its deadline, but those in ``skip`` (locked,
+    skip-locked)."""
+    return await conn.fetchrow(
         f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
-        " WHERE p.status = 'due' AND p.block = 0 AND p.pay_by <= $1 ORDER BY p.pay_by LIMIT $2"
-        " FOR UPDATE OF p SKIP LOCKED",
+        " WHERE p.status = 'due' AND p.block = 0 AND p.pay_by <= $1 AND p.id <> ALL($2::uuid[])"
+        " ORDER BY p.pay_by, p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED",
         now,
-        limit,
+        skip,
     )
 
 
@@ -367,11 +368,13 @@ async def refunds_of(db: DB, booking_id: uuid.UUID) -> list[asyncpg.Record]:
     )
 
 
-async def pending_refunds(conn: Connection, limit: int = 20) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def next_pending_refund(conn: Connection, skip: list[uuid.UUID]) -> asyncpg.Record | None:
+    """The oldest refund step still to send, but those in ``skip`` (locked, skip-locked)."""
+    return await conn.fetchrow(
         "SELECT r.*, p.payment_intent, p.booking_id FROM refunds r JOIN payments p ON p.id = r.payment_id"
-        " WHERE r.status = 'pending' ORDER BY r.created_at LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
-        limit,
+        " WHERE r.status = 'pending' AND r.id <> ALL($1::uuid[])"
+        " ORDER BY r.created_at, r.id LIMIT 1 FOR UPDATE OF r SKIP LOCKED",
+        skip,
     )
 
 
