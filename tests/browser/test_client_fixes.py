@@ -7,7 +7,7 @@ import random
 import re
 import uuid
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
 from tests.eventually import eventually_sync
@@ -527,4 +527,60 @@ def test_empty_bookings_and_notifications_say_what_to_do(pages: Pages) -> None:
     expect(empty).to_have_text("No booking requests yet. Students ask from your rooms' pages: see your rooms.")
     empty.get_by_role("link", name="see your rooms").click()
     expect(host.get_by_role("heading", name="Your rooms")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_older_conversations_and_notifications_are_reached_with_show_more(pages: Pages) -> None:
+    """The inbox and the notifications showed their first 50 and no way to the rest (a busy
+    host has more). Pages of 2 here (the requests rewritten) stand for pages of 50."""
+    student = pages.open("student", PHONE)
+    as_student = Client(student.request)
+    me = as_student.sign_up("student", "Many Threads Student")
+    for n in range(3):
+        host = Client(pages.open(f"host{n}").request)
+        host.sign_up("professional", f"Dr. Thread {n}")
+        host.call("POST", "/conversations", {"user_id": me, "body": f"Hello from host {n}"})
+
+    def pages_of_two(route: Route) -> None:
+        route.continue_(url=route.request.url.replace("limit=50", "limit=2"))
+
+    student.route(re.compile(r"/api/v1/(conversations|notifications)\?"), pages_of_two)
+    student.goto("/#/inbox")
+    threads = student.get_by_role("list", name="Conversations").get_by_role("listitem")
+    expect(threads).to_have_count(2)
+    student.get_by_role("button", name="Older conversations").click()
+    expect(threads).to_have_count(3)
+    expect(student.get_by_role("list", name="Conversations")).to_contain_text("Hello from host 0")
+    expect(student.get_by_role("button", name="Older conversations")).to_have_count(0)
+
+    # Three students ask one mentor: three notifications, the third behind "Older".
+    mentor = pages.open("mentor", PHONE)
+    as_mentor = Client(mentor.request)
+    mentor_id = as_mentor.sign_up("professional", "Dr. Many Notices")
+    mentoring = {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 3}
+    as_mentor.call("PATCH", "/me/profile", mentoring)
+    for n in range(3):
+        asking = Client(pages.open(f"asking{n}").request)
+        asking.sign_up("student", f"Asking Student {n}")
+        eventually_sync(  # matching hears of the mentor's profile as an event
+            lambda asking=asking: asking.call("POST", "/mentorships", {"mentor_id": mentor_id, "message": "Hello"}),
+            15,
+            what="a mentorship request matching takes",
+            retry_on=(AssertionError,),
+            interval=0.1,
+        )
+    eventually_sync(
+        lambda: as_mentor.call("GET", "/notifications?limit=50")["items"],
+        15,
+        what="the mentor's three notifications",
+        until=lambda items: len(items) == 3,
+        interval=0.1,
+    )
+    mentor.route(re.compile(r"/api/v1/(conversations|notifications)\?"), pages_of_two)
+    mentor.goto("/#/notifications")
+    notices = mentor.get_by_role("list", name="Notifications").get_by_role("listitem")
+    expect(notices).to_have_count(2)
+    mentor.get_by_role("button", name="Older notifications").click()
+    expect(notices).to_have_count(3)
+    expect(mentor.get_by_role("list", name="Notifications")).to_contain_text("Asking Student 0")
     assert pages.errors == []

@@ -100,6 +100,32 @@ export function useLoad(fn, deps) {
   };
 }
 
+/** The later pages of a keyset list whose first page is `first` (a useLoad state), read by
+ * `fetchPage(cursor)`: {items, cursor, more}. `items` are the first page's and then the
+ * later pages' (each once, by id: a reload of the first page, as a live update makes,
+ * keeps the pages already shown); `more()` reads the next; `cursor` is null at the end.
+ * The inbox and notifications showed their first 50 only, with no way to the rest. */
+export function useMore(first, fetchPage, keyOf = (x) => x.id) {
+  const [later, setLater] = useState({ items: [], cursor: undefined });
+  const base = first.data;
+  const cursor = later.cursor === undefined ? base && base.next_cursor : later.cursor;
+  const shown = new Set(base ? base.items.map(keyOf) : []);
+  const items = base ? [...base.items, ...later.items.filter((x) => !shown.has(keyOf(x)))] : [];
+  async function more() {
+    const page = await fetchPage(cursor);
+    setLater((l) => ({ items: [...l.items, ...page.items], cursor: page.next_cursor }));
+  }
+  return { items, cursor, more };
+}
+
+/** "Show more" for useMore's list, while there is more. */
+export function ShowMore({ list, label = "Show more" }) {
+  const [error, setError] = useState(null);
+  if (!list.cursor) return null;
+  return html`<p><button type="button" class="secondary" onClick=${() => list.more().catch(setError)}>${label}</button></p>
+    <${Alert} error=${error} />`;
+}
+
 export function Loading({ state, children }) {
   if (state.error) return html`<${Alert} error=${state.error} />`;
   if (state.data === null) return html`<p class="loading" role="status">Loading…</p>`;

@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Badge, Empty, Field, Loading, Notice, Status, Verified, fmtTime, useForm, useLoad } from "../ui.js";
+import { Alert, Badge, Empty, Field, Loading, Notice, ShowMore, Status, Verified, fmtTime, useForm, useLoad, useMore } from "../ui.js";
 import { ReportForm, SafetyActions } from "./profile.js";
 
 const name = (other) => other.display_name || "A Wardmate user";
@@ -16,18 +16,20 @@ function aboutText(about) {
 
 export function Inbox() {
   const state = useLoad(() => get("/conversations", { limit: 50 }), []);
+  const list = useMore(state, (cursor) => get("/conversations", { limit: 50, cursor }));
   useLive(["message", "unread", "read"], () => state.reload());
   return html`<section>
     <h1>Inbox</h1>
-    <${Loading} state=${state}>${(page) => page.items.length === 0
+    <${Loading} state=${state}>${() => list.items.length === 0
       ? html`<${Empty}>No conversations yet. Booking requests, mentorships and messages appear here.</${Empty}>`
-      : html`<ul class="conversations" aria-label="Conversations">${page.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
+      : html`<ul class="conversations" aria-label="Conversations">${list.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
           <a href=${`#/inbox/${c.id}`}>
             <span class="who">${name(c.other)} <${Badge} count=${c.unread_count} label="unread" /></span>
             <span class="about">${aboutText(c.about)}${c.about && c.about.status ? ` (${c.about.status})` : ""}</span>
             ${c.last_message && html`<span class="last">${c.last_message.body}</span>`}
           </a>
-        </li>`)}</ul>`}<//>
+        </li>`)}</ul>
+        <${ShowMore} list=${list} label="Older conversations" />`}<//>
   </section>`;
 }
 

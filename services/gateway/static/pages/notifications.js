@@ -2,7 +2,7 @@
 import { html, useEffect } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Empty, Loading, fmtTime, useLoad } from "../ui.js";
+import { Empty, Loading, ShowMore, fmtTime, useLoad, useMore } from "../ui.js";
 
 function target(n) {
   if (n.conversation_id) return `#/inbox/${n.conversation_id}`;
@@ -21,20 +21,22 @@ function target(n) {
 export function Notifications() {
   const { refreshUnread } = useSession();
   const state = useLoad(() => get("/notifications", { limit: 50 }), []);
+  const list = useMore(state, (cursor) => get("/notifications", { limit: 50, cursor }));
   useLive(["notification"], () => state.reload());
   useEffect(() => {
     if (state.data && state.data.items.some((n) => !n.read)) post("/notifications/read", {}).then(refreshUnread, () => {});
   }, [state.data]);
   return html`<section>
     <h1>Notifications</h1>
-    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No notifications yet. Booking requests and answers, payments, mentorship requests and rooms that fit your rotations appear here.</${Empty}>`
-      : html`<ul class="notifications" aria-label="Notifications">${page.items.map((n) => {
+    <${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>No notifications yet. Booking requests and answers, payments, mentorship requests and rooms that fit your rotations appear here.</${Empty}>`
+      : html`<ul class="notifications" aria-label="Notifications">${list.items.map((n) => {
           const link = target(n);
           return html`<li key=${n.id} class=${n.read ? "" : "unread"}>
             ${!n.read && html`<span class="sr">Unread: </span>`}
             ${link ? html`<a href=${link}>${n.text}</a>` : n.text}
             <span class="meta">${fmtTime(n.created_at)}</span>
           </li>`;
-        })}</ul>`}<//>
+        })}</ul>
+        <${ShowMore} list=${list} label="Older notifications" />`}<//>
   </section>`;
 }

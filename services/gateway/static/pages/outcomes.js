@@ -2,7 +2,7 @@
 // chart, and the pairs that stalled (no meeting held 14 days after acceptance).
 import { html, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
-import { Empty, Field, Loading, fmtDate, titleCase, useLoad } from "../ui.js";
+import { Empty, Field, Loading, ShowMore, fmtDate, titleCase, useLoad, useMore } from "../ui.js";
 
 const COLUMNS = [
   ["mentorships_requested", "Mentorships requested"],
@@ -19,13 +19,7 @@ export function Outcomes() {
   const [months, setMonths] = useState("6");
   const state = useLoad(() => get("/admin/mentoring/outcomes", { months }), [months]);
   const stalled = useLoad(() => get("/admin/mentoring/stalled"), []);
-  // Later pages of stalled pairs, added below the first ("Show more").
-  const [more, setMore] = useState({ items: [], cursor: undefined });
-  const cursor = more.cursor === undefined ? stalled.data && stalled.data.next_cursor : more.cursor;
-  async function showMore() {
-    const page = await get("/admin/mentoring/stalled", { cursor });
-    setMore({ items: [...more.items, ...page.items], cursor: page.next_cursor });
-  }
+  const pairs = useMore(stalled, (cursor) => get("/admin/mentoring/stalled", { cursor }), (p) => p.mentorship_id);
   return html`<section>
     <h1>Mentoring outcomes</h1>
     <p><a href="#/admin">Operators</a> · Counts only: no one's check-in answers or letters are shown here; an average needs 3 answers or more.</p>
@@ -47,10 +41,10 @@ export function Outcomes() {
       <h2 id="stalled-h">Stalled pairs</h2>
       <${Loading} state=${stalled}>${(page) => page.items.length === 0 ? html`<${Empty}>No stalled pairs.</${Empty}>`
         : html`<p>${page.total} stalled, longest first.</p>
-        <ul aria-label="Stalled pairs">${[...page.items, ...more.items].map((p) => html`<li key=${p.mentorship_id}>
+        <ul aria-label="Stalled pairs">${pairs.items.map((p) => html`<li key=${p.mentorship_id}>
           <a href=${`#/users/${p.student_id}`}>Student</a> and <a href=${`#/users/${p.mentor_id}`}>mentor</a>:
           accepted ${fmtDate(p.accepted_at)}, ${p.days} days without a meeting held</li>`)}</ul>
-        ${cursor && html`<button type="button" class="secondary" onClick=${showMore}>Show more</button>`}`}<//>
+        <${ShowMore} list=${pairs} />`}<//>
     </section>
   </section>`;
 }
