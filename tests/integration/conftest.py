@@ -1,5 +1,6 @@
 """Fixtures of the integration tests: object storage on the filesystem and on a real S3
-endpoint (moto's server), for the storage interface and the services' files."""
+endpoint (moto's server), for the storage interface and the services' files; matching's
+schema on a fresh database."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from shared.db import create_pool, migrate
 from shared.embedded import free_port
 from shared.settings import Settings
 from shared.storage import MotoServer, Storage, moto_env, open_storage, start_moto
@@ -40,3 +43,12 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         )
     async with open_storage(settings) as store:
         yield store
+
+
+@pytest.fixture
+async def matching(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh database with matching's schema."""
+    await migrate(fresh_db, "matching", "services.matching.migrations")
+    pool = await create_pool(fresh_db, "matching", size=4)
+    yield pool
+    await pool.close()

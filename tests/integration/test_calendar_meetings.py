@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from services.matching.handlers.plans import user_meetings
 from services.matching.store.plans import FEED_MEETINGS
 from shared.contracts.mentoring import UserMeetings
-from shared.db import create_pool, migrate
 from shared.service import Context
 from shared.settings import Settings
 
 STUDENT, MENTOR = uuid.uuid4(), uuid.uuid4()
-
-
-@pytest.fixture
-async def matching(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(fresh_db, "matching", "services.matching.migrations")
-    pool = await create_pool(fresh_db, "matching", size=2)
-    yield pool
-    await pool.close()
 
 
 async def test_the_feed_holds_a_mentors_latest_meetings_past_500(matching: asyncpg.Pool) -> None:

@@ -4,7 +4,6 @@ who let the viewer see them, a page at a time, however many others are hidden.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import asyncpg
@@ -13,21 +12,12 @@ import pytest
 from services.matching.handlers.hospitals import hospital_people
 from shared.contracts.base import Actor
 from shared.contracts.mentoring import HospitalPageRequest, HospitalPeople
-from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.service import Context
 from shared.settings import Settings
 
 HOSPITAL = "wyoming-medical-center-casper-wy"
 VIEWER = uuid.UUID("88888888-0000-4000-8000-000000000000")
-
-
-@pytest.fixture
-async def matching(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(fresh_db, "matching", "services.matching.migrations")
-    pool = await create_pool(fresh_db, "matching", size=2)
-    yield pool
-    await pool.close()
 
 
 def person(prefix: str, n: int) -> uuid.UUID:

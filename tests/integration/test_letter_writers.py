@@ -4,26 +4,15 @@ their mentor (accepted or ended), or the host of a stay they completed; nobody e
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from services.matching import jobs, store
 from services.matching.store import letters as letter_store
 from shared.contracts.listings import BookingData, ListingData
-from shared.db import create_pool, migrate
 
 STUDENT, MENTOR, HOST, STRANGER = (uuid.uuid4() for _ in range(4))
-
-
-@pytest.fixture
-async def matching(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(fresh_db, "matching", "services.matching.migrations")
-    pool = await create_pool(fresh_db, "matching", size=2)
-    yield pool
-    await pool.close()
 
 
 async def stay(pool: asyncpg.Pool, status: str) -> None:

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from services.matching.store import rounds as round_store
-from shared.db import create_pool, migrate
-
-
-@pytest.fixture
-async def matching(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(fresh_db, "matching", "services.matching.migrations")
-    pool = await create_pool(fresh_db, "matching", size=4)
-    yield pool
-    await pool.close()
 
 
 async def queue(pool: asyncpg.Pool) -> uuid.UUID:
