@@ -44,18 +44,24 @@ class StuckStripe:
         return Intent(intent_id, "canceled", 1000, "secret", None, None)
 
 
-async def cancelled_payment(pool: asyncpg.Pool, intent: str, created_at: datetime) -> None:
-    booking = uuid.uuid4()
+async def booking_row(pool: asyncpg.Pool, booking: uuid.UUID, status: str) -> None:
+    """Payments' projection of a 14-night booking of $10.00 in ``status``."""
     await pool.execute(
         "INSERT INTO bookings(booking_id, listing_id, guest_id, host_id, check_in, check_out, total_cents, status,"
-        " cancellation_policy, version) VALUES ($1, $2, $3, $4, $5, $6, 1000, 'cancelled', 'flexible', 1)",
+        " cancellation_policy, version) VALUES ($1, $2, $3, $4, $5, $6, 1000, $7, 'flexible', 1)",
         booking,
         uuid.uuid4(),
         uuid.uuid4(),
         uuid.uuid4(),
         date(2027, 3, 1),
         date(2027, 3, 15),
+        status,
     )
+
+
+async def cancelled_payment(pool: asyncpg.Pool, intent: str, created_at: datetime) -> None:
+    booking = uuid.uuid4()
+    await booking_row(pool, booking, "cancelled")
     await pool.execute(
         "INSERT INTO payments(id, booking_id, block, start_date, nights, amount_cents, charge_from, release_at,"
         " status, payment_intent, created_at) VALUES ($1, $2, 0, $3, 14, 1000, $4, $4, 'cancelled', $5, $4)",
@@ -114,16 +120,7 @@ class RefusingStripe:
 async def paid_payment(pool: asyncpg.Pool, intent: str, refund_at: datetime) -> uuid.UUID:
     """A paid payment held by Wardmate, with a pending refund of it made at ``refund_at``."""
     booking, payment, refund = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await pool.execute(
-        "INSERT INTO bookings(booking_id, listing_id, guest_id, host_id, check_in, check_out, total_cents, status,"
-        " cancellation_policy, version) VALUES ($1, $2, $3, $4, $5, $6, 1000, 'cancelled', 'flexible', 1)",
-        booking,
-        uuid.uuid4(),
-        uuid.uuid4(),
-        uuid.uuid4(),
-        date(2027, 3, 1),
-        date(2027, 3, 15),
-    )
+    await booking_row(pool, booking, "cancelled")
     await pool.execute(
         "INSERT INTO payments(id, booking_id, block, start_date, nights, amount_cents, charge_from, release_at,"
         " status, payment_intent) VALUES ($1, $2, 0, $3, 14, 1000, $4, $4, 'succeeded', $5)",
@@ -164,16 +161,7 @@ async def test_a_refund_stripe_refuses_holds_up_no_other(payments: asyncpg.Pool)
 
 async def unpaid_first_payment(pool: asyncpg.Pool, intent: str, pay_by: datetime) -> uuid.UUID:
     booking, payment = uuid.uuid4(), uuid.uuid4()
-    await pool.execute(
-        "INSERT INTO bookings(booking_id, listing_id, guest_id, host_id, check_in, check_out, total_cents, status,"
-        " cancellation_policy, version) VALUES ($1, $2, $3, $4, $5, $6, 1000, 'accepted', 'flexible', 1)",
-        booking,
-        uuid.uuid4(),
-        uuid.uuid4(),
-        uuid.uuid4(),
-        date(2027, 3, 1),
-        date(2027, 3, 15),
-    )
+    await booking_row(pool, booking, "accepted")
     await pool.execute(
         "INSERT INTO payments(id, booking_id, block, start_date, nights, amount_cents, charge_from, release_at,"
         " status, payment_intent, pay_by) VALUES ($1, $2, 0, $3, 14, 1000, $4, $4, 'due', $5, $4)",
