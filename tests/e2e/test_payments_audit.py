@@ -1,0 +1,58 @@
+"""Money from the money audit, through the gateway against localstripe: partial refunds of
+released money take back the host's share and the fee to the cent; the receipt's fee and
+net cover money still held beside money released; the ledger reconciles after each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.payments import jobs
+from services.runner import Stack
+from tests.api import Api, User
+from tests.e2e.payments import moved_clock, paid_booking, reconciled
+from tests.eventually import eventually
+
+
+async def _release(stack: Stack, payments_db: asyncpg.Pool, booking_id: str) -> None:
+    """The stay's first payment released to the host (payments' clock moved past it)."""
+    row = await payments_db.fetchrow("SELECT release_at FROM payments WHERE booking_id = $1", booking_id)
+    assert row is not None
+    await jobs.release_held(payments_db, moved_clock(stack, row["release_at"] - datetime.now(UTC) + timedelta(minutes=1)))
+
+
+async def test_partial_refunds_of_released_money_take_back_the_fee_exactly(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """1,008.00 released (30.24 fee); an operator refunds 0.17 three times, then the rest:
+    the host gives back its share to the cent and keeps none of it, the fees none."""
+    host, _, booking = await paid_booking(api, stack, start=30)
+    await _release(stack, payments_db, booking["id"])
+    payouts = await api.call("GET", "/me/payouts", host)
+    assert payouts.body["released"] == 977.76 and payouts.body["fees"] == 30.24, payouts.body
+
+    async def refunded(amount: float) -> Any:
+        r = await api.call("GET", f"/admin/payments/{booking['id']}", admin)
+        done = [x for x in r.body["refunds"] if x["status"] == "succeeded"]
+        return r.body if round(sum(x["amount"] for x in done), 2) == amount else None
+
+    for n in range(1, 4):
+        ok = await api.call(
+            "POST", f"/admin/payments/{booking['id']}/refunds", admin, json={"amount_cents": 17, "reason": "a cent test"}
+        )
+        assert ok.status == 200, ok.body
+        await eventually(lambda n=n: refunded(round(0.17 * n, 2)), 15, what="the operator's small refund")
+    # 1,007.49 still released: the host keeps it less its fee (30.22), 977.27.
+    payouts = await api.call("GET", "/me/payouts", host)
+    assert payouts.body["released"] == 977.27 and payouts.body["fees"] == 30.22, payouts.body
+    rest = await api.call(
+        "POST", f"/admin/payments/{booking['id']}/refunds", admin, json={"amount_cents": 100749, "reason": "the rest"}
+    )
+    assert rest.status == 200, rest.body
+    receipt = await eventually(lambda: refunded(1008.0), 15, what="the rest refunded")
+    assert receipt["released"] == 0.0 and receipt["held"] == 0.0
+    payouts = await api.call("GET", "/me/payouts", host)
+    assert payouts.body["released"] == 0.0 and payouts.body["fees"] == 0.0, payouts.body
+    await reconciled(api, admin)
