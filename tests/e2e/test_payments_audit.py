@@ -12,7 +12,8 @@ import asyncpg
 from services.payments import jobs
 from services.runner import Stack
 from tests.api import Api, User
-from tests.e2e.payments import moved_clock, paid_booking, reconciled
+from tests.e2e.helpers import pay_intent, start_payment
+from tests.e2e.payments import moved_clock, paid_booking, payments_ahead, reconciled
 from tests.eventually import eventually
 
 
@@ -55,4 +56,33 @@ async def test_partial_refunds_of_released_money_take_back_the_fee_exactly(
     assert receipt["released"] == 0.0 and receipt["held"] == 0.0
     payouts = await api.call("GET", "/me/payouts", host)
     assert payouts.body["released"] == 0.0 and payouts.body["fees"] == 0.0, payouts.body
+    await reconciled(api, admin)
+
+
+async def test_the_receipt_counts_the_fee_of_money_still_held_beside_money_released(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """40 nights at 36.00: the first 30 paid and released, the last 10 paid and held. The
+    host's receipt says the fee on all 1,440.00 (43.20) and the net they get (1,396.80),
+    as the payouts page will once the rest is released, not the fee of the released part
+    only."""
+    assert stack.stripe is not None
+    host, guest, booking = await paid_booking(api, stack, start=10, nights=40)
+    later = await payments_db.fetchrow(
+        "SELECT charge_from, amount_cents FROM payments WHERE booking_id = $1 AND block = 1", booking["id"]
+    )
+    assert later is not None and later["amount_cents"] == 360_00
+    async with payments_ahead(stack, later["charge_from"] - datetime.now(UTC) + timedelta(minutes=5)):
+        intent = await start_payment(api, guest, booking["id"])
+        assert intent.status == 200 and intent.body["amount"] == 360.0, intent.body
+        paid = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+        assert paid.status == 200 and paid.body["status"] == "succeeded", paid.body
+
+        async def mixed() -> Any:
+            r = await api.call("GET", f"/bookings/{booking['id']}/payments", host)
+            return r.body if r.body["released"] > 0 and r.body["held"] == 360.0 else None
+
+        receipt = await eventually(mixed, 30, what="the first payment released, the second held")
+    assert receipt["paid"] == 1440.0 and receipt["released"] == 1047.6
+    assert receipt["host_fee"] == 43.2 and receipt["host_net"] == 1396.8, receipt
     await reconciled(api, admin)
