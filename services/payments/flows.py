@@ -293,7 +293,11 @@ async def _send_refund(conn: Connection, api: StripeApi, settings: Settings, ref
     await add(
         conn,
         PaymentRefunded(
-            payment=payment_data(row), refund_id=refund["id"], refund_cents=made.amount, reason=refund["reason"]
+            payment=payment_data(row),
+            refund_id=refund["id"],
+            refund_cents=made.amount,
+            reason=refund["reason"],
+            host_cents=from_host,
         ),
     )
 
