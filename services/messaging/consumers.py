@@ -130,8 +130,9 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
 
 @registry.consumer("payments", PaymentFailed.subject, PaymentRefunded.subject, PaymentReleased.subject)
 async def payment_notifications(conn: Connection, event: Event) -> AfterCommit:
-    """A refused card or a refund reaches the guest, a release the host; a later payment
-    overdue both, in the booking's conversation too."""
+    """A refused card or a refund reaches the guest, a release the host (and a refund that
+    takes back money released to them); a later payment overdue both, in the booking's
+    conversation too."""
     assert isinstance(event, PaymentFailed | PaymentRefunded | PaymentReleased)
     if isinstance(event, PaymentFailed) and event.kind == "overdue":
         payment = event.payment
@@ -142,7 +143,10 @@ async def payment_notifications(conn: Connection, event: Event) -> AfterCommit:
             return await _post_update(conn, conversation_id, payment.host_id, update, event.event_id)
         # Every booking's first event opens its conversation; without one, the notices alone.
         return await _notify(conn, update.notifications, event.event_id)
-    return await _notify(conn, [domain.payment_notification(event)], event.event_id)
+    drafts = [domain.payment_notification(event)]
+    if isinstance(event, PaymentRefunded) and (reclaimed := domain.reclaimed_notification(event)):
+        drafts.append(reclaimed)
+    return await _notify(conn, drafts, event.event_id)
 
 
 @registry.consumer("mentorships", *(e.subject for e in MENTORSHIP_EVENTS), *USER_SUBJECTS)

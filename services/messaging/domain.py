@@ -313,6 +313,22 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
     )
 
 
+def reclaimed_notification(event: PaymentRefunded) -> NotificationDraft | None:
+    """The host hears when a refund takes back money already released to their balance
+    (a guest's cancellation during the stay, an operator's refund, shorter dates): their
+    balance went down, and they were told only of the release."""
+    if event.host_cents <= 0:
+        return None
+    payment = event.payment
+    return NotificationDraft(
+        payment.host_id,
+        "payment_reclaimed",
+        f"{money(event.host_cents)} taken back from your balance for {_quoted(payment.listing_title)}: the guest"
+        f" was refunded {money(event.refund_cents)} ({event.reason})",
+        booking_id=payment.booking_id,
+    )
+
+
 def overdue_update(event: PaymentFailed, names: dict[uuid.UUID, str | None]) -> ConversationUpdate:
     """A later payment of a confirmed stay past its deadline unpaid: not a refused card, and
     not the end of the stay. The booking's conversation says so to both; the guest is told

@@ -355,15 +355,20 @@ def _kept_by_policy(policy: Policy, total_cents: int, before_check_in: timedelta
     return total_cents, "strict: no refund within 14 days of check-in"
 
 
-def refund_split(amount_cents: int, released_cents: int, held_cents: int, fee_percent: Decimal) -> tuple[int, int, int]:
+def refund_split(
+    amount_cents: int, released_cents: int, fees_cents: int, held_cents: int, fee_percent: Decimal
+) -> tuple[int, int, int]:
     """Where a refund's money comes from: (held by the platform, taken back from the
     host, taken back from the platform's fees). Held money goes first; what was already
-    released is taken back from the host and the fee in the proportion it was split."""
+    released (``released_cents``: the host's share and the fee, ``fees_cents`` of it) is
+    taken back so that what stays released carries exactly the fee of its amount, as the
+    release would have taken it: the fee of each refund rounded on its own took back more
+    fee than was charged over several partial refunds, and the host kept the cents."""
     from_held = min(amount_cents, held_cents)
     rest = amount_cents - from_held
     if rest > released_cents:
         raise ValueError("a refund cannot exceed what was paid")
-    from_fee = host_fee_cents(rest, fee_percent)
+    from_fee = min(max(0, fees_cents - host_fee_cents(released_cents - rest, fee_percent)), rest, fees_cents)
     return from_held, rest - from_fee, from_fee
 
 

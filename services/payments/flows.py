@@ -270,7 +270,11 @@ async def _send_refund(conn: Connection, api: StripeApi, settings: Settings, ref
     assert row is not None
     balances = await store.payment_balances(conn, row["id"])
     from_held, from_host, from_fee = domain.refund_split(
-        made.amount, balances["released"] + balances["fees"], balances["held"], settings.host_fee_percent
+        made.amount,
+        balances["released"] + balances["fees"],
+        balances["fees"],
+        balances["held"],
+        settings.host_fee_percent,
     )
     await store.post_transaction(
         conn,
@@ -289,7 +293,11 @@ async def _send_refund(conn: Connection, api: StripeApi, settings: Settings, ref
     await add(
         conn,
         PaymentRefunded(
-            payment=payment_data(row), refund_id=refund["id"], refund_cents=made.amount, reason=refund["reason"]
+            payment=payment_data(row),
+            refund_id=refund["id"],
+            refund_cents=made.amount,
+            reason=refund["reason"],
+            host_cents=from_host,
         ),
     )
 

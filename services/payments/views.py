@@ -63,7 +63,14 @@ def booking_payments(
     declined is not the host's to read (a real bank's reason says "insufficient funds")."""
     nights = (booking["check_out"] - booking["check_in"]).days
     net_paid = balances["paid"] - balances["refunded"]
-    fee = balances["fees"] if balances["released"] else domain.host_fee_cents(net_paid, fee_percent)
+    # The fee taken from what was released, and the fee each payment still held will give
+    # at its release (net of its refunds, rounded per payment as the release rounds it): the
+    # fee of the released part alone left a long stay's later blocks in the host's net whole.
+    fee = balances["fees"] + sum(
+        domain.host_fee_cents(p["amount_cents"] - p["refunded_cents"], fee_percent)
+        for p in payments
+        if p["status"] == "succeeded" and p["released_at"] is None and p["amount_cents"] > p["refunded_cents"]
+    )
     counting = _in_stay_order([p for p in payments if not p["replaced"]])
     covered = _nights_paid_for(booking, counting)
     return BookingPayments(

@@ -44,6 +44,7 @@ NotificationKind = Literal[
     "payment_overdue",
     "payment_refunded",
     "payment_released",
+    "payment_reclaimed",
     "booking_declined",
     "booking_cancelled",
     "booking_expired",

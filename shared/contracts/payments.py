@@ -242,6 +242,9 @@ class PaymentRefunded(Event):
     refund_id: uuid.UUID
     refund_cents: int
     reason: str
+    # What of it was taken back from the host's balance (money already released to them;
+    # 0 in events from before the field): the host is told, as of a release.
+    host_cents: int = 0
 
 
 class PaymentReleased(Event):

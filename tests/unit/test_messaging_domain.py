@@ -268,6 +268,11 @@ def test_payments_reach_the_side_they_concern() -> None:
     refund = PaymentRefunded(payment=payment, refund_id=uuid.uuid4(), refund_cents=50_400, reason="moderate")
     refunded = domain.payment_notification(refund)
     assert (refunded.user_id, refunded.text) == (GUEST, "$504.00 refunded for “Quiet room”: moderate")
+    # Money still held goes back without touching the host's balance: nothing to tell them.
+    assert domain.reclaimed_notification(refund) is None
+    reclaimed = domain.reclaimed_notification(refund.model_copy(update={"host_cents": 48_888}))
+    assert reclaimed is not None and (reclaimed.user_id, reclaimed.kind) == (HOST, "payment_reclaimed")
+    assert reclaimed.text.startswith("$488.88 taken back from your balance for “Quiet room”: the guest was refunded")
     released = domain.payment_notification(PaymentReleased(payment=payment, released_cents=97_776, fee_cents=3_024))
     assert released.user_id == HOST and "$977.76 released" in released.text and "$30.24" in released.text
 

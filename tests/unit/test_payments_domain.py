@@ -204,14 +204,30 @@ def test_a_host_cancelling_refunds_the_nights_not_stayed_never_less_than_the_gue
 
 
 def test_a_refund_takes_held_money_first_then_the_host_and_fee_share() -> None:
-    assert domain.refund_split(500, released_cents=0, held_cents=1000, fee_percent=Decimal(3)) == (500, 0, 0)
-    assert domain.refund_split(1000_00, released_cents=1000_00, held_cents=0, fee_percent=Decimal(3)) == (
+    fee = Decimal(3)
+    assert domain.refund_split(500, released_cents=0, fees_cents=0, held_cents=1000, fee_percent=fee) == (500, 0, 0)
+    assert domain.refund_split(1000_00, released_cents=1000_00, fees_cents=30_00, held_cents=0, fee_percent=fee) == (
         0,
         970_00,
         30_00,
     )
     with pytest.raises(ValueError):
-        domain.refund_split(2000, released_cents=500, held_cents=1000, fee_percent=Decimal(3))
+        domain.refund_split(2000, released_cents=500, fees_cents=15, held_cents=1000, fee_percent=fee)
+
+
+def test_partial_refunds_of_a_released_payment_take_back_its_fee_to_the_cent() -> None:
+    """Refunds of 0.17 then the rest of 1,008.00 released: the fee taken back adds up to the
+    30.24 charged, the host's share to its 977.76 (each refund's fee rounded on its own took
+    back 30.25, and left the host a cent)."""
+    fee = Decimal(3)
+    released, fees, host, from_fees, from_host = 1008_00, 30_24, 977_76, 0, 0
+    for amount in (17, 17, 17, 1008_00 - 51):
+        _, back_host, back_fee = domain.refund_split(amount, released, fees, 0, fee)
+        assert back_host + back_fee == amount and 0 <= back_fee <= fees
+        released, fees = released - amount, fees - back_fee
+        from_fees, from_host = from_fees + back_fee, from_host + back_host
+        assert fees == domain.host_fee_cents(released, fee)
+    assert (from_fees, from_host) == (30_24, host)
 
 
 @pytest.mark.parametrize(

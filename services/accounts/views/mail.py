@@ -57,6 +57,7 @@ SUBJECTS = {
     "payment_overdue": "A payment for a stay is overdue",
     "payment_refunded": "A refund is on its way",
     "payment_released": "Money released to your balance",
+    "payment_reclaimed": "A refund was taken from your balance",
     "booking_declined": "Booking request declined",
     "booking_cancelled": "Booking cancelled",
     "booking_expired": "Booking request expired",
