@@ -128,7 +128,7 @@ async def decide_document(ctx: Context, req: DocumentDecision) -> Document:
             raise DOCUMENT_NOT_FOUND
         if row["status"] != "pending":
             raise AppError("conflict", f"this document was already {row['status']}")
-        owner = await store.user_by_id(conn, row["user_id"])
+        owner = await store.user_by_id(conn, row["user_id"], for_update=True)  # as a profile change
         await document_store.decide(conn, req.document_id, req.decision, req.note, admin.user_id)
         if domain.document_verifies(owner["role"], row["kind"], req.decision):
             await document_store.verify_by_document(conn, owner["id"], admin.user_id)

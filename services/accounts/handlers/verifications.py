@@ -25,6 +25,8 @@ registry = Registry()
 async def submit_verification(ctx: Context, req: VerificationRequest) -> Verification:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
+        # The user's row first, as a profile change takes it (which may withdraw the badge).
+        await store.user_by_id(conn, actor.user_id, for_update=True)
         if views.verification(await store.verification(conn, actor.user_id)).status == "verified":
             raise AppError("conflict", "your credentials are already verified")
         given = req.model_dump()  # the credential sent: an NPI, or a licence and its state
@@ -40,7 +42,9 @@ async def submit_verification(ctx: Context, req: VerificationRequest) -> Verific
 async def verify_user(ctx: Context, req: UserIdRequest) -> Verification:
     admin = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await store.user_by_id(conn, req.user_id)
+        # The user's row first, as a profile change takes it: a name changed at the same
+        # moment is either checked by this verification or withdraws it afterwards.
+        await store.user_by_id(conn, req.user_id, for_update=True)
         if not await store.mark_verified(conn, req.user_id, admin.user_id):
             if views.verification(await store.verification(conn, req.user_id)).status == "verified":
                 raise AppError("conflict", "this user is already verified")
