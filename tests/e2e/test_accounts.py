@@ -264,3 +264,37 @@ async def test_a_verified_user_who_changes_name_or_school_loses_the_badge_until_
     assert moved.status == 200 and moved.body["verification"]["status"] == "none", moved.body
     assert (await api.call("GET", f"/users/{student.id}")).body["verified"] is False
     assert student.id not in await admin_queue(api, admin, "pending")  # a new document is what it needs
+
+
+async def test_an_operator_verifies_the_submission_they_checked_not_a_later_one(api: Api, stack: Stack) -> None:
+    """Verifying names the submission the queue showed: a credential sent again, or a name
+    changed, since then is a 409 and stays pending; the submission now shown verifies."""
+    admin_email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN[1])
+    login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    pro = await api.signup("professional", "Dr. Okafor")
+    assert (await api.call("POST", "/me/verification", pro, json={"npi": "1234567893"})).status == 201
+    seen = (await admin_queue(api, admin, "pending"))[pro.id]
+
+    other = {"license_number": "FAKE-0001", "license_state": "MD"}
+    assert (await api.call("POST", "/me/verification", pro, json=other)).status == 201
+    stale = await api.call("POST", f"/admin/verifications/{pro.id}", admin, json={"submitted_at": seen["submitted_at"]})
+    assert stale.status == 409 and "changed" in stale.body["error"]["message"], stale.body
+    assert (await api.call("GET", f"/users/{pro.id}")).body["verified"] is False
+
+    seen = (await admin_queue(api, admin, "pending"))[pro.id]
+    assert seen["license_number"] == "FAKE-0001"
+    assert (await api.call("PATCH", "/me/profile", pro, json={"display_name": "Dr. Someone Else"})).status == 200
+    renamed = await api.call(
+        "POST", f"/admin/verifications/{pro.id}", admin, json={"submitted_at": seen["submitted_at"]}
+    )
+    assert renamed.status == 409, renamed.body
+
+    seen = (await admin_queue(api, admin, "pending"))[pro.id]
+    assert seen["display_name"] == "Dr. Someone Else"
+    checked = await api.call(
+        "POST", f"/admin/verifications/{pro.id}", admin, json={"submitted_at": seen["submitted_at"]}
+    )
+    assert checked.status == 200 and checked.body["status"] == "verified", checked.body
+    assert (await api.call("GET", f"/users/{pro.id}")).body["verified"] is True
