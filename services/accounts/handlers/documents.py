@@ -74,6 +74,12 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
                 same = await document_store.same_pending_document(conn, actor.user_id, req.kind, doc.digest)
                 if same is not None:
                     return views.document(same, settings.document_retention_days)
+                if await document_store.pending_count(conn, actor.user_id) >= settings.document_max_pending:
+                    raise AppError(
+                        "conflict",
+                        f"you have {settings.document_max_pending} documents waiting for an operator:"
+                        " send another once they are decided",
+                    )
                 await media().storage.put(key, doc.data, doc.content_type)
                 row = await document_store.insert_document(conn, fields)
         except asyncpg.ForeignKeyViolationError:
