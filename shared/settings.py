@@ -205,6 +205,9 @@ class Settings(BaseSettings):
     # Verification documents: pages a PDF may have, days kept after the decision.
     pdf_max_pages: int = Field(20, ge=1)
     document_retention_days: float = Field(30.0, ge=0)
+    # Documents one user may have waiting for an operator at once: pending ones are kept
+    # until decided, so without a bound one account could fill the store and the queue.
+    document_max_pending: int = Field(5, ge=1)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -89,6 +89,7 @@ def document(doc: dict[str, Any], api: str) -> None:
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}},
             },
             **{status: _error(text) for status, text in errors.items() if status not in ("404", "409")},
+            "409": _error("you have the most documents that may wait for an operator at once (5 by default)"),
         },
         "security": [{"bearer": []}, {"cookie": []}],
     }

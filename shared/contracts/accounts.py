@@ -203,6 +203,14 @@ class UserIdRequest(Contract):
     user_id: Id
 
 
+class VerifyUserRequest(UserIdRequest):
+    """An operator verifies a professional's credential. ``submitted_at`` is the submission
+    they checked (the queue's): if the professional sent another credential or changed their
+    name since, the verification is refused (409) rather than given to what nobody checked."""
+
+    submitted_at: datetime | None = None
+
+
 class ProfileFields(Contract):
     """A PATCH of the profile: an omitted field is unchanged. null clears the fields the
     profile shows as optional (bio, school, country, year, profession); lists are cleared

@@ -16,6 +16,7 @@ from services.runner import Stack
 from shared import bus, subjects
 from shared.contracts.accounts import LoginReply
 from shared.errors import AppError
+from tests import samples
 from tests.api import PASSWORD, Api, User, random_email
 from tests.e2e.helpers import create_listing
 from tests.eventually import eventually
@@ -211,3 +212,89 @@ async def test_login_failures_from_one_address_are_rate_limited(api: Api, stack:
         assert ok.token
     finally:
         await nc.close()
+
+
+async def test_a_verified_user_who_changes_name_or_school_loses_the_badge_until_checked_again(
+    api: Api, stack: Stack
+) -> None:
+    """The badge vouches for the name (and school) an operator compared with the credential:
+    a verified professional's new name puts the NPI back in the queue, a verified student's
+    new school ends the badge; other edits, and the same name sent again, keep it."""
+    admin_email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN[1])
+    login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    pro = await api.signup("professional", "Dr. Okafor")
+    listing = await create_listing(api, pro)
+    assert (await api.call("POST", "/me/verification", pro, json={"npi": "1234567893"})).status == 201
+    assert (await api.call("POST", f"/admin/verifications/{pro.id}", admin)).status == 200
+
+    kept = await api.call("PATCH", "/me/profile", pro, json={"display_name": "Dr. Okafor", "bio": "Cardiology"})
+    assert kept.status == 200 and kept.body["verification"]["status"] == "verified"
+    renamed = await api.call("PATCH", "/me/profile", pro, json={"display_name": "Dr. Someone Else"})
+    assert renamed.status == 200 and renamed.body["verification"]["status"] == "pending", renamed.body
+    assert (await api.call("GET", f"/users/{pro.id}")).body["verified"] is False
+    assert (await admin_queue(api, admin, "pending"))[pro.id]["display_name"] == "Dr. Someone Else"
+    shown = await eventually(
+        lambda: api.call("GET", f"/listings/{listing['id']}"),
+        5,
+        what="the listing to drop its host's badge",
+        until=lambda r: r.body["host"]["display_name"] == "Dr. Someone Else",
+    )
+    assert shown.body["host"]["verified"] is False
+    # Checked again under the new name, the badge is back.
+    assert (await api.call("POST", f"/admin/verifications/{pro.id}", admin)).status == 200
+    assert (await api.call("GET", f"/users/{pro.id}")).body["verified"] is True
+
+    student = await api.signup("student", "Ada Student")
+    assert (await api.call("PATCH", "/me/profile", student, json={"medical_school": "Johns Hopkins"})).status == 200
+    form = aiohttp.FormData()
+    form.add_field("kind", "enrolment")
+    form.add_field("file", samples.pdf(), filename="letter.pdf", content_type="application/pdf")
+    assert api.http
+    async with api.http.post(
+        f"{api.base}/api/v1/me/documents", data=form, headers={"Authorization": f"Bearer {student.token}"}
+    ) as sent:
+        assert sent.status == 201
+        doc_id = (await sent.json())["id"]
+    decided = await api.call("POST", f"/admin/documents/{doc_id}/decision", admin, json={"decision": "verified"})
+    assert decided.status == 200
+    assert (await api.call("GET", f"/users/{student.id}")).body["verified"] is True
+    moved = await api.call("PATCH", "/me/profile", student, json={"medical_school": "Another School"})
+    assert moved.status == 200 and moved.body["verification"]["status"] == "none", moved.body
+    assert (await api.call("GET", f"/users/{student.id}")).body["verified"] is False
+    assert student.id not in await admin_queue(api, admin, "pending")  # a new document is what it needs
+
+
+async def test_an_operator_verifies_the_submission_they_checked_not_a_later_one(api: Api, stack: Stack) -> None:
+    """Verifying names the submission the queue showed: a credential sent again, or a name
+    changed, since then is a 409 and stays pending; the submission now shown verifies."""
+    admin_email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN[1])
+    login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    pro = await api.signup("professional", "Dr. Okafor")
+    assert (await api.call("POST", "/me/verification", pro, json={"npi": "1234567893"})).status == 201
+    seen = (await admin_queue(api, admin, "pending"))[pro.id]
+
+    other = {"license_number": "FAKE-0001", "license_state": "MD"}
+    assert (await api.call("POST", "/me/verification", pro, json=other)).status == 201
+    stale = await api.call("POST", f"/admin/verifications/{pro.id}", admin, json={"submitted_at": seen["submitted_at"]})
+    assert stale.status == 409 and "changed" in stale.body["error"]["message"], stale.body
+    assert (await api.call("GET", f"/users/{pro.id}")).body["verified"] is False
+
+    seen = (await admin_queue(api, admin, "pending"))[pro.id]
+    assert seen["license_number"] == "FAKE-0001"
+    assert (await api.call("PATCH", "/me/profile", pro, json={"display_name": "Dr. Someone Else"})).status == 200
+    renamed = await api.call(
+        "POST", f"/admin/verifications/{pro.id}", admin, json={"submitted_at": seen["submitted_at"]}
+    )
+    assert renamed.status == 409, renamed.body
+
+    seen = (await admin_queue(api, admin, "pending"))[pro.id]
+    assert seen["display_name"] == "Dr. Someone Else"
+    checked = await api.call(
+        "POST", f"/admin/verifications/{pro.id}", admin, json={"submitted_at": seen["submitted_at"]}
+    )
+    assert checked.status == 200 and checked.body["status"] == "verified", checked.body
+    assert (await api.call("GET", f"/users/{pro.id}")).body["verified"] is True

@@ -320,3 +320,29 @@ async def test_the_same_document_at_once_or_again_is_one_queue_entry(api: Api, s
     resent = await send_document(api, student, letter)
     assert resent.status == 201 and resent.body["id"] not in (document_id, other_kind.body["id"]), resent.body
     assert await queued_of(api, admin, student) == [other_kind.body["id"], resent.body["id"]]
+
+
+async def test_documents_waiting_for_an_operator_are_bounded_per_user(api: Api, stack: Stack) -> None:
+    """A user has at most 5 documents waiting at once (each kept until decided): a sixth
+    different file is a 409 that keeps nothing; a decision makes room again; the same file
+    again is still the waiting document."""
+    student = await api.signup("student", "Flo Oder")
+    waiting = []
+    for pages in range(1, 6):
+        sent = await send_document(api, student, samples.pdf(pages=pages))
+        assert sent.status == 201, sent.body
+        waiting.append(sent.body["id"])
+    before = set(documents_folder(stack).glob("*"))
+    refused = await send_document(api, student, samples.pdf(pages=6))
+    assert refused.status == 409 and "waiting for an operator" in refused.body["error"]["message"], refused.body
+    assert set(documents_folder(stack).glob("*")) == before
+    again = await send_document(api, student, samples.pdf(pages=1))
+    assert again.status == 201 and again.body["id"] == waiting[0]
+    admin = await admin_user(api, stack)
+    decided = await api.call(
+        "POST", f"/admin/documents/{waiting[0]}/decision", admin, json={"decision": "rejected", "note": "Blurry"}
+    )
+    assert decided.status == 200
+    assert (await send_document(api, student, samples.pdf(pages=6))).status == 201
+    mine = await api.call("GET", "/me/documents", student, params={"limit": 20})
+    assert [d["status"] for d in mine.body["items"]].count("pending") == 5

@@ -80,6 +80,22 @@ def may_see_document(actor: Actor, owner_id: uuid.UUID) -> bool:
     return actor.user_id == owner_id or actor.role == "admin"
 
 
+# What an operator compares with the credential or document before giving the badge (the
+# operators' page: "compare the name and school or hospital with the profile").
+CHECKED_PROFILE_FIELDS = ("medical_school",)
+
+
+def changes_checked_identity(
+    name: str, profile: dict[str, Any], new_name: str | None, new_profile: dict[str, Any]
+) -> bool:
+    """Whether a profile change touches what an operator checked to verify the user: the
+    display name or the medical school. The badge vouches for those; kept past a change,
+    it would vouch for a name nobody checked."""
+    if new_name is not None and new_name != name:
+        return True
+    return any(profile.get(field) != new_profile.get(field) for field in CHECKED_PROFILE_FIELDS)
+
+
 def document_verifies(owner_role: str, kind: str, decision: str) -> bool:
     """A verified proof of enrolment or rotation acceptance makes a student a verified
     student (a licence scan supports a professional's credential check, which stays the NPI

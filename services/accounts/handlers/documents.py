@@ -74,6 +74,12 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
                 same = await document_store.same_pending_document(conn, actor.user_id, req.kind, doc.digest)
                 if same is not None:
                     return views.document(same, settings.document_retention_days)
+                if await document_store.pending_count(conn, actor.user_id) >= settings.document_max_pending:
+                    raise AppError(
+                        "conflict",
+                        f"you have {settings.document_max_pending} documents waiting for an operator:"
+                        " send another once they are decided",
+                    )
                 await media().storage.put(key, doc.data, doc.content_type)
                 row = await document_store.insert_document(conn, fields)
         except asyncpg.ForeignKeyViolationError:
@@ -128,7 +134,7 @@ async def decide_document(ctx: Context, req: DocumentDecision) -> Document:
             raise DOCUMENT_NOT_FOUND
         if row["status"] != "pending":
             raise AppError("conflict", f"this document was already {row['status']}")
-        owner = await store.user_by_id(conn, row["user_id"])
+        owner = await store.user_by_id(conn, row["user_id"], for_update=True)  # as a profile change
         await document_store.decide(conn, req.document_id, req.decision, req.note, admin.user_id)
         if domain.document_verifies(owner["role"], row["kind"], req.decision):
             await document_store.verify_by_document(conn, owner["id"], admin.user_id)

@@ -32,9 +32,14 @@ async def get_session(ctx: Context, req: Empty) -> CurrentSession:
 async def update_profile(ctx: Context, req: ProfileFields) -> Me:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        user = await store.user_by_id(conn, actor.user_id)
-        merged = domain.merge_profile(await store.profile(conn, actor.user_id), req, user["role"])
+        # The row's lock first: an operator's verification (which touches the row) lands
+        # wholly before or after this change, never between the check and the save.
+        user = await store.user_by_id(conn, actor.user_id, for_update=True)
+        current = await store.profile(conn, actor.user_id)
+        merged = domain.merge_profile(current, req, user["role"])
         display_name = None if req.display_name is MISSING else req.display_name
+        if domain.changes_checked_identity(user["display_name"], current, display_name, merged):
+            await store.withdraw_verification(conn, actor.user_id)
         await store.save_profile(conn, actor.user_id, merged, display_name)
         await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, actor.user_id))))
         return views.me(*await store.account(conn, actor.user_id))

@@ -7,11 +7,11 @@ from shared import subjects
 from shared.contracts.accounts import (
     CredentialPage,
     SubmittedCredential,
-    UserIdRequest,
     UserVerified,
     Verification,
     VerificationQueue,
     VerificationRequest,
+    VerifyUserRequest,
 )
 from shared.errors import AppError
 from shared.outbox import add
@@ -25,6 +25,8 @@ registry = Registry()
 async def submit_verification(ctx: Context, req: VerificationRequest) -> Verification:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
+        # The user's row first, as a profile change takes it (which may withdraw the badge).
+        await store.user_by_id(conn, actor.user_id, for_update=True)
         if views.verification(await store.verification(conn, actor.user_id)).status == "verified":
             raise AppError("conflict", "your credentials are already verified")
         given = req.model_dump()  # the credential sent: an NPI, or a licence and its state
@@ -36,14 +38,19 @@ async def submit_verification(ctx: Context, req: VerificationRequest) -> Verific
         return views.verification(await store.verification(conn, actor.user_id))
 
 
-@registry.endpoint(subjects.VERIFY_USER, UserIdRequest, roles=("admin",))
-async def verify_user(ctx: Context, req: UserIdRequest) -> Verification:
+@registry.endpoint(subjects.VERIFY_USER, VerifyUserRequest, roles=("admin",))
+async def verify_user(ctx: Context, req: VerifyUserRequest) -> Verification:
     admin = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await store.user_by_id(conn, req.user_id)
-        if not await store.mark_verified(conn, req.user_id, admin.user_id):
-            if views.verification(await store.verification(conn, req.user_id)).status == "verified":
+        # The user's row first, as a profile change takes it: a name changed at the same
+        # moment is either checked by this verification or withdraws it afterwards.
+        await store.user_by_id(conn, req.user_id, for_update=True)
+        if not await store.mark_verified(conn, req.user_id, admin.user_id, req.submitted_at):
+            current = views.verification(await store.verification(conn, req.user_id))
+            if current.status == "verified":
                 raise AppError("conflict", "this user is already verified")
+            if current.status == "pending":
+                raise AppError("conflict", "the credential or name changed since you opened it: check it again")
             raise AppError("conflict", "this user has not submitted credentials")
         await add(conn, UserVerified(user=views.user_data(await store.snapshot(conn, req.user_id))))
         return views.verification(await store.verification(conn, req.user_id))

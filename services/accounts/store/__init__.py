@@ -43,8 +43,11 @@ async def user_by_email(conn: Connection, email: str) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)", email)
 
 
-async def user_by_id(conn: Connection | asyncpg.Pool, user_id: uuid.UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
+async def user_by_id(
+    conn: Connection | asyncpg.Pool, user_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}", user_id)
     if row is None:
         raise AppError("not_found", "user not found")
     return row
@@ -172,12 +175,31 @@ async def verifications(
     )
 
 
-async def mark_verified(conn: Connection, user_id: uuid.UUID, admin_id: uuid.UUID) -> bool:
+async def withdraw_verification(conn: Connection, user_id: uuid.UUID) -> bool:
+    """Take the badge off until an operator checks again: a submitted NPI or licence goes
+    back to the operators' queue as a new submission (a pending one too, so an operator who
+    opened it before the change cannot verify it unseen); a badge from a document ends (the
+    user sends a new one). False when the user had no credential."""
+    withdrawn = await conn.fetchval(
+        "WITH gone AS (DELETE FROM verifications WHERE user_id = $1 AND status = 'verified' AND kind = 'document'"
+        " RETURNING 1), queued AS (UPDATE verifications SET status = 'pending', submitted_at = now(),"
+        " verified_at = NULL, verified_by = NULL WHERE user_id = $1 AND kind <> 'document'"
+        " RETURNING 1) SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM queued)",
+        user_id,
+    )
+    return bool(withdrawn)
+
+
+async def mark_verified(
+    conn: Connection, user_id: uuid.UUID, admin_id: uuid.UUID, submitted_at: datetime | None = None
+) -> bool:
+    """Verify a pending credential; with ``submitted_at``, only that submission."""
     result = await conn.execute(
         "UPDATE verifications SET status = 'verified', verified_at = now(), verified_by = $2"
-        " WHERE user_id = $1 AND status = 'pending'",
+        " WHERE user_id = $1 AND status = 'pending' AND ($3::timestamptz IS NULL OR submitted_at = $3)",
         user_id,
         admin_id,
+        submitted_at,
     )
     if not result.endswith("1"):
         return False

@@ -28,6 +28,12 @@ async def same_pending_document(conn: Connection, user_id: uuid.UUID, kind: str,
     )
 
 
+async def pending_count(conn: Connection, user_id: uuid.UUID) -> int:
+    """The user's documents waiting for an operator (read under the documents lock)."""
+    count = await conn.fetchval("SELECT count(*) FROM documents WHERE user_id = $1 AND status = 'pending'", user_id)
+    return int(count)
+
+
 async def insert_document(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record:
     row = await conn.fetchrow(
         "INSERT INTO documents (id, user_id, kind, object_key, content_type, size_bytes, pages, digest)"

@@ -10,7 +10,8 @@ function Credential({ c, onChange }) {
   async function verify() {
     setError(null);
     try {
-      await post(`/admin/verifications/${c.user_id}`, {});
+      // The submission shown: a credential or name changed since is refused (409), not verified unseen.
+      await post(`/admin/verifications/${c.user_id}`, { submitted_at: c.submitted_at });
       onChange();
     } catch (err) {
       setError(err);
