@@ -542,9 +542,9 @@ def test_older_conversations_and_notifications_are_reached_with_show_more(pages:
         host.call("POST", "/conversations", {"user_id": me, "body": f"Hello from host {n}"})
 
     def pages_of_two(route: Route) -> None:
-        route.continue_(url=route.request.url.replace("limit=50", "limit=2"))
+        route.continue_(url=re.sub(r"limit=(50|100)\b", "limit=2", route.request.url))
 
-    student.route(re.compile(r"/api/v1/(conversations|notifications)\?"), pages_of_two)
+    student.route(re.compile(r"/api/v1/(conversations|notifications|me/bookings)\?"), pages_of_two)
     student.goto("/#/inbox")
     threads = student.get_by_role("list", name="Conversations").get_by_role("listitem")
     expect(threads).to_have_count(2)
@@ -583,4 +583,18 @@ def test_older_conversations_and_notifications_are_reached_with_show_more(pages:
     mentor.get_by_role("button", name="Older notifications").click()
     expect(notices).to_have_count(3)
     expect(mentor.get_by_role("list", name="Notifications")).to_contain_text("Asking Student 0")
+
+    # Three requests of a room: the oldest behind "Older bookings" (the list stopped at 100).
+    as_host = Client(pages.open("host-bookings").request)
+    as_host.sign_up("professional", "Dr. Many Requests")
+    listing = as_host.call("POST", "/listings", room())
+    for start in (10, 40, 70):
+        as_student.call(
+            "POST", f"/listings/{listing['id']}/bookings", {"check_in": future(start), "check_out": future(start + 14)}
+        )
+    student.goto("/#/bookings")
+    stays = student.get_by_role("list", name="Your stays").get_by_role("listitem").filter(has_text="Bright room")
+    expect(stays).to_have_count(2)
+    student.get_by_role("button", name="Older bookings").click()
+    expect(stays).to_have_count(3)
     assert pages.errors == []

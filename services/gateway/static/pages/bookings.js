@@ -6,8 +6,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, Verified, cap, fmtDate, fmtMoney, fmtNights, formError, go, stayTimes, today,
-  useForm, useLoad,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoney, fmtNights, formError, go,
+  stayTimes, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
@@ -194,15 +194,17 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
 
 function BookingList({ role, shift, chosen }) {
   const state = useLoad(() => get("/me/bookings", { role, limit: 100 }), [role]);
+  const list = useMore(state, (cursor) => get("/me/bookings", { role, limit: 100, cursor }));
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
   const title = role === "host" ? "Requests for your rooms" : "Your stays";
   return html`<section aria-labelledby=${`bookings-${role}`}>
     <h2 id=${`bookings-${role}`}>${title}</h2>
-    <${Loading} state=${state}>${(page) => page.items.length === 0
+    <${Loading} state=${state}>${() => list.items.length === 0
       ? html`<${Empty}>${role === "host"
         ? html`No booking requests yet. Students ask from your rooms' pages: <a href="#/listings">see your rooms</a>.`
         : html`No bookings yet. <a href="#/search">Find a room</a> near a hospital, or open one of your <a href="#/rotations">rotations</a> to see the rooms that fit it.`}</${Empty}>`
-      : html`<ul class="cards" aria-label=${title}>${page.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen} />`)}</ul>`}<//>
+      : html`<ul class="cards" aria-label=${title}>${list.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen} />`)}</ul>
+        <${ShowMore} list=${list} label="Older bookings" />`}<//>
   </section>`;
 }
 
