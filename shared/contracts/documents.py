@@ -88,6 +88,11 @@ class DocumentDecision(Contract):
     document_id: Id
     decision: Literal["verified", "rejected"]
     note: Annotated[Text, Field(max_length=500)] = ""
+    display_name: Annotated[Text, Field(max_length=200)] | None = Field(
+        None,
+        description="the name the operator compared with the document (the queue's): a verification is a 409"
+        " when the owner's name is another now",
+    )
 
 
 # --- events ---------------------------------------------------------------------------

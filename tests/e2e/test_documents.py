@@ -346,3 +346,26 @@ async def test_documents_waiting_for_an_operator_are_bounded_per_user(api: Api, 
     assert (await send_document(api, student, samples.pdf(pages=6))).status == 201
     mine = await api.call("GET", "/me/documents", student, params={"limit": 20})
     assert [d["status"] for d in mine.body["items"]].count("pending") == 5
+
+
+async def test_an_operator_verifies_the_name_they_compared_not_a_later_one(api: Api, stack: Stack) -> None:
+    """A student who renamed after the operator read the queue got the badge for a name
+    nobody compared with the document. A verification naming the compared name is now a
+    409 when the name changed, and the document waits; with the current name it verifies."""
+    student = await api.signup("student", "Ada Compared")
+    sent = await send_document(api, student, samples.pdf(pages=1))
+    assert sent.status == 201, sent.body
+    admin = await admin_user(api, stack)
+    queue = await api.call("GET", "/admin/documents", admin, params={"limit": 100})
+    seen = next(d for d in queue.body["items"] if d["id"] == sent.body["id"])["display_name"]
+    assert seen == "Ada Compared"
+    renamed = await api.call("PATCH", "/me/profile", student, json={"display_name": "Someone Else"})
+    assert renamed.status == 200, renamed.body
+
+    path = f"/admin/documents/{sent.body['id']}/decision"
+    stale = await api.call("POST", path, admin, json={"decision": "verified", "display_name": seen})
+    assert stale.status == 409 and "name changed" in stale.body["error"]["message"], stale.body
+    mine = await api.call("GET", "/me/documents", student)
+    assert [d["status"] for d in mine.body["items"] if d["id"] == sent.body["id"]] == ["pending"]
+    checked = await api.call("POST", path, admin, json={"decision": "verified", "display_name": "Someone Else"})
+    assert checked.status == 200 and checked.body["status"] == "verified", checked.body

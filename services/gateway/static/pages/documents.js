@@ -74,7 +74,8 @@ function QueuedDocument({ d, onChange }) {
   async function decide(decision) {
     setError(null);
     try {
-      await post(`/admin/documents/${d.id}/decision`, { decision, note });
+      // The name compared with the document: a rename since is a 409, not a badge for it.
+      await post(`/admin/documents/${d.id}/decision`, { decision, note, display_name: d.display_name });
       onChange();
     } catch (err) {
       setError(err);
