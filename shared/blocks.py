@@ -8,9 +8,11 @@ itself; the services that take requests learn of them from its events
 pair's version). Each keeps the same table in its own schema (its migration
 ``…_blocks.sql``): one row per pair ever blocked, lifted ones too (``blocked`` false), so an
 older event never brings a lifted block back. Their consumers and matching's rebuild apply
-events through ``project``; a deleted account's rows go with ``forget``. ``others_sql``,
-``others`` and ``pairs_among`` read blocks in force from either side (matching indexes
-``blocked_id`` for them: ``0015_blocks_by_blocked.sql``).
+events through ``apply``; a deleted account's rows go with ``forget``. ``others_sql``,
+``others`` and ``pairs_among`` read blocks in force from either side (each service indexes
+``blocked_id`` for them: matching's ``0015_blocks_by_blocked.sql``, listings'
+``0017_blocks_by_blocked.sql``, where a signed-in search leaves out hosts either side
+blocked).
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ async def project_hosts(conn: Connection, event: Event) -> None:
 
 @registry.consumer("blocks", *(e.subject for e in BLOCK_EVENTS), UserDeleted.subject)
 async def project_blocks(conn: Connection, event: Event) -> None:
-    """A blocked pair cannot request a stay (``shared.blocks``)."""
+    """A blocked pair cannot request a stay, nor find the other's rooms in a signed-in
+    search (``shared.blocks``)."""
     await blocks.apply(conn, event)
 
 
@@ -87,8 +88,8 @@ async def record_rotation_moves(conn: Connection, event: Event) -> None:
 
 @registry.consumer("deletions", UserDeleted.subject)
 async def erase_user(conn: Connection, event: Event) -> AfterCommit | None:
-    """A deleted account: its stays not yet over are cancelled (as a host's cancellation:
-    the guest is told), its listings archived with their address and texts blanked and
+    """A deleted account: its stays not yet over are cancelled as the deleted user's side
+    (the other side is told), its listings archived with their address and texts blanked and
     their photos deleted, what it wrote (booking messages, reviews) emptied, its name
     dropped from the projection. The photos' files are queued with the rows' deletion and
     deleted after the commit by the sweep, which the commit wakes: a process that dies

@@ -461,12 +461,12 @@ def rotation_moved_notification(event: RotationMoved) -> NotificationDraft:
     to ask each host to shift (one notification per event; the first stay is linked)."""
     nights = (event.end_date - event.start_date).days
     rotation = f"{written(event.start_date)} to {written(event.end_date)}"
-    stays = "; ".join(f"{_quoted(s.listing_title)} is booked {stay(s.check_in, s.check_out)}" for s in event.stays)
+    booked = "; ".join(f"{_quoted(s.listing_title)} is booked {stay(s.check_in, s.check_out)}" for s in event.stays)
     first = event.stays[0]
     return NotificationDraft(
         event.student_id,
         "rotation_moved",
-        f"Your rotation now runs {rotation} ({nights} nights): {stays}. Ask the host to shift your stay.",
+        f"Your rotation now runs {rotation} ({nights} nights): {booked}. Ask the host to shift your stay.",
         booking_id=first.booking_id,
         listing_id=first.listing_id,
     )

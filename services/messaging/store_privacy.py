@@ -12,7 +12,6 @@ from shared.privacy import DELETED_NAME, ERASED_VERSION
 DB = Connection | asyncpg.Pool
 
 DELETED_BODY = "This message was deleted."
-# Newer than any snapshot accounts can send: a late one changes nothing.
 
 
 async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:

@@ -41,7 +41,7 @@ async def affiliated_mentors(
     viewer (every mentor who never chose, by default), so past 200 hidden ones a visible
     mentor never showed, and nothing paged past 200 either."""
     return await db.fetch(
-        f"SELECT p.user_id, p.data, {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
+        f"SELECT p.user_id, p.data, {PROFILE_FIELDS}"
         " FROM profiles p LEFT JOIN member_settings s ON s.user_id = p.user_id"
         " WHERE p.data->'hospital_ids' ? $1 AND coalesce((p.data->>'open_to_mentoring')::boolean, false)"
         f" AND p.user_id <> $2 AND p.user_id NOT IN {blocks.others_sql('$2')}"
@@ -81,7 +81,7 @@ async def peers(
     order after ``after``."""
     return await db.fetch(
         f"SELECT DISTINCT ON (r.student_id) r.student_id, r.specialty, r.start_date, r.end_date, p.data,"
-        f" {PROFILE_FIELDS}, coalesce(s.hospital_visibility, 'nobody') AS visibility"
+        f" {PROFILE_FIELDS}"
         " FROM rotations r LEFT JOIN profiles p ON p.user_id = r.student_id"
         " LEFT JOIN member_settings s ON s.user_id = r.student_id"
         f" WHERE r.hospital_id = $1 AND r.student_id <> $2 AND r.student_id NOT IN {blocks.others_sql('$2')}"
