@@ -368,7 +368,7 @@ def refund_split(
     rest = amount_cents - from_held
     if rest > released_cents:
         raise ValueError("a refund cannot exceed what was paid")
-    from_fee = min(max(0, fees_cents - host_fee_cents(released_cents - rest, fee_percent)), rest, fees_cents)
+    from_fee = min(max(0, fees_cents - host_fee_cents(released_cents - rest, fee_percent)), rest)
     return from_held, rest - from_fee, from_fee
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -22,6 +24,7 @@ from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
 from shared.contracts.payments import PaymentExpired, PaymentFailed
 from shared.contracts.snapshots import BookingSnapshots, SnapshotPage
+from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
 from shared.service import Context, Registry
@@ -52,17 +55,26 @@ async def expire_unpaid(pool: asyncpg.Pool, api: StripeApi, settings: Settings) 
             if row is None:
                 return done
             try:
-                intent = await _intent_if_any(api, row["payment_intent"])
-            except AppError as exc:
+                async with conn.transaction():  # a savepoint: a failure leaves the row due
+                    await _expire(conn, api, row, at)
+                done += 1
+            except AppError as exc:  # Stripe could not be asked
                 log.warning("payment %s not expired this pass, retried next: %s", row["id"], exc.message)
                 failed.append(row["id"])
-                continue
-            if intent is not None and intent.status == "succeeded":
-                await flows.apply_intent(conn, row, intent, at, report_failure=False)
-            else:
-                await store.cancel_due(conn, row["booking_id"], "expired")
-                await add(conn, PaymentExpired(payment=payment_data(row, "expired")))
-            done += 1
+            except Exception:
+                log.exception("payment %s failed to expire this pass, retried next", row["id"])
+                failed.append(row["id"])
+
+
+async def _expire(conn: Connection, api: StripeApi, row: asyncpg.Record, at: datetime) -> None:
+    """One first payment past its deadline: applied as paid if its intent succeeded after
+    all, else expired (listings then frees the booking's dates)."""
+    intent = await _intent_if_any(api, row["payment_intent"])
+    if intent is not None and intent.status == "succeeded":
+        await flows.apply_intent(conn, row, intent, at, report_failure=False)
+    else:
+        await store.cancel_due(conn, row["booking_id"], "expired")
+        await add(conn, PaymentExpired(payment=payment_data(row, "expired")))
 
 
 async def _intent_if_any(api: StripeApi, intent_id: str | None) -> Intent | None:
@@ -187,14 +199,16 @@ async def deadlines(ctx: Context) -> None:
         stop_if_cancelled()
         # Apart: a failure of one (Stripe down for the expiries) stopped the others too, and
         # hosts were not paid while it lasted.
-        steps: list[tuple[str, Awaitable[int]]] = [
-            ("expiries", expire_unpaid(ctx.pool, api, ctx.settings)),
-            ("overdue notices", announce_overdue(ctx.pool, ctx.settings)),
-            ("releases", release_held(ctx.pool, ctx.settings)),
+        # Each step made only when its turn comes: a coroutine made ahead and never awaited
+        # (a cancellation at shutdown) is a warning.
+        steps: list[tuple[str, Callable[[], Awaitable[int]]]] = [
+            ("expiries", partial(expire_unpaid, ctx.pool, api, ctx.settings)),
+            ("overdue notices", partial(announce_overdue, ctx.pool, ctx.settings)),
+            ("releases", partial(release_held, ctx.pool, ctx.settings)),
         ]
         for what, step in steps:
             try:
-                await step
+                await step()
             except Exception:
                 log.exception("payment deadlines: the %s failed; they run again next pass", what)
         await asyncio.sleep(ctx.settings.payment_sweep_s)
