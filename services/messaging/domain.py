@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import cast, get_args
 
-from shared import stays
+from shared import timezones
 from shared.contracts.accounts import UserData
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import (
@@ -40,7 +40,7 @@ from shared.contracts.matching import (
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import MAX_BODY, NotificationKind
 from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
-from shared.dates import clock, written
+from shared.dates import written
 from shared.errors import AppError
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -345,8 +345,7 @@ def overdue_update(event: PaymentFailed, names: dict[uuid.UUID, str | None]) -> 
     if event.pay_by is not None:
         # On the room's clock, where the deadline was set (its check-in time there); UTC
         # for an event from before it carried the zone.
-        pay_by = stays.on_room_clock(event.pay_by, event.time_zone or "UTC")
-        due = f" by {written(pay_by.date())} at {clock(pay_by)}"
+        due = f" by {timezones.local(event.pay_by, event.time_zone or 'UTC')}"
     late = f"was due{due} and is still unpaid"
 
     def note(user: uuid.UUID, text: str) -> NotificationDraft:
