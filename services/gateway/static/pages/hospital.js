@@ -3,7 +3,7 @@
 import { html, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
-  Empty, Loading, Verified, fmtDate, fmtKm, fmtPerMonth, hospitalLabel, professionLine, roomType, titleCase, useLoad,
+  Empty, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtPerMonth, hospitalLabel, professionLine, roomType, titleCase, useLoad,
 } from "../ui.js";
 
 const WHO = { nobody: "nobody", students: "students", professionals: "professionals", members: "every signed-in member" };
@@ -16,36 +16,36 @@ function Person({ p, peer }) {
   </li>`;
 }
 
-// One list's later pages (mentors or peers), added below its first ("Show more").
-function useMore(id, list, first) {
+// One list's later pages (mentors or peers, two lists of one reply), added below its first
+// by ui.js's ShowMore (which reports a failed page); reset for another hospital.
+function usePeoplePages(id, list, first) {
   const [more, setMore] = useState({ id, items: [], cursor: undefined });
   const mine = more.id === id ? more : { items: [], cursor: undefined };
   const cursor = mine.cursor === undefined ? first && first[`${list}_next_cursor`] : mine.cursor;
-  async function showMore() {
+  async function nextPage() {
     const page = await get(`/hospitals/${id}/people`, { [`${list}_cursor`]: cursor });
     setMore({ id, items: [...mine.items, ...page[list]], cursor: page[`${list}_next_cursor`] });
   }
-  return { items: mine.items, cursor, showMore };
+  return { items: mine.items, cursor, more: nextPage };
 }
 
 export function HospitalPage({ id }) {
   const state = useLoad(() => get(`/hospitals/${id}/people`), [id]);
-  const mentors = useMore(id, "mentors", state.data);
-  const peers = useMore(id, "peers", state.data);
-  const moreButton = (more) => more.cursor && html`<button type="button" class="secondary" onClick=${more.showMore}>Show more</button>`;
+  const mentors = usePeoplePages(id, "mentors", state.data);
+  const peers = usePeoplePages(id, "peers", state.data);
   return html`<section><${Loading} state=${state}>${(page) => html`
     <h1>${titleCase(page.hospital.name)}</h1>
     <p>${hospitalLabel(page.hospital)}. On this page you are shown to ${WHO[page.your_visibility]} (<a href="#/profile">change</a>).</p>
     <section aria-labelledby="h-mentors"><h2 id="h-mentors">Mentors here</h2>
       ${page.mentors.length === 0 ? html`<${Empty}>No mentor affiliated with this hospital lets you see them yet.</${Empty}>`
         : html`<ul class="cards" aria-label="Mentors here">${[...page.mentors, ...mentors.items].map((p) => html`<${Person} key=${p.id} p=${p} />`)}</ul>
-          ${moreButton(mentors)}`}
+          <${ShowMore} list=${mentors} />`}
     </section>
     <section aria-labelledby="h-peers"><h2 id="h-peers">Students here in your weeks</h2>
       ${page.your_rotations === 0 ? html`<${Empty}>Add a rotation at this hospital to see who rotates here at the same time.</${Empty}>`
         : page.peers.length === 0 ? html`<${Empty}>Nobody rotating here in your weeks lets you see them yet.</${Empty}>`
         : html`<ul class="cards" aria-label="Students here">${[...page.peers, ...peers.items].map((p) => html`<${Person} key=${p.id} p=${p} peer=${true} />`)}</ul>
-          ${moreButton(peers)}`}
+          <${ShowMore} list=${peers} />`}
     </section>
     <section aria-labelledby="h-rooms"><h2 id="h-rooms">Rooms nearby</h2>
       ${page.rooms.length === 0 ? html`<${Empty}>No rooms within 10 km yet.</${Empty}>`

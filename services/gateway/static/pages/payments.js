@@ -61,8 +61,6 @@ function Replaced({ replaced }) {
 
 /** A booking's receipt; `titled` false where the page's own heading already says "Receipt". */
 function Receipt({ r, role, titled = true }) {
-  // The room's time zone, once the receipt carries it; until then the browser's, named.
-  const zone = r.time_zone || undefined;
   const body = html`
     <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${fmtNights(r.nights)} × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
     <div class="table-wrap" tabindex="0" role="region" aria-label="Payments table"><table>
@@ -70,7 +68,7 @@ function Receipt({ r, role, titled = true }) {
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
         <th scope="row">${p.number}</th><td>${nightsFrom(p.start, p.nights)}</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
-        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtMoment(p.release_at, zone)}</td>
+        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtMoment(p.release_at, r.time_zone)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
