@@ -18,6 +18,7 @@ blocked).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import asyncpg
 
@@ -114,8 +115,14 @@ def request_refusal(blocked_by_me: bool, blocked_by_them: bool) -> AppError | No
     return None
 
 
-async def refuse_if_blocked(db: DB, requester: uuid.UUID, other: uuid.UUID) -> None:
-    """403 when either of the two blocked the other (as far as this service has heard)."""
-    error = request_refusal(*await between(db, requester, other))
+async def refuse_if_blocked(
+    db: DB,
+    requester: uuid.UUID,
+    other: uuid.UUID,
+    refusal: Callable[[bool, bool], AppError | None] = request_refusal,
+) -> None:
+    """403 when either of the two blocked the other (as far as this service has heard), in
+    the words of ``refusal`` (a request's by default; a mentoring plan has its own)."""
+    error = refusal(*await between(db, requester, other))
     if error is not None:
         raise error

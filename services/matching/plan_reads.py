@@ -47,9 +47,7 @@ async def mentorship_for(
 async def refuse_if_blocked(db: store.DB, row: asyncpg.Record, user_id: uuid.UUID) -> None:
     """403 when either person of mentorship ``row`` blocked the other (as matching's
     ``blocks`` projection holds it): what the caller adds would reach the other side."""
-    error = plans.block_refusal(*await blocks.between(db, user_id, plans.other(pair(row), user_id)))
-    if error is not None:
-        raise error
+    await blocks.refuse_if_blocked(db, user_id, plans.other(pair(row), user_id), plans.block_refusal)
 
 
 async def time_zone(db: store.DB, user_id: uuid.UUID) -> tuple[str, bool]:
