@@ -175,19 +175,19 @@ async def verifications(
     )
 
 
-async def withdraw_verification(conn: Connection, user_id: uuid.UUID) -> bool:
+async def withdraw_verification(conn: Connection, user_id: uuid.UUID) -> None:
     """Take the badge off until an operator checks again: a submitted NPI or licence goes
     back to the operators' queue as a new submission (a pending one too, so an operator who
     opened it before the change cannot verify it unseen); a badge from a document ends (the
-    user sends a new one). False when the user had no credential."""
-    withdrawn = await conn.fetchval(
-        "WITH gone AS (DELETE FROM verifications WHERE user_id = $1 AND status = 'verified' AND kind = 'document'"
-        " RETURNING 1), queued AS (UPDATE verifications SET status = 'pending', submitted_at = now(),"
-        " verified_at = NULL, verified_by = NULL WHERE user_id = $1 AND kind <> 'document'"
-        " RETURNING 1) SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM queued)",
+    user sends a new one)."""
+    await conn.execute(
+        "DELETE FROM verifications WHERE user_id = $1 AND status = 'verified' AND kind = 'document'", user_id
+    )
+    await conn.execute(
+        "UPDATE verifications SET status = 'pending', submitted_at = now(), verified_at = NULL, verified_by = NULL"
+        " WHERE user_id = $1 AND kind <> 'document'",
         user_id,
     )
-    return bool(withdrawn)
 
 
 async def mark_verified(
