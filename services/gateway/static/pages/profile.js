@@ -207,7 +207,7 @@ export function SafetyActions({ userId }) {
     setError(null);
     try {
       setChanged(await (blocking ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`)));
-      setNote(blocking ? "Blocked: neither of you can write to the other or send the other a request, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
+      setNote(blocking ? "Blocked: neither of you can write to the other or send the other a request, neither sees the other's rooms in a search, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
     } catch (err) {
       setError(err);
     }
