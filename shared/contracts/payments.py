@@ -214,15 +214,45 @@ PaymentFailure = Literal["declined", "overdue"]
 
 
 class PaymentFailed(Event):
-    """A payment that was not made. ``declined``: the guest's card was refused (``reason``
-    is the bank's, for the guest only). ``overdue``: a later payment of a confirmed stay is
-    past its deadline (``pay_by``) unpaid; the stay is not ended and the payment stays
-    payable, and the host may cancel. Events from before ``kind`` read as ``declined``."""
+    """A payment the guest's card did not make: the card was refused (``reason`` is the
+    bank's, for the guest only).
+
+    ``kind`` is ``declined`` in every event published now. ``overdue`` is in events
+    published before ``PaymentOverdue`` existed (old outbox rows, the stream's history):
+    a later payment past its deadline unpaid, which consumers read as that event
+    (``as_overdue``). Events from before ``kind`` read as ``declined``."""
 
     subject: ClassVar[str] = subjects.PAYMENT_FAILED
     payment: PaymentData
     reason: str
     kind: PaymentFailure = "declined"
+    pay_by: datetime | None = None
+    time_zone: ZoneName | None = None
+
+    def as_overdue(self) -> PaymentOverdue | None:
+        """This event as the ``PaymentOverdue`` it stood for (same id: one inbox entry),
+        or None for a refused card."""
+        if self.kind != "overdue":
+            return None
+        return PaymentOverdue(
+            event_id=self.event_id,
+            occurred_at=self.occurred_at,
+            payment=self.payment,
+            reason=self.reason,
+            pay_by=self.pay_by,
+            time_zone=self.time_zone,
+        )
+
+
+class PaymentOverdue(Event):
+    """A later payment of a confirmed stay (a later block of a long stay, or what new dates
+    added) past its deadline (``pay_by``) unpaid: no card was refused, the stay is not
+    ended and the payment stays payable, late; the host may cancel. Announced once."""
+
+    subject: ClassVar[str] = subjects.PAYMENT_OVERDUE
+    payment: PaymentData
+    reason: str
+    # None only in an overdue ``PaymentFailed`` from before the deadline was carried.
     pay_by: datetime | None = None
     # The room's time zone, in which the notices state ``pay_by`` (the deadline is its
     # check-in time there). None in events from before it was carried: UTC.
@@ -254,4 +284,11 @@ class PaymentReleased(Event):
     fee_cents: int
 
 
-PAYMENT_EVENTS = (PaymentSucceeded, PaymentFailed, PaymentExpired, PaymentRefunded, PaymentReleased)
+PAYMENT_EVENTS = (
+    PaymentSucceeded,
+    PaymentFailed,
+    PaymentOverdue,
+    PaymentExpired,
+    PaymentRefunded,
+    PaymentReleased,
+)
