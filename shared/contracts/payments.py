@@ -7,11 +7,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import subjects
-from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Event, Id, Limit, Page, Reply, Text, Words
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Event, Id, Limit, Page, Reply, Text, Words
 from shared.contracts.listings import ZoneName
+from shared.errors import FieldError
 
 PaymentStatus = Literal["due", "succeeded", "expired", "cancelled"]
 
@@ -151,9 +152,23 @@ class PayoutLine(Reply):
 
 
 class PayoutsRequest(Contract):
+    """A page of a host's paid stays, newest check-in first, those checking in within the
+    period when one is given. The whole period as one CSV file: ``GET /me/payouts.csv``
+    (the gateway asks for every page with ``format=csv`` and streams them)."""
+
     limit: Limit = 50
     cursor: Cursor | None = None
-    format: Literal["json", "csv"] = Field("json", description="csv: the page also as CSV text, for a download")
+    format: Literal["json", "csv"] = Field(
+        "json", description="csv: the page also as CSV text (its header on the first page only)"
+    )
+    from_: Date | None = Field(None, alias="from", description="stays checking in on or after this day")
+    to: Date | None = Field(None, description="stays checking in before this day")
+
+    @model_validator(mode="after")
+    def _period(self) -> PayoutsRequest:
+        if self.from_ and self.to and self.to <= self.from_:
+            raise FieldError("to", "the period ends after it begins")
+        return self
 
 
 class Payouts(Page):
