@@ -226,6 +226,7 @@ MENTORING_NOTICE = "events.matching.mentoring.notice"
 # payments
 PAYMENT_SUCCEEDED = "events.payments.payment.succeeded"
 PAYMENT_FAILED = "events.payments.payment.failed"
+PAYMENT_OVERDUE = "events.payments.payment.overdue"
 PAYMENT_EXPIRED = "events.payments.payment.expired"
 PAYMENT_REFUNDED = "events.payments.payment.refunded"
 PAYMENT_RELEASED = "events.payments.payment.released"

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from nats.aio.client import Client as NATS
 
-from services.gateway import auth, links, upload_docs, uploads, ws
+from services.gateway import auth, downloads, links, upload_docs, uploads, ws
 from services.gateway.clientaddr import client_address, parse_networks
 from services.gateway.decode import query_decoder, read_json
 from services.gateway.keys import (
@@ -380,6 +380,7 @@ def create_app(settings: Settings, nc: NATS | None = None) -> web.Application:
     app.router.add_get(API + "/ws", ws.websocket)
     app.router.add_post(API + "/payments/stripe-webhook", stripe_webhook)
     links.add_routes(app)
+    downloads.add_routes(app)
     app.router.add_get(API + "/health", health)
     app.router.add_get(API + "/health/live", liveness)
     # The same registry as the metrics port, for operators only: per-route counts are the

@@ -1,5 +1,6 @@
-"""The multipart routes (uploads) and the document download in the OpenAPI document: the
-route table describes JSON bodies only, so these operations are written out here."""
+"""The multipart routes (uploads) and the downloads (a document, the payouts CSV) in the
+OpenAPI document: the route table describes JSON bodies only, so these operations are
+written out here."""
 
 from __future__ import annotations
 
@@ -90,6 +91,21 @@ def document(doc: dict[str, Any], api: str) -> None:
             },
             **{status: _error(text) for status, text in errors.items() if status not in ("404", "409")},
             "409": _error("you have the most documents that may wait for an operator at once (5 by default)"),
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+    }
+    doc["paths"].setdefault(api + "/me/payouts.csv", {})["get"] = {
+        "summary": "Your payouts as a host as one CSV file: every paid stay (checking in within from-to if given)",
+        "tags": ["payments"],
+        "operationId": "get_payouts_csv",
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string", "format": "date"}}
+            for name in ("from", "to")
+        ],
+        "responses": {
+            "200": {"description": "text/csv, as an attachment, streamed page by page"},
+            "400": _error("a bad date, to not after from, or another query parameter"),
+            **{status: _error(text) for status, text in errors.items() if status in ("401", "429", "503", "504")},
         },
         "security": [{"bearer": []}, {"cookie": []}],
     }

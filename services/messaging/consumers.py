@@ -20,7 +20,7 @@ from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
-from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
+from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.privacy import purge_outbox
@@ -128,21 +128,26 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     return await _notify(conn, [draft], event.event_id)
 
 
-@registry.consumer("payments", PaymentFailed.subject, PaymentRefunded.subject, PaymentReleased.subject)
+@registry.consumer(
+    "payments", PaymentFailed.subject, PaymentOverdue.subject, PaymentRefunded.subject, PaymentReleased.subject
+)
 async def payment_notifications(conn: Connection, event: Event) -> AfterCommit:
     """A refused card or a refund reaches the guest, a release the host (and a refund that
     takes back money released to them); a later payment overdue both, in the booking's
-    conversation too."""
-    assert isinstance(event, PaymentFailed | PaymentRefunded | PaymentReleased)
-    if isinstance(event, PaymentFailed) and event.kind == "overdue":
-        payment = event.payment
+    conversation too. An overdue payment published as ``PaymentFailed`` of kind ``overdue``
+    (before ``PaymentOverdue``: old outbox rows, the stream's history) reads as one."""
+    assert isinstance(event, PaymentFailed | PaymentOverdue | PaymentRefunded | PaymentReleased)
+    overdue = event.as_overdue() if isinstance(event, PaymentFailed) else event
+    if isinstance(overdue, PaymentOverdue):
+        payment = overdue.payment
         names = await store.display_names(conn, [payment.host_id, payment.guest_id])
-        update = domain.overdue_update(event, names)
+        update = domain.overdue_update(overdue, names)
         conversation_id = await store.conversation_about(conn, "booking", payment.booking_id)
         if conversation_id is not None:
             return await _post_update(conn, conversation_id, payment.host_id, update, event.event_id)
         # Every booking's first event opens its conversation; without one, the notices alone.
         return await _notify(conn, update.notifications, event.event_id)
+    assert not isinstance(event, PaymentOverdue)
     drafts = [domain.payment_notification(event)]
     if isinstance(event, PaymentRefunded) and (reclaimed := domain.reclaimed_notification(event)):
         drafts.append(reclaimed)

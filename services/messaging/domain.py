@@ -39,7 +39,7 @@ from shared.contracts.matching import (
 )
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import MAX_BODY, NotificationKind
-from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased
+from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
 from shared.dates import written
 from shared.errors import AppError
 
@@ -291,7 +291,8 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
 
 def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentReleased) -> NotificationDraft:
     """The guest hears of a refused card or a refund; the host of money released to them.
-    An overdue payment (``PaymentFailed`` of kind ``overdue``) concerns both: ``overdue_update``."""
+    An overdue payment (``PaymentOverdue``, or an old ``PaymentFailed`` of kind ``overdue``)
+    concerns both: ``overdue_update``."""
     payment = event.payment
     room = _quoted(payment.listing_title)
 
@@ -329,7 +330,7 @@ def reclaimed_notification(event: PaymentRefunded) -> NotificationDraft | None:
     )
 
 
-def overdue_update(event: PaymentFailed, names: dict[uuid.UUID, str | None]) -> ConversationUpdate:
+def overdue_update(event: PaymentOverdue, names: dict[uuid.UUID, str | None]) -> ConversationUpdate:
     """A later payment of a confirmed stay past its deadline unpaid: not a refused card, and
     not the end of the stay. The booking's conversation says so to both; the guest is told
     to pay it now, the host that it is unpaid (whether to cancel is theirs to decide)."""

@@ -22,7 +22,7 @@ from services.payments.stripe_api import Intent, StripeApi
 from services.payments.views import payment_data, zone_of
 from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
-from shared.contracts.payments import PaymentExpired, PaymentFailed
+from shared.contracts.payments import PaymentExpired, PaymentOverdue
 from shared.contracts.snapshots import BookingSnapshots, SnapshotPage
 from shared.db import Connection
 from shared.errors import AppError
@@ -92,9 +92,10 @@ async def _intent_if_any(api: StripeApi, intent_id: str | None) -> Intent | None
 
 async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
     """Announce, once, each later payment (a later block of a long stay, or what new dates
-    added) that is past its deadline unpaid (``payments.payment.failed`` of kind
-    ``overdue``): messaging tells the guest to pay it and the host that it is unpaid,
-    operators see it in the log and in reconciliation's ``overdue``.
+    added) that is past its deadline unpaid (``PaymentOverdue``; before, a ``PaymentFailed``
+    of kind ``overdue``, which consumers still read): messaging tells the guest to pay it
+    and the host that it is unpaid, operators see it in the log and in reconciliation's
+    ``overdue``.
 
     The stay is not ended: its first payment confirmed it, the guest may be living in the
     room, and ending a stay under way is for the host and an operator to decide, not a
@@ -106,11 +107,9 @@ async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
             await store.mark_overdue(conn, row["id"], at)
             zone = zone_of(row)  # the zone its deadline was set by
             reason = domain.overdue_reason(row["amount_cents"], row["start_date"], row["pay_by"], zone)
-            # ``overdue``: messaging tells the guest to pay it (the stay goes on) and the
-            # host that it is unpaid (theirs to decide whether to cancel), not "declined".
-            event = PaymentFailed(
-                payment=payment_data(row), reason=reason, kind="overdue", pay_by=row["pay_by"], time_zone=zone
-            )
+            # Its own event, not a refused card's: messaging tells the guest to pay it (the
+            # stay goes on) and the host that it is unpaid (theirs to decide whether to cancel).
+            event = PaymentOverdue(payment=payment_data(row), reason=reason, pay_by=row["pay_by"], time_zone=zone)
             await add(conn, event)
             log.warning("payment %s of booking %s is overdue: %s", row["id"], row["booking_id"], reason)
     return len(rows)

@@ -4,7 +4,7 @@ Stripe's applied events and the ledger. No rules here (see ``domain``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -466,9 +466,15 @@ async def booking_money(
 
 
 async def host_bookings(
-    db: DB, host_id: uuid.UUID, after: tuple[Any, uuid.UUID] | None, limit: int
+    db: DB,
+    host_id: uuid.UUID,
+    after: tuple[Any, uuid.UUID] | None,
+    limit: int,
+    checking_in: tuple[date | None, date | None] = (None, None),
 ) -> list[asyncpg.Record]:
-    """The host's paid bookings with each one's money, newest stay first."""
+    """The host's paid bookings with each one's money, newest stay first; ``checking_in``:
+    only those whose check-in is on or after its first day and before its second (each
+    None: no bound)."""
     return await db.fetch(
         """
         SELECT b.booking_id, b.listing_title, b.check_in, b.check_out, b.status,
@@ -481,6 +487,7 @@ async def host_bookings(
         JOIN ledger_transactions t ON t.booking_id = b.booking_id
         JOIN ledger_entries e ON e.transaction_id = t.id
         WHERE b.host_id = $1 AND ($2::date IS NULL OR (b.check_in, b.booking_id) < ($2, $3))
+          AND ($5::date IS NULL OR b.check_in >= $5) AND ($6::date IS NULL OR b.check_in < $6)
         GROUP BY b.booking_id
         ORDER BY b.check_in DESC, b.booking_id DESC LIMIT $4
         """,
@@ -488,6 +495,7 @@ async def host_bookings(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+        *checking_in,
     )
 
 

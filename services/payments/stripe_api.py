@@ -22,6 +22,8 @@ from shared.settings import Settings
 STEP_KEY = "wardmate_step"
 # Stripe's default: a signature older than this is refused (a replayed webhook).
 WEBHOOK_TOLERANCE_S = 300
+# Stripe's largest page of a list.
+LIST_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -137,14 +139,8 @@ class StripeApi:
         return None
 
     async def intents(self) -> list[Intent]:
-        found: list[Intent] = []
-        params: dict[str, Any] = {"limit": 100}
-        while True:
-            page = await self._call(self.client.v1.payment_intents.list_async(params=cast(Any, params)))
-            found += [intent_of(obj) for obj in page.data]
-            if not page.has_more or not page.data:
-                return found
-            params["starting_after"] = page.data[-1]["id"]
+        """Every PaymentIntent on the account."""
+        return [intent_of(obj) for obj in await self._every(self.client.v1.payment_intents.list_async, {})]
 
     async def create_refund(self, step: str, intent_id: str, amount_cents: int) -> RefundObject:
         refund = await self._call(
@@ -156,8 +152,11 @@ class StripeApi:
         return _refund(refund)
 
     async def refunds_of(self, intent_id: str) -> list[RefundObject]:
-        page = await self._call(self.client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100}))
-        return [_refund(obj) for obj in page.data]
+        """Every refund of the intent, newest first: reconciliation sums them and
+        ``find_refund`` looks a step up among them (it read the first 100 only, so a charge
+        refunded in more parts than that read short at reconciliation)."""
+        params = {"payment_intent": intent_id}
+        return [_refund(obj) for obj in await self._every(self.client.v1.refunds.list_async, params)]
 
     async def find_refund(self, step: str, intent_id: str) -> RefundObject | None:
         for refund in await self.refunds_of(intent_id):
@@ -183,6 +182,18 @@ class StripeApi:
         ):
             raise AppError("validation", "the webhook's body is not a Stripe event")
         return event
+
+    async def _every(self, list_async: Any, params: dict[str, Any]) -> list[Any]:
+        """Every object of a Stripe list, page after page (``starting_after`` the last one
+        read, while ``has_more``): a list call answers one page of at most ``limit``."""
+        found: list[Any] = []
+        query: dict[str, Any] = {**params, "limit": LIST_PAGE}
+        while True:
+            page = await self._call(list_async(params=cast(Any, query)))
+            found += page.data
+            if not page.has_more or not page.data:
+                return found
+            query["starting_after"] = page.data[-1]["id"]
 
     async def _call(self, call: Any) -> Any:
         try:

@@ -7,11 +7,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import subjects
-from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Event, Id, Limit, Page, Reply, Text, Words
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Event, Id, Limit, Page, Reply, Text, Words
 from shared.contracts.listings import ZoneName
+from shared.errors import FieldError
 
 PaymentStatus = Literal["due", "succeeded", "expired", "cancelled"]
 
@@ -151,9 +152,23 @@ class PayoutLine(Reply):
 
 
 class PayoutsRequest(Contract):
+    """A page of a host's paid stays, newest check-in first, those checking in within the
+    period when one is given. The whole period as one CSV file: ``GET /me/payouts.csv``
+    (the gateway asks for every page with ``format=csv`` and streams them)."""
+
     limit: Limit = 50
     cursor: Cursor | None = None
-    format: Literal["json", "csv"] = Field("json", description="csv: the page also as CSV text, for a download")
+    format: Literal["json", "csv"] = Field(
+        "json", description="csv: the page also as CSV text (its header on the first page only)"
+    )
+    from_: Date | None = Field(None, alias="from", description="stays checking in on or after this day")
+    to: Date | None = Field(None, description="stays checking in before this day")
+
+    @model_validator(mode="after")
+    def _period(self) -> PayoutsRequest:
+        if self.from_ and self.to and self.to <= self.from_:
+            raise FieldError("to", "the period ends after it begins")
+        return self
 
 
 class Payouts(Page):
@@ -214,15 +229,45 @@ PaymentFailure = Literal["declined", "overdue"]
 
 
 class PaymentFailed(Event):
-    """A payment that was not made. ``declined``: the guest's card was refused (``reason``
-    is the bank's, for the guest only). ``overdue``: a later payment of a confirmed stay is
-    past its deadline (``pay_by``) unpaid; the stay is not ended and the payment stays
-    payable, and the host may cancel. Events from before ``kind`` read as ``declined``."""
+    """A payment the guest's card did not make: the card was refused (``reason`` is the
+    bank's, for the guest only).
+
+    ``kind`` is ``declined`` in every event published now. ``overdue`` is in events
+    published before ``PaymentOverdue`` existed (old outbox rows, the stream's history):
+    a later payment past its deadline unpaid, which consumers read as that event
+    (``as_overdue``). Events from before ``kind`` read as ``declined``."""
 
     subject: ClassVar[str] = subjects.PAYMENT_FAILED
     payment: PaymentData
     reason: str
     kind: PaymentFailure = "declined"
+    pay_by: datetime | None = None
+    time_zone: ZoneName | None = None
+
+    def as_overdue(self) -> PaymentOverdue | None:
+        """This event as the ``PaymentOverdue`` it stood for (same id: one inbox entry),
+        or None for a refused card."""
+        if self.kind != "overdue":
+            return None
+        return PaymentOverdue(
+            event_id=self.event_id,
+            occurred_at=self.occurred_at,
+            payment=self.payment,
+            reason=self.reason,
+            pay_by=self.pay_by,
+            time_zone=self.time_zone,
+        )
+
+
+class PaymentOverdue(Event):
+    """A later payment of a confirmed stay (a later block of a long stay, or what new dates
+    added) past its deadline (``pay_by``) unpaid: no card was refused, the stay is not
+    ended and the payment stays payable, late; the host may cancel. Announced once."""
+
+    subject: ClassVar[str] = subjects.PAYMENT_OVERDUE
+    payment: PaymentData
+    reason: str
+    # None only in an overdue ``PaymentFailed`` from before the deadline was carried.
     pay_by: datetime | None = None
     # The room's time zone, in which the notices state ``pay_by`` (the deadline is its
     # check-in time there). None in events from before it was carried: UTC.
@@ -254,4 +299,11 @@ class PaymentReleased(Event):
     fee_cents: int
 
 
-PAYMENT_EVENTS = (PaymentSucceeded, PaymentFailed, PaymentExpired, PaymentRefunded, PaymentReleased)
+PAYMENT_EVENTS = (
+    PaymentSucceeded,
+    PaymentFailed,
+    PaymentOverdue,
+    PaymentExpired,
+    PaymentRefunded,
+    PaymentReleased,
+)

@@ -17,6 +17,8 @@ from services.payments import jobs
 from services.payments.reconcile import reconcile
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
+from shared import outbox
+from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentSucceeded
 from tests.api import Api, User
 from tests.e2e.helpers import CARD_DECLINED, CARD_OK, future, pay_intent, start_payment, stripe_call
 from tests.e2e.payments import (
@@ -240,6 +242,14 @@ async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
     await jobs.announce_overdue(payments_db, late)
     assert await payments_db.fetchval(overdue_at, booking["id"]) is not None
     assert await jobs.announce_overdue(payments_db, late) == 0  # once
+    # Its own event, not a refused card's (payments.payment.failed of kind overdue before).
+    announced = await payments_db.fetch(
+        "SELECT subject, payload FROM outbox WHERE subject LIKE 'events.payments.payment.%'"
+        " AND convert_from(payload, 'UTF8') LIKE '%' || $1 || '%' AND subject <> $2",
+        booking["id"],
+        PaymentSucceeded.subject,
+    )
+    assert [r["subject"] for r in announced] == [PaymentOverdue.subject], announced
     note = await eventually(lambda: notified(api, guest, "payment_overdue"), 15, what="the guest told it is overdue")
     assert "$216.00" in note and "still unpaid" in note and "pay it now" in note, note
     host_note = await eventually(lambda: _overdue_notice(api, host), 15, what="the host told it is overdue")
@@ -248,6 +258,21 @@ async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
     history = await api.call("GET", f"/conversations/{host_note['conversation_id']}/messages", guest)
     lines = [m["body"] for m in history.body["items"] if m["kind"] == "system" and "still unpaid" in m["body"]]
     assert len(lines) == 1 and "$216.00" in lines[0] and "not ended" in lines[0], lines
+    assert await notified(api, guest, "payment_failed") is None
+    # An overdue payment announced before PaymentOverdue existed, still in the outbox at the
+    # upgrade, is told to both sides as overdue too, not as a refused card.
+    overdue = PaymentOverdue.model_validate_json(announced[0]["payload"])
+    earlier = overdue.payment.model_copy(update={"amount_cents": 12_345})
+    old = PaymentFailed(payment=earlier, reason=overdue.reason, kind="overdue", pay_by=overdue.pay_by)
+    async with payments_db.acquire() as conn, conn.transaction():
+        await outbox.add(conn, old)
+
+    async def told_of_the_old_row() -> Any:
+        r = await api.call("GET", "/notifications", host)
+        return next((n for n in r.body["items"] if n["kind"] == "payment_overdue" and "$123.45" in n["text"]), None)
+
+    await eventually(told_of_the_old_row, 15, what="the host told of an overdue payment announced the old way")
+    assert "$123.45" in (await notified(api, guest, "payment_overdue") or "")
     assert await notified(api, guest, "payment_failed") is None
     stripe = StripeApi(late)
     try:

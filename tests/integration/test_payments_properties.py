@@ -397,3 +397,34 @@ def test_reconciliation_finds_a_wardmate_charge_no_payment_holds(fresh_db: str, 
 
     [difference] = asyncio.run(run())
     assert "5000 cents" in difference and "no payment holds its intent" in difference
+
+
+def test_every_refund_of_an_intent_is_read_past_stripes_page_of_100(fresh_db: str, stripe_server: LocalStripe) -> None:
+    """A charge refunded in 101 parts: reconciliation counts all 101 refunds at Stripe, and
+    a refund step made before a crash is found among them, the oldest included (Stripe lists
+    the newest first, 100 a page: the 101st was read by no one)."""
+
+    async def run() -> None:
+        await migrate(fresh_db, "payments", "services.payments.migrations")
+        flush = urllib.request.Request(f"{stripe_server.url}/_config/data", method="DELETE")
+        await asyncio.to_thread(lambda: urllib.request.urlopen(flush, timeout=5).close())
+        pool = await create_pool(fresh_db, "payments", size=2)
+        api = StripeApi(Settings(stripe_api_base=stripe_server.url))
+        try:
+            charge = await api.create_intent(f"charge:{uuid.uuid4()}", 500, {"booking_id": str(uuid.uuid4())})
+            await api.confirm_intent(charge.id, "pm_card_visa")
+            steps = [f"refund:{uuid.uuid4()}" for _ in range(101)]
+            for step in steps:
+                await api.create_refund(step, charge.id, 1)
+            refunds = await api.refunds_of(charge.id)
+            assert sorted(r.step or "" for r in refunds) == sorted(steps)
+            oldest = await api.find_refund(steps[0], charge.id)
+            assert oldest is not None and oldest.amount == 1
+            report = await reconcile(pool, api, datetime.now(UTC))
+            assert report.refunds_at_stripe == 101, report
+            assert sum(1 for d in report.differences if d.startswith("refund ")) == 101
+        finally:
+            await api.close()
+            await pool.close()
+
+    asyncio.run(run())

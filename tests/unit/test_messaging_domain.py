@@ -283,7 +283,7 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
     ended), the host that it is unpaid (it said 'did not go through' to the guest alone).
     The deadline is on the room's clock (its check-in time in Baltimore, 3:00 PM EDT): it was
     stated in UTC ("31 Mar 2027, 19:00 UTC")."""
-    from shared.contracts.payments import PaymentData, PaymentFailed
+    from shared.contracts.payments import PaymentData, PaymentOverdue
 
     payment = PaymentData(
         payment_id=uuid.uuid4(),
@@ -298,12 +298,8 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
         nights=6,
     )
     pay_by = datetime(2027, 3, 31, 19, 0, tzinfo=UTC)
-    event = PaymentFailed(
-        payment=payment,
-        reason="was due and is still unpaid",
-        kind="overdue",
-        pay_by=pay_by,
-        time_zone="America/New_York",
+    event = PaymentOverdue(
+        payment=payment, reason="was due and is still unpaid", pay_by=pay_by, time_zone="America/New_York"
     )
     update = domain.overdue_update(event, NAMES)
     assert [(n.user_id, n.kind) for n in update.notifications] == [
@@ -319,8 +315,6 @@ def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_decline
     assert "did not go through" not in update.system_text + to_guest + to_host
     assert to_host == f"Chidi's payment of {what} at “Quiet room” {late}. The stay goes on unless you cancel it."
     assert update.read_by == frozenset()  # unread for both
-    with pytest.raises(AssertionError):
-        domain.payment_notification(event)
     # An event from before it carried the zone states the deadline in UTC, as before.
     older = domain.overdue_update(event.model_copy(update={"time_zone": None}), NAMES)
     assert "was due by Mar 31, 2027 at 7:00 PM UTC and is still unpaid" in older.system_text
@@ -349,6 +343,54 @@ def test_a_payment_failed_event_from_before_kinds_reads_as_a_declined_card() -> 
     assert isinstance(event, PaymentFailed)
     assert (event.kind, event.pay_by, event.payment.start_date, event.payment.nights) == ("declined", None, None, None)
     assert domain.payment_notification(event).kind == "payment_failed"
+
+
+def test_an_overdue_payment_published_as_a_payment_failed_before_its_own_event_reads_as_overdue() -> None:
+    """An overdue payment announced before ``PaymentOverdue`` existed (``payments.payment.
+    failed`` of kind ``overdue``, an old outbox row or the stream's history) is still the
+    overdue notice to both sides, under its own event id (one inbox entry), never a
+    refused card's words; a refused card has no overdue reading."""
+    from shared.contracts.base import Event
+    from shared.contracts.payments import PaymentFailed, PaymentOverdue
+
+    payment = {
+        "payment_id": str(uuid.uuid4()),
+        "booking_id": str(uuid.uuid4()),
+        "block": 1,
+        "amount_cents": 21_600,
+        "guest_id": str(GUEST),
+        "host_id": str(HOST),
+        "listing_title": "Quiet room",
+        "status": "due",
+        "start_date": "2027-03-31",
+        "nights": 6,
+    }
+    event_id = uuid.uuid4()
+    old = json.dumps(
+        {
+            "event_id": str(event_id),
+            "reason": "was due and is still unpaid",
+            "kind": "overdue",
+            "pay_by": "2027-03-31T19:00:00Z",
+            "time_zone": "America/New_York",
+            "payment": payment,
+        }
+    )
+    event = Event.parse(PaymentFailed.subject, old.encode())
+    assert isinstance(event, PaymentFailed)
+    overdue = event.as_overdue()
+    assert isinstance(overdue, PaymentOverdue) and overdue.event_id == event_id
+    update = domain.overdue_update(overdue, NAMES)
+    told = [(n.user_id, n.kind) for n in update.notifications]
+    assert told == [(GUEST, "payment_overdue"), (HOST, "payment_overdue")]
+    assert "was due by Mar 31, 2027 at 3:00 PM EDT and is still unpaid" in update.system_text
+    with pytest.raises(AssertionError):
+        domain.payment_notification(event)
+    declined = PaymentFailed(payment=event.payment, reason="Your card was declined.")
+    assert declined.as_overdue() is None
+    # The new event has its own subject: a consumer tells it apart without reading a field.
+    assert PaymentOverdue.subject != PaymentFailed.subject
+    assert isinstance(Event.parse(PaymentOverdue.subject, overdue.model_dump_json().encode()), PaymentOverdue)
 
 
 def test_mentoring_notices_become_notifications_of_their_kind() -> None:

@@ -9,28 +9,37 @@ from services.payments import store
 from services.payments.views import PAYOUT_CSV_HEADER, dollars, payout_csv_row, payout_line
 from shared import subjects
 from shared.contracts.payments import Payouts, PayoutsRequest
-from shared.paging import day, decode_key, next_page, row_id
+from shared.paging import day, decode_key, next_page, query_digest, row_id
 from shared.service import Context, Registry
 
 registry = Registry()
 
 
-def _after(cursor: str | None) -> tuple[date, uuid.UUID] | None:
+def _after(cursor: str | None, period: str) -> tuple[date, uuid.UUID] | None:
     if not cursor:
         return None
-    check_in, booking_id = decode_key(cursor, day, row_id)
+    check_in, booking_id = decode_key(cursor, day, row_id, bound_to=period)
     return check_in, booking_id
 
 
 @registry.endpoint(subjects.HOST_PAYOUTS, PayoutsRequest)
 async def host_payouts(ctx: Context, req: PayoutsRequest) -> Payouts:
+    """A page of the host's paid stays (of the period, when one is given) and their totals;
+    with ``format=csv`` the page as CSV too, the header on the first page only, so the
+    pages one after the other are one file (the gateway's ``GET /me/payouts.csv``)."""
     actor = ctx.require_actor()
+    period = query_digest([req.from_, req.to])
     async with ctx.pool.acquire() as conn:
-        rows = await store.host_bookings(conn, actor.user_id, _after(req.cursor), req.limit + 1)
+        rows = await store.host_bookings(
+            conn, actor.user_id, _after(req.cursor, period), req.limit + 1, (req.from_, req.to)
+        )
         totals = await store.host_totals(conn, actor.user_id)
-    page, nxt = next_page(rows, req.limit, key=lambda r: (r["check_in"].isoformat(), str(r["booking_id"])))
+    page, nxt = next_page(
+        rows, req.limit, key=lambda r: (r["check_in"].isoformat(), str(r["booking_id"])), bound_to=period
+    )
     items = [payout_line(r) for r in page]
-    csv = "\n".join([PAYOUT_CSV_HEADER, *(payout_csv_row(line) for line in items)]) + "\n"
+    header = [] if req.cursor else [PAYOUT_CSV_HEADER]
+    csv = "".join(line + "\n" for line in [*header, *(payout_csv_row(item) for item in items)])
     return Payouts(
         held=dollars(totals["held"]),
         released=dollars(totals["released"]),
