@@ -221,8 +221,10 @@ async def test_a_new_password_replaces_the_calendar_link_and_a_new_address_keeps
 
 async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None:
     """Once a proposed time is accepted, the meeting is a timed event in the student's and
-    the mentor's feeds, with its place; cancelled, it stays as CANCELLED with a higher
-    SEQUENCE."""
+    the mentor's feeds, with its place, titled with the other side's name (it said
+    "Mentorship meeting" alone: two mentors' meetings looked the same); cancelled, it stays
+    as CANCELLED with a higher SEQUENCE; once the other side deleted their account, it is
+    a meeting with "Deleted user"."""
     student, mentor, mentorship_id = await accepted_pair(api)
     options = [at(days=2, hours=1), at(days=3, hours=1)]
     proposed = await api.call(
@@ -238,8 +240,9 @@ async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None
 
     accepted = await api.call("POST", f"/meetings/{meeting_id}/accept", student, json={"starts_at": options[1]})
     assert accepted.status == 200, accepted.body
-    for user in (student, mentor):
+    for user, other in ((student, "Dr. Grace Mentor"), (mentor, "Ada Student")):
         _, events = await feed(api, await feed_url(api, user))
+        assert str(events[uid]["SUMMARY"]) == f"Mentorship meeting with {other}"
         assert str(events[uid]["LOCATION"]) == "Cafeteria, 2nd floor"
         assert events[uid].decoded("DTSTART").isoformat().replace("+00:00", "Z") == options[1]
         assert (events[uid].decoded("DTEND") - events[uid].decoded("DTSTART")).total_seconds() == 30 * 60
@@ -250,6 +253,10 @@ async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None
     _, events = await feed(api, await feed_url(api, student))
     assert str(events[uid]["STATUS"]) == "CANCELLED"
     assert int(events[uid]["SEQUENCE"]) > int(scheduled["SEQUENCE"])
+
+    assert (await api.call("DELETE", "/me", student, json={"password": PASSWORD})).status == 200
+    _, events = await feed(api, await feed_url(api, mentor))
+    assert str(events[uid]["SUMMARY"]) == "Mentorship meeting with Deleted user"
 
 
 async def test_ending_a_mentorship_cancels_its_meetings_in_both_feeds(api: Api) -> None:
