@@ -12,6 +12,7 @@ import asyncpg
 from icalendar import Calendar
 
 from services.listings import jobs as listing_jobs
+from services.listings.handlers.calendar import FEED_LIMIT as CALENDAR_FEED_STAYS
 from services.payments import jobs as payment_jobs
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
@@ -99,6 +100,33 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     _, events = await feed(api, guest_url)
     assert str(events[uid]["STATUS"]) == "CANCELLED"
     assert int(events[uid]["SEQUENCE"]) > int(moved["SEQUENCE"])
+
+
+async def test_the_stay_mail_carries_its_ics_past_500_newer_bookings(api: Api, stack: Stack) -> None:
+    """The .ics of a confirmed stay's mail is that one booking, asked of listings by id:
+    it was looked for among the feed's 500 newest stays, so a host (or guest) with 500
+    newer bookings got the mail without its stay.ics."""
+    _, guest, booking = await accepted_booking(api)
+    pool = await create_pool(stack.service_url("listings"), "listings", size=1)
+    try:
+        await pool.executemany(
+            "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status, expires_at, created_at)"
+            " SELECT $1, listing_id, guest_id, host_id, stay, total_cents, 'declined', expires_at,"
+            " created_at + make_interval(secs => $2) FROM bookings WHERE id = $3",
+            [(uuid.uuid4(), n, uuid.UUID(booking["id"])) for n in range(1, CALENDAR_FEED_STAYS + 1)],
+        )
+    finally:
+        await pool.close()
+    assert stack.stripe is not None
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    [mail] = await api.mail(guest.email, "Your stay is confirmed")
+    [attachment] = mail.attachments()
+    assert attachment.get_filename() == "stay.ics"
+    [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["UID"]) == f"booking-{booking['id']}@wardmate"
+    assert str(event["LOCATION"]) == STAY_ADDRESS
 
 
 async def test_a_past_guest_keeps_the_address_they_stayed_at(api: Api, stack: Stack) -> None:
