@@ -4,6 +4,7 @@ another user's token, and rotation of the link."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -214,6 +215,23 @@ async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> Non
     assert (await feed(api, url))[0] == 404
     assert uid in (await feed(api, rotated.body["url"]))[1]
     assert (await feed(api, url.rsplit("/", 1)[0] + "/not-a-real-token-at-all.ics"))[0] == 404
+
+
+async def test_concurrent_rotations_leave_the_link_of_one_answer(api: Api) -> None:
+    """Four rotations at once (four tabs): each answers a new link, the stored one (what
+    GET /me/calendar says, and the only one that works) is one of those answers, the
+    latest (the generation's UPDATE ... RETURNING serialises them on the user's row), and
+    every other answer is a 404."""
+    user = await api.signup("student")
+    first = await feed_url(api, user)
+    answers = await asyncio.gather(*(api.call("POST", "/me/calendar/rotate", user) for _ in range(4)))
+    assert [r.status for r in answers] == [200] * 4, [r.body for r in answers]
+    urls = [r.body["url"] for r in answers]
+    assert len({*urls, first}) == 5, urls
+    stored = await feed_url(api, user)
+    assert stored in urls
+    for url in [*urls, first]:
+        assert (await feed(api, url))[0] == (200 if url == stored else 404), url
 
 
 async def test_a_new_password_replaces_the_calendar_link_and_a_new_address_keeps_it(api: Api) -> None:
