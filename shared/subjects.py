@@ -52,6 +52,8 @@ CALENDAR_FEED = "wardmate.accounts.calendar-feed"
 GET_CALENDAR_LINK = "wardmate.accounts.get-calendar-link"
 ROTATE_CALENDAR_LINK = "wardmate.accounts.rotate-calendar-link"
 CALENDAR_STAYS = "wardmate.listings.calendar-stays"
+# One stay of the caller's, by booking id: the .ics of a confirmed or moved stay's mail.
+CALENDAR_STAY = "wardmate.listings.calendar-stay"
 CALENDAR_ROTATIONS = "wardmate.matching.calendar-rotations"
 # Export and deletion: accounts gathers each service's answer about the caller.
 EXPORT_ME = "wardmate.accounts.export-me"

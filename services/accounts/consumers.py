@@ -21,10 +21,11 @@ from services.accounts.store import lifecycle as lstore
 from services.accounts.views import mail as mailtext
 from shared import bus, subjects
 from shared.contracts.base import Actor, Event
-from shared.contracts.calendar import CalendarStays
+from shared.contracts.calendar import CalendarStay
 from shared.contracts.lifecycle import AccountMailRequested
 from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
+from shared.errors import AppError
 from shared.service import Context, Registry
 from shared.settings import Settings
 
@@ -116,11 +117,18 @@ STAY_MAILS = frozenset({"booking_confirmed", "booking_shifted"})
 async def _stay_attachment(user_id: uuid.UUID, role: str, booking_id: uuid.UUID) -> tuple[Attachment, ...]:
     s = runtime.settings
     actor = Actor(user_id=user_id, role=role, email_verified=True)
-    stays = await bus.request(
-        runtime.nc, subjects.CALENDAR_STAYS, {}, CalendarStays, actor=actor, timeout=s.request_timeout_s
-    )
-    stay = next((item for item in stays.items if item.booking_id == booking_id), None)
-    if stay is None:
+    try:
+        stay = await bus.request(
+            runtime.nc,
+            subjects.CALENDAR_STAY,
+            {"booking_id": str(booking_id)},
+            CalendarStay,
+            actor=actor,
+            timeout=s.request_timeout_s,
+        )
+    except AppError as exc:
+        if exc.code != "not_found":
+            raise
         return ()
     ics = calendar.stay_invite(stay, s.public_url, datetime.now(UTC))
     return (Attachment("stay.ics", "text", "calendar", ics, {"method": "PUBLISH"}),)

@@ -50,6 +50,27 @@ async def refuse_if_blocked(db: store.DB, row: asyncpg.Record, user_id: uuid.UUI
     await blocks.refuse_if_blocked(db, user_id, plans.other(pair(row), user_id), plans.block_refusal)
 
 
+async def check_free(
+    conn: Connection,
+    row: asyncpg.Record,
+    user_id: uuid.UUID,
+    times: tuple[datetime, ...],
+    minutes: int,
+    *,
+    other_than: uuid.UUID | None = None,
+) -> None:
+    """409 when one of ``times`` (for ``minutes``) overlaps a scheduled meeting of
+    mentorship ``row`` (but ``other_than``, the meeting being moved), named in the zone of
+    ``user_id``. Read under the mentorship's proposals lock, which proposals and accepts
+    hold to commit, so two accepts at once cannot both pass."""
+    found = await plan_store.scheduled_meetings(conn, row["id"], other_than=other_than)
+    if not found:
+        return
+    booked = [plans.Booked(m["id"], m["starts_at"], m["duration_minutes"]) for m in found]
+    zone, _ = await time_zone(conn, user_id)
+    plans.check_free(times, minutes, booked, zone)
+
+
 async def time_zone(db: store.DB, user_id: uuid.UUID) -> tuple[str, bool]:
     """A user's zone and whether they chose it (else: their hospital's state's)."""
     chosen = await plan_store.settings_row(db, user_id)

@@ -30,6 +30,12 @@ class CalendarStays(Reply):
     items: list[CalendarStay]
 
 
+class CalendarStayRequest(Contract):
+    """One stay of the caller's (as guest or host), by its booking's id."""
+
+    booking_id: uuid.UUID
+
+
 class CalendarRotation(Reply):
     rotation_id: uuid.UUID
     hospital: str

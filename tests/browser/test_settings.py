@@ -55,6 +55,23 @@ def test_unconfirmed_banner_offers_a_new_link(pages: Pages) -> None:
     assert axe_violations(page) == []
 
 
+def test_the_calendar_link_is_read_again_when_the_tab_is_shown(pages: Pages) -> None:
+    """A new link made in another tab while this one was hidden shows here once the tab
+    is visible again (it showed the dead link until a reload), with a note saying why."""
+    page = pages.open("user")
+    client = Client(page.request, pages.mailbox)
+    client.sign_up("student", "Two Tabs")
+    page.goto("/#/settings")
+    link = page.get_by_label("Calendar link")
+    old = link.input_value()
+    assert old.endswith(".ics")
+    new = client.call("POST", "/me/calendar/rotate")["url"]  # the other tab
+    assert new != old
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # this tab shown again
+    expect(link).to_have_value(new)
+    expect(page.get_by_role("status").filter(has_text="This link was replaced")).to_be_visible()
+
+
 def test_settings_page(pages: Pages) -> None:
     """Sessions name this device; mail preferences save; the calendar link rotates; the
     export downloads; deleting the account (with the password) logs out. No axe violation."""

@@ -4,6 +4,7 @@ another user's token, and rotation of the link."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import asyncpg
 from icalendar import Calendar
 
 from services.listings import jobs as listing_jobs
+from services.listings.handlers.calendar import FEED_LIMIT as CALENDAR_FEED_STAYS
 from services.payments import jobs as payment_jobs
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
@@ -101,6 +103,33 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     assert int(events[uid]["SEQUENCE"]) > int(moved["SEQUENCE"])
 
 
+async def test_the_stay_mail_carries_its_ics_past_500_newer_bookings(api: Api, stack: Stack) -> None:
+    """The .ics of a confirmed stay's mail is that one booking, asked of listings by id:
+    it was looked for among the feed's 500 newest stays, so a host (or guest) with 500
+    newer bookings got the mail without its stay.ics."""
+    _, guest, booking = await accepted_booking(api)
+    pool = await create_pool(stack.service_url("listings"), "listings", size=1)
+    try:
+        await pool.executemany(
+            "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status, expires_at, created_at)"
+            " SELECT $1, listing_id, guest_id, host_id, stay, total_cents, 'declined', expires_at,"
+            " created_at + make_interval(secs => $2) FROM bookings WHERE id = $3",
+            [(uuid.uuid4(), n, uuid.UUID(booking["id"])) for n in range(1, CALENDAR_FEED_STAYS + 1)],
+        )
+    finally:
+        await pool.close()
+    assert stack.stripe is not None
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    [mail] = await api.mail(guest.email, "Your stay is confirmed")
+    [attachment] = mail.attachments()
+    assert attachment.get_filename() == "stay.ics"
+    [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["UID"]) == f"booking-{booking['id']}@wardmate"
+    assert str(event["LOCATION"]) == STAY_ADDRESS
+
+
 async def test_a_past_guest_keeps_the_address_they_stayed_at(api: Api, stack: Stack) -> None:
     """Once a paid stay is over and the host moves the room, the guest's feed (and their
     booking) still show the address they stayed at, never the room's new one; the listing
@@ -188,6 +217,23 @@ async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> Non
     assert (await feed(api, url.rsplit("/", 1)[0] + "/not-a-real-token-at-all.ics"))[0] == 404
 
 
+async def test_concurrent_rotations_leave_the_link_of_one_answer(api: Api) -> None:
+    """Four rotations at once (four tabs): each answers a new link, the stored one (what
+    GET /me/calendar says, and the only one that works) is one of those answers, the
+    latest (the generation's UPDATE ... RETURNING serialises them on the user's row), and
+    every other answer is a 404."""
+    user = await api.signup("student")
+    first = await feed_url(api, user)
+    answers = await asyncio.gather(*(api.call("POST", "/me/calendar/rotate", user) for _ in range(4)))
+    assert [r.status for r in answers] == [200] * 4, [r.body for r in answers]
+    urls = [r.body["url"] for r in answers]
+    assert len({*urls, first}) == 5, urls
+    stored = await feed_url(api, user)
+    assert stored in urls
+    for url in [*urls, first]:
+        assert (await feed(api, url))[0] == (200 if url == stored else 404), url
+
+
 async def test_a_new_password_replaces_the_calendar_link_and_a_new_address_keeps_it(api: Api) -> None:
     """The feed's link is a credential that outlives sessions: a password reset and a
     password change replace it (the old link answers 404, the new one works, and the
@@ -221,8 +267,10 @@ async def test_a_new_password_replaces_the_calendar_link_and_a_new_address_keeps
 
 async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None:
     """Once a proposed time is accepted, the meeting is a timed event in the student's and
-    the mentor's feeds, with its place; cancelled, it stays as CANCELLED with a higher
-    SEQUENCE."""
+    the mentor's feeds, with its place, titled with the other side's name (it said
+    "Mentorship meeting" alone: two mentors' meetings looked the same); cancelled, it stays
+    as CANCELLED with a higher SEQUENCE; once the other side deleted their account, it is
+    a meeting with "Deleted user"."""
     student, mentor, mentorship_id = await accepted_pair(api)
     options = [at(days=2, hours=1), at(days=3, hours=1)]
     proposed = await api.call(
@@ -238,8 +286,9 @@ async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None
 
     accepted = await api.call("POST", f"/meetings/{meeting_id}/accept", student, json={"starts_at": options[1]})
     assert accepted.status == 200, accepted.body
-    for user in (student, mentor):
+    for user, other in ((student, "Dr. Grace Mentor"), (mentor, "Ada Student")):
         _, events = await feed(api, await feed_url(api, user))
+        assert str(events[uid]["SUMMARY"]) == f"Mentorship meeting with {other}"
         assert str(events[uid]["LOCATION"]) == "Cafeteria, 2nd floor"
         assert events[uid].decoded("DTSTART").isoformat().replace("+00:00", "Z") == options[1]
         assert (events[uid].decoded("DTEND") - events[uid].decoded("DTSTART")).total_seconds() == 30 * 60
@@ -250,6 +299,10 @@ async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None
     _, events = await feed(api, await feed_url(api, student))
     assert str(events[uid]["STATUS"]) == "CANCELLED"
     assert int(events[uid]["SEQUENCE"]) > int(scheduled["SEQUENCE"])
+
+    assert (await api.call("DELETE", "/me", student, json={"password": PASSWORD})).status == 200
+    _, events = await feed(api, await feed_url(api, mentor))
+    assert str(events[uid]["SUMMARY"]) == "Mentorship meeting with Deleted user"
 
 
 async def test_ending_a_mentorship_cancels_its_meetings_in_both_feeds(api: Api) -> None:

@@ -608,3 +608,65 @@ async def test_operators_page_through_every_stalled_pair_and_see_how_many(api: A
     assert outcomes.body["stalled_pairs"] == len(seen)
     bad = await api.call("GET", "/admin/mentoring/stalled", admin, params={"cursor": "not-a-cursor"})
     assert bad.status == 400, bad.body
+
+
+async def test_a_pair_cannot_have_two_meetings_at_once(api: Api, stack: Stack) -> None:
+    """A time that overlaps a scheduled meeting of the same pair (each from its start for
+    its length) is refused, proposed, rescheduled to or accepted, with a 409 naming the
+    meeting already there at its time in the caller's zone; back to back is fine. Two
+    overlapping proposals accepted at once, each held past its check: one is scheduled,
+    the other a 409 (both were: two CONFIRMED events at once in both calendars)."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    meetings = f"/mentorships/{mentorship_id}/meetings"
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+
+    def iso(minutes: int, days: int = 0) -> str:
+        return (base + timedelta(days=days, minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+    async def propose(user: User, minutes: int, length: int, place: str = "", days: int = 0) -> Any:
+        body = {"options": [iso(minutes, days)], "duration_minutes": length, "place": place}
+        r = await api.call("POST", meetings, user, json=body)
+        assert r.status == 201, r.body
+        return next(
+            m for m in r.body["meetings"] if m["options"][0]["utc"] == iso(minutes, days) and m["place"] == place
+        )
+
+    first = await propose(mentor, 0, 45)
+    overlapping = await propose(student, 30, 30)  # overlaps the first once it is scheduled
+    after = await propose(student, 45, 30)  # starts as the first ends
+    accept = f"/meetings/{first['id']}/accept"
+    assert (await api.call("POST", accept, student, json={"starts_at": iso(0)})).status == 200
+    mentor_plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", mentor)).body
+    when = next(m for m in mentor_plan["meetings"] if m["id"] == first["id"])["starts_at"]["yours"]
+
+    refused = await api.call("POST", f"/meetings/{overlapping['id']}/accept", mentor, json={"starts_at": iso(30)})
+    assert refused.status == 409, refused.body
+    error = refused.body["error"]
+    assert when in error["message"] and error["details"]["meeting_id"] == first["id"], error
+    again = await api.call("POST", meetings, mentor, json={"options": [iso(60, 1), iso(-10)], "duration_minutes": 20})
+    assert again.status == 409 and again.body["error"]["details"]["meeting_id"] == first["id"], again.body
+    moved = await api.call("POST", f"/meetings/{after['id']}/reschedule", student, json={"options": [iso(44)]})
+    assert moved.status == 409, moved.body
+    ok = await api.call("POST", f"/meetings/{after['id']}/accept", mentor, json={"starts_at": iso(45)})
+    assert ok.status == 200, ok.body
+    # The scheduled meeting itself may move into its own old time.
+    assert (
+        await api.call("POST", f"/meetings/{first['id']}/reschedule", mentor, json={"options": [iso(-15)]})
+    ).status == 200
+
+    one = await propose(mentor, 0, 60, "Library", days=2)
+    other = await propose(mentor, 30, 60, "Cafeteria", days=2)
+    # Held at the notice's insert, after the check and the meeting's update: without the
+    # lock from the check to the commit, both find the other's time still free.
+    answers = await held_at_insert(
+        stack,
+        "matching.outbox",
+        [
+            api.call("POST", f"/meetings/{m['id']}/accept", student, json={"starts_at": iso(minutes, 2)})
+            for m, minutes in ((one, 0), (other, 30))
+        ],
+    )
+    assert sorted(r.status for r in answers) == [200, 409], [r.body for r in answers]
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
+    scheduled = [m for m in plan["meetings"] if m["status"] == "scheduled"]
+    assert len([m for m in scheduled if m["id"] in (one["id"], other["id"])]) == 1, scheduled

@@ -13,11 +13,12 @@ import pytest
 
 from services.listings import consumers, domain, jobs, store
 from services.listings.app import PG_SETTINGS
-from services.listings.handlers import bookings, listings, reviews
+from services.listings.handlers import bookings, calendar, listings, reviews
 from services.listings.store import bookings as booking_store
 from services.listings.store import privacy as store_privacy
 from shared import geo, stays, timezones
-from shared.contracts.base import Actor
+from shared.contracts.base import Actor, Empty
+from shared.contracts.calendar import CalendarStayRequest
 from shared.contracts.listings import (
     BookingAction,
     BookingRequest,
@@ -737,3 +738,29 @@ async def test_a_deleted_accounts_stays_not_yet_over_are_counted_on_the_rooms_cl
             assert [r["id"] for r in await store_privacy.future_bookings(conn, user, eve.astimezone(UTC))] == [booking]
             checked_out = eve + timedelta(hours=5)  # midnight at the room: check-out day
             assert await store_privacy.future_bookings(conn, user, checked_out.astimezone(UTC)) == []
+
+
+async def test_one_stay_for_the_calendar_is_found_past_the_feeds_500(pool: asyncpg.Pool) -> None:
+    """Asked by id (for a stay mail's .ics), a booking of the caller's is answered however
+    many newer ones they have (the feed holds the newest 500 only), as guest or host, the
+    address only as the feed shows it; anyone else's is a 404."""
+    host, guest, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    start = date.today() + timedelta(days=30)
+    old = await seed_booking(pool, host, guest, start, start + timedelta(days=14), "accepted", datetime.now(UTC))
+    await pool.execute(
+        "INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status, expires_at, created_at)"
+        " SELECT gen_random_uuid(), listing_id, guest_id, host_id, stay, total_cents, 'declined', expires_at,"
+        " created_at + make_interval(secs => n) FROM bookings, generate_series(1, $2) n WHERE id = $1",
+        old,
+        calendar.FEED_LIMIT,
+    )
+    feed = await calendar.calendar_stays(ctx(pool, host, "professional"), Empty())
+    assert old not in {stay.booking_id for stay in feed.items}
+    hosting = await calendar.calendar_stay(ctx(pool, host, "professional"), CalendarStayRequest(booking_id=old))
+    assert hosting.booking_id == old and hosting.role == "host" and hosting.address == "1 Test St"
+    staying = await calendar.calendar_stay(ctx(pool, guest), CalendarStayRequest(booking_id=old))
+    assert staying.role == "guest" and staying.address is None  # accepted, not yet paid
+    for who, booking_id in ((stranger, old), (guest, uuid.uuid4())):
+        with pytest.raises(AppError) as exc:
+            await calendar.calendar_stay(ctx(pool, who), CalendarStayRequest(booking_id=booking_id))
+        assert exc.value.code == "not_found"

@@ -23,6 +23,22 @@ def code(exc: pytest.ExceptionInfo[AppError]) -> str:
     return exc.value.code
 
 
+def test_a_pairs_meetings_may_not_overlap_but_may_be_back_to_back() -> None:
+    """A time overlaps a scheduled meeting when the two share a minute (each from its start
+    for its length); one that starts as the other ends is free. The 409 names the
+    scheduled meeting at its time in the caller's zone."""
+    start = NOW + timedelta(days=2)
+    booked = [plans.Booked(uuid.uuid4(), start, 45)]
+    for clash in (start, start + timedelta(minutes=44), start - timedelta(minutes=29)):
+        with pytest.raises(AppError) as exc:
+            plans.check_free((NOW + timedelta(days=5), clash), 30, booked, "America/New_York")
+        assert code(exc) == "conflict"
+        assert timezones.local(start, "America/New_York") in exc.value.message
+        assert exc.value.details == {"meeting_id": str(booked[0].meeting_id), "starts_at": start.isoformat()}
+    plans.check_free((start + timedelta(minutes=45), start - timedelta(minutes=30)), 30, booked, ZONE)
+    plans.check_free((start,), 30, [], ZONE)
+
+
 def test_only_the_two_people_see_a_plan() -> None:
     assert plans.side(PAIR, STUDENT) == "student" and plans.side(PAIR, MENTOR) == "mentor"
     with pytest.raises(AppError) as exc:

@@ -11,13 +11,14 @@ stay in the feed as ``STATUS:CANCELLED`` so a subscribed calendar drops them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
 from shared.contracts.calendar import CalendarRotation, CalendarStay
 from shared.contracts.mentoring import CalendarMeeting
+from shared.privacy import DELETED_NAME
 from shared.signing import sign, unsign
 
 PURPOSE = "calendar"
@@ -82,14 +83,16 @@ def rotation_event(rotation: CalendarRotation, public_url: str, stamp: datetime)
     return event
 
 
-def meeting_event(meeting: CalendarMeeting, public_url: str, stamp: datetime) -> Event:
+def meeting_event(meeting: CalendarMeeting, other_name: str, public_url: str, stamp: datetime) -> Event:
+    """A meeting titled with the other side's name: someone with two mentors (or a mentor
+    with several students) tells their meetings apart in their calendar app."""
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@wardmate")
     event.add("sequence", meeting.version)
     event.add("dtstamp", stamp)
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
-    event.add("summary", "Mentorship meeting")
+    event.add("summary", f"Mentorship meeting with {other_name}")
     event.add("status", "CANCELLED" if meeting.status in ("cancelled", "declined") else "CONFIRMED")
     if meeting.place:
         event.add("location", meeting.place)
@@ -114,10 +117,13 @@ def feed(
     public_url: str,
     stamp: datetime,
     meetings: Sequence[CalendarMeeting] = (),
+    names: Mapping[uuid.UUID, str] | None = None,
 ) -> bytes:
+    """The feed; ``names`` are the display names of the people met, by id: one not there
+    (their account is deleted) is ``DELETED_NAME``, as everywhere else it is shown."""
     events = [stay_event(s, public_url, stamp) for s in stays]
     events += [rotation_event(r, public_url, stamp) for r in rotations]
-    events += [meeting_event(m, public_url, stamp) for m in meetings]
+    events += [meeting_event(m, (names or {}).get(m.other_id, DELETED_NAME), public_url, stamp) for m in meetings]
     return calendar("Wardmate", events)
 
 

@@ -216,6 +216,12 @@ async def calendar_generation(db: DB, user_id: uuid.UUID) -> int | None:
     return int(value) if value is not None else None
 
 
+async def display_names(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of these users, by id; a deleted account's row is gone, so it is absent."""
+    rows = await db.fetch("SELECT id, display_name FROM users WHERE id = ANY($1::uuid[])", user_ids)
+    return {row["id"]: row["display_name"] for row in rows}
+
+
 async def next_calendar_generation(db: DB, user_id: uuid.UUID) -> int:
     """Turn the current feed link off: the next generation's token is the only valid one."""
     value = await db.fetchval(

@@ -8,7 +8,7 @@ No I/O here: the handlers load rows, call these, and store what they return.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -279,6 +279,37 @@ def decide_meeting(
             raise AppError("conflict", f"the meeting is {meeting.status}: only a scheduled meeting can be held")
         return MeetingChange("held", meeting.proposed_by, meeting.options, meeting.starts_at, held=True)
     raise AppError("validation", f"unknown action {action}")
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A scheduled meeting of the pair: the time it holds, from its start for its length."""
+
+    meeting_id: uuid.UUID
+    starts_at: datetime
+    minutes: int
+
+    def overlaps(self, start: datetime, minutes: int) -> bool:
+        """Whether a meeting at ``start`` for ``minutes`` shares a minute with this one
+        (one that starts as this one ends does not: back to back is fine)."""
+        return start < self.starts_at + timedelta(minutes=self.minutes) and self.starts_at < start + timedelta(
+            minutes=minutes
+        )
+
+
+def check_free(times: tuple[datetime, ...], minutes: int, booked: Sequence[Booked], zone: str) -> None:
+    """Refuse times (proposed, or the one accepted) of which one overlaps a scheduled
+    meeting of the same pair: two CONFIRMED events at once in both calendars are one too
+    many. The 409 names the meeting already there, at its time in the caller's ``zone``."""
+    for start in times:
+        clash = next((b for b in booked if b.overlaps(start, minutes)), None)
+        if clash is not None:
+            when = timezones.local(clash.starts_at, zone)
+            raise AppError(
+                "conflict",
+                f"you already have a meeting with each other at {when} ({clash.minutes} minutes): choose another time",
+                {"meeting_id": str(clash.meeting_id), "starts_at": clash.starts_at.isoformat()},
+            )
 
 
 def already_at(meeting: Meeting, user_id: uuid.UUID, times: tuple[datetime, ...]) -> bool:

@@ -40,6 +40,7 @@ async def propose_meeting(ctx: Context, req: MeetingPropose) -> Plan:
             statuses=plans.OPEN_MEETINGS,
         )
         if same is None:
+            await plan_reads.check_free(conn, row, actor.user_id, change.options, req.duration_minutes)
             await plan_store.insert_meeting(
                 conn,
                 uuid.uuid4(),
@@ -91,6 +92,13 @@ async def _decide(
         )
         if action not in plans.MEETING_ACTIONS_UNDER_BLOCK:
             await plan_reads.refuse_if_blocked(conn, row, actor.user_id)
+        if change.moves(meeting) and change.status in plans.OPEN_MEETINGS:
+            # Times proposed anew or the one accepted: none may overlap the pair's other
+            # scheduled meetings (this one's own old time is free to move into).
+            times = (change.starts_at,) if change.starts_at is not None else change.options
+            await plan_reads.check_free(
+                conn, row, actor.user_id, times, found["duration_minutes"], other_than=meeting_id
+            )
         if change.moves(meeting):
             await plan_store.update_meeting(
                 conn,

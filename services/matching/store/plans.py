@@ -147,6 +147,22 @@ async def same_proposal(
     return found
 
 
+async def scheduled_meetings(
+    conn: Connection, mentorship_id: uuid.UUID, *, other_than: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """The mentorship's scheduled meetings (but ``other_than``), under the mentorship's
+    proposals lock (held to commit). Accepting a time takes it too, and only an accept
+    makes a meeting scheduled: two accepts at once of overlapping times are one after
+    the other, and the second sees the first's meeting."""
+    await xact_lock(conn, Lock.MENTORSHIP_PROPOSALS, mentorship_id)
+    return await conn.fetch(
+        "SELECT id, starts_at, duration_minutes FROM meetings WHERE mentorship_id = $1 AND status = 'scheduled'"
+        " AND id IS DISTINCT FROM $2 ORDER BY starts_at, id",
+        mentorship_id,
+        other_than,
+    )
+
+
 async def insert_meeting(
     conn: Connection,
     meeting_id: uuid.UUID,

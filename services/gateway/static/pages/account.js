@@ -1,6 +1,6 @@
 // The account lifecycle: the pages mailed links open (confirm an address, reset a
 // password, confirm a new address), "Forgot password?", and the settings page.
-import { html, useEffect, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { api, del, get, post } from "../api.js";
 import { useSession } from "../session.js";
 import { Alert, ConfirmButton, Field, Notice, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
@@ -235,6 +235,26 @@ function CalendarFeed() {
   const [note, setNote] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => state.data && setUrl(state.data.url), [state.data]);
+  const shown = useRef(null);
+  shown.current = url;
+  // Another tab may have made a new link (or a new password replaced it) while this one
+  // was hidden: read the current one when the tab is shown again, not a dead link until reload.
+  useEffect(() => {
+    async function reread() {
+      if (document.visibilityState !== "visible") return;
+      try {
+        const current = (await get("/me/calendar")).url;
+        if (shown.current && shown.current !== current) {
+          setUrl(current);
+          setNote("This link was replaced (in another tab or by a new password): this is the current one.");
+        }
+      } catch {
+        // Offline or logged out: the page says so elsewhere; keep what is shown.
+      }
+    }
+    document.addEventListener("visibilitychange", reread);
+    return () => document.removeEventListener("visibilitychange", reread);
+  }, []);
   async function copy() {
     try {
       await navigator.clipboard.writeText(url);
