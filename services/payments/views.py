@@ -182,8 +182,17 @@ def payout_line(row: asyncpg.Record) -> PayoutLine:
 PAYOUT_CSV_HEADER = "booking_id,listing_title,check_in,check_out,status,paid,refunded,held,released,fees"
 
 
+# A cell a spreadsheet would read as a formula starts with one of these (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def payout_csv_row(line: PayoutLine) -> str:
-    title = '"' + line.listing_title.replace('"', '""') + '"'
+    """One stay as a CSV line. The title is the host's own text: quoted, and kept text
+    (a leading apostrophe) where a spreadsheet would run it as a formula."""
+    text = line.listing_title
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    title = '"' + text.replace('"', '""') + '"'
     cells = [str(line.booking_id), title, str(line.check_in), str(line.check_out), line.status]
     cells += [f"{v:.2f}" for v in (line.paid, line.refunded, line.held, line.released, line.fees)]
     return ",".join(cells)
