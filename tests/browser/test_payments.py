@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -133,6 +134,13 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     expect(host.locator('[data-total="held"]')).to_have_text(re.compile(r"\$[0-9]"))
     expect(host.get_by_role("table", name="By booking")).to_contain_text("Paid room")
     assert axe_violations(host) == []
+    # "Download CSV" is a plain link: the session cookie goes with it, and the file is the CSV.
+    with host.expect_download() as got:
+        host.get_by_role("link", name="Download CSV").click()
+    assert got.value.suggested_filename == "wardmate-payouts.csv"
+    lines = Path(got.value.path()).read_text().splitlines()
+    assert lines[0].startswith("booking_id,listing_title,") and len(lines) == 2
+    assert "Paid room" in lines[1]
     # 14 nights at 912 x 12 / 365 = 29.98 a night: 419.72, less 3 % (12.59) = 407.13.
     expect(host.locator('[data-total="held"]')).to_have_text("$419.72")
     # Check-in 30 days ahead at 15:00 in Fargo, released 24 h later: at most 32 days away.

@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post } from "../api.js";
 import { useLive } from "../session.js";
-import { Alert, Empty, Loading, Notice, Status, fmtDate, fmtMoment, fmtMoney, fmtNights, useLoad } from "../ui.js";
+import { Alert, Empty, Loading, Notice, ShowMore, Status, fmtDate, fmtMoment, fmtMoney, fmtNights, useLoad, useMore } from "../ui.js";
 
 let stripeScript = null;
 /** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
@@ -201,6 +201,7 @@ const PAYOUTS_CSV = "/api/v1/me/payouts.csv";
 /** #/payouts: a host's money: held, released less fees, per booking, as CSV. */
 export function Payouts() {
   const state = useLoad(() => get("/me/payouts", { limit: 100 }), []);
+  const list = useMore(state, (cursor) => get("/me/payouts", { limit: 100, cursor }), (x) => x.booking_id);
   useLive(["notification"], () => state.reload());
   return html`<section>
     <h1>Payouts</h1>
@@ -213,10 +214,11 @@ export function Payouts() {
       ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Payouts table"><table>
         <caption>By booking</caption>
         <thead><tr><th scope="col">Room</th><th scope="col">Stay</th><th scope="col">Paid</th><th scope="col">Refunded</th><th scope="col">Held</th><th scope="col">Released</th><th scope="col">Fees</th></tr></thead>
-        <tbody>${p.items.map((x) => html`<tr>
+        <tbody>${list.items.map((x) => html`<tr>
           <td><a href=${`#/bookings/${x.booking_id}/receipt`}>${x.listing_title}</a></td><td>${fmtDate(x.check_in)} – ${fmtDate(x.check_out)}</td>
           <td>${fmtMoney(x.paid)}</td><td>${fmtMoney(x.refunded)}</td><td>${fmtMoney(x.held)}</td><td>${fmtMoney(x.released)}</td><td>${fmtMoney(x.fees)}</td>
         </tr>`)}</tbody></table></div>
+        <${ShowMore} list=${list} label="Older stays" />
         <p><a class="button secondary" href=${PAYOUTS_CSV} download="wardmate-payouts.csv">Download CSV</a> (every stay)</p>`}
     `}<//>
   </section>`;
