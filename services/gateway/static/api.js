@@ -115,6 +115,18 @@ export async function api(method, path, { body, query } = {}) {
 }
 
 export const get = (path, query) => api("GET", path, { query });
+/** Every item of a paged list, page after page: for a choice that must offer them all
+ * (a list the user reads has "Show more" instead, ui.js's useMore). */
+export async function getAll(path, query) {
+  const items = [];
+  let cursor;
+  do {
+    const page = await get(path, { ...query, limit: 100, cursor });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
 export const post = (path, body = {}) => api("POST", path, { body });
 export const patch = (path, body) => api("PATCH", path, { body });
 export const del = (path) => api("DELETE", path);

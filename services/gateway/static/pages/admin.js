@@ -1,7 +1,7 @@
 // Operators: check and verify professionals' credentials, handle the report queue, see counts.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, Empty, Field, Loading, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
+import { Alert, Empty, Field, Loading, ShowMore, fmtTime, formError, useForm, useLoad, useMore, words } from "../ui.js";
 import { AdminPayments } from "./admin_payments.js";
 import { DocumentQueue } from "./documents.js";
 
@@ -27,17 +27,24 @@ function Credential({ c, onChange }) {
   </li>`;
 }
 
+// Keyed by its status where it is used: another status's list starts at its first page.
+function CredentialList({ status }) {
+  const state = useLoad(() => get("/admin/verifications", { status, limit: 50 }), [status]);
+  const list = useMore(state, (cursor) => get("/admin/verifications", { status, limit: 50, cursor }), (c) => c.user_id);
+  return html`<${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>Nothing to check.</${Empty}>`
+    : html`<ul class="cards" aria-label="Credentials">${list.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onChange=${state.reload} />`)}</ul>
+      <${ShowMore} list=${list} />`}<//>`;
+}
+
 function Verifications() {
   const [status, setStatus] = useState("pending");
-  const state = useLoad(() => get("/admin/verifications", { status, limit: 50 }), [status]);
   return html`<section aria-labelledby="verify-admin-h">
     <h2 id="verify-admin-h">Verify professionals</h2>
     <p>Check each NPI in the NPPES registry, or the licence with the state's board, then verify it.</p>
     <${Field} as="select" label="Credentials" name="verification_status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
       <option value="pending">Waiting for a check</option><option value="verified">Verified</option>
     <//>
-    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>Nothing to check.</${Empty}>`
-      : html`<ul class="cards" aria-label="Credentials">${page.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onChange=${state.reload} />`)}</ul>`}<//>
+    <${CredentialList} key=${status} status=${status} />
   </section>`;
 }
 
@@ -76,9 +83,17 @@ function ReportItem({ r, onChange }) {
   </li>`;
 }
 
+// Keyed by its status where it is used, as CredentialList is.
+function ReportList({ status }) {
+  const reports = useLoad(() => get("/admin/reports", { status, limit: 50 }), [status]);
+  const list = useMore(reports, (cursor) => get("/admin/reports", { status, limit: 50, cursor }));
+  return html`<${Loading} state=${reports}>${() => list.items.length === 0 ? html`<${Empty}>No reports.</${Empty}>`
+    : html`<ul class="cards" aria-label="Reports">${list.items.map((r) => html`<${ReportItem} key=${r.id} r=${r} onChange=${reports.reload} />`)}</ul>
+      <${ShowMore} list=${list} label="Older reports" />`}<//>`;
+}
+
 export function Admin() {
   const [status, setStatus] = useState("open");
-  const reports = useLoad(() => get("/admin/reports", { status, limit: 50 }), [status]);
   const stats = useLoad(() => get("/admin/messaging/stats"), []);
   return html`<section>
     <h1>Operators</h1>
@@ -94,8 +109,7 @@ export function Admin() {
       <${Field} as="select" label="Show" name="status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
         <option value="open">Open</option><option value="resolved">Resolved</option><option value="all">All</option>
       <//>
-      <${Loading} state=${reports}>${(page) => page.items.length === 0 ? html`<${Empty}>No reports.</${Empty}>`
-        : html`<ul class="cards" aria-label="Reports">${page.items.map((r) => html`<${ReportItem} key=${r.id} r=${r} onChange=${reports.reload} />`)}</ul>`}<//>
+      <${ReportList} key=${status} status=${status} />
     </section>
   </section>`;
 }

@@ -2,9 +2,9 @@
 // and deadline and the form to ask; the writer's requests with the Letter ID and the
 // student's profile on one page. Wardmate never receives the letter itself.
 import { html, useState } from "../vendor/preact-htm.js";
-import { get, post } from "../api.js";
+import { get, getAll, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Field, Loading, Status, fmtDate, today, useForm, useLoad } from "../ui.js";
+import { Alert, Empty, Field, Loading, ShowMore, Status, fmtDate, today, useForm, useLoad, useMore } from "../ui.js";
 import { SpecialtyOptions } from "../reference.js";
 
 function deadline(l) {
@@ -46,7 +46,12 @@ function LetterCard({ letter, onChange }) {
 
 function AskForm({ onDone }) {
   const form = useForm();
-  const people = useLoad(() => get("/me/mentorships", { role: "student", limit: 100 }), []);
+  // Every mentor, past and present: the first 100 mentorships left later mentors out.
+  const people = useLoad(async () => {
+    const mine = (status) => getAll("/me/mentorships", { role: "student", status });
+    const [accepted, ended] = await Promise.all([mine("accepted"), mine("ended")]);
+    return [...accepted, ...ended];
+  }, []);
   const [fields, setFields] = useState({ writer_id: "", specialty: "", programs: "20", deadline: "", application: "eras", eras_letter_id: "", waived: true, message: "" });
   const set = (name) => (e) => setFields({ ...fields, [name]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
   async function ask(e) {
@@ -56,7 +61,7 @@ function AskForm({ onDone }) {
     const made = await form.submit(() => post("/letters", body));
     if (made) onDone();
   }
-  const writers = (people.data ? people.data.items : []).filter((m) => ["accepted", "ended"].includes(m.status));
+  const writers = people.data || [];
   return html`<form onSubmit=${ask} aria-label="Ask for a letter">
     <h2>Ask for a letter</h2>
     <${Field} label="Who writes it" name="writer_id" as="select" value=${fields.writer_id} onChange=${set("writer_id")} error=${form.errors.writer_id}
@@ -84,6 +89,7 @@ function AskForm({ onDone }) {
 export function Letters() {
   const { me } = useSession();
   const state = useLoad(() => get("/me/letters", { limit: 100 }), []);
+  const list = useMore(state, (cursor) => get("/me/letters", { limit: 100, cursor }));
   const [asking, setAsking] = useState(false);
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("letter")) && state.reload());
   const student = me.user.role === "student";
@@ -92,15 +98,16 @@ export function Letters() {
     <p>Wardmate tracks each request to its deadline and reminds the writer; the letter itself goes from the writer to the AAMC Letter Writer Portal, never through Wardmate.</p>
     ${student && (asking ? html`<${AskForm} onDone=${() => { setAsking(false); state.reload(); }} />`
       : html`<button type="button" onClick=${() => setAsking(true)}>Ask for a letter</button>`)}
-    <${Loading} state=${state}>${(page) => {
-      const mine = page.items.filter((l) => l.role === "student");
-      const toWrite = page.items.filter((l) => l.role === "writer");
+    <${Loading} state=${state}>${() => {
+      const mine = list.items.filter((l) => l.role === "student");
+      const toWrite = list.items.filter((l) => l.role === "writer");
       return html`
         ${toWrite.length > 0 && html`<h2>Letters you are asked to write</h2>
           <ul class="cards" aria-label="Letters to write">${toWrite.map((l) => html`<${LetterCard} key=${l.id} letter=${l} onChange=${state.reload} />`)}</ul>`}
         ${student && html`<h2>Your letters</h2>${mine.length === 0 ? html`<${Empty}>No letters requested yet.</${Empty}>`
           : html`<ul class="cards" aria-label="Your letters">${mine.map((l) => html`<${LetterCard} key=${l.id} letter=${l} onChange=${state.reload} />`)}</ul>`}`}
-        ${!student && toWrite.length === 0 && html`<${Empty}>Nobody has asked you for a letter yet.</${Empty}>`}`;
+        ${!student && toWrite.length === 0 && html`<${Empty}>Nobody has asked you for a letter yet.</${Empty}>`}
+        <${ShowMore} list=${list} />`;
     }}<//>
   </section>`;
 }

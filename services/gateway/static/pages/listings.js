@@ -2,7 +2,7 @@
 // hospital, booking, messaging the host, mentorship). A host's rooms and room form are in
 // rooms.js.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { get, post } from "../api.js";
+import { get, getAll, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import { useLive, useSession } from "../session.js";
 import {
@@ -126,7 +126,8 @@ function BookingBox({ listing, context }) {
   const form = useForm();
   const student = me && me.user.role === "student";
   // The stay may name the rotation it is for: moving that rotation then says to shift it.
-  const rotations = useLoad(() => (student ? get("/me/rotations", { limit: 100 }) : Promise.resolve({ items: [] })), [me && me.user.id]);
+  // All of them (the first 100 left a later one out of the choice).
+  const rotations = useLoad(async () => ({ items: student ? await getAll("/me/rotations") : [] }), [me && me.user.id]);
   const bookings = useLoad(() => (me ? get("/me/bookings", { role: "guest", limit: 100 }) : Promise.resolve({ items: [] })), [listing.id, me && me.user.id]);
   // The host's answer arrives as a notification: reload to show the new status at once.
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && bookings.reload());

@@ -2,7 +2,9 @@
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, ConfirmButton, Empty, Loading, Status, Verified, cap, fmtDate, hospitalLabel, useLoad } from "../ui.js";
+import {
+  Alert, ConfirmButton, Empty, Loading, ShowMore, Status, Verified, cap, fmtDate, hospitalLabel, useLoad, useMore,
+} from "../ui.js";
 import { openConversationAbout } from "./bookings.js";
 
 function MentorshipCard({ m, onChange }) {
@@ -41,30 +43,38 @@ function MentorshipCard({ m, onChange }) {
 
 export function Mentorships() {
   const { me } = useSession();
-  const state = useLoad(() => get("/me/mentorships", { limit: 100 }), []);
-  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("mentorship")) && state.reload());
   const mentor = me.user.role === "professional";
+  const role = mentor ? "mentor" : "student";
+  const state = useLoad(() => get("/me/mentorships", { role, limit: 100 }), [role]);
+  const list = useMore(state, (cursor) => get("/me/mentorships", { role, limit: 100, cursor }));
+  // The places taken are counted from the accepted ones alone (at most the capacity, 50):
+  // counted on the list, those older than its first page were missed.
+  const taken = useLoad(() => (mentor ? get("/me/mentorships", { role, status: "accepted", limit: 100 }) : Promise.resolve(null)), [role]);
+  const reload = () => {
+    state.reload();
+    taken.reload();
+  };
+  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("mentorship")) && reload());
   return html`<section>
     <h1>Mentorships</h1>
     ${mentor && html`<p>${me.profile.open_to_mentoring
       ? `You are open to mentoring, with a capacity of ${me.profile.mentoring_capacity} student${me.profile.mentoring_capacity === 1 ? "" : "s"}.`
       : "You are not open to mentoring."} <a href="#/profile">Change this in your profile</a>.</p>`}
-    <${Loading} state=${state}>${(page) => {
-      const asMentor = page.items.filter((m) => m.role === "mentor");
-      const asStudent = page.items.filter((m) => m.role === "student");
-      const accepted = asMentor.filter((m) => m.status === "accepted").length;
+    <${Loading} state=${state}>${() => {
+      const cards = list.items.map((m) => html`<${MentorshipCard} key=${m.id} m=${m} onChange=${reload} />`);
       return html`
         ${mentor && html`<section aria-labelledby="as-mentor-h">
           <h2 id="as-mentor-h">Students who asked you</h2>
-          <p>${accepted} of ${me.profile.mentoring_capacity} places taken.</p>
-          ${asMentor.length === 0 ? html`<${Empty}>No requests yet.</${Empty}>`
-            : html`<ul class="cards" aria-label="Mentorship requests">${asMentor.map((m) => html`<${MentorshipCard} key=${m.id} m=${m} onChange=${state.reload} />`)}</ul>`}
+          ${taken.data && html`<p>${taken.data.items.length} of ${me.profile.mentoring_capacity} places taken.</p>`}
+          ${cards.length === 0 ? html`<${Empty}>No requests yet.</${Empty}>`
+            : html`<ul class="cards" aria-label="Mentorship requests">${cards}</ul>`}
         </section>`}
         ${!mentor && html`<section aria-labelledby="as-student-h">
           <h2 id="as-student-h">Your mentors</h2>
-          ${asStudent.length === 0 ? html`<${Empty}>You have not asked anyone yet. Open a rotation to see mentors who match it.</${Empty}>`
-            : html`<ul class="cards" aria-label="Your mentorships">${asStudent.map((m) => html`<${MentorshipCard} key=${m.id} m=${m} onChange=${state.reload} />`)}</ul>`}
-        </section>`}`;
+          ${cards.length === 0 ? html`<${Empty}>You have not asked anyone yet. Open a rotation to see mentors who match it.</${Empty}>`
+            : html`<ul class="cards" aria-label="Your mentorships">${cards}</ul>`}
+        </section>`}
+        <${ShowMore} list=${list} label="Older mentorships" />`;
     }}<//>
   </section>`;
 }

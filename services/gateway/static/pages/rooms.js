@@ -5,12 +5,14 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import {
-  Alert, AmenityBoxes, Empty, Field, Loading, Status, fmtDate, fmtPerMonth, formError, go, today, useForm, useLoad,
+  Alert, AmenityBoxes, Empty, Field, Loading, ShowMore, Status, fmtDate, fmtPerMonth, formError, go, today, useForm, useLoad,
+  useMore,
 } from "../ui.js";
 import { PhotoEditor } from "./photos.js";
 
 export function MyListings() {
   const state = useLoad(() => get("/me/listings", { limit: 100 }), []);
+  const list = useMore(state, (cursor) => get("/me/listings", { limit: 100, cursor }));
   const [error, setError] = useState(null);
   async function archive(l) {
     if (!window.confirm(`Archive "${l.title}"? It will no longer be found, its photos are deleted, and requests waiting for your answer are declined. This cannot be undone.`)) return;
@@ -25,13 +27,14 @@ export function MyListings() {
     <h1>Your rooms</h1>
     <p><a class="button" href="#/listings/new">Post a room</a></p>
     <${Alert} error=${error} />
-    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>You have not posted a room yet.</${Empty}>`
-      : html`<ul class="cards">${page.items.map((l) => html`<li class="card" key=${l.id}>
+    <${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>You have not posted a room yet.</${Empty}>`
+      : html`<ul class="cards" aria-label="Your rooms">${list.items.map((l) => html`<li class="card" key=${l.id}>
         <h2 class="h3">${l.status === "archived" ? l.title : html`<a href=${`#/listings/${l.id}`}>${l.title}</a>`}</h2>
         <p><${Status} status=${l.status} /> · ${fmtPerMonth(l.monthly_rent)} · ${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}</p>
         ${l.status !== "archived" && html`<p class="actions"><a href=${`#/listings/${l.id}/edit`}>Edit <span class="sr">${l.title}</span></a>
           <button type="button" class="secondary" onClick=${() => archive(l)}>Archive <span class="sr">${l.title}</span></button></p>`}
-      </li>`)}</ul>`}<//>
+      </li>`)}</ul>
+        <${ShowMore} list=${list} label="Older rooms" />`}<//>
   </section>`;
 }
 

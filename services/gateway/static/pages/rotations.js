@@ -3,8 +3,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Empty, Field, HospitalPicker, Loading, Notice, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError, go,
-  hospitalLabel, cap, href, professionLine, roomType, today, useForm, useLoad,
+  Alert, Empty, Field, HospitalPicker, Loading, Notice, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
+  go, hospitalLabel, cap, href, professionLine, roomType, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 import { SpecialtyOptions } from "../reference.js";
@@ -68,16 +68,18 @@ function RotationForm({ onCreated }) {
 }
 
 export function Rotations({ embedded }) {
-  const state = useLoad(() => get("/me/rotations"), []);
+  const state = useLoad(() => get("/me/rotations", { limit: 100 }), []);
+  const list = useMore(state, (cursor) => get("/me/rotations", { limit: 100, cursor }));
   const [adding, setAdding] = useState(false);
   return html`<section aria-labelledby="rotations-h">
     ${embedded ? html`<h2 id="rotations-h">Your rotations</h2>` : html`<h1 id="rotations-h">Your rotations</h1>`}
-    <${Loading} state=${state}>${(page) => page.items.length === 0
+    <${Loading} state=${state}>${() => list.items.length === 0
       ? html`<${Empty}>No rotations yet. Add one to see rooms and mentors near its hospital.</${Empty}>`
-      : html`<ul class="cards">${page.items.map((r) => html`<li class="card" key=${r.id}>
+      : html`<ul class="cards" aria-label="Rotations">${list.items.map((r) => html`<li class="card" key=${r.id}>
           <h3><a href=${`#/rotations/${r.id}`}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</a></h3>
           <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}</p>
-        </li>`)}</ul>`}<//>
+        </li>`)}</ul>
+        <${ShowMore} list=${list} label="Older rotations" />`}<//>
     ${adding ? html`<${RotationForm} onCreated=${(r) => go(`/rotations/${r.id}`)} />`
       : html`<button type="button" onClick=${() => setAdding(true)}>Add a rotation</button>`}
   </section>`;
@@ -148,12 +150,13 @@ function AskMentor({ mentor, rotation, onSent }) {
 
 function MentorMatches({ rotation }) {
   const state = useLoad(() => get(`/rotations/${rotation.id}/mentor-matches`), [rotation.id]);
+  const list = useMore(state, (cursor) => get(`/rotations/${rotation.id}/mentor-matches`, { cursor }), (m) => m.mentor.id);
   const [requested, setRequested] = useState({});
   return html`<section aria-labelledby="mentor-matches-h">
     <h2 id="mentor-matches-h">Mentors for this rotation</h2>
-    <${Loading} state=${state}>${(page) => page.items.length === 0
+    <${Loading} state=${state}>${() => list.items.length === 0
       ? html`<${Empty}>No mentors who share your specialty, school, country, languages or organizations, or who work near this hospital, have room for another student yet.</${Empty}>`
-      : html`<ul class="cards" aria-label="Mentor matches">${page.items.map((m) => html`<li class="card" key=${m.mentor.id}>
+      : html`<ul class="cards" aria-label="Mentor matches">${list.items.map((m) => html`<li class="card" key=${m.mentor.id}>
           <h3><a href=${`#/users/${m.mentor.id}`}>${m.mentor.display_name}</a> <${Verified} verified=${m.mentor.verified} role="professional" />
             ${m.remote && html` <span class="tag">Remote</span>`}</h3>
           <p>${professionLine(m.mentor.profession, m.mentor.specialties)}${" "}
@@ -162,7 +165,8 @@ function MentorMatches({ rotation }) {
           <ul class="reasons" aria-label="Why they match">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
           ${requested[m.mentor.id] ? html`<${Notice}>Mentorship requested. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`
             : html`<${AskMentor} mentor=${m.mentor} rotation=${rotation} onSent=${() => setRequested({ ...requested, [m.mentor.id]: true })} />`}
-        </li>`)}</ul>`}<//>
+        </li>`)}</ul>
+        <${ShowMore} list=${list} label="More mentors" />`}<//>
   </section>`;
 }
 
