@@ -144,8 +144,8 @@ def test_a_students_rotations_matches_mentorships_and_letters_reach_their_last_i
 
 def test_the_operators_queues_reach_their_last_item(pages: Pages, stack: Stack) -> None:
     """Three credentials to check and three reports, in pages of 2 among any others: "Show
-    more" and "Older reports" reach each (the queues stopped at 50); another status starts
-    its list again at its first page."""
+    more" and "Older reports" reach each (the queues stopped at 50); a report resolved on a
+    later page leaves the open list; another status starts its list again at its first page."""
     tag = uuid.uuid4().hex[:6]
     names = [f"Dr. Queued {tag} {n}" for n in range(3)]
     reported = Client(pages.open("reported").request)
@@ -170,6 +170,13 @@ def test_the_operators_queues_reach_their_last_item(pages: Pages, stack: Stack) 
     expect(reports).to_have_count(2)
     show_all(admin, "Older reports", reports)
     for n in range(3):
+        expect(reports.filter(has_text=f"Report {tag} {n}")).to_have_count(1)
+    # The oldest is on a later page: resolved there, it leaves the open list (the pages
+    # shown are read again with the first; it stayed, still offering "Resolve").
+    oldest = reports.filter(has_text=f"Report {tag} 0")
+    oldest.get_by_role("button", name="Resolve").click()
+    expect(oldest).to_have_count(0)
+    for n in (1, 2):
         expect(reports.filter(has_text=f"Report {tag} {n}")).to_have_count(1)
     admin.get_by_label("Show").select_option("all")
     expect(reports).to_have_count(2)

@@ -102,18 +102,39 @@ export function useLoad(fn, deps) {
 
 /** The later pages of a keyset list whose first page is `first` (a useLoad state), read by
  * `fetchPage(cursor)`: {items, cursor, more}. `items` are the first page's and then the
- * later pages' (each once, by id: a reload of the first page, as a live update makes,
- * keeps the pages already shown); `more()` reads the next; `cursor` is null at the end.
- * The inbox and notifications showed their first 50 only, with no way to the rest. */
+ * later pages' (each once, by id); `more()` reads the next; `cursor` is null at the end.
+ * A reload of the first page (after an action on an item, or a live update) reads the
+ * pages already shown again too, from its new cursor: they stay shown, and an item on
+ * them that changed shows its new state (it kept its old one, so a report resolved from
+ * the second page still offered "Resolve"). The newest read wins: an older answer that
+ * comes last is dropped. The inbox and notifications showed their first 50 only, with no
+ * way to the rest. */
 export function useMore(first, fetchPage, keyOf = (x) => x.id) {
-  const [later, setLater] = useState({ items: [], cursor: undefined });
+  const [later, setLater] = useState({ items: [], cursor: undefined, pages: 0, after: null });
+  const reads = useRef(0);
   const base = first.data;
   const cursor = later.cursor === undefined ? base && base.next_cursor : later.cursor;
   const shown = new Set(base ? base.items.map(keyOf) : []);
   const items = base ? [...base.items, ...later.items.filter((x) => !shown.has(keyOf(x)))] : [];
+  useEffect(() => {
+    if (!base || later.pages === 0 || later.after === base) return;
+    const read = ++reads.current;
+    (async () => {
+      const again = [];
+      let next = base.next_cursor;
+      for (let n = 0; n < later.pages && next; n++) {
+        const page = await fetchPage(next);
+        again.push(...page.items);
+        next = page.next_cursor;
+      }
+      if (read === reads.current) setLater({ items: again, cursor: next, pages: later.pages, after: base });
+    })().catch(() => {}); // the pages shown stay as they were; the next reload tries again
+  }, [base]);
   async function more() {
+    const read = ++reads.current;
     const page = await fetchPage(cursor);
-    setLater((l) => ({ items: [...l.items, ...page.items], cursor: page.next_cursor }));
+    if (read !== reads.current) return;
+    setLater((l) => ({ items: [...l.items, ...page.items], cursor: page.next_cursor, pages: l.pages + 1, after: base }));
   }
   return { items, cursor, more };
 }
