@@ -65,12 +65,17 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
             "pages": doc.pages,
             "digest": doc.digest,
         }
+        # The file is written before the transaction: a slow store then holds neither a
+        # pooled connection nor the user's documents lock (every other send of theirs
+        # waits on it). A copy that finds its twin already kept deletes its own file.
+        kept = False
         try:
+            await media().storage.put(key, doc.data, doc.content_type)
             async with ctx.pool.acquire() as conn, conn.transaction():
                 # The same file of the same kind while the first still waits for an operator
                 # (a retry, a double click, a second tab) is that document: no second entry
-                # in the operators' queue, no second file. The file is written only after
-                # this check, under the lock it takes, so copies sent at once write one.
+                # in the operators' queue, no second file. Checked under the lock it takes,
+                # so of copies sent at once one inserts and the others find it here.
                 same = await document_store.same_pending_document(conn, actor.user_id, req.kind, doc.digest)
                 if same is not None:
                     return views.document(same, settings.document_retention_days)
@@ -80,15 +85,14 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
                         f"you have {settings.document_max_pending} documents waiting for an operator:"
                         " send another once they are decided",
                     )
-                await media().storage.put(key, doc.data, doc.content_type)
                 row = await document_store.insert_document(conn, fields)
+            kept = True
         except asyncpg.ForeignKeyViolationError:
             # The account was deleted while its upload was read: nothing to attach it to.
-            await media().storage.delete(key)
             raise AppError("unauthorized", "this account no longer exists") from None
-        except BaseException:
-            await media().storage.delete(key)
-            raise
+        finally:
+            if not kept:  # refused, failed, or a twin's file is the one kept
+                await media().storage.delete(key)
         return views.document(row, settings.document_retention_days)
     finally:
         await media().storage.delete(req.upload_key)
