@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from pydantic import MISSING
 
 from services.accounts import domain, store, views
 from services.accounts.store import documents as document_store
@@ -139,10 +140,17 @@ async def decide_document(ctx: Context, req: DocumentDecision) -> Document:
         if row["status"] != "pending":
             raise AppError("conflict", f"this document was already {row['status']}")
         owner = await store.user_by_id(conn, row["user_id"], for_update=True)  # as a profile change
-        # The badge would vouch for the name the operator compared: a student who renamed
-        # after the queue was read would get it for a name nobody checked.
-        if req.decision == "verified" and req.display_name not in (None, owner["display_name"]):
-            raise AppError("conflict", "their name changed since you opened the queue: check the document again")
+        # The badge would vouch for the name and school the operator compared: a student who
+        # renamed, or changed school, after the queue was read would get it for ones nobody
+        # checked (the owner's row lock keeps a profile change from landing in between).
+        if req.decision == "verified":
+            if req.display_name not in (None, owner["display_name"]):
+                raise AppError("conflict", "their name changed since you opened the queue: check the document again")
+            school = (await store.profile(conn, owner["id"])).get("medical_school")
+            if req.medical_school is not MISSING and req.medical_school != school:
+                raise AppError(
+                    "conflict", "their medical school changed since you opened the queue: check the document again"
+                )
         await document_store.decide(conn, req.document_id, req.decision, req.note, admin.user_id)
         if domain.document_verifies(owner["role"], row["kind"], req.decision):
             await document_store.verify_by_document(conn, owner["id"], admin.user_id)
