@@ -399,8 +399,9 @@ DOCUMENT_NAMES = {
 
 
 def document_rejected_notification(event: DocumentRejected) -> NotificationDraft:
-    """Why a document was rejected (the operator's note, when they wrote one), and how to
-    send another."""
+    """Why a document was rejected (the operator's note, which a rejection must carry), and
+    how to send another. Events from before a note was required may have none: those read
+    without the quote."""
     what = DOCUMENT_NAMES.get(event.kind, "document")
     note = " ".join(event.note.split())
     why = f": “{note}”" if note else ""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import MISSING, Field, model_validator
 
 from shared import subjects
 from shared.contracts.accounts import Role
-from shared.contracts.base import Contract, Cursor, Event, Id, Limit, Page, Reply, Text
+from shared.contracts.base import WORDS_PATTERN, Contract, Cursor, Event, Id, Limit, Page, Reply, Text
+from shared.errors import FieldError
 
 # --- verification documents -------------------------------------------------------------
 
@@ -68,6 +70,7 @@ class QueuedDocument(Document):
     display_name: str
     email: str
     role: Role
+    medical_school: str | None = Field(description="the owner's medical school on their profile, null when none")
 
 
 class QueuedDocumentPage(Page):
@@ -83,25 +86,41 @@ class DocumentQueue(Contract):
 
 class DocumentDecision(Contract):
     """An operator's decision: a verified proof of enrolment or rotation acceptance gives
-    a student the verified badge; a rejection says why (shown to the owner)."""
+    a student the verified badge; a rejection must say why in the note (the owner reads it
+    in the notice and the mail). A verification naming the ``display_name`` or
+    ``medical_school`` the operator compared is a 409 when the owner's is another now."""
 
     document_id: Id
     decision: Literal["verified", "rejected"]
-    note: Annotated[Text, Field(max_length=500)] = ""
+    note: Annotated[Text, Field(max_length=500, description="required for a rejection: why, shown to the owner")] = ""
     display_name: Annotated[Text, Field(max_length=200)] | None = Field(
         None,
         description="the name the operator compared with the document (the queue's): a verification is a 409"
         " when the owner's name is another now",
     )
+    medical_school: Annotated[Text, Field(max_length=200)] | MISSING | None = Field(
+        MISSING,
+        description="the medical school the operator compared with the document (the queue's, null for none):"
+        " a verification is a 409 when the owner's school is another now",
+    )
+
+    @model_validator(mode="after")
+    def _rejection_says_why(self) -> DocumentDecision:
+        # The owner's only way to learn what to send instead: blank, or zero-width
+        # characters alone, would read as a rejection without a reason.
+        if self.decision == "rejected" and not re.match(WORDS_PATTERN, self.note):
+            raise FieldError("note", "say why the document is rejected: its owner reads the note")
+        return self
 
 
 # --- events ---------------------------------------------------------------------------
 
 
 class DocumentRejected(Event):
-    """An operator rejected a verification document: its owner is told why (the note) and
-    how to send another (messaging's notification, mailed as the owner's preferences say).
-    A verified one is ``UserVerified`` when it gives the badge."""
+    """An operator rejected a verification document: its owner is told why (the note, which
+    a rejection requires; empty only in events from before that) and how to send another
+    (messaging's notification, mailed as the owner's preferences say). A verified one is
+    ``UserVerified`` when it gives the badge."""
 
     subject: ClassVar[str] = subjects.DOCUMENT_REJECTED
     user_id: uuid.UUID

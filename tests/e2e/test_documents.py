@@ -87,7 +87,9 @@ async def test_enrolment_letter_verifies_a_student(api: Api, stack: Stack) -> No
 
     decided = await api.call("POST", f"/admin/documents/{doc_id}/decision", admin, json={"decision": "verified"})
     assert decided.status == 200 and decided.body["status"] == "verified" and decided.body["delete_after"]
-    again = await api.call("POST", f"/admin/documents/{doc_id}/decision", admin, json={"decision": "rejected"})
+    again = await api.call(
+        "POST", f"/admin/documents/{doc_id}/decision", admin, json={"decision": "rejected", "note": "Blurry"}
+    )
     assert again.status == 409
     profile = await api.call("GET", f"/users/{student.id}", stranger)
     assert profile.body["verified"] is True and profile.body["role"] == "student"
@@ -159,7 +161,9 @@ async def test_documents_are_deleted_after_retention(api: Api, stack: Stack) -> 
     admin = await admin_user(api, stack)
     decided = (await send_document(api, student, samples.pdf())).body
     pending = (await send_document(api, student, samples.pdf(pages=3), kind="rotation_acceptance")).body
-    await api.call("POST", f"/admin/documents/{decided['id']}/decision", admin, json={"decision": "rejected"})
+    await api.call(
+        "POST", f"/admin/documents/{decided['id']}/decision", admin, json={"decision": "rejected", "note": "Blurry"}
+    )
 
     storage = FsStorage(stack.data_dir / "storage")
     pool = await asyncpg.create_pool(
@@ -255,7 +259,9 @@ async def test_deleting_an_account_deletes_its_document_files(api: Api, stack: S
     )
     admin = await admin_user(api, stack)
     letters = [(await send_document(api, student, samples.pdf(pages=n))).body for n in (1, 2)]
-    await api.call("POST", f"/admin/documents/{letters[0]['id']}/decision", admin, json={"decision": "rejected"})
+    await api.call(
+        "POST", f"/admin/documents/{letters[0]['id']}/decision", admin, json={"decision": "rejected", "note": "Blurry"}
+    )
     licence = (await send_document(api, pro, samples.jpeg(), kind="licence", filename="scan.jpg")).body
     kept = (await send_document(api, other, samples.pdf())).body
 
@@ -368,4 +374,65 @@ async def test_an_operator_verifies_the_name_they_compared_not_a_later_one(api: 
     mine = await api.call("GET", "/me/documents", student)
     assert [d["status"] for d in mine.body["items"] if d["id"] == sent.body["id"]] == ["pending"]
     checked = await api.call("POST", path, admin, json={"decision": "verified", "display_name": "Someone Else"})
+    assert checked.status == 200 and checked.body["status"] == "verified", checked.body
+
+
+async def test_a_rejection_must_say_why_and_the_student_reads_it(api: Api, stack: Stack) -> None:
+    """A rejection without a note, or with one of spaces or zero-width characters only, is
+    a 400 naming the note, and the document still waits; with a reason it is rejected and
+    its owner reads the reason on their documents and in the notice."""
+    student = await api.signup("student", "Reasoned Student")
+    admin = await admin_user(api, stack)
+    sent = (await send_document(api, student, samples.pdf(pages=4))).body
+    path = f"/admin/documents/{sent['id']}/decision"
+    for body in (
+        {"decision": "rejected"},
+        {"decision": "rejected", "note": " \n "},
+        {"decision": "rejected", "note": "\u200b"},
+    ):
+        refused = await api.call("POST", path, admin, json=body)
+        assert refused.status == 400 and refused.error_code == "validation", (body, refused.body)
+        assert [d["field"] for d in refused.body["error"]["details"]] == ["note"], refused.body
+        assert refused.body["error"]["details"][0]["message"].startswith("Say why"), refused.body
+    mine = await api.call("GET", "/me/documents", student)
+    assert [d["status"] for d in mine.body["items"] if d["id"] == sent["id"]] == ["pending"]
+
+    note = "The letter is not signed by the school"
+    rejected = await api.call("POST", path, admin, json={"decision": "rejected", "note": note})
+    assert rejected.status == 200 and rejected.body["note"] == note, rejected.body
+    mine = await api.call("GET", "/me/documents", student)
+    assert [(d["status"], d["note"]) for d in mine.body["items"]] == [("rejected", note)]
+    [told] = await eventually(lambda: notifications(api, student), 15, what="the rejection's notice")
+    assert note in told["text"]
+
+
+async def test_an_operator_verifies_the_school_they_compared_not_a_later_one(api: Api, stack: Stack) -> None:
+    """The queue shows the student's medical school; a student who changed school after
+    the operator read it got the badge for a school nobody compared with the letter. A
+    verification naming the compared school is now a 409 when it changed, and the document
+    waits; with the current school (null for none) it verifies."""
+    student = await api.signup("student", "Ada Schooled")
+    first_school = await api.call("PATCH", "/me/profile", student, json={"medical_school": "University of Lagos"})
+    assert first_school.status == 200, first_school.body
+    sent = (await send_document(api, student, samples.pdf(pages=5))).body
+    admin = await admin_user(api, stack)
+    queue = await api.call("GET", "/admin/documents", admin, params={"limit": 100})
+    seen = next(d for d in queue.body["items"] if d["id"] == sent["id"])
+    assert seen["medical_school"] == "University of Lagos", seen
+    moved = await api.call("PATCH", "/me/profile", student, json={"medical_school": "St. George's University"})
+    assert moved.status == 200, moved.body
+
+    path = f"/admin/documents/{sent['id']}/decision"
+    compared = {"decision": "verified", "display_name": seen["display_name"]}
+    stale = await api.call("POST", path, admin, json=compared | {"medical_school": seen["medical_school"]})
+    assert stale.status == 409 and "medical school changed" in stale.body["error"]["message"], stale.body
+    unset = await api.call("POST", path, admin, json=compared | {"medical_school": None})
+    assert unset.status == 409, unset.body
+    mine = await api.call("GET", "/me/documents", student)
+    assert [d["status"] for d in mine.body["items"]] == ["pending"]
+    assert (await api.call("GET", f"/users/{student.id}", admin)).body["verified"] is False
+
+    cleared = await api.call("PATCH", "/me/profile", student, json={"medical_school": None})
+    assert cleared.status == 200, cleared.body
+    checked = await api.call("POST", path, admin, json=compared | {"medical_school": None})
     assert checked.status == 200 and checked.body["status"] == "verified", checked.body

@@ -408,3 +408,27 @@ async def test_a_deleted_writer_declines_the_open_requests_and_frees_the_eras_le
     plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
     assert plan["status"] == "ended" and [n["body"] for n in plan["notes"]] == [mine["shared"], mine["private"]]
     assert [g["title"] for g in plan["goals"]] == [mine["goal"]]
+
+
+async def test_the_export_lists_the_mails_asked_for_and_the_failed_logins_of_the_address(api: Api) -> None:
+    """Deletion erases the mails asked for (an address change with the address asked for, a
+    password reset) and the failed logins of the address: the export now lists them too,
+    without the network address they came from; another user's export holds none."""
+    user, other = await api.signup("student", "Asks For Mail"), await api.signup("student", "Asks For None")
+    new_email = f"moved-{uuid.uuid4().hex[:8]}@test.wardmate"
+    change = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": new_email})
+    assert change.status == 202, change.body
+    reset = await api.call("POST", "/auth/password-reset", json={"email": user.email})
+    assert reset.status == 202, reset.body
+    failed = await api.call("POST", "/auth/login", json={"email": user.email, "password": "not-the-password"})
+    assert failed.status == 401, failed.body
+
+    export = await api.call("GET", "/me/export", user)
+    assert export.status == 200, export.body
+    asked = export.body["accounts"]["mail_requests"]
+    assert [(m["purpose"], m["email"]) for m in asked] == [("email", new_email), ("reset", user.email)], asked
+    assert all(m["at"] for m in asked) and all("address" not in m for m in asked)
+    [failure] = export.body["accounts"]["login_failures"]
+    assert failure["email"] == user.email and failure["at"] and "address" not in failure
+    theirs = await api.call("GET", "/me/export", other)
+    assert (theirs.body["accounts"]["mail_requests"], theirs.body["accounts"]["login_failures"]) == ([], [])

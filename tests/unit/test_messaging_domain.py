@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from services.messaging import domain
 from shared.contracts.listings import (
@@ -418,9 +419,10 @@ def test_a_verification_is_worded_for_the_users_role() -> None:
 
 
 def test_a_rejected_document_tells_why_and_how_to_send_another() -> None:
-    """The operator's note is quoted (on one line) when there is one; either way the owner
-    reads which document and where to send a new one."""
-    from shared.contracts.documents import DocumentRejected
+    """The operator's note, which a rejection must carry, is quoted on one line; the owner
+    reads which document and where to send a new one (an event from before notes were
+    required, without one, still reads so)."""
+    from shared.contracts.documents import DocumentDecision, DocumentRejected
 
     doc = uuid.uuid4()
     noted = domain.document_rejected_notification(
@@ -431,5 +433,7 @@ def test_a_rejected_document_tells_why_and_how_to_send_another() -> None:
         "An operator could not verify your rotation acceptance letter: “Blurry, please resend”."
     )
     assert "Verification documents on your profile" in noted.text
+    with pytest.raises(ValidationError, match="say why the document is rejected"):
+        DocumentDecision(document_id=doc, decision="rejected", note=" \u200b ")
     bare = domain.document_rejected_notification(DocumentRejected(user_id=HOST, document_id=doc, kind="licence"))
     assert bare.text.startswith("An operator could not verify your licence scan. Send a new one")

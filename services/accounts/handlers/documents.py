@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from pydantic import MISSING
 
 from services.accounts import domain, store, views
 from services.accounts.store import documents as document_store
@@ -65,12 +66,17 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
             "pages": doc.pages,
             "digest": doc.digest,
         }
+        # The file is written before the transaction: a slow store then holds neither a
+        # pooled connection nor the user's documents lock (every other send of theirs
+        # waits on it). A copy that finds its twin already kept deletes its own file.
+        kept = False
         try:
+            await media().storage.put(key, doc.data, doc.content_type)
             async with ctx.pool.acquire() as conn, conn.transaction():
                 # The same file of the same kind while the first still waits for an operator
                 # (a retry, a double click, a second tab) is that document: no second entry
-                # in the operators' queue, no second file. The file is written only after
-                # this check, under the lock it takes, so copies sent at once write one.
+                # in the operators' queue, no second file. Checked under the lock it takes,
+                # so of copies sent at once one inserts and the others find it here.
                 same = await document_store.same_pending_document(conn, actor.user_id, req.kind, doc.digest)
                 if same is not None:
                     return views.document(same, settings.document_retention_days)
@@ -80,15 +86,14 @@ async def add_document(ctx: Context, req: DocumentAdd) -> Document:
                         f"you have {settings.document_max_pending} documents waiting for an operator:"
                         " send another once they are decided",
                     )
-                await media().storage.put(key, doc.data, doc.content_type)
                 row = await document_store.insert_document(conn, fields)
+            kept = True
         except asyncpg.ForeignKeyViolationError:
             # The account was deleted while its upload was read: nothing to attach it to.
-            await media().storage.delete(key)
             raise AppError("unauthorized", "this account no longer exists") from None
-        except BaseException:
-            await media().storage.delete(key)
-            raise
+        finally:
+            if not kept:  # refused, failed, or a twin's file is the one kept
+                await media().storage.delete(key)
         return views.document(row, settings.document_retention_days)
     finally:
         await media().storage.delete(req.upload_key)
@@ -135,10 +140,17 @@ async def decide_document(ctx: Context, req: DocumentDecision) -> Document:
         if row["status"] != "pending":
             raise AppError("conflict", f"this document was already {row['status']}")
         owner = await store.user_by_id(conn, row["user_id"], for_update=True)  # as a profile change
-        # The badge would vouch for the name the operator compared: a student who renamed
-        # after the queue was read would get it for a name nobody checked.
-        if req.decision == "verified" and req.display_name not in (None, owner["display_name"]):
-            raise AppError("conflict", "their name changed since you opened the queue: check the document again")
+        # The badge would vouch for the name and school the operator compared: a student who
+        # renamed, or changed school, after the queue was read would get it for ones nobody
+        # checked (the owner's row lock keeps a profile change from landing in between).
+        if req.decision == "verified":
+            if req.display_name not in (None, owner["display_name"]):
+                raise AppError("conflict", "their name changed since you opened the queue: check the document again")
+            school = (await store.profile(conn, owner["id"])).get("medical_school")
+            if req.medical_school is not MISSING and req.medical_school != school:
+                raise AppError(
+                    "conflict", "their medical school changed since you opened the queue: check the document again"
+                )
         await document_store.decide(conn, req.document_id, req.decision, req.note, admin.user_id)
         if domain.document_verifies(owner["role"], row["kind"], req.decision):
             await document_store.verify_by_document(conn, owner["id"], admin.user_id)

@@ -71,9 +71,10 @@ async def user_documents(
 
 
 async def queue(db: DB, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[asyncpg.Record]:
-    """Pending documents, oldest first, with their owners."""
+    """Pending documents, oldest first, with their owners (name and medical school)."""
     return await db.fetch(
-        "SELECT d.*, u.display_name, u.email, u.role FROM documents d JOIN users u ON u.id = d.user_id"
+        "SELECT d.*, u.display_name, u.email, u.role, p.data->>'medical_school' AS medical_school"
+        " FROM documents d JOIN users u ON u.id = d.user_id LEFT JOIN profiles p ON p.user_id = d.user_id"
         " WHERE d.status = 'pending' AND ($1::timestamptz IS NULL OR (d.created_at, d.id) > ($1, $2))"
         " ORDER BY d.created_at, d.id LIMIT $3",
         after[0] if after else None,

@@ -256,6 +256,20 @@ async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg
             " deleted_at AS file_deleted_at FROM documents WHERE user_id = $1 ORDER BY created_at, id",
             user_id,
         ),
+        # The traces of their address that deletion erases too (``erase``): the mails asked
+        # for (confirmation resends, password resets, address changes with the address
+        # asked for) and failed logins. Not the client's network address: a reset or a
+        # login attempt on their address may come from anyone.
+        "mail_requests": await conn.fetch(
+            "SELECT purpose, m.email, at FROM mail_requests m"
+            " WHERE m.user_id = $1 OR m.email = (SELECT email FROM users WHERE id = $1) ORDER BY at, id",
+            user_id,
+        ),
+        "login_failures": await conn.fetch(
+            "SELECT f.email, at FROM login_failures f"
+            " WHERE f.email = (SELECT email FROM users WHERE id = $1) ORDER BY at, id",
+            user_id,
+        ),
     }
 
 

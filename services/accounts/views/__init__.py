@@ -76,4 +76,5 @@ def queued_document(row: Row, retention_days: float) -> QueuedDocument:
         display_name=row["display_name"],
         email=row["email"],
         role=row["role"],
+        medical_school=row["medical_school"],
     )

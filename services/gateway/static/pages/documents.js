@@ -2,7 +2,7 @@
 // operators review the queue beside the credential checks; hosts see a guest's badge.
 import { html, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post, upload } from "../api.js";
-import { Alert, Empty, Field, Loading, fmtDate, fmtTime, useLoad, words } from "../ui.js";
+import { Alert, Empty, Field, Loading, fmtDate, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
 
 const KINDS = {
   student: [["enrolment", "Proof of enrolment"], ["rotation_acceptance", "Rotation acceptance (e.g. the visiting-student offer letter)"]],
@@ -51,7 +51,7 @@ export function MyDocuments({ me }) {
     <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No documents sent yet.</${Empty}>`
       : html`<ul class="plain" aria-label="Your documents">${page.items.map((d) => html`<li key=${d.id}>
         ${kindName(d.kind)}, sent ${fmtDate(d.created_at.slice(0, 10))}: <strong>${d.status === "pending" ? "waiting for a check" : d.status}</strong>
-        ${d.note && ` (${d.note})`}
+        ${d.note && (d.status === "rejected" ? html`<br />Why: ${d.note}` : ` (${d.note})`)}
         ${d.available ? html` · <a href=${fileUrl(d.id)} download>Download <span class="sr">${kindName(d.kind)}</span></a>` : " · file deleted"}
       </li>`)}</ul>`}<//>
     <form onSubmit=${onSubmit} novalidate aria-label="Send a document">
@@ -70,27 +70,25 @@ export function MyDocuments({ me }) {
 
 function QueuedDocument({ d, onChange }) {
   const [note, setNote] = useState("");
-  const [error, setError] = useState(null);
+  const form = useForm();
   async function decide(decision) {
-    setError(null);
-    try {
-      // The name compared with the document: a rename since is a 409, not a badge for it.
-      await post(`/admin/documents/${d.id}/decision`, { decision, note, display_name: d.display_name });
-      onChange();
-    } catch (err) {
-      setError(err);
-    }
+    // A rejection says why: the student reads the note in the notice and the mail.
+    if (decision === "rejected" && !note.trim()) return form.setErrors({ note: "Say why you reject it: the student reads this note." });
+    // The name and school compared with the document: a change since is a 409, not a badge for them.
+    const seen = { display_name: d.display_name, medical_school: d.medical_school };
+    if (await form.submit(() => post(`/admin/documents/${d.id}/decision`, { decision, note, ...seen }))) onChange();
   }
   return html`<li class="card" aria-label=${`${kindName(d.kind)} of ${d.display_name}`}>
     <h3><a href=${`#/users/${d.user_id}`}>${d.display_name}</a> · ${words(d.role)}</h3>
     <p>${d.email} · ${kindName(d.kind)}, ${d.pages} page${d.pages === 1 ? "" : "s"} · sent ${fmtTime(d.created_at)}</p>
+    <p>Medical school on the profile: ${d.medical_school || "none given"}</p>
     <p><a href=${fileUrl(d.id)} download>Download <span class="sr">${kindName(d.kind)} of ${d.display_name}</span></a></p>
-    <${Field} label="Note (shown to them)" name="note" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} />
+    <${Field} label="Note (shown to them; required to reject)" name="note" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} error=${form.errors.note} />
     <p class="actions">
-      <button type="button" onClick=${() => decide("verified")}>Verify <span class="sr">${kindName(d.kind)} of ${d.display_name}</span></button>
-      <button type="button" class="secondary" onClick=${() => decide("rejected")}>Reject <span class="sr">${kindName(d.kind)} of ${d.display_name}</span></button>
+      <button type="button" disabled=${form.busy} onClick=${() => decide("verified")}>Verify <span class="sr">${kindName(d.kind)} of ${d.display_name}</span></button>
+      <button type="button" disabled=${form.busy} class="secondary" onClick=${() => decide("rejected")}>Reject <span class="sr">${kindName(d.kind)} of ${d.display_name}</span></button>
     </p>
-    <${Alert} error=${error} />
+    <${Alert} error=${formError(form.errors, ["note"])} />
   </li>`;
 }
 
@@ -99,7 +97,7 @@ export function DocumentQueue() {
   const state = useLoad(() => get("/admin/documents", { limit: 50 }), []);
   return html`<section aria-labelledby="docs-admin-h">
     <h2 id="docs-admin-h">Verify documents</h2>
-    <p>Open each file, compare the name and school or hospital with the profile, then verify or reject it.</p>
+    <p>Open each file, compare the name and school or hospital with the profile, then verify it, or reject it saying why.</p>
     <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No documents to check.</${Empty}>`
       : html`<ul class="cards" aria-label="Documents">${page.items.map((d) => html`<${QueuedDocument} key=${d.id} d=${d} onChange=${state.reload} />`)}</ul>`}<//>
   </section>`;
