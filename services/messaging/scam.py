@@ -14,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from anyascii import anyascii
+
 # The words that make a payment service's mention a request to pay.
 _PAYMENT_WORDS = re.compile(
     r"\b(?:pay|pays|paid|paying|payment|payments|send|sending|sent|transfer|transferring|wire|wired|"
@@ -175,6 +177,9 @@ RULES: tuple[Rule, ...] = (
         "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
         re.compile(
             r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+            # Spaced out ("bob @ gmail . com"): only before a common ending, so "see you @
+            # home. come by" is not an address.
+            r"|[a-z0-9._%+-]+\s*@\s*[a-z0-9-]+\s*\.\s*(?:com|net|org|edu|gov|io|co|info|biz|uk|ca|de|fr|ng)\b"
             rf"|{_OBFUSCATED_EMAIL}"
             r"|\be-?mail\s+me\b|\bmy\s+(?:e-?mail|gmail|cell|mobile|phone\s+number|whats\s*app)"
             r"(?:\s+address)?\s+is\b"
@@ -184,8 +189,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "off_platform_contact",
         "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
-        # Written with separators: ten bare digits are as often an NPI or a reference.
-        re.compile(r"(?<![\d/-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d/-])"),
+        # Written with separators: ten bare digits are as often an NPI or a reference. A
+        # leading + (an international number) or digits spaced out one by one ("5 5 5 1 2
+        # 3 4 5 6 7", which no reference is written as) are a number however grouped.
+        re.compile(
+            r"(?<![\d/-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d/-])"
+            r"|(?<![\w+])\+\d(?:[\s.-]?\d){7,14}(?![\d/-])"
+            r"|(?<![\d/-])(?:\d[\s.-]){9,14}\d(?![\d/-])"
+        ),
         re.compile(r"\b(?:call|text|phone|cell|mobile|number|reach|contact|whats\s*-?\s*app|sms)\b"),
         before_acceptance_only=True,
     ),
@@ -207,6 +218,35 @@ class ScamWarning:
 def normalize(text: str) -> str:
     """Fold look-alike characters (NFKC), drop zero-width ones, lower-case."""
     return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).casefold()
+
+
+# A capital I written for an l inside a word ("teIegram", "PaypaI"; "ZeIIe" has its own).
+_CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I|I(?=[a-z])")
+# A 0 or 1 inside a word, for an o or an l ("venm0", "ze11e", "te1egram").
+_DIGIT_FOR_LETTER = re.compile(r"(?<=[a-z])[01]|[01](?=[a-z])")
+# Letters spaced out one by one ("w h a t s a p p", "V.e.n.m.o", "z-e-l-l-e"): at least
+# three, each alone between separators.
+_SPACED_OUT = re.compile(r"(?<![a-z0-9])(?:[a-z0-9][ .\-_*·•]){2,}[a-z0-9](?![a-z0-9])")
+
+
+def _lookalike(char: str) -> str:
+    """A letter of another script as the Latin one it looks like (a Cyrillic "а", a Greek
+    "Ζ"); anything else as it is (an emoji's name or a currency's code would add words)."""
+    if char.isascii() or not unicodedata.category(char).startswith("L"):
+        return char
+    return anyascii(char) or char
+
+
+def skeleton(text: str) -> str:
+    """``text`` as a reader sees it, for the rules' second look: lookalike letters of other
+    scripts and digits or a capital I inside words read as the Latin letters, and letters
+    spaced out one by one joined. A sender who writes "w h a t s a p p" or "vеnmo" with a
+    Cyrillic е means the word; the rules run on both this and ``normalize``, so a skeleton
+    only adds matches."""
+    text = _CAPITAL_I_FOR_L.sub("l", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH))
+    text = "".join(map(_lookalike, text)).casefold()
+    text = _DIGIT_FOR_LETTER.sub(lambda m: "o" if m.group() == "0" else "l", text)
+    return _SPACED_OUT.sub(lambda m: re.sub(r"[^a-z0-9]", "", m.group()), text)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -236,21 +276,28 @@ def _has_context(
     return False
 
 
+def _matches(rule: Rule, text: str, spans: list[tuple[int, int]]) -> bool:
+    return any(
+        rule.context is None or _has_context(text, spans, m.start(), rule.pattern, rule.context)
+        for m in rule.pattern.finditer(text)
+    )
+
+
 def check(text: str, *, contact_ok: bool = False) -> ScamWarning | None:
     """The warning for ``text``, or None. ``contact_ok``: the conversation's booking is
     accepted (or it is a mentorship), so sharing an email or a number is expected."""
     folded = normalize(text)
-    spans = _sentences(folded)
+    readings = [(folded, _sentences(folded))]
+    if (seen := skeleton(text)) != folded:
+        readings.append((seen, _sentences(seen)))
     codes: list[str] = []
     reasons: list[str] = []
     for rule in RULES:
         if rule.code in codes or (rule.before_acceptance_only and contact_ok):
             continue
-        for m in rule.pattern.finditer(folded):
-            if rule.context is None or _has_context(folded, spans, m.start(), rule.pattern, rule.context):
-                codes.append(rule.code)
-                reasons.append(rule.reason)
-                break
+        if any(_matches(rule, reading, spans) for reading, spans in readings):
+            codes.append(rule.code)
+            reasons.append(rule.reason)
     if not codes:
         return None
     return ScamWarning(

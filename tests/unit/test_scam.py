@@ -58,6 +58,27 @@ FLAGGED = [
     ("t.me/hostbob", "off_platform_contact"),
 ]
 
+# The same asks written to slip past the rules (audit 5): letters spaced out, letters of
+# other scripts that look Latin, digits or a capital I for letters, a number spaced out
+# digit by digit or written the international way, an address spaced around its @.
+EVASIONS = [
+    ("text me on w h a t s a p p", "off_platform_contact"),
+    ("text me on W.h.a.t.s.A.p.p", "off_platform_contact"),
+    ("text me on Wh\u0430tsApp", "off_platform_contact"),  # Cyrillic а
+    ("text me on w\u04bbatsapp", "off_platform_contact"),  # Cyrillic һ
+    ("add me on teIegram", "off_platform_contact"),
+    ("my number is 5 5 5 1 2 3 4 5 6 7", "off_platform_contact"),
+    ("text me at +44 7700 900123", "off_platform_contact"),
+    ("whatsapp +447700900123", "off_platform_contact"),
+    ("bob @ gmail . com", "off_platform_contact"),
+    ("pay me on z e l l e", "payment_app"),
+    ("send the deposit by \u0396elle", "payment_app"),  # Greek Ζ
+    ("send the deposit via z\u0435lle", "payment_app"),  # Cyrillic е
+    ("send the deposit via venm0", "payment_app"),
+    ("send the deposit via c-a-s-h-a-p-p", "payment_app"),
+    ("send the deposit via Western Uni\u043en", "wire_transfer"),  # Cyrillic о
+]
+
 CLEAN = [
     "the bus stop is next to the Western Union",
     "There is a MoneyGram office and a pharmacy on the corner.",
@@ -90,6 +111,15 @@ CLEAN = [
     "I'm at Hopkins at noon, meet me at the polka dot cafe.",
     "We have a Telegram group for residents.",
     "Ask @maria at the front desk for the key.",
+    # Near misses of the evasion readings: initials, spaced numbers that are no phone,
+    # other scripts, an @ that is not an address.
+    "U S M L E step 1 done, I love the I C U",
+    "text me when you land at B W I",
+    "I can text you the door code 1 2 3 4 after acceptance",
+    "My rotation ID is 2024 0601 1234 5678",
+    "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u043e\u0436\u043d\u043e \u0441\u043d\u044f\u0442\u044c?",
+    "see you @ home. come by after the shift",
+    "I was born in Lagos, learn more on my profile",
 ]
 
 
@@ -99,6 +129,14 @@ def test_scam_messages_are_flagged_with_their_rule(text: str, rule: str) -> None
     warning = scam.check(text)
     assert warning is not None and rule in warning.rules, (text, warning)
     assert warning.text.startswith("Possible scam: this message ")
+
+
+@pytest.mark.parametrize(("text", "rule"), EVASIONS)
+def test_spelled_out_and_lookalike_asks_are_flagged(text: str, rule: str) -> None:
+    """An ask spaced out, in lookalike letters or digits, or spaced around its @ or digit
+    by digit raises the rule its plain spelling raises."""
+    warning = scam.check(text)
+    assert warning is not None and rule in warning.rules, (text, warning)
 
 
 @pytest.mark.parametrize("text", CLEAN)
