@@ -88,6 +88,10 @@ def block_error(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
     return None
 
 
+# The other participant deleted their account: nobody would ever read what is sent.
+RECIPIENT_DELETED = AppError("conflict", "this user deleted their account; nobody can read new messages here")
+
+
 def retry_after(newest: datetime, over: datetime | None, window: timedelta = RATE_WINDOW) -> float | None:
     """Seconds until the sender may send again, or None when within the limit.
 

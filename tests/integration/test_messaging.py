@@ -13,7 +13,7 @@ import asyncpg
 import orjson
 import pytest
 
-from services.messaging import consumers, delivery, store
+from services.messaging import consumers, delivery, store, store_privacy
 from services.messaging.handlers import conversations, pushes
 from services.messaging.store import notifications as notification_store
 from shared import bus
@@ -21,7 +21,7 @@ from shared.consumers import Apply, Consumer
 from shared.contracts.accounts import ProfileUpdated, UserData, UserVerified
 from shared.contracts.base import Actor
 from shared.contracts.listings import BookingAccepted, BookingData, BookingRequested, ListingData, ListingPublished
-from shared.contracts.messaging import ConversationStart, MessageSend, PushesSince, UnreadCounts
+from shared.contracts.messaging import ConversationList, ConversationStart, MessageSend, PushesSince, UnreadCounts
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.push import user_subject
@@ -249,3 +249,24 @@ async def test_the_send_rate_holds_across_two_replicas(pool: asyncpg.Pool, fresh
     assert await pool.fetchval("SELECT count(*) FROM messages WHERE sender_id = $1", sender) == 30
     # The stored seqs have no gaps: refused messages rolled back with their numbers.
     assert await pool.fetchval("SELECT max(seq) FROM messages") == 30
+
+
+async def test_nothing_new_reaches_a_deleted_account(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """Once the other side deleted their account, a message to them or a new start with
+    them is refused (409), not stored as if someone would read it; the history stays."""
+    me, gone = uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        for who in (me, gone):
+            await store.remember_user(conn, who, "Someone", "student", False)
+    ctx = context(pool, nc, me)
+    started = await conversations.start_conversation(ctx, ConversationStart(user_id=gone, body="hello"))
+    async with pool.acquire() as conn, conn.transaction():
+        await store_privacy.erase(conn, gone)
+    with pytest.raises(AppError) as sent:
+        await conversations.send_message(ctx, MessageSend(conversation_id=started.id, body="are you there?"))
+    with pytest.raises(AppError) as again:
+        await conversations.start_conversation(ctx, ConversationStart(user_id=gone, body="hello again"))
+    assert sent.value.code == again.value.code == "conflict"
+    assert await pool.fetchval("SELECT count(*) FROM messages WHERE conversation_id = $1", started.id) == 1
+    inbox = await conversations.list_conversations(ctx, ConversationList())
+    assert [c.other.display_name for c in inbox.items] == ["Deleted user"]

@@ -73,6 +73,9 @@ async def start_conversation(ctx: Context, req: ConversationStart) -> Conversati
     await known_user(ctx, req.user_id)
     async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
         await _check_blocks(conn, actor.user_id, req.user_id)
+        if await store.user_deleted(conn, req.user_id):
+            # Their history stays readable in the inbox; nothing new can reach them.
+            raise domain.RECIPIENT_DELETED
         about = await store.booking_conversation(conn, low, high, req.listing_id) if req.listing_id else None
         conversation_id = about or await store.open_direct(conn, low, high)
         if body is not None:
@@ -137,6 +140,8 @@ async def send_message(ctx: Context, req: MessageSend) -> Message:
         error = domain.block_error(conversation["blocked_by_me"], conversation["blocked_by_them"])
         if error is not None:
             raise error
+        if conversation["other_deleted"]:
+            raise domain.RECIPIENT_DELETED
         row = await delivery.post_message(
             conn,
             pushes,

@@ -12,6 +12,7 @@ import asyncpg
 from shared.contracts.accounts import UserData
 from shared.db import Connection, Lock, lock_key
 from shared.paging import newest_first_after
+from shared.privacy import ERASED_VERSION
 
 DB = Connection | asyncpg.Pool
 Key = tuple[datetime, uuid.UUID]
@@ -48,6 +49,11 @@ async def remember_user(conn: Connection, user_id: uuid.UUID, display_name: str,
 
 async def user_known(db: DB, user_id: uuid.UUID) -> bool:
     return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE user_id = $1)", user_id))
+
+
+async def user_deleted(db: DB, user_id: uuid.UUID) -> bool:
+    """Whether the user deleted their account (their row holds the erased version)."""
+    return bool(await db.fetchval("SELECT version = $2 FROM users WHERE user_id = $1", user_id, ERASED_VERSION))
 
 
 async def display_names(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
@@ -248,8 +254,9 @@ async def conversation_to_send(
 ) -> asyncpg.Record | None:
     """What ``conversation`` gives, for a new message by ``sender_id``, in one round trip:
     the row locked as ``next_seq`` locks it (its ``last_seq`` is then final until commit),
-    the sender's sends serialized, and ``blocked_by_me`` / ``blocked_by_them`` (a block
-    between the two participants, either way)."""
+    the sender's sends serialized, ``blocked_by_me`` / ``blocked_by_them`` (a block
+    between the two participants, either way) and ``other_deleted`` (the other participant
+    deleted their account)."""
     return await conn.fetchrow(
         "WITH c AS MATERIALIZED (SELECT c.*, p.last_read_seq FROM conversations c"
         " JOIN participants p ON p.conversation_id = c.id AND p.user_id = $2 WHERE c.id = $1 FOR UPDATE OF c),"
@@ -257,11 +264,13 @@ async def conversation_to_send(
         " SELECT o.*,"
         " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $2 AND b.blocked_id = o.other_id) AS blocked_by_me,"
         " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.other_id AND b.blocked_id = $2) AS blocked_by_them,"
+        " EXISTS (SELECT 1 FROM users u WHERE u.user_id = o.other_id AND u.version = $5) AS other_deleted,"
         " pg_advisory_xact_lock($3, $4) AS send_lock FROM o",
         conversation_id,
         sender_id,
         SEND_LOCK_CLASS,
         lock_key(sender_id),
+        ERASED_VERSION,
     )
 
 
