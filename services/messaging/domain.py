@@ -7,13 +7,14 @@ transaction.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import cast, get_args
 
 from shared import timezones
-from shared.contracts.accounts import UserData
+from shared.contracts.accounts import UserData, visible
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import (
     BookingAccepted,
@@ -47,17 +48,26 @@ RATE_WINDOW = timedelta(minutes=1)
 CONVERSATION_NOT_FOUND = AppError("not_found", "conversation not found")
 
 
+# C0 and C1 controls other than tab and line breaks: a bell or an escape in a message.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def clean_body(text: str) -> str:
-    """A message body as stored: trimmed, 1 to MAX_BODY characters, no NUL (Postgres
-    text cannot hold it). Plain text: nothing is escaped here, clients render text."""
+    """A message body as stored: trimmed, 1 to MAX_BODY characters, something visible in
+    it, no NUL (Postgres text cannot hold it) nor other control characters. Plain text:
+    nothing is escaped here, clients render text."""
     body = text.strip()
     problem = None
-    if not body:
-        problem = "must not be empty"
+    if not any(visible(char) for char in body):
+        # Hangul fillers, the braille blank, a lone bidi control: a message that shows
+        # nothing, yet marks the conversation unread and pushes a notification.
+        problem = "must not be empty" if not body else "must show at least one letter, digit or sign"
     elif len(body) > MAX_BODY:
         problem = f"at most {MAX_BODY} characters"
     elif "\x00" in body:
         problem = "must not contain NUL characters"
+    elif _CONTROL.search(body):
+        problem = "must not contain control characters (other than line breaks and tabs)"
     if problem:
         raise AppError("validation", f"body {problem}", [{"field": "body", "message": problem}])
     return body

@@ -45,6 +45,18 @@ def test_bodies_are_trimmed_and_bounded() -> None:
         assert err.value.code == "validation"
 
 
+def test_a_body_that_shows_nothing_or_holds_controls_is_refused() -> None:
+    """A body of blank letters (Hangul filler, braille blank) or a lone bidi control shows
+    nothing yet would mark the conversation unread, and a bell or escape is no text: each
+    is refused; a message in any script, emoji, line breaks and tabs pass."""
+    for bad in ("\u3164", "\u2800\u2800", "\u202e", " \u115f\u1160 ", "hi\x07", "\x1b[31mred"):
+        with pytest.raises(AppError) as err:
+            domain.clean_body(bad)
+        assert err.value.code == "validation", repr(bad)
+    for good in ("\u0645\u0631\u062d\u0628\u0627", "\U0001f600", "line one\n\tline two", "\u3164hi", "?"):
+        assert domain.clean_body(good) == good.strip()
+
+
 def test_pairs_are_ordered_and_never_with_oneself() -> None:
     """A direct conversation's pair is the same whoever starts it; not with yourself."""
     assert domain.pair(HOST, GUEST) == domain.pair(GUEST, HOST)
