@@ -577,12 +577,22 @@ def test_older_conversations_and_notifications_are_reached_with_show_more(pages:
         interval=0.1,
     )
     mentor.route(re.compile(r"/api/v1/(conversations|notifications)\?"), pages_of_two)
+    marked: list[object] = []
+    mentor.route(
+        re.compile(r"/api/v1/notifications/read$"),
+        lambda route: (marked.append(route.request.post_data_json), route.continue_()),
+    )
     mentor.goto("/#/notifications")
     notices = mentor.get_by_role("list", name="Notifications").get_by_role("listitem")
     expect(notices).to_have_count(2)
     mentor.get_by_role("button", name="Older notifications").click()
     expect(notices).to_have_count(3)
     expect(mentor.get_by_role("list", name="Notifications")).to_contain_text("Asking Student 0")
+    # Opening the page read them up to the newest it showed, not all there are by then (one
+    # arriving in between was marked read unseen).
+    newest = as_mentor.call("GET", "/notifications?limit=1")["items"][0]
+    assert marked, "the page marked nothing read"
+    assert all(body == {"up_to": newest["id"]} for body in marked), marked
 
     # Three requests of a room: the oldest behind "Older bookings" (the list stopped at 100).
     as_host = Client(pages.open("host-bookings").request)

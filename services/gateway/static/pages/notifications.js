@@ -23,8 +23,11 @@ export function Notifications() {
   const state = useLoad(() => get("/notifications", { limit: 50 }), []);
   const list = useMore(state, (cursor) => get("/notifications", { limit: 50, cursor }));
   useLive(["notification"], () => state.reload());
+  // Read up to the newest shown: one that arrives after the page's read is not marked
+  // read unseen (it comes with the live reload, which marks it in turn).
   useEffect(() => {
-    if (state.data && state.data.items.some((n) => !n.read)) post("/notifications/read", {}).then(refreshUnread, () => {});
+    const items = state.data ? state.data.items : [];
+    if (items.some((n) => !n.read)) post("/notifications/read", { up_to: items[0].id }).then(refreshUnread, () => {});
   }, [state.data]);
   return html`<section>
     <h1>Notifications</h1>
