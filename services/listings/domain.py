@@ -210,6 +210,22 @@ def party(booking: BookingView, actor: Actor) -> Side:
 
 
 DATES_TAKEN = "the room is already booked for some of these dates"
+# Why a waiting request was declined without the host's word: a stay overlapping it was
+# accepted (or moved onto its dates), so its guest knows at once to look elsewhere.
+TAKEN_BY_ANOTHER = "dates_taken"
+
+
+def refuse_taken_dates(dates_taken: bool) -> None:
+    """A request for nights another guest's accepted or paid stay holds is refused when it
+    is made (the quote already calls them unavailable). Before, it was taken and left
+    waiting: its guest heard nothing until it expired 48 hours later, and the host, who
+    could only decline it, got a bare 409 on accepting."""
+    if dates_taken:
+        raise AppError(
+            "conflict",
+            DATES_TAKEN,
+            [{"field": "check_in", "message": "Another guest has booked some of these nights: choose other dates."}],
+        )
 
 
 _DONE = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
@@ -347,7 +363,10 @@ class ShiftView:
 class Guest(NamedTuple):
     """A viewer's standing as a listing's guest."""
 
-    stayed: bool = False  # a confirmed (paid) or completed stay: sees the listing when it is paused
+    # A stay asked for (unexpired), accepted, paid or completed: sees the listing when it is
+    # paused (a draft). A host who pauses a room to take no new requests keeps it before the
+    # guests who asked for it, or who are asked to pay for it (before, only a paid stay did).
+    stayed: bool = False
     # A confirmed stay, or a completed one at the address the room still has. A past guest
     # keeps the address they stayed at on their booking, not the room's later ones.
     knows_address: bool = False

@@ -115,7 +115,7 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
 @registry.endpoint(subjects.GET_LISTING, ListingId)
 async def get_listing(ctx: Context, req: ListingId) -> Listing:
     viewer = ctx.actor.user_id if ctx.actor else None
-    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer, clock.now(ctx.settings))
     exact = exact_for(row, viewer, guest)
     assert row is not None
     return to_listing(row, exact=exact, photos=await photo_store.photos(ctx.pool, req.listing_id))
@@ -293,7 +293,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
 @registry.endpoint(subjects.QUOTE_STAY, QuoteRequest)
 async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     viewer = ctx.actor.user_id if ctx.actor else None
-    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer, clock.now(ctx.settings))
     exact_for(row, viewer, guest)
     assert row is not None
     nights = (req.check_out - req.check_in).days
