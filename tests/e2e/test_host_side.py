@@ -4,7 +4,7 @@ taken, the terms a request was made under, over HTTP."""
 from __future__ import annotations
 
 from tests.api import Api
-from tests.e2e.helpers import create_listing, future, request_stay
+from tests.e2e.helpers import create_listing, future, listing_body, request_stay
 
 
 async def test_a_stay_accepted_turns_down_the_requests_for_its_nights_at_once(api: Api) -> None:
@@ -81,3 +81,33 @@ async def test_a_paused_room_stays_visible_to_the_guests_who_asked_for_it(api: A
     # The host may still answer the waiting request; once declined, its guest no longer sees the room.
     assert (await api.call("POST", f"/bookings/{asked.body['id']}/decline", host)).status == 200
     assert (await api.call("GET", f"/listings/{room['id']}", waiting)).status == 404
+
+
+async def test_a_room_is_placed_in_the_us_with_dates_a_stay_fits_in(api: Api) -> None:
+    """A room off the US map (0, 0; Paris), or at a ZIP the package gives as 0, 0, is a 400
+    beside its field, and so are dates already over or shorter than the minimum stay; a room
+    kept for the stay it holds may still narrow its window. Before, each was published: rooms
+    in the Gulf of Guinea on New York's clock, and rooms nobody could ever book."""
+    host, guest = await api.signup("professional", "Dr. Map Host"), await api.signup("student", "Map Guest")
+
+    async def refused(field: str, **body: object) -> None:
+        r = await api.call("POST", "/listings", host, json=listing_body(**body))
+        assert r.status == 400 and r.body["error"]["details"][0]["field"] == field, r.body
+
+    await refused("latitude", latitude=0.0, longitude=0.0)
+    await refused("latitude", latitude=48.85, longitude=2.35)
+    await refused("zip_code", latitude=None, longitude=None, zip_code="77352")
+    await refused("available_to", available_from=future(-60), available_to=future(-30))
+    await refused("min_stay_nights", available_from=future(1), available_to=future(5), min_stay_nights=30)
+    room = await create_listing(api, host, available_from=future(10), available_to=future(200), min_stay_nights=14)
+    short = await api.call("PATCH", f"/listings/{room['id']}", host, json={"available_to": future(20)})
+    assert short.status == 400 and short.body["error"]["details"][0]["field"] == "min_stay_nights", short.body
+    stay = await request_stay(api, guest, room["id"], start=30, nights=28)
+    assert (await api.call("POST", f"/bookings/{stay.body['id']}/accept", host)).status == 200
+    kept = await api.call(
+        "PATCH",
+        f"/listings/{room['id']}",
+        host,
+        json={"available_from": future(30), "available_to": future(58), "min_stay_nights": 60},
+    )
+    assert kept.status == 200, kept.body

@@ -104,6 +104,12 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     )
     # Once, where the room is: its stays' check-in moments and "today" (shared.stays).
     fields["time_zone"] = places.zone_at(fields["latitude"], fields["longitude"])
+    domain.check_bookable(
+        req.available_from,
+        req.available_to,
+        req.min_stay_nights,
+        stays_rules.local_today(clock.now(ctx.settings), fields["time_zone"]),
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
@@ -163,15 +169,20 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
                 "available_from must be on or before available_to",
                 [{"field": "available_to", "message": "Must be on or after the first available date."}],
             )
-        if (start, end) != (before["available_from"], before["available_to"]):
+        minimum = changes.get("min_stay_nights", before["min_stay_nights"])
+        today = stays_rules.local_today(clock.now(ctx.settings), changes.get("time_zone") or listing_zone(before))
+        # Only what the host changes: a room whose dates ran out still takes other edits.
+        if (start, end, minimum) != (before["available_from"], before["available_to"], before["min_stay_nights"]):
             # Under the listing's lock, which accepting a stay or moving it takes too.
             stays = [
                 domain.HeldStay(stay["status"], stay["check_in"], stay["check_out"])
                 for stay in await booking_store.open_stays(conn, req.listing_id)
             ]
-            domain.check_window(
-                stays, start, end, stays_rules.local_today(clock.now(ctx.settings), listing_zone(before))
-            )
+            if (start, end) != (before["available_from"], before["available_to"]):
+                domain.check_window(stays, start, end, today)
+            if not domain.holds_stays(stays, today):
+                # A room kept for the stays it holds may take no new one; an empty one must.
+                domain.check_bookable(start, end, minimum, today)
         await store.update_listing(conn, req.listing_id, changes)
         row = await store.listing(conn, req.listing_id)
         assert row is not None
