@@ -53,11 +53,18 @@ def fold(text: str) -> str:
     return " ".join(ABBREVIATIONS.get(w, w) for w in re.sub(r"[^a-z0-9 ]", " ", plain.lower()).split())
 
 
+def _located(row: dict[str, str]) -> bool:
+    """Whether a ``zipcodes`` row has a position: 872 rows (military, PO boxes, Pacific
+    islands, and Livingston, TX 77352) say "0", "0" for none, which placed their rooms, and
+    read their zones, in the Gulf of Guinea."""
+    return bool(row.get("lat") and row.get("long")) and (float(row["lat"]), float(row["long"])) != (0.0, 0.0)
+
+
 @cache
 def _zips() -> dict[str, Place]:
     out: dict[str, Place] = {}
     for row in zipcodes.list_all():  # type: ignore[no-untyped-call]
-        if not row.get("lat") or not row.get("long") or not row.get("active", True):
+        if not _located(row) or not row.get("active", True):
             continue
         code = row["zip_code"]
         city = row["city"].title()
@@ -205,7 +212,7 @@ def _zone_grid() -> dict[tuple[int, int], list[tuple[float, float, str]]]:
     grid: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
     for row in zipcodes.list_all():  # type: ignore[no-untyped-call]
         name = row.get("timezone") or ""
-        if not row.get("lat") or not row.get("long") or not timezones.is_zone(name):
+        if not _located(row) or not timezones.is_zone(name):
             continue
         latitude, longitude = float(row["lat"]), float(row["long"])
         grid.setdefault((math.floor(latitude), math.floor(longitude)), []).append((latitude, longitude, name))
@@ -223,6 +230,16 @@ def _uniform_zones() -> dict[tuple[int, int], str]:
         if len(names) == 1:
             uniform[(row, col)] = names.pop()
     return uniform
+
+
+def in_zip_area(latitude: float, longitude: float) -> bool:
+    """Whether a ZIP code's centre lies in the whole degrees around the point (within about
+    100 km): where Wardmate's rooms can be, the places its time zones and areas are read
+    from. A point off the map (0, 0 in the Gulf of Guinea, Paris) got the zone of whatever
+    ZIP was nearest, and stays at the wrong hours."""
+    row, col = math.floor(latitude), math.floor(longitude)
+    grid = _zone_grid()
+    return any(grid.get((row + dr, col + dc)) for dr in (-1, 0, 1) for dc in (-1, 0, 1))
 
 
 @lru_cache(maxsize=4096)

@@ -148,6 +148,18 @@ def room_position(
                 ],
             )
         return centre.latitude, centre.longitude
+    if not places.in_zip_area(latitude, longitude):
+        # Rotations, hospitals, ZIP codes and the rooms' time zones are all US ones.
+        raise AppError(
+            "validation",
+            "the room is not in the United States",
+            [
+                {
+                    "field": "latitude",
+                    "message": "This point is not in the United States: check the coordinates, or give the ZIP code.",
+                }
+            ],
+        )
     box = ON_HOSPITAL_M / 111_000 * 2
     for h in directory:
         if abs(h.latitude - latitude) < box and abs(h.longitude - longitude) < box * 4:
@@ -210,6 +222,22 @@ def party(booking: BookingView, actor: Actor) -> Side:
 
 
 DATES_TAKEN = "the room is already booked for some of these dates"
+# Why a waiting request was declined without the host's word: a stay overlapping it was
+# accepted (or moved onto its dates), so its guest knows at once to look elsewhere.
+TAKEN_BY_ANOTHER = "dates_taken"
+
+
+def refuse_taken_dates(dates_taken: bool) -> None:
+    """A request for nights another guest's accepted or paid stay holds is refused when it
+    is made (the quote already calls them unavailable). Before, it was taken and left
+    waiting: its guest heard nothing until it expired 48 hours later, and the host, who
+    could only decline it, got a bare 409 on accepting."""
+    if dates_taken:
+        raise AppError(
+            "conflict",
+            DATES_TAKEN,
+            [{"field": "check_in", "message": "Another guest has booked some of these nights: choose other dates."}],
+        )
 
 
 _DONE = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
@@ -347,7 +375,10 @@ class ShiftView:
 class Guest(NamedTuple):
     """A viewer's standing as a listing's guest."""
 
-    stayed: bool = False  # a confirmed (paid) or completed stay: sees the listing when it is paused
+    # A stay asked for (unexpired), accepted, paid or completed: sees the listing when it is
+    # paused (a draft). A host who pauses a room to take no new requests keeps it before the
+    # guests who asked for it, or who are asked to pay for it (before, only a paid stay did).
+    stayed: bool = False
     # A confirmed stay, or a completed one at the address the room still has. A past guest
     # keeps the address they stayed at on their booking, not the room's later ones.
     knows_address: bool = False
@@ -391,12 +422,34 @@ def check_move(moving: list[str], has_open_stays: bool) -> None:
         )
 
 
+def check_bookable(available_from: date, available_to: date, min_stay_nights: int, today: date) -> None:
+    """A room's window, as the host sets it, must hold at least one stay of its minimum
+    from today at the room: a window already over, or shorter than the minimum stay, was
+    saved and published, a room nobody could ever book shown in search."""
+    if available_to <= today:
+        message = "Must be after today: no stay could fit in these dates."
+        raise AppError("validation", "the room's dates are over", [{"field": "available_to", "message": message}])
+    nights = (available_to - max(available_from, today)).days
+    if nights < min_stay_nights:
+        message = f"The room is available {nights} nights from now: make the minimum stay at most that."
+        raise AppError(
+            "validation",
+            f"the minimum stay ({min_stay_nights} nights) is longer than the room is available",
+            [{"field": "min_stay_nights", "message": message}],
+        )
+
+
 class HeldStay(NamedTuple):
     """A stay of the listing as the window rule sees it."""
 
     status: str
     check_in: date
     check_out: date
+
+
+def holds_stays(stays: list[HeldStay], today: date) -> bool:
+    """Whether the room has an accepted or paid stay not yet over."""
+    return any(s.status in ("accepted", "confirmed") and s.check_out > today for s in stays)
 
 
 def check_window(stays: list[HeldStay], available_from: date, available_to: date, today: date) -> None:

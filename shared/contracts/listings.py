@@ -411,10 +411,11 @@ class Booking(Reply):
     role: Literal["guest", "host"]
     address: str | None = None
     shift: Shift | None = None
-    end_reason: Literal["shift_declined", "unpaid"] | None = Field(
+    end_reason: Literal["shift_declined", "unpaid", "dates_taken"] | None = Field(
         None,
         description="why a booking ended: shift_declined, cancelled after the host declined moving it;"
-        " unpaid, expired because the guest did not pay in time",
+        " unpaid, expired because the guest did not pay in time; dates_taken, a request declined because"
+        " another guest's stay was accepted for some of its nights",
     )
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     reviewed_by_me: bool = Field(

@@ -82,3 +82,28 @@ def test_hospitals_are_found_by_the_names_people_use() -> None:
     assert [h.id for h in hospitals.by_alias("MGH")] == [mgh]
     assert hospitals.by_alias("mass gen")[0].id == mgh
     assert hospitals.by_alias("m") == []
+
+
+def test_rooms_and_zip_centres_are_on_the_us_map() -> None:
+    """The 872 ZIP rows the package gives at 0, 0 have no centre (no room lands in the Gulf
+    of Guinea on New York's clock), and a point far from every ZIP is refused as a room's."""
+    assert places.zip_centre("77352") is None and places.zip_centre("09000") is None
+    assert not places.in_zip_area(0.0, 0.0) and not places.in_zip_area(48.85, 2.35)
+    assert places.in_zip_area(21.3, -157.85) and places.in_zip_area(18.4, -66.06)  # Honolulu, San Juan
+    for point in ((0.0, 0.0), (48.85, 2.35)):
+        with pytest.raises(AppError) as refused:
+            domain.room_position(*point, None, hospitals.directory())
+        assert refused.value.details[0]["field"] == "latitude"
+
+
+def test_a_room_s_dates_hold_one_stay_of_its_minimum_from_today() -> None:
+    """Dates already over, or fewer nights from today than the minimum stay, are refused
+    beside the field to change; a window that starts later counts from its start."""
+    today = date(2027, 3, 1)
+    with pytest.raises(AppError) as over:
+        domain.check_bookable(date(2027, 1, 1), date(2027, 3, 1), 7, today)
+    assert over.value.details[0]["field"] == "available_to"
+    with pytest.raises(AppError) as short:
+        domain.check_bookable(date(2027, 2, 1), date(2027, 3, 20), 30, today)
+    assert short.value.details[0]["field"] == "min_stay_nights" and "19 nights" in short.value.details[0]["message"]
+    domain.check_bookable(date(2027, 4, 1), date(2027, 5, 1), 30, today)

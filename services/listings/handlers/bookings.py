@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
@@ -64,6 +64,8 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         same = await booking_store.open_request(conn, req.listing_id, actor.user_id, req.check_in, req.check_out, now)
         if same is not None:
             domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
+        # Under the listing's lock, which accepting a stay takes too.
+        domain.refuse_taken_dates(await booking_store.is_booked(conn, req.listing_id, req.check_in, req.check_out))
         if req.hospital_id:
             hospitals.lookup(req.hospital_id)
         limits = ctx.settings
@@ -88,6 +90,7 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             req.hospital_id,
             req.rotation_id,
             now + timedelta(hours=ctx.settings.booking_request_ttl_hours),
+            row["cancellation_policy"],
         )
         await add(conn, BookingRequested(booking=booking_data(created), message=req.message))
     return to_booking(created, actor.user_id, now)
@@ -112,6 +115,17 @@ async def _locked_booking(conn: Connection, booking_id: uuid.UUID) -> asyncpg.Re
     return row
 
 
+async def _decline_overlapping(
+    conn: Connection, listing_id: uuid.UUID, check_in: date, check_out: date, now: datetime
+) -> None:
+    """A stay now holds these nights: the requests still waiting for any of them are declined
+    at once (``domain.TAKEN_BY_ANOTHER``), each guest told by the event. Before, they stayed
+    'requested' until they expired, their guests waiting two days for a room already gone."""
+    for other in await booking_store.overlapping_requests(conn, listing_id, check_in, check_out, now):
+        declined = await booking_store.set_booking_status(conn, other["id"], "declined", domain.TAKEN_BY_ANOTHER)
+        await add(conn, domain.DECLINE.event(booking_data(declined)))
+
+
 async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booking:
     actor = ctx.require_actor()
     now = clock.now(ctx.settings)
@@ -133,6 +147,8 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
             conn, row["id"], transition.status, reason, cancelled_by=transition.cancelled_by
         )
         await add(conn, transition.event(booking_data(updated)))
+        if transition.status == "accepted":
+            await _decline_overlapping(conn, row["listing_id"], row["check_in"], row["check_out"], now)
     return to_booking(updated, actor.user_id, now)
 
 
@@ -209,6 +225,9 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
         data = booking_data(updated)
         if accepted:
             await add(conn, BookingShifted(booking=data))
+            await _decline_overlapping(
+                conn, row["listing_id"], answer.check_in, answer.check_out, clock.now(ctx.settings)
+            )
         else:
             declined = BookingShiftDeclined(
                 booking=data, check_in=answer.check_in, check_out=answer.check_out, for_rotation=answer.for_rotation

@@ -104,6 +104,12 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     )
     # Once, where the room is: its stays' check-in moments and "today" (shared.stays).
     fields["time_zone"] = places.zone_at(fields["latitude"], fields["longitude"])
+    domain.check_bookable(
+        req.available_from,
+        req.available_to,
+        req.min_stay_nights,
+        stays_rules.local_today(clock.now(ctx.settings), fields["time_zone"]),
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
@@ -115,7 +121,7 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
 @registry.endpoint(subjects.GET_LISTING, ListingId)
 async def get_listing(ctx: Context, req: ListingId) -> Listing:
     viewer = ctx.actor.user_id if ctx.actor else None
-    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer, clock.now(ctx.settings))
     exact = exact_for(row, viewer, guest)
     assert row is not None
     return to_listing(row, exact=exact, photos=await photo_store.photos(ctx.pool, req.listing_id))
@@ -163,15 +169,20 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
                 "available_from must be on or before available_to",
                 [{"field": "available_to", "message": "Must be on or after the first available date."}],
             )
-        if (start, end) != (before["available_from"], before["available_to"]):
+        minimum = changes.get("min_stay_nights", before["min_stay_nights"])
+        today = stays_rules.local_today(clock.now(ctx.settings), changes.get("time_zone") or listing_zone(before))
+        # Only what the host changes: a room whose dates ran out still takes other edits.
+        if (start, end, minimum) != (before["available_from"], before["available_to"], before["min_stay_nights"]):
             # Under the listing's lock, which accepting a stay or moving it takes too.
             stays = [
                 domain.HeldStay(stay["status"], stay["check_in"], stay["check_out"])
                 for stay in await booking_store.open_stays(conn, req.listing_id)
             ]
-            domain.check_window(
-                stays, start, end, stays_rules.local_today(clock.now(ctx.settings), listing_zone(before))
-            )
+            if (start, end) != (before["available_from"], before["available_to"]):
+                domain.check_window(stays, start, end, today)
+            if not domain.holds_stays(stays, today):
+                # A room kept for the stays it holds may take no new one; an empty one must.
+                domain.check_bookable(start, end, minimum, today)
         await store.update_listing(conn, req.listing_id, changes)
         row = await store.listing(conn, req.listing_id)
         assert row is not None
@@ -293,7 +304,7 @@ async def search_listings(ctx: Context, req: ListingSearch) -> RawJson:
 @registry.endpoint(subjects.QUOTE_STAY, QuoteRequest)
 async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     viewer = ctx.actor.user_id if ctx.actor else None
-    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer, clock.now(ctx.settings))
     exact_for(row, viewer, guest)
     assert row is not None
     nights = (req.check_out - req.check_in).days

@@ -34,7 +34,7 @@ async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
     """What guests wrote about a listing they stayed in (hosts' reviews of guests are not
     about the room); a listing the caller cannot see answers 404."""
     viewer = ctx.actor.user_id if ctx.actor else None
-    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer)
+    row, guest = await store.listing_for_viewer(ctx.pool, req.listing_id, viewer, clock.now(ctx.settings))
     exact_for(row, viewer, guest)
     after = decode_newest_first(req.cursor)
     rows = await review_store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)

@@ -155,7 +155,7 @@ async def listing(db: DB, listing_id: uuid.UUID, *, for_update: bool = False) ->
 
 
 async def listing_for_viewer(
-    db: DB, listing_id: uuid.UUID, viewer_id: uuid.UUID | None
+    db: DB, listing_id: uuid.UUID, viewer_id: uuid.UUID | None, now: datetime
 ) -> tuple[asyncpg.Record | None, domain.Guest]:
     """The listing, and the viewer's standing as its guest (``domain.Guest``)."""
     row = await listing(db, listing_id)
@@ -164,10 +164,12 @@ async def listing_for_viewer(
     standing = await db.fetchrow(
         "SELECT count(*) > 0 AS stayed,"
         " coalesce(bool_or(b.status = 'confirmed' OR b.stay_address = $3), false) AS knows_address"
-        " FROM bookings b WHERE b.listing_id = $1 AND b.guest_id = $2 AND b.status IN ('confirmed', 'completed')",
+        " FROM bookings b WHERE b.listing_id = $1 AND b.guest_id = $2"
+        " AND (b.status IN ('accepted', 'confirmed', 'completed') OR (b.status = 'requested' AND b.expires_at > $4))",
         listing_id,
         viewer_id,
         row["address"],
+        now,
     )
     assert standing is not None  # an aggregate: always one row
     return row, domain.Guest(standing["stayed"], standing["knows_address"])

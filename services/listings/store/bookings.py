@@ -47,13 +47,15 @@ async def insert_booking(
     hospital_id: str | None,
     rotation_id: uuid.UUID | None,
     expires_at: datetime,
+    cancellation_policy: str,
 ) -> asyncpg.Record:
-    """Insert a requested booking; return it as ``booking`` reads it."""
+    """Insert a requested booking at the price and cancellation policy the guest was shown;
+    return it as ``booking`` reads it."""
     try:
         row = await conn.fetchrow(
             "WITH b AS (INSERT INTO bookings(id, listing_id, guest_id, host_id, stay, total_cents, status,"
-            " message, hospital_id, rotation_id, expires_at)"
-            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11) RETURNING *)"
+            " message, hospital_id, rotation_id, expires_at, cancellation_policy)"
+            " VALUES ($1, $2, $3, $4, daterange($5, $6), $7, 'requested', $8, $9, $10, $11, $12) RETURNING *)"
             f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id",
             booking_id,
             listing_id,
@@ -66,6 +68,7 @@ async def insert_booking(
             hospital_id,
             rotation_id,
             expires_at,
+            cancellation_policy,
         )
     except asyncpg.PostgresError as exc:
         raise translate(exc, BOOKING_CONFLICTS) from None
@@ -136,6 +139,21 @@ async def is_booked(
             check_out,
             besides,
         )
+    )
+
+
+async def overlapping_requests(
+    conn: Connection, listing_id: uuid.UUID, check_in: date, check_out: date, now: datetime
+) -> list[asyncpg.Record]:
+    """The listing's requests still waiting (requested, unexpired) whose stay overlaps these
+    dates, locked: the ones a stay accepted for these dates turns down."""
+    return await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.listing_id = $1 AND b.status = 'requested'"
+        " AND b.expires_at > $4 AND b.stay && daterange($2, $3) ORDER BY b.id FOR UPDATE OF b",
+        listing_id,
+        check_in,
+        check_out,
+        now,
     )
 
 
@@ -231,8 +249,10 @@ async def set_booking_status(
         row = await conn.fetchrow(
             "WITH b AS (UPDATE bookings SET status = $2, decided_at = now(), end_reason = coalesce($3, end_reason),"
             " cancelled_by = coalesce($4, cancelled_by),"
-            # The policy a stay is accepted under is the one its refunds follow.
-            " cancellation_policy = CASE WHEN $2 = 'accepted'"
+            # The policy a stay was requested under is the one its refunds follow, as its price
+            # is: a host who made it stricter before accepting changed what the guest had
+            # asked for. (Requests from before it was recorded take the listing's on acceptance.)
+            " cancellation_policy = CASE WHEN $2 = 'accepted' AND cancellation_policy IS NULL"
             "   THEN (SELECT l.cancellation_policy FROM listings l WHERE l.id = listing_id)"
             "   ELSE cancellation_policy END,"
             # And the minimum stay its shifts keep (domain.stay_minimum; migration 0014).

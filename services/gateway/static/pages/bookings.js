@@ -86,6 +86,10 @@ function ShiftState({ b }) {
   if (b.end_reason === "shift_declined") {
     return html`<p>Cancelled without fault: the host declined to move the stay.</p>`;
   }
+  if (b.end_reason === "dates_taken") {
+    return html`<p>${b.role === "host" ? "Declined: you accepted another guest's stay for some of these nights."
+      : "Declined: another guest's stay was accepted for some of these nights. Look for another room, or other dates."}</p>`;
+  }
   if (!b.shift) return null;
   // The stay keeps its nightly rate: both sides see the new total before the host answers.
   const cost = html`${fmtNights(b.shift.nights)}, ${fmtMoney(b.shift.total)} in total`;
