@@ -230,6 +230,21 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
                 note(host, "booking_confirmed", f"{guest_name} paid for {room}, {dates}: the stay is confirmed"),
             ],
         )
+    if isinstance(event, BookingDeclined) and booking.end_reason == "dates_taken":
+        # Declined by listings, not the host: another guest's stay was accepted for some of
+        # these nights (it read "Dr. Host declined the request", as if the host had chosen).
+        return ConversationUpdate(
+            "The request was declined: another guest's stay was accepted for some of these nights.",
+            read_by=frozenset({host}),
+            notifications=[
+                note(
+                    guest,
+                    "booking_declined",
+                    f"Your request for {room}, {dates}, is declined: another guest booked some of those"
+                    " nights. Search again for another room",
+                )
+            ],
+        )
     if isinstance(event, BookingDeclined):
         return ConversationUpdate(
             f"{host_name} declined the request.",

@@ -15,6 +15,7 @@ from shared.contracts.listings import (
     BookingCancelled,
     BookingCompleted,
     BookingData,
+    BookingDeclined,
     BookingExpired,
     BookingRequested,
     BookingShiftDeclined,
@@ -122,6 +123,22 @@ def test_a_request_tells_the_host_and_carries_the_guests_words() -> None:
     assert update.words == (GUEST, "Hi!") and update.read_by == {GUEST}
     [note] = update.notifications
     assert note.user_id == HOST and note.kind == "booking_requested"
+
+
+def test_a_request_declined_because_another_stay_took_its_nights_does_not_blame_the_host() -> None:
+    """Listings declines the waiting requests for nights a stay just accepted holds: the
+    guest reads that another guest booked them, not that the host declined them."""
+    taken = booking("declined").model_copy(update={"end_reason": "dates_taken"})
+    update = domain.booking_update(BookingDeclined(booking=taken), NAMES, "Quiet room")
+    assert "Dr. Host" not in update.system_text and "another guest" in update.system_text
+    [note] = update.notifications
+    assert (note.user_id, note.kind) == (GUEST, "booking_declined")
+    assert note.text == (
+        "Your request for “Quiet room”, Mar 1, 2027 to Mar 29, 2027 (28 nights), is declined: another guest"
+        " booked some of those nights. Search again for another room"
+    )
+    chosen = domain.booking_update(BookingDeclined(booking=booking("declined")), NAMES, "Quiet room")
+    assert chosen.system_text == "Dr. Host declined the request."
 
 
 def test_a_request_between_a_blocked_pair_keeps_only_its_system_message() -> None:
