@@ -64,10 +64,14 @@ async def notifications(api: Api, user: User) -> list[dict[str, Any]]:
     return r.body["items"]  # type: ignore[no-any-return]
 
 
-async def write_plan(api: Api, author: User, other: User, mentorship_id: str, words: str) -> dict[str, str]:
+async def write_plan(
+    api: Api, author: User, other: User, mentorship_id: str, words: str, *, meeting_in_days: float = 3
+) -> dict[str, str]:
     """``author``'s part of an accepted mentorship's plan, each text naming ``words``: a
-    goal, a meeting they propose at a place (``other`` accepts it), a shared note on it, a
-    private note and their mid-rotation check-in answer. The texts, and the meeting's id."""
+    goal, a meeting they propose at a place ``meeting_in_days`` ahead (``other`` accepts
+    it; a pair's meetings may not overlap, so each part of one plan takes another day), a
+    shared note on it, a private note and their mid-rotation check-in answer. The texts,
+    and the meeting's id."""
     texts = {
         "goal": f"Goal of {words}",
         "place": f"Place of {words}",
@@ -78,7 +82,9 @@ async def write_plan(api: Api, author: User, other: User, mentorship_id: str, wo
     base = f"/mentorships/{mentorship_id}"
     r = await api.call("POST", f"{base}/goals", author, json={"title": texts["goal"]})
     assert r.status == 201, r.body
-    r = await api.call("POST", f"{base}/meetings", author, json={"options": [at(days=3)], "place": texts["place"]})
+    r = await api.call(
+        "POST", f"{base}/meetings", author, json={"options": [at(days=meeting_in_days)], "place": texts["place"]}
+    )
     assert r.status == 201, r.body
     meeting = r.body["meetings"][-1]
     r = await api.call(

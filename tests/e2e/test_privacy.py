@@ -105,7 +105,7 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     )
     assert (await api.call("POST", f"/mentorships/{mentorship.body['id']}/accept", host)).status == 200
     mine = await write_plan(api, user, host, mentorship.body["id"], f"the student {tag}")
-    theirs = await write_plan(api, host, user, mentorship.body["id"], f"the mentor {tag}")
+    theirs = await write_plan(api, host, user, mentorship.body["id"], f"the mentor {tag}", meeting_in_days=4)
     settings = {"time_zone": "Asia/Kolkata", "hospital_visibility": "students"}
     assert (await api.call("PATCH", "/me/mentoring-settings", user, json=settings)).status == 200
     letter = await api.call(
@@ -314,7 +314,7 @@ async def test_a_deleted_student_ends_the_mentorship_and_withdraws_their_letters
     under_way = await rotation(api, student, start_date=future(-20), end_date=future(8))
     _, mentor, mentorship_id = await accepted_pair(api, under_way["id"], student)
     theirs = await write_plan(api, student, mentor, mentorship_id, "the leaving student")
-    mine = await write_plan(api, mentor, student, mentorship_id, "the staying mentor")
+    mine = await write_plan(api, mentor, student, mentorship_id, "the staying mentor", meeting_in_days=4)
     letter = await api.call("POST", "/letters", student, json=letter_request(mentor, **ORDINARY))
     assert letter.status == 201, letter.body
     assert (await api.call("POST", f"/letters/{letter.body['id']}/accept", mentor)).status == 200
