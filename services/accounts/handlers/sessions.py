@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.accounts import domain, store, views
 from services.accounts.domain import lifecycle
+from services.accounts.jobs import delete_erased_files
 from services.accounts.store import lifecycle as lstore
 from shared import clock, subjects
 from shared.contracts.accounts import (
@@ -23,9 +25,12 @@ from shared.contracts.accounts import (
 from shared.contracts.base import Ok
 from shared.db import Connection
 from shared.errors import AppError
+from shared.media import media
 from shared.outbox import add
 from shared.push import broadcast
 from shared.service import Context, Registry
+
+log = logging.getLogger(__name__)
 
 registry = Registry()
 
@@ -42,15 +47,32 @@ async def _issue_session(ctx: Context, conn: Connection, user: User, user_agent:
 @registry.endpoint(subjects.SIGNUP, SignupRequest)
 async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
     password_hash = await asyncio.to_thread(domain.hash_password, req.password)
+    now = clock.now(ctx.settings)
+    ttl = ctx.settings.email_verify_ttl_hours
+    fingerprints: list[str] = []
+    files: list[str] = []
     async with ctx.pool.acquire() as conn, conn.transaction():
+        # Anyone may sign up with any address, so an account never confirmed must not hold
+        # it for ever against its owner: once its confirmation link has expired, a new
+        # sign-up to the address replaces it (erased as a deletion is). It never held a
+        # confirmed address, so nothing proven is taken; before that, a sign-up is a 409.
+        stale = await lstore.stale_unconfirmed(conn, req.email, now - timedelta(hours=ttl))
+        if stale is not None:
+            fingerprints, files = await lstore.erase_account(conn, stale)
         row = await store.insert_user(conn, uuid.uuid4(), req.email, password_hash, req.display_name, req.role)
         user = User.model_validate(dict(row))
         await add(conn, UserRegistered(user=views.user_data(await store.snapshot(conn, user.id))))
         # The address is confirmed by the link this mail carries.
-        now = clock.now(ctx.settings)
-        ttl = ctx.settings.email_verify_ttl_hours
         await add(conn, lifecycle.mail_event("verify_email", user.id, req.email, ttl, now))
-        return await _issue_session(ctx, conn, user, req.user_agent)
+        reply = await _issue_session(ctx, conn, user, req.user_agent)
+    for fingerprint in fingerprints:
+        await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
+    if files:
+        try:  # as a deletion does: a file left here stays in erased_files for the retention loop
+            await delete_erased_files(ctx.pool, media().storage, files)
+        except Exception as exc:
+            log.warning("document files of a replaced unconfirmed account left to the retention loop: %s", exc)
+    return reply
 
 
 @registry.endpoint(subjects.LOGIN, LoginRequest)
