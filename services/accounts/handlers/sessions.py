@@ -23,7 +23,7 @@ from shared.contracts.accounts import (
     session_fingerprint,
 )
 from shared.contracts.base import Ok
-from shared.db import Connection
+from shared.db import Connection, Lock, xact_lock
 from shared.errors import AppError
 from shared.media import media
 from shared.outbox import add
@@ -80,19 +80,26 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
     email = req.email.strip().lower()
     limits = ctx.settings
     async with ctx.pool.acquire() as conn:
-        by_email, by_address = await store.count_failures(
-            conn, email, req.client_address, limits.login_failure_window_s
-        )
-        if by_email >= limits.login_max_failures_per_account or by_address >= limits.login_max_failures_per_address:
-            raise AppError(
-                "rate_limited",
-                "too many failed logins; try again later",
-                {"retry_after_s": limits.login_failure_window_s},
+        async with conn.transaction():
+            # Each attempt is counted and recorded as a failure before its password is
+            # checked (a success clears it), one at a time per account and per client, in
+            # that order (no deadlock). Before, attempts sent at once all read the count
+            # before any was recorded: a burst of 40 got 12 guesses at one account, not 5.
+            await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"account:{email}")
+            await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"client:{req.client_address or '-'}")
+            by_email, by_address = await store.count_failures(
+                conn, email, req.client_address, limits.login_failure_window_s
             )
+            if by_email >= limits.login_max_failures_per_account or by_address >= limits.login_max_failures_per_address:
+                raise AppError(
+                    "rate_limited",
+                    "too many failed logins; try again later",
+                    {"retry_after_s": limits.login_failure_window_s},
+                )
+            await store.record_failure(conn, email, req.client_address)
         row = await store.user_by_email(conn, email)
         ok = await asyncio.to_thread(domain.verify_password, row["password_hash"] if row else None, req.password)
         if not ok:
-            await store.record_failure(conn, email, req.client_address)
             raise BAD_LOGIN
         assert row is not None
         async with conn.transaction():
