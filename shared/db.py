@@ -50,6 +50,7 @@ class Lock(IntEnum):
     GUEST_REQUESTS = 7331
     USER_DOCUMENTS = 7340
     MAIL_REQUESTS = 7341
+    LOGIN_ATTEMPTS = 7342
 
 
 def lock_key(key: uuid.UUID) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -298,3 +299,29 @@ async def test_an_operator_verifies_the_submission_they_checked_not_a_later_one(
     )
     assert checked.status == 200 and checked.body["status"] == "verified", checked.body
     assert (await api.call("GET", f"/users/{pro.id}")).body["verified"] is True
+
+
+async def test_login_limits_hold_when_the_attempts_come_at_once(api: Api, stack: Stack) -> None:
+    """Wrong passwords sent all at once get no more tries than one after the other: 5 at
+    one account, 20 from one client address; the rest are 429."""
+    user = await api.signup()
+    assert stack.nats_url
+    nc = await bus.connect(stack.nats_url, "burst-test")
+
+    async def attempt(email: str, address: str) -> str:
+        body = {"email": email, "password": "nope-nope", "client_address": address}
+        try:
+            await bus.request(nc, subjects.LOGIN, body, LoginReply, timeout=30)
+        except AppError as err:
+            return err.code
+        return "ok"
+
+    try:
+        # Documentation addresses, so the shared test client stays unblocked.
+        at_once = await asyncio.gather(*(attempt(user.email, f"203.0.113.{20 + i}") for i in range(30)))
+        assert sorted(set(at_once)) == ["rate_limited", "unauthorized"]
+        assert at_once.count("unauthorized") == 5
+        from_one = await asyncio.gather(*(attempt(random_email(), "198.51.100.9") for _ in range(45)))
+        assert from_one.count("unauthorized") == 20 and from_one.count("rate_limited") == 25
+    finally:
+        await nc.close()

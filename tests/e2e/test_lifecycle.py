@@ -282,3 +282,43 @@ async def test_an_account_deleted_from_several_tabs_at_once_is_announced_once(ap
         await conn.close()
     mine = [r for r in rows if json.loads(bytes(r["payload"]))["user_id"] == user.id]
     assert len(mine) == 1, len(mine)
+
+
+async def test_an_unconfirmed_signup_holds_an_address_only_while_its_link_lives(api: Api, stack: Stack) -> None:
+    """A sign-up with someone else's address holds it (409) while its confirmation link
+    lives; after that the owner's sign-up replaces it: the squatter's session, link and
+    password die, the owner confirms theirs. A confirmed account is never replaced."""
+    email = random_email("owner")
+    squatter_body = {"email": email, "password": PASSWORD, "display_name": "Squatter", "role": "professional"}
+    squatter = await api.call("POST", "/auth/signup", json=squatter_body)
+    assert squatter.status == 201
+    squatter_user = User(squatter.body["user"]["id"], squatter.body["token"], email, "professional")
+    owner_body = {"email": email, "password": NEW_PASSWORD, "display_name": "Owner", "role": "student"}
+    assert (await api.call("POST", "/auth/signup", json=owner_body)).status == 409
+
+    confirmed = await api.signup()
+    conn = await asyncpg.connect(stack.service_url("accounts"), server_settings={"search_path": "accounts"})
+    try:  # both accounts made before the 48 h of the confirmation link
+        await conn.execute(
+            "UPDATE users SET created_at = now() - interval '49 hours' WHERE lower(email) = ANY($1::text[])",
+            [email, confirmed.email],
+        )
+    finally:
+        await conn.close()
+
+    owner = await api.call("POST", "/auth/signup", json=owner_body)
+    assert owner.status == 201, owner.body
+    assert owner.body["user"]["id"] != squatter_user.id and owner.body["user"]["role"] == "student"
+    assert (await api.call("GET", "/me", squatter_user)).status == 401
+    assert (await api.call("GET", f"/users/{squatter_user.id}")).status == 404
+    bad = await api.call("POST", "/auth/login", json={"email": email, "password": PASSWORD})
+    assert bad.status == 401
+    old_link, new_link = (m.link("verify-email") for m in await api.mail(email, "Confirm your email address", count=2))
+    assert (await api.call("POST", "/auth/verify-email", json={"token": link_token(old_link)})).status == 400
+    verified = await api.call("POST", "/auth/verify-email", json={"token": link_token(new_link)})
+    assert verified.status == 200 and verified.body["email_verified"]
+    assert (await api.call("POST", "/auth/login", json={"email": email, "password": NEW_PASSWORD})).status == 200
+
+    again = {"email": confirmed.email, "password": NEW_PASSWORD, "display_name": "Other", "role": "student"}
+    assert (await api.call("POST", "/auth/signup", json=again)).status == 409
+    assert (await api.call("GET", "/me", confirmed)).status == 200

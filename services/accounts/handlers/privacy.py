@@ -18,11 +18,10 @@ from services.accounts.jobs import delete_erased_files
 from services.accounts.store import lifecycle as lstore
 from shared import bus, subjects
 from shared.contracts.base import Empty
-from shared.contracts.privacy import AccountDeleted, DeleteAccountRequest, ServiceExport, UserDeleted, UserExport
+from shared.contracts.privacy import AccountDeleted, DeleteAccountRequest, ServiceExport, UserExport
 from shared.errors import AppError
 from shared.media import media
-from shared.outbox import add
-from shared.privacy import purge_outbox, records
+from shared.privacy import records
 from shared.push import broadcast
 from shared.service import Context, Registry
 
@@ -90,11 +89,7 @@ async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
                 return DELETED
             if locked["password_hash"] != user["password_hash"]:
                 raise AppError("forbidden", "the password is not right")
-            fingerprints = await lstore.session_fingerprints(conn, actor.user_id)
-            files = await lstore.erase(conn, actor.user_id, user["email"])
-            # Mails still waiting for the deleted user go too: there is no one to write to.
-            await purge_outbox(conn, [str(actor.user_id), user["email"], user["display_name"]], unsent=True)
-            await add(conn, UserDeleted(user_id=actor.user_id))
+            fingerprints, files = await lstore.erase_account(conn, locked)
     for fingerprint in fingerprints:
         await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
     # Their documents' files go now. The account is gone whatever happens here: a file

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.accounts import domain, store, views
 from services.accounts.domain import lifecycle
+from services.accounts.jobs import delete_erased_files
 from services.accounts.store import lifecycle as lstore
 from shared import clock, subjects
 from shared.contracts.accounts import (
@@ -21,11 +23,14 @@ from shared.contracts.accounts import (
     session_fingerprint,
 )
 from shared.contracts.base import Ok
-from shared.db import Connection
+from shared.db import Connection, Lock, xact_lock
 from shared.errors import AppError
+from shared.media import media
 from shared.outbox import add
 from shared.push import broadcast
 from shared.service import Context, Registry
+
+log = logging.getLogger(__name__)
 
 registry = Registry()
 
@@ -42,15 +47,32 @@ async def _issue_session(ctx: Context, conn: Connection, user: User, user_agent:
 @registry.endpoint(subjects.SIGNUP, SignupRequest)
 async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
     password_hash = await asyncio.to_thread(domain.hash_password, req.password)
+    now = clock.now(ctx.settings)
+    ttl = ctx.settings.email_verify_ttl_hours
+    fingerprints: list[str] = []
+    files: list[str] = []
     async with ctx.pool.acquire() as conn, conn.transaction():
+        # Anyone may sign up with any address, so an account never confirmed must not hold
+        # it for ever against its owner: once its confirmation link has expired, a new
+        # sign-up to the address replaces it (erased as a deletion is). It never held a
+        # confirmed address, so nothing proven is taken; before that, a sign-up is a 409.
+        stale = await lstore.stale_unconfirmed(conn, req.email, now - timedelta(hours=ttl))
+        if stale is not None:
+            fingerprints, files = await lstore.erase_account(conn, stale)
         row = await store.insert_user(conn, uuid.uuid4(), req.email, password_hash, req.display_name, req.role)
         user = User.model_validate(dict(row))
         await add(conn, UserRegistered(user=views.user_data(await store.snapshot(conn, user.id))))
         # The address is confirmed by the link this mail carries.
-        now = clock.now(ctx.settings)
-        ttl = ctx.settings.email_verify_ttl_hours
         await add(conn, lifecycle.mail_event("verify_email", user.id, req.email, ttl, now))
-        return await _issue_session(ctx, conn, user, req.user_agent)
+        reply = await _issue_session(ctx, conn, user, req.user_agent)
+    for fingerprint in fingerprints:
+        await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
+    if files:
+        try:  # as a deletion does: a file left here stays in erased_files for the retention loop
+            await delete_erased_files(ctx.pool, media().storage, files)
+        except Exception as exc:
+            log.warning("document files of a replaced unconfirmed account left to the retention loop: %s", exc)
+    return reply
 
 
 @registry.endpoint(subjects.LOGIN, LoginRequest)
@@ -58,19 +80,26 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
     email = req.email.strip().lower()
     limits = ctx.settings
     async with ctx.pool.acquire() as conn:
-        by_email, by_address = await store.count_failures(
-            conn, email, req.client_address, limits.login_failure_window_s
-        )
-        if by_email >= limits.login_max_failures_per_account or by_address >= limits.login_max_failures_per_address:
-            raise AppError(
-                "rate_limited",
-                "too many failed logins; try again later",
-                {"retry_after_s": limits.login_failure_window_s},
+        async with conn.transaction():
+            # Each attempt is counted and recorded as a failure before its password is
+            # checked (a success clears it), one at a time per account and per client, in
+            # that order (no deadlock). Before, attempts sent at once all read the count
+            # before any was recorded: a burst of 40 got 12 guesses at one account, not 5.
+            await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"account:{email}")
+            await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"client:{req.client_address or '-'}")
+            by_email, by_address = await store.count_failures(
+                conn, email, req.client_address, limits.login_failure_window_s
             )
+            if by_email >= limits.login_max_failures_per_account or by_address >= limits.login_max_failures_per_address:
+                raise AppError(
+                    "rate_limited",
+                    "too many failed logins; try again later",
+                    {"retry_after_s": limits.login_failure_window_s},
+                )
+            await store.record_failure(conn, email, req.client_address)
         row = await store.user_by_email(conn, email)
         ok = await asyncio.to_thread(domain.verify_password, row["password_hash"] if row else None, req.password)
         if not ok:
-            await store.record_failure(conn, email, req.client_address)
             raise BAD_LOGIN
         assert row is not None
         async with conn.transaction():

@@ -8,7 +8,10 @@ from datetime import date, datetime
 
 import asyncpg
 
+from shared.contracts.privacy import UserDeleted
 from shared.db import Connection, Lock, translate, xact_lock
+from shared.outbox import add
+from shared.privacy import purge_outbox
 
 DB = Connection | asyncpg.Pool
 
@@ -273,6 +276,18 @@ async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg
     }
 
 
+async def stale_unconfirmed(conn: Connection, email: str, created_before: datetime) -> asyncpg.Record | None:
+    """The account holding ``email`` when its address was never confirmed and it was made
+    before ``created_before`` (its first confirmation link has expired); locked, so of two
+    sign-ups to that address at once one replaces it and the other finds the new one."""
+    return await conn.fetchrow(
+        "SELECT id, email, display_name, role, email_verified_at, password_hash FROM users"
+        " WHERE lower(email) = lower($1) AND email_verified_at IS NULL AND created_at < $2 FOR UPDATE",
+        email,
+        created_before,
+    )
+
+
 async def erase(conn: Connection, user_id: uuid.UUID, email: str) -> list[str]:
     """The account's rows go (profile, sessions, credentials, documents and preferences
     cascade), and the traces its address left; the address is free to sign up with again.
@@ -291,3 +306,16 @@ async def erase(conn: Connection, user_id: uuid.UUID, email: str) -> list[str]:
     )
     await conn.execute("DELETE FROM users WHERE id = $1", user_id)
     return [row["object_key"] for row in keys]
+
+
+async def erase_account(conn: Connection, user: asyncpg.Record) -> tuple[list[str], list[str]]:
+    """What a deletion writes in its transaction (the user's row locked): the account's
+    rows, the unsent mails to it, and ``UserDeleted`` for every service. Returns its live
+    sessions' fingerprints (for the gateways) and its document files' keys (to delete
+    after commit)."""
+    fingerprints = await session_fingerprints(conn, user["id"])
+    files = await erase(conn, user["id"], user["email"])
+    # Mails still waiting for the deleted user go too: there is no one to write to.
+    await purge_outbox(conn, [str(user["id"]), user["email"], user["display_name"]], unsent=True)
+    await add(conn, UserDeleted(user_id=user["id"]))
+    return fingerprints, files
