@@ -12,8 +12,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
-# localstripe's key and webhook secret: what make run and the tests use, public in this code.
+# localstripe's keys and webhook secret: what make run and the tests use, public in this code.
 LOCALSTRIPE_API_KEY = "sk_test_localstripe"
+LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
 LOCALSTRIPE_WEBHOOK_SECRET = "whsec_localstripe"
 # A session token's HMAC key: anything shorter can be searched.
 MIN_SECRET_BYTES = 32
@@ -124,7 +125,7 @@ class Settings(BaseSettings):
     # and set it); the web client loads Stripe.js from stripe_js_url, the one script origin
     # the Content-Security-Policy allows besides the gateway's own.
     stripe_api_key: str = LOCALSTRIPE_API_KEY
-    stripe_publishable_key: str = "pk_test_localstripe"
+    stripe_publishable_key: str = LOCALSTRIPE_PUBLISHABLE_KEY
     stripe_api_base: str | None = None
     stripe_webhook_secret: str = LOCALSTRIPE_WEBHOOK_SECRET
     stripe_js_url: str = "https://js.stripe.com/v3/"
@@ -238,6 +239,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "WARDMATE_STRIPE_WEBHOOK_SECRET is localstripe's placeholder while WARDMATE_STRIPE_API_KEY is a"
                 " real key; set the webhook endpoint's signing secret (Stripe Dashboard > Developers > Webhooks)"
+            )
+        if (
+            self.environment == "production"
+            and self.stripe_publishable_key == LOCALSTRIPE_PUBLISHABLE_KEY
+            and self.stripe_api_key != LOCALSTRIPE_API_KEY
+        ):
+            # Stripe.js in the guest's browser would get a key Stripe does not know: the
+            # service starts, and then no guest can pay.
+            raise ValueError(
+                "WARDMATE_STRIPE_PUBLISHABLE_KEY is localstripe's placeholder while WARDMATE_STRIPE_API_KEY is a"
+                " real key; set the publishable key of the same Stripe account (Dashboard > Developers > API keys)"
             )
         if self.environment == "production" and "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = True

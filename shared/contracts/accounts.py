@@ -323,6 +323,9 @@ class SubmittedCredential(Reply):
     status: Literal["pending", "verified"]
     submitted_at: datetime
     verified_at: datetime | None = None
+    # The operator who verified it, by name: who did what and when, where operators look.
+    verified_by: uuid.UUID | None = None
+    verified_by_name: str | None = None
 
 
 class CredentialPage(Page):

@@ -141,6 +141,29 @@ def test_environment_builds_valid_production_settings(
         assert urlsplit(settings.database_url).hostname == "postgres"
 
 
+def test_payments_takes_every_stripe_key_from_the_operator(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a Stripe account's keys in .env, payments loads them all, the publishable key for the
+    browser's Stripe.js included (without it compose kept localstripe's, and no guest could pay)."""
+    given = {
+        "WARDMATE_SECRET_KEY": "s3cret" * 6,
+        "WARDMATE_STRIPE_API_KEY": "sk_live_operator",
+        "WARDMATE_STRIPE_PUBLISHABLE_KEY": "pk_live_operator",
+        "WARDMATE_STRIPE_WEBHOOK_SECRET": "whsec_operator",
+    }
+    for key in SETTING_NAMES:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in environment(services["payments"]).items():
+        monkeypatch.setenv(key, interpolate(value, given))
+    settings = Settings()
+    assert (settings.stripe_api_key, settings.stripe_publishable_key, settings.stripe_webhook_secret) == (
+        "sk_live_operator",
+        "pk_live_operator",
+        "whsec_operator",
+    )
+
+
 def test_secret_key_must_come_from_the_operator(services: dict[str, dict[str, Any]]) -> None:
     """Compose has no default secret: starting without WARDMATE_SECRET_KEY fails loudly."""
     for name in PROCESSES:

@@ -54,7 +54,24 @@ def test_settings_refuse_real_stripe_keys_with_the_placeholder_webhook_secret_in
     with pytest.raises(ValidationError, match="WARDMATE_STRIPE_WEBHOOK_SECRET is localstripe's placeholder"):
         Settings(environment="production", secret_key=secret, stripe_api_key="sk_live_abc")
     Settings(environment="production", secret_key=secret)  # localstripe's pair: allowed
-    Settings(environment="production", secret_key=secret, stripe_api_key="sk_live_abc", stripe_webhook_secret="whsec_r")
+    Settings(
+        environment="production",
+        secret_key=secret,
+        stripe_api_key="sk_live_abc",
+        stripe_webhook_secret="whsec_r",
+        stripe_publishable_key="pk_live_abc",
+    )
+    Settings(stripe_api_key="sk_test_real")  # outside production: allowed
+
+
+def test_settings_refuse_a_real_stripe_key_with_the_placeholder_publishable_key_in_production() -> None:
+    """Stripe.js would get a key Stripe does not know: the service would start and no guest could pay."""
+    secret = "s3cret-value" * 3
+    real = {"secret_key": secret, "stripe_api_key": "sk_live_abc", "stripe_webhook_secret": "whsec_r"}
+    with pytest.raises(ValidationError, match="WARDMATE_STRIPE_PUBLISHABLE_KEY is localstripe's placeholder"):
+        Settings(environment="production", **real)
+    Settings(environment="production", stripe_publishable_key="pk_live_abc", **real)
+    Settings(environment="production", secret_key=secret)  # localstripe's keys: allowed
     Settings(stripe_api_key="sk_test_real")  # outside production: allowed
 
 

@@ -165,7 +165,8 @@ async def verifications(
     order, cmp = ("ASC", ">") if status == "pending" else ("DESC", "<")
     key = "v.submitted_at" if status == "pending" else "v.verified_at"
     return await db.fetch(
-        "SELECT v.*, u.display_name, u.email FROM verifications v JOIN users u ON u.id = v.user_id"
+        "SELECT v.*, u.display_name, u.email, a.display_name AS verified_by_name"
+        " FROM verifications v JOIN users u ON u.id = v.user_id LEFT JOIN users a ON a.id = v.verified_by"
         f" WHERE v.status = $1 AND ($2::timestamptz IS NULL OR ({key}, v.user_id) {cmp} ($2, $3))"
         f" ORDER BY {key} {order}, v.user_id {order} LIMIT $4",
         status,

@@ -1,9 +1,20 @@
 // Operators: check and verify professionals' credentials, handle the report queue, see counts.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
+import { useSession } from "../session.js";
 import { Alert, Empty, Field, Loading, ShowMore, fmtTime, formError, useForm, useLoad, useMore, words } from "../ui.js";
 import { AdminPayments } from "./admin_payments.js";
 import { DocumentQueue } from "./documents.js";
+
+// What was sent: a student verified by a document has no number to show (the document queue has it).
+function credentialText(c) {
+  if (c.kind === "npi") return html`NPI <strong>${c.npi}</strong>`;
+  if (c.kind === "license") return html`Licence <strong>${c.license_number}</strong> (${c.license_state})`;
+  return "A document (Verify documents)";
+}
+
+// Who did it and when, for the operators who come after.
+const byWhom = (name) => name ? ` by ${name}` : "";
 
 function Credential({ c, onChange }) {
   const [error, setError] = useState(null);
@@ -20,23 +31,23 @@ function Credential({ c, onChange }) {
   return html`<li class="card" aria-label=${c.display_name}>
     <h3><a href=${`#/users/${c.user_id}`}>${c.display_name}</a></h3>
     <p>${c.email}</p>
-    <p>${c.kind === "npi" ? html`NPI <strong>${c.npi}</strong>` : html`Licence <strong>${c.license_number}</strong> (${c.license_state})`}${" "}
-      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}` : ""}</p>
+    <p>${credentialText(c)}${" "}
+      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}${byWhom(c.verified_by_name)}` : ""}</p>
     ${c.status === "pending" && html`<button type="button" onClick=${verify}>Verify <span class="sr">${c.display_name}</span></button>`}
     <${Alert} error=${error} />
   </li>`;
 }
 
 // Keyed by its status where it is used: another status's list starts at its first page.
-function CredentialList({ status }) {
+function CredentialList({ status, onChange }) {
   const state = useLoad(() => get("/admin/verifications", { status, limit: 50 }), [status]);
   const list = useMore(state, (cursor) => get("/admin/verifications", { status, limit: 50, cursor }), (c) => c.user_id);
   return html`<${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>Nothing to check.</${Empty}>`
-    : html`<ul class="cards" aria-label="Credentials">${list.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onChange=${state.reload} />`)}</ul>
+    : html`<ul class="cards" aria-label="Credentials">${list.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onChange=${() => { state.reload(); onChange(); }} />`)}</ul>
       <${ShowMore} list=${list} />`}<//>`;
 }
 
-function Verifications() {
+function Verifications({ onChange }) {
   const [status, setStatus] = useState("pending");
   return html`<section aria-labelledby="verify-admin-h">
     <h2 id="verify-admin-h">Verify professionals</h2>
@@ -44,7 +55,7 @@ function Verifications() {
     <${Field} as="select" label="Credentials" name="verification_status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
       <option value="pending">Waiting for a check</option><option value="verified">Verified</option>
     <//>
-    <${CredentialList} key=${status} status=${status} />
+    <${CredentialList} key=${status} status=${status} onChange=${onChange} />
   </section>`;
 }
 
@@ -65,13 +76,17 @@ function ReportItem({ r, onChange }) {
     const resolution = note.trim() ? `${outcome}. ${note.trim()}` : `${outcome}.`;
     if (await form.submit(() => post(`/admin/reports/${r.id}/resolve`, { resolution }))) onChange();
   }
+  const { me } = useSession();
+  // Messaging knows users by their events, and operators are made by a command that sends
+  // none: it names no operator, so the page says whether it was the one reading it.
+  const resolver = r.resolved_by === me.user.id ? " by you" : r.resolved_by ? " by another operator" : "";
   const person = (id, name) => html`<a href=${`#/users/${id}`}>${name || "A user no longer known"}</a>`;
   return html`<li class="card">
     <h3>${words(r.reason)} · ${fmtTime(r.created_at)}</h3>
     <p>Reported: ${person(r.reported_user_id, r.reported_user_name)} · by ${person(r.reporter_id, r.reporter_name)}</p>
     ${r.message_body && html`<p class="quote-text">Message: “${r.message_body}”</p>`}
     ${r.details && html`<p>Details: ${r.details}</p>`}
-    ${r.status === "resolved" ? html`<p>Resolved: ${r.resolution || "no note"}</p>`
+    ${r.status === "resolved" ? html`<p>Resolved ${fmtTime(r.resolved_at)}${resolver}: ${r.resolution || "no note"}</p>`
       : html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Resolve the report of ${r.reported_user_name || "a user"}`}>
         <${Field} as="select" label="Outcome" name="outcome" value=${outcome} onChange=${(e) => setOutcome(e.currentTarget.value)}>
           ${OUTCOMES.map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
@@ -84,11 +99,11 @@ function ReportItem({ r, onChange }) {
 }
 
 // Keyed by its status where it is used, as CredentialList is.
-function ReportList({ status }) {
+function ReportList({ status, onChange }) {
   const reports = useLoad(() => get("/admin/reports", { status, limit: 50 }), [status]);
   const list = useMore(reports, (cursor) => get("/admin/reports", { status, limit: 50, cursor }));
   return html`<${Loading} state=${reports}>${() => list.items.length === 0 ? html`<${Empty}>No reports.</${Empty}>`
-    : html`<ul class="cards" aria-label="Reports">${list.items.map((r) => html`<${ReportItem} key=${r.id} r=${r} onChange=${reports.reload} />`)}</ul>
+    : html`<ul class="cards" aria-label="Reports">${list.items.map((r) => html`<${ReportItem} key=${r.id} r=${r} onChange=${() => { reports.reload(); onChange(); }} />`)}</ul>
       <${ShowMore} list=${list} label="Older reports" />`}<//>`;
 }
 
@@ -101,7 +116,7 @@ export function Admin() {
     <p><a href="#/admin/mentoring">Mentoring outcomes</a>: mentorships, meetings, check-ins and letters per hospital and month; stalled pairs.</p>
     <${Loading} state=${stats}>${(s) => html`<p>${s.messages} messages, ${s.flagged_messages} flagged as possible scams
       (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
-    <${Verifications} />
+    <${Verifications} onChange=${stats.reload} />
     <${AdminPayments} />
     <${DocumentQueue} />
     <section aria-labelledby="reports-h">
@@ -109,7 +124,7 @@ export function Admin() {
       <${Field} as="select" label="Show" name="status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
         <option value="open">Open</option><option value="resolved">Resolved</option><option value="all">All</option>
       <//>
-      <${ReportList} key=${status} status=${status} />
+      <${ReportList} key=${status} status=${status} onChange=${stats.reload} />
     </section>
   </section>`;
 }

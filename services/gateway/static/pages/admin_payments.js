@@ -42,7 +42,9 @@ export function AdminPayments() {
     <button type="button" class="secondary" onClick=${() => setChecked(checked + 1)}>Reconcile with Stripe</button>
     ${checked > 0 && html`<${Loading} state=${report}>${(r) => r && html`<p role="status">${r.ok ? "Reconciled: no difference." : `${r.differences.length} difference(s).`}${" "}
       ${r.charges_in_ledger} charges and ${r.refunds_in_ledger} refunds in the ledger.</p>
-      ${!r.ok && html`<ul>${r.differences.map((d) => html`<li>${d}</li>`)}</ul>`}`}<//>`}
+      ${!r.ok && html`<ul aria-label="Differences">${r.differences.map((d) => html`<li>${d}</li>`)}</ul>`}
+      ${r.overdue.length > 0 && html`<p>${r.overdue.length} later payment(s) past their deadline, unpaid: not a difference, yours to follow up.</p>
+        <ul aria-label="Overdue payments">${r.overdue.map((d) => html`<li>${d}</li>`)}</ul>`}`}<//>`}
     <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); setShown(booking.trim()); }} aria-label="A booking's payments">
       <${Field} label="Booking id" name="booking_id" value=${booking} onInput=${(e) => setBooking(e.currentTarget.value)} />
       <button type="submit">Show payments</button>

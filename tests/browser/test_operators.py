@@ -1,0 +1,104 @@
+"""An operator's day on the Admin page: who verified a credential and who resolved a report
+are shown where the next operator looks, the counts follow the actions, and reconciliation
+shows the overdue payments it lists."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Route, expect
+
+from services.runner import Stack
+from shared.contracts.payments import Reconciliation
+from tests import samples
+from tests.browser.conftest import LAPTOP, Client, Pages
+from tests.browser.test_accessibility import make_admin
+
+
+def open_reports(text: str) -> int:
+    found = re.search(r"(\d+) open reports", text)
+    assert found, text
+    return int(found.group(1))
+
+
+def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
+    """A credential verified reads "verified <time> by Operator" in the verified list, a
+    student verified by a document reads as a document (it read "Licence ()"), a resolved
+    report "Resolved <time> by you", and the open reports count drops at once."""
+    tag = uuid.uuid4().hex[:6]
+    applicant = Client(pages.open("applicant").request)
+    applicant_name = f"Dr. Checked {tag}"
+    applicant_id = applicant.sign_up("professional", applicant_name)
+    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+    student_page = pages.open("student")
+    student = Client(student_page.request)
+    student_name = f"Student Doc {tag}"
+    student.sign_up("student", student_name)
+    upload = student_page.request.post(
+        "/api/v1/me/documents",
+        headers={"Authorization": f"Bearer {student.token}"},
+        multipart={
+            "kind": "enrolment",
+            "file": {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": samples.pdf(pages=1)},
+        },
+    )
+    assert upload.status == 201, upload.text()
+    student.call("POST", "/reports", {"user_id": applicant_id, "reason": "scam", "details": f"wire {tag}"})
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    counts = operator.get_by_text(re.compile(r"\d+ open reports"))
+    before = open_reports(counts.inner_text())
+
+    operator.get_by_role("button", name=f"Verify {applicant_name}").click()
+    document = operator.get_by_role("listitem", name=f"Proof of enrolment of {student_name}")
+    document.get_by_role("button", name=f"Verify Proof of enrolment of {student_name}").click()
+    expect(document).to_have_count(0)
+    operator.get_by_role("combobox", name="Credentials").select_option("verified")
+    expect(operator.get_by_role("listitem", name=applicant_name)).to_contain_text(
+        re.compile(r"NPI 1234567893 · sent .+ · verified [A-Z][a-z]{2} \d+, .+ by Operator")
+    )
+    verified_student = operator.get_by_role("listitem", name=student_name)
+    expect(verified_student).to_contain_text("A document")
+    expect(verified_student).to_contain_text("by Operator")
+    expect(verified_student).not_to_contain_text("Licence")
+
+    report = operator.get_by_role("listitem").filter(has_text=f"wire {tag}")
+    report.get_by_label("Note (optional)").fill("told them off-platform payment is not allowed")
+    report.get_by_role("button", name="Resolve").click()
+    expect(report).to_have_count(0)  # the open list no longer has it
+    expect(counts).to_contain_text(f"{before - 1} open reports")
+    operator.get_by_role("combobox", name="Show").select_option("resolved")
+    resolved = operator.get_by_role("listitem").filter(has_text=f"wire {tag}")
+    expect(resolved).to_contain_text(re.compile(r"Resolved [A-Z][a-z]{2} \d+, .+ by you: Warned the reported user\."))
+    assert pages.errors == []
+
+
+def test_reconciliation_shows_the_overdue_payments(pages: Pages, stack: Stack) -> None:
+    """Later payments past their deadline are not differences but the operator's to follow
+    up: the page lists them (it said only "Reconciled: no difference"). The reply is the
+    contract's, served to the page, since an overdue payment needs days to pass."""
+    overdue = "OVERDUE: payment 1 of booking 3f0c… $412.00 due by 6 Feb 2027, unpaid"
+    reply = Reconciliation(
+        ok=True,
+        charges_in_ledger=2,
+        charges_at_stripe=2,
+        refunds_in_ledger=0,
+        refunds_at_stripe=0,
+        differences=[],
+        overdue=[overdue],
+    )
+
+    def serve(route: Route) -> None:
+        route.fulfill(status=200, content_type="application/json", body=reply.model_dump_json())
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.route("**/api/v1/admin/payments-reconciliation", serve)
+    operator.goto("/#/admin")
+    operator.get_by_role("button", name="Reconcile with Stripe").click()
+    expect(operator.get_by_role("status").filter(has_text="in the ledger")).to_contain_text("Reconciled: no difference")
+    expect(operator.get_by_role("list", name="Overdue payments")).to_have_text(overdue)
+    assert pages.errors == []
