@@ -316,6 +316,8 @@ async def erase_account(conn: Connection, user: asyncpg.Record) -> tuple[list[st
     fingerprints = await session_fingerprints(conn, user["id"])
     files = await erase(conn, user["id"], user["email"])
     # Mails still waiting for the deleted user go too: there is no one to write to.
-    await purge_outbox(conn, [str(user["id"]), user["email"], user["display_name"]], unsent=True)
+    await purge_outbox(
+        conn, [str(user["id"]), user["email"], user["display_name"]], unsent=[str(user["id"]), user["email"]]
+    )
     await add(conn, UserDeleted(user_id=user["id"]))
     return fingerprints, files
