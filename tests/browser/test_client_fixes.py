@@ -6,6 +6,9 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, Route, expect
 
@@ -266,7 +269,7 @@ def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pa
     """The host's card shows the guest's name, school, specialty and verification; a pending
     request has one way to refuse it (Decline), asked twice; the API refuses a host's
     cancel of a pending request."""
-    host = pages.open("host", PHONE)
+    host = pages.open("host", PHONE, timezone_id="America/Chicago")
     as_host, as_guest = Client(host.request), Client(pages.open("guest").request)
     as_host.sign_up("professional", "Dr. Card")
     listing = as_host.call("POST", "/listings", room())
@@ -288,6 +291,15 @@ def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pa
     expect(card.get_by_role("link", name="Card Guest")).to_be_visible()
     expect(card).to_contain_text("University of Lagos · Surgery")
     expect(card).to_contain_text("Student not verified")
+    # By when to answer, on the host's clock (requests expired unseen), and what they would
+    # receive, in whole cents with the fee rounded half up as payments takes it.
+    due = datetime.fromisoformat(booking["expires_at"]).astimezone(ZoneInfo("America/Chicago"))
+    clock = f"{due.hour % 12 or 12}:{due:%M} {'AM' if due.hour < 12 else 'PM'} {due.tzname()}"
+    expect(card).to_contain_text(f"Answer by {due:%b} {due.day}, {due.year}, {clock}: the request expires then.")
+    percent = Decimal(host.locator('meta[name="wardmate-host-fee-percent"]').get_attribute("content") or "0")
+    cents = int(Decimal(str(booking["total"])) * 100)
+    fee = (cents * percent / 100).quantize(Decimal(1), ROUND_HALF_UP)
+    expect(card).to_contain_text(f"you receive ${(cents - fee) / 100:,.2f} after the {percent}% host fee")
     expect(card.get_by_role("button", name="Cancel booking")).to_have_count(0)
     card.get_by_role("button", name="Decline").click()
     expect(card.get_by_role("button", name="Yes, decline")).to_be_focused()

@@ -6,7 +6,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoney, fmtNights, formError, go,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go,
   stayTimes, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
@@ -115,11 +115,14 @@ function GuestSummary({ id }) {
     <${GuestReviews} userId=${id} /></div>`;
 }
 
-/** What the host receives of a stay's total, less the host fee (the page's meta tag). */
+/** What the host receives of a stay's total, less the host fee (the page's meta tag): in
+ * whole cents, the fee rounded half up as payments takes it (worked in dollars, a float
+ * product could round the other way and read a cent off). */
 function hostNet(total) {
   const percent = Number(document.querySelector('meta[name="wardmate-host-fee-percent"]')?.content || 0);
-  const fee = Math.round(total * percent) / 100;
-  return `If you accept: the guest pays ${fmtMoney(total)} through Wardmate; you receive ${fmtMoney(total - fee)}`
+  const cents = Math.round(total * 100);
+  const fee = Math.floor((cents * percent) / 100 + 0.5);
+  return `If you accept: the guest pays ${fmtMoney(total)} through Wardmate; you receive ${fmtMoney((cents - fee) / 100)}`
     + ` after the ${percent}% host fee, released 24 h after check-in.`;
 }
 
@@ -170,6 +173,9 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     ${b.address && html`<p>Address: ${b.address}</p>`}
     ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
       — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
+    ${b.status === "requested" && html`<p class="hint">${b.role === "host"
+      ? `Answer by ${fmtMoment(b.expires_at)}: the request expires then.`
+      : `The host has until ${fmtMoment(b.expires_at)} to answer.`}</p>`}
     ${b.role === "host" && b.status === "requested" && html`<p class="hint">${hostNet(b.total)}</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
