@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from services.listings import consumers, jobs
-from services.listings.handlers import bookings, calendar, directory, listings, photos, privacy, reviews, snapshots
+from services.listings.handlers import (
+    blocked_dates,
+    bookings,
+    calendar,
+    directory,
+    listings,
+    photos,
+    privacy,
+    reviews,
+    snapshots,
+)
 from shared.media import open_media
 from shared.service import ServiceApp
 
@@ -22,6 +32,7 @@ app = ServiceApp(
     include=(
         listings.registry,
         bookings.registry,
+        blocked_dates.registry,
         reviews.registry,
         calendar.registry,
         privacy.registry,

@@ -15,6 +15,7 @@ from shared import geo, places, request_limits, stays
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
 from shared.contracts.listings import (
+    MAX_BLOCK_NIGHTS,
     BookingAccepted,
     BookingCancelled,
     BookingCompleted,
@@ -240,6 +241,69 @@ def refuse_taken_dates(dates_taken: bool) -> None:
         )
 
 
+DATES_BLOCKED = "the host has blocked some of these dates"
+# Why a waiting request was declined without the host's answer to it: the host blocked
+# some of its nights (``check_block``), so its guest knows at once to look elsewhere.
+BLOCKED_BY_HOST = "dates_blocked"
+
+
+def refuse_blocked_dates(dates_blocked: bool, field: str = "check_in") -> None:
+    """Nights the host blocked are nobody's: a request (or a new date for a stay) for any of
+    them is a 409, as for nights another guest holds."""
+    if dates_blocked:
+        raise AppError(
+            "conflict",
+            DATES_BLOCKED,
+            [{"field": field, "message": "The host has blocked some of these nights: choose other dates."}],
+        )
+
+
+def check_block(start: date, end: date, today: date, held: list[HeldStay], blocked: list[tuple[date, date]]) -> None:
+    """Whether the host may block the nights ``start`` .. ``end`` (end exclusive, as a
+    stay's check-out; its order and its length, at most ``MAX_BLOCK_NIGHTS``, are the
+    contract's). ``today``: the date at the room, the first night a block may take (a night
+    already past is nobody's to take). ``held``: the room's accepted, paid or completed
+    stays overlapping these nights: a block never takes a night agreed with a guest (409
+    naming the stay: cancel it first, which refunds a paid one). ``blocked``: the room's
+    blocks overlapping them: one night is blocked once (409 naming the block)."""
+    if start < today:
+        raise AppError(
+            "validation",
+            "a block starts today or later",
+            [{"field": "start", "message": "Must be today or later: past nights are nobody's to block."}],
+        )
+    if (end - start).days > MAX_BLOCK_NIGHTS:
+        raise AppError(
+            "validation",
+            f"a block is at most {MAX_BLOCK_NIGHTS} nights",
+            [{"field": "end", "message": f"At most {MAX_BLOCK_NIGHTS} nights: narrow the room's dates instead."}],
+        )
+    kind = {"accepted": "an accepted", "confirmed": "a paid", "completed": "a completed"}
+    if held:
+        stay = min(held, key=lambda s: s.check_in)
+        stay_dates = f"{written(stay.check_in)} to {written(stay.check_out)}"
+        raise AppError(
+            "conflict",
+            f"{kind.get(stay.status, 'a')} stay from {stay_dates} holds some of these nights: a block cannot take"
+            " them (cancel the stay first: the guest is told, and a paid stay is refunded)",
+            [{"field": "start", "message": f"{kind.get(stay.status, 'A').capitalize()} stay holds {stay_dates}."}],
+        )
+    if blocked:
+        first, until = min(blocked)
+        raise AppError(
+            "conflict",
+            f"you already blocked {written(first)} to {written(until)}: remove that block, or choose other nights",
+            [{"field": "start", "message": f"Already blocked: {written(first)} to {written(until)}."}],
+        )
+
+
+def check_block_owner(status: str | None, host_id: uuid.UUID | None, actor_id: uuid.UUID) -> None:
+    """A room's blocked nights are its host's business alone: anyone else, on any room (and
+    the host too, on an archived one) gets 404, never a hint that the room has any."""
+    if status in (None, "archived") or host_id != actor_id:
+        raise AppError("not_found", "listing not found")
+
+
 _DONE = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
 
 
@@ -260,11 +324,13 @@ def decide(
     now: datetime,
     *,
     dates_taken: bool = False,
+    dates_blocked: bool = False,
     terms: ListingTerms | None = None,
 ) -> Transition:
     """What ``action`` by ``actor`` does to a booking, or the error saying why they may not.
 
-    ``dates_taken``: another accepted stay of the listing overlaps this one. ``terms``: the
+    ``dates_taken``: another accepted stay of the listing overlaps this one;
+    ``dates_blocked``: the host blocked some of its nights. ``terms``: the
     listing as it is now; a request accepted must still fit its window and minimum stay
     (the host may have changed them since it was made).
     """
@@ -291,6 +357,10 @@ def decide(
                 )
             if dates_taken:
                 raise AppError("conflict", DATES_TAKEN)
+            if dates_blocked:
+                # Blocking declines the requests waiting for those nights, so only a request
+                # made before that (none: both take the listing's lock) could get here.
+                raise AppError("conflict", f"{DATES_BLOCKED}: remove the block to accept this request")
             return Transition("accepted", lambda b: BookingAccepted(booking=b))
         return DECLINE
     if action == "cancel":
@@ -548,6 +618,7 @@ def check_shift_request(
     now: datetime,
     *,
     dates_taken: bool,
+    dates_blocked: bool = False,
 ) -> None:
     """Whether the guest may ask to move this stay to these dates.
 
@@ -561,7 +632,8 @@ def check_shift_request(
     are refused here rather than left for the host, who could only decline them; except the
     moved rotation's, whose decline protects the guest.
 
-    ``dates_taken``: another accepted, paid or completed stay of the listing overlaps them.
+    ``dates_taken``: another accepted, paid or completed stay of the listing overlaps them;
+    ``dates_blocked``: the host blocked some of them.
     """
     if party(booking, actor) != "guest":
         raise AppError("forbidden", "only the guest can ask to move a stay")
@@ -603,6 +675,7 @@ def check_shift_request(
         raise AppError("validation", f"these dates do not fit: {reason}", [{"field": "check_in", "message": reason}])
     if dates_taken:
         raise AppError("conflict", DATES_TAKEN)
+    refuse_blocked_dates(dates_blocked)
 
 
 @dataclass(frozen=True)
@@ -625,6 +698,7 @@ def decide_shift(
     action: str,
     dates_taken: bool,
     *,
+    dates_blocked: bool = False,
     terms: ListingTerms | None = None,
 ) -> ShiftAnswer:
     """The host's answer to a requested shift (``accepted`` moves the stay, at its own
@@ -653,6 +727,8 @@ def decide_shift(
             )
     if action == "accept" and dates_taken:
         raise AppError("conflict", DATES_TAKEN)
+    if action == "accept" and dates_blocked:
+        raise AppError("conflict", f"{DATES_BLOCKED}: remove the block to move the stay there, or decline")
     return ShiftAnswer(
         "accepted" if action == "accept" else "declined",
         shift.check_in,

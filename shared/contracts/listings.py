@@ -411,11 +411,12 @@ class Booking(Reply):
     role: Literal["guest", "host"]
     address: str | None = None
     shift: Shift | None = None
-    end_reason: Literal["shift_declined", "unpaid", "dates_taken"] | None = Field(
+    end_reason: Literal["shift_declined", "unpaid", "dates_taken", "dates_blocked"] | None = Field(
         None,
         description="why a booking ended: shift_declined, cancelled after the host declined moving it;"
         " unpaid, expired because the guest did not pay in time; dates_taken, a request declined because"
-        " another guest's stay was accepted for some of its nights",
+        " another guest's stay was accepted for some of its nights; dates_blocked, a request declined because"
+        " the host blocked some of its nights",
     )
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     reviewed_by_me: bool = Field(
@@ -505,11 +506,77 @@ class UserReviewPage(ReviewPage):
     as_guest: Rating = Field(description="the reviews the hosts they stayed with wrote")
 
 
+# --- blocked dates --------------------------------------------------------------------
+# Nights a host keeps for themselves inside the room's window (own use, a visit, repairs):
+# no request, quote, search or room match offers them.
+
+# The longest block, as the longest stay: a host who wants the room off for longer narrows
+# its availability window instead.
+MAX_BLOCK_NIGHTS = 366
+BlockNote = Annotated[Text, Field(max_length=500, description="private: only the host sees it")]
+
+
+class BlockedDatesCreate(Contract):
+    """Block the nights from start to end (end is the day after the last night blocked, as a
+    stay's check-out): end after start, at most 366 nights, from today at the room on."""
+
+    listing_id: Id
+    start: Date = Field(description="the first night blocked")
+    end: Date = Field(description="the day after the last night blocked, after start")
+    note: BlockNote = ""
+
+    @model_validator(mode="after")
+    def _order(self) -> BlockedDatesCreate:
+        if self.end <= self.start:
+            raise FieldError("end", "must be after the first night blocked")
+        if (self.end - self.start).days > MAX_BLOCK_NIGHTS:
+            raise FieldError("end", f"a block is at most {MAX_BLOCK_NIGHTS} nights: narrow the room's dates instead")
+        return self
+
+
+class BlockedDatesList(Contract):
+    listing_id: Id
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class BlockedDatesId(Contract):
+    listing_id: Id
+    block_id: Id
+
+
+class BlockedDates(Reply):
+    """A range of nights the host blocked."""
+
+    id: uuid.UUID
+    listing_id: uuid.UUID
+    start: date
+    end: date = Field(description="the day after the last night blocked")
+    nights: int
+    note: str
+    created_at: datetime
+
+
+class BlockedDatesPage(Page):
+    """The room's blocks not yet over, earliest first."""
+
+    items: list[BlockedDates]
+
+
 # --- events ---------------------------------------------------------------------------
 # Consumers (matching's projections, messaging's notifications) get snapshots of the
 # aggregate after the change, with its version and ids. A listing's position in them is
 # its public one (listings' ``domain.public_point``): the exact point and the address never
 # leave listings, which shows them to the host and a confirmed guest only.
+
+
+class NightRange(BaseModel):
+    """Nights from ``start`` to ``end`` (exclusive, as a stay's check-out)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: date
+    end: date
 
 
 class ListingData(EventData):
@@ -529,6 +596,9 @@ class ListingData(EventData):
     review_count: int = 0
     photo_count: int = 0
     cover: PhotoCover | None = None
+    # The nights its host blocked, not yet over (each change steps the listing's version):
+    # room matches count them as taken. Empty in snapshots from before blocks existed.
+    blocked: list[NightRange] = []
 
 
 class ListingPublished(Event):

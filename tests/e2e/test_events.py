@@ -178,6 +178,7 @@ def listing_data(listing: dict[str, Any], version: int, at: dict[str, Any], **ch
         "review_count": 0,
         "photo_count": 0,
         "cover": None,
+        "blocked": [],
     }
     return data | changes
 
@@ -240,6 +241,28 @@ async def test_listing_endpoints_emit_listing_snapshots(rec: Recorder, api: Api)
     published = listing_data(draft.body, 3, await public_location(rec, draft.body["id"]), title="Still a draft")
     published["status"] = "active"
     assert events == [("events.listings.listing.published", {"listing": published})]
+
+
+async def test_blocked_dates_emit_the_listing_with_its_blocked_nights(rec: Recorder, api: Api) -> None:
+    """Blocking and unblocking nights change the listing's snapshot (a new version with the
+    nights, never the host's note): matching's room matches count them as taken. Requests
+    the block declines emit their own booking.declined; listing reads emit nothing."""
+    host = await api.signup("professional", "Dr. Blocker")
+    listing = (await rec.call("POST", "/listings", host, json=listing_body()))[0].body
+    at = await public_location(rec, listing["id"])
+    made, events = await rec.call(
+        "POST",
+        f"/listings/{listing['id']}/blocked-dates",
+        host,
+        json={"start": future(40), "end": future(45), "note": "Roof"},
+    )
+    assert made.status == 201, made.body
+    nights = [{"start": future(40), "end": future(45)}]
+    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 2, at, blocked=nights)})]
+    _, events = await rec.call("GET", f"/listings/{listing['id']}/blocked-dates", host)
+    assert events == []
+    _, events = await rec.call("DELETE", f"/listings/{listing['id']}/blocked-dates/{made.body['id']}", host)
+    assert events == [("events.listings.listing.updated", {"listing": listing_data(listing, 3, at)})]
 
 
 def booking_data(booking: dict[str, Any], version: int, status: str) -> dict[str, Any]:

@@ -202,7 +202,17 @@ async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> N
               FROM generate_series(1, 50000) g) s
         """
     )
+    # Blocked nights on one room in ten: search probes them per room through the blocks'
+    # GiST index, as it probes bookings, never by reading the table.
+    await pool.execute(
+        """
+        INSERT INTO blocked_dates(id, listing_id, nights)
+        SELECT gen_random_uuid(), id, daterange(current_date + 5 + (n % 40), current_date + 9 + (n % 40))
+        FROM (SELECT id, row_number() OVER () AS n FROM listings) s WHERE n % 10 = 0
+        """
+    )
     await pool.execute("ANALYZE listings")
+    await pool.execute("ANALYZE blocked_dates")
     req = ListingSearch.model_validate(
         {
             "hospital_id": "x",
@@ -215,10 +225,13 @@ async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> N
     plan = await service_plan(pool, sql, args)
     assert "Index Scan using listings_position" in plan and 'Order By: ("position" <->' in plan, plan
     assert "Seq Scan on listings" not in plan and "Bitmap Heap Scan on listings" not in plan, plan
+    assert "using blocked_dates_no_overlap on blocked_dates" in plan and "Seq Scan on blocked_dates" not in plan, plan
     by_price = ListingSearch.model_validate({"sort": "price", "max_rent": 900})
     sql, args = store.search_query(by_price, None, None)
     plan = await service_plan(pool, sql, args)
     assert "Seq Scan on listings" not in plan, plan
+    # A search without dates does not look at blocks at all.
+    assert "blocked_dates" not in plan, plan
 
 
 async def test_search_reply_bytes_match_the_listing_page_contract(pool: asyncpg.Pool) -> None:

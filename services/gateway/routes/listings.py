@@ -91,6 +91,43 @@ ROUTES: list[Route] = [
         errors=("not_found",),
     ),
     Route(
+        method="POST",
+        path="/listings/{id}/blocked-dates",
+        subject=subjects.BLOCK_DATES,
+        request=listings_contracts.BlockedDatesCreate,
+        reply=listings_contracts.BlockedDates,
+        summary="Block nights of your room (your own use, a visit, repairs): no request, quote, search or room"
+        " match offers them. start today or later at the room, end (the day after the last night) after start, at"
+        " most 366 nights; 409 naming the accepted or paid stay, or your block, that holds some of them. Requests"
+        " waiting for any of them are declined (end_reason dates_blocked)",
+        tag="listings",
+        status=201,
+        path_params=LISTING_ID,
+        errors=("not_found", "conflict"),
+    ),
+    Route(
+        method="GET",
+        path="/listings/{id}/blocked-dates",
+        subject=subjects.LIST_BLOCKED_DATES,
+        request=listings_contracts.BlockedDatesList,
+        reply=listings_contracts.BlockedDatesPage,
+        summary="The nights you blocked in your room, not yet over, earliest first (the host only)",
+        tag="listings",
+        path_params=LISTING_ID,
+        errors=("not_found",),
+    ),
+    Route(
+        method="DELETE",
+        path="/listings/{id}/blocked-dates/{block_id}",
+        subject=subjects.UNBLOCK_DATES,
+        request=listings_contracts.BlockedDatesId,
+        reply=Ok,
+        summary="Give blocked nights back to your room",
+        tag="listings",
+        path_params={"id": "listing_id", "block_id": "block_id"},
+        errors=("not_found",),
+    ),
+    Route(
         method="GET",
         path="/listings/{id}/reviews",
         subject=subjects.LIST_REVIEWS,

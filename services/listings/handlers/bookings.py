@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import asyncpg
 
 from services.listings import domain, store
+from services.listings.store import blocked_dates as block_store
 from services.listings.store import bookings as booking_store
 from services.listings.views import (
     BOOKING_NOT_FOUND,
@@ -66,6 +67,8 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             domain.refuse_duplicate_request(same["id"], same["status"], same["check_in"], same["check_out"])
         # Under the listing's lock, which accepting a stay takes too.
         domain.refuse_taken_dates(await booking_store.is_booked(conn, req.listing_id, req.check_in, req.check_out))
+        # And the nights its host blocked (blocking takes the same lock).
+        domain.refuse_blocked_dates(await block_store.is_blocked(conn, req.listing_id, req.check_in, req.check_out))
         if req.hospital_id:
             hospitals.lookup(req.hospital_id)
         limits = ctx.settings
@@ -139,8 +142,17 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         # The listing as it is now, read under its lock (an edit of its dates takes it too).
         listing = await store.listing(conn, row["listing_id"])
         assert listing is not None
+        blocked = action == "accept" and await block_store.is_blocked(
+            conn, row["listing_id"], row["check_in"], row["check_out"]
+        )
         transition = domain.decide(
-            booking_view(row), actor, action, now, dates_taken=taken, terms=listing_terms(listing)
+            booking_view(row),
+            actor,
+            action,
+            now,
+            dates_taken=taken,
+            dates_blocked=blocked,
+            terms=listing_terms(listing),
         )
         reason = domain.end_reason(booking_view(row), actor, transition.status)
         updated = await booking_store.set_booking_status(
@@ -173,6 +185,7 @@ async def shift_booking(ctx: Context, req: ShiftRequest) -> Booking:
             req.check_out,
             clock.now(ctx.settings),
             dates_taken=taken,
+            dates_blocked=await block_store.is_blocked(conn, row["listing_id"], req.check_in, req.check_out),
         )
         await booking_store.request_shift(conn, row["id"], req.check_in, req.check_out)
         updated = await booking_store.booking(conn, row["id"])
@@ -215,9 +228,17 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
                 conn, row["listing_id"], shift.check_in, shift.check_out, besides=row["id"]
             )
         )
+        blocked = (
+            action == "accept"
+            and shift.check_in is not None
+            and shift.check_out is not None
+            and await block_store.is_blocked(conn, row["listing_id"], shift.check_in, shift.check_out)
+        )
         listing = await store.listing(conn, row["listing_id"])
         assert listing is not None
-        answer = domain.decide_shift(booking_view(row), shift, actor, action, taken, terms=listing_terms(listing))
+        answer = domain.decide_shift(
+            booking_view(row), shift, actor, action, taken, dates_blocked=blocked, terms=listing_terms(listing)
+        )
         accepted = answer.status == "accepted"
         await booking_store.answer_shift(conn, row["id"], accepted, answer.total_cents, answer.for_rotation)
         updated = await booking_store.booking(conn, row["id"])

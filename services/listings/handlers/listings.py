@@ -9,6 +9,7 @@ import asyncpg
 import orjson
 
 from services.listings import domain, files, store
+from services.listings.store import blocked_dates as block_store
 from services.listings.store import bookings as booking_store
 from services.listings.store import hospitals as hospital_store
 from services.listings.store import photos as photo_store
@@ -316,6 +317,8 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     if reason is None:
         if await booking_store.is_booked(ctx.pool, req.listing_id, req.check_in, req.check_out):
             reason = store.BOOKING_CONFLICTS["bookings_no_overlap"]
+        elif await block_store.is_blocked(ctx.pool, req.listing_id, req.check_in, req.check_out):
+            reason = domain.DATES_BLOCKED
     return Quote(
         listing_id=req.listing_id,
         check_in=req.check_in,

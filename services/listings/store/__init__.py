@@ -21,7 +21,9 @@ LISTING_COLUMNS = """
     l.public_latitude, l.public_longitude, l.monthly_rent, l.amenities, l.house_rules,
     l.available_from, l.available_to, l.min_stay_nights, l.status, l.review_sum, l.review_count,
     l.created_at, l.updated_at, l.version, l.photo_count, l.cover, l.cancellation_policy, l.time_zone,
-    h.display_name AS host_name, coalesce(h.verified, false) AS host_verified
+    h.display_name AS host_name, coalesce(h.verified, false) AS host_verified,
+    ARRAY(SELECT d.nights FROM blocked_dates d WHERE d.listing_id = l.id AND upper(d.nights) >= current_date - 1
+          ORDER BY lower(d.nights)) AS blocked
 """
 LISTING_FROM = "listings l LEFT JOIN hosts h ON h.user_id = l.host_id"
 # What a search result carries (ListingSummary): no long texts.
@@ -242,8 +244,11 @@ def search_query(
             " LEFT JOIN LATERAL (SELECT 1 AS taken FROM bookings b WHERE b.listing_id = l.id"
             f" AND b.status IN ('accepted', 'confirmed', 'completed') AND b.stay && daterange({f}, {t}) LIMIT 1)"
             " busy ON true"
+            # The nights its host blocked, probed the same way (the blocks' GiST index).
+            " LEFT JOIN LATERAL (SELECT 1 AS blocked FROM blocked_dates d WHERE d.listing_id = l.id"
+            f" AND d.nights && daterange({f}, {t}) LIMIT 1) closed ON true"
         )
-        where.append("busy.taken IS NULL")
+        where.append("busy.taken IS NULL AND closed.blocked IS NULL")
     if req.sort == "distance":
         assert center is not None
         order = f"l.position <-> {c}, l.id"

@@ -142,6 +142,18 @@ async def is_booked(
     )
 
 
+async def held_stays(db: DB, listing_id: uuid.UUID, start: date, end: date) -> list[asyncpg.Record]:
+    """The listing's accepted, paid or completed stays that overlap these nights (what
+    ``is_booked`` looks for, each named: a block refuses them by their dates)."""
+    return await db.fetch(
+        "SELECT id, status, lower(stay) AS check_in, upper(stay) AS check_out FROM bookings WHERE listing_id = $1"
+        " AND status IN ('accepted', 'confirmed', 'completed') AND stay && daterange($2, $3) ORDER BY lower(stay)",
+        listing_id,
+        start,
+        end,
+    )
+
+
 async def overlapping_requests(
     conn: Connection, listing_id: uuid.UUID, check_in: date, check_out: date, now: datetime
 ) -> list[asyncpg.Record]:

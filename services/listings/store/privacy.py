@@ -30,6 +30,12 @@ async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
             " WHERE b.guest_id = $1 OR b.host_id = $1 ORDER BY b.created_at",
             user_id,
         ),
+        "blocked_dates": await db.fetch(
+            "SELECT d.id, d.listing_id, lower(d.nights) AS start, upper(d.nights) AS end, d.note, d.created_at"
+            " FROM blocked_dates d JOIN listings l ON l.id = d.listing_id WHERE l.host_id = $1"
+            " ORDER BY d.listing_id, lower(d.nights)",
+            user_id,
+        ),
         "reviews_written": await db.fetch(
             "SELECT id, booking_id, listing_id, subject_id, rating, text, created_at FROM reviews"
             " WHERE author_id = $1 ORDER BY created_at",
@@ -81,6 +87,10 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
     await conn.execute("UPDATE reviews SET text = '' WHERE author_id = $1", user_id)
     # The newest version there is: a late snapshot of the deleted user changes nothing.
     await conn.execute("UPDATE hosts SET display_name = NULL, version = $2 WHERE user_id = $1", user_id, ERASED_VERSION)
+    # Their blocked nights and private notes about them: nothing is left to book anyway.
+    await conn.execute(
+        "DELETE FROM blocked_dates d USING listings l WHERE l.id = d.listing_id AND l.host_id = $1", user_id
+    )
     public = await conn.fetch("SELECT id FROM listings WHERE host_id = $1 AND status <> 'archived'", user_id)
     await conn.execute(
         "UPDATE listings SET status = 'archived', description = '', house_rules = '', address = '',"

@@ -28,8 +28,9 @@ async def project_listing(conn: Connection, listing: ListingData) -> bool:
         """
         INSERT INTO listings(listing_id, version, host_id, title, room_type, latitude, longitude,
             position, monthly_rent, amenities, available_from, available_to, min_stay_nights,
-            status, review_average, review_count, photo_count, cover)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, ll_to_earth($6, $7), $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            status, review_average, review_count, photo_count, cover, blocked)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, ll_to_earth($6, $7), $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+            $18)
         ON CONFLICT (listing_id) DO UPDATE SET version = excluded.version, host_id = excluded.host_id,
             title = excluded.title, room_type = excluded.room_type, latitude = excluded.latitude,
             longitude = excluded.longitude, position = excluded.position,
@@ -37,7 +38,7 @@ async def project_listing(conn: Connection, listing: ListingData) -> bool:
             available_from = excluded.available_from, available_to = excluded.available_to,
             min_stay_nights = excluded.min_stay_nights, status = excluded.status,
             review_average = excluded.review_average, review_count = excluded.review_count,
-            photo_count = excluded.photo_count, cover = excluded.cover
+            photo_count = excluded.photo_count, cover = excluded.cover, blocked = excluded.blocked
         WHERE listings.version < excluded.version
         """,
         listing.listing_id,
@@ -57,6 +58,7 @@ async def project_listing(conn: Connection, listing: ListingData) -> bool:
         listing.review_count,
         listing.photo_count,
         listing.cover.model_dump() if listing.cover else None,
+        [asyncpg.Range(night.start, night.end) for night in listing.blocked],
     )
     return result.endswith(" 1")
 
@@ -231,11 +233,14 @@ async def listings_by_id(db: DB, listing_ids: list[uuid.UUID]) -> dict[uuid.UUID
 
 
 async def booked_stays(db: DB, listing_ids: list[uuid.UUID], start: date, end: date) -> list[asyncpg.Record]:
-    """Accepted (or completed) stays of these listings that overlap the dates."""
+    """Accepted (or completed) stays of these listings that overlap the dates, and the
+    nights their hosts blocked there (taken all the same)."""
     return await db.fetch(
         "SELECT listing_id, lower(stay) AS check_in, upper(stay) AS check_out FROM bookings"
         " WHERE listing_id = ANY($1::uuid[]) AND status IN ('accepted', 'confirmed', 'completed')"
-        " AND stay && daterange($2, $3)",
+        " AND stay && daterange($2, $3)"
+        " UNION ALL SELECT l.listing_id, lower(n), upper(n) FROM listings l, unnest(l.blocked) n"
+        " WHERE l.listing_id = ANY($1::uuid[]) AND n && daterange($2, $3)",
         listing_ids,
         start,
         end,

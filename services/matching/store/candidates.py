@@ -45,7 +45,7 @@ def _host_tags(key: str) -> str:
 CANDIDATES = f"""
 WITH c AS MATERIALIZED (
     SELECT l.listing_id, l.host_id, l.latitude, l.longitude, l.monthly_rent, l.room_type, l.amenities,
-           l.available_from, l.available_to, l.min_stay_nights, l.review_average, l.review_count
+           l.available_from, l.available_to, l.min_stay_nights, l.review_average, l.review_count, l.blocked
     FROM listings l
     WHERE l.status = 'active'
       AND earth_box((SELECT ll_to_earth($1, $2)), $3) @> l.position
@@ -72,9 +72,11 @@ SELECT * FROM
     (SELECT string_agg(uuid_send(b.listing_id), ''::bytea) AS stay_ids,
             string_agg(int4send(lower(b.stay) - $5::date), ''::bytea) AS stay_in,
             string_agg(int4send(upper(b.stay) - $5::date), ''::bytea) AS stay_out
-     FROM bookings b
-     WHERE b.listing_id IN (SELECT listing_id FROM c) AND b.status IN ('accepted', 'confirmed', 'completed')
-       AND b.stay && daterange($5, $6)) stay,
+     FROM (SELECT listing_id, stay FROM bookings
+           WHERE listing_id IN (SELECT listing_id FROM c) AND status IN ('accepted', 'confirmed', 'completed')
+             AND stay && daterange($5, $6)
+           -- The nights hosts blocked are taken as a stay's are.
+           UNION ALL SELECT c.listing_id, n FROM c, unnest(c.blocked) n WHERE n && daterange($5, $6)) b) stay,
     (SELECT string_agg(uuid_send(user_id), ''::bytea) AS profile_ids,
             array_agg(data->>'medical_school') AS host_school,
             array_agg(data->>'school_country') AS host_country,

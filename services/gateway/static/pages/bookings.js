@@ -90,6 +90,10 @@ function ShiftState({ b }) {
     return html`<p>${b.role === "host" ? "Declined: you accepted another guest's stay for some of these nights."
       : "Declined: another guest's stay was accepted for some of these nights. Look for another room, or other dates."}</p>`;
   }
+  if (b.end_reason === "dates_blocked") {
+    return html`<p>${b.role === "host" ? "Declined: you blocked some of these nights."
+      : "Declined: the host made some of these nights unavailable. Look for another room, or other dates."}</p>`;
+  }
   if (!b.shift) return null;
   // The stay keeps its nightly rate: both sides see the new total before the host answers.
   const cost = html`${fmtNights(b.shift.nights)}, ${fmtMoney(b.shift.total)} in total`;

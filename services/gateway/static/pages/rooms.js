@@ -5,8 +5,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import {
-  Alert, AmenityBoxes, Empty, Field, Loading, ShowMore, Status, fmtDate, fmtPerMonth, formError, go, today, useForm, useLoad,
-  useMore,
+  Alert, AmenityBoxes, ConfirmButton, Empty, Field, Loading, ShowMore, Status, fmtDate, fmtNights, fmtPerMonth, formError, go,
+  today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { PhotoEditor } from "./photos.js";
 
@@ -181,11 +181,72 @@ function ListingForm({ listing }) {
   </form>`;
 }
 
+/** Nights the host keeps for themselves inside the room's dates: guests see them
+ * unavailable, and requests waiting for them are declined when they are blocked. */
+function BlockedDates({ listing }) {
+  const state = useLoad(() => get(`/listings/${listing.id}/blocked-dates`, { limit: 100 }), [listing.id]);
+  const list = useMore(state, (cursor) => get(`/listings/${listing.id}/blocked-dates`, { limit: 100, cursor }));
+  const [f, setF] = useState({ start: "", end: "", note: "" });
+  const [notice, setNotice] = useState("");
+  const [error, setError] = useState(null);
+  const form = useForm();
+  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  async function onAdd(e) {
+    e.preventDefault();
+    setNotice("");
+    setError(null);
+    const missing = {};
+    if (!f.start) missing.start = "Choose the first night to block.";
+    if (!f.end) missing.end = "Choose the day after the last night.";
+    if (Object.keys(missing).length) return form.setErrors(missing);
+    const made = await form.submit(() => post(`/listings/${listing.id}/blocked-dates`, { start: f.start, end: f.end, note: f.note }));
+    if (made) {
+      setF({ start: "", end: "", note: "" });
+      setNotice(`Blocked ${fmtDate(made.start)} – ${fmtDate(made.end)} (${fmtNights(made.nights)}).`);
+      state.reload();
+    }
+  }
+  async function remove(b) {
+    setNotice("");
+    setError(null);
+    try {
+      await del(`/listings/${listing.id}/blocked-dates/${b.id}`);
+      setNotice(`${fmtDate(b.start)} – ${fmtDate(b.end)} is available again.`);
+      state.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const err = form.errors;
+  return html`<section class="blocked-dates" aria-labelledby="blocked-dates-title">
+    <h2 id="blocked-dates-title">Blocked dates</h2>
+    <p class="hint">Nights you keep for yourself (your own use, a visit, repairs). Guests see them as unavailable, and requests waiting for any of them are declined.</p>
+    <${Loading} state=${state}>${() => list.items.length === 0 ? html`<p>No nights blocked.</p>`
+      : html`<ul class="cards" aria-label="Blocked dates">${list.items.map((b) => html`<li class="card" key=${b.id}>
+        <p><strong>${fmtDate(b.start)} – ${fmtDate(b.end)}</strong> · ${fmtNights(b.nights)}${b.note && html`<br />${b.note}`}</p>
+        <p class="actions"><${ConfirmButton} label=${html`Unblock <span class="sr">${fmtDate(b.start)} – ${fmtDate(b.end)}</span>`}
+          question="Make these nights available again?" yes="Yes, unblock" onConfirm=${() => remove(b)} /></p>
+      </li>`)}</ul>
+        <${ShowMore} list=${list} label="Later blocks" />`}<//>
+    <form onSubmit=${onAdd} novalidate aria-label="Block dates">
+      <div class="row">
+        <${Field} label="First night" name="start" type="date" min=${today()} value=${f.start} onInput=${set("start")} error=${err.start} />
+        <${Field} label="Until (the day after the last night)" name="end" type="date" min=${f.start || today(1)} value=${f.end} onInput=${set("end")} error=${err.end} />
+      </div>
+      <${Field} label="Note (only you see it)" name="note" maxlength="500" value=${f.note} onInput=${set("note")} error=${err.note} />
+      <${Alert} error=${formError(err, ["start", "end", "note"]) || error} />
+      <p class="notice" role="status">${notice}</p>
+      <button type="submit" disabled=${form.busy}>Block these nights</button>
+    </form>
+  </section>`;
+}
+
 export function ListingEdit({ id }) {
   const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
   return html`<section>
     <h1>${id ? "Edit your room" : "Post a room"}</h1>
     <${Loading} state=${state}>${(l) => html`<${ListingForm} key=${id || "new"} listing=${id ? l : null} />
-      ${id && html`<${PhotoEditor} listing=${l} onChanged=${state.reload} />`}`}<//>
+      ${id && html`<${PhotoEditor} listing=${l} onChanged=${state.reload} />`}
+      ${id && l.status !== "archived" && html`<${BlockedDates} listing=${l} />`}`}<//>
   </section>`;
 }

@@ -1,0 +1,67 @@
+"""A host blocks and unblocks nights of a room on its edit page, at phone width."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, Client, Pages, future
+
+
+def written(iso: str) -> str:
+    """A date as the web client writes it (fmtDate: "Mar 5, 2027")."""
+    day = date.fromisoformat(iso)
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def test_host_blocks_and_unblocks_nights_at_phone_width(pages: Pages) -> None:
+    """The "Blocked dates" section: a night in the past is refused beside "First night",
+    a block shows with its nights and private note, and Unblock (asked twice) removes it;
+    nothing scrolls sideways at 375 px."""
+    tag = uuid.uuid4().hex[:6]
+    host = pages.open("host", viewport=PHONE)
+    api = Client(host.request)
+    api.sign_up("professional", f"Dr. Blocks {tag}")
+    listing = api.call(
+        "POST",
+        "/listings",
+        {
+            "title": f"Room with blocks {tag}",
+            "room_type": "private_room",
+            "address": "1 Main Rd, Adak, AK",
+            "latitude": 51.870,
+            "longitude": -176.640,
+            "monthly_rent": 800,
+            "available_from": future(5),
+            "available_to": future(200),
+            "min_stay_nights": 7,
+        },
+    )
+    host.goto(f"/#/listings/{listing['id']}/edit")
+    section = host.get_by_role("region", name="Blocked dates")
+    expect(section.get_by_text("No nights blocked.")).to_be_visible()
+
+    section.get_by_label("First night").fill(str(date.today() - timedelta(days=3)))
+    section.get_by_label("Until (the day after the last night)").fill(future(4))
+    section.get_by_role("button", name="Block these nights").click()
+    expect(section.get_by_label("First night")).to_have_attribute("aria-invalid", "true")
+    expect(section.get_by_text("Must be today or later")).to_be_visible()
+
+    section.get_by_label("First night").fill(future(30))
+    section.get_by_label("Until (the day after the last night)").fill(future(37))
+    section.get_by_label("Note (only you see it)").fill("Parents visiting")
+    section.get_by_role("button", name="Block these nights").click()
+    blocks = section.get_by_role("list", name="Blocked dates")
+    expect(blocks.get_by_text(f"{written(future(30))} – {written(future(37))}")).to_be_visible()
+    expect(blocks.get_by_text("7 nights")).to_be_visible()
+    expect(blocks.get_by_text("Parents visiting")).to_be_visible()
+    assert host.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    blocks.get_by_role("button", name="Unblock").click()
+    host.get_by_role("button", name="Yes, unblock").click()
+    expect(section.get_by_text("No nights blocked.")).to_be_visible()
+    assert api.call("GET", f"/listings/{listing['id']}/blocked-dates")["items"] == []
+    assert host.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not pages.errors, pages.errors
