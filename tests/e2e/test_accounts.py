@@ -325,3 +325,27 @@ async def test_login_limits_hold_when_the_attempts_come_at_once(api: Api, stack:
         assert from_one.count("unauthorized") == 20 and from_one.count("rate_limited") == 25
     finally:
         await nc.close()
+
+
+async def test_an_operator_made_by_the_command_is_named_where_they_resolved_a_report(api: Api, stack: Stack) -> None:
+    """The admin command sends the event a signup sends, so messaging knows the operator:
+    the reports list names who resolved a report (it could say only "another operator")."""
+    name = f"Olu Resolver {uuid.uuid4().hex[:6]}"
+    admin_email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN[1], name)
+    login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    student, host = await api.signup("student"), await api.signup("professional")
+    report = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "harassment"})
+    assert report.status == 201, report.body
+    resolved = await api.call(
+        "POST", f"/admin/reports/{report.body['id']}/resolve", admin, json={"resolution": "warned"}
+    )
+    assert resolved.status == 200, resolved.body
+
+    async def resolver() -> str | None:
+        page = await api.call("GET", "/admin/reports", admin, params={"status": "resolved", "limit": "100"})
+        mine = next(r for r in page.body["items"] if r["id"] == report.body["id"])
+        return mine["resolved_by_name"]  # type: ignore[no-any-return]
+
+    assert await eventually(resolver, 15, what="messaging to know the operator", until=lambda n: n == name) == name
