@@ -56,6 +56,7 @@ NotificationKind = Literal[
     "review_posted",
     "user_verified",
     "document_rejected",
+    "credential_rejected",
     "mentorship_requested",
     "mentorship_accepted",
     "mentorship_declined",

@@ -102,3 +102,36 @@ def test_reconciliation_shows_the_overdue_payments(pages: Pages, stack: Stack) -
     expect(operator.get_by_role("status").filter(has_text="in the ledger")).to_contain_text("Reconciled: no difference")
     expect(operator.get_by_role("list", name="Overdue payments")).to_have_text(overdue)
     assert pages.errors == []
+
+
+def test_an_operator_rejects_a_credential_and_the_professional_reads_why(pages: Pages, stack: Stack) -> None:
+    """Reject needs a reason; the rejected list says who and when and why; the professional
+    sees the reason on their profile and may submit again."""
+    tag = uuid.uuid4().hex[:6]
+    applicant_page = pages.open("applicant")
+    applicant = Client(applicant_page.request)
+    name = f"Dr. Wrong NPI {tag}"
+    applicant.sign_up("professional", name)
+    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    card = operator.get_by_role("listitem", name=name)
+    card.get_by_role("button", name=f"Reject {name}").click()
+    expect(card.get_by_text("Say why you reject it")).to_be_visible()
+    reason = "This NPI belongs to another physician"
+    card.get_by_label("Reason (shown to them; required to reject)").fill(reason)
+    card.get_by_role("button", name=f"Reject {name}").click()
+    expect(card).to_have_count(0)
+    operator.get_by_role("combobox", name="Credentials").select_option("rejected")
+    expect(operator.get_by_role("listitem", name=name)).to_contain_text(
+        re.compile(rf"rejected [A-Z][a-z]{{2}} \d+, .+ by Operator.*Why: {reason}", re.S)
+    )
+
+    applicant_page.goto("/#/profile")
+    expect(applicant_page.get_by_role("status").filter(has_text="An operator could not verify your NPI")).to_contain_text(
+        reason
+    )
+    expect(applicant_page.get_by_role("button", name="Request verification")).to_be_visible()
+    assert pages.errors == []
