@@ -84,9 +84,10 @@ function ReportItem({ r, onChange }) {
     if (await form.submit(() => post(`/admin/reports/${r.id}/resolve`, { resolution }))) onChange();
   }
   const { me } = useSession();
-  // Messaging knows users by their events, and operators are made by a command that sends
-  // none: it names no operator, so the page says whether it was the one reading it.
-  const resolver = r.resolved_by === me.user.id ? " by you" : r.resolved_by ? " by another operator" : "";
+  // Messaging knows operators by the event their creation sends; one made before that
+  // (or since deleted) has no name there.
+  const resolver = r.resolved_by === me.user.id ? " by you"
+    : r.resolved_by ? ` by ${r.resolved_by_name || "another operator"}` : "";
   const person = (id, name) => html`<a href=${`#/users/${id}`}>${name || "A user no longer known"}</a>`;
   return html`<li class="card">
     <h3>${words(r.reason)} · ${fmtTime(r.created_at)}</h3>
