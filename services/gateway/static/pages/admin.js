@@ -115,7 +115,20 @@ function ReportList({ status, onChange }) {
       <${ShowMore} list=${list} label="Older reports" />`}<//>`;
 }
 
+/** The operators' page; anyone else is told it is not theirs, and no section asks for
+ * what the services would refuse them. */
 export function Admin() {
+  const { me } = useSession();
+  if (me.user.role !== "admin") {
+    return html`<section>
+      <h1>Operators</h1>
+      <p role="status">This page is for Wardmate operators. <a href="#/">Go home</a>.</p>
+    </section>`;
+  }
+  return html`<${OperatorsPage} />`;
+}
+
+function OperatorsPage() {
   const [status, setStatus] = useState("open");
   const stats = useLoad(() => get("/admin/messaging/stats"), []);
   return html`<section>
