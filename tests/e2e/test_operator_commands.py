@@ -71,7 +71,16 @@ def test_make_dead_letters_without_service_names_it_missing(stale: Path, tmp_pat
     os.utime(stamp, (later, later))
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(root), "dead-letters", "ARGS=list", f"STAMP={stamp}", f"PY={sys.executable}"],
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(root),
+            "dead-letters",
+            "ARGS=list",
+            f"STAMP={stamp}",
+            f"PY={sys.executable}",
+        ],
         env={**os.environ, "WARDMATE_DATA_DIR": str(stale)},
         capture_output=True,
         text=True,
