@@ -85,8 +85,10 @@ bench-receipts: $(STAMP)
 
 # Operators: the dead letters of one service of the running system (make run or
 # make run-cluster), e.g. make dead-letters SERVICE=listings ARGS=list (or ARGS="replay --all")
+# SERVICE is quoted: left out, it is an empty name (which the command names as missing),
+# not ARGS's first word taken for a service ("'list' has no event consumers").
 dead-letters: $(STAMP)
-	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.ops dead-letters $(SERVICE) $(ARGS)
+	@WARDMATE_DATA_DIR=$(DATA_DIR) $(PY) -m services.ops dead-letters "$(SERVICE)" $(ARGS)
 
 # Operators: replay the event stream into fresh matching projections (the system running).
 rebuild-matching: $(STAMP)

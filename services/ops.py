@@ -101,8 +101,9 @@ def service_command(data_dir: Path, service: str, argv: list[str]) -> int:
     """Run ``python -m services.<service> <argv>`` against the running system (exec)."""
     if service not in SERVICES_WITH_SCHEMA:
         print(
-            f"error: {'SERVICE is not set' if not service else f'{service!r} has no event consumers'}: "
-            f"name one, e.g. make dead-letters SERVICE=listings (one of {', '.join(SERVICES_WITH_SCHEMA)})",
+            f"error: {'SERVICE is not set' if not service else f'{service!r} has no event consumers'}:"
+            ' usage: make dead-letters SERVICE=listings ARGS=list (or ARGS="replay --id ID", ARGS="replay --all");'
+            f" SERVICE is one of {', '.join(SERVICES_WITH_SCHEMA)}",
             file=sys.stderr,
         )
         return 2

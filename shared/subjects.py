@@ -20,6 +20,7 @@ GET_SESSION = "wardmate.accounts.get-session"
 UPDATE_PROFILE = "wardmate.accounts.update-profile"
 SUBMIT_VERIFICATION = "wardmate.accounts.submit-verification"
 VERIFY_USER = "wardmate.accounts.verify-user"
+REJECT_CREDENTIAL = "wardmate.accounts.reject-credential"
 LIST_VERIFICATIONS = "wardmate.accounts.list-verifications"
 GET_USER = "wardmate.accounts.get-user"
 # Verification documents: the gateway streams the file to storage and sends the key.
@@ -196,6 +197,7 @@ USER_REGISTERED = "events.accounts.user.registered"
 PROFILE_UPDATED = "events.accounts.profile.updated"
 USER_VERIFIED = "events.accounts.user.verified"
 DOCUMENT_REJECTED = "events.accounts.document.rejected"
+CREDENTIAL_REJECTED = "events.accounts.credential.rejected"
 
 # listings
 LISTING_PUBLISHED = "events.listings.listing.published"

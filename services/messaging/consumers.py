@@ -14,7 +14,7 @@ import uuid
 from services.messaging import delivery, domain, store, store_privacy
 from services.messaging.store import safety as safety_store
 from shared.consumers import AfterCommit
-from shared.contracts.accounts import USER_EVENTS, UserVerified
+from shared.contracts.accounts import USER_EVENTS, CredentialRejected, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
@@ -113,15 +113,19 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
     return await _post_update(conn, conversation_id, booking.host_id, update, event.event_id)
 
 
-@registry.consumer("notifications", ReviewPosted.subject, UserVerified.subject, DocumentRejected.subject)
+@registry.consumer(
+    "notifications", ReviewPosted.subject, UserVerified.subject, DocumentRejected.subject, CredentialRejected.subject
+)
 async def notify(conn: Connection, event: Event) -> AfterCommit | None:
     """The reviewed user hears of a review; a verified user of the badge; the owner of a
-    rejected document why, and how to send another."""
+    rejected document or credential why, and how to send another."""
     if isinstance(event, ReviewPosted):
         author = (await store.display_names(conn, [event.review.author_id])).get(event.review.author_id)
         draft = domain.review_notification(event.review, author)
     elif isinstance(event, UserVerified):
         draft = domain.verified_notification(event.user)
+    elif isinstance(event, CredentialRejected):
+        draft = domain.credential_rejected_notification(event)
     else:
         assert isinstance(event, DocumentRejected)
         draft = domain.document_rejected_notification(event)

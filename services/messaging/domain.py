@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import cast, get_args
 
 from shared import timezones
-from shared.contracts.accounts import UserData, visible
+from shared.contracts.accounts import CredentialRejected, UserData, visible
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import (
     BookingAccepted,
@@ -438,6 +438,22 @@ def document_rejected_notification(event: DocumentRejected) -> NotificationDraft
         event.user_id,
         "document_rejected",
         f"An operator could not verify your {what}{why}. Send a new one under Verification documents on your profile",
+    )
+
+
+CREDENTIAL_NAMES = {"npi": "NPI", "license": "medical licence"}
+
+
+def credential_rejected_notification(event: CredentialRejected) -> NotificationDraft:
+    """Why an operator rejected a professional's NPI or licence (the reason, which a
+    rejection requires), and how to submit again."""
+    what = CREDENTIAL_NAMES.get(event.kind, "credential")
+    reason = " ".join(event.reason.split())
+    return NotificationDraft(
+        event.user_id,
+        "credential_rejected",
+        f"An operator could not verify your {what}: “{reason}”. Correct it and submit it again under"
+        " Verification on your profile",
     )
 
 

@@ -211,6 +211,16 @@ class VerifyUserRequest(UserIdRequest):
     submitted_at: datetime | None = None
 
 
+class RejectCredentialRequest(UserIdRequest):
+    """An operator rejects a professional's NPI or licence, saying why (the professional
+    reads the reason on their profile, in a notice and a mail, and may submit again).
+    ``submitted_at`` is the submission they checked (the queue's): a credential decided, or
+    sent again, since is a 409."""
+
+    submitted_at: datetime
+    reason: Annotated[Words, Field(max_length=500, description="why, shown to the professional")]
+
+
 class ProfileFields(Contract):
     """A PATCH of the profile: an omitted field is unchanged. null clears the fields the
     profile shows as optional (bio, school, country, year, profession); lists are cleared
@@ -278,9 +288,9 @@ class VerificationRequest(Contract):
 
 class VerificationQueue(Contract):
     """The credentials professionals submitted (admins): pending ones oldest first, or the
-    verified ones newest first."""
+    verified (or rejected) ones newest first."""
 
-    status: Literal["pending", "verified"] = "pending"
+    status: Literal["pending", "verified", "rejected"] = "pending"
     limit: Limit = 20
     cursor: Cursor | None = None
 
@@ -304,10 +314,13 @@ class Profile(Reply):
 
 
 class Verification(Reply):
-    status: Literal["none", "pending", "verified"] = "none"
+    status: Literal["none", "pending", "verified", "rejected"] = "none"
     kind: Literal["npi", "license", "document"] | None = None
     submitted_at: datetime | None = None
     verified_at: datetime | None = None
+    # A rejected credential: when, and the operator's reason (its owner may submit again).
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
 
 
 class SubmittedCredential(Reply):
@@ -320,12 +333,17 @@ class SubmittedCredential(Reply):
     npi: str | None = None
     license_number: str | None = None
     license_state: str | None = None
-    status: Literal["pending", "verified"]
+    status: Literal["pending", "verified", "rejected"]
     submitted_at: datetime
     verified_at: datetime | None = None
     # The operator who verified it, by name: who did what and when, where operators look.
     verified_by: uuid.UUID | None = None
     verified_by_name: str | None = None
+    # The same of a rejection, with the reason its owner reads.
+    rejected_at: datetime | None = None
+    rejected_by: uuid.UUID | None = None
+    rejected_by_name: str | None = None
+    rejection_reason: str | None = None
 
 
 class CredentialPage(Page):
@@ -413,6 +431,17 @@ class ProfileUpdated(Event):
 class UserVerified(Event):
     subject: ClassVar[str] = subjects.USER_VERIFIED
     user: UserData
+
+
+class CredentialRejected(Event):
+    """An operator rejected a professional's NPI or licence: they are told why (the reason)
+    and that they may submit again (messaging's notification, mailed as their preferences
+    say)."""
+
+    subject: ClassVar[str] = subjects.CREDENTIAL_REJECTED
+    user_id: uuid.UUID
+    kind: Literal["npi", "license"]
+    reason: str
 
 
 # Every event that carries a user's snapshot.

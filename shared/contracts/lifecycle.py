@@ -76,6 +76,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "letter_reminder": ("Letters", "A letter is due soon", BOTH),
     "user_verified": ("Your account", "You are verified", BOTH),
     "document_rejected": ("Your account", "A verification document is not accepted", BOTH),
+    "credential_rejected": ("Your account", "Your NPI or licence is not accepted", PROFESSIONAL),
 }
 
 

@@ -56,6 +56,7 @@ NotificationKind = Literal[
     "review_posted",
     "user_verified",
     "document_rejected",
+    "credential_rejected",
     "mentorship_requested",
     "mentorship_accepted",
     "mentorship_declined",
@@ -313,6 +314,8 @@ class Report(Reply):
     created_at: datetime
     resolved_at: datetime | None = None
     resolved_by: uuid.UUID | None = None
+    # The operator by name, once messaging knows them (their creation's UserRegistered).
+    resolved_by_name: str | None = None
     resolution: str | None = None
 
 

@@ -102,3 +102,69 @@ def test_reconciliation_shows_the_overdue_payments(pages: Pages, stack: Stack) -
     expect(operator.get_by_role("status").filter(has_text="in the ledger")).to_contain_text("Reconciled: no difference")
     expect(operator.get_by_role("list", name="Overdue payments")).to_have_text(overdue)
     assert pages.errors == []
+
+
+def test_a_non_operator_opening_admin_is_told_the_page_is_for_operators(pages: Pages) -> None:
+    """A host opening #/admin reads one clear line (it showed the operators' sections, each
+    with a permission error), and the page asks the API for none of their data."""
+    host = pages.open("host")
+    Client(host.request).sign_up("professional", "Dr. Curious")
+    asked: list[str] = []
+    host.on("request", lambda r: asked.append(r.url) if "/api/v1/admin" in r.url else None)
+    host.goto("/#/admin")
+    expect(host.get_by_text("This page is for Wardmate operators")).to_be_visible()
+    expect(host.get_by_role("heading", name="Verify professionals")).to_have_count(0)
+    expect(host.get_by_role("alert")).to_have_count(0)
+    assert asked == []
+    assert pages.errors == []
+
+
+def test_a_malformed_booking_id_is_explained_beside_the_field(pages: Pages, stack: Stack) -> None:
+    """The payments look-up says what is wrong with the id beside the field (it said only
+    "invalid request"); an id of no booking says so too."""
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    lookup = operator.get_by_role("form", name="A booking's payments")
+    field = lookup.get_by_label("Booking id")
+    field.fill("3f0c-not-an-id")
+    lookup.get_by_role("button", name="Show payments").click()
+    expect(lookup.locator(".error")).to_contain_text("an id must be a UUID written 8-4-4-4-12 hex digits")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    field.fill(str(uuid.uuid4()))
+    lookup.get_by_role("button", name="Show payments").click()
+    expect(lookup.get_by_role("alert")).to_contain_text("not found")
+    assert pages.errors == []
+
+
+def test_an_operator_rejects_a_credential_and_the_professional_reads_why(pages: Pages, stack: Stack) -> None:
+    """Reject needs a reason; the rejected list says who and when and why; the professional
+    sees the reason on their profile and may submit again."""
+    tag = uuid.uuid4().hex[:6]
+    applicant_page = pages.open("applicant")
+    applicant = Client(applicant_page.request)
+    name = f"Dr. Wrong NPI {tag}"
+    applicant.sign_up("professional", name)
+    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    card = operator.get_by_role("listitem", name=name)
+    card.get_by_role("button", name=f"Reject {name}").click()
+    expect(card.get_by_text("Say why you reject it")).to_be_visible()
+    reason = "This NPI belongs to another physician"
+    card.get_by_label("Reason (shown to them; required to reject)").fill(reason)
+    card.get_by_role("button", name=f"Reject {name}").click()
+    expect(card).to_have_count(0)
+    operator.get_by_role("combobox", name="Credentials").select_option("rejected")
+    expect(operator.get_by_role("listitem", name=name)).to_contain_text(
+        re.compile(rf"rejected [A-Z][a-z]{{2}} \d+, .+ by Operator.*Why: {reason}", re.S)
+    )
+
+    applicant_page.goto("/#/profile")
+    expect(applicant_page.get_by_role("status").filter(has_text="An operator could not verify your NPI")).to_contain_text(
+        reason
+    )
+    expect(applicant_page.get_by_role("button", name="Request verification")).to_be_visible()
+    assert pages.errors == []

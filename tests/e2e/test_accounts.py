@@ -325,3 +325,88 @@ async def test_login_limits_hold_when_the_attempts_come_at_once(api: Api, stack:
         assert from_one.count("unauthorized") == 20 and from_one.count("rate_limited") == 25
     finally:
         await nc.close()
+
+
+async def test_an_operator_rejects_a_credential_saying_why_and_the_professional_sends_another(
+    api: Api, stack: Stack
+) -> None:
+    """A rejection of the NPI the operator read is recorded with who and when; the
+    professional sees the reason on their profile, is told by a notice and a mail, and may
+    submit again. Others get a 403; a rejection of a credential decided, or sent again,
+    since the operator read it is a 409."""
+    admin_email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN[1], "Olu Operator")
+    login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    pro, other = await api.signup("professional", "Dr. Rejected"), await api.signup("professional")
+    assert (await api.call("POST", "/me/verification", pro, json={"npi": "1234567893"})).status == 201
+    seen = (await admin_queue(api, admin, "pending"))[pro.id]
+    reason = "This NPI belongs to another physician in the NPPES registry"
+    body = {"submitted_at": seen["submitted_at"], "reason": reason}
+    url = f"/admin/verifications/{pro.id}/rejection"
+
+    refused = await api.call("POST", url, other, json=body)
+    assert refused.status == 403 and refused.error_code == "forbidden", refused.body
+    blank = await api.call("POST", url, admin, json={**body, "reason": " \u200b "})
+    assert blank.status == 400 and blank.body["error"]["details"][0]["field"] == "reason", blank.body
+
+    rejected = await api.call("POST", url, admin, json=body)
+    assert rejected.status == 200, rejected.body
+    assert rejected.body["status"] == "rejected" and rejected.body["rejection_reason"] == reason
+    again = await api.call("POST", url, admin, json=body)
+    assert again.status == 409 and "already rejected" in again.body["error"]["message"], again.body
+    verify = await api.call(
+        "POST", f"/admin/verifications/{pro.id}", admin, json={"submitted_at": seen["submitted_at"]}
+    )
+    assert verify.status == 409, verify.body
+    assert pro.id not in await admin_queue(api, admin, "pending")
+    record = (await admin_queue(api, admin, "rejected"))[pro.id]
+    assert (record["rejected_by"], record["rejected_by_name"], record["rejection_reason"]) == (
+        admin.id,
+        "Olu Operator",
+        reason,
+    )
+    assert record["rejected_at"] == rejected.body["rejected_at"]
+    mine = (await api.call("GET", "/me", pro)).body["verification"]
+    assert (mine["status"], mine["rejection_reason"]) == ("rejected", reason)
+
+    async def notices() -> list[dict[str, Any]]:
+        return (await api.call("GET", "/notifications", pro)).body["items"]  # type: ignore[no-any-return]
+
+    [told] = await eventually(notices, 15, what="the rejection's notice")
+    assert told["kind"] == "credential_rejected" and reason in told["text"] and "submit it again" in told["text"]
+    [mail] = await api.mail(pro.email, "Your NPI or licence was not accepted")
+    assert reason in mail.part("text/plain") and mail.link("#/profile")
+    choices = (await api.call("GET", "/me/notification-preferences", pro)).body
+    assert "credential_rejected" in choices["kinds"], choices  # a professional may turn it off
+
+    # Sent again: pending, the old reason gone; the old submission can no longer be rejected.
+    resent = await api.call("POST", "/me/verification", pro, json={"license_number": "MD-12345", "license_state": "MD"})
+    assert resent.status == 201 and resent.body["status"] == "pending" and resent.body["rejection_reason"] is None
+    stale = await api.call("POST", url, admin, json=body)
+    assert stale.status == 409 and "changed" in stale.body["error"]["message"], stale.body
+    assert (await admin_queue(api, admin, "pending"))[pro.id]["license_number"] == "MD-12345"
+
+
+async def test_an_operator_made_by_the_command_is_named_where_they_resolved_a_report(api: Api, stack: Stack) -> None:
+    """The admin command sends the event a signup sends, so messaging knows the operator:
+    the reports list names who resolved a report (it could say only "another operator")."""
+    name = f"Olu Resolver {uuid.uuid4().hex[:6]}"
+    admin_email = random_email("admin")
+    await ensure_admin(stack.service_url("accounts"), admin_email, ADMIN[1], name)
+    login = await api.call("POST", "/auth/login", json={"email": admin_email, "password": ADMIN[1]})
+    admin = User(login.body["user"]["id"], login.body["token"], admin_email, "admin")
+    student, host = await api.signup("student"), await api.signup("professional")
+    report = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "harassment"})
+    assert report.status == 201, report.body
+    resolved = await api.call(
+        "POST", f"/admin/reports/{report.body['id']}/resolve", admin, json={"resolution": "warned"}
+    )
+    assert resolved.status == 200, resolved.body
+
+    async def resolver() -> str | None:
+        page = await api.call("GET", "/admin/reports", admin, params={"status": "resolved", "limit": "100"})
+        mine = next(r for r in page.body["items"] if r["id"] == report.body["id"])
+        return mine["resolved_by_name"]  # type: ignore[no-any-return]
+
+    assert await eventually(resolver, 15, what="messaging to know the operator", until=lambda n: n == name) == name

@@ -115,6 +115,15 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("POST", "/bookings/{booking}/shift/withdraw"): [{"reason": 7}],
     ("POST", "/bookings/{booking}/reviews"): [{"rating": 6, "text": "great"}, {"rating": 3, "text": ""}],
     ("POST", "/admin/verifications/{user}"): [],
+    # A rejection says why, in visible words, about the submission the operator read.
+    ("POST", "/admin/verifications/{user}/rejection"): [
+        {"submitted_at": "2026-03-01T09:00:00Z"},
+        {"submitted_at": "2026-03-01T09:00:00Z", "reason": ""},
+        {"submitted_at": "2026-03-01T09:00:00Z", "reason": "  \n "},
+        {"submitted_at": "2026-03-01T09:00:00Z", "reason": "\u200b\u2060"},
+        {"submitted_at": "2026-03-01T09:00:00Z", "reason": "x" * 501},
+        {"reason": "The NPI belongs to someone else"},
+    ],
     ("POST", "/auth/logout"): [],
     ("POST", "/conversations"): [
         {"user_id": "not-a-uuid"},

@@ -63,6 +63,33 @@ def test_dead_letters_needs_a_service_with_consumers(stale: Path) -> None:
         assert "make dead-letters SERVICE=listings" in one_line(out)
 
 
+def test_make_dead_letters_without_service_names_it_missing(stale: Path, tmp_path: Path) -> None:
+    """ARGS's first word is not taken for the service when SERVICE is left out."""
+    stamp = tmp_path / "installed"
+    stamp.touch()
+    later = time.time() + 3600  # newer than pyproject.toml and the lock: make installs nothing
+    os.utime(stamp, (later, later))
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(root),
+            "dead-letters",
+            "ARGS=list",
+            f"STAMP={stamp}",
+            f"PY={sys.executable}",
+        ],
+        env={**os.environ, "WARDMATE_DATA_DIR": str(stale)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "SERVICE is not set" in out.stderr and "'list'" not in out.stderr, out.stderr
+    assert "usage: make dead-letters SERVICE=listings ARGS=list" in out.stderr
+
+
 def test_a_backup_never_writes_into_an_existing_folder(tmp_path: Path) -> None:
     folder = tmp_path / "monday"
     folder.mkdir()

@@ -63,7 +63,7 @@ def test_a_reset_link_works_only_for_the_address_it_was_mailed_to() -> None:
 
 def test_verification_notices_link_to_the_profile() -> None:
     """A verification's mail opens the profile, where the documents are; others keep theirs."""
-    for kind in ("user_verified", "document_rejected"):
+    for kind in ("user_verified", "document_rejected", "credential_rejected"):
         assert web_link("http://w.test", None, None, None, kind) == ("Open your profile", "http://w.test/#/profile")
     assert web_link("http://w.test", None, None, None, "review_posted")[1] == "http://w.test/#/notifications"
 

@@ -466,3 +466,23 @@ def test_a_rejected_document_tells_why_and_how_to_send_another() -> None:
         DocumentDecision(document_id=doc, decision="rejected", note=" \u200b ")
     bare = domain.document_rejected_notification(DocumentRejected(user_id=HOST, document_id=doc, kind="licence"))
     assert bare.text.startswith("An operator could not verify your licence scan. Send a new one")
+
+
+def test_a_rejected_credential_tells_why_and_how_to_submit_again() -> None:
+    """The operator's reason, which a rejection must carry in visible words, is quoted on
+    one line; the professional reads which credential and where to submit again."""
+    from shared.contracts.accounts import CredentialRejected, RejectCredentialRequest
+
+    told = domain.credential_rejected_notification(
+        CredentialRejected(user_id=HOST, kind="npi", reason="Belongs to\n another physician ")
+    )
+    assert (told.user_id, told.kind) == (HOST, "credential_rejected")
+    assert told.text.startswith("An operator could not verify your NPI: “Belongs to another physician”.")
+    assert "submit it again under Verification on your profile" in told.text
+    licence = domain.credential_rejected_notification(
+        CredentialRejected(user_id=HOST, kind="license", reason="Expired")
+    )
+    assert "your medical licence: “Expired”" in licence.text
+    for blank in ("", "   ", "\u200b\u2060"):
+        with pytest.raises(ValidationError, match="reason"):
+            RejectCredentialRequest(user_id=HOST, submitted_at=datetime.now(UTC), reason=blank)

@@ -149,7 +149,7 @@ async def upsert_verification(
         " VALUES ($1, $2, $3, $4, $5, 'pending')"
         " ON CONFLICT (user_id) DO UPDATE SET kind = $2, npi = $3, license_number = $4,"
         " license_state = $5, status = 'pending', submitted_at = now(), verified_at = NULL,"
-        " verified_by = NULL",
+        " verified_by = NULL, rejected_at = NULL, rejected_by = NULL, rejection_reason = NULL",
         user_id,
         kind,
         npi,
@@ -158,15 +158,20 @@ async def upsert_verification(
     )
 
 
+# The column each list of credentials is ordered (and paged) by.
+VERIFICATION_ORDER = {"pending": "submitted_at", "verified": "verified_at", "rejected": "rejected_at"}
+
+
 async def verifications(
     db: Connection | asyncpg.Pool, status: str, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[asyncpg.Record]:
-    """Pending credentials oldest first (a queue), verified ones newest first."""
+    """Pending credentials oldest first (a queue), verified or rejected ones newest first."""
     order, cmp = ("ASC", ">") if status == "pending" else ("DESC", "<")
-    key = "v.submitted_at" if status == "pending" else "v.verified_at"
+    key = f"v.{VERIFICATION_ORDER[status]}"
     return await db.fetch(
-        "SELECT v.*, u.display_name, u.email, a.display_name AS verified_by_name"
+        "SELECT v.*, u.display_name, u.email, a.display_name AS verified_by_name, r.display_name AS rejected_by_name"
         " FROM verifications v JOIN users u ON u.id = v.user_id LEFT JOIN users a ON a.id = v.verified_by"
+        " LEFT JOIN users r ON r.id = v.rejected_by"
         f" WHERE v.status = $1 AND ($2::timestamptz IS NULL OR ({key}, v.user_id) {cmp} ($2, $3))"
         f" ORDER BY {key} {order}, v.user_id {order} LIMIT $4",
         status,
@@ -180,13 +185,13 @@ async def withdraw_verification(conn: Connection, user_id: uuid.UUID) -> None:
     """Take the badge off until an operator checks again: a submitted NPI or licence goes
     back to the operators' queue as a new submission (a pending one too, so an operator who
     opened it before the change cannot verify it unseen); a badge from a document ends (the
-    user sends a new one)."""
+    user sends a new one). A rejected credential stays rejected: its owner submits again."""
     await conn.execute(
         "DELETE FROM verifications WHERE user_id = $1 AND status = 'verified' AND kind = 'document'", user_id
     )
     await conn.execute(
         "UPDATE verifications SET status = 'pending', submitted_at = now(), verified_at = NULL, verified_by = NULL"
-        " WHERE user_id = $1 AND kind <> 'document'",
+        " WHERE user_id = $1 AND kind <> 'document' AND status <> 'rejected'",
         user_id,
     )
 
@@ -201,6 +206,24 @@ async def mark_verified(
         user_id,
         admin_id,
         submitted_at,
+    )
+    if not result.endswith("1"):
+        return False
+    await touch_user(conn, user_id)
+    return True
+
+
+async def mark_rejected(
+    conn: Connection, user_id: uuid.UUID, admin_id: uuid.UUID, submitted_at: datetime, reason: str
+) -> bool:
+    """Reject the pending NPI or licence submitted at ``submitted_at`` (and no other)."""
+    result = await conn.execute(
+        "UPDATE verifications SET status = 'rejected', rejected_at = now(), rejected_by = $2, rejection_reason = $4"
+        " WHERE user_id = $1 AND status = 'pending' AND kind <> 'document' AND submitted_at = $3",
+        user_id,
+        admin_id,
+        submitted_at,
+        reason,
     )
     if not result.endswith("1"):
         return False

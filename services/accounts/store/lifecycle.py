@@ -241,8 +241,8 @@ async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg
         ),
         "profile": await conn.fetch("SELECT data, updated_at FROM profiles WHERE user_id = $1", user_id),
         "credentials": await conn.fetch(
-            "SELECT kind, npi, license_number, license_state, status, submitted_at, verified_at"
-            " FROM verifications WHERE user_id = $1",
+            "SELECT kind, npi, license_number, license_state, status, submitted_at, verified_at,"
+            " rejected_at, rejection_reason FROM verifications WHERE user_id = $1",
             user_id,
         ),
         "sessions": await conn.fetch(

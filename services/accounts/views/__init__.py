@@ -27,8 +27,14 @@ def user_data(snapshot: Row) -> UserData:
 def verification(row: Row | None) -> Verification:
     if row is None:
         return Verification()
+    rejected = row["status"] == "rejected"
     return Verification(
-        status=row["status"], kind=row["kind"], submitted_at=row["submitted_at"], verified_at=row["verified_at"]
+        status=row["status"],
+        kind=row["kind"],
+        submitted_at=row["submitted_at"],
+        verified_at=row["verified_at"],
+        rejected_at=row["rejected_at"] if rejected else None,
+        rejection_reason=row["rejection_reason"] if rejected else None,
     )
 
 

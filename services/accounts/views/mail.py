@@ -69,6 +69,7 @@ SUBJECTS = {
     "review_posted": "You have a new review",
     "user_verified": "You are verified on Wardmate",
     "document_rejected": "Your verification document was not accepted",
+    "credential_rejected": "Your NPI or licence was not accepted",
     "mentorship_requested": "New mentorship request",
     "mentorship_accepted": "Mentorship accepted",
     "mentorship_declined": "Mentorship request declined",
@@ -109,7 +110,7 @@ def security_mail(
 
 
 # Notices about the user's own verification: their documents are on their profile page.
-PROFILE_KINDS = frozenset({"user_verified", "document_rejected"})
+PROFILE_KINDS = frozenset({"user_verified", "document_rejected", "credential_rejected"})
 
 
 def web_link(

@@ -22,6 +22,17 @@ ROUTES: list[Route] = [
         errors=("forbidden", "not_found", "conflict"),
     ),
     Route(
+        method="POST",
+        path="/admin/verifications/{id}/rejection",
+        subject=subjects.REJECT_CREDENTIAL,
+        request=accounts_contracts.RejectCredentialRequest,
+        reply=accounts_contracts.Verification,
+        summary="Reject a professional's NPI or licence, saying why; they may submit again (admins)",
+        tag="operators",
+        path_params=USER_ID,
+        errors=("forbidden", "not_found", "conflict"),
+    ),
+    Route(
         method="GET",
         path="/admin/verifications",
         subject=subjects.LIST_VERIFICATIONS,

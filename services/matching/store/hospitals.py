@@ -43,7 +43,9 @@ async def affiliated_mentors(
     return await db.fetch(
         f"SELECT p.user_id, p.data, {PROFILE_FIELDS}"
         " FROM profiles p LEFT JOIN member_settings s ON s.user_id = p.user_id"
-        " WHERE p.data->'hospital_ids' ? $1 AND coalesce((p.data->>'open_to_mentoring')::boolean, false)"
+        # Professionals only: an operator promoted from one keeps the profile it had.
+        " WHERE p.data->>'role' = 'professional' AND p.data->'hospital_ids' ? $1"
+        " AND coalesce((p.data->>'open_to_mentoring')::boolean, false)"
         f" AND p.user_id <> $2 AND p.user_id NOT IN {blocks.others_sql('$2')}"
         " AND coalesce(s.hospital_visibility, 'nobody') = ANY($3::text[])"
         " AND ($4::uuid IS NULL OR p.user_id > $4) ORDER BY p.user_id LIMIT $5",

@@ -133,10 +133,13 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Rec
 
 
 async def reports(db: DB, status: str | None, after: Key | None, limit: int) -> list[asyncpg.Record]:
-    """Reports newest first, with both people's names (operators read names, not ids)."""
+    """Reports newest first, with both people's names and the resolving operator's
+    (operators read names, not ids)."""
     return await db.fetch(
-        "SELECT r.*, ru.display_name AS reporter_name, uu.display_name AS reported_user_name FROM reports r"
+        "SELECT r.*, ru.display_name AS reporter_name, uu.display_name AS reported_user_name,"
+        " ou.display_name AS resolved_by_name FROM reports r"
         " LEFT JOIN users ru ON ru.user_id = r.reporter_id LEFT JOIN users uu ON uu.user_id = r.reported_user_id"
+        " LEFT JOIN users ou ON ou.user_id = r.resolved_by"
         " WHERE ($1::text IS NULL OR r.status = $1)"
         f" AND {newest_first_after('r.created_at', 'r.id', 2)}"
         " ORDER BY r.created_at DESC, r.id DESC LIMIT $4",

@@ -1,4 +1,4 @@
-// Operators: check and verify professionals' credentials, handle the report queue, see counts.
+// Operators: check and verify (or reject) professionals' credentials, handle the report queue, see counts.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useSession } from "../session.js";
@@ -17,24 +17,31 @@ function credentialText(c) {
 const byWhom = (name) => name ? ` by ${name}` : "";
 
 function Credential({ c, onChange }) {
-  const [error, setError] = useState(null);
-  async function verify() {
-    setError(null);
-    try {
-      // The submission shown: a credential or name changed since is refused (409), not verified unseen.
-      await post(`/admin/verifications/${c.user_id}`, { submitted_at: c.submitted_at });
-      onChange();
-    } catch (err) {
-      setError(err);
-    }
+  const [reason, setReason] = useState("");
+  const form = useForm();
+  // The submission shown: a credential or name changed since, or decided by another
+  // operator, is refused (409), not decided unseen.
+  async function decide(decision) {
+    if (decision === "rejected") {
+      // A rejection says why: the professional reads the reason on their profile and in the mail.
+      if (!reason.trim()) return form.setErrors({ reason: "Say why you reject it: the professional reads this." });
+      const body = { submitted_at: c.submitted_at, reason };
+      if (await form.submit(() => post(`/admin/verifications/${c.user_id}/rejection`, body))) onChange();
+    } else if (await form.submit(() => post(`/admin/verifications/${c.user_id}`, { submitted_at: c.submitted_at }))) onChange();
   }
   return html`<li class="card" aria-label=${c.display_name}>
     <h3><a href=${`#/users/${c.user_id}`}>${c.display_name}</a></h3>
     <p>${c.email}</p>
     <p>${credentialText(c)}${" "}
-      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}${byWhom(c.verified_by_name)}` : ""}</p>
-    ${c.status === "pending" && html`<button type="button" onClick=${verify}>Verify <span class="sr">${c.display_name}</span></button>`}
-    <${Alert} error=${error} />
+      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}${byWhom(c.verified_by_name)}` : ""}${c.status === "rejected" ? ` · rejected ${fmtTime(c.rejected_at)}${byWhom(c.rejected_by_name)}` : ""}</p>
+    ${c.status === "rejected" && html`<p>Why: ${c.rejection_reason}</p>`}
+    ${c.status === "pending" && html`
+      <${Field} label="Reason (shown to them; required to reject)" name="reason" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason} />
+      <p class="actions">
+        <button type="button" disabled=${form.busy} onClick=${() => decide("verified")}>Verify <span class="sr">${c.display_name}</span></button>
+        <button type="button" disabled=${form.busy} class="secondary" onClick=${() => decide("rejected")}>Reject <span class="sr">${c.display_name}</span></button>
+      </p>`}
+    <${Alert} error=${formError(form.errors, ["reason"])} />
   </li>`;
 }
 
@@ -51,9 +58,9 @@ function Verifications({ onChange }) {
   const [status, setStatus] = useState("pending");
   return html`<section aria-labelledby="verify-admin-h">
     <h2 id="verify-admin-h">Verify professionals</h2>
-    <p>Check each NPI in the NPPES registry, or the licence with the state's board, then verify it.</p>
+    <p>Check each NPI in the NPPES registry, or the licence with the state's board, then verify it, or reject it saying why (the professional reads the reason and may submit again).</p>
     <${Field} as="select" label="Credentials" name="verification_status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
-      <option value="pending">Waiting for a check</option><option value="verified">Verified</option>
+      <option value="pending">Waiting for a check</option><option value="verified">Verified</option><option value="rejected">Rejected</option>
     <//>
     <${CredentialList} key=${status} status=${status} onChange=${onChange} />
   </section>`;
@@ -77,9 +84,10 @@ function ReportItem({ r, onChange }) {
     if (await form.submit(() => post(`/admin/reports/${r.id}/resolve`, { resolution }))) onChange();
   }
   const { me } = useSession();
-  // Messaging knows users by their events, and operators are made by a command that sends
-  // none: it names no operator, so the page says whether it was the one reading it.
-  const resolver = r.resolved_by === me.user.id ? " by you" : r.resolved_by ? " by another operator" : "";
+  // Messaging knows operators by the event their creation sends; one made before that
+  // (or since deleted) has no name there.
+  const resolver = r.resolved_by === me.user.id ? " by you"
+    : r.resolved_by ? ` by ${r.resolved_by_name || "another operator"}` : "";
   const person = (id, name) => html`<a href=${`#/users/${id}`}>${name || "A user no longer known"}</a>`;
   return html`<li class="card">
     <h3>${words(r.reason)} · ${fmtTime(r.created_at)}</h3>
@@ -107,7 +115,20 @@ function ReportList({ status, onChange }) {
       <${ShowMore} list=${list} label="Older reports" />`}<//>`;
 }
 
+/** The operators' page; anyone else is told it is not theirs, and no section asks for
+ * what the services would refuse them. */
 export function Admin() {
+  const { me } = useSession();
+  if (me.user.role !== "admin") {
+    return html`<section>
+      <h1>Operators</h1>
+      <p role="status">This page is for Wardmate operators. <a href="#/">Go home</a>.</p>
+    </section>`;
+  }
+  return html`<${OperatorsPage} />`;
+}
+
+function OperatorsPage() {
   const [status, setStatus] = useState("open");
   const stats = useLoad(() => get("/admin/messaging/stats"), []);
   return html`<section>

@@ -20,23 +20,31 @@ function Refund({ bookingId, onDone }) {
   </form>`;
 }
 
-function BookingPayments({ id }) {
-  const state = useLoad(() => get(`/admin/payments/${id}`), [id]);
-  return html`<${Loading} state=${state}>${(r) => html`<div class="card">
+function BookingPayments({ id, r, onChange }) {
+  return html`<div class="card">
     <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · policy ${r.cancellation_policy}</p>
     <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number} (block ${p.index}): ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
     <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${x.kind}, ${x.status}: ${x.reason}</li>`)}</ul>
-    <${Refund} bookingId=${id} onDone=${state.reload} />
-  </div>`}<//>`;
+    <${Refund} bookingId=${id} onDone=${onChange} />
+  </div>`;
 }
 
 export function AdminPayments() {
   const [checked, setChecked] = useState(0);
   const report = useLoad(() => (checked ? get("/admin/payments-reconciliation") : Promise.resolve(null)), [checked]);
   const [booking, setBooking] = useState("");
-  const [shown, setShown] = useState("");
+  const [shown, setShown] = useState(null);
+  // Looked up as a form's submission: what is wrong with the id (not a UUID, no such
+  // booking) reads beside the field, where "invalid request" alone said nothing.
+  const lookup = useForm();
+  async function show(id) {
+    if (!id) return;
+    const r = await lookup.submit(() => get(`/admin/payments/${encodeURIComponent(id)}`));
+    if (r) setShown({ id, r });
+    else if (!shown || shown.id !== id) setShown(null); // a failed refresh keeps what it showed
+  }
   return html`<section aria-labelledby="payments-admin-h">
     <h2 id="payments-admin-h">Payments</h2>
     <button type="button" class="secondary" onClick=${() => setChecked(checked + 1)}>Reconcile with Stripe</button>
@@ -45,10 +53,11 @@ export function AdminPayments() {
       ${!r.ok && html`<ul aria-label="Differences">${r.differences.map((d) => html`<li>${d}</li>`)}</ul>`}
       ${r.overdue.length > 0 && html`<p>${r.overdue.length} later payment(s) past their deadline, unpaid: not a difference, yours to follow up.</p>
         <ul aria-label="Overdue payments">${r.overdue.map((d) => html`<li>${d}</li>`)}</ul>`}`}<//>`}
-    <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); setShown(booking.trim()); }} aria-label="A booking's payments">
-      <${Field} label="Booking id" name="booking_id" value=${booking} onInput=${(e) => setBooking(e.currentTarget.value)} />
-      <button type="submit">Show payments</button>
+    <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); show(booking.trim()); }} novalidate aria-label="A booking's payments">
+      <${Field} label="Booking id" name="booking_id" value=${booking} onInput=${(e) => setBooking(e.currentTarget.value)} error=${lookup.errors.booking_id} />
+      <${Alert} error=${formError(lookup.errors, ["booking_id"])} />
+      <button type="submit" disabled=${lookup.busy}>Show payments</button>
     </form>
-    ${shown && html`<${BookingPayments} id=${shown} />`}
+    ${shown && html`<${BookingPayments} key=${shown.id} id=${shown.id} r=${shown.r} onChange=${() => show(shown.id)} />`}
   </section>`;
 }

@@ -14,7 +14,7 @@ function target(n) {
   if (n.listing_id) return `#/listings/${n.listing_id}`;
   if (n.kind === "match_suggested") return "#/rotations";
   // A verification's outcome: the documents (and the badge) are on the profile page.
-  if (n.kind === "user_verified" || n.kind === "document_rejected") return "#/profile";
+  if (n.kind === "user_verified" || n.kind === "document_rejected" || n.kind === "credential_rejected") return "#/profile";
   return null;
 }
 

@@ -4,7 +4,7 @@ import { html, useState } from "../vendor/preact-htm.js";
 import { del, get, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
-  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, formError, go, matchCountries, titleCase, useForm, useLoad,
+  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, fmtTime, formError, go, matchCountries, titleCase, useForm, useLoad,
   professionLine, useNames, words,
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
@@ -137,6 +137,8 @@ function VerificationForm({ me }) {
   return html`<section aria-labelledby="verify-h">
     <h2 id="verify-h">Verification</h2>
     ${v.status === "pending" ? html`<p>Your ${v.kind === "npi" ? "NPI" : "licence"} is waiting for an operator to check it. You may send another.</p>`
+      : v.status === "rejected" ? html`<p class="alert" role="status">An operator could not verify your ${v.kind === "npi" ? "NPI" : "licence"}${" "}
+        (${fmtTime(v.rejected_at)}): “${v.rejection_reason}”. Correct it and submit it again.</p>`
       : html`<p>Verified professionals get a badge on their rooms and profile.</p>`}
     <form onSubmit=${onSubmit} novalidate>
       <fieldset><legend>Credential</legend>
