@@ -163,8 +163,8 @@ def test_an_operator_rejects_a_credential_and_the_professional_reads_why(pages: 
     )
 
     applicant_page.goto("/#/profile")
-    expect(applicant_page.get_by_role("status").filter(has_text="An operator could not verify your NPI")).to_contain_text(
-        reason
-    )
+    expect(
+        applicant_page.get_by_role("status").filter(has_text="An operator could not verify your NPI")
+    ).to_contain_text(reason)
     expect(applicant_page.get_by_role("button", name="Request verification")).to_be_visible()
     assert pages.errors == []
