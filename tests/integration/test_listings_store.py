@@ -207,7 +207,7 @@ async def test_search_plan_uses_the_gist_index_at_scale(pool: asyncpg.Pool) -> N
     await pool.execute(
         """
         INSERT INTO blocked_dates(id, listing_id, nights)
-        SELECT gen_random_uuid(), id, daterange(current_date + 5 + (n % 40), current_date + 9 + (n % 40))
+        SELECT gen_random_uuid(), id, daterange(current_date + 5 + (n % 40)::int, current_date + 9 + (n % 40)::int)
         FROM (SELECT id, row_number() OVER () AS n FROM listings) s WHERE n % 10 = 0
         """
     )
