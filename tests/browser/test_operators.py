@@ -129,7 +129,7 @@ def test_a_malformed_booking_id_is_explained_beside_the_field(pages: Pages, stac
     field = lookup.get_by_label("Booking id")
     field.fill("3f0c-not-an-id")
     lookup.get_by_role("button", name="Show payments").click()
-    expect(lookup.locator(".error")).to_contain_text("an id must be a UUID written 8-4-4-4-12 hex digits")
+    expect(lookup.locator(".error")).to_contain_text("An id must be a UUID written 8-4-4-4-12 hex digits")
     expect(field).to_have_attribute("aria-invalid", "true")
     field.fill(str(uuid.uuid4()))
     lookup.get_by_role("button", name="Show payments").click()
