@@ -36,7 +36,7 @@ export function Notifications() {
           const link = target(n);
           return html`<li key=${n.id} class=${n.read ? "" : "unread"}>
             ${!n.read && html`<span class="sr">Unread: </span>`}
-            ${link ? html`<a href=${link}>${n.text}</a>` : n.text}
+            ${link ? html`<a href=${link} dir="auto">${n.text}</a>` : html`<span dir="auto">${n.text}</span>`}
             <span class="meta">${fmtTime(n.created_at)}</span>
           </li>`;
         })}</ul>
