@@ -1,9 +1,14 @@
 """Messaging pages in Chromium (audit msg2): message bodies are shown isolated (no bidi
-override reaches past one)."""
+override reaches past one), and each payment notice links to its booking's receipt."""
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import re
+import uuid
+from typing import Any
+
+import orjson
+from playwright.sync_api import Route, expect
 
 from tests.browser.conftest import Client, Pages
 
@@ -35,4 +40,52 @@ def test_a_message_is_shown_isolated_and_stored_without_its_override(pages: Page
     expect(preview).to_have_text(arabic)
     expect(preview).to_have_attribute("dir", "auto")
     assert preview.evaluate("e => getComputedStyle(e).unicodeBidi") in ("isolate", "plaintext")
+    assert pages.errors == []
+
+
+PAYMENT_KINDS = ("payment_failed", "payment_refunded", "payment_released", "payment_reclaimed", "payment_overdue")
+
+
+def test_each_payment_notice_links_to_its_bookings_receipt(pages: Pages) -> None:
+    """Every payment notice carries its booking: the notifications page links each kind to
+    the booking's receipt (an overdue one before its conversation); one without a booking
+    has no link. The list is served by the test (one of each kind, already read)."""
+    page = pages.open("guest")
+    Client(page.request).sign_up("student", "Paying Student")
+    bookings = {kind: str(uuid.uuid4()) for kind in PAYMENT_KINDS}
+
+    def note(kind: str, booking_id: str | None, conversation_id: str | None = None) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "kind": kind,
+            "text": f"About {kind} {booking_id or 'nothing'}",
+            "booking_id": booking_id,
+            "listing_id": None,
+            "conversation_id": conversation_id,
+            "review_id": None,
+            "created_at": "2027-03-01T12:00:00Z",
+            "read": True,
+        }
+
+    items = [
+        note(kind, booking, str(uuid.uuid4()) if kind == "payment_overdue" else None)
+        for kind, booking in bookings.items()
+    ]
+    items.append(note("payment_refunded", None))
+
+    def serve(route: Route) -> None:
+        route.fulfill(
+            status=200, content_type="application/json", body=orjson.dumps({"items": items, "next_cursor": None})
+        )
+
+    page.route(re.compile(r".*/api/v1/notifications\?.*"), serve)
+    page.goto("/#/notifications")
+    for kind, booking in bookings.items():
+        link = page.get_by_role("link", name=f"About {kind} {booking}")
+        expect(link).to_have_attribute("href", f"#/bookings/{booking}/receipt")
+        expect(link).to_have_attribute("dir", "auto")
+    expect(page.get_by_text("About payment_refunded nothing")).to_be_visible()
+    expect(page.get_by_role("link", name="About payment_refunded nothing")).to_have_count(0)
+    page.get_by_role("link", name=f"About payment_failed {bookings['payment_failed']}").click()
+    expect(page.get_by_role("heading", name="Receipt", level=1)).to_be_visible()
     assert pages.errors == []
