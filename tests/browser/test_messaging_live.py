@@ -1,5 +1,6 @@
-"""Messaging pages in Chromium (audit msg2): message bodies are shown isolated (no bidi
-override reaches past one), and each payment notice links to its booking's receipt."""
+"""Messaging pages in Chromium (audit msg2): a deletion reaches an open conversation live,
+message bodies are shown isolated (no bidi override reaches past one), and each payment
+notice links to its booking's receipt."""
 
 from __future__ import annotations
 
@@ -8,9 +9,44 @@ import uuid
 from typing import Any
 
 import orjson
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import Client, Pages
+from tests.browser.conftest import PASSWORD, Client, Pages
+
+
+def wait_live(page: Page) -> None:
+    """The page's live feed is connected (the status bar says nothing)."""
+    expect(page.locator(".statusbar .offline")).to_have_count(0)
+
+
+def test_an_open_conversation_shows_the_other_sides_deletion_without_a_reload(pages: Pages) -> None:
+    """The host deletes their account while the student has their conversation open: the
+    page shows "Deleted user", "This message was deleted." in place of the host's words and
+    a note in place of the composer, without being reloaded."""
+    student = pages.open("student")
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    host_id = as_host.sign_up("professional", "Dr. Soon Gone")
+    as_student.sign_up("student", "Left Behind Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Is the room free?"})
+    as_host.call("POST", f"/conversations/{conversation['id']}/messages", {"body": "Yes, meet me at the entrance."})
+
+    student.goto(f"/#/inbox/{conversation['id']}")
+    expect(student.get_by_role("heading", level=1)).to_contain_text("Dr. Soon Gone")
+    expect(student.get_by_text("Yes, meet me at the entrance.")).to_be_visible()
+    expect(student.get_by_role("form", name="Send a message")).to_be_visible()
+    wait_live(student)
+    student.evaluate("() => { window.notReloaded = true; }")
+
+    as_host.call("DELETE", "/me", {"password": PASSWORD})
+
+    expect(student.get_by_role("heading", level=1)).to_contain_text("Deleted user")
+    expect(student.get_by_text("This message was deleted.")).to_be_visible()
+    expect(student.get_by_text("Yes, meet me at the entrance.")).to_have_count(0)
+    expect(student.get_by_text("Is the room free?")).to_be_visible()  # what the student wrote stays
+    expect(student.get_by_role("form", name="Send a message")).to_have_count(0)
+    expect(student.get_by_role("status").filter(has_text="deleted their account")).to_be_visible()
+    assert student.evaluate("() => window.notReloaded === true")
+    assert pages.errors == []
 
 
 def test_a_message_is_shown_isolated_and_stored_without_its_override(pages: Pages) -> None:

@@ -22,7 +22,8 @@ function aboutText(about) {
 export function Inbox() {
   const state = useLoad(() => get("/conversations", { limit: 50 }), []);
   const list = useMore(state, (cursor) => get("/conversations", { limit: 50, cursor }));
-  useLive(["message", "unread", "read"], () => state.reload());
+  // "conversation": the other person deleted their account (the name and bodies changed).
+  useLive(["message", "unread", "read", "conversation"], () => state.reload());
   return html`<section>
     <h1>Inbox</h1>
     <${Loading} state=${state}>${() => list.items.length === 0
@@ -93,8 +94,14 @@ export function ConversationPage({ id }) {
     setMessages(null);
     loadMessages();
   }, [id]);
-  useLive(["message"], (frame) => {
-    if (frame.type === "reload") return loadMessages();
+  useLive(["message", "conversation"], (frame) => {
+    // The other person deleted their account ("conversation": this one as it now is):
+    // their name, their messages' bodies and whether one can still write here changed.
+    if (frame.type === "conversation" && frame.data.id !== idRef.current) return undefined;
+    if (frame.type === "reload" || frame.type === "conversation") {
+      conv.reload();
+      return loadMessages();
+    }
     const m = frame.data;
     if (m.conversation_id !== idRef.current) return undefined;
     loads.current.arrived.push(m);
@@ -140,11 +147,12 @@ export function ConversationPage({ id }) {
       : messages.length === 0 ? html`<${Empty}>No messages yet. Say hello.</${Empty}>`
       : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} />`)}</ol>`}
     <div ref=${endRef}></div>
-    <form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
+    ${c.other.deleted ? html`<p class="notice" role="status">This user deleted their account: the conversation stays
+      readable, but nothing can be sent here any more.</p>` : html`<form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
       <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body}
         onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
       <button type="submit" disabled=${form.busy || !body.trim()}>Send</button>
-    </form>
+    </form>`}
   </section>`}<//>`;
 }
