@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 USER_SUBJECT_PREFIX = subjects.USER_PUSH_PREFIX
 BROADCAST_PREFIX = subjects.BROADCAST_PREFIX
 
-FrameType = Literal["message", "read", "notification", "unread", "session_revoked", "resync", "error", "ready"]
+FrameType = Literal[
+    "message", "read", "notification", "unread", "conversation", "session_revoked", "resync", "error", "ready"
+]
 
 
 class Frame(BaseModel):

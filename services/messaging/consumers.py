@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.messaging import delivery, domain, store, store_privacy
+from services.messaging import delivery, domain, store, store_privacy, views
 from services.messaging.store import safety as safety_store
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS, CredentialRejected, UserVerified
@@ -211,9 +211,32 @@ async def _notify(conn: Connection, drafts: list[domain.NotificationDraft], even
 
 
 @registry.consumer("deletions", UserDeleted.subject)
-async def erase_user(conn: Connection, event: Event) -> None:
+async def erase_user(conn: Connection, event: Event) -> AfterCommit:
     """A deleted account: messages they sent stay for the other person under "Deleted
-    user" with the body removed; their notifications, pushes, blocks and reports go."""
+    user" with the body removed; their notifications, pushes, blocks and reports go.
+
+    Each other participant's open pages learn it at once: a ``conversation`` frame per
+    conversation (as they now see it: the name, the last message, ``other.deleted``, which
+    closes the composer) and an ``unread`` frame with their totals, which no longer count
+    the deleted user's messages. Before, an open conversation kept the old name, bodies
+    and composer until reloaded."""
     assert isinstance(event, UserDeleted)
     name = await store_privacy.erase(conn, event.user_id)
     await purge_outbox(conn, [str(event.user_id), *([name] if name else [])])
+    pushes = delivery.Pushes()
+    # Each other participant, in order, and whether they still have an account: one who
+    # deleted theirs too gets no pushes (nor a new counter row) again.
+    present: dict[uuid.UUID, bool] = {}
+    for row in await store_privacy.conversations_with(conn, event.user_id):
+        other = row["other"]
+        if other not in present:
+            present[other] = not await store.user_deleted(conn, other)
+        if present[other]:
+            view = await store.conversation_view(conn, row["id"], other)
+            assert view is not None
+            pushes.add(other, "conversation", views.to_conversation(view))
+    for other, here in present.items():
+        if here:
+            pushes.add(other, "unread", views.to_unread(await store.unread_counts(conn, other)))
+    await pushes.save(conn)
+    return pushes.send

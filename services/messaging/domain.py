@@ -50,13 +50,25 @@ CONVERSATION_NOT_FOUND = AppError("not_found", "conversation not found")
 
 # C0 and C1 controls other than tab and line breaks: a bell or an escape in a message.
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The explicit bidi embeddings and overrides (LRE, RLE, PDF, LRO, RLO): an override
+# reverses how the text after it displays ("invoice_\u202etxt.exe" reads as
+# "invoice_exe.txt"), and unclosed it reaches past the message in a client that does not
+# isolate it. Writers of Arabic or Hebrew never need them: the isolates (U+2066-U+2069)
+# and the marks (LRM, RLM, ALM) do that job, cannot leak, and stay.
+_OVERRIDES = dict.fromkeys(range(0x202A, 0x202F))
+
+
+def without_overrides(text: str) -> str:
+    """``text`` without the explicit bidi embedding and override controls (U+202A-U+202E)."""
+    return text.translate(_OVERRIDES)
 
 
 def clean_body(text: str) -> str:
     """A message body as stored: trimmed, 1 to MAX_BODY characters, something visible in
     it, no NUL (Postgres text cannot hold it) nor other control characters. Plain text:
-    nothing is escaped here, clients render text."""
-    body = text.strip()
+    nothing is escaped here, clients render text. Bidi overrides and embeddings are
+    dropped (``without_overrides``); a body of nothing else is refused as blank."""
+    body = without_overrides(text).strip()
     problem = None
     if not any(visible(char) for char in body):
         # Hangul fillers, the braille blank, a lone bidi control: a message that shows
@@ -71,6 +83,13 @@ def clean_body(text: str) -> str:
     if problem:
         raise AppError("validation", f"body {problem}", [{"field": "body", "message": problem}])
     return body
+
+
+def _words(sender: uuid.UUID, text: str) -> tuple[uuid.UUID, str] | None:
+    """A requester's own words as their first message, stored as a sent one would be
+    (no bidi overrides); None when nothing is left."""
+    words = without_overrides(text).strip()
+    return (sender, words) if words else None
 
 
 def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -208,7 +227,7 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         return ConversationUpdate(
             f"{guest_name} requested {room} from {dates}, {money(booking.total_cents)} in total."
             " The host can accept or decline the request here.",
-            words=(guest, event.message.strip()) if event.message.strip() else None,
+            words=_words(guest, event.message),
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_requested", f"{guest_name} requested {room} from {dates}")],
             requester=guest,
@@ -468,7 +487,7 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
     if isinstance(event, MentorshipRequested):
         return ConversationUpdate(
             f"{student_name} asked {mentor_name} to be their mentor. The mentor can accept or decline here.",
-            words=(student, m.message.strip()) if m.message.strip() else None,
+            words=_words(student, m.message),
             read_by=frozenset({student}),
             notifications=[
                 NotificationDraft(mentor, "mentorship_requested", f"{student_name} asked you to be their mentor")

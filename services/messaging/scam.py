@@ -49,6 +49,11 @@ _OBFUSCATED_EMAIL = (
 )
 
 
+# The fewest digits read as a phone number when spaced out one by one or spelled out in
+# words: a local number without its area code.
+PHONE_DIGITS = 7
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -158,7 +163,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "off_platform_contact",
         "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
-        re.compile(r"\b(?:whats\s*-?\s*app|telegram|wechat|viber|signal\s+app)\b|\bwa\.me/"),
+        # "tele gram" split in two is still the app; "gram" alone ("a gram of") is not.
+        re.compile(r"\b(?:whats\s*-?\s*app|tele\s*[-._]?\s*gram|wechat|viber|signal\s+app)\b|\bwa\.me/"),
         _CONTACT_WORDS,
         before_acceptance_only=True,
     ),
@@ -167,7 +173,7 @@ RULES: tuple[Rule, ...] = (
         "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
         # A handle given with its app ("telegram: @hostbob"), or a Telegram link.
         re.compile(
-            r"\b(?:telegram|whats\s*-?\s*app|wechat|viber|instagram|insta|snapchat)\b"
+            r"\b(?:tele\s*[-._]?\s*gram|whats\s*-?\s*app|wechat|viber|instagram|insta|snapchat)\b"
             r"[^@.!?\n]{0,20}?@[a-z0-9_][a-z0-9_.]{2,}|\bt\.me/"
         ),
         before_acceptance_only=True,
@@ -191,11 +197,12 @@ RULES: tuple[Rule, ...] = (
         "asks to move the conversation off Wardmate (WhatsApp, email, phone) before a booking is accepted",
         # Written with separators: ten bare digits are as often an NPI or a reference. A
         # leading + (an international number) or digits spaced out one by one ("5 5 5 1 2
-        # 3 4 5 6 7", which no reference is written as) are a number however grouped.
+        # 3 4", which no reference is written as; seven at least, a local number, which is
+        # also how the skeleton writes one spelled out in words) are a number however grouped.
         re.compile(
             r"(?<![\d/-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d/-])"
             r"|(?<![\w+])\+\d(?:[\s.-]?\d){7,14}(?![\d/-])"
-            r"|(?<![\d/-])(?:\d[\s.-]){9,14}\d(?![\d/-])"
+            rf"|(?<![\d/-])(?:\d[\s.-]){{{PHONE_DIGITS - 1},14}}\d(?![\d/-])"
         ),
         re.compile(r"\b(?:call|text|phone|cell|mobile|number|reach|contact|whats\s*-?\s*app|sms)\b"),
         before_acceptance_only=True,
@@ -229,6 +236,44 @@ _DIGIT_FOR_LETTER = re.compile(r"(?<=[a-z])[01]|[01](?=[a-z])")
 _SPACED_OUT = re.compile(r"(?<![a-z0-9])(?:[a-z0-9][ .\-_*·•]){2,}[a-z0-9](?![a-z0-9])")
 
 
+# Digits spelled out ("five five five one two three four"), alone or among digits ("555
+# one two three four"): a run of them, each a whole word, separated by spaces, commas,
+# dots or hyphens.
+_DIGIT_WORDS = {
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+_NUMBER_TOKEN = rf"\b(?:{'|'.join(_DIGIT_WORDS)}|\d+)\b"
+_NUMBER_RUN = re.compile(rf"{_NUMBER_TOKEN}(?:[\s,.-]+{_NUMBER_TOKEN})+")
+
+
+# The fewest digits spelled out in words for a run to be read as a number: a date and a
+# word after it ("booking 2027-03-29, one more question") is no phone number.
+SPELLED_DIGITS = 3
+
+
+def _spelled_number(run: re.Match[str]) -> str:
+    """A run of digit words (``SPELLED_DIGITS`` of them at least spelled out) of
+    ``PHONE_DIGITS`` digits or more as its digits spaced out one by one, as the phone rule
+    reads them; any other run as it is ("one or two nights" is no run, "two three-hour
+    shifts" two digits)."""
+    tokens = re.findall(_NUMBER_TOKEN, run.group())
+    digits = "".join(_DIGIT_WORDS.get(token, token) for token in tokens)
+    spelled = sum(not token.isdigit() for token in tokens)
+    if spelled < SPELLED_DIGITS or len(digits) < PHONE_DIGITS:
+        return run.group()
+    return " ".join(digits)
+
+
 def _lookalike(char: str) -> str:
     """A letter of another script as the Latin one it looks like (a Cyrillic "а", a Greek
     "Ζ"); anything else as it is (an emoji's name or a currency's code would add words)."""
@@ -240,13 +285,16 @@ def _lookalike(char: str) -> str:
 def skeleton(text: str) -> str:
     """``text`` as a reader sees it, for the rules' second look: lookalike letters of other
     scripts and digits or a capital I inside words read as the Latin letters, and letters
-    spaced out one by one joined. A sender who writes "w h a t s a p p" or "vеnmo" with a
-    Cyrillic е means the word; the rules run on both this and ``normalize``, so a skeleton
-    only adds matches."""
+    spaced out one by one joined, and a phone number spelled out in words as its digits
+    ("five five five one two three four" as "5 5 5 1 2 3 4"). A sender who writes "w h a t
+    s a p p" or "vеnmo" with a Cyrillic е means the word; the rules run on both this and
+    ``normalize``, so a skeleton only adds matches."""
     text = _CAPITAL_I_FOR_L.sub("l", unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH))
     text = "".join(map(_lookalike, text)).casefold()
     text = _DIGIT_FOR_LETTER.sub(lambda m: "o" if m.group() == "0" else "l", text)
-    return _SPACED_OUT.sub(lambda m: re.sub(r"[^a-z0-9]", "", m.group()), text)
+    text = _SPACED_OUT.sub(lambda m: re.sub(r"[^a-z0-9]", "", m.group()), text)
+    # After the joining above, which would make the spaced digits one bare number again.
+    return _NUMBER_RUN.sub(_spelled_number, text)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

@@ -44,6 +44,15 @@ async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
     }
 
 
+async def conversations_with(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Each conversation of the user with its other participant (``id``, ``other``)."""
+    return await conn.fetch(
+        "SELECT id, CASE WHEN user_low = $1 THEN user_high ELSE user_low END AS other FROM conversations"
+        " WHERE user_low = $1 OR user_high = $1 ORDER BY id",
+        user_id,
+    )
+
+
 async def erase(conn: Connection, user_id: uuid.UUID) -> str | None:
     """Keep the user's conversations for the other people, with "Deleted user" in their
     place and the bodies of what they wrote removed; drop what was only theirs. Returns the

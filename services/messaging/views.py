@@ -62,6 +62,7 @@ def to_conversation(row: Row) -> Conversation:
             display_name=row["other_name"],
             role=row["other_role"],
             verified=row["other_verified"],
+            deleted=row["other_deleted"],
         ),
         about=about,
         last_message=to_message(last, row["viewer"]) if last else None,

@@ -177,12 +177,14 @@ class ReportResolve(Contract):
 
 class UserSummary(Reply):
     """The public face of the other participant: name and verified badge (null name:
-    messaging has not heard of the user yet)."""
+    messaging has not heard of the user yet). ``deleted``: they deleted their account (the
+    name reads "Deleted user"); nothing can be sent to them (409)."""
 
     id: uuid.UUID
     display_name: str | None = None
     role: Role | None = None
     verified: bool = False
+    deleted: bool = False
 
 
 class Message(Reply):

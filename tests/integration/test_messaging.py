@@ -22,6 +22,7 @@ from shared.contracts.accounts import ProfileUpdated, UserData, UserVerified
 from shared.contracts.base import Actor
 from shared.contracts.listings import BookingAccepted, BookingData, BookingRequested, ListingData, ListingPublished
 from shared.contracts.messaging import ConversationList, ConversationStart, MessageSend, PushesSince, UnreadCounts
+from shared.contracts.privacy import UserDeleted
 from shared.db import create_pool, migrate
 from shared.errors import AppError
 from shared.push import user_subject
@@ -270,3 +271,49 @@ async def test_nothing_new_reaches_a_deleted_account(pool: asyncpg.Pool, nc: bus
     assert await pool.fetchval("SELECT count(*) FROM messages WHERE conversation_id = $1", started.id) == 1
     inbox = await conversations.list_conversations(ctx, ConversationList())
     assert [c.other.display_name for c in inbox.items] == ["Deleted user"]
+
+
+async def test_a_deletion_reaches_the_other_sides_open_pages_and_clears_their_unread(
+    pool: asyncpg.Pool, nc: bus.NATS
+) -> None:
+    """When the other side deletes their account, I get a ``conversation`` frame per shared
+    conversation (their name, the removed bodies, ``other.deleted``) and an ``unread``
+    frame; their removed messages no longer count as unread, the system messages do."""
+    me, gone = uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        for who, name in ((me, "Dr. Me"), (gone, "Dr. Gone")):
+            await store.remember_user(conn, who, name, "professional", False)
+    started = await conversations.start_conversation(
+        context(pool, nc, gone), ConversationStart(user_id=me, body="first words")
+    )
+    await conversations.send_message(context(pool, nc, gone), MessageSend(conversation_id=started.id, body="more"))
+    booking_id = uuid.uuid4()
+    bookings = consumer(pool, nc, consumers.booking_conversations)
+    await bookings.handle_event(BookingRequested(booking=booking(me, gone, 1, "requested", booking_id), message="hi"))
+    # Unread for me: two direct messages; the booking's system message and the guest's words.
+    assert (await store.unread_counts(pool, me))["messages"] == 4
+    heard: list[dict[str, object]] = []
+
+    async def hear(msg: object) -> None:
+        heard.append(orjson.loads(msg.data))  # type: ignore[attr-defined]
+
+    sub = await nc.subscribe(user_subject(me), cb=hear)
+    deletions = consumer(pool, nc, consumers.erase_user)
+    assert await deletions.handle_event(UserDeleted(user_id=gone)) is True
+
+    counts = await store.unread_counts(pool, me)
+    assert (counts["messages"], counts["conversations"]) == (1, 1)  # the system message alone
+    await eventually(lambda: heard, 5, what="the deletion's frames", until=lambda got: len(got) >= 3, interval=0.01)
+    await sub.unsubscribe()
+    assert sorted(f["type"] for f in heard) == ["conversation", "conversation", "unread"]  # type: ignore[type-var]
+    shown = {f["data"]["id"]: f["data"] for f in heard if f["type"] == "conversation"}  # type: ignore[index]
+    direct = shown[str(started.id)]
+    assert direct["other"]["display_name"] == "Deleted user" and direct["other"]["deleted"] is True  # type: ignore[index]
+    assert direct["last_message"]["body"] == "This message was deleted." and direct["unread_count"] == 0  # type: ignore[index]
+    assert [f["data"] for f in heard if f["type"] == "unread"] == [  # type: ignore[index]
+        {"messages": 1, "conversations": 1, "notifications": counts["notifications"]}
+    ]
+    # What a reload shows agrees, and the frames are stored for a reconnecting page.
+    inbox = await conversations.list_conversations(context(pool, nc, me), ConversationList())
+    assert {c.other.deleted for c in inbox.items} == {True} and inbox.unread.messages == 1
+    assert [t for _, t in await frames_of(pool, me)][-3:] == ["conversation", "conversation", "unread"]

@@ -58,6 +58,33 @@ def test_a_body_that_shows_nothing_or_holds_controls_is_refused() -> None:
         assert domain.clean_body(good) == good.strip()
 
 
+def test_bidi_overrides_are_dropped_but_isolates_and_marks_stay() -> None:
+    """An override (U+202A-U+202E) inside a body is removed, so "invoice_<RLO>txt.exe" is
+    stored as it reads; the isolates and marks RTL writers use stay; a request's own words
+    lose them too; a body of overrides and spaces alone is still blank."""
+    assert domain.clean_body("invoice_\u202etxt.exe") == "invoice_txt.exe"
+    assert domain.clean_body("a\u202ab\u202bc\u202cd\u202de") == "abcde"
+    kept = "\u05e9\u05dc\u05d5\u05dd \u2067abc\u2069 \u200f\u200e\u061c\u2066x\u2068y\u2069\u2069"
+    assert domain.clean_body(kept) == kept
+    with pytest.raises(AppError):
+        domain.clean_body(" \u202e \u202c ")
+    booking = BookingData(
+        booking_id=uuid.uuid4(),
+        version=1,
+        listing_id=uuid.uuid4(),
+        guest_id=GUEST,
+        host_id=HOST,
+        check_in=date(2027, 3, 1),
+        check_out=date(2027, 3, 29),
+        status="requested",
+        total_cents=1,
+    )
+    update = domain.booking_update(BookingRequested(booking=booking, message=" pay\u202e "), {}, "Room")
+    assert update.words == (GUEST, "pay")
+    alone = domain.booking_update(BookingRequested(booking=booking, message="\u202e"), {}, "Room")
+    assert alone.words is None
+
+
 def test_pairs_are_ordered_and_never_with_oneself() -> None:
     """A direct conversation's pair is the same whoever starts it; not with yourself."""
     assert domain.pair(HOST, GUEST) == domain.pair(GUEST, HOST)

@@ -77,6 +77,15 @@ EVASIONS = [
     ("send the deposit via venm0", "payment_app"),
     ("send the deposit via c-a-s-h-a-p-p", "payment_app"),
     ("send the deposit via Western Uni\u043en", "wire_transfer"),  # Cyrillic о
+    # Left by audit 5 (audit msg2): the app's name split in two, a number in words.
+    ("add me on tele gram", "off_platform_contact"),
+    ("text me on Tele-Gram, it is easier", "off_platform_contact"),
+    ("add me: t e l e gram", "off_platform_contact"),
+    ("my number is five five five one two three four five six seven", "off_platform_contact"),
+    ("call me: five five five, one two three four", "off_platform_contact"),
+    ("Text me at 555 one two three four", "off_platform_contact"),
+    ("my cell is four one oh five five five zero one zero zero", "off_platform_contact"),
+    ("call 5 5 5 1 2 3 4 tonight", "off_platform_contact"),
 ]
 
 CLEAN = [
@@ -120,6 +129,16 @@ CLEAN = [
     "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u043e\u0436\u043d\u043e \u0441\u043d\u044f\u0442\u044c?",
     "see you @ home. come by after the shift",
     "I was born in Lagos, learn more on my profile",
+    # Near misses of "tele gram" and numbers in words: a few numbers, each its own thing.
+    "One or two nights more would be fine, text me if the dates move.",
+    "I have two three-hour shifts on Monday, call me after.",
+    "Buy a gram of coffee at the corner shop, my number one tip.",
+    "The room fits one, two or three people; message me with your dates.",
+    "Call me between seven and nine, or text me at six.",
+    "My phone plan has one two three four five six options",
+    "I watched the tele, then had a gram of chocolate. Text me tomorrow!",
+    "Call me about booking 2027-03-29, one more question first.",
+    "Text me the code: 4821 5530 one time only",
 ]
 
 

@@ -182,15 +182,22 @@ async def conversation(db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID) -
     )
 
 
+# Unread: later than the mark, from anyone but the reader, and not from a deleted account:
+# their bodies are gone ("This message was deleted."), nothing is left to read, and their
+# badge stayed until the reader opened each of their threads. (Excluded rather than marked
+# read at the deletion: one mark per reader cannot skip them alone, and moving it would
+# also mark read the system messages between them.) One index probe per unread message.
 _UNREAD = (
     "(SELECT count(*) FROM messages x WHERE x.conversation_id = p.conversation_id"
-    " AND x.seq > p.last_read_seq AND x.sender_id IS DISTINCT FROM p.user_id)"
+    " AND x.seq > p.last_read_seq AND x.sender_id IS DISTINCT FROM p.user_id"
+    f" AND NOT EXISTS (SELECT 1 FROM users e WHERE e.user_id = x.sender_id AND e.version = {ERASED_VERSION}))"
 )
 CONVERSATION_VIEW = f"""
     SELECT c.id, c.kind, c.subject_id, c.subject_status, c.listing_id, l.title AS listing_title,
            c.created_at, p.last_activity_at, p.user_id AS viewer,
            o.user_id AS other_id, u.display_name AS other_name, u.role AS other_role,
            coalesce(u.verified, false) AS other_verified,
+           coalesce(u.version = {ERASED_VERSION}, false) AS other_deleted,
            (SELECT to_jsonb(m) FROM messages m WHERE m.id = c.last_message_id) AS last_message,
            (SELECT r.id FROM messages r WHERE r.conversation_id = c.id AND r.seq = p.last_read_seq)
                AS last_read_message_id,

@@ -1,5 +1,10 @@
 // The inbox: conversations with unread badges, and one conversation with its messages,
 // live as they arrive, scam warnings shown, report and block at hand.
+//
+// Each message body (and each name) is shown isolated, `dir="auto"` or <bdi>: a bidi
+// control inside one (the server drops the overrides, U+202A-U+202E, but keeps the
+// isolates and marks RTL writers need) cannot reorder the text around it, and an Arabic
+// or Hebrew message reads right to left in an English page.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
@@ -17,16 +22,17 @@ function aboutText(about) {
 export function Inbox() {
   const state = useLoad(() => get("/conversations", { limit: 50 }), []);
   const list = useMore(state, (cursor) => get("/conversations", { limit: 50, cursor }));
-  useLive(["message", "unread", "read"], () => state.reload());
+  // "conversation": the other person deleted their account (the name and bodies changed).
+  useLive(["message", "unread", "read", "conversation"], () => state.reload());
   return html`<section>
     <h1>Inbox</h1>
     <${Loading} state=${state}>${() => list.items.length === 0
       ? html`<${Empty}>No conversations yet. Booking requests, mentorships and messages appear here.</${Empty}>`
       : html`<ul class="conversations" aria-label="Conversations">${list.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
           <a href=${`#/inbox/${c.id}`}>
-            <span class="who">${name(c.other)} <${Badge} count=${c.unread_count} label="unread" /></span>
+            <span class="who"><bdi>${name(c.other)}</bdi> <${Badge} count=${c.unread_count} label="unread" /></span>
             <span class="about">${aboutText(c.about)}${c.about && c.about.status ? ` (${c.about.status})` : ""}</span>
-            ${c.last_message && html`<span class="last">${c.last_message.body}</span>`}
+            ${c.last_message && html`<span class="last" dir="auto">${c.last_message.body}</span>`}
           </a>
         </li>`)}</ul>
         <${ShowMore} list=${list} label="Older conversations" />`}<//>
@@ -40,7 +46,7 @@ function MessageItem({ m, mine }) {
   return html`<li class=${`msg ${m.kind === "system" ? "system" : mine ? "mine" : "theirs"}${m.warning ? " flagged" : ""}`}>
     <p class="meta"><span class="sr">${who}, </span>${fmtTime(m.created_at)}</p>
     ${m.warning && html`<p class="warning" role="note"><strong>Possible scam:</strong> ${m.warning} Never pay outside Wardmate.</p>`}
-    <p class="body">${m.body}</p>
+    <p class="body" dir="auto">${m.body}</p>
     ${!mine && m.kind === "text" && !reported && html`<button type="button" class="link small" aria-expanded=${reporting ? "true" : "false"}
       onClick=${() => setReporting(!reporting)}>Report message</button>`}
     ${reporting && html`<${ReportForm} target=${{ message_id: m.id }} onDone=${(sent) => { setReporting(false); setReported(sent); }} />`}
@@ -88,8 +94,14 @@ export function ConversationPage({ id }) {
     setMessages(null);
     loadMessages();
   }, [id]);
-  useLive(["message"], (frame) => {
-    if (frame.type === "reload") return loadMessages();
+  useLive(["message", "conversation"], (frame) => {
+    // The other person deleted their account ("conversation": this one as it now is):
+    // their name, their messages' bodies and whether one can still write here changed.
+    if (frame.type === "conversation" && frame.data.id !== idRef.current) return undefined;
+    if (frame.type === "reload" || frame.type === "conversation") {
+      conv.reload();
+      return loadMessages();
+    }
     const m = frame.data;
     if (m.conversation_id !== idRef.current) return undefined;
     loads.current.arrived.push(m);
@@ -125,21 +137,22 @@ export function ConversationPage({ id }) {
   }
   return html`<${Loading} state=${conv}>${(c) => html`<section class="conversation">
     <p><a href="#/inbox">← Inbox</a></p>
-    <h1>${name(c.other)} <${Verified} verified=${c.other.verified} role=${c.other.role} /></h1>
+    <h1><bdi>${name(c.other)}</bdi> <${Verified} verified=${c.other.verified} role=${c.other.role} /></h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
       ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
-    <details class="safety"><summary>Safety: block or report ${name(c.other)}</summary><${SafetyActions} userId=${c.other.id} /></details>
+    <details class="safety"><summary>Safety: block or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} userId=${c.other.id} /></details>
     <${Alert} error=${loadError} />
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     ${messages === null ? html`<p class="loading" role="status">Loading…</p>`
       : messages.length === 0 ? html`<${Empty}>No messages yet. Say hello.</${Empty}>`
       : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} />`)}</ol>`}
     <div ref=${endRef}></div>
-    <form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
+    ${c.other.deleted ? html`<p class="notice" role="status">This user deleted their account: the conversation stays
+      readable, but nothing can be sent here any more.</p>` : html`<form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
       <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body}
         onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
       <button type="submit" disabled=${form.busy || !body.trim()}>Send</button>
-    </form>
+    </form>`}
   </section>`}<//>`;
 }

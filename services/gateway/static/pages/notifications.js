@@ -4,7 +4,11 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import { Empty, Loading, ShowMore, fmtTime, useLoad, useMore } from "../ui.js";
 
+// Every payment notice (a refused card, a refund, a release, money taken back, a payment
+// overdue) carries its booking: the receipt shows the payment, and to the guest the
+// button to pay what is due. It wins over the conversation an overdue notice also carries.
 function target(n) {
+  if (n.kind.startsWith("payment_") && n.booking_id) return `#/bookings/${n.booking_id}/receipt`;
   if (n.conversation_id) return `#/inbox/${n.conversation_id}`;
   // The stay booked for a rotation that moved: its form to ask the host for new dates.
   if (n.kind === "rotation_moved" && n.booking_id) return `#/bookings?shift=${n.booking_id}`;
@@ -36,7 +40,7 @@ export function Notifications() {
           const link = target(n);
           return html`<li key=${n.id} class=${n.read ? "" : "unread"}>
             ${!n.read && html`<span class="sr">Unread: </span>`}
-            ${link ? html`<a href=${link}>${n.text}</a>` : n.text}
+            ${link ? html`<a href=${link} dir="auto">${n.text}</a>` : html`<span dir="auto">${n.text}</span>`}
             <span class="meta">${fmtTime(n.created_at)}</span>
           </li>`;
         })}</ul>
