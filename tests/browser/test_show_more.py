@@ -178,6 +178,6 @@ def test_the_operators_queues_reach_their_last_item(pages: Pages, stack: Stack) 
     expect(oldest).to_have_count(0)
     for n in (1, 2):
         expect(reports.filter(has_text=f"Report {tag} {n}")).to_have_count(1)
-    admin.get_by_label("Show").select_option("all")
+    admin.get_by_label("Show", exact=True).select_option("all")
     expect(reports).to_have_count(2)
     assert pages.errors == []
