@@ -53,6 +53,7 @@ async def held_at_insert(stack: Stack, table: str, calls: list[Awaitable[Respons
     can both find none; only a lock held from the check to the commit makes them one."""
     assert stack.database_url
     conn = await asyncpg.connect(stack.database_url)
+    probe = await asyncpg.connect(stack.database_url)
     try:
         tx = conn.transaction()
         await tx.start()
@@ -64,8 +65,13 @@ async def held_at_insert(stack: Stack, table: str, calls: list[Awaitable[Respons
             # A call answered while the insert is held never got to wait: say why at once.
             if answered := next((task for task in sent if task.done()), None):
                 raise AssertionError(f"a call was answered before the insert was released: {answered.result()}")
+            # From a connection of its own, outside the transaction holding the table: a
+            # transaction reads pg_stat_activity's list of backends once and keeps it, so
+            # a pool connection opened for one of the calls after the first read was never
+            # seen and the calls were counted short (flaky: it depended on how many
+            # connections the service's pool already had).
             return int(
-                await conn.fetchval(
+                await probe.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                     " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
                 )
@@ -83,6 +89,7 @@ async def held_at_insert(stack: Stack, table: str, calls: list[Awaitable[Respons
             await asyncio.wait(sent)
         return [task.result() for task in sent]
     finally:
+        await probe.close()
         await conn.close()
 
 
