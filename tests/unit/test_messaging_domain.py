@@ -68,20 +68,9 @@ def test_bidi_overrides_are_dropped_but_isolates_and_marks_stay() -> None:
     assert domain.clean_body(kept) == kept
     with pytest.raises(AppError):
         domain.clean_body(" \u202e \u202c ")
-    booking = BookingData(
-        booking_id=uuid.uuid4(),
-        version=1,
-        listing_id=uuid.uuid4(),
-        guest_id=GUEST,
-        host_id=HOST,
-        check_in=date(2027, 3, 1),
-        check_out=date(2027, 3, 29),
-        status="requested",
-        total_cents=1,
-    )
-    update = domain.booking_update(BookingRequested(booking=booking, message=" pay\u202e "), {}, "Room")
+    update = domain.booking_update(BookingRequested(booking=booking(), message=" pay\u202e "), {}, "Room")
     assert update.words == (GUEST, "pay")
-    alone = domain.booking_update(BookingRequested(booking=booking, message="\u202e"), {}, "Room")
+    alone = domain.booking_update(BookingRequested(booking=booking(), message="\u202e"), {}, "Room")
     assert alone.words is None
 
 
