@@ -57,6 +57,9 @@ def test_host_blocks_and_unblocks_nights_at_phone_width(pages: Pages) -> None:
     expect(blocks.locator("strong", has_text=f"{written(future(30))} – {written(future(37))}")).to_be_visible()
     expect(blocks.get_by_text("7 nights")).to_be_visible()
     expect(blocks.get_by_text("Parents visiting")).to_be_visible()
+    # The notice reads the nights as words (it showed "([object Object])").
+    made = f"Blocked {written(future(30))} – {written(future(37))} (7 nights)."
+    expect(section.locator("p.notice")).to_have_text(made)
     assert host.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     blocks.get_by_role("button", name="Unblock").click()

@@ -202,7 +202,7 @@ function BlockedDates({ listing }) {
     const made = await form.submit(() => post(`/listings/${listing.id}/blocked-dates`, { start: f.start, end: f.end, note: f.note }));
     if (made) {
       setF({ start: "", end: "", note: "" });
-      setNotice(`Blocked ${fmtDate(made.start)} – ${fmtDate(made.end)} (${fmtNights(made.nights)}).`);
+      setNotice(html`Blocked ${fmtDate(made.start)} – ${fmtDate(made.end)} (${fmtNights(made.nights)}).`);
       state.reload();
     }
   }
