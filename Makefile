@@ -47,7 +47,7 @@ chaos: $(STAMP)
 	@$(PY) bench/chaos.py $(ARGS)
 
 test: $(STAMP)
-	@$(PY) -m pytest -q -rs -p no:cacheprovider $(PYTEST_ARGS)
+	@$(PY) -m pytest -q -rs -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
 
 # The API fuzz test at length: many examples per operation, a random seed (printed in
 # the report; replay it with WARDMATE_FUZZ_SEED=<seed>). FUZZ_EXAMPLES=N to change the depth.

@@ -438,6 +438,7 @@ class Booking(Reply):
 class MyBookings(Contract):
     role: Literal["guest", "host"] | None = None
     status: BookingStatus | None = None
+    listing_id: Id | None = Field(default=None, description="only the bookings of this room")
     limit: Limit = 20
     cursor: Cursor | None = None
 

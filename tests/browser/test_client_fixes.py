@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, Route, expect
 
+from services.payments.domain import host_fee_cents, schedule
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
 from tests.eventually import eventually_sync
 
@@ -300,6 +301,29 @@ def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pa
     cents = int(Decimal(str(booking["total"])) * 100)
     fee = (cents * percent / 100).quantize(Decimal(1), ROUND_HALF_UP)
     expect(card).to_contain_text(f"you receive ${(cents - fee) / 100:,.2f} after the {percent}% host fee")
+    # A stay of several payments: payments takes the fee of each, rounded on its own (here
+    # 2 cents more than the fee of the total would be).
+    long_room = as_host.call("POST", "/listings", room(monthly_rent=902))
+    as_long = Client(pages.open("long guest").request)
+    as_long.sign_up("student", "Long Guest")
+    long_stay = as_long.call(
+        "POST", f"/listings/{long_room['id']}/bookings", {"check_in": future(45), "check_out": future(140)}
+    )
+    total = int(Decimal(str(long_stay["total"])) * 100)
+    blocks = schedule(
+        date.fromisoformat(long_stay["check_in"]),
+        date.fromisoformat(long_stay["check_out"]),
+        total,
+        datetime.now(UTC),
+        "UTC",
+    )
+    fees = sum(host_fee_cents(block.amount_cents, percent) for block in blocks)
+    assert len(blocks) == 4 and fees != host_fee_cents(total, percent), (blocks, fees)
+    host.reload()
+    long_card = host.get_by_role("listitem", name=re.compile(long_room["title"]))
+    expect(long_card).to_contain_text(
+        f"you receive ${(total - fees) / 100:,.2f} after the {percent}% host fee, each of its 4 payments released"
+    )
     expect(card.get_by_role("button", name="Cancel booking")).to_have_count(0)
     card.get_by_role("button", name="Decline").click()
     expect(card.get_by_role("button", name="Yes, decline")).to_be_focused()
@@ -353,7 +377,7 @@ def test_the_first_page_says_what_wardmate_is_and_searches_by_common_names(pages
 
 def test_a_listing_opened_directly_says_where_and_login_returns_to_it(pages: Pages) -> None:
     """A listing opened by its link shows its city and area; "Log in" there comes back to
-    it; a student sees how far it is from their rotation's hospital."""
+    it; a student sees how far it is from each of their rotations' hospitals."""
     as_host = Client(pages.open("host").request)
     as_host.sign_up("professional", "Dr. Direct")
     listing = as_host.call("POST", "/listings", room())
@@ -363,11 +387,15 @@ def test_a_listing_opened_directly_says_where_and_login_returns_to_it(pages: Pag
         data={"email": email, "password": PASSWORD, "display_name": "Direct Student", "role": "student"},
     )
     token = signup.json()["token"]
-    pages.contexts[-1][1].request.post(
-        "/api/v1/rotations",
-        data={"hospital_id": FARGO, "specialty": "surgery", "start_date": future(20), "end_date": future(48)},
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    # The Fargo rotation first, then 20 elsewhere: the page reads every rotation, not the
+    # newest 20 (which left the room's own city out).
+    for hospital in [FARGO] + ["massachusetts-general-hospital-boston-ma"] * 20:
+        created = pages.contexts[-1][1].request.post(
+            "/api/v1/rotations",
+            data={"hospital_id": hospital, "specialty": "surgery", "start_date": future(20), "end_date": future(48)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status == 201, created.text()
 
     visitor = pages.open("visitor", PHONE)
     visitor.goto(f"/#/listings/{listing['id']}?from={future(20)}&to={future(34)}")
@@ -380,6 +408,7 @@ def test_a_listing_opened_directly_says_where_and_login_returns_to_it(pages: Pag
     assert f"from={future(20)}" in visitor.url
     where = visitor.get_by_role("list", name="From your rotations' hospitals")
     expect(where).to_contain_text(re.compile(r"approximately \d+\.\d km [a-z-]+ of Essentia Health Fargo"))
+    expect(where.get_by_role("listitem")).to_have_count(2)
     assert pages.errors == []
 
 

@@ -501,6 +501,27 @@ def test_a_message_arriving_while_the_conversation_loads_is_shown(pages: Pages) 
     assert pages.errors == []
 
 
+def test_a_page_that_found_wardmate_unreachable_recovers_by_itself(pages: Pages) -> None:
+    """A conversation opened while the API cannot be reached shows so, then loads by itself
+    once the API answers again, with no click or reload. (CI caught a page stuck on "cannot
+    be reached" with its live feed working: the feed reconnected when the browser went back
+    online, and the reload it asked for went out before the network was back.)"""
+    student = pages.open("student")
+    as_host, as_student = Client(pages.open("host").request, pages.mailbox), Client(student.request, pages.mailbox)
+    host_id = as_host.sign_up("professional", "Dr. Back Host")
+    as_student.sign_up("student", "Back Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello!"})
+    cut = re.compile(r"/api/v1/conversations/")
+    student.route(cut, lambda route: route.abort("internetdisconnected"))
+    student.goto(f"/#/inbox/{conversation['id']}")
+    expect(student.get_by_role("alert")).to_contain_text("Wardmate cannot be reached")
+    as_host.call("POST", f"/conversations/{conversation['id']}/messages", {"body": "Back again"})
+    student.unroute(cut)
+    expect(student.get_by_role("list", name="Messages")).to_contain_text("Back again")
+    expect(student.get_by_role("alert")).to_have_count(0)
+    assert pages.errors == []
+
+
 def test_the_live_feed_resumes_after_a_dropped_connection(pages: Pages) -> None:
     """A socket cut while offline reconnects when the browser is back online, resumes from
     the last seq it handled, and the message sent meanwhile arrives without a reload."""

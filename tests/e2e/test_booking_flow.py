@@ -248,6 +248,30 @@ async def test_decline_cancel_and_rebook(api: Api) -> None:
     assert accepted.status == 200
 
 
+async def test_my_bookings_of_one_room(api: Api) -> None:
+    """``listing_id`` keeps the caller's bookings of that room (a room's page reads them
+    all, however many stays the guest has elsewhere); another user's room gives none of
+    its bookings away, and a malformed id is a 400."""
+    host = await api.signup("professional")
+    student = await api.signup("student")
+    other = await api.signup("student")
+    first, second = await create_listing(api, host), await create_listing(api, host)
+    here = await request_stay(api, student, first["id"])
+    there = await request_stay(api, student, second["id"])
+    theirs = await request_stay(api, other, first["id"], start=70)
+    assert {here.status, there.status, theirs.status} == {201}
+
+    mine = await api.call("GET", "/me/bookings", student, params={"role": "guest", "listing_id": first["id"]})
+    assert mine.status == 200 and [b["id"] for b in mine.body["items"]] == [here.body["id"]]
+    hosted = await api.call("GET", "/me/bookings", host, params={"role": "host", "listing_id": first["id"]})
+    assert {b["id"] for b in hosted.body["items"]} == {here.body["id"], theirs.body["id"]}
+    # The first student's booking of the second room is not the other student's to see.
+    of_other = await api.call("GET", "/me/bookings", other, params={"listing_id": second["id"]})
+    assert of_other.status == 200 and of_other.body["items"] == []
+    bad = await api.call("GET", "/me/bookings", student, params={"listing_id": "not-a-room"})
+    assert bad.status == 400 and bad.error_code == "validation", bad.body
+
+
 async def test_a_moved_rotation_shifts_the_stay_or_frees_the_guest(api: Api) -> None:
     """The guest asks to move an accepted stay, seeing the new total first (the stay's own
     nightly rate, whatever the rent is now); one request at a time; dates another guest holds

@@ -2,6 +2,7 @@
 // picker, formatting, and the hash router's helpers.
 import { html, useEffect, useRef, useState } from "./vendor/preact-htm.js";
 import { ApiError, get } from "./api.js";
+import * as live from "./live.js";
 
 let fieldSeq = 0;
 /** A stable id for a label's `for`, per component instance. */
@@ -74,7 +75,47 @@ export function formError(errors, shown) {
   return rest.join(" ");
 }
 
-/** Loads with fn() when deps change; returns {data, error, loading, reload}. A reload
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
+
+/** While `error` says Wardmate could not be reached, calls retry() again: at once when the
+ * browser comes back online or the live feed reconnects, else after a back-off (1 s,
+ * doubling up to 30 s; none while the browser is offline). The network can come back a
+ * moment after the page hears it is back: a page reloaded by the reconnected feed found
+ * Wardmate unreachable and said so for good, its live feed working. */
+export function useRetryWhenUnreachable(error, retry) {
+  const delay = useRef(RETRY_FIRST_MS);
+  const unreachable = Boolean(error && error.code === "unreachable");
+  useEffect(() => {
+    if (!unreachable) {
+      delay.current = RETRY_FIRST_MS;
+      return undefined;
+    }
+    let done = false;
+    const again = () => {
+      if (done) return;
+      done = true;
+      retry();
+    };
+    const timer = setTimeout(() => navigator.onLine !== false && again(), delay.current);
+    delay.current = Math.min(RETRY_MAX_MS, delay.current * 2);
+    let current = true; // onStatus reports the status at once: only a change counts
+    const offStatus = live.onStatus((status) => {
+      if (!current && status === "live") again();
+      current = false;
+    });
+    window.addEventListener("online", again);
+    return () => {
+      done = true;
+      clearTimeout(timer);
+      offStatus();
+      window.removeEventListener("online", again);
+    };
+  }, [error]);
+}
+
+/** Loads with fn() when deps change; returns {data, error, loading, reload}. A load that
+ * found Wardmate unreachable tries again by itself (useRetryWhenUnreachable). A reload
  * keeps showing the data it replaces; new deps never show the old deps' data (a page
  * reused for another object, e.g. "Post a room" then an edit URL, once rendered the
  * previous object's data into the new one's form and crashed). */
@@ -94,6 +135,7 @@ export function useLoad(fn, deps) {
     };
   }, [...deps, tick]);
   const stale = state.key !== key;
+  useRetryWhenUnreachable(stale ? null : state.error, () => setTick((t) => t + 1));
   return {
     data: stale ? null : state.data, error: stale ? null : state.error, loading: stale || state.loading,
     reload: () => setTick((t) => t + 1),

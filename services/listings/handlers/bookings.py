@@ -286,7 +286,9 @@ async def cancel_booking(ctx: Context, req: BookingAction) -> Booking:
 async def my_bookings(ctx: Context, req: MyBookings) -> BookingPage:
     actor = ctx.require_actor()
     after = decode_newest_first(req.cursor)
-    rows = await booking_store.user_bookings(ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1)
+    rows = await booking_store.user_bookings(
+        ctx.pool, actor.user_id, req.role, req.status, after, req.limit + 1, listing_id=req.listing_id
+    )
     page, nxt = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
     now = clock.now(ctx.settings)
     items = [to_booking(row, actor.user_id, now) for row in page]

@@ -297,12 +297,16 @@ async def user_bookings(
     status: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    *,
+    listing_id: uuid.UUID | None = None,
 ) -> list[asyncpg.Record]:
+    """The user's bookings as guest and/or host, newest first; ``listing_id``: of one room."""
     return await db.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}"
         " WHERE ((($2::text IS NULL OR $2 = 'guest') AND b.guest_id = $1)"
         "     OR (($2::text IS NULL OR $2 = 'host') AND b.host_id = $1))"
         " AND ($3::text IS NULL OR b.status = $3)"
+        " AND ($7::uuid IS NULL OR b.listing_id = $7)"
         f" AND {newest_first_after('b.created_at', 'b.id', 4)}"
         " ORDER BY b.created_at DESC, b.id DESC LIMIT $6",
         user_id,
@@ -311,6 +315,7 @@ async def user_bookings(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+        listing_id,
     )
 
 

@@ -119,15 +119,35 @@ function GuestSummary({ id }) {
     <${GuestReviews} userId=${id} /></div>`;
 }
 
+/** A stay's payments in whole cents, as payments schedules them (schedule() in
+ * services/payments/domain.py): one for up to 31 nights, else a block per 30 nights,
+ * each its nights' share of the total (the last takes the rest). */
+function paymentAmounts(cents, nights) {
+  const sizes = [];
+  for (let left = nights; left > 0; left -= sizes[sizes.length - 1]) sizes.push(nights <= 31 ? left : Math.min(30, left));
+  let paid = 0;
+  let through = 0;
+  return sizes.map((size, i) => {
+    through += size;
+    const amount = i === sizes.length - 1 ? cents - paid : Math.floor((cents * through) / nights) - paid;
+    paid += amount;
+    return amount;
+  });
+}
+
 /** What the host receives of a stay's total, less the host fee (the page's meta tag): in
- * whole cents, the fee rounded half up as payments takes it (worked in dollars, a float
- * product could round the other way and read a cent off). */
-function hostNet(total) {
+ * whole cents, the fee of each payment rounded half up as payments takes it (worked on
+ * the total, a stay of several payments could read a cent off; worked in dollars, a
+ * float product could round the other way). */
+function hostNet(b) {
   const percent = Number(document.querySelector('meta[name="wardmate-host-fee-percent"]')?.content || 0);
-  const cents = Math.round(total * 100);
-  const fee = Math.floor((cents * percent) / 100 + 0.5);
-  return `If you accept: the guest pays ${fmtMoney(total)} through Wardmate; you receive ${fmtMoney((cents - fee) / 100)}`
-    + ` after the ${percent}% host fee, released 24 h after check-in.`;
+  const cents = Math.round(b.total * 100);
+  const nights = Math.round((Date.parse(b.check_out) - Date.parse(b.check_in)) / 86400000);
+  const amounts = paymentAmounts(cents, nights);
+  const fee = amounts.reduce((sum, amount) => sum + Math.floor((amount * percent) / 100 + 0.5), 0);
+  const when = amounts.length > 1 ? `each of its ${amounts.length} payments released as its nights begin (the first 24 h after check-in)` : "released 24 h after check-in";
+  return `If you accept: the guest pays ${fmtMoney(b.total)} through Wardmate; you receive ${fmtMoney((cents - fee) / 100)}`
+    + ` after the ${percent}% host fee, ${when}.`;
 }
 
 function BookingCard({ b, onChange, shiftOpen, chosen }) {
@@ -180,7 +200,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     ${b.status === "requested" && html`<p class="hint">${b.role === "host"
       ? `Answer by ${fmtMoment(b.expires_at)}: the request expires then.`
       : `The host has until ${fmtMoment(b.expires_at)} to answer.`}</p>`}
-    ${b.role === "host" && b.status === "requested" && html`<p class="hint">${hostNet(b.total)}</p>`}
+    ${b.role === "host" && b.status === "requested" && html`<p class="hint">${hostNet(b)}</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} />

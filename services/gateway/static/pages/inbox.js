@@ -8,7 +8,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Badge, Empty, Field, Loading, Notice, ShowMore, Status, Verified, fmtTime, useForm, useLoad, useMore } from "../ui.js";
+import { Alert, Badge, Empty, Field, Loading, Notice, ShowMore, Status, Verified, fmtTime, useForm, useLoad, useMore, useRetryWhenUnreachable } from "../ui.js";
 import { ReportForm, SafetyActions } from "./profile.js";
 
 const name = (other) => other.display_name || "A Wardmate user";
@@ -94,6 +94,7 @@ export function ConversationPage({ id }) {
     setMessages(null);
     loadMessages();
   }, [id]);
+  useRetryWhenUnreachable(loadError, loadMessages);
   useLive(["message", "conversation"], (frame) => {
     // The other person deleted their account ("conversation": this one as it now is):
     // their name, their messages' bodies and whether one can still write here changed.

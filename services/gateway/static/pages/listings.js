@@ -82,7 +82,8 @@ function ListingMap({ listing, hospital }) {
 function FromMyRotations({ listing }) {
   const { me } = useSession();
   const student = me && me.user.role === "student";
-  const rotations = useLoad(() => (student ? get("/me/rotations", { limit: 20 }) : Promise.resolve({ items: [] })), [student]);
+  // Every rotation (the first 20 left a student's later ones out).
+  const rotations = useLoad(async () => ({ items: student ? await getAll("/me/rotations") : [] }), [student]);
   const seen = new Set();
   const hospitals = (rotations.data ? rotations.data.items : [])
     .map((r) => r.hospital)
@@ -128,7 +129,9 @@ function BookingBox({ listing, context }) {
   // The stay may name the rotation it is for: moving that rotation then says to shift it.
   // All of them (the first 100 left a later one out of the choice).
   const rotations = useLoad(async () => ({ items: student ? await getAll("/me/rotations") : [] }), [me && me.user.id]);
-  const bookings = useLoad(() => (me ? get("/me/bookings", { role: "guest", limit: 100 }) : Promise.resolve({ items: [] })), [listing.id, me && me.user.id]);
+  // Every booking of this room by the reader (the newest 100 of all their rooms' left
+  // this one's out for a guest of many stays).
+  const bookings = useLoad(async () => ({ items: me ? await getAll("/me/bookings", { role: "guest", listing_id: listing.id }) : [] }), [listing.id, me && me.user.id]);
   // The host's answer arrives as a notification: reload to show the new status at once.
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && bookings.reload());
   useEffect(() => {
