@@ -99,10 +99,10 @@ export function useRetryWhenUnreachable(error, retry) {
     };
     const timer = setTimeout(() => navigator.onLine !== false && again(), delay.current);
     delay.current = Math.min(RETRY_MAX_MS, delay.current * 2);
-    let current = true; // onStatus reports the status at once: only a change counts
+    let first = true; // onStatus reports the status at once: only a change counts
     const offStatus = live.onStatus((status) => {
-      if (!current && status === "live") again();
-      current = false;
+      if (!first && status === "live") again();
+      first = false;
     });
     window.addEventListener("online", again);
     return () => {
@@ -402,6 +402,8 @@ const unbroken = (text) => html`<span class="nowrap">${text}</span>`;
 /** "1.5 km", unbroken. */
 export const fmtKm = (km) => unbroken(`${km.toFixed(1)} km`);
 /** "14 nights" (or "1 night"), unbroken. */
+/** The nights between two "YYYY-MM-DD" dates. */
+export const nightsBetween = (from, to) => Math.round((Date.parse(to) - Date.parse(from)) / 86400000);
 export const fmtNights = (n) => unbroken(`${n} ${n === 1 ? "night" : "nights"}`);
 /** "$900.00/month", unbroken (a line may otherwise end after the slash). */
 export const fmtPerMonth = (amount) => unbroken(`${fmtMoney(amount)}/month`);

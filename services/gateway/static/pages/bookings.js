@@ -7,7 +7,7 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go,
-  stayTimes, today, useForm, useLoad, useMore,
+  nightsBetween, stayTimes, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
@@ -119,12 +119,17 @@ function GuestSummary({ id }) {
     <${GuestReviews} userId=${id} /></div>`;
 }
 
+// As services/payments/domain.py names them.
+const SINGLE_PAYMENT_MAX_NIGHTS = 31;
+const BLOCK_NIGHTS = 30;
+
 /** A stay's payments in whole cents, as payments schedules them (schedule() in
  * services/payments/domain.py): one for up to 31 nights, else a block per 30 nights,
  * each its nights' share of the total (the last takes the rest). */
 function paymentAmounts(cents, nights) {
+  const block = nights <= SINGLE_PAYMENT_MAX_NIGHTS ? nights : BLOCK_NIGHTS;
   const sizes = [];
-  for (let left = nights; left > 0; left -= sizes[sizes.length - 1]) sizes.push(nights <= 31 ? left : Math.min(30, left));
+  for (let left = nights; left > 0; left -= block) sizes.push(Math.min(block, left));
   let paid = 0;
   let through = 0;
   return sizes.map((size, i) => {
@@ -142,8 +147,7 @@ function paymentAmounts(cents, nights) {
 function hostNet(b) {
   const percent = Number(document.querySelector('meta[name="wardmate-host-fee-percent"]')?.content || 0);
   const cents = Math.round(b.total * 100);
-  const nights = Math.round((Date.parse(b.check_out) - Date.parse(b.check_in)) / 86400000);
-  const amounts = paymentAmounts(cents, nights);
+  const amounts = paymentAmounts(cents, nightsBetween(b.check_in, b.check_out));
   const fee = amounts.reduce((sum, amount) => sum + Math.floor((amount * percent) / 100 + 0.5), 0);
   const when = amounts.length > 1 ? `each of its ${amounts.length} payments released as its nights begin (the first 24 h after check-in)` : "released 24 h after check-in";
   return `If you accept: the guest pays ${fmtMoney(b.total)} through Wardmate; you receive ${fmtMoney((cents - fee) / 100)}`

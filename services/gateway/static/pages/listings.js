@@ -145,7 +145,7 @@ function BookingBox({ listing, context }) {
       current = false;
     };
   }, [dates.check_in, dates.check_out]);
-  const mine = bookings.data ? bookings.data.items.filter((b) => b.listing_id === listing.id) : [];
+  const mine = bookings.data ? bookings.data.items : [];
   async function onSubmit(e) {
     e.preventDefault();
     const body = { ...dates, message };

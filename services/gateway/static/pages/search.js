@@ -4,14 +4,13 @@ import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
   Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError, href,
-  roomType, useForm, words,
+  nightsBetween, roomType, useForm, words,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
 /** What the API's place parameter takes for a picked place: the ZIP code, or "City, ST". */
 const placeParam = (p) => (p.kind === "zip" ? p.zip : p.label);
 
-const nights = (from, to) => Math.round((new Date(to) - new Date(from)) / 86400000);
 
 /** Whether two searches' parameters (cursor aside) are the same search. */
 const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -112,7 +111,7 @@ export function Search({ query }) {
           <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}>${l.title}</a></h3>
           <p>${roomType(l.room_type)} · ${fmtPerMonth(l.monthly_rent)}</p>
           ${l.distance_km !== null && html`<p class="where">About ${fmtKm(l.distance_km)} from ${results.about.centreName}</p>`}
-          ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${fmtNights(nights(results.search.from, results.search.to))}</p>`}
+          ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${fmtNights(nightsBetween(results.search.from, results.search.to))}</p>`}
           <p>${l.amenities.map(words).join(", ")}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
           <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} role="professional" /></p>
         </li>`)}</ul>`}
