@@ -457,10 +457,13 @@ async def booking_money(
     conn: Connection, booking_id: uuid.UUID
 ) -> tuple[list[asyncpg.Record], list[asyncpg.Record], dict[str, int]]:
     """A booking's payments, its refunds, and their balances summed (cents): what a
-    receipt shows, to its guest and host or to an operator."""
-    payments = await payments_of(conn, booking_id)
-    refunds = await refunds_of(conn, booking_id)
-    balances = await balances_of(conn, [p["id"] for p in payments])
+    receipt shows, to its guest and host or to an operator. One snapshot for the three:
+    a payment that succeeded between the reads was held in the balances but not yet
+    succeeded among the payments, and the receipt left its fee out of the host's net."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        payments = await payments_of(conn, booking_id)
+        refunds = await refunds_of(conn, booking_id)
+        balances = await balances_of(conn, [p["id"] for p in payments])
     totals = {key: balances[key] for key in ("paid", "refunded", "held", "released", "fees")}
     return payments, refunds, totals
 
