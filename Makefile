@@ -46,8 +46,12 @@ run-cluster: $(STAMP)
 chaos: $(STAMP)
 	@$(PY) bench/chaos.py $(ARGS)
 
+# On TEST_WORKERS processes (pytest-xdist; 0: this one alone), each with its own Postgres,
+# NATS and system; tests/conftest.py says how the files are shared out.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	@$(PY) -m pytest -q -rs -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
+	@$(PY) -m pytest -q -rs -p no:cacheprovider --durations=25 \
+		-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The API fuzz test at length: many examples per operation, a random seed (printed in
 # the report; replay it with WARDMATE_FUZZ_SEED=<seed>). FUZZ_EXAMPLES=N to change the depth.

@@ -7,6 +7,10 @@ Backends (``WARDMATE_TEST_BACKEND``):
 - an existing pair when ``WARDMATE_TEST_DATABASE_URL`` and ``WARDMATE_TEST_NATS_URL`` are set.
 Each test that needs its own database gets a fresh one (``fresh_db``); end-to-end tests
 share one running system (``stack``) and keep apart through random users.
+
+``make test`` runs on several workers (pytest-xdist, ``TEST_WORKERS``): each worker is a
+session of its own, with its own servers and system; see ``pytest_collection_modifyitems``
+for how the files are shared out.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -26,6 +31,60 @@ from services.runner import Stack
 from shared.embedded import start_nats, start_postgres
 from shared.mailsink import Mailbox
 from tests.api import Api
+
+# How make test shares the files out among its workers (pytest-xdist, --dist loadfile):
+# - a file's tests stay together on one worker, so its module fixtures start once;
+# - the tests that restart whole systems and time how soon they answer again run on one
+#   worker, one after the other, so that two of them never compete for the CPU;
+# - the longest go first (seconds each took in make test on 2 cores), so that no worker
+#   is left running a long one alone at the end.
+TIMED_RECOVERY = (
+    "tests/e2e/test_cluster.py",  # 150, with the cluster's start
+    "tests/e2e/test_supervision.py",  # 170
+    "tests/e2e/test_readiness.py",  # 60
+    "tests/e2e/test_faults.py",  # 25
+    "tests/e2e/test_healthcheck.py",  # 20
+)
+LONGEST = (
+    "tests/e2e/test_fuzz.py",  # 175
+    "tests/e2e/test_backup.py",  # 100
+    "tests/browser/test_accessibility.py",  # 70
+    "tests/e2e/test_accept_race.py",  # 35
+)
+FIRST = ("timed-recovery", *LONGEST)
+
+
+def _unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or the timed-recovery group."""
+    path = nodeid.split("::", 1)[0]
+    return "timed-recovery" if path in TIMED_RECOVERY else path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and os.environ.get("WARDMATE_TEST_NATS_URL"):
+        # The systems of two workers would consume each other's events on one NATS server.
+        raise pytest.UsageError("a running NATS (WARDMATE_TEST_NATS_URL) serves one worker: TEST_WORKERS=0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest units first; the scheduler hands the units out in this order."""
+    items.sort(key=lambda item: FIRST.index(u) if (u := _unit_of(item.nodeid)) in FIRST else len(FIRST))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadfile with the timed-recovery files as one unit. (Not --dist loadgroup
+    with xdist_group marks: xdist 3.8 carries the group in a node id suffix that pytest
+    9.2's node ids no longer take, pytest-xdist#1386, and every test became its own unit.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit_of(nodeid)
+
+    return LoadUnitScheduling(config, log)
 
 
 @dataclass

@@ -3,7 +3,7 @@ schedule (kill -9 of the events stream's leading NATS node, its restart, kill -9
 replica of every service, their restart), ``load_and_faults`` that runs the load of
 ``bench.lib.cluster_load`` under a schedule and returns the figures, and ``problems``:
 which guarantees a run's figures break. ``bench/chaos.py`` reports them;
-tests/e2e/test_cluster.py and test_faults.py assert on them."""
+tests/e2e/test_cluster.py asserts on them."""
 
 from __future__ import annotations
 

@@ -1,53 +1,20 @@
-"""Fault tests: a rolling restart of every replica under load, and the NATS server restarted."""
+"""Fault tests: the NATS server restarted under a running system (the rolling restart of
+every replica is in test_cluster.py, on the cluster)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import signal
 import time
 from collections.abc import Iterator
 
 import pytest
-from nats.errors import TimeoutError as NatsTimeoutError
 
-from bench.lib.cluster_load import Options, Run
-from bench.lib.faults import load_and_faults, problems
-from services.runner import PROCESSES, Stack
-from shared import bus
+from services.runner import Stack
 from shared.embedded import start_nats
 from shared.mailsink import Mailbox
 from tests.api import Api, User
 from tests.conftest import TEST_ENV, Infra
 from tests.e2e.helpers import create_listing, request_stay
 from tests.eventually import eventually
-
-
-async def replicas(nats_url: str, service: str, want: int, timeout: float = 60) -> None:
-    """Wait until ``want`` replicas of ``service`` answer ``$SRV.PING`` (all of them reply
-    to one ping: count the answers that arrive within a short window)."""
-    nc = await bus.connect(nats_url, "replica-probe")
-
-    async def answering() -> int:
-        inbox = nc.new_inbox()
-        sub = await nc.subscribe(inbox)
-        await nc.publish(f"$SRV.PING.{service}", b"", reply=inbox)
-        ids = set()
-        with contextlib.suppress(TimeoutError, NatsTimeoutError):
-            while True:
-                msg = await sub.next_msg(timeout=0.3)
-                ids.add(json.loads(msg.data)["id"])
-        await sub.unsubscribe()
-        return len(ids)
-
-    try:
-        # No pause between probes: each one already listens 0.3 s for the answers.
-        await eventually(
-            answering, timeout, what=f"{want} replicas of {service} to answer", until=want.__eq__, interval=0
-        )
-    finally:
-        await nc.close()
 
 
 def logs_since(stack: Stack, marks: dict[str, int]) -> dict[str, str]:
@@ -62,65 +29,6 @@ def logs_since(stack: Stack, marks: dict[str, int]) -> dict[str, str]:
 
 def log_sizes(stack: Stack) -> dict[str, int]:
     return {key: (stack.data_dir / "logs" / f"{key}.log").stat().st_size for key in stack.procs}
-
-
-async def rolling_restart(stack: Stack, run: Run, opts: Options) -> None:
-    """Restart every replica with SIGTERM (each exits cleanly by itself), the two of each
-    process one after the other, the other one serving meanwhile; the processes roll side
-    by side, as an orchestrator rolls its deployments. Stops the load."""
-    assert stack.nats_url
-    nats_url = stack.nats_url
-    await run.all_ready.wait()
-    await asyncio.sleep(opts.warmup)
-
-    async def roll(name: str) -> None:
-        for index in (0, 1):
-            key = name if index == 0 else f"{name}-1"
-            code = await asyncio.to_thread(stack.stop_process, key, signal.SIGTERM, 15)
-            run.faults[f"{key}_stopped"] = run.now()
-            assert code == 0, f"{key} exited with {code}"
-            stack.start(name, index)
-            started = time.monotonic()
-            # Back in service before the other one stops: a service with no replica in its
-            # queue group answers 503, a gateway that is down refuses connections. Twelve
-            # processes restart on 2 cores under load: on a quiet machine a replica came
-            # back in 8-22 s, listings (whose place lists cost 2 s of CPU) in 25-30 s, so
-            # each gets a minute, as the gateway does.
-            if name == "gateway":
-                await asyncio.to_thread(stack.wait_healthy, 60, index)
-            else:
-                try:
-                    await replicas(nats_url, name, 2)
-                except AssertionError as error:
-                    log = stack.data_dir / "logs" / f"{key}.log"
-                    tail = log.read_text(errors="replace")[-6000:]
-                    raise AssertionError(f"{error}; the end of {log}:\n{tail}") from None
-            print(f"{key} back in {time.monotonic() - started:.1f} s", flush=True)
-
-    await asyncio.gather(*(roll(name) for name in PROCESSES))
-    await asyncio.sleep(opts.tail)
-    run.stop.set()
-
-
-async def test_rolling_restart_of_every_service_and_the_gateway_loses_nothing(cluster: Stack) -> None:
-    """Under load through both gateways (bookings requested and accepted, messages sent),
-    the two replicas of every service and of the gateway are restarted one after the other
-    with SIGTERM: every process exits cleanly, no request fails (the only retries are a
-    client moving to the other gateway while one restarts), no accepted booking or
-    message is lost or doubled, and every event reaches every consumer once."""
-    # The cluster (tests/e2e/conftest.py) runs two replicas of every process.
-    stack = cluster
-    # Senders keep under messaging's 30 messages a minute per user (the test system's limit).
-    result = await load_and_faults(
-        stack,
-        Options(warmup=0.5, tail=0.5, booking_workers=1, message_workers=1),
-        schedule=rolling_restart,
-    )
-    assert problems(result, timing=False) == [], result
-    assert result["failed"] == 0, result  # not even a 503 or 504
-    stops = [key for key in result["faults_at_s"] if key.endswith("_stopped")]
-    assert len(stops) == 2 * len(PROCESSES), stops
-    assert result["bookings_accepted"] > 0 and result["messages_sent"] > 0, result
 
 
 @pytest.fixture
