@@ -6,6 +6,7 @@ import asyncio
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -555,4 +556,87 @@ def test_the_live_feed_resumes_after_a_dropped_connection(pages: Pages) -> None:
     expect(messages).to_contain_text("Sent while you were away")
     resumed_from = int(sockets[-1].url.rsplit("since=", 1)[1])
     assert len(sockets) >= 2 and resumed_from > 0
+    assert pages.errors == []
+
+
+@dataclass
+class LiveConversation:
+    """A student's page on a conversation with a host, its live feed passing through the
+    test: ``sockets`` in the order the page opened them; a socket in ``cut`` carries
+    nothing more either way, as when a network goes away without a word."""
+
+    page: Page
+    sockets: list[WebSocketRoute]
+    cut: list[WebSocketRoute]
+    host: Client
+    conversation_id: str
+
+    def host_says(self, body: str) -> None:
+        self.host.call("POST", f"/conversations/{self.conversation_id}/messages", {"body": body})
+
+    def resumed_from(self) -> int:
+        return int(self.sockets[-1].url.rsplit("since=", 1)[1])
+
+
+def live_conversation(
+    pages: Pages, viewport: dict[str, int] | None = None, fake_clock: bool = False
+) -> LiveConversation:
+    student = pages.open("student", viewport)
+    if fake_clock:
+        student.clock.install()
+    sockets: list[WebSocketRoute] = []
+    cut: list[WebSocketRoute] = []
+
+    def through(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: None if ws in cut else server.send(message))
+        server.on_message(lambda message: None if ws in cut else ws.send(message))
+
+    student.route_web_socket("**/api/v1/ws*", through)
+    as_host, as_student = Client(pages.open("host").request, pages.mailbox), Client(student.request, pages.mailbox)
+    host_id = as_host.sign_up("professional", "Dr. Live Host")
+    as_student.sign_up("student", "Live Student")
+    conversation = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello!"})
+    live = LiveConversation(student, sockets, cut, as_host, conversation["id"])
+    student.goto(f"/#/inbox/{conversation['id']}")
+    messages = student.get_by_role("list", name="Messages")
+    expect(messages).to_contain_text("Hello!")
+    live.host_says("First answer")
+    expect(messages).to_contain_text("First answer")  # through the live feed
+    assert len(sockets) == 1
+    return live
+
+
+def test_going_offline_says_so_at_once_and_back_online_catches_up(pages: Pages) -> None:
+    """At phone width: when the browser goes offline the page says so at once, though the
+    browser itself leaves the socket open; back online, a new socket resumes from the last
+    seq handled and the message sent meanwhile arrives without a reload."""
+    live = live_conversation(pages, PHONE)
+    live.page.context.set_offline(True)
+    expect(live.page.get_by_text("Offline: live updates paused")).to_be_visible()
+    live.host_says("Sent while you were offline")
+    live.page.context.set_offline(False)
+    expect(live.page.get_by_role("list", name="Messages")).to_contain_text("Sent while you were offline")
+    expect(live.page.get_by_text("Offline: live updates paused")).to_have_count(0)
+    assert len(live.sockets) == 2 and live.resumed_from() > 0
+    assert pages.errors == []
+
+
+def test_a_live_feed_that_stops_answering_is_replaced(pages: Pages) -> None:
+    """A socket that still looks open but carries nothing (the network went away without
+    a word; nothing tells the browser for minutes) is given up once a ping has gone 10 s
+    without an answer: a new socket resumes from the last seq handled and the message
+    sent meanwhile arrives. The page's clock is Playwright's, moved on by the test."""
+    live = live_conversation(pages, fake_clock=True)
+    messages = live.page.get_by_role("list", name="Messages")
+    live.cut.append(live.sockets[0])
+    live.host_says("Sent into the silence")
+    live.page.clock.fast_forward(20_000)  # the ping goes out, unanswered
+    live.page.clock.fast_forward(9_000)
+    expect(messages).not_to_contain_text("Sent into the silence")
+    assert len(live.sockets) == 1  # still waiting for the pong
+    live.page.clock.fast_forward(1_000)  # 10 s without a pong
+    expect(messages).to_contain_text("Sent into the silence")
+    assert len(live.sockets) == 2 and live.resumed_from() > 0
     assert pages.errors == []

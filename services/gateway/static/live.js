@@ -8,8 +8,11 @@
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 30000;
-// Browsers hide protocol pings: an application ping notices a dead connection.
+// Browsers hide protocol pings: an application ping notices a dead connection. A
+// connection whose network went away can stay "open" for minutes (nothing tells TCP): one
+// that has not answered a ping within PONG_WAIT_MS is given up and a new one opened.
 const PING_EVERY_MS = 20000;
+const PONG_WAIT_MS = 10000;
 const NOT_AUTHENTICATED = 4401;
 
 const listeners = new Set();
@@ -18,6 +21,7 @@ let lastSeq = null;
 let attempt = 0;
 let retryTimer = null;
 let pingTimer = null;
+let pongTimer = null;
 let wanted = false;
 // Set until a "ready" after the page's load (or a resync): the frames before it are not
 // handled one by one, the pages reload through REST instead.
@@ -72,7 +76,9 @@ function connect() {
   setStatus("connecting");
   const ws = new WebSocket(url());
   socket = ws;
+  let heardAt = 0;
   ws.onmessage = (event) => {
+    heardAt = Date.now();
     let frame;
     try {
       frame = JSON.parse(event.data);
@@ -107,25 +113,43 @@ function connect() {
   ws.onopen = () => {
     clearInterval(pingTimer);
     pingTimer = setInterval(() => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "ping", data: {} }));
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const sentAt = Date.now();
+      ws.send(JSON.stringify({ type: "ping", data: {} }));
+      clearTimeout(pongTimer);
+      pongTimer = setTimeout(() => {
+        if (heardAt < sentAt) drop(ws);
+      }, PONG_WAIT_MS);
     }, PING_EVERY_MS);
   };
-  ws.onclose = (event) => {
-    clearInterval(pingTimer);
-    if (socket === ws) socket = null;
-    setStatus("offline");
-    if (!wanted) return;
-    if (event.code === NOT_AUTHENTICATED) {
-      wanted = false;
-      emit({ type: "session_ended", seq: null, data: {} });
-      return;
-    }
-    // 1001: this replica is shutting down, another one answers at once.
-    const ceiling = event.code === 1001 ? MIN_DELAY_MS : Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** attempt);
-    attempt += 1;
-    // Full jitter: clients cut off together do not all come back at the same moment.
-    retryTimer = setTimeout(connect, Math.random() * ceiling);
-  };
+  ws.onclose = (event) => lost(ws, event.code);
+}
+
+/** Gives up a connection that still looks open (no pong, or the browser went offline). */
+function drop(ws) {
+  lost(ws, 1006);
+  ws.close();
+}
+
+/** After a connection ends: "offline", then a new one after a back-off. Once per socket:
+ * a dropped socket's own close event comes later (or never) and is ignored. */
+function lost(ws, code) {
+  if (socket !== ws) return;
+  socket = null;
+  clearInterval(pingTimer);
+  clearTimeout(pongTimer);
+  setStatus("offline");
+  if (!wanted) return;
+  if (code === NOT_AUTHENTICATED) {
+    wanted = false;
+    emit({ type: "session_ended", seq: null, data: {} });
+    return;
+  }
+  // 1001: this replica is shutting down, another one answers at once.
+  const ceiling = code === 1001 ? MIN_DELAY_MS : Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** attempt);
+  attempt += 1;
+  // Full jitter: clients cut off together do not all come back at the same moment.
+  retryTimer = setTimeout(connect, Math.random() * ceiling);
 }
 
 /** Opens the feed (after login, or on load with a session). */
@@ -139,6 +163,7 @@ export function stop() {
   wanted = false;
   clearTimeout(retryTimer);
   clearInterval(pingTimer);
+  clearTimeout(pongTimer);
   lastSeq = null;
   reloadPending = true;
   attempt = 0;
@@ -150,4 +175,8 @@ export function stop() {
 // A tab coming back online reconnects at once rather than at its back-off's end.
 window.addEventListener("online", () => {
   if (wanted && !socket) connect();
+});
+// A tab going offline says so at once: its socket may look open for minutes.
+window.addEventListener("offline", () => {
+  if (socket) drop(socket);
 });
