@@ -87,6 +87,39 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return LoadUnitScheduling(config, log)
 
 
+# The end of each process's log that a failed test of a running system shows (the test
+# system logs warnings and errors only: a retried event, a refused request, a crash).
+LOG_TAIL_CHARS = 3000
+LOG_MARKS = pytest.StashKey[dict[Path, int]]()
+
+
+def _stack_logs(item: pytest.Item) -> list[Path]:
+    funcargs = getattr(item, "funcargs", {})
+    systems = [funcargs[name] for name in ("stack", "cluster") if isinstance(funcargs.get(name), Stack)]
+    return [path for system in systems for path in sorted((system.data_dir / "logs").glob("*.log"))]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    item.stash[LOG_MARKS] = {path: path.stat().st_size for path in _stack_logs(item)}
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test of a running system shows what each process logged while it ran, so
+    that a failure in CI (whose servers are gone with the session) can be read."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for path, offset in item.stash.get(LOG_MARKS, {}).items():
+            with open(path, "rb") as log:
+                log.seek(offset)
+                text = log.read().decode(errors="replace")
+            if text.strip():
+                report.sections.append((f"{path.parent.parent.name} {path.stem} log", text[-LOG_TAIL_CHARS:]))
+    return report
+
+
 @dataclass
 class Infra:
     database_url: str  # a maintenance database on the server, to CREATE DATABASE from

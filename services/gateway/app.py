@@ -11,7 +11,6 @@ import contextlib
 import json
 import logging
 import math
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -157,7 +156,7 @@ async def authenticate(request: web.Request, route: Route) -> tuple[Actor | None
             return None, None  # a stale cookie on a public page: browse anonymously
         raise
     if from_cookie:
-        auth.check_csrf(request)
+        auth.check_csrf(request, request.app[SESSIONS].csrf_token(token))
     return actor, token
 
 
@@ -211,20 +210,24 @@ def make_handler(route: Route) -> Handler:
         raw = await bus.request_raw(app[NC], route.subject, payload, actor=actor, timeout=settings.request_timeout_s)
         response = web.Response(body=raw, status=route.status, content_type="application/json")
         if route.session == "start":
-            set_session_cookies(response, json.loads(raw), settings)
+            set_session_cookies(response, json.loads(raw), settings, app[SESSIONS])
         elif route.session == "end" and token:
             app[SESSIONS].evict(session_fingerprint(token))
             response.del_cookie(auth.SESSION_COOKIE, path="/")
             response.del_cookie(auth.CSRF_COOKIE, path="/")
         elif route.session == "refresh" and token:
             app[SESSIONS].evict(session_fingerprint(token))
+        elif token and request.cookies.get(auth.SESSION_COOKIE) == token:
+            renew_csrf_cookie(request, response, token, settings, app[SESSIONS])
         return response
 
     handle.__name__ = route.subject.rsplit(".", 1)[-1].replace("-", "_")
     return handle
 
 
-def set_session_cookies(response: web.Response, reply: dict[str, Any], settings: Settings) -> None:
+def set_session_cookies(
+    response: web.Response, reply: dict[str, Any], settings: Settings, sessions: auth.SessionCache
+) -> None:
     max_age = settings.session_ttl_hours * 3600
     response.set_cookie(
         auth.SESSION_COOKIE,
@@ -235,16 +238,31 @@ def set_session_cookies(response: web.Response, reply: dict[str, Any], settings:
         max_age=max_age,
         path="/",
     )
-    # Readable by the page's script, which echoes it in X-CSRF-Token on writes.
+    set_csrf_cookie(response, sessions.csrf_token(reply["token"]), settings)
+
+
+def set_csrf_cookie(response: web.Response, value: str, settings: Settings) -> None:
+    """Readable by the page's script, which echoes it in X-CSRF-Token on writes."""
     response.set_cookie(
         auth.CSRF_COOKIE,
-        secrets.token_urlsafe(24),
+        value,
         httponly=False,
         samesite="Strict",
         secure=settings.cookie_secure,
-        max_age=max_age,
+        max_age=settings.session_ttl_hours * 3600,
         path="/",
     )
+
+
+def renew_csrf_cookie(
+    request: web.Request, response: web.Response, token: str, settings: Settings, sessions: auth.SessionCache
+) -> None:
+    """A cookie session whose CSRF cookie is not its token (one from before the token was
+    bound to the session, or a cookie planted in its place) gets its token with any
+    answer, as the page's first read (``GET /me``) is, so its next write passes."""
+    expected = sessions.csrf_token(token)
+    if request.cookies.get(auth.CSRF_COOKIE) != expected:
+        set_csrf_cookie(response, expected, settings)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -326,7 +344,7 @@ def nats_context(settings: Settings, nc: NATS | None = None) -> Callable[[web.Ap
             dont_randomize=settings.nats_ordered,
         )
         app[NC] = conn
-        cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s)
+        cache = auth.SessionCache(conn, settings.token_cache_s, settings.request_timeout_s, settings.secret_key)
         app[SESSIONS] = cache
         hub = app[HUB] = Hub(conn, app[METRICS])
 

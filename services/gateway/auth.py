@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 
 from aiohttp import web
@@ -18,14 +21,27 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def csrf_token(secret_key: str, session_token: str) -> str:
+    """A session's CSRF token: an HMAC of the session's token under the server's secret (a
+    signed double submit). Only a script of this origin reads it, from the cookie set at
+    login, and it is worth nothing for any other session: a cookie planted by a sibling
+    subdomain or over plain HTTP no longer passes, as any random value echoed back did."""
+    mac = hmac.new(secret_key.encode(), b"wardmate-csrf\x00" + session_token.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:24]).decode()
+
+
 class SessionCache:
     """Resolved sessions for ``ttl`` seconds; a revocation broadcast evicts at once."""
 
-    def __init__(self, nc: NATS, ttl: float, timeout: float) -> None:
+    def __init__(self, nc: NATS, ttl: float, timeout: float, secret_key: str) -> None:
         self.nc = nc
         self.ttl = ttl
         self.timeout = timeout
+        self.secret_key = secret_key
         self._entries: dict[str, tuple[float, Actor]] = {}
+
+    def csrf_token(self, token: str) -> str:
+        return csrf_token(self.secret_key, token)
 
     def evict(self, key: str) -> None:
         self._entries.pop(key, None)
@@ -56,13 +72,13 @@ def credentials(request: web.Request) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
-def check_csrf(request: web.Request) -> None:
-    """Cookie-authenticated writes must echo the CSRF cookie in a header (double submit)."""
+def check_csrf(request: web.Request, expected: str) -> None:
+    """Cookie-authenticated writes must send the session's CSRF token (``expected``, the
+    value of the CSRF cookie) in a header."""
     if request.method in SAFE_METHODS:
         return
-    cookie = request.cookies.get(CSRF_COOKIE)
-    header = request.headers.get(CSRF_HEADER)
-    if not cookie or not header or cookie != header:
+    header = request.headers.get(CSRF_HEADER, "")
+    if not hmac.compare_digest(header.encode(), expected.encode()):
         raise AppError("forbidden", f"missing or wrong {CSRF_HEADER} header for a cookie session")
 
 
@@ -74,5 +90,5 @@ async def logged_in(request: web.Request, sessions: SessionCache) -> Actor:
         raise AppError("unauthorized", "log in first: send a bearer token or the session cookie")
     actor = await sessions.resolve(token)
     if from_cookie:
-        check_csrf(request)
+        check_csrf(request, sessions.csrf_token(token))
     return actor

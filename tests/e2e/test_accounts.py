@@ -86,6 +86,48 @@ async def test_cookie_session_needs_csrf_header_for_writes(stack: Stack) -> None
             assert r.status == 200 and (await r.json())["profile"]["bio"] == "hi"
 
 
+async def test_the_csrf_token_is_bound_to_its_session(stack: Stack) -> None:
+    """The CSRF token is the session's own: another session's token, or a value planted
+    in the CSRF cookie and echoed back (the plain double submit accepted any pair), is a
+    403 with nothing written; a session whose CSRF cookie is not its token gets it with
+    its next answer, and its writes pass again."""
+
+    async def browser(name: str) -> tuple[aiohttp.ClientSession, str]:
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        body = {"email": random_email(), "password": PASSWORD, "display_name": name, "role": "student"}
+        async with http.post(f"{stack.url}/api/v1/auth/signup", json=body) as r:
+            assert r.status == 201
+        return http, http.cookie_jar.filter_cookies(URL(stack.url))["wardmate_csrf"].value
+
+    async def set_bio(http: aiohttp.ClientSession, csrf: str, bio: str) -> int:
+        async with http.patch(f"{stack.url}/api/v1/me/profile", json={"bio": bio}, headers={"X-CSRF-Token": csrf}) as r:
+            return r.status
+
+    async def bio(http: aiohttp.ClientSession) -> str | None:
+        async with http.get(f"{stack.url}/api/v1/me") as r:
+            assert r.status == 200
+            return (await r.json())["profile"].get("bio")
+
+    (ada, ada_csrf), (bo, bo_csrf) = await browser("Ada"), await browser("Bo")
+    try:
+        assert ada_csrf != bo_csrf
+        # Bo's token on Ada's session.
+        assert await set_bio(ada, bo_csrf, "from Bo's page") == 403
+        # A value planted in Ada's CSRF cookie (as a sibling subdomain can) and echoed.
+        ada.cookie_jar.update_cookies({"wardmate_csrf": "planted-by-someone-else"}, URL(stack.url))
+        assert await set_bio(ada, "planted-by-someone-else", "planted") == 403
+        # Ada's next read puts her own token back in the cookie; her page's writes pass.
+        assert await bio(ada) in (None, "")
+        renewed = ada.cookie_jar.filter_cookies(URL(stack.url))["wardmate_csrf"].value
+        assert renewed == ada_csrf
+        assert await set_bio(ada, renewed, "mine") == 200
+        assert await bio(ada) == "mine"
+        assert await set_bio(bo, bo_csrf, "mine too") == 200
+    finally:
+        await ada.close()
+        await bo.close()
+
+
 async def test_profile_validation_and_public_profile(api: Api) -> None:
     """Profile fields are validated; students cannot set professional fields."""
     student = await api.signup("student", "Chidi")
