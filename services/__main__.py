@@ -100,6 +100,11 @@ def main() -> None:
         " replicas after) instead of free ones",
     )
     parser.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="start without loading the demo data (an empty system; the operator account is still made)",
+    )
+    parser.add_argument(
         "--background",
         action="store_true",
         help="keep running when the starting shell exits (make start; stop it with make stop)",
@@ -169,7 +174,9 @@ def main() -> None:
         for index in range(stack.replicas):
             stack.wait_healthy(timeout=90, gateway=index)
         marker = data_dir / "demo-loaded"
-        if marker.exists():
+        if args.no_demo:
+            step("no demo data (--no-demo)")
+        elif marker.exists():
             step("demo data already loaded (kept from the last run)")
         else:
             step("loading demo data through the API")
@@ -186,9 +193,10 @@ def main() -> None:
         print(f"  API docs:  {stack.url}/api/docs      health: {stack.url}/api/v1/health")
         if stack.stripe:
             print(f"  Stripe:    localstripe at {stack.stripe.url} (test cards: README, Payments)")
-        print(f"  demo logins (password {PASSWORD}):")
-        for line in marker.read_text().splitlines():
-            print(f"    {line}")
+        if marker.exists() and not args.no_demo:
+            print(f"  demo logins (password {PASSWORD}):")
+            for line in marker.read_text().splitlines():
+                print(f"    {line}")
         print(f"  operator:  {ADMIN[0]} / {ADMIN[1]}")
         if stack.mail_sink is not None:
             print(f"  mail: every mail goes to the SMTP sink on 127.0.0.1:{stack.mail_sink.port}, kept as .eml in")

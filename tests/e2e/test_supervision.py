@@ -64,7 +64,12 @@ def launch(tmp_path: Path, port: int, out: Path) -> MakeRun:
     }
     with open(out, "wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "services"], env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            # No demo data: what is supervised is the same, and loading it took ~15 s a run.
+            [sys.executable, "-m", "services", "--no-demo"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return MakeRun(proc, out, f"http://127.0.0.1:{port}")
 
