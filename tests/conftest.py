@@ -40,7 +40,7 @@ from tests.api import Api
 #   is left running a long one alone at the end.
 TIMED_RECOVERY = (
     "tests/e2e/test_cluster.py",  # 150, with the cluster's start
-    "tests/e2e/test_supervision.py",  # 170
+    "tests/e2e/test_supervision.py",  # 45
     "tests/e2e/test_readiness.py",  # 60
     "tests/e2e/test_faults.py",  # 25
     "tests/e2e/test_healthcheck.py",  # 20
