@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument(
         "--no-demo",
         action="store_true",
-        help="start without loading the demo data (an empty system; the operator account is still made)",
+        help="do not load the demo data (on a new data folder, an empty system with the operator account only)",
     )
     parser.add_argument(
         "--background",
@@ -174,10 +174,10 @@ def main() -> None:
         for index in range(stack.replicas):
             stack.wait_healthy(timeout=90, gateway=index)
         marker = data_dir / "demo-loaded"
-        if args.no_demo:
-            step("no demo data (--no-demo)")
-        elif marker.exists():
+        if marker.exists():
             step("demo data already loaded (kept from the last run)")
+        elif args.no_demo:
+            step("no demo data (--no-demo)")
         else:
             step("loading demo data through the API")
             with tqdm(total=DEMO_STEPS, unit="step", ncols=70) as bar:
@@ -193,7 +193,7 @@ def main() -> None:
         print(f"  API docs:  {stack.url}/api/docs      health: {stack.url}/api/v1/health")
         if stack.stripe:
             print(f"  Stripe:    localstripe at {stack.stripe.url} (test cards: README, Payments)")
-        if marker.exists() and not args.no_demo:
+        if marker.exists():
             print(f"  demo logins (password {PASSWORD}):")
             for line in marker.read_text().splitlines():
                 print(f"    {line}")
