@@ -79,11 +79,8 @@ def index_html(settings: Settings) -> str:
             f'<meta name="wardmate-map-attribution" content="{html.escape(settings.map_attribution)}">\n'
         )
         page = page.replace("</head>", meta + "</head>", 1)
-    # Stripe.js's address, and the host fee a host sees before accepting a request.
-    stripe = (
-        f'<meta name="wardmate-stripe-js" content="{html.escape(settings.stripe_js_url)}">\n'
-        f'<meta name="wardmate-host-fee-percent" content="{settings.host_fee_percent}">\n'
-    )
+    # Stripe.js's address.
+    stripe = f'<meta name="wardmate-stripe-js" content="{html.escape(settings.stripe_js_url)}">\n'
     return page.replace("</head>", stripe + "</head>", 1)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +11,11 @@ import asyncpg
 from services.payments import domain
 from shared import timezones
 from shared.contracts.payments import (
+    AcceptanceQuote,
     BookingPayments,
     PaymentData,
     PayoutLine,
+    PlannedPayment,
     RefundLine,
     ReplacedPayment,
     ScheduledPayment,
@@ -56,6 +58,7 @@ def booking_payments(
     balances: dict[str, int],
     fee_percent: Decimal,
     viewer: str,
+    now: datetime,
 ) -> BookingPayments:
     """The receipt as ``viewer`` (guest, host or operator) sees it: nights x rate, the
     payments that count (numbered from 1, each with the nights it pays for on the stay's
@@ -111,6 +114,33 @@ def booking_payments(
         host_fee_percent=float(fee_percent),
         host_fee=dollars(fee),
         host_net=dollars(net_paid - fee),
+        if_accepted=acceptance_quote(booking, fee_percent, now)
+        if viewer == "host" and booking["status"] == "requested"
+        else None,
+    )
+
+
+def acceptance_quote(booking: asyncpg.Record, fee_percent: Decimal, now: datetime) -> AcceptanceQuote:
+    """What accepting the request at ``now`` would give the host: ``domain.schedule``'s
+    payments, each with the fee its release takes."""
+    blocks = domain.schedule(booking["check_in"], booking["check_out"], booking["total_cents"], now, zone_of(booking))
+    planned = [(block, domain.host_fee_cents(block.amount_cents, fee_percent)) for block in blocks]
+    fee = sum(block_fee for _, block_fee in planned)
+    return AcceptanceQuote(
+        payments=[
+            PlannedPayment(
+                start=block.start,
+                nights=block.nights,
+                amount=dollars(block.amount_cents),
+                charge_from=block.charge_from,
+                release_at=block.release_at,
+                host_fee=dollars(block_fee),
+            )
+            for block, block_fee in planned
+        ],
+        host_fee_percent=float(fee_percent),
+        host_fee=dollars(fee),
+        host_net=dollars(booking["total_cents"] - fee),
     )
 
 

@@ -86,6 +86,28 @@ class RefundLine(Reply):
     created_at: datetime
 
 
+class PlannedPayment(Reply):
+    """A payment that accepting a request would schedule."""
+
+    start: date = Field(description="the first night it pays for")
+    nights: int
+    amount: float
+    charge_from: datetime = Field(description="when the guest is asked to pay it")
+    release_at: datetime = Field(description="when it would be released to the host")
+    host_fee: float = Field(description="the host fee taken from it at its release (rounded half up per payment)")
+
+
+class AcceptanceQuote(Reply):
+    """What accepting a request now would give the host: the payments it would schedule,
+    the fee of each and the total the host receives. Worked by the rules that schedule and
+    release the payments, so the page never repeats them."""
+
+    payments: list[PlannedPayment]
+    host_fee_percent: float
+    host_fee: float
+    host_net: float
+
+
 class BookingPayments(Reply):
     """A booking's receipt: nights x rate, the schedule of payments, refunds, and (for
     the host) the fee and what they receive."""
@@ -111,6 +133,9 @@ class BookingPayments(Reply):
     host_fee_percent: float
     host_fee: float
     host_net: float
+    if_accepted: AcceptanceQuote | None = Field(
+        None, description="for the host of a request not answered yet: what accepting it now would give them"
+    )
 
 
 class RefundQuote(Reply):

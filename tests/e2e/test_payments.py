@@ -23,7 +23,16 @@ import pytest
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from tests.api import Api, User
-from tests.e2e.helpers import CARD_3DS, CARD_DECLINED, CARD_OK, pay_intent, start_payment, stripe_call
+from tests.e2e.helpers import (
+    CARD_3DS,
+    CARD_DECLINED,
+    CARD_OK,
+    create_listing,
+    pay_intent,
+    request_stay,
+    start_payment,
+    stripe_call,
+)
 from tests.e2e.payments import (
     accepted_booking,
     crash_step,
@@ -80,6 +89,43 @@ async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Sta
     notes = await eventually(lambda: _kinds(api, host), 15, what="the host's notification of the payment")
     assert "booking_confirmed" in notes
     await reconciled(api, admin)
+
+
+async def test_the_host_of_a_request_reads_what_accepting_it_would_give_them(api: Api) -> None:
+    """Before answering, the host's receipt says what accepting gives them (the page shows
+    it on the request's card): payments' schedule and fee, the same the payment above
+    gives once made. The guest does not read it, a stranger gets a 404, and once the
+    request is accepted it is gone."""
+    host = await api.signup("professional", "Dr. Host")
+    guest = await api.signup("student", "Student")
+    stranger = await api.signup("professional")
+    listing = await create_listing(api, host)
+    asked = await request_stay(api, guest, listing["id"], start=30, nights=28)
+    assert asked.status == 201, asked.body
+    receipt_path = f"/bookings/{asked.body['id']}/payments"
+
+    async def host_receipt() -> Any:
+        r = await api.call("GET", receipt_path, host)
+        return r.body if r.status == 200 else None
+
+    receipt = await eventually(host_receipt, 15, what="the request known to payments")
+    quote = receipt["if_accepted"]
+    assert [(p["start"], p["nights"], p["amount"], p["host_fee"]) for p in quote["payments"]] == [
+        (asked.body["check_in"], 28, 1008.0, 30.24)
+    ]
+    assert quote["host_fee"] == 30.24 and quote["host_net"] == 977.76 and quote["host_fee_percent"] == 3.0
+    assert receipt["payments"] == [] and receipt["host_net"] == 0.0
+    assert (await api.call("GET", receipt_path, guest)).body["if_accepted"] is None
+    assert (await api.call("GET", receipt_path, stranger)).status == 404
+
+    accepted = await api.call("POST", f"/bookings/{asked.body['id']}/accept", host)
+    assert accepted.status == 200, accepted.body
+
+    async def answered() -> bool:
+        r = await api.call("GET", receipt_path, host)
+        return r.body["if_accepted"] is None and len(r.body["payments"]) == 1
+
+    await eventually(answered, 15, what="the acceptance known to payments")
 
 
 async def _kinds(api: Api, user: User) -> set[str] | None:

@@ -1,6 +1,7 @@
 """The receipt built from payments' rows (``views.booking_payments``): after new dates each
 payment shows the nights it pays for now, the payments that count are numbered once each,
-and those new dates replaced are listed apart; the host does not read why a card failed."""
+and those new dates replaced are listed apart; the host does not read why a card failed;
+the host of a request reads what accepting it would give them."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def _receipt(viewer: str) -> Any:
         _payment(0, was, 14, 504_00, "succeeded", 1),
         _payment(1, was + 7 * D, 20, 216_00, "due", 2, failure="Your card was declined."),
     ]
-    return views.booking_payments(_booking(was + 7 * D, 20, 720_00), rows, [], BALANCES, Decimal(3), viewer)  # type: ignore[arg-type]
+    return views.booking_payments(_booking(was + 7 * D, 20, 720_00), rows, [], BALANCES, Decimal(3), viewer, ASKED)  # type: ignore[arg-type]
 
 
 def test_each_payment_shows_the_nights_it_pays_for_on_the_dates_now() -> None:
@@ -104,9 +105,36 @@ def test_payments_that_ended_with_the_stay_keep_their_nights_and_count() -> None
         _payment(1, start + 30 * D, 30, 1080_00, "cancelled", 1),
     ]
     booking = _booking(start, 60, 2160_00, status="cancelled")
-    receipt = views.booking_payments(booking, rows, [], BALANCES, Decimal(3), "guest")  # type: ignore[arg-type]
+    receipt = views.booking_payments(booking, rows, [], BALANCES, Decimal(3), "guest", ASKED)  # type: ignore[arg-type]
     assert [(p.number, p.start, p.nights, p.status) for p in receipt.payments] == [
         (1, start, 15, "succeeded"),
         (2, start + 30 * D, 30, "cancelled"),
     ]
     assert receipt.replaced == []
+
+
+def test_the_host_of_a_request_reads_what_accepting_it_would_give_them() -> None:
+    """95 nights: four payments by ``domain.schedule`` (30, 30, 30, 5 nights), the fee of
+    each rounded on its own (here a cent less in all than the fee of the total), the
+    first released 24 h after check-in on the room's clock. Only the host of a request
+    reads it: not the guest, not once it is answered."""
+    start = date(2027, 3, 1)
+    requested = _booking(start, 95, 2856_57, status="requested")
+    no_money = {"paid": 0, "refunded": 0, "held": 0, "released": 0, "fees": 0}
+    fee_percent = Decimal(3)
+    quote = views.booking_payments(requested, [], [], no_money, fee_percent, "host", ASKED).if_accepted  # type: ignore[arg-type]
+    assert quote is not None
+    assert [(p.start, p.nights, p.amount, p.host_fee) for p in quote.payments] == [
+        (start, 30, 902.07, 27.06),
+        (start + 30 * D, 30, 902.07, 27.06),
+        (start + 60 * D, 30, 902.08, 27.06),
+        (start + 90 * D, 5, 150.35, 4.51),
+    ]
+    assert quote.host_fee == 85.69 and quote.host_net == 2770.88 and quote.host_fee_percent == 3.0
+    assert round(2856_57 * 3 / 100) == 8570  # the fee of the total: a cent more
+    assert quote.payments[0].charge_from == ASKED
+    # Check-in on Mar 1 in Chicago is 15:00 CST (21:00 UTC); released a day later.
+    assert quote.payments[0].release_at == datetime(2027, 3, 2, 21, tzinfo=UTC)
+    assert views.booking_payments(requested, [], [], no_money, fee_percent, "guest", ASKED).if_accepted is None  # type: ignore[arg-type]
+    accepted = _booking(start, 95, 2856_57, status="accepted")
+    assert views.booking_payments(accepted, [], [], no_money, fee_percent, "host", ASKED).if_accepted is None  # type: ignore[arg-type]

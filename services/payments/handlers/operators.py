@@ -28,7 +28,9 @@ async def _payments(ctx: Context, booking_id: uuid.UUID) -> BookingPayments:
         if booking is None:
             raise BOOKING_NOT_FOUND
         payments, refunds, totals = await store.booking_money(conn, req.booking_id)
-    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent, "operator")
+    return booking_payments(
+        booking, payments, refunds, totals, ctx.settings.host_fee_percent, "operator", clock.now(ctx.settings)
+    )
 
 
 @registry.endpoint(subjects.REFUND_BOOKING, OperatorRefund, roles=("admin",))

@@ -148,7 +148,9 @@ async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
     async with ctx.pool.acquire() as conn:
         booking, who = await _party(conn, actor, req.booking_id)
         payments, refunds, totals = await store.booking_money(conn, req.booking_id)
-    return booking_payments(booking, payments, refunds, totals, ctx.settings.host_fee_percent, who)
+    return booking_payments(
+        booking, payments, refunds, totals, ctx.settings.host_fee_percent, who, clock.now(ctx.settings)
+    )
 
 
 @registry.endpoint(subjects.REFUND_QUOTE, BookingPaymentId)

@@ -7,7 +7,7 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go,
-  nightsBetween, stayTimes, today, useForm, useLoad, useMore,
+  stayTimes, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
@@ -119,39 +119,28 @@ function GuestSummary({ id }) {
     <${GuestReviews} userId=${id} /></div>`;
 }
 
-// As services/payments/domain.py names them.
-const SINGLE_PAYMENT_MAX_NIGHTS = 31;
-const BLOCK_NIGHTS = 30;
+// The receipt of a request that is new to payments (an event away) is not there yet.
+const QUOTE_RETRIES = 5;
+const QUOTE_RETRY_MS = 1000;
 
-/** A stay's payments in whole cents, as payments schedules them (schedule() in
- * services/payments/domain.py): one for up to 31 nights, else a block per 30 nights,
- * each its nights' share of the total (the last takes the rest). */
-function paymentAmounts(cents, nights) {
-  const block = nights <= SINGLE_PAYMENT_MAX_NIGHTS ? nights : BLOCK_NIGHTS;
-  const sizes = [];
-  for (let left = nights; left > 0; left -= block) sizes.push(Math.min(block, left));
-  let paid = 0;
-  let through = 0;
-  return sizes.map((size, i) => {
-    through += size;
-    const amount = i === sizes.length - 1 ? cents - paid : Math.floor((cents * through) / nights) - paid;
-    paid += amount;
-    return amount;
-  });
-}
-
-/** What the host receives of a stay's total, less the host fee (the page's meta tag): in
- * whole cents, the fee of each payment rounded half up as payments takes it (worked on
- * the total, a stay of several payments could read a cent off; worked in dollars, a
- * float product could round the other way). */
-function hostNet(b) {
-  const percent = Number(document.querySelector('meta[name="wardmate-host-fee-percent"]')?.content || 0);
-  const cents = Math.round(b.total * 100);
-  const amounts = paymentAmounts(cents, nightsBetween(b.check_in, b.check_out));
-  const fee = amounts.reduce((sum, amount) => sum + Math.floor((amount * percent) / 100 + 0.5), 0);
-  const when = amounts.length > 1 ? `each of its ${amounts.length} payments released as its nights begin (the first 24 h after check-in)` : "released 24 h after check-in";
-  return `If you accept: the guest pays ${fmtMoney(b.total)} through Wardmate; you receive ${fmtMoney((cents - fee) / 100)}`
-    + ` after the ${percent}% host fee, ${when}.`;
+/** What the host receives if they accept, as payments works it out (the receipt's
+ * `if_accepted`: its schedule, the fee of each payment rounded as its release takes it). */
+function AcceptQuote({ id, total }) {
+  const quote = useLoad(() => get(`/bookings/${id}/payments`), [id]);
+  const tries = useRef(0);
+  useEffect(() => {
+    if (quote.error?.code !== "not_found" || tries.current >= QUOTE_RETRIES) return undefined;
+    tries.current += 1;
+    const timer = setTimeout(quote.reload, QUOTE_RETRY_MS);
+    return () => clearTimeout(timer);
+  }, [quote.error]);
+  const q = quote.data?.if_accepted;
+  if (!q) return null;
+  const count = q.payments.length;
+  const when = count > 1 ? `each of its ${count} payments released as its nights begin (the first 24 h after check-in)` : "released 24 h after check-in";
+  const text = `If you accept: the guest pays ${fmtMoney(total)} through Wardmate; you receive ${fmtMoney(q.host_net)}`
+    + ` after the ${q.host_fee_percent}% host fee, ${when}.`;
+  return html`<p class="hint">${text}</p>`;
 }
 
 function BookingCard({ b, onChange, shiftOpen, chosen }) {
@@ -204,7 +193,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     ${b.status === "requested" && html`<p class="hint">${b.role === "host"
       ? `Answer by ${fmtMoment(b.expires_at)}: the request expires then.`
       : `The host has until ${fmtMoment(b.expires_at)} to answer.`}</p>`}
-    ${b.role === "host" && b.status === "requested" && html`<p class="hint">${hostNet(b)}</p>`}
+    ${b.role === "host" && b.status === "requested" && html`<${AcceptQuote} id=${b.id} total=${b.total} />`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} />
