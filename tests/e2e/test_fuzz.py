@@ -35,7 +35,7 @@ CHECKS = (
     "use_after_free",
     "ignored_auth",
 )
-EXAMPLES = int(os.environ.get("WARDMATE_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("WARDMATE_FUZZ_EXAMPLES", "10"))
 # The boundary-value phase ("coverage") is most of a run's time and sends much the same
 # cases whoever asks (they pass or fail validation before any role check): the quick run
 # of make test has the professional alone run it; a long run (make fuzz) has both.
