@@ -46,8 +46,8 @@ TIMED_RECOVERY = (
     "tests/e2e/test_healthcheck.py",  # 20
 )
 LONGEST = (
-    "tests/e2e/test_fuzz.py",  # 250
-    "tests/e2e/test_backup.py",  # 100
+    "tests/e2e/test_fuzz.py",  # 190
+    "tests/e2e/test_backup.py",  # 80
     "tests/browser/test_accessibility.py",  # 70
     "tests/e2e/test_accept_race.py",  # 35
 )
