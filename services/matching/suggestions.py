@@ -5,8 +5,9 @@ transaction of its change: a rotation recorded or changed (its best rooms and me
 a listing published (the upcoming rotations within reach of it), a professional who
 opens to mentoring (the upcoming rotations). A match suggests itself when its score
 reaches the threshold below; each room or mentor is suggested for a rotation once (the
-``suggestions`` table's key), through a ``MatchSuggested`` event that messaging turns
-into the student's notification. A room or mentor of someone the student blocked or was
+``suggestions`` table's key), and a rotation gets at most ``PER_DAY`` room and as many
+mentor suggestions in 24 hours, through a ``MatchSuggested`` event that messaging turns
+into the student's notification (and mail). A room or mentor of someone the student blocked or was
 blocked by is never suggested (the rankings leave them out; the two other paths skip the
 pair); once the block is lifted, the next check suggests them as any other.
 """
@@ -42,6 +43,9 @@ ROOM_THRESHOLD = 0.70
 MENTOR_THRESHOLD = 0.55
 # A rotation recorded in a busy city could match dozens: suggest only its best few.
 BEST_PER_ROTATION = 3
+# And as many a day at most, of rooms and of mentors each, whatever is published: one new
+# host posting 55 rooms near Johns Hopkins in a minute sent each student there 55 mails.
+PER_DAY = BEST_PER_ROTATION
 
 
 async def _suggest(
@@ -53,6 +57,12 @@ async def _suggest(
     score: float,
     reasons: list[str],
 ) -> bool:
+    """Suggest ``subject_id`` to the rotation's student, unless it was suggested before or
+    the rotation had its ``PER_DAY`` suggestions of that kind in the last 24 hours (then it
+    is not recorded: the student finds it among their matches)."""
+    await store.lock_suggestions(conn, rotation["id"])
+    if await store.suggestions_since(conn, rotation["id"], kind, 24) >= PER_DAY:
+        return False
     if not await store.add_suggestion(conn, rotation["id"], kind, subject_id, score):
         return False
     await add(

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from services.matching import rebuild
+from services.matching import rebuild, suggestions
 from services.matching.engine import wording
 from services.runner import Stack
 from shared import bus, geo
@@ -29,6 +29,7 @@ from tests.eventually import eventually
 # the first pages.
 BILLINGS = ("billings-clinic-billings-mt", 45.789497, -108.513452)
 BOZEMAN = ("bozeman-health-deaconess-hospital-bozeman-mt", 45.670107, -111.019715)
+CASPER = ("wyoming-medical-center-casper-wy", 42.848077, -106.308823)
 
 
 async def profile(api: Api, user: User, **fields: Any) -> None:
@@ -500,6 +501,59 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
         await admin.close()
     final = await suggested()
     assert count(final, "A room fits") == 1 and count(final, "Dr. Guide Two could mentor you") == 1
+
+
+async def test_a_host_posting_many_rooms_at_once_is_suggested_a_few_times_a_day(api: Api, stack: Stack) -> None:
+    """One new host posting five good rooms near a rotation in a minute reaches its student
+    as three room suggestions (notifications and mails), not five: a rotation gets at
+    most ``PER_DAY`` of each kind in 24 hours. The rooms are all among its matches."""
+    hospital_id, lat, lon = CASPER
+    student = await api.signup("student", "Minh Khai")
+    await profile(api, student, specialties=["neurology"], school_country="VN", languages=["en", "vi"])
+    mine = await rotation(api, student, hospital_id=hospital_id, specialty="neurology", monthly_budget=2000)
+    host = await api.signup("professional", "Dr. Many Rooms")
+    await profile(api, host, specialties=["neurology"], school_country="VN", languages=["en", "vi"])
+    rooms = [
+        await create_listing(
+            api, host, title=f"Casper room {i}", latitude=lat + 0.002 * (i + 1), longitude=lon, monthly_rent=1100
+        )
+        for i in range(5)
+    ]
+    assert stack.database_url
+    admin = await asyncpg.connect(stack.database_url)
+    try:
+        # Every room published has been through matching's suggestion check.
+        await eventually(
+            lambda: admin.fetchval("SELECT count(*) FROM matching.listings WHERE host_id = $1", uuid.UUID(host.id)),
+            what="the five rooms projected",
+            until=lambda n: n == 5,
+        )
+        made = await admin.fetchval(
+            "SELECT count(*) FROM matching.suggestions WHERE rotation_id = $1 AND kind = 'room'", uuid.UUID(mine["id"])
+        )
+    finally:
+        await admin.close()
+    assert made == suggestions.PER_DAY == 3
+
+    def room_notes(r: Response) -> list[str]:
+        return [n["text"] for n in r.body["items"] if n["kind"] == "match_suggested" and n["text"].startswith("A room")]
+
+    notes = await eventually(
+        lambda: api.call("GET", "/notifications", student, params={"limit": "100"}),
+        what="three room suggestions",
+        until=lambda r: r.status == 200 and len(room_notes(r)) == 3,
+    )
+    assert all("Casper room" in text for text in room_notes(notes))
+    assert api.mailbox is not None
+    mailbox = api.mailbox
+    mails = await eventually(
+        lambda: mailbox.to(student.email),
+        what="the suggestions mailed",
+        until=lambda found: sum("A match for your rotation" in m.subject for m in found) == 3,
+    )
+    assert sum("A match for your rotation" in m.subject for m in mails) == 3
+    matches = await api.call("GET", f"/rotations/{mine['id']}/room-matches", student, params={"limit": "100"})
+    assert {r["id"] for r in rooms} <= {m["listing"]["id"] for m in matches.body["items"]}
 
 
 async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api, stack: Stack) -> None:

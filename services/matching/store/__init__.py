@@ -403,8 +403,28 @@ async def user_mentorships(
 
 
 async def upcoming_rotations(db: DB) -> list[asyncpg.Record]:
-    """Rotations that have not started yet: the ones a suggestion can still help."""
-    return await db.fetch("SELECT * FROM rotations WHERE start_date >= current_date")
+    """Rotations that have not started yet: the ones a suggestion can still help. In id
+    order, the order their suggestion locks are taken in (``lock_suggestions``)."""
+    return await db.fetch("SELECT * FROM rotations WHERE start_date >= current_date ORDER BY id")
+
+
+async def lock_suggestions(conn: Connection, rotation_id: uuid.UUID) -> None:
+    """Hold the rotation's suggestion lock until commit: two transactions suggesting to it
+    count its suggestions of the day one after the other, never both under the cap."""
+    await xact_lock(conn, Lock.ROTATION_SUGGESTIONS, rotation_id)
+
+
+async def suggestions_since(conn: Connection, rotation_id: uuid.UUID, kind: str, hours: int) -> int:
+    """How many ``kind`` suggestions the rotation got in the last ``hours``."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM suggestions WHERE rotation_id = $1 AND kind = $2"
+            " AND created_at > now() - make_interval(hours => $3)",
+            rotation_id,
+            kind,
+            hours,
+        )
+    )
 
 
 async def add_suggestion(
