@@ -15,8 +15,8 @@ from pydantic import MISSING, AfterValidator, Field, field_validator, model_vali
 
 from shared import subjects
 from shared.contracts.base import (
+    EMAIL_PATTERN,
     NAME_PATTERN,
-    SPACE,
     WHOLE_NUMBER,
     Contract,
     Cursor,
@@ -33,9 +33,6 @@ from shared.contracts.base import (
 
 Role = Literal["student", "professional", "admin"]
 SignupRole = Literal["student", "professional"]
-
-# No spaces, no NUL (refused in every string), one @ and a dot in the domain.
-EMAIL_PATTERN = rf"^[^@\x00{SPACE}]{{1,64}}@[^@\x00{SPACE}]+\.[^@\x00{SPACE}]{{2,}}$"
 
 
 # Codes are listed in the document as enums, so a client can tell a valid one in advance.
@@ -69,10 +66,39 @@ def _tag(value: str) -> str:
     return " ".join(value.split()).lower()
 
 
+def stored_email(value: str) -> str:
+    """An address as accounts keeps it: lower case, its domain in the ASCII form mail
+    systems use (IDNA: "zoe@münchen-klinik.de" is "zoe@xn--mnchen-klinik-8db.de"), so a
+    mail to it is delivered without SMTPUTF8 and one mailbox is one account whichever way
+    it is typed.
+
+    Raises:
+        ValueError: the domain is no name mail can reach.
+    """
+    local, _, domain = value.rpartition("@")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("the part after @ is not a domain name mail can reach") from None
+    address = f"{local}@{ascii_domain}".lower()
+    if len(address) > 254:
+        raise ValueError("too long once its domain is written for mail (254 characters at most)")
+    return address
+
+
+def lookup_email(value: str) -> str:
+    """``stored_email`` of what someone typed to log in or reset a password; text that is
+    no address stays as typed, lower case, and finds no account."""
+    try:
+        return stored_email(value.strip())
+    except ValueError:
+        return value.strip().lower()
+
+
 Email = Annotated[
     str,
     Field(max_length=254, pattern=EMAIL_PATTERN, description="compared case-insensitively"),
-    AfterValidator(str.lower),
+    AfterValidator(stored_email),
 ]
 CountryCode = Annotated[
     str,

@@ -45,6 +45,10 @@ WORDS_PATTERN = rf"^[^\x00]*[^\x00{SPACE}{INVISIBLE}][^\x00]*$"
 # them on screen ("a\u202egnp.exe" shows as "aexe.png").
 NOT_IN_NAMES = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 NAME_PATTERN = rf"^[^{NOT_IN_NAMES}]*[^{NOT_IN_NAMES}{SPACE}][^{NOT_IN_NAMES}]*$"
+# An address: no spaces, no NUL, one @ and a dot in the domain; before the @ plain ASCII
+# (most mail systems deliver nothing to other characters there; the domain may be written
+# in any script, accounts stores its ASCII form).
+EMAIL_PATTERN = rf"^[\x21-\x3f\x41-\x7e]{{1,64}}@[^@\x00{SPACE}]+\.[^@\x00{SPACE}]{{2,}}$"
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 Words = Annotated[str, Field(pattern=WORDS_PATTERN)]
 # What a client reads when one of these fails, instead of the regex.
@@ -52,6 +56,8 @@ PATTERN_MESSAGES = {
     TEXT_PATTERN: "must not contain U+0000",
     WORDS_PATTERN: "must contain a visible character (not only spaces or invisible ones), and no U+0000",
     NAME_PATTERN: "must be one line with a character other than a space, and no control or text-direction characters",
+    EMAIL_PATTERN: "enter an address like name@example.org, with plain ASCII letters, digits or signs before the @"
+    " (mail to other characters there is not delivered by most mail systems)",
 }
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

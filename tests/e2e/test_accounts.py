@@ -40,6 +40,34 @@ async def test_emails_are_case_insensitive_and_unique(api: Api) -> None:
     assert login.status == 200 and login.body["token"]
 
 
+async def test_an_address_is_one_mail_can_be_delivered_to(api: Api) -> None:
+    """An address with other than ASCII before the @ is a 400 saying why (the mailer could
+    never send its confirmation: the account was made and stayed unconfirmed for good). A
+    domain in another script is kept in the ASCII form mail uses: its confirmation mail
+    arrives, and the address typed either way logs in and is one account."""
+    name = uuid.uuid4().hex[:8]
+
+    def body(email: str) -> dict[str, Any]:
+        return {"email": email, "password": PASSWORD, "display_name": "Zoë", "role": "student"}
+
+    refused = await api.call("POST", "/auth/signup", json=body(f"zoë-{name}@example.org"))
+    assert refused.status == 400 and refused.error_code == "validation", refused.body
+    [field] = refused.body["error"]["details"]
+    assert field["field"] == "email" and "ASCII letters" in field["message"], field
+
+    typed = f"Zoe-{name}@München-Klinik.de"
+    made = await api.call("POST", "/auth/signup", json=body(typed))
+    assert made.status == 201, made.body
+    stored = f"zoe-{name}@xn--mnchen-klinik-wob.de"
+    assert made.body["user"]["email"] == stored
+    user = User(made.body["user"]["id"], made.body["token"], stored, "student")
+    await api.verify(user)  # the mail reached the stored address
+    login = await api.call("POST", "/auth/login", json={"email": f"zoe-{name}@MÜNCHEN-klinik.de", "password": PASSWORD})
+    assert login.status == 200 and login.body["user"]["id"] == user.id, login.body
+    again = await api.call("POST", "/auth/signup", json=body(stored))
+    assert again.status == 409 and again.error_code == "conflict"
+
+
 async def test_login_failures_are_vague_and_rate_limited(api: Api) -> None:
     """Wrong password and unknown email read the same; repeated failures get 429."""
     user = await api.signup()

@@ -18,6 +18,7 @@ from services.accounts import domain, store
 from services.accounts.domain import lifecycle
 from services.accounts.store import lifecycle as lstore
 from shared import clock, subjects
+from shared.contracts.accounts import lookup_email
 from shared.contracts.base import Actor, Empty, Ok
 from shared.contracts.lifecycle import (
     MAIL_KINDS,
@@ -118,7 +119,7 @@ async def resend_verification(ctx: Context, req: Empty) -> Accepted:
 async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Accepted:
     started = time.monotonic()
     s = ctx.settings
-    email = req.email.strip().lower()
+    email = lookup_email(req.email)
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
             # Counted by the address asked about, known or not, so a limit tells nothing;

@@ -20,6 +20,7 @@ from shared.contracts.accounts import (
     TokenRequest,
     User,
     UserRegistered,
+    lookup_email,
     session_fingerprint,
 )
 from shared.contracts.base import Ok
@@ -77,7 +78,7 @@ async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
 
 @registry.endpoint(subjects.LOGIN, LoginRequest)
 async def login(ctx: Context, req: LoginRequest) -> LoginReply:
-    email = req.email.strip().lower()
+    email = lookup_email(req.email)
     limits = ctx.settings
     async with ctx.pool.acquire() as conn:
         async with conn.transaction():
