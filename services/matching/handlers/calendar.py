@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.matching import store
+from services.matching.engine import wording
 from shared import hospitals, subjects
 from shared.contracts.base import Empty
 from shared.contracts.calendar import CalendarRotation, CalendarRotations
@@ -21,7 +22,7 @@ async def calendar_rotations(ctx: Context, req: Empty) -> CalendarRotations:
         items=[
             CalendarRotation(
                 rotation_id=row["id"],
-                hospital=hospitals.lookup(row["hospital_id"]).name,
+                hospital=wording.hospital_name(hospitals.lookup(row["hospital_id"]).name),
                 specialty=row["specialty"],
                 start_date=row["start_date"],
                 end_date=row["end_date"],
