@@ -78,6 +78,7 @@ def booking_payments(
     covered = _nights_paid_for(booking, counting)
     return BookingPayments(
         booking_id=booking["booking_id"],
+        booking_status=booking["status"],
         check_in=booking["check_in"],
         check_out=booking["check_out"],
         nights=nights,

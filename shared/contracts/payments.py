@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import subjects
 from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Event, Id, Limit, Page, Reply, Text, Words
-from shared.contracts.listings import ZoneName
+from shared.contracts.listings import BookingStatus, ZoneName
 from shared.errors import FieldError
 
 PaymentStatus = Literal["due", "succeeded", "expired", "cancelled"]
@@ -113,6 +113,7 @@ class BookingPayments(Reply):
     the host) the fee and what they receive."""
 
     booking_id: uuid.UUID
+    booking_status: BookingStatus = Field(description="the booking's status as payments last heard it")
     check_in: date
     check_out: date
     nights: int

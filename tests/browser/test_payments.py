@@ -152,6 +152,34 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     assert pages.errors == [], pages.errors
 
 
+def test_the_receipt_of_a_stay_cancelled_and_refunded_says_so(pages: Pages) -> None:
+    """Paid, then cancelled by the guest a month ahead under a flexible policy: the receipt
+    says the stay will not take place, and its payment reads refunded, paying for nothing
+    and held until nothing (it read "Succeeded", "no whole night" and a release date)."""
+    _, student, booking, as_student = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    as_student.call("POST", f"/bookings/{booking['id']}/cancel", {})
+    receipt = f"/api/v1/bookings/{booking['id']}/payments"
+    auth = {"Authorization": f"Bearer {as_student.token}"}
+    eventually_sync(
+        lambda: student.request.fetch(receipt, headers=auth).json(),
+        what="the refund recorded",
+        until=lambda r: r["booking_status"] == "cancelled" and r["refunded"] == r["paid"] > 0,
+    )
+    student.goto(f"/#/bookings/{booking['id']}/receipt")
+    expect(student.get_by_text("This stay will not take place")).to_be_visible()
+    row = student.get_by_role("table", name="Payments").get_by_role("row").nth(1)
+    expect(row).to_contain_text("Refunded")
+    expect(row).to_contain_text("nothing now: refunded")
+    expect(row).not_to_contain_text("Succeeded")
+    expect(row.get_by_role("cell").last).to_have_text("—")
+    assert axe_violations(student) == []
+    assert pages.errors == [], pages.errors
+
+
 def shown(days: int) -> str:
     """A day from today as the web client writes it ("Jan 4, 2027")."""
     day = date.today() + timedelta(days=days)

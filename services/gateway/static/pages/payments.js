@@ -45,6 +45,12 @@ function nightsFrom(start, nights) {
   return html`${fmtDate(start)} – ${fmtDate(last)} (${fmtNights(nights)})`;
 }
 
+/** The nights a payment pays for now; one refunded in full pays for none. */
+function paysFor(p) {
+  if (p.nights === 0 && p.refunded > 0) return "nothing now: refunded";
+  return nightsFrom(p.start, p.nights);
+}
+
 /** The payments that new dates replaced before they were paid: apart, so a guest does not
  * count them (or their numbers) among the payments of the stay. */
 function Replaced({ replaced }) {
@@ -59,16 +65,35 @@ function Replaced({ replaced }) {
   <p class="hint">The stay's dates changed before these were paid: they are not part of what the stay costs.</p>`;
 }
 
+// A stay that ended before it was had: its receipt says so first.
+const ENDED = new Set(["cancelled", "declined", "expired"]);
+
+/** What a payment is now: refunded in full reads "Refunded", not the charge's "Succeeded". */
+function paymentStatus(p) {
+  if (p.status === "succeeded" && p.amount > 0 && p.refunded >= p.amount) return html`<${Status} status="refunded" />`;
+  if (p.status === "succeeded" && p.refunded > 0) return html`<${Status} status=${p.status} /> (${fmtMoney(p.refunded)} refunded)`;
+  return html`<${Status} status=${p.status} />`;
+}
+
+/** Until when Wardmate holds it: nothing is held of a payment released or refunded in full. */
+function heldUntil(p, zone) {
+  if (p.released_at) return "released";
+  if (p.status !== "succeeded" && p.status !== "due") return "—";
+  if (p.status === "succeeded" && p.refunded >= p.amount) return "—";
+  return fmtMoment(p.release_at, zone);
+}
+
 /** A booking's receipt; `titled` false where the page's own heading already says "Receipt". */
 function Receipt({ r, role, titled = true }) {
   const body = html`
+    ${ENDED.has(r.booking_status) && html`<p><${Status} status=${r.booking_status} /> This stay will not take place: what was paid and refunded is below.</p>`}
     <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${fmtNights(r.nights)} × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
     <div class="table-wrap" tabindex="0" role="region" aria-label="Payments table"><table>
       <caption>Payments</caption>
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
-        <th scope="row">${p.number}</th><td>${nightsFrom(p.start, p.nights)}</td><td>${fmtMoney(p.amount)}</td><td><${Status} status=${p.status} /></td>
-        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${p.released_at ? "released" : fmtMoment(p.release_at, r.time_zone)}</td>
+        <th scope="row">${p.number}</th><td>${paysFor(p)}</td><td>${fmtMoney(p.amount)}</td><td>${paymentStatus(p)}</td>
+        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${heldUntil(p, r.time_zone)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
