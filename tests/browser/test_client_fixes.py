@@ -293,9 +293,11 @@ def test_a_hosts_request_card_names_the_guest_and_asks_before_refusing(pages: Pa
     expect(card.get_by_role("link", name="Card Guest")).to_be_visible()
     expect(card).to_contain_text("University of Lagos · Surgery")
     expect(card).to_contain_text("Student not verified")
-    # By when to answer, on the host's clock (requests expired unseen), and what they would
-    # receive, in whole cents with the fee rounded half up as payments takes it.
-    due = datetime.fromisoformat(booking["expires_at"]).astimezone(ZoneInfo("America/Chicago"))
+    # By when to answer (requests expired unseen), on the room's clock as the check-in beside
+    # it is (this host's browser is on the same Central time; test_walk_fixes has a host in
+    # Tokyo, who read one clock for each), and what they would receive, in whole cents with
+    # the fee rounded half up as payments takes it.
+    due = datetime.fromisoformat(booking["expires_at"]).astimezone(ZoneInfo(booking["time_zone"]))
     clock = f"{due.hour % 12 or 12}:{due:%M} {'AM' if due.hour < 12 else 'PM'} {due.tzname()}"
     expect(card).to_contain_text(f"Answer by {due:%b} {due.day}, {due.year}, {clock}: the request expires then.")
     percent = Settings().host_fee_percent  # as the test system has it (the environment's or the default)

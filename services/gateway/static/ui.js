@@ -399,8 +399,14 @@ export function professionLine(profession, specialties = []) {
 
 // A value and its unit stay on one line: at 375 px "1.5" ended a line and "km" began the next.
 const unbroken = (text) => html`<span class="nowrap">${text}</span>`;
-/** "1.5 km", unbroken. */
-export const fmtKm = (km) => unbroken(`${km.toFixed(1)} km`);
+/** A distance as matching's reasons write it (services/matching/engine/wording.py,
+ * `distance`), unbroken: "650 m" under 1 km, "1.5 km" under 10, "12 km" beyond. A room
+ * match's card read "0.7 km from the hospital" above its reason "650 m from The Johns
+ * Hopkins Hospital". */
+export function fmtKm(km) {
+  if (km < 0.95) return unbroken(`${Math.max(50, Math.round((km * 1000) / 50) * 50)} m`);
+  return unbroken(km < 9.95 ? `${km.toFixed(1)} km` : `${Math.round(km)} km`);
+}
 /** "14 nights" (or "1 night"), unbroken. */
 /** The nights between two "YYYY-MM-DD" dates. */
 export const nightsBetween = (from, to) => Math.round((Date.parse(to) - Date.parse(from)) / 86400000);

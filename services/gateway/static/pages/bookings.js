@@ -180,6 +180,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
   // What cancelling a paid stay gives back, asked before the cancellation is confirmed.
   const quote = useLoad(() => (b.status === "confirmed" ? refundQuote(b.id, b.role) : Promise.resolve("")), [b.id, b.status]);
   const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
+  // One clock on the card, the room's: the answer's deadline was on the browser's beside a
+  // check-in on the room's ("Answer by Dec 8, 9:33 AM UTC" above "Check-in … 3:00 PM EST").
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
@@ -191,8 +193,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
       — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
     ${b.status === "requested" && html`<p class="hint">${b.role === "host"
-      ? `Answer by ${fmtMoment(b.expires_at)}: the request expires then.`
-      : `The host has until ${fmtMoment(b.expires_at)} to answer.`}</p>`}
+      ? `Answer by ${fmtMoment(b.expires_at, b.time_zone)}: the request expires then.`
+      : `The host has until ${fmtMoment(b.expires_at, b.time_zone)} to answer.`}</p>`}
     ${b.role === "host" && b.status === "requested" && html`<${AcceptQuote} id=${b.id} total=${b.total} />`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}

@@ -39,13 +39,20 @@ export function Inbox() {
   </section>`;
 }
 
+const SCAM_LABEL = "Possible scam:";
+/** A flagged message's warning after its label. Messaging writes it whole ("Possible scam:
+ * this message asks …. Pay only through Wardmate … Never pay a host by wire, gift card or
+ * app …", services/messaging/scam.py): the page showed the label twice and added a "Never
+ * pay outside Wardmate." that the advice already gives. */
+const scamAdvice = (warning) => (warning.startsWith(SCAM_LABEL) ? warning.slice(SCAM_LABEL.length).trim() : warning);
+
 function MessageItem({ m, mine }) {
   const [reporting, setReporting] = useState(false);
   const [reported, setReported] = useState(false);
   const who = m.kind === "system" ? "Wardmate" : mine ? "You" : "Them";
   return html`<li class=${`msg ${m.kind === "system" ? "system" : mine ? "mine" : "theirs"}${m.warning ? " flagged" : ""}`}>
     <p class="meta"><span class="sr">${who}, </span>${fmtTime(m.created_at)}</p>
-    ${m.warning && html`<p class="warning" role="note"><strong>Possible scam:</strong> ${m.warning} Never pay outside Wardmate.</p>`}
+    ${m.warning && html`<p class="warning" role="note"><strong>${SCAM_LABEL}</strong> ${scamAdvice(m.warning)}</p>`}
     <p class="body" dir="auto">${m.body}</p>
     ${!mine && m.kind === "text" && !reported && html`<button type="button" class="link small" aria-expanded=${reporting ? "true" : "false"}
       onClick=${() => setReporting(!reporting)}>Report message</button>`}

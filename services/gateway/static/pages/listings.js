@@ -96,12 +96,13 @@ function FromMyRotations({ listing }) {
   })}</ul>`;
 }
 
+/** Without a tile server there is no map (map.js): the page then names no "area the map shows". */
 function Where({ listing, hospital }) {
   const loc = listing.location;
   const approx = loc.approximate ? "approximately " : "";
   return html`<section aria-labelledby="where-h">
     <h2 id="where-h">Where it is</h2>
-    ${listing.area && html`<p>In ${listing.area}${loc.approximate ? ", in the area the map shows" : ""}.</p>`}
+    ${listing.area && html`<p>In ${listing.area}${loc.approximate && mapConfig() ? ", in the area the map shows" : ""}.</p>`}
     ${hospital ? (() => {
       const { km, direction } = distanceAndDirection(hospital, loc);
       return html`<p class="where">${approx}${fmtKm(km)} ${direction} of ${hospital.label}</p>`;

@@ -2,6 +2,7 @@
 // sees you on hospital pages.
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { get, patch } from "../api.js";
+import { useSession } from "../session.js";
 import { Alert, Field, Notice, useForm } from "../ui.js";
 
 const VISIBILITY = {
@@ -12,19 +13,41 @@ const VISIBILITY = {
 };
 const ZONES = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
 
+/** Whether a zone not chosen comes from a hospital: a rotation's, else one the user is
+ * affiliated with (matching's plan_reads.time_zone); with neither it is Wardmate's default. */
+async function zoneFromHospital(me) {
+  if (me.profile.hospital_ids.length) return true;
+  if (me.user.role !== "student") return false;
+  return (await get("/me/rotations", { limit: 1 })).items.length > 0;
+}
+
+/** Where the zone shown comes from ("from your hospital's state" was said to a student
+ * with no rotation, whose zone is the default). */
+function zoneHint(settings, fromHospital, student) {
+  if (settings.time_zone_chosen) return "Meeting times show in this zone";
+  if (fromHospital) return `Now: ${settings.time_zone}, from your hospital's state`;
+  const what = student ? "a rotation" : "a hospital affiliation";
+  return `Now: ${settings.time_zone}, Wardmate's default until you add ${what} (its state's zone then applies)`;
+}
+
 export function MentoringSettings() {
+  const { me } = useSession();
   const form = useForm();
   const [settings, setSettings] = useState(null);
+  const [fromHospital, setFromHospital] = useState(false);
   const [zone, setZone] = useState("");
   const [visibility, setVisibility] = useState("nobody");
   const [saved, setSaved] = useState(false);
+  // Read again when the profile's hospitals change: the zone not chosen follows them.
+  const hospitals = me.profile.hospital_ids.join(",");
   useEffect(() => {
-    get("/me/mentoring-settings").then((s) => {
+    Promise.all([get("/me/mentoring-settings"), zoneFromHospital(me)]).then(([s, hospital]) => {
       setSettings(s);
+      setFromHospital(hospital);
       setZone(s.time_zone_chosen ? s.time_zone : "");
       setVisibility(s.hospital_visibility);
     }, () => {});
-  }, []);
+  }, [hospitals]);
   async function save(e) {
     e.preventDefault();
     setSaved(false);
@@ -38,7 +61,7 @@ export function MentoringSettings() {
   return html`<form onSubmit=${save} aria-label="Mentoring settings">
     <h2>Mentoring and hospital pages</h2>
     <${Field} label="Time zone" name="time_zone" as="select" value=${zone} onChange=${(e) => setZone(e.currentTarget.value)} error=${form.errors.time_zone}
-      hint=${settings.time_zone_chosen ? "Meeting times show in this zone" : `Now: ${settings.time_zone}, from your hospital's state`}>
+      hint=${zoneHint(settings, fromHospital, me.user.role === "student")}>
       <option value="">From my hospital's state</option>
       ${ZONES.map((z) => html`<option key=${z} value=${z}>${z}</option>`)}
     <//>

@@ -16,6 +16,18 @@ import { UserReviews } from "./reviews.js";
 const LISTS = ["specialties", "hobbies", "organizations"];
 const splitList = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const hospitalName = (id) => titleCase(id.replace(/-[a-z]{2}$/, "").replace(/-/g, " ").toUpperCase());
+// The pickers' inputs (by name), the field each fills, and what to say of text left in one.
+const PICKERS = [
+  ["school_country", "school_country", "Choose the country from the suggestions"],
+  ["language_search", "languages", "Choose the language from the suggestions"],
+  ["hospital_search", "hospital_ids", "Choose the hospital from the suggestions"],
+];
+/** Errors for the pickers of `formElement` whose text was typed and never chosen. */
+function unchosenPicks(formElement) {
+  const inputs = formElement.elements;
+  return Object.fromEntries(PICKERS.filter(([input]) => inputs[input] && inputs[input].value.trim())
+    .map(([, field, text]) => [field, text]));
+}
 
 function ProfileForm({ me }) {
   const { setMe } = useSession();
@@ -44,6 +56,14 @@ function ProfileForm({ me }) {
   async function onSubmit(e) {
     e.preventDefault();
     setSaved(false);
+    // A picker empties once a suggestion is chosen: text still in one was never chosen.
+    // Saving dropped it and said "Profile saved." (a typed "Germany" left the country
+    // empty); refused instead, as the rotation form refuses a hospital not chosen.
+    const unchosen = unchosenPicks(e.currentTarget);
+    if (Object.keys(unchosen).length) {
+      form.setErrors(unchosen);
+      return;
+    }
     const body = {
       display_name: f.display_name,
       bio: f.bio || null,

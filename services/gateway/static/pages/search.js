@@ -11,6 +11,24 @@ import { Cover } from "./photos.js";
 /** What the API's place parameter takes for a picked place: the ZIP code, or "City, ST". */
 const placeParam = (p) => (p.kind === "zip" ? p.zip : p.label);
 
+/** The place of a search's URL (as `urlOf` writes it): its parameter, and its name and point
+ * when the URL has them (the cards' "About 1.5 km from Fargo, ND 58102", the links' point). */
+function placeFrom(query) {
+  if (!query.place) return null;
+  const point = query.lat && query.lon ? { latitude: Number(query.lat), longitude: Number(query.lon) } : {};
+  return /^[0-9]{5}$/.test(query.place)
+    ? { kind: "zip", zip: query.place, label: query.hname || query.place, ...point }
+    : { kind: "named", label: query.place, ...point };
+}
+
+/** The URL's query for a search sent (`search`, the API's parameters) from its centre
+ * (`context`: the hospital or place, named, with its point): what Search reads back. */
+function urlOf(search, context) {
+  const { hospital_id: _hospital, ...rest } = search;
+  // A hospital's link without its point (`#/search?hospital=...`) has none to write.
+  return Object.fromEntries(Object.entries({ ...context, ...rest }).filter(([, v]) => !Number.isNaN(v)));
+}
+
 
 /** Whether two searches' parameters (cursor aside) are the same search. */
 const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -19,7 +37,7 @@ export function Search({ query }) {
   const [hospital, setHospital] = useState(
     query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname } : null,
   );
-  const [place, setPlace] = useState(query.place ? { kind: "named", label: query.place } : null);
+  const [place, setPlace] = useState(placeFrom(query));
   const [amenities, setAmenities] = useState(query.amenities ? query.amenities.split(",") : []);
   const [f, setF] = useState({
     near: query.near || "", from: query.from || "", to: query.to || "", max_rent: query.max_rent || "",
@@ -37,7 +55,7 @@ export function Search({ query }) {
   function params() {
     return {
       hospital_id: hospital ? hospital.id : undefined,
-      place: !hospital && place ? (place.kind === "named" ? place.label : placeParam(place)) : undefined,
+      place: !hospital && place ? placeParam(place) : undefined,
       near: hospital || place ? undefined : f.near.replace(/\s/g, "") || undefined,
       from: f.from || undefined, to: f.to || undefined, max_rent: f.max_rent || undefined, room_type: f.room_type || undefined,
       amenities: amenities.join(",") || undefined,
@@ -50,6 +68,10 @@ export function Search({ query }) {
   async function run() {
     const search = params();
     const about = { context, centreName };
+    // The search sent is the page's URL: Back from a listing, a reload or a shared link
+    // shows it again (they lost the dates, rent and sort). Replaced, not pushed: the page
+    // stays as it is, and Back leaves the search rather than stepping through its runs.
+    history.replaceState(history.state, "", href("/search", urlOf(search, context)));
     const page = await form.submit(() => get("/listings", search));
     if (page) setResults({ ...page, search, about });
   }
