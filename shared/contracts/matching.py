@@ -152,6 +152,9 @@ class RoomMatch(Reply):
     parts: dict[str, float] = Field(description="each part's value in [0, 1]: distance, coverage, price, …")
     reasons: list[str]
     distance_km: float
+    distance: str = Field(
+        "", description='the distance as the reasons write it ("650 m", "1.5 km"): what a page shows beside them'
+    )
     free_nights: int
     nights: int
     stay_total: float = Field(description="the free nights at the nightly rate, in dollars")

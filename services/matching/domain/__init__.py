@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from services.matching.engine import wording
 from services.matching.engine.models import HospitalInput, ListingInput, ProfileInput, RotationInput
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
 from services.matching.engine.models import RoomMatch as EngineRoomMatch
@@ -123,6 +124,9 @@ def room_match_fields(match: EngineRoomMatch, row: Row, host: Mapping[str, Any] 
         "reasons": match.reasons,
         # One decimal, as search shows it: enough to judge a commute.
         "distance_km": round(match.distance_km, 1),
+        # Worded from the same unrounded distance as the reason naming it: the page showed
+        # "300 m" from the rounded km above a reason saying "250 m".
+        "distance": wording.distance(match.distance_km),
         "free_nights": match.free_nights,
         "nights": match.nights,
         "stay_total": match.stay_total_cents / 100,
