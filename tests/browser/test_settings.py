@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD, Client, Pages, axe_violations
+from tests.api import link_token
+from tests.browser.conftest import PASSWORD, Client, Pages, axe_violations, verification_link
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 
@@ -53,6 +54,44 @@ def test_unconfirmed_banner_offers_a_new_link(pages: Pages) -> None:
     banner.get_by_role("button", name="Mail me a new link").click()
     expect(banner.get_by_role("status")).to_contain_text("A new confirmation link is on its way")
     assert axe_violations(page) == []
+
+
+def sign_up_on_the_page(pages: Pages, name: str) -> tuple[Page, str]:
+    page = pages.open(name)
+    page.goto("/#/signup")
+    page.get_by_label("A medical student").check()
+    page.get_by_label("Name", exact=True).fill("Two Devices")
+    email = f"devices-{uuid.uuid4().hex[:8]}@test.wardmate"
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("region", name="Confirm your address")).to_be_visible()
+    return page, email
+
+
+def confirm_on_another_device(pages: Pages, email: str) -> None:
+    phone = pages.open(f"phone of {email}")  # no session: the mailed link alone confirms
+    link = verification_link(pages.mailbox, email)
+    reply = phone.request.post("/api/v1/auth/verify-email", data={"token": link_token(link)})
+    assert reply.ok, reply.text()
+
+
+def test_the_banner_goes_once_the_address_is_confirmed_elsewhere(pages: Pages) -> None:
+    """The mailed link opened on a phone confirms the address; the laptop's tab dropped its
+    banner only on a reload. Now it asks again when the tab is shown, and a "Mail me a new
+    link" that finds the address confirmed drops the banner too."""
+    page, email = sign_up_on_the_page(pages, "laptop")
+    confirm_on_another_device(pages, email)
+    banner = page.get_by_role("region", name="Confirm your address")
+    expect(banner).to_be_visible()  # nothing told this tab yet
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the tab shown again
+    expect(banner).to_have_count(0)
+
+    other, email = sign_up_on_the_page(pages, "second laptop")
+    confirm_on_another_device(pages, email)
+    banner = other.get_by_role("region", name="Confirm your address")
+    banner.get_by_role("button", name="Mail me a new link").click()
+    expect(banner).to_have_count(0)
 
 
 def test_the_calendar_link_is_read_again_when_the_tab_is_shown(pages: Pages) -> None:

@@ -86,13 +86,29 @@ export function ResetPassword({ query }) {
 
 /** Shown on every page while the address is not confirmed. */
 export function VerifyBanner({ me }) {
+  const { refreshMe } = useSession();
   const [state, setState] = useState({});
-  if (!me || !me.user || me.user.email_verified) return null;
+  const waiting = Boolean(me && me.user && !me.user.email_verified);
+  // The link is often opened on another device or tab (the phone the mail went to): the
+  // banner asks again whenever this tab comes back into view, and goes once confirmed.
+  useEffect(() => {
+    if (!waiting) return undefined;
+    const recheck = () => document.visibilityState === "visible" && refreshMe();
+    document.addEventListener("visibilitychange", recheck);
+    window.addEventListener("focus", recheck);
+    return () => {
+      document.removeEventListener("visibilitychange", recheck);
+      window.removeEventListener("focus", recheck);
+    };
+  }, [waiting]);
+  if (!waiting) return null;
   async function resend() {
     try {
       setState({ sent: (await post("/me/verification-email")).message });
     } catch (error) {
       setState({ error });
+      // "already confirmed": confirmed elsewhere since this page loaded.
+      if (error.code === "conflict") refreshMe();
     }
   }
   return html`<div class="banner" role="region" aria-label="Confirm your address">
