@@ -1,5 +1,6 @@
 """The web client walked over `make run` once more: each defect the walk found, in Chromium.
-A picker's text never chosen is refused, not dropped; a search lives in its URL; long
+A picker's text never chosen is refused, not dropped; a search lives in its URL, and Back
+shows the pages of it shown before, where they were; long
 words wrap at 375 px; a scam warning says itself once; the map is named only when there
 is one; a request's deadline is on the room's clock; one distance reads one way; the time
 zone not chosen says where it comes from."""
@@ -94,6 +95,68 @@ def test_a_search_is_kept_in_its_url_through_back_and_reload(pages: Pages) -> No
     kept()
     visitor.reload()
     kept()
+    assert pages.errors == []
+
+
+# West Fargo, ~5 km from the rooms other tests place about Fargo's hospital: a search within
+# 1 km of it finds this test's rooms alone.
+WEST_FARGO = (46.8750, -96.9000)
+SEARCH_LIMIT = re.compile(r"/api/v1/listings\?")
+
+
+def pages_of_two(route: Route) -> None:
+    """The search read two rooms a page (the client asks for the API's default of 20)."""
+    route.continue_(url=route.request.url + "&limit=2")
+
+
+def test_back_from_a_listing_shows_the_rooms_shown_before_where_they_were(pages: Pages) -> None:
+    """Back from a room opened after "More results" showed the first page again, at the top:
+    now the pages shown come back, scrolled to where they were; a reload keeps them too, and a
+    new search starts from its first page."""
+    as_host = Client(pages.open("host").request)
+    as_host.sign_up("professional", "Dr. Many Rooms")
+    tag = uuid.uuid4().hex[:6]
+    for n in range(7):  # ~110 m apart (searches rank by the public positions, offset at random)
+        as_host.call(
+            "POST",
+            "/listings",
+            room(title=f"Paged {tag} {n}", latitude=WEST_FARGO[0] + 0.001 * n, longitude=WEST_FARGO[1]),
+        )
+    visitor = pages.open("visitor", PHONE)
+    visitor.route(SEARCH_LIMIT, pages_of_two)
+    visitor.goto(f"/#/search?near={WEST_FARGO[0]},{WEST_FARGO[1]}&radius_km=1")
+    cards = visitor.get_by_role("list", name="Rooms").get_by_role("listitem")
+    expect(cards).to_have_count(2)
+    more = visitor.get_by_role("button", name="More results")
+    more.click()
+    expect(cards).to_have_count(4)
+    more.click()
+    expect(cards).to_have_count(6)
+    sixth = cards.nth(5).get_by_role("link")
+    title = sixth.inner_text()
+    assert title.startswith(f"Paged {tag} "), title
+    sixth.scroll_into_view_if_needed()
+    left_at = visitor.evaluate("window.scrollY")
+    assert left_at > 500, left_at  # far down a phone's page
+    sixth.click()
+    expect(visitor.get_by_role("heading", name=title)).to_be_visible()
+
+    visitor.go_back()
+    expect(cards).to_have_count(6)
+    expect(cards.nth(5)).to_contain_text(title)
+    eventually_sync(
+        lambda: visitor.evaluate("window.scrollY"),
+        what=f"the page scrolled back to {left_at}",
+        until=lambda y: abs(y - left_at) <= 2,
+    )
+    expect(more).to_be_visible()  # the seventh is still a page away
+    visitor.reload()
+    expect(cards).to_have_count(6)
+    more.click()
+    expect(cards).to_have_count(7)
+
+    visitor.get_by_role("button", name="Search").click()  # a new search: its first page
+    expect(cards).to_have_count(2)
     assert pages.errors == []
 
 

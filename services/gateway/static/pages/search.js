@@ -1,6 +1,6 @@
 // Room search: near a hospital, a US city or ZIP code (or a point), for dates, by rent,
 // room type and ticked amenities, sorted as the API allows, a page at a time.
-import { html, useEffect, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
   Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError, href,
@@ -33,6 +33,16 @@ function urlOf(search, context) {
 /** Whether two searches' parameters (cursor aside) are the same search. */
 const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
+// Where the results were left, kept in the history entry's state ({pages, y}: pages of
+// results shown and the scroll position), so Back from a listing, or a reload, shows as many
+// rooms as before at the same place (it showed the first page, at the top).
+const MOST_PAGES_KEPT = 10;
+const leftAt = () => (history.state && history.state.search) || null;
+function keepPlace(pages) {
+  if (!location.hash.startsWith("#/search")) return; // already on the next page
+  history.replaceState({ ...history.state, search: { pages, y: Math.round(window.scrollY) } }, "");
+}
+
 export function Search({ query }) {
   const [hospital, setHospital] = useState(
     query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname } : null,
@@ -44,6 +54,8 @@ export function Search({ query }) {
     room_type: query.room_type || "", sort: query.sort || "distance", radius_km: query.radius_km || "25",
   });
   const [results, setResults] = useState(null);
+  const pagesShown = useRef(0);
+  const scrollBackTo = useRef(null);
   const form = useForm();
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   const context = hospital
@@ -65,15 +77,30 @@ export function Search({ query }) {
   // Results remember the search that made them (`search`): a cursor pages only that search
   // (the server refuses it with other parameters), and the cards' nights, links and
   // distances are its own, whatever the form says since.
-  async function run() {
+  // `back`: where this search was left (`leftAt`), to show as many pages and scroll there.
+  async function run(back = null) {
     const search = params();
     const about = { context, centreName };
     // The search sent is the page's URL: Back from a listing, a reload or a shared link
     // shows it again (they lost the dates, rent and sort). Replaced, not pushed: the page
     // stays as it is, and Back leaves the search rather than stepping through its runs.
-    history.replaceState(history.state, "", href("/search", urlOf(search, context)));
-    const page = await form.submit(() => get("/listings", search));
-    if (page) setResults({ ...page, search, about });
+    history.replaceState({ ...history.state, search: back }, "", href("/search", urlOf(search, context)));
+    const pages = Math.min(back ? back.pages : 1, MOST_PAGES_KEPT);
+    const page = await form.submit(async () => {
+      const first = await get("/listings", search);
+      const seen = new Set(first.items.map((l) => l.id));
+      let shown = 1;
+      for (; first.next_cursor && shown < pages; shown++) {
+        const later = await get("/listings", { ...search, cursor: first.next_cursor });
+        for (const l of later.items) if (!seen.has(l.id)) first.items.push(l);
+        later.items.forEach((l) => seen.add(l.id));
+        first.next_cursor = later.next_cursor;
+      }
+      return { ...first, pages: shown };
+    });
+    if (!page) return;
+    scrollBackTo.current = back ? back.y : null;
+    setResults({ ...page, search, about });
   }
   /** "More results": the next page of the search shown; a form changed since then
    * (another sort, dates or filter) is a new search from its first page instead. */
@@ -88,12 +115,32 @@ export function Search({ query }) {
     return setResults((shown) => {
       if (shown.search !== search) return shown;
       const seen = new Set(shown.items.map((l) => l.id));
-      return { ...shown, items: [...shown.items, ...page.items.filter((l) => !seen.has(l.id))], next_cursor: page.next_cursor };
+      return {
+        ...shown, items: [...shown.items, ...page.items.filter((l) => !seen.has(l.id))], next_cursor: page.next_cursor, pages: shown.pages + 1,
+      };
     });
   }
   useEffect(() => {
-    run();
+    run(leftAt());
+    // The scroll position is kept once scrolling stops (and when a room is opened).
+    let timer;
+    const onScroll = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => keepPlace(pagesShown.current), 300);
+    };
+    window.addEventListener("scroll", onScroll, { passive: true });
+    return () => {
+      clearTimeout(timer);
+      window.removeEventListener("scroll", onScroll);
+    };
   }, []);
+  useEffect(() => {
+    if (!results) return;
+    pagesShown.current = results.pages;
+    if (scrollBackTo.current !== null) window.scrollTo(0, scrollBackTo.current);
+    scrollBackTo.current = null;
+    keepPlace(results.pages);
+  }, [results]);
   function onSubmit(e) {
     e.preventDefault();
     run();
@@ -130,7 +177,8 @@ export function Search({ query }) {
       ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
           <${Cover} listing=${l} />
-          <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}>${l.title}</a></h3>
+          <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}
+            onClick=${() => keepPlace(pagesShown.current)}>${l.title}</a></h3>
           <p>${roomType(l.room_type)} · ${fmtPerMonth(l.monthly_rent)}</p>
           ${l.distance_km !== null && html`<p class="where">About ${fmtKm(l.distance_km)} from ${results.about.centreName}</p>`}
           ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${fmtNights(nightsBetween(results.search.from, results.search.to))}</p>`}
