@@ -197,6 +197,9 @@ class ListingSearch(Contract):
     max_rent: MonthlyRent | None = None
     room_type: RoomType | None = None
     amenities: Annotated[list[Amenity], Field(min_length=1, max_length=30, description="all of these")] | None = None
+    verified_hosts: bool = Field(
+        False, description="only rooms of hosts whose professional credentials Wardmate has verified"
+    )
     sort: SortOrder = "distance"
     cursor: Cursor | None = None
     limit: Limit = 20

@@ -7,7 +7,10 @@ zone not chosen says where it comes from."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import uuid
 from datetime import datetime
 from urllib.parse import urlparse
@@ -15,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import FARGO, LAPTOP, PHONE, Client, Pages, future
+from services.runner import Stack
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
 from tests.browser.test_client_fixes import FARGO_POINT, room
 from tests.browser.test_phone_walk import as_intl
 from tests.eventually import eventually_sync
@@ -157,6 +161,53 @@ def test_back_from_a_listing_shows_the_rooms_shown_before_where_they_were(pages:
 
     visitor.get_by_role("button", name="Search").click()  # a new search: its first page
     expect(cards).to_have_count(2)
+    assert pages.errors == []
+
+
+# Grand Forks, ND: no other test's rooms within 2 km.
+GRAND_FORKS = (47.9253, -97.0329)
+
+
+def test_a_search_can_keep_to_verified_hosts(pages: Pages, stack: Stack) -> None:
+    """The box "Only hosts Wardmate has verified" leaves out the rooms of unvetted hosts; the
+    search's URL keeps it through a reload."""
+    admin_email = f"admin-{uuid.uuid4().hex[:8]}@test.wardmate"
+    env = os.environ | stack.env("accounts")
+    subprocess.run([sys.executable, "-m", "services.accounts.admin", admin_email, PASSWORD], env=env, check=True)
+    as_admin = Client(pages.open("operator").request)
+    as_admin.token = as_admin.call("POST", "/auth/login", {"email": admin_email, "password": PASSWORD})["token"]
+    tag = uuid.uuid4().hex[:6]
+    rooms = {}
+    for n, vetted in enumerate((True, False)):
+        as_host = Client(pages.open(f"host {n}").request)
+        host_id = as_host.sign_up("professional", f"Dr. {'Vetted' if vetted else 'Unvetted'} {tag}")
+        title = f"{'Vetted' if vetted else 'Unvetted'} room {tag}"
+        body = room(title=title, address="1 N 3rd St, Grand Forks, ND", longitude=GRAND_FORKS[1])
+        body["latitude"] = GRAND_FORKS[0] + 0.002 * n
+        rooms[vetted] = as_host.call("POST", "/listings", body)
+        if vetted:
+            as_host.call("POST", "/me/verification", {"npi": "1234567893"})
+            as_admin.call("POST", f"/admin/verifications/{host_id}")
+    near = f"{GRAND_FORKS[0]},{GRAND_FORKS[1]}"
+    # Listings learns of the verification from the event stream.
+    eventually_sync(
+        lambda: as_admin.call("GET", f"/listings?near={near}&radius_km=2&verified_hosts=true")["items"],
+        what="the verified host's room found",
+        until=lambda items: [i["id"] for i in items] == [rooms[True]["id"]],
+    )
+    visitor = pages.open("visitor", PHONE)
+    visitor.goto(f"/#/search?near={near}&radius_km=2")
+    cards = visitor.get_by_role("list", name="Rooms").get_by_role("listitem")
+    expect(cards).to_have_count(2)
+    visitor.get_by_label("Only hosts Wardmate has verified").check()
+    visitor.get_by_role("button", name="Search").click()
+    expect(cards).to_have_count(1)
+    expect(cards).to_contain_text(rooms[True]["title"])
+    expect(cards).to_contain_text("✓ Verified")
+    assert "verified_hosts=true" in visitor.url
+    visitor.reload()
+    expect(visitor.get_by_label("Only hosts Wardmate has verified")).to_be_checked()
+    expect(cards).to_have_count(1)
     assert pages.errors == []
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.runner import Stack
 from shared.settings import Settings
-from tests.api import Api
+from tests.api import Api, User
 from tests.e2e.helpers import JHH, create_listing, future, pay_intent, request_stay, start_payment
 from tests.eventually import eventually
 
@@ -151,6 +151,34 @@ async def rooms_around(api: Api, count: int) -> tuple[str, list[dict[str, Any]]]
     return f"{lat},-103.9", rooms
 
 
+async def test_a_search_can_keep_to_verified_hosts(api: Api, admin: User) -> None:
+    """`verified_hosts=true` leaves out the rooms of hosts whose credentials no operator has
+    checked (a student's worst fear is an unvetted host); without it, both are found."""
+    near, [unvetted] = await rooms_around(api, 1)
+    lat, lon = (float(x) for x in near.split(","))
+    vetted_host = await api.signup("professional", "Dr. Vetted")
+    vetted = await create_listing(api, vetted_host, latitude=lat + 0.006, longitude=lon)
+    assert (await api.call("POST", "/me/verification", vetted_host, json={"npi": "1234567893"})).status == 201
+    assert (await api.call("POST", f"/admin/verifications/{vetted_host.id}", admin)).status == 200
+    search = {"near": near, "radius_km": "10"}
+
+    def ids(r: Any) -> set[str]:
+        assert r.status == 200, r.body
+        return {item["id"] for item in r.body["items"]}
+
+    # Listings learns of the verification from the event stream.
+    only = await eventually(
+        lambda: api.call("GET", "/listings", None, params={**search, "verified_hosts": "true"}),
+        10,
+        what="the verified host's room found alone",
+        until=lambda r: ids(r) == {vetted["id"]},
+    )
+    assert only.body["items"][0]["host"]["verified"] is True
+    assert ids(await api.call("GET", "/listings", None, params=search)) == {unvetted["id"], vetted["id"]}
+    bad = await api.call("GET", "/listings", None, params={**search, "verified_hosts": "maybe"})
+    assert bad.status == 400 and bad.body["error"]["details"][0]["field"] == "verified_hosts", bad.body
+
+
 async def test_forged_search_cursors_are_400_never_500(api: Api) -> None:
     """A cursor whose key is out of its column's range, or a time without its offset, is a
     400 "invalid cursor" (audit 4, D1: a rent past int4 and years past 9999 in UTC were 500s)."""
@@ -191,6 +219,7 @@ async def test_a_search_cursor_pages_only_the_search_that_made_it(api: Api) -> N
         {"from": future(21)},
         {"amenities": "wifi"},
         {"room_type": "private_room"},
+        {"verified_hosts": "true"},
         {"near": near.replace("-103.9", "-103.91")},
     ]
     for change in others:

@@ -260,6 +260,7 @@ def _search_digest(req: ListingSearch, center: tuple[float, float] | None) -> st
         "max_rent": req.max_rent,
         "room_type": req.room_type,
         "amenities": sorted(req.amenities or []),
+        "verified_hosts": req.verified_hosts,
     }
     return query_digest(query)
 

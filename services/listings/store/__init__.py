@@ -233,6 +233,8 @@ def search_query(
         where.append(f"l.room_type = {arg(req.room_type)}")
     if req.amenities:
         where.append(f"l.amenities @> {arg(req.amenities)}::text[]")
+    if req.verified_hosts:
+        where.append("h.verified")
     if req.from_ and req.to:
         f, t = arg(req.from_), arg(req.to)
         where.append(f"l.available_from <= {f} AND l.available_to >= {t}")

@@ -49,6 +49,7 @@ export function Search({ query }) {
   );
   const [place, setPlace] = useState(placeFrom(query));
   const [amenities, setAmenities] = useState(query.amenities ? query.amenities.split(",") : []);
+  const [verifiedOnly, setVerifiedOnly] = useState(query.verified_hosts === "true");
   const [f, setF] = useState({
     near: query.near || "", from: query.from || "", to: query.to || "", max_rent: query.max_rent || "",
     room_type: query.room_type || "", sort: query.sort || "distance", radius_km: query.radius_km || "25",
@@ -71,6 +72,7 @@ export function Search({ query }) {
       near: hospital || place ? undefined : f.near.replace(/\s/g, "") || undefined,
       from: f.from || undefined, to: f.to || undefined, max_rent: f.max_rent || undefined, room_type: f.room_type || undefined,
       amenities: amenities.join(",") || undefined,
+      verified_hosts: verifiedOnly || undefined,
       sort: f.sort, radius_km: f.radius_km || undefined,
     };
   }
@@ -146,7 +148,7 @@ export function Search({ query }) {
     run();
   }
   const err = form.errors;
-  const shown = ["hospital_id", "place", "near", "from", "to", "max_rent", "room_type", "amenities", "sort", "radius_km"];
+  const shown = ["hospital_id", "place", "near", "from", "to", "max_rent", "room_type", "amenities", "verified_hosts", "sort", "radius_km"];
   return html`<section>
     <h1>Find a room</h1>
     <form class="search" onSubmit=${onSubmit} novalidate aria-label="Search rooms">
@@ -169,12 +171,14 @@ export function Search({ query }) {
         <//>
       </div>
       <${AmenityBoxes} legend="With these amenities" value=${amenities} onChange=${setAmenities} error=${err.amenities} />
+      <label class="check"><input type="checkbox" name="verified_hosts" checked=${verifiedOnly}
+        onChange=${(e) => setVerifiedOnly(e.currentTarget.checked)} /> Only hosts Wardmate has verified</label>
       <${Alert} error=${formError(err, shown)} />
       <button type="submit" disabled=${form.busy}>Search</button>
     </form>
     ${results && html`<section aria-labelledby="results-h">
       <h2 id="results-h">Results</h2>
-      ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities.</${Empty}>`
+      ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities${results.search.verified_hosts ? ", or hosts not verified yet" : ""}.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
           <${Cover} listing=${l} />
           <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}
