@@ -158,6 +158,10 @@ def test_a_room_is_posted_from_its_zip_code_and_its_pin_moved(pages: Pages) -> N
     host.goto(f"/#/listings/{listing_id}/edit")
     expect(host.get_by_label("Title", exact=True)).to_have_value(title)
     expect(host.get_by_role("button", name="Save room")).to_be_visible()
+    # The ZIP code placed the room and is not stored: its empty field says so (it looked lost).
+    zip_field = host.get_by_label("ZIP code")
+    expect(zip_field).to_have_value("")
+    expect(zip_field).to_have_accessible_description(re.compile("^Not kept: the ZIP code only places"))
     assert pages.errors == []
 
 

@@ -150,7 +150,8 @@ function ListingForm({ listing }) {
       <${Field} label="Address" name="address" autocomplete="street-address" value=${f.address} onInput=${set("address")} error=${err.address}
         hint="Street, number and city; shown only to a guest once you accept and they pay. Fixed while a stay is open." />
       <${Field} label="ZIP code" name="zip_code" autocomplete="postal-code" inputmode="numeric" maxlength="10" value=${f.zip_code}
-        onInput=${onZip} error=${zipFailure || err.zip_code} />
+        onInput=${onZip} error=${zipFailure || err.zip_code}
+        hint=${listing ? "Not kept: the ZIP code only places a room. Give one to move this room to its centre." : undefined} />
       <p class="notice" role="status">${where}</p>
       ${placed && html`<${PinMap} latitude=${Number(f.latitude)} longitude=${Number(f.longitude)} onMove=${moveTo} />`}
       <details open=${Boolean(err.latitude || err.longitude)}>
