@@ -371,6 +371,27 @@ export function fmtMoment(iso, zone) {
     ...(zone ? { timeZone: zone } : {}),
   });
 }
+/** The offset of IANA zone `zone` from UTC at the instant `ms`, in milliseconds. */
+function zoneOffset(ms, zone) {
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric",
+  });
+  for (const p of format.formatToParts(new Date(ms))) parts[p.type] = Number(p.value);
+  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - ms;
+}
+/** A wall-clock time ("2027-01-15T10:00", a datetime-local input's value) on the clock of
+ * IANA zone `zone`, as an ISO instant ("2027-01-15T15:00:00.000Z" for America/New_York).
+ * `new Date(value)` reads it on the browser's clock, which is not the zone a page names. */
+export function wallTimeIn(value, zone) {
+  const [day, time] = value.split("T");
+  const [y, mo, d] = day.split("-").map(Number);
+  const [h, mi] = time.split(":").map(Number);
+  const wall = Date.UTC(y, mo - 1, d, h, mi);
+  // The offset at the guess, then at the instant it gives: right across a DST change.
+  const guess = wall - zoneOffset(wall, zone);
+  return new Date(wall - zoneOffset(guess, zone)).toISOString();
+}
 /** "15:00:00" (a wall-clock time, as the API gives one) as "3:00 PM". */
 export function fmtClock(hms) {
   const [h, m] = String(hms).split(":").map(Number);

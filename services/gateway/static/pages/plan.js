@@ -4,12 +4,9 @@
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive } from "../session.js";
-import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, useForm, useLoad } from "../ui.js";
+import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, useForm, useLoad, wallTimeIn } from "../ui.js";
 
 const STAGES = { mid: "Mid-rotation check-in", end: "End-of-rotation check-in" };
-
-/** A datetime-local value (the browser's zone) as an ISO time with its offset. */
-const toUtc = (local) => new Date(local).toISOString();
 
 function Goals({ plan, act, send }) {
   const form = useForm();
@@ -74,7 +71,8 @@ function Meetings({ plan, act, send }) {
   const [video, setVideo] = useState("");
   async function propose(e) {
     e.preventDefault();
-    const options = times.filter(Boolean).map(toUtc);
+    // Typed on the clock of the zone the page names (the user's), not the browser's.
+    const options = times.filter(Boolean).map((t) => wallTimeIn(t, plan.time_zone));
     await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/meetings`, { options, place, video_url: video, duration_minutes: 30 })).then(() => {
       setTimes(["", "", ""]);
       setPlace("");
@@ -90,6 +88,7 @@ function Meetings({ plan, act, send }) {
     ${plan.status === "accepted" && html`<form onSubmit=${propose} aria-label="Propose a meeting">
       <h3>Propose a meeting</h3>
       ${times.map((t, i) => html`<${Field} key=${i} label=${`Time ${i + 1}${i ? " (optional)" : ""}`} name=${`time${i}`} type="datetime-local" value=${t}
+        hint=${i === 0 ? `In your time zone, ${plan.time_zone}` : undefined}
         onInput=${(e) => setTime(i, e.currentTarget.value)} error=${i === 0 ? form.errors.options : undefined} />`)}
       <${Field} label="Place" name="place" value=${place} onInput=${(e) => setPlace(e.currentTarget.value)} error=${form.errors.place} />
       <${Field} label="Video link" name="video_url" type="url" value=${video} onInput=${(e) => setVideo(e.currentTarget.value)} error=${form.errors.video_url} hint="https:// only" />

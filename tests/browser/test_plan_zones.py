@@ -1,0 +1,55 @@
+"""A meeting's times are typed on the clock of the zone the plan page names (the user's own),
+whatever the browser's clock: a mentor in New York on a laptop set to Los Angeles proposed
+"10:00" and got 1:00 PM EST."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import expect
+
+from services.runner import Stack
+from tests.browser.conftest import FARGO, Client, Pages, future
+from tests.browser.test_accessibility import mentors_known
+
+NEW_YORK = "America/New_York"
+
+
+def test_a_meeting_time_is_read_in_the_zone_the_page_names(pages: Pages, stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    # The browser's clock is Los Angeles'; the mentor's zone in Wardmate is New York's.
+    mentor = pages.open("mentor", timezone_id="America/Los_Angeles")
+    as_mentor, as_student = Client(mentor.request), Client(pages.open("student").request)
+    mentor_id = as_mentor.sign_up("professional", f"Dr. Zones {tag}")
+    as_mentor.call(
+        "PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1}
+    )
+    as_mentor.call("PATCH", "/me/mentoring-settings", {"time_zone": NEW_YORK})
+    as_student.sign_up("student", f"Student Zones {tag}")
+    mentors_known(stack, [mentor_id])
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "Cardiology", "start_date": future(20), "end_date": future(48)},
+    )
+    mentorship = as_student.call("POST", "/mentorships", {"mentor_id": mentor_id, "rotation_id": rotation["id"]})
+    as_mentor.call("POST", f"/mentorships/{mentorship['id']}/accept")
+
+    day = date.today() + timedelta(days=10)
+    mentor.goto(f"/#/mentorships/{mentorship['id']}")
+    time_1 = mentor.get_by_label("Time 1", exact=True)
+    expect(time_1).to_have_accessible_description(f"In your time zone, {NEW_YORK}")
+    time_1.fill(f"{day}T10:00")
+    mentor.get_by_role("button", name="Propose").click()
+    meetings = mentor.get_by_role("list", name="Meetings")
+    expect(meetings).to_contain_text("Proposed")
+
+    [meeting] = as_mentor.call("GET", f"/mentorships/{mentorship['id']}/plan")["meetings"]
+    [option] = meeting["options"]
+    typed = datetime(day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo(NEW_YORK))
+    assert datetime.fromisoformat(option["utc"]) == typed, (option, typed)
+    expect(meetings).to_contain_text(option["yours"])
+    assert option["yours"].endswith(("10:00 AM EST", "10:00 AM EDT")), option
+    assert pages.errors == []
