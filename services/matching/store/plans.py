@@ -60,13 +60,15 @@ async def same_open_goal(
     conn: Connection, mentorship_id: uuid.UUID, created_by: uuid.UUID, title: str
 ) -> asyncpg.Record | None:
     """The mentorship's open goal that ``created_by`` added with this title (in any case,
-    whatever spaces surround it), under the mentorship's goals lock (held to commit), so
+    whatever spaces surround it or stand between its words), under the mentorship's goals lock (held to commit), so
     that two identical goals sent at once make one. An advisory lock, not the mentorship's
     row FOR UPDATE: the two people's other plan writes need not wait."""
     await xact_lock(conn, Lock.MENTORSHIP_GOALS, mentorship_id)
     return await conn.fetchrow(
         "SELECT * FROM goals WHERE mentorship_id = $1 AND created_by = $2 AND status = 'open'"
-        " AND lower(btrim(title)) = lower(btrim($3)) ORDER BY created_at, id LIMIT 1",
+        " AND lower(btrim(regexp_replace(title, '\\s+', ' ', 'g')))"
+        "   = lower(btrim(regexp_replace($3, '\\s+', ' ', 'g')))"
+        " ORDER BY created_at, id LIMIT 1",
         mentorship_id,
         created_by,
         title,

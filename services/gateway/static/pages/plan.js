@@ -6,6 +6,9 @@ import { get, patch, post } from "../api.js";
 import { useLive } from "../session.js";
 import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, useForm, useLoad, wallTimeIn } from "../ui.js";
 
+/** Two goal titles the API takes for one: in any case, between any spaces. */
+const sameTitle = (a, b) => a.replace(/\s+/g, " ").trim().toLowerCase() === b.replace(/\s+/g, " ").trim().toLowerCase();
+
 const STAGES = { mid: "Mid-rotation check-in", end: "End-of-rotation check-in" };
 
 function Goals({ plan, act, send }) {
@@ -17,7 +20,7 @@ function Goals({ plan, act, send }) {
     setTitle("");
     setMeasure("");
   }));
-  const unused = plan.suggested_goals.filter((g) => !plan.goals.some((x) => x.title === g));
+  const unused = plan.suggested_goals.filter((g) => !plan.goals.some((x) => sameTitle(x.title, g)));
   return html`<section aria-labelledby="goals-h">
     <h2 id="goals-h">Goals</h2>
     ${plan.goals.length === 0 ? html`<${Empty}>No goals yet.</${Empty}>` : html`<ul class="cards" aria-label="Goals">
