@@ -297,7 +297,7 @@ async def test_a_request_accepted_before_the_block_arrived_brings_no_words(api: 
     letter = MentoringNotice(
         user_id=uuid.UUID(host.id),
         kind="letter_requested",
-        text="Racing Harasser asked you for a letter of recommendation (Surgery), due 2030-01-01",
+        text="Racing Harasser asked you for a letter of recommendation (Surgery), due Jan 1, 2030",
         letter_id=uuid.uuid4(),
         from_user_id=uuid.UUID(pest.id),
     )

@@ -43,13 +43,16 @@ async def test_an_eras_letter_from_request_to_confirmation(api: Api, stack: Stac
     assert page["role"] == "writer" and page["eras_letter_id"] == letter_request(writer)["eras_letter_id"].upper()
     assert page["student_profile"]["medical_school"] == "University of Lagos"
     assert "never receives or stores" in page["how_to_submit"] and "waived" in page["how_to_submit"]
-    await eventually(
+    told = await eventually(
         lambda: api.call("GET", "/notifications", writer),
         10,
         what='any(n["kind"] == "letter_requested" for n in r.body["items"])',
         until=lambda r: any(n["kind"] == "letter_requested" for n in r.body["items"]),
         interval=0.1,
     )
+    [asked] = [n for n in told.body["items"] if n["kind"] == "letter_requested"]
+    # The deadline as every page writes a date ("Jan 5, 2027"; it read "2027-01-05").
+    assert asked["text"].endswith(f"(Internal Medicine), due {written(date.fromisoformat(future(20)))}"), asked
 
     await sweep_at(stack, timedelta(days=5))  # 15 days left, asked 5 days ago: nothing yet
     await sweep_at(stack, timedelta(days=6))  # 14 days left

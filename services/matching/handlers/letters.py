@@ -14,7 +14,7 @@ from services.matching import plan_reads, store
 from services.matching.domain import letters, plans
 from services.matching.store import letters as letter_store
 from services.matching.views import letters as letter_views
-from shared import blocks, clock, subjects
+from shared import blocks, clock, dates, subjects
 from shared.contracts.letters import Letter, LetterCreate, LetterPage, LetterRef, LetterSubmit, MyLetters
 from shared.paging import day, decode_key, flag, next_page, row_id
 from shared.service import Context, Registry
@@ -67,7 +67,7 @@ async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
                 "requested_at": now,
             },
         )
-        text = f"asked you for a letter of recommendation ({row['specialty']}), due {row['deadline']}"
+        text = f"asked you for a letter of recommendation ({row['specialty']}), due {dates.written(row['deadline'])}"
         await plan_reads.tell(
             conn,
             [plans.Notice(req.writer_id, "letter_requested", text)],
