@@ -638,3 +638,26 @@ async def test_a_blocked_pair_does_not_find_each_others_rooms(api: Api) -> None:
     assert await found(other) and await found(None) and await found(host)
     assert (await api.call("DELETE", f"/users/{pest.id}/block", host)).status == 200
     await eventually(lambda: found(pest), 15, what="listings to hear the block was lifted", until=bool)
+
+
+async def test_a_deleted_account_is_neither_blocked_nor_reported(api: Api) -> None:
+    """Blocking or reporting a user whose account is deleted is a 409 saying so (a report
+    about "A user no longer known" reached the operators' queue, and a block was stored);
+    an id that never was a user stays a 404, and a block made before can still be undone."""
+    me, gone = await api.signup("student", "Reporter"), await api.signup("professional", "Dr. Gone")
+    assert (await api.call("POST", f"/users/{gone.id}/block", me)).status == 200  # messaging knows them
+    assert (await api.call("DELETE", "/me", gone, json={"password": PASSWORD})).status == 200
+    report = {"user_id": gone.id, "reason": "other", "details": "asked me to pay outside Wardmate"}
+    refused = await eventually(
+        lambda: api.call("POST", "/reports", me, json=report),
+        20,
+        what="messaging to learn of the deletion",
+        until=lambda r: r.status != 201,
+    )
+    assert refused.status == 409 and "deleted their account" in refused.body["error"]["message"], refused.body
+    blocked = await api.call("POST", f"/users/{gone.id}/block", me)
+    assert blocked.status == 409 and "deleted their account" in blocked.body["error"]["message"], blocked.body
+    assert (await api.call("DELETE", f"/users/{gone.id}/block", me)).status == 200
+    nobody = str(uuid.uuid4())
+    assert (await api.call("POST", "/reports", me, json=report | {"user_id": nobody})).status == 404
+    assert (await api.call("POST", f"/users/{nobody}/block", me)).status == 404

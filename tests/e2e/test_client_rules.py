@@ -273,6 +273,8 @@ async def test_reports_name_both_people(api: Api, stack: Stack) -> None:
     student = await api.signup("student", "Careful Reporter")
     made = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "scam", "details": "Wire"})
     assert made.status == 201, made.body
+    # The reply names whom it reports, as the list does (it had null names).
+    assert made.body["reported_user_name"] == "Dr. Reported", made.body
 
     async def named_report() -> dict[str, Any] | None:
         page = await api.call("GET", "/admin/reports", admin, params={"status": "open", "limit": "100"})
@@ -282,3 +284,6 @@ async def test_reports_name_both_people(api: Api, stack: Stack) -> None:
     # Messaging learns both people's names from accounts' events, after the signups answered.
     report = await eventually(named_report, 15, what="the report with both names")
     assert (report["reporter_name"], report["reported_user_name"]) == ("Careful Reporter", "Dr. Reported")
+    resolved = await api.call("POST", f"/admin/reports/{report['id']}/resolve", admin, json={"resolution": "Warned"})
+    assert resolved.status == 200, resolved.body
+    assert (resolved.body["reporter_name"], resolved.body["reported_user_name"]) == ("Careful Reporter", "Dr. Reported")

@@ -42,6 +42,14 @@ def _not_yourself(actor_id: uuid.UUID, user_id: uuid.UUID, action: str) -> None:
         raise AppError("validation", f"you cannot {action} yourself", [{"field": "user_id", "message": "yourself"}])
 
 
+async def _still_there(ctx: Context, user_id: uuid.UUID, action: str) -> None:
+    """404 for nobody, 409 for a deleted account: nothing is left to block or report (it
+    filed a report about "A user no longer known" that no operator could act on)."""
+    await known_user(ctx, user_id)
+    if await store.user_deleted(ctx.pool, user_id):
+        raise AppError("conflict", f"this user deleted their account: there is nobody to {action}")
+
+
 @registry.endpoint(subjects.BLOCK_USER, UserRef)
 async def block_user(ctx: Context, req: UserRef) -> BlockState:
     """From now on neither can start a conversation with or write to the other, nor (once
@@ -49,7 +57,7 @@ async def block_user(ctx: Context, req: UserRef) -> BlockState:
     request."""
     actor = ctx.require_actor()
     _not_yourself(actor.user_id, req.user_id, "block")
-    await known_user(ctx, req.user_id)
+    await _still_there(ctx, req.user_id, "block")
     async with ctx.pool.acquire() as conn, conn.transaction():
         changed = await safety_store.block(conn, actor.user_id, req.user_id)
         if changed is not None:
@@ -113,13 +121,13 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
     else:
         assert req.user_id is not None
         _not_yourself(actor.user_id, req.user_id, "report")
-        await known_user(ctx, req.user_id)
+        await _still_there(ctx, req.user_id, "report")
         values["reported_user_id"] = req.user_id
     async with ctx.pool.acquire() as conn:
         for _ in range(REPORT_ATTEMPTS):
             row = await safety_store.insert_report(conn, values)
             if row is not None:
-                return views.to_report(row)
+                return views.to_report(await safety_store.named_report(conn, row["id"]))
     # The open report was resolved under each attempt: an operator racing the reporter.
     raise AppError("conflict", "the report was resolved meanwhile; send it again")
 
@@ -143,7 +151,8 @@ async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
         if found["status"] == "resolved":
             raise AppError("conflict", "the report is already resolved")
         row = await safety_store.resolve_report(conn, req.report_id, admin.user_id, req.resolution.strip())
-    return views.to_report(row)
+        named = await safety_store.named_report(conn, row["id"])
+    return views.to_report(named)
 
 
 @registry.endpoint(subjects.MESSAGING_STATS, Empty, roles=("admin",))

@@ -132,15 +132,19 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Rec
     )
 
 
+# Reports with both people's names and the resolving operator's (people read names, not ids).
+NAMED_REPORTS = (
+    "SELECT r.*, ru.display_name AS reporter_name, uu.display_name AS reported_user_name,"
+    " ou.display_name AS resolved_by_name FROM reports r"
+    " LEFT JOIN users ru ON ru.user_id = r.reporter_id LEFT JOIN users uu ON uu.user_id = r.reported_user_id"
+    " LEFT JOIN users ou ON ou.user_id = r.resolved_by"
+)
+
+
 async def reports(db: DB, status: str | None, after: Key | None, limit: int) -> list[asyncpg.Record]:
-    """Reports newest first, with both people's names and the resolving operator's
-    (operators read names, not ids)."""
+    """Reports newest first, named."""
     return await db.fetch(
-        "SELECT r.*, ru.display_name AS reporter_name, uu.display_name AS reported_user_name,"
-        " ou.display_name AS resolved_by_name FROM reports r"
-        " LEFT JOIN users ru ON ru.user_id = r.reporter_id LEFT JOIN users uu ON uu.user_id = r.reported_user_id"
-        " LEFT JOIN users ou ON ou.user_id = r.resolved_by"
-        " WHERE ($1::text IS NULL OR r.status = $1)"
+        NAMED_REPORTS + " WHERE ($1::text IS NULL OR r.status = $1)"
         f" AND {newest_first_after('r.created_at', 'r.id', 2)}"
         " ORDER BY r.created_at DESC, r.id DESC LIMIT $4",
         status,
@@ -153,6 +157,13 @@ async def reports(db: DB, status: str | None, after: Key | None, limit: int) -> 
 async def report(db: DB, report_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record | None:
     lock = " FOR UPDATE" if for_update else ""
     return await db.fetchrow(f"SELECT * FROM reports WHERE id = $1{lock}", report_id)
+
+
+async def named_report(db: DB, report_id: uuid.UUID) -> asyncpg.Record:
+    """One report as the list shows it, named (the reply to filing or resolving it had no names)."""
+    row = await db.fetchrow(NAMED_REPORTS + " WHERE r.id = $1", report_id)
+    assert row is not None
+    return row
 
 
 async def resolve_report(conn: Connection, report_id: uuid.UUID, admin: uuid.UUID, resolution: str) -> asyncpg.Record:
