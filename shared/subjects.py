@@ -22,6 +22,8 @@ SUBMIT_VERIFICATION = "wardmate.accounts.submit-verification"
 VERIFY_USER = "wardmate.accounts.verify-user"
 REJECT_CREDENTIAL = "wardmate.accounts.reject-credential"
 LIST_VERIFICATIONS = "wardmate.accounts.list-verifications"
+SUSPEND_USER = "wardmate.accounts.suspend-user"
+UNSUSPEND_USER = "wardmate.accounts.unsuspend-user"
 GET_USER = "wardmate.accounts.get-user"
 # Verification documents: the gateway streams the file to storage and sends the key.
 ADD_DOCUMENT = "wardmate.accounts.add-document"

@@ -13,6 +13,7 @@ from services.accounts.handlers import (
     profiles,
     sessions,
     snapshots,
+    suspensions,
     verifications,
 )
 from shared.media import open_media
@@ -25,6 +26,7 @@ app = ServiceApp(
         sessions.registry,
         profiles.registry,
         verifications.registry,
+        suspensions.registry,
         documents.registry,
         lifecycle.registry,
         calendar.registry,

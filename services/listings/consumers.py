@@ -16,7 +16,7 @@ from shared import blocks
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
-from shared.contracts.listings import BookingCancelled, ListingArchived
+from shared.contracts.listings import BookingCancelled, ListingArchived, ListingStatus
 from shared.contracts.matching import RotationMoved
 from shared.contracts.messaging import BLOCK_EVENTS
 from shared.contracts.payments import PaymentExpired, PaymentSucceeded
@@ -34,7 +34,17 @@ async def project_hosts(conn: Connection, event: Event) -> None:
     """Every user event carries the whole user snapshot; an older one changes nothing."""
     assert isinstance(event, USER_EVENTS)
     user = event.user
-    await store.project_host(conn, user.user_id, user.display_name, user.verified, user.version)
+    if not await store.project_host(conn, user.user_id, user.display_name, user.verified, user.suspended, user.version):
+        return
+    # An operator suspended the host (or lifted it): their rooms leave search, booking and
+    # matching (held), or come back. Each change is a listing event, as a host's own is.
+    before: ListingStatus = "active" if user.suspended else "held"
+    for listing_id in await store.hold_listings(conn, user.user_id, user.suspended):
+        row = await store.listing(conn, listing_id)
+        assert row is not None
+        change = domain.listing_event(before, listing_data(row), changed=True)
+        if change is not None:
+            await add(conn, change)
 
 
 @registry.consumer("blocks", *(e.subject for e in BLOCK_EVENTS), UserDeleted.subject)

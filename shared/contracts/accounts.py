@@ -247,6 +247,19 @@ class RejectCredentialRequest(UserIdRequest):
     reason: Annotated[Words, Field(max_length=500, description="why, shown to the professional")]
 
 
+class SuspendRequest(UserIdRequest):
+    """An operator suspends an account, saying why (kept for operators, not shown)."""
+
+    reason: Annotated[Words, Field(max_length=500, description="why, for the operators' record")]
+
+
+class Suspension(Reply):
+    user_id: uuid.UUID
+    suspended: bool
+    suspended_at: datetime | None = None
+    reason: str | None = None
+
+
 class ProfileFields(Contract):
     """A PATCH of the profile: an omitted field is unchanged. null clears the fields the
     profile shows as optional (bio, school, country, year, profession); lists are cleared
@@ -430,6 +443,8 @@ class UserData(EventData):
     role: Role
     display_name: str
     verified: bool = False
+    # Suspended by an operator: other services hide what the user offers (rooms, mentoring).
+    suspended: bool = False
     bio: str | None = None
     medical_school: str | None = None
     school_country: str | None = None

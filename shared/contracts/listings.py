@@ -28,7 +28,8 @@ from shared.contracts.photos import Photo, PhotoCover
 from shared.errors import FieldError
 
 RoomType = Literal["private_room", "entire_place", "shared_room"]
-ListingStatus = Literal["draft", "active", "archived"]
+# "held": an operator suspended the host; active again once the suspension is lifted.
+ListingStatus = Literal["draft", "active", "held", "archived"]
 # accepted: the host said yes, the guest has yet to pay; confirmed: paid (the address shows).
 BookingStatus = Literal["requested", "accepted", "confirmed", "declined", "cancelled", "expired", "completed"]
 SortOrder = Literal["distance", "price", "newest"]

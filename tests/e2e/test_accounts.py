@@ -480,3 +480,67 @@ async def test_an_operator_made_by_the_command_is_named_where_they_resolved_a_re
         return mine["resolved_by_name"]  # type: ignore[no-any-return]
 
     assert await eventually(resolver, 15, what="messaging to know the operator", until=lambda n: n == name) == name
+
+
+async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: User, stack: Stack) -> None:
+    """A suspended host cannot log in, their sessions end, their room leaves search, its
+    page and booking, and they are no longer offered as a mentor; lifting it brings all
+    back. Only operators suspend; the same suspension twice is a 409."""
+    host = await api.signup("professional", "Dr. Reported Scam")
+    spot = (45.5, -104.5)  # no other test's rooms within 5 km
+    await api.call("PATCH", "/me/profile", host, json={"open_to_mentoring": True, "mentoring_capacity": 2})
+    listing = await create_listing(api, host, latitude=spot[0], longitude=spot[1])
+    student = await api.signup("student", "Wary Student")
+    search = {"near": f"{spot[0]},{spot[1]}", "radius_km": "5"}
+
+    async def found() -> list[str]:
+        r = await api.call("GET", "/listings", student, params=search)
+        assert r.status == 200, r.body
+        return [item["id"] for item in r.body["items"]]
+
+    assert await found() == [listing["id"]]
+    refused = await api.call("POST", f"/admin/users/{host.id}/suspension", student, json={"reason": "scam"})
+    assert refused.status == 403, refused.body
+    body = {"reason": "Asked a student to pay by wire, outside Wardmate"}
+    suspended = await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json=body)
+    assert suspended.status == 200 and suspended.body["suspended"] is True, suspended.body
+    again = await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json=body)
+    assert again.status == 409, again.body
+    assert (await api.call("GET", "/me", host)).status == 401
+    login = await api.call("POST", "/auth/login", json={"email": host.email, "password": PASSWORD})
+    assert login.status == 403 and "suspended" in login.body["error"]["message"], login.body
+    wrong = await api.call("POST", "/auth/login", json={"email": host.email, "password": "not-the-password"})
+    assert wrong.status == 401  # without the password, nothing is told of the suspension
+
+    # Listings holds the room once it has the event; matching stops offering the mentor.
+    await eventually(found, 10, what="the suspended host's room gone from search", until=lambda ids: ids == [])
+    assert (await api.call("GET", f"/listings/{listing['id']}", student)).status == 404
+    booking = await api.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        student,
+        json={"check_in": "2031-01-05", "check_out": "2031-02-02"},
+    )
+    assert booking.status == 404, booking.body
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+
+        async def mentoring() -> object:
+            return await conn.fetchval(
+                "SELECT data->>'open_to_mentoring' FROM matching.profiles WHERE user_id = $1", uuid.UUID(host.id)
+            )
+
+        await eventually(mentoring, 10, what="matching to hold the host not mentoring", until=lambda v: v == "false")
+
+        lifted = await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)
+        assert lifted.status == 200 and lifted.body["suspended"] is False, lifted.body
+        assert (await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)).status == 409
+        await eventually(found, 10, what="the room back in search", until=lambda ids: ids == [listing["id"]])
+        await eventually(mentoring, 10, what="the host mentoring again", until=lambda v: v == "true")
+    finally:
+        await conn.close()
+    back = await api.call("POST", "/auth/login", json={"email": host.email, "password": PASSWORD})
+    assert back.status == 200, back.body
+    mine = await api.call("GET", f"/listings/{listing['id']}", User(host.id, back.body["token"], host.email, host.role))
+    assert mine.body["status"] == "active", mine.body

@@ -91,6 +91,7 @@ def user_data(user_id: str, role: str, name: str, version: int, **profile: Any) 
         "role": role,
         "display_name": name,
         "verified": False,
+        "suspended": False,
         "bio": None,
         "medical_school": None,
         "school_country": None,

@@ -103,6 +103,8 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
         if not ok:
             raise BAD_LOGIN
         assert row is not None
+        if row["suspended_at"] is not None:  # told only to whoever knows the password
+            raise AppError("forbidden", "this account is suspended: write to Wardmate's support to ask why")
         async with conn.transaction():
             await store.clear_failures(conn, email)
             user = User.model_validate({k: row[k] for k in User.model_fields})

@@ -40,7 +40,24 @@ async def insert_user(
 
 
 async def user_by_email(conn: Connection, email: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)", email)
+    return await conn.fetchrow(
+        f"SELECT {USER_COLUMNS}, password_hash, suspended_at FROM users WHERE lower(email) = lower($1)", email
+    )
+
+
+async def set_suspension(
+    conn: Connection, user_id: uuid.UUID, admin: uuid.UUID | None, reason: str | None
+) -> asyncpg.Record | None:
+    """Suspend (``reason`` given) or lift the suspension (None); None when nothing changed."""
+    return await conn.fetchrow(
+        "UPDATE users SET suspended_at = CASE WHEN $3::text IS NULL THEN NULL ELSE now() END,"
+        " suspended_by = $2, suspension_reason = $3, updated_at = now()"
+        " WHERE id = $1 AND (suspended_at IS NULL) = ($3::text IS NOT NULL)"
+        " RETURNING id, suspended_at, suspension_reason",
+        user_id,
+        admin,
+        reason,
+    )
 
 
 async def user_by_id(
@@ -120,7 +137,8 @@ async def save_profile(conn: Connection, user_id: uuid.UUID, data: dict[str, Any
 # What events carry of a user (``views.user_data``): role, name, badge, version and the
 # profile data; ``snapshot`` reads one user, ``store.snapshots`` every user by id.
 SNAPSHOT_COLUMNS = (
-    "u.id, u.role, u.display_name, u.version, p.data AS profile, coalesce(v.status = 'verified', false) AS verified"
+    "u.id, u.role, u.display_name, u.version, p.data AS profile, coalesce(v.status = 'verified', false) AS verified,"
+    " u.suspended_at IS NOT NULL AS suspended"
 )
 SNAPSHOT_FROM = "users u JOIN profiles p ON p.user_id = u.id LEFT JOIN verifications v ON v.user_id = u.id"
 

@@ -14,13 +14,19 @@ Row = Any  # an asyncpg Record or a dict with the same keys
 def user_data(snapshot: Row) -> UserData:
     """The user as events carry it (``store.snapshot``'s row)."""
     profile = Profile.model_validate(snapshot["profile"])
+    fields = profile.model_dump()
+    if snapshot["suspended"]:
+        # A suspended account mentors nobody: matching's mentor lists drop it. Its own
+        # setting is kept, and the next snapshot after the suspension is lifted carries it.
+        fields["open_to_mentoring"] = False
     return UserData(
         user_id=snapshot["id"],
         version=snapshot["version"],
         role=snapshot["role"],
         display_name=snapshot["display_name"],
         verified=snapshot["verified"],
-        **profile.model_dump(),
+        suspended=snapshot["suspended"],
+        **fields,
     )
 
 

@@ -33,6 +33,31 @@ ROUTES: list[Route] = [
         errors=("forbidden", "not_found", "conflict"),
     ),
     Route(
+        method="POST",
+        path="/admin/users/{id}/suspension",
+        subject=subjects.SUSPEND_USER,
+        request=accounts_contracts.SuspendRequest,
+        reply=accounts_contracts.Suspension,
+        summary=(
+            "Suspend an account, saying why (admins): it cannot log in, its sessions end, its rooms"
+            " leave search and booking, and it is no longer offered as a mentor"
+        ),
+        tag="operators",
+        path_params=USER_ID,
+        errors=("forbidden", "not_found", "conflict"),
+    ),
+    Route(
+        method="DELETE",
+        path="/admin/users/{id}/suspension",
+        subject=subjects.UNSUSPEND_USER,
+        request=accounts_contracts.UserIdRequest,
+        reply=accounts_contracts.Suspension,
+        summary="Lift an account's suspension (admins): it may log in, and its rooms return",
+        tag="operators",
+        path_params=USER_ID,
+        errors=("forbidden", "not_found", "conflict"),
+    ),
+    Route(
         method="GET",
         path="/admin/verifications",
         subject=subjects.LIST_VERIFICATIONS,

@@ -283,15 +283,31 @@ async def search_listings(
     return await db.fetch(sql, *args)
 
 
-async def project_host(conn: Connection, user_id: uuid.UUID, display_name: str, verified: bool, version: int) -> bool:
+async def project_host(
+    conn: Connection, user_id: uuid.UUID, display_name: str, verified: bool, suspended: bool, version: int
+) -> bool:
     """Hold the host's snapshot if it is newer than ours; False when it was not."""
     result = await conn.execute(
-        "INSERT INTO hosts(user_id, display_name, verified, version) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (user_id) DO UPDATE SET display_name = $2, verified = $3, version = $4"
-        " WHERE hosts.version < $4",
+        "INSERT INTO hosts(user_id, display_name, verified, suspended, version) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (user_id) DO UPDATE SET display_name = $2, verified = $3, suspended = $4, version = $5"
+        " WHERE hosts.version < $5",
         user_id,
         display_name,
         verified,
+        suspended,
         version,
     )
     return bool(result.endswith(" 1"))
+
+
+async def hold_listings(conn: Connection, host_id: uuid.UUID, suspended: bool) -> list[uuid.UUID]:
+    """A suspended host's active rooms held, or a reinstated host's held rooms active again;
+    the ids of those changed (none when they already were)."""
+    before, after = ("active", "held") if suspended else ("held", "active")
+    rows = await conn.fetch(
+        "UPDATE listings SET status = $3, updated_at = now() WHERE host_id = $1 AND status = $2 RETURNING id",
+        host_id,
+        before,
+        after,
+    )
+    return [row["id"] for row in rows]

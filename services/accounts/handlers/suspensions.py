@@ -1,0 +1,55 @@
+"""Operators suspend an account and lift the suspension.
+
+A suspended account cannot log in and its sessions end at once; its snapshot says
+``suspended`` (and not open to mentoring), so listings holds its rooms out of search and
+booking, and matching stops offering it as a mentor, until an operator lifts it.
+"""
+
+from __future__ import annotations
+
+from services.accounts import store, views
+from services.accounts.store import lifecycle as lstore
+from shared import subjects
+from shared.contracts.accounts import ProfileUpdated, SuspendRequest, Suspension, UserIdRequest
+from shared.errors import AppError
+from shared.outbox import add
+from shared.push import broadcast
+from shared.service import Context, Registry
+
+registry = Registry()
+
+
+@registry.endpoint(subjects.SUSPEND_USER, SuspendRequest, roles=("admin",))
+async def suspend_user(ctx: Context, req: SuspendRequest) -> Suspension:
+    admin = ctx.require_actor()
+    if req.user_id == admin.user_id:
+        raise AppError("validation", "you cannot suspend yourself", [{"field": "user_id", "message": "yourself"}])
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        # The user's row first, as a profile change and a verification take it.
+        user = await store.user_by_id(conn, req.user_id, for_update=True)
+        if user["role"] == "admin":
+            raise AppError("forbidden", "an operator's account is not suspended here")
+        row = await store.set_suspension(conn, req.user_id, admin.user_id, req.reason.strip())
+        if row is None:
+            raise AppError("conflict", "this account is already suspended")
+        fingerprints = await lstore.revoke_sessions(conn, req.user_id)
+        # The calendar link is a credential too: it ends with the sessions.
+        await lstore.next_calendar_generation(conn, req.user_id)
+        await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
+    for fingerprint in fingerprints:  # every gateway closes those sessions' sockets now
+        if fingerprint:
+            await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
+    return Suspension(
+        user_id=req.user_id, suspended=True, suspended_at=row["suspended_at"], reason=row["suspension_reason"]
+    )
+
+
+@registry.endpoint(subjects.UNSUSPEND_USER, UserIdRequest, roles=("admin",))
+async def unsuspend_user(ctx: Context, req: UserIdRequest) -> Suspension:
+    admin = ctx.require_actor()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await store.user_by_id(conn, req.user_id, for_update=True)
+        if await store.set_suspension(conn, req.user_id, admin.user_id, None) is None:
+            raise AppError("conflict", "this account is not suspended")
+        await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
+    return Suspension(user_id=req.user_id, suspended=False)
