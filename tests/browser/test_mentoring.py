@@ -127,7 +127,7 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     expect(student.get_by_label("I waive my right to see this letter")).to_be_checked()
     student.get_by_role("button", name="Send request").click()
     mine = student.get_by_role("list", name="Your letters")
-    expect(mine).to_contain_text(f"ERAS, Letter ID {letter_id} · Waived: the student will not see it")
+    expect(mine).to_contain_text(f"ERAS, Letter ID {letter_id} · You waived your right to see it")
     expect(mine).to_contain_text("Requested")
 
     mentor.goto("/#/letters")

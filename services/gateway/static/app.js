@@ -130,7 +130,7 @@ function Nav({ me, unread, route }) {
     ${role === "professional" && link("listings", "My rooms")}
     ${role === "professional" && link("payouts", "Payouts")}
     ${link("bookings", "Bookings")}
-    ${link("mentorships", "Mentorships")}
+    ${role !== "admin" && link("mentorships", "Mentorships")}
     ${role !== "admin" && link("letters", "Letters")}
     ${link("inbox", "Inbox", html`<${Badge} count=${unread.messages} label="unread messages" />`)}
     ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}

@@ -1,41 +1,80 @@
 // The account lifecycle: the pages mailed links open (confirm an address, reset a
 // password, confirm a new address), "Forgot password?", and the settings page.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { api, del, get, post } from "../api.js";
+import { ApiError, api, del, get, post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, ConfirmButton, Field, Notice, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
+import { Alert, ConfirmButton, Field, Notice, cap, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
+import { sayOnLogin } from "./auth.js";
 
-/** Posts a mailed link's token once, and says how it went. */
-function LinkPage({ title, path, token, done }) {
-  const { refreshMe } = useSession();
+// A mailed link the API refuses. Its 400s named the field ("token: Write at least 10
+// characters.", "invalid request") or spoke of the token, which a person who opened a mail
+// cannot act on: they read this, with the way to a new link.
+const BAD_LINK = "This link is invalid or has expired.";
+
+/** A token that cannot be one (none, or shorter or longer than the API takes), known
+ * without asking. */
+const unusable = (token) => !token || token.length < 10 || token.length > 2000;
+
+/** What to say of a refused link, or null when the error is not about the link. */
+function linkProblem(error) {
+  if (!(error instanceof ApiError) || error.code !== "validation") return null;
+  const details = Array.isArray(error.details) ? error.details : [];
+  if (details.some((d) => d && d.field === "token") || /invalid or has expired/.test(error.message)) return BAD_LINK;
+  if (details.length) return null; // another field's error (a password too short): beside it
+  // "this link was already used", "… for an address the account no longer uses".
+  return `${cap(error.message)}.`;
+}
+
+/** Posts a mailed link's token once, and says how it went; a refused link says what to do
+ * instead (`renew`). */
+function LinkPage({ title, path, token, done, renew }) {
+  const { me, refreshMe } = useSession();
   const [state, setState] = useState({ busy: true });
   useEffect(() => {
-    if (!token) return setState({ error: "This link has no token. Open the whole link from the mail." });
+    if (unusable(token)) return setState({ bad: BAD_LINK });
     post(path, { token }).then(
       (reply) => {
         setState({ reply });
         refreshMe();
       },
-      (error) => setState({ error }),
+      (error) => {
+        const bad = linkProblem(error);
+        setState(bad ? { bad } : { error });
+      },
     );
   }, [token]);
   return html`<section class="narrow">
     <h1>${title}</h1>
     ${state.busy && html`<p role="status">Checking the link…</p>`}
     ${state.reply && html`<${Notice}>${done(state.reply)}<//>`}
+    ${state.bad && html`<${Alert} error=${state.bad} /><p>${renew(me && me.user)}</p>`}
     <${Alert} error=${state.error} />
     <p><a href="#/">Go to Wardmate</a></p>
   </section>`;
 }
 
+// A new confirmation link comes from the banner at the top of every page while the
+// address is unconfirmed (VerifyBanner), once logged in.
+function renewVerification(user) {
+  if (!user) return html`<a href="#/">Log in</a>, then choose “Mail me a new link” to have a new one mailed.`;
+  if (user.email_verified) return `Your address ${user.email} is confirmed already: there is nothing more to do.`;
+  return "Choose “Mail me a new link” at the top of the page to have a new one mailed.";
+}
+
+// A new link for an address change comes from making the change again.
+function renewEmailChange(user) {
+  if (!user) return html`<a href="#/">Log in</a>, then change your address again in Settings to have a new link mailed.`;
+  return html`Change your address again in <a href="#/settings">Settings</a> to have a new link mailed.`;
+}
+
 export function VerifyEmail({ query }) {
   return html`<${LinkPage} title="Confirm your address" path="/auth/verify-email" token=${query.token}
-    done=${(r) => `Thank you: ${r.email} is confirmed.`} />`;
+    done=${(r) => `Thank you: ${r.email} is confirmed.`} renew=${renewVerification} />`;
 }
 
 export function ConfirmEmail({ query }) {
   return html`<${LinkPage} title="Confirm your new address" path="/auth/confirm-email" token=${query.token}
-    done=${(r) => `Your address is now ${r.email}.`} />`;
+    done=${(r) => `Your address is now ${r.email}.`} renew=${renewEmailChange} />`;
 }
 
 export function ForgotPassword() {
@@ -65,22 +104,44 @@ export function ResetPassword({ query }) {
   const form = useForm();
   const [password, setPassword] = useState("");
   const [done, setDone] = useState(false);
+  // A link that cannot work says so before a new password is typed for nothing.
+  const [bad, setBad] = useState(unusable(query.token) ? BAD_LINK : null);
+  // The whole link pasted into the tab that opened a cut one: the same page, another token.
+  useEffect(() => {
+    setBad(unusable(query.token) ? BAD_LINK : null);
+    setDone(false);
+  }, [query.token]);
   async function onSubmit(e) {
     e.preventDefault();
-    const ok = await form.submit(() => post("/auth/password-reset/confirm", { token: query.token || "", password }));
+    const ok = await form.submit(async () => {
+      try {
+        return await post("/auth/password-reset/confirm", { token: query.token, password });
+      } catch (error) {
+        const problem = linkProblem(error);
+        if (!problem) throw error;
+        setBad(problem);
+        return undefined;
+      }
+    });
     if (ok) setDone(true);
+  }
+  let body;
+  if (done) body = html`<${Notice}>Your password is changed and every device was logged out. <a href="#/">Log in</a>.<//>`;
+  else if (bad) {
+    body = html`<${Alert} error=${bad} />
+      <p><a href="#/forgot-password">Forgot password?</a> Give your address to have a new link mailed.</p>`;
+  } else {
+    body = html`<form onSubmit=${onSubmit} novalidate>
+      <${Field} label="New password" name="password" type="password" autocomplete="new-password" required
+        minlength="10" hint="At least 10 characters" value=${password}
+        onInput=${(e) => setPassword(e.currentTarget.value)} error=${form.errors.password} />
+      <${Alert} error=${formError(form.errors, ["password"])} />
+      <button type="submit" disabled=${form.busy}>Set the new password</button>
+    </form>`;
   }
   return html`<section class="narrow">
     <h1>Choose a new password</h1>
-    ${done
-      ? html`<${Notice}>Your password is changed and every device was logged out. <a href="#/">Log in</a>.<//>`
-      : html`<form onSubmit=${onSubmit} novalidate>
-          <${Field} label="New password" name="password" type="password" autocomplete="new-password" required
-            minlength="10" hint="At least 10 characters" value=${password}
-            onInput=${(e) => setPassword(e.currentTarget.value)} error=${form.errors.password} />
-          <${Alert} error=${formError(form.errors, ["password"])} />
-          <button type="submit" disabled=${form.busy}>Set the new password</button>
-        </form>`}
+    ${body}
   </section>`;
 }
 
@@ -339,8 +400,10 @@ function DeleteAccount() {
   const [password, setPassword] = useState("");
   async function onSubmit(e) {
     e.preventDefault();
-    const ok = await form.submit(() => api("DELETE", "/me", { body: { password } }));
-    if (ok) {
+    const reply = await form.submit(() => api("DELETE", "/me", { body: { password } }));
+    if (reply) {
+      // The login page the user lands on says what became of the account (it said nothing).
+      sayOnLogin(reply.message);
       setMe(null);
       location.hash = "#/";
     }

@@ -1,6 +1,6 @@
 // Operators: check and verify (or reject) professionals' credentials, handle the report queue, see counts.
 import { html, useState } from "../vendor/preact-htm.js";
-import { get, post } from "../api.js";
+import { ApiError, get, post } from "../api.js";
 import { useSession } from "../session.js";
 import { Alert, Empty, Field, Loading, ShowMore, fmtTime, formError, useForm, useLoad, useMore, words } from "../ui.js";
 import { AdminPayments } from "./admin_payments.js";
@@ -12,6 +12,9 @@ function credentialText(c) {
   if (c.kind === "license") return html`Licence <strong>${c.license_number}</strong> (${c.license_state})`;
   return "A document (Verify documents)";
 }
+
+/** "1 open report", "2 open reports". */
+const count = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 
 // Who did it and when, for the operators who come after.
 const byWhom = (name) => name ? ` by ${name}` : "";
@@ -69,10 +72,12 @@ function Verifications({ onChange }) {
 // What operators usually do about a report; the note says more when needed.
 const OUTCOMES = [
   "Warned the reported user",
-  "Removed the listing or content",
+  "Asked the user to change the listing or content",
   "Suspended the reported user",
   "No violation found",
 ];
+// The one outcome the page carries out: the account is suspended as the report is resolved.
+const SUSPEND = "Suspended the reported user";
 
 function ReportItem({ r, onChange }) {
   const [outcome, setOutcome] = useState(OUTCOMES[0]);
@@ -81,7 +86,18 @@ function ReportItem({ r, onChange }) {
   async function onSubmit(e) {
     e.preventDefault();
     const resolution = note.trim() ? `${outcome}. ${note.trim()}` : `${outcome}.`;
-    if (await form.submit(() => post(`/admin/reports/${r.id}/resolve`, { resolution }))) onChange();
+    const resolved = await form.submit(async () => {
+      if (outcome === SUSPEND) {
+        try {
+          await post(`/admin/users/${r.reported_user_id}/suspension`, { reason: `Report: ${resolution}`.slice(0, 500) });
+        } catch (err) {
+          // Suspended already (another report of them): resolve this one too.
+          if (!(err instanceof ApiError && err.status === 409 && /already suspended/.test(err.message))) throw err;
+        }
+      }
+      return post(`/admin/reports/${r.id}/resolve`, { resolution });
+    });
+    if (resolved) onChange();
   }
   const { me } = useSession();
   // Messaging knows operators by the event their creation sends; one made before that
@@ -96,7 +112,8 @@ function ReportItem({ r, onChange }) {
     ${r.details && html`<p>Details: ${r.details}</p>`}
     ${r.status === "resolved" ? html`<p>Resolved ${fmtTime(r.resolved_at)}${resolver}: ${r.resolution || "no note"}</p>`
       : html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Resolve the report of ${r.reported_user_name || "a user"}`}>
-        <${Field} as="select" label="Outcome" name="outcome" value=${outcome} onChange=${(e) => setOutcome(e.currentTarget.value)}>
+        <${Field} as="select" label="Outcome" name="outcome" value=${outcome} onChange=${(e) => setOutcome(e.currentTarget.value)}
+          hint=${outcome === SUSPEND ? "Resolving suspends the account at once: it is logged out and cannot log in, and its rooms leave search and booking." : undefined}>
           ${OUTCOMES.map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
         <//>
         <${Field} label="Note (optional)" name="resolution" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} error=${form.errors.resolution} />
@@ -135,8 +152,9 @@ function OperatorsPage() {
     <h1>Operators</h1>
     <p><a href="#/admin/rounds">Cohort match rounds</a>: pair students' rotations with mentors, stably.</p>
     <p><a href="#/admin/mentoring">Mentoring outcomes</a>: mentorships, meetings, check-ins and letters per hospital and month; stalled pairs.</p>
-    <${Loading} state=${stats}>${(s) => html`<p>${s.messages} messages, ${s.flagged_messages} flagged as possible scams
-      (${s.flagged_last_24h} in the last 24 hours), ${s.reports_open} open reports, ${s.blocks} blocks.</p>`}<//>
+    <${Loading} state=${stats}>${(s) => html`<p>${count(s.messages, "message")}, ${s.flagged_messages} flagged as${" "}
+      ${s.flagged_messages === 1 ? "a possible scam" : "possible scams"} (${s.flagged_last_24h} in the last 24 hours),${" "}
+      ${count(s.reports_open, "open report")}, ${count(s.blocks, "block")}.</p>`}<//>
     <${Verifications} onChange=${stats.reload} />
     <${AdminPayments} />
     <${DocumentQueue} />

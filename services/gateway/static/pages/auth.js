@@ -1,8 +1,21 @@
 // Sign up and log in. The gateway sets the HttpOnly session cookie and the CSRF cookie.
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, Field, HospitalPicker, PlacePicker, formError, go, hospitalLabel, parseHash, useForm } from "../ui.js";
+import { Alert, Field, HospitalPicker, Notice, PlacePicker, formError, go, hospitalLabel, parseHash, useForm } from "../ui.js";
+
+// What the page that logged the user out has to tell them (the account's deletion), shown
+// once by the login page they land on: they were left on it with no word. The login page
+// may already be showing when it comes (the live feed's session_ended can come before the
+// deletion's reply), so one that is open hears it too.
+let farewell = null;
+const farewellListeners = new Set();
+
+/** Has the login page, open or next shown, say `text`. */
+export function sayOnLogin(text) {
+  farewell = text;
+  for (const fn of farewellListeners) fn();
+}
 
 /** Where to go after logging in: a `next` path given by the page that sent the visitor
  * here (a listing's "Log in to book"), never another site. */
@@ -34,6 +47,16 @@ export function Login({ query = {} }) {
   const [password, setPassword] = useState("");
   const next = nextPath(query);
   const landing = parseHash().path === "/";
+  const [notice, setNotice] = useState(null);
+  useEffect(() => {
+    const show = () => {
+      if (farewell) setNotice(farewell);
+      farewell = null;
+    };
+    show();
+    farewellListeners.add(show);
+    return () => farewellListeners.delete(show);
+  }, []);
   async function onSubmit(e) {
     e.preventDefault();
     const ok = await form.submit(() => post("/auth/login", { email, password }));
@@ -46,6 +69,7 @@ export function Login({ query = {} }) {
     }
   }
   return html`<div>
+    ${notice && html`<${Notice}>${notice}<//>`}
     ${landing && !next && html`<${Welcome} />`}
     <section class="narrow" aria-labelledby="login-h">
     ${landing && !next ? html`<h2 id="login-h">Log in</h2>` : html`<h1 id="login-h">Log in</h1>`}

@@ -33,42 +33,95 @@ function Actions({ letter, onChange }) {
   </div>`;
 }
 
+/** The waiver in the reader's words: the student reads of their own right. */
+function waiver(letter) {
+  if (letter.role === "writer") return letter.waived ? "Waived: the student will not see it" : "Not waived";
+  return letter.waived ? "You waived your right to see it" : "You did not waive your right to see it";
+}
+
+/** What happens next, from the student's side. The API's how_to_submit tells the writer
+ * where to upload the letter and not to send the student a copy: words for the writer. */
+function studentNext(l) {
+  const name = l.writer.display_name;
+  const writer = name || "the writer";
+  const Writer = name || "The writer";
+  const eras = l.application === "eras";
+  switch (l.status) {
+    case "requested":
+      return `Waiting for ${writer} to answer. You can withdraw the request until the letter is sent.`;
+    case "accepted":
+      return `${Writer} agreed to write it, and sends it ${eras ? "through the AAMC Letter Writer Portal with your ERAS Letter ID" : "the way the program asks"}: Wardmate never receives the letter.`;
+    case "submitted":
+      return `${Writer} sent it${l.submitted_on ? ` on ${fmtDate(l.submitted_on)}` : ""}. Check that it arrived${eras ? " in MyERAS" : ""}, then confirm it here.`;
+    case "confirmed":
+      return "You confirmed that it arrived.";
+    case "declined":
+      return `${Writer} declined to write it. You can ask someone else.`;
+    case "withdrawn":
+      return "You withdrew this request.";
+    case "expired":
+      return "The deadline passed before the letter was sent. You can ask again with a new deadline.";
+    default:
+      return "";
+  }
+}
+
 function LetterCard({ letter, onChange }) {
   const other = letter.role === "writer" ? letter.student : letter.writer;
   return html`<li class="card" aria-label=${`Letter ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a user"}`}>
     <h3><a href=${`#/letters/${letter.id}`}>${letter.specialty}: ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a Wardmate user"}</a>
       <${Status} status=${letter.status} /></h3>
     <p>${deadline(letter)} · ${letter.programs} program${letter.programs === 1 ? "" : "s"} · ${letter.application === "eras" ? `ERAS, Letter ID ${letter.eras_letter_id}` : "Other application"}${" "}
-      · ${letter.waived ? "Waived: the student will not see it" : "Not waived"}</p>
+      · ${waiver(letter)}</p>
     <${Actions} letter=${letter} onChange=${onChange} />
   </li>`;
 }
 
+/** Everyone the student may ask, each once: their mentors, past and present, then the
+ * hosts of stays they completed (named from their profiles). Every page of each list:
+ * the first 100 mentorships left later mentors out. */
+async function writersToAsk() {
+  const mine = (status) => getAll("/me/mentorships", { role: "student", status });
+  const [accepted, ended, stays] = await Promise.all([
+    mine("accepted"),
+    mine("ended"),
+    getAll("/me/bookings", { role: "guest", status: "completed" }),
+  ]);
+  const mentors = new Map();
+  for (const m of [...accepted, ...ended]) if (!mentors.has(m.mentor.id)) mentors.set(m.mentor.id, m.mentor.display_name || "Your mentor");
+  const hostIds = [...new Set(stays.map((b) => b.host_id))].filter((id) => !mentors.has(id));
+  // A host whose profile cannot be read (their account deleted) cannot be asked either.
+  const hosts = await Promise.all(hostIds.map((id) => get(`/users/${id}`).then((u) => ({ id, name: u.display_name || "Your host" }), () => null)));
+  return { mentors: [...mentors].map(([id, name]) => ({ id, name })), hosts: hosts.filter(Boolean) };
+}
+
 function AskForm({ onDone }) {
   const form = useForm();
-  // Every mentor, past and present: the first 100 mentorships left later mentors out.
-  const people = useLoad(async () => {
-    const mine = (status) => getAll("/me/mentorships", { role: "student", status });
-    const [accepted, ended] = await Promise.all([mine("accepted"), mine("ended")]);
-    return [...accepted, ...ended];
-  }, []);
+  const people = useLoad(writersToAsk, []);
   const [fields, setFields] = useState({ writer_id: "", specialty: "", programs: "20", deadline: "", application: "eras", eras_letter_id: "", waived: true, message: "" });
   const set = (name) => (e) => setFields({ ...fields, [name]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
   async function ask(e) {
     e.preventDefault();
+    // Sent without one, the API's answer was about an id's format, not the choice missing.
+    if (!fields.writer_id) return form.setErrors({ writer_id: "Choose who writes it" });
     const body = { ...fields, programs: Number(fields.programs) };
     if (body.application !== "eras") delete body.eras_letter_id;
     const made = await form.submit(() => post("/letters", body));
     if (made) onDone();
   }
-  const writers = people.data || [];
+  const { mentors = [], hosts = [] } = people.data || {};
+  const option = (p) => html`<option key=${p.id} value=${p.id}>${p.name}</option>`;
+  const nobody = people.data && mentors.length + hosts.length === 0;
   return html`<form onSubmit=${ask} aria-label="Ask for a letter">
     <h2>Ask for a letter</h2>
     <${Field} label="Who writes it" name="writer_id" as="select" value=${fields.writer_id} onChange=${set("writer_id")} error=${form.errors.writer_id}
-      hint="Your mentors, past and present (a host of a stay you completed can be asked too)">
+      hint=${nobody ? "You can ask a mentor of yours, past or present, or the host of a stay you completed: you have neither yet"
+        : "Your mentors, past and present, and the hosts of stays you completed"}>
       <option value="">Choose…</option>
-      ${writers.map((m) => html`<option key=${m.id} value=${m.mentor.id}>${m.mentor.display_name || "Your mentor"}</option>`)}
+      ${mentors.length > 0 && html`<optgroup label="Your mentors">${mentors.map(option)}</optgroup>`}
+      ${hosts.length > 0 && html`<optgroup label="Hosts of stays you completed">${hosts.map(option)}</optgroup>`}
     <//>
+    <${Alert} error=${people.error} />
     <${Field} label="Specialty" name="specialty" value=${fields.specialty} onInput=${set("specialty")} error=${form.errors.specialty} list="letter-specialties" />
     <${SpecialtyOptions} id="letter-specialties" />
     <${Field} label="How many programs" name="programs" type="number" min="1" max="200" value=${fields.programs} onInput=${set("programs")} error=${form.errors.programs} />
@@ -123,11 +176,11 @@ export function LetterPage({ id }) {
       <dt>Writer</dt><dd>${l.writer.display_name || "A Wardmate user"}</dd>
       <dt>Application</dt><dd>${l.application === "eras" ? "ERAS" : "Another application"}, ${l.programs} program${l.programs === 1 ? "" : "s"}</dd>
       ${l.eras_letter_id && html`<dt>ERAS Letter ID</dt><dd>${l.eras_letter_id}</dd>`}
-      <dt>Waiver</dt><dd>${l.waived ? "The student waived the right to see it" : "The student did not waive the right to see it"}</dd>
+      <dt>Waiver</dt><dd>${l.role === "writer" ? (l.waived ? "The student waived the right to see it" : "The student did not waive the right to see it") : waiver(l)}</dd>
       ${l.submitted_on && html`<dt>Uploaded</dt><dd>${fmtDate(l.submitted_on)}</dd>`}
     </dl>
     ${l.message && html`<p class="quote-text">“${l.message}”</p>`}
-    <p>${l.how_to_submit}</p>
+    <p>${l.role === "writer" ? l.how_to_submit : studentNext(l)}</p>
     ${l.student_profile && html`<h2>About the student</h2><dl class="facts">
       <dt>Medical school</dt><dd>${l.student_profile.medical_school || "—"}${l.student_profile.school_country ? ` (${l.student_profile.school_country})` : ""}</dd>
       <dt>Graduation</dt><dd>${l.student_profile.graduation_year || "—"}</dd>
