@@ -383,6 +383,9 @@ class SubmittedCredential(Reply):
     rejected_by: uuid.UUID | None = None
     rejected_by_name: str | None = None
     rejection_reason: str | None = None
+    also_verified_for: list[str] = Field(
+        [], description="names of other accounts verified with the same NPI or licence (up to 5): one names one person"
+    )
 
 
 class CredentialPage(Page):

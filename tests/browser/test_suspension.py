@@ -1,6 +1,7 @@
-"""An operator resolves a report as "Suspended the reported user" and the account is
-suspended: the outcome said so and nothing happened, so a reported scammer kept their
-rooms and went on messaging."""
+"""Operators' safety tools in the browser: a report resolved as "Suspended the reported user"
+suspends the account (the outcome said so and nothing happened, so a reported scammer kept
+their rooms and went on messaging), and the credential queue warns of an NPI already
+verified for another account."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from services.runner import Stack
 from tests.browser.conftest import LAPTOP, PASSWORD, Client, Pages
 from tests.browser.test_accessibility import make_admin
 from tests.browser.test_client_fixes import room
+from tests.e2e.test_accounts import fresh_npi
 from tests.eventually import eventually_sync
 
 
@@ -48,4 +50,26 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
     operator.get_by_role("combobox", name="Show").select_option("resolved")
     resolved = operator.get_by_role("listitem").filter(has_text=f"wire {tag}")
     expect(resolved).to_contain_text("by you: Suspended the reported user.")
+    assert pages.errors == []
+
+
+def test_the_queue_warns_of_an_npi_verified_for_someone_else(pages: Pages, stack: Stack) -> None:
+    """The second account sending an NPI verified for another shows the warning."""
+    tag = uuid.uuid4().hex[:6]
+    npi = fresh_npi()
+    holder, copy = Client(pages.open("holder").request), Client(pages.open("copy").request)
+    holder.sign_up("professional", f"Dr. Holder {tag}")
+    copy.sign_up("professional", f"Dr. Copy {tag}")
+    for who in (holder, copy):
+        who.call("POST", "/me/verification", {"npi": npi})
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    operator.get_by_role("button", name=f"Verify Dr. Holder {tag}").click()
+    expect(operator.get_by_role("listitem", name=f"Dr. Holder {tag}")).to_have_count(0)
+    operator.reload()
+    entry = operator.get_by_role("listitem", name=f"Dr. Copy {tag}")
+    expect(entry.get_by_role("note")).to_have_text(
+        f"This NPI is already verified for Dr. Holder {tag}: one names one person. Check who this is before verifying."
+    )
     assert pages.errors == []

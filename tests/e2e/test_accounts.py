@@ -15,7 +15,7 @@ from services.accounts.admin import ensure_admin
 from services.demo import ADMIN
 from services.runner import Stack
 from shared import bus, subjects
-from shared.contracts.accounts import LoginReply
+from shared.contracts.accounts import LoginReply, npi_is_valid
 from shared.errors import AppError
 from tests import samples
 from tests.api import PASSWORD, Api, User, random_email
@@ -544,3 +544,25 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     assert back.status == 200, back.body
     mine = await api.call("GET", f"/listings/{listing['id']}", User(host.id, back.body["token"], host.email, host.role))
     assert mine.body["status"] == "active", mine.body
+
+
+def fresh_npi() -> str:
+    """An NPI no other test submits, with its check digit."""
+    body = f"1{uuid.uuid4().int % 10**8:08d}"
+    return next(body + d for d in "0123456789" if npi_is_valid(body + d))
+
+
+async def test_the_queue_names_other_accounts_verified_with_the_same_npi(api: Api, admin: User) -> None:
+    """One NPI names one person: a second account sending an NPI already verified for another
+    shows in the queue with that account's name, so the operator checks before verifying."""
+    npi = fresh_npi()
+    first, second = await api.signup("professional", "Dr. First Holder"), await api.signup("professional", "Dr. Copy")
+    for who in (first, second):
+        assert (await api.call("POST", "/me/verification", who, json={"npi": npi})).status == 201
+    queue = await admin_queue(api, admin, "pending")
+    assert queue[first.id]["also_verified_for"] == [] and queue[second.id]["also_verified_for"] == []
+    assert (await api.call("POST", f"/admin/verifications/{first.id}", admin)).status == 200
+    queue = await admin_queue(api, admin, "pending")
+    assert queue[second.id]["also_verified_for"] == ["Dr. First Holder"], queue[second.id]
+    verified = await admin_queue(api, admin, "verified")
+    assert verified[first.id]["also_verified_for"] == []  # the copy is not verified

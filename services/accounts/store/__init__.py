@@ -187,7 +187,13 @@ async def verifications(
     order, cmp = ("ASC", ">") if status == "pending" else ("DESC", "<")
     key = f"v.{VERIFICATION_ORDER[status]}"
     return await db.fetch(
-        "SELECT v.*, u.display_name, u.email, a.display_name AS verified_by_name, r.display_name AS rejected_by_name"
+        "SELECT v.*, u.display_name, u.email, a.display_name AS verified_by_name, r.display_name AS rejected_by_name,"
+        # Other accounts verified with this NPI or licence: one number names one person.
+        " ARRAY(SELECT o.display_name FROM verifications w JOIN users o ON o.id = w.user_id"
+        "   WHERE w.status = 'verified' AND w.user_id <> v.user_id"
+        "   AND ((v.npi IS NOT NULL AND w.npi = v.npi) OR (v.license_number IS NOT NULL"
+        "     AND w.license_number = v.license_number AND w.license_state = v.license_state))"
+        "   ORDER BY w.verified_at, w.user_id LIMIT 5) AS also_verified_for"
         " FROM verifications v JOIN users u ON u.id = v.user_id LEFT JOIN users a ON a.id = v.verified_by"
         " LEFT JOIN users r ON r.id = v.rejected_by"
         f" WHERE v.status = $1 AND ($2::timestamptz IS NULL OR ({key}, v.user_id) {cmp} ($2, $3))"

@@ -38,6 +38,8 @@ function Credential({ c, onChange }) {
     <p>${credentialText(c)}${" "}
       · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}${byWhom(c.verified_by_name)}` : ""}${c.status === "rejected" ? ` · rejected ${fmtTime(c.rejected_at)}${byWhom(c.rejected_by_name)}` : ""}</p>
     ${c.status === "rejected" && html`<p>Why: ${c.rejection_reason}</p>`}
+    ${c.also_verified_for && c.also_verified_for.length > 0 && html`<p class="alert" role="note">This ${c.kind === "npi" ? "NPI" : "licence"} is
+      already verified for ${c.also_verified_for.join(", ")}: one names one person. Check who this is before verifying.</p>`}
     ${c.status === "pending" && html`
       <${Field} label="Reason (shown to them; required to reject)" name="reason" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason} />
       <p class="actions">
