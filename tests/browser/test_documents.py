@@ -1,9 +1,10 @@
 """A student's enrolment letter in the browser: sent from the profile page, checked by an
 operator in the queue beside the credential checks, and the host sees a verified student
-on the next booking request."""
+on the next booking request; a new name, warned of before saving, ends the badge."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from playwright.sync_api import expect
@@ -81,4 +82,19 @@ def test_student_document_operator_verifies_host_sees_badge(pages: Pages, stack:
     expect(request.get_by_role("link", name=f"Student {tag}")).to_be_visible()
     student.reload()  # the profile page is still open: load it anew
     expect(student.get_by_role("list", name="Your documents")).to_contain_text("verified")
+
+    # A new name ends the badge: said before saving, and after (the page never told).
+    badge = section.get_by_role("status").filter(has_text=re.compile("verified.student"))
+    expect(badge).to_have_text("✓ You are a verified student: hosts see the badge.")
+    warning = student.get_by_role("note").filter(has_text="ends your verified-student badge")
+    expect(warning).to_have_count(0)
+    student.get_by_label("Name", exact=True).fill(f"Student {tag} Okoro")
+    expect(warning).to_be_visible()
+    student.get_by_role("button", name="Save profile").click()
+    expect(student.get_by_role("status").filter(has_text="Profile saved")).to_be_visible()
+    expect(badge).to_have_text(
+        "Your verified-student badge ended when you changed your name or school: send a new document to have it"
+        " checked again."
+    )
+    expect(warning).to_have_count(0)  # nothing left to lose
     assert pages.errors == [], pages.errors

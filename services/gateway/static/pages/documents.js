@@ -12,6 +12,15 @@ const kindName = (k) => ({ enrolment: "Proof of enrolment", rotation_acceptance:
 const fileUrl = (id) => `/api/v1/documents/${id}/file`;
 
 /** The caller's documents and the form to send one. */
+/** A student's badge as it stands, and why when a checked document no longer gives it. */
+function badgeState(me, page) {
+  if (me.verification.status === "verified") return "✓ You are a verified student: hosts see the badge.";
+  const checked = page && page.items.some((d) => d.status === "verified");
+  return checked
+    ? "Your verified-student badge ended when you changed your name or school: send a new document to have it checked again."
+    : "You are not verified yet.";
+}
+
 export function MyDocuments({ me }) {
   const kinds = KINDS[me.user.role] || [];
   const state = useLoad(() => get("/me/documents", { limit: 50 }), []);
@@ -48,6 +57,7 @@ export function MyDocuments({ me }) {
     <p>${me.user.role === "student" ? "Hosts see a verified-student badge once an operator has checked your proof of enrolment or rotation acceptance. "
       : "A licence scan helps an operator check your credentials. "}
       Only you and Wardmate's operators can open these files; each is deleted 30 days after it is checked.</p>
+    ${me.user.role === "student" && html`<p role="status">${badgeState(me, state.data)}</p>`}
     <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No documents sent yet.</${Empty}>`
       : html`<ul class="plain" aria-label="Your documents">${page.items.map((d) => html`<li key=${d.id}>
         ${kindName(d.kind)}, sent ${fmtDate(d.created_at.slice(0, 10))}: <strong>${d.status === "pending" ? "waiting for a check" : d.status}</strong>

@@ -86,6 +86,10 @@ function ProfileForm({ me }) {
     }
   }
   const err = form.errors;
+  // What an operator checked to give the badge (accounts' changes_checked_identity): said
+  // before saving, not found out afterwards.
+  const losesBadge = me.verification.status === "verified"
+    && (f.display_name !== me.user.display_name || (f.medical_school.trim() || null) !== (p.medical_school || null));
   const shown = ["display_name", "bio", "medical_school", "school_country", "graduation_year", "languages", ...LISTS,
     "profession", "hospital_ids", "open_to_mentoring", "mentoring_capacity"];
   return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="profile-h">
@@ -137,6 +141,9 @@ function ProfileForm({ me }) {
     </fieldset>`}
     <${Alert} error=${formError(err, shown)} />
     ${saved && html`<${Notice}>Profile saved.</${Notice}>`}
+    ${losesBadge && html`<p class="notice" role="note">${professional
+      ? "Saving a new name puts your credentials back in the operators' queue: your ✓ Verified badge is off until they check again."
+      : "Saving a new name or school ends your verified-student badge: send a new proof of enrolment below to have it checked again."}</p>`}
     <button type="submit" disabled=${form.busy}>Save profile</button>
   </form>`;
 }
