@@ -1,6 +1,6 @@
 """A meeting's times are typed on the clock of the zone the plan page names (the user's own),
 whatever the browser's clock: a mentor in New York on a laptop set to Los Angeles proposed
-"10:00" and got 1:00 PM EST."""
+"10:00" and got 1:00 PM EST. The page also proposes a meeting's length and reschedules."""
 
 from __future__ import annotations
 
@@ -42,14 +42,31 @@ def test_a_meeting_time_is_read_in_the_zone_the_page_names(pages: Pages, stack: 
     time_1 = mentor.get_by_label("Time 1", exact=True)
     expect(time_1).to_have_accessible_description(f"In your time zone, {NEW_YORK}")
     time_1.fill(f"{day}T10:00")
+    mentor.get_by_label("How long").select_option("45")
     mentor.get_by_role("button", name="Propose").click()
     meetings = mentor.get_by_role("list", name="Meetings")
     expect(meetings).to_contain_text("Proposed")
+    expect(meetings).to_contain_text("45 minutes")
 
-    [meeting] = as_mentor.call("GET", f"/mentorships/{mentorship['id']}/plan")["meetings"]
-    [option] = meeting["options"]
-    typed = datetime(day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo(NEW_YORK))
-    assert datetime.fromisoformat(option["utc"]) == typed, (option, typed)
+    def option_typed(hour: int) -> dict[str, str]:
+        [meeting] = as_mentor.call("GET", f"/mentorships/{mentorship['id']}/plan")["meetings"]
+        [option] = meeting["options"]
+        typed = datetime(day.year, day.month, day.day, hour, 0, tzinfo=ZoneInfo(NEW_YORK))
+        assert datetime.fromisoformat(option["utc"]) == typed, (option, typed)
+        assert meeting["duration_minutes"] == 45, meeting
+        return option  # type: ignore[no-any-return]
+
+    option = option_typed(10)
     expect(meetings).to_contain_text(option["yours"])
     assert option["yours"].endswith(("10:00 AM EST", "10:00 AM EDT")), option
+
+    # The plan page offers the API's reschedule (one had to cancel and propose again).
+    meetings.get_by_role("button", name="Reschedule").click()
+    new_times = meetings.get_by_role("form", name="New times for this meeting")
+    new_times.get_by_label("Time 1", exact=True).fill(f"{day}T11:00")
+    new_times.get_by_role("button", name="Send the new times").click()
+    expect(new_times).to_have_count(0)
+    expect(meetings).to_contain_text(":00 AM E")
+    option = option_typed(11)
+    expect(meetings).to_contain_text(option["yours"])
     assert pages.errors == []

@@ -4,7 +4,7 @@
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive } from "../session.js";
-import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, useForm, useLoad, wallTimeIn } from "../ui.js";
+import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, formError, useForm, useLoad, wallTimeIn } from "../ui.js";
 
 /** Two goal titles the API takes for one: in any case, between any spaces. */
 const sameTitle = (a, b) => a.replace(/\s+/g, " ").trim().toLowerCase() === b.replace(/\s+/g, " ").trim().toLowerCase();
@@ -47,7 +47,36 @@ function Goals({ plan, act, send }) {
   </section>`;
 }
 
-function MeetingCard({ meeting, plan, act }) {
+/** Up to three times, typed on the clock of the plan's zone (the user's), as ISO instants. */
+function TimeFields({ plan, times, setTimes, error }) {
+  const setTime = (i, value) => setTimes(times.map((t, j) => (j === i ? value : t)));
+  return times.map((t, i) => html`<${Field} key=${i} label=${`Time ${i + 1}${i ? " (optional)" : ""}`} name=${`time${i}`} type="datetime-local" value=${t}
+    hint=${i === 0 ? `In your time zone, ${plan.time_zone}` : undefined}
+    onInput=${(e) => setTime(i, e.currentTarget.value)} error=${i === 0 ? error : undefined} />`);
+}
+// Typed on the clock of the zone the page names (the user's), not the browser's.
+const instants = (plan, times) => times.filter(Boolean).map((t) => wallTimeIn(t, plan.time_zone));
+
+/** New times for a meeting proposed or scheduled: the other side answers them again. */
+function Reschedule({ meeting, plan, send }) {
+  const [open, setOpen] = useState(false);
+  const [times, setTimes] = useState(["", "", ""]);
+  const form = useForm();
+  async function onSubmit(e) {
+    e.preventDefault();
+    const done = await form.submit(() => send(() => post(`/meetings/${meeting.id}/reschedule`, { options: instants(plan, times) })).then(() => true));
+    if (done) setOpen(false);
+  }
+  if (!open) return html`<button type="button" class="secondary" onClick=${() => setOpen(true)}>Reschedule</button>`;
+  return html`<form onSubmit=${onSubmit} novalidate aria-label="New times for this meeting">
+    <${TimeFields} plan=${plan} times=${times} setTimes=${setTimes} error=${form.errors.options} />
+    <button type="submit" disabled=${form.busy}>Send the new times</button>
+    <button type="button" class="secondary" onClick=${() => setOpen(false)}>Keep the meeting as it is</button>
+    <${Alert} error=${formError(form.errors, ["options"])} />
+  </form>`;
+}
+
+function MeetingCard({ meeting, plan, act, send }) {
   const open = plan.status === "accepted";
   const when = meeting.starts_at;
   return html`<li class="card" aria-label=${`Meeting ${when ? when.yours : "proposed"}`}>
@@ -63,7 +92,8 @@ function MeetingCard({ meeting, plan, act }) {
       ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => act(() => post(`/meetings/${meeting.id}/decline`))}>Decline</button>`}
       ${meeting.status === "scheduled" && html`<button type="button" onClick=${() => act(() => post(`/meetings/${meeting.id}/held`))}>We met</button>`}
       ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<button type="button" class="secondary" onClick=${() => act(() => post(`/meetings/${meeting.id}/cancel`))}>Cancel meeting</button>`}
-    </p>`}
+    </p>
+    ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<${Reschedule} meeting=${meeting} plan=${plan} send=${send} />`}`}
   </li>`;
 }
 
@@ -72,27 +102,27 @@ function Meetings({ plan, act, send }) {
   const [times, setTimes] = useState(["", "", ""]);
   const [place, setPlace] = useState("");
   const [video, setVideo] = useState("");
+  const [minutes, setMinutes] = useState("30");
   async function propose(e) {
     e.preventDefault();
-    // Typed on the clock of the zone the page names (the user's), not the browser's.
-    const options = times.filter(Boolean).map((t) => wallTimeIn(t, plan.time_zone));
-    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/meetings`, { options, place, video_url: video, duration_minutes: 30 })).then(() => {
+    const body = { options: instants(plan, times), place, video_url: video, duration_minutes: Number(minutes) };
+    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/meetings`, body)).then(() => {
       setTimes(["", "", ""]);
       setPlace("");
       setVideo("");
     }));
   }
-  const setTime = (i, value) => setTimes(times.map((t, j) => (j === i ? value : t)));
   return html`<section aria-labelledby="meetings-h">
     <h2 id="meetings-h">Meetings</h2>
     <p>Times show in your zone (${plan.time_zone}) and in ${plan.other_name || "theirs"}'s (${plan.other_time_zone}). <a href="#/profile">Change your time zone</a>.</p>
     ${plan.meetings.length === 0 ? html`<${Empty}>No meetings yet.</${Empty}>`
-      : html`<ul class="cards" aria-label="Meetings">${plan.meetings.map((m) => html`<${MeetingCard} key=${m.id} meeting=${m} plan=${plan} act=${act} />`)}</ul>`}
+      : html`<ul class="cards" aria-label="Meetings">${plan.meetings.map((m) => html`<${MeetingCard} key=${m.id} meeting=${m} plan=${plan} act=${act} send=${send} />`)}</ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${propose} aria-label="Propose a meeting">
       <h3>Propose a meeting</h3>
-      ${times.map((t, i) => html`<${Field} key=${i} label=${`Time ${i + 1}${i ? " (optional)" : ""}`} name=${`time${i}`} type="datetime-local" value=${t}
-        hint=${i === 0 ? `In your time zone, ${plan.time_zone}` : undefined}
-        onInput=${(e) => setTime(i, e.currentTarget.value)} error=${i === 0 ? form.errors.options : undefined} />`)}
+      <${TimeFields} plan=${plan} times=${times} setTimes=${setTimes} error=${form.errors.options} />
+      <${Field} as="select" label="How long" name="duration_minutes" value=${minutes} onChange=${(e) => setMinutes(e.currentTarget.value)} error=${form.errors.duration_minutes}>
+        ${[15, 30, 45, 60, 90].map((m) => html`<option key=${m} value=${String(m)}>${m} minutes</option>`)}
+      <//>
       <${Field} label="Place" name="place" value=${place} onInput=${(e) => setPlace(e.currentTarget.value)} error=${form.errors.place} />
       <${Field} label="Video link" name="video_url" type="url" value=${video} onInput=${(e) => setVideo(e.currentTarget.value)} error=${form.errors.video_url} hint="https:// only" />
       <button type="submit" disabled=${form.busy}>Propose</button>
