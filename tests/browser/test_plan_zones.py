@@ -1,6 +1,7 @@
 """A meeting's times are typed on the clock of the zone the plan page names (the user's own),
 whatever the browser's clock: a mentor in New York on a laptop set to Los Angeles proposed
-"10:00" and got 1:00 PM EST. The page also proposes a meeting's length and reschedules."""
+"10:00" and got 1:00 PM EST. The page also proposes a meeting's length, reschedules, and
+dates a goal."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def test_a_meeting_time_is_read_in_the_zone_the_page_names(pages: Pages, stack: 
 
     day = date.today() + timedelta(days=10)
     mentor.goto(f"/#/mentorships/{mentorship['id']}")
+    # A goal with its date (the page had no field for the API's target_date).
+    mentor.get_by_label("Goal", exact=True).fill("Present a case at morning report")
+    mentor.get_by_label("By (optional)").fill(str(day))
+    mentor.get_by_role("button", name="Add goal").click()
+    goal = mentor.get_by_role("listitem", name="Present a case at morning report")
+    expect(goal).to_contain_text(f"By {day.strftime('%b')} {day.day}, {day.year}")
+    [saved] = as_mentor.call("GET", f"/mentorships/{mentorship['id']}/plan")["goals"]
+    assert saved["target_date"] == str(day), saved
     time_1 = mentor.get_by_label("Time 1", exact=True)
     expect(time_1).to_have_accessible_description(f"In your time zone, {NEW_YORK}")
     time_1.fill(f"{day}T10:00")

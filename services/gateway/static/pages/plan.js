@@ -15,10 +15,12 @@ function Goals({ plan, act, send }) {
   const form = useForm();
   const [title, setTitle] = useState("");
   const [measure, setMeasure] = useState("");
+  const [target, setTarget] = useState("");
   const open = plan.status === "accepted";
-  const add = (goalTitle) => form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, { title: goalTitle, measure })).then(() => {
+  const add = (goalTitle) => form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, { title: goalTitle, measure, target_date: target || undefined })).then(() => {
     setTitle("");
     setMeasure("");
+    setTarget("");
   }));
   const unused = plan.suggested_goals.filter((g) => !plan.goals.some((x) => sameTitle(x.title, g)));
   return html`<section aria-labelledby="goals-h">
@@ -40,7 +42,8 @@ function Goals({ plan, act, send }) {
           <button type="button" class="secondary" onClick=${() => add(g)}>Add “${g}”</button></li>`)}</ul>`}
       <form onSubmit=${(e) => { e.preventDefault(); add(title); }} aria-label="Add a goal">
         <${Field} label="Goal" name="title" value=${title} onInput=${(e) => setTitle(e.currentTarget.value)} error=${form.errors.title} />
-        <${Field} label="How you will know it is done" name="measure" value=${measure} onInput=${(e) => setMeasure(e.currentTarget.value)} />
+        <${Field} label="How you will know it is done" name="measure" value=${measure} onInput=${(e) => setMeasure(e.currentTarget.value)} error=${form.errors.measure} />
+        <${Field} label="By (optional)" name="target_date" type="date" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} error=${form.errors.target_date} />
         <button type="submit" disabled=${form.busy}>Add goal</button>
         <${Alert} error=${form.errors[""]} />
       </form>`}
