@@ -93,6 +93,9 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     student.get_by_role("button", name="Save note").click()
     notes = student.get_by_role("list", name="Notes")
     expect(notes).to_contain_text("Read the chest pain guideline before Friday")
+    # A shared note names its meeting, in the reader's zone (it read "Shared" alone).
+    held = meetings.get_by_role("heading").first.inner_text().split(" Held")[0]
+    expect(notes.get_by_role("listitem").first).to_contain_text(f"Shared, about the meeting of {held}")
     student.get_by_label("Note", exact=True).fill("Nervous about presenting")
     student.get_by_label("Who sees it").select_option(label="Only me (private)")
     student.get_by_role("button", name="Save note").click()

@@ -134,6 +134,12 @@ function Meetings({ plan, act, send }) {
   </section>`;
 }
 
+/** Which meeting a shared note is about, in the reader's zone (it said "Shared" alone). */
+function aboutMeeting(plan, meetingId) {
+  const m = plan.meetings.find((x) => x.id === meetingId);
+  return m && m.starts_at ? `, about the meeting of ${m.starts_at.yours}` : "";
+}
+
 function Notes({ plan, send }) {
   const form = useForm();
   const [body, setBody] = useState("");
@@ -149,7 +155,7 @@ function Notes({ plan, send }) {
     ${plan.notes.length === 0 ? html`<${Empty}>No notes yet.</${Empty}>` : html`<ul class="cards" aria-label="Notes">
       ${plan.notes.map((n) => html`<li class="card" key=${n.id}>
         <p>${n.body}</p>
-        <p class="hint">${n.private ? "Private: only you see it" : "Shared"} · ${fmtTime(n.created_at)}</p>
+        <p class="hint">${n.private ? "Private: only you see it" : `Shared${aboutMeeting(plan, n.meeting_id)}`} · ${fmtTime(n.created_at)}</p>
       </li>`)}
     </ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${write} aria-label="Write a note">
