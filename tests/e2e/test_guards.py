@@ -115,6 +115,15 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("POST", "/bookings/{booking}/shift/withdraw"): [{"reason": 7}],
     ("POST", "/bookings/{booking}/reviews"): [{"rating": 6, "text": "great"}, {"rating": 3, "text": ""}],
     ("POST", "/admin/verifications/{user}"): [],
+    # A suspension says why, in visible words (kept for the operators).
+    ("POST", "/admin/users/{user}/suspension"): [
+        {},
+        {"reason": ""},
+        {"reason": "  \n "},
+        {"reason": "x" * 501},
+        {"reason": 5},
+    ],
+    ("DELETE", "/admin/users/{user}/suspension"): [],
     # A rejection says why, in visible words, about the submission the operator read.
     ("POST", "/admin/verifications/{user}/rejection"): [
         {"submitted_at": "2026-03-01T09:00:00Z"},
