@@ -231,6 +231,11 @@ def test_an_operators_menu_has_no_mentorships(pages: Pages, stack: Stack) -> Non
     expect(menu.get_by_role("link", name="Admin")).to_be_visible()
     expect(menu.get_by_role("link", name="Mentorships")).to_have_count(0)
     expect(menu.get_by_role("link", name="Letters")).to_have_count(0)
+    # Typed in, the address says where an operator's view is (it showed "Your mentors").
+    for path, title in (("/#/mentorships", "Mentorships"), ("/#/letters", "Letters")):
+        operator.goto(path)
+        expect(operator.get_by_role("heading", name=title)).to_be_visible()
+        expect(operator.get_by_role("link", name="Mentoring outcomes")).to_be_visible()
 
 
 def test_deleting_the_account_says_so_where_the_user_lands(pages: Pages) -> None:

@@ -57,6 +57,11 @@ function useRoute() {
   return route;
 }
 
+/** A student's or mentor's page typed in by an operator, who has none: where theirs is. */
+const operatorsElsewhere = (title) => html`<section><h1>${title}</h1>
+  <p>Operators have no ${title.toLowerCase()} of their own. Pairs and letters per hospital and month are on
+  <a href="#/admin/mentoring">Mentoring outcomes</a>.</p></section>`;
+
 function pageFor(route, me) {
   const [a, b, c] = route.parts;
   // Pages that mailed links open, logged in or not.
@@ -95,10 +100,12 @@ function pageFor(route, me) {
     case "inbox":
       return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
     case "mentorships":
+      if (me.user.role === "admin") return operatorsElsewhere("Mentorships");
       return b ? html`<${PlanPage} id=${b} />` : html`<${Mentorships} />`;
     case "hospitals":
       return html`<${HospitalPage} id=${b} />`;
     case "letters":
+      if (me.user.role === "admin") return operatorsElsewhere("Letters");
       return b ? html`<${LetterPage} id=${b} />` : html`<${Letters} />`;
     case "notifications":
       return html`<${Notifications} />`;
