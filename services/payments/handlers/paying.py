@@ -145,7 +145,9 @@ async def get_booking_payments(ctx: Context, req: BookingPaymentId) -> BookingPa
 
 async def _receipt(ctx: Context, req: BookingPaymentId) -> BookingPayments:
     actor = ctx.require_actor()
-    async with ctx.pool.acquire() as conn:
+    # One snapshot for the booking and its money: new dates committed between the two reads
+    # showed the payment they made due against the old dates and total ("pays for 0 nights").
+    async with ctx.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         booking, who = await _party(conn, actor, req.booking_id)
         payments, refunds, totals = await store.booking_money(conn, req.booking_id)
     return booking_payments(
@@ -159,13 +161,16 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     computed by the same function, from the same inputs, as the cancellation's refund
     (``consumers._refund_cancellation``); 409 for a booking that cannot be cancelled."""
     actor = ctx.require_actor()
-    booking, who = await _party(ctx.pool, actor, req.booking_id)
+    # The booking and what was paid for it in one snapshot, as the receipt reads them.
+    async with ctx.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        booking, who = await _party(conn, actor, req.booking_id)
+        paid_rows = await store.payments_of(conn, req.booking_id)
     now = clock.now(ctx.settings)
     zone = zone_of(booking)
     refused = domain.why_not_cancellable(booking["status"], booking["check_out"], stays.local_today(now, zone), who)
     if refused:
         raise AppError("conflict", f"nothing to quote: {refused}")
-    paid = flows.paid_cents(await store.payments_of(ctx.pool, req.booking_id))
+    paid = flows.paid_cents(paid_rows)
     by: domain.Canceller = "host" if who == "host" else "guest"
     decision = domain.refund_for_cancellation(
         policy=booking["cancellation_policy"],
