@@ -52,7 +52,7 @@ RESET_ANSWER = Accepted(message="If an account uses this address, a link to rese
 RESET_ANSWER_FLOOR_S = 0.3
 
 
-async def _forget_sessions(ctx: Context, fingerprints: list[str | None], *, revoked: bool) -> None:
+async def forget_sessions(ctx: Context, fingerprints: list[str | None], *, revoked: bool) -> None:
     """Tell the gateways: a revoked session closes its sockets; a changed one is re-read."""
     subject = subjects.SESSION_REVOKED if revoked else subjects.SESSION_CHANGED
     for fingerprint in fingerprints:
@@ -94,7 +94,7 @@ async def verify_email(ctx: Context, req: LinkRequest) -> EmailStatus:
         if not await lstore.mark_email_verified(conn, link["u"], link["e"]):
             raise AppError("validation", "this link is for an address the account no longer uses")
         fingerprints = await lstore.session_fingerprints(conn, link["u"])
-    await _forget_sessions(ctx, list(fingerprints), revoked=False)
+    await forget_sessions(ctx, list(fingerprints), revoked=False)
     return EmailStatus(email=link["e"], email_verified=True)
 
 
@@ -161,7 +161,7 @@ async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
         # while they had the account must lose it with the sessions.
         await lstore.next_calendar_generation(conn, row["id"])
         await _mail(conn, "password_changed", row["id"], row["email"])
-    await _forget_sessions(ctx, fingerprints, revoked=True)
+    await forget_sessions(ctx, fingerprints, revoked=True)
     return Ok()
 
 
@@ -183,7 +183,7 @@ async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
             fingerprints = await lstore.revoke_sessions(conn, actor.user_id, keep=keep)
             await lstore.next_calendar_generation(conn, actor.user_id)  # as a reset does
             await _mail(conn, "password_changed", actor.user_id, row["email"])
-    await _forget_sessions(ctx, fingerprints, revoked=True)
+    await forget_sessions(ctx, fingerprints, revoked=True)
     return Revoked(revoked=len(fingerprints))
 
 
@@ -228,7 +228,7 @@ async def confirm_email_change(ctx: Context, req: LinkRequest) -> EmailStatus:
         # The old address hears of it: if this was not its owner, they can act.
         await _mail(conn, "email_changed", row["id"], link["o"])
         fingerprints = await lstore.session_fingerprints(conn, row["id"])
-    await _forget_sessions(ctx, list(fingerprints), revoked=False)
+    await forget_sessions(ctx, list(fingerprints), revoked=False)
     return EmailStatus(email=link["e"], email_verified=True)
 
 
@@ -259,7 +259,7 @@ async def revoke_session(ctx: Context, req: SessionIdRequest) -> Revoked:
         fingerprints = await lstore.revoke_sessions(conn, actor.user_id, session_id=req.session_id)
     if not fingerprints:
         raise AppError("not_found", "no such session")
-    await _forget_sessions(ctx, fingerprints, revoked=True)
+    await forget_sessions(ctx, fingerprints, revoked=True)
     return Revoked(revoked=len(fingerprints))
 
 
@@ -269,7 +269,7 @@ async def revoke_other_sessions(ctx: Context, req: CurrentSessionRequest) -> Rev
     keep = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
     async with ctx.pool.acquire() as conn, conn.transaction():
         fingerprints = await lstore.revoke_sessions(conn, actor.user_id, keep=keep)
-    await _forget_sessions(ctx, fingerprints, revoked=True)
+    await forget_sessions(ctx, fingerprints, revoked=True)
     return Revoked(revoked=len(fingerprints))
 
 

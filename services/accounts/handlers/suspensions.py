@@ -8,12 +8,12 @@ booking, and matching stops offering it as a mentor, until an operator lifts it.
 from __future__ import annotations
 
 from services.accounts import store, views
+from services.accounts.handlers.lifecycle import forget_sessions
 from services.accounts.store import lifecycle as lstore
 from shared import subjects
 from shared.contracts.accounts import ProfileUpdated, SuspendRequest, Suspension, UserIdRequest
 from shared.errors import AppError
 from shared.outbox import add
-from shared.push import broadcast
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -36,9 +36,7 @@ async def suspend_user(ctx: Context, req: SuspendRequest) -> Suspension:
         # The calendar link is a credential too: it ends with the sessions.
         await lstore.next_calendar_generation(conn, req.user_id)
         await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
-    for fingerprint in fingerprints:  # every gateway closes those sessions' sockets now
-        if fingerprint:
-            await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
+    await forget_sessions(ctx, fingerprints, revoked=True)
     return Suspension(
         user_id=req.user_id, suspended=True, suspended_at=row["suspended_at"], reason=row["suspension_reason"]
     )
