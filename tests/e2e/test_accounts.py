@@ -16,11 +16,15 @@ from services.demo import ADMIN
 from services.runner import Stack
 from shared import bus, subjects
 from shared.contracts.accounts import LoginReply, npi_is_valid
+from shared.contracts.base import Actor
 from shared.errors import AppError
 from tests import samples
 from tests.api import PASSWORD, Api, User, random_email
-from tests.e2e.helpers import create_listing
+from tests.e2e.helpers import create_listing, listing_body
+from tests.e2e.test_matching import rotation
 from tests.eventually import eventually
+
+CARSON_CITY = ("carson-tahoe-regional-medical-center-carson-city-nv", 39.202120, -119.784383)
 
 
 async def test_emails_are_case_insensitive_and_unique(api: Api) -> None:
@@ -484,21 +488,31 @@ async def test_an_operator_made_by_the_command_is_named_where_they_resolved_a_re
 
 async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: User, stack: Stack) -> None:
     """A suspended host cannot log in, their sessions end, their room leaves search, its
-    page and booking, and they are no longer offered as a mentor; lifting it brings all
+    page, booking and a student's room matches, and they are no longer offered as a mentor;
+    a request already past the gateway publishes nothing for them; lifting it brings all
     back. Only operators suspend; the same suspension twice is a 409."""
     host = await api.signup("professional", "Dr. Reported Scam")
-    spot = (45.5, -104.5)  # no other test's rooms within 5 km
+    hospital_id, lat, lon = CARSON_CITY  # no other test's rooms within 5 km
+    spot = (lat + 0.004, lon)
     await api.call("PATCH", "/me/profile", host, json={"open_to_mentoring": True, "mentoring_capacity": 2})
     listing = await create_listing(api, host, latitude=spot[0], longitude=spot[1])
+    draft = await create_listing(api, host, latitude=spot[0], longitude=spot[1], status="draft")
     student = await api.signup("student", "Wary Student")
     search = {"near": f"{spot[0]},{spot[1]}", "radius_km": "5"}
+    matches = f"/rotations/{(await rotation(api, student, hospital_id=hospital_id))['id']}/room-matches"
 
     async def found() -> list[str]:
         r = await api.call("GET", "/listings", student, params=search)
         assert r.status == 200, r.body
         return [item["id"] for item in r.body["items"]]
 
+    async def matched() -> list[str]:
+        r = await api.call("GET", matches, student, params={"limit": "100"})
+        assert r.status == 200, r.body
+        return [m["listing"]["id"] for m in r.body["items"]]
+
     assert await found() == [listing["id"]]
+    await eventually(matched, 15, what="the room in the student's matches", until=lambda ids: ids == [listing["id"]])
     refused = await api.call("POST", f"/admin/users/{host.id}/suspension", student, json={"reason": "scam"})
     assert refused.status == 403, refused.body
     body = {"reason": "Asked a student to pay by wire, outside Wardmate"}
@@ -522,6 +536,23 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
         json={"check_in": "2031-01-05", "check_out": "2031-02-02"},
     )
     assert booking.status == 404, booking.body
+    await eventually(matched, 10, what="the held room gone from matches", until=lambda ids: ids == [])
+    # Requests that passed the gateway before the sessions ended publish nothing.
+    assert stack.nats_url
+    nc = await bus.connect(stack.nats_url, "suspended-host")
+    as_host = Actor(user_id=uuid.UUID(host.id), role="professional")
+    try:
+        late = [
+            (subjects.CREATE_LISTING, listing_body(latitude=spot[0], longitude=spot[1]), "forbidden"),
+            (subjects.UPDATE_LISTING, {"listing_id": draft["id"], "status": "active"}, "forbidden"),
+            (subjects.UPDATE_LISTING, {"listing_id": listing["id"], "title": "Still here"}, "conflict"),
+        ]
+        for subject, payload, code in late:
+            with pytest.raises(AppError) as refused_late:
+                await bus.request_raw(nc, subject, payload, actor=as_host)
+            assert refused_late.value.code == code, (subject, refused_late.value)
+    finally:
+        await nc.close()
     assert stack.database_url
     conn = await asyncpg.connect(stack.database_url)
     try:
@@ -537,6 +568,7 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
         assert lifted.status == 200 and lifted.body["suspended"] is False, lifted.body
         assert (await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)).status == 409
         await eventually(found, 10, what="the room back in search", until=lambda ids: ids == [listing["id"]])
+        await eventually(matched, 10, what="the room back in matches", until=lambda ids: ids == [listing["id"]])
         await eventually(mentoring, 10, what="the host mentoring again", until=lambda v: v == "true")
     finally:
         await conn.close()
@@ -544,6 +576,8 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     assert back.status == 200, back.body
     mine = await api.call("GET", f"/listings/{listing['id']}", User(host.id, back.body["token"], host.email, host.role))
     assert mine.body["status"] == "active", mine.body
+    kept = await api.call("GET", f"/listings/{draft['id']}", User(host.id, back.body["token"], host.email, host.role))
+    assert kept.body["status"] == "draft", kept.body
 
 
 def fresh_npi() -> str:

@@ -112,6 +112,8 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
         stays_rules.local_today(clock.now(ctx.settings), fields["time_zone"]),
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if req.status == "active":
+            await _refuse_suspended(conn, actor)
         await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
         assert row is not None
@@ -128,12 +130,22 @@ async def get_listing(ctx: Context, req: ListingId) -> Listing:
     return to_listing(row, exact=exact, photos=await photo_store.photos(ctx.pool, req.listing_id))
 
 
+async def _refuse_suspended(conn: Connection, actor: Actor) -> None:
+    """A room is not published for a suspended host. Their sessions end with the suspension,
+    but a request already past the gateway may arrive after listings held their rooms.
+    Called before any listing's lock: the suspension's event locks the host, then the rooms."""
+    if await store.host_suspended(conn, actor.user_id):
+        raise AppError("forbidden", "this account is suspended: write to Wardmate's support to ask why")
+
+
 async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) -> asyncpg.Record:
     row = await store.listing(conn, listing_id, for_update=True)
     if row is None or (row["status"] != "active" and row["host_id"] != actor.user_id):
         raise LISTING_NOT_FOUND
     if row["host_id"] != actor.user_id:
         raise AppError("forbidden", "only the host can change this listing")
+    if row["status"] == "held":  # until an operator lifts the suspension, which restores it
+        raise AppError("conflict", "this room is held while its host's account is suspended")
     return row
 
 
@@ -143,6 +155,8 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     changes = req.model_dump(exclude_unset=True, exclude={"listing_id"})
     zip_code = changes.pop("zip_code", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if changes.get("status") == "active":
+            await _refuse_suspended(conn, actor)
         before = await _owned_listing(conn, actor, req.listing_id)
         moving = domain.moved_fields(changes, zip_code is not None, dict(before))
         if moving:  # under the listing's lock, which a booking request takes too

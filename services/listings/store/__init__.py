@@ -300,6 +300,13 @@ async def project_host(
     return bool(result.endswith(" 1"))
 
 
+async def host_suspended(conn: Connection, host_id: uuid.UUID) -> bool:
+    """Whether an operator suspended this host, as the last user event said; the row is
+    share-locked to the commit, so a suspension's event waits for a room published under it
+    and then holds that room too (``project_hosts``). A host no event has named yet: no."""
+    return bool(await conn.fetchval("SELECT suspended FROM hosts WHERE user_id = $1 FOR SHARE", host_id))
+
+
 async def hold_listings(conn: Connection, host_id: uuid.UUID, suspended: bool) -> list[uuid.UUID]:
     """A suspended host's active rooms held, or a reinstated host's held rooms active again;
     the ids of those changed (none when they already were)."""
