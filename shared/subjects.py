@@ -24,6 +24,7 @@ REJECT_CREDENTIAL = "wardmate.accounts.reject-credential"
 LIST_VERIFICATIONS = "wardmate.accounts.list-verifications"
 SUSPEND_USER = "wardmate.accounts.suspend-user"
 UNSUSPEND_USER = "wardmate.accounts.unsuspend-user"
+LIST_SUSPENSIONS = "wardmate.accounts.list-suspensions"
 GET_USER = "wardmate.accounts.get-user"
 # Verification documents: the gateway streams the file to storage and sends the key.
 ADD_DOCUMENT = "wardmate.accounts.add-document"

@@ -260,6 +260,27 @@ class Suspension(Reply):
     reason: str | None = None
 
 
+class SuspensionList(Contract):
+    """The suspended accounts (admins), the latest suspended first."""
+
+    limit: Limit = 20
+    cursor: Cursor | None = None
+
+
+class SuspendedAccount(Reply):
+    user_id: uuid.UUID
+    display_name: str
+    email: str
+    role: Role
+    suspended_at: datetime
+    suspended_by_name: str | None = Field(description="the operator who suspended it, null if that account is gone")
+    reason: str
+
+
+class SuspendedAccountPage(Page):
+    items: list[SuspendedAccount]
+
+
 class ProfileFields(Contract):
     """A PATCH of the profile: an omitted field is unchanged. null clears the fields the
     profile shows as optional (bio, school, country, year, profession); lists are cleared

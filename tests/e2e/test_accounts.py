@@ -521,6 +521,10 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     again = await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json=body)
     assert again.status == 409, again.body
     assert (await api.call("GET", "/me", host)).status == 401
+    listed = await suspensions(api, admin)
+    assert listed[host.id]["reason"] == body["reason"] and listed[host.id]["display_name"] == "Dr. Reported Scam"
+    assert listed[host.id]["suspended_by_name"] == "Operator", listed[host.id]  # ensure_admin's name
+    assert (await api.call("GET", "/admin/suspensions", student)).status == 403
     login = await api.call("POST", "/auth/login", json={"email": host.email, "password": PASSWORD})
     assert login.status == 403 and "suspended" in login.body["error"]["message"], login.body
     wrong = await api.call("POST", "/auth/login", json={"email": host.email, "password": "not-the-password"})
@@ -567,6 +571,7 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
         lifted = await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)
         assert lifted.status == 200 and lifted.body["suspended"] is False, lifted.body
         assert (await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)).status == 409
+        assert host.id not in await suspensions(api, admin)
         await eventually(found, 10, what="the room back in search", until=lambda ids: ids == [listing["id"]])
         await eventually(matched, 10, what="the room back in matches", until=lambda ids: ids == [listing["id"]])
         await eventually(mentoring, 10, what="the host mentoring again", until=lambda v: v == "true")
@@ -578,6 +583,21 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     assert mine.body["status"] == "active", mine.body
     kept = await api.call("GET", f"/listings/{draft['id']}", User(host.id, back.body["token"], host.email, host.role))
     assert kept.body["status"] == "draft", kept.body
+
+
+async def suspensions(api: Api, admin: User) -> dict[str, dict[str, Any]]:
+    """Every suspended account the operators' list shows, page by page (two to a page, so
+    that the cursor is walked whenever other tests have suspended someone too)."""
+    listed: dict[str, dict[str, Any]] = {}
+    cursor = None
+    while True:
+        page = await api.call(
+            "GET", "/admin/suspensions", admin, params={"limit": "2", **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status == 200, page.body
+        listed |= {item["user_id"]: item for item in page.body["items"]}
+        if not (cursor := page.body["next_cursor"]):
+            return listed
 
 
 def fresh_npi() -> str:

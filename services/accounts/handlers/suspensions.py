@@ -11,9 +11,18 @@ from services.accounts import store, views
 from services.accounts.handlers.lifecycle import forget_sessions
 from services.accounts.store import lifecycle as lstore
 from shared import subjects
-from shared.contracts.accounts import ProfileUpdated, SuspendRequest, Suspension, UserIdRequest
+from shared.contracts.accounts import (
+    ProfileUpdated,
+    SuspendedAccount,
+    SuspendedAccountPage,
+    SuspendRequest,
+    Suspension,
+    SuspensionList,
+    UserIdRequest,
+)
 from shared.errors import AppError
 from shared.outbox import add
+from shared.paging import decode_newest_first, next_page
 from shared.service import Context, Registry
 
 registry = Registry()
@@ -51,3 +60,24 @@ async def unsuspend_user(ctx: Context, req: UserIdRequest) -> Suspension:
             raise AppError("conflict", "this account is not suspended")
         await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
     return Suspension(user_id=req.user_id, suspended=False)
+
+
+@registry.endpoint(subjects.LIST_SUSPENSIONS, SuspensionList, roles=("admin",))
+async def list_suspensions(ctx: Context, req: SuspensionList) -> SuspendedAccountPage:
+    rows = await store.suspended_users(ctx.pool, decode_newest_first(req.cursor), req.limit + 1)
+    page, cursor = next_page(rows, req.limit, key=lambda r: (r["suspended_at"], r["id"]))
+    return SuspendedAccountPage(
+        items=[
+            SuspendedAccount(
+                user_id=r["id"],
+                display_name=r["display_name"],
+                email=r["email"],
+                role=r["role"],
+                suspended_at=r["suspended_at"],
+                suspended_by_name=r["suspended_by_name"],
+                reason=r["suspension_reason"],
+            )
+            for r in page
+        ],
+        next_cursor=cursor,
+    )

@@ -10,6 +10,7 @@ import asyncpg
 
 from shared.db import Connection, translate
 from shared.errors import AppError
+from shared.paging import newest_first_after
 
 USER_COLUMNS = "id, email, display_name, role, created_at, email_verified_at IS NOT NULL AS email_verified"
 
@@ -37,6 +38,21 @@ async def insert_user(
     await conn.execute("INSERT INTO profiles(user_id) VALUES ($1)", user_id)
     assert row is not None
     return row
+
+
+async def suspended_users(
+    db: Connection | asyncpg.Pool, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Suspended accounts, the latest suspended first, with the name of who suspended each."""
+    return await db.fetch(
+        "SELECT u.id, u.display_name, u.email, u.role, u.suspended_at, u.suspension_reason,"
+        " a.display_name AS suspended_by_name FROM users u LEFT JOIN users a ON a.id = u.suspended_by"
+        f" WHERE u.suspended_at IS NOT NULL AND {newest_first_after('u.suspended_at', 'u.id', 1)}"
+        " ORDER BY u.suspended_at DESC, u.id DESC LIMIT $3",
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
 
 
 async def user_by_email(conn: Connection, email: str) -> asyncpg.Record | None:

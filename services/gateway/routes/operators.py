@@ -59,6 +59,16 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="GET",
+        path="/admin/suspensions",
+        subject=subjects.LIST_SUSPENSIONS,
+        request=accounts_contracts.SuspensionList,
+        reply=accounts_contracts.SuspendedAccountPage,
+        summary="The suspended accounts, the latest suspended first, with why and by whom (admins)",
+        tag="operators",
+        errors=("forbidden",),
+    ),
+    Route(
+        method="GET",
         path="/admin/verifications",
         subject=subjects.LIST_VERIFICATIONS,
         request=accounts_contracts.VerificationQueue,
