@@ -95,7 +95,9 @@ class Letter(Reply):
     answered_at: datetime | None
     submitted_on: date | None
     confirmed_at: datetime | None
-    how_to_submit: str = Field(description="where the writer uploads it; Wardmate never receives it")
+    how_to_submit: str | None = Field(
+        description="where the writer uploads it; Wardmate never receives it (for the writer; null for the student)"
+    )
     student_profile: StudentSummary | None = Field(description="for the writer")
     rotations: list[RotationSummary] = Field(description="the student's rotations with the writer (for the writer)")
 

@@ -36,7 +36,8 @@ async def test_an_eras_letter_from_request_to_confirmation(api: Api, stack: Stac
     r = await api.call("POST", "/letters", student, json=letter_request(writer))
     assert r.status == 201 and r.body["status"] == "requested" and r.body["waived"] is True, r.body
     letter_id = r.body["id"]
-    assert r.body["student_profile"] is None  # the writer's page, not the student's
+    # The writer's page, not the student's: their profile, and the upload instructions.
+    assert r.body["student_profile"] is None and r.body["how_to_submit"] is None, r.body
     again = await api.call("POST", "/letters", student, json=letter_request(writer))
     assert again.status == 409  # one Letter ID, one letter
     page = (await api.call("GET", f"/letters/{letter_id}", writer)).body

@@ -59,11 +59,9 @@ def letter(
     rotations, on one page with the Letter ID."""
     role = "writer" if viewer == row["writer_id"] else "student"
     student = people.get(row["student_id"]) or {}
-    how = ERAS_UPLOAD if row["application"] == "eras" else OTHER_UPLOAD
-    if row["waived"]:
-        how += WAIVED
-    summary = None
+    how = summary = None  # the writer's: the student reads their own words (the client's)
     if role == "writer":
+        how = (ERAS_UPLOAD if row["application"] == "eras" else OTHER_UPLOAD) + (WAIVED if row["waived"] else "")
         summary = StudentSummary(
             medical_school=student.get("medical_school"),
             school_country=student.get("school_country"),
