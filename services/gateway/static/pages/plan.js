@@ -1,7 +1,7 @@
 // A mentorship's plan (#/mentorships/<id>): goals, meetings shown in both people's time
 // zones, shared and private notes, the check-ins. Only the two people see it (the API
 // answers anyone else 404).
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive } from "../session.js";
 import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, formError, useForm, useLoad, wallTimeIn } from "../ui.js";
@@ -10,6 +10,105 @@ import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, formErr
 const sameTitle = (a, b) => a.replace(/\s+/g, " ").trim().toLowerCase() === b.replace(/\s+/g, " ").trim().toLowerCase();
 
 const STAGES = { mid: "Mid-rotation check-in", end: "End-of-rotation check-in" };
+
+const GOAL_FIELDS = ["title", "measure", "target_date"];
+
+/** A goal's edit form, prefilled; sends only what changed (an empty date removes it). */
+function GoalEdit({ goal, send, onClose }) {
+  const form = useForm();
+  // The goal as the form opened on it: a reload while it is open (the page's own, or a
+  // live one) may bring the other person's edit, which a field left alone must not undo.
+  const [start] = useState(goal);
+  const [title, setTitle] = useState(start.title);
+  const [measure, setMeasure] = useState(start.measure);
+  const [target, setTarget] = useState(start.target_date || "");
+  const box = useRef(null);
+  // Opened by "Edit", whose card it replaces: focus goes to its first field.
+  useEffect(() => {
+    if (box.current) box.current.querySelector("input").focus();
+  }, []);
+  // The API trims what it stores: spaces around a word are no change. A date out of the
+  // API's range (a year back, five ahead) is only sent when it is changed, so an old goal
+  // whose date has passed out of range can still have its title edited.
+  function changes() {
+    const body = {};
+    if (title.trim() !== start.title) body.title = title;
+    if (measure.trim() !== start.measure) body.measure = measure;
+    if ((target || null) !== (start.target_date || null)) body.target_date = target || null;
+    return body;
+  }
+  async function onSubmit(e) {
+    e.preventDefault();
+    const body = changes();
+    if (Object.keys(body).length === 0) {
+      onClose();
+      return;
+    }
+    const saved = await form.submit(() => send(() => patch(`/goals/${goal.id}`, body)).then(() => true));
+    if (saved) onClose();
+  }
+  function removeDate() {
+    setTarget("");
+    // The button goes with the date: focus stays on the (now empty) date field.
+    const input = box.current && box.current.querySelector('input[name="target_date"]');
+    if (input) input.focus();
+  }
+  const onKeyDown = (e) => e.key === "Escape" && onClose();
+  return html`<form ref=${box} onSubmit=${onSubmit} onKeyDown=${onKeyDown} novalidate aria-label=${`Edit the goal “${goal.title}”`}>
+    <${Field} label="Goal" name="title" value=${title} onInput=${(e) => setTitle(e.currentTarget.value)} error=${form.errors.title} />
+    <${Field} label="How you will know it is done" name="measure" value=${measure} onInput=${(e) => setMeasure(e.currentTarget.value)} error=${form.errors.measure} />
+    <${Field} label="By (optional)" name="target_date" type="date" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} error=${form.errors.target_date} />
+    ${target && html`<button type="button" class="secondary" onClick=${removeDate}>Remove the date</button>`}
+    <${Alert} error=${formError(form.errors, GOAL_FIELDS)} />
+    <p class="actions">
+      <button type="submit" disabled=${form.busy}>Save</button>
+      <button type="button" class="secondary" onClick=${onClose}>Cancel</button>
+    </p>
+  </form>`;
+}
+
+/** One goal; while the plan is open: done, dropped or reopened (the API takes any status
+ * from any other), and edited in place. */
+function GoalCard({ goal, open, act, send }) {
+  const [editing, setEditing] = useState(false);
+  const editButton = useRef(null);
+  // Focus goes back to "Edit" when the form closes, not to the top of the page; and to
+  // "Edit" when the button pressed ("Mark done", "Reopen") went with the old status.
+  const refocus = useRef(false);
+  const statusSent = useRef(false);
+  useEffect(() => {
+    if (!editing && refocus.current && editButton.current) editButton.current.focus();
+    refocus.current = false;
+  }, [editing]);
+  useEffect(() => {
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (statusSent.current && lost && editButton.current) editButton.current.focus();
+    statusSent.current = false;
+  }, [goal.status]);
+  const close = () => {
+    refocus.current = true;
+    setEditing(false);
+  };
+  const setStatus = (status) => {
+    statusSent.current = true;
+    act(() => patch(`/goals/${goal.id}`, { status }));
+  };
+  if (open && editing) {
+    return html`<li class="card" aria-label=${goal.title}><${GoalEdit} goal=${goal} send=${send} onClose=${close} /></li>`;
+  }
+  return html`<li class="card" aria-label=${goal.title}>
+    <h3>${goal.title} <${Status} status=${goal.status} /></h3>
+    ${goal.measure && html`<p>Done when: ${goal.measure}</p>`}
+    ${goal.target_date && html`<p>By ${fmtDate(goal.target_date)}</p>`}
+    ${open && html`<p class="actions">
+      ${goal.status === "open"
+        ? html`<button type="button" onClick=${() => setStatus("done")}>Mark done</button>
+          <button type="button" class="secondary" onClick=${() => setStatus("dropped")}>Drop</button>`
+        : html`<button type="button" class="secondary" onClick=${() => setStatus("open")}>Reopen</button>`}
+      <button type="button" class="secondary" ref=${editButton} onClick=${() => setEditing(true)}>Edit</button>
+    </p>`}
+  </li>`;
+}
 
 function Goals({ plan, act, send }) {
   const form = useForm();
@@ -26,15 +125,7 @@ function Goals({ plan, act, send }) {
   return html`<section aria-labelledby="goals-h">
     <h2 id="goals-h">Goals</h2>
     ${plan.goals.length === 0 ? html`<${Empty}>No goals yet.</${Empty}>` : html`<ul class="cards" aria-label="Goals">
-      ${plan.goals.map((g) => html`<li class="card" key=${g.id} aria-label=${g.title}>
-        <h3>${g.title} <${Status} status=${g.status} /></h3>
-        ${g.measure && html`<p>Done when: ${g.measure}</p>`}
-        ${g.target_date && html`<p>By ${fmtDate(g.target_date)}</p>`}
-        ${open && g.status === "open" && html`<p class="actions">
-          <button type="button" onClick=${() => act(() => patch(`/goals/${g.id}`, { status: "done" }))}>Mark done</button>
-          <button type="button" class="secondary" onClick=${() => act(() => patch(`/goals/${g.id}`, { status: "dropped" }))}>Drop</button>
-        </p>`}
-      </li>`)}
+      ${plan.goals.map((g) => html`<${GoalCard} key=${g.id} goal=${g} open=${open} act=${act} send=${send} />`)}
     </ul>`}
     ${open && html`
       ${unused.length > 0 && html`<p>Suggested for your stage:</p>
