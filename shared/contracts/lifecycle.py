@@ -13,7 +13,9 @@ from shared.contracts.accounts import Email, Password
 from shared.contracts.base import Contract, Event, Id, Reply, Text
 from shared.contracts.messaging import NotificationKind
 
-LinkToken = Annotated[Text, Field(min_length=10, max_length=2000, description="the token of the mailed link")]
+# Any length up to the cap: a link cut short is refused as one that is wrong or expired
+# ("this link is invalid or has expired"), not as a field too short to read.
+LinkToken = Annotated[Text, Field(min_length=1, max_length=2000, description="the token of the mailed link")]
 AnyPassword = Annotated[Text, Field(min_length=1, max_length=128)]
 
 # Mails about the account itself: always sent, whatever the preferences say.
