@@ -4,10 +4,7 @@ at phone width (students) and laptop width (hosts, operators), and show what the
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -16,6 +13,7 @@ from typing import Any
 import asyncpg
 from playwright.sync_api import Page, Route, expect
 
+from services.accounts.admin import ensure_admin
 from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, axe_violations, future
 from tests.eventually import eventually
@@ -59,10 +57,18 @@ def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:
         found[f"{path} at {page.viewport_size}"] = violations
 
 
-def make_admin(stack: Stack, page: Page) -> None:
+def new_admin(stack: Stack) -> str:
+    """A new operator's address (password ``PASSWORD``), made as `python -m
+    services.accounts.admin` makes one, in this process (a new one took a second to import)."""
     email = f"admin-{uuid.uuid4().hex[:8]}@test.wardmate"
-    env = os.environ | stack.env("accounts")
-    subprocess.run([sys.executable, "-m", "services.accounts.admin", email, PASSWORD], env=env, check=True)
+    # Playwright's sync API holds this thread's event loop: asyncpg runs in another thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, ensure_admin(stack.service_url("accounts"), email, PASSWORD)).result()
+    return email
+
+
+def make_admin(stack: Stack, page: Page) -> None:
+    email = new_admin(stack)
     page.goto("/")
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -7,10 +7,7 @@ zone not chosen says where it comes from."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 from datetime import datetime
 from urllib.parse import urlparse
@@ -20,6 +17,7 @@ from playwright.sync_api import Page, Route, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.test_accessibility import new_admin
 from tests.browser.test_client_fixes import FARGO_POINT, room
 from tests.browser.test_phone_walk import as_intl
 from tests.eventually import eventually_sync
@@ -171,9 +169,7 @@ GRAND_FORKS = (47.9253, -97.0329)
 def test_a_search_can_keep_to_verified_hosts(pages: Pages, stack: Stack) -> None:
     """The box "Only hosts Wardmate has verified" leaves out the rooms of unvetted hosts; the
     search's URL keeps it through a reload."""
-    admin_email = f"admin-{uuid.uuid4().hex[:8]}@test.wardmate"
-    env = os.environ | stack.env("accounts")
-    subprocess.run([sys.executable, "-m", "services.accounts.admin", admin_email, PASSWORD], env=env, check=True)
+    admin_email = new_admin(stack)
     as_admin = Client(pages.open("operator").request)
     as_admin.token = as_admin.call("POST", "/auth/login", {"email": admin_email, "password": PASSWORD})["token"]
     tag = uuid.uuid4().hex[:6]
