@@ -63,6 +63,7 @@ def to_conversation(row: Row) -> Conversation:
             role=row["other_role"],
             verified=row["other_verified"],
             deleted=row["other_deleted"],
+            suspended=row["other_suspended"],
         ),
         about=about,
         last_message=to_message(last, row["viewer"]) if last else None,

@@ -178,13 +178,15 @@ class ReportResolve(Contract):
 class UserSummary(Reply):
     """The public face of the other participant: name and verified badge (null name:
     messaging has not heard of the user yet). ``deleted``: they deleted their account (the
-    name reads "Deleted user"); nothing can be sent to them (409)."""
+    name reads "Deleted user"); nothing can be sent to them (409). ``suspended``: an operator
+    suspended their account; nothing can be sent to them (409) until it is lifted."""
 
     id: uuid.UUID
     display_name: str | None = None
     role: Role | None = None
     verified: bool = False
     deleted: bool = False
+    suspended: bool = False
 
 
 class Message(Reply):

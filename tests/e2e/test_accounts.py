@@ -512,6 +512,9 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
         return [m["listing"]["id"] for m in r.body["items"]]
 
     assert await found() == [listing["id"]]
+    chat = await api.call("POST", "/conversations", student, json={"user_id": host.id, "body": "Is the room free?"})
+    assert chat.status == 200, chat.body
+    thread = f"/conversations/{chat.body['id']}"
     await eventually(matched, 15, what="the room in the student's matches", until=lambda ids: ids == [listing["id"]])
     refused = await api.call("POST", f"/admin/users/{host.id}/suspension", student, json={"reason": "scam"})
     assert refused.status == 403, refused.body
@@ -541,6 +544,16 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     )
     assert booking.status == 404, booking.body
     await eventually(matched, 10, what="the held room gone from matches", until=lambda ids: ids == [])
+    # Messaging, told too, says nothing new can reach them, and why.
+    await eventually(
+        lambda: api.call("GET", thread, student),
+        10,
+        what="messaging to know of the suspension",
+        until=lambda r: r.body["other"]["suspended"] is True,
+    )
+    for path, payload in ((f"{thread}/messages", {"body": "Hello?"}), ("/conversations", {"user_id": host.id})):
+        unread = await api.call("POST", path, student, json=payload)
+        assert unread.status == 409 and "suspended" in unread.body["error"]["message"], unread.body
     # Requests that passed the gateway before the sessions ended publish nothing.
     assert stack.nats_url
     nc = await bus.connect(stack.nats_url, "suspended-host")
@@ -574,6 +587,12 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
         assert host.id not in await suspensions(api, admin)
         await eventually(found, 10, what="the room back in search", until=lambda ids: ids == [listing["id"]])
         await eventually(matched, 10, what="the room back in matches", until=lambda ids: ids == [listing["id"]])
+        await eventually(
+            lambda: api.call("POST", f"{thread}/messages", student, json={"body": "Is the room still free?"}),
+            10,
+            what="messages reaching the host again",
+            until=lambda r: r.status == 201,
+        )
         await eventually(mentoring, 10, what="the host mentoring again", until=lambda v: v == "true")
     finally:
         await conn.close()

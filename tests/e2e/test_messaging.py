@@ -56,7 +56,14 @@ async def test_direct_conversation_messages_and_read_state(api: Api) -> None:
     assert first.status == 200, first.body
     conversation = first.body
     assert conversation["kind"] == "direct" and conversation["about"] is None
-    other = {"id": host.id, "display_name": "Dr. Amara", "role": "professional", "verified": False, "deleted": False}
+    other = {
+        "id": host.id,
+        "display_name": "Dr. Amara",
+        "role": "professional",
+        "verified": False,
+        "deleted": False,
+        "suspended": False,
+    }
     assert conversation["other"] == other
     assert conversation["last_message"]["body"] == "Hello, is the room free in March?"  # trimmed
     cid = conversation["id"]

@@ -76,6 +76,8 @@ async def start_conversation(ctx: Context, req: ConversationStart) -> Conversati
         if await store.user_deleted(conn, req.user_id):
             # Their history stays readable in the inbox; nothing new can reach them.
             raise domain.RECIPIENT_DELETED
+        if await store.user_suspended(conn, req.user_id):
+            raise domain.RECIPIENT_SUSPENDED
         about = await store.booking_conversation(conn, low, high, req.listing_id) if req.listing_id else None
         conversation_id = about or await store.open_direct(conn, low, high)
         if body is not None:
@@ -142,6 +144,8 @@ async def send_message(ctx: Context, req: MessageSend) -> Message:
             raise error
         if conversation["other_deleted"]:
             raise domain.RECIPIENT_DELETED
+        if conversation["other_suspended"]:
+            raise domain.RECIPIENT_SUSPENDED
         row = await delivery.post_message(
             conn,
             pushes,

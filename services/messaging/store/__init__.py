@@ -23,13 +23,15 @@ Key = tuple[datetime, uuid.UUID]
 async def project_user(conn: Connection, user: UserData) -> bool:
     """Hold the user's snapshot unless ours is as new or newer; False when it was not."""
     result = await conn.execute(
-        "INSERT INTO users(user_id, display_name, role, verified, version) VALUES ($1, $2, $3, $4, $5)"
+        "INSERT INTO users(user_id, display_name, role, verified, suspended, version) VALUES ($1, $2, $3, $4, $5, $6)"
         " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,"
-        " verified = excluded.verified, version = excluded.version WHERE users.version < excluded.version",
+        " verified = excluded.verified, suspended = excluded.suspended, version = excluded.version"
+        " WHERE users.version < excluded.version",
         user.user_id,
         user.display_name,
         user.role,
         user.verified,
+        user.suspended,
         user.version,
     )
     return result.endswith(" 1")
@@ -54,6 +56,11 @@ async def user_known(db: DB, user_id: uuid.UUID) -> bool:
 async def user_deleted(db: DB, user_id: uuid.UUID) -> bool:
     """Whether the user deleted their account (their row holds the erased version)."""
     return bool(await db.fetchval("SELECT version = $2 FROM users WHERE user_id = $1", user_id, ERASED_VERSION))
+
+
+async def user_suspended(db: DB, user_id: uuid.UUID) -> bool:
+    """Whether an operator suspended the account, as its last snapshot said."""
+    return bool(await db.fetchval("SELECT suspended FROM users WHERE user_id = $1", user_id))
 
 
 async def display_names(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
@@ -198,6 +205,7 @@ CONVERSATION_VIEW = f"""
            o.user_id AS other_id, u.display_name AS other_name, u.role AS other_role,
            coalesce(u.verified, false) AS other_verified,
            coalesce(u.version = {ERASED_VERSION}, false) AS other_deleted,
+           coalesce(u.suspended, false) AS other_suspended,
            (SELECT to_jsonb(m) FROM messages m WHERE m.id = c.last_message_id) AS last_message,
            (SELECT r.id FROM messages r WHERE r.conversation_id = c.id AND r.seq = p.last_read_seq)
                AS last_read_message_id,
@@ -262,8 +270,8 @@ async def conversation_to_send(
     """What ``conversation`` gives, for a new message by ``sender_id``, in one round trip:
     the row locked as ``next_seq`` locks it (its ``last_seq`` is then final until commit),
     the sender's sends serialized, ``blocked_by_me`` / ``blocked_by_them`` (a block
-    between the two participants, either way) and ``other_deleted`` (the other participant
-    deleted their account)."""
+    between the two participants, either way), ``other_deleted`` (the other participant
+    deleted their account) and ``other_suspended`` (an operator suspended it)."""
     return await conn.fetchrow(
         "WITH c AS MATERIALIZED (SELECT c.*, p.last_read_seq FROM conversations c"
         " JOIN participants p ON p.conversation_id = c.id AND p.user_id = $2 WHERE c.id = $1 FOR UPDATE OF c),"
@@ -272,6 +280,7 @@ async def conversation_to_send(
         " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $2 AND b.blocked_id = o.other_id) AS blocked_by_me,"
         " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.other_id AND b.blocked_id = $2) AS blocked_by_them,"
         " EXISTS (SELECT 1 FROM users u WHERE u.user_id = o.other_id AND u.version = $5) AS other_deleted,"
+        " EXISTS (SELECT 1 FROM users u WHERE u.user_id = o.other_id AND u.suspended) AS other_suspended,"
         " pg_advisory_xact_lock($3, $4) AS send_lock FROM o",
         conversation_id,
         sender_id,

@@ -156,7 +156,10 @@ export function ConversationPage({ id }) {
       : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} />`)}</ol>`}
     <div ref=${endRef}></div>
     ${c.other.deleted ? html`<p class="notice" role="status">This user deleted their account: the conversation stays
-      readable, but nothing can be sent here any more.</p>` : html`<form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
+      readable, but nothing can be sent here any more.</p>`
+    : c.other.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: nobody can read new
+      messages here for now. Do not pay or share details outside Wardmate; if something went wrong, report it under Safety.</p>`
+    : html`<form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
       <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body}
         onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
