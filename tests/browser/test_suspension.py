@@ -20,18 +20,20 @@ from tests.eventually import eventually_sync
 
 def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, stack: Stack) -> None:
     tag = uuid.uuid4().hex[:6]
-    host_page = pages.open("host")
-    as_host, as_student = Client(host_page.request), Client(pages.open("student").request)
+    host_page, student = pages.open("host"), pages.open("student")
+    as_host, as_student = Client(host_page.request), Client(student.request)
     host_id = as_host.sign_up("professional", f"Dr. Wire {tag}")
     host_email = as_host.call("GET", "/me")["user"]["email"]
     listing = as_host.call("POST", "/listings", room(title=f"Too cheap {tag}"))
     as_student.sign_up("student", f"Careful {tag}")
     as_student.call("POST", "/reports", {"user_id": host_id, "reason": "scam", "details": f"wire {tag}"})
+    chat = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Is it still free?"})
 
     operator = pages.open("operator", LAPTOP)
     make_admin(stack, operator)
     operator.goto("/#/admin")
-    report = operator.get_by_role("listitem").filter(has_text=f"wire {tag}")
+    reports = operator.get_by_role("list", name="Reports")
+    report = reports.get_by_role("listitem").filter(has_text=f"wire {tag}")
     outcome = report.get_by_label("Outcome")
     outcome.select_option("Suspended the reported user")
     expect(outcome).to_have_accessible_description(
@@ -47,8 +49,12 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
         what="the suspended host's room held",
         until=lambda status: status == 404,
     )
+    # The student's thread says why nothing can be sent, instead of a composer.
+    student.goto(f"/#/inbox/{chat['id']}")
+    expect(student.get_by_role("status").filter(has_text="Wardmate suspended this account")).to_be_visible()
+    expect(student.get_by_role("form", name="Send a message")).to_have_count(0)
     operator.get_by_role("combobox", name="Show").select_option("resolved")
-    resolved = operator.get_by_role("listitem").filter(has_text=f"wire {tag}")
+    resolved = reports.get_by_role("listitem").filter(has_text=f"wire {tag}")
     expect(resolved).to_contain_text("by you: Suspended the reported user.")
     assert pages.errors == []
 

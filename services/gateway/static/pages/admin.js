@@ -1,8 +1,11 @@
-// Operators: check and verify (or reject) professionals' credentials, handle the report queue, see counts.
-import { html, useState } from "../vendor/preact-htm.js";
-import { ApiError, get, post } from "../api.js";
+// Operators: check and verify (or reject) professionals' credentials, handle the report queue,
+// lift suspensions, see counts.
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { ApiError, del, get, post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, Empty, Field, Loading, ShowMore, fmtTime, formError, useForm, useLoad, useMore, words } from "../ui.js";
+import {
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, cap, fmtTime, formError, useForm, useLoad, useMore, words,
+} from "../ui.js";
 import { AdminPayments } from "./admin_payments.js";
 import { DocumentQueue } from "./documents.js";
 
@@ -134,6 +137,64 @@ function ReportList({ status, onChange }) {
       <${ShowMore} list=${list} label="Older reports" />`}<//>`;
 }
 
+const suspensions = (cursor) => get("/admin/suspensions", { limit: 50, cursor });
+
+function SuspendedItem({ a, onLift }) {
+  return html`<li class="card" aria-label=${a.display_name}>
+    <h3><a href=${`#/users/${a.user_id}`}>${a.display_name}</a></h3>
+    <p>${a.email} · ${cap(words(a.role))}</p>
+    <p>Suspended ${fmtTime(a.suspended_at)} by ${a.suspended_by_name || "an operator no longer known"}</p>
+    <p>Why: ${a.reason}</p>
+    <p class="actions">
+      <${ConfirmButton} label=${html`Lift suspension <span class="sr">of ${a.display_name}</span>`}
+        question=${`Lift the suspension of ${a.display_name}? They may log in again and their rooms return to search and booking.`}
+        yes="Yes, lift it" onConfirm=${() => onLift(a)} />
+    </p>
+  </li>`;
+}
+
+/** The suspended accounts (`state`: the first page's useLoad, reloaded by the page when a
+ * report is resolved as a suspension), each with "Lift suspension". The outcome is said
+ * above the list, since the account's entry leaves it. */
+function Suspensions({ state }) {
+  const list = useMore(state, suspensions, (a) => a.user_id);
+  const [outcome, setOutcome] = useState(null);
+  const acting = useRef(false);
+  const said = useRef(null);
+  // The focused button leaves with its entry: focus goes to what was said instead.
+  useEffect(() => {
+    if (outcome && said.current) said.current.focus();
+  }, [outcome]);
+  async function lift(a) {
+    if (acting.current) return;
+    acting.current = true;
+    setOutcome(null);
+    try {
+      await del(`/admin/users/${a.user_id}/suspension`);
+      setOutcome({ notice: `${a.display_name}'s suspension is lifted: they may log in again, and their rooms are back in search and booking.` });
+      state.reload();
+    } catch (err) {
+      const text = err instanceof ApiError ? err.message : String(err);
+      setOutcome({ error: `Could not lift the suspension of ${a.display_name}: ${text}` });
+      // Lifted already (by another operator): the list shows how things stand.
+      if (err instanceof ApiError && err.status === 409) state.reload();
+    } finally {
+      acting.current = false;
+    }
+  }
+  return html`<section aria-labelledby="suspended-h">
+    <h2 id="suspended-h">Suspended accounts</h2>
+    <p>A suspended account cannot log in and its rooms are out of search and booking. Lifting the suspension gives both back.</p>
+    <div ref=${said} tabindex="-1">
+      ${outcome && outcome.notice && html`<${Notice}>${outcome.notice}</${Notice}>`}
+      <${Alert} error=${outcome && outcome.error} />
+    </div>
+    <${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>No account is suspended.</${Empty}>`
+      : html`<ul class="cards" aria-label="Suspended accounts">${list.items.map((a) => html`<${SuspendedItem} key=${a.user_id} a=${a} onLift=${lift} />`)}</ul>
+        <${ShowMore} list=${list} label="Earlier suspensions" />`}<//>
+  </section>`;
+}
+
 /** The operators' page; anyone else is told it is not theirs, and no section asks for
  * what the services would refuse them. */
 export function Admin() {
@@ -150,6 +211,12 @@ export function Admin() {
 function OperatorsPage() {
   const [status, setStatus] = useState("open");
   const stats = useLoad(() => get("/admin/messaging/stats"), []);
+  const suspended = useLoad(() => suspensions(), []);
+  // A report resolved as a suspension adds an account to the suspended list.
+  const reportsChanged = () => {
+    stats.reload();
+    suspended.reload();
+  };
   return html`<section>
     <h1>Operators</h1>
     <p><a href="#/admin/rounds">Cohort match rounds</a>: pair students' rotations with mentors, stably.</p>
@@ -165,7 +232,8 @@ function OperatorsPage() {
       <${Field} as="select" label="Show" name="status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
         <option value="open">Open</option><option value="resolved">Resolved</option><option value="all">All</option>
       <//>
-      <${ReportList} key=${status} status=${status} onChange=${stats.reload} />
+      <${ReportList} key=${status} status=${status} onChange=${reportsChanged} />
     </section>
+    <${Suspensions} state=${suspended} />
   </section>`;
 }
