@@ -279,9 +279,8 @@ async def conversation_to_send(
         " SELECT o.*,"
         " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $2 AND b.blocked_id = o.other_id) AS blocked_by_me,"
         " EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.other_id AND b.blocked_id = $2) AS blocked_by_them,"
-        " EXISTS (SELECT 1 FROM users u WHERE u.user_id = o.other_id AND u.version = $5) AS other_deleted,"
-        " EXISTS (SELECT 1 FROM users u WHERE u.user_id = o.other_id AND u.suspended) AS other_suspended,"
-        " pg_advisory_xact_lock($3, $4) AS send_lock FROM o",
+        " coalesce(u.version = $5, false) AS other_deleted, coalesce(u.suspended, false) AS other_suspended,"
+        " pg_advisory_xact_lock($3, $4) AS send_lock FROM o LEFT JOIN users u ON u.user_id = o.other_id",
         conversation_id,
         sender_id,
         SEND_LOCK_CLASS,
