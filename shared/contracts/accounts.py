@@ -273,7 +273,8 @@ class SuspendedAccount(Reply):
     email: str
     role: Role
     suspended_at: datetime
-    suspended_by_name: str | None = Field(description="the operator who suspended it, null if that account is gone")
+    suspended_by: uuid.UUID | None = Field(description="the operator who suspended it")
+    suspended_by_name: str | None = Field(description="that operator's name, null if that account is gone")
     reason: str
 
 

@@ -56,7 +56,7 @@ def test_an_operator_sees_a_suspension_and_lifts_it(pages: Pages, stack: Stack) 
     entry = suspended_entry(operator, name)
     expect(entry).to_contain_text(email)
     expect(entry).to_contain_text("Professional")
-    expect(entry).to_contain_text(re.compile(r"Suspended [A-Z][a-z]{2} \d+, .+ by Operator"))
+    expect(entry).to_contain_text(re.compile(r"Suspended [A-Z][a-z]{2} \d+, .+ by you"))
     expect(entry).to_contain_text(f"Why: {reason}")
 
     # Asked first: "Keep it" leaves the suspension as it was.

@@ -527,6 +527,7 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     listed = await suspensions(api, admin)
     assert listed[host.id]["reason"] == body["reason"] and listed[host.id]["display_name"] == "Dr. Reported Scam"
     assert listed[host.id]["suspended_by_name"] == "Operator", listed[host.id]  # ensure_admin's name
+    assert listed[host.id]["suspended_by"] == admin.id, listed[host.id]
     assert (await api.call("GET", "/admin/suspensions", student)).status == 403
     login = await api.call("POST", "/auth/login", json={"email": host.email, "password": PASSWORD})
     assert login.status == 403 and "suspended" in login.body["error"]["message"], login.body

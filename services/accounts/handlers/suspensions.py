@@ -74,6 +74,7 @@ async def list_suspensions(ctx: Context, req: SuspensionList) -> SuspendedAccoun
                 email=r["email"],
                 role=r["role"],
                 suspended_at=r["suspended_at"],
+                suspended_by=r["suspended_by"],
                 suspended_by_name=r["suspended_by_name"],
                 reason=r["suspension_reason"],
             )

@@ -45,7 +45,7 @@ async def suspended_users(
 ) -> list[asyncpg.Record]:
     """Suspended accounts, the latest suspended first, with the name of who suspended each."""
     return await db.fetch(
-        "SELECT u.id, u.display_name, u.email, u.role, u.suspended_at, u.suspension_reason,"
+        "SELECT u.id, u.display_name, u.email, u.role, u.suspended_at, u.suspended_by, u.suspension_reason,"
         " a.display_name AS suspended_by_name FROM users u LEFT JOIN users a ON a.id = u.suspended_by"
         f" WHERE u.suspended_at IS NOT NULL AND {newest_first_after('u.suspended_at', 'u.id', 1)}"
         " ORDER BY u.suspended_at DESC, u.id DESC LIMIT $3",

@@ -140,10 +140,12 @@ function ReportList({ status, onChange }) {
 const suspensions = (cursor) => get("/admin/suspensions", { limit: 50, cursor });
 
 function SuspendedItem({ a, onLift }) {
+  const { me } = useSession();
+  const by = a.suspended_by === me.user.id ? "you" : a.suspended_by_name || "an operator no longer known";
   return html`<li class="card" aria-label=${a.display_name}>
     <h3><a href=${`#/users/${a.user_id}`}>${a.display_name}</a></h3>
     <p>${a.email} · ${cap(words(a.role))}</p>
-    <p>Suspended ${fmtTime(a.suspended_at)} by ${a.suspended_by_name || "an operator no longer known"}</p>
+    <p>Suspended ${fmtTime(a.suspended_at)} by ${by}</p>
     <p>Why: ${a.reason}</p>
     <p class="actions">
       <${ConfirmButton} label=${html`Lift suspension <span class="sr">of ${a.display_name}</span>`}
