@@ -120,7 +120,9 @@ def block_error(blocked_by_me: bool, blocked_by_them: bool) -> AppError | None:
 # The other participant deleted their account: nobody would ever read what is sent.
 RECIPIENT_DELETED = AppError("conflict", "this user deleted their account; nobody can read new messages here")
 # An operator suspended the other participant's account: they cannot log in to read it.
-RECIPIENT_SUSPENDED = AppError("conflict", "Wardmate suspended this account; nobody can read new messages here for now")
+RECIPIENT_SUSPENDED = AppError(
+    "conflict", "Wardmate suspended this account: for now nobody can read messages sent to it"
+)
 
 
 def retry_after(newest: datetime, over: datetime | None, window: timedelta = RATE_WINDOW) -> float | None:

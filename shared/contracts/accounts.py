@@ -443,6 +443,9 @@ class PublicProfile(Reply):
     verified: bool
     profile: Profile
     member_since: datetime
+    suspended: bool = Field(
+        False, description="an operator suspended the account: not mentoring, and no message reaches it, for now"
+    )
 
 
 class LoginReply(Reply):

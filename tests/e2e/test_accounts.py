@@ -545,6 +545,8 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     )
     assert booking.status == 404, booking.body
     await eventually(matched, 10, what="the held room gone from matches", until=lambda ids: ids == [])
+    seen = (await api.call("GET", f"/users/{host.id}", student)).body
+    assert seen["suspended"] is True and seen["profile"]["open_to_mentoring"] is False, seen
     # Messaging, told too, says nothing new can reach them, and why.
     await eventually(
         lambda: api.call("GET", thread, student),
@@ -586,6 +588,8 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
         assert lifted.status == 200 and lifted.body["suspended"] is False, lifted.body
         assert (await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)).status == 409
         assert host.id not in await suspensions(api, admin)
+        seen = (await api.call("GET", f"/users/{host.id}", student)).body
+        assert seen["suspended"] is False and seen["profile"]["open_to_mentoring"] is True, seen
         await eventually(found, 10, what="the room back in search", until=lambda ids: ids == [listing["id"]])
         await eventually(matched, 10, what="the room back in matches", until=lambda ids: ids == [listing["id"]])
         await eventually(

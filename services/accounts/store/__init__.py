@@ -40,6 +40,10 @@ async def insert_user(
     return row
 
 
+async def suspended(db: Connection | asyncpg.Pool, user_id: uuid.UUID) -> bool:
+    return bool(await db.fetchval("SELECT suspended_at IS NOT NULL FROM users WHERE id = $1", user_id))
+
+
 async def suspended_users(
     db: Connection | asyncpg.Pool, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[asyncpg.Record]:

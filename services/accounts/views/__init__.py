@@ -52,14 +52,17 @@ def me(user: Row, profile: Row, credential: Row | None) -> Me:
     )
 
 
-def public_profile(account: Me) -> PublicProfile:
+def public_profile(account: Me, suspended: bool = False) -> PublicProfile:
+    """What anyone sees of a user; a suspended one is shown not mentoring, as matching has it."""
+    profile = account.profile.model_copy(update={"open_to_mentoring": False}) if suspended else account.profile
     return PublicProfile(
         id=account.user.id,
         display_name=account.user.display_name,
         role=account.user.role,
         verified=account.verification.status == "verified",
-        profile=account.profile,
+        profile=profile,
         member_since=account.user.created_at,
+        suspended=suspended,
     )
 
 

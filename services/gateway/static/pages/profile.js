@@ -221,7 +221,7 @@ export function ReportForm({ target, onDone }) {
 }
 
 /** Message, block and report buttons for another user. */
-export function SafetyActions({ userId }) {
+export function SafetyActions({ userId, canMessage = true }) {
   const { me } = useSession();
   const [reporting, setReporting] = useState(false);
   const [note, setNote] = useState(null);
@@ -242,7 +242,7 @@ export function SafetyActions({ userId }) {
     }
   }
   return html`<div class="actions">
-    <button type="button" onClick=${() => messageUser(userId).catch(setError)}>Message</button>
+    ${canMessage && html`<button type="button" onClick=${() => messageUser(userId).catch(setError)}>Message</button>`}
     ${blocked === false && html`<button type="button" class="secondary" onClick=${() => block(true)}>Block</button>`}
     ${blocked === true && html`<button type="button" class="secondary" onClick=${() => block(false)}>Unblock</button>`}
     <button type="button" class="secondary" aria-expanded=${reporting ? "true" : "false"} onClick=${() => setReporting(!reporting)}>Report</button>
@@ -276,8 +276,10 @@ function UserProfile({ u }) {
       ${u.profile.hospital_ids.length > 0 && html`<dt>Hospitals</dt><dd>${u.profile.hospital_ids.map(hospitalName).join("; ")}</dd>`}
       ${u.role === "professional" && html`<dt>Mentoring</dt><dd>${u.profile.open_to_mentoring ? `Open to mentoring (capacity ${u.profile.mentoring_capacity})` : "Not mentoring now"}</dd>`}
     </dl>
-    <${MentorButton} user=${u} />
-    <${SafetyActions} userId=${u.id} />
+    ${u.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: for now it cannot be messaged
+      or asked to mentor. Do not pay or share details outside Wardmate; if something went wrong, report it.</p>`
+      : html`<${MentorButton} user=${u} />`}
+    <${SafetyActions} userId=${u.id} canMessage=${!u.suspended} />
     <${UserReviews} user=${u} />
   </section>`;
 }
