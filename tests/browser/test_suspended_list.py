@@ -63,15 +63,18 @@ def test_an_operator_sees_a_suspension_and_lifts_it(pages: Pages, stack: Stack) 
     lift = entry.get_by_role("button", name=f"Lift suspension of {name}")
     lift.click()
     question = entry.get_by_role("group", name=re.compile(f"^Lift the suspension of {re.escape(name)}\\?"))
-    expect(question.get_by_role("button", name="Yes, lift it")).to_be_focused()
+    expect(question.get_by_role("button", name="Keep it")).to_be_focused()
     assert axe_violations(operator) == []
     question.get_by_role("button", name="Keep it").click()
     expect(question).to_have_count(0)
+    expect(lift).to_be_focused()
     assert any(a["user_id"] == host_id for a in as_operator(operator, "GET", "/admin/suspensions?limit=100")["items"])
 
-    # By the keyboard: Enter on the button, then Enter on the focused "Yes, lift it".
+    # By the keyboard: Enter on the button, then back from "Keep it" to "Yes, lift it".
     lift.focus()
     operator.keyboard.press("Enter")
+    expect(question.get_by_role("button", name="Keep it")).to_be_focused()
+    operator.keyboard.press("Shift+Tab")
     expect(question.get_by_role("button", name="Yes, lift it")).to_be_focused()
     operator.keyboard.press("Enter")
     notice = operator.get_by_role("status").filter(has_text=f"{name}'s suspension is lifted")

@@ -495,14 +495,29 @@ export function today(offsetDays = 0) {
 /** A destructive action asked twice, inline: the button, then "Yes, …" or "Keep it". */
 export function ConfirmButton({ label, question, yes, onConfirm, className = "secondary" }) {
   const [asking, setAsking] = useState(false);
-  const answer = useRef(null);
+  const keep = useRef(null);
+  const trigger = useRef(null);
+  const back = useRef(false);
+  // The question takes focus on its safe answer ("Keep it"): Enter twice does not do what
+  // cannot be undone. Kept (or Escape), focus goes back to the button that asked.
   useEffect(() => {
-    if (asking && answer.current) answer.current.focus();
+    if (asking && keep.current) keep.current.focus();
+    else if (!asking && back.current && trigger.current) trigger.current.focus();
+    back.current = false;
   }, [asking]);
-  if (!asking) return html`<button type="button" class=${className} onClick=${() => setAsking(true)}>${label}</button>`;
-  return html`<span class="confirm-inline" role="group" aria-label=${question}>
+  const cancel = () => {
+    back.current = true;
+    setAsking(false);
+  };
+  const onKeyDown = (e) => {
+    if (e.key !== "Escape") return;
+    e.stopPropagation();
+    cancel();
+  };
+  if (!asking) return html`<button type="button" class=${className} ref=${trigger} onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<span class="confirm-inline" role="group" aria-label=${question} onKeyDown=${onKeyDown}>
     <span>${question}</span>
-    <button type="button" class="danger" ref=${answer} onClick=${() => { setAsking(false); onConfirm(); }}>${yes}</button>
-    <button type="button" class="secondary" onClick=${() => setAsking(false)}>Keep it</button>
+    <button type="button" class="danger" onClick=${() => { setAsking(false); onConfirm(); }}>${yes}</button>
+    <button type="button" class="secondary" ref=${keep} onClick=${cancel}>Keep it</button>
   </span>`;
 }
