@@ -54,7 +54,7 @@ Words = Annotated[str, Field(pattern=WORDS_PATTERN)]
 # What a client reads when one of these fails, instead of the regex.
 PATTERN_MESSAGES = {
     TEXT_PATTERN: "must not contain U+0000",
-    WORDS_PATTERN: "must contain a visible character (not only spaces or invisible ones), and no U+0000",
+    WORDS_PATTERN: "must have a visible character: spaces alone are not enough",
     NAME_PATTERN: "must be one line with a character other than a space, and no control or text-direction characters",
     EMAIL_PATTERN: "enter an address like name@example.org, with plain ASCII letters, digits or signs before the @"
     " (mail to other characters there is not delivered by most mail systems)",

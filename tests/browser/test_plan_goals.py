@@ -193,6 +193,8 @@ def test_the_apis_refusals_of_an_edit_show_on_its_fields(pages: Pages, stack: St
     expect(title_field).to_have_attribute("aria-invalid", "true")
     expect(title_field).to_have_accessible_description(blank["message"])
     expect(form.locator(".error")).to_have_text([blank["message"]])
+    expect(title_field).to_be_focused()  # not the page: Escape still closes the form
+    assert "U+" not in blank["message"], blank
     # The open form, its error shown, passes axe (labels, names, contrast).
     assert axe_violations(page) == []
 
@@ -284,4 +286,27 @@ def test_the_other_person_sees_an_edit(pages: Pages, stack: Stack) -> None:
     expect(student_goals.get_by_role("listitem", name=old_title)).to_have_count(0)
     saved = pair.goal(new_title)
     assert (saved["measure"], saved["target_date"]) == ("Three reviewed by the resident", None), saved
+    assert pages.errors == []
+
+
+def test_focus_stays_in_the_goal_form_after_adding(pages: Pages, stack: Stack) -> None:
+    """ "Add goal" and a suggestion leave focus on the Goal field, ready for the next one:
+    the button, disabled while the request ran (the suggestion, gone once added), had let
+    focus fall to the page."""
+    tag = uuid.uuid4().hex[:6]
+    pair = accepted_pair(pages, stack, tag)
+    page = pair.student
+    goals = open_plan(page, pair.plan_path)
+    add = page.get_by_role("form", name="Add a goal")
+    title = add.get_by_label("Goal", exact=True)
+    title.fill(f"Present on rounds {tag}")
+    add.get_by_role("button", name="Add goal").click()
+    expect(goals.get_by_role("listitem", name=f"Present on rounds {tag}")).to_be_visible()
+    expect(title).to_be_focused()
+    expect(title).to_have_value("")
+    suggestion = page.get_by_role("list", name="Suggested goals").get_by_role("button").first
+    chosen = (suggestion.text_content() or "").removeprefix("Add “").removesuffix("”")
+    suggestion.click()
+    expect(goals.get_by_role("listitem", name=chosen)).to_be_visible()
+    expect(title).to_be_focused()
     assert pages.errors == []

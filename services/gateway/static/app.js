@@ -139,8 +139,8 @@ function Nav({ me, unread, route }) {
     ${link("bookings", "Bookings")}
     ${role !== "admin" && link("mentorships", "Mentorships")}
     ${role !== "admin" && link("letters", "Letters")}
-    ${link("inbox", "Inbox", html`<${Badge} count=${unread.messages} label="unread messages" />`)}
-    ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" />`)}
+    ${link("inbox", "Inbox", html`<${Badge} count=${unread.messages} label="unread messages" one="unread message" />`)}
+    ${link("notifications", "Notifications", html`<${Badge} count=${unread.notifications} label="unread notifications" one="unread notification" />`)}
     ${role === "admin" && link("admin", "Admin")}
     ${link("profile", "Profile")}
     ${link("settings", "Settings")}

@@ -468,9 +468,10 @@ export function go(path, query) {
   location.hash = href(path, query);
 }
 
-export function Badge({ count, label }) {
+/** A count beside a link; ``one``: its label for a count of 1 ("1 unread message"). */
+export function Badge({ count, label, one = label }) {
   if (!count) return null;
-  return html`<span class="badge" aria-label=${`${count} ${label}`}>${count}</span>`;
+  return html`<span class="badge" aria-label=${`${count} ${count === 1 ? one : label}`}>${count}</span>`;
 }
 
 /** The verified badge, worded by the person's role wherever it shows (a student read "Student

@@ -13,6 +13,18 @@ const STAGES = { mid: "Mid-rotation check-in", end: "End-of-rotation check-in" }
 
 const GOAL_FIELDS = ["title", "measure", "target_date"];
 
+/** After a goal form's answer, focus goes to its first field the API refused, else to its
+ * goal title: its button, disabled while the request ran (or a suggestion, gone once
+ * added: `always`), had let focus fall to the page. Once the answer is on screen. */
+function refocus(form, always = false) {
+  setTimeout(() => {
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (!form || !form.isConnected || !(lost || always)) return;
+    const target = form.querySelector('[aria-invalid="true"]') || form.querySelector('input[name="title"]');
+    if (target) target.focus();
+  }, 0);
+}
+
 /** A goal's edit form, prefilled; sends only what changed (an empty date removes it). */
 function GoalEdit({ goal, send, onClose }) {
   const form = useForm();
@@ -46,6 +58,7 @@ function GoalEdit({ goal, send, onClose }) {
     }
     const saved = await form.submit(() => send(() => patch(`/goals/${goal.id}`, body)).then(() => true));
     if (saved) onClose();
+    else refocus(box.current);
   }
   function removeDate() {
     setTarget("");
@@ -116,11 +129,16 @@ function Goals({ plan, act, send }) {
   const [measure, setMeasure] = useState("");
   const [target, setTarget] = useState("");
   const open = plan.status === "accepted";
-  const add = (goalTitle) => form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, { title: goalTitle, measure, target_date: target || undefined })).then(() => {
-    setTitle("");
-    setMeasure("");
-    setTarget("");
-  }));
+  const addForm = useRef(null);
+  // `chosen`: a suggestion's button, which leaves the page once its goal is added.
+  const add = async (goalTitle, chosen = false) => {
+    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, { title: goalTitle, measure, target_date: target || undefined })).then(() => {
+      setTitle("");
+      setMeasure("");
+      setTarget("");
+    }));
+    refocus(addForm.current, chosen);
+  };
   const unused = plan.suggested_goals.filter((g) => !plan.goals.some((x) => sameTitle(x.title, g)));
   return html`<section aria-labelledby="goals-h">
     <h2 id="goals-h">Goals</h2>
@@ -130,8 +148,8 @@ function Goals({ plan, act, send }) {
     ${open && html`
       ${unused.length > 0 && html`<p>Suggested for your stage:</p>
         <ul class="chips" aria-label="Suggested goals">${unused.map((g) => html`<li key=${g}>
-          <button type="button" class="secondary" onClick=${() => add(g)}>Add “${g}”</button></li>`)}</ul>`}
-      <form onSubmit=${(e) => { e.preventDefault(); add(title); }} aria-label="Add a goal">
+          <button type="button" class="secondary" onClick=${() => add(g, true)}>Add “${g}”</button></li>`)}</ul>`}
+      <form ref=${addForm} onSubmit=${(e) => { e.preventDefault(); add(title); }} aria-label="Add a goal">
         <${Field} label="Goal" name="title" value=${title} onInput=${(e) => setTitle(e.currentTarget.value)} error=${form.errors.title} />
         <${Field} label="How you will know it is done" name="measure" value=${measure} onInput=${(e) => setMeasure(e.currentTarget.value)} error=${form.errors.measure} />
         <${Field} label="By (optional)" name="target_date" type="date" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} error=${form.errors.target_date} />
