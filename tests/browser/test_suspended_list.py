@@ -129,5 +129,8 @@ def test_resolving_a_report_as_a_suspension_adds_the_account_to_the_list(pages: 
     report.get_by_label("Outcome").select_option("Suspended the reported user")
     report.get_by_role("button", name="Resolve").click()
     expect(report).to_have_count(0)
-    expect(suspended_entry(operator, name)).to_contain_text("Why: Report: Suspended the reported user.")
+    said = operator.get_by_role("status").filter(has_text="Report resolved")
+    expect(said).to_have_text(f"Report resolved: {name} is suspended (see Suspended accounts below).")
+    expect(said.locator("xpath=..")).to_be_focused()
+    expect(suspended_entry(operator, name)).to_contain_text(f"Why: Reported for scam by Reporter {tag}: wire {tag}")
     assert pages.errors == []

@@ -84,6 +84,12 @@ const OUTCOMES = [
 // The one outcome the page carries out: the account is suspended as the report is resolved.
 const SUSPEND = "Suspended the reported user";
 
+/** Why an account is suspended, as the suspended list shows it: the report and the note. */
+function suspensionReason(r, note) {
+  const why = `Reported for ${words(r.reason)} by ${r.reporter_name || "a user no longer known"}${r.details ? `: ${r.details}` : ""}`;
+  return (note ? `${why}. Note: ${note}` : why).slice(0, 500);
+}
+
 function ReportItem({ r, onChange }) {
   const [outcome, setOutcome] = useState(OUTCOMES[0]);
   const [note, setNote] = useState("");
@@ -94,7 +100,7 @@ function ReportItem({ r, onChange }) {
     const resolved = await form.submit(async () => {
       if (outcome === SUSPEND) {
         try {
-          await post(`/admin/users/${r.reported_user_id}/suspension`, { reason: `Report: ${resolution}`.slice(0, 500) });
+          await post(`/admin/users/${r.reported_user_id}/suspension`, { reason: suspensionReason(r, note.trim()) });
         } catch (err) {
           // Suspended already (another report of them): resolve this one too.
           if (!(err instanceof ApiError && err.status === 409 && /already suspended/.test(err.message))) throw err;
@@ -102,7 +108,10 @@ function ReportItem({ r, onChange }) {
       }
       return post(`/admin/reports/${r.id}/resolve`, { resolution });
     });
-    if (resolved) onChange();
+    if (!resolved) return;
+    const who = r.reported_user_name || "the reported user";
+    onChange(outcome === SUSPEND ? `Report resolved: ${who} is suspended (see Suspended accounts below).`
+      : `Report resolved: ${resolution}`);
   }
   const { me } = useSession();
   // Messaging knows operators by the event their creation sends; one made before that
@@ -129,11 +138,24 @@ function ReportItem({ r, onChange }) {
 }
 
 // Keyed by its status where it is used, as CredentialList is.
+// A resolved report leaves the open list with the form that had focus: what happened is
+// said above the list, and focus goes there.
 function ReportList({ status, onChange }) {
   const reports = useLoad(() => get("/admin/reports", { status, limit: 50 }), [status]);
   const list = useMore(reports, (cursor) => get("/admin/reports", { status, limit: 50, cursor }));
-  return html`<${Loading} state=${reports}>${() => list.items.length === 0 ? html`<${Empty}>No reports.</${Empty}>`
-    : html`<ul class="cards" aria-label="Reports">${list.items.map((r) => html`<${ReportItem} key=${r.id} r=${r} onChange=${() => { reports.reload(); onChange(); }} />`)}</ul>
+  const [said, setSaid] = useState(null);
+  const box = useRef(null);
+  useEffect(() => {
+    if (said && box.current) box.current.focus();
+  }, [said]);
+  const resolved = (text) => {
+    setSaid(text);
+    reports.reload();
+    onChange();
+  };
+  return html`<div ref=${box} tabindex="-1">${said && html`<${Notice}>${said}</${Notice}>`}</div>
+    <${Loading} state=${reports}>${() => list.items.length === 0 ? html`<${Empty}>No reports.</${Empty}>`
+    : html`<ul class="cards" aria-label="Reports">${list.items.map((r) => html`<${ReportItem} key=${r.id} r=${r} onChange=${resolved} />`)}</ul>
       <${ShowMore} list=${list} label="Older reports" />`}<//>`;
 }
 
