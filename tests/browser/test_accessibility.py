@@ -153,7 +153,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     expect(student.get_by_role("status").filter(has_text="Blocked")).to_be_visible()
     student.get_by_label("Message", exact=True).fill("Are you still there?")
     student.get_by_role("button", name="Send").click()
-    expect(student.get_by_role("alert")).to_contain_text("you blocked this user")
+    expect(student.get_by_role("alert")).to_contain_text("You blocked this user")
     # Only the action that applies is offered, also after a reload (both once were).
     safety = student.locator("details.safety")
     expect(safety.get_by_role("button", name="Unblock")).to_be_visible()

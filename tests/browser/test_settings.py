@@ -169,7 +169,7 @@ def test_settings_page(pages: Pages) -> None:
     assert axe_violations(page) == []
     page.get_by_label("Password to confirm").fill("not-the-password")
     page.get_by_role("button", name="Delete my account").click()
-    expect(page.get_by_role("alert")).to_contain_text("the password is not right")
+    expect(page.get_by_role("alert")).to_contain_text("The password is not right")
     page.get_by_label("Password to confirm").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()

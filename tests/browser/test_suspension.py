@@ -49,7 +49,12 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
         what="the suspended host's room held",
         until=lambda status: status == 404,
     )
-    # The student's thread says why nothing can be sent, instead of a composer.
+    # The inbox says so of the conversation, and its thread says why nothing can be sent,
+    # instead of a composer.
+    student.goto("/#/inbox")
+    expect(
+        student.get_by_role("list", name="Conversations").get_by_role("link", name=re.compile(f"Dr. Wire {tag}"))
+    ).to_contain_text("suspended by Wardmate")
     student.goto(f"/#/inbox/{chat['id']}")
     expect(student.get_by_role("status").filter(has_text="Wardmate suspended this account")).to_be_visible()
     expect(student.get_by_role("form", name="Send a message")).to_have_count(0)

@@ -32,8 +32,11 @@ export function Field({ label, name, error, hint, as = "input", children, ...pro
 }
 
 /** A form-level error (role=alert so screen readers announce it). */
+/** An error said as a sentence: the API's messages start in lower case ("email or password
+ * is incorrect"), written to follow a field's name; shown alone, they start with a capital. */
 export function Alert({ error, children }) {
-  const text = error instanceof ApiError ? error.message : error || children;
+  const raw = error instanceof ApiError ? error.message : error || children;
+  const text = typeof raw === "string" ? cap(raw) : raw;
   if (!text) return null;
   return html`<p class="alert" role="alert">${text}</p>`;
 }

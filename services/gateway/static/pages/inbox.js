@@ -30,7 +30,7 @@ export function Inbox() {
       ? html`<${Empty}>No conversations yet. Booking requests, mentorships and messages appear here.</${Empty}>`
       : html`<ul class="conversations" aria-label="Conversations">${list.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
           <a href=${`#/inbox/${c.id}`}>
-            <span class="who"><bdi>${name(c.other)}</bdi> <${Badge} count=${c.unread_count} label="unread" /></span>
+            <span class="who"><bdi>${name(c.other)}</bdi>${c.other.suspended ? " · suspended by Wardmate" : ""} <${Badge} count=${c.unread_count} label="unread" /></span>
             <span class="about">${aboutText(c.about)}${c.about && c.about.status ? ` (${c.about.status})` : ""}</span>
             ${c.last_message && html`<span class="last" dir="auto">${c.last_message.body}</span>`}
           </a>

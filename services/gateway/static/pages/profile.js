@@ -15,7 +15,10 @@ import { UserReviews } from "./reviews.js";
 // Typed lists, comma-separated; languages are picked by name (codes are what the API takes).
 const LISTS = ["specialties", "hobbies", "organizations"];
 const splitList = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
-const hospitalName = (id) => titleCase(id.replace(/-[a-z]{2}$/, "").replace(/-/g, " ").toUpperCase());
+// From the id (name-city-state): a name that ends in its city ("Mayo Clinic Hospital
+// Rochester", Rochester) says the city once.
+const hospitalName = (id) => titleCase(id.replace(/-[a-z]{2}$/, "").replace(/-/g, " ").toUpperCase())
+  .replace(/\b((?:\S+ ){0,2}\S+) \1$/, "$1");
 // The pickers' inputs (by name), the field each fills, and what to say of text left in one.
 const PICKERS = [
   ["school_country", "school_country", "Choose the country from the suggestions"],
