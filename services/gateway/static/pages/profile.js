@@ -306,7 +306,7 @@ export function MentorButton({ user, rotationId }) {
     }
   }
   if (done) return html`<${Notice}>Mentorship requested from ${user.display_name}. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`;
-  return html`<div>
+  return html`<div class="mentor-ask">
     <button type="button" aria-expanded=${open ? "true" : "false"} onClick=${() => setOpen(!open)}>Ask ${user.display_name} to mentor you</button>
     ${open && html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Mentorship request">
       <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
