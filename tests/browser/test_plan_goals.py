@@ -36,10 +36,18 @@ class Pair:
         return goal
 
 
-def accepted_pair(pages: Pages, stack: Stack, tag: str, *, student_viewport: dict[str, int] | None = None) -> Pair:
-    """A new student and mentor (names unique to ``tag``) with an accepted mentorship."""
+def accepted_pair(
+    pages: Pages,
+    stack: Stack,
+    tag: str,
+    *,
+    student_viewport: dict[str, int] | None = None,
+    mentor_clock: str | None = None,
+) -> Pair:
+    """A new student and mentor (names unique to ``tag``) with an accepted mentorship;
+    ``mentor_clock``: the mentor's browser's time zone (the machine's if None)."""
     student = pages.open("student", viewport=student_viewport)
-    mentor = pages.open("mentor")
+    mentor = pages.open("mentor", timezone_id=mentor_clock)
     as_student, as_mentor = Client(student.request), Client(mentor.request)
     mentor_id = as_mentor.sign_up("professional", f"Dr. Goals {tag}")
     as_mentor.call(

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import FARGO, Client, Pages, future
-from tests.browser.test_accessibility import mentors_known
+from tests.browser.conftest import Pages
+from tests.browser.test_plan_goals import accepted_pair
 
 NEW_YORK = "America/New_York"
 
@@ -21,22 +21,9 @@ NEW_YORK = "America/New_York"
 def test_a_meeting_time_is_read_in_the_zone_the_page_names(pages: Pages, stack: Stack) -> None:
     tag = uuid.uuid4().hex[:6]
     # The browser's clock is Los Angeles'; the mentor's zone in Wardmate is New York's.
-    mentor = pages.open("mentor", timezone_id="America/Los_Angeles")
-    as_mentor, as_student = Client(mentor.request), Client(pages.open("student").request)
-    mentor_id = as_mentor.sign_up("professional", f"Dr. Zones {tag}")
-    as_mentor.call(
-        "PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1}
-    )
+    pair = accepted_pair(pages, stack, tag, mentor_clock="America/Los_Angeles")
+    mentor, as_mentor, mentorship = pair.mentor, pair.as_mentor, {"id": pair.mentorship_id}
     as_mentor.call("PATCH", "/me/mentoring-settings", {"time_zone": NEW_YORK})
-    as_student.sign_up("student", f"Student Zones {tag}")
-    mentors_known(stack, [mentor_id])
-    rotation = as_student.call(
-        "POST",
-        "/rotations",
-        {"hospital_id": FARGO, "specialty": "Cardiology", "start_date": future(20), "end_date": future(48)},
-    )
-    mentorship = as_student.call("POST", "/mentorships", {"mentor_id": mentor_id, "rotation_id": rotation["id"]})
-    as_mentor.call("POST", f"/mentorships/{mentorship['id']}/accept")
 
     day = date.today() + timedelta(days=10)
     mentor.goto(f"/#/mentorships/{mentorship['id']}")
