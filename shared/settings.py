@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # rebuild reads the owners' snapshots, so it needs no older events.
     stream_retention_days: float = Field(30.0, ge=0)
 
+    # Where people write to Wardmate's operators: named to a suspended account that tries to
+    # sign in or publish a room, and in the notices to the people who deal with it.
+    support_email: str = Field("support@wardmate.test", pattern=r"^[^@\s]+@[^@\s]+$")
+
     # Accounts
     session_ttl_hours: int = Field(24 * 14, ge=1)
     token_cache_s: float = Field(5.0, ge=0)

@@ -201,6 +201,10 @@ PROFILE_UPDATED = "events.accounts.profile.updated"
 USER_VERIFIED = "events.accounts.user.verified"
 DOCUMENT_REJECTED = "events.accounts.document.rejected"
 CREDENTIAL_REJECTED = "events.accounts.credential.rejected"
+# An operator suspended an account or lifted the suspension (beside its snapshot's change):
+# messaging tells the people with an open stay, mentorship or recent conversation with it.
+USER_SUSPENDED = "events.accounts.user.suspended"
+USER_REINSTATED = "events.accounts.user.reinstated"
 
 # listings
 LISTING_PUBLISHED = "events.listings.listing.published"

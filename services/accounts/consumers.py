@@ -22,7 +22,7 @@ from services.accounts.views import mail as mailtext
 from shared import bus, subjects
 from shared.contracts.base import Actor, Event
 from shared.contracts.calendar import CalendarStay
-from shared.contracts.lifecycle import AccountMailRequested
+from shared.contracts.lifecycle import SAFETY_KINDS, AccountMailRequested
 from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
 from shared.errors import AppError
@@ -87,19 +87,21 @@ async def send_account_mail(conn: Connection, event: Event) -> None:
 
 @registry.consumer("mail-notifications", NotificationCreated.subject)
 async def send_notification_mail(conn: Connection, event: Event) -> None:
-    """A notification by mail, unless the user turned its kind off or has not confirmed
-    the address (we write only to addresses proven to be theirs)."""
+    """A notification by mail, unless the user turned its kind off (safety notices cannot
+    be) or has not confirmed the address (we write only to addresses proven to be theirs)."""
     assert isinstance(event, NotificationCreated)
     user = await lstore.contact(conn, event.user_id)
     if user is None or user["email_verified_at"] is None:
         return
-    prefs = await lstore.preferences(conn, event.user_id)
-    if prefs is not None and event.kind in prefs["muted_kinds"]:
-        return
     s = runtime.settings
-    unsubscribe = lifecycle.link(
-        s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
-    )
+    unsubscribe = None
+    if event.kind not in SAFETY_KINDS:  # a safety notice always comes, as security mails do
+        prefs = await lstore.preferences(conn, event.user_id)
+        if prefs is not None and event.kind in prefs["muted_kinds"]:
+            return
+        unsubscribe = lifecycle.link(
+            s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
+        )
     link = mailtext.web_link(s.public_url, event.booking_id, event.listing_id, event.conversation_id, event.kind)
     attachments: tuple[Attachment, ...] = ()
     if event.kind in STAY_MAILS and event.booking_id is not None:

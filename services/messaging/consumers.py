@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+
 from services.messaging import delivery, domain, store, store_privacy, views
 from services.messaging.store import safety as safety_store
 from shared.consumers import AfterCommit
-from shared.contracts.accounts import USER_EVENTS, CredentialRejected, UserVerified
+from shared.contracts.accounts import USER_EVENTS, CredentialRejected, UserReinstated, UserSuspended, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
@@ -24,7 +26,8 @@ from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentRefu
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.privacy import purge_outbox
-from shared.service import Registry
+from shared.service import Context, Registry
+from shared.settings import Settings
 
 registry = Registry()
 
@@ -44,6 +47,18 @@ async def _post_update(
     if update.requester is not None and await safety_store.blocked_pair(conn, *pair):
         update = domain.withheld(update, pair)  # accepted before listings or matching knew of the block
     pushes = delivery.Pushes()
+    await _post(conn, pushes, conversation, update, event_id)
+    await pushes.save(conn)
+    return pushes.send
+
+
+async def _post(
+    conn: Connection,
+    pushes: delivery.Pushes,
+    conversation: asyncpg.Record,
+    update: domain.ConversationUpdate,
+    event_id: uuid.UUID,
+) -> None:
     await delivery.post_message(conn, pushes, conversation, None, update.system_text, read_by=update.read_by)
     if update.words:
         # The requester's own words, as their message: the other side can answer them
@@ -51,9 +66,7 @@ async def _post_update(
         sender, text = update.words
         await delivery.post_message(conn, pushes, conversation, sender, text)
     for draft in update.notifications:
-        await delivery.notify(conn, pushes, draft, event_id, conversation_id)
-    await pushes.save(conn)
-    return pushes.send
+        await delivery.notify(conn, pushes, draft, event_id, conversation["id"])
 
 
 @registry.consumer("users", *(e.subject for e in USER_EVENTS))
@@ -199,6 +212,48 @@ async def notify_mentoring(conn: Connection, event: Event) -> AfterCommit | None
         if await safety_store.blocked_pair(conn, event.from_user_id, event.user_id):
             return None  # a letter request matching accepted before it knew of the block
     return await _notify(conn, [domain.mentoring_notification(event)], event.event_id)
+
+
+class _Runtime:
+    """What consumers need of the settings (they get a connection and an event only)."""
+
+    support_email = Settings.model_fields["support_email"].default
+
+
+runtime = _Runtime()
+
+
+@registry.on_startup
+async def keep_settings(ctx: Context) -> None:
+    runtime.support_email = ctx.settings.support_email
+
+
+@registry.consumer("suspensions", UserSuspended.subject, UserReinstated.subject)
+async def tell_counterparts(conn: Connection, event: Event) -> AfterCommit:
+    """Wardmate suspended an account, or lifted its suspension: whoever has a stay or a
+    mentorship under way with it, or talked with it lately, reads so in that conversation
+    and gets a notice (mailed whatever their preferences say)."""
+    assert isinstance(event, UserSuspended | UserReinstated)
+    user_id = event.user_id
+    name = (await store.display_names(conn, [user_id])).get(user_id)
+    pushes = delivery.Pushes()
+    for conversation in await store.conversations_to_tell(conn, user_id, domain.RECENT_CONVERSATION):
+        low, high = conversation["user_low"], conversation["user_high"]
+        listing_id = conversation["listing_id"]
+        update = domain.suspension_update(
+            conversation["kind"],
+            user_id,
+            name,
+            high if low == user_id else low,
+            await store.listing_title(conn, listing_id) if listing_id else None,
+            suspended=isinstance(event, UserSuspended),
+            support_email=runtime.support_email,
+            booking_id=conversation["subject_id"] if conversation["kind"] == "booking" else None,
+            listing_id=listing_id,
+        )
+        await _post(conn, pushes, conversation, update, event.event_id)
+    await pushes.save(conn)
+    return pushes.send
 
 
 async def _notify(conn: Connection, drafts: list[domain.NotificationDraft], event_id: uuid.UUID) -> AfterCommit:

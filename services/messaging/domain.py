@@ -480,6 +480,49 @@ def credential_rejected_notification(event: CredentialRejected) -> NotificationD
     )
 
 
+# Direct conversations whose other side hears that Wardmate suspended an account (or
+# lifted it): those active this recently. Stays and mentorships under way always do.
+RECENT_CONVERSATION = timedelta(days=30)
+
+
+def suspension_update(
+    kind: str,
+    user_id: uuid.UUID,
+    name: str | None,
+    other_id: uuid.UUID,
+    title: str | None,
+    *,
+    suspended: bool,
+    support_email: str,
+    booking_id: uuid.UUID | None = None,
+    listing_id: uuid.UUID | None = None,
+) -> ConversationUpdate:
+    """What the other side of a conversation with ``user_id`` reads when Wardmate suspends
+    that account (``suspended``) or lifts its suspension: a system message there and a
+    notice (always mailed). The suspended side's copy is read: they cannot sign in."""
+    if kind == "booking":
+        about = f" (the stay at “{title}”)" if title else " (the stay)"
+    elif kind == "mentorship":
+        about = " (the mentorship)"
+    else:
+        about = ""
+    whose = f"the account of {name or 'this user'}{about}"
+    if suspended:
+        text = (
+            f"Wardmate suspended {whose}. For now they cannot sign in or read messages here. Never pay them or"
+            f" send them documents outside Wardmate. Questions: write to {support_email}."
+        )
+        notice: NotificationKind = "account_suspended"
+    else:
+        text = f"Wardmate lifted the suspension of {whose}: they can sign in and read messages here again."
+        notice = "suspension_lifted"
+    return ConversationUpdate(
+        text,
+        read_by=frozenset({user_id}),
+        notifications=[NotificationDraft(other_id, notice, text, booking_id=booking_id, listing_id=listing_id)],
+    )
+
+
 MentorshipEvent = MentorshipRequested | MentorshipAccepted | MentorshipDeclined | MentorshipEnded
 
 

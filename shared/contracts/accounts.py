@@ -253,6 +253,11 @@ class SuspendRequest(UserIdRequest):
     reason: Annotated[Words, Field(max_length=500, description="why, for the operators' record")]
 
 
+def suspended_refusal(support_email: str) -> str:
+    """What a suspended account is told when it tries to sign in or publish a room."""
+    return f"this account is suspended: write to Wardmate's support at {support_email} to ask why"
+
+
 class Suspension(Reply):
     user_id: uuid.UUID
     suspended: bool
@@ -511,6 +516,22 @@ class CredentialRejected(Event):
     user_id: uuid.UUID
     kind: Literal["npi", "license"]
     reason: str
+
+
+class UserSuspended(Event):
+    """An operator suspended the account (its snapshot, in the ``ProfileUpdated`` written
+    with this event, says ``suspended``): the people it has an open stay, an open
+    mentorship or a recent conversation with are told, in that conversation (messaging)."""
+
+    subject: ClassVar[str] = subjects.USER_SUSPENDED
+    user_id: uuid.UUID
+
+
+class UserReinstated(Event):
+    """An operator lifted the account's suspension: the same people are told."""
+
+    subject: ClassVar[str] = subjects.USER_REINSTATED
+    user_id: uuid.UUID
 
 
 # Every event that carries a user's snapshot.

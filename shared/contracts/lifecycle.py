@@ -11,7 +11,7 @@ from pydantic import Field
 
 from shared.contracts.accounts import Email, Password
 from shared.contracts.base import Contract, Event, Id, Reply, Text
-from shared.contracts.messaging import NotificationKind
+from shared.contracts.messaging import OptionalNoticeKind, SafetyNoticeKind
 
 # Any length up to the cap: a link cut short is refused as one that is wrong or expired
 # ("this link is invalid or has expired"), not as a field too short to read.
@@ -27,9 +27,11 @@ SecurityMailKind = Literal[
     "password_changed",
 ]
 
-# Notification kinds one can turn off by mail: every kind messaging notifies of.
-MailKind = NotificationKind
-MAIL_KINDS: tuple[str, ...] = get_args(NotificationKind)
+# Notification kinds one can turn off by mail: every kind messaging notifies of but the
+# safety notices, which are always mailed (without an unsubscribe link).
+MailKind = OptionalNoticeKind
+MAIL_KINDS: tuple[str, ...] = get_args(OptionalNoticeKind)
+SAFETY_KINDS: frozenset[str] = frozenset(get_args(SafetyNoticeKind))
 
 STUDENT, PROFESSIONAL = frozenset({"student"}), frozenset({"professional"})
 BOTH = STUDENT | PROFESSIONAL

@@ -36,7 +36,9 @@ MessageBody = Annotated[Words, Field(min_length=1, max_length=MAX_BODY)]
 # after a timeout or a reconnect, returns the stored message instead of a second one.
 ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 Details = Annotated[Text, Field(max_length=2000)]
-NotificationKind = Literal[
+# What a notification is about. A user may turn off the mail of each of these kinds
+# (``shared.contracts.lifecycle.MAIL_CHOICES`` words them)...
+OptionalNoticeKind = Literal[
     "booking_requested",
     "booking_accepted",
     "booking_confirmed",
@@ -80,6 +82,10 @@ NotificationKind = Literal[
     "letter_expired",
     "letter_reminder",
 ]
+# ...but not of these: notices about someone the reader deals with (an account Wardmate
+# suspended, or whose suspension it lifted), mailed always, as security mails are.
+SafetyNoticeKind = Literal["account_suspended", "suspension_lifted"]
+NotificationKind = Literal[OptionalNoticeKind, SafetyNoticeKind]
 ReportReason = Literal["scam", "harassment", "spam", "inappropriate", "other"]
 ReportStatus = Literal["open", "resolved"]
 

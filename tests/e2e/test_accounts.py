@@ -20,7 +20,7 @@ from shared.contracts.base import Actor
 from shared.errors import AppError
 from tests import samples
 from tests.api import PASSWORD, Api, User, random_email
-from tests.e2e.helpers import create_listing, listing_body
+from tests.e2e.helpers import create_listing, listing_body, request_stay
 from tests.e2e.test_matching import rotation
 from tests.eventually import eventually
 
@@ -531,6 +531,7 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     assert (await api.call("GET", "/admin/suspensions", student)).status == 403
     login = await api.call("POST", "/auth/login", json={"email": host.email, "password": PASSWORD})
     assert login.status == 403 and "suspended" in login.body["error"]["message"], login.body
+    assert "write to Wardmate's support at support@wardmate.test" in login.body["error"]["message"], login.body
     wrong = await api.call("POST", "/auth/login", json={"email": host.email, "password": "not-the-password"})
     assert wrong.status == 401  # without the password, nothing is told of the suspension
 
@@ -607,6 +608,69 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     assert mine.body["status"] == "active", mine.body
     kept = await api.call("GET", f"/listings/{draft['id']}", User(host.id, back.body["token"], host.email, host.role))
     assert kept.body["status"] == "draft", kept.body
+
+
+async def test_who_deals_with_a_suspended_account_hears_of_it(api: Api, admin: User) -> None:
+    """A guest with a stay requested and a student who wrote to the host lately read, in
+    that conversation, that Wardmate suspended the host, with the support address to write
+    to; each gets a notice, mailed without an unsubscribe link (it cannot be turned off). A
+    student whose request was declined hears nothing. Lifting the suspension tells them too."""
+    host = await api.signup("professional", "Dr. Suspended Host")
+    listing = await create_listing(api, host)
+    guest = await api.signup("student", "Guest With A Stay")
+    stay = await request_stay(api, guest, listing["id"])
+    assert stay.status == 201, stay.body
+    writer = await api.signup("student", "Student Who Wrote")
+    chat = await api.call("POST", "/conversations", writer, json={"user_id": host.id, "body": "Is it near the ward?"})
+    assert chat.status == 200, chat.body
+    bystander = await api.signup("student", "Declined Student")
+    declined = await request_stay(api, bystander, listing["id"], start=100)
+    assert declined.status == 201, declined.body
+    assert (await api.call("POST", f"/bookings/{declined.body['id']}/decline", host)).status == 200
+
+    async def notices(user: User, kind: str) -> list[dict[str, Any]]:
+        r = await api.call("GET", "/notifications", user, params={"limit": "50"})
+        assert r.status == 200, r.body
+        return [n for n in r.body["items"] if n["kind"] == kind]
+
+    async def last_message(user: User, conversation_id: str) -> dict[str, Any]:
+        r = await api.call("GET", f"/conversations/{conversation_id}", user)
+        assert r.status == 200, r.body
+        return r.body["last_message"]  # type: ignore[no-any-return]
+
+    body = {"reason": "Asked students for deposits by wire"}
+    assert (await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json=body)).status == 200
+    [told] = await eventually(
+        lambda: notices(guest, "account_suspended"), 15, what="the guest told", until=lambda n: len(n) == 1
+    )
+    # One transaction told everyone: the others' notices are there too.
+    [heard] = await notices(writer, "account_suspended")
+    assert await notices(bystander, "account_suspended") == []
+    assert told["booking_id"] == stay.body["id"] and told["listing_id"] == listing["id"], told
+    about_stay = f"Wardmate suspended the account of Dr. Suspended Host (the stay at “{listing['title']}”)"
+    for notice, about in ((told, about_stay), (heard, "Wardmate suspended the account of Dr. Suspended Host.")):
+        assert notice["text"].startswith(about), notice
+        assert "outside Wardmate" in notice["text"] and "support@wardmate.test" in notice["text"], notice
+    assert heard["conversation_id"] == chat.body["id"], heard
+    for user, notice in ((guest, told), (writer, heard)):
+        said = await last_message(user, notice["conversation_id"])
+        assert said["kind"] == "system" and said["body"] == notice["text"], said
+    [mail] = await api.mail(guest.email, "Wardmate suspended an account you deal with")
+    text = mail.part("text/plain")
+    assert "support@wardmate.test" in text and "Stop these mails" not in text, text
+    assert mail.message["List-Unsubscribe"] is None, mail.message
+    muted = await api.call(
+        "PUT", "/me/notification-preferences", guest, json={"muted_kinds": ["account_suspended"], "digest": True}
+    )
+    assert muted.status == 400, muted.body
+
+    assert (await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)).status == 200
+    for user in (guest, writer):
+        [lifted] = await eventually(
+            lambda u=user: notices(u, "suspension_lifted"), 15, what="the lift told", until=lambda n: len(n) == 1
+        )
+        assert lifted["text"].startswith("Wardmate lifted the suspension of the account of Dr. Suspended Host"), lifted
+    assert await notices(bystander, "suspension_lifted") == []
 
 
 async def suspensions(api: Api, admin: User) -> dict[str, dict[str, Any]]:

@@ -109,9 +109,10 @@ def user_data(user_id: str, role: str, name: str, version: int, **profile: Any) 
 
 
 async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack) -> None:
-    """Signup, profile change and verification each emit the whole user snapshot with a
-    newer version (signup also asks for the mail confirming the address); login, logout,
-    reads and a submitted credential emit nothing."""
+    """Signup, profile change, verification and a suspension and its lifting each emit the
+    whole user snapshot with a newer version (signup also asks for the mail confirming the
+    address; a suspension says so in an event of its own); login, logout, reads and a
+    submitted credential emit nothing."""
     email = random_email("pin")
     signup, events = await rec.call(
         "POST",
@@ -149,6 +150,22 @@ async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack
 
     _, events = await rec.call("POST", "/auth/logout", user)
     assert events == []
+
+    # A suspension: the snapshot (not mentoring while suspended; the row changed twice, the
+    # suspension and the calendar link it ends), and an event of its own, by which whoever
+    # deals with the account is told.
+    body = {"reason": "Pinned"}
+    _, events = await rec.call("POST", f"/admin/users/{uid}/suspension", admin, json=body)
+    held = verified | {"version": 6, "suspended": True, "open_to_mentoring": False}
+    assert events == [
+        ("events.accounts.profile.updated", {"user": held}),
+        ("events.accounts.user.suspended", {"user_id": uid}),
+    ]
+    _, events = await rec.call("DELETE", f"/admin/users/{uid}/suspension", admin)
+    assert events == [
+        ("events.accounts.profile.updated", {"user": verified | {"version": 7}}),
+        ("events.accounts.user.reinstated", {"user_id": uid}),
+    ]
 
 
 async def public_location(rec: Recorder, listing_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from services.accounts.domain import lifecycle
 from services.accounts.mailer import Mailer
 from services.accounts.views.mail import SUBJECTS, notification_mail, web_link
-from shared.contracts.lifecycle import MAIL_KINDS, MailKind
+from shared.contracts.lifecycle import MAIL_KINDS, SAFETY_KINDS, MailKind
 from shared.contracts.messaging import NotificationKind
 from shared.errors import AppError
 from shared.settings import Settings
@@ -112,6 +112,8 @@ def test_a_notification_mail_escapes_html_and_carries_rfc_8058_headers() -> None
 
 
 def test_every_notification_kind_has_a_mail() -> None:
-    """The preferences list every kind messaging notifies of, and each has a subject."""
-    assert set(MAIL_KINDS) == set(get_args(NotificationKind)) == set(get_args(MailKind))
-    assert set(MAIL_KINDS) <= set(SUBJECTS)
+    """The preferences list every kind messaging notifies of but the safety notices, which
+    are always mailed; each kind has a subject."""
+    assert set(MAIL_KINDS) == set(get_args(MailKind)) == set(get_args(NotificationKind)) - SAFETY_KINDS
+    assert SAFETY_KINDS == {"account_suspended", "suspension_lifted"}
+    assert set(get_args(NotificationKind)) <= set(SUBJECTS)

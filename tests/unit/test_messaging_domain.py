@@ -502,3 +502,39 @@ def test_a_rejected_credential_tells_why_and_how_to_submit_again() -> None:
     for blank in ("", "   ", "\u200b\u2060"):
         with pytest.raises(ValidationError, match="reason"):
             RejectCredentialRequest(user_id=HOST, submitted_at=datetime.now(UTC), reason=blank)
+
+
+def test_a_suspension_is_told_in_words_for_each_kind_of_conversation() -> None:
+    """The other side of a stay reads which stay, of a mentorship that it is the mentorship,
+    of a direct conversation the name alone; a suspension warns against paying outside
+    Wardmate and names where to write; its lifting says messages reach them again. The
+    suspended side's copy is read (they cannot sign in); the notice goes to the other side."""
+    booking, listing = uuid.uuid4(), uuid.uuid4()
+    stay = domain.suspension_update(
+        "booking",
+        HOST,
+        "Dr. Ade",
+        GUEST,
+        "Room by Hopkins",
+        suspended=True,
+        support_email="help@w.test",
+        booking_id=booking,
+        listing_id=listing,
+    )
+    assert stay.system_text == (
+        "Wardmate suspended the account of Dr. Ade (the stay at “Room by Hopkins”). For now they cannot sign in"
+        " or read messages here. Never pay them or send them documents outside Wardmate. Questions: write to"
+        " help@w.test."
+    )
+    assert stay.read_by == {HOST} and stay.words is None
+    [notice] = stay.notifications
+    assert (notice.user_id, notice.kind, notice.text) == (GUEST, "account_suspended", stay.system_text)
+    assert (notice.booking_id, notice.listing_id) == (booking, listing)
+    mentorship = domain.suspension_update("mentorship", GUEST, "Ana", HOST, None, suspended=True, support_email="s@x")
+    assert mentorship.system_text.startswith("Wardmate suspended the account of Ana (the mentorship). For now")
+    assert mentorship.notifications[0].user_id == HOST
+    direct = domain.suspension_update("direct", HOST, None, GUEST, None, suspended=False, support_email="s@x")
+    assert direct.system_text == (
+        "Wardmate lifted the suspension of the account of this user: they can sign in and read messages here again."
+    )
+    assert direct.notifications[0].kind == "suspension_lifted" and "s@x" not in direct.system_text

@@ -22,6 +22,7 @@ from shared.contracts.accounts import (
     UserRegistered,
     lookup_email,
     session_fingerprint,
+    suspended_refusal,
 )
 from shared.contracts.base import Ok
 from shared.db import Connection, Lock, xact_lock
@@ -104,7 +105,7 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
             raise BAD_LOGIN
         assert row is not None
         if row["suspended_at"] is not None:  # told only to whoever knows the password
-            raise AppError("forbidden", "this account is suspended: write to Wardmate's support to ask why")
+            raise AppError("forbidden", suspended_refusal(ctx.settings.support_email))
         async with conn.transaction():
             await store.clear_failures(conn, email)
             user = User.model_validate({k: row[k] for k in User.model_fields})

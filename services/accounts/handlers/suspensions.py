@@ -2,7 +2,9 @@
 
 A suspended account cannot log in and its sessions end at once; its snapshot says
 ``suspended`` (and not open to mentoring), so listings holds its rooms out of search and
-booking, and matching stops offering it as a mentor, until an operator lifts it.
+booking, and matching stops offering it as a mentor, until an operator lifts it. Beside the
+snapshot, ``UserSuspended`` (``UserReinstated``) has messaging tell the people who deal
+with the account.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from shared.contracts.accounts import (
     Suspension,
     SuspensionList,
     UserIdRequest,
+    UserReinstated,
+    UserSuspended,
 )
 from shared.errors import AppError
 from shared.outbox import add
@@ -45,6 +49,7 @@ async def suspend_user(ctx: Context, req: SuspendRequest) -> Suspension:
         # The calendar link is a credential too: it ends with the sessions.
         await lstore.next_calendar_generation(conn, req.user_id)
         await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
+        await add(conn, UserSuspended(user_id=req.user_id))
     await forget_sessions(ctx, fingerprints, revoked=True)
     return Suspension(
         user_id=req.user_id, suspended=True, suspended_at=row["suspended_at"], reason=row["suspension_reason"]
@@ -59,6 +64,7 @@ async def unsuspend_user(ctx: Context, req: UserIdRequest) -> Suspension:
         if await store.set_suspension(conn, req.user_id, admin.user_id, None) is None:
             raise AppError("conflict", "this account is not suspended")
         await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
+        await add(conn, UserReinstated(user_id=req.user_id))
     return Suspension(user_id=req.user_id, suspended=False)
 
 

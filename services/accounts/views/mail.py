@@ -91,6 +91,8 @@ SUBJECTS = {
     "letter_withdrawn": "A letter request was withdrawn",
     "letter_expired": "A letter request reached its deadline",
     "letter_reminder": "Reminder: a letter of recommendation is due",
+    "account_suspended": "Wardmate suspended an account you deal with",
+    "suspension_lifted": "A suspension on Wardmate was lifted",
 }
 
 
@@ -139,7 +141,7 @@ def notification_mail(
     name: str,
     text: str,
     link: tuple[str, str],
-    unsubscribe_url: str,
+    unsubscribe_url: str | None,
     key: str,
     attachments: tuple[Attachment, ...] = (),
 ) -> Mail:

@@ -25,6 +25,7 @@ from services.listings.views import (
 )
 from shared import clock, geo, hospitals, places, pricing, subjects, timezones
 from shared import stays as stays_rules
+from shared.contracts.accounts import suspended_refusal
 from shared.contracts.base import Actor, Ok
 from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
 from shared.contracts.listings import (
@@ -113,7 +114,7 @@ async def create_listing(ctx: Context, req: ListingCreate) -> Listing:
     )
     async with ctx.pool.acquire() as conn, conn.transaction():
         if req.status == "active":
-            await _refuse_suspended(conn, actor)
+            await _refuse_suspended(conn, actor, ctx.settings.support_email)
         await store.insert_listing(conn, listing_id, actor.user_id, fields)
         row = await store.listing(conn, listing_id)
         assert row is not None
@@ -130,12 +131,12 @@ async def get_listing(ctx: Context, req: ListingId) -> Listing:
     return to_listing(row, exact=exact, photos=await photo_store.photos(ctx.pool, req.listing_id))
 
 
-async def _refuse_suspended(conn: Connection, actor: Actor) -> None:
+async def _refuse_suspended(conn: Connection, actor: Actor, support_email: str) -> None:
     """A room is not published for a suspended host. Their sessions end with the suspension,
     but a request already past the gateway may arrive after listings held their rooms.
     Called before any listing's lock: the suspension's event locks the host, then the rooms."""
     if await store.host_suspended(conn, actor.user_id):
-        raise AppError("forbidden", "this account is suspended: write to Wardmate's support to ask why")
+        raise AppError("forbidden", suspended_refusal(support_email))
 
 
 async def _owned_listing(conn: Connection, actor: Actor, listing_id: uuid.UUID) -> asyncpg.Record:
@@ -156,7 +157,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
     zip_code = changes.pop("zip_code", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
         if changes.get("status") == "active":
-            await _refuse_suspended(conn, actor)
+            await _refuse_suspended(conn, actor, ctx.settings.support_email)
         before = await _owned_listing(conn, actor, req.listing_id)
         moving = domain.moved_fields(changes, zip_code is not None, dict(before))
         if moving:  # under the listing's lock, which a booking request takes too

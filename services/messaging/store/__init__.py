@@ -179,6 +179,32 @@ async def open_about(
     return uuid.UUID(str(row["id"]))
 
 
+# A stay or mentorship under way: its conversation hears of a suspension of either side.
+OPEN_BOOKING = ["requested", "accepted", "confirmed"]
+OPEN_MENTORSHIP = ["requested", "accepted"]
+
+
+async def conversations_to_tell(conn: Connection, user_id: uuid.UUID, recent: timedelta) -> list[asyncpg.Record]:
+    """The user's conversations whose other side hears that the account was suspended (or
+    the suspension lifted): about a stay or a mentorship under way, or direct and active
+    within ``recent``; not those whose other side deleted their account. In id order, the
+    order their locks are taken in."""
+    return await conn.fetch(
+        "SELECT c.* FROM participants p JOIN conversations c ON c.id = p.conversation_id"
+        " WHERE p.user_id = $1 AND ("
+        "  (c.kind = 'booking' AND c.subject_status = ANY($2::text[]))"
+        "  OR (c.kind = 'mentorship' AND c.subject_status = ANY($3::text[]))"
+        "  OR (c.kind = 'direct' AND c.last_activity_at > now() - $4::interval))"
+        f" AND NOT EXISTS (SELECT 1 FROM users o WHERE o.version = {ERASED_VERSION}"
+        "  AND o.user_id = CASE WHEN c.user_low = $1 THEN c.user_high ELSE c.user_low END)"
+        " ORDER BY c.id",
+        user_id,
+        OPEN_BOOKING,
+        OPEN_MENTORSHIP,
+        recent,
+    )
+
+
 async def conversation(db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID) -> asyncpg.Record | None:
     """The conversation when ``user_id`` takes part in it (None otherwise)."""
     return await db.fetchrow(

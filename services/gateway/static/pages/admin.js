@@ -208,7 +208,8 @@ function Suspensions({ state }) {
   }
   return html`<section aria-labelledby="suspended-h">
     <h2 id="suspended-h">Suspended accounts</h2>
-    <p>A suspended account cannot log in and its rooms are out of search and booking. Lifting the suspension gives both back.</p>
+    <p>A suspended account cannot log in and its rooms are out of search and booking. Lifting the suspension gives both back.
+      Either way, whoever has a stay or mentorship under way with the account, or wrote with it in the last 30 days, is told in that conversation and by mail.</p>
     <div ref=${said} tabindex="-1">
       ${outcome && outcome.notice && html`<${Notice}>${outcome.notice}</${Notice}>`}
       <${Alert} error=${outcome && outcome.error} />
