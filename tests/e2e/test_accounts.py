@@ -638,6 +638,10 @@ async def test_who_deals_with_a_suspended_account_hears_of_it(api: Api, admin: U
         assert r.status == 200, r.body
         return r.body["last_message"]  # type: ignore[no-any-return]
 
+    # Messaging knows the request declined (told by its own consumer, maybe after the suspension's).
+    await eventually(
+        lambda: notices(bystander, "booking_declined"), 15, what="the decline", until=lambda n: len(n) == 1
+    )
     body = {"reason": "Asked students for deposits by wire"}
     assert (await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json=body)).status == 200
     [told] = await eventually(

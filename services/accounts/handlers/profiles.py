@@ -47,5 +47,5 @@ async def update_profile(ctx: Context, req: ProfileFields) -> Me:
 
 @registry.endpoint(subjects.GET_USER, UserIdRequest)
 async def get_user(ctx: Context, req: UserIdRequest) -> PublicProfile:
-    account = views.me(*await store.account(ctx.pool, req.user_id))
-    return views.public_profile(account, suspended=await store.suspended(ctx.pool, req.user_id))
+    row, profile, credential = await store.account(ctx.pool, req.user_id)
+    return views.public_profile(views.me(row, profile, credential), suspended=row["suspended"])

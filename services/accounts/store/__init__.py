@@ -40,10 +40,6 @@ async def insert_user(
     return row
 
 
-async def suspended(db: Connection | asyncpg.Pool, user_id: uuid.UUID) -> bool:
-    return bool(await db.fetchval("SELECT suspended_at IS NOT NULL FROM users WHERE id = $1", user_id))
-
-
 async def suspended_users(
     db: Connection | asyncpg.Pool, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[asyncpg.Record]:
@@ -83,8 +79,11 @@ async def set_suspension(
 async def user_by_id(
     conn: Connection | asyncpg.Pool, user_id: uuid.UUID, *, for_update: bool = False
 ) -> asyncpg.Record:
+    """The user's row (``USER_COLUMNS``, and ``suspended``); 404 when there is none."""
     lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}", user_id)
+    row = await conn.fetchrow(
+        f"SELECT {USER_COLUMNS}, suspended_at IS NOT NULL AS suspended FROM users WHERE id = $1{lock}", user_id
+    )
     if row is None:
         raise AppError("not_found", "user not found")
     return row
