@@ -230,7 +230,7 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
     if isinstance(event, BookingRequested):
         return ConversationUpdate(
             f"{guest_name} requested {room} from {dates}, {money(booking.total_cents)} in total."
-            " The host can accept or decline the request here.",
+            " The host can accept or decline the request under Bookings.",
             words=_words(guest, event.message),
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_requested", f"{guest_name} requested {room} from {dates}")],
@@ -287,7 +287,7 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         why = f"{guest_name}'s rotation moved: they ask" if event.for_rotation else f"{guest_name} asks"
         price = f" ({money(event.total_cents)} in total)" if event.total_cents is not None else ""
         return ConversationUpdate(
-            f"{why} to move the stay to {moved}{price}. The host can accept or decline here.",
+            f"{why} to move the stay to {moved}{price}. The host can accept or decline it under Bookings.",
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_shift_requested", f"{guest_name} asks to move {room} to {moved}")],
         )
@@ -533,7 +533,8 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
     student_name, mentor_name = names.get(student) or "A student", names.get(mentor) or "The mentor"
     if isinstance(event, MentorshipRequested):
         return ConversationUpdate(
-            f"{student_name} asked {mentor_name} to be their mentor. The mentor can accept or decline here.",
+            f"{student_name} asked {mentor_name} to be their mentor."
+            " The mentor can accept or decline under Mentorships.",
             words=_words(student, m.message),
             read_by=frozenset({student}),
             notifications=[
