@@ -80,7 +80,13 @@ async def send_account_mail(conn: Connection, event: Event) -> None:
         return  # the account was deleted since: nobody to write to
     url = _link(event, user["email"], user["password_hash"])
     mail = mailtext.security_mail(
-        event.kind, event.to, user["display_name"], url, event.event_id.hex, new_email=user["email"]
+        event.kind,
+        event.to,
+        user["display_name"],
+        url,
+        event.event_id.hex,
+        new_email=user["email"],
+        support_email=runtime.settings.support_email,
     )
     await runtime.mailer.send(mail)
 

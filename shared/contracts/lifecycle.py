@@ -25,6 +25,8 @@ SecurityMailKind = Literal[
     "confirm_email_change",
     "email_changed",
     "password_changed",
+    "account_suspended",
+    "account_reinstated",
 ]
 
 # Notification kinds one can turn off by mail: every kind messaging notifies of but the

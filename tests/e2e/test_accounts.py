@@ -532,6 +532,10 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
     login = await api.call("POST", "/auth/login", json={"email": host.email, "password": PASSWORD})
     assert login.status == 403 and "suspended" in login.body["error"]["message"], login.body
     assert "write to Wardmate's support at support@wardmate.test" in login.body["error"]["message"], login.body
+    [mailed] = await api.mail(host.email, "Your Wardmate account is suspended")
+    said = mailed.part("text/plain")
+    assert "write to support@wardmate.test" in said and body["reason"] not in said, said  # the reason: operators'
+    assert mailed.message["List-Unsubscribe"] is None, mailed.message
     wrong = await api.call("POST", "/auth/login", json={"email": host.email, "password": "not-the-password"})
     assert wrong.status == 401  # without the password, nothing is told of the suspension
 
@@ -602,6 +606,7 @@ async def test_an_operator_suspends_an_account_and_lifts_it(api: Api, admin: Use
         await eventually(mentoring, 10, what="the host mentoring again", until=lambda v: v == "true")
     finally:
         await conn.close()
+    await api.mail(host.email, "Your Wardmate account is active again")
     back = await api.call("POST", "/auth/login", json={"email": host.email, "password": PASSWORD})
     assert back.status == 200, back.body
     mine = await api.call("GET", f"/listings/{listing['id']}", User(host.id, back.body["token"], host.email, host.role))

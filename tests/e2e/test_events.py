@@ -152,19 +152,22 @@ async def test_account_endpoints_emit_user_snapshots(rec: Recorder, stack: Stack
     assert events == []
 
     # A suspension: the snapshot (not mentoring while suspended; the row changed twice, the
-    # suspension and the calendar link it ends), and an event of its own, by which whoever
-    # deals with the account is told.
+    # suspension and the calendar link it ends), an event of its own, by which whoever deals
+    # with the account is told, and a mail to the account's owner.
     body = {"reason": "Pinned"}
     _, events = await rec.call("POST", f"/admin/users/{uid}/suspension", admin, json=body)
     held = verified | {"version": 6, "suspended": True, "open_to_mentoring": False}
+    told = {"user_id": uid, "to": email, "nonce": None, "expires_at": None}
     assert events == [
         ("events.accounts.profile.updated", {"user": held}),
         ("events.accounts.user.suspended", {"user_id": uid}),
+        ("events.accounts.mail.requested", {"kind": "account_suspended", **told}),
     ]
     _, events = await rec.call("DELETE", f"/admin/users/{uid}/suspension", admin)
     assert events == [
         ("events.accounts.profile.updated", {"user": verified | {"version": 7}}),
         ("events.accounts.user.reinstated", {"user_id": uid}),
+        ("events.accounts.mail.requested", {"kind": "account_reinstated", **told}),
     ]
 
 

@@ -4,7 +4,7 @@ A suspended account cannot log in and its sessions end at once; its snapshot say
 ``suspended`` (and not open to mentoring), so listings holds its rooms out of search and
 booking, and matching stops offering it as a mentor, until an operator lifts it. Beside the
 snapshot, ``UserSuspended`` (``UserReinstated``) has messaging tell the people who deal
-with the account.
+with the account, and the account's owner is mailed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from shared.contracts.accounts import (
     UserReinstated,
     UserSuspended,
 )
+from shared.contracts.lifecycle import AccountMailRequested
 from shared.errors import AppError
 from shared.outbox import add
 from shared.paging import decode_newest_first, next_page
@@ -50,6 +51,7 @@ async def suspend_user(ctx: Context, req: SuspendRequest) -> Suspension:
         await lstore.next_calendar_generation(conn, req.user_id)
         await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
         await add(conn, UserSuspended(user_id=req.user_id))
+        await add(conn, AccountMailRequested(kind="account_suspended", user_id=req.user_id, to=user["email"]))
     await forget_sessions(ctx, fingerprints, revoked=True)
     return Suspension(
         user_id=req.user_id, suspended=True, suspended_at=row["suspended_at"], reason=row["suspension_reason"]
@@ -60,11 +62,12 @@ async def suspend_user(ctx: Context, req: SuspendRequest) -> Suspension:
 async def unsuspend_user(ctx: Context, req: UserIdRequest) -> Suspension:
     admin = ctx.require_actor()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await store.user_by_id(conn, req.user_id, for_update=True)
+        user = await store.user_by_id(conn, req.user_id, for_update=True)
         if await store.set_suspension(conn, req.user_id, admin.user_id, None) is None:
             raise AppError("conflict", "this account is not suspended")
         await add(conn, ProfileUpdated(user=views.user_data(await store.snapshot(conn, req.user_id))))
         await add(conn, UserReinstated(user_id=req.user_id))
+        await add(conn, AccountMailRequested(kind="account_reinstated", user_id=req.user_id, to=user["email"]))
     return Suspension(user_id=req.user_id, suspended=False)
 
 

@@ -34,7 +34,7 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
         "Your Wardmate address was changed",
         [],
         "",
-        ["If you did not make this change, reset your password at once and write to us."],
+        ["If you did not make this change, reset your password at once and write to {support}."],
     ),
     "password_changed": (
         "Your Wardmate password was changed",
@@ -44,6 +44,25 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
         ],
         "",
         ["If you did not make this change, reset your password at once."],
+    ),
+    "account_suspended": (
+        "Your Wardmate account is suspended",
+        [
+            "Wardmate suspended your account. For now you cannot sign in, your rooms are out of search and"
+            " booking, and nobody can send you messages.",
+            "The people with a stay or a mentorship under way with you, or who wrote with you lately, were told.",
+        ],
+        "",
+        ["To ask why, or to tell us your side, write to {support}."],
+    ),
+    "account_reinstated": (
+        "Your Wardmate account is active again",
+        [
+            "Wardmate lifted the suspension of your account: you can sign in again, your rooms are back in"
+            " search, and messages reach you.",
+        ],
+        "",
+        ["Questions: write to {support}."],
     ),
 }
 
@@ -97,11 +116,20 @@ SUBJECTS = {
 
 
 def security_mail(
-    kind: SecurityMailKind, to: str, name: str, url: str | None, key: str, *, new_email: str = ""
+    kind: SecurityMailKind,
+    to: str,
+    name: str,
+    url: str | None,
+    key: str,
+    *,
+    new_email: str = "",
+    support_email: str = "",
 ) -> Mail:
+    """``support_email``: where the mail tells its reader to write (the settings' address)."""
     subject, lines, label, after = _SECURITY[kind]
     if kind == "email_changed":
         lines = [f"The address of your Wardmate account is now {new_email}; mail no longer comes here."]
+    after = [line.format(support=support_email) for line in after]
     return Mail(
         to=to,
         subject=subject,
