@@ -5,7 +5,7 @@ import { html, render, useEffect, useRef, useState } from "./vendor/preact-htm.j
 import { Session } from "./session.js";
 import { get, onBusy, onUnauthorized, post } from "./api.js";
 import * as live from "./live.js";
-import { Badge, parseHash } from "./ui.js";
+import { Badge, focusHeading, parseHash } from "./ui.js";
 import { Login, Signup } from "./pages/auth.js";
 import { Profile, PublicProfile } from "./pages/profile.js";
 import { Home, RotationPage, Rotations } from "./pages/rotations.js";
@@ -24,24 +24,6 @@ import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
 import { ConfirmEmail, ForgotPassword, ResetPassword, Settings, VerifyBanner, VerifyEmail } from "./pages/account.js";
-
-/** After a page change, focus moves to the new page's heading (once it has rendered),
- * unless the page has already put it somewhere (a form's first field, a chosen card). */
-function focusHeading() {
-  let tries = 0;
-  const attempt = () => {
-    const main = document.getElementById("main");
-    const active = document.activeElement;
-    // The new page put focus on something of its own: leave it there.
-    if (main && active && active !== main && main.contains(active)) return;
-    const heading = document.querySelector("#main h1");
-    if (heading) {
-      heading.setAttribute("tabindex", "-1");
-      heading.focus({ preventScroll: true });
-    } else if (++tries < 40) setTimeout(attempt, 50);
-  };
-  setTimeout(attempt, 0);
-}
 
 function useRoute() {
   const [route, setRoute] = useState(parseHash());

@@ -41,33 +41,90 @@ export function Alert({ error, children }) {
   return html`<p class="alert" role="alert">${text}</p>`;
 }
 
-export function Notice({ children }) {
-  return html`<p class="notice" role="status">${children}</p>`;
+/** A status message. `focus`: it takes focus when shown, for a notice that replaces the
+ * button pressed ("Mentorship requested" for "Request mentorship"): focus fell to the page. */
+export function Notice({ children, focus = false }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (focus && ref.current) ref.current.focus();
+  }, []);
+  return html`<p class="notice" role="status" tabindex=${focus ? "-1" : undefined} ref=${ref}>${children}</p>`;
 }
 
 export function Empty({ children }) {
   return html`<p class="empty">${children}</p>`;
 }
 
+/** Whether focus fell to the page (its element was disabled or removed). */
+export const focusLost = () => !document.activeElement || document.activeElement === document.body;
+
+/** Where focus goes once a submission's answer is on screen (`from`: what had it when it
+ * was sent). The submit button is disabled while the request runs, and a focused element
+ * that becomes disabled loses focus to the page: after Search, Send, Save or Propose a
+ * keyboard user started again from the top. A refusal goes to the form's first field in
+ * error (a room's were a thousand pixels above its button, out of sight); otherwise focus
+ * goes back where it was, if it fell. A submission that moved to another page leaves it to
+ * that page (focusHeading), and a button that left with the answer to the page's own code. */
+function settleFocus(from, hash, refused) {
+  setTimeout(() => {
+    if (location.hash !== hash || !from || !from.isConnected) return;
+    const form = from.form || from.closest("form");
+    const invalid = refused && form && form.querySelector('[aria-invalid="true"]');
+    if (invalid) invalid.focus();
+    else if (focusLost() && !from.disabled) from.focus();
+  }, 0);
+}
+
 /** State of a form's submission: errors by field and the form's own error (`within`: see
- * ApiError.fieldErrors). */
+ * ApiError.fieldErrors). Focus is kept (settleFocus). */
 export function useForm(within) {
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
   async function submit(action) {
+    const from = document.activeElement;
+    const hash = location.hash;
+    let refused = false;
     setBusy(true);
     setErrors({});
     try {
       return await action();
     } catch (err) {
+      refused = true;
       if (err instanceof ApiError) setErrors(err.fieldErrors(within));
       else setErrors({ "": String(err) });
       return undefined;
     } finally {
       setBusy(false);
+      settleFocus(from, hash, refused);
     }
   }
   return { errors, setErrors, busy, submit };
+}
+
+/** For a card whose action removes the button pressed (a request's Accept or Decline: the
+ * card shows its new status instead), focus fell to the page: call `expect()` as the action
+ * is sent; once `value` (the status) changes, focus goes to `ref`'s element if it fell.
+ * `failed()`: the action was refused, focus goes there now if it fell. */
+export function useFocusOnChange(value) {
+  const ref = useRef(null);
+  const waiting = useRef(false);
+  const land = () => {
+    if (focusLost() && ref.current) ref.current.focus();
+  };
+  useEffect(() => {
+    if (waiting.current) land();
+    waiting.current = false;
+  }, [value]);
+  return {
+    ref,
+    expect: () => {
+      waiting.current = true;
+    },
+    failed: () => {
+      waiting.current = false;
+      land();
+    },
+  };
 }
 
 /** Field errors that no visible field shows, folded into the form-level message. */
@@ -192,7 +249,10 @@ export function ShowMore({ list, label = "Show more" }) {
     <${Alert} error=${error} />`;
 }
 
-export function Loading({ state, children }) {
+/** A load's answer: `children(data)`, "Loading…" or its error. `notFound`: what a 404
+ * shows instead of the API's bare "Listing not found" (a heading, why, a way back). */
+export function Loading({ state, children, notFound }) {
+  if (state.error && notFound && state.error.code === "not_found") return notFound;
   if (state.error) return html`<${Alert} error=${state.error} />`;
   if (state.data === null) return html`<p class="loading" role="status">Loading…</p>`;
   return children(state.data);
@@ -451,6 +511,26 @@ export function distanceAndDirection(a, b) {
   const x = Math.cos(lat1) * Math.sin(lat2) - Math.sin(lat1) * Math.cos(lat2) * Math.cos(dLon);
   const bearing = (Math.atan2(y, x) / rad + 360) % 360;
   return { km, direction: DIRECTIONS[Math.round(bearing / 45) % 8] };
+}
+
+/** After a page change, focus moves to the new page's heading (once it has rendered),
+ * unless the page has already put it somewhere (a form's first field, a chosen card).
+ * Also for a page shown in place of another at the same URL (logging in on #/: no
+ * hashchange, and focus stayed on the page's body). */
+export function focusHeading() {
+  let tries = 0;
+  const attempt = () => {
+    const main = document.getElementById("main");
+    const active = document.activeElement;
+    // The new page put focus on something of its own: leave it there.
+    if (main && active && active !== main && main.contains(active)) return;
+    const heading = document.querySelector("#main h1");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    } else if (++tries < 40) setTimeout(attempt, 50);
+  };
+  setTimeout(attempt, 0);
 }
 
 /** The current route: path segments and query of the URL's fragment (#/rooms?x=1). */

@@ -87,7 +87,8 @@ const SUSPEND = "Suspended the reported user";
 /** Why an account is suspended, as the suspended list shows it: the report and the note. */
 function suspensionReason(r, note) {
   const why = `Reported for ${words(r.reason)} by ${r.reporter_name || "a user no longer known"}${r.details ? `: ${r.details}` : ""}`;
-  return (note ? `${why}. Note: ${note}` : why).slice(0, 500);
+  // Details that end their own sentence read "…outside Wardmate.. Note: …" with one more.
+  return (note ? `${why}${/[.!?]$/.test(why) ? "" : "."} Note: ${note}` : why).slice(0, 500);
 }
 
 function ReportItem({ r, onChange }) {
@@ -120,7 +121,7 @@ function ReportItem({ r, onChange }) {
     : r.resolved_by ? ` by ${r.resolved_by_name || "another operator"}` : "";
   const person = (id, name) => html`<a href=${`#/users/${id}`}>${name || "A user no longer known"}</a>`;
   return html`<li class="card">
-    <h3>${words(r.reason)} · ${fmtTime(r.created_at)}</h3>
+    <h3>${cap(words(r.reason))} · ${fmtTime(r.created_at)}</h3>
     <p>Reported: ${person(r.reported_user_id, r.reported_user_name)} · by ${person(r.reporter_id, r.reporter_name)}</p>
     ${r.message_body && html`<p class="quote-text">Message: “${r.message_body}”</p>`}
     ${r.details && html`<p>Details: ${r.details}</p>`}

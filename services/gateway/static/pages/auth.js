@@ -2,7 +2,7 @@
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, Field, HospitalPicker, Notice, PlacePicker, formError, go, hospitalLabel, parseHash, useForm } from "../ui.js";
+import { Alert, Field, HospitalPicker, Notice, PlacePicker, focusHeading, formError, go, hospitalLabel, parseHash, useForm } from "../ui.js";
 
 // What the page that logged the user out has to tell them (the account's deletion), shown
 // once by the login page they land on: they were left on it with no word. The login page
@@ -66,6 +66,9 @@ export function Login({ query = {} }) {
       if (next) go(next);
       else if (landing) location.hash = "#/";
       await refreshMe();
+      // Logged in where the form was (#/, or the protected page it stood for), the URL is
+      // the same: no hashchange moves focus to the new page's heading, so this does.
+      focusHeading();
     }
   }
   return html`<div>

@@ -7,7 +7,7 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go,
-  stayTimes, today, useForm, useLoad, useMore,
+  stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
@@ -159,18 +159,24 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
   const other = b.role === "host" ? b.guest_id : b.host_id;
   // One action at a time: a double click sent the second after the first had succeeded,
   // and its 409 ("no request to move this stay is waiting") read as a failure.
+  // The buttons stay focusable while it runs (aria-disabled: a disabled one lost focus to the
+  // page), and the card's status line takes focus when the button pressed leaves with the old
+  // status (Accept, Decline).
   const acting = useRef(false);
   const [busy, setBusy] = useState(false);
+  const settled = useFocusOnChange(`${b.status} ${b.shift ? b.shift.status : ""}`);
   async function act(action) {
     if (acting.current) return;
     acting.current = true;
     setBusy(true);
     setError(null);
+    settled.expect();
     try {
       await post(`/bookings/${b.id}/${action}`, {});
       onChange();
     } catch (err) {
       setError(err);
+      settled.failed();
     } finally {
       acting.current = false;
       setBusy(false);
@@ -184,7 +190,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
   // check-in on the room's ("Answer by Dec 8, 9:33 AM UTC" above "Check-in … 3:00 PM EST").
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
-    <p>${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    <p ref=${settled.ref} tabindex="-1">${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
     ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
     ${b.status === "cancelled" && b.cancelled_by === "host" && html`<p>${b.role === "host" ? "You cancelled this stay." : "The host cancelled this stay."}</p>`}
     ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
@@ -201,13 +207,13 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     <${ShiftState} b=${b} />
     <p class="actions">
       ${b.role === "host" && b.status === "requested" && html`
-        <button type="button" disabled=${busy} onClick=${() => act("accept")}>Accept</button>
+        <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>
         <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
-        <button type="button" disabled=${busy} onClick=${() => act("shift/accept")}>Accept new dates</button>
-        <button type="button" class="secondary" disabled=${busy} onClick=${() => act("shift/decline")}>Decline new dates</button>`}
+        <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("shift/accept")}>Accept new dates</button>
+        <button type="button" class="secondary" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("shift/decline")}>Decline new dates</button>`}
       ${b.role === "guest" && b.shift && b.shift.status === "requested" && html`
-        <button type="button" class="secondary" disabled=${busy} onClick=${() => act("shift/withdraw")}>Withdraw new dates</button>`}
+        <button type="button" class="secondary" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("shift/withdraw")}>Withdraw new dates</button>`}
       ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
       ${(b.status === "accepted" || b.status === "confirmed" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
         question=${b.status === "requested" ? "Withdraw this request?" : `Cancel this stay? ${quote.data || ""}`} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}

@@ -8,7 +8,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Badge, Empty, Field, Loading, Notice, ShowMore, Status, Verified, fmtTime, useForm, useLoad, useMore, useRetryWhenUnreachable } from "../ui.js";
+import { Alert, Badge, Empty, Field, Loading, Notice, ShowMore, Status, Verified, fmtTime, focusLost, useForm, useLoad, useMore, useRetryWhenUnreachable } from "../ui.js";
 import { ReportForm, SafetyActions } from "./profile.js";
 
 const name = (other) => other.display_name || "A Wardmate user";
@@ -49,15 +49,20 @@ const scamAdvice = (warning) => (warning.startsWith(SCAM_LABEL) ? warning.slice(
 function MessageItem({ m, mine }) {
   const [reporting, setReporting] = useState(false);
   const [reported, setReported] = useState(false);
+  const reportButton = useRef(null);
   const who = m.kind === "system" ? "Wardmate" : mine ? "You" : "Them";
   return html`<li class=${`msg ${m.kind === "system" ? "system" : mine ? "mine" : "theirs"}${m.warning ? " flagged" : ""}`}>
     <p class="meta"><span class="sr">${who}, </span>${fmtTime(m.created_at)}</p>
     ${m.warning && html`<p class="warning" role="note"><strong>${SCAM_LABEL}</strong> ${scamAdvice(m.warning)}</p>`}
     <p class="body" dir="auto">${m.body}</p>
-    ${!mine && m.kind === "text" && !reported && html`<button type="button" class="link small" aria-expanded=${reporting ? "true" : "false"}
+    ${!mine && m.kind === "text" && !reported && html`<button type="button" class="link small" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"}
       onClick=${() => setReporting(!reporting)}>Report message</button>`}
-    ${reporting && html`<${ReportForm} target=${{ message_id: m.id }} onDone=${(sent) => { setReporting(false); setReported(sent); }} />`}
-    ${reported && html`<${Notice}>Reported.</${Notice}>`}
+    ${reporting && html`<${ReportForm} target=${{ message_id: m.id }} onDone=${(sent) => {
+      setReporting(false);
+      setReported(sent);
+      if (!sent) reportButton.current.focus();
+    }} />`}
+    ${reported && html`<${Notice} focus>Reported.</${Notice}>`}
   </li>`;
 }
 
@@ -70,6 +75,7 @@ export function ConversationPage({ id }) {
   const [body, setBody] = useState("");
   const form = useForm();
   const endRef = useRef(null);
+  const composer = useRef(null);
   const idRef = useRef(id);
   idRef.current = id;
 
@@ -141,6 +147,9 @@ export function ConversationPage({ id }) {
     if (sent) {
       setBody("");
       setMessages((list) => (list && !list.some((x) => x.id === sent.id) ? [...list, sent] : list));
+      // Send is disabled while it sends and again once the box is empty, so focus fell to
+      // the page: it goes back to the box, for the next message.
+      if (focusLost() && composer.current) composer.current.querySelector("textarea").focus();
     }
   }
   return html`<${Loading} state=${conv}>${(c) => html`<section class="conversation">
@@ -148,7 +157,7 @@ export function ConversationPage({ id }) {
     <h1><bdi>${name(c.other)}</bdi> <${Verified} verified=${c.other.verified} role=${c.other.role} /></h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
       ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
-    <details class="safety"><summary>Safety: block or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} userId=${c.other.id} /></details>
+    <details class="safety"><summary>Safety: block or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} userId=${c.other.id} canMessage=${false} /></details>
     <${Alert} error=${loadError} />
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     ${messages === null ? html`<p class="loading" role="status">Loading…</p>`
@@ -159,7 +168,7 @@ export function ConversationPage({ id }) {
       readable, but nothing can be sent here any more.</p>`
     : c.other.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: nobody can read new
       messages here for now. Do not pay or share details outside Wardmate; if something went wrong, report it under Safety.</p>`
-    : html`<form class="composer" onSubmit=${onSubmit} novalidate aria-label="Send a message">
+    : html`<form class="composer" ref=${composer} onSubmit=${onSubmit} novalidate aria-label="Send a message">
       <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body}
         onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />

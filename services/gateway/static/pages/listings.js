@@ -89,24 +89,25 @@ function FromMyRotations({ listing }) {
     .map((r) => r.hospital)
     .filter((h) => !seen.has(h.id) && seen.add(h.id));
   if (!hospitals.length) return null;
-  const approx = listing.location.approximate ? "approximately " : "";
-  return html`<ul class="plain where" aria-label="From your rotations' hospitals">${hospitals.map((h) => {
-    const { km, direction } = distanceAndDirection(h, listing.location);
-    return html`<li key=${h.id}>${approx}${fmtKm(km)} ${direction} of ${hospitalLabel(h)}</li>`;
-  })}</ul>`;
+  return html`<ul class="plain where" aria-label="From your rotations' hospitals">${hospitals.map((h) => html`<li key=${h.id}>
+    <${FromHospital} listing=${listing} hospital=${h} name=${hospitalLabel(h)} /></li>`)}</ul>`;
+}
+
+/** "The room is approximately 1.8 km west of …", a sentence: it began in lower case
+ * ("approximately 1.8 km west of …"), alone on its line. */
+function FromHospital({ listing, hospital, name }) {
+  const { km, direction } = distanceAndDirection(hospital, listing.location);
+  return html`The room is ${listing.location.approximate ? "approximately " : ""}${fmtKm(km)} ${direction} of ${name}.`;
 }
 
 /** Without a tile server there is no map (map.js): the page then names no "area the map shows". */
 function Where({ listing, hospital }) {
   const loc = listing.location;
-  const approx = loc.approximate ? "approximately " : "";
   return html`<section aria-labelledby="where-h">
     <h2 id="where-h">Where it is</h2>
     ${listing.area && html`<p>In ${listing.area}${loc.approximate && mapConfig() ? ", in the area the map shows" : ""}.</p>`}
-    ${hospital ? (() => {
-      const { km, direction } = distanceAndDirection(hospital, loc);
-      return html`<p class="where">${approx}${fmtKm(km)} ${direction} of ${hospital.label}</p>`;
-    })() : html`<${FromMyRotations} listing=${listing} />`}
+    ${hospital ? html`<p class="where"><${FromHospital} listing=${listing} hospital=${hospital} name=${hospital.label} /></p>`
+      : html`<${FromMyRotations} listing=${listing} />`}
     <p>${loc.address ? html`Address: ${loc.address}` : "The exact address is shown once the host accepts your booking and you have paid."}</p>
     <${ListingMap} listing=${listing} hospital=${hospital} />
   </section>`;
@@ -245,12 +246,22 @@ function Reviews({ listing }) {
   </section>`;
 }
 
+// A room that is gone (archived, or its host suspended) said only "Listing not found", in red,
+// with no heading and no way on.
+function RoomGone() {
+  return html`<section>
+    <h1>This room is not available</h1>
+    <p>It may have been removed by its host, or be on hold while Wardmate looks into the host's account.</p>
+    <p><a href="#/search">Find another room</a></p>
+  </section>`;
+}
+
 export function ListingPage({ id, query }) {
   const state = useLoad(async () => {
     const [listing, context] = await Promise.all([get(`/listings/${id}`), loadContext(query)]);
     return { listing, context };
   }, [id]);
-  return html`<${Loading} state=${state}>${({ listing: l, context }) => html`<article class="listing">
+  return html`<${Loading} state=${state} notFound=${html`<${RoomGone} />`}>${({ listing: l, context }) => html`<article class="listing">
     <h1>${l.title}</h1>
     <p class="lead">${roomType(l.room_type)} · <span class="nowrap">${fmtMoney(l.monthly_rent)} a month</span> (<span class="nowrap">${fmtMoney(l.nightly_rate)} a night</span>)
       ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>

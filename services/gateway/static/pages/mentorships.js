@@ -3,26 +3,30 @@ import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Loading, ShowMore, Status, Verified, cap, fmtDate, hospitalLabel, useLoad, useMore,
+  Alert, ConfirmButton, Empty, Loading, ShowMore, Status, Verified, cap, fmtDate, hospitalLabel, useFocusOnChange, useLoad, useMore,
 } from "../ui.js";
 import { openConversationAbout } from "./bookings.js";
 
 function MentorshipCard({ m, onChange }) {
   const [error, setError] = useState(null);
   const other = m.role === "mentor" ? m.student : m.mentor;
+  // Accept, Decline and Withdraw leave with the old status: the status line takes focus.
+  const settled = useFocusOnChange(m.status);
   async function act(action) {
     setError(null);
+    settled.expect();
     try {
       await post(`/mentorships/${m.id}/${action}`, {});
       onChange();
     } catch (err) {
       setError(err);
+      settled.failed();
     }
   }
   const label = `${m.role === "mentor" ? "From" : "With"} ${other.display_name || "a user"}`;
   return html`<li class="card" aria-label=${label}>
     <h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} role=${m.role === "mentor" ? "student" : "professional"} /></h3>
-    <p>${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${m.status} /></p>
+    <p ref=${settled.ref} tabindex="-1">${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${m.status} /></p>
     ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},${" "}
       ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}
     ${m.message && html`<p class="quote-text">“${m.message}”</p>`}

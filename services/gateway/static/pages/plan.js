@@ -14,12 +14,12 @@ const STAGES = { mid: "Mid-rotation check-in", end: "End-of-rotation check-in" }
 const GOAL_FIELDS = ["title", "measure", "target_date"];
 
 /** After a goal form's answer, focus goes to its first field the API refused, else to its
- * goal title: its button, disabled while the request ran (or a suggestion, gone once
- * added: `always`), had let focus fall to the page. Once the answer is on screen. */
-function refocus(form, always = false) {
+ * goal title, ready for the next goal: its button, disabled while the request ran (or a
+ * suggestion, gone once added), had let focus fall to the page, and useForm's own fix puts
+ * it back on the button. Once the answer is on screen (after useForm's). */
+function refocus(form) {
   setTimeout(() => {
-    const lost = !document.activeElement || document.activeElement === document.body;
-    if (!form || !form.isConnected || !(lost || always)) return;
+    if (!form || !form.isConnected) return;
     const target = form.querySelector('[aria-invalid="true"]') || form.querySelector('input[name="title"]');
     if (target) target.focus();
   }, 0);
@@ -130,14 +130,13 @@ function Goals({ plan, act, send }) {
   const [target, setTarget] = useState("");
   const open = plan.status === "accepted";
   const addForm = useRef(null);
-  // `chosen`: a suggestion's button, which leaves the page once its goal is added.
-  const add = async (goalTitle, chosen = false) => {
+  const add = async (goalTitle) => {
     await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, { title: goalTitle, measure, target_date: target || undefined })).then(() => {
       setTitle("");
       setMeasure("");
       setTarget("");
     }));
-    refocus(addForm.current, chosen);
+    refocus(addForm.current);
   };
   const unused = plan.suggested_goals.filter((g) => !plan.goals.some((x) => sameTitle(x.title, g)));
   return html`<section aria-labelledby="goals-h">
@@ -147,8 +146,8 @@ function Goals({ plan, act, send }) {
     </ul>`}
     ${open && html`
       ${unused.length > 0 && html`<p>Suggested for your stage:</p>
-        <ul class="chips" aria-label="Suggested goals">${unused.map((g) => html`<li key=${g}>
-          <button type="button" class="secondary" onClick=${() => add(g, true)}>Add “${g}”</button></li>`)}</ul>`}
+        <ul class="suggestions" aria-label="Suggested goals">${unused.map((g) => html`<li key=${g}>
+          <button type="button" class="secondary" onClick=${() => add(g)}>Add “${g}”</button></li>`)}</ul>`}
       <form ref=${addForm} onSubmit=${(e) => { e.preventDefault(); add(title); }} aria-label="Add a goal">
         <${Field} label="Goal" name="title" value=${title} onInput=${(e) => setTitle(e.currentTarget.value)} error=${form.errors.title} />
         <${Field} label="How you will know it is done" name="measure" value=${measure} onInput=${(e) => setMeasure(e.currentTarget.value)} error=${form.errors.measure} />

@@ -1,10 +1,10 @@
 // Your profile (every field; professionals' affiliations, mentoring and capacity),
 // verification, and other users' public profiles with message, block and report.
-import { html, useState } from "../vendor/preact-htm.js";
-import { del, get, patch, post } from "../api.js";
+import { html, useRef, useState } from "../vendor/preact-htm.js";
+import { del, get, getAll, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
-  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, fmtTime, formError, go, matchCountries, titleCase, useForm, useLoad,
+  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtTime, formError, go, matchCountries, titleCase, useForm, useLoad,
   professionLine, useNames, words,
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
@@ -214,7 +214,7 @@ export function ReportForm({ target, onDone }) {
   }
   return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Report">
     <${Field} as="select" label="Reason" name="reason" value=${reason} onChange=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason}>
-      ${["scam", "harassment", "spam", "inappropriate", "other"].map((r) => html`<option value=${r}>${words(r)}</option>`)}
+      ${["scam", "harassment", "spam", "inappropriate", "other"].map((r) => html`<option value=${r}>${cap(words(r))}</option>`)}
     <//>
     <${Field} as="textarea" label="What happened" name="details" rows="2" value=${details} onInput=${(e) => setDetails(e.currentTarget.value)} error=${form.errors.details} />
     <${Alert} error=${formError(form.errors, ["reason", "details"])} />
@@ -233,6 +233,7 @@ export function SafetyActions({ userId, canMessage = true }) {
   const other = Boolean(me) && me.user.id !== userId;
   const state = useLoad(() => (other ? get(`/users/${userId}/block`) : Promise.resolve(null)), [userId, other]);
   const [changed, setChanged] = useState(null);
+  const reportButton = useRef(null);
   if (!other) return null;
   const blocked = changed ? changed.blocked : state.data ? state.data.blocked : null;
   async function block(blocking) {
@@ -248,9 +249,13 @@ export function SafetyActions({ userId, canMessage = true }) {
     ${canMessage && html`<button type="button" onClick=${() => messageUser(userId).catch(setError)}>Message</button>`}
     ${blocked === false && html`<button type="button" class="secondary" onClick=${() => block(true)}>Block</button>`}
     ${blocked === true && html`<button type="button" class="secondary" onClick=${() => block(false)}>Unblock</button>`}
-    <button type="button" class="secondary" aria-expanded=${reporting ? "true" : "false"} onClick=${() => setReporting(!reporting)}>Report</button>
-    ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent) => { setReporting(false); if (sent) setNote("Report sent to the operators."); }} />`}
-    ${note && html`<${Notice}>${note}</${Notice}>`}
+    <button type="button" class="secondary" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"} onClick=${() => setReporting(!reporting)}>Report</button>
+    ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent) => {
+      setReporting(false);
+      if (sent) setNote("Report sent to the operators.");
+      else reportButton.current.focus();
+    }} />`}
+    ${note && html`<${Notice} key=${note} focus>${note}</${Notice}>`}
     <${Alert} error=${error} />
   </div>`;
 }
@@ -272,7 +277,7 @@ function UserProfile({ u }) {
     ${u.profile.bio && html`<p class="bio">${u.profile.bio}</p>`}
     <dl class="facts">
       ${u.profile.medical_school && html`<dt>Medical school</dt><dd>${u.profile.medical_school}${u.profile.school_country ? ` (${countryName(u.profile.school_country)})` : ""}${u.profile.graduation_year ? `, ${u.profile.graduation_year}` : ""}</dd>`}
-      ${u.profile.specialties.length > 0 && html`<dt>Specialties</dt><dd>${u.profile.specialties.join(", ")}</dd>`}
+      ${u.profile.specialties.length > 0 && html`<dt>Specialties</dt><dd>${u.profile.specialties.map((x) => cap(words(x))).join(", ")}</dd>`}
       ${u.profile.languages.length > 0 && html`<dt>Languages</dt><dd>${u.profile.languages.map(languageName).join(", ")}</dd>`}
       ${u.profile.organizations.length > 0 && html`<dt>Organizations</dt><dd>${u.profile.organizations.join(", ")}</dd>`}
       ${u.profile.hobbies.length > 0 && html`<dt>Hobbies</dt><dd>${u.profile.hobbies.join(", ")}</dd>`}
@@ -287,9 +292,34 @@ function UserProfile({ u }) {
   </section>`;
 }
 
-/** A student asks a professional open to mentoring to mentor them. */
+/** The mentors the signed-in student has asked and not heard from yet, or who mentor them: a
+ * Map of mentor id to that mentorship (null while it loads; empty for anyone else). "Ask …
+ * to mentor you" was offered again after a reload, and its request refused ("You already
+ * have an open request or mentorship with this mentor"). */
+export function useMyMentors() {
+  const { me } = useSession();
+  const student = Boolean(me) && me.user.role === "student";
+  const state = useLoad(async () => {
+    if (!student) return new Map();
+    const lists = await Promise.all(["requested", "accepted"].map((status) => getAll("/me/mentorships", { role: "student", status })));
+    return new Map(lists.flat().map((m) => [m.mentor.id, m]));
+  }, [student]);
+  return state.data;
+}
+
+/** In place of "Ask … to mentor you": the request made (just sent: `focus`, it replaced the
+ * button that had it), or the mentorship under way. */
+export function AskedMentor({ mentorship, name, focus = false }) {
+  return html`<${Notice} focus=${focus}>${mentorship.status === "accepted"
+    ? html`${name} mentors you. <a href=${`#/mentorships/${mentorship.id}`}>Open your plan</a>.`
+    : html`Mentorship requested from ${name}: waiting for their answer. <a href="#/mentorships">See your mentorships</a>.`}</${Notice}>`;
+}
+
+/** A student asks a professional open to mentoring to mentor them (once: a request waiting
+ * or a mentorship under way is said instead). */
 export function MentorButton({ user, rotationId }) {
   const { me } = useSession();
+  const mentors = useMyMentors();
   const [message, setMessage] = useState("");
   const [open, setOpen] = useState(false);
   const [done, setDone] = useState(null);
@@ -305,7 +335,9 @@ export function MentorButton({ user, rotationId }) {
       setOpen(false);
     }
   }
-  if (done) return html`<${Notice}>Mentorship requested from ${user.display_name}. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`;
+  if (done) return html`<${AskedMentor} mentorship=${done} name=${user.display_name} focus />`;
+  if (!mentors) return null;
+  if (mentors.has(user.id)) return html`<${AskedMentor} mentorship=${mentors.get(user.id)} name=${user.display_name} />`;
   return html`<div class="mentor-ask">
     <button type="button" aria-expanded=${open ? "true" : "false"} onClick=${() => setOpen(!open)}>Ask ${user.display_name} to mentor you</button>
     ${open && html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Mentorship request">

@@ -3,11 +3,12 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Empty, Field, HospitalPicker, Loading, Notice, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
+  Alert, Empty, Field, HospitalPicker, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
   go, hospitalLabel, cap, href, professionLine, roomType, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 import { SpecialtyOptions } from "../reference.js";
+import { AskedMentor, useMyMentors } from "./profile.js";
 
 export function Home() {
   const { me, unread } = useSession();
@@ -110,7 +111,7 @@ function RoomMatches({ rotation }) {
           <${Cover} listing=${m.listing} />
           <h3><a href=${href(`/listings/${m.listing.id}`, { rotation: rotation.id })}>${m.listing.title}</a></h3>
           <p>${roomType(m.listing.room_type)} · ${fmtPerMonth(m.listing.monthly_rent)} · <span class="nowrap">${m.distance}</span> from the hospital</p>
-          <p>${fmtMoney(m.stay_total)} for ${m.free_nights} of ${fmtNights(m.nights)} · match ${Math.round(m.score * 100)}%</p>
+          <p>${fmtMoney(m.stay_total)} for ${m.free_nights} of ${fmtNights(m.nights)} · <span class="nowrap">match ${Math.round(m.score * 100)}%</span></p>
           <p>Host: ${m.listing.host.display_name} <${Verified} verified=${m.listing.host.verified} role="professional" /></p>
           <ul class="reasons" aria-label="Why it matches">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
         </li>`)}</ul>
@@ -151,7 +152,9 @@ function AskMentor({ mentor, rotation, onSent }) {
 function MentorMatches({ rotation }) {
   const state = useLoad(() => get(`/rotations/${rotation.id}/mentor-matches`), [rotation.id]);
   const list = useMore(state, (cursor) => get(`/rotations/${rotation.id}/mentor-matches`, { cursor }), (m) => m.mentor.id);
+  // Requests sent from this page (the notice takes focus), and those made before it.
   const [requested, setRequested] = useState({});
+  const mentors = useMyMentors();
   return html`<section aria-labelledby="mentor-matches-h">
     <h2 id="mentor-matches-h">Mentors for this rotation</h2>
     <${Loading} state=${state}>${() => list.items.length === 0
@@ -163,8 +166,10 @@ function MentorMatches({ rotation }) {
             · ${m.remaining_capacity} place${m.remaining_capacity === 1 ? "" : "s"} left${m.hospital_km === null ? "" : m.hospital_km < 0.05 ? " · at this hospital" : html` · ${fmtKm(m.hospital_km)} away`}</p>
           ${m.remote && html`<p class="hint">Works far from this hospital: mentoring would be by messages and calls.</p>`}
           <ul class="reasons" aria-label="Why they match">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
-          ${requested[m.mentor.id] ? html`<${Notice}>Mentorship requested. <a href="#/mentorships">See your mentorships</a>.</${Notice}>`
-            : html`<${AskMentor} mentor=${m.mentor} rotation=${rotation} onSent=${() => setRequested({ ...requested, [m.mentor.id]: true })} />`}
+          ${requested[m.mentor.id] ? html`<${AskedMentor} mentorship=${requested[m.mentor.id]} name=${m.mentor.display_name} focus />`
+            : mentors && mentors.has(m.mentor.id) ? html`<${AskedMentor} mentorship=${mentors.get(m.mentor.id)} name=${m.mentor.display_name} />`
+            : mentors && html`<${AskMentor} mentor=${m.mentor} rotation=${rotation}
+              onSent=${(sent) => setRequested((shown) => ({ ...shown, [m.mentor.id]: sent }))} />`}
         </li>`)}</ul>
         <${ShowMore} list=${list} label="More mentors" />`}<//>
   </section>`;

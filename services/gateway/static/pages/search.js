@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
   Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError, href,
-  nightsBetween, roomType, useForm, words,
+  hospitalLabel, nightsBetween, roomType, useForm, words,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
@@ -45,7 +45,7 @@ function keepPlace(pages) {
 
 export function Search({ query }) {
   const [hospital, setHospital] = useState(
-    query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname } : null,
+    query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname || query.hospital } : null,
   );
   const [place, setPlace] = useState(placeFrom(query));
   const [amenities, setAmenities] = useState(query.amenities ? query.amenities.split(",") : []);
@@ -60,9 +60,11 @@ export function Search({ query }) {
   const form = useForm();
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   const context = hospital
-    ? { hospital: hospital.id, hname: hospital.label || `${hospital.name}`, lat: hospital.latitude, lon: hospital.longitude }
+    ? { hospital: hospital.id, hname: hospitalLabel(hospital), lat: hospital.latitude, lon: hospital.longitude }
     : place && place.latitude !== undefined ? { hname: place.label, lat: place.latitude, lon: place.longitude } : {};
-  const centreName = hospital ? hospital.label || hospital.name : place ? place.label : "your search's centre";
+  // A hospital picked here is the directory's ("THE JOHNS HOPKINS HOSPITAL"): named as the
+  // rotation and home pickers name it ("The Johns Hopkins Hospital, Baltimore, MD").
+  const centreName = hospital ? hospitalLabel(hospital) : place ? place.label : "your search's centre";
 
   /** The form's search as it stands (not yet sent, perhaps). */
   function params() {
