@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import CHROMIUM, LAPTOP, PHONE
+from tests.browser.conftest import LAPTOP, PHONE, ensure_chromium
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_PASSWORD = "wardmate-demo-1"
@@ -36,7 +36,7 @@ def shoot(page: Page, name: str, width: str) -> None:
 def main(url: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = pw.chromium.launch(executable_path=ensure_chromium(), args=["--no-sandbox"])
         for width, viewport in (("phone", PHONE), ("laptop", LAPTOP)):
             context = browser.new_context(base_url=url, viewport=viewport, device_scale_factor=1)  # type: ignore[arg-type]
             page = context.new_page()
