@@ -71,6 +71,7 @@ SNAPSHOT_USERS = "wardmate.accounts.snapshot-users"
 
 # listings
 SEARCH_HOSPITALS = "wardmate.listings.search-hospitals"
+GET_HOSPITAL = "wardmate.listings.get-hospital"
 CREATE_LISTING = "wardmate.listings.create-listing"
 SEARCH_LISTINGS = "wardmate.listings.search-listings"
 GET_LISTING = "wardmate.listings.get-listing"

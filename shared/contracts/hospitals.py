@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from shared.contracts.base import Contract, Cursor, Limit, Page, Reply, Text
+from shared.contracts.base import Contract, Cursor, HospitalId, Limit, Page, Reply, Text
 
 
 class HospitalSearch(Contract):
@@ -15,6 +15,12 @@ class HospitalSearch(Contract):
     state: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="US state code, any case")] | None = None
     limit: Limit = 20
     cursor: Cursor | None = None
+
+
+class HospitalRequest(Contract):
+    """One hospital of the directory, by its id (a link that carries the id alone)."""
+
+    hospital_id: HospitalId
 
 
 class Hospital(Reply):

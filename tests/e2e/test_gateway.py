@@ -73,6 +73,23 @@ async def test_hospital_search_prefix_fuzzy_and_paging(api: Api) -> None:
     assert all(h["state"] == "RI" for h in page1.body["items"] + page2.body["items"])
 
 
+async def test_one_hospital_by_its_id(api: Api) -> None:
+    """A link that carries a hospital's id alone finds its name: the directory's row, to
+    anyone; an id not in the directory is a 404, one that cannot be an id a 400."""
+    r = await api.call("GET", "/hospitals/the-johns-hopkins-hospital-baltimore-md")
+    assert r.status == 200, r.body
+    assert (r.body["id"], r.body["city"], r.body["state"]) == (
+        "the-johns-hopkins-hospital-baltimore-md",
+        "BALTIMORE",
+        "MD",
+    ), r.body
+    searched = await api.call("GET", "/hospitals", params={"q": "jonhs hopkins", "state": "MD"})
+    assert r.body in searched.body["items"]  # the same row as a search shows
+    missing = await api.call("GET", "/hospitals/no-such-hospital-nowhere-zz")
+    assert missing.status == 404 and missing.body["error"]["code"] == "not_found", missing.body
+    assert (await api.call("GET", "/hospitals/Not%20An%20Id")).status == 400
+
+
 async def hospital_pages(api: Api, q: str, limit: int) -> list[str]:
     """Every hospital ``q`` finds, walked page by page with ``limit``."""
     ids: list[str] = []

@@ -20,6 +20,18 @@ ROUTES: list[Route] = [
         tag="hospitals",
     ),
     Route(
+        method="GET",
+        path="/hospitals/{id}",
+        subject=subjects.GET_HOSPITAL,
+        request=hospitals_contracts.HospitalRequest,
+        reply=hospitals_contracts.Hospital,
+        auth="public",
+        summary="One hospital of the directory, by its id",
+        tag="hospitals",
+        path_params={"id": "hospital_id"},
+        errors=("not_found",),
+    ),
+    Route(
         method="POST",
         path="/listings",
         subject=subjects.CREATE_LISTING,

@@ -80,7 +80,7 @@ function pageFor(route, me) {
     case "payouts":
       return html`<${Payouts} />`;
     case "inbox":
-      return b ? html`<${ConversationPage} id=${b} />` : html`<${Inbox} />`;
+      return b ? html`<${ConversationPage} id=${b} query=${route.query} />` : html`<${Inbox} />`;
     case "mentorships":
       if (me.user.role === "admin") return operatorsElsewhere("Mentorships");
       return b ? html`<${PlanPage} id=${b} />` : html`<${Mentorships} />`;

@@ -270,6 +270,11 @@ export function hospitalLabel(h) {
   return `${titleCase(h.name)}, ${titleCase(h.city)}, ${h.state}`;
 }
 
+/** The directory's hospital whose id is `id` (a link that carries the id alone). */
+export function findHospital(id) {
+  return get(`/hospitals/${encodeURIComponent(id)}`);
+}
+
 /** Arrow keys through a list of suggestion buttons: Down from the input to the first,
  * Up from the first back to the input, Escape back to the input (and closes the list). */
 function moveThroughChoices(e, list, input, close) {

@@ -27,7 +27,7 @@ from shared import clock, geo, hospitals, places, pricing, subjects, timezones
 from shared import stays as stays_rules
 from shared.contracts.accounts import suspended_refusal
 from shared.contracts.base import Actor, Ok
-from shared.contracts.hospitals import Hospital, HospitalPage, HospitalSearch
+from shared.contracts.hospitals import Hospital, HospitalPage, HospitalRequest, HospitalSearch
 from shared.contracts.listings import (
     Listing,
     ListingCreate,
@@ -80,6 +80,11 @@ async def search_hospitals(ctx: Context, req: HospitalSearch) -> HospitalPage:
     items = head + [Hospital.model_validate(dict(r)) for r in rows[:wanted]]
     more = len(named) > offset + req.limit or len(rows) > wanted
     return HospitalPage(items=items, next_cursor=encode_cursor(offset + req.limit) if more else None)
+
+
+@registry.endpoint(subjects.GET_HOSPITAL, HospitalRequest)
+async def get_hospital(ctx: Context, req: HospitalRequest) -> Hospital:
+    return hospitals.lookup(req.hospital_id)
 
 
 # --- listings -------------------------------------------------------------------------

@@ -7,11 +7,11 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go,
-  stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
+  professionLine, stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { refundQuote } from "./payments.js";
-import { GuestReviews } from "./reviews.js";
+import { GuestReviews, HostRating } from "./reviews.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
 export async function openConversationAbout(kind, id, otherUserId) {
@@ -107,16 +107,19 @@ function ShiftState({ b }) {
     : `The host declined moving this stay to ${dates}. Keep your dates, ask for others, ${after}.`}</p>`;
 }
 
-/** Who asks to stay, for the host: name, school, specialties, verification, and what the
- * hosts they stayed with wrote of them. */
-function GuestSummary({ id }) {
-  const guest = useLoad(() => get(`/users/${id}`), [id]);
-  if (!guest.data) return html`<p><a href=${`#/users/${id}`}>The guest's profile</a></p>`;
-  const u = guest.data;
-  const about = [u.profile.medical_school, u.profile.specialties.map(cap).join(", ")].filter(Boolean).join(" · ");
-  return html`<div class="guest"><p>Guest: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} role=${u.role} />
+/** The other party of a booking, named and linked with their verification: for the host,
+ * who asks to stay (school, specialties, what the hosts they stayed with wrote of them);
+ * for the guest, whose room it is (their work, what their guests wrote). A guest's card
+ * named nobody, so a stay read as booked from no one. `side`: "guest" or "host". */
+function PartySummary({ id, side }) {
+  const party = useLoad(() => get(`/users/${id}`), [id]);
+  if (!party.data) return html`<p><a href=${`#/users/${id}`}>The ${side}'s profile</a></p>`;
+  const u = party.data;
+  const about = side === "host" ? professionLine(u.profile.profession, u.profile.specialties)
+    : [u.profile.medical_school, u.profile.specialties.map(cap).join(", ")].filter(Boolean).join(" · ");
+  return html`<div class=${side}><p>${cap(side)}: <a href=${`#/users/${id}`}>${u.display_name}</a> <${Verified} verified=${u.verified} role=${u.role} />
     ${about && html`<br /><span class="hint">${about}</span>`}</p>
-    <${GuestReviews} userId=${id} /></div>`;
+    ${side === "host" ? html`<${HostRating} userId=${id} />` : html`<${GuestReviews} userId=${id} />`}</div>`;
 }
 
 // The receipt of a request that is new to payments (an event away) is not there yet.
@@ -193,7 +196,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     <p ref=${settled.ref} tabindex="-1">${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
     ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
     ${b.status === "cancelled" && b.cancelled_by === "host" && html`<p>${b.role === "host" ? "You cancelled this stay." : "The host cancelled this stay."}</p>`}
-    ${b.role === "host" && html`<${GuestSummary} id=${b.guest_id} />`}
+    <${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
     ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}

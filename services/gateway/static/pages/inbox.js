@@ -66,7 +66,8 @@ function MessageItem({ m, mine }) {
   </li>`;
 }
 
-export function ConversationPage({ id }) {
+/** `query.listing`: the room whose "Message the host" opened this conversation. */
+export function ConversationPage({ id, query = {} }) {
   const { me, refreshUnread } = useSession();
   const conv = useLoad(() => get(`/conversations/${id}`), [id]);
   const [messages, setMessages] = useState(null);
@@ -78,6 +79,8 @@ export function ConversationPage({ id }) {
   const composer = useRef(null);
   const idRef = useRef(id);
   idRef.current = id;
+  const typed = useRef(body);
+  typed.current = body;
 
   // A load answers with the messages as they were when it was read, but a live message
   // can arrive after that read and before the answer: it is kept in the load's "arrived"
@@ -134,6 +137,36 @@ export function ConversationPage({ id }) {
     end.scrollIntoView({ block: "end" });
   }, [messages && messages.length, Boolean(conv.data)]);
 
+  // Opened from a room: the pair's one direct thread (a booking has its own) read
+  // "Direct messages", and the host could not tell which room the student asked about. The
+  // message starts by naming it, for the student to finish or change: once per thread and
+  // room, never over text already typed, with the cursor at its end.
+  const listingId = query.listing;
+  const direct = Boolean(conv.data && !conv.data.about);
+  const referred = useRef(null);
+  const cursorToEnd = useRef(false);
+  useEffect(() => {
+    const key = `${id}/${listingId}`;
+    if (!listingId || !direct || referred.current === key) return;
+    referred.current = key;
+    get(`/listings/${listingId}`).then((listing) => {
+      if (idRef.current !== id || typed.current) return;
+      cursorToEnd.current = true;
+      setBody(`About your room “${listing.title}”: `);
+    }, () => {}); // a room that is gone: the box stays empty
+  }, [id, listingId, direct]);
+  useEffect(() => {
+    const box = cursorToEnd.current && composer.current && composer.current.querySelector("textarea");
+    if (!box) return;
+    cursorToEnd.current = false;
+    // Unless the reader went on elsewhere: focus is on the page, or on the heading the
+    // page gave it when it opened.
+    const active = document.activeElement;
+    if (!focusLost() && active !== document.querySelector("#main h1")) return;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }, [body]);
+
   async function loadOlder() {
     const page = await get(`/conversations/${id}/messages`, { limit: 50, before: older });
     // Functional: a live message that arrived meanwhile stays.
@@ -146,6 +179,8 @@ export function ConversationPage({ id }) {
     const sent = await form.submit(() => post(`/conversations/${id}/messages`, { body, client_message_id: clientId }));
     if (sent) {
       setBody("");
+      // Sent: a reload or Back to this page must not name the room again.
+      if (listingId) history.replaceState(history.state, "", `#/inbox/${id}`);
       setMessages((list) => (list && !list.some((x) => x.id === sent.id) ? [...list, sent] : list));
       // Send is disabled while it sends and again once the box is empty, so focus fell to
       // the page: it goes back to the box, for the next message.

@@ -113,6 +113,21 @@ function Where({ listing, hospital }) {
   </section>`;
 }
 
+// A rotation's hospital this near the room counts as the stay's (the search's default
+// radius is 25 km; a student may commute further from a cheaper room).
+const NEAR_KM = 50;
+/** The one rotation of `rotations` a stay of `dates` in `listing` is for, or null: the only
+ * one whose dates overlap the stay's, else the only one of those at a hospital near the room. */
+function fittingRotation(rotations, dates, listing) {
+  if (!dates.check_in || !dates.check_out || dates.check_in >= dates.check_out) return null;
+  // Nights on both sides: a rotation's last night is the day before its end_date, as a
+  // stay's is the day before check-out. ISO dates compare as strings.
+  const overlapping = rotations.filter((r) => r.start_date < dates.check_out && dates.check_in < r.end_date);
+  if (overlapping.length === 1) return overlapping[0];
+  const near = overlapping.filter((r) => distanceAndDirection(r.hospital, listing.location).km <= NEAR_KM);
+  return near.length === 1 ? near[0] : null;
+}
+
 const bookingHref = (id) => `#/bookings?booking=${id}`;
 /** This page's path and query (its dates and hospital), to come back to after logging in. */
 const here = () => location.hash.replace(/^#/, "");
@@ -122,6 +137,8 @@ function BookingBox({ listing, context }) {
   const [dates, setDates] = useState({ check_in: context.from || "", check_out: context.to || "" });
   const [message, setMessage] = useState("");
   const [rotationId, setRotationId] = useState(context.rotationId || "");
+  // The rotation is preset (the URL's, else the one the dates fit) until the student picks.
+  const rotationPicked = useRef(Boolean(context.rotationId));
   const [quote, setQuote] = useState(null);
   const [sent, setSent] = useState(null);
   const [duplicate, setDuplicate] = useState(null);
@@ -147,6 +164,13 @@ function BookingBox({ listing, context }) {
       current = false;
     };
   }, [dates.check_in, dates.check_out]);
+  // "For which rotation?" stayed "None" for a stay that plainly was for one: opened from a
+  // rotation's room matches (the URL's rotation), or for dates only one rotation covers.
+  useEffect(() => {
+    if (rotationPicked.current || !rotations.data) return;
+    const fits = fittingRotation(rotations.data.items, dates, listing);
+    setRotationId(fits ? fits.id : "");
+  }, [rotations.data, dates.check_in, dates.check_out]);
   const mine = bookings.data ? bookings.data.items : [];
   async function onSubmit(e) {
     e.preventDefault();
@@ -183,6 +207,7 @@ function BookingBox({ listing, context }) {
   const set = (key) => (e) => setDates({ ...dates, [key]: e.currentTarget.value });
   function pickRotation(e) {
     const id = e.currentTarget.value;
+    rotationPicked.current = true;
     setRotationId(id);
     const rotation = rotations.data.items.find((r) => r.id === id);
     // A rotation chosen before any date: its dates are the stay's.
@@ -257,10 +282,12 @@ function RoomGone() {
 }
 
 export function ListingPage({ id, query }) {
+  // Loaded again for another query too: the room opened again from another rotation's
+  // matches (or from none) kept the first one's dates, hospital and rotation.
   const state = useLoad(async () => {
     const [listing, context] = await Promise.all([get(`/listings/${id}`), loadContext(query)]);
     return { listing, context };
-  }, [id]);
+  }, [id, JSON.stringify(query)]);
   return html`<${Loading} state=${state} notFound=${html`<${RoomGone} />`}>${({ listing: l, context }) => html`<article class="listing">
     <h1>${l.title}</h1>
     <p class="lead">${roomType(l.room_type)} · <span class="nowrap">${fmtMoney(l.monthly_rent)} a month</span> (<span class="nowrap">${fmtMoney(l.nightly_rate)} a night</span>)

@@ -197,11 +197,12 @@ export function Profile() {
   </section>`;
 }
 
-/** Start (or open) a direct conversation with a user and go there. */
-/** Opens the conversation with a user: about `listingId`, their booking's thread if any. */
+/** Opens the conversation with a user: about `listingId`, their booking's thread if any.
+ * The room goes along in the URL: a direct thread (one per pair) does not say which room
+ * a question is about, so the conversation page starts the message with it. */
 export async function messageUser(userId, listingId) {
   const conversation = await post("/conversations", listingId ? { user_id: userId, listing_id: listingId } : { user_id: userId });
-  go(`/inbox/${conversation.id}`);
+  go(`/inbox/${conversation.id}`, { listing: listingId });
 }
 
 export function ReportForm({ target, onDone }) {

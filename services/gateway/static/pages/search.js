@@ -3,8 +3,8 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
-  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError, href,
-  hospitalLabel, nightsBetween, roomType, useForm, words,
+  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, findHospital, fmtKm, fmtMoney, fmtNights, fmtPerMonth,
+  formError, href, hospitalLabel, nightsBetween, roomType, useForm, words,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
@@ -44,8 +44,16 @@ function keepPlace(pages) {
 }
 
 export function Search({ query }) {
+  // A link without the hospital's name (typed by hand, or older than `hname`) named it by
+  // its id ("essentia-health-fargo-fargo-nd"): it is looked up, and the search runs once
+  // it is named (the id stays its name only if the lookup fails).
+  const unnamed = Boolean(query.hospital && !query.hname);
+  const [named, setNamed] = useState(!unnamed);
   const [hospital, setHospital] = useState(
-    query.hospital ? { id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon), label: query.hname || query.hospital } : null,
+    query.hospital ? {
+      id: query.hospital, name: query.hname || query.hospital, city: "", state: "", latitude: Number(query.lat), longitude: Number(query.lon),
+      label: unnamed ? "looking it up…" : query.hname,
+    } : null,
   );
   const [place, setPlace] = useState(placeFrom(query));
   const [amenities, setAmenities] = useState(query.amenities ? query.amenities.split(",") : []);
@@ -125,7 +133,16 @@ export function Search({ query }) {
     });
   }
   useEffect(() => {
-    run(leftAt());
+    if (!unnamed) return;
+    findHospital(query.hospital).catch(() => null).then((found) => {
+      setHospital((h) => (h && h.id === query.hospital ? found || { ...h, label: query.hospital } : h));
+      setNamed(true);
+    });
+  }, []);
+  useEffect(() => {
+    if (named) run(leftAt());
+  }, [named]);
+  useEffect(() => {
     // The scroll position is kept once scrolling stops (and when a room is opened).
     let timer;
     const onScroll = () => {
