@@ -31,9 +31,9 @@ export function Field({ label, name, error, hint, as = "input", children, ...pro
   </div>`;
 }
 
-/** A form-level error (role=alert so screen readers announce it). */
-/** An error said as a sentence: the API's messages start in lower case ("email or password
- * is incorrect"), written to follow a field's name; shown alone, they start with a capital. */
+/** A form-level error (role=alert so screen readers announce it), said as a sentence: the
+ * API's messages start in lower case ("email or password is incorrect"), written to follow
+ * a field's name; shown alone, they start with a capital. */
 export function Alert({ error, children }) {
   const raw = error instanceof ApiError ? error.message : error || children;
   const text = typeof raw === "string" ? cap(raw) : raw;
@@ -268,11 +268,6 @@ export function titleCase(text) {
 export function hospitalLabel(h) {
   if (h.label) return h.label;
   return `${titleCase(h.name)}, ${titleCase(h.city)}, ${h.state}`;
-}
-
-/** The directory's hospital whose id is `id` (a link that carries the id alone). */
-export function findHospital(id) {
-  return get(`/hospitals/${encodeURIComponent(id)}`);
 }
 
 /** Arrow keys through a list of suggestion buttons: Down from the input to the first,

@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
-  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, findHospital, fmtKm, fmtMoney, fmtNights, fmtPerMonth,
+  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth,
   formError, href, hospitalLabel, nightsBetween, roomType, useForm, words,
 } from "../ui.js";
 import { Cover } from "./photos.js";
@@ -134,7 +134,7 @@ export function Search({ query }) {
   }
   useEffect(() => {
     if (!unnamed) return;
-    findHospital(query.hospital).catch(() => null).then((found) => {
+    get(`/hospitals/${encodeURIComponent(query.hospital)}`).catch(() => null).then((found) => {
       setHospital((h) => (h && h.id === query.hospital ? found || { ...h, label: query.hospital } : h));
       setNamed(true);
     });
