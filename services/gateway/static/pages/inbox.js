@@ -74,6 +74,9 @@ export function ConversationPage({ id, query = {} }) {
   const [older, setOlder] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const [body, setBody] = useState("");
+  // One client id per message written (a new one once the text changes or it is sent): Ctrl+Enter
+  // twice, before the first answer, sent it twice under two ids; the API keeps one per id.
+  const draftId = useRef(null);
   const form = useForm();
   const endRef = useRef(null);
   const composer = useRef(null);
@@ -175,9 +178,11 @@ export function ConversationPage({ id, query = {} }) {
   }
   async function onSubmit(e) {
     e.preventDefault();
-    const clientId = `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    draftId.current = draftId.current || `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    const clientId = draftId.current;
     const sent = await form.submit(() => post(`/conversations/${id}/messages`, { body, client_message_id: clientId }));
     if (sent) {
+      draftId.current = null;
       setBody("");
       // Sent: a reload or Back to this page must not name the room again.
       if (listingId) history.replaceState(history.state, "", `#/inbox/${id}`);
@@ -204,7 +209,7 @@ export function ConversationPage({ id, query = {} }) {
     : c.other.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: nobody can read new
       messages here for now. Do not pay or share details outside Wardmate; if something went wrong, report it under Safety.</p>`
     : html`<form class="composer" ref=${composer} onSubmit=${onSubmit} novalidate aria-label="Send a message">
-      <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body}
+      <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => { draftId.current = null; setBody(e.currentTarget.value); }} error=${form.errors.body}
         onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
       <button type="submit" disabled=${form.busy || !body.trim()}>Send</button>
