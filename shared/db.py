@@ -38,6 +38,7 @@ class Lock(IntEnum):
     class is named here, once."""
 
     MESSAGING_SEND = 7301
+    SUSPENSION_TOLD = 7302
     MATCHING_LISTING = 7320
     MATCHING_HOST = 7321
     STUDENT_LETTERS = 7322

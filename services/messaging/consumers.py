@@ -38,9 +38,13 @@ async def _post_update(
     participant: uuid.UUID,
     update: domain.ConversationUpdate,
     event_id: uuid.UUID,
+    *,
+    opened: bool = False,
 ) -> AfterCommit:
     """Post an event's system message (and the requester's own words) in its conversation,
-    store its notifications and their pushes; the pushes go out after commit."""
+    store its notifications and their pushes; the pushes go out after commit. A
+    conversation this event ``opened`` also tells of a suspension its suspension's consumer
+    could not post there (``_tell_late``)."""
     conversation = await store.conversation(conn, conversation_id, participant)
     assert conversation is not None
     pair = (conversation["user_low"], conversation["user_high"])
@@ -48,8 +52,25 @@ async def _post_update(
         update = domain.withheld(update, pair)  # accepted before listings or matching knew of the block
     pushes = delivery.Pushes()
     await _post(conn, pushes, conversation, update, event_id)
+    if opened:
+        await _tell_late(conn, pushes, conversation)
     await pushes.save(conn)
     return pushes.send
+
+
+async def _tell_late(conn: Connection, pushes: delivery.Pushes, conversation: asyncpg.Record) -> None:
+    """A stay or mentorship requested as Wardmate suspended one of its sides: listings or
+    matching took the request before they knew, and the suspension's consumer, which looks
+    for the conversations to tell, ran before this one existed. Both take the suspension
+    lock of the account (``store.hold_suspensions``), so either that consumer found this
+    conversation (committed before it looked) or this finds its record, never neither."""
+    if conversation["subject_status"] not in domain.UNDER_WAY[conversation["kind"]]:
+        return
+    pair = (conversation["user_low"], conversation["user_high"])
+    await store.hold_suspensions(conn, pair)
+    for told in await store.suspensions_told(conn, pair):
+        update = await _suspension_update(conn, conversation, told["user_id"], suspended=True)
+        await _post(conn, pushes, conversation, update, told["event_id"])
 
 
 async def _post(
@@ -102,7 +123,7 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
         return None
     assert isinstance(event, BOOKING_EVENTS)
     booking = event.booking
-    conversation_id = await store.open_about(
+    opened = await store.open_about(
         conn,
         "booking",
         booking.booking_id,
@@ -111,10 +132,11 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
         booking.version,
         booking.listing_id,
     )
-    if conversation_id is None:
+    if opened is None:
         # The conversation already holds this booking at a newer version: a request
         # delivered after its acceptance would announce what is no longer true.
         return None
+    conversation_id, new = opened
     names = await store.display_names(conn, [booking.host_id, booking.guest_id])
     # Events name the room themselves; the projection serves events from before they did.
     title = booking.listing_title or await store.listing_title(conn, booking.listing_id)
@@ -123,7 +145,7 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
         # own events may not have reached yet (another consumer): hold this one meanwhile.
         await store.project_listing(conn, booking.listing_id, booking.listing_title, 0)
     update = domain.booking_update(event, names, title)
-    return await _post_update(conn, conversation_id, booking.host_id, update, event.event_id)
+    return await _post_update(conn, conversation_id, booking.host_id, update, event.event_id, opened=new)
 
 
 @registry.consumer(
@@ -180,14 +202,15 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
         return None
     assert isinstance(event, MENTORSHIP_EVENTS)
     m = event.mentorship
-    conversation_id = await store.open_about(
+    opened = await store.open_about(
         conn, "mentorship", m.mentorship_id, domain.pair(m.student_id, m.mentor_id), m.status, m.version, None
     )
-    if conversation_id is None:
+    if opened is None:
         return None  # the conversation already holds a newer state of this mentorship
+    conversation_id, new = opened
     names = await store.display_names(conn, [m.student_id, m.mentor_id])
     update = domain.mentorship_update(event, names)
-    return await _post_update(conn, conversation_id, m.student_id, update, event.event_id)
+    return await _post_update(conn, conversation_id, m.student_id, update, event.event_id, opened=new)
 
 
 @registry.consumer("rotations", RotationMoved.subject)
@@ -234,26 +257,35 @@ async def tell_counterparts(conn: Connection, event: Event) -> AfterCommit:
     mentorship under way with it, or talked with it lately, reads so in that conversation
     and gets a notice (mailed whatever their preferences say)."""
     assert isinstance(event, UserSuspended | UserReinstated)
-    user_id = event.user_id
-    name = (await store.display_names(conn, [user_id])).get(user_id)
+    user_id, suspended = event.user_id, isinstance(event, UserSuspended)
+    # First the lock, then the conversations: one opened meanwhile is told by its opening.
+    await store.hold_suspensions(conn, [user_id])
+    await store.record_suspension(conn, user_id, event.event_id if suspended else None)
     pushes = delivery.Pushes()
     for conversation in await store.conversations_to_tell(conn, user_id, domain.RECENT_CONVERSATION):
-        low, high = conversation["user_low"], conversation["user_high"]
-        listing_id = conversation["listing_id"]
-        update = domain.suspension_update(
-            conversation["kind"],
-            user_id,
-            name,
-            high if low == user_id else low,
-            await store.listing_title(conn, listing_id) if listing_id else None,
-            suspended=isinstance(event, UserSuspended),
-            support_email=runtime.support_email,
-            booking_id=conversation["subject_id"] if conversation["kind"] == "booking" else None,
-            listing_id=listing_id,
-        )
+        update = await _suspension_update(conn, conversation, user_id, suspended=suspended)
         await _post(conn, pushes, conversation, update, event.event_id)
     await pushes.save(conn)
     return pushes.send
+
+
+async def _suspension_update(
+    conn: Connection, conversation: asyncpg.Record, user_id: uuid.UUID, *, suspended: bool
+) -> domain.ConversationUpdate:
+    """What the conversation's other side reads of the suspension of ``user_id``."""
+    low, high = conversation["user_low"], conversation["user_high"]
+    listing_id = conversation["listing_id"]
+    return domain.suspension_update(
+        conversation["kind"],
+        user_id,
+        (await store.display_names(conn, [user_id])).get(user_id),
+        high if low == user_id else low,
+        await store.listing_title(conn, listing_id) if listing_id else None,
+        suspended=suspended,
+        support_email=runtime.support_email,
+        booking_id=conversation["subject_id"] if conversation["kind"] == "booking" else None,
+        listing_id=listing_id,
+    )
 
 
 async def _notify(conn: Connection, drafts: list[domain.NotificationDraft], event_id: uuid.UUID) -> AfterCommit:

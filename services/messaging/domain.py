@@ -483,6 +483,12 @@ def credential_rejected_notification(event: CredentialRejected) -> NotificationD
 # Direct conversations whose other side hears that Wardmate suspended an account (or
 # lifted it): those active this recently. Stays and mentorships under way always do.
 RECENT_CONVERSATION = timedelta(days=30)
+# A stay or mentorship under way, by its conversation's kind: the statuses in which that
+# conversation hears of a suspension of either side.
+UNDER_WAY: dict[str, frozenset[str]] = {
+    "booking": frozenset({"requested", "accepted", "confirmed"}),
+    "mentorship": frozenset({"requested", "accepted"}),
+}
 
 
 def suspension_update(

@@ -18,7 +18,7 @@ from services.messaging.handlers import conversations, pushes
 from services.messaging.store import notifications as notification_store
 from shared import bus
 from shared.consumers import Apply, Consumer
-from shared.contracts.accounts import ProfileUpdated, UserData, UserVerified
+from shared.contracts.accounts import ProfileUpdated, UserData, UserReinstated, UserSuspended, UserVerified
 from shared.contracts.base import Actor
 from shared.contracts.listings import BookingAccepted, BookingData, BookingRequested, ListingData, ListingPublished
 from shared.contracts.messaging import ConversationList, ConversationStart, MessageSend, PushesSince, UnreadCounts
@@ -317,3 +317,88 @@ async def test_a_deletion_reaches_the_other_sides_open_pages_and_clears_their_un
     inbox = await conversations.list_conversations(context(pool, nc, me), ConversationList())
     assert {c.other.deleted for c in inbox.items} == {True} and inbox.unread.messages == 1
     assert [t for _, t in await frames_of(pool, me)][-3:] == ["conversation", "conversation", "unread"]
+
+
+async def _suspension_notices(pool: asyncpg.Pool, booking_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The suspension notices about a booking: who got each, and of which kind."""
+    rows = await pool.fetch(
+        "SELECT user_id, kind FROM notifications WHERE booking_id = $1"
+        " AND kind IN ('account_suspended', 'suspension_lifted') ORDER BY created_at",
+        booking_id,
+    )
+    return [(r["user_id"], r["kind"]) for r in rows]
+
+
+async def _system_texts(pool: asyncpg.Pool, booking_id: uuid.UUID) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT m.body FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.subject_id = $1 AND m.sender_id IS NULL ORDER BY m.seq",
+        booking_id,
+    )
+    return [r["body"] for r in rows]
+
+
+async def _waiting_on_a_lock(pool: asyncpg.Pool) -> int:
+    count: int = await pool.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+    )
+    return count
+
+
+async def test_a_request_made_as_its_host_is_suspended_is_told_of_it(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """Listings may take a request for a room moments before it learns that Wardmate
+    suspended the host, and the suspension's consumer may run before the request's
+    conversation exists: the conversation then tells the guest when it opens. Lifting the
+    suspension tells that conversation too. Two further bookings, each interleaved with a
+    suspension the other way round inside open transactions, get exactly one notice each."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    await consumer(pool, nc, consumers.project_users).handle_event(ProfileUpdated(user=user(host, 2, "Dr. Host")))
+    suspensions = consumer(pool, nc, consumers.tell_counterparts)
+    bookings = consumer(pool, nc, consumers.booking_conversations)
+
+    # The suspension's consumer first: no conversation to tell yet.
+    assert await suspensions.handle_event(UserSuspended(user_id=host)) is True
+    first = uuid.uuid4()
+    await bookings.handle_event(BookingRequested(booking=booking(host, guest, 1, "requested", first), message="hi"))
+    texts = await _system_texts(pool, first)
+    assert len(texts) == 2 and texts[1].startswith("Wardmate suspended the account of Dr. Host (the stay")
+    assert await _suspension_notices(pool, first) == [(guest, "account_suspended")]
+    # The booking's later events do not tell it again; the lift does, once.
+    await bookings.handle_event(BookingAccepted(booking=booking(host, guest, 2, "accepted", first)))
+    assert await suspensions.handle_event(UserReinstated(user_id=host)) is True
+    assert await _suspension_notices(pool, first) == [(guest, "account_suspended"), (guest, "suspension_lifted")]
+    # Lifted: a new request is told nothing.
+    later = uuid.uuid4()
+    await bookings.handle_event(BookingRequested(booking=booking(host, guest, 1, "requested", later)))
+    assert await _suspension_notices(pool, later) == []
+
+    # The request's transaction opens the conversation and holds the suspension lock; the
+    # suspension's consumer waits for it, then finds the conversation.
+    other_host, second = uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await consumers.booking_conversations(
+            conn, BookingRequested(booking=booking(other_host, guest, 1, "requested", second))
+        )
+        suspending = asyncio.create_task(suspensions.handle_event(UserSuspended(user_id=other_host)))
+        await eventually(lambda: _waiting_on_a_lock(pool), 10, what="the suspension waiting for the request")
+        await transaction.commit()
+    assert await suspending is True
+    assert await _suspension_notices(pool, second) == [(guest, "account_suspended")]
+
+    # The other way round: the suspension's transaction holds the lock; the request's
+    # conversation waits for it, then finds the suspension told.
+    third_host, third = uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await consumers.tell_counterparts(conn, UserSuspended(user_id=third_host))
+        requesting = asyncio.create_task(
+            bookings.handle_event(BookingRequested(booking=booking(third_host, guest, 1, "requested", third)))
+        )
+        await eventually(lambda: _waiting_on_a_lock(pool), 10, what="the request waiting for the suspension")
+        await transaction.commit()
+    assert await requesting is True
+    assert await _suspension_notices(pool, third) == [(guest, "account_suspended")]

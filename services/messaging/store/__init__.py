@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from services.messaging.domain import UNDER_WAY
 from shared.contracts.accounts import UserData
-from shared.db import Connection, Lock, lock_key
+from shared.db import Connection, Lock, lock_key, xact_lock
 from shared.paging import newest_first_after
 from shared.privacy import ERASED_VERSION
 
@@ -153,9 +154,10 @@ async def open_about(
     status: str,
     version: int,
     listing_id: uuid.UUID | None,
-) -> uuid.UUID | None:
+) -> tuple[uuid.UUID, bool] | None:
     """Open (or update) the conversation about a booking or mentorship with the subject's
-    status at ``version``; None when it already holds that version or a newer one."""
+    status at ``version``: its id, and whether this opened it; None when it already holds
+    that version or a newer one."""
     row = await conn.fetchrow(
         "INSERT INTO conversations(id, kind, user_low, user_high, subject_id, subject_status, subject_version,"
         " listing_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -176,12 +178,7 @@ async def open_about(
         return None
     if row["inserted"]:
         await _add_participants(conn, row["id"])
-    return uuid.UUID(str(row["id"]))
-
-
-# A stay or mentorship under way: its conversation hears of a suspension of either side.
-OPEN_BOOKING = ["requested", "accepted", "confirmed"]
-OPEN_MENTORSHIP = ["requested", "accepted"]
+    return uuid.UUID(str(row["id"])), bool(row["inserted"])
 
 
 async def conversations_to_tell(conn: Connection, user_id: uuid.UUID, recent: timedelta) -> list[asyncpg.Record]:
@@ -199,9 +196,39 @@ async def conversations_to_tell(conn: Connection, user_id: uuid.UUID, recent: ti
         "  AND o.user_id = CASE WHEN c.user_low = $1 THEN c.user_high ELSE c.user_low END)"
         " ORDER BY c.id",
         user_id,
-        OPEN_BOOKING,
-        OPEN_MENTORSHIP,
+        sorted(UNDER_WAY["booking"]),
+        sorted(UNDER_WAY["mentorship"]),
         recent,
+    )
+
+
+async def hold_suspensions(conn: Connection, user_ids: Collection[uuid.UUID]) -> None:
+    """Serialize, until commit, what tells of these accounts' suspensions: the suspension's
+    consumer (one account) and a conversation opened about a stay or mentorship (its two
+    sides, in id order, so two holders never wait on each other)."""
+    for user_id in sorted(set(user_ids)):
+        await xact_lock(conn, Lock.SUSPENSION_TOLD, user_id)
+
+
+async def record_suspension(conn: Connection, user_id: uuid.UUID, event_id: uuid.UUID | None) -> None:
+    """Note that the suspension of ``user_id`` (told by ``event_id``) was told, or with
+    None that it was lifted."""
+    if event_id is None:
+        await conn.execute("DELETE FROM suspensions_told WHERE user_id = $1", user_id)
+    else:
+        await conn.execute(
+            "INSERT INTO suspensions_told(user_id, event_id) VALUES ($1, $2)"
+            " ON CONFLICT (user_id) DO UPDATE SET event_id = excluded.event_id",
+            user_id,
+            event_id,
+        )
+
+
+async def suspensions_told(conn: Connection, user_ids: Collection[uuid.UUID]) -> list[asyncpg.Record]:
+    """Of these accounts, those suspended and told so (``user_id``, ``event_id``)."""
+    return await conn.fetch(
+        "SELECT user_id, event_id FROM suspensions_told WHERE user_id = ANY($1::uuid[]) ORDER BY user_id",
+        list(user_ids),
     )
 
 
