@@ -72,6 +72,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "meeting_cancelled": ("Mentoring", "A meeting is cancelled", BOTH),
     "meeting_reminder": ("Mentoring", "A meeting is tomorrow", BOTH),
     "check_in_due": ("Mentoring", "A short check-in about your mentorship is due", BOTH),
+    "plan_updated": ("Mentoring", "Your mentoring partner adds or changes a goal, or shares a note", BOTH),
     "letter_requested": ("Letters", "A student asks you for a letter", PROFESSIONAL),
     "letter_accepted": ("Letters", "A writer accepts your letter request", STUDENT),
     "letter_declined": ("Letters", "A writer declines your letter request", STUDENT),

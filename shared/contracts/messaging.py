@@ -73,6 +73,7 @@ OptionalNoticeKind = Literal[
     "meeting_cancelled",
     "meeting_reminder",
     "check_in_due",
+    "plan_updated",
     "letter_requested",
     "letter_accepted",
     "letter_declined",

@@ -264,7 +264,8 @@ def test_a_done_or_dropped_goal_is_reopened(pages: Pages, stack: Stack) -> None:
 
 
 def test_the_other_person_sees_an_edit(pages: Pages, stack: Stack) -> None:
-    """The mentor edits the student's goal; the student's page shows the edit."""
+    """The mentor edits the student's goal; the student's open page shows the edit without
+    a reload (the edit's ``plan_updated`` notice), and after one."""
     tag = uuid.uuid4().hex[:6]
     pair = accepted_pair(pages, stack, tag)
     day = date.today() + timedelta(days=9)
@@ -287,6 +288,8 @@ def test_the_other_person_sees_an_edit(pages: Pages, stack: Stack) -> None:
     form.get_by_role("button", name="Save").click()
     expect(mentor_goals.get_by_role("listitem", name=new_title)).to_contain_text("Three reviewed by the resident")
 
+    live = student_goals.get_by_role("listitem", name=new_title)
+    expect(live).to_contain_text("Done when: Three reviewed by the resident")
     student_goals = open_plan(pair.student, pair.plan_path)
     seen = student_goals.get_by_role("listitem", name=new_title)
     expect(seen).to_contain_text("Done when: Three reviewed by the resident")

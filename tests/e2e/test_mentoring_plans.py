@@ -462,13 +462,14 @@ async def test_the_same_proposal_or_reschedule_at_once_is_one_meeting_told_once(
         assert sum(m.subject == subject for m in api.mailbox.to(user.email)) == 1, user.email
 
 
-async def test_the_same_goal_or_note_at_once_or_again_is_one_and_tells_nobody(api: Api, stack: Stack) -> None:
+async def test_the_same_goal_or_note_at_once_or_again_is_one_and_told_once(api: Api, stack: Stack) -> None:
     """A goal sent four times at once, each copy past its check before any inserts, is one
     goal; again later (in other case, between spaces, with spaces doubled inside) it is that goal, and with another
     target date a 409 naming it; the other side's goal of the same title, or the same
     title once the first is done, is a goal of its own. A shared note sent four times at
     once and again a moment later is one note, as a private one sent twice; the same words
-    past ten minutes are a new note. The mentor is told of none of it."""
+    past ten minutes are a new note. The mentor is told of each goal, note and change once
+    (kind ``plan_updated``), and of no repeat, private note or save that changed nothing."""
     student, mentor, mentorship_id = await accepted_pair(api)
     base = f"/mentorships/{mentorship_id}"
     goal = {"title": "Present a patient on rounds", "measure": "once, with feedback", "target_date": "2030-01-10"}
@@ -485,7 +486,8 @@ async def test_the_same_goal_or_note_at_once_or_again_is_one_and_tells_nobody(ap
     assert moved.status == 409 and moved.body["error"]["details"] == {"id": first["id"]}, moved.body
     theirs = await api.call("POST", f"{base}/goals", mentor, json=goal)
     assert theirs.status == 201 and len(theirs.body["goals"]) == 2
-    assert (await api.call("PATCH", f"/goals/{first['id']}", student, json={"status": "done"})).status == 200
+    for _ in range(2):  # the second save changes nothing
+        assert (await api.call("PATCH", f"/goals/{first['id']}", student, json={"status": "done"})).status == 200
     renewed = await api.call("POST", f"{base}/goals", student, json=goal)
     assert renewed.status == 201 and len(renewed.body["goals"]) == 3
 
@@ -527,7 +529,18 @@ async def test_the_same_goal_or_note_at_once_or_again_is_one_and_tells_nobody(ap
         what="the student's proposal to reach the mentor",
         until=lambda items: any(n["kind"] == "meeting_proposed" for n in items),
     )
-    assert sorted(n["kind"] for n in told) == ["meeting_proposed", "mentorship_requested"], told
+    assert sorted(n["kind"] for n in told) == ["meeting_proposed", "mentorship_requested"] + ["plan_updated"] * 5, told
+    added, shared_note = (
+        "Ada Student added a goal to your mentoring plan.",
+        "Ada Student shared a note on a meeting in your mentoring plan.",
+    )
+    assert sorted(n["text"] for n in told if n["kind"] == "plan_updated") == sorted(
+        [added, added, "Ada Student marked a goal of your mentoring plan done.", shared_note, shared_note]
+    ), told
+    # The student hears of the mentor's goal.
+    assert [n["text"] for n in await notifications(api, student) if n["kind"] == "plan_updated"] == [
+        "Dr. Grace Mentor added a goal to your mentoring plan."
+    ]
 
 
 async def test_meeting_notices_and_mails_name_the_times_in_the_readers_zone(api: Api) -> None:

@@ -308,3 +308,40 @@ def test_a_goal_target_date_is_within_a_year_back_and_five_years_ahead() -> None
         with pytest.raises(AppError) as refused:
             plans.check_target_date(slip, today)
         assert refused.value.code == "validation" and refused.value.details[0]["field"] == "target_date"
+
+
+def test_the_other_side_hears_of_goals_added_changed_and_notes_shared() -> None:
+    """Each goal added, each real change of one (its status first, else what moved) and
+    each shared note tells the other side once (kind ``plan_updated``), quoting none of the
+    plan's words; a save of the same values tells nobody."""
+    goal = {"title": "Present on rounds", "measure": "once", "target_date": date(2027, 3, 1), "status": "open"}
+
+    def heard(
+        changes: dict[str, object], by: uuid.UUID = STUDENT, was: dict[str, object] = goal
+    ) -> list[tuple[uuid.UUID, str]]:
+        return [(n.user_id, n.text) for n in plans.goal_changed(PAIR, by, was, changes)]
+
+    added = plans.goal_added(PAIR, MENTOR)
+    assert (added.user_id, added.kind, added.text) == (STUDENT, "plan_updated", "added a goal to your mentoring plan.")
+    assert heard({"status": "done"}) == [(MENTOR, "marked a goal of your mentoring plan done.")]
+    assert heard({"status": "dropped"}, MENTOR) == [(STUDENT, "dropped a goal of your mentoring plan.")]
+    assert heard({"status": "open"}, was=goal | {"status": "done"}) == [
+        (MENTOR, "reopened a goal of your mentoring plan.")
+    ]
+    assert heard({"status": "done", "title": "Present twice"}) == [
+        (MENTOR, "marked a goal of your mentoring plan done.")
+    ]
+    assert heard({"title": "Present twice"}) == [(MENTOR, "renamed a goal of your mentoring plan.")]
+    assert heard({"target_date": date(2027, 4, 2)}) == [
+        (MENTOR, "moved the target date of a goal of your mentoring plan to Apr 2, 2027.")
+    ]
+    assert heard({"target_date": None}) == [(MENTOR, "removed the target date of a goal of your mentoring plan.")]
+    assert heard({"measure": "twice"}) == [(MENTOR, "changed how a goal of your mentoring plan is measured.")]
+    assert heard({"status": "open", "title": "Present on rounds", "target_date": date(2027, 3, 1)}) == []
+    assert heard({}) == []
+    note = plans.note_shared(PAIR, MENTOR)
+    assert (note.user_id, note.kind, note.text) == (
+        STUDENT,
+        "plan_updated",
+        "shared a note on a meeting in your mentoring plan.",
+    )

@@ -102,6 +102,7 @@ SUBJECTS = {
     "meeting_cancelled": "Mentoring meeting cancelled",
     "meeting_reminder": "Reminder: your mentoring meeting is tomorrow",
     "check_in_due": "A short check-in about your mentorship",
+    "plan_updated": "Your mentoring plan changed",
     "letter_requested": "A letter of recommendation was requested",
     "letter_accepted": "Your letter request was accepted",
     "letter_declined": "Your letter request was declined",

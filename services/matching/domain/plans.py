@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from services.matching.domain import Row
-from shared import timezones
+from shared import dates, timezones
 from shared.errors import AppError
 
 Side = Literal["student", "mentor"]
@@ -438,3 +438,44 @@ def repeated_goal(existing: Row, measure: str, target_date: date | None) -> None
             f"you already have this goal (goal {existing['id']}) with another measure or target date: change that one",
             {"id": str(existing["id"])},
         )
+
+
+# --- what the other side hears of the plan's goals and notes ---------------------------
+# Each text follows the actor's name (``plan_reads.tell``); kind ``plan_updated``, which
+# also makes the other side's open plan page reload. The texts quote none of the plan's
+# words: a notice is the reader's, and stays when its author deletes their account, whose
+# goals and notes go (the plan page shows them while they exist).
+
+
+def goal_added(pair: Pair, user_id: uuid.UUID) -> Notice:
+    return Notice(other(pair, user_id), "plan_updated", "added a goal to your mentoring plan.")
+
+
+def goal_changed(pair: Pair, user_id: uuid.UUID, goal: Row, changes: Mapping[str, object]) -> list[Notice]:
+    """The notice of a goal's edit: its status when that moved, else what else changed;
+    none when the edit changed nothing (a save of the same values)."""
+    moved = {k: v for k, v in changes.items() if goal[k] != v}
+    if not moved:
+        return []
+    if "status" in moved:
+        text = {
+            "done": "marked a goal of your mentoring plan done.",
+            "dropped": "dropped a goal of your mentoring plan.",
+            "open": "reopened a goal of your mentoring plan.",
+        }[str(moved["status"])]
+    elif "title" in moved:
+        text = "renamed a goal of your mentoring plan."
+    elif "target_date" in moved:
+        target = moved["target_date"]
+        text = (
+            f"moved the target date of a goal of your mentoring plan to {dates.written(target)}."
+            if isinstance(target, date)
+            else "removed the target date of a goal of your mentoring plan."
+        )
+    else:
+        text = "changed how a goal of your mentoring plan is measured."
+    return [Notice(other(pair, user_id), "plan_updated", text)]
+
+
+def note_shared(pair: Pair, user_id: uuid.UUID) -> Notice:
+    return Notice(other(pair, user_id), "plan_updated", "shared a note on a meeting in your mentoring plan.")

@@ -68,6 +68,8 @@ async def add_goal(ctx: Context, req: GoalCreate) -> Plan:
             plans.repeated_goal(same, measure, req.target_date)
         else:
             await plan_store.insert_goal(conn, row["id"], actor.user_id, title, measure, req.target_date)
+            notice = plans.goal_added(plan_reads.pair(row), actor.user_id)
+            await plan_reads.tell(conn, [notice], actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 
@@ -98,6 +100,8 @@ async def update_goal(ctx: Context, req: GoalUpdate) -> Plan:
         if req.status is not MISSING:
             changes["status"] = req.status
         await plan_store.update_goal(conn, goal["id"], changes)
+        notices = plans.goal_changed(plan_reads.pair(row), actor.user_id, goal, changes)
+        await plan_reads.tell(conn, notices, actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 
@@ -128,6 +132,9 @@ async def add_note(ctx: Context, req: NoteCreate) -> Plan:
         )
         if same is None:
             await plan_store.insert_note(conn, row["id"], req.meeting_id, actor.user_id, req.private, body)
+            if not req.private:
+                notice = plans.note_shared(plan_reads.pair(row), actor.user_id)
+                await plan_reads.tell(conn, [notice], actor.user_id, row["id"])
     return await plan_reads.load_plan(ctx.pool, row, actor.user_id, clock.now(ctx.settings))
 
 

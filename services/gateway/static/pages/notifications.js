@@ -13,7 +13,7 @@ function target(n) {
   // The stay booked for a rotation that moved: its form to ask the host for new dates.
   if (n.kind === "rotation_moved" && n.booking_id) return `#/bookings?shift=${n.booking_id}`;
   if (n.kind.startsWith("booking") || n.kind === "review_invitation") return "#/bookings";
-  if (n.kind.startsWith("mentorship") || n.kind.startsWith("meeting") || n.kind === "check_in_due") return "#/mentorships";
+  if (n.kind.startsWith("mentorship") || n.kind.startsWith("meeting") || n.kind === "check_in_due" || n.kind === "plan_updated") return "#/mentorships";
   if (n.kind.startsWith("letter")) return "#/letters";
   if (n.listing_id) return `#/listings/${n.listing_id}`;
   if (n.kind === "match_suggested") return "#/rotations";

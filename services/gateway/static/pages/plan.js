@@ -322,7 +322,7 @@ function CheckIns({ plan, send }) {
 export function PlanPage({ id }) {
   const state = useLoad(() => get(`/mentorships/${id}/plan`), [id]);
   const [error, setError] = useState(null);
-  useLive(["notification"], (frame) => (frame.type === "reload" || /^(meeting|check_in)/.test(String(frame.data.kind))) && state.reload());
+  useLive(["notification"], (frame) => (frame.type === "reload" || /^(meeting|check_in|plan_updated)/.test(String(frame.data.kind))) && state.reload());
   // Forms show their own errors beside their fields (send rethrows); buttons show theirs
   // at the top of the page (act).
   async function send(call) {
