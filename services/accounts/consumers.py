@@ -108,7 +108,9 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
         unsubscribe = lifecycle.link(
             s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
         )
-    link = mailtext.web_link(s.public_url, event.booking_id, event.listing_id, event.conversation_id, event.kind)
+    link = mailtext.web_link(
+        s.public_url, event.booking_id, event.listing_id, event.conversation_id, event.kind, event.mentorship_id
+    )
     attachments: tuple[Attachment, ...] = ()
     if event.kind in STAY_MAILS and event.booking_id is not None:
         attachments = await _stay_attachment(user["id"], user["role"], event.booking_id)

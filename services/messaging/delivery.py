@@ -159,5 +159,6 @@ async def notify(
                 booking_id=draft.booking_id,
                 listing_id=draft.listing_id,
                 conversation_id=conversation_id,
+                mentorship_id=draft.mentorship_id,
             ),
         )

@@ -159,6 +159,7 @@ class NotificationDraft:
     booking_id: uuid.UUID | None = None
     listing_id: uuid.UUID | None = None
     review_id: uuid.UUID | None = None
+    mentorship_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -431,7 +432,7 @@ def mentoring_notification(event: MentoringNotice) -> NotificationDraft:
     """Matching words its mentoring notices itself; an unknown kind (a newer matching)
     still reaches its reader as a plan notice."""
     kind = event.kind if event.kind in get_args(NotificationKind) else "meeting_reminder"
-    return NotificationDraft(event.user_id, cast(NotificationKind, kind), event.text)
+    return NotificationDraft(event.user_id, cast(NotificationKind, kind), event.text, mentorship_id=event.mentorship_id)
 
 
 def verified_notification(user: UserData) -> NotificationDraft:
@@ -553,7 +554,12 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
             f"{mentor_name} accepted: you are now mentor and mentee.",
             read_by=frozenset({mentor}),
             notifications=[
-                NotificationDraft(student, "mentorship_accepted", f"{mentor_name} accepted to be your mentor")
+                NotificationDraft(
+                    student,
+                    "mentorship_accepted",
+                    f"{mentor_name} agreed to be your mentor",
+                    mentorship_id=m.mentorship_id,
+                )
             ],
         )
     if isinstance(event, MentorshipDeclined):

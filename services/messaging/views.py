@@ -97,6 +97,7 @@ def to_notification(row: Row) -> Notification:
         listing_id=row["listing_id"],
         conversation_id=row["conversation_id"],
         review_id=row["review_id"],
+        mentorship_id=row["mentorship_id"],
         created_at=row["created_at"],
         read=row["read_at"] is not None,
     )

@@ -281,6 +281,9 @@ class Notification(Reply):
     listing_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
     review_id: uuid.UUID | None = None
+    mentorship_id: uuid.UUID | None = Field(
+        None, description="the mentorship it is about (accepted, or its plan's meetings, goals, notes, check-ins)"
+    )
     created_at: datetime
     read: bool
 
@@ -413,3 +416,4 @@ class NotificationCreated(Event):
     booking_id: uuid.UUID | None = None
     listing_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
+    mentorship_id: uuid.UUID | None = None

@@ -535,7 +535,7 @@ async def test_the_same_goal_or_note_at_once_or_again_is_one_and_told_once(api: 
         "Ada Student shared a note on a meeting in your mentoring plan.",
     )
     assert sorted(n["text"] for n in told if n["kind"] == "plan_updated") == sorted(
-        [added, added, "Ada Student marked a goal of your mentoring plan done.", shared_note, shared_note]
+        [added, added, "Ada Student changed a goal of your mentoring plan: marked it done.", shared_note, shared_note]
     ), told
     # The student hears of the mentor's goal.
     assert [n["text"] for n in await notifications(api, student) if n["kind"] == "plan_updated"] == [
@@ -576,6 +576,10 @@ async def test_meeting_notices_and_mails_name_the_times_in_the_readers_zone(api:
     assert await told(student, "meeting_proposed") == [proposal]
     [mail] = await api.mail(student.email, "meeting was proposed")
     assert f"{ist[0]} or {ist[1]}" in mail.part("text/plain")
+    # The notice and its mail open the plan, where the times are to choose from.
+    assert f"/#/mentorships/{mentorship_id}" in mail.part("text/plain")
+    kinds = {n["kind"]: n["mentorship_id"] for n in await notifications(api, student)}
+    assert kinds == {"mentorship_accepted": mentorship_id, "meeting_proposed": mentorship_id}, kinds
     r = await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": options[1]})
     assert r.status == 200, r.body
     scheduled = f"Ada Student scheduled your meeting for {local(second, 'America/Los_Angeles')}"

@@ -68,6 +68,30 @@ def test_verification_notices_link_to_the_profile() -> None:
     assert web_link("http://w.test", None, None, None, "review_posted")[1] == "http://w.test/#/notifications"
 
 
+def test_plan_and_acceptance_notices_link_to_where_the_reader_acts() -> None:
+    """A mentorship's acceptance and its plan's notices open that plan; a booking's
+    acceptance opens its payment; without the id (older events) they keep their links."""
+    mentorship, booking, conversation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for kind in ("mentorship_accepted", "meeting_proposed", "check_in_due", "plan_updated"):
+        assert web_link("http://w.test", None, None, conversation, kind, mentorship) == (
+            "Open the mentoring plan",
+            f"http://w.test/#/mentorships/{mentorship}",
+        )
+    assert web_link("http://w.test", None, None, conversation, "mentorship_accepted")[1].endswith(
+        f"inbox/{conversation}"
+    )
+    assert web_link("http://w.test", None, None, conversation, "mentorship_requested", mentorship)[1].endswith(
+        f"inbox/{conversation}"
+    )
+    assert web_link("http://w.test", booking, None, conversation, "booking_accepted") == (
+        "Pay for the stay",
+        f"http://w.test/#/bookings/{booking}/pay",
+    )
+    assert web_link("http://w.test", booking, None, conversation, "booking_declined")[1].endswith(
+        f"inbox/{conversation}"
+    )
+
+
 def test_unsubscribe_links_never_expire() -> None:
     token = lifecycle.unsubscribe_token(SECRET, USER, "digest")
     assert lifecycle.read_link(SECRET, lifecycle.UNSUBSCRIBE, token, NOW + timedelta(days=3650))["k"] == "digest"

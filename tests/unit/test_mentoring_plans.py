@@ -311,9 +311,9 @@ def test_a_goal_target_date_is_within_a_year_back_and_five_years_ahead() -> None
 
 
 def test_the_other_side_hears_of_goals_added_changed_and_notes_shared() -> None:
-    """Each goal added, each real change of one (its status first, else what moved) and
-    each shared note tells the other side once (kind ``plan_updated``), quoting none of the
-    plan's words; a save of the same values tells nobody."""
+    """Each goal added, each real change of one (naming everything that moved, its status
+    first) and each shared note tells the other side once (kind ``plan_updated``), quoting
+    none of the plan's words; a save of the same values tells nobody."""
     goal = {"title": "Present on rounds", "measure": "once", "target_date": date(2027, 3, 1), "status": "open"}
 
     def heard(
@@ -321,22 +321,25 @@ def test_the_other_side_hears_of_goals_added_changed_and_notes_shared() -> None:
     ) -> list[tuple[uuid.UUID, str]]:
         return [(n.user_id, n.text) for n in plans.goal_changed(PAIR, by, was, changes)]
 
+    def changed(what: str) -> str:
+        return f"changed a goal of your mentoring plan: {what}."
+
     added = plans.goal_added(PAIR, MENTOR)
     assert (added.user_id, added.kind, added.text) == (STUDENT, "plan_updated", "added a goal to your mentoring plan.")
-    assert heard({"status": "done"}) == [(MENTOR, "marked a goal of your mentoring plan done.")]
-    assert heard({"status": "dropped"}, MENTOR) == [(STUDENT, "dropped a goal of your mentoring plan.")]
-    assert heard({"status": "open"}, was=goal | {"status": "done"}) == [
-        (MENTOR, "reopened a goal of your mentoring plan.")
+    assert heard({"status": "done"}) == [(MENTOR, changed("marked it done"))]
+    assert heard({"status": "dropped"}, MENTOR) == [(STUDENT, changed("dropped it"))]
+    assert heard({"status": "open"}, was=goal | {"status": "done"}) == [(MENTOR, changed("reopened it"))]
+    assert heard({"title": "Present twice"}) == [(MENTOR, changed("renamed it"))]
+    assert heard({"target_date": date(2027, 4, 2)}) == [(MENTOR, changed("moved its target date to Apr 2, 2027"))]
+    assert heard({"target_date": None}) == [(MENTOR, changed("removed its target date"))]
+    assert heard({"measure": "twice"}) == [(MENTOR, changed("changed how it is measured"))]
+    # Everything that moved, in one notice; what was sent unchanged is not named.
+    assert heard({"title": "Present twice", "target_date": date(2027, 2, 20), "measure": "once"}) == [
+        (MENTOR, changed("renamed it and moved its target date to Feb 20, 2027"))
     ]
-    assert heard({"status": "done", "title": "Present twice"}) == [
-        (MENTOR, "marked a goal of your mentoring plan done.")
+    assert heard({"status": "done", "title": "Present twice", "measure": "twice"}) == [
+        (MENTOR, changed("marked it done, renamed it and changed how it is measured"))
     ]
-    assert heard({"title": "Present twice"}) == [(MENTOR, "renamed a goal of your mentoring plan.")]
-    assert heard({"target_date": date(2027, 4, 2)}) == [
-        (MENTOR, "moved the target date of a goal of your mentoring plan to Apr 2, 2027.")
-    ]
-    assert heard({"target_date": None}) == [(MENTOR, "removed the target date of a goal of your mentoring plan.")]
-    assert heard({"measure": "twice"}) == [(MENTOR, "changed how a goal of your mentoring plan is measured.")]
     assert heard({"status": "open", "title": "Present on rounds", "target_date": date(2027, 3, 1)}) == []
     assert heard({}) == []
     note = plans.note_shared(PAIR, MENTOR)

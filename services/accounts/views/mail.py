@@ -142,6 +142,21 @@ def security_mail(
 
 # Notices about the user's own verification: their documents are on their profile page.
 PROFILE_KINDS = frozenset({"user_verified", "document_rejected", "credential_rejected"})
+# Notices of a mentorship's acceptance and of its plan (meetings, goals, notes, check-ins):
+# the plan is where the reader acts on them.
+PLAN_KINDS = frozenset(
+    {
+        "mentorship_accepted",
+        "meeting_proposed",
+        "meeting_scheduled",
+        "meeting_declined",
+        "meeting_rescheduled",
+        "meeting_cancelled",
+        "meeting_reminder",
+        "check_in_due",
+        "plan_updated",
+    }
+)
 
 
 def web_link(
@@ -150,11 +165,16 @@ def web_link(
     listing_id: uuid.UUID | None,
     conversation_id: uuid.UUID | None,
     kind: str = "",
+    mentorship_id: uuid.UUID | None = None,
 ) -> tuple[str, str]:
     """Where a notification's mail points in the web client, and the link's words."""
     base = public_url.rstrip("/") + "/#/"
     if kind in PROFILE_KINDS:
         return "Open your profile", f"{base}profile"
+    if kind in PLAN_KINDS and mentorship_id:
+        return "Open the mentoring plan", f"{base}mentorships/{mentorship_id}"
+    if kind == "booking_accepted" and booking_id:
+        return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
     if conversation_id:
         return "Open the conversation", f"{base}inbox/{conversation_id}"
     if booking_id:

@@ -452,29 +452,27 @@ def goal_added(pair: Pair, user_id: uuid.UUID) -> Notice:
 
 
 def goal_changed(pair: Pair, user_id: uuid.UUID, goal: Row, changes: Mapping[str, object]) -> list[Notice]:
-    """The notice of a goal's edit: its status when that moved, else what else changed;
-    none when the edit changed nothing (a save of the same values)."""
+    """The notice of a goal's edit, naming each thing that moved (its status first); none
+    when the edit changed nothing (a save of the same values)."""
     moved = {k: v for k, v in changes.items() if goal[k] != v}
     if not moved:
         return []
+    what: list[str] = []
     if "status" in moved:
-        text = {
-            "done": "marked a goal of your mentoring plan done.",
-            "dropped": "dropped a goal of your mentoring plan.",
-            "open": "reopened a goal of your mentoring plan.",
-        }[str(moved["status"])]
-    elif "title" in moved:
-        text = "renamed a goal of your mentoring plan."
-    elif "target_date" in moved:
+        what.append({"done": "marked it done", "dropped": "dropped it", "open": "reopened it"}[str(moved["status"])])
+    if "title" in moved:
+        what.append("renamed it")
+    if "target_date" in moved:
         target = moved["target_date"]
-        text = (
-            f"moved the target date of a goal of your mentoring plan to {dates.written(target)}."
+        what.append(
+            f"moved its target date to {dates.written(target)}"
             if isinstance(target, date)
-            else "removed the target date of a goal of your mentoring plan."
+            else "removed its target date"
         )
-    else:
-        text = "changed how a goal of your mentoring plan is measured."
-    return [Notice(other(pair, user_id), "plan_updated", text)]
+    if "measure" in moved:
+        what.append("changed how it is measured")
+    done = ", ".join(what[:-1]) + f" and {what[-1]}" if len(what) > 1 else what[0]
+    return [Notice(other(pair, user_id), "plan_updated", f"changed a goal of your mentoring plan: {done}.")]
 
 
 def note_shared(pair: Pair, user_id: uuid.UUID) -> Notice:

@@ -7,8 +7,14 @@ import { Empty, Loading, ShowMore, fmtTime, useLoad, useMore } from "../ui.js";
 // Every payment notice (a refused card, a refund, a release, money taken back, a payment
 // overdue) carries its booking: the receipt shows the payment, and to the guest the
 // button to pay what is due. It wins over the conversation an overdue notice also carries.
+// A mentorship's acceptance and its plan's notices (meetings, goals, notes, check-ins) open
+// the plan, where the reader acts on them; an accepted stay opens its payment, the next step.
+// Both win over the conversation the acceptances also carry.
+const PLAN_KINDS = new Set(["mentorship_accepted", "check_in_due", "plan_updated"]);
 function target(n) {
   if (n.kind.startsWith("payment_") && n.booking_id) return `#/bookings/${n.booking_id}/receipt`;
+  if (n.mentorship_id && (PLAN_KINDS.has(n.kind) || n.kind.startsWith("meeting_"))) return `#/mentorships/${n.mentorship_id}`;
+  if (n.kind === "booking_accepted" && n.booking_id) return `#/bookings/${n.booking_id}/pay`;
   if (n.conversation_id) return `#/inbox/${n.conversation_id}`;
   // The stay booked for a rotation that moved: its form to ask the host for new dates.
   if (n.kind === "rotation_moved" && n.booking_id) return `#/bookings?shift=${n.booking_id}`;
