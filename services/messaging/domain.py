@@ -457,12 +457,18 @@ def document_rejected_notification(event: DocumentRejected) -> NotificationDraft
     without the quote."""
     what = DOCUMENT_NAMES.get(event.kind, "document")
     note = " ".join(event.note.split())
-    why = f": “{note}”" if note else ""
+    why = f": {_said(note)}" if note else "."
     return NotificationDraft(
         event.user_id,
         "document_rejected",
-        f"An operator could not verify your {what}{why}. Send a new one under Verification documents on your profile",
+        f"An operator could not verify your {what}{why} Send a new one under Verification documents on your profile.",
     )
+
+
+def _said(words: str) -> str:
+    """Someone's words in quotes, ending the sentence: “Unreadable.” or “Unreadable”. (a
+    full stop after the quote unless the words end a sentence themselves)."""
+    return f"“{words}”" if words.endswith((".", "!", "?")) else f"“{words}”."
 
 
 CREDENTIAL_NAMES = {"npi": "NPI", "license": "medical licence"}
@@ -476,8 +482,8 @@ def credential_rejected_notification(event: CredentialRejected) -> NotificationD
     return NotificationDraft(
         event.user_id,
         "credential_rejected",
-        f"An operator could not verify your {what}: “{reason}”. Correct it and submit it again under"
-        " Verification on your profile",
+        f"An operator could not verify your {what}: {_said(reason)} Correct it and submit it again under"
+        " Verification on your profile.",
     )
 
 

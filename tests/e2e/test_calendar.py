@@ -206,8 +206,8 @@ async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> Non
 
     url = await feed_url(api, student)
     status, events = await feed(api, url)
-    # Named as the pages name it, not as the registry shouts it.
-    assert status == 200 and str(events[uid]["SUMMARY"]) == "Rotation: cardiology at The Johns Hopkins Hospital"
+    # Named as the pages name it, not as the registry shouts it or as the specialty is stored.
+    assert status == 200 and str(events[uid]["SUMMARY"]) == "Rotation: Cardiology at The Johns Hopkins Hospital"
     _, others = await feed(api, await feed_url(api, other))
     assert uid not in others
 
@@ -291,6 +291,7 @@ async def test_a_scheduled_mentorship_meeting_is_in_both_feeds(api: Api) -> None
         _, events = await feed(api, await feed_url(api, user))
         assert str(events[uid]["SUMMARY"]) == f"Mentorship meeting with {other}"
         assert str(events[uid]["LOCATION"]) == "Cafeteria, 2nd floor"
+        assert str(events[uid]["URL"]).endswith(f"/#/mentorships/{mentorship_id}")  # the plan, not the list
         assert events[uid].decoded("DTSTART").isoformat().replace("+00:00", "Z") == options[1]
         assert (events[uid].decoded("DTEND") - events[uid].decoded("DTSTART")).total_seconds() == 30 * 60
     scheduled = events[uid]

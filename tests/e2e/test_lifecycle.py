@@ -149,6 +149,9 @@ async def test_change_email_is_confirmed_from_the_new_address(api: Api) -> None:
     assert confirmed.status == 200 and confirmed.body == {"email": new_email, "email_verified": True}
     [notice] = await api.mail(user.email, "Your Wardmate address was changed")
     assert new_email in notice.part("text/plain")
+    # What the owner can do if it was not them: not a reset, whose link goes to the new address.
+    said = " ".join(notice.part("text/plain").split())
+    assert "write to support@wardmate.test at once, from this address" in said and "reset cannot help" in said, said
     login = await api.call("POST", "/auth/login", json={"email": new_email, "password": PASSWORD})
     assert login.status == 200
     # The old address is free again.

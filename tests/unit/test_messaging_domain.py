@@ -477,7 +477,12 @@ def test_a_rejected_document_tells_why_and_how_to_send_another() -> None:
     assert noted.text.startswith(
         "An operator could not verify your rotation acceptance letter: “Blurry, please resend”."
     )
-    assert "Verification documents on your profile" in noted.text
+    assert noted.text.endswith("Verification documents on your profile.")
+    # A note that ends its own sentence keeps its full stop inside the quote, and only there.
+    ended = domain.document_rejected_notification(
+        DocumentRejected(user_id=GUEST, document_id=doc, kind="licence", note="Unreadable; send a clearer photo.")
+    )
+    assert "licence scan: “Unreadable; send a clearer photo.” Send a new one" in ended.text, ended.text
     with pytest.raises(ValidationError, match="say why the document is rejected"):
         DocumentDecision(document_id=doc, decision="rejected", note=" \u200b ")
     bare = domain.document_rejected_notification(DocumentRejected(user_id=HOST, document_id=doc, kind="licence"))
@@ -494,7 +499,9 @@ def test_a_rejected_credential_tells_why_and_how_to_submit_again() -> None:
     )
     assert (told.user_id, told.kind) == (HOST, "credential_rejected")
     assert told.text.startswith("An operator could not verify your NPI: “Belongs to another physician”.")
-    assert "submit it again under Verification on your profile" in told.text
+    assert told.text.endswith("submit it again under Verification on your profile.")
+    asked = domain.credential_rejected_notification(CredentialRejected(user_id=HOST, kind="npi", reason="Whose is it?"))
+    assert asked.text.startswith("An operator could not verify your NPI: “Whose is it?” Correct it"), asked.text
     licence = domain.credential_rejected_notification(
         CredentialRejected(user_id=HOST, kind="license", reason="Expired")
     )

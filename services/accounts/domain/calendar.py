@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
+from shared import reference
 from shared.contracts.calendar import CalendarRotation, CalendarStay
 from shared.contracts.mentoring import CalendarMeeting
 from shared.privacy import DELETED_NAME
@@ -76,7 +77,9 @@ def rotation_event(rotation: CalendarRotation, public_url: str, stamp: datetime)
     event.add("dtstamp", stamp)
     event.add("dtstart", rotation.start_date)
     event.add("dtend", rotation.end_date + timedelta(days=1))
-    event.add("summary", f"Rotation: {rotation.specialty} at {rotation.hospital}")
+    # The specialty as the web client names it ("Cardiology"), not its stored key.
+    specialty = reference.specialty_name(rotation.specialty) or rotation.specialty
+    event.add("summary", f"Rotation: {specialty} at {rotation.hospital}")
     event.add("status", "CONFIRMED")
     event.add("url", f"{public_url.rstrip('/')}/#/rotations/{rotation.rotation_id}")
     event.add("transp", "TRANSPARENT")
@@ -96,7 +99,7 @@ def meeting_event(meeting: CalendarMeeting, other_name: str, public_url: str, st
     event.add("status", "CANCELLED" if meeting.status in ("cancelled", "declined") else "CONFIRMED")
     if meeting.place:
         event.add("location", meeting.place)
-    event.add("url", meeting.video_url or f"{public_url.rstrip('/')}/#/mentorships")
+    event.add("url", meeting.video_url or f"{public_url.rstrip('/')}/#/mentorships/{meeting.mentorship_id}")
     return event
 
 

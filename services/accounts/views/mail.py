@@ -34,7 +34,10 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
         "Your Wardmate address was changed",
         [],
         "",
-        ["If you did not make this change, reset your password at once and write to {support}."],
+        [
+            "If you did not make this change, write to {support} at once, from this address. A password"
+            " reset cannot help here: its link would now go to the new address."
+        ],
     ),
     "password_changed": (
         "Your Wardmate password was changed",
