@@ -117,7 +117,10 @@ async def test_change_password_keeps_this_session_and_ends_the_others(api: Api, 
         wrong = await api.call(
             "POST", "/me/password", user, json={"current_password": "not-it", "new_password": NEW_PASSWORD}
         )
-        assert wrong.status == 403
+        # The details name the field, so a form shows the refusal beside it.
+        assert wrong.status == 403 and wrong.body["error"]["details"] == [
+            {"field": "current_password", "message": "the current password is not right"}
+        ], wrong.body
         changed = await api.call(
             "POST", "/me/password", user, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
         )
@@ -136,7 +139,7 @@ async def test_change_email_is_confirmed_from_the_new_address(api: Api) -> None:
     taken = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": someone.email})
     assert taken.status == 409
     wrong = await api.call("POST", "/me/email", user, json={"password": "nope", "new_email": random_email()})
-    assert wrong.status == 403
+    assert wrong.status == 403 and [d["field"] for d in wrong.body["error"]["details"]] == ["password"], wrong.body
     new_email = random_email("moved")
     asked = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": new_email})
     assert asked.status == 202

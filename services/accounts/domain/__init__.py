@@ -35,6 +35,13 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def wrong_password(field: str) -> AppError:
+    """The 403 of a password that is not the account's, given in the request's ``field``
+    (its details name it, so a form shows it beside that field)."""
+    what = "the current password" if field == "current_password" else "the password"
+    return AppError("forbidden", f"{what} is not right", [{"field": field, "message": f"{what} is not right"}])
+
+
 def new_token(secret: str) -> tuple[str, bytes]:
     """A random session token and the hash we store (the token itself is never stored)."""
     token = secrets.token_urlsafe(32)

@@ -171,14 +171,14 @@ async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
     async with ctx.pool.acquire() as conn:
         row = await _me(conn, actor)
         if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.current_password):
-            raise AppError("forbidden", "the current password is not right")
+            raise domain.wrong_password("current_password")
         password_hash = await asyncio.to_thread(domain.hash_password, req.new_password)
         keep = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
         async with conn.transaction():
             # The password checked is still the account's: of two changes sent at once,
             # the second finds the first's and is refused, as it would be one after the other.
             if (await _me(conn, actor, for_update=True))["password_hash"] != row["password_hash"]:
-                raise AppError("forbidden", "the current password is not right")
+                raise domain.wrong_password("current_password")
             await lstore.set_password(conn, actor.user_id, password_hash, confirm_email=False)
             fingerprints = await lstore.revoke_sessions(conn, actor.user_id, keep=keep)
             await lstore.next_calendar_generation(conn, actor.user_id)  # as a reset does
@@ -194,7 +194,7 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
     async with ctx.pool.acquire() as conn:
         row = await _me(conn, actor)
         if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.password):
-            raise AppError("forbidden", "the password is not right")
+            raise domain.wrong_password("password")
         if req.new_email == row["email"]:
             raise AppError("validation", "this is already your address", [{"field": "new_email", "message": "same"}])
         # Every attempt counts against the limit before the address is looked up, and is

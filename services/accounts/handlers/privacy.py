@@ -19,7 +19,6 @@ from services.accounts.store import lifecycle as lstore
 from shared import bus, subjects
 from shared.contracts.base import Empty
 from shared.contracts.privacy import AccountDeleted, DeleteAccountRequest, ServiceExport, UserExport
-from shared.errors import AppError
 from shared.media import media
 from shared.privacy import records
 from shared.push import broadcast
@@ -80,7 +79,7 @@ async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
         if user is None:
             return DELETED  # a second tab's delete, just after the first: nothing is left to do
         if not await asyncio.to_thread(domain.verify_password, user["password_hash"], req.password):
-            raise AppError("forbidden", "the password is not right")
+            raise domain.wrong_password("password")
         async with conn.transaction():
             # Deleted once: of deletes sent at once, the first erases and announces it; the
             # others find nothing left (or a password changed meanwhile) and announce nothing.
@@ -88,7 +87,7 @@ async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
             if locked is None:
                 return DELETED
             if locked["password_hash"] != user["password_hash"]:
-                raise AppError("forbidden", "the password is not right")
+                raise domain.wrong_password("password")
             fingerprints, files = await lstore.erase_account(conn, locked)
     for fingerprint in fingerprints:
         await broadcast(ctx.nc, subjects.SESSION_REVOKED, fingerprint.encode())
