@@ -207,12 +207,16 @@ function App() {
       <button type="button" onClick=${() => { setMe(undefined); refreshMe(); }}>Try again</button></main>`;
   }
   const session = { me, setMe, refreshMe, unread, refreshUnread };
+  // The phone's Menu button carries what the folded menu's badges count: they showed only
+  // once the menu was opened. Its name says it ("Menu, 3 unread").
+  const menuUnread = me ? (unread.messages || 0) + (unread.notifications || 0) : 0;
   return html`<${Session.Provider} value=${session}>
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main").focus(); }}>Skip to content</a>
     <header class="top">
       <a class="brand" href="#/">Wardmate</a>
       <button type="button" class="menu" aria-expanded=${menuOpen ? "true" : "false"} aria-controls="nav"
-        onClick=${() => setMenuOpen(!menuOpen)}>Menu</button>
+        aria-label=${menuUnread ? `Menu, ${menuUnread} unread` : undefined}
+        onClick=${() => setMenuOpen(!menuOpen)}>Menu ${menuUnread > 0 && html`<span class="badge" aria-hidden="true">${menuUnread}</span>`}</button>
       <nav id="nav" aria-label="Main" class=${menuOpen ? "open" : ""}>
         <${Nav} me=${me} unread=${unread} route=${route} />
         ${me && html`<button type="button" class="link" onClick=${logout}>Log out</button>`}

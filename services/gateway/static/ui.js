@@ -33,12 +33,18 @@ export function Field({ label, name, error, hint, as = "input", children, ...pro
 
 /** A form-level error (role=alert so screen readers announce it), said as a sentence: the
  * API's messages start in lower case ("email or password is incorrect"), written to follow
- * a field's name; shown alone, they start with a capital. */
-export function Alert({ error, children }) {
+ * a field's name; shown alone, they start with a capital. `focus`: as Notice's, it takes
+ * focus each time a message shows, if focus fell to the page (a form whose button is
+ * disabled while it runs and that has no field the error belongs to: Pay's card form). */
+export function Alert({ error, children, focus = false }) {
+  const ref = useRef(null);
   const raw = error instanceof ApiError ? error.message : error || children;
   const text = typeof raw === "string" ? cap(raw) : raw;
+  useEffect(() => {
+    if (focus && text && ref.current && focusLost()) ref.current.focus();
+  }, [text]);
   if (!text) return null;
-  return html`<p class="alert" role="alert">${text}</p>`;
+  return html`<p class="alert" role="alert" tabindex=${focus ? "-1" : undefined} ref=${ref}>${text}</p>`;
 }
 
 /** A status message. `focus`: it takes focus when shown, for a notice that replaces the
@@ -422,8 +428,12 @@ export function fmtDate(iso) {
   const d = new Date(`${String(iso).slice(0, 10)}T00:00:00`);
   return d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
 }
+/** A moment on the browser's clock, naming its zone: "Dec 6, 9:18 PM EST" (it read "Dec 6,
+ * 9:18 PM" beside times on a room's or plan's clock that name theirs). */
 export function fmtTime(iso) {
-  return new Date(iso).toLocaleString("en-US", { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+  return new Date(iso).toLocaleString("en-US", {
+    month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+  });
 }
 /** A moment with its year and zone: "Jan 15, 2027, 3:00 PM CST", on the clock of `zone` (the
  * room's IANA zone) when given, else of the browser (still named, so it is never mistaken

@@ -30,7 +30,7 @@ function Welcome() {
     <h1 id="welcome-h">Wardmate: a room and a mentor for your rotation</h1>
     <p>Medical students on clinical rotations find <strong>rooms near their rotation's hospital</strong>, offered by
       verified medical professionals, and <strong>mentors who share their path</strong>: their specialty, school,
-      country or language. No fees on stays.</p>
+      country or language. No fees for students.</p>
     <div class="row">
       <${HospitalPicker} label="Find a room near a hospital" name="welcome_hospital"
         onPick=${(h) => go("/search", { hospital: h.id, hname: hospitalLabel(h), lat: h.latitude, lon: h.longitude })} />
@@ -103,6 +103,9 @@ export function Signup({ query = {} }) {
       if (next) go(next);
       else location.hash = "#/profile";
       await refreshMe();
+      // The hashchange focused the heading of the page shown until the session came (the
+      // login form standing for #/profile), which then gave way: focus fell to the page.
+      focusHeading();
     }
   }
   return html`<section class="narrow">

@@ -66,6 +66,11 @@ function MessageItem({ m, mine }) {
   </li>`;
 }
 
+// Enter adds a line in the message box and nothing said what sends: the keys, as the
+// reader's keyboard names them (⌘ on a Mac, an iPhone or an iPad).
+const platform = (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform || "";
+const SEND_KEYS = /mac|iphone|ipad/i.test(platform) ? "⌘+Enter sends" : "Ctrl+Enter sends";
+
 /** `query.listing`: the room whose "Message the host" opened this conversation. */
 export function ConversationPage({ id, query = {} }) {
   const { me, refreshUnread } = useSession();
@@ -210,7 +215,7 @@ export function ConversationPage({ id, query = {} }) {
       messages here for now. Do not pay or share details outside Wardmate; if something went wrong, report it under Safety.</p>`
     : html`<form class="composer" ref=${composer} onSubmit=${onSubmit} novalidate aria-label="Send a message">
       <${Field} as="textarea" label="Message" name="body" rows="2" value=${body} onInput=${(e) => { draftId.current = null; setBody(e.currentTarget.value); }} error=${form.errors.body}
-        onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
+        hint=${SEND_KEYS} onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
       <button type="submit" disabled=${form.busy || !body.trim()}>Send</button>
     </form>`}

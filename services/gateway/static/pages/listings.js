@@ -117,7 +117,8 @@ function Where({ listing, hospital }) {
 // radius is 25 km; a student may commute further from a cheaper room).
 const NEAR_KM = 50;
 /** The one rotation of `rotations` a stay of `dates` in `listing` is for, or null: the only
- * one whose dates overlap the stay's, else the only one of those at a hospital near the room. */
+ * one whose dates overlap the stay's, else the only one of those at a hospital near the room,
+ * else the only one of those (near ones, if any) that holds the whole stay. */
 function fittingRotation(rotations, dates, listing) {
   if (!dates.check_in || !dates.check_out || dates.check_in >= dates.check_out) return null;
   // Nights on both sides: a rotation's last night is the day before its end_date, as a
@@ -125,7 +126,12 @@ function fittingRotation(rotations, dates, listing) {
   const overlapping = rotations.filter((r) => r.start_date < dates.check_out && dates.check_in < r.end_date);
   if (overlapping.length === 1) return overlapping[0];
   const near = overlapping.filter((r) => distanceAndDirection(r.hospital, listing.location).km <= NEAR_KM);
-  return near.length === 1 ? near[0] : null;
+  if (near.length === 1) return near[0];
+  // A rotation's "Search all rooms near this hospital" brings its own dates (from today once
+  // it has begun): a second rotation overlapping them left the choice on "None".
+  const holding = (near.length ? near : overlapping)
+    .filter((r) => r.start_date <= dates.check_in && dates.check_out <= r.end_date);
+  return holding.length === 1 ? holding[0] : null;
 }
 
 const bookingHref = (id) => `#/bookings?booking=${id}`;

@@ -116,6 +116,9 @@ function payableNow(r) {
     .sort((a, b) => a.index - b.index)[0];
 }
 
+/** The card form. Pay is disabled while it runs, which drops focus to the page: a decline's
+ * error takes it (Alert's focus), and a payment made replaces the form by a notice that
+ * takes it (PayPage). */
 function CardForm({ booking, due, onPaid }) {
   const mount = useRef(null);
   const stripe = useRef(null);
@@ -166,7 +169,7 @@ function CardForm({ booking, due, onPaid }) {
     <p>Held by Wardmate until 24 h after those nights begin, then released to the host. Never pay a host by wire, gift card or app.</p>
     <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
     ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
-    <${Alert} error=${error} />
+    <${Alert} error=${error} focus />
     <button type="submit" disabled=${busy || !ready}>Pay ${fmtMoney(due.amount)}</button>
   </form>`;
 }
@@ -194,8 +197,8 @@ export function PayPage({ id }) {
     ${preparing ? html`<p class="loading" role="status">Getting your payment ready…</p>` : html`<${Loading} state=${state}>${(r) => {
       const due = payableNow(r);
       return html`
-        ${paid === 0 && html`<${Notice}>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
-        ${paid !== null && paid > 0 && html`<${Notice}>Paid, thank you: the receipt below shows it.</${Notice}>`}
+        ${paid === 0 && html`<${Notice} focus>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
+        ${paid !== null && paid > 0 && html`<${Notice} focus>Paid, thank you: the receipt below shows it.</${Notice}>`}
         ${due && paid === null && html`<${CardForm} key=${due.index} booking=${id} due=${due} onPaid=${() => { setPaid(due.index); state.reload(); }} />`}
         <${Receipt} r=${r} role="guest" />`;
     }}<//>`}

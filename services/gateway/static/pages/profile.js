@@ -101,11 +101,13 @@ function ProfileForm({ me }) {
     <${Field} label="About you" name="bio" as="textarea" rows="4" value=${f.bio} onInput=${set("bio")} error=${err.bio} />
     <div class="row">
       <${Field} label="Medical school" name="medical_school" value=${f.medical_school} onInput=${set("medical_school")} error=${err.medical_school} />
-      <${Suggest} label="School's country" name="school_country" minChars=${1} error=${err.school_country}
-        lookup=${matchCountries} describe=${(c) => c.name} keyOf=${(c) => c.code}
-        chosen=${f.school_country ? `Chosen: ${countryName(f.school_country)}` : null} hint="Type its name, then choose it"
-        onPick=${(c) => setF((prev) => ({ ...prev, school_country: c.code }))} />
-      ${f.school_country && html`<button type="button" class="link" onClick=${() => setF((prev) => ({ ...prev, school_country: "" }))}>Clear the country</button>`}
+      <div class="picked">
+        <${Suggest} label="School's country" name="school_country" minChars=${1} error=${err.school_country}
+          lookup=${matchCountries} describe=${(c) => c.name} keyOf=${(c) => c.code}
+          chosen=${f.school_country ? `Chosen: ${countryName(f.school_country)}` : null} hint="Type its name, then choose it"
+          onPick=${(c) => setF((prev) => ({ ...prev, school_country: c.code }))} />
+        ${f.school_country && html`<button type="button" class="link" onClick=${() => setF((prev) => ({ ...prev, school_country: "" }))}>Clear the country</button>`}
+      </div>
       <${Field} label="Graduation year" name="graduation_year" type="number" inputmode="numeric" min="1950" max="2100"
         value=${f.graduation_year} onInput=${set("graduation_year")} error=${err.graduation_year} />
     </div>
