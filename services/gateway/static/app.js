@@ -6,7 +6,7 @@ import { Session } from "./session.js";
 import { get, onBusy, onUnauthorized, post } from "./api.js";
 import * as live from "./live.js";
 import { Badge, focusHeading, parseHash } from "./ui.js";
-import { Login, Signup } from "./pages/auth.js";
+import { Login, Signup, sayOnLogin } from "./pages/auth.js";
 import { Profile, PublicProfile } from "./pages/profile.js";
 import { Home, RotationPage, Rotations } from "./pages/rotations.js";
 import { Search } from "./pages/search.js";
@@ -151,11 +151,27 @@ function App() {
     const n = ++unreadAsked.current;
     return get("/me/unread").then((counts) => n === unreadAsked.current && setUnread(counts), () => {});
   };
+  // A message or a notification that arrives changes the counts, but messaging sends an
+  // `unread` frame only when something is read: the badges stayed as they were until a
+  // reload. The frames of a burst (a replay after a reconnect) ask once.
+  const unreadSoon = useRef(null);
+  const refreshUnreadSoon = () => {
+    if (unreadSoon.current) return;
+    unreadSoon.current = setTimeout(() => { unreadSoon.current = null; refreshUnread(); }, 150);
+  };
+  // Logged out from elsewhere (the password changed on another device, the account
+  // suspended, the session expired): the login page appeared with no word of why.
+  const meRef = useRef(me);
+  meRef.current = me;
+  const sessionEnded = () => {
+    if (meRef.current && meRef.current.user) sayOnLogin("Your session has ended: log in again.");
+    setMe(null);
+  };
 
   useEffect(() => {
     refreshMe();
     const offBusy = onBusy(setBusy);
-    const offAuth = onUnauthorized(() => setMe(null));
+    const offAuth = onUnauthorized(sessionEnded);
     const offStatus = live.onStatus(setLiveStatus);
     const offFrame = live.onFrame((frame) => {
       if (frame.type === "unread") {
@@ -163,7 +179,8 @@ function App() {
         setUnread(frame.data);
       }
       if (frame.type === "reload") refreshUnread();
-      if (frame.type === "session_ended") setMe(null);
+      if (frame.type === "message" || frame.type === "notification") refreshUnreadSoon();
+      if (frame.type === "session_ended") sessionEnded();
     });
     return () => [offBusy, offAuth, offStatus, offFrame].forEach((off) => off());
   }, []);
@@ -191,6 +208,7 @@ function App() {
   }, []);
 
   async function logout() {
+    meRef.current = null; // logging out is no session ended from elsewhere (a 401 meanwhile)
     try {
       await post("/auth/logout");
     } finally {
