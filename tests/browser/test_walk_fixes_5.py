@@ -197,3 +197,23 @@ def test_a_rotations_room_search_presets_the_booking_to_that_rotation(pages: Pag
         expect(page.get_by_label("Check-out")).to_have_value(rotation["end_date"])
         expect(page.get_by_label("For which rotation?")).to_have_value(rotation["id"])
     assert pages.errors == []
+
+
+def test_affiliations_read_as_the_hospital_list_names_them(pages: Pages) -> None:
+    """A profile's hospitals were guessed from their ids, the name run into its city ("The
+    Johns Hopkins Hospital Baltimore"): they are looked up, on the public profile and in the
+    form's list. A pending NPI says that sending another replaces it (a licence sent after
+    it took its place in the operators' queue without a word)."""
+    page = pages.open("host", LAPTOP)
+    as_host = Client(page.request)
+    host_id = as_host.sign_up("professional", "Dr. Affiliated")
+    as_host.call("PATCH", "/me/profile", {"hospital_ids": ["the-johns-hopkins-hospital-baltimore-md"]})
+    page.goto(f"/#/users/{host_id}")
+    expect(page.get_by_text("The Johns Hopkins Hospital, Baltimore, MD", exact=True)).to_be_visible()
+    page.goto("/#/profile")
+    affiliations = page.get_by_role("button", name="Remove The Johns Hopkins Hospital, Baltimore, MD")
+    expect(affiliations).to_be_visible()
+    as_host.call("POST", "/me/verification", {"npi": "1234567893"})
+    page.reload()
+    expect(page.get_by_text("an NPI or a licence sent now replaces it")).to_be_visible()
+    assert pages.errors == []

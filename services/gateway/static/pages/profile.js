@@ -1,10 +1,11 @@
 // Your profile (every field; professionals' affiliations, mentoring and capacity),
 // verification, and other users' public profiles with message, block and report.
-import { html, useRef, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, getAll, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
-  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtTime, formError, go, matchCountries, titleCase, useForm, useLoad,
+  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtTime, formError, go, hospitalLabel, matchCountries, titleCase,
+  useForm, useLoad,
   professionLine, useNames, words,
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
@@ -15,10 +16,25 @@ import { UserReviews } from "./reviews.js";
 // Typed lists, comma-separated; languages are picked by name (codes are what the API takes).
 const LISTS = ["specialties", "hobbies", "organizations"];
 const splitList = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
-// From the id (name-city-state): a name that ends in its city ("Mayo Clinic Hospital
-// Rochester", Rochester) says the city once.
+// From the id (name-city-state), until the hospital list answers: a name that ends in its
+// city ("Mayo Clinic Hospital Rochester", Rochester) says the city once.
 const hospitalName = (id) => titleCase(id.replace(/-[a-z]{2}$/, "").replace(/-/g, " ").toUpperCase())
   .replace(/\b((?:\S+ ){0,2}\S+) \1$/, "$1");
+
+/** Affiliations as the hospital list names them ("The Johns Hopkins Hospital, Baltimore,
+ * MD"), looked up by id (GET /hospitals/{id}): the id's words alone ran the name into its
+ * city ("The Johns Hopkins Hospital Baltimore"). The id's words stand in until then. */
+function useHospitalLabels(ids) {
+  const [labels, setLabels] = useState({});
+  const key = ids.join(" ");
+  useEffect(() => {
+    const missing = ids.filter((id) => !labels[id]);
+    if (!missing.length) return;
+    Promise.all(missing.map((id) => get(`/hospitals/${encodeURIComponent(id)}`).then((h) => [id, hospitalLabel(h)], () => null)))
+      .then((found) => setLabels((prev) => ({ ...prev, ...Object.fromEntries(found.filter(Boolean)) })));
+  }, [key]);
+  return (id) => labels[id] || hospitalName(id);
+}
 // The pickers' inputs (by name), the field each fills, and what to say of text left in one.
 const PICKERS = [
   ["school_country", "school_country", "Choose the country from the suggestions"],
@@ -51,6 +67,7 @@ function ProfileForm({ me }) {
     open_to_mentoring: p.open_to_mentoring,
     mentoring_capacity: String(p.mentoring_capacity),
   });
+  const hospitalOf = useHospitalLabels(f.hospital_ids);
   const form = useForm();
   const [saved, setSaved] = useState(false);
   const countryName = useNames("countries", f.school_country ? [f.school_country] : []);
@@ -134,8 +151,8 @@ function ProfileForm({ me }) {
       <${HospitalPicker} label="Add a hospital affiliation" name="hospital_search" error=${err.hospital_ids}
         onPick=${(h) => !f.hospital_ids.includes(h.id) && setF({ ...f, hospital_ids: [...f.hospital_ids, h.id] })} />
       <ul class="chips" aria-label="Hospital affiliations">
-        ${f.hospital_ids.map((id) => html`<li key=${id}>${hospitalName(id)}
-          <button type="button" class="link" aria-label=${`Remove ${hospitalName(id)}`}
+        ${f.hospital_ids.map((id) => html`<li key=${id}>${hospitalOf(id)}
+          <button type="button" class="link" aria-label=${`Remove ${hospitalOf(id)}`}
             onClick=${() => setF({ ...f, hospital_ids: f.hospital_ids.filter((x) => x !== id) })}>Remove</button></li>`)}
       </ul>
       <${Field} label="Open to mentoring" name="open_to_mentoring" type="checkbox" checked=${f.open_to_mentoring}
@@ -168,7 +185,8 @@ function VerificationForm({ me }) {
   if (v.status === "verified") return html`<section><h2>Verification</h2><p><${Verified} verified /> Your credentials are verified.</p></section>`;
   return html`<section aria-labelledby="verify-h">
     <h2 id="verify-h">Verification</h2>
-    ${v.status === "pending" ? html`<p>Your ${v.kind === "npi" ? "NPI" : "licence"} is waiting for an operator to check it. You may send another.</p>`
+    ${v.status === "pending" ? html`<p>Your ${v.kind === "npi" ? "NPI" : "licence"} is waiting for an operator to check it.
+        You may send another instead: an NPI or a licence sent now replaces it in the operators' queue.</p>`
       : v.status === "rejected" ? html`<p class="alert" role="status">An operator could not verify your ${v.kind === "npi" ? "NPI" : "licence"}${" "}
         (${fmtTime(v.rejected_at)}): “${v.rejection_reason}”. Correct it and submit it again.</p>`
       : html`<p>Verified professionals get a badge on their rooms and profile.</p>`}
@@ -271,6 +289,7 @@ export function PublicProfile({ id }) {
 function UserProfile({ u }) {
   const countryName = useNames("countries", u.profile.school_country ? [u.profile.school_country] : []);
   const languageName = useNames("languages", u.profile.languages);
+  const hospitalOf = useHospitalLabels(u.profile.hospital_ids);
   // A student's badge already says "student" ("Student not verified · student" said it twice).
   const what = u.role === "professional" ? professionLine(u.profile.profession) : u.role === "student" ? "" : words(u.role);
   return html`<section>
@@ -284,7 +303,7 @@ function UserProfile({ u }) {
       ${u.profile.languages.length > 0 && html`<dt>Languages</dt><dd>${u.profile.languages.map(languageName).join(", ")}</dd>`}
       ${u.profile.organizations.length > 0 && html`<dt>Organizations</dt><dd>${u.profile.organizations.join(", ")}</dd>`}
       ${u.profile.hobbies.length > 0 && html`<dt>Hobbies</dt><dd>${u.profile.hobbies.join(", ")}</dd>`}
-      ${u.profile.hospital_ids.length > 0 && html`<dt>Hospitals</dt><dd>${u.profile.hospital_ids.map(hospitalName).join("; ")}</dd>`}
+      ${u.profile.hospital_ids.length > 0 && html`<dt>Hospitals</dt><dd>${u.profile.hospital_ids.map(hospitalOf).join("; ")}</dd>`}
       ${u.role === "professional" && html`<dt>Mentoring</dt><dd>${u.profile.open_to_mentoring ? `Open to mentoring (capacity ${u.profile.mentoring_capacity})` : "Not mentoring now"}</dd>`}
     </dl>
     ${u.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: for now it cannot be messaged
