@@ -45,6 +45,10 @@ def test_an_open_conversation_shows_the_other_sides_deletion_without_a_reload(pa
     expect(student.get_by_text("Is the room free?")).to_be_visible()  # what the student wrote stays
     expect(student.get_by_role("form", name="Send a message")).to_have_count(0)
     expect(student.get_by_role("status").filter(has_text="deleted their account")).to_be_visible()
+    # Nothing left to report or block, and no badge to show (found walking).
+    expect(student.get_by_role("heading", level=1)).to_have_text("Deleted user")
+    expect(student.get_by_role("button", name="Report message")).to_have_count(0)
+    expect(student.get_by_text("Safety: block or report")).to_have_count(0)
     assert student.evaluate("() => window.notReloaded === true")
     assert pages.errors == []
 

@@ -57,6 +57,8 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
     ).to_contain_text("suspended by Wardmate")
     student.goto(f"/#/inbox/{chat['id']}")
     expect(student.get_by_role("status").filter(has_text="Wardmate suspended this account")).to_be_visible()
+    # Its heading says so too, as the inbox does (it read "Dr. … ✓ Verified" alone).
+    expect(student.get_by_role("heading", level=1)).to_contain_text("suspended by Wardmate")
     expect(student.get_by_role("form", name="Send a message")).to_have_count(0)
     student.goto(f"/#/users/{host_id}")
     expect(student.get_by_role("status").filter(has_text="Wardmate suspended this account")).to_be_visible()

@@ -46,7 +46,8 @@ const SCAM_LABEL = "Possible scam:";
  * pay outside Wardmate." that the advice already gives. */
 const scamAdvice = (warning) => (warning.startsWith(SCAM_LABEL) ? warning.slice(SCAM_LABEL.length).trim() : warning);
 
-function MessageItem({ m, mine }) {
+/** `gone`: its sender deleted their account (the body is removed): nothing to report. */
+function MessageItem({ m, mine, gone = false }) {
   const [reporting, setReporting] = useState(false);
   const [reported, setReported] = useState(false);
   const reportButton = useRef(null);
@@ -55,7 +56,7 @@ function MessageItem({ m, mine }) {
     <p class="meta"><span class="sr">${who}, </span>${fmtTime(m.created_at)}</p>
     ${m.warning && html`<p class="warning" role="note"><strong>${SCAM_LABEL}</strong> ${scamAdvice(m.warning)}</p>`}
     <p class="body" dir="auto">${m.body}</p>
-    ${!mine && m.kind === "text" && !reported && html`<button type="button" class="link small" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"}
+    ${!mine && !gone && m.kind === "text" && !reported && html`<button type="button" class="link small" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"}
       onClick=${() => setReporting(!reporting)}>Report message</button>`}
     ${reporting && html`<${ReportForm} target=${{ message_id: m.id }} onDone=${(sent) => {
       setReporting(false);
@@ -199,15 +200,15 @@ export function ConversationPage({ id, query = {} }) {
   }
   return html`<${Loading} state=${conv}>${(c) => html`<section class="conversation">
     <p><a href="#/inbox">← Inbox</a></p>
-    <h1><bdi>${name(c.other)}</bdi> <${Verified} verified=${c.other.verified} role=${c.other.role} /></h1>
+    <h1><bdi>${name(c.other)}</bdi>${c.other.deleted ? "" : html` <${Verified} verified=${c.other.verified} role=${c.other.role} />`}${c.other.suspended ? " · suspended by Wardmate" : ""}</h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
       ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
-    <details class="safety"><summary>Safety: block or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} userId=${c.other.id} canMessage=${false} /></details>
+    ${!c.other.deleted && html`<details class="safety"><summary>Safety: block or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} userId=${c.other.id} canMessage=${false} /></details>`}
     <${Alert} error=${loadError} />
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     ${messages === null ? html`<p class="loading" role="status">Loading…</p>`
       : messages.length === 0 ? html`<${Empty}>No messages yet. Say hello.</${Empty}>`
-      : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} />`)}</ol>`}
+      : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} gone=${c.other.deleted} />`)}</ol>`}
     <div ref=${endRef}></div>
     ${c.other.deleted ? html`<p class="notice" role="status">This user deleted their account: the conversation stays
       readable, but nothing can be sent here any more.</p>`
