@@ -213,6 +213,7 @@ class Person(Reply):
     id: uuid.UUID
     display_name: str | None
     verified: bool
+    deleted: bool = Field(False, description='they deleted their account (named "Deleted user"): nobody to message')
 
 
 class MentorshipRotation(Reply):

@@ -408,6 +408,10 @@ async def test_a_deleted_writer_declines_the_open_requests_and_frees_the_eras_le
     plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
     assert plan["status"] == "ended" and [n["body"] for n in plan["notes"]] == [mine["shared"], mine["private"]]
     assert [g["title"] for g in plan["goals"]] == [mine["goal"]]
+    # The student's list says the mentor is gone, so the page offers no message to them.
+    [ended] = [m for m in (await api.call("GET", "/me/mentorships", student)).body["items"] if m["id"] == mentorship_id]
+    assert ended["mentor"]["deleted"] is True and ended["mentor"]["display_name"] == "Deleted user", ended
+    assert ended["student"]["deleted"] is False
 
 
 async def test_the_export_lists_the_mails_asked_for_and_the_failed_logins_of_the_address(api: Api) -> None:

@@ -104,7 +104,13 @@ export function useForm(within) {
       settleFocus(from, hash, refused);
     }
   }
-  return { errors, setErrors, busy, submit };
+  /** A refusal found before sending, shown as the API's own would be: each message beside
+   * its field, and focus on the first of them (settleFocus). */
+  function refuse(fieldErrors) {
+    const details = Object.entries(fieldErrors).map(([field, message]) => ({ field, message }));
+    return submit(() => Promise.reject(new ApiError(400, "validation", "", details)));
+  }
+  return { errors, setErrors, busy, submit, refuse };
 }
 
 /** For a card whose action removes the button pressed (a request's Accept or Decline: the

@@ -15,6 +15,7 @@ from shared.contracts.accounts import UserData
 from shared.contracts.listings import BookingData, ListingData
 from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
+from shared.privacy import ERASED_VERSION
 from shared.request_limits import RecentRequest
 
 DB = Connection | asyncpg.Pool
@@ -269,8 +270,13 @@ PROFILE_FIELDS = ", ".join(
 
 
 async def profile_fields(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """These users' profiles as the scores read them (``PROFILE_FIELDS``)."""
-    rows = await db.fetch(f"SELECT user_id, {PROFILE_FIELDS} FROM profiles WHERE user_id = ANY($1::uuid[])", user_ids)
+    """These users' profiles as the scores read them (``PROFILE_FIELDS``), and ``deleted``:
+    the user deleted their account (``store_privacy.pin_deleted``)."""
+    rows = await db.fetch(
+        f"SELECT user_id, version = {ERASED_VERSION} AS deleted, {PROFILE_FIELDS} FROM profiles"
+        " WHERE user_id = ANY($1::uuid[])",
+        user_ids,
+    )
     return {r["user_id"]: dict(r) for r in rows}
 
 

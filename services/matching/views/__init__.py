@@ -59,7 +59,12 @@ def mentorship(
 
     def person(user_id: uuid.UUID) -> dict[str, object]:
         data = people.get(user_id) or {}
-        return {"id": user_id, "display_name": data.get("display_name"), "verified": bool(data.get("verified"))}
+        return {
+            "id": user_id,
+            "display_name": data.get("display_name"),
+            "verified": bool(data.get("verified")),
+            "deleted": bool(data.get("deleted")),
+        }
 
     return Mentorship.model_validate(
         {

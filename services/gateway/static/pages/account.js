@@ -180,6 +180,16 @@ export function VerifyBanner({ me }) {
   </div>`;
 }
 
+const COUNTS = ["One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"];
+/** What a new password did: the other sessions it logged out (the API's `revoked`), in
+ * words, and the calendar link it replaced. It read "0 other session(s) logged out". */
+function passwordChanged(revoked) {
+  const done = "Password changed and calendar link replaced.";
+  if (!revoked) return done;
+  const count = COUNTS[revoked - 1] || String(revoked);
+  return `${done} ${count} other ${revoked === 1 ? "device was" : "devices were"} logged out.`;
+}
+
 function ChangePassword({ onChanged }) {
   const form = useForm();
   const [f, setF] = useState({ current_password: "", new_password: "" });
@@ -189,7 +199,7 @@ function ChangePassword({ onChanged }) {
     e.preventDefault();
     const reply = await form.submit(() => post("/me/password", f));
     if (reply) {
-      setDone(`Password changed; ${reply.revoked} other session(s) logged out, and the calendar link replaced.`);
+      setDone(passwordChanged(reply.revoked));
       setF({ current_password: "", new_password: "" });
       onChanged();
     }
@@ -350,8 +360,8 @@ function CalendarFeed() {
   }
   return html`<section aria-labelledby="cal-h">
     <h2 id="cal-h">Calendar</h2>
-    <p>Subscribe to this private link in Google, Apple or Outlook calendar: your stays and rotations appear and move
-      with them. Anyone with the link can read it.</p>
+    <p>Subscribe to this private link in Google, Apple or Outlook calendar: your stays, rotations and mentorship
+      meetings appear and move with them. Anyone with the link can read it.</p>
     <${Loading} state=${state}>${() => url && html`<div>
       <${Field} label="Calendar link" name="calendar_url" readonly value=${url} />
       <p class="actions">

@@ -22,18 +22,23 @@ const count = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 // Who did it and when, for the operators who come after.
 const byWhom = (name) => name ? ` by ${name}` : "";
 
-function Credential({ c, onChange }) {
+function Credential({ c, onDecided }) {
   const [reason, setReason] = useState("");
   const form = useForm();
+  const what = c.kind === "npi" ? "NPI" : "licence";
   // The submission shown: a credential or name changed since, or decided by another
   // operator, is refused (409), not decided unseen.
   async function decide(decision) {
     if (decision === "rejected") {
       // A rejection says why: the professional reads the reason on their profile and in the mail.
-      if (!reason.trim()) return form.setErrors({ reason: "Say why you reject it: the professional reads this." });
+      if (!reason.trim()) return form.refuse({ reason: "Say why you reject it: the professional reads this." });
       const body = { submitted_at: c.submitted_at, reason };
-      if (await form.submit(() => post(`/admin/verifications/${c.user_id}/rejection`, body))) onChange();
-    } else if (await form.submit(() => post(`/admin/verifications/${c.user_id}`, { submitted_at: c.submitted_at }))) onChange();
+      if (await form.submit(() => post(`/admin/verifications/${c.user_id}/rejection`, body))) {
+        onDecided(`${c.display_name}'s ${what}: rejected; they read why and may submit again.`);
+      }
+    } else if (await form.submit(() => post(`/admin/verifications/${c.user_id}`, { submitted_at: c.submitted_at }))) {
+      onDecided(`${c.display_name}'s ${what}: verified.`);
+    }
   }
   return html`<li class="card" aria-label=${c.display_name}>
     <h3><a href=${`#/users/${c.user_id}`}>${c.display_name}</a></h3>
@@ -43,22 +48,32 @@ function Credential({ c, onChange }) {
     ${c.status === "rejected" && html`<p>Why: ${c.rejection_reason}</p>`}
     ${c.also_verified_for && c.also_verified_for.length > 0 && html`<p class="alert" role="note">This ${c.kind === "npi" ? "NPI" : "licence"} is
       already verified for ${c.also_verified_for.join(", ")}: one names one person. Check who this is before verifying.</p>`}
-    ${c.status === "pending" && html`
+    ${c.status === "pending" && html`<form novalidate onSubmit=${(e) => e.preventDefault()}>
       <${Field} label="Reason (shown to them; required to reject)" name="reason" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason} />
       <p class="actions">
         <button type="button" disabled=${form.busy} onClick=${() => decide("verified")}>Verify <span class="sr">${c.display_name}</span></button>
         <button type="button" disabled=${form.busy} class="secondary" onClick=${() => decide("rejected")}>Reject <span class="sr">${c.display_name}</span></button>
-      </p>`}
-    <${Alert} error=${formError(form.errors, ["reason"])} />
+      </p>
+      <${Alert} error=${formError(form.errors, ["reason"])} />
+    </form>`}
   </li>`;
 }
 
 // Keyed by its status where it is used: another status's list starts at its first page.
+// A decided credential leaves the list with the button pressed: what was decided is said
+// above it, and takes focus (it fell to the page).
 function CredentialList({ status, onChange }) {
   const state = useLoad(() => get("/admin/verifications", { status, limit: 50 }), [status]);
   const list = useMore(state, (cursor) => get("/admin/verifications", { status, limit: 50, cursor }), (c) => c.user_id);
-  return html`<${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>Nothing to check.</${Empty}>`
-    : html`<ul class="cards" aria-label="Credentials">${list.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onChange=${() => { state.reload(); onChange(); }} />`)}</ul>
+  const [said, setSaid] = useState(null);
+  const decided = (text) => {
+    setSaid({ text, at: Date.now() });
+    state.reload();
+    onChange();
+  };
+  return html`${said && html`<${Notice} focus key=${said.at}>${said.text}</${Notice}>`}
+    <${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>Nothing to check.</${Empty}>`
+    : html`<ul class="cards" aria-label="Credentials">${list.items.map((c) => html`<${Credential} key=${c.user_id} c=${c} onDecided=${decided} />`)}</ul>
       <${ShowMore} list=${list} />`}<//>`;
 }
 

@@ -1,33 +1,67 @@
 // Letters of recommendation (#/letters, #/letters/<id>): the student's dashboard by status
 // and deadline and the form to ask; the writer's requests with the Letter ID and the
 // student's profile on one page. Wardmate never receives the letter itself.
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, getAll, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Field, Loading, ShowMore, Status, fmtDate, today, useForm, useLoad, useMore } from "../ui.js";
-import { SpecialtyOptions } from "../reference.js";
+import {
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, fmtDate, formError, titleCase, today,
+  useFocusOnChange, useForm, useLoad, useMore, useNames,
+} from "../ui.js";
+import { SpecialtyOptions, useListNames } from "../reference.js";
 
 function deadline(l) {
   if (["submitted", "confirmed", "declined", "withdrawn", "expired"].includes(l.status)) return `deadline ${fmtDate(l.deadline)}`;
   return l.days_left === 0 ? "due today" : `due in ${l.days_left} day${l.days_left === 1 ? "" : "s"} (${fmtDate(l.deadline)})`;
 }
 
-function Actions({ letter, onChange }) {
+/** The buttons of a request on its side. Each leaves with the status it acted on: `settled`
+ * (useFocusOnChange of the status, on the line that shows it) takes focus there once the
+ * new status shows. Declining and withdrawing ask twice. A later action clears an earlier
+ * one's error (it stayed beside a success). */
+function Actions({ letter, onChange, settled }) {
   const [error, setError] = useState(null);
+  const form = useForm();
   const [day, setDay] = useState(today());
-  const act = (action, body = {}) => post(`/letters/${letter.id}/${action}`, body).then(onChange, setError);
   const writer = letter.role === "writer";
+  async function act(action) {
+    setError(null);
+    settled.expect();
+    try {
+      await post(`/letters/${letter.id}/${action}`, {});
+      onChange();
+    } catch (err) {
+      setError(err);
+      settled.failed();
+    }
+  }
+  // A day the API refuses (after today, before the request) is said beside the date, which
+  // takes focus (useForm); it showed as a banner under the form.
+  async function submit(e) {
+    e.preventDefault();
+    setError(null);
+    const done = await form.submit(() => post(`/letters/${letter.id}/submit`, { submitted_on: day }));
+    if (!done) return;
+    settled.expect();
+    onChange();
+  }
+  const dayError = form.errors.submitted_on && `Give a day between the request (${fmtDate(letter.requested_at)}) and today`;
   return html`<div>
     <p class="actions">
       ${writer && letter.status === "requested" && html`
         <button type="button" onClick=${() => act("accept")}>Agree to write</button>
-        <button type="button" class="secondary" onClick=${() => act("decline")}>Decline</button>`}
-      ${!writer && ["requested", "accepted"].includes(letter.status) && html`<button type="button" class="secondary" onClick=${() => act("withdraw")}>Withdraw request</button>`}
+        <${ConfirmButton} label="Decline" question=${`Decline to write this letter? ${letter.student.display_name || "The student"} is told.`}
+          yes="Yes, decline" onConfirm=${() => act("decline")} />`}
+      ${!writer && ["requested", "accepted"].includes(letter.status) && html`<${ConfirmButton} label="Withdraw request"
+        question=${`Withdraw your request to ${letter.writer.display_name || "the writer"}? They are told.`}
+        yes="Yes, withdraw" onConfirm=${() => act("withdraw")} />`}
       ${!writer && letter.status === "submitted" && html`<button type="button" onClick=${() => act("confirm")}>Confirm it arrived</button>`}
     </p>
-    ${writer && letter.status === "accepted" && html`<form aria-label="Mark the letter submitted" onSubmit=${(e) => { e.preventDefault(); act("submit", { submitted_on: day }); }}>
-      <${Field} label="Day you uploaded it to the AAMC Letter Writer Portal" name="submitted_on" type="date" value=${day} onInput=${(e) => setDay(e.currentTarget.value)} />
-      <button type="submit">Mark submitted</button>
+    ${writer && letter.status === "accepted" && html`<form aria-label="Mark the letter submitted" novalidate onSubmit=${submit}>
+      <${Field} label="Day you uploaded it to the AAMC Letter Writer Portal" name="submitted_on" type="date" value=${day}
+        onInput=${(e) => setDay(e.currentTarget.value)} error=${dayError} />
+      <button type="submit" disabled=${form.busy}>Mark submitted</button>
+      <${Alert} error=${formError(form.errors, ["submitted_on"])} />
     </form>`}
     <${Alert} error=${error} />
   </div>`;
@@ -68,12 +102,13 @@ function studentNext(l) {
 
 function LetterCard({ letter, onChange }) {
   const other = letter.role === "writer" ? letter.student : letter.writer;
+  const settled = useFocusOnChange(letter.status);
   return html`<li class="card" aria-label=${`Letter ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a user"}`}>
-    <h3><a href=${`#/letters/${letter.id}`}>${letter.specialty}: ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a Wardmate user"}</a>
+    <h3 ref=${settled.ref} tabindex="-1"><a href=${`#/letters/${letter.id}`}>${letter.specialty}: ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a Wardmate user"}</a>
       <${Status} status=${letter.status} /></h3>
     <p>${deadline(letter)} · ${letter.programs} program${letter.programs === 1 ? "" : "s"} · ${letter.application === "eras" ? `ERAS, Letter ID ${letter.eras_letter_id}` : "Other application"}${" "}
       · ${waiver(letter)}</p>
-    <${Actions} letter=${letter} onChange=${onChange} />
+    <${Actions} letter=${letter} onChange=${onChange} settled=${settled} />
   </li>`;
 }
 
@@ -95,24 +130,37 @@ async function writersToAsk() {
   return { mentors: [...mentors].map(([id, name]) => ({ id, name })), hosts: hosts.filter(Boolean) };
 }
 
+/** The form "Ask for a letter" opens, with focus on its first field. Each field left empty
+ * is said beside it before anything is sent, focus on the first (only the writer was). */
 function AskForm({ onDone }) {
   const form = useForm();
+  const box = useRef(null);
+  useEffect(() => {
+    const first = box.current && box.current.querySelector("select, input");
+    if (first) first.focus();
+  }, []);
   const people = useLoad(writersToAsk, []);
   const [fields, setFields] = useState({ writer_id: "", specialty: "", programs: "20", deadline: "", application: "eras", eras_letter_id: "", waived: true, message: "" });
   const set = (name) => (e) => setFields({ ...fields, [name]: e.currentTarget.type === "checkbox" ? e.currentTarget.checked : e.currentTarget.value });
   async function ask(e) {
     e.preventDefault();
+    const missing = {};
     // Sent without one, the API's answer was about an id's format, not the choice missing.
-    if (!fields.writer_id) return form.setErrors({ writer_id: "Choose who writes it" });
+    if (!fields.writer_id) missing.writer_id = "Choose who writes it";
+    if (!fields.specialty.trim()) missing.specialty = "Give the specialty the letter is for";
+    if (!fields.deadline) missing.deadline = "Choose the deadline";
+    else if (fields.deadline <= today()) missing.deadline = "Choose a day after today";
+    if (fields.application === "eras" && !fields.eras_letter_id.trim()) missing.eras_letter_id = "Give the Letter ID from the Letter Request Form";
+    if (Object.keys(missing).length) return form.refuse(missing);
     const body = { ...fields, programs: Number(fields.programs) };
     if (body.application !== "eras") delete body.eras_letter_id;
     const made = await form.submit(() => post("/letters", body));
-    if (made) onDone();
+    if (made) onDone(made);
   }
   const { mentors = [], hosts = [] } = people.data || {};
   const option = (p) => html`<option key=${p.id} value=${p.id}>${p.name}</option>`;
   const nobody = people.data && mentors.length + hosts.length === 0;
-  return html`<form onSubmit=${ask} aria-label="Ask for a letter">
+  return html`<form ref=${box} onSubmit=${ask} novalidate aria-label="Ask for a letter">
     <h2>Ask for a letter</h2>
     <${Field} label="Who writes it" name="writer_id" as="select" value=${fields.writer_id} onChange=${set("writer_id")} error=${form.errors.writer_id}
       hint=${nobody ? "You can ask a mentor of yours, past or present, or the host of a stay you completed: you have neither yet"
@@ -135,7 +183,7 @@ function AskForm({ onDone }) {
       hint="Under ERAS a waived letter is never shown to you; programs often read waived letters as more candid" />
     <${Field} label="Message to the writer" name="message" as="textarea" value=${fields.message} onInput=${set("message")} error=${form.errors.message} />
     <button type="submit" disabled=${form.busy}>Send request</button>
-    <${Alert} error=${form.errors[""]} />
+    <${Alert} error=${formError(form.errors, ["writer_id", "specialty", "programs", "deadline", "eras_letter_id", "message"])} />
   </form>`;
 }
 
@@ -144,13 +192,17 @@ export function Letters() {
   const state = useLoad(() => get("/me/letters", { limit: 100 }), []);
   const list = useMore(state, (cursor) => get("/me/letters", { limit: 100, cursor }));
   const [asking, setAsking] = useState(false);
+  // The request just sent, said (and focused) where the form was: the form left with the
+  // button pressed and focus fell to the page.
+  const [sent, setSent] = useState(null);
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("letter")) && state.reload());
   const student = me.user.role === "student";
   return html`<section>
     <h1>Letters of recommendation</h1>
     <p>Wardmate tracks each request to its deadline and reminds the writer; the letter itself goes from the writer to the AAMC Letter Writer Portal, never through Wardmate.</p>
-    ${student && (asking ? html`<${AskForm} onDone=${() => { setAsking(false); state.reload(); }} />`
-      : html`<button type="button" onClick=${() => setAsking(true)}>Ask for a letter</button>`)}
+    ${student && (asking ? html`<${AskForm} onDone=${(made) => { setAsking(false); setSent(made); state.reload(); }} />`
+      : html`<button type="button" onClick=${() => { setSent(null); setAsking(true); }}>Ask for a letter</button>`)}
+    ${sent && html`<${Notice} focus key=${sent.id}>Request sent to ${sent.writer.display_name || "the writer"}: it is under Your letters.</${Notice}>`}
     <${Loading} state=${state}>${() => {
       const mine = list.items.filter((l) => l.role === "student");
       const toWrite = list.items.filter((l) => l.role === "writer");
@@ -165,12 +217,31 @@ export function Letters() {
   </section>`;
 }
 
-export function LetterPage({ id }) {
-  const state = useLoad(() => get(`/letters/${id}`), [id]);
-  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("letter")) && state.reload());
-  return html`<section><${Loading} state=${state}>${(l) => html`
+/** What the writer reads of the student: countries, languages, specialties and hospitals by
+ * name (it showed "University of Nigeria (NG)", "en, ig", "cardiology at THE JOHNS HOPKINS
+ * HOSPITAL"), as the profile pages name them. */
+function AboutStudent({ profile, rotations }) {
+  const countryName = useNames("countries", profile.school_country ? [profile.school_country] : []);
+  const languageName = useNames("languages", profile.languages);
+  const names = useListNames();
+  const list = (items, name = (x) => x) => items.map(name).join(", ") || "—";
+  return html`<h2>About the student</h2><dl class="facts">
+      <dt>Medical school</dt><dd>${profile.medical_school || "—"}${profile.school_country ? ` (${countryName(profile.school_country)})` : ""}</dd>
+      <dt>Graduation</dt><dd>${profile.graduation_year || "—"}</dd>
+      <dt>Specialties</dt><dd>${list(profile.specialties, names.specialty)}</dd>
+      <dt>Organizations</dt><dd>${list(profile.organizations, names.organization)}</dd>
+      <dt>Languages</dt><dd>${list(profile.languages, languageName)}</dd>
+    </dl>
+    ${rotations.length > 0 && html`<h3>Rotations at this hospital</h3><ul>${rotations.map((r) => html`<li key=${`${r.hospital_id} ${r.start_date} ${r.specialty}`}>
+      ${names.specialty(r.specialty)} at ${titleCase(r.hospital_name)}, ${fmtDate(r.start_date)} to ${fmtDate(r.end_date)}</li>`)}</ul>`}`;
+}
+
+/** One request, from either side; its status line takes focus once an action changed it. */
+function Letter({ l, onChange }) {
+  const settled = useFocusOnChange(l.status);
+  return html`
     <h1>Letter of recommendation: ${l.specialty}</h1>
-    <p><${Status} status=${l.status} /> · ${deadline(l)} · <a href="#/letters">All letters</a></p>
+    <p ref=${settled.ref} tabindex="-1"><${Status} status=${l.status} /> · ${deadline(l)} · <a href="#/letters">All letters</a></p>
     <dl class="facts">
       <dt>Student</dt><dd>${l.student.display_name || "A Wardmate user"}</dd>
       <dt>Writer</dt><dd>${l.writer.display_name || "A Wardmate user"}</dd>
@@ -181,14 +252,12 @@ export function LetterPage({ id }) {
     </dl>
     ${l.message && html`<p class="quote-text">“${l.message}”</p>`}
     <p>${l.role === "writer" ? l.how_to_submit : studentNext(l)}</p>
-    ${l.student_profile && html`<h2>About the student</h2><dl class="facts">
-      <dt>Medical school</dt><dd>${l.student_profile.medical_school || "—"}${l.student_profile.school_country ? ` (${l.student_profile.school_country})` : ""}</dd>
-      <dt>Graduation</dt><dd>${l.student_profile.graduation_year || "—"}</dd>
-      <dt>Specialties</dt><dd>${l.student_profile.specialties.join(", ") || "—"}</dd>
-      <dt>Organizations</dt><dd>${l.student_profile.organizations.join(", ") || "—"}</dd>
-      <dt>Languages</dt><dd>${l.student_profile.languages.join(", ") || "—"}</dd>
-    </dl>
-    ${l.rotations.length > 0 && html`<h3>Rotations at this hospital</h3><ul>${l.rotations.map((r) => html`<li key=${r.start_date}>
-      ${r.specialty} at ${r.hospital_name}, ${fmtDate(r.start_date)} to ${fmtDate(r.end_date)}</li>`)}</ul>`}`}
-    <${Actions} letter=${l} onChange=${state.reload} />`}<//></section>`;
+    ${l.student_profile && html`<${AboutStudent} profile=${l.student_profile} rotations=${l.rotations} />`}
+    <${Actions} letter=${l} onChange=${onChange} settled=${settled} />`;
+}
+
+export function LetterPage({ id }) {
+  const state = useLoad(() => get(`/letters/${id}`), [id]);
+  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("letter")) && state.reload());
+  return html`<section><${Loading} state=${state}>${(l) => html`<${Letter} l=${l} onChange=${state.reload} />`}<//></section>`;
 }

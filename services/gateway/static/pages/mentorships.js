@@ -10,6 +10,9 @@ import { openConversationAbout } from "./bookings.js";
 function MentorshipCard({ m, onChange }) {
   const [error, setError] = useState(null);
   const other = m.role === "mentor" ? m.student : m.mentor;
+  // The other side deleted their account (which ended the mentorship): nobody to message,
+  // no profile and no badge ("Deleted user Not verified" offered "Message").
+  const { deleted } = other;
   // Accept, Decline and Withdraw leave with the old status: the status line takes focus.
   const settled = useFocusOnChange(m.status);
   async function act(action) {
@@ -25,8 +28,9 @@ function MentorshipCard({ m, onChange }) {
   }
   const label = `${m.role === "mentor" ? "From" : "With"} ${other.display_name || "a user"}`;
   return html`<li class="card" aria-label=${label}>
-    <h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} role=${m.role === "mentor" ? "student" : "professional"} /></h3>
+    ${deleted ? html`<h3>${other.display_name}</h3>` : html`<h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} role=${m.role === "mentor" ? "student" : "professional"} /></h3>`}
     <p ref=${settled.ref} tabindex="-1">${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${m.status} /></p>
+    ${deleted && html`<p>${m.role === "mentor" ? "The student" : "Your mentor"} deleted their account, which ended the mentorship.</p>`}
     ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},${" "}
       ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}
     ${m.message && html`<p class="quote-text">“${m.message}”</p>`}
@@ -39,7 +43,7 @@ function MentorshipCard({ m, onChange }) {
       ${m.status === "accepted" && html`<${ConfirmButton} label="End mentorship" question="End this mentorship?"
         yes="Yes, end it" onConfirm=${() => act("end")} />`}
       ${(m.status === "accepted" || m.status === "ended") && html`<a class="button" href=${`#/mentorships/${m.id}`}>Open plan</a>`}
-      <button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>
+      ${!deleted && html`<button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>`}
     </p>
     <${Alert} error=${error} />
   </li>`;

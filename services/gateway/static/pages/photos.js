@@ -3,7 +3,7 @@
 // (upload with a progress bar, alt text and caption, move up/down, replace, delete).
 import { html, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, del, patch, put, upload } from "../api.js";
-import { Alert, Field, useId } from "../ui.js";
+import { Alert, Field, Notice, formError, useForm, useId } from "../ui.js";
 
 /** The variants by their real widths: a small upload's wider variants are the same width (never enlarged). */
 function srcset(photo) {
@@ -126,44 +126,44 @@ export function PhotoEditor({ listing, onChanged }) {
   const [file, setFile] = useState(null);
   const [texts, setTexts] = useState({ alt_text: "", caption: "" });
   const [progress, setProgress] = useState(null);
-  const [errors, setErrors] = useState({});
-  const [notice, setNotice] = useState("");
+  const form = useForm();
+  const [moveError, setMoveError] = useState(null);
+  // What was done; `focus`: it takes focus (an upload's: Upload is disabled while the file
+  // goes, and focus fell to the page).
+  const [notice, setNotice] = useState(null);
   // A new key clears the file input after an upload (a file input's value cannot be set).
   const [fileKey, setFileKey] = useState(0);
   async function onUpload(e) {
     e.preventDefault();
-    setNotice("");
-    if (!file) return setErrors({ file: "Choose a photo first" });
+    setNotice(null);
+    setMoveError(null);
+    if (!file) return form.refuse({ file: "Choose a photo first" });
     const data = new FormData();
     data.append("alt_text", texts.alt_text);
     if (texts.caption) data.append("caption", texts.caption);
     data.append("file", file);
     setProgress(0);
-    try {
-      await upload(`/listings/${listing.id}/photos`, data, setProgress);
-      setErrors({});
-      setTexts({ alt_text: "", caption: "" });
-      setFile(null);
-      setFileKey(fileKey + 1);
-      setNotice("Photo added.");
-      onChanged();
-    } catch (err) {
-      setErrors(err instanceof ApiError ? err.fieldErrors() : { "": String(err) });
-    } finally {
-      setProgress(null);
-    }
+    const added = await form.submit(() => upload(`/listings/${listing.id}/photos`, data, setProgress).finally(() => setProgress(null)));
+    if (!added) return;
+    setTexts({ alt_text: "", caption: "" });
+    setFile(null);
+    setFileKey(fileKey + 1);
+    setNotice({ text: "Photo added.", focus: true, at: Date.now() });
+    onChanged();
   }
   async function move(index, delta) {
     const ids = photos.map((p) => p.id);
     [ids[index], ids[index + delta]] = [ids[index + delta], ids[index]];
+    setMoveError(null);
     try {
       await put(`/listings/${listing.id}/photo-order`, { photo_ids: ids });
-      setNotice(`Photo moved to place ${index + delta + 1}.`);
+      setNotice({ text: `Photo moved to place ${index + delta + 1}.`, focus: false, at: Date.now() });
       onChanged();
     } catch (err) {
-      setErrors({ "": err.message });
+      setMoveError(err.message);
     }
   }
+  const errors = form.errors;
   return html`<section aria-labelledby="photos-h">
     <h2 id="photos-h">Photos (${photos.length} of 20)</h2>
     <p class="hint">The first photo is the cover. JPEG, PNG, WebP or HEIC up to 15 MB; we remove the location and camera data from every photo.</p>
@@ -177,9 +177,9 @@ export function PhotoEditor({ listing, onChanged }) {
       <${Field} label="Caption (optional)" name="caption" value=${texts.caption} error=${errors.caption}
         onInput=${(e) => setTexts({ ...texts, caption: e.currentTarget.value })} />
       ${progress !== null && html`<label class="progress">Uploading <progress max="1" value=${progress}>${Math.round(progress * 100)}%</progress></label>`}
-      <${Alert} error=${errors[""] || errors.upload_key} />
-      ${notice && html`<p role="status" class="notice">${notice}</p>`}
-      <button type="submit" disabled=${progress !== null || photos.length >= 20}>Upload photo</button>
+      <${Alert} error=${moveError || formError(errors, ["file", "alt_text", "caption"])} />
+      ${notice && html`<${Notice} focus=${notice.focus} key=${notice.at}>${notice.text}</${Notice}>`}
+      <button type="submit" disabled=${progress !== null || form.busy || photos.length >= 20}>Upload photo</button>
     </form>
   </section>`;
 }

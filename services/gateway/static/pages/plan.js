@@ -4,7 +4,9 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive } from "../session.js";
-import { Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, formError, useForm, useLoad, wallTimeIn } from "../ui.js";
+import {
+  Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, formError, useFocusOnChange, useForm, useLoad, wallTimeIn,
+} from "../ui.js";
 
 /** Two goal titles the API takes for one: in any case, between any spaces. */
 const sameTitle = (a, b) => a.replace(/\s+/g, " ").trim().toLowerCase() === b.replace(/\s+/g, " ").trim().toLowerCase();
@@ -190,19 +192,26 @@ function Reschedule({ meeting, plan, send }) {
 function MeetingCard({ meeting, plan, act, send }) {
   const open = plan.status === "accepted";
   const when = meeting.starts_at;
+  // "Accept <time>", Decline, "We met" and Cancel leave with the status they acted on:
+  // focus goes to the card's heading, its time and new status (it fell to the page).
+  const settled = useFocusOnChange(meeting.status);
+  const run = async (call) => {
+    settled.expect();
+    if (!(await act(call))) settled.failed();
+  };
   return html`<li class="card" aria-label=${`Meeting ${when ? when.yours : "proposed"}`}>
-    <h3>${when ? when.yours : "Times proposed"} <${Status} status=${meeting.status} /></h3>
+    <h3 ref=${settled.ref} tabindex="-1">${when ? when.yours : "Times proposed"} <${Status} status=${meeting.status} /></h3>
     ${when && html`<p>For ${plan.other_name || "them"}: ${when.theirs}</p>`}
     ${meeting.status === "proposed" && html`<ul aria-label="Proposed times">${meeting.options.map((t) => html`<li key=${t.utc}>
       ${t.yours} (theirs: ${t.theirs})
-      ${open && meeting.your_turn && html` <button type="button" onClick=${() => act(() => post(`/meetings/${meeting.id}/accept`, { starts_at: t.utc }))}>Accept ${t.yours}</button>`}
+      ${open && meeting.your_turn && html` <button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/accept`, { starts_at: t.utc }))}>Accept ${t.yours}</button>`}
     </li>`)}</ul>`}
     <p>${meeting.duration_minutes} minutes${meeting.place ? ` · ${meeting.place}` : ""}
       ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link</a>`}</p>
     ${open && html`<p class="actions">
-      ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => act(() => post(`/meetings/${meeting.id}/decline`))}>Decline</button>`}
-      ${meeting.status === "scheduled" && html`<button type="button" onClick=${() => act(() => post(`/meetings/${meeting.id}/held`))}>We met</button>`}
-      ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<button type="button" class="secondary" onClick=${() => act(() => post(`/meetings/${meeting.id}/cancel`))}>Cancel meeting</button>`}
+      ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>Decline</button>`}
+      ${meeting.status === "scheduled" && html`<button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/held`))}>We met</button>`}
+      ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/cancel`))}>Cancel meeting</button>`}
     </p>
     ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<${Reschedule} meeting=${meeting} plan=${plan} send=${send} />`}`}
   </li>`;
@@ -324,13 +333,16 @@ export function PlanPage({ id }) {
   const [error, setError] = useState(null);
   useLive(["notification"], (frame) => (frame.type === "reload" || /^(meeting|check_in|plan_updated)/.test(String(frame.data.kind))) && state.reload());
   // Forms show their own errors beside their fields (send rethrows); buttons show theirs
-  // at the top of the page (act).
+  // at the top of the page (act, which answers whether the call went through).
   async function send(call) {
     setError(null);
     await call();
     state.reload();
   }
-  const act = (call) => send(call).catch(setError);
+  const act = (call) => send(call).then(() => true, (err) => {
+    setError(err);
+    return false;
+  });
   return html`<section>
     <${Loading} state=${state}>${(plan) => html`
       <h1>Mentorship plan with ${plan.other_name || "your partner"}</h1>
