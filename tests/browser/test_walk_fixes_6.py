@@ -451,3 +451,16 @@ def test_an_ended_mentorship_with_a_deleted_user_offers_no_message(pages: Pages,
     expect(card.get_by_role("link", name="Deleted user")).to_have_count(0)
     expect(card.get_by_role("link", name="Open plan")).to_be_visible()
     assert pages.errors == [], pages.errors
+
+
+def test_hospital_names_keep_initials_and_lower_their_small_words(pages: Pages) -> None:
+    """Registry names shout; the client kept every word of one or two letters as it came
+    ("University OF Maryland Medical Center"), for the initials' sake ("Birmingham VA")."""
+    for hospital_id, name in (
+        ("university-of-maryland-medical-center-baltimore-md", "University of Maryland Medical Center, Baltimore, MD"),
+        ("birmingham-va-medical-center-birmingham-al", "Birmingham VA Medical Center, Birmingham, AL"),
+    ):
+        page = pages.open(f"visitor {hospital_id}")
+        page.goto(f"/#/search?hospital={hospital_id}")
+        expect(page.get_by_text(re.compile(re.escape(name)))).to_be_visible()  # a regex: case counts
+    assert pages.errors == []

@@ -378,6 +378,22 @@ def test_wording_helpers() -> None:
     assert wording.organization_name("rotary club") == "rotary club"
     assert wording.hospital_name("UNIVERSITY OF MARYLAND MEDICAL CENTER") == "University of Maryland Medical Center"
     assert wording.hospital_name("St. Agnes") == "St. Agnes"
+    # Initials stay, small words do not shout, and a part after " - " starts with a capital.
+    for shouted, said in (
+        ("BIRMINGHAM VA MEDICAL CENTER", "Birmingham VA Medical Center"),
+        ("HALIFAX HEALTH UF HEALTH MEDICAL CENTER OF DELTONA", "Halifax Health UF Health Medical Center of Deltona"),
+        ("WADLEY REGIONAL MEDICAL CENTER AT HOPE", "Wadley Regional Medical Center at Hope"),
+        ("SCRIPPS MEMORIAL HOSPITAL - LA JOLLA", "Scripps Memorial Hospital - La Jolla"),
+        (
+            "THOUSAND OAKS SURGICAL HOSPITAL - A CAMPUS OF LOS ROBLES",
+            "Thousand Oaks Surgical Hospital - A Campus of Los Robles",
+        ),
+        ("EL CENTRO REGIONAL MEDICAL CENTER", "El Centro Regional Medical Center"),
+        ("ORLANDO HEALTH DR P PHILLIPS HOSPITAL", "Orlando Health Dr P Phillips Hospital"),
+        ("ST JOSEPH'S WESTGATE MEDICAL CENTER", "St Joseph's Westgate Medical Center"),
+        ("J. PAUL JONES HOSPITAL", "J. Paul Jones Hospital"),
+    ):
+        assert wording.hospital_name(shouted) == said
     assert wording.money(1234.4) == "$1,234"
     assert [wording.distance(k) for k in (0.42, 1.234, 12.6)] == ["400 m", "1.2 km", "13 km"]
     assert wording.join_words(["a", "b", "c"]) == "a, b and c"

@@ -270,8 +270,18 @@ export function Loading({ state, children, notFound }) {
   return children(state.data);
 }
 
-const titleWord = (w) => (w.length <= 2 && w !== "ST" ? w : w.charAt(0) + w.slice(1).toLowerCase());
-/** "ESSENTIA HEALTH FARGO" as "Essentia Health Fargo". */
+// Small words in lower case, but where a name or a part of it starts ("... - LA JOLLA");
+// other words of one or two letters are initials and stay ("BIRMINGHAM VA", "UF HEALTH"),
+// but for "DR" and "ST". It kept every short word: "University OF Maryland", "Center AT Hope".
+// The same rules as matching's hospital_name (services/matching/engine/wording.py).
+const SMALL_WORDS = new Set(["OF", "AND", "THE", "AT", "IN", "FOR", "ON", "A", "DE", "LA", "EL", "DEL"]);
+const capitalized = (w) => w.charAt(0) + w.slice(1).toLowerCase();
+function titleWord(w, i, words) {
+  const starts = i === 0 || words[i - 1] === "-";
+  if (SMALL_WORDS.has(w)) return starts ? capitalized(w) : w.toLowerCase();
+  return w.length <= 2 && w !== "ST" && w !== "DR" ? w : capitalized(w);
+}
+/** "UNIVERSITY OF MARYLAND MEDICAL CENTER" as "University of Maryland Medical Center". */
 export function titleCase(text) {
   if (!text || text !== text.toUpperCase()) return text || "";
   return text.split(" ").map(titleWord).join(" ");

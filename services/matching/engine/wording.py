@@ -99,7 +99,9 @@ _LANGUAGE_NAMES = {
     "fas": "Persian",
 }
 
-_SMALL_WORDS = frozenset({"of", "and", "the", "at", "in", "for", "on", "de", "la"})
+_SMALL_WORDS = frozenset({"of", "and", "the", "at", "in", "for", "on", "a", "de", "la", "el", "del"})
+# Words of one or two letters that are words, not initials ("DR P PHILLIPS", "ST JOSEPH'S").
+_SHORT_WORDS = frozenset({"dr", "st"})
 
 
 def specialty_key(specialty: str) -> str:
@@ -149,11 +151,24 @@ def organization_name(tag: str) -> str:
 
 
 def hospital_name(name: str) -> str:
-    """Hospital registries shout ("JOHNS HOPKINS HOSPITAL"); reasons should not."""
+    """Hospital registries shout ("JOHNS HOPKINS HOSPITAL"); reasons should not. Small words
+    in lower case, but where the name or a part of it starts ("SCRIPPS ... - LA JOLLA");
+    other words of one or two letters are initials and stay ("BIRMINGHAM VA", "UF HEALTH").
+    The web client's ``titleCase`` (static/ui.js) follows the same rules."""
     if not name.isupper():
         return name
-    words = name.lower().split()
-    return " ".join(w if (i > 0 and w in _SMALL_WORDS) else w[:1].upper() + w[1:] for i, w in enumerate(words))
+    words = name.split()
+    cased = []
+    for i, word in enumerate(words):
+        lower = word.lower()
+        starts = i == 0 or words[i - 1] == "-"
+        if lower in _SMALL_WORDS and not starts:
+            cased.append(lower)
+        elif len(word) <= 2 and lower not in _SMALL_WORDS and lower not in _SHORT_WORDS:
+            cased.append(word)
+        else:
+            cased.append(word[:1] + word[1:].lower())
+    return " ".join(cased)
 
 
 def join_words(items: Iterable[str], conjunction: str = "and") -> str:
