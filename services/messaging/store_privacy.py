@@ -119,6 +119,7 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> str | None:
         ("block_versions", "blocker_id"),
         ("block_versions", "blocked_id"),
         ("reports", "reporter_id"),
+        ("suspensions_told", "user_id"),
     ):
         await conn.execute(f"DELETE FROM {table} WHERE {column} = $1", user_id)
     return str(name) if name else None

@@ -402,3 +402,15 @@ async def test_a_request_made_as_its_host_is_suspended_is_told_of_it(pool: async
         await transaction.commit()
     assert await requesting is True
     assert await _suspension_notices(pool, third) == [(guest, "account_suspended")]
+
+
+async def test_an_erased_account_leaves_no_record_of_its_suspension(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """An account suspended, then erased (a never-confirmed account a new sign-up to its
+    address replaces is erased as a deletion is) leaves no ``suspensions_told`` row."""
+    suspended, other = uuid.uuid4(), uuid.uuid4()
+    suspensions = consumer(pool, nc, consumers.tell_counterparts)
+    for who in (suspended, other):
+        assert await suspensions.handle_event(UserSuspended(user_id=who)) is True
+    async with pool.acquire() as conn, conn.transaction():
+        await store_privacy.erase(conn, suspended)
+    assert await pool.fetchval("SELECT array_agg(user_id) FROM suspensions_told") == [other]
