@@ -258,7 +258,12 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     # Back on the first round, the operator accepts it: one mentorship request.
     operator.get_by_role("link", name="an earlier round").click()
     operator.get_by_role("button", name="Accept: send mentorship requests").click()
-    expect(operator.get_by_role("status").filter(has_text="1 mentorship request made")).to_be_visible()
+    # Asked first (it sends requests that cannot be taken back), then said, with focus.
+    expect(operator.get_by_role("button", name="Keep it")).to_be_focused()
+    operator.get_by_role("button", name="Yes, send them").click()
+    made = operator.get_by_role("status").filter(has_text="1 mentorship request made")
+    expect(made).to_be_visible()
+    expect(made).to_be_focused()
     expect(operator.get_by_role("button", name="Accept: send mentorship requests")).to_have_count(0)
     operator.get_by_role("link", name="All match rounds").click()
     newest = operator.get_by_role("list", name="Match rounds").get_by_role("listitem")

@@ -124,6 +124,8 @@ async def test_a_round_with_given_lists_then_its_scramble_then_accepted(api: Api
     assert accepted.body["requests_made"] == 2
     mine = await api.call("GET", "/me/mentorships", students[0])
     assert [(m["mentor"]["id"], m["rotation_id"], m["status"]) for m in mine.body["items"]] == [(b.id, s1, "requested")]
+    # Its words say who sent it: not the student's "I would be glad to have you", never written.
+    assert mine.body["items"][0]["message"].startswith("Sent by Wardmate's cohort match"), mine.body
     again = await api.call("POST", f"/admin/match-rounds/{done['id']}/accept", admin)
     assert again.status == 409 and again.error_code == "conflict"
     listed = await api.call("GET", "/admin/match-rounds", admin, params={"limit": "100"})

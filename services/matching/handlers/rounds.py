@@ -35,7 +35,9 @@ registry = Registry()
 log = logging.getLogger(__name__)
 
 ROUND_NOT_FOUND = AppError("not_found", "match round not found")
-ROUND_MESSAGE = "Wardmate's cohort match paired us for this rotation. I would be glad to have you as my mentor."
+# The request's words, shown as the student's: Wardmate's pairing, said as Wardmate's (it read
+# as the student's own "I would be glad to have you as my mentor", which they never wrote).
+ROUND_MESSAGE = "Sent by Wardmate's cohort match, which paired this student with you for their rotation."
 
 
 def _bad(field: str, message: str) -> AppError:

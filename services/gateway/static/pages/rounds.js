@@ -3,7 +3,9 @@
 // assignment, and accept it (its matches become mentorship requests).
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, Empty, Field, HospitalPicker, Loading, Notice, Status, fmtTime, formError, go, today, useForm, useLoad, words } from "../ui.js";
+import {
+  Alert, ConfirmButton, Empty, Field, HospitalPicker, Loading, Notice, Status, fmtTime, formError, go, today, useForm, useLoad, words,
+} from "../ui.js";
 
 // A round still queued or running is asked again this often.
 const POLL_MS = 500;
@@ -178,6 +180,9 @@ function Assignment({ round }) {
 function Actions({ round, onChange }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  // Accepted here (not found accepted on load): its notice takes focus, which the question
+  // it replaced held.
+  const [accepted, setAccepted] = useState(false);
   async function run(action) {
     setError(null);
     setBusy(true);
@@ -191,13 +196,16 @@ function Actions({ round, onChange }) {
   }
   const accept = () => run(async () => {
     await post(`/admin/match-rounds/${round.id}/accept`, {});
+    setAccepted(true);
     onChange();
   });
   const scramble = () => run(async () => go(`/admin/rounds/${(await post("/admin/match-rounds", { scramble_of: round.id })).id}`));
   return html`
-    ${round.status === "accepted" && html`<${Notice}>${acceptedText(round)}</${Notice}>`}
+    ${round.status === "accepted" && html`<${Notice} focus=${accepted}>${acceptedText(round)}</${Notice}>`}
     <p class="actions">
-      ${round.status === "done" && html`<button type="button" disabled=${busy} onClick=${accept}>Accept: send mentorship requests</button>`}
+      ${round.status === "done" && !busy && html`<${ConfirmButton} className="" label="Accept: send mentorship requests"
+        question="Send a mentorship request to the mentor of each pair? Each mentor is asked, and each student told; this cannot be taken back."
+        yes="Yes, send them" onConfirm=${accept} />`}
       ${finished(round) && round.unmatched > 0 && html`<button type="button" class="secondary" disabled=${busy} onClick=${scramble}>Scramble the unmatched rotations</button>`}
     </p>
     <${Alert} error=${error} />`;

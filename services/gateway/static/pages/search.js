@@ -164,7 +164,12 @@ export function Search({ query }) {
   }, [results]);
   function onSubmit(e) {
     e.preventDefault();
-    run();
+    // Text typed in a picker and not chosen from its suggestions was left out of the search,
+    // which then showed rooms anywhere with no word of it ("Hopkins", then Escape).
+    const typed = (name) => (e.currentTarget.elements.namedItem(name)?.value || "").trim();
+    if (!hospital && typed("hospital_id")) return form.refuse({ hospital_id: "Choose the hospital from the suggestions" });
+    if (!hospital && !place && typed("place")) return form.refuse({ place: "Choose the city or ZIP code from the suggestions" });
+    return run();
   }
   const err = form.errors;
   const shown = ["hospital_id", "place", "near", "from", "to", "max_rent", "room_type", "amenities", "verified_hosts", "sort", "radius_km"];
