@@ -588,16 +588,29 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
 
 
 def rotation_moved_notification(event: RotationMoved) -> NotificationDraft:
-    """The student moved a rotation: the stays booked for it on other dates, and a nudge
-    to ask each host to shift (one notification per event; the first stay is linked)."""
+    """The student moved a rotation: the stays booked or requested for it on other dates,
+    and what to do of each (one notification per event; the first stay is linked): ask the
+    host to shift a booked stay; a request cannot be shifted (it read "is booked" too, and
+    its link led to no form), so withdraw it and ask for the new dates."""
     nights = (event.end_date - event.start_date).days
     rotation = f"{written(event.start_date)} to {written(event.end_date)}"
-    booked = "; ".join(f"{_quoted(s.listing_title)} is booked {stay(s.check_in, s.check_out)}" for s in event.stays)
+    asked = [s for s in event.stays if s.status == "requested"]
+    said = "; ".join(
+        f"you asked for {_quoted(s.listing_title)} {stay(s.check_in, s.check_out)}"
+        if s.status == "requested"
+        else f"{_quoted(s.listing_title)} is booked {stay(s.check_in, s.check_out)}"
+        for s in event.stays
+    )
+    todo = []
+    if len(asked) < len(event.stays):
+        todo.append("Ask the host to shift your stay.")
+    if asked:
+        todo.append("Withdraw the request and ask for the new dates instead.")
     first = event.stays[0]
     return NotificationDraft(
         event.student_id,
         "rotation_moved",
-        f"Your rotation now runs {rotation} ({nights} nights): {booked}. Ask the host to shift your stay.",
+        f"Your rotation now runs {rotation} ({nights} nights): {said}. {' '.join(todo)}",
         booking_id=first.booking_id,
         listing_id=first.listing_id,
     )

@@ -307,6 +307,8 @@ class MovedStay(BaseModel):
     listing_title: str
     check_in: date
     check_out: date
+    # None in events from before it was sent: read as booked.
+    status: Literal["requested", "accepted", "confirmed"] | None = None
 
 
 class RotationMoved(Event):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Pages
+from tests.browser.test_payments import requested_booking
 
 
 def test_a_hospital_typed_and_not_chosen_is_refused_not_ignored(pages: Pages) -> None:
@@ -28,4 +29,15 @@ def test_a_hospital_typed_and_not_chosen_is_refused_not_ignored(pages: Pages) ->
         "Type a city or a ZIP code, then choose it Choose the city or ZIP code from the suggestions"
     )
     expect(place).to_be_focused()
+    assert pages.errors == []
+
+
+def test_a_moved_rotations_link_to_a_request_shows_that_request(pages: Pages) -> None:
+    """A rotation_moved notice links to ``#/bookings?shift=<id>``; for a stay only requested
+    (no form to shift it) the page showed nothing of it: the card is outlined and focused."""
+    _, student, booking, _, _ = requested_booking(pages)
+    student.goto(f"/#/bookings?shift={booking['id']}")
+    card = student.locator(f"#booking-{booking['id']}")
+    expect(card).to_be_focused()
+    expect(card).to_have_class("card chosen")
     assert pages.errors == []

@@ -545,3 +545,39 @@ def test_a_suspension_is_told_in_words_for_each_kind_of_conversation() -> None:
         "Wardmate lifted the suspension of the account of this user: they can sign in and read messages here again."
     )
     assert direct.notifications[0].kind == "suspension_lifted" and "s@x" not in direct.system_text
+
+
+def test_a_moved_rotation_says_what_to_do_with_each_stay() -> None:
+    """A booked stay is shifted by asking its host; a request cannot be shifted (it read "is
+    booked" too): withdraw it and ask for the new dates. Events from before the status was
+    sent read as booked."""
+    from shared.contracts.matching import MovedStay, RotationMoved
+
+    def stay(status: str | None, title: str) -> MovedStay:
+        return MovedStay(
+            booking_id=uuid.uuid4(),
+            listing_id=uuid.uuid4(),
+            listing_title=title,
+            check_in=date(2027, 5, 3),
+            check_out=date(2027, 5, 31),
+            status=status,  # type: ignore[arg-type]
+        )
+
+    def told(*stays: MovedStay) -> str:
+        event = RotationMoved(
+            student_id=GUEST,
+            rotation_id=uuid.uuid4(),
+            start_date=date(2027, 5, 10),
+            end_date=date(2027, 6, 7),
+            stays=list(stays),
+        )
+        return domain.rotation_moved_notification(event).text
+
+    booked = told(stay("accepted", "Quiet room"))
+    assert "“Quiet room” is booked" in booked and booked.endswith("Ask the host to shift your stay."), booked
+    assert told(stay(None, "Quiet room")) == booked
+    asked = told(stay("requested", "Sunny room"))
+    assert "you asked for “Sunny room”" in asked and "is booked" not in asked, asked
+    assert asked.endswith("Withdraw the request and ask for the new dates instead.") and "shift" not in asked
+    both = told(stay("confirmed", "Quiet room"), stay("requested", "Sunny room"))
+    assert both.endswith("Ask the host to shift your stay. Withdraw the request and ask for the new dates instead.")

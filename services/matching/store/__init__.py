@@ -187,7 +187,7 @@ async def stays_off_dates(db: DB, rotation: asyncpg.Record) -> list[asyncpg.Reco
     return await db.fetch(
         """
         SELECT b.booking_id, b.listing_id, coalesce(l.title, '') AS listing_title,
-               lower(b.stay) AS check_in, upper(b.stay) AS check_out
+               lower(b.stay) AS check_in, upper(b.stay) AS check_out, b.status
         FROM bookings b LEFT JOIN listings l ON l.listing_id = b.listing_id
         WHERE b.rotation_id = $1 AND b.guest_id = $2 AND b.status IN ('requested', 'accepted', 'confirmed')
           AND b.stay <> daterange($3, $4)

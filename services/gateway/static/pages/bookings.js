@@ -241,12 +241,14 @@ function BookingList({ role, shift, chosen }) {
       ? html`<${Empty}>${role === "host"
         ? html`No booking requests yet. Students ask from your rooms' pages: <a href="#/listings">see your rooms</a>.`
         : html`No bookings yet. <a href="#/search">Find a room</a> near a hospital, or open one of your <a href="#/rotations">rotations</a> to see the rooms that fit it.`}</${Empty}>`
-      : html`<ul class="cards" aria-label=${title}>${list.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen} />`)}</ul>
+      : html`<ul class="cards" aria-label=${title}>${list.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen || b.id === shift} />`)}</ul>
         <${ShowMore} list=${list} label="Older bookings" />`}<//>
   </section>`;
 }
 
-/** `query.shift`: the booking whose shift form opens (a rotation_moved notification's). */
+/** `query.shift`: the booking whose shift form opens (a rotation_moved notification's),
+ * outlined and focused as `query.booking` is: a stay only requested has no form, and the
+ * page showed nothing of it. */
 export function Bookings({ query = {} }) {
   const { me } = useSession();
   const role = me.user.role;
