@@ -67,6 +67,12 @@ def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
 
     report = operator.get_by_role("listitem").filter(has_text=f"wire {tag}")
     report.get_by_label("Note (optional)").fill("told them off-platform payment is not allowed")
+    # No outcome is preset: Resolve alone recorded a warning nobody gave.
+    report.get_by_role("button", name="Resolve").click()
+    outcome = report.get_by_label("Outcome")
+    expect(outcome).to_have_accessible_description("Choose what was done about the report")
+    expect(outcome).to_be_focused()
+    outcome.select_option("Warned the reported user")
     report.get_by_role("button", name="Resolve").click()
     expect(report).to_have_count(0)  # the open list no longer has it
     expect(counts).to_contain_text(f"{before - 1} open report{'' if before - 1 == 1 else 's'},")

@@ -202,7 +202,10 @@ def test_the_operator_page_reads_credentials_and_payments_with_spaces(pages: Pag
     expect(credential).to_contain_text(re.compile(r"NPI 1234567893 · sent [A-Z][a-z]{2} \d"))
     operator.get_by_role("button", name="Reconcile with Stripe").click()
     expect(operator.get_by_role("status").filter(has_text="in the ledger")).to_have_text(
-        re.compile(r"^(Reconciled: no difference|\d+ difference\(s\))\. \d+ charges and \d+ refunds in the ledger\.$")
+        re.compile(
+            r"^(Reconciled: no difference|1 difference|(?!1 )\d+ differences)\."
+            r" (1 charge|(?!1 )\d+ charges) and (1 refund|(?!1 )\d+ refunds) in the ledger\.$"
+        )
     )
     operator.get_by_label("Booking id").fill(booking["id"])
     operator.get_by_role("button", name="Show payments").click()
@@ -211,6 +214,10 @@ def test_the_operator_page_reads_credentials_and_payments_with_spaces(pages: Pag
             r"^14 nights · total \$[\d,.]+ · paid \$0\.00 · refunded \$0\.00 · held \$0\.00"
             r" · released \$0\.00 · policy flexible$"
         )
+    )
+    # The payment by its number alone (it read "Payment 1 (block 0)", an index of the code's).
+    expect(operator.get_by_role("list", name="Payments").get_by_role("listitem").first).to_have_text(
+        re.compile(r"^Payment 1: \$[\d,.]+ for \d+ nights from ")
     )
     assert pages.errors == []
 

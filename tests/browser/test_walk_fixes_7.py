@@ -1,11 +1,16 @@
 """What a third walk found: a hospital or place typed in search and not chosen was left out
-of the search, which showed rooms anywhere with no word of it."""
+of the search, which showed rooms anywhere with no word of it; a moved rotation's link to a
+stay only requested showed nothing of it; a profile listed organizations by their stored
+codes. (Also: test_operators.py, no report outcome preset; test_payments.py, the operator's
+payment lines; test_accessibility.py, a round's accept asked first.)"""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Pages
+from tests.browser.conftest import Client, Pages
 from tests.browser.test_payments import requested_booking
 
 
@@ -40,4 +45,15 @@ def test_a_moved_rotations_link_to_a_request_shows_that_request(pages: Pages) ->
     card = student.locator(f"#booking-{booking['id']}")
     expect(card).to_be_focused()
     expect(card).to_have_class("card chosen")
+    assert pages.errors == []
+
+
+def test_a_listed_organization_reads_as_its_initials_on_a_profile(pages: Pages) -> None:
+    """A public profile listed organizations as stored ("amga")."""
+    page = pages.open("host")
+    as_host = Client(page.request)
+    host_id = as_host.sign_up("professional", "Dr. Member")
+    as_host.call("PATCH", "/me/profile", {"organizations": ["amga"]})
+    page.goto(f"/#/users/{host_id}")
+    expect(page.locator("dd").filter(has_text=re.compile("^AMGA$"))).to_be_visible()
     assert pages.errors == []

@@ -107,11 +107,14 @@ function suspensionReason(r, note) {
 }
 
 function ReportItem({ r, onChange }) {
-  const [outcome, setOutcome] = useState(OUTCOMES[0]);
+  // No outcome until one is chosen: "Warned the reported user" came preset, and Resolve
+  // alone recorded a warning nobody gave.
+  const [outcome, setOutcome] = useState("");
   const [note, setNote] = useState("");
   const form = useForm();
   async function onSubmit(e) {
     e.preventDefault();
+    if (!outcome) return form.refuse({ outcome: "Choose what was done about the report" });
     const resolution = note.trim() ? `${outcome}. ${note.trim()}` : `${outcome}.`;
     const resolved = await form.submit(async () => {
       if (outcome === SUSPEND) {
@@ -143,7 +146,9 @@ function ReportItem({ r, onChange }) {
     ${r.status === "resolved" ? html`<p>Resolved ${fmtTime(r.resolved_at)}${resolver}: ${r.resolution || "no note"}</p>`
       : html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Resolve the report of ${r.reported_user_name || "a user"}`}>
         <${Field} as="select" label="Outcome" name="outcome" value=${outcome} onChange=${(e) => setOutcome(e.currentTarget.value)}
+          error=${form.errors.outcome}
           hint=${outcome === SUSPEND ? "Resolving suspends the account at once: it is logged out and cannot log in, and its rooms leave search and booking." : undefined}>
+          <option value="" disabled>Choose what was done</option>
           ${OUTCOMES.map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
         <//>
         <${Field} label="Note (optional)" name="resolution" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} error=${form.errors.resolution} />

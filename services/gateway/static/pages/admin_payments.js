@@ -20,11 +20,14 @@ function Refund({ bookingId, onDone }) {
   </form>`;
 }
 
+// "1 charge", "2 charges" (it read "1 charges", "1 difference(s)").
+const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
+
 function BookingPayments({ id, r, onChange }) {
   return html`<div class="card">
     <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · policy ${r.cancellation_policy}</p>
-    <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number} (block ${p.index}): ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
+    <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
     <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${x.kind}, ${x.status}: ${x.reason}</li>`)}</ul>
     <${Refund} bookingId=${id} onDone=${onChange} />
@@ -48,10 +51,10 @@ export function AdminPayments() {
   return html`<section aria-labelledby="payments-admin-h">
     <h2 id="payments-admin-h">Payments</h2>
     <button type="button" class="secondary" onClick=${() => setChecked(checked + 1)}>Reconcile with Stripe</button>
-    ${checked > 0 && html`<${Loading} state=${report}>${(r) => r && html`<p role="status">${r.ok ? "Reconciled: no difference." : `${r.differences.length} difference(s).`}${" "}
-      ${r.charges_in_ledger} charges and ${r.refunds_in_ledger} refunds in the ledger.</p>
+    ${checked > 0 && html`<${Loading} state=${report}>${(r) => r && html`<p role="status">${r.ok ? "Reconciled: no difference." : `${plural(r.differences.length, "difference")}.`}${" "}
+      ${plural(r.charges_in_ledger, "charge")} and ${plural(r.refunds_in_ledger, "refund")} in the ledger.</p>
       ${!r.ok && html`<ul aria-label="Differences">${r.differences.map((d) => html`<li>${d}</li>`)}</ul>`}
-      ${r.overdue.length > 0 && html`<p>${r.overdue.length} later payment(s) past their deadline, unpaid: not a difference, yours to follow up.</p>
+      ${r.overdue.length > 0 && html`<p>${plural(r.overdue.length, "later payment")} past their deadline, unpaid: not a difference, yours to follow up.</p>
         <ul aria-label="Overdue payments">${r.overdue.map((d) => html`<li>${d}</li>`)}</ul>`}`}<//>`}
     <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); show(booking.trim()); }} novalidate aria-label="A booking's payments">
       <${Field} label="Booking id" name="booking_id" value=${booking} onInput=${(e) => setBooking(e.currentTarget.value)} error=${lookup.errors.booking_id} />

@@ -10,7 +10,7 @@ import {
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
 import { MentoringSettings } from "./mentoring_settings.js";
-import { OrganizationChoices } from "../reference.js";
+import { OrganizationChoices, useListNames } from "../reference.js";
 import { UserReviews } from "./reviews.js";
 
 // Typed lists, comma-separated; languages are picked by name (codes are what the API takes).
@@ -290,6 +290,7 @@ function UserProfile({ u }) {
   const countryName = useNames("countries", u.profile.school_country ? [u.profile.school_country] : []);
   const languageName = useNames("languages", u.profile.languages);
   const hospitalOf = useHospitalLabels(u.profile.hospital_ids);
+  const listed = useListNames(); // a listed organization by its initials: "AMGA", not "amga"
   // A student's badge already says "student" ("Student not verified · student" said it twice).
   const what = u.role === "professional" ? professionLine(u.profile.profession) : u.role === "student" ? "" : words(u.role);
   return html`<section>
@@ -301,7 +302,7 @@ function UserProfile({ u }) {
       ${u.profile.medical_school && html`<dt>Medical school</dt><dd>${u.profile.medical_school}${u.profile.school_country ? ` (${countryName(u.profile.school_country)})` : ""}${u.profile.graduation_year ? `, ${u.profile.graduation_year}` : ""}</dd>`}
       ${u.profile.specialties.length > 0 && html`<dt>Specialties</dt><dd>${u.profile.specialties.map((x) => cap(words(x))).join(", ")}</dd>`}
       ${u.profile.languages.length > 0 && html`<dt>Languages</dt><dd>${u.profile.languages.map(languageName).join(", ")}</dd>`}
-      ${u.profile.organizations.length > 0 && html`<dt>Organizations</dt><dd>${u.profile.organizations.join(", ")}</dd>`}
+      ${u.profile.organizations.length > 0 && html`<dt>Organizations</dt><dd>${u.profile.organizations.map(listed.organization).join(", ")}</dd>`}
       ${u.profile.hobbies.length > 0 && html`<dt>Hobbies</dt><dd>${u.profile.hobbies.join(", ")}</dd>`}
       ${u.profile.hospital_ids.length > 0 && html`<dt>Hospitals</dt><dd>${u.profile.hospital_ids.map(hospitalOf).join("; ")}</dd>`}
       ${u.role === "professional" && html`<dt>Mentoring</dt><dd>${u.profile.open_to_mentoring ? `Open to mentoring (capacity ${u.profile.mentoring_capacity})` : "Not mentoring now"}</dd>`}
