@@ -143,7 +143,7 @@ def test_a_room_is_posted_from_its_zip_code_and_its_pin_moved(pages: Pages) -> N
     host.mouse.move(box["x"] + 80, box["y"] + 40, steps=8)
     host.mouse.up()
     expect(host.get_by_role("status").filter(has_text="Placed by you on the map")).to_be_visible()
-    host.get_by_label("Wifi").check()
+    host.get_by_label("Wi-Fi").check()
     host.get_by_role("button", name="Post room").click()
     expect(host.get_by_role("heading", name=title)).to_be_visible()
     listing_id = host.url.rsplit("/", 1)[1]
@@ -182,7 +182,7 @@ def test_search_near_a_city_with_amenities_shows_distance_and_total(pages: Pages
     card = visitor.get_by_role("listitem").filter(has_text=title)
     expect(card).to_contain_text(re.compile(r"About \d+\.\d km from Fargo, ND"))
     expect(card).to_contain_text("for your 14 nights")
-    visitor.get_by_label("Wifi").check()
+    visitor.get_by_label("Wi-Fi").check()
     visitor.get_by_label("Desk").check()
     visitor.get_by_role("button", name="Search").click()
     expect(visitor.get_by_role("listitem").filter(has_text=title)).to_have_count(0)

@@ -79,7 +79,7 @@ def test_host_and_student_journey(pages: Pages) -> None:
     host.get_by_text("Enter the coordinates by hand").click()
     host.get_by_label("Latitude").fill("46.8355")
     host.get_by_label("Longitude").fill("-96.8200")
-    host.get_by_label("Wifi").check()
+    host.get_by_label("Wi-Fi").check()
     host.get_by_label("Desk").check()
     host.get_by_role("button", name="Post room").click()
     expect(host.get_by_role("heading", name=title)).to_be_visible()

@@ -57,3 +57,12 @@ def test_a_listed_organization_reads_as_its_initials_on_a_profile(pages: Pages) 
     page.goto(f"/#/users/{host_id}")
     expect(page.locator("dd").filter(has_text=re.compile("^AMGA$"))).to_be_visible()
     assert pages.errors == []
+
+
+def test_clearing_a_searchs_hospital_leaves_focus_in_its_box(pages: Pages) -> None:
+    """The "Clear the hospital" button dropped focus to the page, as "Clear the place" did."""
+    page = pages.open("visitor")
+    page.goto("/#/search?hospital=the-johns-hopkins-hospital-baltimore-md")
+    page.get_by_role("button", name="Clear the hospital").click()
+    expect(page.get_by_role("searchbox", name="Near hospital")).to_be_focused()
+    assert pages.errors == []

@@ -425,13 +425,19 @@ export const AMENITIES = [
   "near_transit", "pets_allowed", "gym",
 ];
 
+/** An amenity in words, as the filter, the cards and the room page all write it ("Wi-Fi",
+ * "air conditioning"): the cards wrote "wifi" where the filter said "Wifi". */
+export const amenityName = (a) => (a === "wifi" ? "Wi-Fi" : words(a));
+/** A room's amenities as one line: "Kitchen, Wi-Fi, air conditioning". */
+export const amenityLine = (list) => cap(list.map(amenityName).join(", "));
+
 /** Checkboxes for amenities: `value` the ticked ones, onChange(next list). */
 export function AmenityBoxes({ value, onChange, error, legend = "Amenities" }) {
   const all = [...AMENITIES, ...value.filter((a) => !AMENITIES.includes(a))];
   const toggle = (a) => (e) => onChange(e.currentTarget.checked ? [...value, a] : value.filter((x) => x !== a));
   return html`<fieldset class="boxes">
     <legend>${legend}</legend>
-    ${all.map((a) => html`<${Field} key=${a} label=${cap(words(a))} name=${`amenity-${a}`} type="checkbox"
+    ${all.map((a) => html`<${Field} key=${a} label=${cap(amenityName(a))} name=${`amenity-${a}`} type="checkbox"
       checked=${value.includes(a)} onChange=${toggle(a)} />`)}
     ${error && html`<p class="error">${error}</p>`}
   </fieldset>`;

@@ -6,8 +6,8 @@ import { get, getAll, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Field, Loading, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
-  formError, hospitalLabel, professionLine, roomType, stayTimes, today, useForm, useLoad, words,
+  Alert, Field, Loading, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
+  formError, hospitalLabel, professionLine, roomType, stayTimes, today, useForm, useLoad,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -306,7 +306,7 @@ export function ListingPage({ id, query }) {
         <dl class="facts">
           <dt>Available</dt><dd>${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}, at least ${fmtNights(l.min_stay_nights)}</dd>
           <dt>Check-in</dt><dd>Check-in from ${fmtClock(l.check_in_time)} (room's local time), check-out by ${fmtClock(l.check_out_time)}</dd>
-          <dt>Amenities</dt><dd>${l.amenities.length ? l.amenities.map(words).join(", ") : "None listed"}</dd>
+          <dt>Amenities</dt><dd>${l.amenities.length ? amenityLine(l.amenities) : "None listed"}</dd>
           <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>
           <dt>Cancellation</dt><dd>${POLICIES[l.cancellation_policy] || l.cancellation_policy}. Pay only through Wardmate: it holds the money until 24 h after check-in.</dd>
         </dl>

@@ -3,8 +3,8 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
-  Alert, AmenityBoxes, Empty, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth,
-  formError, href, hospitalLabel, nightsBetween, roomType, useForm, words,
+  Alert, AmenityBoxes, Empty, amenityLine, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth,
+  formError, href, hospitalLabel, nightsBetween, roomType, useForm,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
@@ -162,6 +162,12 @@ export function Search({ query }) {
     scrollBackTo.current = null;
     keepPlace(results.pages);
   }, [results]);
+  /** A "Clear" button goes with what it cleared: focus to that picker's box, or it fell to
+   * the page. */
+  function pickAgain(e, name) {
+    const box = e.currentTarget.form.elements.namedItem(name);
+    if (box) box.focus();
+  }
   function onSubmit(e) {
     e.preventDefault();
     // Text typed in a picker and not chosen from its suggestions was left out of the search,
@@ -177,9 +183,9 @@ export function Search({ query }) {
     <h1>Find a room</h1>
     <form class="search" onSubmit=${onSubmit} novalidate aria-label="Search rooms">
       <${HospitalPicker} label="Near hospital" value=${hospital} onPick=${(h) => setHospital(h)} error=${err.hospital_id} />
-      ${hospital && html`<button type="button" class="link" onClick=${() => setHospital(null)}>Clear the hospital</button>`}
+      ${hospital && html`<button type="button" class="link" onClick=${(e) => { pickAgain(e, "hospital_id"); setHospital(null); }}>Clear the hospital</button>`}
       ${!hospital && html`<${PlacePicker} label="Or near a city or ZIP code" value=${place} onPick=${setPlace} error=${err.place || err.near} />`}
-      ${!hospital && place && html`<button type="button" class="link" onClick=${() => setPlace(null)}>Clear the place</button>`}
+      ${!hospital && place && html`<button type="button" class="link" onClick=${(e) => { pickAgain(e, "place"); setPlace(null); }}>Clear the place</button>`}
       <div class="row">
         <${Field} label="Check-in" name="from" type="date" value=${f.from} onInput=${set("from")} error=${err.from} />
         <${Field} label="Check-out" name="to" type="date" value=${f.to} onInput=${set("to")} error=${err.to} />
@@ -210,7 +216,7 @@ export function Search({ query }) {
           <p>${roomType(l.room_type)} · ${fmtPerMonth(l.monthly_rent)}</p>
           ${l.distance_km !== null && html`<p class="where">About ${fmtKm(l.distance_km)} from ${results.about.centreName}</p>`}
           ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${fmtNights(nightsBetween(results.search.from, results.search.to))}</p>`}
-          <p>${l.amenities.map(words).join(", ")}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
+          <p>${amenityLine(l.amenities)}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
           <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} role="professional" /></p>
         </li>`)}</ul>`}
       ${results.next_cursor && html`<button type="button" class="secondary" disabled=${form.busy} onClick=${more}>More results</button>`}
