@@ -39,10 +39,35 @@ function useRoute() {
   return route;
 }
 
-/** A student's or mentor's page typed in by an operator, who has none: where theirs is. */
-const operatorsElsewhere = (title) => html`<section><h1>${title}</h1>
-  <p>Operators have no ${title.toLowerCase()} of their own. Pairs and letters per hospital and month are on
-  <a href="#/admin/mentoring">Mentoring outcomes</a>.</p></section>`;
+/** A page typed in by someone whose role has none (the menu offers it only to the others):
+ * what it is and where theirs is, rather than an empty list whose forms answer "forbidden". */
+const notYours = (title, text) => html`<section><h1>${title}</h1><p role="status">${text}</p></section>`;
+const operatorsElsewhere = (title) => notYours(title, html`Operators have no ${title.toLowerCase()} of their own.
+  Pairs and letters per hospital and month are on <a href="#/admin/mentoring">Mentoring outcomes</a>.`);
+const NOT_YOURS = {
+  rotations: {
+    roles: ["student"],
+    title: "Rotations",
+    professional: html`Rotations are a student's: they add theirs to find rooms and mentors near its hospital.
+      Students' requests are in <a href="#/bookings">Bookings</a> and <a href="#/mentorships">Mentorships</a>.`,
+    admin: html`Operators have no rotations of their own. Students' rotations are paired with mentors in
+      <a href="#/admin/rounds">cohort match rounds</a>.`,
+  },
+  listings: {
+    roles: ["professional"],
+    title: "Your rooms",
+    student: html`Rooms are posted by medical professionals. <a href="#/search">Find a room</a> near your
+      rotation's hospital.`,
+    admin: html`Operators post no rooms. <a href="#/search">Find a room</a> shows every listed one.`,
+  },
+  payouts: {
+    roles: ["professional"],
+    title: "Payouts",
+    student: html`Payouts are a host's. What you paid for a stay is on its receipt, in <a href="#/bookings">Bookings</a>.`,
+    admin: html`Operators have no payouts of their own. A booking's payments and refunds are on the
+      <a href="#/admin">operator page</a>.`,
+  },
+};
 
 function pageFor(route, me) {
   const [a, b, c] = route.parts;
@@ -58,6 +83,10 @@ function pageFor(route, me) {
     if (a === "users" && b) return html`<${PublicProfile} id=${b} />`;
     return html`<${Login} query=${route.query} />`;
   }
+  // A room's own page (#/listings/<id>) is everyone's; the list, "new" and "edit" are a host's.
+  const roomPage = a === "listings" && b && b !== "new" && c !== "edit";
+  const gate = !roomPage && NOT_YOURS[a];
+  if (gate && !gate.roles.includes(me.user.role)) return notYours(gate.title, gate[me.user.role]);
   switch (a) {
     case undefined:
       return html`<${Home} />`;
