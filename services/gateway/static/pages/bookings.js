@@ -30,11 +30,17 @@ function ReviewForm({ booking, onDone }) {
   const [rating, setRating] = useState("5");
   const [text, setText] = useState("");
   const form = useForm();
+  const box = useRef(null);
+  // Opened by "Review this stay": focus stayed on that button, and a keyboard user tabbed
+  // past the card's other actions to reach the rating.
+  useEffect(() => {
+    if (box.current) box.current.querySelector("select").focus();
+  }, []);
   async function onSubmit(e) {
     e.preventDefault();
     if (await form.submit(() => post(`/bookings/${booking.id}/reviews`, { rating: Number(rating), text }))) onDone();
   }
-  return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`Review of ${booking.listing_title}`}>
+  return html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label=${`Review of ${booking.listing_title}`}>
     <${Field} as="select" label="Rating" name="rating" value=${rating} onChange=${(e) => setRating(e.currentTarget.value)} error=${form.errors.rating}>
       ${[5, 4, 3, 2, 1].map((n) => html`<option value=${n}>${n} star${n === 1 ? "" : "s"}</option>`)}
     <//>
@@ -153,6 +159,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     if (shiftOpen) setShifting(true);
   }, [shiftOpen]);
   const [reviewing, setReviewing] = useState(false);
+  // Posted: the form and its button leave, and focus fell to the page; the thanks that
+  // replaces them takes it (Notice's focus).
   const [reviewed, setReviewed] = useState(false);
   const card = useRef(null);
   // A link to one booking (the request's confirmation) brings its card into view.
@@ -225,7 +233,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     </p>
     ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
     ${reviewing && html`<${ReviewForm} booking=${b} onDone=${() => { setReviewing(false); setReviewed(true); }} />`}
-    ${reviewed && html`<${Notice}>Thank you: your review is posted.</${Notice}>`}
+    ${reviewed && html`<${Notice} focus>Thank you: your review is posted.</${Notice}>`}
     <${Alert} error=${error} />
   </li>`;
 }

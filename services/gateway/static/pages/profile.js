@@ -229,11 +229,16 @@ export function ReportForm({ target, onDone }) {
   const [reason, setReason] = useState("scam");
   const [details, setDetails] = useState("");
   const form = useForm();
+  const box = useRef(null);
+  // Opened by a "Report" button: focus stayed on it, and the form's fields were tabbed to.
+  useEffect(() => {
+    if (box.current) box.current.querySelector("select").focus();
+  }, []);
   async function onSubmit(e) {
     e.preventDefault();
     if (await form.submit(() => post("/reports", { ...target, reason, details }))) onDone(true);
   }
-  return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Report">
+  return html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label="Report">
     <${Field} as="select" label="Reason" name="reason" value=${reason} onChange=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason}>
       ${["scam", "harassment", "spam", "inappropriate", "other"].map((r) => html`<option value=${r}>${cap(words(r))}</option>`)}
     <//>
@@ -248,7 +253,10 @@ export function ReportForm({ target, onDone }) {
 export function SafetyActions({ userId, canMessage = true }) {
   const { me } = useSession();
   const [reporting, setReporting] = useState(false);
+  // { text, n }: a note keyed by its text alone was not shown anew when it came again (a
+  // second report sent), so it did not take focus and focus fell to the page.
   const [note, setNote] = useState(null);
+  const say = (text) => setNote((prev) => ({ text, n: prev ? prev.n + 1 : 0 }));
   const [error, setError] = useState(null);
   // Whether you blocked them picks the one button shown ("Block" or "Unblock").
   const other = Boolean(me) && me.user.id !== userId;
@@ -261,7 +269,7 @@ export function SafetyActions({ userId, canMessage = true }) {
     setError(null);
     try {
       setChanged(await (blocking ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`)));
-      setNote(blocking ? "Blocked: neither of you can write to the other or send the other a request, neither sees the other's rooms in a search, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
+      say(blocking ? "Blocked: neither of you can write to the other or send the other a request, neither sees the other's rooms in a search, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
     } catch (err) {
       setError(err);
     }
@@ -273,10 +281,10 @@ export function SafetyActions({ userId, canMessage = true }) {
     <button type="button" class="secondary" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"} onClick=${() => setReporting(!reporting)}>Report</button>
     ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent) => {
       setReporting(false);
-      if (sent) setNote("Report sent to the operators.");
+      if (sent) say("Report sent to the operators.");
       else reportButton.current.focus();
     }} />`}
-    ${note && html`<${Notice} key=${note} focus>${note}</${Notice}>`}
+    ${note && html`<${Notice} key=${note.n} focus>${note.text}</${Notice}>`}
     <${Alert} error=${error} />
   </div>`;
 }

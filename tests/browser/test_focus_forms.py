@@ -1,0 +1,87 @@
+"""What a keyboard walk found of inline forms: "Review the host" (or "Review this stay") and
+a profile's "Report" opened their form and left focus on the button, so the form's fields
+were tabbed to; posting a review removed the form and its button and dropped focus to the
+page, as did sending a second report of the same user."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import FARGO, Client, Pages, future
+from tests.browser.test_journey import fargo_room
+from tests.browser.test_walk_fixes_3 import press
+
+
+def test_a_review_form_takes_focus_and_its_thanks_keeps_it(pages: Pages) -> None:
+    """ "Review the host" left focus on the button; after "Post review" the form and the
+    button were gone and focus fell to the page: the rating takes focus when the form opens,
+    the button keeps it when it closes the form, and the thanks takes it once posted."""
+    guest_page, host_page = pages.open("guest"), pages.open("host")
+    as_host, as_guest = Client(host_page.request, pages.mailbox), Client(guest_page.request, pages.mailbox)
+    as_host.sign_up("professional", "Dr. Focus Host")
+    title = f"Room that fell through {uuid.uuid4().hex[:6]}"
+    listing = fargo_room(as_host, title)
+    as_guest.sign_up("student", "Focus Guest")
+    booking = as_guest.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(10), "check_out": future(24), "hospital_id": FARGO},
+    )
+    # A stay the host cancelled can be reviewed at once (a completed one only after its dates).
+    as_host.call("POST", f"/bookings/{booking['id']}/accept")
+    as_host.call("POST", f"/bookings/{booking['id']}/cancel")
+
+    guest_page.goto("/#/bookings")
+    stay = guest_page.get_by_role("listitem").filter(has_text=title)
+    toggle = stay.get_by_role("button", name="Review the host")
+    press(toggle)
+    expect(stay.get_by_label("Rating")).to_be_focused()
+    press(toggle)
+    expect(stay.get_by_role("form")).to_have_count(0)
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
+    press(toggle)
+    rating = stay.get_by_label("Rating")
+    expect(rating).to_be_focused()
+    rating.select_option("2")
+    stay.get_by_label("Your review").fill("Cancelled ten days before my rotation.")
+    press(stay.get_by_role("button", name="Post review"))
+    thanks = stay.get_by_role("status")
+    expect(thanks).to_have_text("Thank you: your review is posted.")
+    expect(thanks).to_be_focused()
+    expect(toggle).to_have_count(0)
+    assert pages.errors == []
+
+
+def test_a_report_form_takes_focus_and_gives_it_back(pages: Pages) -> None:
+    """A profile's "Report" left focus on the button; a second report sent dropped focus to
+    the page (its note, the same words as the first's, was not shown anew): the reason takes
+    focus when the form opens, Cancel gives it back to "Report", and each report sent puts
+    it on the note that says so."""
+    as_reported = Client(pages.open("reported").request, pages.mailbox)
+    reported_id = as_reported.sign_up("professional", f"Dr. Reported {uuid.uuid4().hex[:6]}")
+    page = pages.open("reporter")
+    Client(page.request, pages.mailbox).sign_up("student", "Reporter")
+    page.goto(f"/#/users/{reported_id}")
+    report = page.get_by_role("button", name="Report", exact=True)
+    form = page.get_by_role("form", name="Report")
+
+    press(report)
+    expect(form.get_by_label("Reason")).to_be_focused()
+    expect(report).to_have_attribute("aria-expanded", "true")
+    press(form.get_by_role("button", name="Cancel"))
+    expect(form).to_have_count(0)
+    expect(report).to_be_focused()
+
+    sent = page.get_by_role("status").filter(has_text="Report sent to the operators.")
+    for details in ("Asked me to pay by wire.", "Asked again, from another account's link."):
+        press(report)
+        expect(form.get_by_label("Reason")).to_be_focused()
+        form.get_by_label("What happened").fill(details)
+        press(form.get_by_role("button", name="Send report"))
+        expect(form).to_have_count(0)
+        expect(sent).to_be_focused()
+    assert pages.errors == []
