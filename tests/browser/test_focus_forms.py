@@ -85,3 +85,27 @@ def test_a_report_form_takes_focus_and_gives_it_back(pages: Pages) -> None:
         expect(form).to_have_count(0)
         expect(sent).to_be_focused()
     assert pages.errors == []
+
+
+def test_a_mentorship_request_form_on_a_profile_takes_focus(pages: Pages) -> None:
+    """A mentor's profile: "Ask … to mentor you" opened its form and left focus on the button,
+    short of the message; the message takes it, and the request's notice once sent."""
+    as_mentor = Client(pages.open("mentor").request, pages.mailbox)
+    name = f"Dr. Mentor {uuid.uuid4().hex[:6]}"
+    mentor_id = as_mentor.sign_up("professional", name)
+    as_mentor.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["pediatrics"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1},
+    )
+    page = pages.open("student")
+    Client(page.request, pages.mailbox).sign_up("student", "Keyboard Student")
+    page.goto(f"/#/users/{mentor_id}")
+    press(page.get_by_role("button", name=f"Ask {name} to mentor you"))
+    message = page.get_by_label("Message to the mentor")
+    expect(message).to_be_focused()
+    message.fill("Advice on pediatric residencies, please.")
+    press(page.get_by_role("button", name="Request mentorship"))
+    notice = page.get_by_role("status").filter(has_text=f"Mentorship requested from {name}")
+    expect(notice).to_be_focused()
+    assert pages.errors == []

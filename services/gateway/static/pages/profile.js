@@ -355,6 +355,11 @@ export function MentorButton({ user, rotationId }) {
   const [open, setOpen] = useState(false);
   const [done, setDone] = useState(null);
   const form = useForm();
+  // Opened by "Ask … to mentor you": focus stayed on that button, short of the message.
+  const box = useRef(null);
+  useEffect(() => {
+    if (open && box.current) box.current.querySelector("textarea").focus();
+  }, [open]);
   if (!me || me.user.role !== "student" || user.role === "student" || !user.profile || !user.profile.open_to_mentoring) return null;
   async function onSubmit(e) {
     e.preventDefault();
@@ -371,7 +376,7 @@ export function MentorButton({ user, rotationId }) {
   if (mentors.has(user.id)) return html`<${AskedMentor} mentorship=${mentors.get(user.id)} name=${user.display_name} />`;
   return html`<div class="mentor-ask">
     <button type="button" aria-expanded=${open ? "true" : "false"} onClick=${() => setOpen(!open)}>Ask ${user.display_name} to mentor you</button>
-    ${open && html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Mentorship request">
+    ${open && html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label="Mentorship request">
       <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
         onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["message"])} />
