@@ -1,9 +1,9 @@
 // Home, a student's rotations, and one rotation's room and mentor matches with reasons.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { get, patch, post } from "../api.js";
+import { del, get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Empty, Field, HospitalPicker, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
+  Alert, ConfirmButton, Empty, Field, HospitalPicker, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
   go, hospitalLabel, cap, href, professionLine, roomType, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { Cover } from "./photos.js";
@@ -180,17 +180,40 @@ function RotationDates({ rotation, onSaved }) {
   const [open, setOpen] = useState(false);
   const [f, setF] = useState({ start_date: rotation.start_date, end_date: rotation.end_date });
   const form = useForm();
+  const box = useRef(null);
+  const button = useRef(null);
+  const back = useRef(false);
+  // The form replaces "Change dates": opened, focus goes to its first field; saved or kept,
+  // to the button, back in its place (focus fell to the page with the button pressed). One
+  // instance throughout: keyed by the dates, a save remounted it and lost the button again.
+  useEffect(() => {
+    if (open && box.current) box.current.querySelector("input").focus();
+    else if (!open && back.current && button.current) button.current.focus();
+    back.current = false;
+  }, [open]);
+  const close = () => {
+    back.current = true;
+    setOpen(false);
+  };
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
     const saved = await form.submit(() => patch(`/rotations/${rotation.id}`, f));
     if (saved) {
-      setOpen(false);
+      setF({ start_date: saved.start_date, end_date: saved.end_date });
+      close();
       onSaved(saved);
     }
   }
-  if (!open) return html`<button type="button" class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>Change dates</button>`;
-  return html`<form onSubmit=${onSubmit} novalidate aria-label="Change the rotation's dates">
+  function keep() {
+    setF({ start_date: rotation.start_date, end_date: rotation.end_date });
+    form.setErrors({});
+    close();
+  }
+  if (!open) {
+    return html`<button type="button" class="secondary" ref=${button} aria-expanded="false" onClick=${() => setOpen(true)}>Change dates</button>`;
+  }
+  return html`<form onSubmit=${onSubmit} novalidate aria-label="Change the rotation's dates" ref=${box}>
     <div class="row">
       <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${form.errors.start_date} />
       <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${form.errors.end_date} />
@@ -198,8 +221,35 @@ function RotationDates({ rotation, onSaved }) {
     <p class="hint">Stays booked for this rotation keep their dates: you will be told which to ask the host to move.</p>
     <${Alert} error=${formError(form.errors, ["start_date", "end_date"])} />
     <p class="actions"><button type="submit" disabled=${form.busy}>Save dates</button>
-      <button type="button" class="secondary" onClick=${() => setOpen(false)}>Keep the dates</button></p>
+      <button type="button" class="secondary" onClick=${keep}>Keep the dates</button></p>
   </form>`;
+}
+
+/** Delete a rotation, asked first. Its suggestions go with it (ON DELETE CASCADE); stays and
+ * mentorships are kept: the stays are listings', mentorships lose only their link to it
+ * (ON DELETE SET NULL). Then the list, which no longer shows it, takes focus on its heading. */
+function DeleteRotation({ rotation }) {
+  const [error, setError] = useState(null);
+  const busy = useRef(false);
+  async function remove() {
+    // The button is back while the request runs: a second "Yes" would only find it gone.
+    if (busy.current) return;
+    busy.current = true;
+    setError(null);
+    try {
+      await del(`/rotations/${rotation.id}`);
+      go("/rotations");
+    } catch (err) {
+      setError(err);
+    } finally {
+      busy.current = false;
+    }
+  }
+  return html`<div>
+    <p class="actions"><${ConfirmButton} label="Delete this rotation" yes="Yes, delete it" onConfirm=${remove}
+      question="Delete this rotation? Its room and mentor suggestions go with it. Stays you have requested or booked, and your mentorships, are kept." /></p>
+    <${Alert} error=${error} focus />
+  </div>`;
 }
 
 /** The nights of a rotation a room can still be booked for: from today on (search refuses
@@ -209,15 +259,25 @@ function stayDates(r) {
   return from < r.end_date ? { from, to: r.end_date } : {};
 }
 
+/** A rotation deleted (its page reached again by Back, or a link kept) or someone else's. */
+function RotationGone() {
+  return html`<section>
+    <h1>This rotation is not here</h1>
+    <p>It was deleted, or it belongs to another account.</p>
+    <p><a href="#/rotations">Your rotations</a></p>
+  </section>`;
+}
+
 export function RotationPage({ id }) {
   const state = useLoad(() => get(`/rotations/${id}`), [id]);
-  return html`<${Loading} state=${state}>${(r) => html`<section>
+  return html`<${Loading} state=${state} notFound=${html`<${RotationGone} />`}>${(r) => html`<section>
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}</p>
-    <${RotationDates} key=${`${r.start_date}/${r.end_date}`} rotation=${r} onSaved=${state.reload} />
+    <${RotationDates} rotation=${r} onSaved=${state.reload} />
     <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, ...stayDates(r) })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
     <${RoomMatches} rotation=${r} />
     <${MentorMatches} rotation=${r} />
+    <${DeleteRotation} rotation=${r} />
   </section>`}<//>`;
 }
 
