@@ -43,7 +43,24 @@ function keepPlace(pages) {
   history.replaceState({ ...history.state, search: { pages, y: Math.round(window.scrollY) } }, "");
 }
 
+// Each arrival on the page has a query object of its own (app.js parses the hash anew on
+// every hashchange: a link, the menu's "Find a room", Back or Forward, a URL typed), and the
+// page is keyed on it: its form, pickers and results start from that URL as on a fresh load.
+// Reused with a new query, it kept the last search's form and results. Keyed on the query's
+// text, #/search again (after a search run there rewrote the URL) was no new query. The
+// page's own URL updates (replaceState) fire no hashchange: typing and focus stay as they are.
+const arrivals = new WeakMap();
+let arrived = 0;
+function arrivalOf(query) {
+  if (!arrivals.has(query)) arrivals.set(query, ++arrived);
+  return arrivals.get(query);
+}
+
 export function Search({ query }) {
+  return html`<${SearchPage} key=${arrivalOf(query)} query=${query} />`;
+}
+
+function SearchPage({ query }) {
   // A link without the hospital's name (typed by hand, or older than `hname`) named it by
   // its id ("essentia-health-fargo-fargo-nd"): it is looked up, and the search runs once
   // it is named (the id stays its name only if the lookup fails).
