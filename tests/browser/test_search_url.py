@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import Client, Pages, future
+from tests.browser.conftest import PHONE, Client, Pages, future
 from tests.browser.test_client_fixes import room
 
 # Hospitals no other test searches near: the rooms made here are the only ones within reach.
@@ -127,4 +127,30 @@ def test_a_hash_changed_by_hand_or_by_back_and_forward_shows_its_search(pages: P
     expect(page.get_by_label("Check-out")).to_have_value(future(44))
     expect(cards.filter(has_text=unalaska_room)).to_contain_text("for your 14 nights")
     expect(page.get_by_text(f"Chosen: {UNALASKA_LABEL}")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_menu_link_followed_closes_the_phone_menu(pages: Pages) -> None:
+    """The phone menu closed only when the path changed: "Find a room" from a search (the
+    same path, another query) left it open over the new search. A link to the page shown
+    closes it too, and focus goes to the page's heading, not a link the menu now hides."""
+    page = pages.open("student", PHONE)
+    Client(page.request).sign_up("student", "Menu Searcher")
+    page.goto("/" + glennallen_search())
+    chosen = page.get_by_text(f"Chosen: {GLENNALLEN_LABEL}")
+    expect(chosen).to_be_visible()
+    menu = page.get_by_role("button", name="Menu")
+    menu.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Find a room").click()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(chosen).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Home")).to_be_hidden()
+
+    page.goto("/#/")
+    heading = page.get_by_role("heading", level=1, name="Welcome, Menu Searcher")
+    expect(heading).to_be_visible()
+    menu.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(heading).to_be_focused()
     assert pages.errors == []

@@ -236,6 +236,17 @@ function App() {
     return () => document.removeEventListener("keydown", onKey);
   }, []);
 
+  // A link of the phone menu followed closes it: the menu closed only when the path changed,
+  // and "Find a room" from a search (another query, the same path) left it open over the
+  // page. A link to the page already shown changes nothing: focus goes to its heading
+  // rather than stay on a link the closed menu hides.
+  function followed(e) {
+    const link = e.target.closest("a");
+    if (!link) return;
+    setMenuOpen(false);
+    if (link.getAttribute("href") === (location.hash || "#/")) focusHeading();
+  }
+
   async function logout() {
     meRef.current = null; // logging out is no session ended from elsewhere (a 401 meanwhile)
     try {
@@ -264,7 +275,7 @@ function App() {
       <button type="button" class="menu" aria-expanded=${menuOpen ? "true" : "false"} aria-controls="nav"
         aria-label=${menuUnread ? `Menu, ${menuUnread} unread` : undefined}
         onClick=${() => setMenuOpen(!menuOpen)}>Menu ${menuUnread > 0 && html`<span class="badge" aria-hidden="true">${menuUnread}</span>`}</button>
-      <nav id="nav" aria-label="Main" class=${menuOpen ? "open" : ""}>
+      <nav id="nav" aria-label="Main" class=${menuOpen ? "open" : ""} onClick=${followed}>
         <${Nav} me=${me} unread=${unread} route=${route} />
         ${me && html`<button type="button" class="link" onClick=${logout}>Log out</button>`}
       </nav>
