@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import FARGO, Client, Pages, future
 from tests.browser.test_journey import fargo_room
 from tests.browser.test_walk_fixes_3 import press
+from tests.eventually import eventually_sync
 
 
 def test_a_review_form_takes_focus_and_its_thanks_keeps_it(pages: Pages) -> None:
@@ -108,4 +109,40 @@ def test_a_mentorship_request_form_on_a_profile_takes_focus(pages: Pages) -> Non
     press(page.get_by_role("button", name="Request mentorship"))
     notice = page.get_by_role("status").filter(has_text=f"Mentorship requested from {name}")
     expect(notice).to_be_focused()
+    assert pages.errors == []
+
+
+def test_not_now_on_a_rotations_mentor_request_gives_focus_back(pages: Pages) -> None:
+    """A rotation's mentor match: "Not now" closed the request's form and focus fell to the
+    page; it goes back to "Ask … to mentor you", in the form's place."""
+    as_mentor = Client(pages.open("mentor").request, pages.mailbox)
+    name = f"Dr. Later {uuid.uuid4().hex[:6]}"
+    mentor_id = as_mentor.sign_up("professional", name)
+    as_mentor.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["surgery"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1},
+    )
+    page = pages.open("student")
+    as_student = Client(page.request, pages.mailbox)
+    as_student.sign_up("student", "Undecided Student")
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "surgery", "start_date": future(30), "end_date": future(58)},
+    )
+    eventually_sync(
+        lambda: as_student.call("GET", f"/rotations/{rotation['id']}/mentor-matches?limit=100")["items"],
+        15,
+        what="the mentor among the student's mentor matches",
+        until=lambda items: any(m["mentor"]["id"] == mentor_id for m in items),
+        interval=0.1,
+    )
+    page.goto(f"/#/rotations/{rotation['id']}")
+    card = page.get_by_role("list", name="Mentor matches").get_by_role("listitem").filter(has_text=name)
+    ask = card.get_by_role("button", name=f"Ask {name} to mentor you")
+    press(ask)
+    expect(card.get_by_label("Message to the mentor")).to_be_focused()
+    press(card.get_by_role("button", name="Not now"))
+    expect(ask).to_be_focused()
     assert pages.errors == []

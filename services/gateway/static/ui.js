@@ -81,6 +81,27 @@ function settleFocus(from, hash, refused) {
   }, 0);
 }
 
+/** An inline form in the place of the button that opens it ("Change dates", "Ask … to
+ * mentor you"): opened, focus goes to the form's first field (`first`, a selector); closed by
+ * the form (saved, "Not now"), to the button, back in its place (focus fell to the page with
+ * the button it was on). `form` and `button` are the refs to put on them. */
+export function useInlineForm(first = "input, select, textarea") {
+  const [open, setOpen] = useState(false);
+  const form = useRef(null);
+  const button = useRef(null);
+  const back = useRef(false);
+  useEffect(() => {
+    if (open && form.current) form.current.querySelector(first).focus();
+    else if (!open && back.current && button.current) button.current.focus();
+    back.current = false;
+  }, [open]);
+  const close = () => {
+    back.current = true;
+    setOpen(false);
+  };
+  return { open, show: () => setOpen(true), close, form, button };
+}
+
 /** State of a form's submission: errors by field and the form's own error (`within`: see
  * ApiError.fieldErrors). Focus is kept (settleFocus). */
 export function useForm(within) {

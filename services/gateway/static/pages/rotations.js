@@ -4,7 +4,7 @@ import { del, get, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, HospitalPicker, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
-  go, hospitalLabel, cap, href, professionLine, roomType, today, useForm, useLoad, useMore,
+  go, hospitalLabel, cap, href, professionLine, roomType, today, useForm, useInlineForm, useLoad, useMore,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 import { SpecialtyOptions } from "../reference.js";
@@ -122,22 +122,18 @@ function RoomMatches({ rotation }) {
 
 /** A request to mentor, with a message and the rotation it is about (the mentor sees both). */
 function AskMentor({ mentor, rotation, onSent }) {
-  const [open, setOpen] = useState(false);
+  const inline = useInlineForm("textarea");
   const [message, setMessage] = useState("");
   const form = useForm();
-  const box = useRef(null);
-  useEffect(() => {
-    if (open && box.current) box.current.querySelector("textarea").focus();
-  }, [open]);
   async function onSubmit(e) {
     e.preventDefault();
     const sent = await form.submit(() => post("/mentorships", { mentor_id: mentor.id, rotation_id: rotation.id, message }));
     if (sent) onSent(sent);
   }
-  if (!open) {
-    return html`<button type="button" aria-expanded="false" onClick=${() => setOpen(true)}>Ask ${mentor.display_name} to mentor you</button>`;
+  if (!inline.open) {
+    return html`<button type="button" ref=${inline.button} aria-expanded="false" onClick=${inline.show}>Ask ${mentor.display_name} to mentor you</button>`;
   }
-  return html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label=${`Mentorship request to ${mentor.display_name}`}>
+  return html`<form class="inline-form" ref=${inline.form} onSubmit=${onSubmit} novalidate aria-label=${`Mentorship request to ${mentor.display_name}`}>
     <p class="hint">${mentor.display_name} will see your ${rotation.specialty} rotation at ${hospitalLabel(rotation.hospital)},${" "}
       ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>
     <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
@@ -145,7 +141,7 @@ function AskMentor({ mentor, rotation, onSent }) {
       onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
     <${Alert} error=${formError(form.errors, ["message"])} />
     <button type="submit" disabled=${form.busy}>Request mentorship</button>
-    <button type="button" class="secondary" onClick=${() => setOpen(false)}>Not now</button>
+    <button type="button" class="secondary" onClick=${inline.close}>Not now</button>
   </form>`;
 }
 
@@ -177,43 +173,29 @@ function MentorMatches({ rotation }) {
 
 /** Move a rotation's dates: the stays booked for it that no longer fit are notified. */
 function RotationDates({ rotation, onSaved }) {
-  const [open, setOpen] = useState(false);
   const [f, setF] = useState({ start_date: rotation.start_date, end_date: rotation.end_date });
   const form = useForm();
-  const box = useRef(null);
-  const button = useRef(null);
-  const back = useRef(false);
-  // The form replaces "Change dates": opened, focus goes to its first field; saved or kept,
-  // to the button, back in its place (focus fell to the page with the button pressed). One
-  // instance throughout: keyed by the dates, a save remounted it and lost the button again.
-  useEffect(() => {
-    if (open && box.current) box.current.querySelector("input").focus();
-    else if (!open && back.current && button.current) button.current.focus();
-    back.current = false;
-  }, [open]);
-  const close = () => {
-    back.current = true;
-    setOpen(false);
-  };
+  // One instance throughout: keyed by the dates, a save remounted it and lost the button.
+  const inline = useInlineForm("input");
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
     const saved = await form.submit(() => patch(`/rotations/${rotation.id}`, f));
     if (saved) {
       setF({ start_date: saved.start_date, end_date: saved.end_date });
-      close();
+      inline.close();
       onSaved(saved);
     }
   }
   function keep() {
     setF({ start_date: rotation.start_date, end_date: rotation.end_date });
     form.setErrors({});
-    close();
+    inline.close();
   }
-  if (!open) {
-    return html`<button type="button" class="secondary" ref=${button} aria-expanded="false" onClick=${() => setOpen(true)}>Change dates</button>`;
+  if (!inline.open) {
+    return html`<button type="button" class="secondary" ref=${inline.button} aria-expanded="false" onClick=${inline.show}>Change dates</button>`;
   }
-  return html`<form onSubmit=${onSubmit} novalidate aria-label="Change the rotation's dates" ref=${box}>
+  return html`<form onSubmit=${onSubmit} novalidate aria-label="Change the rotation's dates" ref=${inline.form}>
     <div class="row">
       <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${form.errors.start_date} />
       <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${form.errors.end_date} />
