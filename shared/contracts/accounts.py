@@ -29,6 +29,7 @@ from shared.contracts.base import (
     Reply,
     Text,
     Words,
+    worded,
 )
 
 Role = Literal["student", "professional", "admin"]
@@ -108,7 +109,10 @@ CountryCode = Annotated[
 LanguageCode = Annotated[
     str,
     # Too many codes for an enum (ISO 639-3 has about 8000): the pattern, then the list.
-    Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 or 639-3 code"),
+    Field(
+        pattern=worded(r"^[a-z]{2,3}$", "a language code of 2 or 3 small letters, such as en or yo"),
+        description="ISO 639-1 or 639-3 code",
+    ),
     AfterValidator(_language),
 ]
 StateCode = Annotated[
@@ -334,9 +338,15 @@ class VerificationRequest(Contract):
 
     model_config = {"json_schema_extra": _one_credential}
 
-    npi: Annotated[str, Field(pattern=r"^[0-9]{10}$", description="10 digits with a valid check digit")] | MISSING = (
-        MISSING
-    )
+    npi: (
+        Annotated[
+            str,
+            Field(
+                pattern=worded(r"^[0-9]{10}$", "an NPI is 10 digits"), description="10 digits with a valid check digit"
+            ),
+        ]
+        | MISSING
+    ) = MISSING
     license_number: Annotated[Words, Field(min_length=3, max_length=40)] | MISSING = MISSING
     license_state: StateCode | MISSING = MISSING
 

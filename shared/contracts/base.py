@@ -60,6 +60,16 @@ PATTERN_MESSAGES = {
     " (mail to other characters there is not delivered by most mail systems)",
 }
 
+
+def worded(pattern: str, message: str) -> str:
+    """``pattern``, registered with what a person reads when their value fails it: pydantic
+    states the regex itself, and "Not in the expected format." said no more (an NPI of
+    "123", a video link with http://)."""
+    if PATTERN_MESSAGES.setdefault(pattern, message) != message:
+        raise ValueError(f"{pattern!r} is worded twice: {PATTERN_MESSAGES[pattern]!r}, {message!r}")
+    return pattern
+
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 

@@ -7,12 +7,21 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from shared.contracts.base import Contract, Cursor, HospitalId, Limit, Page, Reply, Text
+from shared.contracts.base import Contract, Cursor, HospitalId, Limit, Page, Reply, Text, worded
 
 
 class HospitalSearch(Contract):
     q: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
-    state: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="US state code, any case")] | None = None
+    state: (
+        Annotated[
+            str,
+            Field(
+                pattern=worded(r"^[A-Za-z]{2}$", "a state's two-letter code, such as MA"),
+                description="US state code, any case",
+            ),
+        ]
+        | None
+    ) = None
     limit: Limit = 20
     cursor: Cursor | None = None
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Id, Limit, Reply, Text
+from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Id, Limit, Reply, Text, worded
 from shared.contracts.matching import Specialty
 
 LetterStatus = Literal["requested", "accepted", "submitted", "confirmed", "declined", "withdrawn", "expired"]
@@ -19,7 +19,7 @@ LetterId = Annotated[
     Field(
         min_length=4,
         max_length=30,
-        pattern=r"^[A-Za-z0-9-]+$",
+        pattern=worded(r"^[A-Za-z0-9-]+$", "letters, digits and hyphens, as on the ERAS Letter Request Form"),
         description="the Letter ID on the ERAS Letter Request Form (it works once)",
     ),
 ]

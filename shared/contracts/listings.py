@@ -23,6 +23,7 @@ from shared.contracts.base import (
     Reply,
     Text,
     Words,
+    worded,
 )
 from shared.contracts.photos import Photo, PhotoCover
 from shared.errors import FieldError
@@ -76,7 +77,11 @@ def _amenity(value: str) -> str:
 # No commas: a search names amenities comma-separated in its query string.
 Amenity = Annotated[
     str,
-    Field(max_length=40, pattern=r"^[^,\x00]*[^\s,\x00][^,\x00]*$", description="stored lower-case, spaces as _"),
+    Field(
+        max_length=40,
+        pattern=worded(r"^[^,\x00]*[^\s,\x00][^,\x00]*$", "a name with a letter and no comma"),
+        description="stored lower-case, spaces as _",
+    ),
     AfterValidator(_amenity),
 ]
 Amenities = Annotated[list[Amenity], Field(max_length=30)]
@@ -104,7 +109,14 @@ def _check_window(available_from: object, available_to: object) -> None:
 
 
 # A US ZIP code (ZIP+4 accepted): a room's position can start from its centre.
-ZipCode = Annotated[str, Field(max_length=10, pattern=r"^[0-9]{5}(-[0-9]{4})?$", description="US ZIP code")]
+ZipCode = Annotated[
+    str,
+    Field(
+        max_length=10,
+        pattern=worded(r"^[0-9]{5}(-[0-9]{4})?$", "a ZIP code: 5 digits, or 5 and 4 like 02114-2696"),
+        description="US ZIP code",
+    ),
+]
 
 
 def _check_position(latitude: object, longitude: object, zip_code: object) -> None:
@@ -275,11 +287,11 @@ class Listing(ListingSummary):
     )
     # Wall-clock times at the room ("15:00"): plain strings, not JSON Schema's "time",
     # which is RFC 3339's and needs an offset a local hour of every day does not have.
-    check_in_time: Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")] = Field(
+    check_in_time: Annotated[str, Field(pattern=worded(r"^\d{2}:\d{2}$", "a time as HH:MM, such as 15:00"))] = Field(
         stays.CHECK_IN_TIME.strftime("%H:%M"),
         description="a stay starts on its first day from this time, at the room (its wall clock)",
     )
-    check_out_time: Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")] = Field(
+    check_out_time: Annotated[str, Field(pattern=worded(r"^\d{2}:\d{2}$", "a time as HH:MM, such as 15:00"))] = Field(
         stays.CHECK_OUT_TIME.strftime("%H:%M"),
         description="the guest leaves on the check-out day by this time, at the room (its wall clock)",
     )

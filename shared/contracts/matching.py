@@ -23,6 +23,7 @@ from shared.contracts.base import (
     Reply,
     Text,
     Words,
+    worded,
 )
 from shared.contracts.hospitals import HospitalRef
 from shared.contracts.listings import (
@@ -332,7 +333,13 @@ MENTORSHIP_EVENTS = (MentorshipRequested, MentorshipAccepted, MentorshipDeclined
 RoundStatus = Literal["queued", "running", "done", "failed", "accepted"]
 Proposing = Literal["students", "mentors"]
 Month = Annotated[
-    str, Field(max_length=7, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2027-03"])
+    str,
+    Field(
+        max_length=7,
+        pattern=worded(r"^[0-9]{4}-(0[1-9]|1[0-2])$", "a month as YYYY-MM, such as 2027-03"),
+        description="YYYY-MM",
+        examples=["2027-03"],
+    ),
 ]
 # A round from the API is a hospital's month or a list an operator sends; the engine's
 # own CLI takes NRMP-sized files.

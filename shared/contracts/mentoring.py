@@ -10,7 +10,20 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import MISSING, AfterValidator, AwareDatetime, Field
 
 from shared import subjects
-from shared.contracts.base import WHOLE_NUMBER, Contract, Cursor, Date, Event, HospitalId, Id, Limit, Reply, Text, Words
+from shared.contracts.base import (
+    WHOLE_NUMBER,
+    Contract,
+    Cursor,
+    Date,
+    Event,
+    HospitalId,
+    Id,
+    Limit,
+    Reply,
+    Text,
+    Words,
+    worded,
+)
 from shared.contracts.hospitals import HospitalRef
 
 GoalStatus = Literal["open", "done", "dropped"]
@@ -34,7 +47,13 @@ UtcTime = Annotated[
 Title = Annotated[Words, Field(min_length=1, max_length=200)]
 Body = Annotated[Words, Field(min_length=1, max_length=5000)]
 TimeZoneName = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$", description="IANA zone")
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=worded(r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$", "a time zone such as America/New_York"),
+        description="IANA zone",
+    ),
 ]
 
 
@@ -67,7 +86,13 @@ class MeetingPropose(Contract):
     options: Options
     duration_minutes: Annotated[int, Field(ge=10, le=240), WHOLE_NUMBER] = 30
     place: Annotated[Text, Field(max_length=300)] = ""
-    video_url: Annotated[str, Field(max_length=500, pattern=r"^(https://[^\x00-\x20]+)?$")] = ""
+    video_url: Annotated[
+        str,
+        Field(
+            max_length=500,
+            pattern=worded(r"^(https://[^\x00-\x20]+)?$", "a link that starts with https://, without spaces"),
+        ),
+    ] = ""
 
 
 class MeetingId(Contract):
