@@ -17,6 +17,7 @@ export function Home() {
     <h1>Welcome, ${me.user.display_name}</h1>
     ${unread.messages > 0 && html`<p><a href="#/inbox">You have ${unread.messages} unread message${unread.messages === 1 ? "" : "s"}</a>.</p>`}
     ${role === "student" && html`<${Rotations} embedded />`}
+    ${role === "professional" && html`<${Waiting} />`}
     ${role === "professional" && html`<div class="cards">
       <a class="card link-card" href="#/listings">Your rooms<span>Post and edit rooms, see requests</span></a>
       <a class="card link-card" href="#/bookings">Booking requests<span>Accept or decline stays</span></a>
@@ -25,6 +26,32 @@ export function Home() {
     </div>`}
     ${role === "admin" && html`<p><a href="#/admin">Open the operator page</a> to verify professionals and handle reports,
       or <a href="#/admin/rounds">run a cohort match round</a>.</p>`}
+  </section>`;
+}
+
+/** What waits for a host's or mentor's answer: their home said only "1 unread message" (the
+ * request's conversation), and the requests themselves were a click away. Past 100, "100+". */
+function Waiting() {
+  const asked = () => Promise.all([
+    get("/me/bookings", { role: "host", status: "requested", limit: 100 }),
+    get("/me/mentorships", { role: "mentor", status: "requested", limit: 100 }),
+  ]);
+  const state = useLoad(asked, []);
+  useLive(["notification"], (frame) => (frame.type === "reload" || /^(booking|mentorship)/.test(String(frame.data.kind))) && state.reload());
+  if (!state.data) return null;
+  const [bookings, mentorships] = state.data;
+  const n = (page) => `${page.items.length}${page.next_cursor ? "+" : ""}`;
+  const lines = [];
+  if (bookings.items.length) {
+    lines.push(html`<li><a href="#/bookings">${n(bookings)} booking request${bookings.items.length === 1 && !bookings.next_cursor ? "" : "s"}</a></li>`);
+  }
+  if (mentorships.items.length) {
+    lines.push(html`<li><a href="#/mentorships">${n(mentorships)} mentorship request${mentorships.items.length === 1 && !mentorships.next_cursor ? "" : "s"}</a></li>`);
+  }
+  if (!lines.length) return null;
+  return html`<section aria-labelledby="waiting-h">
+    <h2 id="waiting-h">Waiting for your answer</h2>
+    <ul>${lines}</ul>
   </section>`;
 }
 

@@ -1,0 +1,44 @@
+"""A host's and mentor's home names what waits for their answer: it said only "You have 1
+unread message" (the request's conversation), and the requests were a click away."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import FARGO, Client, Pages, future
+from tests.browser.test_journey import fargo_room
+
+
+def test_a_hosts_home_lists_the_requests_waiting_for_an_answer(pages: Pages) -> None:
+    host_page = pages.open("host")
+    as_host = Client(host_page.request, pages.mailbox)
+    host_id = as_host.sign_up("professional", "Dr. Busy Host")
+    as_host.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["surgery"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 2},
+    )
+    listing = fargo_room(as_host, f"Room with a waiting request {uuid.uuid4().hex[:6]}")
+    host_page.goto("/#/")
+    expect(host_page.get_by_role("heading", name="Welcome, Dr. Busy Host")).to_be_visible()
+    waiting = host_page.get_by_role("region", name="Waiting for your answer")
+    expect(waiting).to_have_count(0)
+
+    as_student = Client(pages.open("student").request, pages.mailbox)
+    as_student.sign_up("student", "Asking Student")
+    as_student.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(10), "check_out": future(24), "hospital_id": FARGO},
+    )
+    host_page.reload()
+    expect(waiting.get_by_role("link")).to_have_text(["1 booking request"])
+    expect(waiting.get_by_role("link", name="1 booking request")).to_have_attribute("href", "#/bookings")
+
+    # A mentorship request arrives while the home is open: it is added live.
+    as_student.call("POST", "/mentorships", {"mentor_id": host_id, "message": "Advice on surgery, please."})
+    expect(waiting.get_by_role("link")).to_have_text(["1 booking request", "1 mentorship request"])
+    expect(waiting.get_by_role("link", name="1 mentorship request")).to_have_attribute("href", "#/mentorships")
+    assert pages.errors == []
