@@ -109,7 +109,14 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
             s.public_url, lifecycle.UNSUBSCRIBE, lifecycle.unsubscribe_token(s.secret_key, event.user_id, event.kind)
         )
     link = mailtext.web_link(
-        s.public_url, event.booking_id, event.listing_id, event.conversation_id, event.kind, event.mentorship_id
+        s.public_url,
+        event.booking_id,
+        event.listing_id,
+        event.conversation_id,
+        event.kind,
+        event.mentorship_id,
+        letter_id=event.letter_id,
+        rotation_id=event.rotation_id,
     )
     attachments: tuple[Attachment, ...] = ()
     if event.kind in STAY_MAILS and event.booking_id is not None:

@@ -23,7 +23,7 @@ from shared.outbox import add
 
 
 def pair(row: asyncpg.Record) -> plans.Pair:
-    return plans.Pair(row["student_id"], row["mentor_id"], row["status"])
+    return plans.Pair(row["student_id"], row["mentor_id"], plans.plan_status(row["status"], row["decided_at"]))
 
 
 async def mentorship_for(
@@ -103,7 +103,7 @@ async def load_plan(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID, now: d
     stage = plans.student_stage(student.get("graduation_year"), today)
     return Plan(
         mentorship_id=row["id"],
-        status=row["status"],
+        status=the_pair.status,
         role=who,
         other_id=other,
         other_name=(people.get(other) or {}).get("display_name"),
@@ -119,7 +119,7 @@ async def load_plan(db: store.DB, row: asyncpg.Record, viewer: uuid.UUID, now: d
         ],
         notes=[plan_views.note(n) for n in await plan_store.visible_notes(db, row["id"], viewer)],
         check_ins=[plan_views.check_in(c) for c in answered],
-        check_ins_due=[s for s in due if s not in done and row["status"] in plans.CHECK_IN_STATUSES],
+        check_ins_due=[s for s in due if s not in done and the_pair.status in plans.CHECK_IN_STATUSES],
         has_rotation=rotation is not None,
         check_in_dates=plan_views.check_in_dates(plans.check_in_dates(start, end)),
         stalled=row["status"] == "accepted"

@@ -75,6 +75,9 @@ async def _suggest(
             headline=headline,
             score=round(score, 4),
             reasons=reasons[:3],
+            specialty=rotation["specialty"],
+            start_date=rotation["start_date"],
+            end_date=rotation["end_date"],
         ),
     )
     return True

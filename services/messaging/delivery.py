@@ -160,5 +160,7 @@ async def notify(
                 listing_id=draft.listing_id,
                 conversation_id=conversation_id,
                 mentorship_id=draft.mentorship_id,
+                letter_id=draft.letter_id,
+                rotation_id=draft.rotation_id,
             ),
         )

@@ -160,6 +160,8 @@ class NotificationDraft:
     listing_id: uuid.UUID | None = None
     review_id: uuid.UUID | None = None
     mentorship_id: uuid.UUID | None = None
+    letter_id: uuid.UUID | None = None
+    rotation_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -430,9 +432,18 @@ def review_notification(review: ReviewData, author_name: str | None) -> Notifica
 
 def mentoring_notification(event: MentoringNotice) -> NotificationDraft:
     """Matching words its mentoring notices itself; an unknown kind (a newer matching)
-    still reaches its reader as a plan notice."""
+    still reaches its reader as a plan notice. A letter's notice carries its request: the
+    reader opens that letter; but a withdrawal, which leaves the writer nothing to do there,
+    and whose request is erased when the student deleted their account (its page would say
+    "not found")."""
     kind = event.kind if event.kind in get_args(NotificationKind) else "meeting_reminder"
-    return NotificationDraft(event.user_id, cast(NotificationKind, kind), event.text, mentorship_id=event.mentorship_id)
+    return NotificationDraft(
+        event.user_id,
+        cast(NotificationKind, kind),
+        event.text,
+        mentorship_id=event.mentorship_id,
+        letter_id=event.letter_id if kind != "letter_withdrawn" else None,
+    )
 
 
 def verified_notification(user: UserData) -> NotificationDraft:
@@ -616,10 +627,32 @@ def rotation_moved_notification(event: RotationMoved) -> NotificationDraft:
     )
 
 
+def _rotation(event: MatchSuggested) -> str | None:
+    """ "your cardiology rotation (Jan 5 – Feb 1, 2027)"; None for an event that does not
+    name it (from before it did)."""
+    specialty = (event.specialty or "").strip()
+    if event.start_date is None or event.end_date is None:
+        return f"your {specialty} rotation" if specialty else None
+    start, end = event.start_date, event.end_date
+    first = f"{start:%b} {start.day}" if start.year == end.year else written(start)
+    return f"your {specialty + ' ' if specialty else ''}rotation ({first} – {written(end)})"
+
+
 def suggestion_notification(event: MatchSuggested) -> NotificationDraft:
-    """The student hears of a room or a mentor that fits an upcoming rotation well."""
+    """The student hears of a room or a mentor that fits an upcoming rotation well, named by
+    its specialty and dates when the event carries them (two rotations at one hospital read
+    alike without); the room's notice opens the room, the mentor's the rotation's matches."""
     why = f": {event.reasons[0]}" if event.reasons else ""
+    rotation = _rotation(event)
     if event.kind == "room":
-        text = f"A room fits your rotation, {_quoted(event.headline)}{why}"
-        return NotificationDraft(event.student_id, "match_suggested", text, listing_id=event.subject_id)
-    return NotificationDraft(event.student_id, "match_suggested", f"{event.headline} could mentor you{why}")
+        text = f"A room fits {rotation or 'your rotation'}, {_quoted(event.headline)}{why}"
+        return NotificationDraft(
+            event.student_id, "match_suggested", text, listing_id=event.subject_id, rotation_id=event.rotation_id
+        )
+    named = f" for {rotation}" if rotation else ""
+    return NotificationDraft(
+        event.student_id,
+        "match_suggested",
+        f"{event.headline} could mentor you{named}{why}",
+        rotation_id=event.rotation_id,
+    )

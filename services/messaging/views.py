@@ -98,6 +98,8 @@ def to_notification(row: Row) -> Notification:
         conversation_id=row["conversation_id"],
         review_id=row["review_id"],
         mentorship_id=row["mentorship_id"],
+        letter_id=row["letter_id"],
+        rotation_id=row["rotation_id"],
         created_at=row["created_at"],
         read=row["read_at"] is not None,
     )

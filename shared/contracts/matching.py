@@ -205,7 +205,11 @@ class MentorshipId(Contract):
 
 class MyMentorships(Contract):
     role: Literal["student", "mentor"] | None = None
-    status: MentorshipStatus | None = None
+    status: MentorshipStatus | None = Field(
+        None,
+        description="only those of this status; ended: the mentorships that ended after they were accepted"
+        " (not the requests withdrawn before an answer, which are ended with decided_at null)",
+    )
     limit: Limit = 20
     cursor: Cursor | None = None
 
@@ -290,6 +294,11 @@ class MatchSuggested(Event):
     headline: str = Field(description="the listing's title, or the mentor's name")
     score: float
     reasons: list[str]
+    # The rotation, named in the notice: two rotations at one hospital got identical ones.
+    # None in events from before matching sent them.
+    specialty: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
 
 
 class RotationChanged(Event):

@@ -194,7 +194,10 @@ class CheckInDate(Reply):
 
 class Plan(Reply):
     mentorship_id: uuid.UUID
-    status: str = Field(description="the mentorship's status; only an accepted one's plan changes")
+    status: str = Field(
+        description="the mentorship's status, or withdrawn for a request the student ended before an answer"
+        " (it has no plan); only an accepted one's plan changes"
+    )
     role: Literal["student", "mentor"]
     other_id: uuid.UUID
     other_name: str | None

@@ -284,6 +284,8 @@ class Notification(Reply):
     mentorship_id: uuid.UUID | None = Field(
         None, description="the mentorship it is about (accepted, or its plan's meetings, goals, notes, check-ins)"
     )
+    letter_id: uuid.UUID | None = Field(None, description="the letter request a letter's notice is about")
+    rotation_id: uuid.UUID | None = Field(None, description="the rotation a suggested room or mentor is for")
     created_at: datetime
     read: bool
 
@@ -417,3 +419,5 @@ class NotificationCreated(Event):
     listing_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
     mentorship_id: uuid.UUID | None = None
+    letter_id: uuid.UUID | None = None
+    rotation_id: uuid.UUID | None = None

@@ -1,7 +1,8 @@
 """A notification opens the page where its reader acts on it (found walking): a host's
 acceptance opened the booking's conversation, which said "pay through Wardmate" with no
 way to pay; a mentor's acceptance, and the plan's goal and meeting notices, opened the
-inbox or the list of mentorships instead of the plan."""
+inbox or the list of mentorships instead of the plan; a letter's notices opened the list
+of letters, not the request."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import uuid
 from playwright.sync_api import Page, expect
 
 from services.runner import Stack
-from tests.browser.conftest import Pages
+from tests.browser.conftest import FARGO, Client, Pages, future
+from tests.browser.test_accessibility import mentors_known
 from tests.browser.test_payments import accepted_booking
 from tests.browser.test_plan_goals import accepted_pair
 
@@ -44,4 +46,62 @@ def test_mentoring_notices_open_the_plan(pages: Pages, stack: Stack) -> None:
     notice.click()
     expect(pair.student).to_have_url(plan)
     expect(pair.student.get_by_role("list", name="Goals", exact=True)).to_contain_text(f"Present on rounds {tag}")
+    assert pages.errors == []
+
+
+def test_letter_notices_open_the_letter(pages: Pages, stack: Stack) -> None:
+    """The writer's and the student's letter notices open that request, where each acts;
+    the writer reads that the student confirmed the letter arrived (it read "confirmed
+    your letter request")."""
+    tag = uuid.uuid4().hex[:6]
+    pair = accepted_pair(pages, stack, tag)
+    writer_id = pair.as_mentor.call("GET", "/me")["user"]["id"]
+    body = {
+        "writer_id": writer_id,
+        "specialty": "Cardiology",
+        "deadline": future(30),
+        "application": "other",
+        "waived": True,
+    }
+    letter = pair.as_student.call("POST", "/letters", body)
+    page = re.compile(rf"#/letters/{letter['id']}$")
+
+    open_notice(pair.mentor, f"Student Goals {tag} asked you for a letter of recommendation")
+    expect(pair.mentor).to_have_url(page)
+    pair.mentor.get_by_role("button", name="Agree to write").click()
+    open_notice(pair.student, f"Dr. Goals {tag} accepted your letter request")
+    expect(pair.student).to_have_url(page)
+
+    pair.as_mentor.call("POST", f"/letters/{letter['id']}/submit", {})
+    open_notice(pair.student, f"Dr. Goals {tag} uploaded your letter")
+    expect(pair.student).to_have_url(page)
+    pair.student.get_by_role("button", name="Confirm it arrived").click()
+    open_notice(pair.mentor, f"Student Goals {tag} confirmed your letter arrived")
+    expect(pair.mentor).to_have_url(page)
+    assert pages.errors == []
+
+
+def test_a_suggested_mentor_opens_the_rotations_matches(pages: Pages, stack: Stack) -> None:
+    """A mentor suggested for a rotation opens that rotation's page, where its mentors are
+    listed with "Ask"; it opened the list of rotations, which does not show them."""
+    tag = uuid.uuid4().hex[:6]
+    student, mentor = pages.open("student"), pages.open("mentor")
+    as_student, as_mentor = Client(student.request), Client(mentor.request)
+    mentor_id = as_mentor.sign_up("professional", f"Dr. Suggested {tag}")
+    as_mentor.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["cardiology"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 2},
+    )
+    as_student.sign_up("student", f"Student Suggested {tag}")
+    mentors_known(stack, [mentor_id])
+    rotation = as_student.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "cardiology", "start_date": future(20), "end_date": future(48)},
+    )
+    open_notice(student, f"Dr. Suggested {tag} could mentor you")
+    expect(student).to_have_url(re.compile(rf"#/rotations/{rotation['id']}$"))
+    matches = student.get_by_role("list", name="Mentor matches")
+    expect(matches).to_contain_text(f"Dr. Suggested {tag}")
     assert pages.errors == []

@@ -20,6 +20,7 @@ from shared.service import Context
 from shared.settings import Settings
 from tests.api import Api
 from tests.e2e.helpers import create_listing, request_stay
+from tests.e2e.mentoring import accepted_pair, letter_request
 from tests.e2e.test_metrics import metrics_url, scrape, value
 
 
@@ -63,6 +64,26 @@ async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_c
     await api.mail(host.email, "Booking cancelled")
     assert len([m for m in api.mailbox.to(host.email) if "New booking request" in m.subject]) == 1  # type: ignore[union-attr]
     assert len([m for m in api.mailbox.to(guest.email) if "declined" in m.subject]) == 1  # type: ignore[union-attr]
+
+
+async def test_a_letters_mails_open_that_request(api: Api) -> None:
+    """Each mail of a letter links to its request, where the reader acts (they linked to
+    the notifications, whose notice opened the list of letters); the writer reads that
+    the student confirmed the letter arrived, not "confirmed your letter request"."""
+    student, writer, _ = await accepted_pair(api, student=await api.signup("student", "Mailed Amina"))
+    asked = await api.call("POST", "/letters", student, json=letter_request(writer))
+    assert asked.status == 201, asked.body
+    page = f"/#/letters/{asked.body['id']}"
+    [requested] = await api.mail(writer.email, "A letter of recommendation was requested")
+    assert requested.link(page).endswith(page)
+    assert (await api.call("POST", f"/letters/{asked.body['id']}/accept", writer)).status == 200
+    [accepted] = await api.mail(student.email, "Your letter request was accepted")
+    assert accepted.link(page).endswith(page)
+    assert (await api.call("POST", f"/letters/{asked.body['id']}/submit", writer, json={})).status == 200
+    assert (await api.call("POST", f"/letters/{asked.body['id']}/confirm", student)).status == 200
+    [confirmed] = await api.mail(writer.email, "The student confirmed your letter arrived")
+    assert confirmed.link(page).endswith(page)
+    assert "Mailed Amina confirmed your letter arrived" in confirmed.part("text/plain")
 
 
 async def test_preferences_validate_and_round_trip(api: Api) -> None:

@@ -10,6 +10,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -459,6 +460,10 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
     )
     note = next(n for n in got.body["items"] if n["kind"] == "match_suggested")
     assert "“Room by St James”" in note["text"] and note["listing_id"] == listing["id"], note
+    # It names the rotation (two at one hospital read alike): specialty and dates.
+    start, end = date.fromisoformat(mine["start_date"]), date.fromisoformat(mine["end_date"])
+    assert note["text"].startswith(f"A room fits your neurology rotation ({start:%b} {start.day}"), note
+    assert f"{end:%b} {end.day}, {end.year})" in note["text"], note
 
     mentor = await api.signup("professional", "Dr. Guide Two")
     await profile(
@@ -469,6 +474,14 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
         what="the mentor suggested",
         until=lambda r: r.status == 200 and count(r, "Dr. Guide Two could mentor you") == 1,
     )
+    # The mentor's notice and mail open the rotation's page, which lists its mentors (the
+    # mail opened the notifications); the room's open the room.
+    told = await suggested()
+    [guide] = [n for n in told.body["items"] if n["text"].startswith("Dr. Guide Two could mentor you")]
+    assert (guide["rotation_id"], guide["listing_id"]) == (mine["id"], None), guide
+    mails = await api.mail(student.email, "A match for your rotation", count=2)
+    [mailed] = [m for m in mails if "Dr. Guide Two could mentor you" in m.part("text/plain")]
+    assert mailed.link(f"/#/rotations/{mine['id']}")
 
     # Nothing twice: the room changes, the rotation changes, the mentor reopens.
     assert (await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 1050})).status == 200

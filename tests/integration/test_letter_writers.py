@@ -1,5 +1,6 @@
 """Whom a student may ask for a letter, read from matching's own tables and projections:
-their mentor (accepted or ended), or the host of a stay they completed; nobody else."""
+their mentor (accepted, or ended after it was), or the host of a stay they completed;
+nobody else: not a professional whose request the student withdrew before an answer."""
 
 from __future__ import annotations
 
@@ -65,6 +66,33 @@ async def test_mentors_and_hosts_of_completed_stays_may_be_asked(matching: async
     link = await letter_store.knows(matching, STUDENT, HOST)
     assert link is not None and link["via"] == "stay"
     assert await letter_store.knows(matching, STUDENT, STRANGER) is None
+
+
+async def test_a_request_withdrawn_before_an_answer_makes_no_letter_writer(matching: asyncpg.Pool) -> None:
+    """Asking for mentorship and withdrawing before an answer leaves an 'ended' mentorship
+    the professional never accepted: it counted as "your mentor", so any student could
+    reach any professional's letter queue. It no longer does, nor is it listed as ended."""
+    async with matching.acquire() as conn:
+        withdrawn, declined = uuid.uuid4(), uuid.uuid4()
+        await store.insert_mentorship(conn, withdrawn, STUDENT, MENTOR, None, "")
+        await store.set_mentorship_status(conn, withdrawn, "ended")
+        await store.insert_mentorship(conn, declined, STUDENT, MENTOR, None, "")
+        await store.set_mentorship_status(conn, declined, "declined")
+        assert await letter_store.knows(conn, STUDENT, MENTOR) is None
+        # The letter form reads "your mentors, past and present" from these two lists.
+        for status in ("accepted", "ended"):
+            assert await store.user_mentorships(conn, STUDENT, "student", status, None, 10) == []
+        everything = await store.user_mentorships(conn, STUDENT, "student", None, None, 10)
+        assert {row["id"] for row in everything} == {withdrawn, declined}  # still in the full list
+        # Accepted, then ended: a past mentor, who may be asked and is listed as ended.
+        past = uuid.uuid4()
+        await store.insert_mentorship(conn, past, STUDENT, MENTOR, None, "")
+        await store.set_mentorship_status(conn, past, "accepted")
+        await store.set_mentorship_status(conn, past, "ended")
+        link = await letter_store.knows(conn, STUDENT, MENTOR)
+        assert link is not None and link["mentorship_id"] == past
+        ended = await store.user_mentorships(conn, STUDENT, "student", "ended", None, 10)
+        assert [row["id"] for row in ended] == [past]
 
 
 async def test_the_letter_sweep_reaches_past_the_first_500_open_requests(matching: asyncpg.Pool) -> None:

@@ -21,7 +21,16 @@ from shared.consumers import Apply, Consumer
 from shared.contracts.accounts import ProfileUpdated, UserData, UserReinstated, UserSuspended, UserVerified
 from shared.contracts.base import Actor
 from shared.contracts.listings import BookingAccepted, BookingData, BookingRequested, ListingData, ListingPublished
-from shared.contracts.messaging import ConversationList, ConversationStart, MessageSend, PushesSince, UnreadCounts
+from shared.contracts.matching import MatchSuggested
+from shared.contracts.mentoring import MentoringNotice
+from shared.contracts.messaging import (
+    ConversationList,
+    ConversationStart,
+    MessageSend,
+    NotificationCreated,
+    PushesSince,
+    UnreadCounts,
+)
 from shared.contracts.privacy import UserDeleted
 from shared.db import create_pool, migrate
 from shared.errors import AppError
@@ -164,6 +173,52 @@ async def test_users_projection_keeps_the_newest_and_verification_notifies_once(
     row = await pool.fetchrow("SELECT display_name, verified, version FROM users WHERE user_id = $1", someone)
     assert row is not None and tuple(row) == ("Dr. Renamed", True, 3)
     assert await pool.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1", someone) == 1
+
+
+async def test_letter_and_suggestion_notices_carry_what_they_open(pool: asyncpg.Pool, nc: bus.NATS) -> None:
+    """A letter's notice keeps its request, and a suggestion its rotation: in the stored
+    notification, its push and the ``NotificationCreated`` that accounts mails, which
+    link to that letter and that rotation (they went to the lists, or the notifications)."""
+    writer, student, letter_id, rotation_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    notice = MentoringNotice(
+        user_id=writer, kind="letter_confirmed", text="Amina confirmed your letter arrived", letter_id=letter_id
+    )
+    assert await consumer(pool, nc, consumers.notify_mentoring).handle_event(notice)
+    mentor = MatchSuggested(
+        student_id=student,
+        rotation_id=rotation_id,
+        kind="mentor",
+        subject_id=uuid.uuid4(),
+        headline="Dr. Guide",
+        score=0.7,
+        reasons=[],
+        specialty="Cardiology",
+        start_date=date(2027, 1, 5),
+        end_date=date(2027, 2, 1),
+    )
+    assert await consumer(pool, nc, consumers.notify_suggestion).handle_event(mentor)
+
+    stored = await pool.fetch("SELECT user_id, text, letter_id, rotation_id FROM notifications ORDER BY created_at")
+    assert [tuple(r) for r in stored] == [
+        (writer, "Amina confirmed your letter arrived", letter_id, None),
+        (student, "Dr. Guide could mentor you for your Cardiology rotation (Jan 5 – Feb 1, 2027)", None, rotation_id),
+    ]
+    pushed = {
+        r["user_id"]: r["data"]  # the pool decodes jsonb
+        for r in await pool.fetch("SELECT user_id, data FROM pushes WHERE type = 'notification'")
+    }
+    assert (pushed[writer]["letter_id"], pushed[writer]["rotation_id"]) == (str(letter_id), None)
+    assert (pushed[student]["letter_id"], pushed[student]["rotation_id"]) == (None, str(rotation_id))
+    created = [
+        NotificationCreated.model_validate_json(r["payload"])
+        for r in await pool.fetch(
+            "SELECT payload FROM outbox WHERE subject = $1 ORDER BY seq", NotificationCreated.subject
+        )
+    ]
+    assert [(c.user_id, c.kind, c.letter_id, c.rotation_id) for c in created] == [
+        (writer, "letter_confirmed", letter_id, None),
+        (student, "match_suggested", None, rotation_id),
+    ]
 
 
 async def test_push_seqs_are_gapless_per_user_under_concurrency(pool: asyncpg.Pool, nc: bus.NATS) -> None:

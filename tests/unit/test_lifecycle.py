@@ -92,6 +92,30 @@ def test_plan_and_acceptance_notices_link_to_where_the_reader_acts() -> None:
     )
 
 
+def test_letter_and_suggestion_mails_open_the_letter_and_the_rotation() -> None:
+    """A letter's mail opens that request (the writer acts there; it opened the
+    notifications, whose notice opened the list: two hops); a suggested mentor's opens the
+    rotation's matches, a suggested room the room. A letter's without the id (a
+    withdrawal, an older notice) opens the list of letters."""
+    letter, rotation, listing = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for kind in ("letter_requested", "letter_accepted", "letter_submitted", "letter_confirmed", "letter_reminder"):
+        assert web_link("http://w.test", None, None, None, kind, letter_id=letter) == (
+            "Open the letter request",
+            f"http://w.test/#/letters/{letter}",
+        )
+        assert web_link("http://w.test", None, None, None, kind)[1] == "http://w.test/#/letters"
+    assert web_link("http://w.test", None, None, None, "match_suggested", rotation_id=rotation) == (
+        "See your rotation's matches",
+        f"http://w.test/#/rotations/{rotation}",
+    )
+    assert web_link("http://w.test", None, listing, None, "match_suggested", rotation_id=rotation) == (
+        "See the listing",
+        f"http://w.test/#/listings/{listing}",
+    )
+    # The writer is told the student confirmed the letter arrived, not "the letter".
+    assert SUBJECTS["letter_confirmed"] == "The student confirmed your letter arrived"
+
+
 def test_unsubscribe_links_never_expire() -> None:
     token = lifecycle.unsubscribe_token(SECRET, USER, "digest")
     assert lifecycle.read_link(SECRET, lifecycle.UNSUBSCRIBE, token, NOW + timedelta(days=3650))["k"] == "digest"

@@ -4,7 +4,7 @@ capacity, and engine inputs from projection rows."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -92,6 +92,24 @@ def test_capacity() -> None:
         assert err.value.code == "conflict"
 
 
+def test_a_mentor_at_capacity_reads_what_frees_a_place() -> None:
+    """The mentor presses Accept: the 409 spoke of them in the third person ("This mentor
+    has no capacity left (2 mentees)") and said nothing of what to do."""
+    with pytest.raises(AppError) as err:
+        domain.check_capacity(2, 2)
+    assert err.value.message == (
+        "You have no places left (2 of 2 taken): raise your mentoring capacity on your profile,"
+        " or end a mentorship, to accept another"
+    )
+    assert err.value.details == {"capacity": 2, "taken": 2}
+    with pytest.raises(AppError) as err:
+        domain.check_capacity(1, 3)  # capacity lowered below the mentees taken
+    assert err.value.message.startswith("You have no places left (3 of 1 taken)")
+    with pytest.raises(AppError) as err:
+        domain.check_capacity(0, 0, open_to_mentoring=False)
+    assert err.value.message.startswith("You are not open to mentoring")
+
+
 def test_the_same_rotation_again_is_the_one_there_unless_its_wishes_differ() -> None:
     existing = {"id": uuid.uuid4(), "monthly_budget": 1500, "room_types": ["private_room", "studio"], "amenities": []}
     wanted = {"monthly_budget": 1500, "room_types": ["studio", "private_room"], "amenities": []}
@@ -152,3 +170,33 @@ def test_a_ranking_is_best_first_with_ties_by_id() -> None:
     assert ranking.best(0.8, 1000) == [i for _, i in expected][:over]
     assert ranking.best(0.8, 3) == [i for _, i in expected][:3]
     assert len(_ordered("mentors", [], np.empty(0))) == 0
+
+
+@pytest.mark.parametrize(
+    ("now", "first_end"),
+    [
+        # 11:59 UTC on Dec 7 is still Dec 6 at UTC-12: a rotation ending Dec 7 is not over there.
+        (datetime(2026, 12, 7, 11, 59, tzinfo=UTC), date(2026, 12, 7)),
+        (datetime(2026, 12, 7, 12, 0, tzinfo=UTC), date(2026, 12, 8)),
+        (datetime(2026, 12, 7, 23, 0, tzinfo=UTC), date(2026, 12, 8)),
+    ],
+)
+def test_a_rotation_created_or_moved_ends_after_today_anywhere(now: datetime, first_end: date) -> None:
+    """A rotation already over was accepted, then offered rooms and mentors; the earliest
+    today on Earth (UTC-12) decides, so nobody is refused one that ends tomorrow for them."""
+    domain.check_rotation_ahead(first_end, now)
+    with pytest.raises(AppError) as err:
+        domain.check_rotation_ahead(date.fromordinal(first_end.toordinal() - 1), now)
+    assert err.value.code == "validation"
+    assert err.value.details == [{"field": "end_date", "message": "must be after today"}]
+    assert f"{first_end:%b} {first_end.day}, {first_end.year} or later" in err.value.message
+
+
+def test_a_mentorship_request_names_no_rotation_that_is_over() -> None:
+    """The rule of a rotation's dates: one that ended on or before today (at UTC-12)."""
+    now = datetime(2026, 12, 7, 11, tzinfo=UTC)  # Dec 6, 11 PM at UTC-12
+    domain.check_rotation_not_over({"end_date": date(2026, 12, 7)}, now)
+    with pytest.raises(AppError) as err:
+        domain.check_rotation_not_over({"end_date": date(2026, 12, 6)}, now)
+    assert err.value.code == "validation"
+    assert err.value.details == [{"field": "rotation_id", "message": "this rotation is over (it ended on Dec 6, 2026)"}]

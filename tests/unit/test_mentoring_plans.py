@@ -56,6 +56,31 @@ def test_a_plan_changes_only_while_accepted() -> None:
     assert plans.check_check_in(ended, MENTOR, "mid", date(2026, 12, 1), date(2026, 12, 29), due) == "mentor"
 
 
+def test_a_request_withdrawn_before_an_answer_has_no_plan() -> None:
+    """A withdrawn request is stored 'ended' with no decided_at: it had check-ins due and
+    took their ratings. Its plan reads "withdrawn", and every write says why there is none."""
+    assert plans.plan_status("ended", None) == plans.WITHDRAWN
+    assert plans.plan_status("ended", NOW) == "ended"  # accepted, then ended: a plan to read
+    assert plans.plan_status("declined", NOW) == "declined"
+    assert plans.plan_status("requested", None) == "requested"
+    withdrawn = plans.Pair(STUDENT, MENTOR, plans.plan_status("ended", None))
+    start, end, due = date(2026, 12, 1), date(2026, 12, 29), date(2026, 12, 27)
+    refusals = [
+        lambda: plans.check_writable(withdrawn, STUDENT),
+        lambda: plans.check_check_in(withdrawn, STUDENT, "mid", start, end, due),
+        lambda: plans.check_check_in(withdrawn, MENTOR, "end", start, end, due),
+        lambda: plans.propose(withdrawn, MENTOR, [NOW + timedelta(days=1)], NOW, their_zone=ZONE),
+    ]
+    for refuse in refusals:
+        with pytest.raises(AppError) as exc:
+            refuse()
+        assert code(exc) == "conflict"
+        assert exc.value.message == "the request was withdrawn before it was accepted: it has no plan"
+    with pytest.raises(AppError) as exc:
+        plans.check_writable(withdrawn, STRANGER)
+    assert code(exc) == "not_found"  # still nobody else's to learn of
+
+
 def test_proposed_times_are_future_distinct_and_few() -> None:
     later = NOW + timedelta(days=2)
     assert plans.check_options([later, later, NOW + timedelta(days=1)], NOW) == (NOW + timedelta(days=1), later)
@@ -307,7 +332,11 @@ def test_a_goal_target_date_is_within_a_year_back_and_five_years_ahead() -> None
     for slip in slips:
         with pytest.raises(AppError) as refused:
             plans.check_target_date(slip, today)
-        assert refused.value.code == "validation" and refused.value.details[0]["field"] == "target_date"
+        assert refused.value.code == "validation"
+        # Which range, in days (the field said only "out of range").
+        assert refused.value.details == [
+            {"field": "target_date", "message": "a day between Dec 4, 2025 and Dec 9, 2031"}
+        ], refused.value.details
 
 
 def test_the_other_side_hears_of_goals_added_changed_and_notes_shared() -> None:

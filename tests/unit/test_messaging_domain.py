@@ -284,6 +284,53 @@ def test_a_suggestion_tells_the_student_why() -> None:
     assert domain.suggestion_notification(mentor).text == "Dr. Guide could mentor you"
 
 
+def test_a_suggestion_names_its_rotation_and_opens_it() -> None:
+    """Two rotations at one hospital got the same notice for the same room ("A room fits
+    your rotation, ..." twice): each names its specialty and dates when the event carries
+    them. Both notices carry the rotation (a suggested mentor's opens its matches); an
+    event without the names reads as before."""
+    student, listing = uuid.uuid4(), uuid.uuid4()
+    cardiology, surgery = uuid.uuid4(), uuid.uuid4()
+    room = MatchSuggested(
+        student_id=student,
+        rotation_id=cardiology,
+        kind="room",
+        subject_id=listing,
+        headline="Quiet private room",
+        score=0.8,
+        reasons=["1.7 km from Massachusetts General Hospital"],
+        specialty="cardiology",
+        start_date=date(2027, 1, 5),
+        end_date=date(2027, 2, 1),
+    )
+    first = domain.suggestion_notification(room)
+    assert first.text == (
+        "A room fits your cardiology rotation (Jan 5 – Feb 1, 2027), “Quiet private room”:"
+        " 1.7 km from Massachusetts General Hospital"
+    )
+    assert (first.listing_id, first.rotation_id) == (listing, cardiology)
+    second = domain.suggestion_notification(
+        room.model_copy(
+            update={
+                "rotation_id": surgery,
+                "specialty": "Surgery",
+                "start_date": date(2027, 12, 20),
+                "end_date": date(2028, 1, 17),
+            }
+        )
+    )
+    assert second.text.startswith("A room fits your Surgery rotation (Dec 20, 2027 – Jan 17, 2028), ")
+    assert second.rotation_id == surgery and second.text != first.text
+    mentor = domain.suggestion_notification(room.model_copy(update={"kind": "mentor", "headline": "Dr. Guide"}))
+    assert mentor.text == (
+        "Dr. Guide could mentor you for your cardiology rotation (Jan 5 – Feb 1, 2027):"
+        " 1.7 km from Massachusetts General Hospital"
+    )
+    assert (mentor.listing_id, mentor.rotation_id) == (None, cardiology)
+    older = room.model_copy(update={"specialty": None, "start_date": None, "end_date": None})
+    assert domain.suggestion_notification(older).text.startswith("A room fits your rotation, “Quiet private room”")
+
+
 def test_payments_reach_the_side_they_concern() -> None:
     """Paid: both hear the stay is confirmed; unpaid in time: both hear it expired; a refused
     card and a refund reach the guest, a release the host, with the amounts."""
@@ -449,6 +496,33 @@ def test_mentoring_notices_become_notifications_of_their_kind() -> None:
     assert (known.user_id, known.kind, known.text) == (user, "letter_reminder", "Due in 7 days")
     newer = domain.mentoring_notification(MentoringNotice(user_id=user, kind="goal_nudged", text="x"))
     assert newer.kind == "meeting_reminder" and newer.text == "x"
+
+
+def test_a_letters_notices_carry_it() -> None:
+    """Each notice of a letter carries its request (the reader opens that letter, not the
+    list), in matching's words; a withdrawal does not (a deleted student's is erased)."""
+    from shared.contracts.mentoring import MentoringNotice
+
+    user, letter_id = uuid.uuid4(), uuid.uuid4()
+
+    def told(kind: str, text: str) -> domain.NotificationDraft:
+        return domain.mentoring_notification(MentoringNotice(user_id=user, kind=kind, text=text, letter_id=letter_id))
+
+    for kind, text in [
+        ("letter_requested", "Amina asked you for a letter of recommendation (Cardiology), due Feb 1, 2027"),
+        ("letter_accepted", "Dr. Osei accepted your letter request"),
+        ("letter_submitted", "Dr. Osei uploaded your letter"),
+        ("letter_confirmed", "Amina confirmed your letter arrived"),
+    ]:
+        notice = told(kind, text)
+        assert (notice.user_id, notice.kind, notice.text, notice.letter_id) == (user, kind, text, letter_id)
+        assert notice.mentorship_id is None
+    for text in [
+        "Amina withdrew their letter request",
+        "Deleted user withdrew their letter request (Cardiology): their account is deleted",
+    ]:
+        withdrawn = told("letter_withdrawn", text)
+        assert (withdrawn.text, withdrawn.letter_id) == (text, None)
 
 
 def test_a_verification_is_worded_for_the_users_role() -> None:

@@ -110,7 +110,7 @@ SUBJECTS = {
     "letter_accepted": "Your letter request was accepted",
     "letter_declined": "Your letter request was declined",
     "letter_submitted": "Your letter was submitted",
-    "letter_confirmed": "The student confirmed the letter",
+    "letter_confirmed": "The student confirmed your letter arrived",
     "letter_withdrawn": "A letter request was withdrawn",
     "letter_expired": "A letter request reached its deadline",
     "letter_reminder": "Reminder: a letter of recommendation is due",
@@ -169,6 +169,8 @@ def web_link(
     conversation_id: uuid.UUID | None,
     kind: str = "",
     mentorship_id: uuid.UUID | None = None,
+    letter_id: uuid.UUID | None = None,
+    rotation_id: uuid.UUID | None = None,
 ) -> tuple[str, str]:
     """Where a notification's mail points in the web client, and the link's words."""
     base = public_url.rstrip("/") + "/#/"
@@ -176,6 +178,13 @@ def web_link(
         return "Open your profile", f"{base}profile"
     if kind in PLAN_KINDS and mentorship_id:
         return "Open the mentoring plan", f"{base}mentorships/{mentorship_id}"
+    if kind.startswith("letter_"):
+        # The request's page, where its writer accepts, submits or declines it (the mail
+        # opened the notifications, whose notice opened the list: two hops). A withdrawal
+        # carries none (nothing to do there; a deleted student's request is erased).
+        if letter_id:
+            return "Open the letter request", f"{base}letters/{letter_id}"
+        return "See your letters", f"{base}letters"
     if kind == "booking_accepted" and booking_id:
         return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
     if conversation_id:
@@ -184,6 +193,9 @@ def web_link(
         return "See your bookings", f"{base}bookings"
     if listing_id:
         return "See the listing", f"{base}listings/{listing_id}"
+    if rotation_id:
+        # A suggested mentor: the rotation's page lists its matches, with the request.
+        return "See your rotation's matches", f"{base}rotations/{rotation_id}"
     return "See your notifications", f"{base}notifications"
 
 

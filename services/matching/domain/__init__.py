@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from services.matching.engine import wording
@@ -15,7 +15,7 @@ from services.matching.engine.models import HospitalInput, ListingInput, Profile
 from services.matching.engine.models import MentorMatch as EngineMentorMatch
 from services.matching.engine.models import RoomMatch as EngineRoomMatch
 from services.matching.engine.relevance import is_remote
-from shared import hospitals, pricing, request_limits
+from shared import dates, hospitals, pricing, request_limits
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
 from shared.contracts.matching import (
@@ -241,10 +241,23 @@ def mentoring_capacity(profile: Mapping[str, Any]) -> int:
     return int(profile.get("mentoring_capacity") or 0) if profile.get("open_to_mentoring") else 0
 
 
-def check_capacity(capacity: int, accepted: int) -> None:
-    """A mentor takes no more mentees than their capacity."""
+def check_capacity(capacity: int, accepted: int, *, open_to_mentoring: bool = True) -> None:
+    """A mentor takes no more mentees than their capacity. Only the mentor accepts, so the
+    409 speaks to them, and says what frees a place."""
+    if not open_to_mentoring:
+        raise AppError(
+            "conflict",
+            "You are not open to mentoring: turn it on and set your mentoring capacity on your profile,"
+            " to accept a mentee",
+            {"capacity": 0, "taken": accepted},
+        )
     if accepted >= capacity:
-        raise AppError("conflict", f"this mentor has no capacity left ({capacity} mentees)")
+        raise AppError(
+            "conflict",
+            f"You have no places left ({accepted} of {capacity} taken): raise your mentoring capacity on your"
+            " profile, or end a mentorship, to accept another",
+            {"capacity": capacity, "taken": accepted},
+        )
 
 
 ROTATION_NOT_FOUND = AppError("not_found", "rotation not found")
@@ -255,6 +268,41 @@ def owned(rotation: Row | None, actor_id: uuid.UUID) -> Row:
     if rotation is None or rotation["student_id"] != actor_id:
         raise ROTATION_NOT_FOUND
     return rotation
+
+
+# The zone furthest behind UTC (UTC-12): its today is the earliest day still "today"
+# somewhere, so no student anywhere is refused a rotation that ends tomorrow their time.
+BEHIND_UTC = timedelta(hours=12)
+
+
+def earliest_today(now: datetime) -> date:
+    """The earliest calendar day that is still today somewhere on Earth at ``now``."""
+    return (now - BEHIND_UTC).date()
+
+
+def check_rotation_ahead(end_date: date, now: datetime) -> None:
+    """A rotation created or moved ends after today: one already over would be offered
+    rooms for nights gone and mentors for weeks past (400 on ``end_date``)."""
+    first = earliest_today(now) + timedelta(days=1)
+    if end_date < first:
+        raise AppError(
+            "validation",
+            f"end_date must be after today ({dates.written(first)} or later):"
+            " a rotation already over needs no room or mentor",
+            [{"field": "end_date", "message": "must be after today"}],
+        )
+
+
+def check_rotation_not_over(rotation: Row, now: datetime) -> None:
+    """A mentorship request names a rotation still to come or under way (400 on
+    ``rotation_id``): a mentor cannot help with one that is over."""
+    if rotation["end_date"] <= earliest_today(now):
+        message = f"this rotation is over (it ended on {dates.written(rotation['end_date'])})"
+        raise AppError(
+            "validation",
+            f"{message}: ask about a rotation still to come, or about none",
+            [{"field": "rotation_id", "message": message}],
+        )
 
 
 def repeated_rotation(existing: Row, wanted: Mapping[str, Any]) -> Row:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from services.matching.domain.plans import Notice
@@ -41,6 +41,10 @@ def refuse_repeat(existing_id: uuid.UUID | None) -> None:
 WRITER_REMINDERS = (14, 7, 2)
 SILENT_DAYS = 7
 MAX_AHEAD_DAYS = 366
+# The zones furthest behind and ahead of UTC (Baker Island, Kiribati's Line Islands): a day
+# is "today" for someone while it is a calendar day anywhere on Earth.
+BEHIND_UTC = timedelta(hours=12)
+AHEAD_OF_UTC = timedelta(hours=14)
 
 
 @dataclass(frozen=True)
@@ -87,10 +91,42 @@ def side(letter: Letter, user_id: uuid.UUID) -> Literal["student", "writer"]:
     raise LETTER_NOT_FOUND
 
 
+def upload_days(requested_at: datetime, now: datetime) -> tuple[date, date]:
+    """The first and last day a letter can have been uploaded on: any calendar day, in some
+    zone on Earth, between the request and ``now``. Matching does not know the writer's
+    zone, and UTC's days refused a writer in New York, asked at 7 PM their time (already
+    the next day in UTC), who marked it uploaded that evening, on their today."""
+    return (requested_at.astimezone(UTC) - BEHIND_UTC).date(), (now.astimezone(UTC) + AHEAD_OF_UTC).date()
+
+
+def check_upload_day(letter: Letter, day: date, now: datetime) -> date:
+    """The day the writer says they uploaded the letter, within ``upload_days`` (400)."""
+    first, last = upload_days(letter.requested_at, now)
+    if not first <= day <= last:
+        bounds = f"between {written(first)} and {written(last)}"
+        raise AppError(
+            "validation",
+            f"the upload day must be a day from the request to today: {bounds}",
+            [{"field": "submitted_on", "message": bounds}],
+        )
+    return day
+
+
+# What the other side reads after the actor's name. The student confirms that the letter
+# arrived (the writer read "Amina confirmed your letter request"), and withdraws her own
+# request ("Amina withdrawn your letter request").
+NOTICE_WORDS: dict[str, str] = {
+    "accepted": "accepted your letter request",
+    "declined": "declined your letter request",
+    "confirmed": "confirmed your letter arrived",
+    "withdrawn": "withdrew their letter request",
+}
+
+
 def decide(
-    letter: Letter, user_id: uuid.UUID, action: str, today: date, *, submitted_on: date | None = None
+    letter: Letter, user_id: uuid.UUID, action: str, now: datetime, *, submitted_on: date | None = None
 ) -> LetterChange:
-    """What ``action`` by ``user_id`` does to a letter request, or why they may not."""
+    """What ``action`` by ``user_id`` at ``now`` does to a letter request, or why they may not."""
     who = side(letter, user_id)
     rules: dict[str, tuple[str, frozenset[str], LetterStatus]] = {
         "accept": ("writer", frozenset({"requested"}), "accepted"),
@@ -108,15 +144,9 @@ def decide(
         raise AppError("conflict", f"the letter request is {letter.status}: it cannot be {target} now")
     other = letter.student_id if who == "writer" else letter.writer_id
     if action == "submit":
-        day = submitted_on or today
-        if day > today or day < letter.requested_at.date():
-            raise AppError(
-                "validation",
-                "the upload date lies between the request and today",
-                [{"field": "submitted_on", "message": "between the request and today"}],
-            )
+        day = check_upload_day(letter, submitted_on or now.astimezone(UTC).date(), now)
         return LetterChange("submitted", [Notice(other, "letter_submitted", "uploaded your letter")], day)
-    return LetterChange(target, [Notice(other, f"letter_{target}", f"{target} your letter request")])
+    return LetterChange(target, [Notice(other, f"letter_{target}", NOTICE_WORDS[target])])
 
 
 def close_on_deletion(letter: Letter, user_id: uuid.UUID) -> LetterChange | None:

@@ -27,6 +27,12 @@ OPEN_MEETINGS: tuple[MeetingStatus, ...] = ("proposed", "scheduled")
 # Check-ins are answered while the mentorship runs, and after it ended.
 CHECK_IN_STATUSES = ("accepted", "ended")
 
+# A request the student withdrew before the mentor answered: stored 'ended', with no
+# decided_at (accept and decline stamp it). The mentor never took the student on, so there
+# is no plan: its reads say "withdrawn", as a declined one's say "declined".
+WITHDRAWN = "withdrawn"
+NO_PLAN = "the request was withdrawn before it was accepted: it has no plan"
+
 PLAN_NOT_FOUND = AppError("not_found", "mentorship not found")
 MEETING_NOT_FOUND = AppError("not_found", "meeting not found")
 GOAL_NOT_FOUND = AppError("not_found", "goal not found")
@@ -84,7 +90,18 @@ def student_stage(graduation_year: int | None, today: date) -> str:
 class Pair:
     student_id: uuid.UUID
     mentor_id: uuid.UUID
-    status: str
+    status: str  # the mentorship's, or ``WITHDRAWN`` (``plan_status``)
+
+
+def plan_status(status: str, decided_at: datetime | None) -> str:
+    """A mentorship's status as its plan reads it: ``WITHDRAWN`` for a request ended before
+    any answer, which was never accepted; else the stored status."""
+    return WITHDRAWN if status == "ended" and decided_at is None else status
+
+
+def _refuse_withdrawn(pair: Pair) -> None:
+    if pair.status == WITHDRAWN:
+        raise AppError("conflict", NO_PLAN)
 
 
 def side(pair: Pair, user_id: uuid.UUID) -> Side:
@@ -103,6 +120,7 @@ def other(pair: Pair, user_id: uuid.UUID) -> uuid.UUID:
 def check_writable(pair: Pair, user_id: uuid.UUID) -> Side:
     """The plan changes only while the mentorship is accepted (an ended one is read-only)."""
     who = side(pair, user_id)
+    _refuse_withdrawn(pair)
     if pair.status != "accepted":
         raise AppError("conflict", f"the mentorship is {pair.status}: its plan can be read, not changed")
     return who
@@ -134,6 +152,7 @@ def check_check_in(
     is due by the rotation's dates (``check_ins_due``, the rule the plan and the prompts
     follow): an early answer would be final and take the place of the real one."""
     who = side(pair, user_id)
+    _refuse_withdrawn(pair)
     if pair.status not in CHECK_IN_STATUSES:
         raise AppError("conflict", f"the mentorship is {pair.status}: there is nothing to check in on")
     if stage not in check_ins_due(start, end, today):
@@ -411,11 +430,14 @@ TARGET_DATE_AHEAD = timedelta(days=5 * 366)
 
 def check_target_date(target: date | None, today: date) -> date | None:
     """A goal's target date within a year back and five years ahead of ``today`` (400)."""
-    if target is not None and not today - TARGET_DATE_BACK <= target <= today + TARGET_DATE_AHEAD:
+    first, last = today - TARGET_DATE_BACK, today + TARGET_DATE_AHEAD
+    if target is not None and not first <= target <= last:
+        # The field said "out of range", and nothing of which range.
+        bounds = f"a day between {dates.written(first)} and {dates.written(last)}"
         raise AppError(
             "validation",
-            "a goal's target date is within a year back and five years ahead",
-            [{"field": "target_date", "message": "out of range"}],
+            f"a goal's target date is within a year back and five years ahead: {bounds}",
+            [{"field": "target_date", "message": bounds}],
         )
     return target
 

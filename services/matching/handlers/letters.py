@@ -115,7 +115,7 @@ async def _decide(ctx: Context, letter_id: uuid.UUID, action: str, submitted_on:
             letter_views.letter_view(found),
             actor.user_id,
             action,
-            now.date(),
+            now,
             submitted_on=submitted_on,
         )
         row = await letter_store.set_status(conn, letter_id, change.status, now, change.submitted_on)

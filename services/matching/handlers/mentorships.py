@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 
 from services.matching import domain, plan_reads, store, views
-from shared import blocks, subjects
+from shared import blocks, clock, subjects
 from shared.contracts.base import Actor
 from shared.contracts.matching import (
     Mentorship,
@@ -47,7 +47,8 @@ async def request_mentorship(ctx: Context, req: MentorshipCreate) -> Mentorship:
     mentorship_id = uuid.uuid4()
     async with ctx.pool.acquire() as conn, conn.transaction():
         if req.rotation_id is not None:
-            domain.owned(await store.rotation(conn, req.rotation_id), actor.user_id)
+            rotation = domain.owned(await store.rotation(conn, req.rotation_id), actor.user_id)
+            domain.check_rotation_not_over(rotation, clock.now(ctx.settings))
         limits = ctx.settings
         recent = await store.recent_requests(conn, actor.user_id, limits.mentorship_request_window_s)
         domain.refuse_over_request_limits(
@@ -87,8 +88,12 @@ async def _transition(ctx: Context, mentorship_id: uuid.UUID, action: str) -> Me
 
 
 async def _check_capacity(conn: Connection, actor: Actor, mentor_id: uuid.UUID) -> None:
-    capacity = domain.mentoring_capacity(await store.profile(conn, mentor_id) or {})
-    domain.check_capacity(capacity, await store.accepted_mentees(conn, mentor_id))
+    profile = await store.profile(conn, mentor_id) or {}
+    domain.check_capacity(
+        domain.mentoring_capacity(profile),
+        await store.accepted_mentees(conn, mentor_id),
+        open_to_mentoring=bool(profile.get("open_to_mentoring")),
+    )
 
 
 @registry.endpoint(subjects.ACCEPT_MENTORSHIP, MentorshipId)

@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 
 from services.matching import domain, store, views
-from shared import subjects
+from shared import clock, subjects
 from shared.contracts.base import Ok
 from shared.contracts.matching import (
     MAX_ROTATION_NIGHTS,
@@ -50,6 +50,7 @@ async def tell_stays_to_shift(conn: Connection, rotation: asyncpg.Record) -> Non
 async def create_rotation(ctx: Context, req: RotationCreate) -> Rotation:
     actor = ctx.require_actor()
     domain.check_hospital(req.hospital_id)
+    domain.check_rotation_ahead(req.end_date, clock.now(ctx.settings))
     rotation_id = uuid.uuid4()
     fields = req.model_dump()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -85,6 +86,8 @@ async def update_rotation(ctx: Context, req: RotationUpdate) -> Rotation:
                 f"end_date must be after start_date, at most {MAX_ROTATION_NIGHTS} days later",
                 [{"field": "end_date", "message": "not after start_date"}],
             )
+        if (start, end) != (before["start_date"], before["end_date"]):
+            domain.check_rotation_ahead(end, clock.now(ctx.settings))
         await store.update_rotation(conn, req.rotation_id, changes)
         row = await store.rotation(conn, req.rotation_id)
         assert row is not None

@@ -356,6 +356,15 @@ async def mentorship(
     return await db.fetchrow(f"SELECT * FROM mentorships WHERE id = $1{lock}", mentorship_id)
 
 
+# A mentorship that was accepted: accepted now, or ended after it was (accept and decline
+# both stamp decided_at, and a declined one stays declined). A request withdrawn before an
+# answer is 'ended' too, with no decided_at: the mentor never took the student on.
+def was_accepted(alias: str = "") -> str:
+    """The SQL condition on a mentorships row (of ``alias``) that it was accepted."""
+    col = f"{alias}." if alias else ""
+    return f"({col}status = 'accepted' OR ({col}status = 'ended' AND {col}decided_at IS NOT NULL))"
+
+
 async def lock_mentor(conn: Connection, mentor_id: uuid.UUID) -> None:
     """Hold the mentor's lock row until the transaction ends: accepts of one mentor's
     requests then run one at a time, so counting them against the capacity cannot race."""
@@ -394,6 +403,9 @@ async def user_mentorships(
         " WHERE ((($2::text IS NULL OR $2 = 'student') AND student_id = $1)"
         "     OR (($2::text IS NULL OR $2 = 'mentor') AND mentor_id = $1))"
         " AND ($3::text IS NULL OR status = $3)"
+        # "Ended" lists the mentorships that ended, not the requests withdrawn before an
+        # answer: the letter form's "your mentors, past and present" is read from it.
+        f" AND ($3::text IS DISTINCT FROM 'ended' OR {was_accepted()})"
         f" AND {newest_first_after('created_at', 'id', 4)}"
         " ORDER BY created_at DESC, id DESC LIMIT $6",
         user_id,

@@ -9,21 +9,23 @@ from typing import Any
 
 import asyncpg
 
-from services.matching.store import DB
+from services.matching.store import DB, was_accepted
 from shared.db import Connection, Lock, translate, xact_lock
 
 LETTER_MESSAGES = {"letters_eras_letter_id": "this ERAS Letter ID is already used by another request (it works once)"}
 
 
 async def knows(db: DB, student_id: uuid.UUID, writer_id: uuid.UUID) -> asyncpg.Record | None:
-    """How a student knows a professional through Wardmate: a mentorship (accepted or
-    ended) or a completed stay, with the hospital the letter is counted under (the
-    rotation's, else the mentor's first affiliation); None when nothing links them."""
+    """How a student knows a professional through Wardmate: a mentorship the professional
+    accepted (running, or ended since; not a request withdrawn before an answer, which any
+    student can make of anyone) or a completed stay, with the hospital the letter is
+    counted under (the rotation's, else the mentor's first affiliation); None when nothing
+    links them."""
     return await db.fetchrow(
         "SELECT 'mentorship' AS via, m.id AS mentorship_id,"
         " coalesce(r.hospital_id, p.data->'hospital_ids'->>0) AS hospital_id FROM mentorships m"
         " LEFT JOIN rotations r ON r.id = m.rotation_id LEFT JOIN profiles p ON p.user_id = m.mentor_id"
-        " WHERE m.student_id = $1 AND m.mentor_id = $2 AND m.status IN ('accepted', 'ended')"
+        f" WHERE m.student_id = $1 AND m.mentor_id = $2 AND {was_accepted('m')}"
         " UNION ALL"
         " SELECT 'stay', NULL, r.hospital_id FROM bookings b JOIN listings l ON l.listing_id = b.listing_id"
         " LEFT JOIN rotations r ON r.id = b.rotation_id"

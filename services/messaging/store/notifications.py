@@ -69,7 +69,7 @@ async def insert_notification(
     """The stored notification, or None when this event already notified this user."""
     return await conn.fetchrow(
         "INSERT INTO notifications(id, user_id, kind, text, booking_id, listing_id, conversation_id, review_id,"
-        " event_id, mentorship_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " event_id, mentorship_id, letter_id, rotation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         " ON CONFLICT (user_id, event_id) DO NOTHING RETURNING *",
         uuid.uuid4(),
         draft.user_id,
@@ -81,6 +81,8 @@ async def insert_notification(
         draft.review_id,
         event_id,
         draft.mentorship_id,
+        draft.letter_id,
+        draft.rotation_id,
     )
 
 

@@ -9,7 +9,10 @@ import { Empty, Loading, ShowMore, fmtTime, useLoad, useMore } from "../ui.js";
 // button to pay what is due. It wins over the conversation an overdue notice also carries.
 // A mentorship's acceptance and its plan's notices (meetings, goals, notes, check-ins) open
 // the plan, where the reader acts on them; an accepted stay opens its payment, the next step.
-// Both win over the conversation the acceptances also carry.
+// Both win over the conversation the acceptances also carry. A letter's notice opens its
+// request, where the writer accepts, submits or declines it; a suggested mentor the
+// rotation's page, which lists its matches (a suggested room opens the room). Notices
+// stored before they carried these ids keep the lists.
 const PLAN_KINDS = new Set(["mentorship_accepted", "check_in_due", "plan_updated"]);
 function target(n) {
   if (n.kind.startsWith("payment_") && n.booking_id) return `#/bookings/${n.booking_id}/receipt`;
@@ -20,9 +23,9 @@ function target(n) {
   if (n.kind === "rotation_moved" && n.booking_id) return `#/bookings?shift=${n.booking_id}`;
   if (n.kind.startsWith("booking") || n.kind === "review_invitation") return "#/bookings";
   if (n.kind.startsWith("mentorship") || n.kind.startsWith("meeting") || n.kind === "check_in_due" || n.kind === "plan_updated") return "#/mentorships";
-  if (n.kind.startsWith("letter")) return "#/letters";
+  if (n.kind.startsWith("letter")) return n.letter_id ? `#/letters/${n.letter_id}` : "#/letters";
   if (n.listing_id) return `#/listings/${n.listing_id}`;
-  if (n.kind === "match_suggested") return "#/rotations";
+  if (n.kind === "match_suggested") return n.rotation_id ? `#/rotations/${n.rotation_id}` : "#/rotations";
   // A verification's outcome: the documents (and the badge) are on the profile page.
   if (n.kind === "user_verified" || n.kind === "document_rejected" || n.kind === "credential_rejected") return "#/profile";
   return null;
