@@ -154,9 +154,9 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
 
     # Nobody else sees any of it.
     third.goto(plan_path)
-    expect(third.get_by_role("alert")).to_contain_text("Mentorship not found")
+    expect(third.get_by_role("heading", level=1)).to_have_text("This mentorship is not here")
     third.goto(f"/#/letters/{letter['id']}")
-    expect(third.get_by_role("alert")).to_contain_text("Letter request not found")
+    expect(third.get_by_role("heading", level=1)).to_have_text("This letter request is not here")
     third.goto("/#/letters")
     expect(third.get_by_text("No letters requested yet.")).to_be_visible()
     assert pages.errors == []

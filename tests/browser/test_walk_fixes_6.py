@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -463,4 +464,35 @@ def test_hospital_names_keep_initials_and_lower_their_small_words(pages: Pages) 
         page = pages.open(f"visitor {hospital_id}")
         page.goto(f"/#/search?hospital={hospital_id}")
         expect(page.get_by_text(re.compile(re.escape(name)))).to_be_visible()  # a regex: case counts
+    assert pages.errors == []
+
+
+def test_a_writer_ahead_of_utc_marks_a_letter_uploaded_on_their_today(pages: Pages, pair: Pair) -> None:
+    """Matching took the request's day and today in UTC: a writer in New York at 7 PM (the
+    next day in UTC), or anywhere ahead of UTC in its morning, was refused the day their
+    page offers, "Give a day between the request (…) and today". Any day that is today
+    somewhere is taken; a day past that is refused with the days that are allowed."""
+    letter = pair.ask("Internal Medicine", 36)
+    pair.mentor.call("POST", f"/letters/{letter['id']}/accept")
+    writer = pages.open("writer", timezone_id="Pacific/Kiritimati")  # UTC+14
+    log_in(writer, pair.mentor_email)
+    writer.goto(f"/#/letters/{letter['id']}")
+    form = writer.get_by_role("form", name="Mark the letter submitted")
+    day = form.get_by_label("Day you uploaded it to the AAMC Letter Writer Portal")
+    offered = day.input_value()
+    assert offered == datetime.now(UTC).astimezone(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+
+    day.fill((date.fromisoformat(offered) + timedelta(days=2)).isoformat())
+    form.get_by_role("button", name="Mark submitted").click()
+    expect(day).to_be_focused()
+    expect(day).to_have_accessible_description(
+        re.compile(
+            r"^Give a day from the request to today: between [A-Z][a-z]{2} \d+, \d{4} and [A-Z][a-z]{2} \d+, \d{4}$"
+        )
+    )
+    day.fill(offered)
+    form.get_by_role("button", name="Mark submitted").click()
+    expect(form).to_have_count(0)  # submitted: the form is gone
+    expect(writer.get_by_role("main")).to_contain_text("Submitted")
+    assert pair.mentor.call("GET", f"/letters/{letter['id']}")["submitted_on"] == offered
     assert pages.errors == []

@@ -282,10 +282,20 @@ export function ShowMore({ list, label = "Show more" }) {
     <${Alert} error=${error} />`;
 }
 
-/** A load's answer: `children(data)`, "Loading…" or its error. `notFound`: what a 404
- * shows instead of the API's bare "Listing not found" (a heading, why, a way back). */
+/** Whether a page's load was refused for its id: none such (404), or an id that is no id
+ * at all (a link cut short, "#/letters/abc": the API's 400 names only the id's field,
+ * "letter_id"), which the reader cannot tell apart and need not. */
+function idRefused(error) {
+  if (error.code === "not_found") return true;
+  const details = error.code === "validation" && Array.isArray(error.details) ? error.details : [];
+  return details.length > 0 && details.every((d) => Boolean(d) && /(^|_)id$/.test(String(d.field)));
+}
+
+/** A load's answer: `children(data)`, "Loading…" or its error. `notFound`: what a 404 (or
+ * a malformed id's 400, idRefused) shows instead of the API's bare "Listing not found" or
+ * "Invalid request" (a heading, why, a way back). */
 export function Loading({ state, children, notFound }) {
-  if (state.error && notFound && state.error.code === "not_found") return notFound;
+  if (state.error && notFound && idRefused(state.error)) return notFound;
   if (state.error) return html`<${Alert} error=${state.error} />`;
   if (state.data === null) return html`<p class="loading" role="status">Loading…</p>`;
   return children(state.data);

@@ -72,6 +72,16 @@ function MessageItem({ m, mine, gone = false }) {
 const platform = (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform || "";
 const SEND_KEYS = /mac|iphone|ipad/i.test(platform) ? "⌘+Enter sends" : "Ctrl+Enter sends";
 
+// Opened by URL: a conversation between two other people, or none (the API answers 404
+// alike). It said only "Conversation not found", in red, with no heading and no way back.
+function ConversationGone() {
+  return html`<section>
+    <h1>This conversation is not here</h1>
+    <p>It was deleted, or it is between two other people.</p>
+    <p><a href="#/inbox">Your inbox</a></p>
+  </section>`;
+}
+
 /** `query.listing`: the room whose "Message the host" opened this conversation. */
 export function ConversationPage({ id, query = {} }) {
   const { me, refreshUnread } = useSession();
@@ -198,7 +208,7 @@ export function ConversationPage({ id, query = {} }) {
       if (focusLost() && composer.current) composer.current.querySelector("textarea").focus();
     }
   }
-  return html`<${Loading} state=${conv}>${(c) => html`<section class="conversation">
+  return html`<${Loading} state=${conv} notFound=${html`<${ConversationGone} />`}>${(c) => html`<section class="conversation">
     <p><a href="#/inbox">← Inbox</a></p>
     <h1><bdi>${name(c.other)}</bdi>${c.other.deleted ? "" : html` <${Verified} verified=${c.other.verified} role=${c.other.role} />`}${c.other.suspended ? " · suspended by Wardmate" : ""}</h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}

@@ -45,7 +45,9 @@ function Actions({ letter, onChange, settled }) {
     settled.expect();
     onChange();
   }
-  const dayError = form.errors.submitted_on && `Give a day between the request (${fmtDate(letter.requested_at)}) and today`;
+  // The API names the days it takes (any day that is today somewhere, from the request's
+  // on): the request's day in this browser's zone was not the one it counted from.
+  const dayError = form.errors.submitted_on && `Give a day from the request to today: ${form.errors.submitted_on}`;
   return html`<div>
     <p class="actions">
       ${writer && letter.status === "requested" && html`
@@ -256,8 +258,19 @@ function Letter({ l, onChange }) {
     <${Actions} letter=${l} onChange=${onChange} settled=${settled} />`;
 }
 
+// Opened by URL: another pair's request, or none (the API answers 404 alike). It said only
+// "Letter not found", in red, with no heading and no way back.
+function LetterGone() {
+  return html`<section>
+    <h1>This letter request is not here</h1>
+    <p>It was deleted, or it is between two other people.</p>
+    <p><a href="#/letters">Your letters</a></p>
+  </section>`;
+}
+
 export function LetterPage({ id }) {
   const state = useLoad(() => get(`/letters/${id}`), [id]);
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("letter")) && state.reload());
-  return html`<section><${Loading} state=${state}>${(l) => html`<${Letter} l=${l} onChange=${state.reload} />`}<//></section>`;
+  return html`<${Loading} state=${state} notFound=${html`<${LetterGone} />`}>${(l) => html`<section>
+    <${Letter} l=${l} onChange=${state.reload} /></section>`}<//>`;
 }

@@ -1,5 +1,5 @@
 // Mentorships as student and as mentor: accept or decline requests within capacity.
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
@@ -7,21 +7,42 @@ import {
 } from "../ui.js";
 import { openConversationAbout } from "./bookings.js";
 
+/** Ended before the mentor answered: withdrawn by the student (the API's status is "ended"). */
+const withdrawn = (m) => m.status === "ended" && !m.decided_at;
+
 function MentorshipCard({ m, onChange }) {
   const [error, setError] = useState(null);
   const other = m.role === "mentor" ? m.student : m.mentor;
   // The other side deleted their account (which ended the mentorship): nobody to message,
   // no profile and no badge ("Deleted user Not verified" offered "Message").
   const { deleted } = other;
+  // A request ended before the mentor answered (accept and decline stamp decided_at): the
+  // student withdrew it. It read "Ended" and offered "Open plan", as if it had run.
+  const status = withdrawn(m) ? "withdrawn" : m.status;
   // Accept, Decline and Withdraw leave with the old status: the status line takes focus.
-  const settled = useFocusOnChange(m.status);
+  const settled = useFocusOnChange(status);
+  // One action at a time, until the card shows its answer: Accept double-clicked sent twice,
+  // and the second's refusal ("it can no longer be accepted") showed under "Accepted".
+  // Accept is marked, not disabled, while busy: the second click's mousedown on a disabled
+  // button put focus on the page's <main>, and the status line did not take it.
+  const [busy, setBusy] = useState(false);
+  const sending = useRef(false);
+  useEffect(() => {
+    if (!sending.current) setBusy(false);
+  }, [m]);
   async function act(action) {
+    if (sending.current || busy) return;
+    sending.current = true;
+    setBusy(true);
     setError(null);
     settled.expect();
     try {
       await post(`/mentorships/${m.id}/${action}`, {});
-      onChange();
+      sending.current = false;
+      onChange(); // busy until the reload brings the card's new state
     } catch (err) {
+      sending.current = false;
+      setBusy(false);
       setError(err);
       settled.failed();
     }
@@ -29,20 +50,20 @@ function MentorshipCard({ m, onChange }) {
   const label = `${m.role === "mentor" ? "From" : "With"} ${other.display_name || "a user"}`;
   return html`<li class="card" aria-label=${label}>
     ${deleted ? html`<h3>${other.display_name}</h3>` : html`<h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} role=${m.role === "mentor" ? "student" : "professional"} /></h3>`}
-    <p ref=${settled.ref} tabindex="-1">${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${m.status} /></p>
+    <p ref=${settled.ref} tabindex="-1">${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${status} /></p>
     ${deleted && html`<p>${m.role === "mentor" ? "The student" : "Your mentor"} deleted their account, which ended the mentorship.</p>`}
     ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},${" "}
       ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}
     ${m.message && html`<p class="quote-text">“${m.message}”</p>`}
     <p class="actions">
       ${m.role === "mentor" && m.status === "requested" && html`
-        <button type="button" onClick=${() => act("accept")}>Accept</button>
+        <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>
         <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${m.role === "student" && m.status === "requested" && html`<${ConfirmButton} label="Withdraw"
         question="Withdraw your request?" yes="Yes, withdraw" onConfirm=${() => act("end")} />`}
       ${m.status === "accepted" && html`<${ConfirmButton} label="End mentorship" question="End this mentorship?"
         yes="Yes, end it" onConfirm=${() => act("end")} />`}
-      ${(m.status === "accepted" || m.status === "ended") && html`<a class="button" href=${`#/mentorships/${m.id}`}>Open plan</a>`}
+      ${(status === "accepted" || status === "ended") && html`<a class="button" href=${`#/mentorships/${m.id}`}>Open plan</a>`}
       ${!deleted && html`<button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>`}
     </p>
     <${Alert} error=${error} />

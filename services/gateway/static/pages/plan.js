@@ -5,7 +5,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive } from "../session.js";
 import {
-  Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtTime, formError, useFocusOnChange, useForm, useLoad, wallTimeIn,
+  Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoment, formError, useFocusOnChange, useForm, useLoad, wallTimeIn,
 } from "../ui.js";
 
 /** Two goal titles the API takes for one: in any case, between any spaces. */
@@ -111,11 +111,14 @@ function GoalCard({ goal, open, act, send }) {
   if (open && editing) {
     return html`<li class="card" aria-label=${goal.title}><${GoalEdit} goal=${goal} send=${send} onClose=${close} /></li>`;
   }
+  // The actions are keyed: a measure or date added by an edit put a paragraph before them,
+  // and Preact made the actions' paragraph into it, dropping the Edit button that had
+  // focus (Enter in the form saved, and focus fell to the page).
   return html`<li class="card" aria-label=${goal.title}>
     <h3>${goal.title} <${Status} status=${goal.status} /></h3>
     ${goal.measure && html`<p>Done when: ${goal.measure}</p>`}
     ${goal.target_date && html`<p>By ${fmtDate(goal.target_date)}</p>`}
-    ${open && html`<p class="actions">
+    ${open && html`<p class="actions" key="actions">
       ${goal.status === "open"
         ? html`<button type="button" onClick=${() => setStatus("done")}>Mark done</button>
           <button type="button" class="secondary" onClick=${() => setStatus("dropped")}>Drop</button>`
@@ -257,6 +260,9 @@ function aboutMeeting(plan, meetingId) {
   return m && m.starts_at ? `, about the meeting of ${m.starts_at.yours}` : "";
 }
 
+/** The notes, each timed on the clock of the plan's zone, the one the page names and its
+ * meetings' times are on: on the browser's clock a note read "Shared, about the meeting of
+ * Dec 10, 2026 at 12:30 PM EST · Dec 7, 1:00 AM GMT+1". */
 function Notes({ plan, send }) {
   const form = useForm();
   const [body, setBody] = useState("");
@@ -272,7 +278,7 @@ function Notes({ plan, send }) {
     ${plan.notes.length === 0 ? html`<${Empty}>No notes yet.</${Empty}>` : html`<ul class="cards" aria-label="Notes">
       ${plan.notes.map((n) => html`<li class="card" key=${n.id}>
         <p>${n.body}</p>
-        <p class="hint">${n.private ? "Private: only you see it" : `Shared${aboutMeeting(plan, n.meeting_id)}`} · ${fmtTime(n.created_at)}</p>
+        <p class="hint">${n.private ? "Private: only you see it" : `Shared${aboutMeeting(plan, n.meeting_id)}`} · ${fmtMoment(n.created_at, plan.time_zone)}</p>
       </li>`)}
     </ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${write} aria-label="Write a note">
@@ -328,6 +334,27 @@ function CheckIns({ plan, send }) {
   </section>`;
 }
 
+// Opened by URL: someone else's mentorship, or none (the API answers 404 alike). It said
+// only "Mentorship not found", in red, with no heading and no way back.
+function MentorshipGone() {
+  return html`<section>
+    <h1>This mentorship is not here</h1>
+    <p>It was deleted, or it is between two other people.</p>
+    <p><a href="#/mentorships">Your mentorships</a></p>
+  </section>`;
+}
+
+/** A request the student withdrew before the mentor answered: never accepted, so no plan
+ * (the API refuses its writes). It offered goals, meetings and check-ins. */
+function Withdrawn({ plan }) {
+  const mentor = plan.role === "mentor";
+  return html`
+    <h1>Mentorship request ${mentor ? "from" : "to"} ${plan.other_name || (mentor ? "a student" : "a mentor")}</h1>
+    <p><${Status} status="withdrawn" /> · <a href="#/mentorships">All mentorships</a></p>
+    <p>${mentor ? `${plan.other_name || "The student"} withdrew this request before you accepted it` : "You withdrew this request before it was accepted"}:
+      it has no plan, so no goals, meetings, notes or check-ins.</p>`;
+}
+
 export function PlanPage({ id }) {
   const state = useLoad(() => get(`/mentorships/${id}/plan`), [id]);
   const [error, setError] = useState(null);
@@ -343,8 +370,8 @@ export function PlanPage({ id }) {
     setError(err);
     return false;
   });
-  return html`<section>
-    <${Loading} state=${state}>${(plan) => html`
+  return html`<${Loading} state=${state} notFound=${html`<${MentorshipGone} />`}>${(plan) => html`<section>
+      ${plan.status === "withdrawn" ? html`<${Withdrawn} plan=${plan} />` : html`
       <h1>Mentorship plan with ${plan.other_name || "your partner"}</h1>
       <p>You are the ${plan.role}. <${Status} status=${plan.status} />
         ${plan.stalled && html` <strong>No meeting held yet: propose one.</strong>`}${" "}
@@ -353,6 +380,6 @@ export function PlanPage({ id }) {
       <${Goals} plan=${plan} act=${act} send=${send} />
       <${Meetings} plan=${plan} act=${act} send=${send} />
       <${Notes} plan=${plan} send=${send} />
-      <${CheckIns} plan=${plan} send=${send} />`}<//>
-  </section>`;
+      <${CheckIns} plan=${plan} send=${send} />`}
+    </section>`}<//>`;
 }
