@@ -183,3 +183,32 @@ def test_a_notes_time_is_on_the_clock_the_plan_names(pages: Pages, stack: Stack)
     expect(card).to_contain_text(f"Private: only you see it · {said}")
     expect(card).not_to_contain_text("GMT")
     assert pages.errors == []
+
+
+def test_a_long_text_counts_down_to_its_limit_as_the_api_counts(pages: Pages) -> None:
+    """A text past its limit learned of it only from the refusal after sending ("Write at
+    most 2000 characters."): from nine tenths on, the field says what is left, counting
+    characters as the API does (an emoji is one, though two in JavaScript's length)."""
+    as_reported = Client(pages.open("reported").request, pages.mailbox)
+    reported_id = as_reported.sign_up("professional", f"Dr. Wordy {uuid.uuid4().hex[:6]}")
+    page = pages.open("reporter")
+    Client(page.request, pages.mailbox).sign_up("student", "Long Reporter")
+    page.goto(f"/#/users/{reported_id}")
+    report = page.get_by_role("button", name="Report", exact=True)
+    form = page.get_by_role("form", name="Report")
+    report.click()
+    details = form.get_by_label("What happened")
+    count = form.locator(".count")
+    details.fill("x" * 1700)
+    expect(count).to_have_text("")
+    details.fill("😀" * 1999)
+    expect(count).to_have_text("1 character left")
+    details.fill("😀" * 2001)
+    expect(count).to_have_text("1 character over the limit of 2000: shorten it to send")
+    form.get_by_role("button", name="Send report").click()
+    expect(form.get_by_text("Write at most 2000 characters.")).to_be_visible()
+    details.fill("😀" * 2000)
+    expect(count).to_have_text("0 characters left")
+    form.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("status").filter(has_text="Report sent to the operators.")).to_be_visible()
+    assert pages.errors == []

@@ -13,10 +13,22 @@ export function useId(prefix) {
 }
 
 /** A labelled input, select or textarea with its error message tied by aria-describedby. */
-export function Field({ label, name, error, hint, as = "input", children, ...props }) {
+/** What is left of a text's `limit` (the API's, in characters as it counts them: code
+ * points), once nine tenths are written: a long message learned of the limit only from the
+ * refusal after sending ("Write at most 2000 characters."). */
+function charactersLeft(value, limit) {
+  const used = typeof value === "string" ? [...value].length : 0;
+  if (!limit || used < limit * 0.9) return null;
+  const left = limit - used;
+  if (left >= 0) return `${left} character${left === 1 ? "" : "s"} left`;
+  return `${-left} character${left === -1 ? "" : "s"} over the limit of ${limit}: shorten it to send`;
+}
+
+export function Field({ label, name, error, hint, limit, as = "input", children, ...props }) {
   const id = useId(name || "f");
   const errId = `${id}-err`;
   const hintId = `${id}-hint`;
+  const left = charactersLeft(props.value, limit);
   const described = [hint ? hintId : null, error ? errId : null].filter(Boolean).join(" ") || undefined;
   const common = { id, name, "aria-invalid": error ? "true" : undefined, "aria-describedby": described, ...props };
   let control;
@@ -27,6 +39,7 @@ export function Field({ label, name, error, hint, as = "input", children, ...pro
     <label for=${id}>${label}</label>
     ${control}
     ${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
+    ${limit && html`<p class="hint count" aria-live="polite">${left}</p>`}
     ${error && html`<p class="error" id=${errId}>${error}</p>`}
   </div>`;
 }

@@ -44,7 +44,7 @@ function ReviewForm({ booking, onDone }) {
     <${Field} as="select" label="Rating" name="rating" value=${rating} onChange=${(e) => setRating(e.currentTarget.value)} error=${form.errors.rating}>
       ${[5, 4, 3, 2, 1].map((n) => html`<option value=${n}>${n} star${n === 1 ? "" : "s"}</option>`)}
     <//>
-    <${Field} as="textarea" label="Your review" name="text" rows="3" value=${text} onInput=${(e) => setText(e.currentTarget.value)} error=${form.errors.text} />
+    <${Field} as="textarea" label="Your review" limit=${2000} name="text" rows="3" value=${text} onInput=${(e) => setText(e.currentTarget.value)} error=${form.errors.text} />
     <${Alert} error=${formError(form.errors, ["rating", "text"])} />
     <button type="submit" disabled=${form.busy}>Post review</button>
   </form>`;

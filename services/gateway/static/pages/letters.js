@@ -183,7 +183,7 @@ function AskForm({ onDone }) {
       error=${form.errors.eras_letter_id} hint="From the Letter Request Form in MyERAS; it works for this one letter" />`}
     <${Field} label="I waive my right to see this letter" name="waived" type="checkbox" checked=${fields.waived} onChange=${set("waived")}
       hint="Under ERAS a waived letter is never shown to you; programs often read waived letters as more candid" />
-    <${Field} label="Message to the writer" name="message" as="textarea" value=${fields.message} onInput=${set("message")} error=${form.errors.message} />
+    <${Field} label="Message to the writer" limit=${2000} name="message" as="textarea" value=${fields.message} onInput=${set("message")} error=${form.errors.message} />
     <button type="submit" disabled=${form.busy}>Send request</button>
     <${Alert} error=${formError(form.errors, ["writer_id", "specialty", "programs", "deadline", "eras_letter_id", "message"])} />
   </form>`;

@@ -247,7 +247,7 @@ function BookingBox({ listing, context }) {
       ${quote && html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
         ${quote.available ? html`<br />${stayTimes(quote)}.`
           : html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
-      <${Field} as="textarea" label="Message to the host" name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
+      <${Field} as="textarea" label="Message to the host" limit=${2000} name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>
     </form>` : !me ? html`<p><a href=${`#/?next=${encodeURIComponent(here())}`}>Log in</a> or <a href=${`#/signup?next=${encodeURIComponent(here())}`}>sign up</a> as a student to book.</p>` : null}

@@ -282,7 +282,7 @@ function Notes({ plan, send }) {
       </li>`)}
     </ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${write} aria-label="Write a note">
-      <${Field} label="Note" name="body" as="textarea" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body} />
+      <${Field} label="Note" name="body" limit=${5000} as="textarea" value=${body} onInput=${(e) => setBody(e.currentTarget.value)} error=${form.errors.body} />
       <${Field} label="Who sees it" name="about" as="select" value=${about} onChange=${(e) => setAbout(e.currentTarget.value)}>
         <option value="">Only me (private)</option>
         ${held.map((m) => html`<option key=${m.id} value=${m.id}>Both of us: meeting ${m.starts_at.yours}</option>`)}

@@ -115,7 +115,7 @@ function ProfileForm({ me }) {
   return html`<form onSubmit=${onSubmit} novalidate aria-labelledby="profile-h">
     <h2 id="profile-h">Your profile</h2>
     <${Field} label="Name" name="display_name" value=${f.display_name} onInput=${set("display_name")} error=${err.display_name} />
-    <${Field} label="About you" name="bio" as="textarea" rows="4" value=${f.bio} onInput=${set("bio")} error=${err.bio} />
+    <${Field} label="About you" limit=${2000} name="bio" as="textarea" rows="4" value=${f.bio} onInput=${set("bio")} error=${err.bio} />
     <div class="row">
       <${Field} label="Medical school" name="medical_school" value=${f.medical_school} onInput=${set("medical_school")} error=${err.medical_school} />
       <div class="picked">
@@ -242,7 +242,7 @@ export function ReportForm({ target, onDone }) {
     <${Field} as="select" label="Reason" name="reason" value=${reason} onChange=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason}>
       ${["scam", "harassment", "spam", "inappropriate", "other"].map((r) => html`<option value=${r}>${cap(words(r))}</option>`)}
     <//>
-    <${Field} as="textarea" label="What happened" name="details" rows="2" value=${details} onInput=${(e) => setDetails(e.currentTarget.value)} error=${form.errors.details} />
+    <${Field} as="textarea" label="What happened" limit=${2000} name="details" rows="2" value=${details} onInput=${(e) => setDetails(e.currentTarget.value)} error=${form.errors.details} />
     <${Alert} error=${formError(form.errors, ["reason", "details"])} />
     <button type="submit" disabled=${form.busy}>Send report</button>
     <button type="button" class="secondary" onClick=${() => onDone(false)}>Cancel</button>
@@ -377,7 +377,7 @@ export function MentorButton({ user, rotationId }) {
   return html`<div class="mentor-ask">
     <button type="button" aria-expanded=${open ? "true" : "false"} onClick=${() => setOpen(!open)}>Ask ${user.display_name} to mentor you</button>
     ${open && html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label="Mentorship request">
-      <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
+      <${Field} as="textarea" label="Message to the mentor" limit=${2000} name="message" rows="3" value=${message}
         onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["message"])} />
       <button type="submit" disabled=${form.busy}>Request mentorship</button>

@@ -137,7 +137,7 @@ function ListingForm({ listing }) {
     : source === "pin" ? "Placed by you on the map." : source === "saved" ? "The room's saved position." : "Give the ZIP code: the room starts at its centre.";
   return html`<form onSubmit=${onSubmit} novalidate aria-label=${listing ? "Edit room" : "New room"}>
     <${Field} label="Title" name="title" value=${f.title} onInput=${set("title")} error=${err.title} hint="3 to 120 characters" />
-    <${Field} as="textarea" label="Description" name="description" rows="4" value=${f.description} onInput=${set("description")} error=${err.description} />
+    <${Field} as="textarea" label="Description" limit=${5000} name="description" rows="4" value=${f.description} onInput=${set("description")} error=${err.description} />
     <div class="row">
       <${Field} as="select" label="Room type" name="room_type" value=${f.room_type} onChange=${set("room_type")} error=${err.room_type}>
         <option value="private_room">Private room</option><option value="entire_place">Entire place</option><option value="shared_room">Shared room</option>
@@ -163,7 +163,7 @@ function ListingForm({ listing }) {
       </details>
     </fieldset>
     <${AmenityBoxes} value=${f.amenities} onChange=${(amenities) => setF({ ...f, amenities })} error=${err.amenities} />
-    <${Field} as="textarea" label="House rules" name="house_rules" rows="3" value=${f.house_rules} onInput=${set("house_rules")} error=${err.house_rules} />
+    <${Field} as="textarea" label="House rules" limit=${2000} name="house_rules" rows="3" value=${f.house_rules} onInput=${set("house_rules")} error=${err.house_rules} />
     <${Field} as="select" label="Cancellation policy" name="cancellation_policy" value=${f.cancellation_policy} onChange=${set("cancellation_policy")} error=${err.cancellation_policy}
       hint="What a guest's cancellation refunds. After check-in, every policy refunds the nights beyond the next 7.">
       <option value="flexible">Flexible: full refund until 24 hours before check-in</option>

@@ -163,7 +163,7 @@ function AskMentor({ mentor, rotation, onSent }) {
   return html`<form class="inline-form" ref=${inline.form} onSubmit=${onSubmit} novalidate aria-label=${`Mentorship request to ${mentor.display_name}`}>
     <p class="hint">${mentor.display_name} will see your ${rotation.specialty} rotation at ${hospitalLabel(rotation.hospital)},${" "}
       ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>
-    <${Field} as="textarea" label="Message to the mentor" name="message" rows="3" value=${message}
+    <${Field} as="textarea" label="Message to the mentor" limit=${2000} name="message" rows="3" value=${message}
       hint="What you hope to learn, and how you would like to meet"
       onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
     <${Alert} error=${formError(form.errors, ["message"])} />
