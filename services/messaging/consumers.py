@@ -20,7 +20,7 @@ from shared.contracts.accounts import USER_EVENTS, CredentialRejected, UserReins
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
-from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, RotationMoved
+from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, MentorshipEnded, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
 from shared.contracts.privacy import UserDeleted
@@ -202,8 +202,10 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
         return None
     assert isinstance(event, MENTORSHIP_EVENTS)
     m = event.mentorship
+    # A request withdrawn before an answer is "ended" in matching; it never ran.
+    status = "withdrawn" if isinstance(event, MentorshipEnded) and event.withdrawn else m.status
     opened = await store.open_about(
-        conn, "mentorship", m.mentorship_id, domain.pair(m.student_id, m.mentor_id), m.status, m.version, None
+        conn, "mentorship", m.mentorship_id, domain.pair(m.student_id, m.mentor_id), status, m.version, None
     )
     if opened is None:
         return None  # the conversation already holds a newer state of this mentorship

@@ -587,6 +587,16 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
                 NotificationDraft(student, "mentorship_declined", f"{mentor_name} declined your mentorship request")
             ],
         )
+    if isinstance(event, MentorshipEnded) and event.withdrawn:
+        # It read "ended the mentorship" (and "ended your mentorship") of a request the
+        # mentor had not answered.
+        return ConversationUpdate(
+            f"{student_name} withdrew the request.",
+            read_by=frozenset({student}),
+            notifications=[
+                NotificationDraft(mentor, "mentorship_ended", f"{student_name} withdrew their mentorship request")
+            ],
+        )
     if isinstance(event, MentorshipEnded):
         by_mentor = event.ended_by == mentor
         actor, other = (mentor_name, student) if by_mentor else (student_name, mentor)

@@ -280,6 +280,9 @@ class MentorshipEnded(Event):
     subject: ClassVar[str] = subjects.MENTORSHIP_ENDED
     mentorship: MentorshipData
     ended_by: uuid.UUID
+    withdrawn: bool = Field(
+        False, description="a request its student withdrew before the mentor answered (it never ran)"
+    )
 
 
 class MatchSuggested(Event):

@@ -18,6 +18,7 @@ from services.runner import Stack
 from tests.browser.conftest import FARGO, Client, Pages, future
 from tests.browser.test_accessibility import mentors_known
 from tests.browser.test_plan_goals import accepted_pair, open_plan
+from tests.eventually import eventually_sync
 
 NEW_YORK = "America/New_York"
 
@@ -104,6 +105,24 @@ def test_a_request_withdrawn_before_an_answer_reads_withdrawn_and_has_no_plan(pa
         expect(main.get_by_role("heading", name="Goals")).to_have_count(0)
         expect(main.get_by_role("heading", name="Check-ins")).to_have_count(0)
         expect(main.get_by_role("form")).to_have_count(0)
+
+    # The conversation and the mentor's notice said "… ended the mentorship" of it.
+    notes = eventually_sync(
+        lambda: request.as_mentor.call("GET", "/notifications")["items"],
+        15,
+        what="the mentor told of the withdrawal",
+        until=lambda items: any(n["kind"] == "mentorship_ended" for n in items),
+        interval=0.1,
+    )
+    [told] = [n["text"] for n in notes if n["kind"] == "mentorship_ended"]
+    assert told == f"{request.student_name} withdrew their mentorship request"
+    request.mentor.goto("/#/inbox")
+    row = request.mentor.get_by_role("listitem").filter(has_text=request.student_name)
+    expect(row).to_contain_text("(withdrawn)")
+    row.get_by_role("link").first.click()
+    main = request.mentor.get_by_role("main")
+    expect(main).to_contain_text(f"{request.student_name} withdrew the request.")
+    expect(main).not_to_contain_text("ended the mentorship")
     assert pages.errors == []
 
 

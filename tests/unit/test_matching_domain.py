@@ -58,8 +58,11 @@ def test_ending_a_request_or_a_mentorship() -> None:
     withdraw = domain.decide(view(), actor(STUDENT), "end")
     event = withdraw.event(stored("ended"))
     assert withdraw.status == "ended" and isinstance(event, MentorshipEnded) and event.ended_by == STUDENT
+    assert event.withdrawn  # a request, never accepted: messaging says "withdrew", not "ended"
     ended = domain.decide(view("accepted"), actor(MENTOR), "end")
     assert ended.status == "ended" and ended.ends_meetings
+    ran = ended.event(stored("ended"))
+    assert isinstance(ran, MentorshipEnded) and not ran.withdrawn
     assert not any(domain.decide(view(), actor(MENTOR), action).ends_meetings for action in ("accept", "decline"))
     with pytest.raises(AppError) as err:
         domain.decide(view(), actor(MENTOR), "end")  # the mentor declines instead

@@ -264,6 +264,14 @@ def test_each_mentorship_event_tells_the_other_side() -> None:
     assert [(n.user_id, n.kind, n.text) for n in ended.notifications] == [
         (mentor, "mentorship_ended", "Ada ended your mentorship")
     ]
+    # A request withdrawn before an answer read "Ada ended the mentorship" too.
+    withdrawn = domain.mentorship_update(
+        MentorshipEnded(mentorship=data("ended"), ended_by=student, withdrawn=True), names
+    )
+    assert withdrawn.system_text == "Ada withdrew the request."
+    assert [(n.user_id, n.kind, n.text) for n in withdrawn.notifications] == [
+        (mentor, "mentorship_ended", "Ada withdrew their mentorship request")
+    ]
 
 
 def test_a_suggestion_tells_the_student_why() -> None:

@@ -198,8 +198,11 @@ def decide(mentorship: MentorshipView, actor: Actor, action: str) -> Transition:
     if action == "end":
         # A student withdraws a request; either side ends an accepted mentorship.
         if (mentorship.status == "requested" and who == "student") or mentorship.status == "accepted":
+            withdrawn = mentorship.status == "requested"
             return Transition(
-                "ended", lambda m: MentorshipEnded(mentorship=m, ended_by=actor.user_id), ends_meetings=True
+                "ended",
+                lambda m: MentorshipEnded(mentorship=m, ended_by=actor.user_id, withdrawn=withdrawn),
+                ends_meetings=True,
             )
         raise AppError("conflict", f"the mentorship is {mentorship.status}, it cannot be ended by the {who}")
     raise AppError("validation", f"unknown action {action}")
