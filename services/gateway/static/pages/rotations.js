@@ -105,7 +105,7 @@ export function Rotations({ embedded }) {
       ? html`<${Empty}>No rotations yet. Add one to see rooms and mentors near its hospital.</${Empty}>`
       : html`<ul class="cards" aria-label="Rotations">${list.items.map((r) => html`<li class="card" key=${r.id}>
           <h3><a href=${`#/rotations/${r.id}`}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</a></h3>
-          <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}</p>
+          <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}${over(r) ? " · over" : ""}</p>
         </li>`)}</ul>
         <${ShowMore} list=${list} label="Older rotations" />`}<//>
     ${adding ? html`<${RotationForm} onCreated=${(r) => go(`/rotations/${r.id}`)} />`
@@ -268,6 +268,10 @@ function stayDates(r) {
   return from < r.end_date ? { from, to: r.end_date } : {};
 }
 
+/** Over from its end date on (the student leaves that day): its page offered rooms for
+ * nights gone, "We will notify you when one is posted", and mentors to ask about it. */
+const over = (r) => r.end_date <= today();
+
 /** A rotation deleted (its page reached again by Back, or a link kept) or someone else's. */
 function RotationGone() {
   return html`<section>
@@ -283,9 +287,11 @@ export function RotationPage({ id }) {
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}</p>
     <${RotationDates} rotation=${r} onSaved=${state.reload} />
-    <p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, ...stayDates(r) })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
+    ${over(r) ? html`<p role="status">This rotation is over: no room or mentor is matched to it any more (Wardmate refuses a
+      mentorship request about it). Change its dates, or add your next rotation on <a href="#/rotations">Your rotations</a>.</p>`
+    : html`<p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, ...stayDates(r) })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
     <${RoomMatches} rotation=${r} />
-    <${MentorMatches} rotation=${r} />
+    <${MentorMatches} rotation=${r} />`}
     <${DeleteRotation} rotation=${r} />
   </section>`}<//>`;
 }
