@@ -91,7 +91,7 @@ function pageFor(route, me) {
     case undefined:
       return html`<${Home} />`;
     case "profile":
-      return html`<${Profile} />`;
+      return html`<${Profile} query=${route.query} />`;
     case "settings":
       return html`<${Settings} />`;
     case "rotations":

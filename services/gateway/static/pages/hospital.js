@@ -35,7 +35,8 @@ export function HospitalPage({ id }) {
   const peers = usePeoplePages(id, "peers", state.data);
   return html`<section><${Loading} state=${state}>${(page) => html`
     <h1>${titleCase(page.hospital.name)}</h1>
-    <p>${hospitalLabel(page.hospital)}. On this page you are shown to ${WHO[page.your_visibility]} (<a href="#/profile">change</a>).</p>
+    <p>${hospitalLabel(page.hospital)}. On this page you are shown to ${WHO[page.your_visibility]}
+      (<a href="#/profile?focus=hospital_visibility">change who sees you</a>).</p>
     <section aria-labelledby="h-mentors"><h2 id="h-mentors">Mentors here</h2>
       ${page.mentors.length === 0 ? html`<${Empty}>No mentor affiliated with this hospital lets you see them yet.</${Empty}>`
         : html`<ul class="cards" aria-label="Mentors here">${[...page.mentors, ...mentors.items].map((p) => html`<${Person} key=${p.id} p=${p} />`)}</ul>

@@ -1,6 +1,6 @@
 // Mentoring settings on the profile page: your time zone (meetings show in it) and who
 // sees you on hospital pages.
-import { html, useEffect, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch } from "../api.js";
 import { useSession } from "../session.js";
 import { Alert, Field, Notice, useForm } from "../ui.js";
@@ -30,7 +30,7 @@ function zoneHint(settings, fromHospital, student) {
   return `Now: ${settings.time_zone}, Wardmate's default until you add ${what} (its state's zone then applies)`;
 }
 
-export function MentoringSettings() {
+export function MentoringSettings({ focus }) {
   const { me } = useSession();
   const form = useForm();
   const [settings, setSettings] = useState(null);
@@ -57,8 +57,16 @@ export function MentoringSettings() {
       setSaved(true);
     }
   }
+  const formRef = useRef(null);
+  useEffect(() => {
+    const field = settings && focus && formRef.current && formRef.current.querySelector(`[name="${focus}"]`);
+    if (field) {
+      field.scrollIntoView({ block: "center" });
+      field.focus();
+    }
+  }, [Boolean(settings), focus]);
   if (!settings) return null;
-  return html`<form onSubmit=${save} aria-label="Mentoring settings">
+  return html`<form onSubmit=${save} aria-label="Mentoring settings" ref=${formRef}>
     <h2>Mentoring and hospital pages</h2>
     <${Field} label="Time zone" name="time_zone" as="select" value=${zone} onChange=${(e) => setZone(e.currentTarget.value)} error=${form.errors.time_zone}
       hint=${zoneHint(settings, fromHospital, me.user.role === "student")}>

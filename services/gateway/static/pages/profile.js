@@ -205,13 +205,15 @@ function VerificationForm({ me }) {
   </section>`;
 }
 
-export function Profile() {
+/** `query.focus`: a setting to put focus on ("hospital_visibility", from a hospital page's
+ * "change who sees you", which landed at the top of this long page). */
+export function Profile({ query = {} }) {
   const { me } = useSession();
   return html`<section>
     <h1>Profile</h1>
     <p>Signed in as ${me.user.email} (${me.user.role}). <a href=${`#/users/${me.user.id}`}>See your public profile</a>.</p>
     <${ProfileForm} me=${me} />
-    ${me.user.role !== "admin" && html`<${MentoringSettings} />`}
+    ${me.user.role !== "admin" && html`<${MentoringSettings} focus=${query.focus} />`}
     ${me.user.role === "professional" && html`<${VerificationForm} me=${me} />`}
     <${MyDocuments} me=${me} />
   </section>`;
