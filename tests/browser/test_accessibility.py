@@ -48,6 +48,31 @@ def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
         pool.submit(asyncio.run, wait()).result()
 
 
+def names_known(stack: Stack, user_ids: list[str]) -> None:
+    """Wait until matching's projection holds each user's name: it prefixes the notices it
+    words (a letter request, a plan's change) with it, and until then says "Someone". A test
+    that signs up and acts within a second, on a loaded machine, outran it."""
+
+    async def wait() -> None:
+        assert stack.database_url
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            await eventually(
+                lambda: conn.fetchval(
+                    "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
+                    " AND data->>'display_name' IS NOT NULL",
+                    [uuid.UUID(u) for u in user_ids],
+                ),
+                what="matching to hold every user's name",
+                until=lambda known: known == len(user_ids),
+            )
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, wait()).result()
+
+
 def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:
     """Open ``path``, wait for the text ``ready``, and record axe's serious violations."""
     page.goto(path)

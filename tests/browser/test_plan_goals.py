@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, PHONE, Client, Pages, axe_violations, future
-from tests.browser.test_accessibility import mentors_known
+from tests.browser.test_accessibility import mentors_known, names_known
 
 
 @dataclass
@@ -53,8 +53,11 @@ def accepted_pair(
     as_mentor.call(
         "PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1}
     )
-    as_student.sign_up("student", f"Student Goals {tag}")
+    student_id = as_student.sign_up("student", f"Student Goals {tag}")
     mentors_known(stack, [mentor_id])
+    # Matching names the actor of each notice it words ("Student Goals … asked you for a
+    # letter", "Dr. Goals … proposed a meeting"): "Someone" until it holds the name.
+    names_known(stack, [mentor_id, student_id])
     rotation = as_student.call(
         "POST",
         "/rotations",

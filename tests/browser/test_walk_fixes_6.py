@@ -299,7 +299,7 @@ def test_the_writer_reads_the_student_in_words_and_a_refused_day_is_beside_its_f
     day.fill(future(3))
     writer.get_by_role("button", name="Mark submitted").click()
     expect(day).to_have_attribute("aria-invalid", "true")
-    expect(day).to_have_accessible_description(re.compile("between the request .* and today"))
+    expect(day).to_have_accessible_description(re.compile("^Give a day from the request to today: between .+ and .+$"))
     expect(day).to_be_focused()
     day.fill(future(0))
     writer.get_by_role("button", name="Mark submitted").click()
