@@ -29,6 +29,7 @@ log = logging.getLogger("gateway")
 API = "/api/v1"
 # Rows per page asked of payments (the route's largest page).
 PAYOUTS_PAGE = 100
+UTF8_BOM = "\ufeff".encode()
 # What the download takes: the period, by check-in (the JSON route's ``from`` and ``to``).
 PAYOUTS_QUERY = ("from", "to")
 
@@ -69,6 +70,9 @@ async def payouts_csv(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers=headers)
     response.enable_chunked_encoding()
     await response.prepare(request)
+    # A byte order mark first: Excel reads a CSV without one in the machine's legacy code
+    # page, and titles with "·", "—" or an emoji came out garbled.
+    await response.write(UTF8_BOM)
     try:
         while True:
             await response.write((current.csv or "").encode())
