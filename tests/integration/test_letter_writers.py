@@ -4,14 +4,22 @@ nobody else: not a professional whose request the student withdrew before an ans
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
 from services.matching import jobs, store
+from services.matching.handlers.letters import accept_letter, request_letter
 from services.matching.store import letters as letter_store
+from shared import subjects
+from shared.contracts.base import Actor
+from shared.contracts.letters import LetterCreate, LetterRef
 from shared.contracts.listings import BookingData, ListingData
+from shared.dates import written
+from shared.serving import Context
+from shared.settings import Settings
 
 STUDENT, MENTOR, HOST, STRANGER = (uuid.uuid4() for _ in range(4))
 
@@ -124,3 +132,42 @@ async def test_the_letter_sweep_reaches_past_the_first_500_open_requests(matchin
     sent = await matching.fetch("SELECT key FROM notices_sent")
     assert [row["key"] for row in sent] == [f"letter:{silent}:student-silent"]
     assert await jobs.sweep_letters(matching, now) == 0  # once
+
+
+async def test_a_letters_notice_names_its_side_until_matching_holds_the_name(matching: asyncpg.Pool) -> None:
+    """Matching prefixes a letter's notice with its actor's name from its projection of
+    profiles; a student who asked before it held theirs (just signed up) was "Someone asked
+    you for a letter". It says who they are to the reader: a student, the letter writer."""
+    student, mentor = uuid.uuid4(), uuid.uuid4()
+    async with matching.acquire() as conn:
+        mentorship_id = uuid.uuid4()
+        await store.insert_mentorship(conn, mentorship_id, student, mentor, None, "")
+        await store.set_mentorship_status(conn, mentorship_id, "accepted")
+
+    def as_user(user_id: uuid.UUID, role: str) -> Context:
+        return Context(Actor(user_id=user_id, role=role), "test", matching, Settings(), None)  # type: ignore[arg-type]
+
+    ask = LetterCreate.model_validate(
+        {
+            "writer_id": str(mentor),
+            "specialty": "Cardiology",
+            "deadline": str(date.today() + timedelta(days=40)),
+            "application": "other",
+            "waived": True,
+        }
+    )
+    letter = await request_letter(as_user(student, "student"), ask)
+    await accept_letter(as_user(mentor, "professional"), LetterRef(letter_id=letter.id))
+    told = [
+        json.loads(row["payload"])["text"]
+        for row in await matching.fetch(
+            "SELECT payload FROM outbox WHERE subject = $1 AND convert_from(payload, 'UTF8')::jsonb->>'letter_id' = $2"
+            " ORDER BY created_at",
+            subjects.MENTORING_NOTICE,
+            str(letter.id),
+        )
+    ]
+    assert told == [
+        f"A student asked you for a letter of recommendation (Cardiology), due {written(ask.deadline)}",
+        "Your letter writer accepted your letter request",
+    ]

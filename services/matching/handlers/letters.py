@@ -73,7 +73,9 @@ async def request_letter(ctx: Context, req: LetterCreate) -> Letter:
             [plans.Notice(req.writer_id, "letter_requested", text)],
             actor.user_id,
             letter_id=row["id"],
-            unnamed="Someone",
+            # Until matching's projection holds the student's name (just signed up and
+            # quick), "Someone asked you for a letter" said less than it knew.
+            unnamed="A student",
         )
     return await _reply(ctx, row, actor.user_id)
 
@@ -119,7 +121,8 @@ async def _decide(ctx: Context, letter_id: uuid.UUID, action: str, submitted_on:
             submitted_on=submitted_on,
         )
         row = await letter_store.set_status(conn, letter_id, change.status, now, change.submitted_on)
-        await plan_reads.tell(conn, change.notices, actor.user_id, letter_id=letter_id, unnamed="Someone")
+        unnamed = "Your letter writer" if actor.user_id == found["writer_id"] else "The student"
+        await plan_reads.tell(conn, change.notices, actor.user_id, letter_id=letter_id, unnamed=unnamed)
     return await _reply(ctx, row, actor.user_id)
 
 
