@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from services.demo_photos import demo_photos
+from shared.contracts.accounts import npi_is_valid
 from shared.mailsink import Mailbox
 
 PASSWORD = "wardmate-demo-1"
@@ -110,6 +111,13 @@ def demo_rooms(rng: random.Random, today: date) -> list[list[dict[str, Any]]]:
     return rooms
 
 
+def demo_npi(n: int) -> str:
+    """The ``n``-th demo host's NPI, valid (its check digit) and theirs alone: all of them
+    had 1234567893, so a new host trying it was told it is already in use by four."""
+    payload = f"1{990000 + n:08d}"
+    return next(npi for npi in (f"{payload}{d}" for d in range(10)) if npi_is_valid(npi))
+
+
 def email_for(name: str) -> str:
     return name.lower().replace("dr. ", "").replace("nurse ", "").replace(" ", ".") + "@demo.wardmate.test"
 
@@ -174,7 +182,7 @@ async def load_demo(
                 mentoring_capacity=3,
                 bio=f"{specialty.title()} at a teaching hospital in {city}. Happy to host rotating students.",
             )
-            await call("POST", "/me/verification", token, npi="1234567893")
+            await call("POST", "/me/verification", token, npi=demo_npi(i))
             if i != 3:  # leave one host unverified so the badge's absence shows too
                 await call("POST", f"/admin/verifications/{host['user']['id']}", admin["token"])
             people[name] = (host["user"]["id"], token)

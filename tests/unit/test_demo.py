@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from services.demo import HOSTS, demo_rooms
+from services.demo import HOSTS, demo_npi, demo_rooms
+from shared.contracts.accounts import npi_is_valid
 
 # Words a title uses for each type of room, read as a student reads them.
 WHOLE = re.compile(r"\b(entire|whole|studio|apartment)\b", re.IGNORECASE)
@@ -43,3 +44,10 @@ def test_the_demo_titles_reach_every_room_type() -> None:
         for room in host
     }
     assert seen == {"private_room", "entire_place", "shared_room"}
+
+
+def test_each_demo_host_has_a_valid_npi_of_their_own() -> None:
+    """Every demo host had 1234567893: a new host who tried it was told four others use it."""
+    npis = [demo_npi(i) for i in range(len(HOSTS))]
+    assert all(npi_is_valid(npi) for npi in npis)
+    assert len(set(npis)) == len(HOSTS) and "1234567893" not in npis
