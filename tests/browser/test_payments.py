@@ -138,8 +138,9 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     with host.expect_download() as got:
         host.get_by_role("link", name="Download CSV").click()
     assert got.value.suggested_filename == "wardmate-payouts.csv"
-    lines = Path(got.value.path()).read_text().splitlines()
-    assert lines[0].startswith("booking_id,listing_title,") and len(lines) == 2
+    # UTF-8 with a byte order mark, by which Excel reads it as UTF-8.
+    lines = Path(got.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("\ufeffbooking_id,listing_title,") and len(lines) == 2
     assert "Paid room" in lines[1]
     # 14 nights at 912 x 12 / 365 = 29.98 a night: 419.72, less 3 % (12.59) = 407.13.
     expect(host.locator('[data-total="held"]')).to_have_text("$419.72")

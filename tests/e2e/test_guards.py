@@ -41,6 +41,16 @@ async def test_second_user_cannot_see_or_change_others_objects(api: Api) -> None
     assert r.status == 404
     stranger_view = await api.call("GET", "/me/bookings", stranger)
     assert stranger_view.body["items"] == []
+    # One booking: its two sides each read it as theirs; anyone else gets the 404 of an unknown id.
+    for user, role in ((student, "guest"), (host, "host")):
+        r = await api.call("GET", f"/bookings/{booking['id']}", user)
+        assert r.status == 200 and (r.body["id"], r.body["role"]) == (booking["id"], role), r.body
+    for user in (stranger, other_host):
+        r = await api.call("GET", f"/bookings/{booking['id']}", user)
+        assert r.status == 404 and r.error_code == "not_found", r.body
+    r = await api.call("GET", "/bookings/00000000-0000-4000-8000-000000000000", student)
+    assert r.status == 404 and r.error_code == "not_found", r.body
+    assert (await api.call("GET", f"/bookings/{booking['id']}", None)).status == 401
 
     own = await request_stay(api, host, listing["id"])
     assert own.status == 403

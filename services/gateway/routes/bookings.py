@@ -29,6 +29,17 @@ ROUTES: list[Route] = [
         tag="bookings",
     ),
     Route(
+        method="GET",
+        path="/bookings/{id}",
+        subject=subjects.GET_BOOKING,
+        request=listings_contracts.BookingId,
+        reply=listings_contracts.Booking,
+        summary="One of your bookings, as guest or host",
+        tag="bookings",
+        path_params=BOOKING_ID,
+        errors=("not_found",),
+    ),
+    Route(
         method="POST",
         path="/bookings/{id}/accept",
         subject=subjects.ACCEPT_BOOKING,

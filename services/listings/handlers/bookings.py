@@ -25,6 +25,7 @@ from shared import blocks, clock, hospitals, pricing, stays, subjects
 from shared.contracts.listings import (
     Booking,
     BookingAction,
+    BookingId,
     BookingPage,
     BookingRequest,
     BookingRequested,
@@ -280,6 +281,18 @@ async def decline_booking(ctx: Context, req: BookingAction) -> Booking:
 @registry.endpoint(subjects.CANCEL_BOOKING, BookingAction)
 async def cancel_booking(ctx: Context, req: BookingAction) -> Booking:
     return await _transition(ctx, req.booking_id, "cancel")
+
+
+@registry.endpoint(subjects.GET_BOOKING, BookingId)
+async def get_booking(ctx: Context, req: BookingId) -> Booking:
+    """One booking of the caller's, as its guest or its host; anyone else's is a 404, as an
+    unknown id is (the web client's pay and receipt pages read it first: payments' 404 for
+    someone else's booking was taken for "not prepared yet" for 30 s)."""
+    actor = ctx.require_actor()
+    row = await booking_store.booking(ctx.pool, req.booking_id)
+    if row is None or actor.user_id not in (row["guest_id"], row["host_id"]):
+        raise BOOKING_NOT_FOUND
+    return to_booking(row, actor.user_id, clock.now(ctx.settings))
 
 
 @registry.endpoint(subjects.MY_BOOKINGS, MyBookings)

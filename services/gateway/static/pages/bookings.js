@@ -10,7 +10,7 @@ import {
   professionLine, stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
-import { refundQuote } from "./payments.js";
+import { findMyBooking, refundQuote } from "./payments.js";
 import { GuestReviews, HostRating } from "./reviews.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
@@ -152,7 +152,15 @@ function AcceptQuote({ id, total }) {
   return html`<p class="hint">${text}</p>`;
 }
 
-function BookingCard({ b, onChange, shiftOpen, chosen }) {
+/** The other open requests for some of `b`'s nights in the same room: accepting `b`
+ * declines them (end_reason dates_taken), which the host learned only afterwards. */
+function overlapping(b, bookings) {
+  if (b.role !== "host" || b.status !== "requested") return 0;
+  return bookings.filter((o) => o.id !== b.id && o.listing_id === b.listing_id && o.status === "requested"
+    && o.check_in < b.check_out && b.check_in < o.check_out).length;
+}
+
+function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
   const [error, setError] = useState(null);
   const [shifting, setShifting] = useState(false);
   useEffect(() => {
@@ -203,7 +211,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
     <p ref=${settled.ref} tabindex="-1">${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
     ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
-    ${b.status === "cancelled" && b.cancelled_by === "host" && html`<p>${b.role === "host" ? "You cancelled this stay." : "The host cancelled this stay."}</p>`}
+    ${b.status === "cancelled" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay." : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
     <${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
@@ -213,12 +221,17 @@ function BookingCard({ b, onChange, shiftOpen, chosen }) {
       ? `Answer by ${fmtMoment(b.expires_at, b.time_zone)}: the request expires then.`
       : `The host has until ${fmtMoment(b.expires_at, b.time_zone)} to answer.`}</p>`}
     ${b.role === "host" && b.status === "requested" && html`<${AcceptQuote} id=${b.id} total=${b.total} />`}
+    ${rivals > 0 && html`<p class="notice">${rivals === 1 ? "1 other request wants" : `${rivals} other requests want`} some of these nights:
+      accepting this one declines ${rivals === 1 ? "it" : "them"}.</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} />
     <p class="actions">
       ${b.role === "host" && b.status === "requested" && html`
-        <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>
+        ${rivals > 0 ? html`<${ConfirmButton} label="Accept" className=""
+          question=${`Accept this request? It declines the ${rivals === 1 ? "other request" : `${rivals} other requests`} for some of these nights.`}
+          yes="Yes, accept" onConfirm=${() => act("accept")} />`
+        : html`<button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>`}
         <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${b.role === "host" && b.shift && b.shift.status === "requested" && html`
         <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("shift/accept")}>Accept new dates</button>
@@ -243,13 +256,20 @@ function BookingList({ role, shift, chosen }) {
   const list = useMore(state, (cursor) => get("/me/bookings", { role, limit: 100, cursor }));
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
   const title = role === "host" ? "Requests for your rooms" : "Your stays";
+  // A link to one booking (?booking=, ?shift=) that the list does not show: on a later page
+  // (asked for), or not the visitor's at all, which the page passed over without a word.
+  const missing = Boolean(chosen) && state.data !== null && !list.items.some((b) => b.id === chosen);
+  const lookup = useLoad(() => (missing ? findMyBooking(chosen) : Promise.resolve(undefined)), [chosen, missing]);
+  const absent = missing && !lookup.loading && lookup.data === null;
   return html`<section aria-labelledby=${`bookings-${role}`}>
     <h2 id=${`bookings-${role}`}>${title}</h2>
+    ${absent && html`<${Notice}>That booking is not among yours: it does not exist, or it is another account's.</${Notice}>`}
     <${Loading} state=${state}>${() => list.items.length === 0
       ? html`<${Empty}>${role === "host"
         ? html`No booking requests yet. Students ask from your rooms' pages: <a href="#/listings">see your rooms</a>.`
         : html`No bookings yet. <a href="#/search">Find a room</a> near a hospital, or open one of your <a href="#/rotations">rotations</a> to see the rooms that fit it.`}</${Empty}>`
-      : html`<ul class="cards" aria-label=${title}>${list.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen || b.id === shift} />`)}</ul>
+      : html`<ul class="cards" aria-label=${title}>${list.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen}
+          rivals=${overlapping(b, list.items)} />`)}</ul>
         <${ShowMore} list=${list} label="Older bookings" />`}<//>
   </section>`;
 }
@@ -265,6 +285,6 @@ export function Bookings({ query = {} }) {
     ${role === "admin" && html`<p>Operators take no part in bookings. To see a booking's payments or refund it, enter its
       id under Payments on the <a href="#/admin">operator page</a>.</p>`}
     ${role === "professional" && html`<${BookingList} role="host" chosen=${query.booking} />`}
-    ${role === "student" && html`<${BookingList} role="guest" shift=${query.shift} chosen=${query.booking} />`}
+    ${role === "student" && html`<${BookingList} role="guest" shift=${query.shift} chosen=${query.booking || query.shift} />`}
   </section>`;
 }

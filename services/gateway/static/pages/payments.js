@@ -174,8 +174,33 @@ function CardForm({ booking, due, onPaid }) {
   </form>`;
 }
 
+/** The visitor's booking `id` (they are its guest or its host), else null: it does not
+ * exist or it is another account's (404), or the id is no id (400). */
+export async function findMyBooking(id) {
+  try {
+    return await get(`/bookings/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (err instanceof ApiError && ["not_found", "validation"].includes(err.code)) return null;
+    throw err;
+  }
+}
+
+/** A booking's pay or receipt page reached with someone else's booking, or a made-up id. */
+function BookingGone({ title }) {
+  return html`<section>
+    <h1>${title}</h1>
+    <p>This booking is not here. It does not exist, or it is another account's booking.</p>
+    <p><a href="#/bookings">Your bookings</a></p>
+  </section>`;
+}
+
 /** #/bookings/{id}/pay: the receipt, and the card form while the first payment is due. */
 export function PayPage({ id }) {
+  // The booking first: payments answers not_found both for a booking it has not heard of
+  // yet (an acceptance is an event away) and for one that is not the visitor's, and the
+  // second waited out the 30 s of the first before saying so.
+  const booking = useLoad(() => findMyBooking(id), [id]);
+  const mine = booking.data !== null;
   const state = useLoad(() => get(`/bookings/${id}/payments`), [id]);
   const [paid, setPaid] = useState(null); // the index of the payment just made
   const [waited, setWaited] = useState(0);
@@ -185,16 +210,19 @@ export function PayPage({ id }) {
   // page at once is told to wait while it asks again, rather than shown an empty receipt.
   const unscheduled = state.data !== null && state.data.payments.length === 0;
   const unknown = state.error instanceof ApiError && state.error.code === "not_found";
-  const preparing = (unscheduled || unknown) && waited < PREPARE_TRIES;
+  const preparing = mine && (unscheduled || unknown) && waited < PREPARE_TRIES;
   useEffect(() => {
     if (!preparing) return undefined;
     const timer = setTimeout(() => { setWaited((n) => n + 1); state.reload(); }, 1000);
     return () => clearTimeout(timer);
   }, [preparing, waited]);
+  if (!booking.loading && !booking.error && !mine) return html`<${BookingGone} title="Payment" />`;
   return html`<section>
     <h1>Payment</h1>
     <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
-    ${preparing ? html`<p class="loading" role="status">Getting your payment ready…</p>` : html`<${Loading} state=${state}>${(r) => {
+    ${booking.error ? html`<${Alert} error=${booking.error} />`
+    : !mine ? html`<p class="loading" role="status">Loading…</p>`
+    : preparing ? html`<p class="loading" role="status">Getting your payment ready…</p>` : html`<${Loading} state=${state}>${(r) => {
       const due = payableNow(r);
       return html`
         ${paid === 0 && html`<${Notice} focus>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
@@ -211,14 +239,18 @@ const PREPARE_TRIES = 30;
 /** #/bookings/{id}/receipt: the receipt as either side sees it (the host: fee and net). */
 export function ReceiptPage({ id, role }) {
   const state = useLoad(() => get(`/bookings/${id}/payments`), [id]);
+  // Asked only when payments refuses: a receipt shown needs no second read.
+  const refused = state.error instanceof ApiError && state.error.code !== "unavailable";
+  const booking = useLoad(() => (refused ? findMyBooking(id) : Promise.resolve(undefined)), [id, refused]);
+  if (refused && !booking.loading && booking.data === null) return html`<${BookingGone} title="Receipt" />`;
   return html`<section>
     <h1>Receipt</h1>
     <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
-    <${Loading} state=${state}>${(r) => {
+    ${refused && booking.loading ? html`<p class="loading" role="status">Loading…</p>` : html`<${Loading} state=${state}>${(r) => {
       const due = role === "guest" ? payableNow(r) : undefined;
       return html`${due && html`<p class="notice"><a class="button" href=${`#/bookings/${id}/pay`}>Pay ${fmtMoney(due.amount)} now due</a></p>`}
         <${Receipt} r=${r} role=${role} titled=${false} />`;
-    }}<//>
+    }}<//>`}
   </section>`;
 }
 
