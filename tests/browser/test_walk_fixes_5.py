@@ -89,7 +89,7 @@ def test_a_messages_time_names_the_browsers_zone(pages: Pages) -> None:
     student = conversation_page(pages, timezone_id="America/Chicago")
     message = student.get_by_role("list", name="Messages").get_by_role("listitem").first
     expect(message.locator(".meta")).to_have_text(
-        re.compile(r"^Them, [A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d{2} [AP]M C[SD]T$")
+        re.compile(r"^Dr\. Zoned, [A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d{2} [AP]M C[SD]T$")
     )
     assert pages.errors == []
 

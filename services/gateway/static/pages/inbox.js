@@ -6,9 +6,9 @@
 // isolates and marks RTL writers need) cannot reorder the text around it, and an Arabic
 // or Hebrew message reads right to left in an English page.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { get, post } from "../api.js";
+import { del, get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Badge, Empty, Field, Loading, Notice, ShowMore, Status, Verified, fmtTime, focusLost, useForm, useLoad, useMore, useRetryWhenUnreachable } from "../ui.js";
+import { Alert, Badge, Empty, Field, Loading, ShowMore, Status, Verified, fmtTime, focusLost, useForm, useLoad, useMore, useRetryWhenUnreachable } from "../ui.js";
 import { ReportForm, SafetyActions } from "./profile.js";
 
 const name = (other) => other.display_name || "A Wardmate user";
@@ -46,24 +46,41 @@ const SCAM_LABEL = "Possible scam:";
  * pay outside Wardmate." that the advice already gives. */
 const scamAdvice = (warning) => (warning.startsWith(SCAM_LABEL) ? warning.slice(SCAM_LABEL.length).trim() : warning);
 
-/** `gone`: its sender deleted their account (the body is removed): nothing to report. */
-function MessageItem({ m, mine, gone = false }) {
+// The messages reported while the app is open: a message reported, then shown again (the
+// conversation left and opened again) offered "Report message" anew, and each report of it
+// said "Reported." once more.
+const reportedIds = new Set();
+
+/** `gone`: its sender deleted their account (the body is removed): nothing to report.
+ * `otherName`: the other person's name, said for their messages (the host's view said
+ * "Them" for the student's). */
+function MessageItem({ m, mine, otherName, gone = false }) {
   const [reporting, setReporting] = useState(false);
-  const [reported, setReported] = useState(false);
+  const [reported, setReported] = useState(() => reportedIds.has(m.id));
   const reportButton = useRef(null);
-  const who = m.kind === "system" ? "Wardmate" : mine ? "You" : "Them";
+  const reportedNote = useRef(null);
+  const justReported = useRef(false);
+  useEffect(() => {
+    // The button pressed is gone with the report sent: focus goes to what replaced it.
+    if (reported && justReported.current && reportedNote.current) reportedNote.current.focus();
+    justReported.current = false;
+  }, [reported]);
+  const who = m.kind === "system" ? "Wardmate" : mine ? "You" : otherName;
   return html`<li class=${`msg ${m.kind === "system" ? "system" : mine ? "mine" : "theirs"}${m.warning ? " flagged" : ""}`}>
-    <p class="meta"><span class="sr">${who}, </span>${fmtTime(m.created_at)}</p>
+    <p class="meta"><span class="sr"><bdi>${who}</bdi>, </span>${fmtTime(m.created_at)}</p>
     ${m.warning && html`<p class="warning" role="note"><strong>${SCAM_LABEL}</strong> ${scamAdvice(m.warning)}</p>`}
     <p class="body" dir="auto">${m.body}</p>
     ${!mine && !gone && m.kind === "text" && !reported && html`<button type="button" class="link small" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"}
       onClick=${() => setReporting(!reporting)}>Report message</button>`}
     ${reporting && html`<${ReportForm} target=${{ message_id: m.id }} onDone=${(sent) => {
       setReporting(false);
-      setReported(sent);
-      if (!sent) reportButton.current.focus();
+      if (sent) {
+        reportedIds.add(m.id);
+        justReported.current = true;
+        setReported(true);
+      } else reportButton.current.focus();
     }} />`}
-    ${reported && html`<${Notice} focus>Reported.</${Notice}>`}
+    ${reported && html`<p class="small reported" role="status" tabindex="-1" ref=${reportedNote}>Reported</p>`}
   </li>`;
 }
 
@@ -86,6 +103,22 @@ function ConversationGone() {
 export function ConversationPage({ id, query = {} }) {
   const { me, refreshUnread } = useSession();
   const conv = useLoad(() => get(`/conversations/${id}`), [id]);
+  // Whether the reader blocked the other person: a blocked conversation read "Safety: block
+  // or report …" with a working message box, refused only once a message was sent.
+  const otherId = conv.data && !conv.data.other.deleted ? conv.data.other.id : null;
+  const blockState = useLoad(() => (otherId ? get(`/users/${otherId}/block`) : Promise.resolve(null)), [otherId]);
+  const [blockChanged, setBlockChanged] = useState(null);
+  useEffect(() => setBlockChanged(null), [otherId]);
+  const blocked = blockChanged ? blockChanged.blocked : Boolean(blockState.data && blockState.data.blocked);
+  const [blockError, setBlockError] = useState(null);
+  async function unblock() {
+    setBlockError(null);
+    try {
+      setBlockChanged(await del(`/users/${otherId}/block`));
+    } catch (err) {
+      setBlockError(err);
+    }
+  }
   const [messages, setMessages] = useState(null);
   const [older, setOlder] = useState(null);
   const [loadError, setLoadError] = useState(null);
@@ -174,6 +207,22 @@ export function ConversationPage({ id, query = {} }) {
       setBody(`About your room “${listing.title}”: `);
     }, () => {}); // a room that is gone: the box stays empty
   }, [id, listingId, direct]);
+  // Opened, focus goes to the heading, as on other pages. The router's focusHeading gives up
+  // after 2 s without a heading, and this one comes with the conversation's answer: a slow
+  // answer, or a page loaded at this URL (no hashchange), left focus on the page's body.
+  const headed = useRef(null);
+  useEffect(() => {
+    if (!conv.data || headed.current === id) return;
+    headed.current = id;
+    const heading = document.querySelector("#main h1");
+    if (!heading || !focusLost()) return;
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  }, [id, Boolean(conv.data)]);
+  // Unblocked: the button pressed is gone, and the message box is back in its place.
+  useEffect(() => {
+    if (blockChanged && !blockChanged.blocked && focusLost() && composer.current) composer.current.querySelector("textarea").focus();
+  }, [blockChanged]);
   useEffect(() => {
     const box = cursorToEnd.current && composer.current && composer.current.querySelector("textarea");
     if (!box) return;
@@ -197,6 +246,10 @@ export function ConversationPage({ id, query = {} }) {
     draftId.current = draftId.current || `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const clientId = draftId.current;
     const sent = await form.submit(() => post(`/conversations/${id}/messages`, { body, client_message_id: clientId }));
+    if (!sent && otherId) {
+      // Refused: perhaps because the reader blocked them meanwhile (under Safety).
+      get(`/users/${otherId}/block`).then(setBlockChanged, () => {});
+    }
     if (sent) {
       draftId.current = null;
       setBody("");
@@ -213,17 +266,19 @@ export function ConversationPage({ id, query = {} }) {
     <h1><bdi>${name(c.other)}</bdi>${c.other.deleted ? "" : html` <${Verified} verified=${c.other.verified} role=${c.other.role} />`}${c.other.suspended ? " · suspended by Wardmate" : ""}</h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
       ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
-    ${!c.other.deleted && html`<details class="safety"><summary>Safety: block or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} userId=${c.other.id} canMessage=${false} /></details>`}
+    ${!c.other.deleted && html`<details class="safety"><summary>Safety: ${blocked ? "unblock" : "block"} or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} key=${String(blocked)} userId=${c.other.id} canMessage=${false} /></details>`}
     <${Alert} error=${loadError} />
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     ${messages === null ? html`<p class="loading" role="status">Loading…</p>`
       : messages.length === 0 ? html`<${Empty}>No messages yet. Say hello.</${Empty}>`
-      : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} gone=${c.other.deleted} />`)}</ol>`}
+      : html`<ol class="messages" aria-label="Messages" aria-live="polite">${messages.map((m) => html`<${MessageItem} key=${m.id} m=${m} mine=${m.sender_id === me.user.id} otherName=${name(c.other)} gone=${c.other.deleted} />`)}</ol>`}
     <div ref=${endRef}></div>
     ${c.other.deleted ? html`<p class="notice" role="status">This user deleted their account: the conversation stays
       readable, but nothing can be sent here any more.</p>`
     : c.other.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: nobody can read new
       messages here for now. Do not pay or share details outside Wardmate; if something went wrong, report it under Safety.</p>`
+    : blocked ? html`<div class="notice" role="status"><p>You blocked <bdi>${name(c.other)}</bdi>: neither of you can write to the other.</p>
+      <button type="button" class="secondary" onClick=${unblock}>Unblock</button><${Alert} error=${blockError} /></div>`
     : html`<form class="composer" ref=${composer} onSubmit=${onSubmit} novalidate aria-label="Send a message">
       <${Field} as="textarea" label="Message" name="body" limit=${4000} rows="2" value=${body} onInput=${(e) => { draftId.current = null; setBody(e.currentTarget.value); }} error=${form.errors.body}
         hint=${SEND_KEYS} onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />

@@ -210,14 +210,30 @@ function BookingBox({ listing, context }) {
   if (me && me.user.id === listing.host.id) {
     return html`<p><a href=${`#/listings/${listing.id}/edit`}>Edit this room</a> · <a href="#/bookings">See its requests</a></p>`;
   }
-  const set = (key) => (e) => setDates({ ...dates, [key]: e.currentTarget.value });
+  // A refusal's message goes once what it was about changes: past dates corrected, "must be
+  // today or later" and the red border stayed beside them under the new quote. The dates go
+  // as a pair (check-out before check-in is said of either), with the form's own message,
+  // which may be about them, and the "already booked" alert for the dates it named.
+  const clearErrors = (...fields) => form.setErrors((errors) => {
+    if (!fields.some((field) => field in errors)) return errors;
+    const rest = { ...errors };
+    for (const field of fields) delete rest[field];
+    return rest;
+  });
+  const changeDates = (next) => {
+    clearErrors("", "check_in", "check_out");
+    setDuplicate(null);
+    setDates(next);
+  };
+  const set = (key) => (e) => changeDates({ ...dates, [key]: e.currentTarget.value });
   function pickRotation(e) {
     const id = e.currentTarget.value;
     rotationPicked.current = true;
     setRotationId(id);
+    clearErrors("rotation_id", "hospital_id");
     const rotation = rotations.data.items.find((r) => r.id === id);
     // A rotation chosen before any date: its dates are the stay's.
-    if (rotation && !dates.check_in && !dates.check_out) setDates({ check_in: rotation.start_date, check_out: rotation.end_date });
+    if (rotation && !dates.check_in && !dates.check_out) changeDates({ check_in: rotation.start_date, check_out: rotation.end_date });
   }
   const myRotations = rotations.data ? rotations.data.items : [];
   return html`<section aria-labelledby="book-h" class="panel">
@@ -247,7 +263,7 @@ function BookingBox({ listing, context }) {
       ${quote && html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
         ${quote.available ? html`<br />${stayTimes(quote)}.`
           : html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
-      <${Field} as="textarea" label="Message to the host" limit=${2000} name="message" rows="3" value=${message} onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
+      <${Field} as="textarea" label="Message to the host" limit=${2000} name="message" rows="3" value=${message} onInput=${(e) => { clearErrors("message"); setMessage(e.currentTarget.value); }} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>
     </form>` : !me ? html`<p><a href=${`#/?next=${encodeURIComponent(here())}`}>Log in</a> or <a href=${`#/signup?next=${encodeURIComponent(here())}`}>sign up</a> as a student to book.</p>` : null}

@@ -188,6 +188,8 @@ function BlockedDates({ listing }) {
   const state = useLoad(() => get(`/listings/${listing.id}/blocked-dates`, { limit: 100 }), [listing.id]);
   const list = useMore(state, (cursor) => get(`/listings/${listing.id}/blocked-dates`, { limit: 100, cursor }));
   const [f, setF] = useState({ start: "", end: "", note: "" });
+  // Said in a live region that is always there (it must be, before what it says), styled as
+  // a notice only when it says something: empty, it was a green box above the button.
   const [notice, setNotice] = useState("");
   const [error, setError] = useState(null);
   const form = useForm();
@@ -236,7 +238,7 @@ function BlockedDates({ listing }) {
       </div>
       <${Field} label="Note (only you see it)" name="note" maxlength="500" value=${f.note} onInput=${set("note")} error=${err.note} />
       <${Alert} error=${formError(err, ["start", "end", "note"]) || error} />
-      <p class="notice" role="status">${notice}</p>
+      <p class=${notice ? "notice" : undefined} role="status">${notice}</p>
       <button type="submit" disabled=${form.busy}>Block these nights</button>
     </form>
   </section>`;

@@ -8,6 +8,23 @@ import {
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
+/** For a search with dates that found nothing: the shortest minimum stay among the rooms it
+ * finds without dates (the nearest 100), if longer than the stay asked for, else null. A
+ * search of 4 nights said "Try a wider radius, other dates or fewer amenities" when every
+ * room asked for 14 nights or more. */
+async function shortestStay(search) {
+  if (!search.from || !search.to) return null;
+  try {
+    const { from, to, cursor, ...dateless } = search;
+    const page = await get("/listings", { ...dateless, limit: 100 });
+    if (page.items.length === 0) return null;
+    const shortest = Math.min(...page.items.map((l) => l.min_stay_nights));
+    return shortest > nightsBetween(from, to) ? shortest : null;
+  } catch {
+    return null; // the plain advice then
+  }
+}
+
 /** What the API's place parameter takes for a picked place: the ZIP code, or "City, ST". */
 const placeParam = (p) => (p.kind === "zip" ? p.zip : p.label);
 
@@ -125,7 +142,7 @@ function SearchPage({ query }) {
         later.items.forEach((l) => seen.add(l.id));
         first.next_cursor = later.next_cursor;
       }
-      return { ...first, pages: shown };
+      return { ...first, pages: shown, shortestStay: first.items.length === 0 ? await shortestStay(search) : null };
     });
     if (!page) return;
     scrollBackTo.current = back ? back.y : null;
@@ -225,7 +242,9 @@ function SearchPage({ query }) {
     </form>
     ${results && html`<section aria-labelledby="results-h">
       <h2 id="results-h">Results</h2>
-      ${results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities${results.search.verified_hosts ? ", or hosts not verified yet" : ""}.</${Empty}>`
+      ${results.items.length === 0 && results.shortestStay ? html`<${Empty}>No rooms for ${fmtNights(nightsBetween(results.search.from, results.search.to))}: the rooms
+        here ask for a stay of at least ${fmtNights(results.shortestStay)}. Try longer dates.</${Empty}>`
+        : results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities${results.search.verified_hosts ? ", or hosts not verified yet" : ""}.</${Empty}>`
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
           <${Cover} listing=${l} />
           <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}
