@@ -425,8 +425,15 @@ async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api
     _, events = await rec.call("GET", "/me/mentorships", student)
     assert events == []
     _, events = await rec.call("POST", f"/mentorships/{mid}/end", student)
-    ended = {"mentorship": data(3, "ended"), "ended_by": student.id}
+    # Accepted, then ended: not a request withdrawn before an answer.
+    ended = {"mentorship": data(3, "ended"), "ended_by": student.id, "withdrawn": False}
     assert events == [("events.matching.mentorship.ended", ended)]
+
+    # A request ended before any answer is withdrawn: messaging words it so.
+    again, _ = await rec.call("POST", "/mentorships", student, json={"mentor_id": mentor.id})
+    assert again.status == 201, again.body
+    _, events = await rec.call("POST", f"/mentorships/{again.body['id']}/end", student)
+    assert [(subject, body["withdrawn"]) for subject, body in events] == [("events.matching.mentorship.ended", True)]
 
 
 async def test_rotation_endpoints_emit_their_changes(rec: Recorder, api: Api) -> None:
