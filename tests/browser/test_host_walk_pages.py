@@ -127,6 +127,22 @@ def test_a_conversation_shows_a_block_made_before_it_opened(pages: Pages) -> Non
     assert pages.errors == []
 
 
+def test_a_block_made_in_the_conversation_shows_at_once(pages: Pages) -> None:
+    """Block under the conversation's Safety left its message box working until a reload
+    (or a message refused): the block's notice takes the box's place, and focus."""
+    tag = uuid.uuid4().hex[:6]
+    host, _, chat_id, student_name = conversation(pages, tag)
+    host.goto(f"/#/inbox/{chat_id}")
+    expect(host.get_by_role("form", name="Send a message")).to_be_visible()
+    host.get_by_text(f"Safety: block or report {student_name}").click()
+    host.get_by_role("button", name="Block", exact=True).click()
+    notice = host.get_by_role("status").filter(has_text=f"You blocked {student_name}: neither of you can write")
+    expect(notice).to_be_focused()
+    expect(host.get_by_role("form", name="Send a message")).to_have_count(0)
+    expect(host.get_by_text(f"Safety: unblock or report {student_name}")).to_be_visible()
+    assert pages.errors == []
+
+
 def test_a_reported_message_says_reported_and_is_not_offered_again(pages: Pages) -> None:
     """ "Report message" came back on a message reported earlier in the page's life (the
     conversation left and opened again), and each report said "Reported." again: the button

@@ -220,8 +220,12 @@ export function ConversationPage({ id, query = {} }) {
     heading.focus({ preventScroll: true });
   }, [id, Boolean(conv.data)]);
   // Unblocked: the button pressed is gone, and the message box is back in its place.
+  // Blocked under Safety (which is drawn anew): the notice in the box's place takes focus.
+  const blockedNotice = useRef(null);
   useEffect(() => {
-    if (blockChanged && !blockChanged.blocked && focusLost() && composer.current) composer.current.querySelector("textarea").focus();
+    if (!blockChanged || !focusLost()) return;
+    if (!blockChanged.blocked && composer.current) composer.current.querySelector("textarea").focus();
+    if (blockChanged.blocked && blockedNotice.current) blockedNotice.current.focus();
   }, [blockChanged]);
   useEffect(() => {
     const box = cursorToEnd.current && composer.current && composer.current.querySelector("textarea");
@@ -266,7 +270,7 @@ export function ConversationPage({ id, query = {} }) {
     <h1><bdi>${name(c.other)}</bdi>${c.other.deleted ? "" : html` <${Verified} verified=${c.other.verified} role=${c.other.role} />`}${c.other.suspended ? " · suspended by Wardmate" : ""}</h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
       ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
-    ${!c.other.deleted && html`<details class="safety"><summary>Safety: ${blocked ? "unblock" : "block"} or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} key=${String(blocked)} userId=${c.other.id} canMessage=${false} /></details>`}
+    ${!c.other.deleted && html`<details class="safety"><summary>Safety: ${blocked ? "unblock" : "block"} or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} key=${String(blocked)} userId=${c.other.id} canMessage=${false} onChange=${setBlockChanged} /></details>`}
     <${Alert} error=${loadError} />
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     ${messages === null ? html`<p class="loading" role="status">Loading…</p>`
@@ -277,7 +281,7 @@ export function ConversationPage({ id, query = {} }) {
       readable, but nothing can be sent here any more.</p>`
     : c.other.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: nobody can read new
       messages here for now. Do not pay or share details outside Wardmate; if something went wrong, report it under Safety.</p>`
-    : blocked ? html`<div class="notice" role="status"><p>You blocked <bdi>${name(c.other)}</bdi>: neither of you can write to the other.</p>
+    : blocked ? html`<div class="notice" role="status" tabindex="-1" ref=${blockedNotice}><p>You blocked <bdi>${name(c.other)}</bdi>: neither of you can write to the other.</p>
       <button type="button" class="secondary" onClick=${unblock}>Unblock</button><${Alert} error=${blockError} /></div>`
     : html`<form class="composer" ref=${composer} onSubmit=${onSubmit} novalidate aria-label="Send a message">
       <${Field} as="textarea" label="Message" name="body" limit=${4000} rows="2" value=${body} onInput=${(e) => { draftId.current = null; setBody(e.currentTarget.value); }} error=${form.errors.body}

@@ -252,7 +252,9 @@ export function ReportForm({ target, onDone }) {
 }
 
 /** Message, block and report buttons for another user. */
-export function SafetyActions({ userId, canMessage = true }) {
+/** Message, block or unblock, and report a user. `onChange(block)`: told of a block or an
+ * unblock made here (a conversation replaces its message box by the block's notice). */
+export function SafetyActions({ userId, canMessage = true, onChange }) {
   const { me } = useSession();
   const [reporting, setReporting] = useState(false);
   // { text, n }: a note keyed by its text alone was not shown anew when it came again (a
@@ -270,7 +272,9 @@ export function SafetyActions({ userId, canMessage = true }) {
   async function block(blocking) {
     setError(null);
     try {
-      setChanged(await (blocking ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`)));
+      const result = await (blocking ? post(`/users/${userId}/block`) : del(`/users/${userId}/block`));
+      setChanged(result);
+      if (onChange) onChange(result);
       say(blocking ? "Blocked: neither of you can write to the other or send the other a request, neither sees the other's rooms in a search, and Wardmate no longer suggests either of you to the other." : "Unblocked.");
     } catch (err) {
       setError(err);
