@@ -594,20 +594,29 @@ export function distanceAndDirection(a, b) {
  * Also for a page shown in place of another at the same URL (logging in on #/: no
  * hashchange, and focus stayed on the page's body). */
 export function focusHeading() {
+  const hash = location.hash;
+  const from = document.activeElement;
   let tries = 0;
   const attempt = () => {
+    if (location.hash !== hash) return; // another page since: its own call takes over
     const main = document.getElementById("main");
     const active = document.activeElement;
     // The new page put focus on something of its own: leave it there.
     if (main && active && active !== main && main.contains(active)) return;
+    // The reader moved on meanwhile (tabbed, clicked elsewhere): leave it too.
+    if (active && active !== from && active !== document.body && active !== main) return;
     const heading = document.querySelector("#main h1");
     if (heading) {
       heading.setAttribute("tabindex", "-1");
       heading.focus({ preventScroll: true });
-    } else if (++tries < 40) setTimeout(attempt, 50);
+    } else if (++tries < HEADING_TRIES) setTimeout(attempt, 50);
   };
   setTimeout(attempt, 0);
 }
+
+// A page whose heading comes with its data (a room, a plan, a letter) on a slow answer:
+// it was given 2 s, then focus stayed where the link was clicked, or on the body.
+const HEADING_TRIES = 300; // 15 s of 50 ms
 
 /** The current route: path segments and query of the URL's fragment (#/rooms?x=1). */
 export function parseHash() {
