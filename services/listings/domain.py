@@ -372,8 +372,11 @@ def decide(
         over = booking.check_out <= stays.local_today(now, booking.time_zone)  # its check-out day at the room
         if booking.status in ("accepted", "confirmed") and over:
             raise AppError("conflict", "the stay is over, it cannot be cancelled")
+        withdrawn = booking.status == "requested"  # the guest's (a host declines a request)
         return Transition(
-            "cancelled", lambda b: BookingCancelled(booking=b, cancelled_by=actor.user_id), cancelled_by=who
+            "cancelled",
+            lambda b: BookingCancelled(booking=b, cancelled_by=actor.user_id, withdrawn=withdrawn),
+            cancelled_by=who,
         )
     raise AppError("validation", f"unknown action {action}")
 
@@ -754,6 +757,9 @@ def end_reason(booking: BookingView, actor: Actor, status: str) -> str | None:
     cancellation follows the policy."""
     if status == "cancelled" and booking.rotation_shift_declined and actor.user_id == booking.guest_id:
         return "shift_declined"
+    if status == "cancelled" and booking.status == "requested":
+        # Before any answer: a withdrawal (its cards said "You cancelled this stay").
+        return "withdrawn"
     return None
 
 

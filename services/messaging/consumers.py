@@ -19,7 +19,7 @@ from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS, CredentialRejected, UserReinstated, UserSuspended, UserVerified
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentRejected
-from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, ReviewPosted
+from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, BookingCancelled, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, MentorshipEnded, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
@@ -123,12 +123,14 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
         return None
     assert isinstance(event, BOOKING_EVENTS)
     booking = event.booking
+    # A request withdrawn before an answer is "cancelled" in listings; it never ran.
+    status = "withdrawn" if isinstance(event, BookingCancelled) and event.withdrawn else booking.status
     opened = await store.open_about(
         conn,
         "booking",
         booking.booking_id,
         domain.pair(booking.host_id, booking.guest_id),
-        booking.status,
+        status,
         booking.version,
         booking.listing_id,
     )

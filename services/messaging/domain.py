@@ -277,6 +277,13 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             read_by=frozenset({host}),
             notifications=[note(guest, "booking_declined", f"{host_name} declined your request for {room}, {dates}")],
         )
+    if isinstance(event, BookingCancelled) and event.withdrawn:
+        # A request withdrawn before the host answered read "… cancelled the booking".
+        return ConversationUpdate(
+            f"{guest_name} withdrew the request.",
+            read_by=frozenset({guest}),
+            notifications=[note(host, "booking_cancelled", f"{guest_name} withdrew their request for {room}, {dates}")],
+        )
     if isinstance(event, BookingCancelled):
         by_host = event.cancelled_by == host
         actor, other = (host_name, guest) if by_host else (guest_name, host)

@@ -427,12 +427,12 @@ class Booking(Reply):
     role: Literal["guest", "host"]
     address: str | None = None
     shift: Shift | None = None
-    end_reason: Literal["shift_declined", "unpaid", "dates_taken", "dates_blocked"] | None = Field(
+    end_reason: Literal["shift_declined", "unpaid", "dates_taken", "dates_blocked", "withdrawn"] | None = Field(
         None,
         description="why a booking ended: shift_declined, cancelled after the host declined moving it;"
         " unpaid, expired because the guest did not pay in time; dates_taken, a request declined because"
         " another guest's stay was accepted for some of its nights; dates_blocked, a request declined because"
-        " the host blocked some of its nights",
+        " the host blocked some of its nights; withdrawn, a request its guest cancelled before an answer",
     )
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     reviewed_by_me: bool = Field(
@@ -689,6 +689,7 @@ class BookingDeclined(_BookingEvent):
 class BookingCancelled(_BookingEvent):
     subject: ClassVar[str] = subjects.BOOKING_CANCELLED
     cancelled_by: uuid.UUID
+    withdrawn: bool = Field(False, description="a request its guest withdrew before the host answered")
 
 
 class BookingShiftRequested(_BookingEvent):

@@ -128,3 +128,19 @@ def test_a_stay_the_guest_cancelled_says_who_cancelled_it(pages: Pages) -> None:
     expect(card).to_contain_text("You cancelled this stay.")
     expect(card).not_to_contain_text("The host cancelled")
     assert pages.errors == [], pages.errors
+
+
+def test_a_request_withdrawn_before_an_answer_reads_withdrawn(pages: Pages) -> None:
+    """A request its guest cancelled before the host answered read "Cancelled" and "You
+    cancelled this stay" (a stay that never was): both cards say it was withdrawn."""
+    host, student, booking, as_student, _ = requested_booking(pages)
+    as_student.call("POST", f"/bookings/{booking['id']}/cancel", {})
+    host.goto("/#/bookings")
+    card = host.get_by_role("listitem", name=re.compile("Paid room"))
+    expect(card).to_contain_text("Withdrawn")
+    expect(card).to_contain_text("The guest withdrew this request before you answered.")
+    expect(card).not_to_contain_text("cancelled this stay")
+    student.goto("/#/bookings")
+    card = student.get_by_role("listitem", name=re.compile("Paid room"))
+    expect(card).to_contain_text("You withdrew this request before the host answered.")
+    assert pages.errors == [], pages.errors

@@ -326,7 +326,7 @@ async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api)
     _, events = await rec.call("POST", f"/bookings/{booking['id']}/accept", host)
     assert events == [("events.listings.booking.accepted", {"booking": booking_data(booking, 2, "accepted")})]
     _, events = await rec.call("POST", f"/bookings/{booking['id']}/cancel", guest)
-    cancelled = {"booking": booking_data(booking, 3, "cancelled"), "cancelled_by": guest.id}
+    cancelled = {"booking": booking_data(booking, 3, "cancelled"), "cancelled_by": guest.id, "withdrawn": False}
     assert events == [("events.listings.booking.cancelled", cancelled)]
 
     second = await request_stay(api, guest, lid, start=70)
@@ -337,6 +337,11 @@ async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api)
     assert events == []
     refused = await api.call("POST", f"/bookings/{second.body['id']}/accept", host)
     assert refused.status == 409
+    # A request cancelled before the host answered is withdrawn: messaging words it so.
+    waiting = (await request_stay(api, guest, lid, start=90)).body
+    withdrawn, events = await rec.call("POST", f"/bookings/{waiting['id']}/cancel", guest)
+    assert withdrawn.body["end_reason"] == "withdrawn", withdrawn.body
+    assert [(subject, body["withdrawn"]) for subject, body in events] == [("events.listings.booking.cancelled", True)]
 
     # A stay moved: the request names the new dates (the snapshot still has the old);
     # once accepted, the snapshot has them, with the new total.

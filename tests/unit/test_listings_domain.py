@@ -163,7 +163,9 @@ def test_each_transition_causes_its_event() -> None:
         event = transition.event(stored)
         assert type(event) is event_type and event.booking == stored
     cancelled = domain.decide(booking("accepted"), actor(HOST), "cancel", NOW).event(snapshot("cancelled"))
-    assert isinstance(cancelled, BookingCancelled) and cancelled.cancelled_by == HOST
+    assert isinstance(cancelled, BookingCancelled) and cancelled.cancelled_by == HOST and not cancelled.withdrawn
+    withdrawn = domain.decide(booking("requested"), actor(GUEST), "cancel", NOW).event(snapshot("cancelled"))
+    assert isinstance(withdrawn, BookingCancelled) and withdrawn.withdrawn  # before any answer
     assert isinstance(domain.EXPIRE.event(snapshot("expired")), BookingExpired)
     assert isinstance(domain.COMPLETE.event(snapshot("completed")), BookingCompleted)
 
@@ -531,6 +533,8 @@ def test_rotation_protection_needs_the_moved_rotations_dates() -> None:
     declined = booking("confirmed", rotation_id=rotation, moved_to=moved, rotation_shift_declined=True)
     assert domain.end_reason(declined, actor(GUEST), "cancelled") == "shift_declined"
     assert domain.end_reason(declined, actor(HOST), "cancelled") is None
+    # A request the guest cancels before an answer is withdrawn (cards said "cancelled this stay").
+    assert domain.end_reason(booking("requested"), actor(GUEST), "cancelled") == "withdrawn"
     assert (
         domain.end_reason(booking("confirmed", rotation_id=rotation, moved_to=moved), actor(GUEST), "cancelled") is None
     )

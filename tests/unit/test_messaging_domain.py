@@ -182,6 +182,13 @@ def test_each_decision_notifies_the_other_party() -> None:
     by_host = domain.booking_update(BookingCancelled(booking=booking("cancelled"), cancelled_by=HOST), {}, "R")
     assert [n.user_id for n in by_host.notifications] == [GUEST]
     assert by_host.system_text == "The host cancelled the booking."
+    # A request withdrawn before the host answered read "… cancelled the booking" too.
+    withdrawn = domain.booking_update(
+        BookingCancelled(booking=booking("cancelled"), cancelled_by=GUEST, withdrawn=True), NAMES, "R"
+    )
+    assert withdrawn.system_text.endswith("withdrew the request.")
+    assert [(n.user_id, n.kind) for n in withdrawn.notifications] == [(HOST, "booking_cancelled")]
+    assert "withdrew their request for" in withdrawn.notifications[0].text
     expired = domain.booking_update(BookingExpired(booking=booking("expired")), NAMES, "R")
     assert [n.user_id for n in expired.notifications] == [GUEST]
     completed = domain.booking_update(BookingCompleted(booking=booking("completed")), NAMES, "R")

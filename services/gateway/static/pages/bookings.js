@@ -209,9 +209,10 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
   // check-in on the room's ("Answer by Dec 8, 9:33 AM UTC" above "Check-in … 3:00 PM EST").
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
     <h3><a href=${`#/listings/${b.listing_id}`}>${b.listing_title}</a></h3>
-    <p ref=${settled.ref} tabindex="-1">${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.status} /></p>
+    <p ref=${settled.ref} tabindex="-1">${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.end_reason === "withdrawn" ? "withdrawn" : b.status} /></p>
     ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
-    ${b.status === "cancelled" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay." : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
+    ${b.status === "cancelled" && b.end_reason === "withdrawn" && html`<p>${b.role === "guest" ? "You withdrew this request before the host answered." : "The guest withdrew this request before you answered."}</p>`}
+    ${b.status === "cancelled" && b.end_reason !== "withdrawn" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay." : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
     <${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
