@@ -177,6 +177,9 @@ def test_the_receipt_of_a_stay_cancelled_and_refunded_says_so(pages: Pages) -> N
     expect(row).to_contain_text("nothing now: refunded")
     expect(row).not_to_contain_text("Succeeded")
     expect(row.get_by_role("cell").last).to_have_text("—")
+    # Whom and what it is for, as a reimbursement asks (it named neither side nor the booking).
+    facts = student.get_by_role("definition")
+    expect(facts).to_have_text([booking["id"], re.compile("^Paid room"), "Paying Student", "Dr. Paid"])
     assert axe_violations(student) == []
     assert pages.errors == [], pages.errors
 

@@ -2,7 +2,7 @@
 // its receipt, the refund a cancellation would give, and a host's payouts.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post } from "../api.js";
-import { useLive } from "../session.js";
+import { useLive, useSession } from "../session.js";
 import { Alert, Empty, Loading, Notice, ShowMore, Status, fmtDate, fmtMoment, fmtMoney, fmtNights, useLoad, useMore } from "../ui.js";
 
 let stripeScript = null;
@@ -236,12 +236,29 @@ export function PayPage({ id }) {
 // Seconds the pay page asks again while payments has not yet heard of the acceptance.
 const PREPARE_TRIES = 30;
 
+/** Whom and what a receipt is for: the booking's id, the room (its address once the API
+ * gives it) and both sides by name. */
+function StayFacts({ b }) {
+  const { me } = useSession();
+  const otherId = b.role === "host" ? b.guest_id : b.host_id;
+  const other = useLoad(() => get(`/users/${otherId}`), [otherId]);
+  const otherName = other.data ? other.data.display_name : other.error ? "A former Wardmate user" : "…";
+  const [guest, host] = b.role === "guest" ? [me.user.display_name, otherName] : [otherName, me.user.display_name];
+  return html`<dl class="facts" aria-label="Booking">
+    <dt>Booking</dt><dd>${b.id}</dd>
+    <dt>Room</dt><dd>${b.listing_title}${b.address ? html`, ${b.address}` : ""}</dd>
+    <dt>Guest</dt><dd>${guest}</dd>
+    <dt>Host</dt><dd>${host}</dd>
+  </dl>`;
+}
+
 /** #/bookings/{id}/receipt: the receipt as either side sees it (the host: fee and net). */
 export function ReceiptPage({ id, role }) {
   const state = useLoad(() => get(`/bookings/${id}/payments`), [id]);
-  // Asked only when payments refuses: a receipt shown needs no second read.
   const refused = state.error instanceof ApiError && state.error.code !== "unavailable";
-  const booking = useLoad(() => (refused ? findMyBooking(id) : Promise.resolve(undefined)), [id, refused]);
+  // The booking: who, which room, its id (a receipt kept for a reimbursement named none),
+  // and whether a refusal of its payments is a booking that is not the reader's.
+  const booking = useLoad(() => findMyBooking(id), [id]);
   if (refused && !booking.loading && booking.data === null) return html`<${BookingGone} title="Receipt" />`;
   return html`<section>
     <h1>Receipt</h1>
@@ -249,6 +266,7 @@ export function ReceiptPage({ id, role }) {
     ${refused && booking.loading ? html`<p class="loading" role="status">Loading…</p>` : html`<${Loading} state=${state}>${(r) => {
       const due = role === "guest" ? payableNow(r) : undefined;
       return html`${due && html`<p class="notice"><a class="button" href=${`#/bookings/${id}/pay`}>Pay ${fmtMoney(due.amount)} now due</a></p>`}
+        ${booking.data && html`<${StayFacts} b=${booking.data} />`}
         <${Receipt} r=${r} role=${role} titled=${false} />`;
     }}<//>`}
   </section>`;
@@ -275,7 +293,7 @@ export function Payouts() {
         <caption>By booking</caption>
         <thead><tr><th scope="col">Room</th><th scope="col">Stay</th><th scope="col">Paid</th><th scope="col">Refunded</th><th scope="col">Held</th><th scope="col">Released</th><th scope="col">Fees</th></tr></thead>
         <tbody>${list.items.map((x) => html`<tr>
-          <td><a href=${`#/bookings/${x.booking_id}/receipt`}>${x.listing_title}</a></td><td>${fmtDate(x.check_in)} – ${fmtDate(x.check_out)}</td>
+          <td><a href=${`#/bookings/${x.booking_id}/receipt`}>${x.listing_title}</a></td><td><span class="nowrap">${fmtDate(x.check_in)} –</span> <span class="nowrap">${fmtDate(x.check_out)}</span></td>
           <td>${fmtMoney(x.paid)}</td><td>${fmtMoney(x.refunded)}</td><td>${fmtMoney(x.held)}</td><td>${fmtMoney(x.released)}</td><td>${fmtMoney(x.fees)}</td>
         </tr>`)}</tbody></table></div>
         <${ShowMore} list=${list} label="Older stays" />
