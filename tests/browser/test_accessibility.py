@@ -23,9 +23,9 @@ FARGO_POINT = (46.831488, -96.827505)
 MINOT = "trinity-hospitals-minot-nd"
 
 
-def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
-    """Wait until matching's projection holds each mentor open to mentoring (profiles reach
-    it through events, after the PATCH has answered)."""
+def _profiles_hold(stack: Stack, user_ids: list[str], condition: str, what: str) -> None:
+    """Wait until matching's projection of profiles holds each user with ``condition`` (SQL
+    on its row): profiles reach it through events, after the call that changed them answered."""
 
     async def wait() -> None:
         assert stack.database_url
@@ -33,12 +33,11 @@ def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
         try:
             await eventually(
                 lambda: conn.fetchval(
-                    "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
-                    " AND (data->>'open_to_mentoring')::boolean",
-                    [uuid.UUID(m) for m in mentor_ids],
+                    f"SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[]) AND {condition}",
+                    [uuid.UUID(u) for u in user_ids],
                 ),
-                what="matching to hold every mentor open to mentoring",
-                until=lambda known: known == len(mentor_ids),
+                what=what,
+                until=lambda known: known == len(user_ids),
             )
         finally:
             await conn.close()
@@ -48,29 +47,17 @@ def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
         pool.submit(asyncio.run, wait()).result()
 
 
+def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
+    """Wait until matching holds each mentor open to mentoring."""
+    condition = "(data->>'open_to_mentoring')::boolean"
+    _profiles_hold(stack, mentor_ids, condition, "matching to hold every mentor open to mentoring")
+
+
 def names_known(stack: Stack, user_ids: list[str]) -> None:
-    """Wait until matching's projection holds each user's name: it prefixes the notices it
-    words (a letter request, a plan's change) with it, and until then says "Someone". A test
-    that signs up and acts within a second, on a loaded machine, outran it."""
-
-    async def wait() -> None:
-        assert stack.database_url
-        conn = await asyncpg.connect(stack.database_url)
-        try:
-            await eventually(
-                lambda: conn.fetchval(
-                    "SELECT count(*) FROM matching.profiles WHERE user_id = ANY($1::uuid[])"
-                    " AND data->>'display_name' IS NOT NULL",
-                    [uuid.UUID(u) for u in user_ids],
-                ),
-                what="matching to hold every user's name",
-                until=lambda known: known == len(user_ids),
-            )
-        finally:
-            await conn.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, wait()).result()
+    """Wait until matching holds each user's name: it prefixes the notices it words (a letter
+    request, a plan's change) with it, and until then says "A student" or "Your mentoring
+    partner". A test that signed up and acted within a second, on a loaded machine, outran it."""
+    _profiles_hold(stack, user_ids, "data->>'display_name' IS NOT NULL", "matching to hold every user's name")
 
 
 def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:
