@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from shared import runtime
-from shared.embedded import ClusterNode, Server, free_port, start_nats, start_postgres
+from shared.embedded import ClusterNode, Server, free_port, hold_port, start_nats, start_postgres
 from shared.localstripe import LocalStripe
 from shared.mailsink import start_sink
 from shared.storage import MotoServer, moto_env, start_moto
@@ -92,6 +92,18 @@ def role_url(admin_url: str, role: str) -> str:
     parts = urlsplit(admin_url)
     host = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
+def tail(path: Path, lines: int = 12) -> str:
+    """The last ``lines`` lines of a log, indented (a data folder in a temporary directory
+    goes with it: a failed start printed only the log's path)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 64_000))
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return "  (no log)"
+    return "\n".join(f"  {line[:400]}" for line in text.splitlines()[-lines:])
 
 
 @dataclass
@@ -197,6 +209,7 @@ class Stack:
     def start_nats_node(self, name: str) -> Server:
         """Start (or restart) cluster server ``name`` on its ports and store."""
         port, node = self.cluster_specs[name]
+        hold_port(node.cluster_port)
         server = self.nats_cluster[name] = start_nats(self.data_dir / name, port, node=node)
         self.started_at[name] = time.monotonic()
         return server
@@ -286,6 +299,10 @@ class Stack:
         env = self.env(name)
         if name == "gateway" and index:
             env["WARDMATE_HTTP_PORT"] = self.gateway_url(index).rsplit(":", 1)[1]
+        elif name == "gateway":
+            hold_port(self.http_port)  # a restart binds it again
+        if key in self.metrics_ports:
+            hold_port(self.metrics_ports[key])
         env["WARDMATE_METRICS_PORT"] = str(self.metrics_ports.setdefault(key, free_port()))
         env.update(runtime.parent_env())  # it leaves when this process is gone
         env.update(self.spread_nats(name, index))
@@ -363,7 +380,8 @@ class Stack:
             # A snapshot: a rolling restart starts and stops processes from other threads.
             for key, proc in list(self.procs.items()):
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{key} exited ({proc.returncode}); see {self.data_dir}/logs/{key}.log")
+                    log = self.data_dir / "logs" / f"{key}.log"
+                    raise RuntimeError(f"{key} exited ({proc.returncode}); see {log}, which ends:\n{tail(log)}")
             try:
                 with urllib.request.urlopen(f"{self.gateway_url(gateway)}/api/v1/health", timeout=2) as r:
                     if r.status == 200:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import pwd
 import random
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -31,6 +33,12 @@ PG_USER = "embedded_postgres"  # postgres refuses to run as root
 # one must not be handed out twice meanwhile.
 _handed_out: set[int] = set()
 _LOWEST_PORT = 10_000
+# ... nor by another process of ours (two test workers, or a test beside ``make run``): each
+# port handed out is booked in a file shared by every process on the machine, for as long
+# as a server may take to bind it. Two runners once picked the same port a moment apart,
+# both found it free, and the second server to bind it exited (address already in use).
+_PORT_BOOK = Path(tempfile.gettempdir()) / "wardmate-ports.json"
+_PORT_HOLD_S = 180.0
 
 
 def _ephemeral_range() -> tuple[int, int] | None:
@@ -47,22 +55,56 @@ def free_port() -> int:
     range where it can: a port from that range may meanwhile become the local port of any
     outgoing connection on the machine (a service then failed to bind its metrics port
     under load, address already in use). Never the same port twice in one process."""
-    span = _ephemeral_range()
-    if span is not None and span[0] - _LOWEST_PORT >= 1_000:
-        rng = random.SystemRandom()
-        for _ in range(200):
-            port = rng.randrange(_LOWEST_PORT, span[0])
-            if port not in _handed_out and not port_in_use(port):
-                _handed_out.add(port)
-                return port
-    for _ in range(20):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
+    with _booked_ports() as booked:
+        span = _ephemeral_range()
+        if span is not None and span[0] - _LOWEST_PORT >= 1_000:
+            rng = random.SystemRandom()
+            for _ in range(200):
+                port = rng.randrange(_LOWEST_PORT, span[0])
+                if port not in _handed_out and port not in booked and not port_in_use(port):
+                    return _hand_out(port, booked)
+        for _ in range(20):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = int(s.getsockname()[1])
+            if port not in _handed_out and port not in booked:
+                return _hand_out(port, booked)
     raise RuntimeError("no free loopback port found")
+
+
+def hold_port(*ports: int) -> None:
+    """Book ``ports`` again before their servers bind them anew (a process restarted on the
+    port it had): between the two, a port is free, and must not go to another process."""
+    with _booked_ports() as booked:
+        booked.update(dict.fromkeys(ports, time.time() + _PORT_HOLD_S))
+
+
+def _held(port: int) -> int:
+    hold_port(port)
+    return port
+
+
+def _hand_out(port: int, booked: dict[int, float]) -> int:
+    _handed_out.add(port)
+    booked[port] = time.time() + _PORT_HOLD_S
+    return port
+
+
+@contextlib.contextmanager
+def _booked_ports() -> Iterator[dict[int, float]]:
+    """The machine's booked ports (port: until when), locked while the block changes them."""
+    with open(_PORT_BOOK.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        now = time.time()
+        try:
+            saved = json.loads(_PORT_BOOK.read_text())
+            booked = {int(port): float(until) for port, until in saved.items() if float(until) > now}
+        except (OSError, ValueError, AttributeError):
+            booked = {}  # none yet, or unreadable: a lost booking only lets a race back in
+        yield booked
+        tmp = _PORT_BOOK.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({str(port): until for port, until in booked.items()}))
+        tmp.replace(_PORT_BOOK)
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -231,7 +273,7 @@ def start_postgres(
         if pid is not None and _alive(pid):
             raise RuntimeError(f"a postgres (pid {pid}) already runs on {data_dir}")
         stale.unlink(missing_ok=True)
-    port = port or free_port()
+    port = _held(port) if port else free_port()
     log = data_dir / "server.log"
     options = [
         "-c",
@@ -299,7 +341,7 @@ def start_nats(data_dir: Path, port: int | None = None, *, node: ClusterNode | N
     ``node`` is given; restarting a node with the same arguments rejoins its cluster)."""
     data_dir = data_dir.resolve()
     (data_dir / "jetstream").mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
+    port = _held(port) if port else free_port()
     conf = data_dir / "nats.conf"
     cluster = ""
     if node is not None:

@@ -170,7 +170,7 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
     expect(safety.get_by_role("button", name="Unblock")).to_be_visible()
     expect(safety.get_by_role("button", name="Block", exact=True)).to_have_count(0)
     student.reload()
-    student.get_by_text(f"Safety: block or report {host_name}").click()
+    student.get_by_text(f"Safety: unblock or report {host_name}").click()
     expect(safety.get_by_role("button", name="Unblock")).to_be_visible()
     expect(safety.get_by_role("button", name="Block", exact=True)).to_have_count(0)
 

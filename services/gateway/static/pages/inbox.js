@@ -110,6 +110,9 @@ export function ConversationPage({ id, query = {} }) {
   const [blockChanged, setBlockChanged] = useState(null);
   useEffect(() => setBlockChanged(null), [otherId]);
   const blocked = blockChanged ? blockChanged.blocked : Boolean(blockState.data && blockState.data.blocked);
+  // Until the block is known, neither Safety nor the message box shows: a reload of a
+  // blocked conversation offered "block" and a working box for a moment, then "unblock".
+  const blockKnown = Boolean(blockChanged) || !otherId || !blockState.loading;
   const [blockError, setBlockError] = useState(null);
   async function unblock() {
     setBlockError(null);
@@ -180,14 +183,15 @@ export function ConversationPage({ id, query = {} }) {
   });
   // Open at the newest message, just above the composer pinned to the bottom (on a phone
   // it covered the latest messages): the end marker keeps the composer's height below it.
-  // Also once the conversation's header arrives, which may be after the messages.
+  // Also once the conversation's header arrives, which may be after the messages, and once
+  // the composer shows (when the block is known).
   useEffect(() => {
     const end = endRef.current;
     if (!end || !messages) return;
     const composer = end.nextElementSibling;
     end.style.scrollMarginBottom = `${composer ? composer.offsetHeight : 0}px`;
     end.scrollIntoView({ block: "end" });
-  }, [messages && messages.length, Boolean(conv.data)]);
+  }, [messages && messages.length, Boolean(conv.data), blockKnown]);
 
   // Opened from a room: the pair's one direct thread (a booking has its own) read
   // "Direct messages", and the host could not tell which room the student asked about. The
@@ -237,7 +241,7 @@ export function ConversationPage({ id, query = {} }) {
     if (!focusLost() && active !== document.querySelector("#main h1")) return;
     box.focus();
     box.setSelectionRange(box.value.length, box.value.length);
-  }, [body]);
+  }, [body, blockKnown]);
 
   async function loadOlder() {
     const page = await get(`/conversations/${id}/messages`, { limit: 50, before: older });
@@ -258,7 +262,8 @@ export function ConversationPage({ id, query = {} }) {
       draftId.current = null;
       setBody("");
       // Sent: a reload or Back to this page must not name the room again.
-      if (listingId) history.replaceState(history.state, "", `#/inbox/${id}`);
+      // Unless another page was opened while it was sent (its hashchange reads the URL).
+      if (listingId && location.hash.startsWith(`#/inbox/${id}?`)) history.replaceState(history.state, "", `#/inbox/${id}`);
       setMessages((list) => (list && !list.some((x) => x.id === sent.id) ? [...list, sent] : list));
       // Send is disabled while it sends and again once the box is empty, so focus fell to
       // the page: it goes back to the box, for the next message.
@@ -270,7 +275,7 @@ export function ConversationPage({ id, query = {} }) {
     <h1><bdi>${name(c.other)}</bdi>${c.other.deleted ? "" : html` <${Verified} verified=${c.other.verified} role=${c.other.role} />`}${c.other.suspended ? " · suspended by Wardmate" : ""}</h1>
     ${c.about && html`<p>${aboutText(c.about)} ${c.about.status && html`<${Status} status=${c.about.status} />`}
       ${c.about.kind === "booking" && html` · <a href="#/bookings">Bookings</a>`}${c.about.kind === "mentorship" && html` · <a href="#/mentorships">Mentorships</a>`}</p>`}
-    ${!c.other.deleted && html`<details class="safety"><summary>Safety: ${blocked ? "unblock" : "block"} or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} key=${String(blocked)} userId=${c.other.id} canMessage=${false} onChange=${setBlockChanged} /></details>`}
+    ${!c.other.deleted && blockKnown && html`<details class="safety"><summary>Safety: ${blocked ? "unblock" : "block"} or report <bdi>${name(c.other)}</bdi></summary><${SafetyActions} key=${String(blocked)} userId=${c.other.id} canMessage=${false} onChange=${setBlockChanged} /></details>`}
     <${Alert} error=${loadError} />
     ${older && html`<button type="button" class="secondary" onClick=${loadOlder}>Older messages</button>`}
     ${messages === null ? html`<p class="loading" role="status">Loading…</p>`
@@ -281,6 +286,7 @@ export function ConversationPage({ id, query = {} }) {
       readable, but nothing can be sent here any more.</p>`
     : c.other.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: nobody can read new
       messages here for now. Do not pay or share details outside Wardmate; if something went wrong, report it under Safety.</p>`
+    : !blockKnown ? null
     : blocked ? html`<div class="notice" role="status" tabindex="-1" ref=${blockedNotice}><p>You blocked <bdi>${name(c.other)}</bdi>: neither of you can write to the other.</p>
       <button type="button" class="secondary" onClick=${unblock}>Unblock</button><${Alert} error=${blockError} /></div>`
     : html`<form class="composer" ref=${composer} onSubmit=${onSubmit} novalidate aria-label="Send a message">

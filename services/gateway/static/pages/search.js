@@ -125,6 +125,9 @@ function SearchPage({ query }) {
   // distances are its own, whatever the form says since.
   // `back`: where this search was left (`leftAt`), to show as many pages and scroll there.
   async function run(back = null) {
+    // Another page is on its way (a link followed before this page's first search, which
+    // runs after paint): its hashchange reads the URL when it fires, and read this one's.
+    if (!location.hash.startsWith("#/search")) return;
     const search = params();
     const about = { context, centreName };
     // The search sent is the page's URL: Back from a listing, a reload or a shared link
