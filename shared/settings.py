@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     digest_enabled: bool = True
     digest_hour_utc: int = Field(7, ge=0, le=23)
     digest_check_s: float = Field(300.0, gt=0)
+    # Match suggestions are mailed together: the first waits this long for the others that
+    # come with it (a new rotation brings its rooms and mentors within a second).
+    suggestion_mail_wait_s: float = Field(60.0, ge=0)
 
     # Listings
     booking_request_ttl_hours: float = Field(48.0, gt=0)

@@ -201,6 +201,9 @@ TEST_ENV = {
     "WARDMATE_ENVIRONMENT": "test",
     "WARDMATE_LOG_LEVEL": "WARNING",
     "WARDMATE_RATE_LIMIT_PER_S": "0",
+    # Match suggestions wait an hour to be mailed together: a test mails them when it has
+    # what it needs (tests/e2e/helpers.py mail_suggestions).
+    "WARDMATE_SUGGESTION_MAIL_WAIT_S": "3600",
     "WARDMATE_MAP_TILE_URL": "https://tiles.wardmate.test/{z}/{x}/{y}.png",
     # The tests reach the gateway from loopback, as a proxy would: a test that stands for
     # another client names it in X-Forwarded-For (the fuzzer does, so its thousands of

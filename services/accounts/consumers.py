@@ -19,7 +19,7 @@ from services.accounts.domain import calendar, lifecycle
 from services.accounts.mailer import Attachment, Mailer
 from services.accounts.store import lifecycle as lstore
 from services.accounts.views import mail as mailtext
-from shared import bus, subjects
+from shared import bus, clock, subjects
 from shared.contracts.base import Actor, Event
 from shared.contracts.calendar import CalendarStay
 from shared.contracts.lifecycle import SAFETY_KINDS, AccountMailRequested
@@ -118,6 +118,10 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
         letter_id=event.letter_id,
         rotation_id=event.rotation_id,
     )
+    if event.kind in HELD_KINDS:
+        # Mailed with the others that come with it (services/accounts/jobs.py).
+        await lstore.hold_suggestion(conn, event.event_id, user["id"], event.text, link, clock.now(s))
+        return
     attachments: tuple[Attachment, ...] = ()
     if event.kind in STAY_MAILS and event.booking_id is not None:
         attachments = await _stay_attachment(user["id"], user["role"], event.booking_id)
@@ -126,6 +130,9 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
     )
     await runtime.mailer.send(mail)
 
+
+# A new rotation brings its rooms and mentors within a second: one mail of them all.
+HELD_KINDS = frozenset({"match_suggested"})
 
 # A confirmed (paid) or moved stay's mail carries it as an .ics file for the reader's calendar.
 STAY_MAILS = frozenset({"booking_confirmed", "booking_shifted"})

@@ -1,10 +1,12 @@
-"""Background loops of accounts: the daily digest of unread messages, and the deletion of
-verification documents' files whose retention ended or whose account was deleted."""
+"""Background loops of accounts: the daily digest of unread messages, match suggestions mailed
+together, and the deletion of verification documents' files whose retention ended or whose
+account was deleted."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -87,6 +89,61 @@ async def _send_digest(ctx: Context, mailer: Mailer, day: date, counts: UserUnre
             s.public_url,
             lifecycle.link(s.public_url, lifecycle.UNSUBSCRIBE, token),
             f"digest-{user['id'].hex}-{day.isoformat()}",
+        )
+        await mailer.send(mail)
+    return 1
+
+
+@registry.background
+async def suggestion_mails(ctx: Context) -> None:
+    """Match suggestions held by the mail consumer go out as one mail per user, once the
+    first has waited ``suggestion_mail_wait_s`` for the others that come with it."""
+    mailer = Mailer(ctx.settings)
+    pause = min(max(ctx.settings.suggestion_mail_wait_s / 4, 0.2), 15.0)
+    while True:
+        stop_if_cancelled()
+        try:
+            await suggestions_once(ctx, mailer)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the mail server away: the suggestions wait for the next look
+            log.warning("suggestion mails failed: %s", exc)
+        await asyncio.sleep(pause)
+
+
+async def suggestions_once(ctx: Context, mailer: Mailer) -> int:
+    """The suggestion mails due now; how many went."""
+    s = ctx.settings
+    before = clock.now(s) - timedelta(seconds=s.suggestion_mail_wait_s)
+    sent = 0
+    while users := await lstore.suggestions_due(ctx.pool, before, BATCH):
+        went = [await _send_suggestions(ctx, mailer, user_id) for user_id in users]
+        sent += sum(went)
+        if len(users) < BATCH or not any(went):
+            break  # the rest are another replica's, which holds their rows
+    return sent
+
+
+async def _send_suggestions(ctx: Context, mailer: Mailer, user_id: uuid.UUID) -> int:
+    """One user's waiting suggestions in one mail, taken with the send in one transaction
+    (a refused mail keeps them). 0 if another replica has them, or if the user turned the
+    kind off, changed to an address not yet confirmed, or left meanwhile (they are dropped)."""
+    s = ctx.settings
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        rows = await lstore.claim_suggestions(conn, user_id)
+        user = await lstore.contact(conn, user_id)
+        prefs = await lstore.preferences(conn, user_id)
+        muted = prefs is not None and "match_suggested" in prefs["muted_kinds"]
+        if not rows or user is None or user["email_verified_at"] is None or muted:
+            return 0
+        rows = sorted(rows, key=lambda row: (row["created_at"], row["event_id"]))
+        token = lifecycle.unsubscribe_token(s.secret_key, user_id, "match_suggested")
+        mail = mailtext.suggestions_mail(
+            user["email"],
+            user["display_name"],
+            [(row["text"], (row["action_label"], row["action_url"])) for row in rows],
+            lifecycle.link(s.public_url, lifecycle.UNSUBSCRIBE, token),
+            rows[0]["event_id"].hex if len(rows) == 1 else f"suggestions-{rows[0]['event_id'].hex}-{len(rows)}",
         )
         await mailer.send(mail)
     return 1

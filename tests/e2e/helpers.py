@@ -168,3 +168,43 @@ async def start_payment(api: Api, guest: User, booking_id: str, timeout: float =
         if not waiting or asyncio.get_running_loop().time() > deadline:
             return r
         await asyncio.sleep(0.05)
+
+
+async def mail_suggestions(stack: Stack) -> int:
+    """Mail the match suggestions waiting in accounts, as its job does once they have waited:
+    the suite's accounts waits an hour (``WARDMATE_SUGGESTION_MAIL_WAIT_S``), so that what one
+    mail holds is decided here, not by how fast a loaded machine delivered the events."""
+    from services.accounts import jobs
+    from services.accounts.mailer import Mailer
+    from shared.bus import connect
+    from shared.service import Context
+    from shared.settings import Settings
+
+    env = stack.env("accounts")
+    settings = Settings(
+        database_url=env["WARDMATE_DATABASE_URL"],
+        nats_url=env["WARDMATE_NATS_URL"],
+        smtp_host="127.0.0.1",
+        smtp_port=int(env["WARDMATE_SMTP_PORT"]),
+        smtp_security="none",
+        public_url=stack.url,
+        suggestion_mail_wait_s=60,
+        clock_offset_s=120,  # every suggestion held until now has waited long enough
+    )
+    pool = await asyncpg.create_pool(settings.database_url, server_settings={"search_path": "accounts"})
+    nc = await connect(settings.nats_servers, "suggestion-mail-test")
+    try:
+        return await jobs.suggestions_once(Context(None, "test", pool, settings, nc), Mailer(settings))
+    finally:
+        await nc.close()
+        await pool.close()
+
+
+async def held_suggestions(stack: Stack, user_id: str) -> int:
+    """How many match suggestions wait in accounts to be mailed to the user."""
+    assert stack.database_url
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM accounts.suggestion_mails WHERE user_id = $1", user_id))
+    finally:
+        await conn.close()

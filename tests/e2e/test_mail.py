@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -18,10 +19,11 @@ from shared.bus import connect
 from shared.mailsink import start_sink
 from shared.service import Context
 from shared.settings import Settings
-from tests.api import Api
-from tests.e2e.helpers import create_listing, request_stay
+from tests.api import Api, User
+from tests.e2e.helpers import create_listing, future, held_suggestions, mail_suggestions, request_stay
 from tests.e2e.mentoring import accepted_pair, letter_request
 from tests.e2e.test_metrics import metrics_url, scrape, value
+from tests.eventually import eventually
 
 
 async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_click(api: Api) -> None:
@@ -177,3 +179,98 @@ async def test_a_mail_server_outage_delays_mail_without_losing_it(api: Api, stac
         stack.mail_sink = start_sink(stack.mail_dir, stack.data_dir / "mail-sink.log", port)
     await api.verify(user)
     assert len(api.mailbox.to(user.email)) == 1
+
+
+FORT_HARRISON = ("fort-harrison-va-medical-center-fort-harrison-mt", 46.618663, -112.101787)
+
+
+async def test_match_suggestions_that_come_together_go_in_one_mail(api: Api, stack: Stack) -> None:
+    """A new rotation near two good rooms and a mentor was three mails in a second, each "A
+    match for your rotation". The suggestions wait in accounts and go as one mail that lists
+    each with its link, once; a suggestion alone reads as before; a student who turns the
+    kind off meanwhile gets none, and the waiting ones are dropped."""
+    hospital_id, lat, lon = FORT_HARRISON
+    tag = uuid.uuid4().hex[:6]
+    common = {"specialties": ["neurology"], "school_country": "NG", "languages": ["en", "yo"]}
+    host = await api.signup("professional", f"Dr. Digest Host {tag}")
+    assert (await api.call("PATCH", "/me/profile", host, json=common)).status == 200
+    rooms = [
+        await create_listing(
+            api,
+            host,
+            title=f"Room {n} by Fort Harrison {tag}",
+            latitude=lat + 0.002 * n,
+            longitude=lon,
+            monthly_rent=900,
+        )
+        for n in (1, 2)
+    ]
+    mentor = await api.signup("professional", f"Dr. Digest Mentor {tag}")
+    opened = {**common, "hospital_ids": [hospital_id], "open_to_mentoring": True, "mentoring_capacity": 2}
+    assert (await api.call("PATCH", "/me/profile", mentor, json=opened)).status == 200
+
+    async def rotation_of(student: User) -> dict[str, Any]:
+        assert (await api.call("PATCH", "/me/profile", student, json=common)).status == 200
+        body = {
+            "hospital_id": hospital_id,
+            "specialty": "neurology",
+            "start_date": future(40),
+            "end_date": future(68),
+            "monthly_budget": 2000,
+            "room_types": ["private_room"],
+            "amenities": ["wifi"],
+        }
+        r = await api.call("POST", "/rotations", student, json=body)
+        assert r.status == 201, r.body
+        return r.body  # type: ignore[no-any-return]
+
+    async def suggested(student: User) -> list[dict[str, Any]]:
+        r = await api.call("GET", "/notifications", student, params={"limit": "100"})
+        assert r.status == 200, r.body
+        return [n for n in r.body["items"] if n["kind"] == "match_suggested"]
+
+    async def held_for(student: User, n: int) -> None:
+        await eventually(lambda: held_suggestions(stack, student.id), what=f"{n} held", until=lambda held: held == n)
+
+    kemi, muted = await api.signup("student", f"Kemi {tag}"), await api.signup("student", f"Muted {tag}")
+    mine = await rotation_of(kemi)
+    await rotation_of(muted)
+    # Each suggestion is a notice of its own at once (two rooms and the mentor, and perhaps
+    # other tests' rooms near this hospital); by mail they wait.
+    notes = await eventually(lambda: suggested(kemi), what="Kemi's suggestions", until=lambda ns: len(ns) >= 3)
+    await held_for(kemi, len(notes))
+    assert [m for m in api.mailbox.to(kemi.email) if "match" in m.subject] == []  # type: ignore[union-attr]
+    muted_notes = await eventually(lambda: suggested(muted), what="the other's", until=lambda ns: len(ns) >= 3)
+    await held_for(muted, len(muted_notes))
+    off = await api.call(
+        "PUT", "/me/notification-preferences", muted, json={"muted_kinds": ["match_suggested"], "digest": True}
+    )
+    assert off.status == 200
+
+    assert await mail_suggestions(stack) >= 1
+    [mail] = await api.mail(kemi.email, f"{len(notes)} matches for your rotations")
+    text = mail.part("text/plain")
+    for note in notes:
+        assert note["text"] in text, (note["text"], text)
+    for room in rooms:
+        assert f"Room {rooms.index(room) + 1} by Fort Harrison {tag}" in text
+        assert mail.link(f"/#/listings/{room['id']}")
+    assert f"Dr. Digest Mentor {tag} could mentor you" in text
+    assert mail.link(f"/#/rotations/{mine['id']}")
+    assert "Fort Harrison" in mail.part("text/html")
+    assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # Sent once: the rows went with it; the muted student's were dropped, unsent.
+    assert await held_suggestions(stack, kemi.id) == 0 and await held_suggestions(stack, muted.id) == 0
+    await mail_suggestions(stack)
+    assert len([m for m in api.mailbox.to(kemi.email) if "match" in m.subject]) == 1  # type: ignore[union-attr]
+    assert [m for m in api.mailbox.to(muted.email) if "match" in m.subject] == []  # type: ignore[union-attr]
+
+    # A third room later: one suggestion, one mail as before.
+    late = await create_listing(
+        api, host, title=f"Room 3 by Fort Harrison {tag}", latitude=lat + 0.006, longitude=lon, monthly_rent=900
+    )
+    await held_for(kemi, 1)
+    await mail_suggestions(stack)
+    [single] = await api.mail(kemi.email, "A match for your rotation")
+    assert f"Room 3 by Fort Harrison {tag}" in single.part("text/plain")
+    assert single.link(f"/#/listings/{late['id']}")

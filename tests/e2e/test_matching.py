@@ -22,7 +22,15 @@ from shared import bus, geo
 from shared.mailsink import Mail
 from shared.settings import Settings
 from tests.api import Api, Response, User
-from tests.e2e.helpers import JHH, create_listing, future, held_at_insert, request_stay
+from tests.e2e.helpers import (
+    JHH,
+    create_listing,
+    future,
+    held_at_insert,
+    held_suggestions,
+    mail_suggestions,
+    request_stay,
+)
 from tests.eventually import eventually
 
 # Room-match tests each use a hospital of their own, far from the others' listings: the
@@ -479,9 +487,14 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
     told = await suggested()
     [guide] = [n for n in told.body["items"] if n["text"].startswith("Dr. Guide Two could mentor you")]
     assert (guide["rotation_id"], guide["listing_id"]) == (mine["id"], None), guide
-    mails = await api.mail(student.email, "A match for your rotation", count=2)
-    [mailed] = [m for m in mails if "Dr. Guide Two could mentor you" in m.part("text/plain")]
-    assert mailed.link(f"/#/rotations/{mine['id']}")
+    await eventually(
+        lambda: held_suggestions(stack, student.id), what="both suggestions held for mail", until=lambda n: n == 2
+    )
+    assert await mail_suggestions(stack) >= 1
+    [mailed] = await api.mail(student.email, "2 matches for your rotations")
+    text = mailed.part("text/plain")
+    assert "Dr. Guide Two could mentor you" in text and "“Room by St James”" in text, text
+    assert mailed.link(f"/#/rotations/{mine['id']}") and mailed.link(f"/#/listings/{listing['id']}")
 
     # Nothing twice: the room changes, the rotation changes, the mentor reopens.
     assert (await api.call("PATCH", f"/listings/{listing['id']}", host, json={"monthly_rent": 1050})).status == 200
@@ -560,14 +573,17 @@ async def test_a_host_posting_many_rooms_at_once_is_suggested_a_few_times_a_day(
     # recorded near other rooms is suggested its best three at once): without the cap it
     # would have had those and all five new ones. Three rooms, each once.
     assert len({n["listing_id"] for n in room_notes(notes)}) == 3
-    assert api.mailbox is not None
-    mailbox = api.mailbox
-    mails = await eventually(
-        lambda: mailbox.to(student.email),
-        what="the suggestions mailed",
-        until=lambda found: sum("A match for your rotation" in m.subject for m in found) == 3,
+    # By mail, together: one mail names the three rooms.
+    suggested = sum(n["kind"] == "match_suggested" for n in notes.body["items"])
+    await eventually(
+        lambda: held_suggestions(stack, student.id), what="the suggestions held", until=lambda n: n >= suggested
     )
-    assert sum("A match for your rotation" in m.subject for m in mails) == 3
+    assert await mail_suggestions(stack) >= 1
+    assert api.mailbox is not None
+    [mail] = [m for m in api.mailbox.to(student.email) if "match" in m.subject]
+    assert mail.subject.endswith("matches for your rotations"), mail.subject
+    for note in room_notes(notes):
+        assert note["text"] in mail.part("text/plain") and mail.link(f"/#/listings/{note['listing_id']}")
     matches = await api.call("GET", f"/rotations/{mine['id']}/room-matches", student, params={"limit": "100"})
     assert {r["id"] for r in rooms} <= {m["listing"]["id"] for m in matches.body["items"]}
 
@@ -746,11 +762,16 @@ async def test_the_same_rotation_posted_at_once_is_one_rotation_suggested_once(a
         until=lambda r: r.status == 200 and all(mentor_notes(r, name) >= 1 for name in mentors),
     )
     assert mentor_notes(final, f"Dr. Burst {tag}") == 1, [n["text"] for n in final.body["items"]]
-    # The mail of each suggestion, the same way.
+    # By mail, the same way: the suggestions mailed name the burst's mentor once.
+    suggested = sum(n["kind"] == "match_suggested" for n in final.body["items"])
+    await eventually(
+        lambda: held_suggestions(stack, student.id), what="the suggestions held", until=lambda n: n >= suggested
+    )
+    assert await mail_suggestions(stack) >= 1
     assert api.mailbox is not None
 
-    def about(mail: Mail, name: str) -> bool:
-        return mail.subject == "A match for your rotation" and name in mail.part("text/plain")
+    def mentions(mail: Mail, name: str) -> int:
+        return mail.part("text/plain").count(f"{name} could mentor you") if "match" in mail.subject else 0
 
-    await api.mailbox.wait_for(student.email, lambda m: about(m, f"Dr. Sentinel {tag}"))
-    assert sum(about(m, f"Dr. Burst {tag}") for m in api.mailbox.to(student.email)) == 1
+    mails = await api.mailbox.wait_for(student.email, lambda m: mentions(m, f"Dr. Sentinel {tag}") == 1)
+    assert sum(mentions(m, f"Dr. Burst {tag}") for m in api.mailbox.to(student.email)) == 1, mails

@@ -253,6 +253,12 @@ async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg
         "mail_preferences": await conn.fetch(
             "SELECT muted_kinds, digest FROM mail_preferences WHERE user_id = $1", user_id
         ),
+        # Match suggestions not yet mailed (each is also a notification, in messaging's part).
+        "suggestion_mails": await conn.fetch(
+            "SELECT text, action_url, created_at FROM suggestion_mails WHERE user_id = $1"
+            " ORDER BY created_at, event_id",
+            user_id,
+        ),
         # What was sent and decided, not the file (GET /documents/{id}/file while it is kept).
         "documents": await conn.fetch(
             "SELECT id, kind, content_type, size_bytes, pages, status, note, created_at, decided_at,"
@@ -321,3 +327,40 @@ async def erase_account(conn: Connection, user: asyncpg.Record) -> tuple[list[st
     )
     await add(conn, UserDeleted(user_id=user["id"]))
     return fingerprints, files
+
+
+async def hold_suggestion(
+    conn: Connection, event_id: uuid.UUID, user_id: uuid.UUID, text: str, link: tuple[str, str], at: datetime
+) -> None:
+    """A match suggestion waits to be mailed with the others that come with it."""
+    await conn.execute(
+        "INSERT INTO suggestion_mails(event_id, user_id, text, action_label, action_url, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        event_id,
+        user_id,
+        text,
+        *link,
+        at,
+    )
+
+
+async def suggestions_due(db: DB, before: datetime, limit: int) -> list[uuid.UUID]:
+    """Users whose first waiting suggestion came before ``before``, the longest waiting first."""
+    rows = await db.fetch(
+        "SELECT user_id FROM suggestion_mails GROUP BY user_id HAVING min(created_at) <= $1"
+        " ORDER BY min(created_at) LIMIT $2",
+        before,
+        limit,
+    )
+    return [row["user_id"] for row in rows]
+
+
+async def claim_suggestions(conn: Connection, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The user's waiting suggestions, oldest first, taken out for the transaction's mail
+    (another replica skips them; a mail refused rolls the transaction back and keeps them)."""
+    return await conn.fetch(
+        "DELETE FROM suggestion_mails WHERE event_id IN (SELECT event_id FROM suggestion_mails WHERE user_id = $1"
+        " ORDER BY created_at, event_id FOR UPDATE SKIP LOCKED)"
+        " RETURNING event_id, text, action_label, action_url, created_at",
+        user_id,
+    )

@@ -237,3 +237,24 @@ def digest_mail(
         unsubscribe_url=unsubscribe_url,
         key=key,
     )
+
+
+def suggestions_mail(
+    to: str, name: str, items: list[tuple[str, tuple[str, str]]], unsubscribe_url: str, key: str
+) -> Mail:
+    """The match suggestions that came together (``items``: each one's text and link), in
+    one mail; a suggestion alone reads as its notification's mail."""
+    if len(items) == 1:
+        [(text, link)] = items
+        return notification_mail("match_suggested", to, name, text, link, unsubscribe_url, key)
+    return Mail(
+        to=to,
+        subject=f"{len(items)} matches for your rotations",
+        template="suggestions",
+        context={
+            "name": name,
+            "items": [{"text": text, "action_label": label, "action_url": url} for text, (label, url) in items],
+        },
+        unsubscribe_url=unsubscribe_url,
+        key=key,
+    )
