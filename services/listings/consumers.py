@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.listings import domain, files, store
+from services.listings import domain, files, freed, store
 from services.listings.store import bookings as booking_store
 from services.listings.store import photos as photo_store
 from services.listings.store import privacy as store_privacy
@@ -76,6 +76,8 @@ async def apply_payment(conn: Connection, event: Event) -> None:
     updated = await booking_store.booking(conn, row["id"])
     assert updated is not None
     await add(conn, transition.event(booking_data(updated)))
+    if transition.status == "expired":  # unpaid: the requests this stay turned down
+        await freed.tell_freed(conn, row["listing_id"], row["check_in"], row["check_out"], datetime.now(UTC))
 
 
 @registry.consumer("rotations", RotationMoved.subject)
@@ -113,6 +115,8 @@ async def erase_user(conn: Connection, event: Event) -> AfterCommit | None:
         side = "host" if row["host_id"] == user_id else "guest"
         updated = await booking_store.set_booking_status(conn, row["id"], "cancelled", cancelled_by=side)
         await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id))
+        if row["status"] in freed.HOLDING:  # a deleted guest's stay (a deleted host's rooms are gone)
+            await freed.tell_freed(conn, row["listing_id"], row["check_in"], row["check_out"], datetime.now(UTC))
     for listing_id in archived:
         listing = await store.listing(conn, listing_id)
         assert listing is not None

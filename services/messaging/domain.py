@@ -23,6 +23,7 @@ from shared.contracts.listings import (
     BookingConfirmed,
     BookingDeclined,
     BookingExpired,
+    BookingNightsFreed,
     BookingRequested,
     BookingShiftDeclined,
     BookingShifted,
@@ -216,6 +217,7 @@ BookingEvent = (
     | BookingShifted
     | BookingShiftDeclined
     | BookingShiftWithdrawn
+    | BookingNightsFreed
 )
 
 
@@ -268,6 +270,21 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
                     "booking_declined",
                     f"Your request for {room}, {dates}, is declined: another guest booked some of those"
                     " nights. Search again for another room",
+                )
+            ],
+        )
+    if isinstance(event, BookingNightsFreed):
+        # The stay that took these nights was cancelled, expired unpaid or moved away.
+        return ConversationUpdate(
+            "The nights of this request are free again: the stay that took them no longer holds them."
+            " The guest can ask for them again from the room's page.",
+            read_by=frozenset({host}),
+            notifications=[
+                note(
+                    guest,
+                    "booking_nights_freed",
+                    f"Good news: the nights you asked for at {room}, {dates}, are free again."
+                    " Ask the host again if you still need them",
                 )
             ],
         )

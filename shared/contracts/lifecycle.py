@@ -45,6 +45,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "booking_requested": ("Stays", "A student asks to book one of your rooms", PROFESSIONAL),
     "booking_accepted": ("Stays", "A host accepts your booking request", STUDENT),
     "booking_declined": ("Stays", "A host declines your booking request", STUDENT),
+    "booking_nights_freed": ("Stays", "Nights you asked for, taken by another stay, are free again", STUDENT),
     "booking_confirmed": ("Stays", "A stay is paid and confirmed", BOTH),
     "booking_cancelled": ("Stays", "A stay or request is cancelled", BOTH),
     "booking_expired": ("Stays", "A request goes unanswered or a stay unpaid, and expires", BOTH),

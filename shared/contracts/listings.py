@@ -692,6 +692,14 @@ class BookingCancelled(_BookingEvent):
     withdrawn: bool = Field(False, description="a request its guest withdrew before the host answered")
 
 
+class BookingNightsFreed(_BookingEvent):
+    """A request declined because another stay took its nights (``booking``, still declined)
+    can be asked again: that stay was cancelled, expired unpaid or moved away, and all its
+    nights are free. Published once per request (``services/listings/freed.py``)."""
+
+    subject: ClassVar[str] = subjects.BOOKING_NIGHTS_FREED
+
+
 class BookingShiftRequested(_BookingEvent):
     """The guest asks to move an accepted stay to new dates (``booking`` still has the old)."""
 
@@ -775,4 +783,5 @@ BOOKING_EVENTS = (
     BookingShifted,
     BookingShiftDeclined,
     BookingShiftWithdrawn,
+    BookingNightsFreed,
 )

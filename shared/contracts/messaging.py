@@ -48,6 +48,7 @@ OptionalNoticeKind = Literal[
     "payment_released",
     "payment_reclaimed",
     "booking_declined",
+    "booking_nights_freed",
     "booking_cancelled",
     "booking_expired",
     "booking_shift_requested",

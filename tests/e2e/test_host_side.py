@@ -3,8 +3,11 @@ taken, the terms a request was made under, over HTTP."""
 
 from __future__ import annotations
 
-from tests.api import Api
+from typing import Any
+
+from tests.api import Api, User
 from tests.e2e.helpers import create_listing, future, listing_body, request_stay
+from tests.eventually import eventually
 
 
 async def test_a_stay_accepted_turns_down_the_requests_for_its_nights_at_once(api: Api) -> None:
@@ -41,6 +44,15 @@ async def test_a_stay_accepted_turns_down_the_requests_for_its_nights_at_once(ap
     assert (await api.call("POST", f"/bookings/{chosen.body['id']}/shift/accept", host)).status == 200
     waiting = await api.call("GET", "/me/bookings?role=guest", third)
     assert (waiting.body["items"][0]["status"], waiting.body["items"][0]["end_reason"]) == ("declined", "dates_taken")
+    # And the nights it left are free again: the guest it first turned down hears so.
+    await eventually(
+        lambda: api.call("GET", "/notifications", second, params={"limit": "100"}),
+        what="the first guest turned down told",
+        until=lambda r: (
+            [n["booking_id"] for n in r.body["items"] if n["kind"] == "booking_nights_freed"]
+            == [overlapping.body["id"]]
+        ),
+    )
 
 
 async def test_a_request_keeps_the_cancellation_policy_it_was_made_under(api: Api) -> None:
@@ -111,3 +123,62 @@ async def test_a_room_is_placed_in_the_us_with_dates_a_stay_fits_in(api: Api) ->
         json={"available_from": future(30), "available_to": future(58), "min_stay_nights": 60},
     )
     assert kept.status == 200, kept.body
+
+
+async def test_nights_a_cancelled_stay_held_are_offered_again_to_the_guests_it_turned_down(api: Api) -> None:
+    """A stay accepted turns down the requests for its nights; when it is cancelled, the
+    guests it turned down hear that their nights are free again (notice, mail, and the
+    request's conversation), once, unless they asked for a room for those nights meanwhile.
+    Before, nobody was told, and the room stood empty for dates a student had wanted."""
+    host = await api.signup("professional", "Dr. Freed Host")
+    chosen_guest, waiting, moved_on, later = [
+        await api.signup("student", name) for name in ("Chosen", "Waiting Guest", "Moved On", "Later Guest")
+    ]
+    room = await create_listing(api, host, title="Room freed again")
+    other_room = await create_listing(api, host, title="The other room")
+    chosen = await request_stay(api, chosen_guest, room["id"], start=30, nights=28)
+    turned_down = await request_stay(api, waiting, room["id"], start=50, nights=28)
+    elsewhere = await request_stay(api, moved_on, room["id"], start=40, nights=14)
+    assert chosen.status == turned_down.status == elsewhere.status == 201
+    assert (await api.call("POST", f"/bookings/{chosen.body['id']}/accept", host)).status == 200
+    # One of the two turned down finds another room for the same nights.
+    assert (await request_stay(api, moved_on, other_room["id"], start=40, nights=14)).status == 201
+
+    cancelled = await api.call("POST", f"/bookings/{chosen.body['id']}/cancel", chosen_guest)
+    assert cancelled.status == 200, cancelled.body
+
+    async def freed_notes(user: User) -> list[dict[str, Any]]:
+        r = await api.call("GET", "/notifications", user, params={"limit": "100"})
+        assert r.status == 200, r.body
+        return [n for n in r.body["items"] if n["kind"] == "booking_nights_freed"]
+
+    [note] = await eventually(lambda: freed_notes(waiting), what="the guest told", until=lambda ns: len(ns) == 1)
+    assert note["text"].startswith("Good news: the nights you asked for at “Room freed again”"), note
+    assert note["text"].endswith("are free again. Ask the host again if you still need them"), note
+    assert (note["listing_id"], note["booking_id"]) == (room["id"], turned_down.body["id"]), note
+    [mail] = await api.mail(waiting.email, "The nights you asked for are free again")
+    assert "Room freed again" in mail.part("text/plain") and mail.link(f"/#/listings/{room['id']}")
+    # The request is still what it was: declined, its nights taken then.
+    mine = await api.call("GET", f"/bookings/{turned_down.body['id']}", waiting)
+    assert (mine.body["status"], mine.body["end_reason"]) == ("declined", "dates_taken"), mine.body
+    # Its conversation says so to both sides.
+    for side in (waiting, host):
+        said = await api.call("GET", f"/conversations/{note['conversation_id']}/messages", side)
+        assert said.status == 200, said.body
+        assert any("The nights of this request are free again" in m["body"] for m in said.body["items"]), said.body
+
+    # Told once: another stay takes the nights and is cancelled again; the guest who asked
+    # for another room meanwhile is never told.
+    again = await request_stay(api, later, room["id"], start=52, nights=20)
+    assert again.status == 201, again.body
+    assert (await api.call("POST", f"/bookings/{again.body['id']}/accept", host)).status == 200
+    assert (await api.call("POST", f"/bookings/{again.body['id']}/cancel", host)).status == 200
+    # Wait for a notice that comes after the second cancellation: the later guest's.
+    await eventually(
+        lambda: api.call("GET", "/notifications", later, params={"limit": "100"}),
+        what="the later guest told of the host's cancellation",
+        until=lambda r: any(n["kind"] == "booking_cancelled" for n in r.body["items"]),
+    )
+    assert len(await freed_notes(waiting)) == 1
+    assert await freed_notes(moved_on) == []
+    assert await freed_notes(host) == []

@@ -17,6 +17,7 @@ from shared.contracts.listings import (
     BookingData,
     BookingDeclined,
     BookingExpired,
+    BookingNightsFreed,
     BookingRequested,
     BookingShiftDeclined,
     BookingShiftRequested,
@@ -155,6 +156,21 @@ def test_a_request_declined_because_another_stay_took_its_nights_does_not_blame_
     )
     chosen = domain.booking_update(BookingDeclined(booking=booking("declined")), NAMES, "Quiet room")
     assert chosen.system_text == "Dr. Host declined the request."
+
+
+def test_nights_free_again_reach_the_guest_turned_down_with_the_room_and_dates() -> None:
+    """The stay that took a declined request's nights no longer holds them: its guest is
+    told, naming the room and the dates; the host reads it in the conversation."""
+    taken = booking("declined").model_copy(update={"end_reason": "dates_taken"})
+    update = domain.booking_update(BookingNightsFreed(booking=taken), NAMES, "Quiet room")
+    assert update.system_text.startswith("The nights of this request are free again")
+    assert update.read_by == frozenset({HOST})
+    [note] = update.notifications
+    assert (note.user_id, note.kind, note.listing_id) == (GUEST, "booking_nights_freed", taken.listing_id)
+    assert note.text == (
+        "Good news: the nights you asked for at “Quiet room”, Mar 1, 2027 to Mar 29, 2027 (28 nights), are free"
+        " again. Ask the host again if you still need them"
+    )
 
 
 def test_a_request_between_a_blocked_pair_keeps_only_its_system_message() -> None:

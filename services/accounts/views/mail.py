@@ -81,6 +81,7 @@ SUBJECTS = {
     "payment_released": "Money released to your balance",
     "payment_reclaimed": "A refund was taken from your balance",
     "booking_declined": "Booking request declined",
+    "booking_nights_freed": "The nights you asked for are free again",
     "booking_cancelled": "Booking cancelled",
     "booking_expired": "Booking request expired",
     "booking_shift_requested": "A change of dates was requested",
@@ -185,6 +186,9 @@ def web_link(
         if letter_id:
             return "Open the letter request", f"{base}letters/{letter_id}"
         return "See your letters", f"{base}letters"
+    if kind == "booking_nights_freed" and listing_id:
+        # To ask again: the room's page (the conversation only says so).
+        return "Open the room", f"{base}listings/{listing_id}"
     if kind == "booking_accepted" and booking_id:
         return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
     if conversation_id:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
-from services.listings import domain, store
+from services.listings import domain, freed, store
 from services.listings.store import blocked_dates as block_store
 from services.listings.store import bookings as booking_store
 from services.listings.views import (
@@ -162,6 +162,8 @@ async def _transition(ctx: Context, booking_id: uuid.UUID, action: str) -> Booki
         await add(conn, transition.event(booking_data(updated)))
         if transition.status == "accepted":
             await _decline_overlapping(conn, row["listing_id"], row["check_in"], row["check_out"], now)
+        elif row["status"] in freed.HOLDING:  # a stay cancelled: the requests it turned down
+            await freed.tell_freed(conn, row["listing_id"], row["check_in"], row["check_out"], now)
     return to_booking(updated, actor.user_id, now)
 
 
@@ -250,6 +252,8 @@ async def _answer_shift(ctx: Context, booking_id: uuid.UUID, action: str) -> Boo
             await _decline_overlapping(
                 conn, row["listing_id"], answer.check_in, answer.check_out, clock.now(ctx.settings)
             )
+            # The nights it left: the requests they were taken from may be whole again.
+            await freed.tell_freed(conn, row["listing_id"], row["check_in"], row["check_out"], clock.now(ctx.settings))
         else:
             declined = BookingShiftDeclined(
                 booking=data, check_in=answer.check_in, check_out=answer.check_out, for_rotation=answer.for_rotation

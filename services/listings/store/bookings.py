@@ -7,7 +7,9 @@ from datetime import date, datetime
 
 import asyncpg
 
+from services.listings import domain
 from services.listings.store import BOOKING_CONFLICTS, DB
+from shared import blocks
 from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
 from shared.privacy import ERASED_VERSION
@@ -337,3 +339,35 @@ async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg
         DEFAULT_ZONE,
     )
     return expired, ended
+
+
+async def freed_requests(
+    conn: Connection, listing_id: uuid.UUID, start: date, end: date, today: date
+) -> list[asyncpg.Record]:
+    """The requests for some of these nights that were declined because another stay took
+    them and are now wholly free again, marked told (so each is told once), as ``booking``
+    reads them. Only those still to come, of a room still offered, whose nights no stay or
+    host's block holds, whose guest holds no other request or stay for them, and between
+    whose guest and host there is no block."""
+    rows = await conn.fetch(
+        "WITH b AS (UPDATE bookings SET freed_told_at = now() WHERE id IN ("
+        "  SELECT d.id FROM bookings d JOIN listings l ON l.id = d.listing_id"
+        "  WHERE d.listing_id = $1 AND d.status = 'declined' AND d.end_reason = $5 AND d.freed_told_at IS NULL"
+        "  AND d.stay && daterange($2, $3) AND lower(d.stay) > $4 AND l.status = 'active'"
+        "  AND lower(d.stay) >= l.available_from AND upper(d.stay) <= l.available_to"
+        "  AND NOT EXISTS (SELECT 1 FROM bookings o WHERE o.listing_id = d.listing_id"
+        "    AND o.status IN ('accepted', 'confirmed', 'completed') AND o.stay && d.stay)"
+        "  AND NOT EXISTS (SELECT 1 FROM blocked_dates n WHERE n.listing_id = d.listing_id AND n.nights && d.stay)"
+        "  AND NOT EXISTS (SELECT 1 FROM bookings g WHERE g.guest_id = d.guest_id AND g.id <> d.id"
+        "    AND g.stay && d.stay AND (g.status IN ('accepted', 'confirmed')"
+        "    OR (g.status = 'requested' AND g.expires_at > now())))"
+        f"  AND d.host_id NOT IN {blocks.others_sql('d.guest_id')}"
+        "  ORDER BY d.id FOR UPDATE OF d) RETURNING *)"
+        f" SELECT {BOOKING_COLUMNS} FROM b JOIN listings l ON l.id = b.listing_id ORDER BY b.created_at, b.id",
+        listing_id,
+        start,
+        end,
+        today,
+        domain.TAKEN_BY_ANOTHER,
+    )
+    return list(rows)
