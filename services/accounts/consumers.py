@@ -120,7 +120,8 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
     )
     if event.kind in HELD_KINDS:
         # Mailed with the others that come with it (services/accounts/jobs.py).
-        await lstore.hold_suggestion(conn, event.event_id, user["id"], event.text, link, clock.now(s))
+        now = clock.now(s)
+        await lstore.hold_suggestion(conn, event.event_id, user["id"], event.rotation_id, event.text, link, now)
         return
     attachments: tuple[Attachment, ...] = ()
     if event.kind in STAY_MAILS and event.booking_id is not None:

@@ -142,6 +142,7 @@ async def _send_suggestions(ctx: Context, mailer: Mailer, user_id: uuid.UUID) ->
             user["email"],
             user["display_name"],
             [(row["text"], (row["action_label"], row["action_url"])) for row in rows],
+            len({row["rotation_id"] for row in rows}),
             lifecycle.link(s.public_url, lifecycle.UNSUBSCRIBE, token),
             rows[0]["event_id"].hex if len(rows) == 1 else f"suggestions-{rows[0]['event_id'].hex}-{len(rows)}",
         )

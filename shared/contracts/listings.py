@@ -443,6 +443,11 @@ class Booking(Reply):
         description="you may review this stay now: each side once after a completed stay; the guest alone, for 30"
         " days, after the host cancelled the accepted or paid stay",
     )
+    nights_free_again: bool = Field(
+        False,
+        description="a request declined for dates_taken whose nights the stay that took them no longer holds:"
+        " its guest was told they are free again (the request stays declined; the guest may ask again)",
+    )
     cancelled_by: Literal["guest", "host"] | None = Field(
         None, description="who cancelled a cancelled stay (null for stays cancelled before this was recorded)"
     )

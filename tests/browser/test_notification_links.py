@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from services.runner import Stack
 from tests.browser.conftest import FARGO, Client, Pages, future
 from tests.browser.test_accessibility import mentors_known
+from tests.browser.test_client_fixes import room
 from tests.browser.test_payments import accepted_booking
 from tests.browser.test_plan_goals import accepted_pair
 
@@ -104,4 +105,39 @@ def test_a_suggested_mentor_opens_the_rotations_matches(pages: Pages, stack: Sta
     expect(student).to_have_url(re.compile(rf"#/rotations/{rotation['id']}$"))
     matches = student.get_by_role("list", name="Mentor matches")
     expect(matches).to_contain_text(f"Dr. Suggested {tag}")
+    assert pages.errors == []
+
+
+def test_nights_free_again_open_the_room_with_those_dates(pages: Pages) -> None:
+    """A request declined because another stay took its nights: once that stay is
+    cancelled, its notice opens the room, and its card says the nights are free again,
+    with a link to ask for them that fills in the dates (it still said "look for another
+    room"). The host's card says the guest was told."""
+    tag = uuid.uuid4().hex[:6]
+    host, student = pages.open("host"), pages.open("student")
+    as_host, as_student = Client(host.request, pages.mailbox), Client(student.request, pages.mailbox)
+    as_first = Client(pages.open("first").request, pages.mailbox)
+    as_host.sign_up("professional", f"Dr. Freed {tag}")
+    as_student.sign_up("student", f"Freed Student {tag}")
+    as_first.sign_up("student", f"First Guest {tag}")
+    listing = as_host.call("POST", "/listings", room(title=f"Room freed {tag}"))
+    stay = {"check_in": future(20), "check_out": future(40), "hospital_id": FARGO}
+    first = as_first.call("POST", f"/listings/{listing['id']}/bookings", stay)
+    mine = as_student.call("POST", f"/listings/{listing['id']}/bookings", stay | {"check_in": future(25)})
+    as_host.call("POST", f"/bookings/{first['id']}/accept", {})
+    as_first.call("POST", f"/bookings/{first['id']}/cancel", {})
+
+    open_notice(student, f"the nights you asked for at “Room freed {tag}”")
+    expect(student).to_have_url(re.compile(rf"#/listings/{listing['id']}$"))
+    student.goto(f"/#/bookings?booking={mine['id']}")
+    card = student.get_by_role("listitem").filter(has_text=f"Room freed {tag}")
+    expect(card).to_contain_text("That stay no longer holds them: they are free again.")
+    card.get_by_role("link", name="Ask for them again").click()
+    form = student.get_by_role("form", name="Request a booking")
+    expect(form.get_by_label("Check-in")).to_have_value(future(25))
+    expect(form.get_by_label("Check-out")).to_have_value(future(40))
+
+    host.goto("/#/bookings")
+    host_card = host.get_by_role("listitem").filter(has_text=f"Freed Student {tag}")
+    expect(host_card).to_contain_text("those nights are free again, and the guest was told")
     assert pages.errors == []

@@ -248,7 +248,9 @@ async def test_match_suggestions_that_come_together_go_in_one_mail(api: Api, sta
     assert off.status == 200
 
     assert await mail_suggestions(stack) >= 1
-    [mail] = await api.mail(kemi.email, f"{len(notes)} matches for your rotations")
+    # One rotation's: "your rotation" (the subject says "rotations" when they are for several).
+    [mail] = await api.mail(kemi.email, f"{len(notes)} matches for your rotation")
+    assert mail.subject == f"{len(notes)} matches for your rotation", mail.subject
     text = mail.part("text/plain")
     for note in notes:
         assert note["text"] in text, (note["text"], text)

@@ -491,7 +491,7 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
         lambda: held_suggestions(stack, student.id), what="both suggestions held for mail", until=lambda n: n == 2
     )
     assert await mail_suggestions(stack) >= 1
-    [mailed] = await api.mail(student.email, "2 matches for your rotations")
+    [mailed] = await api.mail(student.email, "2 matches for your rotation")
     text = mailed.part("text/plain")
     assert "Dr. Guide Two could mentor you" in text and "“Room by St James”" in text, text
     assert mailed.link(f"/#/rotations/{mine['id']}") and mailed.link(f"/#/listings/{listing['id']}")
@@ -581,7 +581,7 @@ async def test_a_host_posting_many_rooms_at_once_is_suggested_a_few_times_a_day(
     assert await mail_suggestions(stack) >= 1
     assert api.mailbox is not None
     [mail] = [m for m in api.mailbox.to(student.email) if "match" in m.subject]
-    assert mail.subject.endswith("matches for your rotations"), mail.subject
+    assert mail.subject.endswith("matches for your rotation"), mail.subject
     for note in room_notes(notes):
         assert note["text"] in mail.part("text/plain") and mail.link(f"/#/listings/{note['listing_id']}")
     matches = await api.call("GET", f"/rotations/{mine['id']}/room-matches", student, params={"limit": "100"})

@@ -330,14 +330,21 @@ async def erase_account(conn: Connection, user: asyncpg.Record) -> tuple[list[st
 
 
 async def hold_suggestion(
-    conn: Connection, event_id: uuid.UUID, user_id: uuid.UUID, text: str, link: tuple[str, str], at: datetime
+    conn: Connection,
+    event_id: uuid.UUID,
+    user_id: uuid.UUID,
+    rotation_id: uuid.UUID | None,
+    text: str,
+    link: tuple[str, str],
+    at: datetime,
 ) -> None:
     """A match suggestion waits to be mailed with the others that come with it."""
     await conn.execute(
-        "INSERT INTO suggestion_mails(event_id, user_id, text, action_label, action_url, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO suggestion_mails(event_id, user_id, rotation_id, text, action_label, action_url, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         event_id,
         user_id,
+        rotation_id,
         text,
         *link,
         at,
@@ -361,6 +368,6 @@ async def claim_suggestions(conn: Connection, user_id: uuid.UUID) -> list[asyncp
     return await conn.fetch(
         "DELETE FROM suggestion_mails WHERE event_id IN (SELECT event_id FROM suggestion_mails WHERE user_id = $1"
         " ORDER BY created_at, event_id FOR UPDATE SKIP LOCKED)"
-        " RETURNING event_id, text, action_label, action_url, created_at",
+        " RETURNING event_id, rotation_id, text, action_label, action_url, created_at",
         user_id,
     )

@@ -244,18 +244,20 @@ def digest_mail(
 
 
 def suggestions_mail(
-    to: str, name: str, items: list[tuple[str, tuple[str, str]]], unsubscribe_url: str, key: str
+    to: str, name: str, items: list[tuple[str, tuple[str, str]]], rotations: int, unsubscribe_url: str, key: str
 ) -> Mail:
-    """The match suggestions that came together (``items``: each one's text and link), in
-    one mail; a suggestion alone reads as its notification's mail."""
+    """The match suggestions that came together (``items``: each one's text and link, for
+    ``rotations`` rotations), in one mail; a suggestion alone reads as its notification's."""
     if len(items) == 1:
         [(text, link)] = items
         return notification_mail("match_suggested", to, name, text, link, unsubscribe_url, key)
+    whose = "your rotation" if rotations == 1 else "your rotations"
     return Mail(
         to=to,
-        subject=f"{len(items)} matches for your rotations",
+        subject=f"{len(items)} matches for {whose}",
         template="suggestions",
         context={
+            "whose": whose,
             "name": name,
             "items": [{"text": text, "action_label": label, "action_url": url} for text, (label, url) in items],
         },

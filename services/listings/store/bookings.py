@@ -26,7 +26,7 @@ BOOKING_COLUMNS = f"""
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
     b.rotation_shift_declined, coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy,
     (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to,
-    b.min_stay_nights AS accepted_min_stay, b.cancelled_by,
+    b.min_stay_nights AS accepted_min_stay, b.cancelled_by, b.freed_told_at,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'guest') AS guest_reviewed,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed,
     l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude,

@@ -6,7 +6,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go, href,
   professionLine, stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
@@ -91,6 +91,13 @@ function ShiftState({ b }) {
   const dates = b.shift && `${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)}`;
   if (b.end_reason === "shift_declined") {
     return html`<p>Cancelled without fault: the host declined to move the stay.</p>`;
+  }
+  if (b.end_reason === "dates_taken" && b.nights_free_again) {
+    // The stay that took them was cancelled, expired unpaid or moved: the guest may ask again.
+    return b.role === "host"
+      ? html`<p>Declined when you accepted another guest's stay; those nights are free again, and the guest was told.</p>`
+      : html`<p class="notice">Declined when another guest's stay took some of these nights. That stay no longer holds
+        them: they are free again. <a href=${href(`/listings/${b.listing_id}`, { from: b.check_in, to: b.check_out })}>Ask for them again</a></p>`;
   }
   if (b.end_reason === "dates_taken") {
     return html`<p>${b.role === "host" ? "Declined: you accepted another guest's stay for some of these nights."
