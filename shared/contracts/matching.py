@@ -243,6 +243,11 @@ class Mentorship(Reply):
     created_at: datetime
     decided_at: datetime | None
     ended_at: datetime | None
+    mentor_full: bool = Field(
+        False,
+        description="a request waiting while its mentor can take nobody: every place taken, or no longer open to"
+        " mentoring (it waits until a place frees; the mentor cannot accept it before)",
+    )
 
 
 class MentorshipPage(Page):

@@ -23,7 +23,7 @@ FARGO_POINT = (46.831488, -96.827505)
 MINOT = "trinity-hospitals-minot-nd"
 
 
-def _profiles_hold(stack: Stack, user_ids: list[str], condition: str, what: str) -> None:
+def profiles_hold(stack: Stack, user_ids: list[str], condition: str, what: str) -> None:
     """Wait until matching's projection of profiles holds each user with ``condition`` (SQL
     on its row): profiles reach it through events, after the call that changed them answered."""
 
@@ -50,14 +50,14 @@ def _profiles_hold(stack: Stack, user_ids: list[str], condition: str, what: str)
 def mentors_known(stack: Stack, mentor_ids: list[str]) -> None:
     """Wait until matching holds each mentor open to mentoring."""
     condition = "(data->>'open_to_mentoring')::boolean"
-    _profiles_hold(stack, mentor_ids, condition, "matching to hold every mentor open to mentoring")
+    profiles_hold(stack, mentor_ids, condition, "matching to hold every mentor open to mentoring")
 
 
 def names_known(stack: Stack, user_ids: list[str]) -> None:
     """Wait until matching holds each user's name: it prefixes the notices it words (a letter
     request, a plan's change) with it, and until then says "A student" or "Your mentoring
     partner". A test that signed up and acted within a second, on a loaded machine, outran it."""
-    _profiles_hold(stack, user_ids, "data->>'display_name' IS NOT NULL", "matching to hold every user's name")
+    profiles_hold(stack, user_ids, "data->>'display_name' IS NOT NULL", "matching to hold every user's name")
 
 
 def check(page: Page, path: str, ready: str, found: dict[str, Any]) -> None:

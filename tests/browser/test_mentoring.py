@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from services.runner import Stack
 from tests.browser.conftest import FARGO, Client, Pages, axe_violations, future
-from tests.browser.test_accessibility import check, make_admin, mentors_known
+from tests.browser.test_accessibility import check, make_admin, mentors_known, profiles_hold
 
 
 def reload(page: Page, path: str, ready: str) -> None:
@@ -217,4 +217,44 @@ def test_hospital_page_follows_privacy_and_pages_are_accessible(pages: Pages, st
         )
     ).to_be_visible()
     assert found == {}
+    assert pages.errors == []
+
+
+def test_a_request_to_a_full_mentor_says_so_to_both_sides(pages: Pages, stack: Stack) -> None:
+    """A mentor whose places are all taken cannot accept; their waiting requests said only
+    "Requested", and the student waited unaware. Both cards now say the mentor is full and
+    what to do, and the student hears it when asking."""
+    tag = uuid.uuid4().hex[:6]
+    mentor_name = f"Dr. Full {tag}"
+    mentor, first, second = pages.open("mentor"), pages.open("first"), pages.open("second")
+    as_mentor, as_first, as_second = Client(mentor.request), Client(first.request), Client(second.request)
+    mentor_id = as_mentor.sign_up("professional", mentor_name)
+    as_mentor.call(
+        "PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 1}
+    )
+    as_first.sign_up("student", f"First {tag}")
+    as_second.sign_up("student", f"Second {tag}")
+    mentors_known(stack, [mentor_id])
+    taken = as_first.call("POST", "/mentorships", {"mentor_id": mentor_id, "message": "Hello"})
+    as_mentor.call("POST", f"/mentorships/{taken['id']}/accept", {})
+
+    second.goto(f"/#/users/{mentor_id}")
+    second.get_by_role("button", name=f"Ask {mentor_name} to mentor you").click()
+    second.get_by_label("Message to the mentor").fill("Could you mentor me?")
+    second.get_by_role("button", name="Request mentorship").click()
+    expect(second.get_by_role("status")).to_contain_text(f"{mentor_name}, who has no places left right now")
+    second.goto("/#/mentorships")
+    card = second.get_by_role("listitem", name=f"With {mentor_name}")
+    expect(card).to_contain_text(f"{mentor_name} has no places left right now. Your request waits until one frees up")
+    expect(card.get_by_role("link", name="ask another mentor")).to_have_attribute("href", "#/rotations")
+
+    mentor.goto("/#/mentorships")
+    waiting = mentor.get_by_role("listitem", name=f"From Second {tag}")
+    expect(waiting).to_contain_text("You have no places left: raise your mentoring capacity on your profile")
+    # A place freed: the notices go.
+    as_mentor.call("PATCH", "/me/profile", {"mentoring_capacity": 2})
+    profiles_hold(stack, [mentor_id], "(data->>'mentoring_capacity')::int = 2", "matching to hold the new capacity")
+    mentor.reload()
+    expect(waiting.get_by_role("button", name="Accept")).to_be_visible()
+    expect(waiting).not_to_contain_text("no places left")
     assert pages.errors == []

@@ -208,6 +208,7 @@ async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
         *(api.call("POST", "/mentorships", s, json={"mentor_id": mentor.id, "message": "Hello"}) for s in students)
     )
     assert all(r.status == 201 for r in requests), [r.body for r in requests if r.status != 201]
+    assert not any(r.body["mentor_full"] for r in requests)
     again = await api.call("POST", "/mentorships", first, json={"mentor_id": mentor.id})
     assert again.status == 409  # one open request per pair
     wrong = await api.call("POST", f"/mentorships/{requests[0].body['id']}/accept", first)
@@ -221,6 +222,13 @@ async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
     assert all(r.error_code == "conflict" for r in results if r.status == 409)
     accepted = await api.call("GET", "/me/mentorships", mentor, params={"status": "accepted", "role": "mentor"})
     assert len(accepted.body["items"]) == 3
+    # The 17 left waiting say the mentor is full, to both sides (a student waited unaware).
+    waiting = await api.call("GET", "/me/mentorships", mentor, params={"status": "requested", "role": "mentor"})
+    assert len(waiting.body["items"]) == 17 and all(m["mentor_full"] for m in waiting.body["items"])
+    loser = next(s for s, r in zip(students, results, strict=True) if r.status == 409)
+    theirs = await api.call("GET", "/me/mentorships", loser, params={"role": "student"})
+    assert [(m["status"], m["mentor_full"]) for m in theirs.body["items"]] == [("requested", True)]
+    assert all(not m["mentor_full"] for m in accepted.body["items"])  # only a waiting request is
 
     # Full: no longer suggested. One ends; the seat is free again and the match returns.
     await eventually(
@@ -237,6 +245,8 @@ async def test_mentor_matches_and_the_capacity_race(api: Api) -> None:
         until=lambda r: r.status == 200 and any(m["mentor"]["id"] == mentor.id for m in r.body["items"]),
     )
     assert next(m for m in suggested.body["items"] if m["mentor"]["id"] == mentor.id)["remaining_capacity"] == 1
+    theirs = await api.call("GET", "/me/mentorships", loser, params={"role": "student"})
+    assert [(m["status"], m["mentor_full"]) for m in theirs.body["items"]] == [("requested", False)]
 
 
 async def test_a_mentorship_opens_its_conversation_and_notifies_each_side(api: Api) -> None:

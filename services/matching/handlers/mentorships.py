@@ -31,6 +31,11 @@ MENTOR_NOT_FOUND = AppError("not_found", "no professional open to mentoring with
 
 async def _mentorship(ctx: Context, row: asyncpg.Record) -> Mentorship:
     people = await store.profile_fields(ctx.pool, [row["student_id"], row["mentor_id"]])
+    if row["status"] == "requested" and row["mentor_id"] in people:
+        # Whether the mentor has a place for it (``mentor_full``).
+        people[row["mentor_id"]]["mentees"] = (await store.mentees(ctx.pool, [row["mentor_id"]])).get(
+            row["mentor_id"], 0
+        )
     rotation = await store.rotation(ctx.pool, row["rotation_id"]) if row["rotation_id"] else None
     return views.mentorship(row, people, ctx.require_actor().user_id, rotation)
 

@@ -280,6 +280,16 @@ async def profile_fields(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, d
     return {r["user_id"]: dict(r) for r in rows}
 
 
+async def mentees(db: DB, mentor_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many mentorships each of these mentors has accepted now (none: not in the dict)."""
+    rows = await db.fetch(
+        "SELECT mentor_id, count(*) AS n FROM mentorships WHERE mentor_id = ANY($1::uuid[]) AND status = 'accepted'"
+        " GROUP BY mentor_id",
+        mentor_ids,
+    )
+    return {row["mentor_id"]: row["n"] for row in rows}
+
+
 async def profile(db: DB, user_id: uuid.UUID) -> dict[str, Any] | None:
     data = await db.fetchval("SELECT data FROM profiles WHERE user_id = $1", user_id)
     return dict(data) if data is not None else None

@@ -73,8 +73,18 @@ def mentorship(
             "mentor": person(row["mentor_id"]),
             "role": "mentor" if viewer == row["mentor_id"] else "student",
             "rotation": _rotation_brief(rotation) if rotation and rotation["student_id"] == row["student_id"] else None,
+            "mentor_full": row["status"] == "requested" and _full(people.get(row["mentor_id"]) or {}),
         }
     )
+
+
+def _full(mentor: dict[str, Any]) -> bool:
+    """The mentor can accept nobody now: every place taken (``mentees``, counted for a
+    waiting request), or no longer open to mentoring."""
+    if "mentees" not in mentor:
+        return False
+    capacity = int(mentor.get("mentoring_capacity") or 0) if mentor.get("open_to_mentoring") else 0
+    return int(mentor["mentees"]) >= capacity
 
 
 def _rotation_brief(row: Row) -> dict[str, Any]:

@@ -55,6 +55,10 @@ function MentorshipCard({ m, onChange }) {
     ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},${" "}
       ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}
     ${m.message && html`<p class="quote-text">“${m.message}”</p>`}
+    ${m.mentor_full && html`<p class="notice">${m.role === "mentor"
+      ? html`You have no places left: raise your mentoring capacity on your <a href="#/profile">profile</a>, or end a mentorship, to accept this request.`
+      : html`${other.display_name || "This mentor"} has no places left right now. Your request waits until one frees up;
+        or withdraw it and <a href="#/rotations">ask another mentor</a> from your rotation's matches.`}</p>`}
     <p class="actions">
       ${m.role === "mentor" && m.status === "requested" && html`
         <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>

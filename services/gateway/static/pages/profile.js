@@ -349,7 +349,10 @@ export function useMyMentors() {
 export function AskedMentor({ mentorship, name, focus = false }) {
   return html`<${Notice} focus=${focus}>${mentorship.status === "accepted"
     ? html`${name} mentors you. <a href=${`#/mentorships/${mentorship.id}`}>Open your plan</a>.`
-    : html`Mentorship requested from ${name}: waiting for their answer. <a href="#/mentorships">See your mentorships</a>.`}</${Notice}>`;
+    : mentorship.mentor_full
+      ? html`Mentorship requested from ${name}, who has no places left right now: your request waits until one frees
+        up. <a href="#/mentorships">See your mentorships</a>.`
+      : html`Mentorship requested from ${name}: waiting for their answer. <a href="#/mentorships">See your mentorships</a>.`}</${Notice}>`;
 }
 
 /** A student asks a professional open to mentoring to mentor them (once: a request waiting
