@@ -157,7 +157,7 @@ def test_the_receipt_of_a_stay_cancelled_and_refunded_says_so(pages: Pages) -> N
     """Paid, then cancelled by the guest a month ahead under a flexible policy: the receipt
     says the stay will not take place, and its payment reads refunded, paying for nothing
     and held until nothing (it read "Succeeded", "no whole night" and a release date)."""
-    _, student, booking, as_student = accepted_booking(pages)
+    host, student, booking, as_student = accepted_booking(pages)
     student.goto(f"/#/bookings/{booking['id']}/pay")
     fill_card(student, "4242424242424242")
     student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
@@ -181,7 +181,21 @@ def test_the_receipt_of_a_stay_cancelled_and_refunded_says_so(pages: Pages) -> N
     facts = student.get_by_role("definition")
     expect(facts).to_have_text([booking["id"], re.compile("^Paid room"), "Paying Student", "Dr. Paid"])
     assert axe_violations(student) == []
+    # The cancelled stay's card says what came back, to both sides (only the receipt did).
+    paid = fmt_money(booking["total"])
+    student.goto(f"/#/bookings?booking={booking['id']}")
+    card = student.get_by_role("listitem").filter(has_text="You cancelled this stay.")
+    expect(card).to_contain_text(re.compile(rf"{re.escape(paid)} of the {re.escape(paid)} you paid is refunded"))
+    host.goto(f"/#/bookings?booking={booking['id']}")
+    expect(host.get_by_role("listitem").filter(has_text="The guest cancelled this stay.")).to_contain_text(
+        f"The guest is refunded {paid} of {paid}"
+    )
     assert pages.errors == [], pages.errors
+
+
+def fmt_money(amount: float) -> str:
+    """An amount as the web client writes it (Intl's en-US dollars): $1,234.50."""
+    return f"${amount:,.2f}"
 
 
 def shown(days: int) -> str:

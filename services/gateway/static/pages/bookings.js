@@ -86,6 +86,21 @@ function ShiftForm({ booking, onDone }) {
   </form>`;
 }
 
+/** What a cancelled stay that was paid gave back (`r`: its receipt), and whether it has
+ * reached the card yet (a refund is pending until the card network confirms it). */
+function RefundLine({ r, role }) {
+  if (!r || !(r.paid > 0)) return null;
+  const pending = r.refunds.some((x) => x.status === "pending");
+  const guest = role === "guest";
+  if (!(r.refunded > 0)) {
+    return html`<p>${guest ? `Nothing of the ${fmtMoney(r.paid)} you paid is refunded` : `The guest's ${fmtMoney(r.paid)} is not refunded`}
+      under the cancellation policy: see the <a href=${`#/bookings/${r.booking_id}/receipt`}>receipt</a>.</p>`;
+  }
+  return html`<p>${guest ? `${fmtMoney(r.refunded)} of the ${fmtMoney(r.paid)} you paid is refunded` : `The guest is refunded ${fmtMoney(r.refunded)} of ${fmtMoney(r.paid)}`}${pending
+    ? guest ? ": on its way to your card (it can take 5–10 business days to show)." : " (on its way to their card)."
+    : guest ? " to your card." : "."}</p>`;
+}
+
 /** Where a request to move the stay stands, and why a booking ended, in words. */
 function ShiftState({ b }) {
   const dates = b.shift && `${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)}`;
@@ -211,6 +226,11 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
   const label = `${b.listing_title}, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`;
   // What cancelling a paid stay gives back, asked before the cancellation is confirmed.
   const quote = useLoad(() => (b.status === "confirmed" ? refundQuote(b.id, b.role) : Promise.resolve("")), [b.id, b.status]);
+  // A cancelled stay that was paid: what came back (it was only on the receipt).
+  const paidBack = useLoad(
+    () => (b.status === "cancelled" && b.end_reason !== "withdrawn" ? get(`/bookings/${b.id}/payments`).catch(() => null) : Promise.resolve(null)),
+    [b.id, b.status],
+  );
   const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
   // One clock on the card, the room's: the answer's deadline was on the browser's beside a
   // check-in on the room's ("Answer by Dec 8, 9:33 AM UTC" above "Check-in … 3:00 PM EST").
@@ -220,6 +240,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
     ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
     ${b.status === "cancelled" && b.end_reason === "withdrawn" && html`<p>${b.role === "guest" ? "You withdrew this request before the host answered." : "The guest withdrew this request before you answered."}</p>`}
     ${b.status === "cancelled" && b.end_reason !== "withdrawn" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay." : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
+    <${RefundLine} r=${paidBack.data} role=${b.role} />
     <${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
