@@ -57,7 +57,12 @@ class Mailer:
         self.settings = settings
 
     def render(self, mail: Mail) -> EmailMessage:
-        context = {**mail.context, "subject": mail.subject, "unsubscribe_url": mail.unsubscribe_url}
+        context = {
+            **mail.context,
+            "subject": mail.subject,
+            "unsubscribe_url": mail.unsubscribe_url,
+            "settings_url": self.settings.public_url.rstrip("/") + "/#/settings",
+        }
         message = EmailMessage()
         message["From"] = self.settings.mail_from
         message["To"] = mail.to

@@ -2,12 +2,15 @@
 
 ``POST /api/v1/mail/unsubscribe?token=...`` is the RFC 8058 one-click unsubscribe: a mail
 client posts ``List-Unsubscribe=One-Click`` as a form, with no session and no JSON, so it
-cannot go through the table's JSON handler. ``GET /api/v1/calendar/{token}.ics`` is the
+cannot go through the table's JSON handler; a GET of it (the mail's link, clicked) sends
+the browser to the web client's page, which asks first. ``GET /api/v1/calendar/{token}.ics`` is the
 private calendar feed, ``text/calendar`` for calendar apps. In both the token in the URL
 is the credential.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -38,6 +41,14 @@ async def one_click_unsubscribe(request: web.Request) -> web.Response:
     return web.json_response(prefs.model_dump(mode="json"))
 
 
+async def unsubscribe_page(request: web.Request) -> web.Response:
+    """The same link opened in a browser (a person clicking "Stop these mails"): the web
+    client's page, which says what stops and asks before it posts. A GET changes nothing:
+    mail scanners open links, and RFC 8058 keeps the unsubscribe to the POST. It answered
+    405 in JSON."""
+    raise web.HTTPSeeOther("/#/unsubscribe?" + urlencode({"token": request.query.get("token", "")}))
+
+
 async def calendar_feed(request: web.Request) -> web.Response:
     """The private iCalendar feed; its token is the credential (no session: calendar apps
     fetch it on their own), and a wrong or replaced one is a 404."""
@@ -60,4 +71,5 @@ async def calendar_feed(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post(API + "/mail/unsubscribe", one_click_unsubscribe)
+    app.router.add_get(API + "/mail/unsubscribe", unsubscribe_page)
     app.router.add_get(API + "/calendar/{token}.ics", calendar_feed)

@@ -9,7 +9,8 @@ import uuid
 from playwright.sync_api import Page, expect
 
 from tests.api import link_token
-from tests.browser.conftest import PASSWORD, Client, Pages, axe_violations, verification_link
+from tests.browser.conftest import PASSWORD, Client, Pages, axe_violations, future, verification_link
+from tests.browser.test_client_fixes import room
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 
@@ -176,3 +177,46 @@ def test_settings_page(pages: Pages) -> None:
     page.get_by_label("Password to confirm").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_a_mails_stop_link_clicked_asks_then_stops_that_kind(pages: Pages) -> None:
+    """The "Stop these mails" link, clicked in a mail, answered 405 in JSON: only a mail
+    client's one-click POST worked. Opened in a browser it now asks, and stops that kind;
+    a scanner's GET stops nothing. The footer links the settings too."""
+    host_page = pages.open("host")
+    host = Client(host_page.request, pages.mailbox)
+    guest = Client(pages.open("guest").request, pages.mailbox)
+    host.sign_up("professional", "Dr. Unsubscribed")
+    guest.sign_up("student", "Asking Guest")
+    host_email = host.call("GET", "/me")["user"]["email"]
+    listing = host.call("POST", "/listings", room())
+    guest.call("POST", f"/listings/{listing['id']}/bookings", {"check_in": future(20), "check_out": future(40)})
+    [mail] = pages.mailbox.wait_for_sync(host_email, lambda m: "New booking request" in m.subject)
+    stop = str(mail.message["List-Unsubscribe"]).strip("<>")
+    assert mail.link("/#/settings")
+
+    # The host's settings, open in a tab since before: saving them later must not undo it.
+    host_page.goto("/#/settings")
+    digest = host_page.get_by_label("A daily digest of unread messages")
+    expect(digest).to_be_checked()
+
+    page = pages.open("mail reader")
+    page.goto(stop)
+    expect(page.get_by_role("heading", name="Stop these mails?")).to_be_visible()
+    assert host.call("GET", "/me/notification-preferences")["muted_kinds"] == []  # the GET changed nothing
+    page.get_by_role("button", name="Stop these mails").click()
+    done = page.get_by_role("status").filter(has_text="Done: Wardmate no longer mails you about")
+    expect(done).to_contain_text("“A student asks to book one of your rooms”")
+    expect(done).to_be_focused()
+    assert host.call("GET", "/me/notification-preferences")["muted_kinds"] == ["booking_requested"]
+    digest.uncheck()
+    host_page.get_by_role("button", name="Save mail preferences").click()
+    expect(host_page.get_by_text("Preferences saved.")).to_be_visible()
+    now = host.call("GET", "/me/notification-preferences")
+    assert (now["muted_kinds"], now["digest"]) == (["booking_requested"], False), now
+    expect(host_page.get_by_label("A student asks to book one of your rooms")).not_to_be_checked()
+    # A link cut short says so, with the way to the settings.
+    page.goto("/#/unsubscribe?token=abc")
+    expect(page.get_by_role("alert")).to_have_text("This link is invalid or has expired.")
+    assert axe_violations(page) == []
+    assert pages.errors == []

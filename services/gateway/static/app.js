@@ -23,7 +23,7 @@ import { Outcomes } from "./pages/outcomes.js";
 import { Notifications } from "./pages/notifications.js";
 import { Admin } from "./pages/admin.js";
 import { RoundPage, Rounds } from "./pages/rounds.js";
-import { ConfirmEmail, ForgotPassword, ResetPassword, Settings, VerifyBanner, VerifyEmail } from "./pages/account.js";
+import { ConfirmEmail, ForgotPassword, ResetPassword, Settings, Unsubscribe, VerifyBanner, VerifyEmail } from "./pages/account.js";
 
 function useRoute() {
   const [route, setRoute] = useState(parseHash());
@@ -76,6 +76,7 @@ function pageFor(route, me) {
   if (a === "confirm-email") return html`<${ConfirmEmail} query=${route.query} />`;
   if (a === "reset-password") return html`<${ResetPassword} query=${route.query} />`;
   if (a === "forgot-password") return html`<${ForgotPassword} />`;
+  if (a === "unsubscribe") return html`<${Unsubscribe} query=${route.query} />`;
   if (!me) {
     if (a === "signup") return html`<${Signup} query=${route.query} />`;
     if (a === "search") return html`<${Search} query=${route.query} />`;

@@ -77,6 +77,52 @@ export function ConfirmEmail({ query }) {
     done=${(r) => `Your address is now ${r.email}.`} renew=${renewEmailChange} />`;
 }
 
+/** The kind a mailed "Stop these mails" link stops, read from its token (its signed part is
+ * plain base64url JSON: {"p": {"u": user, "k": kind}}); null when it cannot be read. */
+function unsubscribeKind(token) {
+  try {
+    const part = token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part)).p.k || null;
+  } catch {
+    return null;
+  }
+}
+
+/** A mail's "Stop these mails" link, opened in a browser (the gateway sends its GET here):
+ * what it stops, asked before it is done. It answered 405 in JSON. */
+export function Unsubscribe({ query }) {
+  const token = query.token || "";
+  const kind = unusable(token) ? null : unsubscribeKind(token);
+  const [state, setState] = useState({});
+  const done = useRef(null);
+  useEffect(() => {
+    if (state.reply && done.current) done.current.focus();
+  }, [state.reply]);
+  async function stop() {
+    setState({ busy: true });
+    try {
+      setState({ reply: await api("POST", "/mail/unsubscribe", { query: { token }, body: {} }) });
+    } catch (error) {
+      setState(linkProblem(error) ? { bad: BAD_LINK } : { error });
+    }
+  }
+  const what = kind === "digest" ? "the daily digest of unread messages"
+    : state.reply ? `“${(state.reply.choices.find((c) => c.kind === kind) || { label: kind }).label}”` : null;
+  return html`<section class="narrow">
+    <h1>Stop these mails?</h1>
+    ${!kind ? html`<${Alert} error=${BAD_LINK} /><p>Choose what Wardmate mails you in <a href="#/settings">Settings</a>.</p>`
+    : state.reply ? html`<p class="notice" role="status" tabindex="-1" ref=${done}>Done: Wardmate no longer mails you ${kind === "digest" ? what : html`about ${what}`}.
+        You can turn it on again in <a href="#/settings">Settings</a>.</p>`
+    : html`<p>${kind === "digest" ? "This link stops the daily digest of unread messages."
+        : "This link stops one kind of mail from Wardmate: the kind of the mail it came in."} Mails about your
+        account's security and safety notices always come.</p>
+      <button type="button" disabled=${state.busy} onClick=${stop}>Stop these mails</button>`}
+    ${state.bad && html`<${Alert} error=${state.bad} /><p>Choose what Wardmate mails you in <a href="#/settings">Settings</a>.</p>`}
+    <${Alert} error=${state.error} />
+    <p><a href="#/">Go to Wardmate</a></p>
+  </section>`;
+}
+
 export function ForgotPassword() {
   const form = useForm();
   const [email, setEmail] = useState("");
@@ -280,21 +326,36 @@ function Preferences() {
   const [saved, setSaved] = useState(null);
   const form = useForm();
   useEffect(() => state.data && setPrefs(state.data), [state.data]);
+  // What the reader changed here, applied to the preferences as they are when saved: the
+  // whole list as loaded was put back, undoing a mail's "Stop these mails" used meanwhile.
+  const changed = useRef({ kinds: new Map(), digest: undefined });
   async function onSubmit(e) {
     e.preventDefault();
-    const reply = await form.submit(() =>
-      api("PUT", "/me/notification-preferences", { body: { muted_kinds: prefs.muted_kinds, digest: prefs.digest } }));
+    const reply = await form.submit(async () => {
+      const now = await get("/me/notification-preferences");
+      const muted = new Set(now.muted_kinds);
+      for (const [kind, on] of changed.current.kinds) (on ? muted.delete(kind) : muted.add(kind));
+      const digest = changed.current.digest === undefined ? now.digest : changed.current.digest;
+      return api("PUT", "/me/notification-preferences", { body: { muted_kinds: [...muted], digest } });
+    });
     if (reply) {
+      changed.current = { kinds: new Map(), digest: undefined };
       setPrefs(reply);
       setSaved("Preferences saved.");
     }
   }
   const toggle = (kind) => (e) => {
+    const on = e.currentTarget.checked;
+    changed.current.kinds.set(kind, on);
     const muted = new Set(prefs.muted_kinds);
-    if (e.currentTarget.checked) muted.delete(kind);
+    if (on) muted.delete(kind);
     else muted.add(kind);
     setPrefs({ ...prefs, muted_kinds: [...muted] });
   };
+  function setDigest(on) {
+    changed.current.digest = on;
+    setPrefs({ ...prefs, digest: on });
+  }
   return html`<form onSubmit=${onSubmit} aria-labelledby="prefs-h">
     <h2 id="prefs-h">Mail</h2>
     <${Loading} state=${state}>${() => prefs && html`<p>Mail me when:</p>
@@ -307,7 +368,7 @@ function Preferences() {
       <fieldset>
         <legend>Messages</legend>
         <label class="check"><input type="checkbox" checked=${prefs.digest}
-          onChange=${(e) => setPrefs({ ...prefs, digest: e.currentTarget.checked })} /> A daily digest of unread messages</label>
+          onChange=${(e) => setDigest(e.currentTarget.checked)} /> A daily digest of unread messages</label>
       </fieldset>`}<//>
     <p>Mails about your account's security always come.</p>
     <${Alert} error=${formError(form.errors, [])} />
