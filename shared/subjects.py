@@ -66,6 +66,7 @@ EXPORT_ACCOUNTS = "wardmate.accounts.export-user"
 EXPORT_LISTINGS = "wardmate.listings.export-user"
 EXPORT_MESSAGING = "wardmate.messaging.export-user"
 EXPORT_MATCHING = "wardmate.matching.export-user"
+EXPORT_PAYMENTS = "wardmate.payments.export-user"
 # Not REST routes: current state, paged by id, for operator tools (a projection's rebuild).
 SNAPSHOT_USERS = "wardmate.accounts.snapshot-users"
 

@@ -5,7 +5,7 @@ the refund worker, expiry and release (``jobs.py``); wired here."""
 from __future__ import annotations
 
 from services.payments import consumers, jobs
-from services.payments.handlers import operators, paying, payouts, webhooks
+from services.payments.handlers import operators, paying, payouts, privacy, webhooks
 from shared.service import ServiceApp
 
 app = ServiceApp(
@@ -16,6 +16,7 @@ app = ServiceApp(
         webhooks.registry,
         payouts.registry,
         operators.registry,
+        privacy.registry,
         consumers.registry,
         jobs.registry,
     ),

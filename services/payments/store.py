@@ -554,3 +554,32 @@ async def ledger_refunds(db: DB) -> list[asyncpg.Record]:
         " JOIN refunds r ON t.reference = 'refund:' || r.id JOIN payments p ON p.id = r.payment_id"
         " WHERE t.kind = 'refund'"
     )
+
+
+# --- the user's export ----------------------------------------------------------------
+
+
+async def export(conn: Connection, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
+    """What payments holds about the user: the payments of their stays as a guest (Stripe's
+    ids, not card details, which never reach Wardmate), their refunds, and as a host the
+    entries of their balance."""
+    return {
+        "payments": await conn.fetch(
+            "SELECT p.id, p.booking_id, b.listing_title, b.check_in, b.check_out, p.start_date, p.nights,"
+            " p.amount_cents, p.status, p.pay_by, p.release_at, p.payment_intent, p.failure, p.created_at"
+            " FROM payments p JOIN bookings b ON b.booking_id = p.booking_id WHERE b.guest_id = $1"
+            " ORDER BY p.created_at, p.id",
+            user_id,
+        ),
+        "refunds": await conn.fetch(
+            "SELECT r.id, p.booking_id, r.payment_id, r.amount_cents, r.kind, r.reason, r.status, r.stripe_refund,"
+            " r.created_at, r.succeeded_at FROM refunds r JOIN payments p ON p.id = r.payment_id"
+            " JOIN bookings b ON b.booking_id = p.booking_id WHERE b.guest_id = $1 ORDER BY r.created_at, r.id",
+            user_id,
+        ),
+        "balance_entries": await conn.fetch(
+            "SELECT t.kind, t.booking_id, t.payment_id, e.amount_cents, t.created_at FROM ledger_entries e"
+            " JOIN ledger_transactions t ON t.id = e.transaction_id WHERE e.account = $1 ORDER BY t.created_at, e.id",
+            f"host:{user_id}",
+        ),
+    }

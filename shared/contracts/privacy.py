@@ -27,6 +27,11 @@ class UserExport(Reply):
     listings: dict[str, list[dict[str, Any]]]
     messaging: dict[str, list[dict[str, Any]]]
     matching: dict[str, list[dict[str, Any]]]
+    payments: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="payments of your stays with their refunds, and your balance's entries as a host"
+        " (card details never reach Wardmate: Stripe holds them)",
+    )
 
 
 class DeleteAccountRequest(Contract):

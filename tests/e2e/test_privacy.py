@@ -22,6 +22,7 @@ from tests import samples
 from tests.api import PASSWORD, Api, User
 from tests.e2e.helpers import JHH, create_listing, future, upload
 from tests.e2e.mentoring import accepted_pair, letter_request, notifications, write_plan
+from tests.e2e.payments import paid_booking
 from tests.e2e.test_matching import rotation
 from tests.eventually import eventually
 
@@ -436,3 +437,32 @@ async def test_the_export_lists_the_mails_asked_for_and_the_failed_logins_of_the
     assert failure["email"] == user.email and failure["at"] and "address" not in failure
     theirs = await api.call("GET", "/me/export", other)
     assert (theirs.body["accounts"]["mail_requests"], theirs.body["accounts"]["login_failures"]) == ([], [])
+
+
+async def test_the_export_holds_the_payments_of_your_stays_and_their_refunds(api: Api, stack: Stack) -> None:
+    """The export asked four services and left out payments: what a guest paid, its
+    Stripe ids and refunds were in no export. Payments answers for them now; the host's
+    export holds none of the guest's payments."""
+    host, guest, booking = await paid_booking(api, stack, policy="flexible", start=40)
+    cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
+    assert cancelled.status == 200, cancelled.body
+
+    async def guest_export() -> dict[str, Any]:
+        r = await api.call("GET", "/me/export", guest)
+        assert r.status == 200, r.body
+        return r.body["payments"]  # type: ignore[no-any-return]
+
+    mine = await eventually(guest_export, what="the refund in the export", until=lambda p: len(p["refunds"]) == 1)
+    [payment] = mine["payments"]
+    assert payment["booking_id"] == booking["id"] and payment["amount_cents"] == round(booking["total"] * 100)
+    assert payment["status"] == "succeeded" and payment["payment_intent"], payment
+    [refund] = mine["refunds"]
+    assert (refund["booking_id"], refund["kind"], refund["amount_cents"]) == (
+        booking["id"],
+        "cancellation",
+        payment["amount_cents"],
+    ), refund
+    assert mine["balance_entries"] == []
+    theirs = await api.call("GET", "/me/export", host)
+    assert theirs.status == 200 and theirs.body["payments"]["payments"] == [], theirs.body["payments"]
+    assert theirs.body["payments"]["refunds"] == []

@@ -52,10 +52,11 @@ async def export_me(ctx: Context, req: Empty) -> UserExport:
                 subjects.EXPORT_LISTINGS,
                 subjects.EXPORT_MESSAGING,
                 subjects.EXPORT_MATCHING,
+                subjects.EXPORT_PAYMENTS,
             )
         )
     )
-    accounts, listings, messaging, matching = (part.data for part in parts)
+    accounts, listings, messaging, matching, payments = (part.data for part in parts)
     return UserExport(
         user_id=actor.user_id,
         exported_at=datetime.now(UTC),
@@ -63,6 +64,7 @@ async def export_me(ctx: Context, req: Empty) -> UserExport:
         listings=listings,
         messaging=messaging,
         matching=matching,
+        payments=payments,
     )
 
 
