@@ -70,7 +70,11 @@ class Settings(BaseSettings):
     # Accounts
     session_ttl_hours: int = Field(24 * 14, ge=1)
     token_cache_s: float = Field(5.0, ge=0)
-    login_max_failures_per_account: int = Field(5, ge=1)
+    # Failed logins within the window: at one account from one client address (the usual
+    # lock), at one account from all addresses together (many addresses guessing; kept above
+    # the first, so a stranger's five guesses do not lock the owner out), from one address.
+    login_max_failures_per_account_from_address: int = Field(5, ge=1)
+    login_max_failures_per_account: int = Field(20, ge=1)
     login_max_failures_per_address: int = Field(20, ge=1)
     login_failure_window_s: int = Field(900, ge=1)
 

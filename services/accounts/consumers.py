@@ -87,6 +87,7 @@ async def send_account_mail(conn: Connection, event: Event) -> None:
         event.event_id.hex,
         new_email=user["email"],
         support_email=runtime.settings.support_email,
+        public_url=runtime.settings.public_url,
     )
     await runtime.mailer.send(mail)
 

@@ -660,12 +660,16 @@ def check_shift_request(
             raise AppError(
                 "validation",
                 "the new check-out must be after today",
-                [{"field": "check_out", "message": "after today"}],
+                [{"field": "check_out", "message": "Must be after today."}],
             )
     else:
         refuse_past_check_in(check_in, today)
     if (check_in, check_out) == (booking.check_in, booking.check_out):
-        raise AppError("validation", "these are the stay's dates already", [{"field": "check_in", "message": "same"}])
+        raise AppError(
+            "validation",
+            "these are the stay's dates already",
+            [{"field": "check_in", "message": "These are the stay's dates already."}],
+        )
     if follows_rotation(booking, check_in, check_out):
         # The moved rotation's dates always reach the host, even when the room cannot give
         # them: declining is what lets the guest cancel without fault, and that guest needs

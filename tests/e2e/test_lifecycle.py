@@ -129,7 +129,9 @@ async def test_change_password_keeps_this_session_and_ends_the_others(api: Api, 
         assert code == 4401
     assert (await api.call("GET", "/me", user)).status == 200
     assert (await api.call("GET", "/me", phone)).status == 401
-    await api.mail(user.email, "Your Wardmate password was changed")
+    [notice] = await api.mail(user.email, "Your Wardmate password was changed")
+    # Where to act: the settings (the new calendar link) and, if it was not them, a reset.
+    assert notice.link("/#/settings") and notice.link("/#/forgot-password"), notice.links()
 
 
 async def test_change_email_is_confirmed_from_the_new_address(api: Api) -> None:
@@ -162,6 +164,24 @@ async def test_change_email_is_confirmed_from_the_new_address(api: Api) -> None:
         "POST", "/auth/signup", json={"email": user.email, "password": PASSWORD, "display_name": "R", "role": "student"}
     )
     assert reuse.status == 201
+
+
+async def test_a_never_confirmed_old_address_is_not_told_the_new_one(api: Api) -> None:
+    """A sign-up address never confirmed (mistyped, perhaps a stranger's) was mailed "your
+    address is now <the new one>" when the change was confirmed: it is told nothing now."""
+    user = await api.signup(verify=False)
+    new_email = random_email("fixed")
+    asked = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": new_email})
+    assert asked.status == 202, asked.body
+    [mail] = await api.mail(new_email, "Confirm your new Wardmate address")
+    token = link_token(mail.link("confirm-email"))
+    confirmed = await api.call("POST", "/auth/confirm-email", user, json={"token": token})
+    assert confirmed.status == 200 and confirmed.body["email"] == new_email, confirmed.body
+    # Mails go out from accounts' consumer: one sent after the change shows the queue passed.
+    assert (await api.call("POST", "/auth/password-reset", json={"email": new_email})).status == 202
+    await api.mail(new_email, "Reset your Wardmate password")
+    assert api.mailbox is not None
+    assert [m.subject for m in api.mailbox.to(user.email)] == ["Confirm your email address"]
 
 
 async def test_a_reset_link_mailed_to_the_old_address_dies_with_the_change(api: Api) -> None:

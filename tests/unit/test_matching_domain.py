@@ -191,7 +191,7 @@ def test_a_rotation_created_or_moved_ends_after_today_anywhere(now: datetime, fi
     with pytest.raises(AppError) as err:
         domain.check_rotation_ahead(date.fromordinal(first_end.toordinal() - 1), now)
     assert err.value.code == "validation"
-    assert err.value.details == [{"field": "end_date", "message": "must be after today"}]
+    assert err.value.details == [{"field": "end_date", "message": "Must be after today."}]
     assert f"{first_end:%b} {first_end.day}, {first_end.year} or later" in err.value.message
 
 

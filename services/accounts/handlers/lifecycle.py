@@ -196,7 +196,11 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
         if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.password):
             raise domain.wrong_password("password")
         if req.new_email == row["email"]:
-            raise AppError("validation", "this is already your address", [{"field": "new_email", "message": "same"}])
+            raise AppError(
+                "validation",
+                "this is already your address",
+                [{"field": "new_email", "message": "This is already your address."}],
+            )
         # Every attempt counts against the limit before the address is looked up, and is
         # recorded outside the attempt's transaction: the 409 says an address has an
         # account, so asking must stay as bounded as a mail sent.
@@ -225,8 +229,10 @@ async def confirm_email_change(ctx: Context, req: LinkRequest) -> EmailStatus:
         if not await lstore.use_link(conn, link["n"], lifecycle.EMAIL_CHANGE):
             raise AppError("validation", "this link was already used")
         await lstore.set_email(conn, row["id"], link["e"])
-        # The old address hears of it: if this was not its owner, they can act.
-        await _mail(conn, "email_changed", row["id"], link["o"])
+        # The old address hears of it: if this was not its owner, they can act. Unless it was
+        # never confirmed: a mistyped sign-up address would tell a stranger the new one.
+        if row["email_verified_at"] is not None:
+            await _mail(conn, "email_changed", row["id"], link["o"])
         fingerprints = await lstore.session_fingerprints(conn, row["id"])
     await forget_sessions(ctx, list(fingerprints), revoked=False)
     return EmailStatus(email=link["e"], email_verified=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -77,6 +78,17 @@ async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
     return reply
 
 
+def too_many_failures(wait_s: float) -> AppError:
+    """429 with the time left (it gave the whole window whatever was left), and a way out."""
+    minutes = max(1, math.ceil(wait_s / 60))
+    return AppError(
+        "rate_limited",
+        f"Too many failed logins: try again in {minutes} minute{'s' if minutes != 1 else ''},"
+        " or reset your password with “Forgot password?”",
+        {"retry_after_s": max(1, math.ceil(wait_s))},
+    )
+
+
 @registry.endpoint(subjects.LOGIN, LoginRequest)
 async def login(ctx: Context, req: LoginRequest) -> LoginReply:
     email = lookup_email(req.email)
@@ -89,15 +101,23 @@ async def login(ctx: Context, req: LoginRequest) -> LoginReply:
             # before any was recorded: a burst of 40 got 12 guesses at one account, not 5.
             await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"account:{email}")
             await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"client:{req.client_address or '-'}")
-            by_email, by_address = await store.count_failures(
-                conn, email, req.client_address, limits.login_failure_window_s
+            window = limits.login_failure_window_s
+            by_pair, by_email, by_address = await store.count_failures(conn, email, req.client_address, window)
+            # The account locks for the client address its failures came from: a stranger's
+            # five guesses locked its owner out everywhere for 15 minutes (walk). All
+            # addresses together still lock it, past a higher limit.
+            blocking = (
+                (email, req.client_address, limits.login_max_failures_per_account_from_address, by_pair),
+                (email, None, limits.login_max_failures_per_account, by_email),
+                (None, req.client_address, limits.login_max_failures_per_address, by_address),
             )
-            if by_email >= limits.login_max_failures_per_account or by_address >= limits.login_max_failures_per_address:
-                raise AppError(
-                    "rate_limited",
-                    "too many failed logins; try again later",
-                    {"retry_after_s": limits.login_failure_window_s},
-                )
+            lifts = [
+                await store.failures_lift_in(conn, who, where, limit, window)
+                for who, where, limit, count in blocking
+                if count >= limit and (who is not None or where is not None)
+            ]
+            if lifts:
+                raise too_many_failures(max(lifts))
             await store.record_failure(conn, email, req.client_address)
         row = await store.user_by_email(conn, email)
         ok = await asyncio.to_thread(domain.verify_password, row["password_hash"] if row else None, req.password)

@@ -89,9 +89,12 @@ async def user_by_id(
     return row
 
 
-async def count_failures(conn: Connection, email: str, address: str | None, window_s: int) -> tuple[int, int]:
+async def count_failures(conn: Connection, email: str, address: str | None, window_s: int) -> tuple[int, int, int]:
+    """Failed logins within the window: at the account from this client address, at the
+    account from anywhere, and from this client address at any account."""
     row = await conn.fetchrow(
-        "SELECT count(*) FILTER (WHERE email = $1) AS by_email,"
+        "SELECT count(*) FILTER (WHERE email = $1 AND address IS NOT DISTINCT FROM $2) AS by_pair,"
+        "       count(*) FILTER (WHERE email = $1) AS by_email,"
         "       count(*) FILTER (WHERE address = $2) AS by_address"
         " FROM login_failures WHERE at > now() - make_interval(secs => $3)"
         " AND (email = $1 OR address = $2)",
@@ -100,7 +103,25 @@ async def count_failures(conn: Connection, email: str, address: str | None, wind
         float(window_s),
     )
     assert row is not None
-    return row["by_email"], row["by_address"]
+    return row["by_pair"], row["by_email"], row["by_address"]
+
+
+async def failures_lift_in(
+    conn: Connection, email: str | None, address: str | None, limit: int, window_s: int
+) -> float:
+    """Seconds until fewer than ``limit`` failures of this account (``email``), client
+    address, or both are left in the window: when the ``limit``-th newest ages out."""
+    left = await conn.fetchval(
+        "SELECT extract(epoch FROM at + make_interval(secs => $4) - now())::float8 FROM login_failures"
+        " WHERE at > now() - make_interval(secs => $4)"
+        " AND ($1::text IS NULL OR email = $1) AND ($2::text IS NULL OR address IS NOT DISTINCT FROM $2)"
+        " ORDER BY at DESC OFFSET $3::int - 1 LIMIT 1",
+        email,
+        address,
+        limit,
+        float(window_s),
+    )
+    return float(left or 0.0)
 
 
 async def record_failure(conn: Connection, email: str, address: str | None) -> None:

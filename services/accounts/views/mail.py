@@ -43,10 +43,10 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
         "Your Wardmate password was changed",
         [
             "The password of your Wardmate account was just changed, and your other devices were logged out.",
-            "Your private calendar link was replaced too: subscribe to the new one from Settings.",
+            "Your private calendar link was replaced too: subscribe to the new one from your settings.",
         ],
-        "",
-        ["If you did not make this change, reset your password at once."],
+        "Open your settings",
+        ["If you did not make this change, reset your password at once: {reset}"],
     ),
     "account_suspended": (
         "Your Wardmate account is suspended",
@@ -129,12 +129,17 @@ def security_mail(
     *,
     new_email: str = "",
     support_email: str = "",
+    public_url: str = "",
 ) -> Mail:
-    """``support_email``: where the mail tells its reader to write (the settings' address)."""
+    """``support_email``: where the mail tells its reader to write (the settings' address);
+    ``public_url``: the web client's origin, which a mail without a link of its own points to."""
     subject, lines, label, after = _SECURITY[kind]
     if kind == "email_changed":
         lines = [f"The address of your Wardmate account is now {new_email}; mail no longer comes here."]
-    after = [line.format(support=support_email) for line in after]
+    base = public_url.rstrip("/") + "/#/"
+    if kind == "password_changed":
+        url = url or base + "settings"  # the new calendar link and the devices are there
+    after = [line.format(support=support_email, reset=base + "forgot-password") for line in after]
     return Mail(
         to=to,
         subject=subject,

@@ -292,7 +292,7 @@ def check_rotation_ahead(end_date: date, now: datetime) -> None:
             "validation",
             f"end_date must be after today ({dates.written(first)} or later):"
             " a rotation already over needs no room or mentor",
-            [{"field": "end_date", "message": "must be after today"}],
+            [{"field": "end_date", "message": "Must be after today."}],
         )
 
 
@@ -335,5 +335,5 @@ def check_hospital(hospital_id: str) -> None:
         raise AppError(
             "validation",
             f"unknown hospital {hospital_id!r}: pick one from GET /hospitals",
-            [{"field": "hospital_id", "message": "not in the hospital directory"}],
+            [{"field": "hospital_id", "message": "Not in the hospital directory: choose it from the suggestions."}],
         ) from None

@@ -70,9 +70,9 @@ def check_request(deadline: date, application: str, letter_id: str | None, today
     ID from its Letter Request Form, another application none. Returns the ID as stored."""
     problems = []
     if deadline <= today:
-        problems.append({"field": "deadline", "message": "must be after today"})
+        problems.append({"field": "deadline", "message": "Must be after today."})
     elif deadline > today + timedelta(days=MAX_AHEAD_DAYS):
-        problems.append({"field": "deadline", "message": "at most a year ahead"})
+        problems.append({"field": "deadline", "message": "At most a year ahead."})
     if application == "eras" and not letter_id:
         problems.append({"field": "eras_letter_id", "message": "an ERAS request needs the Letter ID from its form"})
     if application != "eras" and letter_id:

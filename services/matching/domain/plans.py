@@ -269,7 +269,9 @@ def decide_meeting(
             return MeetingChange("declined", meeting.proposed_by, meeting.options, None, tell("declined", text))
         if chosen is None or chosen not in meeting.options:
             raise AppError(
-                "validation", "accept one of the proposed times", [{"field": "starts_at", "message": "not proposed"}]
+                "validation",
+                "accept one of the proposed times",
+                [{"field": "starts_at", "message": "Choose one of the proposed times."}],
             )
         if chosen <= now:
             raise AppError("conflict", "that time has passed: propose new times")
@@ -446,7 +448,7 @@ def clean_text(value: str, name: str, *, required: bool = True) -> str:
     """Free text as stored: trimmed; required text must hold a character."""
     text = value.strip()
     if required and not text:
-        raise AppError("validation", f"{name} must not be empty", [{"field": name, "message": "empty"}])
+        raise AppError("validation", f"{name} must not be empty", [{"field": name, "message": "Write something here."}])
     return text
 
 

@@ -121,7 +121,7 @@ async def add_note(ctx: Context, req: NoteCreate) -> Plan:
             raise AppError(
                 "validation",
                 "a shared note belongs to a meeting: give its meeting_id, or make the note private",
-                [{"field": "meeting_id", "message": "required for a shared note"}],
+                [{"field": "meeting_id", "message": "Choose the meeting a shared note is about."}],
             )
         body = plans.clean_text(req.body, "body")
         # The same note again a moment later (a retry, a double click, a second tab) is the
