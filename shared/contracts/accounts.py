@@ -350,13 +350,19 @@ class VerificationRequest(Contract):
     license_number: Annotated[Words, Field(min_length=3, max_length=40)] | MISSING = MISSING
     license_state: StateCode | MISSING = MISSING
 
+    @field_validator("npi")
+    @classmethod
+    def _npi_checks(cls, npi: object) -> object:
+        # On the field, so that a form shows it beside the NPI (it came as the form's own).
+        if isinstance(npi, str) and not npi_is_valid(npi):
+            raise ValueError("this is not a valid NPI: its last digit does not match the others. Copy it again")
+        return npi
+
     @model_validator(mode="after")
     def _one_credential(self) -> VerificationRequest:
         if self.npi is not MISSING:
             if self.license_number is not MISSING or self.license_state is not MISSING:
                 raise ValueError("give either an NPI or a licence, not both")
-            if not npi_is_valid(self.npi):
-                raise ValueError("NPI must be 10 digits with a valid check digit")
         elif self.license_number is MISSING or self.license_state is MISSING:
             raise ValueError("give an NPI, or a licence number and its state")
         return self

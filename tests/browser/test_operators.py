@@ -173,4 +173,15 @@ def test_an_operator_rejects_a_credential_and_the_professional_reads_why(pages: 
         applicant_page.get_by_role("status").filter(has_text="An operator could not verify your NPI")
     ).to_contain_text(reason)
     expect(applicant_page.get_by_role("button", name="Request verification")).to_be_visible()
+    # Corrected: a wrong check digit is said beside the field, which takes focus (it was an
+    # alert above the button); pasted with a space and dashes, the NPI is its digits (the
+    # field cut " 1234567893" to nine).
+    npi = applicant_page.get_by_label("NPI", exact=True)
+    npi.fill("1234567890")
+    applicant_page.get_by_role("button", name="Request verification").click()
+    expect(npi).to_be_focused()
+    expect(npi).to_have_accessible_description(re.compile("not a valid NPI: its last digit does not match"))
+    npi.fill(" 1234-567-893")
+    applicant_page.get_by_role("button", name="Request verification").click()
+    expect(applicant_page.get_by_text("Your NPI is waiting for an operator to check it.")).to_be_visible()
     assert pages.errors == []

@@ -118,10 +118,18 @@ def test_settings_page(pages: Pages) -> None:
     page = pages.open("user")
     client = Client(page.request, pages.mailbox)
     client.sign_up("student", "Settings Student")
+    # A second device: its line, and its own "Log out", which says so and keeps focus.
+    phone = Client(pages.open("phone").request, pages.mailbox)
+    phone.call("POST", "/auth/login", {"email": client.call("GET", "/me")["user"]["email"], "password": PASSWORD})
     page.goto("/#/settings")
     expect(page.get_by_role("heading", name="Settings")).to_be_visible()
     expect(page.get_by_role("region", name="Confirm your address")).to_have_count(0)
     expect(page.get_by_text("(this device)")).to_be_visible()
+    expect(page.locator("ul.sessions li")).to_have_count(2)
+    other = page.locator("ul.sessions li").filter(has_not_text="(this device)")
+    other.get_by_role("button").click()
+    expect(page.get_by_role("status").filter(has_text="is logged out.")).to_be_focused()
+    expect(page.locator("ul.sessions li")).to_have_count(1)
 
     # Mail preferences in words, grouped, and only the kinds a student can get (they read
     # "booking shift withdrawn", and a student was offered hosts' and writers' mails).
@@ -150,6 +158,8 @@ def test_settings_page(pages: Pages) -> None:
     page.get_by_role("button", name="Make a new link").click()
     page.get_by_role("button", name="Yes, make a new link").click()  # asked first
     expect(link).not_to_have_value(old)
+    # The answer takes focus, which fell to the page with the "Yes" button.
+    expect(page.get_by_role("status").filter(has_text="New link made")).to_be_focused()
     assert page.request.get(old).status == 404
     assert page.request.get(link.input_value()).ok
     # A new password replaces the link too, and the section shows the new one at once.
@@ -159,6 +169,12 @@ def test_settings_page(pages: Pages) -> None:
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("status").filter(has_text="calendar link replaced")).to_be_visible()
     expect(link).not_to_have_value(rotated)
+    # The devices it logged out leave the list at once (they stayed until a reload).
+    expect(page.get_by_role("button", name="Log out other devices")).to_be_visible()
+    expect(page.locator("ul.sessions li")).to_have_count(1)
+    page.get_by_role("button", name="Log out other devices").click()
+    said = page.get_by_role("status").filter(has_text="No other device was logged in.")
+    expect(said).to_be_focused()
     assert page.request.get(rotated).status == 404
     assert page.request.get(link.input_value()).ok
 
@@ -172,7 +188,7 @@ def test_settings_page(pages: Pages) -> None:
     page.get_by_role("button", name="Delete my account").click()
     # Beside the field, which takes focus (the API's 403 names the field), not above the form.
     refused = page.get_by_label("Password to confirm")
-    expect(refused).to_have_accessible_description("the password is not right")
+    expect(refused).to_have_accessible_description("The password is not right.")
     expect(refused).to_be_focused()
     page.get_by_label("Password to confirm").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Delete my account").click()

@@ -119,7 +119,7 @@ async def test_change_password_keeps_this_session_and_ends_the_others(api: Api, 
         )
         # The details name the field, so a form shows the refusal beside it.
         assert wrong.status == 403 and wrong.body["error"]["details"] == [
-            {"field": "current_password", "message": "the current password is not right"}
+            {"field": "current_password", "message": "The current password is not right."}
         ], wrong.body
         changed = await api.call(
             "POST", "/me/password", user, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}

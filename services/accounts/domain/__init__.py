@@ -39,7 +39,8 @@ def wrong_password(field: str) -> AppError:
     """The 403 of a password that is not the account's, given in the request's ``field``
     (its details name it, so a form shows it beside that field)."""
     what = "the current password" if field == "current_password" else "the password"
-    return AppError("forbidden", f"{what} is not right", [{"field": field, "message": f"{what} is not right"}])
+    said = f"{what[0].upper()}{what[1:]} is not right."
+    return AppError("forbidden", f"{what} is not right", [{"field": field, "message": said}])
 
 
 def new_token(secret: str) -> tuple[str, bytes]:

@@ -62,10 +62,12 @@ export function Alert({ error, children, focus = false }) {
 
 /** A status message. `focus`: it takes focus when shown, for a notice that replaces the
  * button pressed ("Mentorship requested" for "Request mentorship"): focus fell to the page. */
+/** A notice; `focus`: it takes focus when shown, or, as "lost", only when focus fell to the
+ * page (the button that made it went away, as a confirmation's "Yes" does). */
 export function Notice({ children, focus = false }) {
   const ref = useRef(null);
   useEffect(() => {
-    if (focus && ref.current) ref.current.focus();
+    if ((focus === "lost" ? focusLost() : focus) && ref.current) ref.current.focus();
   }, []);
   return html`<p class="notice" role="status" tabindex=${focus ? "-1" : undefined} ref=${ref}>${children}</p>`;
 }

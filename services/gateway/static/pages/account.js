@@ -290,14 +290,25 @@ function Sessions() {
   const [version, setVersion] = useState(0);
   const state = useLoad(() => get("/me/sessions"), [version]);
   const [error, setError] = useState(null);
-  const act = (fn) => async () => {
+  // What a logout did, said, and focused: its button went with the device's line (focus
+  // fell to the page), and "Log out other devices" said nothing at all.
+  const [note, setNote] = useState(null);
+  const noteRef = useRef(null);
+  useEffect(() => {
+    if (note && noteRef.current) noteRef.current.focus();
+  }, [note]);
+  const act = (fn, said) => async () => {
+    setError(null);
     try {
-      await fn();
+      const reply = await fn();
       setVersion(version + 1);
+      setNote({ text: said(reply) });
     } catch (err) {
       setError(err);
     }
   };
+  const others = (r) => (r.revoked === 0 ? "No other device was logged in."
+    : `${r.revoked === 1 ? "One other device was" : `${r.revoked} other devices were`} logged out.`);
   return html`<section aria-labelledby="sessions-h">
     <h2 id="sessions-h">Where you are logged in</h2>
     <${Loading} state=${state}>${(data) => html`<ul class="sessions">
@@ -305,10 +316,11 @@ function Sessions() {
         <strong>${s.device}</strong>${s.current && " (this device)"}: since ${fmtTime(s.created_at)},
         last seen ${fmtTime(s.last_seen_at)}
         ${!s.current && html` <button type="button" class="link" aria-label=${`Log out ${s.device}`}
-          onClick=${act(() => del(`/me/sessions/${s.id}`))}>Log out</button>`}
+          onClick=${act(() => del(`/me/sessions/${s.id}`), () => `${s.device} is logged out.`)}>Log out</button>`}
       </li>`)}
     </ul>`}<//>
-    <button type="button" onClick=${act(() => post("/me/sessions/revoke-others"))}>Log out other devices</button>
+    ${note && html`<p class="notice" role="status" tabindex="-1" ref=${noteRef}>${note.text}</p>`}
+    <button type="button" onClick=${act(() => post("/me/sessions/revoke-others"), others)}>Log out other devices</button>
     <${Alert} error=${error} />
   </section>`;
 }
@@ -431,7 +443,7 @@ function CalendarFeed() {
           question="Make a new link? Calendars subscribed with the old link stop updating until you subscribe with the new one." />
       </p>
     </div>`}<//>
-    ${note && html`<${Notice}>${note}<//>`}
+    ${note && html`<${Notice} key=${note} focus="lost">${note}<//>`}
     <${Alert} error=${error} />
   </section>`;
 }
@@ -495,13 +507,14 @@ function DeleteAccount() {
 
 export function Settings() {
   const { me } = useSession();
-  // A new password replaces the calendar link: the feed's section then reads the new one.
+  // A new password replaces the calendar link and logs the other devices out: the feed's
+  // and the devices' sections then read anew (the devices listed stayed until a reload).
   const [passwords, setPasswords] = useState(0);
   return html`<section>
     <h1>Settings</h1>
     <${ChangeEmail} me=${me} />
     <${ChangePassword} onChanged=${() => setPasswords(passwords + 1)} />
-    <${Sessions} />
+    <${Sessions} key=${passwords} />
     <${Preferences} />
     <${CalendarFeed} key=${passwords} />
     <${Export} />

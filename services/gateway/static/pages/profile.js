@@ -179,7 +179,8 @@ function VerificationForm({ me }) {
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
-    const body = kind === "npi" ? { npi: f.npi.trim() } : { license_number: f.license_number, license_state: f.license_state.trim().toUpperCase() };
+    // An NPI pasted with spaces or dashes ("1234-567-893") is its digits.
+    const body = kind === "npi" ? { npi: f.npi.replace(/[\s-]/g, "") } : { license_number: f.license_number, license_state: f.license_state.trim().toUpperCase() };
     if (await form.submit(() => post("/me/verification", body))) await refreshMe();
   }
   if (v.status === "verified") return html`<section><h2>Verification</h2><p><${Verified} verified /> Your credentials are verified.</p></section>`;
@@ -196,7 +197,7 @@ function VerificationForm({ me }) {
         <label class="radio"><input type="radio" name="kind" value="license" checked=${kind === "license"} onChange=${() => setKind("license")} /> Medical licence</label>
       </fieldset>
       ${kind === "npi"
-        ? html`<${Field} label="NPI" name="npi" inputmode="numeric" maxlength="10" hint="10 digits" value=${f.npi} onInput=${set("npi")} error=${form.errors.npi} />`
+        ? html`<${Field} label="NPI" name="npi" inputmode="numeric" maxlength="14" hint="10 digits" value=${f.npi} onInput=${set("npi")} error=${form.errors.npi} />`
         : html`<div class="row"><${Field} label="Licence number" name="license_number" value=${f.license_number} onInput=${set("license_number")} error=${form.errors.license_number} />
           <${Field} label="Licence state" name="license_state" maxlength="2" hint="e.g. MD" value=${f.license_state} onInput=${set("license_state")} error=${form.errors.license_state} /></div>`}
       <${Alert} error=${formError(form.errors, ["npi", "license_number", "license_state"])} />
