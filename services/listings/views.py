@@ -254,6 +254,7 @@ def to_booking(row: asyncpg.Record, viewer: uuid.UUID, now: datetime) -> Booking
         reviewed_by_me=reviewed,
         can_review=not reviewed and domain.may_review(booking_view(row), role, now),
         nights_free_again=row["freed_told_at"] is not None,
+        other_deleted=row["party_erased"],
     )
 
 

@@ -443,6 +443,9 @@ class Booking(Reply):
         description="you may review this stay now: each side once after a completed stay; the guest alone, for 30"
         " days, after the host cancelled the accepted or paid stay",
     )
+    other_deleted: bool = Field(
+        False, description="the other side (guest or host) deleted their account: nobody to see or write to"
+    )
     nights_free_again: bool = Field(
         False,
         description="a request declined for dates_taken whose nights the stay that took them no longer holds:"

@@ -10,9 +10,10 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Client, Pages, future
+from tests.browser.conftest import PASSWORD, Client, Pages, future
 from tests.browser.test_journey import fargo_room
 from tests.browser.test_payments import requested_booking, shown
+from tests.eventually import eventually_sync
 
 NOT_YOURS = "It does not exist, or it is another account's booking"
 NOT_AMONG = "That booking is not among yours: it does not exist, or it is another account's"
@@ -144,3 +145,24 @@ def test_a_request_withdrawn_before_an_answer_reads_withdrawn(pages: Pages) -> N
     card = student.get_by_role("listitem", name=re.compile("Paid room"))
     expect(card).to_contain_text("You withdrew this request before the host answered.")
     assert pages.errors == [], pages.errors
+
+
+def test_a_deleted_guests_stay_says_so_to_the_host(pages: Pages) -> None:
+    """A guest who deleted their account: the host's card said "The guest cancelled this
+    stay.", linked a profile that answered "User not found", and offered a message to
+    nobody. It says the account was deleted, with neither."""
+    host, _, booking, as_student, as_host = requested_booking(pages)
+    as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
+    as_student.call("DELETE", "/me", {"password": PASSWORD})
+    card = host.get_by_role("listitem").filter(has_text=booking["listing_title"])
+
+    def deleted_shown() -> bool:
+        host.goto("/#/bookings")
+        expect(card).to_be_visible()
+        return "deleted user" in card.inner_text()
+
+    eventually_sync(deleted_shown, what="the guest's deletion on the host's card")
+    expect(card).to_contain_text("The guest deleted their account, which cancelled this stay.")
+    expect(card.get_by_role("link", name="The guest's profile")).to_have_count(0)
+    expect(card.get_by_role("button", name="Message guest")).to_have_count(0)
+    assert pages.errors == []

@@ -239,9 +239,11 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
     <p ref=${settled.ref} tabindex="-1">${fmtDate(b.check_in)} – ${fmtDate(b.check_out)} · ${fmtNights(b.nights)} · ${fmtMoney(b.total)} · <${Status} status=${b.end_reason === "withdrawn" ? "withdrawn" : b.status} /></p>
     ${!["declined", "expired", "cancelled"].includes(b.status) && html`<p class="hint">${stayTimes(b)} (the room's local time)</p>`}
     ${b.status === "cancelled" && b.end_reason === "withdrawn" && html`<p>${b.role === "guest" ? "You withdrew this request before the host answered." : "The guest withdrew this request before you answered."}</p>`}
-    ${b.status === "cancelled" && b.end_reason !== "withdrawn" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay." : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
+    ${b.status === "cancelled" && b.end_reason !== "withdrawn" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay."
+      : b.other_deleted ? `The ${b.cancelled_by} deleted their account, which cancelled this stay.` : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
     <${RefundLine} r=${paidBack.data} role=${b.role} />
-    <${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />
+    ${b.other_deleted ? html`<p>${b.role === "host" ? "Guest" : "Host"}: deleted user</p>`
+      : html`<${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
     ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
@@ -270,7 +272,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
       ${canShift && html`<button type="button" class="secondary" aria-expanded=${shifting ? "true" : "false"} onClick=${() => setShifting(!shifting)}>Ask to move these dates</button>`}
       ${(b.status === "accepted" || b.status === "confirmed" || (b.status === "requested" && b.role === "guest")) && html`<${ConfirmButton} label="Cancel booking"
         question=${b.status === "requested" ? "Withdraw this request?" : `Cancel this stay? ${quote.data || ""}`} yes="Yes, cancel" onConfirm=${() => act("cancel")} />`}
-      <button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>
+      ${!b.other_deleted && html`<button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>`}
       ${b.can_review && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>${b.status === "cancelled" ? "Review the host" : "Review this stay"}</button>`}
     </p>
     ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
