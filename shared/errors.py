@@ -125,6 +125,8 @@ def _words(err: dict[str, Any], patterns: dict[str, str] | None) -> str:
     ctx = err.get("ctx") or {}
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return "Required."
+    if kind == "string_pattern_mismatch" and err.get("input") == "":
+        return "Required."  # an empty address read as a paragraph on what addresses may hold
     if kind == "string_pattern_mismatch" and patterns and ctx.get("pattern") in patterns:
         return _sentence(patterns[ctx["pattern"]])
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):

@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 import shared.contracts
-from shared.contracts.accounts import VerificationRequest
+from shared.contracts.accounts import SignupRequest, VerificationRequest
 from shared.contracts.base import PATTERN_MESSAGES, worded
 from shared.contracts.hospitals import HospitalSearch
 from shared.contracts.listings import NEAR_PATTERN
@@ -98,3 +98,17 @@ def test_one_pattern_cannot_be_worded_two_ways() -> None:
     worded(r"^[0-9]{10}$", "an NPI is 10 digits")  # the same words again: fine
     with pytest.raises(ValueError, match="worded twice"):
         worded(r"^[0-9]{10}$", "ten digits")
+
+
+def test_an_empty_value_is_required_not_a_lesson_on_the_pattern() -> None:
+    """An empty address at sign-up read a paragraph on what addresses may hold, where the
+    name beside it said "Required."; a wrong NPI check digit is the NPI field's own error."""
+    body = {"email": "", "password": "a-long-password", "display_name": "A", "role": "student"}
+    assert refusal(SignupRequest, body) == [{"field": "email", "message": "Required."}]
+    bad = refusal(SignupRequest, body | {"email": "no-at-sign"})
+    assert bad[0]["field"] == "email" and bad[0]["message"].startswith("Enter an address like name@example.org")
+    [npi] = refusal(VerificationRequest, {"npi": "1234567890"})
+    assert npi == {
+        "field": "npi",
+        "message": "This is not a valid NPI: its last digit does not match the others. Copy it again.",
+    }
