@@ -27,6 +27,7 @@ class LocalStripe:
     proc: subprocess.Popen[bytes]
     url: str
     webhook_secret: str
+    log: Path | None = None  # its server log, which says of each webhook whether it was delivered
 
     @classmethod
     def start(cls, folder: Path, webhook_url: str, timeout: float = 30) -> LocalStripe:
@@ -43,7 +44,7 @@ class LocalStripe:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        server = cls(proc, f"http://127.0.0.1:{port}", "whsec_" + secrets.token_hex(16))
+        server = cls(proc, f"http://127.0.0.1:{port}", "whsec_" + secrets.token_hex(16), folder / "server.log")
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:

@@ -97,6 +97,12 @@ async def test_new_dates_cancel_the_payment_intent_of_the_old_amount(api: Api, s
     await reconciled(api, admin)
 
 
+def webhooks_refused(stack: Stack) -> int:
+    """How many payment_intent.succeeded webhooks localstripe failed to deliver so far."""
+    assert stack.stripe is not None and stack.stripe.log is not None
+    return stack.stripe.log.read_text(errors="replace").count('webhook "payment_intent.succeeded" failed')
+
+
 async def _confirmed(api: Api, user: User, booking_id: str) -> bool:
     return await status_of(api, user, booking_id) == "confirmed"
 
@@ -115,8 +121,14 @@ async def test_an_old_amount_paid_before_its_intent_is_cancelled_is_recorded_and
     assert stack.stop_process("payments") is not None
     try:
         await shift(api, host, guest, booking["id"], future(30), future(44))
+        refused = webhooks_refused(stack)
         charged = await pay_intent(api, stack.stripe.url, old_intent)
         assert charged.body["status"] == "succeeded" and charged.body["amount"] == 100800, charged.body
+        # localstripe sends the charge's webhook a second later, once, and never again. On a
+        # loaded machine it reached payments once restarted, before the new dates did:
+        # payments then took the 1008.00 as the stay's payment and refunded 504.00 of it
+        # (also right, but not this test's story). Payments comes back once it was refused.
+        await eventually(lambda: webhooks_refused(stack) > refused, 30, what="the charge's webhook refused")
     finally:
         stack.start("payments")
         await asyncio.to_thread(stack.wait_healthy, 60)
