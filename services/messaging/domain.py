@@ -268,8 +268,8 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
                 note(
                     guest,
                     "booking_declined",
-                    f"Your request for {room}, {dates}, is declined: another guest booked some of those"
-                    " nights. Search again for another room",
+                    f"Your request for {room}, {dates}, is declined: another guest's stay was accepted for"
+                    " some of those nights. Search again for another room.",
                 )
             ],
         )
@@ -277,14 +277,14 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         # The stay that took these nights was cancelled, expired unpaid or moved away.
         return ConversationUpdate(
             "The nights of this request are free again: the stay that took them no longer holds them."
-            " The guest can ask for them again from the room's page.",
+            " They can be asked for again from the room's page.",
             read_by=frozenset({host}),
             notifications=[
                 note(
                     guest,
                     "booking_nights_freed",
                     f"Good news: the nights you asked for at {room}, {dates}, are free again."
-                    " Ask the host again if you still need them",
+                    " Ask the host again if you still need them.",
                 )
             ],
         )
@@ -384,7 +384,10 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
         return note(payment.guest_id, "payment_failed", f"Your payment for {room} did not go through: {event.reason}")
     if isinstance(event, PaymentRefunded):
         return note(
-            payment.guest_id, "payment_refunded", f"{money(event.refund_cents)} refunded for {room}: {event.reason}"
+            payment.guest_id,
+            "payment_refunded",
+            f"{money(event.refund_cents)} is being refunded to your card for {room} ({event.reason})."
+            " It can take 5–10 business days to show",
         )
     return note(
         payment.host_id,

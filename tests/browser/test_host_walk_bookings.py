@@ -161,7 +161,7 @@ def test_a_deleted_guests_stay_says_so_to_the_host(pages: Pages) -> None:
         expect(card).to_be_visible()
         return "deleted user" in card.inner_text()
 
-    eventually_sync(deleted_shown, what="the guest's deletion on the host's card")
+    eventually_sync(deleted_shown, 30, what="the guest's deletion on the host's card", interval=0.5)
     expect(card).to_contain_text("The guest deleted their account, which cancelled this stay.")
     expect(card.get_by_role("link", name="The guest's profile")).to_have_count(0)
     expect(card.get_by_role("button", name="Message guest")).to_have_count(0)

@@ -251,6 +251,7 @@ def test_a_request_to_a_full_mentor_says_so_to_both_sides(pages: Pages, stack: S
     mentor.goto("/#/mentorships")
     waiting = mentor.get_by_role("listitem", name=f"From Second {tag}")
     expect(waiting).to_contain_text("You have no places left: raise your mentoring capacity on your profile")
+    expect(waiting.get_by_role("button", name="Accept")).to_have_count(0)  # it could only be refused
     # A place freed: the notices go.
     as_mentor.call("PATCH", "/me/profile", {"mentoring_capacity": 2})
     profiles_hold(stack, [mentor_id], "(data->>'mentoring_capacity')::int = 2", "matching to hold the new capacity")

@@ -136,8 +136,15 @@ def test_nights_free_again_open_the_room_with_those_dates(pages: Pages) -> None:
     form = student.get_by_role("form", name="Request a booking")
     expect(form.get_by_label("Check-in")).to_have_value(future(25))
     expect(form.get_by_label("Check-out")).to_have_value(future(40))
-
     host.goto("/#/bookings")
-    host_card = host.get_by_role("listitem").filter(has_text=f"Freed Student {tag}")
+    host_card = host.get_by_role("listitem").filter(has_text="Declined when you accepted")
     expect(host_card).to_contain_text("those nights are free again, and the guest was told")
+    # Asked again: the old card no longer asks it (it still said "free again" beside the new one).
+    form.get_by_role("button", name="Request booking").click()
+    expect(student.get_by_text("Request sent.")).to_be_visible()
+    student.goto(f"/#/bookings?booking={mine['id']}")
+    old = student.get_by_role("listitem").filter(has_text="another guest's stay was accepted")
+    expect(old).to_have_count(1)
+    expect(student.get_by_role("link", name="Ask for them again")).to_have_count(0)
+
     assert pages.errors == []

@@ -154,7 +154,7 @@ async def test_nights_a_cancelled_stay_held_are_offered_again_to_the_guests_it_t
 
     [note] = await eventually(lambda: freed_notes(waiting), what="the guest told", until=lambda ns: len(ns) == 1)
     assert note["text"].startswith("Good news: the nights you asked for at “Room freed again”"), note
-    assert note["text"].endswith("are free again. Ask the host again if you still need them"), note
+    assert note["text"].endswith("are free again. Ask the host again if you still need them."), note
     assert (note["listing_id"], note["booking_id"]) == (room["id"], turned_down.body["id"]), note
     [mail] = await api.mail(waiting.email, "The nights you asked for are free again")
     assert "Room freed again" in mail.part("text/plain") and mail.link(f"/#/listings/{room['id']}")

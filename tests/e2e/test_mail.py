@@ -256,7 +256,7 @@ async def test_match_suggestions_that_come_together_go_in_one_mail(api: Api, sta
         assert note["text"] in text, (note["text"], text)
     for room in rooms:
         assert f"Room {rooms.index(room) + 1} by Fort Harrison {tag}" in text
-        assert mail.link(f"/#/listings/{room['id']}")
+        assert mail.link(f"/#/listings/{room['id']}?rotation={mine['id']}")
     assert f"Dr. Digest Mentor {tag} could mentor you" in text
     assert mail.link(f"/#/rotations/{mine['id']}")
     assert "Fort Harrison" in mail.part("text/html")

@@ -53,7 +53,7 @@ async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Sta
     receipt = await eventually(refunded, 15, what="the refund sent to Stripe")
     assert receipt["refunded"] == 1008.0 and receipt["held"] == 0.0
     note = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
-    assert "$1,008.00 refunded" in note
+    assert "$1,008.00 is being refunded to your card" in note
     await reconciled(api, admin)
 
 
@@ -431,5 +431,5 @@ async def test_a_host_cancelling_a_stay_under_way_refunds_only_the_nights_not_ye
     # The overdue payment is no longer due: nothing more is asked of the guest.
     assert [p["status"] for p in receipt["payments"] if p["amount"] == 216.0] == ["cancelled"], receipt
     told = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
-    assert f"${refund:,.2f} refunded" in told
+    assert f"${refund:,.2f} is being refunded to your card" in told
     await reconciled(api, admin)

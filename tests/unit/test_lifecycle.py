@@ -108,9 +108,10 @@ def test_letter_and_suggestion_mails_open_the_letter_and_the_rotation() -> None:
         "See your rotation's matches",
         f"http://w.test/#/rotations/{rotation}",
     )
+    # A suggested room opens with its rotation's dates filled in (the bare room asked for them).
     assert web_link("http://w.test", None, listing, None, "match_suggested", rotation_id=rotation) == (
         "See the listing",
-        f"http://w.test/#/listings/{listing}",
+        f"http://w.test/#/listings/{listing}?rotation={rotation}",
     )
     # The writer is told the student confirmed the letter arrived, not "the letter".
     assert SUBJECTS["letter_confirmed"] == "The student confirmed your letter arrived"

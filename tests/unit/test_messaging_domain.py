@@ -151,8 +151,8 @@ def test_a_request_declined_because_another_stay_took_its_nights_does_not_blame_
     [note] = update.notifications
     assert (note.user_id, note.kind) == (GUEST, "booking_declined")
     assert note.text == (
-        "Your request for “Quiet room”, Mar 1, 2027 to Mar 29, 2027 (28 nights), is declined: another guest"
-        " booked some of those nights. Search again for another room"
+        "Your request for “Quiet room”, Mar 1, 2027 to Mar 29, 2027 (28 nights), is declined: another guest's"
+        " stay was accepted for some of those nights. Search again for another room."
     )
     chosen = domain.booking_update(BookingDeclined(booking=booking("declined")), NAMES, "Quiet room")
     assert chosen.system_text == "Dr. Host declined the request."
@@ -169,7 +169,7 @@ def test_nights_free_again_reach_the_guest_turned_down_with_the_room_and_dates()
     assert (note.user_id, note.kind, note.listing_id) == (GUEST, "booking_nights_freed", taken.listing_id)
     assert note.text == (
         "Good news: the nights you asked for at “Quiet room”, Mar 1, 2027 to Mar 29, 2027 (28 nights), are free"
-        " again. Ask the host again if you still need them"
+        " again. Ask the host again if you still need them."
     )
 
 
@@ -391,7 +391,10 @@ def test_payments_reach_the_side_they_concern() -> None:
     assert (failed.user_id, failed.kind) == (GUEST, "payment_failed") and "declined" in failed.text
     refund = PaymentRefunded(payment=payment, refund_id=uuid.uuid4(), refund_cents=50_400, reason="moderate")
     refunded = domain.payment_notification(refund)
-    assert (refunded.user_id, refunded.text) == (GUEST, "$504.00 refunded for “Quiet room”: moderate")
+    assert (refunded.user_id, refunded.text) == (
+        GUEST,
+        "$504.00 is being refunded to your card for “Quiet room” (moderate). It can take 5–10 business days to show",
+    )
     # Money still held goes back without touching the host's balance: nothing to tell them.
     assert domain.reclaimed_notification(refund) is None
     reclaimed = domain.reclaimed_notification(refund.model_copy(update={"host_cents": 48_888}))

@@ -200,6 +200,9 @@ def web_link(
         return "Open the conversation", f"{base}inbox/{conversation_id}"
     if booking_id:
         return "See your bookings", f"{base}bookings"
+    if listing_id and rotation_id:
+        # A room suggested for a rotation: its page with the rotation's dates filled in.
+        return "See the listing", f"{base}listings/{listing_id}?rotation={rotation_id}"
     if listing_id:
         return "See the listing", f"{base}listings/{listing_id}"
     if rotation_id:

@@ -90,24 +90,36 @@ function ShiftForm({ booking, onDone }) {
  * reached the card yet (a refund is pending until the card network confirms it). */
 function RefundLine({ r, role }) {
   if (!r || !(r.paid > 0)) return null;
+  // Refunds still pending count: the receipt's `refunded` is what the ledger has posted,
+  // and it read "nothing is refunded" while a full refund was on its way.
+  const back = r.refunds.reduce((sum, x) => sum + x.amount, 0);
   const pending = r.refunds.some((x) => x.status === "pending");
   const guest = role === "guest";
-  if (!(r.refunded > 0)) {
-    return html`<p>${guest ? `Nothing of the ${fmtMoney(r.paid)} you paid is refunded` : `The guest's ${fmtMoney(r.paid)} is not refunded`}
-      under the cancellation policy: see the <a href=${`#/bookings/${r.booking_id}/receipt`}>receipt</a>.</p>`;
+  if (!(back > 0)) {
+    const what = guest ? `Nothing of the ${fmtMoney(r.paid)} you paid is refunded` : `The guest's ${fmtMoney(r.paid)} is not refunded`;
+    return html`<p>${what} under the cancellation policy: see the <a href=${`#/bookings/${r.booking_id}/receipt`}>receipt</a>.</p>`;
   }
-  return html`<p>${guest ? `${fmtMoney(r.refunded)} of the ${fmtMoney(r.paid)} you paid is refunded` : `The guest is refunded ${fmtMoney(r.refunded)} of ${fmtMoney(r.paid)}`}${pending
+  const what = guest ? `${fmtMoney(back)} of the ${fmtMoney(r.paid)} you paid is refunded` : `The guest is refunded ${fmtMoney(back)} of ${fmtMoney(r.paid)}`;
+  const where = pending
     ? guest ? ": on its way to your card (it can take 5–10 business days to show)." : " (on its way to their card)."
-    : guest ? " to your card." : "."}</p>`;
+    : guest ? " to your card." : ".";
+  return html`<p>${what}${where}</p>`;
+}
+
+/** A later booking of the same room holding (or asking for) some of these nights: a
+ * declined request's "ask for them again" is then done. */
+function askedAgain(b, items) {
+  return items.some((o) => o.id !== b.id && o.listing_id === b.listing_id && ["requested", "accepted", "confirmed"].includes(o.status)
+    && o.check_in < b.check_out && b.check_in < o.check_out);
 }
 
 /** Where a request to move the stay stands, and why a booking ended, in words. */
-function ShiftState({ b }) {
+function ShiftState({ b, again = false }) {
   const dates = b.shift && `${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)}`;
   if (b.end_reason === "shift_declined") {
     return html`<p>Cancelled without fault: the host declined to move the stay.</p>`;
   }
-  if (b.end_reason === "dates_taken" && b.nights_free_again) {
+  if (b.end_reason === "dates_taken" && b.nights_free_again && !again) {
     // The stay that took them was cancelled, expired unpaid or moved: the guest may ask again.
     return b.role === "host"
       ? html`<p>Declined when you accepted another guest's stay; those nights are free again, and the guest was told.</p>`
@@ -182,7 +194,7 @@ function overlapping(b, bookings) {
     && o.check_in < b.check_out && b.check_in < o.check_out).length;
 }
 
-function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
+function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false }) {
   const [error, setError] = useState(null);
   const [shifting, setShifting] = useState(false);
   useEffect(() => {
@@ -256,7 +268,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0 }) {
       accepting this one declines ${rivals === 1 ? "it" : "them"}.</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
-    <${ShiftState} b=${b} />
+    <${ShiftState} b=${b} again=${again} />
     <p class="actions">
       ${b.role === "host" && b.status === "requested" && html`
         ${rivals > 0 ? html`<${ConfirmButton} label="Accept" className=""
@@ -300,7 +312,7 @@ function BookingList({ role, shift, chosen }) {
         ? html`No booking requests yet. Students ask from your rooms' pages: <a href="#/listings">see your rooms</a>.`
         : html`No bookings yet. <a href="#/search">Find a room</a> near a hospital, or open one of your <a href="#/rotations">rotations</a> to see the rooms that fit it.`}</${Empty}>`
       : html`<ul class="cards" aria-label=${title}>${list.items.map((b) => html`<${BookingCard} key=${b.id} b=${b} onChange=${state.reload} shiftOpen=${b.id === shift} chosen=${b.id === chosen}
-          rivals=${overlapping(b, list.items)} />`)}</ul>
+          rivals=${overlapping(b, list.items)} again=${askedAgain(b, list.items)} />`)}</ul>
         <${ShowMore} list=${list} label="Older bookings" />`}<//>
   </section>`;
 }

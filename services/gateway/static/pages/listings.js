@@ -7,7 +7,7 @@ import { loadLeaflet, mapConfig } from "../map.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Field, Loading, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
-  formError, hospitalLabel, professionLine, roomType, stayTimes, today, useForm, useLoad,
+  formError, hospitalLabel, professionLine, roomType, sentence, stayTimes, today, useForm, useLoad,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -262,7 +262,7 @@ function BookingBox({ listing, context }) {
       </div>
       ${quote && html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
         ${quote.available ? html`<br />${stayTimes(quote)}.`
-          : html`<br /><span class="error">${quote.reason || "Not available for these dates."}</span>`}</p>`}
+          : html`<br /><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>`}</p>`}
       <${Field} as="textarea" label="Message to the host" limit=${2000} name="message" rows="3" value=${message} onInput=${(e) => { clearErrors("message"); setMessage(e.currentTarget.value); }} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>

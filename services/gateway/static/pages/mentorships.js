@@ -61,7 +61,7 @@ function MentorshipCard({ m, onChange }) {
         or withdraw it and <a href="#/rotations">ask another mentor</a> from your rotation's matches.`}</p>`}
     <p class="actions">
       ${m.role === "mentor" && m.status === "requested" && html`
-        <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>
+        ${!m.mentor_full && html`<button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>`}
         <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${m.role === "student" && m.status === "requested" && html`<${ConfirmButton} label="Withdraw"
         question="Withdraw your request?" yes="Yes, withdraw" onConfirm=${() => act("end")} />`}

@@ -26,6 +26,8 @@ function target(n) {
   if (n.kind.startsWith("booking") || n.kind === "review_invitation") return "#/bookings";
   if (n.kind.startsWith("mentorship") || n.kind.startsWith("meeting") || n.kind === "check_in_due" || n.kind === "plan_updated") return "#/mentorships";
   if (n.kind.startsWith("letter")) return n.letter_id ? `#/letters/${n.letter_id}` : "#/letters";
+  // A room suggested for a rotation opens with the rotation's dates filled in.
+  if (n.listing_id && n.rotation_id) return `#/listings/${n.listing_id}?rotation=${n.rotation_id}`;
   if (n.listing_id) return `#/listings/${n.listing_id}`;
   if (n.kind === "match_suggested") return n.rotation_id ? `#/rotations/${n.rotation_id}` : "#/rotations";
   // A verification's outcome: the documents (and the badge) are on the profile page.
