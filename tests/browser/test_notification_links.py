@@ -128,7 +128,11 @@ def test_nights_free_again_open_the_room_with_those_dates(pages: Pages) -> None:
     as_first.call("POST", f"/bookings/{first['id']}/cancel", {})
 
     open_notice(student, f"the nights you asked for at “Room freed {tag}”")
-    expect(student).to_have_url(re.compile(rf"#/listings/{listing['id']}$"))
+    # The room, with the request's dates filled in.
+    expect(student).to_have_url(re.compile(rf"#/listings/{listing['id']}\?booking={mine['id']}$"))
+    notice_form = student.get_by_role("form", name="Request a booking")
+    expect(notice_form.get_by_label("Check-in")).to_have_value(future(25))
+    expect(notice_form.get_by_label("Check-out")).to_have_value(future(40))
     student.goto(f"/#/bookings?booking={mine['id']}")
     card = student.get_by_role("listitem").filter(has_text=f"Room freed {tag}")
     expect(card).to_contain_text("That stay no longer holds them: they are free again.")

@@ -157,7 +157,8 @@ async def test_nights_a_cancelled_stay_held_are_offered_again_to_the_guests_it_t
     assert note["text"].endswith("are free again. Ask the host again if you still need them."), note
     assert (note["listing_id"], note["booking_id"]) == (room["id"], turned_down.body["id"]), note
     [mail] = await api.mail(waiting.email, "The nights you asked for are free again")
-    assert "Room freed again" in mail.part("text/plain") and mail.link(f"/#/listings/{room['id']}")
+    assert "Room freed again" in mail.part("text/plain")
+    assert mail.link(f"/#/listings/{room['id']}?booking={turned_down.body['id']}")  # with its dates
     # The request is still what it was: declined, its nights taken then.
     mine = await api.call("GET", f"/bookings/{turned_down.body['id']}", waiting)
     assert (mine.body["status"], mine.body["end_reason"]) == ("declined", "dates_taken"), mine.body

@@ -192,8 +192,9 @@ def web_link(
             return "Open the letter request", f"{base}letters/{letter_id}"
         return "See your letters", f"{base}letters"
     if kind == "booking_nights_freed" and listing_id:
-        # To ask again: the room's page (the conversation only says so).
-        return "Open the room", f"{base}listings/{listing_id}"
+        # To ask again: the room's page with the request's dates (the conversation only says so).
+        query = f"?booking={booking_id}" if booking_id else ""
+        return "Ask for the room again", f"{base}listings/{listing_id}{query}"
     if kind == "booking_accepted" and booking_id:
         return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
     if conversation_id:

@@ -20,8 +20,18 @@ const POLICIES = {
   strict: "Strict: 50% refund until 14 days before check-in, none after",
 };
 
-/** Where the visitor comes from: a rotation (its hospital and dates) or a search. */
+/** Where the visitor comes from: a rotation (its hospital and dates), a request of theirs
+ * (its dates: a "nights free again" notice or mail, which knows the request, not the
+ * dates), or a search. */
 async function loadContext(query) {
+  if (query.booking) {
+    try {
+      const b = await get(`/bookings/${query.booking}`);
+      return { hospital: null, from: b.check_in, to: b.check_out };
+    } catch {
+      return {};
+    }
+  }
   if (query.rotation) {
     try {
       const r = await get(`/rotations/${query.rotation}`);

@@ -19,7 +19,7 @@ function target(n) {
   if (n.mentorship_id && (PLAN_KINDS.has(n.kind) || n.kind.startsWith("meeting_"))) return `#/mentorships/${n.mentorship_id}`;
   if (n.kind === "booking_accepted" && n.booking_id) return `#/bookings/${n.booking_id}/pay`;
   // Nights taken by another stay are free again: the room, to ask for them again.
-  if (n.kind === "booking_nights_freed" && n.listing_id) return `#/listings/${n.listing_id}`;
+  if (n.kind === "booking_nights_freed" && n.listing_id) return `#/listings/${n.listing_id}${n.booking_id ? `?booking=${n.booking_id}` : ""}`;
   if (n.conversation_id) return `#/inbox/${n.conversation_id}`;
   // The stay booked for a rotation that moved: its form to ask the host for new dates.
   if (n.kind === "rotation_moved" && n.booking_id) return `#/bookings?shift=${n.booking_id}`;
