@@ -17,6 +17,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import Client, Pages, future
 from tests.browser.test_client_fixes import room
+from tests.eventually import eventually_sync
 
 
 def conversation(pages: Pages, tag: str) -> tuple[Page, Client, str, str]:
@@ -28,6 +29,15 @@ def conversation(pages: Pages, tag: str) -> tuple[Page, Client, str, str]:
     student_name = f"Walking Student {tag}"
     as_student.sign_up("student", student_name)
     chat = as_student.call("POST", "/conversations", {"user_id": host_id, "body": f"Is the room free? {tag}"})
+    # Messaging learns names from accounts' events: a page opened before it had the student's
+    # read "A Wardmate user" (CI, on a loaded machine; the page does not reload for a name).
+    eventually_sync(
+        lambda: as_host.call("GET", f"/conversations/{chat['id']}")["other"]["display_name"],
+        30,
+        what="messaging to know the student's name",
+        until=lambda name: name == student_name,
+        interval=0.2,
+    )
     return host, as_host, str(chat["id"]), student_name
 
 
