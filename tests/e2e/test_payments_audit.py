@@ -125,7 +125,7 @@ async def test_a_guest_leaving_mid_stay_is_refunded_as_quoted_and_the_host_told_
     assert round(payouts["released"] + payouts["fees"], 2) == round(1008.0 - refund, 2), payouts
     taken = round(977.76 - payouts["released"], 2)
     told = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
-    assert f"${refund:,.2f} refunded" in told
+    assert f"${refund:,.2f} is being refunded to your card" in told
     note = await eventually(lambda: notified(api, host, "payment_reclaimed"), 15, what="the host told of it")
     assert f"${taken:,.2f} taken back from your balance" in note and f"${refund:,.2f}" in note, note
     await reconciled(api, admin)
