@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
 from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
 import asyncpg
 
+from services.accounts import jobs
+from services.accounts.mailer import Mailer
 from services.runner import Stack
+from shared.bus import connect
+from shared.service import Context
+from shared.settings import Settings
 from tests.api import Api, Response, User
 from tests.eventually import eventually
 
@@ -170,34 +176,36 @@ async def start_payment(api: Api, guest: User, booking_id: str, timeout: float =
         await asyncio.sleep(0.05)
 
 
-async def mail_suggestions(stack: Stack) -> int:
-    """Mail the match suggestions waiting in accounts, as its job does once they have waited:
-    the suite's accounts waits an hour (``WARDMATE_SUGGESTION_MAIL_WAIT_S``), so that what one
-    mail holds is decided here, not by how fast a loaded machine delivered the events."""
-    from services.accounts import jobs
-    from services.accounts.mailer import Mailer
-    from shared.bus import connect
-    from shared.service import Context
-    from shared.settings import Settings
-
+@contextlib.asynccontextmanager
+async def accounts_jobs(stack: Stack, **settings: Any) -> AsyncIterator[Context]:
+    """A context for running accounts' background jobs from a test (its database, NATS and
+    the Stack's mail sink), with these ``settings`` (a moved clock, a wait)."""
     env = stack.env("accounts")
-    settings = Settings(
+    configured = Settings(
         database_url=env["WARDMATE_DATABASE_URL"],
         nats_url=env["WARDMATE_NATS_URL"],
         smtp_host="127.0.0.1",
         smtp_port=int(env["WARDMATE_SMTP_PORT"]),
         smtp_security="none",
         public_url=stack.url,
-        suggestion_mail_wait_s=60,
-        clock_offset_s=120,  # every suggestion held until now has waited long enough
+        **settings,
     )
-    pool = await asyncpg.create_pool(settings.database_url, server_settings={"search_path": "accounts"})
-    nc = await connect(settings.nats_servers, "suggestion-mail-test")
+    pool = await asyncpg.create_pool(configured.database_url, server_settings={"search_path": "accounts"})
+    nc = await connect(configured.nats_servers, "accounts-jobs-test")
     try:
-        return await jobs.suggestions_once(Context(None, "test", pool, settings, nc), Mailer(settings))
+        yield Context(None, "test", pool, configured, nc)
     finally:
         await nc.close()
         await pool.close()
+
+
+async def mail_suggestions(stack: Stack) -> int:
+    """Mail the match suggestions waiting in accounts, as its job does once they have waited:
+    the suite's accounts waits an hour (``WARDMATE_SUGGESTION_MAIL_WAIT_S``), so that what one
+    mail holds is decided here, not by how fast a loaded machine delivered the events."""
+    # Every suggestion held until now has waited long enough.
+    async with accounts_jobs(stack, suggestion_mail_wait_s=60, clock_offset_s=120) as ctx:
+        return await jobs.suggestions_once(ctx, Mailer(ctx.settings))
 
 
 async def held_suggestions(stack: Stack, user_id: str) -> int:

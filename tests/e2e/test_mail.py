@@ -10,17 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
-
 from services.accounts import jobs, store
 from services.accounts.mailer import Mailer
 from services.runner import Stack
-from shared.bus import connect
 from shared.mailsink import start_sink
-from shared.service import Context
-from shared.settings import Settings
 from tests.api import Api, User
-from tests.e2e.helpers import create_listing, future, held_suggestions, mail_suggestions, request_stay
+from tests.e2e.helpers import accounts_jobs, create_listing, future, held_suggestions, mail_suggestions, request_stay
 from tests.e2e.mentoring import accepted_pair, letter_request
 from tests.e2e.test_metrics import metrics_url, scrape, value
 from tests.eventually import eventually
@@ -115,29 +110,16 @@ async def test_daily_digest_counts_unread_messages_once_a_day(api: Api, stack: S
 
     # A day no other run has used: 30 days ahead, at 23:00 UTC (past any digest hour).
     target = (datetime.now(UTC) + timedelta(days=30)).replace(hour=23, minute=0)
-    env = stack.env("accounts")
-    settings = Settings(
-        database_url=env["WARDMATE_DATABASE_URL"],
-        nats_url=env["WARDMATE_NATS_URL"],
-        smtp_host="127.0.0.1",
-        smtp_port=int(env["WARDMATE_SMTP_PORT"]),
-        smtp_security="none",
-        public_url=stack.url,
-        clock_offset_s=(target - datetime.now(UTC)).total_seconds(),
-    )
-    pool = await asyncpg.create_pool(settings.database_url, server_settings={"search_path": "accounts"})
-    nc = await connect(settings.nats_servers, "digest-test")
-    try:
+    async with accounts_jobs(stack, clock_offset_s=(target - datetime.now(UTC)).total_seconds()) as ctx:
         # More confirmed users with nothing unread than a batch, sorting before everyone
         # (ids from 00000000-…): a round that read the first batch only never got past them.
-        async with pool.acquire() as conn, conn.transaction():
+        async with ctx.pool.acquire() as conn, conn.transaction():
             for n in range(jobs.BATCH + 1):
                 quiet = uuid.UUID(f"00000000-0000-4000-8000-{n:012d}")
                 if await conn.fetchval("SELECT 1 FROM users WHERE id = $1", quiet) is None:
                     await store.insert_user(conn, quiet, f"quiet-{n}@test.wardmate", "-", f"Quiet {n}", "student")
                     await conn.execute("UPDATE users SET email_verified_at = now() WHERE id = $1", quiet)
-        ctx = Context(None, "test", pool, settings, nc)
-        mailer = Mailer(settings)
+        mailer = Mailer(ctx.settings)
         total = 0
         # Other tests' users are candidates too: run rounds until ours is done.
         for _ in range(50):
@@ -146,9 +128,6 @@ async def test_daily_digest_counts_unread_messages_once_a_day(api: Api, stack: S
             if sent == 0:
                 break
         assert await jobs.digest_once(ctx, mailer) == 0  # nothing twice
-    finally:
-        await nc.close()
-        await pool.close()
     [digest] = await api.mail(bob.email, "unread messages on Wardmate")
     assert "2 unread messages in 2 conversations" in digest.part("text/plain")
     assert digest.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
