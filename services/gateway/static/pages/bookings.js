@@ -106,12 +106,15 @@ function RefundLine({ r, role }) {
   return html`<p>${what}${where}</p>`;
 }
 
-/** A later booking of the same room holding (or asking for) some of these nights: a
- * declined request's "ask for them again" is then done. */
-function askedAgain(b, items) {
-  return items.some((o) => o.id !== b.id && o.listing_id === b.listing_id && ["requested", "accepted", "confirmed"].includes(o.status)
+/** The other bookings of the same room, in one of `statuses`, for some of these nights. */
+function sameNights(b, bookings, statuses) {
+  return bookings.filter((o) => o.id !== b.id && o.listing_id === b.listing_id && statuses.includes(o.status)
     && o.check_in < b.check_out && b.check_in < o.check_out);
 }
+
+/** Another booking of the same room holding (or asking for) some of these nights: a
+ * declined request's "ask for them again" is then done. */
+const askedAgain = (b, items) => sameNights(b, items, ["requested", "accepted", "confirmed"]).length > 0;
 
 /** Where a request to move the stay stands, and why a booking ended, in words. */
 function ShiftState({ b, again = false }) {
@@ -190,8 +193,7 @@ function AcceptQuote({ id, total }) {
  * declines them (end_reason dates_taken), which the host learned only afterwards. */
 function overlapping(b, bookings) {
   if (b.role !== "host" || b.status !== "requested") return 0;
-  return bookings.filter((o) => o.id !== b.id && o.listing_id === b.listing_id && o.status === "requested"
-    && o.check_in < b.check_out && b.check_in < o.check_out).length;
+  return sameNights(b, bookings, ["requested"]).length;
 }
 
 function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false }) {
