@@ -242,6 +242,7 @@ ROTATION_MOVED = "events.matching.rotation.moved"
 MENTORING_NOTICE = "events.matching.mentoring.notice"
 
 # payments
+PAYMENT_DUE = "events.payments.payment.due"
 PAYMENT_SUCCEEDED = "events.payments.payment.succeeded"
 PAYMENT_FAILED = "events.payments.payment.failed"
 PAYMENT_OVERDUE = "events.payments.payment.overdue"

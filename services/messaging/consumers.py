@@ -22,7 +22,7 @@ from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, BookingCancelled, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, MentorshipEnded, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
-from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
+from shared.contracts.payments import PaymentDue, PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.privacy import purge_outbox
@@ -170,14 +170,27 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
 
 
 @registry.consumer(
-    "payments", PaymentFailed.subject, PaymentOverdue.subject, PaymentRefunded.subject, PaymentReleased.subject
+    "payments",
+    PaymentDue.subject,
+    PaymentFailed.subject,
+    PaymentOverdue.subject,
+    PaymentRefunded.subject,
+    PaymentReleased.subject,
 )
-async def payment_notifications(conn: Connection, event: Event) -> AfterCommit:
-    """A refused card or a refund reaches the guest, a release the host (and a refund that
-    takes back money released to them); a later payment overdue both, in the booking's
-    conversation too. An overdue payment published as ``PaymentFailed`` of kind ``overdue``
-    (before ``PaymentOverdue``: old outbox rows, the stream's history) reads as one."""
-    assert isinstance(event, PaymentFailed | PaymentOverdue | PaymentRefunded | PaymentReleased)
+async def payment_notifications(conn: Connection, event: Event) -> AfterCommit | None:
+    """The guest hears of the acceptance with what is due and by when; a refused card or a
+    refund reaches the guest, a release the host (and a refund that takes back money
+    released to them); a later payment overdue both, in the booking's conversation too. An
+    overdue payment published as ``PaymentFailed`` of kind ``overdue`` (before
+    ``PaymentOverdue``: old outbox rows, the stream's history) reads as one."""
+    assert isinstance(event, PaymentDue | PaymentFailed | PaymentOverdue | PaymentRefunded | PaymentReleased)
+    if isinstance(event, PaymentDue):
+        payment = event.payment
+        status = await store.subject_status(conn, "booking", payment.booking_id)
+        if status is not None and status not in domain.UNDER_WAY["booking"]:
+            return None  # withdrawn, declined, cancelled or expired since: nothing to pay
+        names = await store.display_names(conn, [payment.host_id])
+        return await _notify(conn, [domain.accepted_notification(event, names)], event.event_id)
     overdue = event.as_overdue() if isinstance(event, PaymentFailed) else event
     if isinstance(overdue, PaymentOverdue):
         payment = overdue.payment

@@ -41,7 +41,7 @@ from shared.contracts.matching import (
 )
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import MAX_BODY, NotificationKind
-from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
+from shared.contracts.payments import PaymentDue, PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
 from shared.dates import written
 from shared.errors import AppError
 
@@ -242,11 +242,12 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             requester=guest,
         )
     if isinstance(event, BookingAccepted):
+        # The guest's notice comes with payments' ``PaymentDue`` (``accepted_notification``):
+        # payments sets how much is due first and by when.
         return ConversationUpdate(
             f"{host_name} accepted the request. Pay through Wardmate to confirm it: Wardmate holds the"
             " payment until 24 hours after check-in, and the exact address shows once it is paid.",
             read_by=frozenset({host}),
-            notifications=[note(guest, "booking_accepted", f"{host_name} accepted your request for {room}, {dates}")],
         )
     if isinstance(event, BookingConfirmed):
         return ConversationUpdate(
@@ -408,6 +409,24 @@ def reclaimed_notification(event: PaymentRefunded) -> NotificationDraft | None:
         "payment_reclaimed",
         f"{money(event.host_cents)} taken back from your balance for {_quoted(payment.listing_title)}: the guest"
         f" was refunded {money(event.refund_cents)} ({event.reason})",
+        booking_id=payment.booking_id,
+    )
+
+
+def accepted_notification(event: PaymentDue, names: dict[uuid.UUID, str | None]) -> NotificationDraft:
+    """The guest hears that the host accepted, with what to pay and by when: unpaid by the
+    deadline, the booking expires (the mail of the acceptance said neither)."""
+    payment = event.payment
+    host_name = names.get(payment.host_id) or "The host"
+    first = money(payment.amount_cents)
+    what = first if event.payments == 1 else f"the first of {event.payments} payments, {first},"
+    deadline = timezones.local(event.pay_by, event.time_zone)
+    room, dates = _quoted(payment.listing_title), stay(event.check_in, event.check_out)
+    return NotificationDraft(
+        payment.guest_id,
+        "booking_accepted",
+        f"{host_name} accepted your request for {room}, {dates}."
+        f" Pay {what} by {deadline} to confirm the stay: unpaid by then, the booking expires.",
         booking_id=payment.booking_id,
     )
 

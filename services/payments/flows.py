@@ -24,7 +24,7 @@ from services.payments import domain, store
 from services.payments.stripe_api import Intent, StripeApi, payment_of_step, step_id
 from services.payments.views import payment_data, zone_of
 from shared import clock
-from shared.contracts.payments import PaymentFailed, PaymentRefunded, PaymentReleased, PaymentSucceeded
+from shared.contracts.payments import PaymentDue, PaymentFailed, PaymentRefunded, PaymentReleased, PaymentSucceeded
 from shared.db import Connection
 from shared.errors import AppError
 from shared.outbox import add
@@ -135,6 +135,18 @@ async def make_due(conn: Connection, booking_id: uuid.UUID, settings: Settings) 
     dues, _ = domain.still_due(blocks, 0, window)
     for due in dues:
         await store.insert_payment(conn, payment_values(booking_id, due, due.block.index))
+    first = next((p for p in await store.payments_of(conn, booking_id) if p["status"] == "due"), None)
+    if first is not None:
+        # The guest's notice of the acceptance: how much, and by when (set here, not in listings).
+        told = PaymentDue(
+            payment=payment_data(first),
+            pay_by=first["pay_by"],
+            time_zone=zone_of(row),
+            check_in=row["check_in"],
+            check_out=row["check_out"],
+            payments=len(dues),
+        )
+        await add(conn, told)
 
 
 async def apply_shift(conn: Connection, booking_id: uuid.UUID, settings: Settings) -> None:

@@ -246,6 +246,21 @@ class PaymentData(BaseModel):
     nights: int | None = None
 
 
+class PaymentDue(Event):
+    """The host accepted: the stay's first payment is due by ``pay_by`` (on the room's clock,
+    ``time_zone``), or the booking expires. The guest's notice of the acceptance says how
+    much and by when (listings' ``BookingAccepted`` cannot: payments sets the deadline)."""
+
+    subject: ClassVar[str] = subjects.PAYMENT_DUE
+    payment: PaymentData
+    pay_by: datetime
+    time_zone: ZoneName
+    check_in: date
+    check_out: date
+    # How many payments the stay is split into (a long stay pays by blocks of nights).
+    payments: int = 1
+
+
 class PaymentSucceeded(Event):
     subject: ClassVar[str] = subjects.PAYMENT_SUCCEEDED
     payment: PaymentData
@@ -326,6 +341,7 @@ class PaymentReleased(Event):
 
 
 PAYMENT_EVENTS = (
+    PaymentDue,
     PaymentSucceeded,
     PaymentFailed,
     PaymentOverdue,

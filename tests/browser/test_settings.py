@@ -224,6 +224,7 @@ def test_a_mails_stop_link_clicked_asks_then_stops_that_kind(pages: Pages) -> No
     done = page.get_by_role("status").filter(has_text="Done: Wardmate no longer mails you about")
     expect(done).to_contain_text("“A student asks to book one of your rooms”")
     expect(done).to_be_focused()
+    expect(page.get_by_role("heading", name="Mails stopped")).to_be_visible()  # no longer asks
     assert host.call("GET", "/me/notification-preferences")["muted_kinds"] == ["booking_requested"]
     digest.uncheck()
     host_page.get_by_role("button", name="Save mail preferences").click()
@@ -234,5 +235,6 @@ def test_a_mails_stop_link_clicked_asks_then_stops_that_kind(pages: Pages) -> No
     # A link cut short says so, with the way to the settings.
     page.goto("/#/unsubscribe?token=abc")
     expect(page.get_by_role("alert")).to_have_text("This link is invalid or has expired.")
+    expect(page.get_by_role("heading", name="This link cannot stop mails")).to_be_visible()
     assert axe_violations(page) == []
     assert pages.errors == []

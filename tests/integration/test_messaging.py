@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import orjson
@@ -20,7 +20,14 @@ from shared import bus
 from shared.consumers import Apply, Consumer
 from shared.contracts.accounts import ProfileUpdated, UserData, UserReinstated, UserSuspended, UserVerified
 from shared.contracts.base import Actor
-from shared.contracts.listings import BookingAccepted, BookingData, BookingRequested, ListingData, ListingPublished
+from shared.contracts.listings import (
+    BookingAccepted,
+    BookingData,
+    BookingDeclined,
+    BookingRequested,
+    ListingData,
+    ListingPublished,
+)
 from shared.contracts.matching import MatchSuggested
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import (
@@ -31,6 +38,7 @@ from shared.contracts.messaging import (
     PushesSince,
     UnreadCounts,
 )
+from shared.contracts.payments import PaymentData, PaymentDue
 from shared.contracts.privacy import UserDeleted
 from shared.db import create_pool, migrate
 from shared.errors import AppError
@@ -154,8 +162,57 @@ async def test_a_late_request_after_its_acceptance_adds_nothing(pool: asyncpg.Po
     await bookings.handle_event(BookingRequested(booking=booking(host, guest, 1, "requested", booking_id)))
     row = await pool.fetchrow("SELECT subject_status, subject_version, last_seq FROM conversations")
     assert row is not None and tuple(row) == ("accepted", 2, 1)
-    notes = await pool.fetch("SELECT user_id, kind FROM notifications")
-    assert [(n["user_id"], n["kind"]) for n in notes] == [(guest, "booking_accepted")]
+    # The acceptance's notice waits for payments' deadline (the next test): none for the host.
+    assert await pool.fetchval("SELECT count(*) FROM notifications") == 0
+
+
+def payment_due(host: uuid.UUID, guest: uuid.UUID, booking_id: uuid.UUID) -> PaymentDue:
+    payment = PaymentData(
+        payment_id=uuid.uuid4(),
+        booking_id=booking_id,
+        block=0,
+        amount_cents=100_800,
+        guest_id=guest,
+        host_id=host,
+        listing_title="Quiet room",
+        status="due",
+    )
+    return PaymentDue(
+        payment=payment,
+        pay_by=datetime(2027, 2, 20, 20, 0, tzinfo=UTC),
+        time_zone="America/New_York",
+        check_in=date(2027, 3, 1),
+        check_out=date(2027, 3, 29),
+    )
+
+
+async def test_the_guest_hears_of_an_acceptance_with_its_deadline_unless_it_ended_since(
+    pool: asyncpg.Pool, nc: bus.NATS
+) -> None:
+    """The acceptance's notice comes with payments' deadline (listings' event cannot carry
+    it): what to pay, by when on the room's clock, once. A deadline that arrives after the
+    booking ended (declined since, another stay's nights) tells nobody to pay."""
+    host, guest, booking_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    bookings = consumer(pool, nc, consumers.booking_conversations)
+    payments = consumer(pool, nc, consumers.payment_notifications)
+    await bookings.handle_event(ProfileUpdated(user=user(host, 1, "Dr. Accepting")))
+    await bookings.handle_event(BookingAccepted(booking=booking(host, guest, 2, "accepted", booking_id)))
+    due = payment_due(host, guest, booking_id)
+    assert await payments.handle_event(due) is True
+    assert await payments.handle_event(due) is False
+    notes = await pool.fetch("SELECT user_id, kind, text, booking_id FROM notifications")
+    assert [(n["user_id"], n["kind"], n["booking_id"]) for n in notes] == [(guest, "booking_accepted", booking_id)]
+    assert notes[0]["text"] == (
+        "Dr. Accepting accepted your request for “Quiet room”, Mar 1, 2027 to Mar 29, 2027 (28 nights)."
+        " Pay $1,008.00 by Feb 20, 2027 at 3:00 PM EST to confirm the stay: unpaid by then, the booking expires."
+    )
+
+    other = uuid.uuid4()
+    await bookings.handle_event(BookingAccepted(booking=booking(host, guest, 2, "accepted", other)))
+    await bookings.handle_event(BookingDeclined(booking=booking(host, guest, 3, "declined", other)))
+    assert await payments.handle_event(payment_due(host, guest, other)) is True
+    kinds = await pool.fetch("SELECT kind FROM notifications WHERE booking_id = $1", other)
+    assert [k["kind"] for k in kinds] == ["booking_declined"]
 
 
 async def test_users_projection_keeps_the_newest_and_verification_notifies_once(

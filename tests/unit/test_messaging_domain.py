@@ -190,9 +190,9 @@ def test_a_request_between_a_blocked_pair_keeps_only_its_system_message() -> Non
 def test_each_decision_notifies_the_other_party() -> None:
     """Accepted and expired reach the guest; a cancellation the side that did not cancel;
     a completed stay invites both to review. Unknown names and titles read naturally."""
+    # The acceptance's notice comes with payments' deadline (``accepted_notification``).
     accepted = domain.booking_update(BookingAccepted(booking=booking("accepted")), NAMES, None)
-    assert [(n.user_id, n.kind) for n in accepted.notifications] == [(GUEST, "booking_accepted")]
-    assert "the room" in accepted.notifications[0].text
+    assert accepted.notifications == [] and accepted.read_by == {HOST}
     by_guest = domain.booking_update(BookingCancelled(booking=booking("cancelled"), cancelled_by=GUEST), NAMES, "R")
     assert [n.user_id for n in by_guest.notifications] == [HOST] and by_guest.read_by == {GUEST}
     by_host = domain.booking_update(BookingCancelled(booking=booking("cancelled"), cancelled_by=HOST), {}, "R")
@@ -402,6 +402,37 @@ def test_payments_reach_the_side_they_concern() -> None:
     assert reclaimed.text.startswith("$488.88 taken back from your balance for “Quiet room”: the guest was refunded")
     released = domain.payment_notification(PaymentReleased(payment=payment, released_cents=97_776, fee_cents=3_024))
     assert released.user_id == HOST and "$977.76 released" in released.text and "$30.24" in released.text
+
+
+def test_the_acceptance_notice_says_what_to_pay_and_by_when_on_the_rooms_clock() -> None:
+    """A long stay pays in blocks: the notice names the first of them. The deadline is the
+    room's (Chicago's) clock; an unknown host and title read naturally."""
+    from shared.contracts.payments import PaymentData, PaymentDue
+
+    payment = PaymentData(
+        payment_id=uuid.uuid4(),
+        booking_id=uuid.uuid4(),
+        block=0,
+        amount_cents=126_000,
+        guest_id=GUEST,
+        host_id=HOST,
+        status="due",
+    )
+    event = PaymentDue(
+        payment=payment,
+        pay_by=datetime(2027, 3, 2, 3, 30, tzinfo=UTC),
+        time_zone="America/Chicago",
+        check_in=date(2027, 3, 4),
+        check_out=date(2027, 5, 13),
+        payments=3,
+    )
+    note = domain.accepted_notification(event, {})
+    assert (note.user_id, note.kind, note.booking_id) == (GUEST, "booking_accepted", payment.booking_id)
+    assert note.text == (
+        "The host accepted your request for the room, Mar 4, 2027 to May 13, 2027 (70 nights)."
+        " Pay the first of 3 payments, $1,260.00, by Mar 1, 2027 at 9:30 PM CST to confirm the stay:"
+        " unpaid by then, the booking expires."
+    )
 
 
 def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_declined() -> None:

@@ -146,6 +146,14 @@ async def conversation_about(db: DB, kind: str, subject_id: uuid.UUID) -> uuid.U
     return uuid.UUID(str(found)) if found is not None else None
 
 
+async def subject_status(db: DB, kind: str, subject_id: uuid.UUID) -> str | None:
+    """The status of a booking or mentorship as its conversation last heard it (None: not yet)."""
+    found = await db.fetchval(
+        "SELECT subject_status FROM conversations WHERE kind = $1 AND subject_id = $2", kind, subject_id
+    )
+    return str(found) if found is not None else None
+
+
 async def open_about(
     conn: Connection,
     kind: str,

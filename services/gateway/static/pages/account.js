@@ -108,8 +108,9 @@ export function Unsubscribe({ query }) {
   }
   const what = kind === "digest" ? "the daily digest of unread messages"
     : state.reply ? `“${(state.reply.choices.find((c) => c.kind === kind) || { label: kind }).label}”` : null;
+  const heading = !kind || state.bad ? "This link cannot stop mails" : state.reply ? "Mails stopped" : "Stop these mails?";
   return html`<section class="narrow">
-    <h1>Stop these mails?</h1>
+    <h1>${heading}</h1>
     ${!kind ? html`<${Alert} error=${BAD_LINK} /><p>Choose what Wardmate mails you in <a href="#/settings">Settings</a>.</p>`
     : state.reply ? html`<p class="notice" role="status" tabindex="-1" ref=${done}>Done: Wardmate no longer mails you ${kind === "digest" ? what : html`about ${what}`}.
         You can turn it on again in <a href="#/settings">Settings</a>.</p>`
