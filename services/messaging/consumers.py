@@ -16,7 +16,14 @@ import asyncpg
 from services.messaging import delivery, domain, store, store_privacy, views
 from services.messaging.store import safety as safety_store
 from shared.consumers import AfterCommit
-from shared.contracts.accounts import USER_EVENTS, CredentialRejected, UserReinstated, UserSuspended, UserVerified
+from shared.contracts.accounts import (
+    USER_EVENTS,
+    CredentialRejected,
+    UserData,
+    UserReinstated,
+    UserSuspended,
+    UserVerified,
+)
 from shared.contracts.base import Event
 from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, BookingCancelled, ReviewPosted
@@ -91,11 +98,28 @@ async def _post(
 
 
 @registry.consumer("users", *(e.subject for e in USER_EVENTS))
-async def project_users(conn: Connection, event: Event) -> None:
+async def project_users(conn: Connection, event: Event) -> AfterCommit | None:
     """Names and badges for conversation lists: every user event carries the whole
     snapshot; an older one changes nothing."""
     assert isinstance(event, USER_EVENTS)
-    await store.project_user(conn, event.user)
+    return await _project_user(conn, event.user)
+
+
+async def _project_user(conn: Connection, user: UserData) -> AfterCommit | None:
+    """Hold the user's newer snapshot. A new name or badge reaches the pages open on their
+    recent conversations at once: a ``conversation`` frame to each other participant (a
+    conversation opened before messaging knew the name read "A Wardmate user" until
+    reloaded). Whichever consumer applies the snapshot first sends them, once."""
+    before = await store.user_face(conn, user.user_id)
+    if not await store.project_user(conn, user) or before == (user.display_name, user.verified):
+        return None
+    pushes = delivery.Pushes()
+    for row in await store.recent_conversations_with(conn, user.user_id, domain.RECENT_CONVERSATION):
+        view = await store.conversation_view(conn, row["id"], row["other"])
+        if view is not None:
+            pushes.add(row["other"], "conversation", views.to_conversation(view))
+    await pushes.save(conn)
+    return pushes.send
 
 
 @registry.consumer("listings", *(e.subject for e in LISTING_EVENTS))
@@ -119,8 +143,7 @@ async def booking_conversations(conn: Connection, event: Event) -> AfterCommit |
     """A booking's conversation between host and guest, opened by its first event: each
     event posts its system message there and notifies the party it concerns."""
     if isinstance(event, USER_EVENTS):
-        await store.project_user(conn, event.user)
-        return None
+        return await _project_user(conn, event.user)
     assert isinstance(event, BOOKING_EVENTS)
     booking = event.booking
     # A request withdrawn before an answer is "cancelled" in listings; it never ran.
@@ -213,8 +236,7 @@ async def mentorship_conversations(conn: Connection, event: Event) -> AfterCommi
     """A mentorship's conversation between student and mentor, opened by its request:
     each event posts its system message there and notifies the other side."""
     if isinstance(event, USER_EVENTS):
-        await store.project_user(conn, event.user)
-        return None
+        return await _project_user(conn, event.user)
     assert isinstance(event, MENTORSHIP_EVENTS)
     m = event.mentorship
     # A request withdrawn before an answer is "ended" in matching; it never ran.

@@ -30,7 +30,8 @@ def conversation(pages: Pages, tag: str) -> tuple[Page, Client, str, str]:
     as_student.sign_up("student", student_name)
     chat = as_student.call("POST", "/conversations", {"user_id": host_id, "body": f"Is the room free? {tag}"})
     # Messaging learns names from accounts' events: a page opened before it had the student's
-    # read "A Wardmate user" (CI, on a loaded machine; the page does not reload for a name).
+    # read "A Wardmate user" until the name's push reloaded it (CI, on a loaded machine). The
+    # tests below are about other things: they start once the name is known.
     eventually_sync(
         lambda: as_host.call("GET", f"/conversations/{chat['id']}")["other"]["display_name"],
         30,

@@ -232,6 +232,40 @@ async def test_users_projection_keeps_the_newest_and_verification_notifies_once(
     assert await pool.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1", someone) == 1
 
 
+async def test_a_name_heard_late_reaches_the_open_conversation_of_the_other_side(
+    pool: asyncpg.Pool, nc: bus.NATS
+) -> None:
+    """A conversation opened before messaging heard of the guest reads "A guest" / no name;
+    the name's event pushes the host a ``conversation`` frame with it (the page reloads on
+    it), once, whichever consumer applies it first. A newer snapshot with the same name and
+    badge pushes nothing; a badge does."""
+    host, guest = uuid.uuid4(), uuid.uuid4()
+    bookings = consumer(pool, nc, consumers.booking_conversations)
+    names = consumer(pool, nc, consumers.project_users)
+    await bookings.handle_event(BookingRequested(booking=booking(host, guest, 1, "requested", uuid.uuid4())))
+    before = await frames_of(pool, host)
+
+    async def conversation_frames() -> list[dict[str, object]]:
+        rows = await pool.fetch(
+            "SELECT data FROM pushes WHERE user_id = $1 AND type = 'conversation' ORDER BY seq", host
+        )
+        return [orjson.loads(r["data"]) if isinstance(r["data"], str) else r["data"] for r in rows]
+
+    assert await conversation_frames() == []
+    registered = ProfileUpdated(user=user(guest, 1, "Amina Yusuf"))
+    await names.handle_event(registered)
+    await bookings.handle_event(registered)  # the same snapshot through the other consumer
+    [frame] = await conversation_frames()
+    other = frame["other"]
+    assert isinstance(other, dict) and (other["id"], other["display_name"]) == (str(guest), "Amina Yusuf")
+    assert "conversation" not in {t for _, t in await frames_of(pool, guest)}  # not told of themselves
+    await names.handle_event(ProfileUpdated(user=user(guest, 2, "Amina Yusuf")))
+    assert len(await conversation_frames()) == 1
+    await names.handle_event(UserVerified(user=user(guest, 3, "Amina Yusuf", verified=True)))
+    assert len(await conversation_frames()) == 2
+    assert len(await frames_of(pool, host)) == len(before) + 2
+
+
 async def test_letter_and_suggestion_notices_carry_what_they_open(pool: asyncpg.Pool, nc: bus.NATS) -> None:
     """A letter's notice keeps its request, and a suggestion its rotation: in the stored
     notification, its push and the ``NotificationCreated`` that accounts mails, which

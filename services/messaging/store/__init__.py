@@ -38,6 +38,27 @@ async def project_user(conn: Connection, user: UserData) -> bool:
     return result.endswith(" 1")
 
 
+async def user_face(db: DB, user_id: uuid.UUID) -> tuple[str | None, bool] | None:
+    """The name and badge the user's conversations show them with (None: unknown yet)."""
+    row = await db.fetchrow("SELECT display_name, verified FROM users WHERE user_id = $1", user_id)
+    return (row["display_name"], row["verified"]) if row is not None else None
+
+
+async def recent_conversations_with(conn: Connection, user_id: uuid.UUID, recent: timedelta) -> list[asyncpg.Record]:
+    """The user's conversations active within ``recent``, each with its other participant
+    (``id``, ``other``), in id order; not those whose other side deleted their account."""
+    return await conn.fetch(
+        "SELECT c.id, CASE WHEN c.user_low = $1 THEN c.user_high ELSE c.user_low END AS other"
+        " FROM conversations c WHERE (c.user_low = $1 OR c.user_high = $1)"
+        " AND c.last_activity_at > now() - $2::interval"
+        f" AND NOT EXISTS (SELECT 1 FROM users o WHERE o.version = {ERASED_VERSION}"
+        "  AND o.user_id = CASE WHEN c.user_low = $1 THEN c.user_high ELSE c.user_low END)"
+        " ORDER BY c.id",
+        user_id,
+        recent,
+    )
+
+
 async def remember_user(conn: Connection, user_id: uuid.UUID, display_name: str, role: str, verified: bool) -> None:
     """A user accounts vouched for before its event reached us (version 0: any event wins)."""
     await conn.execute(
