@@ -109,7 +109,7 @@ def mail_choices(role: str | None) -> list[MailChoice]:
 
 
 class LinkRequest(Contract):
-    """The token of a link we mailed (verification, email change, unsubscribe)."""
+    """The token of a link we mailed (verification, email change, unsubscribe, a reset's check)."""
 
     token: LinkToken
 

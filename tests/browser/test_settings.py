@@ -32,6 +32,14 @@ def test_forgot_password_by_the_mailed_link(pages: Pages) -> None:
     page.get_by_label("New password", exact=True).fill("a-whole-new-password")
     page.get_by_role("button", name="Set the new password").click()
     expect(page.get_by_role("status").filter(has_text="Your password is changed")).to_be_visible()
+    # The same link opened again (from the mail, in another tab) says it is used before
+    # anyone types a new password into a form that cannot work.
+    again = pages.open("the mail again")
+    again.goto(mail.link("reset-password"))
+    expect(again.get_by_role("alert")).to_have_text(
+        "This link was already used or a newer one replaced it; ask for a new one."
+    )
+    expect(again.get_by_label("New password", exact=True)).to_have_count(0)
     page.goto("/")
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill("a-whole-new-password")

@@ -73,6 +73,7 @@ BAD: dict[tuple[str, str], list[Any]] = {
     ("POST", "/auth/verify-email"): [{}, {"token": "short"}, {"token": 5}],
     ("POST", "/auth/confirm-email"): [{}, {"token": "x" * 2001}],
     ("POST", "/auth/password-reset"): [{}, {"email": 5}, {"email": ""}],
+    ("POST", "/auth/password-reset/check"): [{}, {"token": 5}, {"token": "x" * 20, "extra": 1}],
     ("POST", "/auth/password-reset/confirm"): [{"token": "x" * 20, "password": "short"}, {"password": "long-enough-1"}],
     ("POST", "/me/verification-email"): [{"unexpected": 1}],
     ("POST", "/me/password"): [{"current_password": "", "new_password": "long-enough-1"}, {"new_password": "short"}],

@@ -80,15 +80,24 @@ async def test_password_reset_by_mail_says_nothing_and_ends_every_session(api: A
     token = link_token(mail.link("reset-password"))
     short = await api.call("POST", "/auth/password-reset/confirm", json={"token": token, "password": "short"})
     assert short.status == 400
+    # The page asks before it shows the form; asking uses nothing up.
+    for _ in range(2):
+        check = await api.call("POST", "/auth/password-reset/check", json={"token": token})
+        assert check.status == 200, check.body
     done = await api.call("POST", "/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
     assert done.status == 200, done.body
     again = await api.call("POST", "/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
     assert again.status == 400
+    used = await api.call("POST", "/auth/password-reset/check", json={"token": token})
+    assert used.status == 400 and used.body["error"]["message"] == again.body["error"]["message"], used.body
+    assert "already used" in used.body["error"]["message"]
     # A link cut short in the mail reads as a wrong one, not as a field to fill in.
     for bad in (token[:5], token[:-3] + "xyz"):
         cut = await api.call("POST", "/auth/password-reset/confirm", json={"token": bad, "password": NEW_PASSWORD})
         assert cut.status == 400, cut.body
         assert cut.body["error"]["message"] == "this link is invalid or has expired; ask for a new one", cut.body
+        checked = await api.call("POST", "/auth/password-reset/check", json={"token": bad})
+        assert (checked.status, checked.body["error"]["message"]) == (400, cut.body["error"]["message"])
 
     assert (await api.call("GET", "/me", user)).status == 401
     old = await api.call("POST", "/auth/login", json={"email": user.email, "password": PASSWORD})

@@ -11,6 +11,7 @@ import asyncio
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -43,6 +44,7 @@ from shared.errors import AppError
 from shared.outbox import add
 from shared.push import broadcast
 from shared.service import Context, Registry
+from shared.settings import Settings
 
 registry = Registry()
 
@@ -142,16 +144,32 @@ async def request_password_reset(ctx: Context, req: PasswordResetRequest) -> Acc
     return RESET_ANSWER
 
 
+async def _reset_link(conn: Connection, settings: Settings, token: str) -> tuple[dict[str, Any], asyncpg.Record]:
+    """A reset link's payload and its account, while it can still set a password."""
+    link = lifecycle.read_link(settings.secret_key, lifecycle.RESET, token, clock.now(settings))
+    row = await lstore.contact(conn, link["u"])
+    if row is None:
+        raise AppError("validation", "this link is invalid or has expired; ask for a new one")
+    lifecycle.check_reset_link(link, row["email"], row["password_hash"])
+    return link, row
+
+
+@registry.endpoint(subjects.CHECK_RESET_LINK, LinkRequest)
+async def check_reset_link(ctx: Context, req: LinkRequest) -> Ok:
+    """The reset page asks before showing its form: a used, replaced or expired link said
+    so only once a new password had been typed for nothing."""
+    async with ctx.pool.acquire() as conn:
+        await _reset_link(conn, ctx.settings, req.token)
+    return Ok()
+
+
 @registry.endpoint(subjects.RESET_PASSWORD, PasswordResetConfirm)
 async def reset_password(ctx: Context, req: PasswordResetConfirm) -> Ok:
     s = ctx.settings
-    link = lifecycle.read_link(s.secret_key, lifecycle.RESET, req.token, clock.now(s))
+    lifecycle.read_link(s.secret_key, lifecycle.RESET, req.token, clock.now(s))  # a bad link costs no hashing
     password_hash = await asyncio.to_thread(domain.hash_password, req.password)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await lstore.contact(conn, link["u"])
-        if row is None:
-            raise AppError("validation", "this link is invalid or has expired; ask for a new one")
-        lifecycle.check_reset_link(link, row["email"], row["password_hash"])
+        link, row = await _reset_link(conn, s, req.token)
         if not await lstore.use_link(conn, link["n"], lifecycle.RESET):
             raise AppError("validation", "this link was already used")
         await lstore.set_password(conn, row["id"], password_hash, confirm_email=True)

@@ -47,6 +47,16 @@ ROUTES: list[Route] = [
     ),
     Route(
         method="POST",
+        path="/auth/password-reset/check",
+        subject=subjects.CHECK_RESET_LINK,
+        request=lifecycle.LinkRequest,
+        reply=Ok,
+        auth="public",
+        summary="Whether a reset link can still set a password (400 as the confirmation would); changes nothing",
+        tag="account",
+    ),
+    Route(
+        method="POST",
         path="/auth/password-reset/confirm",
         subject=subjects.RESET_PASSWORD,
         request=lifecycle.PasswordResetConfirm,

@@ -153,10 +153,27 @@ export function ResetPassword({ query }) {
   const [done, setDone] = useState(false);
   // A link that cannot work says so before a new password is typed for nothing.
   const [bad, setBad] = useState(unusable(query.token) ? BAD_LINK : null);
+  // Asked before the form shows: a used or replaced link said so only once a new password
+  // had been typed for nothing. Null until known (the form waits).
+  const [usable, setUsable] = useState(null);
   // The whole link pasted into the tab that opened a cut one: the same page, another token.
   useEffect(() => {
+    let current = true;
     setBad(unusable(query.token) ? BAD_LINK : null);
     setDone(false);
+    setUsable(null);
+    if (!unusable(query.token)) {
+      post("/auth/password-reset/check", { token: query.token }).then(
+        () => current && setUsable(true),
+        (error) => {
+          if (!current) return;
+          const problem = linkProblem(error);
+          if (problem) setBad(problem);
+          setUsable(true); // another failure (offline): the form, whose submit says why
+        },
+      );
+    }
+    return () => { current = false; };
   }, [query.token]);
   async function onSubmit(e) {
     e.preventDefault();
@@ -177,6 +194,8 @@ export function ResetPassword({ query }) {
   else if (bad) {
     body = html`<${Alert} error=${bad} />
       <p><a href="#/forgot-password">Forgot password?</a> Give your address to have a new link mailed.</p>`;
+  } else if (!usable) {
+    body = html`<p role="status">Checking the link…</p>`;
   } else {
     body = html`<form onSubmit=${onSubmit} novalidate>
       <${Field} label="New password" name="password" type="password" autocomplete="new-password" required
