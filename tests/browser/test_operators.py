@@ -70,7 +70,7 @@ def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
     # No outcome is preset: Resolve alone recorded a warning nobody gave.
     report.get_by_role("button", name="Resolve").click()
     outcome = report.get_by_label("Outcome")
-    expect(outcome).to_have_accessible_description("Choose what was done about the report")
+    expect(outcome).to_have_accessible_description("Choose what was done about the report.")
     expect(outcome).to_be_focused()
     outcome.select_option("Warned the reported user")
     report.get_by_role("button", name="Resolve").click()

@@ -36,6 +36,11 @@ class Pair:
         return goal
 
 
+def sentence(message: str) -> str:
+    """An API's field message as the form shows it: capitalized, with a full stop."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith((".", "!", "?")) else ".")
+
+
 def accepted_pair(
     pages: Pages,
     stack: Stack,
@@ -202,8 +207,8 @@ def test_the_apis_refusals_of_an_edit_show_on_its_fields(pages: Pages, stack: St
     title_field.fill("   ")
     form.get_by_role("button", name="Save").click()
     expect(title_field).to_have_attribute("aria-invalid", "true")
-    expect(title_field).to_have_accessible_description(blank["message"])
-    expect(form.locator(".error")).to_have_text([blank["message"]])
+    expect(title_field).to_have_accessible_description(sentence(blank["message"]))
+    expect(form.locator(".error")).to_have_text([sentence(blank["message"])])
     expect(title_field).to_be_focused()  # not the page: Escape still closes the form
     assert "U+" not in blank["message"], blank
     # The open form, its error shown, passes axe (labels, names, contrast).
@@ -214,7 +219,7 @@ def test_the_apis_refusals_of_an_edit_show_on_its_fields(pages: Pages, stack: St
     date_field.fill(far)
     form.get_by_role("button", name="Save").click()
     expect(date_field).to_have_attribute("aria-invalid", "true")
-    expect(date_field).to_have_accessible_description(too_far["message"])
+    expect(date_field).to_have_accessible_description(sentence(too_far["message"]))
     expect(title_field).not_to_have_attribute("aria-invalid", "true")
     assert pair.goal(title)["target_date"] is None
 

@@ -120,6 +120,26 @@ def test_the_calendar_link_is_read_again_when_the_tab_is_shown(pages: Pages) -> 
     expect(page.get_by_role("status").filter(has_text="This link was replaced")).to_be_visible()
 
 
+def test_a_new_address_confirmed_elsewhere_shows_when_the_tab_is_shown(pages: Pages) -> None:
+    """The new address is confirmed from its mail, on the phone: the settings tab said
+    "Now:" with the old one until reloaded. It reads the account again when shown."""
+    page = pages.open("laptop")
+    client = Client(page.request, pages.mailbox)
+    client.sign_up("student", "Moving Address")
+    page.goto("/#/settings")
+    old = client.call("GET", "/me")["user"]["email"]
+    expect(page.get_by_text(f"Now: {old} (confirmed)")).to_be_visible()
+    new = f"moved-{uuid.uuid4().hex[:8]}@test.wardmate"
+    client.call("POST", "/me/email", {"new_email": new, "password": PASSWORD})
+    [mail] = pages.mailbox.wait_for_sync(new, lambda m: "Confirm your new Wardmate address" in m.subject)
+    phone = pages.open("phone")  # no session: the mailed link alone confirms
+    reply = phone.request.post("/api/v1/auth/confirm-email", data={"token": link_token(mail.link("confirm-email"))})
+    assert reply.ok, reply.text()
+    expect(page.get_by_text(f"Now: {old} (confirmed)")).to_be_visible()  # nothing told this tab yet
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the tab shown again
+    expect(page.get_by_text(f"Now: {new} (confirmed)")).to_be_visible()
+
+
 def test_settings_page(pages: Pages) -> None:
     """Sessions name this device; mail preferences save; the calendar link rotates; the
     export downloads; deleting the account (with the password) logs out. No axe violation."""

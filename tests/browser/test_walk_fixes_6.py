@@ -489,7 +489,7 @@ def test_a_writer_ahead_of_utc_marks_a_letter_uploaded_on_their_today(pages: Pag
     expect(day).to_be_focused()
     expect(day).to_have_accessible_description(
         re.compile(
-            r"^Give a day from the request to today: between [A-Z][a-z]{2} \d+, \d{4} and [A-Z][a-z]{2} \d+, \d{4}$"
+            r"^Give a day from the request to today: between [A-Z][a-z]{2} \d+, \d{4} and [A-Z][a-z]{2} \d+, \d{4}\.$"
         )
     )
     day.fill(offered)

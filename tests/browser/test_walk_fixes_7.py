@@ -22,7 +22,7 @@ def test_a_hospital_typed_and_not_chosen_is_refused_not_ignored(pages: Pages) ->
     page.get_by_role("button", name="Search", exact=True).click()
     expect(hospital).to_have_accessible_description(
         "Type at least two letters of its name, or an abbreviation such as MGH, then choose it"
-        " Choose the hospital from the suggestions"
+        " Choose the hospital from the suggestions."
     )
     expect(hospital).to_be_focused()
 
@@ -31,7 +31,7 @@ def test_a_hospital_typed_and_not_chosen_is_refused_not_ignored(pages: Pages) ->
     place.fill("Springfield")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(place).to_have_accessible_description(
-        "Type a city or a ZIP code, then choose it Choose the city or ZIP code from the suggestions"
+        "Type a city or a ZIP code, then choose it Choose the city or ZIP code from the suggestions."
     )
     expect(place).to_be_focused()
     assert pages.errors == []

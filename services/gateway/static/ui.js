@@ -40,7 +40,7 @@ export function Field({ label, name, error, hint, limit, as = "input", children,
     ${control}
     ${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
     ${limit && html`<p class="hint count" aria-live="polite">${left}</p>`}
-    ${error && html`<p class="error" id=${errId}>${error}</p>`}
+    ${error && html`<p class="error" id=${errId}>${typeof error === "string" ? sentence(error) : error}</p>`}
   </div>`;
 }
 

@@ -211,6 +211,21 @@ export function ResetPassword({ query }) {
   </section>`;
 }
 
+/** While ``active``, calls ``recheck`` whenever this tab comes back into view: what a
+ * mailed link changes is often done in another tab or on another device. */
+function useRecheckOnReturn(active, recheck) {
+  useEffect(() => {
+    if (!active) return undefined;
+    const again = () => document.visibilityState === "visible" && recheck();
+    document.addEventListener("visibilitychange", again);
+    window.addEventListener("focus", again);
+    return () => {
+      document.removeEventListener("visibilitychange", again);
+      window.removeEventListener("focus", again);
+    };
+  }, [active]);
+}
+
 /** Shown on every page while the address is not confirmed. */
 export function VerifyBanner({ me }) {
   const { refreshMe } = useSession();
@@ -218,16 +233,7 @@ export function VerifyBanner({ me }) {
   const waiting = Boolean(me && me.user && !me.user.email_verified);
   // The link is often opened on another device or tab (the phone the mail went to): the
   // banner asks again whenever this tab comes back into view, and goes once confirmed.
-  useEffect(() => {
-    if (!waiting) return undefined;
-    const recheck = () => document.visibilityState === "visible" && refreshMe();
-    document.addEventListener("visibilitychange", recheck);
-    window.addEventListener("focus", recheck);
-    return () => {
-      document.removeEventListener("visibilitychange", recheck);
-      window.removeEventListener("focus", recheck);
-    };
-  }, [waiting]);
+  useRecheckOnReturn(waiting, refreshMe);
   if (!waiting) return null;
   async function resend() {
     try {
@@ -284,9 +290,13 @@ function ChangePassword({ onChanged }) {
 }
 
 function ChangeEmail({ me }) {
+  const { refreshMe } = useSession();
   const form = useForm();
   const [f, setF] = useState({ new_email: "", password: "" });
   const [done, setDone] = useState(null);
+  // The new address is confirmed from its mail, in another tab or on the phone: "Now:"
+  // showed the old one here until reloaded.
+  useRecheckOnReturn(true, refreshMe);
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
