@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.accounts.mailer import Mailer
-from services.accounts.views.mail import suggestions_mail
+from services.accounts.views.mail import notification_mail, sentence, suggestions_mail
 from shared.settings import Settings
 
 ROOM = ("A room fits your neurology rotation: “Quiet room” & more", ("See the listing", "https://w.test/#/listings/1"))
@@ -34,3 +34,26 @@ def test_suggestions_of_several_rotations_say_so_and_one_alone_reads_as_its_noti
     subject, text, _ = rendered([MENTOR], 1, "https://w.test/unsub", "k")
     assert subject == "A match for your rotation"
     assert "Dr. Ada could mentor you" in text and "https://w.test/#/rotations/2" in text
+
+
+def test_a_notices_mail_says_it_as_a_sentence() -> None:
+    """Notices are stored as short lines, most without a full stop; their mails end them."""
+    message = Mailer(Settings()).render(
+        notification_mail(
+            "booking_declined",
+            "a@w.test",
+            "Kemi",
+            "Dr. Ada declined your request for “Quiet room”",
+            ("See your bookings", "https://w.test/#/bookings"),
+            None,
+            "k",
+        )
+    )
+    text = str(next(p.get_content() for p in message.walk() if p.get_content_type() == "text/plain"))
+    assert "Dr. Ada declined your request for “Quiet room”.\n" in text
+    assert [sentence(t) for t in ("Paid.", "Really?", "It said “stop.”", "  spaced  ")] == [
+        "Paid.",
+        "Really?",
+        "It said “stop.”",
+        "spaced.",
+    ]

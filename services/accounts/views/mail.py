@@ -212,6 +212,13 @@ def web_link(
     return "See your notifications", f"{base}notifications"
 
 
+def sentence(text: str) -> str:
+    """A notification's text as a mail's sentence: with its full stop (notices are stored
+    as short lines, most without one)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ".”", "!”", "?”")) else f"{text}."
+
+
 def notification_mail(
     kind: str,
     to: str,
@@ -227,7 +234,7 @@ def notification_mail(
         to=to,
         subject=SUBJECTS.get(kind, "News from Wardmate"),
         template="notification",
-        context={"name": name, "text": text, "action_label": label, "action_url": url},
+        context={"name": name, "text": sentence(text), "action_label": label, "action_url": url},
         unsubscribe_url=unsubscribe_url,
         attachments=attachments,
         key=key,

@@ -552,7 +552,7 @@ export const roomType = (t) => ({ private_room: "Private room", entire_place: "E
 /** "cardiology" as "Cardiology". */
 export const cap = (s) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : "");
 /** An API's reason ("the minimum stay is 21 nights") as a sentence on its own. */
-export const sentence = (s) => (s ? `${cap(s)}${/[.!?]$/.test(s) ? "" : "."}` : "");
+export const sentence = (s) => (s ? `${cap(s)}${/[.!?]["”’)]?$/.test(s) ? "" : "."}` : "");
 export const words = (s) => String(s || "").replace(/_/g, " ");
 /** A professional's work as people write it: "Physician · Pediatrics, Internal medicine" (profiles
  * keep what was typed, often lowercase: "physician", ["pediatrics"]). */

@@ -2,7 +2,7 @@
 import { html, useEffect } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Empty, Loading, ShowMore, fmtTime, useLoad, useMore } from "../ui.js";
+import { Empty, Loading, ShowMore, fmtTime, sentence, useLoad, useMore } from "../ui.js";
 
 // Every payment notice (a refused card, a refund, a release, money taken back, a payment
 // overdue) carries its booking: the receipt shows the payment, and to the guest the
@@ -53,7 +53,7 @@ export function Notifications() {
           const link = target(n);
           return html`<li key=${n.id} class=${n.read ? "" : "unread"}>
             ${!n.read && html`<span class="sr">Unread: </span>`}
-            ${link ? html`<a href=${link} dir="auto">${n.text}</a>` : html`<span dir="auto">${n.text}</span>`}
+            ${link ? html`<a href=${link} dir="auto">${sentence(n.text)}</a>` : html`<span dir="auto">${sentence(n.text)}</span>`}
             <span class="meta">${fmtTime(n.created_at)}</span>
           </li>`;
         })}</ul>
