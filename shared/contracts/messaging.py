@@ -328,6 +328,9 @@ class Report(Reply):
     reason: ReportReason
     details: str
     status: ReportStatus
+    # In the reporter's reply only: their report of this message (or user) was already open,
+    # and what they sent now was added to it (an operator has one report to read).
+    added_to_open: bool = False
     created_at: datetime
     resolved_at: datetime | None = None
     resolved_by: uuid.UUID | None = None

@@ -61,7 +61,9 @@ def test_a_report_form_takes_focus_and_gives_it_back(pages: Pages) -> None:
     """A profile's "Report" left focus on the button; a second report sent dropped focus to
     the page (its note, the same words as the first's, was not shown anew): the reason takes
     focus when the form opens, Cancel gives it back to "Report", and each report sent puts
-    it on the note that says so."""
+    it on the note that says so. No reason is preset (an untouched form filed "Scam"), and
+    a second report while the first is open says its words were added to it (they were
+    dropped, and the page said "sent")."""
     as_reported = Client(pages.open("reported").request, pages.mailbox)
     reported_id = as_reported.sign_up("professional", f"Dr. Reported {uuid.uuid4().hex[:6]}")
     page = pages.open("reporter")
@@ -77,14 +79,24 @@ def test_a_report_form_takes_focus_and_gives_it_back(pages: Pages) -> None:
     expect(form).to_have_count(0)
     expect(report).to_be_focused()
 
+    press(report)
+    reason = form.get_by_label("Reason")
+    expect(reason).to_have_value("")
+    press(form.get_by_role("button", name="Send report"))
+    expect(reason).to_have_accessible_description("Choose a reason.")
+    expect(reason).to_be_focused()
+    press(form.get_by_role("button", name="Cancel"))
+
     sent = page.get_by_role("status").filter(has_text="Report sent to the operators.")
-    for details in ("Asked me to pay by wire.", "Asked again, from another account's link."):
+    added = page.get_by_role("status").filter(has_text="what you wrote now was added to it")
+    for details, said in (("Asked me to pay by wire.", sent), ("Asked again, from another account's link.", added)):
         press(report)
         expect(form.get_by_label("Reason")).to_be_focused()
+        form.get_by_label("Reason").select_option("other" if said is added else "scam")
         form.get_by_label("What happened").fill(details)
         press(form.get_by_role("button", name="Send report"))
         expect(form).to_have_count(0)
-        expect(sent).to_be_focused()
+        expect(said).to_be_focused()
     assert pages.errors == []
 
 

@@ -259,7 +259,10 @@ def test_reports_read_as_words_and_a_gone_room_says_so(pages: Pages, stack: Stac
     page.goto(f"/#/users/{scammer_id}")
     page.get_by_role("button", name="Report").click()
     reason = page.get_by_label("Reason")
-    expect(reason.locator("option")).to_have_text(["Scam", "Harassment", "Spam", "Inappropriate", "Other"])
+    expect(reason.locator("option")).to_have_text(
+        ["Choose a reason", "Scam", "Harassment", "Spam", "Inappropriate", "Other"]
+    )
+    reason.select_option("scam")
     details = f"Asked me to pay by wire outside Wardmate {tag}."
     page.get_by_label("What happened").fill(details)
     press(page.get_by_role("button", name="Send report"))

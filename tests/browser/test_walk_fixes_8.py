@@ -216,6 +216,7 @@ def test_a_long_text_counts_down_to_its_limit_as_the_api_counts(pages: Pages) ->
     report = page.get_by_role("button", name="Report", exact=True)
     form = page.get_by_role("form", name="Report")
     report.click()
+    form.get_by_label("Reason").select_option("spam")
     details = form.get_by_label("What happened")
     count = form.locator(".count")
     details.fill("x" * 1700)

@@ -379,9 +379,15 @@ async def test_a_report_is_filed_once_while_it_is_open(api: Api, admin: User) ->
     racing = await asyncio.gather(*(api.call("POST", "/reports", student, json=body) for _ in range(4)))
     assert [r.status for r in racing] == [201] * 4, [r.body for r in racing]
     assert len({r.body["id"] for r in racing}) == 1
-    first = racing[0].body
+    [first] = [r.body for r in racing if not r.body["added_to_open"]]  # one filed it
+    assert first["details"] == ""
     again = await api.call("POST", "/reports", student, json={**body, "reason": "spam", "details": "again!"})
-    assert again.status == 201 and again.body == first  # the open report, unchanged
+    # The open report, with what was written now added (it was dropped) and its other reason.
+    assert again.status == 201 and again.body == {**first, "details": "As spam: again!", "added_to_open": True}
+    more = await api.call("POST", "/reports", student, json={**body, "details": "Sent me a link too."})
+    assert more.body["details"] == "As spam: again!\n\nAdded later: Sent me a link too.", more.body
+    nothing = await api.call("POST", "/reports", student, json=body)
+    assert nothing.body["details"] == more.body["details"]  # nothing said: nothing added
 
     async def open_reports_of(target: str, key: str) -> list[dict[str, Any]]:
         queue = await api.call("GET", "/admin/reports", admin, params={"limit": "100"})
@@ -391,7 +397,8 @@ async def test_a_report_is_filed_once_while_it_is_open(api: Api, admin: User) ->
     about_user = [
         await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "harassment"}) for _ in range(2)
     ]
-    assert about_user[0].status == about_user[1].status == 201 and about_user[0].body == about_user[1].body
+    assert about_user[0].status == about_user[1].status == 201
+    assert about_user[1].body == {**about_user[0].body, "added_to_open": True}
     assert about_user[0].body["id"] != first["id"]  # a report of the user is not one of the message
     user_reports = [r for r in await open_reports_of(host.id, "reported_user_id") if r["message_id"] is None]
     assert [r["id"] for r in user_reports] == [about_user[0].body["id"]]

@@ -97,7 +97,8 @@ async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
 @registry.endpoint(subjects.REPORT, ReportCreate)
 async def report(ctx: Context, req: ReportCreate) -> Report:
     """A report goes to the operators' queue; a message's text is kept with it, as sent.
-    While the reporter's report of the same message (or user) is open, that one answers."""
+    While the reporter's report of the same message (or user) is open, that one answers,
+    with what they wrote now added to it (``added_to_open``)."""
     actor = ctx.require_actor()
     values: dict[str, object] = {
         "id": uuid.uuid4(),
@@ -125,9 +126,11 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
         values["reported_user_id"] = req.user_id
     async with ctx.pool.acquire() as conn:
         for _ in range(REPORT_ATTEMPTS):
-            row = await safety_store.insert_report(conn, values)
-            if row is not None:
-                return views.to_report(await safety_store.named_report(conn, row["id"]))
+            filed = await safety_store.insert_report(conn, values)
+            if filed is not None:
+                row, was_open = filed
+                report = views.to_report(await safety_store.named_report(conn, row["id"]))
+                return report.model_copy(update={"added_to_open": was_open})
     # The open report was resolved under each attempt: an operator racing the reporter.
     raise AppError("conflict", "the report was resolved meanwhile; send it again")
 

@@ -102,11 +102,14 @@ _OPEN_OF_MESSAGE = "(reporter_id, message_id) WHERE status = 'open' AND message_
 _OPEN_OF_USER = "(reporter_id, reported_user_id) WHERE status = 'open' AND message_id IS NULL"
 
 
-async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Record | None:
-    """File a report, or return the reporter's open report of the same message (or user).
+async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[asyncpg.Record, bool] | None:
+    """File a report, or add to the reporter's open report of the same message (or user):
+    the report, and whether it was already open. What the reporter wrote again is added to
+    the open one's details (it was dropped, and the page said "sent"), naming its reason
+    when it is another.
 
     The index decides, so two racing reports file one: the second's INSERT waits for the
-    first's commit and then does nothing, and its SELECT sees the first. None only when
+    first's commit and then does nothing, and its UPDATE finds the first. None only when
     that open report was resolved between the two statements (the caller tries again).
     """
     columns = list(values)
@@ -117,19 +120,38 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> asyncpg.Rec
         *values.values(),
     )
     if row is not None:
-        return row
+        return row, False
+    added = str(values["details"])
+    # Added as its own paragraph, with its reason when it is another; nothing added, the
+    # open report unchanged. The whole stays within MAX_REPORT_DETAILS.
+    update = (
+        "UPDATE reports SET details = left(CASE WHEN $3 = '' THEN details WHEN details = '' THEN"
+        " CASE WHEN reason = $4 THEN $3 ELSE 'As ' || $4 || ': ' || $3 END"
+        " ELSE details || E'\n\nAdded later' || CASE WHEN reason = $4 THEN '' ELSE ', as ' || $4 END || ': ' || $3"
+        f" END, {MAX_REPORT_DETAILS})"
+    )
     if about_message:
-        return await conn.fetchrow(
-            "SELECT * FROM reports WHERE reporter_id = $1 AND message_id = $2 AND status = 'open'",
+        row = await conn.fetchrow(
+            f"{update} WHERE reporter_id = $1 AND message_id = $2 AND status = 'open' RETURNING *",
             values["reporter_id"],
             values["message_id"],
+            added,
+            values["reason"],
         )
-    return await conn.fetchrow(
-        "SELECT * FROM reports WHERE reporter_id = $1 AND reported_user_id = $2 AND message_id IS NULL"
-        " AND status = 'open'",
-        values["reporter_id"],
-        values["reported_user_id"],
-    )
+    else:
+        row = await conn.fetchrow(
+            f"{update} WHERE reporter_id = $1 AND reported_user_id = $2 AND message_id IS NULL AND status = 'open'"
+            " RETURNING *",
+            values["reporter_id"],
+            values["reported_user_id"],
+            added,
+            values["reason"],
+        )
+    return (row, True) if row is not None else None
+
+
+# An open report's details, with what its reporter added later (each addition at most 2,000).
+MAX_REPORT_DETAILS = 10_000
 
 
 # Reports with both people's names and the resolving operator's (people read names, not ids).

@@ -229,7 +229,8 @@ export async function messageUser(userId, listingId) {
 }
 
 export function ReportForm({ target, onDone }) {
-  const [reason, setReason] = useState("scam");
+  // None preset: an untouched form filed "Scam" with nothing said.
+  const [reason, setReason] = useState("");
   const [details, setDetails] = useState("");
   const form = useForm();
   const box = useRef(null);
@@ -239,10 +240,16 @@ export function ReportForm({ target, onDone }) {
   }, []);
   async function onSubmit(e) {
     e.preventDefault();
-    if (await form.submit(() => post("/reports", { ...target, reason, details }))) onDone(true);
+    if (!reason) {
+      form.refuse({ reason: "Choose a reason." });
+      return;
+    }
+    const reply = await form.submit(() => post("/reports", { ...target, reason, details }));
+    if (reply) onDone(true, reply);
   }
   return html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label="Report">
     <${Field} as="select" label="Reason" name="reason" value=${reason} onChange=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason}>
+      <option value="" disabled>Choose a reason</option>
       ${["scam", "harassment", "spam", "inappropriate", "other"].map((r) => html`<option value=${r}>${cap(words(r))}</option>`)}
     <//>
     <${Field} as="textarea" label="What happened" limit=${2000} name="details" rows="2" value=${details} onInput=${(e) => setDetails(e.currentTarget.value)} error=${form.errors.details} />
@@ -286,9 +293,10 @@ export function SafetyActions({ userId, canMessage = true, onChange }) {
     ${blocked === false && html`<button type="button" class="secondary" onClick=${() => block(true)}>Block</button>`}
     ${blocked === true && html`<button type="button" class="secondary" onClick=${() => block(false)}>Unblock</button>`}
     <button type="button" class="secondary" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"} onClick=${() => setReporting(!reporting)}>Report</button>
-    ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent) => {
+    ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent, report) => {
       setReporting(false);
-      if (sent) say("Report sent to the operators.");
+      if (sent && report.added_to_open) say("Your earlier report of this person is still open: what you wrote now was added to it for the operators.");
+      else if (sent) say("Report sent to the operators.");
       else reportButton.current.focus();
     }} />`}
     ${note && html`<${Notice} key=${note.n} focus>${note.text}</${Notice}>`}
