@@ -211,6 +211,9 @@ class BookingView:
     # One side deleted their account: the other cannot review them (their profile and
     # what others wrote of them are gone).
     party_erased: bool = False
+    # An operator suspended the host (as listings last heard): the guest may cancel without
+    # fault, as if the host had cancelled.
+    host_suspended: bool = False
 
 
 def party(booking: BookingView, actor: Actor) -> Side:
@@ -757,10 +760,13 @@ def check_shift_withdrawal(booking: BookingView, shift: ShiftView, actor: Actor)
 def end_reason(booking: BookingView, actor: Actor, status: str) -> str | None:
     """Why a booking ended, when it says more than its status: a guest cancelling after
     the host declined to move the stay to its moved rotation's dates does so without fault
-    (rotation protection). A declined request for any other dates changes nothing: the
-    cancellation follows the policy."""
+    (rotation protection), and so does one whose host Wardmate suspended. A declined request
+    for any other dates changes nothing: the cancellation follows the policy."""
     if status == "cancelled" and booking.rotation_shift_declined and actor.user_id == booking.guest_id:
         return "shift_declined"
+    if status == "cancelled" and booking.host_suspended and actor.user_id == booking.guest_id:
+        # Wardmate suspended the host: the guest leaves the stay without fault.
+        return "host_suspended"
     if status == "cancelled" and booking.status == "requested":
         # Before any answer: a withdrawal (its cards said "You cancelled this stay").
         return "withdrawn"

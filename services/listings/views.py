@@ -277,6 +277,7 @@ def booking_view(row: asyncpg.Record) -> domain.BookingView:
         cancelled_by=row["cancelled_by"],
         decided_at=row["decided_at"],
         party_erased=row["party_erased"],
+        host_suspended=row["host_suspended"],
     )
 
 

@@ -582,6 +582,9 @@ def suspension_update(
             f"Wardmate suspended {whose}. For now they cannot sign in or read messages here. Never pay them or"
             f" send them documents outside Wardmate. Questions: write to {support_email}."
         )
+        if kind == "booking":
+            # A paid guest asked what becomes of the stay and the money held.
+            text += " The stay is not cancelled: its card under Bookings says what you can do."
         notice: NotificationKind = "account_suspended"
     else:
         text = f"Wardmate lifted the suspension of {whose}: they can sign in and read messages here again."

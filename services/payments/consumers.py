@@ -8,6 +8,7 @@ from __future__ import annotations
 from services.payments import domain, flows, store
 from services.payments.views import zone_of
 from shared import clock
+from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
 from shared.contracts.listings import (
     BOOKING_EVENTS,
@@ -32,6 +33,14 @@ async def keep_settings(ctx: Context) -> None:
 
 def _settings() -> Settings:
     return SETTINGS[0] if SETTINGS else Settings()
+
+
+@registry.consumer("accounts", *(e.subject for e in USER_EVENTS))
+async def project_accounts(conn: Connection, event: Event) -> None:
+    """Whether each account is suspended: a guest whose host is suspended cancels without
+    fault (the refund quote says so before they cancel)."""
+    assert isinstance(event, USER_EVENTS)
+    await store.project_account(conn, event.user.user_id, event.user.suspended, event.user.version)
 
 
 @registry.consumer("bookings", *(e.subject for e in BOOKING_EVENTS))

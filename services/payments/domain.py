@@ -231,13 +231,18 @@ def why_not_cancellable(status: str, check_out: date, today: date, who: str) -> 
     return None
 
 
-def cancellation_end_reason(rotation_protected: bool, cancelled_by: Canceller) -> str | None:
+def cancellation_end_reason(
+    rotation_protected: bool, cancelled_by: Canceller, host_suspended: bool = False
+) -> str | None:
     """The ``end_reason`` listings gives a cancellation by ``cancelled_by`` now, for a quote
     made before it (listings' ``domain.end_reason``): a guest cancelling after the host
     declined to move the stay to its moved rotation's dates (listings' ruling, carried by
-    every booking event as ``rotation_protected``) does so without fault."""
+    every booking event as ``rotation_protected``) does so without fault, and so does a
+    guest whose host Wardmate suspended (as accounts' events told payments)."""
     if cancelled_by == "guest" and rotation_protected:
         return "shift_declined"
+    if cancelled_by == "guest" and host_suspended:
+        return "host_suspended"
     return None
 
 
@@ -274,8 +279,9 @@ def refund_for_cancellation(
     earlier refunds) and the listing's policy. Check-in is the first day's check-in moment
     in the room's ``zone``; the nights count by the room's dates.
 
-    - the host cancels: everything paid before check-in; once the stay is under way, what
-      was paid beyond the nights already stayed (``refund_by_host``);
+    - the host cancels, or the guest cancels a stay whose host Wardmate suspended
+      (``end_reason="host_suspended"``): everything paid before check-in; once the stay is
+      under way, what was paid beyond the nights already stayed (``refund_by_host``);
     - an operator cancels, or the guest cancels after the host declined to move the stay
       for a moved rotation (``end_reason="shift_declined"``): everything paid;
     - otherwise the policy decides how much of the stay's total the guest keeps owing:
@@ -291,6 +297,10 @@ def refund_for_cancellation(
         return RefundDecision(0, "nothing was paid")
     if cancelled_by == "host":
         return refund_by_host(check_in, check_out, total_cents, paid_cents, now, zone)
+    if end_reason == "host_suspended":
+        by_host = refund_by_host(check_in, check_out, total_cents, paid_cents, now, zone)
+        why = by_host.reason.replace("cancelled by the host", "the host's account is suspended", 1)
+        return RefundDecision(by_host.amount_cents, why)
     if cancelled_by == "operator":
         return RefundDecision(paid_cents, "cancelled by the operator: everything paid is refunded")
     if end_reason == "shift_declined":

@@ -58,6 +58,21 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
     return await db.fetchrow(f"SELECT * FROM bookings WHERE booking_id = $1{lock}", booking_id)
 
 
+async def project_account(db: DB, user_id: uuid.UUID, suspended: bool, version: int) -> None:
+    """Hold whether the account is suspended, unless ours is as new or newer."""
+    await db.execute(
+        "INSERT INTO accounts(user_id, suspended, version) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE"
+        " SET suspended = excluded.suspended, version = excluded.version WHERE accounts.version < excluded.version",
+        user_id,
+        suspended,
+        version,
+    )
+
+
+async def suspended(db: DB, user_id: uuid.UUID) -> bool:
+    return bool(await db.fetchval("SELECT suspended FROM accounts WHERE user_id = $1", user_id))
+
+
 async def bookings_without_zone(db: DB) -> set[uuid.UUID]:
     """Bookings still open (asked for, accepted, paid) projected from events older than the
     room's time zone (migration 0008): the ones the upgrade sweep asks listings about."""

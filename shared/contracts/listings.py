@@ -427,12 +427,16 @@ class Booking(Reply):
     role: Literal["guest", "host"]
     address: str | None = None
     shift: Shift | None = None
-    end_reason: Literal["shift_declined", "unpaid", "dates_taken", "dates_blocked", "withdrawn"] | None = Field(
+    end_reason: (
+        Literal["shift_declined", "unpaid", "dates_taken", "dates_blocked", "withdrawn", "host_suspended"] | None
+    ) = Field(
         None,
         description="why a booking ended: shift_declined, cancelled after the host declined moving it;"
         " unpaid, expired because the guest did not pay in time; dates_taken, a request declined because"
         " another guest's stay was accepted for some of its nights; dates_blocked, a request declined because"
-        " the host blocked some of its nights; withdrawn, a request its guest cancelled before an answer",
+        " the host blocked some of its nights; withdrawn, a request its guest cancelled before an answer;"
+        " host_suspended, cancelled by the guest while Wardmate had suspended the host (refunded as if the host"
+        " had cancelled)",
     )
     cancellation_policy: CancellationPolicy = Field("moderate", description=POLICY_DESCRIPTION)
     reviewed_by_me: bool = Field(
@@ -445,6 +449,11 @@ class Booking(Reply):
     )
     other_deleted: bool = Field(
         False, description="the other side (guest or host) deleted their account: nobody to see or write to"
+    )
+    host_suspended: bool = Field(
+        False,
+        description="Wardmate suspended the host's account: the stay is not cancelled, and the guest may cancel"
+        " it without fault (refunded as if the host had cancelled)",
     )
     nights_free_again: bool = Field(
         False,

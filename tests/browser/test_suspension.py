@@ -11,7 +11,7 @@ import uuid
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import LAPTOP, PASSWORD, Client, Pages
+from tests.browser.conftest import LAPTOP, PASSWORD, Client, Pages, future
 from tests.browser.test_accessibility import make_admin
 from tests.browser.test_client_fixes import room
 from tests.e2e.test_accounts import fresh_npi
@@ -28,6 +28,13 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
     as_student.sign_up("student", f"Careful {tag}")
     as_student.call("POST", "/reports", {"user_id": host_id, "reason": "scam", "details": f"wire {tag}"})
     chat = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Is it still free?"})
+    # A stay the host accepted before, in another room (a guest still sees a room they
+    # booked): the guest's card says what the suspension means for it.
+    booked = as_host.call("POST", "/listings", room(title=f"Booked {tag}"))
+    stay = as_student.call(
+        "POST", f"/listings/{booked['id']}/bookings", {"check_in": future(30), "check_out": future(58)}
+    )
+    as_host.call("POST", f"/bookings/{stay['id']}/accept")
 
     operator = pages.open("operator", LAPTOP)
     make_admin(stack, operator)
@@ -53,13 +60,20 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
     # instead of a composer.
     student.goto("/#/inbox")
     expect(
-        student.get_by_role("list", name="Conversations").get_by_role("link", name=re.compile(f"Dr. Wire {tag}"))
+        student.get_by_role("list", name="Conversations").get_by_role(
+            "link", name=re.compile(f"Dr. Wire {tag}.*Direct messages")
+        )
     ).to_contain_text("suspended by Wardmate")
     student.goto(f"/#/inbox/{chat['id']}")
     expect(student.get_by_role("status").filter(has_text="Wardmate suspended this account")).to_be_visible()
     # Its heading says so too, as the inbox does (it read "Dr. … ✓ Verified" alone).
     expect(student.get_by_role("heading", level=1)).to_contain_text("suspended by Wardmate")
     expect(student.get_by_role("form", name="Send a message")).to_have_count(0)
+    student.goto("/#/bookings")
+    card = student.get_by_role("listitem", name=re.compile(f"^Booked {tag}"))
+    expect(card).to_contain_text(
+        "Wardmate suspended this host's account. The stay is not cancelled. You may cancel it without fault"
+    )
     student.goto(f"/#/users/{host_id}")
     expect(student.get_by_role("status").filter(has_text="Wardmate suspended this account")).to_be_visible()
     expect(student.get_by_role("button", name="Message")).to_have_count(0)

@@ -433,3 +433,32 @@ async def test_a_host_cancelling_a_stay_under_way_refunds_only_the_nights_not_ye
     told = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
     assert f"${refund:,.2f} is being refunded to your card" in told
     await reconciled(api, admin)
+
+
+async def test_a_guest_whose_host_is_suspended_may_cancel_without_fault(api: Api, stack: Stack, admin: User) -> None:
+    """Strict policy, paid, 30 days ahead: the policy gives back 756.00 of 1008.00. Once
+    an operator suspends the host, the guest's booking says so (the stay is not cancelled),
+    the quote shown before cancelling is the whole 1008.00, and the cancellation refunds it
+    (`end_reason` host_suspended). The host's side of the quote is unchanged: theirs."""
+    assert stack.stripe is not None
+    host, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
+    path = f"/bookings/{booking['id']}"
+    before = await api.call("GET", f"{path}/refund-quote", guest)
+    assert before.body["refund"] == 756.0, before.body
+    assert (await api.call("GET", path, guest)).body["host_suspended"] is False
+    suspended = await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json={"reason": "scam"})
+    assert suspended.status == 200, suspended.body
+
+    async def told() -> Any:
+        seen = await api.call("GET", path, guest)
+        quote = await api.call("GET", f"{path}/refund-quote", guest)
+        return quote.body if seen.body["host_suspended"] and quote.body["refund"] == 1008.0 else None
+
+    quote = await eventually(told, 15, what="listings and payments to hear of the suspension")
+    assert "the host's account is suspended" in quote["reason"], quote
+    assert (await api.call("GET", path, guest)).body["status"] == "confirmed"  # not cancelled by it
+    cancelled = await api.call("POST", f"{path}/cancel", guest)
+    assert cancelled.status == 200 and cancelled.body["end_reason"] == "host_suspended", cancelled.body
+    receipt = await eventually(lambda: _refunded(api, guest, booking["id"]), 15, what="the whole refund")
+    assert receipt["refunded"] == 1008.0, receipt
+    await reconciled(api, admin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -533,6 +534,10 @@ def test_rotation_protection_needs_the_moved_rotations_dates() -> None:
     declined = booking("confirmed", rotation_id=rotation, moved_to=moved, rotation_shift_declined=True)
     assert domain.end_reason(declined, actor(GUEST), "cancelled") == "shift_declined"
     assert domain.end_reason(declined, actor(HOST), "cancelled") is None
+    # Wardmate suspended the host: the guest's cancellation is without fault; the host's own is not.
+    suspended = replace(booking("confirmed"), host_suspended=True)
+    assert domain.end_reason(suspended, actor(GUEST), "cancelled") == "host_suspended"
+    assert domain.end_reason(suspended, actor(HOST), "cancelled") is None
     # A request the guest cancels before an answer is withdrawn (cards said "cancelled this stay").
     assert domain.end_reason(booking("requested"), actor(GUEST), "cancelled") == "withdrawn"
     assert (

@@ -670,7 +670,7 @@ def test_a_suspension_is_told_in_words_for_each_kind_of_conversation() -> None:
     assert stay.system_text == (
         "Wardmate suspended the account of Dr. Ade (the stay at “Room by Hopkins”). For now they cannot sign in"
         " or read messages here. Never pay them or send them documents outside Wardmate. Questions: write to"
-        " help@w.test."
+        " help@w.test. The stay is not cancelled: its card under Bookings says what you can do."
     )
     assert stay.read_by == {HOST} and stay.words is None
     [notice] = stay.notifications

@@ -108,6 +108,10 @@ CASES = [
     # rotation protection, an operator: everything paid, whatever the policy.
     ("strict", NIGHTS_10, 1000_00, 1000_00, START - H, "guest", "shift_declined", 1000_00),
     ("strict", NIGHTS_60, 6000_00, 3000_00, START - H, "operator", None, 3000_00),
+    # the guest of a suspended host leaves as if the host had cancelled: everything before
+    # a night is stayed, then what was paid for the nights not yet stayed.
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START - H, "guest", "host_suspended", 1000_00),
+    ("strict", NIGHTS_10, 1000_00, 1000_00, START + 3 * D, "guest", "host_suspended", 700_00),
     # earlier refunds are already out of paid_cents; nothing paid, nothing back.
     ("moderate", NIGHTS_10, 1000_00, 400_00, START - H, "guest", None, 0),
     ("flexible", NIGHTS_10, 1000_00, 0, START - 30 * D, "host", None, 0),
@@ -346,6 +350,20 @@ def test_a_guest_cancelling_after_a_declined_shift_is_protected_as_listings_says
     assert domain.cancellation_end_reason(True, "guest") == "shift_declined"
     assert domain.cancellation_end_reason(True, "host") is None
     assert domain.cancellation_end_reason(False, "guest") is None
+    assert domain.cancellation_end_reason(False, "guest", host_suspended=True) == "host_suspended"
+    assert domain.cancellation_end_reason(False, "host", host_suspended=True) is None
+    suspended = domain.refund_for_cancellation(
+        policy="strict",
+        check_in=CHECK_IN,
+        check_out=NIGHTS_10,
+        total_cents=1000_00,
+        paid_cents=1000_00,
+        now=START - H,
+        zone=ZONE,
+        cancelled_by="guest",
+        end_reason="host_suspended",
+    )
+    assert suspended.reason == "the host's account is suspended: everything paid is refunded"
 
 
 def test_a_payment_pays_for_the_nights_its_money_reaches_on_the_dates_now() -> None:

@@ -31,7 +31,8 @@ BOOKING_COLUMNS = f"""
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed,
     l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude,
     EXISTS (SELECT 1 FROM hosts h WHERE h.user_id IN (b.guest_id, b.host_id) AND h.version = {ERASED_VERSION})
-      AS party_erased
+      AS party_erased,
+    EXISTS (SELECT 1 FROM hosts h WHERE h.user_id = b.host_id AND h.suspended) AS host_suspended
 """
 BOOKING_FROM = "bookings b JOIN listings l ON l.id = b.listing_id"
 

@@ -165,6 +165,7 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
     async with ctx.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         booking, who = await _party(conn, actor, req.booking_id)
         paid_rows = await store.payments_of(conn, req.booking_id)
+        host_suspended = await store.suspended(conn, booking["host_id"])
     now = clock.now(ctx.settings)
     zone = zone_of(booking)
     refused = domain.why_not_cancellable(booking["status"], booking["check_out"], stays.local_today(now, zone), who)
@@ -181,8 +182,9 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
         now=now,
         zone=zone,
         cancelled_by=by,
-        # What listings will say of this cancellation (a guest's after a declined shift).
-        end_reason=domain.cancellation_end_reason(booking["rotation_protected"], by),
+        # What listings will say of this cancellation (a guest's after a declined shift, or
+        # whose host is suspended).
+        end_reason=domain.cancellation_end_reason(booking["rotation_protected"], by, host_suspended),
     )
     return RefundQuote(
         booking_id=req.booking_id,

@@ -259,6 +259,10 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     ${b.other_deleted ? html`<p>${b.role === "host" ? "Guest" : "Host"}: deleted user</p>`
       : html`<${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
+    ${b.host_suspended && b.role === "guest" && ["requested", "accepted", "confirmed"].includes(b.status) && html`<p class="notice">
+      Wardmate suspended this host's account. The stay is not cancelled${b.status === "confirmed" ? ", and Wardmate still holds your payment" : ""}.
+      ${" "}You may cancel it without fault: ${b.status === "confirmed" ? "everything paid for nights not yet stayed is refunded, whatever the cancellation policy" : "nothing is owed"}.
+      ${" "}Never pay the host outside Wardmate.</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
     ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
       — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
