@@ -334,11 +334,14 @@ async def unpaid_overdue(db: DB, now: datetime) -> list[asyncpg.Record]:
 
 
 async def releasable(conn: Connection, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
-    """Paid payments whose release time has come and that no refund is still on its way for."""
+    """Paid payments whose release time has come and that no refund is still on its way for,
+    of hosts not suspended: a suspended host's money stays held (an operator refunds it, or
+    it is released at the next sweep once the suspension is lifted)."""
     return await conn.fetch(
         f"SELECT {PAYMENT_COLUMNS} FROM payments p JOIN bookings b USING (booking_id)"
         " WHERE p.status = 'succeeded' AND p.released_at IS NULL AND p.release_at <= $1"
         " AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id AND r.status = 'pending')"
+        " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.user_id = b.host_id AND a.suspended)"
         " ORDER BY p.release_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED",
         now,
         limit,

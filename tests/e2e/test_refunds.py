@@ -462,3 +462,31 @@ async def test_a_guest_whose_host_is_suspended_may_cancel_without_fault(api: Api
     receipt = await eventually(lambda: _refunded(api, guest, booking["id"]), 15, what="the whole refund")
     assert receipt["refunded"] == 1008.0, receipt
     await reconciled(api, admin)
+
+
+async def test_a_suspended_hosts_money_stays_held_until_the_suspension_is_lifted(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """Past check-in + 24 h, a paid stay's money went to its host's balance even while an
+    operator had suspended the host (a scammer paid out). It stays held; lifted, the next
+    sweep releases it."""
+    host, _, booking = await paid_booking(api, stack, start=30)
+    release_at = await payments_db.fetchval("SELECT release_at FROM payments WHERE booking_id = $1", booking["id"])
+    after = moved_clock(stack, release_at - datetime.now(UTC) + timedelta(minutes=1))
+    released = "SELECT released_at IS NOT NULL FROM payments WHERE booking_id = $1"
+    known = "SELECT suspended FROM accounts WHERE user_id = $1"
+
+    assert (await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json={"reason": "scam"})).status == 200
+    await eventually(lambda: payments_db.fetchval(known, uuid.UUID(host.id)), 15, what="payments told of it")
+    await jobs.release_held(payments_db, after)
+    assert await payments_db.fetchval(released, booking["id"]) is False
+
+    assert (await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)).status == 200
+
+    async def lifted() -> bool:
+        return await payments_db.fetchval(known, uuid.UUID(host.id)) is False
+
+    await eventually(lifted, 15, what="payments told of the lifting")
+    await jobs.release_held(payments_db, after)
+    assert await payments_db.fetchval(released, booking["id"]) is True
+    await reconciled(api, admin)
