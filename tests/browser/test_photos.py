@@ -66,9 +66,23 @@ def test_host_uploads_student_browses(pages: Pages) -> None:
     expect(host.get_by_role("heading", name="Photos (2 of 20)")).to_be_visible()
     expect(host.get_by_label("Alt text of photo 2")).to_have_value("Desk by a blue window")
     # The second becomes the cover.
-    host.get_by_role("button", name="Move photo 2 up").click()
+    host.get_by_role("button", name="Move photo 2 up").press("Enter")
     expect(host.get_by_label("Alt text of photo 1")).to_have_value("Desk by a blue window")
     expect(host.get_by_label("Alt text of photo 2")).to_have_value("Bedroom with a red wall")
+    # Focus follows the moved photo (it fell to the page): at the top, to its other button.
+    expect(host.get_by_role("button", name="Move photo 1 down")).to_be_focused()
+    host.keyboard.press("Enter")
+    expect(host.get_by_label("Alt text of photo 2")).to_have_value("Desk by a blue window")
+    expect(host.get_by_role("button", name="Move photo 2 up")).to_be_focused()
+    host.keyboard.press("Enter")
+    expect(host.get_by_label("Alt text of photo 1")).to_have_value("Desk by a blue window")
+    # A refused text puts focus on its field (it stayed on "Save texts").
+    alt = host.get_by_label("Alt text of photo 2")
+    alt.fill("")
+    host.get_by_role("form", name="Texts of photo 2").get_by_role("button", name="Save texts").click()
+    expect(alt).to_be_focused()
+    expect(alt).to_have_attribute("aria-invalid", "true")
+    alt.fill("Bedroom with a red wall")
 
     student = pages.open("student", viewport=PHONE)
     student_api = Client(student.request)
@@ -133,4 +147,10 @@ def test_host_uploads_student_browses(pages: Pages) -> None:
     shown = gallery.locator(".frame img")
     expect(shown).to_have_js_property("complete", True)
     assert shown.evaluate("img => img.naturalWidth") > 0
+
+    # Deleting asks inline (it was the browser's confirm box), and its notice takes focus.
+    host.get_by_role("button", name="Delete photo 2").click()
+    host.get_by_role("button", name="Yes, delete it").click()
+    expect(host.get_by_role("status").filter(has_text="Photo 2 deleted.")).to_be_focused()
+    expect(host.get_by_role("heading", name="Photos (1 of 20)")).to_be_visible()
     assert pages.errors == [], pages.errors

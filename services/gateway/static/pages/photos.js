@@ -1,9 +1,9 @@
 // Listing photos: the cover on result cards (lazy, its dominant colour while it loads),
 // the listing's gallery (arrow keys, buttons, swipes), and the host's photo editor
 // (upload with a progress bar, alt text and caption, move up/down, replace, delete).
-import { html, useRef, useState } from "../vendor/preact-htm.js";
-import { ApiError, del, patch, put, upload } from "../api.js";
-import { Alert, Field, Notice, formError, useForm, useId } from "../ui.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { del, patch, put, upload } from "../api.js";
+import { Alert, ConfirmButton, Field, Notice, formError, useForm, useId } from "../ui.js";
 
 /** The variants by their real widths: a small upload's wider variants are the same width (never enlarged). */
 function srcset(photo) {
@@ -74,30 +74,34 @@ export function Gallery({ photos, title }) {
   </section>`;
 }
 
-function PhotoRow({ listingId, photo, index, count, onChanged, onMove }) {
+function PhotoRow({ listingId, photo, index, count, onChanged, onMove, onDeleted, moved }) {
   const [texts, setTexts] = useState({ alt_text: photo.alt_text, caption: photo.caption });
-  const [errors, setErrors] = useState({});
+  // Through useForm: a refused text put focus on its field (it stayed on "Save texts").
+  const form = useForm();
+  const errors = form.errors;
   const [saved, setSaved] = useState(false);
+  const up = useRef(null);
+  const down = useRef(null);
+  // Moved, the row's element moves in the list and the browser drops focus from the button
+  // pressed: it goes back to the same button in the row's new place (the other one at an end).
+  // (Once the reloaded list shows it in its new place.)
+  useEffect(() => {
+    if (!moved || moved.id !== photo.id || moved.to !== index) return;
+    const same = moved.delta > 0 ? down.current : up.current;
+    const other = moved.delta > 0 ? up.current : down.current;
+    (same && !same.disabled ? same : other).focus();
+  }, [moved, index]);
   async function save(e) {
     e.preventDefault();
     setSaved(false);
-    try {
-      await patch(`/listings/${listingId}/photos/${photo.id}`, texts);
-      setErrors({});
+    if (await form.submit(() => patch(`/listings/${listingId}/photos/${photo.id}`, texts))) {
       setSaved(true);
       onChanged();
-    } catch (err) {
-      setErrors(err instanceof ApiError ? err.fieldErrors() : { "": String(err) });
     }
   }
   async function remove() {
-    if (!window.confirm(`Delete the photo "${photo.alt_text}"?`)) return;
-    try {
-      await del(`/listings/${listingId}/photos/${photo.id}`);
-      onChanged();
-    } catch (err) {
-      setErrors({ "": err.message });
-    }
+    // Asked inline, as every other irreversible button (it was the browser's confirm box).
+    if (await form.submit(() => del(`/listings/${listingId}/photos/${photo.id}`)) !== undefined) onDeleted(index);
   }
   const label = `photo ${index + 1}`;
   return html`<li class="photo-row">
@@ -109,9 +113,10 @@ function PhotoRow({ listingId, photo, index, count, onChanged, onMove }) {
         onInput=${(e) => setTexts({ ...texts, caption: e.currentTarget.value })} />
       <div class="actions">
         <button type="submit" class="secondary small">Save texts</button>
-        <button type="button" class="secondary small" disabled=${index === 0} onClick=${() => onMove(index, -1)}>Move ${label} up</button>
-        <button type="button" class="secondary small" disabled=${index === count - 1} onClick=${() => onMove(index, 1)}>Move ${label} down</button>
-        <button type="button" class="secondary small" onClick=${remove}>Delete ${label}</button>
+        <button type="button" class="secondary small" ref=${up} disabled=${index === 0} onClick=${() => onMove(index, -1)}>Move ${label} up</button>
+        <button type="button" class="secondary small" ref=${down} disabled=${index === count - 1} onClick=${() => onMove(index, 1)}>Move ${label} down</button>
+        <${ConfirmButton} label=${`Delete ${label}`} className="secondary small" question=${`Delete the photo “${photo.alt_text}”?`}
+          yes="Yes, delete it" onConfirm=${remove} />
         ${index === 0 && html`<span class="hint">Cover photo</span>`}
         ${saved && html`<span role="status">Saved</span>`}
       </div>
@@ -151,6 +156,8 @@ export function PhotoEditor({ listing, onChanged }) {
     setNotice({ text: "Photo added.", focus: true, at: Date.now() });
     onChanged();
   }
+  // The photo last moved, and which way: its row puts focus back on its button.
+  const [moved, setMoved] = useState(null);
   async function move(index, delta) {
     const ids = photos.map((p) => p.id);
     [ids[index], ids[index + delta]] = [ids[index + delta], ids[index]];
@@ -158,17 +165,23 @@ export function PhotoEditor({ listing, onChanged }) {
     try {
       await put(`/listings/${listing.id}/photo-order`, { photo_ids: ids });
       setNotice({ text: `Photo moved to place ${index + delta + 1}.`, focus: false, at: Date.now() });
+      setMoved({ id: photos[index].id, delta, to: index + delta, at: Date.now() });
       onChanged();
     } catch (err) {
       setMoveError(err.message);
     }
+  }
+  // Deleted, its row goes with the focused button: the notice takes focus.
+  function deleted(index) {
+    setNotice({ text: `Photo ${index + 1} deleted.`, focus: true, at: Date.now() });
+    onChanged();
   }
   const errors = form.errors;
   return html`<section aria-labelledby="photos-h">
     <h2 id="photos-h">Photos (${photos.length} of 20)</h2>
     <p class="hint">The first photo is the cover. JPEG, PNG, WebP or HEIC up to 15 MB; we remove the location and camera data from every photo.</p>
     <ol class="plain photo-list">${photos.map((p, i) => html`<${PhotoRow} key=${p.id} listingId=${listing.id} photo=${p} index=${i}
-      count=${photos.length} onChanged=${onChanged} onMove=${move} />`)}</ol>
+      count=${photos.length} onChanged=${onChanged} onMove=${move} onDeleted=${deleted} moved=${moved} />`)}</ol>
     <form onSubmit=${onUpload} novalidate aria-label="Add a photo">
       <${Field} label="Photo" name="file" type="file" accept="image/jpeg,image/png,image/webp,image/heic,.heic" error=${errors.file}
         key=${fileKey} onChange=${(e) => setFile(e.currentTarget.files[0] || null)} />
