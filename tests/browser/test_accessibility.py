@@ -222,6 +222,9 @@ def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack
 
     # The operator queues a round of that hospital's month and follows it to its report.
     check(operator, "/#/admin/rounds", "New round", found)
+    # No hospital chosen: refused beside the field, with focus there (it stayed on the button).
+    operator.get_by_role("button", name="Queue round").click()
+    expect(operator.get_by_label("Hospital", exact=True)).to_be_focused()
     operator.get_by_label("Hospital", exact=True).fill("Trinity Hospitals")
     operator.get_by_role("button", name="Trinity Hospitals, Minot, ND").click()
     operator.get_by_label("Rotations starting in").fill(month)

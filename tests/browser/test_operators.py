@@ -72,6 +72,7 @@ def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
     outcome = report.get_by_label("Outcome")
     expect(outcome).to_have_accessible_description("Choose what was done about the report.")
     expect(outcome).to_be_focused()
+    expect(report.get_by_role("alert")).to_have_count(0)  # said beside the field, not twice
     outcome.select_option("Warned the reported user")
     report.get_by_role("button", name="Resolve").click()
     expect(report).to_have_count(0)  # the open list no longer has it

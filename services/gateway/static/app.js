@@ -50,7 +50,7 @@ const NOT_YOURS = {
     title: "Rotations",
     professional: html`Rotations are a student's: they add theirs to find rooms and mentors near its hospital.
       Students' requests are in <a href="#/bookings">Bookings</a> and <a href="#/mentorships">Mentorships</a>.`,
-    admin: html`Operators have no rotations of their own. Students' rotations are paired with mentors in
+    admin: html`Operators have no rotations of their own. Students' rotations are paired with mentors in${" "}
       <a href="#/admin/rounds">cohort match rounds</a>.`,
   },
   listings: {
@@ -64,7 +64,7 @@ const NOT_YOURS = {
     roles: ["professional"],
     title: "Payouts",
     student: html`Payouts are a host's. What you paid for a stay is on its receipt, in <a href="#/bookings">Bookings</a>.`,
-    admin: html`Operators have no payouts of their own. A booking's payments and refunds are on the
+    admin: html`Operators have no payouts of their own. A booking's payments and refunds are on the${" "}
       <a href="#/admin">operator page</a>.`,
   },
 };

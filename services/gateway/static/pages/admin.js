@@ -152,7 +152,7 @@ function ReportItem({ r, onChange }) {
           ${OUTCOMES.map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
         <//>
         <${Field} label="Note (optional)" name="resolution" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} error=${form.errors.resolution} />
-        <${Alert} error=${formError(form.errors, ["resolution"])} />
+        <${Alert} error=${formError(form.errors, ["outcome", "resolution"])} />
         <button type="submit" disabled=${form.busy}>Resolve</button>
       </form>`}
   </li>`;

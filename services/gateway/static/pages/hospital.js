@@ -2,6 +2,7 @@
 // students rotating there in your weeks, shown only as each person's privacy allows.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
+import { useSession } from "../session.js";
 import {
   Empty, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtPerMonth, hospitalLabel, professionLine, roomType, titleCase, useLoad,
 } from "../ui.js";
@@ -30,12 +31,13 @@ function usePeoplePages(id, list, first) {
 }
 
 export function HospitalPage({ id }) {
+  const { me } = useSession();
   const state = useLoad(() => get(`/hospitals/${id}/people`), [id]);
   const mentors = usePeoplePages(id, "mentors", state.data);
   const peers = usePeoplePages(id, "peers", state.data);
   return html`<section><${Loading} state=${state}>${(page) => html`
     <h1>${titleCase(page.hospital.name)}</h1>
-    <p>${hospitalLabel(page.hospital)}. On this page you are shown to ${WHO[page.your_visibility]}
+    <p>${hospitalLabel(page.hospital)}. On this page you are shown to ${WHO[page.your_visibility]}${" "}
       (<a href="#/profile?focus=hospital_visibility">change who sees you</a>).</p>
     <section aria-labelledby="h-mentors"><h2 id="h-mentors">Mentors here</h2>
       ${page.mentors.length === 0 ? html`<${Empty}>No mentor affiliated with this hospital lets you see them yet.</${Empty}>`
@@ -43,7 +45,9 @@ export function HospitalPage({ id }) {
           <${ShowMore} list=${mentors} />`}
     </section>
     <section aria-labelledby="h-peers"><h2 id="h-peers">Students here in your weeks</h2>
-      ${page.your_rotations === 0 ? html`<${Empty}>Add a rotation at this hospital to see who rotates here at the same time.</${Empty}>`
+      ${page.your_rotations === 0 ? html`<${Empty}>${me && me.user && me.user.role === "student"
+          ? "Add a rotation at this hospital to see who rotates here at the same time."
+          : "Students see each other here when their rotations at this hospital overlap: rotations are a student's."}</${Empty}>`
         : page.peers.length === 0 ? html`<${Empty}>Nobody rotating here in your weeks lets you see them yet.</${Empty}>`
         : html`<ul class="cards" aria-label="Students here">${[...page.peers, ...peers.items].map((p) => html`<${Person} key=${p.id} p=${p} peer=${true} />`)}</ul>
           <${ShowMore} list=${peers} />`}

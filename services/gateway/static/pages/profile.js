@@ -189,7 +189,7 @@ function VerificationForm({ me }) {
     ${v.status === "pending" ? html`<p>Your ${v.kind === "npi" ? "NPI" : "licence"} is waiting for an operator to check it.
         You may send another instead: an NPI or a licence sent now replaces it in the operators' queue.</p>`
       : v.status === "rejected" ? html`<p class="alert" role="status">An operator could not verify your ${v.kind === "npi" ? "NPI" : "licence"}${" "}
-        (${fmtTime(v.rejected_at)}): “${v.rejection_reason}”. Correct it and submit it again.</p>`
+        (${fmtTime(v.rejected_at)}): “${v.rejection_reason}”${/[.!?]$/.test(v.rejection_reason) ? "" : "."} Correct it and submit it again.</p>`
       : html`<p>Verified professionals get a badge on their rooms and profile.</p>`}
     <form onSubmit=${onSubmit} novalidate>
       <fieldset><legend>Credential</legend>

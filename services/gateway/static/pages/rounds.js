@@ -75,14 +75,14 @@ function NewRound({ rounds }) {
     let body;
     if (source === "selection") {
       if (!hospital) {
-        form.setErrors({ hospital_id: "Choose the hospital from the suggestions" });
+        form.refuse({ hospital_id: "Choose the hospital from the suggestions" }); // focus goes there
         return;
       }
       const radius = f.radius_km === "" ? 0 : Number(f.radius_km);
       body = { selection: { hospital_id: hospital.id, month: f.month, radius_km: radius }, proposing: f.proposing };
     } else {
       if (!f.scramble_of) {
-        form.setErrors({ scramble_of: "Choose a finished round with unmatched rotations" });
+        form.refuse({ scramble_of: "Choose a finished round with unmatched rotations" });
         return;
       }
       body = { scramble_of: f.scramble_of, proposing: f.proposing };
