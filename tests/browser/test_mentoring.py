@@ -105,11 +105,18 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     expect(mentor_notes).to_contain_text("Read the chest pain guideline before Friday")
     expect(mentor_notes).not_to_contain_text("Nervous")
 
-    # The mid-rotation check-in, private to its author.
-    student.get_by_label("How useful is this mentorship (1 to 5)").fill("4")
+    # The mid-rotation check-in, private to its author. Nothing is preset: one tap sent a
+    # final "4 of 5" nobody chose.
+    usefulness = student.get_by_label("How useful is this mentorship (1 to 5)")
+    expect(usefulness).to_have_value("")
+    student.get_by_role("button", name="Send check-in").click()
+    expect(usefulness).to_be_focused()
+    expect(usefulness).to_have_accessible_description("Choose how useful it is, from 1 to 5.")
+    usefulness.fill("4")
     student.get_by_label("One thing to change").fill("More time on procedures")
     student.get_by_role("button", name="Send check-in").click()
     expect(student.get_by_role("list", name="Your check-ins")).to_contain_text("Mid-rotation check-in: 4 of 5")
+    expect(student.get_by_role("status").filter(has_text="Mid-rotation check-in sent.")).to_be_focused()
     # The other one says the day it opens: 3 days before the rotation's end.
     opens = date.today() + timedelta(days=7)
     expect(

@@ -6,7 +6,7 @@ dates a goal."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
@@ -65,4 +65,55 @@ def test_a_meeting_time_is_read_in_the_zone_the_page_names(pages: Pages, stack: 
     expect(meetings).to_contain_text(":00 AM E")
     option = option_typed(11)
     expect(meetings).to_contain_text(option["yours"])
+    assert pages.errors == []
+
+
+def test_new_times_for_a_scheduled_meeting_keep_it_until_accepted(pages: Pages, stack: Stack) -> None:
+    """The mentor proposes new times for a scheduled meeting: it stayed "Times proposed"
+    with no time (gone from both calendars), and the student's decline deleted it. It keeps
+    its agreed time, says new times wait, and a decline keeps it there. Reschedule takes
+    focus into its form and gives it back; "Cancel meeting" asks first."""
+    pair = accepted_pair(pages, stack, uuid.uuid4().hex[:6])
+    day = date.today() + timedelta(days=10)
+    agreed = datetime(day.year, day.month, day.day, 15, 0, tzinfo=UTC).isoformat()
+    plan = pair.as_student.call(
+        "POST", f"/mentorships/{pair.mentorship_id}/meetings", {"options": [agreed], "duration_minutes": 30}
+    )
+    [meeting] = plan["meetings"]
+    pair.as_mentor.call("POST", f"/meetings/{meeting['id']}/accept", {"starts_at": agreed})
+
+    pair.mentor.goto(pair.plan_path)
+    meetings = pair.mentor.get_by_role("list", name="Meetings")
+    expect(meetings).to_contain_text("Scheduled")
+    reschedule = meetings.get_by_role("button", name="Reschedule")
+    reschedule.click()
+    new_times = meetings.get_by_role("form", name="New times for this meeting")
+    expect(new_times.get_by_label("Time 1", exact=True)).to_be_focused()
+    expect(new_times).to_contain_text("the meeting stays at")
+    new_times.get_by_role("button", name="Keep the meeting as it is").click()
+    expect(reschedule).to_be_focused()
+    reschedule.click()
+    new_times.get_by_label("Time 1", exact=True).fill(f"{day + timedelta(days=2)}T09:00")
+    new_times.get_by_role("button", name="Send the new times").click()
+    expect(meetings).to_contain_text("New times are proposed: it stays at this time until one is accepted.")
+    expect(meetings.get_by_role("heading", level=3)).to_contain_text("Scheduled")
+    [moving] = pair.as_mentor.call("GET", f"/mentorships/{pair.mentorship_id}/plan")["meetings"]
+    assert (moving["status"], datetime.fromisoformat(moving["starts_at"]["utc"])) == (
+        "proposed",
+        datetime.fromisoformat(agreed),
+    )
+
+    pair.student.goto(pair.plan_path)
+    theirs = pair.student.get_by_role("list", name="Meetings")
+    cancel = theirs.get_by_role("button", name="Cancel meeting")
+    cancel.click()
+    expect(theirs.get_by_role("button", name="Yes, cancel it")).to_be_visible()
+    theirs.get_by_role("button", name="Keep it").click()
+    theirs.get_by_role("button", name="Decline the new times").click()
+    expect(theirs).not_to_contain_text("New times are proposed")
+    [kept] = pair.as_student.call("GET", f"/mentorships/{pair.mentorship_id}/plan")["meetings"]
+    assert (kept["status"], datetime.fromisoformat(kept["starts_at"]["utc"])) == (
+        "scheduled",
+        datetime.fromisoformat(agreed),
+    )
     assert pages.errors == []

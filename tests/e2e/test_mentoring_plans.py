@@ -231,7 +231,8 @@ async def test_check_in_prompts_and_stalled_pairs_follow_the_clock(api: Api, sta
 
 async def test_reschedule_decline_cancel_and_a_reminder_per_start_time(api: Api, stack: Stack) -> None:
     """Declined times end a proposal; a scheduled meeting moved by the other side goes
-    back to them to answer, and its new time gets its own reminder; cancel ends it."""
+    back to them to answer, keeping its agreed time meanwhile (declined, it stays there: it
+    was deleted), and its new time gets its own reminder; cancel ends it."""
     student, mentor, mentorship_id = await accepted_pair(api)
     r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=4)]})
     first = r.body["meetings"][0]
@@ -256,9 +257,14 @@ async def test_reschedule_decline_cancel_and_a_reminder_per_start_time(api: Api,
     moved = await api.call("POST", f"/meetings/{meeting['id']}/reschedule", mentor, json={"options": [at(days=6)]})
     assert moved.status == 200
     view = next(m for m in moved.body["meetings"] if m["id"] == meeting["id"])
-    assert view["status"] == "proposed" and view["your_turn"] is False and view["starts_at"] is None
+    assert view["status"] == "proposed" and view["your_turn"] is False and view["starts_at"]["utc"] == start
     own = await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": at(days=6)})
     assert own.status == 403
+    kept = await api.call("POST", f"/meetings/{meeting['id']}/decline", student)
+    view = next(m for m in kept.body["meetings"] if m["id"] == meeting["id"])
+    assert (view["status"], view["starts_at"]["utc"]) == ("scheduled", start), view
+    moved = await api.call("POST", f"/meetings/{meeting['id']}/reschedule", mentor, json={"options": [at(days=6)]})
+    view = next(m for m in moved.body["meetings"] if m["id"] == meeting["id"])
     new_start = view["options"][0]["utc"]
     assert (
         await api.call("POST", f"/meetings/{meeting['id']}/accept", student, json={"starts_at": new_start})

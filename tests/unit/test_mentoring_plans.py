@@ -126,7 +126,27 @@ def test_reschedule_hands_the_answer_to_the_other_side() -> None:
     moved = plans.decide_meeting(
         PAIR, meeting, MENTOR, "reschedule", NOW, their_zone=ZONE, options=[NOW + timedelta(days=4)]
     )
-    assert moved.status == "proposed" and moved.proposed_by == MENTOR and moved.starts_at is None
+    # The agreed time stays (calendars, reminders) until new times are accepted.
+    assert moved.status == "proposed" and moved.proposed_by == MENTOR and moved.starts_at == NOW + timedelta(days=1)
+    assert moved.notices[0].text.endswith(". Until new times are accepted, it stays at Dec 5, 2026 at 11:30 PM IST")
+    pending = plans.Meeting("proposed", MENTOR, moved.options, moved.starts_at)
+    # Declined, it is scheduled at its agreed time again (a decline deleted it).
+    kept = plans.decide_meeting(PAIR, pending, STUDENT, "decline", NOW, their_zone=ZONE)
+    assert (kept.status, kept.starts_at) == ("scheduled", NOW + timedelta(days=1))
+    assert kept.notices[0].text.endswith("The meeting stays at Dec 5, 2026 at 11:30 PM IST")
+    # Accepted, it moves.
+    taken = plans.decide_meeting(PAIR, pending, STUDENT, "accept", NOW, their_zone=ZONE, chosen=NOW + timedelta(days=4))
+    assert (taken.status, taken.starts_at) == ("scheduled", NOW + timedelta(days=4))
+    # The agreed time asked for again withdraws the new times.
+    back = plans.decide_meeting(
+        PAIR, pending, MENTOR, "reschedule", NOW, their_zone=ZONE, options=[NOW + timedelta(days=1)]
+    )
+    assert (back.status, back.starts_at) == ("scheduled", NOW + timedelta(days=1)) and "withdrawn" in back.notices[
+        0
+    ].text
+    # A proposal never agreed has no time to keep: declined, it is declined.
+    fresh = plans.Meeting("proposed", MENTOR, moved.options, None)
+    assert plans.decide_meeting(PAIR, fresh, STUDENT, "decline", NOW, their_zone=ZONE).status == "declined"
     cancelled = plans.decide_meeting(PAIR, meeting, STUDENT, "cancel", NOW, their_zone=ZONE)
     assert cancelled.status == "cancelled"
     with pytest.raises(AppError) as exc:
@@ -177,7 +197,8 @@ def test_each_meeting_notice_names_its_times_in_the_other_sides_zone() -> None:
     assert cancelled.notices[0].text == "cancelled your meeting of Dec 5, 2026 at 11:30 PM IST"
     moved = plans.decide_meeting(PAIR, scheduled, STUDENT, "reschedule", NOW, their_zone=ZONE, options=[second])
     assert moved.notices[0].text == (
-        "proposed new times for your meeting of Dec 5, 2026 at 11:30 PM IST: Dec 6, 2026 at 11:30 PM IST"
+        "proposed new times for your meeting of Dec 5, 2026 at 11:30 PM IST: Dec 6, 2026 at 11:30 PM IST."
+        " Until new times are accepted, it stays at Dec 5, 2026 at 11:30 PM IST"
     )
 
 

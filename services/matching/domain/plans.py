@@ -266,6 +266,14 @@ def decide_meeting(
             raise AppError("forbidden", f"the other side {action}s the times you proposed")
         if action == "decline":
             text = f"declined the times you proposed: {_times(meeting.options, their_zone)}"
+            if meeting.starts_at is not None:
+                # New times for a scheduled meeting, declined: it stays at its agreed time
+                # (it was deleted, and nobody was told).
+                kept = timezones.local(meeting.starts_at, their_zone)
+                text = f"declined the new times you proposed: {_times(meeting.options, their_zone)}. The meeting stays at {kept}"
+                return MeetingChange(
+                    "scheduled", meeting.proposed_by, (meeting.starts_at,), meeting.starts_at, tell("declined", text)
+                )
             return MeetingChange("declined", meeting.proposed_by, meeting.options, None, tell("declined", text))
         if chosen is None or chosen not in meeting.options:
             raise AppError(
@@ -284,8 +292,17 @@ def decide_meeting(
         if already_at(meeting, user_id, times):
             # A retry, a double click: nothing moves, so nobody is told again.
             return MeetingChange(meeting.status, meeting.proposed_by, meeting.options, meeting.starts_at)
+        if meeting.status == "proposed" and meeting.starts_at is not None and times == (meeting.starts_at,):
+            # The agreed time asked for again while new times wait: they are withdrawn.
+            text = f"kept {_which(meeting, their_zone)}: the new times proposed for it are withdrawn"
+            return MeetingChange("scheduled", meeting.proposed_by, times, meeting.starts_at, tell("rescheduled", text))
         text = f"proposed new times for {_which(meeting, their_zone)}: {_times(times, their_zone)}"
-        return MeetingChange("proposed", user_id, times, None, tell("rescheduled", text))
+        if meeting.starts_at is not None:
+            text += f". Until new times are accepted, it stays at {timezones.local(meeting.starts_at, their_zone)}"
+        # A scheduled meeting keeps its agreed time (``starts_at``) while new times wait for
+        # an answer: in both calendars and reminders, and again if they are declined. It
+        # was dropped at once, and a decline deleted the meeting.
+        return MeetingChange("proposed", user_id, times, meeting.starts_at, tell("rescheduled", text))
     if action == "cancel":
         if meeting.status not in ("proposed", "scheduled"):
             raise AppError("conflict", f"the meeting is {meeting.status}: it cannot be cancelled")
@@ -348,8 +365,9 @@ def _times(times: tuple[datetime, ...], zone: str) -> str:
 
 
 def _which(meeting: Meeting, zone: str) -> str:
-    """A meeting named by its agreed time, else by the times it was proposed at."""
-    if meeting.status == "scheduled" and meeting.starts_at is not None:
+    """A meeting named by its agreed time (also while new times for it wait for an answer),
+    else by the times it was proposed at."""
+    if meeting.status in ("scheduled", "proposed") and meeting.starts_at is not None:
         return f"your meeting of {timezones.local(meeting.starts_at, zone)}"
     return f"the meeting proposed for {_times(meeting.options, zone)}"
 

@@ -95,7 +95,9 @@ async def _decide(
         if change.moves(meeting) and change.status in plans.OPEN_MEETINGS:
             # Times proposed anew or the one accepted: none may overlap the pair's other
             # scheduled meetings (this one's own old time is free to move into).
-            times = (change.starts_at,) if change.starts_at is not None else change.options
+            # (New times for a scheduled meeting keep its agreed one beside them: the times
+            # asked are the new ones.)
+            times = change.options if change.status == "proposed" else (change.starts_at,)
             await plan_reads.check_free(
                 conn, row, actor.user_id, times, found["duration_minutes"], other_than=meeting_id
             )

@@ -149,6 +149,13 @@ async def same_proposal(
     return found
 
 
+def holds_its_time(table: str = "") -> str:
+    """SQL: the meeting holds its agreed time: scheduled, or scheduled with new times waiting
+    for an answer (proposed, its agreed time kept until they are accepted)."""
+    t = f"{table}." if table else ""
+    return f"({t}status = 'scheduled' OR ({t}status = 'proposed' AND {t}starts_at IS NOT NULL))"
+
+
 async def scheduled_meetings(
     conn: Connection, mentorship_id: uuid.UUID, *, other_than: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
@@ -158,7 +165,8 @@ async def scheduled_meetings(
     the other, and the second sees the first's meeting."""
     await xact_lock(conn, Lock.MENTORSHIP_PROPOSALS, mentorship_id)
     return await conn.fetch(
-        "SELECT id, starts_at, duration_minutes FROM meetings WHERE mentorship_id = $1 AND status = 'scheduled'"
+        "SELECT id, starts_at, duration_minutes FROM meetings WHERE mentorship_id = $1"
+        f" AND {holds_its_time()}"
         " AND id IS DISTINCT FROM $2 ORDER BY starts_at, id",
         mentorship_id,
         other_than,
@@ -215,7 +223,8 @@ async def update_meeting(
 async def meetings_to_remind(db: DB, now: datetime, ahead_s: float, limit: int = 100) -> list[asyncpg.Record]:
     return await db.fetch(
         "SELECT g.*, m.student_id, m.mentor_id FROM meetings g JOIN mentorships m ON m.id = g.mentorship_id"
-        " WHERE g.status = 'scheduled' AND g.reminded_at IS NULL AND m.status = 'accepted'"
+        f" WHERE {holds_its_time('g')}"
+        " AND g.reminded_at IS NULL AND m.status = 'accepted'"
         " AND g.starts_at > $1 AND g.starts_at <= $1 + make_interval(secs => $2)"
         " ORDER BY g.starts_at LIMIT $3",
         now,
@@ -229,7 +238,7 @@ async def mark_reminded(conn: Connection, meeting_id: uuid.UUID, starts_at: date
     the mentorship's end, committed since the sweep read it) got there first."""
     result = await conn.execute(
         "UPDATE meetings SET reminded_at = $3"
-        " WHERE id = $1 AND starts_at = $2 AND reminded_at IS NULL AND status = 'scheduled'",
+        f" WHERE id = $1 AND starts_at = $2 AND reminded_at IS NULL AND {holds_its_time()}",
         meeting_id,
         starts_at,
         now,

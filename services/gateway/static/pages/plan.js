@@ -5,7 +5,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post } from "../api.js";
 import { useLive } from "../session.js";
 import {
-  Alert, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoment, formError, useFocusOnChange, useForm, useLoad, wallTimeIn,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoment, formError, useFocusOnChange, useForm,
+  useInlineForm, useLoad, wallTimeIn,
 } from "../ui.js";
 
 /** Two goal titles the API takes for one: in any case, between any spaces. */
@@ -175,19 +176,22 @@ const instants = (plan, times) => times.filter(Boolean).map((t) => wallTimeIn(t,
 
 /** New times for a meeting proposed or scheduled: the other side answers them again. */
 function Reschedule({ meeting, plan, send }) {
-  const [open, setOpen] = useState(false);
+  // Opened, focus goes to the first time (it fell to the page with the button); closed,
+  // back to "Reschedule".
+  const inline = useInlineForm("input");
   const [times, setTimes] = useState(["", "", ""]);
   const form = useForm();
   async function onSubmit(e) {
     e.preventDefault();
     const done = await form.submit(() => send(() => post(`/meetings/${meeting.id}/reschedule`, { options: instants(plan, times) })).then(() => true));
-    if (done) setOpen(false);
+    if (done) inline.close();
   }
-  if (!open) return html`<button type="button" class="secondary" onClick=${() => setOpen(true)}>Reschedule</button>`;
-  return html`<form onSubmit=${onSubmit} novalidate aria-label="New times for this meeting">
+  if (!inline.open) return html`<button type="button" class="secondary" ref=${inline.button} onClick=${inline.show}>Reschedule</button>`;
+  return html`<form ref=${inline.form} onSubmit=${onSubmit} novalidate aria-label="New times for this meeting">
+    ${meeting.starts_at && html`<p class="hint">Until ${plan.other_name || "they"} accept${plan.other_name ? "s" : ""} one of the new times, the meeting stays at ${meeting.starts_at.yours}.</p>`}
     <${TimeFields} plan=${plan} times=${times} setTimes=${setTimes} error=${form.errors.options} />
     <button type="submit" disabled=${form.busy}>Send the new times</button>
-    <button type="button" class="secondary" onClick=${() => setOpen(false)}>Keep the meeting as it is</button>
+    <button type="button" class="secondary" onClick=${inline.close}>Keep the meeting as it is</button>
     <${Alert} error=${formError(form.errors, ["options"])} />
   </form>`;
 }
@@ -202,19 +206,24 @@ function MeetingCard({ meeting, plan, act, send }) {
     settled.expect();
     if (!(await act(call))) settled.failed();
   };
+  // New times proposed for a scheduled meeting: it keeps its agreed time until one is
+  // accepted (declined, it stays); the card shows both.
+  const moving = meeting.status === "proposed" && Boolean(when);
   return html`<li class="card" aria-label=${`Meeting ${when ? when.yours : "proposed"}`}>
-    <h3 ref=${settled.ref} tabindex="-1">${when ? when.yours : "Times proposed"} <${Status} status=${meeting.status} /></h3>
+    <h3 ref=${settled.ref} tabindex="-1">${when ? when.yours : "A new meeting"} <${Status} status=${moving ? "scheduled" : meeting.status} /></h3>
     ${when && html`<p>For ${plan.other_name || "them"}: ${when.theirs}</p>`}
-    ${meeting.status === "proposed" && html`<ul aria-label="Proposed times">${meeting.options.map((t) => html`<li key=${t.utc}>
+    ${moving && html`<p>New times are proposed${meeting.your_turn ? ": accept one to move the meeting, or decline them to keep it at this time." : ": it stays at this time until one is accepted."}</p>`}
+    ${meeting.status === "proposed" && html`<ul aria-label=${moving ? "New times proposed" : "Proposed times"}>${meeting.options.map((t) => html`<li key=${t.utc}>
       ${t.yours} (theirs: ${t.theirs})
       ${open && meeting.your_turn && html` <button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/accept`, { starts_at: t.utc }))}>Accept ${t.yours}</button>`}
     </li>`)}</ul>`}
     <p>${meeting.duration_minutes} minutes${meeting.place ? ` · ${meeting.place}` : ""}
       ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link</a>`}</p>
     ${open && html`<p class="actions">
-      ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>Decline</button>`}
+      ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>${moving ? "Decline the new times" : "Decline"}</button>`}
       ${meeting.status === "scheduled" && html`<button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/held`))}>We met</button>`}
-      ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/cancel`))}>Cancel meeting</button>`}
+      ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<${ConfirmButton} label="Cancel meeting"
+        question=${`Cancel this meeting? ${plan.other_name || "They"} will be told.`} yes="Yes, cancel it" onConfirm=${() => run(() => post(`/meetings/${meeting.id}/cancel`))} />`}
     </p>
     ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<${Reschedule} meeting=${meeting} plan=${plan} send=${send} />`}`}
   </li>`;
@@ -300,7 +309,9 @@ function CheckIns({ plan, send }) {
   const remaining = plan.check_ins_due;
   const [chosen, setStage] = useState(remaining[0] || "mid");
   const stage = remaining.includes(chosen) ? chosen : remaining[0];
-  const [usefulness, setUsefulness] = useState("4");
+  // None preset: one tap sent a final "4 of 5" nobody chose.
+  const [usefulness, setUsefulness] = useState("");
+  const [sent, setSent] = useState(null);
   const [change, setChange] = useState("");
   const canAnswer = remaining.length > 0;
   // The day each stage not yet open opens, as the API gives it (the rule its 409 and its
@@ -310,7 +321,17 @@ function CheckIns({ plan, send }) {
     : [];
   async function answer(e) {
     e.preventDefault();
-    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/check-ins`, { stage, usefulness: Number(usefulness), change })));
+    if (!usefulness) {
+      form.refuse({ usefulness: "Choose how useful it is, from 1 to 5." });
+      return;
+    }
+    const body = { stage, usefulness: Number(usefulness), change };
+    if (await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/check-ins`, body)).then(() => true))) {
+      // The form goes with the stage answered, and focus with it: the notice takes it.
+      setSent({ text: `${STAGES[stage]} sent.`, at: Date.now() });
+      setUsefulness("");
+      setChange("");
+    }
   }
   return html`<section aria-labelledby="checkins-h">
     <h2 id="checkins-h">Check-ins</h2>
@@ -331,6 +352,7 @@ function CheckIns({ plan, send }) {
       <button type="submit" disabled=${form.busy}>Send check-in</button>
       <${Alert} error=${form.errors[""]} />
     </form>`}
+    ${sent && html`<${Notice} focus key=${sent.at}>${sent.text}</${Notice}>`}
   </section>`;
 }
 
