@@ -270,7 +270,8 @@ def decide_meeting(
                 # New times for a scheduled meeting, declined: it stays at its agreed time
                 # (it was deleted, and nobody was told).
                 kept = timezones.local(meeting.starts_at, their_zone)
-                text = f"declined the new times you proposed: {_times(meeting.options, their_zone)}. The meeting stays at {kept}"
+                asked = _times(meeting.options, their_zone)
+                text = f"declined the new times you proposed: {asked}. The meeting stays at {kept}"
                 return MeetingChange(
                     "scheduled", meeting.proposed_by, (meeting.starts_at,), meeting.starts_at, tell("declined", text)
                 )
