@@ -97,7 +97,7 @@ async def _decide(
             # scheduled meetings (this one's own old time is free to move into).
             # (New times for a scheduled meeting keep its agreed one beside them: the times
             # asked are the new ones.)
-            times = change.options if change.status == "proposed" else (change.starts_at,)
+            times = change.options if change.status == "proposed" or change.starts_at is None else (change.starts_at,)
             await plan_reads.check_free(
                 conn, row, actor.user_id, times, found["duration_minutes"], other_than=meeting_id
             )
