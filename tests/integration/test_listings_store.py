@@ -777,3 +777,16 @@ async def test_one_stay_for_the_calendar_is_found_past_the_feeds_500(pool: async
         with pytest.raises(AppError) as exc:
             await calendar.calendar_stay(ctx(pool, who), CalendarStayRequest(booking_id=booking_id))
         assert exc.value.code == "not_found"
+
+
+async def test_a_user_deleted_before_their_first_snapshot_stays_deleted(pool: asyncpg.Pool) -> None:
+    """A guest who signs up, books and deletes their account at once: the deletion can reach
+    listings before the guest's first snapshot does. It found no row to mark, the late
+    snapshot made one, and the host's card never said the account was deleted."""
+    user = uuid.uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await store_privacy.erase(conn, user)
+    assert await store_privacy.erased(pool, user)
+    late = await store.project_host(pool, user, "Quick Guest", False, False, 1)
+    assert late is False and await store_privacy.erased(pool, user)
+    assert await pool.fetchval("SELECT display_name FROM hosts WHERE user_id = $1", user) is None

@@ -85,8 +85,16 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
     # A host's address, kept on the stays it was paid for (their guests' records): theirs to erase.
     await conn.execute("UPDATE bookings SET stay_address = NULL WHERE host_id = $1", user_id)
     await conn.execute("UPDATE reviews SET text = '' WHERE author_id = $1", user_id)
-    # The newest version there is: a late snapshot of the deleted user changes nothing.
-    await conn.execute("UPDATE hosts SET display_name = NULL, version = $2 WHERE user_id = $1", user_id, ERASED_VERSION)
+    # The newest version there is: a late snapshot of the deleted user changes nothing. Put
+    # in place also when the user's first snapshot has not reached the hosts projection yet
+    # (a guest who signs up, books and deletes at once): an UPDATE found no row, the late
+    # snapshot then made one, and their stays never said the account was deleted.
+    await conn.execute(
+        "INSERT INTO hosts(user_id, display_name, version) VALUES ($1, NULL, $2)"
+        " ON CONFLICT (user_id) DO UPDATE SET display_name = NULL, version = excluded.version",
+        user_id,
+        ERASED_VERSION,
+    )
     # Their blocked nights and private notes about them: nothing is left to book anyway.
     await conn.execute(
         "DELETE FROM blocked_dates d USING listings l WHERE l.id = d.listing_id AND l.host_id = $1", user_id
