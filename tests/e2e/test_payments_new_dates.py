@@ -18,7 +18,7 @@ from services.payments.reconcile import reconcile
 from services.payments.stripe_api import StripeApi
 from services.runner import Stack
 from shared import outbox
-from shared.contracts.payments import PaymentFailed, PaymentOverdue, PaymentSucceeded
+from shared.contracts.payments import PaymentDue, PaymentFailed, PaymentOverdue, PaymentSucceeded
 from tests.api import Api, User
 from tests.e2e.helpers import CARD_DECLINED, CARD_OK, future, pay_intent, start_payment, stripe_call
 from tests.e2e.payments import (
@@ -257,9 +257,9 @@ async def test_what_new_dates_add_is_payable_and_announced_when_overdue(
     # Its own event, not a refused card's (payments.payment.failed of kind overdue before).
     announced = await payments_db.fetch(
         "SELECT subject, payload FROM outbox WHERE subject LIKE 'events.payments.payment.%'"
-        " AND convert_from(payload, 'UTF8') LIKE '%' || $1 || '%' AND subject <> $2",
+        " AND convert_from(payload, 'UTF8') LIKE '%' || $1 || '%' AND subject <> ALL($2::text[])",
         booking["id"],
-        PaymentSucceeded.subject,
+        [PaymentSucceeded.subject, PaymentDue.subject],  # the payment; the acceptance's deadline
     )
     assert [r["subject"] for r in announced] == [PaymentOverdue.subject], announced
     note = await eventually(lambda: notified(api, guest, "payment_overdue"), 15, what="the guest told it is overdue")
