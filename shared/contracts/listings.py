@@ -347,6 +347,13 @@ STAY_MOMENTS = {
 }
 
 
+class TakenNights(Reply):
+    """Nights already taken, as a stay's dates: from ``check_in`` to the morning of ``check_out``."""
+
+    check_in: date
+    check_out: date
+
+
 class Quote(Reply):
     listing_id: uuid.UUID
     check_in: date
@@ -358,6 +365,11 @@ class Quote(Reply):
     fees: float = 0.0
     available: bool
     reason: str | None = None
+    taken: list[TakenNights] = Field(
+        default_factory=list,
+        description="the nights of these dates another stay holds or the host blocked (which is which is not"
+        " said), merged, in date order: empty when none is",
+    )
     time_zone: str = Field(timezones.DEFAULT_ZONE, description="the room's IANA time zone")
     check_in_at: StayMoment = Field(description=STAY_MOMENTS["check_in_at"])
     check_out_by: StayMoment = Field(description=STAY_MOMENTS["check_out_by"])

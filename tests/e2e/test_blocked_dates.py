@@ -101,6 +101,20 @@ async def test_blocked_nights_are_nobodys(api: Api) -> None:
     )
     assert quote.status == 200 and quote.body["available"] is False, quote.body
     assert quote.body["reason"] == "the host has blocked some of these dates"
+    # Which nights, within the dates asked (a student had to guess).
+    assert quote.body["taken"] == [{"check_in": future(70), "check_out": future(75)}], quote.body
+    # The accepted stay's nights and the block's, merged where they meet, neither named.
+    wide = await api.call(
+        "GET", f"/listings/{room['id']}/quote", late, params={"check_in": future(35), "check_out": future(72)}
+    )
+    assert wide.body["taken"] == [
+        {"check_in": future(35), "check_out": future(44)},
+        {"check_in": future(70), "check_out": future(72)},
+    ], wide.body
+    free = await api.call(
+        "GET", f"/listings/{room['id']}/quote", late, params={"check_in": future(100), "check_out": future(120)}
+    )
+    assert free.body["available"] is True and free.body["taken"] == [], free.body
 
     async def found(**dates: str) -> bool:
         """Whether the room is among the search's results, every page read (other tests'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -39,6 +40,7 @@ from shared.contracts.listings import (
     MyListings,
     Quote,
     QuoteRequest,
+    TakenNights,
 )
 from shared.db import Connection
 from shared.errors import AppError
@@ -335,11 +337,14 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     reason = domain.past_reason(req.check_in, today) or domain.unavailable_reason(
         row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
     )
+    taken: list[tuple[date, date]] = []
     if reason is None:
         if await booking_store.is_booked(ctx.pool, req.listing_id, req.check_in, req.check_out):
             reason = store.BOOKING_CONFLICTS["bookings_no_overlap"]
         elif await block_store.is_blocked(ctx.pool, req.listing_id, req.check_in, req.check_out):
             reason = domain.DATES_BLOCKED
+        if reason is not None:
+            taken = await booking_store.taken_nights(ctx.pool, req.listing_id, req.check_in, req.check_out)
     return Quote(
         listing_id=req.listing_id,
         check_in=req.check_in,
@@ -349,5 +354,6 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
         total=pricing.stay_total_cents(row["monthly_rent"], nights) / 100,
         available=reason is None,
         reason=reason,
+        taken=[TakenNights(check_in=start, check_out=stop) for start, stop in taken],
         **stay_moments(req.check_in, req.check_out, zone),
     )

@@ -145,6 +145,25 @@ async def is_booked(
     )
 
 
+async def taken_nights(db: DB, listing_id: uuid.UUID, check_in: date, check_out: date) -> list[tuple[date, date]]:
+    """The nights of these dates that another stay holds or the host blocked, merged into
+    ranges (check-in day, check-out day) in date order, without saying which is which: a
+    student told only "some of these nights" had to guess which."""
+    rows = await db.fetch(
+        "SELECT lower(r) AS start, upper(r) AS stop FROM unnest(("
+        "  SELECT range_agg(n) FROM ("
+        "    SELECT stay * daterange($2, $3) AS n FROM bookings WHERE listing_id = $1"
+        "      AND status IN ('accepted', 'confirmed', 'completed') AND stay && daterange($2, $3)"
+        "    UNION ALL"
+        "    SELECT nights * daterange($2, $3) FROM blocked_dates WHERE listing_id = $1 AND nights && daterange($2, $3)"
+        "  ) taken)) AS r ORDER BY 1",
+        listing_id,
+        check_in,
+        check_out,
+    )
+    return [(r["start"], r["stop"]) for r in rows]
+
+
 async def held_stays(db: DB, listing_id: uuid.UUID, start: date, end: date) -> list[asyncpg.Record]:
     """The listing's accepted, paid or completed stays that overlap these nights (what
     ``is_booked`` looks for, each named: a block refuses them by their dates)."""

@@ -272,7 +272,8 @@ function BookingBox({ listing, context }) {
       </div>
       ${quote && html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
         ${quote.available ? html`<br />${stayTimes(quote)}.`
-          : html`<br /><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>`}</p>`}
+          : html`<br /><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>
+            ${quote.taken && quote.taken.length > 0 && html`<br />Taken: ${quote.taken.map((t) => `${fmtDate(t.check_in)} – ${fmtDate(t.check_out)}`).join(", ")}.`}`}</p>`}
       <${Field} as="textarea" label="Message to the host" limit=${2000} name="message" rows="3" value=${message} onInput=${(e) => { clearErrors("message"); setMessage(e.currentTarget.value); }} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>
