@@ -99,6 +99,12 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             response = error_response(err)
         except web.HTTPException as exc:
             if exc.status < 400:
+                # A redirect (a mail's "Stop these mails" GET: 303): counted and logged as
+                # itself with the usual headers (it was a 500, without a request id).
+                status = exc.status
+                exc.headers[REQUEST_ID_HEADER] = rid
+                for k, v in SECURITY_HEADERS.items():
+                    exc.headers.setdefault(k, v)
                 raise
             code, message = HTTP_REFUSALS.get(exc.status, ("validation", exc.reason))
             response = error_response(AppError(code, message))

@@ -41,4 +41,22 @@ def test_a_hosts_home_lists_the_requests_waiting_for_an_answer(pages: Pages) -> 
     as_student.call("POST", "/mentorships", {"mentor_id": host_id, "message": "Advice on surgery, please."})
     expect(waiting.get_by_role("link")).to_have_text(["1 booking request", "1 mentorship request"])
     expect(waiting.get_by_role("link", name="1 mentorship request")).to_have_attribute("href", "#/mentorships")
+
+    # A letter request too (a mentor's home did not show them).
+    [mentorship] = as_student.call("GET", "/me/mentorships")["items"]
+    as_host.call("POST", f"/mentorships/{mentorship['id']}/accept")
+    as_student.call(
+        "POST",
+        "/letters",
+        {
+            "writer_id": host_id,
+            "specialty": "Surgery",
+            "programs": 20,
+            "deadline": future(20),
+            "application": "other",
+            "waived": True,
+        },
+    )
+    expect(waiting.get_by_role("link")).to_have_text(["1 booking request", "1 letter request"])
+    expect(waiting.get_by_role("link", name="1 letter request")).to_have_attribute("href", "#/letters")
     assert pages.errors == []

@@ -104,6 +104,9 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     mentor_notes = mentor.get_by_role("list", name="Notes")
     expect(mentor_notes).to_contain_text("Read the chest pain guideline before Friday")
     expect(mentor_notes).not_to_contain_text("Nervous")
+    # Each says who wrote it (it never did).
+    expect(notes.get_by_role("listitem").first).to_contain_text("by you")
+    expect(mentor_notes.get_by_role("listitem").first).to_contain_text(f"by {student_name}")
 
     # The mid-rotation check-in, private to its author. Nothing is preset: one tap sent a
     # final "4 of 5" nobody chose.

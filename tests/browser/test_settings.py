@@ -57,7 +57,8 @@ def test_unconfirmed_banner_offers_a_new_link(pages: Pages) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     banner = page.get_by_role("region", name="Confirm your address")
-    expect(banner).to_contain_text("to request stays, publish rooms and message people")
+    # In a student's words (students publish no rooms; asking for a mentor waits too).
+    expect(banner).to_contain_text("to request stays, ask for a mentor and message people")
     # The sentence and the button read apart ("mailed you.Mail me" before).
     expect(banner).to_contain_text("follow the link we mailed you. Mail me a new link")
     banner.get_by_role("button", name="Mail me a new link").click()

@@ -40,6 +40,12 @@ async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_c
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = str(mail.message["List-Unsubscribe"]).strip("<>")
     assert urlsplit(unsubscribe).path == "/api/v1/mail/unsubscribe"
+    # Opened in a browser: a 303 to the page that asks, with the usual headers (it was
+    # counted and logged as a 500, without a request id).
+    assert api.http is not None
+    async with api.http.get(unsubscribe, allow_redirects=False) as r:
+        assert r.status == 303 and "#/unsubscribe?token=" in r.headers["Location"]
+        assert r.headers["X-Request-Id"] and r.headers["X-Content-Type-Options"] == "nosniff"
 
     # RFC 8058: a form POST with no session, from the mail provider's servers.
     assert api.http is not None

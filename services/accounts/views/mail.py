@@ -11,7 +11,10 @@ from shared.contracts.lifecycle import SecurityMailKind
 _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
     "verify_email": (
         "Confirm your email address",
-        ["Welcome to Wardmate. Confirm that this address is yours to request stays, publish rooms and message people."],
+        [
+            "Welcome to Wardmate. Confirm that this address is yours: until then you can look around, but not"
+            " request or publish a stay, ask for a mentor, or message anyone."
+        ],
         "Confirm my address",
         ["The link works once, for 48 hours. If you did not sign up, ignore this mail."],
     ),

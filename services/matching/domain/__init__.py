@@ -204,7 +204,9 @@ def decide(mentorship: MentorshipView, actor: Actor, action: str) -> Transition:
                 lambda m: MentorshipEnded(mentorship=m, ended_by=actor.user_id, withdrawn=withdrawn),
                 ends_meetings=True,
             )
-        raise AppError("conflict", f"the mentorship is {mentorship.status}, it cannot be ended by the {who}")
+        if mentorship.status == "requested":
+            raise AppError("conflict", "the mentorship is only requested: decline the request instead")
+        raise AppError("conflict", f"the mentorship is {mentorship.status}: there is nothing to end")
     raise AppError("validation", f"unknown action {action}")
 
 

@@ -245,7 +245,7 @@ export function VerifyBanner({ me }) {
     }
   }
   return html`<div class="banner" role="region" aria-label="Confirm your address">
-    <p>Confirm ${me.user.email} to request stays, publish rooms and message people: follow the link we mailed you.${" "}
+    <p>Confirm ${me.user.email} to ${me.user.role === "student" ? "request stays, ask for a mentor" : "publish rooms, answer requests"} and message people: follow the link we mailed you.${" "}
       <button type="button" class="link" onClick=${resend}>Mail me a new link</button></p>
     ${state.sent && html`<${Notice}>${state.sent}<//>`}
     <${Alert} error=${state.error} />

@@ -77,6 +77,18 @@ function waiver(letter) {
 
 /** What happens next, from the student's side. The API's how_to_submit tells the writer
  * where to upload the letter and not to send the student a copy: words for the writer. */
+/** What the writer does next: how to send it while it is to be sent, then where it stands
+ * (the sending instructions stayed on a letter already sent and confirmed). */
+function writerNext(l) {
+  const student = l.student.display_name || "The student";
+  if (l.status === "submitted") return `You marked it uploaded${l.submitted_on ? ` on ${fmtDate(l.submitted_on)}` : ""}. ${student} checks that it arrived and confirms it here.`;
+  if (l.status === "confirmed") return `${student} confirmed that it arrived. Thank you.`;
+  if (l.status === "declined") return "You declined to write it.";
+  if (l.status === "withdrawn") return `${student} withdrew this request.`;
+  if (l.status === "expired") return "The deadline passed before the letter was sent.";
+  return l.how_to_submit;
+}
+
 function studentNext(l) {
   const name = l.writer.display_name;
   const writer = name || "the writer";
@@ -253,7 +265,7 @@ function Letter({ l, onChange }) {
       ${l.submitted_on && html`<dt>Uploaded</dt><dd>${fmtDate(l.submitted_on)}</dd>`}
     </dl>
     ${l.message && html`<p class="quote-text">“${l.message}”</p>`}
-    <p>${l.role === "writer" ? l.how_to_submit : studentNext(l)}</p>
+    <p>${l.role === "writer" ? writerNext(l) : studentNext(l)}</p>
     ${l.student_profile && html`<${AboutStudent} profile=${l.student_profile} rotations=${l.rotations} />`}
     <${Actions} letter=${l} onChange=${onChange} settled=${settled} />`;
 }

@@ -214,7 +214,7 @@ function MeetingCard({ meeting, plan, act, send }) {
     ${when && html`<p>For ${plan.other_name || "them"}: ${when.theirs}</p>`}
     ${moving && html`<p>New times are proposed${meeting.your_turn ? ": accept one to move the meeting, or decline them to keep it at this time." : ": it stays at this time until one is accepted."}</p>`}
     ${meeting.status === "proposed" && html`<ul aria-label=${moving ? "New times proposed" : "Proposed times"}>${meeting.options.map((t) => html`<li key=${t.utc}>
-      ${t.yours} (theirs: ${t.theirs})
+      ${t.yours}${t.theirs !== t.yours ? ` (theirs: ${t.theirs})` : ""}
       ${open && meeting.your_turn && html` <button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/accept`, { starts_at: t.utc }))}>Accept ${t.yours}</button>`}
     </li>`)}</ul>`}
     <p>${meeting.duration_minutes} minutes${meeting.place ? ` · ${meeting.place}` : ""}
@@ -246,7 +246,7 @@ function Meetings({ plan, act, send }) {
   }
   return html`<section aria-labelledby="meetings-h">
     <h2 id="meetings-h">Meetings</h2>
-    <p>Times show in your zone (${plan.time_zone}) and in ${plan.other_name || "theirs"}'s (${plan.other_time_zone}). <a href="#/profile">Change your time zone</a>.</p>
+    <p>Times show in your zone (${plan.time_zone}) and in ${plan.other_name || "theirs"}'s (${plan.other_time_zone}). <a href="#/profile?focus=time_zone">Change your time zone</a>.</p>
     ${plan.meetings.length === 0 ? html`<${Empty}>No meetings yet.</${Empty}>`
       : html`<ul class="cards" aria-label="Meetings">${plan.meetings.map((m) => html`<${MeetingCard} key=${m.id} meeting=${m} plan=${plan} act=${act} send=${send} />`)}</ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${propose} aria-label="Propose a meeting">
@@ -287,7 +287,7 @@ function Notes({ plan, send }) {
     ${plan.notes.length === 0 ? html`<${Empty}>No notes yet.</${Empty}>` : html`<ul class="cards" aria-label="Notes">
       ${plan.notes.map((n) => html`<li class="card" key=${n.id}>
         <p>${n.body}</p>
-        <p class="hint">${n.private ? "Private: only you see it" : `Shared${aboutMeeting(plan, n.meeting_id)}`} · ${fmtMoment(n.created_at, plan.time_zone)}</p>
+        <p class="hint">${n.private ? "Private: only you see it" : `Shared${aboutMeeting(plan, n.meeting_id)}`} · ${n.author_id === plan.other_id ? `by ${plan.other_name || "them"}` : "by you"} · ${fmtMoment(n.created_at, plan.time_zone)}</p>
       </li>`)}
     </ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${write} aria-label="Write a note">

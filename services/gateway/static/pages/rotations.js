@@ -35,11 +35,14 @@ function Waiting() {
   const asked = () => Promise.all([
     get("/me/bookings", { role: "host", status: "requested", limit: 100 }),
     get("/me/mentorships", { role: "mentor", status: "requested", limit: 100 }),
+    // Open ones come first: the requested among the first 100 (a mentor's letters did not show).
+    get("/me/letters", { role: "writer", limit: 100 }),
   ]);
   const state = useLoad(asked, []);
-  useLive(["notification"], (frame) => (frame.type === "reload" || /^(booking|mentorship)/.test(String(frame.data.kind))) && state.reload());
+  useLive(["notification"], (frame) => (frame.type === "reload" || /^(booking|mentorship|letter)/.test(String(frame.data.kind))) && state.reload());
   if (!state.data) return null;
-  const [bookings, mentorships] = state.data;
+  const [bookings, mentorships, letterPage] = state.data;
+  const letters = letterPage.items.filter((l) => l.status === "requested").length;
   const n = (page) => `${page.items.length}${page.next_cursor ? "+" : ""}`;
   const lines = [];
   if (bookings.items.length) {
@@ -47,6 +50,9 @@ function Waiting() {
   }
   if (mentorships.items.length) {
     lines.push(html`<li><a href="#/mentorships">${n(mentorships)} mentorship request${mentorships.items.length === 1 && !mentorships.next_cursor ? "" : "s"}</a></li>`);
+  }
+  if (letters) {
+    lines.push(html`<li><a href="#/letters">${letters} letter request${letters === 1 ? "" : "s"}</a></li>`);
   }
   if (!lines.length) return null;
   return html`<section aria-labelledby="waiting-h">
