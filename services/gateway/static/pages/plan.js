@@ -287,7 +287,7 @@ function Notes({ plan, send }) {
     ${plan.notes.length === 0 ? html`<${Empty}>No notes yet.</${Empty}>` : html`<ul class="cards" aria-label="Notes">
       ${plan.notes.map((n) => html`<li class="card" key=${n.id}>
         <p>${n.body}</p>
-        <p class="hint">${n.private ? "Private: only you see it" : `Shared${aboutMeeting(plan, n.meeting_id)}`} · ${n.author_id === plan.other_id ? `by ${plan.other_name || "them"}` : "by you"} · ${fmtMoment(n.created_at, plan.time_zone)}</p>
+        <p class="hint">${n.private ? "Private: only you see it" : `Shared${aboutMeeting(plan, n.meeting_id)} · ${n.author_id === plan.other_id ? `by ${plan.other_name || "them"}` : "by you"}`} · ${fmtMoment(n.created_at, plan.time_zone)}</p>
       </li>`)}
     </ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${write} aria-label="Write a note">
