@@ -81,6 +81,8 @@ async def apply_intent(
     """
     observed = domain.stripe_status(intent.status)
     if observed == "succeeded":
+        if intent.card:
+            await store.set_card(conn, row["id"], intent.card)
         # Money that arrived is in the ledger whatever became of the booking meanwhile.
         charged = await store.post_transaction(
             conn,

@@ -58,6 +58,11 @@ async def booking(db: DB, booking_id: uuid.UUID, *, for_update: bool = False) ->
     return await db.fetchrow(f"SELECT * FROM bookings WHERE booking_id = $1{lock}", booking_id)
 
 
+async def set_card(conn: Connection, payment_id: uuid.UUID, card: str) -> None:
+    """The card a payment was made with, as its receipt names it (kept once known)."""
+    await conn.execute("UPDATE payments SET card = coalesce(card, $2) WHERE id = $1", payment_id, card)
+
+
 async def project_account(db: DB, user_id: uuid.UUID, suspended: bool, version: int) -> None:
     """Hold whether the account is suspended, unless ours is as new or newer."""
     await db.execute(

@@ -35,6 +35,10 @@ class Intent:
     step: str | None
     failure: str | None
     booking_id: str | None = None
+    # The payment method's id, and the card as a receipt names it ("Visa ending 4242"), when
+    # Stripe expanded the method (``retrieve_intent``, ``confirm_intent``; a webhook's is an id).
+    payment_method: str | None = None
+    card: str | None = None
 
     @property
     def wardmate(self) -> bool:
@@ -56,10 +60,35 @@ def _plain(obj: Any) -> dict[str, Any]:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
+CARD_BRANDS = {
+    "amex": "American Express",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "jcb": "JCB",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+
+
+def card_words(card: Any) -> str | None:
+    """A card as a receipt names it: its brand and last four digits, nothing more."""
+    if not isinstance(card, dict):
+        return None
+    last4 = str(card.get("last4") or "")
+    if len(last4) != 4 or not last4.isdigit():
+        return None
+    brand = str(card.get("brand") or "")
+    return f"{CARD_BRANDS.get(brand, brand.title() or 'Card')} ending {last4}"
+
+
 def intent_of(obj: Any) -> Intent:
     obj = _plain(obj)
     error = obj.get("last_payment_error") or None
     metadata = obj.get("metadata") or {}
+    method = obj.get("payment_method")
+    if method is not None and not isinstance(method, str):
+        method = _plain(method)
     return Intent(
         id=obj["id"],
         status=obj["status"],
@@ -68,12 +97,18 @@ def intent_of(obj: Any) -> Intent:
         step=metadata.get(STEP_KEY),
         failure=(error.get("message") or error.get("code")) if error else None,
         booking_id=metadata.get("booking_id"),
+        payment_method=method.get("id") if isinstance(method, dict) else method,
+        card=card_words(method.get("card")) if isinstance(method, dict) else None,
     )
 
 
 def _refund(obj: Any) -> RefundObject:
     obj = _plain(obj)
     return RefundObject(obj["id"], int(obj["amount"]), obj["status"], (obj.get("metadata") or {}).get(STEP_KEY))
+
+
+# The payment method inline: the receipt names the card it paid with.
+EXPAND_METHOD: Any = {"expand": ["payment_method"]}
 
 
 class StripeApi:
@@ -105,14 +140,33 @@ class StripeApi:
 
     async def retrieve_intent(self, intent_id: str) -> Intent:
         """The intent as Stripe has it now; a not_found AppError when Stripe has none."""
-        return intent_of(await self._call(self.client.v1.payment_intents.retrieve_async(intent_id)))
+        try:
+            found = await self._call(self.client.v1.payment_intents.retrieve_async(intent_id, params=EXPAND_METHOD))
+        except AppError as exc:
+            if exc.code != "not_found":
+                raise
+            # The intent names a payment method Stripe cannot show (localstripe keeps a
+            # made-up id that was refused): the intent alone, without its card.
+            found = await self._call(self.client.v1.payment_intents.retrieve_async(intent_id))
+        return intent_of(found)
+
+    async def with_card(self, intent: Intent) -> Intent:
+        """A succeeded intent with its card named, for the receipt (a webhook carries the
+        payment method's id only). Stripe not answering leaves it without: the payment is
+        recorded all the same."""
+        if intent.status != "succeeded" or intent.card is not None or not intent.payment_method:
+            return intent
+        try:
+            return await self.retrieve_intent(intent.id)
+        except AppError:
+            return intent
 
     async def confirm_intent(self, intent_id: str, payment_method: str) -> Intent:
         """Confirm with a payment method Stripe.js made (attached first: localstripe
         confirms only an intent that already has one; Stripe takes either)."""
         try:
             await self.client.v1.payment_intents.update_async(intent_id, params={"payment_method": payment_method})
-            confirmed = await self.client.v1.payment_intents.confirm_async(intent_id)
+            confirmed = await self.client.v1.payment_intents.confirm_async(intent_id, params=EXPAND_METHOD)
         except stripe.CardError as exc:
             raise card_refused(exc) from None
         except stripe.InvalidRequestError:

@@ -163,6 +163,7 @@ def _scheduled(number: int, row: asyncpg.Record, span: tuple[date, int] | None, 
         released_at=row["released_at"],
         refunded=dollars(row["refunded_cents"]),
         failure=None if viewer == "host" else row["failure"],
+        card=None if viewer == "host" else row.get("card"),
     )
 
 

@@ -64,6 +64,9 @@ class ScheduledPayment(Reply):
     released_at: datetime | None = None
     refunded: float = 0.0
     failure: str | None = Field(None, description="why the guest's card was declined: shown to the guest only")
+    card: str | None = Field(
+        None, description="the card it was paid with, brand and last four digits ('Visa ending 4242'): the guest's only"
+    )
 
 
 class ReplacedPayment(Reply):

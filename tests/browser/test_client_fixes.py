@@ -359,9 +359,11 @@ def test_validation_messages_sit_beside_their_fields_in_plain_words(pages: Pages
     title = host.get_by_label("Title", exact=True)
     expect(title).to_have_attribute("aria-invalid", "true")
     expect(title).to_have_accessible_description(re.compile("Write at least 3 characters."))
+    # The rule across the dates shows at once with the title's (it waited for the next try).
+    until = host.get_by_label("Available to")
+    expect(until).to_have_accessible_description("Must be on or after the first available date.")
     host.get_by_label("Title", exact=True).fill("A fine room")
     host.get_by_role("button", name="Post room").click()
-    until = host.get_by_label("Available to")
     expect(until).to_have_attribute("aria-invalid", "true")
     expect(until).to_have_accessible_description("Must be on or after the first available date.")
     expect(host.get_by_role("alert")).to_have_count(0)

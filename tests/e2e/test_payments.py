@@ -69,6 +69,8 @@ async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Sta
     # The browser reports back; Wardmate asks Stripe itself (the webhook also comes).
     receipt = await api.call("POST", f"/bookings/{booking['id']}/pay/confirm", guest)
     assert receipt.status == 200 and receipt.body["paid"] == 1008.0 and receipt.body["held"] == 1008.0
+    # The guest's receipt names the card it was paid with, and nothing more of it.
+    assert receipt.body["payments"][0]["card"] == "Visa ending 4242", receipt.body
 
     async def confirmed_with_address() -> Any:
         mine = await api.call("GET", "/me/bookings", guest)
@@ -82,6 +84,7 @@ async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Sta
     assert again.status == 409
     host_view = await api.call("GET", f"/bookings/{booking['id']}/payments", host)
     assert host_view.body["host_fee"] == 30.24 and host_view.body["host_net"] == 977.76
+    assert host_view.body["payments"][0]["card"] is None  # the guest's card is not the host's business
     payouts = await api.call("GET", "/me/payouts", host, params={"format": "csv"})
     assert payouts.body["held"] == 1008.0 and payouts.body["released"] == 0.0
     assert str(booking["id"]) in payouts.body["csv"]
@@ -353,6 +356,8 @@ async def test_webhooks_are_verified_and_applied_once_in_any_order(
     assert (forged.status, stale.status, unsigned.status) == (400, 400, 400), (forged.body, stale.body)
     assert not await payments_db.fetchval("SELECT count(*) FROM stripe_events WHERE id = $1", event["id"])
 
+    # A webhook carries the payment method's id only: payments asks Stripe for the card.
+    await payments_db.execute("UPDATE payments SET card = NULL WHERE booking_id = $1", booking["id"])
     for _ in range(2):
         r = await api.call("POST", url, data=payload, headers={"Stripe-Signature": _signed(secret, payload)})
         assert r.status == 200, r.body
@@ -370,6 +375,7 @@ async def test_webhooks_are_verified_and_applied_once_in_any_order(
     assert charges == 1
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
     assert receipt.body["payments"][0]["status"] == "succeeded" and receipt.body["paid"] == 1008.0
+    assert receipt.body["payments"][0]["card"] == "Visa ending 4242"
     assert intent_id["paid"] == 1008.0
     await reconciled(api, admin)
 

@@ -138,3 +138,22 @@ def test_the_host_of_a_request_reads_what_accepting_it_would_give_them() -> None
     assert views.booking_payments(requested, [], [], no_money, fee_percent, "guest", ASKED).if_accepted is None  # type: ignore[arg-type]
     accepted = _booking(start, 95, 2856_57, status="accepted")
     assert views.booking_payments(accepted, [], [], no_money, fee_percent, "host", ASKED).if_accepted is None  # type: ignore[arg-type]
+
+
+def test_a_card_is_named_by_its_brand_and_last_four_digits_only() -> None:
+    from services.payments.stripe_api import card_words, intent_of
+
+    assert card_words({"brand": "visa", "last4": "4242", "exp_year": 2040}) == "Visa ending 4242"
+    assert card_words({"brand": "amex", "last4": "0005"}) == "American Express ending 0005"
+    assert card_words({"brand": "newbrand", "last4": "1234"}) == "Newbrand ending 1234"
+    assert card_words({"brand": "visa", "last4": "42"}) is None
+    assert card_words(None) is None
+    expanded = {
+        "id": "pi_1",
+        "status": "succeeded",
+        "amount": 100,
+        "payment_method": {"id": "pm_1", "card": {"brand": "mastercard", "last4": "4444"}},
+    }
+    assert (intent_of(expanded).payment_method, intent_of(expanded).card) == ("pm_1", "Mastercard ending 4444")
+    plain = {"id": "pi_1", "status": "succeeded", "amount": 100, "payment_method": "pm_1"}
+    assert (intent_of(plain).payment_method, intent_of(plain).card) == ("pm_1", None)

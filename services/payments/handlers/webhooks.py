@@ -22,10 +22,11 @@ async def stripe_webhook(ctx: Context, req: StripeWebhook) -> Ok:
     api = flows.stripe_api(ctx.settings)
     event = api.verify_webhook(req.payload, req.signature)
     obj: Any = (event.get("data") or {}).get("object") or {}
+    if event["type"] not in INTENT_EVENTS or not isinstance(obj.get("id"), str):
+        return Ok()
+    # A success names its card on the receipt: asked of Stripe before the transaction.
+    intent = await api.with_card(intent_of(obj))
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if event["type"] not in INTENT_EVENTS or not isinstance(obj.get("id"), str):
-            return Ok()
-        intent = intent_of(obj)
         # Every intent stays on its payment, also one that new dates replaced (see
         # flows.apply_shift); a succeeded one of Wardmate's that no payment holds is
         # adopted, so its charge is recorded and refunded rather than dropped.

@@ -93,7 +93,7 @@ function Receipt({ r, role, titled = true }) {
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
         <th scope="row">${p.number}</th><td>${paysFor(p)}</td><td>${fmtMoney(p.amount)}</td><td>${paymentStatus(p)}</td>
-        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}</td><td>${heldUntil(p, r.time_zone)}</td>
+        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</td><td>${heldUntil(p, r.time_zone)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}

@@ -126,8 +126,17 @@ function ListingForm({ listing }) {
       available_from: f.available_from, available_to: f.available_to, min_stay_nights: num(f.min_stay_nights), status: f.status,
       cancellation_policy: f.cancellation_policy,
     };
+    // The API checks the rules across fields only once each field is valid: an empty form
+    // showed the title's and rent's errors, then on the next try the ZIP code's. The page
+    // adds them to any refusal, so every problem shows at once.
+    const across = {};
+    if (!placed && !f.zip_code.trim()) across.zip_code = "Give the room's ZIP code, or its latitude and longitude.";
+    if (f.available_from && f.available_to && f.available_to < f.available_from) {
+      across.available_to = "Must be on or after the first available date.";
+    }
     const saved = await form.submit(() => (listing ? patch(`/listings/${listing.id}`, body) : post("/listings", body)));
     if (saved) go(`/listings/${saved.id}`);
+    else if (Object.keys(across).length) form.setErrors((shown) => ({ ...across, ...shown }));
   }
   const err = form.errors;
   const shown = Object.keys(EMPTY_LISTING);
