@@ -60,3 +60,28 @@ def test_a_hosts_home_lists_the_requests_waiting_for_an_answer(pages: Pages) -> 
     expect(waiting.get_by_role("link")).to_have_text(["1 booking request", "1 letter request"])
     expect(waiting.get_by_role("link", name="1 letter request")).to_have_attribute("href", "#/letters")
     assert pages.errors == []
+
+
+def test_a_rooms_page_links_to_that_rooms_requests_only(pages: Pages) -> None:
+    """The host's room page said "See its requests" and opened every room's."""
+    host_page = pages.open("host")
+    as_host = Client(host_page.request, pages.mailbox)
+    as_host.sign_up("professional", "Dr. Two Rooms")
+    tag = uuid.uuid4().hex[:6]
+    first, second = (fargo_room(as_host, f"{name} {tag}") for name in ("Attic room", "Garden room"))
+    as_student = Client(pages.open("student").request, pages.mailbox)
+    as_student.sign_up("student", "Asking Twice")
+    for room, start in ((first, 10), (second, 40)):
+        as_student.call(
+            "POST",
+            f"/listings/{room['id']}/bookings",
+            {"check_in": future(start), "check_out": future(start + 14), "hospital_id": FARGO},
+        )
+    host_page.goto(f"/#/listings/{first['id']}")
+    host_page.get_by_role("link", name="See its booking requests").click()
+    requests = host_page.get_by_role("list", name=f"Requests for “Attic room {tag}”")
+    expect(requests.get_by_role("listitem")).to_have_count(1)
+    expect(requests).to_contain_text(f"Attic room {tag}")
+    host_page.get_by_role("link", name="See every room's requests").click()
+    expect(host_page.get_by_role("list", name="Requests for your rooms").get_by_role("listitem")).to_have_count(2)
+    assert pages.errors == []

@@ -300,11 +300,13 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
   </li>`;
 }
 
-function BookingList({ role, shift, chosen }) {
-  const state = useLoad(() => get("/me/bookings", { role, limit: 100 }), [role]);
-  const list = useMore(state, (cursor) => get("/me/bookings", { role, limit: 100, cursor }));
+function BookingList({ role, shift, chosen, listing }) {
+  // `listing`: one room's bookings only (a room page's "See its requests" showed every room's).
+  const state = useLoad(() => get("/me/bookings", { role, limit: 100, listing_id: listing }), [role, listing]);
+  const list = useMore(state, (cursor) => get("/me/bookings", { role, limit: 100, listing_id: listing, cursor }));
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
-  const title = role === "host" ? "Requests for your rooms" : "Your stays";
+  const room = listing && list.items.length ? `“${list.items[0].listing_title}”` : "this room";
+  const title = role === "host" ? (listing ? `Requests for ${room}` : "Requests for your rooms") : "Your stays";
   // A link to one booking (?booking=, ?shift=) that the list does not show: on a later page
   // (asked for), or not the visitor's at all, which the page passed over without a word.
   const missing = Boolean(chosen) && state.data !== null && !list.items.some((b) => b.id === chosen);
@@ -312,6 +314,7 @@ function BookingList({ role, shift, chosen }) {
   const absent = missing && !lookup.loading && lookup.data === null;
   return html`<section aria-labelledby=${`bookings-${role}`}>
     <h2 id=${`bookings-${role}`}>${title}</h2>
+    ${listing && html`<p><a href="#/bookings">See every room's requests</a></p>`}
     ${absent && html`<${Notice}>That booking is not among yours: it does not exist, or it is another account's.</${Notice}>`}
     <${Loading} state=${state}>${() => list.items.length === 0
       ? html`<${Empty}>${role === "host"
@@ -333,7 +336,7 @@ export function Bookings({ query = {} }) {
     <h1>Bookings</h1>
     ${role === "admin" && html`<p>Operators take no part in bookings. To see a booking's payments or refund it, enter its
       id under Payments on the <a href="#/admin">operator page</a>.</p>`}
-    ${role === "professional" && html`<${BookingList} role="host" chosen=${query.booking} />`}
+    ${role === "professional" && html`<${BookingList} role="host" chosen=${query.booking} listing=${query.listing} />`}
     ${role === "student" && html`<${BookingList} role="guest" shift=${query.shift} chosen=${query.booking || query.shift} />`}
   </section>`;
 }

@@ -218,7 +218,7 @@ function BookingBox({ listing, context }) {
     if ((sent || duplicate) && done.current) done.current.focus();
   }, [sent, duplicate]);
   if (me && me.user.id === listing.host.id) {
-    return html`<p><a href=${`#/listings/${listing.id}/edit`}>Edit this room</a> · <a href="#/bookings">See your rooms' booking requests</a></p>`;
+    return html`<p><a href=${`#/listings/${listing.id}/edit`}>Edit this room</a> · <a href=${`#/bookings?listing=${listing.id}`}>See its booking requests</a></p>`;
   }
   // A refusal's message goes once what it was about changes: past dates corrected, "must be
   // today or later" and the red border stayed beside them under the new quote. The dates go
