@@ -115,9 +115,12 @@ _WORDS: dict[str, str] = {
 }
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """``text`` as a sentence on its own: capitalized, with its full stop (one closing a
+    quotation counts: 'It said “stop.”')."""
     text = text.strip()
-    return (text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")) if text else text
+    ends = (".", "?", "!", ".”", "?”", "!”")
+    return (text[:1].upper() + text[1:] + ("" if text.endswith(ends) else ".")) if text else text
 
 
 def _words(err: dict[str, Any], patterns: dict[str, str] | None) -> str:
@@ -128,16 +131,16 @@ def _words(err: dict[str, Any], patterns: dict[str, str] | None) -> str:
     if kind == "string_pattern_mismatch" and err.get("input") == "":
         return "Required."  # an empty address read as a paragraph on what addresses may hold
     if kind == "string_pattern_mismatch" and patterns and ctx.get("pattern") in patterns:
-        return _sentence(patterns[ctx["pattern"]])
+        return sentence(patterns[ctx["pattern"]])
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
-        return _sentence(str(ctx["error"]))
+        return sentence(str(ctx["error"]))
     template = _WORDS.get(kind)
     if template is None:
-        return _sentence(str(err.get("msg", "invalid")))
+        return sentence(str(err.get("msg", "invalid")))
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):
-        return _sentence(str(err.get("msg", "invalid")))
+        return sentence(str(err.get("msg", "invalid")))
 
 
 def validation_details(errors: list[Any], patterns: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -555,6 +555,24 @@ UNDER_WAY: dict[str, frozenset[str]] = {
 }
 
 
+# An open report's details, with what its reporter added later (each addition at most 2,000).
+MAX_REPORT_DETAILS = 10_000
+
+
+def report_details(details: str, reason: str, added: str, added_reason: str) -> str:
+    """An open report's details once its reporter reports the same again: what they wrote
+    now, as its own paragraph, with its reason when it is another (it was dropped, and the
+    page said "sent"). Nothing written, or the same words again (a second press, a retry),
+    adds nothing. The whole stays within ``MAX_REPORT_DETAILS``."""
+    added = added.strip()
+    if not added or added in details:
+        return details
+    why = "" if added_reason == reason else f"as {added_reason}"
+    if not details:
+        return f"{why.capitalize()}: {added}" if why else added
+    return f"{details}\n\nAdded later{', ' + why if why else ''}: {added}"[:MAX_REPORT_DETAILS]
+
+
 def suspension_update(
     kind: str,
     user_id: uuid.UUID,

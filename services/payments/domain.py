@@ -298,9 +298,8 @@ def refund_for_cancellation(
     if cancelled_by == "host":
         return refund_by_host(check_in, check_out, total_cents, paid_cents, now, zone)
     if end_reason == "host_suspended":
-        by_host = refund_by_host(check_in, check_out, total_cents, paid_cents, now, zone)
-        why = by_host.reason.replace("cancelled by the host", "the host's account is suspended", 1)
-        return RefundDecision(by_host.amount_cents, why)
+        cause = "the host's account is suspended"
+        return refund_by_host(check_in, check_out, total_cents, paid_cents, now, zone, cause=cause)
     if cancelled_by == "operator":
         return RefundDecision(paid_cents, "cancelled by the operator: everything paid is refunded")
     if end_reason == "shift_declined":
@@ -330,7 +329,14 @@ def nights_stayed(check_in: date, check_out: date, now: datetime, zone: str) -> 
 
 
 def refund_by_host(
-    check_in: date, check_out: date, total_cents: int, paid_cents: int, now: datetime, zone: str
+    check_in: date,
+    check_out: date,
+    total_cents: int,
+    paid_cents: int,
+    now: datetime,
+    zone: str,
+    *,
+    cause: str = "cancelled by the host",
 ) -> RefundDecision:
     """What the host's cancellation gives back of ``paid_cents``: before the first night is
     stayed, everything; during the stay, what was paid beyond the nights already stayed
@@ -339,13 +345,12 @@ def refund_by_host(
     reason for cancelling (a later payment left unpaid, most often)."""
     stayed = nights_stayed(check_in, check_out, now, zone)
     if stayed == 0:
-        return RefundDecision(paid_cents, "cancelled by the host: everything paid is refunded")
+        return RefundDecision(paid_cents, f"{cause}: everything paid is refunded")
     nights = (check_out - check_in).days
     owed = total_cents * stayed // nights
     return RefundDecision(
         max(0, paid_cents - owed),
-        f"cancelled by the host after {stayed} of the {nights} nights: what was paid for the nights not yet"
-        " stayed is refunded",
+        f"{cause} after {stayed} of the {nights} nights: what was paid for the nights not yet stayed is refunded",
     )
 
 

@@ -21,7 +21,7 @@ from tests.e2e.test_metrics import metrics_url, scrape, value
 from tests.eventually import eventually
 
 
-async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_click(api: Api) -> None:
+async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_click(api: Api, stack: Stack) -> None:
     """A booking request mails the host (room, guest, link into the client); the mail's
     one-click POST turns that kind off without a login; later requests mail nothing, other
     kinds still come; each event is mailed once."""
@@ -43,9 +43,15 @@ async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_c
     # Opened in a browser: a 303 to the page that asks, with the usual headers (it was
     # counted and logged as a 500, without a request id).
     assert api.http is not None
+    counted = {"route": "/api/v1/mail/unsubscribe", "method": "GET"}
+    before = await scrape(api.http, metrics_url(stack, "gateway"))
     async with api.http.get(unsubscribe, allow_redirects=False) as r:
         assert r.status == 303 and "#/unsubscribe?token=" in r.headers["Location"]
         assert r.headers["X-Request-Id"] and r.headers["X-Content-Type-Options"] == "nosniff"
+    after = await scrape(api.http, metrics_url(stack, "gateway"))
+    for status, more in (("303", 1), ("500", 0)):
+        name = "wardmate_gateway_requests_total"
+        assert value(after, name, **counted, status=status) - value(before, name, **counted, status=status) == more
 
     # RFC 8058: a form POST with no session, from the mail provider's servers.
     assert api.http is not None

@@ -720,3 +720,18 @@ def test_a_moved_rotation_says_what_to_do_with_each_stay() -> None:
     assert asked.endswith("Withdraw the request and ask for the new dates instead.") and "shift" not in asked
     both = told(stay("confirmed", "Quiet room"), stay("requested", "Sunny room"))
     assert both.endswith("Ask the host to shift your stay. Withdraw the request and ask for the new dates instead.")
+
+
+def test_a_report_made_again_while_open_adds_what_it_says_once() -> None:
+    """The reporter's words are added as their own paragraph, with the reason when it is
+    another; the same words again (a second press, a retry) or none add nothing."""
+    assert domain.report_details("", "scam", "again!", "spam") == "As spam: again!"
+    assert domain.report_details("", "scam", "  wire  ", "scam") == "wire"
+    first = "As spam: again!"
+    more = domain.report_details(first, "scam", "Sent me a link too.", "scam")
+    assert more == "As spam: again!\n\nAdded later: Sent me a link too."
+    assert domain.report_details(more, "scam", "Sent me a link too.", "scam") == more
+    assert domain.report_details(more, "scam", "", "other") == more
+    other = domain.report_details(more, "scam", "Threats", "harassment")
+    assert other.endswith("\n\nAdded later, as harassment: Threats")
+    assert len(domain.report_details("x" * 9_990, "scam", "y" * 2_000, "scam")) == domain.MAX_REPORT_DETAILS

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.accounts.mailer import Mailer
-from services.accounts.views.mail import notification_mail, sentence, suggestions_mail
+from services.accounts.views.mail import notification_mail, suggestions_mail
+from shared.errors import sentence
 from shared.settings import Settings
 
 ROOM = ("A room fits your neurology rotation: “Quiet room” & more", ("See the listing", "https://w.test/#/listings/1"))
@@ -55,5 +56,5 @@ def test_a_notices_mail_says_it_as_a_sentence() -> None:
         "Paid.",
         "Really?",
         "It said “stop.”",
-        "spaced.",
+        "Spaced.",  # capitalized, as the web client says it
     ]

@@ -6,6 +6,7 @@ import uuid
 
 from services.accounts.mailer import Attachment, Mail
 from shared.contracts.lifecycle import SecurityMailKind
+from shared.errors import sentence
 
 # (subject, lines before the button, button label, lines after)
 _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
@@ -215,13 +216,6 @@ def web_link(
     return "See your notifications", f"{base}notifications"
 
 
-def sentence(text: str) -> str:
-    """A notification's text as a mail's sentence: with its full stop (notices are stored
-    as short lines, most without one)."""
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", ".”", "!”", "?”")) else f"{text}."
-
-
 def notification_mail(
     kind: str,
     to: str,
@@ -237,6 +231,7 @@ def notification_mail(
         to=to,
         subject=SUBJECTS.get(kind, "News from Wardmate"),
         template="notification",
+        # Notices are stored as short lines, most without a full stop.
         context={"name": name, "text": sentence(text), "action_label": label, "action_url": url},
         unsubscribe_url=unsubscribe_url,
         attachments=attachments,

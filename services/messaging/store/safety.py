@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from services.messaging.domain import report_details
 from services.messaging.store import DB, Key
 from shared.db import Connection
 from shared.paging import newest_first_after
@@ -121,37 +122,23 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[async
     )
     if row is not None:
         return row, False
-    added = str(values["details"])
-    # Added as its own paragraph, with its reason when it is another; nothing added, the
-    # open report unchanged. The whole stays within MAX_REPORT_DETAILS.
-    update = (
-        "UPDATE reports SET details = left(CASE WHEN $3 = '' THEN details WHEN details = '' THEN"
-        " CASE WHEN reason = $4 THEN $3 ELSE 'As ' || $4 || ': ' || $3 END"
-        " ELSE details || E'\n\nAdded later' || CASE WHEN reason = $4 THEN '' ELSE ', as ' || $4 END || ': ' || $3"
-        f" END, {MAX_REPORT_DETAILS})"
-    )
     if about_message:
-        row = await conn.fetchrow(
-            f"{update} WHERE reporter_id = $1 AND message_id = $2 AND status = 'open' RETURNING *",
-            values["reporter_id"],
-            values["message_id"],
-            added,
-            values["reason"],
-        )
+        where, key = "message_id = $2", values["message_id"]
     else:
-        row = await conn.fetchrow(
-            f"{update} WHERE reporter_id = $1 AND reported_user_id = $2 AND message_id IS NULL AND status = 'open'"
-            " RETURNING *",
-            values["reporter_id"],
-            values["reported_user_id"],
-            added,
-            values["reason"],
-        )
-    return (row, True) if row is not None else None
-
-
-# An open report's details, with what its reporter added later (each addition at most 2,000).
-MAX_REPORT_DETAILS = 10_000
+        where, key = "reported_user_id = $2 AND message_id IS NULL", values["reported_user_id"]
+    found = await conn.fetchrow(
+        f"SELECT * FROM reports WHERE reporter_id = $1 AND {where} AND status = 'open' FOR UPDATE",
+        values["reporter_id"],
+        key,
+    )
+    if found is None:
+        return None
+    details = report_details(found["details"], found["reason"], str(values["details"]), str(values["reason"]))
+    if details == found["details"]:
+        return found, True
+    updated = await conn.fetchrow("UPDATE reports SET details = $2 WHERE id = $1 RETURNING *", found["id"], details)
+    assert updated is not None  # locked above
+    return updated, True
 
 
 # Reports with both people's names and the resolving operator's (people read names, not ids).

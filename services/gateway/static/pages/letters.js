@@ -75,10 +75,9 @@ function waiver(letter) {
   return letter.waived ? "You waived your right to see it" : "You did not waive your right to see it";
 }
 
-/** What happens next, from the student's side. The API's how_to_submit tells the writer
- * where to upload the letter and not to send the student a copy: words for the writer. */
-/** What the writer does next: how to send it while it is to be sent, then where it stands
- * (the sending instructions stayed on a letter already sent and confirmed). */
+/** What the writer does next: the API's how_to_submit (where to upload the letter, and not
+ * to send the student a copy) while it is to be sent, then where it stands (the sending
+ * instructions stayed on a letter already sent and confirmed). */
 function writerNext(l) {
   const student = l.student.display_name || "The student";
   if (l.status === "submitted") return `You marked it uploaded${l.submitted_on ? ` on ${fmtDate(l.submitted_on)}` : ""}. ${student} checks that it arrived and confirms it here.`;
@@ -89,6 +88,7 @@ function writerNext(l) {
   return l.how_to_submit;
 }
 
+/** What happens next, from the student's side. */
 function studentNext(l) {
   const name = l.writer.display_name;
   const writer = name || "the writer";

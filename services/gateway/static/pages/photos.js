@@ -101,7 +101,7 @@ function PhotoRow({ listingId, photo, index, count, onChanged, onMove, onDeleted
   }
   async function remove() {
     // Asked inline, as every other irreversible button (it was the browser's confirm box).
-    if (await form.submit(() => del(`/listings/${listingId}/photos/${photo.id}`)) !== undefined) onDeleted(index);
+    if (await form.submit(() => del(`/listings/${listingId}/photos/${photo.id}`).then(() => true))) onDeleted(index);
   }
   const label = `photo ${index + 1}`;
   return html`<li class="photo-row">
