@@ -74,6 +74,15 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
     expect(card).to_contain_text(
         "Wardmate suspended this host's account. The stay is not cancelled. You may cancel it without fault"
     )
+    # Accepted, unpaid: no Pay button beside that notice (payments refuses the money), and
+    # the pay page says why instead of drawing a card form.
+    expect(card).to_contain_text("Wardmate takes no payment for it while the suspension lasts.")
+    expect(card.get_by_role("link", name=re.compile("^Pay "))).to_have_count(0)
+    student.goto(f"/#/bookings/{stay['id']}/pay")
+    expect(student.locator("main")).to_contain_text(
+        "Wardmate suspended this host's account: it takes no payment for this stay while the suspension lasts."
+    )
+    expect(student.get_by_role("form", name="Card payment")).to_have_count(0)
     student.goto(f"/#/users/{host_id}")
     expect(student.get_by_role("status").filter(has_text="Wardmate suspended this account")).to_be_visible()
     expect(student.get_by_role("button", name="Message")).to_have_count(0)

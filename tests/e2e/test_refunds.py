@@ -490,3 +490,41 @@ async def test_a_suspended_hosts_money_stays_held_until_the_suspension_is_lifted
     await jobs.release_held(payments_db, after)
     assert await payments_db.fetchval(released, booking["id"]) is True
     await reconciled(api, admin)
+
+
+async def test_a_suspended_hosts_new_stay_takes_no_payment_until_the_suspension_is_lifted(
+    api: Api, stack: Stack, admin: User, payments_db: asyncpg.Pool
+) -> None:
+    """An accepted, unpaid stay: once an operator suspends its host, paying it is a 409
+    saying why and what the guest may do (the page showed a Pay button beside "Wardmate
+    suspended this host", and took the money); lifted, the guest pays it."""
+    assert stack.stripe is not None
+    host, guest, booking = await accepted_booking(api, start=30)
+    known = "SELECT suspended FROM accounts WHERE user_id = $1"
+    assert (await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json={"reason": "scam"})).status == 200
+    await eventually(lambda: payments_db.fetchval(known, uuid.UUID(host.id)), 15, what="payments told of it")
+
+    refused = await start_payment(api, guest, booking["id"])
+    assert refused.status == 409, refused.body
+    assert "suspended this host's account" in refused.body["error"]["message"]
+    assert "cancel the stay without fault" in refused.body["error"]["message"]
+    intent_made = "SELECT payment_intent IS NOT NULL FROM payments WHERE booking_id = $1"
+    assert await payments_db.fetchval(intent_made, booking["id"]) is False
+    assert await status_of(api, guest, booking["id"]) == "accepted"
+
+    assert (await api.call("DELETE", f"/admin/users/{host.id}/suspension", admin)).status == 200
+
+    async def lifted() -> bool:
+        return await payments_db.fetchval(known, uuid.UUID(host.id)) is False
+
+    await eventually(lifted, 15, what="payments told of the lifting")
+    intent = await start_payment(api, guest, booking["id"])
+    assert intent.status == 200, intent.body
+    paid = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
+    assert paid.status == 200 and paid.body["status"] == "succeeded", paid.body
+
+    async def confirmed() -> bool:
+        return await status_of(api, guest, booking["id"]) == "confirmed"
+
+    await eventually(confirmed, 15, what="the booking confirmed by the payment")
+    await reconciled(api, admin)

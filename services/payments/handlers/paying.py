@@ -57,6 +57,14 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
         # The first payment's deadline frees the dates (the expiry job is on its way). A
         # later one past its deadline is overdue, not void: paying it late is welcome.
         raise AppError("conflict", "the time to pay is over")
+    if row["block"] == 0 and await store.suspended(ctx.pool, booking["host_id"]):
+        # No new stay's money for a host an operator stopped: the guest may cancel without
+        # fault instead, or pay once the suspension is lifted (a stay under way pays on).
+        raise AppError(
+            "conflict",
+            "Wardmate suspended this host's account: it takes no payment for this stay while the"
+            " suspension lasts, and you may cancel the stay without fault",
+        )
     api = flows.stripe_api(ctx.settings)
     row = await flows.ensure_intent(ctx.pool, api, row["id"])
     # New dates (or the deadline) may have replaced the payment while this request waited

@@ -262,9 +262,10 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     ${b.host_suspended && b.role === "guest" && ["requested", "accepted", "confirmed"].includes(b.status) && html`<p class="notice">
       Wardmate suspended this host's account. The stay is not cancelled${b.status === "confirmed" ? ", and Wardmate still holds your payment" : ""}.
       ${" "}You may cancel it without fault: ${b.status === "confirmed" ? "everything paid for nights not yet stayed is refunded, whatever the cancellation policy" : "nothing is owed"}.
+      ${b.status === "accepted" ? " Wardmate takes no payment for it while the suspension lasts." : ""}
       ${" "}Never pay the host outside Wardmate.</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
-    ${b.role === "guest" && b.status === "accepted" && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
+    ${b.role === "guest" && b.status === "accepted" && !b.host_suspended && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
       — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
     ${b.status === "requested" && html`<p class="hint">${b.role === "host"
       ? `Answer by ${fmtMoment(b.expires_at, b.time_zone)}: the request expires then.`

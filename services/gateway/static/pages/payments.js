@@ -227,7 +227,10 @@ export function PayPage({ id }) {
       return html`
         ${paid === 0 && html`<${Notice} focus>Paid: your stay is confirmed. The exact address is on the booking.</${Notice}>`}
         ${paid !== null && paid > 0 && html`<${Notice} focus>Paid, thank you: the receipt below shows it.</${Notice}>`}
-        ${due && paid === null && html`<${CardForm} key=${due.index} booking=${id} due=${due} onPaid=${() => { setPaid(due.index); state.reload(); }} />`}
+        ${due && paid === null && (due.index === 0 && booking.data.host_suspended
+          ? html`<p class="notice">Wardmate suspended this host's account: it takes no payment for this stay while the suspension lasts.
+              ${" "}You may cancel the stay without fault from <a href=${`#/bookings?booking=${id}`}>the booking</a>.</p>`
+          : html`<${CardForm} key=${due.index} booking=${id} due=${due} onPaid=${() => { setPaid(due.index); state.reload(); }} />`)}
         <${Receipt} r=${r} role="guest" />`;
     }}<//>`}
   </section>`;
