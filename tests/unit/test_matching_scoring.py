@@ -212,7 +212,6 @@ def test_room_reasons_in_words() -> None:
         "1.2 km from Johns Hopkins Hospital",
         "free for all 28 nights of your rotation",
         "within your budget by $150",
-        "$1,243 for 28 nights",
         "host is a cardiologist — your specialty",
         "you both studied in Nigeria",
         "you both speak Yoruba",

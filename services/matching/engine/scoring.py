@@ -126,7 +126,7 @@ def host_affinity_part(
 # --- reasons --------------------------------------------------------------------------
 
 
-def _room_reasons(rotation: RotationInput, listing: ListingInput, km: float, free: int, cost_cents: int) -> list[str]:
+def _room_reasons(rotation: RotationInput, listing: ListingInput, km: float, free: int) -> list[str]:
     reasons = [f"{w.distance(km)} from {w.hospital_name(rotation.hospital.name)}"]
     if free == rotation.nights:
         reasons.append(f"free for all {w.plural(free, 'night')} of your rotation")
@@ -141,7 +141,8 @@ def _room_reasons(rotation: RotationInput, listing: ListingInput, km: float, fre
             reasons.append("exactly your budget")
         else:
             reasons.append(f"{w.money(-gap)} over your budget")
-    reasons.append(f"{w.money(cost_cents / 100)} for {w.plural(free, 'night')}")
+    # The stay's price is the match's ``stay_total``, to the cent (a card showed it beside
+    # this list's rounded copy: "$739.75 for 25 of 25 nights", "$740 for 25 nights").
     return reasons
 
 
@@ -192,7 +193,7 @@ def room_score(
         "preferences": preferences_part(rotation, listing),
     }
     cost = stay_total_cents(listing.monthly_rent, free)
-    reasons = _room_reasons(rotation, listing, km, free, cost)
+    reasons = _room_reasons(rotation, listing, km, free)
     reasons += affinity_reasons(shared, student, who="host")
     if listing.host.open_to_mentoring:
         reasons.append("host is open to mentoring")
