@@ -328,8 +328,10 @@ class Report(Reply):
     reason: ReportReason
     details: str
     status: ReportStatus
-    # In the reporter's reply only: their report of this message (or user) was already open,
-    # and what they sent now was added to it (an operator has one report to read).
+    # In the reporter's reply only: their report of this message (or user) was already open
+    # (an operator has one report to read), and what they sent now was added to it (not
+    # when it said nothing new: no words, or the same words again).
+    already_open: bool = False
     added_to_open: bool = False
     created_at: datetime
     resolved_at: datetime | None = None

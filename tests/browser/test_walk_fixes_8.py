@@ -231,4 +231,18 @@ def test_a_long_text_counts_down_to_its_limit_as_the_api_counts(pages: Pages) ->
     expect(count).to_have_text("0 characters left")
     form.get_by_role("button", name="Send report").click()
     expect(page.get_by_role("status").filter(has_text="Report sent to the operators.")).to_be_visible()
+    # The same words again (a second press) add nothing to the open report, and the notice
+    # says so (it said they were added).
+    report.click()
+    form.get_by_label("Reason").select_option("spam")
+    form.get_by_label("What happened").fill("😀" * 2000)
+    form.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("status").filter(has_text="You reported this person already")).to_contain_text(
+        "Nothing new was added to it."
+    )
+    report.click()
+    form.get_by_label("Reason").select_option("spam")
+    form.get_by_label("What happened").fill("And a second room ad.")
+    form.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("status").filter(has_text="what you wrote now was added to it")).to_be_visible()
     assert pages.errors == []

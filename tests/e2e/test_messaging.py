@@ -379,15 +379,19 @@ async def test_a_report_is_filed_once_while_it_is_open(api: Api, admin: User) ->
     racing = await asyncio.gather(*(api.call("POST", "/reports", student, json=body) for _ in range(4)))
     assert [r.status for r in racing] == [201] * 4, [r.body for r in racing]
     assert len({r.body["id"] for r in racing}) == 1
-    [first] = [r.body for r in racing if not r.body["added_to_open"]]  # one filed it
-    assert first["details"] == ""
+    [first] = [r.body for r in racing if not r.body["already_open"]]  # one filed it
+    assert first["details"] == "" and not any(r.body["added_to_open"] for r in racing)  # the others said nothing
     again = await api.call("POST", "/reports", student, json={**body, "reason": "spam", "details": "again!"})
     # The open report, with what was written now added (it was dropped) and its other reason.
-    assert again.status == 201 and again.body == {**first, "details": "As spam: again!", "added_to_open": True}
+    expected = {**first, "details": "As spam: again!", "already_open": True, "added_to_open": True}
+    assert again.status == 201 and again.body == expected
     more = await api.call("POST", "/reports", student, json={**body, "details": "Sent me a link too."})
     assert more.body["details"] == "As spam: again!\n\nAdded later: Sent me a link too.", more.body
     nothing = await api.call("POST", "/reports", student, json=body)
     assert nothing.body["details"] == more.body["details"]  # nothing said: nothing added
+    assert nothing.body["already_open"] is True and nothing.body["added_to_open"] is False
+    same = await api.call("POST", "/reports", student, json={**body, "details": "Sent me a link too."})
+    assert same.body["details"] == more.body["details"] and same.body["added_to_open"] is False, same.body
 
     async def open_reports_of(target: str, key: str) -> list[dict[str, Any]]:
         queue = await api.call("GET", "/admin/reports", admin, params={"limit": "100"})
@@ -398,7 +402,7 @@ async def test_a_report_is_filed_once_while_it_is_open(api: Api, admin: User) ->
         await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "harassment"}) for _ in range(2)
     ]
     assert about_user[0].status == about_user[1].status == 201
-    assert about_user[1].body == {**about_user[0].body, "added_to_open": True}
+    assert about_user[1].body == {**about_user[0].body, "already_open": True}  # nothing written: nothing added
     assert about_user[0].body["id"] != first["id"]  # a report of the user is not one of the message
     user_reports = [r for r in await open_reports_of(host.id, "reported_user_id") if r["message_id"] is None]
     assert [r["id"] for r in user_reports] == [about_user[0].body["id"]]

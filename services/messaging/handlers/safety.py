@@ -97,8 +97,9 @@ async def unblock_user(ctx: Context, req: UserRef) -> BlockState:
 @registry.endpoint(subjects.REPORT, ReportCreate)
 async def report(ctx: Context, req: ReportCreate) -> Report:
     """A report goes to the operators' queue; a message's text is kept with it, as sent.
-    While the reporter's report of the same message (or user) is open, that one answers,
-    with what they wrote now added to it (``added_to_open``)."""
+    While the reporter's report of the same message (or user) is open, that one answers
+    (``already_open``), with what they wrote now added to it (``added_to_open``) unless it
+    adds nothing (no words, or the same again)."""
     actor = ctx.require_actor()
     values: dict[str, object] = {
         "id": uuid.uuid4(),
@@ -128,9 +129,9 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
         for _ in range(REPORT_ATTEMPTS):
             filed = await safety_store.insert_report(conn, values)
             if filed is not None:
-                row, was_open = filed
+                row, was_open, added = filed
                 report = views.to_report(await safety_store.named_report(conn, row["id"]))
-                return report.model_copy(update={"added_to_open": was_open})
+                return report.model_copy(update={"already_open": was_open, "added_to_open": added})
     # The open report was resolved under each attempt: an operator racing the reporter.
     raise AppError("conflict", "the report was resolved meanwhile; send it again")
 

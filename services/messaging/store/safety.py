@@ -103,11 +103,11 @@ _OPEN_OF_MESSAGE = "(reporter_id, message_id) WHERE status = 'open' AND message_
 _OPEN_OF_USER = "(reporter_id, reported_user_id) WHERE status = 'open' AND message_id IS NULL"
 
 
-async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[asyncpg.Record, bool] | None:
+async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[asyncpg.Record, bool, bool] | None:
     """File a report, or add to the reporter's open report of the same message (or user):
-    the report, and whether it was already open. What the reporter wrote again is added to
-    the open one's details (it was dropped, and the page said "sent"), naming its reason
-    when it is another.
+    the report, whether it was already open, and whether anything was added to it. What the
+    reporter wrote again is added to the open one's details (it was dropped, and the page
+    said "sent"), naming its reason when it is another.
 
     The index decides, so two racing reports file one: the second's INSERT waits for the
     first's commit and then does nothing, and its UPDATE finds the first. None only when
@@ -121,7 +121,7 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[async
         *values.values(),
     )
     if row is not None:
-        return row, False
+        return row, False, False
     if about_message:
         where, key = "message_id = $2", values["message_id"]
     else:
@@ -135,10 +135,10 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[async
         return None
     details = report_details(found["details"], found["reason"], str(values["details"]), str(values["reason"]))
     if details == found["details"]:
-        return found, True
+        return found, True, False
     updated = await conn.fetchrow("UPDATE reports SET details = $2 WHERE id = $1 RETURNING *", found["id"], details)
     assert updated is not None  # locked above
-    return updated, True
+    return updated, True, True
 
 
 # Reports with both people's names and the resolving operator's (people read names, not ids).

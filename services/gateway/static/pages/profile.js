@@ -296,6 +296,7 @@ export function SafetyActions({ userId, canMessage = true, onChange }) {
     ${reporting && html`<${ReportForm} target=${{ user_id: userId }} onDone=${(sent, report) => {
       setReporting(false);
       if (sent && report.added_to_open) say("Your earlier report of this person is still open: what you wrote now was added to it for the operators.");
+      else if (sent && report.already_open) say("You reported this person already: the operators have that report, still open. Nothing new was added to it.");
       else if (sent) say("Report sent to the operators.");
       else reportButton.current.focus();
     }} />`}
