@@ -60,10 +60,18 @@ fuzz: $(STAMP)
 	@WARDMATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WARDMATE_FUZZ_SEED=$${WARDMATE_FUZZ_SEED:-random} \
 		$(PY) -m pytest -q -s -p no:cacheprovider --timeout 3600 tests/e2e/test_fuzz.py $(PYTEST_ARGS)
 
+# The web client's own modules are parsed too when Node is installed (it is not required:
+# the browser tests load every module and fail on a syntax error as well). As modules:
+# `node --check file.js` passes a module whatever its syntax.
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet .
 	@$(VENV)/bin/mypy
+	@if command -v node >/dev/null; then \
+		for f in $$(git ls-files 'services/gateway/static/*.js' | grep -v /vendor/); do \
+			node --check --input-type=module < "$$f" || { echo "$$f: not valid JavaScript"; exit 1; }; \
+		done; \
+	fi
 
 # The listing search through the gateway against a one-process baseline; last line RESULT {json}.
 # ARGS="--listings 1000000 --hosts 250000" for the million-listing run.
