@@ -130,6 +130,13 @@ class SettingsUpdate(Contract):
     hospital_visibility: Visibility | MISSING = MISSING
 
 
+class MeetingsToAnswerRequest(Contract):
+    """A page of the meetings whose times wait for your answer, oldest proposal first."""
+
+    limit: Limit = 50
+    cursor: Cursor | None = None
+
+
 class UserMeetings(Contract):
     """Not a REST route: the calendar feed asks for a user's meetings."""
 
@@ -242,6 +249,24 @@ class CalendarMeeting(Reply):
 
 class CalendarMeetings(Reply):
     items: list[CalendarMeeting]
+
+
+class MeetingToAnswer(Reply):
+    """A meeting the other side of an accepted mentorship proposed times for (or new times,
+    to reschedule it), at least one of them still ahead: the plan's page answers it."""
+
+    id: uuid.UUID
+    mentorship_id: uuid.UUID
+    proposed_by: uuid.UUID
+    proposed_by_name: str | None = Field(description="null while matching has not heard of their name")
+    options: list[datetime] = Field(description="the proposed times still ahead, in UTC, soonest first")
+    duration_minutes: int
+    proposed_at: datetime
+
+
+class MeetingsToAnswer(Reply):
+    items: list[MeetingToAnswer]
+    next_cursor: str | None = None
 
 
 class StalledPair(Reply):

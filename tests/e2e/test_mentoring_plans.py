@@ -694,3 +694,71 @@ async def test_a_pair_cannot_have_two_meetings_at_once(api: Api, stack: Stack) -
     plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", student)).body
     scheduled = [m for m in plan["meetings"] if m["status"] == "scheduled"]
     assert len([m for m in scheduled if m["id"] in (one["id"], other["id"])]) == 1, scheduled
+
+
+async def test_meetings_to_answer_are_the_other_sides_open_proposals(api: Api, stack: Stack) -> None:
+    """GET /me/meetings-to-answer lists the meetings the other side proposed times (or new
+    times) for, oldest proposal first, in pages, with the proposer's name: never the
+    caller's own proposals, nor a scheduled meeting, nor times all past, nor an ended
+    mentorship's, nor anyone else's."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    stranger = await api.signup("professional", "Dr. Stranger")
+    meetings = f"/mentorships/{mentorship_id}/meetings"
+    first = await api.call("POST", meetings, student, json={"options": [at(days=3, hours=2), at(days=2)]})
+    second = await api.call("POST", meetings, student, json={"options": [at(days=4)], "duration_minutes": 45})
+    assert first.status == second.status == 201, (first.body, second.body)
+    mine = await api.call("POST", meetings, mentor, json={"options": [at(days=6)]})
+    assert mine.status == 201, mine.body
+    first_id, second_id, mentors_id = (m["id"] for m in mine.body["meetings"])
+
+    async def to_answer(user: User, **params: str) -> dict[str, Any]:
+        r = await api.call("GET", "/me/meetings-to-answer", user, params=params)
+        assert r.status == 200, r.body
+        return r.body
+
+    async def named() -> dict[str, Any] | None:
+        page = await to_answer(mentor)
+        return page if page["items"] and page["items"][0]["proposed_by_name"] else None
+
+    page = await eventually(named, 10, what="matching to know the student's name")
+    assert [m["id"] for m in page["items"]] == [first_id, second_id] and page["next_cursor"] is None
+    item = page["items"][0]
+    assert item["mentorship_id"] == mentorship_id and item["proposed_by"] == student.id
+    assert item["proposed_by_name"] == "Ada Student" and item["duration_minutes"] == 30
+    assert [datetime.fromisoformat(t) for t in item["options"]] == sorted(
+        datetime.fromisoformat(t) for t in (at(days=2), at(days=3, hours=2))
+    )
+    assert [m["id"] for m in (await to_answer(student))["items"]] == [mentors_id]
+    assert (await to_answer(stranger))["items"] == []
+
+    # Pages of one.
+    one = await to_answer(mentor, limit="1")
+    assert [m["id"] for m in one["items"]] == [first_id] and one["next_cursor"]
+    rest = await to_answer(mentor, limit="1", cursor=one["next_cursor"])
+    assert [m["id"] for m in rest["items"]] == [second_id] and rest["next_cursor"] is None
+    bad = await api.call("GET", "/me/meetings-to-answer", mentor, params={"cursor": "nonsense"})
+    assert bad.status == 400 and bad.body["error"]["code"] == "validation", bad.body
+
+    # Accepted: no longer waiting. The student's new times for it: waiting again, last.
+    accepted = await api.call("POST", f"/meetings/{first_id}/accept", mentor, json={"starts_at": at(days=2)})
+    assert accepted.status == 200, accepted.body
+    assert [m["id"] for m in (await to_answer(mentor))["items"]] == [second_id]
+    moved = await api.call("POST", f"/meetings/{first_id}/reschedule", student, json={"options": [at(days=5)]})
+    assert moved.status == 200, moved.body
+    assert [m["id"] for m in (await to_answer(mentor))["items"]] == [second_id, first_id]
+
+    # Times all past are nothing to answer (read at a clock a week ahead).
+    pool = await create_pool(stack.service_url("matching"), "matching", size=1)
+    try:
+        ahead = datetime.now(UTC) + timedelta(days=7)
+        assert await plan_store.meetings_to_answer(pool, uuid.UUID(mentor.id), ahead, None, 10) == []
+        # Past the second's only time, before the first's new one: the first alone.
+        between = datetime.now(UTC) + timedelta(days=4, hours=1)
+        rows = await plan_store.meetings_to_answer(pool, uuid.UUID(mentor.id), between, None, 10)
+        assert [r["id"] for r in rows] == [uuid.UUID(first_id)]
+    finally:
+        await pool.close()
+
+    # Ended: nothing waits for either side.
+    assert (await api.call("POST", f"/mentorships/{mentorship_id}/end", mentor)).status == 200
+    assert (await to_answer(mentor))["items"] == [] and (await to_answer(student))["items"] == []

@@ -83,6 +83,16 @@ ROUTES: list[Route] = [
     ),
     _meeting("cancel", subjects.CANCEL_MEETING, contracts.MeetingId, "Cancel a proposed or scheduled meeting"),
     _meeting("held", subjects.HOLD_MEETING, contracts.MeetingId, "Say a scheduled meeting took place"),
+    Route(
+        method="GET",
+        path="/me/meetings-to-answer",
+        subject=subjects.MEETINGS_TO_ANSWER,
+        request=contracts.MeetingsToAnswerRequest,
+        reply=contracts.MeetingsToAnswer,
+        summary="Meetings whose proposed times wait for your answer (the other side proposed them, one is still"
+        " ahead), oldest proposal first",
+        tag="mentoring",
+    ),
     _plan(
         "POST",
         "/mentorships/{id}/notes",

@@ -25,6 +25,9 @@ from shared.contracts.mentoring import (
     CheckInCreate,
     GoalCreate,
     GoalUpdate,
+    MeetingsToAnswer,
+    MeetingsToAnswerRequest,
+    MeetingToAnswer,
     MentoringSettings,
     NoteCreate,
     Outcomes,
@@ -216,6 +219,17 @@ async def stalled_pairs(ctx: Context, req: StalledPairsRequest) -> StalledPairs:
             for r in page
         ],
     )
+
+
+@registry.endpoint(subjects.MEETINGS_TO_ANSWER, MeetingsToAnswerRequest)
+async def meetings_to_answer(ctx: Context, req: MeetingsToAnswerRequest) -> MeetingsToAnswer:
+    """The meetings whose proposed times wait for the caller's answer, for their home page
+    (it listed requests waiting for a host or a mentor, and never a meeting's times)."""
+    actor = ctx.require_actor()
+    after = decode_key(req.cursor, instant, row_id) if req.cursor else None
+    rows = await plan_store.meetings_to_answer(ctx.pool, actor.user_id, clock.now(ctx.settings), after, req.limit + 1)
+    page, next_cursor = next_page(rows, req.limit, key=lambda r: (r["proposed_at"], r["id"]))
+    return MeetingsToAnswer(items=[MeetingToAnswer.model_validate(dict(r)) for r in page], next_cursor=next_cursor)
 
 
 @registry.endpoint(subjects.USER_MEETINGS, UserMeetings)

@@ -247,6 +247,30 @@ async def mark_reminded(conn: Connection, meeting_id: uuid.UUID, starts_at: date
 
 
 # The latest meetings a calendar feed holds (one NATS reply), as its stays and rotations.
+async def meetings_to_answer(
+    db: DB, user_id: uuid.UUID, now: datetime, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Proposed meetings of the user's accepted mentorships whose times the other side
+    proposed, with the times still ahead (none left: nothing to answer), oldest first."""
+    return await db.fetch(
+        "SELECT g.id, g.mentorship_id, g.proposed_by, g.duration_minutes, g.updated_at AS proposed_at,"
+        " ARRAY(SELECT o FROM unnest(g.options) o WHERE o > $2 ORDER BY o) AS options,"
+        " p.data->>'display_name' AS proposed_by_name"
+        " FROM meetings g JOIN mentorships m ON m.id = g.mentorship_id"
+        " LEFT JOIN profiles p ON p.user_id = g.proposed_by"
+        " WHERE (m.student_id = $1 OR m.mentor_id = $1) AND m.status = 'accepted'"
+        " AND g.status = 'proposed' AND g.proposed_by <> $1"
+        " AND EXISTS (SELECT 1 FROM unnest(g.options) o WHERE o > $2)"
+        " AND ($3::timestamptz IS NULL OR (g.updated_at, g.id) > ($3, $4))"
+        " ORDER BY g.updated_at, g.id LIMIT $5",
+        user_id,
+        now,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
 FEED_MEETINGS = 500
 
 

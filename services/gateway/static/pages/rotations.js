@@ -16,8 +16,8 @@ export function Home() {
   return html`<section>
     <h1>Welcome, ${me.user.display_name}</h1>
     ${unread.messages > 0 && html`<p><a href="#/inbox">You have ${unread.messages} unread message${unread.messages === 1 ? "" : "s"}</a>.</p>`}
+    ${role !== "admin" && html`<${Waiting} role=${role} />`}
     ${role === "student" && html`<${Rotations} embedded />`}
-    ${role === "professional" && html`<${Waiting} />`}
     ${role === "professional" && html`<div class="cards">
       <a class="card link-card" href="#/listings">Your rooms<span>Post and edit rooms, see requests</span></a>
       <a class="card link-card" href="#/bookings">Booking requests<span>Accept or decline stays</span></a>
@@ -29,34 +29,46 @@ export function Home() {
   </section>`;
 }
 
-/** What waits for a host's or mentor's answer: their home said only "1 unread message" (the
- * request's conversation), and the requests themselves were a click away. Past 100, "100+". */
-function Waiting() {
+/** What waits for the member: a host's or mentor's requests (their home said only "1 unread
+ * message", the request's conversation), a mentor's letter requests, meeting times either
+ * side proposed for the other to answer, and a student's accepted stays to pay (a student's
+ * home showed none of these). Past 100, "100+". */
+function Waiting({ role }) {
+  const host = role === "professional";
   const asked = () => Promise.all([
-    get("/me/bookings", { role: "host", status: "requested", limit: 100 }),
-    get("/me/mentorships", { role: "mentor", status: "requested", limit: 100 }),
+    host ? get("/me/bookings", { role: "host", status: "requested", limit: 100 }) : null,
+    host ? get("/me/mentorships", { role: "mentor", status: "requested", limit: 100 }) : null,
     // Open ones come first: the requested among the first 100 (a mentor's letters did not show).
-    get("/me/letters", { role: "writer", limit: 100 }),
+    host ? get("/me/letters", { role: "writer", limit: 100 }) : null,
+    get("/me/meetings-to-answer", { limit: 20 }),
+    host ? null : get("/me/bookings", { role: "guest", status: "accepted", limit: 20 }),
   ]);
-  const state = useLoad(asked, []);
-  useLive(["notification"], (frame) => (frame.type === "reload" || /^(booking|mentorship|letter)/.test(String(frame.data.kind))) && state.reload());
+  const state = useLoad(asked, [role]);
+  useLive(["notification"], (frame) => (frame.type === "reload" || /^(booking|mentorship|letter|meeting)/.test(String(frame.data.kind))) && state.reload());
   if (!state.data) return null;
-  const [bookings, mentorships, letterPage] = state.data;
-  const letters = letterPage.items.filter((l) => l.status === "requested").length;
+  const [bookings, mentorships, letterPage, meetings, toPay] = state.data;
   const n = (page) => `${page.items.length}${page.next_cursor ? "+" : ""}`;
   const lines = [];
-  if (bookings.items.length) {
+  if (bookings && bookings.items.length) {
     lines.push(html`<li><a href="#/bookings">${n(bookings)} booking request${bookings.items.length === 1 && !bookings.next_cursor ? "" : "s"}</a></li>`);
   }
-  if (mentorships.items.length) {
+  if (mentorships && mentorships.items.length) {
     lines.push(html`<li><a href="#/mentorships">${n(mentorships)} mentorship request${mentorships.items.length === 1 && !mentorships.next_cursor ? "" : "s"}</a></li>`);
   }
+  const letters = letterPage ? letterPage.items.filter((l) => l.status === "requested").length : 0;
   if (letters) {
     lines.push(html`<li><a href="#/letters">${letters} letter request${letters === 1 ? "" : "s"}</a></li>`);
   }
+  for (const b of toPay ? toPay.items.filter((b) => !b.host_suspended) : []) {
+    lines.push(html`<li key=${b.id}><a href=${`#/bookings/${b.id}/pay`}>Pay for “${b.listing_title}”</a>: the host accepted, and the stay is confirmed once it is paid</li>`);
+  }
+  for (const m of meetings.items) {
+    lines.push(html`<li key=${m.id}><a href=${`#/mentorships/${m.mentorship_id}`}>${m.proposed_by_name || "The other side"} proposed meeting times</a>: choose one or decline</li>`);
+  }
+  if (meetings.next_cursor) lines.push(html`<li><a href="#/mentorships">More meeting times to answer</a></li>`);
   if (!lines.length) return null;
   return html`<section aria-labelledby="waiting-h">
-    <h2 id="waiting-h">Waiting for your answer</h2>
+    <h2 id="waiting-h">Waiting for you</h2>
     <ul>${lines}</ul>
   </section>`;
 }
