@@ -98,7 +98,11 @@ def intent_of(obj: Any) -> Intent:
         failure=(error.get("message") or error.get("code")) if error else None,
         booking_id=metadata.get("booking_id"),
         payment_method=method.get("id") if isinstance(method, dict) else method,
-        card=card_words(method.get("card")) if isinstance(method, dict) else None,
+        # A PaymentMethod holds its card; a Card (a card_… id, which Stripe.js's tokens
+        # give and localstripe's page makes) is one: its receipt said no card.
+        card=card_words(method if method.get("object") == "card" else method.get("card"))
+        if isinstance(method, dict)
+        else None,
     )
 
 

@@ -116,6 +116,9 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     fill_card(student, "4242424242424242")
     student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    # The receipt names the card (the form's card_… method is a Card, not a PaymentMethod:
+    # its receipt named none).
+    expect(student.locator("main")).to_contain_text("Visa ending 4242")
 
     student.goto("/#/bookings")
     card = student.get_by_role("listitem", name=re.compile("Paid room"))

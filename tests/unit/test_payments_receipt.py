@@ -155,5 +155,8 @@ def test_a_card_is_named_by_its_brand_and_last_four_digits_only() -> None:
         "payment_method": {"id": "pm_1", "card": {"brand": "mastercard", "last4": "4444"}},
     }
     assert (intent_of(expanded).payment_method, intent_of(expanded).card) == ("pm_1", "Mastercard ending 4444")
+    # A Card (a card_… id: Stripe.js's tokens, localstripe's page) is its own card.
+    card = {**expanded, "payment_method": {"id": "card_1", "object": "card", "brand": "Visa", "last4": "4242"}}
+    assert (intent_of(card).payment_method, intent_of(card).card) == ("card_1", "Visa ending 4242")
     plain = {"id": "pi_1", "status": "succeeded", "amount": 100, "payment_method": "pm_1"}
     assert (intent_of(plain).payment_method, intent_of(plain).card) == ("pm_1", None)
