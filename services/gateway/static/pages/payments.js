@@ -88,12 +88,13 @@ function Receipt({ r, role, titled = true }) {
   const body = html`
     ${ENDED.has(r.booking_status) && html`<p><${Status} status=${r.booking_status} /> This stay will not take place: what was paid and refunded is below.</p>`}
     <p>${fmtDate(r.check_in)} – ${fmtDate(r.check_out)} · ${fmtNights(r.nights)} × ${fmtMoney(r.nightly_rate)} = ${fmtMoney(r.total)}</p>
-    <div class="table-wrap" tabindex="0" role="region" aria-label="Payments table"><table>
+    <div class="table-wrap" tabindex="0" role="region" aria-label="Payments table"><table class="stack">
       <caption>Payments</caption>
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
-        <th scope="row">${p.number}</th><td>${paysFor(p)}</td><td>${fmtMoney(p.amount)}</td><td>${paymentStatus(p)}</td>
-        <td>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</td><td>${heldUntil(p, r.time_zone)}</td>
+        <th scope="row" data-label="Payment">${p.number}</th><td data-label="Pays for">${paysFor(p)}</td><td data-label="Amount">${fmtMoney(p.amount)}</td>
+        <td data-label="Status">${paymentStatus(p)}${p.status === "due" && p.failure ? html`<br /><span class="hint">Last attempt failed: ${p.failure}</span>` : ""}</td>
+        <td data-label="Paid">${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</td><td data-label="Held until">${heldUntil(p, r.time_zone)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
