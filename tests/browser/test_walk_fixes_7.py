@@ -37,6 +37,30 @@ def test_a_hospital_typed_and_not_chosen_is_refused_not_ignored(pages: Pages) ->
     assert pages.errors == []
 
 
+def test_a_refused_search_leaves_no_other_searchs_rooms_under_the_form(pages: Pages) -> None:
+    """A search refused (dates reversed, a hospital typed and not chosen) left the last
+    search's rooms listed under the form that now said something else."""
+    page = pages.open("visitor")
+    page.goto("/#/search")
+    search = page.get_by_role("button", name="Search", exact=True)
+    results = page.get_by_role("region", name="Results")
+    expect(results).to_be_visible()  # the rooms anywhere, with no centre
+    page.get_by_label("Check-in").fill("2027-03-10")
+    page.get_by_label("Check-out").fill("2027-03-01")
+    search.click()
+    expect(page.get_by_text("Must be after check-in.")).to_be_visible()
+    expect(results).to_have_count(0)
+
+    page.get_by_label("Check-out").fill("2027-03-20")
+    search.click()
+    expect(results).to_be_visible()
+    page.get_by_role("searchbox", name="Near hospital").fill("Hopkins")
+    search.click()
+    expect(page.get_by_text("Choose the hospital from the suggestions.")).to_be_visible()
+    expect(results).to_have_count(0)
+    assert pages.errors == []
+
+
 def test_a_moved_rotations_link_to_a_request_shows_that_request(pages: Pages) -> None:
     """A rotation_moved notice links to ``#/bookings?shift=<id>``; for a stay only requested
     (no form to shift it) the page showed nothing of it: the card is outlined and focused."""

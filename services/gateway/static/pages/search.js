@@ -147,7 +147,9 @@ function SearchPage({ query }) {
       }
       return { ...first, pages: shown, shortestStay: first.items.length === 0 ? await shortestStay(search) : null };
     });
-    if (!page) return;
+    // Refused (dates reversed, a rent of 0): the rooms shown were another search's, under
+    // the form that now says something else, and the URL already this one's.
+    if (!page) return setResults(null);
     scrollBackTo.current = back ? back.y : null;
     setResults({ ...page, search, about });
   }
@@ -210,8 +212,12 @@ function SearchPage({ query }) {
     // Text typed in a picker and not chosen from its suggestions was left out of the search,
     // which then showed rooms anywhere with no word of it ("Hopkins", then Escape).
     const typed = (name) => (e.currentTarget.elements.namedItem(name)?.value || "").trim();
-    if (!hospital && typed("hospital_id")) return form.refuse({ hospital_id: "Choose the hospital from the suggestions" });
-    if (!hospital && !place && typed("place")) return form.refuse({ place: "Choose the city or ZIP code from the suggestions" });
+    const refuse = (errors) => {
+      setResults(null);
+      return form.refuse(errors);
+    };
+    if (!hospital && typed("hospital_id")) return refuse({ hospital_id: "Choose the hospital from the suggestions" });
+    if (!hospital && !place && typed("place")) return refuse({ place: "Choose the city or ZIP code from the suggestions" });
     return run();
   }
   const err = form.errors;
