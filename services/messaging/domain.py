@@ -238,7 +238,13 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             " The host can accept or decline the request under Bookings.",
             words=_words(guest, event.message),
             read_by=frozenset({guest}),
-            notifications=[note(host, "booking_requested", f"{guest_name} requested {room} from {dates}")],
+            notifications=[
+                note(
+                    host,
+                    "booking_requested",
+                    f"{guest_name} requested {room} from {dates}, {money(booking.total_cents)} in total",
+                )
+            ],
             requester=guest,
         )
     if isinstance(event, BookingAccepted):
@@ -382,7 +388,17 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
     if isinstance(event, PaymentFailed):
         if event.kind == "overdue":
             raise AssertionError("an overdue payment concerns both sides: overdue_update")
-        return note(payment.guest_id, "payment_failed", f"Your payment for {room} did not go through: {event.reason}")
+        # The bank's words are a sentence of their own ("Your card was declined."): after a
+        # colon they read "...did not go through: Your card was declined".
+        reason = event.reason.strip().rstrip(".")
+        retry = "Try another card"
+        if event.pay_by is not None:
+            retry += f" by {timezones.local(event.pay_by, event.time_zone or 'UTC')}"
+        return note(
+            payment.guest_id,
+            "payment_failed",
+            f"Your payment for {room} did not go through (the bank said: {reason}). {retry}.",
+        )
     if isinstance(event, PaymentRefunded):
         return note(
             payment.guest_id,

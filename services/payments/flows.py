@@ -108,7 +108,13 @@ async def apply_intent(
     if intent.failure and row["status"] == "due" and intent.failure != row["failure"]:
         await store.set_failure(conn, row["id"], intent.failure)
         if report_failure:
-            await add(conn, PaymentFailed(payment=payment_data(row), reason=intent.failure))
+            # By when another card must pay, on the room's clock (the notice gave no time).
+            booking = await store.booking(conn, row["booking_id"])
+            zone = zone_of(booking) if booking is not None else None
+            failed = PaymentFailed(
+                payment=payment_data(row), reason=intent.failure, pay_by=row["pay_by"], time_zone=zone
+            )
+            await add(conn, failed)
 
 
 def payment_values(booking_id: uuid.UUID, due: domain.Due, block: int) -> dict[str, Any]:

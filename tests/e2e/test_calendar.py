@@ -82,7 +82,7 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     _, hosting = await feed(api, host_url)
     assert str(hosting[uid]["SUMMARY"]) == "Hosting: Calendar room"
 
-    [mail] = await api.mail(guest.email, "Your stay is confirmed")
+    [mail] = await api.mail(guest.email, "A stay is paid and confirmed")
     [attachment] = mail.attachments()
     assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "stay.ics"
     invite = Calendar.from_ical(attachment.get_content())
@@ -122,7 +122,7 @@ async def test_the_stay_mail_carries_its_ics_past_500_newer_bookings(api: Api, s
     intent = await start_payment(api, guest, booking["id"])
     assert intent.status == 200, intent.body
     await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
-    [mail] = await api.mail(guest.email, "Your stay is confirmed")
+    [mail] = await api.mail(guest.email, "A stay is paid and confirmed")
     [attachment] = mail.attachments()
     assert attachment.get_filename() == "stay.ics"
     [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -154,7 +155,13 @@ async def test_a_declined_card_leaves_the_booking_awaiting_payment(api: Api, sta
     seen_by_host = await api.call("GET", f"/bookings/{booking['id']}/payments", host)
     assert seen_by_host.status == 200 and seen_by_host.body["payments"][0]["failure"] is None
     assert seen_by_host.body["payments"][0]["status"] == "due"  # the host still sees it is unpaid
-    await eventually(lambda: notified(api, guest, "payment_failed"), 15, what="the guest told of the refused card")
+    told = await eventually(
+        lambda: notified(api, guest, "payment_failed"), 15, what="the guest told of the refused card"
+    )
+    # With the bank's words and the deadline on the room's clock (it gave neither a time nor
+    # a next step).
+    assert "did not go through (the bank said: Your card was declined" in told, told
+    assert re.search(r"Try another card by \w{3} \d{1,2}, \d{4} at \d{1,2}:\d{2} [AP]M [A-Z]{3,4}\.$", told), told
     assert await status_of(api, guest, booking["id"]) == "accepted"
     receipt = await api.call("GET", f"/bookings/{booking['id']}/payments", guest)
     assert receipt.body["paid"] == 0.0 and receipt.body["payments"][0]["status"] == "due"

@@ -90,6 +90,16 @@ def test_plan_and_acceptance_notices_link_to_where_the_reader_acts() -> None:
     assert web_link("http://w.test", booking, None, conversation, "booking_declined")[1].endswith(
         f"inbox/{conversation}"
     )
+    # A refused card's mail opens the pay page (it listed every booking); a request's, the
+    # request's card with Accept and Decline (it opened the conversation).
+    assert web_link("http://w.test", booking, None, None, "payment_failed") == (
+        "Pay for the stay",
+        f"http://w.test/#/bookings/{booking}/pay",
+    )
+    assert web_link("http://w.test", booking, None, conversation, "booking_requested") == (
+        "Answer the request",
+        f"http://w.test/#/bookings?booking={booking}",
+    )
 
 
 def test_letter_and_suggestion_mails_open_the_letter_and_the_rotation() -> None:

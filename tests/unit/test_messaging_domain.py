@@ -140,6 +140,7 @@ def test_a_request_tells_the_host_and_carries_the_guests_words() -> None:
     assert update.words == (GUEST, "Hi!") and update.read_by == {GUEST}
     [note] = update.notifications
     assert note.user_id == HOST and note.kind == "booking_requested"
+    assert note.text.endswith("(28 nights), $1,008.00 in total"), note.text  # the mail gave no amount
 
 
 def test_a_request_declined_because_another_stay_took_its_nights_does_not_blame_the_host() -> None:
@@ -388,7 +389,15 @@ def test_payments_reach_the_side_they_concern() -> None:
         status="due",
     )
     failed = domain.payment_notification(PaymentFailed(payment=payment, reason="Your card was declined."))
-    assert (failed.user_id, failed.kind) == (GUEST, "payment_failed") and "declined" in failed.text
+    assert (failed.user_id, failed.kind) == (GUEST, "payment_failed")
+    # The bank's sentence in its own brackets ("...did not go through: Your card was
+    # declined." read as one), then what to do, and by when once the event says it.
+    assert failed.text == (
+        "Your payment for “Quiet room” did not go through (the bank said: Your card was declined). Try another card."
+    )
+    deadline = {"pay_by": datetime(2027, 3, 2, 3, 30, tzinfo=UTC), "time_zone": "America/New_York"}
+    failed = domain.payment_notification(PaymentFailed(payment=payment, reason="Your card was declined.", **deadline))
+    assert failed.text.endswith("Try another card by Mar 1, 2027 at 10:30 PM EST."), failed.text
     refund = PaymentRefunded(payment=payment, refund_id=uuid.uuid4(), refund_cents=50_400, reason="moderate")
     refunded = domain.payment_notification(refund)
     assert (refunded.user_id, refunded.text) == (

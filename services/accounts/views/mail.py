@@ -78,7 +78,8 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
 SUBJECTS = {
     "booking_requested": "New booking request",
     "booking_accepted": "Your request is accepted: pay through Wardmate to confirm",
-    "booking_confirmed": "Your stay is confirmed",
+    # Both sides get it: the host's read "Your stay is confirmed" of their guest's stay.
+    "booking_confirmed": "A stay is paid and confirmed",
     "payment_failed": "Your payment did not go through",
     "payment_overdue": "A payment for a stay is overdue",
     "payment_refunded": "A refund is on its way",
@@ -199,8 +200,12 @@ def web_link(
         # To ask again: the room's page with the request's dates (the conversation only says so).
         query = f"?booking={booking_id}" if booking_id else ""
         return "Ask for the room again", f"{base}listings/{listing_id}{query}"
-    if kind == "booking_accepted" and booking_id:
+    if kind in ("booking_accepted", "payment_failed") and booking_id:
+        # Where the card is asked for (a refused card's mail led to every booking).
         return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
+    if kind == "booking_requested" and booking_id:
+        # The request's card, where Accept and Decline are (it opened the conversation).
+        return "Answer the request", f"{base}bookings?booking={booking_id}"
     if conversation_id:
         return "Open the conversation", f"{base}inbox/{conversation_id}"
     if booking_id:
