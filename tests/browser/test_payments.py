@@ -110,8 +110,15 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     expect(card).not_to_contain_text("2 Broadway N")
     # The link and the sentence after it read apart ("to confirm— held" before).
     expect(card).to_contain_text(re.compile(r"Pay \$[\d,.]+ to confirm — held by Wardmate until 24 h after check-in\."))
+    # By when, on the room's clock (Fargo: Central), beside the button and on the pay
+    # page (only the notice and its mail said).
+    deadline = re.compile(
+        r"Pay by \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M C[SD]T: unpaid by then, the booking expires\."
+    )
+    expect(card).to_contain_text(deadline)
     card.get_by_role("link", name=re.compile(r"Pay \$")).click()
     expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* to confirm"))).to_be_visible()
+    expect(student.get_by_role("form", name="Card payment")).to_contain_text(deadline)
     assert axe_violations(student) == []
     fill_card(student, "4242424242424242")
     student.get_by_role("button", name=re.compile(r"^Pay \$")).click()

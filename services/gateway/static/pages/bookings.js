@@ -241,10 +241,14 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
   // What cancelling a paid stay gives back, asked before the cancellation is confirmed.
   const quote = useLoad(() => (b.status === "confirmed" ? refundQuote(b.id, b.role) : Promise.resolve("")), [b.id, b.status]);
   // A cancelled stay that was paid: what came back (it was only on the receipt).
-  const paidBack = useLoad(
-    () => (b.status === "cancelled" && b.end_reason !== "withdrawn" ? get(`/bookings/${b.id}/payments`).catch(() => null) : Promise.resolve(null)),
+  // An accepted stay, its guest's: by when to pay (only the notice and its mail said).
+  const payments = useLoad(
+    () => ((b.status === "cancelled" && b.end_reason !== "withdrawn") || (b.status === "accepted" && b.role === "guest")
+      ? get(`/bookings/${b.id}/payments`).catch(() => null) : Promise.resolve(null)),
     [b.id, b.status],
   );
+  const paidBack = b.status === "cancelled" ? payments : { data: null };
+  const firstDue = b.status === "accepted" && payments.data ? payments.data.payments.find((p) => p.index === 0 && p.status === "due") : null;
   const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
   // One clock on the card, the room's: the answer's deadline was on the browser's beside a
   // check-in on the room's ("Answer by Dec 8, 9:33 AM UTC" above "Check-in … 3:00 PM EST").
@@ -265,8 +269,9 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       ${b.status === "accepted" ? " Wardmate takes no payment for it while the suspension lasts." : ""}
       ${" "}Never pay the host outside Wardmate.</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
-    ${b.role === "guest" && b.status === "accepted" && !b.host_suspended && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(b.total)} to confirm</a>${" "}
-      — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.</p>`}
+    ${b.role === "guest" && b.status === "accepted" && !b.host_suspended && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(firstDue ? firstDue.amount : b.total)} to confirm</a>${" "}
+      — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.${firstDue && firstDue.pay_by
+        ? html`${" "}<strong>Pay by ${fmtMoment(firstDue.pay_by, b.time_zone)}</strong>: unpaid by then, the booking expires.` : ""}</p>`}
     ${b.status === "requested" && html`<p class="hint">${b.role === "host"
       ? `Answer by ${fmtMoment(b.expires_at, b.time_zone)}: the request expires then.`
       : `The host has until ${fmtMoment(b.expires_at, b.time_zone)} to answer.`}</p>`}

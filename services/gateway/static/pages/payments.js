@@ -120,7 +120,7 @@ function payableNow(r) {
 /** The card form. Pay is disabled while it runs, which drops focus to the page: a decline's
  * error takes it (Alert's focus), and a payment made replaces the form by a notice that
  * takes it (PayPage). */
-function CardForm({ booking, due, onPaid }) {
+function CardForm({ booking, due, zone, onPaid }) {
   const mount = useRef(null);
   const stripe = useRef(null);
   const card = useRef(null);
@@ -167,7 +167,8 @@ function CardForm({ booking, due, onPaid }) {
   }
   return html`<form onSubmit=${onSubmit} aria-label="Card payment" class="card">
     <h2>${due.index === 0 ? html`Pay ${fmtMoney(due.amount)} to confirm` : html`Pay ${fmtMoney(due.amount)} for ${fmtNights(due.nights)} from ${fmtDate(due.start)}`}</h2>
-    <p>Held by Wardmate until 24 h after those nights begin, then released to the host. Never pay a host by wire, gift card or app.</p>
+    ${due.pay_by && html`<p><strong>Pay by ${fmtMoment(due.pay_by, zone)}</strong>${due.index === 0 ? ": unpaid by then, the booking expires." : "."}</p>`}
+    <p>Held by Wardmate until 24 h after ${due.index === 0 ? "check-in" : "these nights begin"}, then released to the host. Never pay a host by wire, gift card or app.</p>
     <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
     ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
     <${Alert} error=${error} focus />
@@ -231,7 +232,7 @@ export function PayPage({ id }) {
         ${due && paid === null && (due.index === 0 && booking.data.host_suspended
           ? html`<p class="notice">Wardmate suspended this host's account: it takes no payment for this stay while the suspension lasts.
               ${" "}You may cancel the stay without fault from <a href=${`#/bookings?booking=${id}`}>the booking</a>.</p>`
-          : html`<${CardForm} key=${due.index} booking=${id} due=${due} onPaid=${() => { setPaid(due.index); state.reload(); }} />`)}
+          : html`<${CardForm} key=${due.index} booking=${id} due=${due} zone=${r.time_zone} onPaid=${() => { setPaid(due.index); state.reload(); }} />`)}
         <${Receipt} r=${r} role="guest" />`;
     }}<//>`}
   </section>`;
