@@ -167,6 +167,11 @@ function BookingBox({ listing, context }) {
   // Every booking of this room by the reader (the newest 100 of all their rooms' left
   // this one's out for a guest of many stays).
   const bookings = useLoad(async () => ({ items: me ? await getAll("/me/bookings", { role: "guest", listing_id: listing.id }) : [] }), [listing.id, me && me.user.id]);
+  // The student's stays elsewhere, to say when these dates are already booked in another
+  // room (a second room for the same nights was requested, accepted and paid, unsaid).
+  const elsewhere = useLoad(async () => (student
+    ? (await Promise.all(["accepted", "confirmed"].map((status) => getAll("/me/bookings", { role: "guest", status })))).flat()
+    : []), [me && me.user.id]);
   // The host's answer arrives as a notification: reload to show the new status at once.
   useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && bookings.reload());
   useEffect(() => {
@@ -188,6 +193,9 @@ function BookingBox({ listing, context }) {
     setRotationId(fits ? fits.id : "");
   }, [rotations.data, dates.check_in, dates.check_out]);
   const mine = bookings.data ? bookings.data.items : [];
+  const clash = dates.check_in && dates.check_out && dates.check_in < dates.check_out && elsewhere.data
+    ? elsewhere.data.find((b) => b.listing_id !== listing.id && b.check_in < dates.check_out && dates.check_in < b.check_out)
+    : null;
   async function onSubmit(e) {
     e.preventDefault();
     const body = { ...dates, message };
@@ -274,6 +282,9 @@ function BookingBox({ listing, context }) {
         ${quote.available ? html`<br />${stayTimes(quote)}.`
           : html`<br /><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>
             ${quote.taken && quote.taken.length > 0 && html`<br />Taken: ${quote.taken.map((t) => `${fmtDate(t.check_in)} – ${fmtDate(t.check_out)}`).join(", ")}.`}`}</p>`}
+      ${clash && html`<p class="notice" role="status">You already have a stay ${clash.status === "confirmed" ? "booked and paid" : "accepted"} at${" "}
+        <a href=${bookingHref(clash.id)}>“${clash.listing_title}”</a>, ${fmtDate(clash.check_in)} – ${fmtDate(clash.check_out)}, on some of these nights.
+        ${" "}Request this room too only if you mean to pay for both.</p>`}
       <${Field} as="textarea" label="Message to the host" limit=${2000} name="message" rows="3" value=${message} onInput=${(e) => { clearErrors("message"); setMessage(e.currentTarget.value); }} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>

@@ -1,6 +1,6 @@
 // Home, a student's rotations, and one rotation's room and mentor matches with reasons.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { del, get, patch, post } from "../api.js";
+import { del, get, getAll, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, HospitalPicker, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
@@ -290,6 +290,23 @@ function stayDates(r) {
  * nights gone, "We will notify you when one is posted", and mentors to ask about it. */
 const over = (r) => r.end_date <= today();
 
+// A stay's words on its rotation's page, by status.
+const STAY_STATE = { requested: "requested, waiting for the host", accepted: "accepted, to pay", confirmed: "booked and paid", completed: "stayed" };
+
+/** The stays the student booked for this rotation: its page offered rooms as if it had none
+ * ("free for all 27 nights of your rotation"), the booked room gone from the list unsaid. */
+function RotationStays({ rotation }) {
+  const state = useLoad(() => getAll("/me/bookings", { role: "guest" }), [rotation.id]);
+  useLive(["notification"], (frame) => (frame.type === "reload" || String(frame.data.kind).startsWith("booking")) && state.reload());
+  const stays = (state.data || []).filter((b) => b.rotation_id === rotation.id && b.status in STAY_STATE);
+  if (!stays.length) return null;
+  return html`<section aria-labelledby="rotation-stays-h">
+    <h2 id="rotation-stays-h">Your ${stays.length === 1 ? "stay" : "stays"} for this rotation</h2>
+    <ul>${stays.map((b) => html`<li key=${b.id}><a href=${`#/bookings?booking=${b.id}`}>${b.listing_title}</a>,
+      ${" "}${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}: ${STAY_STATE[b.status]}</li>`)}</ul>
+  </section>`;
+}
+
 /** A rotation deleted (its page reached again by Back, or a link kept) or someone else's. */
 function RotationGone() {
   return html`<section>
@@ -305,6 +322,7 @@ export function RotationPage({ id }) {
     <h1>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}</h1>
     <p>${fmtDate(r.start_date)} – ${fmtDate(r.end_date)} · ${fmtNights(r.nights)}${r.monthly_budget ? html` · budget ${fmtPerMonth(r.monthly_budget)}` : ""}</p>
     <${RotationDates} rotation=${r} onSaved=${state.reload} />
+    <${RotationStays} rotation=${r} />
     ${over(r) ? html`<p role="status">This rotation is over: no room or mentor is matched to it any more (Wardmate refuses a
       mentorship request about it). Change its dates, or add your next rotation on <a href="#/rotations">Your rotations</a>.</p>`
     : html`<p><a href=${href("/search", { hospital: r.hospital.id, hname: hospitalLabel(r.hospital), lat: r.hospital.latitude, lon: r.hospital.longitude, ...stayDates(r) })}>Search all rooms near this hospital</a> · <a href=${`#/hospitals/${r.hospital.id}`}>People at this hospital</a></p>
