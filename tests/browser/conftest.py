@@ -122,12 +122,17 @@ class Pages:
         self.failed_loads: list[str] = []
         self.tiles_served = 0
 
-    def open(self, name: str, viewport: dict[str, int] | None = None, timezone_id: str | None = None) -> Page:
-        """A page in a context of its own; ``timezone_id``: the browser's clock (the machine's if None)."""
+    def open(
+        self, name: str, viewport: dict[str, int] | None = None, timezone_id: str | None = None, touch: bool = False
+    ) -> Page:
+        """A page in a context of its own; ``timezone_id``: the browser's clock (the machine's
+        if None); ``touch``: a phone's touch screen, with no mouse."""
         context = self.browser.new_context(
             base_url=self.base_url,
             viewport=viewport or LAPTOP,  # type: ignore[arg-type]
             timezone_id=timezone_id,
+            has_touch=touch,
+            is_mobile=touch,
         )
         context.set_default_timeout(10_000)
         context.route(TILES, self._tile)

@@ -4,11 +4,13 @@ a rotation's page offered rooms as if it had no stay."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import FARGO, Client, Pages, future
+from tests.api import PASSWORD
+from tests.browser.conftest import FARGO, PHONE, Client, Pages, future
 from tests.browser.test_journey import fargo_room
 
 
@@ -49,4 +51,72 @@ def test_a_rotations_stay_is_on_its_page_and_a_second_room_for_its_nights_is_que
     form.get_by_label("Check-in").fill(future(50))
     form.get_by_label("Check-out").fill(future(60))
     expect(warning).to_have_count(0)
+    assert pages.errors == []
+
+
+def test_the_message_box_on_a_phone_and_past_its_limit(pages: Pages) -> None:
+    """A phone's message box said "Ctrl+Enter sends" (it has no such keys); past 4000
+    characters the box said "shorten it to send" while Send sent it, to a refusal. The
+    inbox's rows now say when, and the status of a booking's thread shows whole."""
+    as_host = Client(pages.open("host").request, pages.mailbox)
+    host_id = as_host.sign_up("professional", "Dr. Phone Reader")
+    page = pages.open("student", PHONE, touch=True)
+    as_student = Client(page.request, pages.mailbox)
+    as_student.sign_up("student", "Phone Writer")
+    chat = as_student.call("POST", "/conversations", {"user_id": host_id, "body": "Hello, is it free?"})
+    page.goto("/#/inbox")
+    row = page.get_by_role("list", name="Conversations").get_by_role("link", name=re.compile("Dr. Phone Reader"))
+    expect(row.locator("time")).to_have_text(re.compile(r"^\d{1,2}:\d{2} [AP]M$"))  # sent today
+    row.click()
+    box = page.get_by_label("Message", exact=True)
+    expect(box).to_be_visible()
+    expect(page.get_by_text("Ctrl+Enter sends")).to_have_count(0)
+    send = page.get_by_role("button", name="Send", exact=True)
+    box.fill("x" * 4001)
+    expect(page.get_by_text("1 character over the limit of 4000: shorten it to send")).to_be_visible()
+    expect(send).to_be_disabled()
+    box.fill("x" * 4000)
+    expect(send).to_be_enabled()
+    send.click()
+    expect(page.get_by_role("list", name="Messages").get_by_role("listitem")).to_have_count(2)
+    assert len(as_student.call("GET", f"/conversations/{chat['id']}/messages")["items"]) == 2
+    assert pages.errors == []
+
+
+def test_a_picker_shows_its_choice_and_says_when_nothing_matches(pages: Pages) -> None:
+    """A hospital chosen left its box empty (the choice stood only in the hint below), and
+    a name that matched nothing showed nothing at all."""
+    page = pages.open("visitor", PHONE)
+    page.goto("/#/search")
+    hospital = page.get_by_role("searchbox", name="Near hospital")
+    hospital.fill("zzqx")
+    expect(page.get_by_role("status").filter(has_text="Nothing matches “zzqx”")).to_be_visible()
+    hospital.fill("Essentia Health Fargo")
+    page.get_by_role("button", name=re.compile("^Essentia Health Fargo")).first.click()
+    expect(hospital).to_have_value(re.compile("^Essentia Health Fargo"))
+    expect(page.get_by_text("Chosen: Essentia Health Fargo")).to_be_visible()
+    # Typing over the choice unpicks it: a search then asks to choose again.
+    hospital.fill("Essentia")
+    expect(page.get_by_text("Chosen: Essentia Health Fargo")).to_have_count(0)
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_text("Choose the hospital from the suggestions.")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_bookmarked_login_page_goes_home_once_logged_in(pages: Pages) -> None:
+    """#/login, logged in through its form, said "Not found" (and so did #/login opened
+    while logged in)."""
+    page = pages.open("student")
+    as_student = Client(page.request, pages.mailbox)
+    as_student.sign_up("student", "Bookmark Student")
+    email = as_student.call("GET", "/me")["user"]["email"]
+    as_student.call("POST", "/auth/logout")
+    page.goto("/#/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Welcome, Bookmark Student")).to_be_visible()
+    assert page.url.endswith("/#/")
+    page.goto("/#/login")
+    expect(page.get_by_role("heading", name="Welcome, Bookmark Student")).to_be_visible()
     assert pages.errors == []

@@ -90,6 +90,9 @@ function pageFor(route, me) {
   if (gate && !gate.roles.includes(me.user.role)) return notYours(gate.title, gate[me.user.role]);
   switch (a) {
     case undefined:
+    // A login or signup page opened while logged in (a bookmark, another tab): Home.
+    case "login":
+    case "signup":
       return html`<${Home} />`;
     case "profile":
       return html`<${Profile} query=${route.query} />`;

@@ -24,6 +24,9 @@ function charactersLeft(value, limit) {
   return `${-left} character${left === -1 ? "" : "s"} over the limit of ${limit}: shorten it to send`;
 }
 
+/** Longer than the API's `limit` (in its characters): what a form's send button waits on. */
+export const overLimit = (value, limit) => [...(value || "")].length > limit;
+
 export function Field({ label, name, error, hint, limit, as = "input", children, ...props }) {
   const id = useId(name || "f");
   const errId = `${id}-err`;
@@ -357,15 +360,30 @@ function moveThroughChoices(e, list, input, close) {
 }
 
 /** Type, then pick one of the answers of `lookup(text)` (a promise of items): calls
- * onPick(item). `describe(item)` is an item's text, `keyOf(item)` its key. */
+ * onPick(item). `describe(item)` is an item's text, `keyOf(item)` its key. With `value`
+ * (the item chosen, or null), the box shows the choice's name once picked (it emptied, and
+ * the choice stood only in the hint below, as if nothing were entered), and typing over it
+ * unpicks it: onPick(null). A text that finds nothing says so (the list stayed empty,
+ * silent). */
 export function Suggest({ label, name, value, onPick, error, lookup, describe, keyOf, hint, minChars = 2, chosen }) {
-  const [q, setQ] = useState("");
+  const shown = value ? describe(value) : null;
+  const [q, setQ] = useState(shown || "");
   const [results, setResults] = useState([]);
+  const [none, setNone] = useState(null); // the text that found nothing
   const [failure, setFailure] = useState(null);
   const list = useRef(null);
   const box = useRef(null);
+  const typing = useRef(false);
   useEffect(() => {
-    if (q.trim().length < minChars) {
+    // Picked, or set from outside (a URL's hospital named once looked up): its name; cleared
+    // from outside ("Clear the hospital"): empty; unpicked by typing: the text typed stays.
+    if (shown !== null) setQ(shown);
+    else if (value !== undefined && !typing.current) setQ("");
+    typing.current = false;
+  }, [shown]);
+  useEffect(() => {
+    setNone(null);
+    if (q.trim().length < minChars || (shown !== null && q === shown)) {
       setResults([]);
       return undefined;
     }
@@ -373,6 +391,7 @@ export function Suggest({ label, name, value, onPick, error, lookup, describe, k
       lookup(q.trim()).then(
         (items) => {
           setResults(items);
+          setNone(items.length ? null : q.trim());
           setFailure(null);
         },
         (err) => setFailure(err),
@@ -383,6 +402,12 @@ export function Suggest({ label, name, value, onPick, error, lookup, describe, k
   const listId = useId(`${name}-choices`);
   const input = () => box.current && box.current.querySelector("input");
   const onKeyDown = (e) => moveThroughChoices(e, list.current, input(), () => setResults([]));
+  function onInput(e) {
+    const text = e.currentTarget.value;
+    typing.current = true;
+    setQ(text);
+    if (value && text !== shown) onPick(null);
+  }
   return html`<div class="picker" ref=${box} onKeyDown=${onKeyDown}>
     <${Field}
       label=${label}
@@ -390,12 +415,13 @@ export function Suggest({ label, name, value, onPick, error, lookup, describe, k
       type="search"
       autocomplete="off"
       value=${q}
-      onInput=${(e) => setQ(e.currentTarget.value)}
+      onInput=${onInput}
       hint=${chosen || hint}
       error=${error}
       aria-controls=${listId}
     />
     ${failure && html`<${Alert} error=${failure} />`}
+    ${none && html`<p class="hint" role="status">Nothing matches “${none}”: check the spelling, or try fewer words.</p>`}
     <ul id=${listId} class="choices" ref=${list} aria-label=${`${label} suggestions`}>
       ${results.map(
         (item) =>
@@ -404,9 +430,9 @@ export function Suggest({ label, name, value, onPick, error, lookup, describe, k
               type="button"
               class="choice"
               onClick=${() => {
-                onPick(item);
-                setQ("");
+                setQ(value !== undefined ? describe(item) : "");
                 setResults([]);
+                onPick(item);
                 const field = input();
                 if (field) field.focus();
               }}
@@ -502,6 +528,14 @@ export function fmtTime(iso) {
   return new Date(iso).toLocaleString("en-US", {
     month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
   });
+}
+/** When, briefly, as a list row gives it: "2:15 PM" today, "Dec 5" this year, else "Dec 5,
+ * 2025" (the browser's clock, as the messages' own times). */
+export function fmtWhen(iso) {
+  const at = new Date(iso);
+  const now = new Date();
+  if (at.toDateString() === now.toDateString()) return at.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit" });
+  return at.toLocaleDateString("en-US", { month: "short", day: "numeric", ...(at.getFullYear() === now.getFullYear() ? {} : { year: "numeric" }) });
 }
 /** A moment with its year and zone: "Jan 15, 2027, 3:00 PM CST", on the clock of `zone` (the
  * room's IANA zone) when given, else of the browser (still named, so it is never mistaken

@@ -47,6 +47,9 @@ export function Login({ query = {} }) {
   const [password, setPassword] = useState("");
   const next = nextPath(query);
   const landing = parseHash().path === "/";
+  // "#/login" (bookmarked, or typed) goes Home once logged in, as the landing does: it
+  // stayed on #/login, which logged in is no page ("Not found").
+  const toHome = landing || parseHash().path === "/login";
   const [notice, setNotice] = useState(null);
   useEffect(() => {
     const show = () => {
@@ -64,7 +67,7 @@ export function Login({ query = {} }) {
       // Back where the visitor was: the page that asked them to log in, or the protected
       // page they opened (shown as this form until now), else Home.
       if (next) go(next);
-      else if (landing) location.hash = "#/";
+      else if (toHome) location.hash = "#/";
       await refreshMe();
       // Logged in where the form was (#/, or the protected page it stood for), the URL is
       // the same: no hashchange moves focus to the new page's heading, so this does.

@@ -8,7 +8,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Badge, Empty, Field, Loading, ShowMore, Status, Verified, fmtTime, focusLost, useForm, useLoad, useMore, useRetryWhenUnreachable } from "../ui.js";
+import { Alert, Badge, Empty, Field, Loading, ShowMore, Status, Verified, fmtTime, fmtWhen, focusLost, overLimit, useForm, useLoad, useMore, useRetryWhenUnreachable } from "../ui.js";
 import { ReportForm, SafetyActions } from "./profile.js";
 
 const name = (other) => other.display_name || "A Wardmate user";
@@ -30,8 +30,9 @@ export function Inbox() {
       ? html`<${Empty}>No conversations yet. Booking requests, mentorships and messages appear here.</${Empty}>`
       : html`<ul class="conversations" aria-label="Conversations">${list.items.map((c) => html`<li key=${c.id} class=${c.unread_count ? "unread" : ""}>
           <a href=${`#/inbox/${c.id}`}>
-            <span class="who"><bdi>${name(c.other)}</bdi>${c.other.suspended ? " · suspended by Wardmate" : ""} <${Badge} count=${c.unread_count} label="unread" /></span>
-            <span class="about">${aboutText(c.about)}${c.about && c.about.status ? ` (${c.about.status})` : ""}</span>
+            <span class="who"><bdi>${name(c.other)}</bdi>${c.other.suspended ? " · suspended by Wardmate" : ""} <${Badge} count=${c.unread_count} label="unread" />
+              ${c.last_message && html`<time class="when" datetime=${c.last_message.created_at}>${fmtWhen(c.last_message.created_at)}</time>`}</span>
+            <span class="about-line"><span class="about">${aboutText(c.about)}</span>${c.about && c.about.status ? html`<span class="about-status"> (${c.about.status})</span>` : ""}</span>
             ${c.last_message && html`<span class="last" dir="auto">${c.last_message.body}</span>`}
           </a>
         </li>`)}</ul>
@@ -87,7 +88,10 @@ function MessageItem({ m, mine, otherName, gone = false }) {
 // Enter adds a line in the message box and nothing said what sends: the keys, as the
 // reader's keyboard names them (⌘ on a Mac, an iPhone or an iPad).
 const platform = (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform || "";
-const SEND_KEYS = /mac|iphone|ipad/i.test(platform) ? "⌘+Enter sends" : "Ctrl+Enter sends";
+// None on a touch screen without a keyboard's pointer (a phone read "Ctrl+Enter sends").
+const SEND_KEYS = !window.matchMedia("(any-pointer: fine)").matches ? undefined
+  : /mac|iphone|ipad/i.test(platform) ? "⌘+Enter sends" : "Ctrl+Enter sends";
+const MESSAGE_LIMIT = 4000;
 
 // Opened by URL: a conversation between two other people, or none (the API answers 404
 // alike). It said only "Conversation not found", in red, with no heading and no way back.
@@ -251,6 +255,8 @@ export function ConversationPage({ id, query = {} }) {
   }
   async function onSubmit(e) {
     e.preventDefault();
+    // Over the limit the field says "shorten it to send": Send waits (it sent, to a 400).
+    if (!body.trim() || overLimit(body, MESSAGE_LIMIT)) return;
     draftId.current = draftId.current || `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const clientId = draftId.current;
     const sent = await form.submit(() => post(`/conversations/${id}/messages`, { body, client_message_id: clientId }));
@@ -290,10 +296,10 @@ export function ConversationPage({ id, query = {} }) {
     : blocked ? html`<div class="notice" role="status" tabindex="-1" ref=${blockedNotice}><p>You blocked <bdi>${name(c.other)}</bdi>: neither of you can write to the other.</p>
       <button type="button" class="secondary" onClick=${unblock}>Unblock</button><${Alert} error=${blockError} /></div>`
     : html`<form class="composer" ref=${composer} onSubmit=${onSubmit} novalidate aria-label="Send a message">
-      <${Field} as="textarea" label="Message" name="body" limit=${4000} rows="2" value=${body} onInput=${(e) => { draftId.current = null; setBody(e.currentTarget.value); }} error=${form.errors.body}
+      <${Field} as="textarea" label="Message" name="body" limit=${MESSAGE_LIMIT} rows="2" value=${body} onInput=${(e) => { draftId.current = null; setBody(e.currentTarget.value); }} error=${form.errors.body}
         hint=${SEND_KEYS} onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
-      <button type="submit" disabled=${form.busy || !body.trim()}>Send</button>
+      <button type="submit" disabled=${form.busy || !body.trim() || overLimit(body, MESSAGE_LIMIT)}>Send</button>
     </form>`}
   </section>`}<//>`;
 }

@@ -41,10 +41,12 @@ const PICKERS = [
   ["language_search", "languages", "Choose the language from the suggestions"],
   ["hospital_search", "hospital_ids", "Choose the hospital from the suggestions"],
 ];
-/** Errors for the pickers of `formElement` whose text was typed and never chosen. */
-function unchosenPicks(formElement) {
+/** Errors for the pickers of `formElement` whose text was typed and never chosen. The
+ * country's box shows the country once chosen (`picked`: the fields a choice holds; typing
+ * over it unpicks it); the others empty once chosen, adding to their list. */
+function unchosenPicks(formElement, picked) {
   const inputs = formElement.elements;
-  return Object.fromEntries(PICKERS.filter(([input]) => inputs[input] && inputs[input].value.trim())
+  return Object.fromEntries(PICKERS.filter(([input, field]) => !picked[field] && inputs[input] && inputs[input].value.trim())
     .map(([, field, text]) => [field, text]));
 }
 
@@ -76,10 +78,10 @@ function ProfileForm({ me }) {
   async function onSubmit(e) {
     e.preventDefault();
     setSaved(false);
-    // A picker empties once a suggestion is chosen: text still in one was never chosen.
-    // Saving dropped it and said "Profile saved." (a typed "Germany" left the country
-    // empty); refused instead, as the rotation form refuses a hospital not chosen.
-    const unchosen = unchosenPicks(e.currentTarget);
+    // Text in a picker that holds no choice was never chosen. Saving dropped it and said
+    // "Profile saved." (a typed "Germany" left the country empty); refused instead, as the
+    // rotation form refuses a hospital not chosen.
+    const unchosen = unchosenPicks(e.currentTarget, { school_country: Boolean(f.school_country) });
     if (Object.keys(unchosen).length) {
       form.setErrors(unchosen);
       return;
@@ -122,7 +124,8 @@ function ProfileForm({ me }) {
         <${Suggest} label="School's country" name="school_country" minChars=${1} error=${err.school_country}
           lookup=${matchCountries} describe=${(c) => c.name} keyOf=${(c) => c.code}
           chosen=${f.school_country ? `Chosen: ${countryName(f.school_country)}` : null} hint="Type its name, then choose it"
-          onPick=${(c) => setF((prev) => ({ ...prev, school_country: c.code }))} />
+          value=${f.school_country ? { code: f.school_country, name: countryName(f.school_country) } : null}
+          onPick=${(c) => setF((prev) => ({ ...prev, school_country: c ? c.code : "" }))} />
         ${f.school_country && html`<button type="button" class="link" onClick=${() => setF((prev) => ({ ...prev, school_country: "" }))}>Clear the country</button>`}
       </div>
       <${Field} label="Graduation year" name="graduation_year" type="number" inputmode="numeric" min="1950" max="2100"
