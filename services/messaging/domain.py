@@ -738,7 +738,10 @@ def suggestion_notification(event: MatchSuggested) -> NotificationDraft:
     why = f": {event.reasons[0]}" if event.reasons else ""
     rotation = _rotation(event)
     if event.kind == "room":
-        text = f"A room fits {rotation or 'your rotation'}, {_quoted(event.headline)}{why}"
+        # Its distance and how many of the rotation's nights are free: "A room fits …" was
+        # said of a room free for 10 of 28 nights, which only the rotation's page told.
+        room_why = f": {', '.join(event.reasons[:2])}" if event.reasons else ""
+        text = f"A room for {rotation or 'your rotation'}, {_quoted(event.headline)}{room_why}"
         return NotificationDraft(
             event.student_id, "match_suggested", text, listing_id=event.subject_id, rotation_id=event.rotation_id
         )

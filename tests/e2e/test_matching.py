@@ -474,13 +474,13 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
         return sum(1 for n in r.body["items"] if n["kind"] == "match_suggested" and n["text"].startswith(start))
 
     got = await eventually(
-        suggested, what="the room suggested", until=lambda r: r.status == 200 and count(r, "A room fits") == 1
+        suggested, what="the room suggested", until=lambda r: r.status == 200 and count(r, "A room for") == 1
     )
     note = next(n for n in got.body["items"] if n["kind"] == "match_suggested")
     assert "“Room by St James”" in note["text"] and note["listing_id"] == listing["id"], note
     # It names the rotation (two at one hospital read alike): specialty and dates.
     start, end = date.fromisoformat(mine["start_date"]), date.fromisoformat(mine["end_date"])
-    assert note["text"].startswith(f"A room fits your neurology rotation ({start:%b} {start.day}"), note
+    assert note["text"].startswith(f"A room for your neurology rotation ({start:%b} {start.day}"), note
     assert f"{end:%b} {end.day}, {end.year})" in note["text"], note
 
     mentor = await api.signup("professional", "Dr. Guide Two")
@@ -536,7 +536,7 @@ async def test_good_new_matches_are_suggested_once(api: Api, stack: Stack) -> No
     finally:
         await admin.close()
     final = await suggested()
-    assert count(final, "A room fits") == 1 and count(final, "Dr. Guide Two could mentor you") == 1
+    assert count(final, "A room for") == 1 and count(final, "Dr. Guide Two could mentor you") == 1
 
 
 async def test_a_host_posting_many_rooms_at_once_is_suggested_a_few_times_a_day(api: Api, stack: Stack) -> None:

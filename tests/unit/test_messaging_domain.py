@@ -311,7 +311,10 @@ def test_a_suggestion_tells_the_student_why() -> None:
     )
     note = domain.suggestion_notification(room)
     assert (note.user_id, note.kind, note.listing_id) == (student, "match_suggested", listing)
-    assert note.text == "A room fits your rotation, “Room by the park”: 700 m from St James Healthcare"
+    assert note.text == (
+        "A room for your rotation, “Room by the park”: 700 m from St James Healthcare,"
+        " free for all 28 nights of your rotation"
+    )
     mentor = room.model_copy(update={"kind": "mentor", "headline": "Dr. Guide", "reasons": []})
     assert domain.suggestion_notification(mentor).text == "Dr. Guide could mentor you"
 
@@ -337,7 +340,7 @@ def test_a_suggestion_names_its_rotation_and_opens_it() -> None:
     )
     first = domain.suggestion_notification(room)
     assert first.text == (
-        "A room fits your cardiology rotation (Jan 5 – Feb 1, 2027), “Quiet private room”:"
+        "A room for your cardiology rotation (Jan 5 – Feb 1, 2027), “Quiet private room”:"
         " 1.7 km from Massachusetts General Hospital"
     )
     assert (first.listing_id, first.rotation_id) == (listing, cardiology)
@@ -351,7 +354,7 @@ def test_a_suggestion_names_its_rotation_and_opens_it() -> None:
             }
         )
     )
-    assert second.text.startswith("A room fits your Surgery rotation (Dec 20, 2027 – Jan 17, 2028), ")
+    assert second.text.startswith("A room for your Surgery rotation (Dec 20, 2027 – Jan 17, 2028), ")
     assert second.rotation_id == surgery and second.text != first.text
     mentor = domain.suggestion_notification(room.model_copy(update={"kind": "mentor", "headline": "Dr. Guide"}))
     assert mentor.text == (
@@ -360,7 +363,7 @@ def test_a_suggestion_names_its_rotation_and_opens_it() -> None:
     )
     assert (mentor.listing_id, mentor.rotation_id) == (None, cardiology)
     older = room.model_copy(update={"specialty": None, "start_date": None, "end_date": None})
-    assert domain.suggestion_notification(older).text.startswith("A room fits your rotation, “Quiet private room”")
+    assert domain.suggestion_notification(older).text.startswith("A room for your rotation, “Quiet private room”")
 
 
 def test_payments_reach_the_side_they_concern() -> None:
