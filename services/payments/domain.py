@@ -359,15 +359,15 @@ def _kept_by_policy(policy: Policy, total_cents: int, before_check_in: timedelta
     half = _percent_of(total_cents, Decimal(50))
     if policy == "flexible":
         if before_check_in >= timedelta(hours=24):
-            return 0, "flexible: full refund until 24 hours before check-in"
-        return total_cents, "flexible: no refund within 24 hours of check-in"
+            return 0, "flexible policy, full refund until 24 hours before check-in"
+        return total_cents, "flexible policy, no refund within 24 hours of check-in"
     if policy == "moderate":
         if before_check_in >= timedelta(days=7):
-            return 0, "moderate: full refund until 7 days before check-in"
-        return half, "moderate: 50% refund within 7 days of check-in"
+            return 0, "moderate policy, full refund until 7 days before check-in"
+        return half, "moderate policy, 50% refund within 7 days of check-in"
     if before_check_in >= timedelta(days=14):
-        return half, "strict: 50% refund until 14 days before check-in"
-    return total_cents, "strict: no refund within 14 days of check-in"
+        return half, "strict policy, 50% refund until 14 days before check-in"
+    return total_cents, "strict policy, no refund within 14 days of check-in"
 
 
 def refund_split(

@@ -184,7 +184,10 @@ def test_the_receipt_of_a_stay_cancelled_and_refunded_says_so(pages: Pages) -> N
     expect(student.get_by_text("This stay will not take place")).to_be_visible()
     row = student.get_by_role("table", name="Payments").get_by_role("row").nth(1)
     expect(row).to_contain_text("Refunded")
-    expect(row).to_contain_text("nothing now: refunded")
+    expect(row).to_contain_text("Nothing now (refunded)")
+    # The refund in words ("Refund $… (succeeded): flexible: …" read as a log line).
+    refund = re.compile(r"^\$[\d,.]+ refunded: flexible policy, full refund until 24 hours before check-in\.$")
+    expect(student.get_by_role("list", name="Refunds")).to_have_text(refund)
     expect(row).not_to_contain_text("Succeeded")
     expect(row.get_by_role("cell").last).to_have_text("—")
     # Whom and what it is for, as a reimbursement asks (it named neither side nor the booking).

@@ -67,7 +67,7 @@ async def test_a_flexible_refund_is_whole_until_24_hours_before_check_in_at_the_
     async with clock_moved(stack, "payments", ahead, WARDMATE_PAYMENT_SWEEP_S="1"):
         quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
         assert quote.status == 200 and quote.body["refund"] == 1008.0, quote.body
-        assert "flexible: full refund" in quote.body["reason"], quote.body
+        assert "flexible policy, full refund" in quote.body["reason"], quote.body
         cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
         assert cancelled.status == 200, cancelled.body
 

@@ -47,7 +47,7 @@ function nightsFrom(start, nights) {
 
 /** The nights a payment pays for now; one refunded in full pays for none. */
 function paysFor(p) {
-  if (p.nights === 0 && p.refunded > 0) return "nothing now: refunded";
+  if (p.nights === 0 && p.refunded > 0) return "Nothing now (refunded)";
   return nightsFrom(p.start, p.nights);
 }
 
@@ -98,7 +98,7 @@ function Receipt({ r, role, titled = true }) {
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
-    ${r.refunds.length > 0 && html`<ul aria-label="Refunds">${r.refunds.map((x) => html`<li>Refund ${fmtMoney(x.amount)} (${x.status}): ${x.reason}</li>`)}</ul>`}
+    ${r.refunds.length > 0 && html`<ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} refunded${x.status === "pending" ? " (on its way to Stripe)" : ""}: ${x.reason}.</li>`)}</ul>`}
     <p>Paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)} · held by Wardmate ${fmtMoney(r.held)}</p>
     ${role === "host" && html`<p>Host fee ${r.host_fee_percent}%: ${fmtMoney(r.host_fee)} · you receive ${fmtMoney(r.host_net)}</p>`}
     <p class="hint">Cancellation policy: ${r.cancellation_policy}.</p>`;
