@@ -15,7 +15,7 @@ from services.runner import Stack
 from tests.browser.conftest import FARGO, Client, Pages, future
 from tests.browser.test_accessibility import mentors_known
 from tests.browser.test_client_fixes import room
-from tests.browser.test_payments import accepted_booking
+from tests.browser.test_payments import accepted_booking, requested_booking
 from tests.browser.test_plan_goals import accepted_pair
 
 
@@ -30,6 +30,16 @@ def test_an_accepted_stay_notice_opens_its_payment(pages: Pages) -> None:
     open_notice(student, "Dr. Paid accepted your request")
     expect(student).to_have_url(re.compile(rf"#/bookings/{booking['id']}/pay$"))
     expect(student.get_by_role("button", name=re.compile(r"^Pay \$"))).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_request_notice_opens_the_requests_card(pages: Pages) -> None:
+    """A host's request notice opened the conversation; Accept and Decline are on the card."""
+    host, _, booking, _, _ = requested_booking(pages)
+    open_notice(host, "requested")
+    expect(host).to_have_url(re.compile(rf"#/bookings\?booking={booking['id']}$"))
+    card = host.locator(f"#booking-{booking['id']}")
+    expect(card.get_by_role("button", name="Accept")).to_be_visible()
     assert pages.errors == []
 
 

@@ -35,7 +35,8 @@ async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_c
     text = mail.part("text/plain")
     assert "Mailed room near JHH" in text and "Mail Guest" in text, text
     assert "Mailed room near JHH" in mail.part("text/html")
-    link = mail.link("/#/inbox/")
+    # Into the request's card, where Accept and Decline are (it opened the conversation).
+    link = mail.link(f"/#/bookings?booking={first.body['id']}")
     assert link.startswith(api.base)
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = str(mail.message["List-Unsubscribe"]).strip("<>")

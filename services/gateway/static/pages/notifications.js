@@ -18,6 +18,9 @@ function target(n) {
   if (n.kind.startsWith("payment_") && n.booking_id) return `#/bookings/${n.booking_id}/receipt`;
   if (n.mentorship_id && (PLAN_KINDS.has(n.kind) || n.kind.startsWith("meeting_"))) return `#/mentorships/${n.mentorship_id}`;
   if (n.kind === "booking_accepted" && n.booking_id) return `#/bookings/${n.booking_id}/pay`;
+  // A request opens its card, where Accept and Decline are (as its mail does), not the
+  // conversation it also carries.
+  if (n.kind === "booking_requested" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
   // Nights taken by another stay are free again: the room, to ask for them again.
   if (n.kind === "booking_nights_freed" && n.listing_id) return `#/listings/${n.listing_id}${n.booking_id ? `?booking=${n.booking_id}` : ""}`;
   if (n.conversation_id) return `#/inbox/${n.conversation_id}`;
