@@ -16,9 +16,15 @@ DELETED_BODY = "This message was deleted."
 
 async def export(db: DB, user_id: uuid.UUID) -> dict[str, list[asyncpg.Record]]:
     return {
+        # With the other person's name as the conversation shows it (an id alone did not say
+        # with whom): "Deleted user" once they deleted their account.
         "conversations": await db.fetch(
-            "SELECT id, kind, CASE WHEN user_low = $1 THEN user_high ELSE user_low END AS other_user_id,"
-            " subject_id, created_at FROM conversations WHERE user_low = $1 OR user_high = $1 ORDER BY created_at",
+            "SELECT c.id, c.kind, o.other_user_id, u.display_name AS other_user_name, c.subject_id, c.created_at"
+            " FROM conversations c"
+            " CROSS JOIN LATERAL (SELECT CASE WHEN c.user_low = $1 THEN c.user_high ELSE c.user_low END"
+            " AS other_user_id) o"
+            " LEFT JOIN users u ON u.user_id = o.other_user_id"
+            " WHERE c.user_low = $1 OR c.user_high = $1 ORDER BY c.created_at",
             user_id,
         ),
         "messages_sent": await db.fetch(

@@ -140,6 +140,14 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     assert [b["message"] for b in data["listings"]["bookings"]] == [asked]
     assert said in [m["body"] for m in data["messaging"]["messages_sent"]]
     assert heard in [m["body"] for m in data["messaging"]["messages_received"]]
+
+    # Each conversation names the other person (an id alone did not say with whom), once
+    # messaging has their name (an event away from their sign-up).
+    async def others() -> set[tuple[str, str | None]]:
+        got = (await api.call("GET", "/me/export", user)).body["messaging"]["conversations"]
+        return {(c["other_user_id"], c["other_user_name"]) for c in got}
+
+    await eventually(others, 15, what="the host named", until=lambda o: (host.id, "Dr. Keeps Data") in o)
     assert [r["id"] for r in data["matching"]["rotations"]] == [rotation.body["id"], under_way.body["id"]]
     assert [(m["mentor_id"], m["message"]) for m in data["matching"]["mentorships"]] == [(host.id, wish)]
     matching = data["matching"]
