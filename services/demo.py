@@ -86,21 +86,31 @@ def demo_rooms(rng: random.Random, today: date) -> list[list[dict[str, Any]]]:
     rooms = []
     for i in range(len(HOSTS)):
         _, lat, lon, city = HOSPITALS[i % len(HOSPITALS)]
-        mine = []
+        mine: list[dict[str, Any]] = []
         for j in range(4):
             # Within ~3 km of the hospital: the distance a student can walk or bus daily.
             dlat, dlon = rng.uniform(-0.025, 0.025), rng.uniform(-0.03, 0.03)
             room_type = rng.choice(ROOM_TYPES)
+            # A title of its own among the host's rooms (two "Quiet private room near …"
+            # were told apart on their requests and in the inbox only by address).
+            used = {room["title"] for room in mine}
+            fresh = [t for t in ROOM_TITLES[room_type] if f"{t} near {city} hospital" not in used]
+            title = f"{rng.choice(fresh or ROOM_TITLES[room_type])} near {city} hospital"
+            if title in used:
+                title = f"{title} ({j + 1})"
+            amenities = rng.sample(AMENITIES, 3)
+            if "desk" in title and "desk" not in amenities:
+                amenities[0] = "desk"  # "Sunny room with desk" listed "no desk"
             mine.append(
                 {
-                    "title": f"{rng.choice(ROOM_TITLES[room_type])} near {city} hospital",
+                    "title": title,
                     "description": "Furnished, quiet, ideal for a 2-4 week rotation. Linens included.",
                     "room_type": room_type,
                     "address": f"{100 + 7 * j} Demo Street, {city}",
                     "latitude": round(lat + dlat, 6),
                     "longitude": round(lon + dlon, 6),
                     "monthly_rent": rng.randrange(700, 2200, 50),
-                    "amenities": rng.sample(AMENITIES, 3),
+                    "amenities": amenities,
                     "house_rules": "No smoking. Quiet after 10pm.",
                     "available_from": str(today),
                     "available_to": str(today + timedelta(days=365)),

@@ -51,3 +51,14 @@ def test_each_demo_host_has_a_valid_npi_of_their_own() -> None:
     npis = [demo_npi(i) for i in range(len(HOSTS))]
     assert all(npi_is_valid(npi) for npi in npis)
     assert len(set(npis)) == len(HOSTS) and "1234567893" not in npis
+
+
+@pytest.mark.parametrize("seed", [7, *range(40)])
+def test_a_hosts_rooms_have_titles_of_their_own_and_a_desk_when_they_say_so(seed: int) -> None:
+    """Two rooms of one host were both "Quiet private room near …" (told apart only by
+    address), and "Sunny room with desk" listed "no desk"."""
+    for host in demo_rooms(random.Random(seed), date(2027, 1, 4)):
+        titles = [room["title"] for room in host]
+        assert len(set(titles)) == len(titles), titles
+        for room in host:
+            assert "desk" not in room["title"] or "desk" in room["amenities"], room
