@@ -120,3 +120,22 @@ def test_a_bookmarked_login_page_goes_home_once_logged_in(pages: Pages) -> None:
     page.goto("/#/login")
     expect(page.get_by_role("heading", name="Welcome, Bookmark Student")).to_be_visible()
     assert pages.errors == []
+
+
+def test_search_on_a_phone_brings_its_results_into_view_and_counts_them(pages: Pages) -> None:
+    """On a phone the results began a screen and a half below Search, past the amenities,
+    with nothing to say they had come or how many: they are scrolled to, and counted."""
+    as_host = Client(pages.open("host").request, pages.mailbox)
+    as_host.sign_up("professional", "Dr. Counted Rooms")
+    fargo_room(as_host, f"Counted room {uuid.uuid4().hex[:6]}")
+    page = pages.open("visitor", PHONE, touch=True)
+    page.goto(f"/#/search?hospital={FARGO}&hname=Essentia+Health+Fargo&lat=46.8&lon=-96.8")
+    results = page.get_by_role("region", name="Results")
+    heading = results.get_by_role("heading", name="Results")
+    expect(results).to_contain_text(re.compile(r"\d+\+? rooms? near Essentia Health Fargo"))
+    expect(heading).not_to_be_in_viewport()  # arriving is not searching: the page starts at its top
+    search = page.get_by_role("button", name="Search", exact=True)
+    search.click()
+    expect(heading).to_be_in_viewport()
+    expect(search).to_be_focused()  # to search again
+    assert pages.errors == []

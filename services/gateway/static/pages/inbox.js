@@ -68,7 +68,9 @@ function MessageItem({ m, mine, otherName, gone = false }) {
   }, [reported]);
   const who = m.kind === "system" ? "Wardmate" : mine ? "You" : otherName;
   return html`<li class=${`msg ${m.kind === "system" ? "system" : mine ? "mine" : "theirs"}${m.warning ? " flagged" : ""}`}>
-    <p class="meta"><span class="sr"><bdi>${who}</bdi>, </span>${fmtTime(m.created_at)}</p>
+    <p class="meta">${m.kind === "system"
+      ? html`<strong class="from">Wardmate</strong> · `
+      : html`<span class="sr"><bdi>${who}</bdi>, </span>`}${fmtTime(m.created_at)}</p>
     ${m.warning && html`<p class="warning" role="note"><strong>${SCAM_LABEL}</strong> ${scamAdvice(m.warning)}</p>`}
     <p class="body" dir="auto">${m.body}</p>
     ${!mine && !gone && m.kind === "text" && !reported && html`<button type="button" class="link small" ref=${reportButton} aria-expanded=${reporting ? "true" : "false"}

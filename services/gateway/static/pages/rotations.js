@@ -104,7 +104,8 @@ function RotationForm({ onCreated }) {
     <${SpecialtyOptions} id="rotation-specialties" />
     <div class="row">
       <${Field} label="Start date" name="start_date" type="date" value=${f.start_date} onInput=${set("start_date")} error=${err.start_date} />
-      <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${err.end_date} />
+      <${Field} label="End date" name="end_date" type="date" value=${f.end_date} onInput=${set("end_date")} error=${err.end_date}
+        hint="The day you move out: rooms are matched for the nights before it" />
       <${Field} label="Monthly budget (USD)" name="monthly_budget" type="number" inputmode="numeric" min="1"
         value=${f.monthly_budget} onInput=${set("monthly_budget")} error=${err.monthly_budget} />
     </div>

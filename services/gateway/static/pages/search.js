@@ -99,6 +99,11 @@ function SearchPage({ query }) {
   const [results, setResults] = useState(null);
   const pagesShown = useRef(0);
   const scrollBackTo = useRef(null);
+  // Search pressed: its results are brought into view when they begin below the screen (on
+  // a phone, a screen and a half below the button, past the amenities, with nothing to say
+  // they had come); focus stays on Search, to search again, and their count is announced.
+  const reveal = useRef(false);
+  const resultsHeading = useRef(null);
   const form = useForm();
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   const context = hospital
@@ -149,7 +154,10 @@ function SearchPage({ query }) {
     });
     // Refused (dates reversed, a rent of 0): the rooms shown were another search's, under
     // the form that now says something else, and the URL already this one's.
-    if (!page) return setResults(null);
+    if (!page) {
+      reveal.current = false;
+      return setResults(null);
+    }
     scrollBackTo.current = back ? back.y : null;
     setResults({ ...page, search, about });
   }
@@ -198,7 +206,11 @@ function SearchPage({ query }) {
     if (!results) return;
     pagesShown.current = results.pages;
     if (scrollBackTo.current !== null) window.scrollTo(0, scrollBackTo.current);
+    else if (reveal.current && resultsHeading.current && resultsHeading.current.getBoundingClientRect().top > window.innerHeight) {
+      resultsHeading.current.scrollIntoView({ block: "start" });
+    }
     scrollBackTo.current = null;
+    reveal.current = false;
     keepPlace(results.pages);
   }, [results]);
   /** A "Clear" button goes with what it cleared: focus to that picker's box, or it fell to
@@ -218,6 +230,7 @@ function SearchPage({ query }) {
     };
     if (!hospital && typed("hospital_id")) return refuse({ hospital_id: "Choose the hospital from the suggestions" });
     if (!hospital && !place && typed("place")) return refuse({ place: "Choose the city or ZIP code from the suggestions" });
+    reveal.current = true;
     return run();
   }
   const err = form.errors;
@@ -250,7 +263,8 @@ function SearchPage({ query }) {
       <button type="submit" disabled=${form.busy}>Search</button>
     </form>
     ${results && html`<section aria-labelledby="results-h">
-      <h2 id="results-h">Results</h2>
+      <h2 id="results-h" ref=${resultsHeading}>Results</h2>
+      ${results.items.length > 0 && html`<p class="hint" role="status">${results.items.length}${results.next_cursor ? "+" : ""} room${results.items.length === 1 && !results.next_cursor ? "" : "s"}${results.about.context.hname ? ` near ${results.about.centreName}` : ""}</p>`}
       ${results.items.length === 0 && results.shortestStay ? html`<${Empty}>No rooms for ${fmtNights(nightsBetween(results.search.from, results.search.to))}: the rooms
         here ask for a stay of at least ${fmtNights(results.shortestStay)}. Try longer dates.</${Empty}>`
         : results.items.length === 0 ? html`<${Empty}>No rooms match. Try a wider radius, other dates or fewer amenities${results.search.verified_hosts ? ", or hosts not verified yet" : ""}.</${Empty}>`
