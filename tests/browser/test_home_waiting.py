@@ -7,21 +7,27 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import FARGO, Client, Pages, future
 from tests.browser.test_journey import fargo_room
 
 
-def test_a_hosts_home_lists_the_requests_waiting_for_an_answer(pages: Pages) -> None:
-    host_page = pages.open("host")
-    as_host = Client(host_page.request, pages.mailbox)
-    host_id = as_host.sign_up("professional", "Dr. Busy Host")
+def mentoring_host(pages: Pages, name: str) -> tuple[Page, Client, str]:
+    """A host at Fargo who mentors: their page, their client and their id."""
+    page = pages.open("host")
+    as_host = Client(page.request, pages.mailbox)
+    host_id = as_host.sign_up("professional", name)
     as_host.call(
         "PATCH",
         "/me/profile",
         {"specialties": ["surgery"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 2},
     )
+    return page, as_host, host_id
+
+
+def test_a_hosts_home_lists_the_requests_waiting_for_an_answer(pages: Pages) -> None:
+    host_page, as_host, host_id = mentoring_host(pages, "Dr. Busy Host")
     listing = fargo_room(as_host, f"Room with a waiting request {uuid.uuid4().hex[:6]}")
     host_page.goto("/#/")
     expect(host_page.get_by_role("heading", name="Welcome, Dr. Busy Host")).to_be_visible()
@@ -71,14 +77,7 @@ def test_a_hosts_home_lists_the_requests_waiting_for_an_answer(pages: Pages) -> 
 
 
 def test_a_students_home_lists_the_stay_to_pay_and_the_times_to_answer(pages: Pages) -> None:
-    host_page = pages.open("host")
-    as_host = Client(host_page.request, pages.mailbox)
-    host_id = as_host.sign_up("professional", "Dr. Answering Host")
-    as_host.call(
-        "PATCH",
-        "/me/profile",
-        {"specialties": ["surgery"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 2},
-    )
+    _, as_host, host_id = mentoring_host(pages, "Dr. Answering Host")
     title = f"Room to pay for {uuid.uuid4().hex[:6]}"
     listing = fargo_room(as_host, title)
     student_page = pages.open("student")

@@ -112,20 +112,26 @@ async def status_of(api: Api, user: User, booking_id: str) -> str:
     return str(next(b["status"] for b in mine.body["items"] if b["id"] == booking_id))
 
 
-async def paid_booking(
-    api: Api, stack: Stack, policy: str = "moderate", start: int = 30, nights: int = 28, **listing_fields: Any
-) -> tuple[User, User, dict[str, Any]]:
+async def pay(api: Api, stack: Stack, guest: User, booking_id: str) -> None:
+    """The guest pays the accepted booking's first payment with a good card; until it is
+    confirmed."""
     assert stack.stripe is not None
-    host, guest, booking = await accepted_booking(api, policy, start=start, nights=nights, **listing_fields)
-    intent = await start_payment(api, guest, booking["id"])
+    intent = await start_payment(api, guest, booking_id)
     assert intent.status == 200, intent.body
     confirmed = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
     assert confirmed.status == 200 and confirmed.body["status"] == "succeeded", confirmed.body
 
     async def is_confirmed() -> bool:
-        return await status_of(api, guest, booking["id"]) == "confirmed"
+        return await status_of(api, guest, booking_id) == "confirmed"
 
     await eventually(is_confirmed, 15, what="the booking confirmed by the payment")
+
+
+async def paid_booking(
+    api: Api, stack: Stack, policy: str = "moderate", start: int = 30, nights: int = 28, **listing_fields: Any
+) -> tuple[User, User, dict[str, Any]]:
+    host, guest, booking = await accepted_booking(api, policy, start=start, nights=nights, **listing_fields)
+    await pay(api, stack, guest, booking["id"])
     return host, guest, booking
 
 

@@ -29,6 +29,7 @@ from tests.e2e.payments import (
     moved_clock,
     notified,
     paid_booking,
+    pay,
     payments_ahead,
     reconciled,
     shift,
@@ -518,13 +519,5 @@ async def test_a_suspended_hosts_new_stay_takes_no_payment_until_the_suspension_
         return await payments_db.fetchval(known, uuid.UUID(host.id)) is False
 
     await eventually(lifted, 15, what="payments told of the lifting")
-    intent = await start_payment(api, guest, booking["id"])
-    assert intent.status == 200, intent.body
-    paid = await pay_intent(api, stack.stripe.url, intent.body["payment_intent_id"])
-    assert paid.status == 200 and paid.body["status"] == "succeeded", paid.body
-
-    async def confirmed() -> bool:
-        return await status_of(api, guest, booking["id"]) == "confirmed"
-
-    await eventually(confirmed, 15, what="the booking confirmed by the payment")
+    await pay(api, stack, guest, booking["id"])
     await reconciled(api, admin)
