@@ -347,7 +347,7 @@ def decide(
         raise AppError("conflict", f"the request expired, it can no longer be {_DONE.get(action, action)}")
     if action in ("accept", "decline"):
         if booking.status != "requested":
-            raise AppError("conflict", f"the booking is {booking.status}, it can no longer be {action}ed")
+            raise AppError("conflict", f"the booking is {booking.status}, it can no longer be {_DONE[action]}")
         if action == "accept":
             reason = terms and unavailable_reason(
                 terms.available_from, terms.available_to, terms.min_stay_nights, booking.check_in, booking.check_out

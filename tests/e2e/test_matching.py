@@ -601,7 +601,7 @@ async def test_a_host_posting_many_rooms_at_once_is_suggested_a_few_times_a_day(
 async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api, stack: Stack) -> None:
     """A stay may name the rotation it is for. When the student moves that rotation, they
     hear which of its stays no longer fit, and the shift moves the stay to the new dates.
-    A stay that names someone else's rotation tells nobody anything."""
+    A stay cannot name someone else's rotation."""
     host = await api.signup("professional", "Dr. Shift")
     student, stranger = await api.signup("student", "Ada"), await api.signup("student", "Eve")
     hospital_id, lat, lon = BOZEMAN
@@ -614,13 +614,14 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
         json={"check_in": future(40), "check_out": future(68), "rotation_id": mine["id"]},
     )
     assert booked.status == 201 and booked.body["rotation_id"] == mine["id"], booked.body
+    # Naming another student's rotation is refused (it was kept, and told nobody anything).
     claimed = await api.call(
         "POST",
         f"/listings/{listing['id']}/bookings",
         stranger,
         json={"check_in": future(100), "check_out": future(130), "rotation_id": mine["id"]},
     )
-    assert claimed.status == 201, claimed.body
+    assert claimed.status == 404, claimed.body
     accepted = await api.call("POST", f"/bookings/{booked.body['id']}/accept", host)
     assert accepted.status == 200 and accepted.body["rotation_id"] is None  # the guest's record, not the host's
 

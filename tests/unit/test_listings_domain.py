@@ -149,6 +149,10 @@ def test_only_the_host_accepts_or_declines() -> None:
     with pytest.raises(AppError) as err:
         domain.decide(booking(), actor(OTHER), "accept", NOW)
     assert err.value.code == "not_found"
+    # Too late: said in words ("it can no longer be declineed").
+    for action, done in (("accept", "accepted"), ("decline", "declined")):
+        with pytest.raises(AppError, match=f"^the booking is confirmed, it can no longer be {done}$"):
+            domain.decide(booking("confirmed"), actor(HOST), action, NOW)
 
 
 def test_each_transition_causes_its_event() -> None:

@@ -21,7 +21,8 @@ from services.listings.views import (
     shift_view,
     to_booking,
 )
-from shared import blocks, clock, hospitals, pricing, stays, subjects
+from shared import blocks, bus, clock, hospitals, pricing, stays, subjects
+from shared.contracts.base import Actor
 from shared.contracts.listings import (
     Booking,
     BookingAction,
@@ -36,6 +37,7 @@ from shared.contracts.listings import (
     MyBookings,
     ShiftRequest,
 )
+from shared.contracts.matching import Rotation, RotationId
 from shared.db import Connection
 from shared.outbox import add
 from shared.paging import decode_newest_first, next_page
@@ -46,9 +48,28 @@ registry = Registry()
 log = logging.getLogger(__name__)
 
 
-@registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest)
+async def check_own_rotation(ctx: Context, actor: Actor, rotation_id: uuid.UUID) -> None:
+    """A stay names a rotation of its guest's own: matching, asked as the guest, answers 404
+    for another's or none (a stay took any id, another student's rotation too, and a letter
+    of that stay then read that rotation's hospital), as a mentorship request naming one does."""
+    await bus.request(
+        ctx.nc,
+        subjects.GET_ROTATION,
+        RotationId(rotation_id=rotation_id),
+        Rotation,
+        actor=actor,
+        timeout=ctx.settings.request_timeout_s,
+    )
+
+
+# Students and professionals stay in rooms; operators take no part in bookings (one could
+# request a stay as a guest).
+@registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest, roles=("student", "professional"))
 async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
     actor = ctx.require_verified_email()
+    if req.rotation_id is not None:
+        # Before the transaction: no row is held while matching answers.
+        await check_own_rotation(ctx, actor, req.rotation_id)
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row = await store.listing(conn, req.listing_id)
