@@ -579,14 +579,26 @@ def report_details(details: str, reason: str, added: str, added_reason: str) -> 
     """An open report's details once its reporter reports the same again: what they wrote
     now, as its own paragraph, with its reason when it is another (it was dropped, and the
     page said "sent"). Nothing written, or the same words again (a second press, a retry),
-    adds nothing. The whole stays within ``MAX_REPORT_DETAILS``."""
+    adds nothing. The whole stays within ``MAX_REPORT_DETAILS``: an addition that does not
+    fit is refused whole, saying so (it was cut to fit, then dropped, and the reply said
+    "nothing new was added" of words never seen before)."""
     added = added.strip()
     if not added or added in details:
         return details
     why = "" if added_reason == reason else f"as {added_reason}"
     if not details:
         return f"{why.capitalize()}: {added}" if why else added
-    return f"{details}\n\nAdded later{', ' + why if why else ''}: {added}"[:MAX_REPORT_DETAILS]
+    combined = f"{details}\n\nAdded later{', ' + why if why else ''}: {added}"
+    if len(combined) > MAX_REPORT_DETAILS:
+        room = max(0, MAX_REPORT_DETAILS - len(combined) + len(added))  # less the paragraph's heading
+        raise AppError(
+            "conflict",
+            f"your open report is nearly full ({MAX_REPORT_DETAILS:,} characters at most): what you wrote now was"
+            f" not added. The operators have what it holds; add at most {room:,} characters, or wait for their"
+            " answer and report again",
+            {"room": room},
+        )
+    return combined
 
 
 def suspension_update(

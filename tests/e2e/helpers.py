@@ -170,7 +170,7 @@ async def start_payment(api: Api, guest: User, booking_id: str, timeout: float =
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         r = await api.call("POST", f"/bookings/{booking_id}/pay", guest)
-        waiting = r.status == 404 or (r.status == 409 and "not through yet" in r.body["error"]["message"])
+        waiting = r.status == 404 or (r.status == 409 and "nothing to pay yet" in r.body["error"]["message"])
         if not waiting or asyncio.get_running_loop().time() > deadline:
             return r
         await asyncio.sleep(0.05)

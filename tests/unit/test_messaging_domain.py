@@ -746,4 +746,13 @@ def test_a_report_made_again_while_open_adds_what_it_says_once() -> None:
     assert domain.report_details(more, "scam", "", "other") == more
     other = domain.report_details(more, "scam", "Threats", "harassment")
     assert other.endswith("\n\nAdded later, as harassment: Threats")
-    assert len(domain.report_details("x" * 9_990, "scam", "y" * 2_000, "scam")) == domain.MAX_REPORT_DETAILS
+    # What does not fit is refused whole, saying how much would (it was cut to fit).
+    with pytest.raises(AppError, match="not added") as full:
+        domain.report_details("x" * 9_990, "scam", "y" * 2_000, "scam")
+    assert full.value.code == "conflict" and full.value.details == {"room": 0}
+    room = domain.MAX_REPORT_DETAILS - 8_000 - len("\n\nAdded later: ")
+    with pytest.raises(AppError) as full:
+        domain.report_details("x" * 8_000, "scam", "y" * 2_000, "scam")
+    assert full.value.details == {"room": room}
+    fits = domain.report_details("x" * 8_000, "scam", "y" * room, "scam")
+    assert len(fits) == domain.MAX_REPORT_DETAILS

@@ -46,7 +46,12 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
         first = await store.next_due(ctx.pool, req.booking_id, clock.now(ctx.settings)) or first
     if first is None and booking["status"] == "requested":
         # The acceptance is an event away from payments: a client retries shortly.
-        raise AppError("conflict", "the acceptance is not through yet: try again in a moment")
+        # Payments cannot tell a request not yet accepted from one accepted a moment ago.
+        raise AppError(
+            "conflict",
+            "nothing to pay yet: the host has not accepted this request (an acceptance made a moment ago"
+            " takes a moment to arrive)",
+        )
     if first is None:
         raise AppError("conflict", f"the booking is {booking['status']}: there is nothing to pay")
     row = await store.payment(ctx.pool, first["id"])
