@@ -139,3 +139,40 @@ def test_search_on_a_phone_brings_its_results_into_view_and_counts_them(pages: P
     expect(heading).to_be_in_viewport()
     expect(search).to_be_focused()  # to search again
     assert pages.errors == []
+
+
+def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages) -> None:
+    """A room opened from a hospital search names the hospital with "+" for its spaces:
+    the login refused that page as where to come back, and sent the visitor Home. The room
+    links back to the search; the landing says why a room here can be trusted."""
+    as_host = Client(pages.open("host").request, pages.mailbox)
+    as_host.sign_up("professional", "Dr. Back Again")
+    title = f"Room to come back to {uuid.uuid4().hex[:6]}"
+    fargo_room(as_host, title)
+    as_student = Client(pages.open("account").request, pages.mailbox)
+    as_student.sign_up("student", "Returning Student")
+    email = as_student.call("GET", "/me")["user"]["email"]
+
+    page = pages.open("visitor", PHONE, touch=True)
+    page.goto("/#/")
+    trust = page.get_by_role("list", name="Why you can trust a room here")
+    expect(trust).to_contain_text("Wardmate checked their NPI or licence")
+    expect(trust).to_contain_text("holds it until 24 hours after check-in")
+    search = f"/#/search?hospital={FARGO}&hname=Essentia+Health+Fargo%2C+Fargo%2C+ND&lat=46.8&lon=-96.8"
+    page.goto(f"{search}&from={future(20)}&to={future(30)}")
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    back = page.get_by_role("link", name="← Back to your search")
+    expect(back).to_have_attribute("href", re.compile(r"^#/search\?.*hname=Essentia"))
+    room = page.url
+    page.get_by_role("link", name="Log in", exact=True).click()
+    expect(page.get_by_text("Log in to continue; you come back to the page you were on.")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    assert page.url == room
+    expect(page.get_by_role("form", name="Request a booking").get_by_label("Check-in")).to_have_value(future(20))
+    back.click()
+    expect(page.get_by_role("list", name="Rooms").get_by_role("link", name=title)).to_be_visible()
+    assert pages.errors == []

@@ -685,8 +685,13 @@ export function Badge({ count, label, one = label }) {
  * passes `role`; hosts and mentors are professionals. */
 export function Verified({ verified, role }) {
   // A student is verified by a checked proof of enrolment (issue #17): hosts see it as such.
-  if (role === "student") return verified ? html`<span class="verified">✓ Verified student</span>` : html`<span class="unverified">Student not verified</span>`;
-  return verified ? html`<span class="verified">✓ Verified</span>` : html`<span class="unverified">Not verified</span>`;
+  // What it means, on hover (the badge said nothing of who checked what).
+  if (role === "student") {
+    return verified ? html`<span class="verified" title="Wardmate checked a proof of enrolment">✓ Verified student</span>`
+      : html`<span class="unverified">Student not verified</span>`;
+  }
+  return verified ? html`<span class="verified" title="Wardmate checked this professional's NPI or licence">✓ Verified</span>`
+    : html`<span class="unverified">Not verified</span>`;
 }
 
 export function Status({ status }) {

@@ -18,10 +18,12 @@ export function sayOnLogin(text) {
 }
 
 /** Where to go after logging in: a `next` path given by the page that sent the visitor
- * here (a listing's "Log in to book"), never another site. */
+ * here (a listing's "Log in to book"), never another site (it becomes the fragment after
+ * "#": "/", not "//"). A room opened from a hospital search names the hospital with "+"
+ * for its spaces: refused, it sent every such visitor Home (or to their profile). */
 function nextPath(query) {
   const next = query && query.next;
-  return next && /^\/(?!\/)[\w\-/?=&.%,]*$/.test(next) ? next : null;
+  return next && /^\/(?!\/)[\w\-/?=&.%,+:~]*$/.test(next) ? next : null;
 }
 
 /** What Wardmate is, and a search anyone can start, above the login form. */
@@ -31,6 +33,11 @@ function Welcome() {
     <p>Medical students on clinical rotations find <strong>rooms near their rotation's hospital</strong>, offered by
       verified medical professionals, and <strong>mentors who share their path</strong>: their specialty, school,
       country or language. No fees for students.</p>
+    <ul class="trust" aria-label="Why you can trust a room here">
+      <li><strong>Vetted hosts.</strong> Every host is a medical professional; ✓ Verified means Wardmate checked their NPI or licence.</li>
+      <li><strong>Your money held.</strong> You pay through Wardmate, which holds it until 24 hours after check-in. Never pay a host by wire, gift card or app.</li>
+      <li><strong>Near your hospital.</strong> Each room says how far it is from the hospital you search by; its exact address shows once your stay is paid.</li>
+    </ul>
     <div class="row">
       <${HospitalPicker} label="Find a room near a hospital" name="welcome_hospital"
         onPick=${(h) => go("/search", { hospital: h.id, hname: hospitalLabel(h), lat: h.latitude, lon: h.longitude })} />

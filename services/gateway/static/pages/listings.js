@@ -4,6 +4,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, getAll, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
+import { lastSearchHash } from "./search.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Field, Loading, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
@@ -266,6 +267,8 @@ function BookingBox({ listing, context }) {
         days; you hear as soon as they do.</p>
       <p><a href=${bookingHref(sent.id)}>See your booking</a></p>
     </div>` : student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+      ${!me.user.email_verified && html`<p class="notice">Confirm your email address to send a request: follow the link we mailed to
+        ${" "}${me.user.email}. Your dates and message stay here meanwhile.</p>`}
       ${duplicate && html`<div class="alert" role="alert" tabindex="-1" ref=${done}>
         You already have a ${duplicate.status} booking of this room for these dates.${" "}
         <a href=${bookingHref(duplicate.booking_id)}>See that booking</a></div>`}
@@ -332,7 +335,10 @@ export function ListingPage({ id, query }) {
     const [listing, context] = await Promise.all([get(`/listings/${id}`), loadContext(query)]);
     return { listing, context };
   }, [id, JSON.stringify(query)]);
+  // Opened from a search (its card's link names the hospital or point it ran from).
+  const back = (query.hospital || query.lat) && lastSearchHash();
   return html`<${Loading} state=${state} notFound=${html`<${RoomGone} />`}>${({ listing: l, context }) => html`<article class="listing">
+    ${back && html`<p><a href=${back}>← Back to your search</a></p>`}
     <h1>${l.title}</h1>
     <p class="lead">${roomType(l.room_type)} · <span class="nowrap">${fmtMoney(l.monthly_rent)} a month</span> (<span class="nowrap">${fmtMoney(l.nightly_rate)} a night</span>)
       ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>

@@ -47,6 +47,13 @@ function urlOf(search, context) {
 }
 
 
+// The URL of the last search run in this tab: a room opened from it links back to it (the
+// menu's "Find a room" began anew, and a keyboard user's only other way back was the
+// browser's own Back).
+let lastSearch = null;
+/** The last search run here, as its URL's fragment ("#/search?…"), or null. */
+export const lastSearchHash = () => lastSearch;
+
 /** Whether two searches' parameters (cursor aside) are the same search. */
 const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -139,6 +146,7 @@ function SearchPage({ query }) {
     // shows it again (they lost the dates, rent and sort). Replaced, not pushed: the page
     // stays as it is, and Back leaves the search rather than stepping through its runs.
     history.replaceState({ ...history.state, search: back }, "", href("/search", urlOf(search, context)));
+    lastSearch = location.hash;
     const pages = Math.min(back ? back.pages : 1, MOST_PAGES_KEPT);
     const page = await form.submit(async () => {
       const first = await get("/listings", search);
