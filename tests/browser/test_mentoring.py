@@ -5,6 +5,7 @@ student confirms; a third user sees none of it."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -84,7 +85,10 @@ def test_plan_and_letter_journey(pages: Pages, stack: Stack) -> None:
     meetings = student.get_by_role("list", name="Meetings")
     expect(meetings).to_contain_text("Scheduled")
     expect(meetings).to_contain_text(f"For {mentor_name}:")
+    # Three days away: "We met" asks first (one press counted it held, weeks ahead too).
     meetings.get_by_role("button", name="We met").click()
+    question = meetings.get_by_role("group", name=re.compile("^This meeting is set for .*Say you met already\\?$"))
+    question.get_by_role("button", name="Yes, we met").click()
     expect(meetings).to_contain_text("Held")
 
     # Notes: a shared one on the meeting, a private one; the mentor sees the shared one only.

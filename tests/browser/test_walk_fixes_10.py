@@ -176,3 +176,25 @@ def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages)
     back.click()
     expect(page.get_by_role("list", name="Rooms").get_by_role("link", name=title)).to_be_visible()
     assert pages.errors == []
+
+
+def test_a_new_rooms_page_leads_its_host_to_add_photos(pages: Pages) -> None:
+    """A room posted without photos said "No photos yet." to its host, with no way on: the
+    upload sits at the foot of its edit page. The empty form's ZIP prompt read as done (a
+    green notice)."""
+    page = pages.open("host")
+    as_host = Client(page.request, pages.mailbox)
+    as_host.sign_up("professional", "Dr. No Photos")
+    page.goto("/#/listings/new")
+    expect(page.get_by_text("Give the ZIP code: the room starts at its centre.")).to_have_class("hint")
+    room = fargo_room(as_host, f"Bare room {uuid.uuid4().hex[:6]}")
+    page.goto(f"/#/listings/{room['id']}")
+    page.get_by_role("link", name="Add photos").click()
+    photos = page.get_by_role("heading", name="Photos (0 of 20)")
+    expect(photos).to_be_focused()
+    expect(photos).to_be_in_viewport()
+    visitor = pages.open("visitor")
+    visitor.goto(f"/#/listings/{room['id']}")
+    expect(visitor.get_by_text("No photos yet.")).to_be_visible()
+    expect(visitor.get_by_role("link", name="Add photos")).to_have_count(0)
+    assert pages.errors == []

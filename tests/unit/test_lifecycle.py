@@ -80,8 +80,15 @@ def test_plan_and_acceptance_notices_link_to_where_the_reader_acts() -> None:
     assert web_link("http://w.test", None, None, conversation, "mentorship_accepted")[1].endswith(
         f"inbox/{conversation}"
     )
-    assert web_link("http://w.test", None, None, conversation, "mentorship_requested", mentorship)[1].endswith(
-        f"inbox/{conversation}"
+    # A mentorship request opens the mentorships, where Accept and Decline are; a paid
+    # stay its booking, where the address is (both opened the conversation).
+    assert web_link("http://w.test", None, None, conversation, "mentorship_requested", mentorship) == (
+        "Answer the request",
+        "http://w.test/#/mentorships",
+    )
+    assert web_link("http://w.test", booking, None, conversation, "booking_confirmed") == (
+        "See the booking",
+        f"http://w.test/#/bookings?booking={booking}",
     )
     assert web_link("http://w.test", booking, None, conversation, "booking_accepted") == (
         "Pay for the stay",

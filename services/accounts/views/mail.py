@@ -203,6 +203,12 @@ def web_link(
     if kind in ("booking_accepted", "payment_failed") and booking_id:
         # Where the card is asked for (a refused card's mail led to every booking).
         return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
+    if kind == "booking_confirmed" and booking_id:
+        # Its card holds the exact address the mail says is there (the conversation does not).
+        return "See the booking", f"{base}bookings?booking={booking_id}"
+    if kind == "mentorship_requested":
+        # Where Accept and Decline are (the conversation has neither).
+        return "Answer the request", f"{base}mentorships"
     if kind == "booking_requested" and booking_id:
         # The request's card, where Accept and Decline are (it opened the conversation).
         return "Answer the request", f"{base}bookings?booking={booking_id}"

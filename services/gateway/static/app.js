@@ -104,7 +104,7 @@ function pageFor(route, me) {
       return html`<${Search} query=${route.query} />`;
     case "listings":
       if (b === "new") return html`<${ListingEdit} />`;
-      if (b && c === "edit") return html`<${ListingEdit} id=${b} />`;
+      if (b && c === "edit") return html`<${ListingEdit} id=${b} query=${route.query} />`;
       return b ? html`<${ListingPage} id=${b} query=${route.query} />` : html`<${MyListings} />`;
     case "bookings":
       if (b && c === "pay") return html`<${PayPage} id=${b} />`;

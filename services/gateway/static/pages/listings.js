@@ -329,6 +329,7 @@ function RoomGone() {
 }
 
 export function ListingPage({ id, query }) {
+  const { me } = useSession();
   // Loaded again for another query too: the room opened again from another rotation's
   // matches (or from none) kept the first one's dates, hospital and rotation.
   const state = useLoad(async () => {
@@ -343,7 +344,7 @@ export function ListingPage({ id, query }) {
     <p class="lead">${roomType(l.room_type)} · <span class="nowrap">${fmtMoney(l.monthly_rent)} a month</span> (<span class="nowrap">${fmtMoney(l.nightly_rate)} a night</span>)
       ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>
     ${l.status !== "active" && html`<p><${Status} status=${l.status} /></p>`}
-    <${Gallery} photos=${l.photos} title=${l.title} />
+    <${Gallery} photos=${l.photos} title=${l.title} addHref=${me && me.user.id === l.host.id ? `#/listings/${l.id}/edit?focus=photos` : null} />
     <div class="two">
       <div>
         ${l.description && html`<p class="bio">${l.description}</p>`}

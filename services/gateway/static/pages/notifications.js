@@ -21,6 +21,8 @@ function target(n) {
   // A request opens its card, where Accept and Decline are (as its mail does), not the
   // conversation it also carries.
   if (n.kind === "booking_requested" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
+  if (n.kind === "booking_confirmed" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
+  if (n.kind === "mentorship_requested") return "#/mentorships";
   // Nights taken by another stay are free again: the room, to ask for them again.
   if (n.kind === "booking_nights_freed" && n.listing_id) return `#/listings/${n.listing_id}${n.booking_id ? `?booking=${n.booking_id}` : ""}`;
   if (n.conversation_id) return `#/inbox/${n.conversation_id}`;

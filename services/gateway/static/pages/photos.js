@@ -27,11 +27,13 @@ export function Cover({ listing }) {
 }
 
 /** The listing's photos, one at a time: previous/next buttons, arrow keys, swipes, thumbnails. */
-export function Gallery({ photos, title }) {
+export function Gallery({ photos, title, addHref = null }) {
   const [index, setIndex] = useState(0);
   const start = useRef(null);
   const id = useId("gallery");
-  if (!photos.length) return html`<p class="hint gallery-none">No photos yet.</p>`;
+  if (!photos.length) {
+    return html`<p class="hint gallery-none">No photos yet.${addHref ? html` <a href=${addHref}>Add photos</a>: a room with photos is chosen first.` : ""}</p>`;
+  }
   const at = Math.min(index, photos.length - 1);
   const photo = photos[at];
   const show = (i) => setIndex((i + photos.length) % photos.length);

@@ -151,7 +151,7 @@ function Goals({ plan, act, send }) {
       ${plan.goals.map((g) => html`<${GoalCard} key=${g.id} goal=${g} open=${open} act=${act} send=${send} />`)}
     </ul>`}
     ${open && html`
-      ${unused.length > 0 && html`<p>Suggested for your stage:</p>
+      ${unused.length > 0 && html`<p>${plan.role === "mentor" ? `Suggested for ${plan.other_name || "your student"}'s stage (in their words):` : "Suggested for your stage:"}</p>
         <ul class="suggestions" aria-label="Suggested goals">${unused.map((g) => html`<li key=${g}>
           <button type="button" class="secondary" onClick=${() => add(g)}>Add “${g}”</button></li>`)}</ul>`}
       <form ref=${addForm} onSubmit=${(e) => { e.preventDefault(); add(title); }} aria-label="Add a goal">
@@ -196,6 +196,11 @@ function Reschedule({ meeting, plan, send }) {
   </form>`;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// Cancel is for a meeting agreed (new times proposed for it too), or times one proposed
+// oneself: a new meeting's times the other side proposed are answered by Decline (both
+// showed, with nothing to tell them apart).
 function MeetingCard({ meeting, plan, act, send }) {
   const open = plan.status === "accepted";
   const when = meeting.starts_at;
@@ -221,8 +226,13 @@ function MeetingCard({ meeting, plan, act, send }) {
       ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link</a>`}</p>
     ${open && html`<p class="actions">
       ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>${moving ? "Decline the new times" : "Decline"}</button>`}
-      ${meeting.status === "scheduled" && html`<button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/held`))}>We met</button>`}
-      ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<${ConfirmButton} label="Cancel meeting"
+      ${meeting.status === "scheduled" && (Date.parse(when.utc) - Date.now() > DAY_MS
+        // A meeting more than a day away said "held" at one press, and counted among the
+        // operators' meetings held: asked first, saying when it is (meeting early stays possible).
+        ? html`<${ConfirmButton} label="We met" className="" question=${`This meeting is set for ${when.yours}. Say you met already?`}
+            yes="Yes, we met" onConfirm=${() => run(() => post(`/meetings/${meeting.id}/held`))} />`
+        : html`<button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/held`))}>We met</button>`)}
+      ${(meeting.status === "scheduled" || (meeting.status === "proposed" && (moving || !meeting.your_turn))) && html`<${ConfirmButton} label="Cancel meeting"
         question=${`Cancel this meeting? ${plan.other_name || "They"} will be told.`} yes="Yes, cancel it" onConfirm=${() => run(() => post(`/meetings/${meeting.id}/cancel`))} />`}
     </p>
     ${(meeting.status === "proposed" || meeting.status === "scheduled") && html`<${Reschedule} meeting=${meeting} plan=${plan} send=${send} />`}`}

@@ -161,7 +161,7 @@ function ListingForm({ listing }) {
       <${Field} label="ZIP code" name="zip_code" autocomplete="postal-code" inputmode="numeric" maxlength="10" value=${f.zip_code}
         onInput=${onZip} error=${zipFailure || err.zip_code}
         hint=${listing ? "Not kept: the ZIP code only places a room. Give one to move this room to its centre." : undefined} />
-      <p class="notice" role="status">${where}</p>
+      <p class=${placed || source ? "notice" : "hint"} role="status">${where}</p>
       ${placed && html`<${PinMap} latitude=${Number(f.latitude)} longitude=${Number(f.longitude)} onMove=${moveTo} />`}
       <details open=${Boolean(err.latitude || err.longitude)}>
         <summary>Enter the coordinates by hand</summary>
@@ -253,8 +253,20 @@ function BlockedDates({ listing }) {
   </section>`;
 }
 
-export function ListingEdit({ id }) {
+export function ListingEdit({ id, query = {} }) {
   const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
+  // "Add photos" on a room without any (its page said "No photos yet." and nothing more):
+  // the photos' section, at the foot of this page, in view and focused.
+  const toPhotos = query.focus === "photos";
+  useEffect(() => {
+    if (!toPhotos || !state.data) return;
+    const heading = document.getElementById("photos-h");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+      heading.scrollIntoView({ block: "start" });
+    }
+  }, [toPhotos, state.data]);
   return html`<section>
     <h1>${id ? "Edit your room" : "Post a room"}</h1>
     <${Loading} state=${state}>${(l) => html`<${ListingForm} key=${id || "new"} listing=${id ? l : null} />
