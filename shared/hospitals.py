@@ -75,3 +75,29 @@ def by_alias(query: str) -> list[Hospital]:
         if hospital is not None and hospital not in found:
             found.append(hospital)
     return found
+
+
+_SMALL_WORDS = frozenset({"of", "and", "the", "at", "in", "for", "on", "a", "de", "la", "el", "del"})
+# Words of one or two letters that are words, not initials ("DR P PHILLIPS", "ST JOSEPH'S").
+_SHORT_WORDS = frozenset({"dr", "st"})
+
+
+def display_name(name: str) -> str:
+    """Hospital registries shout ("JOHNS HOPKINS HOSPITAL"); reasons should not. Small words
+    in lower case, but where the name or a part of it starts ("SCRIPPS ... - LA JOLLA");
+    other words of one or two letters are initials and stay ("BIRMINGHAM VA", "UF HEALTH").
+    The web client's ``titleCase`` (static/ui.js) follows the same rules."""
+    if not name.isupper():
+        return name
+    words = name.split()
+    cased = []
+    for i, word in enumerate(words):
+        lower = word.lower()
+        starts = i == 0 or words[i - 1] == "-"
+        if lower in _SMALL_WORDS and not starts:
+            cased.append(lower)
+        elif len(word) <= 2 and lower not in _SMALL_WORDS and lower not in _SHORT_WORDS:
+            cased.append(word)
+        else:
+            cased.append(word[:1] + word[1:].lower())
+    return " ".join(cased)

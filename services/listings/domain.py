@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
 
-from shared import geo, places, request_limits, stays
+from shared import geo, hospitals, places, request_limits, stays
 from shared.contracts.base import Actor, Event
 from shared.contracts.hospitals import Hospital
 from shared.contracts.listings import (
@@ -171,7 +171,9 @@ def room_position(
                     [
                         {
                             "field": "latitude",
-                            "message": "This is the hospital's own position: place your room at its address.",
+                            # Named: the hospital the host has in mind may be another nearby.
+                            "message": f"This is the position of {hospitals.display_name(h.name)}: place your room"
+                            " at its own address.",
                         }
                     ],
                 )

@@ -53,6 +53,8 @@ def test_a_room_sits_at_its_coordinates_or_its_zip_centre_never_on_a_hospital() 
     with pytest.raises(AppError) as err:
         domain.room_position(fargo.latitude + 0.0001, fargo.longitude, None, directory)
     assert err.value.details[0]["field"] == "latitude"
+    # Named (the host may have had another hospital nearby in mind), in words, not shouted.
+    assert err.value.details[0]["message"].startswith("This is the position of Essentia Health"), err.value.details
     # 400 m away is a room near the hospital, not on it.
     assert domain.room_position(fargo.latitude + 0.0036, fargo.longitude, None, directory)[0] == fargo.latitude + 0.0036
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pycountry
 
-from shared import reference
+from shared import hospitals, reference
 
 # Practitioner nouns, with their article, keyed by canonical specialty key
 # (``shared.reference.specialty_key``: the reference list's name in lower case).
@@ -99,10 +99,6 @@ _LANGUAGE_NAMES = {
     "fas": "Persian",
 }
 
-_SMALL_WORDS = frozenset({"of", "and", "the", "at", "in", "for", "on", "a", "de", "la", "el", "del"})
-# Words of one or two letters that are words, not initials ("DR P PHILLIPS", "ST JOSEPH'S").
-_SHORT_WORDS = frozenset({"dr", "st"})
-
 
 def specialty_key(specialty: str) -> str:
     """A specialty's canonical key: "Cardiology", "cardiology " and "Cardio" are one
@@ -150,25 +146,8 @@ def organization_name(tag: str) -> str:
     return reference.organization_code(tag) or tag
 
 
-def hospital_name(name: str) -> str:
-    """Hospital registries shout ("JOHNS HOPKINS HOSPITAL"); reasons should not. Small words
-    in lower case, but where the name or a part of it starts ("SCRIPPS ... - LA JOLLA");
-    other words of one or two letters are initials and stay ("BIRMINGHAM VA", "UF HEALTH").
-    The web client's ``titleCase`` (static/ui.js) follows the same rules."""
-    if not name.isupper():
-        return name
-    words = name.split()
-    cased = []
-    for i, word in enumerate(words):
-        lower = word.lower()
-        starts = i == 0 or words[i - 1] == "-"
-        if lower in _SMALL_WORDS and not starts:
-            cased.append(lower)
-        elif len(word) <= 2 and lower not in _SMALL_WORDS and lower not in _SHORT_WORDS:
-            cased.append(word)
-        else:
-            cased.append(word[:1] + word[1:].lower())
-    return " ".join(cased)
+# Hospital names in words: one rule for every service (listings names one too).
+hospital_name = hospitals.display_name
 
 
 def join_words(items: Iterable[str], conjunction: str = "and") -> str:

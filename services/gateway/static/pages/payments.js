@@ -294,6 +294,8 @@ export function Payouts() {
         <dt>Released to your balance</dt><dd data-total="released">${fmtMoney(p.released)}</dd>
         <dt>Fees (${p.host_fee_percent}%)</dt><dd data-total="fees">${fmtMoney(p.fees)}</dd>
       </dl>
+      <p class="hint">A guest's payment is held until 24 hours after the check-in it pays for, then released to your
+        balance less the ${p.host_fee_percent}% fee. Each stay's receipt gives the time of each release.</p>
       ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Payouts table"><table>
         <caption>By booking</caption>
         <thead><tr><th scope="col">Room</th><th scope="col">Stay</th><th scope="col">Paid</th><th scope="col">Refunded</th><th scope="col">Held</th><th scope="col">Released</th><th scope="col">Fees</th></tr></thead>
