@@ -164,15 +164,21 @@ def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages)
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
     back = page.get_by_role("link", name="← Back to your search")
     expect(back).to_have_attribute("href", re.compile(r"^#/search\?.*hname=Essentia"))
-    room = page.url
+    # A visitor sees the stay's price for the dates (the card had it, the room did not), and
+    # dates changed here come along through the login.
+    expect(page.get_by_role("status").filter(has_text="10 nights ×")).to_contain_text("total, no fees")
+    page.get_by_label("Check-out").fill(future(34))
+    expect(page.get_by_role("status").filter(has_text="14 nights ×")).to_be_visible()
     page.get_by_role("link", name="Log in", exact=True).click()
     expect(page.get_by_text("Log in to continue; you come back to the page you were on.")).to_be_visible()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
-    assert page.url == room
-    expect(page.get_by_role("form", name="Request a booking").get_by_label("Check-in")).to_have_value(future(20))
+    assert "hname=Essentia" in page.url and f"to={future(34)}" in page.url, page.url
+    booking = page.get_by_role("form", name="Request a booking")
+    expect(booking.get_by_label("Check-in")).to_have_value(future(20))
+    expect(booking.get_by_label("Check-out")).to_have_value(future(34))
     back.click()
     expect(page.get_by_role("list", name="Rooms").get_by_role("link", name=title)).to_be_visible()
     assert pages.errors == []

@@ -148,6 +148,25 @@ function fittingRotation(rotations, dates, listing) {
 const bookingHref = (id) => `#/bookings?booking=${id}`;
 /** This page's path and query (its dates and hospital), to come back to after logging in. */
 const here = () => location.hash.replace(/^#/, "");
+/** This page with the dates a visitor chose on it (they were lost at the login). */
+function hereWith(dates) {
+  const [path, search = ""] = here().split("?");
+  const query = new URLSearchParams(search);
+  if (dates.check_in) query.set("from", dates.check_in);
+  if (dates.check_out) query.set("to", dates.check_out);
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+/** A stay's price for the dates chosen, whether the room is free then, and when it is taken
+ * (shown to a visitor too: the card's "$1,472.80 for your 28 nights" was gone on the room). */
+function QuoteLine({ quote }) {
+  if (!quote) return null;
+  return html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
+    ${quote.available ? html`<br />${stayTimes(quote)}.`
+      : html`<br /><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>
+        ${quote.taken && quote.taken.length > 0 && html`<br />Taken: ${quote.taken.map((t) => `${fmtDate(t.check_in)} – ${fmtDate(t.check_out)}`).join(", ")}.`}`}</p>`;
+}
 
 function BookingBox({ listing, context }) {
   const { me } = useSession();
@@ -281,17 +300,22 @@ function BookingBox({ listing, context }) {
         <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
         <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
       </div>
-      ${quote && html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
-        ${quote.available ? html`<br />${stayTimes(quote)}.`
-          : html`<br /><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>
-            ${quote.taken && quote.taken.length > 0 && html`<br />Taken: ${quote.taken.map((t) => `${fmtDate(t.check_in)} – ${fmtDate(t.check_out)}`).join(", ")}.`}`}</p>`}
+      <${QuoteLine} quote=${quote} />
       ${clash && html`<p class="notice" role="status">You already have a stay ${clash.status === "confirmed" ? "booked and paid" : "accepted"} at${" "}
         <a href=${bookingHref(clash.id)}>“${clash.listing_title}”</a>, ${fmtDate(clash.check_in)} – ${fmtDate(clash.check_out)}, on some of these nights.
         ${" "}Request this room too only if you mean to pay for both.</p>`}
       <${Field} as="textarea" label="Message to the host" limit=${2000} name="message" rows="3" value=${message} onInput=${(e) => { clearErrors("message"); setMessage(e.currentTarget.value); }} error=${form.errors.message} />
       <${Alert} error=${formError(form.errors, ["check_in", "check_out", "message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request booking</button>
-    </form>` : !me ? html`<p><a href=${`#/?next=${encodeURIComponent(here())}`}>Log in</a> or <a href=${`#/signup?next=${encodeURIComponent(here())}`}>sign up</a> as a student to book.</p>` : null}
+    </form>` : !me ? html`<div>
+      <div class="row">
+        <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} />
+        <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} />
+      </div>
+      <${QuoteLine} quote=${quote} />
+      <p><a href=${`#/?next=${encodeURIComponent(hereWith(dates))}`}>Log in</a> or <a href=${`#/signup?next=${encodeURIComponent(hereWith(dates))}`}>sign up</a>
+        ${" "}as a student to book${quote ? " these dates" : ""}.</p>
+    </div>` : null}
   </section>`;
 }
 
