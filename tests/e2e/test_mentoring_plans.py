@@ -762,3 +762,17 @@ async def test_meetings_to_answer_are_the_other_sides_open_proposals(api: Api, s
     # Ended: nothing waits for either side.
     assert (await api.call("POST", f"/mentorships/{mentorship_id}/end", mentor)).status == 200
     assert (await to_answer(mentor))["items"] == [] and (await to_answer(student))["items"] == []
+
+
+async def test_a_meeting_weeks_away_cannot_be_said_to_have_taken_place(api: Api) -> None:
+    """One press on "We met" counted a meeting five weeks out as held (and in the operators'
+    figures): from a week before its time only; it stays scheduled."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+    r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=20)]})
+    meeting = r.body["meetings"][0]
+    accepted = await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": at(days=20)})
+    assert accepted.status == 200, accepted.body
+    early = await api.call("POST", f"/meetings/{meeting['id']}/held", student)
+    assert early.status == 409 and "more than a week away" in early.body["error"]["message"], early.body
+    plan = (await api.call("GET", f"/mentorships/{mentorship_id}/plan", mentor)).body
+    assert [m["status"] for m in plan["meetings"]] == ["scheduled"]

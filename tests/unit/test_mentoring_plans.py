@@ -112,6 +112,13 @@ def test_a_meeting_from_proposal_to_held() -> None:
     meeting = plans.Meeting("scheduled", STUDENT, proposed.options, times[1])
     held = plans.decide_meeting(PAIR, meeting, STUDENT, "held", NOW, their_zone=ZONE)
     assert held.status == "held" and held.held
+    # Early is possible (a ward meets when it can), weeks ahead is a mistake.
+    far = plans.Meeting("scheduled", STUDENT, (NOW + timedelta(days=39),), NOW + timedelta(days=39))
+    with pytest.raises(AppError, match="more than a week away") as exc:
+        plans.decide_meeting(PAIR, far, STUDENT, "held", NOW, their_zone=ZONE)
+    assert code(exc) == "conflict"
+    week = plans.Meeting("scheduled", STUDENT, (NOW + timedelta(days=7),), NOW + timedelta(days=7))
+    assert plans.decide_meeting(PAIR, week, STUDENT, "held", NOW, their_zone=ZONE).held
     done = plans.Meeting("held", STUDENT, proposed.options, times[1])
     for action in ("accept", "decline", "cancel", "held", "reschedule"):
         with pytest.raises(AppError) as exc:

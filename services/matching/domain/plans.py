@@ -313,9 +313,15 @@ def decide_meeting(
         )
     if action == "held":
         # Either side says it took place, at or before its time (pairs on a ward often
-        # meet earlier than planned).
+        # meet earlier than planned), but not weeks ahead: one press on a meeting set five
+        # weeks out counted it held in the operators' figures.
         if meeting.status != "scheduled":
             raise AppError("conflict", f"the meeting is {meeting.status}: only a scheduled meeting can be held")
+        if meeting.starts_at is not None and now < meeting.starts_at - HELD_EARLIEST:
+            raise AppError(
+                "conflict",
+                "the meeting is more than a week away: say it took place once it has, or move it to when you met",
+            )
         return MeetingChange("held", meeting.proposed_by, meeting.options, meeting.starts_at, held=True)
     raise AppError("validation", f"unknown action {action}")
 
@@ -371,6 +377,10 @@ def _which(meeting: Meeting, zone: str) -> str:
     if meeting.status in ("scheduled", "proposed") and meeting.starts_at is not None:
         return f"your meeting of {timezones.local(meeting.starts_at, zone)}"
     return f"the meeting proposed for {_times(meeting.options, zone)}"
+
+
+# How long before its time a meeting may be said to have taken place.
+HELD_EARLIEST = timedelta(days=7)
 
 
 def reminder_due(starts_at: datetime, now: datetime) -> bool:

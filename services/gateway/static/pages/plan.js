@@ -197,6 +197,9 @@ function Reschedule({ meeting, plan, send }) {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+// A meeting more than a week away cannot be said to have taken place (the API's
+// HELD_EARLIEST): no "We met" then.
+const WEEK_MS = 7 * DAY_MS;
 
 // Cancel is for a meeting agreed (new times proposed for it too), or times one proposed
 // oneself: a new meeting's times the other side proposed are answered by Decline (both
@@ -226,7 +229,7 @@ function MeetingCard({ meeting, plan, act, send }) {
       ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link</a>`}</p>
     ${open && html`<p class="actions">
       ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>${moving ? "Decline the new times" : "Decline"}</button>`}
-      ${meeting.status === "scheduled" && (Date.parse(when.utc) - Date.now() > DAY_MS
+      ${meeting.status === "scheduled" && Date.parse(when.utc) - Date.now() <= WEEK_MS && (Date.parse(when.utc) - Date.now() > DAY_MS
         // A meeting more than a day away said "held" at one press, and counted among the
         // operators' meetings held: asked first, saying when it is (meeting early stays possible).
         ? html`<${ConfirmButton} label="We met" className="" question=${`This meeting is set for ${when.yours}. Say you met already?`}
