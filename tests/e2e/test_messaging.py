@@ -504,3 +504,22 @@ async def test_verification_shows_the_badge_and_notifies(api: Api, admin: User) 
     await eventually(noted, 15, what="the notification")
     notes = await api.call("GET", "/notifications", host)
     assert [n["kind"] for n in notes.body["items"]] == ["user_verified"]
+
+
+async def test_additions_sent_at_once_to_an_open_report_are_all_kept(api: Api) -> None:
+    """An open report read, then rewritten with one addition, must not lose another sent at
+    the same moment: each addition locks the report until its commit."""
+    reported, reporter = await api.signup("professional"), await api.signup("student")
+    first = await api.call("POST", "/reports", reporter, json={"user_id": reported.id, "reason": "scam"})
+    assert first.status == 201, first.body
+    words = [f"Detail number {i}: asked for a wire." for i in range(8)]
+    sent = await asyncio.gather(
+        *(
+            api.call("POST", "/reports", reporter, json={"user_id": reported.id, "reason": "scam", "details": w})
+            for w in words
+        )
+    )
+    assert all(r.status == 201 and r.body["id"] == first.body["id"] for r in sent), [r.body for r in sent]
+    assert all(r.body["added_to_open"] for r in sent)
+    final = await api.call("POST", "/reports", reporter, json={"user_id": reported.id, "reason": "scam"})
+    assert [w for w in words if w not in final.body["details"]] == [], final.body["details"]

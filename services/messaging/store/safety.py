@@ -110,35 +110,38 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[async
     said "sent"), naming its reason when it is another.
 
     The index decides, so two racing reports file one: the second's INSERT waits for the
-    first's commit and then does nothing, and its UPDATE finds the first. None only when
-    that open report was resolved between the two statements (the caller tries again).
+    first's commit and then does nothing, and its read finds the first. The open report is
+    read and rewritten under its row lock, in one transaction: two additions at once each
+    read the other's (without it, each wrote over the other's). None only when that open
+    report was resolved between the two statements (the caller tries again).
     """
     columns = list(values)
     about_message = values.get("message_id") is not None
-    row = await conn.fetchrow(
-        f"INSERT INTO reports({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"
-        f" ON CONFLICT {_OPEN_OF_MESSAGE if about_message else _OPEN_OF_USER} DO NOTHING RETURNING *",
-        *values.values(),
-    )
-    if row is not None:
-        return row, False, False
-    if about_message:
-        where, key = "message_id = $2", values["message_id"]
-    else:
-        where, key = "reported_user_id = $2 AND message_id IS NULL", values["reported_user_id"]
-    found = await conn.fetchrow(
-        f"SELECT * FROM reports WHERE reporter_id = $1 AND {where} AND status = 'open' FOR UPDATE",
-        values["reporter_id"],
-        key,
-    )
-    if found is None:
-        return None
-    details = report_details(found["details"], found["reason"], str(values["details"]), str(values["reason"]))
-    if details == found["details"]:
-        return found, True, False
-    updated = await conn.fetchrow("UPDATE reports SET details = $2 WHERE id = $1 RETURNING *", found["id"], details)
-    assert updated is not None  # locked above
-    return updated, True, True
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            f"INSERT INTO reports({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"
+            f" ON CONFLICT {_OPEN_OF_MESSAGE if about_message else _OPEN_OF_USER} DO NOTHING RETURNING *",
+            *values.values(),
+        )
+        if row is not None:
+            return row, False, False
+        if about_message:
+            where, key = "message_id = $2", values["message_id"]
+        else:
+            where, key = "reported_user_id = $2 AND message_id IS NULL", values["reported_user_id"]
+        found = await conn.fetchrow(
+            f"SELECT * FROM reports WHERE reporter_id = $1 AND {where} AND status = 'open' FOR UPDATE",
+            values["reporter_id"],
+            key,
+        )
+        if found is None:
+            return None
+        details = report_details(found["details"], found["reason"], str(values["details"]), str(values["reason"]))
+        if details == found["details"]:
+            return found, True, False
+        updated = await conn.fetchrow("UPDATE reports SET details = $2 WHERE id = $1 RETURNING *", found["id"], details)
+        assert updated is not None  # locked above
+        return updated, True, True
 
 
 # Reports with both people's names and the resolving operator's (people read names, not ids).
