@@ -41,6 +41,8 @@ MAX_OPTIONS = 3
 # How far ahead a meeting can be proposed: a rotation is weeks long, a plan a year at most.
 MAX_AHEAD = timedelta(days=365)
 REMIND_BEFORE = timedelta(hours=24)
+# How long before its time a meeting may be said to have taken place.
+HELD_EARLIEST = timedelta(days=7)
 # Mentorloop flags pairs stuck at one stage for 21 days; a rotation lasts 2-4 weeks, so a
 # pair that has not met two weeks after acceptance has lost half of it.
 STALLED_AFTER = timedelta(days=14)
@@ -377,10 +379,6 @@ def _which(meeting: Meeting, zone: str) -> str:
     if meeting.status in ("scheduled", "proposed") and meeting.starts_at is not None:
         return f"your meeting of {timezones.local(meeting.starts_at, zone)}"
     return f"the meeting proposed for {_times(meeting.options, zone)}"
-
-
-# How long before its time a meeting may be said to have taken place.
-HELD_EARLIEST = timedelta(days=7)
 
 
 def reminder_due(starts_at: datetime, now: datetime) -> bool:

@@ -246,7 +246,6 @@ async def mark_reminded(conn: Connection, meeting_id: uuid.UUID, starts_at: date
     return result.endswith(" 1")
 
 
-# The latest meetings a calendar feed holds (one NATS reply), as its stays and rotations.
 async def meetings_to_answer(
     db: DB, user_id: uuid.UUID, now: datetime, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[asyncpg.Record]:
@@ -271,6 +270,7 @@ async def meetings_to_answer(
     )
 
 
+# The latest meetings a calendar feed holds (one NATS reply), as its stays and rotations.
 FEED_MEETINGS = 500
 
 
