@@ -148,7 +148,7 @@ def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages)
     as_host = Client(pages.open("host").request, pages.mailbox)
     as_host.sign_up("professional", "Dr. Back Again")
     title = f"Room to come back to {uuid.uuid4().hex[:6]}"
-    fargo_room(as_host, title)
+    listing = fargo_room(as_host, title)
     as_student = Client(pages.open("account").request, pages.mailbox)
     as_student.sign_up("student", "Returning Student")
     email = as_student.call("GET", "/me")["user"]["email"]
@@ -181,6 +181,10 @@ def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages)
     expect(booking.get_by_label("Check-out")).to_have_value(future(34))
     back.click()
     expect(page.get_by_role("list", name="Rooms").get_by_role("link", name=title)).to_be_visible()
+    # The same room reached from another hospital's link does not lead back to this search.
+    page.goto(f"/#/listings/{listing['id']}?hospital=the-johns-hopkins-hospital-baltimore-md")
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="← Back to your search")).to_have_count(0)
     assert pages.errors == []
 
 

@@ -16,8 +16,9 @@ export function useId(prefix) {
 /** What is left of a text's `limit` (the API's, in characters as it counts them: code
  * points), once nine tenths are written: a long message learned of the limit only from the
  * refusal after sending ("Write at most 2000 characters."). */
+const characters = (value) => (typeof value === "string" ? [...value].length : 0);
 function charactersLeft(value, limit) {
-  const used = typeof value === "string" ? [...value].length : 0;
+  const used = characters(value);
   if (!limit || used < limit * 0.9) return null;
   const left = limit - used;
   if (left >= 0) return `${left} character${left === 1 ? "" : "s"} left`;
@@ -25,7 +26,7 @@ function charactersLeft(value, limit) {
 }
 
 /** Longer than the API's `limit` (in its characters): what a form's send button waits on. */
-export const overLimit = (value, limit) => [...(value || "")].length > limit;
+export const overLimit = (value, limit) => characters(value) > limit;
 
 export function Field({ label, name, error, hint, limit, as = "input", children, ...props }) {
   const id = useId(name || "f");

@@ -247,7 +247,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       ? get(`/bookings/${b.id}/payments`).catch(() => null) : Promise.resolve(null)),
     [b.id, b.status],
   );
-  const paidBack = b.status === "cancelled" ? payments : { data: null };
+  const paidBack = b.status === "cancelled" ? payments.data : null;
   const firstDue = b.status === "accepted" && payments.data ? payments.data.payments.find((p) => p.index === 0 && p.status === "due") : null;
   const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
   // One clock on the card, the room's: the answer's deadline was on the browser's beside a
@@ -259,7 +259,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     ${b.status === "cancelled" && b.end_reason === "withdrawn" && html`<p>${b.role === "guest" ? "You withdrew this request before the host answered." : "The guest withdrew this request before you answered."}</p>`}
     ${b.status === "cancelled" && b.end_reason !== "withdrawn" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay."
       : b.other_deleted ? `The ${b.cancelled_by} deleted their account, which cancelled this stay.` : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
-    <${RefundLine} r=${paidBack.data} role=${b.role} />
+    <${RefundLine} r=${paidBack} role=${b.role} />
     ${b.other_deleted ? html`<p>${b.role === "host" ? "Guest" : "Host"}: deleted user</p>`
       : html`<${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}

@@ -4,11 +4,11 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, getAll, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
-import { lastSearchHash } from "./search.js";
+import { lastSearchFor } from "./search.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Field, Loading, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
-  formError, hospitalLabel, professionLine, roomType, sentence, stayTimes, today, useForm, useLoad,
+  formError, hospitalLabel, href, parseHash, professionLine, roomType, sentence, stayTimes, today, useForm, useLoad,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -146,16 +146,11 @@ function fittingRotation(rotations, dates, listing) {
 }
 
 const bookingHref = (id) => `#/bookings?booking=${id}`;
-/** This page's path and query (its dates and hospital), to come back to after logging in. */
-const here = () => location.hash.replace(/^#/, "");
-/** This page with the dates a visitor chose on it (they were lost at the login). */
+/** This page's path and query (its hospital), with the dates a visitor chose on it, to
+ * come back to after logging in (the dates were lost there). */
 function hereWith(dates) {
-  const [path, search = ""] = here().split("?");
-  const query = new URLSearchParams(search);
-  if (dates.check_in) query.set("from", dates.check_in);
-  if (dates.check_out) query.set("to", dates.check_out);
-  const text = query.toString();
-  return text ? `${path}?${text}` : path;
+  const { path, query } = parseHash();
+  return href(path, { ...query, from: dates.check_in || query.from, to: dates.check_out || query.to }).slice(1);
 }
 
 /** A stay's price for the dates chosen, whether the room is free then, and when it is taken
@@ -361,7 +356,7 @@ export function ListingPage({ id, query }) {
     return { listing, context };
   }, [id, JSON.stringify(query)]);
   // Opened from a search (its card's link names the hospital or point it ran from).
-  const back = (query.hospital || query.lat) && lastSearchHash();
+  const back = lastSearchFor(query);
   return html`<${Loading} state=${state} notFound=${html`<${RoomGone} />`}>${({ listing: l, context }) => html`<article class="listing">
     ${back && html`<p><a href=${back}>← Back to your search</a></p>`}
     <h1>${l.title}</h1>

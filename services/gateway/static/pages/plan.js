@@ -214,6 +214,9 @@ function MeetingCard({ meeting, plan, act, send }) {
     settled.expect();
     if (!(await act(call))) settled.failed();
   };
+  const held = () => run(() => post(`/meetings/${meeting.id}/held`));
+  // How far ahead its agreed time is (a scheduled meeting always has one).
+  const ahead = when ? Date.parse(when.utc) - Date.now() : 0;
   // New times proposed for a scheduled meeting: it keeps its agreed time until one is
   // accepted (declined, it stays); the card shows both.
   const moving = meeting.status === "proposed" && Boolean(when);
@@ -229,12 +232,12 @@ function MeetingCard({ meeting, plan, act, send }) {
       ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link</a>`}</p>
     ${open && html`<p class="actions">
       ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>${moving ? "Decline the new times" : "Decline"}</button>`}
-      ${meeting.status === "scheduled" && Date.parse(when.utc) - Date.now() <= WEEK_MS && (Date.parse(when.utc) - Date.now() > DAY_MS
+      ${meeting.status === "scheduled" && ahead <= WEEK_MS && (ahead > DAY_MS
         // A meeting more than a day away said "held" at one press, and counted among the
         // operators' meetings held: asked first, saying when it is (meeting early stays possible).
         ? html`<${ConfirmButton} label="We met" className="" question=${`This meeting is set for ${when.yours}. Say you met already?`}
-            yes="Yes, we met" onConfirm=${() => run(() => post(`/meetings/${meeting.id}/held`))} />`
-        : html`<button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/held`))}>We met</button>`)}
+            yes="Yes, we met" onConfirm=${held} />`
+        : html`<button type="button" onClick=${held}>We met</button>`)}
       ${(meeting.status === "scheduled" || (meeting.status === "proposed" && (moving || !meeting.your_turn))) && html`<${ConfirmButton} label="Cancel meeting"
         question=${`Cancel this meeting? ${plan.other_name || "They"} will be told.`} yes="Yes, cancel it" onConfirm=${() => run(() => post(`/meetings/${meeting.id}/cancel`))} />`}
     </p>

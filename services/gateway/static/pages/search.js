@@ -51,8 +51,15 @@ function urlOf(search, context) {
 // menu's "Find a room" began anew, and a keyboard user's only other way back was the
 // browser's own Back).
 let lastSearch = null;
-/** The last search run here, as its URL's fragment ("#/search?…"), or null. */
-export const lastSearchHash = () => lastSearch;
+/** The last search run here, as its URL's fragment ("#/search?…"), when it ran from the
+ * hospital or point a room's `query` names (its card's link names them), else null (a room
+ * opened from elsewhere led back to some earlier, other search). */
+export function lastSearchFor(query) {
+  if (!lastSearch) return null;
+  const last = new URLSearchParams(lastSearch.split("?")[1] || "");
+  const same = query.hospital ? last.get("hospital") === query.hospital : Boolean(query.lat) && last.get("lat") === query.lat;
+  return same ? lastSearch : null;
+}
 
 /** Whether two searches' parameters (cursor aside) are the same search. */
 const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
