@@ -50,11 +50,25 @@ function urlOf(search, context) {
 // The URL of the last search run in this tab: a room opened from it links back to it (the
 // menu's "Find a room" began anew, and a keyboard user's only other way back was the
 // browser's own Back).
-let lastSearch = null;
+// Kept for the tab's session: a room reloaded lost its way back.
+const LAST_SEARCH = "wardmate.lastSearch";
+function rememberSearch(hash) {
+  try {
+    sessionStorage.setItem(LAST_SEARCH, hash);
+  } catch {
+    // Storage refused (a private window's quota): the room offers no way back, as before.
+  }
+}
 /** The last search run here, as its URL's fragment ("#/search?…"), when it ran from the
  * hospital or point a room's `query` names (its card's link names them), else null (a room
  * opened from elsewhere led back to some earlier, other search). */
 export function lastSearchFor(query) {
+  let lastSearch = null;
+  try {
+    lastSearch = sessionStorage.getItem(LAST_SEARCH);
+  } catch {
+    return null;
+  }
   if (!lastSearch) return null;
   const last = new URLSearchParams(lastSearch.split("?")[1] || "");
   const same = query.hospital ? last.get("hospital") === query.hospital : Boolean(query.lat) && last.get("lat") === query.lat;
@@ -153,7 +167,7 @@ function SearchPage({ query }) {
     // shows it again (they lost the dates, rent and sort). Replaced, not pushed: the page
     // stays as it is, and Back leaves the search rather than stepping through its runs.
     history.replaceState({ ...history.state, search: back }, "", href("/search", urlOf(search, context)));
-    lastSearch = location.hash;
+    rememberSearch(location.hash);
     const pages = Math.min(back ? back.pages : 1, MOST_PAGES_KEPT);
     const page = await form.submit(async () => {
       const first = await get("/listings", search);
