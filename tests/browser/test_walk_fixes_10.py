@@ -144,7 +144,8 @@ def test_search_on_a_phone_brings_its_results_into_view_and_counts_them(pages: P
 def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages) -> None:
     """A room opened from a hospital search names the hospital with "+" for its spaces:
     the login refused that page as where to come back, and sent the visitor Home. The room
-    links back to the search; the landing says why a room here can be trusted."""
+    links back to the search; the landing says why a room here can be trusted and how it
+    works."""
     as_host = Client(pages.open("host").request, pages.mailbox)
     as_host.sign_up("professional", "Dr. Back Again")
     title = f"Room to come back to {uuid.uuid4().hex[:6]}"
@@ -158,6 +159,13 @@ def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages)
     trust = page.get_by_role("list", name="Why you can trust a room here")
     expect(trust).to_contain_text("Wardmate checked their NPI or licence")
     expect(trust).to_contain_text("holds it until 24 hours after check-in")
+    # How it works, in four steps, and a way in for professionals that starts on their role.
+    steps = page.get_by_role("list", name="How it works")
+    expect(steps.get_by_role("listitem")).to_have_count(4)
+    expect(steps).to_contain_text("Pay through Wardmate once the host accepts")
+    page.get_by_role("link", name="Rent a room near your hospital to students, mentor them, or both").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    expect(page.get_by_role("radio", name="A medical professional (host or mentor)")).to_be_checked()
     search = f"/#/search?hospital={FARGO}&hname=Essentia+Health+Fargo%2C+Fargo%2C+ND&lat=46.8&lon=-96.8"
     page.goto(f"{search}&from={future(20)}&to={future(30)}")
     page.get_by_role("link", name=title).click()

@@ -44,6 +44,19 @@ function Welcome() {
       <${PlacePicker} label="Or near a city or ZIP code" name="welcome_place"
         onPick=${(p) => go("/search", { place: p.kind === "zip" ? p.zip : p.label })} />
     </div>
+    <h2 id="how-h">How it works</h2>
+    <ol class="steps" aria-labelledby="how-h">
+      <li><strong>Add your rotation:</strong> its hospital, dates and specialty. Wardmate suggests rooms free for those
+        nights and mentors of that specialty.</li>
+      <li><strong>Ask a host for your dates.</strong> Each room shows its distance, the price of your whole stay, the
+        host's specialty and what earlier guests wrote.</li>
+      <li><strong>Pay through Wardmate</strong> once the host accepts, by the deadline the request shows. The address
+        shows then; cancel by the room's policy if your rotation moves.</li>
+      <li><strong>Find a mentor:</strong> ask a host or another professional, plan goals and meetings together, and
+        ask for a letter of recommendation near the end.</li>
+    </ol>
+    <p>A physician, resident or other medical professional?${" "}
+      <a href="#/signup?role=professional">Rent a room near your hospital to students, mentor them, or both</a>.</p>
   </section>`;
 }
 
@@ -104,7 +117,10 @@ export function Signup({ query = {} }) {
   const { refreshMe } = useSession();
   const next = nextPath(query);
   const form = useForm();
-  const [f, setF] = useState({ display_name: "", email: "", password: "", role: "student" });
+  // "#/signup?role=professional" (the landing's line for hosts) starts on that choice.
+  const [f, setF] = useState({
+    display_name: "", email: "", password: "", role: query.role === "professional" ? "professional" : "student",
+  });
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   async function onSubmit(e) {
     e.preventDefault();
