@@ -113,8 +113,8 @@ def pages_of_two(route: Route) -> None:
 
 def test_back_from_a_listing_shows_the_rooms_shown_before_where_they_were(pages: Pages) -> None:
     """Back from a room opened after "More results" showed the first page again, at the top:
-    now the pages shown come back, scrolled to where they were; a reload keeps them too, and a
-    new search starts from its first page."""
+    now the pages shown come back, scrolled to where they were, with focus on the room's link;
+    a reload keeps them too, and a new search starts from its first page."""
     as_host = Client(pages.open("host").request)
     as_host.sign_up("professional", "Dr. Many Rooms")
     tag = uuid.uuid4().hex[:6]
@@ -155,6 +155,8 @@ def test_back_from_a_listing_shows_the_rooms_shown_before_where_they_were(pages:
         until=lambda y: abs(y - left_at) <= 2,
     )
     expect(more).to_be_visible()  # the seventh is still a page away
+    # Focus is back on the room's link, not the page's heading: Tab goes on to the next room.
+    expect(sixth).to_be_focused()
     visitor.reload()
     expect(cards).to_have_count(6)
     more.click()

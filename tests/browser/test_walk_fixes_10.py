@@ -191,6 +191,8 @@ def test_a_visitor_from_a_hospital_search_logs_in_back_to_the_room(pages: Pages)
     expect(booking.get_by_label("Check-out")).to_have_value(future(34))
     back.click()
     expect(page.get_by_role("list", name="Rooms").get_by_role("link", name=title)).to_be_visible()
+    # On the room it came from: Tab goes on to the next one (it was the page's heading).
+    expect(page.get_by_role("list", name="Rooms").get_by_role("link", name=title)).to_be_focused()
     # The same room reached from another hospital's link does not lead back to this search.
     page.goto(f"/#/listings/{listing['id']}?hospital=the-johns-hopkins-hospital-baltimore-md")
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()

@@ -30,7 +30,7 @@ function nextPath(query) {
 function Welcome() {
   return html`<section aria-labelledby="welcome-h" class="welcome">
     <h1 id="welcome-h">Wardmate: a room and a mentor for your rotation</h1>
-    <p>Medical students on clinical rotations find <strong>rooms near their rotation's hospital</strong>, offered by
+    <p>Medical students and graduates on clinical rotations find <strong>rooms near their rotation's hospital</strong>, offered by
       verified medical professionals, and <strong>mentors who share their path</strong>: their specialty, school,
       country or language. No fees for students.</p>
     <ul class="trust" aria-label="Why you can trust a room here">
@@ -140,7 +140,7 @@ export function Signup({ query = {} }) {
       <fieldset>
         <legend>I am</legend>
         <label class="radio"><input type="radio" name="role" value="student" checked=${f.role === "student"}
-          onChange=${set("role")} /> A medical student</label>
+          onChange=${set("role")} /> A medical student, or a graduate on a rotation or observership</label>
         <label class="radio"><input type="radio" name="role" value="professional" checked=${f.role === "professional"}
           onChange=${set("role")} /> A medical professional (host or mentor)</label>
         ${form.errors.role && html`<p class="error">${form.errors.role}</p>`}

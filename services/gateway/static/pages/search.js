@@ -78,14 +78,33 @@ export function lastSearchFor(query) {
 /** Whether two searches' parameters (cursor aside) are the same search. */
 const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-// Where the results were left, kept in the history entry's state ({pages, y}: pages of
-// results shown and the scroll position), so Back from a listing, or a reload, shows as many
-// rooms as before at the same place (it showed the first page, at the top).
+// Where the results were left, kept in the history entry's state ({pages, y, opened}: pages
+// of results shown, the scroll position and the room last opened from them), so Back from a
+// listing, or a reload, shows as many rooms as before at the same place (it showed the first
+// page, at the top), with focus on the room's link (it went to the page's heading: a
+// keyboard user tabbed through the whole form again to reach the next room).
 const MOST_PAGES_KEPT = 10;
-const leftAt = () => (history.state && history.state.search) || null;
-function keepPlace(pages) {
+// The room's "Back to your search" link opens the search anew (a history entry of its own,
+// with no state): the place is also kept for the tab, with the search it belongs to.
+const LAST_PLACE = "wardmate.lastSearchPlace";
+function placeOf(hash) {
+  try {
+    const place = JSON.parse(sessionStorage.getItem(LAST_PLACE) || "null");
+    return place && place.hash === hash ? place : null;
+  } catch {
+    return null;
+  }
+}
+const leftAt = () => (history.state && history.state.search) || placeOf(location.hash);
+function keepPlace(pages, opened = leftAt()?.opened) {
   if (!location.hash.startsWith("#/search")) return; // already on the next page
-  history.replaceState({ ...history.state, search: { pages, y: Math.round(window.scrollY) } }, "");
+  const place = { pages, y: Math.round(window.scrollY), opened };
+  history.replaceState({ ...history.state, search: place }, "");
+  try {
+    sessionStorage.setItem(LAST_PLACE, JSON.stringify({ ...place, hash: location.hash }));
+  } catch {
+    // Storage refused: Back still finds the place in the history entry.
+  }
 }
 
 // Each arrival on the page has a query object of its own (app.js parses the hash anew on
@@ -127,6 +146,7 @@ function SearchPage({ query }) {
   const [results, setResults] = useState(null);
   const pagesShown = useRef(0);
   const scrollBackTo = useRef(null);
+  const focusBackTo = useRef(null);
   // Search pressed: its results are brought into view when they begin below the screen (on
   // a phone, a screen and a half below the button, past the amenities, with nothing to say
   // they had come); focus stays on Search, to search again, and their count is announced.
@@ -188,6 +208,7 @@ function SearchPage({ query }) {
       return setResults(null);
     }
     scrollBackTo.current = back ? back.y : null;
+    focusBackTo.current = back ? back.opened : null;
     setResults({ ...page, search, about });
   }
   /** "More results": the next page of the search shown; a form changed since then
@@ -238,7 +259,14 @@ function SearchPage({ query }) {
     else if (reveal.current && resultsHeading.current && resultsHeading.current.getBoundingClientRect().top > window.innerHeight) {
       resultsHeading.current.scrollIntoView({ block: "start" });
     }
+    const opened = focusBackTo.current && document.querySelector(`#main a[data-room="${CSS.escape(focusBackTo.current)}"]`);
+    const active = document.activeElement;
+    // Unless the reader has moved on meanwhile (typing in the form, say).
+    if (opened && (!active || active === document.body || active.id === "main" || active.tagName === "H1")) {
+      opened.focus({ preventScroll: true });
+    }
     scrollBackTo.current = null;
+    focusBackTo.current = null;
     reveal.current = false;
     keepPlace(results.pages);
   }, [results]);
@@ -300,7 +328,7 @@ function SearchPage({ query }) {
         : html`<ul class="cards" aria-label="Rooms">${results.items.map((l) => html`<li class="card" key=${l.id}>
           <${Cover} listing=${l} />
           <h3><a href=${href(`/listings/${l.id}`, { ...results.about.context, from: results.search.from, to: results.search.to })}
-            onClick=${() => keepPlace(pagesShown.current)}>${l.title}</a></h3>
+            data-room=${l.id} onClick=${() => keepPlace(pagesShown.current, l.id)}>${l.title}</a></h3>
           <p>${roomType(l.room_type)} · ${fmtPerMonth(l.monthly_rent)}</p>
           ${l.distance_km !== null && html`<p class="where">About ${fmtKm(l.distance_km)} from ${results.about.centreName}</p>`}
           ${l.stay_total !== null && html`<p><strong>${fmtMoney(l.stay_total)}</strong> for your ${fmtNights(nightsBetween(results.search.from, results.search.to))}</p>`}
