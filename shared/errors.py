@@ -126,8 +126,8 @@ def sentence(text: str) -> str:
 def _words(err: dict[str, Any], patterns: dict[str, str] | None) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
-    if kind == "string_too_short" and ctx.get("min_length") == 1:
-        return "Required."
+    if kind in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
+        return "Required."  # a list too: "Give at least 1." beside a meeting's first time
     if kind == "string_pattern_mismatch" and err.get("input") == "":
         return "Required."  # an empty address read as a paragraph on what addresses may hold
     if kind == "string_pattern_mismatch" and patterns and ctx.get("pattern") in patterns:

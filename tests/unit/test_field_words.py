@@ -112,3 +112,10 @@ def test_an_empty_value_is_required_not_a_lesson_on_the_pattern() -> None:
         "field": "npi",
         "message": "This is not a valid NPI: its last digit does not match the others. Copy it again.",
     }
+
+
+def test_an_empty_list_that_needs_one_entry_is_required() -> None:
+    """A meeting proposed with no time read "Give at least 1." beside its first time."""
+    assert refusal(MeetingPropose, {"mentorship_id": ID, "options": []}) == [
+        {"field": "options", "message": "Required."}
+    ]

@@ -41,6 +41,10 @@ def test_a_request_needs_a_future_deadline_and_its_letter_id() -> None:
         with pytest.raises(AppError) as exc:
             letters.check_request(deadline, application, letter_id, TODAY)
         assert exc.value.code == "validation"
+    # Each field named, then what it needs (it read "deadline At most a year ahead.").
+    with pytest.raises(AppError) as exc:
+        letters.check_request(TODAY + timedelta(days=400), "other", "AB12", TODAY)
+    assert exc.value.message == "deadline: At most a year ahead. eras_letter_id: Only an ERAS request has a Letter ID."
 
 
 def test_the_letter_from_request_to_confirmation() -> None:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from services.matching.domain.plans import Notice
 from shared.dates import written
-from shared.errors import AppError
+from shared.errors import AppError, sentence
 
 LetterStatus = Literal["requested", "accepted", "submitted", "confirmed", "declined", "withdrawn", "expired"]
 OPEN: frozenset[str] = frozenset({"requested", "accepted"})
@@ -78,7 +78,8 @@ def check_request(deadline: date, application: str, letter_id: str | None, today
     if application != "eras" and letter_id:
         problems.append({"field": "eras_letter_id", "message": "only an ERAS request has a Letter ID"})
     if problems:
-        raise AppError("validation", "; ".join(f"{p['field']} {p['message']}" for p in problems), problems)
+        # "deadline At most a year ahead.": each field named, then what it needs.
+        raise AppError("validation", " ".join(f"{p['field']}: {sentence(p['message'])}" for p in problems), problems)
     return letter_id.strip().upper() if letter_id else None
 
 

@@ -40,6 +40,8 @@ function Actions({ letter, onChange, settled }) {
   async function submit(e) {
     e.preventDefault();
     setError(null);
+    // Cleared, it read "Give a day from the request to today: Choose a date."
+    if (!day) return form.refuse({ submitted_on: "Choose the day you uploaded it" });
     const done = await form.submit(() => post(`/letters/${letter.id}/submit`, { submitted_on: day }));
     if (!done) return;
     settled.expect();
@@ -47,7 +49,8 @@ function Actions({ letter, onChange, settled }) {
   }
   // The API names the days it takes (any day that is today somewhere, from the request's
   // on): the request's day in this browser's zone was not the one it counted from.
-  const dayError = form.errors.submitted_on && `Give a day from the request to today: ${form.errors.submitted_on}`;
+  const refused = form.errors.submitted_on;
+  const dayError = refused && (refused.startsWith("between ") ? `Give a day from the request to today: ${refused}` : refused);
   return html`<div>
     <p class="actions">
       ${writer && letter.status === "requested" && html`
@@ -118,7 +121,7 @@ function LetterCard({ letter, onChange }) {
   const other = letter.role === "writer" ? letter.student : letter.writer;
   const settled = useFocusOnChange(letter.status);
   return html`<li class="card" aria-label=${`Letter ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a user"}`}>
-    <h3 ref=${settled.ref} tabindex="-1"><a href=${`#/letters/${letter.id}`}>${letter.specialty}: ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a Wardmate user"}</a>
+    <h3 ref=${settled.ref} tabindex="-1"><a href=${`#/letters/${letter.id}`}>${letter.specialty}: ${letter.role === "writer" ? "for" : "from"} ${other.display_name || "a Wardmate user"}</a>${" "}
       <${Status} status=${letter.status} /></h3>
     <p>${deadline(letter)} · ${letter.programs} program${letter.programs === 1 ? "" : "s"} · ${letter.application === "eras" ? `ERAS, Letter ID ${letter.eras_letter_id}` : "Other application"}${" "}
       · ${waiver(letter)}</p>

@@ -59,6 +59,8 @@ function MentorshipCard({ m, onChange }) {
       ? html`You have no places left: raise your mentoring capacity on your <a href="#/profile">profile</a>, or end a mentorship, to accept this request.`
       : html`${other.display_name || "This mentor"} has no places left right now. Your request waits until one frees up;
         or withdraw it and <a href="#/rotations">ask another mentor</a> from your rotation's matches.`}</p>`}
+    ${m.role === "student" && status === "declined" && html`<p>${other.display_name || "This mentor"} could not take you on:
+      <a href="#/rotations">ask another mentor</a> from your rotation's matches.</p>`}
     <p class="actions">
       ${m.role === "mentor" && m.status === "requested" && html`
         ${!m.mentor_full && html`<button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${() => act("accept")}>Accept</button>`}

@@ -136,8 +136,12 @@ function Goals({ plan, act, send }) {
   const [target, setTarget] = useState("");
   const open = plan.status === "accepted";
   const addForm = useRef(null);
-  const add = async (goalTitle) => {
-    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, { title: goalTitle, measure, target_date: target || undefined })).then(() => {
+  // The form's goal with its measure and date; a suggested one alone (it took what was typed
+  // in the form for another goal, and cleared it).
+  const add = async (goalTitle, suggested = false) => {
+    const body = suggested ? { title: goalTitle } : { title: goalTitle, measure, target_date: target || undefined };
+    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, body)).then(() => {
+      if (suggested) return;
       setTitle("");
       setMeasure("");
       setTarget("");
@@ -153,7 +157,7 @@ function Goals({ plan, act, send }) {
     ${open && html`
       ${unused.length > 0 && html`<p>${plan.role === "mentor" ? `Suggested for ${plan.other_name || "your student"}'s stage (in their words):` : "Suggested for your stage:"}</p>
         <ul class="suggestions" aria-label="Suggested goals">${unused.map((g) => html`<li key=${g}>
-          <button type="button" class="secondary" onClick=${() => add(g)}>Add “${g}”</button></li>`)}</ul>`}
+          <button type="button" class="secondary" onClick=${() => add(g, true)}>Add “${g}”</button></li>`)}</ul>`}
       <form ref=${addForm} onSubmit=${(e) => { e.preventDefault(); add(title); }} aria-label="Add a goal">
         <${Field} label="Goal" name="title" value=${title} onInput=${(e) => setTitle(e.currentTarget.value)} error=${form.errors.title} />
         <${Field} label="How you will know it is done" name="measure" value=${measure} onInput=${(e) => setMeasure(e.currentTarget.value)} error=${form.errors.measure} />
@@ -292,7 +296,8 @@ function Notes({ plan, send }) {
   const form = useForm();
   const [body, setBody] = useState("");
   const [about, setAbout] = useState("");
-  const held = plan.meetings.filter((m) => m.starts_at);
+  // A note shared about a meeting that has (or had) a time: not one cancelled since.
+  const held = plan.meetings.filter((m) => m.starts_at && m.status !== "cancelled");
   async function write(e) {
     e.preventDefault();
     const payload = about === "" ? { body, private: true } : { body, meeting_id: about };
@@ -382,15 +387,20 @@ function MentorshipGone() {
   </section>`;
 }
 
-/** A request the student withdrew before the mentor answered: never accepted, so no plan
- * (the API refuses its writes). It offered goals, meetings and check-ins. */
-function Withdrawn({ plan }) {
+/** A request the student withdrew, or the mentor declined, before it was accepted: never
+ * accepted, so no plan (the API refuses its writes). A withdrawn one offered goals,
+ * meetings and check-ins; a declined one, opened by its URL, showed them empty. */
+function NoPlan({ plan }) {
   const mentor = plan.role === "mentor";
+  const other = plan.other_name || (mentor ? "The student" : "The mentor");
+  const why = plan.status === "declined"
+    ? (mentor ? "You declined this request" : `${other} declined this request`)
+    : (mentor ? `${other} withdrew this request before you accepted it` : "You withdrew this request before it was accepted");
   return html`
     <h1>Mentorship request ${mentor ? "from" : "to"} ${plan.other_name || (mentor ? "a student" : "a mentor")}</h1>
-    <p><${Status} status="withdrawn" /> · <a href="#/mentorships">All mentorships</a></p>
-    <p>${mentor ? `${plan.other_name || "The student"} withdrew this request before you accepted it` : "You withdrew this request before it was accepted"}:
-      it has no plan, so no goals, meetings, notes or check-ins.</p>`;
+    <p><${Status} status=${plan.status} /> · <a href="#/mentorships">All mentorships</a></p>
+    <p>${why}: it has no plan, so no goals, meetings, notes or check-ins.</p>
+    ${!mentor && plan.status === "declined" && html`<p><a href="#/rotations">Ask another mentor</a> from your rotation's matches.</p>`}`;
 }
 
 export function PlanPage({ id }) {
@@ -409,7 +419,7 @@ export function PlanPage({ id }) {
     return false;
   });
   return html`<${Loading} state=${state} notFound=${html`<${MentorshipGone} />`}>${(plan) => html`<section>
-      ${plan.status === "withdrawn" ? html`<${Withdrawn} plan=${plan} />` : html`
+      ${plan.status === "withdrawn" || plan.status === "declined" ? html`<${NoPlan} plan=${plan} />` : html`
       <h1>Mentorship plan with ${plan.other_name || "your partner"}</h1>
       <p>You are the ${plan.role}. <${Status} status=${plan.status} />
         ${plan.stalled && html` <strong>No meeting held yet: propose one.</strong>`}${" "}
