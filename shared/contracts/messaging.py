@@ -321,6 +321,8 @@ class Report(Reply):
     reporter_name: str | None = None
     reported_user_id: uuid.UUID
     reported_user_name: str | None = None
+    # The reported account was deleted since: there is no one left to warn or suspend.
+    reported_user_deleted: bool = False
     message_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
     # The reported message's text when it was reported, for the operator.

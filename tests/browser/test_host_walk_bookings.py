@@ -159,7 +159,7 @@ def test_a_deleted_guests_stay_says_so_to_the_host(pages: Pages) -> None:
     def deleted_shown() -> bool:
         host.goto("/#/bookings")
         expect(card).to_be_visible()
-        return "deleted user" in card.inner_text()
+        return "Guest: Deleted user" in card.inner_text()
 
     eventually_sync(deleted_shown, 30, what="the guest's deletion on the host's card", interval=0.5)
     expect(card).to_contain_text("The guest deleted their account, which cancelled this stay.")

@@ -243,7 +243,7 @@ def test_the_operator_page_reads_credentials_and_payments_with_spaces(pages: Pag
     expect(operator.get_by_text(re.compile(r"nights · total"))).to_have_text(
         re.compile(
             r"^14 nights · total \$[\d,.]+ · paid \$0\.00 · refunded \$0\.00 · held \$0\.00"
-            r" · released \$0\.00 · policy flexible$"
+            r" · released \$0\.00 · flexible cancellation policy$"
         )
     )
     # The payment by its number alone (it read "Payment 1 (block 0)", an index of the code's).

@@ -80,6 +80,8 @@ def test_a_deleted_account_ends_its_open_mentorships() -> None:
             assert transition is not None and transition.status == "ended" and not transition.takes_seat
             event = transition.event(stored("ended"))
             assert isinstance(event, MentorshipEnded) and event.ended_by == gone
+            # A deleted student's unanswered request reads "withdrew", as the student's own.
+            assert event.withdrawn == (status == "requested" and gone == STUDENT)
     for status in ("declined", "ended"):
         assert domain.end_on_deletion(view(status), STUDENT) is None
     with pytest.raises(AppError) as err:

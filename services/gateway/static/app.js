@@ -127,6 +127,9 @@ function pageFor(route, me) {
     case "users":
       return html`<${PublicProfile} id=${b} />`;
     case "admin":
+      // Every operators' page says so to anyone else, and asks the API for nothing: the
+      // rounds and outcomes pages called it, and showed "This action needs the role admin".
+      if (me.user.role !== "admin") return html`<${Admin} />`;
       if (b === "rounds") return c ? html`<${RoundPage} id=${c} />` : html`<${Rounds} />`;
       if (b === "mentoring") return html`<${Outcomes} />`;
       return html`<${Admin} />`;

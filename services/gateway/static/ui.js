@@ -708,29 +708,36 @@ export function today(offsetDays = 0) {
 /** A destructive action asked twice, inline: the button, then "Yes, …" or "Keep it". */
 export function ConfirmButton({ label, question, yes, onConfirm, className = "secondary" }) {
   const [asking, setAsking] = useState(false);
-  const keep = useRef(null);
   const trigger = useRef(null);
   const back = useRef(false);
-  // The question takes focus on its safe answer ("Keep it"): Enter twice does not do what
-  // cannot be undone. Kept (or Escape), focus goes back to the button that asked.
+  // Kept (or Escape), focus goes back to the button that asked.
   useEffect(() => {
-    if (asking && keep.current) keep.current.focus();
-    else if (!asking && back.current && trigger.current) trigger.current.focus();
+    if (!asking && back.current && trigger.current) trigger.current.focus();
     back.current = false;
   }, [asking]);
   const cancel = () => {
     back.current = true;
     setAsking(false);
   };
+  if (!asking) return html`<button type="button" class=${className} ref=${trigger} onClick=${() => setAsking(true)}>${label}</button>`;
+  return html`<${ConfirmQuestion} question=${question} yes=${yes} onYes=${() => { setAsking(false); onConfirm(); }} onKeep=${cancel} />`;
+}
+
+/** The question of a destructive action, with "Yes, …" and "Keep it" (Escape keeps). It
+ * takes focus on its safe answer: Enter twice does not do what cannot be undone. */
+export function ConfirmQuestion({ question, yes, onYes, onKeep }) {
+  const keep = useRef(null);
+  useEffect(() => {
+    if (keep.current) keep.current.focus();
+  }, []);
   const onKeyDown = (e) => {
     if (e.key !== "Escape") return;
     e.stopPropagation();
-    cancel();
+    onKeep();
   };
-  if (!asking) return html`<button type="button" class=${className} ref=${trigger} onClick=${() => setAsking(true)}>${label}</button>`;
   return html`<span class="confirm-inline" role="group" aria-label=${question} onKeyDown=${onKeyDown}>
     <span>${question}</span>
-    <button type="button" class="danger" onClick=${() => { setAsking(false); onConfirm(); }}>${yes}</button>
-    <button type="button" class="secondary" ref=${keep} onClick=${cancel}>Keep it</button>
+    <button type="button" class="danger" onClick=${onYes}>${yes}</button>
+    <button type="button" class="secondary" ref=${keep} onClick=${onKeep}>Keep it</button>
   </span>`;
 }

@@ -218,7 +218,14 @@ def end_on_deletion(mentorship: MentorshipView, user_id: uuid.UUID) -> Transitio
         raise MENTORSHIP_NOT_FOUND
     if mentorship.status not in ("requested", "accepted"):
         return None
-    return Transition("ended", lambda m: MentorshipEnded(mentorship=m, ended_by=user_id), ends_meetings=True)
+    # A deleted student's request the mentor had not answered is withdrawn, as one the
+    # student withdraws (the mentor read "Deleted user ended your mentorship").
+    withdrawn = mentorship.status == "requested" and user_id == mentorship.student_id
+    return Transition(
+        "ended",
+        lambda m: MentorshipEnded(mentorship=m, ended_by=user_id, withdrawn=withdrawn),
+        ends_meetings=True,
+    )
 
 
 def refuse_over_request_limits(

@@ -12,6 +12,7 @@ from services.messaging.domain import report_details
 from services.messaging.store import DB, Key
 from shared.db import Connection
 from shared.paging import newest_first_after
+from shared.privacy import ERASED_VERSION
 
 # --- blocks ---------------------------------------------------------------------------
 
@@ -144,9 +145,12 @@ async def insert_report(conn: Connection, values: dict[str, Any]) -> tuple[async
         return updated, True, True
 
 
-# Reports with both people's names and the resolving operator's (people read names, not ids).
+# Reports with both people's names and the resolving operator's (people read names, not ids),
+# and whether the reported account is deleted (its name is then "Deleted user", and nothing
+# can be done to it: suspending it answered "User not found").
 NAMED_REPORTS = (
     "SELECT r.*, ru.display_name AS reporter_name, uu.display_name AS reported_user_name,"
+    f" coalesce(uu.version = {ERASED_VERSION}, false) AS reported_user_deleted,"
     " ou.display_name AS resolved_by_name FROM reports r"
     " LEFT JOIN users ru ON ru.user_id = r.reporter_id LEFT JOIN users uu ON uu.user_id = r.reported_user_id"
     " LEFT JOIN users ou ON ou.user_id = r.resolved_by"

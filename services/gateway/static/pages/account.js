@@ -481,7 +481,14 @@ function CalendarFeed() {
 function Export() {
   const [error, setError] = useState(null);
   const [note, setNote] = useState(null);
+  // One download at a time, said while it is gathered (a second click downloaded twice), and
+  // an earlier refusal gone once one succeeds.
+  const [busy, setBusy] = useState(false);
   async function download() {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setNote(null);
     try {
       const data = await get("/me/export");
       const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
@@ -495,13 +502,15 @@ function Export() {
       setNote("Your data is downloading (wardmate-export.json).");
     } catch (err) {
       setError(err);
+    } finally {
+      setBusy(false);
     }
   }
   return html`<section aria-labelledby="export-h">
     <h2 id="export-h">Your data</h2>
     <p>Download everything Wardmate holds about you: account, profile, listings, stays, messages sent and received,
       notifications, rotations and mentorships.</p>
-    <button type="button" onClick=${download}>Download my data</button>
+    <button type="button" aria-disabled=${busy ? "true" : undefined} onClick=${download}>${busy ? "Gathering your data…" : "Download my data"}</button>
     ${note && html`<${Notice}>${note}<//>`}
     <${Alert} error=${error} />
   </section>`;

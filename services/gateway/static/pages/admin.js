@@ -96,6 +96,8 @@ const OUTCOMES = [
   "Suspended the reported user",
   "No violation found",
 ];
+// A reported account deleted since: no one to warn, ask or suspend.
+const GONE_OUTCOMES = ["No action: the account is deleted", "No violation found"];
 // The one outcome the page carries out: the account is suspended as the report is resolved.
 const SUSPEND = "Suspended the reported user";
 
@@ -138,9 +140,13 @@ function ReportItem({ r, onChange }) {
   const resolver = r.resolved_by === me.user.id ? " by you"
     : r.resolved_by ? ` by ${r.resolved_by_name || "another operator"}` : "";
   const person = (id, name) => html`<a href=${`#/users/${id}`}>${name || "A user no longer known"}</a>`;
+  // A deleted account has no profile to open ("User not found") and no one to act on.
+  const gone = r.reported_user_deleted;
   return html`<li class="card">
     <h3>${cap(words(r.reason))} · ${fmtTime(r.created_at)}</h3>
-    <p>Reported: ${person(r.reported_user_id, r.reported_user_name)} · by ${person(r.reporter_id, r.reporter_name)}</p>
+    <p>Reported: ${gone ? "an account deleted since" : person(r.reported_user_id, r.reported_user_name)} · by ${person(r.reporter_id, r.reporter_name)}</p>
+    ${gone && r.status !== "resolved" && html`<p class="notice">The reported account was deleted: there is no one left to warn or
+      suspend. Resolve the report to close it.</p>`}
     ${r.message_body && html`<p class="quote-text">Message: “${r.message_body}”</p>`}
     ${r.details && html`<p>Details: ${r.details}</p>`}
     ${r.status === "resolved" ? html`<p>Resolved ${fmtTime(r.resolved_at)}${resolver}: ${r.resolution || "no note"}</p>`
@@ -149,7 +155,7 @@ function ReportItem({ r, onChange }) {
           error=${form.errors.outcome}
           hint=${outcome === SUSPEND ? "Resolving suspends the account at once: it is logged out and cannot log in, and its rooms leave search and booking." : undefined}>
           <option value="" disabled>Choose what was done</option>
-          ${OUTCOMES.map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
+          ${(gone ? GONE_OUTCOMES : OUTCOMES).map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
         <//>
         <${Field} label="Note (optional)" name="resolution" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} error=${form.errors.resolution} />
         <${Alert} error=${formError(form.errors, ["outcome", "resolution"])} />

@@ -1,24 +1,75 @@
 // Operators' payments: reconciliation with Stripe, a booking's payments, refunds with a reason.
-import { html, useState } from "../vendor/preact-htm.js";
+import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, Field, Loading, fmtDate, fmtMoney, formError, useForm, useLoad } from "../ui.js";
+import { Alert, ConfirmQuestion, Field, Loading, Notice, fmtDate, fmtMoney, formError, useForm, useLoad } from "../ui.js";
 
-function Refund({ bookingId, onDone }) {
+// An amount in dollars as an operator types it: "50", "12.50" ("$50", "0.001" and "abc" were
+// sent as cents, and refused in cents: "At most 165704.").
+const DOLLARS = /^\d+(\.\d{1,2})?$/;
+
+/** A refund asks first, naming the amount and the reason, and says when it is recorded; the
+ * form is then empty. It kept "50" with focus on Refund, and said nothing: a second press
+ * refunded $50 again. */
+function Refund({ bookingId, refundable, onDone }) {
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
+  const [asking, setAsking] = useState(null);
+  const [done, setDone] = useState(null);
   const form = useForm();
-  async function onSubmit(e) {
+  // Kept (or Escape), focus goes back to Refund.
+  const button = useRef(null);
+  const back = useRef(false);
+  useEffect(() => {
+    if (!asking && back.current && button.current) button.current.focus();
+    back.current = false;
+  }, [asking]);
+  const keep = () => {
+    back.current = true;
+    setAsking(null);
+  };
+  const typed = amount.trim().replace(/^\$/, "");
+  function onSubmit(e) {
     e.preventDefault();
-    const cents = Math.round(Number(amount) * 100);
-    if (await form.submit(() => post(`/admin/payments/${bookingId}/refunds`, { amount_cents: cents, reason }))) onDone();
+    setDone(null);
+    const cents = DOLLARS.test(typed) ? Math.round(Number(typed) * 100) : NaN;
+    const errors = {};
+    if (!DOLLARS.test(typed) || cents < 1) errors.amount_cents = "Enter an amount in dollars, like 50 or 12.50";
+    else if (cents > Math.round(refundable * 100)) errors.amount_cents = `At most ${fmtMoney(refundable)}: what the guest paid, less what is refunded`;
+    if (!reason.trim()) errors.reason = "Say why: the guest's receipt shows it";
+    if (Object.keys(errors).length) return form.refuse(errors);
+    return setAsking({ cents, reason: reason.trim() });
   }
+  async function refund() {
+    const { cents, reason: why } = asking;
+    setAsking(null);
+    if (await form.submit(() => post(`/admin/payments/${bookingId}/refunds`, { amount_cents: cents, reason: why }))) {
+      setAmount("");
+      setReason("");
+      setDone(`${fmtMoney(cents / 100)} refund recorded: Stripe sends it to the guest's card shortly (its line below says when).`);
+      onDone();
+    }
+  }
+  // The API's own refusals are in cents ("at most 165704"): said in dollars.
+  const amountError = form.errors.amount_cents && form.errors.amount_cents.replace(/^At most (\d+)\.?$/i, (_, c) => `At most ${fmtMoney(Number(c) / 100)}`);
   return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Refund">
-    <${Field} label="Refund (USD)" name="amount_cents" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.currentTarget.value)} error=${form.errors.amount_cents} />
+    ${done && html`<${Notice} focus="lost">${done}<//>`}
+    <${Field} label="Refund (USD)" name="amount_cents" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.currentTarget.value)} error=${amountError} />
     <${Field} label="Reason" name="reason" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason} />
     <${Alert} error=${formError(form.errors, ["amount_cents", "reason"])} />
-    <button type="submit" disabled=${form.busy}>Refund</button>
+    ${asking
+      ? html`<${ConfirmQuestion} question=${`Refund ${fmtMoney(asking.cents / 100)} to the guest (“${asking.reason}”)?`} yes="Yes, refund"
+          onYes=${refund} onKeep=${keep} />`
+      : html`<button type="submit" ref=${button} disabled=${form.busy}>Refund</button>`}
   </form>`;
 }
+
+// Why a refund was made, in words ("$50.00 operator, pending" read as a log line).
+const REFUND_KINDS = {
+  operator: "by an operator",
+  cancellation: "for a cancellation",
+  expired: "for a payment made after its stay was freed",
+  shift: "for new dates",
+};
 
 // "1 charge", "2 charges" (it read "1 charges", "1 difference(s)").
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
@@ -26,11 +77,11 @@ const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 function BookingPayments({ id, r, onChange }) {
   return html`<div class="card">
     <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${" "}
-      · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · policy ${r.cancellation_policy}</p>
+      · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · ${r.cancellation_policy} cancellation policy</p>
     <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
-    <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${x.kind}, ${x.status}: ${x.reason}</li>`)}</ul>
-    <${Refund} bookingId=${id} onDone=${onChange} />
+    <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${REFUND_KINDS[x.kind] || x.kind}, ${x.status === "pending" ? "on its way to Stripe" : "refunded"}: ${x.reason}</li>`)}</ul>
+    <${Refund} bookingId=${id} refundable=${r.paid - r.refunded} onDone=${onChange} />
   </div>`;
 }
 

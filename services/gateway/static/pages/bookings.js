@@ -260,7 +260,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     ${b.status === "cancelled" && b.end_reason !== "withdrawn" && b.cancelled_by && html`<p>${b.cancelled_by === b.role ? "You cancelled this stay."
       : b.other_deleted ? `The ${b.cancelled_by} deleted their account, which cancelled this stay.` : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
     <${RefundLine} r=${paidBack} role=${b.role} />
-    ${b.other_deleted ? html`<p>${b.role === "host" ? "Guest" : "Host"}: deleted user</p>`
+    ${b.other_deleted ? html`<p>${b.role === "host" ? "Guest" : "Host"}: Deleted user</p>`
       : html`<${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.host_suspended && b.role === "guest" && ["requested", "accepted", "confirmed"].includes(b.status) && html`<p class="notice">

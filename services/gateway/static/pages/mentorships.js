@@ -51,7 +51,7 @@ function MentorshipCard({ m, onChange }) {
   return html`<li class="card" aria-label=${label}>
     ${deleted ? html`<h3>${other.display_name}</h3>` : html`<h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} role=${m.role === "mentor" ? "student" : "professional"} /></h3>`}
     <p ref=${settled.ref} tabindex="-1">${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${status} /></p>
-    ${deleted && html`<p>${m.role === "mentor" ? "The student" : "Your mentor"} deleted their account, which ended the mentorship.</p>`}
+    ${deleted && html`<p>${m.role === "mentor" ? "The student" : "Your mentor"} deleted their account, which ${status !== "withdrawn" ? "ended the mentorship" : m.role === "mentor" ? "withdrew the request" : "closed your request"}.</p>`}
     ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},${" "}
       ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}
     ${m.message && html`<p class="quote-text">“${m.message}”</p>`}

@@ -246,8 +246,9 @@ const PREPARE_TRIES = 30;
 function StayFacts({ b }) {
   const { me } = useSession();
   const otherId = b.role === "host" ? b.guest_id : b.host_id;
-  const other = useLoad(() => get(`/users/${otherId}`), [otherId]);
-  const otherName = other.data ? other.data.display_name : other.error ? "A former Wardmate user" : "…";
+  // A deleted account is named as everywhere else, without asking for its profile (a 404).
+  const other = useLoad(() => (b.other_deleted ? Promise.resolve(null) : get(`/users/${otherId}`)), [otherId]);
+  const otherName = b.other_deleted || other.error ? "Deleted user" : other.data ? other.data.display_name : "…";
   const [guest, host] = b.role === "guest" ? [me.user.display_name, otherName] : [otherName, me.user.display_name];
   return html`<dl class="facts" aria-label="Booking">
     <dt>Booking</dt><dd>${b.id}</dd>

@@ -314,6 +314,8 @@ export function PublicProfile({ id }) {
 }
 
 function UserProfile({ u }) {
+  const { me } = useSession();
+  const operator = Boolean(me) && me.user.role === "admin";
   const countryName = useNames("countries", u.profile.school_country ? [u.profile.school_country] : []);
   const languageName = useNames("languages", u.profile.languages);
   const hospitalOf = useHospitalLabels(u.profile.hospital_ids);
@@ -334,10 +336,14 @@ function UserProfile({ u }) {
       ${u.profile.hospital_ids.length > 0 && html`<dt>Hospitals</dt><dd>${u.profile.hospital_ids.map(hospitalOf).join("; ")}</dd>`}
       ${u.role === "professional" && html`<dt>Mentoring</dt><dd>${u.profile.open_to_mentoring ? `Open to mentoring (capacity ${u.profile.mentoring_capacity})` : "Not mentoring now"}</dd>`}
     </dl>
-    ${u.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: for now it cannot be messaged
+    ${operator
+      // An operator read the members' advice and had Block and Report: theirs is the list.
+      ? u.suspended && html`<p class="notice" role="status">Suspended. <a href="#/admin">Operators</a> lists the suspended
+        accounts with why, and lifts a suspension.</p>`
+      : u.suspended ? html`<p class="notice" role="status">Wardmate suspended this account: for now it cannot be messaged
       or asked to mentor. Do not pay or share details outside Wardmate; if something went wrong, report it.</p>`
       : html`<${MentorButton} user=${u} />`}
-    <${SafetyActions} userId=${u.id} canMessage=${!u.suspended} />
+    ${!operator && html`<${SafetyActions} userId=${u.id} canMessage=${!u.suspended} />`}
     <${UserReviews} user=${u} />
   </section>`;
 }

@@ -1,0 +1,131 @@
+"""An operator's walk on a phone, and a member deleting their account: a refund kept its
+amount and said nothing (a second press refunded again), and spoke in cents; the operators'
+rounds and outcomes pages called the API for anyone; an operator had a member's Block and
+Report on a profile; a report of an account deleted since offered to suspend it ("User not
+found"); a deleted student's unanswered mentorship request read "ended your mentorship"."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+from services.runner import Stack
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.test_accessibility import make_admin, mentors_known, names_known
+from tests.browser.test_payments import accepted_booking, fill_card
+from tests.eventually import eventually_sync
+
+
+def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pages: Pages, stack: Stack) -> None:
+    _, student, booking, as_student = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    paid = as_student.call("GET", f"/bookings/{booking['id']}/payments")["paid"]
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    operator.get_by_label("Booking id").fill(booking["id"])
+    operator.get_by_role("button", name="Show payments").click()
+    expect(operator.get_by_text(re.compile(r"nights · total"))).to_contain_text("flexible cancellation policy")
+    refund = operator.get_by_role("form", name="Refund")
+    amount, reason = refund.get_by_label("Refund (USD)"), refund.get_by_label("Reason")
+    press = refund.get_by_role("button", name="Refund", exact=True)
+
+    amount.fill("$abc")
+    reason.fill("Heating broken for 3 nights")
+    press.click()
+    expect(amount).to_have_accessible_description("Enter an amount in dollars, like 50 or 12.50.")
+    amount.fill(f"{paid + 1:.2f}")
+    press.click()
+    expect(amount).to_have_accessible_description(re.compile(r"^At most \$[\d,]+\.\d\d: what the guest paid"))
+
+    # Asked first, with the amount and the reason; "Keep it" refunds nothing.
+    amount.fill("50")
+    press.click()
+    question = refund.get_by_role("group", name="Refund $50.00 to the guest (“Heating broken for 3 nights”)?")
+    expect(question.get_by_role("button", name="Keep it")).to_be_focused()
+    question.get_by_role("button", name="Keep it").click()
+    expect(press).to_be_focused()
+    assert as_student.call("GET", f"/bookings/{booking['id']}/payments")["refunds"] == []
+    press.click()
+    question.get_by_role("button", name="Yes, refund").click()
+    expect(refund.get_by_role("status")).to_contain_text("$50.00 refund recorded")
+    expect(amount).to_have_value("")
+    expect(reason).to_have_value("")
+    expect(operator.get_by_role("list", name="Refunds")).to_contain_text("$50.00 by an operator")
+    # One refund of $50 recorded (pending until the refund worker has Stripe send it).
+    refunds = as_student.call("GET", f"/bookings/{booking['id']}/payments")["refunds"]
+    assert [(r["amount"], r["kind"]) for r in refunds] == [(50, "operator")], refunds
+    assert pages.errors == []
+
+
+def test_operators_pages_and_profiles_by_role(pages: Pages, stack: Stack) -> None:
+    """A member typing an operators' page gets the notice, and no operators' call is made;
+    an operator on a member's profile has no Block or Report, which are members' tools."""
+    student = pages.open("student", PHONE)
+    member_id = Client(student.request).sign_up("student", f"Curious Student {uuid.uuid4().hex[:6]}")
+    calls: list[str] = []
+    student.on("request", lambda r: calls.append(r.url) if "/api/v1/admin/" in r.url else None)
+    for path in ("/#/admin/rounds", "/#/admin/mentoring", f"/#/admin/rounds/{uuid.uuid4()}"):
+        student.goto(path)
+        expect(student.get_by_text("This page is for Wardmate operators.")).to_be_visible()
+    assert calls == []
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto(f"/#/users/{member_id}")
+    expect(operator.get_by_role("heading", name=re.compile("^Curious Student"), level=1)).to_be_visible()
+    expect(operator.get_by_role("button", name="Report")).to_have_count(0)
+    expect(operator.get_by_role("button", name="Block")).to_have_count(0)
+    assert pages.errors == []
+
+
+def test_after_an_account_is_deleted_its_report_and_request_say_so(pages: Pages, stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    mentor_page = pages.open("mentor")
+    as_mentor = Client(mentor_page.request)
+    mentor_id = as_mentor.sign_up("professional", f"Dr. Left Waiting {tag}")
+    as_mentor.call("PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True})
+    leaving = Client(pages.open("leaving").request)
+    leaving_id = leaving.sign_up("student", f"Leaving Student {tag}")
+    mentors_known(stack, [mentor_id])
+    names_known(stack, [mentor_id, leaving_id])
+    rotation = leaving.call(
+        "POST",
+        "/rotations",
+        {"hospital_id": FARGO, "specialty": "Cardiology", "start_date": future(20), "end_date": future(48)},
+    )
+    leaving.call("POST", "/mentorships", {"mentor_id": mentor_id, "rotation_id": rotation["id"]})
+    as_mentor.call("POST", "/reports", {"user_id": leaving_id, "reason": "spam", "details": f"Gone {tag}"})
+    leaving.call("DELETE", "/me", {"password": PASSWORD})
+
+    # The mentor's request was withdrawn by the deletion, not "ended".
+    eventually_sync(
+        lambda: [n["text"] for n in as_mentor.call("GET", "/notifications?limit=50")["items"]],
+        what="the mentor told of the withdrawn request",
+        until=lambda texts: "Deleted user withdrew their mentorship request" in texts,
+    )
+    mentor_page.goto("/#/mentorships")
+    card = mentor_page.get_by_role("listitem", name="From Deleted user")
+    expect(card).to_contain_text("The student deleted their account, which withdrew the request.")
+
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    report = operator.get_by_role("listitem").filter(has_text=f"Gone {tag}")
+    expect(report).to_contain_text("Reported: an account deleted since")
+    expect(report).to_contain_text("there is no one left to warn or suspend")
+    outcome = report.get_by_label("Outcome")
+    expect(outcome.locator("option", has_text="Suspended the reported user")).to_have_count(0)
+    outcome.select_option("No action: the account is deleted")
+    report.get_by_role("button", name="Resolve").click()
+    expect(report).to_have_count(0)
+    expect(operator.get_by_role("status").filter(has_text="Report resolved")).to_contain_text(
+        "No action: the account is deleted."
+    )
+    assert pages.errors == []
