@@ -118,6 +118,7 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
         event.mentorship_id,
         letter_id=event.letter_id,
         rotation_id=event.rotation_id,
+        user_id=event.user_id,
     )
     if event.kind in HELD_KINDS:
         # Mailed with the others that come with it (services/accounts/jobs.py).

@@ -10,6 +10,8 @@ is the credential.
 
 from __future__ import annotations
 
+import base64
+import json
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -18,7 +20,7 @@ from services.gateway.clientaddr import client_address
 from services.gateway.keys import LIMITER, NC, PROXIES, SETTINGS
 from shared import bus, subjects
 from shared.contracts.calendar import CalendarFeed
-from shared.contracts.lifecycle import Preferences
+from shared.contracts.lifecycle import MAIL_CHOICES, Preferences
 
 API = "/api/v1"
 
@@ -41,12 +43,30 @@ async def one_click_unsubscribe(request: web.Request) -> web.Response:
     return web.json_response(prefs.model_dump(mode="json"))
 
 
+def _kind_label(token: str) -> str | None:
+    """The label of the kind of mail a token names (as the preferences list says it), read
+    without checking its signature: only to say what the page would stop. The POST checks
+    the token, and its reply names what was stopped."""
+    try:
+        part = token.split(".")[0]
+        kind = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))["p"]["k"]
+        return MAIL_CHOICES[kind][1]
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
 async def unsubscribe_page(request: web.Request) -> web.Response:
     """The same link opened in a browser (a person clicking "Stop these mails"): the web
-    client's page, which says what stops and asks before it posts. A GET changes nothing:
-    mail scanners open links, and RFC 8058 keeps the unsubscribe to the POST. It answered
-    405 in JSON."""
-    raise web.HTTPSeeOther("/#/unsubscribe?" + urlencode({"token": request.query.get("token", "")}))
+    client's page, which says what stops (``what``: the kind's label; it said only "the
+    kind of the mail it came in" until after the click) and asks before it posts. A GET
+    changes nothing: mail scanners open links, and RFC 8058 keeps the unsubscribe to the
+    POST. It answered 405 in JSON."""
+    token = request.query.get("token", "")
+    query = {"token": token}
+    label = _kind_label(token)
+    if label:
+        query["what"] = label
+    raise web.HTTPSeeOther("/#/unsubscribe?" + urlencode(query))
 
 
 async def calendar_feed(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -15,7 +16,7 @@ from services.listings import domain, files, store
 from services.listings.store import bookings as booking_store
 from services.listings.store import hospitals as hospital_store
 from services.listings.views import booking_data, listing_data
-from shared import countries, places
+from shared import clock, countries, places
 from shared.aio import stop_if_cancelled
 from shared.contracts.listings import ListingUpdated
 from shared.hospitals import directory
@@ -96,10 +97,11 @@ async def zone_listings(pool: asyncpg.Pool, batch: int = PLACE_BATCH) -> int:
     return zoned
 
 
-async def sweep_bookings(pool: asyncpg.Pool) -> int:
-    """Expire unanswered requests and complete ended stays; return how many changed."""
+async def sweep_bookings(pool: asyncpg.Pool, now: datetime | None = None) -> int:
+    """Expire unanswered requests and complete ended stays as of ``now`` (the rules'
+    clock; the wall clock if None); return how many changed."""
     async with pool.acquire() as conn, conn.transaction():
-        expired, ended = await booking_store.due_bookings(conn)
+        expired, ended = await booking_store.due_bookings(conn, now or datetime.now(UTC))
         for rows, transition in ((expired, domain.EXPIRE), (ended, domain.COMPLETE)):
             for row in rows:
                 updated = await booking_store.set_booking_status(conn, row["id"], transition.status)
@@ -154,7 +156,7 @@ async def expiry_loop(ctx: Context) -> None:
         except Exception:
             log.exception("giving listings their time zone failed")
         try:
-            await sweep_bookings(ctx.pool)
+            await sweep_bookings(ctx.pool, clock.now(ctx.settings))
         except Exception:
             log.exception("booking sweep failed")
         try:

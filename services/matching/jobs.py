@@ -167,10 +167,16 @@ async def remind_meetings(pool: asyncpg.Pool, now: datetime) -> int:
         async with pool.acquire() as conn, conn.transaction():
             if not await plan_store.mark_reminded(conn, row["id"], row["starts_at"], now):
                 continue
-            where = row["place"] or row["video_url"] or "the place you agreed"
-            for user_id in (row["student_id"], row["mentor_id"]):
+            pair = (row["student_id"], row["mentor_id"])
+            names = await store.profile_fields(conn, list(pair))
+            for user_id, other_id in (pair, pair[::-1]):
                 zone, _ = await plan_reads.time_zone(conn, user_id)
-                text = f"Mentoring meeting {timezones.local(row['starts_at'], zone)}, {where}"
+                text = plans.reminder_text(
+                    timezones.local(row["starts_at"], zone),
+                    (names.get(other_id) or {}).get("display_name"),
+                    row["place"],
+                    row["video_url"],
+                )
                 key = f"meeting:{row['id']}:{row['starts_at'].isoformat()}:{user_id}"
                 notice = plans.Notice(user_id, "meeting_reminder", text)
                 await plan_reads.send_notice(

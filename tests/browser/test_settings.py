@@ -29,9 +29,11 @@ def test_forgot_password_by_the_mailed_link(pages: Pages) -> None:
     expect(page.get_by_role("status").filter(has_text="a link to reset its password")).to_be_visible()
     [mail] = pages.mailbox.wait_for_sync(email, lambda m: "Reset your Wardmate password" in m.subject)
     page.goto(mail.link("reset-password"))
+    expect(page.get_by_text(f"For the Wardmate account of {email}.")).to_be_visible()
     page.get_by_label("New password", exact=True).fill("a-whole-new-password")
     page.get_by_role("button", name="Set the new password").click()
     expect(page.get_by_role("status").filter(has_text="Your password is changed")).to_be_visible()
+    expect(page.get_by_role("link", name="Log in").last).to_have_attribute("href", "#/login")
     # The same link opened again (from the mail, in another tab) says it is used before
     # anyone types a new password into a form that cannot work.
     again = pages.open("the mail again")
@@ -45,6 +47,28 @@ def test_forgot_password_by_the_mailed_link(pages: Pages) -> None:
     page.get_by_label("Password", exact=True).fill("a-whole-new-password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Settings")).to_be_visible()
+
+
+def test_a_reset_link_opened_where_another_account_is_logged_in_says_whose(pages: Pages) -> None:
+    """Opened where someone else is logged in, the page said neither whose password it set
+    nor that the one logged in stayed so: "every device was logged out. Log in"."""
+    owner = Client(pages.open("owner").request, pages.mailbox)
+    owner.sign_up("student", "Link Owner")
+    email = owner.call("GET", "/me")["user"]["email"]
+    page = pages.open("shared computer")
+    someone = Client(page.request, pages.mailbox)
+    someone.sign_up("student", "Logged In Here")
+    here = someone.call("GET", "/me")["user"]["email"]
+    owner.call("POST", "/auth/password-reset", {"email": email})
+    [mail] = pages.mailbox.wait_for_sync(email, lambda m: "Reset your Wardmate password" in m.subject)
+    page.goto(mail.link("reset-password"))
+    expect(page.get_by_text(f"This browser is logged in as {here}, another account")).to_be_visible()
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set the new password").click()
+    done = page.get_by_role("status").filter(has_text=f"The password of {email} is changed")
+    expect(done).to_contain_text(f"This browser is still logged in as {here}.")
+    assert someone.call("GET", "/me")["user"]["email"] == here  # still logged in
+    assert pages.errors == []
 
 
 def test_unconfirmed_banner_offers_a_new_link(pages: Pages) -> None:
@@ -248,6 +272,10 @@ def test_a_mails_stop_link_clicked_asks_then_stops_that_kind(pages: Pages) -> No
     page = pages.open("mail reader")
     page.goto(stop)
     expect(page.get_by_role("heading", name="Stop these mails?")).to_be_visible()
+    # What it stops, before the click (it said "the kind of the mail it came in").
+    expect(
+        page.get_by_text("This link stops the mails Wardmate sends when: “A student asks to book one of your rooms”.")
+    ).to_be_visible()
     assert host.call("GET", "/me/notification-preferences")["muted_kinds"] == []  # the GET changed nothing
     page.get_by_role("button", name="Stop these mails").click()
     done = page.get_by_role("status").filter(has_text="Done: Wardmate no longer mails you about")

@@ -76,7 +76,16 @@ async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
     assert accepted.status == 200 and accepted.body["meetings"][0]["status"] == "scheduled", accepted.body
     assert accepted.body["stalled"] is False
 
-    # Both hear of it the day before (the job at a clock moved 2 days and 2 hours on)...
+    # Both hear of it the day before (the job at a clock moved 2 days and 2 hours on), by
+    # the other's name once matching holds it...
+    for user, other_name in ((student, "Dr. Grace Mentor"), (mentor, "Ada Student")):
+        await eventually(
+            lambda u=user: api.call("GET", plan_path, u),  # type: ignore[misc]
+            10,
+            what=f"matching to hold {other_name}'s name",
+            until=lambda r, n=other_name: r.body["other_name"] == n,  # type: ignore[misc]
+            interval=0.1,
+        )
     await sweep_at(stack, timedelta(days=2, hours=2))
     for user in (student, mentor):
         await eventually(
@@ -86,9 +95,15 @@ async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
             until=lambda r: any(n["kind"] == "meeting_reminder" for n in r.body["items"]),
             interval=0.1,
         )
-    # ...once, however often the job runs.
+    # ...once, however often the job runs, each naming the other side and the place.
     await sweep_at(stack, timedelta(days=2, hours=3))
     assert sum(n["kind"] == "meeting_reminder" for n in await notifications(api, student)) == 1
+    [reminder] = [n["text"] for n in await notifications(api, student) if n["kind"] == "meeting_reminder"]
+    assert reminder.startswith("Mentoring meeting with Dr. Grace Mentor on ") and reminder.endswith(
+        ": Cafeteria, 2nd floor"
+    ), reminder
+    [theirs] = [n["text"] for n in await notifications(api, mentor) if n["kind"] == "meeting_reminder"]
+    assert theirs.startswith("Mentoring meeting with Ada Student on "), theirs
     assert any(n["kind"] == "meeting_proposed" for n in await notifications(api, student))
 
     held = await api.call("POST", f"/meetings/{meeting['id']}/held", student)

@@ -125,6 +125,11 @@ async def test_sweep_expires_unanswered_and_completes_ended_stays(pool: asyncpg.
     subjects = sorted(r["subject"] for r in await pool.fetch("SELECT subject FROM outbox"))
     assert subjects[-2:] == ["events.listings.booking.completed", "events.listings.booking.expired"]
     assert await jobs.sweep_bookings(pool) == 0
+    # On the rules' clock moved past the ongoing stay and the fresh request's deadline (the
+    # services' clock offset), the sweep counts by it: Postgres' own clock never got there.
+    assert await jobs.sweep_bookings(pool, datetime.now(UTC) + timedelta(days=10)) == 2
+    statuses = {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM bookings")}
+    assert statuses == {stale: "expired", fresh: "expired", ended: "completed", ongoing: "completed"}
 
 
 async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) -> None:

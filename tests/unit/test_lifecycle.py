@@ -10,7 +10,7 @@ import pytest
 
 from services.accounts.domain import lifecycle
 from services.accounts.mailer import Mailer
-from services.accounts.views.mail import SUBJECTS, notification_mail, web_link
+from services.accounts.views.mail import SUBJECTS, digest_mail, notification_mail, web_link
 from shared.contracts.lifecycle import MAIL_KINDS, SAFETY_KINDS, MailKind
 from shared.contracts.messaging import NotificationKind
 from shared.errors import AppError
@@ -66,6 +66,23 @@ def test_verification_notices_link_to_the_profile() -> None:
     for kind in ("user_verified", "document_rejected", "credential_rejected"):
         assert web_link("http://w.test", None, None, None, kind) == ("Open your profile", "http://w.test/#/profile")
     assert web_link("http://w.test", None, None, None, "review_posted")[1] == "http://w.test/#/notifications"
+
+
+def test_review_and_payout_notices_link_to_where_they_show() -> None:
+    """A review invitation opens the stay's card (with "Review this stay"), not the
+    conversation; a new review the reader's public profile, where reviews show; a release
+    or a reclaim the payouts, not every booking."""
+    booking, conversation, user = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert web_link("http://w.test", booking, None, conversation, "review_invitation") == (
+        "Review the stay",
+        f"http://w.test/#/bookings?booking={booking}",
+    )
+    assert web_link("http://w.test", booking, None, None, "review_posted", user_id=user) == (
+        "See your reviews",
+        f"http://w.test/#/users/{user}",
+    )
+    for kind in ("payment_released", "payment_reclaimed"):
+        assert web_link("http://w.test", booking, None, None, kind) == ("See your payouts", "http://w.test/#/payouts")
 
 
 def test_plan_and_acceptance_notices_link_to_where_the_reader_acts() -> None:
@@ -183,3 +200,13 @@ def test_every_notification_kind_has_a_mail() -> None:
     assert set(MAIL_KINDS) == set(get_args(MailKind)) == set(get_args(NotificationKind)) - SAFETY_KINDS
     assert SAFETY_KINDS == {"account_suspended", "suspension_lifted"}
     assert set(get_args(NotificationKind)) <= set(SUBJECTS)
+
+
+def test_a_digest_of_one_message_reads_in_the_singular() -> None:
+    """ "You have 1 unread message in 1 conversation … Read them"."""
+    for count, words in ((1, "Read it"), (3, "Read them")):
+        mail = digest_mail("a@w.test", "Kemi", count, 1, "http://w.test", "http://w.test/u", "key")
+        message = Mailer(Settings()).render(mail)
+        for part in ("plain", "html"):
+            content = message.get_body((part,)).get_content()  # type: ignore[union-attr]
+            assert words in content and ("Read them" in content) == (count > 1), content

@@ -405,3 +405,18 @@ def test_the_other_side_hears_of_goals_added_changed_and_notes_shared() -> None:
         "plan_updated",
         "shared a note on a meeting in your mentoring plan.",
     )
+
+
+def test_a_meeting_reminder_names_the_other_side_and_every_way_to_meet() -> None:
+    """It read "Mentoring meeting Dec 8, 2026 at 2:30 AM EST, MGH cafeteria": nobody named,
+    and the video link dropped when a place was given."""
+    when = "Dec 8, 2026 at 2:30 AM EST"
+    both = plans.reminder_text(when, "Dr. Luis Romero", "MGH cafeteria", "https://meet.example.org/x")
+    assert both == (
+        "Mentoring meeting with Dr. Luis Romero on Dec 8, 2026 at 2:30 AM EST:"
+        " MGH cafeteria; video: https://meet.example.org/x"
+    )
+    assert plans.reminder_text(when, None, None, None).endswith(
+        "your mentoring partner on " + when + ": where you agreed"
+    )
+    assert plans.reminder_text(when, "Ada", None, "https://v.example.org").endswith(": video: https://v.example.org")

@@ -88,7 +88,8 @@ SUBJECTS = {
     "booking_declined": "Booking request declined",
     "booking_nights_freed": "The nights you asked for are free again",
     "booking_cancelled": "Booking cancelled",
-    "booking_expired": "Booking request expired",
+    # An unanswered request, or an accepted stay left unpaid: the text says which.
+    "booking_expired": "A booking expired",
     "booking_shift_requested": "A change of dates was requested",
     "booking_shifted": "Your stay's dates changed",
     "booking_shift_declined": "Change of dates declined",
@@ -182,8 +183,10 @@ def web_link(
     mentorship_id: uuid.UUID | None = None,
     letter_id: uuid.UUID | None = None,
     rotation_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
 ) -> tuple[str, str]:
-    """Where a notification's mail points in the web client, and the link's words."""
+    """Where a notification's mail points in the web client, and the link's words
+    (``user_id``: the reader's)."""
     base = public_url.rstrip("/") + "/#/"
     if kind in PROFILE_KINDS:
         return "Open your profile", f"{base}profile"
@@ -209,6 +212,16 @@ def web_link(
     if kind == "mentorship_requested":
         # Where Accept and Decline are (the conversation has neither).
         return "Answer the request", f"{base}mentorships"
+    if kind == "review_invitation" and booking_id:
+        # The stay's card, where "Review this stay" is (the conversation has no review).
+        return "Review the stay", f"{base}bookings?booking={booking_id}"
+    if kind == "review_posted" and user_id:
+        # What was written of the reader is on their public profile, under Reviews (it led
+        # to the bookings, where no review shows).
+        return "See your reviews", f"{base}users/{user_id}"
+    if kind in ("payment_released", "payment_reclaimed"):
+        # A host's balance and its lines are under Payouts (it led to the bookings).
+        return "See your payouts", f"{base}payouts"
     if kind == "booking_requested" and booking_id:
         # The request's card, where Accept and Decline are (it opened the conversation).
         return "Answer the request", f"{base}bookings?booking={booking_id}"

@@ -168,7 +168,9 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
         before = await _owned_listing(conn, actor, req.listing_id)
         moving = domain.moved_fields(changes, zip_code is not None, dict(before))
         if moving:  # under the listing's lock, which a booking request takes too
-            domain.check_move(moving, bool(await booking_store.open_stays(conn, req.listing_id)))
+            domain.check_move(
+                moving, bool(await booking_store.open_stays(conn, req.listing_id, clock.now(ctx.settings)))
+            )
         if zip_code is not None or "latitude" in changes or "longitude" in changes:
             # Coordinates given win over the ZIP code's centre, as on creation.
             given = "latitude" in changes or "longitude" in changes
@@ -199,7 +201,7 @@ async def update_listing(ctx: Context, req: ListingUpdate) -> Listing:
             # Under the listing's lock, which accepting a stay or moving it takes too.
             stays = [
                 domain.HeldStay(stay["status"], stay["check_in"], stay["check_out"])
-                for stay in await booking_store.open_stays(conn, req.listing_id)
+                for stay in await booking_store.open_stays(conn, req.listing_id, clock.now(ctx.settings))
             ]
             if (start, end) != (before["available_from"], before["available_to"]):
                 domain.check_window(stays, start, end, today)
@@ -221,7 +223,7 @@ async def archive_listing(ctx: Context, req: ListingId) -> Ok:
     async with ctx.pool.acquire() as conn, conn.transaction():
         before = await _owned_listing(conn, actor, req.listing_id)
         if before["status"] != "archived":
-            open_stays = await booking_store.open_stays(conn, req.listing_id)
+            open_stays = await booking_store.open_stays(conn, req.listing_id, clock.now(ctx.settings))
             domain.check_archive([stay["status"] for stay in open_stays])
             for stay in open_stays:  # requests only, after the check: the host turns them down
                 updated = await booking_store.set_booking_status(conn, stay["id"], "declined")

@@ -79,14 +79,16 @@ async def insert_booking(
     return row
 
 
-async def open_stays(conn: Connection, listing_id: uuid.UUID) -> list[asyncpg.Record]:
-    """The listing's stays asked for (and unexpired), accepted or paid, locked: the ones an
-    archive must not leave behind. (A paid stay is confirmed until the sweep completes it.)"""
+async def open_stays(conn: Connection, listing_id: uuid.UUID, now: datetime) -> list[asyncpg.Record]:
+    """The listing's stays asked for (and unexpired at ``now``, the rules' clock), accepted or
+    paid, locked: the ones an archive must not leave behind. (A paid stay is confirmed until
+    the sweep completes it.)"""
     return await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.listing_id = $1"
-        " AND (b.status IN ('accepted', 'confirmed') OR (b.status = 'requested' AND b.expires_at > now()))"
+        " AND (b.status IN ('accepted', 'confirmed') OR (b.status = 'requested' AND b.expires_at > $2))"
         " ORDER BY b.id FOR UPDATE OF b",
         listing_id,
+        now,
     )
 
 
@@ -341,22 +343,28 @@ async def user_bookings(
     )
 
 
-async def due_bookings(conn: Connection, limit: int = 500) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+async def due_bookings(
+    conn: Connection, now: datetime, limit: int = 500
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
     """Requests past their deadline, and confirmed stays that have ended: their check-out
     day has come at the room, as a cancellation counts a stay over (locked, skip-locked);
-    an accepted stay left unpaid is expired by payments' deadline, not here."""
+    an accepted stay left unpaid is expired by payments' deadline, not here. ``now`` is the
+    rules' clock (``clock.now``), which set the deadlines: Postgres' own clock ignored a
+    moved one, and a stay past its dates there never completed."""
     expired = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'requested'"
-        " AND b.expires_at <= now() ORDER BY b.expires_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
+        " AND b.expires_at <= $2 ORDER BY b.expires_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
         limit,
+        now,
     )
     ended = await conn.fetch(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.status = 'confirmed'"
         # A room not zoned yet (jobs.zone_listings runs at start) counts by the default zone.
-        " AND upper(b.stay) <= (now() AT TIME ZONE coalesce(l.time_zone, $2))::date"
+        " AND upper(b.stay) <= ($3::timestamptz AT TIME ZONE coalesce(l.time_zone, $2))::date"
         " LIMIT $1 FOR UPDATE OF b SKIP LOCKED",
         limit,
         DEFAULT_ZONE,
+        now,
     )
     return expired, ended
 

@@ -373,6 +373,15 @@ def _times(times: tuple[datetime, ...], zone: str) -> str:
     return " or ".join(timezones.local(t, zone) for t in times)
 
 
+def reminder_text(when: str, other_name: str | None, place: str | None, video_url: str | None) -> str:
+    """The day-before reminder of a meeting, for one side: with whom, when (on their clock)
+    and where, the place and the video link both when both were given. It read "Mentoring
+    meeting Dec 8, 2026 at 2:30 AM EST, MGH cafeteria": no one named, and the link dropped
+    for the place."""
+    where = "; ".join(part for part in (place, video_url and f"video: {video_url}") if part)
+    return f"Mentoring meeting with {other_name or 'your mentoring partner'} on {when}: {where or 'where you agreed'}"
+
+
 def _which(meeting: Meeting, zone: str) -> str:
     """A meeting named by its agreed time (also while new times for it wait for an answer),
     else by the times it was proposed at."""

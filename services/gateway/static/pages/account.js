@@ -79,14 +79,17 @@ export function ConfirmEmail({ query }) {
 
 /** The kind a mailed "Stop these mails" link stops, read from its token (its signed part is
  * plain base64url JSON: {"p": {"u": user, "k": kind}}); null when it cannot be read. */
-function unsubscribeKind(token) {
+/** What a mailed link's token says of itself (its signature unchecked: for the page's
+ * words only; the API checks it): `k`, an unsubscribe's kind; `e`, a reset's address. */
+function linkSays(token, key) {
   try {
     const part = token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(part)).p.k || null;
+    return JSON.parse(atob(part)).p[key] || null;
   } catch {
     return null;
   }
 }
+const unsubscribeKind = (token) => linkSays(token, "k");
 
 /** A mail's "Stop these mails" link, opened in a browser (the gateway sends its GET here):
  * what it stops, asked before it is done. It answered 405 in JSON. */
@@ -115,6 +118,7 @@ export function Unsubscribe({ query }) {
     : state.reply ? html`<p class="notice" role="status" tabindex="-1" ref=${done}>Done: Wardmate no longer mails you ${kind === "digest" ? what : html`about ${what}`}.
         You can turn it on again in <a href="#/settings">Settings</a>.</p>`
     : html`<p>${kind === "digest" ? "This link stops the daily digest of unread messages."
+        : query.what ? `This link stops the mails Wardmate sends when: “${query.what}”.`
         : "This link stops one kind of mail from Wardmate: the kind of the mail it came in."} Mails about your
         account's security and safety notices always come.</p>
       <button type="button" disabled=${state.busy} onClick=${stop}>Stop these mails</button>`}
@@ -148,7 +152,12 @@ export function ForgotPassword() {
 }
 
 export function ResetPassword({ query }) {
+  const { me } = useSession();
   const form = useForm();
+  // The account the link resets: opened where another one is logged in, the page neither
+  // said whose password it set nor that the one logged in stayed so.
+  const address = linkSays(query.token || "", "e");
+  const someoneElse = Boolean(me && address && me.user.email.toLowerCase() !== address.toLowerCase());
   const [password, setPassword] = useState("");
   const [done, setDone] = useState(false);
   // A link that cannot work says so before a new password is typed for nothing.
@@ -190,7 +199,10 @@ export function ResetPassword({ query }) {
     if (ok) setDone(true);
   }
   let body;
-  if (done) body = html`<${Notice}>Your password is changed and every device was logged out. <a href="#/">Log in</a>.<//>`;
+  if (done && someoneElse) {
+    body = html`<${Notice}>The password of ${address} is changed, and every device logged in to it was logged out.
+      This browser is still logged in as ${me.user.email}.<//>`;
+  } else if (done) body = html`<${Notice}>Your password is changed and every device was logged out. <a href="#/login">Log in</a>.<//>`;
   else if (bad) {
     body = html`<${Alert} error=${bad} />
       <p><a href="#/forgot-password">Forgot password?</a> Give your address to have a new link mailed.</p>`;
@@ -207,6 +219,9 @@ export function ResetPassword({ query }) {
   }
   return html`<section class="narrow">
     <h1>Choose a new password</h1>
+    ${address && !done && !bad && html`<p>For the Wardmate account of ${address}.</p>`}
+    ${someoneElse && !done && !bad && html`<p class="notice">This browser is logged in as ${me.user.email}, another account:
+      the link changes the password of ${address} only.</p>`}
     ${body}
   </section>`;
 }
