@@ -29,7 +29,14 @@ from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import BOOKING_EVENTS, LISTING_EVENTS, BookingCancelled, ReviewPosted
 from shared.contracts.matching import MENTORSHIP_EVENTS, MatchSuggested, MentorshipEnded, RotationMoved
 from shared.contracts.mentoring import MentoringNotice
-from shared.contracts.payments import PaymentDue, PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
+from shared.contracts.payments import (
+    PaymentDue,
+    PaymentDueSoon,
+    PaymentFailed,
+    PaymentOverdue,
+    PaymentRefunded,
+    PaymentReleased,
+)
 from shared.contracts.privacy import UserDeleted
 from shared.db import Connection
 from shared.privacy import purge_outbox
@@ -195,18 +202,27 @@ async def notify(conn: Connection, event: Event) -> AfterCommit | None:
 @registry.consumer(
     "payments",
     PaymentDue.subject,
+    PaymentDueSoon.subject,
     PaymentFailed.subject,
     PaymentOverdue.subject,
     PaymentRefunded.subject,
     PaymentReleased.subject,
 )
 async def payment_notifications(conn: Connection, event: Event) -> AfterCommit | None:
-    """The guest hears of the acceptance with what is due and by when; a refused card or a
+    """The guest hears of the acceptance with what is due and by when, and again near the
+    deadline while it is unpaid; a refused card or a
     refund reaches the guest, a release the host (and a refund that takes back money
     released to them); a later payment overdue both, in the booking's conversation too. An
     overdue payment published as ``PaymentFailed`` of kind ``overdue`` (before
     ``PaymentOverdue``: old outbox rows, the stream's history) reads as one."""
-    assert isinstance(event, PaymentDue | PaymentFailed | PaymentOverdue | PaymentRefunded | PaymentReleased)
+    assert isinstance(
+        event, PaymentDue | PaymentDueSoon | PaymentFailed | PaymentOverdue | PaymentRefunded | PaymentReleased
+    )
+    if isinstance(event, PaymentDueSoon):
+        status = await store.subject_status(conn, "booking", event.payment.booking_id)
+        if status is not None and status not in domain.UNDER_WAY["booking"]:
+            return None  # cancelled or expired since: nothing to pay
+        return await _notify(conn, [domain.due_soon_notification(event)], event.event_id)
     if isinstance(event, PaymentDue):
         payment = event.payment
         status = await store.subject_status(conn, "booking", payment.booking_id)

@@ -41,7 +41,14 @@ from shared.contracts.matching import (
 )
 from shared.contracts.mentoring import MentoringNotice
 from shared.contracts.messaging import MAX_BODY, NotificationKind
-from shared.contracts.payments import PaymentDue, PaymentFailed, PaymentOverdue, PaymentRefunded, PaymentReleased
+from shared.contracts.payments import (
+    PaymentDue,
+    PaymentDueSoon,
+    PaymentFailed,
+    PaymentOverdue,
+    PaymentRefunded,
+    PaymentReleased,
+)
 from shared.dates import written
 from shared.errors import AppError
 
@@ -443,6 +450,29 @@ def accepted_notification(event: PaymentDue, names: dict[uuid.UUID, str | None])
         "booking_accepted",
         f"{host_name} accepted your request for {room}, {dates}."
         f" Pay {what} by {deadline} to confirm the stay: unpaid by then, the booking expires.",
+        booking_id=payment.booking_id,
+    )
+
+
+def due_soon_notification(event: PaymentDueSoon) -> NotificationDraft:
+    """The guest, near a payment's deadline with it unpaid: how much, for which room and
+    nights, by when on the room's clock, and what happens if not (a first payment's booking
+    expires; a later one is overdue, and the host may cancel)."""
+    payment = event.payment
+    what = money(payment.amount_cents)
+    if payment.block > 0 and payment.start_date is not None and payment.nights:
+        plural = "" if payment.nights == 1 else "s"
+        what += f" for the {payment.nights} night{plural} from {written(payment.start_date)}"
+    deadline = timezones.local(event.pay_by, event.time_zone)
+    then = (
+        "unpaid by then, the booking expires and its dates go back to the host"
+        if payment.block == 0
+        else "unpaid by then, it is overdue and the host may cancel the rest of the stay"
+    )
+    return NotificationDraft(
+        payment.guest_id,
+        "payment_due_soon",
+        f"Reminder: pay {what} for {_quoted(payment.listing_title)} by {deadline}: {then}.",
         booking_id=payment.booking_id,
     )
 

@@ -103,6 +103,9 @@ def overdue_reason(amount_cents: int, start: date, pay_by: datetime, zone: str) 
 # or asleep when the host accepts pay when they are back; the host holds the dates for
 # half a day at most before learning that the stay fell through.
 MIN_TIME_TO_PAY = timedelta(hours=12)
+# A payment unpaid this close to its deadline is recalled to the guest (once; only one given
+# at least twice this long to pay).
+REMIND_BEFORE = timedelta(hours=12)
 
 
 def pay_deadline(set_at: datetime, check_in: datetime, window: timedelta) -> datetime:

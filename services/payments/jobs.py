@@ -22,7 +22,7 @@ from services.payments.stripe_api import Intent, StripeApi
 from services.payments.views import payment_data, zone_of
 from shared import bus, clock, subjects
 from shared.aio import stop_if_cancelled
-from shared.contracts.payments import PaymentExpired, PaymentOverdue
+from shared.contracts.payments import PaymentDueSoon, PaymentExpired, PaymentOverdue
 from shared.contracts.snapshots import BookingSnapshots, SnapshotPage
 from shared.db import Connection
 from shared.errors import AppError
@@ -115,6 +115,18 @@ async def announce_overdue(pool: asyncpg.Pool, settings: Settings) -> int:
     return len(rows)
 
 
+async def remind_due(pool: asyncpg.Pool, settings: Settings) -> int:
+    """Recall, once, each payment near its deadline unpaid (``PaymentDueSoon``): the
+    acceptance's notice was the only word, and a guest who missed it lost the room."""
+    at = clock.now(settings)
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await store.due_soon(conn, at, domain.REMIND_BEFORE)
+        for row in rows:
+            await store.mark_reminded(conn, row["id"], at)
+            await add(conn, PaymentDueSoon(payment=payment_data(row), pay_by=row["pay_by"], time_zone=zone_of(row)))
+    return len(rows)
+
+
 async def release_held(pool: asyncpg.Pool, settings: Settings) -> int:
     """Release every paid payment whose time has come (24 h after check-in for the first)."""
     at = clock.now(settings)
@@ -203,6 +215,7 @@ async def deadlines(ctx: Context) -> None:
         steps: list[tuple[str, Callable[[], Awaitable[int]]]] = [
             ("expiries", partial(expire_unpaid, ctx.pool, api, ctx.settings)),
             ("overdue notices", partial(announce_overdue, ctx.pool, ctx.settings)),
+            ("reminders", partial(remind_due, ctx.pool, ctx.settings)),
             ("releases", partial(release_held, ctx.pool, ctx.settings)),
         ]
         for what, step in steps:

@@ -4,7 +4,7 @@ Stripe's applied events and the ledger. No rules here (see ``domain``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -322,6 +322,27 @@ async def overdue_later(conn: Connection, now: datetime, limit: int = 100) -> li
         now,
         limit,
     )
+
+
+async def due_soon(conn: Connection, now: datetime, before: timedelta, limit: int = 100) -> list[asyncpg.Record]:
+    """Payments unpaid whose deadline is within ``before`` and not yet recalled, with their
+    room's time zone (locked, skip-locked): only those given at least twice ``before`` to
+    pay (a payment set 12 hours before its deadline was just announced), and not a first
+    payment to a suspended host (it cannot be paid while the suspension lasts)."""
+    return await conn.fetch(
+        f"SELECT {PAYMENT_COLUMNS}, b.time_zone FROM payments p JOIN bookings b USING (booking_id)"
+        " WHERE p.status = 'due' AND p.reminded_at IS NULL AND p.pay_by > $1 AND p.pay_by <= $1 + $2"
+        " AND p.pay_by - p.charge_from >= 2 * $2 AND b.status IN ('accepted', 'confirmed')"
+        " AND NOT (p.block = 0 AND EXISTS (SELECT 1 FROM accounts a WHERE a.user_id = b.host_id AND a.suspended))"
+        " ORDER BY p.pay_by LIMIT $3 FOR UPDATE OF p SKIP LOCKED",
+        now,
+        before,
+        limit,
+    )
+
+
+async def mark_reminded(conn: Connection, payment_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE payments SET reminded_at = $2 WHERE id = $1", payment_id, at)
 
 
 async def mark_overdue(conn: Connection, payment_id: uuid.UUID, at: datetime) -> None:

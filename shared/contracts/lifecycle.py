@@ -57,6 +57,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "review_invitation": ("Stays", "A stay is over: review it", BOTH),
     "review_posted": ("Stays", "Someone reviews you", BOTH),
     "payment_failed": ("Payments", "A payment of yours does not go through", STUDENT),
+    "payment_due_soon": ("Payments", "A payment of yours is due within 12 hours", STUDENT),
     "payment_overdue": ("Payments", "A payment for a stay is overdue", BOTH),
     "payment_refunded": ("Payments", "Money is refunded to you", STUDENT),
     "payment_released": ("Payments", "Money is released to your balance", PROFESSIONAL),

@@ -43,6 +43,7 @@ OptionalNoticeKind = Literal[
     "booking_accepted",
     "booking_confirmed",
     "payment_failed",
+    "payment_due_soon",
     "payment_overdue",
     "payment_refunded",
     "payment_released",

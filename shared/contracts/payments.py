@@ -318,6 +318,17 @@ class PaymentOverdue(Event):
     time_zone: ZoneName | None = None
 
 
+class PaymentDueSoon(Event):
+    """A payment still unpaid near its deadline (``pay_by``, on the room's clock
+    ``time_zone``): the guest is reminded once. Unpaid by then, a first payment expires the
+    booking (its dates go back to the host), a later one is overdue."""
+
+    subject: ClassVar[str] = subjects.PAYMENT_DUE_SOON
+    payment: PaymentData
+    pay_by: datetime
+    time_zone: ZoneName
+
+
 class PaymentExpired(Event):
     """Unpaid by its deadline: listings frees the dates."""
 
@@ -348,6 +359,7 @@ PAYMENT_EVENTS = (
     PaymentSucceeded,
     PaymentFailed,
     PaymentOverdue,
+    PaymentDueSoon,
     PaymentExpired,
     PaymentRefunded,
     PaymentReleased,

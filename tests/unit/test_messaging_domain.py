@@ -447,6 +447,34 @@ def test_the_acceptance_notice_says_what_to_pay_and_by_when_on_the_rooms_clock()
     )
 
 
+def test_a_payment_due_soon_reminds_the_guest_what_and_by_when_and_what_follows() -> None:
+    """The first payment: the booking expires unpaid; a later one: it is overdue. The
+    deadline on the room's clock, the room named."""
+    from shared.contracts.payments import PaymentData, PaymentDueSoon
+
+    first = PaymentData(
+        payment_id=uuid.uuid4(),
+        booking_id=uuid.uuid4(),
+        block=0,
+        amount_cents=50_400,
+        guest_id=GUEST,
+        host_id=HOST,
+        listing_title="Quiet room by Hopkins",
+        status="due",
+    )
+    at = datetime(2027, 3, 2, 3, 30, tzinfo=UTC)
+    note = domain.due_soon_notification(PaymentDueSoon(payment=first, pay_by=at, time_zone="America/Chicago"))
+    assert (note.user_id, note.kind, note.booking_id) == (GUEST, "payment_due_soon", first.booking_id)
+    assert note.text == (
+        "Reminder: pay $504.00 for “Quiet room by Hopkins” by Mar 1, 2027 at 9:30 PM CST:"
+        " unpaid by then, the booking expires and its dates go back to the host."
+    )
+    later = first.model_copy(update={"block": 1, "amount_cents": 21_600, "start_date": date(2027, 4, 1), "nights": 6})
+    note = domain.due_soon_notification(PaymentDueSoon(payment=later, pay_by=at, time_zone="America/Chicago"))
+    assert note.text.startswith("Reminder: pay $216.00 for the 6 nights from Apr 1, 2027 for “Quiet room by Hopkins”")
+    assert note.text.endswith("unpaid by then, it is overdue and the host may cancel the rest of the stay.")
+
+
 def test_an_overdue_later_payment_tells_both_sides_that_it_is_unpaid_not_declined() -> None:
     """A later payment past its deadline: the booking's conversation says so to both, the
     guest is told it is still unpaid past its deadline and to pay it now (the stay is not

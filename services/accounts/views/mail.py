@@ -81,6 +81,7 @@ SUBJECTS = {
     # Both sides get it: the host's read "Your stay is confirmed" of their guest's stay.
     "booking_confirmed": "A stay is paid and confirmed",
     "payment_failed": "Your payment did not go through",
+    "payment_due_soon": "Reminder: pay for your stay by its deadline",
     "payment_overdue": "A payment for a stay is overdue",
     "payment_refunded": "A refund is on its way",
     "payment_released": "Money released to your balance",
@@ -203,7 +204,7 @@ def web_link(
         # To ask again: the room's page with the request's dates (the conversation only says so).
         query = f"?booking={booking_id}" if booking_id else ""
         return "Ask for the room again", f"{base}listings/{listing_id}{query}"
-    if kind in ("booking_accepted", "payment_failed") and booking_id:
+    if kind in ("booking_accepted", "payment_failed", "payment_due_soon") and booking_id:
         # Where the card is asked for (a refused card's mail led to every booking).
         return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
     if kind == "booking_confirmed" and booking_id:

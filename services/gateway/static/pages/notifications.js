@@ -15,6 +15,8 @@ import { Empty, Loading, ShowMore, fmtTime, sentence, useLoad, useMore } from ".
 // stored before they carried these ids keep the lists.
 const PLAN_KINDS = new Set(["mentorship_accepted", "check_in_due", "plan_updated"]);
 function target(n) {
+  // A payment due soon opens where it is paid; the other payments' notices the receipt.
+  if (n.kind === "payment_due_soon" && n.booking_id) return `#/bookings/${n.booking_id}/pay`;
   if (n.kind.startsWith("payment_") && n.booking_id) return `#/bookings/${n.booking_id}/receipt`;
   if (n.mentorship_id && (PLAN_KINDS.has(n.kind) || n.kind.startsWith("meeting_"))) return `#/mentorships/${n.mentorship_id}`;
   if (n.kind === "booking_accepted" && n.booking_id) return `#/bookings/${n.booking_id}/pay`;
@@ -22,6 +24,8 @@ function target(n) {
   // conversation it also carries.
   if (n.kind === "booking_requested" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
   if (n.kind === "booking_confirmed" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
+  // A stay to review: its card, where "Review this stay" is (the conversation has none).
+  if (n.kind === "review_invitation" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
   if (n.kind === "mentorship_requested") return "#/mentorships";
   // Nights taken by another stay are free again: the room, to ask for them again.
   if (n.kind === "booking_nights_freed" && n.listing_id) return `#/listings/${n.listing_id}${n.booking_id ? `?booking=${n.booking_id}` : ""}`;
