@@ -11,12 +11,13 @@ import uuid
 from playwright.sync_api import Locator, Page, Route, expect
 
 from services.runner import Stack
+from tests import samples
 from tests.browser.conftest import FARGO, LAPTOP, Client, Pages, future
 from tests.browser.test_accessibility import make_admin, mentors_known
 from tests.browser.test_client_fixes import room
 
 PAGED = re.compile(
-    r"/api/v1/(me/(listings|rotations|mentorships|letters)|rotations/[^/?]+/mentor-matches|admin/(verifications|reports))(\?|$)"
+    r"/api/v1/(me/(listings|rotations|mentorships|letters)|rotations/[^/?]+/mentor-matches|admin/(verifications|reports|documents))(\?|$)"
 )
 
 
@@ -143,9 +144,10 @@ def test_a_students_rotations_matches_mentorships_and_letters_reach_their_last_i
 
 
 def test_the_operators_queues_reach_their_last_item(pages: Pages, stack: Stack) -> None:
-    """Three credentials to check and three reports, in pages of 2 among any others: "Show
-    more" and "Older reports" reach each (the queues stopped at 50); a report resolved on a
-    later page leaves the open list; another status starts its list again at its first page."""
+    """Three credentials to check, three documents and three reports, in pages of 2 among
+    any others: "Show more", "More documents" and "Older reports" reach each (the queues
+    stopped at 50); a report resolved on a later page leaves the open list; another status
+    starts its list again at its first page."""
     tag = uuid.uuid4().hex[:6]
     names = [f"Dr. Queued {tag} {n}" for n in range(3)]
     reported = Client(pages.open("reported").request)
@@ -155,6 +157,15 @@ def test_the_operators_queues_reach_their_last_item(pages: Pages, stack: Stack) 
         client.sign_up("professional", name)
         client.call("POST", "/me/verification", {"npi": "1234567893"})
         client.call("POST", "/reports", {"user_id": reported_id, "reason": "spam", "details": f"Report {tag} {n}"})
+        sent = client.request.post(
+            "/api/v1/me/documents",
+            headers={"Authorization": f"Bearer {client.token}"},
+            multipart={
+                "kind": "licence",
+                "file": {"name": "licence.pdf", "mimeType": "application/pdf", "buffer": samples.pdf(pages=1)},
+            },
+        )
+        assert sent.status == 201, sent.text()
 
     admin = pages.open("admin", LAPTOP)
     make_admin(stack, admin)
@@ -165,6 +176,12 @@ def test_the_operators_queues_reach_their_last_item(pages: Pages, stack: Stack) 
     show_all(admin, "Show more", credentials)
     for name in names:
         expect(credentials.filter(has_text=name)).to_have_count(1)
+
+    documents = items(admin, "Documents")
+    expect(documents).to_have_count(2)
+    show_all(admin, "More documents", documents)  # the queue showed its first 50 only
+    for name in names:
+        expect(documents.filter(has_text=name)).to_have_count(1)
 
     reports = items(admin, "Reports")
     expect(reports).to_have_count(2)

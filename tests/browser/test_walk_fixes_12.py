@@ -129,3 +129,25 @@ def test_after_an_account_is_deleted_its_report_and_request_say_so(pages: Pages,
         "No action: the account is deleted."
     )
     assert pages.errors == []
+
+
+def test_deleting_an_account_lists_the_stays_it_cancels_and_their_refunds(pages: Pages) -> None:
+    """The deletion form said one paragraph to everyone: a guest with a paid stay learnt of
+    the refund from nowhere. It lists each stay it cancels with what comes back."""
+    _, student, booking, as_student = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    quote = as_student.call("GET", f"/bookings/{booking['id']}/refund-quote")
+    student.goto("/#/settings")
+    cancels = student.get_by_role("list", name="What deleting cancels")
+    expect(cancels.get_by_role("listitem")).to_have_count(1)
+    expect(cancels).to_contain_text(f"“{booking['listing_title']}”")
+    expect(cancels).to_contain_text(f"you get back ${quote['refund']:,.2f} of the ${quote['paid']:,.2f} paid")
+
+    nobody = pages.open("nobody")
+    Client(nobody.request).sign_up("student", "Nothing Booked")
+    nobody.goto("/#/settings")
+    expect(nobody.get_by_text("You have no stay or request under way: deleting cancels none.")).to_be_visible()
+    assert pages.errors == []

@@ -5,6 +5,7 @@ another user's token, and rotation of the link."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -79,6 +80,10 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     assert str(confirmed["LOCATION"]) == STAY_ADDRESS
     assert confirmed.decoded("DTSTART").isoformat() == future(30)
     assert confirmed.decoded("DTEND").isoformat() == future(58)
+    # The stay's own card, and its days as people write them ("2027-01-05" read as a log).
+    assert str(confirmed["URL"]).endswith(f"/#/bookings?booking={stay['id']}")
+    assert "(28 nights; you leave on the check-out morning)" in str(confirmed["DESCRIPTION"])
+    assert not re.search(r"\d{4}-\d\d-\d\d", str(confirmed["DESCRIPTION"])), confirmed["DESCRIPTION"]
     _, hosting = await feed(api, host_url)
     assert str(hosting[uid]["SUMMARY"]) == "Hosting: Calendar room"
 

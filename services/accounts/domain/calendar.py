@@ -19,6 +19,7 @@ from icalendar import Calendar, Event
 from shared import reference
 from shared.contracts.calendar import CalendarRotation, CalendarStay
 from shared.contracts.mentoring import CalendarMeeting
+from shared.dates import written
 from shared.privacy import DELETED_NAME
 from shared.signing import sign, unsign
 
@@ -64,8 +65,14 @@ def stay_event(stay: CalendarStay, public_url: str, stamp: datetime) -> Event:
     event.add("status", _STATUS.get(stay.status, "TENTATIVE"))
     if stay.address:
         event.add("location", stay.address)
-    event.add("url", f"{public_url.rstrip('/')}/#/bookings")
-    event.add("description", f"Booking {stay.status}. Check-in {stay.check_in}, check-out {stay.check_out}.")
+    # The stay's own card (it opened every booking), and its days as people write them.
+    event.add("url", f"{public_url.rstrip('/')}/#/bookings?booking={stay.booking_id}")
+    nights = (stay.check_out - stay.check_in).days
+    event.add(
+        "description",
+        f"Booking {stay.status}. Check-in {written(stay.check_in)}, check-out {written(stay.check_out)}"
+        f" ({nights} night{'' if nights == 1 else 's'}; you leave on the check-out morning).",
+    )
     event.add("transp", "TRANSPARENT")
     return event
 

@@ -1,9 +1,9 @@
 // The account lifecycle: the pages mailed links open (confirm an address, reset a
 // password, confirm a new address), "Forgot password?", and the settings page.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { ApiError, api, del, get, post } from "../api.js";
+import { ApiError, api, del, get, getAll, post } from "../api.js";
 import { useSession } from "../session.js";
-import { Alert, ConfirmButton, Field, Notice, cap, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
+import { Alert, ConfirmButton, Field, Notice, cap, fmtDate, fmtMoney, formError, fmtTime, useForm, useLoad, Loading } from "../ui.js";
 import { sayOnLogin } from "./auth.js";
 
 // A mailed link the API refuses. Its 400s named the field ("token: Write at least 10
@@ -531,6 +531,29 @@ function Export() {
   </section>`;
 }
 
+/** The stays a deletion would cancel, each with what its guest gets back (the quote a
+ * cancellation by this side gives): the form said the same paragraph to everyone, and a
+ * guest learnt of a $1,607.04 refund from nowhere. */
+function WhatDeletionCancels() {
+  const state = useLoad(async () => {
+    const open = (await Promise.all(["requested", "accepted", "confirmed"].map((status) => getAll("/me/bookings", { status })))).flat();
+    return Promise.all(open.map(async (b) => ({
+      b,
+      quote: b.status === "confirmed" ? await get(`/bookings/${b.id}/refund-quote`).catch(() => null) : null,
+    })));
+  }, []);
+  const line = ({ b, quote }) => {
+    const what = b.status === "requested" ? (b.role === "guest" ? "your request is withdrawn" : "the request is cancelled")
+      : b.status === "accepted" ? "the stay is cancelled (nothing was paid)"
+      : quote ? `the stay is cancelled; ${b.role === "guest" ? "you get back" : "your guest gets back"} ${fmtMoney(quote.refund)} of the ${fmtMoney(quote.paid)} paid`
+      : "the stay is cancelled and refunded as the paragraph above says";
+    return html`<li key=${b.id}>${b.role === "host" ? "Hosting " : ""}“${b.listing_title}”, ${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}: ${what}.</li>`;
+  };
+  return html`<${Loading} state=${state}>${(rows) => rows.length === 0
+    ? html`<p>You have no stay or request under way: deleting cancels none.</p>`
+    : html`<p>Deleting now cancels:</p><ul aria-label="What deleting cancels">${rows.map(line)}</ul>`}<//>`;
+}
+
 function DeleteAccount() {
   const { setMe } = useSession();
   const form = useForm();
@@ -552,6 +575,7 @@ function DeleteAccount() {
       for the nights not yet stayed if the stay is under way; by the listing's cancellation policy if it is yours);
       your rotations and mentorship requests are removed; messages you sent stay with the other person under
       "Deleted user" without their words; your address can sign up again.</p>
+    <${WhatDeletionCancels} />
     <${Field} label="Password to confirm" name="delete_password" type="password" autocomplete="current-password"
       required value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} error=${form.errors.password} />
     <${Alert} error=${formError(form.errors, ["password"])} />

@@ -2,7 +2,7 @@
 // operators review the queue beside the credential checks; hosts see a guest's badge.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post, upload } from "../api.js";
-import { Alert, Empty, Field, Loading, Notice, fmtDate, fmtTime, formError, useForm, useLoad, words } from "../ui.js";
+import { Alert, Empty, Field, Loading, Notice, ShowMore, fmtDate, fmtTime, formError, useForm, useLoad, useMore, words } from "../ui.js";
 
 const KINDS = {
   student: [["enrolment", "Proof of enrolment"], ["rotation_acceptance", "Rotation acceptance (e.g. the visiting-student offer letter)"]],
@@ -119,6 +119,8 @@ function QueuedDocument({ d, onDecided }) {
  * button pressed: what was decided is said above the list, and takes focus. */
 export function DocumentQueue() {
   const state = useLoad(() => get("/admin/documents", { limit: 50 }), []);
+  // Past the first 50, a page at a time (the queue showed the first 50 only).
+  const list = useMore(state, (cursor) => get("/admin/documents", { limit: 50, cursor }));
   const [said, setSaid] = useState(null);
   const decided = (text) => {
     setSaid({ text, at: Date.now() });
@@ -128,7 +130,8 @@ export function DocumentQueue() {
     <h2 id="docs-admin-h">Verify documents</h2>
     <p>Open each file, compare the name and school or hospital with the profile, then verify it, or reject it saying why.</p>
     ${said && html`<${Notice} focus key=${said.at}>${said.text}</${Notice}>`}
-    <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No documents to check.</${Empty}>`
-      : html`<ul class="cards" aria-label="Documents">${page.items.map((d) => html`<${QueuedDocument} key=${d.id} d=${d} onDecided=${decided} />`)}</ul>`}<//>
+    <${Loading} state=${state}>${() => list.items.length === 0 ? html`<${Empty}>No documents to check.</${Empty}>`
+      : html`<ul class="cards" aria-label="Documents">${list.items.map((d) => html`<${QueuedDocument} key=${d.id} d=${d} onDecided=${decided} />`)}</ul>
+        <${ShowMore} list=${list} label="More documents" />`}<//>
   </section>`;
 }
