@@ -75,7 +75,13 @@ def booking_payments(
         if p["status"] == "succeeded" and p["released_at"] is None and p["amount_cents"] > p["refunded_cents"]
     )
     counting = _in_stay_order([p for p in payments if not p["replaced"]])
-    covered = _nights_paid_for(booking, counting)
+    # An operator's refund is money back, not nights given back: the guest keeps every night
+    # ("$1,657.04 for 28 nights" read "for 27 nights" after a $50 goodwill refund).
+    goodwill: dict[Any, int] = {}
+    for r in refunds:
+        if r["kind"] == "operator":
+            goodwill[r["payment_id"]] = goodwill.get(r["payment_id"], 0) + r["amount_cents"]
+    covered = _nights_paid_for(booking, counting, goodwill)
     return BookingPayments(
         booking_id=booking["booking_id"],
         booking_status=booking["status"],
@@ -184,14 +190,22 @@ def _in_stay_order(payments: list[asyncpg.Record]) -> list[asyncpg.Record]:
     return sorted(payments, key=key)
 
 
-def _nights_paid_for(booking: asyncpg.Record, counting: list[asyncpg.Record]) -> dict[Any, tuple[date, int]]:
-    """The nights each payment made (net of refunds) or due pays for on the stay's dates
-    now; a paid block keeps its amount, not the dates it was paid under."""
+def _nights_paid_for(
+    booking: asyncpg.Record, counting: list[asyncpg.Record], goodwill: dict[Any, int] | None = None
+) -> dict[Any, tuple[date, int]]:
+    """The nights each payment made (net of refunds, but for an operator's: ``goodwill``,
+    cents by payment) or due pays for on the stay's dates now; a paid block keeps its
+    amount, not the dates it was paid under."""
     laid = [p for p in counting if p["status"] in _STAY_ORDER]
     if not laid or booking["check_out"] <= booking["check_in"]:
         return {}
-    # What is paid counts net of refunds, as it does for what is still due.
-    amounts = [p["amount_cents"] - (p["refunded_cents"] if p["status"] == "succeeded" else 0) for p in laid]
+    goodwill = goodwill or {}
+    # What is paid counts net of refunds (new dates, a cancellation), as it does for what is
+    # still due; an operator's refund takes back no night.
+    amounts = [
+        p["amount_cents"] - (p["refunded_cents"] - goodwill.get(p["id"], 0) if p["status"] == "succeeded" else 0)
+        for p in laid
+    ]
     spans = domain.nights_paid_for(booking["check_in"], booking["check_out"], booking["total_cents"], amounts)
     return {p["id"]: span for p, span in zip(laid, spans, strict=True)}
 

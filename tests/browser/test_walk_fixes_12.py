@@ -32,6 +32,9 @@ def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pa
     operator.get_by_label("Booking id").fill(booking["id"])
     operator.get_by_role("button", name="Show payments").click()
     expect(operator.get_by_text(re.compile(r"nights · total"))).to_contain_text("flexible cancellation policy")
+    line = operator.get_by_role("list", name="Payments").get_by_role("listitem").first
+    expect(line).to_contain_text(re.compile(r"for 14 nights from"))
+    paid_line = line.inner_text()
     refund = operator.get_by_role("form", name="Refund")
     amount, reason = refund.get_by_label("Refund (USD)"), refund.get_by_label("Reason")
     press = refund.get_by_role("button", name="Refund", exact=True)
@@ -58,6 +61,10 @@ def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pa
     expect(amount).to_have_value("")
     expect(reason).to_have_value("")
     expect(operator.get_by_role("list", name="Refunds")).to_contain_text("$50.00 by an operator")
+    # Money back, not nights: the payment still pays for all 14 (it read "for 13 nights").
+    expect(line).to_have_text(paid_line)
+    receipt = as_student.call("GET", f"/bookings/{booking['id']}/payments")
+    assert [p["nights"] for p in receipt["payments"]] == [14], receipt["payments"]
     # One refund of $50 recorded (pending until the refund worker has Stripe send it).
     refunds = as_student.call("GET", f"/bookings/{booking['id']}/payments")["refunds"]
     assert [(r["amount"], r["kind"]) for r in refunds] == [(50, "operator")], refunds
