@@ -146,6 +146,8 @@ def test_a_room_is_posted_from_its_zip_code_and_its_pin_moved(pages: Pages) -> N
     host.get_by_label("Wi-Fi").check()
     host.get_by_role("button", name="Post room").click()
     expect(host.get_by_role("heading", name=title)).to_be_visible()
+    # Said where the host lands (posting said nothing).
+    expect(host.get_by_role("status").filter(has_text="Your room is posted")).to_be_visible()
     listing_id = host.url.rsplit("/", 1)[1]
     saved = Client(host.request).call("GET", f"/listings/{listing_id}")
     centre = Client(host.request).call("GET", "/places?q=58103")["items"][0]

@@ -9,6 +9,7 @@ import uuid
 
 from playwright.sync_api import expect
 
+from tests import samples
 from tests.api import PASSWORD
 from tests.browser.conftest import FARGO, PHONE, Client, Pages, future
 from tests.browser.test_journey import fargo_room
@@ -221,4 +222,19 @@ def test_a_new_rooms_page_leads_its_host_to_add_photos(pages: Pages) -> None:
     visitor.goto(f"/#/listings/{room['id']}")
     expect(visitor.get_by_text("No photos yet.")).to_be_visible()
     expect(visitor.get_by_role("link", name="Add photos")).to_have_count(0)
+    # Once: two photos added and one moved, focus stays with the photos (every reload of the
+    # room took it back to the heading, away from the photo just moved).
+    for n, color in enumerate(((180, 60, 40), (40, 90, 200)), start=1):
+        page.get_by_label("Photo", exact=True).set_input_files(
+            {"name": f"p{n}.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg(800, 600, color=color)}
+        )
+        page.get_by_label("Alt text", exact=True).fill(f"Photo number {n}")
+        page.get_by_role("button", name="Upload photo").click()
+        expect(page.get_by_role("heading", name=f"Photos ({n} of 20)")).to_be_visible()
+    page.get_by_role("button", name="Move photo 2 up").click()
+    expect(page.get_by_label("Alt text of photo 1")).to_have_value("Photo number 2")
+    expect(page.get_by_role("button", name="Move photo 1 down")).to_be_focused()
+    # Its host's own room says so (the card read "Your host" above their own name).
+    page.goto(f"/#/listings/{room['id']}")
+    expect(page.get_by_role("heading", name="You host this room")).to_be_visible()
     assert pages.errors == []

@@ -158,3 +158,26 @@ def test_deleting_an_account_lists_the_stays_it_cancels_and_their_refunds(pages:
     nobody.goto("/#/settings")
     expect(nobody.get_by_text("You have no stay or request under way: deleting cancels none.")).to_be_visible()
     assert pages.errors == []
+
+
+def test_a_host_walk_on_a_phone(pages: Pages) -> None:
+    """Another host's room opened at its edit URL showed the editor filled in (the API
+    refused each change); the host's accepted request said "waiting for the guest's
+    payment", not until when."""
+    host, _, booking, _ = accepted_booking(pages)
+    host.goto("/#/bookings")
+    card = host.get_by_role("listitem").filter(has_text=booking["listing_title"])
+    expect(card).to_contain_text(
+        re.compile(r"waiting for the guest's payment through Wardmate, due by [A-Z][a-z]{2} \d")
+    )
+    expect(card).to_contain_text("unpaid by then, the request expires and the nights are yours again")
+
+    other = pages.open("other host", PHONE, touch=True)
+    Client(other.request).sign_up("professional", "Dr. Curious Neighbour")
+    other.goto(f"/#/listings/{booking['listing_id']}/edit")
+    expect(other.get_by_role("heading", name="This room is not yours")).to_be_visible()
+    expect(other.get_by_role("button", name="Save room")).to_have_count(0)
+    expect(other.get_by_role("link", name="See the room")).to_have_attribute(
+        "href", f"#/listings/{booking['listing_id']}"
+    )
+    assert pages.errors == []

@@ -241,9 +241,10 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
   // What cancelling a paid stay gives back, asked before the cancellation is confirmed.
   const quote = useLoad(() => (b.status === "confirmed" ? refundQuote(b.id, b.role) : Promise.resolve("")), [b.id, b.status]);
   // A cancelled stay that was paid: what came back (it was only on the receipt).
-  // An accepted stay, its guest's: by when to pay (only the notice and its mail said).
+  // An accepted stay: by when its guest pays (only the notice and its mail said; the host's
+  // card said "waiting for the guest's payment", not until when).
   const payments = useLoad(
-    () => ((b.status === "cancelled" && b.end_reason !== "withdrawn") || (b.status === "accepted" && b.role === "guest")
+    () => ((b.status === "cancelled" && b.end_reason !== "withdrawn") || b.status === "accepted"
       ? get(`/bookings/${b.id}/payments`).catch(() => null) : Promise.resolve(null)),
     [b.id, b.status],
   );
@@ -278,7 +279,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     ${b.role === "host" && b.status === "requested" && html`<${AcceptQuote} id=${b.id} total=${b.total} />`}
     ${rivals > 0 && html`<p class="notice">${rivals === 1 ? "1 other request wants" : `${rivals} other requests want`} some of these nights:
       accepting this one declines ${rivals === 1 ? "it" : "them"}.</p>`}
-    ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate.</p>`}
+    ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate${firstDue && firstDue.pay_by
+      ? html`, due by ${fmtMoment(firstDue.pay_by, b.time_zone)}: unpaid by then, the request expires and the nights are yours again` : ""}.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} again=${again} />
     <p class="actions">

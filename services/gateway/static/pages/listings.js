@@ -7,7 +7,7 @@ import { loadLeaflet, mapConfig } from "../map.js";
 import { lastSearchFor } from "./search.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Field, Loading, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
+  Alert, Field, Loading, Notice, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
   formError, hospitalLabel, href, parseHash, professionLine, roomType, sentence, stayTimes, today, useForm, useLoad,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
@@ -319,7 +319,7 @@ function HostCard({ listing, context }) {
   const { me } = useSession();
   const [error, setError] = useState(null);
   return html`<section aria-labelledby="host-h" class="panel">
-    <h2 id="host-h">Your host</h2>
+    <h2 id="host-h">${me && me.user.id === listing.host.id ? "You host this room" : "Your host"}</h2>
     <p><a href=${`#/users/${listing.host.id}`}>${listing.host.display_name}</a> <${Verified} verified=${listing.host.verified} role="professional" /></p>
     <${HostRating} userId=${listing.host.id} />
     <${Loading} state=${host}>${(u) => html`
@@ -347,8 +347,19 @@ function RoomGone() {
   </section>`;
 }
 
+// What the room form has just done ("Your room is posted"), said once on the room's page.
+let roomNotice = null;
+export function sayOnRoom(id, text) {
+  roomNotice = { id, text };
+}
+
 export function ListingPage({ id, query }) {
   const { me } = useSession();
+  const [notice] = useState(() => {
+    const said = roomNotice && roomNotice.id === id ? roomNotice.text : null;
+    roomNotice = null;
+    return said;
+  });
   // Loaded again for another query too: the room opened again from another rotation's
   // matches (or from none) kept the first one's dates, hospital and rotation.
   const state = useLoad(async () => {
@@ -359,6 +370,7 @@ export function ListingPage({ id, query }) {
   const back = lastSearchFor(query);
   return html`<${Loading} state=${state} notFound=${html`<${RoomGone} />`}>${({ listing: l, context }) => html`<article class="listing">
     ${back && html`<p><a href=${back}>← Back to your search</a></p>`}
+    ${notice && html`<${Notice}>${notice}<//>`}
     <h1>${l.title}</h1>
     <p class="lead">${roomType(l.room_type)} · <span class="nowrap">${fmtMoney(l.monthly_rent)} a month</span> (<span class="nowrap">${fmtMoney(l.nightly_rate)} a night</span>)
       ${l.review_count > 0 ? ` · ★ ${l.review_average.toFixed(1)} from ${l.review_count} review${l.review_count === 1 ? "" : "s"}` : " · no reviews yet"}</p>

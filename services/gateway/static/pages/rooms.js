@@ -8,7 +8,9 @@ import {
   Alert, AmenityBoxes, ConfirmButton, Empty, Field, Loading, ShowMore, Status, fmtDate, fmtNights, fmtPerMonth, formError, go,
   today, useForm, useLoad, useMore,
 } from "../ui.js";
+import { useSession } from "../session.js";
 import { PhotoEditor } from "./photos.js";
+import { sayOnRoom } from "./listings.js";
 
 export function MyListings() {
   const state = useLoad(() => get("/me/listings", { limit: 100 }), []);
@@ -135,7 +137,11 @@ function ListingForm({ listing }) {
       across.available_to = "Must be on or after the first available date.";
     }
     const saved = await form.submit(() => (listing ? patch(`/listings/${listing.id}`, body) : post("/listings", body)));
-    if (saved) go(`/listings/${saved.id}`);
+    if (saved) {
+      // Said on the room's page, where the host lands (posting said nothing).
+      sayOnRoom(saved.id, listing ? "Your changes are saved." : "Your room is posted: students searching near it can find it now.");
+      go(`/listings/${saved.id}`);
+    }
     else if (Object.keys(across).length) form.setErrors((shown) => ({ ...across, ...shown }));
   }
   const err = form.errors;
@@ -254,19 +260,32 @@ function BlockedDates({ listing }) {
 }
 
 export function ListingEdit({ id, query = {} }) {
+  const { me } = useSession();
   const state = useLoad(() => (id ? get(`/listings/${id}`) : Promise.resolve({})), [id]);
   // "Add photos" on a room without any (its page said "No photos yet." and nothing more):
-  // the photos' section, at the foot of this page, in view and focused.
+  // the photos' section, at the foot of this page, in view and focused, once: each photo
+  // added, moved or deleted reloads the room, and focus jumped back to the heading (away
+  // from the photo moved, whose button photos.js gives it).
   const toPhotos = query.focus === "photos";
+  const brought = useRef(false);
   useEffect(() => {
-    if (!toPhotos || !state.data) return;
+    if (!toPhotos || !state.data || brought.current) return;
     const heading = document.getElementById("photos-h");
     if (heading) {
+      brought.current = true;
       heading.setAttribute("tabindex", "-1");
       heading.focus();
       heading.scrollIntoView({ block: "start" });
     }
   }, [toPhotos, state.data]);
+  // Another host's room, by its URL: the editor was shown filled in (the API refused the
+  // changes, one by one).
+  if (id && state.data && me && state.data.host && state.data.host.id !== me.user.id) {
+    return html`<section>
+      <h1>This room is not yours</h1>
+      <p role="status">Only its host can change it. <a href=${`#/listings/${id}`}>See the room</a> or <a href="#/listings">your rooms</a>.</p>
+    </section>`;
+  }
   return html`<section>
     <h1>${id ? "Edit your room" : "Post a room"}</h1>
     <${Loading} state=${state}>${(l) => html`<${ListingForm} key=${id || "new"} listing=${id ? l : null} />
