@@ -164,13 +164,18 @@ def test_a_host_walk_on_a_phone(pages: Pages) -> None:
     """Another host's room opened at its edit URL showed the editor filled in (the API
     refused each change); the host's accepted request said "waiting for the guest's
     payment", not until when."""
-    host, _, booking, _ = accepted_booking(pages)
+    host, _, booking, as_student = accepted_booking(pages)
     host.goto("/#/bookings")
     card = host.get_by_role("listitem").filter(has_text=booking["listing_title"])
     expect(card).to_contain_text(
         re.compile(r"waiting for the guest's payment through Wardmate, due by [A-Z][a-z]{2} \d")
     )
     expect(card).to_contain_text("unpaid by then, the request expires and the nights are yours again")
+    # New dates accepted say so (the buttons left, and the dates changed, with no word).
+    as_student.call("POST", f"/bookings/{booking['id']}/shift", {"check_in": future(31), "check_out": future(45)})
+    host.reload()
+    card.get_by_role("button", name="Accept new dates").click()
+    expect(card.get_by_role("status").filter(has_text="New dates accepted: the stay now runs")).to_be_visible()
 
     other = pages.open("other host", PHONE, touch=True)
     Client(other.request).sign_up("professional", "Dr. Curious Neighbour")

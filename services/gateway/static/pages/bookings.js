@@ -220,14 +220,20 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
   const acting = useRef(false);
   const [busy, setBusy] = useState(false);
   const settled = useFocusOnChange(`${b.status} ${b.shift ? b.shift.status : ""}`);
+  // New dates answered: the buttons left and the dates changed with no word of it.
+  const [answered, setAnswered] = useState(null);
   async function act(action) {
     if (acting.current) return;
     acting.current = true;
     setBusy(true);
     setError(null);
+    setAnswered(null);
     settled.expect();
+    const asked = b.shift && `${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)}`;
     try {
       await post(`/bookings/${b.id}/${action}`, {});
+      if (action === "shift/accept") setAnswered(`New dates accepted: the stay now runs ${asked}. The guest is told.`);
+      if (action === "shift/decline") setAnswered("New dates declined: the stay keeps its dates. The guest is told.");
       onChange();
     } catch (err) {
       setError(err);
@@ -304,6 +310,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
     ${reviewing && html`<${ReviewForm} booking=${b} onDone=${() => { setReviewing(false); setReviewed(true); }} />`}
     ${reviewed && html`<${Notice} focus>Thank you: your review is posted.</${Notice}>`}
+    ${answered && html`<${Notice}>${answered}<//>`}
     <${Alert} error=${error} />
   </li>`;
 }
