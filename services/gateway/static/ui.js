@@ -423,6 +423,8 @@ export function Suggest({ label, name, value, onPick, error, lookup, describe, k
     />
     ${failure && html`<${Alert} error=${failure} />`}
     ${none && html`<p class="hint" role="status">Nothing matches “${none}”: check the spelling, or try fewer words.</p>`}
+    <p class="visually-hidden" role="status">${results.length > 0
+      ? `${results.length} suggestion${results.length === 1 ? "" : "s"}: press Down to choose one.` : ""}</p>
     <ul id=${listId} class="choices" ref=${list} aria-label=${`${label} suggestions`}>
       ${results.map(
         (item) =>
@@ -636,8 +638,12 @@ export function focusHeading() {
   const hash = location.hash;
   const from = document.activeElement;
   let tries = 0;
+  // The page, not its query: a page that writes its own query into the URL (search adds its
+  // defaults with replaceState, no hashchange) is still the page this call is for (focus
+  // was left on the body after a hospital picked on the first page).
+  const page = (h) => h.split("?")[0];
   const attempt = () => {
-    if (location.hash !== hash) return; // another page since: its own call takes over
+    if (page(location.hash) !== page(hash)) return; // another page since: its own call takes over
     const main = document.getElementById("main");
     const active = document.activeElement;
     // The new page put focus on something of its own: leave it there.

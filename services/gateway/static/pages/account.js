@@ -200,9 +200,9 @@ export function ResetPassword({ query }) {
   }
   let body;
   if (done && someoneElse) {
-    body = html`<${Notice}>The password of ${address} is changed, and every device logged in to it was logged out.
+    body = html`<${Notice} focus="lost">The password of ${address} is changed, and every device logged in to it was logged out.
       This browser is still logged in as ${me.user.email}.<//>`;
-  } else if (done) body = html`<${Notice}>Your password is changed and every device was logged out. <a href="#/login">Log in</a>.<//>`;
+  } else if (done) body = html`<${Notice} focus="lost">Your password is changed and every device was logged out. <a href="#/login">Log in</a>.<//>`;
   else if (bad) {
     body = html`<${Alert} error=${bad} />
       <p><a href="#/forgot-password">Forgot password?</a> Give your address to have a new link mailed.</p>`;
@@ -360,7 +360,7 @@ function Sessions() {
       ${data.items.map((s) => html`<li key=${s.id}>
         <strong>${s.device}</strong>${s.current && " (this device)"}: since ${fmtTime(s.created_at)},
         last seen ${fmtTime(s.last_seen_at)}
-        ${!s.current && html` <button type="button" class="link" aria-label=${`Log out ${s.device}`}
+        ${!s.current && html` <button type="button" class="link" aria-label=${`Log out ${s.device}, last seen ${fmtTime(s.last_seen_at)}`}
           onClick=${act(() => del(`/me/sessions/${s.id}`), () => `${s.device} is logged out.`)}>Log out</button>`}
       </li>`)}
     </ul>`}<//>

@@ -37,6 +37,7 @@ function Refund({ bookingId, refundable, onDone }) {
     else if (cents > Math.round(refundable * 100)) errors.amount_cents = `At most ${fmtMoney(refundable)}: what the guest paid, less what is refunded`;
     if (!reason.trim()) errors.reason = "Say why: the guest's receipt shows it";
     if (Object.keys(errors).length) return form.refuse(errors);
+    form.setErrors({}); // the fields are valid now: not read as invalid while it asks
     return setAsking({ cents, reason: reason.trim() });
   }
   async function refund() {
@@ -53,8 +54,10 @@ function Refund({ bookingId, refundable, onDone }) {
   const amountError = form.errors.amount_cents && form.errors.amount_cents.replace(/^At most (\d+)\.?$/i, (_, c) => `At most ${fmtMoney(Number(c) / 100)}`);
   return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label="Refund">
     ${done && html`<${Notice} focus="lost">${done}<//>`}
-    <${Field} label="Refund (USD)" name="amount_cents" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.currentTarget.value)} error=${amountError} />
-    <${Field} label="Reason" name="reason" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason} />
+    <${Field} label="Refund (USD)" name="amount_cents" inputmode="decimal" value=${amount} readonly=${Boolean(asking)}
+      onInput=${(e) => setAmount(e.currentTarget.value)} error=${amountError} />
+    <${Field} label="Reason" name="reason" value=${reason} readonly=${Boolean(asking)}
+      onInput=${(e) => setReason(e.currentTarget.value)} error=${form.errors.reason} />
     <${Alert} error=${formError(form.errors, ["amount_cents", "reason"])} />
     ${asking
       ? html`<${ConfirmQuestion} question=${`Refund ${fmtMoney(asking.cents / 100)} to the guest (“${asking.reason}”)?`} yes="Yes, refund"
@@ -76,7 +79,7 @@ const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 
 function BookingPayments({ id, r, onChange }) {
   return html`<div class="card">
-    <p>${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${" "}
+    <p role="status">${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · ${r.cancellation_policy} cancellation policy</p>
     <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}

@@ -82,6 +82,11 @@ export function Login({ query = {} }) {
   }, []);
   async function onSubmit(e) {
     e.preventDefault();
+    // Empty, each says so beside itself (it was "Email or password is incorrect").
+    const missing = {};
+    if (!email.trim()) missing.email = "Required.";
+    if (!password) missing.password = "Required.";
+    if (Object.keys(missing).length) return form.refuse(missing);
     const ok = await form.submit(() => post("/auth/login", { email, password }));
     if (ok) {
       // Back where the visitor was: the page that asked them to log in, or the protected

@@ -33,6 +33,8 @@ async function cardId(stripe, card) {
   if (method && method.paymentMethod) return method.paymentMethod.id;
   const made = await stripe.createToken(card);
   if (made.error) throw new Error(made.error.message || "The card was not accepted.");
+  // Empty fields gave no error and no card ("Cannot read properties of undefined").
+  if (!made.token || !made.token.card) throw new Error("Give the card's number, expiry date and security code.");
   return made.token.card.id;
 }
 
@@ -42,7 +44,8 @@ function nightsFrom(start, nights) {
   const end = new Date(`${start}T00:00:00`);
   end.setDate(end.getDate() + nights);
   const last = `${end.getFullYear()}-${String(end.getMonth() + 1).padStart(2, "0")}-${String(end.getDate()).padStart(2, "0")}`;
-  return html`${fmtDate(start)} – ${fmtDate(last)} (${fmtNights(nights)})`;
+  // One element: a phone's stacked table lays a cell's children out apart ("(", "14 nights", ")").
+  return html`<span>${fmtDate(start)} – ${fmtDate(last)} (${fmtNights(nights)})</span>`;
 }
 
 /** The nights a payment pays for now; one refunded in full pays for none. */

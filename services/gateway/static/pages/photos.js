@@ -57,7 +57,7 @@ export function Gallery({ photos, title, addHref = null }) {
     if (Math.abs(dx) > 40) show(at + (dx < 0 ? 1 : -1));
   }
   return html`<section class="gallery" aria-roledescription="carousel" aria-label=${`Photos of ${title}`}>
-    <div class="frame" tabindex="0" onKeyDown=${onKey} onPointerDown=${onDown} onPointerUp=${onUp}
+    <div class="frame" tabindex="0" role="group" aria-label=${`Photos of ${title}${photos.length > 1 ? ": arrow keys show the others" : ""}`} onKeyDown=${onKey} onPointerDown=${onDown} onPointerUp=${onUp}
       onPointerCancel=${() => { start.current = null; }} onDragStart=${(e) => e.preventDefault()}
       aria-describedby=${`${id}-pos`} style=${{ backgroundColor: photo.color }}>
       <img src=${photo.urls["1024"]} srcset=${srcset(photo)} sizes="(max-width: 40rem) 100vw, 40rem"

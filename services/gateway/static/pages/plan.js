@@ -92,13 +92,19 @@ function GoalCard({ goal, open, act, send }) {
   // "Edit" when the button pressed ("Mark done", "Reopen") went with the old status.
   const refocus = useRef(false);
   const statusSent = useRef(false);
+  const heading = useRef(null);
+  const card = useRef(null);
   useEffect(() => {
     if (!editing && refocus.current && editButton.current) editButton.current.focus();
     refocus.current = false;
   }, [editing]);
+  // Done, dropped or reopened: focus to the goal's heading, which reads its new status ("…
+  // Dropped"). It landed on whichever button took the pressed one's place ("Edit", unsaid),
+  // and a second Enter opened the form.
   useEffect(() => {
-    const lost = !document.activeElement || document.activeElement === document.body;
-    if (statusSent.current && lost && editButton.current) editButton.current.focus();
+    const active = document.activeElement;
+    const here = !active || active === document.body || (card.current && card.current.contains(active));
+    if (statusSent.current && here && heading.current) heading.current.focus();
     statusSent.current = false;
   }, [goal.status]);
   const close = () => {
@@ -115,8 +121,8 @@ function GoalCard({ goal, open, act, send }) {
   // The actions are keyed: a measure or date added by an edit put a paragraph before them,
   // and Preact made the actions' paragraph into it, dropping the Edit button that had
   // focus (Enter in the form saved, and focus fell to the page).
-  return html`<li class="card" aria-label=${goal.title}>
-    <h3>${goal.title} <${Status} status=${goal.status} /></h3>
+  return html`<li class="card" aria-label=${goal.title} ref=${card}>
+    <h3 ref=${heading} tabindex="-1">${goal.title} <${Status} status=${goal.status} /></h3>
     ${goal.measure && html`<p>Done when: ${goal.measure}</p>`}
     ${goal.target_date && html`<p>By ${fmtDate(goal.target_date)}</p>`}
     ${open && html`<p class="actions" key="actions">
@@ -138,9 +144,13 @@ function Goals({ plan, act, send }) {
   const addForm = useRef(null);
   // The form's goal with its measure and date; a suggested one alone (it took what was typed
   // in the form for another goal, and cleared it).
+  // What was just done, said in a status line (adding a goal was silent to a screen reader).
+  const [said, setSaid] = useState(null);
   const add = async (goalTitle, suggested = false) => {
     const body = suggested ? { title: goalTitle } : { title: goalTitle, measure, target_date: target || undefined };
+    setSaid(null);
     await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/goals`, body)).then(() => {
+      setSaid(`Goal added: “${goalTitle.trim()}”.`);
       if (suggested) return;
       setTitle("");
       setMeasure("");
@@ -164,7 +174,8 @@ function Goals({ plan, act, send }) {
         <${Field} label="By (optional)" name="target_date" type="date" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} error=${form.errors.target_date} />
         <button type="submit" disabled=${form.busy}>Add goal</button>
         <${Alert} error=${form.errors[""]} />
-      </form>`}
+      </form>
+      <p class="hint" role="status">${said}</p>`}
   </section>`;
 }
 
@@ -191,7 +202,13 @@ function Reschedule({ meeting, plan, send }) {
     if (done) inline.close();
   }
   if (!inline.open) return html`<button type="button" class="secondary" ref=${inline.button} onClick=${inline.show}>Reschedule</button>`;
-  return html`<form ref=${inline.form} onSubmit=${onSubmit} novalidate aria-label="New times for this meeting">
+  // Escape keeps the meeting as it is, as it closes a goal's edit and every question.
+  const onKeyDown = (e) => {
+    if (e.key !== "Escape") return;
+    e.stopPropagation();
+    inline.close();
+  };
+  return html`<form ref=${inline.form} onSubmit=${onSubmit} onKeyDown=${onKeyDown} novalidate aria-label="New times for this meeting">
     ${meeting.starts_at && html`<p class="hint">Until ${plan.other_name || "they"} accept${plan.other_name ? "s" : ""} one of the new times, the meeting stays at ${meeting.starts_at.yours}.</p>`}
     <${TimeFields} plan=${plan} times=${times} setTimes=${setTimes} error=${form.errors.options} />
     <button type="submit" disabled=${form.busy}>Send the new times</button>
@@ -255,13 +272,16 @@ function Meetings({ plan, act, send }) {
   const [place, setPlace] = useState("");
   const [video, setVideo] = useState("");
   const [minutes, setMinutes] = useState("30");
+  const [said, setSaid] = useState(null);
   async function propose(e) {
     e.preventDefault();
+    setSaid(null);
     const body = { options: instants(plan, times), place, video_url: video, duration_minutes: Number(minutes) };
     await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/meetings`, body)).then(() => {
       setTimes(["", "", ""]);
       setPlace("");
       setVideo("");
+      setSaid(`Meeting proposed: ${plan.other_name || "your partner"} is asked to choose a time.`);
     }));
   }
   return html`<section aria-labelledby="meetings-h">
@@ -279,6 +299,7 @@ function Meetings({ plan, act, send }) {
       <${Field} label="Video link" name="video_url" type="url" value=${video} onInput=${(e) => setVideo(e.currentTarget.value)} error=${form.errors.video_url} hint="https:// only" />
       <button type="submit" disabled=${form.busy}>Propose</button>
       <${Alert} error=${form.errors[""]} />
+      <p class="hint" role="status">${said}</p>
     </form>`}
   </section>`;
 }
@@ -298,10 +319,15 @@ function Notes({ plan, send }) {
   const [about, setAbout] = useState("");
   // A note shared about a meeting that has (or had) a time: not one cancelled since.
   const held = plan.meetings.filter((m) => m.starts_at && m.status !== "cancelled");
+  const [said, setSaid] = useState(null);
   async function write(e) {
     e.preventDefault();
+    setSaid(null);
     const payload = about === "" ? { body, private: true } : { body, meeting_id: about };
-    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/notes`, payload)).then(() => setBody("")));
+    await form.submit(() => send(() => post(`/mentorships/${plan.mentorship_id}/notes`, payload)).then(() => {
+      setBody("");
+      setSaid(about === "" ? "Note saved: only you see it." : `Note saved and shared with ${plan.other_name || "your partner"}.`);
+    }));
   }
   return html`<section aria-labelledby="notes-h">
     <h2 id="notes-h">Notes</h2>
@@ -319,6 +345,7 @@ function Notes({ plan, send }) {
       <//>
       <button type="submit" disabled=${form.busy}>Save note</button>
       <${Alert} error=${form.errors[""] || form.errors.meeting_id} />
+      <p class="hint" role="status">${said}</p>
     </form>`}
   </section>`;
 }
