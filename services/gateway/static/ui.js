@@ -711,22 +711,28 @@ export function today(offsetDays = 0) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
-/** A destructive action asked twice, inline: the button, then "Yes, …" or "Keep it". */
-export function ConfirmButton({ label, question, yes, onConfirm, className = "secondary" }) {
-  const [asking, setAsking] = useState(false);
-  const trigger = useRef(null);
+/** What a button asks before it acts (`ask(what)`; null: nothing asked) and its "Keep it"
+ * (`keep`), after which focus goes back to the button that asked (`button`, its ref). */
+export function useAsking() {
+  const [asking, ask] = useState(null);
+  const button = useRef(null);
   const back = useRef(false);
-  // Kept (or Escape), focus goes back to the button that asked.
   useEffect(() => {
-    if (!asking && back.current && trigger.current) trigger.current.focus();
+    if (!asking && back.current && button.current) button.current.focus();
     back.current = false;
   }, [asking]);
-  const cancel = () => {
+  const keep = () => {
     back.current = true;
-    setAsking(false);
+    ask(null);
   };
-  if (!asking) return html`<button type="button" class=${className} ref=${trigger} onClick=${() => setAsking(true)}>${label}</button>`;
-  return html`<${ConfirmQuestion} question=${question} yes=${yes} onYes=${() => { setAsking(false); onConfirm(); }} onKeep=${cancel} />`;
+  return { asking, ask, keep, button };
+}
+
+/** A destructive action asked twice, inline: the button, then "Yes, …" or "Keep it". */
+export function ConfirmButton({ label, question, yes, onConfirm, className = "secondary" }) {
+  const { asking, ask, keep, button } = useAsking();
+  if (!asking) return html`<button type="button" class=${className} ref=${button} onClick=${() => ask(true)}>${label}</button>`;
+  return html`<${ConfirmQuestion} question=${question} yes=${yes} onYes=${() => { ask(null); onConfirm(); }} onKeep=${keep} />`;
 }
 
 /** The question of a destructive action, with "Yes, …" and "Keep it" (Escape keeps). It

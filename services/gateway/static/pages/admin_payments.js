@@ -1,7 +1,7 @@
 // Operators' payments: reconciliation with Stripe, a booking's payments, refunds with a reason.
-import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
+import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, ConfirmQuestion, Field, Loading, Notice, fmtDate, fmtMoney, formError, useForm, useLoad } from "../ui.js";
+import { Alert, ConfirmQuestion, Field, Loading, Notice, fmtDate, fmtMoney, formError, useAsking, useForm, useLoad } from "../ui.js";
 
 // An amount in dollars as an operator types it: "50", "12.50" ("$50", "0.001" and "abc" were
 // sent as cents, and refused in cents: "At most 165704.").
@@ -13,20 +13,10 @@ const DOLLARS = /^\d+(\.\d{1,2})?$/;
 function Refund({ bookingId, refundable, onDone }) {
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
-  const [asking, setAsking] = useState(null);
   const [done, setDone] = useState(null);
   const form = useForm();
   // Kept (or Escape), focus goes back to Refund.
-  const button = useRef(null);
-  const back = useRef(false);
-  useEffect(() => {
-    if (!asking && back.current && button.current) button.current.focus();
-    back.current = false;
-  }, [asking]);
-  const keep = () => {
-    back.current = true;
-    setAsking(null);
-  };
+  const { asking, ask, keep, button } = useAsking();
   const typed = amount.trim().replace(/^\$/, "");
   function onSubmit(e) {
     e.preventDefault();
@@ -38,11 +28,11 @@ function Refund({ bookingId, refundable, onDone }) {
     if (!reason.trim()) errors.reason = "Say why: the guest's receipt shows it";
     if (Object.keys(errors).length) return form.refuse(errors);
     form.setErrors({}); // the fields are valid now: not read as invalid while it asks
-    return setAsking({ cents, reason: reason.trim() });
+    return ask({ cents, reason: reason.trim() });
   }
   async function refund() {
     const { cents, reason: why } = asking;
-    setAsking(null);
+    ask(null);
     if (await form.submit(() => post(`/admin/payments/${bookingId}/refunds`, { amount_cents: cents, reason: why }))) {
       setAmount("");
       setReason("");
