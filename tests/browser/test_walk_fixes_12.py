@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
 from tests.browser.test_accessibility import make_admin, mentors_known, names_known
+from tests.browser.test_client_fixes import room
 from tests.browser.test_payments import accepted_booking, fill_card
 from tests.eventually import eventually_sync
 
@@ -177,8 +178,22 @@ def test_a_host_walk_on_a_phone(pages: Pages) -> None:
     card.get_by_role("button", name="Accept new dates").click()
     expect(card.get_by_role("status").filter(has_text="New dates accepted: the stay now runs")).to_be_visible()
 
+    host.goto("/#/listings")
+    rooms = host.get_by_role("list", name="Your rooms")
+    # Each room's requests from the list (only the room's own page linked them).
+    expect(rooms.get_by_role("link", name=f"Booking requests for {booking['listing_title']}")).to_have_attribute(
+        "href", f"#/bookings?listing={booking['listing_id']}"
+    )
+
     other = pages.open("other host", PHONE, touch=True)
-    Client(other.request).sign_up("professional", "Dr. Curious Neighbour")
+    neighbour = Client(other.request)
+    neighbour.sign_up("professional", "Dr. Curious Neighbour")
+    own = neighbour.call("POST", "/listings", room(title=f"Neighbour's room {uuid.uuid4().hex[:6]}"))
+    other.goto("/#/listings")
+    # On a touch screen the card's links are as tall as its buttons (they were about 19 px).
+    edit_link = other.get_by_role("link", name=f"Edit {own['title']}")
+    box = edit_link.bounding_box()
+    assert box is not None and box["height"] >= 44, box
     other.goto(f"/#/listings/{booking['listing_id']}/edit")
     expect(other.get_by_role("heading", name="This room is not yours")).to_be_visible()
     expect(other.get_by_role("button", name="Save room")).to_have_count(0)

@@ -34,6 +34,7 @@ export function MyListings() {
         <h2 class="h3">${l.status === "archived" ? l.title : html`<a href=${`#/listings/${l.id}`}>${l.title}</a>`}</h2>
         <p><${Status} status=${l.status} /> · ${fmtPerMonth(l.monthly_rent)} · ${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}</p>
         ${l.status !== "archived" && html`<p class="actions"><a href=${`#/listings/${l.id}/edit`}>Edit <span class="sr">${l.title}</span></a>
+          <a href=${`#/bookings?listing=${l.id}`}>Booking requests <span class="sr">for ${l.title}</span></a>
           <button type="button" class="secondary" onClick=${() => archive(l)}>Archive <span class="sr">${l.title}</span></button></p>`}
       </li>`)}</ul>
         <${ShowMore} list=${list} label="Older rooms" />`}<//>

@@ -24,8 +24,9 @@ export function Home() {
       <a class="card link-card" href="#/mentorships">Mentorships<span>Requests from students, your capacity</span></a>
       <a class="card link-card" href="#/profile">Profile and verification<span>Hospitals, mentoring, your badge</span></a>
     </div>`}
-    ${role === "admin" && html`<p><a href="#/admin">Open the operator page</a> to verify professionals and handle reports,
-      or <a href="#/admin/rounds">run a cohort match round</a>.</p>`}
+    ${role === "admin" && html`<p><a href="#/admin">Open the operator page</a> to verify professionals' credentials and
+      students' documents, handle reports and suspensions, and look up a booking's payments to refund or reconcile;
+      or <a href="#/admin/rounds">run a cohort match round</a>, or see <a href="#/admin/mentoring">mentoring outcomes</a>.</p>`}
   </section>`;
 }
 
