@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import (
+    APIRequestContext,
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from services.runner import Stack
 from shared.mailsink import Mailbox
@@ -188,6 +197,25 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def room_card(page: Page, title: str) -> Locator:
+    """The card of the room ``title`` among the search's results, through "More results"
+    until it shows. The suite shares one system per worker: by distance, the other tests'
+    rooms about a hospital (Fargo's has dozens, each a few hundred metres off at random, as
+    public positions are) put a test's own room past the first 20 in some file orders."""
+    rooms = page.get_by_role("list", name="Rooms").get_by_role("listitem")
+    expect(rooms.first).to_be_visible()  # the results are in: all of a page render at once
+    card = rooms.filter(has_text=title)
+    more = page.get_by_role("button", name="More results")
+    for _ in range(50):
+        if card.count() or not more.count():
+            break
+        shown = rooms.count()
+        more.click()
+        expect(rooms).not_to_have_count(shown)
+    expect(card).to_have_count(1)
+    return card
 
 
 def future(days: int) -> str:

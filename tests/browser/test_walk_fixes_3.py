@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from services.runner import Stack
 from shared.mailsink import Mailbox
-from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future, room_card
 from tests.browser.test_accessibility import make_admin, mentors_known
 from tests.browser.test_client_fixes import room
 from tests.eventually import eventually_sync
@@ -96,7 +96,7 @@ def test_focus_stays_after_search_and_the_picked_hospital_reads_as_words(pages: 
     rooms = page.get_by_role("list", name="Rooms")
     expect(rooms.get_by_role("listitem").first).to_be_visible()
     expect(search).to_be_focused()
-    card = rooms.get_by_role("listitem").filter(has_text="Walk room")
+    card = room_card(page, host.client.call("GET", f"/listings/{host.listing_id}")["title"])
     expect(card).to_contain_text(re.compile(rf"About \d+\.\d km from {FARGO_LABEL}"))
     assert "hname=Essentia+Health+Fargo%2C+Fargo%2C+ND" in page.url, page.url
     card.get_by_role("link").click()

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from services.runner import Stack
 from shared.mailsink import Mailbox
-from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future, room_card
 from tests.browser.test_accessibility import new_admin
 from tests.browser.test_client_fixes import room
 
@@ -204,8 +204,7 @@ def test_a_search_link_without_the_hospitals_name_names_it(pages: Pages, people:
     visitor = pages.open("visitor", PHONE)
     visitor.goto(f"/#/search?hospital={FARGO}")
     expect(visitor.locator(".picker")).to_contain_text(f"Chosen: {FARGO_LABEL}")
-    cards = visitor.get_by_role("list", name="Rooms").get_by_role("listitem")
-    card = cards.filter(has_text=people.booked_room["title"])
+    card = room_card(visitor, people.booked_room["title"])
     expect(card).to_contain_text(re.compile(rf"About \d+\.\d km from {FARGO_LABEL}"))
     assert "hname=Essentia+Health+Fargo%2C+Fargo%2C+ND" in visitor.url, visitor.url
     card.get_by_role("link").click()

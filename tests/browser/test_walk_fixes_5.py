@@ -12,7 +12,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future, room_card
 from tests.browser.test_client_fixes import room
 from tests.browser.test_payments import accepted_booking, fill_card
 from tests.eventually import eventually_sync
@@ -191,7 +191,7 @@ def test_a_rotations_room_search_presets_the_booking_to_that_rotation(pages: Pag
     for rotation in (first, second):
         page.goto(f"/#/rotations/{rotation['id']}")
         page.get_by_role("link", name="Search all rooms near this hospital").click()
-        card = page.get_by_role("list", name="Rooms").get_by_role("listitem").filter(has_text=listing["title"])
+        card = room_card(page, listing["title"])
         card.get_by_role("link", name=listing["title"]).click()
         expect(page.get_by_label("Check-in")).to_have_value(rotation["start_date"])
         expect(page.get_by_label("Check-out")).to_have_value(rotation["end_date"])
