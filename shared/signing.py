@@ -40,6 +40,17 @@ def sign(secret: str, purpose: str, payload: dict[str, Any], expires_at: datetim
     return f"{body}.{_b64(_mac(secret, purpose, body))}"
 
 
+def peek(token: str) -> dict[str, Any] | None:
+    """The payload a token carries, its signature NOT checked: for words shown before the
+    token is used (which kind of mail a link stops), never for a decision. None if unreadable."""
+    try:
+        data = orjson.loads(_unb64(token.partition(".")[0]))
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    payload = data.get("p") if isinstance(data, dict) else None
+    return payload if isinstance(payload, dict) else None
+
+
 def unsign(secret: str, purpose: str, token: str, now: datetime) -> dict[str, Any]:
     """The payload of a valid, unexpired token for ``purpose``; else a validation error."""
     body, _, mac = token.partition(".")

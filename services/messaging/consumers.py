@@ -218,16 +218,13 @@ async def payment_notifications(conn: Connection, event: Event) -> AfterCommit |
     assert isinstance(
         event, PaymentDue | PaymentDueSoon | PaymentFailed | PaymentOverdue | PaymentRefunded | PaymentReleased
     )
-    if isinstance(event, PaymentDueSoon):
-        status = await store.subject_status(conn, "booking", event.payment.booking_id)
-        if status is not None and status not in domain.UNDER_WAY["booking"]:
-            return None  # cancelled or expired since: nothing to pay
-        return await _notify(conn, [domain.due_soon_notification(event)], event.event_id)
-    if isinstance(event, PaymentDue):
+    if isinstance(event, PaymentDue | PaymentDueSoon):
         payment = event.payment
         status = await store.subject_status(conn, "booking", payment.booking_id)
         if status is not None and status not in domain.UNDER_WAY["booking"]:
             return None  # withdrawn, declined, cancelled or expired since: nothing to pay
+        if isinstance(event, PaymentDueSoon):
+            return await _notify(conn, [domain.due_soon_notification(event)], event.event_id)
         names = await store.display_names(conn, [payment.host_id])
         return await _notify(conn, [domain.accepted_notification(event, names)], event.event_id)
     overdue = event.as_overdue() if isinstance(event, PaymentFailed) else event

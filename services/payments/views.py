@@ -191,7 +191,7 @@ def _in_stay_order(payments: list[asyncpg.Record]) -> list[asyncpg.Record]:
 
 
 def _nights_paid_for(
-    booking: asyncpg.Record, counting: list[asyncpg.Record], goodwill: dict[Any, int] | None = None
+    booking: asyncpg.Record, counting: list[asyncpg.Record], goodwill: dict[Any, int]
 ) -> dict[Any, tuple[date, int]]:
     """The nights each payment made (net of refunds, but for an operator's: ``goodwill``,
     cents by payment) or due pays for on the stay's dates now; a paid block keeps its
@@ -199,7 +199,6 @@ def _nights_paid_for(
     laid = [p for p in counting if p["status"] in _STAY_ORDER]
     if not laid or booking["check_out"] <= booking["check_in"]:
         return {}
-    goodwill = goodwill or {}
     # What is paid counts net of refunds (new dates, a cancellation), as it does for what is
     # still due; an operator's refund takes back no night.
     amounts = [

@@ -210,3 +210,17 @@ def test_a_digest_of_one_message_reads_in_the_singular() -> None:
         for part in ("plain", "html"):
             content = message.get_body((part,)).get_content()  # type: ignore[union-attr]
             assert words in content and ("Read them" in content) == (count > 1), content
+
+
+def test_the_unsubscribe_page_names_the_kind_from_the_token_unchecked() -> None:
+    """The link's GET says what it would stop before the click, read with `signing.peek`
+    (no secret at the gateway's redirect); the POST checks the signature. A cut or foreign
+    token names nothing, and a forged one names only what it claims."""
+    from services.gateway.links import _kind_label
+    from shared import signing
+
+    token = lifecycle.unsubscribe_token(SECRET, uuid.uuid4(), "booking_requested")
+    assert _kind_label(token) == "A student asks to book one of your rooms"
+    for broken in ("", "abc", token[:5], "e30.x", signing.sign(SECRET, "unsubscribe", {"k": "no_such_kind"}, None)):
+        assert _kind_label(broken) is None
+    assert signing.peek(token) == signing.unsign(SECRET, lifecycle.UNSUBSCRIBE, token, NOW)

@@ -142,10 +142,10 @@ function Goals({ plan, act, send }) {
   const [target, setTarget] = useState("");
   const open = plan.status === "accepted";
   const addForm = useRef(null);
-  // The form's goal with its measure and date; a suggested one alone (it took what was typed
-  // in the form for another goal, and cleared it).
   // What was just done, said in a status line (adding a goal was silent to a screen reader).
   const [said, setSaid] = useState(null);
+  // The form's goal with its measure and date; a suggested one alone (it took what was typed
+  // in the form for another goal, and cleared it).
   const add = async (goalTitle, suggested = false) => {
     const body = suggested ? { title: goalTitle } : { title: goalTitle, measure, target_date: target || undefined };
     setSaid(null);

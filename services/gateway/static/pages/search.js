@@ -47,32 +47,41 @@ function urlOf(search, context) {
 }
 
 
-// The URL of the last search run in this tab: a room opened from it links back to it (the
-// menu's "Find a room" began anew, and a keyboard user's only other way back was the
-// browser's own Back).
-// Kept for the tab's session: a room reloaded lost its way back.
+// The last search run in this tab, kept for the tab's session (a room reloaded lost its way
+// back): `hash`, its URL's fragment, and once its results were left, where (`pages`, `y`,
+// `opened`: see keepPlace). A room opened from it links back to it (the menu's "Find a room"
+// began anew, and a keyboard user's only other way back was the browser's own Back).
 const LAST_SEARCH = "wardmate.lastSearch";
-function rememberSearch(hash) {
+function lastSearch() {
   try {
-    sessionStorage.setItem(LAST_SEARCH, hash);
+    const last = JSON.parse(sessionStorage.getItem(LAST_SEARCH) || "null");
+    return last && typeof last.hash === "string" ? last : null;
   } catch {
-    // Storage refused (a private window's quota): the room offers no way back, as before.
+    return null;
   }
+}
+function keepLastSearch(last) {
+  try {
+    sessionStorage.setItem(LAST_SEARCH, JSON.stringify(last));
+  } catch {
+    // Storage refused (a private window's quota): the room offers no way back, and Back
+    // still finds the place in the history entry.
+  }
+}
+/** A search run: a new one replaces the last (the place kept is the same search's only). */
+function rememberSearch(hash) {
+  const last = lastSearch();
+  if (!last || last.hash !== hash) keepLastSearch({ hash });
 }
 /** The last search run here, as its URL's fragment ("#/search?…"), when it ran from the
  * hospital or point a room's `query` names (its card's link names them), else null (a room
  * opened from elsewhere led back to some earlier, other search). */
 export function lastSearchFor(query) {
-  let lastSearch = null;
-  try {
-    lastSearch = sessionStorage.getItem(LAST_SEARCH);
-  } catch {
-    return null;
-  }
-  if (!lastSearch) return null;
-  const last = new URLSearchParams(lastSearch.split("?")[1] || "");
-  const same = query.hospital ? last.get("hospital") === query.hospital : Boolean(query.lat) && last.get("lat") === query.lat;
-  return same ? lastSearch : null;
+  const last = lastSearch();
+  if (!last) return null;
+  const params = new URLSearchParams(last.hash.split("?")[1] || "");
+  const same = query.hospital ? params.get("hospital") === query.hospital : Boolean(query.lat) && params.get("lat") === query.lat;
+  return same ? last.hash : null;
 }
 
 /** Whether two searches' parameters (cursor aside) are the same search. */
@@ -85,26 +94,17 @@ const sameSearch = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 // keyboard user tabbed through the whole form again to reach the next room).
 const MOST_PAGES_KEPT = 10;
 // The room's "Back to your search" link opens the search anew (a history entry of its own,
-// with no state): the place is also kept for the tab, with the search it belongs to.
-const LAST_PLACE = "wardmate.lastSearchPlace";
+// with no state): it finds the place kept for the tab with the search it belongs to.
 function placeOf(hash) {
-  try {
-    const place = JSON.parse(sessionStorage.getItem(LAST_PLACE) || "null");
-    return place && place.hash === hash ? place : null;
-  } catch {
-    return null;
-  }
+  const last = lastSearch();
+  return last && last.hash === hash && last.pages ? last : null;
 }
 const leftAt = () => (history.state && history.state.search) || placeOf(location.hash);
 function keepPlace(pages, opened = leftAt()?.opened) {
   if (!location.hash.startsWith("#/search")) return; // already on the next page
   const place = { pages, y: Math.round(window.scrollY), opened };
   history.replaceState({ ...history.state, search: place }, "");
-  try {
-    sessionStorage.setItem(LAST_PLACE, JSON.stringify({ ...place, hash: location.hash }));
-  } catch {
-    // Storage refused: Back still finds the place in the history entry.
-  }
+  keepLastSearch({ ...place, hash: location.hash });
 }
 
 // Each arrival on the page has a query object of its own (app.js parses the hash anew on
