@@ -51,6 +51,21 @@ def accepted_pair(
 ) -> Pair:
     """A new student and mentor (names unique to ``tag``) with an accepted mentorship;
     ``mentor_clock``: the mentor's browser's time zone (the machine's if None)."""
+    pair = requested_pair(pages, stack, tag, student_viewport=student_viewport, mentor_clock=mentor_clock)
+    pair.as_mentor.call("POST", f"/mentorships/{pair.mentorship_id}/accept")
+    return pair
+
+
+def requested_pair(
+    pages: Pages,
+    stack: Stack,
+    tag: str,
+    *,
+    student_viewport: dict[str, int] | None = None,
+    mentor_clock: str | None = None,
+) -> Pair:
+    """A new student ("Student Goals <tag>") who asked a new mentor ("Dr. Goals <tag>") to
+    mentor them for a Fargo rotation; the mentor has not answered."""
     student = pages.open("student", viewport=student_viewport)
     mentor = pages.open("mentor", timezone_id=mentor_clock)
     as_student, as_mentor = Client(student.request), Client(mentor.request)
@@ -69,7 +84,6 @@ def accepted_pair(
         {"hospital_id": FARGO, "specialty": "Cardiology", "start_date": future(20), "end_date": future(48)},
     )
     mentorship = as_student.call("POST", "/mentorships", {"mentor_id": mentor_id, "rotation_id": rotation["id"]})
-    as_mentor.call("POST", f"/mentorships/{mentorship['id']}/accept")
     return Pair(
         mentorship_id=mentorship["id"],
         plan_path=f"/#/mentorships/{mentorship['id']}",

@@ -12,10 +12,11 @@ import uuid
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
-from tests.browser.test_accessibility import make_admin, mentors_known, names_known
+from tests.browser.conftest import LAPTOP, PASSWORD, PHONE, Client, Pages, future
+from tests.browser.test_accessibility import make_admin
 from tests.browser.test_client_fixes import room
 from tests.browser.test_payments import accepted_booking, fill_card
+from tests.browser.test_plan_goals import requested_pair
 from tests.eventually import eventually_sync
 
 
@@ -61,6 +62,11 @@ def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pa
     expect(refund.get_by_role("status")).to_contain_text("$50.00 refund recorded")
     expect(amount).to_have_value("")
     expect(reason).to_have_value("")
+    # What is left to refund counts the $50 on its way to Stripe (payments' own rule).
+    amount.fill(f"{paid - 49:.2f}")
+    reason.fill("A second goodwill refund")
+    press.click()
+    expect(amount).to_have_accessible_description(re.compile(rf"^At most \${paid - 50:,.2f}: what the guest paid"))
     expect(operator.get_by_role("list", name="Refunds")).to_contain_text("$50.00 by an operator")
     # Money back, not nights: the payment still pays for all 14 (it read "for 13 nights").
     expect(line).to_have_text(paid_line)
@@ -95,20 +101,9 @@ def test_operators_pages_and_profiles_by_role(pages: Pages, stack: Stack) -> Non
 
 def test_after_an_account_is_deleted_its_report_and_request_say_so(pages: Pages, stack: Stack) -> None:
     tag = uuid.uuid4().hex[:6]
-    mentor_page = pages.open("mentor")
-    as_mentor = Client(mentor_page.request)
-    mentor_id = as_mentor.sign_up("professional", f"Dr. Left Waiting {tag}")
-    as_mentor.call("PATCH", "/me/profile", {"hospital_ids": [FARGO], "open_to_mentoring": True})
-    leaving = Client(pages.open("leaving").request)
-    leaving_id = leaving.sign_up("student", f"Leaving Student {tag}")
-    mentors_known(stack, [mentor_id])
-    names_known(stack, [mentor_id, leaving_id])
-    rotation = leaving.call(
-        "POST",
-        "/rotations",
-        {"hospital_id": FARGO, "specialty": "Cardiology", "start_date": future(20), "end_date": future(48)},
-    )
-    leaving.call("POST", "/mentorships", {"mentor_id": mentor_id, "rotation_id": rotation["id"]})
+    pair = requested_pair(pages, stack, tag)
+    mentor_page, as_mentor, leaving = pair.mentor, pair.as_mentor, pair.as_student
+    leaving_id = leaving.call("GET", "/me")["user"]["id"]
     as_mentor.call("POST", "/reports", {"user_id": leaving_id, "reason": "spam", "details": f"Gone {tag}"})
     leaving.call("DELETE", "/me", {"password": PASSWORD})
 

@@ -36,7 +36,7 @@ function Refund({ bookingId, refundable, onDone }) {
     if (await form.submit(() => post(`/admin/payments/${bookingId}/refunds`, { amount_cents: cents, reason: why }))) {
       setAmount("");
       setReason("");
-      setDone(`${fmtMoney(cents / 100)} refund recorded: Stripe sends it to the guest's card shortly (its line below says when).`);
+      setDone(`${fmtMoney(cents / 100)} refund recorded: Stripe sends it to the guest's card shortly.`);
       onDone();
     }
   }
@@ -60,9 +60,13 @@ function Refund({ bookingId, refundable, onDone }) {
 const REFUND_KINDS = {
   operator: "by an operator",
   cancellation: "for a cancellation",
-  expired: "for a payment made after its stay was freed",
+  expired: "in full",
   shift: "for new dates",
 };
+
+/** What a refund can still take, as payments counts it: paid, less every refund recorded,
+ * those still on their way to Stripe too (`refunded` counts only those it has sent). */
+const refundable = (r) => Math.round((r.paid - r.refunds.reduce((sum, x) => sum + x.amount, 0)) * 100) / 100;
 
 // "1 charge", "2 charges" (it read "1 charges", "1 difference(s)").
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
@@ -74,7 +78,7 @@ function BookingPayments({ id, r, onChange }) {
     <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
     <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${REFUND_KINDS[x.kind] || x.kind}, ${x.status === "pending" ? "on its way to Stripe" : "refunded"}: ${x.reason}</li>`)}</ul>
-    <${Refund} bookingId=${id} refundable=${r.paid - r.refunded} onDone=${onChange} />
+    <${Refund} bookingId=${id} refundable=${refundable(r)} onDone=${onChange} />
   </div>`;
 }
 
