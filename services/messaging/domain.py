@@ -631,6 +631,40 @@ def report_details(details: str, reason: str, added: str, added_reason: str) -> 
     return combined
 
 
+# How much of a reported message its report's answer quotes, so the reporter knows which.
+REPORT_QUOTE = 60
+
+
+def report_resolved_notification(
+    reporter_id: uuid.UUID,
+    reported_name: str | None,
+    message_body: str | None,
+    conversation_id: uuid.UUID | None,
+    *,
+    support_email: str,
+) -> NotificationDraft:
+    """The reporter hears that the operators looked into their report and closed it (they
+    heard nothing, while the refusal to add to a full report told them to "wait for their
+    answer"). Which report: the person and, of a message, its first words. Not what the
+    operator wrote: that note is for the operators' queue, and may name the other side's
+    account. A message's report opens its conversation (``conversation_id``)."""
+    who = reported_name or "another user"
+    if conversation_id is not None:
+        about = f"{who}'s message"
+        if message_body:
+            words = " ".join(message_body.split())
+            cut = words if len(words) <= REPORT_QUOTE else words[: REPORT_QUOTE - 1].rstrip() + "…"
+            about += f" “{cut}”"
+    else:
+        about = who
+    return NotificationDraft(
+        reporter_id,
+        "report_resolved",
+        f"Wardmate looked into your report about {about} and closed it. Thank you for telling us."
+        f" If something else happens, report it again; questions: write to {support_email}.",
+    )
+
+
 def suspension_update(
     kind: str,
     user_id: uuid.UUID,

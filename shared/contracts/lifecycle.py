@@ -86,6 +86,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "user_verified": ("Your account", "You are verified", BOTH),
     "document_rejected": ("Your account", "A verification document is not accepted", BOTH),
     "credential_rejected": ("Your account", "Your NPI or licence is not accepted", PROFESSIONAL),
+    "report_resolved": ("Your account", "Wardmate has looked into a report you sent", BOTH),
 }
 
 

@@ -84,6 +84,7 @@ OptionalNoticeKind = Literal[
     "letter_withdrawn",
     "letter_expired",
     "letter_reminder",
+    "report_resolved",
 ]
 # ...but not of these: notices about someone the reader deals with (an account Wardmate
 # suspended, or whose suspension it lifted), mailed always, as security mails are.

@@ -367,6 +367,42 @@ async def test_reports_go_to_the_operators_queue(api: Api, admin: User) -> None:
     assert missing.status == 404
 
 
+async def test_the_reporter_hears_their_report_was_closed(api: Api, admin: User) -> None:
+    """Resolving a report tells its reporter, once (a notice and a mail): which report, by
+    the person and the message's first words; the message's notice opens its conversation.
+    Not the operator's note, and nobody else: the reported user hears nothing."""
+    host = await api.signup("professional", "Dr. Reported Host")
+    student = await api.signup("student")
+    words = "Send the deposit by Western Union to my cousin, not through the site, thanks a lot"
+    cid = (await start(api, host, student, words)).body["id"]
+    message = (await api.call("GET", f"/conversations/{cid}/messages", student)).body["items"][0]
+    of_message = await api.call("POST", "/reports", student, json={"message_id": message["id"], "reason": "scam"})
+    of_user = await api.call("POST", "/reports", student, json={"user_id": host.id, "reason": "harassment"})
+    assert of_message.status == of_user.status == 201
+    note = "Warned the reported user. Second strike, watch the account"
+    for report in (of_message, of_user):
+        done = await api.call("POST", f"/admin/reports/{report.body['id']}/resolve", admin, json={"resolution": note})
+        assert done.status == 200, done.body
+
+    notices = (await api.call("GET", "/notifications", student)).body["items"]
+    told = [n for n in notices if n["kind"] == "report_resolved"]
+    assert len(told) == 2, notices
+    about_user, about_message = told  # newest first
+    name = "Dr. Reported Host"
+    assert about_message["text"].startswith(
+        f"Wardmate looked into your report about {name}'s message “Send the deposit by Western Union to my cousin,"
+    ), about_message
+    assert "…”" in about_message["text"] and about_message["conversation_id"] == cid
+    assert about_user["text"].startswith(f"Wardmate looked into your report about {name} and closed it.")
+    assert about_user["conversation_id"] is None
+    assert all("strike" not in n["text"] and "support@" in n["text"] for n in told)
+    host_notices = (await api.call("GET", "/notifications", host)).body["items"]
+    assert not [n for n in host_notices if n["kind"] == "report_resolved"]
+    mails = await api.mail(student.email, "We looked into your report", count=2)
+    links = {m.link("inbox/") for m in mails if "inbox/" in m.part("text/plain")}
+    assert any(link.endswith(f"/#/inbox/{cid}") for link in links), links
+
+
 async def test_a_report_is_filed_once_while_it_is_open(api: Api, admin: User) -> None:
     """Reporting the same message (or user) again, even several times at once, answers the
     reporter's open report: one item in the queue. Another reporter files their own; once

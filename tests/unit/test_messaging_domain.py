@@ -784,3 +784,21 @@ def test_a_report_made_again_while_open_adds_what_it_says_once() -> None:
     assert full.value.details == {"room": room}
     fits = domain.report_details("x" * 8_000, "scam", "y" * room, "scam")
     assert len(fits) == domain.MAX_REPORT_DETAILS
+
+
+def test_a_resolved_reports_notice_names_which_report_and_not_the_operators_note() -> None:
+    """A short message is quoted whole; a deleted sender's (its text erased) by the name
+    alone; a report of a user names them; each opens the conversation only for a message."""
+    conversation = uuid.uuid4()
+    short = domain.report_resolved_notification(
+        GUEST, "Dr. Reyes", "  pay me\n in cash ", conversation, support_email="s@w.test"
+    )
+    assert (short.user_id, short.kind) == (GUEST, "report_resolved")
+    assert short.text.startswith(
+        "Wardmate looked into your report about Dr. Reyes's message “pay me in cash” and closed it."
+    )
+    assert short.text.endswith("questions: write to s@w.test.")
+    gone = domain.report_resolved_notification(GUEST, "Deleted user", None, conversation, support_email="s@w.test")
+    assert gone.text.startswith("Wardmate looked into your report about Deleted user's message and closed it.")
+    person = domain.report_resolved_notification(GUEST, None, None, None, support_email="s@w.test")
+    assert person.text.startswith("Wardmate looked into your report about another user and closed it.")

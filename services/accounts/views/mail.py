@@ -122,6 +122,7 @@ SUBJECTS = {
     "letter_withdrawn": "A letter request was withdrawn",
     "letter_expired": "A letter request reached its deadline",
     "letter_reminder": "Reminder: a letter of recommendation is due",
+    "report_resolved": "We looked into your report",
     "account_suspended": "Wardmate suspended an account you deal with",
     "suspension_lifted": "A suspension on Wardmate was lifted",
 }

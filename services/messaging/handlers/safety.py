@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.messaging import store, views
+from services.messaging import delivery, domain, store, views
 from services.messaging.handlers.conversations import known_user
 from services.messaging.store import safety as safety_store
 from shared import subjects
@@ -147,8 +147,10 @@ async def list_reports(ctx: Context, req: ReportList) -> ReportPage:
 
 @registry.endpoint(subjects.RESOLVE_REPORT, ReportResolve, roles=("admin",))
 async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
+    """Close a report, and tell its reporter in the same transaction (once: a report is
+    resolved once, and the notice is keyed by the report's id)."""
     admin = ctx.require_actor()
-    async with ctx.pool.acquire() as conn, conn.transaction():
+    async with delivery.transaction(ctx.pool, ctx.nc) as (conn, pushes):
         found = await safety_store.report(conn, req.report_id, for_update=True)
         if found is None:
             raise AppError("not_found", "report not found")
@@ -156,6 +158,15 @@ async def resolve_report(ctx: Context, req: ReportResolve) -> Report:
             raise AppError("conflict", "the report is already resolved")
         row = await safety_store.resolve_report(conn, req.report_id, admin.user_id, req.resolution.strip())
         named = await safety_store.named_report(conn, row["id"])
+        conversation_id = named["conversation_id"] if named["message_id"] else None
+        note = domain.report_resolved_notification(
+            named["reporter_id"],
+            named["reported_user_name"],
+            named["message_body"],
+            conversation_id,
+            support_email=ctx.settings.support_email,
+        )
+        await delivery.notify(conn, pushes, note, named["id"], conversation_id)
     return views.to_report(named)
 
 
