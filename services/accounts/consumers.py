@@ -26,6 +26,7 @@ from shared.contracts.lifecycle import SAFETY_KINDS, AccountMailRequested
 from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
 from shared.errors import AppError
+from shared.privacy import DELETED_NAME
 from shared.service import Context, Registry
 from shared.settings import Settings
 
@@ -127,7 +128,7 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
         return
     attachments: tuple[Attachment, ...] = ()
     if event.kind in STAY_MAILS and event.booking_id is not None:
-        attachments = await _stay_attachment(user["id"], user["role"], event.booking_id)
+        attachments = await _stay_attachment(conn, user["id"], user["role"], event.booking_id)
     mail = mailtext.notification_mail(
         event.kind, user["email"], user["display_name"], event.text, link, unsubscribe, event.event_id.hex, attachments
     )
@@ -141,7 +142,9 @@ HELD_KINDS = frozenset({"match_suggested"})
 STAY_MAILS = frozenset({"booking_confirmed", "booking_shifted"})
 
 
-async def _stay_attachment(user_id: uuid.UUID, role: str, booking_id: uuid.UUID) -> tuple[Attachment, ...]:
+async def _stay_attachment(
+    conn: Connection, user_id: uuid.UUID, role: str, booking_id: uuid.UUID
+) -> tuple[Attachment, ...]:
     s = runtime.settings
     actor = Actor(user_id=user_id, role=role, email_verified=True)
     try:
@@ -157,5 +160,9 @@ async def _stay_attachment(user_id: uuid.UUID, role: str, booking_id: uuid.UUID)
         if exc.code != "not_found":
             raise
         return ()
-    ics = calendar.stay_invite(stay, s.public_url, datetime.now(UTC))
+    # The other side by name, as the feed has it (a deleted account's row is gone).
+    other = (await lstore.display_names(conn, [stay.other_id])).get(stay.other_id) if stay.other_id else None
+    ics = calendar.stay_invite(
+        stay, s.public_url, datetime.now(UTC), other or (DELETED_NAME if stay.other_id else None)
+    )
     return (Attachment("stay.ics", "text", "calendar", ics, {"method": "PUBLISH"}),)

@@ -24,6 +24,8 @@ class CalendarStay(Reply):
     # Only once the guest's stay is confirmed (always for the host).
     address: str | None = None
     version: int
+    # The other side: the host of a guest's stay, the guest of a host's (the feed names them).
+    other_id: uuid.UUID | None = None
 
 
 class CalendarStays(Reply):
@@ -43,6 +45,11 @@ class CalendarRotation(Reply):
     start_date: date
     end_date: date
     version: int
+    # Where it is ("Johns Hopkins Hospital, Baltimore, MD 21287") and the hospital's
+    # position: the event's LOCATION and GEO.
+    place: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class CalendarRotations(Reply):

@@ -83,9 +83,13 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     # The stay's own card, and its days as people write them ("2027-01-05" read as a log).
     assert str(confirmed["URL"]).endswith(f"/#/bookings?booking={stay['id']}")
     assert "(28 nights; you leave on the check-out morning)" in str(confirmed["DESCRIPTION"])
+    assert "Host: Dr. Cal Host." in str(confirmed["DESCRIPTION"])
     assert not re.search(r"\d{4}-\d\d-\d\d", str(confirmed["DESCRIPTION"])), confirmed["DESCRIPTION"]
     _, hosting = await feed(api, host_url)
-    assert str(hosting[uid]["SUMMARY"]) == "Hosting: Calendar room"
+    # A host's stays name their guest: two guests in one room read apart.
+    assert str(hosting[uid]["SUMMARY"]) == "Hosting Cal Guest: Calendar room"
+    assert "Guest: Cal Guest." in str(hosting[uid]["DESCRIPTION"])
+    assert "your guest leaves on the check-out morning" in str(hosting[uid]["DESCRIPTION"])
 
     [mail] = await api.mail(guest.email, "A stay is paid and confirmed")
     [attachment] = mail.attachments()
@@ -93,6 +97,10 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     invite = Calendar.from_ical(attachment.get_content())
     [event] = invite.walk("VEVENT")
     assert str(event["UID"]) == uid and str(invite["METHOD"]) == "PUBLISH"
+    assert "Host: Dr. Cal Host." in str(event["DESCRIPTION"])
+    [host_mail] = await api.mail(host.email, "A stay is paid and confirmed")
+    [host_event] = Calendar.from_ical(host_mail.attachments()[0].get_content()).walk("VEVENT")
+    assert str(host_event["SUMMARY"]) == "Hosting Cal Guest: Calendar room"
 
     shift = f"/bookings/{stay['id']}/shift"
     assert (await api.call("POST", shift, guest, json={"check_in": future(37), "check_out": future(65)})).status == 200
@@ -213,6 +221,10 @@ async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> Non
     status, events = await feed(api, url)
     # Named as the pages name it, not as the registry shouts it or as the specialty is stored.
     assert status == 200 and str(events[uid]["SUMMARY"]) == "Rotation: Cardiology at The Johns Hopkins Hospital"
+    # Where it is, for the calendar's map: the hospital and its town, and its position.
+    assert str(events[uid]["LOCATION"]) == "The Johns Hopkins Hospital, Baltimore, MD 21287"
+    latitude, longitude = events[uid].decoded("GEO")
+    assert (round(latitude, 2), round(longitude, 2)) == (39.3, -76.59), (latitude, longitude)
     _, others = await feed(api, await feed_url(api, other))
     assert uid not in others
 

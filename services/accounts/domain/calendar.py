@@ -52,7 +52,10 @@ def feed_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/api/v1/calendar/{token}.ics"
 
 
-def stay_event(stay: CalendarStay, public_url: str, stamp: datetime) -> Event:
+def stay_event(stay: CalendarStay, public_url: str, stamp: datetime, other_name: str | None = None) -> Event:
+    """A stay as all-day dates; a host's names its guest ("Hosting Priya Nair: …"), a
+    guest's its host in the description (a host with two rooms, or a guest with two stays,
+    told them apart by the room alone)."""
     event = Event()
     event.add("uid", f"booking-{stay.booking_id}@wardmate")
     event.add("sequence", stay.version)
@@ -60,18 +63,26 @@ def stay_event(stay: CalendarStay, public_url: str, stamp: datetime) -> Event:
     # All-day dates: check-in day to check-out day (DTEND is exclusive in RFC 5545).
     event.add("dtstart", stay.check_in)
     event.add("dtend", stay.check_out)
-    what = "Hosting" if stay.role == "host" else "Stay"
-    event.add("summary", f"{what}: {stay.listing_title}")
+    if stay.role == "host":
+        event.add(
+            "summary", f"Hosting {other_name}: {stay.listing_title}" if other_name else f"Hosting: {stay.listing_title}"
+        )
+    else:
+        event.add("summary", f"Stay: {stay.listing_title}")
     event.add("status", _STATUS.get(stay.status, "TENTATIVE"))
     if stay.address:
         event.add("location", stay.address)
     # The stay's own card (it opened every booking), and its days as people write them.
     event.add("url", f"{public_url.rstrip('/')}/#/bookings?booking={stay.booking_id}")
     nights = (stay.check_out - stay.check_in).days
+    who = ""
+    if other_name:
+        who = f" Guest: {other_name}." if stay.role == "host" else f" Host: {other_name}."
+    leaves = "your guest leaves" if stay.role == "host" else "you leave"
     event.add(
         "description",
-        f"Booking {stay.status}. Check-in {written(stay.check_in)}, check-out {written(stay.check_out)}"
-        f" ({nights} night{'' if nights == 1 else 's'}; you leave on the check-out morning).",
+        f"Booking {stay.status}.{who} Check-in {written(stay.check_in)}, check-out {written(stay.check_out)}"
+        f" ({nights} night{'' if nights == 1 else 's'}; {leaves} on the check-out morning).",
     )
     event.add("transp", "TRANSPARENT")
     return event
@@ -88,6 +99,10 @@ def rotation_event(rotation: CalendarRotation, public_url: str, stamp: datetime)
     specialty = reference.specialty_name(rotation.specialty) or rotation.specialty
     event.add("summary", f"Rotation: {specialty} at {rotation.hospital}")
     event.add("status", "CONFIRMED")
+    if rotation.place:
+        event.add("location", rotation.place)
+    if rotation.latitude is not None and rotation.longitude is not None:
+        event.add("geo", (rotation.latitude, rotation.longitude))
     event.add("url", f"{public_url.rstrip('/')}/#/rotations/{rotation.rotation_id}")
     event.add("transp", "TRANSPARENT")
     return event
@@ -129,19 +144,24 @@ def feed(
     meetings: Sequence[CalendarMeeting] = (),
     names: Mapping[uuid.UUID, str] | None = None,
 ) -> bytes:
-    """The feed; ``names`` are the display names of the people met, by id: one not there
-    (their account is deleted) is ``DELETED_NAME``, as everywhere else it is shown."""
-    events = [stay_event(s, public_url, stamp) for s in stays]
+    """The feed; ``names`` are the display names of the people met or hosted, by id: one
+    not there (their account is deleted) is ``DELETED_NAME``, as everywhere else it is shown."""
+    known = names or {}
+
+    def name(user_id: uuid.UUID | None) -> str | None:
+        return None if user_id is None else known.get(user_id, DELETED_NAME)
+
+    events = [stay_event(s, public_url, stamp, name(s.other_id)) for s in stays]
     events += [rotation_event(r, public_url, stamp) for r in rotations]
-    events += [meeting_event(m, (names or {}).get(m.other_id, DELETED_NAME), public_url, stamp) for m in meetings]
+    events += [meeting_event(m, known.get(m.other_id, DELETED_NAME), public_url, stamp) for m in meetings]
     return calendar("Wardmate", events)
 
 
-def stay_invite(stay: CalendarStay, public_url: str, stamp: datetime) -> bytes:
+def stay_invite(stay: CalendarStay, public_url: str, stamp: datetime, other_name: str | None = None) -> bytes:
     """One stay as an ``.ics`` attachment (METHOD:PUBLISH: added, not an invitation to answer)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
-    cal.add_component(stay_event(stay, public_url, stamp))
+    cal.add_component(stay_event(stay, public_url, stamp, other_name))
     return bytes(cal.to_ical())

@@ -55,7 +55,8 @@ async def calendar_feed(ctx: Context, req: CalendarFeedRequest) -> CalendarFeed:
             ctx.nc, subjects.USER_MEETINGS, {"user_id": str(user_id)}, CalendarMeetings, timeout=s.request_timeout_s
         ),
     )
-    names = await lstore.display_names(ctx.pool, sorted({m.other_id for m in meetings.items}))
+    people = {m.other_id for m in meetings.items} | {s.other_id for s in stays.items if s.other_id is not None}
+    names = await lstore.display_names(ctx.pool, sorted(people))
     ics = calendar.feed(stays.items, rotations.items, s.public_url, datetime.now(UTC), meetings.items, names)
     return CalendarFeed(ics=ics.decode())
 

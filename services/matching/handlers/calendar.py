@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from services.matching import store
 from services.matching.engine import wording
 from shared import hospitals, subjects
@@ -18,16 +20,21 @@ FEED_LIMIT = 500
 async def calendar_rotations(ctx: Context, req: Empty) -> CalendarRotations:
     actor = ctx.require_actor()
     rows = await store.student_rotations(ctx.pool, actor.user_id, None, FEED_LIMIT)
-    return CalendarRotations(
-        items=[
-            CalendarRotation(
-                rotation_id=row["id"],
-                hospital=wording.hospital_name(hospitals.lookup(row["hospital_id"]).name),
-                specialty=row["specialty"],
-                start_date=row["start_date"],
-                end_date=row["end_date"],
-                version=row["version"],
-            )
-            for row in rows
-        ]
+    return CalendarRotations(items=[_rotation(row) for row in rows])
+
+
+def _rotation(row: asyncpg.Record) -> CalendarRotation:
+    hospital = hospitals.lookup(row["hospital_id"])
+    name = wording.hospital_name(hospital.name)
+    return CalendarRotation(
+        rotation_id=row["id"],
+        hospital=name,
+        specialty=row["specialty"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        version=row["version"],
+        # What a map looks up: the hospital, then its town (the registry's capitals, cased).
+        place=f"{name}, {wording.hospital_name(hospital.city)}, {hospital.state} {hospital.zip}",
+        latitude=hospital.latitude,
+        longitude=hospital.longitude,
     )
