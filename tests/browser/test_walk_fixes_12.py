@@ -49,8 +49,14 @@ def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pa
     press.click()
     expect(amount).to_have_accessible_description(re.compile(r"^At most \$[\d,]+\.\d\d: what the guest paid"))
 
-    # Asked first, with the amount and the reason; "Keep it" refunds nothing.
+    # A reason payments would refuse is refused here, saying why.
     amount.fill("50")
+    reason.fill("ok")
+    press.click()
+    expect(reason).to_have_accessible_description(re.compile(r"^Say why in a few words \(3 characters at least\)"))
+    reason.fill("Heating broken for 3 nights")
+
+    # Asked first, with the amount and the reason; "Keep it" refunds nothing.
     press.click()
     question = refund.get_by_role("group", name="Refund $50.00 to the guest (“Heating broken for 3 nights”)?")
     expect(question.get_by_role("button", name="Keep it")).to_be_focused()
@@ -68,6 +74,10 @@ def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pa
     press.click()
     expect(amount).to_have_accessible_description(re.compile(rf"^At most \${paid - 50:,.2f}: what the guest paid"))
     expect(operator.get_by_role("list", name="Refunds")).to_contain_text("$50.00 by an operator")
+    # The summary counts it, sent or on its way (it read "refunded $0.00" until Stripe had it).
+    summary = operator.get_by_text(re.compile(r"nights · total"))
+    counted = r"refunded \$50\.00|refunded \$0\.00 \(and \$50\.00 on its way to Stripe\)"
+    expect(summary).to_contain_text(re.compile(counted))
     # Money back, not nights: the payment still pays for all 14 (it read "for 13 nights").
     expect(line).to_have_text(paid_line)
     receipt = as_student.call("GET", f"/bookings/{booking['id']}/payments")

@@ -25,7 +25,9 @@ function Refund({ bookingId, refundable, onDone }) {
     const errors = {};
     if (!DOLLARS.test(typed) || cents < 1) errors.amount_cents = "Enter an amount in dollars, like 50 or 12.50";
     else if (cents > Math.round(refundable * 100)) errors.amount_cents = `At most ${fmtMoney(refundable)}: what the guest paid, less what is refunded`;
+    // At least 3 characters, as payments asks ("ok" passed here and was refused there).
     if (!reason.trim()) errors.reason = "Say why: the guest's receipt shows it";
+    else if (reason.trim().length < 3) errors.reason = "Say why in a few words (3 characters at least): the guest's receipt shows it";
     if (Object.keys(errors).length) return form.refuse(errors);
     form.setErrors({}); // the fields are valid now: not read as invalid while it asks
     return ask({ cents, reason: reason.trim() });
@@ -72,8 +74,10 @@ const refundable = (r) => Math.round((r.paid - r.refunds.reduce((sum, x) => sum 
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 
 function BookingPayments({ id, r, onChange }) {
+  // Refunds recorded and not yet sent: "refunded $0.00" alone read as if none was made.
+  const pending = Math.round(r.refunds.filter((x) => x.status === "pending").reduce((sum, x) => sum + x.amount, 0) * 100) / 100;
   return html`<div class="card">
-    <p role="status">${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${" "}
+    <p role="status">${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${pending > 0 ? ` (and ${fmtMoney(pending)} on its way to Stripe)` : ""}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · ${r.cancellation_policy} cancellation policy</p>
     <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
