@@ -407,11 +407,14 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
             f"Your payment for {room} did not go through (the bank said: {reason}). {retry}.",
         )
     if isinstance(event, PaymentRefunded):
+        # A cancellation's refund says the stay is cancelled: the guest who cancelled gets
+        # no notice of the cancellation, and its mail spoke of the refund alone.
+        what = f"Your stay at {room} is cancelled: " if event.refund_kind == "cancellation" else ""
         return note(
             payment.guest_id,
             "payment_refunded",
-            f"{money(event.refund_cents)} is being refunded to your card for {room} ({event.reason})."
-            " It can take 5–10 business days to show",
+            f"{what}{money(event.refund_cents)} is being refunded to your card"
+            f"{'' if what else f' for {room}'} ({event.reason}). It can take 5–10 business days to show",
         )
     return note(
         payment.host_id,

@@ -357,20 +357,36 @@ def refund_by_host(
     )
 
 
+# How long before check-in each policy's refund drops (to nothing, half, nothing).
+POLICY_CUTOFF: dict[str, timedelta] = {
+    "flexible": timedelta(hours=24),
+    "moderate": timedelta(days=7),
+    "strict": timedelta(days=14),
+}
+
+
 def _kept_by_policy(policy: Policy, total_cents: int, before_check_in: timedelta) -> tuple[int, str]:
     """What the guest keeps owing under ``policy``, cancelling ``before_check_in`` ahead."""
     half = _percent_of(total_cents, Decimal(50))
+    ahead = before_check_in >= POLICY_CUTOFF[policy]
     if policy == "flexible":
-        if before_check_in >= timedelta(hours=24):
+        if ahead:
             return 0, "flexible policy, full refund until 24 hours before check-in"
         return total_cents, "flexible policy, no refund within 24 hours of check-in"
     if policy == "moderate":
-        if before_check_in >= timedelta(days=7):
+        if ahead:
             return 0, "moderate policy, full refund until 7 days before check-in"
         return half, "moderate policy, 50% refund within 7 days of check-in"
-    if before_check_in >= timedelta(days=14):
+    if ahead:
         return half, "strict policy, 50% refund until 14 days before check-in"
     return total_cents, "strict policy, no refund within 14 days of check-in"
+
+
+def policy_cutoff(policy: Policy, check_in: date, zone: str, now: datetime) -> datetime | None:
+    """The last moment a guest's cancellation gets the policy's larger refund (check-in at
+    the room less the policy's notice), while it is still ahead; after it the refund drops."""
+    cutoff = check_in_at(check_in, zone) - POLICY_CUTOFF[policy]
+    return cutoff if now <= cutoff else None
 
 
 def refund_split(

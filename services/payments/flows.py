@@ -318,6 +318,7 @@ async def _send_refund(conn: Connection, api: StripeApi, settings: Settings, ref
             refund_cents=made.amount,
             reason=refund["reason"],
             host_cents=from_host,
+            refund_kind=refund["kind"],
         ),
     )
 

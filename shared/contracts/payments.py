@@ -150,6 +150,11 @@ class RefundQuote(Reply):
     refund: float
     reason: str
     cancellation_policy: str
+    # Cancelled after ``refund_until`` (the policy's notice before check-in), the refund is
+    # ``refund_after``: the guest learns by when to decide. None when nothing drops.
+    refund_until: datetime | None = None
+    refund_after: float | None = None
+    time_zone: str | None = None
 
 
 class OperatorRefund(Contract):
@@ -345,6 +350,9 @@ class PaymentRefunded(Event):
     # What of it was taken back from the host's balance (money already released to them;
     # 0 in events from before the field): the host is told, as of a release.
     host_cents: int = 0
+    # Why it was made (the refund's kind: "cancellation", "operator", "expired", "shift");
+    # None in events from before the field.
+    refund_kind: str | None = None
 
 
 class PaymentReleased(Event):

@@ -109,11 +109,14 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     expect(card).to_contain_text("Accepted")
     expect(card).not_to_contain_text("2 Broadway N")
     # The link and the sentence after it read apart ("to confirm— held" before).
-    expect(card).to_contain_text(re.compile(r"Pay \$[\d,.]+ to confirm — held by Wardmate until 24 h after check-in\."))
+    expect(card).to_contain_text(
+        re.compile(r"Pay \$[\d,.]+ to confirm Wardmate holds the money until 24 h after check-in\.")
+    )
     # By when, on the room's clock (Fargo: Central), beside the button and on the pay
     # page (only the notice and its mail said).
     deadline = re.compile(
-        r"Pay by \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M C[SD]T: unpaid by then, the booking expires\."
+        r"Pay by \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M C[SD]T( \(.+ your time\))?:"
+        r" unpaid by then, the booking expires\."
     )
     expect(card).to_contain_text(deadline)
     card.get_by_role("link", name=re.compile(r"Pay \$")).click()
@@ -131,6 +134,17 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     card = student.get_by_role("listitem", name=re.compile("Paid room"))
     expect(card).to_contain_text("Confirmed")
     expect(card).to_contain_text("Address: 2 Broadway N, Fargo, ND")
+    # The guest's cancel question says by when the refund stays whole (24 h before check-in,
+    # on the room's clock), and what it is after that: the policy's words gave no date.
+    card.get_by_role("button", name="Cancel booking").click()
+    mine = card.get_by_role("group", name=re.compile("Cancel this stay"))
+    expect(mine).to_contain_text(
+        re.compile(
+            r"You get \$[\d,.]+ back \(flexible policy, full refund until 24 hours before check-in\)\."
+            r" Cancelled after \w{3} \d{1,2}, \d{4}, 3:00 PM C[SD]T( \(.+ your time\))?, \$[\d,.]+\."
+        )
+    )
+    mine.get_by_role("button", name="Keep it").click()
 
     # The host's cancel question says what their guest gets back, not "You get".
     host.goto("/#/bookings")

@@ -175,10 +175,23 @@ def as_intl(moment: datetime) -> str:
     return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M} {noon} {moment.tzname()}"
 
 
+def as_deadline(moment: datetime, browser_zone: str) -> str:
+    """A deadline as ui.js's fmtDeadline writes it: on the room's clock (``moment``'s zone),
+    then on the browser's when that is another offset ("(Dec 10, 1:30 AM your time)", the
+    day only when it is another there)."""
+    at = as_intl(moment)
+    mine = moment.astimezone(ZoneInfo(browser_zone))
+    if mine.utcoffset() == moment.utcoffset():
+        return at
+    time = f"{mine.hour % 12 or 12}:{mine:%M} {'AM' if mine.hour < 12 else 'PM'}"
+    day = "" if mine.date() == moment.date() else f"{mine:%b} {mine.day}, "
+    return f"{at} ({day}{time} your time)"
+
+
 def test_a_receipt_says_receipt_once_and_holds_money_until_a_dated_zoned_moment(pages: Pages) -> None:
     """The receipt page's title is its one "Receipt"; "Held until" gives the year and is on
     the room's clock with its zone named (Fargo's, Central time), whatever the browser's
-    (here Kolkata's: the student has not flown in yet)."""
+    (here Kolkata's: the student has not flown in yet), then on the browser's."""
     zone = "America/Chicago"
     student = pages.open("student", PHONE, timezone_id="Asia/Kolkata")
     as_host, as_student = Client(pages.open("host").request), Client(student.request)
@@ -202,7 +215,9 @@ def test_a_receipt_says_receipt_once_and_holds_money_until_a_dated_zoned_moment(
 
     student.goto(f"/#/bookings/{booking['id']}/receipt")
     row = student.get_by_role("table", name="Payments").get_by_role("row").nth(1)
-    expect(row.get_by_role("cell").last).to_have_text(as_intl(held))
+    # And on the student's clock, which is not the room's (the student had to work it out).
+    expect(row.get_by_role("cell").last).to_have_text(as_deadline(held, "Asia/Kolkata"))
+    assert "your time)" in as_deadline(held, "Asia/Kolkata")
     # Counted once the receipt is drawn (while it loads, the page's title is alone).
     expect(student.get_by_role("heading", name="Receipt", exact=True)).to_have_count(1)
     expect(student.get_by_text("Receipt", exact=True)).to_have_count(1)

@@ -19,7 +19,7 @@ from services.runner import Stack
 from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future
 from tests.browser.test_accessibility import new_admin
 from tests.browser.test_client_fixes import FARGO_POINT, room
-from tests.browser.test_phone_walk import as_intl
+from tests.browser.test_phone_walk import as_deadline
 from tests.eventually import eventually_sync
 
 FARGO_SEARCH = f"/#/search?hospital={FARGO}&hname=Essentia+Health+Fargo&lat={FARGO_POINT[0]}&lon={FARGO_POINT[1]}"
@@ -310,7 +310,9 @@ def test_a_requests_deadline_is_on_the_rooms_clock_like_its_check_in(pages: Page
     host.goto("/#/bookings")
     card = host.get_by_role("listitem", name=re.compile(listing["title"]))
     expect(card).to_contain_text(re.compile(r"Check-in \w{3} \d+ from 3:00 PM C[SD]T"))
-    expect(card).to_contain_text(f"Answer by {as_intl(due)}: the request expires then.")
+    # Then on the host's own clock, which is not the room's.
+    expect(card).to_contain_text(f"Answer by {as_deadline(due, 'Asia/Tokyo')}: the request expires then.")
+    assert "your time)" in as_deadline(due, "Asia/Tokyo")
     assert pages.errors == []
 
 

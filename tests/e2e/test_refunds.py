@@ -14,6 +14,7 @@ import signal
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -40,10 +41,18 @@ from tests.eventually import eventually
 
 async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Stack, admin: User) -> None:
     """The guest sees the refund before cancelling; cancelled, Stripe refunds that much."""
-    _, guest, booking = await paid_booking(api, stack, policy="moderate", start=30)
+    host, guest, booking = await paid_booking(api, stack, policy="moderate", start=30)
+    # The host's cancellation refunds everything, whenever: nothing drops.
+    hosts = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", host)
+    assert hosts.status == 200 and (hosts.body["refund_until"], hosts.body["refund_after"]) == (None, None), hosts.body
     quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
     assert quote.status == 200 and quote.body["refund"] == 1008.0, quote.body
     assert "moderate" in quote.body["reason"]
+    # And by when: after the moderate policy's 7 days before check-in (at the room, its
+    # check-in hour), half the total is kept, less the nights beyond the first 7 (21 of 28).
+    until = datetime.fromisoformat(quote.body["refund_until"]).astimezone(ZoneInfo(quote.body["time_zone"]))
+    assert until.date() == date.fromisoformat(booking["check_in"]) - timedelta(days=7), quote.body
+    assert (until.hour, until.minute) == (15, 0) and quote.body["refund_after"] == 756.0, quote.body
     cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
     assert cancelled.status == 200 and cancelled.body["status"] == "cancelled"
 
@@ -54,7 +63,7 @@ async def test_cancelling_refunds_by_the_policy_shown_first(api: Api, stack: Sta
     receipt = await eventually(refunded, 15, what="the refund sent to Stripe")
     assert receipt["refunded"] == 1008.0 and receipt["held"] == 0.0
     note = await eventually(lambda: notified(api, guest, "payment_refunded"), 15, what="the guest told of the refund")
-    assert "$1,008.00 is being refunded to your card" in note
+    assert "is cancelled: $1,008.00 is being refunded to your card" in note
     await reconciled(api, admin)
 
 

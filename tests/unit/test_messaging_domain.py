@@ -407,6 +407,11 @@ def test_payments_reach_the_side_they_concern() -> None:
         GUEST,
         "$504.00 is being refunded to your card for “Quiet room” (moderate). It can take 5–10 business days to show",
     )
+    # A cancellation's says so: the guest who cancelled is told of nothing else.
+    cancelled = domain.payment_notification(refund.model_copy(update={"refund_kind": "cancellation"}))
+    assert cancelled.text.startswith(
+        "Your stay at “Quiet room” is cancelled: $504.00 is being refunded to your card (moderate). It can take"
+    ), cancelled.text
     # Money still held goes back without touching the host's balance: nothing to tell them.
     assert domain.reclaimed_notification(refund) is None
     reclaimed = domain.reclaimed_notification(refund.model_copy(update={"host_cents": 48_888}))

@@ -549,6 +549,20 @@ export function fmtMoment(iso, zone) {
     ...(zone ? { timeZone: zone } : {}),
   });
 }
+/** A deadline on the room's clock (`fmtMoment`), and on the reader's when theirs differs:
+ * "Dec 9, 2026, 9:13 AM EST (7:43 PM your time)", with the day when it is another there
+ * ("(Dec 10, 1:30 AM your time)"). A student abroad before the rotation read the room's
+ * clock alone and had to work out when "by 9:13 AM EST" was for them. */
+export function fmtDeadline(iso, zone) {
+  const at = fmtMoment(iso, zone);
+  const ms = new Date(iso).getTime();
+  // In whole minutes: zoneOffset reads the wall clock to the second, the instant has its milliseconds.
+  if (!zone || Math.round(zoneOffset(ms, zone) / 60000) === -new Date(ms).getTimezoneOffset()) return at;
+  const day = (options) => new Date(ms).toLocaleDateString("en-US", { month: "short", day: "numeric", ...options });
+  const time = new Date(ms).toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit" });
+  const sameDay = day({}) === day({ timeZone: zone });
+  return `${at} (${sameDay ? time : `${day({})}, ${time}`} your time)`;
+}
 /** The offset of IANA zone `zone` from UTC at the instant `ms`, in milliseconds. */
 function zoneOffset(ms, zone) {
   const parts = {};

@@ -4,6 +4,7 @@ client's confirmation, the receipt, and what cancelling now would refund."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -186,23 +187,36 @@ async def refund_quote(ctx: Context, req: BookingPaymentId) -> RefundQuote:
         raise AppError("conflict", f"nothing to quote: {refused}")
     paid = flows.paid_cents(paid_rows)
     by: domain.Canceller = "host" if who == "host" else "guest"
-    decision = domain.refund_for_cancellation(
-        policy=booking["cancellation_policy"],
-        check_in=booking["check_in"],
-        check_out=booking["check_out"],
-        total_cents=booking["total_cents"],
-        paid_cents=paid,
-        now=now,
-        zone=zone,
-        cancelled_by=by,
-        # What listings will say of this cancellation (a guest's after a declined shift, or
-        # whose host is suspended).
-        end_reason=domain.cancellation_end_reason(booking["rotation_protected"], by, host_suspended),
-    )
+
+    def refund_at(moment: datetime) -> domain.RefundDecision:
+        return domain.refund_for_cancellation(
+            policy=booking["cancellation_policy"],
+            check_in=booking["check_in"],
+            check_out=booking["check_out"],
+            total_cents=booking["total_cents"],
+            paid_cents=paid,
+            now=moment,
+            zone=zone,
+            cancelled_by=by,
+            # What listings will say of this cancellation (a guest's after a declined shift, or
+            # whose host is suspended).
+            end_reason=domain.cancellation_end_reason(booking["rotation_protected"], by, host_suspended),
+        )
+
+    decision = refund_at(now)
+    # By when the refund stays this large: the policy's cut-off, when cancelling after it
+    # gives back less (the page said "full refund until 7 days before check-in", no date).
+    until, after = domain.policy_cutoff(booking["cancellation_policy"], booking["check_in"], zone, now), None
+    if until is not None:
+        later = refund_at(until + timedelta(seconds=1))
+        after = later.amount_cents if later.amount_cents < decision.amount_cents else None
     return RefundQuote(
         booking_id=req.booking_id,
         paid=dollars(paid),
         refund=dollars(decision.amount_cents),
         reason=decision.reason,
         cancellation_policy=booking["cancellation_policy"],
+        refund_until=until if after is not None else None,
+        refund_after=dollars(after) if after is not None else None,
+        time_zone=zone,
     )

@@ -6,7 +6,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtMoment, fmtMoney, fmtNights, formError, go, href,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, formError, go, href,
   professionLine, stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
@@ -277,16 +277,16 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       ${" "}Never pay the host outside Wardmate.</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
     ${b.role === "guest" && b.status === "accepted" && !b.host_suspended && html`<p class="notice"><a class="button" href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(firstDue ? firstDue.amount : b.total)} to confirm</a>${" "}
-      — held by Wardmate until 24 h after check-in. The exact address shows once it is paid.${firstDue && firstDue.pay_by
-        ? html`${" "}<strong>Pay by ${fmtMoment(firstDue.pay_by, b.time_zone)}</strong>: unpaid by then, the booking expires.` : ""}</p>`}
+      Wardmate holds the money until 24 h after check-in. The exact address shows once it is paid.${firstDue && firstDue.pay_by
+        ? html`${" "}<strong>Pay by ${fmtDeadline(firstDue.pay_by, b.time_zone)}</strong>: unpaid by then, the booking expires.` : ""}</p>`}
     ${b.status === "requested" && html`<p class="hint">${b.role === "host"
-      ? `Answer by ${fmtMoment(b.expires_at, b.time_zone)}: the request expires then.`
-      : `The host has until ${fmtMoment(b.expires_at, b.time_zone)} to answer.`}</p>`}
+      ? `Answer by ${fmtDeadline(b.expires_at, b.time_zone)}: the request expires then.`
+      : `The host has until ${fmtDeadline(b.expires_at, b.time_zone)} to answer.`}</p>`}
     ${b.role === "host" && b.status === "requested" && html`<${AcceptQuote} id=${b.id} total=${b.total} />`}
     ${rivals > 0 && html`<p class="notice">${rivals === 1 ? "1 other request wants" : `${rivals} other requests want`} some of these nights:
       accepting this one declines ${rivals === 1 ? "it" : "them"}.</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate${firstDue && firstDue.pay_by
-      ? html`, due by ${fmtMoment(firstDue.pay_by, b.time_zone)}: unpaid by then, the request expires and the nights are yours again` : ""}.</p>`}
+      ? html`, due by ${fmtDeadline(firstDue.pay_by, b.time_zone)}: unpaid by then, the request expires and the nights are yours again` : ""}.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} again=${again} />
     <p class="actions">

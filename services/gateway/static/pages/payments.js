@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Loading, Notice, ShowMore, Status, fmtDate, fmtMoment, fmtMoney, fmtNights, useLoad, useMore } from "../ui.js";
+import { Alert, Empty, Loading, Notice, ShowMore, Status, fmtDate, fmtDeadline, fmtMoney, fmtNights, useLoad, useMore } from "../ui.js";
 
 let stripeScript = null;
 /** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
@@ -83,7 +83,7 @@ function heldUntil(p, zone) {
   if (p.released_at) return "released";
   if (p.status !== "succeeded" && p.status !== "due") return "—";
   if (p.status === "succeeded" && p.refunded >= p.amount) return "—";
-  return fmtMoment(p.release_at, zone);
+  return fmtDeadline(p.release_at, zone);
 }
 
 /** A booking's receipt; `titled` false where the page's own heading already says "Receipt". */
@@ -170,7 +170,7 @@ function CardForm({ booking, due, zone, onPaid }) {
   }
   return html`<form onSubmit=${onSubmit} aria-label="Card payment" class="card">
     <h2>${due.index === 0 ? html`Pay ${fmtMoney(due.amount)} to confirm` : html`Pay ${fmtMoney(due.amount)} for ${fmtNights(due.nights)} from ${fmtDate(due.start)}`}</h2>
-    ${due.pay_by && html`<p><strong>Pay by ${fmtMoment(due.pay_by, zone)}</strong>${due.index === 0 ? ": unpaid by then, the booking expires." : "."}</p>`}
+    ${due.pay_by && html`<p><strong>Pay by ${fmtDeadline(due.pay_by, zone)}</strong>${due.index === 0 ? ": unpaid by then, the booking expires." : "."}</p>`}
     <p>Held by Wardmate until 24 h after ${due.index === 0 ? "check-in" : "these nights begin"}, then released to the host. Never pay a host by wire, gift card or app.</p>
     <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
     ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
@@ -319,5 +319,9 @@ export async function refundQuote(bookingId, role = "guest") {
   const quote = await get(`/bookings/${bookingId}/refund-quote`);
   if (!(quote.paid > 0)) return "";
   const who = role === "host" ? "Your guest gets" : "You get";
-  return `${who} ${fmtMoney(quote.refund)} back (${quote.reason}).`;
+  // By when it stays this large, on the room's clock and the reader's (the policy's
+  // "until 7 days before check-in" left them to count the days and the hours).
+  const until = quote.refund_until && quote.refund_after !== null
+    ? ` Cancelled after ${fmtDeadline(quote.refund_until, quote.time_zone)}, ${fmtMoney(quote.refund_after)}.` : "";
+  return `${who} ${fmtMoney(quote.refund)} back (${quote.reason}).${until}`;
 }
