@@ -11,7 +11,33 @@ const VISIBILITY = {
   professionals: "Professionals",
   members: "Every signed-in member",
 };
-const ZONES = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+// Browsers list some zones by their old names (CLDR's): "Asia/Calcutta" for India, so a
+// student looking for Kolkata found nothing. The IANA names of today, which Wardmate stores.
+const RENAMED = {
+  "Africa/Asmera": "Africa/Asmara", "America/Buenos_Aires": "America/Argentina/Buenos_Aires", "America/Godthab": "America/Nuuk",
+  "America/Indianapolis": "America/Indiana/Indianapolis", "America/Louisville": "America/Kentucky/Louisville",
+  "Asia/Calcutta": "Asia/Kolkata", "Asia/Katmandu": "Asia/Kathmandu", "Asia/Rangoon": "Asia/Yangon", "Asia/Saigon": "Asia/Ho_Chi_Minh",
+  "Atlantic/Faeroe": "Atlantic/Faroe", "Europe/Kiev": "Europe/Kyiv", "Pacific/Enderbury": "Pacific/Kanton",
+  "Pacific/Ponape": "Pacific/Pohnpei", "Pacific/Truk": "Pacific/Chuuk",
+};
+const today = (zone) => RENAMED[zone] || zone;
+const ZONES = typeof Intl.supportedValuesOf === "function" ? [...new Set(Intl.supportedValuesOf("timeZone").map(today))].sort() : [];
+// "Asia/Kolkata (UTC+5:30)": the offset now, so a zone is found by the hours it is apart.
+function offsetName(zone) {
+  try {
+    const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "shortOffset" })
+      .formatToParts(new Date()).find((p) => p.type === "timeZoneName");
+    return part ? part.value.replace("GMT", "UTC") : "";
+  } catch {
+    return "";
+  }
+}
+const zoneLabel = (zone) => {
+  const offset = offsetName(zone);
+  return `${zone.replaceAll("_", " ")}${offset ? ` (${offset === "UTC" ? "UTC" : offset})` : ""}`;
+};
+// This device's zone, offered first: a student abroad before the rotation picks it at once.
+const DEVICE = today(Intl.DateTimeFormat().resolvedOptions().timeZone || "");
 
 /** Whether a zone not chosen comes from a hospital: a rotation's, else one the user is
  * affiliated with (matching's plan_reads.time_zone); with neither it is Wardmate's default. */
@@ -71,7 +97,8 @@ export function MentoringSettings({ focus }) {
     <${Field} label="Time zone" name="time_zone" as="select" value=${zone} onChange=${(e) => setZone(e.currentTarget.value)} error=${form.errors.time_zone}
       hint=${zoneHint(settings, fromHospital, me.user.role === "student")}>
       <option value="">From my hospital's state</option>
-      ${ZONES.map((z) => html`<option key=${z} value=${z}>${z}</option>`)}
+      ${DEVICE && ZONES.includes(DEVICE) && html`<option value=${DEVICE}>This device's: ${zoneLabel(DEVICE)}</option>`}
+      ${ZONES.map((z) => html`<option key=${z} value=${z}>${zoneLabel(z)}</option>`)}
     <//>
     <${Field} label="Who sees you on hospital pages" name="hospital_visibility" as="select" value=${visibility}
       onChange=${(e) => setVisibility(e.currentTarget.value)} error=${form.errors.hospital_visibility}
