@@ -223,6 +223,9 @@ async def test_rotations_are_in_the_feed_and_tokens_are_private(api: Api) -> Non
     assert status == 200 and str(events[uid]["SUMMARY"]) == "Rotation: Cardiology at The Johns Hopkins Hospital"
     # Where it is, for the calendar's map: the hospital and its town, and its position.
     assert str(events[uid]["LOCATION"]) == "The Johns Hopkins Hospital, Baltimore, MD 21287"
+    # The end date is the move-out day, exclusive as a stay's check-out is (it ran a day on).
+    assert events[uid].decoded("DTSTART").isoformat() == future(40)
+    assert events[uid].decoded("DTEND").isoformat() == future(68)
     latitude, longitude = events[uid].decoded("GEO")
     assert (round(latitude, 2), round(longitude, 2)) == (39.3, -76.59), (latitude, longitude)
     _, others = await feed(api, await feed_url(api, other))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from icalendar import Calendar, Event
 
@@ -94,7 +94,10 @@ def rotation_event(rotation: CalendarRotation, public_url: str, stamp: datetime)
     event.add("sequence", rotation.version)
     event.add("dtstamp", stamp)
     event.add("dtstart", rotation.start_date)
-    event.add("dtend", rotation.end_date + timedelta(days=1))
+    # A rotation's end date is the day its student moves out (its rooms are matched for the
+    # nights before it), a stay's check-out: exclusive, as the stay's is. It ran a day past
+    # the stay booked for it.
+    event.add("dtend", rotation.end_date)
     # The specialty as the web client names it ("Cardiology"), not its stored key.
     specialty = reference.specialty_name(rotation.specialty) or rotation.specialty
     event.add("summary", f"Rotation: {specialty} at {rotation.hospital}")
