@@ -16,7 +16,7 @@ from shared import blocks
 from shared.consumers import AfterCommit
 from shared.contracts.accounts import USER_EVENTS
 from shared.contracts.base import Event
-from shared.contracts.listings import BookingCancelled, ListingArchived, ListingStatus
+from shared.contracts.listings import BookingCancelled, BookingConfirmed, ListingArchived, ListingStatus
 from shared.contracts.matching import RotationMoved
 from shared.contracts.messaging import BLOCK_EVENTS
 from shared.contracts.payments import PaymentExpired, PaymentSucceeded
@@ -75,7 +75,11 @@ async def apply_payment(conn: Connection, event: Event) -> None:
     await booking_store.set_booking_status(conn, row["id"], transition.status, reason)
     updated = await booking_store.booking(conn, row["id"])
     assert updated is not None
-    await add(conn, transition.event(booking_data(updated)))
+    made = transition.event(booking_data(updated))
+    if isinstance(made, BookingConfirmed):
+        # How much the confirming payment was: a stay paid in blocks has paid its first only.
+        made = made.model_copy(update={"paid_cents": event.payment.amount_cents})
+    await add(conn, made)
     if transition.status == "expired":  # unpaid: the requests this stay turned down
         await freed.tell_freed(conn, row["listing_id"], row["check_in"], row["check_out"], datetime.now(UTC))
 

@@ -263,13 +263,22 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             read_by=frozenset({host}),
         )
     if isinstance(event, BookingConfirmed):
+        # What was paid: a stay paid in blocks has paid its first (it said the whole total).
+        paid = booking.total_cents if event.paid_cents is None else event.paid_cents
+        what = money(paid) if paid >= booking.total_cents else f"{money(paid)} of {money(booking.total_cents)}"
+        later = " The rest is paid in later payments, each due before its nights." if paid < booking.total_cents else ""
         return ConversationUpdate(
-            f"{guest_name} paid {money(booking.total_cents)} through Wardmate: the stay is confirmed and the"
-            " exact address is on the booking. Wardmate holds the payment until 24 hours after check-in.",
+            f"{guest_name} paid {what} through Wardmate: the stay is confirmed and the exact address is on the"
+            f" booking. Wardmate holds the payment until 24 hours after check-in.{later}",
             read_by=frozenset({guest}),
             notifications=[
-                note(guest, "booking_confirmed", f"Paid: your stay at {room}, {dates}, is confirmed"),
-                note(host, "booking_confirmed", f"{guest_name} paid for {room}, {dates}: the stay is confirmed"),
+                note(
+                    guest,
+                    "booking_confirmed",
+                    f"Paid {what}: your stay at {room}, {dates}, is confirmed. The exact address and the"
+                    " check-in time are on the booking",
+                ),
+                note(host, "booking_confirmed", f"{guest_name} paid {what} for {room}, {dates}: the stay is confirmed"),
             ],
         )
     if isinstance(event, BookingDeclined) and booking.end_reason == "dates_taken":

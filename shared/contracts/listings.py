@@ -709,6 +709,9 @@ class BookingConfirmed(_BookingEvent):
     """The guest paid through Wardmate: the stay is confirmed and its address revealed."""
 
     subject: ClassVar[str] = subjects.BOOKING_CONFIRMED
+    # What the payment that confirmed it was (a stay paid in blocks: the first one's); None in
+    # events from before the field.
+    paid_cents: int | None = None
 
 
 class BookingDeclined(_BookingEvent):

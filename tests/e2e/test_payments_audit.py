@@ -70,6 +70,10 @@ async def test_the_receipt_counts_the_fee_of_money_still_held_beside_money_relea
     only."""
     assert stack.stripe is not None
     host, guest, booking = await paid_booking(api, stack, start=10, nights=40)
+    # Confirmed by its first payment: the notice says what that was, of the total (it said
+    # the guest had paid all of it).
+    told = await eventually(lambda: notified(api, guest, "booking_confirmed"), 15, what="the stay confirmed")
+    assert told.startswith("Paid $1,080.00 of $1,440.00: your stay at"), told
     later = await payments_db.fetchrow(
         "SELECT charge_from, amount_cents FROM payments WHERE booking_id = $1 AND block = 1", booking["id"]
     )

@@ -378,6 +378,14 @@ def test_payments_reach_the_side_they_concern() -> None:
         (HOST, "booking_confirmed"),
     ]
     assert "$1,008.00 through Wardmate" in confirmed.system_text
+    assert confirmed.notifications[0].text.startswith("Paid $1,008.00: your stay at “R”")
+    # A stay paid in blocks: what its first payment was, of the total, and the rest later
+    # (it said the guest had paid the whole total).
+    first = domain.booking_update(BookingConfirmed(booking=booking("confirmed"), paid_cents=50_400), NAMES, "R")
+    assert "paid $504.00 of $1,008.00 through Wardmate" in first.system_text
+    assert "The rest is paid in later payments" in first.system_text
+    assert first.notifications[0].text.startswith("Paid $504.00 of $1,008.00: your stay at “R”")
+    assert "The exact address and the check-in time are on the booking" in first.notifications[0].text
     unpaid = booking("expired").model_copy(update={"end_reason": "unpaid"})
     expired = domain.booking_update(BookingExpired(booking=unpaid), NAMES, "R")
     assert {n.user_id for n in expired.notifications} == {GUEST, HOST} and "not paid" in expired.system_text
