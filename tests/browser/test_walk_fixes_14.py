@@ -9,6 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, Client, Pages
+from tests.browser.test_payments import accepted_booking, fill_card
 
 
 def test_the_time_zone_list_offers_the_devices_zone_by_todays_name(pages: Pages) -> None:
@@ -36,4 +37,30 @@ def test_a_link_alone_in_its_paragraph_is_a_full_touch_target(pages: Pages) -> N
     page.goto("/#/login")
     box = page.get_by_role("link", name="Forgot password?").bounding_box()
     assert box is not None and box["height"] >= 44, box
+    assert pages.errors == []
+
+
+def test_a_paid_receipt_keeps_the_card_by_its_date_on_a_phone_and_prints_alone(pages: Pages) -> None:
+    """On a phone's stacked table "Visa ending 4242" sat in the label column under "Paid";
+    the receipt says who issued it and when, and prints without the menu and buttons."""
+    _, student, booking, _ = accepted_booking(pages)
+    student.set_viewport_size(PHONE)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    student.goto(f"/#/bookings/{booking['id']}/receipt")
+    paid = student.locator('td[data-label="Paid"]').first
+    card = paid.get_by_text("Visa ending 4242")
+    expect(card).to_be_visible()
+    cell, text = paid.bounding_box(), card.bounding_box()
+    assert cell is not None and text is not None
+    assert text["x"] >= cell["x"] + 100, (cell, text)  # in the value column, past the 7rem label
+    facts = student.get_by_role("definition").first
+    expect(facts).to_have_text(re.compile(r"^Wardmate, on \w{3} \d{1,2}, \d{4}$"))
+    expect(student.get_by_role("button", name="Print or save as PDF")).to_be_visible()
+    student.emulate_media(media="print")
+    expect(student.locator("header.top")).to_be_hidden()
+    expect(student.get_by_role("button", name="Print or save as PDF")).to_be_hidden()
+    expect(student.get_by_role("heading", name="Receipt", exact=True)).to_be_visible()
     assert pages.errors == []

@@ -715,8 +715,9 @@ export function Verified({ verified, role }) {
     : html`<span class="unverified">Not verified</span>`;
 }
 
-export function Status({ status }) {
-  return html`<span class=${`status status-${status}`}>${words(status).replace(/^./, (c) => c.toUpperCase())}</span>`;
+/** A status as a badge; `label` when its code is not the word a reader knows. */
+export function Status({ status, label }) {
+  return html`<span class=${`status status-${status}`}>${label || words(status).replace(/^./, (c) => c.toUpperCase())}</span>`;
 }
 
 export function today(offsetDays = 0) {

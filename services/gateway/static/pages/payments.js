@@ -74,8 +74,10 @@ const ENDED = new Set(["cancelled", "declined", "expired"]);
 /** What a payment is now: refunded in full reads "Refunded", not the charge's "Succeeded". */
 function paymentStatus(p) {
   if (p.status === "succeeded" && p.amount > 0 && p.refunded >= p.amount) return html`<${Status} status="refunded" />`;
-  if (p.status === "succeeded" && p.refunded > 0) return html`<${Status} status=${p.status} /> (${fmtMoney(p.refunded)} refunded)`;
-  return html`<${Status} status=${p.status} />`;
+  // "Paid", not Stripe's "Succeeded".
+  const label = p.status === "succeeded" ? "Paid" : undefined;
+  if (p.status === "succeeded" && p.refunded > 0) return html`<${Status} status=${p.status} label=${label} /> (${fmtMoney(p.refunded)} refunded)`;
+  return html`<${Status} status=${p.status} label=${label} />`;
 }
 
 /** Until when Wardmate holds it: nothing is held of a payment released or refunded in full. */
@@ -96,8 +98,8 @@ function Receipt({ r, role, titled = true }) {
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
         <th scope="row" data-label="Payment">${p.number}</th><td data-label="Pays for">${paysFor(p)}</td><td data-label="Amount">${fmtMoney(p.amount)}</td>
-        <td data-label="Status">${paymentStatus(p)}${p.status === "due" && p.failure ? html`<br /><span class="hint">Last attempt failed: ${p.failure}</span>` : ""}</td>
-        <td data-label="Paid">${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</td><td data-label="Held until">${heldUntil(p, r.time_zone)}</td>
+        <td data-label="Status"><span>${paymentStatus(p)}${p.status === "due" && p.failure ? html`<br /><span class="hint">Last attempt failed: ${p.failure}</span>` : ""}</span></td>
+        <td data-label="Paid"><span>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</span></td><td data-label="Held until">${heldUntil(p, r.time_zone)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
@@ -254,6 +256,7 @@ function StayFacts({ b }) {
   const otherName = b.other_deleted || other.error ? "Deleted user" : other.data ? other.data.display_name : "…";
   const [guest, host] = b.role === "guest" ? [me.user.display_name, otherName] : [otherName, me.user.display_name];
   return html`<dl class="facts" aria-label="Booking">
+    <dt>Issued by</dt><dd>Wardmate, on ${new Date().toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" })}</dd>
     <dt>Booking</dt><dd>${b.id}</dd>
     <dt>Room</dt><dd>${b.listing_title}${b.address ? html`, ${b.address}` : ""}</dd>
     <dt>Guest</dt><dd>${guest}</dd>
@@ -271,7 +274,8 @@ export function ReceiptPage({ id, role }) {
   if (refused && !booking.loading && booking.data === null) return html`<${BookingGone} title="Receipt" />`;
   return html`<section>
     <h1>Receipt</h1>
-    <p><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
+    <p class="no-print"><a href=${`#/bookings?booking=${id}`}>Back to the booking</a></p>
+    ${!state.loading && !state.error && html`<p class="no-print"><button type="button" class="secondary" onClick=${() => window.print()}>Print or save as PDF</button></p>`}
     ${refused && booking.loading ? html`<p class="loading" role="status">Loading…</p>` : html`<${Loading} state=${state}>${(r) => {
       const due = role === "guest" ? payableNow(r) : undefined;
       return html`${due && html`<p class="notice"><a class="button" href=${`#/bookings/${id}/pay`}>Pay ${fmtMoney(due.amount)} now due</a></p>`}
