@@ -64,3 +64,17 @@ def test_a_paid_receipt_keeps_the_card_by_its_date_on_a_phone_and_prints_alone(p
     expect(student.get_by_role("button", name="Print or save as PDF")).to_be_hidden()
     expect(student.get_by_role("heading", name="Receipt", exact=True)).to_be_visible()
     assert pages.errors == []
+
+
+def test_a_card_refused_without_a_reason_says_what_to_check(pages: Pages) -> None:
+    """A four-digit year made the local card form's Stripe answer "Bad request", shown as it
+    was: the page says which details to check."""
+    _, student, booking, _ = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("form", name="Card payment").get_by_placeholder("exp_year").fill("2040")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("alert")).to_have_text(
+        "The card's details were not accepted: check its number, its expiry month and year, and its security code."
+    )
+    assert pages.errors == []

@@ -27,12 +27,17 @@ function loadStripe() {
 
 /** A payment method id for the card in the Element: Stripe.js's createPaymentMethod, or
  * where that answers nothing (localstripe's fake Stripe.js) a token's card. */
+// What a refusal that names nothing ("Bad request": localstripe's form given a 4-digit
+// year) says instead: which details to check.
+const CHECK_CARD = "The card's details were not accepted: check its number, its expiry month and year, and its security code.";
+const cardError = (error) => new Error(!error.message || /^bad request\.?$/i.test(error.message.trim()) ? CHECK_CARD : error.message);
+
 async function cardId(stripe, card) {
   const method = await stripe.createPaymentMethod({ type: "card", card });
-  if (method && method.error) throw new Error(method.error.message || "The card was not accepted.");
+  if (method && method.error) throw cardError(method.error);
   if (method && method.paymentMethod) return method.paymentMethod.id;
   const made = await stripe.createToken(card);
-  if (made.error) throw new Error(made.error.message || "The card was not accepted.");
+  if (made.error) throw cardError(made.error);
   // Empty fields gave no error and no card ("Cannot read properties of undefined").
   if (!made.token || !made.token.card) throw new Error("Give the card's number, expiry date and security code.");
   return made.token.card.id;
