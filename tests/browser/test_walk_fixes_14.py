@@ -8,8 +8,10 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, Client, Pages
+from tests.browser.conftest import FARGO, PHONE, Client, Pages, future
+from tests.browser.test_client_fixes import FARGO_POINT, room
 from tests.browser.test_payments import accepted_booking, fill_card
+from tests.eventually import eventually_sync
 
 
 def test_the_time_zone_list_offers_the_devices_zone_by_todays_name(pages: Pages) -> None:
@@ -77,4 +79,34 @@ def test_a_card_refused_without_a_reason_says_what_to_check(pages: Pages) -> Non
     expect(student.get_by_role("alert")).to_have_text(
         "The card's details were not accepted: check its number, its expiry month and year, and its security code."
     )
+    assert pages.errors == []
+
+
+def test_a_room_free_for_part_of_a_rotation_says_of_how_many_nights(pages: Pages) -> None:
+    """A room free 12 of the rotation's 28 nights read "$… for 12 nights", the cheapest-looking
+    of the list while it covers less than half the stay."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Partly Free")
+    # Host and student alike, so the room ranks among the first the page shows.
+    alike = {"specialties": ["surgery"], "school_country": "NG", "languages": ["en", "yo"]}
+    as_host.call("PATCH", "/me/profile", alike)
+    near = room(latitude=FARGO_POINT[0] + 0.002, longitude=FARGO_POINT[1], available_to=future(32))
+    listing = as_host.call("POST", "/listings", near)
+    as_student.sign_up("student", "Partly Student")
+    as_student.call("PATCH", "/me/profile", alike)
+    body = {"hospital_id": FARGO, "specialty": "surgery", "start_date": future(20), "end_date": future(48)}
+    rotation = as_student.call("POST", "/rotations", body)
+    matches = eventually_sync(
+        lambda: as_student.call("GET", f"/rotations/{rotation['id']}/room-matches?limit=100")["items"],
+        15,
+        what="the room among the rotation's room matches",
+        until=lambda items: any(m["listing"]["id"] == listing["id"] for m in items),
+        interval=0.1,
+    )
+    [mine] = [m for m in matches if m["listing"]["id"] == listing["id"]]
+    assert mine["free_nights"] == 12, mine
+    student.goto(f"/#/rotations/{rotation['id']}")
+    match = student.get_by_role("list", name="Room matches").get_by_role("listitem").filter(has_text=listing["title"])
+    expect(match).to_contain_text(re.compile(r"\$[\d,.]+ for 12 nights of your 28 ·"))
     assert pages.errors == []

@@ -158,7 +158,8 @@ function RoomMatches({ rotation }) {
           <${Cover} listing=${m.listing} />
           <h3><a href=${href(`/listings/${m.listing.id}`, { rotation: rotation.id })}>${m.listing.title}</a></h3>
           <p>${roomType(m.listing.room_type)} · ${fmtPerMonth(m.listing.monthly_rent)} · <span class="nowrap">${m.distance}</span> from the hospital</p>
-          <p>${fmtMoney(m.stay_total)} for ${fmtNights(m.free_nights)} · <span class="nowrap">match ${Math.round(m.score * 100)}%</span></p>
+          <p>${fmtMoney(m.stay_total)} for ${fmtNights(m.free_nights)}${rotation.nights && m.free_nights < rotation.nights
+            ? html` <strong>of your ${rotation.nights}</strong>` : ""} · <span class="nowrap">match ${Math.round(m.score * 100)}%</span></p>
           <p>Host: ${m.listing.host.display_name} <${Verified} verified=${m.listing.host.verified} role="professional" /></p>
           <ul class="reasons" aria-label="Why it matches">${m.reasons.map((r) => html`<li>${r}</li>`)}</ul>
         </li>`)}</ul>
