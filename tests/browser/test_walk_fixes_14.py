@@ -5,10 +5,13 @@ standalone links ("Forgot password?", "← Back to your search") were 19 px touc
 from __future__ import annotations
 
 import re
+import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import FARGO, PHONE, Client, Pages, future
+from services.runner import Stack
+from tests.browser.conftest import FARGO, LAPTOP, PHONE, Client, Pages, future
+from tests.browser.test_accessibility import make_admin
 from tests.browser.test_client_fixes import FARGO_POINT, room
 from tests.browser.test_payments import accepted_booking, fill_card
 from tests.eventually import eventually_sync
@@ -109,4 +112,28 @@ def test_a_room_free_for_part_of_a_rotation_says_of_how_many_nights(pages: Pages
     student.goto(f"/#/rotations/{rotation['id']}")
     match = student.get_by_role("list", name="Room matches").get_by_role("listitem").filter(has_text=listing["title"])
     expect(match).to_contain_text(re.compile(r"\$[\d,.]+ for 12 nights of your 28 ·"))
+    assert pages.errors == []
+
+
+def test_verifying_a_credential_with_a_reason_typed_asks_which_was_meant(pages: Pages, stack: Stack) -> None:
+    """A reason typed, then Verify: the reason (for a rejection) went nowhere, unsaid."""
+    name = f"Dr. Typed Reason {uuid.uuid4().hex[:6]}"
+    applicant = Client(pages.open("applicant").request)
+    applicant.sign_up("professional", name)
+    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    card = operator.get_by_role("listitem", name=name)
+    reason = card.get_by_label("Reason (shown to them; required to reject)")
+    reason.fill("Licence number does not match")
+    card.get_by_role("button", name=f"Verify {name}").click()
+    expect(reason).to_have_accessible_description(
+        re.compile(r"A reason goes with a rejection only: clear it to verify, or press Reject")
+    )
+    assert applicant.call("GET", "/me")["verification"]["status"] == "pending"
+    reason.fill("")
+    card.get_by_role("button", name=f"Verify {name}").click()
+    expect(card).to_have_count(0)
+    assert applicant.call("GET", "/me")["verification"]["status"] == "verified"
     assert pages.errors == []

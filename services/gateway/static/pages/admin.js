@@ -36,6 +36,9 @@ function Credential({ c, onDecided }) {
       if (await form.submit(() => post(`/admin/verifications/${c.user_id}/rejection`, body))) {
         onDecided(`${c.display_name}'s ${what}: rejected; they read why and may submit again.`);
       }
+    } else if (reason.trim()) {
+      // A verification carries no reason: what was typed went nowhere, unsaid.
+      return form.refuse({ reason: "A reason goes with a rejection only: clear it to verify, or press Reject." });
     } else if (await form.submit(() => post(`/admin/verifications/${c.user_id}`, { submitted_at: c.submitted_at }))) {
       onDecided(`${c.display_name}'s ${what}: verified.`);
     }
