@@ -300,6 +300,12 @@ def test_what_new_dates_add_is_paid_from_the_receipt(pages: Pages) -> None:
         until=lambda replaced: len(replaced) == 1,
     )
 
+    # The stay's card says what is paid next and by when (it said nothing of it).
+    student.goto("/#/bookings")
+    card = student.get_by_role("listitem", name=re.compile("Paid room"))
+    expect(card).to_contain_text(
+        re.compile(rf"Next payment: \$[\d,.]+ for 8 nights from {re.escape(shown(47))}, payable now, due by \w{{3}} \d")
+    )
     student.goto(f"/#/bookings/{booking['id']}/receipt")
     for page in (student, host):
         if page is host:
@@ -309,7 +315,7 @@ def test_what_new_dates_add_is_paid_from_the_receipt(pages: Pages) -> None:
         expect(rows.nth(1)).to_contain_text(f"1{shown(33)} – {shown(47)} (14 nights)")
         expect(rows.nth(1).get_by_role("cell").nth(2)).to_have_text("Paid")
         expect(rows.nth(2)).to_contain_text(f"2{shown(47)} – {shown(55)} (8 nights)")
-        expect(rows.nth(2)).to_contain_text("Due")
+        expect(rows.nth(2)).to_contain_text(re.compile(r"DuePayable now, due by \w{3} \d{1,2}, \d{4}, "))
         replaced = page.get_by_role("table", name="Replaced by new dates")
         expect(replaced).to_contain_text(f"{shown(44)} – {shown(50)} (6 nights)")
         expect(replaced).to_contain_text("Never charged")

@@ -10,7 +10,7 @@ import {
   professionLine, stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
-import { findMyBooking, refundQuote } from "./payments.js";
+import { dueWhen, findMyBooking, refundQuote } from "./payments.js";
 import { GuestReviews, HostRating } from "./reviews.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
@@ -249,13 +249,16 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
   // A cancelled stay that was paid: what came back (it was only on the receipt).
   // An accepted stay: by when its guest pays (only the notice and its mail said; the host's
   // card said "waiting for the guest's payment", not until when).
+  // A confirmed stay paid in blocks: when its next payment can be paid, and by when.
   const payments = useLoad(
-    () => ((b.status === "cancelled" && b.end_reason !== "withdrawn") || b.status === "accepted"
+    () => ((b.status === "cancelled" && b.end_reason !== "withdrawn") || b.status === "accepted" || b.status === "confirmed"
       ? get(`/bookings/${b.id}/payments`).catch(() => null) : Promise.resolve(null)),
     [b.id, b.status],
   );
   const paidBack = b.status === "cancelled" ? payments.data : null;
   const firstDue = b.status === "accepted" && payments.data ? payments.data.payments.find((p) => p.index === 0 && p.status === "due") : null;
+  const nextDue = b.status === "confirmed" && payments.data
+    ? payments.data.payments.filter((p) => p.status === "due").sort((x, y) => x.index - y.index)[0] : null;
   const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
   // One clock on the card, the room's: the answer's deadline was on the browser's beside a
   // check-in on the room's ("Answer by Dec 8, 9:33 AM UTC" above "Check-in … 3:00 PM EST").
@@ -287,6 +290,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       accepting this one declines ${rivals === 1 ? "it" : "them"}.</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate${firstDue && firstDue.pay_by
       ? html`, due by ${fmtDeadline(firstDue.pay_by, b.time_zone)}: unpaid by then, the request expires and the nights are yours again` : ""}.</p>`}
+    ${nextDue && html`<p class="hint">${b.role === "guest" ? "Next payment" : "The guest's next payment"}: ${fmtMoney(nextDue.amount)}${" "}
+      for ${fmtNights(nextDue.nights)} from ${fmtDate(nextDue.start)}, ${dueWhen(nextDue, b.time_zone)}.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} again=${again} />
     <p class="actions">

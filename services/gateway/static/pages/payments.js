@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Loading, Notice, ShowMore, Status, fmtDate, fmtDeadline, fmtMoney, fmtNights, useLoad, useMore } from "../ui.js";
+import { Alert, Empty, Loading, Notice, ShowMore, Status, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, useLoad, useMore } from "../ui.js";
 
 let stripeScript = null;
 /** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
@@ -85,6 +85,14 @@ function paymentStatus(p) {
   return html`<${Status} status=${p.status} label=${label} />`;
 }
 
+/** When a payment still due can be paid and by when, on the room's clock (and the
+ * reader's): "payable from Jan 31, 2027, 3:00 PM EST, due by Feb 3, 2027, 3:00 PM EST". A
+ * later payment read "Due" alone, as if owed now, and no page said when. */
+export function dueWhen(p, zone) {
+  const from = Date.parse(p.charge_from) <= Date.now() ? "payable now" : `payable from ${fmtDeadline(p.charge_from, zone)}`;
+  return p.pay_by ? `${from}, due by ${fmtDeadline(p.pay_by, zone)}` : from;
+}
+
 /** Until when Wardmate holds it: nothing is held of a payment released or refunded in full. */
 function heldUntil(p, zone) {
   if (p.released_at) return "released";
@@ -103,7 +111,7 @@ function Receipt({ r, role, titled = true }) {
       <thead><tr><th scope="col">Payment</th><th scope="col">Pays for</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Paid</th><th scope="col">Held until</th></tr></thead>
       <tbody>${r.payments.map((p) => html`<tr>
         <th scope="row" data-label="Payment">${p.number}</th><td data-label="Pays for">${paysFor(p)}</td><td data-label="Amount">${fmtMoney(p.amount)}</td>
-        <td data-label="Status"><span>${paymentStatus(p)}${p.status === "due" && p.failure ? html`<br /><span class="hint">Last attempt failed: ${p.failure}</span>` : ""}</span></td>
+        <td data-label="Status"><span>${paymentStatus(p)}${p.status === "due" ? html`<br /><span class="hint">${cap(dueWhen(p, r.time_zone))}</span>` : ""}${p.status === "due" && p.failure ? html`<br /><span class="hint">Last attempt failed: ${p.failure}</span>` : ""}</span></td>
         <td data-label="Paid"><span>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</span></td><td data-label="Held until">${heldUntil(p, r.time_zone)}</td>
       </tr>`)}</tbody>
     </table></div>
