@@ -336,16 +336,33 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
         moved = stay(event.check_in, event.check_out)
         why = f"{guest_name}'s rotation moved: they ask" if event.for_rotation else f"{guest_name} asks"
         price = f" ({money(event.total_cents)} in total)" if event.total_cents is not None else ""
+        # The host's notice and mail give what the stay comes to (and came to), and what a
+        # decline means when the guest's rotation moved: they said dates alone.
+        total = ""
+        if event.total_cents is not None:
+            total = f", {money(event.total_cents)} in total (now {money(booking.total_cents)})"
+        if event.for_rotation:
+            total += ": their rotation moved, so if you decline they may cancel with everything paid refunded"
         return ConversationUpdate(
             f"{why} to move the stay to {moved}{price}. The host can accept or decline it under Bookings.",
             read_by=frozenset({guest}),
-            notifications=[note(host, "booking_shift_requested", f"{guest_name} asks to move {room} to {moved}")],
+            notifications=[
+                note(host, "booking_shift_requested", f"{guest_name} asks to move {room} to {moved}{total}")
+            ],
         )
     if isinstance(event, BookingShifted):
+        total = f"{money(booking.total_cents)} in total"
         return ConversationUpdate(
-            f"{host_name} accepted the new dates: {dates}, {money(booking.total_cents)} in total.",
+            f"{host_name} accepted the new dates: {dates}, {total}.",
             read_by=frozenset({host}),
-            notifications=[note(guest, "booking_shifted", f"{host_name} moved your stay at {room} to {dates}")],
+            notifications=[
+                note(
+                    guest,
+                    "booking_shifted",
+                    f"{host_name} moved your stay at {room} to {dates}, {total}. The receipt shows what is paid"
+                    " and what is due or refunded",
+                )
+            ],
         )
     if isinstance(event, BookingShiftDeclined):
         asked = stay(event.check_in, event.check_out)

@@ -120,6 +120,18 @@ async def test_daily_digest_counts_unread_messages_once_a_day(api: Api, stack: S
         assert r.status == 200, r.body
     off = await api.call("PUT", "/me/notification-preferences", carol, json={"muted_kinds": [], "digest": False})
     assert off.status == 200
+    # A host whose only unread message is Wardmate's own (a request without words): its
+    # notice and mail told them already, and the digest mailed "1 unread message" again.
+    dora = await api.signup("professional", "Dora")
+    listing = await create_listing(api, dora)
+    asked = {"check_in": future(30), "check_out": future(58)}
+    assert (await api.call("POST", f"/listings/{listing['id']}/bookings", alice, json=asked)).status == 201
+
+    async def unread_system_message() -> Any:
+        counts = (await api.call("GET", "/me/unread", dora)).body
+        return counts if counts["messages"] == 1 else None
+
+    await eventually(unread_system_message, 15, what="the request's system message, unread by the host")
 
     # A day no other run has used: 30 days ahead, at 23:00 UTC (past any digest hour).
     target = (datetime.now(UTC) + timedelta(days=30)).replace(hour=23, minute=0)
@@ -147,6 +159,7 @@ async def test_daily_digest_counts_unread_messages_once_a_day(api: Api, stack: S
     # The sink wrote each mail before it answered 250, so what is not there was not sent.
     assert [m for m in api.mailbox.to(carol.email) if "unread" in m.subject] == []  # type: ignore[union-attr]
     assert len([m for m in api.mailbox.to(bob.email) if "unread" in m.subject]) == 1  # type: ignore[union-attr]
+    assert [m for m in api.mailbox.to(dora.email) if "unread" in m.subject] == []  # type: ignore[union-attr]
 
 
 async def test_a_mail_server_outage_delays_mail_without_losing_it(api: Api, stack: Stack) -> None:

@@ -85,6 +85,25 @@ def test_review_and_payout_notices_link_to_where_they_show() -> None:
         assert web_link("http://w.test", booking, None, None, kind) == ("See your payouts", "http://w.test/#/payouts")
 
 
+def test_new_dates_notices_link_to_the_stays_card_and_a_moved_rotation_to_its_form() -> None:
+    """New dates asked for open the card where the host answers, new dates accepted the card
+    with them (both opened the conversation); a moved rotation the form to ask for new
+    dates, filled in, as its notice does (it opened every booking)."""
+    booking, conversation = uuid.uuid4(), uuid.uuid4()
+    assert web_link("http://w.test", booking, None, conversation, "booking_shift_requested") == (
+        "Answer the request",
+        f"http://w.test/#/bookings?booking={booking}",
+    )
+    assert web_link("http://w.test", booking, None, conversation, "booking_shifted") == (
+        "See the booking",
+        f"http://w.test/#/bookings?booking={booking}",
+    )
+    assert web_link("http://w.test", booking, None, None, "rotation_moved") == (
+        "Ask the host for new dates",
+        f"http://w.test/#/bookings?shift={booking}",
+    )
+
+
 def test_plan_and_acceptance_notices_link_to_where_the_reader_acts() -> None:
     """A mentorship's acceptance and its plan's notices open that plan; a booking's
     acceptance opens its payment; without the id (older events) they keep their links."""

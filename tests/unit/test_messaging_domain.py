@@ -20,6 +20,7 @@ from shared.contracts.listings import (
     BookingNightsFreed,
     BookingRequested,
     BookingShiftDeclined,
+    BookingShifted,
     BookingShiftRequested,
     BookingShiftWithdrawn,
     ReviewData,
@@ -229,12 +230,20 @@ def test_only_a_moved_rotations_dates_promise_a_cancellation_without_fault() -> 
             "R",
         )
         assert ("rotation moved" in asked.system_text) is for_rotation and "$1,008.00" in asked.system_text
+        # The host's notice gives the new total beside the one now, and what a decline means.
+        [ask] = asked.notifications
+        assert ask.user_id == HOST and ", $1,008.00 in total (now $1,008.00)" in ask.text, ask.text
+        assert ("if you decline they may cancel with everything paid refunded" in ask.text) is for_rotation
         declined = domain.booking_update(
             BookingShiftDeclined(booking=booking("confirmed"), for_rotation=for_rotation, **dates), NAMES, "R"
         )
         assert ("without fault" in declined.system_text) is for_rotation
         [note] = declined.notifications
         assert note.user_id == GUEST and ("without fault" in note.text) is for_rotation
+    # Accepted: the guest's notice gives the total at the new dates and where the money is.
+    moved = domain.booking_update(BookingShifted(booking=booking("confirmed")), NAMES, "R")
+    [told] = moved.notifications
+    assert told.user_id == GUEST and ", $1,008.00 in total. The receipt shows what is paid" in told.text, told.text
     # Withdrawn before the host answered: the host hears it, the stay keeps its dates.
     withdrawn = domain.booking_update(BookingShiftWithdrawn(booking=booking("confirmed"), **dates), NAMES, "R")
     assert "withdrew" in withdrawn.system_text and withdrawn.read_by == {GUEST}

@@ -227,6 +227,15 @@ def web_link(
     if kind == "booking_requested" and booking_id:
         # The request's card, where Accept and Decline are (it opened the conversation).
         return "Answer the request", f"{base}bookings?booking={booking_id}"
+    if kind == "booking_shift_requested" and booking_id:
+        # The stay's card, where the host accepts or declines the new dates.
+        return "Answer the request", f"{base}bookings?booking={booking_id}"
+    if kind == "booking_shifted" and booking_id:
+        # The stay's card with its new dates and what is due (it opened the conversation).
+        return "See the booking", f"{base}bookings?booking={booking_id}"
+    if kind == "rotation_moved" and booking_id:
+        # The form to ask the host for the new dates, filled in, as the notice opens.
+        return "Ask the host for new dates", f"{base}bookings?shift={booking_id}"
     if conversation_id:
         return "Open the conversation", f"{base}inbox/{conversation_id}"
     if booking_id:

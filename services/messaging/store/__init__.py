@@ -494,12 +494,19 @@ async def read_state(db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID) -> 
     return row
 
 
+# What the daily digest counts: unread messages that people wrote. Wardmate's own system
+# messages (a stay confirmed, new dates) come with their notices, mailed already: the
+# digest mailed "1 unread message" right after the mail of the event it posted.
+_UNREAD_FROM_PEOPLE = _UNREAD.replace("AND x.sender_id IS DISTINCT FROM p.user_id", "AND x.sender_id <> p.user_id")
+
+
 async def unread_among(db: DB, user_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
-    """Of ``user_ids``, those with unread messages from others: how many, in how many
-    conversations (one query for a batch, as ``unread_counts`` counts them)."""
+    """Of ``user_ids``, those with unread messages from other people: how many, in how many
+    conversations (one query for a batch; system messages are not counted, see above)."""
     return await db.fetch(
         "SELECT user_id, sum(n)::int AS messages, count(*) FILTER (WHERE n > 0)::int AS conversations"
-        f" FROM (SELECT p.user_id, {_UNREAD} AS n FROM participants p WHERE p.user_id = ANY($1::uuid[])) per"
+        f" FROM (SELECT p.user_id, {_UNREAD_FROM_PEOPLE} AS n FROM participants p"
+        " WHERE p.user_id = ANY($1::uuid[])) per"
         " GROUP BY user_id HAVING sum(n) > 0 ORDER BY user_id",
         user_ids,
     )
