@@ -137,3 +137,32 @@ def test_verifying_a_credential_with_a_reason_typed_asks_which_was_meant(pages: 
     expect(card).to_have_count(0)
     assert applicant.call("GET", "/me")["verification"]["status"] == "verified"
     assert pages.errors == []
+
+
+def test_a_rotation_moved_under_its_stay_says_so_on_its_page(pages: Pages) -> None:
+    """After the rotation's dates changed, its page listed the stay booked for the old dates
+    as if nothing were wrong; it links to the form asking the host for the new ones."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Moved Under")
+    listing = as_host.call("POST", "/listings", room())
+    as_student.sign_up("student", "Moved Student")
+    body = {"hospital_id": FARGO, "specialty": "surgery", "start_date": future(20), "end_date": future(48)}
+    rotation = as_student.call("POST", "/rotations", body)
+    booking = as_student.call(
+        "POST",
+        f"/listings/{listing['id']}/bookings",
+        {"check_in": future(20), "check_out": future(48), "rotation_id": rotation["id"]},
+    )
+    as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
+    student.goto(f"/#/rotations/{rotation['id']}")
+    stays = student.get_by_role("region", name="Your stay for this rotation")
+    expect(stays).to_contain_text("accepted, to pay")
+    expect(stays.get_by_role("link", name=re.compile("ask the host to move it"))).to_have_count(0)
+
+    as_student.call("PATCH", f"/rotations/{rotation['id']}", {"start_date": future(27), "end_date": future(55)})
+    student.reload()
+    move = stays.get_by_role("link", name=re.compile("ask the host to move it to"))
+    expect(move).to_have_attribute("href", f"#/bookings?shift={booking['id']}")
+    expect(stays).to_contain_text("Not the rotation's dates")
+    assert pages.errors == []

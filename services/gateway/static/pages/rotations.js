@@ -294,7 +294,14 @@ function stayDates(r) {
 const over = (r) => r.end_date <= today();
 
 // A stay's words on its rotation's page, by status.
-const STAY_STATE = { requested: "requested, waiting for the host", accepted: "accepted, to pay", confirmed: "booked and paid", completed: "stayed" };
+// "Confirmed": its first payment is made, not every one ("booked and paid" said so of a
+// stay with a payment still due).
+const STAY_STATE = { requested: "requested, waiting for the host", accepted: "accepted, to pay", confirmed: "booked and confirmed", completed: "stayed" };
+
+/** A stay that can still move whose dates are not the rotation's (it moved since): the
+ * page said nothing, and only the notice led to the form asking the host for new dates. */
+const apart = (b, rotation) => ["accepted", "confirmed"].includes(b.status) && !(b.shift && b.shift.status === "requested")
+  && (b.check_in !== rotation.start_date || b.check_out !== rotation.end_date);
 
 /** The stays the student booked for this rotation: its page offered rooms as if it had none
  * ("free for all 27 nights of your rotation"), the booked room gone from the list unsaid. */
@@ -306,7 +313,10 @@ function RotationStays({ rotation }) {
   return html`<section aria-labelledby="rotation-stays-h">
     <h2 id="rotation-stays-h">Your ${stays.length === 1 ? "stay" : "stays"} for this rotation</h2>
     <ul>${stays.map((b) => html`<li key=${b.id}><a href=${`#/bookings?booking=${b.id}`}>${b.listing_title}</a>,
-      ${" "}${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}: ${STAY_STATE[b.status]}</li>`)}</ul>
+      ${" "}${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}: ${STAY_STATE[b.status]}${b.shift && b.shift.status === "requested"
+        ? `; new dates asked, ${fmtDate(b.shift.check_in)} – ${fmtDate(b.shift.check_out)}, waiting for the host` : ""}
+      ${apart(b, rotation) && html`<br />Not the rotation's dates: <a href=${`#/bookings?shift=${b.id}`}>ask the host to move it to
+        ${" "}${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}</a>`}</li>`)}</ul>
   </section>`;
 }
 
