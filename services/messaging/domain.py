@@ -335,7 +335,7 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
     if isinstance(event, BookingShiftRequested):
         moved = stay(event.check_in, event.check_out)
         why = f"{guest_name}'s rotation moved: they ask" if event.for_rotation else f"{guest_name} asks"
-        price = f" ({money(event.total_cents)} in total)" if event.total_cents is not None else ""
+        price = f", {money(event.total_cents)} in total" if event.total_cents is not None else ""
         # The host's notice and mail give what the stay comes to (and came to), and what a
         # decline means when the guest's rotation moved: they said dates alone.
         total = ""
@@ -812,7 +812,7 @@ def rotation_moved_notification(event: RotationMoved) -> NotificationDraft:
     )
     todo = []
     if len(asked) < len(event.stays):
-        todo.append("Ask the host to shift your stay.")
+        todo.append("Ask the host to move your stay to the new dates.")
     if asked:
         todo.append("Withdraw the request and ask for the new dates instead.")
     first = event.stays[0]

@@ -54,6 +54,8 @@ def test_a_review_form_takes_focus_and_its_thanks_keeps_it(pages: Pages) -> None
     expect(thanks).to_have_text("Thank you: your review is posted.")
     expect(thanks).to_be_focused()
     expect(toggle).to_have_count(0)
+    # The host's rating on the card counts it (it still read "No reviews from guests yet").
+    expect(stay).to_contain_text("★ 2.0 from 1 review by guests, over all their rooms")
     assert pages.errors == []
 
 

@@ -176,7 +176,7 @@ def test_a_host_walk_on_a_phone(pages: Pages) -> None:
     expect(card).to_contain_text(
         re.compile(r"waiting for the guest's payment through Wardmate, due by [A-Z][a-z]{2} \d")
     )
-    expect(card).to_contain_text("unpaid by then, the request expires and the nights are yours again")
+    expect(card).to_contain_text("unpaid by then, the booking expires and the nights are yours again")
     # New dates accepted say so (the buttons left, and the dates changed, with no word).
     as_student.call("POST", f"/bookings/{booking['id']}/shift", {"check_in": future(31), "check_out": future(45)})
     host.reload()

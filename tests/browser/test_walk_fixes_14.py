@@ -10,7 +10,7 @@ import uuid
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import FARGO, LAPTOP, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future, verification_link
 from tests.browser.test_accessibility import make_admin
 from tests.browser.test_client_fixes import FARGO_POINT, room
 from tests.browser.test_payments import accepted_booking, fill_card
@@ -165,4 +165,23 @@ def test_a_rotation_moved_under_its_stay_says_so_on_its_page(pages: Pages) -> No
     move = stays.get_by_role("link", name=re.compile("ask the host to move it to"))
     expect(move).to_have_attribute("href", f"#/bookings?shift={booking['id']}")
     expect(stays).to_contain_text("Not the rotation's dates")
+    assert pages.errors == []
+
+
+def test_a_host_confirming_their_address_is_offered_to_post_a_room(pages: Pages) -> None:
+    """The confirmation page offered a new host "Find a room", a student's next step."""
+    page = pages.open("new host")
+    page.goto("/#/signup?role=professional")
+    page.get_by_label("A medical professional").check()
+    page.get_by_label("Name", exact=True).fill("Dr. New Host")
+    email = f"host-{uuid.uuid4().hex[:8]}@test.wardmate"
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("region", name="Confirm your address")).to_be_visible()
+    page.goto(verification_link(pages.mailbox, email))
+    expect(page.get_by_role("status").filter(has_text="confirmed")).to_be_visible()
+    main = page.locator("main")
+    expect(main.get_by_role("link", name="Post a room")).to_have_attribute("href", "#/listings/new")
+    expect(main.get_by_role("link", name="Find a room")).to_have_count(0)
     assert pages.errors == []

@@ -775,13 +775,16 @@ def test_a_moved_rotation_says_what_to_do_with_each_stay() -> None:
         return domain.rotation_moved_notification(event).text
 
     booked = told(stay("accepted", "Quiet room"))
-    assert "“Quiet room” is booked" in booked and booked.endswith("Ask the host to shift your stay."), booked
+    assert "“Quiet room” is booked" in booked, booked
+    assert booked.endswith("Ask the host to move your stay to the new dates."), booked
     assert told(stay(None, "Quiet room")) == booked
     asked = told(stay("requested", "Sunny room"))
     assert "you asked for “Sunny room”" in asked and "is booked" not in asked, asked
     assert asked.endswith("Withdraw the request and ask for the new dates instead.") and "shift" not in asked
     both = told(stay("confirmed", "Quiet room"), stay("requested", "Sunny room"))
-    assert both.endswith("Ask the host to shift your stay. Withdraw the request and ask for the new dates instead.")
+    assert both.endswith(
+        "Ask the host to move your stay to the new dates. Withdraw the request and ask for the new dates instead."
+    )
 
 
 def test_a_report_made_again_while_open_adds_what_it_says_once() -> None:

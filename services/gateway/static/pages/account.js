@@ -49,7 +49,8 @@ function LinkPage({ title, path, token, done, renew }) {
     ${state.reply && html`<${Notice}>${done(state.reply)}<//>`}
     ${state.bad && html`<${Alert} error=${state.bad} /><p>${renew(me && me.user)}</p>`}
     <${Alert} error=${state.error} />
-    <p><a href="#/">Go to Wardmate</a> · <a href="#/search">Find a room</a></p>
+    <p><a href="#/">Go to Wardmate</a> · ${me && me.user.role === "professional"
+      ? html`<a href="#/listings/new">Post a room</a>` : html`<a href="#/search">Find a room</a>`}</p>
   </section>`;
 }
 

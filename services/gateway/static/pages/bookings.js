@@ -271,7 +271,8 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       : b.other_deleted ? `The ${b.cancelled_by} deleted their account, which cancelled this stay.` : `The ${b.cancelled_by} cancelled this stay.`}</p>`}
     <${RefundLine} r=${paidBack} role=${b.role} />
     ${b.other_deleted ? html`<p>${b.role === "host" ? "Guest" : "Host"}: Deleted user</p>`
-      : html`<${PartySummary} id=${other} side=${b.role === "host" ? "guest" : "host"} />`}
+      // Keyed by the review just posted: it shows among what this side wrote (the card said "No reviews yet").
+      : html`<${PartySummary} key=${String(reviewed)} id=${other} side=${b.role === "host" ? "guest" : "host"} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.host_suspended && b.role === "guest" && ["requested", "accepted", "confirmed"].includes(b.status) && html`<p class="notice">
       Wardmate suspended this host's account. The stay is not cancelled${b.status === "confirmed" ? ", and Wardmate still holds your payment" : ""}.
@@ -289,7 +290,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     ${rivals > 0 && html`<p class="notice">${rivals === 1 ? "1 other request wants" : `${rivals} other requests want`} some of these nights:
       accepting this one declines ${rivals === 1 ? "it" : "them"}.</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate${firstDue && firstDue.pay_by
-      ? html`, due by ${fmtDeadline(firstDue.pay_by, b.time_zone)}: unpaid by then, the request expires and the nights are yours again` : ""}.</p>`}
+      ? html`, due by ${fmtDeadline(firstDue.pay_by, b.time_zone)}: unpaid by then, the booking expires and the nights are yours again` : ""}.</p>`}
     ${nextDue && html`<p class="hint">${b.role === "guest" ? "Next payment" : "The guest's next payment"}: ${fmtMoney(nextDue.amount)}${" "}
       for ${fmtNights(nextDue.nights)} from ${fmtDate(nextDue.start)}, ${dueWhen(nextDue, b.time_zone)}.</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
