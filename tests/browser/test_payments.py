@@ -321,6 +321,10 @@ def test_what_new_dates_add_is_paid_from_the_receipt(pages: Pages) -> None:
         expect(replaced).to_contain_text("Never charged")
         assert axe_violations(page) == []
     expect(host.get_by_text(re.compile(r"Host fee 3"))).to_be_visible()
+    # What the host receives is of what is paid so far, the 8 nights' payment still due.
+    expect(host.get_by_text(re.compile(r"Host fee 3"))).to_contain_text(
+        re.compile(r"of what is paid so far; \$[\d,.]+ more is due from the guest in later payments$")
+    )
 
     student.get_by_role("link", name=re.compile(r"Pay \$.* now due")).click()
     heading = f"for 8 nights from {shown(47)}"

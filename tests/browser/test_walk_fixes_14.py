@@ -185,3 +185,32 @@ def test_a_host_confirming_their_address_is_offered_to_post_a_room(pages: Pages)
     expect(main.get_by_role("link", name="Post a room")).to_have_attribute("href", "#/listings/new")
     expect(main.get_by_role("link", name="Find a room")).to_have_count(0)
     assert pages.errors == []
+
+
+def test_new_dates_show_their_total_before_they_are_sent_as_listings_prices_them(pages: Pages) -> None:
+    """The form to ask for new dates showed the total only once sent."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Preview")
+    listing = as_host.call("POST", "/listings", room(monthly_rent=1013))
+    as_student.sign_up("student", "Preview Student")
+    booking = as_student.call(
+        "POST", f"/listings/{listing['id']}/bookings", {"check_in": future(20), "check_out": future(48)}
+    )
+    as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
+    student.goto(f"/#/bookings?shift={booking['id']}")
+    form = student.get_by_role("form", name=f"New dates for {listing['title']}")
+    form.get_by_label("New check-out").fill(future(41))
+    preview = form.locator("p.hint").filter(has_text="in total at this stay's nightly rate")
+    expect(preview).to_contain_text(
+        re.compile(r"^21 nights: \$[\d,]+\.\d\d in total at this stay's nightly rate \(now 28 nights, ")
+    )
+    shown = re.search(r"^21 nights: \$([\d,]+\.\d\d)", preview.inner_text())
+    assert shown is not None
+    form.get_by_role("button", name="Send to the host").click()
+    asked = eventually_sync(
+        lambda: as_student.call("GET", f"/bookings/{booking['id']}")["shift"], 10, what="the request", until=bool
+    )
+    # The total the host is shown: the page's preview was exactly it.
+    assert f"{asked['total']:,.2f}" == shown.group(1), (asked, shown.group(1))
+    assert pages.errors == []

@@ -75,12 +75,20 @@ function ShiftForm({ booking, onDone }) {
     e.preventDefault();
     if (await form.submit(() => post(`/bookings/${booking.id}/shift`, dates))) onDone();
   }
+  // What the new dates would cost, before sending: the stay's own nightly rate, rounded as
+  // listings does (domain.shift_total_cents). It showed only once sent.
+  const nights = Math.round((Date.parse(dates.check_out) - Date.parse(dates.check_in)) / 86400000);
+  const totalCents = Math.round(booking.total * 100);
+  const newTotal = nights > 0 && booking.nights > 0
+    ? Math.floor((2 * totalCents * nights + booking.nights) / (2 * booking.nights)) / 100 : null;
   return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`New dates for ${booking.listing_title}`}>
     ${rotation && html`<p class="hint">Your rotation runs ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>`}
     <div class="row" ref=${fields}>
       <${Field} label="New check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
       <${Field} label="New check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
     </div>
+    ${newTotal !== null && html`<p class="hint" aria-live="polite">${fmtNights(nights)}: ${fmtMoney(newTotal)} in total at this stay's nightly rate${" "}
+      (now ${fmtNights(booking.nights)}, ${fmtMoney(booking.total)}). What is paid already counts; the receipt then shows what is due or refunded.</p>`}
     <${Alert} error=${formError(form.errors, ["check_in", "check_out"])} />
     <button type="submit" disabled=${form.busy}>Send to the host</button>
   </form>`;

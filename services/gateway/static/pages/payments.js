@@ -101,6 +101,10 @@ function heldUntil(p, zone) {
   return fmtDeadline(p.release_at, zone);
 }
 
+/** What the guest still owes in payments due (a stay paid in blocks): the host's "you
+ * receive" counted what was paid so far, beside a request card's whole net. */
+const dueLater = (r) => Math.round(r.payments.filter((p) => p.status === "due").reduce((sum, p) => sum + p.amount, 0) * 100) / 100;
+
 /** A booking's receipt; `titled` false where the page's own heading already says "Receipt". */
 function Receipt({ r, role, titled = true }) {
   const body = html`
@@ -118,7 +122,8 @@ function Receipt({ r, role, titled = true }) {
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
     ${r.refunds.length > 0 && html`<ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} refunded${x.status === "pending" ? " (on its way to Stripe)" : ""}: ${x.reason}.</li>`)}</ul>`}
     <p>Paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)} · held by Wardmate ${fmtMoney(r.held)}</p>
-    ${role === "host" && html`<p>Host fee ${r.host_fee_percent}%: ${fmtMoney(r.host_fee)} · you receive ${fmtMoney(r.host_net)}</p>`}
+    ${role === "host" && html`<p>Host fee ${r.host_fee_percent}%: ${fmtMoney(r.host_fee)} · you receive ${fmtMoney(r.host_net)}${dueLater(r) > 0
+      ? ` of what is paid so far; ${fmtMoney(dueLater(r))} more is due from the guest in later payments` : ""}</p>`}
     <p class="hint">Cancellation policy: ${r.cancellation_policy}.</p>`;
   if (!titled) return html`<div class="card">${body}</div>`;
   return html`<section aria-labelledby="receipt-title" class="card">
