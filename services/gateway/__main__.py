@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from services.gateway import malformed
 from services.gateway.app import create_app
 from shared import runtime
 from shared.logs import setup_logging
@@ -13,6 +14,7 @@ def main() -> None:
     setup_logging("gateway", settings.log_level)
     runtime.tune_collector()
     runtime.leave_with_parent()
+    malformed.install()
     web.run_app(
         create_app(settings),
         host=settings.http_host,

@@ -413,6 +413,23 @@ async def test_inputs_that_once_crashed_are_refused_with_400(api: Api) -> None:
         assert r.status == 400 and r.error_code == "validation", r.body
 
 
+async def test_a_request_line_or_header_too_long_is_a_json_400(api: Api) -> None:
+    """Refused by aiohttp's parser before any route: it answered plain text echoing what it
+    read ("Got more than 8190 bytes when reading: …") and logged a traceback for each."""
+    assert api.http is not None
+    for url, headers in (
+        (f"{api.base}/api/v1/hospitals?q={'a' * 9000}", {}),
+        (f"{api.base}/api/v1/health", {"X-Big": "b" * 9000}),
+    ):
+        async with api.http.get(url, headers=headers) as r:
+            assert r.status == 400 and r.content_type == "application/json", (r.status, await r.text())
+            body = await r.json()
+            assert body["error"]["code"] == "validation" and "too long" in body["error"]["message"], body
+            assert "aaaa" not in await r.text() and "bbbb" not in await r.text()
+    # The next request is served as usual.
+    assert (await api.call("GET", "/hospitals", params={"q": "Fargo"})).status == 200
+
+
 async def test_query_values_are_typed_and_nulls_clear_only_optional_texts(api: Api) -> None:
     """?limit=3&radius_km=5&amenities=wifi,desk work as numbers and a list; bio null clears
     it; a subnormal latitude is rounded, to 0, 0, which is no US room's place (a 400, not a
