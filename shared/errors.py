@@ -63,8 +63,18 @@ class AppError(Exception):
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON body clients see: ``{"error": {...}}``."""
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+        """The JSON body clients see: ``{"error": {...}}``. A field's message reads as a
+        sentence, as pydantic's do ("Must be today or later."): those the services write
+        read "must be today or later" beside them."""
+        details = self.details
+        if isinstance(details, list):
+            details = [
+                {**d, "message": sentence(d["message"])}
+                if isinstance(d, dict) and isinstance(d.get("message"), str)
+                else d
+                for d in details
+            ]
+        return {"error": {"code": self.code, "message": self.message, "details": details}}
 
     @property
     def status(self) -> int:
@@ -130,6 +140,9 @@ def _words(err: dict[str, Any], patterns: dict[str, str] | None) -> str:
         return "Required."  # a list too: "Give at least 1." beside a meeting's first time
     if kind == "string_pattern_mismatch" and err.get("input") == "":
         return "Required."  # an empty address read as a paragraph on what addresses may hold
+    if kind == "string_pattern_mismatch" and "\x00" in str(err.get("input", "")):
+        # Every pattern refuses it; "must have a visible character" said of "a\x00b" misled.
+        return "Must not contain U+0000 (a NUL character)."
     if kind == "string_pattern_mismatch" and patterns and ctx.get("pattern") in patterns:
         return sentence(patterns[ctx["pattern"]])
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):

@@ -67,7 +67,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def error_response(err: AppError) -> web.Response:
     response = web.json_response(err.to_dict(), status=err.status)
     if err.code == "rate_limited" and isinstance(err.details, dict) and "retry_after_s" in err.details:
-        response.headers["Retry-After"] = str(math.ceil(err.details["retry_after_s"]))
+        # Whole seconds, at least 1 (HTTP has no fractions: a 0 said to retry at once).
+        response.headers["Retry-After"] = str(max(1, math.ceil(err.details["retry_after_s"])))
     return response
 
 

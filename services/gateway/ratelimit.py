@@ -6,6 +6,7 @@ gets up to N times the rate; enough to stop a runaway script without shared stat
 
 from __future__ import annotations
 
+import math
 import time
 
 from shared.errors import AppError
@@ -32,8 +33,9 @@ class RateLimiter:
         tokens, last = self._buckets.get(address, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         if tokens < 1:
-            retry = (1 - tokens) / self.rate
-            raise AppError("rate_limited", "too many requests; slow down", {"retry_after_s": round(retry, 2)})
+            # Rounded up: a wait of 2 ms read "retry_after_s": 0.0, a retry at once.
+            retry = math.ceil((1 - tokens) / self.rate * 100) / 100
+            raise AppError("rate_limited", "too many requests; slow down", {"retry_after_s": retry})
         if len(self._buckets) >= self.max_clients and address not in self._buckets:
             self._buckets.clear()  # a flood of addresses: start over rather than grow
         self._buckets[address] = (tokens - 1, now)

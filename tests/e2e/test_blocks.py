@@ -645,6 +645,9 @@ async def test_a_deleted_account_is_neither_blocked_nor_reported(api: Api) -> No
     about "A user no longer known" reached the operators' queue, and a block was stored);
     an id that never was a user stays a 404, and a block made before can still be undone."""
     me, gone = await api.signup("student", "Reporter"), await api.signup("professional", "Dr. Gone")
+    sent = await api.call("POST", "/conversations", gone, json={"user_id": me.id, "body": "Pay me by wire"})
+    assert sent.status == 200, sent.body
+    message = (await api.call("GET", f"/conversations/{sent.body['id']}/messages", me)).body["items"][0]
     assert (await api.call("POST", f"/users/{gone.id}/block", me)).status == 200  # messaging knows them
     assert (await api.call("DELETE", "/me", gone, json={"password": PASSWORD})).status == 200
     report = {"user_id": gone.id, "reason": "other", "details": "asked me to pay outside Wardmate"}
@@ -657,6 +660,9 @@ async def test_a_deleted_account_is_neither_blocked_nor_reported(api: Api) -> No
     assert refused.status == 409 and "deleted their account" in refused.body["error"]["message"], refused.body
     blocked = await api.call("POST", f"/users/{gone.id}/block", me)
     assert blocked.status == 409 and "deleted their account" in blocked.body["error"]["message"], blocked.body
+    # Nor through one of their messages (it filed a report of the deleted account).
+    of_message = await api.call("POST", "/reports", me, json={"message_id": message["id"], "reason": "scam"})
+    assert of_message.status == 409 and "deleted their account" in of_message.body["error"]["message"], of_message.body
     assert (await api.call("DELETE", f"/users/{gone.id}/block", me)).status == 200
     nobody = str(uuid.uuid4())
     assert (await api.call("POST", "/reports", me, json=report | {"user_id": nobody})).status == 404

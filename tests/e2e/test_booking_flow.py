@@ -243,7 +243,7 @@ async def test_search_and_quote_refuse_what_booking_refuses(api: Api) -> None:
     assert year.status == 200 and listing["id"] in [i["id"] for i in year.body["items"]], year.body
     past = await api.call("GET", "/listings", None, params={"near": near, "from": future(-20), "to": future(-10)})
     assert past.status == 400 and past.body["error"]["details"] == [
-        {"field": "from", "message": "must be today or later"}
+        {"field": "from", "message": "Must be today or later."}
     ], past.body
     today = await api.call("GET", "/listings", None, params={"near": near, "from": future(0), "to": future(3)})
     assert today.status == 200 and listing["id"] in [i["id"] for i in today.body["items"]], today.body

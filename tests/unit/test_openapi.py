@@ -177,3 +177,16 @@ def test_each_operation_lists_the_errors_it_can_give() -> None:
         "504",
     }
     assert "404" not in DOC["paths"]["/api/v1/me/listings"]["get"]["responses"]
+
+
+def test_refusals_about_deleted_or_suspended_people_are_documented() -> None:
+    """The services answer these, and the document left them out (an API audit found each)."""
+    declared = {
+        ("post", "/api/v1/conversations"): "409",
+        ("post", "/api/v1/conversations/{id}/messages"): "409",
+        ("post", "/api/v1/users/{id}/block"): "409",
+        ("post", "/api/v1/reports"): "409",
+        ("post", "/api/v1/auth/login"): "403",
+    }
+    for (method, path), status in declared.items():
+        assert status in DOC["paths"][path][method]["responses"], (method, path)

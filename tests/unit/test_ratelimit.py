@@ -26,3 +26,15 @@ def test_zero_rate_disables_the_limit() -> None:
     limiter = RateLimiter(rate=0, burst=1)
     for _ in range(1000):
         limiter.check("a", now=0.0)
+
+
+def test_a_wait_of_milliseconds_is_never_said_as_none() -> None:
+    """Nearly a token back (2 ms to wait) read "retry_after_s": 0.0 and "Retry-After: 0"."""
+    from services.gateway.app import error_response
+
+    limiter = RateLimiter(rate=50, burst=1)
+    limiter.check("a", now=100.0)
+    with pytest.raises(AppError) as err:
+        limiter.check("a", now=100.019)
+    assert err.value.details == {"retry_after_s": 0.01}
+    assert error_response(err.value).headers["Retry-After"] == "1"

@@ -33,7 +33,7 @@ ROUTES: list[Route] = [
         tag="auth",
         internal_fields=("client_address", "user_agent"),
         session="start",
-        errors=("unauthorized",),
+        errors=("unauthorized", "forbidden"),  # 403: the account is suspended
     ),
     Route(
         method="POST",

@@ -26,7 +26,7 @@ ROUTES: list[Route] = [
         reply=messaging_contracts.Conversation,
         summary="Start a direct conversation with a user (or get the one you have), optionally with a first message",
         tag="messaging",
-        errors=("not_found", "forbidden"),
+        errors=("not_found", "forbidden", "conflict"),  # 409: the other account is deleted
     ),
     Route(
         method="GET",
@@ -60,7 +60,7 @@ ROUTES: list[Route] = [
         tag="messaging",
         status=201,
         path_params=CONVERSATION_ID,
-        errors=("not_found", "forbidden"),
+        errors=("not_found", "forbidden", "conflict"),  # 409: the other side is deleted or suspended
     ),
     Route(
         method="POST",
@@ -110,7 +110,7 @@ ROUTES: list[Route] = [
         summary="Block a user: neither of you can start a conversation with or write to the other",
         tag="messaging",
         path_params=USER_ID,
-        errors=("not_found",),
+        errors=("not_found", "conflict"),  # 409: the account is deleted
     ),
     Route(
         method="GET",
@@ -150,6 +150,6 @@ ROUTES: list[Route] = [
         summary="Report a message or a user to the operators",
         tag="messaging",
         status=201,
-        errors=("not_found",),
+        errors=("not_found", "conflict"),  # 409: the account is deleted, the open report full
     ),
 ]
