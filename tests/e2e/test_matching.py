@@ -655,7 +655,7 @@ async def test_moving_a_rotation_tells_its_student_which_stays_to_shift(api: Api
     notes = await eventually(lambda: api.call("GET", "/notifications", student), what="the student told", until=told)
     note = next(n for n in notes.body["items"] if n["kind"] == "rotation_moved")
     assert note["booking_id"] == booked.body["id"] and note["listing_id"] == listing["id"]
-    assert "Ask the host to shift" in note["text"] and "28 nights" in note["text"], note
+    assert "Ask the host to move your stay" in note["text"] and "28 nights" in note["text"], note
     stranger_notes = await api.call("GET", "/notifications", stranger)
     assert not told(stranger_notes)
 
