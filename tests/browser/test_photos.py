@@ -143,6 +143,12 @@ def test_host_uploads_student_browses(pages: Pages) -> None:
     expect(gallery.get_by_text("Photo 1 of 2")).to_be_visible()
     gallery.get_by_role("button", name="Show photo 2: Bedroom with a red wall").click()
     expect(gallery.get_by_role("img", name="Bedroom with a red wall")).to_be_visible()
+    # The photo at its largest, in a tab of its own (a tap on it enlarged nothing).
+    full = gallery.get_by_role("link", name="Full size of photo 2")
+    expect(full).to_have_attribute("target", "_blank")
+    # The last of the image's sources, by width: the largest variant.
+    largest = (gallery.locator(".frame img").get_attribute("srcset") or "").split(", ")[-1].split(" ")[0]
+    expect(full).to_have_attribute("href", largest)
     # The served image is a real, decoded WebP (naturalWidth > 0), not a broken one.
     shown = gallery.locator(".frame img")
     expect(shown).to_have_js_property("complete", True)

@@ -6,6 +6,11 @@ import { del, patch, put, upload } from "../api.js";
 import { Alert, ConfirmButton, Field, Notice, formError, useForm, useId } from "../ui.js";
 
 /** The variants by their real widths: a small upload's wider variants are the same width (never enlarged). */
+/** The largest variant: "Full size" opens it (a tap on the photo enlarged nothing). */
+function largest(photo) {
+  return Object.entries(photo.urls).sort((a, b) => Number(b[0]) - Number(a[0]))[0][1];
+}
+
 function srcset(photo) {
   const byWidth = new Map();
   for (const [w, url] of Object.entries(photo.urls)) {
@@ -63,7 +68,8 @@ export function Gallery({ photos, title, addHref = null }) {
       <img src=${photo.urls["1024"]} srcset=${srcset(photo)} sizes="(max-width: 40rem) 100vw, 40rem"
         alt=${photo.alt_text} width=${photo.width} height=${photo.height} draggable="false" />
     </div>
-    <p class="caption"><span id=${`${id}-pos`} aria-live="polite">Photo ${at + 1} of ${photos.length}</span>${photo.caption ? ` · ${photo.caption}` : ""}</p>
+    <p class="caption"><span id=${`${id}-pos`} aria-live="polite">Photo ${at + 1} of ${photos.length}</span>${photo.caption ? ` · ${photo.caption}` : ""}
+      ${" "}· <a href=${largest(photo)} target="_blank" rel="noopener">Full size<span class="sr"> of photo ${at + 1}</span></a></p>
     ${photos.length > 1 && html`<div class="actions">
       <button type="button" class="secondary" onClick=${() => show(at - 1)}>Previous photo</button>
       <button type="button" class="secondary" onClick=${() => show(at + 1)}>Next photo</button>
