@@ -50,7 +50,9 @@ function Actions({ letter, onChange, settled }) {
   // The API names the days it takes (any day that is today somewhere, from the request's
   // on): the request's day in this browser's zone was not the one it counted from.
   const refused = form.errors.submitted_on;
-  const dayError = refused && (refused.startsWith("between ") ? `Give a day from the request to today: ${refused}` : refused);
+  // Matching's bounds ("Between Dec 4, 2026 and Dec 7, 2026.", a sentence as every field's
+  // message is) after what they bound.
+  const dayError = refused && (/^between /i.test(refused) ? `Give a day from the request to today: b${refused.slice(1)}` : refused);
   return html`<div>
     <p class="actions">
       ${writer && letter.status === "requested" && html`
