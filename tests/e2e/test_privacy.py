@@ -23,7 +23,7 @@ from tests.api import PASSWORD, Api, User
 from tests.e2e.helpers import JHH, create_listing, future, upload
 from tests.e2e.mentoring import accepted_pair, letter_request, notifications, write_plan
 from tests.e2e.payments import paid_booking
-from tests.e2e.test_matching import rotation
+from tests.e2e.test_matching import profile, rotation
 from tests.eventually import eventually
 
 
@@ -474,3 +474,27 @@ async def test_the_export_holds_the_payments_of_your_stays_and_their_refunds(api
     theirs = await api.call("GET", "/me/export", host)
     assert theirs.status == 200 and theirs.body["payments"]["payments"] == [], theirs.body["payments"]
     assert theirs.body["payments"]["refunds"] == []
+
+
+async def test_a_deleted_mentors_unanswered_request_is_declined(api: Api) -> None:
+    """The student read "Deleted user ended your mentorship" of a request never answered:
+    it is declined, as the mentor's own answer would be, and the student may ask another."""
+    student = await api.signup("student", "Asking Student")
+    mentor = await api.signup("professional", "Dr. Leaving Mentor")
+    await profile(api, mentor, open_to_mentoring=True, mentoring_capacity=2, hospital_ids=[JHH])
+    asked = await eventually(
+        lambda: api.call("POST", "/mentorships", student, json={"mentor_id": mentor.id, "message": "Hi"}),
+        10,
+        what="matching to know the mentor",
+        until=lambda r: r.status == 201,
+    )
+    assert (await api.call("DELETE", "/me", mentor, json={"password": PASSWORD})).status == 200
+
+    async def told() -> dict[str, str]:
+        return {n["kind"]: n["text"] for n in await notifications(api, student)}
+
+    kinds = await eventually(told, 20, what="the student told", until=lambda k: "mentorship_declined" in k)
+    assert kinds["mentorship_declined"] == "Deleted user declined your mentorship request", kinds
+    assert "mentorship_ended" not in kinds, kinds
+    mine = (await api.call("GET", "/me/mentorships", student, params={"role": "student"})).body["items"]
+    assert [(m["id"], m["status"]) for m in mine] == [(asked.body["id"], "declined")], mine

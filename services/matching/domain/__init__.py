@@ -213,11 +213,17 @@ def decide(mentorship: MentorshipView, actor: Actor, action: str) -> Transition:
 def end_on_deletion(mentorship: MentorshipView, user_id: uuid.UUID) -> Transition | None:
     """What a deleted account does to one of its mentorships: an open one (asked or
     accepted) ends by them, with the event a normal end causes, so the other side hears of
-    it and messaging's conversation follows; a declined or ended one stays as it is."""
+    it and messaging's conversation follows (a deleted mentor's unanswered request is
+    declined); a declined or ended one stays as it is."""
     if user_id not in (mentorship.student_id, mentorship.mentor_id):
         raise MENTORSHIP_NOT_FOUND
     if mentorship.status not in ("requested", "accepted"):
         return None
+    # A request a deleted mentor had not answered is declined, as one they decline: the
+    # student read "Deleted user ended your mentorship" of a mentorship that never began,
+    # and the plan's page offers to ask another mentor after a decline.
+    if mentorship.status == "requested" and user_id == mentorship.mentor_id:
+        return Transition("declined", lambda m: MentorshipDeclined(mentorship=m))
     # A deleted student's request the mentor had not answered is withdrawn, as one the
     # student withdraws (the mentor read "Deleted user ended your mentorship").
     withdrawn = mentorship.status == "requested" and user_id == mentorship.student_id
