@@ -227,6 +227,7 @@ BOOKING_SHIFT_DECLINED = "events.listings.booking.shift-declined"
 BOOKING_SHIFT_WITHDRAWN = "events.listings.booking.shift-withdrawn"
 BOOKING_EXPIRED = "events.listings.booking.expired"
 BOOKING_COMPLETED = "events.listings.booking.completed"
+BOOKING_CHECK_IN_SOON = "events.listings.booking.check-in-soon"
 REVIEW_POSTED = "events.listings.review.posted"
 
 # messaging: a block set or lifted (listings and matching refuse requests between the pair)

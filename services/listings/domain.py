@@ -409,6 +409,10 @@ COMPLETE = Transition("completed", lambda b: BookingCompleted(booking=b))
 CONFIRM = Transition("confirmed", lambda b: BookingConfirmed(booking=b))
 
 
+# How long before a confirmed stay's check-in moment its guest and host are told it is near.
+CHECK_IN_NOTICE = timedelta(hours=24)
+
+
 def after_payment(status: str, outcome: str) -> Transition | None:
     """What a payment's outcome does to a booking: paid confirms an accepted stay, unpaid by
     the deadline expires it; anything else (already cancelled, a late event) changes nothing."""

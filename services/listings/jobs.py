@@ -16,9 +16,9 @@ from services.listings import domain, files, store
 from services.listings.store import bookings as booking_store
 from services.listings.store import hospitals as hospital_store
 from services.listings.views import booking_data, listing_data
-from shared import clock, countries, places
+from shared import clock, countries, places, stays
 from shared.aio import stop_if_cancelled
-from shared.contracts.listings import ListingUpdated
+from shared.contracts.listings import BookingCheckInSoon, ListingUpdated
 from shared.hospitals import directory
 from shared.media import media
 from shared.outbox import add
@@ -109,6 +109,23 @@ async def sweep_bookings(pool: asyncpg.Pool, now: datetime | None = None) -> int
     return len(expired) + len(ended)
 
 
+async def remind_check_ins(pool: asyncpg.Pool, now: datetime | None = None) -> int:
+    """Tell the guest and host of each confirmed stay checking in within the next day, once
+    (``BookingCheckInSoon``; messaging words it): a guest heard nothing between the payment
+    and the day, weeks later, when they had to find the room. Returns how many were told."""
+    now = now or datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await booking_store.check_ins_to_tell(conn, now, domain.CHECK_IN_NOTICE)
+        for row in rows:
+            data = booking_data(row)
+            assert data.time_zone is not None
+            await add(
+                conn,
+                BookingCheckInSoon(booking=data, check_in_at=stays.check_in_moment(row["check_in"], data.time_zone)),
+            )
+    return len(rows)
+
+
 @registry.background
 async def upload_sweep_loop(ctx: Context) -> None:
     """Delete uploads in flight whose request died before a service took them (every
@@ -159,6 +176,10 @@ async def expiry_loop(ctx: Context) -> None:
             await sweep_bookings(ctx.pool, clock.now(ctx.settings))
         except Exception:
             log.exception("booking sweep failed")
+        try:
+            await remind_check_ins(ctx.pool, clock.now(ctx.settings))
+        except Exception:
+            log.exception("check-in reminders failed")
         try:
             # Rows an older replica wrote during a rolling upgrade, without a public
             # position: placed within a sweep (an empty partial index otherwise).

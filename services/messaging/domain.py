@@ -19,6 +19,7 @@ from shared.contracts.documents import DocumentRejected
 from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
+    BookingCheckInSoon,
     BookingCompleted,
     BookingConfirmed,
     BookingDeclined,
@@ -225,6 +226,7 @@ BookingEvent = (
     | BookingShiftDeclined
     | BookingShiftWithdrawn
     | BookingNightsFreed
+    | BookingCheckInSoon
 )
 
 
@@ -331,6 +333,22 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             f"{actor} cancelled the booking.",
             read_by=frozenset({event.cancelled_by}),
             notifications=[note(other, "booking_cancelled", f"{actor} cancelled the booking of {room}, {dates}")],
+        )
+    if isinstance(event, BookingCheckInSoon):
+        # The day before: when, on the room's clock, and where to look (a guest heard nothing
+        # between the payment and the day they had to find the room, weeks later).
+        when = timezones.local(event.check_in_at, booking.time_zone or "UTC")
+        return ConversationUpdate(
+            f"Check-in is soon: from {when}. The exact address is on the booking; write here to agree how to get in.",
+            notifications=[
+                note(
+                    guest,
+                    "check_in_soon",
+                    f"Your stay at {room} starts soon: check-in from {when}. The exact address is on the booking;"
+                    f" write to {host_name} there about how you will get in",
+                ),
+                note(host, "check_in_soon", f"{guest_name} checks in at {room} from {when}"),
+            ],
         )
     if isinstance(event, BookingShiftRequested):
         moved = stay(event.check_in, event.check_out)

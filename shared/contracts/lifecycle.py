@@ -54,6 +54,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "booking_shifted": ("Stays", "A host moves your stay to the dates you asked", STUDENT),
     "booking_shift_declined": ("Stays", "A host cannot move your stay", STUDENT),
     "rotation_moved": ("Stays", "One of your rotations moves: check your stays", STUDENT),
+    "check_in_soon": ("Stays", "A stay checks in within a day", BOTH),
     "review_invitation": ("Stays", "A stay is over: review it", BOTH),
     "review_posted": ("Stays", "Someone reviews you", BOTH),
     "payment_failed": ("Payments", "A payment of yours does not go through", STUDENT),

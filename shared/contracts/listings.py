@@ -732,6 +732,14 @@ class BookingNightsFreed(_BookingEvent):
     subject: ClassVar[str] = subjects.BOOKING_NIGHTS_FREED
 
 
+class BookingCheckInSoon(_BookingEvent):
+    """A confirmed stay checks in within a day (``check_in_at``, on the room's clock
+    ``time_zone``): its guest and host are told, once (``jobs.remind_check_ins``)."""
+
+    subject: ClassVar[str] = subjects.BOOKING_CHECK_IN_SOON
+    check_in_at: datetime
+
+
 class BookingShiftRequested(_BookingEvent):
     """The guest asks to move an accepted stay to new dates (``booking`` still has the old)."""
 
@@ -816,4 +824,5 @@ BOOKING_EVENTS = (
     BookingShiftDeclined,
     BookingShiftWithdrawn,
     BookingNightsFreed,
+    BookingCheckInSoon,
 )

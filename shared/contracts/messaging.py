@@ -56,6 +56,7 @@ OptionalNoticeKind = Literal[
     "booking_shifted",
     "booking_shift_declined",
     "booking_shift_withdrawn",
+    "check_in_soon",
     "review_invitation",
     "review_posted",
     "user_verified",

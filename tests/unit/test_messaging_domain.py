@@ -13,6 +13,7 @@ from services.messaging import domain
 from shared.contracts.listings import (
     BookingAccepted,
     BookingCancelled,
+    BookingCheckInSoon,
     BookingCompleted,
     BookingData,
     BookingDeclined,
@@ -827,3 +828,20 @@ def test_a_resolved_reports_notice_names_which_report_and_not_the_operators_note
     assert gone.text.startswith("Wardmate looked into your report about Deleted user's message and closed it.")
     person = domain.report_resolved_notification(GUEST, None, None, None, support_email="s@w.test")
     assert person.text.startswith("Wardmate looked into your report about another user and closed it.")
+
+
+def test_the_day_before_check_in_both_sides_read_when_on_the_rooms_clock() -> None:
+    stay_data = booking("confirmed").model_copy(update={"time_zone": "America/Chicago"})
+    soon = domain.booking_update(
+        BookingCheckInSoon(booking=stay_data, check_in_at=datetime(2027, 3, 1, 21, 0, tzinfo=UTC)), NAMES, "R"
+    )
+    assert soon.system_text.startswith("Check-in is soon: from Mar 1, 2027 at 3:00 PM CST.")
+    guest_note, host_note = soon.notifications
+    assert (guest_note.user_id, guest_note.kind, host_note.user_id, host_note.kind) == (
+        GUEST,
+        "check_in_soon",
+        HOST,
+        "check_in_soon",
+    )
+    assert guest_note.text.startswith("Your stay at “R” starts soon: check-in from Mar 1, 2027 at 3:00 PM CST.")
+    assert host_note.text.endswith("checks in at “R” from Mar 1, 2027 at 3:00 PM CST")

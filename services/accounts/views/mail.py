@@ -95,6 +95,7 @@ SUBJECTS = {
     "booking_shifted": "Your stay's dates changed",
     "booking_shift_declined": "Change of dates declined",
     "booking_shift_withdrawn": "Change of dates withdrawn",
+    "check_in_soon": "Check-in is within a day",
     "review_invitation": "How was the stay? Leave a review",
     "review_posted": "You have a new review",
     "user_verified": "You are verified on Wardmate",
@@ -208,7 +209,7 @@ def web_link(
     if kind in ("booking_accepted", "payment_failed", "payment_due_soon") and booking_id:
         # Where the card is asked for (a refused card's mail led to every booking).
         return "Pay for the stay", f"{base}bookings/{booking_id}/pay"
-    if kind == "booking_confirmed" and booking_id:
+    if kind in ("booking_confirmed", "check_in_soon") and booking_id:
         # Its card holds the exact address the mail says is there (the conversation does not).
         return "See the booking", f"{base}bookings?booking={booking_id}"
     if kind == "mentorship_requested":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
@@ -14,6 +14,7 @@ from shared.db import Connection, Lock, translate, xact_lock
 from shared.paging import newest_first_after
 from shared.privacy import ERASED_VERSION
 from shared.request_limits import RecentRequest
+from shared.stays import CHECK_IN_TIME
 from shared.timezones import DEFAULT_ZONE
 
 # --- bookings -------------------------------------------------------------------------
@@ -367,6 +368,35 @@ async def due_bookings(
         now,
     )
     return expired, ended
+
+
+async def check_ins_to_tell(
+    conn: Connection, now: datetime, ahead: timedelta, limit: int = 500
+) -> list[asyncpg.Record]:
+    """Confirmed stays whose check-in moment (``CHECK_IN_TIME`` on their first day at the
+    room) is within ``ahead`` of ``now`` and still to come, marked told (each once; skip-
+    locked), as ``booking`` reads them after the mark (its version too). ``now`` is the
+    rules' clock, as the sweep's."""
+    told = await conn.fetch(
+        "UPDATE bookings SET check_in_told_at = $2 WHERE id IN ("
+        f" SELECT b.id FROM {BOOKING_FROM} WHERE b.status = 'confirmed' AND b.check_in_told_at IS NULL"
+        # The index's range first (a stay starting within two days at the room), then the moment.
+        " AND lower(b.stay) <= ($2::timestamptz AT TIME ZONE coalesce(l.time_zone, $4))::date + 2"
+        " AND (lower(b.stay) + $5::time) AT TIME ZONE coalesce(l.time_zone, $4) > $2"
+        " AND (lower(b.stay) + $5::time) AT TIME ZONE coalesce(l.time_zone, $4) <= $2 + $3::interval"
+        " ORDER BY lower(b.stay) LIMIT $1 FOR UPDATE OF b SKIP LOCKED) RETURNING id",
+        limit,
+        now,
+        ahead,
+        DEFAULT_ZONE,
+        CHECK_IN_TIME,
+    )
+    if not told:
+        return []
+    return await conn.fetch(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.id = ANY($1::uuid[]) ORDER BY lower(b.stay), b.id",
+        [row["id"] for row in told],
+    )
 
 
 async def freed_requests(

@@ -25,7 +25,7 @@ function target(n) {
   if (n.kind === "booking_requested" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
   // New dates asked for, and accepted: the stay's card (its Accept and Decline, its dates now).
   if ((n.kind === "booking_shift_requested" || n.kind === "booking_shifted") && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
-  if (n.kind === "booking_confirmed" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
+  if ((n.kind === "booking_confirmed" || n.kind === "check_in_soon") && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
   // A stay to review: its card, where "Review this stay" is (the conversation has none).
   if (n.kind === "review_invitation" && n.booking_id) return `#/bookings?booking=${n.booking_id}`;
   if (n.kind === "mentorship_requested") return "#/mentorships";
