@@ -90,11 +90,14 @@ def test_unconfirmed_banner_offers_a_new_link(pages: Pages) -> None:
     assert axe_violations(page) == []
 
 
-def sign_up_on_the_page(pages: Pages, name: str) -> tuple[Page, str]:
+def sign_up_on_the_page(
+    pages: Pages, name: str, role: str = "student", display_name: str = "Two Devices"
+) -> tuple[Page, str]:
+    """A new account signed up through the page (``name``: the browser's), unconfirmed."""
     page = pages.open(name)
     page.goto("/#/signup")
-    page.get_by_label("A medical student").check()
-    page.get_by_label("Name", exact=True).fill("Two Devices")
+    page.get_by_label("A medical professional" if role == "professional" else "A medical student").check()
+    page.get_by_label("Name", exact=True).fill(display_name)
     email = f"devices-{uuid.uuid4().hex[:8]}@test.wardmate"
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -10,10 +10,11 @@ import uuid
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import FARGO, LAPTOP, PASSWORD, PHONE, Client, Pages, future, verification_link
+from tests.browser.conftest import FARGO, LAPTOP, PHONE, Client, Pages, future, verification_link
 from tests.browser.test_accessibility import make_admin
 from tests.browser.test_client_fixes import FARGO_POINT, room
 from tests.browser.test_payments import accepted_booking, fill_card
+from tests.browser.test_settings import sign_up_on_the_page
 from tests.eventually import eventually_sync
 
 
@@ -170,15 +171,7 @@ def test_a_rotation_moved_under_its_stay_says_so_on_its_page(pages: Pages) -> No
 
 def test_a_host_confirming_their_address_is_offered_to_post_a_room(pages: Pages) -> None:
     """The confirmation page offered a new host "Find a room", a student's next step."""
-    page = pages.open("new host")
-    page.goto("/#/signup?role=professional")
-    page.get_by_label("A medical professional").check()
-    page.get_by_label("Name", exact=True).fill("Dr. New Host")
-    email = f"host-{uuid.uuid4().hex[:8]}@test.wardmate"
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("region", name="Confirm your address")).to_be_visible()
+    page, email = sign_up_on_the_page(pages, "new host", "professional", "Dr. New Host")
     page.goto(verification_link(pages.mailbox, email))
     expect(page.get_by_role("status").filter(has_text="confirmed")).to_be_visible()
     main = page.locator("main")
