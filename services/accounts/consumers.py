@@ -130,7 +130,15 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
     if event.kind in STAY_MAILS and event.booking_id is not None:
         attachments = await _stay_attachment(conn, user["id"], user["role"], event.booking_id)
     mail = mailtext.notification_mail(
-        event.kind, user["email"], user["display_name"], event.text, link, unsubscribe, event.event_id.hex, attachments
+        event.kind,
+        user["email"],
+        user["display_name"],
+        event.text,
+        link,
+        unsubscribe,
+        event.event_id.hex,
+        attachments,
+        room=event.room,
     )
     await runtime.mailer.send(mail)
 

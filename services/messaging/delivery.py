@@ -162,5 +162,6 @@ async def notify(
                 mentorship_id=draft.mentorship_id,
                 letter_id=draft.letter_id,
                 rotation_id=draft.rotation_id,
+                room=draft.room,
             ),
         )

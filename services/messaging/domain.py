@@ -171,6 +171,9 @@ class NotificationDraft:
     mentorship_id: uuid.UUID | None = None
     letter_id: uuid.UUID | None = None
     rotation_id: uuid.UUID | None = None
+    # The room's title a stay's notice is about: its mail's subject names it (a host with
+    # three rooms read "New booking request" thrice, apart only inside).
+    room: str | None = None
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,9 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
     room, dates = _quoted(title), stay(booking.check_in, booking.check_out)
 
     def note(user: uuid.UUID, kind: NotificationKind, text: str) -> NotificationDraft:
-        return NotificationDraft(user, kind, text, booking_id=booking.booking_id, listing_id=booking.listing_id)
+        return NotificationDraft(
+            user, kind, text, booking_id=booking.booking_id, listing_id=booking.listing_id, room=title or None
+        )
 
     if isinstance(event, BookingRequested):
         return ConversationUpdate(
@@ -434,7 +439,7 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
     room = _quoted(payment.listing_title)
 
     def note(user: uuid.UUID, kind: NotificationKind, text: str) -> NotificationDraft:
-        return NotificationDraft(user, kind, text, booking_id=payment.booking_id)
+        return NotificationDraft(user, kind, text, booking_id=payment.booking_id, room=payment.listing_title or None)
 
     if isinstance(event, PaymentFailed):
         if event.kind == "overdue":
@@ -480,6 +485,7 @@ def reclaimed_notification(event: PaymentRefunded) -> NotificationDraft | None:
         f"{money(event.host_cents)} taken back from your balance for {_quoted(payment.listing_title)}: the guest"
         f" was refunded {money(event.refund_cents)} ({event.reason})",
         booking_id=payment.booking_id,
+        room=payment.listing_title or None,
     )
 
 
@@ -498,6 +504,7 @@ def accepted_notification(event: PaymentDue, names: dict[uuid.UUID, str | None])
         f"{host_name} accepted your request for {room}, {dates}."
         f" Pay {what} by {deadline} to confirm the stay: unpaid by then, the booking expires.",
         booking_id=payment.booking_id,
+        room=payment.listing_title or None,
     )
 
 
@@ -521,6 +528,7 @@ def due_soon_notification(event: PaymentDueSoon) -> NotificationDraft:
         "payment_due_soon",
         f"Reminder: pay {what} for {_quoted(payment.listing_title)} by {deadline}: {then}.",
         booking_id=payment.booking_id,
+        room=payment.listing_title or None,
     )
 
 
@@ -544,7 +552,9 @@ def overdue_update(event: PaymentOverdue, names: dict[uuid.UUID, str | None]) ->
     late = f"was due{due} and is still unpaid"
 
     def note(user: uuid.UUID, text: str) -> NotificationDraft:
-        return NotificationDraft(user, "payment_overdue", text, booking_id=payment.booking_id)
+        return NotificationDraft(
+            user, "payment_overdue", text, booking_id=payment.booking_id, room=payment.listing_title or None
+        )
 
     return ConversationUpdate(
         f"{guest_name}'s payment of {what} {late}. The stay is not ended: the payment can still be made"

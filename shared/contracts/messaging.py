@@ -432,3 +432,5 @@ class NotificationCreated(Event):
     mentorship_id: uuid.UUID | None = None
     letter_id: uuid.UUID | None = None
     rotation_id: uuid.UUID | None = None
+    # The room's title a stay's notice is about: the mail's subject names it.
+    room: str | None = None

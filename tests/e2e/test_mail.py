@@ -32,6 +32,8 @@ async def test_notification_mail_names_room_and_person_and_unsubscribes_in_one_c
     assert first.status == 201
 
     [mail] = await api.mail(host.email, "New booking request")
+    # The subject names the room: a host of several rooms told the mails apart only inside.
+    assert mail.subject == "New booking request — Mailed room near JHH", mail.subject
     text = mail.part("text/plain")
     assert "Mailed room near JHH" in text and "Mail Guest" in text, text
     assert "Mailed room near JHH" in mail.part("text/html")

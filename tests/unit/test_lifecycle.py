@@ -243,3 +243,14 @@ def test_the_unsubscribe_page_names_the_kind_from_the_token_unchecked() -> None:
     for broken in ("", "abc", token[:5], "e30.x", signing.sign(SECRET, "unsubscribe", {"k": "no_such_kind"}, None)):
         assert _kind_label(broken) is None
     assert signing.peek(token) == signing.unsign(SECRET, lifecycle.UNSUBSCRIBE, token, NOW)
+
+
+def test_a_stays_mail_names_its_room_in_the_subject_cut_to_fit() -> None:
+    def subject(room: str | None) -> str:
+        link = ("Open", "http://w.test/#/bookings")
+        return notification_mail("booking_confirmed", "g@x.test", "G", "Paid", link, None, "k", room=room).subject
+
+    assert subject(None) == "A stay is paid and confirmed"
+    assert subject("Quiet room by Hopkins") == "A stay is paid and confirmed — Quiet room by Hopkins"
+    long = subject("A " + "very " * 30 + "long title")
+    assert long.endswith("…") and len(long) == len("A stay is paid and confirmed — ") + 60, long

@@ -252,6 +252,10 @@ def web_link(
     return "See your notifications", f"{base}notifications"
 
 
+# How much of a room's title a subject carries (mail lists cut long subjects anyway).
+ROOM_IN_SUBJECT = 60
+
+
 def notification_mail(
     kind: str,
     to: str,
@@ -261,11 +265,18 @@ def notification_mail(
     unsubscribe_url: str | None,
     key: str,
     attachments: tuple[Attachment, ...] = (),
+    room: str | None = None,
 ) -> Mail:
+    """A notice by mail; ``room``: the title of the stay's room, named in the subject ("New
+    booking request — Quiet room by Hopkins"): a host of three rooms read the same subject
+    for each, and a guest with two stays could not tell their mails apart in the list."""
     label, url = link
+    subject = SUBJECTS.get(kind, "News from Wardmate")
+    if room:
+        subject += f" — {room if len(room) <= ROOM_IN_SUBJECT else room[: ROOM_IN_SUBJECT - 1].rstrip() + '…'}"
     return Mail(
         to=to,
-        subject=SUBJECTS.get(kind, "News from Wardmate"),
+        subject=subject,
         template="notification",
         # Notices are stored as short lines, most without a full stop.
         context={"name": name, "text": sentence(text), "action_label": label, "action_url": url},
