@@ -76,7 +76,7 @@ def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pa
     expect(operator.get_by_role("list", name="Refunds")).to_contain_text("$50.00 by an operator")
     # The summary counts it, sent or on its way (it read "refunded $0.00" until Stripe had it).
     summary = operator.get_by_text(re.compile(r"nights · total"))
-    counted = r"refunded \$50\.00|refunded \$0\.00 \(and \$50\.00 on its way to Stripe\)"
+    counted = r"refunded \$50\.00|refunded \$0\.00 \(and \$50\.00 not yet sent to Stripe\)"
     expect(summary).to_contain_text(re.compile(counted))
     # Money back, not nights: the payment still pays for all 14 (it read "for 13 nights").
     expect(line).to_have_text(paid_line)

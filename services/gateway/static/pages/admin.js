@@ -161,7 +161,7 @@ function ReportItem({ r, onChange }) {
           ${(gone ? GONE_OUTCOMES : OUTCOMES).map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
         <//>
         <${Field} label="Note (optional)" name="resolution" value=${note} onInput=${(e) => setNote(e.currentTarget.value)} error=${form.errors.resolution}
-          hint=${`For operators only: ${r.reporter_name || "the reporter"} is told that the report was looked into and closed, not what was done.`} />
+          hint=${`Only operators see this note. ${r.reporter_name || "The reporter"} is told only that the report was looked into and closed.`} />
         <${Alert} error=${formError(form.errors, ["outcome", "resolution"])} />
         <button type="submit" disabled=${form.busy}>Resolve</button>
       </form>`}

@@ -77,7 +77,7 @@ function BookingPayments({ id, r, onChange }) {
   // Refunds recorded and not yet sent: "refunded $0.00" alone read as if none was made.
   const pending = Math.round(r.refunds.filter((x) => x.status === "pending").reduce((sum, x) => sum + x.amount, 0) * 100) / 100;
   return html`<div class="card">
-    <p role="status">${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${pending > 0 ? ` (and ${fmtMoney(pending)} on its way to Stripe)` : ""}${" "}
+    <p role="status">${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${pending > 0 ? ` (and ${fmtMoney(pending)} not yet sent to Stripe)` : ""}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · ${r.cancellation_policy} cancellation policy</p>
     <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}

@@ -77,9 +77,12 @@ function ShiftForm({ booking, onDone }) {
   }
   // What the new dates would cost, before sending: the stay's own nightly rate, rounded as
   // listings does (domain.shift_total_cents). It showed only once sent.
-  const nights = Math.round((Date.parse(dates.check_out) - Date.parse(dates.check_in)) / 86400000);
+  // Only for whole dates of this century: a year being typed ("0020") read "733073 nights".
+  const whole = (d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && d >= "2000-01-01";
+  const nights = whole(dates.check_in) && whole(dates.check_out)
+    ? Math.round((Date.parse(dates.check_out) - Date.parse(dates.check_in)) / 86400000) : null;
   const totalCents = Math.round(booking.total * 100);
-  const newTotal = nights > 0 && booking.nights > 0
+  const newTotal = nights > 0 && nights <= 366 && booking.nights > 0
     ? Math.floor((2 * totalCents * nights + booking.nights) / (2 * booking.nights)) / 100 : null;
   return html`<form class="inline-form" onSubmit=${onSubmit} novalidate aria-label=${`New dates for ${booking.listing_title}`}>
     ${rotation && html`<p class="hint">Your rotation runs ${fmtDate(rotation.start_date)} – ${fmtDate(rotation.end_date)}.</p>`}
@@ -87,8 +90,9 @@ function ShiftForm({ booking, onDone }) {
       <${Field} label="New check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
       <${Field} label="New check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
     </div>
-    ${newTotal !== null && html`<p class="hint" aria-live="polite">${fmtNights(nights)}: ${fmtMoney(newTotal)} in total at this stay's nightly rate${" "}
-      (now ${fmtNights(booking.nights)}, ${fmtMoney(booking.total)}). What is paid already counts; the receipt then shows what is due or refunded.</p>`}
+    <p class="hint" aria-live="polite">${newTotal !== null ? html`${fmtNights(nights)}: ${fmtMoney(newTotal)} in total at this stay's nightly rate${" "}
+      (now ${fmtNights(booking.nights)}, ${fmtMoney(booking.total)}). What is paid already counts; the receipt then shows what is due or refunded.`
+      : nights !== null && nights <= 0 ? "The check-out must be after the check-in." : ""}</p>
     <${Alert} error=${formError(form.errors, ["check_in", "check_out"])} />
     <button type="submit" disabled=${form.busy}>Send to the host</button>
   </form>`;
@@ -299,8 +303,9 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       accepting this one declines ${rivals === 1 ? "it" : "them"}.</p>`}
     ${b.role === "host" && b.status === "accepted" && html`<p class="hint">Accepted: waiting for the guest's payment through Wardmate${firstDue && firstDue.pay_by
       ? html`, due by ${fmtDeadline(firstDue.pay_by, b.time_zone)}: unpaid by then, the booking expires and the nights are yours again` : ""}.</p>`}
-    ${nextDue && html`<p class="hint">${b.role === "guest" ? "Next payment" : "The guest's next payment"}: ${fmtMoney(nextDue.amount)}${" "}
-      for ${fmtNights(nextDue.nights)} from ${fmtDate(nextDue.start)}, ${dueWhen(nextDue, b.time_zone)}.</p>`}
+    ${nextDue && html`<p>${b.role === "guest" ? "Next payment" : "The guest's next payment"}: ${fmtMoney(nextDue.amount)}${" "}
+      for ${fmtNights(nextDue.nights)} from ${fmtDate(nextDue.start)}, ${dueWhen(nextDue, b.time_zone)}.${b.role === "guest"
+        && Date.parse(nextDue.charge_from) <= Date.now() ? html`${" "}<a href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(nextDue.amount)} now</a>` : ""}</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} again=${again} />
     <p class="actions">

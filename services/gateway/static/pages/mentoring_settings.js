@@ -97,7 +97,7 @@ export function MentoringSettings({ focus }) {
     <${Field} label="Time zone" name="time_zone" as="select" value=${zone} onChange=${(e) => setZone(e.currentTarget.value)} error=${form.errors.time_zone}
       hint=${zoneHint(settings, fromHospital, me.user.role === "student")}>
       <option value="">From my hospital's state</option>
-      ${DEVICE && ZONES.includes(DEVICE) && html`<option value=${DEVICE}>This device's: ${zoneLabel(DEVICE)}</option>`}
+      ${DEVICE && ZONES.includes(DEVICE) && html`<option value=${DEVICE}>Use this device's zone: ${zoneLabel(DEVICE)}</option>`}
       ${ZONES.map((z) => html`<option key=${z} value=${z}>${zoneLabel(z)}</option>`)}
     <//>
     <${Field} label="Who sees you on hospital pages" name="hospital_visibility" as="select" value=${visibility}

@@ -79,8 +79,8 @@ const ENDED = new Set(["cancelled", "declined", "expired"]);
 /** What a payment is now: refunded in full reads "Refunded", not the charge's "Succeeded". */
 function paymentStatus(p) {
   if (p.status === "succeeded" && p.amount > 0 && p.refunded >= p.amount) return html`<${Status} status="refunded" />`;
-  // "Paid", not Stripe's "Succeeded".
-  const label = p.status === "succeeded" ? "Paid" : undefined;
+  // "Paid", not Stripe's "Succeeded"; a payment not yet open "Upcoming" ("Due" read as "pay now").
+  const label = p.status === "succeeded" ? "Paid" : p.status === "due" && Date.parse(p.charge_from) > Date.now() ? "Upcoming" : undefined;
   if (p.status === "succeeded" && p.refunded > 0) return html`<${Status} status=${p.status} label=${label} /> (${fmtMoney(p.refunded)} refunded)`;
   return html`<${Status} status=${p.status} label=${label} />`;
 }
@@ -274,7 +274,7 @@ function StayFacts({ b }) {
   const otherName = b.other_deleted || other.error ? "Deleted user" : other.data ? other.data.display_name : "…";
   const [guest, host] = b.role === "guest" ? [me.user.display_name, otherName] : [otherName, me.user.display_name];
   return html`<dl class="facts" aria-label="Booking">
-    <dt>Issued by</dt><dd>Wardmate, on ${new Date().toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" })}</dd>
+    <dt>Issued</dt><dd>${new Date().toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" })}, by Wardmate</dd>
     <dt>Booking</dt><dd>${b.id}</dd>
     <dt>Room</dt><dd>${b.listing_title}${b.address ? html`, ${b.address}` : ""}</dd>
     <dt>Guest</dt><dd>${guest}</dd>
@@ -296,7 +296,7 @@ export function ReceiptPage({ id, role }) {
     ${!state.loading && !state.error && html`<p class="no-print"><button type="button" class="secondary" onClick=${() => window.print()}>Print or save as PDF</button></p>`}
     ${refused && booking.loading ? html`<p class="loading" role="status">Loading…</p>` : html`<${Loading} state=${state}>${(r) => {
       const due = role === "guest" ? payableNow(r) : undefined;
-      return html`${due && html`<p class="notice"><a class="button" href=${`#/bookings/${id}/pay`}>Pay ${fmtMoney(due.amount)} now due</a></p>`}
+      return html`${due && html`<p class="notice no-print"><a class="button" href=${`#/bookings/${id}/pay`}>Pay ${fmtMoney(due.amount)} now due</a></p>`}
         ${booking.data && html`<${StayFacts} b=${booking.data} />`}
         <${Receipt} r=${r} role=${role} titled=${false} />`;
     }}<//>`}
@@ -344,6 +344,6 @@ export async function refundQuote(bookingId, role = "guest") {
   // By when it stays this large, on the room's clock and the reader's (the policy's
   // "until 7 days before check-in" left them to count the days and the hours).
   const until = quote.refund_until && quote.refund_after !== null
-    ? ` Cancelled after ${fmtDeadline(quote.refund_until, quote.time_zone)}, ${fmtMoney(quote.refund_after)}.` : "";
+    ? ` If you cancel after ${fmtDeadline(quote.refund_until, quote.time_zone)}, you get ${fmtMoney(quote.refund_after)} back.` : "";
   return `${who} ${fmtMoney(quote.refund)} back (${quote.reason}).${until}`;
 }
