@@ -10,7 +10,7 @@ import {
   professionLine, stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
-import { dueWhen, findMyBooking, refundQuote } from "./payments.js";
+import { chargeOpen, dueWhen, findMyBooking, refundQuote } from "./payments.js";
 import { GuestReviews, HostRating } from "./reviews.js";
 
 /** The conversation about a booking (or a mentorship), else a direct one with the user. */
@@ -305,7 +305,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       ? html`, due by ${fmtDeadline(firstDue.pay_by, b.time_zone)}: unpaid by then, the booking expires and the nights are yours again` : ""}.</p>`}
     ${nextDue && html`<p>${b.role === "guest" ? "Next payment" : "The guest's next payment"}: ${fmtMoney(nextDue.amount)}${" "}
       for ${fmtNights(nextDue.nights)} from ${fmtDate(nextDue.start)}, ${dueWhen(nextDue, b.time_zone)}.${b.role === "guest"
-        && Date.parse(nextDue.charge_from) <= Date.now() ? html`${" "}<a href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(nextDue.amount)} now</a>` : ""}</p>`}
+        && chargeOpen(nextDue) ? html`${" "}<a href=${`#/bookings/${b.id}/pay`}>Pay ${fmtMoney(nextDue.amount)} now</a>` : ""}</p>`}
     ${["confirmed", "completed", "cancelled"].includes(b.status) && html`<p><a href=${`#/bookings/${b.id}/receipt`}>Receipt</a></p>`}
     <${ShiftState} b=${b} again=${again} />
     <p class="actions">

@@ -20,8 +20,8 @@ const RENAMED = {
   "Atlantic/Faeroe": "Atlantic/Faroe", "Europe/Kiev": "Europe/Kyiv", "Pacific/Enderbury": "Pacific/Kanton",
   "Pacific/Ponape": "Pacific/Pohnpei", "Pacific/Truk": "Pacific/Chuuk",
 };
-const today = (zone) => RENAMED[zone] || zone;
-const ZONES = typeof Intl.supportedValuesOf === "function" ? [...new Set(Intl.supportedValuesOf("timeZone").map(today))].sort() : [];
+const todaysName = (zone) => RENAMED[zone] || zone;
+const ZONES = typeof Intl.supportedValuesOf === "function" ? [...new Set(Intl.supportedValuesOf("timeZone").map(todaysName))].sort() : [];
 // "Asia/Kolkata (UTC+5:30)": the offset now, so a zone is found by the hours it is apart.
 function offsetName(zone) {
   try {
@@ -37,7 +37,7 @@ const zoneLabel = (zone) => {
   return `${zone.replaceAll("_", " ")}${offset ? ` (${offset === "UTC" ? "UTC" : offset})` : ""}`;
 };
 // This device's zone, offered first: a student abroad before the rotation picks it at once.
-const DEVICE = today(Intl.DateTimeFormat().resolvedOptions().timeZone || "");
+const DEVICE = todaysName(Intl.DateTimeFormat().resolvedOptions().timeZone || "");
 
 /** Whether a zone not chosen comes from a hospital: a rotation's, else one the user is
  * affiliated with (matching's plan_reads.time_zone); with neither it is Wardmate's default. */

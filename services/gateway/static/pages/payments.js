@@ -80,7 +80,7 @@ const ENDED = new Set(["cancelled", "declined", "expired"]);
 function paymentStatus(p) {
   if (p.status === "succeeded" && p.amount > 0 && p.refunded >= p.amount) return html`<${Status} status="refunded" />`;
   // "Paid", not Stripe's "Succeeded"; a payment not yet open "Upcoming" ("Due" read as "pay now").
-  const label = p.status === "succeeded" ? "Paid" : p.status === "due" && Date.parse(p.charge_from) > Date.now() ? "Upcoming" : undefined;
+  const label = p.status === "succeeded" ? "Paid" : p.status === "due" && !chargeOpen(p) ? "Upcoming" : undefined;
   if (p.status === "succeeded" && p.refunded > 0) return html`<${Status} status=${p.status} label=${label} /> (${fmtMoney(p.refunded)} refunded)`;
   return html`<${Status} status=${p.status} label=${label} />`;
 }
@@ -89,9 +89,13 @@ function paymentStatus(p) {
  * reader's): "payable from Jan 31, 2027, 3:00 PM EST, due by Feb 3, 2027, 3:00 PM EST". A
  * later payment read "Due" alone, as if owed now, and no page said when. */
 export function dueWhen(p, zone) {
-  const from = Date.parse(p.charge_from) <= Date.now() ? "payable now" : `payable from ${fmtDeadline(p.charge_from, zone)}`;
+  const from = chargeOpen(p) ? "payable now" : `payable from ${fmtDeadline(p.charge_from, zone)}`;
   return p.pay_by ? `${from}, due by ${fmtDeadline(p.pay_by, zone)}` : from;
 }
+
+/** Whether a payment's charging has opened (the first payment at once, a later block 3 days
+ * before its nights): the receipt's "Upcoming", "payable now", and the Pay links read it. */
+export const chargeOpen = (p) => Date.parse(p.charge_from) <= Date.now();
 
 /** Until when Wardmate holds it: nothing is held of a payment released or refunded in full. */
 function heldUntil(p, zone) {
@@ -136,7 +140,7 @@ function Receipt({ r, role, titled = true }) {
  * first payment, a later block from 3 days before its nights, or what new dates added). */
 function payableNow(r) {
   return r.payments
-    .filter((p) => p.status === "due" && Date.parse(p.charge_from) <= Date.now())
+    .filter((p) => p.status === "due" && chargeOpen(p))
     .sort((a, b) => a.index - b.index)[0];
 }
 
