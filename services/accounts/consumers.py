@@ -26,7 +26,6 @@ from shared.contracts.lifecycle import SAFETY_KINDS, AccountMailRequested
 from shared.contracts.messaging import NotificationCreated
 from shared.db import Connection
 from shared.errors import AppError
-from shared.privacy import DELETED_NAME
 from shared.service import Context, Registry
 from shared.settings import Settings
 
@@ -169,8 +168,6 @@ async def _stay_attachment(
             raise
         return ()
     # The other side by name, as the feed has it (a deleted account's row is gone).
-    other = (await lstore.display_names(conn, [stay.other_id])).get(stay.other_id) if stay.other_id else None
-    ics = calendar.stay_invite(
-        stay, s.public_url, datetime.now(UTC), other or (DELETED_NAME if stay.other_id else None)
-    )
+    names = await lstore.display_names(conn, [stay.other_id]) if stay.other_id else {}
+    ics = calendar.stay_invite(stay, s.public_url, datetime.now(UTC), names)
     return (Attachment("stay.ics", "text", "calendar", ics, {"method": "PUBLISH"}),)

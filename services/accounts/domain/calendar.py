@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import overload
 
 from icalendar import Calendar, Event
 
@@ -147,24 +148,33 @@ def feed(
     meetings: Sequence[CalendarMeeting] = (),
     names: Mapping[uuid.UUID, str] | None = None,
 ) -> bytes:
-    """The feed; ``names`` are the display names of the people met or hosted, by id: one
-    not there (their account is deleted) is ``DELETED_NAME``, as everywhere else it is shown."""
+    """The feed; ``names`` are the display names of the people met or hosted, by id (see
+    ``_name``)."""
     known = names or {}
-
-    def name(user_id: uuid.UUID | None) -> str | None:
-        return None if user_id is None else known.get(user_id, DELETED_NAME)
-
-    events = [stay_event(s, public_url, stamp, name(s.other_id)) for s in stays]
+    events = [stay_event(s, public_url, stamp, _name(known, s.other_id)) for s in stays]
     events += [rotation_event(r, public_url, stamp) for r in rotations]
-    events += [meeting_event(m, known.get(m.other_id, DELETED_NAME), public_url, stamp) for m in meetings]
+    events += [meeting_event(m, _name(known, m.other_id), public_url, stamp) for m in meetings]
     return calendar("Wardmate", events)
 
 
-def stay_invite(stay: CalendarStay, public_url: str, stamp: datetime, other_name: str | None = None) -> bytes:
-    """One stay as an ``.ics`` attachment (METHOD:PUBLISH: added, not an invitation to answer)."""
+@overload
+def _name(names: Mapping[uuid.UUID, str], user_id: uuid.UUID) -> str: ...
+@overload
+def _name(names: Mapping[uuid.UUID, str], user_id: uuid.UUID | None) -> str | None: ...
+def _name(names: Mapping[uuid.UUID, str], user_id: uuid.UUID | None) -> str | None:
+    """The person's name; one not in ``names`` (their account is deleted) is ``DELETED_NAME``,
+    as everywhere else it is shown; no person, no name."""
+    return None if user_id is None else names.get(user_id, DELETED_NAME)
+
+
+def stay_invite(
+    stay: CalendarStay, public_url: str, stamp: datetime, names: Mapping[uuid.UUID, str] | None = None
+) -> bytes:
+    """One stay as an ``.ics`` attachment (METHOD:PUBLISH: added, not an invitation to answer);
+    ``names`` as for ``feed``."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
-    cal.add_component(stay_event(stay, public_url, stamp, other_name))
+    cal.add_component(stay_event(stay, public_url, stamp, _name(names or {}, stay.other_id)))
     return bytes(cal.to_ical())

@@ -116,8 +116,7 @@ async def report(ctx: Context, req: ReportCreate) -> Report:
             raise AppError("validation", "only another user's message can be reported", problem)
         # A deleted sender's message is not reportable either, as the sender is not: the
         # report named a deleted account that no operator could act on.
-        if await store.user_deleted(ctx.pool, message["sender_id"]):
-            raise AppError("conflict", "this user deleted their account: there is nobody to report")
+        await _still_there(ctx, message["sender_id"], "report")
         values |= {
             "reported_user_id": message["sender_id"],
             "message_id": message["id"],

@@ -276,11 +276,18 @@ async def conversation(db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID) -
 # badge stayed until the reader opened each of their threads. (Excluded rather than marked
 # read at the deletion: one mark per reader cannot skip them alone, and moving it would
 # also mark read the system messages between them.) One index probe per unread message.
-_UNREAD = (
-    "(SELECT count(*) FROM messages x WHERE x.conversation_id = p.conversation_id"
-    " AND x.seq > p.last_read_seq AND x.sender_id IS DISTINCT FROM p.user_id"
-    f" AND NOT EXISTS (SELECT 1 FROM users e WHERE e.user_id = x.sender_id AND e.version = {ERASED_VERSION}))"
-)
+def _unread(*, from_people_only: bool) -> str:
+    """The count of a participant ``p``'s unread messages, as an SQL subquery. System
+    messages have no sender: ``<>`` leaves them out, ``IS DISTINCT FROM`` counts them."""
+    not_mine = "<>" if from_people_only else "IS DISTINCT FROM"
+    return (
+        "(SELECT count(*) FROM messages x WHERE x.conversation_id = p.conversation_id"
+        f" AND x.seq > p.last_read_seq AND x.sender_id {not_mine} p.user_id"
+        f" AND NOT EXISTS (SELECT 1 FROM users e WHERE e.user_id = x.sender_id AND e.version = {ERASED_VERSION}))"
+    )
+
+
+_UNREAD = _unread(from_people_only=False)
 CONVERSATION_VIEW = f"""
     SELECT c.id, c.kind, c.subject_id, c.subject_status, c.listing_id, l.title AS listing_title,
            c.created_at, p.last_activity_at, p.user_id AS viewer,
@@ -497,7 +504,7 @@ async def read_state(db: DB, conversation_id: uuid.UUID, user_id: uuid.UUID) -> 
 # What the daily digest counts: unread messages that people wrote. Wardmate's own system
 # messages (a stay confirmed, new dates) come with their notices, mailed already: the
 # digest mailed "1 unread message" right after the mail of the event it posted.
-_UNREAD_FROM_PEOPLE = _UNREAD.replace("AND x.sender_id IS DISTINCT FROM p.user_id", "AND x.sender_id <> p.user_id")
+_UNREAD_FROM_PEOPLE = _unread(from_people_only=True)
 
 
 async def unread_among(db: DB, user_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
