@@ -520,6 +520,10 @@ export function AmenityBoxes({ value, onChange, error, legend = "Amenities" }) {
 
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 export const fmtMoney = (n) => money.format(n);
+/** Dollars to the cent: sums of amounts drift (0.1 + 0.2 is 0.30000000000000004). */
+export const toCents = (n) => Math.round(n * 100) / 100;
+/** The total of `items`' `amount`s, to the cent. */
+export const sumAmounts = (items) => toCents(items.reduce((sum, x) => sum + x.amount, 0));
 export function fmtDate(iso) {
   if (!iso) return "";
   const d = new Date(`${String(iso).slice(0, 10)}T00:00:00`);

@@ -1,7 +1,7 @@
 // Operators' payments: reconciliation with Stripe, a booking's payments, refunds with a reason.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, ConfirmQuestion, Field, Loading, Notice, fmtDate, fmtMoney, formError, useAsking, useForm, useLoad } from "../ui.js";
+import { Alert, ConfirmQuestion, Field, Loading, Notice, fmtDate, fmtMoney, formError, sumAmounts, toCents, useAsking, useForm, useLoad } from "../ui.js";
 
 // An amount in dollars as an operator types it: "50", "12.50" ("$50", "0.001" and "abc" were
 // sent as cents, and refused in cents: "At most 165704.").
@@ -68,14 +68,14 @@ const REFUND_KINDS = {
 
 /** What a refund can still take, as payments counts it: paid, less every refund recorded,
  * those still on their way to Stripe too (`refunded` counts only those it has sent). */
-const refundable = (r) => Math.round((r.paid - r.refunds.reduce((sum, x) => sum + x.amount, 0)) * 100) / 100;
+const refundable = (r) => toCents(r.paid - sumAmounts(r.refunds));
 
 // "1 charge", "2 charges" (it read "1 charges", "1 difference(s)").
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 
 function BookingPayments({ id, r, onChange }) {
   // Refunds recorded and not yet sent: "refunded $0.00" alone read as if none was made.
-  const pending = Math.round(r.refunds.filter((x) => x.status === "pending").reduce((sum, x) => sum + x.amount, 0) * 100) / 100;
+  const pending = sumAmounts(r.refunds.filter((x) => x.status === "pending"));
   return html`<div class="card">
     <p role="status">${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${pending > 0 ? ` (and ${fmtMoney(pending)} not yet sent to Stripe)` : ""}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · ${r.cancellation_policy} cancellation policy</p>

@@ -7,7 +7,7 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, formError, go, href,
-  professionLine, stayTimes, today, useFocusOnChange, useForm, useLoad, useMore,
+  professionLine, stayTimes, sumAmounts, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { chargeOpen, dueWhen, findMyBooking, refundQuote } from "./payments.js";
@@ -104,7 +104,7 @@ function RefundLine({ r, role }) {
   if (!r || !(r.paid > 0)) return null;
   // Refunds still pending count: the receipt's `refunded` is what the ledger has posted,
   // and it read "nothing is refunded" while a full refund was on its way.
-  const back = r.refunds.reduce((sum, x) => sum + x.amount, 0);
+  const back = sumAmounts(r.refunds);
   const pending = r.refunds.some((x) => x.status === "pending");
   const guest = role === "guest";
   if (!(back > 0)) {

@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Loading, Notice, ShowMore, Status, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, useLoad, useMore } from "../ui.js";
+import { Alert, Empty, Loading, Notice, ShowMore, Status, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, sumAmounts, useLoad, useMore } from "../ui.js";
 
 let stripeScript = null;
 /** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
@@ -107,7 +107,7 @@ function heldUntil(p, zone) {
 
 /** What the guest still owes in payments due (a stay paid in blocks): the host's "you
  * receive" counted what was paid so far, beside a request card's whole net. */
-const dueLater = (r) => Math.round(r.payments.filter((p) => p.status === "due").reduce((sum, p) => sum + p.amount, 0) * 100) / 100;
+const dueLater = (r) => sumAmounts(r.payments.filter((p) => p.status === "due"));
 
 /** A booking's receipt; `titled` false where the page's own heading already says "Receipt". */
 function Receipt({ r, role, titled = true }) {
