@@ -88,6 +88,24 @@ def make_admin(stack: Stack, page: Page) -> None:
     expect(page.get_by_role("link", name="Admin")).to_be_visible()
 
 
+def npi_sent(pages: Pages, name: str) -> tuple[Page, Client, str]:
+    """A professional ``name`` signed up in a page of their own, their NPI sent for an
+    operator to check: their page, their client and their id."""
+    page = pages.open("applicant")
+    applicant = Client(page.request, pages.mailbox)
+    user_id = applicant.sign_up("professional", name)
+    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+    return page, applicant, user_id
+
+
+def operators_page(pages: Pages, stack: Stack) -> Page:
+    """A new operator, logged in on a laptop, on the operators' page."""
+    operator = pages.open("operator", LAPTOP)
+    make_admin(stack, operator)
+    operator.goto("/#/admin")
+    return operator
+
+
 def test_main_pages_have_no_serious_accessibility_violations(pages: Pages, stack: Stack) -> None:
     """Every main page, logged out, as a student, a host and an operator: no serious axe violation."""
     found: dict[str, Any] = {}

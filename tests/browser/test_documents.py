@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from services.runner import Stack
 from tests import samples
 from tests.browser.conftest import PHONE, Client, Pages, future
-from tests.browser.test_accessibility import make_admin
+from tests.browser.test_accessibility import operators_page
 
 ADAK_POINT = (51.868005, -176.640263)
 
@@ -41,9 +41,7 @@ def test_student_document_operator_verifies_host_sees_badge(pages: Pages, stack:
     expect(section.get_by_role("status").filter(has_text="Document sent")).to_be_visible()
     expect(section.get_by_role("list", name="Your documents")).to_contain_text("waiting for a check")
 
-    operator = pages.open("operator")
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     queue = operator.get_by_role("list", name="Documents")
     item = queue.get_by_role("listitem", name=f"Proof of enrolment of Student {tag}")
     expect(item).to_be_visible()

@@ -13,7 +13,7 @@ from services.runner import Stack
 from shared.contracts.payments import Reconciliation
 from tests import samples
 from tests.browser.conftest import LAPTOP, Client, Pages
-from tests.browser.test_accessibility import make_admin
+from tests.browser.test_accessibility import make_admin, npi_sent, operators_page
 
 
 def open_reports(text: str) -> int:
@@ -27,10 +27,8 @@ def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
     student verified by a document reads as a document (it read "Licence ()"), a resolved
     report "Resolved <time> by you", and the open reports count drops at once."""
     tag = uuid.uuid4().hex[:6]
-    applicant = Client(pages.open("applicant").request)
     applicant_name = f"Dr. Checked {tag}"
-    applicant_id = applicant.sign_up("professional", applicant_name)
-    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+    _, _, applicant_id = npi_sent(pages, applicant_name)
     student_page = pages.open("student")
     student = Client(student_page.request)
     student_name = f"Student Doc {tag}"
@@ -46,9 +44,7 @@ def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
     assert upload.status == 201, upload.text()
     student.call("POST", "/reports", {"user_id": applicant_id, "reason": "scam", "details": f"wire {tag}"})
 
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     counts = operator.get_by_text(re.compile(r"\d+ open reports?\b"))
     before = open_reports(counts.inner_text())
 
@@ -129,9 +125,7 @@ def test_a_non_operator_opening_admin_is_told_the_page_is_for_operators(pages: P
 def test_a_malformed_booking_id_is_explained_beside_the_field(pages: Pages, stack: Stack) -> None:
     """The payments look-up says what is wrong with the id beside the field (it said only
     "invalid request"); an id of no booking says so too."""
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     lookup = operator.get_by_role("form", name="A booking's payments")
     field = lookup.get_by_label("Booking id")
     field.fill("3f0c-not-an-id")
@@ -148,15 +142,10 @@ def test_an_operator_rejects_a_credential_and_the_professional_reads_why(pages: 
     """Reject needs a reason; the rejected list says who and when and why; the professional
     sees the reason on their profile and may submit again."""
     tag = uuid.uuid4().hex[:6]
-    applicant_page = pages.open("applicant")
-    applicant = Client(applicant_page.request)
     name = f"Dr. Wrong NPI {tag}"
-    applicant.sign_up("professional", name)
-    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+    applicant_page, _, _ = npi_sent(pages, name)
 
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     card = operator.get_by_role("listitem", name=name)
     card.get_by_role("button", name=f"Reject {name}").click()
     expect(card.get_by_text("Say why you reject it")).to_be_visible()

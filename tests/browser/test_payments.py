@@ -22,8 +22,8 @@ from services.runner import Stack
 from shared.db import create_pool
 from shared.embedded import pg_bin
 from shared.settings import Settings
-from tests.browser.conftest import LAPTOP, Client, Pages, axe_violations, future
-from tests.browser.test_accessibility import make_admin
+from tests.browser.conftest import Client, Pages, axe_violations, future
+from tests.browser.test_accessibility import npi_sent, operators_page
 from tests.eventually import eventually_sync
 
 FARGO_POINT = (46.831488, -96.827505)
@@ -237,13 +237,9 @@ def test_the_operator_page_reads_credentials_and_payments_with_spaces(pages: Pag
     separators apart (a line break beside a value ate the space before: "1234567893· sent",
     "no difference.4 charges", "refunded $0.00· held")."""
     _, _, booking, _ = accepted_booking(pages)
-    applicant = Client(pages.open("applicant").request)
     name = f"Dr. Npi {uuid.uuid4().hex[:6]}"
-    applicant.sign_up("professional", name)
-    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    npi_sent(pages, name)
+    operator = operators_page(pages, stack)
     credential = operator.get_by_role("listitem", name=name)
     expect(credential).to_contain_text(re.compile(r"NPI 1234567893 · sent [A-Z][a-z]{2} \d"))
     operator.get_by_role("button", name="Reconcile with Stripe").click()

@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from services.runner import Stack
 from tests.browser.conftest import PASSWORD, PHONE, Client, Pages, axe_violations
-from tests.browser.test_accessibility import make_admin
+from tests.browser.test_accessibility import make_admin, operators_page
 
 
 def as_operator(page: Page, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -120,9 +120,7 @@ def test_resolving_a_report_as_a_suspension_adds_the_account_to_the_list(pages: 
     reporter.sign_up("student", f"Reporter {tag}")
     reporter.call("POST", "/reports", {"user_id": host_id, "reason": "scam", "details": f"wire {tag}"})
 
-    operator = pages.open("operator")
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     expect(operator.get_by_role("region", name="Suspended accounts").get_by_role("status")).to_have_count(0)
     expect(suspended_entry(operator, name)).to_have_count(0)
     report = operator.get_by_role("list", name="Reports").get_by_role("listitem").filter(has_text=f"wire {tag}")

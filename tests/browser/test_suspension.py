@@ -11,8 +11,8 @@ import uuid
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import LAPTOP, PASSWORD, Client, Pages, future
-from tests.browser.test_accessibility import make_admin
+from tests.browser.conftest import PASSWORD, Client, Pages, future
+from tests.browser.test_accessibility import operators_page
 from tests.browser.test_client_fixes import room
 from tests.e2e.test_accounts import fresh_npi
 from tests.eventually import eventually_sync
@@ -36,9 +36,7 @@ def test_resolving_a_report_as_a_suspension_suspends_the_account(pages: Pages, s
     )
     as_host.call("POST", f"/bookings/{stay['id']}/accept")
 
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     reports = operator.get_by_role("list", name="Reports")
     report = reports.get_by_role("listitem").filter(has_text=f"wire {tag}")
     outcome = report.get_by_label("Outcome")
@@ -102,9 +100,7 @@ def test_the_queue_warns_of_an_npi_verified_for_someone_else(pages: Pages, stack
     copy.sign_up("professional", f"Dr. Copy {tag}")
     for who in (holder, copy):
         who.call("POST", "/me/verification", {"npi": npi})
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     operator.get_by_role("button", name=f"Verify Dr. Holder {tag}").click()
     expect(operator.get_by_role("listitem", name=f"Dr. Holder {tag}")).to_have_count(0)
     operator.reload()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from services.runner import Stack
 from tests.browser.conftest import LAPTOP, PASSWORD, PHONE, Client, Pages, future
-from tests.browser.test_accessibility import make_admin
+from tests.browser.test_accessibility import make_admin, operators_page
 from tests.browser.test_client_fixes import room
 from tests.browser.test_payments import accepted_booking, fill_card
 from tests.browser.test_plan_goals import requested_pair
@@ -28,9 +28,7 @@ def test_an_operator_refund_asks_first_says_it_is_recorded_and_speaks_dollars(pa
     expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
     paid = as_student.call("GET", f"/bookings/{booking['id']}/payments")["paid"]
 
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     operator.get_by_label("Booking id").fill(booking["id"])
     operator.get_by_role("button", name="Show payments").click()
     expect(operator.get_by_text(re.compile(r"nights · total"))).to_contain_text("flexible cancellation policy")
@@ -127,9 +125,7 @@ def test_after_an_account_is_deleted_its_report_and_request_say_so(pages: Pages,
     card = mentor_page.get_by_role("listitem", name="From Deleted user")
     expect(card).to_contain_text("The student deleted their account, which withdrew the request.")
 
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     report = operator.get_by_role("listitem").filter(has_text=f"Gone {tag}")
     expect(report).to_contain_text("Reported: an account deleted since")
     expect(report).to_contain_text("there is no one left to warn or suspend")

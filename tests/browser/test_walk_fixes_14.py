@@ -10,8 +10,8 @@ import uuid
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import FARGO, LAPTOP, PHONE, Client, Pages, future, verification_link
-from tests.browser.test_accessibility import make_admin
+from tests.browser.conftest import FARGO, PHONE, Client, Pages, future, verification_link
+from tests.browser.test_accessibility import npi_sent, operators_page
 from tests.browser.test_client_fixes import FARGO_POINT, room
 from tests.browser.test_payments import accepted_booking, fill_card
 from tests.browser.test_settings import sign_up_on_the_page
@@ -119,12 +119,8 @@ def test_a_room_free_for_part_of_a_rotation_says_of_how_many_nights(pages: Pages
 def test_verifying_a_credential_with_a_reason_typed_asks_which_was_meant(pages: Pages, stack: Stack) -> None:
     """A reason typed, then Verify: the reason (for a rejection) went nowhere, unsaid."""
     name = f"Dr. Typed Reason {uuid.uuid4().hex[:6]}"
-    applicant = Client(pages.open("applicant").request)
-    applicant.sign_up("professional", name)
-    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
-    operator = pages.open("operator", LAPTOP)
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    _, applicant, _ = npi_sent(pages, name)
+    operator = operators_page(pages, stack)
     card = operator.get_by_role("listitem", name=name)
     reason = card.get_by_label("Reason (shown to them; required to reject)")
     reason.fill("Licence number does not match")

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from services.runner import Stack
 from shared.mailsink import Mailbox
 from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, future, room_card
-from tests.browser.test_accessibility import make_admin, mentors_known
+from tests.browser.test_accessibility import mentors_known, operators_page
 from tests.browser.test_client_fixes import room
 from tests.eventually import eventually_sync
 
@@ -269,9 +269,7 @@ def test_reports_read_as_words_and_a_gone_room_says_so(pages: Pages, stack: Stac
     sent = page.get_by_role("status").filter(has_text="Report sent to the operators.")
     expect(sent).to_be_focused()
 
-    operator = pages.open("operator")
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     report = operator.get_by_role("list", name="Reports").get_by_role("listitem").filter(has_text=details)
     expect(report.get_by_role("heading")).to_have_text(re.compile(r"^Scam · "))
     report.get_by_label("Outcome").select_option("Suspended the reported user")

@@ -28,7 +28,7 @@ from services.runner import Stack
 from shared.mailsink import Mailbox
 from tests import samples
 from tests.browser.conftest import FARGO, PASSWORD, PHONE, Client, Pages, axe_violations, future
-from tests.browser.test_accessibility import make_admin, mentors_known
+from tests.browser.test_accessibility import mentors_known, npi_sent, operators_page
 from tests.browser.test_walk_fixes_4 import log_in
 
 HOPKINS = "the-johns-hopkins-hospital-baltimore-md"
@@ -201,11 +201,8 @@ def test_an_operators_decision_is_said_and_focused_and_a_reason_missing_takes_fo
     kept focus on Reject: the field in error takes it, and a professional's licence scan
     says the professional reads the note (it said "the student")."""
     tag = uuid.uuid4().hex[:6]
-    applicant_page = pages.open("applicant")
-    applicant = Client(applicant_page.request, pages.mailbox)
     name = f"Dr. Decided {tag}"
-    applicant.sign_up("professional", name)
-    applicant.call("POST", "/me/verification", {"npi": "1234567893"})
+    applicant_page, applicant, _ = npi_sent(pages, name)
     sent = applicant_page.request.post(
         "/api/v1/me/documents",
         headers={"Authorization": f"Bearer {applicant.token}"},
@@ -216,9 +213,7 @@ def test_an_operators_decision_is_said_and_focused_and_a_reason_missing_takes_fo
     )
     assert sent.status == 201, sent.text()
 
-    operator = pages.open("operator")
-    make_admin(stack, operator)
-    operator.goto("/#/admin")
+    operator = operators_page(pages, stack)
     document = operator.get_by_role("listitem", name=f"Licence scan of {name}")
     document.get_by_role("button", name=f"Reject Licence scan of {name}").click()
     note = document.get_by_label("Note (shown to them; required to reject)")
