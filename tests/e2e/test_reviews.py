@@ -83,6 +83,17 @@ async def test_a_hosts_reviews_outlive_the_room(api: Api, stack: Stack) -> None:
     assert (await api.call("GET", "/users/not-an-id/reviews")).status == 400
 
 
+async def test_reviews_of_nobody_are_not_found_and_of_a_new_user_are_none(api: Api) -> None:
+    """A mistyped user id read as a user without reviews (200, none); a user who has just
+    signed up has none, even before listings has heard of them."""
+    nobody = await api.call("GET", f"/users/{uuid.uuid4()}/reviews")
+    assert nobody.status == 404 and nobody.body["error"]["code"] == "not_found", nobody.body
+    newcomer = await api.signup("student", "Just Arrived")
+    page = await api.call("GET", f"/users/{newcomer.id}/reviews")
+    assert page.status == 200 and page.body["items"] == [], page.body
+    assert page.body["as_guest"] == {"average": None, "count": 0}
+
+
 async def test_hosts_see_what_other_hosts_wrote_of_a_guest(api: Api, stack: Stack) -> None:
     """The review a host writes of a guest was shown nowhere: now the next host sees it, and
     the guest's average, before answering the guest's request. A deleted account's reviews

@@ -10,7 +10,8 @@ from services.listings.store import bookings as booking_store
 from services.listings.store import privacy as privacy_store
 from services.listings.store import reviews as review_store
 from services.listings.views import BOOKING_NOT_FOUND, booking_view, exact_for, listing_data, rating
-from shared import clock, hospitals, subjects
+from shared import bus, clock, hospitals, subjects
+from shared.contracts.accounts import PublicProfile, UserIdRequest
 from shared.contracts.listings import (
     ListingReviews,
     Review,
@@ -50,8 +51,19 @@ async def list_user_reviews(ctx: Context, req: UserReviews) -> UserReviewPage:
     reviews, which a host could otherwise shed by archiving and listing the room anew. A
     guest's, written by their hosts, are what a host deciding a request weighs. A deleted
     account's page is gone, as its profile is."""
-    if await privacy_store.erased(ctx.pool, req.user_id):
+    erased = await privacy_store.erased(ctx.pool, req.user_id)
+    if erased:
         raise AppError("not_found", "user not found")
+    if erased is None:
+        # Nobody (a mistyped id read as a user without reviews), or an account whose
+        # snapshot is on its way: accounts knows which, and answers 404 for nobody.
+        await bus.request(
+            ctx.nc,
+            subjects.GET_USER,
+            UserIdRequest(user_id=req.user_id),
+            PublicProfile,
+            timeout=ctx.settings.request_timeout_s,
+        )
     # Reviewed as a host: written by their guests; as a guest: by their hosts.
     author_role = {"host": "guest", "guest": "host", None: None}[req.role]
     after = decode_newest_first(req.cursor)

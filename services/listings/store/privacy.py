@@ -108,6 +108,8 @@ async def erase(conn: Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
     return [row["id"] for row in public]
 
 
-async def erased(db: DB, user_id: uuid.UUID) -> bool:
-    """Whether the user deleted their account (what others wrote of them is not shown)."""
-    return bool(await db.fetchval("SELECT version = $2 FROM hosts WHERE user_id = $1", user_id, ERASED_VERSION))
+async def erased(db: DB, user_id: uuid.UUID) -> bool | None:
+    """Whether the user deleted their account (what others wrote of them is not shown);
+    None for a user listings has not heard of (nobody, or an account whose event is on its way)."""
+    row = await db.fetchrow("SELECT version = $2 AS erased FROM hosts WHERE user_id = $1", user_id, ERASED_VERSION)
+    return None if row is None else bool(row["erased"])
