@@ -105,6 +105,7 @@ def document(doc: dict[str, Any], api: str) -> None:
         "responses": {
             "200": {"description": "text/csv, as an attachment, streamed page by page"},
             "400": _error("a bad date, to not after from, or another query parameter"),
+            "403": _error("payouts are a host's: a student or an operator has none"),
             **{status: _error(text) for status, text in errors.items() if status in ("401", "429", "503", "504")},
         },
         "security": [{"bearer": []}, {"cookie": []}],

@@ -130,3 +130,13 @@ async def test_the_payouts_csv_refuses_bad_input_before_any_csv(api: Api) -> Non
     for params in ({"from": "2031-02-30"}, {"from": "2031-03-01", "to": "2031-02-01"}, {"limit": "5"}):
         r = await api.call("GET", "/me/payouts.csv", host, params=params)
         assert r.status == 400 and r.body["error"]["code"] == "validation", (params, r.body)
+
+
+async def test_payouts_are_a_hosts_own(api: Api) -> None:
+    """A student (or an operator) has no payouts: 403 with the reason, as JSON and as CSV,
+    not a page of zeros that read as a host's empty balance."""
+    student = await api.signup("student", "Not A Host")
+    for path in ("/me/payouts", "/me/payouts.csv"):
+        r = await api.call("GET", path, student)
+        assert r.status == 403 and r.body["error"]["code"] == "forbidden", (path, r.body)
+        assert "professional" in r.body["error"]["message"], r.body

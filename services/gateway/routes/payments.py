@@ -62,6 +62,7 @@ ROUTES: list[Route] = [
         reply=contracts.Payouts,
         summary="Your payouts as a host: held, released less fees, per booking (format=csv adds CSV text)",
         tag="payments",
+        errors=("forbidden",),
     ),
     Route(
         method="GET",

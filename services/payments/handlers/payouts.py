@@ -22,7 +22,7 @@ def _after(cursor: str | None, period: str) -> tuple[date, uuid.UUID] | None:
     return check_in, booking_id
 
 
-@registry.endpoint(subjects.HOST_PAYOUTS, PayoutsRequest)
+@registry.endpoint(subjects.HOST_PAYOUTS, PayoutsRequest, roles=("professional",))
 async def host_payouts(ctx: Context, req: PayoutsRequest) -> Payouts:
     """A page of the host's paid stays (of the period, when one is given) and their totals;
     with ``format=csv`` the page as CSV too, the header on the first page only, so the
