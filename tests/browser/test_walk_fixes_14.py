@@ -209,4 +209,9 @@ def test_new_dates_show_their_total_before_they_are_sent_as_listings_prices_them
     )
     # The total the host is shown: the page's preview was exactly it.
     assert f"{asked['total']:,.2f}" == shown.group(1), (asked, shown.group(1))
+    # The form is gone with its button: focus goes to the stay's line, above what was asked
+    # (it fell to the page, and a keyboard user started again from the top).
+    card = student.get_by_role("listitem", name=re.compile(re.escape(listing["title"])))
+    expect(card.get_by_text("waiting for the host")).to_be_visible()
+    expect(card.locator("p[tabindex='-1']").first).to_be_focused()
     assert pages.errors == []

@@ -326,7 +326,7 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       ${!b.other_deleted && html`<button type="button" class="secondary" onClick=${() => openConversationAbout("booking", b.id, other).catch(setError)}>Message ${b.role === "host" ? "guest" : "host"}</button>`}
       ${b.can_review && !reviewed && html`<button type="button" aria-expanded=${reviewing ? "true" : "false"} onClick=${() => setReviewing(!reviewing)}>${b.status === "cancelled" ? "Review the host" : "Review this stay"}</button>`}
     </p>
-    ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { setShifting(false); onChange(); }} />`}
+    ${canShift && shifting && html`<${ShiftForm} booking=${b} onDone=${() => { settled.expect(); setShifting(false); onChange(); }} />`}
     ${reviewing && html`<${ReviewForm} booking=${b} onDone=${() => { setReviewing(false); setReviewed(true); }} />`}
     ${reviewed && html`<${Notice} focus>Thank you: your review is posted.</${Notice}>`}
     ${answered && html`<${Notice}>${answered}<//>`}
