@@ -174,7 +174,7 @@ def test_price_part_and_stay_cost() -> None:
 @pytest.mark.parametrize(
     ("rent", "reason"),
     [
-        (1350, "within your budget by $150"),
+        (1350, "$150 under your budget"),
         (1500, "exactly your budget"),
         (1620, "$120 over your budget"),
     ],
@@ -211,7 +211,7 @@ def test_room_reasons_in_words() -> None:
     assert match.reasons == [
         "1.2 km from Johns Hopkins Hospital",
         "free for all 28 nights of your rotation",
-        "within your budget by $150",
+        "$150 under your budget",
         "host is a cardiologist — your specialty",
         "you both studied in Nigeria",
         "you both speak Yoruba",

@@ -136,7 +136,7 @@ def _room_reasons(rotation: RotationInput, listing: ListingInput, km: float, fre
     if budget is not None and budget > 0:
         gap = budget - listing.monthly_rent
         if gap > 0:
-            reasons.append(f"within your budget by {w.money(gap)}")
+            reasons.append(f"{w.money(gap)} under your budget")
         elif gap == 0:
             reasons.append("exactly your budget")
         else:
