@@ -119,6 +119,16 @@ def test_a_meeting_from_proposal_to_held() -> None:
     assert code(exc) == "conflict"
     week = plans.Meeting("scheduled", STUDENT, (NOW + timedelta(days=7),), NOW + timedelta(days=7))
     assert plans.decide_meeting(PAIR, week, STUDENT, "held", NOW, their_zone=ZONE).held
+    # Agreed, then asked to move: it can have taken place at its agreed time before the new
+    # times were answered (it was refused as "proposed"). They go, and the other side is told.
+    moving = plans.Meeting("proposed", MENTOR, (NOW + timedelta(days=9),), times[1])
+    met = plans.decide_meeting(PAIR, moving, STUDENT, "held", NOW, their_zone=ZONE)
+    assert (met.status, met.held, met.starts_at, met.options) == ("held", True, times[1], (times[1],))
+    [told] = met.notices
+    assert told.user_id == MENTOR and "took place: the new times proposed for it are withdrawn" in told.text
+    new = plans.Meeting("proposed", STUDENT, proposed.options, None)
+    with pytest.raises(AppError, match="only a scheduled meeting can be held"):
+        plans.decide_meeting(PAIR, new, MENTOR, "held", NOW, their_zone=ZONE)
     done = plans.Meeting("held", STUDENT, proposed.options, times[1])
     for action in ("accept", "decline", "cancel", "held", "reschedule"):
         with pytest.raises(AppError) as exc:
@@ -265,28 +275,32 @@ def test_a_check_in_is_answered_once_its_stage_is_due() -> None:
 
 def test_ending_a_mentorship_cancels_its_open_meetings() -> None:
     """Proposed and scheduled meetings are cancelled (a scheduled one keeps its time, for
-    the calendar); the other side hears of each scheduled one in their zone, not of
-    proposals; held, declined and cancelled ones stay."""
+    the calendar); the other side hears of each one with an agreed time in their zone (new
+    times asked for it too: it was agreed, and is in their calendar), not of proposals;
+    held, declined and cancelled ones stay."""
     start = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
     later = (start + timedelta(days=1),)
-    ids = [uuid.uuid4() for _ in range(5)]
+    ids = [uuid.uuid4() for _ in range(6)]
     meetings = {
         ids[0]: plans.Meeting("scheduled", STUDENT, (start,), start),
         ids[1]: plans.Meeting("proposed", MENTOR, later, None),
         ids[2]: plans.Meeting("proposed", STUDENT, later, None),
-        ids[3]: plans.Meeting("held", STUDENT, (start,), start),
-        ids[4]: plans.Meeting("declined", MENTOR, later, None),
+        ids[3]: plans.Meeting("proposed", STUDENT, later, start + timedelta(days=3)),
+        ids[4]: plans.Meeting("held", STUDENT, (start,), start),
+        ids[5]: plans.Meeting("declined", MENTOR, later, None),
     }
     changes = plans.end_meetings(PAIR, MENTOR, meetings, "America/Chicago")
-    assert set(changes) == set(ids[:3])
+    assert set(changes) == set(ids[:4])
     assert all(c.status == "cancelled" for c in changes.values())
     assert changes[ids[0]].starts_at == start and changes[ids[1]].starts_at is None
     assert changes[ids[1]].proposed_by == MENTOR and changes[ids[1]].options == later
-    [notice] = [n for c in changes.values() for n in c.notices]
-    assert notice.user_id == STUDENT and notice.kind == "meeting_cancelled"
-    assert "Dec 10, 2026 at 9:30 AM CST" in notice.text and "ended the mentorship" in notice.text
+    notices = [n for c in changes.values() for n in c.notices]
+    assert [n.user_id for n in notices] == [STUDENT, STUDENT] and {n.kind for n in notices} == {"meeting_cancelled"}
+    assert "Dec 10, 2026 at 9:30 AM CST" in notices[0].text and "ended the mentorship" in notices[0].text
+    assert "Dec 13, 2026 at 9:30 AM CST" in notices[1].text
     assert [n.user_id for c in plans.end_meetings(PAIR, STUDENT, meetings, "UTC").values() for n in c.notices] == [
-        MENTOR
+        MENTOR,
+        MENTOR,
     ]
     with pytest.raises(AppError) as exc:
         plans.end_meetings(PAIR, STRANGER, meetings, "UTC")

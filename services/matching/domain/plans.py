@@ -316,14 +316,20 @@ def decide_meeting(
     if action == "held":
         # Either side says it took place, at or before its time (pairs on a ward often
         # meet earlier than planned), but not weeks ahead: one press on a meeting set five
-        # weeks out counted it held in the operators' figures.
-        if meeting.status != "scheduled":
+        # weeks out counted it held in the operators' figures. A meeting agreed and then
+        # asked to move can have taken place at its agreed time before anyone answered:
+        # the new times go, and whoever did not say so is told.
+        if meeting.starts_at is None or meeting.status not in ("scheduled", "proposed"):
             raise AppError("conflict", f"the meeting is {meeting.status}: only a scheduled meeting can be held")
-        if meeting.starts_at is not None and now < meeting.starts_at - HELD_EARLIEST:
+        if now < meeting.starts_at - HELD_EARLIEST:
             raise AppError(
                 "conflict",
                 "the meeting is more than a week away: say it took place once it has, or move it to when you met",
             )
+        if meeting.status == "proposed":
+            text = f"said {_which(meeting, their_zone)} took place: the new times proposed for it are withdrawn"
+            told = tell("rescheduled", text)
+            return MeetingChange("held", meeting.proposed_by, (meeting.starts_at,), meeting.starts_at, told, held=True)
         return MeetingChange("held", meeting.proposed_by, meeting.options, meeting.starts_at, held=True)
     raise AppError("validation", f"unknown action {action}")
 
@@ -408,10 +414,11 @@ def end_meetings(
     as a cancel by ``ended_by`` would (a scheduled one keeps its time, so calendars cancel
     that event); the others stay as they are.
 
-    The other side hears of each scheduled meeting, at its time in their zone: they agreed
-    to it, may have planned their day around it, and a subscribed calendar can take hours
-    to refresh. An unanswered proposal had no agreed time: the mentorship's own "ended"
-    notification tells them all there is to know, and a notice per proposal would be noise.
+    The other side hears of each meeting with an agreed time (new times asked for it
+    too), at that time in their zone: they agreed to it, may have planned their day around
+    it, and a subscribed calendar can take hours to refresh. An unanswered proposal had no
+    agreed time: the mentorship's own "ended" notification tells them all there is to
+    know, and a notice per proposal would be noise.
     """
     side(pair, ended_by)
     them = other(pair, ended_by)
@@ -420,7 +427,7 @@ def end_meetings(
         if meeting.status not in OPEN_MEETINGS:
             continue
         notices = []
-        if meeting.status == "scheduled" and meeting.starts_at is not None:
+        if meeting.starts_at is not None:
             when = timezones.local(meeting.starts_at, their_zone)
             notices.append(
                 Notice(them, "meeting_cancelled", f"ended the mentorship: your meeting of {when} is cancelled")

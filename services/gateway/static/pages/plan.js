@@ -241,8 +241,12 @@ function MeetingCard({ meeting, plan, act, send }) {
   // New times proposed for a scheduled meeting: it keeps its agreed time until one is
   // accepted (declined, it stays); the card shows both.
   const moving = meeting.status === "proposed" && Boolean(when);
-  return html`<li class="card" aria-label=${`Meeting ${when ? when.yours : "proposed"}`}>
-    <h3 ref=${settled.ref} tabindex="-1">${when ? when.yours : "A new meeting"} <${Status} status=${moving ? "scheduled" : meeting.status} /></h3>
+  // A proposal that never had a time agreed (declined, cancelled) is named by the times it
+  // offered: three of them read "A new meeting · Cancelled" alike.
+  const offered = meeting.options.map((t) => t.yours).join(" or ");
+  const title = when ? when.yours : meeting.status === "proposed" ? "A new meeting" : `Proposed for ${offered}`;
+  return html`<li class="card" aria-label=${when || meeting.status !== "proposed" ? `Meeting ${title}, ${moving ? "scheduled" : meeting.status}` : "Meeting proposed"}>
+    <h3 ref=${settled.ref} tabindex="-1">${title} <${Status} status=${moving ? "scheduled" : meeting.status} /></h3>
     ${when && html`<p>For ${plan.other_name || "them"}: ${when.theirs}</p>`}
     ${moving && html`<p>New times are proposed${meeting.your_turn ? ": accept one to move the meeting, or decline them to keep it at this time." : ": it stays at this time until one is accepted."}</p>`}
     ${meeting.status === "proposed" && html`<ul aria-label=${moving ? "New times proposed" : "Proposed times"}>${meeting.options.map((t) => html`<li key=${t.utc}>
@@ -253,7 +257,7 @@ function MeetingCard({ meeting, plan, act, send }) {
       ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link</a>`}</p>
     ${open && html`<p class="actions">
       ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>${moving ? "Decline the new times" : "Decline"}</button>`}
-      ${meeting.status === "scheduled" && ahead <= WEEK_MS && (ahead > DAY_MS
+      ${(meeting.status === "scheduled" || moving) && ahead <= WEEK_MS && (ahead > DAY_MS
         // A meeting more than a day away said "held" at one press, and counted among the
         // operators' meetings held: asked first, saying when it is (meeting early stays possible).
         ? html`<${ConfirmButton} label="We met" className="" question=${`This meeting is set for ${when.yours}. Say you met already?`}

@@ -1,0 +1,62 @@
+"""What a walk through a mentorship after "accepted" found: a meeting agreed and then asked
+to move could not be said to have taken place at its agreed time, and proposals that never
+had a time agreed (declined, cancelled) showed no times at all."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.sync_api import expect
+
+from services.runner import Stack
+from tests.browser.conftest import Pages
+from tests.browser.test_plan_goals import accepted_pair
+
+
+def _meeting(plan: dict[str, Any], meeting_id: str) -> dict[str, Any]:
+    [meeting] = [m for m in plan["meetings"] if m["id"] == meeting_id]
+    return meeting
+
+
+def test_a_meeting_asked_to_move_can_be_said_held_and_past_proposals_name_their_times(
+    pages: Pages, stack: Stack
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    pair = accepted_pair(pages, stack, tag)
+    plan_path = f"/mentorships/{pair.mentorship_id}/plan"
+    soon = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    pair.as_student.call("POST", f"/mentorships/{pair.mentorship_id}/meetings", {"options": [soon.isoformat()]})
+    [agreed] = pair.as_mentor.call("GET", plan_path)["meetings"]
+    pair.as_mentor.call("POST", f"/meetings/{agreed['id']}/accept", {"starts_at": agreed["options"][0]["utc"]})
+    # The student asks to move it; before anyone answers, the pair meets at the agreed time.
+    later = (soon + timedelta(days=2)).isoformat()
+    pair.as_student.call("POST", f"/meetings/{agreed['id']}/reschedule", {"options": [later]})
+    # And a proposal the student took back, which never had a time agreed.
+    pair.as_student.call(
+        "POST", f"/mentorships/{pair.mentorship_id}/meetings", {"options": [(soon + timedelta(days=5)).isoformat()]}
+    )
+    [dropped] = [m for m in pair.as_student.call("GET", plan_path)["meetings"] if m["id"] != agreed["id"]]
+    pair.as_student.call("POST", f"/meetings/{dropped['id']}/cancel")
+
+    pair.mentor.goto(f"/#/mentorships/{pair.mentorship_id}")
+    meetings = pair.mentor.get_by_role("list", name="Meetings")
+    offered = _meeting(pair.as_mentor.call("GET", plan_path), dropped["id"])["options"][0]["yours"]
+    # It read "A new meeting · Cancelled · 30 minutes", like every other dropped proposal.
+    cancelled = meetings.get_by_role("listitem", name=f"Meeting Proposed for {offered}, cancelled")
+    expect(cancelled.get_by_role("heading", level=3)).to_contain_text(f"Proposed for {offered}")
+
+    moving = meetings.get_by_role("listitem", name=re.compile(r", scheduled$"))
+    expect(moving).to_contain_text("New times are proposed")
+    # It was refused as "proposed", and the card offered no "We met".
+    moving.get_by_role("button", name="We met").click()
+    moving.get_by_role("button", name="Yes, we met").click()
+    expect(meetings.get_by_role("heading", level=3).filter(has_text="Held")).to_have_count(1)
+    held = _meeting(pair.as_mentor.call("GET", plan_path), agreed["id"])
+    assert held["status"] == "held" and held["starts_at"]["utc"] == agreed["options"][0]["utc"], held
+    # The student, whose new times went, is told.
+    told = pair.as_student.call("GET", "/notifications")["items"]
+    assert any("took place: the new times proposed for it are withdrawn" in n["text"] for n in told), told
+    assert pages.errors == []
