@@ -725,7 +725,10 @@ async def test_meetings_to_answer_are_the_other_sides_open_proposals(api: Api, s
     student, mentor, mentorship_id = await accepted_pair(api)
     stranger = await api.signup("professional", "Dr. Stranger")
     meetings = f"/mentorships/{mentorship_id}/meetings"
-    first = await api.call("POST", meetings, student, json={"options": [at(days=3, hours=2), at(days=2)]})
+    # Each time once: at() reads the clock, and a second passing between two reads of
+    # at(days=2) made them two times (a compared list, an accept refused, one run in ~30).
+    in_two, in_three = at(days=2), at(days=3, hours=2)
+    first = await api.call("POST", meetings, student, json={"options": [in_three, in_two]})
     second = await api.call("POST", meetings, student, json={"options": [at(days=4)], "duration_minutes": 45})
     assert first.status == second.status == 201, (first.body, second.body)
     mine = await api.call("POST", meetings, mentor, json={"options": [at(days=6)]})
@@ -747,7 +750,7 @@ async def test_meetings_to_answer_are_the_other_sides_open_proposals(api: Api, s
     assert item["mentorship_id"] == mentorship_id and item["proposed_by"] == student.id
     assert item["proposed_by_name"] == "Ada Student" and item["duration_minutes"] == 30
     assert [datetime.fromisoformat(t) for t in item["options"]] == sorted(
-        datetime.fromisoformat(t) for t in (at(days=2), at(days=3, hours=2))
+        datetime.fromisoformat(t) for t in (in_two, in_three)
     )
     assert [m["id"] for m in (await to_answer(student))["items"]] == [mentors_id]
     assert (await to_answer(stranger))["items"] == []
@@ -761,7 +764,7 @@ async def test_meetings_to_answer_are_the_other_sides_open_proposals(api: Api, s
     assert bad.status == 400 and bad.body["error"]["code"] == "validation", bad.body
 
     # Accepted: no longer waiting. The student's new times for it: waiting again, last.
-    accepted = await api.call("POST", f"/meetings/{first_id}/accept", mentor, json={"starts_at": at(days=2)})
+    accepted = await api.call("POST", f"/meetings/{first_id}/accept", mentor, json={"starts_at": in_two})
     assert accepted.status == 200, accepted.body
     assert [m["id"] for m in (await to_answer(mentor))["items"]] == [second_id]
     moved = await api.call("POST", f"/meetings/{first_id}/reschedule", student, json={"options": [at(days=5)]})
@@ -791,7 +794,8 @@ async def test_a_meeting_weeks_away_cannot_be_said_to_have_taken_place(api: Api)
     student, mentor, mentorship_id = await accepted_pair(api)
     r = await api.call("POST", f"/mentorships/{mentorship_id}/meetings", student, json={"options": [at(days=20)]})
     meeting = r.body["meetings"][0]
-    accepted = await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": at(days=20)})
+    start = meeting["options"][0]["utc"]
+    accepted = await api.call("POST", f"/meetings/{meeting['id']}/accept", mentor, json={"starts_at": start})
     assert accepted.status == 200, accepted.body
     early = await api.call("POST", f"/meetings/{meeting['id']}/held", student)
     assert early.status == 409 and "more than a week away" in early.body["error"]["message"], early.body
