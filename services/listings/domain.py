@@ -587,14 +587,27 @@ def stay_minimum(booking: BookingView, listing: ListingTerms) -> int:
     return min(booking.min_stay_nights, listing.min_stay_nights)
 
 
-def check_request(listing: ListingTerms, guest_id: uuid.UUID, check_in: date, check_out: date, today: date) -> None:
+# A paused (draft) room, to a guest who sees it (they have a stay there): its page stays
+# theirs, and a request for more nights is refused with why, not "listing not found".
+NOT_TAKING_REQUESTS = "the host is not taking requests for this room now"
+
+
+def check_request(
+    listing: ListingTerms,
+    guest_id: uuid.UUID,
+    check_in: date,
+    check_out: date,
+    today: date,
+    guest: Guest = Guest(),
+) -> None:
     """Whether this guest may ask for these dates in this listing; ``today``: the date at
     the room (``shared.stays.local_today``), so a stay may start this evening wherever the
-    room is, whatever the date in UTC."""
-    if listing.status != "active":
-        raise AppError("not_found", "listing not found")
+    room is, whatever the date in UTC; ``guest``: their standing there (``exact_view``)."""
+    exact_view(listing.status, is_host=listing.host_id == guest_id, guest=guest)
     if listing.host_id == guest_id:
         raise AppError("forbidden", "you cannot book your own listing")
+    if listing.status != "active":
+        raise AppError("conflict", NOT_TAKING_REQUESTS)
     refuse_past_check_in(check_in, today)
     reason = unavailable_reason(
         listing.available_from, listing.available_to, listing.min_stay_nights, check_in, check_out

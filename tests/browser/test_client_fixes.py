@@ -55,6 +55,9 @@ def test_a_booking_request_is_confirmed_once_and_never_sent_twice(pages: Pages) 
     expect(confirmation).to_be_in_viewport()
     # The dates read as words apart ("has your request for Jan 4, 2027"; it read "forJan").
     expect(confirmation).to_contain_text(re.compile(r"has your request\s+for\s+[A-Z][a-z]{2} \d"))
+    # By when the host answers (it said "within a few days" of a request that expires in 48 hours).
+    answer_by = r"and has until\s+[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M .+ to answer"
+    expect(confirmation).to_contain_text(re.compile(answer_by))
     expect(student.get_by_role("button", name="Request booking")).to_have_count(0)
     confirmation.get_by_role("link", name="See your booking").click()
     card = student.get_by_role("listitem", name=re.compile(listing["title"]))

@@ -122,6 +122,11 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     card.get_by_role("link", name=re.compile(r"Pay \$")).click()
     expect(student.get_by_role("heading", name=re.compile(r"Pay \$.* to confirm"))).to_be_visible()
     expect(student.get_by_role("form", name="Card payment")).to_contain_text(deadline)
+    # Until when it is held, as the receipt gives it (it said "24 h after these nights
+    # begin" of a long stay's later payment, which is released when they begin).
+    expect(student.get_by_role("form", name="Card payment")).to_contain_text(
+        re.compile(r"Held by Wardmate until \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M C[SD]T( \(.+ your time\))?, then")
+    )
     assert axe_violations(student) == []
     fill_card(student, "4242424242424242")
     student.get_by_role("button", name=re.compile(r"^Pay \$")).click()

@@ -12,7 +12,8 @@ from typing import Any
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import Pages
+from tests.browser.conftest import PHONE, Client, Pages, future
+from tests.browser.test_client_fixes import room
 from tests.browser.test_plan_goals import accepted_pair
 
 
@@ -59,4 +60,35 @@ def test_a_meeting_asked_to_move_can_be_said_held_and_past_proposals_name_their_
     # The student, whose new times went, is told.
     told = pair.as_student.call("GET", "/notifications")["items"]
     assert any("took place: the new times proposed for it are withdrawn" in n["text"] for n in told), told
+    assert pages.errors == []
+
+
+def test_a_paused_room_tells_its_guest_it_takes_no_requests(pages: Pages) -> None:
+    """A host paused (drafted) a room a student has a stay in: its page offered the booking
+    form, priced the dates as available, and the request answered "Listing not found"."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Paused")
+    listing = as_host.call("POST", "/listings", room())
+    as_student.sign_up("student", "Paused Guest")
+    booking = as_student.call(
+        "POST", f"/listings/{listing['id']}/bookings", {"check_in": future(20), "check_out": future(40)}
+    )
+    as_host.call("POST", f"/bookings/{booking['id']}/accept", {})
+    as_host.call("PATCH", f"/listings/{listing['id']}", {"status": "draft"})
+
+    quote = as_student.call("GET", f"/listings/{listing['id']}/quote?check_in={future(50)}&check_out={future(70)}")
+    assert quote["available"] is False and quote["reason"] == "the host is not taking requests for this room now"
+    refused = student.request.post(
+        f"/api/v1/listings/{listing['id']}/bookings",
+        headers={"Authorization": f"Bearer {as_student.token}"},
+        data={"check_in": future(50), "check_out": future(70)},
+    )
+    assert refused.status == 409 and "not taking requests" in refused.json()["error"]["message"], refused.text()
+
+    student.goto(f"/#/listings/{listing['id']}?from={future(50)}&to={future(70)}")
+    paused = "The host is not taking requests for this room now. Your bookings above stand."
+    expect(student.get_by_text(paused)).to_be_visible()
+    expect(student.get_by_role("form", name="Request a booking")).to_have_count(0)
+    expect(student.get_by_role("list", name="Your bookings of this room")).to_contain_text("Accepted")
     assert pages.errors == []

@@ -101,6 +101,28 @@ def test_no_stay_starts_before_today_whoever_asks() -> None:
     assert err.value.message == domain.PAST_CHECK_IN
 
 
+def test_a_paused_room_refuses_a_request_with_why_to_its_guest_only() -> None:
+    """A draft (paused) room: to a guest with a stay there, "not taking requests" (409; it
+    said "listing not found" of a room whose page they were reading); to anyone else it is
+    not there (404); its host cannot book it either way."""
+    today, stay = date(2026, 12, 5), (date(2027, 1, 10), date(2027, 1, 20))
+    draft = domain.ListingTerms(HOST, "draft", date(2026, 10, 1), date(2027, 3, 1), 7)
+    with pytest.raises(AppError) as err:
+        domain.check_request(draft, GUEST, *stay, today, domain.Guest(stayed=True))
+    assert (err.value.code, err.value.message) == ("conflict", domain.NOT_TAKING_REQUESTS)
+    with pytest.raises(AppError) as err:
+        domain.check_request(draft, GUEST, *stay, today)
+    assert err.value.code == "not_found"
+    with pytest.raises(AppError) as err:
+        domain.check_request(draft, HOST, *stay, today)
+    assert err.value.code == "forbidden"
+    archived = replace(draft, status="archived")
+    with pytest.raises(AppError) as err:
+        domain.check_request(archived, GUEST, *stay, today, domain.Guest(stayed=True))
+    assert err.value.code == "not_found"
+    domain.check_request(replace(draft, status="active"), GUEST, *stay, today)
+
+
 def test_public_point_is_stable_near_not_exact_and_keyed() -> None:
     lid = uuid.UUID("5b0c2f0e-8d8e-4b6a-9a53-0f6a3c3e2d11")
     a = domain.public_point("key one", lid, 39.2961, -76.5919)

@@ -72,13 +72,13 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         await check_own_rotation(ctx, actor, req.rotation_id)
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await store.listing(conn, req.listing_id)
+        row, guest = await store.listing_for_viewer(conn, req.listing_id, actor.user_id, now)
         if row is None:
             raise LISTING_NOT_FOUND
         # A block either way (messaging's, projected here) stops the request and its words.
         await blocks.refuse_if_blocked(conn, actor.user_id, row["host_id"])
         today = stays.local_today(now, listing_zone(row))  # at the room: a stay may start this evening
-        domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, today)
+        domain.check_request(listing_terms(row), actor.user_id, req.check_in, req.check_out, today, guest)
         # The guest's requests are counted one at a time (a burst sent at once queues here,
         # so none reads a count another is about to raise), then, under the listing's lock,
         # two identical requests (a double click) queue too: the second sees the first.

@@ -336,8 +336,12 @@ async def quote_stay(ctx: Context, req: QuoteRequest) -> Quote:
     nights = (req.check_out - req.check_in).days
     zone = listing_zone(row)
     today = stays_rules.local_today(clock.now(ctx.settings), zone)  # at the room, as booking
-    reason = domain.past_reason(req.check_in, today) or domain.unavailable_reason(
-        row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
+    reason = (
+        (domain.NOT_TAKING_REQUESTS if row["status"] != "active" else None)
+        or domain.past_reason(req.check_in, today)
+        or domain.unavailable_reason(
+            row["available_from"], row["available_to"], row["min_stay_nights"], req.check_in, req.check_out
+        )
     )
     taken: list[tuple[date, date]] = []
     if reason is None:

@@ -7,7 +7,7 @@ import { loadLeaflet, mapConfig } from "../map.js";
 import { lastSearchFor } from "./search.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Field, Loading, Notice, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtKm, fmtMoney, fmtNights,
+  Alert, Field, Loading, Notice, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtDeadline, fmtKm, fmtMoney, fmtNights,
   formError, hospitalLabel, href, parseHash, professionLine, roomType, sentence, stayTimes, today, useForm, useLoad,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
@@ -277,10 +277,12 @@ function BookingBox({ listing, context }) {
       ${b.address && html`<br />Address: ${b.address}`}</li>`)}</ul>`}
     ${sent ? html`<div class="confirm" role="status" tabindex="-1" ref=${done}>
       <p><strong>Request sent.</strong> ${listing.host.display_name || "The host"} has your request
-        for ${fmtDate(sent.check_in)} – ${fmtDate(sent.check_out)} (${fmtMoney(sent.total)}) and answers within a few
-        days; you hear as soon as they do.</p>
+        for ${fmtDate(sent.check_in)} – ${fmtDate(sent.check_out)} (${fmtMoney(sent.total)}) and has until
+        ${" "}${fmtDeadline(sent.expires_at, sent.time_zone)} to answer; you hear as soon as they do.</p>
       <p><a href=${bookingHref(sent.id)}>See your booking</a></p>
-    </div>` : student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
+    </div>` : student && listing.status !== "active" ? html`<p class="notice">The host is not taking requests for this room now.
+      ${mine.length > 0 ? " Your bookings above stand." : ""}</p>`
+    : student ? html`<form onSubmit=${onSubmit} novalidate aria-label="Request a booking">
       ${!me.user.email_verified && html`<p class="notice">Confirm your email address to send a request: follow the link we mailed to
         ${" "}${me.user.email}. Your dates and message stay here meanwhile.</p>`}
       ${duplicate && html`<div class="alert" role="alert" tabindex="-1" ref=${done}>

@@ -195,7 +195,7 @@ function CardForm({ booking, due, zone, onPaid }) {
   return html`<form onSubmit=${onSubmit} aria-label="Card payment" class="card">
     <h2>${due.index === 0 ? html`Pay ${fmtMoney(due.amount)} to confirm` : html`Pay ${fmtMoney(due.amount)} for ${fmtNights(due.nights)} from ${fmtDate(due.start)}`}</h2>
     ${due.pay_by && html`<p><strong>Pay by ${fmtDeadline(due.pay_by, zone)}</strong>${due.index === 0 ? ": unpaid by then, the booking expires." : "."}</p>`}
-    <p>Held by Wardmate until 24 h after ${due.index === 0 ? "check-in" : "these nights begin"}, then released to the host. Never pay a host by wire, gift card or app.</p>
+    <p>Held by Wardmate until ${fmtDeadline(due.release_at, zone)}, then released to the host. Never pay a host by wire, gift card or app.</p>
     <div class="card-element" ref=${mount} role="group" aria-label="Card details"></div>
     ${due.failure && html`<p class="alert" role="alert">The last attempt failed: ${due.failure}</p>`}
     <${Alert} error=${error} focus />
@@ -324,8 +324,8 @@ export function Payouts() {
         <dt>Released to your balance</dt><dd data-total="released">${fmtMoney(p.released)}</dd>
         <dt>Fees (${p.host_fee_percent}%)</dt><dd data-total="fees">${fmtMoney(p.fees)}</dd>
       </dl>
-      <p class="hint">A guest's payment is held until 24 hours after the check-in it pays for, then released to your
-        balance less the ${p.host_fee_percent}% fee. Each stay's receipt gives the time of each release.</p>
+      <p class="hint">A guest's payment is held until 24 hours after check-in (a long stay's later payments, until their
+        nights begin), then released to your balance less the ${p.host_fee_percent}% fee. Each stay's receipt gives the time of each release.</p>
       ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Payouts table"><table>
         <caption>By booking</caption>
         <thead><tr><th scope="col">Room</th><th scope="col">Stay</th><th scope="col">Paid</th><th scope="col">Refunded</th><th scope="col">Held</th><th scope="col">Released</th><th scope="col">Fees</th></tr></thead>
