@@ -71,6 +71,9 @@ def worded(pattern: str, message: str) -> str:
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The dates any request may carry: every rule of its own (a stay, a goal, a deadline) is
+# narrower; this one keeps years no one means (0001, 9999) out of the database.
+DATE_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -82,9 +85,14 @@ def _iso_date(value: object) -> object:
     if not _ISO_DATE.fullmatch(value):
         raise ValueError("write the date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"there is no such date as {value}") from None
+    if not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
+        # 9999-12-31 is Python's last date, which the Postgres driver sends as 'infinity':
+        # a search to it failed in the query as a 500, and a room stored available to it.
+        raise ValueError(f"write a date in the years {DATE_RANGE[0].year} to {DATE_RANGE[1].year}")
+    return day
 
 
 def _canonical_uuid(value: object) -> object:

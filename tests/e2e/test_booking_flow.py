@@ -256,6 +256,29 @@ async def test_search_and_quote_refuse_what_booking_refuses(api: Api) -> None:
     assert booked.status == 400 and booked.body["error"]["message"] == quote.body["reason"], booked.body
 
 
+async def test_dates_no_one_means_are_400_never_500(api: Api) -> None:
+    """9999-12-31, Python's last date, reached Postgres as 'infinity': a search to it was a
+    500, and a room's window or a block could end there. Any request's dates are within the
+    years 1900-2999."""
+    host = await api.signup("professional")
+    listing = await create_listing(api, host)
+    near = f"{listing['location']['latitude']},{listing['location']['longitude']}"
+    search = await api.call("GET", "/listings", None, params={"near": near, "from": "9999-12-30", "to": "9999-12-31"})
+    assert search.status == 400 and search.body["error"]["details"] == [
+        {"field": "from", "message": "Write a date in the years 1900 to 2999."},
+        {"field": "to", "message": "Write a date in the years 1900 to 2999."},
+    ], search.body
+    window = await api.call("PATCH", f"/listings/{listing['id']}", host, json={"available_to": "9999-12-31"})
+    assert window.status == 400 and window.body["error"]["details"][0]["field"] == "available_to", window.body
+    block = await api.call(
+        "POST", f"/listings/{listing['id']}/blocked-dates", host, json={"start": future(30), "end": "9999-12-31"}
+    )
+    assert block.status == 400 and block.body["error"]["details"][0]["field"] == "end", block.body
+    old = await api.call("GET", "/listings", None, params={"near": near, "from": "0001-01-01", "to": "0001-01-02"})
+    assert old.status == 400, old.body
+    assert (await api.call("GET", f"/listings/{listing['id']}", host)).body["available_to"] == listing["available_to"]
+
+
 async def test_decline_cancel_and_rebook(api: Api) -> None:
     """Declined and cancelled stays free the dates; a guest cannot accept their own request."""
     host = await api.signup("professional")
