@@ -92,3 +92,19 @@ def test_a_paused_room_tells_its_guest_it_takes_no_requests(pages: Pages) -> Non
     expect(student.get_by_role("form", name="Request a booking")).to_have_count(0)
     expect(student.get_by_role("list", name="Your bookings of this room")).to_contain_text("Accepted")
     assert pages.errors == []
+
+
+def test_ending_a_mentorship_says_what_happens_to_its_meetings(pages: Pages, stack: Stack) -> None:
+    """The question "End this mentorship?" alone did not say the pair's meetings go with it."""
+    tag = uuid.uuid4().hex[:6]
+    pair = accepted_pair(pages, stack, tag)
+    pair.student.goto("/#/mentorships")
+    card = pair.student.get_by_role("listitem").filter(has_text=f"Dr. Goals {tag}")
+    card.get_by_role("button", name="End mentorship").click()
+    question = card.get_by_role("group", name=re.compile(r"^End this mentorship\?"))
+    expect(question).to_contain_text(
+        f"Its meetings not yet held are cancelled (Dr. Goals {tag} is told), and its plan can no longer change."
+    )
+    question.get_by_role("button", name="Keep it").click()
+    assert pair.as_student.call("GET", f"/mentorships/{pair.mentorship_id}/plan")["status"] == "accepted"
+    assert pages.errors == []

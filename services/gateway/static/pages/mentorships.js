@@ -67,7 +67,8 @@ function MentorshipCard({ m, onChange }) {
         <${ConfirmButton} label="Decline" question="Decline this request?" yes="Yes, decline" onConfirm=${() => act("decline")} />`}
       ${m.role === "student" && m.status === "requested" && html`<${ConfirmButton} label="Withdraw"
         question="Withdraw your request?" yes="Yes, withdraw" onConfirm=${() => act("end")} />`}
-      ${m.status === "accepted" && html`<${ConfirmButton} label="End mentorship" question="End this mentorship?"
+      ${m.status === "accepted" && html`<${ConfirmButton} label="End mentorship"
+        question=${`End this mentorship? Its meetings not yet held are cancelled (${other.display_name || "they"} ${other.display_name ? "is" : "are"} told), and its plan can no longer change.`}
         yes="Yes, end it" onConfirm=${() => act("end")} />`}
       ${(status === "accepted" || status === "ended") && html`<a class="button" href=${`#/mentorships/${m.id}`}>Open plan</a>`}
       ${!deleted && html`<button type="button" class="secondary" onClick=${() => openConversationAbout("mentorship", m.id, other.id).catch(setError)}>Message</button>`}
