@@ -108,3 +108,25 @@ def test_ending_a_mentorship_says_what_happens_to_its_meetings(pages: Pages, sta
     question.get_by_role("button", name="Keep it").click()
     assert pair.as_student.call("GET", f"/mentorships/{pair.mentorship_id}/plan")["status"] == "accepted"
     assert pages.errors == []
+
+
+def test_archiving_a_room_asks_on_the_page(pages: Pages) -> None:
+    """Archive asked with the browser's own dialog (every other question is asked on the
+    page, and a dialog's buttons are the browser's, not the page's)."""
+    host = pages.open("host", PHONE)
+    as_host = Client(host.request)
+    as_host.sign_up("professional", "Dr. Archiver")
+    listing = as_host.call("POST", "/listings", room())
+    host.goto("/#/listings")
+    card = host.get_by_role("list", name="Your rooms").get_by_role("listitem").filter(has_text=listing["title"])
+    card.get_by_role("button", name=f"Archive {listing['title']}").click()
+    question = card.get_by_role("group", name=re.compile(r"^Archive “"))
+    expect(question).to_contain_text("This cannot be undone.")
+    expect(question.get_by_role("button", name="Keep it")).to_be_focused()
+    question.get_by_role("button", name="Keep it").click()
+    expect(card.get_by_role("button", name=f"Archive {listing['title']}")).to_be_focused()
+    assert as_host.call("GET", f"/listings/{listing['id']}")["status"] == "active"
+    card.get_by_role("button", name=f"Archive {listing['title']}").click()
+    card.get_by_role("button", name="Yes, archive it").click()
+    expect(card).to_contain_text("Archived")
+    assert pages.errors == []

@@ -1,4 +1,4 @@
-// A host's rooms (archive asks first) and the room form: address and ZIP code (the
+// A host's rooms (archive asks first, on the page: it was the browser's own dialog) and the room form: address and ZIP code (the
 // position starts at the ZIP's centre, approximate, until the pin is moved or coordinates
 // are typed), amenities ticked from a list, the window and the status.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
@@ -17,7 +17,7 @@ export function MyListings() {
   const list = useMore(state, (cursor) => get("/me/listings", { limit: 100, cursor }));
   const [error, setError] = useState(null);
   async function archive(l) {
-    if (!window.confirm(`Archive "${l.title}"? It will no longer be found, its photos are deleted, and requests waiting for your answer are declined. This cannot be undone.`)) return;
+    setError(null);
     try {
       await del(`/listings/${l.id}`);
       state.reload();
@@ -35,7 +35,8 @@ export function MyListings() {
         <p><${Status} status=${l.status} /> · ${fmtPerMonth(l.monthly_rent)} · ${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}</p>
         ${l.status !== "archived" && html`<p class="actions"><a href=${`#/listings/${l.id}/edit`}>Edit <span class="sr">${l.title}</span></a>
           <a href=${`#/bookings?listing=${l.id}`}>Booking requests <span class="sr">for ${l.title}</span></a>
-          <button type="button" class="secondary" onClick=${() => archive(l)}>Archive <span class="sr">${l.title}</span></button></p>`}
+          <${ConfirmButton} label=${html`Archive <span class="sr">${l.title}</span>`} yes="Yes, archive it" onConfirm=${() => archive(l)}
+            question=${`Archive “${l.title}”? It will no longer be found, its photos are deleted, and requests waiting for your answer are declined. This cannot be undone.`} /></p>`}
       </li>`)}</ul>
         <${ShowMore} list=${list} label="Older rooms" />`}<//>
   </section>`;
