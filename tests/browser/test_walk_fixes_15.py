@@ -130,3 +130,25 @@ def test_archiving_a_room_asks_on_the_page(pages: Pages) -> None:
     card.get_by_role("button", name="Yes, archive it").click()
     expect(card).to_contain_text("Archived")
     assert pages.errors == []
+
+
+def test_the_cancellation_policies_read_whole_on_a_phone(pages: Pages) -> None:
+    """A select cut each policy at a phone's width ("Moderate: full refund until 7 days
+    bef…"): radio buttons give each whole, side by side."""
+    host = pages.open("host", PHONE)
+    as_host = Client(host.request)
+    as_host.sign_up("professional", "Dr. Policy")
+    listing = as_host.call("POST", "/listings", room())
+    host.goto(f"/#/listings/{listing['id']}/edit")
+    policies = host.get_by_role("group", name="Cancellation policy")
+    expect(policies).to_have_accessible_description(re.compile(r"^What a guest's cancellation refunds\."))
+    expect(policies.get_by_role("radio", name="Moderate: full refund until 7 days before, 50% after")).to_be_checked()
+    strict = policies.get_by_text("Strict: 50% refund until 14 days before, none after")
+    box = strict.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    strict.click()
+    host.get_by_role("button", name="Save room").click()
+    expect(host.get_by_role("heading", level=1, name=listing["title"])).to_be_visible()
+    assert as_host.call("GET", f"/listings/{listing['id']}")["cancellation_policy"] == "strict"
+    assert host.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert pages.errors == []
