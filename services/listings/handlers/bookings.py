@@ -64,7 +64,7 @@ async def check_own_rotation(ctx: Context, actor: Actor, rotation_id: uuid.UUID)
 
 # Students and professionals stay in rooms; operators take no part in bookings (one could
 # request a stay as a guest).
-@registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest, roles=("student", "professional"))
+@registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest, roles=("student",))
 async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
     actor = ctx.require_verified_email()
     if req.rotation_id is not None:
