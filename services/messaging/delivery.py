@@ -101,7 +101,8 @@ async def post_message(
     seq = conversation["last_seq"] + 1 if locked else await store.next_seq(conn, conversation_id, sender)
     warning = None
     if sender is not None:
-        warning = scam.check(body, contact_ok=domain.contact_ok(conversation["kind"], conversation["subject_status"]))
+        kind = conversation["kind"]
+        warning = scam.check(body, contact_ok=domain.contact_ok(kind, conversation["subject_status"]), about=kind)
     # Counted with the insert (under the sender's lock), so a resent client id is never
     # refused, and the refusal rolls the new message back.
     rate = (domain.RATE_WINDOW, rate_per_minute) if rate_per_minute is not None else None

@@ -331,9 +331,23 @@ def _matches(rule: Rule, text: str, spans: list[tuple[int, int]]) -> bool:
     )
 
 
-def check(text: str, *, contact_ok: bool = False) -> ScamWarning | None:
+# What the warning advises, by what the conversation is about: a mentorship's read of
+# stays, check-in and hosts ("Never pay a host …" under a mentor's "session fee").
+_STAY_ADVICE = (
+    "Pay only through Wardmate: it holds your payment until 24 hours after check-in. Never pay a host by wire,"
+    " gift card or app, don't share contact details before your booking is accepted, and report the message if"
+    " in doubt."
+)
+_MENTORING_ADVICE = (
+    "Wardmate takes no payment for mentoring, and a mentor asking for money is a known scam: never pay by wire,"
+    " gift card or app, and report the message if in doubt."
+)
+
+
+def check(text: str, *, contact_ok: bool = False, about: str = "booking") -> ScamWarning | None:
     """The warning for ``text``, or None. ``contact_ok``: the conversation's booking is
-    accepted (or it is a mentorship), so sharing an email or a number is expected."""
+    accepted (or it is a mentorship), so sharing an email or a number is expected;
+    ``about``: the conversation's kind (booking, mentorship, direct), which the advice fits."""
     folded = normalize(text)
     readings = [(folded, _sentences(folded))]
     if (seen := skeleton(text)) != folded:
@@ -348,9 +362,5 @@ def check(text: str, *, contact_ok: bool = False) -> ScamWarning | None:
             reasons.append(rule.reason)
     if not codes:
         return None
-    return ScamWarning(
-        tuple(codes),
-        "Possible scam: this message " + "; it also ".join(reasons) + ". Pay only through Wardmate: it holds"
-        " your payment until 24 hours after check-in. Never pay a host by wire, gift card or app, don't share"
-        " contact details before your booking is accepted, and report the message if in doubt.",
-    )
+    advice = _MENTORING_ADVICE if about == "mentorship" else _STAY_ADVICE
+    return ScamWarning(tuple(codes), "Possible scam: this message " + "; it also ".join(reasons) + ". " + advice)

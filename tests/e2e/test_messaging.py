@@ -22,6 +22,7 @@ from shared.contracts.messaging import PushesSince, PushReplay
 from shared.push import user_subject
 from tests.api import Api, Response, User
 from tests.e2e.helpers import JHH, create_listing, request_stay
+from tests.e2e.mentoring import accepted_pair
 from tests.e2e.test_matching import profile
 from tests.eventually import eventually
 
@@ -292,6 +293,28 @@ async def test_scam_warnings_reach_the_recipient_and_the_operators(api: Api, adm
     by_rule = stats.body["flagged_by_rule"]
     assert by_rule["wire_transfer"] == before["flagged_by_rule"].get("wire_transfer", 0) + 1
     assert (await api.call("GET", "/admin/messaging/stats", student)).status == 403
+
+
+async def test_a_scam_warning_in_a_mentorship_speaks_of_mentoring(api: Api) -> None:
+    """A mentor's "session fee" by Zelle was flagged with advice about stays, check-in and
+    hosts; in a mentorship the warning says Wardmate takes no payment for mentoring."""
+    student, mentor, mentorship_id = await accepted_pair(api)
+
+    async def conversation() -> dict[str, Any] | None:
+        listed = (await api.call("GET", "/conversations", mentor)).body["items"]
+        return next((c for c in listed if c["about"] and c["about"]["id"] == mentorship_id), None)
+
+    found = await eventually(conversation, 10, what="the mentorship's conversation")
+    assert found is not None
+    sent = await send(api, mentor, found["id"], "Send $50 by Zelle for the session fee before we meet.")
+    assert sent.status == 201, sent.body
+    [flagged] = [
+        m
+        for m in (await api.call("GET", f"/conversations/{found['id']}/messages", student)).body["items"]
+        if m["id"] == sent.body["id"]
+    ]
+    assert flagged["warning"].startswith("Possible scam: this message asks for payment through an app"), flagged
+    assert "Wardmate takes no payment for mentoring" in flagged["warning"] and "check-in" not in flagged["warning"]
 
 
 async def test_blocked_users_cannot_start_or_write(api: Api) -> None:

@@ -164,6 +164,17 @@ def test_ordinary_messages_are_not_flagged(text: str) -> None:
     assert scam.check(text) is None
 
 
+def test_the_advice_fits_what_the_conversation_is_about() -> None:
+    """A mentor's "session fee" was answered with advice about stays, check-in and hosts."""
+    stay = scam.check("Send $50 by Zelle for the deposit")
+    assert stay is not None and "24 hours after check-in" in stay.text and "Never pay a host" in stay.text
+    mentoring = scam.check("Send $50 by Zelle for the session fee", contact_ok=True, about="mentorship")
+    assert mentoring is not None and mentoring.rules == ("payment_app",)
+    assert mentoring.text.startswith("Possible scam: this message asks for payment through an app outside Wardmate")
+    assert "Wardmate takes no payment for mentoring" in mentoring.text
+    assert "check-in" not in mentoring.text and "host" not in mentoring.text
+
+
 def test_contacts_are_fine_once_the_booking_is_accepted() -> None:
     """Sharing an email or a number is expected after acceptance; asking to pay off the
     platform is not."""
