@@ -85,6 +85,15 @@ def _block_sizes(nights: int) -> list[int]:
     return sizes
 
 
+def not_payable(status: str) -> str:
+    """Why a payment in ``status`` takes no card (409): it read "the payment is succeeded"."""
+    return {
+        "succeeded": "this payment is already made: nothing more to pay",
+        "expired": "this payment expired unpaid: its time to pay is over",
+        "cancelled": "this payment was cancelled (new dates or a cancellation replaced it): nothing to pay",
+    }.get(status, f"this payment is {status}")
+
+
 def overdue_reason(amount_cents: int, start: date, pay_by: datetime, zone: str) -> str:
     """What a later payment past its deadline unpaid is announced with (the log, the
     event's ``reason``): its deadline on the room's clock, in the zone it was set by (it

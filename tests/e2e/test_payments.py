@@ -82,7 +82,7 @@ async def test_paying_with_a_test_card_confirms_the_booking(api: Api, stack: Sta
     assert item["address"] == "1800 E Monument St, Baltimore, MD"
     # Paying again is refused; the host's receipt shows the fee and the net.
     again = await api.call("POST", f"/bookings/{booking['id']}/pay", guest)
-    assert again.status == 409
+    assert again.status == 409 and "already made" in again.body["error"]["message"], again.body
     host_view = await api.call("GET", f"/bookings/{booking['id']}/payments", host)
     assert host_view.body["host_fee"] == 30.24 and host_view.body["host_net"] == 977.76
     assert host_view.body["payments"][0]["card"] is None  # the guest's card is not the host's business

@@ -58,7 +58,7 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
     row = await store.payment(ctx.pool, first["id"])
     assert row is not None
     if row["status"] != "due":
-        raise AppError("conflict", f"the payment is {row['status']}")
+        raise AppError("conflict", domain.not_payable(row["status"]))
     if row["block"] == 0 and row["pay_by"] is not None and row["pay_by"] <= clock.now(ctx.settings):
         # The first payment's deadline frees the dates (the expiry job is on its way). A
         # later one past its deadline is overdue, not void: paying it late is welcome.
@@ -76,7 +76,7 @@ async def pay_booking(ctx: Context, req: PayRequest) -> PaymentIntent:
     # New dates (or the deadline) may have replaced the payment while this request waited
     # on its row: its intent is being cancelled, never handed out again.
     if row["status"] in ("cancelled", "expired") or (row["status"] != "due" and not row["payment_intent"]):
-        raise AppError("conflict", f"the payment is {row['status']}")
+        raise AppError("conflict", domain.not_payable(row["status"]))
     intent_status = "requires_payment_method"
     if req.payment_method:
         try:
@@ -127,7 +127,7 @@ async def _paid_meanwhile(
         assert row is not None
     if row["status"] == "succeeded":
         raise AppError("conflict", "this payment is already made (from another tab or device): nothing more to pay")
-    raise AppError("conflict", f"the payment is {row['status']} (Stripe: {intent.status})")
+    raise AppError("conflict", f"{domain.not_payable(row['status'])} (Stripe: {intent.status})")
 
 
 @registry.endpoint(subjects.CONFIRM_PAYMENT, BookingPaymentId)
