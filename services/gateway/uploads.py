@@ -118,11 +118,16 @@ async def receive_upload(request: web.Request, text_fields: tuple[str, ...]) -> 
                 try:
                     size = await storage.put_stream(key, _chunks(part), "application/octet-stream", limit)
                 except TooLargeError:
-                    raise AppError("payload_too_large", f"a file is at most {limit // (1024 * 1024)} MB") from None
+                    # Beside the file field, as the upload's other refusals are.
+                    most = f"a file is at most {limit // (1024 * 1024)} MB"
+                    raise AppError("payload_too_large", most, [{"field": "file", "message": most}]) from None
                 if size == 0:
                     raise _refuse("the file is empty")
             elif part.name in text_fields and part.name not in fields:
                 fields[part.name] = await _text(part, part.name)
+            elif part.name in text_fields:
+                # It said "unexpected part 'alt_text'" of a field the upload takes.
+                raise _refuse(f"send {part.name} once", part.name)
             else:
                 raise _refuse(f"unexpected part {part.name!r}", part.name or "body")
         if key is None:
@@ -168,10 +173,8 @@ async def upload_photo(request: web.Request) -> web.Response:
     listing_id = _path_id(request, "id")
 
     def payload(key: str, fields: dict[str, str]) -> dict[str, Any]:
-        body: dict[str, Any] = {"listing_id": listing_id, "upload_key": key, **fields}
-        if "alt_text" not in body:
-            body["alt_text"] = ""  # the contract's own message names the missing alt text
-        return body
+        # A missing alt text is the contract's to name ("Required.").
+        return {"listing_id": listing_id, "upload_key": key, **fields}
 
     return await relay_upload(request, subjects.ADD_PHOTO, ("alt_text", "caption", "replaces"), payload)
 

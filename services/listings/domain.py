@@ -862,8 +862,13 @@ def check_photo_order(current: list[uuid.UUID], requested: list[uuid.UUID]) -> N
         raise AppError(
             "validation",
             "name every photo of the listing once, in the new order",
-            [{"field": "photo_ids", "message": f"expected these {len(current)} photos, each once"}],
+            [{"field": "photo_ids", "message": _every_photo(len(current))}],
         )
+
+
+def _every_photo(count: int) -> str:
+    # It read "expected these 1 photos, each once".
+    return "expected its one photo" if count == 1 else f"expected each of its {count} photos, once"
 
 
 def repeated_photo(existing: Row, alt_text: str, caption: str) -> None:

@@ -80,7 +80,9 @@ async def test_photo_upload_serve_order_and_delete(api: Api, host: User) -> None
     assert moved.status == 200, moved.body
     assert [p["id"] for p in moved.body["items"]] == order
     bad_order = await api.call("PUT", f"/listings/{listing['id']}/photo-order", host, json={"photo_ids": order[:1]})
-    assert bad_order.status == 400
+    assert bad_order.status == 400 and bad_order.body["error"]["details"] == [
+        {"field": "photo_ids", "message": "Expected each of its 2 photos, once."}
+    ], bad_order.body
 
     lat, lon = listing["location"]["latitude"], listing["location"]["longitude"]
     found = await api.call("GET", "/listings", params={"near": f"{lat},{lon}", "radius_km": 1, "limit": 100})
@@ -254,11 +256,18 @@ async def test_hostile_file_names_are_refused(api: Api, host: User, stack: Stack
 
 
 async def test_missing_alt_text_is_refused(api: Api, host: User, stack: Stack) -> None:
-    """Alt text is required (screen readers)."""
+    """Alt text is required (screen readers): missing, "Required." (it said "Write at least
+    3 characters."); sent twice, "send alt_text once" (it said "unexpected part")."""
     listing = await create_listing(api, host)
-    for alt in (None, "  "):
+    for alt, said in ((None, "Required."), ("  ", "Write at least 3 characters.")):
         refused = await upload(api, host, listing["id"], samples.jpeg(), alt_text=alt)
-        assert refused.status == 400 and refused.body["error"]["details"][0]["field"] == "alt_text", refused.body
+        assert refused.status == 400 and refused.body["error"]["details"] == [{"field": "alt_text", "message": said}], (
+            refused.body
+        )
+    twice = await upload(api, host, listing["id"], samples.jpeg(), extra={"alt_text": "The room again"})
+    assert twice.status == 400 and twice.body["error"]["details"] == [
+        {"field": "alt_text", "message": "Send alt_text once."}
+    ], twice.body
     await eventually(lambda: not temporary_uploads(stack), what="the temporary upload to be deleted")
 
 
@@ -287,7 +296,11 @@ async def test_oversize_upload_is_refused_while_streaming(api: Api, host: User, 
             f"{api.base}/api/v1/listings/{listing['id']}/photos", data=endless(), headers=headers
         ) as r:
             assert r.status == 413
-            assert (await r.json())["error"]["code"] == "payload_too_large"
+            error = (await r.json())["error"]
+            # Beside the file field, as the upload's other refusals are (details were null).
+            assert error["code"] == "payload_too_large" and error["details"] == [
+                {"field": "file", "message": "A file is at most 15 MB."}
+            ], error
     except aiohttp.ClientError:
         pass  # the server may close while the client still writes; what counts is below
     assert sent < 64 * 1024 * 1024, f"the gateway read {sent} bytes"
