@@ -188,9 +188,11 @@ class ListingId(Contract):
 
 
 # "lat,lon" in decimal degrees, each within its range.
-NEAR_PATTERN = (
+NEAR_PATTERN = worded(
     r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),"
-    r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$"
+    r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$",
+    # It said "Not in the expected format." of 91,0.
+    "write a latitude from -90 to 90 and a longitude from -180 to 180, as lat,lon (39.29,-76.59)",
 )
 
 

@@ -279,6 +279,19 @@ async def test_dates_no_one_means_are_400_never_500(api: Api) -> None:
     assert (await api.call("GET", f"/listings/{listing['id']}", host)).body["available_to"] == listing["available_to"]
 
 
+async def test_a_point_out_of_range_says_what_a_point_is(api: Api) -> None:
+    """near=91,0 said "Not in the expected format."."""
+    for near in ("91,0", "0,181", "39.29"):
+        r = await api.call("GET", "/listings", None, params={"near": near})
+        assert r.status == 400 and r.body["error"]["details"] == [
+            {
+                "field": "near",
+                "message": "Write a latitude from -90 to 90 and a longitude from -180 to 180, as lat,lon"
+                " (39.29,-76.59).",
+            }
+        ], r.body
+
+
 async def test_decline_cancel_and_rebook(api: Api) -> None:
     """Declined and cancelled stays free the dates; a guest cannot accept their own request."""
     host = await api.signup("professional")
