@@ -10,6 +10,7 @@ older than what its conversation holds (delayed by a retry) adds nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import asyncpg
 
@@ -314,9 +315,20 @@ async def tell_counterparts(conn: Connection, event: Event) -> AfterCommit:
     await store.hold_suspensions(conn, [user_id])
     await store.record_suspension(conn, user_id, event.event_id if suspended else None)
     pushes = delivery.Pushes()
+    # One notice a person (notices are one per event and reader): their stay's, else their
+    # mentorship's, else the direct conversation's. It was the conversation whose id sorted
+    # first: a paid guest read the direct thread's words, not a word of their stay.
+    telling: dict[uuid.UUID, tuple[int, asyncpg.Record, domain.ConversationUpdate]] = {}
     for conversation in await store.conversations_to_tell(conn, user_id, domain.RECENT_CONVERSATION):
         update = await _suspension_update(conn, conversation, user_id, suspended=suspended)
-        await _post(conn, pushes, conversation, update, event.event_id)
+        await _post(conn, pushes, conversation, replace(update, notifications=[]), event.event_id)
+        other = conversation["user_high"] if conversation["user_low"] == user_id else conversation["user_low"]
+        rank = domain.SUSPENSION_NOTICE_RANK[conversation["kind"]]
+        if other not in telling or rank < telling[other][0]:
+            telling[other] = (rank, conversation, update)
+    for _, conversation, update in telling.values():
+        for draft in update.notifications:
+            await delivery.notify(conn, pushes, draft, event.event_id, conversation["id"])
     await pushes.save(conn)
     return pushes.send
 

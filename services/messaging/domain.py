@@ -722,6 +722,11 @@ def report_resolved_notification(
     )
 
 
+# Which conversation's words a person's one notice of a suspension carries: a stay's
+# (what becomes of it and the money), then a mentorship's, then a direct conversation's.
+SUSPENSION_NOTICE_RANK = {"booking": 0, "mentorship": 1, "direct": 2}
+
+
 def suspension_update(
     kind: str,
     user_id: uuid.UUID,

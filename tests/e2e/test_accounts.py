@@ -715,6 +715,34 @@ async def test_who_deals_with_a_suspended_account_hears_of_it(api: Api, admin: U
     assert await notices(bystander, "suspension_lifted") == []
 
 
+async def test_a_guest_who_also_wrote_to_a_suspended_host_hears_of_their_stay(api: Api, admin: User) -> None:
+    """A guest with a stay and a direct conversation with the host gets one notice (one an
+    event and reader), and it is their stay's: it was the conversation whose id sorted
+    first, so a paid guest could read the direct thread's words and not a word of the stay
+    (each of four guests here had an even chance of that)."""
+    host = await api.signup("professional", "Dr. Twice Known")
+    listing = await create_listing(api, host)
+    guests = [await api.signup("student", f"Guest And Writer {n}") for n in range(4)]
+    stays = {}
+    for n, guest in enumerate(guests):
+        stay = await request_stay(api, guest, listing["id"], start=30 + 40 * n)
+        assert stay.status == 201, stay.body
+        stays[guest.id] = stay.body["id"]
+        chat = await api.call("POST", "/conversations", guest, json={"user_id": host.id, "body": "A question"})
+        assert chat.status == 200, chat.body
+    body = {"reason": "Asked students for deposits by wire"}
+    assert (await api.call("POST", f"/admin/users/{host.id}/suspension", admin, json=body)).status == 200
+    for guest in guests:
+
+        async def told(user: User = guest) -> list[dict[str, Any]]:
+            r = await api.call("GET", "/notifications", user, params={"limit": "50"})
+            return [n for n in r.body["items"] if n["kind"] == "account_suspended"]
+
+        [notice] = await eventually(told, 15, what="the guest told", until=lambda n: len(n) == 1)
+        assert notice["booking_id"] == stays[guest.id], notice
+        assert "(the stay at “" in notice["text"] and "The stay is not cancelled" in notice["text"], notice
+
+
 async def suspensions(api: Api, admin: User) -> dict[str, dict[str, Any]]:
     """Every suspended account the operators' list shows, page by page (two to a page, so
     that the cursor is walked whenever other tests have suspended someone too)."""
