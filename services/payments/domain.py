@@ -306,7 +306,9 @@ def refund_for_cancellation(
       (an unpaid later block is simply never charged).
     """
     if paid_cents <= 0:
-        return RefundDecision(0, "nothing was paid")
+        # Nothing paid, or all of it refunded already (an operator's refund): "nothing was
+        # paid" was wrong of the second.
+        return RefundDecision(0, "nothing paid is left to refund")
     if cancelled_by == "host":
         return refund_by_host(check_in, check_out, total_cents, paid_cents, now, zone)
     if end_reason == "host_suspended":

@@ -13,8 +13,12 @@ from playwright.sync_api import expect
 
 from services.runner import Stack
 from tests.browser.conftest import PHONE, Client, Pages, future
+from tests.browser.test_accessibility import operators_page
 from tests.browser.test_client_fixes import room
+from tests.browser.test_payments import accepted_booking, fill_card
 from tests.browser.test_plan_goals import accepted_pair
+from tests.browser.test_suspended_list import as_operator
+from tests.eventually import eventually_sync
 
 
 def _meeting(plan: dict[str, Any], meeting_id: str) -> dict[str, Any]:
@@ -151,4 +155,41 @@ def test_the_cancellation_policies_read_whole_on_a_phone(pages: Pages) -> None:
     expect(host.get_by_role("heading", level=1, name=listing["title"])).to_be_visible()
     assert as_host.call("GET", f"/listings/{listing['id']}")["cancellation_policy"] == "strict"
     assert host.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert pages.errors == []
+
+
+def test_a_suspended_hosts_guest_refunded_in_full_is_not_told_wardmate_holds_the_money(
+    pages: Pages, stack: Stack
+) -> None:
+    """An operator refunded a paid stay in full while its host was suspended: the card still
+    said "Wardmate still holds your payment", and the cancel question's refund said
+    "nothing was paid"."""
+    _, student, booking, as_student = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    operator = operators_page(pages, stack)
+    host_id = as_student.call("GET", f"/bookings/{booking['id']}")["host_id"]
+    as_operator(operator, "POST", f"/admin/users/{host_id}/suspension", {"reason": "Asked for deposits by wire"})
+    eventually_sync(
+        lambda: as_student.call("GET", f"/bookings/{booking['id']}")["host_suspended"],
+        what="listings to hear of the suspension",
+        until=bool,
+    )
+    student.goto("/#/bookings")
+    card = student.get_by_role("listitem", name=re.compile("Paid room"))
+    expect(card).to_contain_text(
+        "Wardmate suspended this host's account. The stay is not cancelled, and Wardmate still holds your payment."
+    )
+    paid = as_student.call("GET", f"/bookings/{booking['id']}/payments")["paid"]
+    refund = {"amount_cents": round(paid * 100), "reason": "Goodwill: host suspended"}
+    as_operator(operator, "POST", f"/admin/payments/{booking['id']}/refunds", refund)
+    student.reload()
+    expect(card).to_contain_text(
+        "The stay is not cancelled, and what you paid is refunded already. You may cancel it without fault: nothing"
+        " is owed."
+    )
+    quote = as_student.call("GET", f"/bookings/{booking['id']}/refund-quote")
+    assert quote["refund"] == 0 and quote["reason"] == "nothing paid is left to refund", quote
     assert pages.errors == []

@@ -7,7 +7,7 @@ import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, ShowMore, Status, Verified, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, formError, go, href,
-  professionLine, stayTimes, sumAmounts, today, useFocusOnChange, useForm, useLoad, useMore,
+  professionLine, stayTimes, sumAmounts, toCents, today, useFocusOnChange, useForm, useLoad, useMore,
 } from "../ui.js";
 import { messageUser } from "./profile.js";
 import { chargeOpen, dueWhen, findMyBooking, refundQuote } from "./payments.js";
@@ -268,6 +268,9 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     [b.id, b.status],
   );
   const paidBack = b.status === "cancelled" ? payments.data : null;
+  // What Wardmate holds of a paid stay (null until the receipt is read): an operator may
+  // have refunded it all, and the card still said "Wardmate still holds your payment".
+  const held = b.status === "confirmed" && payments.data ? toCents(payments.data.paid - sumAmounts(payments.data.refunds)) : null;
   const firstDue = b.status === "accepted" && payments.data ? payments.data.payments.find((p) => p.index === 0 && p.status === "due") : null;
   const nextDue = b.status === "confirmed" && payments.data
     ? payments.data.payments.filter((p) => p.status === "due").sort((x, y) => x.index - y.index)[0] : null;
@@ -287,8 +290,9 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
       : html`<${PartySummary} key=${String(reviewed)} id=${other} side=${b.role === "host" ? "guest" : "host"} />`}
     ${b.message && html`<p class="quote-text">“${b.message}”</p>`}
     ${b.host_suspended && b.role === "guest" && ["requested", "accepted", "confirmed"].includes(b.status) && html`<p class="notice">
-      Wardmate suspended this host's account. The stay is not cancelled${b.status === "confirmed" ? ", and Wardmate still holds your payment" : ""}.
-      ${" "}You may cancel it without fault: ${b.status === "confirmed" ? "everything paid for nights not yet stayed is refunded, whatever the cancellation policy" : "nothing is owed"}.
+      Wardmate suspended this host's account. The stay is not cancelled${b.status !== "confirmed" ? "" : held > 0
+        ? ", and Wardmate still holds your payment" : held === 0 ? ", and what you paid is refunded already" : ""}.
+      ${" "}You may cancel it without fault: ${b.status === "confirmed" && held !== 0 ? "everything paid for nights not yet stayed is refunded, whatever the cancellation policy" : "nothing is owed"}.
       ${b.status === "accepted" ? " Wardmate takes no payment for it while the suspension lasts." : ""}
       ${" "}Never pay the host outside Wardmate.</p>`}
     ${b.address && html`<p>Address: ${b.address}</p>`}
