@@ -240,6 +240,42 @@ async def test_asking_whether_addresses_are_taken_is_rate_limited(api: Api) -> N
     assert free.status == 429
 
 
+async def test_a_session_cannot_guess_its_accounts_password(api: Api) -> None:
+    """Changing the password or the address, or deleting the account, asks the password
+    again: a session taken from its owner guessed it there without end (a login locks after
+    five failures). Each wrong try counts; past five, even the right one waits (429)."""
+    user = await api.signup()
+    guesses = [
+        ("POST", "/me/password", {"current_password": "guess-1", "new_password": NEW_PASSWORD}),
+        ("POST", "/me/email", {"password": "guess-2", "new_email": random_email()}),
+        ("DELETE", "/me", {"password": "guess-3"}),
+        ("POST", "/me/password", {"current_password": "guess-4", "new_password": NEW_PASSWORD}),
+        ("POST", "/me/password", {"current_password": "guess-5", "new_password": NEW_PASSWORD}),
+    ]
+    for method, path, body in guesses:
+        r = await api.call(method, path, user, json=body)
+        assert r.status == 403, (path, r.body)
+    right = await api.call(
+        "POST", "/me/password", user, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert right.status == 429 and right.body["error"]["details"]["retry_after_s"] > 0, right.body
+    assert int(right.headers["Retry-After"]) > 0
+    assert (await api.call("DELETE", "/me", user, json={"password": PASSWORD})).status == 429
+    assert (await api.call("GET", "/me", user)).status == 200  # nothing was changed or deleted
+
+
+async def test_the_address_change_limit_does_not_tell_a_right_password(api: Api) -> None:
+    """Past the hourly limit of address changes, a right password got 429 and a wrong one
+    403: the 429 told a guesser the password was right. Both are 429 now."""
+    user = await api.signup()
+    for _ in range(3):
+        sent = await api.call("POST", "/me/email", user, json={"password": PASSWORD, "new_email": random_email()})
+        assert sent.status == 202, sent.body
+    for password in (PASSWORD, "a-wrong-guess"):
+        r = await api.call("POST", "/me/email", user, json={"password": password, "new_email": random_email()})
+        assert r.status == 429, (password, r.body)
+
+
 async def test_sessions_list_and_revoke(api: Api) -> None:
     """The list names each device and marks this one; revoking one ends it at once;
     another user's session id is a 404; "log out other devices" keeps only this one."""

@@ -17,6 +17,7 @@ import asyncpg
 
 from services.accounts import domain, store
 from services.accounts.domain import lifecycle
+from services.accounts.handlers.sessions import recheck_password
 from services.accounts.store import lifecycle as lstore
 from shared import clock, subjects
 from shared.contracts.accounts import lookup_email
@@ -188,8 +189,7 @@ async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
     actor = ctx.require_actor()
     async with ctx.pool.acquire() as conn:
         row = await _me(conn, actor)
-        if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.current_password):
-            raise domain.wrong_password("current_password")
+        await recheck_password(ctx, conn, row["email"], row["password_hash"], req.current_password, "current_password")
         password_hash = await asyncio.to_thread(domain.hash_password, req.new_password)
         keep = domain.token_hash(req.token, ctx.settings.secret_key) if req.token else None
         async with conn.transaction():
@@ -211,8 +211,13 @@ async def change_email(ctx: Context, req: ChangeEmailRequest) -> Accepted:
     s = ctx.settings
     async with ctx.pool.acquire() as conn:
         row = await _me(conn, actor)
-        if not await asyncio.to_thread(domain.verify_password, row["password_hash"], req.password):
-            raise domain.wrong_password("password")
+        # The limit of address changes is read before the password: refused only after a
+        # right one, its 429 told a guesser the password was right (a wrong one: 403).
+        if await lstore.count_mail_requests(conn, "email", s.mail_rate_window_s, user_id=actor.user_id) >= (
+            s.verify_resend_limit
+        ):
+            raise _rate_limited("address changes", s.mail_rate_window_s)
+        await recheck_password(ctx, conn, row["email"], row["password_hash"], req.password, "password")
         if req.new_email == row["email"]:
             raise AppError(
                 "validation",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from services.accounts import domain
 from services.accounts.domain import lifecycle
+from services.accounts.handlers.sessions import recheck_password
 from services.accounts.jobs import delete_erased_files
 from services.accounts.store import lifecycle as lstore
 from shared import bus, subjects
@@ -80,8 +81,7 @@ async def delete_me(ctx: Context, req: DeleteAccountRequest) -> AccountDeleted:
         user = await lstore.contact(conn, actor.user_id)
         if user is None:
             return DELETED  # a second tab's delete, just after the first: nothing is left to do
-        if not await asyncio.to_thread(domain.verify_password, user["password_hash"], req.password):
-            raise domain.wrong_password("password")
+        await recheck_password(ctx, conn, user["email"], user["password_hash"], req.password, "password")
         async with conn.transaction():
             # Deleted once: of deletes sent at once, the first erases and announces it; the
             # others find nothing left (or a password changed meanwhile) and announce nothing.

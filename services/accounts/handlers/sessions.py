@@ -89,6 +89,28 @@ def too_many_failures(wait_s: float) -> AppError:
     )
 
 
+async def recheck_password(
+    ctx: Context, conn: Connection, email: str, password_hash: str, password: str, field: str
+) -> None:
+    """The password a logged-in user gives again to change it, their address, or to delete
+    the account (403 beside ``field`` when wrong). Each try counts as a failed login of the
+    account, from no client address, until it proves right, and past the limit of one
+    account from one address it is refused (429) before the password is read: a session
+    taken from its owner guessed the password without end here, where a login locks after
+    five. The tries share the account's lock with logins, one at a time."""
+    limits = ctx.settings
+    window, limit = limits.login_failure_window_s, limits.login_max_failures_per_account_from_address
+    async with conn.transaction():
+        await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"account:{email}")
+        by_pair, _, _ = await store.count_failures(conn, email, None, window)
+        if by_pair >= limit:
+            raise too_many_failures(await store.failures_lift_in(conn, email, None, limit, window))
+        await store.record_failure(conn, email, None)
+    if not await asyncio.to_thread(domain.verify_password, password_hash, password):
+        raise domain.wrong_password(field)
+    await store.clear_failures(conn, email)
+
+
 @registry.endpoint(subjects.LOGIN, LoginRequest)
 async def login(ctx: Context, req: LoginRequest) -> LoginReply:
     email = lookup_email(req.email)
