@@ -123,7 +123,38 @@ StateCode = Annotated[
 Tag = Annotated[
     Words, Field(min_length=1, max_length=60, description="stored lower-case, spaces collapsed"), AfterValidator(_tag)
 ]
-Password = Annotated[Text, Field(min_length=10, max_length=128)]
+# Passwords that are long enough and no secret: the first any guesser tries.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "0123456789",
+        "12345678910",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "password12",
+        "password123",
+        "password1234",
+        "iloveyou12",
+        "wardmate123",
+        "abcdefghij",
+        "abcd123456",
+    }
+)
+
+
+def _guessable(value: str) -> str:
+    """A new password with something in it: ten spaces, or "aaaaaaaaaa", were taken."""
+    if not value.strip():
+        raise ValueError("a password needs more than spaces")
+    if len(set(value)) < 4:
+        raise ValueError("use at least 4 different characters: a repeated one is guessed first")
+    if value.strip().lower() in COMMON_PASSWORDS:
+        raise ValueError("this password is among the first any guesser tries: choose another")
+    return value
+
+
+Password = Annotated[Text, Field(min_length=10, max_length=128), AfterValidator(_guessable)]
 
 # Characters some scripts use as letters that show nothing (Hangul fillers, the braille
 # blank, Khmer's inherent vowels): a name of these alone looks empty.

@@ -119,3 +119,23 @@ def test_an_empty_list_that_needs_one_entry_is_required() -> None:
     assert refusal(MeetingPropose, {"mentorship_id": ID, "options": []}) == [
         {"field": "options", "message": "Required."}
     ]
+
+
+@pytest.mark.parametrize(
+    ("password", "words"),
+    [
+        (" " * 10, "A password needs more than spaces."),
+        ("aaaaaaaaaa", "Use at least 4 different characters: a repeated one is guessed first."),
+        ("abababab12", None),
+        ("1234567890", "This password is among the first any guesser tries: choose another."),
+        ("Password123", "This password is among the first any guesser tries: choose another."),
+        ("correct-horse-battery", None),
+    ],
+)
+def test_a_new_password_holds_something(password: str, words: str | None) -> None:
+    """Ten spaces, or "aaaaaaaaaa", were taken as a password at sign-up and reset."""
+    body = {"email": "new@example.org", "password": password, "display_name": "A", "role": "student"}
+    if words is None:
+        SignupRequest.model_validate_json(json.dumps(body))
+    else:
+        assert refusal(SignupRequest, body) == [{"field": "password", "message": words}]
