@@ -119,9 +119,10 @@ class LinkRequest(Contract):
 
 class PasswordResetRequest(Contract):
     """Ask for a reset link. The answer is the same whether or not the address has an
-    account, and so is its timing."""
+    account, and so is its timing; text that is no address is a 400 beside the field, as at
+    sign-up (it was told "a link is on its way", and waited for it)."""
 
-    email: Annotated[Text, Field(min_length=1, max_length=254)]
+    email: Email
     client_address: Text | None = Field(None, description="set by the gateway")
 
 

@@ -193,3 +193,29 @@ def test_a_suspended_hosts_guest_refunded_in_full_is_not_told_wardmate_holds_the
     quote = as_student.call("GET", f"/bookings/{booking['id']}/refund-quote")
     assert quote["refund"] == 0 and quote["reason"] == "nothing paid is left to refund", quote
     assert pages.errors == []
+
+
+def test_forgot_password_says_one_thing_at_a_time_and_log_in_links_open_the_form(pages: Pages) -> None:
+    """A refusal showed beside the last try's "a link is on its way", text that is no address
+    was told a link was coming, and "Log in" links opened the landing page, its form two
+    screens down on a phone."""
+    visitor = pages.open("visitor", PHONE)
+    visitor.goto("/#/forgot-password")
+    field = visitor.get_by_label("Email", exact=True)
+    field.fill("nope")
+    visitor.get_by_role("button", name="Mail me a link").click()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(visitor.get_by_text("is on its way")).to_have_count(0)
+    field.fill(f"someone-{uuid.uuid4().hex[:6]}@example.org")
+    for _ in range(3):
+        visitor.get_by_role("button", name="Mail me a link").click()
+        expect(visitor.get_by_role("status").filter(has_text="is on its way")).to_be_visible()
+    visitor.get_by_role("button", name="Mail me a link").click()
+    expect(visitor.get_by_role("alert")).to_contain_text("Too many")
+    expect(visitor.get_by_text("is on its way")).to_have_count(0)
+    visitor.get_by_role("link", name="Back to log in").click()
+    expect(visitor.get_by_role("heading", level=1, name="Log in")).to_be_in_viewport()
+    visitor.goto("/#/signup")
+    visitor.get_by_role("link", name="Log in", exact=True).last.click()
+    expect(visitor.get_by_role("heading", level=1, name="Log in")).to_be_in_viewport()
+    assert pages.errors == []

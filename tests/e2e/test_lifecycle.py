@@ -75,6 +75,9 @@ async def test_password_reset_by_mail_says_nothing_and_ends_every_session(api: A
     known = await api.call("POST", "/auth/password-reset", json={"email": user.email.upper()})
     unknown = await api.call("POST", "/auth/password-reset", json={"email": random_email()})
     assert known.status == unknown.status == 202 and known.body == unknown.body
+    # Text that is no address is said so (it was told "a link is on its way").
+    typo = await api.call("POST", "/auth/password-reset", json={"email": "not an email"})
+    assert typo.status == 400 and typo.body["error"]["details"][0]["field"] == "email", typo.body
 
     [mail] = await api.mail(user.email, "Reset your Wardmate password")
     token = link_token(mail.link("reset-password"))

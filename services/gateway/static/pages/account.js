@@ -57,14 +57,14 @@ function LinkPage({ title, path, token, done, renew }) {
 // A new confirmation link comes from the banner at the top of every page while the
 // address is unconfirmed (VerifyBanner), once logged in.
 function renewVerification(user) {
-  if (!user) return html`<a href="#/">Log in</a>, then choose “Mail me a new link” to have a new one mailed.`;
+  if (!user) return html`<a href="#/login">Log in</a>, then choose “Mail me a new link” to have a new one mailed.`;
   if (user.email_verified) return `Your address ${user.email} is confirmed already: there is nothing more to do.`;
   return "Choose “Mail me a new link” at the top of the page to have a new one mailed.";
 }
 
 // A new link for an address change comes from making the change again.
 function renewEmailChange(user) {
-  if (!user) return html`<a href="#/">Log in</a>, then change your address again in Settings to have a new link mailed.`;
+  if (!user) return html`<a href="#/login">Log in</a>, then change your address again in Settings to have a new link mailed.`;
   return html`Change your address again in <a href="#/settings">Settings</a> to have a new link mailed.`;
 }
 
@@ -135,6 +135,7 @@ export function ForgotPassword() {
   const [sent, setSent] = useState(null);
   async function onSubmit(e) {
     e.preventDefault();
+    setSent(null); // a refusal now showed beside the last try's "a link is on its way"
     const reply = await form.submit(() => post("/auth/password-reset", { email }));
     if (reply) setSent(reply.message);
   }
@@ -148,7 +149,7 @@ export function ForgotPassword() {
       <button type="submit" disabled=${form.busy}>Mail me a link</button>
     </form>
     ${sent && html`<${Notice}>${sent}<//>`}
-    <p><a href="#/">Back to log in</a></p>
+    <p><a href="#/login">Back to log in</a></p>
   </section>`;
 }
 

@@ -159,6 +159,6 @@ export function Signup({ query = {} }) {
       <${Alert} error=${formError(form.errors, ["role", "display_name", "email", "password"])} />
       <button type="submit" disabled=${form.busy}>Sign up</button>
     </form>
-    <p>Already have an account? <a href="#/">Log in</a>.</p>
+    <p>Already have an account? <a href="#/login">Log in</a>.</p>
   </section>`;
 }
