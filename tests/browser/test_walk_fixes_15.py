@@ -12,7 +12,8 @@ from typing import Any
 from playwright.sync_api import expect
 
 from services.runner import Stack
-from tests.browser.conftest import PHONE, Client, Pages, future
+from tests.api import link_token
+from tests.browser.conftest import PASSWORD, PHONE, Client, Pages, future
 from tests.browser.test_accessibility import operators_page
 from tests.browser.test_client_fixes import room
 from tests.browser.test_payments import accepted_booking, fill_card
@@ -218,4 +219,24 @@ def test_forgot_password_says_one_thing_at_a_time_and_log_in_links_open_the_form
     visitor.goto("/#/signup")
     visitor.get_by_role("link", name="Log in", exact=True).last.click()
     expect(visitor.get_by_role("heading", level=1, name="Log in")).to_be_in_viewport()
+    assert pages.errors == []
+
+
+def test_a_link_opened_where_another_account_is_logged_in_says_whose_address_changed(pages: Pages) -> None:
+    """Chidi, logged in, opened the address-change link mailed to someone else: his page
+    said "Your address is now walka1new@…", of an address that was never his."""
+    mover = Client(pages.open("mover").request, pages.mailbox)
+    mover.sign_up("student", "Moving Student")
+    new = f"moved-{uuid.uuid4().hex[:8]}@test.wardmate"
+    mover.call("POST", "/me/email", {"new_email": new, "password": PASSWORD})
+    [mail] = pages.mailbox.wait_for_sync(new, lambda m: "Confirm your new Wardmate address" in m.subject)
+    bystander = pages.open("bystander", PHONE)
+    as_bystander = Client(bystander.request, pages.mailbox)
+    as_bystander.sign_up("student", "Logged In Elsewhere")
+    mine = as_bystander.call("GET", "/me")["user"]["email"]
+    bystander.goto("/#/confirm-email?token=" + link_token(mail.link("confirm-email")))
+    expect(bystander.get_by_role("status").filter(has_text="now uses")).to_have_text(
+        f"The account this link was for now uses {new}. This browser is logged in as {mine}, which is not changed."
+    )
+    assert mover.call("GET", "/me")["user"]["email"] == new
     assert pages.errors == []

@@ -25,18 +25,17 @@ function linkProblem(error) {
   return `${cap(error.message)}.`;
 }
 
-/** Posts a mailed link's token once, and says how it went; a refused link says what to do
- * instead (`renew`). */
+/** Posts a mailed link's token once, and says how it went (`done(reply, user)`: `user`, who
+ * this browser is logged in as, read again after the link took effect); a refused link says
+ * what to do instead (`renew`). */
 function LinkPage({ title, path, token, done, renew }) {
   const { me, refreshMe } = useSession();
   const [state, setState] = useState({ busy: true });
   useEffect(() => {
     if (unusable(token)) return setState({ bad: BAD_LINK });
     post(path, { token }).then(
-      (reply) => {
-        setState({ reply });
-        refreshMe();
-      },
+      // Said once the session is read again: whose address changed is told by comparing it.
+      (reply) => refreshMe().then(() => setState({ reply })),
       (error) => {
         const bad = linkProblem(error);
         setState(bad ? { bad } : { error });
@@ -46,7 +45,7 @@ function LinkPage({ title, path, token, done, renew }) {
   return html`<section class="narrow">
     <h1>${title}</h1>
     ${state.busy && html`<p role="status">Checking the link…</p>`}
-    ${state.reply && html`<${Notice}>${done(state.reply)}<//>`}
+    ${state.reply && html`<${Notice}>${done(state.reply, me && me.user)}<//>`}
     ${state.bad && html`<${Alert} error=${state.bad} /><p>${renew(me && me.user)}</p>`}
     <${Alert} error=${state.error} />
     <p><a href="#/">Go to Wardmate</a> · ${me && me.user.role === "professional"
@@ -58,7 +57,8 @@ function LinkPage({ title, path, token, done, renew }) {
 // address is unconfirmed (VerifyBanner), once logged in.
 function renewVerification(user) {
   if (!user) return html`<a href="#/login">Log in</a>, then choose “Mail me a new link” to have a new one mailed.`;
-  if (user.email_verified) return `Your address ${user.email} is confirmed already: there is nothing more to do.`;
+  // The link may be another account's: this says only what is true of the one logged in.
+  if (user.email_verified) return `This browser is logged in as ${user.email}, which is confirmed already: there is nothing more to do for it.`;
   return "Choose “Mail me a new link” at the top of the page to have a new one mailed.";
 }
 
@@ -70,12 +70,17 @@ function renewEmailChange(user) {
 
 export function VerifyEmail({ query }) {
   return html`<${LinkPage} title="Confirm your address" path="/auth/verify-email" token=${query.token}
-    done=${(r) => `Thank you: ${r.email} is confirmed.`} renew=${renewVerification} />`;
+    done=${(r, user) => `Thank you: ${r.email} is confirmed.${user && user.email !== r.email
+      ? ` This browser is logged in as ${user.email}, another account.` : ""}`} renew=${renewVerification} />`;
 }
 
 export function ConfirmEmail({ query }) {
   return html`<${LinkPage} title="Confirm your new address" path="/auth/confirm-email" token=${query.token}
-    done=${(r) => `Your address is now ${r.email}.`} renew=${renewEmailChange} />`;
+    done=${(r, user) => (user && user.email !== r.email
+      // Opened where another account is logged in: "Your address is now …" told them of
+      // a change made to someone else's account.
+      ? `The account this link was for now uses ${r.email}. This browser is logged in as ${user.email}, which is not changed.`
+      : `Your address is now ${r.email}.`)} renew=${renewEmailChange} />`;
 }
 
 /** The kind a mailed "Stop these mails" link stops, read from its token (its signed part is
