@@ -32,10 +32,15 @@ def pages_of_two(route: Route) -> None:
 
 
 def show_all(page: Page, label: str, shown: Locator) -> None:
-    """Press the list's button until it is gone (the list's last page is shown)."""
+    """Press the list's button until it is gone (the list's last page is shown). Each press
+    keeps focus: on the button while there is more, then on the first item the last page
+    brought (it fell to the page with the button)."""
     button = page.get_by_role("button", name=label)
+    count = None
     for _ in range(50):
         if button.count() == 0:
+            if count is not None:
+                expect(shown.nth(count)).to_be_focused()
             return
         count = shown.count()
         button.click()

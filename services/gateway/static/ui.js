@@ -293,11 +293,32 @@ export function useMore(first, fetchPage, keyOf = (x) => x.id) {
   return { items, cursor, more };
 }
 
-/** "Show more" for useMore's list, while there is more. */
+/** "Show more" for useMore's list, while there is more. The list is the element before
+ * it (or the list or table body inside that). Its last page read, the button leaves: focus
+ * goes to the first item it brought (it fell to the page, and a keyboard user started
+ * again from the top). */
 export function ShowMore({ list, label = "Show more" }) {
   const [error, setError] = useState(null);
+  const here = useRef(null);
   if (!list.cursor) return null;
-  return html`<p><button type="button" class="secondary" onClick=${() => list.more().catch(setError)}>${label}</button></p>
+  async function more() {
+    const before = here.current && here.current.previousElementSibling;
+    const items = before && (before.matches("ul, ol, tbody") ? before : before.querySelector("ul, ol, tbody"));
+    const count = items ? items.children.length : 0;
+    try {
+      await list.more();
+    } catch (err) {
+      setError(err);
+      return;
+    }
+    setTimeout(() => {
+      const first = items && items.children[count];
+      if (!first || !focusLost()) return;
+      if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
+      first.focus();
+    }, 0);
+  }
+  return html`<p ref=${here}><button type="button" class="secondary" onClick=${more}>${label}</button></p>
     <${Alert} error=${error} />`;
 }
 
