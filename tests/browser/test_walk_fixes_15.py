@@ -191,6 +191,11 @@ def test_a_suspended_hosts_guest_refunded_in_full_is_not_told_wardmate_holds_the
         "The stay is not cancelled, and what you paid is refunded already. You may cancel it without fault: nothing"
         " is owed."
     )
+    # The operator's lookup offers no refund form with nothing left (it refused only once sent).
+    operator.get_by_label("Booking id").fill(booking["id"])
+    operator.get_by_role("button", name="Show payments").click()
+    expect(operator.get_by_text(re.compile(r"^Nothing is left to refund: everything paid is refunded"))).to_be_visible()
+    expect(operator.get_by_role("form", name="Refund")).to_have_count(0)
     quote = as_student.call("GET", f"/bookings/{booking['id']}/refund-quote")
     assert quote["refund"] == 0 and quote["reason"] == "nothing paid is left to refund", quote
     assert pages.errors == []

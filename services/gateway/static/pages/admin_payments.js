@@ -1,7 +1,7 @@
 // Operators' payments: reconciliation with Stripe, a booking's payments, refunds with a reason.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
-import { Alert, ConfirmQuestion, Field, Loading, Notice, fmtDate, fmtMoney, formError, sumAmounts, toCents, useAsking, useForm, useLoad } from "../ui.js";
+import { Alert, ConfirmQuestion, Field, Loading, Notice, fmtDate, fmtMoney, fmtMoment, formError, sumAmounts, toCents, useAsking, useForm, useLoad } from "../ui.js";
 
 // An amount in dollars as an operator types it: "50", "12.50" ("$50", "0.001" and "abc" were
 // sent as cents, and refused in cents: "At most 165704.").
@@ -70,6 +70,13 @@ const REFUND_KINDS = {
  * those still on their way to Stripe too (`refunded` counts only those it has sent). */
 const refundable = (r) => toCents(r.paid - sumAmounts(r.refunds));
 
+/** A payment's state in words: a charge refunded in full read "succeeded". */
+function paymentState(p) {
+  if (p.status !== "succeeded") return p.status;
+  if (p.refunded >= p.amount && p.amount > 0) return "paid, refunded in full";
+  return p.refunded > 0 ? `paid, ${fmtMoney(p.refunded)} of it refunded` : "paid";
+}
+
 // "1 charge", "2 charges" (it read "1 charges", "1 difference(s)").
 const plural = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 
@@ -79,10 +86,13 @@ function BookingPayments({ id, r, onChange }) {
   return html`<div class="card">
     <p role="status">${r.nights} nights · total ${fmtMoney(r.total)} · paid ${fmtMoney(r.paid)} · refunded ${fmtMoney(r.refunded)}${pending > 0 ? ` (and ${fmtMoney(pending)} not yet sent to Stripe)` : ""}${" "}
       · held ${fmtMoney(r.held)} · released ${fmtMoney(r.released)} · ${r.cancellation_policy} cancellation policy</p>
-    <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${p.status}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
+    <ul aria-label="Payments">${r.payments.map((p) => html`<li>Payment ${p.number}: ${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, ${paymentState(p)}${p.failure ? ` (${p.failure})` : ""}</li>`)}</ul>
     ${r.replaced.length > 0 && html`<ul aria-label="Replaced by new dates">${r.replaced.map((p) => html`<li>${fmtMoney(p.amount)} for ${p.nights} nights from ${fmtDate(p.start)}, replaced${p.refunded > 0 ? `, paid and refunded ${fmtMoney(p.refunded)}` : ", never charged"}</li>`)}</ul>`}
-    <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${REFUND_KINDS[x.kind] || x.kind}, ${x.status === "pending" ? "on its way to Stripe" : "refunded"}: ${x.reason}</li>`)}</ul>
-    <${Refund} bookingId=${id} refundable=${refundable(r)} onDone=${onChange} />
+    <ul aria-label="Refunds">${r.refunds.map((x) => html`<li>${fmtMoney(x.amount)} ${REFUND_KINDS[x.kind] || x.kind} on ${fmtMoment(x.created_at)},${" "}
+      ${x.status === "pending" ? "on its way to Stripe" : "refunded"}: ${x.reason}</li>`)}</ul>
+    ${refundable(r) > 0 ? html`<${Refund} bookingId=${id} refundable=${refundable(r)} onDone=${onChange} />`
+      // The form stayed with $0 left, and refused only once sent.
+      : r.paid > 0 && html`<p>Nothing is left to refund: everything paid is refunded${pending > 0 ? " or on its way" : ""}.</p>`}
   </div>`;
 }
 
