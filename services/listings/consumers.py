@@ -118,7 +118,7 @@ async def erase_user(conn: Connection, event: Event) -> AfterCommit | None:
     for row in await store_privacy.future_bookings(conn, user_id, datetime.now(UTC)):
         side = "host" if row["host_id"] == user_id else "guest"
         updated = await booking_store.set_booking_status(conn, row["id"], "cancelled", cancelled_by=side)
-        await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id))
+        await add(conn, BookingCancelled(booking=booking_data(updated), cancelled_by=user_id, account_deleted=True))
         if row["status"] in freed.HOLDING:  # a deleted guest's stay (a deleted host's rooms are gone)
             await freed.tell_freed(conn, row["listing_id"], row["check_in"], row["check_out"], datetime.now(UTC))
     for listing_id in archived:

@@ -331,6 +331,20 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
             read_by=frozenset({guest}),
             notifications=[note(host, "booking_cancelled", f"{guest_name} withdrew their request for {room}, {dates}")],
         )
+    if isinstance(event, BookingCancelled) and event.account_deleted:
+        # It read "Deleted user cancelled the booking of …", as if someone of that name had.
+        side, other = ("host", guest) if event.cancelled_by == host else ("guest", host)
+        return ConversationUpdate(
+            f"The {side} deleted their account, which cancelled the booking.",
+            read_by=frozenset({event.cancelled_by}),
+            notifications=[
+                note(
+                    other,
+                    "booking_cancelled",
+                    f"The {side} deleted their account, which cancelled the booking of {room}, {dates}",
+                )
+            ],
+        )
     if isinstance(event, BookingCancelled):
         by_host = event.cancelled_by == host
         actor, other = (host_name, guest) if by_host else (guest_name, host)
@@ -816,6 +830,17 @@ def mentorship_update(event: MentorshipEvent, names: dict[uuid.UUID, str | None]
             read_by=frozenset({student}),
             notifications=[
                 NotificationDraft(mentor, "mentorship_ended", f"{student_name} withdrew their mentorship request")
+            ],
+        )
+    if isinstance(event, MentorshipEnded) and event.account_deleted:
+        side, other = ("mentor", student) if event.ended_by == mentor else ("student", mentor)
+        return ConversationUpdate(
+            f"The {side} deleted their account, which ended the mentorship.",
+            read_by=frozenset({event.ended_by}),
+            notifications=[
+                NotificationDraft(
+                    other, "mentorship_ended", f"Your {side} deleted their account, which ended your mentorship"
+                )
             ],
         )
     if isinstance(event, MentorshipEnded):

@@ -724,6 +724,7 @@ class BookingCancelled(_BookingEvent):
     subject: ClassVar[str] = subjects.BOOKING_CANCELLED
     cancelled_by: uuid.UUID
     withdrawn: bool = Field(False, description="a request its guest withdrew before the host answered")
+    account_deleted: bool = Field(False, description="cancelled by the deletion of cancelled_by's account")
 
 
 class BookingNightsFreed(_BookingEvent):

@@ -288,6 +288,7 @@ class MentorshipEnded(Event):
     withdrawn: bool = Field(
         False, description="a request its student withdrew before the mentor answered (it never ran)"
     )
+    account_deleted: bool = Field(False, description="ended by the deletion of ended_by's account")
 
 
 class MatchSuggested(Event):

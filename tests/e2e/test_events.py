@@ -326,7 +326,7 @@ async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api)
     _, events = await rec.call("POST", f"/bookings/{booking['id']}/accept", host)
     assert events == [("events.listings.booking.accepted", {"booking": booking_data(booking, 2, "accepted")})]
     _, events = await rec.call("POST", f"/bookings/{booking['id']}/cancel", guest)
-    cancelled = {"booking": booking_data(booking, 3, "cancelled"), "cancelled_by": guest.id, "withdrawn": False}
+    cancelled = {"booking": booking_data(booking, 3, "cancelled"), "cancelled_by": guest.id, "withdrawn": False, "account_deleted": False}
     assert events == [("events.listings.booking.cancelled", cancelled)]
 
     second = await request_stay(api, guest, lid, start=70)
@@ -431,7 +431,7 @@ async def test_mentorship_endpoints_emit_mentorship_snapshots(rec: Recorder, api
     assert events == []
     _, events = await rec.call("POST", f"/mentorships/{mid}/end", student)
     # Accepted, then ended: not a request withdrawn before an answer.
-    ended = {"mentorship": data(3, "ended"), "ended_by": student.id, "withdrawn": False}
+    ended = {"mentorship": data(3, "ended"), "ended_by": student.id, "withdrawn": False, "account_deleted": False}
     assert events == [("events.matching.mentorship.ended", ended)]
 
     # A request ended before any answer is withdrawn: messaging words it so.

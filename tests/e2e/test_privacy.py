@@ -205,6 +205,17 @@ async def test_export_then_deletion_leaves_nothing_personal(api: Api, stack: Sta
     ended = [(m["id"], m["status"]) for m in mentorships.body["items"]]
     assert ended == [(mentorship.body["id"], "ended")], ended
     assert (await api.call("GET", "/me/letters", host)).body["items"] == []
+    # The host is told why, not that "Deleted user cancelled the booking", as if someone of
+    # that name had.
+    told = await eventually(
+        lambda: notifications(api, host),
+        10,
+        what="the host told of the stay and the mentorship",
+        until=lambda ns: {"booking_cancelled", "mentorship_ended"} <= {n["kind"] for n in ns},
+    )
+    texts = {n["kind"]: n["text"] for n in told}
+    assert texts["booking_cancelled"].startswith("The guest deleted their account, which cancelled the booking of")
+    assert texts["mentorship_ended"] == "Your student deleted their account, which ended your mentorship", texts
 
     # (A login attempt leaves its address among the failures, for the rate limit: only now.)
     login = await api.call("POST", "/auth/login", json={"email": user.email, "password": PASSWORD})

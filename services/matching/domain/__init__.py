@@ -229,7 +229,7 @@ def end_on_deletion(mentorship: MentorshipView, user_id: uuid.UUID) -> Transitio
     withdrawn = mentorship.status == "requested" and user_id == mentorship.student_id
     return Transition(
         "ended",
-        lambda m: MentorshipEnded(mentorship=m, ended_by=user_id, withdrawn=withdrawn),
+        lambda m: MentorshipEnded(mentorship=m, ended_by=user_id, withdrawn=withdrawn, account_deleted=True),
         ends_meetings=True,
     )
 
