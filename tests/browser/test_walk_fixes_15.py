@@ -183,6 +183,8 @@ def test_a_suspended_hosts_guest_refunded_in_full_is_not_told_wardmate_holds_the
     expect(card).to_contain_text(
         "Wardmate suspended this host's account. The stay is not cancelled, and Wardmate still holds your payment."
     )
+    # No new dates to ask of a host who cannot sign in to answer them.
+    expect(card.get_by_role("button", name="Ask to move these dates")).to_have_count(0)
     paid = as_student.call("GET", f"/bookings/{booking['id']}/payments")["paid"]
     refund = {"amount_cents": round(paid * 100), "reason": "Goodwill: host suspended"}
     as_operator(operator, "POST", f"/admin/payments/{booking['id']}/refunds", refund)

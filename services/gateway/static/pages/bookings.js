@@ -274,7 +274,9 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
   const firstDue = b.status === "accepted" && payments.data ? payments.data.payments.find((p) => p.index === 0 && p.status === "due") : null;
   const nextDue = b.status === "confirmed" && payments.data
     ? payments.data.payments.filter((p) => p.status === "due").sort((x, y) => x.index - y.index)[0] : null;
-  const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && (!b.shift || b.shift.status === "declined");
+  // Not of a suspended host, who cannot sign in to answer (it was offered, and waited).
+  const canShift = b.role === "guest" && ["accepted", "confirmed"].includes(b.status) && !b.host_suspended
+    && (!b.shift || b.shift.status === "declined");
   // One clock on the card, the room's: the answer's deadline was on the browser's beside a
   // check-in on the room's ("Answer by Dec 8, 9:33 AM UTC" above "Check-in … 3:00 PM EST").
   return html`<li class=${chosen ? "card chosen" : "card"} aria-label=${label} id=${`booking-${b.id}`} ref=${card} tabindex=${chosen ? "-1" : undefined}>
