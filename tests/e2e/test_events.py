@@ -326,7 +326,12 @@ async def test_booking_endpoints_emit_booking_snapshots(rec: Recorder, api: Api)
     _, events = await rec.call("POST", f"/bookings/{booking['id']}/accept", host)
     assert events == [("events.listings.booking.accepted", {"booking": booking_data(booking, 2, "accepted")})]
     _, events = await rec.call("POST", f"/bookings/{booking['id']}/cancel", guest)
-    cancelled = {"booking": booking_data(booking, 3, "cancelled"), "cancelled_by": guest.id, "withdrawn": False, "account_deleted": False}
+    cancelled = {
+        "booking": booking_data(booking, 3, "cancelled"),
+        "cancelled_by": guest.id,
+        "withdrawn": False,
+        "account_deleted": False,
+    }
     assert events == [("events.listings.booking.cancelled", cancelled)]
 
     second = await request_stay(api, guest, lid, start=70)
