@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 import aiosmtplib
@@ -52,6 +53,17 @@ class Mail:
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
+# How a mail goes on the wire: SMTP's line ends, and a header folded only past 998
+# characters (RFC 5322's hard limit). Python's folding at 78 left a space before the fold
+# it made ahead of an encoded word, so readers showed two spaces: "to confirm  — Sunny room".
+WIRE = policy.SMTP.clone(max_line_length=998)
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as it is sent (``WIRE``)."""
+    return message.as_bytes(policy=WIRE)
+
+
 class Mailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -87,7 +99,10 @@ class Mailer:
         if not s.smtp_host:
             raise RuntimeError("no SMTP server configured (WARDMATE_SMTP_HOST); the mail waits for one")
         await aiosmtplib.send(
-            self.render(mail),
+            # Flattened here: aiosmtplib's own flattening folds at 78 (see WIRE).
+            wire_bytes(self.render(mail)),
+            sender=parseaddr(s.mail_from)[1],
+            recipients=[mail.to],
             hostname=s.smtp_host,
             port=s.smtp_port,
             # Empty (an unset compose variable) means none: no login is attempted.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import get_args
@@ -9,7 +11,7 @@ from typing import get_args
 import pytest
 
 from services.accounts.domain import lifecycle
-from services.accounts.mailer import Mailer
+from services.accounts.mailer import Mailer, wire_bytes
 from services.accounts.views.mail import SUBJECTS, digest_mail, notification_mail, web_link
 from shared.contracts.lifecycle import MAIL_KINDS, SAFETY_KINDS, MailKind
 from shared.contracts.messaging import NotificationKind
@@ -254,3 +256,24 @@ def test_a_stays_mail_names_its_room_in_the_subject_cut_to_fit() -> None:
     assert subject("Quiet room by Hopkins") == "A stay is paid and confirmed — Quiet room by Hopkins"
     long = subject("A " + "very " * 30 + "long title")
     assert long.endswith("…") and len(long) == len("A stay is paid and confirmed — ") + 60, long
+
+
+def test_a_long_subject_with_a_dash_reads_with_one_space() -> None:
+    """Folded at 78 characters before its encoded dash, the subject read "to confirm  —
+    Sunny room" (two spaces): it goes on the wire unfolded up to 998 characters."""
+    mail = notification_mail(
+        "booking_accepted",
+        "guest@x.test",
+        "Guest",
+        "Your request is accepted",
+        ("Open", "http://w.test/#/bookings"),
+        None,
+        "key",
+        room="Sunny room with a desk near Hopkins",
+    )
+    message = Mailer(Settings()).render(mail)
+    wire = wire_bytes(message)
+    back = email.message_from_bytes(wire, policy=email.policy.default)
+    assert str(back["Subject"]) == mail.subject and "  " not in str(back["Subject"]), back["Subject"]
+    assert "—" in mail.subject and len(mail.subject) > 78, mail.subject
+    assert b"\r\n" in wire and b"\n\n" not in wire.replace(b"\r\n", b"")
