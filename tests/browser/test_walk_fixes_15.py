@@ -12,6 +12,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from services.runner import Stack
+from tests import samples
 from tests.api import link_token
 from tests.browser.conftest import PASSWORD, PHONE, Client, Pages, future
 from tests.browser.test_accessibility import operators_page
@@ -246,4 +247,25 @@ def test_a_link_opened_where_another_account_is_logged_in_says_whose_address_cha
         f"The account this link was for now uses {new}. This browser is logged in as {mine}, which is not changed."
     )
     assert mover.call("GET", "/me")["user"]["email"] == new
+    assert pages.errors == []
+
+
+def test_the_gallerys_full_size_link_is_a_full_touch_target(pages: Pages) -> None:
+    """The gallery's "Full size" under a room's photo was a 63 × 19 px target on a phone."""
+    host = Client(pages.open("host").request)
+    host.sign_up("professional", "Dr. Photographer")
+    listing = host.call("POST", "/listings", room())
+    added = host.request.post(
+        f"/api/v1/listings/{listing['id']}/photos",
+        headers={"Authorization": f"Bearer {host.token}"},
+        multipart={
+            "alt_text": "The room with its desk",
+            "file": {"name": "room.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg()},
+        },
+    )
+    assert added.status == 201, added.text()
+    visitor = pages.open("visitor", PHONE, touch=True)
+    visitor.goto(f"/#/listings/{listing['id']}")
+    box = visitor.get_by_role("link", name="Full size of photo 1").bounding_box()
+    assert box is not None and box["height"] >= 44, box
     assert pages.errors == []
