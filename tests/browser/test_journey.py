@@ -445,7 +445,7 @@ def test_slow_and_unreachable_api(pages: Pages) -> None:
     expect(indicator).to_be_visible()
     release[0].continue_()
     page.unroute("**/api/v1/auth/login")
-    expect(page.get_by_role("alert")).to_contain_text("Email or password is incorrect")
+    expect(page.get_by_role("alert")).to_have_text("Email or password is incorrect.")
     expect(indicator).to_have_count(0)
 
     # The network drops: the form says so instead of failing silently.

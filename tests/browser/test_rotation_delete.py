@@ -106,7 +106,7 @@ def test_a_refused_delete_says_why_and_stays_on_the_page(pages: Pages) -> None:
     # The delete's own alert has focus. (The matches may say it too: the live feed's reload
     # once it connects can ask for them after the rotation is gone.)
     focused = student.locator(":focus")
-    expect(focused).to_have_text("Rotation not found")
+    expect(focused).to_have_text("Rotation not found.")
     expect(focused).to_have_attribute("role", "alert")
     expect(student).to_have_url(re.compile(f"#/rotations/{gone['id']}$"))
     expect(student.get_by_role("button", name="Delete this rotation")).to_be_visible()

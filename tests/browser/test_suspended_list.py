@@ -106,7 +106,7 @@ def test_a_suspension_lifted_meanwhile_is_said_and_the_list_refreshed(pages: Pag
     entry.get_by_role("button", name=f"Lift suspension of {name}").click()
     entry.get_by_role("button", name="Yes, lift it").click()
     alert = operator.get_by_role("alert").filter(has_text=name)
-    expect(alert).to_have_text(f"Could not lift the suspension of {name}: this account is not suspended")
+    expect(alert).to_have_text(f"Could not lift the suspension of {name}: this account is not suspended.")
     expect(entry).to_have_count(0)
     assert pages.errors == []
 

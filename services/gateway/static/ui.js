@@ -49,14 +49,15 @@ export function Field({ label, name, error, hint, limit, as = "input", children,
 }
 
 /** A form-level error (role=alert so screen readers announce it), said as a sentence: the
- * API's messages start in lower case ("email or password is incorrect"), written to follow
- * a field's name; shown alone, they start with a capital. `focus`: as Notice's, it takes
+ * API's messages start in lower case and end bare ("email or password is incorrect"),
+ * written to follow a field's name; shown alone, they start with a capital and end with a
+ * full stop, as field messages do (they read "Email or password is incorrect"). `focus`: as Notice's, it takes
  * focus each time a message shows, if focus fell to the page (a form whose button is
  * disabled while it runs and that has no field the error belongs to: Pay's card form). */
 export function Alert({ error, children, focus = false }) {
   const ref = useRef(null);
   const raw = error instanceof ApiError ? error.message : error || children;
-  const text = typeof raw === "string" ? cap(raw) : raw;
+  const text = typeof raw === "string" ? sentence(raw) : raw;
   useEffect(() => {
     if (focus && text && ref.current && focusLost()) ref.current.focus();
   }, [text]);
