@@ -267,6 +267,17 @@ async def test_a_session_cannot_guess_its_accounts_password(api: Api) -> None:
     assert (await api.call("GET", "/me", user)).status == 200  # nothing was changed or deleted
 
 
+async def test_the_new_password_is_another(api: Api) -> None:
+    """The same password as new was taken: every other device logged out, and a mail saying
+    the password changed, for no change."""
+    user = await api.signup()
+    same = await api.call("POST", "/me/password", user, json={"current_password": PASSWORD, "new_password": PASSWORD})
+    assert same.status == 400 and same.body["error"]["details"] == [
+        {"field": "new_password", "message": "Choose a password other than your current one."}
+    ], same.body
+    assert (await api.call("GET", "/me", user)).status == 200
+
+
 async def test_the_address_change_limit_does_not_tell_a_right_password(api: Api) -> None:
     """Past the hourly limit of address changes, a right password got 429 and a wrong one
     403: the 429 told a guesser the password was right. Both are 429 now."""
