@@ -23,7 +23,8 @@ def open_reports(text: str) -> int:
 
 
 def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
-    """A credential verified reads "verified <time> by Operator" in the verified list, a
+    """A credential verified reads "verified <time> by you" to its operator (by their name,
+    "Operator", it did not say it was them, where reports said "by you"), a
     student verified by a document reads as a document (it read "Licence ()"), a resolved
     report "Resolved <time> by you", and the open reports count drops at once."""
     tag = uuid.uuid4().hex[:6]
@@ -54,11 +55,11 @@ def test_operator_actions_say_who_and_when(pages: Pages, stack: Stack) -> None:
     expect(document).to_have_count(0)
     operator.get_by_role("combobox", name="Credentials").select_option("verified")
     expect(operator.get_by_role("listitem", name=applicant_name)).to_contain_text(
-        re.compile(r"NPI 1234567893 · sent .+ · verified [A-Z][a-z]{2} \d+, .+ by Operator")
+        re.compile(r"NPI 1234567893 · sent .+ · verified [A-Z][a-z]{2} \d+, .+ by you")
     )
     verified_student = operator.get_by_role("listitem", name=student_name)
     expect(verified_student).to_contain_text("A document")
-    expect(verified_student).to_contain_text("by Operator")
+    expect(verified_student).to_contain_text("by you")
     expect(verified_student).not_to_contain_text("Licence")
 
     report = operator.get_by_role("listitem").filter(has_text=f"wire {tag}")
@@ -155,7 +156,7 @@ def test_an_operator_rejects_a_credential_and_the_professional_reads_why(pages: 
     expect(card).to_have_count(0)
     operator.get_by_role("combobox", name="Credentials").select_option("rejected")
     expect(operator.get_by_role("listitem", name=name)).to_contain_text(
-        re.compile(rf"rejected [A-Z][a-z]{{2}} \d+, .+ by Operator.*Why: {reason}", re.S)
+        re.compile(rf"rejected [A-Z][a-z]{{2}} \d+, .+ by you.*Why: {reason}", re.S)
     )
 
     applicant_page.goto("/#/profile")

@@ -19,10 +19,12 @@ function credentialText(c) {
 /** "1 open report", "2 open reports". */
 const count = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
 
-// Who did it and when, for the operators who come after.
-const byWhom = (name) => name ? ` by ${name}` : "";
+// Who did it and when, for the operators who come after: "by you" for the reader, as
+// reports and suspensions say (a credential said "by Operator", the reader's own name).
+const byWhom = (id, name, me) => (id && id === me.user.id ? " by you" : name ? ` by ${name}` : "");
 
 function Credential({ c, onDecided }) {
+  const { me } = useSession();
   const [reason, setReason] = useState("");
   const form = useForm();
   const what = c.kind === "npi" ? "NPI" : "licence";
@@ -47,7 +49,7 @@ function Credential({ c, onDecided }) {
     <h3><a href=${`#/users/${c.user_id}`}>${c.display_name}</a></h3>
     <p>${c.email}</p>
     <p>${credentialText(c)}${" "}
-      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}${byWhom(c.verified_by_name)}` : ""}${c.status === "rejected" ? ` · rejected ${fmtTime(c.rejected_at)}${byWhom(c.rejected_by_name)}` : ""}</p>
+      · sent ${fmtTime(c.submitted_at)}${c.verified_at ? ` · verified ${fmtTime(c.verified_at)}${byWhom(c.verified_by, c.verified_by_name, me)}` : ""}${c.status === "rejected" ? ` · rejected ${fmtTime(c.rejected_at)}${byWhom(c.rejected_by, c.rejected_by_name, me)}` : ""}</p>
     ${c.status === "rejected" && html`<p>Why: ${c.rejection_reason}</p>`}
     ${c.also_verified_for && c.also_verified_for.length > 0 && html`<p class="alert" role="note">This ${c.kind === "npi" ? "NPI" : "licence"} is
       already verified for ${c.also_verified_for.join(", ")}: one names one person. Check who this is before verifying.</p>`}
