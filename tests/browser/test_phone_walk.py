@@ -216,7 +216,8 @@ def test_a_receipt_says_receipt_once_and_holds_money_until_a_dated_zoned_moment(
     student.goto(f"/#/bookings/{booking['id']}/receipt")
     row = student.get_by_role("table", name="Payments").get_by_role("row").nth(1)
     # And on the student's clock, which is not the room's (the student had to work it out).
-    expect(row.get_by_role("cell").last).to_have_text(as_deadline(held, "Asia/Kolkata"))
+    # Not paid yet: held from the payment on ("Held until" alone read as money already held).
+    expect(row.get_by_role("cell").last).to_have_text(f"{as_deadline(held, 'Asia/Kolkata')} (once paid)")
     assert "your time)" in as_deadline(held, "Asia/Kolkata")
     # Counted once the receipt is drawn (while it loads, the page's title is alone).
     expect(student.get_by_role("heading", name="Receipt", exact=True)).to_have_count(1)

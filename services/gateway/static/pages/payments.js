@@ -102,7 +102,8 @@ function heldUntil(p, zone) {
   if (p.released_at) return "released";
   if (p.status !== "succeeded" && p.status !== "due") return "—";
   if (p.status === "succeeded" && p.refunded >= p.amount) return "—";
-  return fmtDeadline(p.release_at, zone);
+  // Not paid yet, nothing is held: "Held until <date>" read as money already with Wardmate.
+  return p.status === "due" ? `${fmtDeadline(p.release_at, zone)} (once paid)` : fmtDeadline(p.release_at, zone);
 }
 
 /** What the guest still owes in payments due (a stay paid in blocks): the host's "you
