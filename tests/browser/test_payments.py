@@ -22,7 +22,7 @@ from services.runner import Stack
 from shared.db import create_pool
 from shared.embedded import pg_bin
 from shared.settings import Settings
-from tests.browser.conftest import Client, Pages, axe_violations, future
+from tests.browser.conftest import PHONE, Client, Pages, axe_violations, future
 from tests.browser.test_accessibility import npi_sent, operators_page
 from tests.eventually import eventually_sync
 
@@ -179,6 +179,15 @@ def test_a_guest_pays_with_a_card_and_the_booking_turns_confirmed(pages: Pages, 
     expect(host.locator('[data-total="released"]')).to_have_text("$407.13")
     expect(host.locator('[data-total="fees"]')).to_have_text("$12.59")
     expect(host.locator('[data-total="held"]')).to_have_text("$0.00")
+    # On a phone each stay is stacked, label beside value, as a receipt's payments are (its
+    # seven columns scrolled sideways, 701 px wide in a 375 px page).
+    host.set_viewport_size(PHONE)
+    table = host.get_by_role("table", name="By booking")
+    expect(table.get_by_role("rowheader", name="Paid room")).to_be_visible()
+    wrap = host.get_by_role("region", name="Payouts table")
+    assert wrap.evaluate("(e) => e.scrollWidth <= e.clientWidth"), wrap.evaluate(
+        "(e) => [e.scrollWidth, e.clientWidth]"
+    )
     assert pages.errors == [], pages.errors
 
 

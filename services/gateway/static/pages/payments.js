@@ -327,12 +327,14 @@ export function Payouts() {
       </dl>
       <p class="hint">A guest's payment is held until 24 hours after check-in (a long stay's later payments, until their
         nights begin), then released to your balance less the ${p.host_fee_percent}% fee. Each stay's receipt gives the time of each release.</p>
-      ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Payouts table"><table>
+      ${p.items.length === 0 ? html`<${Empty}>No paid stays yet.</${Empty}>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Payouts table"><table class="stack">
         <caption>By booking</caption>
         <thead><tr><th scope="col">Room</th><th scope="col">Stay</th><th scope="col">Paid</th><th scope="col">Refunded</th><th scope="col">Held</th><th scope="col">Released</th><th scope="col">Fees</th></tr></thead>
         <tbody>${list.items.map((x) => html`<tr>
-          <td><a href=${`#/bookings/${x.booking_id}/receipt`}>${x.listing_title}</a></td><td><span class="nowrap">${fmtDate(x.check_in)} –</span> <span class="nowrap">${fmtDate(x.check_out)}</span></td>
-          <td>${fmtMoney(x.paid)}</td><td>${fmtMoney(x.refunded)}</td><td>${fmtMoney(x.held)}</td><td>${fmtMoney(x.released)}</td><td>${fmtMoney(x.fees)}</td>
+          <th scope="row" data-label="Room"><a href=${`#/bookings/${x.booking_id}/receipt`}>${x.listing_title}</a></th>
+          <td data-label="Stay"><span><span class="nowrap">${fmtDate(x.check_in)} –</span> <span class="nowrap">${fmtDate(x.check_out)}</span></span></td>
+          <td data-label="Paid">${fmtMoney(x.paid)}</td><td data-label="Refunded">${fmtMoney(x.refunded)}</td><td data-label="Held">${fmtMoney(x.held)}</td>
+          <td data-label="Released">${fmtMoney(x.released)}</td><td data-label="Fees">${fmtMoney(x.fees)}</td>
         </tr>`)}</tbody></table></div>
         <${ShowMore} list=${list} label="Older stays" />
         <p><a class="button secondary" href=${PAYOUTS_CSV} download="wardmate-payouts.csv">Download CSV</a> (every stay)</p>`}
