@@ -144,7 +144,8 @@ def test_host_uploads_student_browses(pages: Pages) -> None:
     gallery.get_by_role("button", name="Show photo 2: Bedroom with a red wall").click()
     expect(gallery.get_by_role("img", name="Bedroom with a red wall")).to_be_visible()
     # The photo at its largest, in a tab of its own (a tap on it enlarged nothing).
-    full = gallery.get_by_role("link", name="Full size of photo 2")
+    # Said to open a new tab before it does (a screen reader user was taken there unwarned).
+    full = gallery.get_by_role("link", name="Full size of photo 2 (opens a new tab)", exact=True)
     expect(full).to_have_attribute("target", "_blank")
     # The last of the image's sources, by width: the largest variant.
     largest = (gallery.locator(".frame img").get_attribute("srcset") or "").split(", ")[-1].split(" ")[0]

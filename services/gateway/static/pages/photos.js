@@ -69,7 +69,7 @@ export function Gallery({ photos, title, addHref = null }) {
         alt=${photo.alt_text} width=${photo.width} height=${photo.height} draggable="false" />
     </div>
     <p class="caption"><span id=${`${id}-pos`} aria-live="polite">Photo ${at + 1} of ${photos.length}</span>${photo.caption ? ` · ${photo.caption}` : ""}
-      ${" "}· <a href=${largest(photo)} target="_blank" rel="noopener">Full size<span class="sr"> of photo ${at + 1}</span></a></p>
+      ${" "}· <a href=${largest(photo)} target="_blank" rel="noopener">Full size<span class="sr"> of photo ${at + 1} (opens a new tab)</span></a></p>
     ${photos.length > 1 && html`<div class="actions">
       <button type="button" class="secondary" onClick=${() => show(at - 1)}>Previous photo</button>
       <button type="button" class="secondary" onClick=${() => show(at + 1)}>Next photo</button>

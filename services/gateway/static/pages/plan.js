@@ -254,7 +254,7 @@ function MeetingCard({ meeting, plan, act, send }) {
       ${open && meeting.your_turn && html` <button type="button" onClick=${() => run(() => post(`/meetings/${meeting.id}/accept`, { starts_at: t.utc }))}>Accept ${t.yours}</button>`}
     </li>`)}</ul>`}
     <p>${meeting.duration_minutes} minutes${meeting.place ? ` · ${meeting.place}` : ""}
-      ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link</a>`}</p>
+      ${meeting.video_url && html` · <a href=${meeting.video_url} rel="noopener noreferrer" target="_blank">Video link<span class="sr"> (opens a new tab)</span></a>`}</p>
     ${open && html`<p class="actions">
       ${meeting.status === "proposed" && meeting.your_turn && html`<button type="button" class="secondary" onClick=${() => run(() => post(`/meetings/${meeting.id}/decline`))}>${moving ? "Decline the new times" : "Decline"}</button>`}
       ${(meeting.status === "scheduled" || moving) && ahead <= WEEK_MS && (ahead > DAY_MS
