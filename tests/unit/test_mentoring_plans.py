@@ -434,3 +434,18 @@ def test_a_meeting_reminder_names_the_other_side_and_every_way_to_meet() -> None
         "your mentoring partner on " + when + ": where you agreed"
     )
     assert plans.reminder_text(when, "Ada", None, "https://v.example.org").endswith(": video: https://v.example.org")
+
+
+def test_times_a_fraction_of_a_second_apart_are_one_time() -> None:
+    """Proposed at 10:00:00 and 10:00:00.123456, a meeting read as two identical times, and
+    the same proposal sent again with a fraction was not caught as a repeat."""
+    at = (NOW + timedelta(days=3)).replace(microsecond=0)
+    assert plans.check_options([at, at.replace(microsecond=123456)], NOW) == (at,)
+    meeting = plans.Meeting("proposed", STUDENT, (at,), None)
+    again = plans.decide_meeting(
+        PAIR, meeting, STUDENT, "reschedule", NOW, their_zone=ZONE, options=[at.replace(microsecond=5)]
+    )
+    assert not again.moves(meeting) and again.notices == []
+    chosen = at.replace(microsecond=999)
+    scheduled = plans.decide_meeting(PAIR, meeting, MENTOR, "accept", NOW, their_zone=ZONE, chosen=chosen)
+    assert scheduled.starts_at == at

@@ -216,9 +216,15 @@ class MeetingChange:
         )
 
 
+def to_the_second(moment: datetime) -> datetime:
+    """A meeting's time as kept and compared: whole seconds. Times a fraction of a second
+    apart were two proposals that read the same, and a retry's repeat went uncaught."""
+    return moment.replace(microsecond=0)
+
+
 def check_options(options: list[datetime], now: datetime) -> tuple[datetime, ...]:
     """Proposed times: 1 to 3 distinct, in the future, within a year; sorted."""
-    distinct = tuple(sorted(set(options)))
+    distinct = tuple(sorted({to_the_second(t) for t in options}))
     problem = None
     if not 1 <= len(distinct) <= MAX_OPTIONS:
         problem = f"propose 1 to {MAX_OPTIONS} different times"
@@ -278,6 +284,7 @@ def decide_meeting(
                     "scheduled", meeting.proposed_by, (meeting.starts_at,), meeting.starts_at, tell("declined", text)
                 )
             return MeetingChange("declined", meeting.proposed_by, meeting.options, None, tell("declined", text))
+        chosen = None if chosen is None else to_the_second(chosen)
         if chosen is None or chosen not in meeting.options:
             raise AppError(
                 "validation",
