@@ -367,18 +367,21 @@ def test_the_same_goal_again_is_the_open_one_unless_its_measure_or_date_differ()
 
 
 def test_a_goal_target_date_is_within_a_year_back_and_five_years_ahead() -> None:
+    """Calendar years: the bounds were 366-day years (Dec 5, 2026 reached Dec 9, 2031)."""
     today = date(2026, 12, 5)
-    for fine in (None, today, today - timedelta(days=366), today + timedelta(days=5 * 366)):
+    for fine in (None, today, date(2025, 12, 5), date(2031, 12, 5)):
         assert plans.check_target_date(fine, today) == fine
-    slips = (date(1900, 1, 1), date(9999, 12, 31), today - timedelta(days=367), today + timedelta(days=5 * 366 + 1))
+    slips = (date(1900, 1, 1), date(9999, 12, 31), date(2025, 12, 4), date(2031, 12, 6))
     for slip in slips:
         with pytest.raises(AppError) as refused:
             plans.check_target_date(slip, today)
         assert refused.value.code == "validation"
         # Which range, in days (the field said only "out of range").
         assert refused.value.details == [
-            {"field": "target_date", "message": "a day between Dec 4, 2025 and Dec 9, 2031"}
+            {"field": "target_date", "message": "a day between Dec 5, 2025 and Dec 5, 2031"}
         ], refused.value.details
+    # 29 February: a year back is 28 February.
+    assert plans.check_target_date(date(2027, 2, 28), date(2028, 2, 29)) == date(2027, 2, 28)
 
 
 def test_the_other_side_hears_of_goals_added_changed_and_notes_shared() -> None:

@@ -476,13 +476,21 @@ def is_stalled(accepted_at: datetime | None, meetings_held: int, now: datetime) 
 
 # A goal's target date: a past one may be kept while it is edited, but 1900 or 9999 is a
 # typing slip, not a plan.
-TARGET_DATE_BACK = timedelta(days=366)
-TARGET_DATE_AHEAD = timedelta(days=5 * 366)
+TARGET_YEARS_BACK, TARGET_YEARS_AHEAD = 1, 5
+
+
+def _years_from(day: date, years: int) -> date:
+    """The same day ``years`` later (or earlier): 29 February gives 28 February. The bounds
+    were 366-day years, so "five years ahead" of Dec 7, 2026 ended on Dec 11, 2031."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def check_target_date(target: date | None, today: date) -> date | None:
     """A goal's target date within a year back and five years ahead of ``today`` (400)."""
-    first, last = today - TARGET_DATE_BACK, today + TARGET_DATE_AHEAD
+    first, last = _years_from(today, -TARGET_YEARS_BACK), _years_from(today, TARGET_YEARS_AHEAD)
     if target is not None and not first <= target <= last:
         # The field said "out of range", and nothing of which range.
         bounds = f"a day between {dates.written(first)} and {dates.written(last)}"
