@@ -190,8 +190,8 @@ async def change_password(ctx: Context, req: ChangePasswordRequest) -> Revoked:
     if req.new_password == req.current_password:
         # It was taken, logging every other device out and mailing "password changed"
         # for no change. (The two typed values alone: nothing stored is read.)
-        same = "Choose a password other than your current one."
-        raise AppError("validation", same.rstrip(".").lower(), [{"field": "new_password", "message": same}])
+        problem = [{"field": "new_password", "message": "Choose a password other than your current one."}]
+        raise AppError("validation", "choose a password other than your current one", problem)
     async with ctx.pool.acquire() as conn:
         row = await _me(conn, actor)
         await recheck_password(ctx, conn, row["email"], row["password_hash"], req.current_password, "current_password")

@@ -89,23 +89,30 @@ def too_many_failures(wait_s: float) -> AppError:
     )
 
 
+# Where a password given again in a session fails, as login failures record it: never a
+# client's address, so these count apart from any login's (and no address's limit).
+RECHECK_ADDRESS = "session"
+
+
 async def recheck_password(
     ctx: Context, conn: Connection, email: str, password_hash: str, password: str, field: str
 ) -> None:
     """The password a logged-in user gives again to change it, their address, or to delete
     the account (403 beside ``field`` when wrong). Each try counts as a failed login of the
-    account, from no client address, until it proves right, and past the limit of one
-    account from one address it is refused (429) before the password is read: a session
-    taken from its owner guessed the password without end here, where a login locks after
-    five. The tries share the account's lock with logins, one at a time."""
+    account from ``RECHECK_ADDRESS`` until it proves right, and past the limit of one account
+    from one address it is refused (429) before the password is read: a session taken from
+    its owner guessed the password without end here, where a login locks after five. The
+    tries share the account's lock with logins, one at a time."""
     limits = ctx.settings
     window, limit = limits.login_failure_window_s, limits.login_max_failures_per_account_from_address
     async with conn.transaction():
         await xact_lock(conn, Lock.LOGIN_ATTEMPTS, f"account:{email}")
-        by_pair, _, _ = await store.count_failures(conn, email, None, window)
+        by_pair, _, _ = await store.count_failures(conn, email, RECHECK_ADDRESS, window)
         if by_pair >= limit:
-            raise too_many_failures(await store.failures_lift_in(conn, email, None, limit, window))
-        await store.record_failure(conn, email, None)
+            # The wait is that of these tries alone (read with no address, it counted the
+            # account's login failures from anywhere too).
+            raise too_many_failures(await store.failures_lift_in(conn, email, RECHECK_ADDRESS, limit, window))
+        await store.record_failure(conn, email, RECHECK_ADDRESS)
     if not await asyncio.to_thread(domain.verify_password, password_hash, password):
         raise domain.wrong_password(field)
     await store.clear_failures(conn, email)
