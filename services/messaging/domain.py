@@ -489,15 +489,27 @@ def payment_notification(event: PaymentFailed | PaymentRefunded | PaymentRelease
 def reclaimed_notification(event: PaymentRefunded) -> NotificationDraft | None:
     """The host hears when a refund takes back money already released to their balance
     (a guest's cancellation during the stay, an operator's refund, shorter dates): their
-    balance went down, and they were told only of the release."""
-    if event.host_cents <= 0:
-        return None
+    balance went down, and they were told only of the release. An operator's refund of
+    money still held reaches them too: the stay goes on, and they would have hosted it
+    expecting a payout the refund took (a cancellation or new dates told them already)."""
     payment = event.payment
+    room = _quoted(payment.listing_title)
+    if event.host_cents > 0:
+        text = (
+            f"{money(event.host_cents)} taken back from your balance for {room}: the guest"
+            f" was refunded {money(event.refund_cents)} ({event.reason})"
+        )
+    elif event.refund_kind == "operator":
+        text = (
+            f"Wardmate refunded the guest {money(event.refund_cents)} of their payment for {room} ({event.reason})."
+            " It comes out of the payment held for this stay, so it will not be released to your balance"
+        )
+    else:
+        return None
     return NotificationDraft(
         payment.host_id,
         "payment_reclaimed",
-        f"{money(event.host_cents)} taken back from your balance for {_quoted(payment.listing_title)}: the guest"
-        f" was refunded {money(event.refund_cents)} ({event.reason})",
+        text,
         booking_id=payment.booking_id,
         room=payment.listing_title or None,
     )

@@ -62,7 +62,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "payment_overdue": ("Payments", "A payment for a stay is overdue", BOTH),
     "payment_refunded": ("Payments", "Money is refunded to you", STUDENT),
     "payment_released": ("Payments", "Money is released to your balance", PROFESSIONAL),
-    "payment_reclaimed": ("Payments", "A refund to a guest is taken from your balance", PROFESSIONAL),
+    "payment_reclaimed": ("Payments", "A refund to your guest takes from your balance or a payout", PROFESSIONAL),
     "mentorship_requested": ("Mentoring", "A student asks you to mentor them", PROFESSIONAL),
     "mentorship_accepted": ("Mentoring", "A mentor accepts your request", STUDENT),
     "mentorship_declined": ("Mentoring", "A mentor declines your request", STUDENT),

@@ -100,7 +100,7 @@ async def _status_is(api: Api, user: User, booking_id: str, status: str) -> bool
 async def test_strict_policy_and_an_operator_refund(api: Api, stack: Stack, admin: User) -> None:
     """Strict, 30 days ahead, 28 nights: half of the stay, or the nights beyond the first 7
     when that gives more (21 nights back); an operator refunds 100.00 more with a reason."""
-    _, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
+    host, guest, booking = await paid_booking(api, stack, policy="strict", start=30)
     quote = await api.call("GET", f"/bookings/{booking['id']}/refund-quote", guest)
     assert quote.body["refund"] == 756.0 and "21 nights" in quote.body["reason"], quote.body
     await api.call("POST", f"/bookings/{booking['id']}/cancel", guest)
@@ -129,6 +129,11 @@ async def test_strict_policy_and_an_operator_refund(api: Api, stack: Stack, admi
     receipt = await eventually(lambda: refunded(856.0), 15, what="the operator's refund")
     assert receipt["held"] == 152.0
     assert any(r["reason"] == "goodwill: the heating failed" for r in receipt["refunds"])
+    # The 152.00 still held was the host's to come: they hear what the refund took of it
+    # (the policy's refund followed the cancellation they were told of).
+    note = await eventually(lambda: notified(api, host, "payment_reclaimed"), 15, what="the host told of it")
+    assert note.startswith("Wardmate refunded the guest $100.00 of their payment for"), note
+    assert "(goodwill: the heating failed)" in note and "will not be released to your balance" in note, note
     await reconciled(api, admin)
 
 

@@ -430,8 +430,19 @@ def test_payments_reach_the_side_they_concern() -> None:
     assert cancelled.text.startswith(
         "Your stay at “Quiet room” is cancelled: $504.00 is being refunded to your card (moderate). It can take"
     ), cancelled.text
-    # Money still held goes back without touching the host's balance: nothing to tell them.
+    # Money still held goes back without touching the host's balance: a cancellation or
+    # new dates told the host already, so nothing more to tell them.
     assert domain.reclaimed_notification(refund) is None
+    assert domain.reclaimed_notification(refund.model_copy(update={"refund_kind": "cancellation"})) is None
+    # An operator's refund of it lowers what the host will be paid, and they hear so.
+    goodwill = domain.reclaimed_notification(
+        refund.model_copy(update={"refund_kind": "operator", "reason": "the heating failed"})
+    )
+    assert goodwill is not None and (goodwill.user_id, goodwill.kind) == (HOST, "payment_reclaimed")
+    assert goodwill.text == (
+        "Wardmate refunded the guest $504.00 of their payment for “Quiet room” (the heating failed). It comes out"
+        " of the payment held for this stay, so it will not be released to your balance"
+    )
     reclaimed = domain.reclaimed_notification(refund.model_copy(update={"host_cents": 48_888}))
     assert reclaimed is not None and (reclaimed.user_id, reclaimed.kind) == (HOST, "payment_reclaimed")
     assert reclaimed.text.startswith("$488.88 taken back from your balance for “Quiet room”: the guest was refunded")

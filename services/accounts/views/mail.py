@@ -85,7 +85,7 @@ SUBJECTS = {
     "payment_overdue": "A payment for a stay is overdue",
     "payment_refunded": "A refund is on its way",
     "payment_released": "Money released to your balance",
-    "payment_reclaimed": "A refund was taken from your balance",
+    "payment_reclaimed": "A refund to your guest lowers your payout",
     "booking_declined": "Booking request declined",
     "booking_nights_freed": "The nights you asked for are free again",
     "booking_cancelled": "Booking cancelled",
