@@ -126,8 +126,8 @@ async def send_notification_mail(conn: Connection, event: Event) -> None:
         await lstore.hold_suggestion(conn, event.event_id, user["id"], event.rotation_id, event.text, link, now)
         return
     attachments: tuple[Attachment, ...] = ()
-    if event.kind in STAY_MAILS and event.booking_id is not None:
-        attachments = await _stay_attachment(conn, user["id"], user["role"], event.booking_id)
+    if event.kind in STAY_MAILS | CANCELLED_STAY_MAILS and event.booking_id is not None:
+        attachments = await _stay_attachment(conn, user["id"], user["role"], event.booking_id, event.kind)
     mail = mailtext.notification_mail(
         event.kind,
         user["email"],
@@ -147,10 +147,14 @@ HELD_KINDS = frozenset({"match_suggested"})
 
 # A confirmed (paid) or moved stay's mail carries it as an .ics file for the reader's calendar.
 STAY_MAILS = frozenset({"booking_confirmed", "booking_shifted"})
+# And so does the mail of its cancellation (the other side's notice, or the refund of the
+# guest who cancelled), as STATUS:CANCELLED with a higher SEQUENCE, once it was paid: the
+# stay its confirmation added stayed in the calendar of whoever does not subscribe to the feed.
+CANCELLED_STAY_MAILS = frozenset({"booking_cancelled", "payment_refunded"})
 
 
 async def _stay_attachment(
-    conn: Connection, user_id: uuid.UUID, role: str, booking_id: uuid.UUID
+    conn: Connection, user_id: uuid.UUID, role: str, booking_id: uuid.UUID, kind: str
 ) -> tuple[Attachment, ...]:
     s = runtime.settings
     actor = Actor(user_id=user_id, role=role, email_verified=True)
@@ -167,6 +171,8 @@ async def _stay_attachment(
         if exc.code != "not_found":
             raise
         return ()
+    if kind in CANCELLED_STAY_MAILS and not (stay.status == "cancelled" and stay.was_confirmed):
+        return ()  # a request withdrawn, or a refund of a stay still on: nothing to take out
     # The other side by name, as the feed has it (a deleted account's row is gone).
     names = await lstore.display_names(conn, [stay.other_id]) if stay.other_id else {}
     ics = calendar.stay_invite(stay, s.public_url, datetime.now(UTC), names)

@@ -26,6 +26,8 @@ class CalendarStay(Reply):
     version: int
     # The other side: the host of a guest's stay, the guest of a host's (the feed names them).
     other_id: uuid.UUID | None = None
+    # Paid once (whatever it is now): its mails carried it into its people's calendars.
+    was_confirmed: bool = False
 
 
 class CalendarStays(Reply):

@@ -50,7 +50,8 @@ async def feed_url(api: Api, user: User) -> str:
 async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: Stack) -> None:
     """A confirmed stay is in both parties' feeds (the address for the guest once
     confirmed); moving it keeps its UID with a higher SEQUENCE; the confirmation mail
-    carries it as an .ics; cancelled, it stays as STATUS:CANCELLED."""
+    carries it as an .ics; cancelled, it stays as STATUS:CANCELLED, and the cancellation's
+    mails carry it so."""
     host = await api.signup("professional", "Dr. Cal Host")
     guest = await api.signup("student", "Cal Guest")
     listing = await create_listing(api, host, title="Calendar room", min_stay_nights=7)
@@ -114,6 +115,16 @@ async def test_stays_keep_their_uid_and_raise_their_sequence(api: Api, stack: St
     _, events = await feed(api, guest_url)
     assert str(events[uid]["STATUS"]) == "CANCELLED"
     assert int(events[uid]["SEQUENCE"]) > int(moved["SEQUENCE"])
+    # The stay the mails added is taken out by the cancellation's: the host's notice and the
+    # guest's refund carry it as cancelled, with the feed's SEQUENCE (it stayed in the
+    # calendars of whoever had added it from a mail).
+    for reader, subject in ((host, "Booking cancelled"), (guest, "A refund is on its way")):
+        [cancelled_mail] = await api.mail(reader.email, subject)
+        [attachment] = cancelled_mail.attachments()
+        assert attachment.get_filename() == "stay.ics", (reader.email, subject)
+        [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+        assert str(event["UID"]) == uid and str(event["STATUS"]) == "CANCELLED"
+        assert int(event["SEQUENCE"]) == int(events[uid]["SEQUENCE"])
 
 
 async def test_the_stay_mail_carries_its_ics_past_500_newer_bookings(api: Api, stack: Stack) -> None:
@@ -377,3 +388,13 @@ async def test_ending_a_mentorship_cancels_its_meetings_in_both_feeds(api: Api) 
     assert sum(n["kind"] == "mentorship_ended" for n in notices) == 1
     mentor_notes = (await api.call("GET", "/notifications", mentor, params={"limit": "100"})).body["items"]
     assert not any(n["kind"] == "meeting_cancelled" for n in mentor_notes)
+
+
+async def test_a_stay_never_paid_is_cancelled_without_an_ics(api: Api) -> None:
+    """Accepted, unpaid, then cancelled by its host: no mail ever added it to a calendar
+    (accepted is tentative, mailed without one), so the guest's notice carries none."""
+    host, guest, booking = await accepted_booking(api)
+    cancelled = await api.call("POST", f"/bookings/{booking['id']}/cancel", host)
+    assert cancelled.status == 200 and cancelled.body["status"] == "cancelled", cancelled.body
+    [mail] = await api.mail(guest.email, "Booking cancelled")
+    assert mail.attachments() == [], [a.get_filename() for a in mail.attachments()]

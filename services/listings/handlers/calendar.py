@@ -34,6 +34,7 @@ def _stay(row: asyncpg.Record, user_id: uuid.UUID) -> CalendarStay:
         address=row["address"] if role == "host" or confirmed else None,
         version=row["version"],
         other_id=row["guest_id"] if role == "host" else row["host_id"],
+        was_confirmed=row["confirmed_at"] is not None,
     )
 
 

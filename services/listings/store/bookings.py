@@ -27,7 +27,7 @@ BOOKING_COLUMNS = f"""
     lower(b.shift_stay) AS shift_check_in, upper(b.shift_stay) AS shift_check_out, b.shift_status, b.end_reason,
     b.rotation_shift_declined, coalesce(b.cancellation_policy, l.cancellation_policy) AS cancellation_policy,
     (SELECT m.stay FROM rotation_moves m WHERE m.booking_id = b.id) AS rotation_moved_to,
-    b.min_stay_nights AS accepted_min_stay, b.cancelled_by, b.freed_told_at,
+    b.min_stay_nights AS accepted_min_stay, b.cancelled_by, b.freed_told_at, b.confirmed_at,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'guest') AS guest_reviewed,
     EXISTS (SELECT 1 FROM reviews r WHERE r.booking_id = b.id AND r.author_role = 'host') AS host_reviewed,
     l.time_zone, l.latitude AS room_latitude, l.longitude AS room_longitude,
@@ -300,6 +300,8 @@ async def set_booking_status(
             " stay_address = CASE WHEN $2 = 'confirmed'"
             "   THEN (SELECT l.address FROM listings l WHERE l.id = listing_id)"
             "   ELSE stay_address END,"
+            # When it was first paid (migration 0022).
+            " confirmed_at = CASE WHEN $2 = 'confirmed' THEN coalesce(confirmed_at, now()) ELSE confirmed_at END,"
             " shift_stay = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_stay END,"
             " shift_status = CASE WHEN $2 IN ('accepted', 'confirmed', 'completed') THEN shift_status END"
             " WHERE id = $1 RETURNING *)"
