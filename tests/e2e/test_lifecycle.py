@@ -262,6 +262,11 @@ async def test_a_session_cannot_guess_its_accounts_password(api: Api) -> None:
         "POST", "/me/password", user, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
     )
     assert right.status == 429 and right.body["error"]["details"]["retry_after_s"] > 0, right.body
+    # Said to someone logged in, of the password they gave (it said "failed logins").
+    assert right.body["error"]["message"] == (
+        "Too many wrong passwords: try again in 15 minutes. Forgotten it? Log out and use “Forgot password?” on"
+        " the login page."
+    ), right.body
     assert int(right.headers["Retry-After"]) > 0
     assert (await api.call("DELETE", "/me", user, json={"password": PASSWORD})).status == 429
     assert (await api.call("GET", "/me", user)).status == 200  # nothing was changed or deleted

@@ -78,15 +78,19 @@ async def signup(ctx: Context, req: SignupRequest) -> LoginReply:
     return reply
 
 
-def too_many_failures(wait_s: float) -> AppError:
-    """429 with the time left (it gave the whole window whatever was left), and a way out."""
+def too_many_failures(wait_s: float, *, logged_in: bool = False) -> AppError:
+    """429 with the time left (it gave the whole window whatever was left), and a way out:
+    at the login, its “Forgot password?”; in Settings, where a logged-in user gave a wrong
+    password (it spoke of failed logins to someone who had logged in), the same link once
+    logged out."""
     minutes = max(1, math.ceil(wait_s / 60))
-    return AppError(
-        "rate_limited",
-        f"Too many failed logins: try again in {minutes} minute{'s' if minutes != 1 else ''},"
-        " or reset your password with “Forgot password?”",
-        {"retry_after_s": max(1, math.ceil(wait_s))},
+    wait = f"try again in {minutes} minute{'s' if minutes != 1 else ''}"
+    message = (
+        f"Too many wrong passwords: {wait}. Forgotten it? Log out and use “Forgot password?” on the login page."
+        if logged_in
+        else f"Too many failed logins: {wait}, or reset your password with “Forgot password?”"
     )
+    return AppError("rate_limited", message, {"retry_after_s": max(1, math.ceil(wait_s))})
 
 
 # Where a password given again in a session fails, as login failures record it: never a
@@ -111,7 +115,8 @@ async def recheck_password(
         if by_pair >= limit:
             # The wait is that of these tries alone (read with no address, it counted the
             # account's login failures from anywhere too).
-            raise too_many_failures(await store.failures_lift_in(conn, email, RECHECK_ADDRESS, limit, window))
+            wait_s = await store.failures_lift_in(conn, email, RECHECK_ADDRESS, limit, window)
+            raise too_many_failures(wait_s, logged_in=True)
         await store.record_failure(conn, email, RECHECK_ADDRESS)
     if not await asyncio.to_thread(domain.verify_password, password_hash, password):
         raise domain.wrong_password(field)
