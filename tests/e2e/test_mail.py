@@ -99,10 +99,17 @@ async def test_a_letters_mails_open_that_request(api: Api) -> None:
 
 
 async def test_preferences_validate_and_round_trip(api: Api) -> None:
-    """PUT replaces the muted kinds and the digest switch; an unknown kind is a 400."""
+    """PUT replaces the muted kinds and the digest switch; an unknown kind is a 400, and so
+    is a kind of mail the user never gets (a student's host requests), saying which."""
     user = await api.signup()
     bad = await api.call("PUT", "/me/notification-preferences", user, json={"muted_kinds": ["spam"], "digest": True})
     assert bad.status == 400
+    hosts_only = {"muted_kinds": ["booking_requested", "booking_expired", "letter_requested"], "digest": True}
+    bad = await api.call("PUT", "/me/notification-preferences", user, json=hosts_only)
+    assert bad.status == 400 and bad.body["error"]["details"] == [
+        {"field": "muted_kinds", "message": "Not mail a student gets: booking_requested, letter_requested."}
+    ], bad.body
+    assert (await api.call("GET", "/me/notification-preferences", user)).body["muted_kinds"] == []
     put = await api.call(
         "PUT",
         "/me/notification-preferences",

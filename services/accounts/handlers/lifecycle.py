@@ -39,6 +39,7 @@ from shared.contracts.lifecycle import (
     SessionIdRequest,
     SessionItem,
     SessionList,
+    mail_choices,
 )
 from shared.db import Connection
 from shared.errors import AppError
@@ -324,6 +325,15 @@ async def get_mail_preferences(ctx: Context, req: Empty) -> Preferences:
 @registry.endpoint(subjects.UPDATE_MAIL_PREFERENCES, PreferencesUpdate)
 async def update_mail_preferences(ctx: Context, req: PreferencesUpdate) -> Preferences:
     actor = ctx.require_actor()
+    # Only the kinds this user can get (a student turned off "A student asks to book one of
+    # your rooms", and the reply listed it as muted).
+    offered = {choice.kind for choice in mail_choices(actor.role)}
+    if others := sorted(set(req.muted_kinds) - offered):
+        raise AppError(
+            "validation",
+            "only the kinds of mail your account gets can be turned off",
+            [{"field": "muted_kinds", "message": f"not mail a {actor.role} gets: {', '.join(others)}"}],
+        )
     async with ctx.pool.acquire() as conn:
         await lstore.save_preferences(conn, actor.user_id, list(req.muted_kinds), req.digest)
     return await _preferences(ctx, actor.user_id, actor.role)
