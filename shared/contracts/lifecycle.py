@@ -200,8 +200,13 @@ class Preferences(Reply):
 
     @classmethod
     def of(cls, role: str | None, muted_kinds: list[str], digest: bool) -> Preferences:
+        """``muted_kinds`` among the role's own (one muted before a PUT had to be, a
+        student's of hosts' mail, would have made the web client's next PUT, which sends
+        the list back, a 400)."""
         choices = mail_choices(role)
-        return cls(muted_kinds=muted_kinds, digest=digest, kinds=[c.kind for c in choices], choices=choices)
+        kinds = [c.kind for c in choices]
+        muted = [kind for kind in muted_kinds if kind in kinds]
+        return cls(muted_kinds=muted, digest=digest, kinds=kinds, choices=choices)
 
 
 class EmailStatus(Reply):

@@ -35,3 +35,11 @@ def test_preferences_list_the_roles_kinds_in_order_of_their_groups() -> None:
     groups = [c.group for c in prefs.choices]
     assert groups == sorted(groups, key=groups.index)  # each group's kinds together
     assert [c.group for c in prefs.choices][:1] == ["Stays"]
+
+
+def test_preferences_show_only_the_roles_own_muted_kinds() -> None:
+    """A kind stored as muted that the role never gets (muted before a PUT checked it) is
+    left out of the reply: the web client sends the list back, and its PUT was a 400."""
+    prefs = Preferences.of("student", ["booking_requested", "booking_declined", "letter_requested"], True)
+    assert prefs.muted_kinds == ["booking_declined"]
+    assert Preferences.of("professional", ["booking_requested"], True).muted_kinds == ["booking_requested"]
