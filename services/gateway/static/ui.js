@@ -127,7 +127,12 @@ export function useInlineForm(first = "input, select, textarea") {
 export function useForm(within) {
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
+  // One submission at a time: a double click sent the form twice before `busy` disabled
+  // anything, and the second came back a 409 (or made a second of what was asked).
+  const sending = useRef(false);
   async function submit(action) {
+    if (sending.current) return undefined;
+    sending.current = true;
     const from = document.activeElement;
     const hash = location.hash;
     let refused = false;
@@ -141,6 +146,7 @@ export function useForm(within) {
       else setErrors({ "": String(err) });
       return undefined;
     } finally {
+      sending.current = false;
       setBusy(false);
       settleFocus(from, hash, refused);
     }
