@@ -885,6 +885,23 @@ def repeated_photo(existing: Row, alt_text: str, caption: str) -> None:
         )
 
 
+# The smallest photo a room takes, either way round: the gallery's smallest variant is 320
+# wide, and a thumbnail or an icon (a 24 x 16 image was taken) shows a guest nothing of
+# the room.
+PHOTO_MIN_SIDES = (320, 240)
+
+
+def check_photo_size(width: int, height: int) -> None:
+    """Refuse a photo too small to show a room (``PHOTO_MIN_SIDES``, portrait or landscape)."""
+    long_side, short_side = PHOTO_MIN_SIDES
+    if max(width, height) < long_side or min(width, height) < short_side:
+        message = (
+            f"the photo is {width} × {height} pixels: a room's photo needs at least"
+            f" {long_side} × {short_side} (or {short_side} × {long_side})"
+        )
+        raise AppError("validation", message, [{"field": "file", "message": message}])
+
+
 def check_photo_room(count: int, limit: int, replacing: bool) -> None:
     """A listing holds at most ``limit`` photos (a replacement takes no new place)."""
     if not replacing and count >= limit:

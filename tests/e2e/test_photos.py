@@ -207,6 +207,10 @@ BAD_FILES = {
     "truncated jpeg": samples.truncated_jpeg(),
     "decompression bomb": samples.png_bomb(),
     "pdf": samples.pdf(),
+    # Whole images, but too small to show a room (a 24 x 16 one was taken), either way round.
+    "thumbnail": samples.jpeg(120, 90),
+    "narrow strip": samples.png(1200, 200),
+    "portrait too narrow": samples.jpeg(200, 400),
 }
 
 
@@ -218,6 +222,10 @@ async def test_bad_files_are_refused_and_nothing_is_kept(api: Api, host: User, s
     refused = await upload(api, host, listing["id"], BAD_FILES[name])
     assert refused.status == 400, refused.body
     assert refused.error_code == "validation" and refused.body["error"]["details"][0]["field"] == "file"
+    if name == "thumbnail":
+        assert refused.body["error"]["details"][0]["message"] == (
+            "The photo is 120 × 90 pixels: a room's photo needs at least 320 × 240 (or 240 × 320)."
+        ), refused.body
     got = await api.call("GET", f"/listings/{listing['id']}")
     assert got.body["photos"] == [] and got.body["photo_count"] == 0
     assert set((storage_root(stack) / "photos").glob("*")) == photos_before
@@ -317,12 +325,12 @@ async def test_too_many_photos(api: Api, host: User, stack: Stack) -> None:
     20th sent again (a retry of the upload that filled the listing) is answered with it."""
     listing = await create_listing(api, host)
     for n in range(20):
-        ok = await upload(api, host, listing["id"], samples.png(24 + n, 16))
+        ok = await upload(api, host, listing["id"], samples.png(320 + n, 240))
         assert ok.status == 201, ok.body
     photos_before = set((storage_root(stack) / "photos").glob("*"))
-    refused = await upload(api, host, listing["id"], samples.png(24 + 20, 16))
+    refused = await upload(api, host, listing["id"], samples.png(320 + 20, 240))
     assert refused.status == 409 and "at most 20" in refused.body["error"]["message"]
-    retried = await upload(api, host, listing["id"], samples.png(24 + 19, 16))
+    retried = await upload(api, host, listing["id"], samples.png(320 + 19, 240))
     assert retried.status == 201 and retried.body["id"] == ok.body["id"], retried.body
     got = await api.call("GET", f"/listings/{listing['id']}")
     assert got.body["photo_count"] == 20
@@ -338,8 +346,9 @@ async def test_the_same_photo_at_once_or_again_is_one_photo(api: Api, host: User
     listing, other = await create_listing(api, host), await create_listing(api, host)
     # Small: the copies wait at the lock until the last is processed, by one niced worker,
     # and on a saturated machine (CI beside three other test runs) a first copy passed the
-    # gateway's 60 s upload timeout while 700 x 500 ones were processed (1 ms each, not 48).
-    image = samples.jpeg(width=120, height=90, color=(90, 140, 30))
+    # gateway's 60 s upload timeout while 700 x 500 ones were processed (the smallest a
+    # photo may be, 320 x 240: ~7 ms each, not 30-48).
+    image = samples.jpeg(width=320, height=240, color=(90, 140, 30))
     sent = await held_at_insert(
         stack, "listings.listing_photos", [upload(api, host, listing["id"], image) for _ in range(4)]
     )

@@ -93,11 +93,11 @@ async def test_uploads_per_user_are_rate_limited(s3_api: Api) -> None:
     host, other = await api.signup("professional", "Dr. Busy"), await api.signup("professional", "Dr. Calm")
     listing, theirs = await create_listing(api, host), await create_listing(api, other)
     for _ in range(3):
-        assert (await upload(api, host, listing["id"], samples.png(32, 24))).status == 201
-    limited = await upload(api, host, listing["id"], samples.png(32, 24))
+        assert (await upload(api, host, listing["id"], samples.png(320, 240))).status == 201
+    limited = await upload(api, host, listing["id"], samples.png(320, 240))
     assert limited.status == 429 and limited.error_code == "rate_limited"
     assert int(limited.headers["Retry-After"]) >= 1
-    assert (await upload(api, other, theirs["id"], samples.png(32, 24))).status == 201
+    assert (await upload(api, other, theirs["id"], samples.png(320, 240))).status == 201
 
 
 async def served(api: Api, url: str) -> int:

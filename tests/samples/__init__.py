@@ -63,7 +63,7 @@ GIF_JS_POLYGLOT = b"GIF89a/*\x00\x00\x00\x00\x00*/=1;alert(document.domain)//" +
 
 def html_jpeg_polyglot() -> bytes:
     """A real JPEG with an HTML page after its end: a browser sniffing it would find HTML."""
-    return jpeg(64, 64) + HTML_AS_JPEG
+    return jpeg(320, 240) + HTML_AS_JPEG
 
 
 def truncated_jpeg() -> bytes:

@@ -637,3 +637,16 @@ def test_the_same_photo_again_is_the_one_the_listing_has_unless_its_texts_differ
         with pytest.raises(AppError) as exc:
             domain.repeated_photo(stored, alt_text, caption)
         assert exc.value.code == "conflict" and exc.value.details == {"id": str(photo_id)}
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "taken"),
+    [(320, 240, True), (240, 320, True), (4032, 3024, True), (319, 240, False), (320, 239, False), (24, 16, False)],
+)
+def test_a_photo_is_large_enough_to_show_a_room_either_way_round(width: int, height: int, taken: bool) -> None:
+    if taken:
+        domain.check_photo_size(width, height)
+        return
+    with pytest.raises(AppError) as refused:
+        domain.check_photo_size(width, height)
+    assert refused.value.code == "validation" and f"{width} × {height} pixels" in refused.value.message

@@ -88,6 +88,7 @@ async def add_photo(ctx: Context, req: PhotoAdd) -> Photo:
         except ImageRefusedError as exc:
             raise AppError("validation", str(exc), [{"field": "file", "message": str(exc)}]) from None
         del data
+        domain.check_photo_size(processed.width, processed.height)
         variants = _variants_of(processed)
         fields = {
             "alt_text": req.alt_text,

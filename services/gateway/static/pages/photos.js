@@ -187,7 +187,7 @@ export function PhotoEditor({ listing, onChanged }) {
   const errors = form.errors;
   return html`<section aria-labelledby="photos-h">
     <h2 id="photos-h">Photos (${photos.length} of 20)</h2>
-    <p class="hint">The first photo is the cover. JPEG, PNG, WebP or HEIC up to 15 MB; we remove the location and camera data from every photo.</p>
+    <p class="hint">The first photo is the cover. JPEG, PNG, WebP or HEIC up to 15 MB, at least 320 × 240 pixels; we remove the location and camera data from every photo.</p>
     <ol class="plain photo-list">${photos.map((p, i) => html`<${PhotoRow} key=${p.id} listingId=${listing.id} photo=${p} index=${i}
       count=${photos.length} onChanged=${onChanged} onMove=${move} onDeleted=${deleted} moved=${moved} />`)}</ol>
     <form onSubmit=${onUpload} novalidate aria-label="Add a photo">
