@@ -1,14 +1,17 @@
 """What the session of 2026-12-08 fixed in the web client: a form sent twice at once (a
-double press before the page had disabled its button) made two of what it asked."""
+double press before the page had disabled its button) made two of what it asked; whether
+a payment could be made yet was read on the device's clock."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Client, Pages
 from tests.browser.test_journey import pick_hospital
+from tests.browser.test_payments import accepted_booking
 
 
 def test_a_form_sent_twice_at_once_sends_once(pages: Pages) -> None:
@@ -28,4 +31,18 @@ def test_a_form_sent_twice_at_once_sends_once(pages: Pages) -> None:
     expect(student).to_have_url(re.compile(r"#/rotations/[0-9a-f-]{36}$"))
     assert len(sent) == 1, sent
     assert len(as_student.call("GET", "/me/rotations")["items"]) == 1
+    assert pages.errors == []
+
+
+def test_whether_a_payment_is_open_is_read_on_the_servers_clock(pages: Pages) -> None:
+    """A phone whose clock is two days behind: the payment that confirms an accepted stay,
+    payable since the acceptance, read "Upcoming" and "payable from <a date already gone>"
+    on its receipt, and the booking offered no way to pay it. The server's Date header sets
+    the page's clock."""
+    _, student, booking, _ = accepted_booking(pages)
+    student.clock.set_system_time(datetime.now(UTC) - timedelta(days=2))
+    student.goto(f"/#/bookings/{booking['id']}/receipt")
+    payments = student.get_by_role("table").filter(has_text="payable")
+    expect(payments).to_contain_text("Payable now")
+    expect(payments).not_to_contain_text("Upcoming")
     assert pages.errors == []

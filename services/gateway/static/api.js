@@ -72,6 +72,21 @@ export function onUnauthorized(fn) {
   return () => unauthorizedListeners.delete(fn);
 }
 
+// The server's clock, from its replies' Date header (to the second). Whether a payment can
+// be made yet was read from the device's clock: a phone set a day off offered "Pay now"
+// for a payment the server refused, or hid one that was due. A device within a few seconds
+// of the server keeps its own clock (the header's second would only add noise).
+const CLOCK_TRUSTED_WITHIN_MS = 5000;
+let clockOffset = 0;
+function readClock(response) {
+  const at = Date.parse(response.headers.get("Date") || "");
+  if (Number.isNaN(at)) return;
+  const offset = at + 500 - Date.now();
+  clockOffset = Math.abs(offset) > CLOCK_TRUSTED_WITHIN_MS ? offset : 0;
+}
+/** Now, as the server's clock has it (ms since the epoch). */
+export const serverNow = () => Date.now() + clockOffset;
+
 /** One API call: resolves with the reply's JSON, rejects with an ApiError. */
 export async function api(method, path, { body, query } = {}) {
   const headers = { Accept: "application/json" };
@@ -99,6 +114,7 @@ export async function api(method, path, { body, query } = {}) {
     clearTimeout(timer);
     if (shown) setPending(-1);
   }
+  readClock(response);
   let data = null;
   try {
     data = await response.json();

@@ -1,7 +1,7 @@
 // Paying for an accepted booking (Stripe.js: the card goes to Stripe, never to Wardmate),
 // its receipt, the refund a cancellation would give, and a host's payouts.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { ApiError, get, post } from "../api.js";
+import { ApiError, get, post, serverNow } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import { Alert, Empty, Loading, Notice, ShowMore, Status, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, sumAmounts, useLoad, useMore } from "../ui.js";
 
@@ -95,7 +95,7 @@ export function dueWhen(p, zone) {
 
 /** Whether a payment's charging has opened (the first payment at once, a later block 3 days
  * before its nights): the receipt's "Upcoming", "payable now", and the Pay links read it. */
-export const chargeOpen = (p) => Date.parse(p.charge_from) <= Date.now();
+export const chargeOpen = (p) => Date.parse(p.charge_from) <= serverNow();
 
 /** Until when Wardmate holds it: nothing is held of a payment released or refunded in full. */
 function heldUntil(p, zone) {

@@ -2,7 +2,7 @@
 // zones, shared and private notes, the check-ins. Only the two people see it (the API
 // answers anyone else 404).
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { get, patch, post } from "../api.js";
+import { get, patch, post, serverNow } from "../api.js";
 import { useLive } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoment, formError, useFocusOnChange, useForm,
@@ -237,7 +237,7 @@ function MeetingCard({ meeting, plan, act, send }) {
   };
   const held = () => run(() => post(`/meetings/${meeting.id}/held`));
   // How far ahead its agreed time is (a scheduled meeting always has one).
-  const ahead = when ? Date.parse(when.utc) - Date.now() : 0;
+  const ahead = when ? Date.parse(when.utc) - serverNow() : 0;
   // New times proposed for a scheduled meeting: it keeps its agreed time until one is
   // accepted (declined, it stays); the card shows both.
   const moving = meeting.status === "proposed" && Boolean(when);
