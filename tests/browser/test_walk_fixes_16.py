@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Client, Pages
+from tests.browser.conftest import FARGO, PHONE, Client, Pages, future
+from tests.browser.test_client_fixes import room
 from tests.browser.test_journey import pick_hospital
 from tests.browser.test_payments import accepted_booking
 
@@ -45,4 +46,23 @@ def test_whether_a_payment_is_open_is_read_on_the_servers_clock(pages: Pages) ->
     payments = student.get_by_role("table").filter(has_text="payable")
     expect(payments).to_contain_text("Payable now")
     expect(payments).not_to_contain_text("Upcoming")
+    assert pages.errors == []
+
+
+def test_a_room_opened_from_a_rotation_under_way_asks_for_its_nights_from_today(pages: Pages) -> None:
+    """A student whose housing fell through a week into a rotation opens a room from its
+    matches: the form took the rotation's start date, gone by ("Check-in is in the past")
+    and priced all its nights, where the match said the nights left."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Mid Rotation")
+    listing = as_host.call("POST", "/listings", room(available_from=future(0)))
+    as_student.sign_up("student", "Mid Rotation")
+    body = {"hospital_id": FARGO, "specialty": "cardiology", "start_date": future(-7), "end_date": future(21)}
+    rotation = as_student.call("POST", "/rotations", body)
+    student.goto(f"/#/listings/{listing['id']}?rotation={rotation['id']}")
+    expect(student.get_by_label("Check-in")).to_have_value(future(0))
+    expect(student.get_by_label("Check-out")).to_have_value(future(21))
+    expect(student.get_by_text(re.compile(r"^21 nights × "))).to_be_visible()
+    expect(student.get_by_text("Check-in is in the past")).to_have_count(0)
     assert pages.errors == []

@@ -13,6 +13,7 @@ import {
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
 import { HostRating, ReviewList } from "./reviews.js";
+import { stayDates } from "./rotations.js";
 
 // What each cancellation policy refunds, as the listing page says it.
 const POLICIES = {
@@ -36,7 +37,8 @@ async function loadContext(query) {
   if (query.rotation) {
     try {
       const r = await get(`/rotations/${query.rotation}`);
-      return { hospital: { ...r.hospital, label: hospitalLabel(r.hospital) }, from: r.start_date, to: r.end_date, rotationId: r.id };
+      const { from = "", to = "" } = stayDates(r);
+      return { hospital: { ...r.hospital, label: hospitalLabel(r.hospital) }, from, to, rotationId: r.id };
     } catch {
       return {};
     }

@@ -283,8 +283,9 @@ function DeleteRotation({ rotation }) {
 }
 
 /** The nights of a rotation a room can still be booked for: from today on (search refuses
- * a check-in in the past, as booking does); none once it is over. */
-function stayDates(r) {
+ * a check-in in the past, as booking does); none once it is over. A room opened from its
+ * matches takes these too (it took the start date gone by, and priced all the nights). */
+export function stayDates(r) {
   const from = r.start_date < today() ? today() : r.start_date;
   return from < r.end_date ? { from, to: r.end_date } : {};
 }
