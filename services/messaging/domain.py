@@ -318,6 +318,21 @@ def booking_update(event: BookingEvent, names: dict[uuid.UUID, str | None], titl
                 )
             ],
         )
+    if isinstance(event, BookingDeclined) and booking.end_reason == "dates_blocked":
+        # Declined by blocking some of its nights (it read "declined your request" alone: the
+        # guest could not tell the room was no longer free, or that other dates might be).
+        return ConversationUpdate(
+            f"{host_name} blocked some of these nights, which declined the request.",
+            read_by=frozenset({host}),
+            notifications=[
+                note(
+                    guest,
+                    "booking_declined",
+                    f"{host_name} made some of the nights you asked for at {room}, {dates}, unavailable, so your"
+                    " request is declined. Ask for other dates, or look for another room",
+                )
+            ],
+        )
     if isinstance(event, BookingDeclined):
         return ConversationUpdate(
             f"{host_name} declined the request.",

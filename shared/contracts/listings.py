@@ -603,6 +603,9 @@ class BlockedDates(Reply):
     nights: int
     note: str
     created_at: datetime
+    declined_requests: int = Field(
+        0, description="the waiting requests for these nights that blocking them declined (in the block's own reply)"
+    )
 
 
 class BlockedDatesPage(Page):

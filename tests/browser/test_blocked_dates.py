@@ -49,16 +49,25 @@ def test_host_blocks_and_unblocks_nights_at_phone_width(pages: Pages) -> None:
     expect(section.get_by_label("First night")).to_have_attribute("aria-invalid", "true")
     expect(section.get_by_text("Must be today or later")).to_be_visible()
 
+    student = Client(pages.open("student").request)
+    student.sign_up("student", f"Waiting {tag}")
+    student.call("POST", f"/listings/{listing['id']}/bookings", {"check_in": future(28), "check_out": future(42)})
     section.get_by_label("First night").fill(future(30))
     section.get_by_label("Until (the day after the last night)").fill(future(37))
     section.get_by_label("Note (only you see it)").fill("Parents visiting")
     section.get_by_role("button", name="Block these nights").click()
     blocks = section.get_by_role("list", name="Blocked dates")
-    expect(blocks.locator("strong", has_text=f"{written(future(30))} – {written(future(37))}")).to_be_visible()
+    # The nights first to last: the 37th day is the one the room is free again.
+    expect(blocks.locator("strong", has_text=f"{written(future(30))} – {written(future(36))}")).to_be_visible()
     expect(blocks.get_by_text("7 nights")).to_be_visible()
     expect(blocks.get_by_text("Parents visiting")).to_be_visible()
     # The notice reads the nights as words (it showed "([object Object])").
-    made = f"Blocked {written(future(30))} – {written(future(37))} (7 nights)."
+    # And the request waiting for some of them, declined by the block: the notice said
+    # nothing of it.
+    made = (
+        f"Blocked {written(future(30))} – {written(future(36))} (7 nights). The request waiting for any of them"
+        " is declined, and its guest is told."
+    )
     expect(section.locator("p.notice")).to_have_text(made)
     assert host.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 

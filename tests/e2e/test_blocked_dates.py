@@ -13,6 +13,7 @@ import asyncpg
 from services.runner import Stack
 from tests.api import Api
 from tests.e2e.helpers import JHH, create_listing, future, request_stay
+from tests.e2e.payments import notified
 from tests.eventually import eventually
 
 
@@ -88,9 +89,14 @@ async def test_blocked_nights_are_nobodys(api: Api) -> None:
     asked = await request_stay(api, waiting, room["id"], start=60, nights=20)
     assert asked.status == 201, asked.body
     block = await api.call("POST", blocks_path(room["id"]), host, json={"start": future(70), "end": future(75)})
-    assert block.status == 201, block.body
+    # The host is told how many waiting requests it declined (the page said nothing of them).
+    assert block.status == 201 and block.body["declined_requests"] == 1, block.body
     declined = (await api.call("GET", "/me/bookings", waiting)).body["items"][0]
     assert (declined["status"], declined["end_reason"]) == ("declined", "dates_blocked"), declined
+    # Its guest is told why, and what to do (it read "declined your request" alone).
+    told = await eventually(lambda: notified(api, waiting, "booking_declined"), 15, what="the guest told")
+    assert told.startswith("Dr. Busy Host made some of the nights you asked for at"), told
+    assert told.endswith("so your request is declined. Ask for other dates, or look for another room"), told
 
     taken = await request_stay(api, late, room["id"], start=65, nights=14)
     assert taken.status == 409, taken.body

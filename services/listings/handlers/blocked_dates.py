@@ -72,11 +72,13 @@ async def block_dates(ctx: Context, req: BlockedDatesCreate) -> BlockedDates:
         domain.check_block(req.start, req.end, stays.local_today(now, listing_zone(row)), held, blocked)
         created = await block_store.insert_block(conn, uuid.uuid4(), req.listing_id, req.start, req.end, req.note)
         # As accepting a stay does: the guests waiting for these nights hear at once.
-        for other in await booking_store.overlapping_requests(conn, req.listing_id, req.start, req.end, now):
+        waiting = await booking_store.overlapping_requests(conn, req.listing_id, req.start, req.end, now)
+        for other in waiting:
             declined = await booking_store.set_booking_status(conn, other["id"], "declined", domain.BLOCKED_BY_HOST)
             await add(conn, domain.DECLINE.event(booking_data(declined)))
         await _blocks_changed(conn, row)
-    return to_blocked(created)
+    # The host is told how many (the page said "Blocked …" alone, and the requests were gone).
+    return to_blocked(created).model_copy(update={"declined_requests": len(waiting)})
 
 
 @registry.endpoint(subjects.LIST_BLOCKED_DATES, BlockedDatesList)

@@ -208,6 +208,15 @@ function ListingForm({ listing }) {
   </form>`;
 }
 
+/** A block's nights, first to last: "Feb 1, 2027 – Feb 7, 2027" for the nights up to the
+ * 8th (it read "Feb 1 – Feb 8", as if the 8th were blocked too); one night, its date. */
+function blockedNights(b) {
+  const last = new Date(`${b.end}T12:00:00Z`);
+  last.setUTCDate(last.getUTCDate() - 1);
+  const lastNight = last.toISOString().slice(0, 10);
+  return lastNight === b.start ? fmtDate(b.start) : `${fmtDate(b.start)} – ${fmtDate(lastNight)}`;
+}
+
 /** Nights the host keeps for themselves inside the room's dates: guests see them
  * unavailable, and requests waiting for them are declined when they are blocked. */
 function BlockedDates({ listing }) {
@@ -231,7 +240,10 @@ function BlockedDates({ listing }) {
     const made = await form.submit(() => post(`/listings/${listing.id}/blocked-dates`, { start: f.start, end: f.end, note: f.note }));
     if (made) {
       setF({ start: "", end: "", note: "" });
-      setNotice(html`Blocked ${fmtDate(made.start)} – ${fmtDate(made.end)} (${fmtNights(made.nights)}).`);
+      const declined = made.declined_requests
+        ? ` ${made.declined_requests === 1 ? "The request" : `The ${made.declined_requests} requests`} waiting for any of them ${made.declined_requests === 1 ? "is" : "are"} declined, and ${made.declined_requests === 1 ? "its guest is" : "their guests are"} told.`
+        : "";
+      setNotice(html`Blocked ${blockedNights(made)} (${fmtNights(made.nights)}).${declined}`);
       state.reload();
     }
   }
@@ -240,7 +252,7 @@ function BlockedDates({ listing }) {
     setError(null);
     try {
       await del(`/listings/${listing.id}/blocked-dates/${b.id}`);
-      setNotice(`${fmtDate(b.start)} – ${fmtDate(b.end)} is available again.`);
+      setNotice(`${blockedNights(b)} ${b.nights === 1 ? "is" : "are"} available again.`);
       state.reload();
     } catch (err) {
       setError(err);
@@ -252,8 +264,8 @@ function BlockedDates({ listing }) {
     <p class="hint">Nights you keep for yourself (your own use, a visit, repairs). Guests see them as unavailable, and requests waiting for any of them are declined.</p>
     <${Loading} state=${state}>${() => list.items.length === 0 ? html`<p>No nights blocked.</p>`
       : html`<ul class="cards" aria-label="Blocked dates">${list.items.map((b) => html`<li class="card" key=${b.id}>
-        <p><strong>${fmtDate(b.start)} – ${fmtDate(b.end)}</strong> · ${fmtNights(b.nights)}${b.note && html`<br />${b.note}`}</p>
-        <p class="actions"><${ConfirmButton} label=${html`Unblock <span class="sr">${fmtDate(b.start)} – ${fmtDate(b.end)}</span>`}
+        <p><strong>${blockedNights(b)}</strong> · ${fmtNights(b.nights)}${b.note && html`<br />${b.note}`}</p>
+        <p class="actions"><${ConfirmButton} label=${html`Unblock <span class="sr">${blockedNights(b)}</span>`}
           question="Make these nights available again?" yes="Yes, unblock" onConfirm=${() => remove(b)} /></p>
       </li>`)}</ul>
         <${ShowMore} list=${list} label="Later blocks" />`}<//>
