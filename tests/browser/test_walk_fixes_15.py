@@ -147,7 +147,14 @@ def test_the_cancellation_policies_read_whole_on_a_phone(pages: Pages) -> None:
     listing = as_host.call("POST", "/listings", room())
     host.goto(f"/#/listings/{listing['id']}/edit")
     policies = host.get_by_role("group", name="Cancellation policy")
-    expect(policies).to_have_accessible_description(re.compile(r"^What a guest's cancellation refunds\."))
+    # The 7-night rule, before check-in too: "50% after" read as half kept, and the host kept
+    # less (a 24-night stay cancelled 3 days ahead refunds 17 nights, not 12).
+    expect(policies).to_have_accessible_description(
+        re.compile(
+            r"^What a guest's cancellation refunds\. Under every policy the nights beyond the first 7 .*"
+            r"you keep at most 7 nights' rent\.$"
+        )
+    )
     expect(policies.get_by_role("radio", name="Moderate: full refund until 7 days before, 50% after")).to_be_checked()
     strict = policies.get_by_text("Strict: 50% refund until 14 days before, none after")
     box = strict.bounding_box()

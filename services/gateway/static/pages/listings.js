@@ -388,7 +388,7 @@ export function ListingPage({ id, query }) {
           <dt>Check-in</dt><dd>Check-in from ${fmtClock(l.check_in_time)} (room's local time), check-out by ${fmtClock(l.check_out_time)}</dd>
           <dt>Amenities</dt><dd>${l.amenities.length ? amenityLine(l.amenities) : "None listed"}</dd>
           <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>
-          <dt>Cancellation</dt><dd>${POLICIES[l.cancellation_policy] || l.cancellation_policy}. Pay only through Wardmate: it holds the money until 24 h after check-in.</dd>
+          <dt>Cancellation</dt><dd>${POLICIES[l.cancellation_policy] || l.cancellation_policy}. The nights beyond the first 7 (the next 7, once the stay has begun) are always refunded. Pay only through Wardmate: it holds the money until 24 h after check-in.</dd>
         </dl>
         <${Where} listing=${l} hospital=${context.hospital} />
         <${Reviews} listing=${l} />

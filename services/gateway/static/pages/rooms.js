@@ -191,7 +191,7 @@ function ListingForm({ listing }) {
     <${Field} as="textarea" label="House rules" limit=${2000} name="house_rules" rows="3" value=${f.house_rules} onInput=${set("house_rules")} error=${err.house_rules} />
     <fieldset aria-describedby="policy-hint">
       <legend>Cancellation policy</legend>
-      <p class="hint" id="policy-hint">What a guest's cancellation refunds. After check-in, every policy refunds the nights beyond the next 7.</p>
+      <p class="hint" id="policy-hint">What a guest's cancellation refunds. Under every policy the nights beyond the first 7 of the stay (the next 7, once it has begun) are refunded too, when that gives more: you keep at most 7 nights' rent.</p>
       ${CANCELLATION_POLICIES.map(([value, text]) => html`<label class="radio" key=${value}><input type="radio" name="cancellation_policy" value=${value}
         checked=${f.cancellation_policy === value} onChange=${set("cancellation_policy")} aria-invalid=${err.cancellation_policy ? "true" : undefined} /> ${text}</label>`)}
       ${err.cancellation_policy && html`<p class="error">${err.cancellation_policy}</p>`}
