@@ -87,9 +87,11 @@ async def receive_upload(request: web.Request, text_fields: tuple[str, ...]) -> 
     limit = settings.upload_max_bytes
     if request.content_type != "multipart/form-data":
         raise _refuse("send the upload as multipart/form-data with the file in a part named file")
-    # A declared length over the limit is refused before a byte is read.
+    most = f"a file is at most {limit // (1024 * 1024)} MB"
+    # A declared length over the limit is refused before a byte is read, beside the file as
+    # the streamed refusal is (its details were null: the page showed it under the form).
     if request.content_length is not None and request.content_length > limit + ENVELOPE_BYTES:
-        raise AppError("payload_too_large", f"a file is at most {limit // (1024 * 1024)} MB")
+        raise AppError("payload_too_large", most, [{"field": "file", "message": most}])
     try:
         reader = await request.multipart()
     except (ValueError, AssertionError):
@@ -119,7 +121,6 @@ async def receive_upload(request: web.Request, text_fields: tuple[str, ...]) -> 
                     size = await storage.put_stream(key, _chunks(part), "application/octet-stream", limit)
                 except TooLargeError:
                     # Beside the file field, as the upload's other refusals are.
-                    most = f"a file is at most {limit // (1024 * 1024)} MB"
                     raise AppError("payload_too_large", most, [{"field": "file", "message": most}]) from None
                 if size == 0:
                     raise _refuse("the file is empty")

@@ -318,6 +318,8 @@ async def test_oversize_upload_is_refused_while_streaming(api: Api, host: User, 
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{api.base}/api/v1/listings/{listing['id']}/photos", data=b"", headers=declared) as r:
             assert r.status == 413
+            # Beside the file too (a browser declares the length: its details were null).
+            assert (await r.json())["error"]["details"] == [{"field": "file", "message": "A file is at most 15 MB."}]
 
 
 async def test_too_many_photos(api: Api, host: User, stack: Stack) -> None:
