@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import FARGO, PHONE, Client, Pages, future
+from tests.browser.conftest import FARGO, PHONE, Client, Pages, future, verification_link
 from tests.browser.test_client_fixes import room
 from tests.browser.test_journey import pick_hospital
 from tests.browser.test_payments import accepted_booking
@@ -65,4 +65,20 @@ def test_a_room_opened_from_a_rotation_under_way_asks_for_its_nights_from_today(
     expect(student.get_by_label("Check-out")).to_have_value(future(21))
     expect(student.get_by_text(re.compile(r"^21 nights × "))).to_be_visible()
     expect(student.get_by_text("Check-in is in the past")).to_have_count(0)
+    assert pages.errors == []
+
+
+def test_a_used_confirmation_link_opened_logged_out_says_to_just_log_in(pages: Pages) -> None:
+    """The confirmation link opened again on another device, logged out: it said to log in
+    and choose "Mail me a new link", which a confirmed account is never offered."""
+    as_student = Client(pages.open("student").request)
+    as_student.sign_up("student", "Twice Confirmed")
+    email = as_student.call("GET", "/me")["user"]["email"]
+    other_device = pages.open("visitor")
+    other_device.goto(verification_link(pages.mailbox, email))
+    expect(other_device.get_by_role("alert")).to_have_text("This link was already used.")
+    expect(other_device.locator("main")).to_contain_text(
+        "If you opened it before, your address is confirmed: just log in."
+    )
+    expect(other_device.locator("main").get_by_role("link", name="log in")).to_have_attribute("href", "#/login")
     assert pages.errors == []

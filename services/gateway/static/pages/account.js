@@ -15,6 +15,8 @@ const BAD_LINK = "This link is invalid or has expired.";
  * without asking. */
 const unusable = (token) => !token || token.length < 10 || token.length > 2000;
 
+const USED_LINK = "This link was already used.";
+
 /** What to say of a refused link, or null when the error is not about the link. */
 function linkProblem(error) {
   if (!(error instanceof ApiError) || error.code !== "validation") return null;
@@ -46,7 +48,7 @@ function LinkPage({ title, path, token, done, renew }) {
     <h1>${title}</h1>
     ${state.busy && html`<p role="status">Checking the link…</p>`}
     ${state.reply && html`<${Notice}>${done(state.reply, me && me.user)}<//>`}
-    ${state.bad && html`<${Alert} error=${state.bad} /><p>${renew(me && me.user)}</p>`}
+    ${state.bad && html`<${Alert} error=${state.bad} /><p>${renew(me && me.user, state.bad)}</p>`}
     <${Alert} error=${state.error} />
     <p><a href="#/">Go to Wardmate</a> · ${me && me.user.role === "professional"
       ? html`<a href="#/listings/new">Post a room</a>` : html`<a href="#/search">Find a room</a>`}</p>
@@ -55,7 +57,10 @@ function LinkPage({ title, path, token, done, renew }) {
 
 // A new confirmation link comes from the banner at the top of every page while the
 // address is unconfirmed (VerifyBanner), once logged in.
-function renewVerification(user) {
+function renewVerification(user, bad) {
+  // A link used once confirmed its address then (a second click, another device): it told
+  // them to log in and ask for a new link, which a confirmed account is never offered.
+  if (!user && bad === USED_LINK) return html`If you opened it before, your address is confirmed: just <a href="#/login">log in</a>. If it is not, log in and choose “Mail me a new link” at the top of the page.`;
   if (!user) return html`<a href="#/login">Log in</a>, then choose “Mail me a new link” to have a new one mailed.`;
   // The link may be another account's: this says only what is true of the one logged in.
   if (user.email_verified) return `This browser is logged in as ${user.email}, which is confirmed already: there is nothing more to do for it.`;
