@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.conftest import FARGO, PHONE, Client, Pages, future, verification_link
 from tests.browser.test_client_fixes import room
 from tests.browser.test_journey import pick_hospital
-from tests.browser.test_payments import accepted_booking
+from tests.browser.test_payments import accepted_booking, fill_card
 
 
 def test_a_form_sent_twice_at_once_sends_once(pages: Pages) -> None:
@@ -81,4 +81,38 @@ def test_a_used_confirmation_link_opened_logged_out_says_to_just_log_in(pages: P
         "If you opened it before, your address is confirmed: just log in."
     )
     expect(other_device.locator("main").get_by_role("link", name="log in")).to_have_attribute("href", "#/login")
+    assert pages.errors == []
+
+
+def test_a_host_cancelling_a_paid_stay_is_not_told_the_guest_gets_nothing(pages: Pages) -> None:
+    """Right after a host cancelled a paid stay its card said "The guest's $… is not refunded
+    under the cancellation policy": payments had not yet heard of the cancellation, so its
+    receipt had no refund. The card waits for payments, then says what is refunded. (The
+    first receipt read after the cancellation is answered as payments had it a moment
+    before: confirmed, no refund.)"""
+    host, student, booking, _ = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+
+    host.goto(f"/#/bookings?booking={booking['id']}")
+    stay = host.get_by_role("listitem").filter(has=host.get_by_role("button", name="Cancel booking"))
+    before = {"n": 0}
+
+    def not_yet_heard(route: Route) -> None:
+        reply = route.fetch()
+        receipt = reply.json()
+        if receipt["booking_status"] == "cancelled" and before["n"] == 0:
+            before["n"] += 1
+            receipt = {**receipt, "booking_status": "confirmed", "refunds": [], "refunded": 0}
+        route.fulfill(response=reply, json=receipt)
+
+    host.route(f"**/api/v1/bookings/{booking['id']}/payments", not_yet_heard)
+    stay.get_by_role("button", name="Cancel booking").click()
+    host.get_by_role("button", name="Yes, cancel").click()
+    card = host.get_by_role("listitem").filter(has_text="The guest is refunded")
+    expect(card).to_contain_text(re.compile(r"The guest is refunded \$[\d,.]+ of \$[\d,.]+"))
+    assert before["n"] == 1, "the receipt was never answered as before the cancellation"
+    expect(host.get_by_text("is not refunded")).to_have_count(0)
     assert pages.errors == []

@@ -102,6 +102,7 @@ function ShiftForm({ booking, onDone }) {
  * reached the card yet (a refund is pending until the card network confirms it). */
 function RefundLine({ r, role }) {
   if (!r || !(r.paid > 0)) return null;
+  if (r.booking_status !== "cancelled") return html`<p role="status">Working out the refund…</p>`;
   // Refunds still pending count: the receipt's `refunded` is what the ledger has posted,
   // and it read "nothing is refunded" while a full refund was on its way.
   const back = sumAmounts(r.refunds);
@@ -268,6 +269,19 @@ function BookingCard({ b, onChange, shiftOpen, chosen, rivals = 0, again = false
     [b.id, b.status],
   );
   const paidBack = b.status === "cancelled" ? payments.data : null;
+  // Payments hears of a cancellation a moment after it is made: until then its receipt has
+  // no refund, and the host's card said "The guest's $1,109.70 is not refunded" of a stay
+  // refunded in full. Read again each second while it has not heard (a minute at most).
+  const unheard = Boolean(paidBack && paidBack.booking_status !== "cancelled");
+  const rereads = useRef(0);
+  useEffect(() => {
+    if (!unheard || rereads.current >= 60) return undefined;
+    const timer = setTimeout(() => {
+      rereads.current += 1;
+      payments.reload();
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [unheard, paidBack]);
   // What Wardmate holds of a paid stay (null until the receipt is read): an operator may
   // have refunded it all, and the card still said "Wardmate still holds your payment".
   const held = b.status === "confirmed" && payments.data ? toCents(payments.data.paid - sumAmounts(payments.data.refunds)) : null;
