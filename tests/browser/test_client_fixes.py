@@ -232,6 +232,8 @@ def test_more_results_pages_the_search_shown_and_shows_each_room_once(pages: Pag
     visitor.get_by_role("button", name="More results").click()
     shown([*titles[::-1][:20], titles[1], titles[0]])
     expect(visitor.get_by_role("button", name="More results")).to_have_count(0)
+    # Focus is on the first room added (it fell to the page with the button gone).
+    expect(cards.nth(20).get_by_role("link", name=titles[1])).to_be_focused()
     assert pages.errors == [] and pages.failed_loads == []
 
 

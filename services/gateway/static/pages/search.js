@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
   Alert, AmenityBoxes, Empty, amenityLine, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth,
-  formError, href, hospitalLabel, nightsBetween, roomType, useForm,
+  focusLost, formError, href, hospitalLabel, nightsBetween, roomType, useForm,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
@@ -152,6 +152,7 @@ function SearchPage({ query }) {
   // they had come); focus stays on Search, to search again, and their count is announced.
   const reveal = useRef(false);
   const resultsHeading = useRef(null);
+  const moreButton = useRef(null);
   const form = useForm();
   const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
   const context = hospital
@@ -216,8 +217,15 @@ function SearchPage({ query }) {
   async function more() {
     if (!sameSearch(params(), results.search)) return run();
     const { search, next_cursor: cursor } = results;
+    const shownBefore = results.items.length;
     const page = await form.submit(() => get("/listings", { ...search, cursor }));
     if (!page) return undefined;
+    // Focus goes to the first room added, from the button pressed (it fell to the page with
+    // the button, disabled while the page loaded, or gone after the last page).
+    setTimeout(() => {
+      const added = document.querySelectorAll('ul[aria-label="Rooms"] > li h3 a')[shownBefore];
+      if (added && (focusLost() || document.activeElement === moreButton.current)) added.focus();
+    }, 0);
     // A room whose rent changed between two pages of a price search can come again (keyset
     // pages follow the rent as it is now): each room is shown once. A search run meanwhile
     // replaced these results, and this page belongs to none shown.
@@ -335,7 +343,7 @@ function SearchPage({ query }) {
           <p>${amenityLine(l.amenities)}${l.review_count ? ` · ★ ${l.review_average.toFixed(1)} (${l.review_count})` : ""}</p>
           <p>Host: ${l.host.display_name} <${Verified} verified=${l.host.verified} role="professional" /></p>
         </li>`)}</ul>`}
-      ${results.next_cursor && html`<button type="button" class="secondary" disabled=${form.busy} onClick=${more}>More results</button>`}
+      ${results.next_cursor && html`<button type="button" class="secondary" ref=${moreButton} disabled=${form.busy} onClick=${more}>More results</button>`}
     </section>`}
   </section>`;
 }
