@@ -116,3 +116,18 @@ def test_a_host_cancelling_a_paid_stay_is_not_told_the_guest_gets_nothing(pages:
     assert before["n"] == 1, "the receipt was never answered as before the cancellation"
     expect(host.get_by_text("is not refunded")).to_have_count(0)
     assert pages.errors == []
+
+
+def test_the_rotation_form_says_every_missing_field_at_once(pages: Pages) -> None:
+    """Sent empty, the form marked the hospital alone and left focus on its button; the empty
+    specialty was told only on the next try."""
+    student = pages.open("student", PHONE)
+    Client(student.request).sign_up("student", "Empty Form")
+    student.goto("/#/rotations")
+    student.get_by_role("button", name="Add a rotation").click()
+    student.get_by_role("button", name="Add rotation").click()
+    expect(student.get_by_text("Choose the hospital from the suggestions.")).to_be_visible()
+    expect(student.get_by_label("Specialty")).to_have_attribute("aria-invalid", "true")
+    expect(student.get_by_text("Write at least 2 characters.")).to_be_visible()
+    expect(student.get_by_label("Hospital", exact=True)).to_be_focused()
+    assert pages.errors == []

@@ -88,7 +88,11 @@ function RotationForm({ onCreated }) {
   async function onSubmit(e) {
     e.preventDefault();
     if (!hospital) {
-      form.setErrors({ hospital_id: "Choose the hospital from the suggestions" });
+      // Each field's problem at once, focus on the first (it marked the hospital alone and
+      // left focus on the button; an empty specialty was told only on the next try).
+      const missing = { hospital_id: "Choose the hospital from the suggestions" };
+      if (f.specialty.trim().length < 2) missing.specialty = "Write at least 2 characters.";
+      await form.refuse(missing);
       return;
     }
     const body = { hospital_id: hospital.id, specialty: f.specialty, start_date: f.start_date, end_date: f.end_date };
