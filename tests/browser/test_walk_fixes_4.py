@@ -126,8 +126,8 @@ def test_a_guests_booking_card_names_the_host(pages: Pages, people: People) -> N
 def test_a_conversation_opened_from_a_room_starts_by_naming_it(pages: Pages, people: People) -> None:
     """A room's "Message the host" opened the pair's direct thread, "Direct messages" to the
     host, with an empty box: the box starts "About your room “<title>”: ", focused, the
-    cursor at its end; sent twice at once, it is one message; once sent, a reload does not
-    name the room again."""
+    cursor at its end, and Send waits for words after it; sent twice at once, it is one
+    message; once sent, a reload does not name the room again."""
     page = pages.open("student", PHONE)
     log_in(page, people.student_email)
     title = people.asked_room["title"]
@@ -139,6 +139,9 @@ def test_a_conversation_opened_from_a_room_starts_by_naming_it(pages: Pages, peo
     expect(box).to_have_value(reference)
     expect(box).to_be_focused()
     assert box.evaluate("b => [b.selectionStart, b.selectionEnd]") == [len(reference), len(reference)]
+    # The room's name alone is no message yet (one click sent it, about nothing).
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    page.keyboard.press("Control+Enter")
     page.keyboard.type("is it free in March?")
     expect(box).to_have_value(f"{reference}is it free in March?")
     # Ctrl+Enter twice before the first answer (the keys, unlike the button, are not held

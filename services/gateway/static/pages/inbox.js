@@ -206,6 +206,10 @@ export function ConversationPage({ id, query = {} }) {
   const listingId = query.listing;
   const direct = Boolean(conv.data && !conv.data.about);
   const referred = useRef(null);
+  // The words naming the room, alone: no message yet (one click sent them, a message about
+  // nothing).
+  const referredAs = useRef(null);
+  const unwritten = (text) => !text.trim() || text.trim() === referredAs.current;
   const cursorToEnd = useRef(false);
   useEffect(() => {
     const key = `${id}/${listingId}`;
@@ -214,7 +218,8 @@ export function ConversationPage({ id, query = {} }) {
     get(`/listings/${listingId}`).then((listing) => {
       if (idRef.current !== id || typed.current) return;
       cursorToEnd.current = true;
-      setBody(`About your room “${listing.title}”: `);
+      referredAs.current = `About your room “${listing.title}”:`;
+      setBody(`${referredAs.current} `);
     }, () => {}); // a room that is gone: the box stays empty
   }, [id, listingId, direct]);
   // Opened, focus goes to the heading, as on other pages. The router's focusHeading gives up
@@ -258,7 +263,7 @@ export function ConversationPage({ id, query = {} }) {
   async function onSubmit(e) {
     e.preventDefault();
     // Over the limit the field says "shorten it to send": Send waits (it sent, to a 400).
-    if (!body.trim() || overLimit(body, MESSAGE_LIMIT)) return;
+    if (unwritten(body) || overLimit(body, MESSAGE_LIMIT)) return;
     draftId.current = draftId.current || `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const clientId = draftId.current;
     const sent = await form.submit(() => post(`/conversations/${id}/messages`, { body, client_message_id: clientId }));
@@ -301,7 +306,7 @@ export function ConversationPage({ id, query = {} }) {
       <${Field} as="textarea" label="Message" name="body" limit=${MESSAGE_LIMIT} rows="2" value=${body} onInput=${(e) => { draftId.current = null; setBody(e.currentTarget.value); }} error=${form.errors.body}
         hint=${SEND_KEYS} onKeyDown=${(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onSubmit(e); }} />
       <${Alert} error=${form.errors[""] || form.errors.client_message_id} />
-      <button type="submit" disabled=${form.busy || !body.trim() || overLimit(body, MESSAGE_LIMIT)}>Send</button>
+      <button type="submit" disabled=${form.busy || unwritten(body) || overLimit(body, MESSAGE_LIMIT)}>Send</button>
     </form>`}
   </section>`}<//>`;
 }
