@@ -86,6 +86,7 @@ async def post_message(
     rate_per_minute: int | None = None,
     read_by: frozenset[uuid.UUID] = frozenset(),
     locked: bool = False,
+    sender_role: str | None = None,
 ) -> asyncpg.Record:
     """Store a message in ``conversation`` and its pushes.
 
@@ -93,7 +94,8 @@ async def post_message(
     message and no pushes. ``rate_per_minute`` refuses a sender over the limit (429 with
     ``retry_after_s``); ``read_by`` (and the sender) have read up to the new message.
     ``locked``: ``conversation`` comes from ``store.conversation_to_send`` (the row and the
-    sender's sends are locked already, and its ``last_seq`` is final).
+    sender's sends are locked already, and its ``last_seq`` is final). ``sender_role``: the
+    sender's, when the caller knows it (else read from the users accounts published).
     """
     conversation_id = conversation["id"]
     # Locks the conversation (its messages take their seq one at a time), and the sender's
@@ -102,7 +104,12 @@ async def post_message(
     warning = None
     if sender is not None:
         kind = conversation["kind"]
-        warning = scam.check(body, contact_ok=domain.contact_ok(kind, conversation["subject_status"]), about=kind)
+        contact_ok = domain.contact_ok(kind, conversation["subject_status"])
+        warning = scam.check(body, contact_ok=contact_ok, about=kind)
+        if warning is not None and kind != "mentorship":
+            # A student's message about a stay (or a room) is read by a host: a host's advice.
+            if (sender_role or await store.user_role(conn, sender)) == "student":
+                warning = scam.check(body, contact_ok=contact_ok, about=kind, to_host=True)
     # Counted with the insert (under the sender's lock), so a resent client id is never
     # refused, and the refusal rolls the new message back.
     rate = (domain.RATE_WINDOW, rate_per_minute) if rate_per_minute is not None else None

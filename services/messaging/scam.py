@@ -338,16 +338,24 @@ _STAY_ADVICE = (
     " gift card or app, don't share contact details before your booking is accepted, and report the message if"
     " in doubt."
 )
+# A guest's message read by its host ("can I pay by Western Union?"): the host told "Never
+# pay a host by wire" was given a guest's advice.
+_HOST_ADVICE = (
+    "Take payment only through Wardmate: money sent another way (wire, cheque, gift card or app) has no"
+    " protection and can be reversed after the guest has moved in, and an overpayment to pay back is a known"
+    " scam. Don't share contact details before you accept the booking, and report the message if in doubt."
+)
 _MENTORING_ADVICE = (
     "Wardmate takes no payment for mentoring, and a mentor asking for money is a known scam: never pay by wire,"
     " gift card or app, and report the message if in doubt."
 )
 
 
-def check(text: str, *, contact_ok: bool = False, about: str = "booking") -> ScamWarning | None:
+def check(text: str, *, contact_ok: bool = False, about: str = "booking", to_host: bool = False) -> ScamWarning | None:
     """The warning for ``text``, or None. ``contact_ok``: the conversation's booking is
     accepted (or it is a mentorship), so sharing an email or a number is expected;
-    ``about``: the conversation's kind (booking, mentorship, direct), which the advice fits."""
+    ``about``: the conversation's kind (booking, mentorship, direct), which the advice fits;
+    ``to_host``: a student wrote it to a host, who reads a host's advice."""
     folded = normalize(text)
     readings = [(folded, _sentences(folded))]
     if (seen := skeleton(text)) != folded:
@@ -362,5 +370,5 @@ def check(text: str, *, contact_ok: bool = False, about: str = "booking") -> Sca
             reasons.append(rule.reason)
     if not codes:
         return None
-    advice = _MENTORING_ADVICE if about == "mentorship" else _STAY_ADVICE
+    advice = _MENTORING_ADVICE if about == "mentorship" else _HOST_ADVICE if to_host else _STAY_ADVICE
     return ScamWarning(tuple(codes), "Possible scam: this message " + "; it also ".join(reasons) + ". " + advice)

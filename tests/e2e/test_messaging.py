@@ -295,6 +295,23 @@ async def test_scam_warnings_reach_the_recipient_and_the_operators(api: Api, adm
     assert (await api.call("GET", "/admin/messaging/stats", student)).status == 403
 
 
+async def test_a_students_flagged_message_gives_its_host_a_hosts_advice(api: Api) -> None:
+    """A student asking to pay by Western Union: the host read "Pay only through Wardmate: it
+    holds your payment … Never pay a host by wire", advice for a guest."""
+    host, student = await api.signup("professional", "Dr. Careful"), await api.signup("student", "Wire Asker")
+    cid = (await start(api, student, host, "Hello! Is the room free in March?")).body["id"]
+    sent = await send(api, student, cid, "Can I pay the deposit by Western Union instead?")
+    assert sent.status == 201, sent.body
+    [flagged] = [
+        m
+        for m in (await api.call("GET", f"/conversations/{cid}/messages", host)).body["items"]
+        if m["id"] == sent.body["id"]
+    ]
+    assert flagged["warning"].startswith("Possible scam"), flagged
+    assert "Take payment only through Wardmate" in flagged["warning"], flagged
+    assert "Never pay a host" not in flagged["warning"], flagged
+
+
 async def test_a_scam_warning_in_a_mentorship_speaks_of_mentoring(api: Api) -> None:
     """A mentor's "session fee" by Zelle was flagged with advice about stays, check-in and
     hosts; in a mentorship the warning says Wardmate takes no payment for mentoring."""

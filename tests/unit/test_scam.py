@@ -168,6 +168,10 @@ def test_the_advice_fits_what_the_conversation_is_about() -> None:
     """A mentor's "session fee" was answered with advice about stays, check-in and hosts."""
     stay = scam.check("Send $50 by Zelle for the deposit")
     assert stay is not None and "24 hours after check-in" in stay.text and "Never pay a host" in stay.text
+    # A guest's message read by its host: a host's advice (it told the host "Never pay a host").
+    to_host = scam.check("Can I pay the deposit by Western Union?", about="direct", to_host=True)
+    assert to_host is not None and "Take payment only through Wardmate" in to_host.text
+    assert "Never pay a host" not in to_host.text and "holds your payment" not in to_host.text
     mentoring = scam.check("Send $50 by Zelle for the session fee", contact_ok=True, about="mentorship")
     assert mentoring is not None and mentoring.rules == ("payment_app",)
     assert mentoring.text.startswith("Possible scam: this message asks for payment through an app outside Wardmate")

@@ -91,6 +91,7 @@ async def start_conversation(ctx: Context, req: ConversationStart) -> Conversati
                 body,
                 client_message_id=req.client_message_id,
                 rate_per_minute=ctx.settings.message_rate_per_minute,
+                sender_role=actor.role,
             )
         conversation = await _view(conn, conversation_id, actor.user_id)
     return conversation
@@ -155,6 +156,7 @@ async def send_message(ctx: Context, req: MessageSend) -> Message:
             client_message_id=req.client_message_id,
             rate_per_minute=ctx.settings.message_rate_per_minute,
             locked=True,
+            sender_role=actor.role,
         )
     return views.to_message(row, actor.user_id)
 

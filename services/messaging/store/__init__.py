@@ -85,6 +85,12 @@ async def user_suspended(db: DB, user_id: uuid.UUID) -> bool:
     return bool(await db.fetchval("SELECT suspended FROM users WHERE user_id = $1", user_id))
 
 
+async def user_role(db: DB, user_id: uuid.UUID) -> str | None:
+    """The user's role as accounts last published it (None: not heard of yet)."""
+    role: str | None = await db.fetchval("SELECT role FROM users WHERE user_id = $1", user_id)
+    return role
+
+
 async def display_names(db: DB, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
     """The names texts will carry, share-locked to the end of the transaction: an account's
     deletion (which rewrites the name, then scrubs it from stored texts) waits for a text
