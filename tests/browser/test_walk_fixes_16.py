@@ -131,3 +131,17 @@ def test_the_rotation_form_says_every_missing_field_at_once(pages: Pages) -> Non
     expect(student.get_by_text("Write at least 2 characters.")).to_be_visible()
     expect(student.get_by_label("Hospital", exact=True)).to_be_focused()
     assert pages.errors == []
+
+
+def test_pay_with_the_card_form_left_empty_says_what_to_give(pages: Pages) -> None:
+    """Pay pressed before any card detail: the page showed the card script's own error,
+    "Cannot read properties of undefined (reading 'card')"."""
+    _, student, booking, _ = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    pay = student.get_by_role("button", name=re.compile(r"^Pay \$"))
+    expect(pay).to_be_enabled()
+    pay.click()
+    expect(student.get_by_role("alert")).to_have_text(
+        re.compile(r"Give the card's number, expiry date and security code")
+    )
+    expect(student.get_by_text("Cannot read properties")).to_have_count(0)

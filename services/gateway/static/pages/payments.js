@@ -32,14 +32,28 @@ function loadStripe() {
 const CHECK_CARD = "The card's details were not accepted: check its number, its expiry month and year, and its security code.";
 const cardError = (error) => new Error(!error.message || /^bad request\.?$/i.test(error.message.trim()) ? CHECK_CARD : error.message);
 
+const GIVE_CARD = "Give the card's number, expiry date and security code.";
+
+/** `call()`, Stripe.js's, whose own script failing on a form left empty (localstripe's:
+ * "Cannot read properties of undefined (reading 'card')", shown as it was) reads as the
+ * card's details missing. */
+async function stripeCall(call) {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof TypeError) throw new Error(GIVE_CARD);
+    throw err;
+  }
+}
+
 async function cardId(stripe, card) {
-  const method = await stripe.createPaymentMethod({ type: "card", card });
+  const method = await stripeCall(() => stripe.createPaymentMethod({ type: "card", card }));
   if (method && method.error) throw cardError(method.error);
   if (method && method.paymentMethod) return method.paymentMethod.id;
-  const made = await stripe.createToken(card);
+  const made = await stripeCall(() => stripe.createToken(card));
   if (made.error) throw cardError(made.error);
   // Empty fields gave no error and no card ("Cannot read properties of undefined").
-  if (!made.token || !made.token.card) throw new Error("Give the card's number, expiry date and security code.");
+  if (!made.token || !made.token.card) throw new Error(GIVE_CARD);
   return made.token.card.id;
 }
 
