@@ -13,6 +13,7 @@ from tests.browser.conftest import FARGO, PHONE, Client, Pages, future, verifica
 from tests.browser.test_client_fixes import room
 from tests.browser.test_journey import pick_hospital
 from tests.browser.test_payments import accepted_booking, fill_card
+from tests.eventually import eventually_sync
 
 
 def test_a_form_sent_twice_at_once_sends_once(pages: Pages) -> None:
@@ -145,3 +146,39 @@ def test_pay_with_the_card_form_left_empty_says_what_to_give(pages: Pages) -> No
         re.compile(r"Give the card's number, expiry date and security code")
     )
     expect(student.get_by_text("Cannot read properties")).to_have_count(0)
+
+
+def test_a_mentorship_asked_from_a_room_names_the_students_rotation(pages: Pages) -> None:
+    """Asked from a room's page (not from a rotation's matches), the request named no
+    rotation: its plan said there was no check-in to answer, for good. The form asks which,
+    preset to the student's one rotation not over yet."""
+    student = pages.open("student", PHONE)
+    as_host, as_student = Client(pages.open("host").request), Client(student.request)
+    as_host.sign_up("professional", "Dr. Room Mentor")
+    as_host.call(
+        "PATCH",
+        "/me/profile",
+        {"specialties": ["pediatrics"], "hospital_ids": [FARGO], "open_to_mentoring": True, "mentoring_capacity": 2},
+    )
+    mentor_id = as_host.call("GET", "/me")["user"]["id"]
+    listing = as_host.call("POST", "/listings", room())
+    as_student.sign_up("student", "Room Mentee")
+    body = {"hospital_id": FARGO, "specialty": "pediatrics", "start_date": future(30), "end_date": future(58)}
+    rotation = as_student.call("POST", "/rotations", body)
+    eventually_sync(
+        lambda: as_student.call("GET", f"/rotations/{rotation['id']}/mentor-matches?limit=100")["items"],
+        15,
+        what="matching to know the mentor",
+        until=lambda items: any(m["mentor"]["id"] == mentor_id for m in items),
+        interval=0.1,
+    )
+    student.goto(f"/#/listings/{listing['id']}")
+    student.get_by_role("button", name="Ask Dr. Room Mentor to mentor you").click()
+    form = student.get_by_role("form", name="Mentorship request")
+    expect(form.get_by_label("For which rotation?")).to_have_value(rotation["id"])
+    form.get_by_label("Message to the mentor").fill("I rotate in pediatrics near your room.")
+    form.get_by_role("button", name="Request mentorship").click()
+    expect(student.get_by_text("Mentorship requested from Dr. Room Mentor: waiting for their answer.")).to_be_visible()
+    [mentorship] = as_student.call("GET", "/me/mentorships")["items"]
+    assert mentorship["rotation_id"] == rotation["id"], mentorship
+    assert pages.errors == []

@@ -4,8 +4,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, getAll, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
-  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtTime, formError, go, hospitalLabel, matchCountries, titleCase,
-  useForm, useLoad,
+  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtDate, fmtTime, formError, go, hospitalLabel, matchCountries,
+  titleCase, today, useForm, useLoad,
   professionLine, useNames, words,
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
@@ -381,6 +381,19 @@ export function MentorButton({ user, rotationId }) {
   const mentors = useMyMentors();
   const [message, setMessage] = useState("");
   const [open, setOpen] = useState(false);
+  // Asked from a room's or a profile's page, the request named no rotation (only a
+  // rotation's matches passed one), so its plan never opened check-ins: the student says
+  // which, preset when one rotation is not over yet.
+  const [rotations, setRotations] = useState(null);
+  const [chosen, setChosen] = useState("");
+  useEffect(() => {
+    if (!open || rotationId || rotations) return;
+    getAll("/me/rotations").then((items) => {
+      const current = items.filter((r) => r.end_date > today());
+      setRotations(current);
+      if (current.length === 1) setChosen(current[0].id);
+    }, () => setRotations([]));
+  }, [open]);
   const [done, setDone] = useState(null);
   const form = useForm();
   // Opened by "Ask … to mentor you": focus stayed on that button, short of the message.
@@ -392,7 +405,7 @@ export function MentorButton({ user, rotationId }) {
   async function onSubmit(e) {
     e.preventDefault();
     const body = { mentor_id: user.id, message };
-    if (rotationId) body.rotation_id = rotationId;
+    if (rotationId || chosen) body.rotation_id = rotationId || chosen;
     const m = await form.submit(() => post("/mentorships", body));
     if (m) {
       setDone(m);
@@ -407,7 +420,12 @@ export function MentorButton({ user, rotationId }) {
     ${open && html`<form class="inline-form" ref=${box} onSubmit=${onSubmit} novalidate aria-label="Mentorship request">
       <${Field} as="textarea" label="Message to the mentor" limit=${2000} name="message" rows="3" value=${message}
         onInput=${(e) => setMessage(e.currentTarget.value)} error=${form.errors.message} />
-      <${Alert} error=${formError(form.errors, ["message"])} />
+      ${!rotationId && rotations && rotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${chosen}
+        onChange=${(e) => setChosen(e.currentTarget.value)} error=${form.errors.rotation_id} hint="Optional: the check-ins of your mentorship follow its dates">
+        <option value="">None</option>
+        ${rotations.map((r) => html`<option key=${r.id} value=${r.id}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}, ${fmtDate(r.start_date)} – ${fmtDate(r.end_date)}</option>`)}
+      <//>`}
+      <${Alert} error=${formError(form.errors, ["message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request mentorship</button>
     </form>`}
   </div>`;
