@@ -513,7 +513,12 @@ def check_bookable(available_from: date, available_to: date, min_stay_nights: in
         raise AppError("validation", "the room's dates are over", [{"field": "available_to", "message": message}])
     nights = (available_to - max(available_from, today)).days
     if nights < min_stay_nights:
-        message = f"The room is available {nights} nights from now: make the minimum stay at most that."
+        # "available 4 nights from now" read as a start date, of a window starting next year.
+        window = "its dates leave" if available_from > today else "from today, its dates leave"
+        message = (
+            f"{window[0].upper()}{window[1:]} {nights} night{'' if nights == 1 else 's'} to book:"
+            " make the minimum stay at most that, or the dates longer."
+        )
         raise AppError(
             "validation",
             f"the minimum stay ({min_stay_nights} nights) is longer than the room is available",

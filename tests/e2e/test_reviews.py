@@ -158,7 +158,10 @@ async def test_a_guest_reviews_a_host_who_cancelled_their_paid_stay(api: Api, st
     assert cancelled.status == 200, cancelled.body
     posted = await review(api, guest, paid["id"], 1, "Cancelled five days before my rotation began.")
     assert posted["stay_cancelled_by_host"] is True and posted["subject_id"] == host.id, posted
-    assert posted["author_role"] == "guest" and posted["hospital_name"], posted
+    # The hospital as people write it (the registry's "THE JOHNS HOPKINS HOSPITAL" came back).
+    assert posted["author_role"] == "guest" and posted["hospital_name"] == "The Johns Hopkins Hospital", posted
+    listed = await api.call("GET", f"/users/{host.id}/reviews")
+    assert listed.body["items"][0]["hospital_name"] == "The Johns Hopkins Hospital", listed.body
     by_host = await api.call("POST", f"/bookings/{paid['id']}/reviews", host, json={"rating": 1, "text": "Rude."})
     assert by_host.status == 409 and "only your guest" in by_host.body["error"]["message"], by_host.body
     mine = await my_booking(api, guest, paid["id"])

@@ -107,5 +107,13 @@ def test_a_room_s_dates_hold_one_stay_of_its_minimum_from_today() -> None:
     assert over.value.details[0]["field"] == "available_to"
     with pytest.raises(AppError) as short:
         domain.check_bookable(date(2027, 2, 1), date(2027, 3, 20), 30, today)
-    assert short.value.details[0]["field"] == "min_stay_nights" and "19 nights" in short.value.details[0]["message"]
+    assert short.value.details[0] == {
+        "field": "min_stay_nights",
+        "message": "From today, its dates leave 19 nights to book: make the minimum stay at most that, or the dates"
+        " longer.",
+    }
+    # A window starting later is counted from its start (it read "available 4 nights from now").
+    with pytest.raises(AppError) as later:
+        domain.check_bookable(date(2028, 1, 1), date(2028, 1, 5), 30, today)
+    assert later.value.details[0]["message"].startswith("Its dates leave 4 nights to book:"), later.value.details
     domain.check_bookable(date(2027, 4, 1), date(2027, 5, 1), 30, today)

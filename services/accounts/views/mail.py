@@ -14,7 +14,7 @@ _SECURITY: dict[str, tuple[str, list[str], str, list[str]]] = {
         "Confirm your email address",
         [
             "Welcome to Wardmate. Confirm that this address is yours: until then you can look around, but not"
-            " request or publish a stay, ask for a mentor, or message anyone."
+            " book a room or post one, take part in mentoring, or message anyone."
         ],
         "Confirm my address",
         ["The link works once, for 48 hours. If you did not sign up, ignore this mail."],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+
 from services.listings import domain, store
 from services.listings.store import bookings as booking_store
 from services.listings.store import privacy as privacy_store
@@ -30,6 +32,15 @@ from shared.service import Context, Registry
 registry = Registry()
 
 
+def _review(row: asyncpg.Record) -> Review:
+    """A review as stored, its hospital named as people write it (stored as the registry
+    shouts it: "THE JOHNS HOPKINS HOSPITAL", which the web client cased and the API did not)."""
+    review = Review.model_validate(dict(row))
+    if not review.hospital_name:
+        return review
+    return review.model_copy(update={"hospital_name": hospitals.display_name(review.hospital_name)})
+
+
 @registry.endpoint(subjects.LIST_REVIEWS, ListingReviews)
 async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
     """What guests wrote about a listing they stayed in (hosts' reviews of guests are not
@@ -40,7 +51,7 @@ async def list_reviews(ctx: Context, req: ListingReviews) -> ReviewPage:
     after = decode_newest_first(req.cursor)
     rows = await review_store.listing_reviews(ctx.pool, req.listing_id, after, req.limit + 1)
     page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
-    return ReviewPage(items=[Review.model_validate(dict(row)) for row in page], next_cursor=next_cursor)
+    return ReviewPage(items=[_review(row) for row in page], next_cursor=next_cursor)
 
 
 @registry.endpoint(subjects.LIST_USER_REVIEWS, UserReviews)
@@ -71,7 +82,7 @@ async def list_user_reviews(ctx: Context, req: UserReviews) -> UserReviewPage:
     page, next_cursor = next_page(rows, req.limit, key=lambda row: (row["created_at"], row["id"]))
     ratings = await review_store.user_ratings(ctx.pool, req.user_id)
     return UserReviewPage(
-        items=[Review.model_validate(dict(row)) for row in page],
+        items=[_review(row) for row in page],
         next_cursor=next_cursor,
         as_host=rating(ratings["host_sum"], ratings["host_count"]),
         as_guest=rating(ratings["guest_sum"], ratings["guest_count"]),
@@ -108,7 +119,7 @@ async def post_review(ctx: Context, req: ReviewCreate) -> Review:
                 "stay_cancelled_by_host": reviewing.stay_cancelled_by_host,
             },
         )
-        review = Review.model_validate(dict(created))
+        review = _review(created)
         listing = await store.listing(conn, row["listing_id"])
         assert listing is not None
         data = ReviewData(review_id=review.id, **review.model_dump(exclude={"id", "created_at"}))
