@@ -71,6 +71,11 @@ async def test_hospital_search_prefix_fuzzy_and_paging(api: Api) -> None:
     ids1, ids2 = [h["id"] for h in page1.body["items"]], [h["id"] for h in page2.body["items"]]
     assert len(ids1) == 5 and ids2 and not set(ids1) & set(ids2)
     assert all(h["state"] == "RI" for h in page1.body["items"] + page2.body["items"])
+    # "%" and "_" are characters, not wildcards: no hospital has them in its name or city,
+    # where they listed the whole directory from "60TH MEDICAL GROUP" on.
+    for wildcard in ("%", "_", "%%"):
+        r = await api.call("GET", "/hospitals", params={"q": wildcard})
+        assert r.status == 200 and r.body["items"] == [], (wildcard, r.body["items"][:2])
 
 
 async def test_one_hospital_by_its_id(api: Api) -> None:

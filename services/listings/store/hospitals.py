@@ -22,12 +22,12 @@ async def search_hospitals(
         """
         SELECT id, name, city, state, zip, latitude, longitude, beds, teaching
         FROM hospitals
-        WHERE ($1::text IS NULL OR name ILIKE $1 || '%' OR word_similarity($1, name) >= 0.4
-               OR name ILIKE '%' || $1 || '%'
-               OR city ILIKE $1 || '%')
+        WHERE ($1::text IS NULL OR name ILIKE $6 || '%' OR word_similarity($1, name) >= 0.4
+               OR name ILIKE '%' || $6 || '%'
+               OR city ILIKE $6 || '%')
           AND ($2::text IS NULL OR state = upper($2))
           AND NOT (id = ANY($5::text[]))
-        ORDER BY CASE WHEN $1::text IS NULL THEN 0 WHEN name ILIKE $1 || '%' THEN 0 ELSE 1 END,
+        ORDER BY CASE WHEN $1::text IS NULL THEN 0 WHEN name ILIKE $6 || '%' THEN 0 ELSE 1 END,
                  CASE WHEN $1::text IS NULL THEN 0 ELSE word_similarity($1, name) END DESC,
                  name, id
         OFFSET $3 LIMIT $4
@@ -37,7 +37,15 @@ async def search_hospitals(
         offset,
         limit,
         besides,
+        _literal(q),
     )
+
+
+def _literal(q: str | None) -> str | None:
+    """``q`` as a LIKE pattern matching itself: "%" or "_" typed listed the whole directory."""
+    if q is None:
+        return None
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def load_hospitals(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
