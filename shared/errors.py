@@ -150,8 +150,10 @@ def _words(err: dict[str, Any], patterns: dict[str, str] | None) -> str:
     template = _WORDS.get(kind)
     if template is None:
         return sentence(str(err.get("msg", "invalid")))
+    # A bound of a float field written as a person would: "500", not "500.0".
+    bounds = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in ctx.items()}
     try:
-        return template.format(**ctx)
+        return template.format(**bounds)
     except (KeyError, IndexError):
         return sentence(str(err.get("msg", "invalid")))
 

@@ -139,3 +139,13 @@ def test_a_new_password_holds_something(password: str, words: str | None) -> Non
         SignupRequest.model_validate_json(json.dumps(body))
     else:
         assert refusal(SignupRequest, body) == [{"field": "password", "message": words}]
+
+
+def test_a_float_fields_bounds_read_as_people_write_them() -> None:
+    """The search's radius said "Must be 500.0 or less."; a bound with a fraction keeps it."""
+    from shared.contracts.listings import ListingSearch
+
+    [too_far] = refusal(ListingSearch, {"hospital_id": "x", "radius_km": 900})
+    assert too_far == {"field": "radius_km", "message": "Must be 500 or less."}
+    [too_near] = refusal(ListingSearch, {"hospital_id": "x", "radius_km": 0.01})
+    assert too_near == {"field": "radius_km", "message": "Must be 0.1 or more."}
