@@ -99,6 +99,15 @@ async def test_rotations_belong_to_their_student(api: Api) -> None:
         assert r.status == 400 and r.error_code == "validation", (change, r.body)
     moved = await api.call("PATCH", path, student, json={"end_date": future(40)})
     assert moved.status == 400
+    assert moved.body["error"]["details"] == [{"field": "end_date", "message": "Must be after the start date."}]
+    # A start moved more than a year before the end: beside the start, saying the rule (it
+    # read "end_date: Not after start_date").
+    long_ago = await api.call("PATCH", path, student, json={"start_date": future(-400)})
+    assert long_ago.status == 400 and long_ago.body["error"]["details"] == [
+        {"field": "start_date", "message": "A rotation is at most 366 days."}
+    ], long_ago.body
+    late_start = await api.call("PATCH", path, student, json={"start_date": future(80)})
+    assert late_start.body["error"]["details"] == [{"field": "start_date", "message": "Must be before the end date."}]
     changed = await api.call("PATCH", path, student, json={"end_date": future(54), "monthly_budget": None})
     assert changed.status == 200 and changed.body["nights"] == 14 and changed.body["monthly_budget"] is None
     assert (await api.call("DELETE", path, student)).status == 200

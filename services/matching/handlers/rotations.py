@@ -81,10 +81,17 @@ async def update_rotation(ctx: Context, req: RotationUpdate) -> Rotation:
         start = changes.get("start_date", before["start_date"])
         end = changes.get("end_date", before["end_date"])
         if start >= end or (end - start).days > MAX_ROTATION_NIGHTS:
+            # Beside the date changed, saying which rule (a start moved 15 months back read
+            # "end_date: Not after start_date", as creating one says "at most 366 days").
+            field = "start_date" if "end_date" not in changes else "end_date"
+            if (end - start).days > MAX_ROTATION_NIGHTS:
+                message = f"a rotation is at most {MAX_ROTATION_NIGHTS} days"
+            else:
+                message = "must be before the end date" if field == "start_date" else "must be after the start date"
             raise AppError(
                 "validation",
                 f"end_date must be after start_date, at most {MAX_ROTATION_NIGHTS} days later",
-                [{"field": "end_date", "message": "not after start_date"}],
+                [{"field": field, "message": message}],
             )
         if (start, end) != (before["start_date"], before["end_date"]):
             domain.check_rotation_ahead(end, clock.now(ctx.settings))
