@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
 import {
   Alert, AmenityBoxes, Empty, amenityLine, Field, HospitalPicker, PlacePicker, Verified, fmtKm, fmtMoney, fmtNights, fmtPerMonth,
-  focusLost, formError, href, hospitalLabel, nightsBetween, roomType, useForm,
+  focusLost, formError, href, hospitalLabel, nightsBetween, roomType, today, useForm,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 
@@ -308,8 +308,8 @@ function SearchPage({ query }) {
       ${!hospital && html`<${PlacePicker} label="Or near a city or ZIP code" value=${place} onPick=${setPlace} error=${err.place || err.near} />`}
       ${!hospital && place && html`<button type="button" class="link" onClick=${(e) => { pickAgain(e, "place"); setPlace(null); }}>Clear the place</button>`}
       <div class="row">
-        <${Field} label="Check-in" name="from" type="date" value=${f.from} onInput=${set("from")} error=${err.from} />
-        <${Field} label="Check-out" name="to" type="date" value=${f.to} onInput=${set("to")} error=${err.to} />
+        <${Field} label="Check-in" name="from" type="date" min=${today()} value=${f.from} onInput=${set("from")} error=${err.from} />
+        <${Field} label="Check-out" name="to" type="date" min=${f.from || today(1)} value=${f.to} onInput=${set("to")} error=${err.to} />
         <${Field} label="Within (km)" name="radius_km" type="number" min="0.1" max="500" step="0.1" value=${f.radius_km} onInput=${set("radius_km")} error=${err.radius_km} />
       </div>
       <div class="row">
