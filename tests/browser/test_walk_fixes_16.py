@@ -182,3 +182,30 @@ def test_a_mentorship_asked_from_a_room_names_the_students_rotation(pages: Pages
     [mentorship] = as_student.call("GET", "/me/mentorships")["items"]
     assert mentorship["rotation_id"] == rotation["id"], mentorship
     assert pages.errors == []
+
+
+def test_a_time_the_clocks_skip_is_read_after_the_change(pages: Pages) -> None:
+    """A meeting typed for 2:30 AM in New York on the night clocks go forward (no such time
+    there) was saved as 1:30 AM EST, an hour earlier; it is 3:30 AM EDT, as calendar apps
+    read it. An hour repeated as clocks go back is its first time; other times are as typed."""
+    page = pages.open("visitor")
+    page.goto("/#/")
+    cases = {
+        "2027-03-14T02:30": "2027-03-14T07:30:00.000Z",  # skipped: 3:30 AM EDT
+        "2027-03-14T01:30": "2027-03-14T06:30:00.000Z",  # before the change: EST
+        "2027-03-14T03:30": "2027-03-14T07:30:00.000Z",  # after it: EDT
+        "2027-11-07T01:30": "2027-11-07T05:30:00.000Z",  # repeated: its first time, EDT
+        "2027-01-15T10:00": "2027-01-15T15:00:00.000Z",
+    }
+    got = page.evaluate(
+        """async (cases) => {
+          const { wallTimeIn } = await import("/static/ui.js");
+          return Object.fromEntries(Object.keys(cases).map((wall) => [wall, wallTimeIn(wall, "America/New_York")]));
+        }""",
+        cases,
+    )
+    assert got == cases
+    lagos = page.evaluate(
+        """async () => (await import("/static/ui.js")).wallTimeIn("2027-03-14T02:30", "Africa/Lagos")"""
+    )
+    assert lagos == "2027-03-14T01:30:00.000Z"

@@ -612,9 +612,18 @@ export function wallTimeIn(value, zone) {
   const [y, mo, d] = day.split("-").map(Number);
   const [h, mi] = time.split(":").map(Number);
   const wall = Date.UTC(y, mo - 1, d, h, mi);
-  // The offset at the guess, then at the instant it gives: right across a DST change.
-  const guess = wall - zoneOffset(wall, zone);
-  return new Date(wall - zoneOffset(guess, zone)).toISOString();
+  // The zone's offsets a day either side: one, or the two of a clock change that day. The
+  // first that reads back as this wall time gives the instant (an hour repeated as clocks
+  // go back: its first time).
+  const DAY = 86400000;
+  const before = zoneOffset(wall - DAY, zone);
+  const after = zoneOffset(wall + DAY, zone);
+  for (const offset of before === after ? [before] : [before, after]) {
+    if (zoneOffset(wall - offset, zone) === offset) return new Date(wall - offset).toISOString();
+  }
+  // A time the clocks skip as they go forward (2:30 AM in New York on Mar 14, 2027): the
+  // same time after the change (3:30 AM), as calendar apps read it. It became 1:30 AM.
+  return new Date(wall - before).toISOString();
 }
 /** "15:00:00" (a wall-clock time, as the API gives one) as "3:00 PM". */
 export function fmtClock(hms) {
