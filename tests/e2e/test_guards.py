@@ -473,3 +473,6 @@ async def test_a_stay_names_only_its_guests_own_rotation_and_operators_book_noth
         assert refused.status == 403 and "needs the role student" in refused.body["error"]["message"], refused.body
     kept = await api.call("POST", path, owner, json={**stay, "rotation_id": rotation.body["id"]})
     assert kept.status == 201 and kept.body["rotation_id"] == rotation.body["id"], kept.body
+    # Named by its rotation alone, the stay is near that rotation's hospital (it kept none,
+    # and its review named no hospital).
+    assert kept.body["hospital_id"] == JHH, kept.body

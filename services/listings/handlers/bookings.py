@@ -48,11 +48,11 @@ registry = Registry()
 log = logging.getLogger(__name__)
 
 
-async def check_own_rotation(ctx: Context, actor: Actor, rotation_id: uuid.UUID) -> None:
+async def check_own_rotation(ctx: Context, actor: Actor, rotation_id: uuid.UUID) -> Rotation:
     """A stay names a rotation of its guest's own: matching, asked as the guest, answers 404
     for another's or none (a stay took any id, another student's rotation too, and a letter
     of that stay then read that rotation's hospital), as a mentorship request naming one does."""
-    await bus.request(
+    return await bus.request(
         ctx.nc,
         subjects.GET_ROTATION,
         RotationId(rotation_id=rotation_id),
@@ -67,9 +67,13 @@ async def check_own_rotation(ctx: Context, actor: Actor, rotation_id: uuid.UUID)
 @registry.endpoint(subjects.REQUEST_BOOKING, BookingRequest, roles=("student",))
 async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
     actor = ctx.require_verified_email()
+    hospital_id = req.hospital_id
     if req.rotation_id is not None:
         # Before the transaction: no row is held while matching answers.
-        await check_own_rotation(ctx, actor, req.rotation_id)
+        rotation = await check_own_rotation(ctx, actor, req.rotation_id)
+        # A stay for a rotation is near its hospital, unless the request names another: the
+        # API's requests naming a rotation alone kept no hospital (the review named none).
+        hospital_id = hospital_id or rotation.hospital.id
     now = clock.now(ctx.settings)
     async with ctx.pool.acquire() as conn, conn.transaction():
         row, guest = await store.listing_for_viewer(conn, req.listing_id, actor.user_id, now)
@@ -91,8 +95,8 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
         domain.refuse_taken_dates(await booking_store.is_booked(conn, req.listing_id, req.check_in, req.check_out))
         # And the nights its host blocked (blocking takes the same lock).
         domain.refuse_blocked_dates(await block_store.is_blocked(conn, req.listing_id, req.check_in, req.check_out))
-        if req.hospital_id:
-            hospitals.lookup(req.hospital_id)
+        if hospital_id:
+            hospitals.lookup(hospital_id)
         limits = ctx.settings
         recent = await booking_store.recent_requests(conn, actor.user_id, limits.booking_request_window_s)
         domain.refuse_over_request_limits(
@@ -112,7 +116,7 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             req.check_out,
             pricing.stay_total_cents(row["monthly_rent"], (req.check_out - req.check_in).days),
             req.message,
-            req.hospital_id,
+            hospital_id,
             req.rotation_id,
             now + timedelta(hours=ctx.settings.booking_request_ttl_hours),
             row["cancellation_policy"],
