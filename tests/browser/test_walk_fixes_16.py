@@ -209,3 +209,21 @@ def test_a_time_the_clocks_skip_is_read_after_the_change(pages: Pages) -> None:
         """async () => (await import("/static/ui.js")).wallTimeIn("2027-03-14T02:30", "Africa/Lagos")"""
     )
     assert lagos == "2027-03-14T01:30:00.000Z"
+
+
+def test_dates_that_cannot_be_booked_show_no_price(pages: Pages) -> None:
+    """A check-in gone by read "19 nights × $24.66 = $468.54 total, no fees." beside "Check-in
+    is in the past": only why it cannot be booked is said."""
+    as_host = Client(pages.open("host").request)
+    as_host.sign_up("professional", "Dr. Past Dates")
+    listing = as_host.call("POST", "/listings", room(available_from=future(0)))
+    visitor = pages.open("visitor")
+    visitor.goto(f"/#/listings/{listing['id']}?from={future(-20)}&to={future(-1)}")
+    quote = visitor.locator("p.quote")
+    expect(quote).to_contain_text("in the past")
+    expect(quote).not_to_contain_text("total")
+    visitor.goto(f"/#/listings/{listing['id']}?from={future(10)}&to={future(24)}")
+    expect(visitor.locator("p.quote")).to_contain_text(
+        re.compile(r"^14 nights × \$[\d.]+ = \$[\d,.]+ total, no fees\.")
+    )
+    assert pages.errors == []

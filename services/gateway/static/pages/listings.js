@@ -159,10 +159,14 @@ function hereWith(dates) {
  * (shown to a visitor too: the card's "$1,472.80 for your 28 nights" was gone on the room). */
 function QuoteLine({ quote }) {
   if (!quote) return null;
+  // Dates that cannot be booked say why, and which nights are taken, without a price: a
+  // check-in gone by read "19 nights × $24.66 = $468.54 total" beside "Check-in is in the past".
+  if (!quote.available) {
+    return html`<p class="quote" role="status"><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>
+      ${quote.taken && quote.taken.length > 0 && html`<br />Taken: ${quote.taken.map((t) => `${fmtDate(t.check_in)} – ${fmtDate(t.check_out)}`).join(", ")}.`}</p>`;
+  }
   return html`<p class="quote" role="status">${fmtNights(quote.nights)} × ${fmtMoney(quote.nightly_rate)} = <strong>${fmtMoney(quote.total)}</strong> total, no fees.
-    ${quote.available ? html`<br />${stayTimes(quote)}.`
-      : html`<br /><span class="error">${sentence(quote.reason) || "Not available for these dates."}</span>
-        ${quote.taken && quote.taken.length > 0 && html`<br />Taken: ${quote.taken.map((t) => `${fmtDate(t.check_in)} – ${fmtDate(t.check_out)}`).join(", ")}.`}`}</p>`;
+    <br />${stayTimes(quote)}.</p>`;
 }
 
 function BookingBox({ listing, context }) {
