@@ -370,6 +370,10 @@ export function hospitalLabel(h) {
   return `${titleCase(h.name)}, ${titleCase(h.city)}, ${h.state}`;
 }
 
+/** A rotation as a choice names it: "Cardiology at The Johns Hopkins Hospital, Baltimore,
+ * MD, Jan 7, 2027 – Feb 4, 2027". */
+export const rotationLabel = (r) => `${cap(r.specialty)} at ${hospitalLabel(r.hospital)}, ${fmtDate(r.start_date)} – ${fmtDate(r.end_date)}`;
+
 /** Arrow keys through a list of suggestion buttons: Down from the input to the first,
  * Up from the first back to the input, Escape back to the input (and closes the list). */
 function moveThroughChoices(e, list, input, close) {

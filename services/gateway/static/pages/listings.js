@@ -7,8 +7,8 @@ import { loadLeaflet, mapConfig } from "../map.js";
 import { lastSearchFor } from "./search.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, Field, Loading, Notice, amenityLine, Status, Verified, cap, distanceAndDirection, fmtClock, fmtDate, fmtDeadline, fmtKm, fmtMoney, fmtNights,
-  formError, hospitalLabel, href, parseHash, professionLine, roomType, sentence, stayTimes, today, useForm, useLoad,
+  Alert, Field, Loading, Notice, amenityLine, Status, Verified, distanceAndDirection, fmtClock, fmtDate, fmtDeadline, fmtKm, fmtMoney, fmtNights,
+  formError, hospitalLabel, href, parseHash, professionLine, roomType, rotationLabel, sentence, stayTimes, today, useForm, useLoad,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -297,7 +297,7 @@ function BookingBox({ listing, context }) {
       ${myRotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${rotationId}
         onChange=${pickRotation} error=${form.errors.rotation_id} hint="Optional: if the rotation's dates move, we tell you to shift this stay">
         <option value="">None</option>
-        ${myRotations.map((r) => html`<option key=${r.id} value=${r.id}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}, ${fmtDate(r.start_date)} – ${fmtDate(r.end_date)}</option>`)}
+        ${myRotations.map((r) => html`<option key=${r.id} value=${r.id}>${rotationLabel(r)}</option>`)}
       <//>`}
       <div class="row">
         <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />

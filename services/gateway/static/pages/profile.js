@@ -4,8 +4,8 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { del, get, getAll, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
-  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtDate, fmtTime, formError, go, hospitalLabel, matchCountries,
-  titleCase, today, useForm, useLoad,
+  Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtTime, formError, go, hospitalLabel, matchCountries,
+  rotationLabel, titleCase, today, useForm, useLoad,
   professionLine, useNames, words,
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
@@ -423,7 +423,7 @@ export function MentorButton({ user, rotationId }) {
       ${!rotationId && rotations && rotations.length > 0 && html`<${Field} as="select" label="For which rotation?" name="rotation_id" value=${chosen}
         onChange=${(e) => setChosen(e.currentTarget.value)} error=${form.errors.rotation_id} hint="Optional: the check-ins of your mentorship follow its dates">
         <option value="">None</option>
-        ${rotations.map((r) => html`<option key=${r.id} value=${r.id}>${cap(r.specialty)} at ${hospitalLabel(r.hospital)}, ${fmtDate(r.start_date)} – ${fmtDate(r.end_date)}</option>`)}
+        ${rotations.map((r) => html`<option key=${r.id} value=${r.id}>${rotationLabel(r)}</option>`)}
       <//>`}
       <${Alert} error=${formError(form.errors, ["message", "rotation_id"])} />
       <button type="submit" disabled=${form.busy}>Request mentorship</button>
