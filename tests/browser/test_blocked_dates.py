@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -55,7 +56,15 @@ def test_host_blocks_and_unblocks_nights_at_phone_width(pages: Pages) -> None:
     section.get_by_label("First night").fill(future(30))
     section.get_by_label("Until (the day after the last night)").fill(future(37))
     section.get_by_label("Note (only you see it)").fill("Parents visiting")
+    # Asked first, naming the request it declines (it was declined with nothing said).
     section.get_by_role("button", name="Block these nights").click()
+    question = section.get_by_role("group", name=re.compile(r"^Blocking these nights declines the request waiting"))
+    expect(question).to_contain_text(f"({written(future(28))} – {written(future(42))})")
+    question.get_by_role("button", name="Keep it").click()
+    expect(section.get_by_role("button", name="Block these nights")).to_be_focused()
+    assert api.call("GET", f"/listings/{listing['id']}/blocked-dates")["items"] == []
+    section.get_by_role("button", name="Block these nights").click()
+    section.get_by_role("button", name="Yes, block and decline").click()
     blocks = section.get_by_role("list", name="Blocked dates")
     # The nights first to last: the 37th day is the one the room is free again.
     expect(blocks.locator("strong", has_text=f"{written(future(30))} – {written(future(36))}")).to_be_visible()

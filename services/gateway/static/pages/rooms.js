@@ -2,11 +2,11 @@
 // position starts at the ZIP's centre, approximate, until the pin is moved or coordinates
 // are typed), amenities ticked from a list, the window and the status.
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { del, get, patch, post } from "../api.js";
+import { del, get, getAll, patch, post } from "../api.js";
 import { loadLeaflet, mapConfig } from "../map.js";
 import {
-  Alert, AmenityBoxes, ConfirmButton, Empty, Field, Loading, ShowMore, Status, fmtDate, fmtNights, fmtPerMonth, formError, go,
-  today, useForm, useLoad, useMore,
+  Alert, AmenityBoxes, ConfirmButton, ConfirmQuestion, Empty, Field, Loading, ShowMore, Status, fmtDate, fmtNights, fmtPerMonth,
+  formError, go, today, useForm, useLoad, useMore,
 } from "../ui.js";
 import { useSession } from "../session.js";
 import { PhotoEditor } from "./photos.js";
@@ -227,8 +227,14 @@ function BlockedDates({ listing }) {
   // a notice only when it says something: empty, it was a green box above the button.
   const [notice, setNotice] = useState("");
   const [error, setError] = useState(null);
+  // The requests waiting for some of the nights to block, asked about first: blocking
+  // declined them with nothing said before (null: not asking).
+  const [waiting, setWaiting] = useState(null);
   const form = useForm();
-  const set = (key) => (e) => setF({ ...f, [key]: e.currentTarget.value });
+  const set = (key) => (e) => {
+    setWaiting(null);
+    setF({ ...f, [key]: e.currentTarget.value });
+  };
   async function onAdd(e) {
     e.preventDefault();
     setNotice("");
@@ -237,6 +243,20 @@ function BlockedDates({ listing }) {
     if (!f.start) missing.start = "Choose the first night to block.";
     if (!f.end) missing.end = "Choose the day after the last night.";
     if (Object.keys(missing).length) return form.setErrors(missing);
+    const asked = await form.submit(() => getAll("/me/bookings", { role: "host", status: "requested", listing_id: listing.id }));
+    if (!asked) return undefined;
+    const overlapping = asked.filter((b) => b.check_in < f.end && f.start < b.check_out);
+    if (overlapping.length) return setWaiting(overlapping);
+    return block();
+  }
+  // Kept: back to the button that asked (focus fell to the page with the question).
+  const blockButton = useRef(null);
+  function keep() {
+    setWaiting(null);
+    setTimeout(() => blockButton.current && blockButton.current.focus(), 0);
+  }
+  async function block() {
+    setWaiting(null);
     const made = await form.submit(() => post(`/listings/${listing.id}/blocked-dates`, { start: f.start, end: f.end, note: f.note }));
     if (made) {
       setF({ start: "", end: "", note: "" });
@@ -277,7 +297,9 @@ function BlockedDates({ listing }) {
       <${Field} label="Note (only you see it)" name="note" maxlength="500" value=${f.note} onInput=${set("note")} error=${err.note} />
       <${Alert} error=${formError(err, ["start", "end", "note"]) || error} />
       <p class=${notice ? "notice" : undefined} role="status">${notice}</p>
-      <button type="submit" disabled=${form.busy}>Block these nights</button>
+      ${waiting ? html`<${ConfirmQuestion} question=${`Blocking these nights declines ${waiting.length === 1 ? "the request" : `the ${waiting.length} requests`} waiting for some of them (${waiting.map((b) => `${fmtDate(b.check_in)} – ${fmtDate(b.check_out)}`).join("; ")}), and ${waiting.length === 1 ? "its guest is" : "their guests are"} told. Block them anyway?`}
+          yes="Yes, block and decline" onYes=${block} onKeep=${keep} />`
+        : html`<button type="submit" ref=${blockButton} disabled=${form.busy}>Block these nights</button>`}
     </form>
   </section>`;
 }
