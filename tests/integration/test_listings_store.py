@@ -145,7 +145,7 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
 
     review = await reviews.post_review(ctx(pool, guest), ReviewCreate(booking_id=booking, rating=4, text="Lovely"))
     assert review.author_role == "guest" and review.subject_id == host
-    assert review.hospital_name == "THE JOHNS HOPKINS HOSPITAL" and review.stay_month == start.strftime("%Y-%m")
+    assert review.hospital_name == "The Johns Hopkins Hospital" and review.stay_month == start.strftime("%Y-%m")
     back = await reviews.post_review(
         ctx(pool, host, "professional"), ReviewCreate(booking_id=booking, rating=5, text="Tidy guest")
     )
