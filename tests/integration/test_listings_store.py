@@ -165,7 +165,7 @@ async def test_reviews_after_completed_stay_once_per_side(pool: asyncpg.Pool) ->
     listing_id = await pool.fetchval("SELECT listing_id FROM bookings WHERE id = $1", booking)
     page = await reviews.list_reviews(ctx(pool, stranger), ListingReviews(listing_id=listing_id))
     assert [(r.id, r.text, r.hospital_name) for r in page.items] == [
-        (review.id, "Lovely", "THE JOHNS HOPKINS HOSPITAL")
+        (review.id, "Lovely", "The Johns Hopkins Hospital")
     ]
     assert page.next_cursor is None
     # Each review's event carries the review and the listing after it: the guest's moved
