@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Route, expect
 
@@ -226,4 +227,62 @@ def test_dates_that_cannot_be_booked_show_no_price(pages: Pages) -> None:
     expect(visitor.locator("p.quote")).to_contain_text(
         re.compile(r"^14 nights × \$[\d.]+ = \$[\d,.]+ total, no fees\.")
     )
+    assert pages.errors == []
+
+
+def test_a_rotation_not_over_anywhere_is_not_over_for_a_student_a_day_ahead(pages: Pages) -> None:
+    """A rotation ending tomorrow somewhere on Earth is not over (the API's rule: it takes
+    mentorship requests, and matches rooms): it read "This rotation is over" in Lagos and
+    Kolkata, whose date had turned, from the browser's own date."""
+    student = pages.open("student", PHONE, timezone_id="Pacific/Kiritimati")  # UTC+14
+    as_student = Client(student.request)
+    as_student.sign_up("student", "Day Ahead")
+    last = (datetime.now(UTC) - timedelta(hours=12)).date() + timedelta(days=1)
+    body = {"hospital_id": FARGO, "specialty": "cardiology", "start_date": str(last - timedelta(days=14))}
+    rotation = as_student.call("POST", "/rotations", {**body, "end_date": str(last)})
+    student.goto(f"/#/rotations/{rotation['id']}")
+    expect(student.get_by_role("heading", level=1)).to_contain_text("Cardiology at")
+    expect(student.get_by_text("This rotation is over")).to_have_count(0)
+    expect(student.get_by_role("heading", name="Mentors for this rotation")).to_be_visible()
+    assert pages.errors == []
+
+
+def test_a_rooms_date_picker_starts_at_the_rooms_today(pages: Pages) -> None:
+    """A student a day ahead of the room (Kolkata, Kiritimati) could not pick tonight at a US
+    room: the picker's least day was the browser's today, though the room takes a stay
+    starting tonight on its own clock."""
+    as_host = Client(pages.open("host").request)
+    as_host.sign_up("professional", "Dr. Tonight")
+    listing = as_host.call("POST", "/listings", room(available_from=future(-1)))
+    there = datetime.now(ZoneInfo(listing["time_zone"])).date()
+    visitor = pages.open("visitor", timezone_id="Pacific/Kiritimati")
+    visitor.goto(f"/#/listings/{listing['id']}")
+    expect(visitor.get_by_label("Check-in")).to_have_attribute("min", str(there))
+    assert pages.errors == []
+
+
+def test_a_receipt_dates_its_payment_on_the_readers_clock(pages: Pages) -> None:
+    """A payment made at 5:03 PM in Los Angeles (01:03 UTC the next day) read "Paid Dec 8"
+    on a receipt "Issued Dec 7": the day of a moment is the reader's, not UTC's. (The
+    receipt is answered with the payment made at 03:00 UTC on Mar 2, 2027: Mar 1 there.)"""
+    _, student, booking, _ = accepted_booking(pages)
+    student.goto(f"/#/bookings/{booking['id']}/pay")
+    fill_card(student, "4242424242424242")
+    student.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    expect(student.get_by_role("status").filter(has_text="Paid: your stay is confirmed")).to_be_visible()
+    reader = pages.open("reader", timezone_id="America/Los_Angeles")
+    reader.context.add_cookies(student.context.cookies())
+
+    def paid_in_the_evening(route: Route) -> None:
+        reply = route.fetch()
+        receipt = reply.json()
+        receipt["payments"] = [
+            {**p, "paid_at": "2027-03-02T03:00:00Z"} if p.get("paid_at") else p for p in receipt["payments"]
+        ]
+        route.fulfill(response=reply, json=receipt)
+
+    reader.route(f"**/api/v1/bookings/{booking['id']}/payments", paid_in_the_evening)
+    reader.goto(f"/#/bookings/{booking['id']}/receipt")
+    expect(reader.get_by_role("table", name="Payments")).to_contain_text("PaidMar 1, 2027")
+    expect(reader.get_by_role("table", name="Payments")).not_to_contain_text("Mar 2, 2027")
     assert pages.errors == []

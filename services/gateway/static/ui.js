@@ -1,7 +1,7 @@
 // Small shared pieces: form fields with their errors, alerts, empty states, the hospital
 // picker, formatting, and the hash router's helpers.
 import { html, useEffect, useRef, useState } from "./vendor/preact-htm.js";
-import { ApiError, get } from "./api.js";
+import { ApiError, get, serverNow } from "./api.js";
 import * as live from "./live.js";
 
 let fieldSeq = 0;
@@ -561,6 +561,13 @@ export function fmtDate(iso) {
   const d = new Date(`${String(iso).slice(0, 10)}T00:00:00`);
   return d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
 }
+/** The day of a moment (a timestamp) on the reader's clock: its UTC date read "Paid Dec 8"
+ * on a receipt "Issued Dec 7" in Los Angeles, and "Asked you on Dec 8" of a request made on
+ * the 7th there. `fmtDate` is for dates, which are the same everywhere. */
+export function fmtDay(instant) {
+  if (!instant) return "";
+  return new Date(instant).toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
+}
 /** A moment on the browser's clock, naming its zone: "Dec 6, 9:18 PM EST" (it read "Dec 6,
  * 9:18 PM" beside times on a room's or plan's clock that name theirs). */
 export function fmtTime(iso) {
@@ -764,6 +771,16 @@ export function Verified({ verified, role }) {
 export function Status({ status, label }) {
   return html`<span class=${`status status-${status}`}>${label || words(status).replace(/^./, (c) => c.toUpperCase())}</span>`;
 }
+
+/** Today's date at the IANA zone `zone` (a room's), on the server's clock: a student
+ * abroad, a day ahead of the room, could not pick tonight there (the picker's least day was
+ * their own today). */
+export const todayIn = (zone) => new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(serverNow());
+
+/** The earliest day still today somewhere on Earth (UTC-12), on the server's clock: the
+ * API's "today" for a rotation (one that ends tomorrow anywhere is not over). A rotation
+ * under way in the US read "over" in Lagos and Kolkata, whose date had turned. */
+export const earliestToday = () => new Date(serverNow() - 12 * 3600 * 1000).toISOString().slice(0, 10);
 
 export function today(offsetDays = 0) {
   const d = new Date();

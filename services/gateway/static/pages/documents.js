@@ -2,7 +2,7 @@
 // operators review the queue beside the credential checks; hosts see a guest's badge.
 import { html, useState } from "../vendor/preact-htm.js";
 import { get, post, upload } from "../api.js";
-import { Alert, Empty, Field, Loading, Notice, ShowMore, fmtDate, fmtTime, formError, useForm, useLoad, useMore, words } from "../ui.js";
+import { Alert, Empty, Field, Loading, Notice, ShowMore, fmtDay, fmtTime, formError, useForm, useLoad, useMore, words } from "../ui.js";
 
 const KINDS = {
   student: [["enrolment", "Proof of enrolment"], ["rotation_acceptance", "Rotation acceptance (e.g. the visiting-student offer letter)"]],
@@ -67,7 +67,7 @@ export function MyDocuments({ me }) {
     ${me.user.role === "student" && html`<p role="status">${badgeState(me, state.data)}</p>`}
     <${Loading} state=${state}>${(page) => page.items.length === 0 ? html`<${Empty}>No documents sent yet.</${Empty}>`
       : html`<ul class="plain" aria-label="Your documents">${page.items.map((d) => html`<li key=${d.id}>
-        ${kindName(d.kind)}, sent ${fmtDate(d.created_at.slice(0, 10))}: <strong>${d.status === "pending" ? "waiting for a check" : d.status}</strong>
+        ${kindName(d.kind)}, sent ${fmtDay(d.created_at)}: <strong>${d.status === "pending" ? "waiting for a check" : d.status}</strong>
         ${d.note && (d.status === "rejected" ? html`<br />Why: ${d.note}` : ` (${d.note})`)}
         ${d.available ? html` · <a href=${fileUrl(d.id)} download>Download <span class="sr">${kindName(d.kind)}</span></a>` : " · file deleted"}
       </li>`)}</ul>`}<//>

@@ -8,7 +8,7 @@ import { lastSearchFor } from "./search.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, Field, Loading, Notice, amenityLine, Status, Verified, distanceAndDirection, fmtClock, fmtDate, fmtDeadline, fmtKm, fmtMoney, fmtNights,
-  formError, hospitalLabel, href, parseHash, professionLine, roomType, rotationLabel, sentence, stayTimes, today, useForm, useLoad,
+  formError, hospitalLabel, href, parseHash, professionLine, roomType, rotationLabel, sentence, stayTimes, todayIn, useForm, useLoad,
 } from "../ui.js";
 import { Gallery } from "./photos.js";
 import { MentorButton, messageUser } from "./profile.js";
@@ -300,7 +300,7 @@ function BookingBox({ listing, context }) {
         ${myRotations.map((r) => html`<option key=${r.id} value=${r.id}>${rotationLabel(r)}</option>`)}
       <//>`}
       <div class="row">
-        <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
+        <${Field} label="Check-in" name="check_in" type="date" min=${todayIn(listing.time_zone)} value=${dates.check_in} onInput=${set("check_in")} error=${form.errors.check_in} />
         <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} error=${form.errors.check_out} />
       </div>
       <${QuoteLine} quote=${quote} />
@@ -312,7 +312,7 @@ function BookingBox({ listing, context }) {
       <button type="submit" disabled=${form.busy}>Request booking</button>
     </form>` : !me ? html`<div>
       <div class="row">
-        <${Field} label="Check-in" name="check_in" type="date" min=${today()} value=${dates.check_in} onInput=${set("check_in")} />
+        <${Field} label="Check-in" name="check_in" type="date" min=${todayIn(listing.time_zone)} value=${dates.check_in} onInput=${set("check_in")} />
         <${Field} label="Check-out" name="check_out" type="date" value=${dates.check_out} onInput=${set("check_out")} />
       </div>
       <${QuoteLine} quote=${quote} />

@@ -3,7 +3,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Loading, ShowMore, Status, Verified, cap, fmtDate, hospitalLabel, useFocusOnChange, useLoad, useMore,
+  Alert, ConfirmButton, Empty, Loading, ShowMore, Status, Verified, cap, fmtDate, fmtDay, hospitalLabel, useFocusOnChange, useLoad, useMore,
 } from "../ui.js";
 import { openConversationAbout } from "./bookings.js";
 
@@ -50,7 +50,7 @@ function MentorshipCard({ m, onChange }) {
   const label = `${m.role === "mentor" ? "From" : "With"} ${other.display_name || "a user"}`;
   return html`<li class="card" aria-label=${label}>
     ${deleted ? html`<h3>${other.display_name}</h3>` : html`<h3><a href=${`#/users/${other.id}`}>${other.display_name || "A Wardmate user"}</a> <${Verified} verified=${other.verified} role=${m.role === "mentor" ? "student" : "professional"} /></h3>`}
-    <p ref=${settled.ref} tabindex="-1">${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDate(m.created_at)} · <${Status} status=${status} /></p>
+    <p ref=${settled.ref} tabindex="-1">${m.role === "mentor" ? "Asked you" : "You asked"} on ${fmtDay(m.created_at)} · <${Status} status=${status} /></p>
     ${deleted && html`<p>${m.role === "mentor" ? "The student" : "Your mentor"} deleted their account, which ${status !== "withdrawn" ? "ended the mentorship" : m.role === "mentor" ? "withdrew the request" : "closed your request"}.</p>`}
     ${m.rotation && html`<p>For ${m.role === "mentor" ? "their" : "your"} ${cap(m.rotation.specialty)} rotation at ${hospitalLabel(m.rotation.hospital)},${" "}
       ${fmtDate(m.rotation.start_date)} – ${fmtDate(m.rotation.end_date)}</p>`}

@@ -2,7 +2,7 @@
 // chart, and the pairs that stalled (no meeting held 14 days after acceptance).
 import { html, useState } from "../vendor/preact-htm.js";
 import { get } from "../api.js";
-import { Empty, Field, Loading, ShowMore, fmtDate, titleCase, useLoad, useMore } from "../ui.js";
+import { Empty, Field, Loading, ShowMore, fmtDay, titleCase, useLoad, useMore } from "../ui.js";
 
 const COLUMNS = [
   ["mentorships_requested", "Mentorships requested"],
@@ -43,7 +43,7 @@ export function Outcomes() {
         : html`<p>${page.total} stalled, longest first.</p>
         <ul aria-label="Stalled pairs">${pairs.items.map((p) => html`<li key=${p.mentorship_id}>
           <a href=${`#/users/${p.student_id}`}>Student</a> and <a href=${`#/users/${p.mentor_id}`}>mentor</a>:
-          accepted ${fmtDate(p.accepted_at)}, ${p.days} days without a meeting held</li>`)}</ul>
+          accepted ${fmtDay(p.accepted_at)}, ${p.days} days without a meeting held</li>`)}</ul>
         <${ShowMore} list=${pairs} />`}<//>
     </section>
   </section>`;

@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { ApiError, get, post, serverNow } from "../api.js";
 import { useLive, useSession } from "../session.js";
-import { Alert, Empty, Loading, Notice, ShowMore, Status, cap, fmtDate, fmtDeadline, fmtMoney, fmtNights, sumAmounts, useLoad, useMore } from "../ui.js";
+import { Alert, Empty, Loading, Notice, ShowMore, Status, cap, fmtDate, fmtDay, fmtDeadline, fmtMoney, fmtNights, sumAmounts, useLoad, useMore } from "../ui.js";
 
 let stripeScript = null;
 /** Stripe.js from the one origin the page's CSP allows (the server names it in a meta tag). */
@@ -135,7 +135,7 @@ function Receipt({ r, role, titled = true }) {
       <tbody>${r.payments.map((p) => html`<tr>
         <th scope="row" data-label="Payment">${p.number}</th><td data-label="Pays for">${paysFor(p)}</td><td data-label="Amount">${fmtMoney(p.amount)}</td>
         <td data-label="Status"><span>${paymentStatus(p)}${p.status === "due" ? html`<br /><span class="hint">${cap(dueWhen(p, r.time_zone))}</span>` : ""}${p.status === "due" && p.failure ? html`<br /><span class="hint">Last attempt failed: ${p.failure}</span>` : ""}</span></td>
-        <td data-label="Paid"><span>${p.paid_at ? fmtDate(p.paid_at.slice(0, 10)) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</span></td><td data-label="Held until">${heldUntil(p, r.time_zone)}</td>
+        <td data-label="Paid"><span>${p.paid_at ? fmtDay(p.paid_at) : "—"}${p.card ? html`<br /><span class="hint">${p.card}</span>` : ""}</span></td><td data-label="Held until">${heldUntil(p, r.time_zone)}</td>
       </tr>`)}</tbody>
     </table></div>
     ${r.replaced.length > 0 && html`<${Replaced} replaced=${r.replaced} />`}
@@ -293,7 +293,7 @@ function StayFacts({ b }) {
   const otherName = b.other_deleted || other.error ? "Deleted user" : other.data ? other.data.display_name : "…";
   const [guest, host] = b.role === "guest" ? [me.user.display_name, otherName] : [otherName, me.user.display_name];
   return html`<dl class="facts" aria-label="Booking">
-    <dt>Issued</dt><dd>${new Date().toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" })}, by Wardmate</dd>
+    <dt>Issued</dt><dd>${fmtDay(serverNow())}, by Wardmate</dd>
     <dt>Booking</dt><dd>${b.id}</dd>
     <dt>Room</dt><dd>${b.listing_title}${b.address ? html`, ${b.address}` : ""}</dd>
     <dt>Guest</dt><dd>${guest}</dd>

@@ -5,7 +5,7 @@ import { del, get, getAll, patch, post } from "../api.js";
 import { useSession } from "../session.js";
 import {
   Alert, Field, HospitalPicker, Loading, Notice, Suggest, Verified, cap, fmtTime, formError, go, hospitalLabel, matchCountries,
-  rotationLabel, titleCase, today, useForm, useLoad,
+  earliestToday, rotationLabel, titleCase, useForm, useLoad,
   professionLine, useNames, words,
 } from "../ui.js";
 import { MyDocuments } from "./documents.js";
@@ -389,7 +389,7 @@ export function MentorButton({ user, rotationId }) {
   useEffect(() => {
     if (!open || rotationId || rotations) return;
     getAll("/me/rotations").then((items) => {
-      const current = items.filter((r) => r.end_date > today());
+      const current = items.filter((r) => r.end_date > earliestToday());
       setRotations(current);
       if (current.length === 1) setChosen(current[0].id);
     }, () => setRotations([]));

@@ -4,7 +4,7 @@ import { del, get, getAll, patch, post } from "../api.js";
 import { useLive, useSession } from "../session.js";
 import {
   Alert, ConfirmButton, Empty, Field, HospitalPicker, Loading, ShowMore, Verified, fmtDate, fmtKm, fmtMoney, fmtNights, fmtPerMonth, formError,
-  go, hospitalLabel, cap, href, professionLine, roomType, today, useForm, useInlineForm, useLoad, useMore,
+  earliestToday, go, hospitalLabel, cap, href, professionLine, roomType, today, useForm, useInlineForm, useLoad, useMore,
 } from "../ui.js";
 import { Cover } from "./photos.js";
 import { SpecialtyOptions } from "../reference.js";
@@ -296,7 +296,7 @@ export function stayDates(r) {
 
 /** Over from its end date on (the student leaves that day): its page offered rooms for
  * nights gone, "We will notify you when one is posted", and mentors to ask about it. */
-const over = (r) => r.end_date <= today();
+const over = (r) => r.end_date <= earliestToday();
 
 // A stay's words on its rotation's page, by status.
 // "Confirmed": its first payment is made, not every one ("booked and paid" said so of a
