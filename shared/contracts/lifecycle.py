@@ -73,7 +73,7 @@ MAIL_CHOICES: dict[str, tuple[str, str, frozenset[str]]] = {
     "meeting_declined": ("Mentoring", "Proposed meeting times are declined", BOTH),
     "meeting_rescheduled": ("Mentoring", "A meeting is moved to new times", BOTH),
     "meeting_cancelled": ("Mentoring", "A meeting is cancelled", BOTH),
-    "meeting_reminder": ("Mentoring", "A meeting is tomorrow", BOTH),
+    "meeting_reminder": ("Mentoring", "A meeting is less than a day away", BOTH),
     "check_in_due": ("Mentoring", "A short check-in about your mentorship is due", BOTH),
     "plan_updated": ("Mentoring", "Your mentoring partner adds or changes a goal, or shares a note", BOTH),
     "letter_requested": ("Letters", "A student asks you for a letter", PROFESSIONAL),

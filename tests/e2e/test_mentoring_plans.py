@@ -104,6 +104,9 @@ async def test_a_pair_plans_meets_and_checks_in(api: Api, stack: Stack) -> None:
     ), reminder
     [theirs] = [n["text"] for n in await notifications(api, mentor) if n["kind"] == "meeting_reminder"]
     assert theirs.startswith("Mentoring meeting with Ada Student on "), theirs
+    # Sent within the day before: its mail does not say "tomorrow" of a meeting later today.
+    [mailed] = await api.mail(student.email, "Reminder: your mentoring meeting is within a day")
+    assert "Dr. Grace Mentor" in mailed.part("text/plain")
     assert any(n["kind"] == "meeting_proposed" for n in await notifications(api, student))
 
     held = await api.call("POST", f"/meetings/{meeting['id']}/held", student)

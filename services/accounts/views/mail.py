@@ -112,7 +112,7 @@ SUBJECTS = {
     "meeting_declined": "Mentoring meeting declined",
     "meeting_rescheduled": "A mentoring meeting was rescheduled",
     "meeting_cancelled": "Mentoring meeting cancelled",
-    "meeting_reminder": "Reminder: your mentoring meeting is tomorrow",
+    "meeting_reminder": "Reminder: your mentoring meeting is within a day",
     "check_in_due": "A short check-in about your mentorship",
     "plan_updated": "Your mentoring plan changed",
     "letter_requested": "A letter of recommendation was requested",
