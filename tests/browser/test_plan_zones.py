@@ -35,6 +35,11 @@ def test_a_meeting_time_is_read_in_the_zone_the_page_names(pages: Pages, stack: 
     expect(goal).to_contain_text(f"By {day.strftime('%b')} {day.day}, {day.year}")
     [saved] = as_mentor.call("GET", f"/mentorships/{mentorship['id']}/plan")["goals"]
     assert saved["target_date"] == str(day), saved
+    # The device's clock is another's: the page says so (nothing did, and a host in Los
+    # Angeles with a plan on New York's default typed New York times unaware).
+    expect(mentor.locator("p.notice").filter(has_text="This device is on America/Los_Angeles time")).to_contain_text(
+        f"the times you type here are read on {NEW_YORK}'s clock"
+    )
     time_1 = mentor.get_by_label("Time 1", exact=True)
     expect(time_1).to_have_accessible_description(f"In your time zone, {NEW_YORK}")
     time_1.fill(f"{day}T10:00")

@@ -179,6 +179,23 @@ function Goals({ plan, act, send }) {
   </section>`;
 }
 
+/** The zone this device is on (its clock's). */
+const deviceZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+/** Whether this device's clock reads another time than `zone`'s now (by their offsets, so
+ * Asia/Calcutta and Asia/Kolkata are one): a host in Los Angeles with a plan on New York's
+ * default typed 10:00 for 10:00 New York time, told nowhere that the clocks differed. */
+function deviceElsewhere(zone) {
+  const device = deviceZone();
+  if (!device || !zone) return false;
+  const offset = (z) => new Intl.DateTimeFormat("en-US", { timeZone: z, timeZoneName: "longOffset" }).formatToParts(new Date())
+    .find((p) => p.type === "timeZoneName").value;
+  try {
+    return offset(device) !== offset(zone);
+  } catch {
+    return false;
+  }
+}
+
 /** Up to three times, typed on the clock of the plan's zone (the user's), as ISO instants. */
 function TimeFields({ plan, times, setTimes, error }) {
   const setTime = (i, value) => setTimes(times.map((t, j) => (j === i ? value : t)));
@@ -291,6 +308,7 @@ function Meetings({ plan, act, send }) {
   return html`<section aria-labelledby="meetings-h">
     <h2 id="meetings-h">Meetings</h2>
     <p>Times show in your zone (${plan.time_zone}) and in ${plan.other_name || "theirs"}'s (${plan.other_time_zone}). <a href="#/profile?focus=time_zone">Change your time zone</a>.</p>
+    ${deviceElsewhere(plan.time_zone) && html`<p class="notice">This device is on ${deviceZone()} time, not ${plan.time_zone}'s: the times you type here are read on ${plan.time_zone}'s clock. If you are in ${deviceZone()} now, <a href="#/profile?focus=time_zone">change your time zone</a> first.</p>`}
     ${plan.meetings.length === 0 ? html`<${Empty}>No meetings yet.</${Empty}>`
       : html`<ul class="cards" aria-label="Meetings">${plan.meetings.map((m) => html`<${MeetingCard} key=${m.id} meeting=${m} plan=${plan} act=${act} send=${send} />`)}</ul>`}
     ${plan.status === "accepted" && html`<form onSubmit=${propose} aria-label="Propose a meeting">
