@@ -56,6 +56,17 @@ def unavailable_reason(
 
 PAST_CHECK_IN = "check-in is in the past: a stay starts today or later"
 
+# The least time a host has to answer a request made on (or after) its check-in day.
+LEAST_ANSWER_TIME = timedelta(hours=2)
+
+
+def request_expiry(now: datetime, ttl: timedelta, check_in_at: datetime) -> datetime:
+    """When an unanswered request expires: ``ttl`` after it is made, but no later than its
+    check-in (a request for tonight waited two days, two of its three nights gone, and a
+    student flying in landed with no answer), and never less than ``LEAST_ANSWER_TIME`` away
+    (a request made this evening for tonight, past the check-in hour, is still answerable)."""
+    return min(now + ttl, max(check_in_at, now + LEAST_ANSWER_TIME))
+
 
 def past_reason(check_in: date, today: date) -> str | None:
     """Why no room takes a stay starting on ``check_in``: a day before ``today``, or None.

@@ -650,3 +650,17 @@ def test_a_photo_is_large_enough_to_show_a_room_either_way_round(width: int, hei
     with pytest.raises(AppError) as refused:
         domain.check_photo_size(width, height)
     assert refused.value.code == "validation" and f"{width} × {height} pixels" in refused.value.message
+
+
+def test_a_request_expires_by_its_check_in_but_leaves_the_host_time_to_answer() -> None:
+    """48 hours, unless check-in comes first (a request for tonight waited two days, two of
+    its three nights gone); a request made after tonight's check-in hour has two hours."""
+    now = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    ttl = timedelta(hours=48)
+    far = now + timedelta(days=30)
+    assert domain.request_expiry(now, ttl, far) == now + ttl
+    tomorrow = now + timedelta(hours=20)
+    assert domain.request_expiry(now, ttl, tomorrow) == tomorrow
+    gone_by = now - timedelta(hours=5)
+    assert domain.request_expiry(now, ttl, gone_by) == now + domain.LEAST_ANSWER_TIME
+    assert domain.request_expiry(now, ttl, now + timedelta(hours=1)) == now + domain.LEAST_ANSWER_TIME

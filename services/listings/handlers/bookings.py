@@ -118,7 +118,11 @@ async def request_booking(ctx: Context, req: BookingRequest) -> Booking:
             req.message,
             hospital_id,
             req.rotation_id,
-            now + timedelta(hours=ctx.settings.booking_request_ttl_hours),
+            domain.request_expiry(
+                now,
+                timedelta(hours=ctx.settings.booking_request_ttl_hours),
+                stays.check_in_moment(req.check_in, listing_zone(row)),
+            ),
             row["cancellation_policy"],
         )
         await add(conn, BookingRequested(booking=booking_data(created), message=req.message))
