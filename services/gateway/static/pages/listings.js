@@ -155,6 +155,18 @@ function hereWith(dates) {
   return href(path, { ...query, from: dates.check_in || query.from, to: dates.check_out || query.to }).slice(1);
 }
 
+/** A zone as its clocks are named now ("PST"), the name every other check-in line gives
+ * (the room's page said "room's local time" alone to a reader in Kolkata). */
+function zoneNow(zone) {
+  try {
+    const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "short" }).formatToParts(new Date())
+      .find((p) => p.type === "timeZoneName");
+    return part ? part.value : zone;
+  } catch {
+    return zone;
+  }
+}
+
 /** A stay's price for the dates chosen, whether the room is free then, and when it is taken
  * (shown to a visitor too: the card's "$1,472.80 for your 28 nights" was gone on the room). */
 function QuoteLine({ quote }) {
@@ -389,7 +401,7 @@ export function ListingPage({ id, query }) {
         ${l.description && html`<p class="bio">${l.description}</p>`}
         <dl class="facts">
           <dt>Available</dt><dd>${fmtDate(l.available_from)} – ${fmtDate(l.available_to)}, at least ${fmtNights(l.min_stay_nights)}</dd>
-          <dt>Check-in</dt><dd>Check-in from ${fmtClock(l.check_in_time)} (room's local time), check-out by ${fmtClock(l.check_out_time)}</dd>
+          <dt>Check-in</dt><dd>Check-in from ${fmtClock(l.check_in_time)}, check-out by ${fmtClock(l.check_out_time)} (${zoneNow(l.time_zone)}, the room's local time)</dd>
           <dt>Amenities</dt><dd>${l.amenities.length ? amenityLine(l.amenities) : "None listed"}</dd>
           <dt>House rules</dt><dd>${l.house_rules || "None"}</dd>
           <dt>Cancellation</dt><dd>${POLICIES[l.cancellation_policy] || l.cancellation_policy}. The nights beyond the first 7 (the next 7, once the stay has begun) are always refunded. Pay only through Wardmate: it holds the money until 24 h after check-in.</dd>
