@@ -198,6 +198,30 @@ export function ConversationPage({ id, query = {} }) {
     end.style.scrollMarginBottom = `${composer ? composer.offsetHeight : 0}px`;
     end.scrollIntoView({ block: "end" });
   }, [messages && messages.length, Boolean(conv.data), blockKnown]);
+  // And kept there while the page settles, until the reader scrolls: a change of height
+  // above the thread after that scroll (the header's unread count, a notice) left the newest
+  // message under the composer, now and then.
+  useEffect(() => {
+    const end = endRef.current;
+    if (!end || !messages || typeof ResizeObserver !== "function") return undefined;
+    let reading = false;
+    const leave = () => { reading = true; };
+    const keep = new ResizeObserver(() => {
+      if (reading || !end.isConnected) return;
+      const composer = end.nextElementSibling;
+      end.style.scrollMarginBottom = `${composer ? composer.offsetHeight : 0}px`;
+      end.scrollIntoView({ block: "end" });
+    });
+    keep.observe(document.body);
+    const events = ["wheel", "touchstart", "keydown", "mousedown"];
+    for (const name of events) window.addEventListener(name, leave, { passive: true });
+    const done = setTimeout(() => keep.disconnect(), 3000);
+    return () => {
+      clearTimeout(done);
+      keep.disconnect();
+      for (const name of events) window.removeEventListener(name, leave);
+    };
+  }, [id, Boolean(messages)]);
 
   // Opened from a room: the pair's one direct thread (a booking has its own) read
   // "Direct messages", and the host could not tell which room the student asked about. The
