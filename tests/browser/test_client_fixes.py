@@ -3,6 +3,7 @@ Chromium at phone or laptop width."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import uuid
@@ -490,6 +491,15 @@ def test_a_mentorship_request_carries_a_message_and_the_rotation(pages: Pages) -
     card.get_by_role("button", name="Request mentorship").click()
     expect(card.get_by_role("status")).to_contain_text("Mentorship requested")
 
+    # The student's name reaches matching as an event; with a busy machine it came after the
+    # page was read, whose card named "A Wardmate user" (run 1 of ~15 under two workers).
+    eventually_sync(
+        lambda: as_mentor.call("GET", "/me/mentorships")["items"],
+        15,
+        what="matching to hold the student's name",
+        until=lambda items: "Context Student" in json.dumps(items),
+        interval=0.1,
+    )
     mentor_page.goto("/#/mentorships")
     request = mentor_page.get_by_role("listitem", name="From Context Student")
     expect(request).to_contain_text("For their Pediatrics rotation at Essentia Health Fargo")
