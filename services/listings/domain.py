@@ -525,9 +525,9 @@ def check_bookable(available_from: date, available_to: date, min_stay_nights: in
     nights = (available_to - max(available_from, today)).days
     if nights < min_stay_nights:
         # "available 4 nights from now" read as a start date, of a window starting next year.
-        window = "its dates leave" if available_from > today else "from today, its dates leave"
+        lead = "Its dates leave" if available_from > today else "From today, its dates leave"
         message = (
-            f"{window[0].upper()}{window[1:]} {nights} night{'' if nights == 1 else 's'} to book:"
+            f"{lead} {nights} night{'' if nights == 1 else 's'} to book:"
             " make the minimum stay at most that, or the dates longer."
         )
         raise AppError(

@@ -505,8 +505,9 @@ def reclaimed_notification(event: PaymentRefunded) -> NotificationDraft | None:
     """The host hears when a refund takes back money already released to their balance
     (a guest's cancellation during the stay, an operator's refund, shorter dates): their
     balance went down, and they were told only of the release. An operator's refund of
-    money still held reaches them too: the stay goes on, and they would have hosted it
-    expecting a payout the refund took (a cancellation or new dates told them already)."""
+    money still held reaches them too: it lowers what will be released to them, and they
+    learned of a goodwill refund only from a smaller payout (the refunds of a cancellation
+    or of new dates follow what they were told of those)."""
     payment = event.payment
     room = _quoted(payment.listing_title)
     if event.host_cents > 0:

@@ -599,12 +599,17 @@ export function fmtMoment(iso, zone) {
 export function fmtDeadline(iso, zone) {
   const at = fmtMoment(iso, zone);
   const ms = new Date(iso).getTime();
-  // In whole minutes: zoneOffset reads the wall clock to the second, the instant has its milliseconds.
-  if (!zone || Math.round(zoneOffset(ms, zone) / 60000) === -new Date(ms).getTimezoneOffset()) return at;
+  if (!zone || onZoneClock(zone, ms)) return at;
   const day = (options) => new Date(ms).toLocaleDateString("en-US", { month: "short", day: "numeric", ...options });
   const time = new Date(ms).toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit" });
   const sameDay = day({}) === day({ timeZone: zone });
   return `${at} (${sameDay ? time : `${day({})}, ${time}`} your time)`;
+}
+/** Whether this device's clock reads `zone`'s time at the instant `ms` (by offset, so
+ * Asia/Calcutta and Asia/Kolkata are one). In whole minutes: zoneOffset reads the wall
+ * clock to the second, the instant has its milliseconds. */
+export function onZoneClock(zone, ms = Date.now()) {
+  return Math.round(zoneOffset(ms, zone) / 60000) === -new Date(ms).getTimezoneOffset();
 }
 /** The offset of IANA zone `zone` from UTC at the instant `ms`, in milliseconds. */
 function zoneOffset(ms, zone) {

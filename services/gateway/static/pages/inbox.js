@@ -198,9 +198,9 @@ export function ConversationPage({ id, query = {} }) {
     end.style.scrollMarginBottom = `${composer ? composer.offsetHeight : 0}px`;
     end.scrollIntoView({ block: "end" });
   }, [messages && messages.length, Boolean(conv.data), blockKnown]);
-  // And kept there while the page settles, until the reader scrolls: a change of height
-  // above the thread after that scroll (the header's unread count, a notice) left the newest
-  // message under the composer, now and then.
+  // And kept there while the page settles (3 s), until the reader scrolls or types: once,
+  // under load, a test found the newest message under the composer; a change of height
+  // above the thread after the scroll is the likely cause (not seen: it did not happen again).
   useEffect(() => {
     const end = endRef.current;
     if (!end || !messages || typeof ResizeObserver !== "function") return undefined;

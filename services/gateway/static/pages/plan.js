@@ -5,7 +5,7 @@ import { html, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { get, patch, post, serverNow } from "../api.js";
 import { useLive } from "../session.js";
 import {
-  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoment, formError, useFocusOnChange, useForm,
+  Alert, ConfirmButton, Empty, Field, Loading, Notice, Status, fmtDate, fmtMoment, formError, onZoneClock, useFocusOnChange, useForm,
   useInlineForm, useLoad, wallTimeIn,
 } from "../ui.js";
 
@@ -181,20 +181,10 @@ function Goals({ plan, act, send }) {
 
 /** The zone this device is on (its clock's). */
 const deviceZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "";
-/** Whether this device's clock reads another time than `zone`'s now (by their offsets, so
- * Asia/Calcutta and Asia/Kolkata are one): a host in Los Angeles with a plan on New York's
- * default typed 10:00 for 10:00 New York time, told nowhere that the clocks differed. */
-function deviceElsewhere(zone) {
-  const device = deviceZone();
-  if (!device || !zone) return false;
-  const offset = (z) => new Intl.DateTimeFormat("en-US", { timeZone: z, timeZoneName: "longOffset" }).formatToParts(new Date())
-    .find((p) => p.type === "timeZoneName").value;
-  try {
-    return offset(device) !== offset(zone);
-  } catch {
-    return false;
-  }
-}
+/** Whether this device's clock reads another time than `zone`'s now: a host in Los Angeles
+ * with a plan on New York's default typed 10:00 for 10:00 New York time, told nowhere that
+ * the clocks differed. */
+const deviceElsewhere = (zone) => Boolean(zone) && !onZoneClock(zone);
 
 /** Up to three times, typed on the clock of the plan's zone (the user's), as ISO instants. */
 function TimeFields({ plan, times, setTimes, error }) {
