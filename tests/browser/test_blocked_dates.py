@@ -43,6 +43,11 @@ def test_host_blocks_and_unblocks_nights_at_phone_width(pages: Pages) -> None:
     host.goto(f"/#/listings/{listing['id']}/edit")
     section = host.get_by_role("region", name="Blocked dates")
     expect(section.get_by_text("No nights blocked.")).to_be_visible()
+    # Sent empty: both fields say what they need, and focus goes to the first (it stayed on
+    # the button).
+    section.get_by_role("button", name="Block these nights").click()
+    expect(section.get_by_text("Choose the day after the last night.")).to_be_visible()
+    expect(section.get_by_label("First night")).to_be_focused()
 
     section.get_by_label("First night").fill(str(date.today() - timedelta(days=3)))
     section.get_by_label("Until (the day after the last night)").fill(future(4))

@@ -242,7 +242,7 @@ function BlockedDates({ listing }) {
     const missing = {};
     if (!f.start) missing.start = "Choose the first night to block.";
     if (!f.end) missing.end = "Choose the day after the last night.";
-    if (Object.keys(missing).length) return form.setErrors(missing);
+    if (Object.keys(missing).length) return form.refuse(missing);
     const asked = await form.submit(() => getAll("/me/bookings", { role: "host", status: "requested", listing_id: listing.id }));
     if (!asked) return undefined;
     const overlapping = asked.filter((b) => b.check_in < f.end && f.start < b.check_out);
