@@ -38,9 +38,11 @@ function GoalEdit({ goal, send, onClose }) {
   const [measure, setMeasure] = useState(start.measure);
   const [target, setTarget] = useState(start.target_date || "");
   const box = useRef(null);
-  // Opened by "Edit", whose card it replaces: focus goes to its first field.
+  // Opened by "Edit", whose card it replaces: focus goes to its first field, unless the
+  // reader is in the form already (this runs after the form is shown: text typed at once
+  // into "How you will know it is done" went to the end of the title).
   useEffect(() => {
-    if (box.current) box.current.querySelector("input").focus();
+    if (box.current && !box.current.contains(document.activeElement)) box.current.querySelector("input").focus();
   }, []);
   // The API trims what it stores: spaces around a word are no change. A date out of the
   // API's range (a year back, five ahead) is only sent when it is changed, so an old goal
